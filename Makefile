@@ -1,0 +1,63 @@
+# Entry points: `make serve`, `make test`, `make lint`, `make bench`, `make fuzz`.
+# Everything a target needs is installed by the target itself, on a fresh machine.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.deps-installed
+EXT_STAMP := $(VENV)/.ext-built
+export PYO3_PYTHON := $(PY)
+export VIRTUAL_ENV := $(VENV)
+export PATH := $(VENV)/bin:$(PATH)
+RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) Cargo.toml Cargo.lock pyproject.toml
+PYTEST_ARGS ?=
+FUZZ_SECONDS ?= 60
+
+.PHONY: serve test lint bench fuzz venv ext rust-test py-test clean
+
+$(STAMP): requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+# The extension is built in release mode straight into the venv (editable install of python/).
+$(EXT_STAMP): $(STAMP) $(RUST_SOURCES)
+	cd $(ROOT) && $(VENV)/bin/maturin develop --release --locked --quiet
+	touch $@
+
+ext: $(EXT_STAMP)
+
+serve: ext
+	$(VENV)/bin/mcproute serve
+
+rust-test:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo test -p mcproute-core --locked
+
+py-test: ext
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: ext rust-test py-test
+
+lint: ext
+	$(VENV)/bin/ruff check python tests benches tools
+	$(VENV)/bin/ruff format --check python tests benches tools
+	$(VENV)/bin/mypy
+	$(PY) -m mypy.stubtest mcproute._core
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+bench: ext
+	$(PY) -m benches.run
+
+fuzz:
+	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
+	cd rust/core && cargo +nightly fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
+
+clean:
+	rm -rf $(VENV) target

@@ -1,0 +1,9 @@
+//! mcproute core: the per-message work of the gateway, free of any Python dependency.
+//!
+//! - [`json`]: a strict JSON parser into a flat, borrow-free tree of byte ranges.
+//! - [`jsonrpc`]: the JSON-RPC 2.0 envelope (requests, notifications, responses, batches).
+//! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
+
+pub mod json;
+pub mod jsonrpc;
+pub mod mcp;

@@ -1,0 +1,14 @@
+//! `mcproute._core`: thin PyO3 bindings over `mcproute-core`. Each module here only converts.
+
+use pyo3::prelude::*;
+
+mod codec;
+mod errors;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    codec::register(m)?;
+    Ok(())
+}
