@@ -124,7 +124,11 @@ impl fmt::Display for ParseError {
                 self.offset
             ),
             InvalidEscape => write!(f, "invalid escape sequence at byte {}", self.offset),
-            LoneSurrogate => write!(f, "lone UTF-16 surrogate in \\u escape at byte {}", self.offset),
+            LoneSurrogate => write!(
+                f,
+                "lone UTF-16 surrogate in \\u escape at byte {}",
+                self.offset
+            ),
             InvalidNumber => write!(f, "invalid number at byte {}", self.offset),
             NumberOutOfRange => write!(
                 f,
@@ -174,14 +178,25 @@ impl<'a> Document<'a> {
         let mut p = Parser {
             b: input,
             pos: 0,
-            nodes: Vec::with_capacity(input.len() / 12 + 4),
+            nodes: Vec::with_capacity(input.len() / 8 + 16),
             max_depth: limits.max_depth.min(MAX_DEPTH_CEILING),
+            keys: Vec::with_capacity(16),
+            error: None,
         };
         p.skip_ws();
-        p.value(0)?;
-        p.skip_ws();
-        if p.pos != p.b.len() {
-            return Err(p.err(ParseErrorKind::TrailingBytes));
+        let parsed = p.value(0).and_then(|_| {
+            p.skip_ws();
+            if p.pos == p.b.len() {
+                Ok(())
+            } else {
+                Err(p.err(ParseErrorKind::TrailingBytes))
+            }
+        });
+        if parsed.is_err() {
+            return Err(p.error.take().unwrap_or(ParseError {
+                kind: ParseErrorKind::UnexpectedEnd,
+                offset: p.pos,
+            }));
         }
         Ok(Document {
             src,
@@ -451,6 +466,38 @@ static STRING_STOP: [bool; 256] = {
     t
 };
 
+/// Index of the first byte at or after `pos` that ends a plain run of string content.
+/// Eight bytes at a time (SWAR): most string bytes need no per-byte branch.
+#[inline]
+fn scan_string(b: &[u8], mut pos: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(pos..pos + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (ONES * b'"' as u64);
+        let slash = x ^ (ONES * b'\\' as u64);
+        // A byte is "zero" (a match) or below 0x20 exactly when these set its high bit; bytes
+        // >= 0x80 are masked off by `!x`.
+        let hit = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (x.wrapping_sub(ONES * 0x20) & !x);
+        let hit = hit & HIGHS;
+        if hit != 0 {
+            return pos + (hit.trailing_zeros() / 8) as usize;
+        }
+        pos += 8;
+    }
+    while let Some(&c) = b.get(pos) {
+        if STRING_STOP[c as usize] {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
 /// Above this many members, duplicate detection switches from pairwise to hashing.
 const PAIRWISE_KEYS: usize = 12;
 
@@ -459,21 +506,28 @@ struct Parser<'b> {
     pos: usize,
     nodes: Vec<Node>,
     max_depth: u32,
+    /// Reused across objects by the duplicate-key check.
+    keys: Vec<usize>,
+    /// The first error; internal methods return the zero-sized [`Fail`] so that results
+    /// stay a register wide on the recursive hot path.
+    error: Option<ParseError>,
 }
 
+/// Marker for "the parser recorded an error".
+struct Fail;
+
 impl Parser<'_> {
-    fn err(&self, kind: ParseErrorKind) -> ParseError {
-        ParseError {
-            kind,
-            offset: self.pos,
-        }
+    fn err(&mut self, kind: ParseErrorKind) -> Fail {
+        let offset = self.pos;
+        self.err_at(kind, offset)
     }
 
-    fn err_at(&self, kind: ParseErrorKind, offset: usize) -> ParseError {
-        ParseError { kind, offset }
+    fn err_at(&mut self, kind: ParseErrorKind, offset: usize) -> Fail {
+        self.error.get_or_insert(ParseError { kind, offset });
+        Fail
     }
 
-    fn unexpected(&self) -> ParseError {
+    fn unexpected(&mut self) -> Fail {
         match self.b.get(self.pos) {
             Some(&c) => self.err(ParseErrorKind::UnexpectedByte(c)),
             None => self.err(ParseErrorKind::UnexpectedEnd),
@@ -503,8 +557,7 @@ impl Parser<'_> {
         self.nodes.len() - 1
     }
 
-    fn value(&mut self, depth: u32) -> Result<usize, ParseError> {
-        let start = self.pos;
+    fn value(&mut self, depth: u32) -> Result<usize, Fail> {
         match self.b.get(self.pos) {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
@@ -513,17 +566,11 @@ impl Parser<'_> {
             Some(b'f') => self.literal(b"false", Kind::Bool, false),
             Some(b'n') => self.literal(b"null", Kind::Null, false),
             Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => Err(self.err_at(
-                match self.b.get(start) {
-                    Some(&c) => ParseErrorKind::UnexpectedByte(c),
-                    None => ParseErrorKind::UnexpectedEnd,
-                },
-                start,
-            )),
+            _ => Err(self.unexpected()),
         }
     }
 
-    fn literal(&mut self, word: &[u8], kind: Kind, flag: bool) -> Result<usize, ParseError> {
+    fn literal(&mut self, word: &[u8], kind: Kind, flag: bool) -> Result<usize, Fail> {
         let start = self.pos;
         for &w in word {
             if self.b.get(self.pos) != Some(&w) {
@@ -546,7 +593,7 @@ impl Parser<'_> {
         self.pos - s
     }
 
-    fn number(&mut self) -> Result<usize, ParseError> {
+    fn number(&mut self) -> Result<usize, Fail> {
         let start = self.pos;
         if self.b[self.pos] == b'-' {
             self.pos += 1;
@@ -589,17 +636,12 @@ impl Parser<'_> {
         Ok(i)
     }
 
-    fn string(&mut self) -> Result<usize, ParseError> {
+    fn string(&mut self) -> Result<usize, Fail> {
         let start = self.pos;
         self.pos += 1;
         let mut escaped = false;
         loop {
-            while let Some(&c) = self.b.get(self.pos) {
-                if STRING_STOP[c as usize] {
-                    break;
-                }
-                self.pos += 1;
-            }
+            self.pos = scan_string(self.b, self.pos);
             match self.b.get(self.pos) {
                 None => return Err(self.err(ParseErrorKind::UnexpectedEnd)),
                 Some(b'"') => {
@@ -620,7 +662,7 @@ impl Parser<'_> {
         Ok(i)
     }
 
-    fn escape(&mut self) -> Result<(), ParseError> {
+    fn escape(&mut self) -> Result<(), Fail> {
         let at = self.pos;
         match self.b.get(self.pos + 1) {
             Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
@@ -645,18 +687,25 @@ impl Parser<'_> {
                 Ok(())
             }
             Some(_) => Err(self.err_at(ParseErrorKind::InvalidEscape, at)),
-            None => Err(self.err_at(ParseErrorKind::UnexpectedEnd, self.b.len())),
+            None => {
+                let end = self.b.len();
+                Err(self.err_at(ParseErrorKind::UnexpectedEnd, end))
+            }
         }
     }
 
-    fn hex_at(&self, at: usize) -> Result<u32, ParseError> {
-        match self.b.get(at..at + 4) {
-            Some(h) => hex4(h).ok_or(self.err_at(ParseErrorKind::InvalidEscape, at)),
-            None => Err(self.err_at(ParseErrorKind::UnexpectedEnd, self.b.len())),
+    fn hex_at(&mut self, at: usize) -> Result<u32, Fail> {
+        match self.b.get(at..at + 4).and_then(hex4) {
+            Some(v) => Ok(v),
+            None if at + 4 > self.b.len() => {
+                let end = self.b.len();
+                Err(self.err_at(ParseErrorKind::UnexpectedEnd, end))
+            }
+            None => Err(self.err_at(ParseErrorKind::InvalidEscape, at)),
         }
     }
 
-    fn enter(&self, depth: u32) -> Result<(), ParseError> {
+    fn enter(&mut self, depth: u32) -> Result<(), Fail> {
         if depth > self.max_depth {
             return Err(self.err(ParseErrorKind::TooDeep {
                 limit: self.max_depth,
@@ -665,7 +714,7 @@ impl Parser<'_> {
         Ok(())
     }
 
-    fn array(&mut self, depth: u32) -> Result<usize, ParseError> {
+    fn array(&mut self, depth: u32) -> Result<usize, Fail> {
         self.enter(depth)?;
         let me = self.push(Kind::Array, self.pos);
         self.pos += 1;
@@ -702,7 +751,7 @@ impl Parser<'_> {
         Ok(me)
     }
 
-    fn object(&mut self, depth: u32) -> Result<usize, ParseError> {
+    fn object(&mut self, depth: u32) -> Result<usize, Fail> {
         self.enter(depth)?;
         let me = self.push(Kind::Object, self.pos);
         self.pos += 1;
@@ -763,38 +812,53 @@ impl Parser<'_> {
         }
     }
 
-    fn check_duplicates(&self, obj: usize) -> Result<(), ParseError> {
-        let mut keys = Vec::with_capacity(self.nodes[obj].len as usize);
+    fn check_duplicates(&mut self, obj: usize) -> Result<(), Fail> {
+        let mut keys = std::mem::take(&mut self.keys);
+        keys.clear();
+        let found = self.find_duplicate(obj, &mut keys);
+        self.keys = keys;
+        match found {
+            None => Ok(()),
+            Some(at) => {
+                let name = String::from_utf8_lossy(&self.key_bytes(at)).into_owned();
+                let offset = self.nodes[at].start as usize;
+                Err(self.err_at(ParseErrorKind::DuplicateKey(name), offset))
+            }
+        }
+    }
+
+    fn same_key(&self, a: usize, b: usize) -> bool {
+        let (na, nb) = (&self.nodes[a], &self.nodes[b]);
+        if !na.flag && !nb.flag {
+            return na.end - na.start == nb.end - nb.start
+                && self.b[na.start as usize..na.end as usize]
+                    == self.b[nb.start as usize..nb.end as usize];
+        }
+        self.key_bytes(a) == self.key_bytes(b)
+    }
+
+    /// The node of the first key that repeats an earlier one.
+    fn find_duplicate(&self, obj: usize, keys: &mut Vec<usize>) -> Option<usize> {
         let mut k = obj as u32 + 1;
         while k != 0 {
             keys.push(k as usize);
             k = self.nodes[k as usize].next;
         }
-        let dup = |at: usize| {
-            let name = String::from_utf8_lossy(&self.key_bytes(at)).into_owned();
-            self.err_at(
-                ParseErrorKind::DuplicateKey(name),
-                self.nodes[at].start as usize,
-            )
-        };
         if keys.len() <= PAIRWISE_KEYS {
             for (i, &a) in keys.iter().enumerate() {
-                let ka = self.key_bytes(a);
-                for &b in &keys[..i] {
-                    if *ka == *self.key_bytes(b) {
-                        return Err(dup(a));
-                    }
+                if keys[..i].iter().any(|&b| self.same_key(a, b)) {
+                    return Some(a);
                 }
             }
         } else {
             let mut seen = std::collections::HashSet::with_capacity(keys.len());
-            for &a in &keys {
+            for &a in keys.iter() {
                 if !seen.insert(self.key_bytes(a)) {
-                    return Err(dup(a));
+                    return Some(a);
                 }
             }
         }
-        Ok(())
+        None
     }
 }
 
@@ -837,7 +901,10 @@ mod tests {
     #[test]
     fn rejects_lone_surrogates() {
         assert_eq!(err(br#""\ud800""#).kind, ParseErrorKind::LoneSurrogate);
-        assert_eq!(err(br#""\ud800\u0041""#).kind, ParseErrorKind::LoneSurrogate);
+        assert_eq!(
+            err(br#""\ud800\u0041""#).kind,
+            ParseErrorKind::LoneSurrogate
+        );
         let e = err(br#"["ok", "\udc00"]"#);
         assert_eq!((e.kind, e.offset), (ParseErrorKind::LoneSurrogate, 8));
     }
@@ -878,10 +945,20 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for ok in ["0", "-0", "12", "1.5e3", "-1E-2", "1e-400", "123456789012345678901234567890"] {
+        for ok in [
+            "0",
+            "-0",
+            "12",
+            "1.5e3",
+            "-1E-2",
+            "1e-400",
+            "123456789012345678901234567890",
+        ] {
             parse(ok).unwrap();
         }
-        for bad in ["01", "1.", ".5", "-", "1e", "+1", "0x10", "1.e3", "NaN", "Infinity"] {
+        for bad in [
+            "01", "1.", ".5", "-", "1e", "+1", "0x10", "1.e3", "NaN", "Infinity",
+        ] {
             let e = err(bad.as_bytes());
             assert!(
                 matches!(
@@ -920,13 +997,23 @@ mod tests {
             ParseErrorKind::TooLarge { .. }
         ));
         let deeper = format!("{}{}", "[".repeat(100), "]".repeat(100));
-        Document::parse(deeper.as_bytes(), Limits { max_size: 1 << 20, ..lim }).unwrap();
+        Document::parse(
+            deeper.as_bytes(),
+            Limits {
+                max_size: 1 << 20,
+                ..lim
+            },
+        )
+        .unwrap();
     }
 
     #[test]
     fn structural_errors_have_offsets() {
         let e = err(b"{\"a\" 1}");
-        assert_eq!((e.kind, e.offset), (ParseErrorKind::UnexpectedByte(b'1'), 5));
+        assert_eq!(
+            (e.kind, e.offset),
+            (ParseErrorKind::UnexpectedByte(b'1'), 5)
+        );
         assert_eq!(err(b"[1,]").offset, 3);
         assert_eq!(err(b"{\"a\":1").kind, ParseErrorKind::UnexpectedEnd);
         assert_eq!(err(b"").kind, ParseErrorKind::UnexpectedEnd);

@@ -136,7 +136,11 @@ impl<'d, 'a> Envelope<'d, 'a> {
                     v.raw()
                 )))
             }
-            None => return Err(RpcError::invalid_request("jsonrpc: missing, must be \"2.0\"")),
+            None => {
+                return Err(RpcError::invalid_request(
+                    "jsonrpc: missing, must be \"2.0\"",
+                ))
+            }
         }
         let kind = match (method, result, error) {
             (Some(m), None, None) => {
@@ -167,9 +171,8 @@ impl<'d, 'a> Envelope<'d, 'a> {
         };
         if let Some(v) = id {
             let null_allowed = kind == MessageKind::Error;
-            let ok = v.kind() == Kind::String
-                || v.as_i64().is_some()
-                || (null_allowed && v.is_null());
+            let ok =
+                v.kind() == Kind::String || v.as_i64().is_some() || (null_allowed && v.is_null());
             if !ok {
                 let what = if v.is_null() {
                     "null is not a valid id".to_string()
@@ -336,18 +339,42 @@ mod tests {
         let cases = [
             (r#"[]"#, "a message must be a JSON object"),
             (r#"{"id":1,"method":"ping"}"#, "jsonrpc: missing"),
-            (r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#, "jsonrpc: must be"),
-            (r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#, "id: null is not a valid id"),
-            (r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#, "id: expected string or integer"),
-            (r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#, "id: expected string or integer"),
+            (
+                r#"{"jsonrpc":"1.0","id":1,"method":"ping"}"#,
+                "jsonrpc: must be",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#,
+                "id: null is not a valid id",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1.5,"method":"ping"}"#,
+                "id: expected string or integer",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":{},"method":"ping"}"#,
+                "id: expected string or integer",
+            ),
             (
                 r#"{"jsonrpc":"2.0","id":99999999999999999999,"method":"ping"}"#,
                 "id: integer out of the 64-bit range",
             ),
-            (r#"{"jsonrpc":"2.0","id":1,"method":7}"#, "method: expected string"),
-            (r#"{"jsonrpc":"2.0","id":1}"#, "none of method, result or error"),
-            (r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{}}"#, "exactly one of"),
-            (r#"{"jsonrpc":"2.0","result":{}}"#, "id: missing on a response"),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":7}"#,
+                "method: expected string",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1}"#,
+                "none of method, result or error",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"result":{},"error":{}}"#,
+                "exactly one of",
+            ),
+            (
+                r#"{"jsonrpc":"2.0","result":{}}"#,
+                "id: missing on a response",
+            ),
         ];
         for (text, want) in cases {
             let e = read(text).unwrap_err();
@@ -361,14 +388,25 @@ mod tests {
 
     #[test]
     fn integral_float_ids_are_integers() {
-        let d = Document::parse(br#"{"jsonrpc":"2.0","id":2.0,"method":"ping"}"#, Limits::default())
-            .unwrap();
-        assert_eq!(Envelope::read(d.root()).unwrap().id_value(), Some(Id::Int(2)));
+        let d = Document::parse(
+            br#"{"jsonrpc":"2.0","id":2.0,"method":"ping"}"#,
+            Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            Envelope::read(d.root()).unwrap().id_value(),
+            Some(Id::Int(2))
+        );
     }
 
     #[test]
     fn encodes_round_trip() {
-        let out = encode_error(Some(&Id::Str("a\"\n\u{1}".into())), -32601, "no \"x\"", None);
+        let out = encode_error(
+            Some(&Id::Str("a\"\n\u{1}".into())),
+            -32601,
+            "no \"x\"",
+            None,
+        );
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["id"], "a\"\n\u{1}");
         assert_eq!(v["error"]["code"], -32601);
@@ -376,7 +414,10 @@ mod tests {
         let out = encode_result(&Id::Int(7), r#"{"tools":[]}"#);
         assert_eq!(out, br#"{"jsonrpc":"2.0","id":7,"result":{"tools":[]}}"#);
         let out = encode_request(None, "notifications/initialized", None);
-        assert_eq!(out, br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+        assert_eq!(
+            out,
+            br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
+        );
         let out = encode_request(Some(&Id::Int(1)), "tools/list", Some("{}"));
         let d = Document::parse(&out, Limits::default()).unwrap();
         assert_eq!(Envelope::read(d.root()).unwrap().kind, MessageKind::Request);

@@ -60,7 +60,10 @@ impl Era {
 
 /// The compiled schema of a supported revision.
 pub fn revision(version: &str) -> Option<&'static Revision> {
-    revisions::ALL.iter().copied().find(|r| r.version == version)
+    revisions::ALL
+        .iter()
+        .copied()
+        .find(|r| r.version == version)
 }
 
 /// Legacy `initialize` negotiation: the same version if supported, else our latest legacy one.
@@ -151,7 +154,10 @@ pub fn detect_era(env: &Envelope<'_, '_>) -> Era {
 }
 
 /// Pick the revision that governs this message.
-fn select_revision(env: &Envelope<'_, '_>, opts: &Options<'_>) -> Result<&'static Revision, RpcError> {
+fn select_revision(
+    env: &Envelope<'_, '_>,
+    opts: &Options<'_>,
+) -> Result<&'static Revision, RpcError> {
     if let Some(v) = meta_version(env) {
         let Some(requested) = v.as_str() else {
             return Err(RpcError::new(
@@ -173,7 +179,8 @@ fn select_revision(env: &Envelope<'_, '_>, opts: &Options<'_>) -> Result<&'stati
             .and_then(|p| p.get("protocolVersion"))
             .and_then(|v| v.as_str());
         let version = negotiate(requested.as_deref().unwrap_or(LATEST_LEGACY));
-        return revision(version).ok_or_else(|| RpcError::new(codes::INTERNAL_ERROR, "no revision"));
+        return revision(version)
+            .ok_or_else(|| RpcError::new(codes::INTERNAL_ERROR, "no revision"));
     }
     let version = opts.version.unwrap_or(LATEST_LEGACY);
     revision(version).ok_or_else(|| {
@@ -184,22 +191,20 @@ fn select_revision(env: &Envelope<'_, '_>, opts: &Options<'_>) -> Result<&'stati
     })
 }
 
-/// Map a schema failure to the JSON-RPC code its location calls for.
+/// Map a schema failure to the JSON-RPC code its location calls for: a bad `params` or
+/// `result` is -32602, a bad envelope field is -32600.
 fn schema_error(e: schema::Invalid) -> RpcError {
-    let code = if e.path == "params" || e.path.starts_with("params.") || e.path.starts_with("params[")
-    {
-        codes::INVALID_PARAMS
-    } else if e.path == "result" || e.path.starts_with("result.") || e.path.starts_with("result[") {
+    let within = |root: &str| {
+        e.path
+            .strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    let code = if within("params") || within("result") {
         codes::INVALID_PARAMS
     } else {
         codes::INVALID_REQUEST
     };
-    let message = if e.path.is_empty() {
-        e.message
-    } else {
-        format!("{}: {}", e.path, e.message)
-    };
-    RpcError::new(code, message)
+    RpcError::new(code, e.to_string())
 }
 
 /// Validate one message (an object, not a batch) and summarize it.
@@ -214,7 +219,10 @@ pub fn check_message(msg: Value<'_, '_>, opts: &Options<'_>) -> Result<Handle, R
             let Some(m) = rev.method(name) else {
                 return Err(RpcError::new(
                     codes::METHOD_NOT_FOUND,
-                    format!("method not found: {name:?} is not a method of revision {}", rev.version),
+                    format!(
+                        "method not found: {name:?} is not a method of revision {}",
+                        rev.version
+                    ),
                 ));
             };
             let is_notification = env.kind == MessageKind::Notification;
@@ -238,7 +246,10 @@ pub fn check_message(msg: Value<'_, '_>, opts: &Options<'_>) -> Result<Handle, R
                 let Some(m) = rev.method(req).filter(|m| !m.notification) else {
                     return Err(RpcError::new(
                         codes::METHOD_NOT_FOUND,
-                        format!("result_of: {req:?} is not a request method of revision {}", rev.version),
+                        format!(
+                            "result_of: {req:?} is not a request method of revision {}",
+                            rev.version
+                        ),
                     ));
                 };
                 if let Some(node) = m.result {
@@ -312,7 +323,12 @@ pub fn parse(input: &[u8], limits: Limits, opts: &Options<'_>) -> Result<Checked
 }
 
 /// Validate a JSON text as a named definition of a revision (e.g. "CallToolResult").
-pub fn validate_as(version: &str, type_name: &str, input: &[u8], limits: Limits) -> Result<(), RpcError> {
+pub fn validate_as(
+    version: &str,
+    type_name: &str,
+    input: &[u8],
+    limits: Limits,
+) -> Result<(), RpcError> {
     let rev = revision(version).ok_or_else(|| {
         RpcError::invalid_request(format!("protocol version {version:?} is not supported"))
     })?;

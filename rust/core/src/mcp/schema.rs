@@ -107,8 +107,24 @@ impl Revision {
     }
 
     /// Validate `value` (found at `path`) against node `node`.
-    pub fn validate(&self, node: u16, value: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
-        Validator { rev: self }.check(node, value, path)
+    pub fn validate(
+        &self,
+        node: u16,
+        value: Value<'_, '_>,
+        path: &Path<'_>,
+    ) -> Result<(), Invalid> {
+        let quick = Validator {
+            rev: self,
+            report: false,
+        };
+        if quick.check(node, value, path).is_ok() {
+            return Ok(());
+        }
+        Validator {
+            rev: self,
+            report: true,
+        }
+        .check(node, value, path)
     }
 }
 
@@ -237,9 +253,24 @@ fn kind_name(v: Value<'_, '_>) -> &'static str {
 
 struct Validator<'r> {
     rev: &'r Revision,
+    /// Whether failures carry a rendered path and message. Validation first runs without
+    /// (a failed `anyOf` branch then costs nothing) and reruns with it only to report.
+    report: bool,
 }
 
 impl Validator<'_> {
+    fn fail(&self, path: &Path<'_>, message: impl FnOnce() -> String) -> Invalid {
+        if self.report {
+            Invalid::new(path, message())
+        } else {
+            Invalid {
+                path: String::new(),
+                message: String::new(),
+                depth: path.depth(),
+            }
+        }
+    }
+
     fn node(&self, i: u16) -> &'static Schema {
         // Indices come from the generated tables; an out-of-range one is a generator bug.
         &self.rev.nodes[i as usize]
@@ -248,31 +279,28 @@ impl Validator<'_> {
     fn check(&self, i: u16, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
         let s = self.node(i);
         if s.never {
-            return Err(Invalid::new(path, "no value is allowed here".into()));
+            return Err(self.fail(path, || "no value is allowed here".into()));
         }
         if let Some(r) = s.reference {
             self.check(r, v, path)?;
         }
         if s.types != 0 && !type_matches(s.types, v) {
-            return Err(Invalid::new(
-                path,
-                format!("expected {}, got {}", type_names(s.types), kind_name(v)),
-            ));
+            return Err(self.fail(path, || {
+                format!("expected {}, got {}", type_names(s.types), kind_name(v))
+            }));
         }
         if let Some(k) = &s.konst {
             if !lit_eq(k, v) {
-                return Err(Invalid::new(
-                    path,
-                    format!("must be {}, got {}", lit_text(k), short(v)),
-                ));
+                return Err(self.fail(path, || {
+                    format!("must be {}, got {}", lit_text(k), short(v))
+                }));
             }
         }
         if !s.enumeration.is_empty() && !s.enumeration.iter().any(|l| lit_eq(l, v)) {
             let options: Vec<String> = s.enumeration.iter().map(lit_text).collect();
-            return Err(Invalid::new(
-                path,
-                format!("must be one of {}, got {}", options.join(", "), short(v)),
-            ));
+            return Err(self.fail(path, || {
+                format!("must be one of {}, got {}", options.join(", "), short(v))
+            }));
         }
         match v.kind() {
             Kind::Int | Kind::Float => self.check_number(s, v, path)?,
@@ -296,12 +324,12 @@ impl Validator<'_> {
         let n = v.as_f64().unwrap_or(f64::NAN);
         if let Some(min) = s.minimum {
             if n < min {
-                return Err(Invalid::new(path, format!("must be >= {min}, got {}", v.raw())));
+                return Err(self.fail(path, || format!("must be >= {min}, got {}", v.raw())));
             }
         }
         if let Some(max) = s.maximum {
             if n > max {
-                return Err(Invalid::new(path, format!("must be <= {max}, got {}", v.raw())));
+                return Err(self.fail(path, || format!("must be <= {max}, got {}", v.raw())));
             }
         }
         Ok(())
@@ -310,10 +338,7 @@ impl Validator<'_> {
     fn check_object(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
         for &req in s.required {
             if v.get(req).is_none() {
-                return Err(Invalid::new(
-                    path,
-                    format!("missing required property {req:?}"),
-                ));
+                return Err(self.fail(path, || format!("missing required property {req:?}")));
             }
         }
         if s.props.is_empty() && matches!(s.additional, Additional::Any) {
@@ -327,7 +352,7 @@ impl Validator<'_> {
                 None => match s.additional {
                     Additional::Any => {}
                     Additional::Deny => {
-                        return Err(Invalid::new(&sub, "unknown property is not allowed".into()))
+                        return Err(self.fail(&sub, || "unknown property is not allowed".into()))
                     }
                     Additional::Schema(node) => self.check(node, val, &sub)?,
                 },
@@ -339,10 +364,9 @@ impl Validator<'_> {
     fn check_array(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
         if let Some(max) = s.max_items {
             if v.len() > max as usize {
-                return Err(Invalid::new(
-                    path,
-                    format!("at most {max} items allowed, got {}", v.len()),
-                ));
+                return Err(self.fail(path, || {
+                    format!("at most {max} items allowed, got {}", v.len())
+                }));
             }
         }
         if let Some(item) = s.items {
@@ -354,12 +378,16 @@ impl Validator<'_> {
     }
 
     fn check_any_of(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
-        let mut failures = Vec::with_capacity(s.any_of.len());
+        let mut failures = Vec::new();
         for &alt in s.any_of {
             match self.check(alt, v, path) {
                 Ok(()) => return Ok(()),
-                Err(e) => failures.push((alt, e)),
+                Err(e) if self.report => failures.push((alt, e)),
+                Err(_) => {}
             }
+        }
+        if !self.report {
+            return Err(self.fail(path, String::new));
         }
         // Report the branch the value evidently meant (its `type`-like constant matches), else
         // the failure that got deepest into the value, else a summary of the alternatives.
@@ -387,10 +415,7 @@ impl Validator<'_> {
             let n = self.display_name(*alt);
             let _ = write!(names, "{n}");
         }
-        Err(Invalid::new(
-            path,
-            format!("does not match any of: {names}"),
-        ))
+        Err(self.fail(path, || format!("does not match any of: {names}")))
     }
 
     /// Follow pure references to the node that carries the keywords.
@@ -441,7 +466,10 @@ fn short(v: Value<'_, '_>) -> String {
     if raw.len() <= 40 {
         raw.to_string()
     } else {
-        let cut = (0..=37).rev().find(|&i| raw.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=37)
+            .rev()
+            .find(|&i| raw.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{}...", &raw[..cut])
     }
 }

@@ -56,19 +56,36 @@ fn content_block_errors_pick_the_meant_branch() {
     );
     let bad = r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"video"}]}}"#;
     let e = single(bad, &o).unwrap_err();
-    assert!(e.message.starts_with("result.content[0]: does not match any of: TextContent, ImageContent"), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("result.content[0]: does not match any of: TextContent, ImageContent"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn unknown_method_and_kind_mismatch() {
-    let e = single(r#"{"jsonrpc":"2.0","id":1,"method":"tools/run"}"#, &opts("2025-11-25")).unwrap_err();
+    let e = single(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/run"}"#,
+        &opts("2025-11-25"),
+    )
+    .unwrap_err();
     assert_eq!(e.code, codes::METHOD_NOT_FOUND);
     // ping does not exist in the stateless revision
-    let e = single(r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#, &opts("2026-07-28")).unwrap_err();
+    let e = single(
+        r#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#,
+        &opts("2026-07-28"),
+    )
+    .unwrap_err();
     assert_eq!(e.code, codes::METHOD_NOT_FOUND);
     let e = single(r#"{"jsonrpc":"2.0","method":"ping"}"#, &opts("2025-11-25")).unwrap_err();
     assert_eq!(e.code, codes::INVALID_REQUEST);
-    let e = single(r#"{"jsonrpc":"2.0","id":3,"method":"notifications/initialized"}"#, &opts("2025-11-25")).unwrap_err();
+    let e = single(
+        r#"{"jsonrpc":"2.0","id":3,"method":"notifications/initialized"}"#,
+        &opts("2025-11-25"),
+    )
+    .unwrap_err();
     assert_eq!(e.code, codes::INVALID_REQUEST);
 }
 
@@ -124,7 +141,12 @@ fn batches_only_in_2025_03_26() {
 
 #[test]
 fn parse_errors_are_32700_with_offset() {
-    let e = parse(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2}", Limits::default(), &Options::default()).unwrap_err();
+    let e = parse(
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2}",
+        Limits::default(),
+        &Options::default(),
+    )
+    .unwrap_err();
     assert_eq!((e.code, e.offset), (codes::PARSE_ERROR, Some(24)));
 }
 
