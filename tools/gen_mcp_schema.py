@@ -1,6 +1,6 @@
 """Compile the official MCP JSON Schemas into static Rust tables for the core validator.
 
-Usage: python tools/gen_mcp_schema.py [SCHEMA_ROOT]   (default: ../shared/mcp-schema)
+Usage: python tools/gen_mcp_schema.py [--check] [SCHEMA_ROOT]   (default: ../shared/mcp-schema)
 
 Writes rust/core/src/mcp/revisions/r<version>.rs, one module per protocol revision. The output
 is committed: building or running mcproute never needs the schema files. Rerun this when a
@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -227,17 +229,34 @@ static METHODS: [Method; {len(methods)}] = [
         raise SystemExit(f"{self.version}: no result type for {request_def}")
 
 
-def main() -> None:
-    schema_root = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/mcp-schema"
-    OUT.mkdir(parents=True, exist_ok=True)
-    written = []
-    for version in REVISIONS:
-        schema = json.loads((schema_root / version / "schema.json").read_text())
-        path = OUT / f"r{version.replace('-', '_')}.rs"
-        path.write_text(Compiler(version, schema).compile())
-        written.append(path)
-    subprocess.run(["rustfmt", "--edition", "2021", *map(str, written)], check=True)
+def main() -> int:
+    args = sys.argv[1:]
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    schema_root = Path(args[0]) if args else ROOT.parent / "shared/mcp-schema"
+    with tempfile.TemporaryDirectory() as tmp:
+        written = []
+        for version in REVISIONS:
+            schema = json.loads((schema_root / version / "schema.json").read_text())
+            path = Path(tmp) / f"r{version.replace('-', '_')}.rs"
+            path.write_text(Compiler(version, schema).compile())
+            written.append(path)
+        subprocess.run(["rustfmt", "--edition", "2021", *map(str, written)], check=True)
+        stale = [
+            p.name
+            for p in written
+            if not (OUT / p.name).is_file() or (OUT / p.name).read_text() != p.read_text()
+        ]
+        if check:
+            if stale:
+                print(f"out of date, rerun tools/gen_mcp_schema.py: {', '.join(stale)}")
+                return 1
+            return 0
+        OUT.mkdir(parents=True, exist_ok=True)
+        for p in written:
+            shutil.copy(p, OUT / p.name)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -298,7 +298,9 @@ impl<'d, 'a> Value<'d, 'a> {
             Kind::Int => self.raw().parse().ok(),
             Kind::Float => {
                 let f = self.as_f64()?;
-                (f.fract() == 0.0 && f.abs() < 9.007_199_254_740_992e15).then_some(f as i64)
+                (f.fract() == 0.0
+                    && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f))
+                .then_some(f as i64)
             }
             _ => None,
         }

@@ -199,7 +199,8 @@ fn schema_error(e: schema::Invalid) -> RpcError {
             .strip_prefix(root)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
     };
-    let code = if within("params") || within("result") {
+    let absent_body = e.path.is_empty() && matches!(e.missing, Some("params" | "result"));
+    let code = if within("params") || within("result") || absent_body {
         codes::INVALID_PARAMS
     } else {
         codes::INVALID_REQUEST

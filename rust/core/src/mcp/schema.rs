@@ -171,6 +171,8 @@ impl fmt::Display for Path<'_> {
 pub struct Invalid {
     pub path: String,
     pub message: String,
+    /// The required property that is absent, when that is the failure.
+    pub missing: Option<&'static str>,
     /// Path depth, used to pick the most specific failure among `anyOf` branches.
     depth: usize,
 }
@@ -180,6 +182,7 @@ impl Invalid {
         Invalid {
             path: path.to_string(),
             message,
+            missing: None,
             depth: path.depth(),
         }
     }
@@ -266,6 +269,7 @@ impl Validator<'_> {
             Invalid {
                 path: String::new(),
                 message: String::new(),
+                missing: None,
                 depth: path.depth(),
             }
         }
@@ -338,7 +342,9 @@ impl Validator<'_> {
     fn check_object(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
         for &req in s.required {
             if v.get(req).is_none() {
-                return Err(self.fail(path, || format!("missing required property {req:?}")));
+                let mut e = self.fail(path, || format!("missing required property {req:?}"));
+                e.missing = Some(req);
+                return Err(e);
             }
         }
         if s.props.is_empty() && matches!(s.additional, Additional::Any) {

@@ -186,3 +186,14 @@ fn every_revision_has_its_methods() {
         assert_eq!(r.method("server/discover").is_some(), v == LATEST, "{v}");
     }
 }
+
+#[test]
+fn missing_params_is_invalid_params() {
+    let e = single(
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+        &opts("2025-11-25"),
+    )
+    .unwrap_err();
+    assert_eq!(e.code, codes::INVALID_PARAMS);
+    assert_eq!(e.message, "missing required property \"params\"");
+}
