@@ -298,9 +298,8 @@ impl<'d, 'a> Value<'d, 'a> {
             Kind::Int => self.raw().parse().ok(),
             Kind::Float => {
                 let f = self.as_f64()?;
-                (f.fract() == 0.0
-                    && (-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&f))
-                .then_some(f as i64)
+                (f.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(&f))
+                    .then_some(f as i64)
             }
             _ => None,
         }
