@@ -54,10 +54,14 @@ lint: ext
 bench: ext
 	$(PY) -m benches.run
 
+# cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
-	cd rust/core && cargo +nightly fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
+	cd rust/core && if rustup toolchain list | grep -q '^nightly'; then \
+	  cargo +nightly fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	else \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	fi
 
 clean:
 	rm -rf $(VENV) target
