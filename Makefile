@@ -57,10 +57,12 @@ bench: ext
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+	mkdir -p rust/core/fuzz/corpus/parse_message
+	-cp ../shared/mcp-schema/*/examples/*/*.json rust/core/fuzz/corpus/parse_message/ 2>/dev/null
 	cd rust/core && if rustup toolchain list | grep -q '^nightly'; then \
-	  cargo +nightly fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	  cargo +nightly fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
 	else \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
 	fi
 
 clean:
