@@ -114,13 +114,22 @@ class Compiler:
             f.append("types: " + " | ".join(TYPE_BITS[t] for t in ts))
         if "$ref" in s:
             f.append(f"reference: Some({self.ref_target(s['$ref'])})")
-        if "properties" in s:
+        names = list(s.get("properties", {}))
+        if names:
+            if len(names) > 64:
+                raise SystemExit(f"{self.version}: {name} has over 64 properties")
             props = ", ".join(
                 f"({rust_str(k)}, {self.node(v)})" for k, v in s["properties"].items()
             )
             f.append(f"props: &[{props}]")
-        if s.get("required"):
-            f.append("required: &[" + ", ".join(rust_str(r) for r in s["required"]) + "]")
+        required = s.get("required", [])
+        # Required properties that are declared are checked as a bit mask over `props`.
+        mask = sum(1 << names.index(r) for r in required if r in names)
+        if mask:
+            f.append(f"required_mask: {mask:#x}")
+        others = [r for r in required if r not in names]
+        if others:
+            f.append("required: &[" + ", ".join(rust_str(r) for r in others) + "]")
         if "additionalProperties" in s:
             ap = s["additionalProperties"]
             if ap is False:

@@ -43,6 +43,9 @@ pub struct Schema {
     pub never: bool,
     pub reference: Option<u16>,
     pub props: &'static [(&'static str, u16)],
+    /// Bit i set: `props[i]` is required.
+    pub required_mask: u64,
+    /// Required properties that `props` does not declare.
     pub required: &'static [&'static str],
     pub additional: Additional,
     pub items: Option<u16>,
@@ -61,6 +64,7 @@ pub const ANY: Schema = Schema {
     never: false,
     reference: None,
     props: &[],
+    required_mask: 0,
     required: &[],
     additional: Additional::Any,
     items: None,
@@ -342,19 +346,21 @@ impl Validator<'_> {
     fn check_object(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {
         for &req in s.required {
             if v.get(req).is_none() {
-                let mut e = self.fail(path, || format!("missing required property {req:?}"));
-                e.missing = Some(req);
-                return Err(e);
+                return Err(self.missing(path, req));
             }
         }
         if s.props.is_empty() && matches!(s.additional, Additional::Any) {
             return Ok(());
         }
+        let mut seen = 0u64;
         for (k, val) in v.members() {
             let key = k.as_str().unwrap_or_default();
             let sub = Path::Key(path, &key);
-            match s.props.iter().find(|(name, _)| *name == key) {
-                Some(&(_, node)) => self.check(node, val, &sub)?,
+            match s.props.iter().position(|(name, _)| *name == key) {
+                Some(i) => {
+                    seen |= 1 << i;
+                    self.check(s.props[i].1, val, &sub)?;
+                }
                 None => match s.additional {
                     Additional::Any => {}
                     Additional::Deny => {
@@ -364,7 +370,17 @@ impl Validator<'_> {
                 },
             }
         }
+        let absent = s.required_mask & !seen;
+        if absent != 0 {
+            return Err(self.missing(path, s.props[absent.trailing_zeros() as usize].0));
+        }
         Ok(())
+    }
+
+    fn missing(&self, path: &Path<'_>, name: &'static str) -> Invalid {
+        let mut e = self.fail(path, || format!("missing required property {name:?}"));
+        e.missing = Some(name);
+        e
     }
 
     fn check_array(&self, s: &Schema, v: Value<'_, '_>, path: &Path<'_>) -> Result<(), Invalid> {

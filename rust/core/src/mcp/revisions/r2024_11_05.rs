@@ -24,28 +24,28 @@ static NODES: [Schema; 314] = [
         name: "BlobResourceContents",
         types: T_OBJ,
         props: &[("blob", 82), ("mimeType", 83), ("uri", 84)],
-        required: &["blob", "uri"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "CallToolRequest",
         types: T_OBJ,
         props: &[("method", 85), ("params", 88)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "CallToolResult",
         types: T_OBJ,
         props: &[("_meta", 89), ("content", 91), ("isError", 92)],
-        required: &["content"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "CancelledNotification",
         types: T_OBJ,
         props: &[("method", 93), ("params", 95)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -73,21 +73,21 @@ static NODES: [Schema; 314] = [
         name: "CompleteRequest",
         types: T_OBJ,
         props: &[("method", 101), ("params", 106)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "CompleteResult",
         types: T_OBJ,
         props: &[("_meta", 107), ("completion", 112)],
-        required: &["completion"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "CreateMessageRequest",
         types: T_OBJ,
         props: &[("method", 113), ("params", 122)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -100,7 +100,7 @@ static NODES: [Schema; 314] = [
             ("role", 64),
             ("stopReason", 126),
         ],
-        required: &["content", "model", "role"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -112,7 +112,7 @@ static NODES: [Schema; 314] = [
         name: "EmbeddedResource",
         types: T_OBJ,
         props: &[("annotations", 129), ("resource", 130), ("type", 131)],
-        required: &["resource", "type"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -124,14 +124,14 @@ static NODES: [Schema; 314] = [
         name: "GetPromptRequest",
         types: T_OBJ,
         props: &[("method", 132), ("params", 136)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "GetPromptResult",
         types: T_OBJ,
         props: &[("_meta", 137), ("description", 138), ("messages", 139)],
-        required: &["messages"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -143,21 +143,21 @@ static NODES: [Schema; 314] = [
             ("mimeType", 144),
             ("type", 145),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
         name: "Implementation",
         types: T_OBJ,
         props: &[("name", 146), ("version", 147)],
-        required: &["name", "version"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "InitializeRequest",
         types: T_OBJ,
         props: &[("method", 148), ("params", 150)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -170,21 +170,21 @@ static NODES: [Schema; 314] = [
             ("protocolVersion", 153),
             ("serverInfo", 19),
         ],
-        required: &["capabilities", "protocolVersion", "serverInfo"],
+        required_mask: 0x1a,
         ..ANY
     },
     Schema {
         name: "InitializedNotification",
         types: T_OBJ,
         props: &[("method", 154), ("params", 156)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "JSONRPCError",
         types: T_OBJ,
         props: &[("error", 160), ("id", 56), ("jsonrpc", 161)],
-        required: &["error", "id", "jsonrpc"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -196,7 +196,7 @@ static NODES: [Schema; 314] = [
         name: "JSONRPCNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 162), ("method", 163), ("params", 165)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -208,35 +208,35 @@ static NODES: [Schema; 314] = [
             ("method", 167),
             ("params", 169),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "JSONRPCResponse",
         types: T_OBJ,
         props: &[("id", 56), ("jsonrpc", 170), ("result", 63)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListPromptsRequest",
         types: T_OBJ,
         props: &[("method", 171), ("params", 173)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListPromptsResult",
         types: T_OBJ,
         props: &[("_meta", 174), ("nextCursor", 175), ("prompts", 176)],
-        required: &["prompts"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourceTemplatesRequest",
         types: T_OBJ,
         props: &[("method", 177), ("params", 179)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -247,49 +247,49 @@ static NODES: [Schema; 314] = [
             ("nextCursor", 181),
             ("resourceTemplates", 182),
         ],
-        required: &["resourceTemplates"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourcesRequest",
         types: T_OBJ,
         props: &[("method", 183), ("params", 185)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListResourcesResult",
         types: T_OBJ,
         props: &[("_meta", 186), ("nextCursor", 187), ("resources", 188)],
-        required: &["resources"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListRootsRequest",
         types: T_OBJ,
         props: &[("method", 189), ("params", 191)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListRootsResult",
         types: T_OBJ,
         props: &[("_meta", 192), ("roots", 193)],
-        required: &["roots"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ListToolsRequest",
         types: T_OBJ,
         props: &[("method", 194), ("params", 196)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListToolsResult",
         types: T_OBJ,
         props: &[("_meta", 197), ("nextCursor", 198), ("tools", 199)],
-        required: &["tools"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -311,7 +311,7 @@ static NODES: [Schema; 314] = [
         name: "LoggingMessageNotification",
         types: T_OBJ,
         props: &[("method", 200), ("params", 203)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -335,14 +335,14 @@ static NODES: [Schema; 314] = [
         name: "Notification",
         types: T_OBJ,
         props: &[("method", 209), ("params", 211)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PaginatedRequest",
         types: T_OBJ,
         props: &[("method", 212), ("params", 214)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -355,14 +355,14 @@ static NODES: [Schema; 314] = [
         name: "PingRequest",
         types: T_OBJ,
         props: &[("method", 217), ("params", 219)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ProgressNotification",
         types: T_OBJ,
         props: &[("method", 220), ("params", 223)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -374,56 +374,56 @@ static NODES: [Schema; 314] = [
         name: "Prompt",
         types: T_OBJ,
         props: &[("arguments", 224), ("description", 225), ("name", 226)],
-        required: &["name"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "PromptArgument",
         types: T_OBJ,
         props: &[("description", 227), ("name", 228), ("required", 229)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "PromptListChangedNotification",
         types: T_OBJ,
         props: &[("method", 230), ("params", 232)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PromptMessage",
         types: T_OBJ,
         props: &[("content", 233), ("role", 64)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptReference",
         types: T_OBJ,
         props: &[("name", 234), ("type", 235)],
-        required: &["name", "type"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ReadResourceRequest",
         types: T_OBJ,
         props: &[("method", 236), ("params", 238)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ReadResourceResult",
         types: T_OBJ,
         props: &[("_meta", 239), ("contents", 241)],
-        required: &["contents"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "Request",
         types: T_OBJ,
         props: &[("method", 242), ("params", 244)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -442,28 +442,28 @@ static NODES: [Schema; 314] = [
             ("size", 251),
             ("uri", 252),
         ],
-        required: &["name", "uri"],
+        required_mask: 0x28,
         ..ANY
     },
     Schema {
         name: "ResourceContents",
         types: T_OBJ,
         props: &[("mimeType", 253), ("uri", 254)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ResourceListChangedNotification",
         types: T_OBJ,
         props: &[("method", 255), ("params", 257)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ResourceReference",
         types: T_OBJ,
         props: &[("type", 258), ("uri", 259)],
-        required: &["type", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -476,14 +476,14 @@ static NODES: [Schema; 314] = [
             ("name", 265),
             ("uriTemplate", 266),
         ],
-        required: &["name", "uriTemplate"],
+        required_mask: 0x18,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotification",
         types: T_OBJ,
         props: &[("method", 267), ("params", 269)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -502,21 +502,21 @@ static NODES: [Schema; 314] = [
         name: "Root",
         types: T_OBJ,
         props: &[("name", 271), ("uri", 272)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "RootsListChangedNotification",
         types: T_OBJ,
         props: &[("method", 273), ("params", 275)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "SamplingMessage",
         types: T_OBJ,
         props: &[("content", 276), ("role", 64)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -550,49 +550,49 @@ static NODES: [Schema; 314] = [
         name: "SetLevelRequest",
         types: T_OBJ,
         props: &[("method", 287), ("params", 288)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "SubscribeRequest",
         types: T_OBJ,
         props: &[("method", 289), ("params", 291)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "TextContent",
         types: T_OBJ,
         props: &[("annotations", 294), ("text", 295), ("type", 296)],
-        required: &["text", "type"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
         name: "TextResourceContents",
         types: T_OBJ,
         props: &[("mimeType", 297), ("text", 298), ("uri", 299)],
-        required: &["text", "uri"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
         name: "Tool",
         types: T_OBJ,
         props: &[("description", 300), ("inputSchema", 306), ("name", 307)],
-        required: &["inputSchema", "name"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
         name: "ToolListChangedNotification",
         types: T_OBJ,
         props: &[("method", 308), ("params", 310)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "UnsubscribeRequest",
         types: T_OBJ,
         props: &[("method", 311), ("params", 313)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -639,7 +639,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 86), ("name", 87)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -671,12 +671,11 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("reason", 94), ("requestId", 56)],
-        required: &["requestId"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -695,7 +694,6 @@ static NODES: [Schema; 314] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -714,7 +712,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("name", 102), ("value", 103)],
-        required: &["name", "value"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -724,7 +722,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("argument", 104), ("ref", 105)],
-        required: &["argument", "ref"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -751,7 +749,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("hasMore", 108), ("total", 109), ("values", 111)],
-        required: &["values"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -779,7 +777,6 @@ static NODES: [Schema; 314] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -811,7 +808,7 @@ static NODES: [Schema; 314] = [
             ("systemPrompt", 120),
             ("temperature", 121),
         ],
-        required: &["maxTokens", "messages"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -876,7 +873,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 134), ("name", 135)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -945,7 +942,7 @@ static NODES: [Schema; 314] = [
             ("clientInfo", 19),
             ("protocolVersion", 149),
         ],
-        required: &["capabilities", "clientInfo", "protocolVersion"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -986,7 +983,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("code", 157), ("data", 158), ("message", 159)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -1181,7 +1178,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("data", 201), ("level", 38), ("logger", 202)],
-        required: &["data", "level"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1276,7 +1273,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("progress", 221), ("progressToken", 47), ("total", 222)],
-        required: &["progress", "progressToken"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1343,7 +1340,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 237)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1484,7 +1481,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 268)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1519,7 +1516,6 @@ static NODES: [Schema; 314] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1529,7 +1525,6 @@ static NODES: [Schema; 314] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1571,7 +1566,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("level", 38)],
-        required: &["level"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1586,7 +1581,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 290)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1632,7 +1627,6 @@ static NODES: [Schema; 314] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1657,7 +1651,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("properties", 302), ("required", 304), ("type", 305)],
-        required: &["type"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1690,7 +1684,7 @@ static NODES: [Schema; 314] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 312)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
 ];

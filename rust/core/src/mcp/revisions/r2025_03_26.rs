@@ -29,35 +29,35 @@ static NODES: [Schema; 318] = [
             ("mimeType", 86),
             ("type", 87),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
         name: "BlobResourceContents",
         types: T_OBJ,
         props: &[("blob", 88), ("mimeType", 89), ("uri", 90)],
-        required: &["blob", "uri"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "CallToolRequest",
         types: T_OBJ,
         props: &[("method", 91), ("params", 94)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "CallToolResult",
         types: T_OBJ,
         props: &[("_meta", 95), ("content", 97), ("isError", 98)],
-        required: &["content"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "CancelledNotification",
         types: T_OBJ,
         props: &[("method", 99), ("params", 101)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -85,21 +85,21 @@ static NODES: [Schema; 318] = [
         name: "CompleteRequest",
         types: T_OBJ,
         props: &[("method", 107), ("params", 112)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "CompleteResult",
         types: T_OBJ,
         props: &[("_meta", 113), ("completion", 118)],
-        required: &["completion"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "CreateMessageRequest",
         types: T_OBJ,
         props: &[("method", 119), ("params", 128)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -112,7 +112,7 @@ static NODES: [Schema; 318] = [
             ("role", 67),
             ("stopReason", 132),
         ],
-        required: &["content", "model", "role"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -124,7 +124,7 @@ static NODES: [Schema; 318] = [
         name: "EmbeddedResource",
         types: T_OBJ,
         props: &[("annotations", 0), ("resource", 133), ("type", 134)],
-        required: &["resource", "type"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -136,14 +136,14 @@ static NODES: [Schema; 318] = [
         name: "GetPromptRequest",
         types: T_OBJ,
         props: &[("method", 135), ("params", 139)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "GetPromptResult",
         types: T_OBJ,
         props: &[("_meta", 140), ("description", 141), ("messages", 142)],
-        required: &["messages"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -155,21 +155,21 @@ static NODES: [Schema; 318] = [
             ("mimeType", 144),
             ("type", 145),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
         name: "Implementation",
         types: T_OBJ,
         props: &[("name", 146), ("version", 147)],
-        required: &["name", "version"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "InitializeRequest",
         types: T_OBJ,
         props: &[("method", 148), ("params", 150)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -182,14 +182,14 @@ static NODES: [Schema; 318] = [
             ("protocolVersion", 153),
             ("serverInfo", 20),
         ],
-        required: &["capabilities", "protocolVersion", "serverInfo"],
+        required_mask: 0x1a,
         ..ANY
     },
     Schema {
         name: "InitializedNotification",
         types: T_OBJ,
         props: &[("method", 154), ("params", 156)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -208,7 +208,7 @@ static NODES: [Schema; 318] = [
         name: "JSONRPCError",
         types: T_OBJ,
         props: &[("error", 162), ("id", 59), ("jsonrpc", 163)],
-        required: &["error", "id", "jsonrpc"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -220,7 +220,7 @@ static NODES: [Schema; 318] = [
         name: "JSONRPCNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 168), ("method", 169), ("params", 171)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -232,35 +232,35 @@ static NODES: [Schema; 318] = [
             ("method", 173),
             ("params", 175),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "JSONRPCResponse",
         types: T_OBJ,
         props: &[("id", 59), ("jsonrpc", 176), ("result", 66)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListPromptsRequest",
         types: T_OBJ,
         props: &[("method", 177), ("params", 179)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListPromptsResult",
         types: T_OBJ,
         props: &[("_meta", 180), ("nextCursor", 181), ("prompts", 182)],
-        required: &["prompts"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourceTemplatesRequest",
         types: T_OBJ,
         props: &[("method", 183), ("params", 185)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -271,49 +271,49 @@ static NODES: [Schema; 318] = [
             ("nextCursor", 187),
             ("resourceTemplates", 188),
         ],
-        required: &["resourceTemplates"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourcesRequest",
         types: T_OBJ,
         props: &[("method", 189), ("params", 191)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListResourcesResult",
         types: T_OBJ,
         props: &[("_meta", 192), ("nextCursor", 193), ("resources", 194)],
-        required: &["resources"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListRootsRequest",
         types: T_OBJ,
         props: &[("method", 195), ("params", 197)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListRootsResult",
         types: T_OBJ,
         props: &[("_meta", 198), ("roots", 199)],
-        required: &["roots"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ListToolsRequest",
         types: T_OBJ,
         props: &[("method", 200), ("params", 202)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListToolsResult",
         types: T_OBJ,
         props: &[("_meta", 203), ("nextCursor", 204), ("tools", 205)],
-        required: &["tools"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -335,7 +335,7 @@ static NODES: [Schema; 318] = [
         name: "LoggingMessageNotification",
         types: T_OBJ,
         props: &[("method", 206), ("params", 209)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -359,14 +359,14 @@ static NODES: [Schema; 318] = [
         name: "Notification",
         types: T_OBJ,
         props: &[("method", 215), ("params", 217)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PaginatedRequest",
         types: T_OBJ,
         props: &[("method", 218), ("params", 220)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -379,14 +379,14 @@ static NODES: [Schema; 318] = [
         name: "PingRequest",
         types: T_OBJ,
         props: &[("method", 223), ("params", 225)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ProgressNotification",
         types: T_OBJ,
         props: &[("method", 226), ("params", 230)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -398,56 +398,56 @@ static NODES: [Schema; 318] = [
         name: "Prompt",
         types: T_OBJ,
         props: &[("arguments", 231), ("description", 232), ("name", 233)],
-        required: &["name"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "PromptArgument",
         types: T_OBJ,
         props: &[("description", 234), ("name", 235), ("required", 236)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "PromptListChangedNotification",
         types: T_OBJ,
         props: &[("method", 237), ("params", 239)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PromptMessage",
         types: T_OBJ,
         props: &[("content", 240), ("role", 67)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptReference",
         types: T_OBJ,
         props: &[("name", 241), ("type", 242)],
-        required: &["name", "type"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ReadResourceRequest",
         types: T_OBJ,
         props: &[("method", 243), ("params", 245)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ReadResourceResult",
         types: T_OBJ,
         props: &[("_meta", 246), ("contents", 248)],
-        required: &["contents"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "Request",
         types: T_OBJ,
         props: &[("method", 249), ("params", 251)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -466,28 +466,28 @@ static NODES: [Schema; 318] = [
             ("size", 255),
             ("uri", 256),
         ],
-        required: &["name", "uri"],
+        required_mask: 0x28,
         ..ANY
     },
     Schema {
         name: "ResourceContents",
         types: T_OBJ,
         props: &[("mimeType", 257), ("uri", 258)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ResourceListChangedNotification",
         types: T_OBJ,
         props: &[("method", 259), ("params", 261)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ResourceReference",
         types: T_OBJ,
         props: &[("type", 262), ("uri", 263)],
-        required: &["type", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -500,14 +500,14 @@ static NODES: [Schema; 318] = [
             ("name", 266),
             ("uriTemplate", 267),
         ],
-        required: &["name", "uriTemplate"],
+        required_mask: 0x18,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotification",
         types: T_OBJ,
         props: &[("method", 268), ("params", 270)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -526,21 +526,21 @@ static NODES: [Schema; 318] = [
         name: "Root",
         types: T_OBJ,
         props: &[("name", 272), ("uri", 273)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "RootsListChangedNotification",
         types: T_OBJ,
         props: &[("method", 274), ("params", 276)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "SamplingMessage",
         types: T_OBJ,
         props: &[("content", 277), ("role", 67)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -575,28 +575,28 @@ static NODES: [Schema; 318] = [
         name: "SetLevelRequest",
         types: T_OBJ,
         props: &[("method", 289), ("params", 290)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "SubscribeRequest",
         types: T_OBJ,
         props: &[("method", 291), ("params", 293)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "TextContent",
         types: T_OBJ,
         props: &[("annotations", 0), ("text", 294), ("type", 295)],
-        required: &["text", "type"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
         name: "TextResourceContents",
         types: T_OBJ,
         props: &[("mimeType", 296), ("text", 297), ("uri", 298)],
-        required: &["text", "uri"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -608,7 +608,7 @@ static NODES: [Schema; 318] = [
             ("inputSchema", 305),
             ("name", 306),
         ],
-        required: &["inputSchema", "name"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -627,14 +627,14 @@ static NODES: [Schema; 318] = [
         name: "ToolListChangedNotification",
         types: T_OBJ,
         props: &[("method", 312), ("params", 314)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "UnsubscribeRequest",
         types: T_OBJ,
         props: &[("method", 315), ("params", 317)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -689,7 +689,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 92), ("name", 93)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -721,12 +721,11 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("reason", 100), ("requestId", 59)],
-        required: &["requestId"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -745,7 +744,6 @@ static NODES: [Schema; 318] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -764,7 +762,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("name", 108), ("value", 109)],
-        required: &["name", "value"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -774,7 +772,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("argument", 110), ("ref", 111)],
-        required: &["argument", "ref"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -801,7 +799,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("hasMore", 114), ("total", 115), ("values", 117)],
-        required: &["values"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -829,7 +827,6 @@ static NODES: [Schema; 318] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -861,7 +858,7 @@ static NODES: [Schema; 318] = [
             ("systemPrompt", 126),
             ("temperature", 127),
         ],
-        required: &["maxTokens", "messages"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -910,7 +907,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 137), ("name", 138)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -963,7 +960,7 @@ static NODES: [Schema; 318] = [
             ("clientInfo", 20),
             ("protocolVersion", 149),
         ],
-        required: &["capabilities", "clientInfo", "protocolVersion"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -1012,7 +1009,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("code", 159), ("data", 160), ("message", 161)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -1225,7 +1222,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("data", 207), ("level", 41), ("logger", 208)],
-        required: &["data", "level"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1329,7 +1326,7 @@ static NODES: [Schema; 318] = [
             ("progressToken", 50),
             ("total", 229),
         ],
-        required: &["progress", "progressToken"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -1396,7 +1393,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 244)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1505,7 +1502,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 269)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1540,12 +1537,10 @@ static NODES: [Schema; 318] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1555,7 +1550,6 @@ static NODES: [Schema; 318] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1597,7 +1591,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("level", 41)],
-        required: &["level"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1612,7 +1606,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 292)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1642,7 +1636,6 @@ static NODES: [Schema; 318] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1667,7 +1660,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("properties", 301), ("required", 303), ("type", 304)],
-        required: &["type"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1720,7 +1713,7 @@ static NODES: [Schema; 318] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 316)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
 ];

@@ -30,14 +30,14 @@ static NODES: [Schema; 393] = [
             ("mimeType", 96),
             ("type", 97),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
         name: "BaseMetadata",
         types: T_OBJ,
         props: &[("name", 98), ("title", 99)],
-        required: &["name"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -49,7 +49,7 @@ static NODES: [Schema; 393] = [
             ("mimeType", 102),
             ("uri", 103),
         ],
-        required: &["blob", "uri"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -61,14 +61,14 @@ static NODES: [Schema; 393] = [
             ("title", 106),
             ("type", 107),
         ],
-        required: &["type"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
         name: "CallToolRequest",
         types: T_OBJ,
         props: &[("method", 108), ("params", 111)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -80,14 +80,14 @@ static NODES: [Schema; 393] = [
             ("isError", 114),
             ("structuredContent", 115),
         ],
-        required: &["content"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "CancelledNotification",
         types: T_OBJ,
         props: &[("method", 116), ("params", 118)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -120,14 +120,14 @@ static NODES: [Schema; 393] = [
         name: "CompleteRequest",
         types: T_OBJ,
         props: &[("method", 125), ("params", 133)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "CompleteResult",
         types: T_OBJ,
         props: &[("_meta", 134), ("completion", 139)],
-        required: &["completion"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -139,7 +139,7 @@ static NODES: [Schema; 393] = [
         name: "CreateMessageRequest",
         types: T_OBJ,
         props: &[("method", 140), ("params", 149)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -152,7 +152,7 @@ static NODES: [Schema; 393] = [
             ("role", 74),
             ("stopReason", 153),
         ],
-        required: &["content", "model", "role"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -164,14 +164,14 @@ static NODES: [Schema; 393] = [
         name: "ElicitRequest",
         types: T_OBJ,
         props: &[("method", 154), ("params", 161)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ElicitResult",
         types: T_OBJ,
         props: &[("_meta", 162), ("action", 163), ("content", 165)],
-        required: &["action"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -183,7 +183,7 @@ static NODES: [Schema; 393] = [
             ("resource", 167),
             ("type", 168),
         ],
-        required: &["resource", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -201,21 +201,21 @@ static NODES: [Schema; 393] = [
             ("title", 174),
             ("type", 175),
         ],
-        required: &["enum", "type"],
+        required_mask: 0x12,
         ..ANY
     },
     Schema {
         name: "GetPromptRequest",
         types: T_OBJ,
         props: &[("method", 176), ("params", 180)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "GetPromptResult",
         types: T_OBJ,
         props: &[("_meta", 181), ("description", 182), ("messages", 183)],
-        required: &["messages"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -228,21 +228,21 @@ static NODES: [Schema; 393] = [
             ("mimeType", 186),
             ("type", 187),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
         name: "Implementation",
         types: T_OBJ,
         props: &[("name", 188), ("title", 189), ("version", 190)],
-        required: &["name", "version"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "InitializeRequest",
         types: T_OBJ,
         props: &[("method", 191), ("params", 193)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -255,21 +255,21 @@ static NODES: [Schema; 393] = [
             ("protocolVersion", 196),
             ("serverInfo", 26),
         ],
-        required: &["capabilities", "protocolVersion", "serverInfo"],
+        required_mask: 0x1a,
         ..ANY
     },
     Schema {
         name: "InitializedNotification",
         types: T_OBJ,
         props: &[("method", 197), ("params", 199)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "JSONRPCError",
         types: T_OBJ,
         props: &[("error", 203), ("id", 65), ("jsonrpc", 204)],
-        required: &["error", "id", "jsonrpc"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -281,7 +281,7 @@ static NODES: [Schema; 393] = [
         name: "JSONRPCNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 205), ("method", 206), ("params", 208)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -293,35 +293,35 @@ static NODES: [Schema; 393] = [
             ("method", 210),
             ("params", 212),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "JSONRPCResponse",
         types: T_OBJ,
         props: &[("id", 65), ("jsonrpc", 213), ("result", 73)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListPromptsRequest",
         types: T_OBJ,
         props: &[("method", 214), ("params", 216)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListPromptsResult",
         types: T_OBJ,
         props: &[("_meta", 217), ("nextCursor", 218), ("prompts", 219)],
-        required: &["prompts"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourceTemplatesRequest",
         types: T_OBJ,
         props: &[("method", 220), ("params", 222)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -332,49 +332,49 @@ static NODES: [Schema; 393] = [
             ("nextCursor", 224),
             ("resourceTemplates", 225),
         ],
-        required: &["resourceTemplates"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListResourcesRequest",
         types: T_OBJ,
         props: &[("method", 226), ("params", 228)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListResourcesResult",
         types: T_OBJ,
         props: &[("_meta", 229), ("nextCursor", 230), ("resources", 231)],
-        required: &["resources"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ListRootsRequest",
         types: T_OBJ,
         props: &[("method", 232), ("params", 234)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListRootsResult",
         types: T_OBJ,
         props: &[("_meta", 235), ("roots", 236)],
-        required: &["roots"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ListToolsRequest",
         types: T_OBJ,
         props: &[("method", 237), ("params", 239)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListToolsResult",
         types: T_OBJ,
         props: &[("_meta", 240), ("nextCursor", 241), ("tools", 242)],
-        required: &["tools"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -396,7 +396,7 @@ static NODES: [Schema; 393] = [
         name: "LoggingMessageNotification",
         types: T_OBJ,
         props: &[("method", 243), ("params", 246)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -420,7 +420,7 @@ static NODES: [Schema; 393] = [
         name: "Notification",
         types: T_OBJ,
         props: &[("method", 252), ("params", 254)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -433,14 +433,14 @@ static NODES: [Schema; 393] = [
             ("title", 258),
             ("type", 259),
         ],
-        required: &["type"],
+        required_mask: 0x10,
         ..ANY
     },
     Schema {
         name: "PaginatedRequest",
         types: T_OBJ,
         props: &[("method", 260), ("params", 262)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -453,7 +453,7 @@ static NODES: [Schema; 393] = [
         name: "PingRequest",
         types: T_OBJ,
         props: &[("method", 265), ("params", 267)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -465,7 +465,7 @@ static NODES: [Schema; 393] = [
         name: "ProgressNotification",
         types: T_OBJ,
         props: &[("method", 268), ("params", 272)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -483,7 +483,7 @@ static NODES: [Schema; 393] = [
             ("name", 276),
             ("title", 277),
         ],
-        required: &["name"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
@@ -495,49 +495,49 @@ static NODES: [Schema; 393] = [
             ("required", 280),
             ("title", 281),
         ],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "PromptListChangedNotification",
         types: T_OBJ,
         props: &[("method", 282), ("params", 284)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PromptMessage",
         types: T_OBJ,
         props: &[("content", 14), ("role", 74)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptReference",
         types: T_OBJ,
         props: &[("name", 285), ("title", 286), ("type", 287)],
-        required: &["name", "type"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "ReadResourceRequest",
         types: T_OBJ,
         props: &[("method", 288), ("params", 290)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ReadResourceResult",
         types: T_OBJ,
         props: &[("_meta", 291), ("contents", 293)],
-        required: &["contents"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "Request",
         types: T_OBJ,
         props: &[("method", 294), ("params", 296)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -558,14 +558,14 @@ static NODES: [Schema; 393] = [
             ("title", 302),
             ("uri", 303),
         ],
-        required: &["name", "uri"],
+        required_mask: 0x90,
         ..ANY
     },
     Schema {
         name: "ResourceContents",
         types: T_OBJ,
         props: &[("_meta", 304), ("mimeType", 305), ("uri", 306)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -582,14 +582,14 @@ static NODES: [Schema; 393] = [
             ("type", 313),
             ("uri", 314),
         ],
-        required: &["name", "type", "uri"],
+        required_mask: 0x190,
         ..ANY
     },
     Schema {
         name: "ResourceListChangedNotification",
         types: T_OBJ,
         props: &[("method", 315), ("params", 317)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -604,21 +604,21 @@ static NODES: [Schema; 393] = [
             ("title", 322),
             ("uriTemplate", 323),
         ],
-        required: &["name", "uriTemplate"],
+        required_mask: 0x50,
         ..ANY
     },
     Schema {
         name: "ResourceTemplateReference",
         types: T_OBJ,
         props: &[("type", 324), ("uri", 325)],
-        required: &["type", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotification",
         types: T_OBJ,
         props: &[("method", 326), ("params", 328)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -637,21 +637,21 @@ static NODES: [Schema; 393] = [
         name: "Root",
         types: T_OBJ,
         props: &[("_meta", 330), ("name", 331), ("uri", 332)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "RootsListChangedNotification",
         types: T_OBJ,
         props: &[("method", 333), ("params", 335)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "SamplingMessage",
         types: T_OBJ,
         props: &[("content", 336), ("role", 74)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -686,7 +686,7 @@ static NODES: [Schema; 393] = [
         name: "SetLevelRequest",
         types: T_OBJ,
         props: &[("method", 348), ("params", 349)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -700,14 +700,14 @@ static NODES: [Schema; 393] = [
             ("title", 354),
             ("type", 355),
         ],
-        required: &["type"],
+        required_mask: 0x20,
         ..ANY
     },
     Schema {
         name: "SubscribeRequest",
         types: T_OBJ,
         props: &[("method", 356), ("params", 358)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -719,7 +719,7 @@ static NODES: [Schema; 393] = [
             ("text", 360),
             ("type", 361),
         ],
-        required: &["text", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -731,7 +731,7 @@ static NODES: [Schema; 393] = [
             ("text", 364),
             ("uri", 365),
         ],
-        required: &["text", "uri"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -746,7 +746,7 @@ static NODES: [Schema; 393] = [
             ("outputSchema", 380),
             ("title", 381),
         ],
-        required: &["inputSchema", "name"],
+        required_mask: 0x18,
         ..ANY
     },
     Schema {
@@ -765,14 +765,14 @@ static NODES: [Schema; 393] = [
         name: "ToolListChangedNotification",
         types: T_OBJ,
         props: &[("method", 387), ("params", 389)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "UnsubscribeRequest",
         types: T_OBJ,
         props: &[("method", 390), ("params", 392)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -864,7 +864,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 109), ("name", 110)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -896,17 +896,15 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("reason", 117), ("requestId", 65)],
-        required: &["requestId"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -925,7 +923,6 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -944,7 +941,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("name", 126), ("value", 127)],
-        required: &["name", "value"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -968,7 +965,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("argument", 128), ("context", 131), ("ref", 132)],
-        required: &["argument", "ref"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -995,7 +992,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("hasMore", 135), ("total", 136), ("values", 138)],
-        required: &["values"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1023,7 +1020,6 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1055,7 +1051,7 @@ static NODES: [Schema; 393] = [
             ("systemPrompt", 147),
             ("temperature", 148),
         ],
-        required: &["maxTokens", "messages"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -1105,13 +1101,13 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("properties", 156), ("required", 158), ("type", 159)],
-        required: &["properties", "type"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         types: T_OBJ,
         props: &[("message", 155), ("requestedSchema", 160)],
-        required: &["message", "requestedSchema"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1197,7 +1193,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("arguments", 178), ("name", 179)],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1258,7 +1254,7 @@ static NODES: [Schema; 393] = [
             ("clientInfo", 26),
             ("protocolVersion", 192),
         ],
-        required: &["capabilities", "clientInfo", "protocolVersion"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -1299,7 +1295,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("code", 200), ("data", 201), ("message", 202)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -1494,7 +1490,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("data", 244), ("level", 45), ("logger", 245)],
-        required: &["data", "level"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1619,7 +1615,7 @@ static NODES: [Schema; 393] = [
             ("progressToken", 56),
             ("total", 271),
         ],
-        required: &["progress", "progressToken"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -1698,7 +1694,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 289)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1860,7 +1856,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 327)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1899,12 +1895,10 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1914,7 +1908,6 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1956,7 +1949,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("level", 45)],
-        required: &["level"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -2002,7 +1995,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 357)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -2044,7 +2037,6 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -2069,7 +2061,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("properties", 369), ("required", 371), ("type", 372)],
-        required: &["type"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -2078,7 +2070,6 @@ static NODES: [Schema; 393] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -2103,7 +2094,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("properties", 376), ("required", 378), ("type", 379)],
-        required: &["type"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -2156,7 +2147,7 @@ static NODES: [Schema; 393] = [
     Schema {
         types: T_OBJ,
         props: &[("uri", 391)],
-        required: &["uri"],
+        required_mask: 0x1,
         ..ANY
     },
 ];

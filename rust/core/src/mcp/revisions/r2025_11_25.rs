@@ -30,14 +30,14 @@ static NODES: [Schema; 591] = [
             ("mimeType", 150),
             ("type", 151),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
         name: "BaseMetadata",
         types: T_OBJ,
         props: &[("name", 152), ("title", 153)],
-        required: &["name"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -49,7 +49,7 @@ static NODES: [Schema; 591] = [
             ("mimeType", 156),
             ("uri", 157),
         ],
-        required: &["blob", "uri"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -61,14 +61,14 @@ static NODES: [Schema; 591] = [
             ("title", 160),
             ("type", 161),
         ],
-        required: &["type"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
         name: "CallToolRequest",
         types: T_OBJ,
         props: &[("id", 96), ("jsonrpc", 162), ("method", 163), ("params", 6)],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -80,7 +80,7 @@ static NODES: [Schema; 591] = [
             ("name", 166),
             ("task", 125),
         ],
-        required: &["name"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -92,7 +92,7 @@ static NODES: [Schema; 591] = [
             ("isError", 169),
             ("structuredContent", 170),
         ],
-        required: &["content"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -104,7 +104,7 @@ static NODES: [Schema; 591] = [
             ("method", 172),
             ("params", 174),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -116,7 +116,7 @@ static NODES: [Schema; 591] = [
         name: "CancelledNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 175), ("method", 176), ("params", 11)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -163,7 +163,7 @@ static NODES: [Schema; 591] = [
             ("method", 198),
             ("params", 17),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -175,14 +175,14 @@ static NODES: [Schema; 591] = [
             ("context", 205),
             ("ref", 206),
         ],
-        required: &["argument", "ref"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
         name: "CompleteResult",
         types: T_OBJ,
         props: &[("_meta", 207), ("completion", 212)],
-        required: &["completion"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -199,7 +199,7 @@ static NODES: [Schema; 591] = [
             ("method", 214),
             ("params", 21),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -219,7 +219,7 @@ static NODES: [Schema; 591] = [
             ("toolChoice", 135),
             ("tools", 224),
         ],
-        required: &["maxTokens", "messages"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -232,14 +232,14 @@ static NODES: [Schema; 591] = [
             ("role", 108),
             ("stopReason", 229),
         ],
-        required: &["content", "model", "role"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
         name: "CreateTaskResult",
         types: T_OBJ,
         props: &[("_meta", 230), ("task", 123)],
-        required: &["task"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -256,7 +256,7 @@ static NODES: [Schema; 591] = [
             ("method", 232),
             ("params", 27),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -269,7 +269,7 @@ static NODES: [Schema; 591] = [
             ("requestedSchema", 241),
             ("task", 125),
         ],
-        required: &["message", "requestedSchema"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -288,21 +288,21 @@ static NODES: [Schema; 591] = [
             ("task", 125),
             ("url", 246),
         ],
-        required: &["elicitationId", "message", "mode", "url"],
+        required_mask: 0x2e,
         ..ANY
     },
     Schema {
         name: "ElicitResult",
         types: T_OBJ,
         props: &[("_meta", 247), ("action", 248), ("content", 253)],
-        required: &["action"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ElicitationCompleteNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 254), ("method", 255), ("params", 257)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -314,7 +314,7 @@ static NODES: [Schema; 591] = [
             ("resource", 259),
             ("type", 260),
         ],
-        required: &["resource", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -331,7 +331,7 @@ static NODES: [Schema; 591] = [
         name: "Error",
         types: T_OBJ,
         props: &[("code", 261), ("data", 262), ("message", 263)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -343,21 +343,21 @@ static NODES: [Schema; 591] = [
             ("method", 265),
             ("params", 36),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "GetPromptRequestParams",
         types: T_OBJ,
         props: &[("_meta", 266), ("arguments", 268), ("name", 269)],
-        required: &["name"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "GetPromptResult",
         types: T_OBJ,
         props: &[("_meta", 270), ("description", 271), ("messages", 272)],
-        required: &["messages"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -369,7 +369,7 @@ static NODES: [Schema; 591] = [
             ("method", 274),
             ("params", 276),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -387,7 +387,7 @@ static NODES: [Schema; 591] = [
             ("method", 279),
             ("params", 281),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -404,7 +404,7 @@ static NODES: [Schema; 591] = [
             ("src", 285),
             ("theme", 286),
         ],
-        required: &["src"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -423,7 +423,7 @@ static NODES: [Schema; 591] = [
             ("mimeType", 290),
             ("type", 291),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
@@ -437,7 +437,7 @@ static NODES: [Schema; 591] = [
             ("version", 296),
             ("websiteUrl", 297),
         ],
-        required: &["name", "version"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -449,7 +449,7 @@ static NODES: [Schema; 591] = [
             ("method", 299),
             ("params", 47),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -461,7 +461,7 @@ static NODES: [Schema; 591] = [
             ("clientInfo", 45),
             ("protocolVersion", 301),
         ],
-        required: &["capabilities", "clientInfo", "protocolVersion"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -474,21 +474,21 @@ static NODES: [Schema; 591] = [
             ("protocolVersion", 304),
             ("serverInfo", 45),
         ],
-        required: &["capabilities", "protocolVersion", "serverInfo"],
+        required_mask: 0x1a,
         ..ANY
     },
     Schema {
         name: "InitializedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 305), ("method", 306), ("params", 76)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "JSONRPCErrorResponse",
         types: T_OBJ,
         props: &[("error", 34), ("id", 96), ("jsonrpc", 307)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -500,7 +500,7 @@ static NODES: [Schema; 591] = [
         name: "JSONRPCNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 308), ("method", 309), ("params", 310)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -512,7 +512,7 @@ static NODES: [Schema; 591] = [
             ("method", 312),
             ("params", 313),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -524,7 +524,7 @@ static NODES: [Schema; 591] = [
         name: "JSONRPCResultResponse",
         types: T_OBJ,
         props: &[("id", 96), ("jsonrpc", 314), ("result", 107)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -538,7 +538,7 @@ static NODES: [Schema; 591] = [
             ("title", 321),
             ("type", 322),
         ],
-        required: &["enum", "type"],
+        required_mask: 0x24,
         ..ANY
     },
     Schema {
@@ -550,14 +550,14 @@ static NODES: [Schema; 591] = [
             ("method", 324),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListPromptsResult",
         types: T_OBJ,
         props: &[("_meta", 325), ("nextCursor", 326), ("prompts", 327)],
-        required: &["prompts"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -569,7 +569,7 @@ static NODES: [Schema; 591] = [
             ("method", 329),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -580,7 +580,7 @@ static NODES: [Schema; 591] = [
             ("nextCursor", 331),
             ("resourceTemplates", 332),
         ],
-        required: &["resourceTemplates"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -592,14 +592,14 @@ static NODES: [Schema; 591] = [
             ("method", 334),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListResourcesResult",
         types: T_OBJ,
         props: &[("_meta", 335), ("nextCursor", 336), ("resources", 337)],
-        required: &["resources"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -611,14 +611,14 @@ static NODES: [Schema; 591] = [
             ("method", 339),
             ("params", 97),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListRootsResult",
         types: T_OBJ,
         props: &[("_meta", 340), ("roots", 341)],
-        required: &["roots"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -630,14 +630,14 @@ static NODES: [Schema; 591] = [
             ("method", 343),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListTasksResult",
         types: T_OBJ,
         props: &[("_meta", 344), ("nextCursor", 345), ("tasks", 346)],
-        required: &["tasks"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -649,14 +649,14 @@ static NODES: [Schema; 591] = [
             ("method", 348),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListToolsResult",
         types: T_OBJ,
         props: &[("_meta", 349), ("nextCursor", 350), ("tools", 351)],
-        required: &["tools"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -678,7 +678,7 @@ static NODES: [Schema; 591] = [
         name: "LoggingMessageNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 352), ("method", 353), ("params", 71)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -690,7 +690,7 @@ static NODES: [Schema; 591] = [
             ("level", 69),
             ("logger", 356),
         ],
-        required: &["data", "level"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -719,7 +719,7 @@ static NODES: [Schema; 591] = [
         name: "Notification",
         types: T_OBJ,
         props: &[("method", 362), ("params", 363)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -739,7 +739,7 @@ static NODES: [Schema; 591] = [
             ("title", 369),
             ("type", 370),
         ],
-        required: &["type"],
+        required_mask: 0x20,
         ..ANY
     },
     Schema {
@@ -751,7 +751,7 @@ static NODES: [Schema; 591] = [
             ("method", 372),
             ("params", 79),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -775,7 +775,7 @@ static NODES: [Schema; 591] = [
             ("method", 378),
             ("params", 97),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -787,7 +787,7 @@ static NODES: [Schema; 591] = [
         name: "ProgressNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 379), ("method", 380), ("params", 84)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -800,7 +800,7 @@ static NODES: [Schema; 591] = [
             ("progressToken", 85),
             ("total", 384),
         ],
-        required: &["progress", "progressToken"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -819,7 +819,7 @@ static NODES: [Schema; 591] = [
             ("name", 389),
             ("title", 390),
         ],
-        required: &["name"],
+        required_mask: 0x10,
         ..ANY
     },
     Schema {
@@ -831,28 +831,28 @@ static NODES: [Schema; 591] = [
             ("required", 393),
             ("title", 394),
         ],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "PromptListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 395), ("method", 396), ("params", 76)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptMessage",
         types: T_OBJ,
         props: &[("content", 19), ("role", 108)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptReference",
         types: T_OBJ,
         props: &[("name", 397), ("title", 398), ("type", 399)],
-        required: &["name", "type"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -864,35 +864,35 @@ static NODES: [Schema; 591] = [
             ("method", 401),
             ("params", 92),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "ReadResourceRequestParams",
         types: T_OBJ,
         props: &[("_meta", 402), ("uri", 403)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "ReadResourceResult",
         types: T_OBJ,
         props: &[("_meta", 404), ("contents", 406)],
-        required: &["contents"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "RelatedTaskMetadata",
         types: T_OBJ,
         props: &[("taskId", 407)],
-        required: &["taskId"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "Request",
         types: T_OBJ,
         props: &[("method", 408), ("params", 409)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -920,14 +920,14 @@ static NODES: [Schema; 591] = [
             ("title", 417),
             ("uri", 418),
         ],
-        required: &["name", "uri"],
+        required_mask: 0x120,
         ..ANY
     },
     Schema {
         name: "ResourceContents",
         types: T_OBJ,
         props: &[("_meta", 419), ("mimeType", 420), ("uri", 421)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -945,21 +945,21 @@ static NODES: [Schema; 591] = [
             ("type", 429),
             ("uri", 430),
         ],
-        required: &["name", "type", "uri"],
+        required_mask: 0x320,
         ..ANY
     },
     Schema {
         name: "ResourceListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 431), ("method", 432), ("params", 76)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ResourceRequestParams",
         types: T_OBJ,
         props: &[("_meta", 433), ("uri", 434)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -975,28 +975,28 @@ static NODES: [Schema; 591] = [
             ("title", 440),
             ("uriTemplate", 441),
         ],
-        required: &["name", "uriTemplate"],
+        required_mask: 0xa0,
         ..ANY
     },
     Schema {
         name: "ResourceTemplateReference",
         types: T_OBJ,
         props: &[("type", 442), ("uri", 443)],
-        required: &["type", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 444), ("method", 445), ("params", 106)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotificationParams",
         types: T_OBJ,
         props: &[("_meta", 446), ("uri", 447)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1015,21 +1015,21 @@ static NODES: [Schema; 591] = [
         name: "Root",
         types: T_OBJ,
         props: &[("_meta", 449), ("name", 450), ("uri", 451)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "RootsListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 452), ("method", 453), ("params", 76)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "SamplingMessage",
         types: T_OBJ,
         props: &[("_meta", 454), ("content", 456), ("role", 108)],
-        required: &["content", "role"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -1075,14 +1075,14 @@ static NODES: [Schema; 591] = [
             ("method", 475),
             ("params", 118),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "SetLevelRequestParams",
         types: T_OBJ,
         props: &[("_meta", 476), ("level", 69)],
-        required: &["level"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1102,7 +1102,7 @@ static NODES: [Schema; 591] = [
             ("title", 482),
             ("type", 483),
         ],
-        required: &["type"],
+        required_mask: 0x40,
         ..ANY
     },
     Schema {
@@ -1114,14 +1114,14 @@ static NODES: [Schema; 591] = [
             ("method", 485),
             ("params", 122),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "SubscribeRequestParams",
         types: T_OBJ,
         props: &[("_meta", 486), ("uri", 487)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1136,7 +1136,7 @@ static NODES: [Schema; 591] = [
             ("taskId", 492),
             ("ttl", 493),
         ],
-        required: &["createdAt", "lastUpdatedAt", "status", "taskId", "ttl"],
+        required_mask: 0x6b,
         ..ANY
     },
     Schema {
@@ -1167,7 +1167,7 @@ static NODES: [Schema; 591] = [
         name: "TaskStatusNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 496), ("method", 497), ("params", 128)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -1184,7 +1184,7 @@ static NODES: [Schema; 591] = [
             ("text", 499),
             ("type", 500),
         ],
-        required: &["text", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -1196,7 +1196,7 @@ static NODES: [Schema; 591] = [
             ("text", 503),
             ("uri", 504),
         ],
-        required: &["text", "uri"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -1211,7 +1211,7 @@ static NODES: [Schema; 591] = [
             ("title", 515),
             ("type", 516),
         ],
-        required: &["items", "type"],
+        required_mask: 0x44,
         ..ANY
     },
     Schema {
@@ -1224,7 +1224,7 @@ static NODES: [Schema; 591] = [
             ("title", 523),
             ("type", 524),
         ],
-        required: &["oneOf", "type"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -1241,7 +1241,7 @@ static NODES: [Schema; 591] = [
             ("outputSchema", 542),
             ("title", 543),
         ],
-        required: &["inputSchema", "name"],
+        required_mask: 0x60,
         ..ANY
     },
     Schema {
@@ -1272,7 +1272,7 @@ static NODES: [Schema; 591] = [
         name: "ToolListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 551), ("method", 552), ("params", 76)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1286,7 +1286,7 @@ static NODES: [Schema; 591] = [
             ("toolUseId", 557),
             ("type", 558),
         ],
-        required: &["content", "toolUseId", "type"],
+        required_mask: 0x32,
         ..ANY
     },
     Schema {
@@ -1299,14 +1299,14 @@ static NODES: [Schema; 591] = [
             ("name", 562),
             ("type", 563),
         ],
-        required: &["id", "input", "name", "type"],
+        required_mask: 0x1e,
         ..ANY
     },
     Schema {
         name: "URLElicitationRequiredError",
         types: T_OBJ,
         props: &[("error", 568), ("id", 96), ("jsonrpc", 569)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -1318,14 +1318,14 @@ static NODES: [Schema; 591] = [
             ("method", 571),
             ("params", 142),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "UnsubscribeRequestParams",
         types: T_OBJ,
         props: &[("_meta", 572), ("uri", 573)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1340,7 +1340,7 @@ static NODES: [Schema; 591] = [
             ("title", 583),
             ("type", 584),
         ],
-        required: &["items", "type"],
+        required_mask: 0x44,
         ..ANY
     },
     Schema {
@@ -1353,7 +1353,7 @@ static NODES: [Schema; 591] = [
             ("title", 589),
             ("type", 590),
         ],
-        required: &["enum", "type"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -1486,7 +1486,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("taskId", 173)],
-        required: &["taskId"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1509,12 +1509,10 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1524,7 +1522,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1543,12 +1540,10 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1558,17 +1553,14 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1578,7 +1570,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1622,7 +1613,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("name", 200), ("value", 201)],
-        required: &["name", "value"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1667,7 +1658,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("hasMore", 208), ("total", 209), ("values", 211)],
-        required: &["values"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1705,7 +1696,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1810,7 +1800,7 @@ static NODES: [Schema; 591] = [
             ("required", 239),
             ("type", 240),
         ],
-        required: &["properties", "type"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -1883,7 +1873,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("elicitationId", 256)],
-        required: &["elicitationId"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1966,7 +1956,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("taskId", 275)],
-        required: &["taskId"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1990,7 +1980,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("taskId", 280)],
-        required: &["taskId"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -2766,12 +2756,10 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -2781,7 +2769,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -2808,17 +2795,14 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -3010,7 +2994,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("const", 508), ("title", 509)],
-        required: &["const", "title"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -3021,7 +3005,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("anyOf", 511)],
-        required: &["anyOf"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -3060,7 +3044,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("const", 519), ("title", 520)],
-        required: &["const", "title"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -3096,7 +3080,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -3126,7 +3109,7 @@ static NODES: [Schema; 591] = [
             ("required", 532),
             ("type", 533),
         ],
-        required: &["type"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
@@ -3139,7 +3122,6 @@ static NODES: [Schema; 591] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -3169,7 +3151,7 @@ static NODES: [Schema; 591] = [
             ("required", 540),
             ("type", 541),
         ],
-        required: &["type"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
@@ -3280,13 +3262,13 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("elicitations", 565)],
-        required: &["elicitations"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         types: T_OBJ,
         props: &[("code", 564), ("data", 566)],
-        required: &["code", "data"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -3347,7 +3329,7 @@ static NODES: [Schema; 591] = [
     Schema {
         types: T_OBJ,
         props: &[("enum", 578), ("type", 579)],
-        required: &["enum", "type"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {

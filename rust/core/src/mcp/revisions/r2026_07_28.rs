@@ -30,14 +30,14 @@ static NODES: [Schema; 558] = [
             ("mimeType", 159),
             ("type", 160),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
         name: "BaseMetadata",
         types: T_OBJ,
         props: &[("name", 161), ("title", 162)],
-        required: &["name"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -49,7 +49,7 @@ static NODES: [Schema; 558] = [
             ("mimeType", 164),
             ("uri", 165),
         ],
-        required: &["blob", "uri"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -61,7 +61,7 @@ static NODES: [Schema; 558] = [
             ("title", 168),
             ("type", 169),
         ],
-        required: &["type"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
@@ -73,7 +73,7 @@ static NODES: [Schema; 558] = [
             ("resultType", 171),
             ("ttlMs", 172),
         ],
-        required: &["cacheScope", "resultType", "ttlMs"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -85,7 +85,7 @@ static NODES: [Schema; 558] = [
             ("method", 174),
             ("params", 7),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -98,7 +98,7 @@ static NODES: [Schema; 558] = [
             ("name", 176),
             ("requestState", 177),
         ],
-        required: &["_meta", "name"],
+        required_mask: 0x9,
         ..ANY
     },
     Schema {
@@ -111,28 +111,28 @@ static NODES: [Schema; 558] = [
             ("resultType", 180),
             ("structuredContent", 181),
         ],
-        required: &["content", "resultType"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
         name: "CallToolResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 182), ("result", 183)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "CancelledNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 184), ("method", 185), ("params", 11)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "CancelledNotificationParams",
         types: T_OBJ,
         props: &[("_meta", 89), ("reason", 186), ("requestId", 110)],
-        required: &["requestId"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -151,7 +151,7 @@ static NODES: [Schema; 558] = [
         name: "ClientNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 192), ("method", 193), ("params", 11)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -173,7 +173,7 @@ static NODES: [Schema; 558] = [
             ("method", 195),
             ("params", 17),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -185,21 +185,21 @@ static NODES: [Schema; 558] = [
             ("context", 201),
             ("ref", 202),
         ],
-        required: &["_meta", "argument", "ref"],
+        required_mask: 0xb,
         ..ANY
     },
     Schema {
         name: "CompleteResult",
         types: T_OBJ,
         props: &[("_meta", 123), ("completion", 207), ("resultType", 208)],
-        required: &["completion", "resultType"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
         name: "CompleteResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 209), ("result", 18)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -211,7 +211,7 @@ static NODES: [Schema; 558] = [
         name: "CreateMessageRequest",
         types: T_OBJ,
         props: &[("method", 210), ("params", 22)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -229,7 +229,7 @@ static NODES: [Schema; 558] = [
             ("toolChoice", 148),
             ("tools", 218),
         ],
-        required: &["maxTokens", "messages"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -242,7 +242,7 @@ static NODES: [Schema; 558] = [
             ("role", 125),
             ("stopReason", 222),
         ],
-        required: &["content", "model", "role"],
+        required_mask: 0xe,
         ..ANY
     },
     Schema {
@@ -259,7 +259,7 @@ static NODES: [Schema; 558] = [
             ("method", 224),
             ("params", 112),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -274,34 +274,28 @@ static NODES: [Schema; 558] = [
             ("supportedVersions", 229),
             ("ttlMs", 230),
         ],
-        required: &[
-            "cacheScope",
-            "capabilities",
-            "resultType",
-            "supportedVersions",
-            "ttlMs",
-        ],
+        required_mask: 0x76,
         ..ANY
     },
     Schema {
         name: "DiscoverResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 231), ("result", 26)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ElicitRequest",
         types: T_OBJ,
         props: &[("method", 232), ("params", 30)],
-        required: &["method", "params"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ElicitRequestFormParams",
         types: T_OBJ,
         props: &[("message", 233), ("mode", 234), ("requestedSchema", 240)],
-        required: &["message", "requestedSchema"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -313,14 +307,14 @@ static NODES: [Schema; 558] = [
         name: "ElicitRequestURLParams",
         types: T_OBJ,
         props: &[("message", 241), ("mode", 242), ("url", 243)],
-        required: &["message", "mode", "url"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ElicitResult",
         types: T_OBJ,
         props: &[("action", 244), ("content", 249)],
-        required: &["action"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -332,7 +326,7 @@ static NODES: [Schema; 558] = [
             ("resource", 250),
             ("type", 251),
         ],
-        required: &["resource", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -349,7 +343,7 @@ static NODES: [Schema; 558] = [
         name: "Error",
         types: T_OBJ,
         props: &[("code", 252), ("data", 253), ("message", 254)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -361,7 +355,7 @@ static NODES: [Schema; 558] = [
             ("method", 256),
             ("params", 38),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -374,7 +368,7 @@ static NODES: [Schema; 558] = [
             ("name", 259),
             ("requestState", 260),
         ],
-        required: &["_meta", "name"],
+        required_mask: 0x9,
         ..ANY
     },
     Schema {
@@ -386,21 +380,21 @@ static NODES: [Schema; 558] = [
             ("messages", 262),
             ("resultType", 263),
         ],
-        required: &["messages", "resultType"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
         name: "GetPromptResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 264), ("result", 265)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "HeaderMismatchError",
         types: T_OBJ,
         props: &[("error", 268), ("id", 110), ("jsonrpc", 269)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -412,7 +406,7 @@ static NODES: [Schema; 558] = [
             ("src", 273),
             ("theme", 274),
         ],
-        required: &["src"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -431,7 +425,7 @@ static NODES: [Schema; 558] = [
             ("mimeType", 277),
             ("type", 278),
         ],
-        required: &["data", "mimeType", "type"],
+        required_mask: 0x1c,
         ..ANY
     },
     Schema {
@@ -445,7 +439,7 @@ static NODES: [Schema; 558] = [
             ("version", 283),
             ("websiteUrl", 284),
         ],
-        required: &["name", "version"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -468,7 +462,7 @@ static NODES: [Schema; 558] = [
             ("requestState", 285),
             ("resultType", 286),
         ],
-        required: &["resultType"],
+        required_mask: 0x8,
         ..ANY
     },
     Schema {
@@ -484,7 +478,7 @@ static NODES: [Schema; 558] = [
             ("inputResponses", 51),
             ("requestState", 287),
         ],
-        required: &["_meta"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -497,21 +491,21 @@ static NODES: [Schema; 558] = [
         name: "InternalError",
         types: T_OBJ,
         props: &[("code", 288), ("data", 289), ("message", 290)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "InvalidParamsError",
         types: T_OBJ,
         props: &[("code", 291), ("data", 292), ("message", 293)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "InvalidRequestError",
         types: T_OBJ,
         props: &[("code", 294), ("data", 295), ("message", 296)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -530,7 +524,7 @@ static NODES: [Schema; 558] = [
         name: "JSONRPCErrorResponse",
         types: T_OBJ,
         props: &[("error", 36), ("id", 110), ("jsonrpc", 297)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -542,7 +536,7 @@ static NODES: [Schema; 558] = [
         name: "JSONRPCNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 298), ("method", 299), ("params", 300)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -554,7 +548,7 @@ static NODES: [Schema; 558] = [
             ("method", 302),
             ("params", 303),
         ],
-        required: &["id", "jsonrpc", "method"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -566,7 +560,7 @@ static NODES: [Schema; 558] = [
         name: "JSONRPCResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 304), ("result", 122)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -585,7 +579,7 @@ static NODES: [Schema; 558] = [
             ("title", 313),
             ("type", 314),
         ],
-        required: &["enum", "type"],
+        required_mask: 0x24,
         ..ANY
     },
     Schema {
@@ -597,7 +591,7 @@ static NODES: [Schema; 558] = [
             ("method", 316),
             ("params", 93),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -611,14 +605,14 @@ static NODES: [Schema; 558] = [
             ("resultType", 320),
             ("ttlMs", 321),
         ],
-        required: &["cacheScope", "prompts", "resultType", "ttlMs"],
+        required_mask: 0x3a,
         ..ANY
     },
     Schema {
         name: "ListPromptsResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 322), ("result", 66)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -630,7 +624,7 @@ static NODES: [Schema; 558] = [
             ("method", 324),
             ("params", 93),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -644,14 +638,14 @@ static NODES: [Schema; 558] = [
             ("resultType", 328),
             ("ttlMs", 329),
         ],
-        required: &["cacheScope", "resourceTemplates", "resultType", "ttlMs"],
+        required_mask: 0x3a,
         ..ANY
     },
     Schema {
         name: "ListResourceTemplatesResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 330), ("result", 69)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -663,7 +657,7 @@ static NODES: [Schema; 558] = [
             ("method", 332),
             ("params", 93),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -677,28 +671,28 @@ static NODES: [Schema; 558] = [
             ("resultType", 336),
             ("ttlMs", 337),
         ],
-        required: &["cacheScope", "resources", "resultType", "ttlMs"],
+        required_mask: 0x3a,
         ..ANY
     },
     Schema {
         name: "ListResourcesResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 338), ("result", 72)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ListRootsRequest",
         types: T_OBJ,
         props: &[("method", 339), ("params", 340)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "ListRootsResult",
         types: T_OBJ,
         props: &[("roots", 341)],
-        required: &["roots"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -710,7 +704,7 @@ static NODES: [Schema; 558] = [
             ("method", 343),
             ("params", 93),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -724,14 +718,14 @@ static NODES: [Schema; 558] = [
             ("tools", 347),
             ("ttlMs", 348),
         ],
-        required: &["cacheScope", "resultType", "tools", "ttlMs"],
+        required_mask: 0x3a,
         ..ANY
     },
     Schema {
         name: "ListToolsResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 349), ("result", 77)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -753,14 +747,14 @@ static NODES: [Schema; 558] = [
         name: "LoggingMessageNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 350), ("method", 351), ("params", 81)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "LoggingMessageNotificationParams",
         types: T_OBJ,
         props: &[("_meta", 89), ("data", 352), ("level", 79), ("logger", 353)],
-        required: &["data", "level"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -772,14 +766,14 @@ static NODES: [Schema; 558] = [
         name: "MethodNotFoundError",
         types: T_OBJ,
         props: &[("code", 354), ("data", 355), ("message", 356)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
         name: "MissingRequiredClientCapabilityError",
         types: T_OBJ,
         props: &[("error", 360), ("id", 110), ("jsonrpc", 361)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -808,7 +802,7 @@ static NODES: [Schema; 558] = [
         name: "Notification",
         types: T_OBJ,
         props: &[("method", 367), ("params", 368)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -834,7 +828,7 @@ static NODES: [Schema; 558] = [
             ("title", 373),
             ("type", 374),
         ],
-        required: &["type"],
+        required_mask: 0x20,
         ..ANY
     },
     Schema {
@@ -846,28 +840,28 @@ static NODES: [Schema; 558] = [
             ("method", 376),
             ("params", 93),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "PaginatedRequestParams",
         types: T_OBJ,
         props: &[("_meta", 111), ("cursor", 377)],
-        required: &["_meta"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         name: "PaginatedResult",
         types: T_OBJ,
         props: &[("_meta", 123), ("nextCursor", 378), ("resultType", 379)],
-        required: &["resultType"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "ParseError",
         types: T_OBJ,
         props: &[("code", 380), ("data", 381), ("message", 382)],
-        required: &["code", "message"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -879,7 +873,7 @@ static NODES: [Schema; 558] = [
         name: "ProgressNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 383), ("method", 384), ("params", 98)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -892,7 +886,7 @@ static NODES: [Schema; 558] = [
             ("progressToken", 99),
             ("total", 387),
         ],
-        required: &["progress", "progressToken"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -911,7 +905,7 @@ static NODES: [Schema; 558] = [
             ("name", 391),
             ("title", 392),
         ],
-        required: &["name"],
+        required_mask: 0x10,
         ..ANY
     },
     Schema {
@@ -923,28 +917,28 @@ static NODES: [Schema; 558] = [
             ("required", 395),
             ("title", 396),
         ],
-        required: &["name"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "PromptListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 397), ("method", 398), ("params", 90)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptMessage",
         types: T_OBJ,
         props: &[("content", 20), ("role", 125)],
-        required: &["content", "role"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "PromptReference",
         types: T_OBJ,
         props: &[("name", 399), ("title", 400), ("type", 401)],
-        required: &["name", "type"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -956,7 +950,7 @@ static NODES: [Schema; 558] = [
             ("method", 403),
             ("params", 106),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
@@ -968,7 +962,7 @@ static NODES: [Schema; 558] = [
             ("requestState", 404),
             ("uri", 405),
         ],
-        required: &["_meta", "uri"],
+        required_mask: 0x9,
         ..ANY
     },
     Schema {
@@ -981,21 +975,21 @@ static NODES: [Schema; 558] = [
             ("resultType", 409),
             ("ttlMs", 410),
         ],
-        required: &["cacheScope", "contents", "resultType", "ttlMs"],
+        required_mask: 0x1e,
         ..ANY
     },
     Schema {
         name: "ReadResourceResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 411), ("result", 412)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "Request",
         types: T_OBJ,
         props: &[("method", 413), ("params", 414)],
-        required: &["method"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1013,17 +1007,14 @@ static NODES: [Schema; 558] = [
             ("io.modelcontextprotocol/protocolVersion", 415),
             ("progressToken", 99),
         ],
-        required: &[
-            "io.modelcontextprotocol/clientCapabilities",
-            "io.modelcontextprotocol/protocolVersion",
-        ],
+        required_mask: 0x9,
         ..ANY
     },
     Schema {
         name: "RequestParams",
         types: T_OBJ,
         props: &[("_meta", 111)],
-        required: &["_meta"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -1040,14 +1031,14 @@ static NODES: [Schema; 558] = [
             ("title", 421),
             ("uri", 422),
         ],
-        required: &["name", "uri"],
+        required_mask: 0x120,
         ..ANY
     },
     Schema {
         name: "ResourceContents",
         types: T_OBJ,
         props: &[("_meta", 82), ("mimeType", 423), ("uri", 424)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1065,21 +1056,21 @@ static NODES: [Schema; 558] = [
             ("type", 431),
             ("uri", 432),
         ],
-        required: &["name", "type", "uri"],
+        required_mask: 0x320,
         ..ANY
     },
     Schema {
         name: "ResourceListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 433), ("method", 434), ("params", 90)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ResourceRequestParams",
         types: T_OBJ,
         props: &[("_meta", 111), ("uri", 435)],
-        required: &["_meta", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1095,35 +1086,35 @@ static NODES: [Schema; 558] = [
             ("title", 440),
             ("uriTemplate", 441),
         ],
-        required: &["name", "uriTemplate"],
+        required_mask: 0xa0,
         ..ANY
     },
     Schema {
         name: "ResourceTemplateReference",
         types: T_OBJ,
         props: &[("type", 442), ("uri", 443)],
-        required: &["type", "uri"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 444), ("method", 445), ("params", 121)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "ResourceUpdatedNotificationParams",
         types: T_OBJ,
         props: &[("_meta", 89), ("uri", 446)],
-        required: &["uri"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "Result",
         types: T_OBJ,
         props: &[("_meta", 123), ("resultType", 447)],
-        required: &["resultType"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1147,14 +1138,14 @@ static NODES: [Schema; 558] = [
         name: "Root",
         types: T_OBJ,
         props: &[("_meta", 82), ("name", 448), ("uri", 449)],
-        required: &["uri"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
         name: "SamplingMessage",
         types: T_OBJ,
         props: &[("_meta", 82), ("content", 451), ("role", 125)],
-        required: &["content", "role"],
+        required_mask: 0x6,
         ..ANY
     },
     Schema {
@@ -1203,7 +1194,7 @@ static NODES: [Schema; 558] = [
             ("title", 466),
             ("type", 467),
         ],
-        required: &["type"],
+        required_mask: 0x40,
         ..ANY
     },
     Schema {
@@ -1221,14 +1212,14 @@ static NODES: [Schema; 558] = [
         name: "SubscriptionsAcknowledgedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 473), ("method", 474), ("params", 136)],
-        required: &["jsonrpc", "method", "params"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
         name: "SubscriptionsAcknowledgedNotificationParams",
         types: T_OBJ,
         props: &[("_meta", 89), ("notifications", 134)],
-        required: &["notifications"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -1240,21 +1231,21 @@ static NODES: [Schema; 558] = [
             ("method", 476),
             ("params", 138),
         ],
-        required: &["id", "jsonrpc", "method", "params"],
+        required_mask: 0xf,
         ..ANY
     },
     Schema {
         name: "SubscriptionsListenRequestParams",
         types: T_OBJ,
         props: &[("_meta", 111), ("notifications", 134)],
-        required: &["_meta", "notifications"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         name: "SubscriptionsListenResult",
         types: T_OBJ,
         props: &[("_meta", 140), ("resultType", 477)],
-        required: &["_meta", "resultType"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1264,14 +1255,14 @@ static NODES: [Schema; 558] = [
             ("io.modelcontextprotocol/serverInfo", 45),
             ("io.modelcontextprotocol/subscriptionId", 110),
         ],
-        required: &["io.modelcontextprotocol/subscriptionId"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
         name: "SubscriptionsListenResultResponse",
         types: T_OBJ,
         props: &[("id", 110), ("jsonrpc", 478), ("result", 139)],
-        required: &["id", "jsonrpc", "result"],
+        required_mask: 0x7,
         ..ANY
     },
     Schema {
@@ -1283,7 +1274,7 @@ static NODES: [Schema; 558] = [
             ("text", 479),
             ("type", 480),
         ],
-        required: &["text", "type"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -1295,7 +1286,7 @@ static NODES: [Schema; 558] = [
             ("text", 482),
             ("uri", 483),
         ],
-        required: &["text", "uri"],
+        required_mask: 0xc,
         ..ANY
     },
     Schema {
@@ -1310,7 +1301,7 @@ static NODES: [Schema; 558] = [
             ("title", 494),
             ("type", 495),
         ],
-        required: &["items", "type"],
+        required_mask: 0x44,
         ..ANY
     },
     Schema {
@@ -1323,7 +1314,7 @@ static NODES: [Schema; 558] = [
             ("title", 502),
             ("type", 503),
         ],
-        required: &["oneOf", "type"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -1339,7 +1330,7 @@ static NODES: [Schema; 558] = [
             ("outputSchema", 511),
             ("title", 512),
         ],
-        required: &["inputSchema", "name"],
+        required_mask: 0x30,
         ..ANY
     },
     Schema {
@@ -1364,7 +1355,7 @@ static NODES: [Schema; 558] = [
         name: "ToolListChangedNotification",
         types: T_OBJ,
         props: &[("jsonrpc", 519), ("method", 520), ("params", 90)],
-        required: &["jsonrpc", "method"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1378,7 +1369,7 @@ static NODES: [Schema; 558] = [
             ("toolUseId", 524),
             ("type", 525),
         ],
-        required: &["content", "toolUseId", "type"],
+        required_mask: 0x32,
         ..ANY
     },
     Schema {
@@ -1391,14 +1382,14 @@ static NODES: [Schema; 558] = [
             ("name", 528),
             ("type", 529),
         ],
-        required: &["id", "input", "name", "type"],
+        required_mask: 0x1e,
         ..ANY
     },
     Schema {
         name: "UnsupportedProtocolVersionError",
         types: T_OBJ,
         props: &[("error", 536), ("id", 110), ("jsonrpc", 537)],
-        required: &["error", "jsonrpc"],
+        required_mask: 0x5,
         ..ANY
     },
     Schema {
@@ -1413,7 +1404,7 @@ static NODES: [Schema; 558] = [
             ("title", 547),
             ("type", 548),
         ],
-        required: &["items", "type"],
+        required_mask: 0x44,
         ..ANY
     },
     Schema {
@@ -1426,7 +1417,7 @@ static NODES: [Schema; 558] = [
             ("title", 553),
             ("type", 554),
         ],
-        required: &["enum", "type"],
+        required_mask: 0x14,
         ..ANY
     },
     Schema {
@@ -1584,7 +1575,6 @@ static NODES: [Schema; 558] = [
     },
     Schema {
         types: T_OBJ,
-        props: &[],
         ..ANY
     },
     Schema {
@@ -1623,7 +1613,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("name", 196), ("value", 197)],
-        required: &["name", "value"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -1665,7 +1655,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("hasMore", 203), ("total", 204), ("values", 206)],
-        required: &["values"],
+        required_mask: 0x4,
         ..ANY
     },
     Schema {
@@ -1826,7 +1816,7 @@ static NODES: [Schema; 558] = [
             ("required", 238),
             ("type", 239),
         ],
-        required: &["properties", "type"],
+        required_mask: 0xa,
         ..ANY
     },
     Schema {
@@ -1944,7 +1934,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("code", 266)],
-        required: &["code"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -2343,13 +2333,13 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("requiredCapabilities", 12)],
-        required: &["requiredCapabilities"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
         types: T_OBJ,
         props: &[("code", 357), ("data", 358)],
-        required: &["code", "data"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -2922,7 +2912,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("const", 487), ("title", 488)],
-        required: &["const", "title"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -2933,7 +2923,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("anyOf", 490)],
-        required: &["anyOf"],
+        required_mask: 0x1,
         ..ANY
     },
     Schema {
@@ -2972,7 +2962,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("const", 498), ("title", 499)],
-        required: &["const", "title"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -3010,7 +3000,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("$schema", 506), ("type", 507)],
-        required: &["type"],
+        required_mask: 0x2,
         ..ANY
     },
     Schema {
@@ -3122,13 +3112,13 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("requested", 531), ("supported", 533)],
-        required: &["requested", "supported"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
         types: T_OBJ,
         props: &[("code", 530), ("data", 534)],
-        required: &["code", "data"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
@@ -3170,7 +3160,7 @@ static NODES: [Schema; 558] = [
     Schema {
         types: T_OBJ,
         props: &[("enum", 542), ("type", 543)],
-        required: &["enum", "type"],
+        required_mask: 0x3,
         ..ANY
     },
     Schema {
