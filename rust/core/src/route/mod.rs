@@ -351,22 +351,29 @@ impl Balancer {
         }
     }
 
-    /// Lowest expected cost = decayed peak latency x (outstanding + 1) / weight.
+    /// Power of two choices by expected cost = decayed peak latency x (outstanding + 1) /
+    /// weight, as Finagle and tower pair P2C with peak EWMA.
     fn pick_peak_ewma(&mut self, eligible: &[usize], now: u64) -> usize {
-        let mut best = eligible[0];
-        let mut best_cost = f64::INFINITY;
-        for &i in eligible {
-            let d = &self.deployments[i];
-            let latency = self.decayed_ewma(d, now);
-            // Unmeasured deployments look cheap so they get probed.
-            let cost = (latency + 1e-6) * (d.in_flight as f64 + 1.0)
-                / self.effective_weight(d, now).max(f64::MIN_POSITIVE);
-            if cost < best_cost {
-                best_cost = cost;
-                best = i;
-            }
+        if eligible.len() == 1 {
+            return eligible[0];
         }
-        best
+        let n = eligible.len() as u64;
+        let a = eligible[(self.next_u64() % n) as usize];
+        let mut b = eligible[(self.next_u64() % n) as usize];
+        if b == a {
+            b = eligible[(self.next_u64() % n) as usize];
+        }
+        let cost = |s: &Self, i: usize| {
+            let d = &s.deployments[i];
+            // Unmeasured deployments look cheap so they get probed.
+            (s.decayed_ewma(d, now) + 1e-6) * (d.in_flight as f64 + 1.0)
+                / s.effective_weight(d, now).max(f64::MIN_POSITIVE)
+        };
+        if cost(self, b) < cost(self, a) {
+            b
+        } else {
+            a
+        }
     }
 
     fn decayed_ewma(&self, d: &Deployment, now: u64) -> f64 {

@@ -112,7 +112,7 @@ fn peak_ewma_avoids_the_slow_deployment() {
         b.report(i, Outcome::Success { latency_s: lat }, 0);
     }
     let c = counts(&mut b, 100, SEC);
-    assert!(c[fast] > 90, "{c:?}");
+    assert!(c[fast] > 70, "{c:?}");
     // the estimate decays, so the slow one is probed again eventually
     assert!(b.decayed_ewma(&b.deployments[slow], 120 * SEC) < 0.01);
 }
