@@ -52,6 +52,7 @@ lint: ext
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 bench: ext
+	$(PY) -m pip install --quiet -r requirements-bench.txt
 	$(PY) -m benches.run
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.

@@ -128,10 +128,17 @@ def run(name: str) -> None:
     print(f"wrote section {name!r} of {RESULTS}")
 
 
+# Harnesses that measure whole request paths and write their own sections.
+HARNESSES = ["benches.routing_overhead"]
+
+
 def main() -> int:
     names = sys.argv[1:] or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     for name in names:
         run(name)
+    if not sys.argv[1:]:
+        for module in HARNESSES:
+            subprocess.run([sys.executable, "-m", module], check=True, cwd=HERE.parent)
     return 0
 
 
