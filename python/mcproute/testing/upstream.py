@@ -134,9 +134,12 @@ def _tool_to_call(body: dict[str, Any], anthropic: bool) -> tuple[str, dict[str,
     last = messages[-1] if isinstance(messages[-1], dict) else {}
     if last.get("role") == "tool":
         return None
-    if anthropic and isinstance(last.get("content"), list):
-        if any(isinstance(p, dict) and p.get("type") == "tool_result" for p in last["content"]):
-            return None
+    content = last.get("content")
+    answered = isinstance(content, list) and any(
+        isinstance(p, dict) and p.get("type") == "tool_result" for p in content
+    )
+    if anthropic and answered:
+        return None
     choice = body.get("tool_choice")
     if choice == "none" or (isinstance(choice, dict) and choice.get("type") == "none"):
         return None
@@ -234,14 +237,12 @@ async def _sse(
     await response.prepare(request)
     if settings.ttft:
         await asyncio.sleep(settings.ttft)
-    sent = 0
-    for event in events:
-        if sent and settings.token_interval:
+    for sent, event in enumerate(events, start=1):
+        if sent > 1 and settings.token_interval:
             await asyncio.sleep(settings.token_interval)
-        if fault == "malformed" and sent == 1:
-            event = b"data: {not json\n\n"
-        await response.write(event)
-        sent += 1
+        # a malformed event replaces the second one, after the stream has visibly started
+        payload = b"data: {not json\n\n" if fault == "malformed" and sent == 2 else event
+        await response.write(payload)
         if fault == "stall" and sent == 1:
             await asyncio.sleep(settings.stall)
         if fault == "cut" and sent == 2:
@@ -309,7 +310,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             "object": "chat.completion",
             "created": created,
             "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
             "usage": usage,
         }
         return await _json_reply(request, payload, fault)
@@ -332,8 +335,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         yield chunk({"role": "assistant", "content": ""}, None)
         if call:
             arguments = orjson.dumps(call[1]).decode()
-            head = {"index": 0, "id": call_id, "type": "function"}
-            yield chunk({"tool_calls": [{**head, "function": {"name": call[0], "arguments": ""}}]}, None)
+            first = {"index": 0, "id": call_id, "type": "function"}
+            first["function"] = {"name": call[0], "arguments": ""}
+            yield chunk({"tool_calls": [first]}, None)
             half = len(arguments) // 2
             for piece in (arguments[:half], arguments[half:]):
                 yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
@@ -445,7 +449,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return await _json_reply(request, payload, fault)
 
     def events() -> Iterator[bytes]:
-        start = {
+        start: dict[str, Any] = {
             "id": ident,
             "type": "message",
             "role": "assistant",
@@ -503,8 +507,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def recorded(request: web.Request) -> web.Response:
     """Requests seen so far (newest last), for tests that check what a client sent."""
     entries = [
-        {"path": r.path, "headers": r.headers, "body": r.body}
-        for r in request.app[_STATE].requests
+        {"path": r.path, "headers": r.headers, "body": r.body} for r in request.app[_STATE].requests
     ]
     return web.json_response(entries, dumps=_dumps)
 
@@ -590,9 +593,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=args.retry_after,
         stall=args.stall,
     )
-    web.run_app(
-        create_app(settings), host=args.host, port=args.port, access_log=None, print=None
-    )
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":
