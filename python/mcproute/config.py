@@ -58,7 +58,7 @@ BUILTIN_DEFAULT: Mapping[str, Any] = {
                 "endpoint": "https://api.openai.com",
                 "models": ["gpt-4", "gpt-3.5-turbo", "text-embedding-3-small"],
             },
-            "anthropic": {"models": ["claude-sonnet-4-5"]},
+            "anthropic": {"models": ["claude-sonnet-5-5"]},
         },
     }
 }

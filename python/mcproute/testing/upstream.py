@@ -32,7 +32,7 @@ from aiohttp import web
 
 FAULTS = ("429", "500", "503", "reset", "stall", "cut", "malformed", "context", "auth")
 FAULT_HEADER = "x-sim-fault"
-MODELS = ("gpt-4", "gpt-3.5-turbo", "gpt-4o", "text-embedding-3-small", "claude-sonnet-4-5")
+MODELS = ("gpt-4", "gpt-3.5-turbo", "gpt-4o", "text-embedding-3-small", "claude-sonnet-5-5")
 
 
 @dataclass
