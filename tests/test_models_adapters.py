@@ -48,6 +48,26 @@ def faulted(fault: str) -> dict[str, Any]:
     return {"x-sim-fault": fault}
 
 
+async def call(
+    adapter: OpenAIAdapter | AnthropicAdapter,
+    body: dict[str, Any],
+    stream: bool,
+    http_timeout: aiohttp.ClientTimeout | None = None,
+) -> None:
+    """One request to completion, streamed or not, in the adapter's own format."""
+    if isinstance(adapter, OpenAIAdapter):
+        if stream:
+            async for _ in adapter.chat_stream(body, http_timeout):
+                pass
+        else:
+            await adapter.chat(body, http_timeout)
+    elif stream:
+        async for _ in adapter.messages_stream(body, http_timeout):
+            pass
+    else:
+        await adapter.messages(body, http_timeout)
+
+
 # ----------------------------------------------------------------------------- OpenAI
 
 
@@ -159,9 +179,7 @@ async def test_anthropic_stream_events(sim: Simulator) -> None:
     assert kinds[0] == "message_start"
     assert kinds[-1] == "message_stop"
     assert "ping" not in kinds
-    text = "".join(
-        e["delta"]["text"] for e in events if e["type"] == "content_block_delta"
-    )
+    text = "".join(e["delta"]["text"] for e in events if e["type"] == "content_block_delta")
     assert text == "echo: ping pong w3 w4"
 
 
@@ -208,18 +226,7 @@ async def test_faults_are_classified(
         adapter.endpoint.base_url, adapter.endpoint.headers, "dep#0"
     )
     with pytest.raises(UpstreamError) as info:
-        if stream:
-            iterator = (
-                adapter.chat_stream(body)
-                if isinstance(adapter, OpenAIAdapter)
-                else adapter.messages_stream(body)
-            )
-            async for _ in iterator:
-                pass
-        elif isinstance(adapter, OpenAIAdapter):
-            await adapter.chat(body)
-        else:
-            await adapter.messages(body)
+        await call(adapter, body, stream)
     error = info.value
     assert error.kind is kind
     assert error.status == status
@@ -236,11 +243,7 @@ async def test_stall_times_out(sim: Simulator, stream: bool) -> None:
     adapter = OpenAIAdapter(sim.url, None, headers=faulted("stall"))
     timeout = aiohttp.ClientTimeout(sock_read=0.3)
     with pytest.raises(UpstreamError) as info:
-        if stream:
-            async for _ in adapter.chat_stream({"model": "m", "messages": USER}, timeout):
-                pass
-        else:
-            await adapter.chat({"model": "m", "messages": USER}, timeout)
+        await call(adapter, {"model": "m", "messages": USER}, stream, timeout)
     assert info.value.kind is FailureKind.TIMEOUT
 
 

@@ -162,7 +162,7 @@ async def test_anthropic_message_with_system_and_tools(
     )
     assert isinstance(result, Message)
     assert result.stop_reason == "tool_use"
-    tool_use = [b for b in result.content if b.type == "tool_use"][0]
+    tool_use = next(b for b in result.content if b.type == "tool_use")
     assert tool_use.input == {"city": "sim"}  # type: ignore[union-attr]
     assert sim.requests[-1].body["system"] == "be brief"
 
@@ -236,9 +236,9 @@ def _free_port() -> int:
 
 async def test_simulator_runs_as_a_module() -> None:
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcproute.testing.upstream", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--tokens", "3"],
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "mcproute.testing.upstream", "--host", "127.0.0.1"),
+        *("--port", str(port), "--tokens", "3"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -265,4 +265,4 @@ async def test_simulator_runs_as_a_module() -> None:
         assert result.choices[0].message.content == "echo: q w2"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        await asyncio.wait_for(process.wait(), timeout=10)
