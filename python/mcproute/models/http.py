@@ -13,7 +13,7 @@ import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
@@ -222,8 +222,7 @@ async def get_json(
         raise classify_exception(exc, endpoint.deployment) from exc
 
 
-@dataclass(frozen=True)
-class SseEvent:
+class SseEvent(NamedTuple):  # a tuple: built once per streamed chunk, so kept cheap
     event: str | None
     data: bytes
 
@@ -259,24 +258,24 @@ async def _sse_events(
 ) -> AsyncIterator[SseEvent]:
     """Server-sent events, each yielded as soon as its blank line arrives (no buffering)."""
     event: str | None = None
-    data: list[bytes] = []
+    data: bytes | None = None
     try:
         async for raw in response.content:
             line = raw.rstrip(b"\r\n")
             if not line:
-                if data:
-                    yield SseEvent(event, b"\n".join(data))
-                event, data = None, []
-                continue
-            if line.startswith(b"data:"):
-                data.append(line[6:] if line[5:6] == b" " else line[5:])
-            elif line.startswith(b"event:"):
+                if data is not None:
+                    yield SseEvent(event, data)
+                event = data = None
+            elif line[:5] == b"data:":
+                piece = line[6:] if line[5:6] == b" " else line[5:]
+                data = piece if data is None else data + b"\n" + piece
+            elif line[:6] == b"event:":
                 event = line[6:].strip().decode("utf-8", "replace")
             # ids, retry fields and comments (":" keep-alives) carry nothing we use
     except Exception as exc:
         raise classify_exception(exc, deployment) from exc
-    if data:
-        yield SseEvent(event, b"\n".join(data))
+    if data is not None:
+        yield SseEvent(event, data)
 
 
 def stream_cut(deployment: str | None) -> UpstreamError:
