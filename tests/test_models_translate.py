@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import pytest
 from anthropic.types import Message, RawMessageStreamEvent
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 from pydantic import TypeAdapter
 
@@ -300,3 +304,52 @@ async def test_anthropic_client_on_openai_model(sim: Simulator) -> None:
 
 
 USER = [{"role": "user", "content": "hi there"}]
+
+
+# ----------------------------------------------------------------------------- property
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=20)
+_args = st.dictionaries(
+    st.text("abcxyz_", min_size=1, max_size=5),
+    st.one_of(st.integers(-5, 5), st.booleans(), _text, st.none()),
+    max_size=3,
+)
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """OpenAI conversations in the shape that maps one-to-one onto Anthropic turns."""
+    messages: list[dict[str, Any]] = []
+    if draw(st.booleans()):
+        messages.append({"role": "system", "content": draw(_text)})
+    for turn in range(draw(st.integers(1, 4))):
+        messages.append({"role": "user", "content": draw(_text)})
+        calls = [
+            {
+                "id": f"call_{turn}_{i}",
+                "type": "function",
+                "function": {"name": f"tool{i}", "arguments": orjson.dumps(draw(_args)).decode()},
+            }
+            for i in range(draw(st.integers(0, 2)))
+        ]
+        reply: dict[str, Any] = {"role": "assistant", "content": draw(st.one_of(st.none(), _text))}
+        if calls:
+            reply["tool_calls"] = calls
+        elif reply["content"] is None:
+            reply["content"] = draw(_text)
+        messages.append(reply)
+        messages += [
+            {"role": "tool", "tool_call_id": c["id"], "content": draw(_text)} for c in calls
+        ]
+    return messages
+
+
+@given(conversations())
+@settings(max_examples=150, deadline=None)
+def test_conversations_survive_a_round_trip(messages: list[dict[str, Any]]) -> None:
+    request = {"model": "m", "messages": messages, "max_tokens": 10}
+    anthropic_request = openai_to_anthropic_request(request)
+    roles = [m["role"] for m in anthropic_request["messages"]]
+    assert all(a != b for a, b in itertools.pairwise(roles))  # turns alternate
+    assert anthropic_to_openai_request(anthropic_request)["messages"] == messages
