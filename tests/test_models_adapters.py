@@ -273,3 +273,22 @@ def test_adapter_reprs_hide_keys() -> None:
         shown = repr(adapter) + repr(adapter.endpoint) + str(vars(adapter))
         assert OPENAI_KEY not in shown
         assert ANTHROPIC_KEY not in shown
+
+
+async def test_simulator_fault_every_nth_request() -> None:
+    async with running_simulator(fault="503", fault_every=2) as s:
+        adapter = OpenAIAdapter(s.url)
+        outcomes = []
+        for _ in range(4):
+            try:
+                await adapter.chat({"model": "m", "messages": USER})
+                outcomes.append("ok")
+            except UpstreamError as exc:
+                outcomes.append(exc.kind.value)
+    assert outcomes == ["server", "ok", "server", "ok"]
+
+
+def test_reprs_drop_url_credentials() -> None:
+    adapter = OpenAICompatibleAdapter("https://user:hunter2@llm.internal/v1", None)
+    assert "hunter2" not in repr(adapter)
+    assert "llm.internal/v1" in repr(adapter)

@@ -8,7 +8,13 @@ from typing import Any
 import aiohttp
 
 from mcproute.errors import FailureKind, UpstreamError
-from mcproute.models.http import Endpoint, decode_event, open_stream, post_json, stream_cut
+from mcproute.models.http import (
+    Endpoint,
+    decode_event,
+    open_stream,
+    post_json,
+    stream_cut,
+)
 from mcproute.secret import Secret
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -53,10 +59,7 @@ class AnthropicAdapter:
         self.endpoint = Endpoint(base + "/v1", all_headers, deployment)
 
     def __repr__(self) -> str:
-        return (
-            f"AnthropicAdapter(base_url={self.endpoint.base_url!r}, model={self.model!r}, "
-            f"deployment={self.endpoint.deployment!r})"
-        )
+        return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
 
     def _body(self, body: Mapping[str, Any], stream: bool) -> dict[str, Any]:
         out = dict(body)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -182,7 +183,15 @@ class Endpoint:
     deployment: str | None = None
 
     def __repr__(self) -> str:
-        return f"Endpoint(base_url={self.base_url!r}, deployment={self.deployment!r})"
+        return f"Endpoint(base_url={redact_url(self.base_url)!r}, deployment={self.deployment!r})"
+
+
+def redact_url(url: str) -> str:
+    """The URL without any user:password part, for reprs and messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 async def post_json(

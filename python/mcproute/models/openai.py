@@ -50,10 +50,7 @@ class OpenAIAdapter:
         self.endpoint = Endpoint(with_api_path(base_url), all_headers, deployment)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(base_url={self.endpoint.base_url!r}, model={self.model!r}, "
-            f"deployment={self.endpoint.deployment!r})"
-        )
+        return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
 
     def _body(self, body: Mapping[str, Any], stream: bool | None = None) -> dict[str, Any]:
         out = dict(body)

@@ -4,7 +4,8 @@ Used by tests and benchmarks in place of real providers. Run it with
 ``python -m mcproute.testing.upstream --host 127.0.0.1 --port 8089``.
 
 Timing (latency, time to first token, token pace) and response size are server options. A fault
-is chosen per server (``--fault``) or per request with the ``x-sim-fault`` header:
+is chosen per server (``--fault``, on every request or every Nth with ``--fault-every``) or per
+request with the ``x-sim-fault`` header:
 
 - ``429`` rate limited, with ``Retry-After``; ``500``; ``503``
 - ``reset``: the connection is closed without a response
@@ -42,6 +43,7 @@ class SimulatorSettings:
     token_interval: float = 0.0  # seconds between streamed tokens
     tokens: int = 8  # completion size in tokens (words)
     fault: str | None = None  # applied to every request unless a header overrides it
+    fault_every: int = 1  # the server fault hits requests 1, 1+N, 1+2N, ... (1: every one)
     retry_after: float = 1.0
     stall: float = 30.0  # seconds a stall lasts (bounded, so a forgotten client still ends)
     embedding_dim: int = 8
@@ -58,6 +60,7 @@ class RecordedRequest:
 class _State:
     settings: SimulatorSettings
     requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=256))
+    served: int = 0
 
 
 _STATE: web.AppKey[_State] = web.AppKey("state", _State)
@@ -163,7 +166,13 @@ def _ident(prefix: str, body: bytes) -> str:
 
 
 def _fault_of(request: web.Request) -> str | None:
-    return request.headers.get(FAULT_HEADER) or request.app[_STATE].settings.fault
+    state = request.app[_STATE]
+    state.served += 1
+    chosen = request.headers.get(FAULT_HEADER)
+    if chosen is not None:
+        return chosen
+    every = max(state.settings.fault_every, 1)
+    return state.settings.fault if (state.served - 1) % every == 0 else None
 
 
 def _error_response(fault: str, anthropic: bool, retry_after: float) -> web.Response:
@@ -581,6 +590,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--token-interval", type=float, default=0.0, help="seconds per token")
     parser.add_argument("--tokens", type=int, default=8, help="completion size in tokens")
     parser.add_argument("--fault", choices=FAULTS, default=None)
+    parser.add_argument("--fault-every", type=int, default=1, help="fault every Nth request")
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--stall", type=float, default=30.0, help="seconds a stall lasts")
     args = parser.parse_args(argv)
@@ -590,6 +600,7 @@ def main(argv: list[str] | None = None) -> None:
         token_interval=args.token_interval,
         tokens=args.tokens,
         fault=args.fault,
+        fault_every=args.fault_every,
         retry_after=args.retry_after,
         stall=args.stall,
     )
