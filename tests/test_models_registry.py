@@ -223,3 +223,22 @@ async def test_reprs_hide_keys(sim: Simulator) -> None:
     shown = repr(registry) + repr(registry.config) + repr(registry.router)
     assert OPENAI_KEY not in shown
     assert ANTHROPIC_KEY not in shown
+
+
+async def test_watch_applies_file_changes(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "mcproute.json"
+    path.write_text(json.dumps(developers_config_at(sim.url)))
+    registry = ModelRegistry(path)
+    registry.watch(interval=0.05)
+    try:
+        changed = developers_config_at(sim.url)
+        changed["mcp"]["models"]["openai"]["models"].append("gpt-4o")
+        path.write_text(json.dumps(changed))
+        for _ in range(200):  # bounded wait for the poll to notice
+            if "gpt-4o" in registry.models():
+                break
+            await asyncio.sleep(0.02)
+        model = await registry.get_model("gpt-4o")
+        assert (await model.generate("new")).text == "echo: new w2 w3"
+    finally:
+        await registry.aclose()

@@ -52,7 +52,8 @@ class ModelRegistry:
         context_store: ContextStore | None = None,
     ) -> None:
         if isinstance(config, Config):
-            self._path: Path | None = Path(config.source) if config.source else None
+            source = Path(config.source) if config.source else None
+            self._path: Path | None = source if source is not None and source.is_file() else None
             loaded = config
         else:
             self._path = Path(config) if config is not None else find_config_path()
