@@ -182,6 +182,7 @@ class Router:
     async def _call_group(self, name: str, attempt: Attempt[T]) -> T:
         group = self._group(name)
         last: UpstreamError | None = None
+        failed: list[str] = []  # retries go elsewhere while another deployment is available
         for n in range(self.policy.num_retries + 1):
             if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
                 # A 429 needs no backoff: the balancer already cools that deployment down
@@ -189,8 +190,8 @@ class Router:
                 await asyncio.sleep(self._backoff(n - 1, last))
             try:
                 if self.policy.hedge and len(group.deployments) > 1:
-                    return await self._hedged(group, attempt, n)
-                return await self._attempt(group, attempt, self._context(n))
+                    return await self._hedged(group, attempt, n, failed)
+                return await self._attempt(group, attempt, self._context(n), failed)
             except NoDeploymentAvailable as exc:
                 last = UpstreamError(
                     FailureKind.RATE_LIMITED,
@@ -211,10 +212,11 @@ class Router:
         group: _Group,
         attempt: Attempt[T],
         ctx: AttemptContext,
+        failed: list[str],
         exclude: str | None = None,
         on_pick: Callable[[str], None] | None = None,
     ) -> T:
-        pick = group.balancer.pick(exclude)
+        pick = group.balancer.pick([*failed, exclude] if exclude else failed)
         if on_pick is not None:
             on_pick(pick.name)
         deployment = group.deployments[pick.name]
@@ -223,6 +225,7 @@ class Router:
                 result = await attempt(deployment, ctx)
         except BaseException as exc:
             self._report_failure(group, pick, exc)
+            failed.append(pick.name)
             mapped = classify(exc, pick.name)
             if mapped is None or mapped is exc:
                 raise
@@ -264,19 +267,21 @@ class Router:
         delay = p.hedge_default_delay_s if observed is None else observed
         return min(p.hedge_max_delay_s, max(p.hedge_min_delay_s, delay))
 
-    async def _hedged(self, group: _Group, attempt: Attempt[T], n: int) -> T:
+    async def _hedged(self, group: _Group, attempt: Attempt[T], n: int, failed: list[str]) -> T:
         """First attempt now, a second on another deployment after the hedge delay; the
         first success wins and the other is cancelled."""
         picked: list[str] = []
         first = asyncio.ensure_future(
-            self._attempt(group, attempt, self._context(n), on_pick=picked.append)
+            self._attempt(group, attempt, self._context(n), failed, on_pick=picked.append)
         )
         tasks = {first}
         try:
             done, _ = await asyncio.wait(tasks, timeout=self.hedge_delay(group.name))
             if not done:
                 second = asyncio.ensure_future(
-                    self._attempt(group, attempt, self._context(n, hedge=True), exclude=picked[0])
+                    self._attempt(
+                        group, attempt, self._context(n, hedge=True), failed, exclude=picked[0]
+                    )
                 )
                 tasks.add(second)
             errors: list[BaseException] = []
@@ -323,11 +328,12 @@ class Router:
         """Start a stream and wait for its first chunk, retrying within the group."""
         group = self._group(name)
         last: UpstreamError | None = None
+        failed: list[str] = []
         for n in range(self.policy.num_retries + 1):
             if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
                 await asyncio.sleep(self._backoff(n - 1, last))
             try:
-                pick = group.balancer.pick()
+                pick = group.balancer.pick(failed)
             except NoDeploymentAvailable as exc:
                 last = UpstreamError(FailureKind.RATE_LIMITED, f"group {name!r}: {exc}")
                 if n < self.policy.num_retries:
@@ -339,6 +345,7 @@ class Router:
                     first = await anext(iterator)
             except StopAsyncIteration:
                 pick.failure()
+                failed.append(pick.name)
                 last = UpstreamError(
                     FailureKind.CONNECTION,
                     "stream ended before its first chunk",
@@ -348,6 +355,7 @@ class Router:
             except BaseException as exc:
                 await _close(iterator)
                 self._report_failure(group, pick, exc)
+                failed.append(pick.name)
                 mapped = classify(exc, pick.name)
                 if mapped is None or not mapped.retryable:
                     if mapped is None or mapped is exc:

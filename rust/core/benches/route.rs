@@ -26,7 +26,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(format!("pick_report/{strategy}"), |bench| {
             bench.iter(|| {
                 now += 1000;
-                let i = b.pick(black_box(now), None).unwrap();
+                let i = b.pick(black_box(now), &[]).unwrap();
                 b.report(i, Outcome::Success { latency_s: 0.01 }, now);
                 i
             })

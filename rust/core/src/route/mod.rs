@@ -232,9 +232,10 @@ impl Balancer {
         d.weight * (min + (1.0 - min) * age / self.config.slow_start_s)
     }
 
-    /// Pick a deployment for one attempt, skipping `exclude` (e.g. the one a hedge already
-    /// uses) when another is available. The caller must [`report`](Self::report) the outcome.
-    pub fn pick(&mut self, now: u64, exclude: Option<usize>) -> Result<usize, PickError> {
+    /// Pick a deployment for one attempt, skipping `exclude` (those that already failed this
+    /// call, or the one a hedge races) while another is available. The caller must
+    /// [`report`](Self::report) the outcome.
+    pub fn pick(&mut self, now: u64, exclude: &[usize]) -> Result<usize, PickError> {
         let n = self.deployments.len();
         if n == 0 || self.deployments.iter().all(|d| d.weight <= 0.0) {
             return Err(PickError::Empty);
@@ -257,14 +258,14 @@ impl Balancer {
         for pass in 0..2 {
             eligible.clear();
             for (i, d) in self.deployments.iter().enumerate() {
-                let excluded = pass == 0 && Some(i) == exclude;
+                let excluded = pass == 0 && exclude.contains(&i);
                 let full = d.max_concurrency.is_some_and(|m| d.in_flight >= m);
                 let out = d.health.cooling_down(now) || (!panic && d.health.ejected(now));
                 if d.weight > 0.0 && !excluded && !full && !out {
                     eligible.push(i);
                 }
             }
-            if !eligible.is_empty() || exclude.is_none() {
+            if !eligible.is_empty() || exclude.is_empty() {
                 break; // the second pass only relaxes the exclusion
             }
         }
