@@ -128,8 +128,9 @@ def run(name: str) -> None:
     print(f"wrote section {name!r} of {RESULTS}")
 
 
-# Harnesses that measure whole request paths and write their own sections.
-HARNESSES = ["benches.routing_overhead"]
+# Harnesses that measure whole request paths and write their own sections, with the
+# interpreter that has their peers installed (see the Makefile's bench venv).
+HARNESSES = {"benches.routing_overhead": "MCPROUTE_PEER_PYTHON"}
 
 
 def main() -> int:
@@ -137,8 +138,10 @@ def main() -> int:
     for name in names:
         run(name)
     if not sys.argv[1:]:
-        for module in HARNESSES:
-            subprocess.run([sys.executable, "-m", module], check=True, cwd=HERE.parent)
+        for module, python_var in HARNESSES.items():
+            python = os.environ.get(python_var, sys.executable)
+            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "python")}
+            subprocess.run([python, "-m", module], check=True, cwd=HERE.parent, env=env)
     return 0
 
 
