@@ -93,6 +93,7 @@ class Router:
         self.policy = policy or RouterPolicy()
         self.observer = observer
         self._groups: dict[str, _Group] = {}
+        self._contexts: dict[tuple[int, bool], AttemptContext] = {}
         self._rng = random.Random()
         self.set_groups(groups)
 
@@ -162,6 +163,14 @@ class Router:
         return None
 
     def _context(self, attempt: int, hedge: bool = False) -> AttemptContext:
+        # Contexts are immutable and depend only on (attempt, hedge): build each once.
+        key = (attempt, hedge)
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = self._contexts[key] = self._new_context(attempt, hedge)
+        return ctx
+
+    def _new_context(self, attempt: int, hedge: bool) -> AttemptContext:
         p = self.policy
         return AttemptContext(
             attempt=attempt,
