@@ -4,6 +4,10 @@
 //! - [`jsonrpc`]: the JSON-RPC 2.0 envelope (requests, notifications, responses, batches).
 //! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
 
+pub mod aead;
+pub mod apikey;
 pub mod json;
 pub mod jsonrpc;
+pub mod keyring;
 pub mod mcp;
+pub mod sign;
