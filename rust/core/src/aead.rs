@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_256_GCM};
 use ring::rand::{SecureRandom, SystemRandom};
 use zeroize::Zeroizing;
 
@@ -48,6 +48,8 @@ pub enum AeadError {
     RandomFailure,
     /// The plaintext is too large for one GCM invocation.
     PlaintextTooLarge,
+    /// An output buffer of the wrong size was supplied (a caller bug, never input-dependent).
+    OutputLength,
 }
 
 impl AeadError {
@@ -64,6 +66,7 @@ impl AeadError {
             Self::AuthenticationFailed => "authentication_failed",
             Self::RandomFailure => "random_failure",
             Self::PlaintextTooLarge => "plaintext_too_large",
+            Self::OutputLength => "output_length",
         }
     }
 }
@@ -88,6 +91,7 @@ impl fmt::Display for AeadError {
             ),
             Self::RandomFailure => f.write_str("random number generator failed"),
             Self::PlaintextTooLarge => f.write_str("plaintext: too large for AES-GCM"),
+            Self::OutputLength => f.write_str("output buffer: wrong length"),
         }
     }
 }
@@ -137,40 +141,68 @@ impl AeadKey {
 
     /// Seals `plaintext` into the versioned layout under `key_id`, with a random nonce.
     pub fn seal(&self, key_id: u32, plaintext: &[u8], ad: &[u8]) -> Result<Vec<u8>, AeadError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        SystemRandom::new()
-            .fill(&mut nonce)
-            .map_err(|_| AeadError::RandomFailure)?;
-        let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
-        out.push(VERSION);
-        out.extend_from_slice(&key_id.to_be_bytes());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
-        let tag = self
-            .sealing
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(ad),
-                &mut out[PREFIX_LEN + NONCE_LEN..],
-            )
-            .map_err(|_| AeadError::PlaintextTooLarge)?;
-        out.extend_from_slice(tag.as_ref());
+        let mut out = vec![0u8; sealed_len(plaintext.len())];
+        self.seal_into(key_id, plaintext, ad, &mut out)?;
         Ok(out)
     }
 
-    /// Opens the payload after the prefix: `nonce | ciphertext | tag`.
-    fn open_payload(&self, payload: &[u8], ad: &[u8]) -> Result<Vec<u8>, AeadError> {
-        let (nonce, sealed) = payload.split_at(NONCE_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| AeadError::Truncated(0))?;
-        let mut buf = sealed.to_vec();
-        let len = self
+    /// Like [`AeadKey::seal`], writing into `out`, which must be exactly
+    /// [`sealed_len`]`(plaintext.len())` bytes (lets callers seal straight into their buffer).
+    pub fn seal_into(
+        &self,
+        key_id: u32,
+        plaintext: &[u8],
+        ad: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), AeadError> {
+        if out.len() != sealed_len(plaintext.len()) {
+            return Err(AeadError::OutputLength);
+        }
+        let (prefix, rest) = out.split_at_mut(PREFIX_LEN);
+        let (nonce, rest) = rest.split_at_mut(NONCE_LEN);
+        let (body, tag_out) = rest.split_at_mut(plaintext.len());
+        prefix[0] = VERSION;
+        prefix[1..].copy_from_slice(&key_id.to_be_bytes());
+        SystemRandom::new()
+            .fill(nonce)
+            .map_err(|_| AeadError::RandomFailure)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(nonce).map_err(|_| AeadError::RandomFailure)?;
+        body.copy_from_slice(plaintext);
+        let tag = self
             .sealing
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(ad), &mut buf)
-            .map_err(|_| AeadError::AuthenticationFailed)?
-            .len();
-        buf.truncate(len);
-        Ok(buf)
+            .seal_in_place_separate_tag(nonce, Aad::from(ad), body)
+            .map_err(|_| AeadError::PlaintextTooLarge)?;
+        tag_out.copy_from_slice(tag.as_ref());
+        Ok(())
     }
+
+    /// Opens a versioned ciphertext (header already checked) into `out`, which must be exactly
+    /// `ciphertext.len() - OVERHEAD` bytes. On failure `out` is zeroed.
+    fn open_into(&self, ciphertext: &[u8], ad: &[u8], out: &mut [u8]) -> Result<(), AeadError> {
+        if ciphertext.len() < OVERHEAD || out.len() != ciphertext.len() - OVERHEAD {
+            return Err(AeadError::OutputLength);
+        }
+        let nonce = &ciphertext[PREFIX_LEN..PREFIX_LEN + NONCE_LEN];
+        let (body, tag) = ciphertext[PREFIX_LEN + NONCE_LEN..].split_at(out.len());
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| AeadError::OutputLength)?;
+        let tag = Tag::try_from(tag).map_err(|_| AeadError::InvalidTagLength(tag.len()))?;
+        out.copy_from_slice(body);
+        if self
+            .sealing
+            .open_in_place_separate_tag(nonce, Aad::from(ad), tag, out, 0..)
+            .is_err()
+        {
+            out.fill(0);
+            return Err(AeadError::AuthenticationFailed);
+        }
+        Ok(())
+    }
+}
+
+/// Length of the versioned ciphertext for a plaintext of `plaintext_len` bytes.
+pub fn sealed_len(plaintext_len: usize) -> usize {
+    plaintext_len.saturating_add(OVERHEAD)
 }
 
 /// The parsed fixed prefix of a versioned ciphertext.
@@ -200,7 +232,20 @@ pub fn parse_header(ciphertext: &[u8]) -> Result<Header, AeadError> {
 /// Opens a versioned ciphertext whose header was already checked with [`parse_header`].
 pub fn open_with(key: &AeadKey, ciphertext: &[u8], ad: &[u8]) -> Result<Vec<u8>, AeadError> {
     parse_header(ciphertext)?;
-    key.open_payload(&ciphertext[PREFIX_LEN..], ad)
+    let mut out = vec![0u8; ciphertext.len() - OVERHEAD];
+    key.open_into(ciphertext, ad, &mut out)?;
+    Ok(out)
+}
+
+/// Like [`open_with`], writing the plaintext into `out` (exactly `ciphertext.len() - OVERHEAD`).
+pub fn open_with_into(
+    key: &AeadKey,
+    ciphertext: &[u8],
+    ad: &[u8],
+    out: &mut [u8],
+) -> Result<(), AeadError> {
+    parse_header(ciphertext)?;
+    key.open_into(ciphertext, ad, out)
 }
 
 /// Associated data binding tenant and context id: `u32 BE len | tenant | u32 BE len | context`.
@@ -231,11 +276,14 @@ pub fn open_raw(
     if tag.len() != TAG_LEN {
         return Err(AeadError::InvalidTagLength(tag.len()));
     }
-    let mut payload = Vec::with_capacity(NONCE_LEN + ciphertext.len() + TAG_LEN);
-    payload.extend_from_slice(nonce);
-    payload.extend_from_slice(ciphertext);
-    payload.extend_from_slice(tag);
-    key.open_payload(&payload, ad)
+    let mut framed = Vec::with_capacity(OVERHEAD + ciphertext.len());
+    framed.extend_from_slice(&[VERSION, 0, 0, 0, 0]);
+    framed.extend_from_slice(nonce);
+    framed.extend_from_slice(ciphertext);
+    framed.extend_from_slice(tag);
+    let mut out = vec![0u8; ciphertext.len()];
+    key.open_into(&framed, ad, &mut out)?;
+    Ok(out)
 }
 
 /// Raw AES-256-GCM seal with a caller-supplied nonce; returns `ciphertext | tag`. Only for known

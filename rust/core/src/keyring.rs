@@ -285,6 +285,23 @@ impl Keyring {
 
     /// Encrypts under the primary key, counting the invocation against its limit.
     pub fn encrypt(&self, plaintext: &[u8], ad: &[u8]) -> Result<Sealed, KeyringError> {
+        let mut ciphertext = vec![0u8; aead::sealed_len(plaintext.len())];
+        let (key_id, crossed_warning) = self.encrypt_into(plaintext, ad, &mut ciphertext)?;
+        Ok(Sealed {
+            ciphertext,
+            key_id,
+            crossed_warning,
+        })
+    }
+
+    /// Like [`Keyring::encrypt`], into `out` of exactly [`aead::sealed_len`]`(plaintext.len())`
+    /// bytes. Returns the key id used and whether this call crossed the warning threshold.
+    pub fn encrypt_into(
+        &self,
+        plaintext: &[u8],
+        ad: &[u8],
+        out: &mut [u8],
+    ) -> Result<(u32, bool), KeyringError> {
         let state = self.read();
         let key_id = state.primary.ok_or(KeyringError::NoPrimary)?;
         let entry = state.find(key_id).ok_or(KeyringError::NoPrimary)?;
@@ -298,16 +315,25 @@ impl Keyring {
                 key_id,
                 limit: self.max_encryptions,
             })?;
-        let ciphertext = entry.key.seal(key_id, plaintext, ad)?;
-        Ok(Sealed {
-            ciphertext,
-            key_id,
-            crossed_warning: reserved + 1 == self.warn_encryptions,
-        })
+        entry.key.seal_into(key_id, plaintext, ad, out)?;
+        Ok((key_id, reserved + 1 == self.warn_encryptions))
     }
 
     /// Decrypts with whichever active key the ciphertext names.
     pub fn decrypt(&self, ciphertext: &[u8], ad: &[u8]) -> Result<Vec<u8>, KeyringError> {
+        let mut out =
+            vec![0u8; aead::parse_header(ciphertext).map(|_| ciphertext.len() - aead::OVERHEAD)?];
+        self.decrypt_into(ciphertext, ad, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Keyring::decrypt`], into `out` of exactly `ciphertext.len() - OVERHEAD` bytes.
+    pub fn decrypt_into(
+        &self,
+        ciphertext: &[u8],
+        ad: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), KeyringError> {
         let header = aead::parse_header(ciphertext)?;
         let state = self.read();
         let entry = state
@@ -316,7 +342,7 @@ impl Keyring {
         if entry.retired {
             return Err(AeadError::RetiredKey(header.key_id).into());
         }
-        Ok(aead::open_with(&entry.key, ciphertext, ad)?)
+        Ok(aead::open_with_into(&entry.key, ciphertext, ad, out)?)
     }
 
     /// Re-encrypts under the current primary. A ciphertext already under the primary is returned
