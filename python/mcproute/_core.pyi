@@ -52,6 +52,7 @@ class RequestSigner:
         components: Sequence[str] | None = None,
         tag: str | None = None,
         include_alg: bool = True,
+        include_nonce: bool = True,
         expires_in: int | None = None,
     ) -> RequestSigner: ...
     @property

@@ -861,8 +861,10 @@ pub struct SignOptions<'a> {
     pub components: &'a [&'a str],
     pub created: i64,
     pub expires: Option<i64>,
-    /// `None` draws a random 128-bit nonce.
+    /// `None` draws a random 128-bit nonce (when `include_nonce`).
     pub nonce: Option<&'a str>,
+    /// Whether to send a nonce at all (verifiers with replay protection require one).
+    pub include_nonce: bool,
     pub tag: Option<&'a str>,
     pub include_alg: bool,
 }
@@ -925,15 +927,23 @@ pub fn sign(
     if components.len() > MAX_COMPONENTS {
         return Err(SignError::InvalidParameter("components: too many".into()));
     }
-    let nonce = match opts.nonce {
-        Some(n) => n.to_owned(),
-        None => random_nonce()?,
+    let nonce = match (opts.include_nonce, opts.nonce) {
+        (true, Some(n)) => Some(n.to_owned()),
+        (true, None) => Some(random_nonce()?),
+        (false, None) => None,
+        (false, Some(_)) => {
+            return Err(SignError::InvalidParameter(
+                "'nonce': given while nonces are turned off".into(),
+            ))
+        }
     };
     let mut params: Params = vec![("created".into(), Bare::Integer(opts.created))];
     if let Some(e) = opts.expires {
         params.push(("expires".into(), Bare::Integer(e)));
     }
-    params.push(("nonce".into(), string_param("nonce", &nonce)?));
+    if let Some(n) = &nonce {
+        params.push(("nonce".into(), string_param("nonce", n)?));
+    }
     params.push(("keyid".into(), string_param("keyid", key_id)?));
     if let Some(t) = opts.tag {
         params.push(("tag".into(), string_param("tag", t)?));
@@ -948,7 +958,7 @@ pub fn sign(
         signature_input: format!("{}={line}", opts.label),
         signature: format!("{}=:{}:", opts.label, STANDARD.encode(mac.as_ref())),
         content_digest: digest_header,
-        nonce: Some(nonce),
+        nonce,
     })
 }
 

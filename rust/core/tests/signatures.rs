@@ -25,6 +25,7 @@ fn opts(created: i64) -> SignOptions<'static> {
         created,
         expires: None,
         nonce: None,
+        include_nonce: true,
         tag: None,
         include_alg: false,
     }
@@ -105,6 +106,29 @@ fn rfc9421_b25_hmac_example() {
         headers: &headers,
     };
     let ok = v.verify(req, None, None, 1_618_884_473 + 10).unwrap();
+    // Our signer reproduces the RFC's signature byte for byte.
+    let ours = sign::sign(
+        &HmacKey::new(&key).unwrap(),
+        "test-shared-secret",
+        Request {
+            headers: &headers[..5],
+            ..req
+        },
+        None,
+        &SignOptions {
+            label: "sig-b25",
+            components: &["date", "@authority", "content-type"],
+            created: 1_618_884_473,
+            expires: None,
+            nonce: None,
+            include_nonce: false,
+            tag: None,
+            include_alg: false,
+        },
+    )
+    .unwrap();
+    assert_eq!(ours.signature_input, headers[5].1);
+    assert_eq!(ours.signature, headers[6].1);
     assert_eq!(ok.label, "sig-b25");
     assert_eq!(ok.components, ["date", "@authority", "content-type"]);
     // One changed covered header breaks it.

@@ -45,13 +45,15 @@ pub struct RequestSigner {
     components: Vec<String>,
     tag: Option<String>,
     include_alg: bool,
+    include_nonce: bool,
     expires_in: Option<i64>,
 }
 
 #[pymethods]
 impl RequestSigner {
     #[new]
-    #[pyo3(signature = (key_id, key, *, label = sign::DEFAULT_LABEL.to_owned(), components = None, tag = None, include_alg = true, expires_in = None))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (key_id, key, *, label = sign::DEFAULT_LABEL.to_owned(), components = None, tag = None, include_alg = true, include_nonce = true, expires_in = None))]
     fn new(
         key_id: String,
         key: &[u8],
@@ -59,6 +61,7 @@ impl RequestSigner {
         components: Option<Vec<String>>,
         tag: Option<String>,
         include_alg: bool,
+        include_nonce: bool,
         expires_in: Option<i64>,
     ) -> PyResult<Self> {
         if expires_in.is_some_and(|e| e <= 0) {
@@ -73,6 +76,7 @@ impl RequestSigner {
             components: components.unwrap_or_default(),
             tag,
             include_alg,
+            include_nonce,
             expires_in,
         })
     }
@@ -106,6 +110,7 @@ impl RequestSigner {
             created,
             expires: self.expires_in.map(|e| created.saturating_add(e)),
             nonce,
+            include_nonce: self.include_nonce,
             tag: self.tag.as_deref(),
             include_alg: self.include_alg,
         };
