@@ -48,16 +48,22 @@ lint: ext
 	$(VENV)/bin/ruff check python tests benches tools
 	$(VENV)/bin/ruff format --check python tests benches tools
 	$(VENV)/bin/mypy
-	$(PY) -m mypy.stubtest mcproute._core
+	$(PY) -m mypy.stubtest mcproute._core --allowlist tools/stubtest-allowlist.txt
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
 bench: ext
 	$(PY) -m benches.run
 
+# cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	rustup toolchain list | grep -q nightly || rustup toolchain install nightly --profile minimal
-	cd rust/core && cargo +nightly fuzz run parse_message -- -max_total_time=$(FUZZ_SECONDS) -max_len=65536
+	mkdir -p rust/core/fuzz/corpus/parse_message
+	-cp ../shared/mcp-schema/*/examples/*/*.json rust/core/fuzz/corpus/parse_message/ 2>/dev/null
+	cd rust/core && if rustup toolchain list | grep -q '^nightly'; then \
+	  cargo +nightly fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	else \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	fi
 
 clean:
 	rm -rf $(VENV) target

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class FailureKind(str, Enum):
+class FailureKind(StrEnum):
     """Why an upstream call failed; the Router decides retry/fallback from this alone."""
 
     RATE_LIMITED = "rate_limited"  # 429: cool the deployment down, honour Retry-After

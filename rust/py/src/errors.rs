@@ -1,13 +1,47 @@
 //! Python exception types for every core error enum, mapped in one place.
 
+use mcproute_core::json::{Document, Limits};
+use mcproute_core::jsonrpc::{Id, RpcError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+
+use crate::codec::{id_to_python, value_to_python};
+
+pyo3::create_exception!(
+    mcproute._core,
+    ProtocolError,
+    PyValueError,
+    "A JSON-RPC/MCP protocol error: `code` (e.g. -32700, -32602), `offset` (bytes, for parse errors), `data`, and the request `id` when it could be read."
+);
+
+/// Raise `ProtocolError` carrying the JSON-RPC code, parse offset, data and request id.
+pub fn protocol_error(py: Python<'_>, e: &RpcError, id: Option<&Id>) -> PyErr {
+    let err = ProtocolError::new_err(e.message.clone());
+    let value = err.value(py);
+    let data = e
+        .data
+        .as_deref()
+        .and_then(|d| Document::parse(d.as_bytes(), Limits::default()).ok())
+        .map(|doc| value_to_python(py, doc.root()))
+        .transpose();
+    let set = || -> PyResult<()> {
+        value.setattr("code", e.code)?;
+        value.setattr("offset", e.offset)?;
+        value.setattr("data", data?)?;
+        value.setattr("id", id.map(|i| id_to_python(py, i)).transpose()?)?;
+        Ok(())
+    };
+    match set() {
+        Ok(()) => err,
+        Err(inner) => inner,
+    }
+}
 
 // --- security: each exception carries a stable `reason` code next to its message.
 use mcproute_core::aead::AeadError as CoreAeadError;
 use mcproute_core::apikey::ApiKeyError as CoreApiKeyError;
 use mcproute_core::keyring::KeyringError as CoreKeyringError;
 use mcproute_core::sign::SignError as CoreSignError;
-use pyo3::exceptions::PyValueError;
 use pyo3::PyTypeInfo;
 
 pyo3::create_exception!(
@@ -80,6 +114,7 @@ fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
 // --- end security
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("ProtocolError", m.py().get_type::<ProtocolError>())?;
     register_security(m)?;
     Ok(())
 }
