@@ -176,7 +176,9 @@ def test_rfc9421_sign_and_verify(benchmark: Any, case: str) -> None:
     benchmark(fn)
 
 
-@pytest.mark.parametrize("case", ["mcproute SignatureVerifier.verify", "http-message-signatures verify"])
+@pytest.mark.parametrize(
+    "case", ["mcproute SignatureVerifier.verify", "http-message-signatures verify"]
+)
 def test_rfc9421_verify_only(benchmark: Any, case: str) -> None:
     # One signed request verified repeatedly: without a nonce, so a replay cache does not reject
     # the repeats (the peer keeps no replay cache at all).
