@@ -66,6 +66,58 @@ def encode_error(
 ) -> bytes: ...
 def encode_request(id: int | str | None, method: str, params: bytes | None = None) -> bytes: ...
 
+# --- Routing ---------------------------------------------------------------------------------
+
+STRATEGIES: Final[list[str]]
+
+class NoDeploymentAvailable(LookupError):
+    """No deployment can take an attempt (none weighted, or all saturated / cooling down)."""
+
+@final
+class Pick:
+    """The deployment chosen for one attempt; report exactly one outcome."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def elapsed(self) -> float: ...
+    def success(self, latency_s: float | None = None) -> bool: ...
+    def failure(self, latency_s: float | None = None) -> bool: ...
+    def rate_limited(self, retry_after_s: float | None = None) -> bool: ...
+    def cancel(self) -> bool: ...
+
+@final
+class Balancer:
+    """One model group's deployments, health and balancing strategy (thread-safe)."""
+
+    def __new__(
+        cls,
+        strategy: str = "least_request",
+        *,
+        consecutive_failures: int = 5,
+        base_ejection_s: float = 30.0,
+        max_ejection_s: float = 300.0,
+        max_ejected_share: float = 0.5,
+        panic_threshold: float = 0.5,
+        default_cooldown_s: float = 1.0,
+        max_cooldown_s: float = 60.0,
+        slow_start_s: float = 0.0,
+        slow_start_min: float = 0.1,
+        ewma_tau_s: float = 10.0,
+        seed: int | None = None,
+    ) -> Balancer: ...
+    @property
+    def strategy(self) -> str: ...
+    def upsert(
+        self, name: str, weight: float = 1.0, max_concurrency: int | None = None
+    ) -> None: ...
+    def retain(self, names: list[str]) -> None: ...
+    def set_weight(self, name: str, weight: float) -> bool: ...
+    def names(self) -> list[str]: ...
+    def __len__(self) -> int: ...
+    def pick(self, exclude: str | None = None) -> Pick: ...
+    def stats(self) -> dict[str, dict[str, Any]]: ...
+
 # --- security
 
 class SignatureError(ValueError):

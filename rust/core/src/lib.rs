@@ -3,6 +3,7 @@
 //! - [`json`]: a strict JSON parser into a flat, borrow-free tree of byte ranges.
 //! - [`jsonrpc`]: the JSON-RPC 2.0 envelope (requests, notifications, responses, batches).
 //! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
+//! - [`route`]: weighted load balancing with outlier ejection, cooldowns and slow start.
 
 pub mod aead;
 pub mod apikey;
@@ -10,4 +11,5 @@ pub mod json;
 pub mod jsonrpc;
 pub mod keyring;
 pub mod mcp;
+pub mod route;
 pub mod sign;

@@ -14,6 +14,13 @@ pyo3::create_exception!(
     "A JSON-RPC/MCP protocol error: `code` (e.g. -32700, -32602), `offset` (bytes, for parse errors), `data`, and the request `id` when it could be read."
 );
 
+pyo3::create_exception!(
+    mcproute._core,
+    NoDeploymentAvailable,
+    pyo3::exceptions::PyLookupError,
+    "A balancer could not pick: no deployment has a positive weight, or every one is at its concurrency limit or cooling down."
+);
+
 /// Raise `ProtocolError` carrying the JSON-RPC code, parse offset, data and request id.
 pub fn protocol_error(py: Python<'_>, e: &RpcError, id: Option<&Id>) -> PyErr {
     let err = ProtocolError::new_err(e.message.clone());
@@ -115,6 +122,10 @@ fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProtocolError", m.py().get_type::<ProtocolError>())?;
+    m.add(
+        "NoDeploymentAvailable",
+        m.py().get_type::<NoDeploymentAvailable>(),
+    )?;
     register_security(m)?;
     Ok(())
 }

@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod codec;
 mod errors;
+mod route;
 mod security;
 
 #[pymodule]
@@ -11,6 +12,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
     codec::register(m)?;
+    route::register(m)?;
     security::register(m)?;
     Ok(())
 }

@@ -1,0 +1,291 @@
+use super::*;
+
+const SEC: u64 = 1_000_000_000;
+
+fn balancer(strategy: Strategy, weights: &[f64]) -> Balancer {
+    let mut b = Balancer::new(
+        Config {
+            strategy,
+            ..Config::default()
+        },
+        42,
+    );
+    for (i, w) in weights.iter().enumerate() {
+        b.upsert(&format!("d{i}"), *w, None, 0);
+    }
+    b
+}
+
+fn counts(b: &mut Balancer, n: usize, now: u64) -> Vec<usize> {
+    let mut c = vec![0; b.len()];
+    for _ in 0..n {
+        let i = b.pick(now, None).unwrap();
+        b.report(i, Outcome::Success { latency_s: 0.01 }, now);
+        c[i] += 1;
+    }
+    c
+}
+
+/// Pearson chi-square statistic of observed counts against weights.
+fn chi_square(observed: &[usize], weights: &[f64]) -> f64 {
+    let n: usize = observed.iter().sum();
+    let total: f64 = weights.iter().sum();
+    observed
+        .iter()
+        .zip(weights)
+        .filter(|(_, w)| **w > 0.0)
+        .map(|(o, w)| {
+            let e = n as f64 * w / total;
+            (*o as f64 - e).powi(2) / e
+        })
+        .sum()
+}
+
+// 99.9th percentile of chi-square with 3 degrees of freedom.
+const CHI2_3DF_999: f64 = 16.27;
+
+#[test]
+fn every_strategy_follows_the_weights() {
+    let weights = [5.0, 3.0, 1.0, 1.0];
+    for strategy in [
+        Strategy::RoundRobin,
+        Strategy::Random,
+        Strategy::LeastRequest,
+    ] {
+        let mut b = balancer(strategy, &weights);
+        let c = counts(&mut b, 20_000, 0);
+        let x2 = chi_square(&c, &weights);
+        assert!(x2 < CHI2_3DF_999, "{strategy}: {c:?} chi2={x2}");
+    }
+}
+
+#[test]
+fn smooth_wrr_interleaves_exactly() {
+    let mut b = balancer(Strategy::RoundRobin, &[5.0, 1.0, 1.0]);
+    let seq: Vec<usize> = (0..7)
+        .map(|_| {
+            let i = b.pick(0, None).unwrap();
+            b.report(i, Outcome::Cancelled, 0);
+            i
+        })
+        .collect();
+    // nginx's documented sequence for weights 5,1,1: a a b a c a a
+    assert_eq!(seq, [0, 0, 1, 0, 2, 0, 0]);
+}
+
+#[test]
+fn zero_weight_is_never_picked_and_all_zero_is_empty() {
+    let mut b = balancer(Strategy::Random, &[1.0, 0.0, 2.0]);
+    assert_eq!(counts(&mut b, 2000, 0)[1], 0);
+    let mut z = balancer(Strategy::RoundRobin, &[0.0, 0.0]);
+    assert_eq!(z.pick(0, None), Err(PickError::Empty));
+    assert_eq!(
+        Balancer::new(Config::default(), 1).pick(0, None),
+        Err(PickError::Empty)
+    );
+}
+
+#[test]
+fn least_request_prefers_idle_deployments() {
+    let mut b = balancer(Strategy::LeastRequest, &[1.0, 1.0]);
+    // hold 10 requests open on whichever is picked first
+    let first = b.pick(0, None).unwrap();
+    for _ in 0..9 {
+        b.deployments[first].in_flight += 1;
+    }
+    let c = (0..100)
+        .filter(|_| {
+            let i = b.pick(0, None).unwrap();
+            b.report(i, Outcome::Cancelled, 0);
+            i == first
+        })
+        .count();
+    assert!(c < 40, "busy deployment picked {c}/100");
+}
+
+#[test]
+fn peak_ewma_avoids_the_slow_deployment() {
+    let mut b = balancer(Strategy::PeakEwma, &[1.0, 1.0]);
+    let (slow, fast) = (0usize, 1usize);
+    for (i, lat) in [(slow, 0.5), (fast, 0.01)] {
+        b.deployments[i].in_flight += 1;
+        b.report(i, Outcome::Success { latency_s: lat }, 0);
+    }
+    let c = counts(&mut b, 100, SEC);
+    assert!(c[fast] > 90, "{c:?}");
+    // the estimate decays, so the slow one is probed again eventually
+    assert!(b.decayed_ewma(&b.deployments[slow], 120 * SEC) < 0.01);
+}
+
+#[test]
+fn ejection_after_consecutive_failures_grows_and_recovers() {
+    let mut b = balancer(Strategy::RoundRobin, &[1.0, 1.0, 1.0, 1.0]);
+    let fail = |b: &mut Balancer, i: usize, now: u64| {
+        b.deployments[i].in_flight += 1;
+        b.report(i, Outcome::Failure { latency_s: 0.1 }, now);
+    };
+    for _ in 0..5 {
+        fail(&mut b, 0, 0);
+    }
+    assert!(b.stats(0, 1).ejected);
+    assert_eq!(counts(&mut b, 300, 1)[0], 0, "ejected deployment picked");
+    assert!(!b.stats(0, 31 * SEC).ejected, "first ejection lasts 30 s");
+    for _ in 0..5 {
+        fail(&mut b, 0, 31 * SEC);
+    }
+    assert!(
+        b.stats(0, 31 * SEC + 59 * SEC).ejected,
+        "second ejection lasts 60 s"
+    );
+    assert_eq!(b.stats(0, 0).ejections, 2);
+}
+
+#[test]
+fn ejection_is_capped_by_share_and_panic_routes_to_all() {
+    let mut b = balancer(Strategy::RoundRobin, &[1.0, 1.0]);
+    for i in 0..2 {
+        for _ in 0..5 {
+            b.deployments[i].in_flight += 1;
+            b.report(i, Outcome::Failure { latency_s: 0.1 }, 0);
+        }
+    }
+    // one of two may go out (50 %), the second would exceed the share
+    assert!(b.stats(0, 1).ejected);
+    assert!(!b.stats(1, 1).ejected);
+    // panic: with the healthy share below the threshold, everything is routable again
+    let mut p = Balancer::new(
+        Config {
+            strategy: Strategy::RoundRobin,
+            health: HealthConfig {
+                max_ejected_share: 1.0,
+                panic_threshold: 0.5,
+                consecutive_failures: 1,
+                ..HealthConfig::default()
+            },
+            ..Config::default()
+        },
+        7,
+    );
+    for i in 0..3 {
+        p.upsert(&format!("d{i}"), 1.0, None, 0);
+    }
+    for i in 0..2 {
+        p.deployments[i].in_flight += 1;
+        p.report(i, Outcome::Failure { latency_s: 0.1 }, 0);
+    }
+    let c = counts(&mut p, 300, 1);
+    assert!(c.iter().all(|&n| n > 0), "panic mode routes to all: {c:?}");
+}
+
+#[test]
+fn rate_limit_cooldown_honours_retry_after() {
+    let mut b = balancer(Strategy::RoundRobin, &[1.0, 1.0]);
+    b.deployments[0].in_flight += 1;
+    b.report(
+        0,
+        Outcome::RateLimited {
+            retry_after_s: Some(2.0),
+        },
+        0,
+    );
+    assert_eq!(counts(&mut b, 50, SEC)[0], 0);
+    assert!(counts(&mut b, 50, 3 * SEC)[0] > 0);
+    // capped by max_cooldown_s
+    b.deployments[1].in_flight += 1;
+    b.report(
+        1,
+        Outcome::RateLimited {
+            retry_after_s: Some(1e9),
+        },
+        0,
+    );
+    assert!(!b.stats(1, 61 * SEC).cooling_down);
+    // every deployment cooling down: saturated, not a crash
+    b.deployments[0].in_flight += 1;
+    b.report(
+        0,
+        Outcome::RateLimited {
+            retry_after_s: None,
+        },
+        10 * SEC,
+    );
+    b.deployments[1].in_flight += 1;
+    b.report(
+        1,
+        Outcome::RateLimited {
+            retry_after_s: None,
+        },
+        10 * SEC,
+    );
+    assert_eq!(b.pick(10 * SEC, None), Err(PickError::Saturated));
+}
+
+#[test]
+fn concurrency_limit_is_a_circuit_breaker() {
+    let mut b = Balancer::new(Config::default(), 3);
+    b.upsert("a", 1.0, Some(2), 0);
+    let x = b.pick(0, None).unwrap();
+    let y = b.pick(0, None).unwrap();
+    assert_eq!((x, y), (0, 0));
+    assert_eq!(b.pick(0, None), Err(PickError::Saturated));
+    b.report(0, Outcome::Cancelled, 0);
+    assert_eq!(b.pick(0, None), Ok(0));
+    assert_eq!(b.stats(0, 0).in_flight, 2);
+}
+
+#[test]
+fn exclusion_prefers_another_deployment_but_falls_back() {
+    let mut b = balancer(Strategy::Random, &[1.0, 1.0]);
+    for _ in 0..50 {
+        let i = b.pick(0, Some(0)).unwrap();
+        assert_eq!(i, 1);
+        b.report(i, Outcome::Cancelled, 0);
+    }
+    let mut one = balancer(Strategy::Random, &[1.0]);
+    assert_eq!(one.pick(0, Some(0)), Ok(0));
+}
+
+#[test]
+fn slow_start_ramps_weight() {
+    let mut b = Balancer::new(
+        Config {
+            strategy: Strategy::RoundRobin,
+            slow_start_s: 10.0,
+            slow_start_min: 0.1,
+            ..Config::default()
+        },
+        9,
+    );
+    b.upsert("old", 1.0, None, 0);
+    b.upsert("new", 1.0, None, 100 * SEC);
+    let early = counts(&mut b, 1000, 100 * SEC);
+    assert!(early[1] < 150, "new deployment at 10 % weight: {early:?}");
+    let later = counts(&mut b, 1000, 120 * SEC);
+    assert!(later[1] > 400, "ramped up: {later:?}");
+}
+
+#[test]
+fn weights_change_at_run_time_and_reload_keeps_state() {
+    let mut b = balancer(Strategy::RoundRobin, &[1.0, 1.0]);
+    assert!(b.set_weight("d0", 0.0));
+    assert_eq!(counts(&mut b, 100, 0)[0], 0);
+    assert!(!b.set_weight("nope", 1.0));
+    let stats_before = b.stats(1, 0).successes;
+    b.upsert("d1", 3.0, None, 0);
+    b.retain(&["d1"]);
+    assert_eq!(b.len(), 1);
+    assert_eq!(b.stats(0, 0).successes, stats_before);
+    // reports for a removed index are ignored
+    b.report(5, Outcome::Success { latency_s: 0.1 }, 0);
+}
+
+#[test]
+fn strategy_names_round_trip() {
+    for name in Strategy::NAMES {
+        assert_eq!(name.parse::<Strategy>().unwrap().as_str(), name);
+    }
+    assert!("fastest"
+        .parse::<Strategy>()
+        .unwrap_err()
+        .contains("least_request"));
+}
