@@ -443,6 +443,26 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_encryptions_never_exceed_the_limit() {
+        let ring = Keyring::with_limits(1000, 900).unwrap();
+        ring.add(1, &[1u8; 32]).unwrap();
+        let ok = std::sync::atomic::AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..400 {
+                        if ring.encrypt(b"x", b"").is_ok() {
+                            ok.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(ok.load(Ordering::Relaxed), 1000);
+        assert_eq!(ring.keys()[0].encryptions, 1000);
+    }
+
+    #[test]
     fn spec_loading() {
         let k1 = STANDARD.encode([1u8; 32]);
         let k2 = STANDARD.encode([2u8; 32]);
