@@ -51,8 +51,17 @@ lint: ext
 	$(PY) -m mypy.stubtest mcproute._core --allowlist tools/stubtest-allowlist.txt
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-bench: ext
-	$(PY) -m benches.run
+# Peers whose dependencies clash with ours (litellm pins openai<3) live in their own venv; it
+# imports mcproute from python/, where `maturin develop` put the extension.
+BENCH_VENV := $(ROOT)/.venv-bench
+$(BENCH_VENV)/.deps-installed: requirements-bench.txt
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: ext $(BENCH_VENV)/.deps-installed
+	MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m benches.run
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

@@ -128,10 +128,20 @@ def run(name: str) -> None:
     print(f"wrote section {name!r} of {RESULTS}")
 
 
+# Harnesses that measure whole request paths and write their own sections, with the
+# interpreter that has their peers installed (see the Makefile's bench venv).
+HARNESSES = {"benches.routing_overhead": "MCPROUTE_PEER_PYTHON"}
+
+
 def main() -> int:
     names = sys.argv[1:] or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     for name in names:
         run(name)
+    if not sys.argv[1:]:
+        for module, python_var in HARNESSES.items():
+            python = os.environ.get(python_var, sys.executable)
+            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "python")}
+            subprocess.run([python, "-m", module], check=True, cwd=HERE.parent, env=env)
     return 0
 
 

@@ -171,13 +171,17 @@ impl Balancer {
 
     /// Pick a deployment; report the outcome through the returned guard.
     #[pyo3(signature = (exclude = None))]
-    fn pick(&self, exclude: Option<&str>) -> PyResult<Pick> {
+    fn pick(&self, exclude: Option<Vec<String>>) -> PyResult<Pick> {
         let now = self.shared.now();
         let generation = self.shared.generation.load(Ordering::Acquire);
         let (index, name) = {
             let mut b = self.shared.lock();
-            let skip = exclude.and_then(|n| b.index(n));
-            match b.pick(now, skip) {
+            let skip: Vec<usize> = exclude
+                .iter()
+                .flatten()
+                .filter_map(|n| b.index(n))
+                .collect();
+            match b.pick(now, &skip) {
                 Ok(i) => (i, b.name(i).to_string()),
                 Err(PickError::Empty) => {
                     return Err(NoDeploymentAvailable::new_err(

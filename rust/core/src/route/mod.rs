@@ -232,9 +232,10 @@ impl Balancer {
         d.weight * (min + (1.0 - min) * age / self.config.slow_start_s)
     }
 
-    /// Pick a deployment for one attempt, skipping `exclude` (e.g. the one a hedge already
-    /// uses) when another is available. The caller must [`report`](Self::report) the outcome.
-    pub fn pick(&mut self, now: u64, exclude: Option<usize>) -> Result<usize, PickError> {
+    /// Pick a deployment for one attempt, skipping `exclude` (those that already failed this
+    /// call, or the one a hedge races) while another is available. The caller must
+    /// [`report`](Self::report) the outcome.
+    pub fn pick(&mut self, now: u64, exclude: &[usize]) -> Result<usize, PickError> {
         let n = self.deployments.len();
         if n == 0 || self.deployments.iter().all(|d| d.weight <= 0.0) {
             return Err(PickError::Empty);
@@ -257,14 +258,14 @@ impl Balancer {
         for pass in 0..2 {
             eligible.clear();
             for (i, d) in self.deployments.iter().enumerate() {
-                let excluded = pass == 0 && Some(i) == exclude;
+                let excluded = pass == 0 && exclude.contains(&i);
                 let full = d.max_concurrency.is_some_and(|m| d.in_flight >= m);
                 let out = d.health.cooling_down(now) || (!panic && d.health.ejected(now));
                 if d.weight > 0.0 && !excluded && !full && !out {
                     eligible.push(i);
                 }
             }
-            if !eligible.is_empty() || exclude.is_none() {
+            if !eligible.is_empty() || exclude.is_empty() {
                 break; // the second pass only relaxes the exclusion
             }
         }
@@ -351,22 +352,29 @@ impl Balancer {
         }
     }
 
-    /// Lowest expected cost = decayed peak latency x (outstanding + 1) / weight.
+    /// Power of two choices by expected cost = decayed peak latency x (outstanding + 1) /
+    /// weight, as Finagle and tower pair P2C with peak EWMA.
     fn pick_peak_ewma(&mut self, eligible: &[usize], now: u64) -> usize {
-        let mut best = eligible[0];
-        let mut best_cost = f64::INFINITY;
-        for &i in eligible {
-            let d = &self.deployments[i];
-            let latency = self.decayed_ewma(d, now);
-            // Unmeasured deployments look cheap so they get probed.
-            let cost = (latency + 1e-6) * (d.in_flight as f64 + 1.0)
-                / self.effective_weight(d, now).max(f64::MIN_POSITIVE);
-            if cost < best_cost {
-                best_cost = cost;
-                best = i;
-            }
+        if eligible.len() == 1 {
+            return eligible[0];
         }
-        best
+        let n = eligible.len() as u64;
+        let a = eligible[(self.next_u64() % n) as usize];
+        let mut b = eligible[(self.next_u64() % n) as usize];
+        if b == a {
+            b = eligible[(self.next_u64() % n) as usize];
+        }
+        let cost = |s: &Self, i: usize| {
+            let d = &s.deployments[i];
+            // Unmeasured deployments look cheap so they get probed.
+            (s.decayed_ewma(d, now) + 1e-6) * (d.in_flight as f64 + 1.0)
+                / s.effective_weight(d, now).max(f64::MIN_POSITIVE)
+        };
+        if cost(self, b) < cost(self, a) {
+            b
+        } else {
+            a
+        }
     }
 
     fn decayed_ewma(&self, d: &Deployment, now: u64) -> f64 {

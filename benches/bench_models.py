@@ -1,0 +1,198 @@
+"""Provider adapter overhead against a raw aiohttp request to the same upstream simulator.
+
+The simulator runs in its own process; the client side runs raw aiohttp and each adapter in
+interleaved rounds in one event loop, so all see the same machine state. Reports per-call medians
+and the adapter's added cost (adapter minus raw) per call.
+
+    python benches/bench_models.py [--requests 300] [--rounds 15]
+    pytest benches/bench_models.py            # the same calls under pytest-benchmark
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiohttp
+import orjson
+
+from mcproute.models.anthropic import AnthropicAdapter
+from mcproute.models.http import close_session, get_session
+from mcproute.models.openai import OpenAIAdapter
+from mcproute.secret import Secret
+
+BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "benchmark the adapter"}]}
+HEADERS = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench"}
+Call = Callable[[], Awaitable[Any]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def simulator_process(tokens: int = 16) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mcproute.testing.upstream",
+            *("--port", str(port), "--tokens", str(tokens)),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def calls(url: str) -> dict[str, Call]:
+    """The contenders; every one makes the same upstream request and decodes the reply."""
+    session = get_session()
+    openai = OpenAIAdapter(url, Secret("sk-bench"))
+    anthropic = AnthropicAdapter(url, Secret("sk-bench"))
+    chat_url = url + "/v1/chat/completions"
+    raw_body = orjson.dumps({**BODY, "stream": False})
+    stream_body = orjson.dumps({**BODY, "stream": True})
+
+    async def raw_json() -> Any:
+        async with session.post(chat_url, data=raw_body, headers=HEADERS) as response:
+            return orjson.loads(await response.read())
+
+    async def raw_stream() -> int:
+        count = 0
+        async with session.post(chat_url, data=stream_body, headers=HEADERS) as response:
+            async for line in response.content:
+                if line.startswith(b"data: {"):
+                    orjson.loads(line[6:])
+                    count += 1
+        return count
+
+    async def openai_json() -> Any:
+        return await openai.chat(BODY)
+
+    async def openai_stream() -> int:
+        return sum([1 async for _ in openai.chat_stream(BODY)])
+
+    async def anthropic_json() -> Any:
+        return await anthropic.messages(BODY)
+
+    return {
+        "raw aiohttp, JSON": raw_json,
+        "OpenAIAdapter.chat": openai_json,
+        "AnthropicAdapter.messages": anthropic_json,
+        "raw aiohttp, SSE stream": raw_stream,
+        "OpenAIAdapter.chat_stream": openai_stream,
+    }
+
+
+async def _time(call: Call, requests: int) -> float:
+    start = time.perf_counter()
+    for _ in range(requests):
+        await call()
+    return (time.perf_counter() - start) / requests
+
+
+async def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
+    contenders = calls(url)
+    for call in contenders.values():  # warm connections and code paths
+        await _time(call, 20)
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, call in contenders.items():
+            samples[name].append(await _time(call, requests))
+    await close_session()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def report(medians: dict[str, float]) -> str:
+    baselines = {"JSON": medians["raw aiohttp, JSON"], "SSE": medians["raw aiohttp, SSE stream"]}
+    lines = [
+        "| call | µs per call (median) | vs raw aiohttp | added per call |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for name, seconds in medians.items():
+        base = baselines["SSE"] if "stream" in name else baselines["JSON"]
+        lines.append(
+            f"| {name} | {seconds * 1e6:.0f} | {seconds / base:.3f}x "
+            f"| {(seconds - base) * 1e6:+.0f} µs |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    with simulator_process() as url:
+        medians = asyncio.run(measure(url, args.requests, args.rounds))
+    print(
+        f"python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
+        f"{args.rounds} rounds x {args.requests} requests, simulator in its own process\n"
+    )
+    print(report(medians))
+
+
+# ----------------------------------------------------------------------------- pytest-benchmark
+
+
+def _bench(benchmark: Any, name: str) -> None:
+    with simulator_process() as url:
+        loop = asyncio.new_event_loop()
+        try:
+            call = loop.run_until_complete(_contender(url, name))
+            benchmark(lambda: loop.run_until_complete(_time(call, 50)))
+            loop.run_until_complete(close_session())
+        finally:
+            loop.close()
+
+
+async def _contender(url: str, name: str) -> Call:
+    call = calls(url)[name]
+    await _time(call, 20)
+    return call
+
+
+def test_raw_aiohttp_json(benchmark: Any) -> None:
+    _bench(benchmark, "raw aiohttp, JSON")
+
+
+def test_openai_adapter_json(benchmark: Any) -> None:
+    _bench(benchmark, "OpenAIAdapter.chat")
+
+
+def test_anthropic_adapter_json(benchmark: Any) -> None:
+    _bench(benchmark, "AnthropicAdapter.messages")
+
+
+def test_raw_aiohttp_stream(benchmark: Any) -> None:
+    _bench(benchmark, "raw aiohttp, SSE stream")
+
+
+def test_openai_adapter_stream(benchmark: Any) -> None:
+    _bench(benchmark, "OpenAIAdapter.chat_stream")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,650 @@
+"""Configuration: loading (JSON or YAML), validation with paths, secret references, reload.
+
+The accepted shape (every key optional except where noted)::
+
+    {"mcp": {"protocol_version": "1.0",
+             "security": {...},
+             "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible",
+                                       "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
+                                       "timeout": 30,
+                                       "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
+                                                            "weight": 2, "rpm": 600, "tpm": 90000,
+                                                            "timeout": 20, "max_concurrency": 8,
+                                                            "capabilities": ["chat"],
+                                                            "aliases": ["smart"]}]}},
+             "aliases": {"smart": "gpt-4"},
+             "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
+             "defaults": {"text-generation": "gpt-4"},
+             "routing": {...},
+             "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
+
+``mcpServers`` may also sit at the top level, as desktop clients write it. Provider keys default to
+the usual environment variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import signal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import yaml
+
+from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
+from mcproute.secret import Secret
+
+log = logging.getLogger(__name__)
+
+CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
+DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
+SCHEMA_VERSIONS = ("1.0",)
+CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")
+
+BUILTIN_DEFAULT: Mapping[str, Any] = {
+    "mcp": {
+        "protocol_version": "1.0",
+        "models": {
+            "openai": {
+                "endpoint": "https://api.openai.com",
+                "models": ["gpt-4", "gpt-3.5-turbo", "text-embedding-3-small"],
+            },
+            "anthropic": {"models": ["claude-sonnet-5-5"]},
+        },
+    }
+}
+
+_VISION_MARKERS = ("gpt-4o", "gpt-4.1", "gpt-5", "vision", "claude", "llava", "gemini")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    path: str  # e.g. "mcp.models.openai.models[1].weight"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; ``issues`` lists every problem with its path."""
+
+    def __init__(self, issues: list[ConfigIssue], source: str | None = None) -> None:
+        self.issues = issues
+        self.source = source
+        where = f" in {source}" if source else ""
+        lines = "\n".join(f"  {issue}" for issue in issues)
+        super().__init__(f"{len(issues)} configuration error(s){where}:\n{lines}")
+
+
+@dataclass(frozen=True)
+class DeploymentConfig:
+    name: str  # unique id, e.g. "openai/gpt-4#0"
+    group: str  # the model group it serves
+    provider: str
+    provider_type: str
+    endpoint: str
+    api_key: Secret | None = field(repr=False)
+    api_key_source: str | None  # where the key came from (a variable name or "file"), never the key
+    model: str  # the upstream model id
+    weight: float = 1.0
+    rpm: int | None = None
+    tpm: int | None = None
+    timeout: float | None = None
+    max_concurrency: int | None = None
+    capabilities: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class McpServerConfig:
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+    url: str | None = None
+    headers: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Config:
+    protocol_version: str = "1.0"
+    security: Mapping[str, Any] = field(default_factory=dict)
+    deployments: tuple[DeploymentConfig, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    routing: Mapping[str, Any] = field(default_factory=dict)
+    mcp_servers: tuple[McpServerConfig, ...] = ()
+    source: str | None = None
+
+    def model_groups(self) -> dict[str, list[DeploymentConfig]]:
+        """Group name -> deployments, in configuration order, model groups included."""
+        groups: dict[str, list[DeploymentConfig]] = {}
+        for deployment in self.deployments:
+            groups.setdefault(deployment.group, []).append(deployment)
+        for name, members in self.groups.items():
+            groups[name] = [d for member in members for d in groups.get(member, [])]
+        return groups
+
+    def capabilities_of(self, group: str) -> frozenset[str]:
+        members = self.model_groups().get(group, [])
+        caps = [d.capabilities for d in members]
+        return frozenset.intersection(*caps) if caps else frozenset()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+class _Checker:
+    """Collects every issue instead of stopping at the first."""
+
+    def __init__(self, env: Mapping[str, str], base_dir: Path) -> None:
+        self.issues: list[ConfigIssue] = []
+        self.env = env
+        self.base_dir = base_dir
+
+    def fail(self, path: str, reason: str) -> None:
+        self.issues.append(ConfigIssue(path, reason))
+
+    def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.fail(path, f"must be an object, got {type(value).__name__}")
+            return None
+        return value
+
+    def known_keys(self, value: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
+        for key in value:
+            if key not in allowed:
+                self.fail(f"{path}.{key}", f"unknown key (expected one of: {', '.join(allowed)})")
+
+    def string(self, value: Any, path: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            self.fail(path, "must be a non-empty string")
+            return None
+        return self.expand(value, path)
+
+    def expand(self, value: str, path: str) -> str | None:
+        missing = [name for name in _ENV_REF.findall(value) if name not in self.env]
+        for name in missing:
+            self.fail(path, f"environment variable {name} is not set")
+        if missing:
+            return None
+        return _ENV_REF.sub(lambda m: self.env[m.group(1)], value)
+
+    def secret(self, value: Any, path: str) -> tuple[Secret | None, str | None]:
+        """A secret given literally, as ``${VAR}`` or as ``file:PATH``; (secret, its source)."""
+        if not isinstance(value, str) or not value:
+            self.fail(path, "must be a non-empty string, ${ENV_VAR} or file:PATH")
+            return None, None
+        if value.startswith("file:"):
+            file = Path(os.path.expanduser(value[5:]))
+            file = file if file.is_absolute() else self.base_dir / file
+            try:
+                text = file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                self.fail(path, f"cannot read secret file {file}: {exc.strerror or exc}")
+                return None, None
+            if not text:
+                self.fail(path, f"secret file {file} is empty")
+                return None, None
+            return Secret(text), "file"
+        match = _ENV_REF.fullmatch(value)
+        expanded = self.expand(value, path)
+        if expanded is None:
+            return None, None
+        if not expanded:
+            self.fail(path, f"environment variable {match.group(1) if match else ''} is empty")
+            return None, None
+        return Secret(expanded), (match.group(1) if match else "literal")
+
+    def number(self, value: Any, path: str, *, integer: bool = False) -> Any:
+        if value is None:
+            return None
+        ok = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            self.fail(path, f"must be a {'whole' if integer else ''} number".replace("  ", " "))
+            return None
+        if value <= 0:
+            self.fail(path, f"must be greater than 0, got {value}")
+            return None
+        return value
+
+    def url(self, value: Any, path: str) -> str | None:
+        text = self.string(value, path)
+        if text is None:
+            return None
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # the URL itself is not echoed: it may carry credentials
+            self.fail(path, f"must be an http(s) URL with a host (scheme {parts.scheme!r})")
+            return None
+        return text
+
+    def string_list(self, value: Any, path: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(path, "must be a list of strings")
+            return []
+        out = []
+        for i, item in enumerate(value):
+            text = self.string(item, f"{path}[{i}]")
+            if text is not None:
+                out.append(text)
+        return out
+
+
+_TOP_KEYS = ("mcp", "mcpServers")
+_MCP_KEYS = (
+    "protocol_version",
+    "security",
+    "models",
+    "aliases",
+    "groups",
+    "defaults",
+    "routing",
+    "mcpServers",
+)
+_PROVIDER_KEYS = ("type", "endpoint", "api_key", "timeout", "models")
+_MODEL_KEYS = (
+    "name",
+    "model",
+    "weight",
+    "rpm",
+    "tpm",
+    "timeout",
+    "max_concurrency",
+    "capabilities",
+    "aliases",
+)
+
+
+def _infer_capabilities(model: str) -> frozenset[str]:
+    lowered = model.lower()
+    if "embed" in lowered:
+        return frozenset({"embeddings"})
+    caps = {"text-generation", "chat", "tools"}
+    if any(marker in lowered for marker in _VISION_MARKERS):
+        caps.add("vision")
+    return frozenset(caps)
+
+
+def _provider_type(name: str, block: Mapping[str, Any], check: _Checker, path: str) -> str | None:
+    declared = block.get("type")
+    if declared is not None:
+        if declared not in PROVIDER_TYPES:
+            allowed = ", ".join(PROVIDER_TYPES)
+            check.fail(f"{path}.type", f"must be one of {allowed}, got {declared!r}")
+            return None
+        return str(declared)
+    if name in ("openai", "anthropic"):
+        return name
+    if name in KNOWN_BASE_URLS or "endpoint" in block:
+        return "openai_compatible"
+    check.fail(f"{path}.type", "missing: cannot tell the provider from its name; set type")
+    return None
+
+
+def _parse_model_entry(
+    entry: Any, path: str, check: _Checker
+) -> tuple[str, Mapping[str, Any]] | None:
+    if isinstance(entry, str):
+        name = check.string(entry, path)
+        return (name, {}) if name else None
+    spec = check.mapping(entry, path)
+    if spec is None:
+        if entry is None:
+            check.fail(path, "must be a model name or an object")
+        return None
+    check.known_keys(spec, path, _MODEL_KEYS)
+    name = check.string(spec.get("name"), f"{path}.name")
+    if name is None:
+        if "name" not in spec:
+            check.fail(f"{path}.name", "missing")
+        return None
+    return name, spec
+
+
+def _parse_provider(
+    name: str,
+    block: Mapping[str, Any],
+    path: str,
+    check: _Checker,
+    aliases: dict[str, str],
+    counters: dict[str, int],
+) -> list[DeploymentConfig]:
+    check.known_keys(block, path, _PROVIDER_KEYS)
+    ptype = _provider_type(name, block, check, path)
+    endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    if endpoint is None and "endpoint" not in block and ptype is not None:
+        endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
+        if endpoint is None:
+            check.fail(f"{path}.endpoint", "missing: an openai_compatible provider needs one")
+    key: Secret | None = None
+    key_source: str | None = None
+    if "api_key" in block:
+        key, key_source = check.secret(block["api_key"], f"{path}.api_key")
+    else:
+        var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
+        if var and check.env.get(var):
+            key, key_source = Secret(check.env[var]), var
+    provider_timeout = check.number(block.get("timeout"), f"{path}.timeout")
+
+    raw_models = block.get("models")
+    entries: list[tuple[str, Any]]
+    if isinstance(raw_models, list):
+        entries = [(f"{path}.models[{i}]", m) for i, m in enumerate(raw_models)]
+    elif isinstance(raw_models, Mapping):
+        entries = [
+            (f"{path}.models.{k}", {"name": k, **(v or {})} if isinstance(v, Mapping | None) else v)
+            for k, v in raw_models.items()
+        ]
+    else:
+        check.fail(f"{path}.models", "missing: list the models this provider serves")
+        return []
+    if not entries:
+        check.fail(f"{path}.models", "is empty: list the models this provider serves")
+
+    out = []
+    for entry_path, entry in entries:
+        parsed = _parse_model_entry(entry, entry_path, check)
+        if parsed is None:
+            continue
+        group, spec = parsed
+        upstream = check.string(spec.get("model"), f"{entry_path}.model") or group
+        caps_list = check.string_list(spec.get("capabilities"), f"{entry_path}.capabilities")
+        for i, cap in enumerate(caps_list):
+            if cap not in CAPABILITIES:
+                check.fail(
+                    f"{entry_path}.capabilities[{i}]",
+                    f"unknown capability {cap!r} (expected one of: {', '.join(CAPABILITIES)})",
+                )
+        for alias in check.string_list(spec.get("aliases"), f"{entry_path}.aliases"):
+            aliases.setdefault(alias, group)
+        index = counters.get(f"{name}/{group}", 0)
+        counters[f"{name}/{group}"] = index + 1
+        if ptype is None or endpoint is None:
+            continue
+        out.append(
+            DeploymentConfig(
+                name=f"{name}/{group}#{index}",
+                group=group,
+                provider=name,
+                provider_type=ptype,
+                endpoint=endpoint,
+                api_key=key,
+                api_key_source=key_source,
+                model=upstream,
+                weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
+                rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),
+                tpm=check.number(spec.get("tpm"), f"{entry_path}.tpm", integer=True),
+                timeout=check.number(spec.get("timeout"), f"{entry_path}.timeout")
+                or provider_timeout,
+                max_concurrency=check.number(
+                    spec.get("max_concurrency"), f"{entry_path}.max_concurrency", integer=True
+                ),
+                capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
+                or _infer_capabilities(upstream),
+            )
+        )
+    return out
+
+
+def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServerConfig]:
+    servers = check.mapping(value, path)
+    out: list[McpServerConfig] = []
+    for name, spec in (servers or {}).items():
+        where = f"{path}.{name}"
+        block = check.mapping(spec, where)
+        if block is None:
+            if spec is None:
+                check.fail(where, "must be an object with command or url")
+            continue
+        check.known_keys(block, where, ("command", "args", "env", "url", "headers", "type"))
+        has_command, has_url = "command" in block, "url" in block
+        if has_command == has_url:
+            check.fail(where, "needs exactly one of command (stdio) or url (HTTP)")
+            continue
+        env: dict[str, Secret] = {}
+        for key, raw in (check.mapping(block.get("env"), f"{where}.env") or {}).items():
+            secret, _ = check.secret(raw, f"{where}.env.{key}")
+            if secret is not None:
+                env[str(key)] = secret
+        headers: dict[str, Secret] = {}
+        for key, raw in (check.mapping(block.get("headers"), f"{where}.headers") or {}).items():
+            secret, _ = check.secret(raw, f"{where}.headers.{key}")
+            if secret is not None:
+                headers[str(key)] = secret
+        out.append(
+            McpServerConfig(
+                name=str(name),
+                command=check.string(block.get("command"), f"{where}.command"),
+                args=tuple(check.string_list(block.get("args"), f"{where}.args")),
+                env=env,
+                url=check.url(block["url"], f"{where}.url") if has_url else None,
+                headers=headers,
+            )
+        )
+    return out
+
+
+def _check_references(config: Config, check: _Checker) -> None:
+    names = {d.group for d in config.deployments}
+    for name, members in config.groups.items():
+        if name in names:
+            check.fail(f"mcp.groups.{name}", "has the name of a model; pick another name")
+        for i, member in enumerate(members):
+            if member not in names:
+                check.fail(f"mcp.groups.{name}[{i}]", f"unknown model {member!r}")
+    known = names | set(config.groups)
+    for alias, target in config.aliases.items():
+        if alias in known:
+            check.fail(f"mcp.aliases.{alias}", "shadows a model or group of the same name")
+        if target not in known:
+            check.fail(f"mcp.aliases.{alias}", f"points to unknown model or group {target!r}")
+    for capability, target in config.defaults.items():
+        if capability not in CAPABILITIES:
+            check.fail(f"mcp.defaults.{capability}", "unknown capability")
+        elif config.aliases.get(target, target) not in known:
+            check.fail(f"mcp.defaults.{capability}", f"points to unknown model {target!r}")
+
+
+def parse_config(
+    data: Any,
+    *,
+    source: str | None = None,
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> Config:
+    """Validate a decoded configuration document; raises ``ConfigError`` listing every issue."""
+    check = _Checker(os.environ if env is None else env, base_dir or Path.cwd())
+    root = check.mapping(data, "$")
+    if root is None:
+        if data is None:
+            check.fail("$", "the configuration is empty")
+        raise ConfigError(check.issues, source)
+    check.known_keys(root, "$", _TOP_KEYS)
+    mcp = check.mapping(root.get("mcp"), "mcp") or {}
+    check.known_keys(mcp, "mcp", _MCP_KEYS)
+
+    version = mcp.get("protocol_version", "1.0")
+    if version not in SCHEMA_VERSIONS:
+        check.fail(
+            "mcp.protocol_version",
+            f"unsupported configuration schema version {version!r} (supported: 1.0)",
+        )
+    security = check.mapping(mcp.get("security"), "mcp.security") or {}
+
+    aliases: dict[str, str] = {}
+    counters: dict[str, int] = {}
+    deployments: list[DeploymentConfig] = []
+    providers = check.mapping(mcp.get("models"), "mcp.models") or {}
+    for name, block in providers.items():
+        spec = check.mapping(block, f"mcp.models.{name}")
+        if spec is not None:
+            deployments += _parse_provider(
+                str(name), spec, f"mcp.models.{name}", check, aliases, counters
+            )
+
+    for alias, target in (check.mapping(mcp.get("aliases"), "mcp.aliases") or {}).items():
+        text = check.string(target, f"mcp.aliases.{alias}")
+        if text is not None:
+            aliases[str(alias)] = text
+    groups = {
+        str(name): tuple(check.string_list(members, f"mcp.groups.{name}"))
+        for name, members in (check.mapping(mcp.get("groups"), "mcp.groups") or {}).items()
+    }
+    defaults: dict[str, str] = {}
+    for capability, target in (check.mapping(mcp.get("defaults"), "mcp.defaults") or {}).items():
+        text = check.string(target, f"mcp.defaults.{capability}")
+        if text is not None:
+            defaults[str(capability)] = text
+    routing = check.mapping(mcp.get("routing"), "mcp.routing") or {}
+
+    servers = _parse_mcp_servers(root.get("mcpServers"), "mcpServers", check)
+    servers += _parse_mcp_servers(mcp.get("mcpServers"), "mcp.mcpServers", check)
+
+    config = Config(
+        protocol_version=str(version),
+        security=dict(security),
+        deployments=tuple(deployments),
+        aliases=aliases,
+        groups=groups,
+        defaults=defaults,
+        routing=dict(routing),
+        mcp_servers=tuple(servers),
+        source=source,
+    )
+    _check_references(config, check)
+    if check.issues:
+        raise ConfigError(check.issues, source)
+    return config
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def decode_file(path: Path) -> Any:
+    """The document in a JSON or YAML file; syntax errors become a ``ConfigError``."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        issue = ConfigIssue("$", f"cannot read file: {exc.strerror or exc}")
+        raise ConfigError([issue], str(path)) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return orjson.loads(raw)
+        return yaml.safe_load(raw)
+    except orjson.JSONDecodeError as exc:
+        where = f"$ (line {exc.lineno}, column {exc.colno})"
+        issue = ConfigIssue(where, f"invalid JSON: {exc.msg}")
+        raise ConfigError([issue], str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"$ (line {mark.line + 1}, column {mark.column + 1})" if mark else "$"
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError([ConfigIssue(where, f"invalid YAML: {problem}")], str(path)) from None
+
+
+def find_config_path(env: Mapping[str, str] | None = None) -> Path | None:
+    """``$MCPROUTE_CONFIG``, else ``./mcproute.json`` / ``.yaml`` / ``.yml``, else None."""
+    env = os.environ if env is None else env
+    named = env.get(CONFIG_ENV_VAR)
+    if named:
+        return Path(named)
+    for name in DEFAULT_FILES:
+        candidate = Path(name)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None
+) -> Config:
+    """Load and validate a file (default: see ``find_config_path``; else the built-in default)."""
+    resolved = Path(path) if path is not None else find_config_path(env)
+    if resolved is None:
+        return parse_config(BUILTIN_DEFAULT, source="<built-in default>", env=env)
+    data = decode_file(resolved)
+    return parse_config(data, source=str(resolved), env=env, base_dir=resolved.parent)
+
+
+class ConfigWatcher:
+    """Reloads a configuration file on SIGHUP or when it changes, calling ``on_change``.
+
+    An invalid new file is reported (its issues, never secret values) and the old configuration
+    stays in force.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        on_change: Callable[[Config], None],
+        *,
+        interval: float = 1.0,
+    ) -> None:
+        self.path = Path(path)
+        self._on_change = on_change
+        self._interval = interval
+        self._task: asyncio.Task[None] | None = None
+        self._signal_installed = False
+        self._stamp = self._mtime()
+        self.last_error: ConfigError | None = None
+
+    def _mtime(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_mtime_ns, stat.st_size
+
+    def reload(self) -> bool:
+        """Load the file now; True if the new configuration was applied."""
+        self._stamp = self._mtime()
+        try:
+            self._on_change(load_config(self.path))
+        except ConfigError as exc:
+            self.last_error = exc
+            log.error("configuration reload rejected, keeping the current one: %s", exc)
+            return False
+        self.last_error = None
+        log.info("configuration reloaded from %s", self.path)
+        return True
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            if self._mtime() != self._stamp:
+                self.reload()
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, self.reload)
+            self._signal_installed = True
+        self._task = loop.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._signal_installed:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+            self._signal_installed = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

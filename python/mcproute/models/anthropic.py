@@ -1,0 +1,104 @@
+"""Anthropic adapter: the Messages API (JSON and streaming events, tools, system prompts)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.http import (
+    Endpoint,
+    decode_event,
+    open_stream,
+    post_json,
+    stream_cut,
+)
+from mcproute.secret import Secret
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+DEFAULT_MAX_TOKENS = 4096  # the Messages API requires max_tokens; OpenAI clients may omit it
+
+_STREAM_ERRORS: Mapping[str, FailureKind] = {
+    "overloaded_error": FailureKind.SERVER,
+    "api_error": FailureKind.SERVER,
+    "rate_limit_error": FailureKind.RATE_LIMITED,
+    "timeout_error": FailureKind.TIMEOUT,
+    "authentication_error": FailureKind.AUTH,
+    "permission_error": FailureKind.AUTH,
+}
+
+
+class AnthropicAdapter:
+    """One Anthropic deployment: base URL, key and upstream model name."""
+
+    wire_format = "anthropic"
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: Secret | None = None,
+        *,
+        model: str | None = None,
+        deployment: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        base = base_url.rstrip("/")
+        base = base.removesuffix("/v1")
+        all_headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "anthropic-version": API_VERSION,
+        }
+        all_headers.update(headers or {})
+        if api_key is not None:
+            all_headers["x-api-key"] = api_key.reveal()
+        self.model = model
+        self.endpoint = Endpoint(base + "/v1", all_headers, deployment)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
+
+    def _body(self, body: Mapping[str, Any], stream: bool) -> dict[str, Any]:
+        out = dict(body)
+        if self.model is not None:
+            out["model"] = self.model
+        out.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        out["stream"] = stream
+        return out
+
+    async def messages(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> dict[str, Any]:
+        """A non-streaming Messages call (Anthropic request and response format)."""
+        result: dict[str, Any] = await post_json(
+            self.endpoint, "/messages", self._body(body, stream=False), http_timeout
+        )
+        return result
+
+    async def messages_stream(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Stream events (``message_start`` ... ``message_stop``), relayed as they arrive."""
+        deployment = self.endpoint.deployment
+        async with open_stream(
+            self.endpoint, "/messages", self._body(body, stream=True), http_timeout
+        ) as events:
+            async for event in events:
+                payload = decode_event(event, deployment)
+                kind = payload.get("type") if isinstance(payload, dict) else None
+                if kind == "error":
+                    error = payload.get("error") or {}
+                    raise UpstreamError(
+                        _STREAM_ERRORS.get(str(error.get("type")), FailureKind.SERVER),
+                        f"upstream stream error: {str(error.get('message') or '')[:300]}",
+                        deployment=deployment,
+                    )
+                if kind == "ping":
+                    continue
+                yield payload
+                if kind == "message_stop":
+                    return
+        raise stream_cut(deployment)

@@ -1,0 +1,304 @@
+"""The pooled HTTP session shared by every provider adapter, and upstream failure classification.
+
+One ``aiohttp.ClientSession`` per event loop (normally one per process): keep-alive connections,
+a connection limit and a DNS cache are shared by all deployments.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+from mcproute.errors import FailureKind, UpstreamError
+
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@dataclass(frozen=True)
+class PoolSettings:
+    limit: int = 512  # open connections in total
+    limit_per_host: int = 128
+    dns_cache_seconds: int = 300
+    keepalive_seconds: float = 30.0
+
+
+_pool_settings = PoolSettings()
+
+
+def configure_pool(settings: PoolSettings) -> None:
+    """Settings for sessions created from now on (a running session keeps its own)."""
+    global _pool_settings
+    _pool_settings = settings
+
+
+def get_session() -> aiohttp.ClientSession:
+    """The shared session of the running event loop, created on first use."""
+    loop = asyncio.get_running_loop()
+    session = _SESSIONS.get(loop)
+    if session is None or session.closed:
+        s = _pool_settings
+        connector = aiohttp.TCPConnector(
+            limit=s.limit,
+            limit_per_host=s.limit_per_host,
+            ttl_dns_cache=s.dns_cache_seconds,
+            keepalive_timeout=s.keepalive_seconds,
+        )
+        session = aiohttp.ClientSession(
+            connector=connector,
+            json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            timeout=aiohttp.ClientTimeout(total=None),
+            auto_decompress=True,
+        )
+        _SESSIONS[loop] = session
+    return session
+
+
+async def close_session() -> None:
+    """Close the running loop's shared session (at shutdown, or at the end of a test)."""
+    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
+    if session is not None and not session.closed:
+        await session.close()
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (delta seconds or an HTTP date)."""
+    millis = headers.get("retry-after-ms")
+    if millis:
+        try:
+            return max(float(millis) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+_CONTEXT_MARKERS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "prompt is too long",
+    "context window",
+)
+_POLICY_MARKERS = ("content_filter", "content_policy", "content management policy")
+
+
+def _error_text(body: bytes) -> tuple[str, str]:
+    """(message, searchable text) of a provider error body; never echoes request data."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body[:200].decode("utf-8", "replace"), body[:2000].decode("utf-8", "replace")
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or "")
+        hay = " ".join(str(error.get(k) or "") for k in ("type", "code", "message"))
+        return message[:500], hay.lower()
+    return "", ""
+
+
+def classify_status(
+    status: int, headers: Mapping[str, str], body: bytes, deployment: str | None
+) -> UpstreamError:
+    message, hay = _error_text(body)
+    detail = f"upstream returned HTTP {status}" + (f": {message}" if message else "")
+    kind: FailureKind
+    if any(marker in hay for marker in _CONTEXT_MARKERS):
+        kind = FailureKind.CONTEXT_WINDOW
+    elif any(marker in hay for marker in _POLICY_MARKERS):
+        kind = FailureKind.CONTENT_POLICY
+    elif status == 429:
+        kind = FailureKind.RATE_LIMITED
+    elif status in (401, 403):
+        kind = FailureKind.AUTH
+    elif status == 408:
+        kind = FailureKind.TIMEOUT
+    elif status >= 500:
+        kind = FailureKind.SERVER
+    else:
+        kind = FailureKind.BAD_REQUEST
+    return UpstreamError(
+        kind,
+        detail,
+        status=status,
+        retry_after=parse_retry_after(headers),
+        deployment=deployment,
+    )
+
+
+def classify_exception(exc: BaseException, deployment: str | None) -> UpstreamError:
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, asyncio.TimeoutError | aiohttp.ServerTimeoutError):
+        return UpstreamError(FailureKind.TIMEOUT, "upstream timed out", deployment=deployment)
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return UpstreamError(
+            FailureKind.CONNECTION, "upstream response was cut short", deployment=deployment
+        )
+    if isinstance(exc, aiohttp.ClientError | ConnectionError):
+        return UpstreamError(
+            FailureKind.CONNECTION,
+            f"upstream connection failed ({type(exc).__name__})",
+            deployment=deployment,
+        )
+    if isinstance(exc, orjson.JSONDecodeError):
+        return UpstreamError(
+            FailureKind.SERVER, "upstream sent malformed JSON", deployment=deployment
+        )
+    raise exc
+
+
+# ----------------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how one deployment is called; headers hold the credentials, never shown."""
+
+    base_url: str
+    headers: Mapping[str, str]
+    deployment: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Endpoint(base_url={redact_url(self.base_url)!r}, deployment={self.deployment!r})"
+
+
+def redact_url(url: str) -> str:
+    """The URL without any user:password part, for reprs and messages."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
+async def post_json(
+    endpoint: Endpoint,
+    path: str,
+    body: Mapping[str, Any],
+    http_timeout: aiohttp.ClientTimeout | None,
+) -> Any:
+    """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
+    try:
+        async with get_session().post(
+            endpoint.base_url + path,
+            data=orjson.dumps(body),
+            headers=endpoint.headers,
+            timeout=http_timeout,
+        ) as response:
+            data = await response.read()
+            if response.status >= 400:
+                raise classify_status(response.status, response.headers, data, endpoint.deployment)
+            return orjson.loads(data)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+
+
+async def get_json(
+    endpoint: Endpoint, path: str, http_timeout: aiohttp.ClientTimeout | None
+) -> Any:
+    try:
+        async with get_session().get(
+            endpoint.base_url + path, headers=endpoint.headers, timeout=http_timeout
+        ) as response:
+            data = await response.read()
+            if response.status >= 400:
+                raise classify_status(response.status, response.headers, data, endpoint.deployment)
+            return orjson.loads(data)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+
+
+class SseEvent(NamedTuple):  # a tuple: built once per streamed chunk, so kept cheap
+    event: str | None
+    data: bytes
+
+
+@asynccontextmanager
+async def open_stream(
+    endpoint: Endpoint,
+    path: str,
+    body: Mapping[str, Any],
+    http_timeout: aiohttp.ClientTimeout | None,
+) -> AsyncIterator[AsyncIterator[SseEvent]]:
+    """POST a streaming request; yields an iterator over its server-sent events."""
+    try:
+        response = await get_session().post(
+            endpoint.base_url + path,
+            data=orjson.dumps(body),
+            headers=endpoint.headers,
+            timeout=http_timeout,
+        )
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+    try:
+        if response.status >= 400:
+            data = await response.read()
+            raise classify_status(response.status, response.headers, data, endpoint.deployment)
+        yield _sse_events(response, endpoint.deployment)
+    finally:
+        response.release()
+
+
+async def _sse_events(
+    response: aiohttp.ClientResponse, deployment: str | None
+) -> AsyncIterator[SseEvent]:
+    """Server-sent events, each yielded as soon as its blank line arrives (no buffering)."""
+    event: str | None = None
+    data: bytes | None = None
+    try:
+        async for raw in response.content:
+            line = raw.rstrip(b"\r\n")
+            if not line:
+                if data is not None:
+                    yield SseEvent(event, data)
+                event = data = None
+            elif line[:5] == b"data:":
+                piece = line[6:] if line[5:6] == b" " else line[5:]
+                data = piece if data is None else data + b"\n" + piece
+            elif line[:6] == b"event:":
+                event = line[6:].strip().decode("utf-8", "replace")
+            # ids, retry fields and comments (":" keep-alives) carry nothing we use
+    except Exception as exc:
+        raise classify_exception(exc, deployment) from exc
+    if data is not None:
+        yield SseEvent(event, data)
+
+
+def stream_cut(deployment: str | None) -> UpstreamError:
+    return UpstreamError(
+        FailureKind.CONNECTION,
+        "upstream stream ended without its terminator",
+        deployment=deployment,
+    )
+
+
+def decode_event(event: SseEvent, deployment: str | None) -> Any:
+    try:
+        return orjson.loads(event.data)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamError(
+            FailureKind.SERVER, "upstream sent a malformed stream event", deployment=deployment
+        ) from exc

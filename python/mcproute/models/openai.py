@@ -1,0 +1,102 @@
+"""OpenAI adapter: chat completions (JSON and streaming, tools, usage), embeddings, models."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from mcproute.models.http import (
+    Endpoint,
+    classify_status,
+    decode_event,
+    get_json,
+    open_stream,
+    post_json,
+    stream_cut,
+)
+from mcproute.secret import Secret
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def with_api_path(base_url: str, path: str = "/v1") -> str:
+    """``https://host`` becomes ``https://host/v1``; a URL that already has a path is kept."""
+    base = base_url.rstrip("/")
+    return base if urlsplit(base).path else base + path
+
+
+class OpenAIAdapter:
+    """One OpenAI-format deployment: a base URL, a key and the upstream model name."""
+
+    wire_format = "openai"
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: Secret | None = None,
+        *,
+        model: str | None = None,
+        deployment: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        all_headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        all_headers.update(headers or {})
+        if api_key is not None:
+            all_headers["Authorization"] = "Bearer " + api_key.reveal()
+        self.model = model
+        self.endpoint = Endpoint(with_api_path(base_url), all_headers, deployment)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
+
+    def _body(self, body: Mapping[str, Any], stream: bool | None = None) -> dict[str, Any]:
+        out = dict(body)
+        if self.model is not None:
+            out["model"] = self.model
+        if stream is not None:
+            out["stream"] = stream
+        return out
+
+    async def chat(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> dict[str, Any]:
+        """A non-streaming chat completion (OpenAI request and response format)."""
+        result: dict[str, Any] = await post_json(
+            self.endpoint, "/chat/completions", self._body(body, stream=False), http_timeout
+        )
+        return result
+
+    async def chat_stream(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Chat completion chunks, each relayed as soon as it arrives."""
+        deployment = self.endpoint.deployment
+        async with open_stream(
+            self.endpoint, "/chat/completions", self._body(body, stream=True), http_timeout
+        ) as events:
+            async for event in events:
+                if event.data == b"[DONE]":
+                    return
+                chunk = decode_event(event, deployment)
+                if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
+                    raise classify_status(500, {}, event.data, deployment)
+                yield chunk
+        raise stream_cut(deployment)
+
+    async def embeddings(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = await post_json(
+            self.endpoint, "/embeddings", self._body(body), http_timeout
+        )
+        return result
+
+    async def models(
+        self, http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> list[dict[str, Any]]:
+        result = await get_json(self.endpoint, "/models", http_timeout)
+        data = result.get("data") if isinstance(result, dict) else None
+        return list(data) if isinstance(data, list) else []

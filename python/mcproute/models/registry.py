@@ -1,0 +1,154 @@
+"""ModelRegistry: models, deployments, aliases, groups and capabilities from configuration."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mcproute.config import (
+    CAPABILITIES,
+    Config,
+    ConfigError,
+    ConfigIssue,
+    ConfigWatcher,
+    find_config_path,
+    load_config,
+)
+from mcproute.context import ContextStore, InMemoryContextStore
+from mcproute.models.routed import RoutedModel
+from mcproute.models.target import ProviderTarget
+from mcproute.routing import Deployment, Router, RouterPolicy
+
+
+class ModelNotFoundError(LookupError):
+    """No model, alias, group or capability by that name."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")
+        super().__init__(
+            f"model: {name!r} is not a configured model, alias, group or capability"
+            f" (known: {shown})"
+        )
+        self.name = name
+
+
+def router_policy(config: Config) -> RouterPolicy:
+    """The ``routing`` section as a RouterPolicy; bad keys become configuration errors."""
+    try:
+        return RouterPolicy(**config.routing)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError([ConfigIssue("mcp.routing", str(exc))], config.source) from None
+
+
+class ModelRegistry:
+    """Routed models from a configuration (by default the file ``MCPROUTE_CONFIG`` names,
+    else ``./mcproute.json`` / ``.yaml``, else the built-in default)."""
+
+    def __init__(
+        self,
+        config: Config | str | os.PathLike[str] | None = None,
+        *,
+        context_store: ContextStore | None = None,
+    ) -> None:
+        if isinstance(config, Config):
+            source = Path(config.source) if config.source else None
+            self._path: Path | None = source if source is not None and source.is_file() else None
+            loaded = config
+        else:
+            self._path = Path(config) if config is not None else find_config_path()
+            loaded = load_config(self._path)
+        self.context_store: ContextStore = context_store or InMemoryContextStore()
+        self._targets: dict[str, ProviderTarget] = {}
+        self._watcher: ConfigWatcher | None = None
+        self.config = loaded
+        self.router = Router(self._groups(loaded), router_policy(loaded))
+
+    def __repr__(self) -> str:
+        return f"ModelRegistry(source={self.config.source!r}, models={self.models()!r})"
+
+    def _groups(self, config: Config) -> dict[str, list[Deployment]]:
+        """Router groups; an unchanged deployment keeps its target (and its rpm/tpm window)."""
+        targets: dict[str, ProviderTarget] = {}
+        for deployment in config.deployments:
+            previous = self._targets.get(deployment.name)
+            keep = previous is not None and previous.config == deployment
+            targets[deployment.name] = previous if keep and previous else ProviderTarget(deployment)
+        self._targets = targets
+        return {
+            group: [
+                Deployment(
+                    name=d.name,
+                    group=group,
+                    weight=d.weight,
+                    max_concurrency=d.max_concurrency,
+                    target=targets[d.name],
+                )
+                for d in members
+            ]
+            for group, members in config.model_groups().items()
+        }
+
+    # --- lookup
+
+    def models(self) -> list[str]:
+        """Model and group names, in configuration order."""
+        return list(self.config.model_groups())
+
+    def resolve(self, name: str) -> str:
+        """The model group a name stands for: a model, group, alias or capability."""
+        groups = self.config.model_groups()
+        target = self.config.aliases.get(name, name)
+        if target in groups:
+            return target
+        if name in CAPABILITIES:
+            default = self.config.defaults.get(name)
+            if default is not None:
+                return self.config.aliases.get(default, default)
+            for group in groups:
+                if name in self.config.capabilities_of(group):
+                    return group
+        known = [*groups, *self.config.aliases, *CAPABILITIES]
+        raise ModelNotFoundError(name, known)
+
+    async def get_model(self, name: str) -> RoutedModel:
+        """A routed model by model name, alias, group or capability (e.g. ``"text-generation"``)."""
+        if not isinstance(name, str) or not name:
+            raise TypeError("name: must be a non-empty string")
+        group = self.resolve(name)
+        return RoutedModel(
+            group, self.router, self.context_store, self.config.capabilities_of(group)
+        )
+
+    # --- reload
+
+    def apply(self, config: Config) -> None:
+        """Switch to a new configuration; requests in flight finish on the deployments they have."""
+        router_policy(config)  # validated; a changed policy takes effect on restart
+        groups = self._groups(config)
+        self.config = config
+        self.router.set_groups(groups)
+
+    def reload(self) -> None:
+        """Reload the configuration file now (raises ``ConfigError`` and keeps the old one)."""
+        self.apply(load_config(self._path))
+
+    def watch(self, *, interval: float = 1.0) -> ConfigWatcher:
+        """Reload on SIGHUP and when the file changes (needs a configuration file)."""
+        if self._path is None:
+            raise ValueError("watch: this registry was not loaded from a file")
+        if self._watcher is None:
+            self._watcher = ConfigWatcher(self._path, self.apply, interval=interval)
+            self._watcher.start()
+        return self._watcher
+
+    async def aclose(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()
+            self._watcher = None
+
+    async def __aenter__(self) -> ModelRegistry:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()

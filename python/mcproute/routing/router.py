@@ -1,0 +1,401 @@
+"""The Router: picks a deployment per attempt, retries, falls back across groups, hedges.
+
+Attempts are caller-supplied coroutines (or async iterators for streams) that receive the
+chosen Deployment and the AttemptContext; they raise UpstreamError for classified failures.
+The Rust balancer of each group does the picking and keeps health; this module owns time:
+backoff, Retry-After, timeouts, hedging, and cancellation when the caller goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
+
+import aiohttp
+
+from mcproute._core import Balancer, NoDeploymentAvailable, Pick
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.routing.latency import LatencyWindow
+from mcproute.routing.policy import RouterPolicy
+from mcproute.routing.types import AttemptContext, AttemptEvent, Deployment
+
+T = TypeVar("T")
+Attempt = Callable[[Deployment, AttemptContext], Awaitable[T]]
+StreamAttempt = Callable[[Deployment, AttemptContext], AsyncIterator[T]]
+Observer = Callable[[AttemptEvent], None]
+
+# Failures that say nothing about the deployment's health.
+_NOT_HEALTH = frozenset(
+    {
+        FailureKind.BAD_REQUEST,
+        FailureKind.AUTH,
+        FailureKind.CONTEXT_WINDOW,
+        FailureKind.CONTENT_POLICY,
+    }
+)
+
+
+class UnknownGroupError(KeyError):
+    """The model group is not configured."""
+
+    def __str__(self) -> str:
+        return f"unknown model group {self.args[0]!r}"
+
+
+def classify(exc: BaseException, deployment: str) -> UpstreamError | None:
+    """Map transport exceptions to UpstreamError; None for anything that is not upstream's."""
+    if isinstance(exc, UpstreamError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return UpstreamError(FailureKind.TIMEOUT, "upstream timed out", deployment=deployment)
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientConnectionError | OSError):
+        return UpstreamError(
+            FailureKind.CONNECTION, f"upstream connection failed: {exc}", deployment=deployment
+        )
+    return None
+
+
+class _Group:
+    def __init__(self, name: str, policy: RouterPolicy) -> None:
+        self.name = name
+        self.balancer = Balancer(policy.strategy, **policy.balancer_options())
+        self.deployments: dict[str, Deployment] = {}
+        self.latency = LatencyWindow()
+
+    def update(self, deployments: Sequence[Deployment]) -> None:
+        names = []
+        for d in deployments:
+            if d.group != self.name:
+                raise ValueError(f"deployment {d.name!r} belongs to {d.group!r}, not {self.name!r}")
+            self.balancer.upsert(d.name, d.weight, d.max_concurrency)
+            self.deployments[d.name] = d
+            names.append(d.name)
+        if len(set(names)) != len(names):
+            raise ValueError(f"group {self.name!r}: deployment names must be unique")
+        self.balancer.retain(names)
+        for stale in set(self.deployments) - set(names):
+            del self.deployments[stale]
+
+
+class Router:
+    """Routes calls to model groups; one instance per process is the normal use."""
+
+    def __init__(
+        self,
+        groups: Mapping[str, Sequence[Deployment]],
+        policy: RouterPolicy | None = None,
+        *,
+        observer: Observer | None = None,
+    ) -> None:
+        self.policy = policy or RouterPolicy()
+        self.observer = observer
+        self._groups: dict[str, _Group] = {}
+        self._rng = random.Random()
+        self.set_groups(groups)
+
+    # --- configuration -------------------------------------------------------------------
+
+    def set_groups(self, groups: Mapping[str, Sequence[Deployment]]) -> None:
+        """Replace the configured groups; unchanged deployments keep their health and load."""
+        for name, deployments in groups.items():
+            group = self._groups.get(name) or _Group(name, self.policy)
+            group.update(deployments)
+            self._groups[name] = group
+        for name in set(self._groups) - set(groups):
+            del self._groups[name]
+
+    def set_weight(self, group: str, deployment: str, weight: float) -> bool:
+        return self._group(group).balancer.set_weight(deployment, weight)
+
+    @property
+    def groups(self) -> list[str]:
+        return list(self._groups)
+
+    def stats(self) -> dict[str, dict[str, dict[str, object]]]:
+        """Per group, per deployment: in_flight, successes, failures, ejections, latency..."""
+        return {name: g.balancer.stats() for name, g in self._groups.items()}
+
+    def _group(self, name: str) -> _Group:
+        try:
+            return self._groups[name]
+        except KeyError:
+            raise UnknownGroupError(name) from None
+
+    # --- calls ---------------------------------------------------------------------------
+
+    async def call(self, group: str, attempt: Attempt[T]) -> T:
+        """Run `attempt` on a deployment of `group`, with retries and fallbacks."""
+        visited: list[str] = []
+        current: str | None = group
+        while current is not None:
+            visited.append(current)
+            try:
+                return await self._call_group(current, attempt)
+            except UpstreamError as exc:
+                current = self._fallback(group, current, exc, visited)
+                if current is None:
+                    raise
+        raise AssertionError("unreachable")
+
+    def stream(self, group: str, attempt: StreamAttempt[T]) -> AsyncIterator[T]:
+        """Relay a stream; retries and fallbacks apply only before its first chunk."""
+        return self._stream(group, attempt)
+
+    def _fallback(
+        self, origin: str, current: str, exc: UpstreamError, visited: list[str]
+    ) -> str | None:
+        p = self.policy
+        if exc.kind is FailureKind.CONTEXT_WINDOW:
+            candidates: Sequence[str] = [p.context_window_fallbacks.get(current, "")]
+        elif exc.kind is FailureKind.CONTENT_POLICY:
+            candidates = [p.content_policy_fallbacks.get(current, "")]
+        elif exc.retryable:
+            candidates = p.fallbacks.get(origin, ())
+        else:
+            return None
+        for name in candidates:
+            if name and name not in visited and name in self._groups:
+                return name
+        return None
+
+    def _context(self, attempt: int, hedge: bool = False) -> AttemptContext:
+        p = self.policy
+        return AttemptContext(
+            attempt=attempt,
+            connect_timeout=p.connect_timeout_s,
+            first_byte_timeout=p.first_byte_timeout_s,
+            total_timeout=p.total_timeout_s,
+            stream_idle_timeout=p.stream_idle_timeout_s,
+            hedge=hedge,
+        )
+
+    def _backoff(self, n: int, exc: UpstreamError | None) -> float:
+        p = self.policy
+        delay = self._rng.uniform(0, min(p.backoff_max_s, p.backoff_base_s * 2**n))
+        if exc is not None and exc.retry_after is not None:
+            delay = max(delay, min(exc.retry_after, p.retry_after_max_s))
+        return delay
+
+    async def _call_group(self, name: str, attempt: Attempt[T]) -> T:
+        group = self._group(name)
+        last: UpstreamError | None = None
+        failed: list[str] = []  # retries go elsewhere while another deployment is available
+        for n in range(self.policy.num_retries + 1):
+            if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
+                # A 429 needs no backoff: the balancer already cools that deployment down
+                # and routes elsewhere; the wait happens below if nothing else is left.
+                await asyncio.sleep(self._backoff(n - 1, last))
+            try:
+                if self.policy.hedge and len(group.deployments) > 1:
+                    return await self._hedged(group, attempt, n, failed)
+                return await self._attempt(group, attempt, self._context(n), failed)
+            except NoDeploymentAvailable as exc:
+                last = UpstreamError(
+                    FailureKind.RATE_LIMITED,
+                    f"group {name!r}: {exc}",
+                    retry_after=last.retry_after if last else None,
+                )
+                if n < self.policy.num_retries:
+                    await asyncio.sleep(self._backoff(n, last))
+            except UpstreamError as exc:
+                if not exc.retryable:
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    async def _attempt(
+        self,
+        group: _Group,
+        attempt: Attempt[T],
+        ctx: AttemptContext,
+        failed: list[str],
+        exclude: str | None = None,
+        on_pick: Callable[[str], None] | None = None,
+    ) -> T:
+        pick = group.balancer.pick([*failed, exclude] if exclude else failed)
+        if on_pick is not None:
+            on_pick(pick.name)
+        deployment = group.deployments[pick.name]
+        try:
+            async with asyncio.timeout(self.policy.total_timeout_s):
+                result = await attempt(deployment, ctx)
+        except BaseException as exc:
+            self._report_failure(group, pick, exc)
+            failed.append(pick.name)
+            mapped = classify(exc, pick.name)
+            if mapped is None or mapped is exc:
+                raise
+            raise mapped from exc
+        latency = pick.elapsed
+        pick.success(latency)
+        group.latency.add(latency)
+        self._emit(group.name, pick.name, "success", latency)
+        return result
+
+    def _report_failure(self, group: _Group, pick: Pick, exc: BaseException) -> None:
+        latency = pick.elapsed
+        mapped = classify(exc, pick.name)
+        if isinstance(exc, asyncio.CancelledError) or mapped is None:
+            pick.cancel()
+            self._emit(group.name, pick.name, "cancelled", latency)
+            return
+        if mapped.kind is FailureKind.RATE_LIMITED:
+            pick.rate_limited(mapped.retry_after)
+            outcome = "rate_limited"
+        elif mapped.kind in _NOT_HEALTH:
+            pick.cancel()
+            outcome = "rejected"
+        else:
+            pick.failure(latency)
+            outcome = "failure"
+        mapped.deployment = mapped.deployment or pick.name
+        self._emit(group.name, pick.name, outcome, latency, mapped.kind.value)
+
+    def _emit(
+        self, group: str, deployment: str, outcome: str, latency: float, kind: str | None = None
+    ) -> None:
+        if self.observer is not None:
+            self.observer(AttemptEvent(group, deployment, outcome, latency, kind))
+
+    def hedge_delay(self, group: str) -> float:
+        p = self.policy
+        observed = self._group(group).latency.quantile(p.hedge_quantile)
+        delay = p.hedge_default_delay_s if observed is None else observed
+        return min(p.hedge_max_delay_s, max(p.hedge_min_delay_s, delay))
+
+    async def _hedged(self, group: _Group, attempt: Attempt[T], n: int, failed: list[str]) -> T:
+        """First attempt now, a second on another deployment after the hedge delay; the
+        first success wins and the other is cancelled."""
+        picked: list[str] = []
+        first = asyncio.ensure_future(
+            self._attempt(group, attempt, self._context(n), failed, on_pick=picked.append)
+        )
+        tasks = {first}
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=self.hedge_delay(group.name))
+            if not done:
+                second = asyncio.ensure_future(
+                    self._attempt(
+                        group, attempt, self._context(n, hedge=True), failed, exclude=picked[0]
+                    )
+                )
+                tasks.add(second)
+            errors: list[BaseException] = []
+            pending = set(tasks)
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    exc = task.exception()
+                    if exc is None:
+                        return task.result()
+                    errors.append(exc)
+            raise errors[0]
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- streams -------------------------------------------------------------------------
+
+    async def _stream(self, origin: str, attempt: StreamAttempt[T]) -> AsyncIterator[T]:
+        visited: list[str] = []
+        current: str | None = origin
+        while current is not None:
+            visited.append(current)
+            try:
+                opened = await self._open_stream(current, attempt)
+            except UpstreamError as exc:
+                current = self._fallback(origin, current, exc, visited)
+                if current is None:
+                    raise
+                continue
+            relay = self._relay(*opened)
+            try:
+                async for chunk in relay:
+                    yield chunk
+            finally:
+                await relay.aclose()  # the consumer left early: cancel the upstream now
+            return
+
+    async def _open_stream(
+        self, name: str, attempt: StreamAttempt[T]
+    ) -> tuple[_Group, Pick, AsyncIterator[T], T]:
+        """Start a stream and wait for its first chunk, retrying within the group."""
+        group = self._group(name)
+        last: UpstreamError | None = None
+        failed: list[str] = []
+        for n in range(self.policy.num_retries + 1):
+            if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
+                await asyncio.sleep(self._backoff(n - 1, last))
+            try:
+                pick = group.balancer.pick(failed)
+            except NoDeploymentAvailable as exc:
+                last = UpstreamError(FailureKind.RATE_LIMITED, f"group {name!r}: {exc}")
+                if n < self.policy.num_retries:
+                    await asyncio.sleep(self._backoff(n, last))
+                continue
+            iterator = aiter(attempt(group.deployments[pick.name], self._context(n)))
+            try:
+                async with asyncio.timeout(self.policy.first_byte_timeout_s):
+                    first = await anext(iterator)
+            except StopAsyncIteration:
+                pick.failure()
+                failed.append(pick.name)
+                last = UpstreamError(
+                    FailureKind.CONNECTION,
+                    "stream ended before its first chunk",
+                    deployment=pick.name,
+                )
+                continue
+            except BaseException as exc:
+                await _close(iterator)
+                self._report_failure(group, pick, exc)
+                failed.append(pick.name)
+                mapped = classify(exc, pick.name)
+                if mapped is None or not mapped.retryable:
+                    if mapped is None or mapped is exc:
+                        raise
+                    raise mapped from exc
+                last = mapped
+                continue
+            return group, pick, iterator, first
+        assert last is not None
+        raise last
+
+    async def _relay(
+        self, group: _Group, pick: Pick, iterator: AsyncIterator[T], first: T
+    ) -> AsyncGenerator[T, None]:
+        """Yield chunks as they come, enforcing the idle timeout between them."""
+        try:
+            yield first
+            while True:
+                try:
+                    async with asyncio.timeout(self.policy.stream_idle_timeout_s):
+                        chunk = await anext(iterator)
+                except StopAsyncIteration:
+                    break
+                yield chunk
+        except BaseException as exc:
+            # GeneratorExit / CancelledError: the consumer went away; cancel upstream work.
+            await _close(iterator)
+            self._report_failure(group, pick, exc)
+            mapped = classify(exc, pick.name)
+            if mapped is None or mapped is exc:
+                raise
+            raise mapped from exc
+        latency = pick.elapsed
+        pick.success(latency)
+        self._emit(group.name, pick.name, "success", latency)
+
+
+async def _close(iterator: AsyncIterator[object]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        # Closing a broken upstream stream must not mask the error that broke it.
+        with contextlib.suppress(Exception):
+            await close()

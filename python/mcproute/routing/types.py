@@ -1,0 +1,39 @@
+"""What the Router routes: deployments of model groups, and what one attempt must honour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One upstream that serves a model group."""
+
+    name: str  # unique within its group, e.g. "openai/gpt-4#0"
+    group: str  # the model group it serves, e.g. "gpt-4"
+    weight: float = 1.0
+    max_concurrency: int | None = None
+    target: object = None  # opaque to the Router: the provider adapter's own settings
+
+
+@dataclass(frozen=True)
+class AttemptContext:
+    """The timeouts one attempt must apply to its upstream call (seconds; None: no limit)."""
+
+    attempt: int  # 0 for the first try of a call
+    connect_timeout: float | None
+    first_byte_timeout: float | None
+    total_timeout: float | None
+    stream_idle_timeout: float | None
+    hedge: bool = False  # True for the second, hedged attempt
+
+
+@dataclass(frozen=True)
+class AttemptEvent:
+    """Reported to the Router's observer after every attempt (for metrics)."""
+
+    group: str
+    deployment: str
+    outcome: str  # "success", "failure", "rate_limited", "cancelled", "rejected"
+    latency_s: float
+    error_kind: str | None = None

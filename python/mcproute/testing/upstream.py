@@ -1,0 +1,611 @@
+"""Upstream simulator: a small model server speaking the OpenAI and Anthropic wire formats.
+
+Used by tests and benchmarks in place of real providers. Run it with
+``python -m mcproute.testing.upstream --host 127.0.0.1 --port 8089``.
+
+Timing (latency, time to first token, token pace) and response size are server options. A fault
+is chosen per server (``--fault``, on every request or every Nth with ``--fault-every``) or per
+request with the ``x-sim-fault`` header:
+
+- ``429`` rate limited, with ``Retry-After``; ``500``; ``503``
+- ``reset``: the connection is closed without a response
+- ``stall``: nothing is sent for ``--stall`` seconds (streams: after the first chunk)
+- ``cut``: a stream ends without its terminator (JSON bodies: the body is truncated)
+- ``malformed``: a 200 response whose JSON (or one SSE event) does not parse
+- ``context``: a 400 "context length exceeded"; ``auth``: a 401
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import struct
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+FAULTS = ("429", "500", "503", "reset", "stall", "cut", "malformed", "context", "auth")
+FAULT_HEADER = "x-sim-fault"
+MODELS = ("gpt-4", "gpt-3.5-turbo", "gpt-4o", "text-embedding-3-small", "claude-sonnet-5-5")
+
+
+@dataclass
+class SimulatorSettings:
+    latency: float = 0.0  # seconds before the response headers
+    ttft: float = 0.0  # seconds before the first streamed token
+    token_interval: float = 0.0  # seconds between streamed tokens
+    tokens: int = 8  # completion size in tokens (words)
+    fault: str | None = None  # applied to every request unless a header overrides it
+    fault_every: int = 1  # the server fault hits requests 1, 1+N, 1+2N, ... (1: every one)
+    retry_after: float = 1.0
+    stall: float = 30.0  # seconds a stall lasts (bounded, so a forgotten client still ends)
+    embedding_dim: int = 8
+
+
+@dataclass
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class _State:
+    settings: SimulatorSettings
+    requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=256))
+    served: int = 0
+
+
+_STATE: web.AppKey[_State] = web.AppKey("state", _State)
+
+
+# ----------------------------------------------------------------------------- content
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of an OpenAI or Anthropic message content (string or list of parts)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for part in content:
+            if isinstance(part, dict):
+                if isinstance(part.get("text"), str):
+                    parts.append(part["text"])
+                elif isinstance(part.get("content"), str | list):
+                    parts.append(_text_of(part["content"]))
+        return " ".join(parts)
+    return ""
+
+
+def _reply_words(messages: list[Any], tokens: int) -> list[str]:
+    """Echo the last user text, then pad with filler up to ``tokens`` words."""
+    last = ""
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            last = _text_of(message.get("content"))
+            break
+    words = ["echo:", *last.split()][: max(tokens, 1)]
+    while len(words) < tokens:
+        words.append(f"w{len(words)}")
+    return words
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    count = len(_text_of(body.get("system")).split())
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            count += len(_text_of(message.get("content")).split())
+    return max(count, 1)
+
+
+def _sample_value(schema: Any) -> Any:
+    kind = schema.get("type") if isinstance(schema, dict) else None
+    if kind == "string":
+        return "sim"
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return []
+    if kind == "object":
+        return _sample_args(schema)
+    return None
+
+
+def _sample_args(schema: Any) -> dict[str, Any]:
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict):
+        return {}
+    return {name: _sample_value(sub) for name, sub in props.items()}
+
+
+def _tool_to_call(body: dict[str, Any], anthropic: bool) -> tuple[str, dict[str, Any]] | None:
+    """The tool the simulated model calls: the forced one, else the first, unless answered."""
+    tools = body.get("tools") or []
+    messages = body.get("messages") or []
+    if not tools or not messages:
+        return None
+    last = messages[-1] if isinstance(messages[-1], dict) else {}
+    if last.get("role") == "tool":
+        return None
+    content = last.get("content")
+    answered = isinstance(content, list) and any(
+        isinstance(p, dict) and p.get("type") == "tool_result" for p in content
+    )
+    if anthropic and answered:
+        return None
+    choice = body.get("tool_choice")
+    if choice == "none" or (isinstance(choice, dict) and choice.get("type") == "none"):
+        return None
+    forced = None
+    if isinstance(choice, dict):
+        forced = (choice.get("function") or {}).get("name") or choice.get("name")
+    for tool in tools:
+        spec = tool.get("function", tool) if isinstance(tool, dict) else {}
+        name = spec.get("name")
+        if forced is None or name == forced:
+            schema = spec.get("parameters") if not anthropic else spec.get("input_schema")
+            return str(name), _sample_args(schema)
+    return None
+
+
+def _ident(prefix: str, body: bytes) -> str:
+    return prefix + hashlib.sha256(body).hexdigest()[:24]
+
+
+# ----------------------------------------------------------------------------- faults
+
+
+def _fault_of(request: web.Request) -> str | None:
+    state = request.app[_STATE]
+    state.served += 1
+    chosen = request.headers.get(FAULT_HEADER)
+    if chosen is not None:
+        return chosen
+    every = max(state.settings.fault_every, 1)
+    return state.settings.fault if (state.served - 1) % every == 0 else None
+
+
+def _error_response(fault: str, anthropic: bool, retry_after: float) -> web.Response:
+    status, kind, code, message = {
+        "429": (429, "rate_limit_error", "rate_limit_exceeded", "Rate limit reached"),
+        "500": (500, "api_error", "server_error", "Internal server error"),
+        "503": (503, "overloaded_error", "service_unavailable", "Service unavailable"),
+        "context": (
+            400,
+            "invalid_request_error",
+            "context_length_exceeded",
+            "This model's maximum context length is 8192 tokens",
+        ),
+        "auth": (401, "authentication_error", "invalid_api_key", "Invalid API key"),
+    }[fault]
+    if anthropic:
+        payload: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    headers = {"Retry-After": f"{retry_after:g}"} if status == 429 else {}
+    return web.Response(
+        status=status, body=orjson.dumps(payload), headers=headers, content_type="application/json"
+    )
+
+
+def _reset(request: web.Request) -> web.Response:
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)  # never reaches the client
+
+
+async def _preamble(request: web.Request, anthropic: bool) -> tuple[dict[str, Any], str | None]:
+    """Record the request and apply latency and the faults that replace a response."""
+    state = request.app[_STATE]
+    raw = await request.read()
+    body = orjson.loads(raw) if raw else {}
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="body must be a JSON object")
+    state.requests.append(RecordedRequest(request.path, dict(request.headers), body))
+    if state.settings.latency:
+        await asyncio.sleep(state.settings.latency)
+    fault = _fault_of(request)
+    if fault is not None and fault not in FAULTS:
+        raise web.HTTPBadRequest(text=f"unknown fault {fault!r}")
+    return body, fault
+
+
+async def _json_reply(request: web.Request, payload: Any, fault: str | None) -> web.StreamResponse:
+    data = orjson.dumps(payload)
+    if fault == "malformed":
+        return web.Response(body=data[: len(data) // 2] + b"}{", content_type="application/json")
+    if fault == "cut":
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        if request.transport is not None:
+            request.transport.close()
+        return response
+    return web.Response(body=data, content_type="application/json")
+
+
+async def _sse(
+    request: web.Request, events: Iterator[bytes], terminator: bytes | None, fault: str | None
+) -> web.StreamResponse:
+    """Send pre-encoded SSE events with the configured pacing and stream faults."""
+    settings = request.app[_STATE].settings
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    await response.prepare(request)
+    if settings.ttft:
+        await asyncio.sleep(settings.ttft)
+    for sent, event in enumerate(events, start=1):
+        if sent > 1 and settings.token_interval:
+            await asyncio.sleep(settings.token_interval)
+        # a malformed event replaces the second one, after the stream has visibly started
+        payload = b"data: {not json\n\n" if fault == "malformed" and sent == 2 else event
+        await response.write(payload)
+        if fault == "stall" and sent == 1:
+            await asyncio.sleep(settings.stall)
+        if fault == "cut" and sent == 2:
+            if request.transport is not None:
+                request.transport.close()
+            return response
+    if terminator is not None:
+        await response.write(terminator)
+    await response.write_eof()
+    return response
+
+
+async def _fault_gate(
+    request: web.Request, fault: str | None, anthropic: bool, stream: bool
+) -> web.StreamResponse | None:
+    settings = request.app[_STATE].settings
+    if fault in ("429", "500", "503", "context", "auth"):
+        return _error_response(fault, anthropic, settings.retry_after)
+    if fault == "reset":
+        return _reset(request)
+    if fault == "stall" and not stream:
+        await asyncio.sleep(settings.stall)
+    return None
+
+
+# ----------------------------------------------------------------------------- OpenAI
+
+
+def _openai_data(payload: dict[str, Any]) -> bytes:
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    body, fault = await _preamble(request, anthropic=False)
+    stream = bool(body.get("stream"))
+    gated = await _fault_gate(request, fault, anthropic=False, stream=stream)
+    if gated is not None:
+        return gated
+    settings = request.app[_STATE].settings
+    model = str(body.get("model", "sim"))
+    ident = _ident("chatcmpl-", orjson.dumps(body))
+    created = int(time.time())
+    call = _tool_to_call(body, anthropic=False)
+    words = [] if call else _reply_words(body.get("messages") or [], settings.tokens)
+    usage = {
+        "prompt_tokens": _prompt_tokens(body),
+        "completion_tokens": len(words) if words else 8,
+        "total_tokens": 0,
+    }
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    finish = "tool_calls" if call else "stop"
+    call_id = "call_" + ident[-16:]
+    if not stream:
+        message: dict[str, Any] = {"role": "assistant", "content": " ".join(words) or None}
+        if call:
+            message["tool_calls"] = [
+                {
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": call[0], "arguments": orjson.dumps(call[1]).decode()},
+                }
+            ]
+        payload = {
+            "id": ident,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [
+                {"index": 0, "message": message, "finish_reason": finish, "logprobs": None}
+            ],
+            "usage": usage,
+        }
+        return await _json_reply(request, payload, fault)
+
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
+        return _openai_data(
+            {
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
+        )
+
+    def events() -> Iterator[bytes]:
+        yield chunk({"role": "assistant", "content": ""}, None)
+        if call:
+            arguments = orjson.dumps(call[1]).decode()
+            first = {"index": 0, "id": call_id, "type": "function"}
+            first["function"] = {"name": call[0], "arguments": ""}
+            yield chunk({"tool_calls": [first]}, None)
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, None)
+        for i, word in enumerate(words):
+            yield chunk({"content": word if i == 0 else " " + word}, None)
+        yield chunk({}, finish)
+        if include_usage:
+            yield _openai_data(
+                {
+                    "id": ident,
+                    "object": "chat.completion.chunk",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": usage,
+                }
+            )
+
+    return await _sse(request, events(), b"data: [DONE]\n\n", fault)
+
+
+def _embedding(text: str, dim: int) -> list[float]:
+    digest = hashlib.sha256(text.encode()).digest()
+    return [(digest[i % len(digest)] - 128) / 128.0 for i in range(dim)]
+
+
+async def embeddings(request: web.Request) -> web.StreamResponse:
+    body, fault = await _preamble(request, anthropic=False)
+    gated = await _fault_gate(request, fault, anthropic=False, stream=False)
+    if gated is not None:
+        return gated
+    settings = request.app[_STATE].settings
+    inputs = body.get("input")
+    texts = inputs if isinstance(inputs, list) else [inputs]
+    dim = int(body.get("dimensions") or settings.embedding_dim)
+    data = []
+    for index, text in enumerate(texts):
+        vector = _embedding(str(text), dim)
+        encoded: Any = vector
+        if body.get("encoding_format") == "base64":
+            encoded = base64.b64encode(struct.pack(f"<{dim}f", *vector)).decode()
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    tokens = sum(len(str(t).split()) for t in texts)
+    payload = {
+        "object": "list",
+        "data": data,
+        "model": str(body.get("model", "sim")),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
+    return await _json_reply(request, payload, fault)
+
+
+def _model_entry(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 1700000000, "owned_by": "mcproute-sim"}
+
+
+async def list_models(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"object": "list", "data": [_model_entry(m) for m in MODELS]}, dumps=_dumps
+    )
+
+
+async def get_model(request: web.Request) -> web.Response:
+    return web.json_response(_model_entry(request.match_info["model"]), dumps=_dumps)
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+# ----------------------------------------------------------------------------- Anthropic
+
+
+def _anthropic_event(name: str, payload: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    body, fault = await _preamble(request, anthropic=True)
+    stream = bool(body.get("stream"))
+    gated = await _fault_gate(request, fault, anthropic=True, stream=stream)
+    if gated is not None:
+        return gated
+    settings = request.app[_STATE].settings
+    model = str(body.get("model", "sim"))
+    ident = _ident("msg_", orjson.dumps(body))
+    call = _tool_to_call(body, anthropic=True)
+    words = _reply_words(body.get("messages") or [], settings.tokens)
+    if call:
+        words = words[:2]
+    input_tokens = _prompt_tokens(body)
+    stop = "tool_use" if call else "end_turn"
+    tool_id = "toolu_" + ident[-16:]
+    usage = {"input_tokens": input_tokens, "output_tokens": len(words) + (8 if call else 0)}
+    if not stream:
+        content: list[dict[str, Any]] = [{"type": "text", "text": " ".join(words)}]
+        if call:
+            content.append({"type": "tool_use", "id": tool_id, "name": call[0], "input": call[1]})
+        payload = {
+            "id": ident,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": content,
+            "stop_reason": stop,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        return await _json_reply(request, payload, fault)
+
+    def events() -> Iterator[bytes]:
+        start: dict[str, Any] = {
+            "id": ident,
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+        }
+        yield _anthropic_event("message_start", {"type": "message_start", "message": start})
+        block = {"type": "text", "text": ""}
+        yield _anthropic_event(
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": block},
+        )
+        yield _anthropic_event("ping", {"type": "ping"})
+        for i, word in enumerate(words):
+            delta = {"type": "text_delta", "text": word if i == 0 else " " + word}
+            yield _anthropic_event(
+                "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+            )
+        yield _anthropic_event("content_block_stop", {"type": "content_block_stop", "index": 0})
+        if call:
+            tool_block = {"type": "tool_use", "id": tool_id, "name": call[0], "input": {}}
+            yield _anthropic_event(
+                "content_block_start",
+                {"type": "content_block_start", "index": 1, "content_block": tool_block},
+            )
+            arguments = orjson.dumps(call[1]).decode()
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                yield _anthropic_event(
+                    "content_block_delta",
+                    {"type": "content_block_delta", "index": 1, "delta": delta},
+                )
+            yield _anthropic_event("content_block_stop", {"type": "content_block_stop", "index": 1})
+        yield _anthropic_event(
+            "message_delta",
+            {
+                "type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": None},
+                "usage": {"output_tokens": usage["output_tokens"]},
+            },
+        )
+
+    return await _sse(
+        request, events(), _anthropic_event("message_stop", {"type": "message_stop"}), fault
+    )
+
+
+# ----------------------------------------------------------------------------- app
+
+
+async def recorded(request: web.Request) -> web.Response:
+    """Requests seen so far (newest last), for tests that check what a client sent."""
+    entries = [
+        {"path": r.path, "headers": r.headers, "body": r.body} for r in request.app[_STATE].requests
+    ]
+    return web.json_response(entries, dumps=_dumps)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def create_app(settings: SimulatorSettings | None = None) -> web.Application:
+    app = web.Application()
+    app[_STATE] = _State(settings or SimulatorSettings())
+    routes: list[tuple[str, str, Handler]] = [
+        ("POST", "/v1/chat/completions", chat_completions),
+        ("POST", "/v1/embeddings", embeddings),
+        ("GET", "/v1/models", list_models),
+        ("GET", "/v1/models/{model}", get_model),
+        ("POST", "/v1/messages", messages),
+        ("GET", "/_sim/requests", recorded),
+    ]
+    for method, path, handler in routes:
+        app.router.add_route(method, path, handler)
+    return app
+
+
+class Simulator:
+    """The simulator on an ephemeral 127.0.0.1 port inside the current event loop."""
+
+    def __init__(self, settings: SimulatorSettings | None = None, host: str = "127.0.0.1") -> None:
+        self.settings = settings or SimulatorSettings()
+        self.app = create_app(self.settings)
+        self._host = host
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def requests(self) -> deque[RecordedRequest]:
+        return self.app[_STATE].requests
+
+    async def start(self, port: int = 0) -> Simulator:
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, port)
+        await site.start()
+        sockets = self._runner.addresses
+        self.port = int(sockets[0][1])
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Simulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m mcproute.testing.upstream", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8089)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before headers")
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds to the first token")
+    parser.add_argument("--token-interval", type=float, default=0.0, help="seconds per token")
+    parser.add_argument("--tokens", type=int, default=8, help="completion size in tokens")
+    parser.add_argument("--fault", choices=FAULTS, default=None)
+    parser.add_argument("--fault-every", type=int, default=1, help="fault every Nth request")
+    parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument("--stall", type=float, default=30.0, help="seconds a stall lasts")
+    args = parser.parse_args(argv)
+    settings = SimulatorSettings(
+        latency=args.latency,
+        ttft=args.ttft,
+        token_interval=args.token_interval,
+        tokens=args.tokens,
+        fault=args.fault,
+        fault_every=args.fault_every,
+        retry_after=args.retry_after,
+        stall=args.stall,
+    )
+    web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()
