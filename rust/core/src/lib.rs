@@ -5,7 +5,11 @@
 //! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
 //! - [`route`]: weighted load balancing with outlier ejection, cooldowns and slow start.
 
+pub mod aead;
+pub mod apikey;
 pub mod json;
 pub mod jsonrpc;
+pub mod keyring;
 pub mod mcp;
 pub mod route;
+pub mod sign;

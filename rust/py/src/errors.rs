@@ -44,11 +44,88 @@ pub fn protocol_error(py: Python<'_>, e: &RpcError, id: Option<&Id>) -> PyErr {
     }
 }
 
+// --- security: each exception carries a stable `reason` code next to its message.
+use mcproute_core::aead::AeadError as CoreAeadError;
+use mcproute_core::apikey::ApiKeyError as CoreApiKeyError;
+use mcproute_core::keyring::KeyringError as CoreKeyringError;
+use mcproute_core::sign::SignError as CoreSignError;
+use pyo3::PyTypeInfo;
+
+pyo3::create_exception!(
+    mcproute._core,
+    SignatureError,
+    PyValueError,
+    "A request signature was rejected or could not be made."
+);
+pyo3::create_exception!(
+    mcproute._core,
+    AeadError,
+    PyValueError,
+    "A ciphertext could not be opened or produced."
+);
+pyo3::create_exception!(
+    mcproute._core,
+    KeyringError,
+    PyValueError,
+    "A keyring operation failed."
+);
+pyo3::create_exception!(
+    mcproute._core,
+    ApiKeyError,
+    PyValueError,
+    "An API key was rejected."
+);
+
+fn with_reason<T: PyTypeInfo>(message: String, reason: &'static str) -> PyErr {
+    Python::attach(|py| {
+        let err = PyErr::new::<T, _>(message);
+        // Setting an attribute on a fresh exception instance cannot fail.
+        let _ = err.value(py).setattr("reason", reason);
+        err
+    })
+}
+
+pub fn sign_err(e: CoreSignError) -> PyErr {
+    with_reason::<SignatureError>(e.to_string(), e.reason())
+}
+
+pub fn aead_err(e: CoreAeadError) -> PyErr {
+    with_reason::<AeadError>(e.to_string(), e.reason())
+}
+
+/// Ciphertext failures keep their own type even when they surface through the keyring.
+pub fn keyring_err(e: CoreKeyringError) -> PyErr {
+    match e {
+        CoreKeyringError::Aead(inner) => aead_err(inner),
+        other => with_reason::<KeyringError>(other.to_string(), other.reason()),
+    }
+}
+
+pub fn apikey_err(e: CoreApiKeyError) -> PyErr {
+    with_reason::<ApiKeyError>(e.to_string(), e.reason())
+}
+
+fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    for (name, ty) in [
+        ("SignatureError", py.get_type::<SignatureError>()),
+        ("AeadError", py.get_type::<AeadError>()),
+        ("KeyringError", py.get_type::<KeyringError>()),
+        ("ApiKeyError", py.get_type::<ApiKeyError>()),
+    ] {
+        ty.setattr("reason", "")?;
+        m.add(name, ty)?;
+    }
+    Ok(())
+}
+// --- end security
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ProtocolError", m.py().get_type::<ProtocolError>())?;
     m.add(
         "NoDeploymentAvailable",
         m.py().get_type::<NoDeploymentAvailable>(),
     )?;
+    register_security(m)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod codec;
 mod errors;
 mod route;
+mod security;
 
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -12,5 +13,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     codec::register(m)?;
     route::register(m)?;
+    security::register(m)?;
     Ok(())
 }

@@ -1,0 +1,129 @@
+"""API key lifecycle: issue, verify (scopes, expiry, revocation), rotate with a grace period.
+
+The key format, checksum and peppered hash live in the core (`ApiKeyHasher`); records live in
+an `ApiKeyStore`. The in-memory store here serves one process; persistent stores implement the
+same two methods.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from mcproute._core import ApiKeyError, ApiKeyHasher, parse_api_key
+from mcproute.security.errors import with_reason
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """What the store keeps about a key: never the key itself, only its peppered hash."""
+
+    key_id: str
+    env: str
+    secret_hash: bytes = field(repr=False)
+    scopes: frozenset[str] = frozenset()
+    created_at: float = 0.0
+    expires_at: float | None = None
+    revoked: bool = False
+    replaced_by: str | None = None
+
+
+class ApiKeyStore(Protocol):
+    def get(self, key_id: str) -> ApiKeyRecord | None: ...
+
+    def put(self, record: ApiKeyRecord) -> None: ...
+
+
+class MemoryApiKeyStore:
+    """A thread-safe in-memory store for a single process."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, ApiKeyRecord] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        with self._lock:
+            return self._records.get(key_id)
+
+    def put(self, record: ApiKeyRecord) -> None:
+        with self._lock:
+            self._records[record.key_id] = record
+
+
+class ApiKeyManager:
+    """Issues and checks API keys against a store, under a server-side pepper."""
+
+    def __init__(
+        self,
+        pepper: bytes,
+        store: ApiKeyStore | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._hasher = ApiKeyHasher(pepper)
+        self._store: ApiKeyStore = store if store is not None else MemoryApiKeyStore()
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"ApiKeyManager(store={type(self._store).__name__})"
+
+    def issue(
+        self, env: str, scopes: Iterable[str] = (), *, ttl: float | None = None
+    ) -> tuple[str, ApiKeyRecord]:
+        """A new key and its record. The key is returned once and never stored."""
+        if ttl is not None and ttl <= 0:
+            raise with_reason(ApiKeyError, "invalid_ttl", "ttl: must be positive seconds")
+        key, key_id, secret_hash = self._hasher.issue(env)
+        now = self._clock()
+        record = ApiKeyRecord(
+            key_id=key_id,
+            env=env,
+            secret_hash=secret_hash,
+            scopes=frozenset(scopes),
+            created_at=now,
+            expires_at=None if ttl is None else now + ttl,
+        )
+        self._store.put(record)
+        return key, record
+
+    def verify(self, key: str, scope: str | None = None) -> ApiKeyRecord:
+        """The record of a valid key; raises `ApiKeyError` with a `reason` otherwise."""
+        # Format and checksum first: a mistyped key never reaches the store.
+        _env, key_id = parse_api_key(key)
+        record = self._store.get(key_id)
+        if record is None:
+            raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
+        self._hasher.verify(key, record.secret_hash)  # constant-time; raises on mismatch
+        if record.revoked:
+            raise with_reason(ApiKeyError, "revoked", "api key: revoked")
+        if record.expires_at is not None and self._clock() >= record.expires_at:
+            raise with_reason(ApiKeyError, "expired", "api key: expired")
+        if scope is not None and scope not in record.scopes:
+            raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
+        return record
+
+    def rotate(self, key_id: str, *, grace: float) -> tuple[str, ApiKeyRecord]:
+        """A replacement key with the same env, scopes and lifetime; the old key keeps working
+        for `grace` seconds (never beyond its own expiry), so clients can switch over."""
+        if grace < 0:
+            raise with_reason(ApiKeyError, "invalid_grace", "grace: must be >= 0 seconds")
+        old = self._require(key_id)
+        ttl = None if old.expires_at is None else old.expires_at - old.created_at
+        key, new = self.issue(old.env, old.scopes, ttl=ttl)
+        deadline = self._clock() + grace
+        if old.expires_at is not None:
+            deadline = min(deadline, old.expires_at)
+        self._store.put(replace(old, expires_at=deadline, replaced_by=new.key_id))
+        return key, new
+
+    def revoke(self, key_id: str) -> None:
+        self._store.put(replace(self._require(key_id), revoked=True))
+
+    def _require(self, key_id: str) -> ApiKeyRecord:
+        record = self._store.get(key_id)
+        if record is None:
+            raise with_reason(ApiKeyError, "unknown_key", f"key_id: {key_id!r} is not in the store")
+        return record

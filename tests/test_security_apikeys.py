@@ -1,0 +1,118 @@
+"""API keys: format and checksum, peppered constant-time verification, scopes, expiry,
+revocation and rotation with a grace period."""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+import pytest
+
+from mcproute.security import ApiKeyError, ApiKeyHasher, ApiKeyManager, parse_api_key
+
+PEPPER = b"p" * 32
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+KEY_RE = re.compile(r"mcpr_([a-z0-9]{1,16})_([0-9A-Za-z]{12})_([0-9A-Za-z]{43})_([0-9A-Za-z]{6})")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def base62(n: int, width: int) -> str:
+    digits = ""
+    for _ in range(width):
+        n, r = divmod(n, 62)
+        digits = BASE62[r] + digits
+    return digits
+
+
+def test_format_secret_size_and_checksum() -> None:
+    key, key_id, secret_hash = ApiKeyHasher(PEPPER).issue("live")
+    match = KEY_RE.fullmatch(key)
+    assert match is not None
+    assert match[2] == key_id
+    assert 62 ** len(match[3]) >= 2**256  # at least 256 bits of secret
+    body = key.rsplit("_", 1)[0]
+    assert match[4] == base62(zlib.crc32(body.encode()), 6)  # independent CRC32
+    assert len(secret_hash) == 32
+    assert parse_api_key(key) == ("live", key_id)
+
+
+@pytest.mark.parametrize(
+    ("mangle", "reason"),
+    [
+        (lambda k: k[:-1] + ("A" if k[-1] != "A" else "B"), "bad_checksum"),
+        (lambda k: k[:30] + ("x" if k[30] != "x" else "y") + k[31:], "bad_checksum"),
+        (lambda k: k.replace("mcpr_", "mcpx_"), "malformed"),
+        (lambda k: k[:-7], "malformed"),
+        (lambda k: k + "_extra", "malformed"),
+        (lambda k: "", "malformed"),
+        (lambda k: k.replace("_live_", "_LIVE_"), "malformed"),
+    ],
+    ids=["checksum-char", "secret-typo", "prefix", "no-checksum", "extra-part", "empty", "env"],
+)
+def test_mistyped_keys_fail_before_lookup(mangle: object, reason: str) -> None:
+    key, _, _ = ApiKeyHasher(PEPPER).issue("live")
+    bad = mangle(key)  # type: ignore[operator]
+    with pytest.raises(ApiKeyError) as err:
+        parse_api_key(bad)
+    assert err.value.reason == reason
+    assert key not in str(err.value)
+
+
+def test_hash_is_peppered_and_compared_in_core() -> None:
+    hasher = ApiKeyHasher(PEPPER)
+    key, key_id, secret_hash = hasher.issue("test")
+    assert hasher.verify(key, secret_hash) == ("test", key_id)
+    assert hasher.hash_key(key) == ("test", key_id, secret_hash)
+    with pytest.raises(ApiKeyError) as err:
+        ApiKeyHasher(b"q" * 32).verify(key, secret_hash)
+    assert err.value.reason == "mismatch"
+    with pytest.raises(ApiKeyError) as err:
+        ApiKeyHasher(b"short")
+    assert err.value.reason == "pepper_too_short"
+    assert repr(hasher) == "ApiKeyHasher(pepper=<redacted>)"
+
+
+def test_manager_scopes_expiry_revocation() -> None:
+    clock = Clock()
+    manager = ApiKeyManager(PEPPER, clock=clock)
+    key, record = manager.issue("live", {"chat", "tools"}, ttl=3600)
+    assert manager.verify(key, "chat") == record
+    assert "secret_hash" not in repr(record)
+
+    def reason(k: str, scope: str | None = None) -> str:
+        with pytest.raises(ApiKeyError) as err:
+            manager.verify(k, scope)
+        return err.value.reason
+
+    assert reason(key, "admin") == "scope_denied"
+    other, _ = ApiKeyManager(PEPPER).issue("live")
+    assert reason(other) == "unknown_key"
+    clock.now += 3600
+    assert reason(key) == "expired"
+    fresh, fresh_record = manager.issue("live")
+    manager.revoke(fresh_record.key_id)
+    assert reason(fresh) == "revoked"
+
+
+def test_rotation_grace_period() -> None:
+    clock = Clock()
+    manager = ApiKeyManager(PEPPER, clock=clock)
+    old_key, old = manager.issue("live", {"chat"})
+    new_key, new = manager.rotate(old.key_id, grace=300)
+    assert new.scopes == old.scopes
+    assert new.key_id != old.key_id
+    clock.now += 299
+    assert manager.verify(old_key).replaced_by == new.key_id
+    assert manager.verify(new_key).key_id == new.key_id
+    clock.now += 1
+    with pytest.raises(ApiKeyError) as err:
+        manager.verify(old_key)
+    assert err.value.reason == "expired"
+    assert manager.verify(new_key, "chat") == new
