@@ -233,17 +233,26 @@ class Router:
             async with asyncio.timeout(self.policy.total_timeout_s):
                 result = await attempt(deployment, ctx)
         except BaseException as exc:
-            self._report_failure(group, pick, exc)
             failed.append(pick.name)
-            mapped = classify(exc, pick.name)
-            if mapped is None or mapped is exc:
+            error = self._failed(group, pick, exc)
+            if error is exc:
                 raise
-            raise mapped from exc
+            raise error from exc
+        self._succeeded(group, pick)
+        return result
+
+    def _succeeded(self, group: _Group, pick: Pick) -> None:
         latency = pick.elapsed
         pick.success(latency)
         group.latency.add(latency)
         self._emit(group.name, pick.name, "success", latency)
-        return result
+
+    def _failed(self, group: _Group, pick: Pick, exc: BaseException) -> BaseException:
+        """Report a failed attempt; return what to raise: the UpstreamError it maps to, or the
+        exception itself when it is not the upstream's (cancellation, a bug)."""
+        self._report_failure(group, pick, exc)
+        mapped = classify(exc, pick.name)
+        return exc if mapped is None else mapped
 
     def _report_failure(self, group: _Group, pick: Pick, exc: BaseException) -> None:
         latency = pick.elapsed
@@ -363,14 +372,13 @@ class Router:
                 continue
             except BaseException as exc:
                 await _close(iterator)
-                self._report_failure(group, pick, exc)
                 failed.append(pick.name)
-                mapped = classify(exc, pick.name)
-                if mapped is None or not mapped.retryable:
-                    if mapped is None or mapped is exc:
-                        raise
-                    raise mapped from exc
-                last = mapped
+                error = self._failed(group, pick, exc)
+                if error is exc:
+                    raise
+                if not isinstance(error, UpstreamError) or not error.retryable:
+                    raise error from exc
+                last = error
                 continue
             return group, pick, iterator, first
         assert last is not None
@@ -392,14 +400,11 @@ class Router:
         except BaseException as exc:
             # GeneratorExit / CancelledError: the consumer went away; cancel upstream work.
             await _close(iterator)
-            self._report_failure(group, pick, exc)
-            mapped = classify(exc, pick.name)
-            if mapped is None or mapped is exc:
+            error = self._failed(group, pick, exc)
+            if error is exc:
                 raise
-            raise mapped from exc
-        latency = pick.elapsed
-        pick.success(latency)
-        self._emit(group.name, pick.name, "success", latency)
+            raise error from exc
+        self._succeeded(group, pick)
 
 
 async def _close(iterator: AsyncIterator[object]) -> None:

@@ -715,6 +715,23 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// After an item of a container: a comma (more follow) or the closing byte (returns true).
+    fn item_end(&mut self, close: u8) -> Result<bool, Fail> {
+        self.skip_ws();
+        match self.b.get(self.pos) {
+            Some(b',') => {
+                self.pos += 1;
+                self.skip_ws();
+                Ok(false)
+            }
+            Some(&c) if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.unexpected()),
+        }
+    }
+
     fn array(&mut self, depth: u32) -> Result<usize, Fail> {
         self.enter(depth)?;
         let me = self.push(Kind::Array, self.pos);
@@ -732,17 +749,8 @@ impl Parser<'_> {
                 }
                 prev = item;
                 count += 1;
-                self.skip_ws();
-                match self.b.get(self.pos) {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
-                    }
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected()),
+                if self.item_end(b']')? {
+                    break;
                 }
             }
         }
@@ -779,17 +787,8 @@ impl Parser<'_> {
                 self.pos += 1;
                 self.skip_ws();
                 self.value(depth)?;
-                self.skip_ws();
-                match self.b.get(self.pos) {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_ws();
-                    }
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected()),
+                if self.item_end(b'}')? {
+                    break;
                 }
             }
         }

@@ -32,6 +32,11 @@ fn id_from_python(obj: &Bound<'_, PyAny>) -> PyResult<Id> {
     )))
 }
 
+/// An optional id argument: None (or Python None) for "no id".
+fn optional_id(id: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Id>> {
+    id.filter(|i| !i.is_none()).map(id_from_python).transpose()
+}
+
 /// Build Python objects for a JSON value (what `json.loads` would return).
 pub fn value_to_python(py: Python<'_>, v: Value<'_, '_>) -> PyResult<Py<PyAny>> {
     Ok(match v.kind() {
@@ -404,10 +409,7 @@ fn encode_error<'py>(
     message: &str,
     data: Option<&Bound<'_, PyBytes>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let id = id
-        .filter(|i| !i.is_none())
-        .map(id_from_python)
-        .transpose()?;
+    let id = optional_id(id)?;
     let data = json_text("data", data)?;
     Ok(PyBytes::new(
         py,
@@ -424,10 +426,7 @@ fn encode_request<'py>(
     method: &str,
     params: Option<&Bound<'_, PyBytes>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let id = id
-        .filter(|i| !i.is_none())
-        .map(id_from_python)
-        .transpose()?;
+    let id = optional_id(id)?;
     let params = json_text("params", params)?;
     Ok(PyBytes::new(
         py,
