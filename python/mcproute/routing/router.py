@@ -374,9 +374,9 @@ class Router:
                 await _close(iterator)
                 failed.append(pick.name)
                 error = self._failed(group, pick, exc)
-                if error is exc:
-                    raise
                 if not isinstance(error, UpstreamError) or not error.retryable:
+                    if error is exc:
+                        raise
                     raise error from exc
                 last = error
                 continue
