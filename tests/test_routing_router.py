@@ -256,3 +256,14 @@ async def test_unknown_group_and_bad_policy_errors() -> None:
         RouterPolicy.from_mapping({"retries": 3})
     with pytest.raises(ValueError, match="belongs to"):
         Router({"g": group("h", "a")})
+
+
+async def test_retry_after_beyond_the_cap_fails_fast() -> None:
+    async with running_upstream() as (up, client):
+        up.queue("solo", "429:100")
+        r = router({"s": group("s", "solo")}, retry_after_max_s=1.0)
+        with pytest.raises(UpstreamError) as info:
+            await r.call("s", client.call)
+        assert info.value.kind is FailureKind.RATE_LIMITED
+        assert info.value.retry_after == 100
+        assert up.hits["solo"] == 1

@@ -202,19 +202,32 @@ class Router:
                     return await self._hedged(group, attempt, n, failed)
                 return await self._attempt(group, attempt, self._context(n), failed)
             except NoDeploymentAvailable as exc:
-                last = UpstreamError(
-                    FailureKind.RATE_LIMITED,
-                    f"group {name!r}: {exc}",
-                    retry_after=last.retry_after if last else None,
-                )
-                if n < self.policy.num_retries:
-                    await asyncio.sleep(self._backoff(n, last))
+                last = await self._wait_for_capacity(name, exc, last, n)
             except UpstreamError as exc:
                 if not exc.retryable:
                     raise
                 last = exc
         assert last is not None
         raise last
+
+    async def _wait_for_capacity(
+        self, name: str, exc: NoDeploymentAvailable, last: UpstreamError | None, n: int
+    ) -> UpstreamError:
+        """Every deployment is at its limit or cooling down: wait out the Retry-After (up to
+        the cap) before the next try, or fail now when even the cap would not be enough."""
+        retry_after = last.retry_after if last else None
+        if (
+            last is not None
+            and retry_after is not None
+            and retry_after > self.policy.retry_after_max_s
+        ):
+            raise last
+        error = UpstreamError(
+            FailureKind.RATE_LIMITED, f"group {name!r}: {exc}", retry_after=retry_after
+        )
+        if n < self.policy.num_retries:
+            await asyncio.sleep(self._backoff(n, error))
+        return error
 
     async def _attempt(
         self,
@@ -353,9 +366,7 @@ class Router:
             try:
                 pick = group.balancer.pick(failed)
             except NoDeploymentAvailable as exc:
-                last = UpstreamError(FailureKind.RATE_LIMITED, f"group {name!r}: {exc}")
-                if n < self.policy.num_retries:
-                    await asyncio.sleep(self._backoff(n, last))
+                last = await self._wait_for_capacity(name, exc, last, n)
                 continue
             iterator = aiter(attempt(group.deployments[pick.name], self._context(n)))
             try:
