@@ -96,9 +96,9 @@ def message_is_valid(version: str, msg: Any, result_of: str | None = None) -> bo
     if has_method + has_result + has_error != 1:
         return False  # JSON-RPC: exactly one of a call, a result or an error
     request_id = msg.get("id")
-    if isinstance(request_id, int | float) and not isinstance(request_id, bool):
-        if not -(2**63) <= request_id < 2**63:
-            return False  # our documented limit: numeric ids are signed 64-bit integers
+    numeric_id = isinstance(request_id, int | float) and not isinstance(request_id, bool)
+    if numeric_id and not -(2**63) <= request_id < 2**63:
+        return False  # our documented limit: numeric ids are signed 64-bit integers
     params = msg.get("params")
     meta = params.get("_meta") if isinstance(params, dict) else None
     if isinstance(meta, dict) and META_VERSION in meta:
