@@ -1,4 +1,4 @@
-"""MCP protocol layer: message codec now; client, server and gateway build on it."""
+"""MCP protocol layer: the message codec (Rust), MCPServer and its transports."""
 
 from mcproute._core import (
     LATEST_LEGACY_VERSION,
@@ -16,14 +16,18 @@ from mcproute._core import (
     parse,
     validate,
 )
+from mcproute.protocol.server import MCPError, MCPServer, Session
 
 __all__ = [
     "LATEST_LEGACY_VERSION",
     "LATEST_VERSION",
     "SUPPORTED_VERSIONS",
     "Codec",
+    "MCPError",
+    "MCPServer",
     "Message",
     "ProtocolError",
+    "Session",
     "detect_era",
     "encode_error",
     "encode_request",

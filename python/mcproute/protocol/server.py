@@ -1,0 +1,398 @@
+"""MCPServer: tools, resources and prompts served to both protocol eras.
+
+One message in, at most one message out: `await server.handle(body, session)` parses and
+validates the bytes in the Rust core, dispatches, and returns the encoded response (None for
+notifications). Transports (stdio, Streamable HTTP) only move bytes and keep sessions.
+
+Legacy revisions (2024-11-05 .. 2025-11-25) open a session with `initialize`; the stateless
+revision (2026-07-28) names its version in every request's `_meta` and is served without one.
+"""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mcproute import __version__
+from mcproute._core import (
+    LATEST_VERSION,
+    SUPPORTED_VERSIONS,
+    Message,
+    ProtocolError,
+    encode_error,
+    encode_result,
+    negotiate,
+    parse,
+)
+
+Json = dict[str, Any]
+ToolHandler = Callable[..., Any]
+
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+RESOURCE_NOT_FOUND_LEGACY = -32002
+LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
+MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
+# Cache hints on list/read/discover results (2026-07-28): short, private by default.
+DEFAULT_TTL_MS = 0
+
+
+class MCPError(Exception):
+    """Raise from a handler to answer with a JSON-RPC error instead of a result."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.data = data
+
+
+@dataclass
+class Session:
+    """A legacy session: what `initialize` negotiated. Modern requests need none."""
+
+    id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    version: str | None = None
+    initialized: bool = False
+    client_info: Json = field(default_factory=dict)
+    client_capabilities: Json = field(default_factory=dict)
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    handler: ToolHandler
+    description: str | None
+    input_schema: Json
+    title: str | None = None
+    annotations: Json | None = None
+
+    def describe(self) -> Json:
+        out: Json = {"name": self.name, "inputSchema": self.input_schema}
+        if self.title:
+            out["title"] = self.title
+        if self.description:
+            out["description"] = self.description
+        if self.annotations:
+            out["annotations"] = self.annotations
+        return out
+
+
+@dataclass(frozen=True)
+class Resource:
+    uri: str
+    name: str
+    handler: Callable[[], Any]
+    mime_type: str | None
+    description: str | None
+
+    def describe(self) -> Json:
+        out: Json = {"uri": self.uri, "name": self.name}
+        if self.mime_type:
+            out["mimeType"] = self.mime_type
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
+class Prompt:
+    name: str
+    handler: Callable[..., Any]
+    description: str | None
+    arguments: list[Json]
+
+    def describe(self) -> Json:
+        out: Json = {"name": self.name, "arguments": self.arguments}
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+async def _call(handler: Callable[..., Any], *args: Any) -> Any:
+    result = handler(*args)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+def _text(value: Any) -> Json:
+    return {
+        "type": "text",
+        "text": value if isinstance(value, str) else orjson.dumps(value).decode(),
+    }
+
+
+class MCPServer:
+    """Register tools, resources and prompts; serve them through any transport."""
+
+    def __init__(self, name: str, version: str = __version__, *, instructions: str | None = None):
+        self.name = name
+        self.version = version
+        self.instructions = instructions
+        self.tools: dict[str, Tool] = {}
+        self.resources: dict[str, Resource] = {}
+        self.prompts: dict[str, Prompt] = {}
+        self._methods: dict[str, Callable[[Json, Session | None, Message], Awaitable[Json]]] = {
+            "ping": self._ping,
+            "tools/list": self._tools_list,
+            "tools/call": self._tools_call,
+            "resources/list": self._resources_list,
+            "resources/templates/list": self._templates_list,
+            "resources/read": self._resources_read,
+            "prompts/list": self._prompts_list,
+            "prompts/get": self._prompts_get,
+            "logging/setLevel": self._set_level,
+            "completion/complete": self._complete,
+            "server/discover": self._discover,
+        }
+
+    # --- registration --------------------------------------------------------------------
+
+    def tool(
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        input_schema: Json | None = None,
+        title: str | None = None,
+        annotations: Json | None = None,
+    ) -> Callable[[ToolHandler], ToolHandler]:
+        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool."""
+
+        def register(handler: ToolHandler) -> ToolHandler:
+            tool_name = name or handler.__name__
+            if tool_name in self.tools:
+                raise ValueError(f"tool {tool_name!r} is already registered")
+            schema = input_schema or {"type": "object", "properties": {}}
+            self.tools[tool_name] = Tool(
+                tool_name,
+                handler,
+                description or inspect.getdoc(handler),
+                schema,
+                title,
+                annotations,
+            )
+            return handler
+
+        return register
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        mime_type: str | None = None,
+        description: str | None = None,
+    ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
+        """Register `handler() -> str | bytes` as the contents of `uri`."""
+
+        def register(handler: Callable[[], Any]) -> Callable[[], Any]:
+            if uri in self.resources:
+                raise ValueError(f"resource {uri!r} is already registered")
+            self.resources[uri] = Resource(
+                uri, name or handler.__name__, handler, mime_type, description
+            )
+            return handler
+
+        return register
+
+    def prompt(
+        self,
+        name: str | None = None,
+        *,
+        description: str | None = None,
+        arguments: list[Json] | None = None,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register `handler(arguments: dict) -> str | list[message]` as a prompt."""
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            prompt_name = name or handler.__name__
+            self.prompts[prompt_name] = Prompt(
+                prompt_name, handler, description or inspect.getdoc(handler), arguments or []
+            )
+            return handler
+
+        return register
+
+    # --- the message path ----------------------------------------------------------------
+
+    async def handle(self, body: bytes, session: Session | None = None) -> bytes | None:
+        """One message in; the encoded response out, or None when none is due."""
+        try:
+            msg = parse(body, version=session.version if session and session.version else None)
+        except ProtocolError as e:
+            return encode_error(e.id, e.code, str(e), _json(e.data))
+        if isinstance(msg, list):  # a 2025-03-26 batch
+            replies = [await self._one(m, session) for m in msg]
+            parts = [r for r in replies if r is not None]
+            return b"[" + b",".join(parts) + b"]" if parts else None
+        return await self._one(msg, session)
+
+    async def _one(self, msg: Message | ProtocolError, session: Session | None) -> bytes | None:
+        if isinstance(msg, ProtocolError):
+            return encode_error(msg.id, msg.code, str(msg), _json(msg.data))
+        if msg.kind == "notification":
+            if msg.method == "notifications/initialized" and session is not None:
+                session.initialized = True
+            return None
+        if msg.kind != "request":
+            return None  # responses to requests we never send
+        assert msg.id is not None
+        try:
+            result = await self.dispatch(msg, session)
+        except MCPError as e:
+            return encode_error(msg.id, e.code, str(e), _json(e.data))
+        except Exception as e:  # a handler bug must not take the server down
+            return encode_error(msg.id, INTERNAL_ERROR, f"internal error: {type(e).__name__}")
+        if msg.era == "modern":
+            result.setdefault("resultType", "complete")
+            meta = result.setdefault("_meta", {})
+            meta["io.modelcontextprotocol/serverInfo"] = self._info()
+        return encode_result(msg.id, orjson.dumps(result))
+
+    async def dispatch(self, msg: Message, session: Session | None) -> Json:
+        method = msg.method or ""
+        params: Json = msg.to_python().get("params") or {}
+        if method == "initialize":
+            if session is None:
+                raise MCPError(INVALID_REQUEST, "initialize needs a session-capable transport")
+            return self._initialize(params, session)
+        if (
+            msg.era != "modern"
+            and method != "ping"
+            and (session is None or session.version is None)
+        ):
+            raise MCPError(INVALID_REQUEST, "the session is not initialized: send initialize first")
+        handler = self._methods.get(method)
+        if handler is None:
+            raise MCPError(METHOD_NOT_FOUND, f"method not found: {method!r}")
+        return await handler(params, session, msg)
+
+    def _info(self) -> Json:
+        return {"name": self.name, "version": self.version}
+
+    def capabilities(self) -> Json:
+        caps: Json = {"logging": {}, "completions": {}}
+        if self.tools:
+            caps["tools"] = {"listChanged": False}
+        if self.resources:
+            caps["resources"] = {"listChanged": False, "subscribe": False}
+        if self.prompts:
+            caps["prompts"] = {"listChanged": False}
+        return caps
+
+    def _initialize(self, params: Json, session: Session) -> Json:
+        version = negotiate(str(params.get("protocolVersion", "")))
+        session.version = version
+        session.client_info = params.get("clientInfo", {})
+        session.client_capabilities = params.get("capabilities", {})
+        out: Json = {
+            "protocolVersion": version,
+            "capabilities": self.capabilities(),
+            "serverInfo": self._info(),
+        }
+        if self.instructions:
+            out["instructions"] = self.instructions
+        return out
+
+    @staticmethod
+    def _cacheable(result: Json, msg: Message) -> Json:
+        if msg.era == "modern":
+            result.setdefault("ttlMs", DEFAULT_TTL_MS)
+            result.setdefault("cacheScope", "private")
+        return result
+
+    async def _ping(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return {}
+
+    async def _discover(self, params: Json, session: Session | None, msg: Message) -> Json:
+        out: Json = {"supportedVersions": MODERN_VERSIONS, "capabilities": self.capabilities()}
+        if self.instructions:
+            out["instructions"] = self.instructions
+        return self._cacheable(out, msg)
+
+    async def _tools_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return self._cacheable({"tools": [t.describe() for t in self.tools.values()]}, msg)
+
+    async def _tools_call(self, params: Json, session: Session | None, msg: Message) -> Json:
+        name = params["name"]
+        tool = self.tools.get(name)
+        if tool is None:
+            raise MCPError(INVALID_PARAMS, f"params.name: unknown tool {name!r}")
+        try:
+            value = await _call(tool.handler, params.get("arguments") or {})
+        except MCPError:
+            raise
+        except Exception as e:
+            # Tool failures are results the model can read, not protocol errors.
+            return {"content": [_text(f"{type(e).__name__}: {e}")], "isError": True}
+        if isinstance(value, dict) and "content" in value:
+            return value
+        if isinstance(value, list):
+            return {"content": value}
+        return {"content": [_text(value)]}
+
+    async def _resources_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return self._cacheable({"resources": [r.describe() for r in self.resources.values()]}, msg)
+
+    async def _templates_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return self._cacheable({"resourceTemplates": []}, msg)
+
+    async def _resources_read(self, params: Json, session: Session | None, msg: Message) -> Json:
+        uri = params["uri"]
+        resource = self.resources.get(uri)
+        if resource is None:
+            code = INVALID_PARAMS if msg.era == "modern" else RESOURCE_NOT_FOUND_LEGACY
+            raise MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
+        value = await _call(resource.handler)
+        content: Json = {"uri": uri}
+        if resource.mime_type:
+            content["mimeType"] = resource.mime_type
+        if isinstance(value, bytes):
+            content["blob"] = base64.b64encode(value).decode()
+        else:
+            content["text"] = str(value)
+        return self._cacheable({"contents": [content]}, msg)
+
+    async def _prompts_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return self._cacheable({"prompts": [p.describe() for p in self.prompts.values()]}, msg)
+
+    async def _prompts_get(self, params: Json, session: Session | None, msg: Message) -> Json:
+        name = params["name"]
+        prompt = self.prompts.get(name)
+        if prompt is None:
+            raise MCPError(INVALID_PARAMS, f"params.name: unknown prompt {name!r}")
+        arguments = params.get("arguments") or {}
+        missing = [
+            a["name"] for a in prompt.arguments if a.get("required") and a["name"] not in arguments
+        ]
+        if missing:
+            raise MCPError(INVALID_PARAMS, f"params.arguments: missing required {missing[0]!r}")
+        value = await _call(prompt.handler, arguments)
+        if isinstance(value, str):
+            value = [{"role": "user", "content": _text(value)}]
+        out: Json = {"messages": value}
+        if prompt.description:
+            out["description"] = prompt.description
+        return out
+
+    async def _set_level(self, params: Json, session: Session | None, msg: Message) -> Json:
+        if session is not None:
+            session.log_level = params["level"]
+        return {}
+
+    async def _complete(self, params: Json, session: Session | None, msg: Message) -> Json:
+        return {"completion": {"values": [], "hasMore": False}}
+
+
+def _json(value: Any) -> bytes | None:
+    return None if value is None else orjson.dumps(value)

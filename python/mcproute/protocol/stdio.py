@@ -1,0 +1,28 @@
+"""stdio transport for MCPServer: newline-delimited JSON-RPC on stdin/stdout, one session per
+process; anything else goes to stderr."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from mcproute.protocol.server import MCPServer, Session
+
+
+async def serve_stdio(server: MCPServer) -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=4 * 1024 * 1024 + 1)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    session = Session()
+    out = sys.stdout.buffer
+    while True:
+        line = await reader.readline()
+        if not line:
+            return  # the client closed stdin: shut down
+        line = line.strip()
+        if not line:
+            continue
+        reply = await server.handle(line, session)
+        if reply is not None:
+            out.write(reply + b"\n")
+            out.flush()

@@ -1,0 +1,220 @@
+"""Streamable HTTP edge cases: the spec's status codes and JSON-RPC errors, and the server keeps
+serving. Every result the server sends validates against its revision's schema."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from mcp_demo_server import server
+from mcp_support import http_server
+from mcproute import _core
+from mcproute.protocol.server import Session
+
+MODERN = "2026-07-28"
+META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
+
+@pytest.fixture
+async def url() -> AsyncIterator[str]:
+    async with http_server() as u:
+        yield u
+
+
+async def post(
+    url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    data = io.BytesIO(raw)  # aiohttp warns on large raw bodies
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+        ) as r,
+    ):
+        text = await r.read()
+        return r.status, dict(r.headers), json.loads(text) if text else None
+
+
+def modern(method: str, params: dict[str, Any] | None = None, id: int = 1) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": id,
+        "method": method,
+        "params": {**(params or {}), "_meta": META},
+    }
+
+
+async def start_session(url: str) -> str:
+    status, headers, body = await post(url, INIT)
+    assert status == 200, body
+    assert body["result"]["protocolVersion"] == "2025-11-25"
+    sid = headers["Mcp-Session-Id"]
+    status, _, _ = await post(
+        url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, {"Mcp-Session-Id": sid}
+    )
+    assert status == 202
+    return sid
+
+
+async def test_legacy_session_lifecycle(url: str) -> None:
+    sid = await start_session(url)
+    hdr = {"Mcp-Session-Id": sid, "MCP-Protocol-Version": "2025-11-25"}
+    status, _, body = await post(url, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, hdr)
+    assert status == 200
+    assert len(body["result"]["tools"]) == 3
+    async with aiohttp.ClientSession() as s:
+        async with s.get(url) as r:
+            assert r.status == 405
+        async with s.delete(url, headers={"Mcp-Session-Id": sid}) as r:
+            assert r.status == 204
+    status, _, body = await post(url, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, hdr)
+    assert status == 404  # the session is gone: the client must initialize again
+
+
+async def test_missing_session_and_bad_version_header(url: str) -> None:
+    status, _, body = await post(url, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert status == 400
+    assert body["error"]["code"] == -32600
+    assert "Mcp-Session-Id" in body["error"]["message"]
+    status, _, body = await post(url, INIT, {"MCP-Protocol-Version": "1999-01-01"})
+    assert status == 400
+    assert "unsupported version" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "http://evil.com"}, 403),
+        ({"Host": "evil.com"}, 403),
+        ({"Origin": "http://localhost:3000"}, 200),
+    ],
+)
+async def test_dns_rebinding_protection(url: str, headers: dict[str, str], status: int) -> None:
+    got, _, _ = await post(url, INIT, headers)
+    assert got == status
+
+
+async def test_modern_stateless_requests_and_header_validation(url: str) -> None:
+    hdr = {"Mcp-Method": "tools/call", "Mcp-Name": "add", "MCP-Protocol-Version": MODERN}
+    call = modern("tools/call", {"name": "add", "arguments": {"a": 1, "b": 2}})
+    status, headers, body = await post(url, call, hdr)
+    assert status == 200
+    assert "Mcp-Session-Id" not in headers
+    assert body["result"]["content"][0]["text"] == "3"
+    assert body["result"]["resultType"] == "complete"
+    status, _, body = await post(url, call, {**hdr, "Mcp-Name": "other"})
+    assert (status, body["error"]["code"]) == (400, -32020)
+    status, _, body = await post(url, call, {"Mcp-Name": "add"})
+    assert (status, body["error"]["code"]) == (400, -32020)
+    status, _, body = await post(url, modern("ping"), {"Mcp-Method": "ping"})
+    assert (status, body["error"]["code"]) == (404, -32601)  # no ping in 2026-07-28
+    bad_version = {
+        **modern("tools/list"),
+        "params": {"_meta": {**META, "io.modelcontextprotocol/protocolVersion": "2099-01-01"}},
+    }
+    status, _, body = await post(url, bad_version, {"Mcp-Method": "tools/list"})
+    assert (status, body["error"]["code"]) == (400, -32022)
+    assert body["error"]["data"]["supported"] == [MODERN]
+
+
+async def test_bad_input_gets_errors_and_the_server_keeps_serving(url: str) -> None:
+    sid = await start_session(url)
+    hdr = {"Mcp-Session-Id": sid}
+    status, _, body = await post(url, b'{"jsonrpc":"2.0","id":1,', hdr)
+    assert (status, body["error"]["code"], body["id"]) == (400, -32700, None)
+    status, _, body = await post(
+        url, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": 7}}, hdr
+    )
+    assert (status, body["error"]["code"], body["id"]) == (400, -32602, 2)
+    assert "params.name" in body["error"]["message"]
+    status, _, body = await post(url, {"jsonrpc": "2.0", "id": 3, "method": "nope"}, hdr)
+    assert (status, body["error"]["code"]) == (404, -32601)
+    status, _, body = await post(
+        url, {"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "strict"}}, hdr
+    )
+    assert body["error"] == {"code": -32602, "message": "params.arguments.x: required"}
+    status, _, body = await post(
+        url,
+        {"jsonrpc": "2.0", "id": 5, "method": "resources/read", "params": {"uri": "test://none"}},
+        hdr,
+    )
+    assert body["error"]["code"] == -32002
+    huge = b'{"jsonrpc":"2.0","id":6,"method":"ping","params":{"x":"' + b"a" * (5 << 20) + b'"}}'
+    status, _, _ = await post(url, huge, hdr)
+    assert status == 413
+    status, _, body = await post(url, {"jsonrpc": "2.0", "id": 7, "method": "ping"}, hdr)
+    assert (status, body["result"]) == (200, {})
+
+
+async def test_requests_before_initialize_are_refused() -> None:
+    session = Session()
+    reply = await server.handle(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', session)
+    assert reply is not None
+    error = json.loads(reply)["error"]
+    assert error["code"] == -32600
+    assert "initialize" in error["message"]
+    ping = await server.handle(b'{"jsonrpc":"2.0","id":2,"method":"ping"}', session)
+    assert ping is not None
+    assert json.loads(ping)["result"] == {}
+
+
+REQUESTS = [
+    ("tools/list", {}),
+    ("tools/call", {"name": "add", "arguments": {"a": 1, "b": 1}}),
+    ("tools/call", {"name": "broken", "arguments": {}}),
+    ("resources/list", {}),
+    ("resources/templates/list", {}),
+    ("resources/read", {"uri": "test://greeting"}),
+    ("resources/read", {"uri": "test://blob"}),
+    ("prompts/list", {}),
+    ("prompts/get", {"name": "hi", "arguments": {"who": "x"}}),
+    (
+        "completion/complete",
+        {"ref": {"type": "ref/prompt", "name": "hi"}, "argument": {"name": "who", "value": "A"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "version", ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", MODERN]
+)
+async def test_every_result_validates_against_the_schema(version: str) -> None:
+    session = None
+    requests = list(REQUESTS)
+    if version != MODERN:
+        session = Session()
+        init = {**INIT, "params": {**INIT["params"], "protocolVersion": version}}
+        reply = await server.handle(json.dumps(init).encode(), session)
+        assert reply is not None
+        _core.parse(reply, version=version, result_of="initialize")
+        requests.append(("logging/setLevel", {"level": "debug"}))
+        requests.append(("ping", {}))
+    else:
+        requests.append(("server/discover", {}))
+    for i, (method, params) in enumerate(requests, start=1):
+        if version == MODERN:
+            params = {**params, "_meta": META}
+        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
+        reply = await server.handle(body.encode(), session)
+        assert reply is not None
+        assert "error" not in json.loads(reply), (method, reply)
+        _core.parse(reply, version=version, result_of=method)  # raises if the schema disagrees
