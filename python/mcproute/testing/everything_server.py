@@ -1,0 +1,308 @@
+"""The conformance "everything server", built on MCPServer.
+
+    python -m mcproute.testing.everything_server --port P     (serves /mcp on 127.0.0.1)
+
+It implements the tools, resources and prompts the official conformance suite calls (see its
+server scenarios), including server-to-client sampling and elicitation in legacy sessions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPError, MCPServer, RequestContext
+
+# A 1x1 red PNG and a 44-byte silent WAV: the smallest valid media for content tests.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+WAV = (
+    b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00D\xac\x00\x00\x88X\x01\x00"
+    b"\x02\x00\x10\x00data\x00\x00\x00\x00"
+)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def build() -> MCPServer:
+    server = MCPServer("mcproute-everything-server", instructions="Conformance test server.")
+
+    @server.tool(description="Returns simple text.")
+    def test_simple_text(arguments: dict[str, Any]) -> str:
+        return "This is a simple text response for testing."
+
+    @server.tool(description="Returns an image.")
+    def test_image_content(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"type": "image", "data": b64(PNG), "mimeType": "image/png"}]
+
+    @server.tool(description="Returns audio.")
+    def test_audio_content(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"type": "audio", "data": b64(WAV), "mimeType": "audio/wav"}]
+
+    @server.tool(description="Returns an embedded resource.")
+    def test_embedded_resource(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "resource",
+                "resource": {
+                    "uri": "test://embedded-resource",
+                    "mimeType": "text/plain",
+                    "text": "This is an embedded resource content.",
+                },
+            }
+        ]
+
+    @server.tool(description="Returns text, an image and a resource.")
+    def test_multiple_content_types(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {"type": "text", "text": "Multiple content types test:"},
+            {"type": "image", "data": b64(PNG), "mimeType": "image/png"},
+            {
+                "type": "resource",
+                "resource": {
+                    "uri": "test://mixed-content-resource",
+                    "mimeType": "application/json",
+                    "text": orjson.dumps({"test": "data", "value": 123}).decode(),
+                },
+            },
+        ]
+
+    @server.tool(description="Always fails.")
+    def test_error_handling(arguments: dict[str, Any]) -> str:
+        raise RuntimeError("This tool intentionally returns an error for testing")
+
+    @server.tool(description="Logs three messages while it runs.")
+    async def test_tool_with_logging(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.log("info", "Tool execution started")
+        await asyncio.sleep(0.05)
+        await ctx.log("info", "Tool processing data")
+        await asyncio.sleep(0.05)
+        await ctx.log("info", "Tool execution completed")
+        return "Tool with logging executed successfully"
+
+    @server.tool(description="Reports progress 0, 50, 100 of 100.")
+    async def test_tool_with_progress(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        for step in (0, 50, 100):
+            await ctx.progress(step, 100)
+            if step < 100:
+                await asyncio.sleep(0.05)
+        return "Tool with progress executed successfully"
+
+    def require(ctx: RequestContext, capability: str) -> None:
+        caps = ctx.session.client_capabilities if ctx.session is not None else {}
+        if capability not in caps:
+            raise MCPError(-32602, f"the client did not declare the {capability!r} capability")
+
+    @server.tool(
+        description="Asks the client's model.",
+        input_schema={
+            "type": "object",
+            "properties": {"prompt": {"type": "string"}},
+            "required": ["prompt"],
+        },
+    )
+    async def test_sampling(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        require(ctx, "sampling")
+        result = await ctx.request(
+            "sampling/createMessage",
+            {
+                "messages": [
+                    {"role": "user", "content": {"type": "text", "text": arguments["prompt"]}}
+                ],
+                "maxTokens": 100,
+            },
+        )
+        content = result.get("content", {})
+        text = content.get("text", "") if isinstance(content, dict) else ""
+        return f"LLM response: {text}"
+
+    async def elicit(ctx: RequestContext, message: str, schema: dict[str, Any]) -> dict[str, Any]:
+        require(ctx, "elicitation")
+        return await ctx.request(
+            "elicitation/create", {"message": message, "requestedSchema": schema}
+        )
+
+    @server.tool(
+        description="Asks the user.",
+        input_schema={
+            "type": "object",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"],
+        },
+    )
+    async def test_elicitation(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        schema = {
+            "type": "object",
+            "properties": {
+                "username": {"type": "string", "description": "User's response"},
+                "email": {"type": "string", "description": "User's email address"},
+            },
+            "required": ["username", "email"],
+        }
+        result = await elicit(ctx, arguments["message"], schema)
+        return f"User response: action={result.get('action')}, content={result.get('content')}"
+
+    @server.tool(description="Asks the user, with defaults for every primitive type.")
+    async def test_elicitation_sep1034_defaults(
+        arguments: dict[str, Any], ctx: RequestContext
+    ) -> str:
+        schema = {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "default": "John Doe"},
+                "age": {"type": "integer", "default": 30},
+                "score": {"type": "number", "default": 95.5},
+                "status": {
+                    "type": "string",
+                    "enum": ["active", "inactive", "pending"],
+                    "default": "active",
+                },
+                "verified": {"type": "boolean", "default": True},
+            },
+        }
+        result = await elicit(ctx, "Please review your information", schema)
+        return (
+            f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
+        )
+
+    @server.tool(description="Asks the user, with every enum schema variant.")
+    async def test_elicitation_sep1330_enums(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        schema = {
+            "type": "object",
+            "properties": {
+                "untitledSingle": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                "titledSingle": {
+                    "type": "string",
+                    "oneOf": [
+                        {"const": "value1", "title": "First Option"},
+                        {"const": "value2", "title": "Second Option"},
+                        {"const": "value3", "title": "Third Option"},
+                    ],
+                },
+                "legacyEnum": {
+                    "type": "string",
+                    "enum": ["opt1", "opt2", "opt3"],
+                    "enumNames": ["Option One", "Option Two", "Option Three"],
+                },
+                "untitledMulti": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": ["option1", "option2", "option3"]},
+                },
+                "titledMulti": {
+                    "type": "array",
+                    "items": {
+                        "anyOf": [
+                            {"const": "value1", "title": "First Choice"},
+                            {"const": "value2", "title": "Second Choice"},
+                            {"const": "value3", "title": "Third Choice"},
+                        ]
+                    },
+                },
+            },
+        }
+        result = await elicit(ctx, "Please choose", schema)
+        return (
+            f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
+        )
+
+    @server.resource("test://static-text", name="static-text", mime_type="text/plain")
+    def static_text() -> str:
+        return "This is the content of the static text resource."
+
+    @server.resource("test://static-binary", name="static-binary", mime_type="image/png")
+    def static_binary() -> bytes:
+        return PNG
+
+    @server.resource("test://watched-resource", name="watched-resource", mime_type="text/plain")
+    def watched() -> str:
+        return "Watched resource content."
+
+    @server.resource_template(
+        "test://template/{id}/data", name="template", mime_type="application/json"
+    )
+    def template(variables: dict[str, str]) -> str:
+        ident = variables["id"]
+        return orjson.dumps(
+            {"id": ident, "templateTest": True, "data": f"Data for ID: {ident}"}
+        ).decode()
+
+    @server.prompt(description="A simple prompt.")
+    def test_simple_prompt(arguments: dict[str, Any]) -> str:
+        return "This is a simple prompt for testing."
+
+    @server.prompt(
+        description="A prompt with arguments.",
+        arguments=[
+            {"name": "arg1", "description": "First argument", "required": True},
+            {"name": "arg2", "description": "Second argument", "required": True},
+        ],
+    )
+    def test_prompt_with_arguments(arguments: dict[str, Any]) -> str:
+        return f"Prompt with arguments: arg1='{arguments['arg1']}', arg2='{arguments['arg2']}'"
+
+    @server.prompt(
+        description="A prompt with an embedded resource.",
+        arguments=[{"name": "resourceUri", "description": "Resource to embed", "required": True}],
+    )
+    def test_prompt_with_embedded_resource(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "role": "user",
+                "content": {
+                    "type": "resource",
+                    "resource": {
+                        "uri": arguments["resourceUri"],
+                        "mimeType": "text/plain",
+                        "text": "Embedded resource content for testing.",
+                    },
+                },
+            },
+            {
+                "role": "user",
+                "content": {"type": "text", "text": "Please process the embedded resource above."},
+            },
+        ]
+
+    @server.prompt(description="A prompt with an image.")
+    def test_prompt_with_image(arguments: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "role": "user",
+                "content": {"type": "image", "data": b64(PNG), "mimeType": "image/png"},
+            },
+            {
+                "role": "user",
+                "content": {"type": "text", "text": "Please analyze the image above."},
+            },
+        ]
+
+    return server
+
+
+async def serve(host: str, port: int) -> None:
+    runner = web.AppRunner(StreamableHTTP(build()).app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    print(f"everything server on http://{host}:{port}/mcp", flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=3001)
+    args = parser.parse_args()
+    asyncio.run(serve(args.host, args.port))
+
+
+if __name__ == "__main__":
+    main()
