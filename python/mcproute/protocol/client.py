@@ -1,0 +1,289 @@
+"""MCP client over Streamable HTTP, negotiating across eras.
+
+`MCPConnection(url)` first tries the stateless revision (a `server/discover` request); a server
+that answers it is served statelessly, anything else gets the legacy `initialize` handshake
+(with its `Mcp-Session-Id`). The era is remembered per origin. Replies may be JSON or an SSE
+stream: notifications on the stream go to `on_notification`, server-to-client requests
+(sampling, elicitation, roots) to `on_request`, whose answer is posted back. Every reply is
+validated by the Rust codec against the negotiated revision, including the result's type.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+
+from mcproute import __version__
+from mcproute._core import (
+    LATEST_LEGACY_VERSION,
+    LATEST_VERSION,
+    Message,
+    ProtocolError,
+    encode_error,
+    encode_request,
+    encode_result,
+    parse,
+)
+from mcproute.protocol.server import MCPError
+
+Json = dict[str, Any]
+OnNotification = Callable[[str, Json], Awaitable[None]]
+OnRequest = Callable[[str, Json], Awaitable[Json]]
+
+META_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+# Origin -> "modern" | "legacy": negotiation runs once per server.
+_ERA_CACHE: dict[str, str] = {}
+
+
+class MCPConnection:
+    """One MCP server over Streamable HTTP. Use as an async context manager."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        http: aiohttp.ClientSession | None = None,
+        headers: dict[str, str] | None = None,
+        capabilities: Json | None = None,
+        on_notification: OnNotification | None = None,
+        on_request: OnRequest | None = None,
+        client_name: str = "mcproute",
+    ) -> None:
+        self.url = url
+        self._http = http
+        self._own_http = http is None
+        self._headers = dict(headers or {})
+        self.capabilities = capabilities or {}
+        self.on_notification = on_notification
+        self.on_request = on_request
+        self.client_info = {"name": client_name, "version": __version__}
+        self.version: str | None = None
+        self.era: str | None = None
+        self.session_id: str | None = None
+        self.server_info: Json = {}
+        self.server_capabilities: Json = {}
+        self.instructions: str | None = None
+        self._ids = itertools.count(1)
+
+    async def __aenter__(self) -> MCPConnection:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        known = _ERA_CACHE.get(self.origin)
+        if known != "legacy" and await self._try_modern():
+            _ERA_CACHE[self.origin] = "modern"
+            return
+        await self._initialize()
+        _ERA_CACHE[self.origin] = "legacy"
+
+    async def _try_modern(self) -> bool:
+        self.era, self.version = "modern", LATEST_VERSION
+        try:
+            result = await self.request("server/discover")
+        except (MCPError, ProtocolError, aiohttp.ClientResponseError):
+            self.era = self.version = None
+            return False
+        if LATEST_VERSION not in result.get("supportedVersions", []):
+            self.era = self.version = None
+            return False
+        self.server_capabilities = result.get("capabilities", {})
+        self.instructions = result.get("instructions")
+        meta = result.get("_meta") or {}
+        self.server_info = meta.get("io.modelcontextprotocol/serverInfo", {})
+        return True
+
+    async def _initialize(self) -> None:
+        self.era, self.version, self.session_id = "legacy", None, None
+        result = await self.request(
+            "initialize",
+            {
+                "protocolVersion": LATEST_LEGACY_VERSION,
+                "capabilities": self.capabilities,
+                "clientInfo": self.client_info,
+            },
+        )
+        self.version = result["protocolVersion"]
+        self.server_capabilities = result.get("capabilities", {})
+        self.server_info = result.get("serverInfo", {})
+        self.instructions = result.get("instructions")
+        await self.notify("notifications/initialized")
+
+    async def close(self) -> None:
+        if self.session_id is not None and self._http is not None and not self._http.closed:
+            try:
+                async with self._http.delete(self.url, headers=self._base_headers()):
+                    pass
+            except aiohttp.ClientError:
+                pass  # the server may already be gone; the session dies with it
+            self.session_id = None
+        if self._own_http and self._http is not None:
+            await self._http.close()
+
+    # --- messages ------------------------------------------------------------------------
+
+    def _base_headers(
+        self, method: str | None = None, params: Json | None = None
+    ) -> dict[str, str]:
+        headers = {
+            **self._headers,
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+        }
+        if self.version is not None and (self.era == "modern" or method != "initialize"):
+            headers["MCP-Protocol-Version"] = self.version
+        if self.session_id is not None:
+            headers["Mcp-Session-Id"] = self.session_id
+        if self.era == "modern" and method is not None:
+            headers["Mcp-Method"] = method
+            key = NAMED.get(method)
+            if key and params and isinstance(params.get(key), str):
+                headers["Mcp-Name"] = params[key]
+        return headers
+
+    def _with_meta(self, params: Json | None) -> Json | None:
+        if self.era != "modern":
+            return params
+        params = dict(params or {})
+        meta = dict(params.get("_meta") or {})
+        meta.setdefault(META_VERSION, self.version)
+        meta.setdefault(META_CAPABILITIES, self.capabilities)
+        meta.setdefault(META_CLIENT_INFO, self.client_info)
+        params["_meta"] = meta
+        return params
+
+    async def notify(self, method: str, params: Json | None = None) -> None:
+        body = encode_request(None, method, None if params is None else orjson.dumps(params))
+        assert self._http is not None
+        async with self._http.post(self.url, data=body, headers=self._base_headers(method)) as r:
+            if r.status >= 400:
+                raise MCPError(-32603, f"{method}: HTTP {r.status}")
+
+    async def request(self, method: str, params: Json | None = None, *, retry: bool = True) -> Json:
+        """Send one request and return its validated result; raises MCPError on an error reply."""
+        assert self._http is not None
+        params = self._with_meta(params)
+        request_id = next(self._ids)
+        body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
+        headers = self._base_headers(method, params)
+        async with self._http.post(self.url, data=body, headers=headers) as resp:
+            if resp.status == 404 and self.session_id is not None and retry:
+                # The server forgot our session: re-initialize once, then retry.
+                await self._initialize()
+                return await self.request(method, params, retry=False)
+            if method == "initialize" and "Mcp-Session-Id" in resp.headers:
+                self.session_id = resp.headers["Mcp-Session-Id"]
+            if resp.content_type == "text/event-stream":
+                reply = await self._read_stream(resp, request_id)
+            else:
+                reply = await resp.read()
+                if resp.status >= 400 and not reply.startswith(b"{"):
+                    raise MCPError(-32603, f"{method}: HTTP {resp.status}")
+        return self._result(reply, method)
+
+    def _result(self, reply: bytes, method: str) -> Json:
+        msg = parse(reply, version=self.version or LATEST_LEGACY_VERSION, result_of=method)
+        assert isinstance(msg, Message)
+        body = msg.to_python()
+        if msg.kind == "error":
+            error = body["error"]
+            raise MCPError(error["code"], error["message"], error.get("data"))
+        result: Json = body["result"]
+        return result
+
+    async def _read_stream(self, resp: aiohttp.ClientResponse, request_id: int) -> bytes:
+        """Consume an SSE reply: act on notifications and requests, return our response."""
+        data: list[bytes] = []
+        async for raw in resp.content:
+            line = raw.rstrip(b"\r\n")
+            if line.startswith(b"data:"):
+                data.append(line[5:].lstrip(b" "))
+                continue
+            if line or not data:
+                continue  # other fields (event:, id:, retry:) or a keep-alive
+            event, data = b"\n".join(data), []
+            reply = await self._on_event(event, request_id)
+            if reply is not None:
+                return reply
+        raise MCPError(-32603, "the server closed the stream before answering")
+
+    async def _on_event(self, event: bytes, request_id: int) -> bytes | None:
+        msg = parse(event, version=self.version or LATEST_LEGACY_VERSION)
+        assert isinstance(msg, Message)
+        if msg.kind in ("response", "error"):
+            return event if msg.id == request_id else None
+        body = msg.to_python()
+        params = body.get("params") or {}
+        if msg.kind == "notification":
+            if self.on_notification is not None:
+                await self.on_notification(msg.method or "", params)
+            return None
+        await self._answer(msg, params)
+        return None
+
+    async def _answer(self, msg: Message, params: Json) -> None:
+        """Answer a server-to-client request on its own POST, as the transport requires."""
+        assert msg.id is not None
+        assert self._http is not None
+        if self.on_request is None:
+            reply = encode_error(msg.id, -32601, f"method not found: {msg.method!r}")
+        else:
+            try:
+                result = await self.on_request(msg.method or "", params)
+                reply = encode_result(msg.id, orjson.dumps(result))
+            except MCPError as e:
+                reply = encode_error(msg.id, e.code, str(e))
+        async with self._http.post(self.url, data=reply, headers=self._base_headers()) as r:
+            await r.read()
+
+    # --- conveniences --------------------------------------------------------------------
+
+    async def list_tools(self) -> list[Json]:
+        return await self._paged("tools/list", "tools")
+
+    async def call_tool(self, name: str, arguments: Json | None = None) -> Json:
+        return await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+
+    async def list_resources(self) -> list[Json]:
+        return await self._paged("resources/list", "resources")
+
+    async def read_resource(self, uri: str) -> Json:
+        return await self.request("resources/read", {"uri": uri})
+
+    async def list_prompts(self) -> list[Json]:
+        return await self._paged("prompts/list", "prompts")
+
+    async def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> Json:
+        return await self.request("prompts/get", {"name": name, "arguments": arguments or {}})
+
+    async def _paged(self, method: str, key: str, max_pages: int = 100) -> list[Json]:
+        items: list[Json] = []
+        cursor: str | None = None
+        for _ in range(max_pages):
+            result = await self.request(method, {"cursor": cursor} if cursor else None)
+            items.extend(result.get(key, []))
+            cursor = result.get("nextCursor")
+            if not cursor:
+                return items
+        raise MCPError(-32603, f"{method}: more than {max_pages} pages")

@@ -1,0 +1,36 @@
+"""An MCP server built with the official `mcp` SDK: `python tests/sdk_server.py PORT`."""
+
+from __future__ import annotations
+
+import sys
+
+from mcp.server.mcpserver import Context, MCPServer
+
+server = MCPServer("sdk-peer")
+
+
+@server.tool()
+def add(a: int, b: int) -> str:
+    """Add two integers."""
+    return str(a + b)
+
+
+@server.tool()
+async def chatty(ctx: Context) -> str:
+    """Logs while it runs."""
+    await ctx.info("working")
+    return "done"
+
+
+@server.resource("peer://hello", mime_type="text/plain")
+def hello() -> str:
+    return "hello from the SDK"
+
+
+@server.prompt()
+def greet(name: str) -> str:
+    return f"Greet {name}."
+
+
+if __name__ == "__main__":
+    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))

@@ -1,0 +1,154 @@
+"""Our MCP client against the official `mcp` SDK's server and against our own, both eras."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcp_demo_server import server as demo
+from mcp_support import http_server
+from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.server import MCPError
+
+SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def sdk_url() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, SDK_SERVER, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, "the SDK server exited"
+                assert time.monotonic() < deadline, "the SDK server did not start"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def fresh_era_cache() -> None:
+    _ERA_CACHE.clear()
+
+
+async def test_against_the_sdk_server(sdk_url: str) -> None:
+    notes: list[tuple[str, Any]] = []
+
+    async def on_note(method: str, params: dict[str, Any]) -> None:
+        notes.append((method, params))
+
+    async with MCPConnection(sdk_url, on_notification=on_note) as conn:
+        assert conn.era in ("modern", "legacy")
+        assert conn.server_info["name"] == "sdk-peer"
+        tools = {t["name"] for t in await conn.list_tools()}
+        assert {"add", "chatty"} <= tools
+        result = await conn.call_tool("add", {"a": 2, "b": 40})
+        assert result["content"][0]["text"] == "42"
+        read = await conn.read_resource("peer://hello")
+        assert read["contents"][0]["text"] == "hello from the SDK"
+        prompt = await conn.get_prompt("greet", {"name": "Ada"})
+        assert "Ada" in prompt["messages"][0]["content"]["text"]
+        with pytest.raises(MCPError):
+            await conn.request("no/such/method")
+
+
+async def test_legacy_handshake_with_the_sdk_server(sdk_url: str) -> None:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(sdk_url)
+    _ERA_CACHE[f"{parts.scheme}://{parts.netloc}"] = "legacy"  # as if negotiated before
+    async with MCPConnection(sdk_url) as conn:
+        assert conn.era == "legacy"
+        assert conn.session_id is not None
+        assert conn.version == "2025-11-25"
+        result = await conn.call_tool("add", {"a": 1, "b": 1})
+        assert result["content"][0]["text"] == "2"
+
+
+async def test_against_our_server_modern_then_legacy_fallback() -> None:
+    async with http_server() as url:
+        async with MCPConnection(url) as conn:
+            assert (conn.era, conn.version) == ("modern", "2026-07-28")
+            assert conn.session_id is None
+            assert (await conn.call_tool("add", {"a": 1, "b": 2}))["content"][0]["text"] == "3"
+        # a server that does not answer server/discover gets the initialize handshake
+        _ERA_CACHE.clear()
+        discover = demo._methods.pop("server/discover")
+        try:
+            async with MCPConnection(url) as conn:
+                assert conn.era == "legacy"
+                assert conn.session_id is not None
+                assert len(await conn.list_tools()) == 3
+        finally:
+            demo._methods["server/discover"] = discover
+
+
+async def test_expired_session_is_reinitialized() -> None:
+    async with http_server() as url:
+        discover = demo._methods.pop("server/discover")
+        try:
+            async with MCPConnection(url) as conn:
+                first = conn.session_id
+                conn.session_id = "forgotten-by-the-server"
+                assert len(await conn.list_tools()) == 3
+                assert conn.session_id not in (None, first, "forgotten-by-the-server")
+        finally:
+            demo._methods["server/discover"] = discover
+
+
+async def test_server_to_client_requests_are_answered() -> None:
+    from aiohttp import web
+
+    from mcproute.protocol.http import StreamableHTTP
+    from mcproute.testing.everything_server import build
+
+    runner = web.AppRunner(StreamableHTTP(build()).app(), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    asked: list[str] = []
+
+    async def on_request(method: str, params: dict[str, Any]) -> dict[str, Any]:
+        asked.append(method)
+        return {
+            "role": "assistant",
+            "content": {"type": "text", "text": "from our model"},
+            "model": "m",
+        }
+
+    try:
+        # sampling is a legacy-session feature: force the handshake
+        _ERA_CACHE[f"http://127.0.0.1:{port}"] = "legacy"
+        async with MCPConnection(
+            f"http://127.0.0.1:{port}/mcp", capabilities={"sampling": {}}, on_request=on_request
+        ) as conn:
+            result = await conn.call_tool("test_sampling", {"prompt": "hi"})
+            assert result["content"][0]["text"] == "LLM response: from our model"
+            assert asked == ["sampling/createMessage"]
+    finally:
+        await runner.cleanup()
