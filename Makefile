@@ -53,7 +53,18 @@ $(NODE_STAMP): Makefile
 	npm install --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error $(NODE_PACKAGES)
 	touch $@
 
-py-test: ext $(NODE_STAMP)
+# The official Python SDK's everything-server (from the mcp sdist), the gateway's upstream in the
+# conformance runs.
+PEERS_DIR := $(ROOT)/.peers
+SDK_EVERYTHING_STAMP := $(PEERS_DIR)/.mcp-2.3.0
+
+$(SDK_EVERYTHING_STAMP): $(STAMP)
+	mkdir -p $(PEERS_DIR)
+	$(PY) -m pip download --quiet --no-binary :all: --no-deps mcp==2.3.0 -d $(PEERS_DIR)
+	tar xzf $(PEERS_DIR)/mcp-2.3.0.tar.gz -C $(PEERS_DIR)
+	touch $@
+
+py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP)
 	PATH=$(NODE_BIN):$$PATH $(PY) -m pytest $(PYTEST_ARGS)
 
 test: ext rust-test py-test

@@ -57,7 +57,11 @@ class MCPConnection:
         on_notification: OnNotification | None = None,
         on_request: OnRequest | None = None,
         client_name: str = "mcproute",
+        prefer: str = "modern",
     ) -> None:
+        if prefer not in ("modern", "legacy"):
+            raise ValueError(f"prefer: expected 'modern' or 'legacy', got {prefer!r}")
+        self.prefer = prefer
         self.url = url
         self._http = http
         self._own_http = http is None
@@ -92,6 +96,14 @@ class MCPConnection:
         if self._http is None:
             self._http = aiohttp.ClientSession()
         known = _ERA_CACHE.get(self.origin)
+        if self.prefer == "legacy" and known != "modern":
+            try:
+                await self._initialize()
+            except (MCPError, ProtocolError, aiohttp.ClientResponseError):
+                self.era = self.version = self.session_id = None  # a modern-only server
+            else:
+                _ERA_CACHE[self.origin] = "legacy"
+                return
         if known != "legacy" and await self._try_modern():
             _ERA_CACHE[self.origin] = "modern"
             return
@@ -180,8 +192,18 @@ class MCPConnection:
             if r.status >= 400:
                 raise MCPError(-32603, f"{method}: HTTP {r.status}")
 
-    async def request(self, method: str, params: Json | None = None, *, retry: bool = True) -> Json:
-        """Send one request and return its validated result; raises MCPError on an error reply."""
+    async def request(
+        self,
+        method: str,
+        params: Json | None = None,
+        *,
+        retry: bool = True,
+        on_notification: OnNotification | None = None,
+        on_request: OnRequest | None = None,
+    ) -> Json:
+        """Send one request and return its validated result; raises MCPError on an error reply.
+        `on_notification` / `on_request` override the connection's handlers for this request
+        (a gateway relays them to the client that made it)."""
         assert self._http is not None
         params = self._with_meta(params)
         request_id = next(self._ids)
@@ -191,11 +213,21 @@ class MCPConnection:
             if resp.status == 404 and self.session_id is not None and retry:
                 # The server forgot our session: re-initialize once, then retry.
                 await self._initialize()
-                return await self.request(method, params, retry=False)
+                return await self.request(
+                    method,
+                    params,
+                    retry=False,
+                    on_notification=on_notification,
+                    on_request=on_request,
+                )
             if method == "initialize" and "Mcp-Session-Id" in resp.headers:
                 self.session_id = resp.headers["Mcp-Session-Id"]
             if resp.content_type == "text/event-stream":
-                reply = await self._read_stream(resp, request_id)
+                handlers = (
+                    on_notification or self.on_notification,
+                    on_request or self.on_request,
+                )
+                reply = await self._read_stream(resp, request_id, *handlers)
             else:
                 reply = await resp.read()
                 if resp.status >= 400 and not reply.startswith(b"{"):
@@ -212,7 +244,13 @@ class MCPConnection:
         result: Json = body["result"]
         return result
 
-    async def _read_stream(self, resp: aiohttp.ClientResponse, request_id: int) -> bytes:
+    async def _read_stream(
+        self,
+        resp: aiohttp.ClientResponse,
+        request_id: int,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes:
         """Consume an SSE reply: act on notifications and requests, return our response."""
         data: list[bytes] = []
         async for raw in resp.content:
@@ -223,12 +261,20 @@ class MCPConnection:
             if line or not data:
                 continue  # other fields (event:, id:, retry:) or a keep-alive
             event, data = b"\n".join(data), []
-            reply = await self._on_event(event, request_id)
+            if not event.strip():
+                continue  # a priming event (id and empty data) for resumability
+            reply = await self._on_event(event, request_id, on_notification, on_request)
             if reply is not None:
                 return reply
         raise MCPError(-32603, "the server closed the stream before answering")
 
-    async def _on_event(self, event: bytes, request_id: int) -> bytes | None:
+    async def _on_event(
+        self,
+        event: bytes,
+        request_id: int,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes | None:
         msg = parse(event, version=self.version or LATEST_LEGACY_VERSION)
         assert isinstance(msg, Message)
         if msg.kind in ("response", "error"):
@@ -236,21 +282,21 @@ class MCPConnection:
         body = msg.to_python()
         params = body.get("params") or {}
         if msg.kind == "notification":
-            if self.on_notification is not None:
-                await self.on_notification(msg.method or "", params)
+            if on_notification is not None:
+                await on_notification(msg.method or "", params)
             return None
-        await self._answer(msg, params)
+        await self._answer(msg, params, on_request)
         return None
 
-    async def _answer(self, msg: Message, params: Json) -> None:
+    async def _answer(self, msg: Message, params: Json, on_request: OnRequest | None) -> None:
         """Answer a server-to-client request on its own POST, as the transport requires."""
         assert msg.id is not None
         assert self._http is not None
-        if self.on_request is None:
+        if on_request is None:
             reply = encode_error(msg.id, -32601, f"method not found: {msg.method!r}")
         else:
             try:
-                result = await self.on_request(msg.method or "", params)
+                result = await on_request(msg.method or "", params)
                 reply = encode_result(msg.id, orjson.dumps(result))
             except MCPError as e:
                 reply = encode_error(msg.id, e.code, str(e))

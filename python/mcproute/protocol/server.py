@@ -86,7 +86,8 @@ class RequestContext:
     log_level: str | None
     _notify: Notify | None
 
-    async def _send(self, method: str, params: Json) -> None:
+    async def send(self, method: str, params: Json) -> None:
+        """Send a notification to the client on this request's stream."""
         if self._notify is not None:
             await self._notify(encode_request(None, method, orjson.dumps(params)))
 
@@ -114,7 +115,7 @@ class RequestContext:
         params: Json = {"level": level, "data": data}
         if logger:
             params["logger"] = logger
-        await self._send("notifications/message", params)
+        await self.send("notifications/message", params)
 
     async def progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -127,7 +128,7 @@ class RequestContext:
             params["total"] = total
         if message is not None:
             params["message"] = message
-        await self._send("notifications/progress", params)
+        await self.send("notifications/progress", params)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,274 @@
+"""The gateway: one MCP endpoint in front of several upstream MCP servers.
+
+Tools, resources and prompts of every upstream are offered as one server. With namespacing on
+(the default) names become `<upstream><separator><name>` (resource URIs keep their own scheme and
+are routed by the upstream that listed them); with it off, names must not collide and the
+first upstream that lists a name wins. Calls are forwarded to their upstream with the gateway's
+own credentials for it (a client's token is never passed on). While a call runs, the upstream's
+log and progress notifications and its server-to-client requests (sampling, elicitation) are
+relayed to the client that made the call. Each upstream is reached in whichever era it speaks,
+so a 2026-07-28 client reaches a 2025-06-18 server and the reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcproute._core import Message
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.server import (
+    INVALID_PARAMS,
+    RESOURCE_NOT_FOUND_LEGACY,
+    Json,
+    MCPError,
+    MCPServer,
+    RequestContext,
+)
+
+# (api key or principal, kind "tool"|"resource"|"prompt", exposed name) -> allowed?
+AccessPolicy = Callable[[str | None, str, str], bool]
+
+
+@dataclass
+class Upstream:
+    """One upstream MCP server reached over Streamable HTTP."""
+
+    name: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
+    connection: MCPConnection | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class Gateway(MCPServer):
+    """An MCPServer whose tools, resources and prompts are those of its upstreams."""
+
+    def __init__(
+        self,
+        upstreams: Mapping[str, str | Mapping[str, Any]],
+        *,
+        name: str = "mcproute-gateway",
+        namespacing: bool = True,
+        separator: str = "__",
+        access: AccessPolicy | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.namespacing = namespacing
+        self.separator = separator
+        self.access = access
+        self.upstreams: dict[str, Upstream] = {}
+        for key, spec in upstreams.items():
+            if isinstance(spec, str):
+                self.upstreams[key] = Upstream(key, spec)
+            else:
+                self.upstreams[key] = Upstream(key, spec["url"], dict(spec.get("headers", {})))
+        # exposed name -> (upstream, upstream's own name), rebuilt by every list call
+        self._tools: dict[str, tuple[str, str]] = {}
+        self._prompts: dict[str, tuple[str, str]] = {}
+        self._resources: dict[str, str] = {}  # uri -> upstream
+        self._methods.update(
+            {
+                "tools/list": self._gw_tools_list,
+                "tools/call": self._gw_tools_call,
+                "resources/list": self._gw_resources_list,
+                "resources/templates/list": self._gw_templates_list,
+                "resources/read": self._gw_resources_read,
+                "resources/subscribe": self._gw_subscribe,
+                "resources/unsubscribe": self._gw_subscribe,
+                "prompts/list": self._gw_prompts_list,
+                "prompts/get": self._gw_prompts_get,
+                "completion/complete": self._gw_complete,
+            }
+        )
+
+    async def close(self) -> None:
+        for upstream in self.upstreams.values():
+            if upstream.connection is not None:
+                await upstream.connection.close()
+                upstream.connection = None
+
+    def capabilities(self) -> Json:
+        return {
+            "logging": {},
+            "completions": {},
+            "tools": {"listChanged": True},
+            "resources": {"listChanged": True, "subscribe": True},
+            "prompts": {"listChanged": True},
+        }
+
+    # --- upstreams -----------------------------------------------------------------------
+
+    async def _connection(self, upstream: Upstream) -> MCPConnection:
+        async with upstream.lock:
+            if upstream.connection is None:
+                # A legacy session where the upstream offers one: server-to-client requests and
+                # subscriptions travel on it; a modern-only upstream is served statelessly.
+                conn = MCPConnection(
+                    upstream.url,
+                    headers=upstream.headers,
+                    capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
+                    client_name=self.name,
+                    prefer="legacy",
+                )
+                await conn.connect()
+                if conn.era == "legacy" and "logging" in conn.server_capabilities:
+                    # Everything comes to the gateway; each client gets what its level asks for.
+                    await conn.request("logging/setLevel", {"level": "debug"})
+                upstream.connection = conn
+            return upstream.connection
+
+    async def _forward(
+        self, upstream_name: str, method: str, params: Json, ctx: RequestContext
+    ) -> Json:
+        upstream = self.upstreams[upstream_name]
+        conn = await self._connection(upstream)
+        meta = params.get("_meta") or {}
+        forwarded = {k: v for k, v in params.items() if k != "_meta"}
+        upstream_meta: Json = {}
+        if "progressToken" in meta:
+            upstream_meta["progressToken"] = meta["progressToken"]
+        if conn.era == "modern" and ctx.log_level is not None:
+            upstream_meta["io.modelcontextprotocol/logLevel"] = "debug"
+        if upstream_meta:
+            forwarded["_meta"] = upstream_meta
+
+        async def relay_notification(note: str, note_params: Json) -> None:
+            if note == "notifications/message":
+                level = note_params.get("level", "info")
+                await ctx.log(level, note_params.get("data"), note_params.get("logger"))
+            else:
+                await ctx.send(note, note_params)
+
+        async def relay_request(request: str, request_params: Json) -> Json:
+            return await ctx.request(request, request_params)
+
+        result = await conn.request(
+            method, forwarded, on_notification=relay_notification, on_request=relay_request
+        )
+        for key in ("_meta", "resultType", "ttlMs", "cacheScope"):
+            result.pop(key, None)  # per-hop fields: this server sets its own
+        return result
+
+    async def _each(self, method: str, key: str, ctx: RequestContext) -> list[tuple[str, Json]]:
+        """`method` on every upstream, its items tagged with the upstream's name. An upstream
+        that fails is left out of the listing rather than failing it."""
+
+        async def one(name: str) -> list[tuple[str, Json]]:
+            try:
+                conn = await self._connection(self.upstreams[name])
+                items = await conn._paged(method, key)
+            except (MCPError, OSError, TimeoutError):
+                return []
+            return [(name, item) for item in items]
+
+        results = await asyncio.gather(*(one(n) for n in self.upstreams))
+        return [item for group in results for item in group]
+
+    def _expose(self, upstream: str, name: str) -> str:
+        return f"{upstream}{self.separator}{name}" if self.namespacing else name
+
+    def _allowed(self, ctx: RequestContext, kind: str, name: str) -> bool:
+        if self.access is None:
+            return True
+        principal = ctx.session.client_info.get("principal") if ctx.session else None
+        return self.access(principal, kind, name)
+
+    # --- handlers ------------------------------------------------------------------------
+
+    async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        tools: list[Json] = []
+        table: dict[str, tuple[str, str]] = {}
+        for upstream, tool in await self._each("tools/list", "tools", ctx):
+            exposed = self._expose(upstream, tool["name"])
+            if exposed in table or not self._allowed(ctx, "tool", exposed):
+                continue
+            table[exposed] = (upstream, tool["name"])
+            tools.append({**tool, "name": exposed})
+        self._tools = table
+        return self._cacheable({"tools": tools}, msg)
+
+    async def _route(
+        self, kind: str, name: str, ctx: RequestContext, msg: Message
+    ) -> tuple[str, str]:
+        """(upstream, its own name) for an exposed tool or prompt name."""
+        tables = {"tool": lambda: self._tools, "prompt": lambda: self._prompts}
+        if name not in tables[kind]():
+            # A client may call before listing (or after a reload): refresh once.
+            await self._methods[f"{kind}s/list"]({}, ctx, msg)
+        table = tables[kind]()
+        if name not in table:
+            raise MCPError(INVALID_PARAMS, f"params.name: unknown {kind} {name!r}")
+        return table[name]
+
+    async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        name = params["name"]
+        if not self._allowed(ctx, "tool", name):
+            raise MCPError(INVALID_PARAMS, f"params.name: tool {name!r} is not allowed")
+        upstream, original = await self._route("tool", name, ctx, msg)
+        return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+
+    async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        prompts: list[Json] = []
+        table: dict[str, tuple[str, str]] = {}
+        for upstream, prompt in await self._each("prompts/list", "prompts", ctx):
+            exposed = self._expose(upstream, prompt["name"])
+            if exposed in table or not self._allowed(ctx, "prompt", exposed):
+                continue
+            table[exposed] = (upstream, prompt["name"])
+            prompts.append({**prompt, "name": exposed})
+        self._prompts = table
+        return self._cacheable({"prompts": prompts}, msg)
+
+    async def _gw_prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        name = params["name"]
+        upstream, original = await self._route("prompt", name, ctx, msg)
+        return await self._forward(upstream, "prompts/get", {**params, "name": original}, ctx)
+
+    async def _gw_resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        resources: list[Json] = []
+        table: dict[str, str] = {}
+        for upstream, resource in await self._each("resources/list", "resources", ctx):
+            uri = resource["uri"]
+            if uri in table or not self._allowed(ctx, "resource", uri):
+                continue
+            table[uri] = upstream
+            resources.append(resource)
+        self._resources = table
+        return self._cacheable({"resources": resources}, msg)
+
+    async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        items = await self._each("resources/templates/list", "resourceTemplates", ctx)
+        return self._cacheable({"resourceTemplates": [t for _, t in items]}, msg)
+
+    async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
+        if uri not in self._resources:
+            await self._gw_resources_list({}, ctx, msg)
+        if uri in self._resources:
+            return self._resources[uri]
+        if len(self.upstreams) == 1:
+            return next(iter(self.upstreams))  # templated URIs are not listed: one candidate
+        code = INVALID_PARAMS if msg.era == "modern" else RESOURCE_NOT_FOUND_LEGACY
+        raise MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
+
+    async def _gw_resources_read(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
+        return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
+
+    async def _gw_subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
+        return await self._forward(upstream, msg.method or "", params, ctx)
+
+    async def _gw_complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        ref = params.get("ref", {})
+        if ref.get("type") == "ref/prompt" and "name" in ref:
+            upstream, original = await self._route("prompt", ref["name"], ctx, msg)
+            forwarded = {**params, "ref": {**ref, "name": original}}
+            return await self._forward(upstream, "completion/complete", forwarded, ctx)
+        if ref.get("type") == "ref/resource" and len(self.upstreams) == 1:
+            return await self._forward(
+                next(iter(self.upstreams)), "completion/complete", params, ctx
+            )
+        return {"completion": {"values": [], "hasMore": False}}
