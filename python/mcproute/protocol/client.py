@@ -95,6 +95,13 @@ class MCPConnection:
     async def connect(self) -> None:
         if self._http is None:
             self._http = aiohttp.ClientSession()
+        try:
+            await self._negotiate()
+        except BaseException:
+            await self.close()  # release the pooled connections of a failed attempt
+            raise
+
+    async def _negotiate(self) -> None:
         known = _ERA_CACHE.get(self.origin)
         if self.prefer == "legacy" and known != "modern":
             try:

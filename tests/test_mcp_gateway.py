@@ -1,0 +1,124 @@
+"""The gateway over two upstreams: namespacing, access policy, routing, the gateway's own
+credentials upstream, and era bridging (a modern client reaching a legacy-only server)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from mcp_demo_server import server as demo
+from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPError, MCPServer
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        await runner.cleanup()
+
+
+SEEN = web.AppKey("seen", list)
+
+
+def legacy_only(server: MCPServer) -> web.Application:
+    """A 2025-06-18-era server: no server/discover; records the headers it receives."""
+    server._methods.pop("server/discover", None)
+    seen: list[dict[str, str]] = []
+    app = StreamableHTTP(server).app()
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(dict(request.headers))
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app.middlewares.append(record)
+    app[SEEN] = seen
+    return app
+
+
+def other_server() -> MCPServer:
+    other = MCPServer("other")
+
+    @other.tool(description="Echo.")
+    def add(arguments: dict[str, Any]) -> str:
+        return "other add"
+
+    @other.tool(description="Secret.")
+    def secret(arguments: dict[str, Any]) -> str:
+        return "s3cret"
+
+    return other
+
+
+@pytest.fixture(autouse=True)
+def fresh_era_cache() -> None:
+    _ERA_CACHE.clear()
+
+
+async def test_namespacing_routing_access_and_credentials() -> None:
+    legacy_app = legacy_only(other_server())
+    async with serve(StreamableHTTP(demo).app()) as demo_url, serve(legacy_app) as other_url:
+        gateway = Gateway(
+            {
+                "demo": demo_url,
+                "other": {"url": other_url, "headers": {"Authorization": "Bearer gateway-own"}},
+            },
+            access=lambda principal, kind, name: name != "other__secret",
+        )
+        async with (
+            serve(StreamableHTTP(gateway).app()) as gw_url,
+            MCPConnection(gw_url, headers={"Authorization": "Bearer client-token"}) as client,
+        ):
+            assert client.era == "modern"  # the client speaks 2026-07-28 to the gateway
+            names = {t["name"] for t in await client.list_tools()}
+            assert names == {"demo__add", "demo__broken", "demo__strict", "other__add"}
+            demo_add = await client.call_tool("demo__add", {"a": 2, "b": 2})
+            assert demo_add["content"][0]["text"] == "4"
+            other_add = await client.call_tool("other__add", {})
+            assert other_add["content"][0]["text"] == "other add"  # via a legacy session
+            with pytest.raises(MCPError, match="not allowed"):
+                await client.call_tool("other__secret", {})
+            with pytest.raises(MCPError, match="unknown tool"):
+                await client.call_tool("nope__add", {})
+            read = await client.read_resource("test://greeting")
+            assert read["contents"][0]["text"] == "hello"
+        await gateway.close()
+    upstream_auth = {h.get("Authorization") for h in legacy_app[SEEN]}
+    assert upstream_auth == {"Bearer gateway-own"}  # never the client's token
+
+
+async def test_namespacing_off_keeps_upstream_names() -> None:
+    async with serve(StreamableHTTP(demo).app()) as demo_url:
+        gateway = Gateway({"demo": demo_url}, namespacing=False)
+        async with (
+            serve(StreamableHTTP(gateway).app()) as gw_url,
+            MCPConnection(gw_url, prefer="legacy") as client,
+        ):
+            assert client.era == "legacy"
+            assert {t["name"] for t in await client.list_tools()} == {"add", "broken", "strict"}
+            prompt = await client.get_prompt("hi", {"who": "Bo"})
+            assert prompt["messages"][0]["content"]["text"] == "Say hi to Bo."
+        await gateway.close()
+
+
+async def test_unreachable_upstream_is_left_out_of_listings() -> None:
+    async with serve(StreamableHTTP(demo).app()) as demo_url:
+        gateway = Gateway({"demo": demo_url, "down": "http://127.0.0.1:9/mcp"})
+        async with serve(StreamableHTTP(gateway).app()) as gw_url, MCPConnection(gw_url) as client:
+            names = {t["name"] for t in await client.list_tools()}
+            assert names == {"demo__add", "demo__broken", "demo__strict"}
+        await gateway.close()
