@@ -5,7 +5,11 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
+
+import orjson
+import yaml
 
 from mcproute.models.http import close_session
 from mcproute.testing.upstream import Simulator, SimulatorSettings
@@ -45,3 +49,12 @@ async def running_simulator(**settings: Any) -> AsyncIterator[Simulator]:
     finally:
         await close_session()
         await sim.stop()
+
+
+def write(path: Path, document: object) -> Path:
+    """Write a configuration document as JSON or YAML, by the file's suffix."""
+    if path.suffix == ".json":
+        path.write_bytes(orjson.dumps(document))
+    else:
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path

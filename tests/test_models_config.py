@@ -6,12 +6,9 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from mcproute.config import (
     Config,
@@ -21,17 +18,9 @@ from mcproute.config import (
     load_config,
     parse_config,
 )
-from models_support import DEVELOPERS_CONFIG, OPENAI_KEY
+from models_support import DEVELOPERS_CONFIG, OPENAI_KEY, write
 
 ENV = {"OPENAI_API_KEY": OPENAI_KEY}
-
-
-def write(path: Path, document: object) -> Path:
-    if path.suffix == ".json":
-        path.write_text(json.dumps(document))
-    else:
-        path.write_text(yaml.safe_dump(document, sort_keys=False))
-    return path
 
 
 def issues_of(document: object, env: dict[str, str] | None = None) -> list[str]:
@@ -224,30 +213,6 @@ def test_config_file_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     named = write(tmp_path / "elsewhere.json", DEVELOPERS_CONFIG)
     monkeypatch.setenv("MCPROUTE_CONFIG", str(named))
     assert load_config().source == str(named)
-
-
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    return subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
-
-
-def test_config_check_command(tmp_path: Path) -> None:
-    good = _run_cli("config", "check", str(write(tmp_path / "good.json", DEVELOPERS_CONFIG)))
-    assert good.returncode == 0, good.stderr
-    assert "ok (2 model group(s), 2 deployment(s), 0 MCP server(s))" in good.stdout
-
-    document = {"mcp": {"models": {"openai": {"models": [{"name": "m", "weight": "heavy"}]}}}}
-    bad = _run_cli("config", "check", str(write(tmp_path / "bad.yaml", document)))
-    assert bad.returncode == 1
-    assert "1 error(s)" in bad.stderr
-    assert "mcp.models.openai.models[0].weight: must be a number" in bad.stderr
 
 
 async def test_watcher_reloads_on_change_and_sighup_and_keeps_old_on_error(
