@@ -13,13 +13,6 @@ from typing import Any
 
 import pytest
 
-try:  # the Router is delivered separately; without it this module cannot run
-    import mcproute.routing  # noqa: F401
-except ModuleNotFoundError:  # pragma: no cover - only before the Router is merged
-    if os.environ.get("CI", "").lower() == "true":
-        raise
-    pytest.skip("mcproute.routing is not available yet", allow_module_level=True)
-
 from mcproute.client import MCPClient
 from mcproute.config import ConfigError, parse_config
 from mcproute.context import ContextNotFoundError
