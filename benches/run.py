@@ -130,7 +130,10 @@ def run(name: str) -> None:
 
 # Harnesses that measure whole request paths and write their own sections, with the
 # interpreter that has their peers installed (see the Makefile's bench venv).
-HARNESSES = {"benches.routing_overhead": "MCPROUTE_PEER_PYTHON"}
+HARNESSES = {
+    "benches.routing_overhead": "MCPROUTE_PEER_PYTHON",
+    "benches.models_overhead": "",
+}
 
 
 def main() -> int:
@@ -139,7 +142,7 @@ def main() -> int:
         run(name)
     if not sys.argv[1:]:
         for module, python_var in HARNESSES.items():
-            python = os.environ.get(python_var, sys.executable)
+            python = os.environ.get(python_var, sys.executable) if python_var else sys.executable
             env = {**os.environ, "PYTHONPATH": str(HERE.parent / "python")}
             subprocess.run([python, "-m", module], check=True, cwd=HERE.parent, env=env)
     return 0
