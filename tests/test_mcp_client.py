@@ -152,3 +152,37 @@ async def test_server_to_client_requests_are_answered() -> None:
             assert asked == ["sampling/createMessage"]
     finally:
         await runner.cleanup()
+
+
+async def test_sampling_is_served_by_the_model_registry() -> None:
+    from aiohttp import web
+
+    from mcproute.config import parse_config
+    from mcproute.models import ModelRegistry
+    from mcproute.protocol.http import StreamableHTTP
+    from mcproute.protocol.sampling import sampling_handler
+    from mcproute.testing.everything_server import build
+    from models_support import OPENAI_KEY, developers_config_at, running_simulator
+
+    async with running_simulator(tokens=2) as sim:
+        registry = ModelRegistry(
+            parse_config(developers_config_at(sim.url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        )
+        runner = web.AppRunner(StreamableHTTP(build()).app(), handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        try:
+            async with MCPConnection(
+                f"http://127.0.0.1:{port}/mcp",
+                capabilities={"sampling": {}},
+                on_request=sampling_handler(registry),
+                prefer="legacy",
+            ) as conn:
+                result = await conn.call_tool("test_sampling", {"prompt": "weather?"})
+            assert result["content"][0]["text"].startswith("LLM response: echo: weather?")
+            assert sim.requests[-1].body["messages"] == [{"role": "user", "content": "weather?"}]
+            assert sim.requests[-1].body["max_tokens"] == 100
+        finally:
+            await runner.cleanup()
