@@ -1,9 +1,13 @@
-"""Start the demo MCP server over HTTP on a free 127.0.0.1 port."""
+"""Helpers for the MCP tests: serve an aiohttp app or a subprocess on a free 127.0.0.1 port."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
 
@@ -11,9 +15,16 @@ from mcp_demo_server import server
 from mcproute.protocol.http import StreamableHTTP
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 @contextlib.asynccontextmanager
-async def http_server() -> AsyncIterator[str]:
-    runner = web.AppRunner(StreamableHTTP(server).app(), handle_signals=False, shutdown_timeout=1.0)
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """Run `app` in this event loop; yields its /mcp URL."""
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -22,3 +33,33 @@ async def http_server() -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         await runner.cleanup()
+
+
+def http_server() -> contextlib.AbstractAsyncContextManager[str]:
+    """The demo MCP server over Streamable HTTP."""
+    return serve(StreamableHTTP(server).app())
+
+
+@contextlib.contextmanager
+def process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run a server process that listens on `port`; yields its /mcp URL once it accepts."""
+    proc = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError as e:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log = proc.stderr.read() if proc.stderr and proc.poll() is not None else b""
+                    raise RuntimeError(f"{args[:3]} did not start: {log[-2000:]!r}") from e
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stderr is not None:
+            proc.stderr.close()

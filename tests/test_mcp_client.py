@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,41 +10,18 @@ from typing import Any
 import pytest
 
 from mcp_demo_server import server as demo
-from mcp_support import http_server
+from mcp_support import free_port, http_server, process
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.server import MCPError
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sdk_url() -> Iterator[str]:
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, SDK_SERVER, str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, "the SDK server exited"
-                assert time.monotonic() < deadline, "the SDK server did not start"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with process([sys.executable, SDK_SERVER, str(port)], port) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

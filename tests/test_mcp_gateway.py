@@ -3,32 +3,17 @@ credentials upstream, and era bridging (a modern client reaching a legacy-only s
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from mcp_demo_server import server as demo
+from mcp_support import serve
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPError, MCPServer
-
-
-@contextlib.asynccontextmanager
-async def serve(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        await runner.cleanup()
-
 
 SEEN = web.AppKey("seen", list)
 

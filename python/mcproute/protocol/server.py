@@ -76,6 +76,11 @@ class Session:
 Notify = Callable[[bytes], Awaitable[None]]
 
 
+def _described(required: Json, **optional: Any) -> Json:
+    """A listing entry: the required fields plus the optional ones that are set."""
+    return {**required, **{k: v for k, v in optional.items() if v}}
+
+
 @dataclass
 class RequestContext:
     """What a handler may do while it runs: log and report progress to the client, on the
@@ -141,14 +146,12 @@ class Tool:
     annotations: Json | None = None
 
     def describe(self) -> Json:
-        out: Json = {"name": self.name, "inputSchema": self.input_schema}
-        if self.title:
-            out["title"] = self.title
-        if self.description:
-            out["description"] = self.description
-        if self.annotations:
-            out["annotations"] = self.annotations
-        return out
+        return _described(
+            {"name": self.name, "inputSchema": self.input_schema},
+            title=self.title,
+            description=self.description,
+            annotations=self.annotations,
+        )
 
 
 @dataclass(frozen=True)
@@ -160,12 +163,11 @@ class Resource:
     description: str | None
 
     def describe(self) -> Json:
-        out: Json = {"uri": self.uri, "name": self.name}
-        if self.mime_type:
-            out["mimeType"] = self.mime_type
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _described(
+            {"uri": self.uri, "name": self.name},
+            mimeType=self.mime_type,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,12 +184,11 @@ class ResourceTemplate:
         return m.groupdict() if m else None
 
     def describe(self) -> Json:
-        out: Json = {"uriTemplate": self.uri_template, "name": self.name}
-        if self.mime_type:
-            out["mimeType"] = self.mime_type
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _described(
+            {"uriTemplate": self.uri_template, "name": self.name},
+            mimeType=self.mime_type,
+            description=self.description,
+        )
 
 
 @dataclass(frozen=True)
@@ -198,10 +199,9 @@ class Prompt:
     arguments: list[Json]
 
     def describe(self) -> Json:
-        out: Json = {"name": self.name, "arguments": self.arguments}
-        if self.description:
-            out["description"] = self.description
-        return out
+        return _described(
+            {"name": self.name, "arguments": self.arguments}, description=self.description
+        )
 
 
 def _wants_context(handler: Callable[..., Any]) -> bool:
