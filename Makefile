@@ -31,8 +31,13 @@ $(EXT_STAMP): $(STAMP) $(RUST_SOURCES)
 
 ext: $(EXT_STAMP)
 
+# The proxy on the embedded default store (SQLite in $$MCPROUTE_DATA_DIR, default ./.mcproute), with
+# an admin key printed on first run and the upstream simulator standing in for model providers.
+SERVE_ARGS ?= --config examples/mcproute.demo.json --simulator 127.0.0.1:8089 --port 4000
+
 serve: ext
-	$(VENV)/bin/mcproute serve
+	$(VENV)/bin/mcproute keys bootstrap
+	$(VENV)/bin/mcproute serve $(SERVE_ARGS)
 
 rust-test:
 	cargo fmt --all --check

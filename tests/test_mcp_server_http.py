@@ -140,7 +140,7 @@ async def test_bad_input_gets_errors_and_the_server_keeps_serving(url: str) -> N
     sid = await start_session(url)
     hdr = {"Mcp-Session-Id": sid}
     status, _, body = await post(url, b'{"jsonrpc":"2.0","id":1,', hdr)
-    assert (status, body["error"]["code"], body["id"]) == (400, -32700, None)
+    assert (status, body["error"]["code"], body.get("id")) == (400, -32700, None)
     status, _, body = await post(
         url, {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": 7}}, hdr
     )

@@ -3,30 +3,134 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import time
+from datetime import UTC, datetime
 
 from mcproute import __version__
+
+ADMIN = "admin"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mcproute", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mcproute {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the proxy (not available yet in this release)")
+
+    serve = sub.add_parser("serve", help="run the proxy")
+    serve.add_argument(
+        "--config", help="configuration file (default: $MCPROUTE_CONFIG, ./mcproute.json)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=4000)
+    serve.add_argument("--workers", type=int, default=1, help="pre-forked worker processes")
+    serve.add_argument(
+        "--drain", type=float, default=30.0, help="seconds to finish requests on stop"
+    )
+    serve.add_argument(
+        "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
+    )
+
     config_parser = sub.add_parser("config", help="configuration tools")
     config_sub = config_parser.add_subparsers(dest="config_command", required=True)
     check = config_sub.add_parser("check", help="validate a configuration file")
     check.add_argument("file", help="a JSON or YAML configuration file")
+
+    keys = sub.add_parser("keys", help="API keys in $MCPROUTE_DATA_DIR (default ./.mcproute)")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="issue a key; the key is the last line of output")
+    create.add_argument(
+        "--scope", action="append", default=[], help="models, model:NAME, mcp, metrics, admin"
+    )
+    create.add_argument("--env", default="live", help="environment tag in the key (default live)")
+    create.add_argument("--ttl", type=float, help="lifetime in seconds (default: no expiry)")
+    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key now")
+    revoke.add_argument("key_id")
+    rotate = keys_sub.add_parser("rotate", help="replace a key; the old one works for --grace")
+    rotate.add_argument("key_id")
+    rotate.add_argument("--grace", type=float, default=3600.0, help="seconds (default 3600)")
+    keys_sub.add_parser("bootstrap", help="create an admin key if there is no key yet")
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return check_config(args.file)
-    if args.command == "serve":
-        print(
-            "mcproute serve: the proxy process is not part of this release yet; "
-            "the Rust core (codec, validation) is usable as a library.",
-            file=sys.stderr,
+    if args.command == "keys":
+        return run_keys(args)
+    return run_serve(args)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from mcproute.config import ConfigError, load_config
+    from mcproute.proxy.serve import serve
+    from mcproute.store import data_dir_from_env
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"{exc.source or args.config}: {len(exc.issues)} error(s)", file=sys.stderr)
+        for issue in exc.issues:
+            print(f"  {issue}", file=sys.stderr)
+        return 1
+    simulator = None
+    if args.simulator:
+        host, _, port = args.simulator.rpartition(":")
+        simulator = subprocess.Popen(
+            [sys.executable, "-m", "mcproute.testing.upstream", "--host", host, "--port", port]
         )
-        return 2
+        print(f"upstream simulator on http://{args.simulator}", file=sys.stderr)
+    try:
+        return serve(config, data_dir_from_env(), args.host, args.port, args.workers, args.drain)
+    finally:
+        if simulator is not None:
+            simulator.terminate()
+            simulator.wait(timeout=10)
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from mcproute.security import ApiKeyError, ApiKeyManager
+    from mcproute.store import SqliteApiKeyStore, data_dir_from_env
+
+    data_dir = data_dir_from_env()
+    with SqliteApiKeyStore(data_dir) as store:
+        keys = ApiKeyManager(data_dir.pepper(), store)
+        try:
+            if args.keys_command == "create":
+                key, record = keys.issue(args.env, args.scope or ["models"], ttl=args.ttl)
+                print(f"key id: {record.key_id}\nscopes: {', '.join(sorted(record.scopes))}")
+                print(key)
+            elif args.keys_command == "bootstrap":
+                if store.all():
+                    print("keys exist already; nothing to do", file=sys.stderr)
+                    return 0
+                key, record = keys.issue("live", [ADMIN])
+                print(f"admin key id: {record.key_id} (shown once; store it now)")
+                print(key)
+            elif args.keys_command == "list":
+                now = time.time()
+                for r in store.all():
+                    state = (
+                        "revoked"
+                        if r.revoked
+                        else "expired"
+                        if r.expires_at is not None and r.expires_at <= now
+                        else "active"
+                    )
+                    created = datetime.fromtimestamp(r.created_at, UTC).isoformat(
+                        timespec="seconds"
+                    )
+                    print(f"{r.key_id}\t{r.env}\t{state}\t{','.join(sorted(r.scopes))}\t{created}")
+            elif args.keys_command == "revoke":
+                keys.revoke(args.key_id)
+                print(f"revoked {args.key_id}")
+            elif args.keys_command == "rotate":
+                key, record = keys.rotate(args.key_id, grace=args.grace)
+                print(f"new key id: {record.key_id}; {args.key_id} works for {args.grace:g} s more")
+                print(key)
+        except ApiKeyError as exc:
+            print(f"mcproute keys: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

@@ -263,12 +263,17 @@ pub fn encode_result(id: &Id, result: &str) -> Vec<u8> {
     out
 }
 
-/// An error response; `id` is None when the request's id could not be read.
+/// An error response. When the request's id could not be read, the `id` member is left out:
+/// revisions 2025-11-25 and later define it as optional but never null.
 pub fn encode_error(id: Option<&Id>, code: i32, message: &str, data: Option<&str>) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + message.len());
-    out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-    write_id(&mut out, id);
-    out.extend_from_slice(br#","error":{"code":"#);
+    out.extend_from_slice(br#"{"jsonrpc":"2.0","#);
+    if id.is_some() {
+        out.extend_from_slice(br#""id":"#);
+        write_id(&mut out, id);
+        out.push(b',');
+    }
+    out.extend_from_slice(br#""error":{"code":"#);
     out.extend_from_slice(code.to_string().as_bytes());
     out.extend_from_slice(br#","message":"#);
     write_string(&mut out, message);
@@ -423,7 +428,7 @@ mod tests {
         assert_eq!(Envelope::read(d.root()).unwrap().kind, MessageKind::Request);
         let out = encode_error(None, -32022, "unsupported", Some(r#"{"supported":["a"]}"#));
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["id"], serde_json::Value::Null);
+        assert!(v.get("id").is_none(), "an unknown id is left out, not null");
         assert_eq!(v["error"]["data"]["supported"][0], "a");
     }
 }

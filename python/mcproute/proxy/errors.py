@@ -1,0 +1,74 @@
+"""Errors in the caller's own format: OpenAI-style, Anthropic-style, or JSON-RPC on /mcp."""
+
+from __future__ import annotations
+
+import orjson
+from aiohttp import web
+
+from mcproute._core import encode_error
+from mcproute.errors import FailureKind, UpstreamError
+
+# HTTP status for a classified upstream failure, as the caller should see it.
+UPSTREAM_STATUS = {
+    FailureKind.RATE_LIMITED: 429,
+    FailureKind.SERVER: 502,
+    FailureKind.TIMEOUT: 504,
+    FailureKind.CONNECTION: 502,
+    FailureKind.CONTEXT_WINDOW: 400,
+    FailureKind.CONTENT_POLICY: 400,
+    FailureKind.BAD_REQUEST: 400,
+    FailureKind.AUTH: 502,  # our credentials upstream are wrong: not the caller's fault
+}
+OPENAI_TYPE = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
+ANTHROPIC_TYPE = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+    502: "api_error",
+    504: "api_error",
+}
+
+
+def error_response(
+    request: web.Request, status: int, message: str, code: str | None = None
+) -> web.Response:
+    """`message` must already be safe to show: no secrets, no upstream credentials."""
+    path = request.path
+    if path.startswith("/mcp"):
+        body = encode_error(None, -32600 if status < 500 else -32603, message)
+    elif path.startswith("/v1/messages"):
+        body = orjson.dumps(
+            {
+                "type": "error",
+                "error": {"type": ANTHROPIC_TYPE.get(status, "api_error"), "message": message},
+            }
+        )
+    else:
+        body = orjson.dumps(
+            {
+                "error": {
+                    "message": message,
+                    "type": OPENAI_TYPE.get(status, "api_error"),
+                    "param": None,
+                    "code": code,
+                }
+            }
+        )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return web.Response(status=status, body=body, content_type="application/json", headers=headers)
+
+
+def upstream_error(request: web.Request, exc: UpstreamError) -> web.Response:
+    status = UPSTREAM_STATUS.get(exc.kind, 502)
+    response = error_response(request, status, f"upstream {exc.kind.value}: {exc}", exc.kind.value)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    return response

@@ -1,0 +1,80 @@
+"""`mcproute serve`: the proxy on uvloop, in one process or N pre-forked workers that share the
+port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and streams in flight
+(up to `--drain` seconds), then exits."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+
+from aiohttp import web
+
+from mcproute.config import Config
+from mcproute.proxy.app import build_app
+from mcproute.store import DataDir
+
+
+async def _serve_one(config: Config, data_dir: DataDir, host: str, port: int, drain: float) -> None:
+    app = build_app(config, data_dir)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=drain, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
+    )
+    await stop.wait()
+    await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+
+
+def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, drain: float) -> None:
+    try:
+        import uvloop
+
+        uvloop.run(_serve_one(config, data_dir, host, port, drain))
+    except ImportError:  # pragma: no cover - uvloop is a declared dependency
+        asyncio.run(_serve_one(config, data_dir, host, port, drain))
+
+
+def serve(
+    config: Config, data_dir: DataDir, host: str, port: int, workers: int, drain: float = 30.0
+) -> int:
+    if workers < 1:
+        raise ValueError("workers: must be at least 1")
+    data_dir.pepper()  # create shared state once, before any worker races for it
+    if workers == 1:
+        _run_worker(config, data_dir, host, port, drain)
+        return 0
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: serve until signalled, never return into the parent's code
+            code = 0
+            try:
+                _run_worker(config, data_dir, host, port, drain)
+            except BaseException:  # report, then exit the forked child
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        children.append(pid)
+
+    def forward(sig: int, _: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.kill(child, sig)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = 0
+    for child in children:
+        _, code = os.waitpid(child, 0)
+        status = status or os.waitstatus_to_exitcode(code)
+    return status

@@ -1,0 +1,68 @@
+"""The data directory: `MCPROUTE_DATA_DIR` (default `./.mcproute`), shared by every command.
+
+It holds `mcproute.db` (SQLite in WAL mode; `synchronous=FULL`, because keys and audit data
+must survive a crash once acknowledged) and `pepper`, the server-side secret that API key
+hashes depend on (created once, mode 0600, never printed).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+
+DEFAULT = ".mcproute"
+PEPPER_BYTES = 32
+
+
+def data_dir_from_env() -> DataDir:
+    return DataDir(Path(os.environ.get("MCPROUTE_DATA_DIR") or DEFAULT))
+
+
+class DataDir:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"DataDir({str(self.path)!r})"
+
+    def ensure(self) -> DataDir:
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self
+
+    @property
+    def database(self) -> Path:
+        return self.path / "mcproute.db"
+
+    def connect(self) -> sqlite3.Connection:
+        """A connection with the durability settings every store relies on."""
+        self.ensure()
+        conn = sqlite3.connect(self.database, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def pepper(self) -> bytes:
+        """The API key pepper, created on first use. Several processes may race to create it:
+        the first atomic link wins and everyone reads the winner's bytes."""
+        path = self.ensure().path / "pepper"
+        if not path.exists():
+            tmp = path.with_name(f".pepper.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, secrets.token_bytes(PEPPER_BYTES))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        data = path.read_bytes()
+        if len(data) != PEPPER_BYTES:
+            raise RuntimeError(f"{path}: expected {PEPPER_BYTES} bytes, found {len(data)}")
+        return data
