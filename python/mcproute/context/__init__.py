@@ -1,8 +1,8 @@
 """Shared conversation contexts, addressed by id.
 
 ``ContextStore`` is the interface the model layer resolves context ids through;
-``InMemoryContextStore`` is the process-local implementation. Durable, encrypted backends plug in
-behind the same protocol.
+``InMemoryContextStore`` is the process-local implementation; ``mcproute.context.sqlite`` holds
+the durable, encrypted one the proxy uses (``TenantContexts`` adapts it to this protocol).
 """
 
 from __future__ import annotations
@@ -48,13 +48,21 @@ class ContextStore(Protocol):
     async def delete(self, context_id: str) -> None: ...
 
 
-def _validated(messages: Sequence[Message]) -> list[dict[str, Any]]:
+def validated_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     out = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
             raise ValueError(f"context[{i}]: each message must be an object with a string role")
         out.append(dict(message))
     return out
+
+
+def messages_of(kind: str, items: Sequence[Any]) -> list[dict[str, Any]]:
+    """What a stored context contributes to a conversation: its messages, or a document as
+    one system message."""
+    if kind == "document":
+        return [{"role": "system", "content": "".join(items)}]
+    return [dict(m) for m in items]
 
 
 class InMemoryContextStore:
@@ -74,14 +82,14 @@ class InMemoryContextStore:
         if context_id is not None and not is_context_id(context_id):
             raise ValueError("context_id: must be 'ctx_' followed by 32 hex digits")
         ident = context_id or new_context_id()
-        self._contexts[ident] = _validated(messages)
+        self._contexts[ident] = validated_messages(messages)
         return ident
 
     async def append(self, context_id: str, messages: Sequence[Message]) -> None:
         async with self._lock:
             if context_id not in self._contexts:
                 raise ContextNotFoundError(context_id)
-            self._contexts[context_id].extend(_validated(messages))
+            self._contexts[context_id].extend(validated_messages(messages))
 
     async def delete(self, context_id: str) -> None:
         self._contexts.pop(context_id, None)

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mcproute.context import ContextStore, is_context_id
+from mcproute.context import ContextStore, is_context_id, validated_messages
 from mcproute.models.target import ProviderTarget
 
 if TYPE_CHECKING:
@@ -88,12 +88,7 @@ async def context_messages(context: Context, store: ContextStore) -> list[Json]:
         return [{"role": "system", "content": context}]
     if isinstance(context, Mapping) or not isinstance(context, Sequence):
         raise TypeError("context: must be a list of messages, a string or a context id")
-    out = []
-    for i, message in enumerate(context):
-        if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-            raise ValueError(f"context[{i}]: each message must be an object with a string role")
-        out.append(dict(message))
-    return out
+    return validated_messages(context)
 
 
 def _target(deployment: Deployment) -> ProviderTarget:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 DEFAULT = ".mcproute"
@@ -45,24 +46,46 @@ class DataDir:
         return conn
 
     def pepper(self) -> bytes:
-        """The API key pepper, created on first use. Several processes may race to create it:
-        the first atomic link wins and everyone reads the winner's bytes."""
+        """The API key pepper, created on first use and never printed."""
         path = self.ensure().path / "pepper"
-        if not path.exists():
-            tmp = path.with_name(f".pepper.{os.getpid()}.{secrets.token_hex(4)}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                os.write(fd, secrets.token_bytes(PEPPER_BYTES))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
+        create_once(path, lambda: secrets.token_bytes(PEPPER_BYTES))
         data = path.read_bytes()
         if len(data) != PEPPER_BYTES:
             raise RuntimeError(f"{path}: expected {PEPPER_BYTES} bytes, found {len(data)}")
         return data
+
+
+def _written_beside(path: Path, content: bytes) -> Path:
+    """A new, fsynced temporary file (mode 0600) in `path`'s directory."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, content)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def create_once(path: Path, content: Callable[[], bytes]) -> None:
+    """Create a secret file unless it exists. Several processes may race to create it: the
+    first atomic link wins and everyone reads the winner's bytes."""
+    if path.exists():
+        return
+    tmp = _written_beside(path, content())
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+
+
+def replace_atomically(path: Path, content: bytes) -> None:
+    """Replace a secret file so that a crash leaves either the old or the new one, never a mix."""
+    os.replace(_written_beside(path, content), path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
