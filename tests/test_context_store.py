@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import struct
 from collections.abc import AsyncIterator
@@ -38,6 +39,11 @@ async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteContextStor
     s.close()
 
 
+def database_bytes(path: Path) -> bytes:
+    """The database and its write-ahead log, as they are on disk."""
+    return b"".join(p.read_bytes() for p in sorted(path.glob("mcproute.db*")))
+
+
 def key_ids_at_rest(path: Path) -> set[int]:
     with sqlite3.connect(path / "mcproute.db") as conn:
         bodies = [r[0] for r in conn.execute("SELECT body FROM context_items")]
@@ -49,11 +55,13 @@ async def test_lifecycle(store: SqliteContextStore) -> None:
     info = await store.create(
         "acme", "messages", [{"role": "user", "content": "hi"}], metadata={"title": "t"}
     )
-    assert info.id.startswith("ctx_") and info.items == 1
+    assert info.id.startswith("ctx_")
+    assert info.items == 1
     await store.append("acme", info.id, [{"role": "assistant", "content": "hello"}])
     got, items = await store.read("acme", info.id)
     assert [m["content"] for m in items] == ["hi", "hello"]
-    assert got.items == 2 and got.metadata == {"title": "t"}
+    assert got.items == 2
+    assert got.metadata == {"title": "t"}
     assert [c.id for c in await store.list("acme")] == [info.id]
     await store.delete("acme", info.id)
     with pytest.raises(ContextNotFoundError):
@@ -123,7 +131,7 @@ async def test_encrypted_at_rest_and_bound_to_its_place(
 ) -> None:
     a = await store.create("acme", "messages", [{"role": "user", "content": SECRET}])
     b = await store.create("acme", "messages", [{"role": "user", "content": "other"}])
-    raw = b"".join(p.read_bytes() for p in tmp_path.glob("mcproute.db*"))
+    raw = await asyncio.to_thread(database_bytes, tmp_path)
     assert SECRET.encode() not in raw
     store.close()
     with sqlite3.connect(tmp_path / "mcproute.db") as conn:  # move a's row under b

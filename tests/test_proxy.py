@@ -18,18 +18,15 @@ import anthropic
 import openai
 import pytest
 
-from mcp_support import free_port, http_server, serve
-from mcproute.config import parse_config
+from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
-from mcproute.proxy import build_app
-from mcproute.security import ApiKeyManager
-from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
+from proxy_support import running_proxy
 
 
 @dataclass
-class Proxy:
+class Keys:
     url: str
     admin: str
     models_only: str
@@ -37,38 +34,13 @@ class Proxy:
     sim: Any
 
 
-def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
-    return {
-        "mcp": {
-            "protocol_version": "1.0",
-            "models": {
-                "openai": {"endpoint": sim_url, "models": ["gpt-4", "text-embedding-3-small"]},
-                "anthropic": {
-                    "endpoint": sim_url,
-                    "api_key": "sk-ant-test",
-                    "models": [{"name": "claude", "model": "claude-sonnet-5-5"}],
-                },
-            },
-            "mcpServers": {"demo": {"url": mcp_url}},
-        }
-    }
-
-
 @pytest.fixture
-async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    data_dir = DataDir(tmp_path / "data")
-    with SqliteApiKeyStore(data_dir) as store:
-        keys = ApiKeyManager(data_dir.pepper(), store)
-        admin, _ = keys.issue("test", ["admin"])
-        models_only, _ = keys.issue("test", ["models"])
-        gpt4_only, _ = keys.issue("test", ["model:gpt-4"])
-    async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
-        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
-        async with serve(build_app(config, data_dir)) as url:
-            yield Proxy(url.removesuffix("/mcp"), admin, models_only, gpt4_only, sim)
+async def proxy(tmp_path: Path) -> AsyncIterator[Keys]:
+    async with running_proxy(tmp_path) as p:
+        yield Keys(p.url, p.key("admin"), p.key("models"), p.key("model:gpt-4"), p.sim)
 
 
-async def test_openai_sdk_chat_stream_embeddings_models(proxy: Proxy) -> None:
+async def test_openai_sdk_chat_stream_embeddings_models(proxy: Keys) -> None:
     client = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key=proxy.models_only)
     completion = await client.chat.completions.create(
         model="gpt-4", messages=[{"role": "user", "content": "hello"}]
@@ -90,7 +62,7 @@ async def test_openai_sdk_chat_stream_embeddings_models(proxy: Proxy) -> None:
     await client.close()
 
 
-async def test_anthropic_sdk_messages_and_stream(proxy: Proxy) -> None:
+async def test_anthropic_sdk_messages_and_stream(proxy: Keys) -> None:
     client = anthropic.AsyncAnthropic(base_url=proxy.url, api_key=proxy.models_only)
     message = await client.messages.create(
         model="claude", max_tokens=50, messages=[{"role": "user", "content": "hey"}]
@@ -104,7 +76,7 @@ async def test_anthropic_sdk_messages_and_stream(proxy: Proxy) -> None:
     await client.close()
 
 
-async def test_auth_errors_in_each_callers_format(proxy: Proxy) -> None:
+async def test_auth_errors_in_each_callers_format(proxy: Keys) -> None:
     bad = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key="mcpr_test_nope")
     with pytest.raises(openai.AuthenticationError) as info:
         await bad.chat.completions.create(
@@ -130,7 +102,7 @@ async def test_auth_errors_in_each_callers_format(proxy: Proxy) -> None:
             pass
 
 
-async def test_bad_requests_and_unknown_models(proxy: Proxy) -> None:
+async def test_bad_requests_and_unknown_models(proxy: Keys) -> None:
     client = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key=proxy.admin, max_retries=0)
     with pytest.raises(openai.NotFoundError):
         await client.chat.completions.create(
@@ -141,7 +113,7 @@ async def test_bad_requests_and_unknown_models(proxy: Proxy) -> None:
     await client.close()
 
 
-async def test_mcp_gateway_and_metrics(proxy: Proxy) -> None:
+async def test_mcp_gateway_and_metrics(proxy: Keys) -> None:
     async with MCPConnection(
         f"{proxy.url}/mcp", headers={"Authorization": f"Bearer {proxy.admin}"}
     ) as conn:

@@ -90,6 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def run_keys(args: argparse.Namespace) -> int:
     from mcproute.security import ApiKeyError, ApiKeyManager
+    from mcproute.security.apikeys import key_state
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
 
     data_dir = data_dir_from_env()
@@ -110,13 +111,7 @@ def run_keys(args: argparse.Namespace) -> int:
             elif args.keys_command == "list":
                 now = time.time()
                 for r in store.all():
-                    state = (
-                        "revoked"
-                        if r.revoked
-                        else "expired"
-                        if r.expires_at is not None and r.expires_at <= now
-                        else "active"
-                    )
+                    state = key_state(r, now)
                     created = datetime.fromtimestamp(r.created_at, UTC).isoformat(
                         timespec="seconds"
                     )

@@ -48,7 +48,7 @@ class ContextStore(Protocol):
     async def delete(self, context_id: str) -> None: ...
 
 
-def validated_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+def validated_messages(messages: Sequence[Any]) -> list[dict[str, Any]]:
     out = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):

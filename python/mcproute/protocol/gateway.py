@@ -8,14 +8,20 @@ own credentials for it (a client's token is never passed on). While a call runs,
 log and progress notifications and its server-to-client requests (sampling, elicitation) are
 relayed to the client that made the call. Each upstream is reached in whichever era it speaks,
 so a 2026-07-28 client reaches a 2025-06-18 server and the reverse.
+
+Access: an `AccessPolicy` decides per caller which tools, prompts and resources are listed and
+usable. The caller is whatever the transport put in `CALLER` for this request (the proxy puts the
+API key's record there); legacy sessions may also carry a `principal` in their client info.
+Resources the gateway serves itself (the proxy's shared contexts) come from `LocalResources`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from mcproute._core import Message
 from mcproute.protocol.client import MCPConnection
@@ -28,8 +34,21 @@ from mcproute.protocol.server import (
     RequestContext,
 )
 
-# (api key or principal, kind "tool"|"resource"|"prompt", exposed name) -> allowed?
-AccessPolicy = Callable[[str | None, str, str], bool]
+# (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
+AccessPolicy = Callable[[Any, str, str, str], bool]
+CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
+
+
+class LocalResources(Protocol):
+    """Resources the gateway serves itself, under URIs starting with `prefix`."""
+
+    prefix: str
+
+    async def list(self, caller: Any) -> list[Json]: ...
+
+    async def read(self, caller: Any, uri: str) -> Json | None:
+        """The `resources/read` result; None for an unknown URI or one the caller may not read."""
+        ...
 
 
 @dataclass
@@ -54,11 +73,13 @@ class Gateway(MCPServer):
         namespacing: bool = True,
         separator: str = "__",
         access: AccessPolicy | None = None,
+        local: LocalResources | None = None,
     ) -> None:
         super().__init__(name)
         self.namespacing = namespacing
         self.separator = separator
         self.access = access
+        self.local = local
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
             if isinstance(spec, str):
@@ -170,11 +191,15 @@ class Gateway(MCPServer):
     def _expose(self, upstream: str, name: str) -> str:
         return f"{upstream}{self.separator}{name}" if self.namespacing else name
 
-    def _allowed(self, ctx: RequestContext, kind: str, name: str) -> bool:
-        if self.access is None:
-            return True
-        principal = ctx.session.client_info.get("principal") if ctx.session else None
-        return self.access(principal, kind, name)
+    @staticmethod
+    def _caller(ctx: RequestContext) -> Any:
+        caller = CALLER.get()
+        if caller is None and ctx.session is not None:
+            caller = ctx.session.client_info.get("principal")
+        return caller
+
+    def _allowed(self, ctx: RequestContext, kind: str, upstream: str, name: str) -> bool:
+        return self.access is None or self.access(self._caller(ctx), kind, upstream, name)
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -183,7 +208,7 @@ class Gateway(MCPServer):
         table: dict[str, tuple[str, str]] = {}
         for upstream, tool in await self._each("tools/list", "tools", ctx):
             exposed = self._expose(upstream, tool["name"])
-            if exposed in table or not self._allowed(ctx, "tool", exposed):
+            if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
                 continue
             table[exposed] = (upstream, tool["name"])
             tools.append({**tool, "name": exposed})
@@ -201,13 +226,13 @@ class Gateway(MCPServer):
         table = tables[kind]()
         if name not in table:
             raise MCPError(INVALID_PARAMS, f"params.name: unknown {kind} {name!r}")
-        return table[name]
+        upstream, original = table[name]
+        if not self._allowed(ctx, kind, upstream, original):
+            raise MCPError(INVALID_PARAMS, f"params.name: {kind} {name!r} is not allowed")
+        return upstream, original
 
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        name = params["name"]
-        if not self._allowed(ctx, "tool", name):
-            raise MCPError(INVALID_PARAMS, f"params.name: tool {name!r} is not allowed")
-        upstream, original = await self._route("tool", name, ctx, msg)
+        upstream, original = await self._route("tool", params["name"], ctx, msg)
         return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
@@ -215,7 +240,7 @@ class Gateway(MCPServer):
         table: dict[str, tuple[str, str]] = {}
         for upstream, prompt in await self._each("prompts/list", "prompts", ctx):
             exposed = self._expose(upstream, prompt["name"])
-            if exposed in table or not self._allowed(ctx, "prompt", exposed):
+            if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
                 continue
             table[exposed] = (upstream, prompt["name"])
             prompts.append({**prompt, "name": exposed})
@@ -228,11 +253,11 @@ class Gateway(MCPServer):
         return await self._forward(upstream, "prompts/get", {**params, "name": original}, ctx)
 
     async def _gw_resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        resources: list[Json] = []
+        resources: list[Json] = await self.local.list(self._caller(ctx)) if self.local else []
         table: dict[str, str] = {}
         for upstream, resource in await self._each("resources/list", "resources", ctx):
             uri = resource["uri"]
-            if uri in table or not self._allowed(ctx, "resource", uri):
+            if uri in table or not self._allowed(ctx, "resource", upstream, uri):
                 continue
             table[uri] = upstream
             resources.append(resource)
@@ -246,14 +271,27 @@ class Gateway(MCPServer):
     async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
         if uri not in self._resources:
             await self._gw_resources_list({}, ctx, msg)
-        if uri in self._resources:
-            return self._resources[uri]
-        if len(self.upstreams) == 1:
-            return next(iter(self.upstreams))  # templated URIs are not listed: one candidate
+        upstream = self._resources.get(uri)
+        if upstream is None and len(self.upstreams) == 1:
+            upstream = next(iter(self.upstreams))  # templated URIs are not listed: one candidate
+        if upstream is not None:
+            if not self._allowed(ctx, "resource", upstream, uri):
+                raise MCPError(INVALID_PARAMS, f"params.uri: resource {uri!r} is not allowed")
+            return upstream
+        raise self._not_found(uri, msg)
+
+    @staticmethod
+    def _not_found(uri: str, msg: Message) -> MCPError:
         code = INVALID_PARAMS if msg.era == "modern" else RESOURCE_NOT_FOUND_LEGACY
-        raise MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
+        return MCPError(code, f"resource not found: {uri!r}", {"uri": uri})
 
     async def _gw_resources_read(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        uri = params["uri"]
+        if self.local is not None and uri.startswith(self.local.prefix):
+            result = await self.local.read(self._caller(ctx), uri)
+            if result is None:
+                raise self._not_found(uri, msg)
+            return result
         upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
         return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
 

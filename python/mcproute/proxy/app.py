@@ -2,38 +2,72 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from aiohttp import web
 
 from mcproute.config import Config
+from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
-from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
-from mcproute.proxy import auth, routes
+from mcproute.proxy import admin, auth, contexts, routes
 from mcproute.proxy.metrics import Metrics
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 
 METRICS = web.AppKey("metrics", Metrics)
+SWEEP_INTERVAL_S = 60.0
+log = logging.getLogger("mcproute.proxy")
 
 
-def _gateway(config: Config) -> Gateway | None:
+def _gateway(config: Config, local: contexts.ContextResources) -> Gateway:
     upstreams = {
         s.name: {"url": s.url, "headers": {k: v.reveal() for k, v in s.headers.items()}}
         for s in config.mcp_servers
         if s.url is not None
     }
-    return Gateway(upstreams) if upstreams else None
+    return Gateway(upstreams, access=auth.mcp_allows, local=local)
+
+
+def _mcp_handler(handler: auth.Handler) -> auth.Handler:
+    """Run an MCP transport handler with the caller's key as the gateway's CALLER."""
+
+    async def with_caller(request: web.Request) -> web.StreamResponse:
+        token = CALLER.set(request[auth.RECORD])
+        try:
+            return await handler(request)
+        finally:
+            CALLER.reset(token)
+
+    return with_caller
+
+
+async def _sweep_expired(store: SqliteContextStore) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL_S)
+        try:
+            await store.purge_expired()
+        except Exception:  # a failed sweep is retried next time; serving goes on
+            log.exception("contexts: sweeping expired contexts failed")
 
 
 def build_app(config: Config, data_dir: DataDir) -> web.Application:
     store = SqliteApiKeyStore(data_dir)
     keys = ApiKeyManager(data_dir.pepper(), store)
-    registry = ModelRegistry(config)
+    context_store = SqliteContextStore(data_dir)
+    registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     app = web.Application(
         middlewares=[metrics.middleware(), auth.middleware(keys)], client_max_size=8 * 1024 * 1024
     )
     app[routes.REGISTRY] = registry
+    app[admin.ADMIN_REGISTRY] = registry
+    app[admin.KEYS] = keys
+    app[admin.KEY_STORE] = store
+    app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
 
     async def healthz(_: web.Request) -> web.Response:
@@ -53,18 +87,30 @@ def build_app(config: Config, data_dir: DataDir) -> web.Application:
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
     app.router.add_get("/v1/models", routes.list_models)
-    gateway = _gateway(config)
-    if gateway is not None:
-        mcp = StreamableHTTP(gateway)
-        app.router.add_post("/mcp", mcp.post)
-        app.router.add_get("/mcp", mcp.get)
-        app.router.add_delete("/mcp", mcp.delete)
+    contexts.add_routes(app)
+    admin.add_routes(app)
+    gateway = _gateway(config, contexts.ContextResources(context_store))
+    mcp = StreamableHTTP(gateway)
+    app.router.add_post("/mcp", _mcp_handler(mcp.post))
+    app.router.add_get("/mcp", _mcp_handler(mcp.get))
+    app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
+
+    async def start_sweeper(_: web.Application) -> None:
+        sweeper = asyncio.create_task(_sweep_expired(context_store))
+        app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
 
     async def close(_: web.Application) -> None:
-        if gateway is not None:
-            await gateway.close()
+        await gateway.close()
         await registry.aclose()
+        context_store.close()
         store.close()
 
+    app.on_startup.append(start_sweeper)
     app.on_cleanup.append(close)
     return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,12 +1,20 @@
 """API key middleware: every route but the health checks needs a key with the route's scope.
 
-Keys come in `Authorization: Bearer <key>` or `x-api-key: <key>`. Scopes: `models` (every
-model) or `model:<name>`, `mcp`, `metrics`, `admin`; `admin` grants everything.
+Keys come in `Authorization: Bearer <key>` or `x-api-key: <key>`. Scopes (`admin` grants all):
+
+- `models` (every model) or `model:<name>`;
+- `mcp` (every upstream MCP server), `mcp:<server>` (one server's tools, prompts and resources),
+  `mcp:<server>:<name>` (one tool or prompt, or a resource URI);
+- `contexts` (create, read, append and delete the tenant's shared contexts), `contexts:read`,
+  `context:<id>` (read and append one context); `tenant:<name>` puts the key in a tenant
+  (default `default`), whose contexts it shares with the tenant's other keys;
+- `metrics`, `admin`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -19,13 +27,16 @@ RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def route_scope(path: str) -> str:
+def route_scope(path: str) -> str | None:
+    """The scope a route needs before its handler runs; None: the handler checks finer scopes."""
     if path.startswith("/mcp"):
         return "mcp"
     if path == "/metrics":
         return "metrics"
     if path.startswith("/admin"):
         return "admin"
+    if path.startswith("/v1/contexts"):
+        return None
     return "models"
 
 
@@ -40,7 +51,39 @@ def allows(record: ApiKeyRecord, scope: str, model: str | None = None) -> bool:
     scopes = record.scopes
     if "admin" in scopes or scope in scopes:
         return True
+    if scope == "mcp":
+        return any(s.startswith("mcp:") for s in scopes)
     return scope == "models" and model is not None and f"model:{model}" in scopes
+
+
+def mcp_allows(record: Any, kind: str, upstream: str, name: str) -> bool:
+    """The gateway's access policy: may this key see and use `name` of MCP server `upstream`?"""
+    if not isinstance(record, ApiKeyRecord):
+        return False
+    scopes = record.scopes
+    return bool({"admin", "mcp", f"mcp:{upstream}", f"mcp:{upstream}:{name}"}.intersection(scopes))
+
+
+def tenant_of(record: ApiKeyRecord) -> str:
+    for scope in record.scopes:
+        if scope.startswith("tenant:"):
+            return scope[len("tenant:") :]
+    return "default"
+
+
+def context_tenant(record: ApiKeyRecord, context_id: str | None, action: str) -> str | None:
+    """The tenant whose contexts this key may reach for `action` ("read", "append", "create",
+    "delete"); None means every tenant (admin keys). Raises PermissionError when it may not.
+    `context_id` is None for operations on the collection (create, list)."""
+    scopes = record.scopes
+    if "admin" in scopes:
+        return None
+    if "contexts" in scopes or ("contexts:read" in scopes and action == "read"):
+        return tenant_of(record)
+    if action in ("read", "append") and f"context:{context_id}" in scopes:
+        return tenant_of(record)
+    target = f"context {context_id!r}" if context_id else "contexts"
+    raise PermissionError(f"this API key may not {action} {target}")
 
 
 def middleware(
@@ -62,7 +105,7 @@ def middleware(
             reason = getattr(exc, "reason", "invalid")
             return error_response(request, 401, f"invalid API key: {reason}", "invalid_api_key")
         scope = route_scope(request.path)
-        if scope != "models" and not allows(record, scope):
+        if scope is not None and scope != "models" and not allows(record, scope):
             return error_response(
                 request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
             )

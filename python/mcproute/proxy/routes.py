@@ -13,10 +13,15 @@ import orjson
 from aiohttp import web
 
 from mcproute.errors import UpstreamError
-from mcproute.models import ModelNotFoundError, ModelRegistry
+from mcproute.models import ModelRegistry
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, allows
-from mcproute.proxy.errors import error_response, upstream_error
+from mcproute.proxy.contexts import (
+    referenced_messages,
+    with_context_anthropic,
+    with_context_openai,
+)
+from mcproute.proxy.handling import BadRequest, guarded, json_object
 
 REGISTRY = web.AppKey("registry", ModelRegistry)
 SSE_HEADERS = {
@@ -26,17 +31,8 @@ SSE_HEADERS = {
 }
 
 
-class BadRequest(Exception):
-    pass
-
-
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = orjson.loads(await request.read())
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"body: not valid JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise BadRequest("body: expected a JSON object")
+    body = await json_object(request)
     if not isinstance(body.get("model"), str) or not body["model"]:
         raise BadRequest("model: required, a model name")
     return body
@@ -91,28 +87,11 @@ async def _close(iterator: AsyncIterator[Any]) -> None:
         await close()
 
 
-def guarded(handler: Any) -> Any:
-    """Map the failures every model route shares to the caller's error format."""
-
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)  # type: ignore[no-any-return]
-        except BadRequest as exc:
-            return error_response(request, 400, str(exc), "invalid_request")
-        except PermissionError as exc:
-            return error_response(request, 403, str(exc), "model_not_allowed")
-        except ModelNotFoundError as exc:
-            return error_response(request, 404, str(exc), "model_not_found")
-        except UpstreamError as exc:
-            return upstream_error(request, exc)
-
-    return wrapper
-
-
 @guarded
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     model = await _model(request, body["model"])
+    with_context_openai(body, await referenced_messages(request, body))
     if body.get("stream"):
         return await _relay(request, model.chat_stream(body), anthropic=False)
     return web.json_response(await model.chat(body), dumps=lambda v: orjson.dumps(v).decode())
@@ -122,6 +101,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def messages(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     model = await _model(request, body["model"])
+    with_context_anthropic(body, await referenced_messages(request, body))
     if body.get("stream"):
         return await _relay(request, model.messages_stream(body), anthropic=True)
     return web.json_response(await model.messages(body), dumps=lambda v: orjson.dumps(v).decode())

@@ -31,6 +31,15 @@ class ApiKeyRecord:
     replaced_by: str | None = None
 
 
+def key_state(record: ApiKeyRecord, now: float) -> str:
+    """`revoked`, `expired` or `active`, as listings show it."""
+    if record.revoked:
+        return "revoked"
+    if record.expires_at is not None and record.expires_at <= now:
+        return "expired"
+    return "active"
+
+
 class ApiKeyStore(Protocol):
     def get(self, key_id: str) -> ApiKeyRecord | None: ...
 

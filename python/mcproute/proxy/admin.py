@@ -1,0 +1,147 @@
+"""`/admin/...`: keys, models and contexts, for admin keys only (the auth middleware checks).
+
+GET    /admin/keys                   every key, never a secret
+POST   /admin/keys                   {"scopes": [...], "env": "live", "ttl_seconds": n}  -> 201
+POST   /admin/keys/{key_id}/rotate   {"grace_seconds": n}: a new key; the old one works n s more
+DELETE /admin/keys/{key_id}          revoke now
+GET    /admin/models                 model groups, their deployments and health
+GET    /admin/contexts               every tenant's contexts (?tenant=, ?limit=, ?after=)
+GET    /admin/contexts/{id}, DELETE /admin/contexts/{id}
+POST   /admin/keyring/rotate         a new primary key; every context re-encrypted under it
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mcproute.models import ModelRegistry
+from mcproute.proxy import contexts
+from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
+from mcproute.security.apikeys import key_state
+from mcproute.store import SqliteApiKeyStore
+
+KEYS = web.AppKey("keys", ApiKeyManager)
+KEY_STORE = web.AppKey("key_store", SqliteApiKeyStore)
+ADMIN_REGISTRY = web.AppKey("admin_registry", ModelRegistry)
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+def _key_json(record: ApiKeyRecord, now: float) -> dict[str, Any]:
+    return {
+        "key_id": record.key_id,
+        "env": record.env,
+        "scopes": sorted(record.scopes),
+        "state": key_state(record, now),
+        "created_at": int(record.created_at),
+        "expires_at": None if record.expires_at is None else int(record.expires_at),
+        "replaced_by": record.replaced_by,
+    }
+
+
+def _seconds(body: dict[str, Any], name: str) -> float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise BadRequest(f"{name}: expected a number of seconds >= 0")
+    return float(value)
+
+
+def _key_errors(fn: Any) -> Any:
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            return await fn(request)  # type: ignore[no-any-return]
+        except ApiKeyError as exc:
+            if getattr(exc, "reason", "") == "unknown_key":
+                return _json({"error": {"message": str(exc), "code": "key_not_found"}}, 404)
+            raise BadRequest(str(exc)) from None
+
+    return guarded(wrapper)
+
+
+async def list_keys(request: web.Request) -> web.StreamResponse:
+    now = time.time()
+    records = request.app[KEY_STORE].all()
+    return _json({"object": "list", "data": [_key_json(r, now) for r in records]})
+
+
+@_key_errors
+async def create_key(request: web.Request) -> web.StreamResponse:
+    body = await json_object(request)
+    scopes = body.get("scopes", ["models"])
+    if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
+        raise BadRequest("scopes: expected a list of scope names")
+    env = body.get("env", "live")
+    if not isinstance(env, str):
+        raise BadRequest("env: expected a string")
+    key, record = request.app[KEYS].issue(env, scopes, ttl=_seconds(body, "ttl_seconds"))
+    return _json({**_key_json(record, time.time()), "key": key}, status=201)
+
+
+@_key_errors
+async def rotate_key(request: web.Request) -> web.StreamResponse:
+    body = await json_object(request) if request.can_read_body else {}
+    grace = _seconds(body, "grace_seconds")
+    key, record = request.app[KEYS].rotate(
+        request.match_info["key_id"], grace=3600.0 if grace is None else grace
+    )
+    return _json({**_key_json(record, time.time()), "key": key}, status=201)
+
+
+@_key_errors
+async def revoke_key(request: web.Request) -> web.StreamResponse:
+    key_id = request.match_info["key_id"]
+    request.app[KEYS].revoke(key_id)
+    return _json({"key_id": key_id, "state": "revoked"})
+
+
+async def list_models(request: web.Request) -> web.StreamResponse:
+    registry = request.app[ADMIN_REGISTRY]
+    config = registry.config
+    health = registry.router.stats()
+    groups = {
+        name: {
+            "deployments": [
+                {
+                    "name": d.name,
+                    "provider": d.provider,
+                    "provider_type": d.provider_type,
+                    "endpoint": d.endpoint,
+                    "model": d.model,
+                    "weight": d.weight,
+                    **health.get(name, {}).get(d.name, {}),
+                }
+                for d in deployments
+            ]
+        }
+        for name, deployments in config.model_groups().items()
+    }
+    return _json({"object": "list", "groups": groups})
+
+
+@guarded
+async def rotate_keyring(request: web.Request) -> web.StreamResponse:
+    store = request.app[contexts.CONTEXTS]
+    key_id = store.keyring.rotate()
+    rewritten = await store.reencrypt_all()
+    return _json({"primary": key_id, "reencrypted": rewritten})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/admin/keys", list_keys)
+    app.router.add_post("/admin/keys", create_key)
+    app.router.add_post("/admin/keys/{key_id}/rotate", rotate_key)
+    app.router.add_delete("/admin/keys/{key_id}", revoke_key)
+    app.router.add_get("/admin/models", list_models)
+    app.router.add_get("/admin/contexts", contexts.list_contexts)
+    app.router.add_get("/admin/contexts/{id}", contexts.read)
+    app.router.add_delete("/admin/contexts/{id}", contexts.delete)
+    app.router.add_post("/admin/keyring/rotate", rotate_keyring)

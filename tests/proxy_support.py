@@ -1,0 +1,55 @@
+"""The proxy in this event loop, against the upstream simulator and the demo MCP server."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mcp_support import http_server, serve
+from mcproute.config import parse_config
+from mcproute.proxy import build_app
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from models_support import OPENAI_KEY, running_simulator
+
+
+@dataclass
+class Proxy:
+    url: str
+    data_dir: DataDir
+    sim: Any
+
+    def key(self, *scopes: str) -> str:
+        """A new API key with these scopes, written where the running proxy reads keys."""
+        with SqliteApiKeyStore(self.data_dir) as store:
+            key, _ = ApiKeyManager(self.data_dir.pepper(), store).issue("test", scopes)
+        return key
+
+
+def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
+    return {
+        "mcp": {
+            "protocol_version": "1.0",
+            "models": {
+                "openai": {"endpoint": sim_url, "models": ["gpt-4", "text-embedding-3-small"]},
+                "anthropic": {
+                    "endpoint": sim_url,
+                    "api_key": "sk-ant-test",
+                    "models": [{"name": "claude", "model": "claude-sonnet-5-5"}],
+                },
+            },
+            "mcpServers": {"demo": {"url": mcp_url}},
+        }
+    }
+
+
+@contextlib.asynccontextmanager
+async def running_proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+    data_dir = DataDir(tmp_path / "data")
+    async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
+        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        async with serve(build_app(config, data_dir)) as url:
+            yield Proxy(url.removesuffix("/mcp"), data_dir, sim)
