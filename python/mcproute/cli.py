@@ -41,7 +41,11 @@ def main(argv: list[str] | None = None) -> int:
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="issue a key; the key is the last line of output")
     create.add_argument(
-        "--scope", action="append", default=[], help="models, model:NAME, mcp, metrics, admin"
+        "--scope",
+        action="append",
+        default=[],
+        help="models, model:NAME, mcp, mcp:SERVER[:NAME], contexts, contexts:read, context:ID,"
+        " tenant:NAME, metrics, admin (repeatable; default models)",
     )
     create.add_argument("--env", default="live", help="environment tag in the key (default live)")
     create.add_argument("--ttl", type=float, help="lifetime in seconds (default: no expiry)")
@@ -53,11 +57,23 @@ def main(argv: list[str] | None = None) -> int:
     rotate.add_argument("--grace", type=float, default=3600.0, help="seconds (default 3600)")
     keys_sub.add_parser("bootstrap", help="create an admin key if there is no key yet")
 
+    keyring = sub.add_parser("keyring", help="the keys that encrypt shared contexts at rest")
+    keyring_sub = keyring.add_subparsers(dest="keyring_command", required=True)
+    keyring_rotate = keyring_sub.add_parser(
+        "rotate", help="add a new primary key and re-encrypt every context under it"
+    )
+    keyring_rotate.add_argument(
+        "--drop-old", action="store_true", help="then remove the old keys from the keyring file"
+    )
+    keyring_sub.add_parser("list", help="key ids, status and usage (never key material)")
+
     args = parser.parse_args(argv)
     if args.command == "config":
         return check_config(args.file)
     if args.command == "keys":
         return run_keys(args)
+    if args.command == "keyring":
+        return run_keyring(args)
     return run_serve(args)
 
 
@@ -126,6 +142,42 @@ def run_keys(args: argparse.Namespace) -> int:
         except ApiKeyError as exc:
             print(f"mcproute keys: {exc}", file=sys.stderr)
             return 1
+    return 0
+
+
+def run_keyring(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from mcproute.context.sqlite import SqliteContextStore
+    from mcproute.security import AeadError, KeyringError
+    from mcproute.store import data_dir_from_env
+    from mcproute.store.keyring_file import REFRESH_S, KeyringFile
+
+    data_dir = data_dir_from_env()
+    keyring = KeyringFile(data_dir)
+    store = SqliteContextStore(data_dir, keyring)
+    try:
+        if args.keyring_command == "list":
+            usage = asyncio.run(store.key_usage())
+            entries = keyring.current().keys()
+            for key_id, status, _ in entries:
+                print(f"{key_id}\t{status}\t{usage.get(key_id, 0)} encryptions")
+            return 0
+        key_id = keyring.rotate()
+        print(f"new primary key {key_id}", file=sys.stderr)
+        # Running servers re-read the keyring within REFRESH_S: wait so none of them is still
+        # encrypting under an old key when the sweep below has passed its rows.
+        time.sleep(2 * REFRESH_S)
+        rewritten = asyncio.run(store.reencrypt_all())
+        print(f"re-encrypted {rewritten} ciphertext(s) under key {key_id}")
+        if args.drop_old:
+            dropped = keyring.drop_all_but_primary()
+            print(f"removed old key(s): {', '.join(map(str, dropped)) or 'none'}")
+    except (KeyringError, AeadError) as exc:
+        print(f"mcproute keyring: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
     return 0
 
 

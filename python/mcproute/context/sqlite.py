@@ -418,6 +418,15 @@ class SqliteContextStore:
             total += n
         return total
 
+    async def key_usage(self) -> dict[int, int]:
+        """Encryptions done under each key id, by every process that shares the database."""
+
+        def read() -> dict[int, int]:
+            rows = self._db().execute("SELECT key_id, encryptions FROM keyring_usage").fetchall()
+            return {int(k): int(n) for k, n in rows}
+
+        return await self._run(read)
+
     async def reencrypt_all(self, batch: int = 100) -> int:
         """Move every ciphertext to the current primary key (after `keyring rotate`), `batch`
         contexts per transaction; returns how many ciphertexts were rewritten. Rerunning it is

@@ -42,6 +42,18 @@ def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, drain: 
         asyncio.run(_serve_one(config, data_dir, host, port, drain))
 
 
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive a parent killed with SIGKILL (which cannot forward signals):
+    ask the kernel for a SIGTERM when the parent dies, so the worker drains and exits."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def serve(
     config: Config, data_dir: DataDir, host: str, port: int, workers: int, drain: float = 30.0
 ) -> int:
@@ -52,10 +64,12 @@ def serve(
         _run_worker(config, data_dir, host, port, drain)
         return 0
     children: list[int] = []
+    parent = os.getpid()
     for _ in range(workers):
         pid = os.fork()
         if pid == 0:  # the worker: serve until signalled, never return into the parent's code
             code = 0
+            _exit_with_parent(parent)
             try:
                 _run_worker(config, data_dir, host, port, drain)
             except BaseException:  # report, then exit the forked child
