@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from mcproute import __version__
+
+if TYPE_CHECKING:
+    from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
 
@@ -49,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     create.add_argument("--env", default="live", help="environment tag in the key (default live)")
     create.add_argument("--ttl", type=float, help="lifetime in seconds (default: no expiry)")
+    create.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="requests must also be signed (RFC 9421); prints the signing secret once",
+    )
     keys_sub.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key now")
     revoke.add_argument("key_id")
@@ -114,8 +124,14 @@ def run_keys(args: argparse.Namespace) -> int:
         keys = ApiKeyManager(data_dir.pepper(), store)
         try:
             if args.keys_command == "create":
-                key, record = keys.issue(args.env, args.scope or ["models"], ttl=args.ttl)
+                key, record = keys.issue(
+                    args.env,
+                    args.scope or ["models"],
+                    ttl=args.ttl,
+                    require_signature=args.require_signature,
+                )
                 print(f"key id: {record.key_id}\nscopes: {', '.join(sorted(record.scopes))}")
+                print_signing_secret(keys, record)
                 print(key)
             elif args.keys_command == "bootstrap":
                 if store.all():
@@ -138,11 +154,18 @@ def run_keys(args: argparse.Namespace) -> int:
             elif args.keys_command == "rotate":
                 key, record = keys.rotate(args.key_id, grace=args.grace)
                 print(f"new key id: {record.key_id}; {args.key_id} works for {args.grace:g} s more")
+                print_signing_secret(keys, record)
                 print(key)
         except ApiKeyError as exc:
             print(f"mcproute keys: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def print_signing_secret(keys: ApiKeyManager, record: ApiKeyRecord) -> None:
+    if record.require_signature:
+        secret = base64.b64encode(keys.signing_secret(record.key_id)).decode()
+        print(f"signing secret (RFC 9421 hmac-sha256, keyid {record.key_id}): {secret}")
 
 
 def run_keyring(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ POST   /admin/keyring/rotate         a new primary key; every context re-encrypt
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -34,6 +35,14 @@ def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
 
 
+def _issued_json(keys: ApiKeyManager, key: str, record: ApiKeyRecord) -> dict[str, Any]:
+    """A new key as the caller sees it once: with the key itself and any signing secret."""
+    out = {**_key_json(record, time.time()), "key": key}
+    if record.require_signature:
+        out["signing_secret"] = base64.b64encode(keys.signing_secret(record.key_id)).decode()
+    return out
+
+
 def _key_json(record: ApiKeyRecord, now: float) -> dict[str, Any]:
     return {
         "key_id": record.key_id,
@@ -43,6 +52,7 @@ def _key_json(record: ApiKeyRecord, now: float) -> dict[str, Any]:
         "created_at": int(record.created_at),
         "expires_at": None if record.expires_at is None else int(record.expires_at),
         "replaced_by": record.replaced_by,
+        "require_signature": record.require_signature,
     }
 
 
@@ -82,18 +92,25 @@ async def create_key(request: web.Request) -> web.StreamResponse:
     env = body.get("env", "live")
     if not isinstance(env, str):
         raise BadRequest("env: expected a string")
-    key, record = request.app[KEYS].issue(env, scopes, ttl=_seconds(body, "ttl_seconds"))
-    return _json({**_key_json(record, time.time()), "key": key}, status=201)
+    signed = body.get("require_signature", False)
+    if not isinstance(signed, bool):
+        raise BadRequest("require_signature: expected true or false")
+    keys = request.app[KEYS]
+    key, record = keys.issue(
+        env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
+    )
+    return _json(_issued_json(keys, key, record), status=201)
 
 
 @_key_errors
 async def rotate_key(request: web.Request) -> web.StreamResponse:
     body = await json_object(request) if request.can_read_body else {}
     grace = _seconds(body, "grace_seconds")
-    key, record = request.app[KEYS].rotate(
+    keys = request.app[KEYS]
+    key, record = keys.rotate(
         request.match_info["key_id"], grace=3600.0 if grace is None else grace
     )
-    return _json({**_key_json(record, time.time()), "key": key}, status=201)
+    return _json(_issued_json(keys, key, record), status=201)
 
 
 @_key_errors

@@ -9,6 +9,10 @@ Keys come in `Authorization: Bearer <key>` or `x-api-key: <key>`. Scopes (`admin
   `context:<id>` (read and append one context); `tenant:<name>` puts the key in a tenant
   (default `default`), whose contexts it shares with the tenant's other keys;
 - `metrics`, `admin`.
+
+A key created with `require_signature` must also sign every request (RFC 9421, `hmac-sha256`,
+`keyid` = the API key's id, covering the method, target URI, content type and Content-Digest);
+its HMAC key is `ApiKeyManager.signing_secret(key_id)`, handed out once when the key is made.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from mcproute.proxy.errors import error_response
-from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
+from mcproute.security import (
+    ApiKeyError,
+    ApiKeyManager,
+    ApiKeyRecord,
+    SignatureError,
+    SignatureVerifier,
+)
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
@@ -86,9 +96,25 @@ def context_tenant(record: ApiKeyRecord, context_id: str | None, action: str) ->
     raise PermissionError(f"this API key may not {action} {target}")
 
 
-def middleware(
-    keys: ApiKeyManager,
-) -> Middleware:
+def middleware(keys: ApiKeyManager) -> Middleware:
+    # One verifier per process: its replay cache sees every signed request this worker serves.
+    verifier = SignatureVerifier({})
+    verified_keys: set[str] = set()
+
+    async def signature_problem(request: web.Request, record: ApiKeyRecord) -> str | None:
+        if record.key_id not in verified_keys:
+            verifier.set_key(record.key_id, keys.signing_secret(record.key_id))
+            verified_keys.add(record.key_id)
+        try:
+            signature = verifier.verify(
+                request.method, str(request.url), request.headers.items(), await request.read()
+            )
+        except SignatureError as exc:
+            return str(exc)
+        if signature.key_id != record.key_id:
+            return "signature: keyid does not name the presented API key"
+        return None
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN_PATHS:
@@ -104,6 +130,11 @@ def middleware(
             # The reason (expired, revoked, ...) helps the caller; the key never appears.
             reason = getattr(exc, "reason", "invalid")
             return error_response(request, 401, f"invalid API key: {reason}", "invalid_api_key")
+        if record.require_signature:
+            problem = await signature_problem(request, record)
+            if problem is not None:
+                message = f"this API key requires an RFC 9421 request signature: {problem}"
+                return error_response(request, 401, message, "invalid_signature")
         scope = route_scope(request.path)
         if scope is not None and scope != "models" and not allows(record, scope):
             return error_response(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from mcproute._core import ApiKeyError, ApiKeyHasher, parse_api_key
+from mcproute._core import ApiKeyError, ApiKeyHasher, hmac_sha256, parse_api_key
 from mcproute.security.errors import with_reason
 
 
@@ -29,6 +29,7 @@ class ApiKeyRecord:
     expires_at: float | None = None
     revoked: bool = False
     replaced_by: str | None = None
+    require_signature: bool = False  # requests must also carry an RFC 9421 signature
 
 
 def key_state(record: ApiKeyRecord, now: float) -> str:
@@ -38,6 +39,9 @@ def key_state(record: ApiKeyRecord, now: float) -> str:
     if record.expires_at is not None and record.expires_at <= now:
         return "expired"
     return "active"
+
+
+SIGNING_LABEL = b"mcproute rfc9421 signing key\x00"
 
 
 class ApiKeyStore(Protocol):
@@ -73,6 +77,7 @@ class ApiKeyManager:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._hasher = ApiKeyHasher(pepper)
+        self._signing_root = hmac_sha256(pepper, SIGNING_LABEL)
         self._store: ApiKeyStore = store if store is not None else MemoryApiKeyStore()
         self._clock = clock
 
@@ -80,7 +85,12 @@ class ApiKeyManager:
         return f"ApiKeyManager(store={type(self._store).__name__})"
 
     def issue(
-        self, env: str, scopes: Iterable[str] = (), *, ttl: float | None = None
+        self,
+        env: str,
+        scopes: Iterable[str] = (),
+        *,
+        ttl: float | None = None,
+        require_signature: bool = False,
     ) -> tuple[str, ApiKeyRecord]:
         """A new key and its record. The key is returned once and never stored."""
         if ttl is not None and ttl <= 0:
@@ -94,6 +104,7 @@ class ApiKeyManager:
             scopes=frozenset(scopes),
             created_at=now,
             expires_at=None if ttl is None else now + ttl,
+            require_signature=require_signature,
         )
         self._store.put(record)
         return key, record
@@ -121,12 +132,17 @@ class ApiKeyManager:
             raise with_reason(ApiKeyError, "invalid_grace", "grace: must be >= 0 seconds")
         old = self._require(key_id)
         ttl = None if old.expires_at is None else old.expires_at - old.created_at
-        key, new = self.issue(old.env, old.scopes, ttl=ttl)
+        key, new = self.issue(old.env, old.scopes, ttl=ttl, require_signature=old.require_signature)
         deadline = self._clock() + grace
         if old.expires_at is not None:
             deadline = min(deadline, old.expires_at)
         self._store.put(replace(old, expires_at=deadline, replaced_by=new.key_id))
         return key, new
+
+    def signing_secret(self, key_id: str) -> bytes:
+        """The HMAC key for RFC 9421 signatures made with API key `key_id`: derived from the
+        pepper, so nothing more is stored; a rotated API key gets a new one with its new id."""
+        return hmac_sha256(self._signing_root, key_id.encode())
 
     def revoke(self, key_id: str) -> None:
         self._store.put(replace(self._require(key_id), revoked=True))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import threading
 from typing import Any
 
@@ -19,9 +21,14 @@ CREATE TABLE IF NOT EXISTS api_keys (
     expires_at  REAL,
     revoked     INTEGER NOT NULL DEFAULT 0,
     replaced_by TEXT,
-    name        TEXT
+    name        TEXT,
+    require_signature INTEGER NOT NULL DEFAULT 0
 )
 """
+COLUMNS = (
+    "key_id, env, secret_hash, scopes, created_at, expires_at, revoked, replaced_by,"
+    " require_signature"
+)
 
 
 class SqliteApiKeyStore:
@@ -30,6 +37,12 @@ class SqliteApiKeyStore:
     def __init__(self, data_dir: DataDir) -> None:
         self._conn = data_dir.connect()
         self._conn.execute(SCHEMA)
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(api_keys)")}
+        if "require_signature" not in columns:  # a data directory from an earlier version
+            with contextlib.suppress(sqlite3.OperationalError):  # another process was first
+                self._conn.execute(
+                    "ALTER TABLE api_keys ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0"
+                )
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -37,7 +50,7 @@ class SqliteApiKeyStore:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
-        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by = row
+        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed = row
         return ApiKeyRecord(
             key_id=key_id,
             env=env,
@@ -47,13 +60,13 @@ class SqliteApiKeyStore:
             expires_at=None if expires is None else float(expires),
             revoked=bool(revoked),
             replaced_by=replaced_by,
+            require_signature=bool(signed),
         )
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
         with self._lock:
             row = self._conn.execute(
-                "SELECT key_id, env, secret_hash, scopes, created_at, expires_at, revoked,"
-                " replaced_by FROM api_keys WHERE key_id = ?",
+                f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?",
                 (key_id,),
             ).fetchone()
         return None if row is None else self._record(row)
@@ -61,8 +74,7 @@ class SqliteApiKeyStore:
     def put(self, record: ApiKeyRecord) -> None:
         with self._lock:
             self._conn.execute(
-                "INSERT INTO api_keys (key_id, env, secret_hash, scopes, created_at, expires_at,"
-                " revoked, replaced_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
                 " expires_at=excluded.expires_at, revoked=excluded.revoked,"
                 " replaced_by=excluded.replaced_by",
@@ -75,14 +87,14 @@ class SqliteApiKeyStore:
                     record.expires_at,
                     int(record.revoked),
                     record.replaced_by,
+                    int(record.require_signature),
                 ),
             )
 
     def all(self) -> list[ApiKeyRecord]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT key_id, env, secret_hash, scopes, created_at, expires_at, revoked,"
-                " replaced_by FROM api_keys ORDER BY created_at"
+                f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at"
             ).fetchall()
         return [self._record(r) for r in rows]
 
