@@ -34,6 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         "--drain", type=float, default=30.0, help="seconds to finish requests on stop"
     )
     serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=60.0,
+        help="seconds before an idle connection, or one that never finishes its headers, closes",
+    )
+    serve.add_argument(
+        "--body-timeout", type=float, default=30.0, help="seconds to receive a request body"
+    )
+    serve.add_argument(
         "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
     )
 
@@ -89,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
-    from mcproute.proxy.serve import serve
+    from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
 
     try:
@@ -107,7 +116,8 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         print(f"upstream simulator on http://{args.simulator}", file=sys.stderr)
     try:
-        return serve(config, data_dir_from_env(), args.host, args.port, args.workers, args.drain)
+        limits = Limits(args.drain, args.idle_timeout, args.body_timeout)
+        return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
     finally:
         if simulator is not None:
             simulator.terminate()

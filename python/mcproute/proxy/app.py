@@ -14,6 +14,8 @@ from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.proxy import admin, auth, contexts, routes
+from mcproute.proxy.errors import error_response
+from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import Metrics
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
@@ -36,6 +38,10 @@ def _mcp_handler(handler: auth.Handler) -> auth.Handler:
     """Run an MCP transport handler with the caller's key as the gateway's CALLER."""
 
     async def with_caller(request: web.Request) -> web.StreamResponse:
+        try:
+            await read_body(request)  # under the body timeout; the transport reads it cached
+        except BodyError as exc:
+            return error_response(request, exc.status, str(exc))
         token = CALLER.set(request[auth.RECORD])
         try:
             return await handler(request)
@@ -54,15 +60,16 @@ async def _sweep_expired(store: SqliteContextStore) -> None:
             log.exception("contexts: sweeping expired contexts failed")
 
 
-def build_app(config: Config, data_dir: DataDir) -> web.Application:
+def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) -> web.Application:
     store = SqliteApiKeyStore(data_dir)
     keys = ApiKeyManager(data_dir.pepper(), store)
     context_store = SqliteContextStore(data_dir)
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), auth.middleware(keys)], client_max_size=8 * 1024 * 1024
+        middlewares=[metrics.middleware(), auth.middleware(keys)], client_max_size=MAX_BODY
     )
+    app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys

@@ -24,6 +24,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.handling import BodyError, read_body
 from mcproute.security import (
     ApiKeyError,
     ApiKeyManager,
@@ -106,8 +107,12 @@ def middleware(keys: ApiKeyManager) -> Middleware:
             verifier.set_key(record.key_id, keys.signing_secret(record.key_id))
             verified_keys.add(record.key_id)
         try:
+            body = await read_body(request)
+        except BodyError as exc:
+            return str(exc)
+        try:
             signature = verifier.verify(
-                request.method, str(request.url), request.headers.items(), await request.read()
+                request.method, str(request.url), request.headers.items(), body
             )
         except SignatureError as exc:
             return str(exc)

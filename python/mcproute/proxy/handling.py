@@ -3,6 +3,7 @@ errors in the caller's format."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -14,14 +15,37 @@ from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
 
+BODY_TIMEOUT = web.AppKey("body_timeout", float)
+MAX_BODY = 8 * 1024 * 1024
+
 
 class BadRequest(Exception):
     pass
 
 
+class BodyError(Exception):
+    """The body could not be read: too large (413) or too slow to arrive (408)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The whole body, within the size limit and the app's body timeout (a client that trickles
+    its body must not hold a worker's memory and a connection forever)."""
+    try:
+        async with asyncio.timeout(request.app.get(BODY_TIMEOUT, 30.0)):
+            return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BodyError(413, f"body: over the limit of {request.client_max_size} bytes") from None
+    except TimeoutError:
+        raise BodyError(408, "body: not received in time") from None
+
+
 async def json_object(request: web.Request) -> dict[str, Any]:
     try:
-        body = orjson.loads(await request.read())
+        body = orjson.loads(await read_body(request))
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body: not valid JSON ({exc})") from None
     if not isinstance(body, dict):
@@ -37,6 +61,9 @@ def guarded(handler: Any) -> Any:
             return await handler(request)  # type: ignore[no-any-return]
         except BadRequest as exc:
             return error_response(request, 400, str(exc), "invalid_request")
+        except BodyError as exc:
+            code = "request_too_large" if exc.status == 413 else "request_timeout"
+            return error_response(request, exc.status, str(exc), code)
         except PermissionError as exc:
             return error_response(request, 403, str(exc), "forbidden")
         except ModelNotFoundError as exc:

@@ -1,6 +1,9 @@
 """`mcproute serve`: the proxy on uvloop, in one process or N pre-forked workers that share the
 port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and streams in flight
-(up to `--drain` seconds), then exits."""
+(up to `--drain` seconds), then exits.
+
+Slow clients: a connection idle for `idle_timeout` seconds, including one that never finishes
+its request headers, is closed; a body that takes longer than `body_timeout` gets a 408."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -17,9 +21,24 @@ from mcproute.proxy.app import build_app
 from mcproute.store import DataDir
 
 
-async def _serve_one(config: Config, data_dir: DataDir, host: str, port: int, drain: float) -> None:
-    app = build_app(config, data_dir)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=drain, handle_signals=False)
+@dataclass(frozen=True)
+class Limits:
+    drain: float = 30.0  # seconds to finish requests and streams on stop
+    idle_timeout: float = 60.0  # seconds a connection may sit idle or mid-headers
+    body_timeout: float = 30.0  # seconds to receive a request body
+
+
+async def _serve_one(
+    config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
+) -> None:
+    app = build_app(config, data_dir, body_timeout=limits.body_timeout)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        shutdown_timeout=limits.drain,
+        handle_signals=False,
+        keepalive_timeout=limits.idle_timeout,
+    )
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=True).start()
     stop = asyncio.Event()
@@ -33,13 +52,13 @@ async def _serve_one(config: Config, data_dir: DataDir, host: str, port: int, dr
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
 
 
-def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, drain: float) -> None:
+def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits: Limits) -> None:
     try:
         import uvloop
 
-        uvloop.run(_serve_one(config, data_dir, host, port, drain))
+        uvloop.run(_serve_one(config, data_dir, host, port, limits))
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
-        asyncio.run(_serve_one(config, data_dir, host, port, drain))
+        asyncio.run(_serve_one(config, data_dir, host, port, limits))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -55,13 +74,19 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def serve(
-    config: Config, data_dir: DataDir, host: str, port: int, workers: int, drain: float = 30.0
+    config: Config,
+    data_dir: DataDir,
+    host: str,
+    port: int,
+    workers: int,
+    limits: Limits | None = None,
 ) -> int:
+    limits = limits or Limits()
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     data_dir.pepper()  # create shared state once, before any worker races for it
     if workers == 1:
-        _run_worker(config, data_dir, host, port, drain)
+        _run_worker(config, data_dir, host, port, limits)
         return 0
     children: list[int] = []
     parent = os.getpid()
@@ -71,7 +96,7 @@ def serve(
             code = 0
             _exit_with_parent(parent)
             try:
-                _run_worker(config, data_dir, host, port, drain)
+                _run_worker(config, data_dir, host, port, limits)
             except BaseException:  # report, then exit the forked child
                 import traceback
 
