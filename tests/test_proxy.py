@@ -197,3 +197,42 @@ async def test_keys_cli_and_serve_share_the_data_dir(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGTERM)
             code = await asyncio.wait_for(proc.wait(), 30)
         assert code == 0
+
+
+def sync_client_round_trip(base_url: str, key: str) -> tuple[Any, str, int]:
+    """The synchronous OpenAI client: a tool call, a streamed answer, and embeddings."""
+    with openai.OpenAI(base_url=base_url, api_key=key) as client:
+        tools: Any = [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"],
+                    },
+                },
+            }
+        ]
+        asked = client.chat.completions.create(
+            model="gpt-4", messages=[{"role": "user", "content": "weather?"}], tools=tools
+        )
+        stream = client.chat.completions.create(
+            model="gpt-4", messages=[{"role": "user", "content": "sync"}], stream=True
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        vectors = client.embeddings.create(model="text-embedding-3-small", input="a")
+    return asked, text, len(vectors.data)
+
+
+async def test_openai_sync_client_tools_stream_embeddings(proxy: Keys) -> None:
+    asked, text, n_vectors = await asyncio.to_thread(
+        sync_client_round_trip, f"{proxy.url}/v1", proxy.models_only
+    )
+    call = asked.choices[0].message.tool_calls[0]
+    assert asked.choices[0].finish_reason == "tool_calls"
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments).keys() == {"city"}
+    assert text == "echo: sync w2 w3"
+    assert n_vectors == 1
