@@ -3,6 +3,7 @@ requests (official SDKs as clients), MCP resources, and the admin routes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,9 @@ import aiohttp
 import anthropic
 import openai
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp_types import TextContent, TextResourceContents
 
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
@@ -299,3 +303,29 @@ async def test_admin_routes(proxy: Proxy, http: aiohttp.ClientSession) -> None:
     assert again["messages"] == HISTORY
     status, _ = await call(http, "DELETE", f"{proxy.url}/admin/contexts/{ctx['id']}", admin)
     assert status == 200
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_official_mcp_sdk_client_against_the_proxy(
+    proxy: Proxy, http: aiohttp.ClientSession, mode: str
+) -> None:
+    key = proxy.key("mcp", "contexts")
+    _, made = await call(http, "POST", f"{proxy.url}/v1/contexts", key, {"messages": HISTORY})
+    headers = {"Authorization": f"Bearer {key}"}
+    async with (
+        create_mcp_http_client(headers=headers) as http_client,  # ours to close, not the SDK's
+        Client(
+            streamable_http_client(f"{proxy.url}/mcp", http_client=http_client), mode=mode
+        ) as client,
+    ):
+        tools = await client.list_tools()
+        assert "demo__add" in {t.name for t in tools.tools}
+        result = await client.call_tool("demo__add", {"a": 40, "b": 2})
+        assert isinstance(result.content[0], TextContent)
+        assert result.content[0].text == "42"
+        uri = f"context://{made['id']}"
+        resources = await client.list_resources()
+        assert uri in {str(r.uri) for r in resources.resources}
+        read = await client.read_resource(uri)
+        assert isinstance(read.contents[0], TextResourceContents)
+        assert json.loads(read.contents[0].text) == HISTORY
