@@ -22,8 +22,17 @@ META_VERSION = "io.modelcontextprotocol/protocolVersion"
 
 @cache
 def _validator_class(version: str) -> Any:
-    schema = official_schema(version)
-    return jsonschema.validators.validator_for(schema)
+    """The schema's validator, with our documented limit: a float stands for an integer only
+    within the signed 64-bit range (as ids do)."""
+    base = jsonschema.validators.validator_for(official_schema(version))
+
+    def is_integer(checker: Any, instance: Any) -> bool:
+        if isinstance(instance, float):
+            return instance.is_integer() and -(2**63) <= instance < 2**63
+        return bool(base.TYPE_CHECKER.is_type(instance, "integer"))
+
+    checker = base.TYPE_CHECKER.redefine("integer", is_integer)
+    return jsonschema.validators.extend(base, type_checker=checker)
 
 
 @cache

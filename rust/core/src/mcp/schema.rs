@@ -225,7 +225,9 @@ fn type_matches(bits: u8, v: Value<'_, '_>) -> bool {
         Kind::Null => bits & T_NULL != 0,
         Kind::Bool => bits & T_BOOL != 0,
         Kind::Int => bits & (T_INT | T_NUM) != 0,
-        Kind::Float => bits & T_NUM != 0 || (bits & T_INT != 0 && v.is_integer()),
+        // An integer written as a float (`3.0`, `3e0`) counts as one within i64, the same limit
+        // ids have; beyond it, a float is only an approximation of the integer it names.
+        Kind::Float => bits & T_NUM != 0 || (bits & T_INT != 0 && v.as_i64().is_some()),
         Kind::String => bits & T_STR != 0,
         Kind::Array => bits & T_ARR != 0,
         Kind::Object => bits & T_OBJ != 0,
@@ -251,7 +253,7 @@ fn lit_text(lit: &Lit) -> String {
 }
 
 fn kind_name(v: Value<'_, '_>) -> &'static str {
-    if v.kind() == Kind::Int || (v.kind() == Kind::Float && v.is_integer()) {
+    if v.kind() == Kind::Int || (v.kind() == Kind::Float && v.as_i64().is_some()) {
         "integer"
     } else {
         v.kind().name()
