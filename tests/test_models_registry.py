@@ -16,8 +16,10 @@ import pytest
 from mcproute.client import MCPClient
 from mcproute.config import ConfigError, parse_config
 from mcproute.context import ContextNotFoundError
+from mcproute.context.sqlite import SqliteContextStore
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models import ModelNotFoundError, ModelRegistry
+from mcproute.store import DataDir
 from mcproute.testing.upstream import Simulator
 from models_support import (
     ANTHROPIC_KEY,
@@ -279,3 +281,21 @@ def test_config_check_command(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "1 error(s)" in bad.stderr
     assert "mcp.models.openai.models[0].weight: must be a number" in bad.stderr
+
+
+async def test_registry_shares_the_data_directorys_contexts(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A program and `mcproute serve` on the same MCPROUTE_DATA_DIR resolve the same ids."""
+    store = SqliteContextStore(DataDir(tmp_path))
+    made = await store.create("acme", "messages", [{"role": "user", "content": "shared text"}])
+    store.close()
+    monkeypatch.setenv("MCPROUTE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("MCPROUTE_TENANT", "acme")
+    async with registry_for(multi_provider(sim.url)) as registry:
+        result = await (await registry.get_model("gpt-4")).generate(None, made.id)
+    assert result.text == "echo: shared text w3"
+    monkeypatch.setenv("MCPROUTE_TENANT", "globex")  # another tenant's id does not resolve
+    async with registry_for(multi_provider(sim.url)) as registry:
+        with pytest.raises(ContextNotFoundError):
+            await (await registry.get_model("gpt-4")).generate(None, made.id)

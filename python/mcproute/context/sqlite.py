@@ -16,11 +16,13 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
@@ -28,6 +30,8 @@ import orjson
 from mcproute._core import AeadError, Keyring, KeyringError
 from mcproute.context import (
     ContextNotFoundError,
+    ContextStore,
+    InMemoryContextStore,
     Message,
     is_context_id,
     messages_of,
@@ -493,3 +497,15 @@ class TenantContexts:
     async def delete(self, context_id: str) -> None:
         with contextlib.suppress(ContextNotFoundError):
             await self.store.delete(self.tenant, context_id)
+
+
+def default_context_store() -> tuple[ContextStore, SqliteContextStore | None]:
+    """The store a `ModelRegistry` resolves context ids through when given none: the data
+    directory's contexts when `MCPROUTE_DATA_DIR` is set (tenant `MCPROUTE_TENANT`, default
+    `default`), so a program and `mcproute serve` on the same directory share contexts; else
+    contexts held in this process. The second item is the SQLite store to close, if any."""
+    path = os.environ.get("MCPROUTE_DATA_DIR")
+    if not path:
+        return InMemoryContextStore(), None
+    store = SqliteContextStore(DataDir(Path(path)))
+    return TenantContexts(store, os.environ.get("MCPROUTE_TENANT") or "default"), store

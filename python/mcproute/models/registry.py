@@ -15,7 +15,8 @@ from mcproute.config import (
     find_config_path,
     load_config,
 )
-from mcproute.context import ContextStore, InMemoryContextStore
+from mcproute.context import ContextStore
+from mcproute.context.sqlite import SqliteContextStore, default_context_store
 from mcproute.models.routed import RoutedModel
 from mcproute.models.target import ProviderTarget
 from mcproute.routing import Deployment, Router, RouterPolicy
@@ -58,7 +59,10 @@ class ModelRegistry:
         else:
             self._path = Path(config) if config is not None else find_config_path()
             loaded = load_config(self._path)
-        self.context_store: ContextStore = context_store or InMemoryContextStore()
+        self._owned_store: SqliteContextStore | None = None
+        if context_store is None:
+            context_store, self._owned_store = default_context_store()
+        self.context_store: ContextStore = context_store
         self._targets: dict[str, ProviderTarget] = {}
         self._watcher: ConfigWatcher | None = None
         self.config = loaded
@@ -146,6 +150,9 @@ class ModelRegistry:
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None
+        if self._owned_store is not None:
+            self._owned_store.close()
+            self._owned_store = None
 
     async def __aenter__(self) -> ModelRegistry:
         return self
