@@ -12,6 +12,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -194,6 +195,17 @@ def redact_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
+# Seconds this request spent waiting on upstreams, for the proxy's overhead figure: the proxy
+# sets a one-item list per request; adapters add to it. Unset (None) in library use.
+UPSTREAM_WAIT: ContextVar[list[float] | None] = ContextVar("mcproute_upstream_wait", default=None)
+
+
+def _waited(since: float) -> None:
+    acc = UPSTREAM_WAIT.get()
+    if acc is not None:
+        acc[0] += time.perf_counter() - since
+
+
 async def post_json(
     endpoint: Endpoint,
     path: str,
@@ -201,14 +213,14 @@ async def post_json(
     http_timeout: aiohttp.ClientTimeout | None,
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
+    payload = orjson.dumps(body)
+    started = time.perf_counter()
     try:
         async with get_session().post(
-            endpoint.base_url + path,
-            data=orjson.dumps(body),
-            headers=endpoint.headers,
-            timeout=http_timeout,
+            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
         ) as response:
             data = await response.read()
+            _waited(started)
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
             return orjson.loads(data)
@@ -244,15 +256,15 @@ async def open_stream(
     http_timeout: aiohttp.ClientTimeout | None,
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
     """POST a streaming request; yields an iterator over its server-sent events."""
+    payload = orjson.dumps(body)
+    started = time.perf_counter()
     try:
         response = await get_session().post(
-            endpoint.base_url + path,
-            data=orjson.dumps(body),
-            headers=endpoint.headers,
-            timeout=http_timeout,
+            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
+    _waited(started)
     try:
         if response.status >= 400:
             data = await response.read()
@@ -268,8 +280,14 @@ async def _sse_events(
     """Server-sent events, each yielded as soon as its blank line arrives (no buffering)."""
     event: str | None = None
     data: bytes | None = None
+    content = response.content
     try:
-        async for raw in response.content:
+        while True:
+            started = time.perf_counter()
+            raw = await content.readline()
+            _waited(started)
+            if not raw:
+                break
             line = raw.rstrip(b"\r\n")
             if not line:
                 if data is not None:

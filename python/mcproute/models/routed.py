@@ -177,11 +177,15 @@ class RoutedModel:
 
     async def embed(self, texts: str | Sequence[str], **params: Any) -> list[list[float]]:
         """Embedding vectors, one per input text."""
-        request = {**params, "model": self.name, "input": texts, "encoding_format": "float"}
+        result = await self.embeddings({**params, "input": texts})
+        rows = sorted(result.get("data") or [], key=lambda row: row.get("index", 0))
+        return [list(row.get("embedding") or []) for row in rows]
+
+    async def embeddings(self, body: Mapping[str, Any]) -> Json:
+        """An OpenAI embeddings request body in, the upstream's response (with its usage) out."""
+        request = {"encoding_format": "float", **body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
             return await _target(deployment).embeddings(request, ctx)
 
-        result = await self._router.call(self.name, attempt)
-        rows = sorted(result.get("data") or [], key=lambda row: row.get("index", 0))
-        return [list(row.get("embedding") or []) for row in rows]
+        return await self._router.call(self.name, attempt)

@@ -16,11 +16,11 @@ from mcproute.protocol.http import StreamableHTTP
 from mcproute.proxy import admin, auth, contexts, routes
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
-from mcproute.proxy.metrics import Metrics
+from mcproute.proxy.metrics import METRICS, Metrics
+from mcproute.proxy.observe import middleware as observe
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 
-METRICS = web.AppKey("metrics", Metrics)
 SWEEP_INTERVAL_S = 60.0
 log = logging.getLogger("mcproute.proxy")
 
@@ -67,7 +67,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     app = web.Application(
-        middlewares=[metrics.middleware(), auth.middleware(keys)], client_max_size=MAX_BODY
+        middlewares=[observe(metrics), auth.middleware(keys)], client_max_size=MAX_BODY
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry

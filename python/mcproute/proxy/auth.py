@@ -25,6 +25,7 @@ from aiohttp.typedefs import Middleware
 
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BodyError, read_body
+from mcproute.proxy.observe import TIMING
 from mcproute.security import (
     ApiKeyError,
     ApiKeyManager,
@@ -146,6 +147,7 @@ def middleware(keys: ApiKeyManager) -> Middleware:
                 request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
             )
         request[RECORD] = record
+        request[TIMING].key_id = record.key_id
         return await handler(request)
 
     return authenticate

@@ -1,82 +1,311 @@
-"""Prometheus metrics in the text exposition format: requests by route and status, their
-latency, and the Router's per-deployment state."""
+"""Metrics in the Prometheus text format, named after the OpenTelemetry GenAI conventions.
+
+- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, model and
+  `error_type` when they failed;
+- `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
+- `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
+- `mcproute_overhead_seconds` (histogram): time spent in the gateway (the request's time minus
+  the time it waited on upstreams; for streams, up to the first byte);
+- `http_server_request_duration_seconds` and `mcproute_requests_total`: every route;
+- per deployment: up, in flight, successes, failures, ejections, 429s, latency EWMA; retries by
+  group and fallbacks by (from, to) from the Router.
+
+Labels come from the route table and the configuration (models are counted once the registry
+knew them), never from free request input, so the series stay bounded. The numbers are this
+worker's: with several workers, each scrape or dashboard poll sees the worker that served it.
+"""
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mcproute.routing import Router
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-ROUTES = ("/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/models", "/mcp")
+ROUTES = frozenset(
+    {
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/embeddings",
+        "/v1/models",
+        "/v1/contexts",
+        "/mcp",
+        "/metrics",
+        "/dashboard/data",
+    }
+)
+# The OpenTelemetry GenAI semantic conventions' recommended boundaries.
+DURATION_BUCKETS = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48,
+                    40.96, 81.92)  # fmt: skip
+TTFT_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0,
+                7.5, 10.0)  # fmt: skip
+TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304,
+                 16777216, 67108864)  # fmt: skip
+# The gateway's own time is sub-millisecond when all is well: finer boundaries down there.
+OVERHEAD_BUCKETS = (0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                    0.1, 0.25)  # fmt: skip
+HTTP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                10.0)  # fmt: skip
+
+Labels = tuple[tuple[str, str], ...]
+INF = 'le="+Inf"'
 
 
-def _label(value: str) -> str:
+def route_label(path: str) -> str:
+    if path in ROUTES:
+        return path
+    if path.startswith("/v1/contexts/"):
+        return "/v1/contexts/{id}"
+    if path.startswith("/admin/"):
+        return "/admin"
+    return "other"
+
+
+def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def _labels(labels: Labels, extra: str = "") -> str:
+    parts = [f'{k}="{_escape(v)}"' for k, v in labels]
+    if extra:
+        parts.append(extra)
+    return "{" + ",".join(parts) + "}" if parts else ""
+
+
+class Histogram:
+    """Cumulative-bucket histogram per label set; an observation is a bisect and two adds."""
+
+    def __init__(self, name: str, help_text: str, buckets: Sequence[float]) -> None:
+        self.name = name
+        self.help = help_text
+        self.buckets = tuple(buckets)
+        self.series: dict[Labels, list[float]] = {}  # counts per bucket + [+Inf, sum]
+
+    def observe(self, labels: Labels, value: float) -> None:
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = [0.0] * (len(self.buckets) + 2)
+        series[bisect.bisect_left(self.buckets, value)] += 1
+        series[-1] += value
+
+    def render(self, out: list[str]) -> None:
+        out.append(f"# HELP {self.name} {self.help}")
+        out.append(f"# TYPE {self.name} histogram")
+        for labels, series in sorted(self.series.items()):
+            running = 0.0
+            for bound, n in zip(self.buckets, series, strict=False):
+                running += n
+                le = f'le="{bound:g}"'
+                out.append(f"{self.name}_bucket{_labels(labels, le)} {running:g}")
+            running += series[len(self.buckets)]
+            out.append(f"{self.name}_bucket{_labels(labels, INF)} {running:g}")
+            out.append(f"{self.name}_sum{_labels(labels)} {series[-1]:.6f}")
+            out.append(f"{self.name}_count{_labels(labels)} {running:g}")
+
+    def merged(self, keep: Any = None) -> list[float]:
+        """Counts summed over the label sets `keep(labels)` accepts (all by default)."""
+        total = [0.0] * (len(self.buckets) + 2)
+        for labels, series in self.series.items():
+            if keep is None or keep(labels):
+                for i, n in enumerate(series):
+                    total[i] += n
+        return total
+
+    def quantile(self, q: float, keep: Any = None) -> float | None:
+        """Estimated by linear interpolation inside the bucket, as Prometheus does."""
+        series = self.merged(keep)
+        count = sum(series[:-1])
+        if count == 0:
+            return None
+        rank = q * count
+        running = 0.0
+        lower = 0.0
+        for i, bound in enumerate(self.buckets):
+            n = series[i]
+            if running + n >= rank and n > 0:
+                return lower + (bound - lower) * (rank - running) / n
+            running += n
+            lower = bound
+        return self.buckets[-1]  # in the +Inf bucket: the largest finite bound
+
+
 class Metrics:
+    """This worker's counters and histograms."""
+
     def __init__(self) -> None:
+        self.started = time.time()
         self.requests: dict[tuple[str, int], int] = defaultdict(int)
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.count: dict[str, int] = defaultdict(int)
+        self.http = Histogram(
+            "http_server_request_duration_seconds", "Duration of HTTP requests.", HTTP_BUCKETS
+        )
+        self.operation = Histogram(
+            "gen_ai_client_operation_duration_seconds",
+            "GenAI operation duration.",
+            DURATION_BUCKETS,
+        )
+        self.ttft = Histogram(
+            "gen_ai_server_time_to_first_token_seconds",
+            "Time to generate the first token, for streams.",
+            TTFT_BUCKETS,
+        )
+        self.tokens = Histogram(
+            "gen_ai_client_token_usage", "Number of input and output tokens used.", TOKEN_BUCKETS
+        )
+        self.overhead = Histogram(
+            "mcproute_overhead_seconds",
+            "Time spent in the gateway itself: request time minus upstream wait.",
+            OVERHEAD_BUCKETS,
+        )
 
-    def middleware(self) -> Middleware:
-        @web.middleware
-        async def measure(request: web.Request, handler: Handler) -> web.StreamResponse:
-            route = request.path if request.path in ROUTES else "other"
-            start = time.perf_counter()
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                self.requests[(route, status)] += 1
-                self.seconds[route] += time.perf_counter() - start
-                self.count[route] += 1
+    # --- recording -----------------------------------------------------------------------
 
-        return measure
+    def request_done(self, route: str, status: int, seconds: float) -> None:
+        self.requests[(route, status)] += 1
+        self.http.observe((("http_route", route),), seconds)
+
+    def operation_done(
+        self, operation: str, model: str, seconds: float, error_type: str | None = None
+    ) -> None:
+        labels: Labels = (("gen_ai_operation_name", operation), ("gen_ai_request_model", model))
+        if error_type is not None:
+            labels += (("error_type", error_type),)
+        self.operation.observe(labels, seconds)
+
+    def first_token(self, operation: str, model: str, seconds: float) -> None:
+        self.ttft.observe(
+            (("gen_ai_operation_name", operation), ("gen_ai_request_model", model)), seconds
+        )
+
+    def usage(self, operation: str, model: str, usage: Any) -> None:
+        """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
+        if not isinstance(usage, dict):
+            return
+        for token_type, keys in (
+            ("input", ("prompt_tokens", "input_tokens")),
+            ("output", ("completion_tokens", "output_tokens")),
+        ):
+            value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
+            if value is not None:
+                labels: Labels = (
+                    ("gen_ai_operation_name", operation),
+                    ("gen_ai_request_model", model),
+                    ("gen_ai_token_type", token_type),
+                )
+                self.tokens.observe(labels, value)
+
+    # --- reading -------------------------------------------------------------------------
 
     def render(self, router: Router | None) -> str:
-        lines = [
+        out = [
             "# HELP mcproute_requests_total HTTP requests by route and status.",
             "# TYPE mcproute_requests_total counter",
         ]
         for (route, status), n in sorted(self.requests.items()):
-            lines.append(f'mcproute_requests_total{{route="{route}",status="{status}"}} {n}')
-        lines += [
-            "# HELP mcproute_request_seconds Time spent serving requests, by route.",
-            "# TYPE mcproute_request_seconds summary",
-        ]
-        for route in sorted(self.count):
-            lines.append(
-                f'mcproute_request_seconds_sum{{route="{route}"}} {self.seconds[route]:.6f}'
-            )
-            lines.append(f'mcproute_request_seconds_count{{route="{route}"}} {self.count[route]}')
+            out.append(f'mcproute_requests_total{{route="{route}",status="{status}"}} {n}')
+        for histogram in (self.http, self.operation, self.ttft, self.tokens, self.overhead):
+            histogram.render(out)
         if router is not None:
-            gauges = {
-                "in_flight": "gauge",
-                "successes": "counter",
-                "failures": "counter",
-                "ejections": "counter",
-                "rate_limited": "counter",
-                "latency_ewma": "gauge",
-            }
-            stats = router.stats()
-            for field, kind in gauges.items():
-                name = f"mcproute_deployment_{field}"
-                lines.append(f"# TYPE {name} {kind}")
-                for group, deployments in stats.items():
-                    for deployment, values in deployments.items():
-                        labels = f'group="{_label(group)}",deployment="{_label(deployment)}"'
-                        lines.append(f"{name}{{{labels}}} {float(values[field])}")  # type: ignore[arg-type]
-        return "\n".join(lines) + "\n"
+            self._render_router(router, out)
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _render_router(router: Router, out: list[str]) -> None:
+        fields = {
+            "up": "gauge",
+            "in_flight": "gauge",
+            "successes": "counter",
+            "failures": "counter",
+            "ejections": "counter",
+            "rate_limited": "counter",
+            "latency_ewma": "gauge",
+        }
+        stats = router.stats()
+        for field, kind in fields.items():
+            name = f"mcproute_deployment_{field}"
+            out.append(f"# TYPE {name} {kind}")
+            for group, deployments in stats.items():
+                for deployment, values in deployments.items():
+                    value = _deployment_value(values, field)
+                    labels = f'group="{_escape(group)}",deployment="{_escape(deployment)}"'
+                    out.append(f"{name}{{{labels}}} {value}")
+        out.append("# TYPE mcproute_retries_total counter")
+        for group, n in sorted(router.retries.items()):
+            out.append(f'mcproute_retries_total{{group="{_escape(group)}"}} {n}')
+        out.append("# TYPE mcproute_fallbacks_total counter")
+        for (source, target), n in sorted(router.fallbacks.items()):
+            labels = f'from_group="{_escape(source)}",to_group="{_escape(target)}"'
+            out.append(f"mcproute_fallbacks_total{{{labels}}} {n}")
+
+    def snapshot(self, router: Router | None) -> dict[str, Any]:
+        """What the dashboard shows, as JSON."""
+        by_class: dict[str, int] = defaultdict(int)
+        by_route: dict[str, int] = defaultdict(int)
+        for (route, status), n in self.requests.items():
+            by_class[f"{status // 100}xx"] += n
+            by_route[route] += n
+
+        def model_route(labels: Labels) -> bool:
+            return labels[0][1] in ("/v1/chat/completions", "/v1/messages", "/v1/embeddings")
+
+        def seconds_ms(value: float | None) -> float | None:
+            return None if value is None else round(value * 1000, 3)
+
+        tokens = {"input": 0, "output": 0}
+        for labels, series in self.tokens.series.items():
+            tokens[dict(labels)["gen_ai_token_type"]] += int(series[-1])
+        deployments = []
+        if router is not None:
+            for group, members in router.stats().items():
+                for name, values in members.items():
+                    deployments.append(
+                        {
+                            "group": group,
+                            "deployment": name,
+                            "state": _state(values),
+                            "in_flight": values["in_flight"],
+                            "successes": values["successes"],
+                            "failures": values["failures"],
+                            "latency_ewma_ms": seconds_ms(float(values["latency_ewma"])),  # type: ignore[arg-type]
+                        }
+                    )
+        return {
+            "time": time.time(),
+            "uptime_s": round(time.time() - self.started, 1),
+            "requests_total": sum(by_class.values()),
+            "by_status_class": dict(by_class),
+            "by_route": dict(by_route),
+            "errors_total": by_class.get("4xx", 0) + by_class.get("5xx", 0),
+            "latency_ms": {
+                f"p{int(q * 100)}": seconds_ms(self.http.quantile(q, model_route))
+                for q in (0.5, 0.95, 0.99)
+            },
+            "overhead_ms": {
+                f"p{int(q * 100)}": seconds_ms(self.overhead.quantile(q)) for q in (0.5, 0.99)
+            },
+            "tokens": tokens,
+            "retries": sum(router.retries.values()) if router else 0,
+            "fallbacks": sum(router.fallbacks.values()) if router else 0,
+            "deployments": deployments,
+        }
+
+
+def _state(values: dict[str, object]) -> str:
+    if values.get("ejected"):
+        return "ejected"
+    if values.get("cooling_down"):
+        return "cooling down"
+    return "up"
+
+
+def _deployment_value(values: dict[str, object], field: str) -> float:
+    if field == "up":
+        return 0.0 if _state(values) != "up" else 1.0
+    return float(values[field])  # type: ignore[arg-type]
+
+
+METRICS = web.AppKey("metrics", Metrics)

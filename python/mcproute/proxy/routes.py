@@ -6,7 +6,8 @@ through the registry's Router; streams are relayed event by event as they arrive
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable
 from typing import Any
 
 import orjson
@@ -22,6 +23,8 @@ from mcproute.proxy.contexts import (
     with_context_openai,
 )
 from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.metrics import METRICS
+from mcproute.proxy.observe import TIMING
 
 REGISTRY = web.AppKey("registry", ModelRegistry)
 SSE_HEADERS = {
@@ -42,19 +45,53 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
     record = request[RECORD]
     if not allows(record, "models", name):
         raise PermissionError(f"this API key may not use model {name!r}")
-    return await request.app[REGISTRY].get_model(name)
+    model = await request.app[REGISTRY].get_model(name)
+    request[TIMING].model = name  # known to the registry: a bounded label from here on
+    return model
+
+
+async def _call(
+    request: web.Request, operation: str, name: str, call: Awaitable[dict[str, Any]]
+) -> dict[str, Any]:
+    """Await a model call, recording its duration, outcome and token usage."""
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    try:
+        result = await call
+    except UpstreamError as exc:
+        metrics.operation_done(operation, name, time.perf_counter() - started, exc.kind.value)
+        raise
+    metrics.operation_done(operation, name, time.perf_counter() - started)
+    metrics.usage(operation, name, result.get("usage"))
+    return result
 
 
 async def _relay(
-    request: web.Request, events: AsyncIterator[dict[str, Any]], anthropic: bool
+    request: web.Request,
+    name: str,
+    events: AsyncIterator[dict[str, Any]],
+    anthropic: bool,
 ) -> web.StreamResponse:
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
     iterator = aiter(events)
-    first = await anext(iterator)  # failures before the first event still get an error reply
+    try:
+        first = await anext(iterator)  # failures before the first event get an error reply
+    except UpstreamError as exc:
+        metrics.operation_done("chat", name, time.perf_counter() - started, exc.kind.value)
+        raise
+    metrics.first_token("chat", name, time.perf_counter() - started)
     response = web.StreamResponse(headers=SSE_HEADERS)
+    request[TIMING].mark_first_byte(response)
     await response.prepare(request)
     event: dict[str, Any] | None = first
+    usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
+    error_type = None
     try:
         while event is not None:
+            found = event.get("usage") or (event.get("message") or {}).get("usage")
+            if isinstance(found, dict):
+                usage.update(found)
             await response.write(_sse(event, anthropic))
             event = await anext(iterator, None)
         if not anthropic:
@@ -62,13 +99,16 @@ async def _relay(
         await response.write_eof()
     except UpstreamError as exc:
         # Mid-stream: the status line is sent already; report in-band and end the stream.
+        error_type = exc.kind.value
         error = {"type": "error", "error": {"type": "api_error", "message": str(exc)}}
         await response.write(_sse(error, anthropic))
         await response.write_eof()
     except ConnectionResetError:
-        pass  # the caller went away: stop relaying; closing the iterator cancels upstream work
+        error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
     finally:
         await _close(iterator)
+    metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
+    metrics.usage("chat", name, usage)
     return response
 
 
@@ -93,8 +133,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
     if body.get("stream"):
-        return await _relay(request, model.chat_stream(body), anthropic=False)
-    return web.json_response(await model.chat(body), dumps=lambda v: orjson.dumps(v).decode())
+        return await _relay(request, body["model"], model.chat_stream(body), anthropic=False)
+    result = await _call(request, "chat", body["model"], model.chat(body))
+    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
 
 
 @guarded
@@ -103,8 +144,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     with_context_anthropic(body, await referenced_messages(request, body))
     if body.get("stream"):
-        return await _relay(request, model.messages_stream(body), anthropic=True)
-    return web.json_response(await model.messages(body), dumps=lambda v: orjson.dumps(v).decode())
+        return await _relay(request, body["model"], model.messages_stream(body), anthropic=True)
+    result = await _call(request, "chat", body["model"], model.messages(body))
+    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
 
 
 @guarded
@@ -114,16 +156,8 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     texts = body.get("input")
     if not isinstance(texts, str | list):
         raise BadRequest("input: expected a string or a list of strings")
-    vectors = await model.embed(texts)
-    data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
-    return web.json_response(
-        {
-            "object": "list",
-            "data": data,
-            "model": body["model"],
-            "usage": {"prompt_tokens": 0, "total_tokens": 0},
-        }
-    )
+    result = await _call(request, "embeddings", body["model"], model.embeddings(body))
+    return web.json_response({**result, "model": body["model"]})
 
 
 async def list_models(request: web.Request) -> web.StreamResponse:

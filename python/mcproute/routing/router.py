@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
@@ -95,6 +96,9 @@ class Router:
         self._groups: dict[str, _Group] = {}
         self._contexts: dict[tuple[int, bool], AttemptContext] = {}
         self._rng = random.Random()
+        # For metrics: retries by group, fallbacks by (from group, to group).
+        self.retries: Counter[str] = Counter()
+        self.fallbacks: Counter[tuple[str, str]] = Counter()
         self.set_groups(groups)
 
     # --- configuration -------------------------------------------------------------------
@@ -136,9 +140,10 @@ class Router:
             try:
                 return await self._call_group(current, attempt)
             except UpstreamError as exc:
-                current = self._fallback(group, current, exc, visited)
+                current = self._fallback(group, visited[-1], exc, visited)
                 if current is None:
                     raise
+                self.fallbacks[visited[-1], current] += 1
         raise AssertionError("unreachable")
 
     def stream(self, group: str, attempt: StreamAttempt[T]) -> AsyncIterator[T]:
@@ -193,6 +198,8 @@ class Router:
         last: UpstreamError | None = None
         failed: list[str] = []  # retries go elsewhere while another deployment is available
         for n in range(self.policy.num_retries + 1):
+            if n > 0:
+                self.retries[name] += 1
             if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
                 # A 429 needs no backoff: the balancer already cools that deployment down
                 # and routes elsewhere; the wait happens below if nothing else is left.
@@ -341,9 +348,10 @@ class Router:
             try:
                 opened = await self._open_stream(current, attempt)
             except UpstreamError as exc:
-                current = self._fallback(origin, current, exc, visited)
+                current = self._fallback(origin, visited[-1], exc, visited)
                 if current is None:
                     raise
+                self.fallbacks[visited[-1], current] += 1
                 continue
             relay = self._relay(*opened)
             try:
@@ -361,6 +369,8 @@ class Router:
         last: UpstreamError | None = None
         failed: list[str] = []
         for n in range(self.policy.num_retries + 1):
+            if n > 0:
+                self.retries[name] += 1
             if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
                 await asyncio.sleep(self._backoff(n - 1, last))
             try:

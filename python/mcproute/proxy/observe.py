@@ -1,0 +1,115 @@
+"""Per-request observation: timing, the gateway's overhead, request ids and the access log.
+
+The overhead is the request's time minus the time it waited on upstreams (adapters add that
+wait to `UPSTREAM_WAIT`); for a stream it is taken when the first byte goes to the caller.
+With hedging, two upstream waits overlap and the sum can exceed the wall time: the overhead is
+then reported as 0 rather than negative.
+
+The access log is one JSON object per line on the `mcproute.access` logger: no header values,
+no bodies, only the key's public id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mcproute.models.http import UPSTREAM_WAIT
+from mcproute.proxy.metrics import Metrics, route_label
+
+access_log = logging.getLogger("mcproute.access")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+OVERHEAD_HEADER = "x-mcproute-overhead-ms"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+@dataclass(slots=True)
+class RequestTiming:
+    start: float
+    request_id: str
+    upstream: list[float] = field(default_factory=lambda: [0.0])
+    model: str | None = None
+    key_id: str | None = None
+    first_byte_overhead: float | None = None
+
+    def overhead(self) -> float:
+        return max(0.0, time.perf_counter() - self.start - self.upstream[0])
+
+    def mark_first_byte(self, response: web.StreamResponse) -> None:
+        """Call just before a stream's headers go out."""
+        self.first_byte_overhead = self.overhead()
+        response.headers[OVERHEAD_HEADER] = f"{self.first_byte_overhead * 1000:.3f}"
+        response.headers["x-request-id"] = self.request_id
+
+
+TIMING = web.RequestKey("timing", RequestTiming)
+
+
+def middleware(metrics: Metrics) -> Middleware:
+    @web.middleware
+    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+        given = request.headers.get("x-request-id", "")
+        request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        timing = RequestTiming(time.perf_counter(), request_id)
+        request[TIMING] = timing
+        token = UPSTREAM_WAIT.set(timing.upstream)
+        route = route_label(request.path)
+        status = 500
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            status = response.status
+            if not response.prepared:
+                response.headers["x-request-id"] = request_id
+                if route in MODEL_ROUTES:
+                    response.headers[OVERHEAD_HEADER] = f"{timing.overhead() * 1000:.3f}"
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            UPSTREAM_WAIT.reset(token)
+            elapsed = time.perf_counter() - timing.start
+            metrics.request_done(route, status, elapsed)
+            overhead = timing.first_byte_overhead
+            if route in MODEL_ROUTES:
+                overhead = timing.overhead() if overhead is None else overhead
+                metrics.overhead.observe((("http_route", route),), overhead)
+            if access_log.isEnabledFor(logging.INFO):
+                _log(request, timing, status, elapsed, overhead, response)
+
+    return observe
+
+
+def _log(
+    request: web.Request,
+    timing: RequestTiming,
+    status: int,
+    elapsed: float,
+    overhead: float | None,
+    response: web.StreamResponse | None,
+) -> None:
+    entry = {
+        "ts": round(time.time(), 3),
+        "request_id": timing.request_id,
+        "method": request.method,
+        "path": request.path,
+        "status": status,
+        "duration_ms": round(elapsed * 1000, 3),
+        "overhead_ms": None if overhead is None else round(overhead * 1000, 3),
+        "model": timing.model,
+        "key_id": timing.key_id,
+        "bytes_in": request.content_length,
+        "bytes_out": None if response is None else response.body_length,
+        "client": request.remote,
+    }
+    access_log.info(orjson.dumps(entry).decode())
