@@ -148,6 +148,11 @@ async def test_workers_exit_when_the_parent_is_killed(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, f"http://127.0.0.1:{port}")
         workers = children(proc.pid)
+        for _ in range(300):  # the second fork may come after the first worker answers
+            if len(workers) == 2:
+                break
+            await asyncio.sleep(0.1)
+            workers = children(proc.pid)
         assert len(workers) == 2
         proc.kill()  # the parent only: SIGKILL cannot be forwarded
         await proc.wait()
