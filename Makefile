@@ -14,7 +14,7 @@ RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) 
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test lint bench fuzz venv ext rust-test py-test clean
+.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium clean
 
 $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -69,7 +69,13 @@ $(SDK_EVERYTHING_STAMP): $(STAMP)
 	tar xzf $(PEERS_DIR)/mcp-2.3.0.tar.gz -C $(PEERS_DIR)
 	touch $@
 
-py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP)
+# Debian's Chromium, driven by Playwright (launched with executable_path; no browser download)
+# in the dashboard test.
+chromium:
+	command -v chromium >/dev/null || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+
+py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP) chromium
 	PATH=$(NODE_BIN):$$PATH $(PY) -m pytest $(PYTEST_ARGS)
 
 test: ext rust-test py-test

@@ -13,7 +13,7 @@ from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
-from mcproute.proxy import admin, auth, contexts, routes
+from mcproute.proxy import admin, auth, contexts, dashboard, routes
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
@@ -96,6 +96,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_get("/v1/models", routes.list_models)
     contexts.add_routes(app)
     admin.add_routes(app)
+    dashboard.add_routes(app, keys)
     gateway = _gateway(config, contexts.ContextResources(context_store))
     mcp = StreamableHTTP(gateway)
     app.router.add_post("/mcp", _mcp_handler(mcp.post))

@@ -7,13 +7,20 @@ same two methods.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from mcproute._core import ApiKeyError, ApiKeyHasher, hmac_sha256, parse_api_key
+from mcproute._core import (
+    ApiKeyError,
+    ApiKeyHasher,
+    hmac_sha256,
+    hmac_sha256_verify,
+    parse_api_key,
+)
 from mcproute.security.errors import with_reason
 
 
@@ -42,6 +49,7 @@ def key_state(record: ApiKeyRecord, now: float) -> str:
 
 
 SIGNING_LABEL = b"mcproute rfc9421 signing key\x00"
+SESSION_LABEL = b"mcproute browser session\x00"
 
 
 class ApiKeyStore(Protocol):
@@ -78,6 +86,7 @@ class ApiKeyManager:
     ) -> None:
         self._hasher = ApiKeyHasher(pepper)
         self._signing_root = hmac_sha256(pepper, SIGNING_LABEL)
+        self._session_key = hmac_sha256(pepper, SESSION_LABEL)
         self._store: ApiKeyStore = store if store is not None else MemoryApiKeyStore()
         self._clock = clock
 
@@ -117,12 +126,21 @@ class ApiKeyManager:
         if record is None:
             raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
         self._hasher.verify(key, record.secret_hash)  # constant-time; raises on mismatch
+        self._usable(record)
+        if scope is not None and scope not in record.scopes:
+            raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
+        return record
+
+    def active(self, key_id: str) -> ApiKeyRecord:
+        """The record of a key that may be used now (for sessions that outlive the request
+        that presented the key itself); raises `ApiKeyError` with a `reason` otherwise."""
+        return self._usable(self._require(key_id))
+
+    def _usable(self, record: ApiKeyRecord) -> ApiKeyRecord:
         if record.revoked:
             raise with_reason(ApiKeyError, "revoked", "api key: revoked")
         if record.expires_at is not None and self._clock() >= record.expires_at:
             raise with_reason(ApiKeyError, "expired", "api key: expired")
-        if scope is not None and scope not in record.scopes:
-            raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
         return record
 
     def rotate(self, key_id: str, *, grace: float) -> tuple[str, ApiKeyRecord]:
@@ -143,6 +161,30 @@ class ApiKeyManager:
         """The HMAC key for RFC 9421 signatures made with API key `key_id`: derived from the
         pepper, so nothing more is stored; a rotated API key gets a new one with its new id."""
         return hmac_sha256(self._signing_root, key_id.encode())
+
+    def session_token(self, key_id: str, ttl: float) -> str:
+        """A browser session for an already verified key: `<key id>.<expiry>.<mac>`. It holds
+        no secret, and the key's revocation or expiry ends it (checked on every use)."""
+        expires = int(self._clock() + ttl)
+        payload = f"{key_id}.{expires}"
+        mac = base64.urlsafe_b64encode(hmac_sha256(self._session_key, payload.encode()))
+        return f"{payload}.{mac.decode().rstrip('=')}"
+
+    def session_record(self, token: str) -> ApiKeyRecord:
+        """The active key behind a session token; raises `ApiKeyError` otherwise."""
+        parts = token.split(".")
+        if len(parts) != 3 or not parts[1].isdigit():
+            raise with_reason(ApiKeyError, "invalid_session", "session: malformed")
+        key_id, expires, mac = parts
+        try:
+            tag = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
+        except ValueError:
+            raise with_reason(ApiKeyError, "invalid_session", "session: malformed") from None
+        if not hmac_sha256_verify(self._session_key, f"{key_id}.{expires}".encode(), tag):
+            raise with_reason(ApiKeyError, "invalid_session", "session: not ours")
+        if self._clock() >= int(expires):
+            raise with_reason(ApiKeyError, "expired", "session: expired")
+        return self.active(key_id)
 
     def revoke(self, key_id: str) -> None:
         self._store.put(replace(self._require(key_id), revoked=True))
