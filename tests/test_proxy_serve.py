@@ -33,6 +33,7 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path, sim_url: str, *flags: str) -> AsyncIterator[Served]:
+    """`mcproute serve` in a subprocess; its stderr goes to `tmp_path / "stderr"`."""
     data = DataDir(tmp_path / "data")
     with SqliteApiKeyStore(data) as store:
         key, _ = ApiKeyManager(data.pepper(), store).issue("test", ["models"])
@@ -40,12 +41,13 @@ async def served(tmp_path: Path, sim_url: str, *flags: str) -> AsyncIterator[Ser
     models = {"openai": {"endpoint": sim_url, "models": ["gpt-4"]}}
     config.write_text(json.dumps({"mcp": {"models": models}}))
     port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config)),
-        *("--port", str(port), *flags),
-        env={**os.environ, "MCPROUTE_DATA_DIR": str(data.path), "OPENAI_API_KEY": OPENAI_KEY},
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    with (tmp_path / "stderr").open("wb") as stderr:  # the child keeps its own descriptor
+        proc = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config)),
+            *("--port", str(port), *flags),
+            env={**os.environ, "MCPROUTE_DATA_DIR": str(data.path), "OPENAI_API_KEY": OPENAI_KEY},
+            stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
@@ -79,6 +81,15 @@ async def test_sigterm_drains_a_stream_in_flight(tmp_path: Path) -> None:
         text = "".join(pieces)
         assert text.split() == ["echo:", "count", *(f"w{i}" for i in range(2, 12))]
         assert await asyncio.wait_for(proxy.proc.wait(), 30) == 0
+        logged = [
+            json.loads(line)
+            for line in (tmp_path / "stderr").read_text().splitlines()
+            if line.startswith("{")
+        ]
+        chat = next(e for e in logged if e["path"] == "/v1/chat/completions")
+        assert chat["status"] == 200
+        assert chat["model"] == "gpt-4"
+        assert proxy.key not in json.dumps(logged)
         with pytest.raises(openai.APIConnectionError):  # no longer accepting
             await client.with_options(max_retries=0).models.list()
         await client.close()

@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
         "--body-timeout", type=float, default=30.0, help="seconds to receive a request body"
     )
     serve.add_argument(
+        "--no-access-log", action="store_true", help="no JSON access-log lines on stderr"
+    )
+    serve.add_argument(
         "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
     )
 
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
-    from mcproute.proxy.serve import Limits, serve
+    from mcproute.proxy.serve import Limits, configure_logging, serve
     from mcproute.store import data_dir_from_env
 
     try:
@@ -108,6 +111,7 @@ def run_serve(args: argparse.Namespace) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 1
+    configure_logging(access_log=not args.no_access_log)
     simulator = None
     if args.simulator:
         host, _, port = args.simulator.rpartition(":")
