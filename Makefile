@@ -14,7 +14,7 @@ RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) 
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium clean
+.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium wrk clean
 
 $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -96,8 +96,24 @@ $(BENCH_VENV)/.deps-installed: requirements-bench.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
-bench: ext $(BENCH_VENV)/.deps-installed
-	MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python $(PY) -m benches.run
+# The load benchmark's peers: wrk (Debian) and Portkey's gateway (npm, run with the Node above).
+PORTKEY_STAMP := $(PEERS_DIR)/.portkey-1.15.2
+
+wrk:
+	command -v wrk >/dev/null || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk; }
+
+$(PORTKEY_STAMP):
+	mkdir -p $(PEERS_DIR)/portkey
+	npm install --prefix $(PEERS_DIR)/portkey --no-audit --no-fund --loglevel=error \
+		@portkey-ai/gateway@1.15.2
+	touch $@
+
+BENCH_ENV := MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python MCPROUTE_NODE=$(NODE_BIN)/node
+
+bench: ext $(BENCH_VENV)/.deps-installed $(NODE_STAMP) $(PORTKEY_STAMP) wrk
+	$(BENCH_ENV) $(PY) -m benches.run
+	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

@@ -1,0 +1,1 @@
+"""The load harness: `python -m benches.load` (see __main__.py)."""

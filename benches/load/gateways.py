@@ -1,0 +1,147 @@
+"""The targets: the upstream simulator directly, mcproute, LiteLLM's proxy, Portkey's gateway.
+
+Every one of them serves an OpenAI-compatible `POST /v1/chat/completions` and reaches the same
+simulator as an OpenAI-compatible provider.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from benches.load.processes import Processes, wait_until_serving
+
+ROOT = Path(__file__).resolve().parents[2]
+BODY = json.dumps(
+    {"model": "gpt-4", "messages": [{"role": "user", "content": "Say hello to the benchmark."}]}
+).encode()
+UPSTREAM_KEY = "sk-bench-upstream"
+LITELLM_MASTER_KEY = "sk-bench-litellm-master"
+PORTKEY_SCRIPT = ROOT / ".peers/portkey/node_modules/@portkey-ai/gateway/build/start-server.js"
+
+
+@dataclass
+class Target:
+    name: str
+    url: str  # the chat completions URL
+    headers: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+
+
+def simulator(group: Processes, port: int, latency: float, cpu: str | None) -> Target:
+    proc = group.start(
+        f"simulator-{port}",
+        [sys.executable, "-m", "mcproute.testing.upstream", "--port", str(port),
+         "--latency", str(latency), "--tokens", "8"],
+        cpu=cpu,
+    )  # fmt: skip
+    target = Target(
+        "direct",
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        {"Authorization": f"Bearer {UPSTREAM_KEY}"},
+        proc,
+    )
+    wait_until_serving(target.url, BODY, target.headers, proc, 30)
+    return target
+
+
+def mcproute(
+    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
+) -> Target:
+    data = work / f"mcproute-{port}"
+    env = {"MCPROUTE_DATA_DIR": str(data)}
+    created = subprocess.run(
+        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", "models"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    config = data / "mcproute.json"
+    provider = {
+        "endpoint": f"http://127.0.0.1:{sim_port}",
+        "api_key": UPSTREAM_KEY,
+        "models": ["gpt-4"],
+    }
+    config.write_text(json.dumps({"mcp": {"models": {"openai": provider}}}))
+    proc = group.start(
+        f"mcproute-{workers}w",
+        [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config), "--port",
+         str(port), "--workers", str(workers), "--no-access-log"],
+        env=env,
+        cpu=cpu,
+    )  # fmt: skip
+    target = Target(
+        f"mcproute {workers}w",
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        {"Authorization": f"Bearer {key}"},
+        proc,
+    )
+    wait_until_serving(target.url, BODY, target.headers, proc, 60)
+    return target
+
+
+def litellm(
+    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
+) -> Target:
+    peer_python = os.environ.get("MCPROUTE_PEER_PYTHON", str(ROOT / ".venv-bench/bin/python"))
+    config = work / f"litellm-{port}.yaml"
+    config.write_text(
+        json.dumps(  # YAML is a superset of JSON
+            {
+                "model_list": [
+                    {
+                        "model_name": "gpt-4",
+                        "litellm_params": {
+                            "model": "openai/gpt-4",
+                            "api_base": f"http://127.0.0.1:{sim_port}/v1",
+                            "api_key": UPSTREAM_KEY,
+                        },
+                    }
+                ],
+                "general_settings": {"master_key": LITELLM_MASTER_KEY},
+            }
+        )
+    )
+    proc = group.start(
+        f"litellm-{workers}w",
+        [str(Path(peer_python).parent / "litellm"), "--config", str(config), "--host",
+         "127.0.0.1", "--port", str(port), "--num_workers", str(workers)],
+        env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"},
+        cpu=cpu,
+    )  # fmt: skip
+    target = Target(
+        f"LiteLLM {workers}w",
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"},
+        proc,
+    )
+    wait_until_serving(target.url, BODY, target.headers, proc, 180)
+    return target
+
+
+def portkey(group: Processes, port: int, sim_port: int, cpu: str | None) -> Target:
+    node = os.environ.get("MCPROUTE_NODE", "node")
+    proc = group.start(
+        "portkey",
+        [node, str(PORTKEY_SCRIPT), "--headless", f"--port={port}"],
+        env={"NODE_ENV": "production"},
+        cpu=cpu,
+    )
+    target = Target(
+        "Portkey",
+        f"http://127.0.0.1:{port}/v1/chat/completions",
+        {
+            "Authorization": f"Bearer {UPSTREAM_KEY}",
+            "x-portkey-provider": "openai",
+            "x-portkey-custom-host": f"http://127.0.0.1:{sim_port}/v1",
+        },
+        proc,
+    )
+    wait_until_serving(target.url, BODY, target.headers, proc, 60)
+    return target

@@ -1,0 +1,91 @@
+"""MCP `tools/call` targets: our MCP server, the same server through mcproute's gateway, and
+the official `mcp` SDK's server with the same tool. Each call is one stateless 2026-07-28 POST
+(no session to set up), the same message for all three but for the tool's exposed name."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from benches.load.gateways import Target
+from benches.load.processes import Processes, wait_until_serving
+
+TOOL = "test_simple_text"
+
+
+def call_body(tool: str) -> bytes:
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "mcproute-bench", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    params = {"name": tool, "arguments": {}, "_meta": meta}
+    return json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    ).encode()
+
+
+def _headers(tool: str) -> dict[str, str]:
+    return {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": tool,
+    }
+
+
+def ours(group: Processes, port: int, cpu: str | None) -> Target:
+    proc = group.start(
+        "mcp-ours",
+        [sys.executable, "-m", "mcproute.testing.everything_server", "--port", str(port)],
+        cpu=cpu,
+    )
+    target = Target("mcproute MCPServer", f"http://127.0.0.1:{port}/mcp", _headers(TOOL), proc)
+    wait_until_serving(target.url, call_body(TOOL), target.headers, proc, 30)
+    return target
+
+
+def sdk(group: Processes, port: int, cpu: str | None) -> Target:
+    proc = group.start(
+        "mcp-sdk", [sys.executable, "-m", "benches.load.sdk_mcp_server", str(port)], cpu=cpu
+    )
+    target = Target("mcp SDK server", f"http://127.0.0.1:{port}/mcp", _headers(TOOL), proc)
+    wait_until_serving(target.url, call_body(TOOL), target.headers, proc, 30)
+    return target
+
+
+def gateway(group: Processes, work: Path, port: int, upstream_url: str, cpu: str | None) -> Target:
+    data = work / f"mcp-gateway-{port}"
+    env = {"MCPROUTE_DATA_DIR": str(data)}
+    created = subprocess.run(
+        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", "mcp"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    key = created.stdout.strip().splitlines()[-1]
+    config = data / "mcproute.json"
+    config.write_text(
+        json.dumps(
+            {
+                "mcp": {"models": {}},
+                "mcpServers": {"ev": {"url": upstream_url}},
+            }
+        )
+    )
+    proc = group.start(
+        "mcp-gateway",
+        [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config), "--port",
+         str(port), "--no-access-log"],
+        env=env,
+        cpu=cpu,
+    )  # fmt: skip
+    tool = f"ev__{TOOL}"
+    headers = {**_headers(tool), "Authorization": f"Bearer {key}"}
+    target = Target("mcproute gateway", f"http://127.0.0.1:{port}/mcp", headers, proc)
+    wait_until_serving(target.url, call_body(tool), target.headers, proc, 60)
+    return target

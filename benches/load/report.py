@@ -1,0 +1,174 @@
+"""The load section of benches/RESULTS.md and its charts."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benches.run import machine, replace_section
+
+if TYPE_CHECKING:
+    from benches.load.__main__ import Results, Row
+
+HERE = Path(__file__).resolve().parent
+BENCHES = HERE.parent
+
+
+def _ms(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.1f}×" if theirs else "n/a"
+
+
+def _find(rows: list[Row], prefix: str) -> Row | None:
+    return next((r for r in rows if r.name.startswith(prefix)), None)
+
+
+def _best(rows: list[Row], prefix: str, connections: int) -> float:
+    found = [r.by_connections[connections].rps for r in rows
+             if r.name.startswith(prefix) and connections in r.by_connections]  # fmt: skip
+    return max(found, default=0.0)
+
+
+def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
+    direct = _find(rows, "direct")
+    head = "| target |"
+    rule = "|---|"
+    if with_c1:
+        head += " c=1 p50 / p99 (ms) | added p50 / p99 (ms) |"
+        rule += "---|---|"
+    for c in (32, 128):
+        head += f" c={c} req/s | c={c} p99 (ms) | c={c} errors |"
+        rule += "---|---|---|"
+    if with_c1:
+        head += " TTFT p50 (ms) | added TTFT p50 (ms) |"
+        rule += "---|---|"
+    head += " RSS after (MiB) |"
+    rule += "---|"
+    out = [head, rule]
+    for row in rows:
+        cells = [row.name]
+        if with_c1 and row.c1 is not None:
+            cells.append(f"{row.c1.p50_ms:.3f} / {row.c1.p99_ms:.3f}")
+            if direct is not None and direct.c1 is not None and row is not direct:
+                cells.append(
+                    f"{row.c1.p50_ms - direct.c1.p50_ms:+.3f} / "
+                    f"{row.c1.p99_ms - direct.c1.p99_ms:+.3f}"
+                )
+            else:
+                cells.append("n/a")
+        for c in (32, 128):
+            r = row.by_connections.get(c)
+            if r is None:
+                cells += ["n/a", "n/a", "n/a"]
+            else:
+                cells += [f"{r.rps:,.0f}", f"{r.p99_ms:.2f}", f"{r.errors} ({r.error_rate:.1%})"]
+        if with_c1:
+            ttft = statistics.median(row.ttft_ms) if row.ttft_ms else None
+            base = statistics.median(direct.ttft_ms) if direct and direct.ttft_ms else None
+            cells.append(_ms(ttft))
+            added = None if ttft is None or base is None or row is direct else ttft - base
+            cells.append("n/a" if added is None else f"{added:+.3f}")
+        cells.append("n/a" if row.rss_mib is None else f"{row.rss_mib:.0f}")
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def headline(results: Results) -> list[str]:
+    """mcproute's best against each peer's best, per upstream setting and concurrency."""
+    out = [
+        "| upstream | connections | mcproute req/s | vs LiteLLM | vs Portkey |",
+        "|---|---|---|---|---|",
+    ]
+    for label, rows in (("zero delay", results.zero), ("20 ms", results.delayed)):
+        for c in (32, 128):
+            ours = _best(rows, "mcproute", c)
+            if not ours:
+                continue
+            out.append(
+                f"| {label} | {c} | {ours:,.0f} | {_ratio(ours, _best(rows, 'LiteLLM', c))} | "
+                f"{_ratio(ours, _best(rows, 'Portkey', c))} |"
+            )
+    return out
+
+
+def mcp_table(rows: list[Row]) -> list[str]:
+    out = [
+        "| target | c=1 p50 / p99 (ms) | c=32 req/s | c=32 p99 (ms) | errors |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        c1 = row.c1
+        r = row.by_connections.get(32)
+        out.append(
+            f"| {row.name} | {_ms(c1.p50_ms if c1 else None)} / {_ms(c1.p99_ms if c1 else None)} "
+            f"| {r.rps:,.0f} | {r.p99_ms:.2f} | {r.errors} |"
+            if r
+            else f"| {row.name} | n/a | n/a | n/a | n/a |"
+        )
+    return out
+
+
+def charts(results: Results) -> list[str]:
+    """PNG charts drawn by matplotlib in the peers' venv (where it is installed)."""
+    python = os.environ.get("MCPROUTE_PEER_PYTHON", sys.executable)
+    data = {
+        "zero": {
+            r.name: {str(c): w.rps for c, w in r.by_connections.items()} for r in results.zero
+        },
+        "delayed": {
+            r.name: {str(c): w.rps for c, w in r.by_connections.items()} for r in results.delayed
+        },
+        "c1": {r.name: [r.c1.p50_ms, r.c1.p99_ms] for r in results.zero if r.c1 is not None},
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(data, f)
+        f.flush()
+        subprocess.run([python, "-m", "benches.load.charts", f.name, str(BENCHES)], check=True)
+    return ["load_rps.png", "load_latency.png"]
+
+
+def write_report(results: Results) -> None:
+    lines = [
+        "## Load: mcproute vs LiteLLM's proxy vs Portkey's gateway",
+        "",
+        f"`{results.command}` (part of `make bench`), {results.seconds:g} s per cell, {machine()}.",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in results.versions.items()) + ".",
+        "Everything runs in one network namespace with only loopback; wrk (one thread), the "
+        "streaming client and the upstream simulator (`mcproute.testing.upstream`, 8-token "
+        "completions) share CPU 1; a one-worker gateway has CPU 0, two workers use both CPUs, so "
+        "2-worker figures compete with the load generator. Same request body (a 90-byte chat "
+        "completion), same upstream, same run for every target.",
+        "",
+        "### Headline (best configuration of each)",
+        "",
+        *headline(results),
+        "",
+        "### Zero-delay upstream",
+        "",
+        *model_table(results.zero, with_c1=True),
+        "",
+    ]
+    if results.delayed:
+        lines += ["### 20 ms upstream", "", *model_table(results.delayed, with_c1=False), ""]
+    if results.mcp:
+        lines += [
+            "### MCP `tools/call` (stateless 2026-07-28 POSTs)",
+            "",
+            "The gateway row goes through `mcproute serve` (`/mcp`, API key, namespacing) to our "
+            "MCP server; the two server rows are the servers alone on the gateway's CPU.",
+            "",
+            *mcp_table(results.mcp),
+            "",
+        ]
+    images = charts(results)
+    lines += [f"![{name}]({name})" for name in images]
+    replace_section("load", "\n".join(lines))
