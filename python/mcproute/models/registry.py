@@ -64,6 +64,7 @@ class ModelRegistry:
             context_store, self._owned_store = default_context_store()
         self.context_store: ContextStore = context_store
         self._targets: dict[str, ProviderTarget] = {}
+        self._models: dict[str, RoutedModel] = {}
         self._watcher: ConfigWatcher | None = None
         self.config = loaded
         self.router = Router(self._groups(loaded), router_policy(loaded))
@@ -119,10 +120,14 @@ class ModelRegistry:
         """A routed model by model name, alias, group or capability (e.g. ``"text-generation"``)."""
         if not isinstance(name, str) or not name:
             raise TypeError("name: must be a non-empty string")
-        group = self.resolve(name)
-        return RoutedModel(
-            group, self.router, self.context_store, self.config.capabilities_of(group)
-        )
+        model = self._models.get(name)
+        if model is None:  # handles are cheap but not free: the proxy asks once per request
+            group = self.resolve(name)
+            model = RoutedModel(
+                group, self.router, self.context_store, self.config.capabilities_of(group)
+            )
+            self._models[name] = model  # only names that resolve: bounded by the config
+        return model
 
     # --- reload
 
@@ -131,6 +136,7 @@ class ModelRegistry:
         router_policy(config)  # validated; a changed policy takes effect on restart
         groups = self._groups(config)
         self.config = config
+        self._models = {}
         self.router.set_groups(groups)
 
     def reload(self) -> None:

@@ -35,6 +35,8 @@ async def read_body(request: web.Request) -> bytes:
     """The whole body, within the size limit and the app's body timeout (a client that trickles
     its body must not hold a worker's memory and a connection forever)."""
     try:
+        if request.content.is_eof():  # all of it arrived with the headers: no timer needed
+            return await request.read()
         async with asyncio.timeout(request.app.get(BODY_TIMEOUT, 30.0)):
             return await request.read()
     except web.HTTPRequestEntityTooLarge:
