@@ -45,6 +45,7 @@ class Row:
     c1: WrkResult | None = None
     by_connections: dict[int, WrkResult] = field(default_factory=dict)
     ttft_ms: list[float] = field(default_factory=list)
+    ttft_error: str | None = None
     rss_mib: float | None = None
 
 
@@ -89,7 +90,10 @@ def measure(
             target.url, body, target.headers, connections=c, seconds=seconds, cpu=LOAD_CPU
         )
     if streams:
-        row.ttft_ms = [s * 1000 for s in time_to_first_token(target, n=streams)]
+        try:
+            row.ttft_ms = [s * 1000 for s in time_to_first_token(target, n=streams)]
+        except Exception as exc:  # a peer whose streams fail: reported, not fatal
+            row.ttft_error = f"{type(exc).__name__}: {exc}"[:120]
     if target.proc is not None:
         row.rss_mib = rss_mib(target.proc.pid)
     print(f"  {target.name}: {summary(row)}", flush=True)

@@ -74,7 +74,7 @@ def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
         if with_c1:
             ttft = statistics.median(row.ttft_ms) if row.ttft_ms else None
             base = statistics.median(direct.ttft_ms) if direct and direct.ttft_ms else None
-            cells.append(_ms(ttft))
+            cells.append("failed" if row.ttft_error else _ms(ttft))
             added = None if ttft is None or base is None or row is direct else ttft - base
             cells.append("n/a" if added is None else f"{added:+.3f}")
         cells.append("n/a" if row.rss_mib is None else f"{row.rss_mib:.0f}")
@@ -155,6 +155,8 @@ def write_report(results: Results) -> None:
         "### Zero-delay upstream",
         "",
         *model_table(results.zero, with_c1=True),
+        "",
+        *(f"TTFT of {r.name} failed: `{r.ttft_error}`." for r in results.zero if r.ttft_error),
         "",
     ]
     if results.delayed:
