@@ -109,7 +109,7 @@ $(PORTKEY_STAMP):
 		@portkey-ai/gateway@1.15.2
 	touch $@
 
-# Portkey runs on the machine's node, as in the measurements the issue anchors on.
+# Portkey runs on the machine's node.
 BENCH_ENV := MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python
 
 bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk
