@@ -203,10 +203,10 @@ def main(argv: list[str]) -> None:
         args.seconds = 2.0
     in_own_netns(argv)
     os.sched_setaffinity(0, {int(LOAD_CPU)})
-    results = Results(seconds=args.seconds, command="python -m benches.load " + " ".join(argv))
+    results = Results(seconds=args.seconds, command=" ".join(["python -m benches.load", *argv]))
     results.versions = versions()
     started = time.monotonic()
-    ports = iter(range(42100, 42200))
+    ports = iter(range(21100, 21200))  # below the ephemeral range: no client socket holds them
     with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
         work = Path(tmp)
         try:

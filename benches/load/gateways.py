@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,33 +50,51 @@ def simulator(group: Processes, port: int, latency: float, cpu: str | None) -> T
     return target
 
 
-def mcproute(
-    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
-) -> Target:
+def serve_mcproute(
+    group: Processes,
+    work: Path,
+    port: int,
+    document: Mapping[str, object],
+    *,
+    scope: str,
+    workers: int,
+    cpu: str | None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`mcproute serve` on its own data directory with `document` as configuration; returns
+    the process and a fresh API key with `scope`."""
     data = work / f"mcproute-{port}"
     env = {"MCPROUTE_DATA_DIR": str(data)}
     created = subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", "models"],
+        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", scope],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
         check=True,
     )
-    key = created.stdout.strip().splitlines()[-1]
     config = data / "mcproute.json"
-    provider = {
-        "endpoint": f"http://127.0.0.1:{sim_port}",
-        "api_key": UPSTREAM_KEY,
-        "models": ["gpt-4"],
-    }
-    config.write_text(json.dumps({"mcp": {"models": {"openai": provider}}}))
+    config.write_text(json.dumps(document))
     proc = group.start(
-        f"mcproute-{workers}w",
+        f"mcproute-{port}",
         [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config), "--port",
          str(port), "--workers", str(workers), "--no-access-log"],
         env=env,
         cpu=cpu,
     )  # fmt: skip
+    return proc, created.stdout.strip().splitlines()[-1]
+
+
+def mcproute(
+    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
+) -> Target:
+    provider = {
+        "endpoint": f"http://127.0.0.1:{sim_port}",
+        "api_key": UPSTREAM_KEY,
+        "models": ["gpt-4"],
+    }
+    document = {"mcp": {"models": {"openai": provider}}}
+    proc, key = serve_mcproute(
+        group, work, port, document, scope="models", workers=workers, cpu=cpu
+    )
     target = Target(
         f"mcproute {workers}w",
         f"http://127.0.0.1:{port}/v1/chat/completions",

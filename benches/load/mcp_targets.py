@@ -5,12 +5,10 @@ the official `mcp` SDK's server with the same tool. Each call is one stateless 2
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-from benches.load.gateways import Target
+from benches.load.gateways import Target, serve_mcproute
 from benches.load.processes import Processes, wait_until_serving
 
 TOOL = "test_simple_text"
@@ -58,32 +56,8 @@ def sdk(group: Processes, port: int, cpu: str | None) -> Target:
 
 
 def gateway(group: Processes, work: Path, port: int, upstream_url: str, cpu: str | None) -> Target:
-    data = work / f"mcp-gateway-{port}"
-    env = {"MCPROUTE_DATA_DIR": str(data)}
-    created = subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", "mcp"],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    key = created.stdout.strip().splitlines()[-1]
-    config = data / "mcproute.json"
-    config.write_text(
-        json.dumps(
-            {
-                "mcp": {"models": {}},
-                "mcpServers": {"ev": {"url": upstream_url}},
-            }
-        )
-    )
-    proc = group.start(
-        "mcp-gateway",
-        [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config), "--port",
-         str(port), "--no-access-log"],
-        env=env,
-        cpu=cpu,
-    )  # fmt: skip
+    document = {"mcp": {"models": {}}, "mcpServers": {"ev": {"url": upstream_url}}}
+    proc, key = serve_mcproute(group, work, port, document, scope="mcp", workers=1, cpu=cpu)
     tool = f"ev__{TOOL}"
     headers = {**_headers(tool), "Authorization": f"Bearer {key}"}
     target = Target("mcproute gateway", f"http://127.0.0.1:{port}/mcp", headers, proc)
