@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import struct
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -213,3 +214,25 @@ def test_keyring_file_is_private(tmp_path: Path) -> None:
     assert (tmp_path / "keyring").stat().st_mode & 0o777 == 0o600
     assert "keyring" in repr(KeyringFile(DataDir(tmp_path)))
     assert str((tmp_path / "keyring").read_text()) not in repr(KeyringFile(DataDir(tmp_path)))
+
+
+def test_write_lock_excludes_other_holders_until_released(tmp_path: Path) -> None:
+    """Two stores (as in two workers) never write at once; the waiter gets the lock as soon
+    as the holder lets go."""
+    first, second = DataDir(tmp_path).write_lock(), DataDir(tmp_path).write_lock()
+    order: list[str] = []
+
+    def take_second() -> None:
+        with second.held():
+            order.append("2")
+
+    with first.held():
+        waiter = threading.Thread(target=take_second)
+        waiter.start()
+        waiter.join(0.2)
+        order.append("1")
+        assert waiter.is_alive()  # still waiting while the first holds the lock
+    waiter.join(10)
+    assert order == ["1", "2"]
+    first.close()
+    second.close()

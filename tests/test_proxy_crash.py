@@ -52,13 +52,16 @@ async def wait_ready(http: aiohttp.ClientSession, url: str) -> None:
     raise AssertionError("the proxy did not start")
 
 
-async def writer(
-    http: aiohttp.ClientSession, url: str, headers: dict[str, str], acked: dict[str, list[int]]
-) -> None:
+async def create_context(http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> str:
     async with http.post(f"{url}/v1/contexts", json={"messages": []}, headers=headers) as r:
         assert r.status == 201, await r.text()
-        ident = (await r.json())["id"]
-    acked[ident] = []
+        ident: str = (await r.json())["id"]
+        return ident
+
+
+async def writer(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str], ident: str, acked: list[int]
+) -> None:
     n = 0
     while True:
         message = {"role": "user", "content": f"message {n}"}
@@ -71,7 +74,7 @@ async def writer(
                 await r.read()
         except (aiohttp.ClientError, ConnectionError):
             return  # the server is gone: this write was never acknowledged
-        acked[ident].append(n)
+        acked.append(n)
         n += 1
 
 
@@ -90,7 +93,14 @@ async def test_kill_9_loses_no_acknowledged_write(tmp_path: Path) -> None:
     try:
         async with aiohttp.ClientSession() as http:
             await wait_ready(http, url)
-            tasks = [asyncio.create_task(writer(http, url, headers, acked)) for _ in range(WRITERS)]
+            # Every context exists before the appends start, so the kill only ever interrupts
+            # appends: a create is not what this test is about.
+            idents = [await create_context(http, url, headers) for _ in range(WRITERS)]
+            acked.update({ident: [] for ident in idents})
+            tasks = [
+                asyncio.create_task(writer(http, url, headers, ident, acked[ident]))
+                for ident in idents
+            ]
             while sum(map(len, acked.values())) < KILL_AFTER_ACKS:
                 done = [t for t in tasks if t.done()]
                 for t in done:

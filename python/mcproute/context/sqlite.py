@@ -127,6 +127,7 @@ class SqliteContextStore:
         self.max_bytes = max_bytes
         self._clock = clock
         self._conn: sqlite3.Connection | None = None
+        self._write_lock = data_dir.write_lock()
         self._closed = False
         # One thread: SQLite connections are not shared across threads, and writes serialize.
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="mcproute-contexts")
@@ -151,6 +152,7 @@ class SqliteContextStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            self._write_lock.close()
 
         if not self._closed:
             self._closed = True
@@ -160,14 +162,15 @@ class SqliteContextStore:
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one immediate transaction: all of it lands or none of it."""
         conn = self._db()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-        return result
+        with self._write_lock.held():
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
 
     def _count_usage(self, conn: sqlite3.Connection, keyring: Keyring, n: int) -> None:
         """Count `n` more encryptions under the primary key in the database, so the per-key

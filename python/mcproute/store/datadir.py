@@ -2,15 +2,18 @@
 
 It holds `mcproute.db` (SQLite in WAL mode; `synchronous=FULL`, because keys and audit data
 must survive a crash once acknowledged) and `pepper`, the server-side secret that API key
-hashes depend on (created once, mode 0600, never printed).
+hashes depend on (created once, mode 0600, never printed), and `write.lock`, which serializes
+write transactions across workers (`WriteLock`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 DEFAULT = ".mcproute"
@@ -45,6 +48,9 @@ class DataDir:
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
 
+    def write_lock(self) -> WriteLock:
+        return WriteLock(self.ensure().path / "write.lock")
+
     def pepper(self) -> bytes:
         """The API key pepper, created on first use and never printed."""
         path = self.ensure().path / "pepper"
@@ -53,6 +59,35 @@ class DataDir:
         if len(data) != PEPPER_BYTES:
             raise RuntimeError(f"{path}: expected {PEPPER_BYTES} bytes, found {len(data)}")
         return data
+
+
+class WriteLock:
+    """Serializes write transactions across the workers that share the database.
+
+    SQLite's own busy handler polls with growing sleeps, so a worker that writes back to back
+    can starve another worker's writes until the busy timeout. A blocking `flock` wakes the
+    waiter as soon as the holder lets go. The kernel releases it when a holder dies, even
+    under `kill -9`. Each store holds its own lock (flock is per open file), opened lazily so
+    a forked worker never shares its parent's."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        if self._fd is None:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _written_beside(path: Path, content: bytes) -> Path:

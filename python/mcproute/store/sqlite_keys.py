@@ -53,9 +53,11 @@ class SqliteApiKeyStore:
                     "ALTER TABLE api_keys ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0"
                 )
         self._lock = threading.Lock()
+        self._write_lock = data_dir.write_lock()
 
     def close(self) -> None:
         self._conn.close()
+        self._write_lock.close()
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
@@ -93,7 +95,7 @@ class SqliteApiKeyStore:
 
     def put(self, record: ApiKeyRecord) -> None:
         self._cache.pop(record.key_id, None)
-        with self._lock:
+        with self._lock, self._write_lock.held():
             self._conn.execute(
                 f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
