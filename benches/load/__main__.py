@@ -153,14 +153,25 @@ def mcp_rows(
 ) -> list[Row]:
     rows = []
     ours = mcp_targets.ours(group, next(ports), LOAD_CPU)
-    through = mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU)
-    for target, tool in ((through, f"ev__{mcp_targets.TOOL}"),):
+    # Each gateway fronts the same upstream server, one at a time, on the same CPU.
+    fronts: list[tuple[Callable[[], Target], str]] = [
+        (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU),
+         f"ev__{mcp_targets.TOOL}"),
+    ]  # fmt: skip
+    if not args.skip_peers:
+        fronts.append(
+            (lambda: mcp_targets.fastmcp_proxy(group, next(ports), ours.url, SOLO_CPU),
+             mcp_targets.TOOL)
+        )  # fmt: skip
+    for start, tool in fronts:
+        target = start()
         print(f"[mcp] {target.name}", flush=True)
         rows.append(measure(target, [32], args.seconds, c1=True, streams=0,
                             body=mcp_targets.call_body(tool)))  # fmt: skip
-    for proc in (through.proc, ours.proc):
-        if proc is not None:
-            group.stop(proc)
+        if target.proc is not None:
+            group.stop(target.proc)
+    if ours.proc is not None:
+        group.stop(ours.proc)
     # The servers alone, on the gateway's CPU, for a like-for-like comparison with each other.
     for start in (mcp_targets.ours, mcp_targets.sdk):
         target = start(group, next(ports), SOLO_CPU)
@@ -182,6 +193,10 @@ def versions() -> dict[str, str]:
     if peer:
         probe = "import importlib.metadata as m; print(m.version('litellm'))"
         out["litellm"] = subprocess.run([peer, "-c", probe], capture_output=True, text=True,
+                                        check=False).stdout.strip()  # fmt: skip
+    if peer:
+        probe = "import importlib.metadata as m; print(m.version('fastmcp'))"
+        out["fastmcp"] = subprocess.run([peer, "-c", probe], capture_output=True, text=True,
                                         check=False).stdout.strip()  # fmt: skip
     out["portkey"] = "1.15.2"
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)

@@ -105,10 +105,14 @@ def mcproute(
     return target
 
 
+def peer_python() -> str:
+    """The bench venv's interpreter, where the Python peers live (their pins clash with ours)."""
+    return os.environ.get("MCPROUTE_PEER_PYTHON", str(ROOT / ".venv-bench/bin/python"))
+
+
 def litellm(
     group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
 ) -> Target:
-    peer_python = os.environ.get("MCPROUTE_PEER_PYTHON", str(ROOT / ".venv-bench/bin/python"))
     config = work / f"litellm-{port}.yaml"
     config.write_text(
         json.dumps(  # YAML is a superset of JSON
@@ -129,7 +133,7 @@ def litellm(
     )
     proc = group.start(
         f"litellm-{workers}w",
-        [str(Path(peer_python).parent / "litellm"), "--config", str(config), "--host",
+        [str(Path(peer_python()).parent / "litellm"), "--config", str(config), "--host",
          "127.0.0.1", "--port", str(port), "--num_workers", str(workers)],
         env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_LOG": "ERROR"},
         cpu=cpu,

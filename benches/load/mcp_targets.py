@@ -1,6 +1,7 @@
-"""MCP `tools/call` targets: our MCP server, the same server through mcproute's gateway, and
-the official `mcp` SDK's server with the same tool. Each call is one stateless 2026-07-28 POST
-(no session to set up), the same message for all three but for the tool's exposed name."""
+"""MCP `tools/call` targets: our MCP server, the same server through mcproute's gateway or
+through FastMCP's proxy, and the official `mcp` SDK's server with the same tool. Each call is
+one stateless 2026-07-28 POST (no session to set up), the same message for every target but
+for the tool's exposed name."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from benches.load.gateways import Target, serve_mcproute
+from benches.load.gateways import Target, peer_python, serve_mcproute
 from benches.load.processes import Processes, wait_until_serving
 
 TOOL = "test_simple_text"
@@ -62,4 +63,12 @@ def gateway(group: Processes, work: Path, port: int, upstream_url: str, cpu: str
     headers = {**_headers(tool), "Authorization": f"Bearer {key}"}
     target = Target("mcproute gateway", f"http://127.0.0.1:{port}/mcp", headers, proc)
     wait_until_serving(target.url, call_body(tool), target.headers, proc, 60)
+    return target
+
+
+def fastmcp_proxy(group: Processes, port: int, upstream_url: str, cpu: str | None) -> Target:
+    command = [peer_python(), "-m", "benches.load.fastmcp_proxy", str(port), upstream_url]
+    proc = group.start("mcp-fastmcp-proxy", command, cpu=cpu)
+    target = Target("FastMCP proxy", f"http://127.0.0.1:{port}/mcp", _headers(TOOL), proc)
+    wait_until_serving(target.url, call_body(TOOL), target.headers, proc, 60)
     return target

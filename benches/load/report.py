@@ -100,20 +100,39 @@ def headline(results: Results) -> list[str]:
     return out
 
 
+FRONTS = ("mcproute gateway", "FastMCP proxy")  # gateways in front of "mcproute MCPServer"
+SERVERS = ("mcproute MCPServer", "mcp SDK server")
+
+
 def mcp_table(rows: list[Row]) -> list[str]:
+    """Gateways against each other (added latency over the upstream alone, throughput ratio),
+    then the servers against each other."""
+    by_name = {row.name: row for row in rows}
+    upstream = by_name.get("mcproute MCPServer")
     out = [
-        "| target | c=1 p50 / p99 (ms) | c=32 req/s | c=32 p99 (ms) | errors |",
-        "|---|---|---|---|---|",
+        "| target | c=1 p50 / p99 (ms) | added p50 over the upstream (ms) | c=32 req/s "
+        "| c=32 p99 (ms) | mcproute's req/s, relative | errors |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for row in rows:
-        c1 = row.c1
-        r = row.by_connections.get(32)
-        out.append(
-            f"| {row.name} | {_ms(c1.p50_ms if c1 else None)} / {_ms(c1.p99_ms if c1 else None)} "
-            f"| {r.rps:,.0f} | {r.p99_ms:.2f} | {r.errors} |"
-            if r
-            else f"| {row.name} | n/a | n/a | n/a | n/a |"
-        )
+    for group in (FRONTS, SERVERS):
+        present = [by_name[name] for name in group if name in by_name]
+        ours = present[0].by_connections.get(32) if present else None
+        for row in present:
+            c1, r = row.c1, row.by_connections.get(32)
+            added = (
+                _ms(c1.p50_ms - upstream.c1.p50_ms)
+                if group is FRONTS and c1 and upstream and upstream.c1
+                else ""
+            )
+            if r is None:
+                out.append(f"| {row.name} | n/a | n/a | n/a | n/a | n/a | n/a |")
+                continue
+            ratio = _ratio(ours.rps, r.rps) if ours else "n/a"
+            out.append(
+                f"| {row.name} | {_ms(c1.p50_ms if c1 else None)} / "
+                f"{_ms(c1.p99_ms if c1 else None)} | {added} | {r.rps:,.0f} | {r.p99_ms:.2f} "
+                f"| {ratio} | {r.errors} |"
+            )
     return out
 
 
@@ -165,8 +184,11 @@ def write_report(results: Results) -> None:
         lines += [
             "### MCP `tools/call` (stateless 2026-07-28 POSTs)",
             "",
-            "The gateway row goes through `mcproute serve` (`/mcp`, API key, namespacing) to our "
-            "MCP server; the two server rows are the servers alone on the gateway's CPU.",
+            "The two gateway rows front the same upstream, our MCP server: `mcproute serve` "
+            "(`/mcp`, API key, namespacing) and FastMCP's proxy (`create_proxy`), one at a time "
+            "on the same CPU. The two server rows are the servers alone on that CPU. "
+            "\"Relative\" is mcproute's req/s over the row's (gateway vs gateway, server vs "
+            "server).",
             "",
             *mcp_table(results.mcp),
             "",
