@@ -1,4 +1,5 @@
-"""Our MCP client against the official `mcp` SDK's server and against our own, both eras."""
+"""Our MCP client against the official `mcp` SDK's server, a FastMCP server and our own, both
+eras."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,6 +17,7 @@ from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.server import MCPError
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
+FASTMCP_SERVER = str(Path(__file__).with_name("fastmcp_server.py"))
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +27,22 @@ def sdk_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def fastmcp_url() -> Iterator[str]:
+    port = free_port()
+    with process([sys.executable, FASTMCP_SERVER, str(port)], port) as url:
+        yield url
+
+
 @pytest.fixture(autouse=True)
 def fresh_era_cache() -> None:
     _ERA_CACHE.clear()
+
+
+def remember_legacy(url: str) -> None:
+    """As if an earlier connection had negotiated a legacy session with this server."""
+    parts = urlsplit(url)
+    _ERA_CACHE[f"{parts.scheme}://{parts.netloc}"] = "legacy"
 
 
 async def test_against_the_sdk_server(sdk_url: str) -> None:
@@ -51,10 +67,7 @@ async def test_against_the_sdk_server(sdk_url: str) -> None:
 
 
 async def test_legacy_handshake_with_the_sdk_server(sdk_url: str) -> None:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(sdk_url)
-    _ERA_CACHE[f"{parts.scheme}://{parts.netloc}"] = "legacy"  # as if negotiated before
+    remember_legacy(sdk_url)
     async with MCPConnection(sdk_url) as conn:
         assert conn.era == "legacy"
         assert conn.session_id is not None
@@ -160,3 +173,42 @@ async def test_sampling_is_served_by_the_model_registry() -> None:
             assert sim.requests[-1].body["max_tokens"] == 100
         finally:
             await runner.cleanup()
+
+
+@pytest.mark.parametrize("era", ["negotiated", "legacy"])
+async def test_against_a_fastmcp_server(fastmcp_url: str, era: str) -> None:
+    if era == "legacy":
+        remember_legacy(fastmcp_url)
+    notes: list[tuple[str, Any]] = []
+
+    async def on_note(method: str, params: dict[str, Any]) -> None:
+        notes.append((method, params))
+
+    async with MCPConnection(fastmcp_url, on_notification=on_note) as conn:
+        if era == "legacy":
+            assert conn.era == "legacy"
+            assert conn.session_id is not None
+        else:  # FastMCP 4 speaks 2026-07-28: no session
+            assert conn.era == "modern"
+            assert conn.version == "2026-07-28"
+        assert conn.server_info["name"] == "fastmcp-peer"
+        tools = {t["name"]: t for t in await conn.list_tools()}
+        assert {"multiply", "chatty", "fails"} <= set(tools)
+        assert tools["multiply"]["inputSchema"]["required"] == ["a", "b"]
+        result = await conn.call_tool("multiply", {"a": 6, "b": 7})
+        assert result["content"][0]["text"] == "42"
+        failed = await conn.call_tool("fails", {})
+        assert failed["isError"] is True
+        assert "always fails" in failed["content"][0]["text"]
+        read = await conn.read_resource("peer://fastmcp")
+        assert read["contents"][0]["text"] == "hello from FastMCP"
+        templated = await conn.read_resource("peer://items/7")
+        assert templated["contents"][0]["text"] == "item 7"
+        prompt = await conn.get_prompt("greet", {"name": "Ada"})
+        assert "Ada" in prompt["messages"][0]["content"]["text"]
+        if era == "legacy":  # log notifications need a request-scoped stream (legacy sessions)
+            await conn.request("logging/setLevel", {"level": "info"})
+            assert (await conn.call_tool("chatty", {}))["content"][0]["text"] == "done"
+            assert any(m == "notifications/message" for m, _ in notes)
+        with pytest.raises(MCPError):
+            await conn.request("no/such/method")
