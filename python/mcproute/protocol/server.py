@@ -33,6 +33,15 @@ from mcproute._core import (
     negotiate,
     parse,
 )
+from mcproute.protocol.input_required import (
+    CAPABILITY,
+    INPUT_METHODS,
+    InputRequired,
+    RequestStates,
+    StateError,
+    check_answer,
+    subject,
+)
 
 Json = dict[str, Any]
 ToolHandler = Callable[..., Any]
@@ -84,12 +93,67 @@ def _described(required: Json, **optional: Any) -> Json:
 @dataclass
 class RequestContext:
     """What a handler may do while it runs: log and report progress to the client, on the
-    request's own stream (the transport decides how those messages travel)."""
+    request's own stream (the transport decides how those messages travel), and ask the client
+    for input in either era (`ask`, see `input_required`)."""
 
     session: Session | None
     progress_token: str | int | None
     log_level: str | None
     _notify: Notify | None
+    modern: bool = False
+    client_capabilities: Json = field(default_factory=dict)
+    # Answers to input requests: from an echoed requestState, then this request's inputResponses.
+    answers: Json = field(default_factory=dict)
+    state_verified: bool = False  # the request carried a requestState that passed its checks
+
+    def supports(self, method: str) -> bool:
+        """Whether the client declared the capability a `method` input request needs."""
+        return CAPABILITY[method] in self.client_capabilities
+
+    async def ask(self, key: str, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
+        """The client's answer to one input request (elicitation, sampling, roots)."""
+        return (await self.ask_all({key: (method, params)}, wait_s=wait_s))[key]
+
+    async def ask_all(
+        self, requests: dict[str, tuple[str, Json]], *, wait_s: float = 60.0
+    ) -> dict[str, Json]:
+        """Answers to several input requests, keyed as asked. In 2026-07-28 every unanswered
+        one goes to the client in one InputRequiredResult."""
+        for method, _ in requests.values():
+            if not self.supports(method):
+                capability = CAPABILITY[method]
+                raise MCPError(
+                    INVALID_REQUEST, f"{method}: the client did not declare {capability!r}"
+                )
+        if not self.modern:
+            return {
+                key: await self.request(method, params, wait_s=wait_s)
+                for key, (method, params) in requests.items()
+            }
+        missing = {
+            key: {"method": method, "params": params}
+            for key, (method, params) in requests.items()
+            if key not in self.answers
+        }
+        if missing:
+            raise InputRequired(missing)
+        try:
+            for key, (method, _) in requests.items():
+                check_answer(key, method, self.answers[key])
+        except ValueError as e:
+            raise MCPError(INVALID_PARAMS, str(e)) from None
+        return {key: self.answers[key] for key in requests}
+
+    async def elicit(self, message: str, schema: Json, *, key: str = "elicitation") -> Json:
+        return await self.ask(
+            key, "elicitation/create", {"message": message, "requestedSchema": schema}
+        )
+
+    async def sample(self, params: Json, *, key: str = "sampling") -> Json:
+        return await self.ask(key, "sampling/createMessage", params)
+
+    async def list_roots(self, *, key: str = "roots") -> Json:
+        return await self.ask(key, "roots/list", {})
 
     async def send(self, method: str, params: Json) -> None:
         """Send a notification to the client on this request's stream."""
@@ -225,10 +289,19 @@ def _text(value: Any) -> Json:
 class MCPServer:
     """Register tools, resources and prompts; serve them through any transport."""
 
-    def __init__(self, name: str, version: str = __version__, *, instructions: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        version: str = __version__,
+        *,
+        instructions: str | None = None,
+        state_secret: bytes | None = None,
+    ):
         self.name = name
         self.version = version
         self.instructions = instructions
+        # Seals requestState; replicas behind one endpoint must share `state_secret`.
+        self.request_states = RequestStates(state_secret)
         self.tools: dict[str, Tool] = {}
         self.resources: dict[str, Resource] = {}
         self.templates: dict[str, ResourceTemplate] = {}
@@ -399,12 +472,21 @@ class MCPServer:
         params: Json = msg.to_python().get("params") or {}
         meta = params.get("_meta") or {}
         level = meta.get("io.modelcontextprotocol/logLevel") if msg.era == "modern" else None
+        modern = msg.era == "modern"
         ctx = RequestContext(
             session,
             meta.get("progressToken"),
-            level if msg.era == "modern" else (session.log_level if session else None),
+            level if modern else (session.log_level if session else None),
             notify,
+            modern=modern,
+            client_capabilities=(
+                meta.get("io.modelcontextprotocol/clientCapabilities") or {}
+                if modern
+                else (session.client_capabilities if session else {})
+            ),
         )
+        if modern and method in INPUT_METHODS:
+            self._take_answers(method, params, ctx)
         if method == "initialize":
             if session is None:
                 raise MCPError(INVALID_REQUEST, "initialize needs a session-capable transport")
@@ -418,7 +500,28 @@ class MCPServer:
         handler = self._methods.get(method)
         if handler is None:
             raise MCPError(METHOD_NOT_FOUND, f"method not found: {method!r}")
-        return await handler(params, ctx, msg)
+        try:
+            return await handler(params, ctx, msg)
+        except InputRequired as e:
+            if not (modern and method in INPUT_METHODS):
+                raise MCPError(INVALID_REQUEST, f"{method}: cannot ask the client for input") from e
+            state = self.request_states.seal(subject(method, params), ctx.answers)
+            return {
+                "resultType": "input_required",
+                "inputRequests": e.requests,
+                "requestState": state,
+            }
+
+    def _take_answers(self, method: str, params: Json, ctx: RequestContext) -> None:
+        """Answers from an echoed requestState (checked first), then from inputResponses."""
+        token = params.get("requestState")
+        if token is not None:
+            try:
+                ctx.answers.update(self.request_states.open(token, subject(method, params)))
+            except StateError as e:
+                raise MCPError(INVALID_PARAMS, str(e)) from None
+            ctx.state_verified = True
+        ctx.answers.update(params.get("inputResponses") or {})
 
     def _info(self) -> Json:
         return {"name": self.name, "version": self.version}
@@ -477,7 +580,7 @@ class MCPServer:
                 value = await _call(tool.handler, arguments, ctx)
             else:
                 value = await _call(tool.handler, arguments)
-        except MCPError:
+        except (MCPError, InputRequired):
             raise
         except Exception as e:
             # Tool failures are results the model can read, not protocol errors.
@@ -542,7 +645,10 @@ class MCPServer:
         ]
         if missing:
             raise MCPError(INVALID_PARAMS, f"params.arguments: missing required {missing[0]!r}")
-        value = await _call(prompt.handler, arguments)
+        if _wants_context(prompt.handler):
+            value = await _call(prompt.handler, arguments, ctx)
+        else:
+            value = await _call(prompt.handler, arguments)
         if isinstance(value, str):
             value = [{"role": "user", "content": _text(value)}]
         out: Json = {"messages": value}

@@ -17,7 +17,8 @@ import orjson
 from aiohttp import web
 
 from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError, MCPServer, RequestContext
+from mcproute.protocol.server import MCPServer, RequestContext
+from mcproute.testing.everything_input_required import add_input_required
 
 # A 1x1 red PNG and a 44-byte silent WAV: the smallest valid media for content tests.
 PNG = base64.b64decode(
@@ -97,11 +98,6 @@ def build() -> MCPServer:
                 await asyncio.sleep(0.05)
         return "Tool with progress executed successfully"
 
-    def require(ctx: RequestContext, capability: str) -> None:
-        caps = ctx.session.client_capabilities if ctx.session is not None else {}
-        if capability not in caps:
-            raise MCPError(-32602, f"the client did not declare the {capability!r} capability")
-
     @server.tool(
         description="Asks the client's model.",
         input_schema={
@@ -111,9 +107,7 @@ def build() -> MCPServer:
         },
     )
     async def test_sampling(arguments: dict[str, Any], ctx: RequestContext) -> str:
-        require(ctx, "sampling")
-        result = await ctx.request(
-            "sampling/createMessage",
+        result = await ctx.sample(
             {
                 "messages": [
                     {"role": "user", "content": {"type": "text", "text": arguments["prompt"]}}
@@ -124,12 +118,6 @@ def build() -> MCPServer:
         content = result.get("content", {})
         text = content.get("text", "") if isinstance(content, dict) else ""
         return f"LLM response: {text}"
-
-    async def elicit(ctx: RequestContext, message: str, schema: dict[str, Any]) -> dict[str, Any]:
-        require(ctx, "elicitation")
-        return await ctx.request(
-            "elicitation/create", {"message": message, "requestedSchema": schema}
-        )
 
     @server.tool(
         description="Asks the user.",
@@ -148,7 +136,7 @@ def build() -> MCPServer:
             },
             "required": ["username", "email"],
         }
-        result = await elicit(ctx, arguments["message"], schema)
+        result = await ctx.elicit(arguments["message"], schema)
         return f"User response: action={result.get('action')}, content={result.get('content')}"
 
     @server.tool(description="Asks the user, with defaults for every primitive type.")
@@ -169,7 +157,7 @@ def build() -> MCPServer:
                 "verified": {"type": "boolean", "default": True},
             },
         }
-        result = await elicit(ctx, "Please review your information", schema)
+        result = await ctx.elicit("Please review your information", schema)
         return (
             f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
         )
@@ -209,7 +197,7 @@ def build() -> MCPServer:
                 },
             },
         }
-        result = await elicit(ctx, "Please choose", schema)
+        result = await ctx.elicit("Please choose", schema)
         return (
             f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
         )
@@ -285,6 +273,7 @@ def build() -> MCPServer:
             },
         ]
 
+    add_input_required(server)
     return server
 
 

@@ -1,0 +1,109 @@
+"""Input from the client in the middle of a request, in both protocol eras.
+
+A handler asks with `await ctx.ask(key, method, params)` (or `ctx.elicit`, `ctx.sample`,
+`ctx.list_roots`). In a legacy session that is a real server-to-client request on the request's
+stream. In 2026-07-28 (stateless, SEP-2322 "multi round-trip requests") there is no such stream:
+the first `ask` whose answer is not in the request's `inputResponses` ends the handler with an
+`InputRequiredResult`, and the client sends the original request again with the answers. The
+handler runs again from the top; answers from earlier rounds come back inside `requestState`, so
+a handler that asks several times in sequence needs no state of its own.
+
+`requestState` is integrity-protected (HMAC-SHA256 under the server's secret), bound to the
+method and the tool, prompt or resource it was issued for, and expires: a client can echo it
+but not forge, alter or move it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Any
+
+import orjson
+
+Json = dict[str, Any]
+
+INPUT_METHODS = frozenset({"tools/call", "prompts/get", "resources/read"})
+# The client capability each kind of input request needs.
+CAPABILITY = {
+    "elicitation/create": "elicitation",
+    "sampling/createMessage": "sampling",
+    "roots/list": "roots",
+}
+# The field every valid answer to each kind of request carries.
+ANSWER_FIELD = {
+    "elicitation/create": "action",
+    "sampling/createMessage": "content",
+    "roots/list": "roots",
+}
+STATE_TTL_S = 600.0
+
+
+class InputRequired(Exception):
+    """Ends a handler: the client must answer `requests` and send the request again."""
+
+    def __init__(self, requests: dict[str, Json]) -> None:
+        super().__init__(f"input required: {', '.join(requests)}")
+        self.requests = requests
+
+
+class StateError(ValueError):
+    """A `requestState` that fails its integrity check, has expired or belongs elsewhere."""
+
+
+def subject(method: str, params: Json) -> str:
+    """What a state is bound to: the method and the tool, prompt or resource it targets."""
+    return f"{method} {params.get('uri') if method == 'resources/read' else params.get('name')}"
+
+
+class RequestStates:
+    """Seals and opens `requestState` strings: `base64url(payload) "." base64url(mac)`.
+    Replicas that share `secret` accept each other's states."""
+
+    def __init__(self, secret: bytes | None = None, ttl_s: float = STATE_TTL_S) -> None:
+        self._key = secret or secrets.token_bytes(32)
+        self.ttl_s = ttl_s
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()
+
+    def seal(self, bound_to: str, answers: Json) -> str:
+        payload = orjson.dumps(
+            {"to": bound_to, "exp": time.time() + self.ttl_s, "answers": answers}
+        )
+        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+
+    def open(self, token: str, bound_to: str) -> Json:
+        """The answers carried by `token`; StateError when it cannot be trusted."""
+        try:
+            payload_part, mac_part = token.split(".")
+            payload, mac = _unb64(payload_part), _unb64(mac_part)
+        except ValueError:
+            raise StateError("params.requestState: malformed") from None
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            raise StateError("params.requestState: integrity check failed")
+        state = orjson.loads(payload)
+        if state["exp"] < time.time():
+            raise StateError("params.requestState: expired; send the request again without it")
+        if state["to"] != bound_to:
+            raise StateError(f"params.requestState: issued for {state['to']!r}, not {bound_to!r}")
+        answers: Json = state["answers"]
+        return answers
+
+
+def check_answer(key: str, method: str, answer: Any) -> None:
+    """A client's answer to our `method` request must at least look like that method's result."""
+    field = ANSWER_FIELD[method]
+    if not isinstance(answer, dict) or field not in answer:
+        raise ValueError(f"params.inputResponses.{key}: expected a {method} result with {field!r}")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
