@@ -90,3 +90,39 @@ def test_server_suite_passes(harness: str, server_url: str, tmp_path: Path) -> N
     assert failed == 0, summary
     assert passed >= 30, summary
     assert out.returncode == 0, summary
+
+
+INPUT_REQUIRED_SCENARIOS = [
+    "basic-elicitation",
+    "basic-sampling",
+    "basic-list-roots",
+    "request-state",
+    "multiple-input-requests",
+    "multi-round",
+    "missing-input-response",
+    "non-tool-request",
+    "result-type",
+    "unsupported-methods",
+    "tampered-state",
+    "capability-check",
+    "ignore-extra-params",
+    "validate-input",
+]
+
+
+@pytest.mark.timeout(300)
+def test_input_required_scenarios_pass(server_url: str, tmp_path: Path) -> None:
+    """The 2026-07-28 multi round-trip scenarios (not in the harness's default suite)."""
+    script, extra = HARNESSES["alpha.11@2026-07-28"]
+    require(NODE.is_file() and script.is_file(), "conformance harness not installed (make test)")
+    outcomes = {}
+    for scenario in INPUT_REQUIRED_SCENARIOS:
+        out = subprocess.run(
+            [str(NODE), str(script), "server", "--url", server_url, "-o", str(tmp_path),
+             "--scenario", f"input-required-result-{scenario}", *extra],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        counts = re.search(r"Passed: (\d+)/(\d+), (\d+) failed, (\d+) warnings", out.stdout)
+        outcomes[scenario] = counts.groups() if counts else out.stdout[-1500:]
+    bad = {s: o for s, o in outcomes.items() if not (isinstance(o, tuple) and o[0] == o[1])}
+    assert not bad, bad

@@ -39,6 +39,8 @@ META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+MAX_INPUT_ROUNDS = 8  # InputRequiredResult rounds before a request gives up
+RETRY_FIELDS = ("inputResponses", "requestState")  # replaced on every round
 
 # Origin -> "modern" | "legacy": negotiation runs once per server.
 _ERA_CACHE: dict[str, str] = {}
@@ -109,8 +111,7 @@ class MCPConnection:
             except (MCPError, ProtocolError, aiohttp.ClientResponseError):
                 self.era = self.version = self.session_id = None  # a modern-only server
             else:
-                _ERA_CACHE[self.origin] = "legacy"
-                return
+                return  # says nothing about whether the server also speaks 2026-07-28
         if known != "legacy" and await self._try_modern():
             _ERA_CACHE[self.origin] = "modern"
             return
@@ -204,13 +205,45 @@ class MCPConnection:
         method: str,
         params: Json | None = None,
         *,
-        retry: bool = True,
         on_notification: OnNotification | None = None,
         on_request: OnRequest | None = None,
+        answer_input: bool = True,
     ) -> Json:
         """Send one request and return its validated result; raises MCPError on an error reply.
         `on_notification` / `on_request` override the connection's handlers for this request
-        (a gateway relays them to the client that made it)."""
+        (a gateway relays them to the client that made it).
+
+        A 2026-07-28 server may answer with an InputRequiredResult: its input requests go to
+        `on_request`, as server-to-client requests do in legacy sessions, and the request is
+        sent again with the answers and the server's requestState, for up to `MAX_INPUT_ROUNDS`
+        rounds. With `answer_input=False` the InputRequiredResult is returned as it is."""
+        handler = on_request or self.on_request
+        for _ in range(MAX_INPUT_ROUNDS):
+            result = await self._exchange(method, params, on_notification, on_request)
+            if result.get("resultType") != "input_required" or not answer_input:
+                return result
+            requests: Json = result.get("inputRequests") or {}
+            if handler is None and requests:
+                raise MCPError(-32603, f"{method}: the server asks for input; no on_request")
+            answers = {}
+            for key, asked in requests.items():
+                assert handler is not None
+                answers[key] = await handler(asked["method"], asked.get("params") or {})
+            params = {k: v for k, v in (params or {}).items() if k not in RETRY_FIELDS}
+            params["inputResponses"] = answers
+            if "requestState" in result:
+                params["requestState"] = result["requestState"]
+        raise MCPError(-32603, f"{method}: still asking for input after {MAX_INPUT_ROUNDS} rounds")
+
+    async def _exchange(
+        self,
+        method: str,
+        params: Json | None,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+        *,
+        retry: bool = True,
+    ) -> Json:
         assert self._http is not None
         params = self._with_meta(params)
         request_id = next(self._ids)
@@ -220,12 +253,8 @@ class MCPConnection:
             if resp.status == 404 and self.session_id is not None and retry:
                 # The server forgot our session: re-initialize once, then retry.
                 await self._initialize()
-                return await self.request(
-                    method,
-                    params,
-                    retry=False,
-                    on_notification=on_notification,
-                    on_request=on_request,
+                return await self._exchange(
+                    method, params, on_notification, on_request, retry=False
                 )
             if method == "initialize" and "Mcp-Session-Id" in resp.headers:
                 self.session_id = resp.headers["Mcp-Session-Id"]

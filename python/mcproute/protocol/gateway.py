@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcproute._core import Message
-from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.client import META_CAPABILITIES, MCPConnection
+from mcproute.protocol.input_required import InputRequired
 from mcproute.protocol.server import (
     INVALID_PARAMS,
     RESOURCE_NOT_FOUND_LEGACY,
@@ -37,6 +38,8 @@ from mcproute.protocol.server import (
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
+# Request fields that belong to one hop: the gateway sets its own toward the upstream.
+HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 
 
 class LocalResources(Protocol):
@@ -58,7 +61,8 @@ class Upstream:
     name: str
     url: str
     headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
-    connection: MCPConnection | None = None
+    connection: MCPConnection | None = None  # a legacy session where the upstream offers one
+    modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -107,9 +111,10 @@ class Gateway(MCPServer):
 
     async def close(self) -> None:
         for upstream in self.upstreams.values():
-            if upstream.connection is not None:
-                await upstream.connection.close()
-                upstream.connection = None
+            for conn in (upstream.connection, upstream.modern_connection):
+                if conn is not None:
+                    await conn.close()
+            upstream.connection = upstream.modern_connection = None
 
     def capabilities(self) -> Json:
         return {
@@ -121,6 +126,23 @@ class Gateway(MCPServer):
         }
 
     # --- upstreams -----------------------------------------------------------------------
+
+    async def _modern_connection(self, upstream: Upstream) -> MCPConnection:
+        """Stateless where the upstream speaks 2026-07-28, so its InputRequiredResults reach a
+        modern client unchanged; an upstream that does not falls back to the legacy session."""
+        async with upstream.lock:
+            if upstream.modern_connection is None:
+                conn = MCPConnection(
+                    upstream.url,
+                    headers=upstream.headers,
+                    capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
+                    client_name=self.name,
+                )
+                await conn.connect()
+                upstream.modern_connection = conn
+            if upstream.modern_connection.era == "modern":
+                return upstream.modern_connection
+        return await self._connection(upstream)
 
     async def _connection(self, upstream: Upstream) -> MCPConnection:
         async with upstream.lock:
@@ -145,14 +167,26 @@ class Gateway(MCPServer):
         self, upstream_name: str, method: str, params: Json, ctx: RequestContext
     ) -> Json:
         upstream = self.upstreams[upstream_name]
-        conn = await self._connection(upstream)
+        if ctx.modern:
+            conn = await self._modern_connection(upstream)
+        else:
+            conn = await self._connection(upstream)
         meta = params.get("_meta") or {}
-        forwarded = {k: v for k, v in params.items() if k != "_meta"}
+        forwarded = {k: v for k, v in params.items() if k not in HOP_FIELDS}
         upstream_meta: Json = {}
         if "progressToken" in meta:
             upstream_meta["progressToken"] = meta["progressToken"]
         if conn.era == "modern" and ctx.log_level is not None:
             upstream_meta["io.modelcontextprotocol/logLevel"] = "debug"
+        if ctx.modern and conn.era == "modern":
+            # The upstream may only ask for input this client can give.
+            upstream_meta[META_CAPABILITIES] = ctx.client_capabilities
+            # A retry after an InputRequiredResult: this round's answers and the upstream's own
+            # requestState (kept inside ours) go back to the upstream.
+            if ctx.input_responses:
+                forwarded["inputResponses"] = ctx.input_responses
+            if ctx.carried and ctx.carried.get("upstream_state") is not None:
+                forwarded["requestState"] = ctx.carried["upstream_state"]
         if upstream_meta:
             forwarded["_meta"] = upstream_meta
 
@@ -167,8 +201,15 @@ class Gateway(MCPServer):
             return await ctx.request(request, request_params)
 
         result = await conn.request(
-            method, forwarded, on_notification=relay_notification, on_request=relay_request
+            method,
+            forwarded,
+            on_notification=relay_notification,
+            on_request=relay_request,
+            answer_input=False,
         )
+        if result.get("resultType") == "input_required":
+            carry = {"upstream_state": result.get("requestState")}
+            raise InputRequired(result.get("inputRequests") or {}, carry)
         for key in ("_meta", "resultType", "ttlMs", "cacheScope"):
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result

@@ -45,9 +45,10 @@ STATE_TTL_S = 600.0
 class InputRequired(Exception):
     """Ends a handler: the client must answer `requests` and send the request again."""
 
-    def __init__(self, requests: dict[str, Json]) -> None:
+    def __init__(self, requests: dict[str, Json], carry: Json | None = None) -> None:
         super().__init__(f"input required: {', '.join(requests)}")
         self.requests = requests
+        self.carry = carry  # travels in the requestState, back to the handler's next round
 
 
 class StateError(ValueError):
@@ -70,14 +71,15 @@ class RequestStates:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
-    def seal(self, bound_to: str, answers: Json) -> str:
-        payload = orjson.dumps(
-            {"to": bound_to, "exp": time.time() + self.ttl_s, "answers": answers}
-        )
+    def seal(self, bound_to: str, answers: Json, carry: Json | None = None) -> str:
+        expires = time.time() + self.ttl_s
+        state = {"to": bound_to, "exp": expires, "answers": answers, "carry": carry}
+        payload = orjson.dumps(state)
         return f"{_b64(payload)}.{_b64(self._mac(payload))}"
 
     def open(self, token: str, bound_to: str) -> Json:
-        """The answers carried by `token`; StateError when it cannot be trusted."""
+        """The state sealed in `token` (`answers`, `carry`); StateError when it cannot be
+        trusted."""
         try:
             payload_part, mac_part = token.split(".")
             payload, mac = _unb64(payload_part), _unb64(mac_part)
@@ -90,8 +92,7 @@ class RequestStates:
             raise StateError("params.requestState: expired; send the request again without it")
         if state["to"] != bound_to:
             raise StateError(f"params.requestState: issued for {state['to']!r}, not {bound_to!r}")
-        answers: Json = state["answers"]
-        return answers
+        return state
 
 
 def check_answer(key: str, method: str, answer: Any) -> None:

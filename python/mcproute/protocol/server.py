@@ -104,6 +104,8 @@ class RequestContext:
     client_capabilities: Json = field(default_factory=dict)
     # Answers to input requests: from an echoed requestState, then this request's inputResponses.
     answers: Json = field(default_factory=dict)
+    input_responses: Json = field(default_factory=dict)  # this round's, as the client sent them
+    carried: Json | None = None  # what the previous round's InputRequired asked to carry
     state_verified: bool = False  # the request carried a requestState that passed its checks
 
     def supports(self, method: str) -> bool:
@@ -505,7 +507,7 @@ class MCPServer:
         except InputRequired as e:
             if not (modern and method in INPUT_METHODS):
                 raise MCPError(INVALID_REQUEST, f"{method}: cannot ask the client for input") from e
-            state = self.request_states.seal(subject(method, params), ctx.answers)
+            state = self.request_states.seal(subject(method, params), ctx.answers, e.carry)
             return {
                 "resultType": "input_required",
                 "inputRequests": e.requests,
@@ -517,11 +519,14 @@ class MCPServer:
         token = params.get("requestState")
         if token is not None:
             try:
-                ctx.answers.update(self.request_states.open(token, subject(method, params)))
+                state = self.request_states.open(token, subject(method, params))
             except StateError as e:
                 raise MCPError(INVALID_PARAMS, str(e)) from None
+            ctx.answers.update(state["answers"])
+            ctx.carried = state["carry"]
             ctx.state_verified = True
-        ctx.answers.update(params.get("inputResponses") or {})
+        ctx.input_responses = params.get("inputResponses") or {}
+        ctx.answers.update(ctx.input_responses)
 
     def _info(self) -> Json:
         return {"name": self.name, "version": self.version}
