@@ -87,7 +87,7 @@ class RequestStates:
             raise StateError("params.requestState: malformed") from None
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise StateError("params.requestState: integrity check failed")
-        state = orjson.loads(payload)
+        state: Json = orjson.loads(payload)
         if state["exp"] < time.time():
             raise StateError("params.requestState: expired; send the request again without it")
         if state["to"] != bound_to:
@@ -99,7 +99,7 @@ def check_answer(key: str, method: str, answer: Any) -> None:
     """A client's answer to our `method` request must at least look like that method's result."""
     field = ANSWER_FIELD[method]
     if not isinstance(answer, dict) or field not in answer:
-        raise ValueError(f"params.inputResponses.{key}: expected a {method} result with {field!r}")
+        raise ValueError(f"params.inputResponses.{key}: not an answer to {method} (no {field!r})")
 
 
 def _b64(data: bytes) -> str:
