@@ -127,17 +127,21 @@ class Gateway(MCPServer):
 
     # --- upstreams -----------------------------------------------------------------------
 
+    def _new_connection(self, upstream: Upstream, prefer: str) -> MCPConnection:
+        return MCPConnection(
+            upstream.url,
+            headers=upstream.headers,
+            capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
+            client_name=self.name,
+            prefer=prefer,
+        )
+
     async def _modern_connection(self, upstream: Upstream) -> MCPConnection:
         """Stateless where the upstream speaks 2026-07-28, so its InputRequiredResults reach a
         modern client unchanged; an upstream that does not falls back to the legacy session."""
         async with upstream.lock:
             if upstream.modern_connection is None:
-                conn = MCPConnection(
-                    upstream.url,
-                    headers=upstream.headers,
-                    capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
-                    client_name=self.name,
-                )
+                conn = self._new_connection(upstream, "modern")
                 await conn.connect()
                 upstream.modern_connection = conn
             if upstream.modern_connection.era == "modern":
@@ -149,13 +153,7 @@ class Gateway(MCPServer):
             if upstream.connection is None:
                 # A legacy session where the upstream offers one: server-to-client requests and
                 # subscriptions travel on it; a modern-only upstream is served statelessly.
-                conn = MCPConnection(
-                    upstream.url,
-                    headers=upstream.headers,
-                    capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
-                    client_name=self.name,
-                    prefer="legacy",
-                )
+                conn = self._new_connection(upstream, "legacy")
                 await conn.connect()
                 if conn.era == "legacy" and "logging" in conn.server_capabilities:
                     # Everything comes to the gateway; each client gets what its level asks for.
