@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,12 @@ class Proxy:
         with SqliteApiKeyStore(self.data_dir) as store:
             key, _ = ApiKeyManager(self.data_dir.pepper(), store).issue("test", scopes)
         return key
+
+
+def serve_command(config: Path, port: int, workers: int = 2) -> list[str]:
+    """`mcproute serve` as a separate process, for tests that signal or kill it."""
+    return [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config),
+            "--port", str(port), "--workers", str(workers)]  # fmt: skip
 
 
 def document(sim_url: str, mcp_url: str) -> dict[str, Any]:

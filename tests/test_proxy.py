@@ -22,7 +22,7 @@ from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
 from models_support import OPENAI_KEY, running_simulator
-from proxy_support import running_proxy
+from proxy_support import running_proxy, serve_command
 
 
 @dataclass
@@ -159,16 +159,7 @@ async def test_keys_cli_and_serve_share_the_data_dir(tmp_path: Path) -> None:
         config.write_text(json.dumps({"mcp": {"models": models}}))
         port = free_port()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "mcproute.cli",
-            "serve",
-            "--config",
-            str(config),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
+            *serve_command(config, port),
             env=env,
             stderr=asyncio.subprocess.DEVNULL,
         )

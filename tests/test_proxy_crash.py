@@ -9,7 +9,6 @@ import json
 import os
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ import aiohttp
 from mcp_support import free_port
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
+from proxy_support import serve_command
 
 WRITERS = 6
 KILL_AFTER_ACKS = 240  # acknowledged appends across all writers before the kill
@@ -24,16 +24,7 @@ KILL_AFTER_ACKS = 240  # acknowledged appends across all writers before the kill
 
 async def start_server(data_dir: Path, config: Path, port: int) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "mcproute.cli",
-        "serve",
-        "--config",
-        str(config),
-        "--port",
-        str(port),
-        "--workers",
-        "2",
+        *serve_command(config, port),
         env={**os.environ, "MCPROUTE_DATA_DIR": str(data_dir)},
         stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,  # its own process group: the kill reaches every worker at once
