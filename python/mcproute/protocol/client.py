@@ -6,12 +6,19 @@ that answers it is served statelessly, anything else gets the legacy `initialize
 stream: notifications on the stream go to `on_notification`, server-to-client requests
 (sampling, elicitation, roots) to `on_request`, whose answer is posted back. Every reply is
 validated by the Rust codec against the negotiated revision, including the result's type.
+
+A legacy SSE reply that ends before the response is resumed the 2025-11-25 way: a GET with
+`Last-Event-ID` after the server's `retry` delay. In the 2026-07-28 era, `list_tools` drops
+tools with invalid `x-mcp-header` annotations and `tools/call` mirrors annotated arguments into
+`Mcp-Param-*` headers; a -32022 naming a version we speak is retried once with that version.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +36,8 @@ from mcproute._core import (
     encode_result,
     parse,
 )
+from mcproute.protocol import param_headers
+from mcproute.protocol.elicitation import with_defaults
 from mcproute.protocol.server import MCPError
 
 Json = dict[str, Any]
@@ -41,9 +50,20 @@ META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 MAX_INPUT_ROUNDS = 8  # InputRequiredResult rounds before a request gives up
 RETRY_FIELDS = ("inputResponses", "requestState")  # replaced on every round
+UNSUPPORTED_VERSION = -32022
+MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
+DEFAULT_RETRY_MS = 1000  # until the server sends an SSE `retry` field
 
 # Origin -> "modern" | "legacy": negotiation runs once per server.
 _ERA_CACHE: dict[str, str] = {}
+
+
+@dataclass
+class _Cursor:
+    """Where an SSE reply can be resumed: the last event id seen and the server's retry delay."""
+
+    last_id: str | None = None
+    retry_ms: int = DEFAULT_RETRY_MS
 
 
 class MCPConnection:
@@ -79,6 +99,8 @@ class MCPConnection:
         self.server_capabilities: Json = {}
         self.instructions: str | None = None
         self._ids = itertools.count(1)
+        # Tool name -> argument path -> x-mcp-header token, from the last tools/list.
+        self._param_headers: dict[str, dict[param_headers.Path, str]] = {}
 
     async def __aenter__(self) -> MCPConnection:
         await self.connect()
@@ -121,7 +143,15 @@ class MCPConnection:
     async def _try_modern(self) -> bool:
         self.era, self.version = "modern", LATEST_VERSION
         try:
-            result = await self.request("server/discover")
+            try:
+                result = await self.request("server/discover")
+            except MCPError as e:
+                supported = e.data.get("supported") if isinstance(e.data, dict) else None
+                if e.code != UNSUPPORTED_VERSION or LATEST_VERSION not in (supported or ()):
+                    raise
+                # The rejection lists our version among the supported (a replica mid-upgrade,
+                # say): one more try, with a fresh id.
+                result = await self.request("server/discover")
         except (MCPError, ProtocolError, aiohttp.ClientResponseError):
             self.era = self.version = None
             return False
@@ -179,7 +209,10 @@ class MCPConnection:
             headers["Mcp-Method"] = method
             key = NAMED.get(method)
             if key and params and isinstance(params.get(key), str):
-                headers["Mcp-Name"] = params[key]
+                headers["Mcp-Name"] = param_headers.encode_value(params[key])
+            if method == "tools/call" and params:
+                mapping = self._param_headers.get(str(params.get("name")), {})
+                headers.update(param_headers.param_headers(mapping, params.get("arguments")))
         return headers
 
     def _with_meta(self, params: Json | None) -> Json | None:
@@ -228,7 +261,7 @@ class MCPConnection:
             answers = {}
             for key, asked in requests.items():
                 assert handler is not None
-                answers[key] = await handler(asked["method"], asked.get("params") or {})
+                answers[key] = await _ask(handler, asked["method"], asked.get("params") or {})
             params = {k: v for k, v in (params or {}).items() if k not in RETRY_FIELDS}
             params["inputResponses"] = answers
             if "requestState" in result:
@@ -287,22 +320,70 @@ class MCPConnection:
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes:
-        """Consume an SSE reply: act on notifications and requests, return our response."""
+        """Consume an SSE reply: act on notifications and requests, return our response. A
+        legacy server may end the stream early (SSE polling): then resume it with a GET that
+        carries `Last-Event-ID`, after the delay its `retry` field asked for."""
+        cursor = _Cursor()
+        handlers = (request_id, on_notification, on_request)
+        reply = await self._read_events(resp, cursor, *handlers)
+        for _ in range(MAX_RESUMES):
+            if reply is not None or cursor.last_id is None or self.era != "legacy":
+                break
+            await asyncio.sleep(cursor.retry_ms / 1000)
+            reply = await self._resume(cursor, *handlers)
+        if reply is None:
+            raise MCPError(-32603, "the server closed the stream before answering")
+        return reply
+
+    async def _resume(
+        self,
+        cursor: _Cursor,
+        request_id: int,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes | None:
+        assert self._http is not None
+        assert cursor.last_id is not None
+        headers = {**self._base_headers(), "Accept": "text/event-stream"}
+        headers["Last-Event-ID"] = cursor.last_id
+        del headers["Content-Type"]
+        async with self._http.get(self.url, headers=headers) as resp:
+            if resp.status != 200 or resp.content_type != "text/event-stream":
+                raise MCPError(-32603, f"resuming the reply stream: HTTP {resp.status}")
+            return await self._read_events(resp, cursor, request_id, on_notification, on_request)
+
+    async def _read_events(
+        self,
+        resp: aiohttp.ClientResponse,
+        cursor: _Cursor,
+        request_id: int,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes | None:
+        """Our response from one SSE stream, or None if the stream ends without it."""
         data: list[bytes] = []
-        async for raw in resp.content:
-            line = raw.rstrip(b"\r\n")
-            if line.startswith(b"data:"):
-                data.append(line[5:].lstrip(b" "))
-                continue
-            if line or not data:
-                continue  # other fields (event:, id:, retry:) or a keep-alive
-            event, data = b"\n".join(data), []
-            if not event.strip():
-                continue  # a priming event (id and empty data) for resumability
-            reply = await self._on_event(event, request_id, on_notification, on_request)
-            if reply is not None:
-                return reply
-        raise MCPError(-32603, "the server closed the stream before answering")
+        try:
+            async for raw in resp.content:
+                line = raw.rstrip(b"\r\n")
+                name, _, value = line.partition(b":")
+                value = value.removeprefix(b" ")
+                if name == b"data":
+                    data.append(value)
+                elif name == b"id" and b"\0" not in value:
+                    cursor.last_id = value.decode(errors="replace")
+                elif name == b"retry" and value.isdigit():
+                    cursor.retry_ms = int(value)
+                if line or not data:
+                    continue  # a field of an unfinished event, or a keep-alive
+                event, data = b"\n".join(data), []
+                if not event.strip():
+                    continue  # a priming event (an id and empty data) for resumability
+                reply = await self._on_event(event, request_id, on_notification, on_request)
+                if reply is not None:
+                    return reply
+        except aiohttp.ClientPayloadError:
+            pass  # a dropped connection resumes like a closed stream
+        return None
 
     async def _on_event(
         self,
@@ -332,7 +413,7 @@ class MCPConnection:
             reply = encode_error(msg.id, -32601, f"method not found: {msg.method!r}")
         else:
             try:
-                result = await on_request(msg.method or "", params)
+                result = await _ask(on_request, msg.method or "", params)
                 reply = encode_result(msg.id, orjson.dumps(result))
             except MCPError as e:
                 reply = encode_error(msg.id, e.code, str(e))
@@ -342,7 +423,21 @@ class MCPConnection:
     # --- conveniences --------------------------------------------------------------------
 
     async def list_tools(self) -> list[Json]:
-        return await self._paged("tools/list", "tools")
+        """The server's tools. In the 2026-07-28 era a tool with an invalid `x-mcp-header`
+        annotation is left out (a client MUST NOT call it), and the others' annotations are
+        kept for `tools/call` to mirror into `Mcp-Param-*` headers."""
+        tools = await self._paged("tools/list", "tools")
+        if self.era != "modern":
+            return tools
+        self._param_headers.clear()
+        kept = []
+        for tool in tools:
+            try:
+                self._param_headers[tool["name"]] = param_headers.header_map(tool["inputSchema"])
+            except ValueError:
+                continue
+            kept.append(tool)
+        return kept
 
     async def call_tool(self, name: str, arguments: Json | None = None) -> Json:
         return await self.request("tools/call", {"name": name, "arguments": arguments or {}})
@@ -369,3 +464,9 @@ class MCPConnection:
             if not cursor:
                 return items
         raise MCPError(-32603, f"{method}: more than {max_pages} pages")
+
+
+async def _ask(handler: OnRequest, method: str, params: Json) -> Json:
+    """The client's answer to one server request; an accepted elicitation gets its defaults."""
+    answer = await handler(method, params)
+    return with_defaults(params, answer) if method == "elicitation/create" else answer
