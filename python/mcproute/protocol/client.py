@@ -67,7 +67,11 @@ class _Cursor:
 
 
 class MCPConnection:
-    """One MCP server over Streamable HTTP. Use as an async context manager."""
+    """One MCP server over Streamable HTTP. Use as an async context manager.
+
+    With `listen=True` a legacy session also opens the standalone GET stream, on which a server
+    sends requests and notifications that belong to no request of ours (a stateful server may
+    send elicitations there, for instance)."""
 
     def __init__(
         self,
@@ -80,6 +84,7 @@ class MCPConnection:
         on_request: OnRequest | None = None,
         client_name: str = "mcproute",
         prefer: str = "modern",
+        listen: bool = False,
     ) -> None:
         if prefer not in ("modern", "legacy"):
             raise ValueError(f"prefer: expected 'modern' or 'legacy', got {prefer!r}")
@@ -99,6 +104,8 @@ class MCPConnection:
         self.server_capabilities: Json = {}
         self.instructions: str | None = None
         self._ids = itertools.count(1)
+        self.listen = listen
+        self._listener: asyncio.Task[None] | None = None
         # Tool name -> argument path -> x-mcp-header token, from the last tools/list.
         self._param_headers: dict[str, dict[param_headers.Path, str]] = {}
 
@@ -124,6 +131,8 @@ class MCPConnection:
         except BaseException:
             await self.close()  # release the pooled connections of a failed attempt
             raise
+        if self.listen and self.era == "legacy":
+            self._listener = asyncio.create_task(self._listen())
 
     async def _negotiate(self) -> None:
         known = _ERA_CACHE.get(self.origin)
@@ -181,6 +190,10 @@ class MCPConnection:
         await self.notify("notifications/initialized")
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
         if self.session_id is not None and self._http is not None and not self._http.closed:
             try:
                 async with self._http.delete(self.url, headers=self._base_headers()):
@@ -335,19 +348,40 @@ class MCPConnection:
             raise MCPError(-32603, "the server closed the stream before answering")
         return reply
 
+    def _stream_headers(self, cursor: _Cursor) -> dict[str, str]:
+        headers = {**self._base_headers(), "Accept": "text/event-stream"}
+        del headers["Content-Type"]
+        if cursor.last_id is not None:
+            headers["Last-Event-ID"] = cursor.last_id
+        return headers
+
+    async def _listen(self) -> None:
+        """Serve the standalone stream until the connection closes. A server without one
+        answers 405; one that ends it (SSE polling) is reconnected after its `retry`."""
+        assert self._http is not None
+        cursor = _Cursor()
+        handlers = (None, self.on_notification, self.on_request)
+        try:
+            while True:
+                async with self._http.get(self.url, headers=self._stream_headers(cursor)) as r:
+                    if r.status != 200 or r.content_type != "text/event-stream":
+                        return
+                    await self._read_events(r, cursor, *handlers)
+                if cursor.last_id is None:
+                    return  # not resumable: the server meant to end it
+                await asyncio.sleep(cursor.retry_ms / 1000)
+        except (aiohttp.ClientError, MCPError, ProtocolError):
+            return  # the stream is an extra: requests and their replies do not depend on it
+
     async def _resume(
         self,
         cursor: _Cursor,
-        request_id: int,
+        request_id: int | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes | None:
         assert self._http is not None
-        assert cursor.last_id is not None
-        headers = {**self._base_headers(), "Accept": "text/event-stream"}
-        headers["Last-Event-ID"] = cursor.last_id
-        del headers["Content-Type"]
-        async with self._http.get(self.url, headers=headers) as resp:
+        async with self._http.get(self.url, headers=self._stream_headers(cursor)) as resp:
             if resp.status != 200 or resp.content_type != "text/event-stream":
                 raise MCPError(-32603, f"resuming the reply stream: HTTP {resp.status}")
             return await self._read_events(resp, cursor, request_id, on_notification, on_request)
@@ -356,7 +390,7 @@ class MCPConnection:
         self,
         resp: aiohttp.ClientResponse,
         cursor: _Cursor,
-        request_id: int,
+        request_id: int | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes | None:
@@ -388,14 +422,14 @@ class MCPConnection:
     async def _on_event(
         self,
         event: bytes,
-        request_id: int,
+        request_id: int | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes | None:
         msg = parse(event, version=self.version or LATEST_LEGACY_VERSION)
         assert isinstance(msg, Message)
         if msg.kind in ("response", "error"):
-            return event if msg.id == request_id else None
+            return event if request_id is not None and msg.id == request_id else None
         body = msg.to_python()
         params = body.get("params") or {}
         if msg.kind == "notification":

@@ -59,8 +59,9 @@ async def answer(method: str, params: Json) -> Json:
 def stub_arguments(input_schema: Json) -> Json:
     """The smallest arguments that satisfy a schema's `required` list."""
     properties = input_schema.get("properties") or {}
+    types = {name: str((properties.get(name) or {}).get("type")) for name in properties}
     return {
-        name: STUB_VALUES.get((properties.get(name) or {}).get("type"), "x")
+        name: STUB_VALUES.get(types.get(name, ""), "x")
         for name in input_schema.get("required") or []
     }
 
@@ -144,6 +145,7 @@ async def run(url: str, name: str, context: Json, version: str | None) -> None:
         on_request=answer,
         client_name="mcproute-conformance-client",
         prefer=prefer,
+        listen=True,
     ) as conn:
         await SCENARIOS[name](conn, context)
 
