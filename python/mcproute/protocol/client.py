@@ -132,7 +132,10 @@ class MCPConnection:
             await self.close()  # release the pooled connections of a failed attempt
             raise
         if self.listen and self.era == "legacy":
-            self._listener = asyncio.create_task(self._listen())
+            # Wait for the stream to be open: what the server sends before then is lost.
+            opened = asyncio.Event()
+            self._listener = asyncio.create_task(self._listen(opened))
+            await opened.wait()
 
     async def _negotiate(self) -> None:
         known = _ERA_CACHE.get(self.origin)
@@ -355,7 +358,7 @@ class MCPConnection:
             headers["Last-Event-ID"] = cursor.last_id
         return headers
 
-    async def _listen(self) -> None:
+    async def _listen(self, opened: asyncio.Event) -> None:
         """Serve the standalone stream until the connection closes. A server without one
         answers 405; one that ends it (SSE polling) is reconnected after its `retry`."""
         assert self._http is not None
@@ -364,6 +367,7 @@ class MCPConnection:
         try:
             while True:
                 async with self._http.get(self.url, headers=self._stream_headers(cursor)) as r:
+                    opened.set()
                     if r.status != 200 or r.content_type != "text/event-stream":
                         return
                     await self._read_events(r, cursor, *handlers)
@@ -372,6 +376,8 @@ class MCPConnection:
                 await asyncio.sleep(cursor.retry_ms / 1000)
         except (aiohttp.ClientError, MCPError, ProtocolError):
             return  # the stream is an extra: requests and their replies do not depend on it
+        finally:
+            opened.set()
 
     async def _resume(
         self,
