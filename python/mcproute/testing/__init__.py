@@ -1,1 +1,1 @@
-"""Test support shipped with the package: the upstream simulator."""
+"""Test support shipped with the package: the upstream simulator and the conformance peers."""
