@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from mcproute.protocol.param_headers import encode_value, header_map, param_headers
+from mcproute.protocol.param_headers import decode_value, encode_value, header_map, param_headers
 
 
 def tool(**properties: Any) -> dict[str, Any]:
@@ -27,6 +27,11 @@ def tool(**properties: Any) -> dict[str, Any]:
 )
 def test_values_that_would_not_survive_a_header_go_base64(value: str, sent: str) -> None:
     assert encode_value(value) == sent
+    assert decode_value(sent) == value
+
+
+def test_a_malformed_sentinel_decodes_to_nothing() -> None:
+    assert decode_value("=?base64?not base64?=") is None
 
 
 @pytest.mark.parametrize(

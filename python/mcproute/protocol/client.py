@@ -374,7 +374,7 @@ class MCPConnection:
                 if cursor.last_id is None:
                     return  # not resumable: the server meant to end it
                 await asyncio.sleep(cursor.retry_ms / 1000)
-        except (aiohttp.ClientError, MCPError, ProtocolError):
+        except (aiohttp.ClientError, TimeoutError, MCPError, ProtocolError):
             return  # the stream is an extra: requests and their replies do not depend on it
         finally:
             opened.set()

@@ -3,9 +3,9 @@
 Legacy revisions: `initialize` mints an `Mcp-Session-Id` that every later request must carry
 (missing: 400, unknown or deleted: 404), `DELETE` ends the session, and the
 `MCP-Protocol-Version` header must name a supported revision. 2026-07-28: stateless POST; the
-`Mcp-Method` (and for tools/call, resources/read, prompts/get the `Mcp-Name`) header must
-match the body, else 400 with -32020. A present Origin or Host that is not loopback gets 403
-(DNS rebinding). Responses are JSON; notifications get 202.
+`Mcp-Method` (and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel
+decoded) header must match the body, else 400 with -32020. A present Origin or Host that is not
+loopback gets 403 (DNS rebinding). Responses are JSON; notifications get 202.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import orjson
 from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
+from mcproute.protocol.param_headers import decode_value
 from mcproute.protocol.server import MCPServer, Session
 
 HEADER_MISMATCH = -32020
@@ -132,7 +133,8 @@ class StreamableHTTP:
         if method != msg.method:
             return f"Mcp-Method header {method!r} does not match the body's method {msg.method!r}"
         if msg.method in NAMED_METHODS:
-            name = request.headers.get("Mcp-Name")
+            sent = request.headers.get("Mcp-Name")
+            name = None if sent is None else decode_value(sent)
             if name != msg.name:
                 return f"Mcp-Name header {name!r} does not match the body's {msg.name!r}"
         version = request.headers.get(VERSION_HEADER)

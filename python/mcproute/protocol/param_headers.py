@@ -12,6 +12,7 @@ the `=?base64?...?=` sentinel.
 from __future__ import annotations
 
 import base64
+import binascii
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,16 @@ def encode_value(value: str) -> str:
     if _PLAIN.fullmatch(value) and value == value.strip() and not _SENTINEL.fullmatch(value):
         return value
     return f"=?base64?{base64.b64encode(value.encode()).decode()}?="
+
+
+def decode_value(sent: str) -> str | None:
+    """The value `encode_value` carried; None for a malformed base64 sentinel."""
+    if not _SENTINEL.fullmatch(sent):
+        return sent
+    try:
+        return base64.b64decode(sent[9:-2], validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
 
 
 def _positions(schema: Any) -> Iterator[tuple[Path | None, dict[str, Any]]]:
