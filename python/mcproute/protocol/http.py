@@ -247,7 +247,8 @@ class StreamableHTTP:
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """The session's standalone stream, or with `Last-Event-ID` the resumption of any of its
-        streams: what the client missed on it, then what comes."""
+        streams: what the client missed on it, then what comes. A resumption takes the stream
+        over from a previous connection; a second standalone stream is refused (409)."""
         if not self._host_allowed(request):
             return _error(403, -32600, "forbidden origin or host")
         session_id = request.headers.get(SESSION_HEADER)
@@ -261,21 +262,20 @@ class StreamableHTTP:
         if "text/event-stream" not in request.headers.get("Accept", ""):
             return _error(406, -32600, "Accept must include text/event-stream")
         last_event_id = request.headers.get("Last-Event-ID")
-        backlog: list[bytes] = []
-        retry_ms = self._retry_ms(session)
         if last_event_id is None:
             stream = streams.open_standalone()
+            if stream.live:
+                return _error(409, -32600, "the session's GET stream is already open")
+            after, retry_ms = None, self._retry_ms(session)
         else:
             try:
-                stream, backlog = streams.replay(last_event_id)
+                stream, after = streams.resume(last_event_id)
             except ReplayError as e:
                 return _error(e.status, -32600, str(e))
-            retry_ms = None  # the client already has the delay and an id to resume from
-        if stream.live:
-            return _error(409, -32600, "this stream is already open on another connection")
+            retry_ms = None  # the client already has the delay, and an id to resume from
         response = web.StreamResponse(headers=SSE_HEADERS)
         await response.prepare(request)
-        ended = await streams.attach(stream, request, response, backlog, retry_ms)
+        ended = await streams.attach(stream, request, response, after=after, retry_ms=retry_ms)
         while not ended.is_set():
             try:
                 await asyncio.wait_for(ended.wait(), self.keepalive_s)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -120,8 +119,8 @@ class SessionStreams:
         if self.standalone is not None:
             await self.send(self.standalone, message)
 
-    def replay(self, last_event_id: str) -> tuple[Stream, list[bytes]]:
-        """The stream `last_event_id` belongs to, and its stored events after that one."""
+    def resume(self, last_event_id: str) -> tuple[Stream, int]:
+        """The stream `last_event_id` belongs to, and the seq to replay its events after."""
         key, _, seq_text = last_event_id.partition(":")
         if not (key.isdigit() and seq_text.isdigit()) or int(seq_text) > self._seq:
             raise ReplayError(400, f"Last-Event-ID {last_event_id!r}: not an event of this session")
@@ -134,26 +133,34 @@ class SessionStreams:
                     410, f"Last-Event-ID {last_event_id!r}: the events after it have expired"
                 )
             raise ReplayError(400, f"Last-Event-ID {last_event_id!r}: no such stream")
-        return stream, [data for s, owner, data in self._events if owner is stream and s > seq]
+        return stream, seq
 
     async def attach(
         self,
         stream: Stream,
         request: web.BaseRequest,
         response: web.StreamResponse,
-        backlog: Sequence[bytes] = (),
+        *,
+        after: int | None = None,
         retry_ms: int | None = None,
     ) -> asyncio.Event:
-        """Make `response` (prepared) the stream's connection: first the `retry` priming event
-        (2025-11-25) or the backlog, then live events. Returns the event set when it ends."""
-        stream.ended.set()  # a connection that dropped unnoticed is replaced: its handler ends
-        stream.request, stream.response = request, response
-        stream.ended = asyncio.Event()
-        ended = stream.ended
-        head = b"".join(backlog)
+        """Make `response` (prepared) the stream's connection: first the stored events after seq
+        `after` (a resumption) or the `retry` priming event (2025-11-25), then live events.
+        Returns the event set when this connection ends."""
+        if stream.response is not None:
+            # A resuming client knows its old connection is gone, even where we have not noticed.
+            await self.close(stream)
+        # From here to the first write nothing awaits, so no event slips between backlog and live.
+        head = b"".join(
+            data
+            for seq, owner, data in self._events
+            if owner is stream and after is not None and seq > after
+        )
         if retry_ms is not None:
             # An id with empty data: the client can resume from here even if nothing follows.
             head = f"id: {self._next_id(stream)}\nretry: {retry_ms}\ndata: \n\n".encode() + head
+        stream.request, stream.response = request, response
+        stream.ended = ended = asyncio.Event()
         if head:
             await self._write(stream, head)
         if stream.finished:
