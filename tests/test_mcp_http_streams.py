@@ -14,6 +14,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from mcp import Client
 from mcp_types import TextContent
 
@@ -250,14 +251,25 @@ async def test_no_polling_where_the_session_predates_it(rig: Rig) -> None:
 
 
 async def test_sdk_client_resumes_a_stream_the_server_closed() -> None:
-    async with serve(StreamableHTTP(everything(), retry_ms=RETRY_MS).app()) as url:
-        async with Client(url, mode="legacy") as client:
-            result = await client.call_tool("test_reconnection", {})
-            assert not result.is_error
-            assert isinstance(result.content[0], TextContent)
-            assert result.content[0].text == "Reconnection test completed successfully"
-            tools = await client.list_tools()  # the session goes on
-            assert "test_reconnection" in {t.name for t in tools.tools}
+    resumed_from: list[str] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.method == "GET" and "Last-Event-ID" in request.headers:
+            resumed_from.append(request.headers["Last-Event-ID"])
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = StreamableHTTP(everything(), retry_ms=RETRY_MS).app()
+    app.middlewares.append(record)
+    async with serve(app) as url, Client(url, mode="legacy") as client:
+        result = await client.call_tool("test_reconnection", {})
+        assert not result.is_error
+        assert isinstance(result.content[0], TextContent)
+        assert result.content[0].text == "Reconnection test completed successfully"
+        assert resumed_from  # the result came by resuming the closed stream
+        tools = await client.list_tools()  # the session goes on
+        assert "test_reconnection" in {t.name for t in tools.tools}
 
 
 async def test_finished_streams_are_forgotten_once_their_events_expire() -> None:
