@@ -2,7 +2,8 @@
 2025-11-25 and 2026-07-28, with no failures, against
 - our everything server (`python -m mcproute.testing.everything_server`),
 - the gateway in front of our everything server,
-- the gateway in front of the official Python SDK's everything-server (mcp 2.3.0 sdist)."""
+- the gateway in front of the official Python SDK's everything-server (mcp 2.3.0 sdist).
+Our everything server also passes the pending `server-sse-polling` scenario on both harnesses."""
 
 from __future__ import annotations
 
@@ -126,3 +127,27 @@ def test_input_required_scenarios_pass(server_url: str, tmp_path: Path) -> None:
         outcomes[scenario] = counts.groups() if counts else out.stdout[-1500:]
     bad = {s: o for s, o in outcomes.items() if not (isinstance(o, tuple) and o[0] == o[1])}
     assert not bad, bad
+
+
+@pytest.fixture(scope="module")
+def everything_url() -> Iterator[str]:
+    port = free_port()
+    with process([*everything_server(), "--port", str(port)], port) as url:
+        yield url
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("harness", ["0.1.16", "alpha.11@2025-11-25"])
+def test_sse_polling_scenario_passes(harness: str, everything_url: str, tmp_path: Path) -> None:
+    """SEP-1699 (pending in both harnesses): a priming event with `retry`, the stream closed
+    mid-call, the result fetched by GET with Last-Event-ID; warnings count as failures here."""
+    script, extra = HARNESSES[harness]
+    require(NODE.is_file() and script.is_file(), "conformance harness not installed (make test)")
+    out = subprocess.run(
+        [str(NODE), str(script), "server", "--url", everything_url, "-o", str(tmp_path),
+         "--scenario", "server-sse-polling", *extra],
+        capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    counts = re.search(r"Passed: (\d+)/(\d+), (\d+) failed, (\d+) warnings", out.stdout)
+    assert counts is not None, out.stdout[-3000:] + out.stderr[-3000:]
+    assert counts.groups() == ("3", "3", "0", "0"), out.stdout[-3000:]
