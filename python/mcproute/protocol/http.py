@@ -84,7 +84,8 @@ class RequestStream:
         await self._open()
         if self.streams is not None and self.stream is not None:
             await self.streams.send(self.stream, message)
-        elif self.response is not None:
+        else:
+            assert self.response is not None
             await self.response.write(frame(message))  # stateless: nothing to resume
 
     async def close(self) -> None:
@@ -138,7 +139,7 @@ class StreamableHTTP:
         app.router.add_post(self.path, self.post)
         app.router.add_get(self.path, self.get)
         app.router.add_delete(self.path, self.delete)
-        app.on_shutdown.append(self._end_all)
+        app.on_shutdown.append(self.shutdown)
         return app
 
     def _host_allowed(self, request: web.Request) -> bool:
@@ -169,8 +170,9 @@ class StreamableHTTP:
             await streams.end()
         return session is not None
 
-    async def _end_all(self, app: web.Application) -> None:
-        # Open GET streams would otherwise hold the shutdown until their keep-alive fails.
+    async def shutdown(self, app: web.Application | None = None) -> None:
+        """End every session (an `on_shutdown` hook): open GET streams would otherwise hold the
+        shutdown until their keep-alive fails."""
         for session_id in list(self.streams):
             await self._end_session(session_id)
 
@@ -208,9 +210,11 @@ class StreamableHTTP:
             return _error(400, -32600, f"{SESSION_HEADER} header is required", msg.id)
         outbound: RequestStream | None = None
         if "text/event-stream" in request.headers.get("Accept", ""):
-            streams = self.streams.get(session.id) if session is not None else None
-            retry_ms = self._retry_ms(session) if streams is not None and session else None
-            outbound = RequestStream(request, streams, retry_ms)
+            if session is not None and session.id in self.streams:
+                streams = self.streams[session.id]
+                outbound = RequestStream(request, streams, self._retry_ms(session))
+            else:
+                outbound = RequestStream(request, None, None)  # stateless, or initialize
 
         async def run() -> bytes | None:
             reply = await self.server.handle(body, session, outbound)

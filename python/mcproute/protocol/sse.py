@@ -178,7 +178,8 @@ class SessionStreams:
         try:
             await response.write(data)
         except ConnectionError:
-            self._detach(stream)
+            if stream.response is response:  # not yet taken over by a resuming connection
+                self._detach(stream)
 
     def _detach(self, stream: Stream) -> None:
         stream.response = stream.request = None
