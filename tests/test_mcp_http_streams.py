@@ -286,3 +286,81 @@ async def test_finished_streams_are_forgotten_once_their_events_expire() -> None
         streams.resume(f"{done.key}:1")
     assert e.value.status == 410
     assert streams.resume(f"{other.key}:2") == (other, 2)
+
+
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+LISTEN_HEADERS = {
+    "Accept": f"application/json, {SSE}",
+    "Mcp-Method": "subscriptions/listen",
+    "MCP-Protocol-Version": "2026-07-28",
+}
+
+
+def listen(notifications: dict[str, Any], id: int = 9) -> dict[str, Any]:
+    return request(
+        "subscriptions/listen", {"_meta": MODERN_META, "notifications": notifications}, id
+    )
+
+
+async def test_listen_stream_carries_what_the_client_opted_in_to() -> None:
+    """2026-07-28: `subscriptions/listen` replaces the GET stream; stateless, so no ids."""
+    async with running() as rig, aiohttp.ClientSession() as s:
+        wanted = {
+            "toolsListChanged": True,
+            "resourcesListChanged": False,
+            "resourceSubscriptions": ["test://watched"],
+        }
+        async with s.post(rig.url, json=listen(wanted), headers=LISTEN_HEADERS) as stream:
+            assert stream.content_type == SSE
+            ack = await next_event(stream)
+            assert ack is not None
+            assert "id" not in ack
+            assert message(ack) == {
+                "jsonrpc": "2.0",
+                "method": "notifications/subscriptions/acknowledged",
+                "params": {
+                    "notifications": {  # no prompts here: that flag is not agreed
+                        "toolsListChanged": True,
+                        "resourceSubscriptions": ["test://watched"],
+                    },
+                    "_meta": {"io.modelcontextprotocol/subscriptionId": 9},
+                },
+            }
+            await rig.server.notify_list_changed("resources")  # not asked for
+            await rig.server.notify_resource_updated("test://elsewhere")
+            await rig.server.notify_list_changed("tools")
+            await rig.server.notify_resource_updated("test://watched")
+            got = [message(await next_event(stream)) for _ in range(2)]
+            assert [(m["method"], m["params"].get("uri")) for m in got] == [
+                ("notifications/tools/list_changed", None),
+                ("notifications/resources/updated", "test://watched"),
+            ]
+            assert all(
+                m["params"]["_meta"] == {"io.modelcontextprotocol/subscriptionId": 9} for m in got
+            )
+            rig.server.stop_listeners()  # a graceful end: the request's result closes the stream
+            end = message(await next_event(stream))
+            assert end["id"] == 9
+            assert end["result"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == 9
+            assert await next_event(stream) is None
+        assert not rig.server.listeners
+
+
+async def test_listen_ends_when_the_client_leaves_and_needs_a_stream() -> None:
+    async with running(keepalive_s=0.01) as rig, aiohttp.ClientSession() as s:
+        async with s.post(
+            rig.url, json=listen({"toolsListChanged": True}), headers=LISTEN_HEADERS
+        ) as r:
+            assert message(await next_event(r))["method"].endswith("acknowledged")
+            assert len(rig.server.listeners) == 1
+        # Closing the stream cancels the listen request; the server notices on its next write.
+        while rig.server.listeners:  # noqa: ASYNC110 (state inside the server, no event to await)
+            await asyncio.sleep(0.01)
+        headers = {**LISTEN_HEADERS, "Accept": "application/json"}
+        async with s.post(rig.url, json=listen({"toolsListChanged": True}), headers=headers) as r:
+            error = (await r.json())["error"]
+        assert error["code"] == -32600
+        assert "stream" in error["message"]

@@ -16,6 +16,7 @@ else 400 with -32020; no GET stream (405). A present Origin or Host that is not 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 import orjson
@@ -26,6 +27,7 @@ from mcproute.protocol.server import MCPServer, Session
 from mcproute.protocol.sse import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
+    KEEPALIVE,
     SSE_HEADERS,
     ReplayError,
     SessionStreams,
@@ -61,11 +63,16 @@ class RequestStream:
     an SSE response, resumable when the request belongs to a session."""
 
     def __init__(
-        self, request: web.Request, streams: SessionStreams | None, retry_ms: int | None
+        self,
+        request: web.Request,
+        streams: SessionStreams | None,
+        retry_ms: int | None,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         self.request = request
         self.streams = streams
         self.retry_ms = retry_ms  # set where the session negotiated SSE polling
+        self.keepalive_s = keepalive_s
         self.response: web.StreamResponse | None = None
         self.stream: Stream | None = None
 
@@ -86,7 +93,20 @@ class RequestStream:
             await self.streams.send(self.stream, message)
         else:
             assert self.response is not None
-            await self.response.write(frame(message))  # stateless: nothing to resume
+            # Stateless: a client that left has cancelled, and nothing can be resumed.
+            with contextlib.suppress(ConnectionError):
+                await self.response.write(frame(message))
+
+    async def wait_closed(self) -> None:
+        await self._open()
+        assert self.response is not None
+        # Only a write notices a gone client; keep-alive comments also keep proxies open.
+        while True:
+            try:
+                await self.response.write(KEEPALIVE)
+            except ConnectionError:
+                return
+            await asyncio.sleep(self.keepalive_s)
 
     async def close(self) -> None:
         if self.streams is None or self.retry_ms is None:
@@ -102,7 +122,8 @@ class RequestStream:
         if self.streams is not None and self.stream is not None:
             await self.streams.finish(self.stream)
         elif self.response is not None:
-            await self.response.write_eof()
+            with contextlib.suppress(ConnectionError):
+                await self.response.write_eof()
 
 
 class StreamableHTTP:
@@ -172,7 +193,8 @@ class StreamableHTTP:
 
     async def shutdown(self, app: web.Application | None = None) -> None:
         """End every session (an `on_shutdown` hook): open GET streams would otherwise hold the
-        shutdown until their keep-alive fails."""
+        shutdown until their keep-alive fails; listen streams get their closing result."""
+        self.server.stop_listeners()
         for session_id in list(self.streams):
             await self._end_session(session_id)
 
@@ -212,9 +234,10 @@ class StreamableHTTP:
         if "text/event-stream" in request.headers.get("Accept", ""):
             if session is not None and session.id in self.streams:
                 streams = self.streams[session.id]
-                outbound = RequestStream(request, streams, self._retry_ms(session))
-            else:
-                outbound = RequestStream(request, None, None)  # stateless, or initialize
+                retry_ms = self._retry_ms(session)
+                outbound = RequestStream(request, streams, retry_ms, self.keepalive_s)
+            else:  # stateless, or initialize
+                outbound = RequestStream(request, None, None, self.keepalive_s)
 
         async def run() -> bytes | None:
             reply = await self.server.handle(body, session, outbound)

@@ -58,7 +58,13 @@ MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 DEFAULT_TTL_MS = 0
 # Items per page of tools/resources/templates/prompts lists: most servers answer in one page.
 DEFAULT_PAGE_SIZE = 500
-LIST_KINDS = ("tools", "resources", "prompts")
+# notify_list_changed's kinds, and the subscriptions/listen filter flag that opts in to each.
+LIST_FLAGS = {
+    "tools": "toolsListChanged",
+    "resources": "resourcesListChanged",
+    "prompts": "promptsListChanged",
+}
+SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 
 
 class MCPError(Exception):
@@ -81,6 +87,10 @@ class Outbound(Protocol):
     async def close(self) -> None:
         """End the transport's stream early where the session allows it (SSE polling): what
         follows waits for the client to resume. A no-op elsewhere."""
+        ...
+
+    async def wait_closed(self) -> None:
+        """Return once the client has closed the stream (2026-07-28: the request's cancel)."""
         ...
 
 
@@ -199,6 +209,16 @@ class RequestContext:
         if self._outbound is not None:
             await self._outbound.send(encode_request(None, method, orjson.dumps(params)))
 
+    @property
+    def streaming(self) -> bool:
+        """Whether messages can reach the client while this request runs."""
+        return self._outbound is not None
+
+    async def wait_closed(self) -> None:
+        """Return once the client has closed this request's stream."""
+        if self._outbound is not None:
+            await self._outbound.wait_closed()
+
     async def close_stream(self) -> None:
         """Let the client go while this request runs (2025-11-25 SSE polling): the transport
         ends the request's stream, and the client resumes it for the rest."""
@@ -240,6 +260,19 @@ class RequestContext:
         if message is not None:
             params["message"] = message
         await self.send("notifications/progress", params)
+
+
+@dataclass(eq=False)
+class Listener:
+    """A 2026-07-28 `subscriptions/listen` stream, and the notifications it agreed to carry."""
+
+    id: str | int
+    notifications: Json  # the agreed SubscriptionFilter
+    ctx: RequestContext
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, method: str, params: Json) -> None:
+        await self.ctx.send(method, {**params, "_meta": {SUBSCRIPTION_ID: self.id}})
 
 
 @dataclass(frozen=True)
@@ -349,6 +382,7 @@ class MCPServer:
         # Open legacy sessions by id, kept by the transports, so that notifications not tied to
         # a request (list changes, resource updates) can reach them.
         self.sessions: dict[str, Session] = {}
+        self.listeners: set[Listener] = set()  # open subscriptions/listen streams (2026-07-28)
         # Seals requestState; replicas behind one endpoint must share `state_secret`.
         self.request_states = RequestStates(state_secret)
         self.tools: dict[str, Tool] = {}
@@ -369,6 +403,7 @@ class MCPServer:
             "logging/setLevel": self._set_level,
             "completion/complete": self._complete,
             "server/discover": self._discover,
+            "subscriptions/listen": self._listen,
         }
 
     # --- registration --------------------------------------------------------------------
@@ -460,17 +495,32 @@ class MCPServer:
     # --- notifications not tied to a request ---------------------------------------------
 
     async def notify_list_changed(self, kind: str) -> None:
-        """Tell every session that the `kind` ("tools", "resources", "prompts") list changed."""
-        if kind not in LIST_KINDS:
-            raise ValueError(f"kind must be one of {LIST_KINDS}")
+        """Tell every session, and every listen stream that opted in, that the `kind` ("tools",
+        "resources", "prompts") list changed."""
+        flag = LIST_FLAGS.get(kind)
+        if flag is None:
+            raise ValueError(f"kind must be one of {list(LIST_FLAGS)}")
+        method = f"notifications/{kind}/list_changed"
         for session in list(self.sessions.values()):
-            await session.send(f"notifications/{kind}/list_changed", {})
+            await session.send(method, {})
+        for listener in list(self.listeners):
+            if listener.notifications.get(flag):
+                await listener.send(method, {})
 
     async def notify_resource_updated(self, uri: str) -> None:
-        """Tell the sessions subscribed to `uri` that it changed."""
+        """Tell the sessions and listen streams subscribed to `uri` that it changed."""
+        method, params = "notifications/resources/updated", {"uri": uri}
         for session in list(self.sessions.values()):
             if uri in session.subscriptions:
-                await session.send("notifications/resources/updated", {"uri": uri})
+                await session.send(method, params)
+        for listener in list(self.listeners):
+            if uri in listener.notifications.get("resourceSubscriptions", ()):
+                await listener.send(method, params)
+
+    def stop_listeners(self) -> None:
+        """End every listen stream with its result (a graceful shutdown)."""
+        for listener in self.listeners:
+            listener.stopped.set()
 
     # --- the message path ----------------------------------------------------------------
 
@@ -650,6 +700,30 @@ class MCPServer:
     async def _tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return self._page("tools", [t.describe() for t in self.tools.values()], params, msg)
 
+    async def _listen(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """2026-07-28: the notifications the client opts in to, for as long as it listens."""
+        if not ctx.streaming:
+            raise MCPError(INVALID_REQUEST, "subscriptions/listen needs a stream to the client")
+        assert msg.id is not None
+        requested = params.get("notifications") or {}
+        caps = self.capabilities()
+        agreed: Json = {
+            flag: True
+            for kind, flag in LIST_FLAGS.items()
+            if requested.get(flag) and caps.get(kind, {}).get("listChanged")
+        }
+        uris = requested.get("resourceSubscriptions")
+        if uris and caps.get("resources", {}).get("subscribe"):
+            agreed["resourceSubscriptions"] = list(uris)
+        listener = Listener(msg.id, agreed, ctx)
+        await listener.send("notifications/subscriptions/acknowledged", {"notifications": agreed})
+        self.listeners.add(listener)  # after the acknowledgement, which must come first
+        try:
+            await _first(ctx.wait_closed(), listener.stopped.wait())
+        finally:
+            self.listeners.discard(listener)
+        return {"_meta": {SUBSCRIPTION_ID: msg.id}}
+
     async def _tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
         tool = self.tools.get(name)
@@ -745,6 +819,16 @@ class MCPServer:
 
     async def _complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return {"completion": {"values": [], "hasMore": False}}
+
+
+async def _first(*waits: Awaitable[Any]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _cursor_offset(cursor: Any, method: str) -> int:

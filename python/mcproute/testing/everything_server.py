@@ -207,6 +207,20 @@ def build() -> MCPServer:
         await ctx.close_stream()  # SSE polling (SEP-1699): the result waits for the client's GET
         return "Reconnection test completed successfully"
 
+    @server.tool(description="Adds or removes test_dynamic_tool; listeners are told.")
+    async def test_trigger_tool_change(arguments: dict[str, Any]) -> str:
+        if server.tools.pop("test_dynamic_tool", None) is None:
+            server.tool("test_dynamic_tool", description="Added at run time.")(lambda _: "dynamic")
+        await server.notify_list_changed("tools")
+        return "The tool list changed."
+
+    @server.tool(description="Adds or removes test_dynamic_prompt; listeners are told.")
+    async def test_trigger_prompt_change(arguments: dict[str, Any]) -> str:
+        if server.prompts.pop("test_dynamic_prompt", None) is None:
+            server.prompt("test_dynamic_prompt", description="Added at run time.")(lambda _: "hi")
+        await server.notify_list_changed("prompts")
+        return "The prompt list changed."
+
     @server.resource("test://static-text", name="static-text", mime_type="text/plain")
     def static_text() -> str:
         return "This is the content of the static text resource."
