@@ -3,10 +3,12 @@
 - our everything server (`python -m mcproute.testing.everything_server`),
 - the gateway in front of our everything server,
 - the gateway in front of the official Python SDK's everything-server (mcp 2.3.0 sdist).
-Our everything server also passes the pending `server-sse-polling` scenario on both harnesses."""
+Our everything server also passes the pending `server-sse-polling` scenario on both harnesses,
+and the `subscriptions/listen` checks of alpha.11's `server-stateless`."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -151,3 +153,28 @@ def test_sse_polling_scenario_passes(harness: str, everything_url: str, tmp_path
     counts = re.search(r"Passed: (\d+)/(\d+), (\d+) failed, (\d+) warnings", out.stdout)
     assert counts is not None, out.stdout[-3000:] + out.stderr[-3000:]
     assert counts.groups() == ("3", "3", "0", "0"), out.stdout[-3000:]
+
+
+LISTEN_CHECKS = {
+    "sep-2575-server-sends-subscription-ack",
+    "sep-2575-server-tags-subscription-id",
+    "sep-2575-server-honors-notification-filter",
+    "sep-2575-server-sends-prompts-list-changed-on-subscription",
+    "sep-2575-server-sends-tools-list-changed-on-subscription",
+}
+
+
+@pytest.mark.timeout(120)
+def test_listen_checks_pass(everything_url: str, tmp_path: Path) -> None:
+    """The scenario's other checks (request `_meta` validation and more) are not all met yet;
+    these are the ones about listen streams."""
+    script, extra = HARNESSES["alpha.11@2026-07-28"]
+    require(NODE.is_file() and script.is_file(), "conformance harness not installed (make test)")
+    subprocess.run(
+        [str(NODE), str(script), "server", "--url", everything_url, "-o", str(tmp_path),
+         "--scenario", "server-stateless", *extra],
+        capture_output=True, text=True, timeout=100, check=False,
+    )  # fmt: skip
+    checks = [c for f in tmp_path.rglob("checks.json") for c in json.loads(f.read_text())]
+    statuses = {c["id"]: c["status"] for c in checks if c["id"] in LISTEN_CHECKS}
+    assert statuses == dict.fromkeys(LISTEN_CHECKS, "SUCCESS"), statuses
