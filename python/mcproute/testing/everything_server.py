@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -207,19 +208,21 @@ def build() -> MCPServer:
         await ctx.close_stream()  # SSE polling (SEP-1699): the result waits for the client's GET
         return "Reconnection test completed successfully"
 
+    async def toggle(kind: str, registry: dict[str, Any], register: Callable[..., Any]) -> str:
+        """Add or remove `test_dynamic_<item>` from a list, and tell listeners."""
+        item = kind.removesuffix("s")
+        if registry.pop(f"test_dynamic_{item}", None) is None:
+            register(f"test_dynamic_{item}", description="Added at run time.")(lambda _: "dynamic")
+        await server.notify_list_changed(kind)
+        return f"The {item} list changed."
+
     @server.tool(description="Adds or removes test_dynamic_tool; listeners are told.")
     async def test_trigger_tool_change(arguments: dict[str, Any]) -> str:
-        if server.tools.pop("test_dynamic_tool", None) is None:
-            server.tool("test_dynamic_tool", description="Added at run time.")(lambda _: "dynamic")
-        await server.notify_list_changed("tools")
-        return "The tool list changed."
+        return await toggle("tools", server.tools, server.tool)
 
     @server.tool(description="Adds or removes test_dynamic_prompt; listeners are told.")
     async def test_trigger_prompt_change(arguments: dict[str, Any]) -> str:
-        if server.prompts.pop("test_dynamic_prompt", None) is None:
-            server.prompt("test_dynamic_prompt", description="Added at run time.")(lambda _: "hi")
-        await server.notify_list_changed("prompts")
-        return "The prompt list changed."
+        return await toggle("prompts", server.prompts, server.prompt)
 
     @server.resource("test://static-text", name="static-text", mime_type="text/plain")
     def static_text() -> str:
