@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from conftest import ROOT
@@ -28,6 +32,16 @@ HARNESSES = {
         NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
         ["--spec-version", "2026-07-28"],
     ),
+}
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
 }
 
 
@@ -79,3 +93,51 @@ def process(args: list[str], port: int, env: dict[str, str] | None = None) -> It
         proc.wait(timeout=10)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+async def post(
+    url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], Any]:
+    """POST one JSON-RPC message; (status, headers, the JSON reply or None)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    data = io.BytesIO(raw)  # aiohttp warns on large raw bodies
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
+        ) as r,
+    ):
+        text = await r.read()
+        return r.status, dict(r.headers), json.loads(text) if text else None
+
+
+async def start_session(url: str, version: str = "2025-11-25") -> str:
+    """Initialize a legacy session at `version`; its Mcp-Session-Id."""
+    init = {**INIT, "params": {**INIT["params"], "protocolVersion": version}}
+    status, headers, body = await post(url, init)
+    assert status == 200, body
+    assert body["result"]["protocolVersion"] == version
+    sid = headers["Mcp-Session-Id"]
+    status, _, _ = await post(
+        url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, {"Mcp-Session-Id": sid}
+    )
+    assert status == 202
+    return sid
+
+
+async def next_event(response: aiohttp.ClientResponse) -> dict[str, str] | None:
+    """The next SSE event's fields (id, event, data, retry) of a streamed response; None once
+    the server has ended it. Comments (keep-alives) are skipped."""
+    event: dict[str, str] = {}
+    while line := await response.content.readline():
+        text = line.decode().rstrip("\r\n")
+        if not text:
+            if event:
+                return event
+            continue
+        if text.startswith(":"):
+            continue
+        name, _, value = text.partition(":")
+        value = value.removeprefix(" ")
+        event[name] = event[name] + "\n" + value if name == "data" and name in event else value
+    return None

@@ -3,7 +3,6 @@ serving. Every result the server sends validates against its revision's schema."
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,7 +11,7 @@ import aiohttp
 import pytest
 
 from mcp_demo_server import server
-from mcp_support import http_server
+from mcp_support import INIT, http_server, post, start_session
 from mcproute import _core
 from mcproute.protocol.server import Session
 
@@ -20,16 +19,6 @@ MODERN = "2026-07-28"
 META = {
     "io.modelcontextprotocol/protocolVersion": MODERN,
     "io.modelcontextprotocol/clientCapabilities": {},
-}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 0,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
 }
 
 
@@ -39,21 +28,6 @@ async def url() -> AsyncIterator[str]:
         yield u
 
 
-async def post(
-    url: str, body: Any, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], Any]:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    data = io.BytesIO(raw)  # aiohttp warns on large raw bodies
-    async with (
-        aiohttp.ClientSession() as s,
-        s.post(
-            url, data=data, headers={"Content-Type": "application/json", **(headers or {})}
-        ) as r,
-    ):
-        text = await r.read()
-        return r.status, dict(r.headers), json.loads(text) if text else None
-
-
 def modern(method: str, params: dict[str, Any] | None = None, id: int = 1) -> dict[str, Any]:
     return {
         "jsonrpc": "2.0",
@@ -61,18 +35,6 @@ def modern(method: str, params: dict[str, Any] | None = None, id: int = 1) -> di
         "method": method,
         "params": {**(params or {}), "_meta": META},
     }
-
-
-async def start_session(url: str) -> str:
-    status, headers, body = await post(url, INIT)
-    assert status == 200, body
-    assert body["result"]["protocolVersion"] == "2025-11-25"
-    sid = headers["Mcp-Session-Id"]
-    status, _, _ = await post(
-        url, {"jsonrpc": "2.0", "method": "notifications/initialized"}, {"Mcp-Session-Id": sid}
-    )
-    assert status == 202
-    return sid
 
 
 async def test_legacy_session_lifecycle(url: str) -> None:

@@ -27,6 +27,7 @@ from mcproute._core import Message
 from mcproute.protocol.client import META_CAPABILITIES, MCPConnection
 from mcproute.protocol.input_required import InputRequired
 from mcproute.protocol.server import (
+    DEFAULT_PAGE_SIZE,
     INVALID_PARAMS,
     RESOURCE_NOT_FOUND_LEGACY,
     Json,
@@ -78,8 +79,9 @@ class Gateway(MCPServer):
         separator: str = "__",
         access: AccessPolicy | None = None,
         local: LocalResources | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
-        super().__init__(name)
+        super().__init__(name, page_size=page_size)
         self.namespacing = namespacing
         self.separator = separator
         self.access = access
@@ -213,8 +215,8 @@ class Gateway(MCPServer):
         return result
 
     async def _each(self, method: str, key: str, ctx: RequestContext) -> list[tuple[str, Json]]:
-        """`method` on every upstream, its items tagged with the upstream's name. An upstream
-        that fails is left out of the listing rather than failing it."""
+        """`method` on every upstream (all its pages), its items tagged with the upstream's
+        name. An upstream that fails is left out of the listing rather than failing it."""
 
         async def one(name: str) -> list[tuple[str, Json]]:
             try:
@@ -252,7 +254,7 @@ class Gateway(MCPServer):
             table[exposed] = (upstream, tool["name"])
             tools.append({**tool, "name": exposed})
         self._tools = table
-        return self._cacheable({"tools": tools}, msg)
+        return self._page("tools", tools, params, msg)
 
     async def _route(
         self, kind: str, name: str, ctx: RequestContext, msg: Message
@@ -284,7 +286,7 @@ class Gateway(MCPServer):
             table[exposed] = (upstream, prompt["name"])
             prompts.append({**prompt, "name": exposed})
         self._prompts = table
-        return self._cacheable({"prompts": prompts}, msg)
+        return self._page("prompts", prompts, params, msg)
 
     async def _gw_prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
@@ -301,11 +303,11 @@ class Gateway(MCPServer):
             table[uri] = upstream
             resources.append(resource)
         self._resources = table
-        return self._cacheable({"resources": resources}, msg)
+        return self._page("resources", resources, params, msg)
 
     async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         items = await self._each("resources/templates/list", "resourceTemplates", ctx)
-        return self._cacheable({"resourceTemplates": [t for _, t in items]}, msg)
+        return self._page("resourceTemplates", [t for _, t in items], params, msg)
 
     async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
         if uri not in self._resources:

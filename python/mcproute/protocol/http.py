@@ -2,14 +2,22 @@
 
 Legacy revisions: `initialize` mints an `Mcp-Session-Id` that every later request must carry
 (missing: 400, unknown or deleted: 404), `DELETE` ends the session, and the
-`MCP-Protocol-Version` header must name a supported revision. 2026-07-28: stateless POST; the
-`Mcp-Method` (and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel
-decoded) header must match the body, else 400 with -32020. A present Origin or Host that is not
-loopback gets 403 (DNS rebinding). Responses are JSON; notifications get 202.
+`MCP-Protocol-Version` header must name a supported revision. A request's reply is JSON until
+its handler sends a message first; then it is an SSE stream. In a session every SSE event has an
+id, and `GET` with `Last-Event-ID` resumes a stream (see `sse`); `GET` without one opens the
+session's standalone stream (one at a time: 409), where notifications not tied to a request go.
+Sessions that negotiated 2025-11-25 get a priming event with `retry` on each stream, and a
+handler may close its stream early (SSE polling). 2026-07-28: stateless POST; the `Mcp-Method`
+(and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel decoded)
+header must match the body, else 400 with -32020; no GET stream (405). A present Origin or Host
+that is not loopback gets 403 (DNS rebinding). Notifications and responses from the client get
+202.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 import orjson
@@ -18,18 +26,26 @@ from aiohttp import web
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
 from mcproute.protocol.param_headers import decode_value
 from mcproute.protocol.server import MCPServer, Session
+from mcproute.protocol.sse import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_EVENTS,
+    KEEPALIVE,
+    SSE_HEADERS,
+    ReplayError,
+    SessionStreams,
+    Stream,
+    frame,
+)
 
 HEADER_MISMATCH = -32020
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-}
 MAX_BODY = 4 * 1024 * 1024  # the codec's default message limit
 NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
+POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
+DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
+KEEPALIVE_S = 15.0
 
 
 def _error(
@@ -44,22 +60,109 @@ def _error(
     return web.Response(status=status, body=body, content_type="application/json")
 
 
-class StreamableHTTP:
-    """Serve one MCPServer at `path`; `allowed_hosts` extends the loopback names."""
+class RequestStream:
+    """How one POST's messages reach the client: nothing until the handler sends its first, then
+    an SSE response, resumable when the request belongs to a session."""
 
     def __init__(
-        self, server: MCPServer, *, path: str = "/mcp", allowed_hosts: frozenset[str] = frozenset()
+        self,
+        request: web.Request,
+        streams: SessionStreams | None,
+        retry_ms: int | None,
+        keepalive_s: float = KEEPALIVE_S,
+    ) -> None:
+        self.request = request
+        self.streams = streams
+        self.retry_ms = retry_ms  # set where the session negotiated SSE polling
+        self.keepalive_s = keepalive_s
+        self.response: web.StreamResponse | None = None
+        self.stream: Stream | None = None
+
+    async def _open(self) -> None:
+        if self.response is not None:
+            return
+        self.response = web.StreamResponse(headers=SSE_HEADERS)
+        await self.response.prepare(self.request)
+        if self.streams is not None:
+            self.stream = self.streams.open()
+            await self.streams.attach(
+                self.stream, self.request, self.response, retry_ms=self.retry_ms
+            )
+
+    async def send(self, message: bytes) -> None:
+        await self._open()
+        if self.streams is not None and self.stream is not None:
+            await self.streams.send(self.stream, message)
+        else:
+            assert self.response is not None
+            # Stateless: a client that left has cancelled, and nothing can be resumed.
+            with contextlib.suppress(ConnectionError):
+                await self.response.write(frame(message))
+
+    async def wait_closed(self) -> None:
+        await self._open()
+        assert self.response is not None
+        # Only a write notices a gone client; keep-alive comments also keep proxies open.
+        while True:
+            try:
+                await self.response.write(KEEPALIVE)
+            except ConnectionError:
+                return
+            await asyncio.sleep(self.keepalive_s)
+
+    async def close(self) -> None:
+        if self.streams is None or self.retry_ms is None:
+            return  # a client that may not resume must keep its stream
+        await self._open()
+        assert self.stream is not None
+        await self.streams.close(self.stream)
+
+    async def finish(self, reply: bytes | None) -> None:
+        """The handler is done: its reply is the stream's last event."""
+        if reply is not None:
+            await self.send(reply)
+        if self.streams is not None and self.stream is not None:
+            await self.streams.finish(self.stream)
+        elif self.response is not None:
+            with contextlib.suppress(ConnectionError):
+                await self.response.write_eof()
+
+
+class StreamableHTTP:
+    """Serve one MCPServer at `path`; `allowed_hosts` extends the loopback names. `retry_ms` is
+    the reconnection delay sent to 2025-11-25 sessions; `max_events`/`max_bytes` bound each
+    session's store of events kept for resumption."""
+
+    def __init__(
+        self,
+        server: MCPServer,
+        *,
+        path: str = "/mcp",
+        allowed_hosts: frozenset[str] = frozenset(),
+        retry_ms: int = DEFAULT_RETRY_MS,
+        max_events: int = DEFAULT_MAX_EVENTS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         self.server = server
         self.path = path
         self.allowed_hosts = LOCAL_HOSTS | allowed_hosts
-        self.sessions: dict[str, Session] = {}
+        self.retry_ms = retry_ms
+        self.max_events = max_events
+        self.max_bytes = max_bytes
+        self.keepalive_s = keepalive_s
+        self.streams: dict[str, SessionStreams] = {}  # by session id
+
+    @property
+    def sessions(self) -> dict[str, Session]:
+        return self.server.sessions
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(self.path, self.post)
         app.router.add_get(self.path, self.get)
         app.router.add_delete(self.path, self.delete)
+        app.on_shutdown.append(self.shutdown)
         return app
 
     def _host_allowed(self, request: web.Request) -> bool:
@@ -69,6 +172,33 @@ class StreamableHTTP:
         host = request.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name in self.allowed_hosts or name.strip("[]") in self.allowed_hosts
+
+    def _retry_ms(self, session: Session) -> int | None:
+        """The priming `retry`, for sessions whose revision knows it (the header may be older:
+        what initialize negotiated is what the client understands)."""
+        return self.retry_ms if (session.version or "") >= POLLING_VERSION else None
+
+    def _open_session(self, session: Session) -> None:
+        streams = SessionStreams(max_events=self.max_events, max_bytes=self.max_bytes)
+        session.outbox = streams.push
+        self.sessions[session.id] = session
+        self.streams[session.id] = streams
+
+    async def _end_session(self, session_id: str) -> bool:
+        session = self.sessions.pop(session_id, None)
+        streams = self.streams.pop(session_id, None)
+        if session is not None:
+            session.outbox = None
+        if streams is not None:
+            await streams.end()
+        return session is not None
+
+    async def shutdown(self, app: web.Application | None = None) -> None:
+        """End every session (an `on_shutdown` hook): open GET streams would otherwise hold the
+        shutdown until their keep-alive fails; listen streams get their closing result."""
+        self.server.stop_listeners()
+        for session_id in list(self.streams):
+            await self._end_session(session_id)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
         if not self._host_allowed(request):
@@ -102,28 +232,31 @@ class StreamableHTTP:
             session = Session()
         elif session is None and msg.kind == "request":
             return _error(400, -32600, f"{SESSION_HEADER} header is required", msg.id)
-        stream: web.StreamResponse | None = None
+        outbound: RequestStream | None = None
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            if session is not None and session.id in self.streams:
+                streams = self.streams[session.id]
+                retry_ms = self._retry_ms(session)
+                outbound = RequestStream(request, streams, retry_ms, self.keepalive_s)
+            else:  # stateless, or initialize
+                outbound = RequestStream(request, None, None, self.keepalive_s)
 
-        async def notify(message: bytes) -> None:
-            # The first notification turns the reply into an SSE stream scoped to this request.
-            nonlocal stream
-            if stream is None:
-                stream = web.StreamResponse(headers=SSE_HEADERS)
-                await stream.prepare(request)
-            await stream.write(b"event: message\ndata: " + message + b"\n\n")
+        async def run() -> bytes | None:
+            reply = await self.server.handle(body, session, outbound)
+            if outbound is not None and outbound.response is not None:
+                await outbound.finish(reply)
+            return reply
 
-        accepts_sse = "text/event-stream" in request.headers.get("Accept", "")
-        reply = await self.server.handle(body, session, notify if accepts_sse else None)
-        if stream is not None:
-            if reply is not None:
-                await stream.write(b"event: message\ndata: " + reply + b"\n\n")
-            await stream.write_eof()
-            return stream
+        # Shielded: a client that drops the connection has not cancelled its request (it may
+        # resume the stream, or send notifications/cancelled).
+        reply = await asyncio.shield(asyncio.ensure_future(run()))
+        if outbound is not None and outbound.response is not None:
+            return outbound.response
         if reply is None:
             return web.Response(status=202)
         headers = {}
         if msg.method == "initialize" and session is not None and session.version is not None:
-            self.sessions[session.id] = session
+            self._open_session(session)
             headers[SESSION_HEADER] = session.id
         return web.Response(body=reply, content_type="application/json", headers=headers)
 
@@ -143,13 +276,47 @@ class StreamableHTTP:
         return None
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        # No standalone server-to-client stream: this server sends no unsolicited messages.
-        return web.Response(status=405, headers={"Allow": "POST, DELETE"})
+        """The session's standalone stream, or with `Last-Event-ID` the resumption of any of its
+        streams: what the client missed on it, then what comes. A resumption takes the stream
+        over from a previous connection; a second standalone stream is refused (409)."""
+        if not self._host_allowed(request):
+            return _error(403, -32600, "forbidden origin or host")
+        session_id = request.headers.get(SESSION_HEADER)
+        if session_id is None:
+            # Stateless (2026-07-28) clients have no stream to open.
+            return web.Response(status=405, headers={"Allow": "POST, DELETE"})
+        session = self.sessions.get(session_id)
+        streams = self.streams.get(session_id)
+        if session is None or streams is None:
+            return _error(404, -32600, "session not found: initialize again")
+        if "text/event-stream" not in request.headers.get("Accept", ""):
+            return _error(406, -32600, "Accept must include text/event-stream")
+        last_event_id = request.headers.get("Last-Event-ID")
+        if last_event_id is None:
+            stream = streams.open_standalone()
+            if stream.live:
+                return _error(409, -32600, "the session's GET stream is already open")
+            after, retry_ms = None, self._retry_ms(session)
+        else:
+            try:
+                stream, after = streams.resume(last_event_id)
+            except ReplayError as e:
+                return _error(e.status, -32600, str(e))
+            retry_ms = None  # the client already has the delay, and an id to resume from
+        response = web.StreamResponse(headers=SSE_HEADERS)
+        await response.prepare(request)
+        ended = await streams.attach(stream, request, response, after=after, retry_ms=retry_ms)
+        while not ended.is_set():
+            try:
+                await asyncio.wait_for(ended.wait(), self.keepalive_s)
+            except TimeoutError:
+                await streams.keepalive(stream)
+        return response
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             return _error(400, -32600, f"{SESSION_HEADER} header is required")
-        if self.sessions.pop(session_id, None) is None:
+        if not await self._end_session(session_id):
             return _error(404, -32600, "session not found")
         return web.Response(status=204)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import inspect
 import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -55,6 +56,15 @@ LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert"
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 # Cache hints on list/read/discover results (2026-07-28): short, private by default.
 DEFAULT_TTL_MS = 0
+# Items per page of tools/resources/templates/prompts lists: most servers answer in one page.
+DEFAULT_PAGE_SIZE = 500
+# notify_list_changed's kinds, and the subscriptions/listen filter flag that opts in to each.
+LIST_FLAGS = {
+    "tools": "toolsListChanged",
+    "resources": "resourcesListChanged",
+    "prompts": "promptsListChanged",
+}
+SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
 
 
 class MCPError(Exception):
@@ -64,6 +74,34 @@ class MCPError(Exception):
         super().__init__(message)
         self.code = code
         self.data = data
+
+
+Notify = Callable[[bytes], Awaitable[None]]
+
+
+class Outbound(Protocol):
+    """How one request's messages reach the client; the transport provides it."""
+
+    async def send(self, message: bytes) -> None: ...
+
+    async def close(self) -> None:
+        """End the transport's stream early where the session allows it (SSE polling): what
+        follows waits for the client to resume. A no-op elsewhere."""
+        ...
+
+    async def wait_closed(self) -> None:
+        """Return once the client has closed the stream (2026-07-28: the request's cancel)."""
+        ...
+
+
+def _log_params(threshold: str | None, level: str, data: Any, logger: str | None) -> Json | None:
+    """A `notifications/message`'s params, or None below the client's chosen level."""
+    if threshold is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(threshold):
+        return None
+    params: Json = {"level": level, "data": data}
+    if logger:
+        params["logger"] = logger
+    return params
 
 
 @dataclass
@@ -80,9 +118,18 @@ class Session:
     # Server-to-client requests awaiting the client's response, by request id.
     pending: dict[str, asyncio.Future[Json]] = field(default_factory=dict)
     next_request: int = 0
+    # Where messages not tied to a request go (HTTP: the standalone GET stream); None drops them.
+    outbox: Notify | None = None
 
+    async def send(self, method: str, params: Json) -> None:
+        """A notification outside any request."""
+        if self.outbox is not None:
+            await self.outbox(encode_request(None, method, orjson.dumps(params)))
 
-Notify = Callable[[bytes], Awaitable[None]]
+    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
+        params = _log_params(self.log_level, level, data, logger)
+        if params is not None:
+            await self.send("notifications/message", params)
 
 
 def _described(required: Json, **optional: Any) -> Json:
@@ -99,7 +146,7 @@ class RequestContext:
     session: Session | None
     progress_token: str | int | None
     log_level: str | None
-    _notify: Notify | None
+    _outbound: Outbound | None
     modern: bool = False
     client_capabilities: Json = field(default_factory=dict)
     # Answers to input requests: from an echoed requestState, then this request's inputResponses.
@@ -159,21 +206,37 @@ class RequestContext:
 
     async def send(self, method: str, params: Json) -> None:
         """Send a notification to the client on this request's stream."""
-        if self._notify is not None:
-            await self._notify(encode_request(None, method, orjson.dumps(params)))
+        if self._outbound is not None:
+            await self._outbound.send(encode_request(None, method, orjson.dumps(params)))
+
+    @property
+    def streaming(self) -> bool:
+        """Whether messages can reach the client while this request runs."""
+        return self._outbound is not None
+
+    async def wait_closed(self) -> None:
+        """Return once the client has closed this request's stream."""
+        if self._outbound is not None:
+            await self._outbound.wait_closed()
+
+    async def close_stream(self) -> None:
+        """Let the client go while this request runs (2025-11-25 SSE polling): the transport
+        ends the request's stream, and the client resumes it for the rest."""
+        if self._outbound is not None:
+            await self._outbound.close()
 
     async def request(self, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
         """Ask the client (sampling, elicitation, roots) and wait for its answer. Legacy
         sessions only: the request travels on this request's stream."""
         session = self.session
-        if session is None or self._notify is None:
+        if session is None or self._outbound is None:
             raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
         session.next_request += 1
         request_id = f"s{session.next_request}"
         answer: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         session.pending[request_id] = answer
         try:
-            await self._notify(encode_request(request_id, method, orjson.dumps(params)))
+            await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
             async with asyncio.timeout(wait_s):
                 return await answer
         finally:
@@ -181,12 +244,9 @@ class RequestContext:
 
     async def log(self, level: str, data: Any, logger: str | None = None) -> None:
         """A `notifications/message`, sent only at or above the client's chosen level."""
-        if self.log_level is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(self.log_level):
-            return
-        params: Json = {"level": level, "data": data}
-        if logger:
-            params["logger"] = logger
-        await self.send("notifications/message", params)
+        params = _log_params(self.log_level, level, data, logger)
+        if params is not None:
+            await self.send("notifications/message", params)
 
     async def progress(
         self, progress: float, total: float | None = None, message: str | None = None
@@ -200,6 +260,19 @@ class RequestContext:
         if message is not None:
             params["message"] = message
         await self.send("notifications/progress", params)
+
+
+@dataclass(eq=False)
+class Listener:
+    """A 2026-07-28 `subscriptions/listen` stream, and the notifications it agreed to carry."""
+
+    id: str | int
+    notifications: Json  # the agreed SubscriptionFilter
+    ctx: RequestContext
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, method: str, params: Json) -> None:
+        await self.ctx.send(method, {**params, "_meta": {SUBSCRIPTION_ID: self.id}})
 
 
 @dataclass(frozen=True)
@@ -298,10 +371,18 @@ class MCPServer:
         *,
         instructions: str | None = None,
         state_secret: bytes | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
     ):
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
         self.name = name
         self.version = version
         self.instructions = instructions
+        self.page_size = page_size
+        # Open legacy sessions by id, kept by the transports, so that notifications not tied to
+        # a request (list changes, resource updates) can reach them.
+        self.sessions: dict[str, Session] = {}
+        self.listeners: set[Listener] = set()  # open subscriptions/listen streams (2026-07-28)
         # Seals requestState; replicas behind one endpoint must share `state_secret`.
         self.request_states = RequestStates(state_secret)
         self.tools: dict[str, Tool] = {}
@@ -322,6 +403,7 @@ class MCPServer:
             "logging/setLevel": self._set_level,
             "completion/complete": self._complete,
             "server/discover": self._discover,
+            "subscriptions/listen": self._listen,
         }
 
     # --- registration --------------------------------------------------------------------
@@ -410,25 +492,55 @@ class MCPServer:
 
         return register
 
+    # --- notifications not tied to a request ---------------------------------------------
+
+    async def notify_list_changed(self, kind: str) -> None:
+        """Tell every session, and every listen stream that opted in, that the `kind` ("tools",
+        "resources", "prompts") list changed."""
+        flag = LIST_FLAGS.get(kind)
+        if flag is None:
+            raise ValueError(f"kind must be one of {list(LIST_FLAGS)}")
+        method = f"notifications/{kind}/list_changed"
+        for session in list(self.sessions.values()):
+            await session.send(method, {})
+        for listener in list(self.listeners):
+            if listener.notifications.get(flag):
+                await listener.send(method, {})
+
+    async def notify_resource_updated(self, uri: str) -> None:
+        """Tell the sessions and listen streams subscribed to `uri` that it changed."""
+        method, params = "notifications/resources/updated", {"uri": uri}
+        for session in list(self.sessions.values()):
+            if uri in session.subscriptions:
+                await session.send(method, params)
+        for listener in list(self.listeners):
+            if uri in listener.notifications.get("resourceSubscriptions", ()):
+                await listener.send(method, params)
+
+    def stop_listeners(self) -> None:
+        """End every listen stream with its result (a graceful shutdown)."""
+        for listener in self.listeners:
+            listener.stopped.set()
+
     # --- the message path ----------------------------------------------------------------
 
     async def handle(
-        self, body: bytes, session: Session | None = None, notify: Notify | None = None
+        self, body: bytes, session: Session | None = None, outbound: Outbound | None = None
     ) -> bytes | None:
-        """One message in; the encoded response out, or None when none is due. Notifications a
-        handler sends while it runs go to `notify` (dropped when None)."""
+        """One message in; the encoded response out, or None when none is due. Messages a
+        handler sends while it runs go to `outbound` (dropped when None)."""
         try:
             msg = parse(body, version=session.version if session and session.version else None)
         except ProtocolError as e:
             return encode_error(e.id, e.code, str(e), _json(e.data))
         if isinstance(msg, list):  # a 2025-03-26 batch
-            replies = [await self._one(m, session, notify) for m in msg]
+            replies = [await self._one(m, session, outbound) for m in msg]
             parts = [r for r in replies if r is not None]
             return b"[" + b",".join(parts) + b"]" if parts else None
-        return await self._one(msg, session, notify)
+        return await self._one(msg, session, outbound)
 
     async def _one(
-        self, msg: Message | ProtocolError, session: Session | None, notify: Notify | None
+        self, msg: Message | ProtocolError, session: Session | None, outbound: Outbound | None
     ) -> bytes | None:
         if isinstance(msg, ProtocolError):
             return encode_error(msg.id, msg.code, str(msg), _json(msg.data))
@@ -441,7 +553,7 @@ class MCPServer:
             return None
         assert msg.id is not None
         try:
-            result = await self.dispatch(msg, session, notify)
+            result = await self.dispatch(msg, session, outbound)
         except MCPError as e:
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
@@ -468,7 +580,7 @@ class MCPServer:
             waiting.set_result(body.get("result", {}))
 
     async def dispatch(
-        self, msg: Message, session: Session | None, notify: Notify | None = None
+        self, msg: Message, session: Session | None, outbound: Outbound | None = None
     ) -> Json:
         method = msg.method or ""
         params: Json = msg.to_python().get("params") or {}
@@ -479,7 +591,7 @@ class MCPServer:
             session,
             meta.get("progressToken"),
             level if modern else (session.log_level if session else None),
-            notify,
+            outbound,
             modern=modern,
             client_capabilities=(
                 meta.get("io.modelcontextprotocol/clientCapabilities") or {}
@@ -532,13 +644,14 @@ class MCPServer:
         return {"name": self.name, "version": self.version}
 
     def capabilities(self) -> Json:
+        # listChanged: an application may call notify_list_changed when it (un)registers.
         caps: Json = {"logging": {}, "completions": {}}
         if self.tools:
-            caps["tools"] = {"listChanged": False}
+            caps["tools"] = {"listChanged": True}
         if self.resources or self.templates:
-            caps["resources"] = {"listChanged": False, "subscribe": True}
+            caps["resources"] = {"listChanged": True, "subscribe": True}
         if self.prompts:
-            caps["prompts"] = {"listChanged": False}
+            caps["prompts"] = {"listChanged": True}
         return caps
 
     def _initialize(self, params: Json, session: Session) -> Json:
@@ -562,6 +675,19 @@ class MCPServer:
             result.setdefault("cacheScope", "private")
         return result
 
+    def _page(self, key: str, items: list[Json], params: Json, msg: Message) -> Json:
+        """One page of a list result. The cursor is opaque to clients: the list's method and
+        the offset of the page it starts."""
+        start = 0
+        cursor = params.get("cursor")
+        if cursor is not None:
+            start = _cursor_offset(cursor, msg.method or "")
+        result: Json = {key: items[start : start + self.page_size]}
+        if start + self.page_size < len(items):
+            token = f"{msg.method}:{start + self.page_size}".encode()
+            result["nextCursor"] = base64.urlsafe_b64encode(token).decode()
+        return self._cacheable(result, msg)
+
     async def _ping(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return {}
 
@@ -572,7 +698,31 @@ class MCPServer:
         return self._cacheable(out, msg)
 
     async def _tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        return self._cacheable({"tools": [t.describe() for t in self.tools.values()]}, msg)
+        return self._page("tools", [t.describe() for t in self.tools.values()], params, msg)
+
+    async def _listen(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """2026-07-28: the notifications the client opts in to, for as long as it listens."""
+        if not ctx.streaming:
+            raise MCPError(INVALID_REQUEST, "subscriptions/listen needs a stream to the client")
+        assert msg.id is not None
+        requested = params.get("notifications") or {}
+        caps = self.capabilities()
+        agreed: Json = {
+            flag: True
+            for kind, flag in LIST_FLAGS.items()
+            if requested.get(flag) and caps.get(kind, {}).get("listChanged")
+        }
+        uris = requested.get("resourceSubscriptions")
+        if uris and caps.get("resources", {}).get("subscribe"):
+            agreed["resourceSubscriptions"] = list(uris)
+        listener = Listener(msg.id, agreed, ctx)
+        await listener.send("notifications/subscriptions/acknowledged", {"notifications": agreed})
+        self.listeners.add(listener)  # after the acknowledgement, which must come first
+        try:
+            await _first(ctx.wait_closed(), listener.stopped.wait())
+        finally:
+            self.listeners.discard(listener)
+        return {"_meta": {SUBSCRIPTION_ID: msg.id}}
 
     async def _tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
@@ -597,11 +747,12 @@ class MCPServer:
         return {"content": [_text(value)]}
 
     async def _resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        return self._cacheable({"resources": [r.describe() for r in self.resources.values()]}, msg)
+        resources = [r.describe() for r in self.resources.values()]
+        return self._page("resources", resources, params, msg)
 
     async def _templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         templates = [t.describe() for t in self.templates.values()]
-        return self._cacheable({"resourceTemplates": templates}, msg)
+        return self._page("resourceTemplates", templates, params, msg)
 
     async def _resources_read(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         uri = params["uri"]
@@ -637,7 +788,7 @@ class MCPServer:
         return {}
 
     async def _prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        return self._cacheable({"prompts": [p.describe() for p in self.prompts.values()]}, msg)
+        return self._page("prompts", [p.describe() for p in self.prompts.values()], params, msg)
 
     async def _prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
@@ -668,6 +819,27 @@ class MCPServer:
 
     async def _complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return {"completion": {"values": [], "hasMore": False}}
+
+
+async def _first(*waits: Awaitable[Any]) -> None:
+    """Wait until one of `waits` is done; cancel the others."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+
+
+def _cursor_offset(cursor: Any, method: str) -> int:
+    """The offset a cursor from `_page` stands for; anything else is invalid params."""
+    try:
+        listed, _, offset = base64.urlsafe_b64decode(str(cursor)).decode().partition(":")
+        if listed == method and offset.isdigit() and int(offset) > 0:
+            return int(offset)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise MCPError(INVALID_PARAMS, f"params.cursor: invalid cursor {cursor!r}")
 
 
 def _json(value: Any) -> bytes | None:

@@ -13,16 +13,25 @@ async def serve_stdio(server: MCPServer) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=4 * 1024 * 1024 + 1)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    session = Session()
     out = sys.stdout.buffer
-    while True:
-        line = await reader.readline()
-        if not line:
-            return  # the client closed stdin: shut down
-        line = line.strip()
-        if not line:
-            continue
-        reply = await server.handle(line, session)
-        if reply is not None:
-            out.write(reply + b"\n")
-            out.flush()
+
+    async def write(message: bytes) -> None:
+        out.write(message + b"\n")
+        out.flush()
+
+    # Notifications not tied to a request (list changes, resource updates) go out on stdout too.
+    session = Session(outbox=write)
+    server.sessions[session.id] = session
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return  # the client closed stdin: shut down
+            line = line.strip()
+            if not line:
+                continue
+            reply = await server.handle(line, session)
+            if reply is not None:
+                await write(reply)
+    finally:
+        del server.sessions[session.id]

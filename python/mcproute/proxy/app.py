@@ -102,6 +102,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
+    app.on_shutdown.append(mcp.shutdown)
 
     async def start_sweeper(_: web.Application) -> None:
         sweeper = asyncio.create_task(_sweep_expired(context_store))

@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.http import DEFAULT_RETRY_MS, StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
 from mcproute.testing.everything_input_required import add_input_required
 
@@ -202,6 +203,27 @@ def build() -> MCPServer:
             f"Elicitation completed: action={result.get('action')}, content={result.get('content')}"
         )
 
+    @server.tool(description="Closes its SSE stream before answering: the client resumes it.")
+    async def test_reconnection(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.close_stream()  # SSE polling (SEP-1699): the result waits for the client's GET
+        return "Reconnection test completed successfully"
+
+    async def toggle(kind: str, registry: dict[str, Any], register: Callable[..., Any]) -> str:
+        """Add or remove `test_dynamic_<item>` from a list, and tell listeners."""
+        item = kind.removesuffix("s")
+        if registry.pop(f"test_dynamic_{item}", None) is None:
+            register(f"test_dynamic_{item}", description="Added at run time.")(lambda _: "dynamic")
+        await server.notify_list_changed(kind)
+        return f"The {item} list changed."
+
+    @server.tool(description="Adds or removes test_dynamic_tool; listeners are told.")
+    async def test_trigger_tool_change(arguments: dict[str, Any]) -> str:
+        return await toggle("tools", server.tools, server.tool)
+
+    @server.tool(description="Adds or removes test_dynamic_prompt; listeners are told.")
+    async def test_trigger_prompt_change(arguments: dict[str, Any]) -> str:
+        return await toggle("prompts", server.prompts, server.prompt)
+
     @server.resource("test://static-text", name="static-text", mime_type="text/plain")
     def static_text() -> str:
         return "This is the content of the static text resource."
@@ -277,8 +299,8 @@ def build() -> MCPServer:
     return server
 
 
-async def serve(host: str, port: int) -> None:
-    runner = web.AppRunner(StreamableHTTP(build()).app(), access_log=None)
+async def serve(host: str, port: int, retry_ms: int = DEFAULT_RETRY_MS) -> None:
+    runner = web.AppRunner(StreamableHTTP(build(), retry_ms=retry_ms).app(), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     print(f"everything server on http://{host}:{port}/mcp", flush=True)
@@ -289,8 +311,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3001)
+    parser.add_argument(
+        "--retry-ms", type=int, default=DEFAULT_RETRY_MS, help="SSE reconnection delay sent"
+    )
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port))
+    asyncio.run(serve(args.host, args.port, args.retry_ms))
 
 
 if __name__ == "__main__":
