@@ -1,11 +1,20 @@
-"""MCP client over Streamable HTTP, negotiating across eras.
+"""MCP client over Streamable HTTP, the 2024-11-05 HTTP+SSE transport, or stdio, negotiating
+across eras.
 
 `MCPConnection(url)` first tries the stateless revision (a `server/discover` request); a server
 that answers it is served statelessly, anything else gets the legacy `initialize` handshake
-(with its `Mcp-Session-Id`). The era is remembered per origin. Replies may be JSON or an SSE
+(with its `Mcp-Session-Id`), and a server that refuses that POST with a 4xx is reached over the
+old HTTP+SSE transport. The era is remembered per origin. Replies may be JSON or an SSE
 stream: notifications on the stream go to `on_notification`, server-to-client requests
 (sampling, elicitation, roots) to `on_request`, whose answer is posted back. Every reply is
 validated by the Rust codec against the negotiated revision, including the result's type.
+
+`MCPConnection(StdioServer(command, args))` starts the server as a child process and probes it
+the same way: `server/discover` (a timeout or any error means legacy), then `initialize`. On
+stdio and HTTP+SSE, replies are matched to requests by id; a notification or server request
+goes to the handlers of the request it belongs to (by progress token, or the only request in
+flight), else to the connection's. A stdio server that has exited is restarted on the next
+request.
 
 A legacy SSE reply that ends before the response is resumed the 2025-11-25 way: a GET with
 `Last-Event-ID` after the server's `retry` delay. In the 2026-07-28 era, `list_tools` drops
@@ -16,7 +25,9 @@ tools with invalid `x-mcp-header` annotations and `tools/call` mirrors annotated
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +48,16 @@ from mcproute._core import (
     parse,
 )
 from mcproute.protocol import param_headers
+from mcproute.protocol.channels import (
+    CONNECTION_CLOSED,
+    Channel,
+    SseChannel,
+    StdioChannel,
+    StdioServer,
+)
 from mcproute.protocol.elicitation import with_defaults
 from mcproute.protocol.server import MCPError
+from mcproute.protocol.sse_reader import SseCursor, events
 
 Json = dict[str, Any]
 OnNotification = Callable[[str, Json], Awaitable[None]]
@@ -52,22 +71,35 @@ MAX_INPUT_ROUNDS = 8  # InputRequiredResult rounds before a request gives up
 RETRY_FIELDS = ("inputResponses", "requestState")  # replaced on every round
 UNSUPPORTED_VERSION = -32022
 MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
-DEFAULT_RETRY_MS = 1000  # until the server sends an SSE `retry` field
+PROBE_TIMEOUT_S = 5.0  # a stdio server silent on server/discover is legacy
+# Long-lived GET streams end when the server or the connection ends them, not on a clock.
+STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)
+log = logging.getLogger("mcproute.mcp.client")
 
-# Origin -> "modern" | "legacy": negotiation runs once per server.
+# Origin -> "modern" | "legacy" | "sse": negotiation runs once per server.
 _ERA_CACHE: dict[str, str] = {}
 
 
-@dataclass
-class _Cursor:
-    """Where an SSE reply can be resumed: the last event id seen and the server's retry delay."""
+class HTTPStatusError(MCPError):
+    """The server answered with an HTTP error and no JSON-RPC body."""
 
-    last_id: str | None = None
-    retry_ms: int = DEFAULT_RETRY_MS
+    def __init__(self, method: str, status: int) -> None:
+        super().__init__(-32603, f"{method}: HTTP {status}")
+        self.status = status
+
+
+@dataclass
+class _Waiter:
+    """A request sent on a channel, waiting for its reply."""
+
+    reply: asyncio.Future[bytes]
+    on_notification: OnNotification | None
+    on_request: OnRequest | None
+    progress_token: Any
 
 
 class MCPConnection:
-    """One MCP server over Streamable HTTP. Use as an async context manager.
+    """One MCP server, at a URL or started over stdio. Use as an async context manager.
 
     With `listen=True` a legacy session also opens the standalone GET stream, on which a server
     sends requests and notifications that belong to no request of ours (a stateful server may
@@ -75,7 +107,7 @@ class MCPConnection:
 
     def __init__(
         self,
-        url: str,
+        target: str | StdioServer,
         *,
         http: aiohttp.ClientSession | None = None,
         headers: dict[str, str] | None = None,
@@ -85,11 +117,18 @@ class MCPConnection:
         client_name: str = "mcproute",
         prefer: str = "modern",
         listen: bool = False,
+        timeout_s: float = 300.0,
     ) -> None:
         if prefer not in ("modern", "legacy"):
             raise ValueError(f"prefer: expected 'modern' or 'legacy', got {prefer!r}")
         self.prefer = prefer
-        self.url = url
+        self.stdio = target if isinstance(target, StdioServer) else None
+        self.url = target if isinstance(target, str) else ""
+        self.timeout_s = timeout_s  # for a reply on stdio or HTTP+SSE
+        self.transport = "stdio" if self.stdio else "http"
+        self._channel: Channel | None = None
+        self._waiting: dict[int, _Waiter] = {}
+        self._answering: set[asyncio.Task[None]] = set()
         self._http = http
         self._own_http = http is None
         self._headers = dict(headers or {})
@@ -118,20 +157,25 @@ class MCPConnection:
 
     @property
     def origin(self) -> str:
+        if self.stdio is not None:
+            return f"stdio:{self.stdio}"
         parts = urlsplit(self.url)
         return f"{parts.scheme}://{parts.netloc}"
 
     # --- lifecycle -----------------------------------------------------------------------
 
     async def connect(self) -> None:
-        if self._http is None:
+        if self._http is None and self.stdio is None:
             self._http = aiohttp.ClientSession()
         try:
-            await self._negotiate()
+            if self.stdio is not None:
+                await self._open_stdio()
+            else:
+                await self._negotiate()
         except BaseException:
             await self.close()  # release the pooled connections of a failed attempt
             raise
-        if self.listen and self.era == "legacy":
+        if self.listen and self.era == "legacy" and self.transport == "http":
             # Wait for the stream to be open: what the server sends before then is lost.
             opened = asyncio.Event()
             self._listener = asyncio.create_task(self._listen(opened))
@@ -139,6 +183,9 @@ class MCPConnection:
 
     async def _negotiate(self) -> None:
         known = _ERA_CACHE.get(self.origin)
+        if known == "sse":
+            await self._open_sse()
+            return
         if self.prefer == "legacy" and known != "modern":
             try:
                 await self._initialize()
@@ -149,8 +196,47 @@ class MCPConnection:
         if known != "legacy" and await self._try_modern():
             _ERA_CACHE[self.origin] = "modern"
             return
-        await self._initialize()
+        try:
+            await self._initialize()
+        except HTTPStatusError as e:
+            if not 400 <= e.status < 500:
+                raise
+            # No Streamable HTTP here: a 2024-11-05 server's SSE endpoint (the spec's
+            # backwards-compatibility rule).
+            await self._open_sse()
+            _ERA_CACHE[self.origin] = "sse"
+            return
         _ERA_CACHE[self.origin] = "legacy"
+
+    async def _open_sse(self) -> None:
+        assert self._http is not None
+        self.era = self.version = self.session_id = None
+        self.transport = "sse"
+        await self._open_channel(SseChannel(self._http, self.url, self._headers))
+        await self._initialize()
+
+    async def _open_stdio(self) -> None:
+        """Start the process and probe it: `server/discover`, else `initialize`. A legacy
+        server that exits on the probe is started again."""
+        assert self.stdio is not None
+        self.era = self.version = None
+        await self._open_channel(StdioChannel(self.stdio))
+        if self.prefer == "modern":
+            try:
+                if await asyncio.wait_for(self._try_modern(), PROBE_TIMEOUT_S):
+                    return
+            except TimeoutError:
+                self.era = self.version = None
+            assert self._channel is not None
+            if self._channel.ended_reason is not None:
+                await self._open_channel(StdioChannel(self.stdio))
+        await self._initialize()
+
+    async def _open_channel(self, channel: Channel) -> None:
+        if self._channel is not None:
+            await self._channel.close()
+        self._channel = channel
+        await channel.open(self._deliver, self._channel_ended)
 
     async def _try_modern(self) -> bool:
         self.era, self.version = "modern", LATEST_VERSION
@@ -197,6 +283,12 @@ class MCPConnection:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
             self._listener = None
+        for task in self._answering:
+            task.cancel()
+        await asyncio.gather(*self._answering, return_exceptions=True)
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
         if self.session_id is not None and self._http is not None and not self._http.closed:
             try:
                 async with self._http.delete(self.url, headers=self._base_headers()):
@@ -244,10 +336,19 @@ class MCPConnection:
 
     async def notify(self, method: str, params: Json | None = None) -> None:
         body = encode_request(None, method, None if params is None else orjson.dumps(params))
+        await self._send(body, method)
+
+    async def _send(self, message: bytes, method: str | None = None) -> None:
+        """A message that expects no reply on its own transport exchange."""
+        if self._channel is not None:
+            await self._channel.send(message)
+            return
         assert self._http is not None
-        async with self._http.post(self.url, data=body, headers=self._base_headers(method)) as r:
+        headers = self._base_headers(method)
+        async with self._http.post(self.url, data=message, headers=headers) as r:
+            await r.read()
             if r.status >= 400:
-                raise MCPError(-32603, f"{method}: HTTP {r.status}")
+                raise HTTPStatusError(method or "reply", r.status)
 
     async def request(
         self,
@@ -290,11 +391,33 @@ class MCPConnection:
         params: Json | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
+    ) -> Json:
+        params = self._with_meta(params)
+        if self._channel is not None:
+            if self._channel.ended_reason is not None and self.stdio is not None:
+                await self._restart_stdio(method)
+            reply = await self._over_channel(method, params, on_notification, on_request)
+        else:
+            reply = await self._over_http(method, params, on_notification, on_request)
+        return self._result(reply, method)
+
+    async def _restart_stdio(self, method: str) -> None:
+        """The process has exited: start it again before this request, as a new session."""
+        if method in ("server/discover", "initialize"):
+            return  # negotiation itself: the caller sees the error
+        log.warning("%s: restarting (%s)", self.stdio, self._channel and self._channel.ended_reason)
+        await self._open_stdio()
+
+    async def _over_http(
+        self,
+        method: str,
+        params: Json | None,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
         *,
         retry: bool = True,
-    ) -> Json:
+    ) -> bytes:
         assert self._http is not None
-        params = self._with_meta(params)
         request_id = next(self._ids)
         body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
         headers = self._base_headers(method, params)
@@ -302,7 +425,7 @@ class MCPConnection:
             if resp.status == 404 and self.session_id is not None and retry:
                 # The server forgot our session: re-initialize once, then retry.
                 await self._initialize()
-                return await self._exchange(
+                return await self._over_http(
                     method, params, on_notification, on_request, retry=False
                 )
             if method == "initialize" and "Mcp-Session-Id" in resp.headers:
@@ -312,12 +435,90 @@ class MCPConnection:
                     on_notification or self.on_notification,
                     on_request or self.on_request,
                 )
-                reply = await self._read_stream(resp, request_id, *handlers)
-            else:
-                reply = await resp.read()
-                if resp.status >= 400 and not reply.startswith(b"{"):
-                    raise MCPError(-32603, f"{method}: HTTP {resp.status}")
-        return self._result(reply, method)
+                return await self._read_stream(resp, request_id, *handlers)
+            reply = await resp.read()
+            if resp.status >= 400 and not reply.startswith(b"{"):
+                raise HTTPStatusError(method, resp.status)
+            return reply
+
+    async def _over_channel(
+        self,
+        method: str,
+        params: Json | None,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes:
+        assert self._channel is not None
+        request_id = next(self._ids)
+        body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
+        token = ((params or {}).get("_meta") or {}).get("progressToken")
+        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = _Waiter(reply, on_notification, on_request, token)
+        try:
+            await self._channel.send(body)
+            async with asyncio.timeout(self.timeout_s):
+                return await reply
+        except TimeoutError:
+            await self._cancel(request_id, "timed out")
+            raise MCPError(-32603, f"{method}: no reply within {self.timeout_s:g} s") from None
+        except asyncio.CancelledError:
+            await self._cancel(request_id, "cancelled by the client")
+            raise
+        finally:
+            self._waiting.pop(request_id, None)
+
+    async def _cancel(self, request_id: int, reason: str) -> None:
+        """Tell the server we no longer wait for a request (it may stop working on it)."""
+        if self.era == "legacy" and self._channel is not None:
+            params = {"requestId": request_id, "reason": reason}
+            body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
+            with contextlib.suppress(MCPError):  # the transport is gone: nothing works on it
+                await self._channel.send(body)
+
+    def _channel_ended(self, reason: str) -> None:
+        error = MCPError(CONNECTION_CLOSED, f"the connection is closed: {reason}")
+        for waiter in self._waiting.values():
+            if not waiter.reply.done():
+                waiter.reply.set_exception(error)
+
+    async def _deliver(self, message: bytes) -> None:
+        """One message from a channel: a reply to a waiting request, or the server's own."""
+        try:
+            msg = parse(message, version=self.version or LATEST_LEGACY_VERSION)
+        except ProtocolError as e:
+            log.warning("%s: dropped an invalid message: %s", self.origin, e)
+            return
+        assert isinstance(msg, Message)
+        if msg.kind in ("response", "error"):
+            waiter = self._waiting.get(msg.id) if isinstance(msg.id, int) else None
+            if waiter is not None and not waiter.reply.done():
+                waiter.reply.set_result(message)
+            return
+        params = msg.to_python().get("params") or {}
+        owner = self._owner(msg.method or "", params)
+        if msg.kind == "notification":
+            handler = (owner and owner.on_notification) or self.on_notification
+            if handler is not None:
+                try:
+                    await handler(msg.method or "", params)
+                except Exception:  # one bad handler must not stop the stream
+                    log.exception("%s: notification handler failed", self.origin)
+            return
+        # Answered in the background: its handler may wait on the client, and replies to our
+        # own requests must keep flowing meanwhile.
+        on_request = (owner and owner.on_request) or self.on_request
+        task = asyncio.create_task(self._answer(msg, params, on_request))
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    def _owner(self, method: str, params: Json) -> _Waiter | None:
+        """The request a server message belongs to: by progress token, else the only one."""
+        if method == "notifications/progress":
+            token = params.get("progressToken")
+            return next((w for w in self._waiting.values() if w.progress_token == token), None)
+        if len(self._waiting) == 1:
+            return next(iter(self._waiting.values()))
+        return None
 
     def _result(self, reply: bytes, method: str) -> Json:
         msg = parse(reply, version=self.version or LATEST_LEGACY_VERSION, result_of=method)
@@ -339,7 +540,7 @@ class MCPConnection:
         """Consume an SSE reply: act on notifications and requests, return our response. A
         legacy server may end the stream early (SSE polling): then resume it with a GET that
         carries `Last-Event-ID`, after the delay its `retry` field asked for."""
-        cursor = _Cursor()
+        cursor = SseCursor()
         handlers = (request_id, on_notification, on_request)
         reply = await self._read_events(resp, cursor, *handlers)
         for _ in range(MAX_RESUMES):
@@ -351,22 +552,26 @@ class MCPConnection:
             raise MCPError(-32603, "the server closed the stream before answering")
         return reply
 
-    def _stream_headers(self, cursor: _Cursor) -> dict[str, str]:
+    def _stream_headers(self, cursor: SseCursor) -> dict[str, str]:
         headers = {**self._base_headers(), "Accept": "text/event-stream"}
         del headers["Content-Type"]
         if cursor.last_id is not None:
             headers["Last-Event-ID"] = cursor.last_id
         return headers
 
+    def _get_stream(self, cursor: SseCursor) -> Any:
+        assert self._http is not None
+        headers = self._stream_headers(cursor)
+        return self._http.get(self.url, headers=headers, timeout=STREAM_TIMEOUT)
+
     async def _listen(self, opened: asyncio.Event) -> None:
         """Serve the standalone stream until the connection closes. A server without one
         answers 405; one that ends it (SSE polling) is reconnected after its `retry`."""
-        assert self._http is not None
-        cursor = _Cursor()
+        cursor = SseCursor()
         handlers = (None, self.on_notification, self.on_request)
         try:
             while True:
-                async with self._http.get(self.url, headers=self._stream_headers(cursor)) as r:
+                async with self._get_stream(cursor) as r:
                     opened.set()
                     if r.status != 200 or r.content_type != "text/event-stream":
                         return
@@ -381,13 +586,12 @@ class MCPConnection:
 
     async def _resume(
         self,
-        cursor: _Cursor,
+        cursor: SseCursor,
         request_id: int | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes | None:
-        assert self._http is not None
-        async with self._http.get(self.url, headers=self._stream_headers(cursor)) as resp:
+        async with self._get_stream(cursor) as resp:
             if resp.status != 200 or resp.content_type != "text/event-stream":
                 raise MCPError(-32603, f"resuming the reply stream: HTTP {resp.status}")
             return await self._read_events(resp, cursor, request_id, on_notification, on_request)
@@ -395,34 +599,16 @@ class MCPConnection:
     async def _read_events(
         self,
         resp: aiohttp.ClientResponse,
-        cursor: _Cursor,
+        cursor: SseCursor,
         request_id: int | None,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
     ) -> bytes | None:
         """Our response from one SSE stream, or None if the stream ends without it."""
-        data: list[bytes] = []
-        try:
-            async for raw in resp.content:
-                line = raw.rstrip(b"\r\n")
-                name, _, value = line.partition(b":")
-                value = value.removeprefix(b" ")
-                if name == b"data":
-                    data.append(value)
-                elif name == b"id" and b"\0" not in value:
-                    cursor.last_id = value.decode(errors="replace")
-                elif name == b"retry" and value.isdigit():
-                    cursor.retry_ms = int(value)
-                if line or not data:
-                    continue  # a field of an unfinished event, or a keep-alive
-                event, data = b"\n".join(data), []
-                if not event.strip():
-                    continue  # a priming event (an id and empty data) for resumability
-                reply = await self._on_event(event, request_id, on_notification, on_request)
-                if reply is not None:
-                    return reply
-        except aiohttp.ClientPayloadError:
-            pass  # a dropped connection resumes like a closed stream
+        async for _, event in events(resp.content, cursor):
+            reply = await self._on_event(event, request_id, on_notification, on_request)
+            if reply is not None:
+                return reply
         return None
 
     async def _on_event(
@@ -446,9 +632,9 @@ class MCPConnection:
         return None
 
     async def _answer(self, msg: Message, params: Json, on_request: OnRequest | None) -> None:
-        """Answer a server-to-client request on its own POST, as the transport requires."""
+        """Answer a server-to-client request (over HTTP, on its own POST, as the transport
+        requires)."""
         assert msg.id is not None
-        assert self._http is not None
         if on_request is None:
             reply = encode_error(msg.id, -32601, f"method not found: {msg.method!r}")
         else:
@@ -457,8 +643,10 @@ class MCPConnection:
                 reply = encode_result(msg.id, orjson.dumps(result))
             except MCPError as e:
                 reply = encode_error(msg.id, e.code, str(e))
-        async with self._http.post(self.url, data=reply, headers=self._base_headers()) as r:
-            await r.read()
+        try:
+            await self._send(reply)
+        except MCPError as e:
+            log.warning("%s: could not answer %s: %s", self.origin, msg.method, e)
 
     # --- conveniences --------------------------------------------------------------------
 

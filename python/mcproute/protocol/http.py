@@ -25,7 +25,7 @@ from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
 from mcproute.protocol.param_headers import decode_value
-from mcproute.protocol.server import MCPServer, Session
+from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
 from mcproute.protocol.sse import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
@@ -41,7 +41,6 @@ HEADER_MISMATCH = -32020
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
-MAX_BODY = 4 * 1024 * 1024  # the codec's default message limit
 NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
 DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
@@ -158,7 +157,7 @@ class StreamableHTTP:
         return self.server.sessions
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY)
+        app = web.Application(client_max_size=MAX_MESSAGE_BYTES)
         app.router.add_post(self.path, self.post)
         app.router.add_get(self.path, self.get)
         app.router.add_delete(self.path, self.delete)
@@ -209,7 +208,7 @@ class StreamableHTTP:
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
-            return _error(413, -32600, f"message is over the limit of {MAX_BODY} bytes")
+            return _error(413, -32600, f"message is over the limit of {MAX_MESSAGE_BYTES} bytes")
         session: Session | None = None
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is not None:

@@ -52,6 +52,7 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND_LEGACY = -32002
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the codec's default message limit
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 # Cache hints on list/read/discover results (2026-07-28): short, private by default.

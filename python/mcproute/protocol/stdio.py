@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from mcproute.protocol.server import MCPServer, Session
+from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
 
 
 async def serve_stdio(server: MCPServer) -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader(limit=4 * 1024 * 1024 + 1)
+    reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES + 1)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     out = sys.stdout.buffer
 

@@ -1,0 +1,241 @@
+"""Message channels for MCPConnection: transports on which the server's messages arrive on a
+stream of their own instead of as the reply to a POST.
+
+- `StdioChannel`: a child process speaking newline-delimited JSON-RPC on stdin/stdout (every
+  revision). Its stderr goes to the `mcproute.mcp.stdio` logger. The child gets a minimal
+  environment plus the configured variables, so the parent's secrets do not leak into it; on
+  close, stdin is closed, then SIGTERM, then SIGKILL, as the lifecycle asks.
+- `SseChannel`: the 2024-11-05 HTTP+SSE transport. A GET opens the event stream, whose first
+  `endpoint` event names the URL the client POSTs its messages to (same origin only).
+
+A channel only moves bytes: the connection matches replies to requests by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shlex
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+
+from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPError
+from mcproute.protocol.sse_reader import SseCursor, events
+
+Deliver = Callable[[bytes], Awaitable[None]]
+Ended = Callable[[str], None]
+
+log = logging.getLogger("mcproute.mcp.stdio")
+CONNECTION_CLOSED = -32000  # implementation-defined: the transport is gone
+# What a child inherits from our environment (as the official SDKs do): enough to find and run
+# programs, nothing that could hold a credential.
+INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR")
+EXIT_GRACE_S = 2.0  # per shutdown step: after closing stdin, after SIGTERM
+ENDPOINT_WAIT_S = 30.0  # for the HTTP+SSE `endpoint` event
+
+
+class Channel(ABC):
+    """A bidirectional message stream. `open` starts delivering the server's messages, one
+    at a time and in order, to `deliver`; `ended(reason)` is called once when the stream is
+    gone (the process exited, the SSE stream closed)."""
+
+    def __init__(self) -> None:
+        self.ended_reason: str | None = None
+        self._ended: Ended | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @abstractmethod
+    async def open(self, deliver: Deliver, ended: Ended) -> None: ...
+
+    @abstractmethod
+    async def send(self, message: bytes) -> None: ...
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._end("the connection was closed")
+
+    def _end(self, reason: str) -> None:
+        if self.ended_reason is None:
+            self.ended_reason = reason
+            if self._ended is not None:
+                self._ended(reason)
+
+    def _closed_error(self) -> MCPError:
+        return MCPError(CONNECTION_CLOSED, f"the connection is closed: {self.ended_reason}")
+
+    def _pump(self, messages: AsyncIterator[bytes], deliver: Deliver, reason: str) -> None:
+        """Deliver `messages` in the background; the channel ends when they run out."""
+
+        async def run() -> None:
+            why = reason
+            try:
+                async for message in messages:
+                    await deliver(message)
+            except MCPError as e:
+                why = str(e)
+            except (OSError, aiohttp.ClientError) as e:
+                why = f"{reason}: {e}"
+            self._end(why)
+
+        self._tasks.append(asyncio.create_task(run()))
+
+
+@dataclass(frozen=True)
+class StdioServer:
+    """How to start an MCP server that speaks stdio (the `command` form of `mcpServers`)."""
+
+    command: str
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+
+    def __str__(self) -> str:
+        return shlex.join([self.command, *self.args])
+
+    def environment(self) -> dict[str, str]:
+        inherited = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+        return {**inherited, **self.env}
+
+
+class StdioChannel(Channel):
+    def __init__(self, server: StdioServer) -> None:
+        super().__init__()
+        self.server = server
+        self._proc: asyncio.subprocess.Process | None = None
+
+    async def open(self, deliver: Deliver, ended: Ended) -> None:
+        self._ended = ended
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                self.server.command,
+                *self.server.args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=self.server.environment(),
+                cwd=self.server.cwd,
+                limit=MAX_MESSAGE_BYTES + 1,
+            )
+        except OSError as e:
+            self._end(f"cannot start {self.server}: {e.strerror or e}")
+            raise self._closed_error() from None
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
+        self._pump(self._messages(self._proc.stdout), deliver, f"{self.server} exited")
+        self._tasks.append(asyncio.create_task(self._relay_stderr(self._proc.stderr)))
+
+    async def _messages(self, stdout: asyncio.StreamReader) -> AsyncIterator[bytes]:
+        while True:
+            try:
+                line = await stdout.readline()
+            except ValueError:
+                raise MCPError(
+                    CONNECTION_CLOSED, f"{self.server} sent a message over {MAX_MESSAGE_BYTES}"
+                ) from None
+            if not line:
+                return
+            if line.strip():
+                yield line.strip()
+
+    async def _relay_stderr(self, stderr: asyncio.StreamReader) -> None:
+        while line := await stderr.readline():
+            log.info("%s: %s", self.server.command, line.decode(errors="replace").rstrip())
+
+    async def send(self, message: bytes) -> None:
+        proc = self._proc
+        if self.ended_reason is not None or proc is None or proc.stdin is None:
+            raise self._closed_error()
+        try:
+            proc.stdin.write(message + b"\n")
+            await proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            self._end(f"{self.server} exited")
+            raise self._closed_error() from None
+
+    async def close(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            for stop in (None, proc.terminate, proc.kill):
+                if stop is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), EXIT_GRACE_S)
+                    break
+        await super().close()
+
+
+class SseChannel(Channel):
+    """The 2024-11-05 HTTP+SSE transport."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> None:
+        super().__init__()
+        self._http = http
+        self.url = url
+        self._headers = headers
+        self.endpoint: str | None = None
+        self._response: aiohttp.ClientResponse | None = None
+
+    async def open(self, deliver: Deliver, ended: Ended) -> None:
+        self._ended = ended
+        headers = {**self._headers, "Accept": "text/event-stream"}
+        # The stream lives as long as the connection: no total timeout.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
+        resp = await self._http.get(self.url, headers=headers, timeout=timeout)
+        self._response = resp
+        if resp.status != 200 or resp.content_type != "text/event-stream":
+            resp.release()
+            raise MCPError(CONNECTION_CLOSED, f"HTTP+SSE: GET {self.url}: HTTP {resp.status}")
+        stream = events(resp.content, SseCursor())
+        try:
+            async with asyncio.timeout(ENDPOINT_WAIT_S):
+                async for kind, data in stream:
+                    if kind == "endpoint":
+                        self.endpoint = self._check_endpoint(data.decode(errors="replace"))
+                        break
+        except TimeoutError:
+            pass
+        if self.endpoint is None:
+            resp.release()
+            raise MCPError(CONNECTION_CLOSED, "HTTP+SSE: the stream sent no endpoint event")
+        self._pump(self._messages(stream), deliver, "the server closed the SSE stream")
+
+    def _check_endpoint(self, value: str) -> str:
+        endpoint = urljoin(self.url, value.strip())
+        ours, theirs = urlsplit(self.url), urlsplit(endpoint)
+        if (ours.scheme, ours.netloc) != (theirs.scheme, theirs.netloc):
+            raise MCPError(
+                CONNECTION_CLOSED, f"HTTP+SSE: the endpoint {endpoint!r} is on another origin"
+            )
+        return endpoint
+
+    @staticmethod
+    async def _messages(stream: AsyncIterator[tuple[str, bytes]]) -> AsyncIterator[bytes]:
+        async for kind, data in stream:
+            if kind == "message":
+                yield data
+
+    async def send(self, message: bytes) -> None:
+        if self.ended_reason is not None or self.endpoint is None:
+            raise self._closed_error()
+        headers = {**self._headers, "Content-Type": "application/json"}
+        async with self._http.post(self.endpoint, data=message, headers=headers) as resp:
+            await resp.read()
+            if resp.status >= 400:
+                raise MCPError(CONNECTION_CLOSED, f"HTTP+SSE: POST: HTTP {resp.status}")
+
+    async def close(self) -> None:
+        await super().close()
+        if self._response is not None:
+            self._response.release()
