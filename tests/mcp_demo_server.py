@@ -1,4 +1,7 @@
-"""A small MCPServer for the protocol tests: `python tests/mcp_demo_server.py stdio|http PORT`."""
+"""A small MCPServer for the protocol tests.
+
+`python tests/mcp_demo_server.py stdio|http PORT [--big]`
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import asyncio
 import sys
 from typing import Any
 
-from mcproute.protocol.server import MCPError, MCPServer
+from mcproute.protocol.server import MCPError, MCPServer, RequestContext
 
 server = MCPServer("demo", "1.0.0", instructions="A demo server for tests.")
 
@@ -48,7 +51,18 @@ def hi(arguments: dict[str, Any]) -> str:
     return f"Say hi to {arguments['who']}."
 
 
+def add_big_tool(target: MCPServer) -> None:
+    """`big`: one message larger than a line reader's usual limit (`--big` on the command line)."""
+
+    @target.tool(description="Reports progress, then returns `size` characters of text.")
+    async def big(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.progress(0, 1)
+        return "x" * int(arguments.get("size", 1_000_000))
+
+
 async def main() -> None:
+    if "--big" in sys.argv:
+        add_big_tool(server)
     if sys.argv[1] == "stdio":
         from mcproute.protocol.stdio import serve_stdio
 

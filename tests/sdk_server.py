@@ -1,4 +1,7 @@
-"""An MCP server built with the official `mcp` SDK: `python tests/sdk_server.py PORT`."""
+"""An MCP server built with the official `mcp` SDK.
+
+`python tests/sdk_server.py PORT [streamable-http|sse]` or `python tests/sdk_server.py stdio`.
+"""
 
 from __future__ import annotations
 
@@ -33,4 +36,8 @@ def greet(name: str) -> str:
 
 
 if __name__ == "__main__":
-    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
+    if sys.argv[1] == "stdio":
+        server.run("stdio")
+    else:
+        transport = sys.argv[2] if len(sys.argv) > 2 else "streamable-http"
+        server.run(transport, host="127.0.0.1", port=int(sys.argv[1]))  # type: ignore[arg-type]

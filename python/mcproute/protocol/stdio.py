@@ -1,12 +1,52 @@
 """stdio transport for MCPServer: newline-delimited JSON-RPC on stdin/stdout, one session per
-process; anything else goes to stderr."""
+process; anything else goes to stderr.
+
+Requests run concurrently, so a handler that asks the client (sampling, elicitation) gets its
+answer while it waits, and a `notifications/cancelled` stops the request it names. What a handler
+sends while it runs (progress, logs, its requests to the client) goes out on stdout too.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
 
 from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
+
+
+class _Stdout:
+    """The Outbound of every request: stdout, open until stdin closes."""
+
+    def __init__(self, write: Callable[[bytes], Awaitable[None]]) -> None:
+        self._write = write
+        self.closed = asyncio.Event()
+
+    async def send(self, message: bytes) -> None:
+        await self._write(message)
+
+    async def close(self) -> None:
+        """Nothing to end early on stdio: the process is the stream."""
+
+    async def wait_closed(self) -> None:
+        await self.closed.wait()
+
+
+def _peek(line: bytes) -> tuple[Any, str | None, Any]:
+    """(id, method, params.requestId) where the line is a JSON object; the codec judges it."""
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None, None, None
+    if not isinstance(obj, dict):
+        return None, None, None
+    params = obj.get("params")
+    target = params.get("requestId") if isinstance(params, dict) else None
+    method = obj.get("method")
+    return obj.get("id"), method if isinstance(method, str) else None, target
 
 
 async def serve_stdio(server: MCPServer) -> None:
@@ -21,7 +61,16 @@ async def serve_stdio(server: MCPServer) -> None:
 
     # Notifications not tied to a request (list changes, resource updates) go out on stdout too.
     session = Session(outbox=write)
+    outbound = _Stdout(write)
+    tasks: set[asyncio.Task[None]] = set()  # held here: the loop keeps only weak references
+    running: dict[Any, asyncio.Task[None]] = {}  # requests by id, for notifications/cancelled
     server.sessions[session.id] = session
+
+    async def one(line: bytes) -> None:
+        reply = await server.handle(line, session, outbound)
+        if reply is not None:
+            await write(reply)
+
     try:
         while True:
             line = await reader.readline()
@@ -30,8 +79,18 @@ async def serve_stdio(server: MCPServer) -> None:
             line = line.strip()
             if not line:
                 continue
-            reply = await server.handle(line, session)
-            if reply is not None:
-                await write(reply)
+            request_id, method, target = _peek(line)
+            if method == "notifications/cancelled" and target in running:
+                running[target].cancel()  # no reply is due for a cancelled request
+            task = asyncio.create_task(one(line))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            if method is not None and request_id is not None:
+                running[request_id] = task
+                task.add_done_callback(lambda _, key=request_id: running.pop(key, None))
     finally:
+        outbound.closed.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         del server.sessions[session.id]
