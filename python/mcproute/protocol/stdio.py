@@ -9,6 +9,7 @@ sends while it runs (progress, logs, its requests to the client) goes out on std
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -49,6 +50,10 @@ def _peek(line: bytes) -> tuple[Any, str | None, Any]:
     return obj.get("id"), method if isinstance(method, str) else None, target
 
 
+def _forget(running: dict[Any, asyncio.Task[None]], key: Any, _: object) -> None:
+    running.pop(key, None)
+
+
 async def serve_stdio(server: MCPServer) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES + 1)
@@ -87,7 +92,7 @@ async def serve_stdio(server: MCPServer) -> None:
             task.add_done_callback(tasks.discard)
             if method is not None and request_id is not None:
                 running[request_id] = task
-                task.add_done_callback(lambda _, key=request_id: running.pop(key, None))
+                task.add_done_callback(functools.partial(_forget, running, request_id))
     finally:
         outbound.closed.set()
         for task in tasks:
