@@ -1,7 +1,7 @@
 """The official MCP conformance suite: harness 0.1.16 (default suite) and 0.2.0-alpha.11 at
 2025-11-25 and 2026-07-28, with no failures, against
 - our everything server (`python -m mcproute.testing.everything_server`),
-- the gateway in front of our everything server,
+- the gateway in front of our everything server, over HTTP and as a stdio child,
 - the gateway in front of the official Python SDK's everything-server (mcp 2.3.0 sdist).
 Our everything server also passes the pending `server-sse-polling` scenario on both harnesses,
 and the `subscriptions/listen` checks of alpha.11's `server-stateless`."""
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,24 +28,31 @@ def everything_server() -> list[str]:
     return [sys.executable, "-m", "mcproute.testing.everything_server"]
 
 
-def gateway(upstream: str, port: int) -> list[str]:
+def gateway(upstream: str, port: int, option: str = "--upstream") -> list[str]:
     return [
         sys.executable,
         "-m",
         "mcproute.testing.gateway_server",
         "--port",
         str(port),
-        "--upstream",
+        option,
         f"everything={upstream}",
         "--no-namespacing",
     ]
 
 
-@pytest.fixture(scope="module", params=["everything-server", "gateway", "gateway-to-sdk"])
+@pytest.fixture(
+    scope="module", params=["everything-server", "gateway", "gateway-to-stdio", "gateway-to-sdk"]
+)
 def server_url(request: pytest.FixtureRequest) -> Iterator[str]:
     port = free_port()
     if request.param == "everything-server":
         with process([*everything_server(), "--port", str(port)], port) as url:
+            yield url
+        return
+    if request.param == "gateway-to-stdio":
+        command = shlex.join([*everything_server(), "--stdio"])
+        with process(gateway(command, port, "--stdio-upstream"), port) as url:
             yield url
         return
     upstream_port = free_port()

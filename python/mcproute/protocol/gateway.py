@@ -7,7 +7,10 @@ first upstream that lists a name wins. Calls are forwarded to their upstream wit
 own credentials for it (a client's token is never passed on). While a call runs, the upstream's
 log and progress notifications and its server-to-client requests (sampling, elicitation) are
 relayed to the client that made the call. Each upstream is reached in whichever era it speaks,
-so a 2026-07-28 client reaches a 2025-06-18 server and the reverse.
+so a 2026-07-28 client reaches a 2025-06-18 server and the reverse. Upstreams are reached over
+Streamable HTTP (or the 2024-11-05 HTTP+SSE transport) by `url`, or started as child processes
+speaking stdio by `command` (one process per upstream, serving every client; it is restarted if
+it exits).
 
 Access: an `AccessPolicy` decides per caller which tools, prompts and resources are listed and
 usable. The caller is whatever the transport put in `CALLER` for this request (the proxy puts the
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from mcproute._core import Message
+from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import META_CAPABILITIES, MCPConnection
 from mcproute.protocol.input_required import InputRequired
 from mcproute.protocol.server import (
@@ -57,11 +61,31 @@ class LocalResources(Protocol):
 
 @dataclass
 class Upstream:
-    """One upstream MCP server reached over Streamable HTTP."""
+    """One upstream MCP server: at a URL, or a command started as a stdio child."""
 
     name: str
-    url: str
+    url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
+    stdio: StdioServer | None = None
+
+    @classmethod
+    def from_spec(cls, name: str, spec: str | Mapping[str, Any]) -> Upstream:
+        """From a URL, or an `mcpServers` entry: {"url", "headers"} or {"command", "args",
+        "env", "cwd"}."""
+        if isinstance(spec, str):
+            return cls(name, spec)
+        if ("url" in spec) == ("command" in spec):
+            raise ValueError(f"upstream {name!r}: needs exactly one of url or command")
+        if "url" in spec:
+            return cls(name, spec["url"], dict(spec.get("headers") or {}))
+        stdio = StdioServer(
+            spec["command"],
+            tuple(spec.get("args") or ()),
+            dict(spec.get("env") or {}),
+            spec.get("cwd"),
+        )
+        return cls(name, stdio=stdio)
+
     connection: MCPConnection | None = None  # a legacy session where the upstream offers one
     modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -88,10 +112,7 @@ class Gateway(MCPServer):
         self.local = local
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
-            if isinstance(spec, str):
-                self.upstreams[key] = Upstream(key, spec)
-            else:
-                self.upstreams[key] = Upstream(key, spec["url"], dict(spec.get("headers", {})))
+            self.upstreams[key] = Upstream.from_spec(key, spec)
         # exposed name -> (upstream, upstream's own name), rebuilt by every list call
         self._tools: dict[str, tuple[str, str]] = {}
         self._prompts: dict[str, tuple[str, str]] = {}
@@ -130,8 +151,10 @@ class Gateway(MCPServer):
     # --- upstreams -----------------------------------------------------------------------
 
     def _new_connection(self, upstream: Upstream, prefer: str) -> MCPConnection:
+        target = upstream.stdio or upstream.url
+        assert target is not None
         return MCPConnection(
-            upstream.url,
+            target,
             headers=upstream.headers,
             capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
             client_name=self.name,
@@ -140,7 +163,10 @@ class Gateway(MCPServer):
 
     async def _modern_connection(self, upstream: Upstream) -> MCPConnection:
         """Stateless where the upstream speaks 2026-07-28, so its InputRequiredResults reach a
-        modern client unchanged; an upstream that does not falls back to the legacy session."""
+        modern client unchanged; an upstream that does not falls back to the legacy session.
+        A stdio upstream is one process: its one connection serves both eras."""
+        if upstream.stdio is not None:
+            return await self._connection(upstream)
         async with upstream.lock:
             if upstream.modern_connection is None:
                 conn = self._new_connection(upstream, "modern")
@@ -154,8 +180,10 @@ class Gateway(MCPServer):
         async with upstream.lock:
             if upstream.connection is None:
                 # A legacy session where the upstream offers one: server-to-client requests and
-                # subscriptions travel on it; a modern-only upstream is served statelessly.
-                conn = self._new_connection(upstream, "legacy")
+                # subscriptions travel on it; a modern-only upstream is served statelessly. A
+                # stdio process speaks the era it is first spoken to: the newest it knows.
+                prefer = "modern" if upstream.stdio is not None else "legacy"
+                conn = self._new_connection(upstream, prefer)
                 await conn.connect()
                 if conn.era == "legacy" and "logging" in conn.server_capabilities:
                     # Everything comes to the gateway; each client gets what its level asks for.
@@ -178,9 +206,10 @@ class Gateway(MCPServer):
             upstream_meta["progressToken"] = meta["progressToken"]
         if conn.era == "modern" and ctx.log_level is not None:
             upstream_meta["io.modelcontextprotocol/logLevel"] = "debug"
-        if ctx.modern and conn.era == "modern":
+        if conn.era == "modern":
             # The upstream may only ask for input this client can give.
             upstream_meta[META_CAPABILITIES] = ctx.client_capabilities
+        if ctx.modern and conn.era == "modern":
             # A retry after an InputRequiredResult: this round's answers and the upstream's own
             # requestState (kept inside ours) go back to the upstream.
             if ctx.input_responses:
@@ -205,7 +234,9 @@ class Gateway(MCPServer):
             forwarded,
             on_notification=relay_notification,
             on_request=relay_request,
-            answer_input=False,
+            # A modern client answers the upstream's input requests itself (they pass through);
+            # for a legacy client they become requests on its session's stream.
+            answer_input=not ctx.modern,
         )
         if result.get("resultType") == "input_required":
             carry = {"upstream_state": result.get("requestState")}
@@ -337,8 +368,13 @@ class Gateway(MCPServer):
         return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
 
     async def _gw_subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
-        return await self._forward(upstream, msg.method or "", params, ctx)
+        name = await self._upstream_for_uri(params["uri"], ctx, msg)
+        # The client's session records it either way: updates fan in to its subscribers.
+        local = self._subscribe if msg.method == "resources/subscribe" else self._unsubscribe
+        await local(params, ctx, msg)
+        if (await self._connection(self.upstreams[name])).era == "modern":
+            return {}  # a stateless upstream has no subscribe: its updates come on listen
+        return await self._forward(name, msg.method or "", params, ctx)
 
     async def _gw_complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         ref = params.get("ref", {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -26,11 +27,15 @@ log = logging.getLogger("mcproute.proxy")
 
 
 def _gateway(config: Config, local: contexts.ContextResources) -> Gateway:
-    upstreams = {
-        s.name: {"url": s.url, "headers": {k: v.reveal() for k, v in s.headers.items()}}
-        for s in config.mcp_servers
-        if s.url is not None
-    }
+    upstreams: dict[str, dict[str, Any]] = {}
+    for s in config.mcp_servers:
+        if s.url is not None:
+            headers = {k: v.reveal() for k, v in s.headers.items()}
+            upstreams[s.name] = {"url": s.url, "headers": headers}
+        else:
+            # Started on first use, in each worker; the child gets only its configured env.
+            env = {k: v.reveal() for k, v in s.env.items()}
+            upstreams[s.name] = {"command": s.command, "args": list(s.args), "env": env}
     return Gateway(upstreams, access=auth.mcp_allows, local=local)
 
 

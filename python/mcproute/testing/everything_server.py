@@ -1,6 +1,7 @@
 """The conformance "everything server", built on MCPServer.
 
     python -m mcproute.testing.everything_server --port P     (serves /mcp on 127.0.0.1)
+    python -m mcproute.testing.everything_server --stdio      (serves stdin/stdout)
 
 It implements the tools, resources and prompts the official conformance suite calls (see its
 server scenarios), including server-to-client sampling and elicitation in legacy sessions.
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from mcproute.protocol.http import DEFAULT_RETRY_MS, StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
+from mcproute.protocol.stdio import serve_stdio
 from mcproute.testing.everything_input_required import add_input_required
 
 # A 1x1 red PNG and a 44-byte silent WAV: the smallest valid media for content tests.
@@ -314,8 +316,12 @@ def main() -> None:
     parser.add_argument(
         "--retry-ms", type=int, default=DEFAULT_RETRY_MS, help="SSE reconnection delay sent"
     )
+    parser.add_argument("--stdio", action="store_true", help="serve on stdin/stdout instead")
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port, args.retry_ms))
+    if args.stdio:
+        asyncio.run(serve_stdio(build()))
+    else:
+        asyncio.run(serve(args.host, args.port, args.retry_ms))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """Run the gateway in front of upstream MCP servers (for conformance runs and local trials).
 
-python -m mcproute.testing.gateway_server --port P --upstream NAME=URL [...] [--no-namespacing]
+python -m mcproute.testing.gateway_server --port P --upstream NAME=URL [...]
+    [--stdio-upstream NAME="COMMAND ARGS..."] [--no-namespacing]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import shlex
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +17,9 @@ from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.http import StreamableHTTP
 
 
-async def serve(host: str, port: int, upstreams: dict[str, str], namespacing: bool) -> None:
+async def serve(
+    host: str, port: int, upstreams: dict[str, str | dict[str, Any]], namespacing: bool
+) -> None:
     gateway = Gateway(upstreams, namespacing=namespacing)
     runner = web.AppRunner(StreamableHTTP(gateway).app(), access_log=None)
     await runner.setup()
@@ -30,15 +35,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3002)
-    parser.add_argument("--upstream", action="append", required=True, metavar="NAME=URL")
+    parser.add_argument("--upstream", action="append", default=[], metavar="NAME=URL")
+    parser.add_argument(
+        "--stdio-upstream", action="append", default=[], metavar='NAME="COMMAND ARGS"'
+    )
     parser.add_argument("--no-namespacing", action="store_true")
     args = parser.parse_args()
-    upstreams = {}
-    for spec in args.upstream:
-        name, sep, url = spec.partition("=")
-        if not sep or not name or not url:
-            parser.error(f"--upstream: expected NAME=URL, got {spec!r}")
-        upstreams[name] = url
+    upstreams: dict[str, str | dict[str, Any]] = {}
+    for option, specs in (("--upstream", args.upstream), ("--stdio-upstream", args.stdio_upstream)):
+        for spec in specs:
+            name, sep, value = spec.partition("=")
+            if not sep or not name or not value.strip():
+                parser.error(f"{option}: expected NAME=VALUE, got {spec!r}")
+            if option == "--upstream":
+                upstreams[name] = value
+            else:
+                command, *rest = shlex.split(value)
+                upstreams[name] = {"command": command, "args": rest}
+    if not upstreams:
+        parser.error("give at least one --upstream or --stdio-upstream")
     asyncio.run(serve(args.host, args.port, upstreams, not args.no_namespacing))
 
 

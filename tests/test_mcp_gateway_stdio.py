@@ -1,0 +1,132 @@
+"""The gateway with stdio upstreams (child processes it starts), beside an HTTP one, and era
+bridging of input requests: a legacy client answers a modern upstream's InputRequiredResult on
+its session's stream, and a legacy upstream's server-to-client requests reach a legacy client.
+The upstreams are real servers: our everything server and the reference TypeScript
+everything-server of the 2025-11-25 era."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from conftest import require
+from mcp_demo_server import server as demo
+from mcp_support import LEGACY_EVERYTHING, NODE, serve
+from mcproute.config import load_config
+from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPError
+from mcproute.proxy.app import _gateway
+
+EVERYTHING = {
+    "command": sys.executable,
+    "args": ["-m", "mcproute.testing.everything_server", "--stdio"],
+}
+LEGACY = {"command": str(NODE), "args": [str(LEGACY_EVERYTHING), "stdio"]}
+
+
+@pytest.fixture(autouse=True)
+def fresh_era_cache() -> None:
+    _ERA_CACHE.clear()
+
+
+def text(result: dict[str, Any]) -> str:
+    return str(result["content"][0]["text"])
+
+
+async def sample(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    assert method == "sampling/createMessage"
+    asked = params["messages"][0]["content"]["text"]
+    return {
+        "role": "assistant",
+        "content": {"type": "text", "text": f"sampled: {asked}"},
+        "model": "client-model",
+        "stopReason": "endTurn",
+    }
+
+
+@pytest.fixture
+async def gateway_url() -> AsyncIterator[str]:
+    require(LEGACY_EVERYTHING.is_file(), "the reference everything-server is missing (make test)")
+    async with serve(StreamableHTTP(demo).app()) as demo_url:
+        gateway = Gateway({"ours": EVERYTHING, "legacy": LEGACY, "http": demo_url})
+        try:
+            async with serve(StreamableHTTP(gateway).app()) as url:
+                yield url
+        finally:
+            await gateway.close()
+
+
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_stdio_and_http_upstreams_behind_one_endpoint(gateway_url: str, prefer: str) -> None:
+    async with MCPConnection(gateway_url, prefer=prefer) as client:
+        names = {t["name"] for t in await client.list_tools()}
+        assert {"ours__test_simple_text", "legacy__get-sum", "http__add"} <= names
+        calls = await asyncio.gather(
+            client.call_tool("legacy__get-sum", {"a": 20, "b": 22}),
+            client.call_tool("ours__test_simple_text", {}),
+            client.call_tool("http__add", {"a": 1, "b": 2}),
+        )
+        assert text(calls[0]).endswith("42.")
+        assert text(calls[1]) == "This is a simple text response for testing."
+        assert text(calls[2]) == "3"
+        prompts = {p["name"] for p in await client.list_prompts()}
+        assert "ours__test_simple_prompt" in prompts
+
+
+async def test_legacy_client_answers_a_modern_upstream_input_request(gateway_url: str) -> None:
+    """Our everything server over stdio speaks 2026-07-28, so its sampling is an
+    InputRequiredResult; the gateway turns it into a request on the legacy client's stream."""
+    async with MCPConnection(
+        gateway_url, prefer="legacy", capabilities={"sampling": {}}, on_request=sample
+    ) as client:
+        assert client.era == "legacy"
+        result = await client.call_tool("ours__test_sampling", {"prompt": "bridge me"})
+        assert "sampled: bridge me" in text(result)
+
+
+async def test_modern_client_answers_a_modern_upstream_input_request(gateway_url: str) -> None:
+    async with MCPConnection(
+        gateway_url, capabilities={"sampling": {}}, on_request=sample
+    ) as client:
+        assert client.era == "modern"
+        result = await client.call_tool("ours__test_sampling", {"prompt": "pass through"})
+        assert "sampled: pass through" in text(result)
+
+
+async def test_legacy_upstream_asks_a_legacy_client(gateway_url: str) -> None:
+    async with MCPConnection(
+        gateway_url, prefer="legacy", capabilities={"sampling": {}}, on_request=sample
+    ) as client:
+        result = await client.call_tool("legacy__trigger-sampling-request", {"prompt": "hi"})
+        assert re.search(r"sampled: [^\"]*\bhi\b", text(result))
+
+
+async def test_a_client_without_the_capability_is_not_asked(gateway_url: str) -> None:
+    async with MCPConnection(gateway_url, prefer="legacy", on_request=sample) as client:
+        with pytest.raises(MCPError, match="sampling"):
+            await client.call_tool("ours__test_sampling", {"prompt": "no"})
+
+
+def test_proxy_config_starts_command_entries_as_stdio_upstreams(tmp_path: Any) -> None:
+    config_file = tmp_path / "mcproute.json"
+    config_file.write_text(
+        '{"mcp": {"mcpServers": {'
+        '"files": {"command": "npx", "args": ["-y", "server-files"], "env": {"TOKEN": "t"}},'
+        '"remote": {"url": "https://mcp.example/mcp", "headers": {"X-Key": "k"}}}}}'
+    )
+    gateway = _gateway(load_config(config_file), None)  # type: ignore[arg-type]
+    files, remote = gateway.upstreams["files"], gateway.upstreams["remote"]
+    assert files.stdio is not None
+    assert files.url is None
+    assert (files.stdio.command, files.stdio.args, dict(files.stdio.env)) == (
+        "npx", ("-y", "server-files"), {"TOKEN": "t"}
+    )  # fmt: skip
+    assert remote.url == "https://mcp.example/mcp"
+    assert remote.headers == {"X-Key": "k"}
