@@ -181,6 +181,13 @@ class MCPConnection:
             self._listener = asyncio.create_task(self._listen(opened))
             await opened.wait()
 
+    def attach(self, session_id: str, version: str) -> None:
+        """Use a legacy session opened earlier, perhaps by another process (a gateway replica
+        serving a session another one started): no handshake. On 404 it re-initializes."""
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        self.era, self.version, self.session_id = "legacy", version, session_id
+
     async def _negotiate(self) -> None:
         known = _ERA_CACHE.get(self.origin)
         if known == "sse":

@@ -12,6 +12,14 @@ Streamable HTTP (or the 2024-11-05 HTTP+SSE transport) by `url`, or started as c
 speaking stdio by `command` (one process per upstream, serving every client; it is restarted if
 it exits).
 
+Sessions: each legacy client gets its own session with every HTTP upstream that keeps sessions,
+opened when the client initializes, so what an upstream keeps per session (log level,
+subscriptions, a tool's own state) is never shared between clients. With `session_tokens`, the
+client's `Mcp-Session-Id` is an AES-256-GCM token carrying those upstream session ids: any
+replica holding the keyring serves any session, with no sticky routing and no shared store. An
+upstream session that expired is re-initialized transparently (the replica that notices keeps
+the new id). stdio upstreams and 2026-07-28 (stateless) upstreams are shared by all clients.
+
 Access: an `AccessPolicy` decides per caller which tools, prompts and resources are listed and
 usable. The caller is whatever the transport put in `CALLER` for this request (the proxy puts the
 API key's record there); legacy sessions may also carry a `principal` in their client info.
@@ -21,10 +29,14 @@ Resources the gateway serves itself (the proxy's shared contexts) come from `Loc
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+import aiohttp
 
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
@@ -38,13 +50,20 @@ from mcproute.protocol.server import (
     MCPError,
     MCPServer,
     RequestContext,
+    Session,
 )
+from mcproute.protocol.session_tokens import SessionTokens
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
 # Request fields that belong to one hop: the gateway sets its own toward the upstream.
 HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
+# Session.carry key: upstream name -> [its session id for this client, negotiated version].
+UPSTREAM_SESSIONS = "upstreams"
+# What a client may answer: its own capabilities of these kinds are declared upstream for it.
+ANSWERABLE = ("sampling", "elicitation", "roots")
+MAX_RENEWED = 10_000  # replaced upstream session ids remembered per replica
 
 
 class LocalResources(Protocol):
@@ -104,8 +123,15 @@ class Gateway(MCPServer):
         access: AccessPolicy | None = None,
         local: LocalResources | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        session_tokens: SessionTokens | None = None,
+        state_secret: bytes | None = None,
     ) -> None:
-        super().__init__(name, page_size=page_size)
+        super().__init__(
+            name, page_size=page_size, session_tokens=session_tokens, state_secret=state_secret
+        )
+        self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
+        # (client session, upstream) -> the upstream session that replaced an expired one
+        self._renewed: OrderedDict[tuple[str, str], str] = OrderedDict()
         self.namespacing = namespacing
         self.separator = separator
         self.access = access
@@ -129,6 +155,7 @@ class Gateway(MCPServer):
                 "prompts/list": self._gw_prompts_list,
                 "prompts/get": self._gw_prompts_get,
                 "completion/complete": self._gw_complete,
+                "logging/setLevel": self._gw_set_level,
             }
         )
 
@@ -138,6 +165,9 @@ class Gateway(MCPServer):
                 if conn is not None:
                     await conn.close()
             upstream.connection = upstream.modern_connection = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     def capabilities(self) -> Json:
         return {
@@ -191,11 +221,96 @@ class Gateway(MCPServer):
                 upstream.connection = conn
             return upstream.connection
 
+    # --- the clients' own upstream sessions ------------------------------------------------
+
+    def _client_connection(self, upstream: Upstream, session: Session) -> MCPConnection:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        assert upstream.url is not None
+        capabilities = {k: v for k, v in session.client_capabilities.items() if k in ANSWERABLE}
+        return MCPConnection(
+            upstream.url,
+            http=self._http,
+            headers=upstream.headers,
+            capabilities=capabilities,
+            client_name=self.name,
+            prefer="legacy",
+        )
+
+    async def session_started(self, session: Session) -> None:
+        """Open this client's session with every HTTP upstream that keeps sessions; an
+        upstream that fails now is served through the shared connection."""
+
+        async def open_one(upstream: Upstream) -> list[Any] | None:
+            try:
+                shared = await self._connection(upstream)
+                if shared.era != "legacy" or shared.transport != "http":
+                    return None
+                conn = self._client_connection(upstream, session)
+                await conn.connect()
+            except (MCPError, OSError, TimeoutError, aiohttp.ClientError):
+                return None
+            return [conn.session_id, conn.version] if conn.session_id else None
+
+        names = [name for name, upstream in self.upstreams.items() if upstream.url is not None]
+        opened = await asyncio.gather(*(open_one(self.upstreams[name]) for name in names))
+        session.carry[UPSTREAM_SESSIONS] = {n: e for n, e in zip(names, opened, strict=True) if e}
+
+    def _session_connection(
+        self, upstream: Upstream, session: Session | None
+    ) -> MCPConnection | None:
+        """The client's own session with `upstream`, if it has one."""
+        carried = session.carry.get(UPSTREAM_SESSIONS, {}) if session is not None else {}
+        entry = carried.get(upstream.name)
+        if session is None or entry is None:
+            return None
+        conn = self._client_connection(upstream, session)
+        conn.attach(self._renewed.get((session.id, upstream.name), entry[0]), entry[1])
+        return conn
+
+    def _note_renewal(self, conn: MCPConnection, upstream: str, session: Session) -> None:
+        """An upstream session expired and the connection opened another: use it from now on
+        (on this replica; another one renews its own when it notices)."""
+        key = (session.id, upstream)
+        carried = session.carry[UPSTREAM_SESSIONS][upstream][0]
+        if conn.session_id is not None and conn.session_id != self._renewed.get(key, carried):
+            self._renewed[key] = conn.session_id
+            while len(self._renewed) > MAX_RENEWED:
+                self._renewed.popitem(last=False)
+
+    async def session_ended(self, session: Session) -> None:
+        for name in session.carry.get(UPSTREAM_SESSIONS, {}):
+            conn = self._session_connection(self.upstreams[name], session)
+            if conn is not None:
+                await conn.close()  # DELETE upstream; the shared HTTP client stays open
+            self._renewed.pop((session.id, name), None)
+
+    async def _gw_set_level(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """The level holds here and in the client's upstream sessions, which then send only
+        what it asks for."""
+        await self._set_level(params, ctx, msg)
+        for name in ctx.session.carry.get(UPSTREAM_SESSIONS, {}) if ctx.session else {}:
+            conn = self._session_connection(self.upstreams[name], ctx.session)
+            if conn is not None and "logging" in self._capabilities_of(name):
+                # On failure the upstream's logs stay at its default level.
+                with contextlib.suppress(MCPError, OSError, aiohttp.ClientError):
+                    await conn.request("logging/setLevel", params)
+        return {}
+
+    def _capabilities_of(self, name: str) -> Json:
+        shared = self.upstreams[name].connection
+        return shared.server_capabilities if shared is not None else {}
+
+    # --- forwarding ------------------------------------------------------------------------
+
     async def _forward(
         self, upstream_name: str, method: str, params: Json, ctx: RequestContext
     ) -> Json:
         upstream = self.upstreams[upstream_name]
-        if ctx.modern:
+        own = None if ctx.modern else self._session_connection(upstream, ctx.session)
+        if own is not None:
+            conn = own
+        elif ctx.modern:
             conn = await self._modern_connection(upstream)
         else:
             conn = await self._connection(upstream)
@@ -220,7 +335,8 @@ class Gateway(MCPServer):
             forwarded["_meta"] = upstream_meta
 
         async def relay_notification(note: str, note_params: Json) -> None:
-            if note == "notifications/message":
+            if note == "notifications/message" and own is None:
+                # A shared upstream sends everything: this client gets what its level asks for.
                 level = note_params.get("level", "info")
                 await ctx.log(level, note_params.get("data"), note_params.get("logger"))
             else:
@@ -238,6 +354,8 @@ class Gateway(MCPServer):
             # for a legacy client they become requests on its session's stream.
             answer_input=not ctx.modern,
         )
+        if own is not None and ctx.session is not None:
+            self._note_renewal(own, upstream_name, ctx.session)
         if result.get("resultType") == "input_required":
             carry = {"upstream_state": result.get("requestState")}
             raise InputRequired(result.get("inputRequests") or {}, carry)

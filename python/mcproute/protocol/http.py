@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from urllib.parse import urlsplit
 
 import orjson
@@ -130,7 +131,8 @@ class RequestStream:
 class StreamableHTTP:
     """Serve one MCPServer at `path`; `allowed_hosts` extends the loopback names. `retry_ms` is
     the reconnection delay sent to 2025-11-25 sessions; `max_events`/`max_bytes` bound each
-    session's store of events kept for resumption."""
+    session's store of events kept for resumption. With the server's session tokens, at most
+    `max_sessions` sessions are held here (the oldest are dropped: their ids restore them)."""
 
     def __init__(
         self,
@@ -142,8 +144,10 @@ class StreamableHTTP:
         max_events: int = DEFAULT_MAX_EVENTS,
         max_bytes: int = DEFAULT_MAX_BYTES,
         keepalive_s: float = KEEPALIVE_S,
+        max_sessions: int = 10_000,
     ) -> None:
         self.server = server
+        self.max_sessions = max_sessions
         self.path = path
         self.allowed_hosts = LOCAL_HOSTS | allowed_hosts
         self.retry_ms = retry_ms
@@ -151,6 +155,8 @@ class StreamableHTTP:
         self.max_bytes = max_bytes
         self.keepalive_s = keepalive_s
         self.streams: dict[str, SessionStreams] = {}  # by session id
+        # Sessions this replica ended: their tokens must not bring them back here.
+        self._ended: OrderedDict[str, None] = OrderedDict()
 
     @property
     def sessions(self) -> dict[str, Session]:
@@ -183,6 +189,20 @@ class StreamableHTTP:
         self.sessions[session.id] = session
         self.streams[session.id] = streams
 
+    async def _find_session(self, session_id: str) -> Session | None:
+        """An open session; with session tokens, also one another replica opened."""
+        session = self.sessions.get(session_id)
+        tokens = self.server.session_tokens
+        if session is not None or tokens is None or session_id in self._ended:
+            return session
+        session = tokens.open(session_id)
+        if session is not None:
+            self._open_session(session)
+            while len(self.sessions) > self.max_sessions:
+                # Token sessions can be restored from their id: drop the oldest here.
+                await self._end_session(next(iter(self.sessions)))
+        return session
+
     async def _end_session(self, session_id: str) -> bool:
         session = self.sessions.pop(session_id, None)
         streams = self.streams.pop(session_id, None)
@@ -212,7 +232,7 @@ class StreamableHTTP:
         session: Session | None = None
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is not None:
-            session = self.sessions.get(session_id)
+            session = await self._find_session(session_id)
             if session is None:
                 return _error(404, -32600, "session not found: initialize again")
         try:
@@ -255,6 +275,8 @@ class StreamableHTTP:
             return web.Response(status=202)
         headers = {}
         if msg.method == "initialize" and session is not None and session.version is not None:
+            if self.server.session_tokens is not None:
+                session.id = self.server.session_tokens.seal(session)
             self._open_session(session)
             headers[SESSION_HEADER] = session.id
         return web.Response(body=reply, content_type="application/json", headers=headers)
@@ -284,7 +306,7 @@ class StreamableHTTP:
         if session_id is None:
             # Stateless (2026-07-28) clients have no stream to open.
             return web.Response(status=405, headers={"Allow": "POST, DELETE"})
-        session = self.sessions.get(session_id)
+        session = await self._find_session(session_id)
         streams = self.streams.get(session_id)
         if session is None or streams is None:
             return _error(404, -32600, "session not found: initialize again")
@@ -316,6 +338,12 @@ class StreamableHTTP:
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             return _error(400, -32600, f"{SESSION_HEADER} header is required")
-        if not await self._end_session(session_id):
+        session = await self._find_session(session_id)
+        if session is None:
             return _error(404, -32600, "session not found")
+        await self._end_session(session_id)
+        self._ended[session_id] = None
+        while len(self._ended) > self.max_sessions:
+            self._ended.popitem(last=False)
+        await self.server.session_ended(session)
         return web.Response(status=204)

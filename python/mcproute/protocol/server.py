@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
@@ -43,6 +43,9 @@ from mcproute.protocol.input_required import (
     check_answer,
     subject,
 )
+
+if TYPE_CHECKING:
+    from mcproute.protocol.session_tokens import SessionTokens
 
 Json = dict[str, Any]
 ToolHandler = Callable[..., Any]
@@ -121,6 +124,8 @@ class Session:
     next_request: int = 0
     # Where messages not tied to a request go (HTTP: the standalone GET stream); None drops them.
     outbox: Notify | None = None
+    # What a server keeps for the whole session, sealed into its id with session tokens.
+    carry: Json = field(default_factory=dict)
 
     async def send(self, method: str, params: Json) -> None:
         """A notification outside any request."""
@@ -373,6 +378,7 @@ class MCPServer:
         instructions: str | None = None,
         state_secret: bytes | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
+        session_tokens: SessionTokens | None = None,
     ):
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -386,6 +392,8 @@ class MCPServer:
         self.listeners: set[Listener] = set()  # open subscriptions/listen streams (2026-07-28)
         # Seals requestState; replicas behind one endpoint must share `state_secret`.
         self.request_states = RequestStates(state_secret)
+        # With tokens, a legacy session's id carries the session: any replica can serve it.
+        self.session_tokens = session_tokens
         self.tools: dict[str, Tool] = {}
         self.resources: dict[str, Resource] = {}
         self.templates: dict[str, ResourceTemplate] = {}
@@ -518,6 +526,12 @@ class MCPServer:
             if uri in listener.notifications.get("resourceSubscriptions", ()):
                 await listener.send(method, params)
 
+    async def session_started(self, session: Session) -> None:
+        """Hook: `initialize` succeeded; runs before the session's id is issued."""
+
+    async def session_ended(self, session: Session) -> None:
+        """Hook: the client ended the session (HTTP DELETE)."""
+
     def stop_listeners(self) -> None:
         """End every listen stream with its result (a graceful shutdown)."""
         for listener in self.listeners:
@@ -605,7 +619,9 @@ class MCPServer:
         if method == "initialize":
             if session is None:
                 raise MCPError(INVALID_REQUEST, "initialize needs a session-capable transport")
-            return self._initialize(params, session)
+            result = self._initialize(params, session)
+            await self.session_started(session)
+            return result
         if (
             msg.era != "modern"
             and method != "ping"
