@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 from typing import Any
 
@@ -14,6 +16,7 @@ from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.session_tokens import SessionTokens
 from mcproute.proxy import admin, auth, contexts, dashboard, routes
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
@@ -26,7 +29,12 @@ SWEEP_INTERVAL_S = 60.0
 log = logging.getLogger("mcproute.proxy")
 
 
-def _gateway(config: Config, local: contexts.ContextResources) -> Gateway:
+def _gateway(
+    config: Config,
+    local: contexts.ContextResources,
+    tokens: SessionTokens | None = None,
+    state_secret: bytes | None = None,
+) -> Gateway:
     upstreams: dict[str, dict[str, Any]] = {}
     for s in config.mcp_servers:
         if s.url is not None:
@@ -36,7 +44,13 @@ def _gateway(config: Config, local: contexts.ContextResources) -> Gateway:
             # Started on first use, in each worker; the child gets only its configured env.
             env = {k: v.reveal() for k, v in s.env.items()}
             upstreams[s.name] = {"command": s.command, "args": list(s.args), "env": env}
-    return Gateway(upstreams, access=auth.mcp_allows, local=local)
+    return Gateway(
+        upstreams,
+        access=auth.mcp_allows,
+        local=local,
+        session_tokens=tokens,
+        state_secret=state_secret,
+    )
 
 
 def _mcp_handler(handler: auth.Handler) -> auth.Handler:
@@ -102,7 +116,12 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     contexts.add_routes(app)
     admin.add_routes(app)
     dashboard.add_routes(app, keys)
-    gateway = _gateway(config, contexts.ContextResources(context_store))
+    # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
+    # each other's MCP sessions and input-required rounds.
+    keyring = context_store.keyring
+    tokens = SessionTokens(keyring.current, reload=keyring.reload, audience="mcproute-gateway")
+    state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
+    gateway = _gateway(config, contexts.ContextResources(context_store), tokens, state_secret)
     mcp = StreamableHTTP(gateway)
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     app.router.add_get("/mcp", _mcp_handler(mcp.get))

@@ -1,0 +1,204 @@
+"""Stateless gateway replicas: a legacy client's `Mcp-Session-Id` is an AES-256-GCM token that
+carries the client's own upstream sessions, so two gateways sharing only a keyring serve one
+session interchangeably. Each client has its own upstream session (state is not shared between
+clients), an expired upstream session is renewed transparently, DELETE ends the upstream
+sessions, and a forged, foreign or expired token is a 404."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from mcp_support import serve
+from mcproute._core import Keyring
+from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPServer, RequestContext
+from mcproute.protocol.session_tokens import SessionTokens
+
+
+def keyring() -> Keyring:
+    ring = Keyring()
+    ring.add(7, os.urandom(32))
+    ring.promote(7)
+    return ring
+
+
+def stateful_upstream() -> MCPServer:
+    """An upstream that keeps state per session, as many real servers do."""
+    server = MCPServer("stateful")
+    notes: dict[str, str] = {}
+
+    @server.tool(description="The id of the session this call arrived in.")
+    def whoami(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        assert ctx.session is not None
+        return ctx.session.id
+
+    @server.tool(description="Keep a note in this session.")
+    def remember(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        assert ctx.session is not None
+        notes[ctx.session.id] = arguments["note"]
+        return "ok"
+
+    @server.tool(description="The note kept in this session.")
+    def recall(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        assert ctx.session is not None
+        return notes.get(ctx.session.id, "(nothing)")
+
+    @server.tool(description="Logs at two levels.")
+    async def chatty(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.log("debug", "fine detail")
+        await ctx.log("warning", "worth knowing")
+        return "done"
+
+    return server
+
+
+@dataclass
+class Replicas:
+    upstream: MCPServer
+    a: str
+    b: str
+    tokens: SessionTokens
+
+
+@pytest.fixture
+async def replicas() -> AsyncIterator[Replicas]:
+    _ERA_CACHE.clear()
+    ring = keyring()
+    upstream = stateful_upstream()
+    async with serve(StreamableHTTP(upstream).app()) as upstream_url:
+        gateways = [
+            Gateway(
+                {"up": upstream_url},
+                namespacing=False,
+                session_tokens=SessionTokens(lambda: ring, audience="test-gateway"),
+                state_secret=b"shared by the replicas",
+            )
+            for _ in range(2)
+        ]
+        try:
+            async with (
+                serve(StreamableHTTP(gateways[0]).app()) as a,
+                serve(StreamableHTTP(gateways[1]).app()) as b,
+            ):
+                yield Replicas(upstream, a, b, SessionTokens(lambda: ring, audience="test-gateway"))
+        finally:
+            for gateway in gateways:
+                await gateway.close()
+
+
+def text(result: dict[str, Any]) -> str:
+    return str(result["content"][0]["text"])
+
+
+async def on_b(replicas: Replicas, conn: MCPConnection) -> MCPConnection:
+    """The same client session, its next requests landing on the other replica."""
+    other = MCPConnection(replicas.b)
+    assert conn.session_id is not None
+    assert conn.version is not None
+    other.attach(conn.session_id, conn.version)
+    return other
+
+
+async def test_any_replica_serves_the_session(replicas: Replicas) -> None:
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        assert client.session_id is not None
+        assert client.session_id.startswith("mcpr1.")
+        upstream_session = text(await client.call_tool("whoami"))
+        await client.call_tool("remember", {"note": "kept upstream"})
+        b = await on_b(replicas, client)
+        try:
+            assert text(await b.call_tool("whoami")) == upstream_session
+            assert text(await b.call_tool("recall")) == "kept upstream"
+            assert {t["name"] for t in await b.list_tools()} >= {"whoami", "recall"}
+        finally:
+            await b._http.close()  # type: ignore[union-attr]  # not close(): that is a DELETE
+
+
+async def test_each_client_has_its_own_upstream_session(replicas: Replicas) -> None:
+    async with (
+        MCPConnection(replicas.a, prefer="legacy") as first,
+        MCPConnection(replicas.a, prefer="legacy") as second,
+    ):
+        await first.call_tool("remember", {"note": "mine"})
+        assert text(await second.call_tool("recall")) == "(nothing)"
+        assert text(await first.call_tool("whoami")) != text(await second.call_tool("whoami"))
+
+
+async def test_an_expired_upstream_session_is_renewed(replicas: Replicas) -> None:
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        before = text(await client.call_tool("whoami"))
+        replicas.upstream.sessions.pop(before)  # the upstream restarted, say
+        b = await on_b(replicas, client)
+        try:
+            renewed = text(await b.call_tool("whoami"))
+            assert renewed not in (before, "")
+            assert text(await b.call_tool("whoami")) == renewed  # kept for the next calls
+        finally:
+            await b._http.close()  # type: ignore[union-attr]
+
+
+async def test_the_log_level_lives_upstream(replicas: Replicas) -> None:
+    logs: list[dict[str, Any]] = []
+
+    async def on_note(method: str, params: dict[str, Any]) -> None:
+        if method == "notifications/message":
+            logs.append(params)
+
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        await client.request("logging/setLevel", {"level": "warning"})
+        b = await on_b(replicas, client)
+        b.on_notification = on_note
+        try:
+            assert text(await b.call_tool("chatty")) == "done"
+        finally:
+            await b._http.close()  # type: ignore[union-attr]
+    assert [entry["data"] for entry in logs] == ["worth knowing"]
+
+
+async def test_delete_on_another_replica_ends_the_upstream_session(replicas: Replicas) -> None:
+    client = MCPConnection(replicas.a, prefer="legacy")
+    await client.connect()
+    upstream_session = text(await client.call_tool("whoami"))
+    assert upstream_session in replicas.upstream.sessions
+    b = await on_b(replicas, client)
+    await b.close()  # DELETE, on replica b
+    assert upstream_session not in replicas.upstream.sessions
+    async with aiohttp.ClientSession() as http:
+        headers = {"Mcp-Session-Id": client.session_id or "", "MCP-Protocol-Version": "2025-11-25"}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        async with http.post(replicas.b, json=body, headers=headers) as resp:
+            assert resp.status == 404
+    client.session_id = None  # already ended
+    await client.close()
+
+
+@pytest.mark.parametrize("kind", ["tampered", "foreign", "expired", "not-a-token"])
+async def test_bad_tokens_are_unknown_sessions(replicas: Replicas, kind: str) -> None:
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        token = client.session_id or ""
+        session = replicas.tokens.open(token)
+        assert session is not None
+        if kind == "tampered":
+            token = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+        elif kind == "foreign":
+            token = SessionTokens(keyring, audience="test-gateway").seal(session)
+        elif kind == "expired":
+            expired = SessionTokens(replicas.tokens._keyring, audience="test-gateway", ttl_s=-1)
+            token = expired.seal(session)
+        else:
+            token = "mcpr1.%%%"
+        assert replicas.tokens.open(token) is None
+        async with aiohttp.ClientSession() as http:
+            headers = {"Mcp-Session-Id": token, "MCP-Protocol-Version": "2025-11-25"}
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            async with http.post(replicas.b, json=body, headers=headers) as resp:
+                assert resp.status == 404
+                assert "session not found" in (await resp.json())["error"]["message"]
