@@ -1,0 +1,62 @@
+"""`mcproute serve --workers 2`: one MCP session is served by whichever worker accepts each
+connection (its id is a session token under the data directory's keyring), and `command`
+entries of `mcpServers` run as stdio upstreams of every worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from mcp_support import free_port, http_server
+from mcproute.protocol.client import MCPConnection
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from proxy_support import serve_command
+from test_proxy_crash import wait_ready
+
+DEMO = str(Path(__file__).with_name("mcp_demo_server.py"))
+
+
+async def test_a_session_spans_the_workers(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with SqliteApiKeyStore(DataDir(data)) as store:
+        key, _ = ApiKeyManager(DataDir(data).pepper(), store).issue("test", ["mcp"])
+    async with http_server() as demo_url:
+        config = tmp_path / "mcproute.json"
+        models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
+        servers = {
+            "remote": {"url": demo_url},
+            "local": {"command": sys.executable, "args": [DEMO, "stdio"]},
+        }
+        config.write_text(json.dumps({"mcp": {"models": models, "mcpServers": servers}}))
+        port = free_port()
+        proc = await asyncio.create_subprocess_exec(
+            *serve_command(config, port),
+            env={**os.environ, "MCPROUTE_DATA_DIR": str(data)},
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        # A new TCP connection per request, so the kernel spreads them over both workers.
+        connector = aiohttp.TCPConnector(force_close=True)
+        try:
+            async with aiohttp.ClientSession(connector=connector) as http:
+                await wait_ready(http, url)
+                async with MCPConnection(
+                    f"{url}/mcp",
+                    http=http,
+                    headers={"Authorization": f"Bearer {key}"},
+                    prefer="legacy",
+                ) as conn:
+                    assert conn.session_id is not None
+                    for i in range(30):
+                        upstream = ("remote", "local")[i % 2]
+                        result = await conn.call_tool(f"{upstream}__add", {"a": i, "b": 1})
+                        assert result["content"][0]["text"] == str(i + 1)
+        finally:
+            proc.terminate()
+            await proc.wait()
