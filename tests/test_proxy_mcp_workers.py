@@ -1,16 +1,20 @@
 """`mcproute serve --workers 2`: one MCP session is served by whichever worker accepts each
 connection (its id is a session token under the data directory's keyring), and `command`
-entries of `mcpServers` run as stdio upstreams of every worker."""
+entries of `mcpServers` run as stdio upstreams of every worker. A session's GET stream outlives
+the proxy's idle timeout (that one is for idle connections, not open streams)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from mcp_support import free_port, http_server
 from mcproute.protocol.client import MCPConnection
@@ -22,7 +26,9 @@ from test_proxy_crash import wait_ready
 DEMO = str(Path(__file__).with_name("mcp_demo_server.py"))
 
 
-async def test_a_session_spans_the_workers(tmp_path: Path) -> None:
+@contextlib.asynccontextmanager
+async def proxy(tmp_path: Path, *extra: str) -> AsyncIterator[tuple[str, str]]:
+    """`mcproute serve` with two MCP upstreams; yields (its URL, an API key with the mcp scope)."""
     data = tmp_path / "data"
     with SqliteApiKeyStore(DataDir(data)) as store:
         key, _ = ApiKeyManager(DataDir(data).pepper(), store).issue("test", ["mcp"])
@@ -37,26 +43,52 @@ async def test_a_session_spans_the_workers(tmp_path: Path) -> None:
         port = free_port()
         proc = await asyncio.create_subprocess_exec(
             *serve_command(config, port),
+            *extra,
             env={**os.environ, "MCPROUTE_DATA_DIR": str(data)},
             stderr=asyncio.subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{port}"
-        # A new TCP connection per request, so the kernel spreads them over both workers.
-        connector = aiohttp.TCPConnector(force_close=True)
         try:
-            async with aiohttp.ClientSession(connector=connector) as http:
-                await wait_ready(http, url)
-                async with MCPConnection(
-                    f"{url}/mcp",
-                    http=http,
-                    headers={"Authorization": f"Bearer {key}"},
-                    prefer="legacy",
-                ) as conn:
-                    assert conn.session_id is not None
-                    for i in range(30):
-                        upstream = ("remote", "local")[i % 2]
-                        result = await conn.call_tool(f"{upstream}__add", {"a": i, "b": 1})
-                        assert result["content"][0]["text"] == str(i + 1)
+            yield f"http://127.0.0.1:{port}", key
         finally:
             proc.terminate()
             await proc.wait()
+
+
+async def test_a_session_spans_the_workers(tmp_path: Path) -> None:
+    async with proxy(tmp_path) as (url, key):
+        # A new TCP connection per request, so the kernel spreads them over both workers.
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            await wait_ready(http, url)
+            async with MCPConnection(
+                f"{url}/mcp", http=http, headers={"Authorization": f"Bearer {key}"}, prefer="legacy"
+            ) as conn:
+                assert conn.session_id is not None
+                for i in range(30):
+                    upstream = ("remote", "local")[i % 2]
+                    result = await conn.call_tool(f"{upstream}__add", {"a": i, "b": 1})
+                    assert result["content"][0]["text"] == str(i + 1)
+
+
+async def test_the_get_stream_outlives_the_idle_timeout(tmp_path: Path) -> None:
+    async with (
+        proxy(tmp_path, "--idle-timeout", "0.5") as (url, key),
+        aiohttp.ClientSession() as http,
+    ):
+        await wait_ready(http, url)
+        auth = {"Authorization": f"Bearer {key}"}
+        async with MCPConnection(f"{url}/mcp", http=http, headers=auth, prefer="legacy") as conn:
+            headers = {
+                **auth,
+                "Accept": "text/event-stream",
+                "Mcp-Session-Id": conn.session_id or "",
+                "MCP-Protocol-Version": conn.version or "",
+            }
+            async with http.get(f"{url}/mcp", headers=headers) as stream:
+                assert stream.status == 200
+                while (await stream.content.readline()).strip():
+                    pass  # the priming event (an id and a retry delay)
+                # Six idle timeouts later the stream is still open: no data, and no EOF either.
+                with pytest.raises(TimeoutError):
+                    await asyncio.wait_for(stream.content.read(1), 3.0)
+                assert not stream.content.at_eof()
