@@ -19,11 +19,14 @@ from aiohttp import web
 
 from mcp_demo_server import add_big_tool
 from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, serve
+from mcproute.client import MCPClient
+from mcproute.config import parse_config
 from mcproute.protocol import client as client_module
 from mcproute.protocol.channels import StdioChannel, StdioServer
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPError, MCPServer
+from models_support import OPENAI_KEY, developers_config_at, running_simulator
 
 TESTS = Path(__file__).parent
 DEMO = StdioServer(sys.executable, (str(TESTS / "mcp_demo_server.py"), "stdio", "--big"))
@@ -269,3 +272,18 @@ async def test_large_sse_reply_over_streamable_http() -> None:
         assert conn.era == "legacy"  # progress puts the reply on an SSE stream
         params = {"name": "big", "arguments": {"size": 3_000_000}, "_meta": {"progressToken": 1}}
         assert len(text(await conn.request("tools/call", params))) == 3_000_000
+
+
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_mcp_client_serves_sampling_with_its_models(prefer: str) -> None:
+    """`MCPClient.connect`: an MCP server over stdio samples through our ModelRegistry (an
+    InputRequiredResult in 2026-07-28, a server-to-client request in a legacy session)."""
+    module = "mcproute.testing.everything_server"
+    everything = StdioServer(sys.executable, ("-m", module, "--stdio"))
+    async with running_simulator(tokens=2) as sim:
+        config = parse_config(developers_config_at(sim.url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        async with MCPClient(config) as client, client.connect(everything, prefer=prefer) as srv:
+            assert srv.era == prefer
+            result = await srv.call_tool("test_sampling", {"prompt": "weather?"})
+    assert text(result).startswith("LLM response: echo: weather?")
+    assert sim.requests[-1].body["messages"] == [{"role": "user", "content": "weather?"}]

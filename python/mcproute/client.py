@@ -1,6 +1,7 @@
 """MCPClient: the library entry point for sending a request to a model by name.
 
-It routes through a ``ModelRegistry`` (the same Router the proxy uses, in-process).
+It routes through a ``ModelRegistry`` (the same Router the proxy uses, in-process), and connects
+to MCP servers whose sampling requests those models answer (``connect``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from typing import Any
 from mcproute.config import Config
 from mcproute.models.registry import ModelRegistry
 from mcproute.models.routed import Context, Generation, GenerationChunk
+from mcproute.protocol.channels import StdioServer
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.sampling import sampling_handler
 
 
 class MCPClient:
@@ -41,6 +45,14 @@ class MCPClient:
         handle = await self.registry.get_model(model)
         async for chunk in handle.stream(prompt, context, **params):
             yield chunk
+
+    def connect(self, target: str | StdioServer, **options: Any) -> MCPConnection:
+        """An MCP server (a URL, or a command started over stdio) whose sampling requests are
+        served by this client's models, in either era. ``async with client.connect(url) as
+        server: await server.call_tool(...)``. Options are MCPConnection's."""
+        capabilities = {"sampling": {}, **options.pop("capabilities", {})}
+        on_request = options.pop("on_request", None) or sampling_handler(self.registry)
+        return MCPConnection(target, capabilities=capabilities, on_request=on_request, **options)
 
     async def aclose(self) -> None:
         await self.registry.aclose()
