@@ -20,6 +20,7 @@ from mcp_support import LEGACY_EVERYTHING, NODE, serve
 from mcproute.config import load_config
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.held_calls import HeldCalls
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPError
 from mcproute.proxy.app import _gateway
@@ -106,6 +107,32 @@ async def test_legacy_upstream_asks_a_legacy_client(gateway_url: str) -> None:
     ) as client:
         result = await client.call_tool("legacy__trigger-sampling-request", {"prompt": "hi"})
         assert re.search(r"sampled: [^\"]*\bhi\b", text(result))
+
+
+async def test_modern_client_answers_a_legacy_upstream(gateway_url: str) -> None:
+    """The legacy upstream's sampling request waits in the gateway (a held call) while the
+    stateless client answers it through an InputRequiredResult and a retry."""
+    async with MCPConnection(
+        gateway_url, capabilities={"sampling": {}}, on_request=sample
+    ) as client:
+        assert client.era == "modern"
+        # The whole round trip, as a client library does it.
+        result = await client.call_tool("legacy__trigger-sampling-request", {"prompt": "held"})
+        assert re.search(r"sampled: [^\"]*\bheld\b", text(result))
+        # What travels: an InputRequiredResult naming the upstream's request.
+        first = await client.request(
+            "tools/call",
+            {"name": "legacy__trigger-sampling-request", "arguments": {"prompt": "once"}},
+            answer_input=False,
+        )
+        assert first["resultType"] == "input_required"
+        [asked] = first["inputRequests"].values()
+        assert asked["method"] == "sampling/createMessage"
+
+
+async def test_a_retry_for_a_call_no_longer_held_is_a_clear_error() -> None:
+    with pytest.raises(MCPError, match=r"params\.requestState: the upstream call .* is gone"):
+        await HeldCalls().resume("unknown", {})
 
 
 async def test_a_client_without_the_capability_is_not_asked(gateway_url: str) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -41,10 +41,12 @@ import aiohttp
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import META_CAPABILITIES, MCPConnection
-from mcproute.protocol.input_required import InputRequired
+from mcproute.protocol.held_calls import HeldCalls, held_key
+from mcproute.protocol.input_required import INPUT_METHODS, InputRequired
 from mcproute.protocol.server import (
     DEFAULT_PAGE_SIZE,
     INVALID_PARAMS,
+    INVALID_REQUEST,
     RESOURCE_NOT_FOUND_LEGACY,
     Json,
     MCPError,
@@ -132,6 +134,7 @@ class Gateway(MCPServer):
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
         self._renewed: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._held = HeldCalls()  # legacy upstream calls waiting on a stateless client
         self.namespacing = namespacing
         self.separator = separator
         self.access = access
@@ -160,6 +163,7 @@ class Gateway(MCPServer):
         )
 
     async def close(self) -> None:
+        self._held.cancel_all()
         for upstream in self.upstreams.values():
             for conn in (upstream.connection, upstream.modern_connection):
                 if conn is not None:
@@ -343,17 +347,31 @@ class Gateway(MCPServer):
                 await ctx.send(note, note_params)
 
         async def relay_request(request: str, request_params: Json) -> Json:
+            if ctx.modern:  # only a held call (below) can ask a stateless client
+                raise MCPError(INVALID_REQUEST, f"{request}: the client cannot be asked here")
             return await ctx.request(request, request_params)
 
-        result = await conn.request(
-            method,
-            forwarded,
-            on_notification=relay_notification,
-            on_request=relay_request,
-            # A modern client answers the upstream's input requests itself (they pass through);
-            # for a legacy client they become requests on its session's stream.
-            answer_input=not ctx.modern,
-        )
+        async def run(on_request: Callable[[str, Json], Awaitable[Json]]) -> Json:
+            return await conn.request(
+                method,
+                forwarded,
+                on_notification=relay_notification,
+                on_request=on_request,
+                # A modern client answers a modern upstream's input requests itself (they pass
+                # through); for a legacy client they become requests on its session's stream.
+                answer_input=not ctx.modern,
+            )
+
+        if ctx.modern and conn.era == "legacy" and method in INPUT_METHODS:
+            # A legacy upstream asks on the call's stream and waits: hold the call while the
+            # stateless client answers through InputRequiredResults.
+            key = held_key(ctx.carried)
+            if key is not None:
+                result = await self._held.resume(key, ctx.input_responses)
+            else:
+                result = await self._held.start(run, ctx.supports)
+        else:
+            result = await run(relay_request)
         if own is not None and ctx.session is not None:
             self._note_renewal(own, upstream_name, ctx.session)
         if result.get("resultType") == "input_required":
