@@ -27,7 +27,7 @@ from pathlib import Path
 from benches.load import gateways, mcp_targets
 from benches.load.gateways import BODY, Target
 from benches.load.processes import Processes, processes, rss_mib
-from benches.load.report import write_report
+from benches.load.report import mcp_table, write_report
 from benches.load.ttft import time_to_first_token
 from benches.load.wrk import WrkResult, run_wrk
 
@@ -213,6 +213,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--quick", action="store_true", help="2 s cells, no streams, no MCP")
     parser.add_argument("--skip-peers", action="store_true", help="mcproute and direct only")
     parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
+    parser.add_argument(
+        "--mcp-only", action="store_true", help="the MCP rows only, printed (RESULTS.md is kept)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 2.0
@@ -225,6 +228,9 @@ def main(argv: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
         work = Path(tmp)
         try:
+            if args.mcp_only:
+                print("\n".join(mcp_table(mcp_rows(group, work, args, ports))), flush=True)
+                return
             results.zero = model_rows(group, work, 0.0, args, ports)
             if not args.quick:
                 results.delayed = model_rows(group, work, 0.02, args, ports)
