@@ -47,6 +47,18 @@ INIT = {
 }
 
 
+async def sample(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The client side of sampling, as an application would answer it: echoes the prompt."""
+    assert method == "sampling/createMessage"
+    asked = params["messages"][0]["content"]["text"]
+    return {
+        "role": "assistant",
+        "content": {"type": "text", "text": f"sampled: {asked}"},
+        "model": "test-model",
+        "stopReason": "endTurn",
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

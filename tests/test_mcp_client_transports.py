@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from mcp_demo_server import add_big_tool
-from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, serve
+from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, sample, serve
 from mcproute.client import MCPClient
 from mcproute.config import parse_config
 from mcproute.protocol import client as client_module
@@ -49,18 +49,6 @@ def child_pid(conn: MCPConnection) -> int:
     assert isinstance(channel, StdioChannel)
     assert channel._proc is not None
     return channel._proc.pid
-
-
-async def sample(method: str, params: dict[str, Any]) -> dict[str, Any]:
-    """The client side of sampling, as an application would answer it."""
-    assert method == "sampling/createMessage"
-    asked = params["messages"][0]["content"]["text"]
-    return {
-        "role": "assistant",
-        "content": {"type": "text", "text": f"sampled: {asked}"},
-        "model": "test-model",
-        "stopReason": "endTurn",
-    }
 
 
 # --- stdio ------------------------------------------------------------------------------------

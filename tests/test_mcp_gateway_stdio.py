@@ -16,7 +16,7 @@ import pytest
 
 from conftest import require
 from mcp_demo_server import server as demo
-from mcp_support import LEGACY_EVERYTHING, NODE, serve
+from mcp_support import LEGACY_EVERYTHING, NODE, sample, serve
 from mcproute.config import load_config
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
@@ -39,17 +39,6 @@ def fresh_era_cache() -> None:
 
 def text(result: dict[str, Any]) -> str:
     return str(result["content"][0]["text"])
-
-
-async def sample(method: str, params: dict[str, Any]) -> dict[str, Any]:
-    assert method == "sampling/createMessage"
-    asked = params["messages"][0]["content"]["text"]
-    return {
-        "role": "assistant",
-        "content": {"type": "text", "text": f"sampled: {asked}"},
-        "model": "client-model",
-        "stopReason": "endTurn",
-    }
 
 
 @pytest.fixture
