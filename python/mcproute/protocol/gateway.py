@@ -66,6 +66,7 @@ UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
 ANSWERABLE = ("sampling", "elicitation", "roots")
 MAX_RENEWED = 10_000  # replaced upstream session ids remembered per replica
+UPSTREAM_OPEN_S = 10.0  # to open a client's session with one upstream
 
 
 class LocalResources(Protocol):
@@ -247,11 +248,13 @@ class Gateway(MCPServer):
 
         async def open_one(upstream: Upstream) -> list[Any] | None:
             try:
-                shared = await self._connection(upstream)
-                if shared.era != "legacy" or shared.transport != "http":
-                    return None
-                conn = self._client_connection(upstream, session)
-                await conn.connect()
+                # A slow upstream must not hold the client's initialize for long.
+                async with asyncio.timeout(UPSTREAM_OPEN_S):
+                    shared = await self._connection(upstream)
+                    if shared.era != "legacy" or shared.transport != "http":
+                        return None
+                    conn = self._client_connection(upstream, session)
+                    await conn.connect()
             except (MCPError, OSError, TimeoutError, aiohttp.ClientError):
                 return None
             return [conn.session_id, conn.version] if conn.session_id else None
