@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.resources import TextResource
 
 server = MCPServer("sdk-peer")
+NOTES = itertools.count(1)
 
 
 @server.tool()
@@ -23,6 +26,17 @@ async def chatty(ctx: Context) -> str:
     """Logs while it runs."""
     await ctx.info("working")
     return "done"
+
+
+@server.tool()
+async def add_note(content: str, ctx: Context) -> str:
+    """Registers a resource and announces that the resource list changed."""
+    name = f"note-{next(NOTES)}"
+    server.add_resource(TextResource(uri=f"note://{name}", name=name, text=content))
+    await ctx.notify_resources_changed()  # to 2026-07-28 listen streams
+    if ctx.session.protocol_version < "2026":
+        await ctx.session.send_resource_list_changed()  # to this legacy session's GET stream
+    return f"registered {name}"
 
 
 @server.resource("peer://hello", mime_type="text/plain")

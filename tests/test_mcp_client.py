@@ -3,6 +3,7 @@ eras."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,3 +213,31 @@ async def test_against_a_fastmcp_server(fastmcp_url: str, era: str) -> None:
             assert any(m == "notifications/message" for m, _ in notes)
         with pytest.raises(MCPError):
             await conn.request("no/such/method")
+
+
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_watch_hears_the_sdk_server(sdk_url: str, prefer: str) -> None:
+    """What the server announces outside our requests: on `subscriptions/listen` in
+    2026-07-28, on the session's GET stream in a legacy session."""
+    heard: list[str] = []
+    got = asyncio.Event()
+
+    async def note(method: str, params: dict[str, Any]) -> None:
+        heard.append(method)
+        got.set()
+
+    async with MCPConnection(sdk_url, prefer=prefer) as client:
+        assert client.era == prefer
+        opened = asyncio.Event()
+        watch = asyncio.create_task(
+            client.watch(note, notifications={"resourcesListChanged": True}, opened=opened)
+        )
+        try:
+            await opened.wait()
+            assert not watch.done()
+            await client.call_tool("add_note", {"content": prefer})
+            async with asyncio.timeout(20):
+                await got.wait()
+            assert heard == ["notifications/resources/list_changed"]
+        finally:
+            watch.cancel()

@@ -6,6 +6,7 @@ sessions, and a forged, foreign or expired token is a 404."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -56,6 +57,15 @@ def stateful_upstream() -> MCPServer:
         await ctx.log("debug", "fine detail")
         await ctx.log("warning", "worth knowing")
         return "done"
+
+    @server.resource("note://board", name="board", mime_type="text/plain")
+    def board() -> str:
+        return "the board"
+
+    @server.tool(description="Changes note://board: its subscribers are told.")
+    async def touch(arguments: dict[str, Any]) -> str:
+        await server.notify_resource_updated("note://board")
+        return "touched"
 
     return server
 
@@ -202,3 +212,29 @@ async def test_bad_tokens_are_unknown_sessions(replicas: Replicas, kind: str) ->
             async with http.post(replicas.b, json=body, headers=headers) as resp:
                 assert resp.status == 404
                 assert "session not found" in (await resp.json())["error"]["message"]
+
+
+async def test_the_stream_follows_the_client_to_any_replica(replicas: Replicas) -> None:
+    """The client subscribes through one replica and holds its GET stream on the other: the
+    subscription lives in its upstream session, whose stream the holding replica relays."""
+    heard: list[tuple[str, dict[str, Any]]] = []
+    got = asyncio.Event()
+
+    async def note(method: str, params: dict[str, Any]) -> None:
+        heard.append((method, params))
+        got.set()
+
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        await client.request("resources/subscribe", {"uri": "note://board"})
+        b = await on_b(replicas, client)
+        opened = asyncio.Event()
+        stream = asyncio.create_task(b.watch(note, opened=opened))
+        try:
+            await opened.wait()
+            await client.call_tool("touch")
+            async with asyncio.timeout(20):
+                await got.wait()
+            assert heard == [("notifications/resources/updated", {"uri": "note://board"})]
+        finally:
+            stream.cancel()
+            await b._http.close()  # type: ignore[union-attr]  # not close(): that is a DELETE

@@ -56,7 +56,7 @@ from mcproute.protocol.channels import (
     StdioServer,
 )
 from mcproute.protocol.elicitation import with_defaults
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.server import SUBSCRIPTION_ID, MCPError
 from mcproute.protocol.sse_reader import SseCursor, events
 
 Json = dict[str, Any]
@@ -72,6 +72,16 @@ RETRY_FIELDS = ("inputResponses", "requestState")  # replaced on every round
 UNSUPPORTED_VERSION = -32022
 MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
 PROBE_TIMEOUT_S = 5.0  # a stdio server silent on server/discover is legacy
+LISTEN = "subscriptions/listen"  # 2026-07-28: a request whose reply stream lasts
+# Notifications a server sends about itself rather than about one request.
+ANNOUNCEMENTS = frozenset(
+    {
+        "notifications/tools/list_changed",
+        "notifications/prompts/list_changed",
+        "notifications/resources/list_changed",
+        "notifications/resources/updated",
+    }
+)
 # Long-lived GET streams end when the server or the connection ends them, not on a clock.
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)
 log = logging.getLogger("mcproute.mcp.client")
@@ -96,6 +106,7 @@ class _Waiter:
     on_notification: OnNotification | None
     on_request: OnRequest | None
     progress_token: Any
+    listening: bool = False  # a subscriptions/listen: its messages carry its id
 
 
 class MCPConnection:
@@ -103,7 +114,8 @@ class MCPConnection:
 
     With `listen=True` a legacy session also opens the standalone GET stream, on which a server
     sends requests and notifications that belong to no request of ours (a stateful server may
-    send elicitations there, for instance)."""
+    send elicitations there, for instance). `watch` does the same in every era and transport
+    (a `subscriptions/listen` in 2026-07-28) for as long as the caller wants."""
 
     def __init__(
         self,
@@ -127,8 +139,10 @@ class MCPConnection:
         self.timeout_s = timeout_s  # for a reply on stdio or HTTP+SSE
         self.transport = "stdio" if self.stdio else "http"
         self._channel: Channel | None = None
+        self._channel_gone = asyncio.Event()
         self._waiting: dict[int, _Waiter] = {}
         self._answering: set[asyncio.Task[None]] = set()
+        self._restarting = asyncio.Lock()  # one restart of an exited stdio child at a time
         self._http = http
         self._own_http = http is None
         self._headers = dict(headers or {})
@@ -193,7 +207,7 @@ class MCPConnection:
         if known == "sse":
             await self._open_sse()
             return
-        if self.prefer == "legacy" and known != "modern":
+        if self.prefer == "legacy":  # even where we spoke 2026-07-28: it may speak both
             try:
                 await self._initialize()
             except (MCPError, ProtocolError, aiohttp.ClientResponseError):
@@ -243,6 +257,7 @@ class MCPConnection:
         if self._channel is not None:
             await self._channel.close()
         self._channel = channel
+        self._channel_gone = asyncio.Event()
         await channel.open(self._deliver, self._channel_ended)
 
     async def _try_modern(self) -> bool:
@@ -412,8 +427,12 @@ class MCPConnection:
         """The process has exited: start it again before this request, as a new session."""
         if method in ("server/discover", "initialize"):
             return  # negotiation itself: the caller sees the error
-        log.warning("%s: restarting (%s)", self.stdio, self._channel and self._channel.ended_reason)
-        await self._open_stdio()
+        async with self._restarting:
+            if self._channel is not None and self._channel.ended_reason is None:
+                return  # a concurrent request started it again
+            reason = self._channel and self._channel.ended_reason
+            log.warning("%s: restarting (%s)", self.stdio, reason)
+            await self._open_stdio()
 
     async def _over_http(
         self,
@@ -428,7 +447,9 @@ class MCPConnection:
         request_id = next(self._ids)
         body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
         headers = self._base_headers(method, params)
-        async with self._http.post(self.url, data=body, headers=headers) as resp:
+        # A listen's reply stream lasts as long as we listen.
+        timeout = STREAM_TIMEOUT if method == LISTEN else self._http.timeout
+        async with self._http.post(self.url, data=body, headers=headers, timeout=timeout) as resp:
             if resp.status == 404 and self.session_id is not None and retry:
                 # The server forgot our session: re-initialize once, then retry.
                 await self._initialize()
@@ -460,10 +481,11 @@ class MCPConnection:
         body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
         token = ((params or {}).get("_meta") or {}).get("progressToken")
         reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = _Waiter(reply, on_notification, on_request, token)
+        listening = method == LISTEN
+        self._waiting[request_id] = _Waiter(reply, on_notification, on_request, token, listening)
         try:
             await self._channel.send(body)
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(None if listening else self.timeout_s):
                 return await reply
         except TimeoutError:
             await self._cancel(request_id, "timed out")
@@ -483,6 +505,7 @@ class MCPConnection:
                 await self._channel.send(body)
 
     def _channel_ended(self, reason: str) -> None:
+        self._channel_gone.set()
         error = MCPError(CONNECTION_CLOSED, f"the connection is closed: {reason}")
         for waiter in self._waiting.values():
             if not waiter.reply.done():
@@ -505,6 +528,9 @@ class MCPConnection:
         owner = self._owner(msg.method or "", params)
         if msg.kind == "notification":
             handler = (owner and owner.on_notification) or self.on_notification
+            if msg.method in ANNOUNCEMENTS and not (owner and owner.listening):
+                # News for every client rather than part of a call's reply.
+                handler = self.on_notification or handler
             if handler is not None:
                 try:
                     await handler(msg.method or "", params)
@@ -519,13 +545,16 @@ class MCPConnection:
         task.add_done_callback(self._answering.discard)
 
     def _owner(self, method: str, params: Json) -> _Waiter | None:
-        """The request a server message belongs to: by progress token, else the only one."""
+        """The request a server message belongs to: by progress token, a listen by its
+        subscription id, else the only request in flight."""
         if method == "notifications/progress":
             token = params.get("progressToken")
             return next((w for w in self._waiting.values() if w.progress_token == token), None)
-        if len(self._waiting) == 1:
-            return next(iter(self._waiting.values()))
-        return None
+        subscription = (params.get("_meta") or {}).get(SUBSCRIPTION_ID)
+        if subscription is not None:
+            return self._waiting.get(subscription) if isinstance(subscription, int) else None
+        calls = [w for w in self._waiting.values() if not w.listening]
+        return calls[0] if len(calls) == 1 else None
 
     def _result(self, reply: bytes, method: str) -> Json:
         msg = parse(reply, version=self.version or LATEST_LEGACY_VERSION, result_of=method)
@@ -572,24 +601,84 @@ class MCPConnection:
         return self._http.get(self.url, headers=headers, timeout=STREAM_TIMEOUT)
 
     async def _listen(self, opened: asyncio.Event) -> None:
-        """Serve the standalone stream until the connection closes. A server without one
-        answers 405; one that ends it (SSE polling) is reconnected after its `retry`."""
-        cursor = SseCursor()
-        handlers = (None, self.on_notification, self.on_request)
+        """`listen=True`: the standalone stream is an extra, so requests and their replies do
+        not depend on it; a server without one (405) just has none."""
+        with contextlib.suppress(aiohttp.ClientError, TimeoutError, MCPError, ProtocolError):
+            await self._watch_get(self.on_notification, self.on_request, SseCursor(), opened)
+        opened.set()
+
+    async def watch(
+        self,
+        on_notification: OnNotification,
+        on_request: OnRequest | None = None,
+        *,
+        notifications: Json | None = None,
+        cursor: SseCursor | None = None,
+        opened: asyncio.Event | None = None,
+    ) -> None:
+        """Receive what the server sends outside our requests (list changes, resource updates,
+        a stateful server's requests) until it stops sending. 2026-07-28: a
+        `subscriptions/listen` for the `notifications` filter (a SubscriptionFilter); a legacy
+        session over HTTP: its standalone GET stream, resumed from `cursor` (kept by the caller
+        across calls) while the server ends it for SSE polling; stdio and HTTP+SSE: the channel,
+        whose handlers are these while the watch lasts. `opened` is set once messages can
+        arrive. Returns when the stream ends; raises MCPError when the server offers none
+        (HTTPStatusError 405) or one is open already (409)."""
+        opened = opened or asyncio.Event()
         try:
-            while True:
-                async with self._get_stream(cursor) as r:
-                    opened.set()
-                    if r.status != 200 or r.content_type != "text/event-stream":
-                        return
-                    await self._read_events(r, cursor, *handlers)
-                if cursor.last_id is None:
-                    return  # not resumable: the server meant to end it
-                await asyncio.sleep(cursor.retry_ms / 1000)
-        except (aiohttp.ClientError, TimeoutError, MCPError, ProtocolError):
-            return  # the stream is an extra: requests and their replies do not depend on it
+            if self.era == "modern":
+                await self._watch_listen(on_notification, notifications or {}, opened)
+            elif self._channel is not None:
+                await self._watch_channel(on_notification, on_request, opened)
+            else:
+                await self._watch_get(on_notification, on_request, cursor or SseCursor(), opened)
         finally:
             opened.set()
+
+    async def _watch_listen(
+        self, on_notification: OnNotification, notifications: Json, opened: asyncio.Event
+    ) -> None:
+        async def note(method: str, params: Json) -> None:
+            if method == "notifications/subscriptions/acknowledged":
+                opened.set()  # the first message: events from here on are ours
+            else:
+                await on_notification(method, params)
+
+        await self.request(LISTEN, {"notifications": notifications}, on_notification=note)
+
+    async def _watch_channel(
+        self, on_notification: OnNotification, on_request: OnRequest | None, opened: asyncio.Event
+    ) -> None:
+        assert self._channel is not None
+        if self._channel.ended_reason is not None and self.stdio is not None:
+            await self._restart_stdio("watch")
+        gone = self._channel_gone
+        previous = self.on_notification, self.on_request
+        self.on_notification, self.on_request = on_notification, on_request or self.on_request
+        try:
+            opened.set()
+            await gone.wait()
+        finally:
+            self.on_notification, self.on_request = previous
+
+    async def _watch_get(
+        self,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+        cursor: SseCursor,
+        opened: asyncio.Event,
+    ) -> None:
+        """The session's standalone stream until the server ends it for good; one it ends for
+        SSE polling is reconnected after its `retry`, from the last event seen."""
+        while True:
+            async with self._get_stream(cursor) as r:
+                if r.status != 200 or r.content_type != "text/event-stream":
+                    raise HTTPStatusError("the GET stream", r.status)
+                opened.set()
+                await self._read_events(r, cursor, None, on_notification, on_request)
+            if cursor.last_id is None:
+                return  # not resumable: the server meant to end it
+            await asyncio.sleep(cursor.retry_ms / 1000)
 
     async def _resume(
         self,

@@ -20,6 +20,11 @@ replica holding the keyring serves any session, with no sticky routing and no sh
 upstream session that expired is re-initialized transparently (the replica that notices keeps
 the new id). stdio upstreams and 2026-07-28 (stateless) upstreams are shared by all clients.
 
+Notifications outside requests fan in (see `fan_in`): what an upstream announces to everyone
+(list changes, updates of resources the clients follow) reaches the gateway's listen streams and
+the sessions that share that upstream; what it sends one client's own session is relayed on
+that client's standalone stream while it is connected.
+
 Access: an `AccessPolicy` decides per caller which tools, prompts and resources are listed and
 usable. The caller is whatever the transport put in `CALLER` for this request (the proxy puts the
 API key's record there); legacy sessions may also carry a `principal` in their client info.
@@ -40,13 +45,15 @@ import aiohttp
 
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
-from mcproute.protocol.client import META_CAPABILITIES, MCPConnection
+from mcproute.protocol.client import ANNOUNCEMENTS, META_CAPABILITIES, MCPConnection
+from mcproute.protocol.fan_in import UpstreamWatch, relay_session
 from mcproute.protocol.held_calls import HeldCalls, held_key
 from mcproute.protocol.input_required import INPUT_METHODS, InputRequired
 from mcproute.protocol.server import (
     DEFAULT_PAGE_SIZE,
     INVALID_PARAMS,
     INVALID_REQUEST,
+    LIST_FLAGS,
     RESOURCE_NOT_FOUND_LEGACY,
     Json,
     MCPError,
@@ -55,6 +62,7 @@ from mcproute.protocol.server import (
     Session,
 )
 from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.protocol.sse_reader import SseCursor
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
@@ -65,7 +73,7 @@ HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
 ANSWERABLE = ("sampling", "elicitation", "roots")
-MAX_RENEWED = 10_000  # replaced upstream session ids remembered per replica
+MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
 UPSTREAM_OPEN_S = 10.0  # to open a client's session with one upstream
 
 
@@ -136,6 +144,9 @@ class Gateway(MCPServer):
         # (client session, upstream) -> the upstream session that replaced an expired one
         self._renewed: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._held = HeldCalls()  # legacy upstream calls waiting on a stateless client
+        # (client session, upstream) -> where the relay of its upstream stream left off
+        self._cursors: OrderedDict[tuple[str, str], SseCursor] = OrderedDict()
+        self._relays: set[asyncio.Task[None]] = set()
         self.namespacing = namespacing
         self.separator = separator
         self.access = access
@@ -143,6 +154,10 @@ class Gateway(MCPServer):
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
             self.upstreams[key] = Upstream.from_spec(key, spec)
+        self._watches = {
+            name: UpstreamWatch(name, self._watch_connection(upstream), self._fan_in)
+            for name, upstream in self.upstreams.items()
+        }
         # exposed name -> (upstream, upstream's own name), rebuilt by every list call
         self._tools: dict[str, tuple[str, str]] = {}
         self._prompts: dict[str, tuple[str, str]] = {}
@@ -160,11 +175,17 @@ class Gateway(MCPServer):
                 "prompts/get": self._gw_prompts_get,
                 "completion/complete": self._gw_complete,
                 "logging/setLevel": self._gw_set_level,
+                "subscriptions/listen": self._gw_listen,
             }
         )
 
     async def close(self) -> None:
         self._held.cancel_all()
+        for watch in self._watches.values():
+            await watch.stop()
+        for task in list(self._relays):
+            task.cancel()
+        await asyncio.gather(*self._relays, return_exceptions=True)
         for upstream in self.upstreams.values():
             for conn in (upstream.connection, upstream.modern_connection):
                 if conn is not None:
@@ -260,7 +281,9 @@ class Gateway(MCPServer):
             return [conn.session_id, conn.version] if conn.session_id else None
 
         names = [name for name, upstream in self.upstreams.items() if upstream.url is not None]
-        opened = await asyncio.gather(*(open_one(self.upstreams[name]) for name in names))
+        opened, _ = await asyncio.gather(
+            asyncio.gather(*(open_one(self.upstreams[name]) for name in names)), self._watch_all()
+        )
         session.carry[UPSTREAM_SESSIONS] = {n: e for n, e in zip(names, opened, strict=True) if e}
 
     def _session_connection(
@@ -286,11 +309,94 @@ class Gateway(MCPServer):
                 self._renewed.popitem(last=False)
 
     async def session_ended(self, session: Session) -> None:
-        for name in session.carry.get(UPSTREAM_SESSIONS, {}):
+        carried = session.carry.get(UPSTREAM_SESSIONS, {})
+        for name in carried:
             conn = self._session_connection(self.upstreams[name], session)
             if conn is not None:
                 await conn.close()  # DELETE upstream; the shared HTTP client stays open
             self._renewed.pop((session.id, name), None)
+            self._cursors.pop((session.id, name), None)
+        for uri in session.subscriptions:
+            name = self._resources.get(uri)
+            if name is not None and name not in carried:
+                await self._watches[name].unfollow(uri)
+
+    # --- notifications outside requests ----------------------------------------------------
+
+    def _watch_connection(self, upstream: Upstream) -> Callable[[], Awaitable[MCPConnection]]:
+        # Where the upstream speaks 2026-07-28, a listen hears what it tells every client.
+        return lambda: self._modern_connection(upstream)
+
+    async def _watch_all(self) -> None:
+        await asyncio.gather(*(watch.start() for watch in self._watches.values()))
+
+    async def _fan_in(self, upstream: str, method: str, params: Json) -> None:
+        """An upstream's announcement to everyone: to the listen streams, and to the sessions
+        that hear that upstream through the gateway's own connection (the others hear it on
+        their own upstream session)."""
+
+        def sharing(session: Session) -> bool:
+            return upstream not in session.carry.get(UPSTREAM_SESSIONS, {})
+
+        kind = method.removeprefix("notifications/").removesuffix("/list_changed")
+        if kind in LIST_FLAGS and method == f"notifications/{kind}/list_changed":
+            await self.notify_list_changed(kind, sessions=sharing)
+        elif method == "notifications/resources/updated" and isinstance(params.get("uri"), str):
+            await self.notify_resource_updated(params["uri"], sessions=sharing)
+
+    async def client_listening(self, session: Session, ended: asyncio.Event) -> None:
+        """Relay the client's own upstream sessions' streams to its stream while it is here;
+        the client's stream opens once they are open (or could not be)."""
+        opened = []
+        for name in session.carry.get(UPSTREAM_SESSIONS, {}):
+            opened.append(asyncio.Event())
+            self._relay(session, self.upstreams[name], ended, opened[-1])
+        if opened:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(UPSTREAM_OPEN_S):
+                    await asyncio.gather(*(event.wait() for event in opened))
+
+    def _relay(
+        self, session: Session, upstream: Upstream, ended: asyncio.Event, opened: asyncio.Event
+    ) -> None:
+        key = (session.id, upstream.name)
+        cursor = self._cursors.pop(key, None) or SseCursor()
+        self._cursors[key] = cursor
+        while len(self._cursors) > MAX_RENEWED:
+            self._cursors.popitem(last=False)
+
+        def connect() -> MCPConnection:
+            conn = self._session_connection(upstream, session)
+            assert conn is not None
+            return conn
+
+        def renewed(conn: MCPConnection) -> None:
+            self._note_renewal(conn, upstream.name, session)
+
+        task = asyncio.create_task(relay_session(session, connect, cursor, ended, renewed, opened))
+        self._relays.add(task)
+        task.add_done_callback(self._relays.discard)
+
+    async def _gw_listen(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """A 2026-07-28 listen: every upstream is watched; the resources it follows are
+        followed upstream for as long as it listens."""
+        await self._watch_all()
+        wanted = (params.get("notifications") or {}).get("resourceSubscriptions") or []
+        followed: list[tuple[str, str]] = []
+        for uri in wanted:
+            if self.local is not None and uri.startswith(self.local.prefix):
+                continue
+            field = "params.notifications.resourceSubscriptions"
+            name = await self._find_upstream(uri, ctx, msg, field)
+            if name is not None:  # an unknown URI is honored and never fires, as upstream
+                followed.append((name, uri))
+        try:
+            for name, uri in followed:
+                await self._watches[name].follow(uri)
+            return await self._listen(params, ctx, msg)
+        finally:
+            for name, uri in followed:
+                await self._watches[name].unfollow(uri)
 
     async def _gw_set_level(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """The level holds here and in the client's upstream sessions, which then send only
@@ -342,6 +448,8 @@ class Gateway(MCPServer):
             forwarded["_meta"] = upstream_meta
 
         async def relay_notification(note: str, note_params: Json) -> None:
+            if note in ANNOUNCEMENTS and own is None:
+                return  # a shared connection's news: the upstream's watch tells every client
             if note == "notifications/message" and own is None:
                 # A shared upstream sends everything: this client gets what its level asks for.
                 level = note_params.get("level", "info")
@@ -480,16 +588,24 @@ class Gateway(MCPServer):
         return self._page("resourceTemplates", [t for _, t in items], params, msg)
 
     async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
+        upstream = await self._find_upstream(uri, ctx, msg, "params.uri")
+        if upstream is None:
+            raise self._not_found(uri, msg)
+        return upstream
+
+    async def _find_upstream(
+        self, uri: str, ctx: RequestContext, msg: Message, field: str
+    ) -> str | None:
+        """The upstream serving `uri`, None if none lists it; one the caller may not use is
+        an error naming `field`."""
         if uri not in self._resources:
             await self._gw_resources_list({}, ctx, msg)
         upstream = self._resources.get(uri)
         if upstream is None and len(self.upstreams) == 1:
             upstream = next(iter(self.upstreams))  # templated URIs are not listed: one candidate
-        if upstream is not None:
-            if not self._allowed(ctx, "resource", upstream, uri):
-                raise MCPError(INVALID_PARAMS, f"params.uri: resource {uri!r} is not allowed")
-            return upstream
-        raise self._not_found(uri, msg)
+        if upstream is not None and not self._allowed(ctx, "resource", upstream, uri):
+            raise MCPError(INVALID_PARAMS, f"{field}: resource {uri!r} is not allowed")
+        return upstream
 
     @staticmethod
     def _not_found(uri: str, msg: Message) -> MCPError:
@@ -507,13 +623,22 @@ class Gateway(MCPServer):
         return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
 
     async def _gw_subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        name = await self._upstream_for_uri(params["uri"], ctx, msg)
+        uri = params["uri"]
+        name = await self._upstream_for_uri(uri, ctx, msg)
+        subscribe = msg.method == "resources/subscribe"
+        had = ctx.session is not None and uri in ctx.session.subscriptions
         # The client's session records it either way: updates fan in to its subscribers.
-        local = self._subscribe if msg.method == "resources/subscribe" else self._unsubscribe
-        await local(params, ctx, msg)
-        if (await self._connection(self.upstreams[name])).era == "modern":
-            return {}  # a stateless upstream has no subscribe: its updates come on listen
-        return await self._forward(name, msg.method or "", params, ctx)
+        await (self._subscribe if subscribe else self._unsubscribe)(params, ctx, msg)
+        if self._session_connection(self.upstreams[name], ctx.session) is not None:
+            # The client's own upstream session: its updates come on the relayed stream.
+            return await self._forward(name, msg.method or "", params, ctx)
+        watch = self._watches[name]
+        await watch.start()
+        if subscribe and not had:
+            await watch.follow(uri)
+        elif had and not subscribe:
+            await watch.unfollow(uri)
+        return {}
 
     async def _gw_complete(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         ref = params.get("ref", {})

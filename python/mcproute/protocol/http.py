@@ -324,14 +324,20 @@ class StreamableHTTP:
             except ReplayError as e:
                 return _error(e.status, -32600, str(e))
             retry_ms = None  # the client already has the delay, and an id to resume from
-        response = web.StreamResponse(headers=SSE_HEADERS)
-        await response.prepare(request)
-        ended = await streams.attach(stream, request, response, after=after, retry_ms=retry_ms)
-        while not ended.is_set():
-            try:
-                await asyncio.wait_for(ended.wait(), self.keepalive_s)
-            except TimeoutError:
-                await streams.keepalive(stream)
+        gone = asyncio.Event()
+        if stream is streams.standalone:
+            await self.server.client_listening(session, gone)
+        try:
+            response = web.StreamResponse(headers=SSE_HEADERS)
+            await response.prepare(request)
+            ended = await streams.attach(stream, request, response, after=after, retry_ms=retry_ms)
+            while not ended.is_set():
+                try:
+                    await asyncio.wait_for(ended.wait(), self.keepalive_s)
+                except TimeoutError:
+                    await streams.keepalive(stream)
+        finally:
+            gone.set()
         return response
 
     async def delete(self, request: web.Request) -> web.StreamResponse:

@@ -503,24 +503,30 @@ class MCPServer:
 
     # --- notifications not tied to a request ---------------------------------------------
 
-    async def notify_list_changed(self, kind: str) -> None:
-        """Tell every session, and every listen stream that opted in, that the `kind` ("tools",
-        "resources", "prompts") list changed."""
+    async def notify_list_changed(
+        self, kind: str, *, sessions: Callable[[Session], bool] | None = None
+    ) -> None:
+        """Tell every session (those `sessions` picks, if given), and every listen stream that
+        opted in, that the `kind` ("tools", "resources", "prompts") list changed."""
         flag = LIST_FLAGS.get(kind)
         if flag is None:
             raise ValueError(f"kind must be one of {list(LIST_FLAGS)}")
         method = f"notifications/{kind}/list_changed"
         for session in list(self.sessions.values()):
-            await session.send(method, {})
+            if sessions is None or sessions(session):
+                await session.send(method, {})
         for listener in list(self.listeners):
             if listener.notifications.get(flag):
                 await listener.send(method, {})
 
-    async def notify_resource_updated(self, uri: str) -> None:
-        """Tell the sessions and listen streams subscribed to `uri` that it changed."""
+    async def notify_resource_updated(
+        self, uri: str, *, sessions: Callable[[Session], bool] | None = None
+    ) -> None:
+        """Tell the sessions (of those `sessions` picks, if given) and listen streams
+        subscribed to `uri` that it changed."""
         method, params = "notifications/resources/updated", {"uri": uri}
         for session in list(self.sessions.values()):
-            if uri in session.subscriptions:
+            if uri in session.subscriptions and (sessions is None or sessions(session)):
                 await session.send(method, params)
         for listener in list(self.listeners):
             if uri in listener.notifications.get("resourceSubscriptions", ()):
@@ -531,6 +537,11 @@ class MCPServer:
 
     async def session_ended(self, session: Session) -> None:
         """Hook: the client ended the session (HTTP DELETE)."""
+
+    async def client_listening(self, session: Session, ended: asyncio.Event) -> None:
+        """Hook: the client's standalone stream is about to connect to this process (HTTP: a
+        GET, or a GET resuming it), until `ended` is set. The client sees the stream open once
+        this returns."""
 
     def stop_listeners(self) -> None:
         """End every listen stream with its result (a graceful shutdown)."""

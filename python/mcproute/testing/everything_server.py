@@ -226,6 +226,11 @@ def build() -> MCPServer:
     async def test_trigger_prompt_change(arguments: dict[str, Any]) -> str:
         return await toggle("prompts", server.prompts, server.prompt)
 
+    @server.tool(description="Tells the subscribers of test://watched-resource that it changed.")
+    async def test_trigger_resource_update(arguments: dict[str, Any]) -> str:
+        await server.notify_resource_updated("test://watched-resource")
+        return "test://watched-resource changed."
+
     @server.resource("test://static-text", name="static-text", mime_type="text/plain")
     def static_text() -> str:
         return "This is the content of the static text resource."
