@@ -228,7 +228,8 @@ async def test_the_watch_survives_an_upstream_restart(stack: AsyncExitStack) -> 
     url = await stack.enter_async_context(serve(StreamableHTTP(gw).app()))
     conn, heard = await listener(stack, url, toolsListChanged=True)
     upstream = gw.upstreams["ours"].connection
-    assert upstream is not None and upstream._channel is not None
+    assert upstream is not None
+    assert upstream._channel is not None
     process_ = upstream._channel._proc  # type: ignore[attr-defined]
     process_.kill()
     await process_.wait()
