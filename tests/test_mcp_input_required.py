@@ -15,7 +15,7 @@ from mcp_support import serve
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.input_required import RequestStates
-from mcproute.protocol.server import INVALID_PARAMS, INVALID_REQUEST, MCPError
+from mcproute.protocol.server import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
 from mcproute.testing.everything_server import build
 
 ALL_INPUT = {"elicitation": {}, "sampling": {}, "roots": {}}
@@ -131,8 +131,9 @@ async def test_bad_answers_and_missing_capabilities_are_errors() -> None:
             "params.inputResponses.user_name: not an answer to elicitation/create (no 'action')"
         )
         unable = await post(url, {"name": "test_input_required_result_elicitation"}, {})
-        assert unable["error"]["code"] == INVALID_REQUEST
+        assert unable["error"]["code"] == MISSING_CAPABILITY
         assert "did not declare 'elicitation'" in unable["error"]["message"]
+        assert unable["error"]["data"] == {"requiredCapabilities": {"elicitation": {}}}
         # The server asks only for what the client can answer.
         partial = await post(url, {"name": "test_input_required_result_capabilities"},
                              {"sampling": {}})  # fmt: skip

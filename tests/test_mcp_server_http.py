@@ -11,9 +11,11 @@ import aiohttp
 import pytest
 
 from mcp_demo_server import server
-from mcp_support import INIT, http_server, post, start_session
+from mcp_support import INIT, http_server, post, serve, start_session
 from mcproute import _core
+from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import Session
+from mcproute.testing.everything_server import build
 
 MODERN = "2026-07-28"
 META = {
@@ -96,6 +98,39 @@ async def test_modern_stateless_requests_and_header_validation(url: str) -> None
     status, _, body = await post(url, bad_version, {"Mcp-Method": "tools/list"})
     assert (status, body["error"]["code"]) == (400, -32022)
     assert body["error"]["data"]["supported"] == [MODERN]
+    # An unknown version in both header and body: -32022, naming what was asked, with the id.
+    both = {"Mcp-Method": "tools/list", "MCP-Protocol-Version": "2099-01-01"}
+    status, _, body = await post(url, {**bad_version, "id": 301}, both)
+    assert (status, body["id"], body["error"]["code"]) == (400, 301, -32022)
+    assert body["error"]["data"] == {"supported": [MODERN], "requested": "2099-01-01"}
+    # A known header against an unknown body version: the mismatch is the error.
+    known = {**both, "MCP-Protocol-Version": MODERN}
+    status, _, body = await post(url, {**bad_version, "id": 302}, known)
+    assert (status, body["id"], body["error"]["code"]) == (400, 302, -32020)
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [None, {"io.modelcontextprotocol/clientCapabilities": {}}],
+    ids=["no _meta", "no protocolVersion"],
+)
+async def test_stateless_requests_must_name_their_version(
+    url: str, meta: dict[str, Any] | None
+) -> None:
+    params = {} if meta is None else {"_meta": meta}
+    discover = {"jsonrpc": "2.0", "id": 101, "method": "server/discover", "params": params}
+    status, _, body = await post(url, discover, {"Mcp-Method": "server/discover"})
+    assert (status, body["id"], body["error"]["code"]) == (400, 101, -32602)
+    assert "protocolVersion" in body["error"]["message"]
+
+
+async def test_an_undeclared_capability_is_32021() -> None:
+    async with serve(StreamableHTTP(build()).app()) as url:
+        call = modern("tools/call", {"name": "test_missing_capability", "arguments": {}})
+        headers = {"Mcp-Method": "tools/call", "Mcp-Name": "test_missing_capability"}
+        status, _, body = await post(url, call, headers)
+    assert (status, body["error"]["code"]) == (400, -32021)
+    assert body["error"]["data"] == {"requiredCapabilities": {"sampling": {}}}
 
 
 async def test_bad_input_gets_errors_and_the_server_keeps_serving(url: str) -> None:

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
 from mcproute.protocol.param_headers import decode_value
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
+from mcproute.protocol.server import MAX_MESSAGE_BYTES, MISSING_CAPABILITY, MCPServer, Session
 from mcproute.protocol.sse import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
@@ -39,6 +39,14 @@ from mcproute.protocol.sse import (
 )
 
 HEADER_MISMATCH = -32020
+UNSUPPORTED_VERSION = -32022
+# 2026-07-28: the HTTP status of a JSON-RPC error answered as JSON.
+ERROR_STATUS = {
+    -32601: 404,
+    HEADER_MISMATCH: 400,
+    MISSING_CAPABILITY: 400,
+    UNSUPPORTED_VERSION: 400,
+}
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
@@ -58,6 +66,15 @@ def _error(
         None if data is None else orjson.dumps(data),
     )
     return web.Response(status=status, body=body, content_type="application/json")
+
+
+def _status_of(reply: bytes) -> int:
+    """2026-07-28 over HTTP: some errors carry their own status."""
+    if b'"error"' not in reply:
+        return 200
+    error = orjson.loads(reply).get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return ERROR_STATUS.get(code, 200) if isinstance(code, int) else 200
 
 
 class RequestStream:
@@ -223,8 +240,6 @@ class StreamableHTTP:
         if not self._host_allowed(request):
             return _error(403, -32600, "forbidden origin or host")
         header_version = request.headers.get(VERSION_HEADER)
-        if header_version is not None and header_version not in SUPPORTED_VERSIONS:
-            return _error(400, -32600, f"{VERSION_HEADER}: unsupported version {header_version!r}")
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -238,11 +253,20 @@ class StreamableHTTP:
         try:
             msg = parse(body, version=session.version if session else None)
         except ProtocolError as e:
+            requested = e.data.get("requested") if isinstance(e.data, dict) else None
+            if e.code == UNSUPPORTED_VERSION and header_version not in (None, requested):
+                # The header and the body disagree: that comes before whether we speak either.
+                differ = f"{VERSION_HEADER} header {header_version!r} does not match the body's"
+                return _error(400, HEADER_MISMATCH, f"{differ} _meta version {requested!r}", e.id)
             status = 404 if e.code == -32601 else 400
             return _error(status, e.code, str(e), e.id, e.data)
         if isinstance(msg, list):
             return _error(400, -32600, "batches are not served over Streamable HTTP")
-        if msg.era == "modern":
+        modern = msg.era == "modern"
+        if not modern and header_version not in (None, *SUPPORTED_VERSIONS):
+            unsupported = f"{VERSION_HEADER}: unsupported version {header_version!r}"
+            return _error(400, -32600, unsupported, msg.id)
+        if modern:
             mismatch = self._check_modern_headers(request, msg)
             if mismatch is not None:
                 return _error(400, HEADER_MISMATCH, mismatch, msg.id)
@@ -273,13 +297,16 @@ class StreamableHTTP:
             return outbound.response
         if reply is None:
             return web.Response(status=202)
+        status = _status_of(reply) if modern else 200
         headers = {}
         if msg.method == "initialize" and session is not None and session.version is not None:
             if self.server.session_tokens is not None:
                 session.id = self.server.session_tokens.seal(session)
             self._open_session(session)
             headers[SESSION_HEADER] = session.id
-        return web.Response(body=reply, content_type="application/json", headers=headers)
+        return web.Response(
+            status=status, body=reply, content_type="application/json", headers=headers
+        )
 
     @staticmethod
     def _check_modern_headers(request: web.Request, msg: Message) -> str | None:

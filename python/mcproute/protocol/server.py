@@ -53,6 +53,7 @@ ToolHandler = Callable[..., Any]
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
+MISSING_CAPABILITY = -32021  # 2026-07-28: the request needs a capability the client lacks
 INTERNAL_ERROR = -32603
 RESOURCE_NOT_FOUND_LEGACY = -32002
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the codec's default message limit
@@ -177,9 +178,11 @@ class RequestContext:
         for method, _ in requests.values():
             if not self.supports(method):
                 capability = CAPABILITY[method]
-                raise MCPError(
-                    INVALID_REQUEST, f"{method}: the client did not declare {capability!r}"
-                )
+                message = f"{method}: the client did not declare {capability!r}"
+                if self.modern:
+                    missing: Json = {"requiredCapabilities": {capability: {}}}
+                    raise MCPError(MISSING_CAPABILITY, message, missing)
+                raise MCPError(INVALID_REQUEST, message)
         if not self.modern:
             return {
                 key: await self.request(method, params, wait_s=wait_s)

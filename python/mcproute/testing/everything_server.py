@@ -93,6 +93,27 @@ def build() -> MCPServer:
         await ctx.log("info", "Tool execution completed")
         return "Tool with logging executed successfully"
 
+    # The stateless scenario's name for it: no log may go out without a logLevel in _meta.
+    server.tool("test_logging_tool", description="Logs while it runs, at the client's level.")(
+        test_tool_with_logging
+    )
+
+    @server.tool(description="Needs sampling: a client that did not declare it gets -32021.")
+    async def test_missing_capability(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        prompt = {"role": "user", "content": {"type": "text", "text": "Say hello"}}
+        result = await ctx.sample({"messages": [prompt], "maxTokens": 20})
+        return f"Sampled: {result.get('content')}"
+
+    @server.tool(
+        description="Asks the user; in 2026-07-28 the question is an input-required result, "
+        "never a request on the response stream."
+    )
+    async def test_streaming_elicitation(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.progress(0, 1, "asking")
+        schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+        result = await ctx.elicit("Anything to add?", schema)
+        return f"Elicitation completed: action={result.get('action')}"
+
     @server.tool(description="Reports progress 0, 50, 100 of 100.")
     async def test_tool_with_progress(arguments: dict[str, Any], ctx: RequestContext) -> str:
         for step in (0, 50, 100):

@@ -153,6 +153,16 @@ pub fn detect_era(env: &Envelope<'_, '_>) -> Era {
     }
 }
 
+/// A request of the stateless era by its method or its `_meta`, whatever its version says.
+fn stateless_shaped(env: &Envelope<'_, '_>) -> bool {
+    let client_capabilities = env
+        .params
+        .and_then(|p| p.get("_meta"))
+        .and_then(|m| m.get(META_CLIENT_CAPABILITIES));
+    env.kind == MessageKind::Request
+        && (detect_era(env) == Era::Modern || client_capabilities.is_some())
+}
+
 /// Pick the revision that governs this message.
 fn select_revision(
     env: &Envelope<'_, '_>,
@@ -172,6 +182,13 @@ fn select_revision(
             Some(r) if Era::of_version(r.version) == Era::Modern => Ok(r),
             _ => Err(unsupported_version(&requested)),
         };
+    }
+    if opts.version.is_none() && stateless_shaped(env) {
+        // Outside a session, a stateless request must name its version.
+        return Err(RpcError::new(
+            codes::INVALID_PARAMS,
+            format!("params._meta[{META_PROTOCOL_VERSION:?}]: required in a stateless request"),
+        ));
     }
     if env.method_name().as_deref() == Some("initialize") {
         let requested = env

@@ -114,6 +114,20 @@ fn modern_requests_carry_their_version() {
 }
 
 #[test]
+fn stateless_requests_without_a_version_are_invalid_params() {
+    let no_meta = r#"{"jsonrpc":"2.0","id":101,"method":"server/discover","params":{}}"#;
+    let only_caps = r#"{"jsonrpc":"2.0","id":102,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+    for msg in [no_meta, only_caps] {
+        let e = single(msg, &Options::default()).unwrap_err();
+        assert_eq!(e.code, codes::INVALID_PARAMS, "{msg}");
+        assert!(e.message.contains("protocolVersion"), "{}", e.message);
+    }
+    // In a legacy session, discover is just a method that revision lacks.
+    let e = single(no_meta, &opts("2025-11-25")).unwrap_err();
+    assert_eq!(e.code, codes::METHOD_NOT_FOUND);
+}
+
+#[test]
 fn initialize_negotiation() {
     assert_eq!(negotiate("2025-03-26"), "2025-03-26");
     assert_eq!(negotiate("2099-01-01"), LATEST_LEGACY);
