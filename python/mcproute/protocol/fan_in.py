@@ -138,6 +138,12 @@ class UpstreamWatch:
                 if changed in done:
                     continue  # reopen at once with the new URIs
                 watch.result()
+            except HTTPStatusError as e:
+                if e.status == 405:
+                    log.info("%s: no stream for notifications outside requests", self.name)
+                    self._ready.set()
+                    return
+                log.info("%s: watching for notifications: %s", self.name, e)
             except UPSTREAM_GONE as e:
                 log.info("%s: watching for notifications: %s", self.name, e)
             self._ready.set()  # nobody should wait for a stream that is not there
@@ -202,6 +208,8 @@ async def relay_session(
             if await _until(ended, conn.watch(session.send, ask, cursor=cursor, opened=opened)):
                 backoff = RETRY_MIN_S  # the upstream ended it: open it again
         except HTTPStatusError as e:
+            if e.status == 405:
+                break  # the upstream offers no such stream
             if e.status == 404:
                 # The upstream forgot the session: any request re-initializes it.
                 with contextlib.suppress(*UPSTREAM_GONE):
@@ -214,6 +222,7 @@ async def relay_session(
         opened.set()  # the client's stream does not wait for an upstream that is away
         await _until(ended, asyncio.sleep(backoff))
         backoff = min(backoff * 2, RETRY_MAX_S)
+    opened.set()
 
 
 async def _until(ended: asyncio.Event, work: Awaitable[Any]) -> bool:
