@@ -10,6 +10,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
 from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.store import DataDir, SqliteEndedSessions
 
 
 def keyring() -> Keyring:
@@ -79,16 +81,17 @@ class Replicas:
 
 
 @pytest.fixture
-async def replicas() -> AsyncIterator[Replicas]:
+async def replicas(tmp_path: Path) -> AsyncIterator[Replicas]:
     _ERA_CACHE.clear()
     ring = keyring()
+    ended = SqliteEndedSessions(DataDir(tmp_path))  # the one thing the replicas share but keys
     upstream = stateful_upstream()
     async with serve(StreamableHTTP(upstream).app()) as upstream_url:
         gateways = [
             Gateway(
                 {"up": upstream_url},
                 namespacing=False,
-                session_tokens=SessionTokens(lambda: ring, audience="test-gateway"),
+                session_tokens=SessionTokens(lambda: ring, audience="test-gateway", ended=ended),
                 state_secret=b"shared by the replicas",
             )
             for _ in range(2)
@@ -102,6 +105,7 @@ async def replicas() -> AsyncIterator[Replicas]:
         finally:
             for gateway in gateways:
                 await gateway.close()
+            ended.close()
 
 
 def text(result: dict[str, Any]) -> str:
@@ -188,6 +192,26 @@ async def test_delete_on_another_replica_ends_the_upstream_session(replicas: Rep
             assert resp.status == 404
     client.session_id = None  # already ended
     await client.close()
+
+
+async def test_a_session_ended_on_one_replica_ends_on_all(replicas: Replicas) -> None:
+    """Replica a holds the session in memory; it was ended through b."""
+    async with MCPConnection(replicas.a, prefer="legacy") as client:
+        assert text(await client.call_tool("whoami"))
+        session_id = client.session_id or ""
+        b = await on_b(replicas, client)
+        await b.close()  # DELETE, on replica b
+        client.session_id = None  # so that leaving does not DELETE again
+    async with aiohttp.ClientSession() as http:
+        headers = {"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        async with asyncio.timeout(10):
+            while True:  # replicas read the ended list at most once a second
+                async with http.post(replicas.a, json=body, headers=headers) as resp:
+                    if resp.status == 404:
+                        break
+                    assert resp.status == 200
+                await asyncio.sleep(0.2)
 
 
 @pytest.mark.parametrize("kind", ["tampered", "foreign", "expired", "not-a-token"])

@@ -70,6 +70,31 @@ async def test_a_session_spans_the_workers(tmp_path: Path) -> None:
                     assert result["content"][0]["text"] == str(i + 1)
 
 
+async def test_a_session_ended_on_one_worker_ends_on_both(tmp_path: Path) -> None:
+    """Both workers have served the session; after a DELETE on one, every request is a 404
+    on either (the data directory's list of ended sessions, read at most once a second)."""
+    async with proxy(tmp_path) as (url, key):
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as http:
+            await wait_ready(http, url)
+            auth = {"Authorization": f"Bearer {key}"}
+            conn = MCPConnection(f"{url}/mcp", http=http, headers=auth, prefer="legacy")
+            await conn.connect()
+            for _ in range(6):  # spread over both workers, so each holds the session
+                await conn.call_tool("remote__add", {"a": 1, "b": 1})
+            headers = {**auth, "Mcp-Session-Id": conn.session_id or "",
+                       "MCP-Protocol-Version": conn.version or ""}  # fmt: skip
+            await conn.close()  # DELETE, on one of them
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+            statuses: list[int] = []
+            async with asyncio.timeout(20):
+                while statuses[-8:] != [404] * 8:
+                    async with http.post(f"{url}/mcp", json=body, headers=headers) as resp:
+                        statuses.append(resp.status)
+                    await asyncio.sleep(0.1)
+            assert set(statuses) <= {200, 404}
+
+
 async def test_the_get_stream_outlives_the_idle_timeout(tmp_path: Path) -> None:
     async with (
         proxy(tmp_path, "--idle-timeout", "0.5") as (url, key),

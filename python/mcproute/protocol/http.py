@@ -210,6 +210,10 @@ class StreamableHTTP:
         """An open session; with session tokens, also one another replica opened."""
         session = self.sessions.get(session_id)
         tokens = self.server.session_tokens
+        if tokens is not None and await tokens.ended(session_id):
+            if session is not None:  # ended through another replica
+                await self._end_session(session_id)
+            return None
         if session is not None or tokens is None or session_id in self._ended:
             return session
         session = tokens.open(session_id)
@@ -378,5 +382,7 @@ class StreamableHTTP:
         self._ended[session_id] = None
         while len(self._ended) > self.max_sessions:
             self._ended.popitem(last=False)
+        if self.server.session_tokens is not None:
+            await self.server.session_tokens.end(session_id)
         await self.server.session_ended(session)
         return web.Response(status=204)

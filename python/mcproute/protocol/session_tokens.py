@@ -10,14 +10,21 @@ under a retired key open while the key stays in the keyring.
 A token expires `ttl_s` after `initialize` (the client then gets 404 and initializes again, as
 the transport specifies). What changes during a session (log level, subscriptions) lives where
 the request lands; the gateway keeps it upstream, in the upstream sessions the token names.
+
+A session the client ended (DELETE) is recorded in `ended` (an `EndedSessions` the replicas
+share, such as the data directory's SQLite) until its token would have expired; each replica
+reads what was added there at most every `recheck_s` (1 s), so an ended session stops working
+everywhere within that delay without a store lookup per request.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import time
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import orjson
 
@@ -27,6 +34,24 @@ from mcproute.protocol.server import Session
 PREFIX = "mcpr1."
 TENANT = "mcp-session"  # associated data: a session token never opens as a context, or back
 DEFAULT_TTL_S = 24 * 3600
+RECHECK_S = 1.0
+PRUNE_S = 60.0  # how often expired entries leave the ended list held here
+
+
+class EndedSessions(Protocol):
+    """Where replicas record the sessions clients ended, each until its token expires."""
+
+    async def end(self, digest: str, until: float) -> None: ...
+
+    async def since(self, cursor: int) -> tuple[list[tuple[str, float]], int]:
+        """(digest, until) of the sessions ended after `cursor`, and the cursor to ask from
+        next time (0 asks for all that are still unexpired)."""
+        ...
+
+
+def digest(token: str) -> str:
+    """What the ended list keeps of a token: enough to recognise it, useless as a session id."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 class SessionTokens:
@@ -40,11 +65,18 @@ class SessionTokens:
         audience: str = "mcproute",
         ttl_s: float = DEFAULT_TTL_S,
         reload: Callable[[], Keyring] | None = None,
+        ended: EndedSessions | None = None,
+        recheck_s: float = RECHECK_S,
     ) -> None:
         self._keyring = keyring
         self._reload = reload
         self.audience = audience  # binds tokens to one deployment's servers
         self.ttl_s = ttl_s
+        self._ended_store = ended
+        self._recheck_s = recheck_s
+        self._ended: dict[str, float] = {}  # digest -> until, as last read
+        self._cursor = 0
+        self._checked = self._pruned = float("-inf")
 
     def seal(self, session: Session) -> str:
         payload = {
@@ -58,6 +90,19 @@ class SessionTokens:
         return PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
 
     def open(self, token: str) -> Session | None:
+        payload = self._payload(token)
+        if payload is None:
+            return None
+        return Session(
+            id=token,
+            version=payload["v"],
+            initialized=True,
+            client_info=payload["ci"],
+            client_capabilities=payload["cc"],
+            carry=payload["c"],
+        )
+
+    def _payload(self, token: str) -> dict[str, Any] | None:
         if not token.startswith(PREFIX):
             return None
         body = token[len(PREFIX) :]
@@ -68,17 +113,34 @@ class SessionTokens:
         plain = self._decrypt(sealed)
         if plain is None:
             return None
-        payload = orjson.loads(plain)
+        payload: dict[str, Any] = orjson.loads(plain)
         if payload["exp"] < time.time() or not isinstance(payload["v"], str):
             return None
-        return Session(
-            id=token,
-            version=payload["v"],
-            initialized=True,
-            client_info=payload["ci"],
-            client_capabilities=payload["cc"],
-            carry=payload["c"],
-        )
+        return payload
+
+    async def end(self, token: str) -> None:
+        """The client ended this session: no replica serves it from now on."""
+        if self._ended_store is None:
+            return
+        payload = self._payload(token)
+        if payload is None:
+            return  # expired or not ours: nothing to end
+        self._ended[digest(token)] = payload["exp"]
+        await self._ended_store.end(digest(token), payload["exp"])
+
+    async def ended(self, token: str) -> bool:
+        """Whether a client ended this session, here or on another replica."""
+        if self._ended_store is None:
+            return False
+        now = time.monotonic()
+        if now - self._checked >= self._recheck_s:
+            self._checked = now
+            added, self._cursor = await self._ended_store.since(self._cursor)
+            self._ended.update(added)
+            if now - self._pruned >= PRUNE_S:
+                self._pruned, wall = now, time.time()
+                self._ended = {d: until for d, until in self._ended.items() if until >= wall}
+        return digest(token) in self._ended
 
     def _decrypt(self, sealed: bytes) -> bytes | None:
         for keyring in (self._keyring, self._reload):

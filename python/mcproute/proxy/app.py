@@ -23,7 +23,7 @@ from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
 from mcproute.security import ApiKeyManager
-from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
 SWEEP_INTERVAL_S = 60.0
 log = logging.getLogger("mcproute.proxy")
@@ -119,7 +119,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring
-    tokens = SessionTokens(keyring.current, reload=keyring.reload, audience="mcproute-gateway")
+    ended = SqliteEndedSessions(data_dir)  # a DELETE on one worker ends the session on all
+    tokens = SessionTokens(
+        keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=ended
+    )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     gateway = _gateway(config, contexts.ContextResources(context_store), tokens, state_secret)
     mcp = StreamableHTTP(gateway)
@@ -136,6 +139,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         await gateway.close()
         await registry.aclose()
         context_store.close()
+        ended.close()
         store.close()
 
     app.on_startup.append(start_sweeper)

@@ -2,5 +2,6 @@
 
 from mcproute.store.datadir import DataDir, data_dir_from_env
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
+from mcproute.store.sqlite_sessions import SqliteEndedSessions
 
-__all__ = ["DataDir", "SqliteApiKeyStore", "data_dir_from_env"]
+__all__ = ["DataDir", "SqliteApiKeyStore", "SqliteEndedSessions", "data_dir_from_env"]
