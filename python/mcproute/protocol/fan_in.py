@@ -30,7 +30,14 @@ import aiohttp
 
 from mcproute._core import ProtocolError
 from mcproute.protocol.client import HTTPStatusError, MCPConnection
-from mcproute.protocol.server import LIST_FLAGS, Json, MCPError, RequestContext, Session
+from mcproute.protocol.server import (
+    LIST_FLAGS,
+    METHOD_NOT_FOUND,
+    Json,
+    MCPError,
+    RequestContext,
+    Session,
+)
 from mcproute.protocol.sse_reader import SseCursor
 
 # (upstream, notification method, its params) -> passed on to the clients
@@ -122,6 +129,10 @@ class UpstreamWatch:
             started = loop.time()
             try:
                 conn = self._conn = await self._connect()
+                if not _announces(conn.server_capabilities):
+                    log.info("%s: announces no changes: not watched", self.name)
+                    self._ready.set()
+                    return
                 if conn.era != "modern":
                     for uri in list(self._uris):  # a new session, or a restarted process
                         await _subscribe(conn, uri, True)
@@ -138,8 +149,9 @@ class UpstreamWatch:
                 if changed in done:
                     continue  # reopen at once with the new URIs
                 watch.result()
-            except HTTPStatusError as e:
-                if e.status == 405:
+            except MCPError as e:
+                no_stream = isinstance(e, HTTPStatusError) and e.status == 405
+                if no_stream or e.code == METHOD_NOT_FOUND:
                     log.info("%s: no stream for notifications outside requests", self.name)
                     self._ready.set()
                     return
@@ -151,6 +163,12 @@ class UpstreamWatch:
                 backoff = RETRY_MIN_S  # it ran for a while: this is a new outage
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, RETRY_MAX_S)
+
+
+def _announces(capabilities: Json) -> bool:
+    """Whether a server with these capabilities may send what a watch is for."""
+    lists = any(capabilities.get(kind, {}).get("listChanged") for kind in LIST_FLAGS)
+    return lists or bool(capabilities.get("resources", {}).get("subscribe"))
 
 
 async def _subscribe(conn: MCPConnection, uri: str, subscribe: bool) -> None:
