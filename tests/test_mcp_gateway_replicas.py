@@ -7,6 +7,7 @@ sessions, and a forged, foreign or expired token is a 404."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mcp_support import serve
+from mcp_support import INIT, serve
 from mcproute._core import Keyring
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
@@ -59,6 +60,12 @@ def stateful_upstream() -> MCPServer:
         await ctx.log("debug", "fine detail")
         await ctx.log("warning", "worth knowing")
         return "done"
+
+    @server.tool(description="Asks the client's model.")
+    async def ask(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        prompt = {"role": "user", "content": {"type": "text", "text": "hello?"}}
+        answer = await ctx.sample({"messages": [prompt], "maxTokens": 10})
+        return f"the model said: {answer['content']['text']}"
 
     @server.resource("note://board", name="board", mime_type="text/plain")
     def board() -> str:
@@ -262,3 +269,37 @@ async def test_the_stream_follows_the_client_to_any_replica(replicas: Replicas) 
         finally:
             stream.cancel()
             await b._http.close()  # type: ignore[union-attr]  # not close(): that is a DELETE
+
+
+async def test_an_answer_to_a_relayed_request_may_reach_any_replica(replicas: Replicas) -> None:
+    """The upstream asks for sampling during a call on replica a; the client's answer lands on
+    b, which passes it to the client's upstream session: a's call completes."""
+    init = {**INIT, "params": {**INIT["params"], "capabilities": {"sampling": {}}}}
+    sse = {"Accept": "application/json, text/event-stream"}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(replicas.a, json=init, headers=sse) as resp:
+            session_id = resp.headers["Mcp-Session-Id"]
+        headers = {**sse, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        async with http.post(replicas.a, json=initialized, headers=headers):
+            pass
+        call = {"jsonrpc": "2.0", "id": 9, "method": "tools/call",
+                "params": {"name": "ask", "arguments": {}}}  # fmt: skip
+        async with http.post(replicas.a, json=call, headers=headers) as stream:
+            messages = sse_messages(stream.content)
+            asked = await anext(m async for m in messages if m.get("method"))
+            assert asked["method"] == "sampling/createMessage"
+            answer = {"jsonrpc": "2.0", "id": asked["id"], "result": {
+                "role": "assistant", "content": {"type": "text", "text": "hi from b"},
+                "model": "m", "stopReason": "endTurn"}}  # fmt: skip
+            async with http.post(replicas.b, json=answer, headers=headers) as resp:
+                assert resp.status == 202
+            async with asyncio.timeout(20):
+                result = await anext(m async for m in messages if m.get("id") == 9)
+    assert text(result["result"]) == "the model said: hi from b"
+
+
+async def sse_messages(content: aiohttp.StreamReader) -> AsyncIterator[dict[str, Any]]:
+    async for line in content:
+        if line.startswith(b"data:") and line[5:].strip():
+            yield json.loads(line[5:])

@@ -29,6 +29,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -88,6 +89,15 @@ log = logging.getLogger("mcproute.mcp.client")
 
 # Origin -> "modern" | "legacy" | "sse": negotiation runs once per server.
 _ERA_CACHE: dict[str, str] = {}
+
+
+# While an `on_request` handler runs: the id of the server request it answers.
+ANSWERING: ContextVar[str | int | None] = ContextVar("mcproute_answering", default=None)
+
+
+class AnsweredElsewhere(Exception):
+    """Raised by an `on_request` handler that passed the request on: its answer reaches the
+    server another way (`MCPConnection.reply`), so the connection sends none."""
 
 
 class HTTPStatusError(MCPError):
@@ -734,15 +744,25 @@ class MCPConnection:
         if on_request is None:
             reply = encode_error(msg.id, -32601, f"method not found: {msg.method!r}")
         else:
+            answering = ANSWERING.set(msg.id)
             try:
                 result = await _ask(on_request, msg.method or "", params)
                 reply = encode_result(msg.id, orjson.dumps(result))
+            except AnsweredElsewhere:
+                return
             except MCPError as e:
                 reply = encode_error(msg.id, e.code, str(e))
+            finally:
+                ANSWERING.reset(answering)
+        await self.reply(reply, msg.method)
+
+    async def reply(self, message: bytes, method: str | None = None) -> None:
+        """Send a response to one of the server's requests (also one answered by someone
+        else, such as a gateway's client); a failure is logged, not raised."""
         try:
-            await self._send(reply)
-        except MCPError as e:
-            log.warning("%s: could not answer %s: %s", self.origin, msg.method, e)
+            await self._send(message)
+        except (MCPError, aiohttp.ClientError, OSError) as e:
+            log.warning("%s: could not answer %s: %s", self.origin, method or "a request", e)
 
     # --- conveniences --------------------------------------------------------------------
 

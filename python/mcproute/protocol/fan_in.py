@@ -29,7 +29,8 @@ from typing import Any
 import aiohttp
 
 from mcproute._core import ProtocolError
-from mcproute.protocol.client import HTTPStatusError, MCPConnection
+from mcproute.protocol.client import ANSWERING, AnsweredElsewhere, HTTPStatusError, MCPConnection
+from mcproute.protocol.relayed_ids import relay_id
 from mcproute.protocol.server import (
     LIST_FLAGS,
     METHOD_NOT_FOUND,
@@ -201,6 +202,7 @@ class _Standalone:
 
 async def relay_session(
     session: Session,
+    upstream: str,
     connect: Callable[[], MCPConnection],
     cursor: SseCursor,
     ended: asyncio.Event,
@@ -217,7 +219,9 @@ async def relay_session(
     )
 
     async def ask(method: str, params: Json) -> Json:
-        return await ctx.request(method, params)
+        # Answered through whichever replica the client's answer reaches (see relayed_ids).
+        await ctx.send_request(relay_id(upstream, ANSWERING.get() or ""), method, params)
+        raise AnsweredElsewhere
 
     backoff = RETRY_MIN_S
     while not ended.is_set():

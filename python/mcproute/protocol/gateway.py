@@ -42,13 +42,21 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
+import orjson
 
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
-from mcproute.protocol.client import ANNOUNCEMENTS, META_CAPABILITIES, MCPConnection
+from mcproute.protocol.client import (
+    ANNOUNCEMENTS,
+    ANSWERING,
+    META_CAPABILITIES,
+    AnsweredElsewhere,
+    MCPConnection,
+)
 from mcproute.protocol.fan_in import UpstreamWatch, relay_session
 from mcproute.protocol.held_calls import HeldCalls, held_key
 from mcproute.protocol.input_required import INPUT_METHODS, InputRequired
+from mcproute.protocol.relayed_ids import relay_id, relay_target
 from mcproute.protocol.server import (
     DEFAULT_PAGE_SIZE,
     INVALID_PARAMS,
@@ -321,6 +329,18 @@ class Gateway(MCPServer):
             if name is not None and name not in carried:
                 await self._watches[name].unfollow(uri)
 
+    async def unclaimed_answer(self, msg: Message, session: Session | None) -> None:
+        """A client's answer to a request relayed from its own upstream session, perhaps by
+        another replica: to that upstream session, under the upstream's own id."""
+        target = relay_target(msg.id)
+        carried = session.carry.get(UPSTREAM_SESSIONS, {}) if session is not None else {}
+        if target is None or target[0] not in carried:
+            return  # not relayed, or not this session's: nothing waits for it
+        name, upstream_id = target
+        conn = self._session_connection(self.upstreams[name], session)
+        assert conn is not None
+        await conn.reply(orjson.dumps({**msg.to_python(), "id": upstream_id}))
+
     # --- notifications outside requests ----------------------------------------------------
 
     def _watch_connection(self, upstream: Upstream) -> Callable[[], Awaitable[MCPConnection]]:
@@ -373,7 +393,9 @@ class Gateway(MCPServer):
         def renewed(conn: MCPConnection) -> None:
             self._note_renewal(conn, upstream.name, session)
 
-        task = asyncio.create_task(relay_session(session, connect, cursor, ended, renewed, opened))
+        task = asyncio.create_task(
+            relay_session(session, upstream.name, connect, cursor, ended, renewed, opened)
+        )
         self._relays.add(task)
         task.add_done_callback(self._relays.discard)
 
@@ -460,6 +482,13 @@ class Gateway(MCPServer):
         async def relay_request(request: str, request_params: Json) -> Json:
             if ctx.modern:  # only a held call (below) can ask a stateless client
                 raise MCPError(INVALID_REQUEST, f"{request}: the client cannot be asked here")
+            upstream_id = ANSWERING.get()
+            if own is not None and upstream_id is not None:
+                # The client's own upstream session asks: the relayed id names it, so whichever
+                # replica the answer reaches passes it straight on (`unclaimed_answer`).
+                relayed = relay_id(upstream_name, upstream_id)
+                await ctx.send_request(relayed, request, request_params)
+                raise AnsweredElsewhere
             return await ctx.request(request, request_params)
 
         async def run(on_request: Callable[[str, Json], Awaitable[Json]]) -> Json:

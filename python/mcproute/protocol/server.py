@@ -234,6 +234,13 @@ class RequestContext:
         if self._outbound is not None:
             await self._outbound.close()
 
+    async def send_request(self, request_id: str, method: str, params: Json) -> None:
+        """Send the client a request whose answer nobody here waits for: it is claimed by its
+        id (`MCPServer.unclaimed_answer`)."""
+        if self._outbound is None:
+            raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
+        await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
+
     async def request(self, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
         """Ask the client (sampling, elicitation, roots) and wait for its answer. Legacy
         sessions only: the request travels on this request's stream."""
@@ -541,6 +548,10 @@ class MCPServer:
     async def session_ended(self, session: Session) -> None:
         """Hook: the client ended the session (HTTP DELETE)."""
 
+    async def unclaimed_answer(self, msg: Message, session: Session | None) -> None:
+        """Hook: a client's response that no request here waits for (late, unknown, or to a
+        request sent with `RequestContext.send_request`)."""
+
     async def client_listening(self, session: Session, ended: asyncio.Event) -> None:
         """Hook: the client's standalone stream is about to connect to this process (HTTP: a
         GET, or a GET resuming it), until `ended` is set. The client sees the stream open once
@@ -578,7 +589,8 @@ class MCPServer:
                 session.initialized = True
             return None
         if msg.kind != "request":
-            self._answer(msg, session)
+            if not self._answer(msg, session):
+                await self.unclaimed_answer(msg, session)
             return None
         assert msg.id is not None
         try:
@@ -594,11 +606,12 @@ class MCPServer:
         return encode_result(msg.id, orjson.dumps(result))
 
     @staticmethod
-    def _answer(msg: Message, session: Session | None) -> None:
-        """Deliver a client's response to the server-to-client request awaiting it."""
+    def _answer(msg: Message, session: Session | None) -> bool:
+        """Deliver a client's response to the server-to-client request awaiting it; False if
+        none here does."""
         waiting = session.pending.get(str(msg.id)) if session is not None else None
         if waiting is None or waiting.done():
-            return  # late, duplicate or unknown: nothing waits for it
+            return False  # late, duplicate, unknown, or sent with send_request
         body = msg.to_python()
         if msg.kind == "error":
             error = body.get("error", {})
@@ -607,6 +620,7 @@ class MCPServer:
             )
         else:
             waiting.set_result(body.get("result", {}))
+        return True
 
     async def dispatch(
         self, msg: Message, session: Session | None, outbound: Outbound | None = None
