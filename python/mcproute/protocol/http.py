@@ -69,8 +69,11 @@ def _error(
 
 
 def _status_of(reply: bytes) -> int:
-    """2026-07-28 over HTTP: some errors carry their own status."""
-    if b'"error"' not in reply:
+    """2026-07-28 over HTTP: some errors carry their own status. The reply's top-level member
+    comes first (a quote inside a string is escaped), so only error replies are parsed."""
+    error_at = reply.find(b'"error":')
+    result_at = reply.find(b'"result":', 0, error_at if error_at >= 0 else None)
+    if error_at < 0 or result_at >= 0:
         return 200
     error = orjson.loads(reply).get("error")
     code = error.get("code") if isinstance(error, dict) else None
