@@ -107,8 +107,8 @@ async def test_bad_input_names_the_field(proxy: Proxy, http: aiohttp.ClientSessi
     cases: list[tuple[Any, bytes | None, str]] = [
         (None, b'{"messages": [', "not valid JSON"),
         ({}, None, "messages or document is required"),
-        ({"messages": "hi"}, None, "messages: expected a list"),
-        ({"messages": [{"content": "x"}]}, None, "context[0]"),
+        ({"messages": "hi"}, None, "messages: expected an array"),
+        ({"messages": [{"content": "x"}]}, None, "messages[0].role: required"),
         ({"messages": [], "ttl_seconds": -1}, None, "ttl_seconds"),
         ({"messages": [], "id": "ctx_nope"}, None, "id:"),
         ({"document": 3}, None, "document: expected a string"),

@@ -18,6 +18,16 @@ if TYPE_CHECKING:
 ADMIN = "admin"
 
 
+def scope_arg(value: str) -> str:
+    """`--scope`: refused here, naming the valid forms, rather than stored and never matched."""
+    from mcproute.contract.scopes import scope_problem
+
+    problem = scope_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mcproute", description=__doc__)
     parser.add_argument("--version", action="version", version=f"mcproute {__version__}")
@@ -61,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         "--scope",
         action="append",
         default=[],
+        type=scope_arg,
         help="models, model:NAME, mcp, mcp:SERVER[:NAME], contexts, contexts:read, context:ID,"
         " tenant:NAME, metrics, admin (repeatable; default models)",
     )

@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError
+from mcproute.contract import Contract, ContractError
 from mcproute.context.sqlite import ContextTooLargeError
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
@@ -55,12 +56,21 @@ async def json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
+async def checked_body(request: web.Request, contract: Contract) -> dict[str, Any]:
+    """The body, parsed once and checked against its API's contract before any work."""
+    body = await json_object(request)
+    contract.check(body)
+    return body
+
+
 def guarded(handler: Any) -> Any:
     """Map the failures every model route shares to the caller's error format."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)  # type: ignore[no-any-return]
+        except ContractError as exc:
+            return error_response(request, 400, str(exc), "invalid_request", param=exc.param)
         except BadRequest as exc:
             return error_response(request, 400, str(exc), "invalid_request")
         except BodyError as exc:
