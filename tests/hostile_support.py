@@ -1,0 +1,73 @@
+"""What every hostile-input test asserts about a refused body: a 400 in the caller's error
+format whose message starts with the JSON path of the fault, and no secret anywhere."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from contract_strategies import encoded, names_path
+from mcproute.contract.shapes import format_path
+from models_support import ANTHROPIC_KEY, OPENAI_KEY
+
+PROVIDER_KEYS = (OPENAI_KEY, ANTHROPIC_KEY, "sk-ant-test")
+
+
+def refusal_message(status: int, text: str, anthropic: bool) -> tuple[str, Any]:
+    """The message and `param` of a 400 in the route's own error format."""
+    assert status == 400, text
+    body = orjson.loads(text)
+    if anthropic:
+        assert body["type"] == "error", body
+        assert body["error"]["type"] == "invalid_request_error", body
+        return body["error"]["message"], None
+    assert body["error"]["type"] == "invalid_request_error", body
+    assert body["error"]["code"] == "invalid_request", body
+    return body["error"]["message"], body["error"]["param"]
+
+
+async def assert_refused(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    key: str,
+    cases: Iterable[tuple[Any, list[str | int]]],
+    secrets: Iterable[str],
+    anthropic: bool = False,
+) -> int:
+    """Send every (body, path) case; each must be refused naming its path. Returns the count."""
+    secrets = [key, *secrets]
+    n = 0
+    for body, path in cases:
+        data = encoded(body)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        async with http.request(method, url, data=data, headers=headers) as response:
+            text = await response.text()
+            status = response.status
+        message, param = refusal_message(status, text, anthropic)
+        assert names_path(message, path), (format_path(path), message, data[:300])
+        if not anthropic and message.startswith(format_path(path) + ":"):
+            assert param == format_path(path), (param, message)
+        for secret in secrets:
+            assert secret not in text, "a secret in a refusal"
+        n += 1
+    return n
+
+
+def assert_no_secret_logged(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, secrets: Iterable[str]
+) -> None:
+    """Nothing the server wrote to stderr or logged (at any level) holds a secret."""
+    out, err = capfd.readouterr()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in secrets:
+        assert secret not in err and secret not in out and secret not in logged, "secret leaked"
+
+
+def log_everything(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)

@@ -1,0 +1,162 @@
+"""Hostile bodies on the model routes (chat completions, messages, embeddings), drawn from each
+route's own contract: every one is a 400 naming the JSON path, in the route's error format,
+before anything reaches an upstream; the proxy keeps serving and repeats no secret."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from contract_strategies import examples, sites, valid
+from hostile_support import (
+    PROVIDER_KEYS,
+    assert_no_secret_logged,
+    assert_refused,
+    log_everything,
+    refusal_message,
+)
+from mcproute.contract import Contract, anthropic, openai
+from proxy_support import Proxy, running_proxy
+
+ROUTES = {
+    "chat": ("/v1/chat/completions", openai.CHAT, False),
+    "messages": ("/v1/messages", anthropic.MESSAGES, True),
+    "embeddings": ("/v1/embeddings", openai.EMBEDDINGS, False),
+}
+PER_SITE = 2  # draws per kind of fault of each field
+
+
+@pytest.fixture
+async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+    async with running_proxy(tmp_path) as p:
+        yield p
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def _health(http: aiohttp.ClientSession, proxy: Proxy, admin: str) -> Any:
+    async with http.get(
+        f"{proxy.url}/admin/models", headers={"Authorization": f"Bearer {admin}"}
+    ) as r:
+        assert r.status == 200
+        return await r.json()
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_drawn_valid_bodies_pass_the_contract(route: str) -> None:
+    contract: Contract = ROUTES[route][1]
+    for body in examples(valid(contract.shape), 50):
+        contract.check(body)
+
+
+@pytest.mark.parametrize("route", list(ROUTES))
+async def test_hostile_bodies_are_refused_before_any_upstream(
+    route: str,
+    proxy: Proxy,
+    http: aiohttp.ClientSession,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log_everything(caplog)
+    path, contract, is_anthropic = ROUTES[route]
+    key, admin = proxy.key("models"), proxy.key("admin")
+    health = await _health(http, proxy, admin)
+    cases = [case for site in sites(contract.shape) for case in examples(site, PER_SITE)]
+    sent = await assert_refused(
+        http, "POST", proxy.url + path, key, cases, PROVIDER_KEYS, anthropic=is_anthropic
+    )
+    assert sent == len(cases)
+    assert len(proxy.sim.requests) == 0, "a refused body reached the upstream"
+    assert await _health(http, proxy, admin) == health, "refusals counted against a deployment"
+    await _still_serving(http, proxy, key, route)
+    assert len(proxy.sim.requests) == 1
+    assert_no_secret_logged(capfd, caplog, [key, admin, *PROVIDER_KEYS])
+
+
+GOOD = {
+    "chat": {"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]},
+    "messages": {
+        "model": "claude",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "hi"}],
+    },
+    "embeddings": {"model": "text-embedding-3-small", "input": ["a"]},
+}
+
+
+async def _still_serving(http: aiohttp.ClientSession, proxy: Proxy, key: str, route: str) -> None:
+    async with http.post(
+        proxy.url + ROUTES[route][0], json=GOOD[route], headers={"Authorization": f"Bearer {key}"}
+    ) as r:
+        assert r.status == 200, await r.text()
+
+
+# Faults named in the contract's documentation, each with the message a caller sees.
+NAMED = [
+    (
+        "chat",
+        {
+            "model": "gpt-4",
+            "messages": [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "u"},
+                {"role": "user", "content": [{"type": "video", "video": {}}]},
+            ],
+        },
+        'messages[2].content[0].type: expected one of "text", "image_url", "input_audio", "file"',
+    ),
+    ("chat", {"model": "gpt-4"}, "messages: required"),
+    ("chat", {"messages": []}, "model: required"),
+    ("chat", {"model": "gpt-4", "messages": [], "stop": 5}, "stop: expected a string or"),
+    ("chat", {"model": "gpt-4", "messages": [], "stop": ["a"] * 5}, "stop: expected"),
+    ("chat", {"model": "gpt-4", "messages": [], "max_tokens": 1.5}, "max_tokens: expected an integer"),
+    ("chat", {"model": "gpt-4", "messages": [], "max_tokens": 0}, "max_tokens: expected an integer"),
+    ("chat", {"model": "gpt-4", "messages": [], "temperature": 1e300}, "temperature: expected"),
+    ("chat", {"model": "gpt-4", "messages": [], "tool_choice": "always"}, "tool_choice: expected"),
+    ("chat", {"model": "gpt-4", "messages": [], "tools": [{"type": "function"}]}, "tools[0].function: required"),
+    ("chat", {"model": "gpt-4", "messages": [], "metadata": {"a": 1}}, "metadata.a: expected a string"),
+    ("chat", {"model": "gpt-4", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id: required"),
+    ("chat", {"model": "gpt-4", "messages": [], "context_id": 7}, "context_id: expected a string"),
+    ("chat", [1, 2], "body: expected an object, got an array"),
+    ("messages", {"model": "claude", "messages": []}, "max_tokens: required"),
+    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "stop_sequences": "x"}, "stop_sequences: expected an array"),
+    ("messages", {"model": "claude", "max_tokens": 8, "messages": [{"role": "system", "content": "x"}]}, 'messages[0].role: expected one of "user", "assistant"'),
+    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "metadata": {"user_id": 3}}, "metadata.user_id: expected a string"),
+    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "tool_choice": {"type": "tool"}}, "tool_choice.name: required"),
+    ("embeddings", {"model": "text-embedding-3-small"}, "input: required"),
+    ("embeddings", {"model": "text-embedding-3-small", "input": [{"a": 1}]}, "input[0]: expected"),
+]  # fmt: skip
+
+
+async def test_named_faults_get_their_messages(proxy: Proxy, http: aiohttp.ClientSession) -> None:
+    key = proxy.key("models")
+    for route, body, expected in NAMED:
+        path, _, is_anthropic = ROUTES[route]
+        async with http.post(
+            proxy.url + path, data=orjson.dumps(body), headers={"Authorization": f"Bearer {key}"}
+        ) as r:
+            message, _ = refusal_message(r.status, await r.text(), is_anthropic)
+        assert message.startswith(expected), (route, body, message)
+    assert len(proxy.sim.requests) == 0
+
+
+async def test_unknown_top_level_fields_pass_through(
+    proxy: Proxy, http: aiohttp.ClientSession
+) -> None:
+    """Providers add request fields often: the known ones are checked, the rest are relayed."""
+    key = proxy.key("models")
+    body = {**GOOD["chat"], "future_option": {"level": 3}, "temperature": None}
+    async with http.post(
+        f"{proxy.url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}
+    ) as r:
+        assert r.status == 200, await r.text()
+    assert proxy.sim.requests[-1].body["future_option"] == {"level": 3}
