@@ -4,7 +4,8 @@ format whose message starts with the JSON path of the fault, and no secret anywh
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,8 +15,30 @@ import pytest
 from contract_strategies import encoded, names_path
 from mcproute.contract.shapes import format_path
 from models_support import ANTHROPIC_KEY, OPENAI_KEY
+from proxy_support import Proxy, running_proxy
 
 PROVIDER_KEYS = (OPENAI_KEY, ANTHROPIC_KEY, "sk-ant-test")
+
+
+@pytest.fixture
+async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+    async with running_proxy(tmp_path) as p:
+        yield p
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def request(
+    http: aiohttp.ClientSession, method: str, url: str, key: str, body: Any = None
+) -> tuple[int, Any]:
+    async with http.request(
+        method, url, json=body, headers={"Authorization": f"Bearer {key}"}
+    ) as r:
+        return r.status, await r.json()
 
 
 def refusal_message(status: int, text: str, anthropic: bool) -> tuple[str, Any]:
@@ -66,7 +89,9 @@ def assert_no_secret_logged(
     out, err = capfd.readouterr()
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in secrets:
-        assert secret not in err and secret not in out and secret not in logged, "secret leaked"
+        assert secret not in err, "a secret on stderr"
+        assert secret not in out, "a secret on stdout"
+        assert secret not in logged, "a secret in a log record"
 
 
 def log_everything(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,8 +4,6 @@ before anything reaches an upstream; the proxy keeps serving and repeats no secr
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -17,11 +15,13 @@ from hostile_support import (
     PROVIDER_KEYS,
     assert_no_secret_logged,
     assert_refused,
+    http,
     log_everything,
+    proxy,
     refusal_message,
 )
 from mcproute.contract import Contract, anthropic, openai
-from proxy_support import Proxy, running_proxy
+from proxy_support import Proxy
 
 ROUTES = {
     "chat": ("/v1/chat/completions", openai.CHAT, False),
@@ -31,16 +31,7 @@ ROUTES = {
 PER_SITE = 2  # draws per kind of fault of each field
 
 
-@pytest.fixture
-async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    async with running_proxy(tmp_path) as p:
-        yield p
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
+__all__ = ["http", "proxy"]  # the fixtures
 
 
 async def _health(http: aiohttp.ClientSession, proxy: Proxy, admin: str) -> Any:
@@ -101,6 +92,8 @@ async def _still_serving(http: aiohttp.ClientSession, proxy: Proxy, key: str, ro
 
 
 # Faults named in the contract's documentation, each with the message a caller sees.
+CHAT = {"model": "gpt-4", "messages": []}
+MESSAGES = {"model": "claude", "max_tokens": 8, "messages": []}
 NAMED = [
     (
         "chat",
@@ -116,25 +109,33 @@ NAMED = [
     ),
     ("chat", {"model": "gpt-4"}, "messages: required"),
     ("chat", {"messages": []}, "model: required"),
-    ("chat", {"model": "gpt-4", "messages": [], "stop": 5}, "stop: expected a string or"),
-    ("chat", {"model": "gpt-4", "messages": [], "stop": ["a"] * 5}, "stop: expected"),
-    ("chat", {"model": "gpt-4", "messages": [], "max_tokens": 1.5}, "max_tokens: expected an integer"),
-    ("chat", {"model": "gpt-4", "messages": [], "max_tokens": 0}, "max_tokens: expected an integer"),
-    ("chat", {"model": "gpt-4", "messages": [], "temperature": 1e300}, "temperature: expected"),
-    ("chat", {"model": "gpt-4", "messages": [], "tool_choice": "always"}, "tool_choice: expected"),
-    ("chat", {"model": "gpt-4", "messages": [], "tools": [{"type": "function"}]}, "tools[0].function: required"),
-    ("chat", {"model": "gpt-4", "messages": [], "metadata": {"a": 1}}, "metadata.a: expected a string"),
-    ("chat", {"model": "gpt-4", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id: required"),
-    ("chat", {"model": "gpt-4", "messages": [], "context_id": 7}, "context_id: expected a string"),
+    ("chat", {**CHAT, "stop": 5}, "stop: expected a string or"),
+    ("chat", {**CHAT, "stop": ["a"] * 5}, "stop: expected"),
+    ("chat", {**CHAT, "max_tokens": 1.5}, "max_tokens: expected an integer"),
+    ("chat", {**CHAT, "max_tokens": 0}, "max_tokens: expected an integer"),
+    ("chat", {**CHAT, "temperature": 1e300}, "temperature: expected"),
+    ("chat", {**CHAT, "tool_choice": "always"}, "tool_choice: expected"),
+    ("chat", {**CHAT, "tools": [{"type": "function"}]}, "tools[0].function: required"),
+    ("chat", {**CHAT, "metadata": {"a": 1}}, "metadata.a: expected a string"),
+    (
+        "chat",
+        {**CHAT, "messages": [{"role": "tool", "content": "x"}]},
+        "messages[0].tool_call_id: required",
+    ),
+    ("chat", {**CHAT, "context_id": 7}, "context_id: expected a string"),
     ("chat", [1, 2], "body: expected an object, got an array"),
     ("messages", {"model": "claude", "messages": []}, "max_tokens: required"),
-    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "stop_sequences": "x"}, "stop_sequences: expected an array"),
-    ("messages", {"model": "claude", "max_tokens": 8, "messages": [{"role": "system", "content": "x"}]}, 'messages[0].role: expected one of "user", "assistant"'),
-    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "metadata": {"user_id": 3}}, "metadata.user_id: expected a string"),
-    ("messages", {"model": "claude", "max_tokens": 8, "messages": [], "tool_choice": {"type": "tool"}}, "tool_choice.name: required"),
+    ("messages", {**MESSAGES, "stop_sequences": "x"}, "stop_sequences: expected an array"),
+    (
+        "messages",
+        {**MESSAGES, "messages": [{"role": "system", "content": "x"}]},
+        'messages[0].role: expected one of "user", "assistant"',
+    ),
+    ("messages", {**MESSAGES, "metadata": {"user_id": 3}}, "metadata.user_id: expected a string"),
+    ("messages", {**MESSAGES, "tool_choice": {"type": "tool"}}, "tool_choice.name: required"),
     ("embeddings", {"model": "text-embedding-3-small"}, "input: required"),
     ("embeddings", {"model": "text-embedding-3-small", "input": [{"a": 1}]}, "input[0]: expected"),
-]  # fmt: skip
+]
 
 
 async def test_named_faults_get_their_messages(proxy: Proxy, http: aiohttp.ClientSession) -> None:

@@ -208,10 +208,15 @@ class List(Shape):
         self.item = item
         self.min_items = min_items
         self.max_items = max_items
-        counted = _bounds("an array of", min_items or None, max_items).removeprefix("an array of")
-        self.describe = f"an array of {item.describe}" + (
-            f" ({counted.strip()} items)" if counted else ""
-        )
+        if min_items and max_items is not None:
+            counted = f" with {min_items} to {max_items} items"
+        elif min_items:
+            counted = f" with at least {min_items} item{'s' if min_items > 1 else ''}"
+        elif max_items is not None:
+            counted = f" with at most {max_items} items"
+        else:
+            counted = ""
+        self.describe = f"an array of {item.describe}{counted}"
         self._any = isinstance(item, AnyValue)
 
     def check(self, value: Any) -> None:
