@@ -15,7 +15,9 @@ import pytest
 from mcproute.contract import openai
 
 # A typical small request (90 bytes).
-SMALL = b'{"model":"gpt-4","messages":[{"role":"user","content":"Say hi in Dutch"}],"max_tokens":32}'
+SMALL = (
+    b'{"model":"gpt-4","messages":[{"role":"user","content":"Say hi in Dutch"}],"max_tokens":32}'
+)
 
 
 def _large() -> bytes:

@@ -309,6 +309,11 @@ def _inside_obj(
     return out
 
 
+def drawn_cases(shape: Obj, per_site: int) -> list[Broken]:
+    """`per_site` broken bodies for every kind of fault of every field of `shape`."""
+    return [case for site in sites(shape) for case in examples(site, per_site)]
+
+
 def examples(strategy: st.SearchStrategy[Any], n: int) -> list[Any]:
     """`n` draws of `strategy`, for async tests that send them to a running server."""
     drawn: list[Any] = []

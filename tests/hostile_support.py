@@ -4,7 +4,7 @@ format whose message starts with the JSON path of the fault, and no secret anywh
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,17 +82,21 @@ async def assert_refused(
     return n
 
 
-def assert_no_secret_logged(
-    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, secrets: Iterable[str]
-) -> None:
-    """Nothing the server wrote to stderr or logged (at any level) holds a secret."""
-    out, err = capfd.readouterr()
-    logged = "\n".join(r.getMessage() for r in caplog.records)
-    for secret in secrets:
-        assert secret not in err, "a secret on stderr"
-        assert secret not in out, "a secret on stdout"
-        assert secret not in logged, "a secret in a log record"
+Leaks = Callable[[Iterable[str]], None]
 
 
-def log_everything(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.fixture
+def leaks(capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> Leaks:
+    """Call with the secrets in play: nothing the server wrote to stderr or logged (at any
+    level, captured from the start of the test) may hold one of them."""
     caplog.set_level(logging.DEBUG)
+
+    def check(secrets: Iterable[str]) -> None:
+        out, err = capfd.readouterr()
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        for secret in secrets:
+            assert secret not in err, "a secret on stderr"
+            assert secret not in out, "a secret on stdout"
+            assert secret not in logged, "a secret in a log record"
+
+    return check

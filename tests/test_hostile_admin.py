@@ -14,26 +14,19 @@ from typing import Any
 import aiohttp
 import pytest
 
-from contract_strategies import examples, sites
-from hostile_support import (
-    PROVIDER_KEYS,
-    assert_no_secret_logged,
-    assert_refused,
-    http,
-    log_everything,
-    proxy,
-    request,
-)
+import hostile_support as hostile
+from contract_strategies import drawn_cases
+from hostile_support import Leaks, http, leaks, proxy
 from mcproute.contract import admin
 from mcproute.contract.scopes import SCOPE_FORMS
 from proxy_support import Proxy
 
-__all__ = ["http", "proxy"]  # the fixtures
+__all__ = ["http", "leaks", "proxy"]  # the fixtures
 PER_SITE = 3
 
 
 async def _keys(http: aiohttp.ClientSession, proxy: Proxy, key: str) -> list[dict[str, Any]]:
-    status, listing = await request(http, "GET", f"{proxy.url}/admin/keys", key)
+    status, listing = await hostile.request(http, "GET", f"{proxy.url}/admin/keys", key)
     assert status == 200
     return listing["data"]  # type: ignore[no-any-return]
 
@@ -41,10 +34,8 @@ async def _keys(http: aiohttp.ClientSession, proxy: Proxy, key: str) -> list[dic
 async def test_hostile_bodies_create_and_rotate_nothing(
     proxy: Proxy,
     http: aiohttp.ClientSession,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    leaks: Leaks,
 ) -> None:
-    log_everything(caplog)
     key = proxy.key("admin")
     before = await _keys(http, proxy, key)
     target = before[0]["key_id"]
@@ -54,12 +45,14 @@ async def test_hostile_bodies_create_and_rotate_nothing(
         (f"{proxy.url}/admin/keyring/rotate", admin.KEYRING_ROTATE),
     ]
     for url, contract in routes:
-        cases = [case for site in sites(contract.shape) for case in examples(site, PER_SITE)]
-        await assert_refused(http, "POST", url, key, cases, PROVIDER_KEYS)
+        cases = drawn_cases(contract.shape, PER_SITE)
+        await hostile.assert_refused(http, "POST", url, key, cases, hostile.PROVIDER_KEYS)
     assert await _keys(http, proxy, key) == before, "a refused body created or rotated a key"
-    status, made = await request(http, "POST", f"{proxy.url}/admin/keys", key, {"env": "test"})
+    status, made = await hostile.request(
+        http, "POST", f"{proxy.url}/admin/keys", key, {"env": "test"}
+    )
     assert status == 201, made
-    assert_no_secret_logged(capfd, caplog, [key, made["key"], *PROVIDER_KEYS])
+    leaks([key, made["key"], *hostile.PROVIDER_KEYS])
 
 
 @pytest.mark.parametrize(
@@ -83,7 +76,7 @@ async def test_named_faults(
     body: Any, expected: str, proxy: Proxy, http: aiohttp.ClientSession
 ) -> None:
     key = proxy.key("admin")
-    status, error = await request(http, "POST", f"{proxy.url}/admin/keys", key, body)
+    status, error = await hostile.request(http, "POST", f"{proxy.url}/admin/keys", key, body)
     assert status == 400, error
     assert error["error"]["message"].startswith(expected), error
 
@@ -94,7 +87,9 @@ async def test_every_documented_scope_form_is_accepted(
     key = proxy.key("admin")
     scopes = [f.replace("NAME", "n").replace("SERVER", "s").replace("ID", "ctx_" + "a" * 32)
               for f in SCOPE_FORMS]  # fmt: skip
-    status, made = await request(http, "POST", f"{proxy.url}/admin/keys", key, {"scopes": scopes})
+    status, made = await hostile.request(
+        http, "POST", f"{proxy.url}/admin/keys", key, {"scopes": scopes}
+    )
     assert status == 201, made
     assert sorted(made["scopes"]) == sorted(scopes)
 

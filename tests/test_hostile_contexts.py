@@ -9,28 +9,31 @@ from typing import Any
 import aiohttp
 import pytest
 
-from contract_strategies import examples, sites
-from hostile_support import (
-    PROVIDER_KEYS,
-    assert_no_secret_logged,
-    assert_refused,
-    http,
-    log_everything,
-    proxy,
-    request,
-)
+import hostile_support as hostile
+from contract_strategies import drawn_cases
+from hostile_support import Leaks, http, leaks, proxy
 from mcproute.contract import Contract, contexts
 from proxy_support import Proxy
 
-__all__ = ["http", "proxy"]  # the fixtures
+__all__ = ["http", "leaks", "proxy"]  # the fixtures
 PER_SITE = 3
 HISTORY = [{"role": "user", "content": "My name is Ada."}]
 
 
 async def _made(http: aiohttp.ClientSession, base: str, key: str) -> dict[str, Any]:
-    status, made = await request(http, "POST", base, key, {"messages": HISTORY, "ttl_seconds": 60})
+    status, made = await hostile.request(
+        http, "POST", base, key, {"messages": HISTORY, "ttl_seconds": 60}
+    )
     assert status == 201, made
     return made  # type: ignore[no-any-return]
+
+
+def _target(route: str, base: str, ident: str) -> tuple[str, str]:
+    return {
+        "create": (base, "POST"),
+        "append": (f"{base}/{ident}/append", "POST"),
+        "update": (f"{base}/{ident}", "PATCH"),
+    }[route]
 
 
 @pytest.mark.parametrize(
@@ -42,32 +45,26 @@ async def test_hostile_bodies_change_nothing(
     contract: Contract,
     proxy: Proxy,
     http: aiohttp.ClientSession,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    leaks: Leaks,
 ) -> None:
-    log_everything(caplog)
     key = proxy.key("contexts")
     base = f"{proxy.url}/v1/contexts"
     made = await _made(http, base, key)
-    url, method = {
-        "create": (base, "POST"),
-        "append": (f"{base}/{made['id']}/append", "POST"),
-        "update": (f"{base}/{made['id']}", "PATCH"),
-    }[route]
-    cases = [case for site in sites(contract.shape) for case in examples(site, PER_SITE)]
-    await assert_refused(http, method, url, key, cases, PROVIDER_KEYS)
-    status, listing = await request(http, "GET", base, key)
+    url, method = _target(route, base, made["id"])
+    cases = drawn_cases(contract.shape, PER_SITE)
+    await hostile.assert_refused(http, method, url, key, cases, hostile.PROVIDER_KEYS)
+    status, listing = await hostile.request(http, "GET", base, key)
     assert status == 200
     assert [c["id"] for c in listing["data"]] == [made["id"]]
-    status, now = await request(http, "GET", f"{base}/{made['id']}", key)
+    status, now = await hostile.request(http, "GET", f"{base}/{made['id']}", key)
     assert status == 200
     assert now["messages"] == HISTORY
     assert now["expires_at"] == made["expires_at"]
     # Still serving: a good append is taken.
     more = {"messages": [{"role": "user", "content": "ok"}]}
-    status, _ = await request(http, "POST", f"{base}/{made['id']}/append", key, more)
+    status, _ = await hostile.request(http, "POST", f"{base}/{made['id']}/append", key, more)
     assert status == 200
-    assert_no_secret_logged(capfd, caplog, [key, *PROVIDER_KEYS])
+    leaks([key, *hostile.PROVIDER_KEYS])
 
 
 @pytest.mark.parametrize(
@@ -96,13 +93,9 @@ async def test_named_faults(
     key = proxy.key("contexts")
     base = f"{proxy.url}/v1/contexts"
     made = await _made(http, base, key)
-    url, method = {
-        "create": (base, "POST"),
-        "append": (f"{base}/{made['id']}/append", "POST"),
-        "update": (f"{base}/{made['id']}", "PATCH"),
-    }[route]
-    status, error = await request(http, method, url, key, body)
+    url, method = _target(route, base, made["id"])
+    status, error = await hostile.request(http, method, url, key, body)
     assert status == 400, error
     assert error["error"]["message"].startswith(expected), error
-    status, now = await request(http, "GET", f"{base}/{made['id']}", key)
+    status, now = await hostile.request(http, "GET", f"{base}/{made['id']}", key)
     assert now["expires_at"] == made["expires_at"]

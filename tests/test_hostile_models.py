@@ -10,16 +10,9 @@ import aiohttp
 import orjson
 import pytest
 
-from contract_strategies import examples, sites, valid
-from hostile_support import (
-    PROVIDER_KEYS,
-    assert_no_secret_logged,
-    assert_refused,
-    http,
-    log_everything,
-    proxy,
-    refusal_message,
-)
+import hostile_support as hostile
+from contract_strategies import drawn_cases, examples, valid
+from hostile_support import Leaks, http, leaks, proxy
 from mcproute.contract import Contract, anthropic, openai
 from proxy_support import Proxy
 
@@ -31,7 +24,7 @@ ROUTES = {
 PER_SITE = 2  # draws per kind of fault of each field
 
 
-__all__ = ["http", "proxy"]  # the fixtures
+__all__ = ["http", "leaks", "proxy"]  # the fixtures
 
 
 async def _health(http: aiohttp.ClientSession, proxy: Proxy, admin: str) -> Any:
@@ -54,23 +47,21 @@ async def test_hostile_bodies_are_refused_before_any_upstream(
     route: str,
     proxy: Proxy,
     http: aiohttp.ClientSession,
-    capfd: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
+    leaks: Leaks,
 ) -> None:
-    log_everything(caplog)
     path, contract, is_anthropic = ROUTES[route]
     key, admin = proxy.key("models"), proxy.key("admin")
     health = await _health(http, proxy, admin)
-    cases = [case for site in sites(contract.shape) for case in examples(site, PER_SITE)]
-    sent = await assert_refused(
-        http, "POST", proxy.url + path, key, cases, PROVIDER_KEYS, anthropic=is_anthropic
+    cases = drawn_cases(contract.shape, PER_SITE)
+    sent = await hostile.assert_refused(
+        http, "POST", proxy.url + path, key, cases, hostile.PROVIDER_KEYS, anthropic=is_anthropic
     )
     assert sent == len(cases)
     assert len(proxy.sim.requests) == 0, "a refused body reached the upstream"
     assert await _health(http, proxy, admin) == health, "refusals counted against a deployment"
     await _still_serving(http, proxy, key, route)
     assert len(proxy.sim.requests) == 1
-    assert_no_secret_logged(capfd, caplog, [key, admin, *PROVIDER_KEYS])
+    leaks([key, admin, *hostile.PROVIDER_KEYS])
 
 
 GOOD = {
@@ -145,7 +136,7 @@ async def test_named_faults_get_their_messages(proxy: Proxy, http: aiohttp.Clien
         async with http.post(
             proxy.url + path, data=orjson.dumps(body), headers={"Authorization": f"Bearer {key}"}
         ) as r:
-            message, _ = refusal_message(r.status, await r.text(), is_anthropic)
+            message, _ = hostile.refusal_message(r.status, await r.text(), is_anthropic)
         assert message.startswith(expected), (route, body, message)
     assert len(proxy.sim.requests) == 0
 

@@ -10,8 +10,8 @@ import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError
-from mcproute.contract import Contract, ContractError
 from mcproute.context.sqlite import ContextTooLargeError
+from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
