@@ -305,38 +305,46 @@ class Obj(Shape):
         self.nulls = nulls
         self.exclusive = tuple(exclusive)
         self.required = tuple(n for n, f in self.fields.items() if f.required)
+        self._required_set = frozenset(self.required)
         self._shapes = {n: f.shape for n, f in self.fields.items()}
-        # Fields a type test settles (a plain string, a boolean, any object): tested inline,
-        # sparing a call per field on the hot path.
-        self._simple = {n: t for n, f in self.fields.items() if (t := _simple_type(f.shape))}
         self._nullable = frozenset(n for n, f in self.fields.items() if nulls and not f.required)
+        self._entries: dict[str, tuple[type | None, bool, Callable[[Any], None]]] = {}
+        for name in self.fields:
+            self._index(name)
         self._trivial = not self.fields and not closed and not self.exclusive
+
+    def _index(self, name: str) -> None:
+        """One lookup per field on the hot path: the type that alone settles it (a plain
+        string, a boolean, any object: tested inline, sparing a call), whether null counts as
+        absent, and the shape's check."""
+        shape = self.fields[name].shape
+        nullable = name in self._nullable
+        self._entries[name] = (_simple_type(shape), nullable, shape.check)
 
     def check(self, value: Any) -> None:
         if type(value) is not dict:
             self.fail(value)
         if self._trivial:
             return
-        shapes = self._shapes
-        simple = self._simple
+        entries = self._entries
         for key, item in value.items():
-            if type(item) is simple.get(key):
-                continue
-            shape = shapes.get(key)
-            if shape is None:
+            entry = entries.get(key)
+            if entry is None:
                 if self.closed:
                     raise Invalid(f"unknown field; expected one of {_quoted(self.fields)}", key)
                 continue
-            if item is None and key in self._nullable:
+            simple, nullable, check = entry
+            if type(item) is simple or (item is None and nullable):
                 continue
             try:
-                shape.check(item)
+                check(item)
             except Invalid as exc:
                 exc.path.append(key)
                 raise
-        for name in self.required:
-            if name not in value:
-                raise Invalid(f"required, {shapes[name].describe}", name)
+        if self._required_set and not self._required_set <= value.keys():
+            for name in self.required:  # a set test above; the name is found only on failure
+                if name not in value:
+                    raise Invalid(f"required, {self._shapes[name].describe}", name)
         for group in self.exclusive:
             present = [n for n in group if value.get(n) is not None]
             if not present:
@@ -369,8 +377,10 @@ class Tagged(Shape):
         )
         self.tag_shape = Str(enum=self.variants)
         for variant in self.variants.values():  # checked here already: a known field there
-            variant.fields.setdefault(tag, Field(AnyValue()))
-            variant._shapes.setdefault(tag, variant.fields[tag].shape)
+            if tag not in variant.fields:
+                variant.fields[tag] = Field(Str())  # a plain string: settled inline
+                variant._shapes[tag] = variant.fields[tag].shape
+                variant._index(tag)
 
     def check(self, value: Any) -> None:
         if type(value) is not dict:
