@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mcproute.contract.compiled import compile_shape
 from mcproute.contract.shapes import Invalid, Obj, format_path
 
 # A semantic rule of an API (beyond shapes): raises `Invalid` naming the path it objects to.
@@ -22,12 +23,16 @@ class ContractError(Exception):
 
 class Contract:
     """The shape of one endpoint's body plus that API's semantic rules, run in order after the
-    shape holds. Per-API semantics are added as rules; the shape stays one table."""
+    shape holds. Per-API semantics are added as rules; the shape stays one table.
+
+    The shape is compiled once into a predicate (`compiled.py`) that answers "valid?" fast; the
+    shape tree is walked only for a body the predicate refuses, to name the path and problem."""
 
     def __init__(self, name: str, shape: Obj, rules: Iterable[Rule] = ()) -> None:
         self.name = name
         self.shape = shape
         self.rules: list[Rule] = list(rules)
+        self.valid = compile_shape(shape)
 
     def rule(self, fn: Rule) -> Rule:
         """Add a semantic rule (usable as a decorator)."""
@@ -37,7 +42,8 @@ class Contract:
     def check(self, body: Any) -> None:
         """Raise `ContractError` for the first problem in `body` (already parsed)."""
         try:
-            self.shape.check(body)
+            if not self.valid(body):
+                self.shape.check(body)  # raises, naming where
             for rule in self.rules:
                 rule(body)
         except Invalid as exc:
