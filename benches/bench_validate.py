@@ -2,8 +2,8 @@
 
 `openai.CHAT.check` runs the contract's compiled predicate over the body orjson produced (what
 every valid request pays); the shape-tree walk (what a refused body pays on top, to name the
-fault's path) and the parse itself (done once, before the check) are shown for scale. Run with `make bench` (or `python -m benches.run validate`). Never
-part of `make test`.
+fault's path) and the parse itself (done once, before the check) are shown for scale.
+Run with `make bench` (or `python -m benches.run validate`). Never part of `make test`.
 """
 
 from __future__ import annotations
