@@ -4,8 +4,7 @@ format whose message starts with the JSON path of the fault, and no secret anywh
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiohttp
@@ -15,21 +14,10 @@ import pytest
 from contract_strategies import encoded, names_path
 from mcproute.contract.shapes import format_path
 from models_support import ANTHROPIC_KEY, OPENAI_KEY
-from proxy_support import Proxy, running_proxy
+from proxy_support import http, proxy
 
+__all__ = ["http", "proxy"]  # the fixtures, for the test modules to import from here
 PROVIDER_KEYS = (OPENAI_KEY, ANTHROPIC_KEY, "sk-ant-test")
-
-
-@pytest.fixture
-async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    async with running_proxy(tmp_path) as p:
-        yield p
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def request(
