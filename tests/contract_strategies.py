@@ -16,21 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from mcproute.contract.shapes import (
-    INT64,
-    AnyValue,
-    Bool,
-    Dict,
-    Int,
-    List,
-    Num,
-    Obj,
-    Shape,
-    Str,
-    Tagged,
-    Union,
-    format_path,
-)
+from mcproute.contract import shapes
 
 Broken = tuple[Any, list[str | int]]
 SAMPLES: dict[type, Any] = {
@@ -46,21 +32,21 @@ BAD_SCOPES = ["bogus", "model:", "mcp::x", "context:ctx_nope", "tenant:a b", "",
 SMALL_JSON = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=4), st.just({"k": [1]}))
 
 
-def _kinds(shape: Shape) -> set[type]:
+def _kinds(shape: shapes.Shape) -> set[type]:
     kinds = set(shape.kinds)
     if int in kinds or float in kinds:  # JSON numbers: a bool is not one
         kinds.discard(bool)
     return kinds
 
 
-def _int_in(shape: Int) -> st.SearchStrategy[int]:
+def _int_in(shape: shapes.Int) -> st.SearchStrategy[int]:
     return st.integers(shape.min, shape.max)
 
 
-def valid(shape: Shape) -> st.SearchStrategy[Any]:
-    if isinstance(shape, AnyValue):
+def valid(shape: shapes.Shape) -> st.SearchStrategy[Any]:
+    if isinstance(shape, shapes.AnyValue):
         return SMALL_JSON
-    if isinstance(shape, Str):
+    if isinstance(shape, shapes.Str):
         if shape.enum is not None:
             return st.sampled_from(shape.enum)
         if shape.pattern is not None:
@@ -69,9 +55,9 @@ def valid(shape: Shape) -> st.SearchStrategy[Any]:
             return st.sampled_from(shape.examples)
         high = shape.max_len if shape.max_len is not None else shape.min_len + 12
         return st.text(min_size=shape.min_len, max_size=min(high, shape.min_len + 12))
-    if isinstance(shape, Int):
+    if isinstance(shape, shapes.Int):
         return _int_in(shape)
-    if isinstance(shape, Num):
+    if isinstance(shape, shapes.Num):
         low = shape.gt if shape.gt is not None else shape.min
         return st.floats(
             -1e6 if low is None else low,
@@ -80,30 +66,30 @@ def valid(shape: Shape) -> st.SearchStrategy[Any]:
             allow_nan=False,
             allow_infinity=False,
         )
-    if isinstance(shape, Bool):
+    if isinstance(shape, shapes.Bool):
         return st.booleans()
-    if isinstance(shape, List):
+    if isinstance(shape, shapes.List):
         top = shape.min_items + 2 if shape.max_items is None else shape.max_items
         return st.lists(valid(shape.item), min_size=shape.min_items, max_size=min(top, 2))
-    if isinstance(shape, Dict):
+    if isinstance(shape, shapes.Dict):
         keys = st.text(min_size=1, max_size=min(shape.key_max_len or 8, 8))
         top = 2 if shape.max_keys is None else min(shape.max_keys, 2)
         return st.dictionaries(keys, valid(shape.values), max_size=top)
-    if isinstance(shape, Obj):
+    if isinstance(shape, shapes.Obj):
         return _valid_obj(shape)
-    if isinstance(shape, Tagged):
+    if isinstance(shape, shapes.Tagged):
         return st.one_of(
             [
                 _valid_obj(v, skip={shape.tag}).map(_tagged(shape.tag, t))
                 for t, v in _variants(shape)
             ]
         )
-    if isinstance(shape, Union):
+    if isinstance(shape, shapes.Union):
         return st.one_of([valid(a) for a in shape.alternatives])
     raise TypeError(f"no strategy for {type(shape).__name__}")
 
 
-def _variants(shape: Tagged) -> list[tuple[str, Obj]]:
+def _variants(shape: shapes.Tagged) -> list[tuple[str, shapes.Obj]]:
     return sorted(shape.variants.items())
 
 
@@ -112,7 +98,7 @@ def _tagged(tag: str, name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _valid_obj(
-    shape: Obj,
+    shape: shapes.Obj,
     skip: set[str] = frozenset(),
     force: str | None = None,  # type: ignore[assignment]
 ) -> st.SearchStrategy[dict[str, Any]]:
@@ -148,9 +134,9 @@ def _valid_obj(
     return st.composite(with_groups)()
 
 
-def _wrong_types(shape: Shape, nullable: bool) -> st.SearchStrategy[Any]:
+def _wrong_types(shape: shapes.Shape, nullable: bool) -> st.SearchStrategy[Any]:
     kinds = _kinds(shape)
-    if isinstance(shape, Bool):
+    if isinstance(shape, shapes.Bool):
         kinds = {bool}
     wrong = [s for t, s in SAMPLES.items() if t not in kinds and not (nullable and t is type(None))]
     if int in kinds and float not in kinds:
@@ -158,10 +144,10 @@ def _wrong_types(shape: Shape, nullable: bool) -> st.SearchStrategy[Any]:
     return st.one_of(wrong)
 
 
-def _wrong_values(shape: Shape) -> list[st.SearchStrategy[Any]]:
+def _wrong_values(shape: shapes.Shape) -> list[st.SearchStrategy[Any]]:
     """Values of an accepted JSON type that the shape's declared limits exclude."""
     out: list[st.SearchStrategy[Any]] = []
-    if isinstance(shape, Str):
+    if isinstance(shape, shapes.Str):
         if shape.enum is not None:
             out.append(st.text(max_size=8).filter(lambda s: s not in shape.enum))  # type: ignore[operator]
         elif shape.valid is not None:
@@ -175,34 +161,34 @@ def _wrong_values(shape: Shape) -> list[st.SearchStrategy[Any]]:
                 out.append(st.just(""))
             if shape.max_len is not None:
                 out.append(st.just("x" * (shape.max_len + 1)))
-    elif isinstance(shape, Int):
-        if shape.min > INT64[0]:
+    elif isinstance(shape, shapes.Int):
+        if shape.min > shapes.INT64[0]:
             out.append(st.sampled_from([shape.min - 1, -1e300]))
-        if shape.max < INT64[1]:
+        if shape.max < shapes.INT64[1]:
             out.append(st.sampled_from([shape.max + 1, 1e300]))
         if shape.max > shape.min:  # a fraction inside the range (far from the float limits)
             out.append(st.just(0.5 if shape.min <= 0 < shape.max else shape.min + 0.5))
-    elif isinstance(shape, Num):
+    elif isinstance(shape, shapes.Num):
         if shape.gt is not None:
             out.append(st.sampled_from([shape.gt, shape.gt - 1, -1e300]))
         if shape.min is not None:
             out.append(st.sampled_from([shape.min - 1, -1e300]))
         if shape.max is not None:
             out.append(st.sampled_from([shape.max + 1, 1e300]))
-    elif isinstance(shape, List):
+    elif isinstance(shape, shapes.List):
         if shape.min_items:
             out.append(st.just([]))
         if shape.max_items is not None:
             n = shape.max_items + 1  # one valid item repeated: cheap to draw at any length
             out.append(valid(shape.item).map(lambda v: [v] * n))
-    elif isinstance(shape, Dict) and shape.max_keys is not None:
+    elif isinstance(shape, shapes.Dict) and shape.max_keys is not None:
         n = shape.max_keys + 1
         out.append(
             st.dictionaries(
                 st.text(min_size=1, max_size=8), valid(shape.values), min_size=n, max_size=n
             )
         )
-    elif isinstance(shape, Union):
+    elif isinstance(shape, shapes.Union):
         for alt in shape.alternatives:
             out.extend(_wrong_values(alt))
     return out
@@ -213,36 +199,36 @@ def _at(value_path: Broken, *prefix: str | int) -> Broken:
     return value, [*prefix, *path]
 
 
-def broken(shape: Shape, nullable: bool = False) -> st.SearchStrategy[Broken]:
+def broken(shape: shapes.Shape, nullable: bool = False) -> st.SearchStrategy[Broken]:
     """(value, path): `value` breaks `shape` in one place, `path` (from here) names it."""
     return st.one_of(_options(shape, nullable))
 
 
-def sites(shape: Obj) -> list[st.SearchStrategy[Broken]]:
+def sites(shape: shapes.Obj) -> list[st.SearchStrategy[Broken]]:
     """One strategy per kind of fault of each field of a body (and of the body itself), so a
     few draws of each cover every field the contract knows."""
     return [*_here(shape, False), *_inside_obj(shape, flat=True)]
 
 
-def _here(shape: Shape, nullable: bool) -> list[st.SearchStrategy[Broken]]:
-    if isinstance(shape, AnyValue):
+def _here(shape: shapes.Shape, nullable: bool) -> list[st.SearchStrategy[Broken]]:
+    if isinstance(shape, shapes.AnyValue):
         return []
     wrong = [_wrong_types(shape, nullable), *_wrong_values(shape)]
     return [w.map(lambda v: (v, [])) for w in wrong]
 
 
-def _options(shape: Shape, nullable: bool) -> list[st.SearchStrategy[Broken]]:
+def _options(shape: shapes.Shape, nullable: bool) -> list[st.SearchStrategy[Broken]]:
     return [*_here(shape, nullable), *_inside(shape)]
 
 
-def _inside(shape: Shape) -> list[st.SearchStrategy[Broken]]:
-    if isinstance(shape, Obj):
+def _inside(shape: shapes.Shape) -> list[st.SearchStrategy[Broken]]:
+    if isinstance(shape, shapes.Obj):
         return _inside_obj(shape)
-    if isinstance(shape, List) and not isinstance(shape.item, AnyValue):
+    if isinstance(shape, shapes.List) and not isinstance(shape.item, shapes.AnyValue):
         return [_inside_list(shape)]
-    if isinstance(shape, Dict) and not isinstance(shape.values, AnyValue):
+    if isinstance(shape, shapes.Dict) and not isinstance(shape.values, shapes.AnyValue):
         return [broken(shape.values).map(lambda b: ({"k": b[0]}, ["k", *b[1]]))]
-    if isinstance(shape, Tagged):
+    if isinstance(shape, shapes.Tagged):
         out = [
             st.sampled_from([{}, {shape.tag: "bogus"}, {shape.tag: 3}]).map(
                 lambda v: (v, [shape.tag])
@@ -254,12 +240,12 @@ def _inside(shape: Shape) -> list[st.SearchStrategy[Broken]]:
                 for s in _inside_obj(variant, skip={shape.tag})
             )
         return out
-    if isinstance(shape, Union):
+    if isinstance(shape, shapes.Union):
         return [s for alt in shape.alternatives for s in _inside(alt)]
     return []
 
 
-def _inside_list(shape: List) -> st.SearchStrategy[Broken]:
+def _inside_list(shape: shapes.List) -> st.SearchStrategy[Broken]:
     @st.composite
     def one_bad_item(draw: st.DrawFn) -> Broken:
         room = 1 if shape.max_items is None else shape.max_items - 1
@@ -273,13 +259,13 @@ def _inside_list(shape: List) -> st.SearchStrategy[Broken]:
 
 
 def _inside_obj(
-    shape: Obj,
+    shape: shapes.Obj,
     skip: set[str] = frozenset(),  # type: ignore[assignment]
     flat: bool = False,
 ) -> list[st.SearchStrategy[Broken]]:
     out: list[st.SearchStrategy[Broken]] = []
     for name, field in sorted(shape.fields.items()):
-        if name in skip or isinstance(field.shape, AnyValue):
+        if name in skip or isinstance(field.shape, shapes.AnyValue):
             continue
         nullable = shape.nulls and not field.required
         options = _options(field.shape, nullable)
@@ -309,7 +295,7 @@ def _inside_obj(
     return out
 
 
-def drawn_cases(shape: Obj, per_site: int) -> list[Broken]:
+def drawn_cases(shape: shapes.Obj, per_site: int) -> list[Broken]:
     """`per_site` broken bodies for every kind of fault of every field of `shape`."""
     return [case for site in sites(shape) for case in examples(site, per_site)]
 
@@ -340,5 +326,5 @@ def encoded(value: Any) -> bytes:
 
 def names_path(message: str, path: list[str | int]) -> bool:
     """Does an error message start with this JSON path (and not a longer name)?"""
-    shown = format_path(path)
+    shown = shapes.format_path(path)
     return message.startswith(shown) and message[len(shown) : len(shown) + 1] in (":", ".", "[")
