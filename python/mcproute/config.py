@@ -342,6 +342,12 @@ def _parse_provider(
         var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
         if var and check.env.get(var):
             key, key_source = Secret(check.env[var]), var
+    if key is not None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
+        # aiohttp would send the userinfo as Basic credentials beside the key's header
+        check.fail(
+            f"{path}.endpoint",
+            "has credentials (user:password@) and the provider has an API key: use one of them",
+        )
     provider_timeout = check.number(block.get("timeout"), f"{path}.timeout")
 
     raw_models = block.get("models")

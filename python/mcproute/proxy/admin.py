@@ -22,6 +22,7 @@ from aiohttp import web
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
 from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state
 from mcproute.store import SqliteApiKeyStore
@@ -131,7 +132,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "name": d.name,
                     "provider": d.provider,
                     "provider_type": d.provider_type,
-                    "endpoint": d.endpoint,
+                    "endpoint": redact_url(d.endpoint),
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),

@@ -1,0 +1,227 @@
+"""Upstream errors through the proxy: the status and error type reach the caller, nothing secret
+does (provider error text echoing keys, tokens, Basic credentials or URL userinfo is redacted in
+JSON replies, SSE error events, `/admin/models`, the log and `mcproute serve`'s stderr)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from mcp_support import free_port, http_server, serve
+from mcproute.config import parse_config
+from mcproute.proxy import build_app
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from models_support import OPENAI_KEY, running_simulator, write
+from proxy_support import serve_command
+
+BASIC = base64.b64encode(b"svc:topsecret-basic").decode()
+SECRETS = (
+    "sk-proj-LEAKEDabcdef0123456789",
+    "mcpr_live_leakleak_AbCdEf0123456789_zz",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2lnbmF0dXJlMTIz",
+    "hunter2upstream",
+    BASIC,
+    "8f14e45fceea167a5a36dedd4bea2543a1b2c3d4",
+)
+ECHO = (
+    f"key {SECRETS[0]} and {SECRETS[1]} rejected; Authorization: Bearer {SECRETS[2]};"
+    f" Authorization: Basic {BASIC}; see http://admin:{SECRETS[3]}@internal.example/debug"
+    f" request-signature {SECRETS[5]}"
+)
+CONFIG_SECRETS = ("cfgpass99", "mcppass77", OPENAI_KEY, "sk-ant-test")
+ALL_SECRETS = (*SECRETS, *CONFIG_SECRETS)
+
+
+def assert_clean(text: str) -> None:
+    for secret in ALL_SECRETS:
+        assert secret not in text, f"{secret!r} leaked in {text[:400]!r}"
+
+
+def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
+    with_userinfo = sim_url.replace("http://", "http://user:cfgpass99@")
+    return {
+        "mcp": {
+            "protocol_version": "1.0",
+            "models": {
+                "openai": {"endpoint": sim_url, "models": ["gpt-4"]},
+                # credentials in the URL: sent as Basic auth, never shown
+                "proxied": {
+                    "type": "openai_compatible",
+                    "endpoint": with_userinfo,
+                    "models": ["gpt-4o"],
+                },
+                "anthropic": {
+                    "endpoint": sim_url,
+                    "api_key": "sk-ant-test",
+                    "models": [{"name": "claude", "model": "claude-sonnet-5-5"}],
+                },
+            },
+            # no retries and no ejection: each request sees exactly the fault it is sent
+            "routing": {"num_retries": 0, "consecutive_failures": 1000, "default_cooldown_s": 0},
+            "mcpServers": {"demo": {"url": mcp_url.replace("http://", "http://u:mcppass77@")}},
+        }
+    }
+
+
+@dataclass
+class Running:
+    url: str
+    key: str
+    sim: Any
+
+
+@contextlib.asynccontextmanager
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    data_dir = DataDir(tmp_path / "data")
+    simulator = running_simulator(tokens=4, error_detail=ECHO, retry_after=0)
+    async with simulator as sim, http_server() as mcp_url:
+        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        async with serve(build_app(config, data_dir)) as url:
+            with SqliteApiKeyStore(data_dir) as store:
+                key, _ = ApiKeyManager(data_dir.pepper(), store).issue("test", ["admin"])
+            yield Running(url.removesuffix("/mcp"), key, sim)
+
+
+# (fault, model, the caller's status, the caller's error type, what the message keeps)
+JSON_CASES = [
+    ("500", "gpt-4", 502, "api_error", "HTTP 500 (type api_error, code server_error)"),
+    ("context", "gpt-4", 400, "invalid_request_error", "code context_length_exceeded"),
+    ("auth", "claude", 502, "api_error", "HTTP 401 (type authentication_error)"),
+    ("503", "claude", 502, "api_error", "HTTP 503 (type overloaded_error)"),
+    ("500", "gpt-4o", 502, "api_error", "HTTP 500 (type api_error, code server_error)"),
+    ("429", "gpt-4", 429, "rate_limit_error", "HTTP 429 (type rate_limit_error"),
+]
+
+
+def chat_request(model: str, stream: bool) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream}
+
+
+def messages_request(model: str, stream: bool) -> dict[str, Any]:
+    return {**chat_request(model, stream), "max_tokens": 16}
+
+
+async def test_json_errors_keep_status_and_type_but_no_secret(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mcproute")
+    async with running(tmp_path) as proxy, aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {proxy.key}"}
+        for fault, model, status, kind, kept in JSON_CASES:
+            proxy.sim.settings.fault = fault
+            for path, body in (
+                ("/v1/chat/completions", chat_request(model, False)),
+                ("/v1/messages", messages_request(model, False)),
+            ):
+                async with http.post(proxy.url + path, json=body, headers=headers) as r:
+                    text = await r.text()
+                assert r.status == status, (fault, path, text)
+                error = orjson.loads(text)["error"]
+                assert error["type"] == kind, (fault, path, error)
+                assert kept in error["message"], (fault, path, error)
+                assert "[redacted]" in error["message"]
+                assert_clean(text)
+        proxy.sim.settings.fault = None
+        async with http.get(proxy.url + "/admin/models", headers=headers) as r:
+            shown = await r.text()
+        assert "http://***@127.0.0.1" in shown
+        assert_clean(shown)
+    debug = [r.getMessage() for r in caplog.records if "error body" in r.getMessage()]
+    assert debug
+    assert all("[redacted]" in line for line in debug)
+    assert_clean(caplog.text)
+
+
+async def sse_events(response: aiohttp.ClientResponse) -> list[Any]:
+    raw = (await response.read()).decode()
+    return [
+        orjson.loads(line[6:])
+        for line in raw.splitlines()
+        if line.startswith("data: ") and line != "data: [DONE]"
+    ]
+
+
+async def test_mid_stream_error_events_are_sanitized(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mcproute")
+    async with running(tmp_path) as proxy, aiohttp.ClientSession() as http:
+        headers = {"Authorization": f"Bearer {proxy.key}"}
+        proxy.sim.settings.fault = "stream_error"
+        for path, model in (
+            ("/v1/chat/completions", "gpt-4"),  # OpenAI upstream, OpenAI caller
+            ("/v1/chat/completions", "claude"),  # Anthropic upstream, translated
+            ("/v1/messages", "claude"),
+            ("/v1/messages", "gpt-4"),
+        ):
+            body = messages_request(model, True)
+            async with http.post(proxy.url + path, json=body, headers=headers) as r:
+                assert r.status == 200
+                events = await sse_events(r)
+            assert len(events) >= 2, (path, model, events)  # the stream had started
+            last = events[-1]
+            assert last["type"] == "error", (path, model, events)
+            assert last["error"]["type"] == "api_error"
+            assert "overloaded_error" in last["error"]["message"], last
+            assert "[redacted]" in last["error"]["message"], last
+            assert_clean(orjson.dumps(events).decode())
+    assert_clean(caplog.text)
+
+
+async def test_serve_stderr_and_config_check_show_no_secret(tmp_path: Path) -> None:
+    port = free_port()
+    data_dir = tmp_path / "data"
+    async with running_simulator(tokens=4, error_detail=ECHO) as sim, http_server() as mcp_url:
+        doc = document(sim.url, mcp_url)
+        config = write(tmp_path / "mcproute.json", doc)
+        env = {**os.environ, "MCPROUTE_DATA_DIR": str(data_dir), "OPENAI_API_KEY": OPENAI_KEY}
+        check = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "mcproute.cli", "config", "check", str(config),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        checked = (await check.communicate())[0].decode()
+        assert check.returncode == 0, checked
+        assert_clean(checked)
+        proc = await asyncio.create_subprocess_exec(
+            *serve_command(config, port, workers=1), env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            data = DataDir(data_dir)
+            url = f"http://127.0.0.1:{port}"
+            async with aiohttp.ClientSession() as http:
+                for _ in range(300):
+                    with contextlib.suppress(aiohttp.ClientError):
+                        async with http.get(url + "/healthz") as r:
+                            if r.status == 200:
+                                break
+                    await asyncio.sleep(0.1)
+                with SqliteApiKeyStore(data) as store:
+                    key, _ = ApiKeyManager(data.pepper(), store).issue("test", ["admin"])
+                headers = {"Authorization": f"Bearer {key}"}
+                for fault in ("500", "stream_error"):
+                    sim.settings.fault = fault
+                    body = chat_request("gpt-4", fault == "stream_error")
+                    async with http.post(
+                        url + "/v1/chat/completions", json=body, headers=headers
+                    ) as r:
+                        assert_clean(await r.text())
+        finally:
+            proc.terminate()
+            _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    log = stderr.decode()
+    assert "mcproute serving" in log
+    assert "/v1/chat/completions" in log  # the access log was there to leak into
+    assert_clean(log)
