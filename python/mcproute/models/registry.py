@@ -127,12 +127,15 @@ class ModelRegistry:
         """A routed model by model name, alias, group or capability (e.g. ``"text-generation"``)."""
         if not isinstance(name, str) or not name:
             raise TypeError("name: must be a non-empty string")
-        self._key_refresh.poke()
         model = self._models.get(name)
         if model is None:  # handles are cheap but not free: the proxy asks once per request
             group = self.resolve(name)
             model = RoutedModel(
-                group, self.router, self.context_store, self.config.capabilities_of(group)
+                group,
+                self.router,
+                self.context_store,
+                self.config.capabilities_of(group),
+                on_attempt=self._key_refresh.poke,
             )
             self._models[name] = model  # only names that resolve: bounded by the config
         return model
