@@ -21,6 +21,9 @@ import pytest
 
 from mcp_support import free_port, http_server, serve
 from mcproute.config import parse_config
+from mcproute.protocol.channels import SseChannel
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.server import MCPError
 from mcproute.proxy import build_app
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
@@ -41,7 +44,7 @@ ECHO = (
     f" Authorization: Basic {BASIC}; see http://admin:{SECRETS[3]}@internal.example/debug"
     f" request-signature {SECRETS[5]}"
 )
-CONFIG_SECRETS = ("cfgpass99", "mcppass77", OPENAI_KEY, "sk-ant-test")
+CONFIG_SECRETS = ("cfgpass99", "mcppass77", "mcpdown55", OPENAI_KEY, "sk-ant-test")
 ALL_SECRETS = (*SECRETS, *CONFIG_SECRETS)
 
 
@@ -71,7 +74,10 @@ def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
             },
             # no retries and no ejection: each request sees exactly the fault it is sent
             "routing": {"num_retries": 0, "consecutive_failures": 1000, "default_cooldown_s": 0},
-            "mcpServers": {"demo": {"url": mcp_url.replace("http://", "http://u:mcppass77@")}},
+            "mcpServers": {
+                "demo": {"url": mcp_url.replace("http://", "http://u:mcppass77@")},
+                "down": {"url": f"http://u:mcpdown55@127.0.0.1:{free_port()}/mcp"},
+            },
         }
     }
 
@@ -225,3 +231,32 @@ async def test_serve_stderr_and_config_check_show_no_secret(tmp_path: Path) -> N
     assert "mcproute serving" in log
     assert "/v1/chat/completions" in log  # the access log was there to leak into
     assert_clean(log)
+
+
+async def test_mcp_server_urls_with_credentials_are_not_shown(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="mcproute")
+    async with running(tmp_path) as proxy:
+        headers = {"Authorization": f"Bearer {proxy.key}"}
+        async with MCPConnection(f"{proxy.url}/mcp", headers=headers) as conn:
+            names = {t["name"] for t in await conn.list_tools()}
+            assert "demo__add" in names  # the demo server got its credentials and answered
+            with pytest.raises(MCPError) as info:
+                await conn.call_tool("down__anything", {})
+            assert_clean(str(info.value))
+            assert_clean(repr(info.value.data))
+    assert_clean(caplog.text)
+
+
+async def test_mcp_client_names_servers_without_credentials() -> None:
+    conn = MCPConnection("http://u:mcppass77@127.0.0.1:9/mcp")
+    assert conn.origin == "http://***@127.0.0.1:9"  # the name its log lines use
+    async with http_server() as mcp_url, aiohttp.ClientSession() as http:
+        # The legacy HTTP+SSE transport's GET on a server that does not speak it
+        wrong = mcp_url.replace("http://", "http://u:mcppass77@") + "/nowhere"
+        channel = SseChannel(http, wrong, {})
+        with pytest.raises(MCPError) as info:
+            await channel.open(lambda _: None, lambda _: None)
+    assert "HTTP 404" in str(info.value)
+    assert_clean(str(info.value))
