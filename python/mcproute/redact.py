@@ -40,7 +40,9 @@ _SECRET_PARAMS = frozenset(
     }
 )
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/?#@]*@")
+# Bounded repeats: every start position is tried, so an unbounded scheme would make long runs
+# such as "a.a.a..." quadratic.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{0,31}://)[^\s/?#@]{0,512}@")
 _BEARER = re.compile(r"(?i)\b(bearer)(?:\s+|%20)[A-Za-z0-9\-._~+/=%]+")
 _BASIC = re.compile(r"(?i)\b(basic)(?:\s+|%20)([A-Za-z0-9+/]{4,}={0,2})")
 _SECRET_ASSIGN = re.compile(
@@ -128,7 +130,10 @@ class RedactingFilter(logging.Filter):
     exception's text can carry a URL with userinfo, for example)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: logging reports it when formatting
+            return True
         cleaned = redact_credentials(message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
