@@ -21,6 +21,8 @@ import pytest
 
 from mcp_support import free_port, http_server, serve
 from mcproute.config import parse_config
+from mcproute.errors import FailureKind
+from mcproute.models.http import classify_status
 from mcproute.protocol.channels import SseChannel
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
@@ -263,3 +265,26 @@ async def test_mcp_client_names_servers_without_credentials() -> None:
             await channel.open(lambda _: None, lambda _: None)
     assert "HTTP 404" in str(info.value)
     assert_clean(str(info.value))
+
+
+def test_classified_upstream_messages() -> None:
+    html = f"<html><body>502 Bad Gateway {SECRETS[0]}</body></html>".encode()
+    error = classify_status(502, {}, html, "d")
+    assert str(error) == "upstream returned HTTP 502"  # a non-JSON body is not relayed
+    assert error.kind is FailureKind.SERVER
+    odd = {"error": {"type": "bad type <script>", "code": 429, "message": "x" * 5000}}
+    message = str(classify_status(429, {}, orjson.dumps(odd), "d"))
+    assert message.startswith("upstream returned HTTP 429 (code 429): xxx")
+    assert len(message) < 400
+    assert "<script>" not in message
+    plain = orjson.dumps({"error": f"denied for {SECRETS[0]}"})
+    assert (
+        str(classify_status(403, {}, plain, "d"))
+        == "upstream returned HTTP 403: denied for [redacted]"
+    )
+    event = orjson.dumps({"error": {"type": "server_error", "message": f"boom {SECRETS[2]}"}})
+    streamed = classify_status(500, {}, event, "d", mid_stream=True)
+    assert (
+        str(streamed)
+        == "mid-stream: upstream returned an error (type server_error): boom [redacted]"
+    )

@@ -117,6 +117,8 @@ MESSAGE_CHARS = 300  # of a provider's (redacted) error message, relayed to the 
 
 def _label(value: Any) -> str | None:
     """A provider's error type or code, if it is a plain label (anything else is dropped)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return value if isinstance(value, str) and _LABEL.fullmatch(value) else None
 
 
@@ -160,16 +162,25 @@ def _error_object(body: bytes) -> Any:
 
 
 def classify_status(
-    status: int, headers: Mapping[str, str], body: bytes, deployment: str | None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    deployment: str | None,
+    *,
+    mid_stream: bool = False,
 ) -> UpstreamError:
     """A classified failure whose message is safe to relay: the provider's own text is
     reduced to ``upstream_message`` (a non-JSON body, such as an HTML error page, is not
-    relayed at all); the whole body is logged at DEBUG, redacted the same way."""
+    relayed at all); the whole body is logged at DEBUG, redacted the same way. `mid_stream`:
+    `body` is an error event of a stream that began with HTTP 200 (classified as `status`)."""
     if log.isEnabledFor(logging.DEBUG):
         text = body[:4000].decode("utf-8", "replace")
         log.debug("upstream %s: HTTP %d error body: %s", deployment, status, redact(text))
     error = _error_object(body)
-    detail = upstream_message(status, error)
+    if mid_stream:
+        detail = "mid-stream: " + upstream_message(None, error)
+    else:
+        detail = upstream_message(status, error)
     if isinstance(error, dict):  # searched for the markers only, never shown
         hay = " ".join(str(error.get(k) or "") for k in ("type", "code", "message")).lower()
     else:
