@@ -156,6 +156,10 @@ async def test_json_errors_keep_status_and_type_but_no_secret(
         shown = await r.text()
     assert "http://***@127.0.0.1" in shown
     assert_clean(shown)
+    for path in ("/dashboard/data", "/metrics"):
+        async with proxy.http.get(proxy.url + path, headers=proxy.headers) as r:
+            assert r.status == 200
+            assert_clean(await r.text())
     debug = [r.getMessage() for r in caplog.records if "error body" in r.getMessage()]
     assert debug
     assert all("[redacted]" in line for line in debug)
