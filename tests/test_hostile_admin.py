@@ -19,6 +19,7 @@ from contract_strategies import drawn_cases
 from hostile_support import Leaks, http, leaks, proxy
 from mcproute.contract import admin
 from mcproute.contract.scopes import SCOPE_FORMS
+from models_support import OPENAI_KEY
 from proxy_support import Proxy
 
 __all__ = ["http", "leaks", "proxy"]  # the fixtures
@@ -112,3 +113,24 @@ def test_cli_refuses_an_unknown_scope(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert "scopes: mcp:demo:echo, tenant:acme" in good.stdout
+
+
+async def test_a_secret_given_as_a_name_is_not_repeated(
+    proxy: Proxy, http: aiohttp.ClientSession
+) -> None:
+    """Field names and scopes are echoed in refusals: one that is a credential is redacted."""
+    key = proxy.key("admin")
+    cases = [
+        (f"{proxy.url}/admin/keys", {"scopes": [key]}, "scopes[0]: unknown scope"),
+        (f"{proxy.url}/admin/keys", {key: 1}, '["[redacted]"]: unknown field'),
+        (f"{proxy.url}/v1/contexts", {"document": "d", OPENAI_KEY: 1}, '["[redacted]"]: unknown'),
+        (f"{proxy.url}/v1/chat/completions", {"model": "m", "messages": [], "metadata": {OPENAI_KEY: 1}},
+         'metadata["[redacted]"]: expected a string'),
+    ]  # fmt: skip
+    for url, body, expected in cases:
+        async with http.post(url, json=body, headers={"Authorization": f"Bearer {key}"}) as r:
+            text = await r.text()
+        assert r.status == 400, text
+        assert (await r.json())["error"]["message"].startswith(expected), text
+        assert key not in text
+        assert OPENAI_KEY not in text

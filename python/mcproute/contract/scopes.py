@@ -7,6 +7,7 @@ import re
 import orjson
 
 from mcproute.context import is_context_id
+from mcproute.redact import redact
 
 SCOPE_FORMS = (
     "models",
@@ -48,7 +49,7 @@ def scope_problem(scope: str) -> str | None:
     )
     if ok:
         return None
-    shown = orjson.dumps(scope[:64]).decode()
+    shown = orjson.dumps(redact(scope[:64])).decode()  # a key pasted as a scope stays unshown
     return f"unknown scope {shown}; valid forms: {', '.join(SCOPE_FORMS)}"
 
 

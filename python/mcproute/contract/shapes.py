@@ -16,6 +16,8 @@ from typing import Any, NoReturn
 
 import orjson
 
+from mcproute.redact import redact
+
 JSON_TYPES: tuple[type, ...] = (dict, list, str, int, float, bool, type(None))
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_SHOWN = 64  # a field name from the caller is shown truncated: it is the caller's input
@@ -32,12 +34,15 @@ class Invalid(Exception):
 
 
 def format_path(segments: Iterable[str | int]) -> str:
-    """`messages[2].content[0].type`; odd field names are quoted: `metadata["a b"]`."""
+    """`messages[2].content[0].type`; odd field names are quoted: `metadata["a b"]`. A name
+    the caller chose that looks like a credential is shown redacted, never repeated."""
     out = ""
     for seg in segments:
         if isinstance(seg, int):
             out += f"[{seg}]"
-        elif _IDENT.fullmatch(seg):
+            continue
+        seg = redact(seg)
+        if _IDENT.fullmatch(seg):
             out += f".{seg}" if out else seg
         else:
             out += "[" + orjson.dumps(seg[:_KEY_SHOWN]).decode() + "]"
