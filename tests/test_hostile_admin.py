@@ -124,9 +124,12 @@ async def test_a_secret_given_as_a_name_is_not_repeated(
         (f"{proxy.url}/admin/keys", {"scopes": [key]}, "scopes[0]: unknown scope"),
         (f"{proxy.url}/admin/keys", {key: 1}, '["[redacted]"]: unknown field'),
         (f"{proxy.url}/v1/contexts", {"document": "d", OPENAI_KEY: 1}, '["[redacted]"]: unknown'),
-        (f"{proxy.url}/v1/chat/completions", {"model": "m", "messages": [], "metadata": {OPENAI_KEY: 1}},
-         'metadata["[redacted]"]: expected a string'),
-    ]  # fmt: skip
+        (
+            f"{proxy.url}/v1/chat/completions",
+            {"model": "m", "messages": [], "metadata": {OPENAI_KEY: 1}},
+            'metadata["[redacted]"]: expected a string',
+        ),
+    ]
     for url, body, expected in cases:
         async with http.post(url, json=body, headers={"Authorization": f"Bearer {key}"}) as r:
             text = await r.text()
