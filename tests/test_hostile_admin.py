@@ -95,7 +95,7 @@ async def test_every_documented_scope_form_is_accepted(
     assert sorted(made["scopes"]) == sorted(scopes)
 
 
-def test_cli_refuses_an_unknown_scope(tmp_path: Path) -> None:
+def test_cli_refuses_unknown_scopes_and_unbounded_lifetimes(tmp_path: Path) -> None:
     env = {**os.environ, "MCPROUTE_DATA_DIR": str(tmp_path / "data")}
     cli = [sys.executable, "-m", "mcproute.cli", "keys"]
     bad = subprocess.run(
@@ -113,6 +113,13 @@ def test_cli_refuses_an_unknown_scope(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     assert "scopes: mcp:demo:echo, tenant:acme" in good.stdout
+    for ttl in ("1e300", "nan", "0", "-5"):
+        bad_ttl = subprocess.run(
+            [*cli, "create", "--ttl", ttl],
+            env=env, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert bad_ttl.returncode == 2
+        assert "argument --ttl: expected seconds above 0" in bad_ttl.stderr
 
 
 async def test_a_secret_given_as_a_name_is_not_repeated(
