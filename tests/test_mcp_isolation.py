@@ -121,10 +121,10 @@ async def test_a_replay_of_stored_events_is_refused_to_another_key(tmp_path: Pat
         async with http.post(mcp, json=call, headers=as_a) as r:
             assert r.headers["Content-Type"].startswith("text/event-stream")
             events = (await r.text()).split("\n\n")
-        ids = [
-            line[3:].strip() for e in events for line in e.splitlines() if line.startswith("id:")
-        ]
-        assert len(ids) >= 2 and any("notifications/message" in e for e in events)
+        lines = [line for event in events for line in event.splitlines()]
+        ids = [line[3:].strip() for line in lines if line.startswith("id:")]
+        assert len(ids) >= 2
+        assert any("notifications/message" in line for line in lines)
         replay = {"Accept": "text/event-stream", SESSION: session_id, VERSION: "2025-11-25",
                   "Last-Event-ID": ids[0]}  # fmt: skip
         status, body = await status_and_body(http, "GET", mcp, {**proxy.auth("b"), **replay})
@@ -181,8 +181,8 @@ async def test_a_held_call_is_refused_to_another_key(tmp_path: Path) -> None:
         assert first["resultType"] == "input_required"
         [(key, asked)] = first["inputRequests"].items()
         assert asked["method"] == "elicitation/create"
-        retry = {"requestState": first["requestState"],
-                 "inputResponses": {key: {"action": "accept", "content": {"name": "Bea"}}}}  # fmt: skip
+        bea = {key: {"action": "accept", "content": {"name": "Bea"}}}
+        retry = {"requestState": first["requestState"], "inputResponses": bea}
         assert_state_refused(await modern_call(http, proxy, "b", tool, **retry))
         retry["inputResponses"] = {key: {"action": "accept", "content": {"name": "Ada"}}}
         done = await modern_call(http, proxy, "a", tool, **retry)
