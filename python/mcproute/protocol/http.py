@@ -214,8 +214,13 @@ class StreamableHTTP:
 
     def _host_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).hostname not in self.allowed_hosts:
-            return False
+        if origin is not None:
+            try:
+                origin_host = urlsplit(origin).hostname
+            except ValueError:  # not a URL (an unclosed "[", say): not an allowed origin
+                return False
+            if origin_host not in self.allowed_hosts:
+                return False
         host = request.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name in self.allowed_hosts or name.strip("[]") in self.allowed_hosts
