@@ -27,8 +27,8 @@ that client's standalone stream while it is connected.
 
 Access: an `AccessPolicy` decides per caller which tools, prompts, resources and resource
 templates are listed and usable. The caller is whatever the transport put in `CALLER` for this
-request (the proxy puts the API key's record there); legacy sessions may also carry a
-`principal` in their client info.
+request (the proxy puts the API key's record there), else the transport's principal for it
+(`StreamableHTTP(principal=)`); never what a client says of itself.
 Resources the gateway serves itself (the proxy's shared contexts) come from `LocalResources`.
 """
 
@@ -542,10 +542,9 @@ class Gateway(MCPServer):
 
     @staticmethod
     def _caller(ctx: RequestContext) -> Any:
+        """What the transport says of the caller, never what the client says of itself."""
         caller = CALLER.get()
-        if caller is None and ctx.session is not None:
-            caller = ctx.session.client_info.get("principal")
-        return caller
+        return ctx.principal if caller is None else caller
 
     def _allowed(self, ctx: RequestContext, kind: str, upstream: str, name: str) -> bool:
         return self.access is None or self.access(self._caller(ctx), kind, upstream, name)
