@@ -27,6 +27,7 @@ from mcp_support import serve
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.testing.everything_server import build
+from schema_oracle import ANY_JSON
 from test_proxy_crash import wait_ready
 
 VERSION = "2025-11-25"
@@ -57,21 +58,6 @@ METHODS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
 MODERN_FIELDS = {"name": "string", "arguments": "object", "requestState": "string",
                  "inputResponses": "object"}  # fmt: skip
 
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
-
 
 def json_type(value: Any) -> str:
     if isinstance(value, bool):
@@ -88,7 +74,7 @@ def json_type(value: Any) -> str:
 
 
 def not_a(kind: str) -> st.SearchStrategy[Any]:
-    return json_values.filter(lambda v: json_type(v) != kind)
+    return ANY_JSON.filter(lambda v: json_type(v) != kind)
 
 
 huge_ints = st.integers(min_value=2**64).flatmap(lambda n: st.sampled_from([n, -n]))
@@ -202,10 +188,10 @@ def hostile_runs(
         kinds = {"jsonrpc": "string", "method": "string"}
         if member == "id":
             value = data.draw(
-                json_values.filter(lambda v: json_type(v) not in ("integer", "string")) | huge_ints
+                ANY_JSON.filter(lambda v: json_type(v) not in ("integer", "string")) | huge_ints
             )
         elif member == "jsonrpc":
-            value = data.draw(json_values.filter(lambda v: v != "2.0"))
+            value = data.draw(ANY_JSON.filter(lambda v: v != "2.0"))
         else:
             value = data.draw(not_a(kinds[member]))
         body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", member: value}
