@@ -20,6 +20,7 @@ from mcproute.protocol.held_calls import HeldCalls
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.input_required import RequestStates, StateError
 from mcproute.protocol.server import MCPError, Session
+from mcproute.protocol.session_pool import SessionPool, SessionsFull
 from mcproute.protocol.session_tokens import SessionTokens
 from mcproute.proxy.app import MAX_SESSIONS_ENV, SESSION_IDLE_ENV, mcp_session_limits
 from mcproute.testing.everything_server import build
@@ -167,3 +168,23 @@ async def test_a_held_call_continues_only_for_its_principal() -> None:
     result = await held.resume(key, {"upstream-0": {"action": "accept"}}, "t/a")
     assert "accept" in str(result)
     held.cancel_all()
+
+
+def test_the_pool_drops_only_idle_sessions_oldest_first() -> None:
+    now = [0.0]
+    pool = SessionPool({}, max_sessions=2, idle_s=10, clock=lambda: now[0])
+    first, second, third = (Session(id=name) for name in ("first", "second", "third"))
+    pool.add(first)
+    pool.add(second)
+    with pool.in_use("first"):
+        pool.add(third)  # over the cap: the oldest idle one goes, not the busy one
+        assert pool.to_drop() == ["second"]
+        pool.remove("second")
+        with pool.in_use("third"), pytest.raises(SessionsFull):
+            pool.check_room()  # two held, both busy: no room for a third
+        now[0] = 100.0
+        assert not pool.expired("first")  # busy sessions do not expire
+        assert pool.to_drop() == ["third"]
+    assert not pool.expired("first")  # its idle time starts when it is no longer busy
+    now[0] = 110.0
+    assert pool.expired("first")

@@ -43,11 +43,10 @@ class SessionPool:
         self.max_sessions = max_sessions
         self.idle_s = idle_s
         self._clock = clock
-        self._used: OrderedDict[str, float] = OrderedDict()  # id -> last use, oldest first
+        # The idle sessions: id -> last use, oldest first. A busy one leaves it until it is idle
+        # again, so eviction and expiry look only at sessions they may drop.
+        self._used: OrderedDict[str, float] = OrderedDict()
         self._busy: Counter[str] = Counter()
-
-    def __len__(self) -> int:
-        return len(self.sessions)
 
     def add(self, session: Session) -> None:
         self.sessions[session.id] = session
@@ -59,7 +58,7 @@ class SessionPool:
         return self.sessions.pop(session_id, None)
 
     def touch(self, session_id: str) -> None:
-        if session_id in self.sessions:
+        if session_id in self.sessions and session_id not in self._busy:
             self._used[session_id] = self._clock()
             self._used.move_to_end(session_id)
 
@@ -67,27 +66,22 @@ class SessionPool:
     def in_use(self, session_id: str) -> Iterator[None]:
         """While a request runs or a stream is open: the session is neither idle nor evicted."""
         self._busy[session_id] += 1
+        self._used.pop(session_id, None)
         try:
             yield
         finally:
             self._busy[session_id] -= 1
             if self._busy[session_id] <= 0:
                 del self._busy[session_id]
-            self.touch(session_id)
+                self.touch(session_id)
 
     def expired(self, session_id: str) -> bool:
         used = self._used.get(session_id)
-        return (
-            used is not None
-            and session_id not in self._busy
-            and self._clock() - used >= self.idle_s
-        )
+        return used is not None and self._clock() - used >= self.idle_s
 
     def check_room(self) -> None:
         """Raise SessionsFull when a new session could not be held."""
-        if len(self.sessions) >= self.max_sessions and not any(
-            session_id not in self._busy for session_id in self._used
-        ):
+        if len(self.sessions) >= self.max_sessions and not self._used:
             raise SessionsFull(
                 f"this server holds its limit of {self.max_sessions} sessions and all are in "
                 "use: try again later, or end a session (DELETE) first"
@@ -99,8 +93,6 @@ class SessionPool:
         now, over = self._clock(), len(self.sessions) - self.max_sessions
         drop: list[str] = []
         for session_id, used in self._used.items():
-            if session_id in self._busy:
-                continue
             if now - used >= self.idle_s or len(drop) < over:
                 drop.append(session_id)
             else:
