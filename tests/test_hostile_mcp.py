@@ -77,6 +77,12 @@ def not_a(kind: str) -> st.SearchStrategy[Any]:
     return ANY_JSON.filter(lambda v: json_type(v) != kind)
 
 
+def not_an_id(value: Any) -> bool:
+    """Neither a string nor an integer: 2.0 is an integer to JSON Schema, so it is an id."""
+    integral = isinstance(value, float) and value.is_integer()
+    return json_type(value) not in ("integer", "string") and not integral
+
+
 huge_ints = st.integers(min_value=2**64).flatmap(lambda n: st.sampled_from([n, -n]))
 header_text = st.text(
     st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\x7f"), max_size=40
@@ -104,7 +110,7 @@ class Client:
     ) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=20)
         try:
-            conn.putrequest(method, "/mcp", skip_accept_encoding=True)
+            conn.putrequest(method, "/mcp", skip_host="Host" in headers, skip_accept_encoding=True)
             for name, value in headers.items():
                 conn.putheader(name, value.encode() if isinstance(value, str) else value)
             if body is not None:
@@ -155,6 +161,12 @@ async def test_hostile_input_to_mcp(tmp_path: Path) -> None:
         runs = hostile_runs(client, legacy, session_get)
         for run in runs:
             await asyncio.to_thread(run)
+        for size in (5 << 20, 9 << 20):  # over the message limit, and over the body limit
+            padding = b" " * size
+            body = b'{"jsonrpc":"2.0","id":1,"method":"ping"' + padding + b"}"
+            status, data = await asyncio.to_thread(client.request, "POST", legacy, body)
+            assert status == 413
+            assert_refused(status, data, naming="limit")
 
         # Still serving, both sessions intact.
         for caller in ("a", "b"):
@@ -187,9 +199,7 @@ def hostile_runs(
     def envelope(member: str, data: st.DataObject) -> None:
         kinds = {"jsonrpc": "string", "method": "string"}
         if member == "id":
-            value = data.draw(
-                ANY_JSON.filter(lambda v: json_type(v) not in ("integer", "string")) | huge_ints
-            )
+            value = data.draw(ANY_JSON.filter(not_an_id) | huge_ints)
         elif member == "jsonrpc":
             value = data.draw(ANY_JSON.filter(lambda v: v != "2.0"))
         else:
@@ -246,7 +256,7 @@ def hostile_runs(
     @given(
         verb=st.sampled_from(["POST", "GET", "DELETE"]),
         name=st.sampled_from(["Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name",
-                              "Last-Event-ID", "Accept", "Content-Type", "Origin"]),
+                              "Last-Event-ID", "Accept", "Content-Type", "Origin", "Host"]),
         value=header_values,
     )  # fmt: skip
     @example(verb="GET", name="Last-Event-ID", value="1:" + "9" * 5000)

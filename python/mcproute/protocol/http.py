@@ -297,6 +297,8 @@ class StreamableHTTP:
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > MAX_MESSAGE_BYTES:  # an app's own body limit may be higher
             return _error(413, -32600, f"message is over the limit of {MAX_MESSAGE_BYTES} bytes")
         session: Session | None = None
         session_id = request.headers.get(SESSION_HEADER)
