@@ -26,6 +26,7 @@ from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
+from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
@@ -148,6 +149,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/v1/embeddings", routes.embeddings)
     app.router.add_get("/v1/models", routes.list_models)
     contexts.add_routes(app)
+    add_responses(app)
     admin.add_routes(app)
     dashboard.add_routes(app, keys)
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve

@@ -1,0 +1,71 @@
+"""Stored Responses API responses: each one a shared context of its tenant.
+
+A response `resp_<hex>` is the context `ctx_<hex>` of the tenant whose key created it: its
+messages are the whole conversation so far in chat format (what `previous_response_id` continues
+from, and what a chat request naming the context as `context_id` gets), and its sealed metadata
+holds the response object `GET /v1/responses/{id}` returns. Items and metadata are encrypted with
+the keyring and bound to the tenant like every context, so another tenant's key finds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mcproute.context import ContextNotFoundError
+from mcproute.context.sqlite import SqliteContextStore
+
+RESPONSE_TTL_S = 30 * 24 * 3600.0  # as long as OpenAI keeps a stored response
+OBJECT = "response"  # the metadata mark that tells a response from another context
+
+
+class ResponseNotFoundError(LookupError):
+    def __init__(self, response_id: str) -> None:
+        super().__init__(f"no response with id {response_id!r}")
+        self.response_id = response_id
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    response: dict[str, Any]
+    conversation: list[dict[str, Any]]
+
+
+def context_id_of(response_id: str) -> str:
+    return "ctx_" + response_id.removeprefix("resp_")
+
+
+class ResponseStore:
+    def __init__(self, contexts: SqliteContextStore, ttl: float = RESPONSE_TTL_S) -> None:
+        self.contexts = contexts
+        self.ttl = ttl
+
+    async def save(
+        self, tenant: str, response: dict[str, Any], conversation: Sequence[dict[str, Any]]
+    ) -> None:
+        metadata = {"name": response["id"], "object": OBJECT, "response": response}
+        await self.contexts.create(
+            tenant,
+            "messages",
+            conversation,
+            ttl=self.ttl,
+            metadata=metadata,
+            context_id=context_id_of(response["id"]),
+        )
+
+    async def load(self, tenant: str, response_id: str) -> StoredResponse:
+        """The response of this tenant with this id; any other tenant's, an expired one or a
+        context that is not a response are all not found, alike."""
+        try:
+            info, items = await self.contexts.read(tenant, context_id_of(response_id))
+        except ContextNotFoundError:
+            raise ResponseNotFoundError(response_id) from None
+        response = info.metadata.get("response")
+        if info.metadata.get("object") != OBJECT or not isinstance(response, dict):
+            raise ResponseNotFoundError(response_id)
+        return StoredResponse(response, items)
+
+    async def delete(self, tenant: str, response_id: str) -> None:
+        await self.load(tenant, response_id)  # only a response: not any context of that id
+        await self.contexts.delete(tenant, context_id_of(response_id))

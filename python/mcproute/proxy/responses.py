@@ -1,0 +1,204 @@
+"""OpenAI's Responses API, served through the Router in the chat format.
+
+    POST   /v1/responses        a response, as JSON or (`"stream": true`) typed `response.*` events
+    GET    /v1/responses/{id}   a stored response
+    DELETE /v1/responses/{id}
+
+The body is checked against `contract.responses`, translated to a chat request
+(`models.translate_responses`), and run like `/v1/chat/completions`, so every upstream the
+Router reaches serves it. Unless `"store": false`, the response is kept as a shared context of
+the caller's tenant (`context.responses`): `previous_response_id` continues its conversation.
+A key reaches only its own tenant's responses, and only those of models its scopes allow;
+anything else is the same 404 as an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mcproute.context.responses import ResponseNotFoundError, ResponseStore, StoredResponse
+from mcproute.context.sqlite import ContextTooLargeError
+from mcproute.contract import responses as contract
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.translate_responses import (
+    ChatToResponseStream,
+    ResponseShell,
+    items_to_messages,
+    responses_to_chat_request,
+)
+from mcproute.proxy.auth import RECORD, allows, tenant_of
+from mcproute.proxy.contexts import CONTEXTS, referenced_messages
+from mcproute.proxy.errors import error_response, upstream_error_text
+from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.proxy.metrics import METRICS
+from mcproute.proxy.observe import TIMING
+from mcproute.proxy.routes import SSE_HEADERS, _call, _close, _model
+
+OPERATION = "chat"  # gen_ai.operation.name: a Responses call is a chat completion upstream
+Json = dict[str, Any]
+
+
+def _store(request: web.Request) -> ResponseStore:
+    return ResponseStore(request.app[CONTEXTS])
+
+
+def _json(body: Any) -> web.Response:
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+def _not_found(request: web.Request, response_id: str, param: str | None) -> web.Response:
+    message = f"{param + ': ' if param else ''}no response with id {response_id!r}"
+    return error_response(request, 404, message, "response_not_found", param=param)
+
+
+async def _stored(request: web.Request, response_id: str) -> StoredResponse:
+    """A response this key may see: of its tenant, and of a model its scopes allow."""
+    record = request[RECORD]
+    found = await _store(request).load(tenant_of(record), response_id)
+    if not allows(record, "models", str(found.response.get("model"))):
+        raise ResponseNotFoundError(response_id)
+    return found
+
+
+def _response_id(request: web.Request) -> str:
+    ident = request.match_info["id"]
+    if contract.RESPONSE_ID.pattern is None or not contract.RESPONSE_ID.pattern.fullmatch(ident):
+        raise BadRequest(f"id: expected {contract.RESPONSE_ID.describe}")
+    return ident
+
+
+@guarded
+async def create(request: web.Request) -> web.StreamResponse:
+    body = await checked_body(request, contract.CREATE)
+    name = body["model"]
+    model = await _model(request, name)
+    history: list[Json] = []
+    previous = body.get("previous_response_id")
+    if previous is not None:
+        try:
+            history = (await _stored(request, previous)).conversation
+        except ResponseNotFoundError:
+            return _not_found(request, previous, "previous_response_id")
+    shared = await referenced_messages(request, body)  # like instructions: not carried over
+    chat, turn = responses_to_chat_request(body, [*shared, *history])
+    if not chat["messages"]:
+        raise BadRequest("input: give at least one input item")
+    shell = ResponseShell(body, "resp_" + secrets.token_hex(16), name)
+    saving = _Saving(request, body, [*history, *turn])
+    if body.get("stream"):
+        translator = ChatToResponseStream(shell)
+        return await _relay(request, name, model.chat_stream(chat), translator, saving)
+    completion = await _call(request, OPERATION, name, model.chat(chat))
+    response = shell.from_chat(completion)
+    await saving.save(response)
+    return _json(response)
+
+
+class _Saving:
+    """Where a new response goes once finished: nowhere with `"store": false`, else into the
+    caller's tenant with the conversation it continues."""
+
+    def __init__(self, request: web.Request, body: Json, asked: list[Json]) -> None:
+        self.store = _store(request) if body.get("store", True) else None
+        self.tenant = tenant_of(request[RECORD])
+        self.asked = asked
+
+    async def save(self, response: Json) -> None:
+        if self.store is not None:
+            conversation = [*self.asked, *items_to_messages(response["output"])]
+            await self.store.save(self.tenant, response, conversation)
+
+
+async def _relay(
+    request: web.Request,
+    name: str,
+    chunks: AsyncIterator[Json],
+    translator: ChatToResponseStream,
+    saving: _Saving,
+) -> web.StreamResponse:
+    """Relay the chat stream as Responses events. The response is stored before
+    `response.completed` is sent, so a client may continue it as soon as it has that event."""
+    metrics = request.app[METRICS]
+    started = time.perf_counter()
+    iterator = aiter(chunks)
+    try:
+        first: Json | None = await anext(iterator)  # failures before it get an error reply
+    except UpstreamError as exc:
+        metrics.operation_done(OPERATION, name, time.perf_counter() - started, exc.kind.value)
+        raise
+    except StopAsyncIteration:
+        first = None
+    metrics.first_token(OPERATION, name, time.perf_counter() - started)
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    request[TIMING].mark_first_byte(response)
+    await response.prepare(request)
+    error_type = None
+    try:
+        await _write(response, translator.start())
+        chunk = first
+        while chunk is not None:
+            await _write(response, translator.feed(chunk))
+            chunk = await anext(iterator, None)
+        final = translator.finish()
+        try:
+            if translator.response is not None:
+                await saving.save(translator.response)
+        except ContextTooLargeError as exc:
+            final = translator.fail("server_error", f"the response could not be stored: {exc}")
+            error_type = "context_too_large"
+        await _write(response, final)
+        await response.write_eof()
+    except UpstreamError as exc:
+        # Mid-stream: the status line is sent already; report in-band and end the stream.
+        error_type = exc.kind.value
+        code = "rate_limit_exceeded" if exc.kind is FailureKind.RATE_LIMITED else "server_error"
+        await _write(response, translator.fail(code, upstream_error_text(exc)))
+        await response.write_eof()
+    except ConnectionResetError:
+        error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
+    finally:
+        await _close(iterator)
+    metrics.operation_done(OPERATION, name, time.perf_counter() - started, error_type)
+    metrics.usage(OPERATION, name, translator.usage)
+    return response
+
+
+async def _write(response: web.StreamResponse, events: list[Json]) -> None:
+    for event in events:
+        await response.write(
+            b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
+        )
+
+
+@guarded
+async def retrieve(request: web.Request) -> web.StreamResponse:
+    ident = _response_id(request)
+    if request.query.get("stream") not in (None, "false"):
+        raise BadRequest("stream: replaying a stored response as events is not supported")
+    try:
+        return _json((await _stored(request, ident)).response)
+    except ResponseNotFoundError:
+        return _not_found(request, ident, None)
+
+
+@guarded
+async def delete(request: web.Request) -> web.StreamResponse:
+    ident = _response_id(request)
+    try:
+        await _stored(request, ident)
+        await _store(request).delete(tenant_of(request[RECORD]), ident)
+    except ResponseNotFoundError:
+        return _not_found(request, ident, None)
+    return _json({"id": ident, "object": "response.deleted", "deleted": True})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/v1/responses", create)
+    app.router.add_get("/v1/responses/{id}", retrieve)
+    app.router.add_delete("/v1/responses/{id}", delete)
