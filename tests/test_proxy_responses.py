@@ -13,7 +13,9 @@ import pytest
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
-from proxy_support import Proxy, http, proxy  # noqa: F401  (fixtures)
+from proxy_support import Proxy, http, proxy
+
+__all__ = ["http", "proxy"]  # the fixtures
 
 EVENTS: TypeAdapter[Any] = TypeAdapter(ResponseStreamEvent)
 WEATHER: Any = {
@@ -48,9 +50,7 @@ def upstream_body(proxy: Proxy) -> dict[str, Any]:
     return body
 
 
-async def post(
-    http: aiohttp.ClientSession, proxy: Proxy, key: str, body: Any
-) -> tuple[int, bytes]:
+async def post(http: aiohttp.ClientSession, proxy: Proxy, key: str, body: Any) -> tuple[int, bytes]:
     async with http.post(
         f"{proxy.url}/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}
     ) as r:
@@ -80,12 +80,16 @@ async def test_create_with_instructions_and_previous_response(proxy: Proxy, mode
     )
     first = Response.model_validate(raw.http_response.json())  # every field as the SDK types it
     assert first.output_text == "echo: hello w2 w3"
-    assert first.status == "completed" and first.model == model
-    assert first.instructions == "Be brief." and first.max_output_tokens == 50
-    assert first.usage is not None and first.usage.output_tokens == 4
+    assert first.status == "completed"
+    assert first.model == model
+    assert first.instructions == "Be brief."
+    assert first.max_output_tokens == 50
+    assert first.usage is not None
+    assert first.usage.output_tokens == 4
     sent = upstream_body(proxy)
     if model == "claude":
-        assert sent["system"] == "Be brief." and sent["max_tokens"] == 50
+        assert sent["system"] == "Be brief."
+        assert sent["max_tokens"] == 50
     else:
         assert sent["messages"][0] == {"role": "system", "content": "Be brief."}
         assert sent["max_completion_tokens"] == 50
@@ -110,7 +114,8 @@ async def test_function_call_and_its_output(proxy: Proxy, model: str) -> None:
     sdk = client(proxy, proxy.key("models"))
     asked = await sdk.responses.create(model=model, input="weather in Paris?", tools=[WEATHER])
     call = asked.output[-1]  # the simulated Claude says a few words before its call
-    assert call.type == "function_call" and call.name == "get_weather"
+    assert call.type == "function_call"
+    assert call.name == "get_weather"
     assert json.loads(call.arguments) == {"city": "sim"}
     answered = await sdk.responses.create(
         model=model,
@@ -138,8 +143,12 @@ async def test_function_call_and_its_output(proxy: Proxy, model: str) -> None:
         tools=[WEATHER],
         input=[
             {"role": "user", "content": [{"type": "input_text", "text": "weather?"}]},
-            {"type": "function_call", "call_id": "call_1", "name": "get_weather",
-             "arguments": '{"city": "Oslo"}'},  # fmt: skip
+            {
+                "type": "function_call",
+                "call_id": "call_1",
+                "name": "get_weather",
+                "arguments": '{"city": "Oslo"}',
+            },
             {"type": "function_call_output", "call_id": "call_1", "output": "snow"},
         ],
     )
@@ -160,7 +169,8 @@ async def test_stream_with_the_sdk_helper(
         final = await stream.get_final_response()
     assert kinds == TEXT_EVENTS
     assert final.output_text == "echo: streamed words w3"
-    assert final.usage is not None and final.usage.input_tokens > 0
+    assert final.usage is not None
+    assert final.usage.input_tokens > 0
     follow = await sdk.responses.create(model=model, input="next", previous_response_id=final.id)
     assert follow.output_text == "echo: next w2 w3"  # stored before response.completed was sent
 
@@ -193,9 +203,7 @@ async def test_streamed_function_call(proxy: Proxy, model: str) -> None:
     done = events[-3]
     assert done.type == "response.function_call_arguments.done"
     assert json.loads(done.arguments) == {"city": "sim"}
-    deltas = "".join(
-        e.delta for e in events if e.type == "response.function_call_arguments.delta"
-    )
+    deltas = "".join(e.delta for e in events if e.type == "response.function_call_arguments.delta")
     assert deltas == done.arguments
     final = events[-1]
     assert final.type == "response.completed"
@@ -212,7 +220,8 @@ async def test_a_stream_broken_upstream_ends_failed(proxy: Proxy) -> None:
     assert [e.type for e in events[-2:]] == ["error", "response.failed"]
     failed = events[-1]
     assert failed.type == "response.failed"
-    assert failed.response.status == "failed" and failed.response.error is not None
+    assert failed.response.status == "failed"
+    assert failed.response.error is not None
     assert failed.response.error.code == "server_error"
     await sdk.close()
 
@@ -302,7 +311,8 @@ async def test_bad_bodies_name_the_path(
     status, raw = await post(http, proxy, proxy.key("models"), body)
     assert status == 400
     error = json.loads(raw)["error"]
-    assert error["param"] == param and error["message"].startswith(param + ": ")
+    assert error["param"] == param
+    assert error["message"].startswith(param + ": ")
     assert error["type"] == "invalid_request_error"
 
 

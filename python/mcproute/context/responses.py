@@ -9,13 +9,18 @@ the keyring and bound to the tenant like every context, so another tenant's key 
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextNotFoundError
-from mcproute.context.sqlite import SqliteContextStore
 
+if TYPE_CHECKING:
+    from mcproute.context.sqlite import SqliteContextStore
+
+RESPONSE_ID = re.compile(r"resp_[0-9a-f]{32}")
 RESPONSE_TTL_S = 30 * 24 * 3600.0  # as long as OpenAI keeps a stored response
 OBJECT = "response"  # the metadata mark that tells a response from another context
 
@@ -32,7 +37,16 @@ class StoredResponse:
     conversation: list[dict[str, Any]]
 
 
+def is_response_id(value: str) -> bool:
+    return RESPONSE_ID.fullmatch(value) is not None
+
+
+def new_response_id() -> str:
+    return "resp_" + secrets.token_hex(16)
+
+
 def context_id_of(response_id: str) -> str:
+    """The context a response is: the same 128 random bits under the context prefix."""
     return "ctx_" + response_id.removeprefix("resp_")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcproute.context.responses import RESPONSE_ID as ID_PATTERN
 from mcproute.contract.contract import Contract
 from mcproute.contract.openai import METADATA, NAME, TOKENS
 from mcproute.contract.shapes import (
@@ -27,7 +28,7 @@ from mcproute.contract.shapes import (
 )
 
 RESPONSE_ID = Str(
-    pattern=r"resp_[0-9a-f]{32}", describe="a response id: 'resp_' followed by 32 hex digits"
+    pattern=ID_PATTERN.pattern, describe="a response id: 'resp_' followed by 32 hex digits"
 )
 STATUS = Str(enum=("in_progress", "completed", "incomplete"))
 INPUT_TEXT = Obj({"text": Required(Str())})

@@ -31,6 +31,7 @@ _ECHOED = (
     "prompt_cache_key",
     "service_tier",
 )
+_PASSED = ("temperature", "top_p", "user", "safety_identifier", "prompt_cache_key", "service_tier")
 _INCOMPLETE = {"length": "max_output_tokens", "content_filter": "content_filter"}
 
 
@@ -143,14 +144,14 @@ def responses_to_chat_request(
     chat: Json = {"model": body["model"], "messages": messages}
     if body.get("max_output_tokens") is not None:
         chat["max_completion_tokens"] = body["max_output_tokens"]
-    for key in ("temperature", "top_p", "parallel_tool_calls", "user", "metadata"):
-        if body.get(key) is not None:
-            chat[key] = body[key]
-    for key in ("safety_identifier", "prompt_cache_key", "service_tier"):
+    # `metadata` stays with the response: OpenAI's chat API takes it only with its own `store`.
+    for key in _PASSED:
         if body.get(key) is not None:
             chat[key] = body[key]
     if body.get("tools"):
         chat["tools"] = _tools_to_chat(body["tools"])
+        if body.get("parallel_tool_calls") is not None:  # chat refuses it without tools
+            chat["parallel_tool_calls"] = body["parallel_tool_calls"]
     choice = body.get("tool_choice")
     if isinstance(choice, dict):
         chat["tool_choice"] = {"type": "function", "function": {"name": choice["name"]}}

@@ -14,7 +14,6 @@ anything else is the same 404 as an id that does not exist.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,7 +21,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mcproute.context.responses import ResponseNotFoundError, ResponseStore, StoredResponse
+from mcproute.context.responses import (
+    ResponseNotFoundError,
+    ResponseStore,
+    StoredResponse,
+    is_response_id,
+    new_response_id,
+)
 from mcproute.context.sqlite import ContextTooLargeError
 from mcproute.contract import responses as contract
 from mcproute.errors import FailureKind, UpstreamError
@@ -68,7 +73,7 @@ async def _stored(request: web.Request, response_id: str) -> StoredResponse:
 
 def _response_id(request: web.Request) -> str:
     ident = request.match_info["id"]
-    if contract.RESPONSE_ID.pattern is None or not contract.RESPONSE_ID.pattern.fullmatch(ident):
+    if not is_response_id(ident):
         raise BadRequest(f"id: expected {contract.RESPONSE_ID.describe}")
     return ident
 
@@ -89,7 +94,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     chat, turn = responses_to_chat_request(body, [*shared, *history])
     if not chat["messages"]:
         raise BadRequest("input: give at least one input item")
-    shell = ResponseShell(body, "resp_" + secrets.token_hex(16), name)
+    shell = ResponseShell(body, new_response_id(), name)
     saving = _Saving(request, body, [*history, *turn])
     if body.get("stream"):
         translator = ChatToResponseStream(shell)
