@@ -95,30 +95,31 @@ FUNCTION_CALL_OUTPUT = Obj(
         "status": STATUS,
     }
 )
-ITEM_TYPES = Tagged(
-    "type",
-    {
-        "message": Obj(),
-        "function_call": FUNCTION_CALL,
-        "function_call_output": FUNCTION_CALL_OUTPUT,
-    },
+CALLS = Tagged(
+    "type", {"function_call": FUNCTION_CALL, "function_call_output": FUNCTION_CALL_OUTPUT}
 )
+ITEM_TYPE = Str(enum=("message", *CALLS.variants))
 
 
 class InputItem(Shape):
-    """An input item: tagged by `type`, except that a message may leave it out (OpenAI's
-    "easy" input message is `{role, content}`), so a missing type means a message."""
+    """An input item, tagged by `type`; a message may leave it out (OpenAI's "easy" input
+    message is `{role, content}`), so a missing type means a message."""
 
     kinds = (dict,)
     describe = "an input item (a message, function_call or function_call_output)"
+    message = MESSAGE
+    calls = CALLS
 
     def check(self, value: Any) -> None:
         if type(value) is not dict:
             self.fail(value)
-        if value.get("type") in (None, "message"):
+        kind = value.get("type")
+        if kind is None or kind == "message":
             MESSAGE.check(value)
+        elif type(kind) is str and kind in CALLS.variants:
+            CALLS.check(value)
         else:
-            ITEM_TYPES.check(value)
+            raise Invalid(f"expected {ITEM_TYPE.describe}", "type")
 
 
 FUNCTION_TOOL = Obj(
