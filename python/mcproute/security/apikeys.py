@@ -8,6 +8,7 @@ same two methods.
 from __future__ import annotations
 
 import base64
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -50,6 +51,7 @@ def key_state(record: ApiKeyRecord, now: float) -> str:
 
 SIGNING_LABEL = b"mcproute rfc9421 signing key\x00"
 SESSION_LABEL = b"mcproute browser session\x00"
+DUMMY_LABEL = b"mcproute unknown key id\x00"
 
 
 class ApiKeyStore(Protocol):
@@ -87,6 +89,8 @@ class ApiKeyManager:
         self._hasher = ApiKeyHasher(pepper)
         self._signing_root = hmac_sha256(pepper, SIGNING_LABEL)
         self._session_key = hmac_sha256(pepper, SESSION_LABEL)
+        # What an unknown key id is checked against: no secret hashes to it (HMAC preimage).
+        self._dummy_hash = hmac_sha256(pepper, DUMMY_LABEL)
         self._store: ApiKeyStore = store if store is not None else MemoryApiKeyStore()
         self._clock = clock
 
@@ -119,13 +123,22 @@ class ApiKeyManager:
         return key, record
 
     def verify(self, key: str, scope: str | None = None) -> ApiKeyRecord:
-        """The record of a valid key; raises `ApiKeyError` with a `reason` otherwise."""
+        """The record of a valid key; raises `ApiKeyError` with a `reason` otherwise.
+
+        The reason is precise (`malformed`, `bad_checksum`, `unknown_key`, `mismatch`,
+        `env_mismatch`, `revoked`, `expired`, `scope_denied`) for the server's log; a caller
+        is told only that the key is invalid. The same work is done whether or not the key id
+        exists: an unknown id is checked against a dummy record, one peppered hash either way.
+        """
         # Format and checksum first: a mistyped key never reaches the store.
-        _env, key_id = parse_api_key(key)
+        env, key_id = parse_api_key(key)
         record = self._store.get(key_id)
         if record is None:
+            with contextlib.suppress(ApiKeyError):
+                self._hasher.verify(key, env, self._dummy_hash)
             raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
-        self._hasher.verify(key, record.secret_hash)  # constant-time; raises on mismatch
+        # Constant-time hash comparison, and the label must be the one the key was issued with.
+        self._hasher.verify(key, record.env, record.secret_hash)
         self._usable(record)
         if scope is not None and scope not in record.scopes:
             raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
