@@ -19,6 +19,7 @@ from aiohttp import web
 
 from mcproute.config import Config
 from mcproute.proxy.app import build_app
+from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.store import DataDir
 
 
@@ -33,7 +34,7 @@ async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
 ) -> None:
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
-    runner = web.AppRunner(
+    runner = MalformedRequestRunner(
         app,
         access_log=None,
         shutdown_timeout=limits.drain,
