@@ -13,9 +13,8 @@ from pathlib import Path
 import aiohttp
 
 from mcp_support import free_port
-from mcproute.security import ApiKeyManager
-from mcproute.store import DataDir, SqliteApiKeyStore
-from proxy_support import serve_command
+from mcproute.store import DataDir
+from proxy_support import issue_key, serve_command
 from test_proxy_crash import wait_ready
 
 
@@ -27,9 +26,7 @@ class Served:
     stderr_path: Path
 
     def key(self, *scopes: str) -> str:
-        with SqliteApiKeyStore(self.data_dir) as store:
-            key, _ = ApiKeyManager(self.data_dir.pepper(), store).issue("test", scopes)
-        return key
+        return issue_key(self.data_dir, *scopes)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")

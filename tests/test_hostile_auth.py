@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import time
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from mcp_support import free_port
 from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import SqliteApiKeyStore
 from proxy_support import Proxy, running_proxy, serve_command
-from test_proxy_auth import ROUTES
+from test_proxy_auth import ROUTES, with_checksum
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # What a client may put in a header value at all (aiohttp refuses CR, LF and NUL).
@@ -70,14 +69,6 @@ async def keys(tmp_path: Path) -> AsyncIterator[Keys]:
             signed, record = manager.issue("test", {"admin"}, require_signature=True)
         secret = manager.signing_secret(record.key_id)
         yield Keys(proxy, key, signed, record.key_id, secret)
-
-
-def with_checksum(body: str) -> str:
-    n, digits = zlib.crc32(body.encode()), ""
-    for _ in range(6):
-        n, r = divmod(n, 62)
-        digits = BASE62[r] + digits
-    return f"{body}_{digits}"
 
 
 @st.composite
