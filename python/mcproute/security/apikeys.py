@@ -8,7 +8,6 @@ same two methods.
 from __future__ import annotations
 
 import base64
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -133,12 +132,16 @@ class ApiKeyManager:
         # Format and checksum first: a mistyped key never reaches the store.
         env, key_id = parse_api_key(key)
         record = self._store.get(key_id)
-        if record is None:
-            with contextlib.suppress(ApiKeyError):
-                self._hasher.verify(key, env, self._dummy_hash)
-            raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
         # Constant-time hash comparison, and the label must be the one the key was issued with.
-        self._hasher.verify(key, record.env, record.secret_hash)
+        # Both paths run the same calls and raise the same way, so they take the same time.
+        stored = (env, self._dummy_hash) if record is None else (record.env, record.secret_hash)
+        try:
+            self._hasher.verify(key, *stored)
+        except ApiKeyError as exc:
+            reason = "unknown_key" if record is None else exc.reason
+            raise with_reason(ApiKeyError, reason, "api key: not recognised") from None
+        if record is None:  # unreachable: no secret hashes to the dummy hash
+            raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
         self._usable(record)
         if scope is not None and scope not in record.scopes:
             raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
