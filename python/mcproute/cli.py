@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from mcproute import __version__
 
 if TYPE_CHECKING:
+    from mcproute.config import ConfigError
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", help="a JSON or YAML configuration file")
 
     keys = sub.add_parser("keys", help="API keys in $MCPROUTE_DATA_DIR (default ./.mcproute)")
+    keys.add_argument(
+        "--config",
+        help="configuration file whose security block sets the maximum key age"
+        " (default: $MCPROUTE_CONFIG, ./mcproute.json)",
+    )
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="issue a key; the key is the last line of output")
     create.add_argument(
@@ -71,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="requests must also be signed (RFC 9421); prints the signing secret once",
     )
-    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    keys_sub.add_parser(
+        "list", help="list keys (never their secrets): id, env, state, scopes, created, age"
+    )
     revoke = keys_sub.add_parser("revoke", help="revoke a key now")
     revoke.add_argument("key_id")
     rotate = keys_sub.add_parser("rotate", help="replace a key; the old one works for --grace")
@@ -107,9 +115,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"{exc.source or args.config}: {len(exc.issues)} error(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print_config_error(exc, args.config)
         return 1
     configure_logging(access_log=not args.no_access_log)
     simulator = None
@@ -128,14 +134,26 @@ def run_serve(args: argparse.Namespace) -> int:
             simulator.wait(timeout=10)
 
 
+def print_config_error(exc: ConfigError, file: str | None) -> None:
+    print(f"{exc.source or file}: {len(exc.issues)} error(s)", file=sys.stderr)
+    for issue in exc.issues:
+        print(f"  {issue}", file=sys.stderr)
+
+
 def run_keys(args: argparse.Namespace) -> int:
+    from mcproute.config import DAY_S, ConfigError, load_security
     from mcproute.security import ApiKeyError, ApiKeyManager
-    from mcproute.security.apikeys import key_state
+    from mcproute.security.apikeys import key_state, rotate_by
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
 
+    try:
+        security = load_security(args.config)
+    except ConfigError as exc:
+        print_config_error(exc, args.config)
+        return 1
     data_dir = data_dir_from_env()
     with SqliteApiKeyStore(data_dir) as store:
-        keys = ApiKeyManager(data_dir.pepper(), store)
+        keys = ApiKeyManager(data_dir.pepper(), store, max_age=security.max_key_age_s)
         try:
             if args.keys_command == "create":
                 key, record = keys.issue(
@@ -157,11 +175,13 @@ def run_keys(args: argparse.Namespace) -> int:
             elif args.keys_command == "list":
                 now = time.time()
                 for r in store.all():
-                    state = key_state(r, now)
-                    created = datetime.fromtimestamp(r.created_at, UTC).isoformat(
-                        timespec="seconds"
-                    )
-                    print(f"{r.key_id}\t{r.env}\t{state}\t{','.join(sorted(r.scopes))}\t{created}")
+                    state = key_state(r, now, keys.max_age)
+                    created = _iso(r.created_at)
+                    age = f"{max(now - r.created_at, 0.0) / DAY_S:.0f}d"
+                    deadline = rotate_by(r, keys.max_age)
+                    due = "" if deadline is None else f"\trotate by {_iso(deadline)}"
+                    scopes = ",".join(sorted(r.scopes))
+                    print(f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}")
             elif args.keys_command == "revoke":
                 keys.revoke(args.key_id)
                 print(f"revoked {args.key_id}")
@@ -174,6 +194,10 @@ def run_keys(args: argparse.Namespace) -> int:
             print(f"mcproute keys: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 def print_signing_secret(keys: ApiKeyManager, record: ApiKeyRecord) -> None:
@@ -227,9 +251,7 @@ def check_config(file: str) -> int:
         config = load_config(file)
         router_policy(config)
     except ConfigError as exc:
-        print(f"{file}: {len(exc.issues)} error(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print_config_error(exc, file)
         return 1
     groups = config.model_groups()
     print(

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from mcproute.config import Config
+from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
@@ -81,7 +82,7 @@ async def _sweep_expired(store: SqliteContextStore) -> None:
 
 def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) -> web.Application:
     store = SqliteApiKeyStore(data_dir)
-    keys = ApiKeyManager(data_dir.pepper(), store)
+    keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir)
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
@@ -135,6 +136,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     async def start_sweeper(_: web.Application) -> None:
         sweeper = asyncio.create_task(_sweep_expired(context_store))
         app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
+        rotation = asyncio.create_task(
+            keep_rotating(context_store, lambda: registry.config.security.keyring_rotation_s)
+        )
+        app.on_cleanup.insert(0, lambda _: _cancel(rotation))
 
     async def close(_: web.Application) -> None:
         await gateway.close()

@@ -22,6 +22,7 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
+from mcproute.proxy.errors import upstream_error_event
 from mcproute.proxy.handling import BadRequest, guarded, json_object
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
@@ -100,8 +101,7 @@ async def _relay(
     except UpstreamError as exc:
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
-        error = {"type": "error", "error": {"type": "api_error", "message": str(exc)}}
-        await response.write(_sse(error, anthropic))
+        await response.write(_sse(upstream_error_event(exc, anthropic), anthropic))
         await response.write_eof()
     except ConnectionResetError:
         error_type = "client_disconnected"  # stop relaying; closing cancels upstream work

@@ -20,6 +20,7 @@ from aiohttp import web
 from mcproute.config import Config
 from mcproute.proxy.app import build_app
 from mcproute.proxy.malformed import MalformedRequestRunner
+from mcproute.redact import RedactingFilter
 from mcproute.store import DataDir
 
 
@@ -68,6 +69,8 @@ def configure_logging(access_log: bool) -> None:
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for handler in logging.getLogger().handlers:  # no credential leaves in a log line
+        handler.addFilter(RedactingFilter())
     access = logging.getLogger("mcproute.access")
     access.propagate = False
     if access_log:
