@@ -77,3 +77,36 @@ async def test_malformed_requests_get_a_fixed_400(proxy: Served) -> None:
     assert len(warnings) == 1, log  # rate-limited: one line for the burst
     assert " WARNING " in warnings[0]
     assert "from 127.0.0.1" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/chat/completions", "/v1/messages", "/v1/contexts", "/mcp", "/admin/keys"]
+)
+async def test_a_body_whose_framing_breaks_mid_read_gets_the_400(proxy: Served, path: str) -> None:
+    """The headers pass and the handler starts reading; then a chunk header is garbage. The
+    read fails at once with the same 400 (not a wait for the body timeout, not a 500)."""
+    key = proxy.key("admin")
+    reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+    try:
+        writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+            'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n'.encode()
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)  # the handler is reading the body now
+        writer.write(f"zz{SECRET}\r\n\r\n".encode())
+        await writer.drain()
+        async with asyncio.timeout(20):
+            answer = await reader.read()
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400", answer[:300]
+    assert orjson.loads(body)["error"]["code"] == "malformed_request"
+    assert SECRET.encode() not in answer
+    assert key.encode() not in answer
+    log = proxy.stderr()
+    assert "FAKESECRET" not in log
+    assert "Traceback" not in log
+    assert '"status":400' in log  # the access log tells the same story as the answer

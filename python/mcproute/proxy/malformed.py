@@ -4,7 +4,8 @@ aiohttp answers these itself, before any middleware runs, with the parser's mess
 and a traceback at ERROR; the message quotes the offending line, which may hold a credential
 (`Authorization: Bearer ...` with one bad byte). `MalformedRequestRunner` replaces that answer
 with a fixed 400 naming only the kind of problem, and logs one WARNING line per `LOG_EVERY_S`
-(with the count of those not logged), never the line itself.
+(with the count of those not logged), never the line itself. A body whose framing breaks while
+its handler reads it (a bad chunk) fails that read at once, and gets the same 400.
 """
 
 from __future__ import annotations
@@ -76,7 +77,33 @@ class _RateLimitedWarning:
 _warn = _RateLimitedWarning(LOG_EVERY_S)
 
 
+def _reported(remote: str | None, exc: HttpProcessingError) -> bytes:
+    """Log the problem (rate-limited) and return the 400's body."""
+    problem = problem_of(exc)
+    _warn("malformed HTTP request from %s: %s; answered 400", remote, problem)
+    return malformed_body(problem)
+
+
 class _RequestHandler(RequestHandler):
+    def data_received(self, data: bytes) -> None:
+        in_flight = self._current_request
+        queued = len(self._messages)
+        super().data_received(data)
+        if in_flight is None or len(self._messages) == queued:
+            return
+        # A parse error queues an error "message" for after the request in flight. aiohttp's C
+        # parser does not fail that request's body (a bad chunk mid-body), so its handler would
+        # wait for the rest until the body timeout: fail its body read with the 400 instead.
+        exc = getattr(self._messages[-1][0], "exc", None)
+        if isinstance(exc, HttpProcessingError) and not in_flight.content.is_eof():
+            self._messages.pop()  # answered through the request in flight
+            self._lingering_time = 0.0  # nothing more of that body will come; just close
+            error = web.HTTPBadRequest(
+                body=_reported(in_flight.remote, exc), content_type="application/json"
+            )
+            error.force_close()
+            in_flight.content.set_exception(error)
+
     def handle_error(
         self,
         request: BaseRequest,
@@ -88,11 +115,8 @@ class _RequestHandler(RequestHandler):
             return super().handle_error(request, status, exc, message)
         if request.writer.output_size > 0:  # as aiohttp: too late for another response
             raise ConnectionError("response already started; cannot send the error")
-        problem = problem_of(exc)
-        _warn("malformed HTTP request from %s: %s; answered 400", request.remote, problem)
-        response = web.Response(
-            status=400, body=malformed_body(problem), content_type="application/json"
-        )
+        body = _reported(request.remote, exc)
+        response = web.Response(status=400, body=body, content_type="application/json")
         response.force_close()
         return response
 
