@@ -28,7 +28,7 @@ from mcp_support import free_port
 from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import SqliteApiKeyStore
 from proxy_support import Proxy, running_proxy, serve_command
-from test_proxy_auth import ROUTES, with_checksum
+from test_proxy_auth import ROUTES, with_checksum, wrong_secret
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # What a client may put in a header value at all (aiohttp refuses CR, LF and NUL).
@@ -292,3 +292,37 @@ def test_hostile_header_lines_leave_no_trace(served_proxy: tuple[int, Path]) -> 
     assert RAW_SECRET.decode() not in log
     assert "Traceback" not in log
     assert "malformed HTTP request" in log
+
+
+FORM_TYPES = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/x-www-form-urlencoded; charset=utf-99",
+        "multipart/form-data",
+        "multipart/form-data; boundary=x",
+        "application/json",
+        "text/plain",
+    ]
+)
+
+
+@SETTINGS
+@given(content_type=st.one_of(FORM_TYPES, HEADER_TEXT), prefix=st.binary(max_size=80))
+async def test_hostile_dashboard_sign_in_forms(
+    keys: Keys, caplog: pytest.LogCaptureFixture, content_type: str, prefix: bytes
+) -> None:
+    """Whatever the form's type and bytes: a 4xx sign-in page, never a 500 or the key."""
+    caplog.set_level(logging.DEBUG)
+    body = prefix + b"key=" + wrong_secret(keys.key).encode() + b"&x=FAKESECRET"
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{keys.proxy.url}/dashboard/login", data=body, headers={"Content-Type": content_type}
+        ) as r,
+    ):
+        status, text = r.status, await r.text()
+    assert status in {400, 401}, text
+    assert 'name="key"' in text  # the sign-in form again
+    assert_no_secret(text, keys, wrong_secret(keys.key))
+    assert_no_secret(caplog.text, keys, wrong_secret(keys.key))
+    await assert_serving(keys)

@@ -12,14 +12,17 @@ only: the API keeps header authentication, so it has no CSRF surface.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import secrets
 from importlib import resources
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.routes import REGISTRY
 from mcproute.security import ApiKeyError, ApiKeyRecord
@@ -82,7 +85,13 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    try:
+        async with asyncio.timeout(request.app.get(BODY_TIMEOUT, 30.0)):
+            form = await request.post()  # within the app's size limit (413 beyond)
+    except TimeoutError:
+        return _sign_in("The form did not arrive in time.", 408)
+    except (ValueError, LookupError, HttpProcessingError):  # a bad form, charset or multipart
+        return _sign_in("Send the key as the form field 'key'.", 400)
     key = form.get("key")
     if not isinstance(key, str) or not key.strip():
         return _sign_in("Enter an API key.", 400)
