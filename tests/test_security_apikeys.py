@@ -174,3 +174,32 @@ def test_unknown_key_id_does_the_same_work(monkeypatch: pytest.MonkeyPatch) -> N
             manager.verify(k)
         assert err.value.reason == expected
     assert calls == [stranger, wrong_secret]
+
+
+def test_session_tokens_are_canonical() -> None:
+    """Only the dashboard session token as issued works: padding, another encoding of the same
+    MAC bytes, or other digits for the same expiry make a different, invalid token."""
+    clock = Clock()
+    manager = ApiKeyManager(PEPPER, clock=clock)
+    _, record = manager.issue("live", {"metrics"})
+    token = manager.session_token(record.key_id, 3600)
+    assert manager.session_record(token) == record
+    alphabet = BASE62 + "-_"
+    key_id, expires, mac = token.split(".")
+    variants = [
+        token + "=",
+        token + "==",
+        *(token[:-1] + c for c in alphabet if c != token[-1]),  # same bytes, other spare bits
+        f"{key_id}.0{expires}.{mac}",
+        f"{key_id}.{expires.translate(str.maketrans('0123456789', '٠١٢٣٤٥٦٧٨٩'))}.{mac}",
+        f"{key_id}.{expires}.{mac}.",
+        f"{key_id}.{expires}.{mac[:-1]}é",
+    ]
+    for variant in variants:
+        with pytest.raises(ApiKeyError) as err:
+            manager.session_record(variant)
+        assert err.value.reason == "invalid_session", variant
+    clock.now += 3600
+    with pytest.raises(ApiKeyError) as err:
+        manager.session_record(token)
+    assert err.value.reason == "expired"

@@ -8,6 +8,7 @@ same two methods.
 from __future__ import annotations
 
 import base64
+import hmac
 import logging
 import threading
 import time
@@ -19,7 +20,6 @@ from mcproute._core import (
     ApiKeyError,
     ApiKeyHasher,
     hmac_sha256,
-    hmac_sha256_verify,
     parse_api_key,
 )
 from mcproute.security.errors import with_reason
@@ -217,25 +217,26 @@ class ApiKeyManager:
         pepper, so nothing more is stored; a rotated API key gets a new one with its new id."""
         return hmac_sha256(self._signing_root, key_id.encode())
 
+    def _session_mac(self, payload: str) -> str:
+        mac = base64.urlsafe_b64encode(hmac_sha256(self._session_key, payload.encode()))
+        return mac.decode().rstrip("=")
+
     def session_token(self, key_id: str, ttl: float) -> str:
         """A browser session for an already verified key: `<key id>.<expiry>.<mac>`. It holds
         no secret, and the key's revocation or expiry ends it (checked on every use)."""
-        expires = int(self._clock() + ttl)
-        payload = f"{key_id}.{expires}"
-        mac = base64.urlsafe_b64encode(hmac_sha256(self._session_key, payload.encode()))
-        return f"{payload}.{mac.decode().rstrip('=')}"
+        payload = f"{key_id}.{int(self._clock() + ttl)}"
+        return f"{payload}.{self._session_mac(payload)}"
 
     def session_record(self, token: str) -> ApiKeyRecord:
-        """The active key behind a session token; raises `ApiKeyError` otherwise."""
+        """The active key behind a session token; raises `ApiKeyError` otherwise. Only the token
+        exactly as issued is accepted: the MAC is compared as its canonical text, so padding or
+        another encoding of the same bytes is a different, invalid token."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
             raise with_reason(ApiKeyError, "invalid_session", "session: malformed")
         key_id, expires, mac = parts
-        try:
-            tag = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
-        except ValueError:
-            raise with_reason(ApiKeyError, "invalid_session", "session: malformed") from None
-        if not hmac_sha256_verify(self._session_key, f"{key_id}.{expires}".encode(), tag):
+        expected = self._session_mac(f"{key_id}.{expires}")
+        if not (mac.isascii() and hmac.compare_digest(expected, mac)):
             raise with_reason(ApiKeyError, "invalid_session", "session: not ours")
         if self._clock() >= int(expires):
             raise with_reason(ApiKeyError, "expired", "session: expired")
