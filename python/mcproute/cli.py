@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import math
 import subprocess
 import sys
 import time
@@ -17,6 +18,39 @@ if TYPE_CHECKING:
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
+
+
+def scope_arg(value: str) -> str:
+    """`--scope`: refused here, naming the valid forms, rather than stored and never matched."""
+    from mcproute.contract.scopes import scope_problem
+
+    problem = scope_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _seconds(value: str, positive: bool) -> float:
+    """Seconds within the bounds the admin API takes (no nan, inf or 1e300)."""
+    from mcproute.contract.contexts import MAX_SECONDS
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    low_ok = seconds > 0 if positive else seconds >= 0
+    if not (low_ok and seconds <= MAX_SECONDS):  # false for nan too
+        low = "above 0" if positive else "from 0"
+        raise argparse.ArgumentTypeError(f"expected seconds {low} to {MAX_SECONDS}")
+    return seconds
+
+
+def ttl_arg(value: str) -> float:
+    return _seconds(value, positive=True)
+
+
+def grace_arg(value: str) -> float:
+    return _seconds(value, positive=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,11 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         "--scope",
         action="append",
         default=[],
+        type=scope_arg,
         help="models, model:NAME, mcp, mcp:SERVER[:NAME], contexts, contexts:read, context:ID,"
         " tenant:NAME, metrics, admin (repeatable; default models)",
     )
     create.add_argument("--env", default="live", help="environment tag in the key (default live)")
-    create.add_argument("--ttl", type=float, help="lifetime in seconds (default: no expiry)")
+    create.add_argument("--ttl", type=ttl_arg, help="lifetime in seconds (default: no expiry)")
     create.add_argument(
         "--require-signature",
         action="store_true",
@@ -84,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("key_id")
     rotate = keys_sub.add_parser("rotate", help="replace a key; the old one works for --grace")
     rotate.add_argument("key_id")
-    rotate.add_argument("--grace", type=float, default=3600.0, help="seconds (default 3600)")
+    rotate.add_argument("--grace", type=grace_arg, default=3600.0, help="seconds (default 3600)")
     keys_sub.add_parser("bootstrap", help="create an admin key if there is no key yet")
 
     keyring = sub.add_parser("keyring", help="the keys that encrypt shared contexts at rest")

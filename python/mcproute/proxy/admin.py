@@ -20,9 +20,10 @@ import orjson
 from aiohttp import web
 
 from mcproute.config import DAY_S
+from mcproute.contract import admin as contract
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
-from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state, rotate_by
@@ -62,12 +63,8 @@ def _key_json(record: ApiKeyRecord, now: float, max_age: float | None) -> dict[s
 
 
 def _seconds(body: dict[str, Any], name: str) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise BadRequest(f"{name}: expected a number of seconds >= 0")
-    return float(value)
+    value = body.get(name)  # the contract bounds it
+    return None if value is None else float(value)
 
 
 def _key_errors(fn: Any) -> Any:
@@ -91,16 +88,10 @@ async def list_keys(request: web.Request) -> web.StreamResponse:
 
 @_key_errors
 async def create_key(request: web.Request) -> web.StreamResponse:
-    body = await json_object(request)
+    body = await checked_body(request, contract.KEY_CREATE)
     scopes = body.get("scopes", ["models"])
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
-        raise BadRequest("scopes: expected a list of scope names")
     env = body.get("env", "live")
-    if not isinstance(env, str):
-        raise BadRequest("env: expected a string")
     signed = body.get("require_signature", False)
-    if not isinstance(signed, bool):
-        raise BadRequest("require_signature: expected true or false")
     keys = request.app[KEYS]
     key, record = keys.issue(
         env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
@@ -110,7 +101,7 @@ async def create_key(request: web.Request) -> web.StreamResponse:
 
 @_key_errors
 async def rotate_key(request: web.Request) -> web.StreamResponse:
-    body = await json_object(request) if request.can_read_body else {}
+    body = await checked_body(request, contract.KEY_ROTATE) if request.can_read_body else {}
     grace = _seconds(body, "grace_seconds")
     keys = request.app[KEYS]
     key, record = keys.rotate(
@@ -152,6 +143,8 @@ async def list_models(request: web.Request) -> web.StreamResponse:
 
 @guarded
 async def rotate_keyring(request: web.Request) -> web.StreamResponse:
+    if request.can_read_body:
+        await checked_body(request, contract.KEYRING_ROTATE)
     store = request.app[contexts.CONTEXTS]
     key_id = store.keyring.rotate()
     rewritten = await store.reencrypt_all()

@@ -41,9 +41,14 @@ ANTHROPIC_TYPE = {
 
 
 def error_response(
-    request: web.Request, status: int, message: str, code: str | None = None
+    request: web.Request,
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
 ) -> web.Response:
-    """`message` must already be safe to show: no secrets, no upstream credentials."""
+    """`message` must already be safe to show: no secrets, no upstream credentials. `param`
+    names the offending request field (OpenAI's format carries it)."""
     path = request.path
     if path.startswith("/mcp"):
         body = encode_error(None, -32600 if status < 500 else -32603, message)
@@ -60,7 +65,7 @@ def error_response(
                 "error": {
                     "message": message,
                     "type": OPENAI_TYPE.get(status, "api_error"),
-                    "param": None,
+                    "param": param,
                     "code": code,
                 }
             }
