@@ -7,11 +7,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
+from hostile_support import request as call
 from served_support import Served, served
 
 
@@ -19,15 +19,6 @@ from served_support import Served, served
 async def proxy(tmp_path: Path) -> AsyncIterator[Served]:
     async with served(tmp_path, workers=2) as p:
         yield p
-
-
-async def call(
-    http: aiohttp.ClientSession, method: str, url: str, key: str, body: Any = None
-) -> tuple[int, Any]:
-    async with http.request(
-        method, url, json=body, headers={"Authorization": f"Bearer {key}"}
-    ) as r:
-        return r.status, await r.json()
 
 
 async def test_context_ids_do_not_cross_tenants(proxy: Served) -> None:
