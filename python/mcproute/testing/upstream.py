@@ -10,6 +10,8 @@ request with the ``x-sim-fault`` header:
 - ``429`` rate limited, with ``Retry-After``; ``500``; ``503``
 - ``reset``: the connection is closed without a response
 - ``stall``: nothing is sent for ``--stall`` seconds (streams: after the first chunk)
+- ``stall_start``: nothing is sent for ``--stall`` seconds, then a normal answer (streams too:
+  the wait comes before the response headers), as a deployment that is slow, not failing
 - ``cut``: a stream ends without its terminator (JSON bodies: the body is truncated)
 - ``malformed``: a 200 response whose JSON (or one SSE event) does not parse
 - ``context``: a 400 "context length exceeded"; ``auth``: a 401
@@ -31,7 +33,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-FAULTS = ("429", "500", "503", "reset", "stall", "cut", "malformed", "context", "auth")
+FAULTS = (
+    "429",
+    "500",
+    "503",
+    "reset",
+    "stall",
+    "stall_start",
+    "cut",
+    "malformed",
+    "context",
+    "auth",
+)
 FAULT_HEADER = "x-sim-fault"
 MODELS = ("gpt-4", "gpt-3.5-turbo", "gpt-4o", "text-embedding-3-small", "claude-sonnet-5-5")
 
@@ -272,7 +285,7 @@ async def _fault_gate(
         return _error_response(fault, anthropic, settings.retry_after)
     if fault == "reset":
         return _reset(request)
-    if fault == "stall" and not stream:
+    if fault == "stall_start" or (fault == "stall" and not stream):
         await asyncio.sleep(settings.stall)
     return None
 
