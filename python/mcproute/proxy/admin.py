@@ -22,6 +22,7 @@ from aiohttp import web
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
 from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.metrics import deployment_state
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state
 from mcproute.store import SqliteApiKeyStore
@@ -135,6 +136,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
+                    "state": deployment_state(health.get(name, {}).get(d.name, {})),
                 }
                 for d in deployments
             ]
