@@ -461,9 +461,8 @@ class Router:
         timeout of the attempt; an early end raises StreamCut with its reason."""
         loop = asyncio.get_running_loop()
         idle = ctx.stream_idle_timeout
-        deadline = (
-            None if ctx.total_timeout is None else loop.time() + ctx.total_timeout - pick.elapsed
-        )
+        total = ctx.total_timeout
+        deadline = None if total is None else loop.time() + total - pick.elapsed
         try:
             yield first
             while True:
@@ -487,9 +486,18 @@ class Router:
             if isinstance(error, StreamCut):
                 raise error from None
             assert isinstance(error, UpstreamError)
-            reason = "upstream_cut" if error.kind is FailureKind.CONNECTION else "upstream_error"
-            raise StreamCut(error, reason) from exc
+            raise StreamCut(error, _ending(error, total, pick)) from exc
         self._succeeded(group, pick)
+
+
+def _ending(error: UpstreamError, total: float | None, pick: Pick) -> str:
+    """Why a stream the upstream side ended early ended (the HTTP client's own total timeout
+    may fire just before ours)."""
+    if error.kind is FailureKind.CONNECTION:
+        return "upstream_cut"
+    if error.kind is FailureKind.TIMEOUT and total is not None and pick.elapsed >= total:
+        return "total_timeout"
+    return "upstream_error"
 
 
 def _earliest(*limits: float | None) -> float | None:

@@ -571,6 +571,11 @@ class Simulator:
     def requests(self) -> deque[RecordedRequest]:
         return self.app[_STATE].requests
 
+    @property
+    def served(self) -> int:
+        """Requests received so far (faulted ones included)."""
+        return self.app[_STATE].served
+
     async def start(self, port: int = 0) -> Simulator:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
