@@ -534,6 +534,11 @@ async def recorded(request: web.Request) -> web.Response:
     return web.json_response(entries, dumps=_dumps)
 
 
+async def stats(request: web.Request) -> web.Response:
+    """How many model requests this simulator has received (faulted ones included)."""
+    return web.json_response({"served": request.app[_STATE].served})
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -547,6 +552,7 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("GET", "/v1/models/{model}", get_model),
         ("POST", "/v1/messages", messages),
         ("GET", "/_sim/requests", recorded),
+        ("GET", "/_sim/stats", stats),
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
