@@ -54,6 +54,16 @@ def simulator(
     return target
 
 
+def _wait_ready(target: Target, port: int, health: str | None, limit_s: float) -> None:
+    """Until a chat completion succeeds, or with `health`, until that GET route answers (so no
+    request reaches an upstream before the measured run)."""
+    assert target.proc is not None
+    if health is None:
+        wait_until_serving(target.url, BODY, target.headers, target.proc, limit_s)
+    else:
+        wait_until_serving(f"http://127.0.0.1:{port}{health}", None, {}, target.proc, limit_s)
+
+
 def _ports(sim_port: int | Sequence[int]) -> list[int]:
     return [sim_port] if isinstance(sim_port, int) else list(sim_port)
 
@@ -122,10 +132,7 @@ def mcproute(
         {"Authorization": f"Bearer {key}"},
         proc,
     )
-    if probe:
-        wait_until_serving(target.url, BODY, target.headers, proc, 60)
-    else:
-        wait_until_serving(f"http://127.0.0.1:{port}/healthz", None, {}, proc, 60)
+    _wait_ready(target, port, "/healthz" if not probe else None, 60)
     return target
 
 
@@ -179,10 +186,7 @@ def litellm(
         {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"},
         proc,
     )
-    if probe:
-        wait_until_serving(target.url, BODY, target.headers, proc, 180)
-    else:
-        wait_until_serving(f"http://127.0.0.1:{port}/health/liveliness", None, {}, proc, 180)
+    _wait_ready(target, port, "/health/liveliness" if not probe else None, 180)
     return target
 
 
