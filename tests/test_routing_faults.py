@@ -16,9 +16,10 @@ from typing import Any
 
 import aiohttp
 import openai
+import pytest
 
 from mcp_support import serve
-from mcproute.config import parse_config
+from mcproute.config import ConfigError, parse_config
 from mcproute.proxy import build_app
 from mcproute.routing import RouterPolicy
 from mcproute.security import ApiKeyManager
@@ -162,6 +163,17 @@ def test_default_timeouts_protect_users() -> None:
     own = overridden.timeouts("gpt-4", {"first_byte_timeout_s": 2})
     assert own["first_byte_timeout_s"] == 2
     assert own["stream_idle_timeout_s"] == 60.0
+    no_idle = RouterPolicy(groups={"g": {"stream_idle_timeout_s": None}})
+    assert no_idle.timeouts("g")["stream_idle_timeout_s"] is None  # None: no limit
+    with pytest.raises(ValueError, match=r"groups\.g: unknown timeout 'first_byte'"):
+        RouterPolicy(groups={"g": {"first_byte": 1}})
+    with pytest.raises(ValueError, match=r"groups.g.first_byte_timeout_s: must be >= 0"):
+        RouterPolicy(groups={"g": {"first_byte_timeout_s": -1}})
+    with pytest.raises(ValueError, match="latency_multiple: must be >= 0"):
+        RouterPolicy(latency_multiple=-2)
+    models = {"openai": {"api_key": "k", "models": [{"name": "gpt-4", "first_byte_timeout": 0}]}}
+    with pytest.raises(ConfigError, match=r"models\[0\]\.first_byte_timeout: must be greater"):
+        parse_config({"mcp": {"models": models}}, env={})
 
 
 async def test_a_late_first_byte_is_retried_on_another_deployment(tmp_path: Path) -> None:
