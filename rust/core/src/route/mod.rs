@@ -3,9 +3,10 @@
 //! A [`Balancer`] holds the deployments of a group and picks one per attempt with a strategy:
 //! smooth weighted round robin (nginx), weighted random, power-of-two-choices least outstanding
 //! requests with weights (Envoy `least_request`), or (the default) power-of-two-choices by
-//! peak-EWMA latency x outstanding requests (Finagle, tower). Both two-choice strategies draw two
-//! distinct deployments. A request still waiting for its first byte counts as at least as slow as
-//! it has waited, so a stalled deployment looks expensive long before its first answer arrives.
+//! peak-EWMA latency x outstanding requests / success rate (Finagle, tower). Both two-choice
+//! strategies draw two distinct deployments. A request still waiting for its first byte counts
+//! as at least as slow as it has waited, so a stalled deployment looks expensive long before
+//! its first answer arrives.
 //! Health is tracked per deployment: outlier ejection after consecutive failures or for latency
 //! far above the rest of the group, with a growing ejection time, a cooldown after a 429 that
 //! honours `Retry-After`, and a concurrency limit. When too large a share of the group is
@@ -69,6 +70,9 @@ struct Deployment {
     waiting_since: u128,
     ewma: f64,
     ewma_at: u64,
+    /// Success-rate EWMA (1: every recent attempt succeeded), recovering toward 1 over time.
+    success_rate: f64,
+    success_at: u64,
     /// Slow start begins here (added, or back from ejection).
     warm_since: u64,
     health: Health,
@@ -119,6 +123,10 @@ pub struct Balancer {
 }
 
 const NS: f64 = 1e9;
+/// Weight of one attempt in the success-rate EWMA.
+const SUCCESS_ALPHA: f64 = 0.1;
+/// The success rate the cost divides by never goes below this (cost at most 20x).
+const MIN_SUCCESS_RATE: f64 = 0.05;
 
 impl Balancer {
     pub fn new(config: Config, seed: u64) -> Self {
@@ -163,6 +171,8 @@ impl Balancer {
             waiting_since: 0,
             ewma: 0.0,
             ewma_at: now,
+            success_rate: 1.0,
+            success_at: now,
             warm_since: now,
             health: Health::default(),
             stats: Stats::default(),
@@ -465,15 +475,30 @@ impl Balancer {
         let (a, b) = self.two_distinct(eligible);
         let cost = |s: &Self, i: usize| {
             let d = &s.deployments[i];
-            // Unmeasured deployments look cheap so they get probed.
+            // Unmeasured deployments look cheap so they get probed. Failures raise the cost
+            // through the success rate, so fast errors do not attract traffic.
             (s.expected_latency(d, now) + 1e-6) * (d.in_flight as f64 + 1.0)
                 / s.effective_weight(d, now).max(f64::MIN_POSITIVE)
+                / s.success_rate(d, now).max(MIN_SUCCESS_RATE)
         };
         if cost(self, b) < cost(self, a) {
             b
         } else {
             a
         }
+    }
+
+    /// The success rate, recovering toward 1 with the EWMA time constant while unobserved.
+    fn success_rate(&self, d: &Deployment, now: u64) -> f64 {
+        let dt = now.saturating_sub(d.success_at) as f64 / NS;
+        1.0 - (1.0 - d.success_rate) * (-dt / self.config.ewma_tau_s.max(1e-9)).exp()
+    }
+
+    fn record_success_rate(&mut self, i: usize, succeeded: bool, now: u64) {
+        let rate = self.success_rate(&self.deployments[i], now);
+        let d = &mut self.deployments[i];
+        d.success_rate = rate * (1.0 - SUCCESS_ALPHA) + if succeeded { SUCCESS_ALPHA } else { 0.0 };
+        d.success_at = now;
     }
 
     fn decayed_ewma(&self, d: &Deployment, now: u64) -> f64 {
@@ -537,14 +562,17 @@ impl Balancer {
                 if d.health.on_success() {
                     d.warm_since = now; // back from ejection: slow start again
                 }
+                self.record_success_rate(i, true, now);
                 self.observe(i, latency_s, now);
             }
             Outcome::Failure { latency_s } => {
                 d.stats.failures += 1;
-                // A fast failure must not make a deployment look cheap: it counts as at least
-                // twice the current estimate.
-                let penalised = latency_s.max(2.0 * self.decayed_ewma(&self.deployments[i], now));
-                self.observe(i, penalised, now);
+                self.record_success_rate(i, false, now);
+                // A failure's latency counts only when slower than expected (a timeout): a fast
+                // error says nothing about how fast good answers are.
+                if latency_s > self.decayed_ewma(&self.deployments[i], now) {
+                    self.observe(i, latency_s, now);
+                }
                 let share = self.share_if_ejected(i, now);
                 let d = &mut self.deployments[i];
                 if d.health.on_failure(&health_cfg, now, share) {

@@ -485,7 +485,21 @@ fn first_byte_latency_is_what_a_stream_is_judged_by() {
 
 #[test]
 fn failures_eject_with_their_reason() {
-    let mut b = balancer(Strategy::PeakEwma, &[1.0, 1.0, 1.0]);
+    // Fast failures, even with no latency floor, are failures, not latency outliers.
+    let mut b = Balancer::new(
+        Config {
+            health: HealthConfig {
+                latency_min_s: 0.0,
+                ..HealthConfig::default()
+            },
+            ..Config::default()
+        },
+        11,
+    );
+    for i in 0..3 {
+        b.upsert(&format!("d{i}"), 1.0, None, 0);
+    }
+    observe_all(&mut b, &[0.01, 0.01, 0.01], SEC);
     for _ in 0..5 {
         b.deployments[0].in_flight += 1;
         b.report(0, Outcome::Failure { latency_s: 0.001 }, None, SEC);
