@@ -3,7 +3,7 @@
 //! A [`Balancer`] holds the deployments of a group and picks one per attempt with a strategy:
 //! smooth weighted round robin (nginx), weighted random, power-of-two-choices least outstanding
 //! requests with weights (Envoy `least_request`), or (the default) power-of-two-choices by
-//! peak-EWMA latency x outstanding requests / success rate (Finagle, tower). Both two-choice
+//! peak-EWMA latency x outstanding requests / success rate^8 (Finagle, tower). Both two-choice
 //! strategies draw two distinct deployments. A request still waiting for its first byte counts
 //! as at least as slow as it has waited, so a stalled deployment looks expensive long before
 //! its first answer arrives.
@@ -125,7 +125,10 @@ pub struct Balancer {
 const NS: f64 = 1e9;
 /// Weight of one attempt in the success-rate EWMA.
 const SUCCESS_ALPHA: f64 = 0.1;
-/// The success rate the cost divides by never goes below this (cost at most 20x).
+/// The cost is divided by the success rate to this power: failing one attempt in three makes
+/// a deployment about 25x as expensive (so retries stay rare), one in a hundred about 8 %.
+const FAILURE_EXPONENT: i32 = 8;
+/// The success rate the cost divides by never goes below this.
 const MIN_SUCCESS_RATE: f64 = 0.05;
 
 impl Balancer {
@@ -479,7 +482,9 @@ impl Balancer {
             // through the success rate, so fast errors do not attract traffic.
             (s.expected_latency(d, now) + 1e-6) * (d.in_flight as f64 + 1.0)
                 / s.effective_weight(d, now).max(f64::MIN_POSITIVE)
-                / s.success_rate(d, now).max(MIN_SUCCESS_RATE)
+                / s.success_rate(d, now)
+                    .max(MIN_SUCCESS_RATE)
+                    .powi(FAILURE_EXPONENT)
         };
         if cost(self, b) < cost(self, a) {
             b

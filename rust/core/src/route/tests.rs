@@ -526,3 +526,38 @@ fn fast_failures_do_not_attract_traffic() {
     }
     assert!(c[0] < c[1], "{c:?}");
 }
+
+#[test]
+fn a_deployment_failing_a_third_of_its_requests_gets_little_traffic() {
+    // Closed loop: 16 callers, both deployments answer in 5 ms, d0 fails every third answer.
+    let mut b = balancer(Strategy::PeakEwma, &[1.0, 1.0]);
+    let mut in_flight: Vec<(u64, usize, u64)> = Vec::new();
+    let mut c = [0usize; 2];
+    let mut now = 0;
+    let mut answers = 0u64;
+    let mut d0_answers = 0u64;
+    for k in 0..16u64 {
+        let i = b.pick(k, &[]).unwrap();
+        in_flight.push((k + 5_000_000, i, k));
+    }
+    while answers < 4000 {
+        in_flight.sort_unstable();
+        let (done, i, started) = in_flight.remove(0);
+        now = now.max(done);
+        answers += 1;
+        let latency_s = (now - started) as f64 / 1e9;
+        if i == 0 {
+            d0_answers += 1;
+        }
+        let outcome = if i == 0 && d0_answers % 3 == 0 {
+            Outcome::Failure { latency_s }
+        } else {
+            Outcome::Success { latency_s }
+        };
+        b.report(i, outcome, Some(started), now);
+        let j = b.pick(now, &[]).unwrap();
+        c[j] += 1;
+        in_flight.push((now + 5_000_000, j, now));
+    }
+    assert!(c[0] * 20 < c[0] + c[1], "failing deployment picked {c:?}");
+}
