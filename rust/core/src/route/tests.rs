@@ -16,6 +16,21 @@ fn balancer(strategy: Strategy, weights: &[f64]) -> Balancer {
     b
 }
 
+/// `n` equal deployments under the default strategy with this health configuration.
+fn with_health(health: HealthConfig, n: usize, seed: u64) -> Balancer {
+    let mut b = Balancer::new(
+        Config {
+            health,
+            ..Config::default()
+        },
+        seed,
+    );
+    for i in 0..n {
+        b.upsert(&format!("d{i}"), 1.0, None, 0);
+    }
+    b
+}
+
 fn counts(b: &mut Balancer, n: usize, now: u64) -> Vec<usize> {
     let mut c = vec![0; b.len()];
     for _ in 0..n {
@@ -319,16 +334,7 @@ fn stalled_picks(
 ) -> (usize, usize) {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
-    let mut b = Balancer::new(
-        Config {
-            health,
-            ..Config::default()
-        },
-        seed,
-    );
-    for i in 0..n {
-        b.upsert(&format!("d{i}"), 1.0, None, 0);
-    }
+    let mut b = with_health(health, n, seed);
     let stalled = n - 1;
     let mut rng = seed | 1;
     let mut jitter = move || {
@@ -435,19 +441,11 @@ fn latency_ejection_has_a_floor_and_can_be_off() {
     let mut b = balancer(Strategy::PeakEwma, &[1.0, 1.0, 1.0]);
     observe_all(&mut b, &[0.01, 0.01, 0.2], SEC);
     assert!(!b.stats(2, SEC).ejected);
-    let mut off = Balancer::new(
-        Config {
-            health: HealthConfig {
-                latency_multiple: 0.0,
-                ..HealthConfig::default()
-            },
-            ..Config::default()
-        },
-        5,
-    );
-    for i in 0..3 {
-        off.upsert(&format!("d{i}"), 1.0, None, 0);
-    }
+    let off_health = HealthConfig {
+        latency_multiple: 0.0,
+        ..HealthConfig::default()
+    };
+    let mut off = with_health(off_health, 3, 5);
     observe_all(&mut off, &[0.01, 0.01, 20.0], 30 * SEC);
     assert!(!off.stats(2, 30 * SEC).ejected);
 }
@@ -486,19 +484,11 @@ fn first_byte_latency_is_what_a_stream_is_judged_by() {
 #[test]
 fn failures_eject_with_their_reason() {
     // Fast failures, even with no latency floor, are failures, not latency outliers.
-    let mut b = Balancer::new(
-        Config {
-            health: HealthConfig {
-                latency_min_s: 0.0,
-                ..HealthConfig::default()
-            },
-            ..Config::default()
-        },
-        11,
-    );
-    for i in 0..3 {
-        b.upsert(&format!("d{i}"), 1.0, None, 0);
-    }
+    let no_floor = HealthConfig {
+        latency_min_s: 0.0,
+        ..HealthConfig::default()
+    };
+    let mut b = with_health(no_floor, 3, 11);
     observe_all(&mut b, &[0.01, 0.01, 0.01], SEC);
     for _ in 0..5 {
         b.deployments[0].in_flight += 1;
