@@ -125,6 +125,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry
+    app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys
     app[admin.KEY_STORE] = store
