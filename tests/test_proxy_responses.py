@@ -4,16 +4,27 @@ the upstream simulator as an OpenAI and as an Anthropic provider."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import io
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import openai
 import pytest
+from aiohttp import web
 from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
-from proxy_support import Proxy, http, proxy
+from mcp_support import free_port
+from mcproute.proxy.contexts import CONTEXTS
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from models_support import OPENAI_KEY, running_simulator
+from proxy_support import Proxy, http, proxy, running_proxy, serve_command
 
 __all__ = ["http", "proxy"]  # the fixtures
 
@@ -51,9 +62,9 @@ def upstream_body(proxy: Proxy) -> dict[str, Any]:
 
 
 async def post(http: aiohttp.ClientSession, proxy: Proxy, key: str, body: Any) -> tuple[int, bytes]:
-    async with http.post(
-        f"{proxy.url}/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}
-    ) as r:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    data = io.BytesIO(json.dumps(body).encode())  # a large body is streamed, not one write
+    async with http.post(f"{proxy.url}/v1/responses", data=data, headers=headers) as r:
         return r.status, await r.read()
 
 
@@ -226,6 +237,38 @@ async def test_a_stream_broken_upstream_ends_failed(proxy: Proxy) -> None:
     await sdk.close()
 
 
+def small_store(app: web.Application) -> None:
+    app[CONTEXTS].max_bytes = 4096
+
+
+async def test_a_conversation_too_large_to_store(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    """With the answer, the conversation outgrows the store's limit: a 413 naming `store`, or
+    in a stream `error` and `response.failed` in place of `response.completed`; nothing is
+    kept."""
+    async with running_proxy(tmp_path, tune=small_store) as proxy:
+        key = proxy.key("models")
+        big = "x " * 2100
+        status, raw = await post(http, proxy, key, {"model": "gpt-4", "input": big})
+        assert status == 413
+        message = json.loads(raw)["error"]["message"]
+        assert message.startswith("store: the conversation is too large to store")
+        stream = {"model": "gpt-4", "input": big, "stream": True}
+        status, raw = await post(http, proxy, key, stream)
+        assert status == 200
+        events = sse_events(raw)
+        ending = ["response.output_item.done", "error", "response.failed"]
+        assert [e["type"] for e in events[-3:]] == ending
+        failed = events[-1]["response"]
+        assert failed["output"][0]["content"][0]["text"] == "echo: x x x"
+        headers = {"Authorization": f"Bearer {key}"}
+        async with http.get(f"{proxy.url}/v1/responses/{failed['id']}", headers=headers) as r:
+            assert r.status == 404
+        small = {"model": "gpt-4", "input": "x"}
+        assert (await post(http, proxy, key, small))[0] == 200  # the limit is per conversation
+
+
 async def test_tenants_and_scopes_bind_stored_responses(proxy: Proxy) -> None:
     acme = client(proxy, proxy.key("models", "tenant:acme"))
     made = await acme.responses.create(model="claude", input="secret plans")
@@ -344,3 +387,39 @@ async def test_usage_metrics_as_chat(proxy: Proxy, http: aiohttp.ClientSession) 
             f'gen_ai_request_model="{model}",gen_ai_token_type="output"}}'
         ) in text
     await sdk.close()
+
+
+async def test_served_workers_continue_each_others_responses(tmp_path: Path) -> None:
+    """`mcproute serve` with two workers: each call on a new connection, so whichever worker
+    stored a response, the next call may land on the other and still continue it."""
+    data = DataDir(tmp_path / "data")
+    with SqliteApiKeyStore(data) as keys:
+        key, _ = ApiKeyManager(data.pepper(), keys).issue("test", ["models"])
+    async with running_simulator(tokens=4) as sim:
+        config = tmp_path / "mcproute.json"
+        models = {"anthropic": {"endpoint": sim.url, "api_key": "sk-ant-x", "models": ["claude"]}}
+        config.write_text(json.dumps({"mcp": {"models": models}}))
+        port = free_port()
+        env = {**os.environ, "MCPROUTE_DATA_DIR": str(data.path), "OPENAI_API_KEY": OPENAI_KEY}
+        proc = await asyncio.create_subprocess_exec(
+            *serve_command(config, port), env=env, stderr=asyncio.subprocess.DEVNULL
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/v1"
+            previous = None
+            for turn in range(6):
+                async with openai.AsyncOpenAI(base_url=base, api_key=key) as sdk:
+                    for _ in range(150):  # the first turn waits for the workers to listen
+                        with contextlib.suppress(openai.APIConnectionError):
+                            made = await sdk.responses.create(
+                                model="claude", input=f"turn{turn}", previous_response_id=previous
+                            )
+                            break
+                        await asyncio.sleep(0.1)
+                assert made.output_text == f"echo: turn{turn} w2 w3"
+                previous = made.id
+            turns = [m for m in sim.requests[-1].body["messages"] if m["role"] == "user"]
+            assert len(turns) == 6  # the whole conversation reached the last call
+        finally:
+            proc.terminate()
+            assert await asyncio.wait_for(proc.wait(), 30) == 0

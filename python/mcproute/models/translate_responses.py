@@ -432,7 +432,10 @@ class ChatToResponseStream:
         return [*events, self._event(kind, response=self.response)]
 
     def fail(self, code: str, message: str) -> list[Json]:
-        """The events that end a stream the upstream broke off."""
+        """The events that end a failed stream: one the upstream broke off, or one whose
+        `finish()` events are sent but for its last (the completion, withdrawn)."""
+        if self.response is not None:
+            self._seq -= 1
         events = self._close("incomplete")
         error = {"code": code, "message": message}
         self.response = self.shell.render("failed", list(self._output), error=error)

@@ -14,7 +14,6 @@ anything else is the same 404 as an id that does not exist.
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -39,11 +38,9 @@ from mcproute.models.translate_responses import (
 )
 from mcproute.proxy.auth import RECORD, allows, tenant_of
 from mcproute.proxy.contexts import CONTEXTS, referenced_messages
-from mcproute.proxy.errors import error_response, upstream_error_text
+from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
-from mcproute.proxy.metrics import METRICS
-from mcproute.proxy.observe import TIMING
-from mcproute.proxy.routes import SSE_HEADERS, _call, _close, _model
+from mcproute.proxy.routes import Failure, _call, _close, _model, _relay
 
 OPERATION = "chat"  # gen_ai.operation.name: a Responses call is a chat completion upstream
 Json = dict[str, Any]
@@ -98,7 +95,8 @@ async def create(request: web.Request) -> web.StreamResponse:
     saving = _Saving(request, body, [*history, *turn])
     if body.get("stream"):
         translator = ChatToResponseStream(shell)
-        return await _relay(request, name, model.chat_stream(chat), translator, saving)
+        events = _events(model.chat_stream(chat), translator, saving)
+        return await _relay(request, name, events, anthropic=True, failure=_failure(translator))
     completion = await _call(request, OPERATION, name, model.chat(chat))
     response = shell.from_chat(completion)
     await saving.save(response)
@@ -115,70 +113,52 @@ class _Saving:
         self.asked = asked
 
     async def save(self, response: Json) -> None:
-        if self.store is not None:
-            conversation = [*self.asked, *items_to_messages(response["output"])]
+        if self.store is None:
+            return
+        conversation = [*self.asked, *items_to_messages(response["output"])]
+        try:
             await self.store.save(self.tenant, response, conversation)
+        except ContextTooLargeError as exc:  # a stored response holds the whole conversation
+            raise ContextTooLargeError(
+                f"store: the conversation is too large to store ({exc}); "
+                'send "store": false, or start a new conversation'
+            ) from None
 
 
-async def _relay(
-    request: web.Request,
-    name: str,
-    chunks: AsyncIterator[Json],
-    translator: ChatToResponseStream,
-    saving: _Saving,
-) -> web.StreamResponse:
-    """Relay the chat stream as Responses events. The response is stored before
-    `response.completed` is sent, so a client may continue it as soon as it has that event."""
-    metrics = request.app[METRICS]
-    started = time.perf_counter()
+async def _events(
+    chunks: AsyncIterator[Json], translator: ChatToResponseStream, saving: _Saving
+) -> AsyncIterator[Json]:
+    """The Responses events of a chat stream. Nothing is yielded before the first chunk, so a
+    failure before it is an error reply; the response is stored before `response.completed`
+    is sent, so a client may continue it as soon as it has that event."""
     iterator = aiter(chunks)
     try:
-        first: Json | None = await anext(iterator)  # failures before it get an error reply
-    except UpstreamError as exc:
-        metrics.operation_done(OPERATION, name, time.perf_counter() - started, exc.kind.value)
-        raise
-    except StopAsyncIteration:
-        first = None
-    metrics.first_token(OPERATION, name, time.perf_counter() - started)
-    response = web.StreamResponse(headers=SSE_HEADERS)
-    request[TIMING].mark_first_byte(response)
-    await response.prepare(request)
-    error_type = None
-    try:
-        await _write(response, translator.start())
+        first = await anext(iterator, None)
+        for event in translator.start():
+            yield event
         chunk = first
         while chunk is not None:
-            await _write(response, translator.feed(chunk))
+            for event in translator.feed(chunk):
+                yield event
             chunk = await anext(iterator, None)
-        final = translator.finish()
-        try:
-            if translator.response is not None:
-                await saving.save(translator.response)
-        except ContextTooLargeError as exc:
-            final = translator.fail("server_error", f"the response could not be stored: {exc}")
-            error_type = "context_too_large"
-        await _write(response, final)
-        await response.write_eof()
-    except UpstreamError as exc:
-        # Mid-stream: the status line is sent already; report in-band and end the stream.
-        error_type = exc.kind.value
-        code = "rate_limit_exceeded" if exc.kind is FailureKind.RATE_LIMITED else "server_error"
-        await _write(response, translator.fail(code, upstream_error_text(exc)))
-        await response.write_eof()
-    except ConnectionResetError:
-        error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
     finally:
         await _close(iterator)
-    metrics.operation_done(OPERATION, name, time.perf_counter() - started, error_type)
-    metrics.usage(OPERATION, name, translator.usage)
-    return response
+    final = translator.finish()
+    try:
+        if translator.response is not None:
+            await saving.save(translator.response)
+    except ContextTooLargeError as exc:
+        final = final[:-1] + translator.fail("server_error", str(exc))
+    for event in final:
+        yield event
 
 
-async def _write(response: web.StreamResponse, events: list[Json]) -> None:
-    for event in events:
-        await response.write(
-            b"event: " + event["type"].encode() + b"\ndata: " + orjson.dumps(event) + b"\n\n"
-        )
+def _failure(translator: ChatToResponseStream) -> Failure:
+    def failure(reason: str, message: str, exc: UpstreamError | None) -> list[Json]:
+        limited = exc is not None and exc.kind is FailureKind.RATE_LIMITED
+        return translator.fail("rate_limit_exceeded" if limited else "server_error", message)
+
+    return failure
 
 
 @guarded

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -89,12 +89,19 @@ async def _call(
     return result
 
 
+# The events that end a stream in a route's own format: (why, the message, the upstream's error).
+Failure = Callable[[str, str, UpstreamError | None], list[dict[str, Any]]]
+
+
 async def _relay(
     request: web.Request,
     name: str,
     events: AsyncIterator[dict[str, Any]],
     anthropic: bool,
+    failure: Failure | None = None,
 ) -> web.StreamResponse:
+    """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
+    with the format's error event, or with `failure`'s events when the route has its own."""
     metrics = request.app[METRICS]
     started = time.perf_counter()
     iterator = aiter(events)
@@ -117,7 +124,8 @@ async def _relay(
     ending = "completed"
     try:
         while event is not None:
-            found = event.get("usage") or (event.get("message") or {}).get("usage")
+            outer = event.get("message") or event.get("response")  # Anthropic's, Responses'
+            found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
             if isinstance(found, dict):
                 usage.update(found)
             await response.write(_sse(event, anthropic))
@@ -129,8 +137,10 @@ async def _relay(
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
         ending = exc.reason if isinstance(exc, StreamCut) else "upstream_error"
-        if ending == "upstream_error":  # the upstream's own error, sanitized
-            await _final_event(response, anthropic, upstream_error_event(exc, anthropic))
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, upstream_error_text(exc), exc))
+        elif ending == "upstream_error":  # the upstream's own error, sanitized
+            await _final_events(response, anthropic, [upstream_error_event(exc, anthropic)])
         else:  # a cut: say why
             await _end_with_error(response, anthropic, ending, upstream_error_text(exc))
     except ConnectionResetError:
@@ -141,7 +151,11 @@ async def _relay(
             raise
         task.uncancel()  # our own drain deadline: end the stream properly, then return
         error_type = ending = "shutdown"
-        await _end_with_error(response, anthropic, ending, "the server is shutting down")
+        message = "the server is shutting down"
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, message, None))
+        else:
+            await _end_with_error(response, anthropic, ending, message)
     finally:
         if streams is not None and task is not None:
             streams.discard(task)
@@ -162,14 +176,15 @@ async def _end_with_error(
     else:
         error = {"message": message, "type": "server_error", "param": None, "code": reason}
         event = {"type": "error", "error": error}
-    await _final_event(response, anthropic, event)
+    await _final_events(response, anthropic, [event])
 
 
-async def _final_event(
-    response: web.StreamResponse, anthropic: bool, event: dict[str, Any]
+async def _final_events(
+    response: web.StreamResponse, anthropic: bool, events: list[dict[str, Any]]
 ) -> None:
     try:
-        await response.write(_sse(event, anthropic))
+        for event in events:
+            await response.write(_sse(event, anthropic))
         await response.write_eof()
     except ConnectionResetError:
         pass  # the client may be gone
