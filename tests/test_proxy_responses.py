@@ -269,6 +269,19 @@ async def test_a_conversation_too_large_to_store(
         assert (await post(http, proxy, key, small))[0] == 200  # the limit is per conversation
 
 
+async def test_upstream_refusals_before_the_stream_are_error_replies(proxy: Proxy) -> None:
+    sdk = client(proxy, proxy.key("models"))
+    proxy.sim.settings.fault = "429"
+    proxy.sim.settings.retry_after = 0.01  # the Router's retries wait that long
+    with pytest.raises(openai.RateLimitError) as info:
+        await sdk.responses.create(model="claude", input="x", stream=True)
+    assert info.value.response.headers["Retry-After"]
+    with pytest.raises(openai.RateLimitError):
+        await sdk.responses.create(model="gpt-4", input="x")
+    proxy.sim.settings.fault = None
+    await sdk.close()
+
+
 async def test_tenants_and_scopes_bind_stored_responses(proxy: Proxy) -> None:
     acme = client(proxy, proxy.key("models", "tenant:acme"))
     made = await acme.responses.create(model="claude", input="secret plans")
