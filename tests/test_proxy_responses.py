@@ -332,6 +332,11 @@ async def test_a_response_is_a_shared_context(proxy: Proxy, http: aiohttp.Client
     async with http.get(f"{proxy.url}/v1/responses/resp_{'0' * 32}", headers=headers) as r:
         assert r.status == 404
     await sdk.close()
+    # Sealed at rest like every context: neither the conversation nor the response object
+    # (model, metadata) is in the clear in any file of the data directory (WAL included).
+    at_rest = b"".join(f.read_bytes() for f in proxy.data_dir.path.iterdir() if f.is_file())
+    assert b"remember me" not in at_rest
+    assert made.id.encode() not in at_rest
 
 
 @pytest.mark.parametrize(
