@@ -33,7 +33,9 @@ def run(stream: ChatToResponseStream, chunks: list[dict[str, Any]]) -> list[dict
     events = stream.start()
     for c in chunks:
         events += stream.feed(c)
-    events += stream.finish()
+    closing, response = stream.finish()
+    events += [*closing, stream.completed()]
+    assert events[-1]["response"] is response
     for event in events:
         EVENTS.validate_python(event)
     assert [e["sequence_number"] for e in events] == list(range(len(events)))

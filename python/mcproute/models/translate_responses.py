@@ -300,8 +300,9 @@ class ChatToResponseStream:
     """Turns chat completion chunks into the Responses API's typed events, in OpenAI's order.
 
     `start()` gives `response.created` and `response.in_progress`; `feed(chunk)` the events
-    for one chunk; `finish()` closes the open items and gives `response.completed` (or
-    `response.incomplete`); `fail()` gives `error` and `response.failed`. Items are opened
+    for one chunk; `finish()` the events that close the open item, and `completed()` then
+    `response.completed` (or `response.incomplete`); `fail()` gives `error` and
+    `response.failed`. Items are opened
     and closed one at a time: text first, then each function call, as chat streams them."""
 
     def __init__(self, shell: ResponseShell) -> None:
@@ -420,22 +421,30 @@ class ChatToResponseStream:
                 self._finish = choice["finish_reason"]
         return events
 
-    def finish(self) -> list[Json]:
-        """Close the stream; `self.response` holds the final object after this."""
+    def finish(self) -> tuple[list[Json], Json]:
+        """(the events that close the open item, the final response object); `completed()`
+        then gives the event that announces it."""
         events = []
         if self._open is None and not self._output:  # an empty answer is one empty message
             events = self._open_item(_message_item(_item_id("msg"), [], "in_progress"))
         incomplete = _INCOMPLETE.get(self._finish or "")
         events += self._close("incomplete" if incomplete else "completed")
         self.response = self.shell.finished(self._finish, list(self._output), self.usage)
-        kind = "response.incomplete" if incomplete else "response.completed"
-        return [*events, self._event(kind, response=self.response)]
+        return events, self.response
+
+    def completed(self) -> Json:
+        """`response.completed` (or `response.incomplete`), after `finish()`."""
+        assert self.response is not None, "finish() first"
+        kind = (
+            "response.incomplete"
+            if self.response["status"] == "incomplete"
+            else "response.completed"
+        )
+        return self._event(kind, response=self.response)
 
     def fail(self, code: str, message: str) -> list[Json]:
-        """The events that end a failed stream: one the upstream broke off, or one whose
-        `finish()` events are sent but for its last (the completion, withdrawn)."""
-        if self.response is not None:
-            self._seq -= 1
+        """The events that end a stream that failed: the upstream broke off, or (after
+        `finish()`) the response could not be stored."""
         events = self._close("incomplete")
         error = {"code": code, "message": message}
         self.response = self.shell.render("failed", list(self._output), error=error)

@@ -143,14 +143,16 @@ async def _events(
             chunk = await anext(iterator, None)
     finally:
         await _close(iterator)
-    final = translator.finish()
-    try:
-        if translator.response is not None:
-            await saving.save(translator.response)
-    except ContextTooLargeError as exc:
-        final = final[:-1] + translator.fail("server_error", str(exc))
-    for event in final:
+    closing, response = translator.finish()
+    for event in closing:
         yield event
+    try:
+        await saving.save(response)
+    except ContextTooLargeError as exc:
+        for event in translator.fail("server_error", str(exc)):
+            yield event
+        return
+    yield translator.completed()
 
 
 def _failure(translator: ChatToResponseStream) -> Failure:
