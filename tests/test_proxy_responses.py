@@ -16,7 +16,7 @@ import aiohttp
 import openai
 import pytest
 from aiohttp import web
-from openai.types.responses import Response, ResponseStreamEvent
+from openai.types.responses import Response, ResponseItemList, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from mcp_support import free_port
@@ -166,6 +166,56 @@ async def test_function_call_and_its_output(proxy: Proxy, model: str) -> None:
     assert replayed.output_text.startswith("echo:")
     with pytest.raises(openai.NotFoundError):
         await sdk.responses.retrieve(replayed.id)  # store: false keeps nothing
+    await sdk.close()
+
+
+async def test_input_items_listed_and_paged(proxy: Proxy, http: aiohttp.ClientSession) -> None:
+    key = proxy.key("models")
+    sdk = client(proxy, key)
+    made = await sdk.responses.create(
+        model="gpt-4",
+        tools=[WEATHER],
+        input=[
+            {"role": "developer", "content": "rules"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "input_text", "text": "see"},
+                    {"type": "input_image", "image_url": "data:image/png;base64,AA"},
+                ],
+            },
+            {"type": "function_call", "call_id": "c1", "name": "get_weather", "arguments": "{}"},
+            {"type": "function_call_output", "call_id": "c1", "output": "rain"},
+        ],
+    )
+    listed = [item async for item in sdk.responses.input_items.list(made.id, order="asc")]
+    assert [i.type for i in listed] == [
+        "message",
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
+    assert listed[3].type == "function_call_output"
+    assert listed[3].output == "rain"
+    headers = {"Authorization": f"Bearer {key}"}
+    url = f"{proxy.url}/v1/responses/{made.id}/input_items"
+    async with http.get(url, params={"limit": "3"}, headers=headers) as r:
+        page = ResponseItemList.model_validate(await r.json())  # newest first by default
+    assert [i.id for i in page.data] == [i.id for i in listed[::-1][:3]]
+    assert page.has_more
+    assert page.last_id == listed[1].id
+    async with http.get(url, params={"after": page.last_id}, headers=headers) as r:
+        rest = ResponseItemList.model_validate(await r.json())
+    assert [i.id for i in rest.data] == [listed[0].id]
+    assert not rest.has_more
+    for bad in ({"limit": "0"}, {"limit": "x"}, {"order": "up"}, {"after": "msg_nope"}):
+        async with http.get(url, params=bad, headers=headers) as r:
+            assert r.status == 400, bad
+            assert (await r.json())["error"]["message"].startswith(next(iter(bad)) + ":")
+    other = client(proxy, proxy.key("models", "tenant:else"))
+    with pytest.raises(openai.NotFoundError):
+        await other.responses.input_items.list(made.id)
+    await other.close()
     await sdk.close()
 
 

@@ -3,8 +3,9 @@
 A response `resp_<hex>` is the context `ctx_<hex>` of the tenant whose key created it: its
 messages are the whole conversation so far in chat format (what `previous_response_id` continues
 from, and what a chat request naming the context as `context_id` gets), and its sealed metadata
-holds the response object `GET /v1/responses/{id}` returns. Items and metadata are encrypted with
-the keyring and bound to the tenant like every context, so another tenant's key finds nothing.
+holds the response object `GET /v1/responses/{id}` returns and the request's input items. Items
+and metadata are encrypted with the keyring and bound to the tenant like every context, so
+another tenant's key finds nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ResponseNotFoundError(LookupError):
 class StoredResponse:
     response: dict[str, Any]
     conversation: list[dict[str, Any]]
+    input_items: list[dict[str, Any]]  # the request's own input, as the API lists it
 
 
 def is_response_id(value: str) -> bool:
@@ -56,9 +58,18 @@ class ResponseStore:
         self.ttl = ttl
 
     async def save(
-        self, tenant: str, response: dict[str, Any], conversation: Sequence[dict[str, Any]]
+        self,
+        tenant: str,
+        response: dict[str, Any],
+        conversation: Sequence[dict[str, Any]],
+        input_items: Sequence[dict[str, Any]],
     ) -> None:
-        metadata = {"name": response["id"], "object": OBJECT, "response": response}
+        metadata = {
+            "name": response["id"],
+            "object": OBJECT,
+            "response": response,
+            "input_items": list(input_items),
+        }
         await self.contexts.create(
             tenant,
             "messages",
@@ -78,7 +89,7 @@ class ResponseStore:
         response = info.metadata.get("response")
         if info.metadata.get("object") != OBJECT or not isinstance(response, dict):
             raise ResponseNotFoundError(response_id)
-        return StoredResponse(response, items)
+        return StoredResponse(response, items, list(info.metadata.get("input_items") or []))
 
     async def delete(self, tenant: str, response_id: str) -> None:
         await self.load(tenant, response_id)  # only a response: not any context of that id

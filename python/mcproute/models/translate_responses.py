@@ -168,6 +168,37 @@ def responses_to_chat_request(
     return chat, turn
 
 
+def _input_part(part: Mapping[str, Any]) -> Json:
+    if part["type"] == "input_image":
+        return {**part, "detail": part.get("detail") or "auto"}
+    return dict(part)
+
+
+def input_items(items: str | Sequence[Mapping[str, Any]]) -> list[Json]:
+    """A request's input as the items `GET /v1/responses/{id}/input_items` lists: each with
+    an id (minted where the caller gave none) and a status, message content as parts."""
+    if isinstance(items, str):
+        items = [{"role": "user", "content": items}]
+    out: list[Json] = []
+    for item in items:
+        kind = item.get("type") or "message"
+        entry: Json = {**item, "type": kind, "status": item.get("status") or "completed"}
+        if kind == "message":
+            entry["id"] = item.get("id") or _item_id("msg")
+            content = item["content"]
+            if item["role"] == "assistant":
+                text = content if isinstance(content, str) else _text_of(_content_to_chat(content))
+                entry["content"] = [_text_part(text)]
+            elif isinstance(content, str):
+                entry["content"] = [{"type": "input_text", "text": content}]
+            else:
+                entry["content"] = [_input_part(p) for p in content]
+        else:
+            entry["id"] = item.get("id") or _item_id("fc" if kind == "function_call" else "fco")
+        out.append(entry)
+    return out
+
+
 # ----------------------------------------------------------------------------- response
 
 
@@ -458,6 +489,7 @@ class ChatToResponseStream:
 __all__ = [
     "ChatToResponseStream",
     "ResponseShell",
+    "input_items",
     "items_to_messages",
     "responses_to_chat_request",
     "usage_from_chat",

@@ -2,6 +2,7 @@
 
     POST   /v1/responses        a response, as JSON or (`"stream": true`) typed `response.*` events
     GET    /v1/responses/{id}   a stored response
+    GET    /v1/responses/{id}/input_items   ?limit=&order=&after=  its request's input items
     DELETE /v1/responses/{id}
 
 The body is checked against `contract.responses`, translated to a chat request
@@ -33,6 +34,7 @@ from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.translate_responses import (
     ChatToResponseStream,
     ResponseShell,
+    input_items,
     items_to_messages,
     responses_to_chat_request,
 )
@@ -44,6 +46,7 @@ from mcproute.proxy.routes import Failure, _call, _close, _model, _relay
 
 OPERATION = "chat"  # gen_ai.operation.name: a Responses call is a chat completion upstream
 Json = dict[str, Any]
+MAX_ITEMS = 100  # per page of input items, as OpenAI's API bounds it
 
 
 def _store(request: web.Request) -> ResponseStore:
@@ -92,7 +95,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     if not chat["messages"]:
         raise BadRequest("input: give at least one input item")
     shell = ResponseShell(body, new_response_id(), name)
-    saving = _Saving(request, body, [*history, *turn])
+    saving = _Saving(request, body, [*history, *turn], input_items(body["input"]))
     if body.get("stream"):
         translator = ChatToResponseStream(shell)
         events = _events(model.chat_stream(chat), translator, saving)
@@ -107,17 +110,20 @@ class _Saving:
     """Where a new response goes once finished: nowhere with `"store": false`, else into the
     caller's tenant with the conversation it continues."""
 
-    def __init__(self, request: web.Request, body: Json, asked: list[Json]) -> None:
+    def __init__(
+        self, request: web.Request, body: Json, asked: list[Json], items: list[Json]
+    ) -> None:
         self.store = _store(request) if body.get("store", True) else None
         self.tenant = tenant_of(request[RECORD])
         self.asked = asked
+        self.items = items
 
     async def save(self, response: Json) -> None:
         if self.store is None:
             return
         conversation = [*self.asked, *items_to_messages(response["output"])]
         try:
-            await self.store.save(self.tenant, response, conversation)
+            await self.store.save(self.tenant, response, conversation, self.items)
         except ContextTooLargeError as exc:  # a stored response holds the whole conversation
             raise ContextTooLargeError(
                 f"store: the conversation is too large to store ({exc}); "
@@ -175,6 +181,47 @@ async def retrieve(request: web.Request) -> web.StreamResponse:
 
 
 @guarded
+async def list_input_items(request: web.Request) -> web.StreamResponse:
+    ident = _response_id(request)
+    limit = _limit(request.query.get("limit", "20"))
+    order = request.query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise BadRequest('order: expected one of "asc", "desc"')
+    try:
+        items = (await _stored(request, ident)).input_items
+    except ResponseNotFoundError:
+        return _not_found(request, ident, None)
+    if order == "desc":
+        items = items[::-1]
+    after = request.query.get("after")
+    if after is not None:
+        ids = [item.get("id") for item in items]
+        if after not in ids:
+            raise BadRequest(f"after: no input item {after!r} in this response")
+        items = items[ids.index(after) + 1 :]
+    page = items[:limit]
+    return _json(
+        {
+            "object": "list",
+            "data": page,
+            "first_id": page[0]["id"] if page else None,
+            "last_id": page[-1]["id"] if page else None,
+            "has_more": len(items) > limit,
+        }
+    )
+
+
+def _limit(text: str) -> int:
+    try:
+        limit = int(text)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_ITEMS:
+        raise BadRequest(f"limit: expected an integer from 1 to {MAX_ITEMS}")
+    return limit
+
+
+@guarded
 async def delete(request: web.Request) -> web.StreamResponse:
     ident = _response_id(request)
     try:
@@ -188,4 +235,5 @@ async def delete(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/v1/responses", create)
     app.router.add_get("/v1/responses/{id}", retrieve)
+    app.router.add_get("/v1/responses/{id}/input_items", list_input_items)
     app.router.add_delete("/v1/responses/{id}", delete)
