@@ -20,12 +20,7 @@ from mcproute.models.translate_responses import (
 TOOL = {
     "type": "function",
     "name": "search_flights",
-    "description": "Search flights to a destination",
-    "parameters": {
-        "type": "object",
-        "properties": {"to": {"type": "string"}, "days": {"type": "integer"}},
-        "required": ["to"],
-    },
+    "parameters": {"type": "object", "properties": {"to": {"type": "string"}}, "required": ["to"]},
 }
 # A turn that answers a function call: instructions, the call and its output, tools.
 BODY: dict[str, Any] = {
