@@ -215,6 +215,27 @@ def test_stream_of_text_then_calls_closes_each_item_in_turn() -> None:
     assert stream.usage == {"prompt_tokens": 2, "completion_tokens": 3}
 
 
+def test_refusals_streamed_and_whole() -> None:
+    stream = ChatToResponseStream(ResponseShell({}, ID, "m"))
+    refusal = [chunk({"refusal": "I can't "}), chunk({"refusal": "help."}), chunk({}, "stop")]
+    events = run(stream, refusal)
+    kinds = [e["type"] for e in events]
+    assert kinds[3:8] == [
+        "response.content_part.added",
+        "response.refusal.delta",
+        "response.refusal.delta",
+        "response.refusal.done",
+        "response.content_part.done",
+    ]
+    assert events[6]["refusal"] == "I can't help."
+    final = Response.model_validate(events[-1]["response"])
+    assert final.output[0].content[0].type == "refusal"  # type: ignore[union-attr]
+    whole = ResponseShell({}, ID, "m").from_chat(
+        {"choices": [{"message": {"content": None, "refusal": "No."}, "finish_reason": "stop"}]}
+    )
+    assert Response.model_validate(whole).output[0].content[0].refusal == "No."  # type: ignore[union-attr]
+
+
 def test_empty_and_cut_streams() -> None:
     empty = run(ChatToResponseStream(ResponseShell({}, ID, "m")), [chunk({}, "stop")])
     final = Response.model_validate(empty[-1]["response"])

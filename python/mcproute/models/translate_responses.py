@@ -343,7 +343,8 @@ class ChatToResponseStream:
         self._seq = 0
         self._output: list[Json] = []  # finished items
         self._open: Json | None = None  # the item being streamed
-        self._text: list[str] = []
+        self._text: list[str] = []  # of the open message
+        self._refusal = False  # whether the open message's part is a refusal
         self._calls: dict[int, Json] = {}  # chat tool call index -> its item
         self._finish: str | None = None
 
@@ -370,11 +371,13 @@ class ChatToResponseStream:
         if item["type"] == "message":
             text = "".join(self._text)
             where = {**self._item_fields(), "content_index": 0}
-            part = _text_part(text)
-            events += [
-                self._event("response.output_text.done", **where, text=text, logprobs=[]),
-                self._event("response.content_part.done", **where, part=part),
-            ]
+            if self._refusal:
+                part = {"type": "refusal", "refusal": text}
+                done = self._event("response.refusal.done", **where, refusal=text)
+            else:
+                part = _text_part(text)
+                done = self._event("response.output_text.done", **where, text=text, logprobs=[])
+            events += [done, self._event("response.content_part.done", **where, part=part)]
             item = _message_item(item["id"], [part], status)
             self._text = []
         else:
@@ -401,18 +404,26 @@ class ChatToResponseStream:
         )
         events.append(added)
         if item["type"] == "message":
-            part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+            part = {"type": "refusal", "refusal": ""} if self._refusal else _text_part("")
             where = {**self._item_fields(), "content_index": 0}
             events.append(self._event("response.content_part.added", **where, part=part))
         return events
 
-    def _text_delta(self, text: str) -> list[Json]:
+    def _text_delta(self, text: str, refusal: bool = False) -> list[Json]:
+        """Text goes to the open message; a refusal (a part of its own kind) to a message of
+        its own, as chat streams one or the other."""
         events = []
-        if self._open is None or self._open["type"] != "message":
+        if self._open is None or self._open["type"] != "message" or self._refusal != refusal:
+            events += self._close()
+            self._refusal = refusal
             events += self._open_item(_message_item(_item_id("msg"), [], "in_progress"))
         self._text.append(text)
         where = {**self._item_fields(), "content_index": 0}
-        events.append(self._event("response.output_text.delta", **where, delta=text, logprobs=[]))
+        if refusal:
+            events.append(self._event("response.refusal.delta", **where, delta=text))
+        else:
+            delta = self._event("response.output_text.delta", **where, delta=text, logprobs=[])
+            events.append(delta)
         return events
 
     def _call_delta(self, delta: Mapping[str, Any]) -> list[Json]:
@@ -446,6 +457,8 @@ class ChatToResponseStream:
             delta = choice.get("delta") or {}
             if delta.get("content"):
                 events += self._text_delta(str(delta["content"]))
+            if delta.get("refusal"):
+                events += self._text_delta(str(delta["refusal"]), refusal=True)
             for call in delta.get("tool_calls") or []:
                 events += self._call_delta(call)
             if choice.get("finish_reason"):
