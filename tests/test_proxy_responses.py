@@ -405,6 +405,19 @@ async def test_a_response_is_a_shared_context(proxy: Proxy, http: aiohttp.Client
             "input[0].call_id",
         ),
         ({"model": "gpt-4", "input": [{"type": "web_search_call"}]}, "input[0].type"),
+        (
+            {
+                "model": "gpt-4",
+                "input": [
+                    {
+                        "type": "function_call_output",
+                        "call_id": "c",
+                        "output": [{"type": "input_image", "image_url": "https://x/y.png"}],
+                    }
+                ],
+            },
+            "input[0].output[0].type",
+        ),
         ({"model": "gpt-4", "input": "x", "tools": [{"type": "web_search"}]}, "tools[0].type"),
         ({"model": "gpt-4", "input": "x", "temperature": 3}, "temperature"),
         ({"model": "gpt-4", "input": "x", "max_output_tokens": 0}, "max_output_tokens"),

@@ -90,7 +90,7 @@ FUNCTION_CALL = Obj(
 FUNCTION_CALL_OUTPUT = Obj(
     {
         "call_id": Required(Str(min_len=1)),
-        "output": Required(Union(Str(), INPUT_PARTS)),
+        "output": Required(Union(Str(), TEXT_PARTS)),  # a chat `tool` message is text only
         "id": Str(),
         "status": STATUS,
     }
