@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
+    from mcproute.proxy.port_claim import PortBusy
     from mcproute.proxy.serve import Limits, configure_logging, serve
     from mcproute.store import data_dir_from_env
 
@@ -122,6 +123,9 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         limits = Limits(args.drain, args.idle_timeout, args.body_timeout)
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
+    except (PortBusy, OSError) as exc:  # the port, the runtime directory, the data directory
+        print(f"mcproute serve: {exc}", file=sys.stderr)
+        return 1
     finally:
         if simulator is not None:
             simulator.terminate()

@@ -1,6 +1,7 @@
 """`mcproute serve`: the proxy on uvloop, in one process or N pre-forked workers that share the
 port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and streams in flight
-(up to `--drain` seconds), then exits.
+(up to `--drain` seconds), then exits. A port already served (by another `serve`, or anything
+else) is refused before any worker binds it (`port_claim`).
 
 Slow clients: a connection idle for `idle_timeout` seconds, including one that never finishes
 its request headers, is closed; a body that takes longer than `body_timeout` gets a 408."""
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from mcproute.config import Config
 from mcproute.proxy.app import build_app
+from mcproute.proxy.port_claim import PortClaim, claim_port
 from mcproute.store import DataDir
 
 
@@ -99,6 +101,23 @@ def serve(
     limits = limits or Limits()
     if workers < 1:
         raise ValueError("workers: must be at least 1")
+    claim = claim_port(host, port) if port else None  # raises PortBusy
+    try:
+        return _serve_claimed(config, data_dir, host, port, workers, limits, claim)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _serve_claimed(
+    config: Config,
+    data_dir: DataDir,
+    host: str,
+    port: int,
+    workers: int,
+    limits: Limits,
+    claim: PortClaim | None,
+) -> int:
     data_dir.pepper()  # create shared state once, before any worker races for it
     if workers == 1:
         _run_worker(config, data_dir, host, port, limits)
@@ -109,6 +128,8 @@ def serve(
         pid = os.fork()
         if pid == 0:  # the worker: serve until signalled, never return into the parent's code
             code = 0
+            if claim is not None:
+                claim.release_in_child()
             _exit_with_parent(parent)
             try:
                 _run_worker(config, data_dir, host, port, limits)
