@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
+from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
     from mcproute.security import ApiKeyManager, ApiKeyRecord
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument(
         "--no-access-log", action="store_true", help="no JSON access-log lines on stderr"
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="warnings and errors on stderr as text lines or JSON objects (default text)",
     )
     serve.add_argument(
         "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
@@ -101,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
+    from mcproute.logs import configure_logging
     from mcproute.proxy.port_claim import PortBusy
-    from mcproute.proxy.serve import Limits, configure_logging, serve
+    from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
 
     try:
@@ -112,7 +120,7 @@ def run_serve(args: argparse.Namespace) -> int:
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return 1
-    configure_logging(access_log=not args.no_access_log)
+    configure_logging(access_log=not args.no_access_log, log_format=args.log_format)
     simulator = None
     if args.simulator:
         host, _, port = args.simulator.rpartition(":")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import signal
 import sys
@@ -62,20 +61,6 @@ def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits:
         uvloop.run(_serve_one(config, data_dir, host, port, limits))
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
         asyncio.run(_serve_one(config, data_dir, host, port, limits))
-
-
-def configure_logging(access_log: bool) -> None:
-    """Warnings and errors to stderr; the access log, one JSON object per line, too if asked."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    access = logging.getLogger("mcproute.access")
-    access.propagate = False
-    if access_log:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
 
 
 def _exit_with_parent(parent: int) -> None:
