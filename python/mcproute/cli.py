@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import os
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
+SIMULATOR_URL_ENV = "MCPROUTE_SIMULATOR_URL"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         help="warnings and errors on stderr as text lines or JSON objects (default text)",
     )
     serve.add_argument(
-        "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
+        "--simulator",
+        metavar="HOST:PORT",
+        help=f"also run the upstream model simulator there (and set ${SIMULATOR_URL_ENV})",
     )
 
     config_parser = sub.add_parser("config", help="configuration tools")
@@ -113,6 +117,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
 
+    if args.simulator:  # the demo configuration's endpoints name it
+        os.environ[SIMULATOR_URL_ENV] = f"http://{args.simulator}"
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -161,7 +167,12 @@ def run_keys(args: argparse.Namespace) -> int:
                 print(key)
             elif args.keys_command == "bootstrap":
                 if store.all():
-                    print("keys exist already; nothing to do", file=sys.stderr)
+                    print(
+                        "keys exist already, so no admin key is printed (a key is shown only"
+                        " once, when it is made); for a new one:"
+                        " mcproute keys create --scope admin",
+                        file=sys.stderr,
+                    )
                     return 0
                 key, record = keys.issue("live", [ADMIN])
                 print(f"admin key id: {record.key_id} (shown once; store it now)")
