@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         "--body-timeout", type=float, default=30.0, help="seconds to receive a request body"
     )
     serve.add_argument(
+        "--watch-config",
+        action="store_true",
+        help="reload the configuration when its file changes (SIGHUP always reloads it)",
+    )
+    serve.add_argument(
         "--no-access-log", action="store_true", help="no JSON access-log lines on stderr"
     )
     serve.add_argument(
@@ -135,7 +140,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         print(f"upstream simulator on http://{args.simulator}", file=sys.stderr)
     try:
-        limits = Limits(args.drain, args.idle_timeout, args.body_timeout)
+        limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
     except (PortBusy, OSError) as exc:  # the port, the runtime directory, the data directory
         print(f"mcproute serve: {exc}", file=sys.stderr)

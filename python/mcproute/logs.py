@@ -67,6 +67,7 @@ def configure_logging(access_log: bool, log_format: LogFormat = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
+    logging.getLogger("mcproute.reload").setLevel(logging.INFO)  # what a reload changed
     access = logging.getLogger(ACCESS_LOGGER)
     access.propagate = False
     if access_log:

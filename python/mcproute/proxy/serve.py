@@ -1,7 +1,8 @@
 """`mcproute serve`: the proxy on uvloop, in one process or N pre-forked workers that share the
 port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and streams in flight
 (up to `--drain` seconds), then exits. A port already served (by another `serve`, or anything
-else) is refused before any worker binds it (`port_claim`).
+else) is refused before any worker binds it (`port_claim`). SIGHUP reloads the configuration
+file in every worker (`reload`); `--watch-config` also reloads it when it changes.
 
 Slow clients: a connection idle for `idle_timeout` seconds, including one that never finishes
 its request headers, is closed; a body that takes longer than `body_timeout` gets a 408."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from mcproute.config import Config
+from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy.app import build_app
 from mcproute.proxy.port_claim import PortClaim, claim_port
+from mcproute.proxy.reload import RELOADER
 from mcproute.store import DataDir
 
 
@@ -28,10 +31,34 @@ class Limits:
     drain: float = 30.0  # seconds to finish requests and streams on stop
     idle_timeout: float = 60.0  # seconds a connection may sit idle or mid-headers
     body_timeout: float = 30.0  # seconds to receive a request body
+    watch_config: bool = False  # reload when the configuration file changes, not only on SIGHUP
+
+
+WATCH_INTERVAL_S = 1.0
+log = logging.getLogger("mcproute.serve")
+
+
+def _start_reloads(
+    app: web.Application, limits: Limits, parent: int | None
+) -> ConfigWatcher | None:
+    """SIGHUP (and, if asked, a change of the file) reloads this worker; an admin reload here
+    asks the parent to pass SIGHUP on to every worker."""
+    reloader = app[RELOADER]
+    if parent is not None:
+        reloader.notify_peers = lambda: os.kill(parent, signal.SIGHUP)
+    if reloader.path is None:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, log.warning, "SIGHUP: no configuration file to reload"
+        )
+        return None
+    interval = WATCH_INTERVAL_S if limits.watch_config else None
+    watcher = ConfigWatcher(reloader.path, reloader.on_signal, interval=interval)
+    watcher.start()
+    return watcher
 
 
 async def _serve_one(
-    config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
+    config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = web.AppRunner(
@@ -43,6 +70,7 @@ async def _serve_one(
     )
     await runner.setup()
     await web.TCPSite(runner, host, port, reuse_port=True).start()
+    watcher = _start_reloads(app, limits, parent)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -51,16 +79,25 @@ async def _serve_one(
         f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
     )
     await stop.wait()
+    if watcher is not None:
+        await watcher.stop()
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
 
 
-def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits: Limits) -> None:
+def _run_worker(
+    config: Config,
+    data_dir: DataDir,
+    host: str,
+    port: int,
+    limits: Limits,
+    parent: int | None = None,
+) -> None:
     try:
         import uvloop
 
-        uvloop.run(_serve_one(config, data_dir, host, port, limits))
+        uvloop.run(_serve_one(config, data_dir, host, port, limits, parent))
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
-        asyncio.run(_serve_one(config, data_dir, host, port, limits))
+        asyncio.run(_serve_one(config, data_dir, host, port, limits, parent))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -86,6 +123,8 @@ def serve(
     limits = limits or Limits()
     if workers < 1:
         raise ValueError("workers: must be at least 1")
+    # Until a worker's loop handles SIGHUP (a reload), it must not end the process.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     claim = claim_port(host, port) if port else None  # raises PortBusy
     try:
         return _serve_claimed(config, data_dir, host, port, workers, limits, claim)
@@ -117,7 +156,7 @@ def _serve_claimed(
                 claim.release_in_child()
             _exit_with_parent(parent)
             try:
-                _run_worker(config, data_dir, host, port, limits)
+                _run_worker(config, data_dir, host, port, limits, parent)
             except BaseException:  # report, then exit the forked child
                 import traceback
 
@@ -133,6 +172,7 @@ def _serve_claimed(
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGHUP, forward)  # every worker reloads its configuration
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)
