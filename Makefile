@@ -26,6 +26,7 @@ venv: $(STAMP)
 
 # The extension is built in release mode straight into the venv (editable install of python/).
 $(EXT_STAMP): $(STAMP) $(RUST_SOURCES)
+	rm -f $(ROOT)/python/mcproute/_core.cpython-*.so  # a pre-abi3 build would shadow the new one
 	cd $(ROOT) && $(VENV)/bin/maturin develop --release --locked --quiet
 	touch $@
 
@@ -37,7 +38,7 @@ ext: $(EXT_STAMP)
 # $$MCPROUTE_SIMULATOR_URL, which --simulator sets.
 PORT ?= 4000
 SIMULATOR_PORT ?= 8089
-SERVE_ARGS ?= --config examples/mcproute.demo.json --simulator 127.0.0.1:$(SIMULATOR_PORT) --port $(PORT)
+SERVE_ARGS ?= --demo --simulator 127.0.0.1:$(SIMULATOR_PORT) --port $(PORT)
 
 serve: ext
 	$(VENV)/bin/mcproute keys bootstrap

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 ADMIN = "admin"
 SIMULATOR_URL_ENV = "MCPROUTE_SIMULATOR_URL"
+DEMO_CONFIG = Path(__file__).with_name("examples") / "mcproute.demo.json"  # package data
+DEMO_SIMULATOR = "127.0.0.1:8089"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run the proxy")
     serve.add_argument(
         "--config", help="configuration file (default: $MCPROUTE_CONFIG, ./mcproute.json)"
+    )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="the bundled demo configuration, on the upstream simulator"
+        f" (--simulator, default {DEMO_SIMULATOR})",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
@@ -122,6 +131,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
 
+    if args.demo:
+        if args.config:
+            print("mcproute serve: --demo and --config exclude each other", file=sys.stderr)
+            return 2
+        args.config = str(DEMO_CONFIG)
+        args.simulator = args.simulator or DEMO_SIMULATOR
     if args.simulator:  # the demo configuration's endpoints name it
         os.environ[SIMULATOR_URL_ENV] = f"http://{args.simulator}"
     try:
