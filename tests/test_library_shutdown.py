@@ -77,10 +77,14 @@ asyncio.run(main())
 }
 
 
-async def run_script(code: str, env: dict[str, str]) -> tuple[int, str, str]:
+async def run_script(
+    code: str, env: dict[str, str], cwd: Path | None = None
+) -> tuple[int, str, str]:
+    """Python code in a fresh interpreter in development mode: (status, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         *(sys.executable, "-X", "dev", "-c", code),
         env=env,
+        cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -19,6 +19,7 @@ from conftest import ROOT
 from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
 from models_support import running_simulator
+from test_library_shutdown import run_script
 from test_proxy_crash import wait_ready
 
 README = ROOT / "README.md"
@@ -35,19 +36,6 @@ def snippets() -> list[tuple[str, bool]]:
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MCPROUTE_")}
     return {**env, **extra}
-
-
-async def run(code: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-X", "dev", "-c", code),
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def test_every_snippet_is_run_or_says_why_not() -> None:
@@ -68,7 +56,7 @@ async def test_a_snippet_runs(tmp_path: Path, index: int) -> None:
             MCPROUTE_CONFIG=str(ROOT / "examples" / "mcproute.demo.json"),
             MCPROUTE_SIMULATOR_URL=sim.url,
         )
-        status, out, err = await run(code, env, tmp_path)
+        status, out, err = await run_script(code, env, tmp_path)
     assert status == 0, err
     assert err == ""
     if "MCPClient" in code:
