@@ -64,7 +64,9 @@ def base_document(sim_url: str, mcp_url: str) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, document: dict[str, Any], *flags: str) -> AsyncIterator[Proxy]:
+async def running(
+    tmp_path: Path, document: dict[str, Any], *flags: str, workers: int = 2
+) -> AsyncIterator[Proxy]:
     data = DataDir(tmp_path / "data")
     with SqliteApiKeyStore(data) as store:
         key, _ = ApiKeyManager(data.pepper(), store).issue("test", ["admin"])
@@ -74,7 +76,7 @@ async def running(tmp_path: Path, document: dict[str, Any], *flags: str) -> Asyn
     stderr_path = tmp_path / "stderr"
     with stderr_path.open("wb") as stderr:
         proc = await asyncio.create_subprocess_exec(
-            *serve_command(config, port),
+            *serve_command(config, port, workers),
             *flags,
             env={
                 **os.environ,
@@ -298,3 +300,16 @@ async def stream_text(http: aiohttp.ClientSession, proxy: Proxy, model: str) -> 
                 for choice in json.loads(line[6:])["choices"]:
                     pieces.append(choice["delta"].get("content") or "")
     return "".join(pieces)
+
+
+async def test_sighup_reloads_a_single_worker_serve(tmp_path: Path) -> None:
+    async with running_simulator(tokens=3) as sim, http_server() as mcp_url:
+        document = base_document(sim.url, mcp_url)
+        async with running(tmp_path, document, workers=1) as proxy, Load(proxy).running() as load:
+            document = json.loads(json.dumps(proxy.document))
+            document["mcp"]["models"]["openai"]["models"] = ["gpt-4", "gpt-new"]
+            proxy.write(document)
+            os.kill(proxy.proc.pid, signal.SIGHUP)
+            await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude"}))
+        assert load.failures == []
+    assert proxy.proc.returncode == 0
