@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
+
 from mcp_support import http_server, serve
 from mcproute.config import parse_config
 from mcproute.proxy import build_app
@@ -60,3 +63,15 @@ async def running_proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
         config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
         async with serve(build_app(config, data_dir)) as url:
             yield Proxy(url.removesuffix("/mcp"), data_dir, sim)
+
+
+@pytest.fixture
+async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+    async with running_proxy(tmp_path) as p:
+        yield p
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

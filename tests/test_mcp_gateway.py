@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from mcp_demo_server import server as demo
-from mcp_support import serve
+from mcp_support import INIT, post, serve
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.http import StreamableHTTP
@@ -106,4 +106,27 @@ async def test_unreachable_upstream_is_left_out_of_listings() -> None:
         async with serve(StreamableHTTP(gateway).app()) as gw_url, MCPConnection(gw_url) as client:
             names = {t["name"] for t in await client.list_tools()}
             assert names == {"demo__add", "demo__broken", "demo__strict"}
+        await gateway.close()
+
+
+async def test_the_access_policy_hears_the_transport_not_the_client() -> None:
+    """The caller is the transport's principal; a `principal` a client writes into its own
+    clientInfo counts for nothing."""
+    async with serve(StreamableHTTP(demo).app()) as demo_url:
+        gateway = Gateway(
+            {"demo": demo_url}, access=lambda caller, kind, upstream, name: caller == "admin"
+        )
+        mcp = StreamableHTTP(gateway, principal=lambda request: request.headers.get("X-User"))
+        async with serve(mcp.app()) as gw_url:
+            listed = {}
+            for user in ("eve", "admin"):
+                info = {"name": "c", "version": "1", "principal": "admin"}
+                init = {**INIT, "params": {**INIT["params"], "clientInfo": info}}
+                status, headers, _ = await post(gw_url, init, {"X-User": user})
+                assert status == 200
+                session = {"X-User": user, "Mcp-Session-Id": headers["Mcp-Session-Id"]}
+                listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+                _, _, reply = await post(gw_url, listing, session)
+                listed[user] = {tool["name"] for tool in reply["result"]["tools"]}
+            assert listed == {"eve": set(), "admin": {"demo__add", "demo__broken", "demo__strict"}}
         await gateway.close()

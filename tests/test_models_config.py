@@ -14,6 +14,7 @@ from mcproute.config import (
     Config,
     ConfigError,
     ConfigWatcher,
+    SecuritySettings,
     find_config_path,
     load_config,
     parse_config,
@@ -32,7 +33,10 @@ def issues_of(document: object, env: dict[str, str] | None = None) -> list[str]:
 def test_developers_config_loads_unchanged(tmp_path: Path) -> None:
     config = load_config(write(tmp_path / "mcproute.json", DEVELOPERS_CONFIG), env=ENV)
     assert config.protocol_version == "1.0"
-    assert config.security == {"encryption_enabled": True, "api_key_rotation": True}
+    assert config.security == SecuritySettings(encryption_enabled=True, api_key_rotation=True)
+    assert config.security.max_key_age_s == 90 * 86400
+    assert config.security.keyring_rotation_s == 90 * 86400
+    assert config.security.provider_key_refresh_s == 10
     assert [d.name for d in config.deployments] == ["openai/gpt-4#0", "openai/gpt-3.5-turbo#0"]
     gpt4 = config.deployments[0]
     assert gpt4.endpoint == "https://api.openai.com"

@@ -4,8 +4,6 @@ requests (official SDKs as clients), MCP resources, and the admin routes."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,25 +16,14 @@ from mcp_types import TextContent, TextResourceContents
 
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
-from proxy_support import Proxy, running_proxy
+from proxy_support import Proxy, http, proxy
 
+__all__ = ["http", "proxy"]  # the fixtures
 HISTORY = [
     {"role": "system", "content": "You are terse."},
     {"role": "user", "content": "My name is Ada."},
     {"role": "assistant", "content": "Hello Ada."},
 ]
-
-
-@pytest.fixture
-async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    async with running_proxy(tmp_path) as p:
-        yield p
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def call(
@@ -107,8 +94,8 @@ async def test_bad_input_names_the_field(proxy: Proxy, http: aiohttp.ClientSessi
     cases: list[tuple[Any, bytes | None, str]] = [
         (None, b'{"messages": [', "not valid JSON"),
         ({}, None, "messages or document is required"),
-        ({"messages": "hi"}, None, "messages: expected a list"),
-        ({"messages": [{"content": "x"}]}, None, "context[0]"),
+        ({"messages": "hi"}, None, "messages: expected an array"),
+        ({"messages": [{"content": "x"}]}, None, "messages[0].role: required"),
         ({"messages": [], "ttl_seconds": -1}, None, "ttl_seconds"),
         ({"messages": [], "id": "ctx_nope"}, None, "id:"),
         ({"document": 3}, None, "document: expected a string"),

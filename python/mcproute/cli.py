@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import math
 import os
 import subprocess
 import sys
@@ -16,12 +17,46 @@ from mcproute import __version__
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
+    from mcproute.config import ConfigError
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
 SIMULATOR_URL_ENV = "MCPROUTE_SIMULATOR_URL"
 DEMO_CONFIG = Path(__file__).with_name("examples") / "mcproute.demo.json"  # package data
 DEMO_SIMULATOR = "127.0.0.1:8089"
+
+
+def scope_arg(value: str) -> str:
+    """`--scope`: refused here, naming the valid forms, rather than stored and never matched."""
+    from mcproute.contract.scopes import scope_problem
+
+    problem = scope_problem(value)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return value
+
+
+def _seconds(value: str, positive: bool) -> float:
+    """Seconds within the bounds the admin API takes (no nan, inf or 1e300)."""
+    from mcproute.contract.contexts import MAX_SECONDS
+
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    low_ok = seconds > 0 if positive else seconds >= 0
+    if not (low_ok and seconds <= MAX_SECONDS):  # false for nan too
+        low = "above 0" if positive else "from 0"
+        raise argparse.ArgumentTypeError(f"expected seconds {low} to {MAX_SECONDS}")
+    return seconds
+
+
+def ttl_arg(value: str) -> float:
+    return _seconds(value, positive=True)
+
+
+def grace_arg(value: str) -> float:
+    return _seconds(value, positive=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,28 +115,36 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("file", help="a JSON or YAML configuration file")
 
     keys = sub.add_parser("keys", help="API keys in $MCPROUTE_DATA_DIR (default ./.mcproute)")
+    keys.add_argument(
+        "--config",
+        help="configuration file whose security block sets the maximum key age"
+        " (default: $MCPROUTE_CONFIG, ./mcproute.json)",
+    )
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="issue a key; the key is the last line of output")
     create.add_argument(
         "--scope",
         action="append",
         default=[],
+        type=scope_arg,
         help="models, model:NAME, mcp, mcp:SERVER[:NAME], contexts, contexts:read, context:ID,"
         " tenant:NAME, metrics, admin (repeatable; default models)",
     )
     create.add_argument("--env", default="live", help="environment tag in the key (default live)")
-    create.add_argument("--ttl", type=float, help="lifetime in seconds (default: no expiry)")
+    create.add_argument("--ttl", type=ttl_arg, help="lifetime in seconds (default: no expiry)")
     create.add_argument(
         "--require-signature",
         action="store_true",
         help="requests must also be signed (RFC 9421); prints the signing secret once",
     )
-    keys_sub.add_parser("list", help="list keys (never their secrets)")
+    keys_sub.add_parser(
+        "list", help="list keys (never their secrets): id, env, state, scopes, created, age"
+    )
     revoke = keys_sub.add_parser("revoke", help="revoke a key now")
     revoke.add_argument("key_id")
     rotate = keys_sub.add_parser("rotate", help="replace a key; the old one works for --grace")
     rotate.add_argument("key_id")
-    rotate.add_argument("--grace", type=float, default=3600.0, help="seconds (default 3600)")
+    rotate.add_argument("--grace", type=grace_arg, default=3600.0, help="seconds (default 3600)")
     keys_sub.add_parser("bootstrap", help="create an admin key if there is no key yet")
 
     keyring = sub.add_parser("keyring", help="the keys that encrypt shared contexts at rest")
@@ -142,9 +185,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"{exc.source or args.config}: {len(exc.issues)} error(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print_config_error(exc, args.config)
         return 1
     configure_logging(access_log=not args.no_access_log, log_format=args.log_format)
     simulator = None
@@ -166,14 +207,26 @@ def run_serve(args: argparse.Namespace) -> int:
             simulator.wait(timeout=10)
 
 
+def print_config_error(exc: ConfigError, file: str | None) -> None:
+    print(f"{exc.source or file}: {len(exc.issues)} error(s)", file=sys.stderr)
+    for issue in exc.issues:
+        print(f"  {issue}", file=sys.stderr)
+
+
 def run_keys(args: argparse.Namespace) -> int:
+    from mcproute.config import DAY_S, ConfigError, load_security
     from mcproute.security import ApiKeyError, ApiKeyManager
-    from mcproute.security.apikeys import key_state
+    from mcproute.security.apikeys import key_state, rotate_by
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
 
+    try:
+        security = load_security(args.config)
+    except ConfigError as exc:
+        print_config_error(exc, args.config)
+        return 1
     data_dir = data_dir_from_env()
     with SqliteApiKeyStore(data_dir) as store:
-        keys = ApiKeyManager(data_dir.pepper(), store)
+        keys = ApiKeyManager(data_dir.pepper(), store, max_age=security.max_key_age_s)
         try:
             if args.keys_command == "create":
                 key, record = keys.issue(
@@ -200,11 +253,13 @@ def run_keys(args: argparse.Namespace) -> int:
             elif args.keys_command == "list":
                 now = time.time()
                 for r in store.all():
-                    state = key_state(r, now)
-                    created = datetime.fromtimestamp(r.created_at, UTC).isoformat(
-                        timespec="seconds"
-                    )
-                    print(f"{r.key_id}\t{r.env}\t{state}\t{','.join(sorted(r.scopes))}\t{created}")
+                    state = key_state(r, now, keys.max_age)
+                    created = _iso(r.created_at)
+                    age = f"{max(now - r.created_at, 0.0) / DAY_S:.0f}d"
+                    deadline = rotate_by(r, keys.max_age)
+                    due = "" if deadline is None else f"\trotate by {_iso(deadline)}"
+                    scopes = ",".join(sorted(r.scopes))
+                    print(f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}")
             elif args.keys_command == "revoke":
                 keys.revoke(args.key_id)
                 print(f"revoked {args.key_id}")
@@ -217,6 +272,10 @@ def run_keys(args: argparse.Namespace) -> int:
             print(f"mcproute keys: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 def print_signing_secret(keys: ApiKeyManager, record: ApiKeyRecord) -> None:
@@ -270,9 +329,7 @@ def check_config(file: str) -> int:
         config = load_config(file)
         router_policy(config)
     except ConfigError as exc:
-        print(f"{file}: {len(exc.issues)} error(s)", file=sys.stderr)
-        for issue in exc.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print_config_error(exc, file)
         return 1
     groups = config.model_groups()
     print(

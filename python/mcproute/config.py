@@ -3,7 +3,9 @@
 The accepted shape (every key optional except where noted)::
 
     {"mcp": {"protocol_version": "1.0",
-             "security": {...},
+             "security": {"encryption_enabled": true, "api_key_rotation": true,
+                          "max_key_age_days": 90, "keyring_rotation_days": 90,
+                          "provider_key_refresh_seconds": 10},
              "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
                                        "timeout": 30,
@@ -28,7 +30,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ import orjson
 import yaml
 
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
-from mcproute.secret import Secret
+from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,6 @@ BUILTIN_DEFAULT: Mapping[str, Any] = {
 }
 
 _VISION_MARKERS = ("gpt-4o", "gpt-4.1", "gpt-5", "vision", "claude", "llava", "gemini")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,50 @@ class ConfigError(ValueError):
         super().__init__(f"{len(issues)} configuration error(s){where}:\n{lines}")
 
 
+DAY_S = 86400.0
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """The ``security`` block. Contexts are always sealed (AES-256-GCM): ``encryption_enabled``
+    may only be true. ``api_key_rotation`` turns on the schedule: API keys older than
+    ``max_key_age_days`` stop working (rotate them), the context keyring gets a new primary key
+    every ``keyring_rotation_days``, and provider keys given as ``file:`` or ``${ENV}`` are
+    re-read every ``provider_key_refresh_seconds``. ``null`` turns one part off."""
+
+    encryption_enabled: bool = True
+    api_key_rotation: bool = False
+    max_key_age_days: float | None = 90.0
+    keyring_rotation_days: float | None = 90.0
+    provider_key_refresh_seconds: float | None = 10.0
+
+    def _when_rotating(self, value: float | None, scale: float = 1.0) -> float | None:
+        return value * scale if self.api_key_rotation and value is not None else None
+
+    @property
+    def max_key_age_s(self) -> float | None:
+        """Seconds after which an API key stops working; None: keys do not age out."""
+        return self._when_rotating(self.max_key_age_days, DAY_S)
+
+    @property
+    def keyring_rotation_s(self) -> float | None:
+        """Seconds a context keyring primary key serves before the server rotates it."""
+        return self._when_rotating(self.keyring_rotation_days, DAY_S)
+
+    @property
+    def provider_key_refresh_s(self) -> float | None:
+        """Seconds between checks of provider key files and variables; None: never re-read."""
+        return self._when_rotating(self.provider_key_refresh_seconds)
+
+
+# field: (lowest, highest) accepted, and the unit a message names
+_SECURITY_RANGES: Mapping[str, tuple[float, float, str]] = {
+    "max_key_age_days": (1.0, 3650.0, "days"),
+    "keyring_rotation_days": (1.0, 3650.0, "days"),
+    "provider_key_refresh_seconds": (1.0, 86400.0, "seconds"),
+}
+
+
 @dataclass(frozen=True)
 class DeploymentConfig:
     name: str  # unique id, e.g. "openai/gpt-4#0"
@@ -103,6 +147,7 @@ class DeploymentConfig:
     timeout: float | None = None
     max_concurrency: int | None = None
     capabilities: frozenset[str] = frozenset()
+    api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
 
 
 @dataclass(frozen=True)
@@ -118,7 +163,7 @@ class McpServerConfig:
 @dataclass(frozen=True)
 class Config:
     protocol_version: str = "1.0"
-    security: Mapping[str, Any] = field(default_factory=dict)
+    security: SecuritySettings = SecuritySettings()
     deployments: tuple[DeploymentConfig, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -178,38 +223,39 @@ class _Checker:
         return self.expand(value, path)
 
     def expand(self, value: str, path: str) -> str | None:
-        missing = [name for name in _ENV_REF.findall(value) if name not in self.env]
+        missing = [name for name in ENV_REF.findall(value) if name not in self.env]
         for name in missing:
             self.fail(path, f"environment variable {name} is not set")
         if missing:
             return None
-        return _ENV_REF.sub(lambda m: self.env[m.group(1)], value)
+        return ENV_REF.sub(lambda m: self.env[m.group(1)], value)
 
     def secret(self, value: Any, path: str) -> tuple[Secret | None, str | None]:
         """A secret given literally, as ``${VAR}`` or as ``file:PATH``; (secret, its source)."""
+        secret, name, _ = self.secret_ref(value, path)
+        return secret, name
+
+    def secret_ref(
+        self, value: Any, path: str
+    ) -> tuple[Secret | None, str | None, SecretSource | None]:
+        """Like ``secret``, with where to read it again (None for a literal)."""
         if not isinstance(value, str) or not value:
             self.fail(path, "must be a non-empty string, ${ENV_VAR} or file:PATH")
-            return None, None
+            return None, None, None
         if value.startswith("file:"):
             file = Path(os.path.expanduser(value[5:]))
-            file = file if file.is_absolute() else self.base_dir / file
-            try:
-                text = file.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                self.fail(path, f"cannot read secret file {file}: {exc.strerror or exc}")
-                return None, None
-            if not text:
-                self.fail(path, f"secret file {file} is empty")
-                return None, None
-            return Secret(text), "file"
-        match = _ENV_REF.fullmatch(value)
-        expanded = self.expand(value, path)
-        if expanded is None:
-            return None, None
-        if not expanded:
-            self.fail(path, f"environment variable {match.group(1) if match else ''} is empty")
-            return None, None
-        return Secret(expanded), (match.group(1) if match else "literal")
+            source = SecretSource(file=file if file.is_absolute() else self.base_dir / file)
+            name = "file"
+        else:
+            match = ENV_REF.fullmatch(value)
+            source = SecretSource(template=value)
+            name = match.group(1) if match else "literal"
+        try:
+            secret = source.read(self.env)
+        except SecretSourceError as exc:
+            self.fail(path, str(exc))
+            return None, None, None
+        return secret, name, (source if name != "literal" else None)
 
     def number(self, value: Any, path: str, *, integer: bool = False) -> Any:
         if value is None:
@@ -271,6 +317,43 @@ _MODEL_KEYS = (
     "capabilities",
     "aliases",
 )
+
+
+def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
+    path = "mcp.security"
+    block = check.mapping(value, path)
+    if block is None:
+        return SecuritySettings()
+    check.known_keys(block, path, ("encryption_enabled", "api_key_rotation", *_SECURITY_RANGES))
+    flags: dict[str, bool] = {}
+    for name in ("encryption_enabled", "api_key_rotation"):
+        flag = block.get(name, getattr(SecuritySettings, name))
+        if not isinstance(flag, bool):
+            check.fail(f"{path}.{name}", f"must be true or false, got {type(flag).__name__}")
+        else:
+            flags[name] = flag
+    if flags.get("encryption_enabled") is False:
+        check.fail(
+            f"{path}.encryption_enabled",
+            "false is not supported: shared contexts are always encrypted at rest"
+            " (AES-256-GCM); set it to true or remove it",
+        )
+    numbers: dict[str, float | None] = {}
+    for name, (low, high, unit) in _SECURITY_RANGES.items():
+        if name not in block:
+            continue
+        number = block[name]
+        if number is None:
+            numbers[name] = None
+        elif isinstance(number, bool) or not isinstance(number, int | float):
+            check.fail(f"{path}.{name}", f"must be a number of {unit} or null (off)")
+        elif not low <= number <= high:
+            check.fail(
+                f"{path}.{name}", f"must be between {low:g} and {high:g} {unit}, got {number}"
+            )
+        else:
+            numbers[name] = float(number)
+    return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:
@@ -336,12 +419,20 @@ def _parse_provider(
             check.fail(f"{path}.endpoint", "missing: an openai_compatible provider needs one")
     key: Secret | None = None
     key_source: str | None = None
+    key_ref: SecretSource | None = None
     if "api_key" in block:
-        key, key_source = check.secret(block["api_key"], f"{path}.api_key")
+        key, key_source, key_ref = check.secret_ref(block["api_key"], f"{path}.api_key")
     else:
         var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
         if var and check.env.get(var):
             key, key_source = Secret(check.env[var]), var
+            key_ref = SecretSource(template=f"${{{var}}}")
+    if key is not None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
+        # aiohttp would send the userinfo as Basic credentials beside the key's header
+        check.fail(
+            f"{path}.endpoint",
+            "has credentials (user:password@) and the provider has an API key: use one of them",
+        )
     provider_timeout = check.number(block.get("timeout"), f"{path}.timeout")
 
     raw_models = block.get("models")
@@ -388,6 +479,7 @@ def _parse_provider(
                 endpoint=endpoint,
                 api_key=key,
                 api_key_source=key_source,
+                api_key_ref=key_ref,
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
                 rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),
@@ -487,7 +579,7 @@ def parse_config(
             "mcp.protocol_version",
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
-    security = check.mapping(mcp.get("security"), "mcp.security") or {}
+    security = _parse_security(mcp.get("security"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -520,7 +612,7 @@ def parse_config(
 
     config = Config(
         protocol_version=str(version),
-        security=dict(security),
+        security=security,
         deployments=tuple(deployments),
         aliases=aliases,
         groups=groups,
@@ -582,6 +674,23 @@ def load_config(
         return parse_config(BUILTIN_DEFAULT, source="<built-in default>", env=env)
     data = decode_file(resolved)
     return parse_config(data, source=str(resolved), env=env, base_dir=resolved.parent)
+
+
+def load_security(
+    path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None
+) -> SecuritySettings:
+    """Only the ``security`` block of a configuration file (see ``load_config`` for which
+    file), for commands that need nothing else, such as ``mcproute keys``."""
+    resolved = Path(path) if path is not None else find_config_path(env)
+    if resolved is None:
+        return SecuritySettings()
+    data = decode_file(resolved)
+    check = _Checker(os.environ if env is None else env, resolved.parent)
+    root = check.mapping(data, "$") or {}
+    settings = _parse_security((check.mapping(root.get("mcp"), "mcp") or {}).get("security"), check)
+    if check.issues:
+        raise ConfigError(check.issues, str(resolved))
+    return settings
 
 
 class ConfigWatcher:

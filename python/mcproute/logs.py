@@ -15,6 +15,8 @@ from typing import Literal
 
 import orjson
 
+from mcproute.redact import RedactingFilter
+
 LogFormat = Literal["text", "json"]
 LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 REQUEST_ID: ContextVar[str | None] = ContextVar("mcproute_request_id", default=None)
@@ -51,7 +53,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None),
         }
-        if record.exc_info:
+        if record.exc_text:  # as RedactingFilter left it
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()
 
@@ -61,6 +65,7 @@ def configure_logging(access_log: bool, log_format: LogFormat = "text") -> None:
     in either format) too if asked."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
+    handler.addFilter(RedactingFilter())  # no credential leaves in a log line
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     for old in root.handlers[:]:

@@ -14,6 +14,7 @@ from mcproute.models.http import (
     open_stream,
     post_json,
     stream_cut,
+    upstream_message,
 )
 from mcproute.secret import Secret
 
@@ -90,10 +91,11 @@ class AnthropicAdapter:
                 payload = decode_event(event, deployment)
                 kind = payload.get("type") if isinstance(payload, dict) else None
                 if kind == "error":
-                    error = payload.get("error") or {}
+                    error = payload.get("error")
+                    kind = error.get("type") if isinstance(error, dict) else None
                     raise UpstreamError(
-                        _STREAM_ERRORS.get(str(error.get("type")), FailureKind.SERVER),
-                        f"upstream stream error: {str(error.get('message') or '')[:300]}",
+                        _STREAM_ERRORS.get(str(kind), FailureKind.SERVER),
+                        "mid-stream: " + upstream_message(None, error),
                         deployment=deployment,
                     )
                 if kind == "ping":

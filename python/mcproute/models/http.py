@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import logging
+import re
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
@@ -18,12 +20,14 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.redact import redact, redact_url
+
+log = logging.getLogger(__name__)
 
 
 class _Pooled(NamedTuple):
@@ -134,25 +138,80 @@ _CONTEXT_MARKERS = (
 _POLICY_MARKERS = ("content_filter", "content_policy", "content management policy")
 
 
-def _error_text(body: bytes) -> tuple[str, str]:
-    """(message, searchable text) of a provider error body; never echoes request data."""
+_LABEL = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
+MESSAGE_CHARS = 300  # of a provider's (redacted) error message, relayed to the caller
+
+
+def _label(value: Any) -> str | None:
+    """A provider's error type or code, if it is a plain label (anything else is dropped)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) and _LABEL.fullmatch(value) else None
+
+
+def upstream_message(status: int | None, error: Any) -> str:
+    """What a caller may see of a provider's error object (OpenAI ``{"message", "type",
+    "code"}`` or Anthropic ``{"type", "message"}``): its status, type and code, and its
+    message with every credential-looking token redacted, bounded in length."""
+    head = "upstream returned " + (f"HTTP {status}" if status is not None else "an error")
+    if not isinstance(error, Mapping):
+        return head
+    labels = [
+        f"{name} {label}"
+        for name in ("type", "code")
+        if (label := _label(error.get(name))) is not None
+    ]
+    if labels:
+        head += f" ({', '.join(labels)})"
+    message = error.get("message")
+    if not isinstance(message, str) or not message.strip():
+        return head
+    text = " ".join(redact(message[: 8 * MESSAGE_CHARS]).split())
+    if len(text) > MESSAGE_CHARS:
+        text = text[: MESSAGE_CHARS - 3] + "..."
+    return f"{head}: {text}"
+
+
+def _error_object(body: bytes) -> Any:
+    """The error object of a provider's error body (None when the body has none)."""
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return body[:200].decode("utf-8", "replace"), body[:2000].decode("utf-8", "replace")
-    error = payload.get("error") if isinstance(payload, dict) else None
+        return None
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if isinstance(error, str):
+        return {"message": error}
     if isinstance(error, dict):
-        message = str(error.get("message") or "")
-        hay = " ".join(str(error.get(k) or "") for k in ("type", "code", "message"))
-        return message[:500], hay.lower()
-    return "", ""
+        return error
+    return {"message": payload["message"]} if isinstance(payload.get("message"), str) else None
 
 
 def classify_status(
-    status: int, headers: Mapping[str, str], body: bytes, deployment: str | None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    deployment: str | None,
+    *,
+    mid_stream: bool = False,
 ) -> UpstreamError:
-    message, hay = _error_text(body)
-    detail = f"upstream returned HTTP {status}" + (f": {message}" if message else "")
+    """A classified failure whose message is safe to relay: the provider's own text is
+    reduced to ``upstream_message`` (a non-JSON body, such as an HTML error page, is not
+    relayed at all); the whole body is logged at DEBUG, redacted the same way. `mid_stream`:
+    `body` is an error event of a stream that began with HTTP 200 (classified as `status`)."""
+    if log.isEnabledFor(logging.DEBUG):
+        text = body[:4000].decode("utf-8", "replace")
+        log.debug("upstream %s: HTTP %d error body: %s", deployment, status, redact(text))
+    error = _error_object(body)
+    if mid_stream:
+        detail = "mid-stream: " + upstream_message(None, error)
+    else:
+        detail = upstream_message(status, error)
+    if isinstance(error, dict):  # searched for the markers only, never shown
+        hay = " ".join(str(error.get(k) or "") for k in ("type", "code", "message")).lower()
+    else:
+        hay = body[:2000].decode("utf-8", "replace").lower()
     kind: FailureKind
     if any(marker in hay for marker in _CONTEXT_MARKERS):
         kind = FailureKind.CONTEXT_WINDOW
@@ -212,14 +271,6 @@ class Endpoint:
 
     def __repr__(self) -> str:
         return f"Endpoint(base_url={redact_url(self.base_url)!r}, deployment={self.deployment!r})"
-
-
-def redact_url(url: str) -> str:
-    """The URL without any user:password part, for reprs and messages."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 # Seconds this request spent waiting on upstreams, for the proxy's overhead figure: the proxy

@@ -82,7 +82,7 @@ class OpenAIAdapter:
                     return
                 chunk = decode_event(event, deployment)
                 if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
-                    raise classify_status(500, {}, event.data, deployment)
+                    raise classify_status(500, {}, event.data, deployment, mid_stream=True)
                 yield chunk
         raise stream_cut(deployment)
 

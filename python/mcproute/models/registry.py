@@ -17,9 +17,11 @@ from mcproute.config import (
 )
 from mcproute.context import ContextStore
 from mcproute.context.sqlite import SqliteContextStore, default_context_store
+from mcproute.models.provider_keys import ProviderKeyRefresh
 from mcproute.models.routed import RoutedModel
 from mcproute.models.target import ProviderTarget
 from mcproute.routing import Deployment, Router, RouterPolicy
+from mcproute.secret import Secret
 
 
 class ModelNotFoundError(LookupError):
@@ -68,6 +70,11 @@ class ModelRegistry:
         self._watcher: ConfigWatcher | None = None
         self.config = loaded
         self.router = Router(self._groups(loaded), router_policy(loaded))
+        self._key_refresh = ProviderKeyRefresh(
+            lambda: self.config.security.provider_key_refresh_s,
+            lambda: [t.config for t in self._targets.values()],
+            self._rekey,
+        )
 
     def __repr__(self) -> str:
         return f"ModelRegistry(source={self.config.source!r}, models={self.models()!r})"
@@ -124,12 +131,26 @@ class ModelRegistry:
         if model is None:  # handles are cheap but not free: the proxy asks once per request
             group = self.resolve(name)
             model = RoutedModel(
-                group, self.router, self.context_store, self.config.capabilities_of(group)
+                group,
+                self.router,
+                self.context_store,
+                self.config.capabilities_of(group),
+                on_attempt=self._key_refresh.poke,
             )
             self._models[name] = model  # only names that resolve: bounded by the config
         return model
 
     # --- reload
+
+    def _rekey(self, deployment: str, api_key: Secret) -> None:
+        target = self._targets.get(deployment)
+        if target is not None:
+            target.rekey(api_key)
+
+    async def refresh_provider_keys(self) -> None:
+        """Re-read provider keys given as ``file:`` or ``${VAR}`` now (otherwise this happens
+        by itself every ``security.provider_key_refresh_seconds`` with ``api_key_rotation``)."""
+        await self._key_refresh.check()
 
     def apply(self, config: Config) -> None:
         """Switch to a new configuration; requests in flight finish on the deployments (and
@@ -161,6 +182,7 @@ class ModelRegistry:
         return self._watcher
 
     async def aclose(self) -> None:
+        await self._key_refresh.aclose()
         if self._watcher is not None:
             await self._watcher.stop()
             self._watcher = None

@@ -7,7 +7,7 @@ OpenAI- or Anthropic-format requests, whatever format the chosen deployment spea
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -101,12 +101,24 @@ class RoutedModel:
     """A model group behind the Router; cheap to create, safe to share."""
 
     def __init__(
-        self, group: str, router: Router, store: ContextStore, capabilities: frozenset[str]
+        self,
+        group: str,
+        router: Router,
+        store: ContextStore,
+        capabilities: frozenset[str],
+        *,
+        on_attempt: Callable[[], None] | None = None,
     ) -> None:
         self.name = group
         self.capabilities = capabilities
         self._router = router
         self._store = store
+        self._on_attempt = on_attempt  # e.g. the registry's cheap "are provider keys due?"
+
+    def _target(self, deployment: Deployment) -> ProviderTarget:
+        if self._on_attempt is not None:
+            self._on_attempt()
+        return _target(deployment)
 
     def __repr__(self) -> str:
         return f"RoutedModel({self.name!r}, capabilities={sorted(self.capabilities)!r})"
@@ -143,7 +155,7 @@ class RoutedModel:
         request = {**body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
-            return await _target(deployment).chat(request, ctx)
+            return await self._target(deployment).chat(request, ctx)
 
         return await self._router.call(self.name, attempt)
 
@@ -153,7 +165,7 @@ class RoutedModel:
         request.setdefault("stream_options", {"include_usage": True})
 
         def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[Json]:
-            return _target(deployment).chat_stream(request, ctx)
+            return self._target(deployment).chat_stream(request, ctx)
 
         return self._router.stream(self.name, attempt)
 
@@ -162,7 +174,7 @@ class RoutedModel:
         request = {**body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
-            return await _target(deployment).messages(request, ctx)
+            return await self._target(deployment).messages(request, ctx)
 
         return await self._router.call(self.name, attempt)
 
@@ -171,7 +183,7 @@ class RoutedModel:
         request = {**body, "model": self.name, "stream": True}
 
         def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[Json]:
-            return _target(deployment).messages_stream(request, ctx)
+            return self._target(deployment).messages_stream(request, ctx)
 
         return self._router.stream(self.name, attempt)
 
@@ -186,6 +198,6 @@ class RoutedModel:
         request = {"encoding_format": "float", **body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
-            return await _target(deployment).embeddings(request, ctx)
+            return await self._target(deployment).embeddings(request, ctx)
 
         return await self._router.call(self.name, attempt)

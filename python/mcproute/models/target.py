@@ -8,6 +8,7 @@ the upstream's.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -26,6 +27,7 @@ from mcproute.models.translate import (
     openai_to_anthropic_request,
     openai_to_anthropic_response,
 )
+from mcproute.secret import Secret
 
 Json = dict[str, Any]
 
@@ -89,6 +91,11 @@ class ProviderTarget:
 
     def __repr__(self) -> str:
         return f"ProviderTarget({self.adapter!r})"
+
+    def rekey(self, api_key: Secret) -> None:
+        """Use a new provider key from the next request on (attempts in flight keep theirs)."""
+        self.config = replace(self.config, api_key=api_key)
+        self.adapter = build_adapter(self.config)
 
     @property
     def is_anthropic(self) -> bool:

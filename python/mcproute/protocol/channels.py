@@ -30,6 +30,7 @@ import aiohttp
 
 from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPError
 from mcproute.protocol.sse_reader import SseCursor, events
+from mcproute.redact import redact_url
 
 Deliver = Callable[[bytes], Awaitable[None]]
 Ended = Callable[[str], None]
@@ -223,7 +224,9 @@ class SseChannel(Channel):
         self._response = resp
         if resp.status != 200 or resp.content_type != "text/event-stream":
             resp.release()
-            raise MCPError(CONNECTION_CLOSED, f"HTTP+SSE: GET {self.url}: HTTP {resp.status}")
+            raise MCPError(
+                CONNECTION_CLOSED, f"HTTP+SSE: GET {redact_url(self.url)}: HTTP {resp.status}"
+            )
         stream = events(resp.content, SseCursor())
         try:
             async with asyncio.timeout(ENDPOINT_WAIT_S):

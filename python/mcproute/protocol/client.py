@@ -59,6 +59,7 @@ from mcproute.protocol.channels import (
 from mcproute.protocol.elicitation import with_defaults
 from mcproute.protocol.server import SUBSCRIPTION_ID, MCPError
 from mcproute.protocol.sse_reader import SseCursor, events
+from mcproute.redact import redact_url
 
 Json = dict[str, Any]
 OnNotification = Callable[[str, Json], Awaitable[None]]
@@ -184,7 +185,7 @@ class MCPConnection:
         if self.stdio is not None:
             return f"stdio:{self.stdio}"
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}"
+        return redact_url(f"{parts.scheme}://{parts.netloc}")
 
     # --- lifecycle -----------------------------------------------------------------------
 

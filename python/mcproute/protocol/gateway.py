@@ -25,9 +25,10 @@ Notifications outside requests fan in (see `fan_in`): what an upstream announces
 the sessions that share that upstream; what it sends one client's own session is relayed on
 that client's standalone stream while it is connected.
 
-Access: an `AccessPolicy` decides per caller which tools, prompts and resources are listed and
-usable. The caller is whatever the transport put in `CALLER` for this request (the proxy puts the
-API key's record there); legacy sessions may also carry a `principal` in their client info.
+Access: an `AccessPolicy` decides per caller which tools, prompts, resources and resource
+templates are listed and usable. The caller is whatever the transport put in `CALLER` for this
+request (the proxy puts the API key's record there), else the transport's principal for it
+(`StreamableHTTP(principal=)`); never what a client says of itself.
 Resources the gateway serves itself (the proxy's shared contexts) come from `LocalResources`.
 """
 
@@ -596,9 +597,9 @@ class Gateway(MCPServer):
             # stateless client answers through InputRequiredResults.
             key = held_key(ctx.carried)
             if key is not None:
-                result = await self._held.resume(key, ctx.input_responses)
+                result = await self._held.resume(key, ctx.input_responses, ctx.principal)
             else:
-                result = await self._held.start(run, ctx.supports)
+                result = await self._held.start(run, ctx.supports, ctx.principal)
         else:
             result = await run(relay_request)
         if own is not None and ctx.session is not None:
@@ -630,10 +631,9 @@ class Gateway(MCPServer):
 
     @staticmethod
     def _caller(ctx: RequestContext) -> Any:
+        """What the transport says of the caller, never what the client says of itself."""
         caller = CALLER.get()
-        if caller is None and ctx.session is not None:
-            caller = ctx.session.client_info.get("principal")
-        return caller
+        return ctx.principal if caller is None else caller
 
     def _allowed(self, ctx: RequestContext, kind: str, upstream: str, name: str) -> bool:
         return self.access is None or self.access(self._caller(ctx), kind, upstream, name)
@@ -702,8 +702,15 @@ class Gateway(MCPServer):
         return self._page("resources", resources, params, msg)
 
     async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """Templates the caller may use: the policy is asked about the template itself (a
+        `mcp:<server>` scope covers them; `mcp:<server>:<name>` names one `uriTemplate`)."""
         items = await self._each("resources/templates/list", "resourceTemplates", ctx)
-        return self._page("resourceTemplates", [t for _, t in items], params, msg)
+        allowed = [
+            template
+            for upstream, template in items
+            if self._allowed(ctx, "resource", upstream, str(template.get("uriTemplate")))
+        ]
+        return self._page("resourceTemplates", allowed, params, msg)
 
     async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
         upstream = await self._find_upstream(uri, ctx, msg, "params.uri")

@@ -6,7 +6,8 @@ bridges the two by holding the upstream call: each upstream request becomes an i
 (keyed `upstream-<n>`), the call's key travels in our sealed requestState, and the retry's
 `inputResponses` answer the waiting upstream requests. A held call lives in the replica that
 started it, for at most `ttl_s`; a retry that reaches another replica, or comes too late, gets
-a clear error.
+a clear error. A held call belongs to the principal that started it (as the requestState naming
+it does): another caller cannot answer its questions or take its result.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class HeldCall:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     counter: itertools.count[int] = field(default_factory=itertools.count)
     can_answer: Callable[[str], bool] = lambda method: True
+    principal: str | None = None  # who started it: only they may continue it
 
     async def relay(self, method: str, params: Json) -> Json:
         """The upstream's `on_request`: park the request until the client answers it."""
@@ -53,20 +55,22 @@ class HeldCalls:
         self,
         run: Callable[[OnRequest], Coroutine[Any, Any, Json]],
         can_answer: Callable[[str], bool],
+        principal: str | None = None,
     ) -> Json:
         """Run `run(on_request)`: its result, or InputRequired for its first question. Asked
         for what `can_answer` refuses, the upstream gets an error instead."""
-        call = HeldCall(can_answer=can_answer)
+        call = HeldCall(can_answer=can_answer, principal=principal)
         key = secrets.token_urlsafe(16)
         call.task = asyncio.create_task(run(call.relay))
         self._calls[key] = call
         asyncio.get_running_loop().call_later(self.ttl_s, self._expire, key)
         return await self._next(key, call)
 
-    async def resume(self, key: str, answers: Json) -> Json:
-        """Answer the held call's questions from `answers`; its result or its next question."""
+    async def resume(self, key: str, answers: Json, principal: str | None = None) -> Json:
+        """Answer the held call's questions from `answers`; its result or its next question.
+        Another principal's call is as gone as one that expired."""
         call = self._calls.get(key)
-        if call is None:
+        if call is None or call.principal != principal:
             raise MCPError(
                 INVALID_PARAMS,
                 "params.requestState: the upstream call it continues is gone "

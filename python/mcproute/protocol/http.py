@@ -10,8 +10,15 @@ Sessions that negotiated 2025-11-25 get a priming event with `retry` on each str
 handler may close its stream early (SSE polling). 2026-07-28: stateless POST; the `Mcp-Method`
 (and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel decoded)
 header must match the body, else 400 with -32020; no GET stream (405). A present Origin or Host
-that is not loopback gets 403 (DNS rebinding). Notifications and responses from the client get
-202.
+that is not loopback gets 403 (DNS rebinding), on POST, GET and DELETE alike. Notifications and
+responses from the client get 202.
+
+Callers: a `principal` hook names who sends each request (the proxy: the API key's tenant and
+id; None, the default, for a server that does not tell callers apart). A session belongs to the
+principal that initialized it: to anyone else its id is unknown (404 on POST, GET, resumption
+and DELETE alike), and a request round's requestState is theirs alone. Sessions held in memory
+are bounded (`session_pool`): at most `max_sessions` (the least recently used idle one makes
+room; 503 when all are busy), none idle for longer than `idle_s`.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import OrderedDict
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import orjson
@@ -27,6 +35,12 @@ from aiohttp import web
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
 from mcproute.protocol.param_headers import decode_value
 from mcproute.protocol.server import MAX_MESSAGE_BYTES, MISSING_CAPABILITY, MCPServer, Session
+from mcproute.protocol.session_pool import (
+    DEFAULT_IDLE_S,
+    DEFAULT_MAX_SESSIONS,
+    SessionPool,
+    SessionsFull,
+)
 from mcproute.protocol.sse import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
@@ -54,6 +68,9 @@ NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
 DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
 KEEPALIVE_S = 15.0
+# Who sends a request, as the application tells callers apart (None: it does not).
+Principal = Callable[[web.Request], str | None]
+NOT_FOUND = "session not found: initialize again"
 
 
 def _error(
@@ -151,8 +168,9 @@ class RequestStream:
 class StreamableHTTP:
     """Serve one MCPServer at `path`; `allowed_hosts` extends the loopback names. `retry_ms` is
     the reconnection delay sent to 2025-11-25 sessions; `max_events`/`max_bytes` bound each
-    session's store of events kept for resumption. With the server's session tokens, at most
-    `max_sessions` sessions are held here (the oldest are dropped: their ids restore them)."""
+    session's store of events kept for resumption. At most `max_sessions` sessions are held
+    here, none idle longer than `idle_s` (with the server's session tokens a dropped session
+    is restored from its id). `principal` names each request's caller (see the module)."""
 
     def __init__(
         self,
@@ -164,10 +182,14 @@ class StreamableHTTP:
         max_events: int = DEFAULT_MAX_EVENTS,
         max_bytes: int = DEFAULT_MAX_BYTES,
         keepalive_s: float = KEEPALIVE_S,
-        max_sessions: int = 10_000,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        idle_s: float = DEFAULT_IDLE_S,
+        principal: Principal | None = None,
     ) -> None:
         self.server = server
         self.max_sessions = max_sessions
+        self.pool = SessionPool(server.sessions, max_sessions=max_sessions, idle_s=idle_s)
+        self._principal = principal
         self.path = path
         self.allowed_hosts = LOCAL_HOSTS | allowed_hosts
         self.retry_ms = retry_ms
@@ -192,8 +214,13 @@ class StreamableHTTP:
 
     def _host_allowed(self, request: web.Request) -> bool:
         origin = request.headers.get("Origin")
-        if origin is not None and urlsplit(origin).hostname not in self.allowed_hosts:
-            return False
+        if origin is not None:
+            try:
+                origin_host = urlsplit(origin).hostname
+            except ValueError:  # not a URL (an unclosed "[", say): not an allowed origin
+                return False
+            if origin_host not in self.allowed_hosts:
+                return False
         host = request.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name in self.allowed_hosts or name.strip("[]") in self.allowed_hosts
@@ -203,32 +230,51 @@ class StreamableHTTP:
         what initialize negotiated is what the client understands)."""
         return self.retry_ms if (session.version or "") >= POLLING_VERSION else None
 
-    def _open_session(self, session: Session) -> None:
+    def principal(self, request: web.Request) -> str | None:
+        return None if self._principal is None else self._principal(request)
+
+    async def _open_session(self, session: Session) -> None:
         streams = SessionStreams(max_events=self.max_events, max_bytes=self.max_bytes)
         session.outbox = streams.push
-        self.sessions[session.id] = session
+        self.pool.add(session)
         self.streams[session.id] = streams
+        await self._drop_idle()
 
-    async def _find_session(self, session_id: str) -> Session | None:
-        """An open session; with session tokens, also one another replica opened."""
+    async def _drop_idle(self) -> None:
+        """Bound what is held here: idle-expired sessions, and the least recently used idle
+        ones over the cap. A token session lives on in its id; any other ends for good."""
+        for session_id in self.pool.to_drop():
+            session = self.sessions.get(session_id)
+            await self._end_session(session_id)
+            if session is not None and self.server.session_tokens is None:
+                await self.server.session_ended(session)
+
+    async def _find_session(self, session_id: str, principal: str | None) -> Session | None:
+        """An open session of `principal`; with session tokens, also one another replica
+        opened. Another principal's session is as unknown as one that never existed."""
         session = self.sessions.get(session_id)
+        if session is not None and session.principal != principal:
+            return None
         tokens = self.server.session_tokens
         if tokens is not None and await tokens.ended(session_id):
             if session is not None:  # ended through another replica
                 await self._end_session(session_id)
             return None
-        if session is not None or tokens is None or session_id in self._ended:
-            return session
-        session = tokens.open(session_id)
+        if session is not None and self.pool.expired(session_id):
+            await self._drop_idle()
+            session = None
         if session is not None:
-            self._open_session(session)
-            while len(self.sessions) > self.max_sessions:
-                # Token sessions can be restored from their id: drop the oldest here.
-                await self._end_session(next(iter(self.sessions)))
+            self.pool.touch(session_id)
+            return session
+        if tokens is None or session_id in self._ended:
+            return None
+        session = tokens.open(session_id, principal)
+        if session is not None:
+            await self._open_session(session)
         return session
 
     async def _end_session(self, session_id: str) -> bool:
-        session = self.sessions.pop(session_id, None)
+        session = self.pool.remove(session_id)
         streams = self.streams.pop(session_id, None)
         if session is not None:
             session.outbox = None
@@ -246,17 +292,20 @@ class StreamableHTTP:
     async def post(self, request: web.Request) -> web.StreamResponse:
         if not self._host_allowed(request):
             return _error(403, -32600, "forbidden origin or host")
+        principal = self.principal(request)
         header_version = request.headers.get(VERSION_HEADER)
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > MAX_MESSAGE_BYTES:  # an app's own body limit may be higher
             return _error(413, -32600, f"message is over the limit of {MAX_MESSAGE_BYTES} bytes")
         session: Session | None = None
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is not None:
-            session = await self._find_session(session_id)
+            session = await self._find_session(session_id, principal)
             if session is None:
-                return _error(404, -32600, "session not found: initialize again")
+                return _error(404, -32600, NOT_FOUND)
         try:
             msg = parse(body, version=session.version if session else None)
         except ProtocolError as e:
@@ -279,7 +328,11 @@ class StreamableHTTP:
                 return _error(400, HEADER_MISMATCH, mismatch, msg.id)
             session = None  # stateless: no session applies
         elif msg.method == "initialize":
-            session = Session()
+            try:
+                self.pool.check_room()
+            except SessionsFull as e:
+                return _error(503, -32600, str(e), msg.id)
+            session = Session(principal=principal)
         elif session is None and msg.kind == "request":
             return _error(400, -32600, f"{SESSION_HEADER} header is required", msg.id)
         outbound: RequestStream | None = None
@@ -291,10 +344,15 @@ class StreamableHTTP:
             else:  # stateless, or initialize
                 outbound = RequestStream(request, None, None, self.keepalive_s)
 
+        # A session in use is neither idle nor evicted (initialize's is not held yet).
+        held = session is not None and session.id in self.sessions
+        in_use = self.pool.in_use(session.id) if held and session else contextlib.nullcontext()
+
         async def run() -> bytes | None:
-            reply = await self.server.handle(body, session, outbound)
-            if outbound is not None and outbound.response is not None:
-                await outbound.finish(reply)
+            with in_use:
+                reply = await self.server.handle(body, session, outbound, principal)
+                if outbound is not None and outbound.response is not None:
+                    await outbound.finish(reply)
             return reply
 
         # Shielded: a client that drops the connection has not cancelled its request (it may
@@ -309,7 +367,7 @@ class StreamableHTTP:
         if msg.method == "initialize" and session is not None and session.version is not None:
             if self.server.session_tokens is not None:
                 session.id = self.server.session_tokens.seal(session)
-            self._open_session(session)
+            await self._open_session(session)
             headers[SESSION_HEADER] = session.id
         return web.Response(
             status=status, body=reply, content_type="application/json", headers=headers
@@ -340,10 +398,10 @@ class StreamableHTTP:
         if session_id is None:
             # Stateless (2026-07-28) clients have no stream to open.
             return web.Response(status=405, headers={"Allow": "POST, DELETE"})
-        session = await self._find_session(session_id)
+        session = await self._find_session(session_id, self.principal(request))
         streams = self.streams.get(session_id)
         if session is None or streams is None:
-            return _error(404, -32600, "session not found: initialize again")
+            return _error(404, -32600, NOT_FOUND)
         if "text/event-stream" not in request.headers.get("Accept", ""):
             return _error(406, -32600, "Accept must include text/event-stream")
         last_event_id = request.headers.get("Last-Event-ID")
@@ -359,28 +417,33 @@ class StreamableHTTP:
                 return _error(e.status, -32600, str(e))
             retry_ms = None  # the client already has the delay, and an id to resume from
         gone = asyncio.Event()
-        if stream is streams.standalone:
-            await self.server.client_listening(session, gone)
-        try:
-            response = web.StreamResponse(headers=SSE_HEADERS)
-            await response.prepare(request)
-            ended = await streams.attach(stream, request, response, after=after, retry_ms=retry_ms)
-            while not ended.is_set():
-                try:
-                    await asyncio.wait_for(ended.wait(), self.keepalive_s)
-                except TimeoutError:
-                    await streams.keepalive(stream)
-        finally:
-            gone.set()
+        with self.pool.in_use(session_id):
+            if stream is streams.standalone:
+                await self.server.client_listening(session, gone)
+            try:
+                response = web.StreamResponse(headers=SSE_HEADERS)
+                await response.prepare(request)
+                ended = await streams.attach(
+                    stream, request, response, after=after, retry_ms=retry_ms
+                )
+                while not ended.is_set():
+                    try:
+                        await asyncio.wait_for(ended.wait(), self.keepalive_s)
+                    except TimeoutError:
+                        await streams.keepalive(stream)
+            finally:
+                gone.set()
         return response
 
     async def delete(self, request: web.Request) -> web.StreamResponse:
+        if not self._host_allowed(request):
+            return _error(403, -32600, "forbidden origin or host")
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             return _error(400, -32600, f"{SESSION_HEADER} header is required")
-        session = await self._find_session(session_id)
+        session = await self._find_session(session_id, self.principal(request))
         if session is None:
-            return _error(404, -32600, "session not found")
+            return _error(404, -32600, NOT_FOUND)
         await self._end_session(session_id)
         self._ended[session_id] = None
         while len(self._ended) > self.max_sessions:

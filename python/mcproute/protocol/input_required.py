@@ -10,12 +10,13 @@ a handler that asks several times in sequence needs no state of its own.
 
 `requestState` is integrity-protected (HMAC-SHA256 under the server's secret), bound to the
 method and the tool, prompt or resource it was issued for, and expires: a client can echo it
-but not forge, alter or move it.
+but not forge, alter or move it. It is also bound to the principal the transport named for the
+request that started the round (the proxy: the API key's tenant and id), so another caller's
+retry with it gets -32602 naming `params.requestState`, never the round's answers or result.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
@@ -23,6 +24,8 @@ import time
 from typing import Any
 
 import orjson
+
+from mcproute.protocol import b64url
 
 Json = dict[str, Any]
 
@@ -71,25 +74,38 @@ class RequestStates:
     def _mac(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
-    def seal(self, bound_to: str, answers: Json, carry: Json | None = None) -> str:
+    def seal(
+        self,
+        bound_to: str,
+        answers: Json,
+        carry: Json | None = None,
+        principal: str | None = None,
+    ) -> str:
         expires = time.time() + self.ttl_s
-        state = {"to": bound_to, "exp": expires, "answers": answers, "carry": carry}
+        state = {
+            "to": bound_to,
+            "by": principal,
+            "exp": expires,
+            "answers": answers,
+            "carry": carry,
+        }
         payload = orjson.dumps(state)
-        return f"{_b64(payload)}.{_b64(self._mac(payload))}"
+        return f"{b64url.encode(payload)}.{b64url.encode(self._mac(payload))}"
 
-    def open(self, token: str, bound_to: str) -> Json:
-        """The state sealed in `token` (`answers`, `carry`); StateError when it cannot be
-        trusted."""
-        try:
-            payload_part, mac_part = token.split(".")
-            payload, mac = _unb64(payload_part), _unb64(mac_part)
-        except ValueError:
-            raise StateError("params.requestState: malformed") from None
+    def open(self, token: Any, bound_to: str, principal: str | None = None) -> Json:
+        """The state sealed in `token` (`answers`, `carry`) for `principal`; StateError when it
+        cannot be trusted."""
+        parts = token.split(".") if isinstance(token, str) else []
+        payload, mac = (b64url.decode(p) for p in parts) if len(parts) == 2 else (None, None)
+        if payload is None or mac is None:
+            raise StateError("params.requestState: malformed")
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise StateError("params.requestState: integrity check failed")
         state: Json = orjson.loads(payload)
         if state["exp"] < time.time():
             raise StateError("params.requestState: expired; send the request again without it")
+        if state.get("by") != principal:
+            raise StateError("params.requestState: not issued to this caller")
         if state["to"] != bound_to:
             raise StateError(f"params.requestState: issued for {state['to']!r}, not {bound_to!r}")
         return state
@@ -100,11 +116,3 @@ def check_answer(key: str, method: str, answer: Any) -> None:
     field = ANSWER_FIELD[method]
     if not isinstance(answer, dict) or field not in answer:
         raise ValueError(f"params.inputResponses.{key}: not an answer to {method} (no {field!r})")
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

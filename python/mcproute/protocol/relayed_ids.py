@@ -2,7 +2,9 @@
 
 The id names the upstream and the upstream's own request id, so the client's answer can be
 passed straight to that upstream session by whichever gateway replica receives it: nothing
-waits for it in the replica that relayed the request.
+waits for it in the replica that relayed the request. An answer is taken only inside the client
+session the request was relayed on (the upstream must be one of that session's own), and a
+session serves only the principal that opened it, so another caller cannot answer it.
 """
 
 from __future__ import annotations

@@ -127,6 +127,8 @@ class Session:
     outbox: Notify | None = None
     # What a server keeps for the whole session, sealed into its id with session tokens.
     carry: Json = field(default_factory=dict)
+    # Who opened it (the transport's principal hook; None without one): only they may use it.
+    principal: str | None = None
 
     async def send(self, method: str, params: Json) -> None:
         """A notification outside any request."""
@@ -161,6 +163,7 @@ class RequestContext:
     input_responses: Json = field(default_factory=dict)  # this round's, as the client sent them
     carried: Json | None = None  # what the previous round's InputRequired asked to carry
     state_verified: bool = False  # the request carried a requestState that passed its checks
+    principal: str | None = None  # who sent the request, as the transport names callers
 
     def supports(self, method: str) -> bool:
         """Whether the client declared the capability a `method` input request needs."""
@@ -565,22 +568,32 @@ class MCPServer:
     # --- the message path ----------------------------------------------------------------
 
     async def handle(
-        self, body: bytes, session: Session | None = None, outbound: Outbound | None = None
+        self,
+        body: bytes,
+        session: Session | None = None,
+        outbound: Outbound | None = None,
+        principal: str | None = None,
     ) -> bytes | None:
         """One message in; the encoded response out, or None when none is due. Messages a
-        handler sends while it runs go to `outbound` (dropped when None)."""
+        handler sends while it runs go to `outbound` (dropped when None). `principal` is who
+        sent it, where the transport tells callers apart: what a request round issues (its
+        requestState, a held call) is bound to it."""
         try:
             msg = parse(body, version=session.version if session and session.version else None)
         except ProtocolError as e:
             return encode_error(e.id, e.code, str(e), _json(e.data))
         if isinstance(msg, list):  # a 2025-03-26 batch
-            replies = [await self._one(m, session, outbound) for m in msg]
+            replies = [await self._one(m, session, outbound, principal) for m in msg]
             parts = [r for r in replies if r is not None]
             return b"[" + b",".join(parts) + b"]" if parts else None
-        return await self._one(msg, session, outbound)
+        return await self._one(msg, session, outbound, principal)
 
     async def _one(
-        self, msg: Message | ProtocolError, session: Session | None, outbound: Outbound | None
+        self,
+        msg: Message | ProtocolError,
+        session: Session | None,
+        outbound: Outbound | None,
+        principal: str | None = None,
     ) -> bytes | None:
         if isinstance(msg, ProtocolError):
             return encode_error(msg.id, msg.code, str(msg), _json(msg.data))
@@ -594,7 +607,7 @@ class MCPServer:
             return None
         assert msg.id is not None
         try:
-            result = await self.dispatch(msg, session, outbound)
+            result = await self.dispatch(msg, session, outbound, principal)
         except MCPError as e:
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
@@ -623,7 +636,11 @@ class MCPServer:
         return True
 
     async def dispatch(
-        self, msg: Message, session: Session | None, outbound: Outbound | None = None
+        self,
+        msg: Message,
+        session: Session | None,
+        outbound: Outbound | None = None,
+        principal: str | None = None,
     ) -> Json:
         method = msg.method or ""
         params: Json = msg.to_python().get("params") or {}
@@ -641,6 +658,7 @@ class MCPServer:
                 if modern
                 else (session.client_capabilities if session else {})
             ),
+            principal=principal,
         )
         if modern and method in INPUT_METHODS:
             self._take_answers(method, params, ctx)
@@ -664,7 +682,9 @@ class MCPServer:
         except InputRequired as e:
             if not (modern and method in INPUT_METHODS):
                 raise MCPError(INVALID_REQUEST, f"{method}: cannot ask the client for input") from e
-            state = self.request_states.seal(subject(method, params), ctx.answers, e.carry)
+            state = self.request_states.seal(
+                subject(method, params), ctx.answers, e.carry, ctx.principal
+            )
             return {
                 "resultType": "input_required",
                 "inputRequests": e.requests,
@@ -676,7 +696,7 @@ class MCPServer:
         token = params.get("requestState")
         if token is not None:
             try:
-                state = self.request_states.open(token, subject(method, params))
+                state = self.request_states.open(token, subject(method, params), ctx.principal)
             except StateError as e:
                 raise MCPError(INVALID_PARAMS, str(e)) from None
             ctx.answers.update(state["answers"])

@@ -7,6 +7,12 @@ client). A replica that has not seen a session opens the token instead of answer
 replicas need share nothing but the keyring. Key rotation works as for contexts: tokens sealed
 under a retired key open while the key stays in the keyring.
 
+A token is also bound to the principal that opened it (the proxy: the API key's tenant and id):
+it opens only for that principal, so another caller presenting it gets the same 404 as for an
+id that never existed, on every replica, with no lookup. Tokens are canonical: the id is
+unpadded base64url exactly as sealed, and any other spelling of the same bytes (padding, stray
+characters, non-zero trailing bits) is not a token at all.
+
 A token expires `ttl_s` after `initialize` (the client then gets 404 and initializes again, as
 the transport specifies). What changes during a session (log level, subscriptions) lives where
 the request lands; the gateway keeps it upstream, in the upstream sessions the token names.
@@ -19,8 +25,6 @@ everywhere within that delay without a store lookup per request.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import time
 from collections.abc import Callable
@@ -29,6 +33,7 @@ from typing import Any, Protocol
 import orjson
 
 from mcproute._core import Keyring, KeyringError
+from mcproute.protocol import b64url
 from mcproute.protocol.server import Session
 
 PREFIX = "mcpr1."
@@ -50,7 +55,8 @@ class EndedSessions(Protocol):
 
 
 def digest(token: str) -> str:
-    """What the ended list keeps of a token: enough to recognise it, useless as a session id."""
+    """What the ended list keeps of a token: enough to recognise it, useless as a session id.
+    Only a canonical token opens, so the string is the token's one name."""
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
@@ -84,14 +90,16 @@ class SessionTokens:
             "ci": session.client_info,
             "cc": session.client_capabilities,
             "c": session.carry,
+            "p": session.principal,
             "exp": int(time.time() + self.ttl_s),
         }
         sealed = self._keyring().encrypt(orjson.dumps(payload), TENANT, self.audience)
-        return PREFIX + base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+        return PREFIX + b64url.encode(sealed)
 
-    def open(self, token: str) -> Session | None:
+    def open(self, token: str, principal: str | None = None) -> Session | None:
+        """The session `token` carries, if it was opened by `principal`."""
         payload = self._payload(token)
-        if payload is None:
+        if payload is None or payload.get("p") != principal:
             return None
         return Session(
             id=token,
@@ -100,15 +108,14 @@ class SessionTokens:
             client_info=payload["ci"],
             client_capabilities=payload["cc"],
             carry=payload["c"],
+            principal=principal,
         )
 
     def _payload(self, token: str) -> dict[str, Any] | None:
         if not token.startswith(PREFIX):
             return None
-        body = token[len(PREFIX) :]
-        try:
-            sealed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        except (binascii.Error, ValueError):
+        sealed = b64url.decode(token[len(PREFIX) :])
+        if sealed is None:
             return None
         plain = self._decrypt(sealed)
         if plain is None:

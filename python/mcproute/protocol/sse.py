@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -29,6 +30,8 @@ DEFAULT_MAX_EVENTS = 1024
 DEFAULT_MAX_BYTES = 16 << 20
 KEEPALIVE = b": keep-alive\n\n"
 STANDALONE = "0"
+# An event id as `frame` writes it, `<stream>:<seq>`: ASCII digits, of a size that converts.
+EVENT_ID = re.compile(r"([0-9]{1,18}):([0-9]{1,18})", re.ASCII)
 
 
 def frame(data: bytes, event_id: str | None = None) -> bytes:
@@ -121,10 +124,11 @@ class SessionStreams:
 
     def resume(self, last_event_id: str) -> tuple[Stream, int]:
         """The stream `last_event_id` belongs to, and the seq to replay its events after."""
-        key, _, seq_text = last_event_id.partition(":")
-        if not (key.isdigit() and seq_text.isdigit()) or int(seq_text) > self._seq:
-            raise ReplayError(400, f"Last-Event-ID {last_event_id!r}: not an event of this session")
-        seq = int(seq_text)
+        parsed = EVENT_ID.fullmatch(last_event_id)
+        if parsed is None or int(parsed[2]) > self._seq:
+            # Not echoed: the header is the caller's, and may be as long as headers go.
+            raise ReplayError(400, "Last-Event-ID: not an event id of this session")
+        key, seq = parsed[1], int(parsed[2])
         stream = self.streams.get(key)
         if stream is None or stream.dropped > seq:
             if int(key) < self._next_key:

@@ -1,6 +1,6 @@
 """`/admin/...`: keys, models and contexts, for admin keys only (the auth middleware checks).
 
-GET    /admin/keys                   every key, never a secret
+GET    /admin/keys                   every key, never a secret; its age, state and rotate-by time
 POST   /admin/keys                   {"scopes": [...], "env": "live", "ttl_seconds": n}  -> 201
 POST   /admin/keys/{key_id}/rotate   {"grace_seconds": n}: a new key; the old one works n s more
 DELETE /admin/keys/{key_id}          revoke now
@@ -19,11 +19,14 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mcproute.config import DAY_S
+from mcproute.contract import admin as contract
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
-from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
-from mcproute.security.apikeys import key_state
+from mcproute.security.apikeys import key_state, rotate_by
 from mcproute.store import SqliteApiKeyStore
 
 KEYS = web.AppKey("keys", ApiKeyManager)
@@ -37,19 +40,22 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 def _issued_json(keys: ApiKeyManager, key: str, record: ApiKeyRecord) -> dict[str, Any]:
     """A new key as the caller sees it once: with the key itself and any signing secret."""
-    out = {**_key_json(record, time.time()), "key": key}
+    out = {**_key_json(record, time.time(), keys.max_age), "key": key}
     if record.require_signature:
         out["signing_secret"] = base64.b64encode(keys.signing_secret(record.key_id)).decode()
     return out
 
 
-def _key_json(record: ApiKeyRecord, now: float) -> dict[str, Any]:
+def _key_json(record: ApiKeyRecord, now: float, max_age: float | None) -> dict[str, Any]:
+    deadline = rotate_by(record, max_age)
     return {
         "key_id": record.key_id,
         "env": record.env,
         "scopes": sorted(record.scopes),
-        "state": key_state(record, now),
+        "state": key_state(record, now, max_age),
         "created_at": int(record.created_at),
+        "age_days": round(max(now - record.created_at, 0.0) / DAY_S, 1),
+        "rotate_by": None if deadline is None else int(deadline),
         "expires_at": None if record.expires_at is None else int(record.expires_at),
         "replaced_by": record.replaced_by,
         "require_signature": record.require_signature,
@@ -57,12 +63,8 @@ def _key_json(record: ApiKeyRecord, now: float) -> dict[str, Any]:
 
 
 def _seconds(body: dict[str, Any], name: str) -> float | None:
-    value = body.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise BadRequest(f"{name}: expected a number of seconds >= 0")
-    return float(value)
+    value = body.get(name)  # the contract bounds it
+    return None if value is None else float(value)
 
 
 def _key_errors(fn: Any) -> Any:
@@ -80,21 +82,16 @@ def _key_errors(fn: Any) -> Any:
 async def list_keys(request: web.Request) -> web.StreamResponse:
     now = time.time()
     records = request.app[KEY_STORE].all()
-    return _json({"object": "list", "data": [_key_json(r, now) for r in records]})
+    max_age = request.app[KEYS].max_age
+    return _json({"object": "list", "data": [_key_json(r, now, max_age) for r in records]})
 
 
 @_key_errors
 async def create_key(request: web.Request) -> web.StreamResponse:
-    body = await json_object(request)
+    body = await checked_body(request, contract.KEY_CREATE)
     scopes = body.get("scopes", ["models"])
-    if not isinstance(scopes, list) or not all(isinstance(s, str) and s for s in scopes):
-        raise BadRequest("scopes: expected a list of scope names")
     env = body.get("env", "live")
-    if not isinstance(env, str):
-        raise BadRequest("env: expected a string")
     signed = body.get("require_signature", False)
-    if not isinstance(signed, bool):
-        raise BadRequest("require_signature: expected true or false")
     keys = request.app[KEYS]
     key, record = keys.issue(
         env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
@@ -104,7 +101,7 @@ async def create_key(request: web.Request) -> web.StreamResponse:
 
 @_key_errors
 async def rotate_key(request: web.Request) -> web.StreamResponse:
-    body = await json_object(request) if request.can_read_body else {}
+    body = await checked_body(request, contract.KEY_ROTATE) if request.can_read_body else {}
     grace = _seconds(body, "grace_seconds")
     keys = request.app[KEYS]
     key, record = keys.rotate(
@@ -131,7 +128,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "name": d.name,
                     "provider": d.provider,
                     "provider_type": d.provider_type,
-                    "endpoint": d.endpoint,
+                    "endpoint": redact_url(d.endpoint),
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
@@ -146,6 +143,8 @@ async def list_models(request: web.Request) -> web.StreamResponse:
 
 @guarded
 async def rotate_keyring(request: web.Request) -> web.StreamResponse:
+    if request.can_read_body:
+        await checked_body(request, contract.KEYRING_ROTATE)
     store = request.app[contexts.CONTEXTS]
     key_id = store.keyring.rotate()
     rewritten = await store.reencrypt_all()

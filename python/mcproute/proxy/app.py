@@ -7,14 +7,18 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import os
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from mcproute.config import Config
+from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
 from mcproute.proxy import admin, auth, contexts, dashboard, reload, routes
 from mcproute.proxy.errors import error_response
@@ -25,6 +29,8 @@ from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
 SWEEP_INTERVAL_S = 60.0
+MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
+SESSION_IDLE_ENV = "MCPROUTE_MCP_SESSION_IDLE_S"  # seconds before an idle one is dropped
 log = logging.getLogger("mcproute.proxy")
 
 
@@ -60,6 +66,34 @@ def _mcp_handler(handler: auth.Handler) -> auth.Handler:
     return with_caller
 
 
+def _mcp_principal(request: web.Request) -> str:
+    """Who an MCP request comes from: the API key, within its tenant. Sessions, request rounds
+    and held calls are bound to it."""
+    record = request[auth.RECORD]
+    return f"{auth.tenant_of(record)}/{record.key_id}"
+
+
+def mcp_session_limits(environ: Mapping[str, str]) -> tuple[int, float]:
+    """(max sessions per worker, idle seconds) from the environment, else the defaults."""
+    return (
+        int(_positive(environ, MAX_SESSIONS_ENV, DEFAULT_MAX_SESSIONS, int)),
+        _positive(environ, SESSION_IDLE_ENV, DEFAULT_IDLE_S, float),
+    )
+
+
+def _positive(environ: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
+    text = environ.get(name)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{name} must be a positive {kind.__name__}, not {text!r}")
+    return value
+
+
 async def _sweep_expired(store: SqliteContextStore) -> None:
     while True:
         await asyncio.sleep(SWEEP_INTERVAL_S)
@@ -71,7 +105,7 @@ async def _sweep_expired(store: SqliteContextStore) -> None:
 
 def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) -> web.Application:
     store = SqliteApiKeyStore(data_dir)
-    keys = ApiKeyManager(data_dir.pepper(), store)
+    keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir)
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
@@ -115,7 +149,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     gateway = _gateway(config, contexts.ContextResources(context_store), tokens, state_secret)
-    mcp = StreamableHTTP(gateway)
+    max_sessions, idle_s = mcp_session_limits(os.environ)
+    mcp = StreamableHTTP(
+        gateway, max_sessions=max_sessions, idle_s=idle_s, principal=_mcp_principal
+    )
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
@@ -126,6 +163,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     async def start_sweeper(_: web.Application) -> None:
         sweeper = asyncio.create_task(_sweep_expired(context_store))
         app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
+        rotation = asyncio.create_task(
+            keep_rotating(context_store, lambda: registry.config.security.keyring_rotation_s)
+        )
+        app.on_cleanup.insert(0, lambda _: _cancel(rotation))
 
     async def close(_: web.Application) -> None:
         await gateway.close()

@@ -22,9 +22,10 @@ from aiohttp import web
 
 from mcproute.context import ContextNotFoundError, is_context_id, messages_of
 from mcproute.context.sqlite import ContextInfo, SqliteContextStore
+from mcproute.contract import contexts as contract
 from mcproute.protocol.server import Json
 from mcproute.proxy.auth import RECORD, context_tenant
-from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.security import ApiKeyRecord
 
 CONTEXTS = web.AppKey("contexts", SqliteContextStore)
@@ -34,28 +35,15 @@ MAX_METADATA_BYTES = 16 * 1024
 
 
 def _ttl(body: dict[str, Any]) -> float | None:
-    ttl = body.get("ttl_seconds")
-    if ttl is None:
-        return None
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
-        raise BadRequest("ttl_seconds: expected a positive number of seconds")
-    return float(ttl)
+    ttl = body.get("ttl_seconds")  # the contract bounds it
+    return None if ttl is None else float(ttl)
 
 
 def _items(body: dict[str, Any], text_field: str) -> tuple[str, list[Any]]:
-    """(kind, items) from a body with either `messages` or a text field."""
-    if "messages" in body and text_field in body:
-        raise BadRequest(f"body: give either messages or {text_field}, not both")
+    """(kind, items) from a body the contract holds to either `messages` or a text field."""
     if "messages" in body:
-        messages = body["messages"]
-        if not isinstance(messages, list):
-            raise BadRequest("messages: expected a list of message objects")
-        return "messages", messages
-    if text_field in body:
-        if not isinstance(body[text_field], str):
-            raise BadRequest(f"{text_field}: expected a string")
-        return "document", [body[text_field]]
-    raise BadRequest(f"body: messages or {text_field} is required")
+        return "messages", body["messages"]
+    return "document", [body[text_field]]
 
 
 def _context_id(request: web.Request) -> str:
@@ -96,16 +84,13 @@ def _store_call(fn: Any) -> Any:
 async def create(request: web.Request) -> web.StreamResponse:
     record = request[RECORD]
     tenant = context_tenant(record, None, "create")
-    body = await json_object(request)
+    body = await checked_body(request, contract.CREATE)
     kind, items = _items(body, "document")
     metadata = body.get("metadata")
-    if metadata is not None and (
-        not isinstance(metadata, dict) or len(orjson.dumps(metadata)) > MAX_METADATA_BYTES
-    ):
+    if metadata is not None and len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
         raise BadRequest(f"metadata: expected an object of at most {MAX_METADATA_BYTES} bytes")
     if tenant is None:  # an admin key creates in the tenant it names, else the default one
-        named = body.get("tenant")
-        tenant = named if isinstance(named, str) and named else "default"
+        tenant = body.get("tenant") or "default"
     info = await request.app[CONTEXTS].create(
         tenant, kind, items, ttl=_ttl(body), metadata=metadata, context_id=body.get("id")
     )
@@ -149,7 +134,7 @@ async def read(request: web.Request) -> web.StreamResponse:
 async def append(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
     tenant = context_tenant(request[RECORD], ident, "append")
-    body = await json_object(request)
+    body = await checked_body(request, contract.APPEND)
     _, items = _items(body, "text")
     info = await request.app[CONTEXTS].append(tenant, ident, items, ttl=_ttl(body))
     return _json(info.to_json())
@@ -159,9 +144,7 @@ async def append(request: web.Request) -> web.StreamResponse:
 async def update(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
     tenant = context_tenant(request[RECORD], ident, "append")
-    body = await json_object(request)
-    if set(body) != {"ttl_seconds"}:
-        raise BadRequest("body: only ttl_seconds can be changed")
+    body = await checked_body(request, contract.UPDATE)
     info = await request.app[CONTEXTS].append(tenant, ident, [], ttl=_ttl(body))
     return _json(info.to_json())
 

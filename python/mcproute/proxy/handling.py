@@ -11,6 +11,7 @@ from aiohttp import web
 
 from mcproute.context import ContextNotFoundError
 from mcproute.context.sqlite import ContextTooLargeError
+from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
@@ -45,14 +46,25 @@ async def read_body(request: web.Request) -> bytes:
         raise BodyError(408, "body: not received in time") from None
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
+async def _parsed(request: web.Request) -> Any:
     try:
-        body = orjson.loads(await read_body(request))
+        return orjson.loads(await read_body(request))
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"body: not valid JSON ({exc})") from None
+
+
+async def json_object(request: web.Request) -> dict[str, Any]:
+    body = await _parsed(request)
     if not isinstance(body, dict):
         raise BadRequest("body: expected a JSON object")
     return body
+
+
+async def checked_body(request: web.Request, contract: Contract) -> dict[str, Any]:
+    """The body, parsed once and checked against its API's contract before any work."""
+    body = await _parsed(request)
+    contract.check(body)  # its root is an object shape: anything else is refused here
+    return body  # type: ignore[no-any-return]
 
 
 def guarded(handler: Any) -> Any:
@@ -61,6 +73,8 @@ def guarded(handler: Any) -> Any:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)  # type: ignore[no-any-return]
+        except ContractError as exc:
+            return error_response(request, 400, str(exc), "invalid_request", param=exc.param)
         except BadRequest as exc:
             return error_response(request, 400, str(exc), "invalid_request")
         except BodyError as exc:

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelRegistry
 from mcproute.models.routed import RoutedModel
@@ -22,7 +23,8 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
-from mcproute.proxy.handling import BadRequest, guarded, json_object
+from mcproute.proxy.errors import upstream_error_event
+from mcproute.proxy.handling import checked_body, guarded
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 
@@ -32,13 +34,6 @@ SSE_HEADERS = {
     "Cache-Control": "no-cache",
     "X-Accel-Buffering": "no",
 }
-
-
-async def _body(request: web.Request) -> dict[str, Any]:
-    body = await json_object(request)
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        raise BadRequest("model: required, a model name")
-    return body
 
 
 async def _model(request: web.Request, name: str) -> RoutedModel:
@@ -100,8 +95,7 @@ async def _relay(
     except UpstreamError as exc:
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
-        error = {"type": "error", "error": {"type": "api_error", "message": str(exc)}}
-        await response.write(_sse(error, anthropic))
+        await response.write(_sse(upstream_error_event(exc, anthropic), anthropic))
         await response.write_eof()
     except ConnectionResetError:
         error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
@@ -129,7 +123,7 @@ async def _close(iterator: AsyncIterator[Any]) -> None:
 
 @guarded
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    body = await _body(request)
+    body = await checked_body(request, openai.CHAT)
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
     if body.get("stream"):
@@ -140,7 +134,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 @guarded
 async def messages(request: web.Request) -> web.StreamResponse:
-    body = await _body(request)
+    body = await checked_body(request, anthropic.MESSAGES)
     model = await _model(request, body["model"])
     with_context_anthropic(body, await referenced_messages(request, body))
     if body.get("stream"):
@@ -151,11 +145,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 @guarded
 async def embeddings(request: web.Request) -> web.StreamResponse:
-    body = await _body(request)
+    body = await checked_body(request, openai.EMBEDDINGS)
     model = await _model(request, body["model"])
-    texts = body.get("input")
-    if not isinstance(texts, str | list):
-        raise BadRequest("input: expected a string or a list of strings")
     result = await _call(request, "embeddings", body["model"], model.embeddings(body))
     return web.json_response({**result, "model": body["model"]})
 

@@ -8,6 +8,7 @@ same two methods.
 from __future__ import annotations
 
 import base64
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -22,6 +23,8 @@ from mcproute._core import (
     parse_api_key,
 )
 from mcproute.security.errors import with_reason
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,13 +42,33 @@ class ApiKeyRecord:
     require_signature: bool = False  # requests must also carry an RFC 9421 signature
 
 
-def key_state(record: ApiKeyRecord, now: float) -> str:
-    """`revoked`, `expired` or `active`, as listings show it."""
+ROTATION_DUE_SHARE = 0.9  # a key is "rotation due" in the last tenth of its maximum age
+
+
+def too_old(record: ApiKeyRecord, now: float, max_age: float | None) -> bool:
+    """Past the maximum key age. A key already rotated is not: its grace period rules it."""
+    return max_age is not None and record.replaced_by is None and now - record.created_at >= max_age
+
+
+def key_state(record: ApiKeyRecord, now: float, max_age: float | None = None) -> str:
+    """`revoked`, `expired`, `too_old` (past the maximum key age: refused until rotated),
+    `rotation_due` (in the last tenth of that age) or `active`, as listings show it."""
     if record.revoked:
         return "revoked"
     if record.expires_at is not None and record.expires_at <= now:
         return "expired"
+    if too_old(record, now, max_age):
+        return "too_old"
+    if too_old(record, now, None if max_age is None else max_age * ROTATION_DUE_SHARE):
+        return "rotation_due"
     return "active"
+
+
+def rotate_by(record: ApiKeyRecord, max_age: float | None) -> float | None:
+    """When the key stops working unless rotated (None: it does not age out)."""
+    if max_age is None or record.replaced_by is not None:
+        return None
+    return record.created_at + max_age
 
 
 SIGNING_LABEL = b"mcproute rfc9421 signing key\x00"
@@ -83,7 +106,12 @@ class ApiKeyManager:
         store: ApiKeyStore | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        max_age: float | None = None,
     ) -> None:
+        if max_age is not None and max_age <= 0:
+            raise ValueError("max_age: must be positive seconds")
+        self.max_age = max_age  # seconds a key works before it must be rotated (None: no limit)
+        self._too_old_logged: set[str] = set()
         self._hasher = ApiKeyHasher(pepper)
         self._signing_root = hmac_sha256(pepper, SIGNING_LABEL)
         self._session_key = hmac_sha256(pepper, SESSION_LABEL)
@@ -139,8 +167,18 @@ class ApiKeyManager:
     def _usable(self, record: ApiKeyRecord) -> ApiKeyRecord:
         if record.revoked:
             raise with_reason(ApiKeyError, "revoked", "api key: revoked")
-        if record.expires_at is not None and self._clock() >= record.expires_at:
+        now = self._clock()
+        if record.expires_at is not None and now >= record.expires_at:
             raise with_reason(ApiKeyError, "expired", "api key: expired")
+        if too_old(record, now, self.max_age):
+            if record.key_id not in self._too_old_logged:  # once per key, not per request
+                self._too_old_logged.add(record.key_id)
+                log.warning(
+                    "api key %s refused: older than the maximum key age (%g days); rotate it",
+                    record.key_id,
+                    (self.max_age or 0) / 86400,
+                )
+            raise with_reason(ApiKeyError, "too_old", "api key: past the maximum key age")
         return record
 
     def rotate(self, key_id: str, *, grace: float) -> tuple[str, ApiKeyRecord]:

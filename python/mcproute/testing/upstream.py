@@ -13,6 +13,10 @@ request with the ``x-sim-fault`` header:
 - ``cut``: a stream ends without its terminator (JSON bodies: the body is truncated)
 - ``malformed``: a 200 response whose JSON (or one SSE event) does not parse
 - ``context``: a 400 "context length exceeded"; ``auth``: a 401
+- ``stream_error``: a stream that sends an error event after its first event (JSON bodies: a 500)
+
+``--error-detail TEXT`` is appended to every error message the simulator sends (bodies and
+stream error events), as providers echo request details, for tests that check what is relayed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-FAULTS = ("429", "500", "503", "reset", "stall", "cut", "malformed", "context", "auth")
+FAULTS = (
+    "429",
+    "500",
+    "503",
+    "reset",
+    "stall",
+    "cut",
+    "malformed",
+    "context",
+    "auth",
+    "stream_error",
+)
 FAULT_HEADER = "x-sim-fault"
 MODELS = ("gpt-4", "gpt-3.5-turbo", "gpt-4o", "text-embedding-3-small", "claude-sonnet-5-5")
 
@@ -47,6 +62,7 @@ class SimulatorSettings:
     retry_after: float = 1.0
     stall: float = 30.0  # seconds a stall lasts (bounded, so a forgotten client still ends)
     embedding_dim: int = 8
+    error_detail: str = ""  # appended to every error message sent
 
 
 @dataclass
@@ -175,7 +191,7 @@ def _fault_of(request: web.Request) -> str | None:
     return state.settings.fault if (state.served - 1) % every == 0 else None
 
 
-def _error_response(fault: str, anthropic: bool, retry_after: float) -> web.Response:
+def _error_payload(fault: str, anthropic: bool, detail: str) -> tuple[int, dict[str, Any]]:
     status, kind, code, message = {
         "429": (429, "rate_limit_error", "rate_limit_exceeded", "Rate limit reached"),
         "500": (500, "api_error", "server_error", "Internal server error"),
@@ -187,11 +203,19 @@ def _error_response(fault: str, anthropic: bool, retry_after: float) -> web.Resp
             "This model's maximum context length is 8192 tokens",
         ),
         "auth": (401, "authentication_error", "invalid_api_key", "Invalid API key"),
+        "stream_error": (500, "overloaded_error", "server_error", "Overloaded mid-stream"),
     }[fault]
+    message = f"{message} {detail}" if detail else message
     if anthropic:
         payload: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
     else:
         payload = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return status, payload
+
+
+def _error_response(fault: str, anthropic: bool, settings: SimulatorSettings) -> web.Response:
+    status, payload = _error_payload(fault, anthropic, settings.error_detail)
+    retry_after = settings.retry_after
     headers = {"Retry-After": f"{retry_after:g}"} if status == 429 else {}
     return web.Response(
         status=status, body=orjson.dumps(payload), headers=headers, content_type="application/json"
@@ -236,7 +260,11 @@ async def _json_reply(request: web.Request, payload: Any, fault: str | None) -> 
 
 
 async def _sse(
-    request: web.Request, events: Iterator[bytes], terminator: bytes | None, fault: str | None
+    request: web.Request,
+    events: Iterator[bytes],
+    terminator: bytes | None,
+    fault: str | None,
+    anthropic: bool = False,
 ) -> web.StreamResponse:
     """Send pre-encoded SSE events with the configured pacing and stream faults."""
     settings = request.app[_STATE].settings
@@ -254,6 +282,12 @@ async def _sse(
         await response.write(payload)
         if fault == "stall" and sent == 1:
             await asyncio.sleep(settings.stall)
+        if fault == "stream_error" and sent == 1:
+            _, error = _error_payload(fault, anthropic, settings.error_detail)
+            name = b"event: error\n" if anthropic else b""
+            await response.write(name + b"data: " + orjson.dumps(error) + b"\n\n")
+            await response.write_eof()
+            return response
         if fault == "cut" and sent == 2:
             if request.transport is not None:
                 request.transport.close()
@@ -268,8 +302,10 @@ async def _fault_gate(
     request: web.Request, fault: str | None, anthropic: bool, stream: bool
 ) -> web.StreamResponse | None:
     settings = request.app[_STATE].settings
-    if fault in ("429", "500", "503", "context", "auth"):
-        return _error_response(fault, anthropic, settings.retry_after)
+    if fault in ("429", "500", "503", "context", "auth") or (
+        fault == "stream_error" and not stream
+    ):
+        return _error_response(fault, anthropic, settings)
     if fault == "reset":
         return _reset(request)
     if fault == "stall" and not stream:
@@ -506,7 +542,11 @@ async def messages(request: web.Request) -> web.StreamResponse:
         )
 
     return await _sse(
-        request, events(), _anthropic_event("message_stop", {"type": "message_stop"}), fault
+        request,
+        events(),
+        _anthropic_event("message_stop", {"type": "message_stop"}),
+        fault,
+        anthropic=True,
     )
 
 
@@ -593,6 +633,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-every", type=int, default=1, help="fault every Nth request")
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--stall", type=float, default=30.0, help="seconds a stall lasts")
+    parser.add_argument("--error-detail", default="", help="text appended to error messages")
     args = parser.parse_args(argv)
     settings = SimulatorSettings(
         latency=args.latency,
@@ -603,6 +644,7 @@ def main(argv: list[str] | None = None) -> None:
         fault_every=args.fault_every,
         retry_after=args.retry_after,
         stall=args.stall,
+        error_detail=args.error_detail,
     )
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
 
