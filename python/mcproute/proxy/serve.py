@@ -54,6 +54,9 @@ def _start_reloads(
     interval = WATCH_INTERVAL_S if limits.watch_config else None
     watcher = ConfigWatcher(reloader.path, reloader.on_signal, interval=interval)
     watcher.start()
+    # The parent read the file before forking: catch up with a change (or a SIGHUP, ignored
+    # until now) made since. An unchanged file changes nothing.
+    watcher.reload()
     return watcher
 
 
@@ -69,8 +72,8 @@ async def _serve_one(
         keepalive_timeout=limits.idle_timeout,
     )
     await runner.setup()
-    await web.TCPSite(runner, host, port, reuse_port=True).start()
     watcher = _start_reloads(app, limits, parent)
+    await web.TCPSite(runner, host, port, reuse_port=True).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
