@@ -176,6 +176,8 @@ async def test_a_failing_stdio_child_is_logged_at_warning(tmp_path: Path, log_fo
     assert proc.returncode == 0
     lines = stderr.decode().splitlines()
     if log_format == "json":
+        entries = [json.loads(line) for line in lines]  # every line, the start-up one too
+        assert any(e.get("message", "").startswith("mcproute serving on") for e in entries)
         warnings = [
             e
             for e in map(json.loads, filter(lambda x: x.startswith("{"), lines))

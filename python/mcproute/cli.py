@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import math
 import os
 import subprocess
@@ -194,7 +195,7 @@ def run_serve(args: argparse.Namespace) -> int:
         simulator = subprocess.Popen(
             [sys.executable, "-m", "mcproute.testing.upstream", "--host", host, "--port", port]
         )
-        print(f"upstream simulator on http://{args.simulator}", file=sys.stderr)
+        logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
         limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)

@@ -72,7 +72,8 @@ def configure_logging(access_log: bool, log_format: LogFormat = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
-    logging.getLogger("mcproute.reload").setLevel(logging.INFO)  # what a reload changed
+    for name in ("mcproute.serve", "mcproute.reload"):  # where it listens, what a reload did
+        logging.getLogger(name).setLevel(logging.INFO)
     access = logging.getLogger(ACCESS_LOGGER)
     access.propagate = False
     if access_log:

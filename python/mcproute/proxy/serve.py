@@ -14,7 +14,6 @@ import contextlib
 import logging
 import os
 import signal
-import sys
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -78,9 +77,7 @@ async def _serve_one(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(
-        f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
-    )
+    log.info("mcproute serving on http://%s:%s (pid %s)", host, port, os.getpid())
     await stop.wait()
     if watcher is not None:
         await watcher.stop()
