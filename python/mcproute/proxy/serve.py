@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy.app import build_app
 from mcproute.proxy.port_claim import PortClaim, claim_port
@@ -62,6 +63,7 @@ def _start_reloads(
 async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
+    tracing.configure()  # per worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = web.AppRunner(
         app,
@@ -82,6 +84,7 @@ async def _serve_one(
     if watcher is not None:
         await watcher.stop()
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    await asyncio.to_thread(tracing.shutdown)  # export the last spans
 
 
 def _run_worker(
