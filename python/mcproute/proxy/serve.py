@@ -20,7 +20,9 @@ from aiohttp import web
 
 from mcproute import tracing
 from mcproute.config import Config, ConfigWatcher
+from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
+from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.proxy.port_claim import PortClaim, claim_port
 from mcproute.proxy.reload import RELOADER
 from mcproute.store import DataDir
@@ -65,7 +67,7 @@ async def _serve_one(
 ) -> None:
     tracing.configure()  # per worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
-    runner = web.AppRunner(
+    runner = MalformedRequestRunner(
         app,
         access_log=None,
         shutdown_timeout=limits.drain,
@@ -83,7 +85,10 @@ async def _serve_one(
     await stop.wait()
     if watcher is not None:
         await watcher.stop()
+    # Streams still running at the drain deadline end with an error event, not a silent cut.
+    deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    deadline.cancel()
     await asyncio.to_thread(tracing.shutdown)  # export the last spans
 
 
