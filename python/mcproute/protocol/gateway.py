@@ -45,7 +45,6 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from mcproute import tracing
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import (
@@ -524,30 +523,11 @@ class Gateway(MCPServer):
         upstream = self._upstream(upstream_name)
         upstream.calls += 1
         try:
-            if not tracing.enabled():
-                return await self._forward_to(upstream, method, params, ctx)
-            name = f"{method} {params.get('name') or ''}".rstrip()
-            with tracing.client_span(name, self._span_attributes(method, params, ctx, upstream)):
-                return await self._forward_to(upstream, method, params, ctx)
+            return await self._forward_to(upstream, method, params, ctx)
         finally:
             upstream.calls -= 1
             if not upstream.calls:
                 upstream.idle.set()
-
-    @staticmethod
-    def _span_attributes(
-        method: str, params: Json, ctx: RequestContext, upstream: Upstream
-    ) -> dict[str, Any]:
-        """MCP semantic conventions; the session id only hashed."""
-        name = params.get("name") if method in ("tools/call", "prompts/get") else None
-        return {
-            "mcp.method.name": method,
-            "gen_ai.tool.name": name if method == "tools/call" else None,
-            "gen_ai.prompt.name": name if method == "prompts/get" else None,
-            "mcp.resource.uri": params.get("uri") if method == "resources/read" else None,
-            "mcp.session.id": tracing.hashed(ctx.session.id) if ctx.session else None,
-            "mcproute.mcp.upstream": upstream.name,
-        }
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from mcproute import tracing
 from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
@@ -65,7 +64,6 @@ def _start_reloads(
 async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
-    tracing.configure()  # per worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = MalformedRequestRunner(
         app,
@@ -89,7 +87,6 @@ async def _serve_one(
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
     deadline.cancel()
-    await asyncio.to_thread(tracing.shutdown)  # export the last spans
 
 
 def _run_worker(
