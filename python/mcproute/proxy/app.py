@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
@@ -120,7 +121,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     app = web.Application(
-        middlewares=[observe(metrics), auth.middleware(keys)], client_max_size=MAX_BODY
+        middlewares=[*tracing.middlewares(), observe(metrics), auth.middleware(keys)],
+        client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry

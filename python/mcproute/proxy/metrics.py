@@ -1,6 +1,7 @@
 """Metrics in the Prometheus text format, named after the OpenTelemetry GenAI conventions.
 
-- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, model and
+- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, provider
+  (`gen_ai_provider_name`, of the deployment that answered or last failed), model and
   `error_type` when they failed;
 - `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
 - `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
@@ -25,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mcproute.models import served
 from mcproute.routing import Router
 
 ROUTES = frozenset(
@@ -171,15 +173,13 @@ class Metrics:
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels: Labels = (("gen_ai_operation_name", operation), ("gen_ai_request_model", model))
+        labels = _gen_ai_labels(operation, model)
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
 
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(
-            (("gen_ai_operation_name", operation), ("gen_ai_request_model", model)), seconds
-        )
+        self.ttft.observe(_gen_ai_labels(operation, model), seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
@@ -191,11 +191,7 @@ class Metrics:
         ):
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
-                labels: Labels = (
-                    ("gen_ai_operation_name", operation),
-                    ("gen_ai_request_model", model),
-                    ("gen_ai_token_type", token_type),
-                )
+                labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
                 self.tokens.observe(labels, value)
 
     # --- reading -------------------------------------------------------------------------
@@ -292,6 +288,16 @@ class Metrics:
             "fallbacks": sum(router.fallbacks.values()) if router else 0,
             "deployments": deployments,
         }
+
+
+def _gen_ai_labels(operation: str, model: str) -> Labels:
+    """Operation, provider (of the request's last attempt: a configured provider, so bounded;
+    "unknown" when no attempt was made) and requested model."""
+    return (
+        ("gen_ai_operation_name", operation),
+        ("gen_ai_provider_name", served.current() or "unknown"),
+        ("gen_ai_request_model", model),
+    )
 
 
 def _state(values: dict[str, object]) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config
 from mcproute.proxy.app import build_app
 from mcproute.redact import RedactingFilter
@@ -33,6 +34,7 @@ class Limits:
 async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
 ) -> None:
+    tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = web.AppRunner(
         app,
@@ -52,6 +54,7 @@ async def _serve_one(
     )
     await stop.wait()
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
 
 def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits: Limits) -> None:

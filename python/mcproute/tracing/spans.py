@@ -1,0 +1,459 @@
+"""The spans: one server span per HTTP request, one client span per upstream attempt, MCP
+server spans per method and client spans per MCP upstream call, named and attributed after the
+OpenTelemetry HTTP, GenAI and MCP semantic conventions.
+
+Exported over OTLP/HTTP (protobuf) by a BatchSpanProcessor. W3C `traceparent`/`tracestate`
+from a caller is continued and sent on to upstreams. Attributes carry names, ids, counts and
+redacted messages only: never a header value, a body, a key or a raw session id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from mcproute.errors import UpstreamError
+from mcproute.models.served import SERVED_BY, provider_name
+from mcproute.models.target import ProviderTarget
+from mcproute.protocol.input_required import InputRequired
+from mcproute.protocol.server import MCPError, RequestContext
+from mcproute.proxy.metrics import route_label
+from mcproute.proxy.observe import TIMING
+from mcproute.redact import redact
+from mcproute.routing.types import AttemptContext, Deployment
+from mcproute.tracing import TracingSettings
+
+T = TypeVar("T")
+Json = dict[str, Any]
+MESSAGE_CHARS = 300  # of a redacted error message in a span status
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_provider: TracerProvider | None = None
+_tracer: trace.Tracer = trace.NoOpTracer()
+# The GenAI operation of the request being served (`chat`, `embeddings`), from its route.
+_OPERATION: ContextVar[str] = ContextVar("mcproute_gen_ai_operation", default="chat")
+_OPERATIONS = {"/v1/embeddings": "embeddings"}
+_MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+
+
+# --- setup ---------------------------------------------------------------------------------
+
+
+def traces_url(endpoint: str) -> str:
+    """The OTLP/HTTP traces URL for a collector base URL (as OTEL_EXPORTER_OTLP_ENDPOINT)."""
+    base = endpoint.rstrip("/")
+    return base if base.endswith("/v1/traces") else base + "/v1/traces"
+
+
+def _resource(settings: TracingSettings, environ: Mapping[str, str]) -> Resource:
+    attributes: dict[str, Any] = {"process.pid": os.getpid()}
+    if settings.service_name is not None:
+        attributes["service.name"] = settings.service_name
+    elif not environ.get("OTEL_SERVICE_NAME") and "service.name=" not in environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    ):
+        attributes["service.name"] = "mcproute"
+    return Resource.create(attributes)  # merged over OTEL_SERVICE_NAME / _RESOURCE_ATTRIBUTES
+
+
+def install(settings: TracingSettings, environ: Mapping[str, str]) -> None:
+    """A provider with an OTLP/HTTP exporter behind a BatchSpanProcessor. Unset settings are
+    left to the SDK, which reads the standard OTEL_* variables (endpoint, headers, timeout,
+    compression, sampler, batch sizes)."""
+    global _provider, _tracer
+    sampler = None
+    if settings.sample_ratio is not None:
+        sampler = ParentBased(TraceIdRatioBased(settings.sample_ratio))
+    provider = TracerProvider(sampler=sampler, resource=_resource(settings, environ))
+    exporter = OTLPSpanExporter(
+        endpoint=None if settings.endpoint is None else traces_url(settings.endpoint),
+        headers={k: v.reveal() for k, v in settings.headers.items()} or None,
+    )
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    _provider = provider
+    _tracer = provider.get_tracer("mcproute")
+
+
+def uninstall() -> None:
+    global _provider, _tracer
+    provider, _provider = _provider, None
+    _tracer = trace.NoOpTracer()
+    if provider is not None:
+        provider.shutdown()  # flushes the batch processor, then stops its thread
+
+
+def inject(headers: dict[str, str]) -> None:
+    _PROPAGATOR.inject(headers)
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def _failed(span: Span, exc: BaseException) -> None:
+    """Error status with a redacted message; a cancellation (a hedge that lost, a caller that
+    left) is recorded as such, not as an error."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit):
+        span.set_attribute("mcproute.cancelled", True)
+        return
+    if isinstance(exc, UpstreamError):
+        kind = exc.kind.value
+        if exc.status is not None:
+            span.set_attribute("http.response.status_code", exc.status)
+    elif isinstance(exc, MCPError):
+        kind = str(exc.code)
+        span.set_attribute("rpc.response.status_code", kind)
+    else:
+        kind = type(exc).__qualname__
+    span.set_attribute("error.type", kind)
+    span.set_status(Status(StatusCode.ERROR, _message(exc)))
+
+
+def _message(exc: BaseException) -> str:
+    text = " ".join(redact(str(exc)[: 8 * MESSAGE_CHARS]).split())
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."
+
+
+# --- the server span -----------------------------------------------------------------------
+
+
+def server_middleware() -> Middleware:
+    """The request's server span, continuing the caller's trace when it sends `traceparent`."""
+
+    @web.middleware
+    async def trace_request(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        route = route_label(request.path)
+        attributes: dict[str, Any] = {
+            "http.request.method": request.method,
+            "http.route": route,
+            "url.path": request.path,
+            "url.scheme": request.scheme,
+            "network.protocol.version": f"{request.version.major}.{request.version.minor}",
+        }
+        if request.host:
+            host, _, port = request.host.rpartition(":")
+            if host and port.isdigit():
+                attributes["server.address"] = host
+                attributes["server.port"] = int(port)
+            else:
+                attributes["server.address"] = request.host
+        if request.remote:
+            attributes["client.address"] = request.remote
+        agent = request.headers.get("User-Agent")
+        if agent:
+            attributes["user_agent.original"] = agent[:256]
+        parent = _PROPAGATOR.extract(request.headers)
+        served = [""]
+        operation = _OPERATIONS.get(route, "chat")
+        tokens = (_OPERATION.set(operation), SERVED_BY.set(served))
+        status = 500
+        with _tracer.start_as_current_span(
+            f"{request.method} {route}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            except BaseException as exc:
+                _failed(span, exc)
+                raise
+            finally:
+                _OPERATION.reset(tokens[0])
+                SERVED_BY.reset(tokens[1])
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    span.set_attribute("error.type", str(status))
+                    span.set_status(Status(StatusCode.ERROR))
+                _model_attributes(span, request, route, operation, served[0])
+
+    return trace_request
+
+
+def _model_attributes(
+    span: Span, request: web.Request, route: str, operation: str, provider: str
+) -> None:
+    if route not in _MODEL_ROUTES:
+        return
+    span.set_attribute("gen_ai.operation.name", operation)
+    timing = request.get(TIMING)
+    if timing is not None:
+        if timing.model is not None:
+            span.set_attribute("gen_ai.request.model", timing.model)
+        if timing.key_id is not None:
+            span.set_attribute("mcproute.key.id", timing.key_id)
+    if provider:
+        span.set_attribute("gen_ai.provider.name", provider)
+
+
+# --- attempt spans -------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1024)
+def _server(endpoint: str) -> tuple[str | None, int | None]:
+    """Host and port of an endpoint (never its credentials or path)."""
+    try:
+        parts = urlsplit(endpoint)
+        return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None, None
+
+
+def _attempt_span(deployment: Deployment, ctx: AttemptContext) -> tuple[str, dict[str, Any]]:
+    operation = _OPERATION.get()
+    attributes: dict[str, Any] = {
+        "gen_ai.operation.name": operation,
+        "mcproute.deployment": deployment.name,
+        "mcproute.model_group": deployment.group,
+        "mcproute.attempt": ctx.attempt,
+    }
+    if ctx.hedge:
+        attributes["mcproute.hedge"] = True
+    model = deployment.group
+    target = deployment.target
+    if isinstance(target, ProviderTarget):
+        config = target.config
+        model = config.model
+        attributes["gen_ai.provider.name"] = provider_name(config)
+        host, port = _server(config.endpoint)
+        if host is not None:
+            attributes["server.address"] = host
+            attributes["server.port"] = port
+    attributes["gen_ai.request.model"] = model
+    return f"{operation} {model}", attributes
+
+
+class _Response:
+    """What a response or its stream events say about the model and usage."""
+
+    __slots__ = ("finish", "id", "input", "model", "output")
+
+    def __init__(self) -> None:
+        self.model: str | None = None
+        self.id: str | None = None
+        self.input: int | None = None
+        self.output: int | None = None
+        self.finish: list[str] = []
+
+    def feed(self, item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        message = item.get("message")
+        source = message if isinstance(message, dict) else item  # Anthropic message_start
+        if self.model is None and isinstance(source.get("model"), str):
+            self.model = source["model"]
+        if self.id is None and isinstance(source.get("id"), str):
+            self.id = source["id"]
+        for usage in (source.get("usage"), item.get("usage")):
+            if isinstance(usage, dict):
+                self._usage(usage)
+        for choice in item.get("choices") or ():
+            reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+            if isinstance(reason, str):
+                self.finish.append(reason)
+        delta = item.get("delta")
+        for holder in (source, delta if isinstance(delta, dict) else {}):
+            reason = holder.get("stop_reason")
+            if isinstance(reason, str):
+                self.finish.append(reason)
+
+    def _usage(self, usage: Mapping[str, Any]) -> None:
+        for attr, keys in (
+            ("input", ("prompt_tokens", "input_tokens")),
+            ("output", ("completion_tokens", "output_tokens")),
+        ):
+            for key in keys:
+                value = usage.get(key)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    setattr(self, attr, value)
+
+    def record(self, span: Span) -> None:
+        if self.model is not None:
+            span.set_attribute("gen_ai.response.model", self.model)
+        if self.id is not None:
+            span.set_attribute("gen_ai.response.id", self.id)
+        if self.input is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", self.input)
+        if self.output is not None:
+            span.set_attribute("gen_ai.usage.output_tokens", self.output)
+        if self.finish:
+            span.set_attribute("gen_ai.response.finish_reasons", self.finish)
+
+
+def traced_attempt(
+    call: Callable[[Deployment, AttemptContext], Awaitable[T]],
+) -> Callable[[Deployment, AttemptContext], Awaitable[T]]:
+    async def attempt(deployment: Deployment, ctx: AttemptContext) -> T:
+        name, attributes = _attempt_span(deployment, ctx)
+        with _tracer.start_as_current_span(
+            name,
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                result = await call(deployment, ctx)
+            except BaseException as exc:
+                _failed(span, exc)
+                raise
+            seen = _Response()
+            seen.feed(result)
+            seen.record(span)
+            return result
+
+    return attempt
+
+
+def traced_stream_attempt(
+    call: Callable[[Deployment, AttemptContext], AsyncIterator[T]],
+) -> Callable[[Deployment, AttemptContext], AsyncIterator[T]]:
+    def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[T]:
+        return _traced_stream(call, deployment, ctx)
+
+    return attempt
+
+
+async def _traced_stream(
+    call: Callable[[Deployment, AttemptContext], AsyncIterator[T]],
+    deployment: Deployment,
+    ctx: AttemptContext,
+) -> AsyncIterator[T]:
+    """The span is current only while the upstream is awaited (never across a yield, where
+    the consumer runs in its own span), and ends with the stream."""
+    name, attributes = _attempt_span(deployment, ctx)
+    span = _tracer.start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+    active = trace.set_span_in_context(span)
+    seen = _Response()
+    inner: AsyncIterator[T] | None = None
+    try:
+        while True:
+            token = otel_context.attach(active)
+            try:
+                if inner is None:
+                    inner = aiter(call(deployment, ctx))
+                chunk = await anext(inner)
+            except StopAsyncIteration:
+                break
+            finally:
+                otel_context.detach(token)
+            seen.feed(chunk)
+            yield chunk
+    except BaseException as exc:
+        _failed(span, exc)
+        raise
+    finally:
+        close = getattr(inner, "aclose", None)
+        if close is not None:
+            await close()
+        seen.record(span)
+        span.end()
+
+
+# --- MCP -----------------------------------------------------------------------------------
+
+McpHandler = Callable[[Json, RequestContext, Any], Awaitable[Json]]
+_NAMED = {"tools/call": "name", "prompts/get": "name"}
+
+
+def session_hash(session_id: str) -> str:
+    """What a span says of an MCP session: a digest, never the id (a bearer of the session)."""
+    return hashlib.sha256(b"mcproute mcp.session.id\0" + session_id.encode()).hexdigest()[:32]
+
+
+def _mcp_attributes(method: str, name: str | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"mcp.method.name": method}
+    if method == "tools/call":
+        attributes["gen_ai.operation.name"] = "execute_tool"
+        if name is not None:
+            attributes["gen_ai.tool.name"] = name
+    elif method == "prompts/get" and name is not None:
+        attributes["gen_ai.prompt.name"] = name
+    return attributes
+
+
+def mcp_server_handler(method: str, handler: McpHandler) -> McpHandler:
+    key = _NAMED.get(method)
+
+    async def traced(params: Json, ctx: RequestContext, msg: Any) -> Json:
+        name = params.get(key) if key is not None else None
+        name = name if isinstance(name, str) else None
+        attributes = _mcp_attributes(method, name)
+        if ctx.session is not None:
+            attributes["mcp.session.id"] = session_hash(ctx.session.id)
+            if ctx.session.version is not None:
+                attributes["mcp.protocol.version"] = ctx.session.version
+        request_id = getattr(msg, "id", None)
+        if isinstance(request_id, str | int) and not isinstance(request_id, bool):
+            attributes["jsonrpc.request.id"] = str(request_id)
+        with _tracer.start_as_current_span(
+            method if name is None else f"{method} {name}",
+            kind=SpanKind.SERVER,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                return await handler(params, ctx, msg)
+            except InputRequired:  # a round of input for the client, not a failure
+                span.set_attribute("mcp.result.type", "input_required")
+                raise
+            except BaseException as exc:
+                _failed(span, exc)
+                raise
+
+    return traced
+
+
+class mcp_client_span:
+    """A client span for one call to an MCP upstream, current while it runs (so the
+    upstream request carries its `traceparent`)."""
+
+    __slots__ = ("_cm", "_span", "attributes", "name")
+
+    def __init__(self, upstream: str, method: str, name: str | None) -> None:
+        self.attributes = _mcp_attributes(method, name)
+        self.attributes["mcproute.mcp.upstream"] = upstream
+        self.name = method if name is None else f"{method} {name}"
+        self._cm = _tracer.start_as_current_span(
+            self.name,
+            kind=SpanKind.CLIENT,
+            attributes=self.attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+
+    def __enter__(self) -> Span:
+        self._span = self._cm.__enter__()
+        return self._span
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            _failed(self._span, exc)
+        self._cm.__exit__(kind, exc, tb)
