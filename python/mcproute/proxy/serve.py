@@ -106,6 +106,11 @@ def serve(
     if workers < 1:
         raise ValueError("workers: must be at least 1")
     data_dir.pepper()  # create shared state once, before any worker races for it
+    try:
+        tracing.check(config.tracing)
+    except tracing.TracingUnavailable as exc:
+        print(f"mcproute: {exc}", file=sys.stderr)
+        return 1
     if workers == 1:
         _run_worker(config, data_dir, host, port, limits)
         return 0

@@ -50,21 +50,31 @@ class TracingUnavailable(RuntimeError):
     """Tracing is configured but the OpenTelemetry packages are not installed."""
 
 
-def start(settings: TracingSettings, environ: Mapping[str, str] | None = None) -> bool:
-    """Turn tracing on in this process if `settings` and the environment ask for it."""
-    global ACTIVE
-    env = os.environ if environ is None else environ
-    if ACTIVE or not settings.wanted(env):
-        return ACTIVE
+def check(settings: TracingSettings, environ: Mapping[str, str] | None = None) -> None:
+    """Raise `TracingUnavailable` if tracing is asked for but cannot run (before a fork)."""
+    if settings.wanted(os.environ if environ is None else environ):
+        _spans()
+
+
+def _spans() -> Any:
     try:
         from mcproute.tracing import spans
     except ImportError as exc:
         raise TracingUnavailable(
             "tracing is configured (mcp.tracing or OTEL_EXPORTER_OTLP_ENDPOINT) but the"
             " OpenTelemetry packages are missing: pip install 'mcproute[tracing]'"
-            f" ({exc.name or exc})"
+            f" (no module {exc.name!r})"
         ) from None
-    spans.install(settings, env)
+    return spans
+
+
+def start(settings: TracingSettings, environ: Mapping[str, str] | None = None) -> bool:
+    """Turn tracing on in this process if `settings` and the environment ask for it."""
+    global ACTIVE
+    env = os.environ if environ is None else environ
+    if ACTIVE or not settings.wanted(env):
+        return ACTIVE
+    _spans().install(settings, env)
     ACTIVE = True
     return True
 

@@ -109,9 +109,12 @@ def inject(headers: dict[str, str]) -> None:
 
 def _failed(span: Span, exc: BaseException) -> None:
     """Error status with a redacted message; a cancellation (a hedge that lost, a caller that
-    left) is recorded as such, not as an error."""
+    left) or an MCP input round is recorded as such, not as an error."""
     if isinstance(exc, asyncio.CancelledError | GeneratorExit):
         span.set_attribute("mcproute.cancelled", True)
+        return
+    if isinstance(exc, InputRequired):  # an MCP round of input for the client, not a failure
+        span.set_attribute("mcp.result.type", "input_required")
         return
     if isinstance(exc, UpstreamError):
         kind = exc.kind.value
@@ -145,17 +148,18 @@ def server_middleware() -> Middleware:
         attributes: dict[str, Any] = {
             "http.request.method": request.method,
             "http.route": route,
-            "url.path": request.path,
             "url.scheme": request.scheme,
             "network.protocol.version": f"{request.version.major}.{request.version.minor}",
         }
+        if route == request.path:  # a path with ids in it (contexts, admin) is not recorded
+            attributes["url.path"] = request.path
         if request.host:
-            host, _, port = request.host.rpartition(":")
+            host, _, port = request.host[:256].rpartition(":")
             if host and port.isdigit():
                 attributes["server.address"] = host
                 attributes["server.port"] = int(port)
             else:
-                attributes["server.address"] = request.host
+                attributes["server.address"] = request.host[:256]
         if request.remote:
             attributes["client.address"] = request.remote
         agent = request.headers.get("User-Agent")
@@ -421,9 +425,6 @@ def mcp_server_handler(method: str, handler: McpHandler) -> McpHandler:
         ) as span:
             try:
                 return await handler(params, ctx, msg)
-            except InputRequired:  # a round of input for the client, not a failure
-                span.set_attribute("mcp.result.type", "input_required")
-                raise
             except BaseException as exc:
                 _failed(span, exc)
                 raise
