@@ -36,9 +36,10 @@ TRACEPARENT = f"00-{TRACE_ID}-{CALLER_SPAN}-01"
 ANTHROPIC_KEY = "sk-ant-test-tracing-SECRET-0123456789"
 DEAD_KEY = "sk-dead-provider-SECRET-0123456789"
 COLLECTOR_TOKEN = "collector-token-SECRET-0123456789"
+LEAKED = "sk-proj-LEAKEDINANERROR0123456789"  # an upstream echoes a key in its error message
 
 
-def _document(flaky: str, good: str, mcp: str, otlp: str) -> dict[str, Any]:
+def _document(flaky: str, good: str, slow: str, mcp: str) -> dict[str, Any]:
     dead = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens: connection refused
     return {
         "mcp": {
@@ -55,16 +56,28 @@ def _document(flaky: str, good: str, mcp: str, otlp: str) -> dict[str, Any]:
                     "api_key": DEAD_KEY,
                     "models": [{"name": "flaky", "model": "gpt-4"}],
                 },
+                # "hedged": the slow deployment is picked first (its weight), the fast one is
+                # the hedge, which wins.
+                "slow": {
+                    "type": "openai_compatible",
+                    "endpoint": slow,
+                    "api_key": DEAD_KEY,
+                    "models": [{"name": "hedged", "model": "gpt-4", "weight": 100}],
+                },
+                "fast": {
+                    "type": "openai_compatible",
+                    "endpoint": good,
+                    "api_key": DEAD_KEY,
+                    "models": [{"name": "hedged", "model": "gpt-4", "weight": 1}],
+                },
             },
             "routing": {
                 "num_retries": 1,
                 "backoff_base_s": 0.001,
                 "fallbacks": {"flaky": ["claude"]},
-            },
-            "tracing": {
-                "endpoint": otlp,
-                "service_name": "mcproute-under-test",
-                "headers": {"Authorization": f"Bearer {COLLECTOR_TOKEN}"},
+                "strategy": "round_robin",
+                "hedge": True,
+                "hedge_default_delay_s": 0.1,
             },
             "mcpServers": {"demo": {"url": mcp}},
         }
@@ -107,22 +120,43 @@ async def _post(
         return r.status, await r.read()
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> None:
+@pytest.mark.parametrize(("workers", "configured_by"), [(1, "block"), (2, "environment")])
+async def test_span_trees_of_a_served_proxy(
+    tmp_path: Path, workers: int, configured_by: str
+) -> None:
+    """The collector is named by the `tracing` block, or by the standard variables."""
     mcp_seen: list[tuple[str, dict[str, str]]] = []
-    flaky = Simulator(SimulatorSettings(fault="500", fault_every=2, tokens=4))
+    flaky = Simulator(
+        SimulatorSettings(fault="500", fault_every=2, tokens=4, error_detail=f" (key {LEAKED})")
+    )
     good = Simulator(SimulatorSettings(tokens=4))
+    slow = Simulator(SimulatorSettings(latency=20.0))
     async with (
         otlp_receiver() as receiver,
         flaky,
         good,
+        slow,
         serve(_recording_mcp_server(mcp_seen)) as mcp_url,
     ):
         data = DataDir(tmp_path / "data")
         with SqliteApiKeyStore(data) as store:
             key, _ = ApiKeyManager(data.pepper(), store).issue("test", ["models", "mcp"])
         config = tmp_path / "mcproute.json"
-        config.write_text(json.dumps(_document(flaky.url, good.url, mcp_url, receiver.url)))
+        urls = (flaky.url, good.url, slow.url + "/v1", mcp_url)
+        document = _document(*urls)
+        collector = {
+            "OTEL_SERVICE_NAME": "mcproute-under-test",
+            "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {COLLECTOR_TOKEN}",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+        }
+        if configured_by == "block":
+            document["mcp"]["tracing"] = {
+                "endpoint": receiver.url,
+                "service_name": "mcproute-under-test",
+                "headers": {"Authorization": f"Bearer {COLLECTOR_TOKEN}"},
+            }
+            collector = {"OTEL_SERVICE_NAME": "not-this-one"}  # the block's settings win
+        config.write_text(json.dumps(document))
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {
@@ -131,6 +165,7 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
             "OPENAI_API_KEY": OPENAI_KEY,
             # Nothing is exported before the stop: what arrives was flushed by the shutdown.
             "OTEL_BSP_SCHEDULE_DELAY": "600000",
+            **collector,
         }
         proc = await asyncio.create_subprocess_exec(
             *serve_command(config, port, workers), env=env, stderr=asyncio.subprocess.DEVNULL
@@ -149,6 +184,8 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
                 # claude, streamed: one attempt span for the whole stream.
                 stream = {**chat, "model": "claude", "stream": True}
                 status, _ = await _post(http, url, key, stream)
+                assert status == 200
+                status, _ = await _post(http, url, key, {**chat, "model": "hedged"})
                 assert status == 200
                 async with MCPConnection(
                     f"{url}/mcp",
@@ -174,8 +211,8 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
         assert all(s.resource["service.name"] == "mcproute-under-test" for s in receiver.spans)
 
         chats = receiver.named("POST /v1/chat/completions")
-        assert len(chats) == 3, [s.name for s in receiver.spans]
-        retry, fallback, streamed = sorted(chats, key=lambda s: s.start_ns)
+        assert len(chats) == 4, [s.name for s in receiver.spans]
+        retry, fallback, streamed, hedged = sorted(chats, key=lambda s: s.start_ns)
 
         # The caller's trace goes on: same trace id, the caller's span as parent.
         assert (retry.trace_id, retry.parent_id) == (TRACE_ID, CALLER_SPAN)
@@ -202,6 +239,7 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
         assert first.attributes["error.type"] == "server"
         assert first.attributes["http.response.status_code"] == 500
         assert "HTTP 500" in first.message
+        assert "[redacted]" in first.message
         assert second.status == "unset"
         assert second.attributes["gen_ai.response.model"] == "gpt-4"
         assert second.attributes["gen_ai.usage.input_tokens"] > 0
@@ -235,6 +273,16 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
         assert stream_attempt.status == "unset"
         assert stream_attempt.attributes["gen_ai.usage.output_tokens"] == 4
 
+        # A hedge: the first attempt (slow, cancelled when the hedge won) and the hedge, siblings.
+        first, hedge = _attempts(receiver, hedged)
+        assert first.attributes["mcproute.deployment"].startswith("slow/")
+        assert first.attributes["mcproute.cancelled"] is True
+        assert first.status == "unset"
+        assert hedge.attributes["mcproute.deployment"].startswith("fast/")
+        assert hedge.attributes["mcproute.hedge"] is True
+        assert hedge.attributes["gen_ai.usage.output_tokens"] == 4
+        assert hedged.attributes["gen_ai.provider.name"] == "fast"
+
         # MCP: the HTTP span, the gateway's MCP server span, a client span to the upstream,
         # whose traceparent the upstream received.
         (call,) = receiver.named("tools/call demo__add")
@@ -250,11 +298,14 @@ async def test_span_trees_of_a_served_proxy(tmp_path: Path, workers: int) -> Non
         (upstream,) = [s for s in receiver.children(call) if s.kind == "client"]
         assert upstream.name == "tools/call add"
         assert upstream.attributes["mcproute.mcp.upstream"] == "demo"
+        listings = [s for s in receiver.named("tools/list") if s.kind == "client"]
+        assert listings
+        assert all(s.attributes["mcproute.mcp.upstream"] == "demo" for s in listings)
         calls = [headers for method, headers in mcp_seen if method == "tools/call"]
         assert [_traceparent(h) for h in calls] == [(call.trace_id, upstream.span_id)]
 
         # Nothing secret in any attribute or status message.
-        secrets = [key, OPENAI_KEY, ANTHROPIC_KEY, DEAD_KEY, COLLECTOR_TOKEN, session_id]
+        secrets = [key, OPENAI_KEY, ANTHROPIC_KEY, DEAD_KEY, COLLECTOR_TOKEN, LEAKED, session_id]
         for span in receiver.spans:
             text = json.dumps([span.attributes, span.message, span.resource])
             for secret in secrets:

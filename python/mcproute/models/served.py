@@ -3,8 +3,9 @@
 
 The proxy sets a one-item holder per request in `SERVED_BY` (`begin`; each request runs in
 its own task, so the holder is that request's); every attempt writes its deployment's provider
-there, so after the call it names the provider of the last attempt (the one that answered, or
-the last that failed). Unset (None) in library use.
+there as it starts, so after the call it names the provider of the last attempt started: the
+one that answered or last failed (with a hedge, the hedge's even when the first attempt won;
+a group's deployments are normally of one provider). Unset (None) in library use.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Metrics in the Prometheus text format, named after the OpenTelemetry GenAI conventions.
 
 - `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, provider
-  (`gen_ai_provider_name`, of the deployment that answered or last failed), model and
+  (`gen_ai_provider_name`, of the last attempt's deployment), model and
   `error_type` when they failed;
 - `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
 - `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
