@@ -14,6 +14,7 @@ import functools
 import hashlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from opentelemetry import context as otel_context
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -52,6 +54,7 @@ _tracer: trace.Tracer = trace.NoOpTracer()
 _OPERATION: ContextVar[str] = ContextVar("mcproute_gen_ai_operation", default="chat")
 _OPERATIONS = {"/v1/embeddings": "embeddings"}
 _MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+_PROBES = frozenset({"/healthz", "/readyz"})  # a span per liveness probe would be noise
 
 
 # --- setup ---------------------------------------------------------------------------------
@@ -82,7 +85,11 @@ def install(settings: TracingSettings, environ: Mapping[str, str]) -> None:
     sampler = None
     if settings.sample_ratio is not None:
         sampler = ParentBased(TraceIdRatioBased(settings.sample_ratio))
-    provider = TracerProvider(sampler=sampler, resource=_resource(settings, environ))
+    provider = TracerProvider(
+        sampler=sampler,
+        resource=_resource(settings, environ),
+        shutdown_on_exit=False,  # `uninstall` flushes; no second, slow try at exit
+    )
     exporter = OTLPSpanExporter(
         endpoint=None if settings.endpoint is None else traces_url(settings.endpoint),
         headers={k: v.reveal() for k, v in settings.headers.items()} or None,
@@ -93,11 +100,28 @@ def install(settings: TracingSettings, environ: Mapping[str, str]) -> None:
 
 
 def uninstall() -> None:
+    """Export what is buffered, then stop the exporter's thread. A collector that is down
+    delays this by at most the export timeout (OTEL_EXPORTER_OTLP_TIMEOUT, 10 s)."""
     global _provider, _tracer
     provider, _provider = _provider, None
     _tracer = trace.NoOpTracer()
     if provider is not None:
-        provider.shutdown()  # flushes the batch processor, then stops its thread
+        provider.shutdown()
+
+
+def _current(
+    name: str, kind: SpanKind, attributes: dict[str, Any], parent: Context | None = None
+) -> AbstractContextManager[Span]:
+    """A span current while the block runs; its status and errors are set here, redacted,
+    never by the SDK (which would record an exception's message and stack as they are)."""
+    return _tracer.start_as_current_span(
+        name,
+        context=parent,
+        kind=kind,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
 
 
 def inject(headers: dict[str, str]) -> None:
@@ -144,6 +168,8 @@ def server_middleware() -> Middleware:
     async def trace_request(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        if request.path in _PROBES:
+            return await handler(request)
         route = route_label(request.path)
         attributes: dict[str, Any] = {
             "http.request.method": request.method,
@@ -170,14 +196,7 @@ def server_middleware() -> Middleware:
         operation = _OPERATIONS.get(route, "chat")
         tokens = (_OPERATION.set(operation), SERVED_BY.set(served))
         status = 500
-        with _tracer.start_as_current_span(
-            f"{request.method} {route}",
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with _current(f"{request.method} {route}", SpanKind.SERVER, attributes, parent) as span:
             try:
                 response = await handler(request)
                 status = response.status
@@ -315,13 +334,7 @@ def traced_attempt(
 ) -> Callable[[Deployment, AttemptContext], Awaitable[T]]:
     async def attempt(deployment: Deployment, ctx: AttemptContext) -> T:
         name, attributes = _attempt_span(deployment, ctx)
-        with _tracer.start_as_current_span(
-            name,
-            kind=SpanKind.CLIENT,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
+        with _current(name, SpanKind.CLIENT, attributes) as span:
             try:
                 result = await call(deployment, ctx)
             except BaseException as exc:
@@ -416,12 +429,8 @@ def mcp_server_handler(method: str, handler: McpHandler) -> McpHandler:
         request_id = getattr(msg, "id", None)
         if isinstance(request_id, str | int) and not isinstance(request_id, bool):
             attributes["jsonrpc.request.id"] = str(request_id)
-        with _tracer.start_as_current_span(
-            method if name is None else f"{method} {name}",
-            kind=SpanKind.SERVER,
-            attributes=attributes,
-            record_exception=False,
-            set_status_on_exception=False,
+        with _current(
+            method if name is None else f"{method} {name}", SpanKind.SERVER, attributes
         ) as span:
             try:
                 return await handler(params, ctx, msg)
@@ -442,13 +451,7 @@ class mcp_client_span:
         self.attributes = _mcp_attributes(method, name)
         self.attributes["mcproute.mcp.upstream"] = upstream
         self.name = method if name is None else f"{method} {name}"
-        self._cm = _tracer.start_as_current_span(
-            self.name,
-            kind=SpanKind.CLIENT,
-            attributes=self.attributes,
-            record_exception=False,
-            set_status_on_exception=False,
-        )
+        self._cm = _current(self.name, SpanKind.CLIENT, self.attributes)
 
     def __enter__(self) -> Span:
         self._span = self._cm.__enter__()
