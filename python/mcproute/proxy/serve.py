@@ -19,7 +19,9 @@ from aiohttp import web
 
 from mcproute import tracing
 from mcproute.config import Config
+from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
+from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.redact import RedactingFilter
 from mcproute.store import DataDir
 
@@ -36,7 +38,7 @@ async def _serve_one(
 ) -> None:
     tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
-    runner = web.AppRunner(
+    runner = MalformedRequestRunner(
         app,
         access_log=None,
         shutdown_timeout=limits.drain,
@@ -53,7 +55,10 @@ async def _serve_one(
         f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
     )
     await stop.wait()
+    # Streams still running at the drain deadline end with an error event, not a silent cut.
+    deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    deadline.cancel()
     await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
 
