@@ -191,9 +191,11 @@ def server_middleware() -> Middleware:
         agent = request.headers.get("User-Agent")
         if agent:
             attributes["user_agent.original"] = agent[:256]
+        operation = _OPERATIONS.get(route, "chat")
+        if route in _MODEL_ROUTES:
+            attributes["gen_ai.operation.name"] = operation
         parent = _PROPAGATOR.extract(request.headers)
         served = [""]
-        operation = _OPERATIONS.get(route, "chat")
         tokens = (_OPERATION.set(operation), SERVED_BY.set(served))
         status = 500
         with _current(f"{request.method} {route}", SpanKind.SERVER, attributes, parent) as span:
@@ -210,29 +212,26 @@ def server_middleware() -> Middleware:
             finally:
                 _OPERATION.reset(tokens[0])
                 SERVED_BY.reset(tokens[1])
-                span.set_attribute("http.response.status_code", status)
+                ended: dict[str, Any] = {"http.response.status_code": status}
                 if status >= 500:
-                    span.set_attribute("error.type", str(status))
+                    ended["error.type"] = str(status)
                     span.set_status(Status(StatusCode.ERROR))
-                _model_attributes(span, request, route, operation, served[0])
+                if route in _MODEL_ROUTES:
+                    _model_attributes(ended, request, served[0])
+                span.set_attributes(ended)  # one call: each takes the span's lock
 
     return trace_request
 
 
-def _model_attributes(
-    span: Span, request: web.Request, route: str, operation: str, provider: str
-) -> None:
-    if route not in _MODEL_ROUTES:
-        return
-    span.set_attribute("gen_ai.operation.name", operation)
+def _model_attributes(attributes: dict[str, Any], request: web.Request, provider: str) -> None:
     timing = request.get(TIMING)
     if timing is not None:
         if timing.model is not None:
-            span.set_attribute("gen_ai.request.model", timing.model)
+            attributes["gen_ai.request.model"] = timing.model
         if timing.key_id is not None:
-            span.set_attribute("mcproute.key.id", timing.key_id)
+            attributes["mcproute.key.id"] = timing.key_id
     if provider:
-        span.set_attribute("gen_ai.provider.name", provider)
+        attributes["gen_ai.provider.name"] = provider
 
 
 # --- attempt spans -------------------------------------------------------------------------
@@ -317,16 +316,14 @@ class _Response:
                     setattr(self, attr, value)
 
     def record(self, span: Span) -> None:
-        if self.model is not None:
-            span.set_attribute("gen_ai.response.model", self.model)
-        if self.id is not None:
-            span.set_attribute("gen_ai.response.id", self.id)
-        if self.input is not None:
-            span.set_attribute("gen_ai.usage.input_tokens", self.input)
-        if self.output is not None:
-            span.set_attribute("gen_ai.usage.output_tokens", self.output)
-        if self.finish:
-            span.set_attribute("gen_ai.response.finish_reasons", self.finish)
+        found = {
+            "gen_ai.response.model": self.model,
+            "gen_ai.response.id": self.id,
+            "gen_ai.usage.input_tokens": self.input,
+            "gen_ai.usage.output_tokens": self.output,
+            "gen_ai.response.finish_reasons": self.finish or None,
+        }
+        span.set_attributes({k: v for k, v in found.items() if v is not None})
 
 
 def traced_attempt(
