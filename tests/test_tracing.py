@@ -20,11 +20,14 @@ from mcp_demo_server import server as demo_server
 from mcp_support import free_port, serve
 from mcproute import tracing
 from mcproute.config import ConfigError, parse_config
+from mcproute.errors import FailureKind, UpstreamError
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.http import StreamableHTTP
+from mcproute.routing import AttemptContext, Deployment, Router, RouterPolicy
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.testing.upstream import Simulator, SimulatorSettings
+from mcproute.tracing import TracingSettings
 from models_support import OPENAI_KEY
 from otlp_receiver import Receiver, Span, otlp_receiver
 from proxy_support import running_proxy, serve_command
@@ -62,7 +65,10 @@ def _document(flaky: str, good: str, slow: str, mcp: str) -> dict[str, Any]:
                     "type": "openai_compatible",
                     "endpoint": slow,
                     "api_key": DEAD_KEY,
-                    "models": [{"name": "hedged", "model": "gpt-4", "weight": 100}],
+                    "models": [
+                        {"name": "hedged", "model": "gpt-4", "weight": 100},
+                        {"name": "slowonly", "model": "gpt-4"},  # times out
+                    ],
                 },
                 "fast": {
                     "type": "openai_compatible",
@@ -78,6 +84,7 @@ def _document(flaky: str, good: str, slow: str, mcp: str) -> dict[str, Any]:
                 "strategy": "round_robin",
                 "hedge": True,
                 "hedge_default_delay_s": 0.1,
+                "groups": {"slowonly": {"total_timeout_s": 0.3}},
             },
             "mcpServers": {"demo": {"url": mcp}},
         }
@@ -187,6 +194,8 @@ async def test_span_trees_of_a_served_proxy(
                 assert status == 200
                 status, _ = await _post(http, url, key, {**chat, "model": "hedged"})
                 assert status == 200
+                status, _ = await _post(http, url, key, {**chat, "model": "slowonly"})
+                assert status == 504
                 async with MCPConnection(
                     f"{url}/mcp",
                     http=http,
@@ -211,8 +220,8 @@ async def test_span_trees_of_a_served_proxy(
         assert all(s.resource["service.name"] == "mcproute-under-test" for s in receiver.spans)
 
         chats = receiver.named("POST /v1/chat/completions")
-        assert len(chats) == 4, [s.name for s in receiver.spans]
-        retry, fallback, streamed, hedged = sorted(chats, key=lambda s: s.start_ns)
+        assert len(chats) == 5, [s.name for s in receiver.spans]
+        retry, fallback, streamed, hedged, timed_out = sorted(chats, key=lambda s: s.start_ns)
 
         # The caller's trace goes on: same trace id, the caller's span as parent.
         assert (retry.trace_id, retry.parent_id) == (TRACE_ID, CALLER_SPAN)
@@ -283,6 +292,18 @@ async def test_span_trees_of_a_served_proxy(
         assert hedge.attributes["gen_ai.usage.output_tokens"] == 4
         assert hedged.attributes["gen_ai.provider.name"] == "fast"
 
+        # Timeouts: each attempt the Router cut at its timeout is an error, and so is the 504.
+        assert timed_out.status == "error"
+        assert timed_out.attributes["http.response.status_code"] == 504
+        attempts = _attempts(receiver, timed_out)
+        assert len(attempts) == 2
+        for attempt in attempts:
+            assert attempt.status == "error"
+            assert attempt.attributes["error.type"] == "timeout"
+            # The HTTP client's own timeout or the Router's (which cancels), whichever fires
+            # first: either way a timeout.
+            assert "timed out" in attempt.message or "0.3 s total timeout" in attempt.message
+
         # MCP: the HTTP span, the gateway's MCP server span, a client span to the upstream,
         # whose traceparent the upstream received.
         (call,) = receiver.named("tools/call demo__add")
@@ -310,6 +331,32 @@ async def test_span_trees_of_a_served_proxy(
             text = json.dumps([span.attributes, span.message, span.resource])
             for secret in secrets:
                 assert secret not in text, (span.name, secret[:6])
+
+
+async def test_an_attempt_the_router_cuts_at_its_timeout_is_a_timeout_error() -> None:
+    """The Router cancels an attempt when its timeout expires (the attempt sees only the
+    cancellation); a hedge that lost is cancelled too, but is no error."""
+
+    async def hang(deployment: Deployment, ctx: AttemptContext) -> None:
+        await asyncio.sleep(30)
+
+    policy = RouterPolicy(num_retries=0, total_timeout_s=0.05)
+    router = Router({"g": [Deployment("d", "g")]}, policy)
+    async with otlp_receiver() as receiver:
+        assert tracing.start(TracingSettings(endpoint=receiver.url), environ={})
+        try:
+            with pytest.raises(UpstreamError) as info:
+                await router.call("g", hang)
+            assert info.value.kind is FailureKind.TIMEOUT
+        finally:
+            await asyncio.to_thread(tracing.shutdown)
+    assert tracing.ACTIVE is False
+    (span,) = receiver.named("chat g")
+    assert span.kind == "client"
+    assert span.status == "error"
+    assert span.attributes["error.type"] == "timeout"
+    assert span.message == "no answer within the 0.05 s total timeout"
+    assert "mcproute.cancelled" not in span.attributes
 
 
 async def test_off_by_default_no_span_and_no_header(tmp_path: Path) -> None:

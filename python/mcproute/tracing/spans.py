@@ -46,6 +46,7 @@ from mcproute.tracing import TracingSettings
 T = TypeVar("T")
 Json = dict[str, Any]
 MESSAGE_CHARS = 300  # of a redacted error message in a span status
+TIMEOUT_SLACK_S = 0.005  # a cancellation this close to a timeout's expiry is that timeout
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _provider: TracerProvider | None = None
@@ -131,11 +132,16 @@ def inject(headers: dict[str, str]) -> None:
 # --- failures ------------------------------------------------------------------------------
 
 
-def _failed(span: Span, exc: BaseException) -> None:
+def _failed(span: Span, exc: BaseException, timeout: str | None = None) -> None:
     """Error status with a redacted message; a cancellation (a hedge that lost, a caller that
-    left) or an MCP input round is recorded as such, not as an error."""
+    left) or an MCP input round is recorded as such, not as an error. `timeout`: the Router's
+    timeout that caused the cancellation, which is an error."""
     if isinstance(exc, asyncio.CancelledError | GeneratorExit):
-        span.set_attribute("mcproute.cancelled", True)
+        if timeout is None:
+            span.set_attribute("mcproute.cancelled", True)
+            return
+        span.set_attribute("error.type", "timeout")
+        span.set_status(Status(StatusCode.ERROR, timeout))
         return
     if isinstance(exc, InputRequired):  # an MCP round of input for the client, not a failure
         span.set_attribute("mcp.result.type", "input_required")
@@ -271,12 +277,25 @@ def _attempt_span(deployment: Deployment, ctx: AttemptContext) -> tuple[str, dic
     return f"{operation} {model}", attributes
 
 
+def _now() -> float:
+    return asyncio.get_running_loop().time()  # the clock of the Router's asyncio.timeout
+
+
+def _expired(since: float, limit: float | None, what: str) -> str | None:
+    """The Router cancels an attempt when one of its timeouts expires, and the attempt sees
+    only the cancellation: one that comes as `limit` runs out is that timeout."""
+    if limit is not None and _now() - since >= limit - TIMEOUT_SLACK_S:
+        return f"no answer within the {limit:g} s {what}"
+    return None
+
+
 class _Response:
     """What a response or its stream events say about the model and usage."""
 
-    __slots__ = ("finish", "id", "input", "model", "output")
+    __slots__ = ("chunks", "finish", "id", "input", "model", "output")
 
     def __init__(self) -> None:
+        self.chunks = 0
         self.model: str | None = None
         self.id: str | None = None
         self.input: int | None = None
@@ -284,6 +303,7 @@ class _Response:
         self.finish: list[str] = []
 
     def feed(self, item: Any) -> None:
+        self.chunks += 1
         if not isinstance(item, dict):
             return
         message = item.get("message")
@@ -331,11 +351,12 @@ def traced_attempt(
 ) -> Callable[[Deployment, AttemptContext], Awaitable[T]]:
     async def attempt(deployment: Deployment, ctx: AttemptContext) -> T:
         name, attributes = _attempt_span(deployment, ctx)
+        started = _now()
         with _current(name, SpanKind.CLIENT, attributes) as span:
             try:
                 result = await call(deployment, ctx)
             except BaseException as exc:
-                _failed(span, exc)
+                _failed(span, exc, _expired(started, ctx.total_timeout, "total timeout"))
                 raise
             seen = _Response()
             seen.feed(result)
@@ -366,9 +387,11 @@ async def _traced_stream(
     active = trace.set_span_in_context(span)
     seen = _Response()
     inner: AsyncIterator[T] | None = None
+    started = waiting = _now()
     try:
         while True:
             token = otel_context.attach(active)
+            waiting = _now()
             try:
                 if inner is None:
                     inner = aiter(call(deployment, ctx))
@@ -380,7 +403,12 @@ async def _traced_stream(
             seen.feed(chunk)
             yield chunk
     except BaseException as exc:
-        _failed(span, exc)
+        expired = _expired(started, ctx.total_timeout, "total timeout")
+        if seen.chunks == 0:
+            expired = expired or _expired(started, ctx.first_byte_timeout, "first-byte timeout")
+        else:
+            expired = expired or _expired(waiting, ctx.stream_idle_timeout, "idle timeout")
+        _failed(span, exc, expired)
         raise
     finally:
         close = getattr(inner, "aclose", None)
