@@ -58,6 +58,11 @@ HTTP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                 10.0)  # fmt: skip
 
 Labels = tuple[tuple[str, str], ...]
+# Token type -> its field in an OpenAI- or Anthropic-shaped `usage` object.
+TOKEN_KEYS = (
+    ("input", ("prompt_tokens", "input_tokens")),
+    ("output", ("completion_tokens", "output_tokens")),
+)
 INF = 'le="+Inf"'
 
 
@@ -192,10 +197,7 @@ class Metrics:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        for token_type, keys in (
-            ("input", ("prompt_tokens", "input_tokens")),
-            ("output", ("completion_tokens", "output_tokens")),
-        ):
+        for token_type, keys in TOKEN_KEYS:
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
                 labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))

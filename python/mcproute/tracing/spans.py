@@ -37,8 +37,8 @@ from mcproute.models.served import SERVED_BY, provider_name
 from mcproute.models.target import ProviderTarget
 from mcproute.protocol.input_required import InputRequired
 from mcproute.protocol.server import MCPError, RequestContext
-from mcproute.proxy.metrics import route_label
-from mcproute.proxy.observe import TIMING
+from mcproute.proxy.metrics import TOKEN_KEYS, route_label
+from mcproute.proxy.observe import MODEL_ROUTES, TIMING
 from mcproute.redact import redact
 from mcproute.routing.types import AttemptContext, Deployment
 from mcproute.tracing import TracingSettings
@@ -54,7 +54,6 @@ _tracer: trace.Tracer = trace.NoOpTracer()
 # The GenAI operation of the request being served (`chat`, `embeddings`), from its route.
 _OPERATION: ContextVar[str] = ContextVar("mcproute_gen_ai_operation", default="chat")
 _OPERATIONS = {"/v1/embeddings": "embeddings"}
-_MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
 _PROBES = frozenset({"/healthz", "/readyz"})  # a span per liveness probe would be noise
 
 
@@ -198,7 +197,7 @@ def server_middleware() -> Middleware:
         if agent:
             attributes["user_agent.original"] = agent[:256]
         operation = _OPERATIONS.get(route, "chat")
-        if route in _MODEL_ROUTES:
+        if route in MODEL_ROUTES:
             attributes["gen_ai.operation.name"] = operation
         parent = _PROPAGATOR.extract(request.headers)
         served = [""]
@@ -222,7 +221,7 @@ def server_middleware() -> Middleware:
                 if status >= 500:
                     ended["error.type"] = str(status)
                     span.set_status(Status(StatusCode.ERROR))
-                if route in _MODEL_ROUTES:
+                if route in MODEL_ROUTES:
                     _model_attributes(ended, request, served[0])
                 span.set_attributes(ended)  # one call: each takes the span's lock
 
@@ -326,10 +325,7 @@ class _Response:
                 self.finish.append(reason)
 
     def _usage(self, usage: Mapping[str, Any]) -> None:
-        for attr, keys in (
-            ("input", ("prompt_tokens", "input_tokens")),
-            ("output", ("completion_tokens", "output_tokens")),
-        ):
+        for attr, keys in TOKEN_KEYS:
             for key in keys:
                 value = usage.get(key)
                 if isinstance(value, int) and not isinstance(value, bool):
