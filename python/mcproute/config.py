@@ -44,6 +44,7 @@ import yaml
 
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
+from mcproute.tracing import TracingSettings
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ class Config:
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -308,6 +310,7 @@ _MCP_KEYS = (
     "groups",
     "defaults",
     "routing",
+    "tracing",
     "mcpServers",
 )
 _PROVIDER_KEYS = ("type", "endpoint", "api_key", "timeout", "models")
@@ -361,6 +364,40 @@ def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
         else:
             numbers[name] = float(number)
     return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
+
+
+def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
+    path = "mcp.tracing"
+    block = check.mapping(value, path)
+    if block is None:
+        return TracingSettings()
+    check.known_keys(
+        block, path, ("enabled", "endpoint", "service_name", "sample_ratio", "headers")
+    )
+    enabled = block.get("enabled", True)
+    if not isinstance(enabled, bool):
+        check.fail(f"{path}.enabled", f"must be true or false, got {type(enabled).__name__}")
+        enabled = True
+    endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    service = check.string(block.get("service_name"), f"{path}.service_name")
+    ratio = block.get("sample_ratio")
+    if ratio is not None and (
+        isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1
+    ):
+        check.fail(f"{path}.sample_ratio", f"must be a number from 0 to 1, got {ratio!r}")
+        ratio = None
+    headers: dict[str, Secret] = {}
+    for name, header in (check.mapping(block.get("headers"), f"{path}.headers") or {}).items():
+        secret, _ = check.secret(header, f"{path}.headers.{name}")
+        if secret is not None:
+            headers[str(name)] = secret
+    return TracingSettings(
+        enabled=enabled,
+        endpoint=endpoint,
+        service_name=service,
+        sample_ratio=None if ratio is None else float(ratio),
+        headers=headers,
+    )
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:
@@ -593,6 +630,7 @@ def parse_config(
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
     security = _parse_security(mcp.get("security"), check)
+    tracing = _parse_tracing(mcp.get("tracing"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -633,6 +671,7 @@ def parse_config(
         routing=dict(routing),
         mcp_servers=tuple(servers),
         source=source,
+        tracing=tracing,
     )
     _check_references(config, check)
     if check.issues:

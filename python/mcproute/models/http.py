@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import orjson
 
+from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.redact import redact, redact_url
 
@@ -292,10 +293,11 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
         async with get_session().post(
-            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
+            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
         ) as response:
             data = await response.read()
             _waited(started)
@@ -335,10 +337,11 @@ async def open_stream(
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
     """POST a streaming request; yields an iterator over its server-sent events."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
         response = await get_session().post(
-            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
+            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextStore, is_context_id, validated_messages
+from mcproute.models import served
 from mcproute.models.target import ProviderTarget
 
 if TYPE_CHECKING:
@@ -118,7 +119,9 @@ class RoutedModel:
     def _target(self, deployment: Deployment) -> ProviderTarget:
         if self._on_attempt is not None:
             self._on_attempt()
-        return _target(deployment)
+        target = _target(deployment)
+        served.note(target.config)
+        return target
 
     def __repr__(self) -> str:
         return f"RoutedModel({self.name!r}, capabilities={sorted(self.capabilities)!r})"

@@ -45,6 +45,7 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
+from mcproute import tracing
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import (
@@ -201,6 +202,8 @@ class Gateway(MCPServer):
                 "subscriptions/listen": self._gw_listen,
             }
         )
+        if tracing.ACTIVE:
+            tracing.trace_mcp_methods(self._methods)  # an MCP server span per request
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -621,8 +624,9 @@ class Gateway(MCPServer):
 
         async def one(upstream: Upstream) -> list[tuple[str, Json]]:
             try:
-                conn = await self._connection(upstream)
-                items = await conn._paged(method, key)
+                with tracing.mcp_upstream(upstream.name, method):
+                    conn = await self._connection(upstream)
+                    items = await conn._paged(method, key)
             except (MCPError, OSError, TimeoutError):
                 return []
             return [(upstream.name, item) for item in items]
@@ -674,7 +678,8 @@ class Gateway(MCPServer):
 
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
-        return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+        with tracing.mcp_upstream(upstream, "tools/call", original):
+            return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
@@ -112,7 +113,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
     app = web.Application(
-        middlewares=[observe(metrics), auth.middleware(authenticator)], client_max_size=MAX_BODY
+        middlewares=[*tracing.middlewares(), observe(metrics), auth.middleware(authenticator)],
+        client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
-from mcproute.models import ModelRegistry
+from mcproute.models import ModelRegistry, served
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
@@ -70,6 +70,7 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
         raise PermissionError(f"this API key may not use model {name!r}")
     model = await request.app[REGISTRY].get_model(name)
     request[TIMING].model = name  # known to the registry: a bounded label from here on
+    served.begin()  # attempts note their provider there, for the metrics' labels
     return model
 
 
