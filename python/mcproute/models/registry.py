@@ -142,10 +142,10 @@ class ModelRegistry:
 
     # --- reload
 
-    def _rekey(self, deployment: str, api_key: Secret) -> None:
+    def _rekey(self, deployment: str, keys: dict[int, Secret]) -> None:
         target = self._targets.get(deployment)
         if target is not None:
-            target.rekey(api_key)
+            target.rekey(keys)
 
     async def refresh_provider_keys(self) -> None:
         """Re-read provider keys given as ``file:`` or ``${VAR}`` now (otherwise this happens

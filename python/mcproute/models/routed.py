@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextStore, is_context_id, validated_messages
-from mcproute.models.target import ProviderTarget
+from mcproute.models.target import ProviderTarget, TokenCount
 
 if TYPE_CHECKING:
     from mcproute.routing import AttemptContext, Deployment, Router
@@ -199,5 +199,33 @@ class RoutedModel:
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
             return await self._target(deployment).embeddings(request, ctx)
+
+        return await self._router.call(self.name, attempt)
+
+    async def completions(self, body: Mapping[str, Any]) -> Json:
+        """A legacy completions request (``prompt``), for OpenAI-format deployments."""
+        request = {**body, "model": self.name}
+
+        async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
+            return await self._target(deployment).completions(request, ctx)
+
+        return await self._router.call(self.name, attempt)
+
+    def completions_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """Legacy completion chunks, relayed as each arrives."""
+        request = {**body, "model": self.name, "stream": True}
+
+        def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[Json]:
+            return self._target(deployment).completions_stream(request, ctx)
+
+        return self._router.stream(self.name, attempt)
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> TokenCount:
+        """Input tokens of an Anthropic Messages request, counted by the deployment it would go
+        to: exact from Anthropic deployments, estimated for the others."""
+        request = {**body, "model": self.name}
+
+        async def attempt(deployment: Deployment, ctx: AttemptContext) -> TokenCount:
+            return await self._target(deployment).count_tokens(request, ctx)
 
         return await self._router.call(self.name, attempt)

@@ -40,6 +40,12 @@ ANTHROPIC_TYPE = {
 }
 
 
+def speaks_anthropic(request: web.Request) -> bool:
+    """Anthropic's error format for its paths and for its SDKs (which always send
+    `anthropic-version`), OpenAI's for everything else."""
+    return request.path.startswith("/v1/messages") or "anthropic-version" in request.headers
+
+
 def error_response(
     request: web.Request,
     status: int,
@@ -52,7 +58,7 @@ def error_response(
     path = request.path
     if path.startswith("/mcp"):
         body = encode_error(None, -32600 if status < 500 else -32603, message)
-    elif path.startswith("/v1/messages"):
+    elif speaks_anthropic(request):
         body = orjson.dumps(
             {
                 "type": "error",
