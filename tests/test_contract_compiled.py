@@ -11,7 +11,9 @@ from mcproute.contract import Contract, admin, anthropic, contexts, openai
 CONTRACTS = [
     openai.CHAT,
     openai.EMBEDDINGS,
+    openai.COMPLETIONS,
     anthropic.MESSAGES,
+    anthropic.COUNT_TOKENS,
     contexts.CREATE,
     contexts.APPEND,
     contexts.UPDATE,

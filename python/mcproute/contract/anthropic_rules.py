@@ -1,8 +1,9 @@
 """The Messages API's rules beyond shapes, as Anthropic enforces them (checked after the shape
 holds, so every field has its documented type here).
 
-Anthropic merges consecutive turns of one role, so alternation is not required; `system` is
-not a role (the shape's role enum says so). What it refuses, and so is refused here first:
+Anthropic merges consecutive messages of one role into one turn, so alternation is not
+required (the rules below look at turns); `system` is not a role (the shape's role enum says
+so). What it refuses, and so is refused here first:
 tool results that answer no `tool_use` of the message before, `tool_use` blocks left without
 their results in the next message, text before the tool results of a message, blocks in the
 wrong role's message, and a `tool_choice` naming a tool that is not in `tools`.
@@ -23,11 +24,23 @@ USER_ONLY = frozenset({"tool_result"})
 
 def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
     content = message["content"]
-    return content if isinstance(content, list) else []
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
 
 
-def _ids(blocks: list[dict[str, Any]], kind: str, key: str) -> list[str]:
-    return [b[key] for b in blocks if b["type"] == kind]
+# A turn: consecutive messages of one role, as Anthropic merges them; each block with the
+# path of the message and block it came from.
+Turn = tuple[str, list[tuple[int, int, dict[str, Any]]]]
+
+
+def _turns(messages: list[dict[str, Any]]) -> list[Turn]:
+    turns: list[Turn] = []
+    for i, message in enumerate(messages):
+        blocks = [(i, j, block) for j, block in enumerate(_blocks(message))]
+        if turns and turns[-1][0] == message["role"]:
+            turns[-1][1].extend(blocks)
+        else:
+            turns.append((message["role"], blocks))
+    return turns
 
 
 def block_roles(body: dict[str, Any]) -> None:
@@ -37,7 +50,7 @@ def block_roles(body: dict[str, Any]) -> None:
         for j, block in enumerate(_blocks(message)):
             if block["type"] in wrong:
                 raise Invalid(
-                    f"a {block['type']} block cannot be in a {role} message",
+                    f"{block['type']} blocks cannot be in {role} messages",
                     "messages",
                     i,
                     "content",
@@ -47,15 +60,16 @@ def block_roles(body: dict[str, Any]) -> None:
 
 
 def tool_results(body: dict[str, Any]) -> None:
-    """Each tool_result answers a tool_use of the message just before; each tool_use of an
-    assistant message that is followed by another is answered there; results come first."""
-    messages = body["messages"]
-    for i, message in enumerate(messages):
-        blocks = _blocks(message)
-        if message["role"] == "user":
-            asked = set(_ids(_blocks(messages[i - 1]), "tool_use", "id")) if i else set()
+    """Each tool_result answers a tool_use of the turn just before, results come first in
+    their turn, and each tool_use of an assistant turn that is not the last is answered in the
+    next one."""
+    turns = _turns(body["messages"])
+    for t, (role, blocks) in enumerate(turns):
+        if role == "user":
+            before = turns[t - 1][1] if t else []
+            asked = {b["id"] for _, _, b in before if b["type"] == "tool_use"}
             seen_other = False
-            for j, block in enumerate(blocks):
+            for i, j, block in blocks:
                 if block["type"] != "tool_result":
                     seen_other = True
                     continue
@@ -64,21 +78,21 @@ def tool_results(body: dict[str, Any]) -> None:
                     raise Invalid("tool_result blocks must come before any other content", *where)
                 if block["tool_use_id"] not in asked:
                     raise Invalid(
-                        f"tool_use_id {block['tool_use_id']!r} answers no tool_use block of"
-                        " the previous message",
+                        f"tool_use_id {block['tool_use_id']!r} answers no tool_use block of the"
+                        " previous message",
                         *where,
                         "tool_use_id",
                     )
-        elif i + 1 < len(messages):
-            calls = _ids(blocks, "tool_use", "id")
-            answered = set(_ids(_blocks(messages[i + 1]), "tool_result", "tool_use_id"))
-            missing = [c for c in calls if c not in answered]
-            if missing:
-                raise Invalid(
-                    f"tool_use ids without a tool_result in the next message: {', '.join(missing)}",
-                    "messages",
-                    i,
-                )
+    for t, (role, blocks) in enumerate(turns[:-1]):  # stray results named first, above
+        if role == "assistant":
+            answered = {b["tool_use_id"] for _, _, b in turns[t + 1][1] if "tool_use_id" in b}
+            for i, _, block in blocks:
+                if block["type"] == "tool_use" and block["id"] not in answered:
+                    raise Invalid(
+                        f"tool_use id {block['id']!r} has no tool_result in the next message",
+                        "messages",
+                        i,
+                    )
 
 
 def tool_choice(body: dict[str, Any]) -> None:

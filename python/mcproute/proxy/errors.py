@@ -27,6 +27,7 @@ OPENAI_TYPE = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
 }
 ANTHROPIC_TYPE = {
@@ -34,6 +35,7 @@ ANTHROPIC_TYPE = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
     502: "api_error",
     504: "api_error",
