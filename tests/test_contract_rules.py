@@ -122,7 +122,8 @@ def test_openai_tool_messages_answer_the_calls_before_them(
     messages: list[dict[str, Any]], param: str, problem: str
 ) -> None:
     got_param, got_problem = _refused(openai.CHAT, _chat(*messages))
-    assert got_param == param and problem in got_problem
+    assert got_param == param
+    assert problem in got_problem
 
 
 def test_openai_tool_choice_names_a_given_tool() -> None:
@@ -188,7 +189,8 @@ def test_anthropic_tool_results_answer_the_tool_use_before_them(
 ) -> None:
     for contract in (anthropic.MESSAGES, anthropic.COUNT_TOKENS):
         got_param, got_problem = _refused(contract, _messages(*messages))
-        assert got_param == param and problem in got_problem
+        assert got_param == param
+        assert problem in got_problem
 
 
 def test_anthropic_roles_and_tool_choice() -> None:

@@ -81,7 +81,8 @@ async def test_models_list_and_retrieve_with_aliases_and_groups(proxy: Proxy) ->
     assert info.value.status_code == 404
     body = info.value.body
     assert isinstance(body, dict)
-    assert body["code"] == "model_not_found" and body["param"] == "model"
+    assert body["code"] == "model_not_found"
+    assert body["param"] == "model"
     await client.close()
     # A key limited to one model sees only it: others are as unknown as unconfigured ones.
     narrow = _openai(proxy, proxy.key("model:gpt-4"))
@@ -102,7 +103,8 @@ async def test_count_tokens_exact_from_anthropic_estimated_elsewhere(proxy: Prox
     assert exact == 7  # the upstream's own count
     upstream = proxy.sim.requests[-1]
     assert upstream.path == "/v1/messages/count_tokens"
-    assert upstream.body["model"] == "claude-sonnet-5-5" and "max_tokens" not in upstream.body
+    assert upstream.body["model"] == "claude-sonnet-5-5"
+    assert "max_tokens" not in upstream.body
     message = await client.messages.create(
         model="claude", system="be brief", max_tokens=10, messages=messages
     )
@@ -131,7 +133,8 @@ async def test_legacy_completions_openai_only(proxy: Proxy) -> None:
     result = await client.completions.create(model="gpt-4", prompt="say this", max_tokens=5)
     assert isinstance(result, Completion)
     assert result.choices[0].text == "echo: say this w3"
-    assert result.usage is not None and result.usage.prompt_tokens == 2
+    assert result.usage is not None
+    assert result.usage.prompt_tokens == 2
     assert proxy.sim.requests[-1].path == "/v1/completions"
     # Not strict: OpenAI's own legacy stream chunks carry finish_reason null, which the SDK's
     # Completion type (shared with the JSON reply) does not admit.
@@ -141,7 +144,8 @@ async def test_legacy_completions_openai_only(proxy: Proxy) -> None:
     )
     chunks = [c async for c in stream]
     assert "".join(c.choices[0].text for c in chunks if c.choices) == "echo: a b w3"
-    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 4
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == 4
     await lenient.close()
     with pytest.raises(openai.BadRequestError) as info:
         await client.completions.create(model="claude", prompt="x")
@@ -166,7 +170,8 @@ async def test_unknown_routes_and_methods_answer_in_the_callers_format(proxy: Pr
         headers = {**auth, "anthropic-version": "2023-06-01"}
         async with http.post(f"{proxy.url}/v1/complete", headers=headers) as response:
             body = await response.json()
-            assert body["type"] == "error" and body["error"]["type"] == "not_found_error"
+            assert body["type"] == "error"
+            assert body["error"]["type"] == "not_found_error"
         async with http.get(f"{proxy.url}/v1/chat/completions", headers=auth) as response:
             assert response.status == 405
             assert response.headers["Allow"] == "POST"
@@ -174,7 +179,8 @@ async def test_unknown_routes_and_methods_answer_in_the_callers_format(proxy: Pr
         async with http.delete(f"{proxy.url}/v1/messages", headers=auth) as response:
             assert response.status == 405
             body = await response.json()
-            assert body["type"] == "error" and body["error"]["type"] == "invalid_request_error"
+            assert body["type"] == "error"
+            assert body["error"]["type"] == "invalid_request_error"
     # The SDKs raise their own typed errors for these answers.
     client = _anthropic(proxy, key)
     with pytest.raises(anthropic.NotFoundError):
@@ -194,7 +200,8 @@ async def test_stream_usage_in_both_translation_directions(proxy: Proxy) -> None
         model="gpt-4", max_tokens=10, messages=[{"role": "user", "content": "one two three"}]
     ) as stream:
         message = await stream.get_final_message()
-    assert message.usage.input_tokens == 3 and message.usage.output_tokens == 4
+    assert message.usage.input_tokens == 3
+    assert message.usage.output_tokens == 4
     upstream = proxy.sim.requests[-1].body
     assert upstream["stream_options"] == {"include_usage": True}
     await client.close()
@@ -228,7 +235,8 @@ async def test_contract_rules_refuse_before_anything_goes_upstream(proxy: Proxy)
             ],
         )
     body = info.value.body
-    assert isinstance(body, dict) and body["param"] == "messages[1].tool_call_id"
+    assert isinstance(body, dict)
+    assert body["param"] == "messages[1].tool_call_id"
     await oai.close()
     client = _anthropic(proxy, key)
     with pytest.raises(anthropic.BadRequestError) as refused:
@@ -243,7 +251,8 @@ async def test_contract_rules_refuse_before_anything_goes_upstream(proxy: Proxy)
             ],
         )
     error = refused.value.body
-    assert isinstance(error, dict) and error["type"] == "error"
+    assert isinstance(error, dict)
+    assert error["type"] == "error"
     assert error["error"]["message"].startswith("messages[0].content[0].tool_use_id: ")
     await client.close()
     assert len(proxy.sim.requests) == seen
