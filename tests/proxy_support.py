@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,10 +57,14 @@ def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running_proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+async def running_proxy(
+    tmp_path: Path, config_document: Callable[[str, str], dict[str, Any]] = document
+) -> AsyncIterator[Proxy]:
+    """The proxy on `config_document(simulator URL, MCP server URL)`."""
     data_dir = DataDir(tmp_path / "data")
     async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
-        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        doc = config_document(sim.url, mcp_url)
+        config = parse_config(doc, env={"OPENAI_API_KEY": OPENAI_KEY})
         async with serve(build_app(config, data_dir)) as url:
             yield Proxy(url.removesuffix("/mcp"), data_dir, sim)
 

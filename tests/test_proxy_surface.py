@@ -4,7 +4,6 @@ official openai and anthropic SDKs are the clients and parse every answer."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,10 @@ import openai
 import pytest
 from openai.types import Completion
 
-from mcp_support import serve
-from mcproute.config import parse_config
-from mcproute.proxy import build_app
-from mcproute.store import DataDir
-from models_support import OPENAI_KEY, running_simulator
-from proxy_support import Proxy
+from proxy_support import Proxy, running_proxy
 
 
-def _document(sim_url: str) -> dict[str, Any]:
+def _document(sim_url: str, _mcp_url: str) -> dict[str, Any]:
     return {
         "mcp": {
             "models": {
@@ -42,18 +36,9 @@ def _document(sim_url: str) -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def _proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    data_dir = DataDir(tmp_path / "data")
-    async with running_simulator(tokens=4) as sim:
-        config = parse_config(_document(sim.url), env={"OPENAI_API_KEY": OPENAI_KEY})
-        async with serve(build_app(config, data_dir)) as url:
-            yield Proxy(url.removesuffix("/mcp"), data_dir, sim)
-
-
 @pytest.fixture
 async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
-    async with _proxy(tmp_path) as p:
+    async with running_proxy(tmp_path, _document) as p:
         yield p
 
 

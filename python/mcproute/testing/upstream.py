@@ -344,16 +344,42 @@ def _openai_data(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
+@dataclass
+class _Call:
+    """An OpenAI-format request past its faults: what every reply to it is made of."""
+
+    body: dict[str, Any]
+    fault: str | None
+    stream: bool
+    settings: SimulatorSettings
+    model: str
+    ident: str
+    created: int
+
+
+async def _openai_call(request: web.Request, prefix: str) -> _Call | web.StreamResponse:
     body, fault = await _preamble(request, anthropic=False)
     stream = bool(body.get("stream"))
     gated = await _fault_gate(request, fault, anthropic=False, stream=stream)
     if gated is not None:
         return gated
-    settings = request.app[_STATE].settings
-    model = str(body.get("model", "sim"))
-    ident = _ident("chatcmpl-", orjson.dumps(body))
-    created = int(time.time())
+    return _Call(
+        body,
+        fault,
+        stream,
+        request.app[_STATE].settings,
+        str(body.get("model", "sim")),
+        _ident(prefix, orjson.dumps(body)),
+        int(time.time()),
+    )
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    opened = await _openai_call(request, "chatcmpl-")
+    if not isinstance(opened, _Call):
+        return opened
+    body, fault, stream, settings = opened.body, opened.fault, opened.stream, opened.settings
+    model, ident, created = opened.model, opened.ident, opened.created
     call = _tool_to_call(body, anthropic=False)
     words = [] if call else _reply_words(body.get("messages") or [], settings.tokens)
     usage = {
@@ -430,18 +456,12 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 
 async def completions(request: web.Request) -> web.StreamResponse:
     """The legacy completions API: the prompt is echoed back, padded to the completion size."""
-    body, fault = await _preamble(request, anthropic=False)
-    stream = bool(body.get("stream"))
-    gated = await _fault_gate(request, fault, anthropic=False, stream=stream)
-    if gated is not None:
-        return gated
-    settings = request.app[_STATE].settings
-    model = str(body.get("model", "sim"))
-    ident = _ident("cmpl-", orjson.dumps(body))
-    created = int(time.time())
-    prompt = body.get("prompt")
+    call = await _openai_call(request, "cmpl-")
+    if not isinstance(call, _Call):
+        return call
+    prompt = call.body.get("prompt")
     text = prompt if isinstance(prompt, str) else " ".join(str(p) for p in prompt or [])
-    words = _reply_words([{"role": "user", "content": text}], settings.tokens)
+    words = _reply_words([{"role": "user", "content": text}], call.settings.tokens)
     prompt_tokens = max(len(text.split()), 1)
     usage = {
         "prompt_tokens": prompt_tokens,
@@ -450,22 +470,16 @@ async def completions(request: web.Request) -> web.StreamResponse:
     }
 
     def completion(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        return {
-            "id": ident,
-            "object": "text_completion",
-            "created": created,
-            "model": model,
-            "choices": choices,
-            **extra,
-        }
+        head = {"id": call.ident, "object": "text_completion", "created": call.created}
+        return {**head, "model": call.model, "choices": choices, **extra}
 
     def choice(text: str, finish: str | None) -> dict[str, Any]:
         return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
 
-    if not stream:
+    if not call.stream:
         payload = completion([choice(" ".join(words), "stop")], usage=usage)
-        return await _json_reply(request, payload, fault)
-    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        return await _json_reply(request, payload, call.fault)
+    include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
 
     def events() -> Iterator[bytes]:
         for i, word in enumerate(words):
@@ -474,7 +488,7 @@ async def completions(request: web.Request) -> web.StreamResponse:
         if include_usage:
             yield _openai_data(completion([], usage=usage))
 
-    return await _sse(request, events(), b"data: [DONE]\n\n", fault)
+    return await _sse(request, events(), b"data: [DONE]\n\n", call.fault)
 
 
 def _embedding(text: str, dim: int) -> list[float]:
