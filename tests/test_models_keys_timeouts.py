@@ -108,6 +108,22 @@ async def test_keys_rotate_and_a_rate_limited_key_rests_alone() -> None:
             assert "sk-" not in str(info.value)
 
 
+async def test_each_key_is_tried_once_per_call_even_when_it_may_retry_at_once() -> None:
+    limited = frozenset({"sk-a-0001", "sk-b-0002"})
+    async with running_simulator(rate_limited_keys=limited, retry_after=0) as sim:
+        provider = {"api_keys": ["${KEY_A}", "${KEY_B}"], "models": ["gpt-4"]}
+        async with _registry(sim, provider) as registry:
+            model = await registry.get_model("gpt-4")
+            with pytest.raises(UpstreamError) as info:
+                _ = [c async for c in model.chat_stream(HELLO)]
+            assert info.value.kind is FailureKind.RATE_LIMITED
+            assert sorted(_keys_seen(sim)) == ["sk-a-0001", "sk-b-0002"]
+            sim.settings.rate_limited_keys = frozenset({"sk-a-0001"})
+            chunks = [c async for c in model.chat_stream(HELLO)]  # A refuses, B streams
+            assert chunks[-1]["usage"]["total_tokens"] > 0
+            assert _keys_seen(sim)[-1] == "sk-b-0002"
+
+
 async def test_a_refused_key_is_out_until_its_file_changes(tmp_path: Path) -> None:
     (tmp_path / "a.key").write_text("sk-a-0001\n")
     (tmp_path / "b.key").write_text("sk-revoked\n")

@@ -10,7 +10,7 @@ the key's.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -50,27 +50,28 @@ class KeyPool(Generic[A]):
     def __len__(self) -> int:
         return len(self.slots)
 
-    def pick(self) -> KeySlot[A]:
-        """The next key in turn that is not out; raises when all of them are."""
+    def pick(self, tried: Collection[int] = ()) -> KeySlot[A]:
+        """The next key in turn that is not out and not yet `tried` by this call; raises when
+        there is none."""
         slots = self.slots
         if len(slots) == 1:
             return slots[0]
         now = self._clock()
         for step in range(len(slots)):
             slot = slots[(self._next + step) % len(slots)]
-            if slot.out_until <= now:
+            if slot.out_until <= now and slot.index not in tried:
                 self._next = (slot.index + 1) % len(slots)
                 return slot
         raise self._all_out(now)
 
     def _all_out(self, now: float) -> UpstreamError:
-        wait = min(s.out_until for s in self.slots) - now
         if all(s.refused for s in self.slots):
             return UpstreamError(
                 FailureKind.AUTH,
                 f"all {len(self.slots)} provider keys were refused by the upstream",
                 deployment=self._deployment,
             )
+        wait = min(s.out_until for s in self.slots if not s.refused) - now
         return UpstreamError(
             FailureKind.RATE_LIMITED,
             f"all {len(self.slots)} provider keys are rate limited or refused",
@@ -78,27 +79,21 @@ class KeyPool(Generic[A]):
             deployment=self._deployment,
         )
 
-    def failed(self, slot: KeySlot[A], exc: UpstreamError) -> UpstreamError | None:
-        """After a failed call with `slot`'s key: None when another key may take the call, else
-        what to raise (`exc` itself when the failure is not the key's)."""
+    def failed(self, slot: KeySlot[A], exc: UpstreamError) -> bool:
+        """After a failed call with `slot`'s key: True when it was the key's fault (a 429 or a
+        401/403), which takes the key out, so another key may take the call."""
         if len(self.slots) == 1:
-            return exc
+            return False
         now = self._clock()
         if exc.kind is FailureKind.RATE_LIMITED:
             wait = exc.retry_after if exc.retry_after is not None else RATE_LIMIT_COOLDOWN_S
             slot.out_until, slot.refused = now + wait, False
-        elif exc.kind is FailureKind.AUTH:
+            return True
+        if exc.kind is FailureKind.AUTH:
             slot.out_until, slot.refused = now + AUTH_COOLDOWN_S, True
-        else:
-            return exc  # not the key's fault: the deployment's failure
-        if any(s.out_until <= now for s in self.slots):
-            return None
-        return self._all_out(now)
+            return True
+        return False  # not the key's fault: the deployment's failure
 
     def rekey(self, index: int, key: Secret) -> None:
         """A key read again from its source: used from the next request on, and back in."""
         self.slots[index] = KeySlot(index, self._build(key))
-
-    def available(self) -> int:
-        now = self._clock()
-        return sum(1 for s in self.slots if s.out_until <= now)

@@ -162,16 +162,15 @@ class ProviderTarget:
     async def _keyed(self, call: Callable[[Adapter], Awaitable[T]]) -> T:
         if len(self.keys) == 1:
             return await call(self.adapter)
+        tried: list[int] = []  # each key at most once per call
         while True:
-            slot = self.keys.pick()
+            slot = self.keys.pick(tried)  # raises once no key is left
+            tried.append(slot.index)
             try:
                 return await call(slot.adapter)
             except UpstreamError as exc:
-                error = self.keys.failed(slot, exc)
-                if error is exc:
+                if not self.keys.failed(slot, exc):
                     raise
-                if error is not None:
-                    raise error from exc
 
     async def _keyed_stream(
         self, open_events: Callable[[Adapter], AsyncIterator[Json]]
@@ -180,8 +179,10 @@ class ProviderTarget:
             async for event in open_events(self.adapter):
                 yield event
             return
+        tried: list[int] = []
         while True:
-            slot = self.keys.pick()
+            slot = self.keys.pick(tried)
+            tried.append(slot.index)
             events = aiter(open_events(slot.adapter))
             try:
                 first = await anext(events)  # a key refused with a status: before any event
@@ -189,11 +190,8 @@ class ProviderTarget:
                 return
             except UpstreamError as exc:
                 await _close(events)
-                error = self.keys.failed(slot, exc)
-                if error is exc:
+                if not self.keys.failed(slot, exc):
                     raise
-                if error is not None:
-                    raise error from exc
                 continue
             try:
                 yield first

@@ -39,7 +39,11 @@ async def retrieve_model(request: web.Request) -> web.StreamResponse:
     name = request.match_info["model"]
     if name not in _visible_models(request):
         return error_response(
-            request, 404, f"model: {name!r} does not exist", "model_not_found", param="model"
+            request,
+            404,
+            f"model: {redact(name[:200])!r} does not exist",
+            "model_not_found",
+            param="model",
         )
     return web.json_response(_model_object(name))
 
