@@ -20,79 +20,94 @@ ASSISTANT_ONLY = frozenset(
     {"tool_use", "server_tool_use", "mcp_tool_use", "thinking", "redacted_thinking"}
 )
 USER_ONLY = frozenset({"tool_result"})
+CHECKED = ASSISTANT_ONLY | USER_ONLY
 
 
-def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
-    content = message["content"]
-    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+def _checked_blocks(messages: list[dict[str, Any]]) -> bool:
+    """Whether any message holds a block these rules look at (most requests hold none, and
+    then cost one pass over the contents)."""
+    for message in messages:
+        content = message["content"]
+        if content.__class__ is not str:
+            for block in content:
+                if block["type"] in CHECKED:
+                    return True
+    return False
 
 
-# A turn: consecutive messages of one role, as Anthropic merges them; each block with the
-# path of the message and block it came from.
-Turn = tuple[str, list[tuple[int, int, dict[str, Any]]]]
+def _all_answered(waiting: list[tuple[int, str]], answered: set[str]) -> None:
+    for i, ident in waiting:
+        if ident not in answered:
+            raise Invalid(
+                f"tool_use id {ident!r} has no tool_result in the next message", "messages", i
+            )
 
 
-def _turns(messages: list[dict[str, Any]]) -> list[Turn]:
-    turns: list[Turn] = []
+def tool_blocks(body: dict[str, Any]) -> None:
+    """In one pass over the turns: blocks only in the role that may write them; each
+    tool_result answers a tool_use of the assistant turn just before and comes before any other
+    content of its turn; each tool_use of an assistant turn that is not the last is answered in
+    the next turn."""
+    messages = body["messages"]
+    if not _checked_blocks(messages):
+        return
+    turn = None  # the role of the turn the message belongs to
+    uses: list[tuple[int, str]] = []  # tool_use ids of the current assistant turn (message index)
+    waiting: list[tuple[int, str]] = []  # those of the assistant turn before this user turn
+    asked: set[str] = set()
+    answered: set[str] = set()
+    other = False  # content other than tool results seen in this user turn
     for i, message in enumerate(messages):
-        blocks = [(i, j, block) for j, block in enumerate(_blocks(message))]
-        if turns and turns[-1][0] == message["role"]:
-            turns[-1][1].extend(blocks)
-        else:
-            turns.append((message["role"], blocks))
-    return turns
-
-
-def block_roles(body: dict[str, Any]) -> None:
-    for i, message in enumerate(body["messages"]):
         role = message["role"]
+        if role != turn:
+            if role == "user":
+                waiting, asked, answered, other = uses, {u for _, u in uses}, set(), False
+            else:
+                _all_answered(waiting, answered)
+                uses = []
+            turn = role
+        content = message["content"]
+        if content.__class__ is str:
+            other = True
+            continue
         wrong = USER_ONLY if role == "assistant" else ASSISTANT_ONLY
-        for j, block in enumerate(_blocks(message)):
-            if block["type"] in wrong:
+        for j, block in enumerate(content):
+            kind = block["type"]
+            if kind in wrong:
                 raise Invalid(
-                    f"{block['type']} blocks cannot be in {role} messages",
+                    f"{kind} blocks cannot be in {role} messages",
                     "messages",
                     i,
                     "content",
                     j,
                     "type",
                 )
-
-
-def tool_results(body: dict[str, Any]) -> None:
-    """Each tool_result answers a tool_use of the turn just before, results come first in
-    their turn, and each tool_use of an assistant turn that is not the last is answered in the
-    next one."""
-    turns = _turns(body["messages"])
-    for t, (role, blocks) in enumerate(turns):
-        if role == "user":
-            before = turns[t - 1][1] if t else []
-            asked = {b["id"] for _, _, b in before if b["type"] == "tool_use"}
-            seen_other = False
-            for i, j, block in blocks:
-                if block["type"] != "tool_result":
-                    seen_other = True
-                    continue
-                where = ("messages", i, "content", j)
-                if seen_other:
-                    raise Invalid("tool_result blocks must come before any other content", *where)
-                if block["tool_use_id"] not in asked:
-                    raise Invalid(
-                        f"tool_use_id {block['tool_use_id']!r} answers no tool_use block of the"
-                        " previous message",
-                        *where,
-                        "tool_use_id",
-                    )
-    for t, (role, blocks) in enumerate(turns[:-1]):  # stray results named first, above
-        if role == "assistant":
-            answered = {b["tool_use_id"] for _, _, b in turns[t + 1][1] if "tool_use_id" in b}
-            for i, _, block in blocks:
-                if block["type"] == "tool_use" and block["id"] not in answered:
-                    raise Invalid(
-                        f"tool_use id {block['id']!r} has no tool_result in the next message",
-                        "messages",
-                        i,
-                    )
+            if kind == "tool_use":
+                uses.append((i, block["id"]))
+            elif kind != "tool_result":
+                other = True
+            elif other:
+                raise Invalid(
+                    "tool_result blocks must come before any other content",
+                    "messages",
+                    i,
+                    "content",
+                    j,
+                )
+            elif block["tool_use_id"] not in asked:
+                raise Invalid(
+                    f"tool_use_id {block['tool_use_id']!r} answers no tool_use block of the"
+                    " previous message",
+                    "messages",
+                    i,
+                    "content",
+                    j,
+                    "tool_use_id",
+                )
+            else:
+                answered.add(block["tool_use_id"])
+    if turn == "user":
+        _all_answered(waiting, answered)
 
 
 def tool_choice(body: dict[str, Any]) -> None:
@@ -106,4 +121,4 @@ def tool_choice(body: dict[str, Any]) -> None:
         raise Invalid(f"tool {choice['name']!r} is not in tools", "tool_choice", "name")
 
 
-ANTHROPIC_RULES = (block_roles, tool_results, tool_choice)
+ANTHROPIC_RULES = (tool_blocks, tool_choice)

@@ -13,10 +13,16 @@ from mcproute.contract.shapes import Invalid
 
 
 def tool_messages(body: dict[str, Any]) -> None:
+    messages = body["messages"]
+    for message in messages:  # most requests have no tool turns: one cheap pass
+        if message["role"] == "tool" or message.get("tool_calls"):
+            break
+    else:
+        return
     pending: list[str] = []  # the calls of the last assistant message, not yet answered
     asked: set[str] = set()
     after_calls = False  # inside the run of tool messages that follows an assistant's calls
-    for i, message in enumerate(body["messages"]):
+    for i, message in enumerate(messages):
         role = message["role"]
         if role == "tool":
             call = message["tool_call_id"]
@@ -34,7 +40,7 @@ def tool_messages(body: dict[str, Any]) -> None:
             raise Invalid(
                 f"tool calls without a tool message answering them: {', '.join(pending)}",
                 "messages",
-                i - 1 - _tool_run(body["messages"], i),
+                i - 1 - _tool_run(messages, i),
                 "tool_calls",
             )
         calls = [c["id"] for c in message.get("tool_calls") or []] if role == "assistant" else []
