@@ -241,3 +241,22 @@ async def test_contract_rules_refuse_before_anything_goes_upstream(proxy: Proxy)
     assert error["error"]["message"].startswith("messages[0].content[0].tool_use_id: ")
     await client.close()
     assert len(proxy.sim.requests) == seen
+
+
+async def test_usage_is_asked_upstream_even_when_the_caller_does_not_want_it(
+    proxy: Proxy,
+) -> None:
+    oai = _openai(proxy, proxy.key("models"))
+    chunks = [
+        c
+        async for c in await oai.chat.completions.create(
+            model="gpt-4",
+            messages=[{"role": "user", "content": "hi"}],
+            stream=True,
+            stream_options={"include_usage": False},
+        )
+    ]
+    assert all(c.usage is None for c in chunks)
+    assert all(c.choices for c in chunks)
+    assert proxy.sim.requests[-1].body["stream_options"] == {"include_usage": True}
+    await oai.close()

@@ -238,11 +238,20 @@ class ProviderTarget:
                             continue
                     yield chunk
             return
+        # The upstream always reports usage (the tpm budget needs it); a caller that did not
+        # ask for it does not get the usage-only chunk.
+        options = body.get("stream_options") or {}
+        wants_usage = bool(options.get("include_usage"))
+        request = (
+            body if wants_usage else {**body, "stream_options": {**options, "include_usage": True}}
+        )
         async for chunk in self._keyed_stream(
-            lambda a: self._openai(a, "chat").chat_stream(body, timeout)
+            lambda a: self._openai(a, "chat").chat_stream(request, timeout)
         ):
             if chunk.get("usage"):
                 self.usage.record_tokens(_openai_tokens(chunk["usage"]))
+                if not wants_usage and not chunk.get("choices"):
+                    continue
             yield chunk
 
     async def completions(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
