@@ -242,11 +242,11 @@ class ProviderTarget:
         # ask for it does not get the usage-only chunk.
         options = body.get("stream_options") or {}
         wants_usage = bool(options.get("include_usage"))
-        request = (
+        asked: Mapping[str, Any] = (
             body if wants_usage else {**body, "stream_options": {**options, "include_usage": True}}
         )
         async for chunk in self._keyed_stream(
-            lambda a: self._openai(a, "chat").chat_stream(request, timeout)
+            lambda a: self._openai(a, "chat").chat_stream(asked, timeout)
         ):
             if chunk.get("usage"):
                 self.usage.record_tokens(_openai_tokens(chunk["usage"]))
