@@ -13,6 +13,7 @@ import anthropic
 import openai
 import pytest
 from openai.types import Completion
+from openai.types.chat import ChatCompletionChunk
 
 from proxy_support import Proxy, running_proxy
 
@@ -52,6 +53,18 @@ def _anthropic(proxy: Proxy, key: str) -> anthropic.AsyncAnthropic:
     return anthropic.AsyncAnthropic(
         base_url=proxy.url, api_key=key, max_retries=0, _strict_response_validation=True
     )
+
+
+async def _streamed(
+    client: openai.AsyncOpenAI, model: str, text: str, *, include_usage: bool
+) -> list[ChatCompletionChunk]:
+    stream = await client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": text}],
+        stream=True,
+        stream_options={"include_usage": include_usage},
+    )
+    return [chunk async for chunk in stream]
 
 
 async def test_models_list_and_retrieve_with_aliases_and_groups(proxy: Proxy) -> None:
@@ -192,15 +205,7 @@ async def test_stream_usage_in_both_translation_directions(proxy: Proxy) -> None
     await client.close()
     # OpenAI format from an Anthropic upstream: the usage chunk when the caller asks for it.
     oai = _openai(proxy, key)
-    chunks = [
-        c
-        async for c in await oai.chat.completions.create(
-            model="claude",
-            messages=[{"role": "user", "content": "one two"}],
-            stream=True,
-            stream_options={"include_usage": True},
-        )
-    ]
+    chunks = await _streamed(oai, "claude", "one two", include_usage=True)
     usage = chunks[-1].usage
     assert usage is not None
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (2, 4, 6)
@@ -247,15 +252,7 @@ async def test_usage_is_asked_upstream_even_when_the_caller_does_not_want_it(
     proxy: Proxy,
 ) -> None:
     oai = _openai(proxy, proxy.key("models"))
-    chunks = [
-        c
-        async for c in await oai.chat.completions.create(
-            model="gpt-4",
-            messages=[{"role": "user", "content": "hi"}],
-            stream=True,
-            stream_options={"include_usage": False},
-        )
-    ]
+    chunks = await _streamed(oai, "gpt-4", "hi", include_usage=False)
     assert all(c.usage is None for c in chunks)
     assert all(c.choices for c in chunks)
     assert proxy.sim.requests[-1].body["stream_options"] == {"include_usage": True}
