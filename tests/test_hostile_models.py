@@ -1,4 +1,5 @@
-"""Hostile bodies on the model routes (chat completions, messages, embeddings), drawn from each
+"""Hostile bodies on the model routes (chat completions, messages, embeddings, legacy
+completions, token counting), drawn from each
 route's own contract: every one is a 400 naming the JSON path, in the route's error format,
 before anything reaches an upstream; the proxy keeps serving and repeats no secret."""
 
@@ -20,6 +21,8 @@ ROUTES = {
     "chat": ("/v1/chat/completions", openai.CHAT, False),
     "messages": ("/v1/messages", anthropic.MESSAGES, True),
     "embeddings": ("/v1/embeddings", openai.EMBEDDINGS, False),
+    "completions": ("/v1/completions", openai.COMPLETIONS, False),
+    "count_tokens": ("/v1/messages/count_tokens", anthropic.COUNT_TOKENS, True),
 }
 PER_SITE = 2  # draws per kind of fault of each field
 
@@ -39,6 +42,8 @@ MODELS = {
     "chat": ["gpt-4", "claude"],
     "messages": ["gpt-4", "claude"],
     "embeddings": ["text-embedding-3-small"],
+    "completions": ["gpt-4", "claude"],  # claude: a 400, no legacy completions there
+    "count_tokens": ["gpt-4", "claude"],
 }
 
 
@@ -91,6 +96,8 @@ GOOD = {
         "messages": [{"role": "user", "content": "hi"}],
     },
     "embeddings": {"model": "text-embedding-3-small", "input": ["a"]},
+    "completions": {"model": "gpt-4", "prompt": "hi"},
+    "count_tokens": {"model": "claude", "messages": [{"role": "user", "content": "hi"}]},
 }
 
 
