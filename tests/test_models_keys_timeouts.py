@@ -99,6 +99,9 @@ async def test_keys_rotate_and_a_rate_limited_key_rests_alone() -> None:
             stats = registry.router.stats()["gpt-4"]["sim/gpt-4#0"]
             assert (stats["successes"], stats["failures"], stats["rate_limited"]) == (4, 0, 0)
             assert stats["cooling_down"] is False
+            states = registry.provider_key_states()["sim/gpt-4#0"]
+            assert [s["state"] for s in states] == ["ok", "rate_limited", "ok"]
+            assert 0 < float(str(states[1]["back_in_s"])) <= 300
             sim.settings.rate_limited_keys = frozenset(keys)
             with pytest.raises(UpstreamError) as info:
                 await model.chat(HELLO)

@@ -97,3 +97,17 @@ class KeyPool(Generic[A]):
     def rekey(self, index: int, key: Secret) -> None:
         """A key read again from its source: used from the next request on, and back in."""
         self.slots[index] = KeySlot(index, self._build(key))
+
+    def states(self) -> list[dict[str, object]]:
+        """Each key's state by position (the key itself is never shown): ``ok``,
+        ``rate_limited`` or ``refused``, and the seconds until it is back."""
+        now = self._clock()
+        out: list[dict[str, object]] = []
+        for slot in self.slots:
+            if slot.out_until <= now:
+                out.append({"index": slot.index, "state": "ok"})
+            else:
+                state = "refused" if slot.refused else "rate_limited"
+                back = round(slot.out_until - now, 1)
+                out.append({"index": slot.index, "state": state, "back_in_s": back})
+        return out

@@ -140,6 +140,11 @@ class ModelRegistry:
             self._models[name] = model  # only names that resolve: bounded by the config
         return model
 
+    def provider_key_states(self) -> dict[str, list[dict[str, object]]]:
+        """Deployment -> the state of each of its provider keys, for deployments with several
+        (``api_keys``); a one-key deployment's state is its health in the Router."""
+        return {name: t.keys.states() for name, t in self._targets.items() if len(t.keys) > 1}
+
     # --- reload
 
     def _rekey(self, deployment: str, keys: dict[int, Secret]) -> None:

@@ -121,6 +121,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     registry = request.app[ADMIN_REGISTRY]
     config = registry.config
     health = registry.router.stats()
+    key_states = registry.provider_key_states()
     groups = {
         name: {
             "deployments": [
@@ -132,6 +133,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
+                    **({"provider_keys": key_states[d.name]} if d.name in key_states else {}),
                 }
                 for d in deployments
             ]
