@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from mcproute.config import ConfigError, parse_config
@@ -94,6 +95,12 @@ async def test_keys_rotate_and_a_rate_limited_key_rests_alone() -> None:
                 "sk-c-0003",
                 "sk-a-0001",
                 "sk-c-0003",
+            ]
+            async with aiohttp.ClientSession() as http, http.get(sim.url + "/_sim/requests") as r:
+                recorded = await r.json()  # what `--valid-key` runs outside tests look at
+            assert [e["headers"]["Authorization"] for e in recorded][:2] == [
+                "Bearer sk-a-0001",
+                "Bearer sk-b-0002",
             ]
             # The deployment never saw a failure: the keys' errors stayed with the keys.
             stats = registry.router.stats()["gpt-4"]["sim/gpt-4#0"]

@@ -258,7 +258,8 @@ async def _preamble(request: web.Request, anthropic: bool) -> tuple[dict[str, An
     body = orjson.loads(raw) if raw else {}
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")
-    state.requests.append(RecordedRequest(request.path, dict(request.headers), body))
+    headers = {str(k): v for k, v in request.headers.items()}  # plain str keys: JSON-ready
+    state.requests.append(RecordedRequest(request.path, headers, body))
     if state.settings.latency:
         await asyncio.sleep(state.settings.latency)
     fault = _fault_of(request)
