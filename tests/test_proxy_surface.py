@@ -117,6 +117,14 @@ async def test_count_tokens_exact_from_anthropic_estimated_elsewhere(proxy: Prox
         await estimated.parse()
     ).input_tokens == 6 + 4  # 23 characters / 4, rounded up; 1 message
     assert len(proxy.sim.requests) == seen
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(
+            f"{proxy.url}/admin/models", headers={"Authorization": f"Bearer {proxy.key('admin')}"}
+        ) as r,
+    ):
+        (gpt4,) = (await r.json())["groups"]["gpt-4"]["deployments"]
+    assert gpt4["successes"] == 0  # an estimate is not a call: the deployment's health is as was
     with pytest.raises(anthropic.BadRequestError) as info:
         await client.messages.count_tokens(
             model="claude",

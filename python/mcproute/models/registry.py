@@ -136,6 +136,9 @@ class ModelRegistry:
                 self.context_store,
                 self.config.capabilities_of(group),
                 on_attempt=self._key_refresh.poke,
+                upstream_counts=any(
+                    d.provider_type == "anthropic" for d in self.config.model_groups()[group]
+                ),
             )
             self._models[name] = model  # only names that resolve: bounded by the config
         return model

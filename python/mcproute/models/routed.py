@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextStore, is_context_id, validated_messages
 from mcproute.models.target import ProviderTarget, TokenCount
+from mcproute.models.token_estimate import estimate_input_tokens
 
 if TYPE_CHECKING:
     from mcproute.routing import AttemptContext, Deployment, Router
@@ -108,8 +109,12 @@ class RoutedModel:
         capabilities: frozenset[str],
         *,
         on_attempt: Callable[[], None] | None = None,
+        upstream_counts: bool = True,
     ) -> None:
         self.name = group
+        # Whether a deployment of the group counts tokens upstream (else the estimate is made
+        # here, outside the Router, so its near-zero latency never shapes the group's health).
+        self._upstream_counts = upstream_counts
         self.capabilities = capabilities
         self._router = router
         self._store = store
@@ -223,6 +228,8 @@ class RoutedModel:
     async def count_tokens(self, body: Mapping[str, Any]) -> TokenCount:
         """Input tokens of an Anthropic Messages request, counted by the deployment it would go
         to: exact from Anthropic deployments, estimated for the others."""
+        if not self._upstream_counts:
+            return TokenCount(estimate_input_tokens(body), exact=False)
         request = {**body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> TokenCount:
