@@ -172,6 +172,14 @@ def test_api_keys_configuration_errors() -> None:
             {**base, "models": [{"name": "gpt-4", "api_keys": "sk-x"}]},
             "mcp.models.sim.models[0].api_keys: must be a non-empty list",
         ),
+        (
+            {
+                **base,
+                "endpoint": "http://u:p@127.0.0.1:1",
+                "models": [{"name": "m", "api_keys": ["k"]}],
+            },
+            "mcp.models.sim.endpoint: has credentials",
+        ),
     ]
     for block, problem in cases:
         with pytest.raises(ConfigError) as info:

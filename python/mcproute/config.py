@@ -509,6 +509,8 @@ def _parse_provider(
         keys, refs = provider_keys
         if "api_keys" in spec:
             keys, refs = _parse_key_list(spec["api_keys"], f"{entry_path}.api_keys", check)
+            if keys and key is None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
+                check.fail(f"{path}.endpoint", "has credentials (user:password@) and api_keys")
         index = counters.get(f"{name}/{group}", 0)
         counters[f"{name}/{group}"] = index + 1
         if ptype is None or endpoint is None:
