@@ -13,6 +13,8 @@ The accepted shape (every key optional except where noted)::
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
+                                                            "first_byte_timeout": 10,
+                                                            "stream_idle_timeout": 30,
                                                             "api_keys": ["${KEY_C}"],
                                                             "capabilities": ["chat"],
                                                             "aliases": ["smart"]}]}},
@@ -148,6 +150,9 @@ class DeploymentConfig:
     tpm: int | None = None
     timeout: float | None = None
     max_concurrency: int | None = None
+    # Override the routing policy's first-byte and stream-idle timeouts for this model entry.
+    first_byte_timeout: float | None = None
+    stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
     # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
@@ -325,6 +330,8 @@ _MODEL_KEYS = (
     "tpm",
     "timeout",
     "max_concurrency",
+    "first_byte_timeout",
+    "stream_idle_timeout",
     "capabilities",
     "aliases",
     "api_keys",
@@ -535,6 +542,12 @@ def _parse_provider(
                 or provider_timeout,
                 max_concurrency=check.number(
                     spec.get("max_concurrency"), f"{entry_path}.max_concurrency", integer=True
+                ),
+                first_byte_timeout=check.number(
+                    spec.get("first_byte_timeout"), f"{entry_path}.first_byte_timeout"
+                ),
+                stream_idle_timeout=check.number(
+                    spec.get("stream_idle_timeout"), f"{entry_path}.stream_idle_timeout"
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
