@@ -172,13 +172,16 @@ class ProviderTarget:
                 if not self.keys.failed(slot, exc):
                     raise
 
-    async def _keyed_stream(
+    def _keyed_stream(
         self, open_events: Callable[[Adapter], AsyncIterator[Json]]
     ) -> AsyncIterator[Json]:
         if len(self.keys) == 1:
-            async for event in open_events(self.adapter):
-                yield event
-            return
+            return open_events(self.adapter)  # no extra layer per event
+        return self._rotating_stream(open_events)
+
+    async def _rotating_stream(
+        self, open_events: Callable[[Adapter], AsyncIterator[Json]]
+    ) -> AsyncIterator[Json]:
         tried: list[int] = []
         while True:
             slot = self.keys.pick(tried)
