@@ -765,7 +765,7 @@ class ConfigWatcher:
         path: str | os.PathLike[str],
         on_change: Callable[[Config], None],
         *,
-        interval: float = 1.0,
+        interval: float | None = 1.0,  # None: on SIGHUP only
     ) -> None:
         self.path = Path(path)
         self._on_change = on_change
@@ -795,9 +795,9 @@ class ConfigWatcher:
         log.info("configuration reloaded from %s", self.path)
         return True
 
-    async def _poll(self) -> None:
+    async def _poll(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(interval)
             if self._mtime() != self._stamp:
                 self.reload()
 
@@ -806,7 +806,8 @@ class ConfigWatcher:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
             self._signal_installed = True
-        self._task = loop.create_task(self._poll())
+        if self._interval is not None:
+            self._task = loop.create_task(self._poll(self._interval))
 
     async def stop(self) -> None:
         if self._signal_installed:

@@ -172,12 +172,20 @@ class ModelRegistry:
         await self._key_refresh.check()
 
     def apply(self, config: Config) -> None:
-        """Switch to a new configuration; requests in flight finish on the deployments they have."""
-        router_policy(config)  # validated; a changed policy takes effect on restart
+        """Switch to a new configuration; requests in flight finish on the deployments (and
+        the routing policy) they started with. Unchanged deployments keep their health, load
+        and rate windows; a changed routing policy gets a new Router (its balancers start
+        afresh), whose retry and fallback counts carry on."""
+        policy = router_policy(config)
         groups = self._groups(config)
+        if policy != self.router.policy:
+            old = self.router
+            self.router = Router(groups, policy, observer=old.observer)
+            self.router.retries, self.router.fallbacks = old.retries, old.fallbacks
+        else:
+            self.router.set_groups(groups)
         self.config = config
         self._models = {}
-        self.router.set_groups(groups)
 
     def reload(self) -> None:
         """Reload the configuration file now (raises ``ConfigError`` and keeps the old one)."""
