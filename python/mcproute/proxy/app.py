@@ -21,7 +21,7 @@ from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.proxy import admin, auth, contexts, dashboard, reload, routes
+from mcproute.proxy import admin, auth, contexts, dashboard, reload, routes, surface
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
@@ -113,7 +113,12 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
     app = web.Application(
-        middlewares=[*tracing.middlewares(), observe(metrics), auth.middleware(authenticator)],
+        middlewares=[
+            *tracing.middlewares(),
+            observe(metrics),
+            auth.middleware(authenticator),
+            surface.unknown_routes,
+        ],
         client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
@@ -141,7 +146,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
-    app.router.add_get("/v1/models", routes.list_models)
+    surface.add_routes(app)  # models, count_tokens, legacy completions
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)

@@ -36,6 +36,8 @@ ROUTES = frozenset(
     {
         "/v1/chat/completions",
         "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/completions",
         "/v1/embeddings",
         "/v1/models",
         "/v1/contexts",
@@ -71,6 +73,8 @@ def route_label(path: str) -> str:
         return path
     if path.startswith("/v1/contexts/"):
         return "/v1/contexts/{id}"
+    if path.startswith("/v1/models/"):
+        return "/v1/models/{id}"
     if path.startswith("/admin/"):
         return "/admin"
     return "other"

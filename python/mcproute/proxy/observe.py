@@ -31,7 +31,9 @@ from mcproute.proxy.metrics import Metrics, route_label
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+MODEL_ROUTES = frozenset(
+    {"/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/completions"}
+)
 OVERHEAD_HEADER = "x-mcproute-overhead-ms"
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
