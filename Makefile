@@ -14,7 +14,7 @@ RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) 
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium wrk clean
+.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium servers wrk clean
 
 $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -82,7 +82,15 @@ chromium:
 	command -v chromium >/dev/null || { apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP) chromium
+# Debian's Redis and PostgreSQL: the store tests start their own servers on free ports in
+# temporary directories (tests/stores_support.py), so nothing here is started or configured.
+servers:
+	command -v redis-server >/dev/null && { command -v pg_config >/dev/null && \
+		test -x "$$(pg_config --bindir)/initdb"; } || { apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		redis-server postgresql; }
+
+py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP) chromium servers
 	PATH=$(NODE_BIN):$$PATH $(PY) -m pytest $(PYTEST_ARGS)
 
 test: ext rust-test py-test

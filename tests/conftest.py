@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -37,3 +38,21 @@ def definitions(version: str) -> dict[str, Any]:
     schema = official_schema(version)
     defs: dict[str, Any] = schema.get("$defs") or schema["definitions"]
     return defs
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real Redis of the test session's own (see `stores_support`)."""
+    from stores_support import running_redis
+
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL cluster of the test session's own (see `stores_support`)."""
+    from stores_support import running_postgres
+
+    with running_postgres() as server:
+        yield server
