@@ -159,4 +159,3 @@ def running_postgres() -> Iterator[PostgresServer]:
             server.pg_ctl("stop", "-m", "fast", "-w")
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
