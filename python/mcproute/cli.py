@@ -288,10 +288,10 @@ def print_signing_secret(keys: ApiKeyManager, record: ApiKeyRecord) -> None:
 def run_keyring(args: argparse.Namespace) -> int:
     import asyncio
 
-    from mcproute.context.sqlite import SqliteContextStore
     from mcproute.security import AeadError, KeyringError
     from mcproute.store import data_dir_from_env
     from mcproute.store.keyring_file import REFRESH_S, KeyringFile
+    from mcproute.store.sqlite_contexts import SqliteContextStore
 
     data_dir = data_dir_from_env()
     keyring = KeyringFile(data_dir)

@@ -1,8 +1,8 @@
 """Shared conversation contexts, addressed by id.
 
 ``ContextStore`` is the interface the model layer resolves context ids through;
-``InMemoryContextStore`` is the process-local implementation; ``mcproute.context.sqlite`` holds
-the durable, encrypted one the proxy uses (``TenantContexts`` adapts it to this protocol).
+``InMemoryContextStore`` is the process-local implementation; ``mcproute.store.sqlite_contexts``
+holds the durable, encrypted one the proxy uses (``TenantContexts`` adapts it to this protocol).
 """
 
 from __future__ import annotations

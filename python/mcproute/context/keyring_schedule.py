@@ -12,8 +12,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from mcproute.context.sqlite import SqliteContextStore
 from mcproute.store.keyring_file import REFRESH_S
+from mcproute.store.sqlite_contexts import SqliteContextStore
 
 CHECK_EVERY_S = 3600.0
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mcproute.context import ContextNotFoundError
 
 if TYPE_CHECKING:
-    from mcproute.context.sqlite import SqliteContextStore
+    from mcproute.store.sqlite_contexts import SqliteContextStore
 
 RESPONSE_ID = re.compile(r"resp_[0-9a-f]{32}")
 RESPONSE_TTL_S = 30 * 24 * 3600.0  # as long as OpenAI keeps a stored response

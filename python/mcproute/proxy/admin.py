@@ -12,6 +12,7 @@ POST   /admin/keyring/rotate         a new primary key; every context re-encrypt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from typing import Any
@@ -82,7 +83,7 @@ def _key_errors(fn: Any) -> Any:
 
 async def list_keys(request: web.Request) -> web.StreamResponse:
     now = time.time()
-    records = request.app[KEY_STORE].all()
+    records = await asyncio.to_thread(request.app[KEY_STORE].all)  # the store's disk, off-loop
     max_age = request.app[KEYS].max_age
     return _json({"object": "list", "data": [_key_json(r, now, max_age) for r in records]})
 
@@ -94,8 +95,8 @@ async def create_key(request: web.Request) -> web.StreamResponse:
     env = body.get("env", "live")
     signed = body.get("require_signature", False)
     keys = request.app[KEYS]
-    key, record = keys.issue(
-        env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
+    key, record = await asyncio.to_thread(
+        keys.issue, env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
     )
     return _json(_issued_json(keys, key, record), status=201)
 
@@ -105,8 +106,8 @@ async def rotate_key(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, contract.KEY_ROTATE) if request.can_read_body else {}
     grace = _seconds(body, "grace_seconds")
     keys = request.app[KEYS]
-    key, record = keys.rotate(
-        request.match_info["key_id"], grace=3600.0 if grace is None else grace
+    key, record = await asyncio.to_thread(
+        keys.rotate, request.match_info["key_id"], grace=3600.0 if grace is None else grace
     )
     return _json(_issued_json(keys, key, record), status=201)
 
@@ -114,7 +115,7 @@ async def rotate_key(request: web.Request) -> web.StreamResponse:
 @_key_errors
 async def revoke_key(request: web.Request) -> web.StreamResponse:
     key_id = request.match_info["key_id"]
-    request.app[KEYS].revoke(key_id)
+    await asyncio.to_thread(request.app[KEYS].revoke, key_id)
     return _json({"key_id": key_id, "state": "revoked"})
 
 

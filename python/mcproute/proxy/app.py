@@ -15,7 +15,6 @@ from aiohttp import web
 from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
-from mcproute.context.sqlite import SqliteContextStore, TenantContexts
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
@@ -29,6 +28,7 @@ from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
+from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory

@@ -150,7 +150,7 @@ class Authenticator:
     async def record(self, request: web.Request, key: str) -> ApiKeyRecord | web.Response:
         """The record of `key` presented with `request`, or the 401 to answer with."""
         try:
-            record = self.keys.verify(key)
+            record = await self.keys.averify(key)
         except ApiKeyError as exc:
             return key_refused(request, exc)
         if record.require_signature:

@@ -25,12 +25,12 @@ import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError, is_context_id, messages_of
-from mcproute.context.sqlite import AmbiguousContextError, ContextInfo, SqliteContextStore
 from mcproute.contract import contexts as contract
 from mcproute.protocol.server import Json
 from mcproute.proxy.auth import RECORD, context_tenant
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.security import ApiKeyRecord
+from mcproute.store.sqlite_contexts import AmbiguousContextError, ContextInfo, SqliteContextStore
 
 CONTEXTS = web.AppKey("contexts", SqliteContextStore)
 HEADER = "x-mcproute-context"

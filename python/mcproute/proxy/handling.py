@@ -10,11 +10,11 @@ import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError
-from mcproute.context.sqlite import ContextTooLargeError
 from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
+from mcproute.store.sqlite_contexts import ContextTooLargeError
 
 BODY_TIMEOUT = web.AppKey("body_timeout", float)
 MAX_BODY = 8 * 1024 * 1024

@@ -28,7 +28,6 @@ from mcproute.context.responses import (
     is_response_id,
     new_response_id,
 )
-from mcproute.context.sqlite import ContextTooLargeError
 from mcproute.contract import responses as contract
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.translate_responses import (
@@ -43,6 +42,7 @@ from mcproute.proxy.contexts import CONTEXTS, referenced_messages
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.proxy.routes import Failure, _call, _close, _model, _relay
+from mcproute.store.sqlite_contexts import ContextTooLargeError
 
 OPERATION = "chat"  # gen_ai.operation.name: a Responses call is a chat completion upstream
 Json = dict[str, Any]

@@ -2,7 +2,8 @@
 
 The key format, checksum and peppered hash live in the core (`ApiKeyHasher`); records live in
 an `ApiKeyStore`. The in-memory store here serves one process; persistent stores implement the
-same two methods.
+same methods (`mcproute.store`). The request path uses the `a`-prefixed methods, which read the
+store off the event loop (`ApiKeyStore.load`); the synchronous ones serve the command line.
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ class ApiKeyStore(Protocol):
 
     def put(self, record: ApiKeyRecord) -> None: ...
 
+    async def load(self, key_id: str) -> ApiKeyRecord | None:
+        """`get` for the event loop: never blocks it on a disk or a network."""
+        ...
+
 
 class MemoryApiKeyStore:
     """A thread-safe in-memory store for a single process."""
@@ -96,6 +101,9 @@ class MemoryApiKeyStore:
     def put(self, record: ApiKeyRecord) -> None:
         with self._lock:
             self._records[record.key_id] = record
+
+    async def load(self, key_id: str) -> ApiKeyRecord | None:
+        return self.get(key_id)
 
 
 class ApiKeyManager:
@@ -160,7 +168,16 @@ class ApiKeyManager:
         """
         # Format and checksum first: a mistyped key never reaches the store.
         env, key_id = parse_api_key(key)
-        record = self._store.get(key_id)
+        return self._checked(key, env, self._store.get(key_id), scope)
+
+    async def averify(self, key: str, scope: str | None = None) -> ApiKeyRecord:
+        """`verify` for the event loop: the store is read off the loop."""
+        env, key_id = parse_api_key(key)
+        return self._checked(key, env, await self._store.load(key_id), scope)
+
+    def _checked(
+        self, key: str, env: str, record: ApiKeyRecord | None, scope: str | None
+    ) -> ApiKeyRecord:
         # Constant-time hash comparison, and the label must be the one the key was issued with.
         # Both paths run the same calls and raise the same way, so they take the same time.
         stored = (env, self._dummy_hash) if record is None else (record.env, record.secret_hash)
@@ -227,10 +244,10 @@ class ApiKeyManager:
         payload = f"{key_id}.{int(self._clock() + ttl)}"
         return f"{payload}.{self._session_mac(payload)}"
 
-    def session_record(self, token: str) -> ApiKeyRecord:
-        """The active key behind a session token; raises `ApiKeyError` otherwise. Only the token
-        exactly as issued is accepted: the MAC is compared as its canonical text, so padding or
-        another encoding of the same bytes is a different, invalid token."""
+    def _session_key_id(self, token: str) -> str:
+        """The key id of a session token exactly as issued and not expired; raises otherwise.
+        The MAC is compared as its canonical text, so padding or another encoding of the same
+        bytes is a different, invalid token."""
         parts = token.split(".")
         if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
             raise with_reason(ApiKeyError, "invalid_session", "session: malformed")
@@ -240,13 +257,25 @@ class ApiKeyManager:
             raise with_reason(ApiKeyError, "invalid_session", "session: not ours")
         if self._clock() >= int(expires):
             raise with_reason(ApiKeyError, "expired", "session: expired")
-        return self.active(key_id)
+        return key_id
+
+    def session_record(self, token: str) -> ApiKeyRecord:
+        """The active key behind a session token; raises `ApiKeyError` otherwise."""
+        return self.active(self._session_key_id(token))
+
+    async def asession_record(self, token: str) -> ApiKeyRecord:
+        """`session_record` for the event loop: the store is read off the loop."""
+        key_id = self._session_key_id(token)
+        return self._usable(self._found(key_id, await self._store.load(key_id)))
 
     def revoke(self, key_id: str) -> None:
         self._store.put(replace(self._require(key_id), revoked=True))
 
     def _require(self, key_id: str) -> ApiKeyRecord:
-        record = self._store.get(key_id)
+        return self._found(key_id, self._store.get(key_id))
+
+    @staticmethod
+    def _found(key_id: str, record: ApiKeyRecord | None) -> ApiKeyRecord:
         if record is None:
             raise with_reason(ApiKeyError, "unknown_key", f"key_id: {key_id!r} is not in the store")
         return record

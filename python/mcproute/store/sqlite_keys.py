@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import threading
 import time
 from typing import Any
 
 from mcproute.security import ApiKeyRecord
 from mcproute.store.datadir import DataDir
+from mcproute.store.sqlite_tx import SqliteThread, immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -38,25 +38,32 @@ class SqliteApiKeyStore:
     Records are cached for `cache_s` seconds: every request looks its key up, and a database
     read per request is a tenth of the proxy's time. A change made through this store is seen
     at once; one made by another process (`mcproute keys revoke`, another worker) within
-    `cache_s`.
+    `cache_s`, or at once where something tells this store (`forget`). The connection lives on
+    a thread of the store's own: `load` waits for it without blocking the event loop.
     """
 
     def __init__(self, data_dir: DataDir, *, cache_s: float = 1.0) -> None:
         self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
         self._cache_s = cache_s
-        self._conn = data_dir.connect()
-        self._conn.execute(SCHEMA)
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(api_keys)")}
+        self._data_dir = data_dir
+        self._write_lock = data_dir.write_lock()
+        self._thread = SqliteThread("keys")
+        self._conn: sqlite3.Connection = self._thread.call(self._open)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = self._data_dir.connect()
+        conn.execute(SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(api_keys)")}
         if "require_signature" not in columns:  # a data directory from an earlier version
             with contextlib.suppress(sqlite3.OperationalError):  # another process was first
-                self._conn.execute(
+                conn.execute(
                     "ALTER TABLE api_keys ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0"
                 )
-        self._lock = threading.Lock()
-        self._write_lock = data_dir.write_lock()
+        return conn
 
     def close(self) -> None:
-        self._conn.close()
+        self._thread.call(self._conn.close)
+        self._thread.shutdown()
         self._write_lock.close()
 
     @staticmethod
@@ -74,28 +81,40 @@ class SqliteApiKeyStore:
             require_signature=bool(signed),
         )
 
-    def get(self, key_id: str) -> ApiKeyRecord | None:
-        now = time.monotonic()
+    def _cached(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
         cached = self._cache.get(key_id)
-        if cached is not None and now - cached[0] < self._cache_s:
-            return cached[1]
-        record = self._read(key_id)
+        if cached is not None and time.monotonic() - cached[0] < self._cache_s:
+            return cached
+        return None
+
+    def _read_cached(self, key_id: str) -> ApiKeyRecord | None:
+        """Runs on the store's thread: the record, read and put in the cache."""
+        now = time.monotonic()
+        row = self._conn.execute(
+            f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
+        ).fetchone()
+        record = None if row is None else self._record(row)
         if len(self._cache) > 10_000:  # keys that never come back: start over
             self._cache.clear()
         self._cache[key_id] = (now, record)
         return record
 
-    def _read(self, key_id: str) -> ApiKeyRecord | None:
-        with self._lock:
-            row = self._conn.execute(
-                f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?",
-                (key_id,),
-            ).fetchone()
-        return None if row is None else self._record(row)
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        cached = self._cached(key_id)
+        return cached[1] if cached is not None else self._thread.call(self._read_cached, key_id)
 
-    def put(self, record: ApiKeyRecord) -> None:
-        self._cache.pop(record.key_id, None)
-        with self._lock, self._write_lock.held():
+    async def load(self, key_id: str) -> ApiKeyRecord | None:
+        cached = self._cached(key_id)
+        if cached is not None:
+            return cached[1]
+        return await self._thread.run(self._read_cached, key_id)
+
+    def forget(self, key_id: str) -> None:
+        """Drop a cached record (another replica changed it): the next lookup reads it."""
+        self._cache.pop(key_id, None)
+
+    def _write(self, record: ApiKeyRecord) -> None:
+        with immediate(self._conn, self._write_lock):
             self._conn.execute(
                 f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
@@ -113,13 +132,18 @@ class SqliteApiKeyStore:
                     int(record.require_signature),
                 ),
             )
+        self._cache.pop(record.key_id, None)
+
+    def put(self, record: ApiKeyRecord) -> None:
+        self._cache.pop(record.key_id, None)
+        self._thread.call(self._write, record)
 
     def all(self) -> list[ApiKeyRecord]:
-        with self._lock:
-            rows = self._conn.execute(
-                f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at"
-            ).fetchall()
-        return [self._record(r) for r in rows]
+        def read() -> list[ApiKeyRecord]:
+            rows = self._conn.execute(f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at")
+            return [self._record(r) for r in rows.fetchall()]
+
+        return self._thread.call(read)
 
     def __enter__(self) -> SqliteApiKeyStore:
         return self

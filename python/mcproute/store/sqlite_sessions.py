@@ -13,6 +13,7 @@ import sqlite3
 import time
 
 from mcproute.store.datadir import DataDir
+from mcproute.store.sqlite_tx import immediate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mcp_ended_sessions (
@@ -43,14 +44,12 @@ class SqliteEndedSessions:
         def write() -> None:
             conn = self._connect()
             try:
-                with self._write_lock.held():
-                    conn.execute("BEGIN IMMEDIATE")
+                with immediate(conn, self._write_lock):
                     conn.execute("DELETE FROM mcp_ended_sessions WHERE until < ?", (time.time(),))
                     conn.execute(
                         "INSERT INTO mcp_ended_sessions (digest, until) VALUES (?, ?)",
                         (digest, until),
                     )
-                    conn.execute("COMMIT")
             finally:
                 conn.close()
 
