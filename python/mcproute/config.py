@@ -189,6 +189,7 @@ class Config:
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    store: StoreSettings = field(default_factory=lambda: StoreSettings())
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -322,6 +323,7 @@ _MCP_KEYS = (
     "defaults",
     "routing",
     "tracing",
+    "store",
     "mcpServers",
 )
 _PROVIDER_KEYS = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
@@ -410,6 +412,27 @@ def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
         sample_ratio=None if ratio is None else float(ratio),
         headers=headers,
     )
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """`mcp.store`: shared state for several replicas (`mcproute.store.shared`). Each URL may
+    hold credentials, so it is a secret (literal, ``${VAR}`` or ``file:PATH``); the variables
+    `MCPROUTE_DATABASE_URL` and `MCPROUTE_REDIS_URL` win over it."""
+
+    database_url: Secret | None = None
+    redis_url: Secret | None = None
+
+
+def _parse_store(value: Any, check: _Checker) -> StoreSettings:
+    block = check.mapping(value, "mcp.store") or {}
+    check.known_keys(block, "mcp.store", ("database_url", "redis_url"))
+    urls = {
+        name: check.secret(block[name], f"mcp.store.{name}")[0]
+        for name in ("database_url", "redis_url")
+        if name in block
+    }
+    return StoreSettings(**urls)
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:
@@ -678,6 +701,7 @@ def parse_config(
         )
     security = _parse_security(mcp.get("security"), check)
     tracing = _parse_tracing(mcp.get("tracing"), check)
+    store = _parse_store(mcp.get("store"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -719,6 +743,7 @@ def parse_config(
         mcp_servers=tuple(servers),
         source=source,
         tracing=tracing,
+        store=store,
     )
     _check_references(config, check)
     if check.issues:

@@ -27,7 +27,8 @@ from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.security import ApiKeyManager
-from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
+from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.shared import open_shared
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 
 SWEEP_INTERVAL_S = 60.0
@@ -111,7 +112,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     context_store = SqliteContextStore(data_dir)
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
-    authenticator = auth.Authenticator(keys)
+    shared = open_shared(data_dir, config.store)  # nonces, ended sessions: Redis or this host
+    authenticator = auth.Authenticator(keys, shared.nonces)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
@@ -134,8 +136,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        ready = bool(registry.models())
-        return web.json_response({"ready": ready}, status=200 if ready else 503)
+        stores = await shared.readiness()
+        ready = bool(registry.models()) and all(state == "ok" for state in stores.values())
+        body = {"ready": ready, **({"stores": stores} if stores else {})}
+        return web.json_response(body, status=200 if ready else 503)
 
     async def prometheus(_: web.Request) -> web.Response:
         return web.Response(text=metrics.render(registry.router), content_type="text/plain")
@@ -154,9 +158,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring
-    ended = SqliteEndedSessions(data_dir)  # a DELETE on one worker ends the session on all
-    tokens = SessionTokens(
-        keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=ended
+    tokens = SessionTokens(  # a DELETE on one worker or replica ends the session on all
+        keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=shared.ended
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     gateway = _gateway(config, contexts.ContextResources(context_store), tokens, state_secret)
@@ -172,6 +175,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/admin/reload", reload.handle)
 
     async def start_sweeper(_: web.Application) -> None:
+        shared.start(store)
         sweeper = asyncio.create_task(_sweep_expired(context_store))
         app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
         rotation = asyncio.create_task(
@@ -183,7 +187,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         await gateway.close()
         await registry.aclose()
         context_store.close()
-        ended.close()
+        await shared.close()
         store.close()
 
     app.on_startup.append(start_sweeper)

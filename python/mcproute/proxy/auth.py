@@ -23,6 +23,7 @@ that does not. The precise reason goes to the `mcproute.auth` log at INFO, never
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,10 +40,12 @@ from mcproute.security import (
     SignatureError,
     SignatureVerifier,
 )
+from mcproute.store.nonces import NonceStore, StoreUnavailableError
 
 log = logging.getLogger("mcproute.auth")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 INVALID_KEY = "invalid_key"
+SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -121,12 +124,15 @@ def key_refused(request: web.Request, exc: ApiKeyError) -> web.Response:
 class Authenticator:
     """Checks a request's API key and, for keys that require it, its RFC 9421 signature.
 
-    One per process: its replay cache sees every signed request this worker serves."""
+    One per process: its verifier's replay cache sees every signed request this worker serves;
+    `nonces` (`mcproute.store.nonces`) extends that to every worker and replica sharing it, so
+    a request replayed to another one is refused too."""
 
-    def __init__(self, keys: ApiKeyManager) -> None:
+    def __init__(self, keys: ApiKeyManager, nonces: NonceStore | None = None) -> None:
         self.keys = keys
-        self._verifier = SignatureVerifier({})
+        self._verifier = SignatureVerifier({}, window=SIGNATURE_WINDOW_S)
         self._verifier_keys: set[str] = set()
+        self._nonces = nonces
 
     async def signature_problem(self, request: web.Request, record: ApiKeyRecord) -> str | None:
         """Why the request's signature does not prove `record`'s key, or None if it does."""
@@ -145,6 +151,11 @@ class Authenticator:
             return str(exc)
         if signature.key_id != record.key_id:
             return "signature: keyid does not name the presented API key"
+        if self._nonces is not None and signature.nonce is not None:
+            # Remembered for as long as the signature could still pass the window.
+            ttl = signature.created + SIGNATURE_WINDOW_S - time.time() + 1
+            if not await self._nonces.claim(record.key_id, signature.nonce, max(ttl, 1.0)):
+                return "signature parameter 'nonce': already used (replay)"
         return None
 
     async def record(self, request: web.Request, key: str) -> ApiKeyRecord | web.Response:
@@ -154,7 +165,10 @@ class Authenticator:
         except ApiKeyError as exc:
             return key_refused(request, exc)
         if record.require_signature:
-            problem = await self.signature_problem(request, record)
+            try:
+                problem = await self.signature_problem(request, record)
+            except StoreUnavailableError as exc:  # fail closed: no replay check, no request
+                return error_response(request, 503, str(exc), "store_unavailable")
             if problem is not None:
                 message = f"this API key requires an RFC 9421 request signature: {problem}"
                 return error_response(request, 401, message, "invalid_signature")

@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mcproute.security import ApiKeyRecord
@@ -49,6 +50,8 @@ class SqliteApiKeyStore:
         self._write_lock = data_dir.write_lock()
         self._thread = SqliteThread("keys")
         self._conn: sqlite3.Connection = self._thread.call(self._open)
+        # Called with the key id after every durable write (replicas drop their cached copy).
+        self.on_change: Callable[[str], None] | None = None
 
     def _open(self) -> sqlite3.Connection:
         conn = self._data_dir.connect()
@@ -113,6 +116,9 @@ class SqliteApiKeyStore:
         """Drop a cached record (another replica changed it): the next lookup reads it."""
         self._cache.pop(key_id, None)
 
+    def forget_all(self) -> None:
+        self._cache.clear()
+
     def _write(self, record: ApiKeyRecord) -> None:
         with immediate(self._conn, self._write_lock):
             self._conn.execute(
@@ -137,6 +143,8 @@ class SqliteApiKeyStore:
     def put(self, record: ApiKeyRecord) -> None:
         self._cache.pop(record.key_id, None)
         self._thread.call(self._write, record)
+        if self.on_change is not None:
+            self.on_change(record.key_id)
 
     def all(self) -> list[ApiKeyRecord]:
         def read() -> list[ApiKeyRecord]:

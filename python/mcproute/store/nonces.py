@@ -1,0 +1,100 @@
+"""The RFC 9421 replay cache shared by every worker and replica that can see the same store.
+
+Each worker's verifier remembers the nonces it saw; that alone lets a signed request replayed
+to another worker pass. A `NonceStore` closes the gap: the first use of a (key id, nonce) pair
+claims it until its signature can no longer pass the time window, and every later claim fails.
+Redis (`redis_state.RedisNonces`) serves replicas; `SqliteNonces` serves the workers of one
+host through the data directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+from typing import Protocol
+
+from mcproute.store.datadir import DataDir
+from mcproute.store.sqlite_tx import SqliteThread, immediate
+
+PRUNE_S = 30.0  # how often expired nonces leave the table
+
+
+class StoreUnavailableError(RuntimeError):
+    """A shared store that a request needs cannot be reached: the request fails closed (503).
+    The message names the store, never its URL's credentials."""
+
+
+class NonceStore(Protocol):
+    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
+        """True on the first use of `nonce` with `key_id` within `ttl_s`, False on a replay.
+        Raises `StoreUnavailableError` when it cannot tell."""
+        ...
+
+
+def nonce_digest(key_id: str, nonce: str) -> str:
+    """What is kept of a nonce: fixed-size, whatever the client sent."""
+    return hashlib.sha256(f"{key_id}\0{nonce}".encode()).hexdigest()
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signature_nonces (
+    digest TEXT PRIMARY KEY,
+    until  REAL NOT NULL
+) WITHOUT ROWID
+"""
+
+
+class SqliteNonces:
+    """A `NonceStore` in the data directory's database, shared by the workers of one host.
+
+    Its connection runs with `synchronous=NORMAL`: in WAL mode a commit still survives a crash
+    of the process (what replays across workers need); only a power loss may forget the last
+    nonces, whose signatures expire within the window anyway."""
+
+    def __init__(self, data_dir: DataDir) -> None:
+        self._data_dir = data_dir
+        self._write_lock = data_dir.write_lock()
+        self._thread = SqliteThread("nonces")
+        self._conn: sqlite3.Connection | None = None
+        self._pruned = float("-inf")
+
+    def __repr__(self) -> str:
+        return f"SqliteNonces({self._data_dir!r})"
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            conn = self._data_dir.connect()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    def _claim(self, digest: str, ttl_s: float) -> bool:
+        now = time.time()
+        with immediate(self._db(), self._write_lock) as conn:
+            if now - self._pruned >= PRUNE_S:
+                conn.execute("DELETE FROM signature_nonces WHERE until < ?", (now,))
+                self._pruned = now
+            # A row past its time is free again (its signature cannot pass the window).
+            conn.execute(
+                "DELETE FROM signature_nonces WHERE digest = ? AND until < ?", (digest, now)
+            )
+            claimed = conn.execute(
+                "INSERT OR IGNORE INTO signature_nonces (digest, until) VALUES (?, ?)",
+                (digest, now + ttl_s),
+            ).rowcount
+        return claimed == 1
+
+    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
+        return await self._thread.run(self._claim, nonce_digest(key_id, nonce), ttl_s)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self._thread.call(shut)
+        self._thread.shutdown()
+        self._write_lock.close()

@@ -1,0 +1,192 @@
+"""Hot shared state in Redis (`MCPROUTE_REDIS_URL` or `mcp.store.redis_url`), for replicas
+that share nothing else: RFC 9421 nonces, ended MCP sessions, and the API-key cache
+invalidation.
+
+- Nonces: `SET <digest> 1 NX PX <ttl>`, one round trip; the first replica to set it wins.
+- Ended sessions: a sequence number per ended session in one sorted set (read from a cursor,
+  as `protocol.session_tokens.EndedSessions` asks) and their expiry in another, so expired
+  entries are dropped as new ones arrive; both change in one script.
+- Key changes: a key written through any replica (or `mcproute keys`) is published on a channel;
+  every replica listening drops its cached record at once. A listener that lost its connection
+  reconnects with backoff and drops its whole cache, since it may have missed messages.
+
+Every call that a request depends on fails closed: Redis unreachable raises
+`StoreUnavailableError` (the request gets a 503), never a silent pass. The client reconnects
+on the next call by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from redis.backoff import ExponentialBackoff
+
+from mcproute.redact import redact_url
+from mcproute.store.nonces import StoreUnavailableError, nonce_digest
+
+log = logging.getLogger("mcproute.store")
+PREFIX = "mcproute:"
+KEYS_CHANNEL = PREFIX + "keys"
+TIMEOUT_S = 1.0  # a request waits at most this long for Redis before it gets its 503
+BACKOFF_CAP_S = 5.0
+
+END_SESSION = """
+local seq = redis.call('INCR', KEYS[1])
+local member = seq .. ' ' .. ARGV[1] .. ' ' .. ARGV[2]
+redis.call('ZADD', KEYS[2], seq, member)
+redis.call('ZADD', KEYS[3], ARGV[2], member)
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[3], 'LIMIT', 0, 500)
+if #old > 0 then
+    redis.call('ZREM', KEYS[2], unpack(old))
+    redis.call('ZREM', KEYS[3], unpack(old))
+end
+return seq
+"""
+
+
+def unavailable(url: str) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"shared state unavailable: Redis at {redact_url(url)} does not answer;"
+        " requests that need it are refused until it is back"
+    )
+
+
+class RedisState:
+    """One Redis connection pool for everything this process keeps there."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        options: dict[str, Any] = {
+            "socket_timeout": TIMEOUT_S,
+            "socket_connect_timeout": TIMEOUT_S,
+        }
+        self.client = aioredis.Redis.from_url(url, **options)
+        # Writes from synchronous code (a key revoked through the admin API or the command
+        # line) publish through a client of their own.
+        self._sync = redis.Redis.from_url(url, **options)
+        self._end_session = self.client.register_script(END_SESSION)
+        self._listener: asyncio.Task[None] | None = None
+        self.reachable = True
+
+    def __repr__(self) -> str:
+        return f"RedisState({redact_url(self.url)!r})"
+
+    async def ping(self) -> bool:
+        """Whether Redis answers now (for /readyz)."""
+        try:
+            self.reachable = bool(await self.client.ping())
+        except (redis.RedisError, OSError):
+            self.reachable = False
+        return self.reachable
+
+    async def _call(self, fn: Callable[[], Any]) -> Any:
+        try:
+            result = await fn()
+        except (redis.RedisError, OSError) as exc:
+            self.reachable = False
+            log.warning("redis %s: %s", redact_url(self.url), type(exc).__name__)
+            raise unavailable(self.url) from None
+        self.reachable = True
+        return result
+
+    # --- nonces (a `NonceStore`) --------------------------------------------------------
+
+    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
+        name = PREFIX + "nonce:" + nonce_digest(key_id, nonce)
+        ttl_ms = max(1, int(ttl_s * 1000))
+        return bool(await self._call(lambda: self.client.set(name, b"1", nx=True, px=ttl_ms)))
+
+    # --- ended MCP sessions (an `EndedSessions`) ----------------------------------------
+
+    async def end(self, digest: str, until: float) -> None:
+        keys = [PREFIX + "ended:seq", PREFIX + "ended", PREFIX + "ended:until"]
+        args = [digest, repr(until), repr(time.time())]
+        await self._call(lambda: self._end_session(keys=keys, args=args))
+
+    async def since(self, cursor: int) -> tuple[list[tuple[str, float]], int]:
+        async def read() -> tuple[Any, Any]:
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.get(PREFIX + "ended:seq")
+                pipe.zrangebyscore(PREFIX + "ended", f"({cursor}", "+inf")
+                return tuple(await pipe.execute())
+
+        newest_raw, members = await self._call(read)
+        newest = int(newest_raw or 0)
+        if newest < cursor:  # Redis lost its data (restarted without persistence): start over
+            return await self.since(0)
+        now = time.time()
+        out: list[tuple[str, float]] = []
+        for member in members:
+            _, digest, until = member.decode().split(" ")
+            if float(until) >= now:
+                out.append((digest, float(until)))
+        return out, newest
+
+    # --- API-key cache invalidation ----------------------------------------------------
+
+    def publish_key_change(self, key_id: str) -> None:
+        """Tell every replica to drop its cached record of `key_id` (the write itself is
+        already durable; replicas that miss this re-read within their cache time)."""
+        try:
+            self._sync.publish(KEYS_CHANNEL, key_id)
+        except (redis.RedisError, OSError) as exc:
+            log.error(
+                "redis %s: key change of %s not published (%s); other replicas see it within"
+                " their key cache time",
+                redact_url(self.url),
+                key_id,
+                type(exc).__name__,
+            )
+
+    def listen_for_key_changes(
+        self, forget: Callable[[str], None], forget_all: Callable[[], None]
+    ) -> None:
+        """Start dropping cached key records as other replicas change them."""
+        if self._listener is None:
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(forget, forget_all), name="mcproute-key-changes"
+            )
+
+    async def _listen(self, forget: Callable[[str], None], forget_all: Callable[[], None]) -> None:
+        backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05)
+        failures = 0
+        while True:
+            try:
+                async with self.client.pubsub() as pubsub:
+                    await pubsub.subscribe(KEYS_CHANNEL)
+                    if failures:
+                        log.info("redis %s: listening for key changes again", redact_url(self.url))
+                        forget_all()  # changes made while we were away went unheard
+                    failures = 0
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            forget(message["data"].decode())
+            except asyncio.CancelledError:
+                raise
+            except (redis.RedisError, OSError) as exc:
+                failures += 1
+                self.reachable = False
+                if failures == 1:
+                    log.warning(
+                        "redis %s: key-change listener lost (%s); reconnecting",
+                        redact_url(self.url),
+                        type(exc).__name__,
+                    )
+                    forget_all()
+                await asyncio.sleep(backoff.compute(failures))
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
+        await self.client.aclose()
+        self._sync.close()
