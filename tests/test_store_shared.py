@@ -1,0 +1,209 @@
+"""Shared state across workers and replicas, on the data directory's SQLite and on a real
+Redis: the replay cache, ended MCP sessions, key-revocation invalidation, failing closed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from mcproute.security import ApiKeyError, ApiKeyManager, RequestSigner
+from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.nonces import SqliteNonces, nonce_digest
+from mcproute.store.redis_state import RedisState
+from proxy_support import Proxy, document, running_proxy
+from stores_support import RedisServer, running_redis
+
+DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
+
+
+async def eventually(check: Any) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not await check():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.01)
+
+
+async def test_sqlite_nonces_are_shared_by_the_workers_of_a_host(tmp_path: Path) -> None:
+    first, second = SqliteNonces(DataDir(tmp_path)), SqliteNonces(DataDir(tmp_path))
+    try:
+        assert await first.claim("key_a", "n-1", 300)
+        assert not await second.claim("key_a", "n-1", 300)  # replayed to another worker
+        assert not await first.claim("key_a", "n-1", 300)
+        assert await second.claim("key_b", "n-1", 300)  # nonces are per key
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.fixture
+async def redis_state(redis_server: RedisServer) -> AsyncIterator[RedisState]:
+    state = RedisState(redis_server.url)
+    await state.client.flushdb()
+    yield state
+    await state.close()
+
+
+async def test_redis_nonces_refuse_a_replay(redis_state: RedisState) -> None:
+    other = RedisState(redis_state.url)
+    try:
+        assert await redis_state.claim("key_a", "n-1", 300)
+        assert not await other.claim("key_a", "n-1", 300)
+        assert await other.claim("key_b", "n-1", 300)
+        ttl = await redis_state.client.pttl("mcproute:nonce:" + nonce_digest("key_a", "n-1"))
+        assert 0 < ttl <= 300_000  # forgotten once its signature can no longer pass
+    finally:
+        await other.close()
+
+
+async def test_redis_ended_sessions_reach_every_replica(redis_state: RedisState) -> None:
+    other = RedisState(redis_state.url)
+    try:
+        now = time.time()
+        await redis_state.end("d1", now + 60)
+        await redis_state.end("gone", now - 1)  # already expired: never reported
+        seen, cursor = await other.since(0)
+        assert seen == [("d1", now + 60)]
+        assert await other.since(cursor) == ([], cursor)
+        await other.end("d2", now + 60)
+        seen, newer = await redis_state.since(cursor)
+        assert seen == [("d2", now + 60)]
+        assert newer > cursor
+    finally:
+        await other.close()
+
+
+async def test_a_revocation_reaches_the_other_caches_through_redis(
+    tmp_path: Path, redis_state: RedisState
+) -> None:
+    data_dir = DataDir(tmp_path)
+    # Caches that would keep a revoked key for an hour: only the invalidation can end it.
+    here, there = (SqliteApiKeyStore(data_dir, cache_s=3600) for _ in range(2))
+    there_redis = RedisState(redis_state.url)
+    try:
+        redis_state.listen_for_key_changes(here.forget, here.forget_all)
+        there_redis.listen_for_key_changes(there.forget, there.forget_all)
+        await asyncio.sleep(0)  # let the listeners subscribe
+        here.on_change = redis_state.publish_key_change
+        keys_here = ApiKeyManager(data_dir.pepper(), here)
+        keys_there = ApiKeyManager(data_dir.pepper(), there)
+        key, record = keys_here.issue("live", ["models"])
+        assert (await keys_there.averify(key)).key_id == record.key_id  # cached there now
+
+        async def subscribed() -> bool:
+            return bool((await redis_state.client.pubsub_numsub("mcproute:keys"))[0][1] >= 2)
+
+        await eventually(subscribed)
+        await asyncio.to_thread(keys_here.revoke, record.key_id)
+
+        async def refused() -> bool:
+            try:
+                await keys_there.averify(key)
+            except ApiKeyError as exc:
+                return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
+            return False
+
+        await eventually(refused)
+    finally:
+        await there_redis.close()
+        here.close()
+        there.close()
+
+
+def _signed_document(redis_url: str | None) -> Any:
+    def make(sim_url: str, mcp_url: str) -> dict[str, Any]:
+        doc = document(sim_url, mcp_url)
+        if redis_url is not None:
+            doc["mcp"]["store"] = {"redis_url": redis_url}
+        return doc
+
+    return make
+
+
+async def _signing_key(http: aiohttp.ClientSession, proxy: Proxy) -> tuple[str, RequestSigner]:
+    admin = proxy.key("admin")
+    async with http.post(
+        f"{proxy.url}/admin/keys",
+        json={"scopes": ["models"], "require_signature": True},
+        headers={"Authorization": f"Bearer {admin}"},
+    ) as r:
+        assert r.status == 201
+        made = await r.json()
+    return made["key"], RequestSigner(made["key_id"], base64.b64decode(made["signing_secret"]))
+
+
+BODY = orjson.dumps({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]})
+
+
+def _signed(signer: RequestSigner, key: str, url: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    return {**headers, **signer.sign("POST", url, headers, BODY)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "redis"])
+async def test_a_signed_request_replayed_to_another_process_is_refused(
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
+) -> None:
+    url = None
+    if backend == "redis":
+        url = request.getfixturevalue("redis_server").url
+    make = _signed_document(url)
+    async with (
+        running_proxy(tmp_path, config_document=make) as one,
+        running_proxy(tmp_path, config_document=make) as two,
+        aiohttp.ClientSession() as http,
+    ):
+        key, signer = await _signing_key(http, one)
+        path = "/v1/chat/completions"
+        # Signed for the first one's URL; the second one is reached at another port, so sign
+        # for the path both serve and send the same headers to each.
+        signed = _signed(signer, key, f"{one.url}{path}")
+        async with http.post(f"{one.url}{path}", data=BODY, headers=signed) as r:
+            assert r.status == 200, await r.text()
+        replay = {**signed, "Host": one.url.removeprefix("http://")}
+        async with http.post(f"{two.url}{path}", data=BODY, headers=replay) as r:
+            assert r.status == 401, await r.text()
+            assert "replay" in (await r.json())["error"]["message"]
+
+
+async def test_redis_down_fails_closed_and_recovers(tmp_path: Path) -> None:
+    with running_redis() as server:
+        make = _signed_document(server.url)
+        async with (
+            running_proxy(tmp_path, config_document=make) as proxy,
+            aiohttp.ClientSession() as http,
+        ):
+            key, signer = await _signing_key(http, proxy)
+            url = f"{proxy.url}/v1/chat/completions"
+            async with http.get(f"{proxy.url}/readyz") as r:
+                assert r.status == 200
+                assert (await r.json())["stores"] == {"redis": "ok"}
+
+            server.stop()
+            async with http.post(url, data=BODY, headers=_signed(signer, key, url)) as r:
+                assert r.status == 503
+                error = (await r.json())["error"]
+            assert error["code"] == "store_unavailable"
+            assert "Redis" in error["message"]
+            assert "refused until it is back" in error["message"]
+            async with http.get(f"{proxy.url}/readyz") as r:
+                assert r.status == 503
+                assert (await r.json())["stores"] == {"redis": "unreachable"}
+
+            server.start()  # no restart of the proxy
+
+            async def served() -> bool:
+                headers = _signed(signer, key, url)
+                async with http.post(url, data=BODY, headers=headers) as r:
+                    return r.status == 200
+
+            await eventually(served)
+            async with http.get(f"{proxy.url}/readyz") as r:
+                assert r.status == 200
