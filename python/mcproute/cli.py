@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import logging
 import math
 import os
@@ -158,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     keyring_sub.add_parser("list", help="key ids, status and usage (never key material)")
 
+    db = sub.add_parser("db", help="the PostgreSQL database ($MCPROUTE_DATABASE_URL)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    migrate = db_sub.add_parser("migrate", help="apply the schema migrations it lacks")
+    migrate.add_argument("--config", help="configuration file (for mcp.store.database_url)")
+
     args = parser.parse_args(argv)
+    if args.command == "db":
+        return run_db(args)
     if args.command == "config":
         return check_config(args.file)
     if args.command == "keys":
@@ -174,6 +182,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.proxy.port_claim import PortBusy
     from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
+    from mcproute.store.shared import database_url
 
     if args.demo:
         if args.config:
@@ -197,6 +206,9 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
+        if (problem := migrated(database_url(config.store))) is not None:
+            print(f"mcproute serve: {problem}", file=sys.stderr)
+            return 1
         limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
     except (PortBusy, OSError) as exc:  # the port, the runtime directory, the data directory
@@ -206,6 +218,50 @@ def run_serve(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.terminate()
             simulator.wait(timeout=10)
+
+
+def migrated(url: str | None) -> str | None:
+    """Bring PostgreSQL's schema up to date (before the workers start); the problem, if any."""
+    from mcproute.store.migrations import migrate
+    from mcproute.store.nonces import StoreUnavailableError
+
+    if url is None:
+        return None
+    try:
+        migrate(url)
+    except (StoreUnavailableError, RuntimeError) as exc:
+        return str(exc)
+    return None
+
+
+def run_db(args: argparse.Namespace) -> int:
+    from mcproute.config import ConfigError, StoreSettings, load_config
+    from mcproute.store.migrations import latest, migrate
+    from mcproute.store.nonces import StoreUnavailableError
+    from mcproute.store.shared import DATABASE_URL_VAR, database_url
+
+    settings = StoreSettings()
+    if args.config:
+        try:
+            settings = load_config(args.config).store
+        except ConfigError as exc:
+            print_config_error(exc, args.config)
+            return 1
+    url = database_url(settings)
+    if url is None:
+        print(
+            f"mcproute db migrate: no database: set ${DATABASE_URL_VAR} or mcp.store.database_url",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        applied = migrate(url)
+    except (StoreUnavailableError, RuntimeError) as exc:
+        print(f"mcproute db migrate: {exc}", file=sys.stderr)
+        return 1
+    done = ", ".join(map(str, applied)) if applied else "none (up to date)"
+    print(f"schema version {latest()}; applied: {done}")
+    return 0
 
 
 def print_config_error(exc: ConfigError, file: str | None) -> None:
@@ -219,6 +275,8 @@ def run_keys(args: argparse.Namespace) -> int:
     from mcproute.security import ApiKeyError, ApiKeyManager
     from mcproute.security.apikeys import key_state, rotate_by
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
+    from mcproute.store.redis_state import publish_key_change
+    from mcproute.store.shared import database_url, open_database, redis_url
 
     try:
         security = load_security(args.config)
@@ -226,7 +284,10 @@ def run_keys(args: argparse.Namespace) -> int:
         print_config_error(exc, args.config)
         return 1
     data_dir = data_dir_from_env()
-    with SqliteApiKeyStore(data_dir) as store:
+    database = open_database(database_url(), data_dir)
+    with SqliteApiKeyStore(data_dir, database=database) as store:
+        if (url := redis_url()) is not None:  # running replicas drop their cached copy
+            store.on_change = functools.partial(publish_key_change, url)
         keys = ApiKeyManager(data_dir.pepper(), store, max_age=security.max_key_age_s)
         try:
             if args.keys_command == "create":

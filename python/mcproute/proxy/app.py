@@ -28,7 +28,7 @@ from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.shared import open_shared
+from mcproute.store.shared import check_keyring, database_url, open_database, open_shared
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 
 SWEEP_INTERVAL_S = 60.0
@@ -107,9 +107,12 @@ async def _sweep_expired(store: SqliteContextStore) -> None:
 
 
 def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) -> web.Application:
-    store = SqliteApiKeyStore(data_dir)
+    # PostgreSQL (migrated) when configured, else the data directory's SQLite.
+    database = open_database(database_url(config.store), data_dir)
+    store = SqliteApiKeyStore(data_dir, database=database)
     keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
-    context_store = SqliteContextStore(data_dir)
+    context_store = SqliteContextStore(data_dir, database=database)
+    check_keyring(database, context_store.keyring.current())
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     shared = open_shared(data_dir, config.store)  # nonces, ended sessions: Redis or this host

@@ -9,6 +9,7 @@ write transactions across workers (`WriteLock`).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 
 DEFAULT = ".mcproute"
 PEPPER_BYTES = 32
+PEPPER_VAR = "MCPROUTE_PEPPER"
 
 
 def data_dir_from_env() -> DataDir:
@@ -60,7 +62,18 @@ class DataDir:
         return WriteLock(self.ensure().path / "write.lock")
 
     def pepper(self) -> bytes:
-        """The API key pepper, created on first use and never printed."""
+        """The API key pepper, created on first use and never printed. `MCPROUTE_PEPPER` (its
+        32 bytes in base64) wins: replicas with data directories of their own get the same
+        pepper from wherever the operator keeps secrets, as with `MCPROUTE_KEYRING`."""
+        given = os.environ.get(PEPPER_VAR)
+        if given:
+            try:
+                data = base64.b64decode(given, validate=True)
+            except ValueError:
+                data = b""
+            if len(data) != PEPPER_BYTES:
+                raise RuntimeError(f"${PEPPER_VAR}: expected {PEPPER_BYTES} bytes in base64")
+            return data
         path = self.ensure().path / "pepper"
         create_once(path, lambda: secrets.token_bytes(PEPPER_BYTES))
         data = path.read_bytes()

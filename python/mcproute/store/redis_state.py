@@ -68,9 +68,6 @@ class RedisState:
             "socket_connect_timeout": TIMEOUT_S,
         }
         self.client = aioredis.Redis.from_url(url, **options)
-        # Writes from synchronous code (a key revoked through the admin API or the command
-        # line) publish through a client of their own.
-        self._sync = redis.Redis.from_url(url, **options)
         self._end_session = self.client.register_script(END_SESSION)
         self._listener: asyncio.Task[None] | None = None
         self.reachable = True
@@ -134,16 +131,7 @@ class RedisState:
     def publish_key_change(self, key_id: str) -> None:
         """Tell every replica to drop its cached record of `key_id` (the write itself is
         already durable; replicas that miss this re-read within their cache time)."""
-        try:
-            self._sync.publish(KEYS_CHANNEL, key_id)
-        except (redis.RedisError, OSError) as exc:
-            log.error(
-                "redis %s: key change of %s not published (%s); other replicas see it within"
-                " their key cache time",
-                redact_url(self.url),
-                key_id,
-                type(exc).__name__,
-            )
+        publish_key_change(self.url, key_id)
 
     def listen_for_key_changes(
         self, forget: Callable[[str], None], forget_all: Callable[[], None]
@@ -189,4 +177,20 @@ class RedisState:
                 await self._listener
             self._listener = None
         await self.client.aclose()
-        self._sync.close()
+
+
+def publish_key_change(url: str, key_id: str) -> None:
+    """`RedisState.publish_key_change` for a short-lived process (`mcproute keys revoke`)."""
+    client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
+    try:
+        client.publish(KEYS_CHANNEL, key_id)
+    except (redis.RedisError, OSError) as exc:
+        log.error(
+            "redis %s: key change of %s not published (%s); replicas see it within their key"
+            " cache time",
+            redact_url(url),
+            key_id,
+            type(exc).__name__,
+        )
+    finally:
+        client.close()

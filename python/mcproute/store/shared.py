@@ -1,6 +1,7 @@
 """What the workers and replicas of one deployment share, chosen from the environment and the
-configuration: Redis when `MCPROUTE_REDIS_URL` (or `mcp.store.redis_url`) names one, else the
-data directory's SQLite, which serves the workers of one host.
+configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
+`mcp.store.database_url`) names one, Redis for what is hot when `MCPROUTE_REDIS_URL` (or
+`mcp.store.redis_url`) does; else the data directory's SQLite, which serves one host's workers.
 
 | state                 | with Redis               | without                          |
 | --------------------- | ------------------------ | -------------------------------- |
@@ -15,21 +16,70 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from mcproute._core import Keyring
 from mcproute.config import StoreSettings
 from mcproute.protocol.session_tokens import EndedSessions
+from mcproute.redact import redact_url
+from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir
+from mcproute.store.migrations import migrate
 from mcproute.store.nonces import NonceStore, SqliteNonces
 from mcproute.store.redis_state import RedisState
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
 from mcproute.store.sqlite_sessions import SqliteEndedSessions
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"
+DATABASE_URL_VAR = "MCPROUTE_DATABASE_URL"
 
 
-def redis_url(settings: StoreSettings, env: Mapping[str, str] = os.environ) -> str | None:
+def database_url(
+    settings: StoreSettings | None = None, env: Mapping[str, str] = os.environ
+) -> str | None:
+    """The PostgreSQL for durable state: the variable wins over the configuration."""
+    configured = settings.database_url.reveal() if settings and settings.database_url else None
+    return env.get(DATABASE_URL_VAR) or configured or None
+
+
+def open_database(url: str | None, data_dir: DataDir) -> Database:
+    """PostgreSQL, migrated to this version's schema, when `url` is set; else the data
+    directory's SQLite."""
+    if url is None:
+        return SqliteDatabase(data_dir)
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise ValueError(
+            f"{DATABASE_URL_VAR}: expected a postgresql:// URL, got {redact_url(url)!r}"
+        )
+    migrate(url)
+    return PostgresDatabase(url)
+
+
+def check_keyring(database: Database, keyring: Keyring) -> None:
+    """Refuse a keyring that cannot open what the database holds: replicas must share one
+    keyring (`MCPROUTE_KEYRING`), and a replica started with another would write contexts
+    the others cannot read, and fail to read theirs."""
+    if database.kind != "postgres":
+        return  # the data directory holds its own keyring file beside its database
+    conn = database.connect()
+    try:
+        used = {int(row[0]) for row in conn.execute("SELECT key_id FROM keyring_usage")}
+    finally:
+        conn.close()
+    have = {entry[0] for entry in keyring.keys()}  # noqa: SIM118 (a list, not a dict)
+    if used and not used & have:
+        raise RuntimeError(
+            f"keyring: none of the key ids that sealed the database's contexts"
+            f" ({', '.join(map(str, sorted(used)))}) is in this replica's keyring"
+            f" ({', '.join(map(str, sorted(have)))}); give every replica the same"
+            " MCPROUTE_KEYRING"
+        )
+
+
+def redis_url(
+    settings: StoreSettings | None = None, env: Mapping[str, str] = os.environ
+) -> str | None:
     """The Redis to share hot state through: the variable wins over the configuration."""
-    url = env.get(REDIS_URL_VAR) or (settings.redis_url.reveal() if settings.redis_url else None)
-    return url or None
+    configured = settings.redis_url.reveal() if settings and settings.redis_url else None
+    return env.get(REDIS_URL_VAR) or configured or None
 
 
 @dataclass

@@ -40,9 +40,10 @@ from mcproute.context import (
     validated_messages,
 )
 from mcproute.security.errors import with_reason
+from mcproute.store.database import Database, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.keyring_file import KeyringFile
-from mcproute.store.sqlite_tx import SqliteThread, immediate
+from mcproute.store.sqlite_tx import SqliteThread
 
 log = logging.getLogger("mcproute.context")
 T = TypeVar("T")
@@ -148,7 +149,8 @@ def _item_ad(context_id: str, seq: int) -> str:
 
 
 class SqliteContextStore:
-    """Encrypted contexts in `<data dir>/mcproute.db`; safe to share between processes."""
+    """Encrypted contexts in `<data dir>/mcproute.db` (or PostgreSQL, `database`); safe to
+    share between processes, and on PostgreSQL between replicas."""
 
     def __init__(
         self,
@@ -157,13 +159,15 @@ class SqliteContextStore:
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.time,
+        database: Database | None = None,
     ) -> None:
         self._data_dir = data_dir
+        # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
+        self._database: Database = database or SqliteDatabase(data_dir)
         self.keyring = keyring or KeyringFile(data_dir)
         self.max_bytes = max_bytes
         self._clock = clock
-        self._conn: sqlite3.Connection | None = None
-        self._write_lock = data_dir.write_lock()
+        self._conn: Any = None
         self._closed = False
         self._thread = SqliteThread("contexts")
 
@@ -172,24 +176,32 @@ class SqliteContextStore:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> Any:
+        if self._conn is not None and not self._database.usable(self._conn):
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None  # PostgreSQL went away: reconnect
         if self._conn is None:
-            conn = self._data_dir.connect()
-            try:
-                with immediate(conn, self._write_lock):  # one process migrates; the rest see it
-                    legacy = _has_global_ids(conn)
-                    if legacy:
-                        log.warning("contexts: namespacing context ids per tenant (one-time)")
-                    # executescript commits first: run the statements one by one
-                    migration = MIGRATE_TO_TENANT_IDS if legacy else SCHEMA
-                    for statement in migration.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-            except BaseException:
-                conn.close()
-                raise
+            conn = self._database.connect()
+            if self._database.kind == "sqlite":
+                try:
+                    self._create_sqlite_schema(conn)
+                except BaseException:
+                    conn.close()
+                    raise
             self._conn = conn
         return self._conn
+
+    def _create_sqlite_schema(self, conn: sqlite3.Connection) -> None:
+        with self._database.write(conn):  # one process migrates; the others see it done
+            legacy = _has_global_ids(conn)
+            if legacy:
+                log.warning("contexts: namespacing context ids per tenant (one-time)")
+            # executescript commits first: run the statements one by one
+            migration = MIGRATE_TO_TENANT_IDS if legacy else SCHEMA
+            for statement in migration.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await self._thread.run(fn, *args)
@@ -199,7 +211,7 @@ class SqliteContextStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-            self._write_lock.close()
+            self._database.close()
 
         if not self._closed:
             self._closed = True
@@ -208,7 +220,7 @@ class SqliteContextStore:
 
     def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` in one immediate transaction: all of it lands or none of it."""
-        with immediate(self._db(), self._write_lock) as conn:
+        with self._database.write(self._db()) as conn:
             return fn(conn)
 
     def _count_usage(self, conn: sqlite3.Connection, keyring: Keyring, n: int) -> None:
@@ -354,17 +366,13 @@ class SqliteContextStore:
         """The context and its items (messages as dicts, document chunks as text)."""
 
         def read() -> tuple[ContextInfo, list[Any]]:
-            conn = self._db()
-            conn.execute("BEGIN")  # one snapshot for the row and its items
-            try:
+            with self._database.snapshot(self._db()) as conn:  # the row and its items at once
                 row = self._find(conn, tenant, context_id)
                 bodies = conn.execute(
                     "SELECT seq, body FROM context_items WHERE tenant = ? AND context_id = ?"
                     " ORDER BY seq",
                     (row[1], context_id),
                 ).fetchall()
-            finally:
-                conn.execute("COMMIT")
             info = self._info(row)
             plain = [self._open(info.tenant, _item_ad(context_id, s), b) for s, b in bodies]
             if info.kind == "messages":

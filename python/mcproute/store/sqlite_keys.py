@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from mcproute.security import ApiKeyRecord
+from mcproute.store.database import Database, SqliteDatabase
 from mcproute.store.datadir import DataDir
-from mcproute.store.sqlite_tx import SqliteThread, immediate
+from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -34,7 +35,8 @@ COLUMNS = (
 
 
 class SqliteApiKeyStore:
-    """Implements the ApiKeyStore interface on the data directory's database.
+    """Implements the ApiKeyStore interface on the data directory's database (or PostgreSQL,
+    `database`).
 
     Records are cached for `cache_s` seconds: every request looks its key up, and a database
     read per request is a tenth of the proxy's time. A change made through this store is seen
@@ -43,18 +45,34 @@ class SqliteApiKeyStore:
     a thread of the store's own: `load` waits for it without blocking the event loop.
     """
 
-    def __init__(self, data_dir: DataDir, *, cache_s: float = 1.0) -> None:
+    def __init__(
+        self, data_dir: DataDir, *, cache_s: float = 1.0, database: Database | None = None
+    ) -> None:
         self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
         self._cache_s = cache_s
-        self._data_dir = data_dir
-        self._write_lock = data_dir.write_lock()
+        # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
+        self._database: Database = database or SqliteDatabase(data_dir)
         self._thread = SqliteThread("keys")
-        self._conn: sqlite3.Connection = self._thread.call(self._open)
+        self._conn_: Any = None
+        self._thread.call(self._db)
         # Called with the key id after every durable write (replicas drop their cached copy).
         self.on_change: Callable[[str], None] | None = None
 
-    def _open(self) -> sqlite3.Connection:
-        conn = self._data_dir.connect()
+    def _db(self) -> Any:
+        """The store thread's connection (a new one if PostgreSQL dropped the last)."""
+        if self._conn_ is not None and not self._database.usable(self._conn_):
+            with contextlib.suppress(Exception):
+                self._conn_.close()
+            self._conn_ = None
+        if self._conn_ is None:
+            conn = self._database.connect()
+            if self._database.kind == "sqlite":
+                self._create_sqlite_schema(conn)
+            self._conn_ = conn
+        return self._conn_
+
+    @staticmethod
+    def _create_sqlite_schema(conn: sqlite3.Connection) -> None:
         conn.execute(SCHEMA)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(api_keys)")}
         if "require_signature" not in columns:  # a data directory from an earlier version
@@ -62,12 +80,16 @@ class SqliteApiKeyStore:
                 conn.execute(
                     "ALTER TABLE api_keys ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0"
                 )
-        return conn
 
     def close(self) -> None:
-        self._thread.call(self._conn.close)
+        def shut() -> None:
+            if self._conn_ is not None:
+                self._conn_.close()
+                self._conn_ = None
+
+        self._thread.call(shut)
         self._thread.shutdown()
-        self._write_lock.close()
+        self._database.close()
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
@@ -93,9 +115,11 @@ class SqliteApiKeyStore:
     def _read_cached(self, key_id: str) -> ApiKeyRecord | None:
         """Runs on the store's thread: the record, read and put in the cache."""
         now = time.monotonic()
-        row = self._conn.execute(
-            f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,))
+            .fetchone()
+        )
         record = None if row is None else self._record(row)
         if len(self._cache) > 10_000:  # keys that never come back: start over
             self._cache.clear()
@@ -120,8 +144,8 @@ class SqliteApiKeyStore:
         self._cache.clear()
 
     def _write(self, record: ApiKeyRecord) -> None:
-        with immediate(self._conn, self._write_lock):
-            self._conn.execute(
+        with self._database.write(self._db()) as conn:
+            conn.execute(
                 f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
                 " expires_at=excluded.expires_at, revoked=excluded.revoked,"
@@ -148,7 +172,7 @@ class SqliteApiKeyStore:
 
     def all(self) -> list[ApiKeyRecord]:
         def read() -> list[ApiKeyRecord]:
-            rows = self._conn.execute(f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at")
+            rows = self._db().execute(f"SELECT {COLUMNS} FROM api_keys ORDER BY created_at")
             return [self._record(r) for r in rows.fetchall()]
 
         return self._thread.call(read)

@@ -1,0 +1,169 @@
+"""The durable database behind the stores: the data directory's SQLite (the embedded default)
+or PostgreSQL (`MCPROUTE_DATABASE_URL` or `mcp.store.database_url`), for replicas on several
+hosts.
+
+Both speak the same small dialect to the stores (`?` placeholders, `execute`/`executemany`
+returning cursors) and give the same guarantees:
+
+- `write(conn)`: one transaction, all of it or none of it, and writers serialize (SQLite:
+  `BEGIN IMMEDIATE` under the data directory's write lock; PostgreSQL: a transaction-scoped
+  advisory lock, so a context's next item number is read and written by one replica at a
+  time). Once it returns the write is durable: SQLite runs `synchronous=FULL`, PostgreSQL
+  commits with `synchronous_commit` on (its default; the database refuses to run otherwise).
+- `snapshot(conn)`: one consistent view for a read of several rows.
+
+A connection is used by the one store thread that opened it (`sqlite_tx.SqliteThread`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+import psycopg
+
+from mcproute.redact import redact_url
+from mcproute.store.datadir import DataDir
+from mcproute.store.nonces import StoreUnavailableError
+from mcproute.store.sqlite_tx import immediate
+
+# pg_advisory_xact_lock key of the stores' write transactions ("mcpr" "writ" in ASCII).
+WRITE_LOCK_KEY = 0x6D637072_77726974
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any: ...
+    def close(self) -> None: ...
+
+
+class Database(Protocol):
+    kind: str
+
+    def connect(self) -> Any: ...
+    def write(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
+    def snapshot(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
+    def usable(self, conn: Any) -> bool: ...
+    def close(self) -> None: ...
+
+
+class SqliteDatabase:
+    kind = "sqlite"
+
+    def __init__(self, data_dir: DataDir) -> None:
+        self.data_dir = data_dir
+        self._write_lock = data_dir.write_lock()
+
+    def __repr__(self) -> str:
+        return f"SqliteDatabase({self.data_dir!r})"
+
+    def connect(self) -> sqlite3.Connection:
+        return self.data_dir.connect()
+
+    def write(self, conn: sqlite3.Connection) -> contextlib.AbstractContextManager[Any]:
+        return immediate(conn, self._write_lock)
+
+    @contextlib.contextmanager
+    def snapshot(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def usable(self, conn: sqlite3.Connection) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._write_lock.close()
+
+
+class PgConnection:
+    """A psycopg connection that takes the stores' `?` placeholders. Psycopg adapts bytes to
+    bytea and back, floats to double precision."""
+
+    def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
+        self.raw = conn
+        self._url = url
+
+    @staticmethod
+    def _sql(sql: str) -> Any:
+        return sql.replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        try:
+            return self.raw.execute(self._sql(sql), list(params))
+        except psycopg.OperationalError:
+            raise pg_unavailable(self._url) from None
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(self._sql(sql), [list(r) for r in rows])
+        except psycopg.OperationalError:
+            raise pg_unavailable(self._url) from None
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def pg_unavailable(url: str) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"database unavailable: PostgreSQL at {redact_url(url)} does not answer;"
+        " requests that need it are refused until it is back"
+    )
+
+
+class PostgresDatabase:
+    kind = "postgres"
+    CONNECT_TIMEOUT_S = 5
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"PostgresDatabase({redact_url(self.url)!r})"
+
+    def connect(self) -> PgConnection:
+        try:
+            conn = psycopg.connect(
+                self.url, autocommit=True, connect_timeout=self.CONNECT_TIMEOUT_S
+            )
+        except psycopg.OperationalError:
+            raise pg_unavailable(self.url) from None
+        return PgConnection(conn, self.url)
+
+    @contextlib.contextmanager
+    def write(self, conn: PgConnection) -> Iterator[PgConnection]:
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            yield conn
+        except BaseException:
+            with contextlib.suppress(psycopg.Error, StoreUnavailableError):
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def snapshot(self, conn: PgConnection) -> Iterator[PgConnection]:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(psycopg.Error, StoreUnavailableError):
+                conn.execute("COMMIT")
+
+    def usable(self, conn: PgConnection) -> bool:
+        return not (conn.raw.closed or conn.raw.broken)
+
+    def close(self) -> None:
+        pass
