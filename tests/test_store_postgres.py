@@ -1,0 +1,208 @@
+"""Durable state on a real PostgreSQL: the migrations, keys and contexts shared by stores with
+data directories of their own (as replicas on several hosts), the keyring check, and an
+acknowledged append surviving kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mcproute._core import Keyring
+from mcproute.context import ContextNotFoundError
+from mcproute.security import ApiKeyError, ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.database import PostgresDatabase
+from mcproute.store.migrations import latest, migrate
+from mcproute.store.shared import check_keyring, open_database
+from mcproute.store.sqlite_contexts import SqliteContextStore
+from stores_support import PostgresServer
+
+PEPPER = secrets.token_bytes(32)
+
+
+def _keyring_spec() -> str:
+    """A one-key keyring, as `MCPROUTE_KEYRING` gives every replica the same one."""
+    return f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.new_database(f"t_{secrets.token_hex(6)}")
+
+
+@pytest.fixture
+def shared_keyring(monkeypatch: pytest.MonkeyPatch) -> str:
+    spec = _keyring_spec()
+    monkeypatch.setenv("MCPROUTE_KEYRING", spec)
+    return spec
+
+
+def test_migrations_apply_once_even_when_replicas_race(database_url: str) -> None:
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            results.append(migrate(database_url))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    applied = sorted(v for result in results for v in result)
+    assert applied == list(range(1, latest() + 1))  # each migration exactly once
+    assert migrate(database_url) == []
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute("SELECT version FROM mcproute_migrations ORDER BY version")
+        assert [r[0] for r in rows] == list(range(1, latest() + 1))
+
+
+def test_db_migrate_command(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "MCPROUTE_DATABASE_URL": database_url}
+    cmd = [sys.executable, "-m", "mcproute.cli", "db", "migrate"]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert f"schema version {latest()}; applied: 1" in first.stdout
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert "none (up to date)" in again.stdout
+    env.pop("MCPROUTE_DATABASE_URL")
+    missing = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert missing.returncode == 2
+    assert "MCPROUTE_DATABASE_URL" in missing.stderr
+    env["MCPROUTE_DATABASE_URL"] = "postgresql://postgres:hunter2@127.0.0.1:1/none"
+    down = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert down.returncode == 1
+    assert "does not answer" in down.stderr
+    assert "hunter2" not in down.stderr + down.stdout
+
+
+def test_a_key_made_on_one_replica_works_on_another(database_url: str, tmp_path: Path) -> None:
+    a_dir, b_dir = DataDir(tmp_path / "a"), DataDir(tmp_path / "b")
+    with (
+        SqliteApiKeyStore(a_dir, database=open_database(database_url, a_dir)) as a,
+        SqliteApiKeyStore(b_dir, cache_s=0, database=open_database(database_url, b_dir)) as b,
+    ):
+        on_a, on_b = ApiKeyManager(PEPPER, a), ApiKeyManager(PEPPER, b)
+        key, record = on_a.issue("live", ["models"])
+        assert asyncio.run(on_b.averify(key)).key_id == record.key_id
+        on_b.revoke(record.key_id)
+        with pytest.raises(ApiKeyError) as refused:
+            on_a.verify(key)  # a's own cache was dropped by nothing: its cache time is 1 s
+        assert refused.value.reason == "revoked"  # type: ignore[attr-defined]
+        assert [r.key_id for r in b.all()] == [record.key_id]
+    assert not (tmp_path / "a" / "mcproute.db").exists()  # nothing durable stayed local
+
+
+async def test_contexts_are_shared_in_order(
+    database_url: str, tmp_path: Path, shared_keyring: str
+) -> None:
+    stores = [
+        SqliteContextStore(
+            DataDir(tmp_path / n), database=open_database(database_url, DataDir(tmp_path / n))
+        )
+        for n in ("one", "two", "three")
+    ]
+    one, two, three = stores
+    try:
+        info = await one.create("t", "messages", [{"role": "user", "content": "first"}])
+        await two.append("t", info.id, [{"role": "assistant", "content": "second"}])
+        # Replicas appending at once: none is lost, each lands once.
+        await asyncio.gather(
+            *(
+                store.append("t", info.id, [{"role": "user", "content": f"{n}"}])
+                for n, store in enumerate(stores * 3)
+            )
+        )
+        read, items = await three.read("t", info.id)
+        assert [m["content"] for m in items[:2]] == ["first", "second"]
+        assert sorted(m["content"] for m in items[2:]) == sorted(str(n) for n in range(9))
+        assert read.items == 11
+        with pytest.raises(ContextNotFoundError):
+            await three.read("other-tenant", info.id)
+        assert sum((await one.key_usage()).values()) == 11
+    finally:
+        for store in stores:
+            store.close()
+
+
+async def test_a_replica_with_another_keyring_is_refused(
+    database_url: str, tmp_path: Path, shared_keyring: str
+) -> None:
+    database = open_database(database_url, DataDir(tmp_path))
+    store = SqliteContextStore(DataDir(tmp_path), database=database)
+    try:
+        await store.create("t", "messages", [{"role": "user", "content": "sealed"}])
+        check_keyring(database, store.keyring.current())  # the same keyring: fine
+    finally:
+        store.close()
+    other = Keyring()
+    other.load_spec(_keyring_spec())
+    with pytest.raises(RuntimeError, match="MCPROUTE_KEYRING"):
+        check_keyring(PostgresDatabase(database_url), other)
+
+
+APPENDER = """
+import asyncio, sys
+from pathlib import Path
+from mcproute.store import DataDir
+from mcproute.store.shared import open_database
+from mcproute.store.sqlite_contexts import SqliteContextStore
+
+async def main() -> None:
+    data_dir = DataDir(Path(sys.argv[2]))
+    store = SqliteContextStore(data_dir, database=open_database(sys.argv[1], data_dir))
+    info = await store.create("t", "document", ["0"])
+    print(info.id, flush=True)
+    n = 1
+    while True:
+        await store.append("t", info.id, [str(n)])
+        print(n, flush=True)  # acknowledged
+        n += 1
+
+asyncio.run(main())
+"""
+
+
+def test_acknowledged_appends_survive_kill_9(
+    database_url: str, tmp_path: Path, shared_keyring: str
+) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", APPENDER, database_url, str(tmp_path / "child")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    context_id = child.stdout.readline().strip()
+    acknowledged = 0
+    for line in child.stdout:
+        acknowledged = int(line)
+        if acknowledged >= 40:
+            break
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    for line in child.stdout:  # what it printed before dying was acknowledged too
+        if line.strip():
+            acknowledged = int(line)
+    child.stdout.close()
+    reader = SqliteContextStore(
+        DataDir(tmp_path / "reader"),
+        database=open_database(database_url, DataDir(tmp_path / "reader")),
+    )
+    try:
+        _, items = asyncio.run(reader.read("t", context_id))
+    finally:
+        reader.close()
+    assert items[: acknowledged + 1] == [str(n) for n in range(acknowledged + 1)]
