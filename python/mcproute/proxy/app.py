@@ -115,7 +115,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     check_keyring(database, context_store.keyring.current())
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
-    shared = open_shared(data_dir, config.store)  # nonces, ended sessions: Redis or this host
+    shared = open_shared(data_dir, config.store, database)  # Redis, else this host
     authenticator = auth.Authenticator(keys, shared.nonces)
     app = web.Application(
         middlewares=[

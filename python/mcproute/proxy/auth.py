@@ -164,6 +164,8 @@ class Authenticator:
             record = await self.keys.averify(key)
         except ApiKeyError as exc:
             return key_refused(request, exc)
+        except StoreUnavailableError as exc:  # the key store's database is down: fail closed
+            return error_response(request, 503, str(exc), "store_unavailable")
         if record.require_signature:
             try:
                 problem = await self.signature_problem(request, record)

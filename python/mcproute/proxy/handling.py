@@ -14,6 +14,7 @@ from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
+from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_contexts import ContextTooLargeError
 
 BODY_TIMEOUT = web.AppKey("body_timeout", float)
@@ -90,6 +91,8 @@ def guarded(handler: Any) -> Any:
             return error_response(request, 409, str(exc), "context_exists")
         except ContextTooLargeError as exc:
             return error_response(request, 413, str(exc), "context_too_large")
+        except StoreUnavailableError as exc:
+            return error_response(request, 503, str(exc), "store_unavailable")
         except UpstreamError as exc:
             return upstream_error(request, exc)
 

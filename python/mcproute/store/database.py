@@ -165,5 +165,14 @@ class PostgresDatabase:
     def usable(self, conn: PgConnection) -> bool:
         return not (conn.raw.closed or conn.raw.broken)
 
+    def ping(self) -> bool:
+        """Whether PostgreSQL answers now (for /readyz; blocks: call it off the loop)."""
+        try:
+            with psycopg.connect(self.url, connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
     def close(self) -> None:
         pass

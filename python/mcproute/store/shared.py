@@ -12,6 +12,7 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,7 @@ class SharedState:
     nonces: NonceStore
     ended: EndedSessions
     redis: RedisState | None = None
+    database: PostgresDatabase | None = None
     _sqlite: list[SqliteNonces | SqliteEndedSessions] = field(default_factory=list)
 
     def start(self, keys: SqliteApiKeyStore) -> None:
@@ -97,9 +99,13 @@ class SharedState:
 
     async def readiness(self) -> dict[str, str]:
         """Each shared store's state, for /readyz ("ok" or "unreachable")."""
-        if self.redis is None:
-            return {}
-        return {"redis": "ok" if await self.redis.ping() else "unreachable"}
+        states: dict[str, str] = {}
+        if self.database is not None:
+            up = await asyncio.to_thread(self.database.ping)
+            states["postgres"] = "ok" if up else "unreachable"
+        if self.redis is not None:
+            states["redis"] = "ok" if await self.redis.ping() else "unreachable"
+        return states
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -109,11 +115,15 @@ class SharedState:
 
 
 def open_shared(
-    data_dir: DataDir, settings: StoreSettings, env: Mapping[str, str] = os.environ
+    data_dir: DataDir,
+    settings: StoreSettings,
+    database: Database | None = None,
+    env: Mapping[str, str] = os.environ,
 ) -> SharedState:
+    postgres = database if isinstance(database, PostgresDatabase) else None
     url = redis_url(settings, env)
     if url is not None:
         state = RedisState(url)
-        return SharedState(nonces=state, ended=state, redis=state)
+        return SharedState(nonces=state, ended=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
-    return SharedState(nonces=nonces, ended=ended, _sqlite=[nonces, ended])
+    return SharedState(nonces=nonces, ended=ended, database=postgres, _sqlite=[nonces, ended])

@@ -1,0 +1,177 @@
+"""Three `mcproute serve` replicas, each with a data directory of its own, on one PostgreSQL and
+one Redis, given the same keyring and pepper through the environment (no shared filesystem):
+keys, contexts, replays and revocations hold across them, and a Redis outage fails closed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+import pytest
+
+from mcp_support import free_port
+from mcproute.security import ApiKeyManager, RequestSigner
+from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.shared import open_database
+from proxy_support import serve_command
+from stores_support import PostgresServer, RedisServer, running_redis
+from test_proxy_crash import wait_ready
+
+DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
+
+
+@dataclass
+class Deployment:
+    urls: list[str]
+    redis: RedisServer
+    admin: str
+
+
+async def eventually(check: Any) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not await check():
+        assert time.monotonic() < deadline, "the condition never held"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIterator[Deployment]:
+    database_url = postgres_server.new_database(f"r_{secrets.token_hex(6)}")
+    pepper = base64.b64encode(secrets.token_bytes(32)).decode()
+    keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+    config = tmp_path / "mcproute.json"
+    models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
+    config.write_text(json.dumps({"mcp": {"models": models}}))
+    with running_redis() as redis:
+        env = {
+            **os.environ,
+            "MCPROUTE_DATABASE_URL": database_url,
+            "MCPROUTE_REDIS_URL": redis.url,
+            "MCPROUTE_KEYRING": keyring,
+            "MCPROUTE_PEPPER": pepper,
+        }
+        admin_dir = DataDir(tmp_path / "admin")
+        with SqliteApiKeyStore(admin_dir, database=open_database(database_url, admin_dir)) as store:
+            admin, _ = ApiKeyManager(base64.b64decode(pepper), store).issue("live", ["admin"])
+        procs, urls = [], []
+        for n in range(3):
+            port = free_port()
+            with (tmp_path / f"stderr{n}").open("wb") as stderr:
+                procs.append(
+                    await asyncio.create_subprocess_exec(
+                        *serve_command(config, port, 1),
+                        env={**env, "MCPROUTE_DATA_DIR": str(tmp_path / f"replica{n}")},
+                        stderr=stderr,
+                    )
+                )
+            urls.append(f"http://127.0.0.1:{port}")
+        try:
+            async with aiohttp.ClientSession() as http:
+                for url in urls:
+                    await wait_ready(http, url)
+            yield Deployment(urls, redis, admin)
+        finally:
+            for proc in procs:
+                if proc.returncode is None:
+                    proc.terminate()
+            for proc in procs:
+                await proc.wait()
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def make_key(
+    http: aiohttp.ClientSession, url: str, admin: str, **body: Any
+) -> dict[str, Any]:
+    async with http.post(f"{url}/admin/keys", json=body, headers=bearer(admin)) as r:
+        assert r.status == 201, await r.text()
+        made: dict[str, Any] = await r.json()
+    return made
+
+
+async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deployment) -> None:
+    one, two, three = deployment.urls
+    async with aiohttp.ClientSession() as http:
+        made = await make_key(http, one, deployment.admin, scopes=["contexts"])
+        key = made["key"]
+        async with http.post(
+            f"{one}/v1/contexts",
+            json={"messages": [{"role": "user", "content": "first"}]},
+            headers=bearer(key),
+        ) as r:
+            assert r.status == 201, await r.text()
+            ident = (await r.json())["id"]
+        async with http.post(
+            f"{two}/v1/contexts/{ident}/append",
+            json={"messages": [{"role": "assistant", "content": "second"}]},
+            headers=bearer(key),
+        ) as r:
+            assert r.status == 200, await r.text()
+        async with http.get(f"{three}/v1/contexts/{ident}", headers=bearer(key)) as r:
+            assert r.status == 200, await r.text()
+            messages = (await r.json())["messages"]
+        assert [m["content"] for m in messages] == ["first", "second"]
+
+        # Revoked through replica 2: replicas 1 and 3 refuse it too.
+        async with http.delete(
+            f"{two}/admin/keys/{made['key_id']}", headers=bearer(deployment.admin)
+        ) as r:
+            assert r.status == 200, await r.text()
+        for url in (one, three):
+
+            async def refused(url: str = url) -> bool:
+                async with http.get(f"{url}/v1/contexts", headers=bearer(key)) as r:
+                    return r.status == 401
+
+            await eventually(refused)
+
+        # A signed request replayed to another replica is refused as a replay.
+        signed_key = await make_key(
+            http, one, deployment.admin, scopes=["contexts"], require_signature=True
+        )
+        signer = RequestSigner(signed_key["key_id"], base64.b64decode(signed_key["signing_secret"]))
+        body = orjson.dumps({"messages": [{"role": "user", "content": "signed"}]})
+        target = f"{one}/v1/contexts"
+        headers = {**bearer(signed_key["key"]), "Content-Type": "application/json"}
+        headers = {**headers, **signer.sign("POST", target, headers, body)}
+        async with http.post(target, data=body, headers=headers) as r:
+            assert r.status == 201, await r.text()
+        replay = {**headers, "Host": one.removeprefix("http://")}
+        async with http.post(f"{three}/v1/contexts", data=body, headers=replay) as r:
+            assert r.status == 401, await r.text()
+            assert "replay" in (await r.json())["error"]["message"]
+
+        # Redis stopped: signed requests cannot be checked for replays, so they get 503.
+        deployment.redis.stop()
+        fresh = {**bearer(signed_key["key"]), "Content-Type": "application/json"}
+        fresh = {**fresh, **signer.sign("POST", f"{two}/v1/contexts", fresh, body)}
+        async with http.post(f"{two}/v1/contexts", data=body, headers=fresh) as r:
+            assert r.status == 503, await r.text()
+            assert (await r.json())["error"]["code"] == "store_unavailable"
+        async with http.get(f"{two}/readyz") as r:
+            assert r.status == 503
+            assert (await r.json())["stores"]["redis"] == "unreachable"
+        deployment.redis.start()
+
+        async def served_again() -> bool:
+            again = {**bearer(signed_key["key"]), "Content-Type": "application/json"}
+            again = {**again, **signer.sign("POST", f"{two}/v1/contexts", again, body)}
+            async with http.post(f"{two}/v1/contexts", data=body, headers=again) as r:
+                return r.status == 201
+
+        await eventually(served_again)
+        async with http.get(f"{two}/readyz") as r:
+            assert r.status == 200
+            assert (await r.json())["stores"] == {"postgres": "ok", "redis": "ok"}
