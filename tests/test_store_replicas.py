@@ -35,6 +35,8 @@ class Deployment:
     urls: list[str]
     redis: RedisServer
     admin: str
+    env: dict[str, str]
+    config: Path
 
 
 async def eventually(check: Any) -> None:
@@ -79,7 +81,7 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
             async with aiohttp.ClientSession() as http:
                 for url in urls:
                     await wait_ready(http, url)
-            yield Deployment(urls, redis, admin)
+            yield Deployment(urls, redis, admin, env, config)
         finally:
             for proc in procs:
                 if proc.returncode is None:
@@ -175,3 +177,25 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
         async with http.get(f"{two}/readyz") as r:
             assert r.status == 200
             assert (await r.json())["stores"] == {"postgres": "ok", "redis": "ok"}
+
+
+async def test_a_replica_with_another_keyring_refuses_to_start(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        made = await make_key(http, deployment.urls[0], deployment.admin, scopes=["contexts"])
+        async with http.post(
+            f"{deployment.urls[0]}/v1/contexts", json={"messages": []}, headers=bearer(made["key"])
+        ) as r:
+            assert r.status == 201  # something is sealed under the deployment's keyring now
+    other = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+    env = {**deployment.env, "MCPROUTE_KEYRING": other, "MCPROUTE_DATA_DIR": str(tmp_path / "x")}
+    proc = await asyncio.create_subprocess_exec(
+        *serve_command(deployment.config, free_port(), 1),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), DEADLINE_S * 3)
+    assert proc.returncode == 1
+    assert "is in this replica's keyring" in stderr.decode()
+    assert "MCPROUTE_KEYRING" in stderr.decode()

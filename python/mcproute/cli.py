@@ -206,7 +206,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
-        if (problem := migrated(database_url(config.store))) is not None:
+        if (problem := prepared(database_url(config.store))) is not None:
             print(f"mcproute serve: {problem}", file=sys.stderr)
             return 1
         limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
@@ -220,15 +220,21 @@ def run_serve(args: argparse.Namespace) -> int:
             simulator.wait(timeout=10)
 
 
-def migrated(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date (before the workers start); the problem, if any."""
+def prepared(url: str | None) -> str | None:
+    """Bring PostgreSQL's schema up to date and check this replica's keyring against it, before
+    the workers start; the problem, if any."""
+    from mcproute.store import data_dir_from_env
+    from mcproute.store.database import PostgresDatabase
+    from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
+    from mcproute.store.shared import check_keyring
 
     if url is None:
         return None
     try:
         migrate(url)
+        check_keyring(PostgresDatabase(url), KeyringFile(data_dir_from_env()).current())
     except (StoreUnavailableError, RuntimeError) as exc:
         return str(exc)
     return None
