@@ -21,11 +21,12 @@ from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.proxy import admin, auth, contexts, dashboard, routes
+from mcproute.proxy import admin, auth, contexts, dashboard, history, routes
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
+from mcproute.proxy.worker_snapshots import SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
@@ -120,8 +121,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
+    recent = history.History(config.dashboard.request_log, config.dashboard.debug_bodies)
     app = web.Application(
-        middlewares=[observe(metrics), auth.middleware(authenticator)], client_max_size=MAX_BODY
+        middlewares=[observe(metrics), history.middleware(recent), auth.middleware(authenticator)],
+        client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry
@@ -130,6 +133,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app[admin.KEY_STORE] = store
     app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
+    app[history.HISTORY] = recent
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -150,7 +154,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_get("/v1/models", routes.list_models)
     contexts.add_routes(app)
     admin.add_routes(app)
-    dashboard.add_routes(app, authenticator)
+    snapshots = SqliteSnapshots(data_dir)
+    dashboard.add_routes(app, authenticator, snapshots)
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring
@@ -183,6 +188,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         context_store.close()
         ended.close()
         store.close()
+        snapshots.close()
 
     app.on_startup.append(start_sweeper)
     app.on_cleanup.append(close)

@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from mcproute.proxy.current_request import note_tokens
 from mcproute.routing import Router
 
 ROUTES = frozenset(
@@ -118,20 +119,24 @@ class Histogram:
 
     def quantile(self, q: float, keep: Any = None) -> float | None:
         """Estimated by linear interpolation inside the bucket, as Prometheus does."""
-        series = self.merged(keep)
-        count = sum(series[:-1])
-        if count == 0:
-            return None
-        rank = q * count
-        running = 0.0
-        lower = 0.0
-        for i, bound in enumerate(self.buckets):
-            n = series[i]
-            if running + n >= rank and n > 0:
-                return lower + (bound - lower) * (rank - running) / n
-            running += n
-            lower = bound
-        return self.buckets[-1]  # in the +Inf bucket: the largest finite bound
+        return bucket_quantile(self.buckets, self.merged(keep)[:-1], q)
+
+
+def bucket_quantile(bounds: Sequence[float], counts: Sequence[float], q: float) -> float | None:
+    """The `q` quantile of bucket `counts` (one per bound, then +Inf), interpolated linearly
+    inside its bucket as Prometheus does; None when there are no observations."""
+    count = sum(counts)
+    if count == 0:
+        return None
+    rank = q * count
+    running = 0.0
+    lower = 0.0
+    for bound, n in zip(bounds, counts, strict=False):
+        if running + n >= rank and n > 0:
+            return lower + (bound - lower) * (rank - running) / n
+        running += n
+        lower = bound
+    return bounds[-1]  # in the +Inf bucket: the largest finite bound
 
 
 class Metrics:
@@ -191,6 +196,7 @@ class Metrics:
         ):
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
+                note_tokens(**{token_type: value})
                 labels: Labels = (
                     ("gen_ai_operation_name", operation),
                     ("gen_ai_request_model", model),
