@@ -1,14 +1,25 @@
-"""The dashboard in a real headless Chromium (Debian's, driven by Playwright): sign-in, live
-traffic, percentiles, errors and deployment health; plus the metrics it is built on."""
+"""The dashboard in a real headless Chromium (Debian's, driven by Playwright) against
+`mcproute serve --workers 2` and the upstream simulator: sign-in, an hour of per-second
+history, breakdowns, top errors, deployment states and the request log, all merged over both
+workers; plus the data endpoints' guards and the metrics the page is built on.
+
+The screenshots are compared structurally (elements present and updating); they are written
+to the test's directory, and to `$MCPROUTE_TEST_ARTIFACTS` when that is set, for a person to
+look at."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import openai
@@ -16,35 +27,274 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from conftest import require
-from proxy_support import Proxy, running_proxy
+from mcp_support import free_port
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from models_support import OPENAI_KEY, running_simulator
+from proxy_support import Proxy, issue_key, running_proxy, serve_command
+from test_proxy_crash import wait_ready
 
 EMPTY = "\N{EN DASH}"  # what a tile shows before it has data
+DATA_PATHS = ("/dashboard/data", "/dashboard/requests/data")
+LEAKED = "sk-live-0123456789abcdefLEAKED"  # what a failing upstream echoes in its errors
+
+
+def issue(data_dir: DataDir, *scopes: str, **options: Any) -> str:
+    with SqliteApiKeyStore(data_dir) as store:
+        key, _ = ApiKeyManager(data_dir.pepper(), store).issue("test", scopes, **options)
+    return key
+
+
+def key_id(key: str) -> str:
+    return key.split("_")[2]
+
+
+@dataclass
+class Served:
+    url: str
+    viewer: str  # metrics scope
+    callers: tuple[str, str]  # models scope; the second one has debug bodies on
+    data_dir: DataDir
+
+
+@contextlib.asynccontextmanager
+async def served(tmp_path: Path) -> AsyncIterator[Served]:
+    """`mcproute serve --workers 2`: gpt-4 and embeddings on a healthy simulator; `flaky`
+    (500s), `limited` (429s) and `locked` (401s) each the only deployment of its group."""
+    data_dir = DataDir(tmp_path / "data")
+    viewer = issue_key(data_dir, "metrics")
+    callers = (issue(data_dir, "models", name="batch jobs"), issue_key(data_dir, "models"))
+    async with (
+        running_simulator(tokens=4) as ok,
+        running_simulator(fault="500", error_detail=f"api_key={LEAKED}") as broken,
+        running_simulator(fault="429", retry_after=60) as limited,
+        running_simulator(fault="auth") as locked,
+    ):
+
+        def provider(url: str, model: str) -> dict[str, Any]:
+            return {"type": "openai_compatible", "endpoint": url, "api_key": "x", "models": [model]}
+
+        document = {
+            "mcp": {
+                "models": {
+                    "openai": {"endpoint": ok.url, "models": ["gpt-4", "text-embedding-3-small"]},
+                    "broken": provider(broken.url, "flaky"),
+                    "limited": provider(limited.url, "limited"),
+                    "locked": provider(locked.url, "locked"),
+                },
+                "routing": {"num_retries": 1, "backoff_base_s": 0.01},
+                "dashboard": {"request_log": 500, "debug_bodies": [key_id(callers[1])]},
+            }
+        }
+        config = tmp_path / "mcproute.json"
+        config.write_text(json.dumps(document))
+        port = free_port()
+        env = {**os.environ, "MCPROUTE_DATA_DIR": str(data_dir.path), "OPENAI_API_KEY": OPENAI_KEY}
+        with (tmp_path / "stderr").open("wb") as stderr:
+            proc = await asyncio.create_subprocess_exec(
+                *serve_command(config, port, workers=2), env=env, stderr=stderr
+            )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            async with aiohttp.ClientSession() as http:
+                await wait_ready(http, url)
+            yield Served(url, viewer, callers, data_dir)
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+            await proc.wait()
+
+
+async def calls(url: str, key: str, model: str, n: int, *, fails: bool = False) -> int:
+    """`n` chat calls of `model`; returns how many were made."""
+    client = openai.AsyncOpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
+    try:
+        for i in range(n):
+            if fails:
+                with pytest.raises(openai.APIStatusError):
+                    await client.chat.completions.create(
+                        model=model, messages=[{"role": "user", "content": f"call {i}"}]
+                    )
+            else:
+                await client.chat.completions.create(
+                    model=model, messages=[{"role": "user", "content": f"call {i}"}]
+                )
+    finally:
+        await client.close()
+    return n
+
+
+async def until(check: Callable[[], Awaitable[bool]], what: str, tries: int = 200) -> None:
+    """Poll `check` (bounded) until it holds: worker snapshots arrive within seconds."""
+    for _ in range(tries):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never: {what}")
+
+
+async def panels(http: aiohttp.ClientSession, served: Served, query: str = "") -> Any:
+    headers = {"Authorization": f"Bearer {served.viewer}"}
+    async with http.get(f"{served.url}/dashboard/data?{query}", headers=headers) as r:
+        assert r.status == 200, await r.text()
+        return await r.json()
+
+
+async def screenshot(page: Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    artifacts = os.environ.get("MCPROUTE_TEST_ARTIFACTS")
+    if artifacts:
+        await asyncio.to_thread(keep_artifact, path, Path(artifacts))
+
+
+def keep_artifact(path: Path, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, directory / path.name)
+
+
+async def points(page: Page, chart: str) -> int:
+    return int(await page.locator(chart).get_attribute("data-points") or 0)
+
+
+async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
+    chromium = shutil.which("chromium")
+    require(chromium is not None, "Debian's chromium is not installed (make test installs it)")
+    async with served(tmp_path) as proxy, aiohttp.ClientSession() as http:
+        first, debug = proxy.callers
+        made = await calls(proxy.url, first, "gpt-4", 12)
+        made += await calls(proxy.url, debug, "gpt-4", 3)
+        made += await calls(proxy.url, first, "flaky", 6, fails=True)
+        made += await calls(proxy.url, first, "limited", 3, fails=True)
+        made += await calls(proxy.url, first, "locked", 6, fails=True)
+
+        async def all_counted() -> bool:
+            body = await panels(http, proxy)
+            return body["workers"] == 2 and body["panels"]["summary"]["requests"] == made
+
+        # Every request counted once, whichever worker served it and whichever one answers.
+        await until(all_counted, f"both workers report and the dashboard counts {made} requests")
+        body = (await panels(http, proxy))["panels"]
+        models = {row["name"]: row for row in body["breakdowns"]["model"]}
+        assert models["gpt-4"]["requests"] == 15
+        assert models["gpt-4"]["errors"] == 0
+        assert models["flaky"]["errors"] == 6
+        keys = {row["name"]: row["requests"] for row in body["breakdowns"]["key"]}
+        assert keys == {key_id(first): 27, key_id(debug): 3}
+        names = {row["name"]: row["key_name"] for row in body["breakdowns"]["key"]}
+        assert names == {key_id(first): "batch jobs", key_id(debug): None}
+        states = {d["group"]: d for d in body["deployments"]}
+        assert states["gpt-4"]["state"] == "up"
+        assert states["flaky"]["state"] == "failing", states["flaky"]
+        assert states["locked"]["state"] == "failing"
+        assert states["locked"]["recent"]["auth_errors"] == 6  # 401s, never retried
+        assert states["limited"]["recent"]["rate_limited"] >= 1  # then it cools down: no more tries
+        assert states["limited"]["state"] == "cooling down (429)"
+        messages = [e["message"] for e in body["errors"] if e["model"] == "flaky"]
+        assert messages
+        assert all(LEAKED not in m for m in messages)
+        assert any("[redacted]" in m for m in messages)
+        dumped = json.dumps(body)
+        assert all(k not in dumped for k in (first, debug, proxy.viewer, LEAKED))
+
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            try:
+                page = await browser.new_page(viewport={"width": 1500, "height": 1000})
+                assert await sign_in(page, proxy.url, "mcpr_test_notakey") == 401
+                await expect(page.locator("#error")).to_contain_text("not valid")
+                assert await sign_in(page, proxy.url, first) == 403  # no metrics scope
+                await expect(page.locator("#error")).to_contain_text("metrics scope")
+                assert await sign_in(page, proxy.url, proxy.viewer) == 303
+                cookie = next(
+                    c for c in await page.context.cookies() if c["name"] == "mcproute_dashboard"
+                )
+                assert cookie["httpOnly"]
+                assert cookie["sameSite"] == "Strict"
+                assert proxy.viewer not in cookie["value"]
+
+                await expect(page.locator("#updated")).to_contain_text("2 workers")
+                await expect(page.locator("#requests-total")).to_have_text(str(made))
+                for tile in ("#p50", "#p95", "#p99"):
+                    await expect(page.locator(tile)).to_have_text(re.compile(r"^[\d,]+(\.\d+)?$"))
+                await expect(page.locator("#tokens")).not_to_have_text("0 / 0")
+                for model in ("gpt-4", "flaky", "limited", "locked"):
+                    row = page.locator("#by-model tbody tr").filter(has_text=model)
+                    await expect(row).to_have_count(1)
+                await expect(page.locator("#by-key tbody tr")).to_have_count(2)
+                named = page.locator("#by-key tbody tr").filter(has_text=key_id(first))
+                await expect(named.locator("td").nth(1)).to_have_text("batch jobs")
+                await expect(
+                    page.locator("#by-status tbody tr").filter(has_text="200")
+                ).to_have_count(1)
+                deployments = page.locator("#deployments tbody tr")
+                flaky = deployments.filter(has_text="flaky").locator("td").nth(2)
+                await expect(flaky).to_have_text("failing")
+                await expect(flaky).to_have_class("failing")
+                up = deployments.filter(has_text="openai/gpt-4").locator("td").nth(2)
+                await expect(up).to_have_text("up")
+                await expect(
+                    page.locator("#errors tbody tr").filter(has_text="[redacted]").first
+                ).to_be_visible()
+                chart = "#chart-requests"
+                await expect(page.locator(f"{chart} path[data-series=requests]")).to_have_count(1)
+                await expect(page.locator(f"{chart} text").filter(has_text="req/s")).to_have_count(
+                    1
+                )
+                before = await points(page, chart)
+                assert before >= 1
+                await screenshot(page, tmp_path, "dashboard-overview")
+
+                # Live: new traffic in later seconds adds data points without a reload.
+                async def grown() -> bool:
+                    nonlocal made
+                    made += await calls(proxy.url, first, "gpt-4", 1)
+                    return await points(page, chart) > before
+
+                await until(grown, "the requests chart gains data points", tries=100)
+                await expect(page.locator("#requests-total")).not_to_have_text(str(27 + 3))
+                await page.select_option("#range", "3600")
+                await expect(page.locator(f"{chart} text").filter(has_text=":")).not_to_have_count(
+                    0
+                )
+                assert proxy.viewer not in await page.content()
+
+                # The request log: every request, filterable, bodies only for the debug key.
+                await page.click("#nav-requests")
+                log = page.locator("#request-log tbody tr")
+                await expect(log).to_have_count(made)
+                await page.fill("#filter-model", "flaky")
+                await page.click("#apply-filters")
+                await expect(log).to_have_count(6)
+                for text in await log.all_inner_texts():
+                    assert "flaky" in text
+                    assert "502" in text
+                await page.fill("#filter-model", "")
+                await page.fill("#filter-key", key_id(debug))
+                await page.click("#apply-filters")
+                await expect(log).to_have_count(3)
+                await expect(log.locator("details")).to_have_count(3)
+                await log.locator("summary").first.click()
+                await expect(log.locator("pre").first).to_contain_text("call ")
+                await page.fill("#filter-key", key_id(first))
+                await page.fill("#filter-status", "error")
+                await page.click("#apply-filters")
+                await expect(log).to_have_count(15)
+                await expect(log.locator("details")).to_have_count(0)  # no bodies for this key
+                await page.fill("#filter-status", "")
+                await page.click("#apply-filters")
+                await screenshot(page, tmp_path, "dashboard-requests")
+
+                await page.click("#sign-out")
+                await expect(page.locator("#key")).to_be_visible()
+            finally:
+                await browser.close()
 
 
 @pytest.fixture
 async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
     async with running_proxy(tmp_path) as p:
         yield p
-
-
-async def traffic(proxy: Proxy, key: str, n: int) -> None:
-    """`n` chat calls, a stream, an embedding and one request for an unknown model."""
-    client = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key=key, max_retries=0)
-    for _ in range(n):
-        await client.chat.completions.create(
-            model="gpt-4", messages=[{"role": "user", "content": "hi"}]
-        )
-    stream = await client.chat.completions.create(
-        model="gpt-4", messages=[{"role": "user", "content": "s"}], stream=True
-    )
-    async for _ in stream:
-        pass
-    await client.embeddings.create(model="text-embedding-3-small", input="x")
-    with pytest.raises(openai.NotFoundError):
-        await client.chat.completions.create(
-            model="no-such-model", messages=[{"role": "user", "content": "x"}]
-        )
-    await client.close()
 
 
 async def sign_in(page: Page, url: str, key: str) -> int:
@@ -55,70 +305,49 @@ async def sign_in(page: Page, url: str, key: str) -> int:
     return (await posted.value).status
 
 
-async def test_dashboard_in_chromium(proxy: Proxy) -> None:
-    chromium = shutil.which("chromium")
-    require(chromium is not None, "Debian's chromium is not installed (make test installs it)")
-    viewer = proxy.key("metrics")
-    caller = proxy.key("models")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            page = await browser.new_page()
-            assert await sign_in(page, proxy.url, "mcpr_test_notakey") == 401
-            await expect(page.locator("#error")).to_contain_text("not valid")
-            assert await sign_in(page, proxy.url, caller) == 403  # no metrics scope
-            await expect(page.locator("#error")).to_contain_text("metrics scope")
-
-            await traffic(proxy, caller, 3)
-            assert await sign_in(page, proxy.url, viewer) == 303
-            cookie = next(
-                c for c in await page.context.cookies() if c["name"] == "mcproute_dashboard"
-            )
-            assert cookie["httpOnly"]
-            assert cookie["sameSite"] == "Strict"
-            assert viewer not in cookie["value"]  # the session names the key, never holds it
-
-            await expect(page.locator("#updated")).to_contain_text("updated")
-            total = page.locator("#requests-total")
-            await expect(total).not_to_have_text(EMPTY)
-            await expect(page.locator("#errors-total")).not_to_have_text("0")
-            for tile in ("#p50", "#p95", "#p99"):
-                await expect(page.locator(tile)).to_have_text(re.compile(r"^\d+(\.\d+)?$"))
-            rows = page.locator("#deployments tr")
-            await expect(rows.filter(has_text="gpt-4")).to_have_count(1)
-            await expect(rows.filter(has_text="gpt-4").locator("td").nth(2)).to_have_text("up")
-            await expect(page.locator("#tokens")).not_to_have_text("0 / 0")
-            await expect(page.locator("#rps")).not_to_have_text(EMPTY)
-
-            before = int(await total.inner_text())
-            await traffic(proxy, caller, 5)  # live: the page updates without a reload
-            await expect(total).not_to_have_text(str(before))
-            assert int(await total.inner_text()) > before
-            assert viewer not in await page.content()
-
-            await page.click("#sign-out")
-            await expect(page.locator("#key")).to_be_visible()
-        finally:
-            await browser.close()
-
-
-async def test_data_endpoint_auth(proxy: Proxy) -> None:
+async def test_data_endpoints_auth_and_queries(proxy: Proxy) -> None:
+    signed = issue(proxy.data_dir, "metrics", require_signature=True)
     async with aiohttp.ClientSession() as http:
-        async with http.get(f"{proxy.url}/dashboard/data") as r:
-            assert r.status == 401
-        headers = {"Authorization": f"Bearer {proxy.key('models')}"}
-        async with http.get(f"{proxy.url}/dashboard/data", headers=headers) as r:
-            assert r.status == 403
+        for path in DATA_PATHS:
+            async with http.get(f"{proxy.url}{path}") as r:
+                assert r.status == 401
+            headers = {"Authorization": f"Bearer {proxy.key('models')}"}
+            async with http.get(f"{proxy.url}{path}", headers=headers) as r:
+                assert r.status == 403
+            headers = {"Authorization": f"Bearer {signed}"}  # a key that must sign, unsigned
+            async with http.get(f"{proxy.url}{path}", headers=headers) as r:
+                assert r.status == 401
+            headers = {"Cookie": "mcproute_dashboard=forged"}
+            async with http.get(f"{proxy.url}{path}", headers=headers) as r:
+                assert r.status == 401
         headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
         async with http.get(f"{proxy.url}/dashboard/data", headers=headers) as r:
             assert r.status == 200
-            snapshot = await r.json()
-        assert {"summary", "history", "deployments", "breakdowns", "errors"} <= set(snapshot["panels"])
+            body = await r.json()
+        assert set(body["panels"]) == {"summary", "history", "deployments", "breakdowns", "errors"}
+        assert len(body["panels"]["history"]["series"]["requests"]) == 300
+        for query, field in (
+            ("range=60", "range"),
+            ("panels=summary,nope", "panels"),
+        ):
+            async with http.get(f"{proxy.url}/dashboard/data?{query}", headers=headers) as r:
+                assert r.status == 400
+                assert (await r.json())["error"]["message"].startswith(f"{field}:")
+        for query, field in (
+            ("status=abc", "status"),
+            ("limit=0", "limit"),
+            ("key=" + "k" * 300, "key"),
+        ):
+            async with http.get(
+                f"{proxy.url}/dashboard/requests/data?{query}", headers=headers
+            ) as r:
+                assert r.status == 400
+                assert (await r.json())["error"]["message"].startswith(f"{field}:")
         async with http.get(f"{proxy.url}/dashboard") as r:  # the sign-in form, no data
             assert r.status == 200
             page = await r.text()
             assert 'name="key"' in page
-            assert "requests_total" not in page
+            assert "data-panel" not in page
             assert "nonce-" in r.headers["Content-Security-Policy"]
 
 

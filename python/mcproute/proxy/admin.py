@@ -50,6 +50,7 @@ def _key_json(record: ApiKeyRecord, now: float, max_age: float | None) -> dict[s
     deadline = rotate_by(record, max_age)
     return {
         "key_id": record.key_id,
+        "name": record.name,
         "env": record.env,
         "scopes": sorted(record.scopes),
         "state": key_state(record, now, max_age),
@@ -94,7 +95,11 @@ async def create_key(request: web.Request) -> web.StreamResponse:
     signed = body.get("require_signature", False)
     keys = request.app[KEYS]
     key, record = keys.issue(
-        env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
+        env,
+        scopes,
+        ttl=_seconds(body, "ttl_seconds"),
+        require_signature=signed,
+        name=body.get("name"),
     )
     return _json(_issued_json(keys, key, record), status=201)
 

@@ -27,6 +27,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from mcproute.proxy.auth import RECORD
 from mcproute.proxy.current_request import CURRENT, CurrentRequest
 from mcproute.proxy.metrics import HTTP_BUCKETS, route_label
 from mcproute.proxy.observe import TIMING
@@ -36,6 +37,7 @@ from mcproute.routing.types import AttemptEvent
 SECONDS = 3600
 MINUTES = 60
 MAX_ERRORS = 50  # distinct (status, route, model, message) per minute; the rest are "other"
+MAX_KEY_NAMES = 10_000
 MESSAGE_CHARS = 300
 BODY_CHARS = 16384
 UNRECORDED = ("/dashboard", "/healthz", "/readyz", "/metrics")
@@ -78,6 +80,7 @@ class History:
         self._minutes: list[_Minute | None] = [None] * MINUTES
         self.log: deque[list[Any]] = deque(maxlen=log_size)
         self.debug_bodies = frozenset(debug_bodies)
+        self.key_names: dict[str, str] = {}  # of the keys that made requests, if they have one
 
     def configure(self, log_size: int, debug_bodies: Iterable[str]) -> None:
         """New bounds (a reloaded configuration); the newest entries are kept."""
@@ -130,6 +133,7 @@ class History:
         now: float,
         request_id: str,
         key_id: str | None,
+        key_name: str | None,
         method: str,
         route: str,
         model: str | None,
@@ -140,6 +144,10 @@ class History:
         bodies: dict[str, str] | None,
     ) -> None:
         tokens_in, tokens_out = current.tokens
+        if key_id is not None and key_name is not None and self.key_names.get(key_id) != key_name:
+            if len(self.key_names) >= MAX_KEY_NAMES:
+                self.key_names.clear()  # keys that made no request for long: start over
+            self.key_names[key_id] = key_name
         row = self._second(now)
         row[1] += 1
         if 400 <= status < 500:
@@ -207,6 +215,7 @@ class History:
                 m.json() for m in self._minutes if m is not None and m.minute >= oldest_minute
             ],
             "log": list(self.log),
+            "key_names": self.key_names,
         }
 
 
@@ -260,6 +269,7 @@ def middleware(history: History) -> Middleware:
         finally:
             CURRENT.reset(token)
             timing = request[TIMING]
+            record = request.get(RECORD)
             error = _error_message(response) if status >= 400 else None
             if error is None and status >= 400:
                 error = f"HTTP {status}"
@@ -270,6 +280,7 @@ def middleware(history: History) -> Middleware:
                 now=time.time(),
                 request_id=timing.request_id,
                 key_id=timing.key_id,
+                key_name=None if record is None else record.name,
                 method=request.method,
                 route=route_label(request.path),
                 model=timing.model,

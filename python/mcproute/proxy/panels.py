@@ -90,7 +90,9 @@ class View:
 
 
 def merge(snapshots: Iterable[bytes], now: float, range_s: int) -> View:
-    return View(now, range_s, [orjson.loads(s) for s in snapshots])
+    workers = [orjson.loads(s) for s in snapshots]
+    names = {k: v for w in workers for k, v in w["history"]["key_names"].items()}
+    return View(now, range_s, workers, names)
 
 
 def _latency(counts: Sequence[float], q: float) -> float | None:
@@ -105,7 +107,9 @@ def _latency(counts: Sequence[float], q: float) -> float | None:
 def summary(view: View) -> dict[str, Any]:
     rows = list(view.seconds().values())
     totals = [sum(r[i] for r in rows) for i in range(1, SECOND_FIELDS)]
-    buckets = [sum(r[i] for r in rows) for i in range(SECOND_FIELDS, SECOND_FIELDS + 15)]
+    buckets = [
+        sum(r[i] for r in rows) for i in range(SECOND_FIELDS, SECOND_FIELDS + len(HTTP_BUCKETS) + 1)
+    ]
     requests, client_errors, server_errors, tokens_in, tokens_out = totals
     return {
         "workers": len(view.workers),
@@ -249,7 +253,9 @@ def deployments(view: View) -> list[dict[str, Any]]:
                 "group": group,
                 "deployment": name,
                 **deployment_health(values, row),
-                "ejected_in": f"{values['ejected_in']} of {values['workers']} workers",
+                "ejected_in": f"{values['ejected_in']} of {values['workers']} workers"
+                if values["ejected_in"]
+                else None,
                 "in_flight": values.get("in_flight", 0),
                 "successes": values.get("successes", 0),
                 "failures": values.get("failures", 0),
