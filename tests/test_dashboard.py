@@ -28,6 +28,17 @@ from playwright.async_api import Page, async_playwright, expect
 
 from conftest import require
 from mcp_support import free_port
+from mcproute.proxy.current_request import CurrentRequest
+from mcproute.proxy.history import History
+from mcproute.proxy.panels import (
+    PANELS,
+    LogFilter,
+    deployment_health,
+    merge,
+    request_log,
+    worker_snapshot,
+)
+from mcproute.proxy.worker_snapshots import SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
@@ -389,3 +400,127 @@ async def test_metrics_overhead_header_and_access_log(
     assert chat["status"] == 200
     assert chat["key_id"] == key.split("_")[2]
     assert all(key not in json.dumps(e) for e in lines)  # never the key itself
+
+
+def record(history: History, now: float, status: int = 200, **fields: Any) -> None:
+    current = CurrentRequest(tokens=[fields.pop("tokens_in", 1), fields.pop("tokens_out", 2)])
+    values: dict[str, Any] = {
+        "request_id": "r",
+        "key_id": "k1",
+        "key_name": None,
+        "method": "POST",
+        "route": "/v1/chat/completions",
+        "model": "gpt-4",
+        "seconds": 0.003,
+        "error": None if status < 400 else "upstream server: boom",
+        "bodies": None,
+    }
+    values.update(fields)
+    history.request_done(now=now, status=status, current=current, **values)
+
+
+def test_history_merges_workers_and_forgets_after_an_hour() -> None:
+    now = 1_800_000_000.0
+    one, two = History(), History()
+    for i in range(10):
+        record(one, now - 5 + (i % 3), seconds=0.002)
+    for _ in range(4):
+        record(two, now - 5, status=502, model="flaky", seconds=0.2)
+    view = merge([worker_snapshot(h, None, now) for h in (one, two)], now, 300)
+    summary = PANELS["summary"](view)
+    assert summary["requests"] == 14
+    assert summary["errors_5xx"] == 4
+    assert summary["tokens"] == {"input": 14, "output": 28}
+    assert 1 < summary["latency_ms"]["p50"] <= 2.5  # the 2 ms bucket holds the median
+    assert summary["latency_ms"]["p99"] > 100  # the 200 ms requests
+    series = PANELS["history"](view)["series"]
+    assert len(series["requests"]) == 300
+    assert series["requests"][-6] == 4 + 4  # second now-5: a third of one's and all of two's
+    assert series["errors"][-6] == 4
+    assert series["p50"][-1] is None  # an idle second has no latency
+    models = {row["name"]: row for row in PANELS["breakdowns"](view)["model"]}
+    assert models["flaky"]["error_rate"] == 1.0
+    assert PANELS["errors"](view)[0]["message"] == "upstream server: boom"
+    # An hour later the ring has moved on: the old seconds and minutes are gone.
+    record(one, now + 3600)
+    later = one.snapshot(now + 3600)
+    assert [row[0] for row in later["seconds"]] == [int(now + 3600)]
+    assert len(later["minutes"]) == 1
+
+
+def test_request_log_is_bounded_and_filtered() -> None:
+    now = 1_800_000_000.0
+    history = History(log_size=3)
+    for i, (key, status) in enumerate([("a", 200), ("b", 502), ("a", 404), ("a", 200)]):
+        record(history, now + i, status=status, key_id=key, request_id=str(i))
+    view = merge([worker_snapshot(history, None, now + 4)], now + 4, 3600)
+    assert [e["request_id"] for e in request_log(view, LogFilter())] == ["3", "2", "1"]
+    assert [e["request_id"] for e in request_log(view, LogFilter(key="a"))] == ["3", "2"]
+    assert [e["request_id"] for e in request_log(view, LogFilter(status="error"))] == ["2", "1"]
+    assert [e["request_id"] for e in request_log(view, LogFilter(status="4xx"))] == ["2"]
+    assert request_log(view, LogFilter(model="other")) == []
+    history.configure(1, ())
+    assert len(history.log) == 1
+
+
+@pytest.mark.parametrize(
+    ("values", "recent", "state", "reason"),
+    [
+        ({"ejected": True, "ejected_reason": "latency"}, [9, 9, 0, 0, 0], "ejected", "latency"),
+        ({"ejected": True}, [9, 0, 9, 0, 0], "ejected", None),
+        (
+            {"cooling_down": True},
+            [1, 0, 0, 0, 1],
+            "cooling down (429)",
+            "rate limited by the upstream",
+        ),
+        ({}, [124, 0, 124, 0, 0], "failing", "0 of 124 recent attempts succeeded"),
+        ({}, [6, 0, 0, 6, 0], "failing", "0 of 6 recent attempts succeeded"),  # 401s
+        ({}, [4, 0, 4, 0, 0], "up", None),  # too few attempts to judge
+        ({}, [10, 6, 4, 0, 0], "up", None),
+        ({}, [0, 0, 0, 0, 0], "up", None),
+    ],
+)
+def test_deployment_state(
+    values: dict[str, Any], recent: list[float], state: str, reason: str | None
+) -> None:
+    health = deployment_health(values, [*recent, 0.0])
+    assert (health["state"], health["reason"]) == (state, reason)
+
+
+def test_sqlite_snapshots_fresh_rows_only(tmp_path: Path) -> None:
+    store = SqliteSnapshots(DataDir(tmp_path))
+    try:
+        store.publish("host:1", b"one", 1000.0)
+        store.publish("host:2", b"two", 1010.0)
+        store.publish("host:1", b"one again", 1011.0)
+        assert store.collect(1005.0) == {"host:1": b"one again", "host:2": b"two"}
+        store.withdraw("host:1")
+        assert store.collect(1005.0) == {"host:2": b"two"}
+        assert store.collect(1010.5) == {}  # host:2 stopped publishing: no longer counted
+        store.publish("host:3", b"three", 1010.0 + 3601)  # and an hour later it is deleted
+        assert store.collect(0.0) == {"host:3": b"three"}
+        assert (tmp_path / "workers.db").stat().st_mode & 0o777 == 0o600
+    finally:
+        store.close()
+
+
+async def test_key_names_through_the_admin_api_and_rotation(proxy: Proxy) -> None:
+    headers = {"Authorization": f"Bearer {proxy.key('admin')}"}
+    async with aiohttp.ClientSession() as http:
+        body = {"scopes": ["models"], "name": "nightly batch"}
+        async with http.post(f"{proxy.url}/admin/keys", json=body, headers=headers) as r:
+            assert r.status == 201
+            created = await r.json()
+        assert created["name"] == "nightly batch"
+        bad = {"scopes": ["models"], "name": "x\ny"}
+        async with http.post(f"{proxy.url}/admin/keys", json=bad, headers=headers) as r:
+            assert r.status == 400
+            assert "name" in (await r.json())["error"]["message"]
+        rotate = f"{proxy.url}/admin/keys/{created['key_id']}/rotate"
+        async with http.post(rotate, json={"grace_seconds": 0}, headers=headers) as r:
+            assert r.status == 201
+            assert (await r.json())["name"] == "nightly batch"  # the replacement keeps it
+        async with http.get(f"{proxy.url}/admin/keys", headers=headers) as r:
+            listed = {k["key_id"]: k["name"] for k in (await r.json())["data"]}
+        assert listed[created["key_id"]] == "nightly batch"

@@ -1,7 +1,7 @@
 """`/admin/...`: keys, models and contexts, for admin keys only (the auth middleware checks).
 
 GET    /admin/keys                   every key, never a secret; its age, state and rotate-by time
-POST   /admin/keys                   {"scopes": [...], "env": "live", "ttl_seconds": n}  -> 201
+POST   /admin/keys                   {"scopes": [...], "env", "ttl_seconds", "name"} -> 201
 POST   /admin/keys/{key_id}/rotate   {"grace_seconds": n}: a new key; the old one works n s more
 DELETE /admin/keys/{key_id}          revoke now
 GET    /admin/models                 model groups, their deployments and health

@@ -12,7 +12,8 @@
 
 Labels come from the route table and the configuration (models are counted once the registry
 knew them), never from free request input, so the series stay bounded. The numbers are this
-worker's: with several workers, each scrape or dashboard poll sees the worker that served it.
+worker's: with several workers, each scrape sees the worker that served it (the dashboard
+merges every worker: see `worker_snapshots`).
 """
 
 from __future__ import annotations
@@ -246,58 +247,6 @@ class Metrics:
         for (source, target), n in sorted(router.fallbacks.items()):
             labels = f'from_group="{_escape(source)}",to_group="{_escape(target)}"'
             out.append(f"mcproute_fallbacks_total{{{labels}}} {n}")
-
-    def snapshot(self, router: Router | None) -> dict[str, Any]:
-        """What the dashboard shows, as JSON."""
-        by_class: dict[str, int] = defaultdict(int)
-        by_route: dict[str, int] = defaultdict(int)
-        for (route, status), n in self.requests.items():
-            by_class[f"{status // 100}xx"] += n
-            by_route[route] += n
-
-        def model_route(labels: Labels) -> bool:
-            return labels[0][1] in ("/v1/chat/completions", "/v1/messages", "/v1/embeddings")
-
-        def seconds_ms(value: float | None) -> float | None:
-            return None if value is None else round(value * 1000, 3)
-
-        tokens = {"input": 0, "output": 0}
-        for labels, series in self.tokens.series.items():
-            tokens[dict(labels)["gen_ai_token_type"]] += int(series[-1])
-        deployments = []
-        if router is not None:
-            for group, members in router.stats().items():
-                for name, values in members.items():
-                    deployments.append(
-                        {
-                            "group": group,
-                            "deployment": name,
-                            "state": _state(values),
-                            "in_flight": values["in_flight"],
-                            "successes": values["successes"],
-                            "failures": values["failures"],
-                            "latency_ewma_ms": seconds_ms(float(values["latency_ewma"])),  # type: ignore[arg-type]
-                        }
-                    )
-        return {
-            "time": time.time(),
-            "uptime_s": round(time.time() - self.started, 1),
-            "requests_total": sum(by_class.values()),
-            "by_status_class": dict(by_class),
-            "by_route": dict(by_route),
-            "errors_total": by_class.get("4xx", 0) + by_class.get("5xx", 0),
-            "latency_ms": {
-                f"p{int(q * 100)}": seconds_ms(self.http.quantile(q, model_route))
-                for q in (0.5, 0.95, 0.99)
-            },
-            "overhead_ms": {
-                f"p{int(q * 100)}": seconds_ms(self.overhead.quantile(q)) for q in (0.5, 0.99)
-            },
-            "tokens": tokens,
-            "retries": sum(router.retries.values()) if router else 0,
-            "fallbacks": sum(router.fallbacks.values()) if router else 0,
-            "deployments": deployments,
-        }
 
 
 def _state(values: dict[str, object]) -> str:

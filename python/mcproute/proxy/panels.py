@@ -12,6 +12,7 @@ the providers read; it runs in a thread, away from the event loop.
 
 from __future__ import annotations
 
+import functools
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,8 @@ class View:
     def first_second(self) -> int:
         return int(self.now) - self.range_s + 1
 
-    def seconds(self) -> dict[int, list[int]]:
+    @functools.cached_property
+    def _seconds(self) -> dict[int, list[int]]:
         merged: dict[int, list[int]] = {}
         first = self.first_second
         for worker in self.workers:
@@ -79,6 +81,10 @@ class View:
                     for i in range(1, len(row)):
                         found[i] += row[i]
         return merged
+
+    def seconds(self) -> dict[int, list[int]]:
+        """Every worker's per-second rows in the range, summed (computed once per view)."""
+        return self._seconds
 
     def minutes(self, range_s: int | None = None) -> Iterable[dict[str, Any]]:
         """Minute slots that overlap the range (a minute counts whole)."""
