@@ -27,7 +27,6 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from conftest import require
-from mcp_support import free_port
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
 from mcproute.proxy.panels import (
@@ -42,8 +41,8 @@ from mcproute.proxy.worker_snapshots import SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
-from proxy_support import Proxy, issue_key, running_proxy, serve_command
-from test_proxy_crash import wait_ready
+from proxy_support import Proxy, issue_key, running_proxy
+from served_support import served as served_proxy
 
 EMPTY = "\N{EN DASH}"  # what a tile shows before it has data
 DATA_PATHS = ("/dashboard/data", "/dashboard/requests/data")
@@ -97,23 +96,9 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
                 "dashboard": {"request_log": 500, "debug_bodies": [key_id(callers[1])]},
             }
         }
-        config = tmp_path / "mcproute.json"
-        config.write_text(json.dumps(document))
-        port = free_port()
-        env = {**os.environ, "MCPROUTE_DATA_DIR": str(data_dir.path), "OPENAI_API_KEY": OPENAI_KEY}
-        with (tmp_path / "stderr").open("wb") as stderr:
-            proc = await asyncio.create_subprocess_exec(
-                *serve_command(config, port, workers=2), env=env, stderr=stderr
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            async with aiohttp.ClientSession() as http:
-                await wait_ready(http, url)
-            yield Served(url, viewer, callers, data_dir)
-        finally:
-            if proc.returncode is None:
-                proc.terminate()
-            await proc.wait()
+        env = {"OPENAI_API_KEY": OPENAI_KEY}
+        async with served_proxy(tmp_path, workers=2, document=document, env=env) as proxy:
+            yield Served(proxy.url, viewer, callers, data_dir)
 
 
 async def calls(url: str, key: str, model: str, n: int, *, fails: bool = False) -> int:
