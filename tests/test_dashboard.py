@@ -27,6 +27,7 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from conftest import require
+from mcproute.config import ConfigError, DashboardSettings, parse_config
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
 from mcproute.proxy.panels import (
@@ -435,7 +436,7 @@ def test_history_merges_workers_and_forgets_after_an_hour() -> None:
 
 def test_request_log_is_bounded_and_filtered() -> None:
     now = 1_800_000_000.0
-    history = History(log_size=3)
+    history = History(DashboardSettings(request_log=3))
     for i, (key, status) in enumerate([("a", 200), ("b", 502), ("a", 404), ("a", 200)]):
         record(history, now + i, status=status, key_id=key, request_id=str(i))
     view = merge([worker_snapshot(history, None, now + 4)], now + 4, 3600)
@@ -444,7 +445,7 @@ def test_request_log_is_bounded_and_filtered() -> None:
     assert [e["request_id"] for e in request_log(view, LogFilter(status="error"))] == ["2", "1"]
     assert [e["request_id"] for e in request_log(view, LogFilter(status="4xx"))] == ["2"]
     assert request_log(view, LogFilter(model="other")) == []
-    history.configure(1, ())
+    history.follow(DashboardSettings(request_log=1))  # a reloaded configuration
     assert len(history.log) == 1
 
 
@@ -509,3 +510,21 @@ async def test_key_names_through_the_admin_api_and_rotation(proxy: Proxy) -> Non
         async with http.get(f"{proxy.url}/admin/keys", headers=headers) as r:
             listed = {k["key_id"]: k["name"] for k in (await r.json())["data"]}
         assert listed[created["key_id"]] == "nightly batch"
+
+
+@pytest.mark.parametrize(
+    ("block", "problem"),
+    [
+        ({"request_log": -1}, "mcp.dashboard.request_log: must be a whole number from 0 to 100000"),
+        ({"request_log": True}, "mcp.dashboard.request_log: must be a whole number"),
+        ({"debug_bodies": "abc"}, "mcp.dashboard.debug_bodies: must be a list of strings"),
+        ({"debug_bodies": [""]}, "mcp.dashboard.debug_bodies[0]: must be a non-empty string"),
+        ({"bodies": []}, "mcp.dashboard.bodies: unknown key"),
+    ],
+)
+def test_dashboard_settings_are_validated(block: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"mcp": {"dashboard": block}}, env={})
+    assert any(str(issue).startswith(problem) for issue in caught.value.issues), caught.value
+    settings = parse_config({"mcp": {"dashboard": {"debug_bodies": ["k1"]}}}, env={}).dashboard
+    assert settings == DashboardSettings(request_log=1000, debug_bodies=frozenset({"k1"}))

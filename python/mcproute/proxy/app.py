@@ -121,9 +121,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
-    recent = history.History(config.dashboard.request_log, config.dashboard.debug_bodies)
+    recent = history.History(config.dashboard)
+    recording = history.middleware(recent, lambda: registry.config.dashboard)
     app = web.Application(
-        middlewares=[observe(metrics), history.middleware(recent), auth.middleware(authenticator)],
+        middlewares=[observe(metrics), recording, auth.middleware(authenticator)],
         client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout

@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from mcproute.config import DashboardSettings
 from mcproute.proxy.auth import RECORD
 from mcproute.proxy.current_request import CURRENT, CurrentRequest
 from mcproute.proxy.metrics import HTTP_BUCKETS, route_label
@@ -72,21 +73,21 @@ class _Minute:
 class History:
     """This worker's ring buffers and request log. Methods run on the event loop only."""
 
-    def __init__(self, log_size: int = 1000, debug_bodies: Iterable[str] = ()) -> None:
-        if log_size < 0:
-            raise ValueError("request log size: must be 0 or more")
+    def __init__(self, settings: DashboardSettings | None = None) -> None:
+        self.settings = settings or DashboardSettings()
         self.version = 0  # bumped on every change: the publisher skips unchanged snapshots
         self._seconds: list[list[int] | None] = [None] * SECONDS
         self._minutes: list[_Minute | None] = [None] * MINUTES
-        self.log: deque[list[Any]] = deque(maxlen=log_size)
-        self.debug_bodies = frozenset(debug_bodies)
+        self.log: deque[list[Any]] = deque(maxlen=self.settings.request_log)
         self.key_names: dict[str, str] = {}  # of the keys that made requests, if they have one
 
-    def configure(self, log_size: int, debug_bodies: Iterable[str]) -> None:
-        """New bounds (a reloaded configuration); the newest entries are kept."""
-        if log_size != self.log.maxlen:
-            self.log = deque(self.log, maxlen=log_size)
-        self.debug_bodies = frozenset(debug_bodies)
+    def follow(self, settings: DashboardSettings) -> None:
+        """Take the settings of a reloaded configuration; the newest log entries are kept."""
+        if settings is self.settings:
+            return
+        if settings.request_log != self.log.maxlen:
+            self.log = deque(self.log, maxlen=settings.request_log)
+        self.settings = settings
 
     # --- recording -----------------------------------------------------------------------
 
@@ -247,14 +248,16 @@ def _bodies(request: web.Request, response: web.StreamResponse | None) -> dict[s
     }
 
 
-def middleware(history: History) -> Middleware:
-    """Record every request (but the unrecorded paths) into the app's History. Runs inside
-    the observe middleware, whose timing, key id and model it reads."""
+def middleware(history: History, settings: Callable[[], DashboardSettings]) -> Middleware:
+    """Record every request (but the unrecorded paths) into `history`, under the current
+    configuration's `settings()` (so a reload takes effect). Runs inside the observe
+    middleware, whose timing, key id and model it reads."""
 
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(UNRECORDED):
             return await handler(request)
+        history.follow(settings())
         current = CurrentRequest()
         token = CURRENT.set(current)
         status = 500
@@ -274,7 +277,7 @@ def middleware(history: History) -> Middleware:
             if error is None and status >= 400:
                 error = f"HTTP {status}"
             bodies = None
-            if timing.key_id is not None and timing.key_id in history.debug_bodies:
+            if timing.key_id is not None and timing.key_id in history.settings.debug_bodies:
                 bodies = _bodies(request, response)
             history.request_done(
                 now=time.time(),
