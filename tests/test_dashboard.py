@@ -528,3 +528,20 @@ def test_dashboard_settings_are_validated(block: dict[str, Any], problem: str) -
     assert any(str(issue).startswith(problem) for issue in caught.value.issues), caught.value
     settings = parse_config({"mcp": {"dashboard": {"debug_bodies": ["k1"]}}}, env={}).dashboard
     assert settings == DashboardSettings(request_log=1000, debug_bodies=frozenset({"k1"}))
+
+
+async def test_a_new_panel_is_one_provider(proxy: Proxy, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frame later panels (MCP servers, spend) plug into: a provider answers by name."""
+
+    def servers(view: Any) -> list[dict[str, Any]]:
+        return [{"name": "demo", "workers": len(view.workers)}]
+
+    monkeypatch.setitem(PANELS, "mcp_servers", servers)
+    headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{proxy.url}/dashboard/data?panels=mcp_servers", headers=headers) as r,
+    ):
+        assert r.status == 200
+        body = await r.json()
+    assert body["panels"] == {"mcp_servers": [{"name": "demo", "workers": 1}]}
