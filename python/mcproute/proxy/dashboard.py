@@ -200,7 +200,7 @@ def _view(request: web.Request, range_s: int) -> Callable[[], View]:
     merges it with every other fresh worker's."""
     app = request.app
     now = time.time()
-    own = worker_snapshot(app[HISTORY], app[REGISTRY].router, now)  # reads live state: here
+    _, own = app[PUBLISHER].current()  # reads live state: on the loop
     store, me = app[SNAPSHOTS], app[PUBLISHER].worker
 
     def build() -> View:

@@ -107,6 +107,18 @@ class Publisher:
         self._encode = encode
         self._version = version
         self._clock = clock
+        self._last: tuple[int, float, bytes] = (-1, 0.0, b"")
+
+    def current(self) -> tuple[float, bytes]:
+        """This worker's snapshot now: encoded again (on the loop, since it reads live
+        structures) only when something changed or it is older than `PUBLISH_S`, so many
+        dashboards polling at once cost one encoding per second."""
+        now = self._clock()
+        version, taken, snapshot = self._last
+        if version != self._version() or now - taken >= PUBLISH_S:
+            version, taken, snapshot = self._version(), now, self._encode(now)
+            self._last = (version, taken, snapshot)
+        return taken, snapshot
 
     async def run(self) -> None:
         published_version = -1
@@ -115,7 +127,7 @@ class Publisher:
             now = self._clock()
             version = self._version()
             if version != published_version or now - published_at >= HEARTBEAT_S:
-                snapshot = self._encode(now)  # on the loop: it reads live structures
+                now, snapshot = self.current()
                 try:
                     await asyncio.to_thread(self.store.publish, self.worker, snapshot, now)
                     published_version, published_at = version, now
