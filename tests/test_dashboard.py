@@ -255,6 +255,7 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
                     0
                 )
                 assert proxy.viewer not in await page.content()
+                await screenshot(page, tmp_path, "dashboard-hour")
 
                 # The request log: every request, filterable, bodies only for the debug key.
                 await page.click("#nav-requests")
