@@ -21,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import logging
 import re
 import secrets
-import sqlite3
 import time
 from collections.abc import Callable
 from importlib import resources
@@ -48,17 +46,20 @@ from mcproute.proxy.panels import (
     worker_snapshot,
 )
 from mcproute.proxy.routes import REGISTRY
-from mcproute.proxy.worker_snapshots import FRESH_S, Publisher, SnapshotStore
+from mcproute.proxy.worker_snapshots import (
+    PUBLISHER,
+    SNAPSHOTS,
+    Publisher,
+    SnapshotStore,
+    published,
+)
 from mcproute.routing.router import Observer
 from mcproute.routing.types import AttemptEvent
 from mcproute.security import ApiKeyError, ApiKeyRecord
 
-log = logging.getLogger("mcproute.dashboard")
 COOKIE = "mcproute_dashboard"
 SESSION_S = 12 * 3600
 DASHBOARD_AUTH = web.AppKey("dashboard_auth", Authenticator)
-SNAPSHOTS = web.AppKey("dashboard_snapshots", SnapshotStore)
-PUBLISHER = web.AppKey("dashboard_publisher", Publisher)
 STATUS_FILTER = re.compile(r"[1-5](?:\d\d|xx)|error")
 PAGE = resources.files("mcproute.proxy").joinpath("dashboard.html").read_text(encoding="utf-8")
 SIGN_IN = """<!doctype html><html lang="en"><head><meta charset="utf-8">
@@ -199,23 +200,10 @@ def _log_filter(request: web.Request) -> LogFilter:
 
 
 def _view(request: web.Request, range_s: int) -> Callable[[], View]:
-    """Takes this worker's live snapshot now; the function returned (to run in a thread)
-    merges it with every other fresh worker's."""
-    app = request.app
+    """A function (to run in a thread) that merges every worker's published snapshot."""
+    read = published(request.app)
     now = time.time()
-    _, own = app[PUBLISHER].current()  # reads live state: on the loop
-    store, me = app[SNAPSHOTS], app[PUBLISHER].worker
-
-    def build() -> View:
-        try:
-            others = store.collect(now - FRESH_S)
-        except sqlite3.Error:  # the page then shows "1 worker": this one's figures only
-            log.exception("dashboard: reading the other workers' snapshots failed")
-            others = {}
-        others.pop(me, None)
-        return merge([own, *others.values()], now, range_s)
-
-    return build
+    return lambda: merge(read(), now, range_s)
 
 
 def _json(body: Any) -> web.Response:

@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
+from aiohttp import web
+
 from mcproute.store import DataDir
 from mcproute.store.datadir import private_file
 
@@ -106,14 +108,14 @@ class Publisher:
         self.worker = worker_id()
         self._encode = encode
         self._version = version
-        self._clock = clock
+        self.clock = clock
         self._last: tuple[int, float, bytes] = (-1, 0.0, b"")
 
     def current(self) -> tuple[float, bytes]:
         """This worker's snapshot now: encoded again (on the loop, since it reads live
         structures) only when something changed or it is older than `PUBLISH_S`, so many
         dashboards polling at once cost one encoding per second."""
-        now = self._clock()
+        now = self.clock()
         version, taken, snapshot = self._last
         if version != self._version() or now - taken >= PUBLISH_S:
             version, taken, snapshot = self._version(), now, self._encode(now)
@@ -124,7 +126,7 @@ class Publisher:
         published_version = -1
         published_at = 0.0
         while True:
-            now = self._clock()
+            now = self.clock()
             version = self._version()
             if version != published_version or now - published_at >= HEARTBEAT_S:
                 now, snapshot = self.current()
@@ -138,3 +140,30 @@ class Publisher:
     async def withdraw(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             await asyncio.to_thread(self.store.withdraw, self.worker)
+
+
+SNAPSHOTS = web.AppKey("dashboard_snapshots", SnapshotStore)
+PUBLISHER = web.AppKey("dashboard_publisher", Publisher)
+
+
+def published(app: web.Application) -> Callable[[], list[bytes]]:
+    """A function (to run in a thread) that reads every fresh worker's published snapshot.
+
+    This worker's own published one is read too, not its live state: then whichever worker
+    answers, the figures are the same and never go back (a counter seen in one worker's
+    answer is never larger than in the next one's); they are at most `PUBLISH_S` old. Only
+    before its first publication does a worker add its live snapshot."""
+    publisher, store = app[PUBLISHER], app[SNAPSHOTS]
+    since = publisher.clock() - FRESH_S
+    _, own = publisher.current()  # reads live state: here, on the loop
+
+    def read() -> list[bytes]:
+        try:
+            rows = store.collect(since)
+        except sqlite3.Error:  # then only this worker's figures; the page says "1 worker"
+            log.exception("dashboard: reading the workers' snapshots failed")
+            rows = {}
+        rows.setdefault(publisher.worker, own)
+        return list(rows.values())
+
+    return read
