@@ -30,6 +30,8 @@ from conftest import require
 from mcproute.config import ConfigError, DashboardSettings, parse_config
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
+from mcproute.proxy.merged_metrics import absorb, metrics_state
+from mcproute.proxy.metrics import Metrics
 from mcproute.proxy.panels import (
     PANELS,
     LogFilter,
@@ -193,6 +195,16 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
         assert any("[redacted]" in m for m in messages)
         dumped = json.dumps(body)
         assert all(k not in dumped for k in (first, debug, proxy.viewer, LEAKED))
+        # One Prometheus scrape covers both workers too.
+        headers = {"Authorization": f"Bearer {proxy.viewer}"}
+        async with http.get(f"{proxy.url}/metrics", headers=headers) as r:
+            scraped = await r.text()
+        assert "mcproute_workers 2\n" in scraped
+        ok = 'mcproute_requests_total{route="/v1/chat/completions",status="200"} 15\n'
+        assert ok in scraped
+        assert (
+            'mcproute_deployment_failures{group="flaky",deployment="broken/flaky#0"} 12' in scraped
+        )
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -413,7 +425,7 @@ def test_history_merges_workers_and_forgets_after_an_hour() -> None:
         record(one, now - 5 + (i % 3), seconds=0.002)
     for _ in range(4):
         record(two, now - 5, status=502, model="flaky", seconds=0.2)
-    view = merge([worker_snapshot(h, None, now) for h in (one, two)], now, 300)
+    view = merge([worker_snapshot(h, None, None, now) for h in (one, two)], now, 300)
     summary = PANELS["summary"](view)
     assert summary["requests"] == 14
     assert summary["errors_5xx"] == 4
@@ -440,7 +452,7 @@ def test_request_log_is_bounded_and_filtered() -> None:
     history = History(DashboardSettings(request_log=3))
     for i, (key, status) in enumerate([("a", 200), ("b", 502), ("a", 404), ("a", 200)]):
         record(history, now + i, status=status, key_id=key, request_id=str(i))
-    view = merge([worker_snapshot(history, None, now + 4)], now + 4, 3600)
+    view = merge([worker_snapshot(history, None, None, now + 4)], now + 4, 3600)
     assert [e["request_id"] for e in request_log(view, LogFilter())] == ["3", "2", "1"]
     assert [e["request_id"] for e in request_log(view, LogFilter(key="a"))] == ["3", "2"]
     assert [e["request_id"] for e in request_log(view, LogFilter(status="error"))] == ["2", "1"]
@@ -546,3 +558,21 @@ async def test_a_new_panel_is_one_provider(proxy: Proxy, monkeypatch: pytest.Mon
         assert r.status == 200
         body = await r.json()
     assert body["panels"] == {"mcp_servers": [{"name": "demo", "workers": 1}]}
+
+
+def test_metrics_of_workers_add_up() -> None:
+    one, two = Metrics(), Metrics()
+    for metrics, n in ((one, 2), (two, 3)):
+        for _ in range(n):
+            metrics.request_done("/v1/chat/completions", 200, 0.004)
+            metrics.usage("chat", "gpt-4", {"prompt_tokens": 5, "completion_tokens": 7})
+    total = Metrics()
+    for metrics in (one, two):
+        absorb(total, json.loads(json.dumps(metrics_state(metrics))))  # as it travels
+    text = total.render(None)
+    assert 'mcproute_requests_total{route="/v1/chat/completions",status="200"} 5' in text
+    assert 'http_server_request_duration_seconds_count{http_route="/v1/chat/completions"} 5' in text
+    usage = (
+        'gen_ai_client_token_usage_sum{gen_ai_operation_name="chat",gen_ai_request_model="gpt-4",'
+    )
+    assert usage + 'gen_ai_token_type="input"} 25.000000' in text

@@ -21,7 +21,7 @@ from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.proxy import admin, auth, contexts, dashboard, history, routes
+from mcproute.proxy import admin, auth, contexts, dashboard, history, merged_metrics, routes
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
@@ -143,12 +143,9 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         ready = bool(registry.models())
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
-    async def prometheus(_: web.Request) -> web.Response:
-        return web.Response(text=metrics.render(registry.router), content_type="text/plain")
-
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/metrics", merged_metrics.prometheus)  # every worker's, summed
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)

@@ -36,6 +36,7 @@ from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_ke
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.history import HISTORY
+from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.panels import (
     PANELS,
     RANGES,
@@ -272,7 +273,7 @@ def add_routes(
     router.observer = _also(router.observer, history.attempt)
     publisher = Publisher(
         snapshots,
-        lambda now: worker_snapshot(history, app[REGISTRY].router, now),
+        lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now),
         lambda: history.version,
         time.time,
     )

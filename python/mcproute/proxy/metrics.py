@@ -12,8 +12,8 @@
 
 Labels come from the route table and the configuration (models are counted once the registry
 knew them), never from free request input, so the series stay bounded. The numbers are this
-worker's: with several workers, each scrape sees the worker that served it (the dashboard
-merges every worker: see `worker_snapshots`).
+worker's; `/metrics` and the dashboard sum every worker's (see `merged_metrics` and
+`worker_snapshots`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from __future__ import annotations
 import bisect
 import time
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from mcproute.proxy.current_request import note_tokens
-from mcproute.routing import Router
 
 ROUTES = frozenset(
     {
@@ -77,6 +76,16 @@ def _labels(labels: Labels, extra: str = "") -> str:
     if extra:
         parts.append(extra)
     return "{" + ",".join(parts) + "}" if parts else ""
+
+
+class RouterReadings(Protocol):
+    """What the deployment metrics read: a `Router`, or the readings of several merged."""
+
+    @property
+    def retries(self) -> Mapping[str, int]: ...
+    @property
+    def fallbacks(self) -> Mapping[tuple[str, str], int]: ...
+    def stats(self) -> dict[str, dict[str, dict[str, object]]]: ...
 
 
 class Histogram:
@@ -207,7 +216,7 @@ class Metrics:
 
     # --- reading -------------------------------------------------------------------------
 
-    def render(self, router: Router | None) -> str:
+    def render(self, router: RouterReadings | None) -> str:
         out = [
             "# HELP mcproute_requests_total HTTP requests by route and status.",
             "# TYPE mcproute_requests_total counter",
@@ -221,7 +230,7 @@ class Metrics:
         return "\n".join(out) + "\n"
 
     @staticmethod
-    def _render_router(router: Router, out: list[str]) -> None:
+    def _render_router(router: RouterReadings, out: list[str]) -> None:
         fields = {
             "up": "gauge",
             "in_flight": "gauge",

@@ -21,7 +21,8 @@ from typing import Any
 import orjson
 
 from mcproute.proxy.history import LOG_FIELDS, SECOND_FIELDS, History
-from mcproute.proxy.metrics import HTTP_BUCKETS, bucket_quantile
+from mcproute.proxy.merged_metrics import merge_health, metrics_state
+from mcproute.proxy.metrics import HTTP_BUCKETS, Metrics, bucket_quantile
 from mcproute.routing import Router
 
 RANGES = (300, 3600)  # the page's 5 min / 1 h
@@ -41,14 +42,17 @@ def panel(name: str) -> Callable[[Provider], Provider]:
     return register
 
 
-def worker_snapshot(history: History, router: Router | None, now: float) -> bytes:
+def worker_snapshot(
+    history: History, metrics: Metrics | None, router: Router | None, now: float
+) -> bytes:
     return orjson.dumps(
         {
             "time": now,
             "history": history.snapshot(now),
+            "metrics": metrics_state(metrics or Metrics()),
             "health": router.stats() if router is not None else {},
-            "retries": sum(router.retries.values()) if router is not None else 0,
-            "fallbacks": sum(router.fallbacks.values()) if router is not None else 0,
+            "retries": dict(router.retries) if router is not None else {},
+            "fallbacks": [[a, b, n] for (a, b), n in router.fallbacks.items()] if router else [],
         }
     )
 
@@ -128,8 +132,8 @@ def summary(view: View) -> dict[str, Any]:
         "error_rate": round((client_errors + server_errors) / requests, 4) if requests else None,
         "latency_ms": {f"p{q}": _latency(buckets, q / 100) for q in (50, 95, 99)},
         "tokens": {"input": tokens_in, "output": tokens_out},
-        "retries": sum(w["retries"] for w in view.workers),
-        "fallbacks": sum(w["fallbacks"] for w in view.workers),
+        "retries": sum(n for w in view.workers for n in w["retries"].values()),
+        "fallbacks": sum(n for w in view.workers for *_, n in w["fallbacks"]),
     }
 
 
@@ -235,24 +239,8 @@ def deployments(view: View) -> list[dict[str, Any]]:
             found = recent.setdefault((group, name), [0.0] * len(row))
             for i, n in enumerate(row):
                 found[i] += n
-    health: dict[tuple[str, str], dict[str, Any]] = {}
-    for worker in view.workers:
-        for group, members in worker["health"].items():
-            for name, values in members.items():
-                merged = health.setdefault((group, name), {"workers": 0, "ejected_in": 0})
-                merged["workers"] += 1
-                merged["ejected_in"] += bool(values.get("ejected"))
-                for k, v in values.items():
-                    if isinstance(v, bool):
-                        merged[k] = merged.get(k, False) or v
-                    elif isinstance(v, int | float) and k != "latency_ewma":
-                        merged[k] = merged.get(k, 0) + v
-                    elif k == "latency_ewma":
-                        merged[k] = max(merged.get(k, 0.0), float(v))
-                    elif v is not None:
-                        merged.setdefault(k, v)
     out = []
-    for (group, name), values in sorted(health.items()):
+    for (group, name), values in sorted(merge_health(view.workers).items()):
         row = recent.get((group, name), [0.0] * 6)
         out.append(
             {

@@ -72,7 +72,8 @@ class SqliteSnapshots:
         with self._lock:
             self._conn.execute(
                 "INSERT INTO worker_snapshots VALUES (?, ?, ?) ON CONFLICT(worker) DO UPDATE "
-                "SET published = excluded.published, snapshot = excluded.snapshot",
+                "SET published = excluded.published, snapshot = excluded.snapshot "
+                "WHERE excluded.published >= worker_snapshots.published",  # never back in time
                 (worker, now, snapshot),
             )
             # Rows of workers killed before they could withdraw.
@@ -147,23 +148,21 @@ PUBLISHER = web.AppKey("dashboard_publisher", Publisher)
 
 
 def published(app: web.Application) -> Callable[[], list[bytes]]:
-    """A function (to run in a thread) that reads every fresh worker's published snapshot.
-
-    This worker's own published one is read too, not its live state: then whichever worker
-    answers, the figures are the same and never go back (a counter seen in one worker's
-    answer is never larger than in the next one's); they are at most `PUBLISH_S` old. Only
-    before its first publication does a worker add its live snapshot."""
+    """A function (to run in a thread) that returns every fresh worker's snapshot: this
+    worker's current one, which it publishes first, and the others' as last published (at
+    most `PUBLISH_S` old). Publishing before answering keeps the figures from going back
+    whichever worker answers next: it sees this answer's counts of this worker, or later."""
     publisher, store = app[PUBLISHER], app[SNAPSHOTS]
-    since = publisher.clock() - FRESH_S
-    _, own = publisher.current()  # reads live state: here, on the loop
+    taken, own = publisher.current()  # reads live state: here, on the loop
 
     def read() -> list[bytes]:
         try:
-            rows = store.collect(since)
+            store.publish(publisher.worker, own, taken)
+            rows = store.collect(taken - FRESH_S)
         except sqlite3.Error:  # then only this worker's figures; the page says "1 worker"
             log.exception("dashboard: reading the workers' snapshots failed")
             rows = {}
-        rows.setdefault(publisher.worker, own)
+        rows[publisher.worker] = own
         return list(rows.values())
 
     return read
