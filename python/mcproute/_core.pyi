@@ -81,6 +81,7 @@ class Pick:
     def name(self) -> str: ...
     @property
     def elapsed(self) -> float: ...
+    def first_byte(self) -> bool: ...
     def success(self, latency_s: float | None = None) -> bool: ...
     def failure(self, latency_s: float | None = None) -> bool: ...
     def rate_limited(self, retry_after_s: float | None = None) -> bool: ...
@@ -92,7 +93,7 @@ class Balancer:
 
     def __new__(
         cls,
-        strategy: str = "least_request",
+        strategy: str = "peak_ewma",
         *,
         consecutive_failures: int = 5,
         base_ejection_s: float = 30.0,
@@ -104,6 +105,8 @@ class Balancer:
         slow_start_s: float = 0.0,
         slow_start_min: float = 0.1,
         ewma_tau_s: float = 10.0,
+        latency_multiple: float = 5.0,
+        latency_min_s: float = 1.0,
         seed: int | None = None,
     ) -> Balancer: ...
     @property

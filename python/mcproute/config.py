@@ -12,6 +12,8 @@ The accepted shape (every key optional except where noted)::
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
+                                                            "first_byte_timeout": 10,
+                                                            "stream_idle_timeout": 30,
                                                             "capabilities": ["chat"],
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
@@ -157,6 +159,9 @@ class DeploymentConfig:
     tpm: int | None = None
     timeout: float | None = None
     max_concurrency: int | None = None
+    # Override the routing policy's first-byte and stream-idle timeouts for this model entry.
+    first_byte_timeout: float | None = None
+    stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
 
@@ -327,6 +332,8 @@ _MODEL_KEYS = (
     "tpm",
     "timeout",
     "max_concurrency",
+    "first_byte_timeout",
+    "stream_idle_timeout",
     "capabilities",
     "aliases",
 )
@@ -515,6 +522,12 @@ def _parse_provider(
                 or provider_timeout,
                 max_concurrency=check.number(
                     spec.get("max_concurrency"), f"{entry_path}.max_concurrency", integer=True
+                ),
+                first_byte_timeout=check.number(
+                    spec.get("first_byte_timeout"), f"{entry_path}.first_byte_timeout"
+                ),
+                stream_idle_timeout=check.number(
+                    spec.get("stream_idle_timeout"), f"{entry_path}.stream_idle_timeout"
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
@@ -734,7 +747,7 @@ class ConfigWatcher:
         path: str | os.PathLike[str],
         on_change: Callable[[Config], None],
         *,
-        interval: float = 1.0,
+        interval: float | None = 1.0,  # None: on SIGHUP only
     ) -> None:
         self.path = Path(path)
         self._on_change = on_change
@@ -764,9 +777,9 @@ class ConfigWatcher:
         log.info("configuration reloaded from %s", self.path)
         return True
 
-    async def _poll(self) -> None:
+    async def _poll(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(interval)
             if self._mtime() != self._stamp:
                 self.reload()
 
@@ -775,7 +788,8 @@ class ConfigWatcher:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
             self._signal_installed = True
-        self._task = loop.create_task(self._poll())
+        if self._interval is not None:
+            self._task = loop.create_task(self._poll(self._interval))
 
     async def stop(self) -> None:
         if self._signal_installed:

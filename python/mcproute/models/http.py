@@ -1,34 +1,66 @@
 """The pooled HTTP session shared by every provider adapter, and upstream failure classification.
 
 One ``aiohttp.ClientSession`` per event loop (normally one per process): keep-alive connections,
-a connection limit and a DNS cache are shared by all deployments.
+a connection limit and a DNS cache are shared by all deployments. A program need not close it:
+it is closed when its loop shuts down (``asyncio.run``, ``uvloop.run``, ``asyncio.Runner``), so a
+script that never calls ``aclose()`` exits without aiohttp's "Unclosed client session".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import AbstractContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
 
+from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.redact import redact, redact_url
 
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
+
 log = logging.getLogger(__name__)
 
-_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+
+class _Pooled(NamedTuple):
+    session: aiohttp.ClientSession
+    closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
+
+
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = (
     weakref.WeakKeyDictionary()
 )
+
+
+async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Waits at its `yield` until the loop closes its async generators
+    (`loop.shutdown_asyncgens()`, which `asyncio.run` awaits before closing the loop)."""
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
+def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    closer = _close_at_shutdown(session)
+    # Step it to its `yield` now: the first step registers it with the running loop.
+    with contextlib.suppress(StopIteration):
+        closer.asend(None).send(None)
+    return closer
 
 
 @dataclass(frozen=True)
@@ -51,8 +83,8 @@ def configure_pool(settings: PoolSettings) -> None:
 def get_session() -> aiohttp.ClientSession:
     """The shared session of the running event loop, created on first use."""
     loop = asyncio.get_running_loop()
-    session = _SESSIONS.get(loop)
-    if session is None or session.closed:
+    pooled = _SESSIONS.get(loop)
+    if pooled is None or pooled.session.closed:
         s = _pool_settings
         connector = aiohttp.TCPConnector(
             limit=s.limit,
@@ -66,15 +98,15 @@ def get_session() -> aiohttp.ClientSession:
             timeout=aiohttp.ClientTimeout(total=None),
             auto_decompress=True,
         )
-        _SESSIONS[loop] = session
-    return session
+        pooled = _SESSIONS[loop] = _Pooled(session, _closed_with_loop(session))
+    return pooled.session
 
 
 async def close_session() -> None:
-    """Close the running loop's shared session (at shutdown, or at the end of a test)."""
-    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
-    if session is not None and not session.closed:
-        await session.close()
+    """Close the running loop's shared session now (at shutdown, or at the end of a test)."""
+    pooled = _SESSIONS.pop(asyncio.get_running_loop(), None)
+    if pooled is not None:
+        await pooled.closer.aclose()  # runs its `finally`: closes the session
 
 
 # ----------------------------------------------------------------------------- classification
@@ -257,6 +289,43 @@ def _waited(since: float) -> None:
         acc[0] += time.perf_counter() - since
 
 
+def _attempt_span(
+    endpoint: Endpoint, path: str, body: Mapping[str, Any]
+) -> tuple[AbstractContextManager[Span | None], Mapping[str, str]]:
+    """A trace span for one upstream attempt, and the headers to send (with `traceparent`);
+    with tracing off, nothing is built."""
+    if not tracing.enabled():
+        return tracing.NO_SPAN, endpoint.headers
+    headers = dict(endpoint.headers)
+    operation = "embeddings" if path.endswith("/embeddings") else "chat"
+    model = body.get("model")
+    url = urlsplit(endpoint.base_url)
+    attributes = {
+        "gen_ai.operation.name": operation,
+        "gen_ai.provider.name": (endpoint.deployment or "").split("/", 1)[0] or None,
+        "gen_ai.request.model": model if isinstance(model, str) else None,
+        "server.address": url.hostname,
+        "server.port": url.port,
+        "mcproute.deployment": endpoint.deployment,
+    }
+    return tracing.client_span(f"{operation} {model}", attributes, headers), headers
+
+
+def _usage_attributes(status: int, data: Any) -> dict[str, Any]:
+    """What a span records of a reply: its status, model and token counts (both formats)."""
+    attributes: dict[str, Any] = {"http.response.status_code": status}
+    if isinstance(data, dict):
+        model = data.get("model")
+        attributes["gen_ai.response.model"] = model if isinstance(model, str) else None
+        usage = data.get("usage")
+        if isinstance(usage, dict):
+            for ours, theirs in (("input", "prompt_tokens"), ("output", "completion_tokens")):
+                count = usage.get(theirs, usage.get(f"{ours}_tokens"))
+                if isinstance(count, int):
+                    attributes[f"gen_ai.usage.{ours}_tokens"] = count
+    return attributes
+
+
 async def post_json(
     endpoint: Endpoint,
     path: str,
@@ -266,17 +335,24 @@ async def post_json(
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
     started = time.perf_counter()
-    try:
-        async with get_session().post(
-            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
-        ) as response:
-            data = await response.read()
-            _waited(started)
-            if response.status >= 400:
-                raise classify_status(response.status, response.headers, data, endpoint.deployment)
-            return orjson.loads(data)
-    except Exception as exc:
-        raise classify_exception(exc, endpoint.deployment) from exc
+    span_context, headers = _attempt_span(endpoint, path, body)
+    with span_context as span:
+        try:
+            async with get_session().post(
+                endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+            ) as response:
+                data = await response.read()
+                _waited(started)
+                if response.status >= 400:
+                    tracing.set_attributes(span, {"http.response.status_code": response.status})
+                    raise classify_status(
+                        response.status, response.headers, data, endpoint.deployment
+                    )
+                decoded = orjson.loads(data)
+                tracing.set_attributes(span, _usage_attributes(response.status, decoded))
+                return decoded
+        except Exception as exc:
+            raise classify_exception(exc, endpoint.deployment) from exc
 
 
 async def get_json(
@@ -306,23 +382,27 @@ async def open_stream(
     body: Mapping[str, Any],
     http_timeout: aiohttp.ClientTimeout | None,
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
-    """POST a streaming request; yields an iterator over its server-sent events."""
+    """POST a streaming request; yields an iterator over its server-sent events (its trace
+    span lasts until the stream is left)."""
     payload = orjson.dumps(body)
     started = time.perf_counter()
-    try:
-        response = await get_session().post(
-            endpoint.base_url + path, data=payload, headers=endpoint.headers, timeout=http_timeout
-        )
-    except Exception as exc:
-        raise classify_exception(exc, endpoint.deployment) from exc
-    _waited(started)
-    try:
-        if response.status >= 400:
-            data = await response.read()
-            raise classify_status(response.status, response.headers, data, endpoint.deployment)
-        yield _sse_events(response, endpoint.deployment)
-    finally:
-        response.release()
+    span_context, headers = _attempt_span(endpoint, path, body)
+    with span_context as span:
+        try:
+            response = await get_session().post(
+                endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+            )
+        except Exception as exc:
+            raise classify_exception(exc, endpoint.deployment) from exc
+        _waited(started)
+        tracing.set_attributes(span, {"http.response.status_code": response.status})
+        try:
+            if response.status >= 400:
+                data = await response.read()
+                raise classify_status(response.status, response.headers, data, endpoint.deployment)
+            yield _sse_events(response, endpoint.deployment)
+        finally:
+            response.release()
 
 
 async def _sse_events(

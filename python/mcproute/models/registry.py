@@ -12,6 +12,7 @@ from mcproute.config import (
     ConfigError,
     ConfigIssue,
     ConfigWatcher,
+    DeploymentConfig,
     find_config_path,
     load_config,
 )
@@ -42,6 +43,15 @@ def router_policy(config: Config) -> RouterPolicy:
         return RouterPolicy(**config.routing)
     except (TypeError, ValueError) as exc:
         raise ConfigError([ConfigIssue("mcp.routing", str(exc))], config.source) from None
+
+
+def _timeouts(d: DeploymentConfig) -> dict[str, float | None]:
+    """A model entry's own routing timeouts (those it sets)."""
+    own = {
+        "first_byte_timeout_s": d.first_byte_timeout,
+        "stream_idle_timeout_s": d.stream_idle_timeout,
+    }
+    return {k: v for k, v in own.items() if v is not None}
 
 
 class ModelRegistry:
@@ -94,6 +104,7 @@ class ModelRegistry:
                     group=group,
                     weight=d.weight,
                     max_concurrency=d.max_concurrency,
+                    timeouts=_timeouts(d),
                     target=targets[d.name],
                 )
                 for d in members
@@ -153,12 +164,20 @@ class ModelRegistry:
         await self._key_refresh.check()
 
     def apply(self, config: Config) -> None:
-        """Switch to a new configuration; requests in flight finish on the deployments they have."""
-        router_policy(config)  # validated; a changed policy takes effect on restart
+        """Switch to a new configuration; requests in flight finish on the deployments (and
+        the routing policy) they started with. Unchanged deployments keep their health, load
+        and rate windows; a changed routing policy gets a new Router (its balancers start
+        afresh), whose retry and fallback counts carry on."""
+        policy = router_policy(config)
         groups = self._groups(config)
+        if policy != self.router.policy:
+            old = self.router
+            self.router = Router(groups, policy, observer=old.observer)
+            self.router.retries, self.router.fallbacks = old.retries, old.fallbacks
+        else:
+            self.router.set_groups(groups)
         self.config = config
         self._models = {}
-        self.router.set_groups(groups)
 
     def reload(self) -> None:
         """Reload the configuration file now (raises ``ConfigError`` and keeps the old one)."""
