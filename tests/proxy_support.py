@@ -64,12 +64,16 @@ def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def running_proxy(
-    tmp_path: Path, tune: Callable[[web.Application], object] = lambda app: None
+    tmp_path: Path,
+    tune: Callable[[web.Application], object] = lambda app: None,
+    config_document: Callable[[str, str], dict[str, Any]] = document,
 ) -> AsyncIterator[Proxy]:
-    """The proxy on a fresh data directory; `tune` may change the app before it serves."""
+    """The proxy on `config_document(simulator URL, MCP server URL)` and a fresh data directory;
+    `tune` may change the app before it serves."""
     data_dir = DataDir(tmp_path / "data")
     async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
-        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
+        doc = config_document(sim.url, mcp_url)
+        config = parse_config(doc, env={"OPENAI_API_KEY": OPENAI_KEY})
         app = build_app(config, data_dir)
         tune(app)
         async with serve(app) as url:

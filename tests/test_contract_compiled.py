@@ -11,8 +11,10 @@ from mcproute.contract import Contract, admin, anthropic, contexts, openai, resp
 CONTRACTS = [
     openai.CHAT,
     openai.EMBEDDINGS,
+    openai.COMPLETIONS,
     anthropic.MESSAGES,
     responses.CREATE,
+    anthropic.COUNT_TOKENS,
     contexts.CREATE,
     contexts.APPEND,
     contexts.UPDATE,

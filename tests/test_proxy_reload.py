@@ -146,6 +146,9 @@ async def everywhere(
     raise AssertionError("the change did not reach every worker")
 
 
+ALIASES = ("smart", "fresh")  # the listing has the aliases too
+
+
 def models_are(
     proxy: Proxy, expected: set[str]
 ) -> Callable[[aiohttp.ClientSession], Awaitable[bool]]:
@@ -166,7 +169,7 @@ async def test_reload_under_load(tmp_path: Path) -> None:
             running(tmp_path, base_document(sim.url, mcp_url)) as proxy,
             Load(proxy).running() as load,
         ):
-            await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-old", "claude"}))
+            await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-old", "claude", "smart"}))
             async with (
                 aiohttp.ClientSession() as http,
                 MCPConnection(
@@ -185,7 +188,7 @@ async def test_reload_under_load(tmp_path: Path) -> None:
                 document["mcp"]["aliases"] = {"smart": "claude", "fresh": "gpt-new"}
                 proxy.write(document)
                 os.kill(proxy.proc.pid, signal.SIGHUP)
-                await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude"}))
+                await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude", *ALIASES}))
                 assert (await stream).split()[-1] == "w9"  # finished on the old configuration
                 reply = await chat(http, proxy, "fresh")
                 assert reply["model"] == "gpt-new"
@@ -243,7 +246,7 @@ async def test_reload_under_load(tmp_path: Path) -> None:
                 assert "mcp.models.openai.weight: unknown key" in message
                 assert "mcp.models.openai.models: missing" in message
                 os.kill(proxy.proc.pid, signal.SIGHUP)
-                await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude"}))
+                await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude", *ALIASES}))
                 assert (await chat(http, proxy, "fresh"))["model"] == "gpt-new"
             await asyncio.sleep(0.5)  # the load goes on a little after the last reload
         assert load.failures == []
@@ -310,6 +313,6 @@ async def test_sighup_reloads_a_single_worker_serve(tmp_path: Path) -> None:
             document["mcp"]["models"]["openai"]["models"] = ["gpt-4", "gpt-new"]
             proxy.write(document)
             os.kill(proxy.proc.pid, signal.SIGHUP)
-            await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude"}))
+            await everywhere(proxy, models_are(proxy, {"gpt-4", "gpt-new", "claude", "smart"}))
         assert load.failures == []
     assert proxy.proc.returncode == 0

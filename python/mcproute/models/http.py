@@ -16,11 +16,10 @@ import re
 import time
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
@@ -28,9 +27,6 @@ import orjson
 from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.redact import redact, redact_url
-
-if TYPE_CHECKING:
-    from opentelemetry.trace import Span
 
 log = logging.getLogger(__name__)
 
@@ -289,43 +285,6 @@ def _waited(since: float) -> None:
         acc[0] += time.perf_counter() - since
 
 
-def _attempt_span(
-    endpoint: Endpoint, path: str, body: Mapping[str, Any]
-) -> tuple[AbstractContextManager[Span | None], Mapping[str, str]]:
-    """A trace span for one upstream attempt, and the headers to send (with `traceparent`);
-    with tracing off, nothing is built."""
-    if not tracing.enabled():
-        return tracing.NO_SPAN, endpoint.headers
-    headers = dict(endpoint.headers)
-    operation = "embeddings" if path.endswith("/embeddings") else "chat"
-    model = body.get("model")
-    url = urlsplit(endpoint.base_url)
-    attributes = {
-        "gen_ai.operation.name": operation,
-        "gen_ai.provider.name": (endpoint.deployment or "").split("/", 1)[0] or None,
-        "gen_ai.request.model": model if isinstance(model, str) else None,
-        "server.address": url.hostname,
-        "server.port": url.port,
-        "mcproute.deployment": endpoint.deployment,
-    }
-    return tracing.client_span(f"{operation} {model}", attributes, headers), headers
-
-
-def _usage_attributes(status: int, data: Any) -> dict[str, Any]:
-    """What a span records of a reply: its status, model and token counts (both formats)."""
-    attributes: dict[str, Any] = {"http.response.status_code": status}
-    if isinstance(data, dict):
-        model = data.get("model")
-        attributes["gen_ai.response.model"] = model if isinstance(model, str) else None
-        usage = data.get("usage")
-        if isinstance(usage, dict):
-            for ours, theirs in (("input", "prompt_tokens"), ("output", "completion_tokens")):
-                count = usage.get(theirs, usage.get(f"{ours}_tokens"))
-                if isinstance(count, int):
-                    attributes[f"gen_ai.usage.{ours}_tokens"] = count
-    return attributes
-
-
 async def post_json(
     endpoint: Endpoint,
     path: str,
@@ -334,25 +293,19 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
-    span_context, headers = _attempt_span(endpoint, path, body)
-    with span_context as span:
-        try:
-            async with get_session().post(
-                endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
-            ) as response:
-                data = await response.read()
-                _waited(started)
-                if response.status >= 400:
-                    tracing.set_attributes(span, {"http.response.status_code": response.status})
-                    raise classify_status(
-                        response.status, response.headers, data, endpoint.deployment
-                    )
-                decoded = orjson.loads(data)
-                tracing.set_attributes(span, _usage_attributes(response.status, decoded))
-                return decoded
-        except Exception as exc:
-            raise classify_exception(exc, endpoint.deployment) from exc
+    try:
+        async with get_session().post(
+            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+        ) as response:
+            data = await response.read()
+            _waited(started)
+            if response.status >= 400:
+                raise classify_status(response.status, response.headers, data, endpoint.deployment)
+            return orjson.loads(data)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
 
 
 async def get_json(
@@ -382,27 +335,24 @@ async def open_stream(
     body: Mapping[str, Any],
     http_timeout: aiohttp.ClientTimeout | None,
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
-    """POST a streaming request; yields an iterator over its server-sent events (its trace
-    span lasts until the stream is left)."""
+    """POST a streaming request; yields an iterator over its server-sent events."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
-    span_context, headers = _attempt_span(endpoint, path, body)
-    with span_context as span:
-        try:
-            response = await get_session().post(
-                endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
-            )
-        except Exception as exc:
-            raise classify_exception(exc, endpoint.deployment) from exc
-        _waited(started)
-        tracing.set_attributes(span, {"http.response.status_code": response.status})
-        try:
-            if response.status >= 400:
-                data = await response.read()
-                raise classify_status(response.status, response.headers, data, endpoint.deployment)
-            yield _sse_events(response, endpoint.deployment)
-        finally:
-            response.release()
+    try:
+        response = await get_session().post(
+            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+        )
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+    _waited(started)
+    try:
+        if response.status >= 400:
+            data = await response.read()
+            raise classify_status(response.status, response.headers, data, endpoint.deployment)
+        yield _sse_events(response, endpoint.deployment)
+    finally:
+        response.release()
 
 
 async def _sse_events(

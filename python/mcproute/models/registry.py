@@ -147,16 +147,24 @@ class ModelRegistry:
                 self.context_store,
                 self.config.capabilities_of(group),
                 on_attempt=self._key_refresh.poke,
+                upstream_counts=any(
+                    d.provider_type == "anthropic" for d in self.config.model_groups()[group]
+                ),
             )
             self._models[name] = model  # only names that resolve: bounded by the config
         return model
 
+    def provider_key_states(self) -> dict[str, list[dict[str, object]]]:
+        """Deployment -> the state of each of its provider keys, for deployments with several
+        (``api_keys``); a one-key deployment's state is its health in the Router."""
+        return {name: t.keys.states() for name, t in self._targets.items() if len(t.keys) > 1}
+
     # --- reload
 
-    def _rekey(self, deployment: str, api_key: Secret) -> None:
+    def _rekey(self, deployment: str, keys: dict[int, Secret]) -> None:
         target = self._targets.get(deployment)
         if target is not None:
-            target.rekey(api_key)
+            target.rekey(keys)
 
     async def refresh_provider_keys(self) -> None:
         """Re-read provider keys given as ``file:`` or ``${VAR}`` now (otherwise this happens

@@ -202,6 +202,8 @@ class Gateway(MCPServer):
                 "subscriptions/listen": self._gw_listen,
             }
         )
+        if tracing.ACTIVE:
+            tracing.trace_mcp_methods(self._methods)  # an MCP server span per request
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -524,30 +526,11 @@ class Gateway(MCPServer):
         upstream = self._upstream(upstream_name)
         upstream.calls += 1
         try:
-            if not tracing.enabled():
-                return await self._forward_to(upstream, method, params, ctx)
-            name = f"{method} {params.get('name') or ''}".rstrip()
-            with tracing.client_span(name, self._span_attributes(method, params, ctx, upstream)):
-                return await self._forward_to(upstream, method, params, ctx)
+            return await self._forward_to(upstream, method, params, ctx)
         finally:
             upstream.calls -= 1
             if not upstream.calls:
                 upstream.idle.set()
-
-    @staticmethod
-    def _span_attributes(
-        method: str, params: Json, ctx: RequestContext, upstream: Upstream
-    ) -> dict[str, Any]:
-        """MCP semantic conventions; the session id only hashed."""
-        name = params.get("name") if method in ("tools/call", "prompts/get") else None
-        return {
-            "mcp.method.name": method,
-            "gen_ai.tool.name": name if method == "tools/call" else None,
-            "gen_ai.prompt.name": name if method == "prompts/get" else None,
-            "mcp.resource.uri": params.get("uri") if method == "resources/read" else None,
-            "mcp.session.id": tracing.hashed(ctx.session.id) if ctx.session else None,
-            "mcproute.mcp.upstream": upstream.name,
-        }
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
@@ -641,8 +624,9 @@ class Gateway(MCPServer):
 
         async def one(upstream: Upstream) -> list[tuple[str, Json]]:
             try:
-                conn = await self._connection(upstream)
-                items = await conn._paged(method, key)
+                with tracing.mcp_upstream(upstream.name, method):
+                    conn = await self._connection(upstream)
+                    items = await conn._paged(method, key)
             except (MCPError, OSError, TimeoutError):
                 return []
             return [(upstream.name, item) for item in items]
@@ -694,7 +678,8 @@ class Gateway(MCPServer):
 
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
-        return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+        with tracing.mcp_upstream(upstream, "tools/call", original):
+            return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
@@ -29,6 +30,7 @@ from mcproute.proxy import (
     merged_metrics,
     reload,
     routes,
+    surface,
 )
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
@@ -124,7 +126,13 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     recent = history.History(config.dashboard)
     recording = history.middleware(recent, lambda: registry.config.dashboard)
     app = web.Application(
-        middlewares=[observe(metrics), recording, auth.middleware(authenticator)],
+        middlewares=[
+            *tracing.middlewares(),
+            observe(metrics),
+            recording,
+            auth.middleware(authenticator),
+            surface.unknown_routes,
+        ],
         client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
@@ -150,7 +158,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
-    app.router.add_get("/v1/models", routes.list_models)
+    surface.add_routes(app)  # models, count_tokens, legacy completions
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)

@@ -25,14 +25,15 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from mcproute import tracing
 from mcproute.logs import ACCESS_LOGGER, REQUEST_ID
 from mcproute.models.http import UPSTREAM_WAIT
 from mcproute.proxy.metrics import Metrics, route_label
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+MODEL_ROUTES = frozenset(
+    {"/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/completions"}
+)
 OVERHEAD_HEADER = "x-mcproute-overhead-ms"
 VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -69,62 +70,35 @@ def middleware(metrics: Metrics) -> Middleware:
         # Not reset: the request's task (and its context) ends with the request, and aiohttp's
         # own "Error handling request" line, logged after this middleware, keeps the id.
         REQUEST_ID.set(request_id)
+        token = UPSTREAM_WAIT.set(timing.upstream)
         route = route_label(request.path)
-        with _server_span(request, route) if tracing.enabled() else tracing.NO_SPAN as span:
-            token = UPSTREAM_WAIT.set(timing.upstream)
-            status = 500
-            response: web.StreamResponse | None = None
-            try:
-                response = await handler(request)
-                status = response.status
-                if not response.prepared:
-                    if route in MODEL_ROUTES:
-                        timing.mark_first_byte(response)
-                    else:
-                        response.headers["x-request-id"] = request_id
-                await _finish(request, response)
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                UPSTREAM_WAIT.reset(token)
-                elapsed = time.perf_counter() - timing.start
-                metrics.request_done(route, status, elapsed)
-                overhead = timing.first_byte_overhead
+        status = 500
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            status = response.status
+            if not response.prepared:
                 if route in MODEL_ROUTES:
-                    overhead = timing.overhead() if overhead is None else overhead
-                    metrics.overhead.observe((("http_route", route),), overhead)
-                if access_log.isEnabledFor(logging.INFO):
-                    _log(request, timing, status, elapsed, overhead, response)
-                if span is not None:
-                    tracing.set_attributes(span, _span_attributes(timing, status), status >= 500)
+                    timing.mark_first_byte(response)
+                else:
+                    response.headers["x-request-id"] = request_id
+            await _finish(request, response)
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            UPSTREAM_WAIT.reset(token)
+            elapsed = time.perf_counter() - timing.start
+            metrics.request_done(route, status, elapsed)
+            overhead = timing.first_byte_overhead
+            if route in MODEL_ROUTES:
+                overhead = timing.overhead() if overhead is None else overhead
+                metrics.overhead.observe((("http_route", route),), overhead)
+            if access_log.isEnabledFor(logging.INFO):
+                _log(request, timing, status, elapsed, overhead, response)
 
     return observe
-
-
-def _server_span(
-    request: web.Request, route: str
-) -> contextlib.AbstractContextManager[tracing.Span | None]:
-    known = route != "other"  # low-cardinality names: the route, else the method alone
-    return tracing.server_span(
-        f"{request.method} {route}" if known else request.method,
-        request.headers,
-        {
-            "http.request.method": request.method,
-            "http.route": route if known else None,
-            "url.path": request.path,
-        },
-    )
-
-
-def _span_attributes(timing: RequestTiming, status: int) -> dict[str, object]:
-    return {
-        "http.response.status_code": status,
-        "gen_ai.request.model": timing.model,
-        "mcproute.request_id": timing.request_id,
-        "error.type": str(status) if status >= 500 else None,
-    }
 
 
 async def _finish(request: web.Request, response: web.StreamResponse) -> None:

@@ -1,4 +1,5 @@
-"""Model endpoints: OpenAI chat completions, embeddings and models; Anthropic messages.
+"""Model endpoints: OpenAI chat completions and embeddings; Anthropic messages (the other
+model routes are in `surface`).
 
 The body is parsed once (orjson); the model group comes from its `model` field; the call runs
 through the registry's Router; streams are relayed event by event as they arrive. A stream that
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
-from mcproute.models import ModelRegistry
+from mcproute.models import ModelRegistry, served
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
@@ -70,6 +71,7 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
         raise PermissionError(f"this API key may not use model {name!r}")
     model = await request.app[REGISTRY].get_model(name)
     request[TIMING].model = name  # known to the registry: a bounded label from here on
+    served.begin()  # attempts note their provider there, for the metrics' labels
     return model
 
 
@@ -233,10 +235,3 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     result = await _call(request, "embeddings", body["model"], model.embeddings(body))
     return web.json_response({**result, "model": body["model"]})
-
-
-async def list_models(request: web.Request) -> web.StreamResponse:
-    record = request[RECORD]
-    names = [m for m in request.app[REGISTRY].models() if allows(record, "models", m)]
-    data = [{"id": m, "object": "model", "created": 0, "owned_by": "mcproute"} for m in names]
-    return web.json_response({"object": "list", "data": data})

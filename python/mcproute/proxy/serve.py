@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -65,7 +66,7 @@ def _start_reloads(
 async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
-    tracing.configure()  # per worker: the exporter's thread does not survive a fork
+    tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = MalformedRequestRunner(
         app,
@@ -89,7 +90,7 @@ async def _serve_one(
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
     deadline.cancel()
-    await asyncio.to_thread(tracing.shutdown)  # export the last spans
+    await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
 
 def _run_worker(
@@ -151,6 +152,11 @@ def _serve_claimed(
     claim: PortClaim | None,
 ) -> int:
     data_dir.pepper()  # create shared state once, before any worker races for it
+    try:
+        tracing.check(config.tracing)
+    except tracing.TracingUnavailable as exc:
+        print(f"mcproute: {exc}", file=sys.stderr)
+        return 1
     if workers == 1:
         _run_worker(config, data_dir, host, port, limits)
         return 0
