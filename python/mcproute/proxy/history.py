@@ -17,6 +17,7 @@ polling and health checks are not recorded, so watching does not change what is 
 from __future__ import annotations
 
 import bisect
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -248,6 +249,13 @@ def _bodies(request: web.Request, response: web.StreamResponse | None) -> dict[s
     }
 
 
+def _status(response: web.StreamResponse | None, raised: BaseException | None) -> int:
+    """The status the caller got: the response's, an HTTPException's, else 500."""
+    if response is not None:
+        return response.status
+    return raised.status if isinstance(raised, web.HTTPException) else 500
+
+
 def middleware(history: History, settings: Callable[[], DashboardSettings]) -> Middleware:
     """Record every request (but the unrecorded paths) into `history`, under the current
     configuration's `settings()` (so a reload takes effect). Runs inside the observe
@@ -260,17 +268,13 @@ def middleware(history: History, settings: Callable[[], DashboardSettings]) -> M
         history.follow(settings())
         current = CurrentRequest()
         token = CURRENT.set(current)
-        status = 500
         response: web.StreamResponse | None = None
         try:
             response = await handler(request)
-            status = response.status
             return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
         finally:
             CURRENT.reset(token)
+            status = _status(response, sys.exc_info()[1])
             timing = request[TIMING]
             record = request.get(RECORD)
             error = _error_message(response) if status >= 400 else None
