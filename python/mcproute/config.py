@@ -22,6 +22,7 @@ The accepted shape (every key optional except where noted)::
              "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
+             "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
              "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
 
 ``mcpServers`` may also sit at the top level, as desktop clients write it. Provider keys default to
@@ -137,6 +138,16 @@ _SECURITY_RANGES: Mapping[str, tuple[float, float, str]] = {
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The ``dashboard`` block: how many requests each worker keeps for the request log
+    (``request_log``, 0 to 100000), and the key ids whose request and response bodies it
+    keeps too (``debug_bodies``, for debugging a client; off for every other key)."""
+
+    request_log: int = 1000
+    debug_bodies: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     name: str  # unique id, e.g. "openai/gpt-4#0"
     group: str  # the model group it serves
@@ -188,6 +199,7 @@ class Config:
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
+    dashboard: DashboardSettings = DashboardSettings()
     tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
@@ -323,6 +335,7 @@ _MCP_KEYS = (
     "routing",
     "tracing",
     "mcpServers",
+    "dashboard",
 )
 _PROVIDER_KEYS = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
 _MODEL_KEYS = (
@@ -376,6 +389,20 @@ def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
         else:
             numbers[name] = float(number)
     return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
+
+
+def _parse_dashboard(value: Any, check: _Checker) -> DashboardSettings:
+    path = "mcp.dashboard"
+    block = check.mapping(value, path)
+    if block is None:
+        return DashboardSettings()
+    check.known_keys(block, path, ("request_log", "debug_bodies"))
+    size = block.get("request_log", DashboardSettings.request_log)
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= 100_000:
+        check.fail(f"{path}.request_log", f"must be a whole number from 0 to 100000, got {size!r}")
+        size = DashboardSettings.request_log
+    keys = frozenset(check.string_list(block.get("debug_bodies"), f"{path}.debug_bodies"))
+    return DashboardSettings(request_log=size, debug_bodies=keys)
 
 
 def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
@@ -677,6 +704,7 @@ def parse_config(
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
     security = _parse_security(mcp.get("security"), check)
+    dashboard = _parse_dashboard(mcp.get("dashboard"), check)
     tracing = _parse_tracing(mcp.get("tracing"), check)
 
     aliases: dict[str, str] = {}
@@ -718,6 +746,7 @@ def parse_config(
         routing=dict(routing),
         mcp_servers=tuple(servers),
         source=source,
+        dashboard=dashboard,
         tracing=tracing,
     )
     _check_references(config, check)
