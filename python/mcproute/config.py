@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 
@@ -49,7 +50,7 @@ CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
 DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
 SCHEMA_VERSIONS = ("1.0",)
 CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
-PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "bedrock")
 
 BUILTIN_DEFAULT: Mapping[str, Any] = {
     "mcp": {
@@ -148,6 +149,7 @@ class DeploymentConfig:
     max_concurrency: int | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
+    aws: AwsSettings | None = None  # region and credentials of a bedrock deployment
 
 
 @dataclass(frozen=True)
@@ -305,7 +307,8 @@ _MCP_KEYS = (
     "routing",
     "mcpServers",
 )
-_PROVIDER_KEYS = ("type", "endpoint", "api_key", "timeout", "models")
+_PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "timeout", "models")
+_PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
 _MODEL_KEYS = (
     "name",
     "model",
@@ -413,6 +416,9 @@ def _parse_provider(
     check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    aws = parse_bedrock(block, ptype, path, check, has_api_key="api_key" in block)
+    if aws is not None and "endpoint" not in block:
+        endpoint = aws.default_endpoint
     if endpoint is None and "endpoint" not in block and ptype is not None:
         endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
         if endpoint is None:
@@ -480,6 +486,7 @@ def _parse_provider(
                 api_key=key,
                 api_key_source=key_source,
                 api_key_ref=key_ref,
+                aws=aws,
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
                 rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),

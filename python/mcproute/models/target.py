@@ -16,6 +16,7 @@ import aiohttp
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.anthropic import AnthropicAdapter
+from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
@@ -64,8 +65,10 @@ def attempt_timeout(
     )
 
 
-def build_adapter(config: DeploymentConfig) -> OpenAIAdapter | AnthropicAdapter:
+def build_adapter(config: DeploymentConfig) -> OpenAIAdapter | AnthropicAdapter | BedrockAdapter:
     kwargs: Mapping[str, Any] = {"model": config.model, "deployment": config.name}
+    if config.provider_type == "bedrock":
+        return BedrockAdapter(config.endpoint, config.aws, config.api_key, **kwargs)
     if config.provider_type == "anthropic":
         return AnthropicAdapter(config.endpoint, config.api_key, **kwargs)
     if config.provider_type == "openai_compatible":
@@ -157,7 +160,7 @@ class ProviderTarget:
 
     async def messages(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
+        if isinstance(adapter, AnthropicAdapter | BedrockAdapter):
             self.usage.admit()
             timeout = attempt_timeout(timeouts, self.config.timeout, stream=False)
             result = await adapter.messages(body, timeout)
@@ -170,7 +173,7 @@ class ProviderTarget:
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
         adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
+        if isinstance(adapter, AnthropicAdapter | BedrockAdapter):
             self.usage.admit()
             timeout = attempt_timeout(timeouts, self.config.timeout, stream=True)
             usage: Json = {}

@@ -1,0 +1,289 @@
+"""AWS Bedrock adapter: the Converse and ConverseStream APIs of ``bedrock-runtime``.
+
+Each request is signed with SigV4 in the core (one call: the headers to add), or carries a
+Bedrock API key as a bearer token. The model id goes in the path, percent-encoded as AWS's SDKs
+encode it (an ARN's ``:`` and ``/`` included). ConverseStream answers in the AWS event-stream
+framing, decoded in the core as the chunks arrive. Callers speak OpenAI or Anthropic; the
+translation is in ``translate_bedrock``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from mcproute._core import EventStreamDecoder, EventStreamError, SigV4Signer
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.bedrock_config import AwsSettings
+from mcproute.models.http import (
+    Endpoint,
+    _waited,
+    classify_exception,
+    classify_status,
+    get_session,
+    stream_cut,
+    upstream_message,
+)
+from mcproute.models.translate_bedrock import (
+    ConverseToAnthropicStream,
+    ConverseToOpenAIStream,
+    anthropic_to_converse,
+    converse_to_anthropic,
+    converse_to_openai,
+    openai_to_converse,
+)
+from mcproute.secret import Secret
+
+Json = dict[str, Any]
+SERVICE = "bedrock"
+EVENT_STREAM = "application/vnd.amazon.eventstream"
+
+# ConverseStream exception events (":exception-type"), by what the Router should do.
+_STREAM_ERRORS: Mapping[str, FailureKind] = {
+    "throttlingException": FailureKind.RATE_LIMITED,
+    "serviceUnavailableException": FailureKind.SERVER,
+    "internalServerException": FailureKind.SERVER,
+    "modelStreamErrorException": FailureKind.SERVER,
+    "modelTimeoutException": FailureKind.TIMEOUT,
+    "validationException": FailureKind.BAD_REQUEST,
+    "accessDeniedException": FailureKind.AUTH,
+}
+
+
+def _error_fields(body: bytes) -> tuple[str, str]:
+    """The message of an AWS JSON error body (``message`` or ``Message``), and its type if given."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "", ""
+    if not isinstance(payload, dict):
+        return "", ""
+    message = payload.get("message", payload.get("Message"))
+    kind = payload.get("__type", "")
+    return (str(message) if isinstance(message, str) else ""), str(kind).rsplit("#", 1)[-1]
+
+
+def bedrock_error(
+    status: int, headers: Mapping[str, str], body: bytes, deployment: str | None
+) -> UpstreamError:
+    """A classified failure from an AWS error response (``x-amzn-ErrorType`` + ``message``)."""
+    message, kind = _error_fields(body)
+    kind = (headers.get("x-amzn-ErrorType") or kind).split(":", 1)[0]
+    normal = (
+        orjson.dumps({"error": {"type": kind or None, "message": message}}) if message else body
+    )
+    error = classify_status(status, headers, normal, deployment)
+    if kind == "ValidationException" and "too long" in message.lower():
+        error.kind = FailureKind.CONTEXT_WINDOW
+    return error
+
+
+def _stream_exception(headers: Mapping[str, Any], body: bytes, deployment: str | None) -> Exception:
+    kind = str(headers.get(":exception-type") or headers.get(":error-code") or "")
+    message, _ = _error_fields(body)
+    if not message:
+        message = str(headers.get(":error-message") or "")
+    detail = upstream_message(None, {"type": kind, "message": message})
+    failure = _STREAM_ERRORS.get(kind, FailureKind.SERVER)
+    if kind == "validationException" and "too long" in message.lower():
+        failure = FailureKind.CONTEXT_WINDOW
+    return UpstreamError(failure, "mid-stream: " + detail, deployment=deployment)
+
+
+def _malformed(deployment: str | None, what: str) -> UpstreamError:
+    return UpstreamError(FailureKind.SERVER, f"upstream sent {what}", deployment=deployment)
+
+
+class BedrockAdapter:
+    """One Bedrock deployment: the runtime endpoint, credentials and the model id."""
+
+    wire_format = "bedrock"
+
+    def __init__(
+        self,
+        base_url: str,
+        aws: AwsSettings | None,
+        api_key: Secret | None = None,
+        *,
+        model: str,
+        deployment: str | None = None,
+    ) -> None:
+        base = base_url.rstrip("/")
+        self.model = model
+        self.endpoint = Endpoint(base, {}, deployment)
+        self._signer: SigV4Signer | None = None
+        self._bearer: str | None = None
+        if api_key is not None:
+            self._bearer = "Bearer " + api_key.reveal()
+        elif aws is not None and aws.access_key_id and aws.secret_access_key is not None:
+            token = aws.session_token.reveal() if aws.session_token is not None else None
+            self._signer = SigV4Signer(
+                aws.access_key_id,
+                aws.secret_access_key.reveal(),
+                session_token=token,
+                region=aws.region,
+                service=SERVICE,
+            )
+        # botocore's encoding of a URI label: everything but unreserved characters
+        prefix = f"{base}/model/{quote(model, safe='')}"
+        self._converse = (URL(prefix + "/converse", encoded=True), prefix + "/converse")
+        self._stream = (URL(prefix + "/converse-stream", encoded=True), prefix + "/converse-stream")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
+
+    def _headers(self, url: str, payload: bytes, accept: str) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": accept}
+        if self._signer is not None:
+            headers.update(self._signer.sign("POST", url, headers, payload))
+        elif self._bearer is not None:
+            headers["Authorization"] = self._bearer
+        return headers
+
+    # --- the Converse API itself
+
+    async def converse(
+        self, request: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> tuple[Json, str]:
+        """A Converse call: the response and the request id AWS gave it."""
+        deployment = self.endpoint.deployment
+        url, text = self._converse
+        payload = orjson.dumps(request)
+        started = time.perf_counter()
+        try:
+            async with get_session().post(
+                url,
+                data=payload,
+                headers=self._headers(text, payload, "application/json"),
+                timeout=http_timeout,
+            ) as response:
+                data = await response.read()
+                _waited(started)
+                if response.status >= 400:
+                    raise bedrock_error(response.status, response.headers, data, deployment)
+                result = orjson.loads(data)
+                ident = response.headers.get("x-amzn-RequestId") or uuid.uuid4().hex
+        except Exception as exc:
+            raise classify_exception(exc, deployment) from exc
+        if not isinstance(result, dict):
+            raise _malformed(deployment, "a response that is not a JSON object")
+        return result, ident
+
+    @asynccontextmanager
+    async def converse_stream(
+        self, request: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[tuple[str, AsyncIterator[tuple[str, Json]]]]:
+        """A ConverseStream call: the request id, and its events as ``(event type, payload)``."""
+        deployment = self.endpoint.deployment
+        url, text = self._stream
+        payload = orjson.dumps(request)
+        started = time.perf_counter()
+        try:
+            response = await get_session().post(
+                url,
+                data=payload,
+                headers=self._headers(text, payload, EVENT_STREAM),
+                timeout=http_timeout,
+            )
+        except Exception as exc:
+            raise classify_exception(exc, deployment) from exc
+        _waited(started)
+        try:
+            if response.status >= 400:
+                data = await response.read()
+                raise bedrock_error(response.status, response.headers, data, deployment)
+            ident = response.headers.get("x-amzn-RequestId") or uuid.uuid4().hex
+            yield ident, self._events(response)
+        finally:
+            response.release()
+
+    async def _events(self, response: aiohttp.ClientResponse) -> AsyncIterator[tuple[str, Json]]:
+        deployment = self.endpoint.deployment
+        decoder = EventStreamDecoder()
+        content = response.content
+        stopped = False
+        while True:
+            started = time.perf_counter()
+            try:
+                chunk = await content.readany()
+            except Exception as exc:
+                raise classify_exception(exc, deployment) from exc
+            _waited(started)
+            if not chunk:
+                break
+            try:
+                messages = decoder.feed(chunk)
+            except EventStreamError as exc:
+                raise _malformed(deployment, f"a malformed event stream ({exc.reason})") from None
+            for headers, body in messages:
+                if headers.get(":message-type") != "event":
+                    raise _stream_exception(headers, body, deployment)
+                kind = str(headers.get(":event-type") or "")
+                try:
+                    event = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    raise _malformed(deployment, "a malformed stream event") from None
+                yield kind, event
+                if kind == "metadata":  # always the last event
+                    return
+                stopped = stopped or kind == "messageStop"
+        if not stopped:
+            raise stream_cut(deployment)
+
+    # --- OpenAI format in and out
+
+    async def chat(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> Json:
+        result, ident = await self.converse(openai_to_converse(body), http_timeout)
+        return converse_to_openai(result, body.get("model") or self.model, ident)
+
+    async def chat_stream(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[Json]:
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        async with self.converse_stream(openai_to_converse(body), http_timeout) as (ident, events):
+            translator = ConverseToOpenAIStream(
+                body.get("model") or self.model, ident, include_usage
+            )
+            async for kind, event in events:
+                chunk = translator.feed(kind, event)
+                if chunk is not None:
+                    yield chunk
+
+    async def embeddings(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> Json:
+        raise UpstreamError(
+            FailureKind.BAD_REQUEST,
+            "this deployment's provider (bedrock) has no embeddings endpoint",
+            deployment=self.endpoint.deployment,
+        )
+
+    # --- Anthropic format in and out
+
+    async def messages(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> Json:
+        result, ident = await self.converse(anthropic_to_converse(body), http_timeout)
+        return converse_to_anthropic(result, body.get("model") or self.model, ident)
+
+    async def messages_stream(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[Json]:
+        request = anthropic_to_converse(body)
+        async with self.converse_stream(request, http_timeout) as (ident, events):
+            translator = ConverseToAnthropicStream(body.get("model") or self.model, ident)
+            async for kind, event in events:
+                for out in translator.feed(kind, event):
+                    yield out
+            for out in translator.finish():
+                yield out
