@@ -654,4 +654,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the package's copy of this module, the one its provider modules build on
+    from mcproute.testing.upstream import main as package_main
+
+    package_main()
