@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import sys
 from typing import Any
 
 import orjson
 from yarl import URL
 
-from benches.models_overhead import Call, _time, simulator_process
+from benches.models_overhead import Call, measure, simulator_process
 from benches.run import machine, replace_section
 from mcproute._core import EventStreamDecoder, SigV4Signer
 from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.bedrock_config import AwsSettings
-from mcproute.models.http import close_session, get_session
+from mcproute.models.http import get_session
 from mcproute.secret import Secret
 from mcproute.testing.upstream_bedrock import SIM_ACCESS_KEY_ID, SIM_SECRET_ACCESS_KEY
 
@@ -98,18 +97,6 @@ def calls(url: str) -> dict[str, Call]:
     }
 
 
-async def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
-    contenders = calls(url)
-    for call in contenders.values():
-        await _time(call, 20)
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, call in contenders.items():
-            samples[name].append(await _time(call, requests))
-    await close_session()
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def report(medians: dict[str, float]) -> str:
     lines = [
         "| call | µs per call (median) | vs raw aiohttp | added per call | added per event |",
@@ -134,7 +121,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     with simulator_process(tokens=TOKENS) as url:
-        medians = asyncio.run(measure(url, args.requests, args.rounds))
+        medians = asyncio.run(measure(url, args.requests, args.rounds, calls))
     body = (
         "## models-bedrock\n\n"
         "Bedrock adapter overhead over a raw aiohttp request to the same simulator (targets: "
