@@ -34,6 +34,7 @@ BEDROCK_KEYS = (
     "aws_profile",
 )
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
+_KEY_ID = re.compile(r"[A-Za-z0-9]{16,128}")
 
 
 class _Checker(Protocol):
@@ -174,6 +175,11 @@ def parse_bedrock(
                 " api_key for a Bedrock API key), AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,"
                 f" or profile {name!r} in ~/.aws/credentials",
             )
+    if key_id is not None and not _KEY_ID.fullmatch(key_id):
+        # the id is not secret, but a malformed one may be a secret pasted in the wrong place
+        check.fail(path, f"the AWS access key id from {source} is not 16-128 letters and digits")
+    if token is not None and not token.reveal().isascii():
+        check.fail(path, f"the AWS session token from {source} is not ASCII")
     if key_id is not None and secret is None and not explicit:
         check.fail(path, f"the AWS credentials from {source} have no secret access key")
     if profile_region is None and profile is None and not explicit:
