@@ -39,20 +39,26 @@ def write_profiles(home: Path) -> None:
     aws = home / ".aws"
     aws.mkdir()
     (aws / "credentials").write_text(
-        "[default]\naws_access_key_id = AKIADEFAULT000000000\naws_secret_access_key = default-secret\n"
+        "[default]\naws_access_key_id = AKIADEFAULT000000000\n"
+        "aws_secret_access_key = default-secret\n"
         f"[work]\naws_access_key_id = AKIAWORK000000000000\naws_secret_access_key = {SECRET}\n"
         "aws_session_token = work-token\n"
     )
     (aws / "config").write_text(
         "[default]\nregion = eu-west-1\n[profile work]\nregion = ap-southeast-2\n"
-        "[profile cfgonly]\naws_access_key_id = AKIACFG0000000000000\naws_secret_access_key = cfg-secret\n"
+        "[profile cfgonly]\naws_access_key_id = AKIACFG0000000000000\n"
+        "aws_secret_access_key = cfg-secret\n"
     )
 
 
 def test_explicit_keys_from_env_references_and_files(tmp_path: Path) -> None:
     secret_file = tmp_path / "secret"
     secret_file.write_text(SECRET + "\n")
-    env = {"MY_KEY_ID": "AKIAEXPLICIT00000000", "MY_TOKEN": "tok", "AWS_ACCESS_KEY_ID": "AKIAENV0000000000000"}
+    env = {
+        "MY_KEY_ID": "AKIAEXPLICIT00000000",
+        "MY_TOKEN": "tok",
+        "AWS_ACCESS_KEY_ID": "AKIAENV0000000000000",
+    }
     config = bedrock(
         env,
         region="us-west-2",
@@ -96,7 +102,10 @@ def test_environment_then_shared_files(tmp_path: Path) -> None:
     # AWS_PROFILE picks another one
     config = bedrock({"HOME": str(tmp_path), "AWS_PROFILE": "work"})
     assert config.aws is not None
-    assert (config.aws.access_key_id, config.aws.region) == ("AKIAWORK000000000000", "ap-southeast-2")
+    assert (config.aws.access_key_id, config.aws.region) == (
+        "AKIAWORK000000000000",
+        "ap-southeast-2",
+    )
     assert config.aws.session_token is not None
     # keys may also sit in the config file
     config = bedrock({"HOME": str(tmp_path), "AWS_PROFILE": "cfgonly", "AWS_REGION": "us-east-1"})
@@ -106,12 +115,18 @@ def test_environment_then_shared_files(tmp_path: Path) -> None:
 
 def test_profile_in_the_block_beats_the_environment(tmp_path: Path) -> None:
     write_profiles(tmp_path)
-    env = {"HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "AKIAENV0000000000000", "AWS_SECRET_ACCESS_KEY": "x"}
+    env = {
+        "HOME": str(tmp_path),
+        "AWS_ACCESS_KEY_ID": "AKIAENV0000000000000",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
     config = bedrock(env, aws_profile="work")
     assert config.aws is not None
     assert (config.aws.access_key_id, config.aws.source) == ("AKIAWORK000000000000", "profile work")
     custom = tmp_path / "elsewhere"
-    custom.write_text(f"[work]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = {SECRET}\n")
+    custom.write_text(
+        f"[work]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = {SECRET}\n"
+    )
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(custom)
     config = bedrock(env, aws_profile="work", region="us-east-1")
     assert config.aws is not None
