@@ -31,6 +31,7 @@ from mcproute.testing.upstream_bedrock import SIM_ACCESS_KEY_ID, SIM_SECRET_ACCE
 
 MODEL = "anthropic.claude-3-5-haiku-20241022-v1:0"
 BODY = {"model": "claude", "messages": [{"role": "user", "content": "benchmark the adapter"}]}
+ANTHROPIC_BODY = {**BODY, "max_tokens": 64}
 CONVERSE = {"messages": [{"role": "user", "content": [{"text": "benchmark the adapter"}]}]}
 TOKENS = 16
 EVENTS = TOKENS + 4  # messageStart, one delta per token, contentBlockStop, messageStop, metadata
@@ -88,12 +89,20 @@ def calls(url: str) -> dict[str, Call]:
     async def adapter_stream() -> int:
         return sum([1 async for _ in adapter.chat_stream(BODY)])
 
+    async def adapter_messages() -> Any:
+        return await adapter.messages(ANTHROPIC_BODY)
+
+    async def adapter_messages_stream() -> int:
+        return sum([1 async for _ in adapter.messages_stream(ANTHROPIC_BODY)])
+
     return {
         "raw aiohttp, Converse JSON, one signed request reused": raw_json_presigned,
         "raw aiohttp, Converse JSON": raw_json,
         "BedrockAdapter.chat (OpenAI in and out)": adapter_json,
+        "BedrockAdapter.messages (Anthropic in and out)": adapter_messages,
         "raw aiohttp, ConverseStream": raw_stream,
         "BedrockAdapter.chat_stream (OpenAI chunks)": adapter_stream,
+        "BedrockAdapter.messages_stream (Anthropic events)": adapter_messages_stream,
     }
 
 
