@@ -146,6 +146,18 @@ def test_an_endpoint_and_an_api_key_need_no_aws_credentials(tmp_path: Path) -> N
     assert config.aws.access_key_id is None
 
 
+def test_a_bedrock_api_key_from_the_environment(tmp_path: Path) -> None:
+    env = {
+        "HOME": str(tmp_path),
+        "AWS_BEARER_TOKEN_BEDROCK": "ABSKfromenv",
+        "AWS_REGION": "us-east-1",
+    }
+    config = bedrock(env)
+    assert config.api_key is not None
+    assert config.api_key.reveal() == "ABSKfromenv"
+    assert config.api_key_source == "AWS_BEARER_TOKEN_BEDROCK"
+
+
 @pytest.mark.parametrize(
     ("block", "expected"),
     [

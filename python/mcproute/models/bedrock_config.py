@@ -10,7 +10,8 @@ Credentials, first match wins (botocore's order, for the static sources):
    (``AWS_SHARED_CREDENTIALS_FILE``, default ``~/.aws/credentials``), then of the config file
    (``AWS_CONFIG_FILE``, default ``~/.aws/config``).
 
-A Bedrock API key (``api_key``) is sent as a bearer token instead, and needs no AWS credentials.
+A Bedrock API key (``api_key``, default ``AWS_BEARER_TOKEN_BEDROCK``) is sent as a bearer token
+instead, and needs no AWS credentials.
 The region: ``region`` in the block, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, then the profile's
 ``region`` in the config file.
 """
@@ -33,6 +34,7 @@ BEDROCK_KEYS = (
     "aws_session_token",
     "aws_profile",
 )
+BEARER_ENV_VAR = "AWS_BEARER_TOKEN_BEDROCK"
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 _KEY_ID = re.compile(r"[A-Za-z0-9]{16,128}")
 
@@ -122,6 +124,7 @@ def parse_bedrock(
                 check.fail(f"{path}.{key}", "is only for providers of type bedrock")
         return None
     env = check.env
+    has_api_key = has_api_key or bool(env.get(BEARER_ENV_VAR))
     explicit = [k for k in ("aws_access_key_id", "aws_secret_access_key") if k in block]
     profile = check.string(block.get("aws_profile"), f"{path}.aws_profile")
     if explicit and profile is not None:
