@@ -43,6 +43,23 @@ _IMAGE_FORMATS = {
 }
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> Json:
+    return value if isinstance(value, dict) else {}
+
+
+def _label(value: Any) -> str | None:
+    """A stop reason or event field that is a string (anything else is no value)."""
+    return value if isinstance(value, str) else None
+
+
+def _index(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def _refuse(path: str, problem: str) -> UpstreamError:
     return UpstreamError(FailureKind.BAD_REQUEST, f"{path}: {problem}")
 
@@ -125,12 +142,12 @@ def _tool_config(tools: list[Json], choice: Json | None, messages: list[Json]) -
 
 def _usage_counts(usage: Any) -> tuple[int, int, int, int]:
     """(input, output, cache read, cache write) tokens of a Converse usage object."""
-    usage = usage if isinstance(usage, dict) else {}
+    usage = _dict(usage)
     return (
-        int(usage.get("inputTokens") or 0),
-        int(usage.get("outputTokens") or 0),
-        int(usage.get("cacheReadInputTokens") or 0),
-        int(usage.get("cacheWriteInputTokens") or 0),
+        _index(usage.get("inputTokens")),
+        _index(usage.get("outputTokens")),
+        _index(usage.get("cacheReadInputTokens")),
+        _index(usage.get("cacheWriteInputTokens")),
     )
 
 
@@ -141,7 +158,7 @@ def _openai_parts(content: Any, path: str) -> list[Json]:
     if isinstance(content, str):
         return [{"text": content}] if content else []
     blocks: list[Json] = []
-    for i, part in enumerate(content if isinstance(content, list) else []):
+    for i, part in enumerate(_list(content)):
         if not isinstance(part, dict):
             continue
         if part.get("type") == "text":
@@ -186,7 +203,7 @@ def openai_to_converse(body: Mapping[str, Any]) -> Json:
     """An OpenAI chat completion request as a Converse request (the model goes in the URL)."""
     system: list[Json] = []
     messages: list[Json] = []
-    for i, message in enumerate(body.get("messages") or []):
+    for i, message in enumerate(_list(body.get("messages"))):
         if not isinstance(message, dict):
             continue
         role = message.get("role")
@@ -197,8 +214,9 @@ def openai_to_converse(body: Mapping[str, Any]) -> Json:
                 system.append({"text": text})
         elif role == "assistant":
             blocks = _openai_parts(message.get("content"), path)
-            for call in message.get("tool_calls") or []:
-                function = call.get("function") or {}
+            for call in _list(message.get("tool_calls")):
+                call = _dict(call)
+                function = _dict(call.get("function"))
                 use = {
                     "toolUseId": call.get("id"),
                     "name": function.get("name"),
@@ -216,7 +234,7 @@ def openai_to_converse(body: Mapping[str, Any]) -> Json:
             _append(messages, "user", _openai_parts(message.get("content"), path))
     tools = [
         _tool_spec(f.get("name"), f.get("description"), f.get("parameters"))
-        for t in body.get("tools") or []
+        for t in _list(body.get("tools"))
         if isinstance(t, dict) and isinstance(f := t.get("function"), dict)
     ]
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
@@ -240,14 +258,14 @@ def converse_usage_to_openai(usage: Any) -> Json:
 
 def converse_to_openai(response: Mapping[str, Any], model: str | None, ident: str) -> Json:
     """A Converse response as an OpenAI chat completion."""
-    message = (response.get("output") or {}).get("message") or {}
+    message = _dict(_dict(response.get("output")).get("message"))
     text: list[str] = []
     calls: list[Json] = []
-    for block in message.get("content") or []:
+    for block in map(_dict, _list(message.get("content"))):
         if "text" in block:
             text.append(str(block["text"]))
         elif "toolUse" in block:
-            use = block["toolUse"]
+            use = _dict(block["toolUse"])
             arguments = orjson.dumps(use.get("input") or {}).decode()
             calls.append(
                 {
@@ -268,7 +286,7 @@ def converse_to_openai(response: Mapping[str, Any], model: str | None, ident: st
             {
                 "index": 0,
                 "message": reply,
-                "finish_reason": STOP_TO_OPENAI.get(response.get("stopReason"), "stop"),
+                "finish_reason": STOP_TO_OPENAI.get(_label(response.get("stopReason")), "stop"),
                 "logprobs": None,
             }
         ],
@@ -298,21 +316,21 @@ class ConverseToOpenAIStream:
 
     def feed(self, kind: str, event: Mapping[str, Any]) -> Json | None:
         if kind == "contentBlockDelta":
-            delta = event.get("delta") or {}
-            if "text" in delta:
+            delta = _dict(event.get("delta"))
+            if isinstance(delta.get("text"), str):
                 return self._chunk({"content": delta["text"]})
             use = delta.get("toolUse")
-            if isinstance(use, dict):
-                index = self._tools.get(int(event.get("contentBlockIndex") or 0), 0)
+            if isinstance(use, dict) and isinstance(use.get("input", ""), str):
+                index = self._tools.get(_index(event.get("contentBlockIndex")), 0)
                 call = {"index": index, "function": {"arguments": use.get("input", "")}}
                 return self._chunk({"tool_calls": [call]})
             return None
         if kind == "contentBlockStart":
-            use = (event.get("start") or {}).get("toolUse")
+            use = _dict(event.get("start")).get("toolUse")
             if not isinstance(use, dict):
                 return None
             index = len(self._tools)
-            self._tools[int(event.get("contentBlockIndex") or 0)] = index
+            self._tools[_index(event.get("contentBlockIndex"))] = index
             call = {
                 "index": index,
                 "id": use.get("toolUseId"),
@@ -323,7 +341,7 @@ class ConverseToOpenAIStream:
         if kind == "messageStart":
             return self._chunk({"role": "assistant", "content": ""})
         if kind == "messageStop":
-            return self._chunk({}, STOP_TO_OPENAI.get(event.get("stopReason"), "stop"))
+            return self._chunk({}, STOP_TO_OPENAI.get(_label(event.get("stopReason")), "stop"))
         if kind == "metadata" and self._include_usage:
             chunk = self._chunk({})
             chunk["choices"] = []
@@ -339,7 +357,7 @@ def _anthropic_blocks(content: Any, path: str) -> list[Json]:
     if isinstance(content, str):
         return [{"text": content}] if content else []
     blocks: list[Json] = []
-    for i, block in enumerate(content if isinstance(content, list) else []):
+    for i, block in enumerate(_list(content)):
         if not isinstance(block, dict):
             continue
         kind = block.get("type")
@@ -347,7 +365,7 @@ def _anthropic_blocks(content: Any, path: str) -> list[Json]:
             if block.get("text"):
                 blocks.append({"text": str(block["text"])})
         elif kind == "image":
-            source = block.get("source") or {}
+            source = _dict(block.get("source"))
             if source.get("type") != "base64":
                 raise _refuse(
                     f"{path}[{i}].source", "Bedrock takes images as base64 data, not links"
@@ -392,7 +410,7 @@ def anthropic_to_converse(body: Mapping[str, Any]) -> Json:
         [b for b in _anthropic_blocks(raw_system, "system") if "text" in b] if raw_system else []
     )
     messages: list[Json] = []
-    for i, message in enumerate(body.get("messages") or []):
+    for i, message in enumerate(_list(body.get("messages"))):
         if isinstance(message, dict):
             role = "assistant" if message.get("role") == "assistant" else "user"
             _append(
@@ -400,7 +418,7 @@ def anthropic_to_converse(body: Mapping[str, Any]) -> Json:
             )
     tools = [
         _tool_spec(t.get("name"), t.get("description"), t.get("input_schema"))
-        for t in body.get("tools") or []
+        for t in _list(body.get("tools"))
         if isinstance(t, dict) and t.get("name")
     ]
     inference = _inference(
@@ -425,13 +443,13 @@ def converse_usage_to_anthropic(usage: Any) -> Json:
 
 def converse_to_anthropic(response: Mapping[str, Any], model: str | None, ident: str) -> Json:
     """A Converse response as an Anthropic Messages response."""
-    message = (response.get("output") or {}).get("message") or {}
+    message = _dict(_dict(response.get("output")).get("message"))
     content: list[Json] = []
-    for block in message.get("content") or []:
+    for block in map(_dict, _list(message.get("content"))):
         if "text" in block:
             content.append({"type": "text", "text": str(block["text"])})
         elif "toolUse" in block:
-            use = block["toolUse"]
+            use = _dict(block["toolUse"])
             content.append(
                 {
                     "type": "tool_use",
@@ -446,7 +464,7 @@ def converse_to_anthropic(response: Mapping[str, Any], model: str | None, ident:
         "role": "assistant",
         "model": model,
         "content": content,
-        "stop_reason": STOP_TO_ANTHROPIC.get(response.get("stopReason"), "end_turn"),
+        "stop_reason": STOP_TO_ANTHROPIC.get(_label(response.get("stopReason")), "end_turn"),
         "stop_sequence": None,
         "usage": converse_usage_to_anthropic(response.get("usage")),
     }
@@ -496,18 +514,17 @@ class ConverseToAnthropicStream:
 
     def feed(self, kind: str, event: Mapping[str, Any]) -> list[Json]:
         if kind == "contentBlockDelta":
-            source = int(event.get("contentBlockIndex") or 0)
-            delta = event.get("delta") or {}
+            source = _index(event.get("contentBlockIndex"))
+            delta = _dict(event.get("delta"))
             events: list[Json] = []
-            if "text" in delta:
+            if isinstance(delta.get("text"), str):
                 if source not in self._blocks:  # Converse opens text blocks implicitly
                     events = self._start_block(source, {"type": "text", "text": ""})
                 body: Json = {"type": "text_delta", "text": delta["text"]}
-            elif isinstance(delta.get("toolUse"), dict) and source in self._blocks:
-                body = {
-                    "type": "input_json_delta",
-                    "partial_json": delta["toolUse"].get("input", ""),
-                }
+            elif source in self._blocks and isinstance(
+                partial := _dict(delta.get("toolUse")).get("input", ""), str
+            ):
+                body = {"type": "input_json_delta", "partial_json": partial}
             else:
                 return []
             events.append(
@@ -515,14 +532,14 @@ class ConverseToAnthropicStream:
             )
             return events
         if kind == "contentBlockStart":
-            use = (event.get("start") or {}).get("toolUse")
+            use = _dict(event.get("start")).get("toolUse")
             if not isinstance(use, dict):
                 return []
             block = {"type": "tool_use", "id": use.get("toolUseId"), "name": use.get("name")}
             block["input"] = {}
-            return self._start_block(int(event.get("contentBlockIndex") or 0), block)
+            return self._start_block(_index(event.get("contentBlockIndex")), block)
         if kind == "contentBlockStop":
-            source = int(event.get("contentBlockIndex") or 0)
+            source = _index(event.get("contentBlockIndex"))
             return self._close() if self._blocks.get(source) == self._open else []
         if kind == "messageStart":
             message: Json = {
@@ -537,7 +554,7 @@ class ConverseToAnthropicStream:
             }
             return [{"type": "message_start", "message": message}]
         if kind == "messageStop":
-            self._stop = STOP_TO_ANTHROPIC.get(event.get("stopReason"), "end_turn")
+            self._stop = STOP_TO_ANTHROPIC.get(_label(event.get("stopReason")), "end_turn")
             return []
         if kind == "metadata" and not self._done:
             return self._end(event.get("usage"))
