@@ -230,7 +230,9 @@ class BedrockAdapter:
                 try:
                     event = orjson.loads(body)
                 except orjson.JSONDecodeError:
-                    raise _malformed(deployment, "a malformed stream event") from None
+                    event = None
+                if not isinstance(event, dict):
+                    raise _malformed(deployment, "a malformed stream event")
                 yield kind, event
                 if kind == "metadata":  # always the last event
                     return
