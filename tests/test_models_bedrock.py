@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from pydantic import TypeAdapter
 
 from mcproute.config import parse_config
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models import bedrock as bedrock_adapter
 from mcproute.models.target import ProviderTarget
 from mcproute.testing import upstream_bedrock as sim_bedrock
 from mcproute.testing.upstream import Simulator
@@ -479,3 +481,49 @@ async def test_the_simulator_refuses_unsigned_requests(sim: Simulator) -> None:
         response = await http.post(f"{sim.url}/model/{MODEL}/converse", json=CHAT)
         assert response.status == 403
         assert response.headers["x-amzn-ErrorType"].startswith("MissingAuthenticationToken")
+
+
+async def test_credentials_in_the_shared_files_are_read_again_when_they_change(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    renewed_id, renewed_secret = "AKIARENEWED000000001", "renewed/secret/0000000000000000"
+    sim.app[sim_bedrock.AWS_KEYS][renewed_id] = renewed_secret
+    credentials = tmp_path / "credentials"
+
+    def write(key_id: str, secret: str) -> None:
+        credentials.write_text(
+            f"[work]\naws_access_key_id = {key_id}\naws_secret_access_key = {secret}\n"
+        )
+
+    write(sim_bedrock.SIM_ACCESS_KEY_ID, sim_bedrock.SIM_SECRET_ACCESS_KEY)
+    provider = {
+        "type": "bedrock",
+        "endpoint": sim.url,
+        "region": "us-east-1",
+        "aws_profile": "work",
+        "models": [{"name": "claude", "model": MODEL}],
+    }
+    env = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), "HOME": str(tmp_path)}
+    config = parse_config({"mcp": {"models": {"bedrock": provider}}}, env=env)
+    t = ProviderTarget(config.deployments[0])
+    monkeypatch.setattr(bedrock_adapter, "CREDENTIAL_CHECK_SECONDS", 0.0)
+
+    def used() -> str:
+        return sim.requests[-1].headers["Authorization"].split("Credential=")[1].split("/")[0]
+
+    await t.chat(CHAT)  # unchanged files: nothing is read again
+    assert used() == sim_bedrock.SIM_ACCESS_KEY_ID
+    write(renewed_id, renewed_secret)
+    await t.chat(CHAT)  # starts the re-read; this request still has the old signer
+    adapter = t.adapter
+    assert isinstance(adapter, bedrock_adapter.BedrockAdapter)
+    if adapter._refreshing is not None:  # the re-read may already be done
+        await adapter._refreshing
+    await t.chat(CHAT)
+    assert used() == renewed_id
+    credentials.unlink()  # gone: the current credentials stay
+    await t.chat(CHAT)
+    if adapter._refreshing is not None:  # the re-read may already be done
+        await adapter._refreshing
+    await t.chat(CHAT)
+    assert used() == renewed_id

@@ -9,6 +9,8 @@ translation is in ``translate_bedrock``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -22,7 +24,7 @@ from yarl import URL
 
 from mcproute._core import EventStreamDecoder, EventStreamError, SigV4Signer
 from mcproute.errors import FailureKind, UpstreamError
-from mcproute.models.bedrock_config import AwsSettings
+from mcproute.models.bedrock_config import AwsSettings, ProfileFiles, read_profile
 from mcproute.models.http import (
     Endpoint,
     _waited,
@@ -42,8 +44,11 @@ from mcproute.models.translate_bedrock import (
 )
 from mcproute.secret import Secret
 
+log = logging.getLogger(__name__)
+
 Json = dict[str, Any]
 SERVICE = "bedrock"
+CREDENTIAL_CHECK_SECONDS = 30.0  # how often the shared files behind a signer are looked at
 EVENT_STREAM = "application/vnd.amazon.eventstream"
 
 # ConverseStream exception events (":exception-type"), by what the Router should do.
@@ -98,6 +103,29 @@ def _stream_exception(headers: Mapping[str, Any], body: bytes, deployment: str |
     return UpstreamError(failure, "mid-stream: " + detail, deployment=deployment)
 
 
+def _stamps(files: ProfileFiles) -> tuple[tuple[int, int, int] | None, ...]:
+    """What changes when one of the shared files is rewritten or replaced."""
+    out: list[tuple[int, int, int] | None] = []
+    for path, _section in files:
+        try:
+            stat = path.stat()
+        except OSError:
+            out.append(None)
+        else:
+            out.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+    return tuple(out)
+
+
+def _signer(key_id: str, secret: Secret, token: Secret | None, region: str) -> SigV4Signer:
+    return SigV4Signer(
+        key_id,
+        secret.reveal(),
+        session_token=token.reveal() if token is not None else None,
+        region=region,
+        service=SERVICE,
+    )
+
+
 def _malformed(deployment: str | None, what: str) -> UpstreamError:
     return UpstreamError(FailureKind.SERVER, f"upstream sent {what}", deployment=deployment)
 
@@ -121,17 +149,18 @@ class BedrockAdapter:
         self.endpoint = Endpoint(base, {}, deployment)
         self._signer: SigV4Signer | None = None
         self._bearer: str | None = None
+        self._region = aws.region if aws is not None else ""
+        self._files: ProfileFiles = ()
         if api_key is not None:
             self._bearer = "Bearer " + api_key.reveal()
         elif aws is not None and aws.access_key_id and aws.secret_access_key is not None:
-            token = aws.session_token.reveal() if aws.session_token is not None else None
-            self._signer = SigV4Signer(
-                aws.access_key_id,
-                aws.secret_access_key.reveal(),
-                session_token=token,
-                region=aws.region,
-                service=SERVICE,
+            self._signer = _signer(
+                aws.access_key_id, aws.secret_access_key, aws.session_token, aws.region
             )
+            self._files = aws.profile_files
+        self._stamps = _stamps(self._files)
+        self._checked = time.monotonic()
+        self._refreshing: asyncio.Task[None] | None = None
         # botocore's encoding of a URI label: everything but unreserved characters
         prefix = f"{base}/model/{quote(model, safe='')}"
         self._converse = (URL(prefix + "/converse", encoded=True), prefix + "/converse")
@@ -140,9 +169,52 @@ class BedrockAdapter:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
 
+    def _poke(self) -> None:
+        """Credentials from the shared files are read again (off the event loop) when those
+        files change, at most every ``CREDENTIAL_CHECK_SECONDS``."""
+        if not self._files or self._refreshing is not None:
+            return
+        now = time.monotonic()
+        if now - self._checked < CREDENTIAL_CHECK_SECONDS:
+            return
+        self._checked = now
+        self._refreshing = asyncio.get_running_loop().create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        try:
+            signer = await asyncio.to_thread(self._reread)
+            if signer is not None:
+                self._signer = signer
+        except Exception:  # retried at the next check; requests keep the current credentials
+            log.exception(
+                "bedrock credentials of %s: reading them again failed", self.endpoint.deployment
+            )
+        finally:
+            self._refreshing = None
+
+    def _reread(self) -> SigV4Signer | None:
+        stamps = _stamps(self._files)
+        if stamps == self._stamps:
+            return None
+        self._stamps = stamps
+        key_id, secret, token, _region = read_profile(self._files)
+        deployment = self.endpoint.deployment
+        if key_id is None or secret is None:
+            log.warning(
+                "bedrock credentials of %s: gone from the shared files; keeping the current ones",
+                deployment,
+            )
+            return None
+        log.info(
+            "bedrock credentials of %s: changed in the shared files; new requests use them",
+            deployment,
+        )
+        return _signer(key_id, secret, token, self._region)
+
     def _headers(self, url: str, payload: bytes, accept: str) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": accept}
         if self._signer is not None:
+            self._poke()
             headers.update(self._signer.sign("POST", url, headers, payload))
         elif self._bearer is not None:
             headers["Authorization"] = self._bearer

@@ -14,6 +14,8 @@ A Bedrock API key (``api_key``, default ``AWS_BEARER_TOKEN_BEDROCK``) is sent as
 instead, and needs no AWS credentials.
 The region: ``region`` in the block, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, then the profile's
 ``region`` in the config file.
+Credentials from the shared files are read again when the files change (the adapter looks at
+them, off the event loop, at most every ``bedrock.CREDENTIAL_CHECK_SECONDS``).
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ class AwsSettings:
     secret_access_key: Secret | None = field(default=None, repr=False)
     session_token: Secret | None = field(default=None, repr=False)
     source: str = ""  # where the credentials came from ("config", "environment", "profile x")
+    # the shared files the credentials were read from, read again when they change (temporary
+    # credentials are rewritten there by the tools that renew them)
+    profile_files: ProfileFiles = ()
 
     @property
     def default_endpoint(self) -> str:
@@ -77,30 +82,28 @@ def _read_ini(path: Path) -> configparser.ConfigParser | None:
     return parser
 
 
-def _profile_sections(profile: str, env: Mapping[str, str]) -> list[tuple[str, Mapping[str, str]]]:
-    """(file label, section) of a profile: the credentials file first, then the config file."""
+ProfileFiles = tuple[tuple[Path, str], ...]  # (file, section) in the order they are read
+
+
+def profile_files(profile: str, env: Mapping[str, str]) -> ProfileFiles:
+    """Where a profile is read: its section of the credentials file, then of the config file."""
     home = _home(env)
-    files = (
-        (env.get("AWS_SHARED_CREDENTIALS_FILE") or str(home / ".aws" / "credentials"), profile),
-        (
-            env.get("AWS_CONFIG_FILE") or str(home / ".aws" / "config"),
-            profile if profile == "default" else f"profile {profile}",
-        ),
-    )
-    out: list[tuple[str, Mapping[str, str]]] = []
-    for name, section in files:
-        parser = _read_ini(Path(name).expanduser())
-        if parser is not None and parser.has_section(section):
-            out.append((Path(name).name, parser[section]))
-    return out
+    credentials = env.get("AWS_SHARED_CREDENTIALS_FILE") or str(home / ".aws" / "credentials")
+    config = env.get("AWS_CONFIG_FILE") or str(home / ".aws" / "config")
+    section = profile if profile == "default" else f"profile {profile}"
+    return ((Path(credentials).expanduser(), profile), (Path(config).expanduser(), section))
 
 
-def _from_profile(
-    profile: str, env: Mapping[str, str]
+def read_profile(
+    files: ProfileFiles,
 ) -> tuple[str | None, Secret | None, Secret | None, str | None]:
     """(key id, secret, token, region) of a shared-files profile (None where absent)."""
     key_id = secret = token = region = None
-    for _label, section in _profile_sections(profile, env):
+    for name, section_name in files:
+        parser = _read_ini(name)
+        if parser is None or not parser.has_section(section_name):
+            continue
+        section = parser[section_name]
         if key_id is None and section.get("aws_access_key_id"):
             key_id = section.get("aws_access_key_id")
             secret = section.get("aws_secret_access_key")
@@ -129,6 +132,7 @@ def parse_bedrock(
     profile = check.string(block.get("aws_profile"), f"{path}.aws_profile")
     if explicit and profile is not None:
         check.fail(f"{path}.aws_profile", "give either aws_profile or explicit keys, not both")
+    files: ProfileFiles = ()
     key_id: str | None = None
     secret: Secret | None = None
     token: Secret | None = None
@@ -154,7 +158,8 @@ def parse_bedrock(
     elif "aws_session_token" in block:
         check.fail(f"{path}.aws_session_token", "needs aws_access_key_id and aws_secret_access_key")
     elif profile is not None:
-        key_id, secret, token, profile_region = _from_profile(profile, env)
+        files = profile_files(profile, env)
+        key_id, secret, token, profile_region = read_profile(files)
         if key_id is None and not has_api_key:
             check.fail(
                 f"{path}.aws_profile",
@@ -169,7 +174,8 @@ def parse_bedrock(
         source = "environment"
     else:
         name = env.get("AWS_PROFILE") or "default"
-        key_id, secret, token, profile_region = _from_profile(name, env)
+        files = profile_files(name, env)
+        key_id, secret, token, profile_region = read_profile(files)
         source = f"profile {name}"
         if key_id is None and not has_api_key:
             check.fail(
@@ -186,7 +192,7 @@ def parse_bedrock(
     if key_id is not None and secret is None and not explicit:
         check.fail(path, f"the AWS credentials from {source} have no secret access key")
     if profile_region is None and profile is None and not explicit:
-        profile_region = _from_profile(env.get("AWS_PROFILE") or "default", env)[3]
+        profile_region = read_profile(profile_files(env.get("AWS_PROFILE") or "default", env))[3]
     region = (
         check.string(block.get("region"), f"{path}.region")
         or env.get("AWS_REGION")
@@ -199,4 +205,4 @@ def parse_bedrock(
     if not _REGION.fullmatch(region):
         check.fail(f"{path}.region", f"{region!r} is not an AWS region name (e.g. us-east-1)")
         return None
-    return AwsSettings(region, key_id, secret, token, source)
+    return AwsSettings(region, key_id, secret, token, source, files if key_id else ())
