@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.translate import _loads_object
 
 Json = dict[str, Any]
 
@@ -70,18 +71,6 @@ def _image(media_type: str, data: str, path: str) -> Json:
         allowed = ", ".join(_IMAGE_FORMATS)
         raise _refuse(path, f"image type {media_type!r} is not one Bedrock accepts ({allowed})")
     return {"image": {"format": fmt, "source": {"bytes": data}}}
-
-
-def _loads_object(text: Any) -> Json:
-    if isinstance(text, dict):
-        return text
-    if not text:
-        return {}
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {"_raw": str(text)}
-    return value if isinstance(value, dict) else {"_raw": str(text)}
 
 
 def _append(messages: list[Json], role: str, blocks: list[Json]) -> None:
