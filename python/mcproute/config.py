@@ -8,10 +8,14 @@ The accepted shape (every key optional except where noted)::
                           "provider_key_refresh_seconds": 10},
              "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
+                                       "api_keys": ["${KEY_A}", "file:PATH", ...],
                                        "timeout": 30,
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
+                                                            "first_byte_timeout": 10,
+                                                            "stream_idle_timeout": 30,
+                                                            "api_keys": ["${KEY_C}"],
                                                             "capabilities": ["chat"],
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
@@ -43,6 +47,7 @@ import yaml
 from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
+from mcproute.tracing import TracingSettings
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +152,21 @@ class DeploymentConfig:
     tpm: int | None = None
     timeout: float | None = None
     max_concurrency: int | None = None
+    # Override the routing policy's first-byte and stream-idle timeouts for this model entry.
+    first_byte_timeout: float | None = None
+    stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
     aws: AwsSettings | None = None  # region and credentials of a bedrock deployment
+    # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
+    api_keys: tuple[Secret, ...] = field(default=(), repr=False)
+    api_key_refs: tuple[SecretSource | None, ...] = ()
+
+    def key_slots(self) -> tuple[tuple[Secret | None, SecretSource | None], ...]:
+        """Each provider key with where to read it again: one slot unless ``api_keys`` is set."""
+        if self.api_keys:
+            return tuple(zip(self.api_keys, self.api_key_refs, strict=True))
+        return ((self.api_key, self.api_key_ref),)
 
 
 @dataclass(frozen=True)
@@ -173,6 +190,7 @@ class Config:
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -305,9 +323,10 @@ _MCP_KEYS = (
     "groups",
     "defaults",
     "routing",
+    "tracing",
     "mcpServers",
 )
-_PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "timeout", "models")
+_PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
 _PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
 _MODEL_KEYS = (
     "name",
@@ -317,8 +336,11 @@ _MODEL_KEYS = (
     "tpm",
     "timeout",
     "max_concurrency",
+    "first_byte_timeout",
+    "stream_idle_timeout",
     "capabilities",
     "aliases",
+    "api_keys",
 )
 
 
@@ -357,6 +379,40 @@ def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
         else:
             numbers[name] = float(number)
     return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
+
+
+def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
+    path = "mcp.tracing"
+    block = check.mapping(value, path)
+    if block is None:
+        return TracingSettings()
+    check.known_keys(
+        block, path, ("enabled", "endpoint", "service_name", "sample_ratio", "headers")
+    )
+    enabled = block.get("enabled", True)
+    if not isinstance(enabled, bool):
+        check.fail(f"{path}.enabled", f"must be true or false, got {type(enabled).__name__}")
+        enabled = True
+    endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    service = check.string(block.get("service_name"), f"{path}.service_name")
+    ratio = block.get("sample_ratio")
+    if ratio is not None and (
+        isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1
+    ):
+        check.fail(f"{path}.sample_ratio", f"must be a number from 0 to 1, got {ratio!r}")
+        ratio = None
+    headers: dict[str, Secret] = {}
+    for name, header in (check.mapping(block.get("headers"), f"{path}.headers") or {}).items():
+        secret, _ = check.secret(header, f"{path}.headers.{name}")
+        if secret is not None:
+            headers[str(name)] = secret
+    return TracingSettings(
+        enabled=enabled,
+        endpoint=endpoint,
+        service_name=service,
+        sample_ratio=None if ratio is None else float(ratio),
+        headers=headers,
+    )
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:
@@ -405,6 +461,27 @@ def _parse_model_entry(
     return name, spec
 
 
+def _parse_key_list(
+    value: Any, path: str, check: _Checker
+) -> tuple[tuple[Secret, ...], tuple[SecretSource | None, ...]]:
+    """``api_keys``: a non-empty list of secret references, each a distinct key."""
+    if not isinstance(value, list) or not value:
+        check.fail(path, "must be a non-empty list of keys (${ENV_VAR}, file:PATH or literal)")
+        return (), ()
+    keys: list[Secret] = []
+    refs: list[SecretSource | None] = []
+    for i, item in enumerate(value):
+        key, _, ref = check.secret_ref(item, f"{path}[{i}]")
+        if key is None:
+            continue
+        if key in keys:  # the key itself is never shown, only where it repeats
+            check.fail(f"{path}[{i}]", f"the same key as {path}[{keys.index(key)}]")
+            continue
+        keys.append(key)
+        refs.append(ref)
+    return tuple(keys), tuple(refs)
+
+
 def _parse_provider(
     name: str,
     block: Mapping[str, Any],
@@ -416,7 +493,8 @@ def _parse_provider(
     check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
-    aws = parse_bedrock(block, ptype, path, check, has_api_key="api_key" in block)
+    keyed = "api_key" in block or "api_keys" in block
+    aws = parse_bedrock(block, ptype, path, check, has_api_key=keyed)
     if aws is not None and "endpoint" not in block:
         endpoint = aws.default_endpoint
     if endpoint is None and "endpoint" not in block and ptype is not None:
@@ -426,7 +504,14 @@ def _parse_provider(
     key: Secret | None = None
     key_source: str | None = None
     key_ref: SecretSource | None = None
-    if "api_key" in block:
+    provider_keys: tuple[tuple[Secret, ...], tuple[SecretSource | None, ...]] = ((), ())
+    if "api_key" in block and "api_keys" in block:
+        check.fail(f"{path}.api_keys", "give either api_key or api_keys, not both")
+    elif "api_keys" in block:
+        provider_keys = _parse_key_list(block["api_keys"], f"{path}.api_keys", check)
+        if provider_keys[0]:
+            key, key_source, key_ref = provider_keys[0][0], "api_keys", provider_keys[1][0]
+    elif "api_key" in block:
         key, key_source, key_ref = check.secret_ref(block["api_key"], f"{path}.api_key")
     else:
         var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
@@ -472,6 +557,11 @@ def _parse_provider(
                 )
         for alias in check.string_list(spec.get("aliases"), f"{entry_path}.aliases"):
             aliases.setdefault(alias, group)
+        keys, refs = provider_keys
+        if "api_keys" in spec:
+            keys, refs = _parse_key_list(spec["api_keys"], f"{entry_path}.api_keys", check)
+            if keys and key is None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
+                check.fail(f"{path}.endpoint", "has credentials (user:password@) and api_keys")
         index = counters.get(f"{name}/{group}", 0)
         counters[f"{name}/{group}"] = index + 1
         if ptype is None or endpoint is None:
@@ -483,9 +573,11 @@ def _parse_provider(
                 provider=name,
                 provider_type=ptype,
                 endpoint=endpoint,
-                api_key=key,
-                api_key_source=key_source,
-                api_key_ref=key_ref,
+                api_key=keys[0] if keys else key,
+                api_key_source="api_keys" if keys else key_source,
+                api_key_ref=refs[0] if keys else key_ref,
+                api_keys=keys if len(keys) > 1 else (),
+                api_key_refs=refs if len(keys) > 1 else (),
                 aws=aws,
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
@@ -495,6 +587,12 @@ def _parse_provider(
                 or provider_timeout,
                 max_concurrency=check.number(
                     spec.get("max_concurrency"), f"{entry_path}.max_concurrency", integer=True
+                ),
+                first_byte_timeout=check.number(
+                    spec.get("first_byte_timeout"), f"{entry_path}.first_byte_timeout"
+                ),
+                stream_idle_timeout=check.number(
+                    spec.get("stream_idle_timeout"), f"{entry_path}.stream_idle_timeout"
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
@@ -587,6 +685,7 @@ def parse_config(
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
     security = _parse_security(mcp.get("security"), check)
+    tracing = _parse_tracing(mcp.get("tracing"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -627,6 +726,7 @@ def parse_config(
         routing=dict(routing),
         mcp_servers=tuple(servers),
         source=source,
+        tracing=tracing,
     )
     _check_references(config, check)
     if check.issues:
@@ -712,7 +812,7 @@ class ConfigWatcher:
         path: str | os.PathLike[str],
         on_change: Callable[[Config], None],
         *,
-        interval: float = 1.0,
+        interval: float | None = 1.0,  # None: on SIGHUP only
     ) -> None:
         self.path = Path(path)
         self._on_change = on_change
@@ -742,9 +842,9 @@ class ConfigWatcher:
         log.info("configuration reloaded from %s", self.path)
         return True
 
-    async def _poll(self) -> None:
+    async def _poll(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(interval)
             if self._mtime() != self._stamp:
                 self.reload()
 
@@ -753,7 +853,8 @@ class ConfigWatcher:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
             self._signal_installed = True
-        self._task = loop.create_task(self._poll())
+        if self._interval is not None:
+            self._task = loop.create_task(self._poll(self._interval))
 
     async def stop(self) -> None:
         if self._signal_installed:

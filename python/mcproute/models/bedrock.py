@@ -333,15 +333,6 @@ class BedrockAdapter:
                 if chunk is not None:
                     yield chunk
 
-    async def embeddings(
-        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
-    ) -> Json:
-        raise UpstreamError(
-            FailureKind.BAD_REQUEST,
-            "this deployment's provider (bedrock) has no embeddings endpoint",
-            deployment=self.endpoint.deployment,
-        )
-
     # --- Anthropic format in and out
 
     async def messages(

@@ -24,6 +24,7 @@ from mcproute.contract import admin as contract
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.proxy.metrics import deployment_state
 from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state, rotate_by
@@ -121,6 +122,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     registry = request.app[ADMIN_REGISTRY]
     config = registry.config
     health = registry.router.stats()
+    key_states = registry.provider_key_states()
     groups = {
         name: {
             "deployments": [
@@ -132,6 +134,8 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
+                    "state": deployment_state(health.get(name, {}).get(d.name, {})),
+                    **({"provider_keys": key_states[d.name]} if d.name in key_states else {}),
                 }
                 for d in deployments
             ]

@@ -1,12 +1,16 @@
 """Metrics in the Prometheus text format, named after the OpenTelemetry GenAI conventions.
 
-- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, model and
+- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, provider
+  (`gen_ai_provider_name`, of the last attempt's deployment), model and
   `error_type` when they failed;
 - `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
 - `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
 - `mcproute_overhead_seconds` (histogram): time spent in the gateway (the request's time minus
   the time it waited on upstreams; for streams, up to the first byte);
 - `http_server_request_duration_seconds` and `mcproute_requests_total`: every route;
+- `mcproute_stream_endings_total`: started streams by model and how they ended (`reason`:
+  `completed`, `client_disconnected`, `idle_timeout`, `total_timeout`, `upstream_cut`,
+  `upstream_error`, `shutdown`);
 - per deployment: up, in flight, successes, failures, ejections, 429s, latency EWMA; retries by
   group and fallbacks by (from, to) from the Router.
 
@@ -20,17 +24,20 @@ from __future__ import annotations
 import bisect
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
 
+from mcproute.models import served
 from mcproute.routing import Router
 
 ROUTES = frozenset(
     {
         "/v1/chat/completions",
         "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/completions",
         "/v1/embeddings",
         "/v1/models",
         "/v1/contexts",
@@ -53,6 +60,11 @@ HTTP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                 10.0)  # fmt: skip
 
 Labels = tuple[tuple[str, str], ...]
+# Token type -> its field in an OpenAI- or Anthropic-shaped `usage` object.
+TOKEN_KEYS = (
+    ("input", ("prompt_tokens", "input_tokens")),
+    ("output", ("completion_tokens", "output_tokens")),
+)
 INF = 'le="+Inf"'
 
 
@@ -61,6 +73,8 @@ def route_label(path: str) -> str:
         return path
     if path.startswith("/v1/contexts/"):
         return "/v1/contexts/{id}"
+    if path.startswith("/v1/models/"):
+        return "/v1/models/{id}"
     if path.startswith("/admin/"):
         return "/admin"
     return "other"
@@ -140,6 +154,7 @@ class Metrics:
     def __init__(self) -> None:
         self.started = time.time()
         self.requests: dict[tuple[str, int], int] = defaultdict(int)
+        self.stream_endings: dict[tuple[str, str], int] = defaultdict(int)
         self.http = Histogram(
             "http_server_request_duration_seconds", "Duration of HTTP requests.", HTTP_BUCKETS
         )
@@ -171,31 +186,25 @@ class Metrics:
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels: Labels = (("gen_ai_operation_name", operation), ("gen_ai_request_model", model))
+        labels = _gen_ai_labels(operation, model)
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
 
+    def stream_ended(self, model: str, reason: str) -> None:
+        self.stream_endings[(model, reason)] += 1
+
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(
-            (("gen_ai_operation_name", operation), ("gen_ai_request_model", model)), seconds
-        )
+        self.ttft.observe(_gen_ai_labels(operation, model), seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        for token_type, keys in (
-            ("input", ("prompt_tokens", "input_tokens")),
-            ("output", ("completion_tokens", "output_tokens")),
-        ):
+        for token_type, keys in TOKEN_KEYS:
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
-                labels: Labels = (
-                    ("gen_ai_operation_name", operation),
-                    ("gen_ai_request_model", model),
-                    ("gen_ai_token_type", token_type),
-                )
+                labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
                 self.tokens.observe(labels, value)
 
     # --- reading -------------------------------------------------------------------------
@@ -207,6 +216,11 @@ class Metrics:
         ]
         for (route, status), n in sorted(self.requests.items()):
             out.append(f'mcproute_requests_total{{route="{route}",status="{status}"}} {n}')
+        out.append("# HELP mcproute_stream_endings_total Started streams by how they ended.")
+        out.append("# TYPE mcproute_stream_endings_total counter")
+        for (model, reason), n in sorted(self.stream_endings.items()):
+            labels = f'model="{_escape(model)}",reason="{reason}"'
+            out.append(f"mcproute_stream_endings_total{{{labels}}} {n}")
         for histogram in (self.http, self.operation, self.ttft, self.tokens, self.overhead):
             histogram.render(out)
         if router is not None:
@@ -266,7 +280,7 @@ class Metrics:
                         {
                             "group": group,
                             "deployment": name,
-                            "state": _state(values),
+                            "state": deployment_state(values),
                             "in_flight": values["in_flight"],
                             "successes": values["successes"],
                             "failures": values["failures"],
@@ -288,15 +302,34 @@ class Metrics:
                 f"p{int(q * 100)}": seconds_ms(self.overhead.quantile(q)) for q in (0.5, 0.99)
             },
             "tokens": tokens,
+            "stream_endings": _by_reason(self.stream_endings),
             "retries": sum(router.retries.values()) if router else 0,
             "fallbacks": sum(router.fallbacks.values()) if router else 0,
             "deployments": deployments,
         }
 
 
-def _state(values: dict[str, object]) -> str:
+def _gen_ai_labels(operation: str, model: str) -> Labels:
+    """Operation, provider (of the request's last attempt: a configured provider, so bounded;
+    "unknown" when no attempt was made) and requested model."""
+    return (
+        ("gen_ai_operation_name", operation),
+        ("gen_ai_provider_name", served.current() or "unknown"),
+        ("gen_ai_request_model", model),
+    )
+
+
+def _by_reason(endings: Mapping[tuple[str, str], int]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for (_, reason), n in endings.items():
+        totals[reason] += n
+    return dict(totals)
+
+
+def deployment_state(values: Mapping[str, object]) -> str:
+    """ "up", "cooling down", or "ejected: failures" / "ejected: latency" (why it is out)."""
     if values.get("ejected"):
-        return "ejected"
+        return f"ejected: {values.get('ejected_reason') or 'failures'}"
     if values.get("cooling_down"):
         return "cooling down"
     return "up"
@@ -304,7 +337,7 @@ def _state(values: dict[str, object]) -> str:
 
 def _deployment_value(values: dict[str, object], field: str) -> float:
     if field == "up":
-        return 0.0 if _state(values) != "up" else 1.0
+        return 0.0 if deployment_state(values) != "up" else 1.0
     return float(values[field])  # type: ignore[arg-type]
 
 

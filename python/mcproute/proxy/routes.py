@@ -1,13 +1,18 @@
-"""Model endpoints: OpenAI chat completions, embeddings and models; Anthropic messages.
+"""Model endpoints: OpenAI chat completions and embeddings; Anthropic messages (the other
+model routes are in `surface`).
 
 The body is parsed once (orjson); the model group comes from its `model` field; the call runs
-through the registry's Router; streams are relayed event by event as they arrive.
+through the registry's Router; streams are relayed event by event as they arrive. A stream that
+has started and is cut for a reason of ours (idle or total timeout, the upstream cutting it, the
+drain deadline on shutdown) ends with an error event in the caller's format, never silently;
+every started stream's ending is counted by reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -15,7 +20,7 @@ from aiohttp import web
 
 from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
-from mcproute.models import ModelRegistry
+from mcproute.models import ModelRegistry, served
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
@@ -23,12 +28,36 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
-from mcproute.proxy.errors import upstream_error_event
+from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
+from mcproute.routing import StreamCut
+
+
+class LiveStreams:
+    """The streams being relayed. On shutdown, those still running at the drain deadline are
+    ended with an error event (a margin before the server cuts their connections)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.draining = False
+
+    def add(self, task: asyncio.Task[object]) -> None:
+        self._tasks.add(task)
+
+    def discard(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+
+    async def end_at_deadline(self, drain: float) -> None:
+        await asyncio.sleep(max(0.0, drain - min(1.0, drain / 10)))
+        self.draining = True
+        for task in list(self._tasks):
+            task.cancel()
+
 
 REGISTRY = web.AppKey("registry", ModelRegistry)
+STREAMS = web.AppKey("streams", LiveStreams)
 SSE_HEADERS = {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-cache",
@@ -42,6 +71,7 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
         raise PermissionError(f"this API key may not use model {name!r}")
     model = await request.app[REGISTRY].get_model(name)
     request[TIMING].model = name  # known to the registry: a bounded label from here on
+    served.begin()  # attempts note their provider there, for the metrics' labels
     return model
 
 
@@ -61,12 +91,19 @@ async def _call(
     return result
 
 
+# The events that end a stream in a route's own format: (why, the message, the upstream's error).
+Failure = Callable[[str, str, UpstreamError | None], list[dict[str, Any]]]
+
+
 async def _relay(
     request: web.Request,
     name: str,
     events: AsyncIterator[dict[str, Any]],
     anthropic: bool,
+    failure: Failure | None = None,
 ) -> web.StreamResponse:
+    """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
+    with the format's error event, or with `failure`'s events when the route has its own."""
     metrics = request.app[METRICS]
     started = time.perf_counter()
     iterator = aiter(events)
@@ -82,9 +119,15 @@ async def _relay(
     event: dict[str, Any] | None = first
     usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
     error_type = None
+    streams = request.app.get(STREAMS)
+    task = asyncio.current_task()
+    if streams is not None and task is not None:
+        streams.add(task)
+    ending = "completed"
     try:
         while event is not None:
-            found = event.get("usage") or (event.get("message") or {}).get("usage")
+            outer = event.get("message") or event.get("response")  # Anthropic's, Responses'
+            found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
             if isinstance(found, dict):
                 usage.update(found)
             await response.write(_sse(event, anthropic))
@@ -95,15 +138,58 @@ async def _relay(
     except UpstreamError as exc:
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
-        await response.write(_sse(upstream_error_event(exc, anthropic), anthropic))
-        await response.write_eof()
+        ending = exc.reason if isinstance(exc, StreamCut) else "upstream_error"
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, upstream_error_text(exc), exc))
+        elif ending == "upstream_error":  # the upstream's own error, sanitized
+            await _final_events(response, anthropic, [upstream_error_event(exc, anthropic)])
+        else:  # a cut: say why
+            await _end_with_error(response, anthropic, ending, upstream_error_text(exc))
     except ConnectionResetError:
-        error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
+        error_type = ending = "client_disconnected"  # stop relaying; closing cancels upstream
+    except asyncio.CancelledError:
+        if streams is None or not streams.draining or task is None:
+            metrics.stream_ended(name, "client_disconnected")
+            raise
+        task.uncancel()  # our own drain deadline: end the stream properly, then return
+        error_type = ending = "shutdown"
+        message = "the server is shutting down"
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, message, None))
+        else:
+            await _end_with_error(response, anthropic, ending, message)
     finally:
+        if streams is not None and task is not None:
+            streams.discard(task)
         await _close(iterator)
+    metrics.stream_ended(name, ending)
     metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
     metrics.usage("chat", name, usage)
     return response
+
+
+async def _end_with_error(
+    response: web.StreamResponse, anthropic: bool, reason: str, message: str
+) -> None:
+    """The final event of a cut stream, in the caller's format; the client may be gone."""
+    if anthropic:
+        kind = "timeout_error" if reason.endswith("timeout") else "api_error"
+        event: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        error = {"message": message, "type": "server_error", "param": None, "code": reason}
+        event = {"type": "error", "error": error}
+    await _final_events(response, anthropic, [event])
+
+
+async def _final_events(
+    response: web.StreamResponse, anthropic: bool, events: list[dict[str, Any]]
+) -> None:
+    try:
+        for event in events:
+            await response.write(_sse(event, anthropic))
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client may be gone
 
 
 def _sse(event: dict[str, Any], anthropic: bool) -> bytes:
@@ -149,10 +235,3 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     result = await _call(request, "embeddings", body["model"], model.embeddings(body))
     return web.json_response({**result, "model": body["model"]})
-
-
-async def list_models(request: web.Request) -> web.StreamResponse:
-    record = request[RECORD]
-    names = [m for m in request.app[REGISTRY].models() if allows(record, "models", m)]
-    data = [{"id": m, "object": "model", "created": 0, "owned_by": "mcproute"} for m in names]
-    return web.json_response({"object": "list", "data": data})
