@@ -127,3 +127,18 @@ async def test_upstream_faults_reach_the_caller_in_its_format(proxy: BedrockProx
         )
     assert sim_bedrock.SIM_SECRET_ACCESS_KEY not in str(error.value)
     await claude.close()
+
+
+async def test_responses_api_through_the_proxy(proxy: BedrockProxy) -> None:
+    client = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key=proxy.key, max_retries=0)
+    response = await client.responses.create(
+        model="nova", input="hello there", instructions="terse"
+    )
+    assert response.output_text == "echo: hello there w3"
+    assert response.usage is not None
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (3, 4)
+    assert proxy.sim.requests[-1].body["system"] == [{"text": "terse"}]
+    async with client.responses.stream(model="nova", input="hi") as stream:
+        final = await stream.get_final_response()
+    assert final.output_text == "echo: hi w2 w3"
+    await client.close()
