@@ -90,8 +90,9 @@ def _inference(max_tokens: Any, temperature: Any, top_p: Any, stop: Any) -> Json
         config["temperature"] = temperature
     if top_p is not None:
         config["topP"] = top_p
-    if stop:
-        config["stopSequences"] = [stop] if isinstance(stop, str) else list(stop)
+    stops = [stop] if isinstance(stop, str) else [s for s in _list(stop) if isinstance(s, str)]
+    if any(stops):
+        config["stopSequences"] = [s for s in stops if s]
     return config
 
 
