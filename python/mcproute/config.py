@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 from mcproute.tracing import TracingSettings
@@ -55,7 +56,7 @@ CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
 DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
 SCHEMA_VERSIONS = ("1.0",)
 CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
-PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "bedrock")
 
 BUILTIN_DEFAULT: Mapping[str, Any] = {
     "mcp": {
@@ -167,6 +168,7 @@ class DeploymentConfig:
     stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
+    aws: AwsSettings | None = None  # region and credentials of a bedrock deployment
     # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
     api_keys: tuple[Secret, ...] = field(default=(), repr=False)
     api_key_refs: tuple[SecretSource | None, ...] = ()
@@ -337,7 +339,8 @@ _MCP_KEYS = (
     "mcpServers",
     "dashboard",
 )
-_PROVIDER_KEYS = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
+_PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
+_PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
 _MODEL_KEYS = (
     "name",
     "model",
@@ -517,6 +520,10 @@ def _parse_provider(
     check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    keyed = "api_key" in block or "api_keys" in block
+    aws = parse_bedrock(block, ptype, path, check, has_api_key=keyed)
+    if aws is not None and "endpoint" not in block:
+        endpoint = aws.default_endpoint
     if endpoint is None and "endpoint" not in block and ptype is not None:
         endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
         if endpoint is None:
@@ -598,6 +605,7 @@ def _parse_provider(
                 api_key_ref=refs[0] if keys else key_ref,
                 api_keys=keys if len(keys) > 1 else (),
                 api_key_refs=refs if len(keys) > 1 else (),
+                aws=aws,
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
                 rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),
