@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 """
 COLUMNS = (
     "key_id, env, secret_hash, scopes, created_at, expires_at, revoked, replaced_by,"
-    " require_signature"
+    " require_signature, name"
 )
 
 
@@ -93,7 +93,7 @@ class SqliteApiKeyStore:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
-        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed = row
+        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed, name = row
         return ApiKeyRecord(
             key_id=key_id,
             env=env,
@@ -104,6 +104,7 @@ class SqliteApiKeyStore:
             revoked=bool(revoked),
             replaced_by=replaced_by,
             require_signature=bool(signed),
+            name=name,
         )
 
     def _cached(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
@@ -146,7 +147,7 @@ class SqliteApiKeyStore:
     def _write(self, record: ApiKeyRecord) -> None:
         with self._database.write(self._db()) as conn:
             conn.execute(
-                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
                 " expires_at=excluded.expires_at, revoked=excluded.revoked,"
                 " replaced_by=excluded.replaced_by",
@@ -160,6 +161,7 @@ class SqliteApiKeyStore:
                     int(record.revoked),
                     record.replaced_by,
                     int(record.require_signature),
+                    record.name,
                 ),
             )
         self._cache.pop(record.key_id, None)

@@ -1,4 +1,5 @@
-"""Upstream simulator: a small model server speaking the OpenAI and Anthropic wire formats.
+"""Upstream simulator: a small model server speaking the OpenAI and Anthropic wire formats (and
+Bedrock's Converse API, in ``upstream_bedrock``).
 
 Used by tests and benchmarks in place of real providers. Run it with
 ``python -m mcproute.testing.upstream --host 127.0.0.1 --port 8089``.
@@ -685,6 +686,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
+    from mcproute.testing import upstream_bedrock  # it builds on this module's helpers
+
+    upstream_bedrock.register(app)
     return app
 
 
@@ -771,4 +775,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the package's copy of this module, the one its provider modules build on
+    from mcproute.testing.upstream import main as package_main
+
+    package_main()
