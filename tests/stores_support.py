@@ -17,7 +17,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import psycopg
 import redis
 
@@ -159,3 +161,14 @@ def running_postgres() -> Iterator[PostgresServer]:
             server.pg_ctl("stop", "-m", "fast", "-w")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def admin_made_key(
+    http: aiohttp.ClientSession, url: str, admin: str, **body: Any
+) -> dict[str, Any]:
+    """A key made through a running proxy's admin API (`POST /admin/keys` with `body`)."""
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with http.post(f"{url}/admin/keys", json=body, headers=headers) as r:
+        assert r.status == 201, await r.text()
+        made: dict[str, Any] = await r.json()
+    return made

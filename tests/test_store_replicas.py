@@ -24,7 +24,7 @@ from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import open_database
 from proxy_support import serve_command
-from stores_support import PostgresServer, RedisServer, running_redis
+from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
 from test_proxy_crash import wait_ready
 
 DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
@@ -94,19 +94,10 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def make_key(
-    http: aiohttp.ClientSession, url: str, admin: str, **body: Any
-) -> dict[str, Any]:
-    async with http.post(f"{url}/admin/keys", json=body, headers=bearer(admin)) as r:
-        assert r.status == 201, await r.text()
-        made: dict[str, Any] = await r.json()
-    return made
-
-
 async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deployment) -> None:
     one, two, three = deployment.urls
     async with aiohttp.ClientSession() as http:
-        made = await make_key(http, one, deployment.admin, scopes=["contexts"])
+        made = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
         key = made["key"]
         async with http.post(
             f"{one}/v1/contexts",
@@ -140,7 +131,7 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
             await eventually(refused)
 
         # A signed request replayed to another replica is refused as a replay.
-        signed_key = await make_key(
+        signed_key = await admin_made_key(
             http, one, deployment.admin, scopes=["contexts"], require_signature=True
         )
         signer = RequestSigner(signed_key["key_id"], base64.b64decode(signed_key["signing_secret"]))
@@ -183,7 +174,7 @@ async def test_a_replica_with_another_keyring_refuses_to_start(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        made = await make_key(http, deployment.urls[0], deployment.admin, scopes=["contexts"])
+        made = await admin_made_key(http, deployment.urls[0], deployment.admin, scopes=["contexts"])
         async with http.post(
             f"{deployment.urls[0]}/v1/contexts", json={"messages": []}, headers=bearer(made["key"])
         ) as r:

@@ -19,7 +19,7 @@ from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.nonces import SqliteNonces, nonce_digest
 from mcproute.store.redis_state import RedisState
 from proxy_support import Proxy, document, running_proxy
-from stores_support import RedisServer, running_redis
+from stores_support import RedisServer, admin_made_key, running_redis
 
 DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
 
@@ -128,14 +128,9 @@ def _signed_document(redis_url: str | None) -> Any:
 
 
 async def _signing_key(http: aiohttp.ClientSession, proxy: Proxy) -> tuple[str, RequestSigner]:
-    admin = proxy.key("admin")
-    async with http.post(
-        f"{proxy.url}/admin/keys",
-        json={"scopes": ["models"], "require_signature": True},
-        headers={"Authorization": f"Bearer {admin}"},
-    ) as r:
-        assert r.status == 201
-        made = await r.json()
+    made = await admin_made_key(
+        http, proxy.url, proxy.key("admin"), scopes=["models"], require_signature=True
+    )
     return made["key"], RequestSigner(made["key_id"], base64.b64decode(made["signing_secret"]))
 
 

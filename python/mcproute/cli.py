@@ -372,11 +372,13 @@ def run_keyring(args: argparse.Namespace) -> int:
     from mcproute.security import AeadError, KeyringError
     from mcproute.store import data_dir_from_env
     from mcproute.store.keyring_file import REFRESH_S, KeyringFile
+    from mcproute.store.shared import database_url, open_database
     from mcproute.store.sqlite_contexts import SqliteContextStore
 
     data_dir = data_dir_from_env()
     keyring = KeyringFile(data_dir)
-    store = SqliteContextStore(data_dir, keyring)
+    database = open_database(database_url(), data_dir)  # PostgreSQL's contexts when set
+    store = SqliteContextStore(data_dir, keyring, database=database)
     try:
         if args.keyring_command == "list":
             usage = asyncio.run(store.key_usage())

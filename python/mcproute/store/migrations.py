@@ -72,7 +72,7 @@ CREATE TABLE audit_events (
     at       DOUBLE PRECISION NOT NULL,
     action   TEXT NOT NULL,
     subject  TEXT,
-    detail   JSONB NOT NULL DEFAULT '{}'::jsonb
+    detail   TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX audit_events_by_time ON audit_events (at);
 """,

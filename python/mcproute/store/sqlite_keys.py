@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mcproute.security import ApiKeyRecord
+from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
+from mcproute.store.audit import AuditEvent, read_events, record_event
 from mcproute.store.database import Database, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
@@ -74,6 +76,7 @@ class SqliteApiKeyStore:
     @staticmethod
     def _create_sqlite_schema(conn: sqlite3.Connection) -> None:
         conn.execute(SCHEMA)
+        conn.execute(SQLITE_AUDIT_SCHEMA)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(api_keys)")}
         if "require_signature" not in columns:  # a data directory from an earlier version
             with contextlib.suppress(sqlite3.OperationalError):  # another process was first
@@ -146,6 +149,10 @@ class SqliteApiKeyStore:
 
     def _write(self, record: ApiKeyRecord) -> None:
         with self._database.write(self._db()) as conn:
+            before = conn.execute(
+                "SELECT revoked, replaced_by FROM api_keys WHERE key_id = ?", (record.key_id,)
+            ).fetchone()
+            self._audit(conn, before, record)
             conn.execute(
                 f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
@@ -165,6 +172,31 @@ class SqliteApiKeyStore:
                 ),
             )
         self._cache.pop(record.key_id, None)
+
+    @staticmethod
+    def _audit(conn: Any, before: Any, record: ApiKeyRecord) -> None:
+        """The change's audit event, in the change's own transaction."""
+        if before is None:
+            action = "key.created"
+        elif record.revoked and not before[0]:
+            action = "key.revoked"
+        elif record.replaced_by is not None and before[1] is None:
+            action = "key.rotated"
+        else:
+            action = "key.updated"
+        record_event(
+            conn,
+            action,
+            record.key_id,
+            env=record.env,
+            scopes=sorted(record.scopes),
+            name=record.name,
+            replaced_by=record.replaced_by,
+        )
+
+    def events(self, limit: int = 100) -> list[AuditEvent]:
+        """The newest audit events of the database, oldest first."""
+        return self._thread.call(lambda: read_events(self._db(), limit))
 
     def put(self, record: ApiKeyRecord) -> None:
         self._cache.pop(record.key_id, None)
