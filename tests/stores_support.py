@@ -111,6 +111,7 @@ class PostgresServer:
     bindir: Path
     data: Path
     as_user: list[str]
+    options: str = ""
 
     @property
     def url(self) -> str:
@@ -121,6 +122,14 @@ class PostgresServer:
             [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.data), *args],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
+
+    def start(self) -> None:
+        """Start the cluster (again, after `stop`, for outage tests)."""
+        self.pg_ctl("start", "-w", "-t", str(int(START_TIMEOUT_S)), "-o", self.options,
+                    "-l", str(self.data.parent / "server.log"))  # fmt: skip
+
+    def stop(self) -> None:
+        self.pg_ctl("stop", "-m", "fast", "-w")
 
     def new_database(self, name: str) -> str:
         """A fresh, empty database on this server and its URL."""
@@ -149,16 +158,15 @@ def running_postgres() -> Iterator[PostgresServer]:
              "--auth", "trust", "--encoding", "UTF8", "--no-instructions"],
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
-        options = (
+        server.options = (
             f"-c listen_addresses=127.0.0.1 -c port={server.port} -c unix_socket_directories={root}"
             " -c fsync=on -c max_connections=100"
         )
-        server.pg_ctl("start", "-w", "-t", str(int(START_TIMEOUT_S)), "-o", options,
-                      "-l", str(Path(root) / "server.log"))  # fmt: skip
+        server.start()
         try:
             yield server
         finally:
-            server.pg_ctl("stop", "-m", "fast", "-w")
+            server.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

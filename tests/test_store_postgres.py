@@ -23,9 +23,10 @@ from mcproute.security import ApiKeyError, ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import PostgresDatabase
 from mcproute.store.migrations import latest, migrate
+from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.shared import check_keyring, open_database
 from mcproute.store.sqlite_contexts import SqliteContextStore
-from stores_support import PostgresServer
+from stores_support import PostgresServer, running_postgres
 
 PEPPER = secrets.token_bytes(32)
 
@@ -206,3 +207,23 @@ def test_acknowledged_appends_survive_kill_9(
     finally:
         reader.close()
     assert items[: acknowledged + 1] == [str(n) for n in range(acknowledged + 1)]
+
+
+async def test_postgres_down_is_a_clear_error_and_service_resumes(
+    tmp_path: Path, shared_keyring: str
+) -> None:
+    with running_postgres() as server:
+        url = server.new_database("outage")
+        data_dir = DataDir(tmp_path)
+        store = SqliteContextStore(data_dir, database=open_database(url, data_dir))
+        try:
+            info = await store.create("t", "messages", [{"role": "user", "content": "kept"}])
+            server.stop()
+            with pytest.raises(StoreUnavailableError, match=r"PostgreSQL at .* does not answer"):
+                await store.read("t", info.id)
+            assert not PostgresDatabase(url).ping()
+            server.start()  # the same store, no restart: it reconnects
+            _, items = await store.read("t", info.id)
+            assert items == [{"role": "user", "content": "kept"}]
+        finally:
+            store.close()
