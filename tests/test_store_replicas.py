@@ -25,7 +25,7 @@ from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import open_database
 from proxy_support import serve_command
 from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
-from test_proxy_crash import wait_ready
+from test_proxy_crash import create_context, wait_ready, writer
 
 DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
 
@@ -37,6 +37,7 @@ class Deployment:
     admin: str
     env: dict[str, str]
     config: Path
+    procs: list[asyncio.subprocess.Process]
 
 
 async def eventually(check: Any) -> None:
@@ -81,7 +82,7 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
             async with aiohttp.ClientSession() as http:
                 for url in urls:
                     await wait_ready(http, url)
-            yield Deployment(urls, redis, admin, env, config)
+            yield Deployment(urls, redis, admin, env, config, procs)
         finally:
             for proc in procs:
                 if proc.returncode is None:
@@ -190,3 +191,29 @@ async def test_a_replica_with_another_keyring_refuses_to_start(
     assert proc.returncode == 1
     assert "is in this replica's keyring" in stderr.decode()
     assert "MCPROUTE_KEYRING" in stderr.decode()
+
+
+async def test_kill_9_of_a_replica_loses_no_acknowledged_append(deployment: Deployment) -> None:
+    one, two, _ = deployment.urls
+    async with aiohttp.ClientSession() as http:
+        made = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
+        headers = bearer(made["key"])
+        idents = [await create_context(http, one, headers) for _ in range(3)]
+        acked: dict[str, list[int]] = {ident: [] for ident in idents}
+        tasks = [
+            asyncio.create_task(writer(http, one, headers, ident, acked[ident])) for ident in idents
+        ]
+        while sum(map(len, acked.values())) < 60:
+            for task in tasks:
+                if task.done():
+                    task.result()  # a writer that failed early fails the test
+            await asyncio.sleep(0.005)
+        deployment.procs[0].kill()  # SIGKILL, mid-append
+        await asyncio.wait_for(asyncio.gather(*tasks), DEADLINE_S * 3)
+        for ident, numbers in acked.items():  # read through another replica
+            async with http.get(f"{two}/v1/contexts/{ident}", headers=headers) as r:
+                assert r.status == 200, await r.text()
+                stored = [m["content"] for m in (await r.json())["messages"]]
+            expected = [f"message {n}" for n in numbers]
+            assert stored[: len(expected)] == expected  # every acknowledged one, in order
+            assert len(stored) <= len(expected) + 1  # at most the one in flight beyond
