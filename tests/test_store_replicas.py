@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import secrets
@@ -19,7 +20,8 @@ import aiohttp
 import orjson
 import pytest
 
-from mcp_support import free_port
+from mcp_support import free_port, http_server
+from mcproute.protocol.client import MCPConnection
 from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import open_database
@@ -54,8 +56,11 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
     keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
     config = tmp_path / "mcproute.json"
     models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
-    config.write_text(json.dumps({"mcp": {"models": models}}))
-    with running_redis() as redis:
+    async with contextlib.AsyncExitStack() as stack:
+        mcp_url = await stack.enter_async_context(http_server())
+        servers = {"remote": {"url": mcp_url}}
+        config.write_text(json.dumps({"mcp": {"models": models, "mcpServers": servers}}))
+        redis = stack.enter_context(running_redis())
         env = {
             **os.environ,
             "MCPROUTE_DATABASE_URL": database_url,
@@ -217,3 +222,41 @@ async def test_kill_9_of_a_replica_loses_no_acknowledged_append(deployment: Depl
             expected = [f"message {n}" for n in numbers]
             assert stored[: len(expected)] == expected  # every acknowledged one, in order
             assert len(stored) <= len(expected) + 1  # at most the one in flight beyond
+
+
+async def test_an_mcp_session_spans_the_replicas(deployment: Deployment) -> None:
+    """Opened on replica 1, served on 2, ended on 3: then no replica serves it."""
+    one, two, three = deployment.urls
+    async with aiohttp.ClientSession() as http:
+        made = await admin_made_key(http, one, deployment.admin, scopes=["mcp"])
+        auth = bearer(made["key"])
+        conn = MCPConnection(f"{one}/mcp", http=http, headers=auth, prefer="legacy")
+        await conn.connect()
+        assert conn.session_id is not None
+        result = await conn.call_tool("remote__add", {"a": 2, "b": 3})
+        assert result["content"][0]["text"] == "5"
+        session = {
+            **auth,
+            "Mcp-Session-Id": conn.session_id,
+            "MCP-Protocol-Version": conn.version or "",
+            "Accept": "application/json, text/event-stream",
+        }
+        call = {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {"name": "remote__add", "arguments": {"a": 40, "b": 2}},
+        }
+        async with http.post(f"{two}/mcp", json=call, headers=session) as r:
+            assert r.status == 200, await r.text()
+            assert '"text":"42"' in (await r.text()).replace(" ", "")
+        async with http.delete(f"{three}/mcp", headers=session) as r:
+            assert r.status in (200, 202, 204), await r.text()
+        listing = {"jsonrpc": "2.0", "id": 8, "method": "tools/list"}
+        for url in (one, two, three):
+
+            async def ended(url: str = url) -> bool:
+                async with http.post(f"{url}/mcp", json=listing, headers=session) as r:
+                    return r.status == 404
+
+            await eventually(ended)
