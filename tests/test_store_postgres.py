@@ -88,6 +88,12 @@ def test_db_migrate_command(database_url: str, tmp_path: Path) -> None:
     assert down.returncode == 1
     assert "does not answer" in down.stderr
     assert "hunter2" not in down.stderr + down.stdout
+    env["MCPROUTE_DATA_DIR"] = str(tmp_path)
+    keys = [sys.executable, "-m", "mcproute.cli", "keys", "list"]
+    refused = subprocess.run(keys, env=env, capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert "mcproute keys: database unavailable: PostgreSQL at" in refused.stderr
+    assert "hunter2" not in refused.stderr + refused.stdout
 
 
 def test_a_key_made_on_one_replica_works_on_another(database_url: str, tmp_path: Path) -> None:

@@ -181,10 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_db(args)
     if args.command == "config":
         return check_config(args.file)
-    if args.command == "keys":
-        return run_keys(args)
-    if args.command == "keyring":
-        return run_keyring(args)
+    if args.command in ("keys", "keyring"):
+        from mcproute.store.nonces import StoreUnavailableError
+
+        try:
+            return run_keys(args) if args.command == "keys" else run_keyring(args)
+        except StoreUnavailableError as exc:  # $MCPROUTE_DATABASE_URL names a database that is down
+            print(f"mcproute {args.command}: {exc}", file=sys.stderr)
+            return 1
     return run_serve(args)
 
 
