@@ -24,7 +24,7 @@ from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import PostgresDatabase
 from mcproute.store.migrations import latest, migrate
 from mcproute.store.nonces import StoreUnavailableError
-from mcproute.store.shared import check_keyring, open_database
+from mcproute.store.shared import check_keyring, check_pepper, open_database
 from mcproute.store.sqlite_contexts import SqliteContextStore
 from stores_support import PostgresServer, running_postgres
 
@@ -233,3 +233,11 @@ async def test_postgres_down_is_a_clear_error_and_service_resumes(
             assert items == [{"role": "user", "content": "kept"}]
         finally:
             store.close()
+
+
+def test_the_pepper_is_checked_against_the_database(database_url: str, tmp_path: Path) -> None:
+    database = open_database(database_url, DataDir(tmp_path))
+    check_pepper(database, PEPPER)  # the first one is recorded
+    check_pepper(database, PEPPER)  # and agrees with itself
+    with pytest.raises(RuntimeError, match="MCPROUTE_PEPPER"):
+        check_pepper(database, secrets.token_bytes(32))

@@ -260,3 +260,19 @@ async def test_an_mcp_session_spans_the_replicas(deployment: Deployment) -> None
                     return r.status == 404
 
             await eventually(ended)
+
+
+async def test_a_replica_with_another_pepper_refuses_to_start(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    other = base64.b64encode(secrets.token_bytes(32)).decode()
+    env = {**deployment.env, "MCPROUTE_PEPPER": other, "MCPROUTE_DATA_DIR": str(tmp_path / "x")}
+    proc = await asyncio.create_subprocess_exec(
+        *serve_command(deployment.config, free_port(), 1),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await asyncio.wait_for(proc.communicate(), DEADLINE_S * 3)
+    assert proc.returncode == 1
+    assert "not the one the database's keys were made with" in stderr.decode()
+    assert other not in stderr.decode()

@@ -237,20 +237,22 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def prepared(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date and check this replica's keyring against it, before
-    the workers start; the problem, if any."""
+    """Bring PostgreSQL's schema up to date and check this replica's pepper and keyring against
+    it, before the workers start; the problem, if any."""
     from mcproute.store import data_dir_from_env
     from mcproute.store.database import PostgresDatabase
     from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
-    from mcproute.store.shared import check_keyring
+    from mcproute.store.shared import check_keyring, check_pepper
 
     if url is None:
         return None
     try:
         migrate(url)
-        check_keyring(PostgresDatabase(url), KeyringFile(data_dir_from_env()).current())
+        data_dir = data_dir_from_env()
+        check_pepper(PostgresDatabase(url), data_dir.pepper())
+        check_keyring(PostgresDatabase(url), KeyringFile(data_dir).current())
     except (StoreUnavailableError, RuntimeError) as exc:
         return str(exc)
     return None

@@ -39,7 +39,13 @@ from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.shared import check_keyring, database_url, open_database, open_shared
+from mcproute.store.shared import (
+    check_keyring,
+    check_pepper,
+    database_url,
+    open_database,
+    open_shared,
+)
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 
 SWEEP_INTERVAL_S = 60.0
@@ -123,6 +129,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     store = SqliteApiKeyStore(data_dir, database=database)
     keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir, database=database)
+    check_pepper(database, data_dir.pepper())
     check_keyring(database, context_store.keyring.current())
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()

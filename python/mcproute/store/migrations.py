@@ -77,6 +77,16 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_by_time ON audit_events (at);
 """,
     ),
+    (
+        3,
+        "deployment checks",
+        """
+CREATE TABLE deployment_checks (
+    name  TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+""",
+    ),
 )
 
 

@@ -13,11 +13,12 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from mcproute._core import Keyring
+from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import StoreSettings
 from mcproute.protocol.session_tokens import EndedSessions
 from mcproute.redact import redact_url
@@ -52,6 +53,33 @@ def open_database(url: str | None, data_dir: DataDir) -> Database:
         )
     migrate(url)
     return PostgresDatabase(url)
+
+
+PEPPER_CHECK_LABEL = b"mcproute pepper check\x00"
+
+
+def check_pepper(database: Database, pepper: bytes) -> None:
+    """Refuse a pepper other than the one the database's first replica used: API keys hash
+    under it, so a replica with another pepper would refuse every key made elsewhere. What is
+    stored is an HMAC of a fixed label under the pepper, which tells nothing of the pepper."""
+    if database.kind != "postgres":
+        return  # the pepper file lives beside the data directory's database
+    mark = hmac_sha256(pepper, PEPPER_CHECK_LABEL)
+    conn = database.connect()
+    try:
+        conn.execute(
+            "INSERT INTO deployment_checks (name, value) VALUES ('pepper', ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (mark,),
+        )
+        row = conn.execute("SELECT value FROM deployment_checks WHERE name = 'pepper'").fetchone()
+    finally:
+        conn.close()
+    if row is None or not hmac.compare_digest(bytes(row[0]), mark):
+        raise RuntimeError(
+            "pepper: this replica's API-key pepper is not the one the database's keys were made"
+            " with; give every replica the same MCPROUTE_PEPPER"
+        )
 
 
 def check_keyring(database: Database, keyring: Keyring) -> None:
