@@ -97,9 +97,11 @@ chromium:
 
 # Debian's Redis and PostgreSQL: the store tests start their own servers on free ports in
 # temporary directories (tests/stores_support.py), so nothing here is started or configured.
+# PostgreSQL's server programs are where `pg_config --bindir` says (libpq-dev's pg_config) or in
+# Debian's versioned directory.
 servers:
-	command -v redis-server >/dev/null && { command -v pg_config >/dev/null && \
-		test -x "$$(pg_config --bindir)/initdb"; } || { apt-get update && \
+	command -v redis-server >/dev/null && { test -x "$$(pg_config --bindir 2>/dev/null)/initdb" || \
+		ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		redis-server postgresql; }
 

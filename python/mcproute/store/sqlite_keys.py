@@ -55,23 +55,27 @@ class SqliteApiKeyStore:
         # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
         self._database: Database = database or SqliteDatabase(data_dir)
         self._thread = SqliteThread("keys")
-        self._conn_: Any = None
-        self._thread.call(self._db)
+        self._connection: Any = None
+        try:
+            self._thread.call(self._db)
+        except BaseException:  # the database is not there: leave no thread behind
+            self._thread.shutdown()
+            raise
         # Called with the key id after every durable write (replicas drop their cached copy).
         self.on_change: Callable[[str], None] | None = None
 
     def _db(self) -> Any:
         """The store thread's connection (a new one if PostgreSQL dropped the last)."""
-        if self._conn_ is not None and not self._database.usable(self._conn_):
+        if self._connection is not None and not self._database.usable(self._connection):
             with contextlib.suppress(Exception):
-                self._conn_.close()
-            self._conn_ = None
-        if self._conn_ is None:
+                self._connection.close()
+            self._connection = None
+        if self._connection is None:
             conn = self._database.connect()
             if self._database.kind == "sqlite":
                 self._create_sqlite_schema(conn)
-            self._conn_ = conn
-        return self._conn_
+            self._connection = conn
+        return self._connection
 
     @staticmethod
     def _create_sqlite_schema(conn: sqlite3.Connection) -> None:
@@ -86,9 +90,9 @@ class SqliteApiKeyStore:
 
     def close(self) -> None:
         def shut() -> None:
-            if self._conn_ is not None:
-                self._conn_.close()
-                self._conn_ = None
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
 
         self._thread.call(shut)
         self._thread.shutdown()
