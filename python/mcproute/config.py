@@ -6,7 +6,8 @@ The accepted shape (every key optional except where noted)::
              "security": {"encryption_enabled": true, "api_key_rotation": true,
                           "max_key_age_days": 90, "keyring_rotation_days": 90,
                           "provider_key_refresh_seconds": 10},
-             "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible",
+             "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible"
+                                               | "azure" | "gemini",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
                                        "timeout": 30,
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
@@ -49,7 +50,7 @@ CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
 DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
 SCHEMA_VERSIONS = ("1.0",)
 CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
-PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "azure", "gemini")
 
 BUILTIN_DEFAULT: Mapping[str, Any] = {
     "mcp": {
@@ -148,6 +149,11 @@ class DeploymentConfig:
     max_concurrency: int | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
+    # provider-specific settings (see PROVIDER_OPTIONS); None: the adapter's default
+    api_version: str | None = None  # azure
+    auth: str | None = None  # azure, gemini: how the api_key is sent
+    project: str | None = None  # gemini on Vertex AI
+    location: str | None = None  # gemini on Vertex AI
 
 
 @dataclass(frozen=True)
@@ -306,6 +312,15 @@ _MCP_KEYS = (
     "mcpServers",
 )
 _PROVIDER_KEYS = ("type", "endpoint", "api_key", "timeout", "models")
+# Keys only some provider types take, and the values `auth` may have for each.
+PROVIDER_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    "azure": ("api_version", "auth"),
+    "gemini": ("auth", "project", "location"),
+}
+AUTH_MODES: Mapping[str, tuple[str, ...]] = {
+    "azure": ("api_key", "entra_id"),
+    "gemini": ("api_key", "bearer"),
+}
 _MODEL_KEYS = (
     "name",
     "model",
@@ -410,13 +425,14 @@ def _parse_provider(
     aliases: dict[str, str],
     counters: dict[str, int],
 ) -> list[DeploymentConfig]:
-    check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
+    check.known_keys(block, path, _PROVIDER_KEYS + PROVIDER_OPTIONS.get(ptype or "", ()))
+    options = _provider_options(ptype, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
     if endpoint is None and "endpoint" not in block and ptype is not None:
         endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
         if endpoint is None:
-            check.fail(f"{path}.endpoint", "missing: an openai_compatible provider needs one")
+            check.fail(f"{path}.endpoint", f"missing: an {ptype} provider needs one")
     key: Secret | None = None
     key_source: str | None = None
     key_ref: SecretSource | None = None
@@ -491,8 +507,27 @@ def _parse_provider(
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
+                **options,
             )
         )
+    return out
+
+
+def _provider_options(
+    ptype: str | None, block: Mapping[str, Any], check: _Checker, path: str
+) -> dict[str, str]:
+    """The provider-specific keys of `block` (``PROVIDER_OPTIONS``), checked."""
+    out: dict[str, str] = {}
+    for key in PROVIDER_OPTIONS.get(ptype or "", ()):
+        value = check.string(block.get(key), f"{path}.{key}")
+        if value is not None:
+            out[key] = value
+    modes = AUTH_MODES.get(ptype or "", ())
+    if "auth" in out and out["auth"] not in modes:
+        check.fail(f"{path}.auth", f"must be one of {', '.join(modes)}, got {out['auth']!r}")
+        del out["auth"]
+    if ptype == "gemini" and ("project" in out) != ("location" in out):
+        check.fail(path, "Vertex AI needs both project and location (neither: the Gemini API)")
     return out
 
 

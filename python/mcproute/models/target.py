@@ -16,6 +16,8 @@ import aiohttp
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.anthropic import AnthropicAdapter
+from mcproute.models.azure import AzureOpenAIAdapter
+from mcproute.models.gemini import GeminiAdapter
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
@@ -64,10 +66,23 @@ def attempt_timeout(
     )
 
 
-def build_adapter(config: DeploymentConfig) -> OpenAIAdapter | AnthropicAdapter:
+def build_adapter(config: DeploymentConfig) -> OpenAIAdapter | AnthropicAdapter | GeminiAdapter:
     kwargs: Mapping[str, Any] = {"model": config.model, "deployment": config.name}
     if config.provider_type == "anthropic":
         return AnthropicAdapter(config.endpoint, config.api_key, **kwargs)
+    if config.provider_type == "azure":
+        return AzureOpenAIAdapter(
+            config.endpoint,
+            config.api_key,
+            api_version=config.api_version,
+            auth=config.auth,
+            **kwargs,
+        )
+    if config.provider_type == "gemini":
+        return GeminiAdapter(
+            config.endpoint, config.api_key, auth=config.auth, project=config.project,
+            location=config.location, **kwargs,
+        )  # fmt: skip
     if config.provider_type == "openai_compatible":
         return OpenAICompatibleAdapter(config.endpoint, config.api_key, **kwargs)
     return OpenAIAdapter(config.endpoint, config.api_key, **kwargs)

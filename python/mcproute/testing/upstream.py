@@ -575,6 +575,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("POST", "/v1/messages", messages),
         ("GET", "/_sim/requests", recorded),
     ]
+    from mcproute.testing import upstream_azure, upstream_gemini  # they build on this module
+
+    routes += upstream_azure.ROUTES + upstream_gemini.ROUTES
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
     return app
