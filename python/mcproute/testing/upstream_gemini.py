@@ -1,6 +1,6 @@
 """The simulator's Gemini surface: the Gemini API and Vertex AI's publisher model paths.
 
-``POST /v1beta/models/{model}:{method}`` (key in ``x-goog-api-key`` or ``?key=``) and
+``POST /v1beta/models/{model}:{method}`` or ``/v1/...`` (key in ``x-goog-api-key`` or ``?key=``) and
 ``POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:{method}`` (a bearer
 token), for ``generateContent``, ``streamGenerateContent`` (``?alt=sse``), ``embedContent``,
 ``batchEmbedContents`` and (Vertex AI) ``predict``. The model echoes the last user text, calls
@@ -99,7 +99,11 @@ def _function_call(body: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
             name = declaration.get("name")
             if allowed and name not in allowed:
                 continue
-            schema = declaration.get("parametersJsonSchema") or declaration.get("parameters")
+            schema = (  # proto JSON: either spelling of a field name
+                declaration.get("parametersJsonSchema")
+                or declaration.get("parameters_json_schema")
+                or declaration.get("parameters")
+            )
             return str(name), upstream._sample_args(schema)
     return None
 
@@ -306,6 +310,7 @@ async def _vertex(request: web.Request) -> web.StreamResponse:
 
 ROUTES: list[tuple[str, str, upstream.Handler]] = [
     ("POST", "/v1beta/models/{call}", _gemini_api),
+    ("POST", "/v1/models/{call}", _gemini_api),
     (
         "POST",
         "/v1/projects/{project}/locations/{location}/publishers/google/models/{call}",

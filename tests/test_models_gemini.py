@@ -1,0 +1,477 @@
+"""Gemini: the simulator checked with the google-genai SDK (its client and its types, which
+forbid unknown fields), the adapter's requests validated by the same types, translation both
+ways, and Gemini's errors classified."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import google.oauth2.credentials
+import pytest
+from google import genai
+from google.genai import types
+
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.gemini import GeminiAdapter, gemini_base
+from mcproute.models.translate_gemini import (
+    GeminiToOpenAIStream,
+    gemini_to_openai_response,
+    openai_to_gemini_request,
+)
+from mcproute.secret import Secret
+from mcproute.testing.upstream import Simulator
+from models_support import running_simulator
+
+# google-genai's async client subclasses aiohttp's session, which aiohttp warns about
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Inheritance class AiohttpClientSession:DeprecationWarning"
+)
+
+GEMINI_KEY = "AIzaSyD-gemini-SECRET-0123456789abcdefXYZ"
+VERTEX_TOKEN = "ya29.a0AfB_vertexSECRETtoken0123456789"
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
+    },
+}
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kg"
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with running_simulator(tokens=5) as s:
+        yield s
+
+
+def sdk(sim: Simulator) -> genai.Client:
+    return genai.Client(
+        api_key=GEMINI_KEY, http_options={"base_url": sim.url, "api_version": "v1beta"}
+    )
+
+
+def adapter(sim: Simulator, **options: Any) -> GeminiAdapter:
+    key = options.pop("key", GEMINI_KEY)
+    return GeminiAdapter(sim.url, Secret(key), model="gemini-2.5-flash", deployment="gm", **options)
+
+
+def last(sim: Simulator) -> Any:
+    return sim.requests[-1]
+
+
+def validate_request(body: dict[str, Any]) -> None:
+    """Every part of a generateContent body, as google-genai's own types accept it."""
+    for content in body["contents"]:
+        types.Content.model_validate(content)
+    if "systemInstruction" in body:
+        types.Content.model_validate(body["systemInstruction"])
+    for tool in body.get("tools", []):
+        types.Tool.model_validate(tool)
+    if "toolConfig" in body:
+        types.ToolConfig.model_validate(body["toolConfig"])
+    if "generationConfig" in body:
+        types.GenerationConfig.model_validate(body["generationConfig"])
+    assert set(body) <= {"contents", "systemInstruction", "tools", "toolConfig", "generationConfig"}
+
+
+# ----------------------------------------------------------------------------- the SDK as oracle
+
+
+async def test_sdk_generate_stream_and_embed_against_the_simulator(sim: Simulator) -> None:
+    owner = sdk(sim)  # held: the SDK closes its session when the client is collected
+    client = owner.aio
+    response = await client.models.generate_content(
+        model="gemini-2.5-flash",
+        contents="hello gemini",
+        config=types.GenerateContentConfig(system_instruction="be brief", max_output_tokens=20),
+    )
+    assert response.text is not None
+    assert response.text.startswith("echo: hello gemini")
+    assert response.usage_metadata is not None
+    assert response.usage_metadata.prompt_token_count == 4
+    assert response.candidates is not None
+    assert response.candidates[0].finish_reason == types.FinishReason.STOP
+    seen = last(sim)
+    assert seen.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert seen.headers["x-goog-api-key"] == GEMINI_KEY
+    types.GenerateContentResponse.model_validate(response.model_dump(exclude_none=True))
+
+    text = ""
+    async for chunk in await client.models.generate_content_stream(
+        model="gemini-2.5-flash", contents="stream please"
+    ):
+        text += chunk.text or ""
+    assert text.startswith("echo: stream please")
+
+    embedded = await client.models.embed_content(
+        model="gemini-embedding-001",
+        contents=["one", "two"],
+        config=types.EmbedContentConfig(output_dimensionality=4),
+    )
+    assert embedded.embeddings is not None
+    assert [len(e.values or []) for e in embedded.embeddings] == [4, 4]
+    assert last(sim).path == "/v1beta/models/gemini-embedding-001:batchEmbedContents"
+
+
+async def test_sdk_function_calling_and_the_blocked_prompt(sim: Simulator) -> None:
+    owner = sdk(sim)  # held: the SDK closes its session when the client is collected
+    client = owner.aio
+    tool = types.Tool(
+        function_declarations=[
+            types.FunctionDeclaration(
+                name="get_weather",
+                parameters_json_schema=WEATHER["function"]["parameters"],  # type: ignore[index]
+            )
+        ]
+    )
+    response = await client.models.generate_content(
+        model="gemini-2.5-flash",
+        contents="weather?",
+        config=types.GenerateContentConfig(
+            tools=[tool], automatic_function_calling={"disable": True}
+        ),
+    )
+    assert response.function_calls is not None
+    assert response.function_calls[0].name == "get_weather"
+    assert response.function_calls[0].args == {"city": "sim", "days": 1}
+    blocked = await client.models.generate_content(
+        model="gemini-2.5-flash",
+        contents="bad",
+        config=types.GenerateContentConfig(http_options={"headers": {"x-sim-fault": "safety"}}),
+    )
+    assert blocked.prompt_feedback is not None
+    assert blocked.prompt_feedback.block_reason == types.BlockedReason.SAFETY
+    assert not blocked.candidates
+
+
+async def test_sdk_sees_gemini_errors(sim: Simulator) -> None:
+    owner = sdk(sim)  # held: the SDK closes its session when the client is collected
+    client = owner.aio
+    for fault, error, code in [
+        ("429", genai.errors.ClientError, 429),
+        ("503", genai.errors.ServerError, 503),
+    ]:
+        with pytest.raises(error) as failed:
+            await client.models.generate_content(
+                model="m",
+                contents="x",
+                config=types.GenerateContentConfig(
+                    http_options={"headers": {"x-sim-fault": fault}}
+                ),
+            )
+        assert failed.value.code == code
+    keyless = genai.Client(
+        api_key="unused", http_options={"base_url": sim.url, "headers": {"x-goog-api-key": ""}}
+    )
+    with pytest.raises(genai.errors.ClientError) as refused:
+        await keyless.aio.models.generate_content(model="m", contents="x")
+    assert refused.value.code == 403
+
+
+async def test_sdk_on_vertex_with_a_bearer_token(sim: Simulator) -> None:
+    credentials = google.oauth2.credentials.Credentials(token=VERTEX_TOKEN)
+    client = genai.Client(
+        vertexai=True,
+        project="proj-1",
+        location="us-central1",
+        credentials=credentials,
+        http_options={"base_url": sim.url, "api_version": "v1"},
+    )
+    response = await client.aio.models.generate_content(model="gemini-2.5-flash", contents="hi v")
+    assert (response.text or "").startswith("echo: hi v")
+    from_sdk = last(sim)
+    assert from_sdk.headers["Authorization"] == "Bearer " + VERTEX_TOKEN
+    ours = adapter(sim, key=VERTEX_TOKEN, project="proj-1", location="us-central1")
+    await ours.chat({"messages": [{"role": "user", "content": "hi v"}]})
+    assert last(sim).path == from_sdk.path
+    assert last(sim).headers["Authorization"] == from_sdk.headers["Authorization"]
+    assert last(sim).body == from_sdk.body
+
+
+# ----------------------------------------------------------------------------- the adapter
+
+
+def test_base_urls() -> None:
+    api = "https://generativelanguage.googleapis.com"
+    assert gemini_base(api, None, None) == (api + "/v1beta/models", False)
+    assert gemini_base(api + "/v1", None, None) == (api + "/v1/models", False)
+    assert gemini_base(api, "p", "europe-west4") == (
+        "https://europe-west4-aiplatform.googleapis.com/v1/projects/p/locations/europe-west4"
+        "/publishers/google/models",
+        True,
+    )
+    assert gemini_base(api, "p", "global")[0].startswith("https://aiplatform.googleapis.com/v1/")
+
+
+async def test_adapter_request_is_what_the_sdk_sends(sim: Simulator) -> None:
+    client = sdk(sim)  # held: the SDK closes its session when the client is collected
+    await client.aio.models.generate_content(
+        model="gemini-2.5-flash",
+        contents="hello",
+        config=types.GenerateContentConfig(
+            system_instruction="be brief", max_output_tokens=20, temperature=0.5
+        ),
+    )
+    from_sdk = last(sim).body
+    body = {
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": "hello"},
+        ],
+        "max_tokens": 20,
+        "temperature": 0.5,
+    }
+    result = await adapter(sim).chat(body)
+    assert last(sim).body["contents"] == from_sdk["contents"]
+    assert last(sim).body["systemInstruction"]["parts"] == from_sdk["systemInstruction"]["parts"]
+    assert last(sim).body["generationConfig"] == from_sdk["generationConfig"]
+    assert last(sim).headers["x-goog-api-key"] == GEMINI_KEY
+    assert result["choices"][0]["message"]["content"].startswith("echo: hello")
+    assert result["usage"] == {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}
+
+
+async def test_tool_round_trip_through_the_adapter(sim: Simulator) -> None:
+    first = await adapter(sim).chat(
+        {
+            "messages": [{"role": "user", "content": "weather in Oslo?"}],
+            "tools": [WEATHER],
+            "tool_choice": "required",
+        }
+    )
+    (call,) = first["choices"][0]["message"]["tool_calls"]
+    assert first["choices"][0]["finish_reason"] == "tool_calls"
+    assert call["function"] == {"name": "get_weather", "arguments": '{"city":"sim","days":1}'}
+    validate_request(last(sim).body)
+    assert last(sim).body["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
+    second = await adapter(sim).chat(
+        {
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "weather?"},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}}]},
+                first["choices"][0]["message"],
+                {"role": "tool", "tool_call_id": call["id"], "content": '{"temp": 21}'},
+            ],
+            "tools": [WEATHER],
+        }
+    )  # fmt: skip
+    sent = last(sim).body
+    validate_request(sent)
+    assert sent["contents"][0]["parts"][1] == {
+        "inlineData": {"mimeType": "image/png", "data": PIXEL}
+    }
+    assert sent["contents"][1]["parts"][0]["functionCall"]["name"] == "get_weather"
+    response = sent["contents"][2]["parts"][0]["functionResponse"]
+    assert response["name"] == "get_weather"
+    assert response["response"] == {"temp": 21}
+    assert second["choices"][0]["finish_reason"] == "stop"
+
+
+async def test_stream_chunks_and_usage(sim: Simulator) -> None:
+    chunks = [
+        c
+        async for c in adapter(sim).chat_stream(
+            {
+                "messages": [{"role": "user", "content": "go"}],
+                "stream_options": {"include_usage": True},
+            }
+        )
+    ]
+    assert last(sim).path.endswith(":streamGenerateContent")
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "echo: go w2 w3 w4"
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["usage"] == {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6}
+    without = [
+        c async for c in adapter(sim).chat_stream({"messages": [{"role": "user", "content": "go"}]})
+    ]
+    assert "usage" not in without[-1]
+    tools = [
+        c
+        async for c in adapter(sim).chat_stream(
+            {"messages": [{"role": "user", "content": "w"}], "tools": [WEATHER]}
+        )
+    ]
+    calls = [
+        c["choices"][0]["delta"]["tool_calls"]
+        for c in tools
+        if "tool_calls" in c["choices"][0]["delta"]
+    ]
+    assert calls[0][0]["function"]["name"] == "get_weather"
+    assert tools[-1]["choices"][0]["finish_reason"] == "tool_calls"
+
+
+async def test_embeddings_both_apis(sim: Simulator) -> None:
+    one = await adapter(sim).embeddings({"input": "a b", "dimensions": 4})
+    assert last(sim).path.endswith(":embedContent")
+    assert len(one["data"][0]["embedding"]) == 4
+    many = await adapter(sim).embeddings({"input": ["a", "b c"], "encoding_format": "base64"})
+    assert last(sim).path.endswith(":batchEmbedContents")
+    assert [d["index"] for d in many["data"]] == [0, 1]
+    assert isinstance(many["data"][0]["embedding"], str)
+    vertex = adapter(sim, key=VERTEX_TOKEN, project="p", location="us-central1")
+    result = await vertex.embeddings({"input": ["x y z"]})
+    assert last(sim).path.endswith(":predict")
+    assert result["usage"]["prompt_tokens"] == 3
+    with pytest.raises(UpstreamError) as tokens:
+        await adapter(sim).embeddings({"input": [[1, 2, 3]]})
+    assert tokens.value.kind is FailureKind.BAD_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [
+        ("429", FailureKind.RATE_LIMITED),
+        ("503", FailureKind.SERVER),
+        ("auth", FailureKind.AUTH),
+        ("context", FailureKind.CONTEXT_WINDOW),
+        ("safety", FailureKind.CONTENT_POLICY),
+        ("cut", FailureKind.CONNECTION),
+        ("stream_error", FailureKind.SERVER),
+    ],
+)
+async def test_gemini_errors_are_classified(
+    sim: Simulator, fault: str, kind: FailureKind, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sim.settings.fault = fault
+    sim.settings.error_detail = f"key={GEMINI_KEY}"
+    with pytest.raises(UpstreamError) as in_stream:
+        async for _ in adapter(sim).chat_stream({"messages": [{"role": "user", "content": "x"}]}):
+            pass
+    assert in_stream.value.kind is kind
+    assert GEMINI_KEY not in str(in_stream.value)
+    assert GEMINI_KEY not in caplog.text
+    if fault not in ("cut", "stream_error"):
+        with pytest.raises(UpstreamError) as failed:
+            await adapter(sim).chat({"messages": [{"role": "user", "content": "x"}]})
+        assert failed.value.kind is kind
+
+
+# ----------------------------------------------------------------------------- translation
+
+
+def test_request_translation_is_valid_for_the_sdk_types() -> None:
+    body = openai_to_gemini_request(
+        {
+            "messages": [
+                {"role": "developer", "content": "rules"},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "https://x.test/cat.png"}}
+                    ],
+                },
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "a", "arguments": "{}"},
+                        },
+                        {
+                            "id": "c2",
+                            "type": "function",
+                            "function": {"name": "b", "arguments": '{"q": 1}'},
+                        },
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "plain text"},
+                {"role": "tool", "tool_call_id": "c2", "content": "[1, 2]"},
+            ],
+            "tools": [WEATHER],
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+            "stop": "END",
+            "n": 2,
+            "seed": 7,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"schema": {"type": "object"}},
+            },
+        }
+    )
+
+    validate_request(body)
+    assert body["systemInstruction"] == {"parts": [{"text": "rules"}]}
+    assert body["contents"][0]["parts"] == [
+        {"fileData": {"mimeType": "image/png", "fileUri": "https://x.test/cat.png"}}
+    ]
+    results = body["contents"][2]["parts"]  # parallel results share one user turn
+    assert [p["functionResponse"]["name"] for p in results] == ["a", "b"]
+    assert results[0]["functionResponse"]["response"] == {"output": "plain text"}
+    assert results[1]["functionResponse"]["response"] == {"output": "[1, 2]"}
+    assert body["toolConfig"]["functionCallingConfig"]["allowedFunctionNames"] == ["get_weather"]
+    config = body["generationConfig"]
+    assert config["stopSequences"] == ["END"]
+    assert config["candidateCount"] == 2
+    assert config["responseMimeType"] == "application/json"
+
+
+def test_response_translation() -> None:
+    response = {
+        "candidates": [
+            {
+                "content": {
+                    "role": "model",
+                    "parts": [{"text": "thinking", "thought": True}, {"text": "hi"}],
+                },
+                "finishReason": "MAX_TOKENS",
+            },
+            {
+                "content": {"role": "model", "parts": [{"text": "no"}]},
+                "finishReason": "SAFETY",
+                "index": 1,
+            },
+        ],
+        "usageMetadata": {
+            "promptTokenCount": 10,
+            "candidatesTokenCount": 4,
+            "thoughtsTokenCount": 6,
+            "cachedContentTokenCount": 3,
+            "totalTokenCount": 20,
+        },
+        "modelVersion": "gemini-2.5-pro",
+        "responseId": "r1",
+    }
+
+    types.GenerateContentResponse.model_validate(response)
+    completion = gemini_to_openai_response(response, "fallback")
+    assert completion["model"] == "gemini-2.5-pro"
+    assert [c["finish_reason"] for c in completion["choices"]] == ["length", "content_filter"]
+    assert completion["choices"][0]["message"]["content"] == "hi"
+    assert completion["usage"] == {
+        "prompt_tokens": 10,
+        "completion_tokens": 10,
+        "total_tokens": 20,
+        "prompt_tokens_details": {"cached_tokens": 3},
+        "completion_tokens_details": {"reasoning_tokens": 6},
+    }
+    with pytest.raises(UpstreamError) as blocked:
+        gemini_to_openai_response({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}}, "m")
+    assert blocked.value.kind is FailureKind.CONTENT_POLICY
+    assert "PROHIBITED_CONTENT" in str(blocked.value)
+
+
+def test_stream_translation_gives_ids_per_call() -> None:
+    translator = GeminiToOpenAIStream("m")
+    call = {"functionCall": {"name": "f", "args": {"a": 1}}}
+    out = translator.feed({"candidates": [{"content": {"parts": [call, call]}}], "responseId": "r"})
+    out += translator.feed({"candidates": [{"content": {"parts": []}, "finishReason": "STOP"}]})
+    calls = [
+        c["choices"][0]["delta"]["tool_calls"][0]
+        for c in out
+        if "tool_calls" in c["choices"][0]["delta"]
+    ]
+    assert [c["index"] for c in calls] == [0, 1]
+    assert calls[0]["id"] != calls[1]["id"]
+    assert out[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    assert translator.finished
