@@ -318,7 +318,7 @@ class GeminiToOpenAIStream:
         self._id = ""
         self._created = int(time.time())
         self._calls: dict[int, int] = {}  # candidate -> tool calls sent so far
-        self.usage: Json | None = None
+        self._usage: Any = None  # the latest usageMetadata, translated once at the end
         self.finished = False
 
     def _chunk(self, index: int, delta: Json, finish: str | None = None) -> Json:
@@ -341,29 +341,35 @@ class GeminiToOpenAIStream:
             self._id = "chatcmpl-" + str(response.get("responseId") or "gemini")
             self._model = response.get("modelVersion") or self._model
             out.append(self._chunk(0, {"role": "assistant", "content": ""}))
-        if response.get("usageMetadata"):
-            self.usage = gemini_usage_to_openai(response["usageMetadata"])
-        for number, candidate in enumerate(response.get("candidates") or []):
-            index = int(candidate.get("index", number))
-            for part in (candidate.get("content") or {}).get("parts") or []:
-                if "functionCall" in part:
+        usage = response.get("usageMetadata")
+        if usage:
+            self._usage = usage
+        for number, candidate in enumerate(response.get("candidates") or ()):
+            index = candidate.get("index", number)
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                text = part.get("text")
+                if text and isinstance(text, str) and not part.get("thought"):
+                    out.append(self._chunk(index, {"content": text}))
+                elif "functionCall" in part:
                     sent = self._calls.get(index, 0)
                     call = _tool_call(part, self._id, index, sent)
                     call["index"] = sent
                     self._calls[index] = sent + 1
                     out.append(self._chunk(index, {"tool_calls": [call]}))
-                elif isinstance(part.get("text"), str) and part["text"] and not part.get("thought"):
-                    out.append(self._chunk(index, {"content": part["text"]}))
-            finish = _finish(candidate, bool(self._calls.get(index)))
-            if finish is not None:
+            if candidate.get("finishReason"):
                 self.finished = True
+                finish = _finish(candidate, bool(self._calls.get(index)))
                 out.append(self._chunk(index, {}, finish))
         return out
+
+    @property
+    def usage(self) -> Json:
+        return gemini_usage_to_openai(self._usage)
 
     def usage_chunk(self) -> Json:
         chunk = self._chunk(0, {})
         chunk["choices"] = []
-        chunk["usage"] = self.usage or gemini_usage_to_openai(None)
+        chunk["usage"] = self.usage
         return chunk
 
 

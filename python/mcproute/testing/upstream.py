@@ -653,4 +653,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the imported module, which the provider surfaces (upstream_*) share their state with
+    from mcproute.testing.upstream import main as imported_main
+
+    imported_main()
