@@ -4,17 +4,27 @@ ways, and Gemini's errors classified."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import google.auth.jwt
 import google.oauth2.credentials
+import google.oauth2.service_account
+import orjson
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from google import genai
 from google.genai import types
 
+from mcproute.config import parse_config
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.gcp_token import ServiceAccountError
 from mcproute.models.gemini import GeminiAdapter, gemini_base
+from mcproute.models.target import ProviderTarget
 from mcproute.models.translate_gemini import (
     GeminiToOpenAIStream,
     gemini_to_openai_response,
@@ -475,3 +485,93 @@ def test_stream_translation_gives_ids_per_call() -> None:
     assert calls[0]["id"] != calls[1]["id"]
     assert out[-1]["choices"][0]["finish_reason"] == "tool_calls"
     assert translator.finished
+
+
+# ----------------------------------------------------------------------------- service accounts
+
+
+def service_account(token_uri: str) -> tuple[str, str]:
+    """(a service account key file's JSON, its public key PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    info = {
+        "type": "service_account",
+        "project_id": "proj-1",
+        "private_key_id": "kid-1",
+        "private_key": private,
+        "client_email": "router@proj-1.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": token_uri,
+    }
+    return orjson.dumps(info).decode(), public
+
+
+async def test_service_account_key_is_exchanged_for_a_token(sim: Simulator, tmp_path: Path) -> None:
+    key_json, public = service_account(sim.url + "/token")
+    (tmp_path / "sa.json").write_text(key_json)
+    document = {
+        "mcp": {
+            "models": {
+                "vertex": {
+                    "type": "gemini",
+                    "endpoint": sim.url,
+                    "project": "proj-1",
+                    "location": "europe-west4",
+                    "auth": "service_account",
+                    "api_key": "file:sa.json",
+                    "models": ["gemini-2.5-pro"],
+                }
+            }
+        }
+    }
+    (deployment,) = parse_config(document, env={}, base_dir=tmp_path).deployments
+    target = ProviderTarget(deployment)
+    for _ in range(2):
+        await target.chat({"messages": [{"role": "user", "content": "hi"}]})
+    exchanges = [r for r in sim.requests if r.path == "/token"]
+    assert len(exchanges) == 1  # the token is reused while fresh
+    assertion = exchanges[0].body["assertion"]
+    token = "ya29.sim-" + hashlib.sha256(assertion.encode()).hexdigest()[:32]
+    assert last(sim).headers["Authorization"] == "Bearer " + token
+    assert last(sim).path.startswith("/v1/projects/proj-1/locations/europe-west4/")
+    # google-auth verifies our assertion and makes its own with the same claims
+    ours = google.auth.jwt.decode(
+        assertion, certs={"kid-1": public}, audience="https://oauth2.googleapis.com/token"
+    )
+    theirs_credentials = google.oauth2.service_account.Credentials.from_service_account_info(
+        orjson.loads(key_json), scopes=["https://www.googleapis.com/auth/cloud-platform"]
+    )
+    theirs = google.auth.jwt.decode(
+        theirs_credentials._make_authorization_grant_assertion(), verify=False
+    )
+    assert set(ours) == set(theirs)
+    assert {k: ours[k] for k in ("iss", "aud", "scope")} == {
+        k: theirs[k] for k in ("iss", "aud", "scope")
+    }
+    assert ours["exp"] - ours["iat"] == 3600
+    assert "BEGIN PRIVATE KEY" not in repr(target)
+
+
+async def test_service_account_failures_are_named_without_the_key(sim: Simulator) -> None:
+    key_json, _ = service_account(sim.url + "/v1beta/models/m:generateContent")  # refuses: 403
+    vertex = adapter(sim, key=key_json, auth="service_account", project="p", location="l")
+    with pytest.raises(UpstreamError) as refused:
+        await vertex.chat({"messages": [{"role": "user", "content": "x"}]})
+    assert refused.value.kind is FailureKind.AUTH
+    assert "token exchange failed" in str(refused.value)
+    broken = orjson.loads(key_json)
+    broken["private_key"] = broken["private_key"][:200]
+    for bad, field in [(broken, "private_key"), ({"client_email": "x"}, "private_key")]:
+        with pytest.raises(ServiceAccountError, match=field) as invalid:
+            adapter(sim, key=orjson.dumps(bad).decode(), auth="service_account")
+        assert "MII" not in str(invalid.value)
+        assert "deployment gm" in str(invalid.value)

@@ -319,7 +319,7 @@ PROVIDER_OPTIONS: Mapping[str, tuple[str, ...]] = {
 }
 AUTH_MODES: Mapping[str, tuple[str, ...]] = {
     "azure": ("api_key", "entra_id"),
-    "gemini": ("api_key", "bearer"),
+    "gemini": ("api_key", "bearer", "service_account"),
 }
 _MODEL_KEYS = (
     "name",

@@ -7,14 +7,16 @@ and Gemini's upstream, translating with ``translate_gemini``:
   ?alt=sse``, ``:embedContent`` / ``:batchEmbedContents``; the key in ``x-goog-api-key``.
 - Vertex AI (``project`` and ``location`` set): ``{endpoint}/v1/projects/{project}/locations/
   {location}/publishers/google/models/{model}:...``, embeddings through ``:predict``; the
-  credential (a service account's access token, best given as ``file:`` and refreshed by an
-  external token source) is sent as ``Authorization: Bearer``.
+  credential is sent as ``Authorization: Bearer``: an access token (best a ``file:`` that an
+  external token source refreshes), or with ``auth: service_account`` a token this adapter
+  obtains and renews from a service account's JSON key (``gcp_token``).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -37,6 +39,9 @@ from mcproute.models.translate_gemini import (
 )
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS
 from mcproute.secret import Secret
+
+if TYPE_CHECKING:
+    from mcproute.models.gcp_token import ServiceAccountTokens
 
 # Gemini answers 400 INVALID_ARGUMENT for these; they are ours to fix, or the prompt's size.
 _AUTH_MARKERS = ("api key not valid", "api_key_invalid", "api key expired")
@@ -100,12 +105,23 @@ class GeminiAdapter:
         base, self.vertex = gemini_base(base_url, project, location)
         all_headers = {"Content-Type": "application/json", "Accept": "application/json"}
         all_headers.update(headers or {})
-        if api_key is not None:
+        self._tokens: ServiceAccountTokens | None = None
+        if api_key is not None and auth == "service_account":
+            # imported here: only service account keys need the JOSE library
+            from mcproute.models.gcp_token import ServiceAccountError, ServiceAccountTokens
+
+            try:
+                self._tokens = ServiceAccountTokens(api_key, deployment)
+            except ServiceAccountError as exc:
+                raise ServiceAccountError(f"deployment {deployment}: {exc}") from None
+        elif api_key is not None:
             if (auth or ("bearer" if self.vertex else "api_key")) == "bearer":
                 all_headers["Authorization"] = "Bearer " + api_key.reveal()
             else:
                 all_headers["x-goog-api-key"] = api_key.reveal()
         self.endpoint = Endpoint(base + "/" + quote(self.model, safe=""), all_headers, deployment)
+        self._token: Secret | None = None  # the token self._authorized carries
+        self._authorized = self.endpoint
         self._model_ref = (
             f"projects/{project}/locations/{location}/publishers/google/models/{self.model}"
             if self.vertex
@@ -115,11 +131,24 @@ class GeminiAdapter:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.endpoint!r}, model={self.model!r})"
 
+    async def _endpoint(self, http_timeout: aiohttp.ClientTimeout | None) -> Endpoint:
+        """The endpoint with a fresh access token when a service account key is configured."""
+        tokens = self._tokens
+        if tokens is None:
+            return self.endpoint
+        token = tokens.current() or await tokens.refresh(http_timeout)
+        if token is not self._token:
+            headers = {**self.endpoint.headers, "Authorization": "Bearer " + token.reveal()}
+            self._authorized = replace(self.endpoint, headers=headers)
+            self._token = token
+        return self._authorized
+
     async def _post(
         self, method: str, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None
     ) -> Any:
         try:
-            return await post_json(self.endpoint, ":" + method, body, http_timeout)
+            endpoint = await self._endpoint(http_timeout)
+            return await post_json(endpoint, ":" + method, body, http_timeout)
         except UpstreamError as exc:
             raise _reclassified(exc) from None
 
@@ -146,8 +175,9 @@ class GeminiAdapter:
         translator = GeminiToOpenAIStream(self.model, deployment)
         request = openai_to_gemini_request(body)
         try:
+            endpoint = await self._endpoint(http_timeout)
             async with open_stream(
-                self.endpoint, ":streamGenerateContent?alt=sse", request, http_timeout
+                endpoint, ":streamGenerateContent?alt=sse", request, http_timeout
             ) as events:
                 async for event in events:
                     payload = decode_event(event, deployment)

@@ -7,13 +7,16 @@ token), for ``generateContent``, ``streamGenerateContent`` (``?alt=sse``), ``emb
 the first declared function unless its result is already there, and reports ``usageMetadata``.
 Faults are the simulator's usual ones in Google's error shape, plus ``safety`` (the prompt is
 blocked: no candidates, ``promptFeedback.blockReason``) and ``finish_safety`` (the answer stops
-with ``finishReason: SAFETY``).
+with ``finishReason: SAFETY``). ``POST /token`` is Google's OAuth token endpoint for service
+account keys (the jwt-bearer grant).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -308,7 +311,46 @@ async def _vertex(request: web.Request) -> web.StreamResponse:
     return await _dispatch(request, vertex=True)
 
 
+def _jwt_part(segment: str) -> Any:
+    return orjson.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+
+
+async def _token(request: web.Request) -> web.StreamResponse:
+    """Google's OAuth token endpoint for the jwt-bearer grant of a service account: checks the
+    assertion's header and claims (its signature is the tests' to verify) and issues a token
+    derived from it."""
+    form = await request.post()
+    assertion = str(form.get("assertion", ""))
+    refused = web.json_response(
+        {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, status=400
+    )
+    if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+        return web.json_response({"error": "unsupported_grant_type"}, status=400)
+    try:
+        header_part, claims_part, signature = assertion.split(".")
+        header, claims = _jwt_part(header_part), _jwt_part(claims_part)
+    except (ValueError, orjson.JSONDecodeError):
+        return refused
+    now = time.time()
+    if (
+        header.get("alg") != "RS256"
+        or not signature
+        or not claims.get("iss")
+        or claims.get("aud") != "https://oauth2.googleapis.com/token"
+        or "cloud-platform" not in str(claims.get("scope"))
+        or not claims.get("iat", now + 1) <= now + 5 < claims.get("exp", 0) + 5
+    ):
+        return refused
+    state = request.app[upstream._STATE]
+    state.requests.append(
+        upstream.RecordedRequest(request.path, dict(request.headers), {"assertion": assertion})
+    )
+    token = "ya29.sim-" + hashlib.sha256(assertion.encode()).hexdigest()[:32]
+    return web.json_response({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+
 ROUTES: list[tuple[str, str, upstream.Handler]] = [
+    ("POST", "/token", _token),
     ("POST", "/v1beta/models/{call}", _gemini_api),
     ("POST", "/v1/models/{call}", _gemini_api),
     (
