@@ -5,6 +5,7 @@ ways, and Gemini's errors classified."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google import genai
 from google.genai import types
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openai.types.chat import ChatCompletion
 
 from mcproute.config import parse_config
 from mcproute.errors import FailureKind, UpstreamError
@@ -575,3 +579,100 @@ async def test_service_account_failures_are_named_without_the_key(sim: Simulator
             adapter(sim, key=orjson.dumps(bad).decode(), auth="service_account")
         assert "MII" not in str(invalid.value)
         assert "deployment gm" in str(invalid.value)
+
+
+# ----------------------------------------------------------------------------- properties
+
+_text_st = st.text(max_size=12)
+_part = st.one_of(
+    st.builds(lambda t: {"type": "text", "text": t}, _text_st),
+    st.builds(
+        lambda d: {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{d}"}},
+        st.sampled_from(["AAAA", PIXEL]),
+    ),
+    st.builds(lambda u: {"type": "image_url", "image_url": {"url": u}}, st.sampled_from(
+        ["https://x.test/a.jpg", "https://x.test/b.webp?sig=1", "https://x.test/c"]
+    )),
+)  # fmt: skip
+_content = st.one_of(_text_st, st.lists(_part, max_size=3), st.none())
+_call = st.builds(
+    lambda i, n, a: {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": a}},
+    st.integers(0, 3),
+    st.sampled_from(["f", "get_weather"]),
+    st.sampled_from(["{}", '{"a": 1}', "not json", ""]),
+)
+_message = st.one_of(
+    st.builds(lambda c: {"role": "user", "content": c}, _content),
+    st.builds(lambda c: {"role": "system", "content": c}, _text_st),
+    st.builds(
+        lambda c, calls: {"role": "assistant", "content": c, "tool_calls": calls},
+        _content,
+        st.lists(_call, max_size=2),
+    ),
+    st.builds(
+        lambda i, c: {"role": "tool", "tool_call_id": f"c{i}", "content": c},
+        st.integers(0, 3),
+        st.sampled_from(["ok", '{"t": 1}', "[1]"]),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    messages=st.lists(_message, min_size=1, max_size=6),
+    choice=st.sampled_from([None, "auto", "none", "required", {"function": {"name": "f"}}]),
+    extra=st.fixed_dictionaries(
+        {},
+        optional={
+            "temperature": st.floats(0, 2),
+            "max_tokens": st.integers(1, 100),
+            "stop": st.one_of(_text_st.filter(bool), st.lists(_text_st, max_size=2)),
+        },
+    ),
+)
+def test_every_translated_request_is_valid_for_the_sdk(
+    messages: list[dict[str, Any]], choice: Any, extra: dict[str, Any]
+) -> None:
+    body = {"messages": messages, "tools": [WEATHER], **extra}
+    if choice is not None:
+        body["tool_choice"] = choice
+    translated = openai_to_gemini_request(body)
+    validate_request(translated)
+    roles = [c["role"] for c in translated["contents"]]
+    assert all(a != b for a, b in itertools.pairwise(roles))  # turns alternate
+
+
+_gemini_part = st.one_of(
+    st.builds(lambda t: {"text": t}, _text_st),
+    st.builds(lambda t: {"text": t, "thought": True}, _text_st),
+    st.builds(lambda n: {"functionCall": {"name": n, "args": {"x": 1}}}, st.sampled_from("fg")),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(_gemini_part, max_size=4),
+    finish=st.sampled_from(["STOP", "MAX_TOKENS", "SAFETY", "RECITATION", "OTHER"]),
+    usage=st.fixed_dictionaries(
+        {"promptTokenCount": st.integers(0, 99), "candidatesTokenCount": st.integers(0, 99)},
+        optional={"thoughtsTokenCount": st.integers(0, 9)},
+    ),
+)
+def test_every_translated_response_is_a_valid_completion(
+    parts: list[dict[str, Any]], finish: str, usage: dict[str, int]
+) -> None:
+    response = {
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": finish}],
+        "usageMetadata": usage,
+        "responseId": "r",
+        "modelVersion": "gemini-2.5-flash",
+    }
+    types.GenerateContentResponse.model_validate(response)
+    completion = ChatCompletion.model_validate(gemini_to_openai_response(response, "m"))
+    assert completion.usage is not None
+    assert completion.usage.completion_tokens == usage["candidatesTokenCount"] + usage.get(
+        "thoughtsTokenCount", 0
+    )
+    calls = completion.choices[0].message.tool_calls or []
+    assert len(calls) == sum("functionCall" in p for p in parts)
+    assert len({c.id for c in calls}) == len(calls)
