@@ -15,13 +15,11 @@ import statistics
 import sys
 from typing import Any
 
-import orjson
-
-from benches.models_overhead import Call, _time, simulator_process
+from benches.models_overhead import Call, _time, raw_call, simulator_process
 from benches.run import machine, replace_section
 from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.gemini import GeminiAdapter
-from mcproute.models.http import close_session, get_session
+from mcproute.models.http import close_session
 from mcproute.models.translate_gemini import openai_to_gemini_request
 from mcproute.secret import Secret
 
@@ -29,27 +27,6 @@ BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "benchmark th
 TOKENS = 16
 AZURE_PATH = "/openai/deployments/gpt-4/chat/completions?api-version=2024-10-21"
 GEMINI_PATH = "/v1beta/models/gemini-2.5-flash"
-
-
-def _raw(url: str, headers: dict[str, str], body: Any, stream: bool) -> Call:
-    session = get_session()
-    data = orjson.dumps(body)
-    all_headers = {"Content-Type": "application/json", **headers}
-
-    async def json_call() -> Any:
-        async with session.post(url, data=data, headers=all_headers) as response:
-            return orjson.loads(await response.read())
-
-    async def stream_call() -> int:
-        count = 0
-        async with session.post(url, data=data, headers=all_headers) as response:
-            async for line in response.content:
-                if line.startswith(b"data: {"):
-                    orjson.loads(line[6:])
-                    count += 1
-        return count
-
-    return stream_call if stream else json_call
 
 
 def calls(url: str) -> dict[str, tuple[Call, str]]:
@@ -70,22 +47,23 @@ def calls(url: str) -> dict[str, tuple[Call, str]]:
     async def gemini_stream() -> int:
         return sum([1 async for _ in gemini.chat_stream(BODY)])
 
-    az, gm = {"api-key": "az-bench"}, {"x-goog-api-key": "gm-bench"}
+    json_type = {"Content-Type": "application/json"}
+    az, gm = {**json_type, "api-key": "az-bench"}, {**json_type, "x-goog-api-key": "gm-bench"}
     stream_body = {**BODY, "stream": True}
     sse = GEMINI_PATH + ":streamGenerateContent?alt=sse"
     raw_az_json, raw_az_sse = "raw aiohttp, Azure JSON", "raw aiohttp, Azure SSE"
     raw_gm_json, raw_gm_sse = "raw aiohttp, Gemini JSON", "raw aiohttp, Gemini SSE"
     return {
-        raw_az_json: (_raw(url + AZURE_PATH, az, BODY, False), raw_az_json),
+        raw_az_json: (raw_call(url + AZURE_PATH, az, BODY, False), raw_az_json),
         "AzureOpenAIAdapter.chat": (azure_json, raw_az_json),
-        raw_az_sse: (_raw(url + AZURE_PATH, az, stream_body, True), raw_az_sse),
+        raw_az_sse: (raw_call(url + AZURE_PATH, az, stream_body, True), raw_az_sse),
         "AzureOpenAIAdapter.chat_stream": (azure_stream, raw_az_sse),
         raw_gm_json: (
-            _raw(url + GEMINI_PATH + ":generateContent", gm, gemini_body, False),
+            raw_call(url + GEMINI_PATH + ":generateContent", gm, gemini_body, False),
             raw_gm_json,
         ),
         "GeminiAdapter.chat": (gemini_json, raw_gm_json),
-        raw_gm_sse: (_raw(url + sse, gm, gemini_body, True), raw_gm_sse),
+        raw_gm_sse: (raw_call(url + sse, gm, gemini_body, True), raw_gm_sse),
         "GeminiAdapter.chat_stream": (gemini_stream, raw_gm_sse),
     }
 

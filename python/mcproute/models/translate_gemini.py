@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.translate import _loads_object, _text
 
 Json = dict[str, Any]
 
@@ -44,26 +45,6 @@ _GENERATION_FIELDS: Mapping[str, str] = {
     "presence_penalty": "presencePenalty",
     "frequency_penalty": "frequencyPenalty",
 }
-
-
-def _loads_object(text: Any) -> Json:
-    if isinstance(text, dict):
-        return text
-    if not text:
-        return {}
-    try:
-        value = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return {"_raw": str(text)}
-    return value if isinstance(value, dict) else {"_raw": str(text)}
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return ""
 
 
 # ----------------------------------------------------------------------------- requests
