@@ -367,6 +367,8 @@ async def test_gemini_errors_are_classified(
         with pytest.raises(UpstreamError) as failed:
             await adapter(sim).chat({"messages": [{"role": "user", "content": "x"}]})
         assert failed.value.kind is kind
+        if fault == "429":  # from google.rpc.RetryInfo: Gemini sends no Retry-After
+            assert failed.value.retry_after == 1.0
 
 
 # ----------------------------------------------------------------------------- translation

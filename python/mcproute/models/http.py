@@ -172,6 +172,21 @@ def _error_object(body: bytes) -> Any:
     return {"message": payload["message"]} if isinstance(payload.get("message"), str) else None
 
 
+_DELAY = re.compile(r"(\d{1,6}(?:\.\d{1,9})?)s")
+
+
+def _retry_delay(error: Any) -> float | None:
+    """Google's ``google.rpc.RetryInfo`` detail (``"retryDelay": "17s"``), which it sends
+    instead of a Retry-After header."""
+    details = error.get("details") if isinstance(error, dict) else None
+    for detail in details if isinstance(details, list) else ():
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        match = _DELAY.fullmatch(delay) if isinstance(delay, str) else None
+        if match:
+            return float(match.group(1))
+    return None
+
+
 def classify_status(
     status: int,
     headers: Mapping[str, str],
@@ -218,7 +233,7 @@ def classify_status(
         kind,
         detail,
         status=status,
-        retry_after=parse_retry_after(headers),
+        retry_after=parse_retry_after(headers) or _retry_delay(error),
         deployment=deployment,
     )
 
