@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
 
-from mcproute.config import parse_config
+from mcproute.config import ConfigError, parse_config
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.gcp_token import ServiceAccountError
 from mcproute.models.gemini import GeminiAdapter, gemini_base
@@ -678,3 +678,19 @@ def test_every_translated_response_is_a_valid_completion(
     calls = completion.choices[0].message.tool_calls or []
     assert len(calls) == sum("functionCall" in p for p in parts)
     assert len({c.id for c in calls}) == len(calls)
+
+
+def test_config_checks_gemini_options_and_service_account_keys() -> None:
+    def provider(**block: Any) -> dict[str, Any]:
+        return {"mcp": {"models": {"vertex": {"type": "gemini", "models": ["g"], **block}}}}
+
+    with pytest.raises(ConfigError) as bad:
+        parse_config(provider(project="p", auth="service_account", api_key='{"x": 1}'), env={})
+    text = str(bad.value)
+    assert "mcp.models.vertex: Vertex AI needs both project and location" in text
+    assert "mcp.models.vertex.api_key: the service account key has no client_email" in text
+    with pytest.raises(ConfigError, match=r"vertex\.auth: must be one of api_key, bearer"):
+        parse_config(provider(auth="oauth"), env={})
+    (gemini,) = parse_config(provider(), env={"GEMINI_API_KEY": GEMINI_KEY}).deployments
+    assert gemini.endpoint == "https://generativelanguage.googleapis.com"
+    assert gemini.api_key == Secret(GEMINI_KEY)

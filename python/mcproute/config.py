@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 
@@ -443,6 +444,11 @@ def _parse_provider(
         if var and check.env.get(var):
             key, key_source = Secret(check.env[var]), var
             key_ref = SecretSource(template=f"${{{var}}}")
+    if key is not None and options.get("auth") == "service_account":
+        try:
+            parse_key(key)
+        except ServiceAccountError as exc:
+            check.fail(f"{path}.api_key", str(exc))
     if key is not None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
         # aiohttp would send the userinfo as Basic credentials beside the key's header
         check.fail(

@@ -19,45 +19,31 @@ from joserfc.jwk import RSAKey
 
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.http import classify_status, get_session
+from mcproute.models.service_account import (
+    GOOGLE_TOKEN_URI,
+    ServiceAccountError,
+    parse_key,
+)
 from mcproute.secret import Secret
 
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LIFETIME_S = 3600
 REFRESH_MARGIN_S = 300.0
-_FIELDS = ("client_email", "private_key")
-
-
-class ServiceAccountError(ValueError):
-    """The service account key cannot be used; the message names the field, never a value."""
 
 
 class ServiceAccountTokens:
     """Access tokens of one service account key (the JSON text of the key file)."""
 
     def __init__(self, key_json: Secret, deployment: str | None = None) -> None:
+        key = parse_key(key_json)
         try:
-            info = orjson.loads(key_json.reveal())
-        except orjson.JSONDecodeError:
-            raise ServiceAccountError("the service account key is not JSON") from None
-        if not isinstance(info, dict):
-            raise ServiceAccountError("the service account key is not a JSON object")
-        if info.get("type", "service_account") != "service_account":
-            raise ServiceAccountError("the key's type is not service_account")
-        for name in _FIELDS:
-            if not isinstance(info.get(name), str) or not info[name]:
-                raise ServiceAccountError(f"the service account key has no {name}")
-        try:
-            self._key = RSAKey.import_key(info["private_key"])
+            self._key = RSAKey.import_key(key.private_key.reveal())
         except Exception:  # the library's message may quote the key
             raise ServiceAccountError("the key's private_key is not an RSA private key") from None
-        self.email: str = info["client_email"]
-        self._key_id = (
-            info.get("private_key_id") if isinstance(info.get("private_key_id"), str) else None
-        )
-        token_uri = info.get("token_uri")
-        self.token_uri: str = token_uri if isinstance(token_uri, str) else GOOGLE_TOKEN_URI
+        self.email = key.email
+        self._key_id = key.key_id
+        self.token_uri = key.token_uri
         self._deployment = deployment
         self._token: Secret | None = None
         self._refresh_at = 0.0

@@ -108,7 +108,8 @@ class GeminiAdapter:
         self._tokens: ServiceAccountTokens | None = None
         if api_key is not None and auth == "service_account":
             # imported here: only service account keys need the JOSE library
-            from mcproute.models.gcp_token import ServiceAccountError, ServiceAccountTokens
+            from mcproute.models.gcp_token import ServiceAccountTokens
+            from mcproute.models.service_account import ServiceAccountError
 
             try:
                 self._tokens = ServiceAccountTokens(api_key, deployment)
