@@ -10,6 +10,9 @@ The accepted shape (every key optional except where noted)::
                                                | "azure" | "gemini",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
                                        "timeout": 30,
+                                       # azure: "api_version", "auth": "api_key" | "entra_id";
+                                       # gemini: "auth": "api_key" | "bearer" | "service_account",
+                                       #         "project", "location" (Vertex AI)
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
