@@ -117,6 +117,7 @@ BENCH_ENV := MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python
 bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk
 	$(BENCH_ENV) $(PY) -m benches.run
 	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
+	$(BENCH_ENV) $(PY) -m benches.load.faults
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

@@ -77,7 +77,7 @@ def table(benchmarks: list[dict[str, Any]]) -> str:
                     if s["median"] >= base
                     else (f"{base / s['median']:.2f}× faster")
                 )
-            name = r["param"] if r.get("param") else r["name"]
+            name = r["extra_info"].get("label") or (r["param"] if r.get("param") else r["name"])
             out.append(
                 f"| {name} | {fmt_time(s['median'])} | {fmt_time(s['mean'])} | {thr} | {ratio} |"
             )

@@ -20,6 +20,13 @@ from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
 
 
+def issue_key(data_dir: DataDir, *scopes: str) -> str:
+    """A new API key with these scopes in the data directory's key store."""
+    with SqliteApiKeyStore(data_dir) as store:
+        key, _ = ApiKeyManager(data_dir.pepper(), store).issue("test", scopes)
+    return key
+
+
 @dataclass
 class Proxy:
     url: str
@@ -28,9 +35,7 @@ class Proxy:
 
     def key(self, *scopes: str) -> str:
         """A new API key with these scopes, written where the running proxy reads keys."""
-        with SqliteApiKeyStore(self.data_dir) as store:
-            key, _ = ApiKeyManager(self.data_dir.pepper(), store).issue("test", scopes)
-        return key
+        return issue_key(self.data_dir, *scopes)
 
 
 def serve_command(config: Path, port: int, workers: int = 2) -> list[str]:

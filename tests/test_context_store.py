@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from mcproute.context import ContextNotFoundError, ContextStore
-from mcproute.context.sqlite import ContextTooLargeError, SqliteContextStore, TenantContexts
+from mcproute.context.sqlite import (
+    AmbiguousContextError,
+    ContextTooLargeError,
+    SqliteContextStore,
+    TenantContexts,
+)
 from mcproute.security import AeadError, KeyringError
 from mcproute.store import DataDir
 from mcproute.store.keyring_file import KeyringFile
@@ -236,3 +241,74 @@ def test_write_lock_excludes_other_holders_until_released(tmp_path: Path) -> Non
     assert order == ["1", "2"]
     first.close()
     second.close()
+
+
+async def test_ids_are_namespaced_per_tenant(store: SqliteContextStore, clock: Clock) -> None:
+    """Another tenant's id is free to use: creating it reveals nothing, and the two contexts
+    stay apart through every operation."""
+    ident = "ctx_" + "ab" * 16
+    mine = await store.create("acme", "document", ["acme's"], context_id=ident, ttl=60)
+    theirs = await store.create("globex", "document", ["globex's"], context_id=ident)
+    assert mine.id == theirs.id == ident
+    with pytest.raises(FileExistsError):  # within a tenant an id is still unique
+        await store.create("acme", "document", ["again"], context_id=ident)
+    await store.append("globex", ident, [" more"])
+    assert (await store.read("acme", ident))[1] == ["acme's"]
+    assert (await store.read("globex", ident))[1] == ["globex's", " more"]
+    with pytest.raises(AmbiguousContextError):  # every tenant (admin): which one?
+        await store.read(None, ident)
+    assert {i.tenant for i in await store.list(None)} == {"acme", "globex"}
+    clock.now += 61  # acme's expires: the id of globex's stays its own
+    assert (await store.read(None, ident))[0].tenant == "globex"
+    await store.create("acme", "document", ["new"], context_id=ident)
+    await store.delete("acme", ident)
+    assert (await store.read("globex", ident))[1] == ["globex's", " more"]
+    await store.purge_expired()
+    with pytest.raises(ContextNotFoundError):
+        await store.read("acme", ident)
+    await store.create("acme", "document", ["a", "b"], context_id=ident)
+    store.keyring.rotate()  # one context per batch: the cursor walks (tenant, id)
+    assert await store.reencrypt_all(batch=1) == 4
+    assert (await store.read("acme", ident))[1] == ["a", "b"]
+
+
+async def test_database_with_global_ids_is_migrated(tmp_path: Path) -> None:
+    """A database of before ids were namespaced per tenant opens with its contexts intact."""
+    store = SqliteContextStore(DataDir(tmp_path))
+    a = await store.create("acme", "messages", [{"role": "user", "content": SECRET}])
+    b = await store.create("globex", "document", ["doc"], metadata={"name": "b"}, ttl=600)
+    store.close()
+    with sqlite3.connect(tmp_path / "mcproute.db") as conn:  # the earlier layout, same rows
+        conn.executescript(
+            """
+            CREATE TABLE old_contexts (id TEXT PRIMARY KEY, tenant TEXT NOT NULL,
+                kind TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL,
+                expires_at REAL, items INTEGER NOT NULL, bytes INTEGER NOT NULL, meta BLOB);
+            INSERT INTO old_contexts SELECT id, tenant, kind, created_at, updated_at,
+                expires_at, items, bytes, meta FROM contexts;
+            CREATE TABLE old_items (context_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                body BLOB NOT NULL, PRIMARY KEY (context_id, seq)) WITHOUT ROWID;
+            INSERT INTO old_items SELECT context_id, seq, body FROM context_items;
+            DROP TABLE contexts; DROP TABLE context_items;
+            ALTER TABLE old_contexts RENAME TO contexts;
+            ALTER TABLE old_items RENAME TO context_items;
+            CREATE INDEX contexts_by_tenant ON contexts (tenant, id);
+            CREATE INDEX contexts_by_expiry ON contexts (expires_at)
+                WHERE expires_at IS NOT NULL;
+            """
+        )
+    reopened = SqliteContextStore(DataDir(tmp_path))
+    try:
+        assert (await reopened.read("acme", a.id))[1] == [{"role": "user", "content": SECRET}]
+        info, items = await reopened.read("globex", b.id)
+        assert (items, info.metadata, info.expires_at) == (["doc"], {"name": "b"}, b.expires_at)
+        with pytest.raises(ContextNotFoundError):
+            await reopened.read("globex", a.id)
+        await reopened.create("globex", "document", ["same id"], context_id=a.id)
+        assert await reopened.reencrypt_all() == 0
+    finally:
+        reopened.close()
+    with sqlite3.connect(tmp_path / "mcproute.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"contexts_by_id", "contexts_by_expiry"} <= tables
+    assert not {"contexts_global_ids", "context_items_global_ids", "contexts_by_tenant"} & tables

@@ -130,3 +130,35 @@ async def test_the_access_policy_hears_the_transport_not_the_client() -> None:
                 listed[user] = {tool["name"] for tool in reply["result"]["tools"]}
             assert listed == {"eve": set(), "admin": {"demo__add", "demo__broken", "demo__strict"}}
         await gateway.close()
+
+
+async def test_upstream_errors_reach_the_client_without_secrets() -> None:
+    """An upstream that echoes credentials in its error: the code and the data's shape pass
+    through, the credentials do not, in either era."""
+    leaky = MCPServer("leaky")
+    key = "sk-proj-" + "Q7x" * 12
+
+    @leaky.tool(description="Fails, echoing what it was given.")
+    def fail(arguments: dict[str, Any]) -> str:
+        raise MCPError(
+            -32603,
+            f"upstream said: invalid key {key} for https://bob:hunter2@db.internal/x",
+            {"url": "https://bob:hunter2@db.internal/x", "hint": f"Bearer {key}", "n": 3},
+        )
+
+    async with serve(StreamableHTTP(leaky).app()) as leaky_url:
+        gateway = Gateway({"leaky": leaky_url})
+        async with serve(StreamableHTTP(gateway).app()) as gw_url:
+            for prefer in ("modern", "legacy"):
+                async with MCPConnection(gw_url, prefer=prefer) as client:
+                    with pytest.raises(MCPError) as caught:
+                        await client.call_tool("leaky__fail", {})
+                error = caught.value
+                shown = f"{error} {error.data}"
+                assert error.code == -32603
+                assert "upstream said: invalid key" in str(error)
+                assert key not in shown
+                assert "hunter2" not in shown
+                assert error.data["n"] == 3
+                assert "db.internal" in error.data["url"]
+        await gateway.close()

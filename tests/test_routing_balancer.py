@@ -111,3 +111,27 @@ def test_argument_errors() -> None:
         b.upsert("a", 1.0, 0)
     with pytest.raises(NoDeploymentAvailable):
         b.pick()
+
+
+def test_latency_ejection_and_first_byte_from_python() -> None:
+    b = Balancer(seed=3, latency_min_s=0.0, latency_multiple=3.0)
+    assert b.strategy == "peak_ewma"
+    for name in ("a", "b", "c"):
+        b.upsert(name)
+    for _ in range(30):
+        p = b.pick()
+        p.success(0.01 if p.name != "c" else 0.5)
+        if b.stats()["c"]["ejected"]:
+            break
+    stats = b.stats()
+    assert stats["c"]["ejected_reason"] == "latency"
+    assert stats["a"]["ejected_reason"] is None
+    # A stream's first byte is its latency; the final report does not count the stream's length.
+    p = b.pick()
+    assert p.name != "c"
+    assert p.first_byte()
+    assert not p.first_byte()  # only the first call counts
+    assert p.success()
+    assert b.stats()[p.name]["latency_ewma"] < 0.5
+    with pytest.raises(ValueError, match="latency_multiple"):
+        Balancer(latency_multiple=-1.0)

@@ -59,8 +59,8 @@ class Results:
     versions: dict[str, str] = field(default_factory=dict)
 
 
-def in_own_netns(argv: list[str]) -> None:
-    """Re-run this module inside a fresh network namespace with loopback up."""
+def in_own_netns(argv: list[str], module: str = "benches.load") -> None:
+    """Re-run `module` inside a fresh network namespace with loopback up."""
     if os.environ.get(NETNS_FLAG) == "1":
         return
     if os.geteuid() != 0 or shutil.which("unshare") is None:
@@ -68,7 +68,7 @@ def in_own_netns(argv: list[str]) -> None:
     os.environ[NETNS_FLAG] = "1"
     script = 'ip link set lo up && exec "$0" "$@"'
     os.execvp("unshare", ["unshare", "-n", "sh", "-c", script, sys.executable, "-m",
-                          "benches.load", *argv])  # fmt: skip
+                          module, *argv])  # fmt: skip
 
 
 def measure(
@@ -199,8 +199,9 @@ def versions() -> dict[str, str]:
         out["fastmcp"] = subprocess.run([peer, "-c", probe], capture_output=True, text=True,
                                         check=False).stdout.strip()  # fmt: skip
     out["portkey"] = "1.15.2"
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    out["wrk"] = (wrk.stdout or wrk.stderr).split("[")[0].replace("wrk", "").strip()
+    if shutil.which("wrk"):  # the fault benchmark runs without it
+        wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+        out["wrk"] = (wrk.stdout or wrk.stderr).split("[")[0].replace("wrk", "").strip()
     node = os.environ.get("MCPROUTE_NODE", "node")
     out["node"] = subprocess.run([node, "--version"], capture_output=True, text=True,
                                  check=False).stdout.strip()  # fmt: skip

@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +33,14 @@ class Target:
     proc: subprocess.Popen[bytes] | None = None
 
 
-def simulator(group: Processes, port: int, latency: float, cpu: str | None) -> Target:
+def simulator(
+    group: Processes, port: int, latency: float, cpu: str | None, faults: Sequence[str] = ()
+) -> Target:
+    """The simulator; `faults` are its fault flags (e.g. ``--fault 500 --fault-every 3``)."""
     proc = group.start(
         f"simulator-{port}",
         [sys.executable, "-m", "mcproute.testing.upstream", "--port", str(port),
-         "--latency", str(latency), "--tokens", "8"],
+         "--latency", str(latency), "--tokens", "8", *faults],
         cpu=cpu,
     )  # fmt: skip
     target = Target(
@@ -46,8 +49,23 @@ def simulator(group: Processes, port: int, latency: float, cpu: str | None) -> T
         {"Authorization": f"Bearer {UPSTREAM_KEY}"},
         proc,
     )
-    wait_until_serving(target.url, BODY, target.headers, proc, 30)
+    # A faulty simulator's chat answer may be slow or an error: its stats say it serves.
+    wait_until_serving(f"http://127.0.0.1:{port}/_sim/stats", None, {}, proc, 30)
     return target
+
+
+def _wait_ready(target: Target, port: int, health: str | None, limit_s: float) -> None:
+    """Until a chat completion succeeds, or with `health`, until that GET route answers (so no
+    request reaches an upstream before the measured run)."""
+    assert target.proc is not None
+    if health is None:
+        wait_until_serving(target.url, BODY, target.headers, target.proc, limit_s)
+    else:
+        wait_until_serving(f"http://127.0.0.1:{port}{health}", None, {}, target.proc, limit_s)
+
+
+def _ports(sim_port: int | Sequence[int]) -> list[int]:
+    return [sim_port] if isinstance(sim_port, int) else list(sim_port)
 
 
 def serve_mcproute(
@@ -84,14 +102,27 @@ def serve_mcproute(
 
 
 def mcproute(
-    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
+    group: Processes,
+    work: Path,
+    port: int,
+    sim_port: int | Sequence[int],
+    workers: int,
+    cpu: str | None,
+    *,
+    probe: bool = True,
 ) -> Target:
-    provider = {
-        "endpoint": f"http://127.0.0.1:{sim_port}",
-        "api_key": UPSTREAM_KEY,
-        "models": ["gpt-4"],
+    """mcproute with one deployment of gpt-4 per simulator port (default routing policy).
+    Without `probe`, readiness is checked on /healthz, so no request reaches an upstream."""
+    providers = {
+        f"sim{i}": {
+            "type": "openai",
+            "endpoint": f"http://127.0.0.1:{p}",
+            "api_key": UPSTREAM_KEY,
+            "models": ["gpt-4"],
+        }
+        for i, p in enumerate(_ports(sim_port))
     }
-    document = {"mcp": {"models": {"openai": provider}}}
+    document = {"mcp": {"models": providers}}
     proc, key = serve_mcproute(
         group, work, port, document, scope="models", workers=workers, cpu=cpu
     )
@@ -101,7 +132,7 @@ def mcproute(
         {"Authorization": f"Bearer {key}"},
         proc,
     )
-    wait_until_serving(target.url, BODY, target.headers, proc, 60)
+    _wait_ready(target, port, "/healthz" if not probe else None, 60)
     return target
 
 
@@ -111,8 +142,18 @@ def peer_python() -> str:
 
 
 def litellm(
-    group: Processes, work: Path, port: int, sim_port: int, workers: int, cpu: str | None
+    group: Processes,
+    work: Path,
+    port: int,
+    sim_port: int | Sequence[int],
+    workers: int,
+    cpu: str | None,
+    *,
+    probe: bool = True,
 ) -> Target:
+    """LiteLLM's proxy with one gpt-4 deployment per simulator port and its default router
+    settings (cooldowns included). Without `probe`, readiness is checked on its liveness
+    route, so no request reaches an upstream."""
     config = work / f"litellm-{port}.yaml"
     config.write_text(
         json.dumps(  # YAML is a superset of JSON
@@ -122,10 +163,11 @@ def litellm(
                         "model_name": "gpt-4",
                         "litellm_params": {
                             "model": "openai/gpt-4",
-                            "api_base": f"http://127.0.0.1:{sim_port}/v1",
+                            "api_base": f"http://127.0.0.1:{p}/v1",
                             "api_key": UPSTREAM_KEY,
                         },
                     }
+                    for p in _ports(sim_port)
                 ],
                 "general_settings": {"master_key": LITELLM_MASTER_KEY},
             }
@@ -144,7 +186,7 @@ def litellm(
         {"Authorization": f"Bearer {LITELLM_MASTER_KEY}"},
         proc,
     )
-    wait_until_serving(target.url, BODY, target.headers, proc, 180)
+    _wait_ready(target, port, "/health/liveliness" if not probe else None, 180)
     return target
 
 

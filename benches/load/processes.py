@@ -70,9 +70,13 @@ def processes(log_dir: Path) -> Iterator[Processes]:
 
 
 def wait_until_serving(
-    url: str, body: bytes, headers: dict[str, str], proc: subprocess.Popen[bytes], limit_s: float
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    proc: subprocess.Popen[bytes],
+    limit_s: float,
 ) -> None:
-    """POST until a 2xx comes back; fail early if the process died."""
+    """POST `body` (GET when None) until a 2xx comes back; fail early if the process died."""
     deadline = time.monotonic() + limit_s
     last = "no answer"
     while time.monotonic() < deadline:

@@ -16,6 +16,8 @@ The accepted shape (every key optional except where noted)::
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
+                                                            "first_byte_timeout": 10,
+                                                            "stream_idle_timeout": 30,
                                                             "capabilities": ["chat"],
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
@@ -151,6 +153,9 @@ class DeploymentConfig:
     tpm: int | None = None
     timeout: float | None = None
     max_concurrency: int | None = None
+    # Override the routing policy's first-byte and stream-idle timeouts for this model entry.
+    first_byte_timeout: float | None = None
+    stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
     # provider-specific settings (see PROVIDER_OPTIONS); None: the adapter's default
@@ -333,6 +338,8 @@ _MODEL_KEYS = (
     "tpm",
     "timeout",
     "max_concurrency",
+    "first_byte_timeout",
+    "stream_idle_timeout",
     "capabilities",
     "aliases",
 )
@@ -513,6 +520,12 @@ def _parse_provider(
                 or provider_timeout,
                 max_concurrency=check.number(
                     spec.get("max_concurrency"), f"{entry_path}.max_concurrency", integer=True
+                ),
+                first_byte_timeout=check.number(
+                    spec.get("first_byte_timeout"), f"{entry_path}.first_byte_timeout"
+                ),
+                stream_idle_timeout=check.number(
+                    spec.get("stream_idle_timeout"), f"{entry_path}.stream_idle_timeout"
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),

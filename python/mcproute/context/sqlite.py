@@ -1,9 +1,11 @@
 """Shared contexts in the data directory's SQLite database, encrypted at rest.
 
 A context belongs to a tenant and is a list of items: messages (`kind="messages"`) or text
-chunks of one document (`kind="document"`). Each item is its own row, sealed with the keyring
-(AES-256-GCM); the associated data binds the tenant and `<context id>#<item number>`, so a row
-moved to another context, position or tenant fails to decrypt. Appending writes new rows only.
+chunks of one document (`kind="document"`). Context ids are namespaced per tenant: two tenants
+may each have a context `ctx_X`, so creating one never reveals that another tenant uses the id.
+Each item is its own row, sealed with the keyring (AES-256-GCM); the associated data binds the
+tenant and `<context id>#<item number>`, so a row moved to another context, position or tenant
+fails to decrypt. Appending writes new rows only.
 
 Every write is one transaction on a database in WAL mode with `synchronous=FULL`: once a call
 returns, the write survives a crash of the process or the machine. SQLite's calls block, so
@@ -49,7 +51,7 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS contexts (
-    id         TEXT PRIMARY KEY,
+    id         TEXT NOT NULL,
     tenant     TEXT NOT NULL,
     kind       TEXT NOT NULL,
     created_at REAL NOT NULL,
@@ -57,16 +59,18 @@ CREATE TABLE IF NOT EXISTS contexts (
     expires_at REAL,
     items      INTEGER NOT NULL,
     bytes      INTEGER NOT NULL,
-    meta       BLOB
+    meta       BLOB,
+    PRIMARY KEY (tenant, id)
 );
-CREATE INDEX IF NOT EXISTS contexts_by_tenant ON contexts (tenant, id);
+CREATE INDEX IF NOT EXISTS contexts_by_id ON contexts (id);
 CREATE INDEX IF NOT EXISTS contexts_by_expiry ON contexts (expires_at)
     WHERE expires_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS context_items (
+    tenant     TEXT NOT NULL,
     context_id TEXT NOT NULL,
     seq        INTEGER NOT NULL,
     body       BLOB NOT NULL,
-    PRIMARY KEY (context_id, seq)
+    PRIMARY KEY (tenant, context_id, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keyring_usage (
     key_id      INTEGER PRIMARY KEY,
@@ -75,8 +79,34 @@ CREATE TABLE IF NOT EXISTS keyring_usage (
 """
 
 
+# Databases from before ids were namespaced per tenant: ids were unique across tenants, so the
+# rows move over as they are.
+MIGRATE_TO_TENANT_IDS = (
+    """
+DROP INDEX IF EXISTS contexts_by_tenant;
+DROP INDEX IF EXISTS contexts_by_expiry;
+ALTER TABLE contexts RENAME TO contexts_global_ids;
+ALTER TABLE context_items RENAME TO context_items_global_ids;
+"""
+    + SCHEMA
+    + """
+INSERT INTO contexts SELECT * FROM contexts_global_ids;
+INSERT INTO context_items (tenant, context_id, seq, body)
+    SELECT c.tenant, i.context_id, i.seq, i.body
+    FROM context_items_global_ids i JOIN contexts_global_ids c ON c.id = i.context_id;
+DROP TABLE context_items_global_ids;
+DROP TABLE contexts_global_ids;
+"""
+)
+ROW = "id, tenant, kind, created_at, updated_at, expires_at, items, bytes, meta"
+
+
 class ContextTooLargeError(ValueError):
     """The context would grow beyond the store's size limit."""
+
+
+class AmbiguousContextError(ValueError):
+    """A key of every tenant (admin) named an id that several tenants use."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +135,12 @@ class ContextInfo:
             "bytes": self.bytes,
             "metadata": self.metadata,
         }
+
+
+def _has_global_ids(conn: sqlite3.Connection) -> bool:
+    """Whether the database holds the tables of before ids were namespaced per tenant."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(context_items)")}
+    return bool(columns) and "tenant" not in columns
 
 
 def _item_ad(context_id: str, seq: int) -> str:
@@ -140,7 +176,24 @@ class SqliteContextStore:
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
             conn = self._data_dir.connect()
-            conn.executescript(SCHEMA)
+            with self._write_lock.held():
+                conn.execute("BEGIN IMMEDIATE")  # one process migrates; the others see it done
+                try:
+                    if _has_global_ids(conn):
+                        log.warning("contexts: namespacing context ids per tenant (one-time)")
+                        # executescript commits first: run the migration's statements one by one
+                        for statement in MIGRATE_TO_TENANT_IDS.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                    else:
+                        for statement in SCHEMA.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    conn.close()
+                    raise
+                conn.execute("COMMIT")
             self._conn = conn
         return self._conn
 
@@ -219,19 +272,23 @@ class SqliteContextStore:
     def _find(
         self, conn: sqlite3.Connection, tenant: str | None, context_id: str
     ) -> tuple[Any, ...]:
-        """The live row of a context; another tenant's or an expired one is not found."""
-        row = conn.execute(
-            "SELECT id, tenant, kind, created_at, updated_at, expires_at, items, bytes, meta"
-            " FROM contexts WHERE id = ?",
-            (context_id,),
-        ).fetchone()
-        if (
-            row is None
-            or (tenant is not None and row[1] != tenant)
-            or (row[5] is not None and row[5] <= self._clock())
-        ):
+        """The live row of a context of `tenant` (None: of any tenant, if only one has the id);
+        another tenant's or an expired one is not found."""
+        if tenant is None:
+            rows = conn.execute(f"SELECT {ROW} FROM contexts WHERE id = ?", (context_id,))
+        else:
+            rows = conn.execute(
+                f"SELECT {ROW} FROM contexts WHERE tenant = ? AND id = ?", (tenant, context_id)
+            )
+        now = self._clock()
+        live = [tuple(r) for r in rows if r[5] is None or r[5] > now]
+        if not live:
             raise ContextNotFoundError(context_id)
-        return tuple(row)
+        if len(live) > 1:
+            raise AmbiguousContextError(
+                f"id: contexts of {len(live)} tenants have the id {context_id!r}; name the tenant"
+            )
+        return live[0]
 
     @staticmethod
     def _encoded(kind: str, items: Sequence[Any]) -> list[bytes]:
@@ -273,22 +330,22 @@ class SqliteContextStore:
             now = self._clock()
             expires = None if ttl is None else now + ttl
             existing = conn.execute(
-                "SELECT tenant, expires_at FROM contexts WHERE id = ?", (ident,)
+                "SELECT expires_at FROM contexts WHERE tenant = ? AND id = ?", (tenant, ident)
             ).fetchone()
-            if existing is not None:
-                if existing[1] is None or existing[1] > now:
+            if existing is not None:  # only this tenant's own ids can collide
+                if existing[0] is None or existing[0] > now:
                     raise FileExistsError(f"id: a context {ident!r} exists already")
-                self._remove(conn, ident)  # an expired one awaiting the sweep
+                self._remove(conn, tenant, ident)  # an expired one awaiting the sweep
             plain = [(_item_ad(ident, seq), data) for seq, data in enumerate(encoded)]
             if meta is not None:
                 plain.append((f"{ident}#meta", meta))
             sealed = self._seal(conn, tenant, plain)
             conn.executemany(
-                "INSERT INTO context_items (context_id, seq, body) VALUES (?, ?, ?)",
-                [(ident, seq, body) for seq, body in enumerate(sealed[: len(encoded)])],
+                "INSERT INTO context_items (tenant, context_id, seq, body) VALUES (?, ?, ?, ?)",
+                [(tenant, ident, seq, body) for seq, body in enumerate(sealed[: len(encoded)])],
             )
             conn.execute(
-                "INSERT INTO contexts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO contexts ({ROW}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ident,
                     tenant,
@@ -316,8 +373,9 @@ class SqliteContextStore:
             try:
                 row = self._find(conn, tenant, context_id)
                 bodies = conn.execute(
-                    "SELECT seq, body FROM context_items WHERE context_id = ? ORDER BY seq",
-                    (context_id,),
+                    "SELECT seq, body FROM context_items WHERE tenant = ? AND context_id = ?"
+                    " ORDER BY seq",
+                    (row[1], context_id),
                 ).fetchall()
             finally:
                 conn.execute("COMMIT")
@@ -349,15 +407,15 @@ class SqliteContextStore:
             plain = [(_item_ad(context_id, first + i), data) for i, data in enumerate(encoded)]
             sealed = self._seal(conn, info.tenant, plain)
             conn.executemany(
-                "INSERT INTO context_items (context_id, seq, body) VALUES (?, ?, ?)",
-                [(context_id, first + i, body) for i, body in enumerate(sealed)],
+                "INSERT INTO context_items (tenant, context_id, seq, body) VALUES (?, ?, ?, ?)",
+                [(info.tenant, context_id, first + i, body) for i, body in enumerate(sealed)],
             )
             now = self._clock()
             expires = info.expires_at if ttl is None else now + ttl
             conn.execute(
                 "UPDATE contexts SET items = ?, bytes = ?, updated_at = ?, expires_at = ?"
-                " WHERE id = ?",
-                (first + len(encoded), size, now, expires, context_id),
+                " WHERE tenant = ? AND id = ?",
+                (first + len(encoded), size, now, expires, info.tenant, context_id),
             )
             return ContextInfo(
                 context_id,
@@ -380,44 +438,43 @@ class SqliteContextStore:
 
         def read() -> list[ContextInfo]:
             sql = (
-                "SELECT id, tenant, kind, created_at, updated_at, expires_at, items, bytes, meta"
-                " FROM contexts WHERE (expires_at IS NULL OR expires_at > ?) AND id > ?"
+                f"SELECT {ROW} FROM contexts"
+                " WHERE (expires_at IS NULL OR expires_at > ?) AND id > ?"
             )
             args: list[Any] = [self._clock(), after or ""]
             if tenant is not None:
                 sql += " AND tenant = ?"
                 args.append(tenant)
-            rows = self._db().execute(sql + " ORDER BY id LIMIT ?", [*args, limit]).fetchall()
-            return [self._info(tuple(r)) for r in rows]
+            rows = self._db().execute(sql + " ORDER BY id, tenant LIMIT ?", [*args, limit])
+            return [self._info(tuple(r)) for r in rows.fetchall()]
 
         return await self._run(read)
 
     async def delete(self, tenant: str | None, context_id: str) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            self._find(conn, tenant, context_id)
-            self._remove(conn, context_id)
+            row = self._find(conn, tenant, context_id)
+            self._remove(conn, row[1], context_id)
 
         await self._run(self._write, write)
 
     @staticmethod
-    def _remove(conn: sqlite3.Connection, context_id: str) -> None:
-        conn.execute("DELETE FROM context_items WHERE context_id = ?", (context_id,))
-        conn.execute("DELETE FROM contexts WHERE id = ?", (context_id,))
+    def _remove(conn: sqlite3.Connection, tenant: str, context_id: str) -> None:
+        conn.execute(
+            "DELETE FROM context_items WHERE tenant = ? AND context_id = ?", (tenant, context_id)
+        )
+        conn.execute("DELETE FROM contexts WHERE tenant = ? AND id = ?", (tenant, context_id))
 
     async def purge_expired(self, batch: int = 500) -> int:
         """Delete expired contexts (a batch per transaction); returns how many went."""
 
         def write(conn: sqlite3.Connection) -> int:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT id FROM contexts WHERE expires_at IS NOT NULL AND expires_at <= ?"
-                    " LIMIT ?",
-                    (self._clock(), batch),
-                )
-            ]
-            for ident in ids:
-                self._remove(conn, ident)
+            ids = conn.execute(
+                "SELECT tenant, id FROM contexts WHERE expires_at IS NOT NULL AND expires_at <= ?"
+                " LIMIT ?",
+                (self._clock(), batch),
+            ).fetchall()
+            for tenant, ident in ids:
+                self._remove(conn, tenant, ident)
             return len(ids)
 
         total = 0
@@ -439,36 +496,46 @@ class SqliteContextStore:
         contexts per transaction; returns how many ciphertexts were rewritten. Rerunning it is
         cheap: what is under the primary already stays as it is."""
 
-        def write(conn: sqlite3.Connection, after: str) -> tuple[int, str | None]:
+        Cursor = tuple[str, str]  # (tenant, id) of the last context done
+
+        def write(conn: sqlite3.Connection, after: Cursor) -> tuple[int, Cursor | None]:
             keyring = self.keyring.current()
             contexts = conn.execute(
-                "SELECT id, tenant, meta FROM contexts WHERE id > ? ORDER BY id LIMIT ?",
-                (after, batch),
+                "SELECT tenant, id, meta FROM contexts WHERE (tenant, id) > (?, ?)"
+                " ORDER BY tenant, id LIMIT ?",
+                (*after, batch),
             ).fetchall()
             changed = 0
-            for ident, tenant, meta in contexts:
+            for tenant, ident, meta in contexts:
                 if meta is not None:
                     fresh = keyring.reencrypt(meta, tenant, f"{ident}#meta")
                     if fresh is not None:
-                        conn.execute("UPDATE contexts SET meta = ? WHERE id = ?", (fresh, ident))
+                        conn.execute(
+                            "UPDATE contexts SET meta = ? WHERE tenant = ? AND id = ?",
+                            (fresh, tenant, ident),
+                        )
                         changed += 1
                 items = conn.execute(
-                    "SELECT seq, body FROM context_items WHERE context_id = ?", (ident,)
+                    "SELECT seq, body FROM context_items WHERE tenant = ? AND context_id = ?",
+                    (tenant, ident),
                 ).fetchall()
                 for seq, body in items:
                     fresh = keyring.reencrypt(body, tenant, _item_ad(ident, seq))
                     if fresh is not None:
                         conn.execute(
-                            "UPDATE context_items SET body = ? WHERE context_id = ? AND seq = ?",
-                            (fresh, ident, seq),
+                            "UPDATE context_items SET body = ?"
+                            " WHERE tenant = ? AND context_id = ? AND seq = ?",
+                            (fresh, tenant, ident, seq),
                         )
                         changed += 1
             self._count_usage(conn, keyring, changed)
-            return changed, (contexts[-1][0] if len(contexts) == batch else None)
+            if len(contexts) < batch:
+                return changed, None
+            return changed, (contexts[-1][0], contexts[-1][1])
 
         self.keyring.reload()  # the rotation just happened, likely in another process
         total = 0
-        cursor: str | None = ""
+        cursor: tuple[str, str] | None = ("", "")
         while cursor is not None:
             changed, cursor = await self._run(self._write, functools.partial(write, after=cursor))
             total += changed

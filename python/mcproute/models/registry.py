@@ -12,6 +12,7 @@ from mcproute.config import (
     ConfigError,
     ConfigIssue,
     ConfigWatcher,
+    DeploymentConfig,
     find_config_path,
     load_config,
 )
@@ -42,6 +43,15 @@ def router_policy(config: Config) -> RouterPolicy:
         return RouterPolicy(**config.routing)
     except (TypeError, ValueError) as exc:
         raise ConfigError([ConfigIssue("mcp.routing", str(exc))], config.source) from None
+
+
+def _timeouts(d: DeploymentConfig) -> dict[str, float | None]:
+    """A model entry's own routing timeouts (those it sets)."""
+    own = {
+        "first_byte_timeout_s": d.first_byte_timeout,
+        "stream_idle_timeout_s": d.stream_idle_timeout,
+    }
+    return {k: v for k, v in own.items() if v is not None}
 
 
 class ModelRegistry:
@@ -94,6 +104,7 @@ class ModelRegistry:
                     group=group,
                     weight=d.weight,
                     max_concurrency=d.max_concurrency,
+                    timeouts=_timeouts(d),
                     target=targets[d.name],
                 )
                 for d in members

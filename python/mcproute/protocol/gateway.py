@@ -72,6 +72,7 @@ from mcproute.protocol.server import (
 )
 from mcproute.protocol.session_tokens import SessionTokens
 from mcproute.protocol.sse_reader import SseCursor
+from mcproute.protocol.upstream_errors import relayed_error
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
@@ -493,15 +494,18 @@ class Gateway(MCPServer):
             return await ctx.request(request, request_params)
 
         async def run(on_request: Callable[[str, Json], Awaitable[Json]]) -> Json:
-            return await conn.request(
-                method,
-                forwarded,
-                on_notification=relay_notification,
-                on_request=on_request,
-                # A modern client answers a modern upstream's input requests itself (they pass
-                # through); for a legacy client they become requests on its session's stream.
-                answer_input=not ctx.modern,
-            )
+            try:
+                return await conn.request(
+                    method,
+                    forwarded,
+                    on_notification=relay_notification,
+                    on_request=on_request,
+                    # A modern client answers a modern upstream's input requests itself (they
+                    # pass through); for a legacy client they become requests on its stream.
+                    answer_input=not ctx.modern,
+                )
+            except MCPError as exc:
+                raise relayed_error(exc) from None
 
         if ctx.modern and conn.era == "legacy" and method in INPUT_METHODS:
             # A legacy upstream asks on the call's stream and waits: hold the call while the

@@ -24,6 +24,7 @@ from mcproute.contract import admin as contract
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.proxy.metrics import deployment_state
 from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state, rotate_by
@@ -132,6 +133,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "model": d.model,
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
+                    "state": deployment_state(health.get(name, {}).get(d.name, {})),
                 }
                 for d in deployments
             ]

@@ -119,11 +119,13 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     context_store = SqliteContextStore(data_dir)
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
+    authenticator = auth.Authenticator(keys)
     app = web.Application(
-        middlewares=[observe(metrics), auth.middleware(keys)], client_max_size=MAX_BODY
+        middlewares=[observe(metrics), auth.middleware(authenticator)], client_max_size=MAX_BODY
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry
+    app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys
     app[admin.KEY_STORE] = store
@@ -149,7 +151,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_get("/v1/models", routes.list_models)
     contexts.add_routes(app)
     admin.add_routes(app)
-    dashboard.add_routes(app, keys)
+    dashboard.add_routes(app, authenticator)
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring

@@ -13,10 +13,16 @@ Keys come in `Authorization: Bearer <key>` or `x-api-key: <key>`. Scopes (`admin
 A key created with `require_signature` must also sign every request (RFC 9421, `hmac-sha256`,
 `keyid` = the API key's id, covering the method, target URI, content type and Content-Digest);
 its HMAC key is `ApiKeyManager.signing_secret(key_id)`, handed out once when the key is made.
+The dashboard checks keys with the same `Authenticator`, so this holds there too.
+
+Every refusal of a key (malformed, bad checksum, unknown id, wrong secret, relabelled, revoked,
+expired) gets the same 401, `invalid_key`: a caller cannot tell a key id that exists from one
+that does not. The precise reason goes to the `mcproute.auth` log at INFO, never the key.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -34,7 +40,9 @@ from mcproute.security import (
     SignatureVerifier,
 )
 
+log = logging.getLogger("mcproute.auth")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+INVALID_KEY = "invalid_key"
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -98,21 +106,39 @@ def context_tenant(record: ApiKeyRecord, context_id: str | None, action: str) ->
     raise PermissionError(f"this API key may not {action} {target}")
 
 
-def middleware(keys: ApiKeyManager) -> Middleware:
-    # One verifier per process: its replay cache sees every signed request this worker serves.
-    verifier = SignatureVerifier({})
-    verified_keys: set[str] = set()
+def log_refusal(request: web.Request, exc: ApiKeyError) -> None:
+    """The precise reason a key was refused, for the operator; never the key."""
+    reason = getattr(exc, "reason", "invalid")
+    log.info("api key refused: %s (%s %s)", reason, request.method, request.path)
 
-    async def signature_problem(request: web.Request, record: ApiKeyRecord) -> str | None:
-        if record.key_id not in verified_keys:
-            verifier.set_key(record.key_id, keys.signing_secret(record.key_id))
-            verified_keys.add(record.key_id)
+
+def key_refused(request: web.Request, exc: ApiKeyError) -> web.Response:
+    """The one 401 for every refused key; the precise reason goes to the log only."""
+    log_refusal(request, exc)
+    return error_response(request, 401, "invalid API key", INVALID_KEY)
+
+
+class Authenticator:
+    """Checks a request's API key and, for keys that require it, its RFC 9421 signature.
+
+    One per process: its replay cache sees every signed request this worker serves."""
+
+    def __init__(self, keys: ApiKeyManager) -> None:
+        self.keys = keys
+        self._verifier = SignatureVerifier({})
+        self._verifier_keys: set[str] = set()
+
+    async def signature_problem(self, request: web.Request, record: ApiKeyRecord) -> str | None:
+        """Why the request's signature does not prove `record`'s key, or None if it does."""
+        if record.key_id not in self._verifier_keys:
+            self._verifier.set_key(record.key_id, self.keys.signing_secret(record.key_id))
+            self._verifier_keys.add(record.key_id)
         try:
             body = await read_body(request)
         except BodyError as exc:
             return str(exc)
         try:
-            signature = verifier.verify(
+            signature = self._verifier.verify(
                 request.method, str(request.url), request.headers.items(), body
             )
         except SignatureError as exc:
@@ -121,26 +147,37 @@ def middleware(keys: ApiKeyManager) -> Middleware:
             return "signature: keyid does not name the presented API key"
         return None
 
-    @web.middleware
-    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in OPEN_PATHS or request.path.startswith("/dashboard"):
-            return await handler(request)  # health checks; the dashboard signs in by itself
+    async def record(self, request: web.Request, key: str) -> ApiKeyRecord | web.Response:
+        """The record of `key` presented with `request`, or the 401 to answer with."""
+        try:
+            record = self.keys.verify(key)
+        except ApiKeyError as exc:
+            return key_refused(request, exc)
+        if record.require_signature:
+            problem = await self.signature_problem(request, record)
+            if problem is not None:
+                message = f"this API key requires an RFC 9421 request signature: {problem}"
+                return error_response(request, 401, message, "invalid_signature")
+        return record
+
+    async def authenticate(self, request: web.Request) -> ApiKeyRecord | web.Response:
+        """The record of the key in the request's headers, or the 401 to answer with."""
         key = presented_key(request)
         if not key:
             return error_response(
                 request, 401, "missing API key (Authorization: Bearer ...)", "missing_api_key"
             )
-        try:
-            record = keys.verify(key)
-        except ApiKeyError as exc:
-            # The reason (expired, revoked, ...) helps the caller; the key never appears.
-            reason = getattr(exc, "reason", "invalid")
-            return error_response(request, 401, f"invalid API key: {reason}", "invalid_api_key")
-        if record.require_signature:
-            problem = await signature_problem(request, record)
-            if problem is not None:
-                message = f"this API key requires an RFC 9421 request signature: {problem}"
-                return error_response(request, 401, message, "invalid_signature")
+        return await self.record(request, key)
+
+
+def middleware(authenticator: Authenticator) -> Middleware:
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in OPEN_PATHS or request.path.startswith("/dashboard"):
+            return await handler(request)  # health checks; the dashboard signs in by itself
+        record = await authenticator.authenticate(request)
+        if isinstance(record, web.Response):
+            return record
         scope = route_scope(request.path)
         if scope is not None and scope != "models" and not allows(record, scope):
             return error_response(

@@ -8,6 +8,10 @@
     PATCH  /v1/contexts/{id}          {"ttl_seconds": n}: a new expiry, counted from now
     DELETE /v1/contexts/{id}
 
+Context ids are namespaced per tenant: a key creates, reads and changes only its own tenant's
+`ctx_...`, whatever other tenants use. Admin keys reach every tenant; where several tenants use
+an id, `?tenant=` names the one meant.
+
 A chat request names a context with `context_id` in its body or the `x-mcproute-context`
 header; the context's messages go before the request's own. MCP clients of `/mcp` see the
 contexts their key may read as resources `context://<id>`.
@@ -21,7 +25,7 @@ import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError, is_context_id, messages_of
-from mcproute.context.sqlite import ContextInfo, SqliteContextStore
+from mcproute.context.sqlite import AmbiguousContextError, ContextInfo, SqliteContextStore
 from mcproute.contract import contexts as contract
 from mcproute.protocol.server import Json
 from mcproute.proxy.auth import RECORD, context_tenant
@@ -44,6 +48,14 @@ def _items(body: dict[str, Any], text_field: str) -> tuple[str, list[Any]]:
     if "messages" in body:
         return "messages", body["messages"]
     return "document", [body[text_field]]
+
+
+def _tenant(request: web.Request, ident: str | None, action: str) -> str | None:
+    """The tenant the caller reaches for `action`; an admin key may name one (`?tenant=`)."""
+    tenant = context_tenant(request[RECORD], ident, action)
+    if tenant is None:
+        return request.query.get("tenant") or None
+    return tenant
 
 
 def _context_id(request: web.Request) -> str:
@@ -100,9 +112,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 
 @_store_call
 async def list_contexts(request: web.Request) -> web.StreamResponse:
-    tenant = context_tenant(request[RECORD], None, "read")
-    if tenant is None:
-        tenant = request.query.get("tenant")
+    tenant = _tenant(request, None, "read")
     try:
         limit = int(request.query.get("limit", "100"))
     except ValueError:
@@ -125,7 +135,7 @@ async def list_contexts(request: web.Request) -> web.StreamResponse:
 @_store_call
 async def read(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
-    tenant = context_tenant(request[RECORD], ident, "read")
+    tenant = _tenant(request, ident, "read")
     info, items = await request.app[CONTEXTS].read(tenant, ident)
     return _json(_full(info, items))
 
@@ -133,7 +143,7 @@ async def read(request: web.Request) -> web.StreamResponse:
 @_store_call
 async def append(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
-    tenant = context_tenant(request[RECORD], ident, "append")
+    tenant = _tenant(request, ident, "append")
     body = await checked_body(request, contract.APPEND)
     _, items = _items(body, "text")
     info = await request.app[CONTEXTS].append(tenant, ident, items, ttl=_ttl(body))
@@ -143,7 +153,7 @@ async def append(request: web.Request) -> web.StreamResponse:
 @_store_call
 async def update(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
-    tenant = context_tenant(request[RECORD], ident, "append")
+    tenant = _tenant(request, ident, "append")
     body = await checked_body(request, contract.UPDATE)
     info = await request.app[CONTEXTS].append(tenant, ident, [], ttl=_ttl(body))
     return _json(info.to_json())
@@ -152,7 +162,7 @@ async def update(request: web.Request) -> web.StreamResponse:
 @_store_call
 async def delete(request: web.Request) -> web.StreamResponse:
     ident = _context_id(request)
-    tenant = context_tenant(request[RECORD], ident, "delete")
+    tenant = _tenant(request, ident, "delete")
     await request.app[CONTEXTS].delete(tenant, ident)
     return _json({"id": ident, "object": "context.deleted", "deleted": True})
 
@@ -175,7 +185,10 @@ async def referenced_messages(request: web.Request, body: dict[str, Any]) -> lis
     if not isinstance(ident, str) or not is_context_id(ident):
         raise BadRequest("context_id: a context id is 'ctx_' followed by 32 hex digits")
     tenant = context_tenant(request[RECORD], ident, "read")
-    info, items = await request.app[CONTEXTS].read(tenant, ident)
+    try:
+        info, items = await request.app[CONTEXTS].read(tenant, ident)
+    except AmbiguousContextError as exc:  # an admin key, and several tenants use the id
+        raise BadRequest(f"context_id: {exc}") from None
     return messages_of(info.kind, items)
 
 
@@ -212,7 +225,7 @@ class ContextResources:
         ident = uri[len(self.prefix) :]
         try:
             info, items = await self.store.read(self._tenant(caller, ident), ident)
-        except (PermissionError, ContextNotFoundError):
+        except (PermissionError, ContextNotFoundError, AmbiguousContextError):
             return None  # the same answer for missing and forbidden: existence is not revealed
         if info.kind == "messages":
             content = {

@@ -4,27 +4,32 @@ A browser cannot put an API key in a header when it navigates, so the page signs
 form posts the key, and a valid key with the `metrics` (or `admin`) scope gets a session cookie
 (HttpOnly, SameSite=Strict, Secure behind https) that names the key but holds no secret; the
 key's revocation or expiry ends the session. `/dashboard/data` (the JSON the page polls every
-second) also accepts the key in a header, like every other route. Cookies work on these paths
+second) also accepts the key in a header, like every other route, checked the same way (a key
+that requires request signatures must sign it). Such a key never gets a cookie: a browser cannot
+sign its requests, and a cookie would let unsigned ones through. Cookies work on these paths
 only: the API keeps header authentication, so it has no CSRF surface.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
 import secrets
 from importlib import resources
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
-from mcproute.proxy.auth import allows, presented_key
+from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.routes import REGISTRY
-from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
+from mcproute.security import ApiKeyError, ApiKeyRecord
 
 COOKIE = "mcproute_dashboard"
 SESSION_S = 12 * 3600
-DASHBOARD_KEYS = web.AppKey("dashboard_keys", ApiKeyManager)
+DASHBOARD_AUTH = web.AppKey("dashboard_auth", Authenticator)
 PAGE = resources.files("mcproute.proxy").joinpath("dashboard.html").read_text(encoding="utf-8")
 SIGN_IN = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>mcproute · sign in</title><style nonce="{nonce}">
@@ -64,8 +69,10 @@ def _session(request: web.Request) -> ApiKeyRecord | None:
     if not token:
         return None
     try:
-        record = request.app[DASHBOARD_KEYS].session_record(token)
+        record = request.app[DASHBOARD_AUTH].keys.session_record(token)
     except ApiKeyError:
+        return None
+    if record.require_signature:  # never issued one; refuse any that exists all the same
         return None
     return record if allows(record, "metrics") else None
 
@@ -78,15 +85,24 @@ async def page(request: web.Request) -> web.StreamResponse:
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:
-    form = await request.post()
+    try:
+        async with asyncio.timeout(request.app.get(BODY_TIMEOUT, 30.0)):
+            form = await request.post()  # within the app's size limit (413 beyond)
+    except TimeoutError:
+        return _sign_in("The form did not arrive in time.", 408)
+    except (ValueError, LookupError, HttpProcessingError):  # a bad form, charset or multipart
+        return _sign_in("Send the key as the form field 'key'.", 400)
     key = form.get("key")
     if not isinstance(key, str) or not key.strip():
         return _sign_in("Enter an API key.", 400)
-    keys = request.app[DASHBOARD_KEYS]
+    keys = request.app[DASHBOARD_AUTH].keys
     try:
         record = keys.verify(key.strip())
     except ApiKeyError as exc:
-        return _sign_in(f"That key is not valid ({getattr(exc, 'reason', 'invalid')}).", 401)
+        log_refusal(request, exc)
+        return _sign_in("That key is not valid.", 401)
+    if record.require_signature:
+        return _sign_in("That key requires signed requests, which a browser cannot make.", 401)
     if not allows(record, "metrics"):
         return _sign_in("That key lacks the metrics scope.", 403)
     response = _see_dashboard()
@@ -110,13 +126,10 @@ async def sign_out(_: web.Request) -> web.StreamResponse:
 
 
 async def data(request: web.Request) -> web.StreamResponse:
-    key = presented_key(request)
-    if key:
-        try:
-            record = request.app[DASHBOARD_KEYS].verify(key)
-        except ApiKeyError as exc:
-            reason = getattr(exc, "reason", "invalid")
-            return error_response(request, 401, f"invalid API key: {reason}", "invalid_api_key")
+    if presented_key(request):
+        record = await request.app[DASHBOARD_AUTH].authenticate(request)
+        if isinstance(record, web.Response):
+            return record
         if not allows(record, "metrics"):
             message = "this API key lacks the 'metrics' scope"
             return error_response(request, 403, message, "forbidden")
@@ -128,8 +141,8 @@ async def data(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def add_routes(app: web.Application, keys: ApiKeyManager) -> None:
-    app[DASHBOARD_KEYS] = keys
+def add_routes(app: web.Application, authenticator: Authenticator) -> None:
+    app[DASHBOARD_AUTH] = authenticator
     app.router.add_get("/dashboard", page)
     app.router.add_post("/dashboard/login", sign_in)
     app.router.add_post("/dashboard/logout", sign_out)

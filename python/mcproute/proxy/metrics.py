@@ -7,6 +7,9 @@
 - `mcproute_overhead_seconds` (histogram): time spent in the gateway (the request's time minus
   the time it waited on upstreams; for streams, up to the first byte);
 - `http_server_request_duration_seconds` and `mcproute_requests_total`: every route;
+- `mcproute_stream_endings_total`: started streams by model and how they ended (`reason`:
+  `completed`, `client_disconnected`, `idle_timeout`, `total_timeout`, `upstream_cut`,
+  `upstream_error`, `shutdown`);
 - per deployment: up, in flight, successes, failures, ejections, 429s, latency EWMA; retries by
   group and fallbacks by (from, to) from the Router.
 
@@ -20,7 +23,7 @@ from __future__ import annotations
 import bisect
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aiohttp import web
@@ -140,6 +143,7 @@ class Metrics:
     def __init__(self) -> None:
         self.started = time.time()
         self.requests: dict[tuple[str, int], int] = defaultdict(int)
+        self.stream_endings: dict[tuple[str, str], int] = defaultdict(int)
         self.http = Histogram(
             "http_server_request_duration_seconds", "Duration of HTTP requests.", HTTP_BUCKETS
         )
@@ -176,6 +180,9 @@ class Metrics:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
 
+    def stream_ended(self, model: str, reason: str) -> None:
+        self.stream_endings[(model, reason)] += 1
+
     def first_token(self, operation: str, model: str, seconds: float) -> None:
         self.ttft.observe(
             (("gen_ai_operation_name", operation), ("gen_ai_request_model", model)), seconds
@@ -207,6 +214,11 @@ class Metrics:
         ]
         for (route, status), n in sorted(self.requests.items()):
             out.append(f'mcproute_requests_total{{route="{route}",status="{status}"}} {n}')
+        out.append("# HELP mcproute_stream_endings_total Started streams by how they ended.")
+        out.append("# TYPE mcproute_stream_endings_total counter")
+        for (model, reason), n in sorted(self.stream_endings.items()):
+            labels = f'model="{_escape(model)}",reason="{reason}"'
+            out.append(f"mcproute_stream_endings_total{{{labels}}} {n}")
         for histogram in (self.http, self.operation, self.ttft, self.tokens, self.overhead):
             histogram.render(out)
         if router is not None:
@@ -266,7 +278,7 @@ class Metrics:
                         {
                             "group": group,
                             "deployment": name,
-                            "state": _state(values),
+                            "state": deployment_state(values),
                             "in_flight": values["in_flight"],
                             "successes": values["successes"],
                             "failures": values["failures"],
@@ -288,15 +300,24 @@ class Metrics:
                 f"p{int(q * 100)}": seconds_ms(self.overhead.quantile(q)) for q in (0.5, 0.99)
             },
             "tokens": tokens,
+            "stream_endings": _by_reason(self.stream_endings),
             "retries": sum(router.retries.values()) if router else 0,
             "fallbacks": sum(router.fallbacks.values()) if router else 0,
             "deployments": deployments,
         }
 
 
-def _state(values: dict[str, object]) -> str:
+def _by_reason(endings: Mapping[tuple[str, str], int]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for (_, reason), n in endings.items():
+        totals[reason] += n
+    return dict(totals)
+
+
+def deployment_state(values: Mapping[str, object]) -> str:
+    """ "up", "cooling down", or "ejected: failures" / "ejected: latency" (why it is out)."""
     if values.get("ejected"):
-        return "ejected"
+        return f"ejected: {values.get('ejected_reason') or 'failures'}"
     if values.get("cooling_down"):
         return "cooling down"
     return "up"
@@ -304,7 +325,7 @@ def _state(values: dict[str, object]) -> str:
 
 def _deployment_value(values: dict[str, object], field: str) -> float:
     if field == "up":
-        return 0.0 if _state(values) != "up" else 1.0
+        return 0.0 if deployment_state(values) != "up" else 1.0
     return float(values[field])  # type: ignore[arg-type]
 
 

@@ -1,11 +1,15 @@
 """Model endpoints: OpenAI chat completions, embeddings and models; Anthropic messages.
 
 The body is parsed once (orjson); the model group comes from its `model` field; the call runs
-through the registry's Router; streams are relayed event by event as they arrive.
+through the registry's Router; streams are relayed event by event as they arrive. A stream that
+has started and is cut for a reason of ours (idle or total timeout, the upstream cutting it, the
+drain deadline on shutdown) ends with an error event in the caller's format, never silently;
+every started stream's ending is counted by reason.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
@@ -23,12 +27,36 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
-from mcproute.proxy.errors import upstream_error_event
+from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
+from mcproute.routing import StreamCut
+
+
+class LiveStreams:
+    """The streams being relayed. On shutdown, those still running at the drain deadline are
+    ended with an error event (a margin before the server cuts their connections)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.draining = False
+
+    def add(self, task: asyncio.Task[object]) -> None:
+        self._tasks.add(task)
+
+    def discard(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+
+    async def end_at_deadline(self, drain: float) -> None:
+        await asyncio.sleep(max(0.0, drain - min(1.0, drain / 10)))
+        self.draining = True
+        for task in list(self._tasks):
+            task.cancel()
+
 
 REGISTRY = web.AppKey("registry", ModelRegistry)
+STREAMS = web.AppKey("streams", LiveStreams)
 SSE_HEADERS = {
     "Content-Type": "text/event-stream",
     "Cache-Control": "no-cache",
@@ -82,6 +110,11 @@ async def _relay(
     event: dict[str, Any] | None = first
     usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
     error_type = None
+    streams = request.app.get(STREAMS)
+    task = asyncio.current_task()
+    if streams is not None and task is not None:
+        streams.add(task)
+    ending = "completed"
     try:
         while event is not None:
             found = event.get("usage") or (event.get("message") or {}).get("usage")
@@ -95,15 +128,51 @@ async def _relay(
     except UpstreamError as exc:
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
-        await response.write(_sse(upstream_error_event(exc, anthropic), anthropic))
-        await response.write_eof()
+        ending = exc.reason if isinstance(exc, StreamCut) else "upstream_error"
+        if ending == "upstream_error":  # the upstream's own error, sanitized
+            await _final_event(response, anthropic, upstream_error_event(exc, anthropic))
+        else:  # a cut: say why
+            await _end_with_error(response, anthropic, ending, upstream_error_text(exc))
     except ConnectionResetError:
-        error_type = "client_disconnected"  # stop relaying; closing cancels upstream work
+        error_type = ending = "client_disconnected"  # stop relaying; closing cancels upstream
+    except asyncio.CancelledError:
+        if streams is None or not streams.draining or task is None:
+            metrics.stream_ended(name, "client_disconnected")
+            raise
+        task.uncancel()  # our own drain deadline: end the stream properly, then return
+        error_type = ending = "shutdown"
+        await _end_with_error(response, anthropic, ending, "the server is shutting down")
     finally:
+        if streams is not None and task is not None:
+            streams.discard(task)
         await _close(iterator)
+    metrics.stream_ended(name, ending)
     metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
     metrics.usage("chat", name, usage)
     return response
+
+
+async def _end_with_error(
+    response: web.StreamResponse, anthropic: bool, reason: str, message: str
+) -> None:
+    """The final event of a cut stream, in the caller's format; the client may be gone."""
+    if anthropic:
+        kind = "timeout_error" if reason.endswith("timeout") else "api_error"
+        event: dict[str, Any] = {"type": "error", "error": {"type": kind, "message": message}}
+    else:
+        error = {"message": message, "type": "server_error", "param": None, "code": reason}
+        event = {"type": "error", "error": error}
+    await _final_event(response, anthropic, event)
+
+
+async def _final_event(
+    response: web.StreamResponse, anthropic: bool, event: dict[str, Any]
+) -> None:
+    try:
+        await response.write(_sse(event, anthropic))
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client may be gone
 
 
 def _sse(event: dict[str, Any], anthropic: bool) -> bytes:

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from mcproute.config import Config
+from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
+from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.redact import RedactingFilter
 from mcproute.store import DataDir
 
@@ -34,7 +36,7 @@ async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
 ) -> None:
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
-    runner = web.AppRunner(
+    runner = MalformedRequestRunner(
         app,
         access_log=None,
         shutdown_timeout=limits.drain,
@@ -51,7 +53,10 @@ async def _serve_one(
         f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
     )
     await stop.wait()
+    # Streams still running at the drain deadline end with an error event, not a silent cut.
+    deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    deadline.cancel()
 
 
 def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits: Limits) -> None:

@@ -8,7 +8,7 @@ from mcproute.routing.aggregate import (
     default_normalize,
 )
 from mcproute.routing.policy import RouterPolicy
-from mcproute.routing.router import Router, UnknownGroupError, classify
+from mcproute.routing.router import Router, StreamCut, UnknownGroupError, classify
 from mcproute.routing.types import AttemptContext, AttemptEvent, Deployment
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "NoDeploymentAvailable",
     "Router",
     "RouterPolicy",
+    "StreamCut",
     "UnknownGroupError",
     "aggregate",
     "classify",

@@ -39,6 +39,21 @@ _NOT_HEALTH = frozenset(
 )
 
 
+class StreamCut(UpstreamError):
+    """A stream that had started ended early, for ``reason``: ``idle_timeout``,
+    ``total_timeout``, ``upstream_cut`` (the upstream closed it) or ``upstream_error``."""
+
+    def __init__(self, error: UpstreamError, reason: str) -> None:
+        super().__init__(
+            error.kind,
+            str(error),
+            status=error.status,
+            retry_after=error.retry_after,
+            deployment=error.deployment,
+        )
+        self.reason = reason
+
+
 class UnknownGroupError(KeyError):
     """The model group is not configured."""
 
@@ -94,7 +109,7 @@ class Router:
         self.policy = policy or RouterPolicy()
         self.observer = observer
         self._groups: dict[str, _Group] = {}
-        self._contexts: dict[tuple[int, bool], AttemptContext] = {}
+        self._contexts: dict[tuple[str, str, int, bool], AttemptContext] = {}
         self._rng = random.Random()
         # For metrics: retries by group, fallbacks by (from group, to group).
         self.retries: Counter[str] = Counter()
@@ -111,6 +126,7 @@ class Router:
             self._groups[name] = group
         for name in set(self._groups) - set(groups):
             del self._groups[name]
+        self._contexts.clear()  # timeouts may have changed with the deployments
 
     def set_weight(self, group: str, deployment: str, weight: float) -> bool:
         return self._group(group).balancer.set_weight(deployment, weight)
@@ -167,24 +183,45 @@ class Router:
                 return name
         return None
 
-    def _context(self, attempt: int, hedge: bool = False) -> AttemptContext:
-        # Contexts are immutable and depend only on (attempt, hedge): build each once.
-        key = (attempt, hedge)
+    def _context(self, deployment: Deployment, attempt: int, hedge: bool = False) -> AttemptContext:
+        # Contexts are immutable and depend only on these: build each once.
+        key = (deployment.group, deployment.name, attempt, hedge)
         ctx = self._contexts.get(key)
         if ctx is None:
-            ctx = self._contexts[key] = self._new_context(attempt, hedge)
+            t = self.policy.timeouts(deployment.group, deployment.timeouts)
+            ctx = self._contexts[key] = AttemptContext(
+                attempt=attempt,
+                connect_timeout=t["connect_timeout_s"],
+                first_byte_timeout=t["first_byte_timeout_s"],
+                total_timeout=t["total_timeout_s"],
+                stream_idle_timeout=t["stream_idle_timeout_s"],
+                hedge=hedge,
+            )
         return ctx
 
-    def _new_context(self, attempt: int, hedge: bool) -> AttemptContext:
-        p = self.policy
-        return AttemptContext(
-            attempt=attempt,
-            connect_timeout=p.connect_timeout_s,
-            first_byte_timeout=p.first_byte_timeout_s,
-            total_timeout=p.total_timeout_s,
-            stream_idle_timeout=p.stream_idle_timeout_s,
-            hedge=hedge,
-        )
+    async def _pick(
+        self,
+        group: _Group,
+        failed: list[str],
+        n: int,
+        last: UpstreamError | None,
+        exclude: str | None = None,
+    ) -> Pick:
+        """Pick for attempt `n`. A retry goes at once to a deployment this call has not tried;
+        only when none is left does it back off (a 429 needs no backoff: the balancer cools
+        that deployment down, and the wait happens in _wait_for_capacity if nothing is left)."""
+        skip = [*failed, exclude] if exclude else failed
+        pick = group.balancer.pick(skip)
+        if (
+            n > 0
+            and last is not None
+            and last.kind is not FailureKind.RATE_LIMITED
+            and pick.name in failed
+        ):
+            pick.cancel()
+            await asyncio.sleep(self._backoff(n - 1, last))
+            pick = group.balancer.pick(skip)
+        return pick
 
     def _backoff(self, n: int, exc: UpstreamError | None) -> float:
         p = self.policy
@@ -200,14 +237,10 @@ class Router:
         for n in range(self.policy.num_retries + 1):
             if n > 0:
                 self.retries[name] += 1
-            if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
-                # A 429 needs no backoff: the balancer already cools that deployment down
-                # and routes elsewhere; the wait happens below if nothing else is left.
-                await asyncio.sleep(self._backoff(n - 1, last))
             try:
                 if self.policy.hedge and len(group.deployments) > 1:
-                    return await self._hedged(group, attempt, n, failed)
-                return await self._attempt(group, attempt, self._context(n), failed)
+                    return await self._hedged(group, attempt, n, failed, last)
+                return await self._attempt(group, attempt, n, failed, last)
             except NoDeploymentAvailable as exc:
                 last = await self._wait_for_capacity(name, exc, last, n)
             except UpstreamError as exc:
@@ -240,17 +273,20 @@ class Router:
         self,
         group: _Group,
         attempt: Attempt[T],
-        ctx: AttemptContext,
+        n: int,
         failed: list[str],
+        last: UpstreamError | None,
         exclude: str | None = None,
         on_pick: Callable[[str], None] | None = None,
+        hedge: bool = False,
     ) -> T:
-        pick = group.balancer.pick([*failed, exclude] if exclude else failed)
+        pick = await self._pick(group, failed, n, last, exclude)
         if on_pick is not None:
             on_pick(pick.name)
         deployment = group.deployments[pick.name]
+        ctx = self._context(deployment, n, hedge)
         try:
-            async with asyncio.timeout(self.policy.total_timeout_s):
+            async with asyncio.timeout(ctx.total_timeout):
                 result = await attempt(deployment, ctx)
         except BaseException as exc:
             failed.append(pick.name)
@@ -305,21 +341,26 @@ class Router:
         delay = p.hedge_default_delay_s if observed is None else observed
         return min(p.hedge_max_delay_s, max(p.hedge_min_delay_s, delay))
 
-    async def _hedged(self, group: _Group, attempt: Attempt[T], n: int, failed: list[str]) -> T:
+    async def _hedged(
+        self,
+        group: _Group,
+        attempt: Attempt[T],
+        n: int,
+        failed: list[str],
+        last: UpstreamError | None,
+    ) -> T:
         """First attempt now, a second on another deployment after the hedge delay; the
         first success wins and the other is cancelled."""
         picked: list[str] = []
         first = asyncio.ensure_future(
-            self._attempt(group, attempt, self._context(n), failed, on_pick=picked.append)
+            self._attempt(group, attempt, n, failed, last, on_pick=picked.append)
         )
         tasks = {first}
         try:
             done, _ = await asyncio.wait(tasks, timeout=self.hedge_delay(group.name))
             if not done:
                 second = asyncio.ensure_future(
-                    self._attempt(
-                        group, attempt, self._context(n, hedge=True), failed, exclude=picked[0]
-                    )
+                    self._attempt(group, attempt, n, failed, last, exclude=picked[0], hedge=True)
                 )
                 tasks.add(second)
             errors: list[BaseException] = []
@@ -363,24 +404,25 @@ class Router:
 
     async def _open_stream(
         self, name: str, attempt: StreamAttempt[T]
-    ) -> tuple[_Group, Pick, AsyncIterator[T], T]:
-        """Start a stream and wait for its first chunk, retrying within the group."""
+    ) -> tuple[_Group, Pick, AttemptContext, AsyncIterator[T], T]:
+        """Start a stream and wait for its first chunk, retrying within the group: a first
+        byte later than the first-byte timeout is retried on another deployment."""
         group = self._group(name)
         last: UpstreamError | None = None
         failed: list[str] = []
         for n in range(self.policy.num_retries + 1):
             if n > 0:
                 self.retries[name] += 1
-            if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
-                await asyncio.sleep(self._backoff(n - 1, last))
             try:
-                pick = group.balancer.pick(failed)
+                pick = await self._pick(group, failed, n, last)
             except NoDeploymentAvailable as exc:
                 last = await self._wait_for_capacity(name, exc, last, n)
                 continue
-            iterator = aiter(attempt(group.deployments[pick.name], self._context(n)))
+            deployment = group.deployments[pick.name]
+            ctx = self._context(deployment, n)
+            iterator = aiter(attempt(deployment, ctx))
             try:
-                async with asyncio.timeout(self.policy.first_byte_timeout_s):
+                async with asyncio.timeout(_earliest(ctx.first_byte_timeout, ctx.total_timeout)):
                     first = await anext(iterator)
             except StopAsyncIteration:
                 pick.failure()
@@ -394,6 +436,12 @@ class Router:
             except BaseException as exc:
                 await _close(iterator)
                 failed.append(pick.name)
+                if isinstance(exc, TimeoutError):
+                    exc = UpstreamError(
+                        FailureKind.TIMEOUT,
+                        f"no first byte within {ctx.first_byte_timeout:g} s",
+                        deployment=pick.name,
+                    )
                 error = self._failed(group, pick, exc)
                 if not isinstance(error, UpstreamError) or not error.retryable:
                     if error is exc:
@@ -401,31 +449,68 @@ class Router:
                     raise error from exc
                 last = error
                 continue
-            return group, pick, iterator, first
+            pick.first_byte()
+            return group, pick, ctx, iterator, first
         assert last is not None
         raise last
 
     async def _relay(
-        self, group: _Group, pick: Pick, iterator: AsyncIterator[T], first: T
+        self, group: _Group, pick: Pick, ctx: AttemptContext, iterator: AsyncIterator[T], first: T
     ) -> AsyncGenerator[T, None]:
-        """Yield chunks as they come, enforcing the idle timeout between them."""
+        """Yield chunks as they come, within the idle timeout between them and the total
+        timeout of the attempt; an early end raises StreamCut with its reason."""
+        loop = asyncio.get_running_loop()
+        idle = ctx.stream_idle_timeout
+        total = ctx.total_timeout
+        deadline = None if total is None else loop.time() + total - pick.elapsed
         try:
             yield first
             while True:
+                limit, reason = idle, "idle_timeout"
+                if deadline is not None and (limit is None or deadline - loop.time() < limit):
+                    limit, reason = max(deadline - loop.time(), 0.0), "total_timeout"
                 try:
-                    async with asyncio.timeout(self.policy.stream_idle_timeout_s):
+                    async with asyncio.timeout(limit):
                         chunk = await anext(iterator)
                 except StopAsyncIteration:
                     break
+                except TimeoutError:
+                    raise _timed_out(reason, ctx, pick.name) from None
                 yield chunk
         except BaseException as exc:
             # GeneratorExit / CancelledError: the consumer went away; cancel upstream work.
             await _close(iterator)
             error = self._failed(group, pick, exc)
-            if error is exc:
+            if error is exc and not isinstance(exc, UpstreamError):
                 raise
-            raise error from exc
+            if isinstance(error, StreamCut):
+                raise error from None
+            assert isinstance(error, UpstreamError)
+            raise StreamCut(error, _ending(error, total, pick)) from exc
         self._succeeded(group, pick)
+
+
+def _ending(error: UpstreamError, total: float | None, pick: Pick) -> str:
+    """Why a stream the upstream side ended early ended (the HTTP client's own total timeout
+    may fire just before ours)."""
+    if error.kind is FailureKind.CONNECTION:
+        return "upstream_cut"
+    if error.kind is FailureKind.TIMEOUT and total is not None and pick.elapsed >= total:
+        return "total_timeout"
+    return "upstream_error"
+
+
+def _earliest(*limits: float | None) -> float | None:
+    present = [t for t in limits if t is not None]
+    return min(present) if present else None
+
+
+def _timed_out(reason: str, ctx: AttemptContext, deployment: str) -> StreamCut:
+    if reason == "idle_timeout":
+        message = f"stream idle for more than {ctx.stream_idle_timeout:g} s"
+    else:
+        message = f"stream went on past the {ctx.total_timeout:g} s total timeout"
+    return StreamCut(UpstreamError(FailureKind.TIMEOUT, message, deployment=deployment), reason)
 
 
 async def _close(iterator: AsyncIterator[object]) -> None:

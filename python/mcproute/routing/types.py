@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,8 @@ class Deployment:
     group: str  # the model group it serves, e.g. "gpt-4"
     weight: float = 1.0
     max_concurrency: int | None = None
+    # This deployment's own timeouts (RouterPolicy.TIMEOUT_KEYS), over its group's and the policy's.
+    timeouts: Mapping[str, float | None] = field(default_factory=dict)
     target: object = None  # opaque to the Router: the provider adapter's own settings
 
 

@@ -8,6 +8,7 @@ same two methods.
 from __future__ import annotations
 
 import base64
+import hmac
 import logging
 import threading
 import time
@@ -19,7 +20,6 @@ from mcproute._core import (
     ApiKeyError,
     ApiKeyHasher,
     hmac_sha256,
-    hmac_sha256_verify,
     parse_api_key,
 )
 from mcproute.security.errors import with_reason
@@ -73,6 +73,7 @@ def rotate_by(record: ApiKeyRecord, max_age: float | None) -> float | None:
 
 SIGNING_LABEL = b"mcproute rfc9421 signing key\x00"
 SESSION_LABEL = b"mcproute browser session\x00"
+DUMMY_LABEL = b"mcproute unknown key id\x00"
 
 
 class ApiKeyStore(Protocol):
@@ -115,6 +116,8 @@ class ApiKeyManager:
         self._hasher = ApiKeyHasher(pepper)
         self._signing_root = hmac_sha256(pepper, SIGNING_LABEL)
         self._session_key = hmac_sha256(pepper, SESSION_LABEL)
+        # What an unknown key id is checked against: no secret hashes to it (HMAC preimage).
+        self._dummy_hash = hmac_sha256(pepper, DUMMY_LABEL)
         self._store: ApiKeyStore = store if store is not None else MemoryApiKeyStore()
         self._clock = clock
 
@@ -147,13 +150,27 @@ class ApiKeyManager:
         return key, record
 
     def verify(self, key: str, scope: str | None = None) -> ApiKeyRecord:
-        """The record of a valid key; raises `ApiKeyError` with a `reason` otherwise."""
+        """The record of a valid key; raises `ApiKeyError` with a `reason` otherwise.
+
+        The reason is precise (`malformed`, `bad_checksum`, `unknown_key`, `mismatch`,
+        `env_mismatch`, `revoked`, `expired`, `too_old`, `scope_denied`) for the server's log;
+        a caller is told only that the key is invalid. The same work is done whether or not the
+        key id exists: an unknown id is checked against a dummy record, one peppered hash either
+        way.
+        """
         # Format and checksum first: a mistyped key never reaches the store.
-        _env, key_id = parse_api_key(key)
+        env, key_id = parse_api_key(key)
         record = self._store.get(key_id)
-        if record is None:
+        # Constant-time hash comparison, and the label must be the one the key was issued with.
+        # Both paths run the same calls and raise the same way, so they take the same time.
+        stored = (env, self._dummy_hash) if record is None else (record.env, record.secret_hash)
+        try:
+            self._hasher.verify(key, *stored)
+        except ApiKeyError as exc:
+            reason = "unknown_key" if record is None else exc.reason
+            raise with_reason(ApiKeyError, reason, "api key: not recognised") from None
+        if record is None:  # unreachable: no secret hashes to the dummy hash
             raise with_reason(ApiKeyError, "unknown_key", "api key: not recognised")
-        self._hasher.verify(key, record.secret_hash)  # constant-time; raises on mismatch
         self._usable(record)
         if scope is not None and scope not in record.scopes:
             raise with_reason(ApiKeyError, "scope_denied", f"api key: scope {scope!r} not granted")
@@ -200,25 +217,26 @@ class ApiKeyManager:
         pepper, so nothing more is stored; a rotated API key gets a new one with its new id."""
         return hmac_sha256(self._signing_root, key_id.encode())
 
+    def _session_mac(self, payload: str) -> str:
+        mac = base64.urlsafe_b64encode(hmac_sha256(self._session_key, payload.encode()))
+        return mac.decode().rstrip("=")
+
     def session_token(self, key_id: str, ttl: float) -> str:
         """A browser session for an already verified key: `<key id>.<expiry>.<mac>`. It holds
         no secret, and the key's revocation or expiry ends it (checked on every use)."""
-        expires = int(self._clock() + ttl)
-        payload = f"{key_id}.{expires}"
-        mac = base64.urlsafe_b64encode(hmac_sha256(self._session_key, payload.encode()))
-        return f"{payload}.{mac.decode().rstrip('=')}"
+        payload = f"{key_id}.{int(self._clock() + ttl)}"
+        return f"{payload}.{self._session_mac(payload)}"
 
     def session_record(self, token: str) -> ApiKeyRecord:
-        """The active key behind a session token; raises `ApiKeyError` otherwise."""
+        """The active key behind a session token; raises `ApiKeyError` otherwise. Only the token
+        exactly as issued is accepted: the MAC is compared as its canonical text, so padding or
+        another encoding of the same bytes is a different, invalid token."""
         parts = token.split(".")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
             raise with_reason(ApiKeyError, "invalid_session", "session: malformed")
         key_id, expires, mac = parts
-        try:
-            tag = base64.urlsafe_b64decode(mac + "=" * (-len(mac) % 4))
-        except ValueError:
-            raise with_reason(ApiKeyError, "invalid_session", "session: malformed") from None
-        if not hmac_sha256_verify(self._session_key, f"{key_id}.{expires}".encode(), tag):
+        expected = self._session_mac(f"{key_id}.{expires}")
+        if not (mac.isascii() and hmac.compare_digest(expected, mac)):
             raise with_reason(ApiKeyError, "invalid_session", "session: not ours")
         if self._clock() >= int(expires):
             raise with_reason(ApiKeyError, "expired", "session: expired")

@@ -1,7 +1,8 @@
 """The data directory: `MCPROUTE_DATA_DIR` (default `./.mcproute`), shared by every command.
 
 It holds `mcproute.db` (SQLite in WAL mode; `synchronous=FULL`, because keys and audit data
-must survive a crash once acknowledged) and `pepper`, the server-side secret that API key
+must survive a crash once acknowledged; the database and its `-wal` and `-shm` files mode 0600,
+like every file here, whatever the umask) and `pepper`, the server-side secret that API key
 hashes depend on (created once, mode 0600, never printed), and `write.lock`, which serializes
 write transactions across workers (`WriteLock`).
 """
@@ -42,6 +43,13 @@ class DataDir:
     def connect(self) -> sqlite3.Connection:
         """A connection with the durability settings every store relies on."""
         self.ensure()
+        # SQLite creates the -wal, -shm and journal files with the database file's own mode, so
+        # a database created 0600 here keeps all of them 0600. Files of a data directory made by
+        # an earlier version (created 0644 under the usual umask) are tightened.
+        private_file(self.database)
+        for suffix in ("-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                tighten(self.database.with_name(self.database.name + suffix))
         conn = sqlite3.connect(self.database, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
@@ -88,6 +96,22 @@ class WriteLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def tighten(path: Path) -> None:
+    """Make an existing file owner-only (0600) if it is readable by anyone else."""
+    if os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty with mode 0600 unless it exists; tighten it if it does."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def _written_beside(path: Path, content: bytes) -> Path:

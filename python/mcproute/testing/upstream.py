@@ -10,6 +10,8 @@ request with the ``x-sim-fault`` header:
 - ``429`` rate limited, with ``Retry-After``; ``500``; ``503``
 - ``reset``: the connection is closed without a response
 - ``stall``: nothing is sent for ``--stall`` seconds (streams: after the first chunk)
+- ``stall_start``: nothing is sent for ``--stall`` seconds, then a normal answer (streams too:
+  the wait comes before the response headers), as a deployment that is slow, not failing
 - ``cut``: a stream ends without its terminator (JSON bodies: the body is truncated)
 - ``malformed``: a 200 response whose JSON (or one SSE event) does not parse
 - ``context``: a 400 "context length exceeded"; ``auth``: a 401
@@ -41,6 +43,7 @@ FAULTS = (
     "503",
     "reset",
     "stall",
+    "stall_start",
     "cut",
     "malformed",
     "context",
@@ -308,7 +311,7 @@ async def _fault_gate(
         return _error_response(fault, anthropic, settings)
     if fault == "reset":
         return _reset(request)
-    if fault == "stall" and not stream:
+    if fault == "stall_start" or (fault == "stall" and not stream):
         await asyncio.sleep(settings.stall)
     return None
 
@@ -561,6 +564,11 @@ async def recorded(request: web.Request) -> web.Response:
     return web.json_response(entries, dumps=_dumps)
 
 
+async def stats(request: web.Request) -> web.Response:
+    """How many model requests this simulator has received (faulted ones included)."""
+    return web.json_response({"served": request.app[_STATE].served})
+
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -574,6 +582,7 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("GET", "/v1/models/{model}", get_model),
         ("POST", "/v1/messages", messages),
         ("GET", "/_sim/requests", recorded),
+        ("GET", "/_sim/stats", stats),
     ]
     from mcproute.testing import upstream_azure, upstream_gemini  # they build on this module
 
@@ -600,6 +609,11 @@ class Simulator:
     @property
     def requests(self) -> deque[RecordedRequest]:
         return self.app[_STATE].requests
+
+    @property
+    def served(self) -> int:
+        """Requests received so far (faulted ones included)."""
+        return self.app[_STATE].served
 
     async def start(self, port: int = 0) -> Simulator:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)

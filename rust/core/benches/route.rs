@@ -27,7 +27,7 @@ fn bench(c: &mut Criterion) {
             bench.iter(|| {
                 now += 1000;
                 let i = b.pick(black_box(now), &[]).unwrap();
-                b.report(i, Outcome::Success { latency_s: 0.01 }, now);
+                b.report(i, Outcome::Success { latency_s: 0.01 }, Some(now), now);
                 i
             })
         });

@@ -5,6 +5,9 @@
 //! - The checksum is the CRC32 of everything before it, as 6 base62 characters, so a mistyped key
 //!   is rejected before any store lookup.
 //! - Only `HMAC-SHA256(pepper, secret)` is stored; verification compares in constant time.
+//! - The environment label is part of the key's identity: the checksum covers it (a relabelled
+//!   key fails the checksum) and verification compares it with the label stored with the hash
+//!   (a relabelled key with a recomputed checksum is refused too: CRC32 is no secret).
 
 use std::fmt;
 
@@ -34,6 +37,8 @@ pub enum ApiKeyError {
     BadChecksum,
     /// The secret does not match the stored hash.
     Mismatch,
+    /// The key's environment label is not the one it was issued with.
+    EnvMismatch,
     /// The environment label is not 1..=16 characters of `[a-z0-9]`.
     InvalidEnv,
     /// The pepper is shorter than [`MIN_PEPPER_LEN`] bytes.
@@ -49,6 +54,7 @@ impl ApiKeyError {
             Self::Malformed(_) => "malformed",
             Self::BadChecksum => "bad_checksum",
             Self::Mismatch => "mismatch",
+            Self::EnvMismatch => "env_mismatch",
             Self::InvalidEnv => "invalid_env",
             Self::PepperTooShort(_) => "pepper_too_short",
             Self::InvalidStoredHash(_) => "invalid_stored_hash",
@@ -65,6 +71,7 @@ impl fmt::Display for ApiKeyError {
                 f.write_str("api key: checksum mismatch (mistyped or truncated key)")
             }
             Self::Mismatch => f.write_str("api key: not recognised"),
+            Self::EnvMismatch => f.write_str("api key: environment label does not match the key"),
             Self::InvalidEnv => write!(f, "env: expected 1..={MAX_ENV_LEN} characters of [a-z0-9]"),
             Self::PepperTooShort(n) => {
                 write!(
@@ -240,20 +247,25 @@ impl ApiKeyHasher {
         Ok((parsed, hash))
     }
 
-    /// Verifies `key` against a stored hash in constant time.
+    /// Verifies `key` against the record it was issued with: the stored hash (compared in
+    /// constant time) and the stored environment label. Both comparisons always run, so the
+    /// work does not depend on which one fails.
     pub fn verify<'k>(
         &self,
         key: &'k str,
+        stored_env: &str,
         stored_hash: &[u8],
     ) -> Result<ParsedKey<'k>, ApiKeyError> {
         if stored_hash.len() != HASH_LEN {
             return Err(ApiKeyError::InvalidStoredHash(stored_hash.len()));
         }
         let (parsed, hash) = self.hash_key(key)?;
-        if bool::from(hash.ct_eq(stored_hash)) {
-            Ok(parsed)
-        } else {
-            Err(ApiKeyError::Mismatch)
+        let secret_ok = bool::from(hash.ct_eq(stored_hash));
+        let env_ok = bool::from(parsed.env.as_bytes().ct_eq(stored_env.as_bytes()));
+        match (secret_ok, env_ok) {
+            (true, true) => Ok(parsed),
+            (false, _) => Err(ApiKeyError::Mismatch),
+            (true, false) => Err(ApiKeyError::EnvMismatch),
         }
     }
 }
@@ -267,12 +279,53 @@ mod tests {
         let hasher = ApiKeyHasher::new(&[3u8; 32]).unwrap();
         let issued = hasher.issue("live").unwrap();
         assert!(issued.key.starts_with("mcpr_live_"));
-        let parsed = hasher.verify(&issued.key, &issued.hash).unwrap();
+        let parsed = hasher.verify(&issued.key, "live", &issued.hash).unwrap();
         assert_eq!(parsed.key_id, issued.key_id);
         assert_eq!(parsed.env, "live");
         let other = ApiKeyHasher::new(&[4u8; 32]).unwrap();
         assert_eq!(
-            other.verify(&issued.key, &issued.hash),
+            other.verify(&issued.key, "live", &issued.hash),
+            Err(ApiKeyError::Mismatch)
+        );
+    }
+
+    /// The same key id and secret under another label, with the checksum recomputed as an
+    /// attacker can (CRC32 is public), or left as it was.
+    fn relabelled(key: &str, env: &str, recompute: bool) -> String {
+        let (body, sum) = key.rsplit_once('_').unwrap();
+        let rest = body.splitn(3, '_').nth(2).unwrap();
+        let body = format!("{PREFIX}_{env}_{rest}");
+        let sum = if recompute {
+            checksum(&body)
+        } else {
+            sum.to_owned()
+        };
+        format!("{body}_{sum}")
+    }
+
+    #[test]
+    fn relabelled_key_refused() {
+        let hasher = ApiKeyHasher::new(&[3u8; 32]).unwrap();
+        let issued = hasher.issue("test").unwrap();
+        assert_eq!(
+            parse(&relabelled(&issued.key, "live", false)),
+            Err(ApiKeyError::BadChecksum)
+        );
+        let forged = relabelled(&issued.key, "live", true);
+        assert_eq!(parse(&forged).unwrap().env, "live");
+        assert_eq!(
+            hasher.verify(&forged, "test", &issued.hash),
+            Err(ApiKeyError::EnvMismatch)
+        );
+        // The record's label decides: the genuine key against a relabelled record fails too.
+        assert_eq!(
+            hasher.verify(&issued.key, "live", &issued.hash),
+            Err(ApiKeyError::EnvMismatch)
+        );
+        assert!(hasher.verify(&issued.key, "test", &issued.hash).is_ok());
+        // A wrong secret reports the mismatch, whatever the label.
+        assert_eq!(
+            hasher.verify(&forged, "test", &[0u8; HASH_LEN]),
             Err(ApiKeyError::Mismatch)
         );
     }

@@ -42,10 +42,11 @@ pub struct Balancer {
 impl Balancer {
     #[new]
     #[pyo3(signature = (
-        strategy = "least_request", *, consecutive_failures = 5, base_ejection_s = 30.0,
+        strategy = "peak_ewma", *, consecutive_failures = 5, base_ejection_s = 30.0,
         max_ejection_s = 300.0, max_ejected_share = 0.5, panic_threshold = 0.5,
         default_cooldown_s = 1.0, max_cooldown_s = 60.0, slow_start_s = 0.0,
-        slow_start_min = 0.1, ewma_tau_s = 10.0, seed = None
+        slow_start_min = 0.1, ewma_tau_s = 10.0, latency_multiple = 5.0, latency_min_s = 1.0,
+        seed = None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -60,6 +61,8 @@ impl Balancer {
         slow_start_s: f64,
         slow_start_min: f64,
         ewma_tau_s: f64,
+        latency_multiple: f64,
+        latency_min_s: f64,
         seed: Option<u64>,
     ) -> PyResult<Self> {
         let strategy: Strategy = strategy
@@ -72,6 +75,8 @@ impl Balancer {
             ("max_cooldown_s", max_cooldown_s),
             ("slow_start_s", slow_start_s),
             ("ewma_tau_s", ewma_tau_s),
+            ("latency_multiple", latency_multiple),
+            ("latency_min_s", latency_min_s),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(PyValueError::new_err(format!(
@@ -100,6 +105,8 @@ impl Balancer {
                 panic_threshold,
                 default_cooldown_s,
                 max_cooldown_s,
+                latency_multiple,
+                latency_min_s,
             },
             slow_start_s,
             slow_start_min,
@@ -201,12 +208,13 @@ impl Balancer {
             generation,
             name,
             started: now,
+            first_byte: AtomicU64::new(0),
             done: AtomicBool::new(false),
         })
     }
 
     /// Per-deployment counters: in_flight, successes, failures, ejections, rate_limited,
-    /// latency_ewma (s), ejected, cooling_down.
+    /// latency_ewma (s), ejected, ejected_reason ("failures", "latency" or None), cooling_down.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let now = self.shared.now();
         let b = self.shared.lock();
@@ -221,6 +229,7 @@ impl Balancer {
             d.set_item("rate_limited", s.rate_limited)?;
             d.set_item("latency_ewma", s.latency_ewma)?;
             d.set_item("ejected", s.ejected)?;
+            d.set_item("ejected_reason", s.ejected_reason.map(|r| r.as_str()))?;
             d.set_item("cooling_down", s.cooling_down)?;
             out.set_item(b.name(i), d)?;
         }
@@ -238,24 +247,35 @@ pub struct Pick {
     generation: u64,
     name: String,
     started: u64,
+    /// When the first byte was reported (0: not yet), nanoseconds since the epoch.
+    first_byte: AtomicU64,
     done: AtomicBool,
 }
 
 impl Pick {
+    /// The deployment's index now (it moves when a reload removes deployments).
+    fn index(&self, b: &route::Balancer) -> Option<usize> {
+        if self.shared.generation.load(Ordering::Acquire) == self.generation {
+            Some(self.index)
+        } else {
+            b.index(&self.name)
+        }
+    }
+
     fn finish(&self, outcome: impl FnOnce(f64) -> Outcome, latency_s: Option<f64>) -> bool {
         if self.done.swap(true, Ordering::AcqRel) {
             return false;
         }
         let now = self.shared.now();
-        let elapsed = latency_s.unwrap_or((now.saturating_sub(self.started)) as f64 / 1e9);
+        let first_byte = self.first_byte.load(Ordering::Acquire);
+        // After the first byte, the attempt is judged by its time to first byte, not by how
+        // long the stream went on.
+        let until = if first_byte == 0 { now } else { first_byte };
+        let elapsed = latency_s.unwrap_or((until.saturating_sub(self.started)) as f64 / 1e9);
+        let waiting_since = (first_byte == 0).then_some(self.started);
         let mut b = self.shared.lock();
-        let index = if self.shared.generation.load(Ordering::Acquire) == self.generation {
-            Some(self.index)
-        } else {
-            b.index(&self.name)
-        };
-        if let Some(i) = index {
-            b.report(i, outcome(elapsed), now);
+        if let Some(i) = self.index(&b) {
+            b.report(i, outcome(elapsed), waiting_since, now);
         }
         true
     }
@@ -274,7 +294,27 @@ impl Pick {
         self.shared.now().saturating_sub(self.started) as f64 / 1e9
     }
 
-    /// The attempt succeeded (latency defaults to the time since the pick).
+    /// The first byte arrived (streams): its latency is observed now, and the deployment no
+    /// longer counts this attempt as waiting. Only the first call counts.
+    fn first_byte(&self) -> bool {
+        let now = self.shared.now().max(1);
+        if self.done.load(Ordering::Acquire)
+            || self
+                .first_byte
+                .compare_exchange(0, now, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        {
+            return false;
+        }
+        let mut b = self.shared.lock();
+        if let Some(i) = self.index(&b) {
+            b.first_byte(i, self.started, now);
+        }
+        true
+    }
+
+    /// The attempt succeeded (latency defaults to the time to first byte if reported, else
+    /// the time since the pick).
     #[pyo3(signature = (latency_s = None))]
     fn success(&self, latency_s: Option<f64>) -> bool {
         self.finish(|l| Outcome::Success { latency_s: l }, latency_s)

@@ -18,6 +18,11 @@ pub struct HealthConfig {
     pub default_cooldown_s: f64,
     /// Longest cooldown a Retry-After can impose.
     pub max_cooldown_s: f64,
+    /// Eject a deployment whose latency is this multiple of the median of the rest of its
+    /// group (0: never eject for latency).
+    pub latency_multiple: f64,
+    /// Latency below which a deployment is never ejected for being slow, seconds.
+    pub latency_min_s: f64,
 }
 
 impl Default for HealthConfig {
@@ -30,6 +35,26 @@ impl Default for HealthConfig {
             panic_threshold: 0.5,
             default_cooldown_s: 1.0,
             max_cooldown_s: 60.0,
+            latency_multiple: 5.0,
+            latency_min_s: 1.0,
+        }
+    }
+}
+
+/// Why a deployment is ejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ejection {
+    /// Consecutive failures.
+    Failures,
+    /// Its latency (first byte for streams) stood out from the rest of its group.
+    Latency,
+}
+
+impl Ejection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ejection::Failures => "failures",
+            Ejection::Latency => "latency",
         }
     }
 }
@@ -43,6 +68,7 @@ pub(super) struct Health {
     cooldown_until: u64,
     /// Set while ejected; cleared by the first success after it.
     recovering: bool,
+    reason: Option<Ejection>,
 }
 
 fn secs(s: f64) -> u64 {
@@ -56,6 +82,11 @@ fn secs(s: f64) -> u64 {
 impl Health {
     pub(super) fn ejected(&self, now: u64) -> bool {
         now < self.ejected_until
+    }
+
+    /// Why the deployment is out, while it is.
+    pub(super) fn ejection(&self, now: u64) -> Option<Ejection> {
+        self.reason.filter(|_| self.ejected(now))
     }
 
     pub(super) fn cooling_down(&self, now: u64) -> bool {
@@ -83,12 +114,18 @@ impl Health {
         {
             return false;
         }
+        self.consecutive_failures = 0;
+        self.eject(cfg, now, Ejection::Failures);
+        true
+    }
+
+    /// Eject for the next (growing) ejection time; the caller has checked the share.
+    pub(super) fn eject(&mut self, cfg: &HealthConfig, now: u64, reason: Ejection) {
         self.times_ejected += 1;
         let duration = (cfg.base_ejection_s * self.times_ejected as f64).min(cfg.max_ejection_s);
         self.ejected_until = now + secs(duration);
-        self.consecutive_failures = 0;
         self.recovering = true;
-        true
+        self.reason = Some(reason);
     }
 
     pub(super) fn cool_down(&mut self, cfg: &HealthConfig, retry_after_s: Option<f64>, now: u64) {

@@ -47,9 +47,18 @@ impl ApiKeyHasher {
         ))
     }
 
-    /// Verifies `key` against a stored hash in constant time; returns `(env, key_id)`.
-    fn verify(&self, key: &str, stored_hash: &[u8]) -> PyResult<(String, String)> {
-        let parsed = self.inner.verify(key, stored_hash).map_err(apikey_err)?;
+    /// Verifies `key` against its stored record (hash in constant time, environment label);
+    /// returns `(env, key_id)`.
+    fn verify(
+        &self,
+        key: &str,
+        stored_env: &str,
+        stored_hash: &[u8],
+    ) -> PyResult<(String, String)> {
+        let parsed = self
+            .inner
+            .verify(key, stored_env, stored_hash)
+            .map_err(apikey_err)?;
         Ok((parsed.env.to_owned(), parsed.key_id.to_owned()))
     }
 
