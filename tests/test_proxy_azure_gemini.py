@@ -211,6 +211,17 @@ async def test_anthropic_tools_reach_the_provider(proxy: Proxy, group: str) -> N
             ],
         )
         assert answered.stop_reason == "end_turn"
+        async with ant.messages.stream(
+            model=group,
+            max_tokens=50,
+            tools=[WEATHER],  # type: ignore[list-item]
+            messages=[{"role": "user", "content": "weather in Oslo"}],
+        ) as stream:
+            final = await stream.get_final_message()
+        assert final.stop_reason == "tool_use"
+        assert [(b.name, b.input) for b in final.content if b.type == "tool_use"] == [
+            ("get_weather", {"city": "sim"})
+        ]
 
 
 async def test_embeddings_from_gemini(proxy: Proxy) -> None:
