@@ -345,6 +345,7 @@ async def test_embeddings_both_apis(sim: Simulator) -> None:
         ("429", FailureKind.RATE_LIMITED),
         ("503", FailureKind.SERVER),
         ("auth", FailureKind.AUTH),
+        ("not_found", FailureKind.AUTH),
         ("context", FailureKind.CONTEXT_WINDOW),
         ("safety", FailureKind.CONTENT_POLICY),
         ("cut", FailureKind.CONNECTION),

@@ -1,14 +1,15 @@
 """The simulator's Gemini surface: the Gemini API and Vertex AI's publisher model paths.
 
-``POST /v1beta/models/{model}:{method}`` or ``/v1/...`` (key in ``x-goog-api-key`` or ``?key=``) and
-``POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:{method}`` (a bearer
-token), for ``generateContent``, ``streamGenerateContent`` (``?alt=sse``), ``embedContent``,
-``batchEmbedContents`` and (Vertex AI) ``predict``. The model echoes the last user text, calls
-the first declared function unless its result is already there, and reports ``usageMetadata``.
-Faults are the simulator's usual ones in Google's error shape, plus ``safety`` (the prompt is
-blocked: no candidates, ``promptFeedback.blockReason``) and ``finish_safety`` (the answer stops
-with ``finishReason: SAFETY``). ``POST /token`` is Google's OAuth token endpoint for service
-account keys (the jwt-bearer grant).
+``POST /v1beta/models/{model}:{method}`` or ``/v1/...`` (key in ``x-goog-api-key`` or
+``?key=``) and ``POST /v1/projects/{p}/locations/{l}/publishers/google/models/{model}:{method}``
+(a bearer token), for ``generateContent``, ``streamGenerateContent`` (``?alt=sse``),
+``embedContent``, ``batchEmbedContents`` and (Vertex AI) ``predict``. The model echoes the last
+user text, calls the first declared function unless its result is already there, and reports
+``usageMetadata``. Faults are the simulator's usual ones in Google's error shape, plus
+``safety`` (the prompt is blocked: no candidates, ``promptFeedback.blockReason``),
+``finish_safety`` (the answer stops with ``finishReason: SAFETY``) and ``not_found`` (HTTP 404,
+an unknown model). ``POST /token`` is Google's OAuth token endpoint for service account keys
+(the jwt-bearer grant).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from aiohttp import web
 
 from mcproute.testing import upstream
 
-EXTRA_FAULTS = ("safety", "finish_safety")
+EXTRA_FAULTS = ("safety", "finish_safety", "not_found")
 _ERRORS: dict[str, tuple[int, str, str]] = {
     "429": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
     "500": (500, "INTERNAL", "An internal error has occurred."),
@@ -283,6 +284,13 @@ async def _dispatch(request: web.Request, vertex: bool) -> web.StreamResponse:
     stream = method == "streamGenerateContent"
     if stream and request.query.get("alt") != "sse":
         return _error(400, "INVALID_ARGUMENT", "this simulator streams only with alt=sse")
+    if fault == "not_found":
+        return _error(
+            404,
+            "NOT_FOUND",
+            f"models/{model} is not found for API version v1beta, or is not supported for"
+            f" {method}.",
+        )
     if fault in _ERRORS and not (fault == "stream_error" and stream):
         status, name, message = _ERRORS[fault]
         return _error(status, name, message, settings.error_detail)
