@@ -234,6 +234,11 @@ def test_config_options_are_checked() -> None:
     )
     (deployment,) = config.deployments
     assert deployment.api_key == Secret(AZURE_KEY)
+    entra = parse_config(
+        azure_config("https://r.openai.azure.com", auth="entra_id"),
+        env={"AZURE_OPENAI_API_KEY": AZURE_KEY, "AZURE_OPENAI_AD_TOKEN": TOKEN},
+    )
+    assert entra.deployments[0].api_key == Secret(TOKEN)
     assert deployment.api_version is None
 
 

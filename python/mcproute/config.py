@@ -450,7 +450,11 @@ def _parse_provider(
     if "api_key" in block:
         key, key_source, key_ref = check.secret_ref(block["api_key"], f"{path}.api_key")
     else:
-        var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
+        var = (
+            KEY_ENV_VARS.get(f"{ptype}/{options['auth']}" if "auth" in options else "")
+            or KEY_ENV_VARS.get(ptype or "")
+            or KEY_ENV_VARS.get(name)
+        )
         if var and check.env.get(var):
             key, key_source = Secret(check.env[var]), var
             key_ref = SecretSource(template=f"${{{var}}}")

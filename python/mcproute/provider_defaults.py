@@ -26,6 +26,7 @@ KEY_ENV_VARS: Mapping[str, str] = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
     "azure": "AZURE_OPENAI_API_KEY",
+    "azure/entra_id": "AZURE_OPENAI_AD_TOKEN",  # the openai SDK's name for an Entra ID token
     "gemini": "GEMINI_API_KEY",
     "groq": "GROQ_API_KEY",
     "together": "TOGETHER_API_KEY",
