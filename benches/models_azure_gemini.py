@@ -2,7 +2,8 @@
 
 Like ``benches.models_overhead`` (whose simulator process and timing it reuses): each adapter is
 measured against raw aiohttp at the same upstream path, in interleaved rounds in one event loop.
-Reports per-call medians, the added cost per call and, for streams, per event.
+Reports per-call medians of wall time and of client CPU time, the added cost per call and, for
+streams, per event.
 
     python -m benches.models_azure_gemini [--requests 300] [--rounds 15]   (part of `make bench`)
 """
@@ -13,6 +14,7 @@ import argparse
 import asyncio
 import statistics
 import sys
+import time
 from typing import Any
 
 from benches.models_overhead import Call, _time, raw_call, simulator_process
@@ -24,7 +26,7 @@ from mcproute.models.translate_gemini import openai_to_gemini_request
 from mcproute.secret import Secret
 
 BODY = {"model": "gpt-4", "messages": [{"role": "user", "content": "benchmark the adapter"}]}
-TOKENS = 16
+TOKENS = 64  # long enough that a stream's per-event cost is not its per-call cost spread thin
 AZURE_PATH = "/openai/deployments/gpt-4/chat/completions?api-version=2024-10-21"
 GEMINI_PATH = "/v1beta/models/gemini-2.5-flash"
 
@@ -68,31 +70,49 @@ def calls(url: str) -> dict[str, tuple[Call, str]]:
     }
 
 
-async def measure(url: str, requests: int, rounds: int) -> tuple[dict[str, float], dict[str, str]]:
+async def _time_both(call: Call, requests: int) -> tuple[float, float]:
+    """(wall seconds, this process's CPU seconds) per call: the simulator runs in its own
+    process, so CPU time is the client side alone and steadier on a shared machine."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(requests):
+        await call()
+    return (time.perf_counter() - wall) / requests, (time.process_time() - cpu) / requests
+
+
+Medians = dict[str, tuple[float, float]]
+
+
+async def measure(url: str, requests: int, rounds: int) -> tuple[Medians, dict[str, str]]:
     contenders = calls(url)
     for call, _ in contenders.values():  # warm connections and code paths
         await _time(call, 20)
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, (call, _) in contenders.items():
-            samples[name].append(await _time(call, requests))
+            samples[name].append(await _time_both(call, requests))
     await close_session()
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    medians = {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in samples.items()
+    }
     return medians, {name: base for name, (_, base) in contenders.items()}
 
 
-def report(medians: dict[str, float], baselines: dict[str, str], events: dict[str, int]) -> str:
+def report(medians: Medians, baselines: dict[str, str], events: dict[str, int]) -> str:
     lines = [
-        "| call | µs per call (median) | vs raw aiohttp | added per call | added per event |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| call | µs per call (median) | vs raw aiohttp | added per call | added per event "
+        "| client CPU added per call | per event |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for name, seconds in medians.items():
-        base = medians[baselines[name]]
-        added = seconds - base
-        per_event = f"{added / events[name] * 1e6:+.1f} µs" if name in events else ""
+    for name, (seconds, cpu) in medians.items():
+        base, base_cpu = medians[baselines[name]]
+        added, added_cpu = seconds - base, cpu - base_cpu
+        count = events.get(name)
+        per_event = f"{added / count * 1e6:+.1f} µs" if count else ""
+        cpu_event = f"{added_cpu / count * 1e6:+.1f} µs" if count else ""
         lines.append(
             f"| {name} | {seconds * 1e6:.0f} | {seconds / base:.3f}x "
-            f"| {added * 1e6:+.0f} µs | {per_event} |"
+            f"| {added * 1e6:+.0f} µs | {per_event} | {added_cpu * 1e6:+.0f} µs | {cpu_event} |"
         )
     return "\n".join(lines)
 
@@ -112,8 +132,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--tokens", type=int, default=TOKENS, help="tokens per completion")
     args = parser.parse_args()
-    with simulator_process(tokens=TOKENS) as url:
+    with simulator_process(tokens=args.tokens) as url:
         events = asyncio.run(_event_counts(url))
         medians, baselines = asyncio.run(measure(url, args.requests, args.rounds))
     body = (
@@ -122,7 +143,10 @@ def main() -> int:
         "added per non-streaming call, ≤ 5 µs per stream event). Raw aiohttp sends the "
         "provider's own request body and decodes the reply (`orjson.loads` per SSE event); "
         "the adapters also translate (Gemini: OpenAI request to `generateContent`, each "
-        f"response chunk back to an OpenAI chunk). Streams carry {TOKENS} tokens.\n\n"
+        f"response chunk back to an OpenAI chunk). Streams carry {args.tokens} tokens; the "
+        "per-event figure is the added time per call divided by the events of the stream. "
+        "Client CPU is this process's CPU time (the simulator runs in its own), steadier than "
+        "wall time on a shared machine.\n\n"
         f"Machine: {machine()}.\n\n"
         f"Command: `python -m benches.models_azure_gemini` ({args.rounds} rounds x "
         f"{args.requests} requests).\n\n" + report(medians, baselines, events) + "\n"
