@@ -20,17 +20,22 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from google import genai
 from google.genai import types
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types.chat import ChatCompletion
 
+from contract_strategies import valid
 from mcproute.config import ConfigError, parse_config
+from mcproute.contract import anthropic as contract_anthropic
+from mcproute.contract import openai as contract_openai
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.gcp_token import ServiceAccountError
 from mcproute.models.gemini import GeminiAdapter, gemini_base
 from mcproute.models.target import ProviderTarget
+from mcproute.models.translate import anthropic_to_openai_request
 from mcproute.models.translate_gemini import (
     GeminiToOpenAIStream,
+    embedding_inputs,
     gemini_to_openai_response,
     openai_to_gemini_request,
 )
@@ -695,3 +700,24 @@ def test_config_checks_gemini_options_and_service_account_keys() -> None:
     (gemini,) = parse_config(provider(), env={"GEMINI_API_KEY": GEMINI_KEY}).deployments
     assert gemini.endpoint == "https://generativelanguage.googleapis.com"
     assert gemini.api_key == Secret(GEMINI_KEY)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    chat=valid(contract_openai.CHAT.shape),
+    messages=valid(contract_anthropic.MESSAGES.shape),
+    embeddings=valid(contract_openai.EMBEDDINGS.shape),
+)
+def test_any_body_the_contracts_accept_translates(
+    chat: dict[str, Any], messages: dict[str, Any], embeddings: dict[str, Any]
+) -> None:
+    """What passes the request contracts never crashes the Gemini translation (a 500)."""
+    validate_request(openai_to_gemini_request(chat))
+    validate_request(openai_to_gemini_request(anthropic_to_openai_request(messages)))
+    given_input = embeddings["input"]
+    texts = given_input if isinstance(given_input, list) else [given_input]
+    if texts and all(isinstance(t, str) for t in texts):
+        assert embedding_inputs(embeddings, "gm") == texts
+    else:  # token arrays: refused naming the field (a 400), not a crash
+        with pytest.raises(UpstreamError, match=r"^input: "):
+            embedding_inputs(embeddings, "gm")
