@@ -26,6 +26,7 @@ venv: $(STAMP)
 
 # The extension is built in release mode straight into the venv (editable install of python/).
 $(EXT_STAMP): $(STAMP) $(RUST_SOURCES)
+	rm -f $(ROOT)/python/mcproute/_core.cpython-*.so  # a pre-abi3 build would shadow the new one
 	cd $(ROOT) && $(VENV)/bin/maturin develop --release --locked --quiet
 	touch $@
 
@@ -33,7 +34,11 @@ ext: $(EXT_STAMP)
 
 # The proxy on the embedded default store (SQLite in $$MCPROUTE_DATA_DIR, default ./.mcproute), with
 # an admin key printed on first run and the upstream simulator standing in for model providers.
-SERVE_ARGS ?= --config examples/mcproute.demo.json --simulator 127.0.0.1:8089 --port 4000
+# `make serve PORT=4100 SIMULATOR_PORT=8189`: the demo configuration reaches the simulator through
+# $$MCPROUTE_SIMULATOR_URL, which --simulator sets.
+PORT ?= 4000
+SIMULATOR_PORT ?= 8089
+SERVE_ARGS ?= --demo --simulator 127.0.0.1:$(SIMULATOR_PORT) --port $(PORT)
 
 serve: ext
 	$(VENV)/bin/mcproute keys bootstrap

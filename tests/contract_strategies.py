@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from mcproute.contract import shapes
+from mcproute.contract.responses import InputItem
 
 Broken = tuple[Any, list[str | int]]
 SAMPLES: dict[type, Any] = {
@@ -44,6 +45,8 @@ def _int_in(shape: shapes.Int) -> st.SearchStrategy[int]:
 
 
 def valid(shape: shapes.Shape) -> st.SearchStrategy[Any]:
+    if isinstance(shape, InputItem):  # a message (whose `type` is optional) or a call item
+        return st.one_of(valid(shape.message), valid(shape.calls))
     if isinstance(shape, shapes.AnyValue):
         return SMALL_JSON
     if isinstance(shape, shapes.Str):
@@ -222,6 +225,10 @@ def _options(shape: shapes.Shape, nullable: bool) -> list[st.SearchStrategy[Brok
 
 
 def _inside(shape: shapes.Shape) -> list[st.SearchStrategy[Broken]]:
+    if isinstance(shape, InputItem):  # with no `type` an item is a message: not a missing tag
+        calls = _inside(shape.calls)[1:]
+        bad_type = st.sampled_from([{"type": "bogus"}, {"type": 3}]).map(lambda v: (v, ["type"]))
+        return [*_inside(shape.message), bad_type, *calls]
     if isinstance(shape, shapes.Obj):
         return _inside_obj(shape)
     if isinstance(shape, shapes.List) and not isinstance(shape.item, shapes.AnyValue):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from mcp_support import http_server, serve
 from mcproute.config import parse_config
@@ -62,11 +63,20 @@ def document(sim_url: str, mcp_url: str) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def running_proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
+async def running_proxy(
+    tmp_path: Path,
+    tune: Callable[[web.Application], object] = lambda app: None,
+    config_document: Callable[[str, str], dict[str, Any]] = document,
+) -> AsyncIterator[Proxy]:
+    """The proxy on `config_document(simulator URL, MCP server URL)` and a fresh data directory;
+    `tune` may change the app before it serves."""
     data_dir = DataDir(tmp_path / "data")
     async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
-        config = parse_config(document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
-        async with serve(build_app(config, data_dir)) as url:
+        doc = config_document(sim.url, mcp_url)
+        config = parse_config(doc, env={"OPENAI_API_KEY": OPENAI_KEY})
+        app = build_app(config, data_dir)
+        tune(app)
+        async with serve(app) as url:
             yield Proxy(url.removesuffix("/mcp"), data_dir, sim)
 
 

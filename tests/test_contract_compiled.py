@@ -6,12 +6,15 @@ from __future__ import annotations
 import pytest
 
 from contract_strategies import drawn_cases, examples, valid
-from mcproute.contract import Contract, admin, anthropic, contexts, openai
+from mcproute.contract import Contract, admin, anthropic, contexts, openai, responses
 
 CONTRACTS = [
     openai.CHAT,
     openai.EMBEDDINGS,
+    openai.COMPLETIONS,
     anthropic.MESSAGES,
+    responses.CREATE,
+    anthropic.COUNT_TOKENS,
     contexts.CREATE,
     contexts.APPEND,
     contexts.UPDATE,

@@ -1,6 +1,7 @@
-"""Hostile bodies on the model routes (chat completions, messages, embeddings), drawn from each
-route's own contract: every one is a 400 naming the JSON path, in the route's error format,
-before anything reaches an upstream; the proxy keeps serving and repeats no secret."""
+"""Hostile bodies on the model routes (chat completions, messages, embeddings, responses, legacy
+completions, token counting), drawn from each route's own contract: every one is a 400 naming
+the JSON path, in the route's error format, before anything reaches an upstream; the proxy keeps
+serving and repeats no secret."""
 
 from __future__ import annotations
 
@@ -13,13 +14,16 @@ import pytest
 import hostile_support as hostile
 from contract_strategies import drawn_cases, encoded, examples, valid
 from hostile_support import Leaks, http, leaks, proxy
-from mcproute.contract import anthropic, openai
+from mcproute.contract import anthropic, openai, responses
 from proxy_support import Proxy
 
 ROUTES = {
     "chat": ("/v1/chat/completions", openai.CHAT, False),
     "messages": ("/v1/messages", anthropic.MESSAGES, True),
     "embeddings": ("/v1/embeddings", openai.EMBEDDINGS, False),
+    "responses": ("/v1/responses", responses.CREATE, False),
+    "completions": ("/v1/completions", openai.COMPLETIONS, False),
+    "count_tokens": ("/v1/messages/count_tokens", anthropic.COUNT_TOKENS, True),
 }
 PER_SITE = 2  # draws per kind of fault of each field
 
@@ -39,6 +43,9 @@ MODELS = {
     "chat": ["gpt-4", "claude"],
     "messages": ["gpt-4", "claude"],
     "embeddings": ["text-embedding-3-small"],
+    "responses": ["gpt-4", "claude"],
+    "completions": ["gpt-4", "claude"],  # claude: a 400, no legacy completions there
+    "count_tokens": ["gpt-4", "claude"],
 }
 
 
@@ -91,6 +98,9 @@ GOOD = {
         "messages": [{"role": "user", "content": "hi"}],
     },
     "embeddings": {"model": "text-embedding-3-small", "input": ["a"]},
+    "responses": {"model": "gpt-4", "input": "hi"},
+    "completions": {"model": "gpt-4", "prompt": "hi"},
+    "count_tokens": {"model": "claude", "messages": [{"role": "user", "content": "hi"}]},
 }
 
 

@@ -231,7 +231,8 @@ def test_stream_round_trip_anthropic_openai_anthropic() -> None:
     assert [e["type"] for e in events] == [e["type"] for e in original]
     assert [e.get("delta") for e in events[2:-2]] == [e.get("delta") for e in original[2:-2]]
     assert events[-2]["delta"]["stop_reason"] == "tool_use"
-    assert events[-2]["usage"] == {"output_tokens": 9}
+    # OpenAI's usage comes last: the input count rides on message_delta, as Anthropic's does
+    assert events[-2]["usage"] == {"input_tokens": 20, "output_tokens": 9}
 
 
 # ----------------------------------------------------------------------------- live, cross-format

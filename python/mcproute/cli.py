@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import argparse
 import base64
+import logging
 import math
+import os
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
+from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
     from mcproute.config import ConfigError
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
+SIMULATOR_URL_ENV = "MCPROUTE_SIMULATOR_URL"
+DEMO_CONFIG = Path(__file__).with_name("examples") / "mcproute.demo.json"  # package data
+DEMO_SIMULATOR = "127.0.0.1:8089"
 
 
 def scope_arg(value: str) -> str:
@@ -62,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--config", help="configuration file (default: $MCPROUTE_CONFIG, ./mcproute.json)"
     )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="the bundled demo configuration, on the upstream simulator"
+        f" (--simulator, default {DEMO_SIMULATOR})",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=4000)
     serve.add_argument("--workers", type=int, default=1, help="pre-forked worker processes")
@@ -78,10 +91,23 @@ def main(argv: list[str] | None = None) -> int:
         "--body-timeout", type=float, default=30.0, help="seconds to receive a request body"
     )
     serve.add_argument(
+        "--watch-config",
+        action="store_true",
+        help="reload the configuration when its file changes (SIGHUP always reloads it)",
+    )
+    serve.add_argument(
         "--no-access-log", action="store_true", help="no JSON access-log lines on stderr"
     )
     serve.add_argument(
-        "--simulator", metavar="HOST:PORT", help="also run the upstream model simulator there"
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="warnings and errors on stderr as text lines or JSON objects (default text)",
+    )
+    serve.add_argument(
+        "--simulator",
+        metavar="HOST:PORT",
+        help=f"also run the upstream model simulator there (and set ${SIMULATOR_URL_ENV})",
     )
 
     config_parser = sub.add_parser("config", help="configuration tools")
@@ -144,25 +170,38 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
-    from mcproute.proxy.serve import Limits, configure_logging, serve
+    from mcproute.logs import configure_logging
+    from mcproute.proxy.port_claim import PortBusy
+    from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
 
+    if args.demo:
+        if args.config:
+            print("mcproute serve: --demo and --config exclude each other", file=sys.stderr)
+            return 2
+        args.config = str(DEMO_CONFIG)
+        args.simulator = args.simulator or DEMO_SIMULATOR
+    if args.simulator:  # the demo configuration's endpoints name it
+        os.environ[SIMULATOR_URL_ENV] = f"http://{args.simulator}"
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         print_config_error(exc, args.config)
         return 1
-    configure_logging(access_log=not args.no_access_log)
+    configure_logging(access_log=not args.no_access_log, log_format=args.log_format)
     simulator = None
     if args.simulator:
         host, _, port = args.simulator.rpartition(":")
         simulator = subprocess.Popen(
             [sys.executable, "-m", "mcproute.testing.upstream", "--host", host, "--port", port]
         )
-        print(f"upstream simulator on http://{args.simulator}", file=sys.stderr)
+        logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
-        limits = Limits(args.drain, args.idle_timeout, args.body_timeout)
+        limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
+    except (PortBusy, OSError) as exc:  # the port, the runtime directory, the data directory
+        print(f"mcproute serve: {exc}", file=sys.stderr)
+        return 1
     finally:
         if simulator is not None:
             simulator.terminate()
@@ -202,7 +241,12 @@ def run_keys(args: argparse.Namespace) -> int:
                 print(key)
             elif args.keys_command == "bootstrap":
                 if store.all():
-                    print("keys exist already; nothing to do", file=sys.stderr)
+                    print(
+                        "keys exist already, so no admin key is printed (a key is shown only"
+                        " once, when it is made); for a new one:"
+                        " mcproute keys create --scope admin",
+                        file=sys.stderr,
+                    )
                     return 0
                 key, record = keys.issue("live", [ADMIN])
                 print(f"admin key id: {record.key_id} (shown once; store it now)")

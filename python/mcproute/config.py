@@ -9,6 +9,7 @@ The accepted shape (every key optional except where noted)::
              "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible"
                                                | "azure" | "gemini",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
+                                       "api_keys": ["${KEY_A}", "file:PATH", ...],
                                        "timeout": 30,
                                        # azure: "api_version", "auth": "api_key" | "entra_id";
                                        # gemini: "auth": "api_key" | "bearer" | "service_account",
@@ -18,6 +19,7 @@ The accepted shape (every key optional except where noted)::
                                                             "timeout": 20, "max_concurrency": 8,
                                                             "first_byte_timeout": 10,
                                                             "stream_idle_timeout": 30,
+                                                            "api_keys": ["${KEY_C}"],
                                                             "capabilities": ["chat"],
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
@@ -49,6 +51,7 @@ import yaml
 from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
+from mcproute.tracing import TracingSettings
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +166,15 @@ class DeploymentConfig:
     auth: str | None = None  # azure, gemini: how the api_key is sent
     project: str | None = None  # gemini on Vertex AI
     location: str | None = None  # gemini on Vertex AI
+    # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
+    api_keys: tuple[Secret, ...] = field(default=(), repr=False)
+    api_key_refs: tuple[SecretSource | None, ...] = ()
+
+    def key_slots(self) -> tuple[tuple[Secret | None, SecretSource | None], ...]:
+        """Each provider key with where to read it again: one slot unless ``api_keys`` is set."""
+        if self.api_keys:
+            return tuple(zip(self.api_keys, self.api_key_refs, strict=True))
+        return ((self.api_key, self.api_key_ref),)
 
 
 @dataclass(frozen=True)
@@ -186,6 +198,7 @@ class Config:
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -318,9 +331,10 @@ _MCP_KEYS = (
     "groups",
     "defaults",
     "routing",
+    "tracing",
     "mcpServers",
 )
-_PROVIDER_KEYS = ("type", "endpoint", "api_key", "timeout", "models")
+_PROVIDER_KEYS = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
 # Keys only some provider types take, and the values `auth` may have for each.
 PROVIDER_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "azure": ("api_version", "auth"),
@@ -342,6 +356,7 @@ _MODEL_KEYS = (
     "stream_idle_timeout",
     "capabilities",
     "aliases",
+    "api_keys",
 )
 
 
@@ -380,6 +395,40 @@ def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
         else:
             numbers[name] = float(number)
     return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
+
+
+def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
+    path = "mcp.tracing"
+    block = check.mapping(value, path)
+    if block is None:
+        return TracingSettings()
+    check.known_keys(
+        block, path, ("enabled", "endpoint", "service_name", "sample_ratio", "headers")
+    )
+    enabled = block.get("enabled", True)
+    if not isinstance(enabled, bool):
+        check.fail(f"{path}.enabled", f"must be true or false, got {type(enabled).__name__}")
+        enabled = True
+    endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    service = check.string(block.get("service_name"), f"{path}.service_name")
+    ratio = block.get("sample_ratio")
+    if ratio is not None and (
+        isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 <= ratio <= 1
+    ):
+        check.fail(f"{path}.sample_ratio", f"must be a number from 0 to 1, got {ratio!r}")
+        ratio = None
+    headers: dict[str, Secret] = {}
+    for name, header in (check.mapping(block.get("headers"), f"{path}.headers") or {}).items():
+        secret, _ = check.secret(header, f"{path}.headers.{name}")
+        if secret is not None:
+            headers[str(name)] = secret
+    return TracingSettings(
+        enabled=enabled,
+        endpoint=endpoint,
+        service_name=service,
+        sample_ratio=None if ratio is None else float(ratio),
+        headers=headers,
+    )
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:
@@ -428,6 +477,27 @@ def _parse_model_entry(
     return name, spec
 
 
+def _parse_key_list(
+    value: Any, path: str, check: _Checker
+) -> tuple[tuple[Secret, ...], tuple[SecretSource | None, ...]]:
+    """``api_keys``: a non-empty list of secret references, each a distinct key."""
+    if not isinstance(value, list) or not value:
+        check.fail(path, "must be a non-empty list of keys (${ENV_VAR}, file:PATH or literal)")
+        return (), ()
+    keys: list[Secret] = []
+    refs: list[SecretSource | None] = []
+    for i, item in enumerate(value):
+        key, _, ref = check.secret_ref(item, f"{path}[{i}]")
+        if key is None:
+            continue
+        if key in keys:  # the key itself is never shown, only where it repeats
+            check.fail(f"{path}[{i}]", f"the same key as {path}[{keys.index(key)}]")
+            continue
+        keys.append(key)
+        refs.append(ref)
+    return tuple(keys), tuple(refs)
+
+
 def _parse_provider(
     name: str,
     block: Mapping[str, Any],
@@ -447,7 +517,14 @@ def _parse_provider(
     key: Secret | None = None
     key_source: str | None = None
     key_ref: SecretSource | None = None
-    if "api_key" in block:
+    provider_keys: tuple[tuple[Secret, ...], tuple[SecretSource | None, ...]] = ((), ())
+    if "api_key" in block and "api_keys" in block:
+        check.fail(f"{path}.api_keys", "give either api_key or api_keys, not both")
+    elif "api_keys" in block:
+        provider_keys = _parse_key_list(block["api_keys"], f"{path}.api_keys", check)
+        if provider_keys[0]:
+            key, key_source, key_ref = provider_keys[0][0], "api_keys", provider_keys[1][0]
+    elif "api_key" in block:
         key, key_source, key_ref = check.secret_ref(block["api_key"], f"{path}.api_key")
     else:
         var = (
@@ -502,6 +579,11 @@ def _parse_provider(
                 )
         for alias in check.string_list(spec.get("aliases"), f"{entry_path}.aliases"):
             aliases.setdefault(alias, group)
+        keys, refs = provider_keys
+        if "api_keys" in spec:
+            keys, refs = _parse_key_list(spec["api_keys"], f"{entry_path}.api_keys", check)
+            if keys and key is None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
+                check.fail(f"{path}.endpoint", "has credentials (user:password@) and api_keys")
         index = counters.get(f"{name}/{group}", 0)
         counters[f"{name}/{group}"] = index + 1
         if ptype is None or endpoint is None:
@@ -513,9 +595,11 @@ def _parse_provider(
                 provider=name,
                 provider_type=ptype,
                 endpoint=endpoint,
-                api_key=key,
-                api_key_source=key_source,
-                api_key_ref=key_ref,
+                api_key=keys[0] if keys else key,
+                api_key_source="api_keys" if keys else key_source,
+                api_key_ref=refs[0] if keys else key_ref,
+                api_keys=keys if len(keys) > 1 else (),
+                api_key_refs=refs if len(keys) > 1 else (),
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
                 rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),
@@ -641,6 +725,7 @@ def parse_config(
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
     security = _parse_security(mcp.get("security"), check)
+    tracing = _parse_tracing(mcp.get("tracing"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -681,6 +766,7 @@ def parse_config(
         routing=dict(routing),
         mcp_servers=tuple(servers),
         source=source,
+        tracing=tracing,
     )
     _check_references(config, check)
     if check.issues:
@@ -766,7 +852,7 @@ class ConfigWatcher:
         path: str | os.PathLike[str],
         on_change: Callable[[Config], None],
         *,
-        interval: float = 1.0,
+        interval: float | None = 1.0,  # None: on SIGHUP only
     ) -> None:
         self.path = Path(path)
         self._on_change = on_change
@@ -796,9 +882,9 @@ class ConfigWatcher:
         log.info("configuration reloaded from %s", self.path)
         return True
 
-    async def _poll(self) -> None:
+    async def _poll(self, interval: float) -> None:
         while True:
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(interval)
             if self._mtime() != self._stamp:
                 self.reload()
 
@@ -807,7 +893,8 @@ class ConfigWatcher:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, self.reload)
             self._signal_installed = True
-        self._task = loop.create_task(self._poll())
+        if self._interval is not None:
+            self._task = loop.create_task(self._poll(self._interval))
 
     async def stop(self) -> None:
         if self._signal_installed:

@@ -6,8 +6,21 @@ required here, unlike OpenAI's API. `context_id` is ours.
 
 from __future__ import annotations
 
+from mcproute.contract.anthropic_rules import ANTHROPIC_RULES
 from mcproute.contract.contract import Contract
-from mcproute.contract.shapes import Bool, Int, List, Num, Obj, Required, Str, Tagged, Union
+from mcproute.contract.shapes import (
+    Bool,
+    Field,
+    Int,
+    List,
+    Num,
+    Obj,
+    Required,
+    Shape,
+    Str,
+    Tagged,
+    Union,
+)
 
 NAME = Str(min_len=1)
 CACHE_CONTROL = Obj({"type": Required(Str(enum=("ephemeral",))), "ttl": Str()})
@@ -131,37 +144,46 @@ TOOL_CHOICE = Tagged(
     },
 )
 
+# What a request for a model turn says, shared by Messages and token counting.
+PROMPT: dict[str, Shape | Field] = {
+    "model": Required(NAME),
+    "messages": Required(List(MESSAGE)),
+    "system": Union(Str(), List(Tagged("type", {"text": TEXT}))),
+    "mcp_servers": List(
+        Obj({"type": Required(Str()), "url": Required(Str()), "name": Required(Str())})
+    ),
+    "thinking": Tagged(
+        "type",
+        {
+            "enabled": Obj({"budget_tokens": Required(Int(1024, 2**31 - 1))}),
+            "disabled": Obj(),
+        },
+    ),
+    "tool_choice": TOOL_CHOICE,
+    "tools": List(TOOL),
+    "context_id": Str(),
+}
+
 MESSAGES = Contract(
     "anthropic.messages",
     Obj(
         {
-            "model": Required(NAME),
+            "model": PROMPT["model"],  # first, then max_tokens: the order problems are named in
             "max_tokens": Required(Int(1, 2**31 - 1)),
-            "messages": Required(List(MESSAGE)),
-            "system": Union(Str(), List(Tagged("type", {"text": TEXT}))),
+            **PROMPT,
             "container": Str(),
-            "mcp_servers": List(
-                Obj({"type": Required(Str()), "url": Required(Str()), "name": Required(Str())})
-            ),
             "metadata": Obj({"user_id": Str(max_len=256)}),
             "service_tier": Str(enum=("auto", "standard_only")),
             "stop_sequences": List(Str()),
             "stream": Bool(),
             "temperature": Num(0, 1),
-            "thinking": Tagged(
-                "type",
-                {
-                    "enabled": Obj({"budget_tokens": Required(Int(1024, 2**31 - 1))}),
-                    "disabled": Obj(),
-                },
-            ),
-            "tool_choice": TOOL_CHOICE,
-            "tools": List(TOOL),
             "top_k": Int(0, 2**31 - 1),
             "top_p": Num(0, 1),
-            "context_id": Str(),
         }
     ),
+    rules=ANTHROPIC_RULES,
 )
+# `POST /v1/messages/count_tokens`: the prompt alone (no max_tokens, nothing about sampling).
+COUNT_TOKENS = Contract("anthropic.count_tokens", Obj(PROMPT), rules=ANTHROPIC_RULES)
 
-__all__ = ["MESSAGES"]
+__all__ = ["COUNT_TOKENS", "MESSAGES"]

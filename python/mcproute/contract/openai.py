@@ -7,6 +7,7 @@ every field known here is type-checked. `context_id` is ours (a shared context t
 from __future__ import annotations
 
 from mcproute.contract.contract import Contract
+from mcproute.contract.openai_rules import OPENAI_CHAT_RULES
 from mcproute.contract.shapes import (
     Bool,
     Dict,
@@ -197,6 +198,7 @@ CHAT = Contract(
             "context_id": Str(),
         }
     ),
+    rules=OPENAI_CHAT_RULES,
 )
 
 TOKEN_IDS = List(Int(0, 2**31 - 1), min_items=1)
@@ -218,4 +220,34 @@ EMBEDDINGS = Contract(
     ),
 )
 
-__all__ = ["CHAT", "EMBEDDINGS", "MESSAGE"]
+# The legacy completions API (`POST /v1/completions`): a prompt in, text out.
+COMPLETIONS = Contract(
+    "openai.completions",
+    Obj(
+        {
+            "model": Required(NAME),
+            # text, texts, token ids, or lists of token ids
+            "prompt": Required(
+                Union(Str(), List(Union(Str(), Int(0, 2**31 - 1), TOKEN_IDS), min_items=1))
+            ),
+            "best_of": Int(0, 20),
+            "echo": Bool(),
+            "frequency_penalty": Num(-2, 2),
+            "logit_bias": Dict(Num(-100, 100)),
+            "logprobs": Int(0, 5),
+            "max_tokens": Int(0, 2**31 - 1),
+            "n": Int(1, 128),
+            "presence_penalty": Num(-2, 2),
+            "seed": Int(),
+            "stop": Union(Str(), List(Str(), max_items=4)),
+            "stream": Bool(),
+            "stream_options": Obj({"include_usage": Bool(), "include_obfuscation": Bool()}),
+            "suffix": Str(),
+            "temperature": Num(0, 2),
+            "top_p": Num(0, 1),
+            "user": Str(),
+        }
+    ),
+)
+
+__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "MESSAGE"]

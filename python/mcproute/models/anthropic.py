@@ -79,6 +79,18 @@ class AnthropicAdapter:
         )
         return result
 
+    async def count_tokens(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> dict[str, Any]:
+        """The upstream's exact input token count for a Messages request (``input_tokens``)."""
+        out = dict(body)
+        if self.model is not None:
+            out["model"] = self.model
+        result: dict[str, Any] = await post_json(
+            self.endpoint, "/messages/count_tokens", out, http_timeout
+        )
+        return result
+
     async def messages_stream(
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
     ) -> AsyncIterator[dict[str, Any]]:

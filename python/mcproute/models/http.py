@@ -1,18 +1,21 @@
 """The pooled HTTP session shared by every provider adapter, and upstream failure classification.
 
 One ``aiohttp.ClientSession`` per event loop (normally one per process): keep-alive connections,
-a connection limit and a DNS cache are shared by all deployments.
+a connection limit and a DNS cache are shared by all deployments. A program need not close it:
+it is closed when its loop shuts down (``asyncio.run``, ``uvloop.run``, ``asyncio.Runner``), so a
+script that never calls ``aclose()`` exits without aiohttp's "Unclosed client session".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import re
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,14 +24,39 @@ from typing import Any, NamedTuple
 import aiohttp
 import orjson
 
+from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.redact import redact, redact_url
 
 log = logging.getLogger(__name__)
 
-_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession] = (
+
+class _Pooled(NamedTuple):
+    session: aiohttp.ClientSession
+    closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
+
+
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = (
     weakref.WeakKeyDictionary()
 )
+
+
+async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    """Waits at its `yield` until the loop closes its async generators
+    (`loop.shutdown_asyncgens()`, which `asyncio.run` awaits before closing the loop)."""
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+
+
+def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+    closer = _close_at_shutdown(session)
+    # Step it to its `yield` now: the first step registers it with the running loop.
+    with contextlib.suppress(StopIteration):
+        closer.asend(None).send(None)
+    return closer
 
 
 @dataclass(frozen=True)
@@ -51,8 +79,8 @@ def configure_pool(settings: PoolSettings) -> None:
 def get_session() -> aiohttp.ClientSession:
     """The shared session of the running event loop, created on first use."""
     loop = asyncio.get_running_loop()
-    session = _SESSIONS.get(loop)
-    if session is None or session.closed:
+    pooled = _SESSIONS.get(loop)
+    if pooled is None or pooled.session.closed:
         s = _pool_settings
         connector = aiohttp.TCPConnector(
             limit=s.limit,
@@ -66,15 +94,15 @@ def get_session() -> aiohttp.ClientSession:
             timeout=aiohttp.ClientTimeout(total=None),
             auto_decompress=True,
         )
-        _SESSIONS[loop] = session
-    return session
+        pooled = _SESSIONS[loop] = _Pooled(session, _closed_with_loop(session))
+    return pooled.session
 
 
 async def close_session() -> None:
-    """Close the running loop's shared session (at shutdown, or at the end of a test)."""
-    session = _SESSIONS.pop(asyncio.get_running_loop(), None)
-    if session is not None and not session.closed:
-        await session.close()
+    """Close the running loop's shared session now (at shutdown, or at the end of a test)."""
+    pooled = _SESSIONS.pop(asyncio.get_running_loop(), None)
+    if pooled is not None:
+        await pooled.closer.aclose()  # runs its `finally`: closes the session
 
 
 # ----------------------------------------------------------------------------- classification
@@ -214,6 +242,7 @@ def classify_status(
         hay = " ".join(str(f or "") for f in fields).lower()
     else:
         hay = body[:2000].decode("utf-8", "replace").lower()
+    retry_after = parse_retry_after(headers)  # 0 ("retry at once") is a value, not absent
     kind: FailureKind
     if any(marker in hay for marker in _CONTEXT_MARKERS):
         kind = FailureKind.CONTEXT_WINDOW
@@ -233,7 +262,7 @@ def classify_status(
         kind,
         detail,
         status=status,
-        retry_after=parse_retry_after(headers) or _retry_delay(error),
+        retry_after=_retry_delay(error) if retry_after is None else retry_after,
         deployment=deployment,
     )
 
@@ -298,10 +327,11 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
         async with get_session().post(
-            endpoint.url(path), data=payload, headers=endpoint.headers, timeout=http_timeout
+            endpoint.url(path), data=payload, headers=headers, timeout=http_timeout
         ) as response:
             data = await response.read()
             _waited(started)
@@ -341,10 +371,11 @@ async def open_stream(
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
     """POST a streaming request; yields an iterator over its server-sent events."""
     payload = orjson.dumps(body)
+    headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
         response = await get_session().post(
-            endpoint.url(path), data=payload, headers=endpoint.headers, timeout=http_timeout
+            endpoint.url(path), data=payload, headers=headers, timeout=http_timeout
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc

@@ -1,4 +1,5 @@
-"""OpenAI adapter: chat completions (JSON and streaming, tools, usage), embeddings, models."""
+"""OpenAI adapter: chat completions (JSON and streaming, tools, usage), legacy completions,
+embeddings, models."""
 
 from __future__ import annotations
 
@@ -69,13 +70,33 @@ class OpenAIAdapter:
         )
         return result
 
-    async def chat_stream(
+    def chat_stream(
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Chat completion chunks, each relayed as soon as it arrives."""
+        return self._stream("/chat/completions", body, http_timeout)
+
+    async def completions(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> dict[str, Any]:
+        """A legacy (prompt in, text out) completion."""
+        result: dict[str, Any] = await post_json(
+            self.endpoint, "/completions", self._body(body, stream=False), http_timeout
+        )
+        return result
+
+    def completions_stream(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Legacy completion chunks (``text_completion`` objects) as they arrive."""
+        return self._stream("/completions", body, http_timeout)
+
+    async def _stream(
+        self, path: str, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None
+    ) -> AsyncIterator[dict[str, Any]]:
         deployment = self.endpoint.deployment
         async with open_stream(
-            self.endpoint, "/chat/completions", self._body(body, stream=True), http_timeout
+            self.endpoint, path, self._body(body, stream=True), http_timeout
         ) as events:
             async for event in events:
                 if event.data == b"[DONE]":

@@ -31,21 +31,22 @@ class ProviderKeyReader:
         self._failing: set[SecretSource] = set()
         self._lock = threading.Lock()
 
-    def changed(self, deployments: Iterable[DeploymentConfig]) -> dict[str, Secret]:
-        """Deployment name -> its new key, for the keys that differ from the current ones.
-        Blocking (stat and read): run it in a worker thread."""
+    def changed(self, deployments: Iterable[DeploymentConfig]) -> dict[str, dict[int, Secret]]:
+        """Deployment name -> {key index: its new key}, for the keys that differ from the
+        current ones (a deployment with ``api_keys`` has several). Blocking (stat and read):
+        run it in a worker thread."""
         with self._lock:
             fresh: dict[SecretSource, Secret | None] = {}
-            out: dict[str, Secret] = {}
+            out: dict[str, dict[int, Secret]] = {}
             for deployment in deployments:
-                source = deployment.api_key_ref
-                if source is None:
-                    continue
-                if source not in fresh:
-                    fresh[source] = self._read(source, deployment.name)
-                key = fresh[source]
-                if key is not None and key != deployment.api_key:
-                    out[deployment.name] = key
+                for index, (current, source) in enumerate(deployment.key_slots()):
+                    if source is None:
+                        continue
+                    if source not in fresh:
+                        fresh[source] = self._read(source, deployment.name)
+                    key = fresh[source]
+                    if key is not None and key != current:
+                        out.setdefault(deployment.name, {})[index] = key
             return out
 
     def _read(self, source: SecretSource, deployment: str) -> Secret | None:
@@ -74,7 +75,7 @@ class ProviderKeyRefresh:
         self,
         interval: Callable[[], float | None],
         deployments: Callable[[], Iterable[DeploymentConfig]],
-        apply: Callable[[str, Secret], None],
+        apply: Callable[[str, dict[int, Secret]], None],
         reader: ProviderKeyReader | None = None,
     ) -> None:
         self._interval = interval

@@ -147,16 +147,24 @@ class ModelRegistry:
                 self.context_store,
                 self.config.capabilities_of(group),
                 on_attempt=self._key_refresh.poke,
+                upstream_counts=any(
+                    d.provider_type == "anthropic" for d in self.config.model_groups()[group]
+                ),
             )
             self._models[name] = model  # only names that resolve: bounded by the config
         return model
 
+    def provider_key_states(self) -> dict[str, list[dict[str, object]]]:
+        """Deployment -> the state of each of its provider keys, for deployments with several
+        (``api_keys``); a one-key deployment's state is its health in the Router."""
+        return {name: t.keys.states() for name, t in self._targets.items() if len(t.keys) > 1}
+
     # --- reload
 
-    def _rekey(self, deployment: str, api_key: Secret) -> None:
+    def _rekey(self, deployment: str, keys: dict[int, Secret]) -> None:
         target = self._targets.get(deployment)
         if target is not None:
-            target.rekey(api_key)
+            target.rekey(keys)
 
     async def refresh_provider_keys(self) -> None:
         """Re-read provider keys given as ``file:`` or ``${VAR}`` now (otherwise this happens
@@ -164,12 +172,20 @@ class ModelRegistry:
         await self._key_refresh.check()
 
     def apply(self, config: Config) -> None:
-        """Switch to a new configuration; requests in flight finish on the deployments they have."""
-        router_policy(config)  # validated; a changed policy takes effect on restart
+        """Switch to a new configuration; requests in flight finish on the deployments (and
+        the routing policy) they started with. Unchanged deployments keep their health, load
+        and rate windows; a changed routing policy gets a new Router (its balancers start
+        afresh), whose retry and fallback counts carry on."""
+        policy = router_policy(config)
         groups = self._groups(config)
+        if policy != self.router.policy:
+            old = self.router
+            self.router = Router(groups, policy, observer=old.observer)
+            self.router.retries, self.router.fallbacks = old.retries, old.fallbacks
+        else:
+            self.router.set_groups(groups)
         self.config = config
         self._models = {}
-        self.router.set_groups(groups)
 
     def reload(self) -> None:
         """Reload the configuration file now (raises ``ConfigError`` and keeps the old one)."""

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextStore, is_context_id, validated_messages
-from mcproute.models.target import ProviderTarget
+from mcproute.models import served
+from mcproute.models.target import ProviderTarget, TokenCount
+from mcproute.models.token_estimate import estimate_input_tokens
 
 if TYPE_CHECKING:
     from mcproute.routing import AttemptContext, Deployment, Router
@@ -108,8 +110,12 @@ class RoutedModel:
         capabilities: frozenset[str],
         *,
         on_attempt: Callable[[], None] | None = None,
+        upstream_counts: bool = True,
     ) -> None:
         self.name = group
+        # Whether a deployment of the group counts tokens upstream (else the estimate is made
+        # here, outside the Router, so its near-zero latency never shapes the group's health).
+        self._upstream_counts = upstream_counts
         self.capabilities = capabilities
         self._router = router
         self._store = store
@@ -118,7 +124,9 @@ class RoutedModel:
     def _target(self, deployment: Deployment) -> ProviderTarget:
         if self._on_attempt is not None:
             self._on_attempt()
-        return _target(deployment)
+        target = _target(deployment)
+        served.note(target.config)
+        return target
 
     def __repr__(self) -> str:
         return f"RoutedModel({self.name!r}, capabilities={sorted(self.capabilities)!r})"
@@ -199,5 +207,35 @@ class RoutedModel:
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
             return await self._target(deployment).embeddings(request, ctx)
+
+        return await self._router.call(self.name, attempt)
+
+    async def completions(self, body: Mapping[str, Any]) -> Json:
+        """A legacy completions request (``prompt``), for OpenAI-format deployments."""
+        request = {**body, "model": self.name}
+
+        async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
+            return await self._target(deployment).completions(request, ctx)
+
+        return await self._router.call(self.name, attempt)
+
+    def completions_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """Legacy completion chunks, relayed as each arrives."""
+        request = {**body, "model": self.name, "stream": True}
+
+        def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[Json]:
+            return self._target(deployment).completions_stream(request, ctx)
+
+        return self._router.stream(self.name, attempt)
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> TokenCount:
+        """Input tokens of an Anthropic Messages request, counted by the deployment it would go
+        to: exact from Anthropic deployments, estimated for the others."""
+        if not self._upstream_counts:
+            return TokenCount(estimate_input_tokens(body), exact=False)
+        request = {**body, "model": self.name}
+
+        async def attempt(deployment: Deployment, ctx: AttemptContext) -> TokenCount:
+            return await self._target(deployment).count_tokens(request, ctx)
 
         return await self._router.call(self.name, attempt)

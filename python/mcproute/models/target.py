@@ -1,15 +1,15 @@
 """One configured deployment, callable in either wire format.
 
 A ``ProviderTarget`` is what the Router hands back for an attempt (``Deployment.target``): it
-holds the adapter and the rpm/tpm budget, and translates when the caller's format differs from
-the upstream's.
+holds the adapter (one per provider key, see ``key_pool``) and the rpm/tpm budget, and
+translates when the caller's format differs from the upstream's.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import replace
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
@@ -18,9 +18,11 @@ from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.anthropic import AnthropicAdapter
 from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.gemini import GeminiAdapter
+from mcproute.models.key_pool import KeyPool
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
+from mcproute.models.token_estimate import estimate_input_tokens
 from mcproute.models.translate import (
     AnthropicToOpenAIStream,
     OpenAIToAnthropicStream,
@@ -32,6 +34,9 @@ from mcproute.models.translate import (
 from mcproute.secret import Secret
 
 Json = dict[str, Any]
+Adapter = OpenAIAdapter | AnthropicAdapter | GeminiAdapter
+T = TypeVar("T")
+LEGACY = "legacy completions (/v1/completions)"
 
 
 class Timeouts(Protocol):
@@ -48,25 +53,33 @@ class Timeouts(Protocol):
 
 
 def attempt_timeout(
-    timeouts: Timeouts | None, default_total: float | None, stream: bool
+    timeouts: Timeouts | None, limit: float | None, stream: bool
 ) -> aiohttp.ClientTimeout:
-    """aiohttp timeouts for one attempt; the deployment's own timeout bounds what is unset."""
+    """aiohttp timeouts for one attempt. `limit` is the deployment's own ``timeout``: it caps
+    a call's total time and, for a stream (which may rightly run long), the wait for the first
+    byte and between events; the routing timeouts bound the rest."""
     if timeouts is None:
         return aiohttp.ClientTimeout(
-            total=None if stream else default_total, sock_read=default_total if stream else None
+            total=None if stream else limit, sock_read=limit if stream else None
         )
     read = timeouts.first_byte_timeout
     if stream and timeouts.stream_idle_timeout is not None:
         read = max(read or 0.0, timeouts.stream_idle_timeout)
     total = timeouts.total_timeout
-    if total is None and not stream:
-        total = default_total
-    return aiohttp.ClientTimeout(
-        total=total, sock_connect=timeouts.connect_timeout, sock_read=read or None
-    )
+    connect = timeouts.connect_timeout
+    if limit is not None:
+        read = _shorter(read, limit)
+        connect = _shorter(connect, limit)
+        if not stream:
+            total = _shorter(total, limit)
+    return aiohttp.ClientTimeout(total=total, sock_connect=connect, sock_read=read or None)
 
 
-def build_adapter(config: DeploymentConfig) -> OpenAIAdapter | AnthropicAdapter | GeminiAdapter:
+def _shorter(timeout: float | None, limit: float) -> float:
+    return limit if not timeout else min(timeout, limit)
+
+
+def build_adapter(config: DeploymentConfig) -> Adapter:
     kwargs: Mapping[str, Any] = {"model": config.model, "deployment": config.name}
     if config.provider_type == "anthropic":
         return AnthropicAdapter(config.endpoint, config.api_key, **kwargs)
@@ -98,35 +111,134 @@ def _anthropic_tokens(usage: Any) -> int:
     return int(usage.get("input_tokens") or 0) + int(usage.get("output_tokens") or 0)
 
 
+def _unsupported(deployment: str, provider: str, what: str) -> UpstreamError:
+    return UpstreamError(
+        FailureKind.BAD_REQUEST,
+        f"this deployment's provider ({provider}) has no {what} endpoint",
+        deployment=deployment,
+    )
+
+
+async def _close(events: AsyncIterator[Json]) -> None:
+    close = getattr(events, "aclose", None)
+    if close is not None:
+        await close()
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """A request's input tokens: counted by the upstream (exact) or estimated here."""
+
+    input_tokens: int
+    exact: bool
+
+
 class ProviderTarget:
     def __init__(self, config: DeploymentConfig) -> None:
         self.config = config
-        self.adapter = build_adapter(config)
+        self.keys: KeyPool[Adapter] = KeyPool(
+            [key for key, _ in config.key_slots()], self._adapter_for, config.name
+        )
         self.usage = UsageWindow(config.rpm, config.tpm, config.name)
 
     def __repr__(self) -> str:
         return f"ProviderTarget({self.adapter!r})"
 
-    def rekey(self, api_key: Secret) -> None:
-        """Use a new provider key from the next request on (attempts in flight keep theirs)."""
-        self.config = replace(self.config, api_key=api_key)
-        self.adapter = build_adapter(self.config)
+    def _adapter_for(self, api_key: Secret | None) -> Adapter:
+        return build_adapter(replace(self.config, api_key=api_key))
+
+    @property
+    def adapter(self) -> Adapter:
+        """The adapter of the first key (all of a deployment's adapters are of one kind)."""
+        return self.keys.slots[0].adapter
+
+    def rekey(self, changed: Mapping[int, Secret]) -> None:
+        """Use new provider keys (by key index) from the next request on; attempts in flight
+        keep theirs, and a key that was refused is back in."""
+        keys = list(self.config.api_keys)
+        for index, key in changed.items():
+            if keys:
+                keys[index] = key
+            if index == 0:
+                self.config = replace(self.config, api_key=key)
+        self.config = replace(self.config, api_keys=tuple(keys))
+        for index, key in changed.items():
+            self.keys.rekey(index, key)
 
     @property
     def is_anthropic(self) -> bool:
         return isinstance(self.adapter, AnthropicAdapter)
 
+    def _timeout(self, timeouts: Timeouts | None, stream: bool) -> aiohttp.ClientTimeout:
+        return attempt_timeout(timeouts, self.config.timeout, stream)
+
+    # --- provider keys: the next one in turn; a 429 or 401 moves the call on to another
+
+    async def _keyed(self, call: Callable[[Adapter], Awaitable[T]]) -> T:
+        if len(self.keys) == 1:
+            return await call(self.adapter)
+        tried: list[int] = []  # each key at most once per call
+        while True:
+            slot = self.keys.pick(tried)  # raises once no key is left
+            tried.append(slot.index)
+            try:
+                return await call(slot.adapter)
+            except UpstreamError as exc:
+                if not self.keys.failed(slot, exc):
+                    raise
+
+    def _keyed_stream(
+        self, open_events: Callable[[Adapter], AsyncIterator[Json]]
+    ) -> AsyncIterator[Json]:
+        if len(self.keys) == 1:
+            return open_events(self.adapter)  # no extra layer per event
+        return self._rotating_stream(open_events)
+
+    async def _rotating_stream(
+        self, open_events: Callable[[Adapter], AsyncIterator[Json]]
+    ) -> AsyncIterator[Json]:
+        tried: list[int] = []
+        while True:
+            slot = self.keys.pick(tried)
+            tried.append(slot.index)
+            events = aiter(open_events(slot.adapter))
+            try:
+                first = await anext(events)  # a key refused with a status: before any event
+            except StopAsyncIteration:
+                return
+            except UpstreamError as exc:
+                await _close(events)
+                if not self.keys.failed(slot, exc):
+                    raise
+                continue
+            try:
+                yield first
+                async for event in events:
+                    yield event
+            finally:
+                await _close(events)
+            return
+
+    def _openai(self, adapter: Adapter, what: str) -> OpenAIAdapter:
+        if not isinstance(adapter, OpenAIAdapter):
+            raise _unsupported(self.config.name, self.config.provider_type, what)
+        return adapter
+
+    def _chat_format(self, adapter: Adapter, what: str) -> OpenAIAdapter | GeminiAdapter:
+        """An adapter that takes OpenAI chat and embeddings bodies (Gemini translates them)."""
+        return adapter if isinstance(adapter, GeminiAdapter) else self._openai(adapter, what)
+
     # --- OpenAI format in and out
 
     async def chat(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         self.usage.admit()
-        timeout = attempt_timeout(timeouts, self.config.timeout, stream=False)
-        adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
-            message = await adapter.messages(openai_to_anthropic_request(body), timeout)
+        timeout = self._timeout(timeouts, stream=False)
+        if self.is_anthropic:
+            request = openai_to_anthropic_request(body)
+            message = await self._keyed(lambda a: _anthropic(a).messages(request, timeout))
             result = anthropic_to_openai_response(message)
         else:
-            result = await adapter.chat(body, timeout)
+            result = await self._keyed(lambda a: self._chat_format(a, "chat").chat(body, timeout))
         self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
@@ -134,13 +246,13 @@ class ProviderTarget:
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
         self.usage.admit()
-        timeout = attempt_timeout(timeouts, self.config.timeout, stream=True)
-        adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
+        timeout = self._timeout(timeouts, stream=True)
+        if self.is_anthropic:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             translator = AnthropicToOpenAIStream(body.get("model"), include_usage=True)
             request = openai_to_anthropic_request(body)
-            async for event in adapter.messages_stream(request, timeout):
+            events = self._keyed_stream(lambda a: _anthropic(a).messages_stream(request, timeout))
+            async for event in events:
                 for chunk in translator.feed(event):
                     if "usage" in chunk:
                         self.usage.record_tokens(_openai_tokens(chunk["usage"]))
@@ -148,22 +260,50 @@ class ProviderTarget:
                             continue
                     yield chunk
             return
-        async for chunk in adapter.chat_stream(body, timeout):
+        # The upstream always reports usage (the tpm budget needs it); a caller that did not
+        # ask for it does not get the usage-only chunk.
+        options = body.get("stream_options") or {}
+        wants_usage = bool(options.get("include_usage"))
+        asked: Mapping[str, Any] = (
+            body if wants_usage else {**body, "stream_options": {**options, "include_usage": True}}
+        )
+        async for chunk in self._keyed_stream(
+            lambda a: self._chat_format(a, "chat").chat_stream(asked, timeout)
+        ):
+            if chunk.get("usage"):
+                self.usage.record_tokens(_openai_tokens(chunk["usage"]))
+                if not wants_usage and not chunk.get("choices"):
+                    continue
+            yield chunk
+
+    async def completions(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
+        """The legacy completions API: OpenAI and OpenAI-compatible deployments only."""
+        self._openai(self.adapter, LEGACY)
+        self.usage.admit()
+        timeout = self._timeout(timeouts, stream=False)
+        result = await self._keyed(lambda a: self._openai(a, LEGACY).completions(body, timeout))
+        self.usage.record_tokens(_openai_tokens(result.get("usage")))
+        return result
+
+    async def completions_stream(
+        self, body: Mapping[str, Any], timeouts: Timeouts | None = None
+    ) -> AsyncIterator[Json]:
+        self._openai(self.adapter, LEGACY)
+        self.usage.admit()
+        timeout = self._timeout(timeouts, stream=True)
+        async for chunk in self._keyed_stream(
+            lambda a: self._openai(a, LEGACY).completions_stream(body, timeout)
+        ):
             if chunk.get("usage"):
                 self.usage.record_tokens(_openai_tokens(chunk["usage"]))
             yield chunk
 
     async def embeddings(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
-            raise UpstreamError(
-                FailureKind.BAD_REQUEST,
-                "this deployment's provider (anthropic) has no embeddings endpoint",
-                deployment=self.config.name,
-            )
+        self._chat_format(self.adapter, "embeddings")
         self.usage.admit()
-        result = await adapter.embeddings(
-            body, attempt_timeout(timeouts, self.config.timeout, stream=False)
+        timeout = self._timeout(timeouts, stream=False)
+        result = await self._keyed(
+            lambda a: self._chat_format(a, "embeddings").embeddings(body, timeout)
         )
         self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
@@ -171,11 +311,10 @@ class ProviderTarget:
     # --- Anthropic format in and out
 
     async def messages(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
+        if self.is_anthropic:
             self.usage.admit()
-            timeout = attempt_timeout(timeouts, self.config.timeout, stream=False)
-            result = await adapter.messages(body, timeout)
+            timeout = self._timeout(timeouts, stream=False)
+            result = await self._keyed(lambda a: _anthropic(a).messages(body, timeout))
             self.usage.record_tokens(_anthropic_tokens(result.get("usage")))
             return result
         completion = await self.chat(anthropic_to_openai_request(body), timeouts)
@@ -184,12 +323,13 @@ class ProviderTarget:
     async def messages_stream(
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
-        adapter = self.adapter
-        if isinstance(adapter, AnthropicAdapter):
+        if self.is_anthropic:
             self.usage.admit()
-            timeout = attempt_timeout(timeouts, self.config.timeout, stream=True)
+            timeout = self._timeout(timeouts, stream=True)
             usage: Json = {}
-            async for event in adapter.messages_stream(body, timeout):
+            async for event in self._keyed_stream(
+                lambda a: _anthropic(a).messages_stream(body, timeout)
+            ):
                 if event.get("type") in ("message_start", "message_delta"):
                     usage.update((event.get("message") or event).get("usage") or {})
                 yield event
@@ -203,3 +343,26 @@ class ProviderTarget:
                 yield event
         for event in translator.finish():
             yield event
+
+    async def count_tokens(
+        self, body: Mapping[str, Any], timeouts: Timeouts | None = None
+    ) -> TokenCount:
+        """Input tokens of an Anthropic Messages request: Anthropic's own count, else the
+        estimate of ``token_estimate`` (no upstream call, no rpm/tpm spent)."""
+        if not self.is_anthropic:
+            return TokenCount(estimate_input_tokens(body), exact=False)
+        timeout = self._timeout(timeouts, stream=False)
+        result = await self._keyed(lambda a: _anthropic(a).count_tokens(body, timeout))
+        count = result.get("input_tokens")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise UpstreamError(
+                FailureKind.SERVER,
+                "upstream token count has no input_tokens",
+                deployment=self.config.name,
+            )
+        return TokenCount(count, exact=True)
+
+
+def _anthropic(adapter: Adapter) -> AnthropicAdapter:
+    assert isinstance(adapter, AnthropicAdapter)
+    return adapter

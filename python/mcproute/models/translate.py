@@ -478,7 +478,9 @@ def openai_to_anthropic_response(completion: Mapping[str, Any]) -> Json:
 
 
 class OpenAIToAnthropicStream:
-    """Turns OpenAI chunks into Anthropic stream events; call ``finish()`` after the last one."""
+    """Turns OpenAI chunks into Anthropic stream events; call ``finish()`` after the last one.
+    The upstream request must ask for ``stream_options.include_usage`` (as
+    ``anthropic_to_openai_request`` does) for the final usage to be known."""
 
     def __init__(self, model: str | None = None) -> None:
         self._model = model
@@ -556,7 +558,10 @@ class OpenAIToAnthropicStream:
             {
                 "type": "message_delta",
                 "delta": {"stop_reason": self._stop or "end_turn", "stop_sequence": None},
-                "usage": {"output_tokens": usage["output_tokens"]},
+                # OpenAI reports usage only in its last chunk, after message_start has gone out
+                # with zeros: message_delta carries the whole of it (Anthropic's SDKs take the
+                # input counts from there too).
+                "usage": usage,
             }
         )
         events.append({"type": "message_stop"})

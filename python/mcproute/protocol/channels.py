@@ -2,7 +2,8 @@
 stream of their own instead of as the reply to a POST.
 
 - `StdioChannel`: a child process speaking newline-delimited JSON-RPC on stdin/stdout (every
-  revision). Its stderr goes to the `mcproute.mcp.stdio` logger. The child gets a minimal
+  revision). Its stderr goes to the `mcproute.mcp.stdio` logger (INFO; when the child exits
+  without being asked to, its last lines again at WARNING). The child gets a minimal
   environment plus the configured variables, so the parent's secrets do not leak into it; on
   close, stdin is closed, then SIGTERM, then SIGKILL, as the lifecycle asks.
 - `SseChannel`: the 2024-11-05 HTTP+SSE transport. A GET opens the event stream, whose first
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import os
 import shlex
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -39,6 +42,7 @@ CONNECTION_CLOSED = -32000  # implementation-defined: the transport is gone
 INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR")
 EXIT_GRACE_S = 2.0  # per shutdown step: after closing stdin, after SIGTERM
 ENDPOINT_WAIT_S = 30.0  # for the HTTP+SSE `endpoint` event
+STDERR_TAIL_LINES = 20  # of a stdio child's stderr, kept to explain its failure
 
 
 class Channel(ABC):
@@ -112,6 +116,8 @@ class StdioChannel(Channel):
         super().__init__()
         self.server = server
         self._proc: asyncio.subprocess.Process | None = None
+        self._closing = False  # a live child is being stopped: its exit is no failure
+        self._relay: asyncio.Task[None] | None = None
 
     async def open(self, deliver: Deliver, ended: Ended) -> None:
         self._ended = ended
@@ -132,7 +138,11 @@ class StdioChannel(Channel):
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
         self._pump(self._messages(self._proc.stdout), deliver, f"{self.server} exited")
-        self._tasks.append(asyncio.create_task(self._relay_stderr(self._proc.stderr)))
+        # A fresh context: the child outlives the request that started it, so its lines must
+        # not carry that request's id.
+        relay = self._relay_stderr(self._proc, self._proc.stderr)
+        self._relay = asyncio.create_task(relay, context=contextvars.Context())
+        self._tasks.append(self._relay)
 
     async def _messages(self, stdout: asyncio.StreamReader) -> AsyncIterator[bytes]:
         while True:
@@ -147,9 +157,23 @@ class StdioChannel(Channel):
             if line.strip():
                 yield line.strip()
 
-    async def _relay_stderr(self, stderr: asyncio.StreamReader) -> None:
+    async def _relay_stderr(
+        self, proc: asyncio.subprocess.Process, stderr: asyncio.StreamReader
+    ) -> None:
+        tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
         while line := await stderr.readline():
-            log.info("%s: %s", self.server.command, line.decode(errors="replace").rstrip())
+            text = line.decode(errors="replace").rstrip()
+            tail.append(text)
+            log.info("%s: %s", self.server.command, text)
+        status = await proc.wait()
+        if not self._closing:  # it failed: say so where operators look, with what it said
+            said = "\n".join(f"  {t}" for t in tail) if tail else "  (nothing on stderr)"
+            log.warning(
+                "%s exited with status %s; its last stderr lines:\n%s",
+                self.server.command,
+                status,
+                said,
+            )
 
     async def send(self, message: bytes) -> None:
         proc = self._proc
@@ -164,6 +188,9 @@ class StdioChannel(Channel):
 
     async def close(self) -> None:
         proc = self._proc
+        self._closing = self.ended_reason is None
+        if not self._closing and self._relay is not None:  # it exited: let it be reported
+            await asyncio.wait({self._relay}, timeout=EXIT_GRACE_S)
         if proc is not None and proc.returncode is None:
             if proc.stdin is not None:
                 proc.stdin.close()

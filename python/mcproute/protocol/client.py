@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
-from mcproute import __version__
+from mcproute import __version__, tracing
 from mcproute._core import (
     LATEST_LEGACY_VERSION,
     LATEST_VERSION,
@@ -354,6 +354,8 @@ class MCPConnection:
             if method == "tools/call" and params:
                 mapping = self._param_headers.get(str(params.get("name")), {})
                 headers.update(param_headers.param_headers(mapping, params.get("arguments")))
+        if tracing.ACTIVE:
+            tracing.inject(headers)  # the current span's traceparent, to the upstream
         return headers
 
     def _with_meta(self, params: Json | None) -> Json | None:

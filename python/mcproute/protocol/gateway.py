@@ -45,6 +45,7 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
+from mcproute import tracing
 from mcproute._core import Message
 from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import (
@@ -85,6 +86,7 @@ UPSTREAM_SESSIONS = "upstreams"
 ANSWERABLE = ("sampling", "elicitation", "roots")
 MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
 UPSTREAM_OPEN_S = 10.0  # to open a client's session with one upstream
+RETIRE_WAIT_S = 300.0  # the longest a removed upstream waits for its calls in flight
 
 
 class LocalResources(Protocol):
@@ -129,6 +131,18 @@ class Upstream:
     connection: MCPConnection | None = None  # a legacy session where the upstream offers one
     modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    calls: int = 0  # forwarded calls in flight
+    idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while `calls` is 0
+    retired: bool = False  # removed by `set_upstreams`: takes no new calls
+
+    def same_target(self, other: Upstream) -> bool:
+        return (self.url, self.headers, self.stdio) == (other.url, other.headers, other.stdio)
+
+    async def close(self) -> None:
+        for conn in (self.connection, self.modern_connection):
+            if conn is not None:
+                await conn.close()
+        self.connection = self.modern_connection = None
 
 
 class Gateway(MCPServer):
@@ -165,9 +179,9 @@ class Gateway(MCPServer):
         for key, spec in upstreams.items():
             self.upstreams[key] = Upstream.from_spec(key, spec)
         self._watches = {
-            name: UpstreamWatch(name, self._watch_connection(upstream), self._fan_in)
-            for name, upstream in self.upstreams.items()
+            name: self._new_watch(upstream) for name, upstream in self.upstreams.items()
         }
+        self._retiring: set[asyncio.Task[None]] = set()
         # exposed name -> (upstream, upstream's own name), rebuilt by every list call
         self._tools: dict[str, tuple[str, str]] = {}
         self._prompts: dict[str, tuple[str, str]] = {}
@@ -188,19 +202,18 @@ class Gateway(MCPServer):
                 "subscriptions/listen": self._gw_listen,
             }
         )
+        if tracing.ACTIVE:
+            tracing.trace_mcp_methods(self._methods)  # an MCP server span per request
 
     async def close(self) -> None:
         self._held.cancel_all()
         for watch in self._watches.values():
             await watch.stop()
-        for task in list(self._relays):
+        for task in [*self._relays, *self._retiring]:
             task.cancel()
-        await asyncio.gather(*self._relays, return_exceptions=True)
+        await asyncio.gather(*self._relays, *self._retiring, return_exceptions=True)
         for upstream in self.upstreams.values():
-            for conn in (upstream.connection, upstream.modern_connection):
-                if conn is not None:
-                    await conn.close()
-            upstream.connection = upstream.modern_connection = None
+            await upstream.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -215,6 +228,63 @@ class Gateway(MCPServer):
         }
 
     # --- upstreams -----------------------------------------------------------------------
+
+    def _new_watch(self, upstream: Upstream) -> UpstreamWatch:
+        return UpstreamWatch(upstream.name, self._watch_connection(upstream), self._fan_in)
+
+    def set_upstreams(self, upstreams: Mapping[str, str | Mapping[str, Any]]) -> dict[str, str]:
+        """Swap in a new set of upstreams (a configuration reload). One with the same name and
+        target keeps its connections and its clients' sessions; a new one is added; a removed
+        or changed one takes no new calls and is closed once its calls in flight finish.
+        Returns name -> "added", "removed", "changed" or "unchanged"."""
+        wanted = {name: Upstream.from_spec(name, spec) for name, spec in upstreams.items()}
+        changes: dict[str, str] = {}
+        retired = [u for name, u in self.upstreams.items() if name not in wanted]
+        for name in self.upstreams.keys() - wanted.keys():
+            changes[name] = "removed"
+        current: dict[str, Upstream] = {}
+        for name, upstream in wanted.items():
+            old = self.upstreams.get(name)
+            if old is not None and old.same_target(upstream):
+                current[name], changes[name] = old, "unchanged"
+                continue
+            current[name], changes[name] = upstream, "added" if old is None else "changed"
+            if old is not None:
+                retired.append(old)
+        self.upstreams = current
+        for upstream in retired:
+            upstream.retired = True
+            watch = self._watches.pop(upstream.name)
+            self._start_retiring(upstream, watch)
+        for name, change in changes.items():
+            if change in ("added", "changed"):
+                self._watches[name] = self._new_watch(current[name])
+        # Names routed to a replaced upstream are found again by the next listing.
+        gone = {u.name for u in retired}
+        self._tools = {k: v for k, v in self._tools.items() if v[0] not in gone}
+        self._prompts = {k: v for k, v in self._prompts.items() if v[0] not in gone}
+        self._resources = {k: v for k, v in self._resources.items() if v not in gone}
+        return changes
+
+    def _start_retiring(self, upstream: Upstream, watch: UpstreamWatch) -> None:
+        async def retire() -> None:
+            await watch.stop()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RETIRE_WAIT_S):
+                    while upstream.calls:
+                        upstream.idle.clear()
+                        await upstream.idle.wait()
+            await upstream.close()
+
+        task = asyncio.create_task(retire())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    def _upstream(self, name: str) -> Upstream:
+        upstream = self.upstreams.get(name)
+        if upstream is None:  # removed by a reload since the name was listed
+            raise MCPError(INVALID_PARAMS, f"upstream {name!r} is no longer configured")
+        return upstream
 
     def _new_connection(self, upstream: Upstream, prefer: str) -> MCPConnection:
         target = upstream.stdio or upstream.url
@@ -290,11 +360,13 @@ class Gateway(MCPServer):
                 return None
             return [conn.session_id, conn.version] if conn.session_id else None
 
-        names = [name for name, upstream in self.upstreams.items() if upstream.url is not None]
+        http = [upstream for upstream in self.upstreams.values() if upstream.url is not None]
         opened, _ = await asyncio.gather(
-            asyncio.gather(*(open_one(self.upstreams[name]) for name in names)), self._watch_all()
+            asyncio.gather(*(open_one(upstream) for upstream in http)), self._watch_all()
         )
-        session.carry[UPSTREAM_SESSIONS] = {n: e for n, e in zip(names, opened, strict=True) if e}
+        session.carry[UPSTREAM_SESSIONS] = {
+            u.name: e for u, e in zip(http, opened, strict=True) if e
+        }
 
     def _session_connection(
         self, upstream: Upstream, session: Session | None
@@ -321,14 +393,15 @@ class Gateway(MCPServer):
     async def session_ended(self, session: Session) -> None:
         carried = session.carry.get(UPSTREAM_SESSIONS, {})
         for name in carried:
-            conn = self._session_connection(self.upstreams[name], session)
+            upstream = self.upstreams.get(name)  # None: removed by a reload
+            conn = None if upstream is None else self._session_connection(upstream, session)
             if conn is not None:
                 await conn.close()  # DELETE upstream; the shared HTTP client stays open
             self._renewed.pop((session.id, name), None)
             self._cursors.pop((session.id, name), None)
         for uri in session.subscriptions:
             name = self._resources.get(uri)
-            if name is not None and name not in carried:
+            if name is not None and name not in carried and name in self._watches:
                 await self._watches[name].unfollow(uri)
 
     async def unclaimed_answer(self, msg: Message, session: Session | None) -> None:
@@ -336,7 +409,7 @@ class Gateway(MCPServer):
         another replica: to that upstream session, under the upstream's own id."""
         target = relay_target(msg.id)
         carried = session.carry.get(UPSTREAM_SESSIONS, {}) if session is not None else {}
-        if target is None or target[0] not in carried:
+        if target is None or target[0] not in carried or target[0] not in self.upstreams:
             return  # not relayed, or not this session's: nothing waits for it
         name, upstream_id = target
         conn = self._session_connection(self.upstreams[name], session)
@@ -350,7 +423,7 @@ class Gateway(MCPServer):
         return lambda: self._modern_connection(upstream)
 
     async def _watch_all(self) -> None:
-        await asyncio.gather(*(watch.start() for watch in self._watches.values()))
+        await asyncio.gather(*(watch.start() for watch in list(self._watches.values())))
 
     async def _fan_in(self, upstream: str, method: str, params: Json) -> None:
         """An upstream's announcement to everyone: to the listen streams, and to the sessions
@@ -371,6 +444,8 @@ class Gateway(MCPServer):
         the client's stream opens once they are open (or could not be)."""
         opened = []
         for name in session.carry.get(UPSTREAM_SESSIONS, {}):
+            if name not in self.upstreams:
+                continue  # removed by a reload
             opened.append(asyncio.Event())
             self._relay(session, self.upstreams[name], ended, opened[-1])
         if opened:
@@ -414,19 +489,22 @@ class Gateway(MCPServer):
             name = await self._find_upstream(uri, ctx, msg, field)
             if name is not None:  # an unknown URI is honored and never fires, as upstream
                 followed.append((name, uri))
+        watches = [(self._watches[name], uri) for name, uri in followed]  # a reload may swap
         try:
-            for name, uri in followed:
-                await self._watches[name].follow(uri)
+            for watch, uri in watches:
+                await watch.follow(uri)
             return await self._listen(params, ctx, msg)
         finally:
-            for name, uri in followed:
-                await self._watches[name].unfollow(uri)
+            for watch, uri in watches:
+                await watch.unfollow(uri)
 
     async def _gw_set_level(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """The level holds here and in the client's upstream sessions, which then send only
         what it asks for."""
         await self._set_level(params, ctx, msg)
         for name in ctx.session.carry.get(UPSTREAM_SESSIONS, {}) if ctx.session else {}:
+            if name not in self.upstreams:
+                continue  # removed by a reload
             conn = self._session_connection(self.upstreams[name], ctx.session)
             if conn is not None and "logging" in self._capabilities_of(name):
                 # On failure the upstream's logs stay at its default level.
@@ -435,7 +513,7 @@ class Gateway(MCPServer):
         return {}
 
     def _capabilities_of(self, name: str) -> Json:
-        shared = self.upstreams[name].connection
+        shared = self._upstream(name).connection
         return shared.server_capabilities if shared is not None else {}
 
     # --- forwarding ------------------------------------------------------------------------
@@ -443,7 +521,21 @@ class Gateway(MCPServer):
     async def _forward(
         self, upstream_name: str, method: str, params: Json, ctx: RequestContext
     ) -> Json:
-        upstream = self.upstreams[upstream_name]
+        """Forward a call, counted while in flight: a reload closes a removed upstream only
+        after its calls have finished."""
+        upstream = self._upstream(upstream_name)
+        upstream.calls += 1
+        try:
+            return await self._forward_to(upstream, method, params, ctx)
+        finally:
+            upstream.calls -= 1
+            if not upstream.calls:
+                upstream.idle.set()
+
+    async def _forward_to(
+        self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
+    ) -> Json:
+        upstream_name = upstream.name
         own = None if ctx.modern else self._session_connection(upstream, ctx.session)
         if own is not None:
             conn = own
@@ -530,15 +622,16 @@ class Gateway(MCPServer):
         """`method` on every upstream (all its pages), its items tagged with the upstream's
         name. An upstream that fails is left out of the listing rather than failing it."""
 
-        async def one(name: str) -> list[tuple[str, Json]]:
+        async def one(upstream: Upstream) -> list[tuple[str, Json]]:
             try:
-                conn = await self._connection(self.upstreams[name])
-                items = await conn._paged(method, key)
+                with tracing.mcp_upstream(upstream.name, method):
+                    conn = await self._connection(upstream)
+                    items = await conn._paged(method, key)
             except (MCPError, OSError, TimeoutError):
                 return []
-            return [(name, item) for item in items]
+            return [(upstream.name, item) for item in items]
 
-        results = await asyncio.gather(*(one(n) for n in self.upstreams))
+        results = await asyncio.gather(*(one(u) for u in list(self.upstreams.values())))
         return [item for group in results for item in group]
 
     def _expose(self, upstream: str, name: str) -> str:
@@ -585,7 +678,8 @@ class Gateway(MCPServer):
 
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
-        return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+        with tracing.mcp_upstream(upstream, "tools/call", original):
+            return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []
@@ -669,7 +763,7 @@ class Gateway(MCPServer):
         had = ctx.session is not None and uri in ctx.session.subscriptions
         # The client's session records it either way: updates fan in to its subscribers.
         await (self._subscribe if subscribe else self._unsubscribe)(params, ctx, msg)
-        if self._session_connection(self.upstreams[name], ctx.session) is not None:
+        if self._session_connection(self._upstream(name), ctx.session) is not None:
             # The client's own upstream session: its updates come on the relayed stream.
             return await self._forward(name, msg.method or "", params, ctx)
         watch = self._watches[name]

@@ -122,6 +122,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
     registry = request.app[ADMIN_REGISTRY]
     config = registry.config
     health = registry.router.stats()
+    key_states = registry.provider_key_states()
     groups = {
         name: {
             "deployments": [
@@ -134,6 +135,7 @@ async def list_models(request: web.Request) -> web.StreamResponse:
                     "weight": d.weight,
                     **health.get(name, {}).get(d.name, {}),
                     "state": deployment_state(health.get(name, {}).get(d.name, {})),
+                    **({"provider_keys": key_states[d.name]} if d.name in key_states else {}),
                 }
                 for d in deployments
             ]

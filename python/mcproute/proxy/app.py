@@ -9,10 +9,10 @@ import hmac
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.context.sqlite import SqliteContextStore, TenantContexts
@@ -21,11 +21,12 @@ from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.proxy import admin, auth, contexts, dashboard, routes
+from mcproute.proxy import admin, auth, contexts, dashboard, reload, routes, surface
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
+from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
@@ -41,17 +42,8 @@ def _gateway(
     tokens: SessionTokens | None = None,
     state_secret: bytes | None = None,
 ) -> Gateway:
-    upstreams: dict[str, dict[str, Any]] = {}
-    for s in config.mcp_servers:
-        if s.url is not None:
-            headers = {k: v.reveal() for k, v in s.headers.items()}
-            upstreams[s.name] = {"url": s.url, "headers": headers}
-        else:
-            # Started on first use, in each worker; the child gets only its configured env.
-            env = {k: v.reveal() for k, v in s.env.items()}
-            upstreams[s.name] = {"command": s.command, "args": list(s.args), "env": env}
     return Gateway(
-        upstreams,
+        reload.mcp_upstreams(config),
         access=auth.mcp_allows,
         local=local,
         session_tokens=tokens,
@@ -121,7 +113,13 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
     app = web.Application(
-        middlewares=[observe(metrics), auth.middleware(authenticator)], client_max_size=MAX_BODY
+        middlewares=[
+            *tracing.middlewares(),
+            observe(metrics),
+            auth.middleware(authenticator),
+            surface.unknown_routes,
+        ],
+        client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
     app[routes.REGISTRY] = registry
@@ -148,8 +146,9 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
-    app.router.add_get("/v1/models", routes.list_models)
+    surface.add_routes(app)  # models, count_tokens, legacy completions
     contexts.add_routes(app)
+    add_responses(app)
     admin.add_routes(app)
     dashboard.add_routes(app, authenticator)
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
@@ -169,6 +168,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
     app.on_shutdown.append(mcp.shutdown)
+    app[reload.RELOADER] = reload.Reloader(config, registry, gateway)
+    app.router.add_post("/admin/reload", reload.handle)
 
     async def start_sweeper(_: web.Application) -> None:
         sweeper = asyncio.create_task(_sweep_expired(context_store))

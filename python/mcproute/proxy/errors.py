@@ -27,6 +27,7 @@ OPENAI_TYPE = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
 }
 ANTHROPIC_TYPE = {
@@ -34,10 +35,17 @@ ANTHROPIC_TYPE = {
     401: "authentication_error",
     403: "permission_error",
     404: "not_found_error",
+    405: "invalid_request_error",
     429: "rate_limit_error",
     502: "api_error",
     504: "api_error",
 }
+
+
+def speaks_anthropic(request: web.Request) -> bool:
+    """Anthropic's error format for its paths and for its SDKs (which always send
+    `anthropic-version`), OpenAI's for everything else."""
+    return request.path.startswith("/v1/messages") or "anthropic-version" in request.headers
 
 
 def error_response(
@@ -52,7 +60,7 @@ def error_response(
     path = request.path
     if path.startswith("/mcp"):
         body = encode_error(None, -32600 if status < 500 else -32603, message)
-    elif path.startswith("/v1/messages"):
+    elif speaks_anthropic(request):
         body = orjson.dumps(
             {
                 "type": "error",

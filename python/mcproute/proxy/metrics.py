@@ -1,6 +1,7 @@
 """Metrics in the Prometheus text format, named after the OpenTelemetry GenAI conventions.
 
-- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, model and
+- `gen_ai_client_operation_duration_seconds` (histogram): model calls by operation, provider
+  (`gen_ai_provider_name`, of the last attempt's deployment), model and
   `error_type` when they failed;
 - `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
 - `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
@@ -28,12 +29,15 @@ from typing import Any
 
 from aiohttp import web
 
+from mcproute.models import served
 from mcproute.routing import Router
 
 ROUTES = frozenset(
     {
         "/v1/chat/completions",
         "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/completions",
         "/v1/embeddings",
         "/v1/models",
         "/v1/contexts",
@@ -56,6 +60,11 @@ HTTP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
                 10.0)  # fmt: skip
 
 Labels = tuple[tuple[str, str], ...]
+# Token type -> its field in an OpenAI- or Anthropic-shaped `usage` object.
+TOKEN_KEYS = (
+    ("input", ("prompt_tokens", "input_tokens")),
+    ("output", ("completion_tokens", "output_tokens")),
+)
 INF = 'le="+Inf"'
 
 
@@ -64,6 +73,8 @@ def route_label(path: str) -> str:
         return path
     if path.startswith("/v1/contexts/"):
         return "/v1/contexts/{id}"
+    if path.startswith("/v1/models/"):
+        return "/v1/models/{id}"
     if path.startswith("/admin/"):
         return "/admin"
     return "other"
@@ -175,7 +186,7 @@ class Metrics:
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels: Labels = (("gen_ai_operation_name", operation), ("gen_ai_request_model", model))
+        labels = _gen_ai_labels(operation, model)
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
@@ -184,25 +195,16 @@ class Metrics:
         self.stream_endings[(model, reason)] += 1
 
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(
-            (("gen_ai_operation_name", operation), ("gen_ai_request_model", model)), seconds
-        )
+        self.ttft.observe(_gen_ai_labels(operation, model), seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        for token_type, keys in (
-            ("input", ("prompt_tokens", "input_tokens")),
-            ("output", ("completion_tokens", "output_tokens")),
-        ):
+        for token_type, keys in TOKEN_KEYS:
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
-                labels: Labels = (
-                    ("gen_ai_operation_name", operation),
-                    ("gen_ai_request_model", model),
-                    ("gen_ai_token_type", token_type),
-                )
+                labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
                 self.tokens.observe(labels, value)
 
     # --- reading -------------------------------------------------------------------------
@@ -305,6 +307,16 @@ class Metrics:
             "fallbacks": sum(router.fallbacks.values()) if router else 0,
             "deployments": deployments,
         }
+
+
+def _gen_ai_labels(operation: str, model: str) -> Labels:
+    """Operation, provider (of the request's last attempt: a configured provider, so bounded;
+    "unknown" when no attempt was made) and requested model."""
+    return (
+        ("gen_ai_operation_name", operation),
+        ("gen_ai_provider_name", served.current() or "unknown"),
+        ("gen_ai_request_model", model),
+    )
 
 
 def _by_reason(endings: Mapping[tuple[str, str], int]) -> dict[str, int]:

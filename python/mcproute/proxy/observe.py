@@ -6,11 +6,14 @@ With hedging, two upstream waits overlap and the sum can exceed the wall time: t
 then reported as 0 rather than negative.
 
 The access log is one JSON object per line on the `mcproute.access` logger: no header values,
-no bodies, only the key's public id.
+no bodies, only the key's public id. `bytes_out` is what was written to the connection for the
+response (status line, headers and body): the middleware finishes sending the response itself,
+so the line is written once that is known.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -22,14 +25,17 @@ import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from mcproute.logs import ACCESS_LOGGER, REQUEST_ID
 from mcproute.models.http import UPSTREAM_WAIT
 from mcproute.proxy.metrics import Metrics, route_label
 
-access_log = logging.getLogger("mcproute.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-MODEL_ROUTES = frozenset({"/v1/chat/completions", "/v1/messages", "/v1/embeddings"})
+MODEL_ROUTES = frozenset(
+    {"/v1/chat/completions", "/v1/messages", "/v1/embeddings", "/v1/completions"}
+)
 OVERHEAD_HEADER = "x-mcproute-overhead-ms"
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(slots=True)
@@ -58,9 +64,12 @@ def middleware(metrics: Metrics) -> Middleware:
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         given = request.headers.get("x-request-id", "")
-        request_id = given if REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        request_id = given if VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
         timing = RequestTiming(time.perf_counter(), request_id)
         request[TIMING] = timing
+        # Not reset: the request's task (and its context) ends with the request, and aiohttp's
+        # own "Error handling request" line, logged after this middleware, keeps the id.
+        REQUEST_ID.set(request_id)
         token = UPSTREAM_WAIT.set(timing.upstream)
         route = route_label(request.path)
         status = 500
@@ -69,9 +78,11 @@ def middleware(metrics: Metrics) -> Middleware:
             response = await handler(request)
             status = response.status
             if not response.prepared:
-                response.headers["x-request-id"] = request_id
                 if route in MODEL_ROUTES:
-                    response.headers[OVERHEAD_HEADER] = f"{timing.overhead() * 1000:.3f}"
+                    timing.mark_first_byte(response)
+                else:
+                    response.headers["x-request-id"] = request_id
+            await _finish(request, response)
             return response
         except web.HTTPException as exc:
             status = exc.status
@@ -88,6 +99,14 @@ def middleware(metrics: Metrics) -> Middleware:
                 _log(request, timing, status, elapsed, overhead, response)
 
     return observe
+
+
+async def _finish(request: web.Request, response: web.StreamResponse) -> None:
+    """Send what aiohttp would send after the middleware (both calls are idempotent), so that
+    `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual."""
+    with contextlib.suppress(ConnectionError):
+        await response.prepare(request)
+        await response.write_eof()
 
 
 def _log(
@@ -109,7 +128,7 @@ def _log(
         "model": timing.model,
         "key_id": timing.key_id,
         "bytes_in": request.content_length,
-        "bytes_out": None if response is None else response.body_length,
+        "bytes_out": None if response is None or not response.prepared else response.body_length,
         "client": request.remote,
     }
     access_log.info(orjson.dumps(entry).decode())

@@ -1,4 +1,5 @@
-"""Model endpoints: OpenAI chat completions, embeddings and models; Anthropic messages.
+"""Model endpoints: OpenAI chat completions and embeddings; Anthropic messages (the other
+model routes are in `surface`).
 
 The body is parsed once (orjson); the model group comes from its `model` field; the call runs
 through the registry's Router; streams are relayed event by event as they arrive. A stream that
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ from aiohttp import web
 
 from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
-from mcproute.models import ModelRegistry
+from mcproute.models import ModelRegistry, served
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
@@ -70,6 +71,7 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
         raise PermissionError(f"this API key may not use model {name!r}")
     model = await request.app[REGISTRY].get_model(name)
     request[TIMING].model = name  # known to the registry: a bounded label from here on
+    served.begin()  # attempts note their provider there, for the metrics' labels
     return model
 
 
@@ -89,12 +91,19 @@ async def _call(
     return result
 
 
+# The events that end a stream in a route's own format: (why, the message, the upstream's error).
+Failure = Callable[[str, str, UpstreamError | None], list[dict[str, Any]]]
+
+
 async def _relay(
     request: web.Request,
     name: str,
     events: AsyncIterator[dict[str, Any]],
     anthropic: bool,
+    failure: Failure | None = None,
 ) -> web.StreamResponse:
+    """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
+    with the format's error event, or with `failure`'s events when the route has its own."""
     metrics = request.app[METRICS]
     started = time.perf_counter()
     iterator = aiter(events)
@@ -117,7 +126,8 @@ async def _relay(
     ending = "completed"
     try:
         while event is not None:
-            found = event.get("usage") or (event.get("message") or {}).get("usage")
+            outer = event.get("message") or event.get("response")  # Anthropic's, Responses'
+            found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
             if isinstance(found, dict):
                 usage.update(found)
             await response.write(_sse(event, anthropic))
@@ -129,8 +139,10 @@ async def _relay(
         # Mid-stream: the status line is sent already; report in-band and end the stream.
         error_type = exc.kind.value
         ending = exc.reason if isinstance(exc, StreamCut) else "upstream_error"
-        if ending == "upstream_error":  # the upstream's own error, sanitized
-            await _final_event(response, anthropic, upstream_error_event(exc, anthropic))
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, upstream_error_text(exc), exc))
+        elif ending == "upstream_error":  # the upstream's own error, sanitized
+            await _final_events(response, anthropic, [upstream_error_event(exc, anthropic)])
         else:  # a cut: say why
             await _end_with_error(response, anthropic, ending, upstream_error_text(exc))
     except ConnectionResetError:
@@ -141,7 +153,11 @@ async def _relay(
             raise
         task.uncancel()  # our own drain deadline: end the stream properly, then return
         error_type = ending = "shutdown"
-        await _end_with_error(response, anthropic, ending, "the server is shutting down")
+        message = "the server is shutting down"
+        if failure is not None:
+            await _final_events(response, anthropic, failure(ending, message, None))
+        else:
+            await _end_with_error(response, anthropic, ending, message)
     finally:
         if streams is not None and task is not None:
             streams.discard(task)
@@ -162,14 +178,15 @@ async def _end_with_error(
     else:
         error = {"message": message, "type": "server_error", "param": None, "code": reason}
         event = {"type": "error", "error": error}
-    await _final_event(response, anthropic, event)
+    await _final_events(response, anthropic, [event])
 
 
-async def _final_event(
-    response: web.StreamResponse, anthropic: bool, event: dict[str, Any]
+async def _final_events(
+    response: web.StreamResponse, anthropic: bool, events: list[dict[str, Any]]
 ) -> None:
     try:
-        await response.write(_sse(event, anthropic))
+        for event in events:
+            await response.write(_sse(event, anthropic))
         await response.write_eof()
     except ConnectionResetError:
         pass  # the client may be gone
@@ -218,10 +235,3 @@ async def embeddings(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     result = await _call(request, "embeddings", body["model"], model.embeddings(body))
     return web.json_response({**result, "model": body["model"]})
-
-
-async def list_models(request: web.Request) -> web.StreamResponse:
-    record = request[RECORD]
-    names = [m for m in request.app[REGISTRY].models() if allows(record, "models", m)]
-    data = [{"id": m, "object": "model", "created": 0, "owned_by": "mcproute"} for m in names]
-    return web.json_response({"object": "list", "data": data})

@@ -1,6 +1,8 @@
 """`mcproute serve`: the proxy on uvloop, in one process or N pre-forked workers that share the
 port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and streams in flight
-(up to `--drain` seconds), then exits.
+(up to `--drain` seconds), then exits. A port already served (by another `serve`, or anything
+else) is refused before any worker binds it (`port_claim`). SIGHUP reloads the configuration
+file in every worker (`reload`); `--watch-config` also reloads it when it changes.
 
 Slow clients: a connection idle for `idle_timeout` seconds, including one that never finishes
 its request headers, is closed; a body that takes longer than `body_timeout` gets a 408."""
@@ -17,11 +19,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from mcproute.config import Config
+from mcproute import tracing
+from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
 from mcproute.proxy.malformed import MalformedRequestRunner
-from mcproute.redact import RedactingFilter
+from mcproute.proxy.port_claim import PortClaim, claim_port
+from mcproute.proxy.reload import RELOADER
 from mcproute.store import DataDir
 
 
@@ -30,11 +34,39 @@ class Limits:
     drain: float = 30.0  # seconds to finish requests and streams on stop
     idle_timeout: float = 60.0  # seconds a connection may sit idle or mid-headers
     body_timeout: float = 30.0  # seconds to receive a request body
+    watch_config: bool = False  # reload when the configuration file changes, not only on SIGHUP
+
+
+WATCH_INTERVAL_S = 1.0
+log = logging.getLogger("mcproute.serve")
+
+
+def _start_reloads(
+    app: web.Application, limits: Limits, parent: int | None
+) -> ConfigWatcher | None:
+    """SIGHUP (and, if asked, a change of the file) reloads this worker; an admin reload here
+    asks the parent to pass SIGHUP on to every worker."""
+    reloader = app[RELOADER]
+    if parent is not None:
+        reloader.notify_peers = lambda: os.kill(parent, signal.SIGHUP)
+    if reloader.path is None:
+        asyncio.get_running_loop().add_signal_handler(
+            signal.SIGHUP, log.warning, "SIGHUP: no configuration file to reload"
+        )
+        return None
+    interval = WATCH_INTERVAL_S if limits.watch_config else None
+    watcher = ConfigWatcher(reloader.path, reloader.on_signal, interval=interval)
+    watcher.start()
+    # The parent read the file before forking: catch up with a change (or a SIGHUP, ignored
+    # until now) made since. An unchanged file changes nothing.
+    watcher.reload()
+    return watcher
 
 
 async def _serve_one(
-    config: Config, data_dir: DataDir, host: str, port: int, limits: Limits
+    config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
+    tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout)
     runner = MalformedRequestRunner(
         app,
@@ -44,44 +76,37 @@ async def _serve_one(
         keepalive_timeout=limits.idle_timeout,
     )
     await runner.setup()
+    watcher = _start_reloads(app, limits, parent)
     await web.TCPSite(runner, host, port, reuse_port=True).start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print(
-        f"mcproute serving on http://{host}:{port} (pid {os.getpid()})", file=sys.stderr, flush=True
-    )
+    log.info("mcproute serving on http://%s:%s (pid %s)", host, port, os.getpid())
     await stop.wait()
+    if watcher is not None:
+        await watcher.stop()
     # Streams still running at the drain deadline end with an error event, not a silent cut.
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
     await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
     deadline.cancel()
+    await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
 
-def _run_worker(config: Config, data_dir: DataDir, host: str, port: int, limits: Limits) -> None:
+def _run_worker(
+    config: Config,
+    data_dir: DataDir,
+    host: str,
+    port: int,
+    limits: Limits,
+    parent: int | None = None,
+) -> None:
     try:
         import uvloop
 
-        uvloop.run(_serve_one(config, data_dir, host, port, limits))
+        uvloop.run(_serve_one(config, data_dir, host, port, limits, parent))
     except ImportError:  # pragma: no cover - uvloop is a declared dependency
-        asyncio.run(_serve_one(config, data_dir, host, port, limits))
-
-
-def configure_logging(access_log: bool) -> None:
-    """Warnings and errors to stderr; the access log, one JSON object per line, too if asked."""
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for handler in logging.getLogger().handlers:  # no credential leaves in a log line
-        handler.addFilter(RedactingFilter())
-    access = logging.getLogger("mcproute.access")
-    access.propagate = False
-    if access_log:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
-        access.setLevel(logging.INFO)
+        asyncio.run(_serve_one(config, data_dir, host, port, limits, parent))
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -107,7 +132,31 @@ def serve(
     limits = limits or Limits()
     if workers < 1:
         raise ValueError("workers: must be at least 1")
+    # Until a worker's loop handles SIGHUP (a reload), it must not end the process.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    claim = claim_port(host, port) if port else None  # raises PortBusy
+    try:
+        return _serve_claimed(config, data_dir, host, port, workers, limits, claim)
+    finally:
+        if claim is not None:
+            claim.release()
+
+
+def _serve_claimed(
+    config: Config,
+    data_dir: DataDir,
+    host: str,
+    port: int,
+    workers: int,
+    limits: Limits,
+    claim: PortClaim | None,
+) -> int:
     data_dir.pepper()  # create shared state once, before any worker races for it
+    try:
+        tracing.check(config.tracing)
+    except tracing.TracingUnavailable as exc:
+        print(f"mcproute: {exc}", file=sys.stderr)
+        return 1
     if workers == 1:
         _run_worker(config, data_dir, host, port, limits)
         return 0
@@ -117,9 +166,11 @@ def serve(
         pid = os.fork()
         if pid == 0:  # the worker: serve until signalled, never return into the parent's code
             code = 0
+            if claim is not None:
+                claim.release_in_child()
             _exit_with_parent(parent)
             try:
-                _run_worker(config, data_dir, host, port, limits)
+                _run_worker(config, data_dir, host, port, limits, parent)
             except BaseException:  # report, then exit the forked child
                 import traceback
 
@@ -135,6 +186,7 @@ def serve(
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGHUP, forward)  # every worker reloads its configuration
     status = 0
     for child in children:
         _, code = os.waitpid(child, 0)

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import aiohttp
 
+from mcproute import tracing
 from mcproute._core import Balancer, NoDeploymentAvailable, Pick
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.routing.latency import LatencyWindow
@@ -149,6 +150,8 @@ class Router:
 
     async def call(self, group: str, attempt: Attempt[T]) -> T:
         """Run `attempt` on a deployment of `group`, with retries and fallbacks."""
+        if tracing.ACTIVE:
+            attempt = tracing.attempt(attempt)  # a client span per attempt
         visited: list[str] = []
         current: str | None = group
         while current is not None:
@@ -164,6 +167,8 @@ class Router:
 
     def stream(self, group: str, attempt: StreamAttempt[T]) -> AsyncIterator[T]:
         """Relay a stream; retries and fallbacks apply only before its first chunk."""
+        if tracing.ACTIVE:
+            attempt = tracing.stream_attempt(attempt)
         return self._stream(group, attempt)
 
     def _fallback(

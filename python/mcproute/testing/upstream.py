@@ -17,6 +17,10 @@ request with the ``x-sim-fault`` header:
 - ``context``: a 400 "context length exceeded"; ``auth``: a 401
 - ``stream_error``: a stream that sends an error event after its first event (JSON bodies: a 500)
 
+``--valid-key`` (repeatable) makes the simulator accept only those provider keys (``Authorization:
+Bearer`` or ``x-api-key``; others get a 401) and ``--rate-limited-key`` answers a key with a 429,
+so tests can see which key each request carried (``GET /_sim/requests``) and how keys rotate.
+
 ``--error-detail TEXT`` is appended to every error message the simulator sends (bodies and
 stream error events), as providers echo request details, for tests that check what is relayed.
 """
@@ -66,6 +70,8 @@ class SimulatorSettings:
     stall: float = 30.0  # seconds a stall lasts (bounded, so a forgotten client still ends)
     embedding_dim: int = 8
     error_detail: str = ""  # appended to every error message sent
+    valid_keys: frozenset[str] | None = None  # None: any key (or none) is accepted
+    rate_limited_keys: frozenset[str] = frozenset()  # keys answered with a 429
 
 
 @dataclass
@@ -225,6 +231,23 @@ def _error_response(fault: str, anthropic: bool, settings: SimulatorSettings) ->
     )
 
 
+def _presented_key(request: web.Request) -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.startswith("Bearer "):
+        return auth[7:]
+    return request.headers.get("x-api-key")
+
+
+def _key_fault(request: web.Request, settings: SimulatorSettings) -> str | None:
+    """The fault a request's provider key earns: 401 for an unknown key, 429 for a limited one."""
+    key = _presented_key(request)
+    if settings.valid_keys is not None and key not in settings.valid_keys:
+        return "auth"
+    if key is not None and key in settings.rate_limited_keys:
+        return "429"
+    return None
+
+
 def _reset(request: web.Request) -> web.Response:
     if request.transport is not None:
         request.transport.abort()
@@ -238,10 +261,12 @@ async def _preamble(request: web.Request, anthropic: bool) -> tuple[dict[str, An
     body = orjson.loads(raw) if raw else {}
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="body must be a JSON object")
-    state.requests.append(RecordedRequest(request.path, dict(request.headers), body))
+    headers = {str(k): v for k, v in request.headers.items()}  # plain str keys: JSON-ready
+    state.requests.append(RecordedRequest(request.path, headers, body))
     if state.settings.latency:
         await asyncio.sleep(state.settings.latency)
     fault = _fault_of(request)
+    fault = _key_fault(request, state.settings) or fault
     if fault is not None and fault not in FAULTS:
         raise web.HTTPBadRequest(text=f"unknown fault {fault!r}")
     return body, fault
@@ -323,16 +348,42 @@ def _openai_data(payload: dict[str, Any]) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
-async def chat_completions(request: web.Request) -> web.StreamResponse:
+@dataclass
+class _Call:
+    """An OpenAI-format request past its faults: what every reply to it is made of."""
+
+    body: dict[str, Any]
+    fault: str | None
+    stream: bool
+    settings: SimulatorSettings
+    model: str
+    ident: str
+    created: int
+
+
+async def _openai_call(request: web.Request, prefix: str) -> _Call | web.StreamResponse:
     body, fault = await _preamble(request, anthropic=False)
     stream = bool(body.get("stream"))
     gated = await _fault_gate(request, fault, anthropic=False, stream=stream)
     if gated is not None:
         return gated
-    settings = request.app[_STATE].settings
-    model = str(body.get("model", "sim"))
-    ident = _ident("chatcmpl-", orjson.dumps(body))
-    created = int(time.time())
+    return _Call(
+        body,
+        fault,
+        stream,
+        request.app[_STATE].settings,
+        str(body.get("model", "sim")),
+        _ident(prefix, orjson.dumps(body)),
+        int(time.time()),
+    )
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    opened = await _openai_call(request, "chatcmpl-")
+    if not isinstance(opened, _Call):
+        return opened
+    body, fault, stream, settings = opened.body, opened.fault, opened.stream, opened.settings
+    model, ident, created = opened.model, opened.ident, opened.created
     call = _tool_to_call(body, anthropic=False)
     words = [] if call else _reply_words(body.get("messages") or [], settings.tokens)
     usage = {
@@ -405,6 +456,43 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
             )
 
     return await _sse(request, events(), b"data: [DONE]\n\n", fault)
+
+
+async def completions(request: web.Request) -> web.StreamResponse:
+    """The legacy completions API: the prompt is echoed back, padded to the completion size."""
+    call = await _openai_call(request, "cmpl-")
+    if not isinstance(call, _Call):
+        return call
+    prompt = call.body.get("prompt")
+    text = prompt if isinstance(prompt, str) else " ".join(str(p) for p in prompt or [])
+    words = _reply_words([{"role": "user", "content": text}], call.settings.tokens)
+    prompt_tokens = max(len(text.split()), 1)
+    usage = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": len(words),
+        "total_tokens": prompt_tokens + len(words),
+    }
+
+    def completion(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        head = {"id": call.ident, "object": "text_completion", "created": call.created}
+        return {**head, "model": call.model, "choices": choices, **extra}
+
+    def choice(text: str, finish: str | None) -> dict[str, Any]:
+        return {"text": text, "index": 0, "logprobs": None, "finish_reason": finish}
+
+    if not call.stream:
+        payload = completion([choice(" ".join(words), "stop")], usage=usage)
+        return await _json_reply(request, payload, call.fault)
+    include_usage = bool((call.body.get("stream_options") or {}).get("include_usage"))
+
+    def events() -> Iterator[bytes]:
+        for i, word in enumerate(words):
+            yield _openai_data(completion([choice(word if i == 0 else " " + word, None)]))
+        yield _openai_data(completion([choice("", "stop")]))
+        if include_usage:
+            yield _openai_data(completion([], usage=usage))
+
+    return await _sse(request, events(), b"data: [DONE]\n\n", call.fault)
 
 
 def _embedding(text: str, dim: int) -> list[float]:
@@ -553,6 +641,15 @@ async def messages(request: web.Request) -> web.StreamResponse:
     )
 
 
+async def count_tokens(request: web.Request) -> web.StreamResponse:
+    """Anthropic's token counting: the same count a Messages call reports as input_tokens."""
+    body, fault = await _preamble(request, anthropic=True)
+    gated = await _fault_gate(request, fault, anthropic=True, stream=False)
+    if gated is not None:
+        return gated
+    return await _json_reply(request, {"input_tokens": _prompt_tokens(body)}, fault)
+
+
 # ----------------------------------------------------------------------------- app
 
 
@@ -580,7 +677,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("POST", "/v1/embeddings", embeddings),
         ("GET", "/v1/models", list_models),
         ("GET", "/v1/models/{model}", get_model),
+        ("POST", "/v1/completions", completions),
         ("POST", "/v1/messages", messages),
+        ("POST", "/v1/messages/count_tokens", count_tokens),
         ("GET", "/_sim/requests", recorded),
         ("GET", "/_sim/stats", stats),
     ]
@@ -651,6 +750,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--stall", type=float, default=30.0, help="seconds a stall lasts")
     parser.add_argument("--error-detail", default="", help="text appended to error messages")
+    parser.add_argument(
+        "--valid-key", action="append", help="a provider key to accept (repeat; default: any)"
+    )
+    parser.add_argument(
+        "--rate-limited-key", action="append", default=[], help="a key answered with a 429"
+    )
     args = parser.parse_args(argv)
     settings = SimulatorSettings(
         latency=args.latency,
@@ -662,6 +767,8 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=args.retry_after,
         stall=args.stall,
         error_detail=args.error_detail,
+        valid_keys=frozenset(args.valid_key) if args.valid_key else None,
+        rate_limited_keys=frozenset(args.rate_limited_key),
     )
     web.run_app(create_app(settings), host=args.host, port=args.port, access_log=None, print=None)
 
