@@ -267,3 +267,16 @@ async def test_errors_mapped_without_secrets(
                     assert kind in (await reply.json())["error"]
     for secret in SECRETS:
         assert secret not in caplog.text
+
+
+@pytest.mark.parametrize("group", ["azure-gpt", "gemini"])
+async def test_responses_api_reaches_the_provider(proxy: Proxy, group: str) -> None:
+    async with clients(proxy) as (oai, _):
+        response = await oai.responses.create(model=group, input="hello there")
+        assert_reached(proxy.sim, group)
+        assert response.output_text == "echo: hello there w3"
+        assert response.usage is not None
+        assert (response.usage.input_tokens, response.usage.output_tokens) == (2, 4)
+        async with oai.responses.stream(model=group, input="hi") as stream:
+            final = await stream.get_final_response()
+        assert final.output_text == "echo: hi w2 w3"
