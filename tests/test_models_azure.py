@@ -166,6 +166,9 @@ async def test_adapter_query_carries_the_version(sim: Simulator) -> None:
     assert last(sim).path == "/openai/v1/chat/completions"
     assert last(sim).body["model"] == "prod-gpt4o"  # the deployment name travels in the body
     assert result["choices"][0]["content_filter_results"]["violence"]["filtered"] is False
+    legacy = await adapter(sim).completions({"prompt": "say this"})
+    assert last(sim).path == "/openai/deployments/prod-gpt4o/completions"
+    assert legacy["choices"][0]["text"].startswith("echo: say this")
     models = await adapter(sim).models()
     assert [m["id"] for m in models][:1] == ["gpt-4"]  # /openai/models answers only with a version
 

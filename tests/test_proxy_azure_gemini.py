@@ -280,3 +280,13 @@ async def test_responses_api_reaches_the_provider(proxy: Proxy, group: str) -> N
         async with oai.responses.stream(model=group, input="hi") as stream:
             final = await stream.get_final_response()
         assert final.output_text == "echo: hi w2 w3"
+
+
+async def test_legacy_completions_on_azure_and_a_clear_refusal_on_gemini(proxy: Proxy) -> None:
+    async with clients(proxy) as (oai, _):
+        legacy = await oai.completions.create(model="azure-gpt", prompt="say this")
+        assert proxy.sim.requests[-1].path == "/openai/deployments/prod-gpt4o/completions"
+        assert legacy.choices[0].text.startswith("echo: say this")
+        with pytest.raises(openai.BadRequestError) as refused:
+            await oai.completions.create(model="gemini", prompt="say this")
+        assert "(gemini) has no legacy completions" in str(refused.value)

@@ -1,6 +1,6 @@
 """The simulator's Azure OpenAI surface: the OpenAI handlers at Azure's paths, with Azure's checks.
 
-``/openai/deployments/{deployment}/chat/completions`` and ``/embeddings`` need an
+``/openai/deployments/{deployment}/chat/completions``, ``/completions`` and ``/embeddings`` need an
 ``api-version`` query parameter (a dated version, ``-preview`` allowed); the version-less
 ``/openai/v1/...`` API takes none. Every call needs an ``api-key`` header or an
 ``Authorization: Bearer`` token (Entra ID). Azure's error shapes answer failed checks and two
@@ -130,8 +130,10 @@ ROUTES: list[tuple[str, str, upstream.Handler]] = [
         _handler(upstream.chat_completions, dated=True),
     ),
     ("POST", "/openai/deployments/{deployment}/embeddings", _handler(upstream.embeddings, True)),
+    ("POST", "/openai/deployments/{deployment}/completions", _handler(upstream.completions, True)),
     ("GET", "/openai/models", _list_models),
     ("POST", "/openai/v1/chat/completions", _handler(upstream.chat_completions, dated=False)),
     ("POST", "/openai/v1/embeddings", _handler(upstream.embeddings, dated=False)),
+    ("POST", "/openai/v1/completions", _handler(upstream.completions, dated=False)),
     ("GET", "/openai/v1/models", _list_models),
 ]
