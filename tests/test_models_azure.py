@@ -177,7 +177,7 @@ async def test_adapter_query_carries_the_version(sim: Simulator) -> None:
     ("fault", "kind", "marker"),
     [
         ("content_filter", FailureKind.CONTENT_POLICY, "innererror ResponsibleAIPolicyViolation"),
-        ("deployment_not_found", FailureKind.AUTH, "DeploymentNotFound"),
+        ("deployment_not_found", FailureKind.SERVER, "DeploymentNotFound"),
         ("auth", FailureKind.AUTH, "HTTP 401"),
         ("429", FailureKind.RATE_LIMITED, "HTTP 429"),
         ("context", FailureKind.CONTEXT_WINDOW, "context_length_exceeded"),
@@ -199,10 +199,10 @@ async def test_azure_errors_are_classified(
     assert in_stream.value.kind is kind
 
 
-async def test_a_version_azure_refuses_is_a_configuration_fault(sim: Simulator) -> None:
+async def test_a_version_azure_refuses_is_a_broken_deployment(sim: Simulator) -> None:
     with pytest.raises(UpstreamError) as failed:
         await adapter(sim, api_version="someday").chat({"messages": HELLO})
-    assert failed.value.kind is FailureKind.AUTH
+    assert failed.value.kind is FailureKind.SERVER
     assert "api_version" in str(failed.value)
 
 

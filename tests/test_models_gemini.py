@@ -350,7 +350,7 @@ async def test_embeddings_both_apis(sim: Simulator) -> None:
         ("429", FailureKind.RATE_LIMITED),
         ("503", FailureKind.SERVER),
         ("auth", FailureKind.AUTH),
-        ("not_found", FailureKind.AUTH),
+        ("not_found", FailureKind.SERVER),
         ("context", FailureKind.CONTEXT_WINDOW),
         ("safety", FailureKind.CONTENT_POLICY),
         ("cut", FailureKind.CONNECTION),
@@ -721,3 +721,23 @@ def test_any_body_the_contracts_accept_translates(
     else:  # token arrays: refused naming the field (a 400), not a crash
         with pytest.raises(UpstreamError, match=r"^input: "):
             embedding_inputs(embeddings, "gm")
+
+
+async def test_a_refused_gemini_key_hands_the_call_to_the_next(sim: Simulator) -> None:
+    good = "AIzaSyD-second-key-0123456789abcdefXYZ"
+    sim.settings.valid_keys = frozenset({good})
+    provider = {"type": "gemini", "endpoint": sim.url, "models": ["gemini-2.5-flash"]}
+    document = {"mcp": {"models": {"gemini": {**provider, "api_keys": [GEMINI_KEY, good]}}}}
+    (deployment,) = parse_config(document, env={}).deployments
+    target = ProviderTarget(deployment)
+    result = await target.chat({"messages": [{"role": "user", "content": "hi"}]})
+    assert result["choices"][0]["message"]["content"].startswith("echo: hi")
+    seen = [r.headers["x-goog-api-key"] for r in sim.requests]
+    assert seen == [GEMINI_KEY, good]  # the first said "API key not valid" (a 400)
+    assert [s["state"] for s in target.keys.states()] == ["refused", "ok"]
+    sim.settings.valid_keys = None
+    sim.settings.fault = "not_found"  # the model, not a key: no key is taken out
+    with pytest.raises(UpstreamError) as broken:
+        await target.chat({"messages": [{"role": "user", "content": "hi"}]})
+    assert broken.value.kind is FailureKind.SERVER
+    assert [s["state"] for s in target.keys.states()] == ["refused", "ok"]

@@ -45,8 +45,9 @@ def azure_urls(endpoint: str, deployment: str, api_version: str | None) -> tuple
 
 
 def _reclassified(exc: UpstreamError) -> UpstreamError:
-    """A missing deployment or an api-version Azure refuses is our configuration's fault, not
-    the caller's: reported like a credential fault (HTTP 502, never retried, health kept)."""
+    """A missing deployment or an api-version Azure refuses is this deployment's fault, not the
+    caller's nor its key's: a broken deployment (HTTP 502, tried elsewhere, counts toward
+    ejection), so that another key is not tried in vain."""
     text = str(exc)
     lowered = text.lower()
     if exc.kind is FailureKind.BAD_REQUEST and (
@@ -55,7 +56,7 @@ def _reclassified(exc: UpstreamError) -> UpstreamError:
         or "api version" in lowered
     ):
         return UpstreamError(
-            FailureKind.AUTH,
+            FailureKind.SERVER,
             text + " (check this deployment's endpoint, model (the Azure deployment name)"
             " and api_version)",
             status=exc.status,

@@ -69,13 +69,16 @@ def gemini_base(endpoint: str, project: str | None, location: str | None) -> tup
 
 def _reclassified(exc: UpstreamError) -> UpstreamError:
     """Gemini reports a bad key and an oversized prompt as HTTP 400 INVALID_ARGUMENT; an
-    unknown model (404) is this deployment's configuration, not the caller's request."""
+    unknown model (404) is this deployment's fault, not the caller's nor its key's: a broken
+    deployment, tried elsewhere."""
     if exc.kind is not FailureKind.BAD_REQUEST:
         return exc
     text = str(exc).lower()
     kind = None
-    if any(marker in text for marker in _AUTH_MARKERS) or exc.status == 404:
+    if any(marker in text for marker in _AUTH_MARKERS):
         kind = FailureKind.AUTH
+    elif exc.status == 404:
+        kind = FailureKind.SERVER
     elif any(marker in text for marker in _CONTEXT_MARKERS):
         kind = FailureKind.CONTEXT_WINDOW
     if kind is None:

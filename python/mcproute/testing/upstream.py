@@ -235,7 +235,10 @@ def _presented_key(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         return auth[7:]
-    return request.headers.get("x-api-key")
+    for header in ("x-api-key", "api-key", "x-goog-api-key"):  # Anthropic's, Azure's, Google's
+        if header in request.headers:
+            return request.headers[header]
+    return None
 
 
 def _key_fault(request: web.Request, settings: SimulatorSettings) -> str | None:
