@@ -61,7 +61,9 @@ async def test_the_wheel_installs_and_serves(tmp_path: Path) -> None:
     venv, data, empty = tmp_path / "venv", tmp_path / "data", tmp_path / "cwd"
     empty.mkdir()
     env = outside_env(MCPROUTE_VENV=str(venv), MCPROUTE_DATA_DIR=str(data))
-    await run("sh", str(SCRIPT), "install", f"{wheel}[tracing,gcp]", env=env, cwd=empty)  # as the image
+    await run(
+        "sh", str(SCRIPT), "install", f"{wheel}[tracing,gcp]", env=env, cwd=empty
+    )  # as the image
     where = await run(
         str(venv / "bin" / "python"),
         "-c",
