@@ -20,6 +20,8 @@ The accepted shape (every key optional except where noted)::
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
              "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
+             "ensembles": {"consensus": {"models": ["gpt-4", "claude"], "strategy": "majority",
+                                         "deadline_s": 20, "min_answers": 2}},
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
              "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
@@ -44,6 +46,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 from mcproute.tracing import TracingSettings
@@ -184,6 +187,7 @@ class Config:
     deployments: tuple[DeploymentConfig, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ensembles: Mapping[str, EnsembleConfig] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
@@ -319,6 +323,7 @@ _MCP_KEYS = (
     "models",
     "aliases",
     "groups",
+    "ensembles",
     "defaults",
     "routing",
     "tracing",
@@ -714,6 +719,7 @@ def parse_config(
         deployments=tuple(deployments),
         aliases=aliases,
         groups=groups,
+        ensembles=parse_ensembles(mcp.get("ensembles"), check),
         defaults=defaults,
         routing=dict(routing),
         mcp_servers=tuple(servers),
@@ -721,6 +727,7 @@ def parse_config(
         tracing=tracing,
     )
     _check_references(config, check)
+    check_ensembles(config, check, CAPABILITIES)
     if check.issues:
         raise ConfigError(check.issues, source)
     return config
