@@ -166,7 +166,8 @@ async def test_a_member_past_the_deadline_and_too_few_answers() -> None:
         with pytest.raises(EnsembleError) as info:
             await (await registry.get_model("strict")).generate("hi")
         await registry.aclose()
-    assert info.value.status is None and info.value.kind.value == "timeout"
+    assert info.value.status is None
+    assert info.value.kind.value == "timeout"
     assert "2 of 3 models answered (min_answers 3)" in str(info.value)
     assert "gamma: no answer within the 0.5 s deadline" in str(info.value)
 
@@ -200,7 +201,8 @@ async def test_best_with_a_judge_and_malformed_scores() -> None:
         await registry.aclose()
     assert result.text == "paris."  # 9 ties with Lyon's 9; beta answered faster
     assert result.raw["mcproute"]["judge"]["scores"] == {"alpha": 2, "beta": 9, "gamma": 9}
-    assert "R!" in judge_prompt[0]["content"] and "Lyon" in judge_prompt[1]["content"]
+    assert "R!" in judge_prompt[0]["content"]
+    assert "Lyon" in judge_prompt[1]["content"]
     assert "judge 'bad' returned no usable scores: the reply is not JSON" in str(malformed.value)
     assert "scores: expected a list of 3 numbers, got 2 items" in str(miscounted.value)
     assert fallback.text == "Paris"
@@ -276,8 +278,8 @@ async def test_sampling_targets_an_ensemble_by_hint_and_reload_changes_it() -> N
             "maxTokens": 20,
         }
         sampled = await handle("sampling/createMessage", params)
-        registry.apply(parse_config(document(sims, {"consensus": {**ensembles["consensus"],
-                                                                  "strategy": "all"}})))  # fmt: skip
+        changed = {"consensus": {**ensembles["consensus"], "strategy": "all"}}
+        registry.apply(parse_config(document(sims, changed)))
         reloaded = await registry.get_model("consensus")
         await registry.aclose()
     assert sampled["content"]["text"] == "Paris"
@@ -318,7 +320,9 @@ async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
             stream = await oai.chat.completions.create(
                 model="fastest", messages=[{"role": "user", "content": "hi"}], stream=True
             )
-            streamed = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+            streamed = "".join(
+                [c.choices[0].delta.content or "" async for c in stream if c.choices]
+            )
             with pytest.raises(openai.APIStatusError) as failed:
                 await oai.chat.completions.create(
                     model="broken", messages=[{"role": "user", "content": "hi"}]
@@ -337,14 +341,17 @@ async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
                 ant_streamed = await events.get_final_text()
             await ant.close()
     assert plain.choices[0].message.content == "Paris"
-    assert plain.model_extra is not None and "mcproute" not in plain.model_extra
+    assert plain.model_extra is not None
+    assert "mcproute" not in plain.model_extra
     extension = (detailed.model_extra or {})["mcproute"]
     assert [a["model"] for a in extension["answers"]] == MEMBERS
     assert streamed == "Paris"
     assert failed.value.status_code == 504
     text = str(failed.value.body)
-    assert "delta: upstream server" in text and "epsilon: no answer within" in text
+    assert "delta: upstream server" in text
+    assert "epsilon: no answer within" in text
     assert SECRET not in text
     assert (listed["consensus"] or {})["mcproute"]["ensemble"]["strategy"] == "majority"
-    assert message.content[0].type == "text" and message.content[0].text == "Paris"
+    assert message.content[0].type == "text"
+    assert message.content[0].text == "Paris"
     assert ant_streamed == "Paris"

@@ -26,7 +26,7 @@ from mcproute.models.translate import (
     openai_to_anthropic_response,
 )
 from mcproute.redact import redact
-from mcproute.routing.aggregate import AggregateError, AggregateResult, aggregate
+from mcproute.routing.aggregate import AggregateError, AggregateResult, Mode, aggregate
 
 if TYPE_CHECKING:
     from mcproute.context import ContextStore
@@ -51,6 +51,7 @@ class MemberAnswer:
     usage: Mapping[str, int] = field(default_factory=dict)
     latency_s: float | None = None
     error: str | None = None
+    kind: FailureKind | None = None  # why it failed (a deadline is a timeout)
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def to_json(self) -> Json:
@@ -88,6 +89,13 @@ def _failure(exc: BaseException) -> str:
     return redact(f"{type(exc).__name__}: {exc}")
 
 
+TIMEOUT = FailureKind.TIMEOUT
+
+
+def _kind(exc: BaseException) -> FailureKind:
+    return exc.kind if isinstance(exc, UpstreamError) else FailureKind.SERVER
+
+
 def _has_token(chunk: Mapping[str, Any]) -> bool:
     for choice in chunk.get("choices") or []:
         delta = choice.get("delta") or {}
@@ -122,7 +130,8 @@ class EnsembleModel(RoutedModel):
         self._helpers = dict(helpers)
 
     def __repr__(self) -> str:
-        return f"EnsembleModel({self.name!r}, strategy={self.strategy!r}, models={self.config.models!r})"
+        models = self.config.models
+        return f"EnsembleModel({self.name!r}, strategy={self.strategy!r}, models={models!r})"
 
     # --- asking the members
 
@@ -146,7 +155,9 @@ class EnsembleModel(RoutedModel):
             and config.match == "exact"
             and config.min_answers <= len(config.models) // 2 + 1
         )
-        mode = "first" if config.strategy == "first" else "majority" if exact_majority else "all"
+        mode: Mode = (
+            "first" if config.strategy == "first" else "majority" if exact_majority else "all"
+        )
         try:
             result: AggregateResult[Json] = await aggregate(
                 self._router,
@@ -166,16 +177,25 @@ class EnsembleModel(RoutedModel):
                 gen = Generation.from_completion(result.results[group])
                 answers.append(
                     MemberAnswer(
-                        name, "answered", gen.text, gen.tool_calls, gen.finish_reason,
-                        gen.usage, latency, raw=gen.raw,
-                    )  # fmt: skip
+                        name,
+                        "answered",
+                        gen.text,
+                        gen.tool_calls,
+                        gen.finish_reason,
+                        gen.usage,
+                        latency,
+                        raw=gen.raw,
+                    )
                 )
             elif group in result.errors:
-                error = _failure(result.errors[group])
-                answers.append(MemberAnswer(name, "failed", latency_s=latency, error=error))
+                failure = result.errors[group]
+                error, kind = _failure(failure), _kind(failure)
+                answers.append(
+                    MemberAnswer(name, "failed", latency_s=latency, error=error, kind=kind)
+                )
             elif cut:
                 error = f"no answer within the {config.deadline_s:g} s deadline"
-                answers.append(MemberAnswer(name, "deadline", error=error))
+                answers.append(MemberAnswer(name, "deadline", error=error, kind=TIMEOUT))
             else:
                 answers.append(MemberAnswer(name, "cancelled"))
         answered = [a for a in answers if a.status == "answered"]
@@ -184,16 +204,12 @@ class EnsembleModel(RoutedModel):
         return answers
 
     def _error(self, answers: Sequence[MemberAnswer], count: int) -> EnsembleError:
-        kinds = {
-            a.status if a.status == "deadline" else (a.error or "").split(":")[0]
-            for a in answers
-            if a.status in ("failed", "deadline")
-        }
-        if "deadline" in kinds:
-            kind = FailureKind.TIMEOUT
+        """A timeout if a member ran out of time; else the members' common failure kind."""
+        kinds = {a.kind for a in answers if a.status in ("failed", "deadline")}
+        if FailureKind.TIMEOUT in kinds or len(kinds) != 1 or None in kinds:
+            kind = FailureKind.TIMEOUT if FailureKind.TIMEOUT in kinds else FailureKind.SERVER
         else:
-            only = next(iter(kinds), "").removeprefix("upstream ")
-            kind = FailureKind(only) if len(kinds) == 1 and only in FailureKind else FailureKind.SERVER
+            kind = next(iter(kinds)) or FailureKind.SERVER
         failures = "; ".join(f"{a.model}: {a.error}" for a in answers if a.error)
         return EnsembleError(
             kind,
@@ -349,7 +365,7 @@ class EnsembleModel(RoutedModel):
         """The combined OpenAI-format completion, members' answers in its ``mcproute`` field."""
         return await self._combine(body)
 
-    async def chat_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:  # type: ignore[override]
+    async def chat_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         if self.strategy == "first":
             async for chunk in self._race(body):
                 yield chunk
@@ -375,7 +391,7 @@ class EnsembleModel(RoutedModel):
             return seen
 
         tasks = {asyncio.ensure_future(until_token(s)): name for name, s in streams.items()}
-        errors: dict[str, str] = {}
+        errors: dict[str, tuple[str, FailureKind]] = {}
         winner: tuple[str, list[Json]] | None = None
         try:
             pending = set(tasks)
@@ -387,8 +403,9 @@ class EnsembleModel(RoutedModel):
                 if not done:
                     break
                 for task in sorted(done, key=lambda t: list(tasks).index(t)):
-                    if task.exception() is not None:
-                        errors[tasks[task]] = _failure(task.exception())  # type: ignore[arg-type]
+                    exc = task.exception()
+                    if exc is not None:
+                        errors[tasks[task]] = (_failure(exc), _kind(exc))
                     elif winner is None:
                         winner = (tasks[task], task.result())
         finally:
@@ -401,9 +418,9 @@ class EnsembleModel(RoutedModel):
         if winner is None:
             deadline = f"no token within the {self.config.deadline_s:g} s deadline"
             answers = [
-                MemberAnswer(n, "failed", error=errors[n])
+                MemberAnswer(n, "failed", error=errors[n][0], kind=errors[n][1])
                 if n in errors
-                else MemberAnswer(n, "deadline", error=deadline)
+                else MemberAnswer(n, "deadline", error=deadline, kind=TIMEOUT)
                 for n in self._members
             ]
             raise self._error(answers, 0)
@@ -425,7 +442,7 @@ class EnsembleModel(RoutedModel):
             message["content"] = [{"type": "text", "text": t} for t in texts]
         return {**message, EXTENSION: completion[EXTENSION]}
 
-    async def messages_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:  # type: ignore[override]
+    async def messages_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         translator = OpenAIToAnthropicStream(self.name)
         async for chunk in self.chat_stream(anthropic_to_openai_request({**body, "stream": True})):
             for event in translator.feed(chunk):
@@ -440,7 +457,8 @@ class EnsembleModel(RoutedModel):
     def _unsupported(self, what: str) -> UpstreamError:
         return UpstreamError(
             FailureKind.BAD_REQUEST,
-            f"model {self.name!r} is an ensemble: it answers chat and messages requests, not {what}",
+            f"model {self.name!r} is an ensemble: it answers chat and messages requests,"
+            f" not {what}",
         )
 
     async def embeddings(self, body: Mapping[str, Any]) -> Json:
@@ -449,7 +467,7 @@ class EnsembleModel(RoutedModel):
     async def completions(self, body: Mapping[str, Any]) -> Json:
         raise self._unsupported("legacy completions")
 
-    async def completions_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:  # type: ignore[override]
+    async def completions_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         raise self._unsupported("legacy completions")
         yield {}  # pragma: no cover - makes this an async generator
 
@@ -501,7 +519,9 @@ def _as_chunks(completion: Mapping[str, Any], include_usage: bool) -> list[Json]
             delta["tool_calls"] = [
                 {**call, "index": i} for i, call in enumerate(message["tool_calls"])
             ]
-        chunks.append({**base, "choices": [{"index": index, "delta": delta, "finish_reason": None}]})
+        chunks.append(
+            {**base, "choices": [{"index": index, "delta": delta, "finish_reason": None}]}
+        )
         end = {"index": index, "delta": {}, "finish_reason": choice.get("finish_reason")}
         chunks.append({**base, "choices": [end]})
     if include_usage:

@@ -97,9 +97,7 @@ def judge_request(messages: Sequence[Mapping[str, Any]], texts: Sequence[str], r
         f" in the order given ({len(texts)} numbers), and nothing else."
     )
     user = f"<conversation>\n{_transcript(messages)}\n</conversation>\n\n{_numbered(texts)}"
-    return {
-        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    }
+    return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
 
 
 class MalformedScores(ValueError):

@@ -29,7 +29,9 @@ def _visible_models(request: web.Request) -> list[str]:
     """Models, groups, aliases and ensembles this caller's key may use, in configuration order."""
     registry = request.app[REGISTRY]
     record = request[RECORD]
-    names = dict.fromkeys([*registry.models(), *registry.config.aliases, *registry.config.ensembles])
+    names = dict.fromkeys(
+        [*registry.models(), *registry.config.aliases, *registry.config.ensembles]
+    )
     return [m for m in names if allows(record, "models", m)]
 
 
