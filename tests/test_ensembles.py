@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import anthropic
 import openai
 import pytest
@@ -327,7 +328,12 @@ async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
                 await oai.chat.completions.create(
                     model="broken", messages=[{"role": "user", "content": "hi"}]
                 )
+            responded = await oai.responses.create(model="consensus", input="capital?", store=False)
             listed = {m.id: m.model_extra async for m in oai.models.list()}
+            async with aiohttp.ClientSession() as http:
+                headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
+                async with http.get(f"{proxy.url}/metrics", headers=headers) as response:
+                    metrics = await response.text()
             await oai.close()
             ant = anthropic.AsyncAnthropic(base_url=proxy.url, api_key=key, max_retries=0)
             message = await ant.messages.create(
@@ -355,3 +361,9 @@ async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
     assert message.content[0].type == "text"
     assert message.content[0].text == "Paris"
     assert ant_streamed == "Paris"
+    assert responded.output_text == "Paris"
+    tokens = [
+        line for line in metrics.splitlines() if line.startswith("gen_ai_client_token_usage_count")
+    ]
+    for model in ("consensus", "alpha", "beta"):  # gamma was cancelled: majority without it
+        assert any(f'gen_ai_request_model="{model}"' in line for line in tokens), model

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +109,23 @@ async def _closed(iterator: AsyncIterator[Any]) -> None:
     if close is not None:
         with contextlib.suppress(Exception):
             await close()
+
+
+_BACKGROUND: set[asyncio.Future[None]] = set()  # held until done (the loop keeps weak refs)
+
+
+async def _stopped(
+    tasks: Sequence[asyncio.Future[Any]], streams: Sequence[AsyncIterator[Any]]
+) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for stream in streams:
+        await _closed(stream)
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 class EnsembleModel(RoutedModel):
@@ -410,11 +427,13 @@ class EnsembleModel(RoutedModel):
                         winner = (tasks[task], task.result())
         finally:
             for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for name, stream in streams.items():
-                if winner is None or name != winner[0]:
-                    await _closed(stream)
+                task.cancel()  # the losers stop now; their connections close off the hot path
+            losers = [s for name, s in streams.items() if winner is None or name != winner[0]]
+            cleanup = _stopped(list(tasks), losers)
+            if winner is None:
+                await cleanup
+            else:
+                _in_background(cleanup)
         if winner is None:
             deadline = f"no token within the {self.config.deadline_s:g} s deadline"
             answers = [

@@ -305,11 +305,25 @@ async def _sse(
     anthropic: bool = False,
 ) -> web.StreamResponse:
     """Send pre-encoded SSE events with the configured pacing and stream faults."""
-    settings = request.app[_STATE].settings
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+        return await _send_events(request, response, events, terminator, fault, anthropic)
+    except ConnectionResetError:  # the client went away (it stopped reading): nothing to send
+        return response
+
+
+async def _send_events(
+    request: web.Request,
+    response: web.StreamResponse,
+    events: Iterator[bytes],
+    terminator: bytes | None,
+    fault: str | None,
+    anthropic: bool,
+) -> web.StreamResponse:
+    settings = request.app[_STATE].settings
     if settings.ttft:
         await asyncio.sleep(settings.ttft)
     for sent, event in enumerate(events, start=1):
