@@ -14,19 +14,15 @@ import contextlib
 import socket
 import statistics
 import sys
-import time
-from collections.abc import Callable
-from typing import Any
 
 import aiohttp
 
+from benches.routing_overhead import CALLS, WARMUP, _measure
 from benches.run import machine, replace_section
 from mcproute.config import parse_config
 from mcproute.models import ModelRegistry
 from mcproute.models.http import close_session
 
-CALLS = 300
-WARMUP = 30
 TTFT = {"fast": 0.0, "medium": 0.02, "slow": 0.04}  # seconds to each member's first token
 
 
@@ -34,17 +30,6 @@ async def _stream(registry: ModelRegistry, model: str) -> None:
     handle = await registry.get_model(model)
     async for _ in handle.stream("hi"):
         pass
-
-
-async def _measure(call: Callable[[], Any]) -> list[float]:
-    for _ in range(WARMUP):
-        await call()
-    samples = []
-    for _ in range(CALLS):
-        started = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - started)
-    return samples
 
 
 def _free_port() -> int:

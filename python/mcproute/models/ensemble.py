@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mcproute.config_ensembles import EnsembleConfig
 from mcproute.errors import FailureKind, UpstreamError
@@ -73,6 +73,15 @@ class EnsembleGeneration(Generation):
 
     answers: tuple[MemberAnswer, ...] = ()
     strategy: str = ""
+
+
+class _Round(NamedTuple):
+    """What a helper model (judge, merger) works from, and where its part is recorded."""
+
+    body: Mapping[str, Any]
+    answered: Sequence[MemberAnswer]
+    extension: Json  # the reply's "mcproute" field
+    helper_usage: list[Mapping[str, Any]]
 
 
 class EnsembleError(UpstreamError):
@@ -275,9 +284,9 @@ class EnsembleModel(RoutedModel):
                 chosen, votes = await self._majority(answered, helper_usage)
                 extension["votes"] = votes
             elif strategy == "best":
-                chosen = await self._best(body, answered, extension, helper_usage)
+                chosen = await self._best(_Round(body, answered, extension, helper_usage))
             else:
-                merged = await self._merge(body, answered, extension, helper_usage)
+                merged = await self._merge(_Round(body, answered, extension, helper_usage))
                 chosen = None
                 completion = merged
             if chosen is not None:
@@ -307,14 +316,9 @@ class EnsembleModel(RoutedModel):
         winner = max(groups, key=len)  # max keeps the first of equals: the fastest group
         return ordered[winner[0]], len(winner)
 
-    async def _best(
-        self,
-        body: Mapping[str, Any],
-        answered: Sequence[MemberAnswer],
-        extension: Json,
-        helper_usage: list[Mapping[str, Any]],
-    ) -> MemberAnswer:
+    async def _best(self, rnd: _Round) -> MemberAnswer:
         """The judge's highest-scored answer; equal scores go to the faster answer."""
+        body, answered, extension, helper_usage = rnd
         judge = self._helpers["judge"]
         request = combine.judge_request(
             body.get("messages") or [], [a.text or "" for a in answered], self.config.rubric
@@ -338,13 +342,8 @@ class EnsembleModel(RoutedModel):
         ranked = sorted(zip(answered, scores, strict=True), key=lambda p: (-p[1], _latency(p[0])))
         return ranked[0][0]
 
-    async def _merge(
-        self,
-        body: Mapping[str, Any],
-        answered: Sequence[MemberAnswer],
-        extension: Json,
-        helper_usage: list[Mapping[str, Any]],
-    ) -> Json:
+    async def _merge(self, rnd: _Round) -> Json:
+        body, answered, extension, helper_usage = rnd
         merger = self._helpers["merger"]
         request = combine.merge_request(body, [a.text or "" for a in answered])
         try:
