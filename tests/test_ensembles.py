@@ -21,6 +21,7 @@ from mcproute.models.ensemble import EnsembleError, EnsembleGeneration
 from mcproute.models.ensemble_combine import tool_call_key
 from mcproute.models.http import close_session
 from mcproute.protocol.sampling import sampling_handler
+from mcproute.proxy.reload import config_diff
 from mcproute.testing.upstream import Simulator, SimulatorSettings
 from proxy_support import running_proxy
 
@@ -49,9 +50,10 @@ async def simulators(**members: SimulatorSettings) -> AsyncIterator[dict[str, Si
 
 
 def document(sims: dict[str, Simulator], ensembles: dict[str, Any]) -> dict[str, Any]:
+    """One provider per simulator; "gamma" speaks Anthropic's format, so members mix formats."""
     models = {
         name: {
-            "type": "openai",
+            "type": "anthropic" if name == "gamma" else "openai",
             "endpoint": sim.url,
             "api_key": "sk-test",
             "models": [{"name": name, "model": "gpt-4"}],
@@ -280,13 +282,17 @@ async def test_sampling_targets_an_ensemble_by_hint_and_reload_changes_it() -> N
         }
         sampled = await handle("sampling/createMessage", params)
         changed = {"consensus": {**ensembles["consensus"], "strategy": "all"}}
-        registry.apply(parse_config(document(sims, changed)))
+        new = parse_config(document(sims, changed))
+        diff = config_diff(registry.config, new)  # what the proxy's reload goes by
+        registry.apply(new)
         reloaded = await registry.get_model("consensus")
         await registry.aclose()
     assert sampled["content"]["text"] == "Paris"
     assert sampled["model"] == "consensus"
     assert [r.body["max_tokens"] for s in sims.values() for r in s.requests] == [20, 20, 20]
     assert getattr(reloaded, "strategy", None) == "all"
+    assert diff["ensembles"] == {"added": [], "removed": [], "changed": ["consensus"]}
+    assert diff["changed"] is True
 
 
 async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
