@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from mcproute.models.http import close_session
 from mcproute.protocol.sampling import sampling_handler
 from mcproute.proxy.reload import config_diff
 from mcproute.testing.upstream import Simulator, SimulatorSettings
+from models_support import write
 from proxy_support import running_proxy
 
 SECRET = "sk-live-0123456789abcdefSECRETVALUE"
@@ -79,7 +82,7 @@ def three(**extra: SimulatorSettings) -> dict[str, SimulatorSettings]:
 MEMBERS = ["alpha", "beta", "gamma"]
 
 
-def test_config_check_names_each_problem() -> None:
+def test_config_check_names_each_problem(tmp_path: Path) -> None:
     doc = {
         "mcp": {
             "models": {"openai": {"api_key": "k", "models": ["gpt-4", "gpt-4o"]}},
@@ -109,6 +112,13 @@ def test_config_check_names_each_problem() -> None:
         "mcp.ensembles.gpt-4o.min_answers: strategy 'first' uses one answer",
     ):
         assert expected in text
+    path = str(write(tmp_path / "c.yaml", doc))
+    checked = subprocess.run(
+        [sys.executable, "-m", "mcproute.cli", "config", "check", path],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 1
+    assert "mcp.ensembles.b.judge: 'b' is this ensemble itself" in checked.stderr
 
 
 async def test_majority_through_the_library_client() -> None:
