@@ -223,11 +223,20 @@ async def test_best_with_a_judge_and_malformed_scores() -> None:
 
 
 async def test_merge_writes_one_answer_from_the_members() -> None:
-    async with simulators(**three(writer=SimulatorSettings(reply="Paris, says most"))) as sims:
-        ensembles = {"merged": {"models": MEMBERS, "strategy": "merge", "merger": "writer"}}
+    writers = {
+        "writer": SimulatorSettings(reply="Paris, says most"),
+        "broken": SimulatorSettings(fault="500"),
+    }
+    async with simulators(**three(**writers)) as sims:
+        ensembles = {
+            "merged": {"models": MEMBERS, "strategy": "merge", "merger": "writer"},
+            "unmerged": {"models": MEMBERS, "strategy": "merge", "merger": "broken"},
+        }
         registry = registry_of(sims, ensembles)
         result = await (await registry.get_model("merged")).generate("capital?", max_tokens=50)
         asked = sims["writer"].requests[-1].body
+        with pytest.raises(EnsembleError) as failed:
+            await (await registry.get_model("unmerged")).generate("capital?")
         await registry.aclose()
     assert result.text == "Paris, says most"
     system = asked["messages"][0]["content"]
@@ -235,6 +244,7 @@ async def test_merge_writes_one_answer_from_the_members() -> None:
     assert asked["messages"][1:] == [{"role": "user", "content": "capital?"}]
     assert asked["max_tokens"] == 50
     assert result.usage["completion_tokens"] == 3 + 3  # three members, then the merger's three
+    assert "merger model 'broken' failed: upstream server" in str(failed.value)
 
 
 async def test_tool_calls_must_agree() -> None:

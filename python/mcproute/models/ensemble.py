@@ -303,7 +303,10 @@ class EnsembleModel(RoutedModel):
         ordered = sorted(answered, key=_latency)
         if self.config.match == "embedding":
             embedder = self._helpers["embeddings"]
-            result = await embedder.embeddings({"input": [a.text or "" for a in ordered]})
+            try:
+                result = await embedder.embeddings({"input": [a.text or "" for a in ordered]})
+            except UpstreamError as exc:
+                raise self._helper_failed("embeddings", exc, answered) from None
             helper_usage.append(result.get("usage") or {})
             rows = sorted(result.get("data") or [], key=lambda row: row.get("index", 0))
             vectors = [list(row.get("embedding") or []) for row in rows]
@@ -315,6 +318,13 @@ class EnsembleModel(RoutedModel):
             groups = list(keyed.values())
         winner = max(groups, key=len)  # max keeps the first of equals: the fastest group
         return ordered[winner[0]], len(winner)
+
+    def _helper_failed(
+        self, role: str, exc: UpstreamError, answered: Sequence[MemberAnswer]
+    ) -> EnsembleError:
+        name = self.config.helpers()[role]
+        message = f"ensemble {self.name!r}: {role} model {name!r} failed: {_failure(exc)}"
+        return EnsembleError(exc.kind, message, answered)
 
     async def _best(self, rnd: _Round) -> MemberAnswer:
         """The judge's highest-scored answer; equal scores go to the faster answer."""
@@ -349,11 +359,7 @@ class EnsembleModel(RoutedModel):
         try:
             completion = await merger.chat(request)
         except UpstreamError as exc:
-            raise EnsembleError(
-                exc.kind,
-                f"ensemble {self.name!r}: merger {self.config.merger!r} failed: {_failure(exc)}",
-                answered,
-            ) from None
+            raise self._helper_failed("merger", exc, answered) from None
         helper_usage.append(completion.get("usage") or {})
         extension["merger"] = {"model": self.config.merger, "usage": completion.get("usage")}
         return completion
