@@ -14,7 +14,7 @@ RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) 
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium wrk clean
+.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium wrk clean sigv4-suite
 
 $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -76,13 +76,26 @@ $(SDK_EVERYTHING_STAMP): $(STAMP)
 	tar xzf $(PEERS_DIR)/mcp-2.3.0.tar.gz -C $(PEERS_DIR)
 	touch $@
 
+# AWS's SigV4 test suite, shipped in the botocore sdist (tests/unit/auth/aws4_testsuite/): the
+# vectors the core's SigV4 signer is checked against.
+BOTOCORE_VERSION := $(shell sed -n 's/^botocore==//p' requirements-dev.txt)
+BOTOCORE_STAMP := $(PEERS_DIR)/.botocore-$(BOTOCORE_VERSION)
+
+$(BOTOCORE_STAMP): $(STAMP)
+	mkdir -p $(PEERS_DIR)
+	$(PY) -m pip download --quiet --no-binary :all: --no-deps botocore==$(BOTOCORE_VERSION) -d $(PEERS_DIR)
+	tar xzf $(PEERS_DIR)/botocore-$(BOTOCORE_VERSION).tar.gz -C $(PEERS_DIR)
+	touch $@
+
+sigv4-suite: $(BOTOCORE_STAMP)
+
 # Debian's Chromium, driven by Playwright (launched with executable_path; no browser download)
 # in the dashboard test.
 chromium:
 	command -v chromium >/dev/null || { apt-get update && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
-py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP) chromium
+py-test: ext $(NODE_STAMP) $(SDK_EVERYTHING_STAMP) $(BOTOCORE_STAMP) chromium
 	PATH=$(NODE_BIN):$$PATH $(PY) -m pytest $(PYTEST_ARGS)
 
 test: ext rust-test py-test

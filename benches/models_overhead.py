@@ -111,8 +111,10 @@ async def _time(call: Call, requests: int) -> float:
     return (time.perf_counter() - start) / requests
 
 
-async def measure(url: str, requests: int, rounds: int) -> dict[str, float]:
-    contenders = calls(url)
+async def measure(
+    url: str, requests: int, rounds: int, contenders_at: Callable[[str], dict[str, Call]] = calls
+) -> dict[str, float]:
+    contenders = contenders_at(url)
     for call in contenders.values():  # warm connections and code paths
         await _time(call, 20)
     samples: dict[str, list[float]] = {name: [] for name in contenders}

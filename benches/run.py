@@ -133,6 +133,7 @@ def run(name: str) -> None:
 HARNESSES = {
     "benches.routing_overhead": "MCPROUTE_PEER_PYTHON",
     "benches.models_overhead": "",
+    "benches.models_bedrock_overhead": "",
 }
 
 

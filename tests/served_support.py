@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -33,19 +34,26 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(tmp_path: Path, *, workers: int = 1) -> AsyncIterator[Served]:
-    """The proxy with one model on a closed port (the tests here never reach an upstream)."""
+async def served(
+    tmp_path: Path,
+    *,
+    workers: int = 1,
+    document: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[Served]:
+    """The proxy with `document` as its configuration; by default one model on a closed port
+    (for tests that never reach an upstream). Its data directory is `tmp_path / "data"`."""
     data_dir = DataDir(tmp_path / "data")
     data_dir.pepper()
     config = tmp_path / "mcproute.json"
     models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
-    config.write_text(json.dumps({"mcp": {"models": models}}))
+    config.write_text(json.dumps(document or {"mcp": {"models": models}}))
     port = free_port()
     stderr_path = tmp_path / "stderr"
     with stderr_path.open("wb") as stderr:  # the child keeps its own descriptor
         proc = await asyncio.create_subprocess_exec(
             *serve_command(config, port, workers),
-            env={**os.environ, "MCPROUTE_DATA_DIR": str(data_dir.path)},
+            env={**os.environ, **(env or {}), "MCPROUTE_DATA_DIR": str(data_dir.path)},
             stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"

@@ -462,9 +462,10 @@ async def test_usage_metrics_as_chat(proxy: Proxy, http: aiohttp.ClientSession) 
     headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
     async with http.get(f"{proxy.url}/metrics", headers=headers) as r:
         text = await r.text()
-    for model in ("gpt-4", "claude"):
+    for model, provider in (("gpt-4", "openai"), ("claude", "anthropic")):
         assert (
             f'gen_ai_client_token_usage_count{{gen_ai_operation_name="chat",'
+            f'gen_ai_provider_name="{provider}",'
             f'gen_ai_request_model="{model}",gen_ai_token_type="output"}}'
         ) in text
     await sdk.close()

@@ -135,6 +135,9 @@ class KeyringError(ValueError):
 class ApiKeyError(ValueError):
     reason: str
 
+class EventStreamError(ValueError):
+    reason: str
+
 _Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 @final
@@ -186,6 +189,56 @@ class RequestSigner:
         created: int | None = None,
         nonce: str | None = None,
     ) -> dict[str, str]: ...
+
+@final
+class SigV4Signer:
+    def __new__(
+        cls,
+        access_key_id: str,
+        secret_access_key: str,
+        *,
+        session_token: str | None = None,
+        region: str,
+        service: str,
+    ) -> SigV4Signer: ...
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def service(self) -> str: ...
+    def sign(
+        self,
+        method: str,
+        url: str,
+        headers: _Headers,
+        body: bytes | None = None,
+        *,
+        payload_hash: str | None = None,
+        timestamp: int | None = None,
+    ) -> dict[str, str]: ...
+    def canonical_request(
+        self,
+        method: str,
+        url: str,
+        headers: _Headers,
+        body: bytes | None = None,
+        *,
+        payload_hash: str | None = None,
+        timestamp: int | None = None,
+    ) -> str: ...
+
+_EventHeaderValue = bool | int | bytes | str
+
+@final
+class EventStreamDecoder:
+    def __new__(cls) -> EventStreamDecoder: ...
+    def feed(self, chunk: bytes) -> list[tuple[dict[str, _EventHeaderValue], bytes]]: ...
+    def finish(self) -> None: ...
+    @property
+    def pending(self) -> int: ...
+
+def encode_event_message(headers: Sequence[tuple[str, str]], payload: bytes) -> bytes: ...
 
 @final
 class VerifiedSignature:

@@ -37,6 +37,15 @@ def scope_arg(value: str) -> str:
     return value
 
 
+def key_name_arg(value: str) -> str:
+    """`--name`: the admin API's rule for key names, checked before anything is written."""
+    from mcproute.contract.admin import NAME
+
+    if NAME.pattern is None or NAME.pattern.fullmatch(value) is None:
+        raise argparse.ArgumentTypeError(f"expected {NAME.describe}")
+    return value
+
+
 def _seconds(value: str, positive: bool) -> float:
     """Seconds within the bounds the admin API takes (no nan, inf or 1e300)."""
     from mcproute.contract.contexts import MAX_SECONDS
@@ -133,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     create.add_argument("--env", default="live", help="environment tag in the key (default live)")
     create.add_argument("--ttl", type=ttl_arg, help="lifetime in seconds (default: no expiry)")
+    create.add_argument(
+        "--name", type=key_name_arg, help="a name for people, shown in listings and the dashboard"
+    )
     create.add_argument(
         "--require-signature",
         action="store_true",
@@ -235,6 +247,7 @@ def run_keys(args: argparse.Namespace) -> int:
                     args.scope or ["models"],
                     ttl=args.ttl,
                     require_signature=args.require_signature,
+                    name=args.name,
                 )
                 print(f"key id: {record.key_id}\nscopes: {', '.join(sorted(record.scopes))}")
                 print_signing_secret(keys, record)
@@ -260,7 +273,8 @@ def run_keys(args: argparse.Namespace) -> int:
                     deadline = rotate_by(r, keys.max_age)
                     due = "" if deadline is None else f"\trotate by {_iso(deadline)}"
                     scopes = ",".join(sorted(r.scopes))
-                    print(f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}")
+                    name = f"\t{r.name}" if r.name else ""
+                    print(f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}{name}")
             elif args.keys_command == "revoke":
                 keys.revoke(args.key_id)
                 print(f"revoked {args.key_id}")

@@ -24,6 +24,7 @@ The accepted shape (every key optional except where noted)::
                                          "deadline_s": 20, "min_answers": 2}},
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
+             "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
              "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
 
 ``mcpServers`` may also sit at the top level, as desktop clients write it. Provider keys default to
@@ -47,6 +48,7 @@ import orjson
 import yaml
 
 from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
+from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 from mcproute.tracing import TracingSettings
@@ -57,7 +59,7 @@ CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
 DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
 SCHEMA_VERSIONS = ("1.0",)
 CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
-PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "bedrock")
 
 BUILTIN_DEFAULT: Mapping[str, Any] = {
     "mcp": {
@@ -140,6 +142,16 @@ _SECURITY_RANGES: Mapping[str, tuple[float, float, str]] = {
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    """The ``dashboard`` block: how many requests each worker keeps for the request log
+    (``request_log``, 0 to 100000), and the key ids whose request and response bodies it
+    keeps too (``debug_bodies``, for debugging a client; off for every other key)."""
+
+    request_log: int = 1000
+    debug_bodies: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class DeploymentConfig:
     name: str  # unique id, e.g. "openai/gpt-4#0"
     group: str  # the model group it serves
@@ -159,6 +171,7 @@ class DeploymentConfig:
     stream_idle_timeout: float | None = None
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
+    aws: AwsSettings | None = None  # region and credentials of a bedrock deployment
     # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
     api_keys: tuple[Secret, ...] = field(default=(), repr=False)
     api_key_refs: tuple[SecretSource | None, ...] = ()
@@ -192,6 +205,7 @@ class Config:
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
     source: str | None = None
+    dashboard: DashboardSettings = DashboardSettings()
     tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
@@ -328,8 +342,10 @@ _MCP_KEYS = (
     "routing",
     "tracing",
     "mcpServers",
+    "dashboard",
 )
-_PROVIDER_KEYS = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
+_PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
+_PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
 _MODEL_KEYS = (
     "name",
     "model",
@@ -381,6 +397,20 @@ def _parse_security(value: Any, check: _Checker) -> SecuritySettings:
         else:
             numbers[name] = float(number)
     return SecuritySettings(**flags, **numbers)  # type: ignore[arg-type]
+
+
+def _parse_dashboard(value: Any, check: _Checker) -> DashboardSettings:
+    path = "mcp.dashboard"
+    block = check.mapping(value, path)
+    if block is None:
+        return DashboardSettings()
+    check.known_keys(block, path, ("request_log", "debug_bodies"))
+    size = block.get("request_log", DashboardSettings.request_log)
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= 100_000:
+        check.fail(f"{path}.request_log", f"must be a whole number from 0 to 100000, got {size!r}")
+        size = DashboardSettings.request_log
+    keys = frozenset(check.string_list(block.get("debug_bodies"), f"{path}.debug_bodies"))
+    return DashboardSettings(request_log=size, debug_bodies=keys)
 
 
 def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
@@ -495,6 +525,10 @@ def _parse_provider(
     check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
+    keyed = "api_key" in block or "api_keys" in block
+    aws = parse_bedrock(block, ptype, path, check, has_api_key=keyed)
+    if aws is not None and "endpoint" not in block:
+        endpoint = aws.default_endpoint
     if endpoint is None and "endpoint" not in block and ptype is not None:
         endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
         if endpoint is None:
@@ -576,6 +610,7 @@ def _parse_provider(
                 api_key_ref=refs[0] if keys else key_ref,
                 api_keys=keys if len(keys) > 1 else (),
                 api_key_refs=refs if len(keys) > 1 else (),
+                aws=aws,
                 model=upstream,
                 weight=check.number(spec.get("weight"), f"{entry_path}.weight") or 1.0,
                 rpm=check.number(spec.get("rpm"), f"{entry_path}.rpm", integer=True),
@@ -682,6 +717,7 @@ def parse_config(
             f"unsupported configuration schema version {version!r} (supported: 1.0)",
         )
     security = _parse_security(mcp.get("security"), check)
+    dashboard = _parse_dashboard(mcp.get("dashboard"), check)
     tracing = _parse_tracing(mcp.get("tracing"), check)
 
     aliases: dict[str, str] = {}
@@ -724,6 +760,7 @@ def parse_config(
         routing=dict(routing),
         mcp_servers=tuple(servers),
         source=source,
+        dashboard=dashboard,
         tracing=tracing,
     )
     _check_references(config, check)

@@ -24,6 +24,7 @@ DEFAULT_ENDPOINTS: Mapping[str, str] = {
 KEY_ENV_VARS: Mapping[str, str] = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
+    "bedrock": "AWS_BEARER_TOKEN_BEDROCK",  # a Bedrock API key, as AWS's SDKs read it
     "groq": "GROQ_API_KEY",
     "together": "TOGETHER_API_KEY",
     "mistral": "MISTRAL_API_KEY",

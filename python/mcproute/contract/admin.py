@@ -9,6 +9,10 @@ from mcproute.contract.shapes import Bool, List, Num, Obj, Str
 
 SCOPE = Str(valid=scope_problem, describe="a scope", examples=EXAMPLES)
 SCOPES = List(SCOPE, min_items=1, max_items=64)
+NAME = Str(
+    pattern=r"[A-Za-z0-9 ._:@/-]{1,64}",
+    describe="a name for people: 1 to 64 letters, digits, spaces or ._:@/-",
+)
 ENV = Str(pattern=r"[a-z0-9]{1,16}", describe="an environment label: 1 to 16 of [a-z0-9]")
 
 KEY_CREATE = Contract(
@@ -19,6 +23,7 @@ KEY_CREATE = Contract(
             "env": ENV,
             "ttl_seconds": Num(gt=0, max=MAX_SECONDS),
             "require_signature": Bool(),
+            "name": NAME,
         },
         closed=True,
         nulls=False,
@@ -30,4 +35,4 @@ KEY_ROTATE = Contract(
 )
 KEYRING_ROTATE = Contract("admin.keyring.rotate", Obj(closed=True))
 
-__all__ = ["KEYRING_ROTATE", "KEY_CREATE", "KEY_ROTATE", "SCOPES"]
+__all__ = ["KEYRING_ROTATE", "KEY_CREATE", "KEY_ROTATE", "NAME", "SCOPES"]

@@ -16,6 +16,7 @@ import aiohttp
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.anthropic import AnthropicAdapter
+from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.key_pool import KeyPool
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
@@ -32,7 +33,7 @@ from mcproute.models.translate import (
 from mcproute.secret import Secret
 
 Json = dict[str, Any]
-Adapter = OpenAIAdapter | AnthropicAdapter
+Adapter = OpenAIAdapter | AnthropicAdapter | BedrockAdapter
 T = TypeVar("T")
 LEGACY = "legacy completions (/v1/completions)"
 
@@ -79,6 +80,8 @@ def _shorter(timeout: float | None, limit: float) -> float:
 
 def build_adapter(config: DeploymentConfig) -> Adapter:
     kwargs: Mapping[str, Any] = {"model": config.model, "deployment": config.name}
+    if config.provider_type == "bedrock":
+        return BedrockAdapter(config.endpoint, config.aws, config.api_key, **kwargs)
     if config.provider_type == "anthropic":
         return AnthropicAdapter(config.endpoint, config.api_key, **kwargs)
     if config.provider_type == "openai_compatible":
@@ -204,6 +207,17 @@ class ProviderTarget:
                 await _close(events)
             return
 
+    def _chat(self, adapter: Adapter) -> OpenAIAdapter | BedrockAdapter:
+        """The adapter for OpenAI-format chat: OpenAI's own, or Bedrock's (translated there)."""
+        if isinstance(adapter, BedrockAdapter):
+            return adapter
+        return self._openai(adapter, "chat")
+
+    @property
+    def speaks_messages(self) -> bool:
+        """Anthropic-format requests go as they are (Anthropic) or translated directly (Bedrock)."""
+        return isinstance(self.adapter, AnthropicAdapter | BedrockAdapter)
+
     def _openai(self, adapter: Adapter, what: str) -> OpenAIAdapter:
         if not isinstance(adapter, OpenAIAdapter):
             raise _unsupported(self.config.name, self.config.provider_type, what)
@@ -219,7 +233,7 @@ class ProviderTarget:
             message = await self._keyed(lambda a: _anthropic(a).messages(request, timeout))
             result = anthropic_to_openai_response(message)
         else:
-            result = await self._keyed(lambda a: self._openai(a, "chat").chat(body, timeout))
+            result = await self._keyed(lambda a: self._chat(a).chat(body, timeout))
         self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
@@ -248,9 +262,7 @@ class ProviderTarget:
         asked: Mapping[str, Any] = (
             body if wants_usage else {**body, "stream_options": {**options, "include_usage": True}}
         )
-        async for chunk in self._keyed_stream(
-            lambda a: self._openai(a, "chat").chat_stream(asked, timeout)
-        ):
+        async for chunk in self._keyed_stream(lambda a: self._chat(a).chat_stream(asked, timeout)):
             if chunk.get("usage"):
                 self.usage.record_tokens(_openai_tokens(chunk["usage"]))
                 if not wants_usage and not chunk.get("choices"):
@@ -292,10 +304,10 @@ class ProviderTarget:
     # --- Anthropic format in and out
 
     async def messages(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        if self.is_anthropic:
+        if self.speaks_messages:
             self.usage.admit()
             timeout = self._timeout(timeouts, stream=False)
-            result = await self._keyed(lambda a: _anthropic(a).messages(body, timeout))
+            result = await self._keyed(lambda a: _messages_api(a).messages(body, timeout))
             self.usage.record_tokens(_anthropic_tokens(result.get("usage")))
             return result
         completion = await self.chat(anthropic_to_openai_request(body), timeouts)
@@ -304,12 +316,12 @@ class ProviderTarget:
     async def messages_stream(
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
-        if self.is_anthropic:
+        if self.speaks_messages:
             self.usage.admit()
             timeout = self._timeout(timeouts, stream=True)
             usage: Json = {}
             async for event in self._keyed_stream(
-                lambda a: _anthropic(a).messages_stream(body, timeout)
+                lambda a: _messages_api(a).messages_stream(body, timeout)
             ):
                 if event.get("type") in ("message_start", "message_delta"):
                     usage.update((event.get("message") or event).get("usage") or {})
@@ -346,4 +358,9 @@ class ProviderTarget:
 
 def _anthropic(adapter: Adapter) -> AnthropicAdapter:
     assert isinstance(adapter, AnthropicAdapter)
+    return adapter
+
+
+def _messages_api(adapter: Adapter) -> AnthropicAdapter | BedrockAdapter:
+    assert isinstance(adapter, AnthropicAdapter | BedrockAdapter)
     return adapter

@@ -1,7 +1,7 @@
 """`/admin/...`: keys, models and contexts, for admin keys only (the auth middleware checks).
 
 GET    /admin/keys                   every key, never a secret; its age, state and rotate-by time
-POST   /admin/keys                   {"scopes": [...], "env": "live", "ttl_seconds": n}  -> 201
+POST   /admin/keys                   {"scopes": [...], "env", "ttl_seconds", "name"} -> 201
 POST   /admin/keys/{key_id}/rotate   {"grace_seconds": n}: a new key; the old one works n s more
 DELETE /admin/keys/{key_id}          revoke now
 GET    /admin/models                 model groups, their deployments and health
@@ -51,6 +51,7 @@ def _key_json(record: ApiKeyRecord, now: float, max_age: float | None) -> dict[s
     deadline = rotate_by(record, max_age)
     return {
         "key_id": record.key_id,
+        "name": record.name,
         "env": record.env,
         "scopes": sorted(record.scopes),
         "state": key_state(record, now, max_age),
@@ -95,7 +96,11 @@ async def create_key(request: web.Request) -> web.StreamResponse:
     signed = body.get("require_signature", False)
     keys = request.app[KEYS]
     key, record = keys.issue(
-        env, scopes, ttl=_seconds(body, "ttl_seconds"), require_signature=signed
+        env,
+        scopes,
+        ttl=_seconds(body, "ttl_seconds"),
+        require_signature=signed,
+        name=body.get("name"),
     )
     return _json(_issued_json(keys, key, record), status=201)
 

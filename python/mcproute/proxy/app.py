@@ -21,12 +21,23 @@ from mcproute.protocol.gateway import CALLER, Gateway
 from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.proxy import admin, auth, contexts, dashboard, reload, routes, surface
+from mcproute.proxy import (
+    admin,
+    auth,
+    contexts,
+    dashboard,
+    history,
+    merged_metrics,
+    reload,
+    routes,
+    surface,
+)
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
+from mcproute.proxy.worker_snapshots import SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore, SqliteEndedSessions
 
@@ -112,10 +123,13 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     registry = ModelRegistry(config, context_store=TenantContexts(context_store))
     metrics = Metrics()
     authenticator = auth.Authenticator(keys)
+    recent = history.History(config.dashboard)
+    recording = history.middleware(recent, lambda: registry.config.dashboard)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
             observe(metrics),
+            recording,
             auth.middleware(authenticator),
             surface.unknown_routes,
         ],
@@ -129,6 +143,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     app[admin.KEY_STORE] = store
     app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
+    app[history.HISTORY] = recent
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -137,12 +152,9 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         ready = bool(registry.models())
         return web.json_response({"ready": ready}, status=200 if ready else 503)
 
-    async def prometheus(_: web.Request) -> web.Response:
-        return web.Response(text=metrics.render(registry.router), content_type="text/plain")
-
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", prometheus)
+    app.router.add_get("/metrics", merged_metrics.prometheus)  # every worker's, summed
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
@@ -150,7 +162,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)
-    dashboard.add_routes(app, authenticator)
+    snapshots = SqliteSnapshots(data_dir)
+    dashboard.add_routes(app, authenticator, snapshots)
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring
@@ -185,6 +198,7 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         context_store.close()
         ended.close()
         store.close()
+        snapshots.close()
 
     app.on_startup.append(start_sweeper)
     app.on_cleanup.append(close)

@@ -1,10 +1,16 @@
-"""`/dashboard`: a live page of traffic, latency percentiles, errors and deployment health.
+"""`/dashboard`: the operator's page: the last hour of traffic, latency percentiles and
+tokens per second, breakdowns by model, key, route and status, top errors, deployment health,
+and `/dashboard/requests`, the request log. Every number covers all the workers of the
+`mcproute serve` (see `worker_snapshots`); what the page shows is the panels of `panels`.
+
+GET /dashboard/data?range=300|3600&panels=a,b   the panels' data, merged over the workers
+GET /dashboard/requests/data?key=&model=&status=&limit=   the newest requests, filtered
 
 A browser cannot put an API key in a header when it navigates, so the page signs in once: the
 form posts the key, and a valid key with the `metrics` (or `admin`) scope gets a session cookie
 (HttpOnly, SameSite=Strict, Secure behind https) that names the key but holds no secret; the
-key's revocation or expiry ends the session. `/dashboard/data` (the JSON the page polls every
-second) also accepts the key in a header, like every other route, checked the same way (a key
+key's revocation or expiry ends the session. The data endpoints (the JSON the page polls)
+also accept the key in a header, like every other route, checked the same way (a key
 that requires request signatures must sign it). Such a key never gets a cookie: a browser cannot
 sign its requests, and a cookie would let unsigned ones through. Cookies work on these paths
 only: the API keeps header authentication, so it has no CSRF surface.
@@ -13,23 +19,49 @@ only: the API keeps header authentication, so it has no CSRF surface.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
+import re
 import secrets
+import time
+from collections.abc import Callable
 from importlib import resources
+from typing import Any
 
+import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
+from mcproute.proxy.history import HISTORY
 from mcproute.proxy.metrics import METRICS
+from mcproute.proxy.panels import (
+    PANELS,
+    RANGES,
+    LogFilter,
+    View,
+    merge,
+    request_log,
+    worker_snapshot,
+)
 from mcproute.proxy.routes import REGISTRY
+from mcproute.proxy.worker_snapshots import (
+    PUBLISHER,
+    SNAPSHOTS,
+    Publisher,
+    SnapshotStore,
+    published,
+)
+from mcproute.routing.router import Observer
+from mcproute.routing.types import AttemptEvent
 from mcproute.security import ApiKeyError, ApiKeyRecord
 
 COOKIE = "mcproute_dashboard"
 SESSION_S = 12 * 3600
 DASHBOARD_AUTH = web.AppKey("dashboard_auth", Authenticator)
+STATUS_FILTER = re.compile(r"[1-5](?:\d\d|xx)|error")
 PAGE = resources.files("mcproute.proxy").joinpath("dashboard.html").read_text(encoding="utf-8")
 SIGN_IN = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>mcproute · sign in</title><style nonce="{nonce}">
@@ -125,7 +157,9 @@ async def sign_out(_: web.Request) -> web.StreamResponse:
     return response
 
 
-async def data(request: web.Request) -> web.StreamResponse:
+async def _viewer(request: web.Request) -> web.Response | None:
+    """None if the request may read dashboard data, else the refusal: every data endpoint
+    is guarded by this one check (a session cookie, or a key in a header)."""
     if presented_key(request):
         record = await request.app[DASHBOARD_AUTH].authenticate(request)
         if isinstance(record, web.Response):
@@ -135,15 +169,142 @@ async def data(request: web.Request) -> web.StreamResponse:
             return error_response(request, 403, message, "forbidden")
     elif _session(request) is None:
         return error_response(request, 401, "sign in at /dashboard", "missing_api_key")
-    snapshot = request.app[METRICS].snapshot(request.app[REGISTRY].router)
-    response = web.json_response(snapshot)
+    return None
+
+
+class QueryError(ValueError):
+    pass
+
+
+def _range(request: web.Request) -> int:
+    text = request.query.get("range", str(RANGES[0]))
+    if not text.isdigit() or int(text) not in RANGES:
+        raise QueryError(f"range: expected one of {', '.join(map(str, RANGES))} seconds")
+    return int(text)
+
+
+def _short(request: web.Request, name: str) -> str | None:
+    value = request.query.get(name) or None
+    if value is not None and len(value) > 256:
+        raise QueryError(f"{name}: longer than 256 characters")
+    return value
+
+
+def _log_filter(request: web.Request) -> LogFilter:
+    status = _short(request, "status")
+    if status is not None and not STATUS_FILTER.fullmatch(status):
+        raise QueryError("status: expected a status code, a class such as 4xx, or 'error'")
+    limit_text = request.query.get("limit", "200")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100_000:
+        raise QueryError("limit: expected a whole number from 1 to 100000")
+    return LogFilter(_short(request, "key"), _short(request, "model"), status, int(limit_text))
+
+
+def _view(request: web.Request, range_s: int) -> Callable[[], View]:
+    """A function (to run in a thread) that merges every worker's published snapshot."""
+    read = published(request.app)
+    now = time.time()
+    return lambda: merge(read(), now, range_s)
+
+
+def _json(body: Any) -> web.Response:
+    response = web.Response(body=orjson.dumps(body), content_type="application/json")
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def add_routes(app: web.Application, authenticator: Authenticator) -> None:
+async def data(request: web.Request) -> web.StreamResponse:
+    """`{"time", "range_s", "workers", "panels": {name: ...}}` for `?panels=a,b` (all by
+    default) over `?range=300|3600` seconds, merged over every worker."""
+    refused = await _viewer(request)
+    if refused is not None:
+        return refused
+    try:
+        range_s = _range(request)
+        wanted = [p for p in request.query.get("panels", ",".join(PANELS)).split(",") if p]
+        unknown = [p for p in wanted if p not in PANELS]
+        if unknown:
+            raise QueryError(f"panels: unknown panel {unknown[0]!r} (known: {', '.join(PANELS)})")
+    except QueryError as exc:
+        return error_response(request, 400, str(exc), "invalid_query")
+    build = _view(request, range_s)
+
+    def answer() -> dict[str, Any]:
+        view = build()
+        panels = {name: PANELS[name](view) for name in wanted}
+        return {
+            "time": view.now,
+            "range_s": range_s,
+            "workers": len(view.workers),
+            "panels": panels,
+        }
+
+    return _json(await asyncio.to_thread(answer))
+
+
+async def log_data(request: web.Request) -> web.StreamResponse:
+    """The newest requests of every worker, filtered by `?key=`, `?model=`, `?status=`."""
+    refused = await _viewer(request)
+    if refused is not None:
+        return refused
+    try:
+        wanted = _log_filter(request)
+    except QueryError as exc:
+        return error_response(request, 400, str(exc), "invalid_query")
+    build = _view(request, RANGES[-1])
+
+    def answer() -> dict[str, Any]:
+        view = build()
+        entries = request_log(view, wanted)
+        return {"time": view.now, "workers": len(view.workers), "requests": entries}
+
+    return _json(await asyncio.to_thread(answer))
+
+
+def add_routes(
+    app: web.Application, authenticator: Authenticator, snapshots: SnapshotStore
+) -> None:
+    """The dashboard's routes, and this worker's publisher of its snapshot into `snapshots`
+    (started and withdrawn with the app)."""
     app[DASHBOARD_AUTH] = authenticator
+    app[SNAPSHOTS] = snapshots
+    history = app[HISTORY]
+    router = app[REGISTRY].router
+    router.observer = _also(router.observer, history.attempt)
+    publisher = Publisher(
+        snapshots,
+        lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now),
+        lambda: history.version,
+        time.time,
+    )
+    app[PUBLISHER] = publisher
+
+    async def start(_: web.Application) -> None:
+        task = asyncio.create_task(publisher.run())
+
+        async def stop(_: web.Application) -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await publisher.withdraw()
+
+        app.on_cleanup.insert(0, stop)
+
+    app.on_startup.append(start)
     app.router.add_get("/dashboard", page)
+    app.router.add_get("/dashboard/requests", page)
     app.router.add_post("/dashboard/login", sign_in)
     app.router.add_post("/dashboard/logout", sign_out)
     app.router.add_get("/dashboard/data", data)
+    app.router.add_get("/dashboard/requests/data", log_data)
+
+
+def _also(first: Observer | None, second: Observer) -> Observer:
+    if first is None:
+        return second
+
+    def both(event: AttemptEvent) -> None:
+        first(event)
+        second(event)
+
+    return both

@@ -16,7 +16,8 @@
 
 Labels come from the route table and the configuration (models are counted once the registry
 knew them), never from free request input, so the series stay bounded. The numbers are this
-worker's: with several workers, each scrape or dashboard poll sees the worker that served it.
+worker's; `/metrics` and the dashboard sum every worker's (see `merged_metrics` and
+`worker_snapshots`).
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ import bisect
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from mcproute.models import served
-from mcproute.routing import Router
+from mcproute.proxy.current_request import note_tokens
 
 ROUTES = frozenset(
     {
@@ -91,6 +92,16 @@ def _labels(labels: Labels, extra: str = "") -> str:
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
+class RouterReadings(Protocol):
+    """What the deployment metrics read: a `Router`, or the readings of several merged."""
+
+    @property
+    def retries(self) -> Mapping[str, int]: ...
+    @property
+    def fallbacks(self) -> Mapping[tuple[str, str], int]: ...
+    def stats(self) -> dict[str, dict[str, dict[str, object]]]: ...
+
+
 class Histogram:
     """Cumulative-bucket histogram per label set; an observation is a bisect and two adds."""
 
@@ -132,20 +143,24 @@ class Histogram:
 
     def quantile(self, q: float, keep: Any = None) -> float | None:
         """Estimated by linear interpolation inside the bucket, as Prometheus does."""
-        series = self.merged(keep)
-        count = sum(series[:-1])
-        if count == 0:
-            return None
-        rank = q * count
-        running = 0.0
-        lower = 0.0
-        for i, bound in enumerate(self.buckets):
-            n = series[i]
-            if running + n >= rank and n > 0:
-                return lower + (bound - lower) * (rank - running) / n
-            running += n
-            lower = bound
-        return self.buckets[-1]  # in the +Inf bucket: the largest finite bound
+        return bucket_quantile(self.buckets, self.merged(keep)[:-1], q)
+
+
+def bucket_quantile(bounds: Sequence[float], counts: Sequence[float], q: float) -> float | None:
+    """The `q` quantile of bucket `counts` (one per bound, then +Inf), interpolated linearly
+    inside its bucket as Prometheus does; None when there are no observations."""
+    count = sum(counts)
+    if count == 0:
+        return None
+    rank = q * count
+    running = 0.0
+    lower = 0.0
+    for bound, n in zip(bounds, counts, strict=False):
+        if running + n >= rank and n > 0:
+            return lower + (bound - lower) * (rank - running) / n
+        running += n
+        lower = bound
+    return bounds[-1]  # in the +Inf bucket: the largest finite bound
 
 
 class Metrics:
@@ -204,12 +219,13 @@ class Metrics:
         for token_type, keys in TOKEN_KEYS:
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
+                note_tokens(**{token_type: value})
                 labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
                 self.tokens.observe(labels, value)
 
     # --- reading -------------------------------------------------------------------------
 
-    def render(self, router: Router | None) -> str:
+    def render(self, router: RouterReadings | None) -> str:
         out = [
             "# HELP mcproute_requests_total HTTP requests by route and status.",
             "# TYPE mcproute_requests_total counter",
@@ -228,7 +244,7 @@ class Metrics:
         return "\n".join(out) + "\n"
 
     @staticmethod
-    def _render_router(router: Router, out: list[str]) -> None:
+    def _render_router(router: RouterReadings, out: list[str]) -> None:
         fields = {
             "up": "gauge",
             "in_flight": "gauge",
@@ -255,59 +271,6 @@ class Metrics:
             labels = f'from_group="{_escape(source)}",to_group="{_escape(target)}"'
             out.append(f"mcproute_fallbacks_total{{{labels}}} {n}")
 
-    def snapshot(self, router: Router | None) -> dict[str, Any]:
-        """What the dashboard shows, as JSON."""
-        by_class: dict[str, int] = defaultdict(int)
-        by_route: dict[str, int] = defaultdict(int)
-        for (route, status), n in self.requests.items():
-            by_class[f"{status // 100}xx"] += n
-            by_route[route] += n
-
-        def model_route(labels: Labels) -> bool:
-            return labels[0][1] in ("/v1/chat/completions", "/v1/messages", "/v1/embeddings")
-
-        def seconds_ms(value: float | None) -> float | None:
-            return None if value is None else round(value * 1000, 3)
-
-        tokens = {"input": 0, "output": 0}
-        for labels, series in self.tokens.series.items():
-            tokens[dict(labels)["gen_ai_token_type"]] += int(series[-1])
-        deployments = []
-        if router is not None:
-            for group, members in router.stats().items():
-                for name, values in members.items():
-                    deployments.append(
-                        {
-                            "group": group,
-                            "deployment": name,
-                            "state": deployment_state(values),
-                            "in_flight": values["in_flight"],
-                            "successes": values["successes"],
-                            "failures": values["failures"],
-                            "latency_ewma_ms": seconds_ms(float(values["latency_ewma"])),  # type: ignore[arg-type]
-                        }
-                    )
-        return {
-            "time": time.time(),
-            "uptime_s": round(time.time() - self.started, 1),
-            "requests_total": sum(by_class.values()),
-            "by_status_class": dict(by_class),
-            "by_route": dict(by_route),
-            "errors_total": by_class.get("4xx", 0) + by_class.get("5xx", 0),
-            "latency_ms": {
-                f"p{int(q * 100)}": seconds_ms(self.http.quantile(q, model_route))
-                for q in (0.5, 0.95, 0.99)
-            },
-            "overhead_ms": {
-                f"p{int(q * 100)}": seconds_ms(self.overhead.quantile(q)) for q in (0.5, 0.99)
-            },
-            "tokens": tokens,
-            "stream_endings": _by_reason(self.stream_endings),
-            "retries": sum(router.retries.values()) if router else 0,
-            "fallbacks": sum(router.fallbacks.values()) if router else 0,
-            "deployments": deployments,
-        }
-
 
 def _gen_ai_labels(operation: str, model: str) -> Labels:
     """Operation, provider (of the request's last attempt: a configured provider, so bounded;
@@ -317,13 +280,6 @@ def _gen_ai_labels(operation: str, model: str) -> Labels:
         ("gen_ai_provider_name", served.current() or "unknown"),
         ("gen_ai_request_model", model),
     )
-
-
-def _by_reason(endings: Mapping[tuple[str, str], int]) -> dict[str, int]:
-    totals: dict[str, int] = defaultdict(int)
-    for (_, reason), n in endings.items():
-        totals[reason] += n
-    return dict(totals)
 
 
 def deployment_state(values: Mapping[str, object]) -> str:

@@ -72,8 +72,9 @@ def config_diff(old: Config, new: Config) -> Diff:
             {s.name: s for s in old.mcp_servers}, {s.name: s for s in new.mcp_servers}
         ),
         "routing": "changed" if old.routing != new.routing else "unchanged",
+        "dashboard": "changed" if old.dashboard != new.dashboard else "unchanged",
     }
-    changed = diff["routing"] == "changed" or any(
+    changed = "changed" in (diff["routing"], diff["dashboard"]) or any(
         names for part in diff.values() if isinstance(part, dict) for names in part.values()
     )
     diff["changed"] = changed

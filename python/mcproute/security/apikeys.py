@@ -40,6 +40,7 @@ class ApiKeyRecord:
     revoked: bool = False
     replaced_by: str | None = None
     require_signature: bool = False  # requests must also carry an RFC 9421 signature
+    name: str | None = None  # a label for people (listings, the dashboard); never a secret
 
 
 ROTATION_DUE_SHARE = 0.9  # a key is "rotation due" in the last tenth of its maximum age
@@ -131,6 +132,7 @@ class ApiKeyManager:
         *,
         ttl: float | None = None,
         require_signature: bool = False,
+        name: str | None = None,
     ) -> tuple[str, ApiKeyRecord]:
         """A new key and its record. The key is returned once and never stored."""
         if ttl is not None and ttl <= 0:
@@ -145,6 +147,7 @@ class ApiKeyManager:
             created_at=now,
             expires_at=None if ttl is None else now + ttl,
             require_signature=require_signature,
+            name=name,
         )
         self._store.put(record)
         return key, record
@@ -205,7 +208,9 @@ class ApiKeyManager:
             raise with_reason(ApiKeyError, "invalid_grace", "grace: must be >= 0 seconds")
         old = self._require(key_id)
         ttl = None if old.expires_at is None else old.expires_at - old.created_at
-        key, new = self.issue(old.env, old.scopes, ttl=ttl, require_signature=old.require_signature)
+        key, new = self.issue(
+            old.env, old.scopes, ttl=ttl, require_signature=old.require_signature, name=old.name
+        )
         deadline = self._clock() + grace
         if old.expires_at is not None:
             deadline = min(deadline, old.expires_at)

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 """
 COLUMNS = (
     "key_id, env, secret_hash, scopes, created_at, expires_at, revoked, replaced_by,"
-    " require_signature"
+    " require_signature, name"
 )
 
 
@@ -61,7 +61,7 @@ class SqliteApiKeyStore:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
-        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed = row
+        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed, name = row
         return ApiKeyRecord(
             key_id=key_id,
             env=env,
@@ -72,6 +72,7 @@ class SqliteApiKeyStore:
             revoked=bool(revoked),
             replaced_by=replaced_by,
             require_signature=bool(signed),
+            name=name,
         )
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
@@ -97,7 +98,7 @@ class SqliteApiKeyStore:
         self._cache.pop(record.key_id, None)
         with self._lock, self._write_lock.held():
             self._conn.execute(
-                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
                 " expires_at=excluded.expires_at, revoked=excluded.revoked,"
                 " replaced_by=excluded.replaced_by",
@@ -111,6 +112,7 @@ class SqliteApiKeyStore:
                     int(record.revoked),
                     record.replaced_by,
                     int(record.require_signature),
+                    record.name,
                 ),
             )
 

@@ -1,4 +1,5 @@
-"""Upstream simulator: a small model server speaking the OpenAI and Anthropic wire formats.
+"""Upstream simulator: a small model server speaking the OpenAI and Anthropic wire formats (and
+Bedrock's Converse API, in ``upstream_bedrock``).
 
 Used by tests and benchmarks in place of real providers. Run it with
 ``python -m mcproute.testing.upstream --host 127.0.0.1 --port 8089``.
@@ -117,11 +118,10 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _reply_words(messages: list[Any], settings: SimulatorSettings) -> list[str]:
-    """The configured reply, else the last user text echoed and padded up to ``tokens`` words."""
-    if settings.reply is not None:
-        return settings.reply.split()
-    tokens = settings.tokens
+def _reply_words(messages: list[Any], tokens: int, reply: str | None = None) -> list[str]:
+    """``reply`` if given, else the last user text echoed and padded up to ``tokens`` words."""
+    if reply is not None:
+        return reply.split()
     last = ""
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
@@ -410,7 +410,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body, fault, stream, settings = opened.body, opened.fault, opened.stream, opened.settings
     model, ident, created = opened.model, opened.ident, opened.created
     call = None if settings.reply is not None else _tool_to_call(body, anthropic=False)
-    words = [] if call else _reply_words(body.get("messages") or [], settings)
+    words = (
+        [] if call else _reply_words(body.get("messages") or [], settings.tokens, settings.reply)
+    )
     usage = {
         "prompt_tokens": _prompt_tokens(body),
         "completion_tokens": len(words) if words else 8,
@@ -490,7 +492,9 @@ async def completions(request: web.Request) -> web.StreamResponse:
         return call
     prompt = call.body.get("prompt")
     text = prompt if isinstance(prompt, str) else " ".join(str(p) for p in prompt or [])
-    words = _reply_words([{"role": "user", "content": text}], call.settings)
+    words = _reply_words(
+        [{"role": "user", "content": text}], call.settings.tokens, call.settings.reply
+    )
     prompt_tokens = max(len(text.split()), 1)
     usage = {
         "prompt_tokens": prompt_tokens,
@@ -586,7 +590,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     model = str(body.get("model", "sim"))
     ident = _ident("msg_", orjson.dumps(body))
     call = None if settings.reply is not None else _tool_to_call(body, anthropic=True)
-    words = _reply_words(body.get("messages") or [], settings)
+    words = _reply_words(body.get("messages") or [], settings.tokens, settings.reply)
     if call:
         words = words[:2]
     input_tokens = _prompt_tokens(body)
@@ -711,6 +715,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
     ]
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
+    from mcproute.testing import upstream_bedrock  # it builds on this module's helpers
+
+    upstream_bedrock.register(app)
     return app
 
 
@@ -804,4 +811,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run the package's copy of this module, the one its provider modules build on
+    from mcproute.testing.upstream import main as package_main
+
+    package_main()

@@ -3,10 +3,12 @@
 //! - [`json`]: a strict JSON parser into a flat, borrow-free tree of byte ranges.
 //! - [`jsonrpc`]: the JSON-RPC 2.0 envelope (requests, notifications, responses, batches).
 //! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
+//! - [`eventstream`]: the AWS event-stream framing, decoded incrementally.
 //! - [`route`]: weighted load balancing with outlier ejection, cooldowns and slow start.
 
 pub mod aead;
 pub mod apikey;
+pub mod eventstream;
 pub mod json;
 pub mod jsonrpc;
 pub mod keyring;

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 mod message;
 mod replay;
 mod sfv;
+pub mod sigv4;
 
 pub use message::{content_digest, Request};
 pub use replay::{MemoryNonceStore, NonceStore};

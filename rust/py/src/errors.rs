@@ -47,7 +47,9 @@ pub fn protocol_error(py: Python<'_>, e: &RpcError, id: Option<&Id>) -> PyErr {
 // --- security: each exception carries a stable `reason` code next to its message.
 use mcproute_core::aead::AeadError as CoreAeadError;
 use mcproute_core::apikey::ApiKeyError as CoreApiKeyError;
+use mcproute_core::eventstream::EventStreamError as CoreEventStreamError;
 use mcproute_core::keyring::KeyringError as CoreKeyringError;
+use mcproute_core::sign::sigv4::SigV4Error as CoreSigV4Error;
 use mcproute_core::sign::SignError as CoreSignError;
 use pyo3::PyTypeInfo;
 
@@ -76,6 +78,13 @@ pyo3::create_exception!(
     "An API key was rejected."
 );
 
+pyo3::create_exception!(
+    mcproute._core,
+    EventStreamError,
+    PyValueError,
+    "An AWS event stream is malformed (CRC mismatch, impossible length, bad header) or cut short."
+);
+
 fn with_reason<T: PyTypeInfo>(message: String, reason: &'static str) -> PyErr {
     Python::attach(|py| {
         let err = PyErr::new::<T, _>(message);
@@ -87,6 +96,14 @@ fn with_reason<T: PyTypeInfo>(message: String, reason: &'static str) -> PyErr {
 
 pub fn sign_err(e: CoreSignError) -> PyErr {
     with_reason::<SignatureError>(e.to_string(), e.reason())
+}
+
+pub fn sigv4_err(e: CoreSigV4Error) -> PyErr {
+    with_reason::<SignatureError>(e.to_string(), e.reason())
+}
+
+pub fn eventstream_err(e: CoreEventStreamError) -> PyErr {
+    with_reason::<EventStreamError>(e.to_string(), e.reason())
 }
 
 pub fn aead_err(e: CoreAeadError) -> PyErr {
@@ -112,6 +129,7 @@ fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("AeadError", py.get_type::<AeadError>()),
         ("KeyringError", py.get_type::<KeyringError>()),
         ("ApiKeyError", py.get_type::<ApiKeyError>()),
+        ("EventStreamError", py.get_type::<EventStreamError>()),
     ] {
         ty.setattr("reason", "")?;
         m.add(name, ty)?;

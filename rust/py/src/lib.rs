@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 mod codec;
 mod errors;
+mod eventstream;
 mod route;
 mod security;
 
@@ -13,6 +14,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     codec::register(m)?;
     route::register(m)?;
+    eventstream::register(m)?;
     security::register(m)?;
     Ok(())
 }

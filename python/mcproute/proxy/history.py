@@ -1,0 +1,304 @@
+"""This worker's recent traffic, kept for the dashboard: ring buffers and the request log.
+
+- per second, the last hour: requests, 4xx, 5xx, input and output tokens, and a latency
+  histogram (the HTTP buckets of `metrics`), so percentiles survive merging across workers;
+- per minute, the last hour: requests, errors, tokens and latency by model, key, route and
+  status; upstream attempts by deployment (successes, failures, 401/403s, 429s); the most
+  frequent error messages, redacted;
+- the last `log_size` requests: time, key id, model, deployment, status, latency, tokens, and
+  the bodies only for keys listed in `debug_bodies`.
+
+Everything is bounded: 3600 + 60 slots, label values the configuration and the key store
+produced (models the registry knew, key ids that authenticated, route labels), at most
+`MAX_ERRORS` distinct error messages per minute, and the log's length. The dashboard's own
+polling and health checks are not recorded, so watching does not change what is watched.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mcproute.config import DashboardSettings
+from mcproute.proxy.auth import RECORD
+from mcproute.proxy.current_request import CURRENT, CurrentRequest
+from mcproute.proxy.metrics import HTTP_BUCKETS, route_label
+from mcproute.proxy.observe import TIMING
+from mcproute.redact import redact
+from mcproute.routing.types import AttemptEvent
+
+SECONDS = 3600
+MINUTES = 60
+MAX_ERRORS = 50  # distinct (status, route, model, message) per minute; the rest are "other"
+MAX_KEY_NAMES = 10_000
+MESSAGE_CHARS = 300
+BODY_CHARS = 16384
+UNRECORDED = ("/dashboard", "/healthz", "/readyz", "/metrics")
+DIMENSIONS = ("model", "key", "route", "status")
+# A per-second row: [second, requests, 4xx, 5xx, tokens in, tokens out, *latency buckets].
+SECOND_FIELDS = 6
+# A breakdown row: [requests, errors, tokens in, tokens out, latency ms sum].
+# A deployment row: [attempts, successes, failures, auth (401/403), rate limited (429),
+# latency ms sum]. Attempts the caller cancelled count as attempts only.
+LOG_FIELDS = ("time", "request_id", "key_id", "method", "route", "model", "deployment",
+              "status", "latency_ms", "tokens_in", "tokens_out", "cost", "error",
+              "bodies")  # fmt: skip
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class _Minute:
+    minute: int
+    breakdown: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    deployments: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    errors: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "minute": self.minute,
+            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown.items()],
+            "deployments": [[g, n, *row] for (g, n), row in self.deployments.items()],
+            "errors": [[s, r, m, msg, *row] for (s, r, m, msg), row in self.errors.items()],
+        }
+
+
+class History:
+    """This worker's ring buffers and request log. Methods run on the event loop only."""
+
+    def __init__(self, settings: DashboardSettings | None = None) -> None:
+        self.settings = settings or DashboardSettings()
+        self.version = 0  # bumped on every change: the publisher skips unchanged snapshots
+        self._seconds: list[list[int] | None] = [None] * SECONDS
+        self._minutes: list[_Minute | None] = [None] * MINUTES
+        self.log: deque[list[Any]] = deque(maxlen=self.settings.request_log)
+        self.key_names: dict[str, str] = {}  # of the keys that made requests, if they have one
+
+    def follow(self, settings: DashboardSettings) -> None:
+        """Take the settings of a reloaded configuration; the newest log entries are kept."""
+        if settings is self.settings:
+            return
+        if settings.request_log != self.log.maxlen:
+            self.log = deque(self.log, maxlen=settings.request_log)
+        self.settings = settings
+
+    # --- recording -----------------------------------------------------------------------
+
+    def _second(self, now: float) -> list[int]:
+        second = int(now)
+        slot = self._seconds[second % SECONDS]
+        if slot is None or slot[0] != second:
+            slot = [second] + [0] * (SECOND_FIELDS - 1 + len(HTTP_BUCKETS) + 1)
+            self._seconds[second % SECONDS] = slot
+        return slot
+
+    def _minute(self, now: float) -> _Minute:
+        minute = int(now // 60)
+        slot = self._minutes[minute % MINUTES]
+        if slot is None or slot.minute != minute:
+            slot = self._minutes[minute % MINUTES] = _Minute(minute)
+        return slot
+
+    def attempt(self, event: AttemptEvent) -> None:
+        """The Router's observer: one upstream attempt ended."""
+        now = time.time()
+        rows = self._minute(now).deployments
+        row = rows.get((event.group, event.deployment))
+        if row is None:
+            row = rows[(event.group, event.deployment)] = [0.0] * 6
+        row[0] += 1
+        if event.outcome == "success":
+            row[1] += 1
+        elif event.outcome == "failure":
+            row[2] += 1
+        elif event.outcome == "rate_limited":
+            row[4] += 1
+        elif event.error_kind == "auth":
+            row[3] += 1
+        row[5] += event.latency_s * 1000
+        current = CURRENT.get()
+        if current is not None:
+            current.deployment = event.deployment
+        self.version += 1
+
+    def request_done(
+        self,
+        *,
+        now: float,
+        request_id: str,
+        key_id: str | None,
+        key_name: str | None,
+        method: str,
+        route: str,
+        model: str | None,
+        status: int,
+        seconds: float,
+        current: CurrentRequest,
+        error: str | None,
+        bodies: dict[str, str] | None,
+    ) -> None:
+        tokens_in, tokens_out = current.tokens
+        if key_id is not None and key_name is not None and self.key_names.get(key_id) != key_name:
+            if len(self.key_names) >= MAX_KEY_NAMES:
+                self.key_names.clear()  # keys that made no request for long: start over
+            self.key_names[key_id] = key_name
+        row = self._second(now)
+        row[1] += 1
+        if 400 <= status < 500:
+            row[2] += 1
+        elif status >= 500:
+            row[3] += 1
+        row[4] += tokens_in
+        row[5] += tokens_out
+        row[SECOND_FIELDS + bisect.bisect_left(HTTP_BUCKETS, seconds)] += 1
+        minute = self._minute(now)
+        failed = 1.0 if status >= 400 else 0.0
+        latency_ms = seconds * 1000
+        values = {"model": model, "key": key_id, "route": route, "status": str(status)}
+        for dimension in DIMENSIONS:
+            value = values[dimension]
+            if value is None:
+                continue
+            cell = minute.breakdown.get((dimension, value))
+            if cell is None:
+                cell = minute.breakdown[(dimension, value)] = [0.0] * 5
+            cell[0] += 1
+            cell[1] += failed
+            cell[2] += tokens_in
+            cell[3] += tokens_out
+            cell[4] += latency_ms
+        if error is not None:
+            key = (status, route, model or "", error)
+            if key not in minute.errors and len(minute.errors) >= MAX_ERRORS:
+                key = (status, route, model or "", "(other messages)")
+            found = minute.errors.get(key)
+            if found is None:
+                found = minute.errors[key] = [0.0, now]
+            found[0] += 1
+            found[1] = now
+        if self.log.maxlen:
+            self.log.append(
+                [
+                    round(now, 3),
+                    request_id,
+                    key_id,
+                    method,
+                    route,
+                    model,
+                    current.deployment,
+                    status,
+                    round(latency_ms, 3),
+                    tokens_in,
+                    tokens_out,
+                    None,
+                    error,
+                    bodies,
+                ]
+            )
+        self.version += 1
+
+    # --- reading -------------------------------------------------------------------------
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """Everything of the last hour, as the dashboard merges it (JSON-ready)."""
+        oldest_second = int(now) - SECONDS + 1
+        oldest_minute = int(now // 60) - MINUTES + 1
+        return {
+            "seconds": [s for s in self._seconds if s is not None and s[0] >= oldest_second],
+            "minutes": [
+                m.json() for m in self._minutes if m is not None and m.minute >= oldest_minute
+            ],
+            "log": list(self.log),
+            "key_names": self.key_names,
+        }
+
+
+def _error_message(response: web.StreamResponse | None) -> str | None:
+    """The message of an error reply we sent (OpenAI, Anthropic or JSON-RPC shape), redacted."""
+    body = getattr(response, "body", None)
+    if not isinstance(body, bytes) or len(body) > 65536:
+        return None
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    error = decoded.get("error") if isinstance(decoded, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(message, str):
+        return None
+    return redact(message)[:MESSAGE_CHARS]
+
+
+def _bodies(request: web.Request, response: web.StreamResponse | None) -> dict[str, str]:
+    """Request and response bodies for a key with debug bodies on: truncated and redacted."""
+    sent = getattr(request, "_read_bytes", None)  # what the handler read; never read it here
+    reply = getattr(response, "body", None)
+    return {
+        "request": redact(sent[:BODY_CHARS].decode("utf-8", "replace")) if sent else "",
+        "response": redact(reply[:BODY_CHARS].decode("utf-8", "replace"))
+        if isinstance(reply, bytes)
+        else "(streamed)",
+    }
+
+
+def _status(response: web.StreamResponse | None, raised: BaseException | None) -> int:
+    """The status the caller got: the response's, an HTTPException's, else 500."""
+    if response is not None:
+        return response.status
+    return raised.status if isinstance(raised, web.HTTPException) else 500
+
+
+def middleware(history: History, settings: Callable[[], DashboardSettings]) -> Middleware:
+    """Record every request (but the unrecorded paths) into `history`, under the current
+    configuration's `settings()` (so a reload takes effect). Runs inside the observe
+    middleware, whose timing, key id and model it reads."""
+
+    @web.middleware
+    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(UNRECORDED):
+            return await handler(request)
+        history.follow(settings())
+        current = CurrentRequest()
+        token = CURRENT.set(current)
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            return response
+        finally:
+            CURRENT.reset(token)
+            status = _status(response, sys.exc_info()[1])
+            timing = request[TIMING]
+            record = request.get(RECORD)
+            error = _error_message(response) if status >= 400 else None
+            if error is None and status >= 400:
+                error = f"HTTP {status}"
+            bodies = None
+            if timing.key_id is not None and timing.key_id in history.settings.debug_bodies:
+                bodies = _bodies(request, response)
+            history.request_done(
+                now=time.time(),
+                request_id=timing.request_id,
+                key_id=timing.key_id,
+                key_name=None if record is None else record.name,
+                method=request.method,
+                route=route_label(request.path),
+                model=timing.model,
+                status=status,
+                seconds=time.perf_counter() - timing.start,
+                current=current,
+                error=error,
+                bodies=bodies,
+            )
+
+    return record
+
+
+HISTORY = web.AppKey("history", History)

@@ -1,0 +1,112 @@
+"""`/metrics` over every worker of the `serve`: one scrape sees them all.
+
+Each worker's snapshot (see `worker_snapshots`) carries its `Metrics` as plain data
+(`metrics_state`): every counter table and every histogram's series, found by type, so a
+metric added to `Metrics` is merged without a change here. A scrape sums them into a fresh
+`Metrics` and renders that, with the deployments' health merged as the dashboard merges it.
+Counters never go back between scrapes answered by different workers (see `published`); a
+worker that stops takes its counts with it, which Prometheus reads as a counter reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mcproute.proxy.metrics import Histogram, Metrics
+from mcproute.proxy.worker_snapshots import published
+
+
+def metrics_state(metrics: Metrics) -> dict[str, Any]:
+    counters: dict[str, list[Any]] = {}
+    histograms: dict[str, list[Any]] = {}
+    for name, value in vars(metrics).items():
+        if isinstance(value, Histogram):
+            histograms[name] = [[labels, series] for labels, series in value.series.items()]
+        elif isinstance(value, dict):
+            counters[name] = [[key, n] for key, n in value.items()]
+    return {"counters": counters, "histograms": histograms}
+
+
+def _key(value: Any) -> Any:
+    """A key as it was before JSON made its tuples lists."""
+    return tuple(_key(v) for v in value) if isinstance(value, list) else value
+
+
+def absorb(total: Metrics, state: Mapping[str, Any]) -> None:
+    """Add one worker's `metrics_state` into `total`."""
+    for name, rows in state["counters"].items():
+        table = getattr(total, name, None)
+        if isinstance(table, dict):
+            for key, n in rows:
+                table[_key(key)] = table.get(_key(key), 0) + n
+    for name, rows in state["histograms"].items():
+        histogram = getattr(total, name, None)
+        if isinstance(histogram, Histogram):
+            for labels, series in rows:
+                found = histogram.series.setdefault(_key(labels), [0.0] * len(series))
+                for i, n in enumerate(series):
+                    found[i] += n
+
+
+def merge_health(workers: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The Router's `stats()` of every worker, per (group, deployment): counts summed, a flag
+    (ejected, cooling down) set if it is set in any worker, the latency EWMA the highest, the
+    first ejection reason given; `workers` and `ejected_in` count the workers."""
+    health: dict[tuple[str, str], dict[str, Any]] = {}
+    for worker in workers:
+        for group, members in worker["health"].items():
+            for name, values in members.items():
+                merged = health.setdefault((group, name), {"workers": 0, "ejected_in": 0})
+                merged["workers"] += 1
+                merged["ejected_in"] += bool(values.get("ejected"))
+                for k, v in values.items():
+                    if isinstance(v, bool):
+                        merged[k] = merged.get(k, False) or v
+                    elif k == "latency_ewma":
+                        merged[k] = max(merged.get(k, 0.0), float(v))
+                    elif isinstance(v, int | float):
+                        merged[k] = merged.get(k, 0) + v
+                    elif v is not None:
+                        merged.setdefault(k, v)
+    return health
+
+
+class MergedRouter:
+    """The Router's readings summed over the workers, for `Metrics.render`."""
+
+    def __init__(self, workers: list[dict[str, Any]]) -> None:
+        self._stats: dict[str, dict[str, dict[str, object]]] = {}
+        for (group, name), values in merge_health(workers).items():
+            self._stats.setdefault(group, {})[name] = values
+        self.retries: Counter[str] = Counter()
+        self.fallbacks: Counter[tuple[str, str]] = Counter()
+        for worker in workers:
+            self.retries.update(worker["retries"])
+            self.fallbacks.update({(a, b): n for a, b, n in worker["fallbacks"]})
+
+    def stats(self) -> dict[str, dict[str, dict[str, object]]]:
+        return self._stats
+
+
+async def prometheus(request: web.Request) -> web.Response:
+    read = published(request.app)
+
+    def render() -> str:
+        workers = [orjson.loads(snapshot) for snapshot in read()]
+        total = Metrics()
+        for worker in workers:
+            absorb(total, worker["metrics"])
+        text = total.render(MergedRouter(workers))
+        return (
+            text + "# HELP mcproute_workers Worker processes in this scrape.\n"
+            "# TYPE mcproute_workers gauge\n"
+            f"mcproute_workers {len(workers)}\n"
+        )
+
+    return web.Response(text=await asyncio.to_thread(render), content_type="text/plain")
