@@ -245,7 +245,10 @@ def _presented_key(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         return auth[7:]
-    return request.headers.get("x-api-key")
+    for header in ("x-api-key", "api-key", "x-goog-api-key"):  # Anthropic's, Azure's, Google's
+        if header in request.headers:
+            return request.headers[header]
+    return None
 
 
 def _key_fault(request: web.Request, settings: SimulatorSettings) -> str | None:
@@ -713,6 +716,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("GET", "/_sim/requests", recorded),
         ("GET", "/_sim/stats", stats),
     ]
+    from mcproute.testing import upstream_azure, upstream_gemini  # they build on this module
+
+    routes += upstream_azure.ROUTES + upstream_gemini.ROUTES
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
     from mcproute.testing import upstream_bedrock  # it builds on this module's helpers
