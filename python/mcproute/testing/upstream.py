@@ -23,9 +23,8 @@ Bearer`` or ``x-api-key``; others get a 401) and ``--rate-limited-key`` answers 
 so tests can see which key each request carried (``GET /_sim/requests``) and how keys rotate.
 
 ``--reply TEXT`` makes every completion answer TEXT (never a tool call) instead of echoing the
-prompt, so several
-simulators can stand for models that answer differently. ``GET /_sim/stats`` counts the requests
-received (``served``) and the stream events actually sent (``streamed``).
+prompt, so several simulators can stand for models that answer differently. ``GET /_sim/stats``
+counts the requests received (``served``) and the stream events actually sent (``streamed``).
 
 ``--error-detail TEXT`` is appended to every error message the simulator sends (bodies and
 stream error events), as providers echo request details, for tests that check what is relayed.
