@@ -24,6 +24,8 @@ The accepted shape (every key optional except where noted)::
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
              "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
+             "ensembles": {"consensus": {"models": ["gpt-4", "claude"], "strategy": "majority",
+                                         "deadline_s": 20, "min_answers": 2}},
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
              "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
@@ -49,6 +51,7 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
 from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
@@ -207,6 +210,7 @@ class Config:
     deployments: tuple[DeploymentConfig, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ensembles: Mapping[str, EnsembleConfig] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
@@ -343,6 +347,7 @@ _MCP_KEYS = (
     "models",
     "aliases",
     "groups",
+    "ensembles",
     "defaults",
     "routing",
     "tracing",
@@ -798,6 +803,7 @@ def parse_config(
         deployments=tuple(deployments),
         aliases=aliases,
         groups=groups,
+        ensembles=parse_ensembles(mcp.get("ensembles"), check),
         defaults=defaults,
         routing=dict(routing),
         mcp_servers=tuple(servers),
@@ -806,6 +812,7 @@ def parse_config(
         tracing=tracing,
     )
     _check_references(config, check)
+    check_ensembles(config, check, CAPABILITIES)
     if check.issues:
         raise ConfigError(check.issues, source)
     return config
