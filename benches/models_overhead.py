@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,27 +64,35 @@ def simulator_process(tokens: int = 16) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def calls(url: str) -> dict[str, Call]:
-    """The contenders; every one makes the same upstream request and decodes the reply."""
+def raw_call(url: str, headers: Mapping[str, str], body: Any, stream: bool) -> Call:
+    """Raw aiohttp on the shared session: POST `body`, decode the reply (with `stream`, each
+    SSE event, returning their count)."""
     session = get_session()
-    openai = OpenAIAdapter(url, Secret("sk-bench"))
-    anthropic = AnthropicAdapter(url, Secret("sk-bench"))
-    chat_url = url + "/v1/chat/completions"
-    raw_body = orjson.dumps({**BODY, "stream": False})
-    stream_body = orjson.dumps({**BODY, "stream": True})
+    data = orjson.dumps(body)
 
     async def raw_json() -> Any:
-        async with session.post(chat_url, data=raw_body, headers=HEADERS) as response:
+        async with session.post(url, data=data, headers=headers) as response:
             return orjson.loads(await response.read())
 
     async def raw_stream() -> int:
         count = 0
-        async with session.post(chat_url, data=stream_body, headers=HEADERS) as response:
+        async with session.post(url, data=data, headers=headers) as response:
             async for line in response.content:
                 if line.startswith(b"data: {"):
                     orjson.loads(line[6:])
                     count += 1
         return count
+
+    return raw_stream if stream else raw_json
+
+
+def calls(url: str) -> dict[str, Call]:
+    """The contenders; every one makes the same upstream request and decodes the reply."""
+    openai = OpenAIAdapter(url, Secret("sk-bench"))
+    anthropic = AnthropicAdapter(url, Secret("sk-bench"))
+    chat_url = url + "/v1/chat/completions"
+    raw_json = raw_call(chat_url, HEADERS, {**BODY, "stream": False}, stream=False)
+    raw_stream = raw_call(chat_url, HEADERS, {**BODY, "stream": True}, stream=True)
 
     async def openai_json() -> Any:
         return await openai.chat(BODY)

@@ -134,6 +134,7 @@ HARNESSES = {
     "benches.routing_overhead": "MCPROUTE_PEER_PYTHON",
     "benches.models_overhead": "",
     "benches.models_bedrock_overhead": "",
+    "benches.models_azure_gemini": "",
 }
 
 

@@ -172,7 +172,9 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
             return body["workers"] == 2 and body["panels"]["summary"]["requests"] == made
 
         # Every request counted once, whichever worker served it and whichever one answers.
-        await until(all_counted, f"both workers report and the dashboard counts {made} requests")
+        await until(
+            all_counted, f"both workers report and the dashboard counts {made} requests", 600
+        )
         body = (await panels(http, proxy))["panels"]
         models = {row["name"]: row for row in body["breakdowns"]["model"]}
         assert models["gpt-4"]["requests"] == 15

@@ -61,7 +61,9 @@ async def test_the_wheel_installs_and_serves(tmp_path: Path) -> None:
     venv, data, empty = tmp_path / "venv", tmp_path / "data", tmp_path / "cwd"
     empty.mkdir()
     env = outside_env(MCPROUTE_VENV=str(venv), MCPROUTE_DATA_DIR=str(data))
-    await run("sh", str(SCRIPT), "install", f"{wheel}[tracing]", env=env, cwd=empty)  # as the image
+    await run(
+        "sh", str(SCRIPT), "install", f"{wheel}[tracing,gcp]", env=env, cwd=empty
+    )  # as the image
     where = await run(
         str(venv / "bin" / "python"),
         "-c",
@@ -115,7 +117,7 @@ def test_the_image_runs_what_the_test_runs() -> None:
     stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert len(stages) == 2
     assert "-slim" in stages[1]
-    assert 'RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing]"' in dockerfile
+    assert 'RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing,gcp]"' in dockerfile
     assert 'ENTRYPOINT ["install-and-run.sh", "run"]' in dockerfile
     assert "COPY packaging/install-and-run.sh /usr/local/bin/install-and-run.sh" in dockerfile
     assert "USER mcproute" in dockerfile

@@ -141,11 +141,12 @@ async def test_slow_and_failing_deployments_are_ejected_with_their_reason(tmp_pa
         assert states["sim1"]["ejected_reason"] == "failures"
         assert states["sim2"]["state"] == "ejected: latency"
         assert states["sim2"]["ejected_reason"] == "latency"
-        dashboard = {
-            d["deployment"]: d for d in (await get_json(gw, "/dashboard/data"))["deployments"]
-        }
-        assert dashboard[states["sim2"]["name"]]["state"] == "ejected: latency"
-        assert dashboard[states["sim1"]["name"]]["state"] == "ejected: failures"
+        shown = (await get_json(gw, "/dashboard/data"))["panels"]["deployments"]
+        dashboard = {d["deployment"]: d for d in shown}
+        assert dashboard[states["sim2"]["name"]]["state"] == "ejected"
+        assert dashboard[states["sim2"]["name"]]["reason"] == "latency"
+        assert dashboard[states["sim1"]["name"]]["state"] == "ejected"
+        assert dashboard[states["sim1"]["name"]]["reason"] == "failures"
         # Ejected deployments get no traffic while they are out.
         served_before = slow.served, failing.served
         for _ in range(10):

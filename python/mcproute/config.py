@@ -6,10 +6,14 @@ The accepted shape (every key optional except where noted)::
              "security": {"encryption_enabled": true, "api_key_rotation": true,
                           "max_key_age_days": 90, "keyring_rotation_days": 90,
                           "provider_key_refresh_seconds": 10},
-             "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible",
+             "models": {"<provider>": {"type": "openai" | "anthropic" | "openai_compatible"
+                                               | "azure" | "gemini",
                                        "endpoint": "https://...", "api_key": "${VAR}" | "file:PATH",
                                        "api_keys": ["${KEY_A}", "file:PATH", ...],
                                        "timeout": 30,
+                                       # azure: "api_version", "auth": "api_key" | "entra_id";
+                                       # gemini: "auth": "api_key" | "bearer" | "service_account",
+                                       #         "project", "location" (Vertex AI)
                                        "models": ["gpt-4", {"name": "gpt-4", "model": "gpt-4-0613",
                                                             "weight": 2, "rpm": 600, "tpm": 90000,
                                                             "timeout": 20, "max_concurrency": 8,
@@ -20,6 +24,8 @@ The accepted shape (every key optional except where noted)::
                                                             "aliases": ["smart"]}]}},
              "aliases": {"smart": "gpt-4"},
              "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
+             "ensembles": {"consensus": {"models": ["gpt-4", "claude"], "strategy": "majority",
+                                         "deadline_s": 20, "min_answers": 2}},
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
              "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
@@ -45,7 +51,9 @@ from urllib.parse import urlsplit
 import orjson
 import yaml
 
+from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
 from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
+from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
 from mcproute.tracing import TracingSettings
@@ -56,7 +64,7 @@ CONFIG_ENV_VAR = "MCPROUTE_CONFIG"
 DEFAULT_FILES = ("mcproute.json", "mcproute.yaml", "mcproute.yml")
 SCHEMA_VERSIONS = ("1.0",)
 CAPABILITIES = ("text-generation", "chat", "embeddings", "tools", "vision")
-PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "bedrock")
+PROVIDER_TYPES = ("openai", "anthropic", "openai_compatible", "bedrock", "azure", "gemini")
 
 BUILTIN_DEFAULT: Mapping[str, Any] = {
     "mcp": {
@@ -169,6 +177,11 @@ class DeploymentConfig:
     capabilities: frozenset[str] = frozenset()
     api_key_ref: SecretSource | None = None  # where to read the key again (file or ${VAR})
     aws: AwsSettings | None = None  # region and credentials of a bedrock deployment
+    # provider-specific settings (see PROVIDER_OPTIONS); None: the adapter's default
+    api_version: str | None = None  # azure
+    auth: str | None = None  # azure, gemini: how the api_key is sent
+    project: str | None = None  # gemini on Vertex AI
+    location: str | None = None  # gemini on Vertex AI
     # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
     api_keys: tuple[Secret, ...] = field(default=(), repr=False)
     api_key_refs: tuple[SecretSource | None, ...] = ()
@@ -197,6 +210,7 @@ class Config:
     deployments: tuple[DeploymentConfig, ...] = ()
     aliases: Mapping[str, str] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ensembles: Mapping[str, EnsembleConfig] = field(default_factory=dict)
     defaults: Mapping[str, str] = field(default_factory=dict)
     routing: Mapping[str, Any] = field(default_factory=dict)
     mcp_servers: tuple[McpServerConfig, ...] = ()
@@ -334,6 +348,7 @@ _MCP_KEYS = (
     "models",
     "aliases",
     "groups",
+    "ensembles",
     "defaults",
     "routing",
     "tracing",
@@ -343,6 +358,15 @@ _MCP_KEYS = (
 )
 _PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
 _PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
+# Keys only some provider types take, and the values `auth` may have for each.
+PROVIDER_OPTIONS: Mapping[str, tuple[str, ...]] = {
+    "azure": ("api_version", "auth"),
+    "gemini": ("auth", "project", "location"),
+}
+AUTH_MODES: Mapping[str, tuple[str, ...]] = {
+    "azure": ("api_key", "entra_id"),
+    "gemini": ("api_key", "bearer", "service_account"),
+}
 _MODEL_KEYS = (
     "name",
     "model",
@@ -540,8 +564,9 @@ def _parse_provider(
     aliases: dict[str, str],
     counters: dict[str, int],
 ) -> list[DeploymentConfig]:
-    check.known_keys(block, path, _PROVIDER_KEYS)
     ptype = _provider_type(name, block, check, path)
+    check.known_keys(block, path, _PROVIDER_KEYS + PROVIDER_OPTIONS.get(ptype or "", ()))
+    options = _provider_options(ptype, block, check, path)
     endpoint = check.url(block["endpoint"], f"{path}.endpoint") if "endpoint" in block else None
     keyed = "api_key" in block or "api_keys" in block
     aws = parse_bedrock(block, ptype, path, check, has_api_key=keyed)
@@ -550,7 +575,7 @@ def _parse_provider(
     if endpoint is None and "endpoint" not in block and ptype is not None:
         endpoint = DEFAULT_ENDPOINTS.get(ptype) or KNOWN_BASE_URLS.get(name)
         if endpoint is None:
-            check.fail(f"{path}.endpoint", "missing: an openai_compatible provider needs one")
+            check.fail(f"{path}.endpoint", f"missing: an {ptype} provider needs one")
     key: Secret | None = None
     key_source: str | None = None
     key_ref: SecretSource | None = None
@@ -564,10 +589,19 @@ def _parse_provider(
     elif "api_key" in block:
         key, key_source, key_ref = check.secret_ref(block["api_key"], f"{path}.api_key")
     else:
-        var = KEY_ENV_VARS.get(ptype or "") or KEY_ENV_VARS.get(name)
+        var = (
+            KEY_ENV_VARS.get(f"{ptype}/{options['auth']}" if "auth" in options else "")
+            or KEY_ENV_VARS.get(ptype or "")
+            or KEY_ENV_VARS.get(name)
+        )
         if var and check.env.get(var):
             key, key_source = Secret(check.env[var]), var
             key_ref = SecretSource(template=f"${{{var}}}")
+    if key is not None and options.get("auth") == "service_account":
+        try:
+            parse_key(key)
+        except ServiceAccountError as exc:
+            check.fail(f"{path}.api_key", str(exc))
     if key is not None and endpoint is not None and "@" in urlsplit(endpoint).netloc:
         # aiohttp would send the userinfo as Basic credentials beside the key's header
         check.fail(
@@ -646,8 +680,27 @@ def _parse_provider(
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
+                **options,
             )
         )
+    return out
+
+
+def _provider_options(
+    ptype: str | None, block: Mapping[str, Any], check: _Checker, path: str
+) -> dict[str, str]:
+    """The provider-specific keys of `block` (``PROVIDER_OPTIONS``), checked."""
+    out: dict[str, str] = {}
+    for key in PROVIDER_OPTIONS.get(ptype or "", ()):
+        value = check.string(block.get(key), f"{path}.{key}")
+        if value is not None:
+            out[key] = value
+    modes = AUTH_MODES.get(ptype or "", ())
+    if "auth" in out and out["auth"] not in modes:
+        check.fail(f"{path}.auth", f"must be one of {', '.join(modes)}, got {out['auth']!r}")
+        del out["auth"]
+    if ptype == "gemini" and ("project" in out) != ("location" in out):
+        check.fail(path, "Vertex AI needs both project and location (neither: the Gemini API)")
     return out
 
 
@@ -774,6 +827,7 @@ def parse_config(
         deployments=tuple(deployments),
         aliases=aliases,
         groups=groups,
+        ensembles=parse_ensembles(mcp.get("ensembles"), check),
         defaults=defaults,
         routing=dict(routing),
         mcp_servers=tuple(servers),
@@ -783,6 +837,7 @@ def parse_config(
         store=store,
     )
     _check_references(config, check)
+    check_ensembles(config, check, CAPABILITIES)
     if check.issues:
         raise ConfigError(check.issues, source)
     return config

@@ -19,12 +19,16 @@ KNOWN_BASE_URLS: Mapping[str, str] = {
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
     "openai": "https://api.openai.com/v1",
     "anthropic": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com",
 }
 
 KEY_ENV_VARS: Mapping[str, str] = {
     "openai": "OPENAI_API_KEY",
     "anthropic": "ANTHROPIC_API_KEY",
     "bedrock": "AWS_BEARER_TOKEN_BEDROCK",  # a Bedrock API key, as AWS's SDKs read it
+    "azure": "AZURE_OPENAI_API_KEY",
+    "azure/entra_id": "AZURE_OPENAI_AD_TOKEN",  # the openai SDK's name for an Entra ID token
+    "gemini": "GEMINI_API_KEY",
     "groq": "GROQ_API_KEY",
     "together": "TOGETHER_API_KEY",
     "mistral": "MISTRAL_API_KEY",

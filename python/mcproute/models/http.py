@@ -136,7 +136,12 @@ _CONTEXT_MARKERS = (
     "prompt is too long",
     "context window",
 )
-_POLICY_MARKERS = ("content_filter", "content_policy", "content management policy")
+_POLICY_MARKERS = (
+    "content_filter",
+    "content_policy",
+    "content management policy",
+    "responsibleaipolicyviolation",
+)
 
 
 _LABEL = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
@@ -162,6 +167,12 @@ def upstream_message(status: int | None, error: Any) -> str:
         for name in ("type", "code")
         if (label := _label(error.get(name))) is not None
     ]
+    status_name = error.get("status")  # Google's errors name theirs: RESOURCE_EXHAUSTED, ...
+    if isinstance(status_name, str) and (label := _label(status_name)) is not None:
+        labels.append(f"status {label}")
+    inner = error.get("innererror")  # Azure's, e.g. ResponsibleAIPolicyViolation
+    if isinstance(inner, Mapping) and (label := _label(inner.get("code"))) is not None:
+        labels.append(f"innererror {label}")
     if labels:
         head += f" ({', '.join(labels)})"
     message = error.get("message")
@@ -189,6 +200,21 @@ def _error_object(body: bytes) -> Any:
     return {"message": payload["message"]} if isinstance(payload.get("message"), str) else None
 
 
+_DELAY = re.compile(r"(\d{1,6}(?:\.\d{1,9})?)s")
+
+
+def _retry_delay(error: Any) -> float | None:
+    """Google's ``google.rpc.RetryInfo`` detail (``"retryDelay": "17s"``), which it sends
+    instead of a Retry-After header."""
+    details = error.get("details") if isinstance(error, dict) else None
+    for detail in details if isinstance(details, list) else ():
+        delay = detail.get("retryDelay") if isinstance(detail, dict) else None
+        match = _DELAY.fullmatch(delay) if isinstance(delay, str) else None
+        if match:
+            return float(match.group(1))
+    return None
+
+
 def classify_status(
     status: int,
     headers: Mapping[str, str],
@@ -210,9 +236,13 @@ def classify_status(
     else:
         detail = upstream_message(status, error)
     if isinstance(error, dict):  # searched for the markers only, never shown
-        hay = " ".join(str(error.get(k) or "") for k in ("type", "code", "message")).lower()
+        inner = error.get("innererror")
+        fields = [error.get(k) for k in ("type", "code", "message")]
+        fields.append(inner.get("code") if isinstance(inner, dict) else None)
+        hay = " ".join(str(f or "") for f in fields).lower()
     else:
         hay = body[:2000].decode("utf-8", "replace").lower()
+    retry_after = parse_retry_after(headers)  # 0 ("retry at once") is a value, not absent
     kind: FailureKind
     if any(marker in hay for marker in _CONTEXT_MARKERS):
         kind = FailureKind.CONTEXT_WINDOW
@@ -232,7 +262,7 @@ def classify_status(
         kind,
         detail,
         status=status,
-        retry_after=parse_retry_after(headers),
+        retry_after=_retry_delay(error) if retry_after is None else retry_after,
         deployment=deployment,
     )
 
@@ -269,6 +299,10 @@ class Endpoint:
     base_url: str
     headers: Mapping[str, str]
     deployment: str | None = None
+    query: str = ""  # appended to every request URL (Azure's ``?api-version=...``)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path + self.query
 
     def __repr__(self) -> str:
         return f"Endpoint(base_url={redact_url(self.base_url)!r}, deployment={self.deployment!r})"
@@ -297,7 +331,7 @@ async def post_json(
     started = time.perf_counter()
     try:
         async with get_session().post(
-            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+            endpoint.url(path), data=payload, headers=headers, timeout=http_timeout
         ) as response:
             data = await response.read()
             _waited(started)
@@ -313,7 +347,7 @@ async def get_json(
 ) -> Any:
     try:
         async with get_session().get(
-            endpoint.base_url + path, headers=endpoint.headers, timeout=http_timeout
+            endpoint.url(path), headers=endpoint.headers, timeout=http_timeout
         ) as response:
             data = await response.read()
             if response.status >= 400:
@@ -341,7 +375,7 @@ async def open_stream(
     started = time.perf_counter()
     try:
         response = await get_session().post(
-            endpoint.base_url + path, data=payload, headers=headers, timeout=http_timeout
+            endpoint.url(path), data=payload, headers=headers, timeout=http_timeout
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc

@@ -18,6 +18,7 @@ from mcproute.config import (
 )
 from mcproute.context import ContextStore
 from mcproute.context.sqlite import SqliteContextStore, default_context_store
+from mcproute.models.ensemble import EnsembleModel
 from mcproute.models.provider_keys import ProviderKeyRefresh
 from mcproute.models.routed import RoutedModel
 from mcproute.models.target import ProviderTarget
@@ -131,14 +132,22 @@ class ModelRegistry:
             for group in groups:
                 if name in self.config.capabilities_of(group):
                     return group
-        known = [*groups, *self.config.aliases, *CAPABILITIES]
+        known = [*groups, *self.config.aliases, *self.config.ensembles, *CAPABILITIES]
         raise ModelNotFoundError(name, known)
+
+    async def _ensemble(self, name: str) -> EnsembleModel:
+        config = self.config.ensembles[name]
+        members = [await self.get_model(m) for m in config.models]
+        helpers = {role: await self.get_model(m) for role, m in config.helpers().items()}
+        return EnsembleModel(config, members, helpers, self.router, self.context_store)
 
     async def get_model(self, name: str) -> RoutedModel:
         """A routed model by model name, alias, group or capability (e.g. ``"text-generation"``)."""
         if not isinstance(name, str) or not name:
             raise TypeError("name: must be a non-empty string")
         model = self._models.get(name)
+        if model is None and name in self.config.ensembles:
+            model = self._models[name] = await self._ensemble(name)
         if model is None:  # handles are cheap but not free: the proxy asks once per request
             group = self.resolve(name)
             model = RoutedModel(

@@ -18,6 +18,7 @@ from mcproute.models.token_estimate import estimate_input_tokens
 
 if TYPE_CHECKING:
     from mcproute.routing import AttemptContext, Deployment, Router
+    from mcproute.routing.router import Attempt
 
 Json = dict[str, Any]
 Context = Sequence[Mapping[str, Any]] | str | None
@@ -160,12 +161,16 @@ class RoutedModel:
 
     async def chat(self, body: Mapping[str, Any]) -> Json:
         """An OpenAI-format request in, an OpenAI-format completion out."""
+        return await self._router.call(self.name, self.chat_attempt(body))
+
+    def chat_attempt(self, body: Mapping[str, Any]) -> Attempt[Json]:
+        """One Router attempt of ``chat``, for callers that run the Router themselves."""
         request = {**body, "model": self.name}
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
             return await self._target(deployment).chat(request, ctx)
 
-        return await self._router.call(self.name, attempt)
+        return attempt
 
     def chat_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         """OpenAI-format chunks, relayed as each arrives; usage comes in the last chunk."""

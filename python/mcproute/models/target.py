@@ -16,7 +16,9 @@ import aiohttp
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.anthropic import AnthropicAdapter
+from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.bedrock import BedrockAdapter
+from mcproute.models.gemini import GeminiAdapter
 from mcproute.models.key_pool import KeyPool
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
@@ -33,7 +35,7 @@ from mcproute.models.translate import (
 from mcproute.secret import Secret
 
 Json = dict[str, Any]
-Adapter = OpenAIAdapter | AnthropicAdapter | BedrockAdapter
+Adapter = OpenAIAdapter | AnthropicAdapter | BedrockAdapter | GeminiAdapter
 T = TypeVar("T")
 LEGACY = "legacy completions (/v1/completions)"
 
@@ -84,6 +86,19 @@ def build_adapter(config: DeploymentConfig) -> Adapter:
         return BedrockAdapter(config.endpoint, config.aws, config.api_key, **kwargs)
     if config.provider_type == "anthropic":
         return AnthropicAdapter(config.endpoint, config.api_key, **kwargs)
+    if config.provider_type == "azure":
+        return AzureOpenAIAdapter(
+            config.endpoint,
+            config.api_key,
+            api_version=config.api_version,
+            auth=config.auth,
+            **kwargs,
+        )
+    if config.provider_type == "gemini":
+        return GeminiAdapter(
+            config.endpoint, config.api_key, auth=config.auth, project=config.project,
+            location=config.location, **kwargs,
+        )  # fmt: skip
     if config.provider_type == "openai_compatible":
         return OpenAICompatibleAdapter(config.endpoint, config.api_key, **kwargs)
     return OpenAIAdapter(config.endpoint, config.api_key, **kwargs)
@@ -207,11 +222,12 @@ class ProviderTarget:
                 await _close(events)
             return
 
-    def _chat(self, adapter: Adapter) -> OpenAIAdapter | BedrockAdapter:
-        """The adapter for OpenAI-format chat: OpenAI's own, or Bedrock's (translated there)."""
+    def _chat(self, adapter: Adapter) -> OpenAIAdapter | BedrockAdapter | GeminiAdapter:
+        """The adapter for OpenAI-format chat: OpenAI's own, or one that translates it
+        (Bedrock, Gemini)."""
         if isinstance(adapter, BedrockAdapter):
             return adapter
-        return self._openai(adapter, "chat")
+        return self._chat_format(adapter, "chat")
 
     @property
     def speaks_messages(self) -> bool:
@@ -222,6 +238,10 @@ class ProviderTarget:
         if not isinstance(adapter, OpenAIAdapter):
             raise _unsupported(self.config.name, self.config.provider_type, what)
         return adapter
+
+    def _chat_format(self, adapter: Adapter, what: str) -> OpenAIAdapter | GeminiAdapter:
+        """An adapter that takes OpenAI chat and embeddings bodies (Gemini translates them)."""
+        return adapter if isinstance(adapter, GeminiAdapter) else self._openai(adapter, what)
 
     # --- OpenAI format in and out
 
@@ -292,11 +312,11 @@ class ProviderTarget:
             yield chunk
 
     async def embeddings(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        self._openai(self.adapter, "embeddings")
+        self._chat_format(self.adapter, "embeddings")
         self.usage.admit()
         timeout = self._timeout(timeouts, stream=False)
         result = await self._keyed(
-            lambda a: self._openai(a, "embeddings").embeddings(body, timeout)
+            lambda a: self._chat_format(a, "embeddings").embeddings(body, timeout)
         )
         self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result

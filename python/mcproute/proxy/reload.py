@@ -66,6 +66,7 @@ def config_diff(old: Config, new: Config) -> Diff:
             {d.name: d for d in old.deployments}, {d.name: d for d in new.deployments}
         ),
         "aliases": _changes(old.aliases, new.aliases),
+        "ensembles": _changes(old.ensembles, new.ensembles),
         "defaults": _changes(old.defaults, new.defaults),
         "mcp_servers": _changes(
             {s.name: s for s in old.mcp_servers}, {s.name: s for s in new.mcp_servers}

@@ -17,20 +17,26 @@ from mcproute.redact import redact
 TOKEN_COUNT_HEADER = "x-mcproute-token-count"  # "exact" (the upstream counted) or "estimate"
 
 
-def _model_object(name: str) -> dict[str, object]:
-    return {"id": name, "object": "model", "created": 0, "owned_by": "mcproute"}
+def _model_object(request: web.Request, name: str) -> dict[str, object]:
+    out: dict[str, object] = {"id": name, "object": "model", "created": 0, "owned_by": "mcproute"}
+    ensemble = request.app[REGISTRY].config.ensembles.get(name)
+    if ensemble is not None:  # an extension field: SDKs keep unknown model fields
+        out["mcproute"] = {"ensemble": {"strategy": ensemble.strategy, "models": ensemble.models}}
+    return out
 
 
 def _visible_models(request: web.Request) -> list[str]:
-    """Models, groups and aliases this caller's key may use, in configuration order."""
+    """Models, groups, aliases and ensembles this caller's key may use, in configuration order."""
     registry = request.app[REGISTRY]
     record = request[RECORD]
-    names = dict.fromkeys([*registry.models(), *registry.config.aliases])
+    names = dict.fromkeys(
+        [*registry.models(), *registry.config.aliases, *registry.config.ensembles]
+    )
     return [m for m in names if allows(record, "models", m)]
 
 
 async def list_models(request: web.Request) -> web.StreamResponse:
-    data = [_model_object(m) for m in _visible_models(request)]
+    data = [_model_object(request, m) for m in _visible_models(request)]
     return web.json_response({"object": "list", "data": data})
 
 
@@ -45,7 +51,7 @@ async def retrieve_model(request: web.Request) -> web.StreamResponse:
             "model_not_found",
             param="model",
         )
-    return web.json_response(_model_object(name))
+    return web.json_response(_model_object(request, name))
 
 
 @guarded

@@ -22,6 +22,10 @@ request with the ``x-sim-fault`` header:
 Bearer`` or ``x-api-key``; others get a 401) and ``--rate-limited-key`` answers a key with a 429,
 so tests can see which key each request carried (``GET /_sim/requests``) and how keys rotate.
 
+``--reply TEXT`` makes every completion answer TEXT (never a tool call) instead of echoing the
+prompt, so several simulators can stand for models that answer differently. ``GET /_sim/stats``
+counts the requests received (``served``) and the stream events actually sent (``streamed``).
+
 ``--error-detail TEXT`` is appended to every error message the simulator sends (bodies and
 stream error events), as providers echo request details, for tests that check what is relayed.
 """
@@ -73,6 +77,7 @@ class SimulatorSettings:
     error_detail: str = ""  # appended to every error message sent
     valid_keys: frozenset[str] | None = None  # None: any key (or none) is accepted
     rate_limited_keys: frozenset[str] = frozenset()  # keys answered with a 429
+    reply: str | None = None  # every completion's text, never a tool call (None: echo)
 
 
 @dataclass
@@ -87,6 +92,7 @@ class _State:
     settings: SimulatorSettings
     requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=256))
     served: int = 0
+    streamed: int = 0  # stream events written to a client
 
 
 _STATE: web.AppKey[_State] = web.AppKey("state", _State)
@@ -111,8 +117,10 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _reply_words(messages: list[Any], tokens: int) -> list[str]:
-    """Echo the last user text, then pad with filler up to ``tokens`` words."""
+def _reply_words(messages: list[Any], tokens: int, reply: str | None = None) -> list[str]:
+    """``reply`` if given, else the last user text echoed and padded up to ``tokens`` words."""
+    if reply is not None:
+        return reply.split()
     last = ""
     for message in reversed(messages):
         if isinstance(message, dict) and message.get("role") == "user":
@@ -236,7 +244,10 @@ def _presented_key(request: web.Request) -> str | None:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         return auth[7:]
-    return request.headers.get("x-api-key")
+    for header in ("x-api-key", "api-key", "x-goog-api-key"):  # Anthropic's, Azure's, Google's
+        if header in request.headers:
+            return request.headers[header]
+    return None
 
 
 def _key_fault(request: web.Request, settings: SimulatorSettings) -> str | None:
@@ -296,11 +307,25 @@ async def _sse(
     anthropic: bool = False,
 ) -> web.StreamResponse:
     """Send pre-encoded SSE events with the configured pacing and stream faults."""
-    settings = request.app[_STATE].settings
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
-    await response.prepare(request)
+    try:
+        await response.prepare(request)
+        return await _send_events(request, response, events, terminator, fault, anthropic)
+    except ConnectionResetError:  # the client went away (it stopped reading): nothing to send
+        return response
+
+
+async def _send_events(
+    request: web.Request,
+    response: web.StreamResponse,
+    events: Iterator[bytes],
+    terminator: bytes | None,
+    fault: str | None,
+    anthropic: bool,
+) -> web.StreamResponse:
+    settings = request.app[_STATE].settings
     if settings.ttft:
         await asyncio.sleep(settings.ttft)
     for sent, event in enumerate(events, start=1):
@@ -309,6 +334,7 @@ async def _sse(
         # a malformed event replaces the second one, after the stream has visibly started
         payload = b"data: {not json\n\n" if fault == "malformed" and sent == 2 else event
         await response.write(payload)
+        request.app[_STATE].streamed += 1
         if fault == "stall" and sent == 1:
             await asyncio.sleep(settings.stall)
         if fault == "stream_error" and sent == 1:
@@ -385,8 +411,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return opened
     body, fault, stream, settings = opened.body, opened.fault, opened.stream, opened.settings
     model, ident, created = opened.model, opened.ident, opened.created
-    call = _tool_to_call(body, anthropic=False)
-    words = [] if call else _reply_words(body.get("messages") or [], settings.tokens)
+    call = None if settings.reply is not None else _tool_to_call(body, anthropic=False)
+    words = (
+        [] if call else _reply_words(body.get("messages") or [], settings.tokens, settings.reply)
+    )
     usage = {
         "prompt_tokens": _prompt_tokens(body),
         "completion_tokens": len(words) if words else 8,
@@ -466,7 +494,9 @@ async def completions(request: web.Request) -> web.StreamResponse:
         return call
     prompt = call.body.get("prompt")
     text = prompt if isinstance(prompt, str) else " ".join(str(p) for p in prompt or [])
-    words = _reply_words([{"role": "user", "content": text}], call.settings.tokens)
+    words = _reply_words(
+        [{"role": "user", "content": text}], call.settings.tokens, call.settings.reply
+    )
     prompt_tokens = max(len(text.split()), 1)
     usage = {
         "prompt_tokens": prompt_tokens,
@@ -561,8 +591,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     settings = request.app[_STATE].settings
     model = str(body.get("model", "sim"))
     ident = _ident("msg_", orjson.dumps(body))
-    call = _tool_to_call(body, anthropic=True)
-    words = _reply_words(body.get("messages") or [], settings.tokens)
+    call = None if settings.reply is not None else _tool_to_call(body, anthropic=True)
+    words = _reply_words(body.get("messages") or [], settings.tokens, settings.reply)
     if call:
         words = words[:2]
     input_tokens = _prompt_tokens(body)
@@ -664,7 +694,8 @@ async def recorded(request: web.Request) -> web.Response:
 
 async def stats(request: web.Request) -> web.Response:
     """How many model requests this simulator has received (faulted ones included)."""
-    return web.json_response({"served": request.app[_STATE].served})
+    state = request.app[_STATE]
+    return web.json_response({"served": state.served, "streamed": state.streamed})
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -684,6 +715,9 @@ def create_app(settings: SimulatorSettings | None = None) -> web.Application:
         ("GET", "/_sim/requests", recorded),
         ("GET", "/_sim/stats", stats),
     ]
+    from mcproute.testing import upstream_azure, upstream_gemini  # they build on this module
+
+    routes += upstream_azure.ROUTES + upstream_gemini.ROUTES
     for method, path, handler in routes:
         app.router.add_route(method, path, handler)
     from mcproute.testing import upstream_bedrock  # it builds on this module's helpers
@@ -714,6 +748,11 @@ class Simulator:
     def served(self) -> int:
         """Requests received so far (faulted ones included)."""
         return self.app[_STATE].served
+
+    @property
+    def streamed(self) -> int:
+        """Stream events written to clients so far."""
+        return self.app[_STATE].streamed
 
     async def start(self, port: int = 0) -> Simulator:
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
@@ -750,6 +789,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fault-every", type=int, default=1, help="fault every Nth request")
     parser.add_argument("--retry-after", type=float, default=1.0)
     parser.add_argument("--stall", type=float, default=30.0, help="seconds a stall lasts")
+    parser.add_argument("--reply", default=None, help="the text of every completion")
     parser.add_argument("--error-detail", default="", help="text appended to error messages")
     parser.add_argument(
         "--valid-key", action="append", help="a provider key to accept (repeat; default: any)"
@@ -768,6 +808,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=args.retry_after,
         stall=args.stall,
         error_detail=args.error_detail,
+        reply=args.reply,
         valid_keys=frozenset(args.valid_key) if args.valid_key else None,
         rate_limited_keys=frozenset(args.rate_limited_key),
     )
