@@ -186,7 +186,14 @@ async def test_a_replica_with_another_keyring_refuses_to_start(
         ) as r:
             assert r.status == 201  # something is sealed under the deployment's keyring now
     other = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
-    env = {**deployment.env, "MCPROUTE_KEYRING": other, "MCPROUTE_DATA_DIR": str(tmp_path / "x")}
+    stderr = await refused_start(deployment, tmp_path, MCPROUTE_KEYRING=other)
+    assert "is in this replica's keyring" in stderr
+    assert "MCPROUTE_KEYRING" in stderr
+
+
+async def refused_start(deployment: Deployment, tmp_path: Path, **env: str) -> str:
+    """Start a fourth replica with `env` changed; it must exit 1: its stderr."""
+    env = {**deployment.env, **env, "MCPROUTE_DATA_DIR": str(tmp_path / "x")}
     proc = await asyncio.create_subprocess_exec(
         *serve_command(deployment.config, free_port(), 1),
         env=env,
@@ -194,8 +201,7 @@ async def test_a_replica_with_another_keyring_refuses_to_start(
     )
     _, stderr = await asyncio.wait_for(proc.communicate(), DEADLINE_S * 3)
     assert proc.returncode == 1
-    assert "is in this replica's keyring" in stderr.decode()
-    assert "MCPROUTE_KEYRING" in stderr.decode()
+    return stderr.decode()
 
 
 async def test_kill_9_of_a_replica_loses_no_acknowledged_append(deployment: Deployment) -> None:
@@ -266,13 +272,6 @@ async def test_a_replica_with_another_pepper_refuses_to_start(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     other = base64.b64encode(secrets.token_bytes(32)).decode()
-    env = {**deployment.env, "MCPROUTE_PEPPER": other, "MCPROUTE_DATA_DIR": str(tmp_path / "x")}
-    proc = await asyncio.create_subprocess_exec(
-        *serve_command(deployment.config, free_port(), 1),
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, stderr = await asyncio.wait_for(proc.communicate(), DEADLINE_S * 3)
-    assert proc.returncode == 1
-    assert "not the one the database's keys were made with" in stderr.decode()
-    assert other not in stderr.decode()
+    stderr = await refused_start(deployment, tmp_path, MCPROUTE_PEPPER=other)
+    assert "not the one the database's keys were made with" in stderr
+    assert other not in stderr
