@@ -411,6 +411,9 @@ class MCPServer:
         self.resources: dict[str, Resource] = {}
         self.templates: dict[str, ResourceTemplate] = {}
         self.prompts: dict[str, Prompt] = {}
+        # Requests being handled, by (session id, principal, request id): what a client's
+        # notifications/cancelled names, among its own requests only.
+        self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
         self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -600,23 +603,49 @@ class MCPServer:
         if msg.kind == "notification":
             if msg.method == "notifications/initialized" and session is not None:
                 session.initialized = True
+            elif msg.method == "notifications/cancelled":
+                params = msg.to_python().get("params") or {}
+                self.cancel(session, principal, params.get("requestId"))
             return None
         if msg.kind != "request":
             if not self._answer(msg, session):
                 await self.unclaimed_answer(msg, session)
             return None
         assert msg.id is not None
+        key = (session.id if session else None, principal, msg.id)
+        handling = asyncio.ensure_future(self.dispatch(msg, session, outbound, principal))
+        # initialize cannot be cancelled; a reused id leaves the first request cancellable.
+        cancellable = msg.method != "initialize" and key not in self._running
+        if cancellable:
+            self._running[key] = handling
         try:
-            result = await self.dispatch(msg, session, outbound, principal)
+            result = await handling
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if handling.cancelled() and not (current and current.cancelling()):
+                return None  # the client cancelled it
+            raise
         except MCPError as e:
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
             return encode_error(msg.id, INTERNAL_ERROR, f"internal error: {type(e).__name__}")
+        finally:
+            if cancellable:
+                del self._running[key]
         if msg.era == "modern":
             result.setdefault("resultType", "complete")
             meta = result.setdefault("_meta", {})
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
         return encode_result(msg.id, orjson.dumps(result))
+
+    def cancel(self, session: Session | None, principal: str | None, request_id: Any) -> bool:
+        """Stop the handler of one of this sender's requests (it gets no reply); False if none
+        of theirs with that id runs here."""
+        running = self._running.get((session.id if session else None, principal, request_id))
+        if running is None:
+            return False
+        running.cancel()
+        return True
 
     @staticmethod
     def _answer(msg: Message, session: Session | None) -> bool:
