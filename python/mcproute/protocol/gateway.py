@@ -47,6 +47,7 @@ import orjson
 
 from mcproute import tracing
 from mcproute._core import Message
+from mcproute.protocol import param_headers
 from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import (
     ANNOUNCEMENTS,
@@ -134,6 +135,9 @@ class Upstream:
     calls: int = 0  # forwarded calls in flight
     idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while `calls` is 0
     retired: bool = False  # removed by `set_upstreams`: takes no new calls
+    # Its tools' x-mcp-header annotations (tool -> argument path -> token), from its own
+    # listing: mirrored into Mcp-Param-* headers on calls in the 2026-07-28 era.
+    param_headers: dict[str, dict[param_headers.Path, str]] = field(default_factory=dict)
 
     def same_target(self, other: Upstream) -> bool:
         return (self.url, self.headers, self.stdio) == (other.url, other.headers, other.stdio)
@@ -562,6 +566,10 @@ class Gateway(MCPServer):
                 forwarded["requestState"] = ctx.carried["upstream_state"]
         if upstream_meta:
             forwarded["_meta"] = upstream_meta
+        if method == "tools/call" and conn.era == "modern":
+            # The upstream's own annotations say which arguments travel as headers.
+            tool = str(params.get("name"))
+            conn.param_headers[tool] = upstream.param_headers.get(tool, {})
 
         async def relay_notification(note: str, note_params: Json) -> None:
             if note in ANNOUNCEMENTS and own is None:
@@ -651,7 +659,11 @@ class Gateway(MCPServer):
     async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         tools: list[Json] = []
         table: dict[str, tuple[str, str]] = {}
-        for upstream, tool in await self._each("tools/list", "tools", ctx):
+        listed = await self._each("tools/list", "tools", ctx)
+        for name, upstream_obj in self.upstreams.items():
+            own = [tool for upstream, tool in listed if upstream == name]
+            upstream_obj.param_headers = param_headers.header_maps(own)[0]
+        for upstream, tool in listed:
             exposed = self._expose(upstream, tool["name"])
             if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
                 continue
