@@ -174,6 +174,14 @@ class MCPConnection:
         # Tool name -> argument path -> x-mcp-header token, from the last tools/list (a gateway
         # sets what it learned from its own listing of the server).
         self.param_headers: dict[str, dict[param_headers.Path, str]] = {}
+        self._stderr_tail: list[str] = []
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """A stdio server's last stderr lines (of the process that ran last); else none."""
+        if isinstance(self._channel, StdioChannel):
+            return list(self._channel.stderr_tail)
+        return self._stderr_tail
 
     async def __aenter__(self) -> MCPConnection:
         await self.connect()
@@ -323,6 +331,8 @@ class MCPConnection:
         await asyncio.gather(*self._answering, return_exceptions=True)
         if self._channel is not None:
             await self._channel.close()
+            if isinstance(self._channel, StdioChannel):
+                self._stderr_tail = list(self._channel.stderr_tail)
             self._channel = None
         if self.session_id is not None and self._http is not None and not self._http.closed:
             try:
