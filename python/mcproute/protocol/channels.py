@@ -143,11 +143,12 @@ class StdioChannel(Channel):
                 limit=MAX_MESSAGE_BYTES + 1,
             )
         except OSError as e:
-            self._end(f"cannot start {self.server}: {e.strerror or e}")
+            # The command alone: its arguments may carry credentials.
+            self._end(f"cannot start {self.server.command}: {e.strerror or e}")
             raise self._closed_error() from None
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
-        self._pump(self._messages(self._proc.stdout), deliver, f"{self.server} exited")
+        self._pump(self._messages(self._proc.stdout), deliver, f"{self.server.command} exited")
         # A fresh context: the child outlives the request that started it, so its lines must
         # not carry that request's id.
         relay = self._relay_stderr(self._proc, self._proc.stderr)
@@ -160,7 +161,8 @@ class StdioChannel(Channel):
                 line = await stdout.readline()
             except ValueError:
                 raise MCPError(
-                    CONNECTION_CLOSED, f"{self.server} sent a message over {MAX_MESSAGE_BYTES}"
+                    CONNECTION_CLOSED,
+                    f"{self.server.command} sent a message over {MAX_MESSAGE_BYTES}",
                 ) from None
             if not line:
                 return
@@ -193,7 +195,7 @@ class StdioChannel(Channel):
             proc.stdin.write(message + b"\n")
             await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
-            self._end(f"{self.server} exited")
+            self._end(f"{self.server.command} exited")
             raise self._closed_error() from None
 
     async def close(self) -> None:

@@ -193,7 +193,7 @@ class MCPConnection:
     @property
     def origin(self) -> str:
         if self.stdio is not None:
-            return f"stdio:{self.stdio}"
+            return f"stdio:{self.stdio.command}"  # its arguments may carry credentials
         parts = urlsplit(self.url)
         return redact_url(f"{parts.scheme}://{parts.netloc}")
 

@@ -72,6 +72,7 @@ from mcproute.protocol.server import (
     MCPError,
     MCPServer,
     RequestContext,
+    ServerObserver,
     Session,
 )
 from mcproute.protocol.session_tokens import SessionTokens
@@ -87,8 +88,6 @@ from mcproute.redact import redact_url
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
-# (upstream, method, tool name or None, seconds, JSON-RPC error code or None), per operation.
-OnUpstreamOperation = Callable[[str, str, str | None, float, int | None], None]
 # A listing's `_meta` key naming the upstreams it could not include, and why.
 UNAVAILABLE_META = "io.mcproute/unavailable"
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
@@ -102,6 +101,18 @@ STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
 MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
 UPSTREAM_OPEN_S = 10.0  # for a client's upstream streams to open
 RETIRE_WAIT_S = 300.0  # the longest a removed upstream waits for its calls in flight
+
+
+class GatewayObserver(ServerObserver, Protocol):
+    """What the gateway tells monitoring, besides the requests it serves."""
+
+    def upstream_operation(
+        self, upstream: str, method: str, tool: str | None, seconds: float, error: str | None
+    ) -> None:
+        """One operation on an upstream; `error` is the JSON-RPC code (as text),
+        "tool_error" for a call whose result is an error, or None."""
+
+    def notification_relayed(self, upstream: str, method: str) -> None: ...
 
 
 class LocalResources(Protocol):
@@ -210,12 +221,12 @@ class Gateway(MCPServer):
         page_size: int = DEFAULT_PAGE_SIZE,
         session_tokens: SessionTokens | None = None,
         state_secret: bytes | None = None,
-        on_upstream_operation: OnUpstreamOperation | None = None,
+        observer: GatewayObserver | None = None,
     ) -> None:
         super().__init__(
             name, page_size=page_size, session_tokens=session_tokens, state_secret=state_secret
         )
-        self.on_upstream_operation = on_upstream_operation
+        self.observer: GatewayObserver | None = observer
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
         self._renewed: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -528,6 +539,9 @@ class Gateway(MCPServer):
         def sharing(session: Session) -> bool:
             return upstream not in session.carry.get(UPSTREAM_SESSIONS, {})
 
+        if self.observer is not None:
+            self.observer.notification_relayed(upstream, method)
+
         kind = method.removeprefix("notifications/").removesuffix("/list_changed")
         if kind in LIST_FLAGS and method == f"notifications/{kind}/list_changed":
             await self.notify_list_changed(kind, sessions=sharing)
@@ -621,24 +635,27 @@ class Gateway(MCPServer):
         upstream = self._upstream(upstream_name)
         upstream.calls += 1
         started = time.perf_counter()
-        code: int | None = None
+        error: str | None = None
         try:
-            return await upstream.health.guard(
+            result = await upstream.health.guard(
                 method,
                 upstream.timeouts.call_s,
                 lambda: self._forward_to(upstream, method, params, ctx),
             )
+            if result.get("isError") is True:
+                error = "tool_error"
+            return result
         except MCPError as exc:
-            code = exc.code
+            error = str(exc.code)
             raise
         finally:
             upstream.calls -= 1
             if not upstream.calls:
                 upstream.idle.set()
-            if self.on_upstream_operation is not None:
+            if self.observer is not None:
                 tool = params.get("name") if method == "tools/call" else None
                 elapsed = time.perf_counter() - started
-                self.on_upstream_operation(upstream_name, method, tool, elapsed, code)
+                self.observer.upstream_operation(upstream_name, method, tool, elapsed, error)
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
@@ -678,6 +695,8 @@ class Gateway(MCPServer):
         async def relay_notification(note: str, note_params: Json) -> None:
             if note in ANNOUNCEMENTS and own is None:
                 return  # a shared connection's news: the upstream's watch tells every client
+            if self.observer is not None:
+                self.observer.notification_relayed(upstream_name, note)
             if note == "notifications/message" and own is None:
                 # A shared upstream sends everything: this client gets what its level asks for.
                 level = note_params.get("level", "info")
@@ -741,17 +760,17 @@ class Gateway(MCPServer):
                 return await conn._paged(method, key)
 
             started = time.perf_counter()
-            code: int | None = None
+            error: str | None = None
             try:
                 with tracing.mcp_upstream(upstream.name, method):
                     return await upstream.health.guard(method, upstream.timeouts.list_s, page_all)
             except MCPError as exc:
-                code = exc.code
+                error = str(exc.code)
                 return exc
             finally:
-                if self.on_upstream_operation is not None:
+                if self.observer is not None:
                     elapsed = time.perf_counter() - started
-                    self.on_upstream_operation(upstream.name, method, None, elapsed, code)
+                    self.observer.upstream_operation(upstream.name, method, None, elapsed, error)
 
         upstreams = list(self.upstreams.values())
         results = await asyncio.gather(*(one(u) for u in upstreams))

@@ -16,6 +16,7 @@ import binascii
 import inspect
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -82,6 +83,14 @@ class MCPError(Exception):
 
 
 Notify = Callable[[bytes], Awaitable[None]]
+
+
+class ServerObserver(Protocol):
+    """What monitoring hears of the requests a server handles."""
+
+    def server_operation(self, method: str, seconds: float, error: str | None) -> None:
+        """One request handled: `method` is one this server serves (else "other"), `error`
+        the JSON-RPC code of its error reply (as text), None on success or cancellation."""
 
 
 class Outbound(Protocol):
@@ -414,6 +423,7 @@ class MCPServer:
         # Requests being handled, by (session id, principal, request id): what a client's
         # notifications/cancelled names, among its own requests only.
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
+        self.observer: ServerObserver | None = None
         self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -618,6 +628,8 @@ class MCPServer:
         cancellable = msg.method != "initialize" and key not in self._running
         if cancellable:
             self._running[key] = handling
+        started = time.perf_counter()
+        error: str | None = None
         try:
             result = await handling
         except asyncio.CancelledError:
@@ -626,12 +638,19 @@ class MCPServer:
                 return None  # the client cancelled it
             raise
         except MCPError as e:
+            error = str(e.code)
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
+            error = str(INTERNAL_ERROR)
             return encode_error(msg.id, INTERNAL_ERROR, f"internal error: {type(e).__name__}")
         finally:
             if cancellable:
                 del self._running[key]
+            if self.observer is not None:
+                method = msg.method or ""
+                known = method in self._methods or method == "initialize"
+                elapsed = time.perf_counter() - started
+                self.observer.server_operation(method if known else "other", elapsed, error)
         if msg.era == "modern":
             result.setdefault("resultType", "complete")
             meta = result.setdefault("_meta", {})

@@ -150,7 +150,9 @@ class UpstreamHealth:
             self.failed(f"{operation}: {exc}")
         except TimeoutError:
             self.failed(f"{operation}: no answer within {timeout_s:g} s")
-        except (OSError, aiohttp.ClientError) as exc:
+        except (OSError, aiohttp.ClientError, ValueError) as exc:
+            # ValueError: aiohttp refusing what the entry asks (an Authorization header and
+            # credentials in the URL, say); the upstream cannot be used as configured.
             self.failed(f"{operation}: {type(exc).__name__}: {exc}")
         except BaseException:
             self._probing = False  # cancelled: says nothing of the upstream
