@@ -11,9 +11,13 @@ from typing import Any
 import aiohttp
 import pytest
 
+from mcp_support import serve
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPError, MCPServer, RequestContext
 from mcproute.proxy import mcp_metrics
+from mcproute.proxy.mcp_metrics import McpMetrics
 from proxy_support import document, running_proxy
 
 SECRET = "sk-upstream-secret-0123456789abcdef"
@@ -91,3 +95,41 @@ async def test_upstream_state_metrics_and_summary(
     assert "'dead'" in warned
     assert "'absent'" in warned
     assert SECRET not in warned
+
+
+async def test_notifications_relayed_and_sessions_open_are_counted() -> None:
+    _ERA_CACHE.clear()
+    chatty = MCPServer("chatty")
+
+    @chatty.tool(description="Reports progress while it works.")
+    async def work(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        await ctx.progress(1, 2)
+        await ctx.progress(2, 2)
+        return "done"
+
+    observed = McpMetrics()
+    async with serve(StreamableHTTP(chatty).app()) as url:
+        gateway = Gateway({"up": url}, observer=observed)
+        try:
+            async with serve(StreamableHTTP(gateway).app()) as gw_url:
+                progress: list[Any] = []
+
+                async def note(method: str, params: dict[str, Any]) -> None:
+                    progress.append(params)
+
+                async with MCPConnection(gw_url, prefer="legacy", on_notification=note) as client:
+                    await client.request(
+                        "tools/call",
+                        {"name": "up__work", "arguments": {}, "_meta": {"progressToken": "p"}},
+                    )
+                    rendered = observed.render(gateway)
+                    summary = observed.summary(gateway)
+        finally:
+            await gateway.close()
+    assert len(progress) == 2
+    relayed = 'upstream="up",mcp_method_name="notifications/progress"'
+    assert f"mcp_notifications_relayed_total{{{relayed}}} 2" in rendered
+    assert 'mcp_sessions_open{era="legacy"} 1' in rendered
+    assert summary["sessions_open"] == {"legacy": 1, "modern": 0}
+    assert summary["notifications_relayed"] == 2
+    assert 'mcp_server_operation_duration_seconds_count{mcp_method_name="initialize"} 1' in rendered
