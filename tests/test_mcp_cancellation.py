@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,10 +67,32 @@ async def abandon(client: Client, tool: str) -> None:
         await client.call_tool(tool, {}, read_timeout_seconds=0.5)
 
 
-async def appears(marker: Any) -> None:
+def hang_server(tmp_path: Path) -> tuple[Path, Path]:
+    """A stdio MCPServer script whose `hang` tool waits until cancelled, and the file it then
+    writes."""
+    marker = tmp_path / "cancelled"
+    script = tmp_path / "hang_server.py"
+    script.write_text(
+        "import asyncio\n"
+        "from mcproute.protocol.server import MCPServer\n"
+        "from mcproute.protocol.stdio import serve_stdio\n"
+        "server = MCPServer('hang')\n"
+        "@server.tool(description='Waits until cancelled.')\n"
+        "async def hang(arguments):\n"
+        "    try:\n"
+        "        await asyncio.Event().wait()\n"
+        "    except asyncio.CancelledError:\n"
+        f"        open({str(marker)!r}, 'w').close()\n"
+        "        raise\n"
+        "asyncio.run(serve_stdio(server))\n"
+    )
+    return script, marker
+
+
+async def appears(marker: Path) -> None:
     """Wait (bounded) for a file a child process writes."""
     async with asyncio.timeout(WAIT_S):
-        while not marker.exists():  # noqa: ASYNC110 - another process writes it
+        while not marker.exists():  # noqa: ASYNC110, ASYNC240 - another process writes it
             await asyncio.sleep(0.05)
 
 
@@ -105,25 +128,10 @@ async def test_the_gateway_forwards_the_cancellation_upstream(
         await gateway.close()
 
 
-async def test_a_stdio_upstream_hears_the_cancellation(tmp_path: Any) -> None:
+async def test_a_stdio_upstream_hears_the_cancellation(tmp_path: Path) -> None:
     """The gateway's stdio upstream is our server in a child process; the SDK client cancels
     through the gateway and the child's handler ends (it says so in a file)."""
-    marker = tmp_path / "cancelled"
-    script = tmp_path / "hang_server.py"
-    script.write_text(
-        "import asyncio, sys\n"
-        "from mcproute.protocol.server import MCPServer\n"
-        "from mcproute.protocol.stdio import serve_stdio\n"
-        "server = MCPServer('hang')\n"
-        "@server.tool(description='Waits until cancelled.')\n"
-        "async def hang(arguments):\n"
-        "    try:\n"
-        "        await asyncio.Event().wait()\n"
-        "    except asyncio.CancelledError:\n"
-        f"        open({str(marker)!r}, 'w').close()\n"
-        "        raise\n"
-        "asyncio.run(serve_stdio(server))\n"
-    )
+    script, marker = hang_server(tmp_path)
     gateway = Gateway({"child": {"command": sys.executable, "args": [str(script)]}})
     try:
         async with (
@@ -136,23 +144,8 @@ async def test_a_stdio_upstream_hears_the_cancellation(tmp_path: Any) -> None:
         await gateway.close()
 
 
-async def test_our_stdio_server_stops_a_cancelled_handler(tmp_path: Any) -> None:
-    marker = tmp_path / "cancelled"
-    script = tmp_path / "hang_server.py"
-    script.write_text(
-        "import asyncio\n"
-        "from mcproute.protocol.server import MCPServer\n"
-        "from mcproute.protocol.stdio import serve_stdio\n"
-        "server = MCPServer('hang')\n"
-        "@server.tool(description='Waits until cancelled.')\n"
-        "async def hang(arguments):\n"
-        "    try:\n"
-        "        await asyncio.Event().wait()\n"
-        "    except asyncio.CancelledError:\n"
-        f"        open({str(marker)!r}, 'w').close()\n"
-        "        raise\n"
-        "asyncio.run(serve_stdio(server))\n"
-    )
+async def test_our_stdio_server_stops_a_cancelled_handler(tmp_path: Path) -> None:
+    script, marker = hang_server(tmp_path)
     params = StdioServerParameters(command=sys.executable, args=[str(script)])
     async with Client(params, mode="legacy") as client:
         await abandon(client, "hang")
