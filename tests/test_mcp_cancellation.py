@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError as SdkError
 
-from mcp_support import post, serve, start_session
+from mcp_support import free_port, post, process, serve, start_session
 from mcproute.protocol.client import _ERA_CACHE
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.held_calls import HeldCalls
@@ -24,6 +24,7 @@ from mcproute.protocol.input_required import InputRequired
 from mcproute.protocol.server import MCPServer
 
 WAIT_S = 10.0  # bounds every wait on the server's side
+SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
 
 
 class Hanging:
@@ -205,3 +206,24 @@ async def test_a_cancelled_held_call_releases_its_upstream_request() -> None:
         await upstream_cancelled.wait()
     with pytest.raises(Exception, match="gone"):
         await held.resume(key, {})
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_the_gateway_cancels_a_call_on_the_sdk_server(tmp_path: Path, mode: str) -> None:
+    """SDK client → gateway → SDK server: the abandoned call's handler on the SDK server ends."""
+    marker = tmp_path / "cancelled"
+    port = free_port()
+    with process([sys.executable, SDK_SERVER, str(port)], port) as sdk_url:
+        gateway = Gateway({"sdk": sdk_url})
+        try:
+            async with (
+                serve(StreamableHTTP(gateway).app()) as gw_url,
+                Client(gw_url, mode=mode) as client,
+            ):
+                with pytest.raises(SdkError, match="timed out"):
+                    await client.call_tool(
+                        "sdk__wait_cancelled", {"marker": str(marker)}, read_timeout_seconds=1.0
+                    )
+                await appears(marker)
+        finally:
+            await gateway.close()
