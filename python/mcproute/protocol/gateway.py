@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
@@ -501,8 +502,12 @@ class Gateway(MCPServer):
         for name in carried:
             upstream = self.upstreams.get(name)  # None: removed by a reload
             conn = None if upstream is None else self._session_connection(upstream, session)
-            if conn is not None:
-                await conn.close()  # DELETE upstream; the shared HTTP client stays open
+            if conn is not None and upstream is not None:
+                # DELETE upstream (the shared HTTP client stays open); a hung upstream must not
+                # hold the client's own DELETE.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(upstream.timeouts.connect_s):
+                        await conn.close()
             self._renewed.pop((session.id, name), None)
             self._cursors.pop((session.id, name), None)
         for uri in session.subscriptions:
@@ -614,11 +619,16 @@ class Gateway(MCPServer):
         for name in ctx.session.carry.get(UPSTREAM_SESSIONS, {}) if ctx.session else {}:
             if name not in self.upstreams:
                 continue  # removed by a reload
-            conn = self._session_connection(self.upstreams[name], ctx.session)
+            upstream = self.upstreams[name]
+            conn = self._session_connection(upstream, ctx.session)
             if conn is not None and "logging" in self._capabilities_of(name):
                 # On failure the upstream's logs stay at its default level.
-                with contextlib.suppress(MCPError, OSError, aiohttp.ClientError):
-                    await conn.request("logging/setLevel", params)
+                with contextlib.suppress(MCPError):
+                    await upstream.health.guard(
+                        "logging/setLevel",
+                        upstream.timeouts.list_s,
+                        functools.partial(conn.request, "logging/setLevel", params),
+                    )
         return {}
 
     def _capabilities_of(self, name: str) -> Json:
