@@ -17,6 +17,7 @@ import pytest
 
 from mcp_demo_server import server as demo
 from mcp_support import serve
+from mcproute.protocol import upstream_health
 from mcproute.protocol.client import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import UNAVAILABLE_META, Gateway
 from mcproute.protocol.http import StreamableHTTP
@@ -175,3 +176,39 @@ async def test_a_stdio_child_gets_proxy_and_ca_settings_but_no_secrets(
     assert "OPENAI_API_KEY" not in seen
     assert "HTTPS_PROXY" not in bare  # configured otherwise
     assert "PATH" in bare
+
+
+async def test_the_breaker_opens_probes_once_and_closes(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(upstream_health.time, "monotonic", lambda: now[0])
+    health = upstream_health.UpstreamHealth("flaky")
+
+    async def refused() -> None:
+        raise ConnectionRefusedError("refused")
+
+    async def answers() -> str:
+        return "ok"
+
+    for _ in range(BREAKER_FAILURES):
+        with pytest.raises(MCPError, match="'flaky' is unavailable: tools/list: Connection"):
+            await health.guard("tools/list", 1.0, refused)
+    assert health.state == "open"
+    with pytest.raises(MCPError, match="unavailable"):
+        await health.guard("tools/list", 1.0, answers)  # not even tried while open
+    now[0] += upstream_health.BREAKER_COOLDOWN_S + 1
+    health.admit()  # the probe
+    with pytest.raises(MCPError):
+        health.admit()  # only one at a time
+    health.failed("probe: refused")
+    assert health.state == "open"  # the probe failed: open again, for another cooldown
+    now[0] += upstream_health.BREAKER_COOLDOWN_S + 1
+    assert await health.guard("tools/list", 1.0, answers) == "ok"
+    assert health.state == "up"
+    assert health.failures == 0
+
+    async def rejects() -> None:
+        raise MCPError(-32602, "params.name: unknown tool")
+
+    with pytest.raises(MCPError, match="unknown tool"):
+        await health.guard("tools/call", 1.0, rejects)
+    assert health.state == "up"  # an error the upstream answered: it is alive
