@@ -16,7 +16,10 @@ named after OpenTelemetry's MCP semantic conventions, and a JSON summary for das
 
 Labels are bounded: upstream names come from the configuration, tool names from the upstreams'
 own listings (the gateway only forwards calls to listed tools), methods from those the gateway
-serves, notifications from the protocol's own. The numbers are this worker's.
+serves, notifications from the protocol's own. The numbers are this worker's: the counts
+(`server`, `client`, `notifications`; `render_counts`) are plain tables that several workers'
+can be summed into, the gauges are one gateway's `readings` (`render_readings`), and
+`summarize` builds the dashboard's JSON from both.
 """
 
 from __future__ import annotations
@@ -88,6 +91,12 @@ class McpMetrics:
     # --- reading -------------------------------------------------------------------------
 
     def render(self, gateway: Gateway) -> str:
+        """This worker's series and its gateway's readings."""
+        return self.render_counts() + render_readings(readings(gateway))
+
+    def render_counts(self) -> str:
+        """The histograms and counters: plain data in `server`, `client` and `notifications`,
+        so several workers' can be summed into one `McpMetrics` before rendering."""
         out: list[str] = []
         self.server.render(out)
         self.client.render(out)
@@ -96,34 +105,15 @@ class McpMetrics:
         for (upstream, method), n in sorted(self.notifications.items()):
             labels = f'upstream="{_escape(upstream)}",mcp_method_name="{method}"'
             out.append(f"mcp_notifications_relayed_total{{{labels}}} {n}")
-        out.append("# HELP mcp_sessions_open Open legacy sessions; open 2026-07-28 listen streams.")
-        out.append("# TYPE mcp_sessions_open gauge")
-        for era, n in sessions_open(gateway).items():
-            out.append(f'mcp_sessions_open{{era="{era}"}} {n}')
-        health = gateway.upstream_health()
-        gauges = {
-            "mcp_upstream_tools": ("Tools the upstream last listed.", "tools", 1),
-            "mcp_upstream_latency_seconds": ("Moving average latency.", "latency_ms", 0.001),
-            "mcp_upstream_failures": ("Failures in a row.", "consecutive_failures", 1),
-            "mcp_upstream_calls_in_flight": ("Calls in flight.", "calls_in_flight", 1),
-        }
-        out.append("# HELP mcp_upstream_state 1 for the upstream's current state.")
-        out.append("# TYPE mcp_upstream_state gauge")
-        for name, values in sorted(health.items()):
-            for state in STATES:
-                n = 1 if values["state"] == state else 0
-                out.append(f'mcp_upstream_state{{upstream="{_escape(name)}",state="{state}"}} {n}')
-        for metric, (help_text, key, scale) in gauges.items():
-            out.append(f"# HELP {metric} {help_text}")
-            out.append(f"# TYPE {metric} gauge")
-            for name, values in sorted(health.items()):
-                if values[key] is not None:
-                    out.append(f'{metric}{{upstream="{_escape(name)}"}} {values[key] * scale:g}')
         return "\n".join(out) + "\n"
 
     def summary(self, gateway: Gateway) -> dict[str, Any]:
-        """What an MCP dashboard panel shows, as JSON: the servers with their state, the top
-        tools by calls and by p95 latency, the error rate of forwarded calls."""
+        """What an MCP dashboard panel shows, as JSON (see `summarize`)."""
+        return self.summarize(readings(gateway))
+
+    def summarize(self, read: dict[str, Any]) -> dict[str, Any]:
+        """The servers with their state, the top tools by calls and by p95 latency, the error
+        rate of upstream operations: from these counts and a gateway's `readings`."""
         tools: set[tuple[str, str]] = set()
         calls: dict[tuple[str, str], float] = defaultdict(float)
         errors: dict[tuple[str, str], float] = defaultdict(float)
@@ -161,16 +151,48 @@ class McpMetrics:
                 for key, n, e, ms in chosen
             ]
 
-        health = gateway.upstream_health()
         return {
-            "servers": [{"name": name, **values} for name, values in health.items()],
+            "servers": [{"name": name, **values} for name, values in read["servers"].items()],
             "top_tools_by_calls": rows(by_calls),
             "top_tools_by_p95": rows(by_p95),
             "operations": int(total),
             "error_rate": round(failed / total, 4) if total else 0.0,
-            "sessions_open": sessions_open(gateway),
+            "sessions_open": read["sessions_open"],
             "notifications_relayed": sum(self.notifications.values()),
         }
+
+
+def readings(gateway: Gateway) -> dict[str, Any]:
+    """A gateway's live readings as plain data: every upstream's health, the open sessions."""
+    return {"servers": gateway.upstream_health(), "sessions_open": sessions_open(gateway)}
+
+
+def render_readings(read: dict[str, Any]) -> str:
+    """The gauges of one gateway's `readings`."""
+    out = ["# HELP mcp_sessions_open Open legacy sessions; open 2026-07-28 listen streams."]
+    out.append("# TYPE mcp_sessions_open gauge")
+    for era, n in read["sessions_open"].items():
+        out.append(f'mcp_sessions_open{{era="{era}"}} {n}')
+    health = read["servers"]
+    out.append("# HELP mcp_upstream_state 1 for the upstream's current state.")
+    out.append("# TYPE mcp_upstream_state gauge")
+    for name, values in sorted(health.items()):
+        for state in STATES:
+            n = 1 if values["state"] == state else 0
+            out.append(f'mcp_upstream_state{{upstream="{_escape(name)}",state="{state}"}} {n}')
+    gauges = {
+        "mcp_upstream_tools": ("Tools the upstream last listed.", "tools", 1),
+        "mcp_upstream_latency_seconds": ("Moving average latency.", "latency_ms", 0.001),
+        "mcp_upstream_failures": ("Failures in a row.", "consecutive_failures", 1),
+        "mcp_upstream_calls_in_flight": ("Calls in flight.", "calls_in_flight", 1),
+    }
+    for metric, (help_text, key, scale) in gauges.items():
+        out.append(f"# HELP {metric} {help_text}")
+        out.append(f"# TYPE {metric} gauge")
+        for name, values in sorted(health.items()):
+            if values[key] is not None:
+                out.append(f'{metric}{{upstream="{_escape(name)}"}} {values[key] * scale:g}')
+    return "\n".join(out) + "\n"
 
 
 def sessions_open(gateway: Gateway) -> dict[str, int]:
@@ -189,6 +211,4 @@ def summary(app: web.Application) -> dict[str, Any]:
 async def admin_mcp(request: web.Request) -> web.Response:
     """`GET /admin/mcp`: every upstream's state, last error (redacted), tools, latency, and the
     open sessions."""
-    gateway = request.app[MCP_GATEWAY]
-    body = {"servers": gateway.upstream_health(), "sessions_open": sessions_open(gateway)}
-    return web.json_response(body)
+    return web.json_response(readings(request.app[MCP_GATEWAY]))
