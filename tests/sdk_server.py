@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import itertools
 import sys
+from pathlib import Path
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.resources import TextResource
 
@@ -37,6 +39,16 @@ async def add_note(content: str, ctx: Context) -> str:
     if ctx.session.protocol_version < "2026":
         await ctx.session.send_resource_list_changed()  # to this legacy session's GET stream
     return f"registered {name}"
+
+
+@server.tool()
+async def wait_cancelled(marker: str) -> str:
+    """Waits until the call is cancelled, then creates the file `marker`."""
+    try:
+        await anyio.sleep_forever()
+    finally:
+        Path(marker).touch()  # noqa: ASYNC240 - no await while being cancelled
+    return "never"
 
 
 @server.resource("peer://hello", mime_type="text/plain")

@@ -169,9 +169,10 @@ async def test_stdio_server_stderr_goes_to_the_log(caplog: pytest.LogCaptureFixt
 
 
 async def test_stdio_unknown_command_is_a_clear_error() -> None:
-    conn = MCPConnection(StdioServer("mcproute-no-such-server", ("--flag",)))
-    with pytest.raises(MCPError, match="cannot start mcproute-no-such-server --flag"):
+    conn = MCPConnection(StdioServer("mcproute-no-such-server", ("--token", "s3cret")))
+    with pytest.raises(MCPError, match="cannot start mcproute-no-such-server:") as raised:
         await conn.connect()
+    assert "s3cret" not in str(raised.value)  # arguments may carry credentials
 
 
 async def test_stdio_server_that_exits_at_once() -> None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiohttp import web
 
+from mcp_support import post, serve
+from mcproute.protocol.client import _ERA_CACHE
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.param_headers import decode_value, encode_value, header_map, param_headers
+from mcproute.protocol.server import MCPServer
 
 
 def tool(**properties: Any) -> dict[str, Any]:
@@ -70,3 +76,59 @@ def test_annotated_arguments_become_headers() -> None:
         "Mcp-Param-Debug": "false",
         "Mcp-Param-Zone": "b",
     }
+
+
+async def test_the_gateway_sends_the_upstreams_param_headers() -> None:
+    """Through the gateway, a 2026-07-28 upstream gets the `Mcp-Param-*` headers its own
+    tool's annotations ask for, whichever headers the client sent the gateway."""
+    upstream = MCPServer("regional")
+
+    @upstream.tool(
+        description="Where am I?",
+        input_schema=tool(
+            region={"type": "string", "x-mcp-header": "Region"}, n={"type": "integer"}
+        ),
+    )
+    def where(arguments: dict[str, Any]) -> str:
+        return str(arguments["region"])
+
+    seen: list[dict[str, str]] = []
+
+    @web.middleware
+    async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+        seen.append(dict(request.headers))
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    app = StreamableHTTP(upstream).app()
+    app.middlewares.append(record)
+    _ERA_CACHE.clear()
+    async with serve(app) as url:
+        gateway = Gateway({"up": url})
+        try:
+            async with serve(StreamableHTTP(gateway).app()) as gw_url:
+                # The client's call to the gateway carries no Mcp-Param header of its own.
+                status, _, body = await post(
+                    gw_url,
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 1,
+                        "method": "tools/call",
+                        "params": {
+                            "name": "up__where",
+                            "arguments": {"region": "eu west", "n": 1},
+                            "_meta": {
+                                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                                "io.modelcontextprotocol/clientCapabilities": {},
+                            },
+                        },
+                    },
+                    {"Mcp-Method": "tools/call", "Mcp-Name": "up__where"},
+                )
+        finally:
+            await gateway.close()
+    assert status == 200, body
+    assert body["result"]["content"][0]["text"] == "eu west"
+    calls = [h for h in seen if h.get("Mcp-Method") == "tools/call"]
+    assert calls
+    assert all(h.get("Mcp-Param-Region") == "eu west" for h in calls)

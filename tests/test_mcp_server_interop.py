@@ -6,13 +6,22 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
-from mcp_types import BlobResourceContents, TextContent, TextResourceContents
+from mcp_types import (
+    BlobResourceContents,
+    ElicitRequestParams,
+    ElicitResult,
+    TextContent,
+    TextResourceContents,
+)
 
-from mcp_support import http_server
+from mcp_support import http_server, serve
+from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server import MCPServer, RequestContext
 
 DEMO = str(Path(__file__).with_name("mcp_demo_server.py"))
 
@@ -53,3 +62,27 @@ async def test_sdk_client_over_stdio() -> None:
     params = StdioServerParameters(command=sys.executable, args=[DEMO, "stdio"])
     async with Client(params, mode="legacy") as client:
         await exercise(client)
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_a_float_elicitation_answer_is_accepted(mode: str) -> None:
+    """A form's `number` field answered with 95.5 by the SDK client, in both eras."""
+    asking = MCPServer("asking")
+
+    @asking.tool(description="Asks for a score.")
+    async def score(arguments: dict[str, Any], ctx: RequestContext) -> str:
+        schema = {"type": "object", "properties": {"score": {"type": "number"}}}
+        answer = await ctx.elicit("Your score?", schema)
+        return repr(answer["content"]["score"])
+
+    async def answer(context: Any, params: ElicitRequestParams) -> ElicitResult:
+        return ElicitResult(action="accept", content={"score": 95.5})
+
+    async with (
+        serve(StreamableHTTP(asking).app()) as url,
+        Client(url, mode=mode, elicitation_callback=answer) as client,
+    ):
+        result = await client.call_tool("score", {})
+        assert not result.is_error, result
+        assert isinstance(result.content[0], TextContent)
+        assert result.content[0].text == "95.5"

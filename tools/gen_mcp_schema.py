@@ -48,6 +48,32 @@ HANDLED = {
     "maxItems",
     "$ref",
 }
+# Where schema.json narrows schema.ts's `number` to "integer" although schema.ts, both official
+# SDKs (TypeScript `z.number()`, Python `int | float`) and the elicitation `NumberSchema` (type
+# "number") allow any JSON number: a form answer of 95.5, a float in capabilities or sampling
+# metadata. JSONValue also lost schema.ts's `null`. These definitions are widened to match.
+WIDENED = {"ElicitResult": ("number",), "JSONValue": ("number", "null")}
+
+
+def widen(s: Any, extra: tuple[str, ...]) -> Any:
+    """`s` with each scalar union of string, integer and boolean taking `extra` for integer."""
+    if isinstance(s, list):
+        return [widen(x, extra) for x in s]
+    if not isinstance(s, dict):
+        return s
+    out = {k: widen(v, extra) for k, v in s.items()}
+    types = s.get("type")
+    if isinstance(types, list) and {"string", "integer", "boolean"} <= set(types):
+        out["type"] = [t for t in types if t != "integer"] + [t for t in extra if t not in types]
+    return out
+
+
+def corrected(schema: dict[str, Any]) -> dict[str, Any]:
+    defs = schema.get("$defs") or schema["definitions"]
+    for name, extra in WIDENED.items():
+        if name in defs:
+            defs[name] = widen(defs[name], extra)
+    return schema
 
 
 def rust_str(s: str) -> str:
@@ -248,7 +274,7 @@ def main() -> int:
         for version in REVISIONS:
             schema = json.loads((schema_root / version / "schema.json").read_text())
             path = Path(tmp) / f"r{version.replace('-', '_')}.rs"
-            path.write_text(Compiler(version, schema).compile())
+            path.write_text(Compiler(version, corrected(schema)).compile())
             written.append(path)
         subprocess.run(["rustfmt", "--edition", "2021", *map(str, written)], check=True)
         stale = [

@@ -8,6 +8,7 @@ import functools
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ from mcproute import __version__
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
-    from mcproute.config import ConfigError
+    from mcproute.config import Config, ConfigError
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
@@ -410,6 +411,28 @@ def run_keyring(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_mcp_commands(config: Config) -> None:
+    """Every enabled stdio MCP server's command can be found (here, on this PATH)."""
+    from mcproute.config import ConfigError, ConfigIssue
+
+    issues = []
+    for server in config.mcp_servers:
+        if server.command is None or server.disabled:
+            continue
+        env_path = server.env.get("PATH")
+        search = env_path.reveal() if env_path is not None else os.environ.get("PATH")
+        if shutil.which(server.command, path=search) is None:
+            where = "an executable file" if os.sep in server.command else "on PATH"
+            issues.append(
+                ConfigIssue(
+                    f"mcpServers.{server.name}.command",
+                    f"{server.command!r} is not found {where}",
+                )
+            )
+    if issues:
+        raise ConfigError(issues, config.source)
+
+
 def check_config(file: str) -> int:
     """Print every configuration error with its path; non-zero exit status if there is one."""
     from mcproute.config import ConfigError, load_config
@@ -418,6 +441,7 @@ def check_config(file: str) -> int:
     try:
         config = load_config(file)
         router_policy(config)
+        check_mcp_commands(config)
     except ConfigError as exc:
         print_config_error(exc, file)
         return 1

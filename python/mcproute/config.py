@@ -31,8 +31,14 @@ The accepted shape (every key optional except where noted)::
              "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
              "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
 
-``mcpServers`` may also sit at the top level, as desktop clients write it. Provider keys default to
-the usual environment variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...).
+``mcpServers`` may also sit at the top level, as desktop clients write it, or be VS Code's
+``servers`` (top level or under ``mcp``, with its ``inputs``). An entry may also have ``type``
+(``stdio``, ``http``, ``streamable-http``/``streamableHttp``, ``sse``), ``cwd``, ``inheritEnv``
+(the parent's variables a stdio child gets), the timeouts ``connect_timeout_s``,
+``list_timeout_s``, ``call_timeout_s`` (``timeout``: the call timeout), ``disabled`` (not started),
+and the client-side approval lists other clients write (``autoApprove``, ``alwaysAllow``:
+accepted and ignored, the gateway does not prompt). Provider keys default to the usual
+environment variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...).
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import signal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -201,6 +208,10 @@ class McpServerConfig:
     env: Mapping[str, Secret] = field(default_factory=dict, repr=False)
     url: str | None = None
     headers: Mapping[str, Secret] = field(default_factory=dict, repr=False)
+    cwd: str | None = None
+    inherit_env: tuple[str, ...] | None = None  # None: the default list
+    timeouts: Mapping[str, float] = field(default_factory=dict)  # the entry's timeout keys
+    disabled: bool = False
 
 
 @dataclass(frozen=True)
@@ -341,7 +352,7 @@ class _Checker:
         return out
 
 
-_TOP_KEYS = ("mcp", "mcpServers")
+_TOP_KEYS = ("mcp", "mcpServers", "servers", "inputs")  # servers, inputs: VS Code's mcp.json
 _MCP_KEYS = (
     "protocol_version",
     "security",
@@ -355,7 +366,36 @@ _MCP_KEYS = (
     "store",
     "mcpServers",
     "dashboard",
+    "servers",  # VS Code's settings.json shape: {"mcp": {"servers": ..., "inputs": ...}}
+    "inputs",
 )
+# mcpServers entries: ours, and what Claude Desktop, Cursor, Cline, Windsurf and VS Code write.
+_MCP_SERVER_KEYS = (
+    "command",
+    "args",
+    "env",
+    "cwd",
+    "url",
+    "serverUrl",  # Windsurf
+    "headers",
+    "type",
+    "inheritEnv",
+    "connect_timeout_s",
+    "list_timeout_s",
+    "call_timeout_s",
+    "timeout",
+    "disabled",
+    "autoApprove",
+    "alwaysAllow",
+)
+MCP_TRANSPORTS = {
+    "stdio": "command",
+    "http": "url",
+    "streamable-http": "url",
+    "streamableHttp": "url",
+    "sse": "url",
+}
+_INPUT_REF = re.compile(r"\$\{input:([^}]*)\}")
 _PROVIDER_KEYS: tuple[str, ...] = ("type", "endpoint", "api_key", "api_keys", "timeout", "models")
 _PROVIDER_KEYS += BEDROCK_KEYS  # accepted for type bedrock only
 # Keys only some provider types take, and the values `auth` may have for each.
@@ -714,11 +754,25 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
             if spec is None:
                 check.fail(where, "must be an object with command or url")
             continue
-        check.known_keys(block, where, ("command", "args", "env", "url", "headers", "type"))
-        has_command, has_url = "command" in block, "url" in block
+        if "envFile" in block:
+            check.fail(f"{where}.envFile", "is not supported: list the variables in env")
+        check.known_keys(block, where, (*_MCP_SERVER_KEYS, "envFile"))
+        _no_input_refs(block, where, check)
+        url_key = "serverUrl" if "serverUrl" in block and "url" not in block else "url"
+        has_command, has_url = "command" in block, url_key in block
         if has_command == has_url:
             check.fail(where, "needs exactly one of command (stdio) or url (HTTP)")
             continue
+        kind = block.get("type")
+        if kind is not None:
+            if kind not in MCP_TRANSPORTS:
+                known = ", ".join(MCP_TRANSPORTS)
+                check.fail(
+                    f"{where}.type", f"unknown transport {kind!r} (expected one of: {known})"
+                )
+            elif (MCP_TRANSPORTS[kind] == "command") != has_command:
+                needs = MCP_TRANSPORTS[kind]
+                check.fail(f"{where}.type", f"{kind!r} needs {needs}, which the entry lacks")
         env: dict[str, Secret] = {}
         for key, raw in (check.mapping(block.get("env"), f"{where}.env") or {}).items():
             secret, _ = check.secret(raw, f"{where}.env.{key}")
@@ -729,17 +783,70 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
             secret, _ = check.secret(raw, f"{where}.headers.{key}")
             if secret is not None:
                 headers[str(key)] = secret
+        for approvals in ("autoApprove", "alwaysAllow"):
+            check.string_list(block.get(approvals), f"{where}.{approvals}")
+        timeouts = {}
+        for key in ("connect_timeout_s", "list_timeout_s", "call_timeout_s", "timeout"):
+            seconds = check.number(block.get(key), f"{where}.{key}")
+            if seconds is not None:
+                timeouts[key] = float(seconds)
+        disabled = block.get("disabled", False)
+        if not isinstance(disabled, bool):
+            check.fail(f"{where}.disabled", "must be true or false")
+        inherit = block.get("inheritEnv")
         out.append(
             McpServerConfig(
                 name=str(name),
                 command=check.string(block.get("command"), f"{where}.command"),
                 args=tuple(check.string_list(block.get("args"), f"{where}.args")),
                 env=env,
-                url=check.url(block["url"], f"{where}.url") if has_url else None,
+                url=check.url(block[url_key], f"{where}.{url_key}") if has_url else None,
                 headers=headers,
+                cwd=check.string(block.get("cwd"), f"{where}.cwd"),
+                inherit_env=(
+                    None
+                    if inherit is None
+                    else tuple(check.string_list(inherit, f"{where}.inheritEnv"))
+                ),
+                timeouts=timeouts,
+                disabled=disabled is True,
             )
         )
     return out
+
+
+def _no_input_refs(block: Mapping[str, Any], where: str, check: _Checker) -> None:
+    """VS Code's `${input:id}` prompts the user; a server process cannot."""
+    for key in ("env", "headers"):
+        for name, value in (
+            (block.get(key) or {}).items() if isinstance(block.get(key), Mapping) else ()
+        ):
+            match = _INPUT_REF.search(value) if isinstance(value, str) else None
+            if match:
+                check.fail(
+                    f"{where}.{key}.{name}",
+                    f"refers to the VS Code input {match.group(1)!r}, which mcproute cannot"
+                    " prompt for: use ${ENV_VAR} or file:PATH",
+                )
+    for i, arg in enumerate(block.get("args") or ()):
+        if isinstance(arg, str) and (match := _INPUT_REF.search(arg)):
+            check.fail(
+                f"{where}.args[{i}]",
+                f"refers to the VS Code input {match.group(1)!r}, which mcproute cannot prompt"
+                " for: use ${ENV_VAR}",
+            )
+
+
+def _parse_inputs(value: Any, path: str, check: _Checker) -> None:
+    """VS Code's `inputs`: accepted (a pasted block keeps working) when well-formed."""
+    if value is None:
+        return
+    if not isinstance(value, list):
+        check.fail(path, "must be a list of VS Code input objects")
+        return
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
+            check.fail(f"{path}[{i}]", "must be an object with an id")
 
 
 def _check_references(config: Config, check: _Checker) -> None:
@@ -820,6 +927,15 @@ def parse_config(
 
     servers = _parse_mcp_servers(root.get("mcpServers"), "mcpServers", check)
     servers += _parse_mcp_servers(mcp.get("mcpServers"), "mcp.mcpServers", check)
+    servers += _parse_mcp_servers(root.get("servers"), "servers", check)
+    servers += _parse_mcp_servers(mcp.get("servers"), "mcp.servers", check)
+    _parse_inputs(root.get("inputs"), "inputs", check)
+    _parse_inputs(mcp.get("inputs"), "mcp.inputs", check)
+    seen: set[str] = set()
+    for server in servers:
+        if server.name in seen:
+            check.fail(f"mcpServers.{server.name}", "is defined twice")
+        seen.add(server.name)
 
     config = Config(
         protocol_version=str(version),

@@ -4,8 +4,10 @@ stream of their own instead of as the reply to a POST.
 - `StdioChannel`: a child process speaking newline-delimited JSON-RPC on stdin/stdout (every
   revision). Its stderr goes to the `mcproute.mcp.stdio` logger (INFO; when the child exits
   without being asked to, its last lines again at WARNING). The child gets a minimal
-  environment plus the configured variables, so the parent's secrets do not leak into it; on
-  close, stdin is closed, then SIGTERM, then SIGKILL, as the lifecycle asks.
+  environment (`INHERITED_ENV`: what finds and runs programs, and the proxy and CA settings a
+  child needs to reach the network the way the parent does; or the names an entry's
+  `inheritEnv` lists) plus the configured variables, so the parent's secrets do not leak into
+  it; on close, stdin is closed, then SIGTERM, then SIGKILL, as the lifecycle asks.
 - `SseChannel`: the 2024-11-05 HTTP+SSE transport. A GET opens the event stream, whose first
   `endpoint` event names the URL the client POSTs its messages to (same origin only).
 
@@ -38,8 +40,14 @@ Ended = Callable[[str], None]
 log = logging.getLogger("mcproute.mcp.stdio")
 CONNECTION_CLOSED = -32000  # implementation-defined: the transport is gone
 # What a child inherits from our environment (as the official SDKs do): enough to find and run
-# programs, nothing that could hold a credential.
-INHERITED_ENV = ("HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR")
+# programs and to reach the network through the same proxy and CAs, nothing that could hold a
+# credential (a proxy URL with credentials in it is the operator's choice to pass on).
+INHERITED_ENV = (
+    "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LANG", "LC_ALL", "TMPDIR",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+    "no_proxy", "all_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+)  # fmt: skip
 EXIT_GRACE_S = 2.0  # per shutdown step: after closing stdin, after SIGTERM
 ENDPOINT_WAIT_S = 30.0  # for the HTTP+SSE `endpoint` event
 STDERR_TAIL_LINES = 20  # of a stdio child's stderr, kept to explain its failure
@@ -102,12 +110,13 @@ class StdioServer:
     args: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     cwd: str | None = None
+    inherit: tuple[str, ...] = INHERITED_ENV  # the parent's variables the child gets
 
     def __str__(self) -> str:
         return shlex.join([self.command, *self.args])
 
     def environment(self) -> dict[str, str]:
-        inherited = {k: os.environ[k] for k in INHERITED_ENV if k in os.environ}
+        inherited = {k: os.environ[k] for k in self.inherit if k in os.environ}
         return {**inherited, **self.env}
 
 
@@ -118,6 +127,7 @@ class StdioChannel(Channel):
         self._proc: asyncio.subprocess.Process | None = None
         self._closing = False  # a live child is being stopped: its exit is no failure
         self._relay: asyncio.Task[None] | None = None
+        self.stderr_tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
 
     async def open(self, deliver: Deliver, ended: Ended) -> None:
         self._ended = ended
@@ -133,11 +143,12 @@ class StdioChannel(Channel):
                 limit=MAX_MESSAGE_BYTES + 1,
             )
         except OSError as e:
-            self._end(f"cannot start {self.server}: {e.strerror or e}")
+            # The command alone: its arguments may carry credentials.
+            self._end(f"cannot start {self.server.command}: {e.strerror or e}")
             raise self._closed_error() from None
         assert self._proc.stdout is not None
         assert self._proc.stderr is not None
-        self._pump(self._messages(self._proc.stdout), deliver, f"{self.server} exited")
+        self._pump(self._messages(self._proc.stdout), deliver, f"{self.server.command} exited")
         # A fresh context: the child outlives the request that started it, so its lines must
         # not carry that request's id.
         relay = self._relay_stderr(self._proc, self._proc.stderr)
@@ -150,7 +161,8 @@ class StdioChannel(Channel):
                 line = await stdout.readline()
             except ValueError:
                 raise MCPError(
-                    CONNECTION_CLOSED, f"{self.server} sent a message over {MAX_MESSAGE_BYTES}"
+                    CONNECTION_CLOSED,
+                    f"{self.server.command} sent a message over {MAX_MESSAGE_BYTES}",
                 ) from None
             if not line:
                 return
@@ -160,7 +172,7 @@ class StdioChannel(Channel):
     async def _relay_stderr(
         self, proc: asyncio.subprocess.Process, stderr: asyncio.StreamReader
     ) -> None:
-        tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        tail = self.stderr_tail
         while line := await stderr.readline():
             text = line.decode(errors="replace").rstrip()
             tail.append(text)
@@ -183,7 +195,7 @@ class StdioChannel(Channel):
             proc.stdin.write(message + b"\n")
             await proc.stdin.drain()
         except (BrokenPipeError, ConnectionResetError):
-            self._end(f"{self.server} exited")
+            self._end(f"{self.server.command} exited")
             raise self._closed_error() from None
 
     async def close(self) -> None:

@@ -85,6 +85,7 @@ ANNOUNCEMENTS = frozenset(
     }
 )
 # Long-lived GET streams end when the server or the connection ends them, not on a clock.
+CANCEL_SEND_S = 5.0  # for a notifications/cancelled to reach an HTTP server
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)
 log = logging.getLogger("mcproute.mcp.client")
 
@@ -170,8 +171,17 @@ class MCPConnection:
         self._ids = itertools.count(1)
         self.listen = listen
         self._listener: asyncio.Task[None] | None = None
-        # Tool name -> argument path -> x-mcp-header token, from the last tools/list.
-        self._param_headers: dict[str, dict[param_headers.Path, str]] = {}
+        # Tool name -> argument path -> x-mcp-header token, from the last tools/list (a gateway
+        # sets what it learned from its own listing of the server).
+        self.param_headers: dict[str, dict[param_headers.Path, str]] = {}
+        self._stderr_tail: list[str] = []
+
+    @property
+    def stderr_tail(self) -> list[str]:
+        """A stdio server's last stderr lines (of the process that ran last); else none."""
+        if isinstance(self._channel, StdioChannel):
+            return list(self._channel.stderr_tail)
+        return self._stderr_tail
 
     async def __aenter__(self) -> MCPConnection:
         await self.connect()
@@ -183,7 +193,7 @@ class MCPConnection:
     @property
     def origin(self) -> str:
         if self.stdio is not None:
-            return f"stdio:{self.stdio}"
+            return f"stdio:{self.stdio.command}"  # its arguments may carry credentials
         parts = urlsplit(self.url)
         return redact_url(f"{parts.scheme}://{parts.netloc}")
 
@@ -321,6 +331,8 @@ class MCPConnection:
         await asyncio.gather(*self._answering, return_exceptions=True)
         if self._channel is not None:
             await self._channel.close()
+            if isinstance(self._channel, StdioChannel):
+                self._stderr_tail = list(self._channel.stderr_tail)
             self._channel = None
         if self.session_id is not None and self._http is not None and not self._http.closed:
             try:
@@ -352,7 +364,7 @@ class MCPConnection:
             if key and params and isinstance(params.get(key), str):
                 headers["Mcp-Name"] = param_headers.encode_value(params[key])
             if method == "tools/call" and params:
-                mapping = self._param_headers.get(str(params.get("name")), {})
+                mapping = self.param_headers.get(str(params.get("name")), {})
                 headers.update(param_headers.param_headers(mapping, params.get("arguments")))
         if tracing.ACTIVE:
             tracing.inject(headers)  # the current span's traceparent, to the upstream
@@ -462,25 +474,47 @@ class MCPConnection:
         headers = self._base_headers(method, params)
         # A listen's reply stream lasts as long as we listen.
         timeout = STREAM_TIMEOUT if method == LISTEN else self._http.timeout
-        async with self._http.post(self.url, data=body, headers=headers, timeout=timeout) as resp:
-            if resp.status == 404 and self.session_id is not None and retry:
-                # The server forgot our session: re-initialize once, then retry.
-                await self._initialize()
-                return await self._over_http(
-                    method, params, on_notification, on_request, retry=False
-                )
-            if method == "initialize" and "Mcp-Session-Id" in resp.headers:
-                self.session_id = resp.headers["Mcp-Session-Id"]
-            if resp.content_type == "text/event-stream":
-                handlers = (
-                    on_notification or self.on_notification,
-                    on_request or self.on_request,
-                )
-                return await self._read_stream(resp, request_id, *handlers)
-            reply = await resp.read()
-            if resp.status >= 400 and not reply.startswith(b"{"):
-                raise HTTPStatusError(method, resp.status)
-            return reply
+        try:
+            async with self._http.post(
+                self.url, data=body, headers=headers, timeout=timeout
+            ) as resp:
+                if resp.status == 404 and self.session_id is not None and retry:
+                    # The server forgot our session: re-initialize once, then retry.
+                    await self._initialize()
+                    return await self._over_http(
+                        method, params, on_notification, on_request, retry=False
+                    )
+                if method == "initialize" and "Mcp-Session-Id" in resp.headers:
+                    self.session_id = resp.headers["Mcp-Session-Id"]
+                if resp.content_type == "text/event-stream":
+                    handlers = (
+                        on_notification or self.on_notification,
+                        on_request or self.on_request,
+                    )
+                    return await self._read_stream(resp, request_id, *handlers)
+                reply = await resp.read()
+                if resp.status >= 400 and not reply.startswith(b"{"):
+                    raise HTTPStatusError(method, resp.status)
+                return reply
+        except asyncio.CancelledError:
+            if method not in ("initialize", LISTEN):  # a listen ends with its stream
+                self._cancel_over_http(request_id, "cancelled by the client")
+            raise
+
+    def _cancel_over_http(self, request_id: int, reason: str) -> None:
+        """Tell the server we no longer wait (in either era): sent in the background, so that
+        the cancellation that called for it is not held up."""
+        params = {"requestId": request_id, "reason": reason}
+        body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
+
+        async def send() -> None:
+            with contextlib.suppress(MCPError, OSError, aiohttp.ClientError, TimeoutError):
+                async with asyncio.timeout(CANCEL_SEND_S):
+                    await self._send(body, "notifications/cancelled")
+
+        task = asyncio.create_task(send())
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
 
     async def _over_channel(
         self,
@@ -510,8 +544,9 @@ class MCPConnection:
             self._waiting.pop(request_id, None)
 
     async def _cancel(self, request_id: int, reason: str) -> None:
-        """Tell the server we no longer wait for a request (it may stop working on it)."""
-        if self.era == "legacy" and self._channel is not None:
+        """Tell the server we no longer wait for a request (it may stop working on it): on a
+        channel the notification is the only way, in either era."""
+        if self._channel is not None:
             params = {"requestId": request_id, "reason": reason}
             body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
             with contextlib.suppress(MCPError):  # the transport is gone: nothing works on it
@@ -776,14 +811,7 @@ class MCPConnection:
         tools = await self._paged("tools/list", "tools")
         if self.era != "modern":
             return tools
-        self._param_headers.clear()
-        kept = []
-        for tool in tools:
-            try:
-                self._param_headers[tool["name"]] = param_headers.header_map(tool["inputSchema"])
-            except ValueError:
-                continue
-            kept.append(tool)
+        self.param_headers, kept = param_headers.header_maps(tools)
         return kept
 
     async def call_tool(self, name: str, arguments: Json | None = None) -> Json:

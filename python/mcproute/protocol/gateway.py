@@ -36,6 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import functools
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
@@ -47,7 +50,8 @@ import orjson
 
 from mcproute import tracing
 from mcproute._core import Message
-from mcproute.protocol.channels import StdioServer
+from mcproute.protocol import param_headers
+from mcproute.protocol.channels import CONNECTION_CLOSED, StdioServer
 from mcproute.protocol.client import (
     ANNOUNCEMENTS,
     ANSWERING,
@@ -69,14 +73,24 @@ from mcproute.protocol.server import (
     MCPError,
     MCPServer,
     RequestContext,
+    ServerObserver,
     Session,
 )
 from mcproute.protocol.session_tokens import SessionTokens
 from mcproute.protocol.sse_reader import SseCursor
 from mcproute.protocol.upstream_errors import relayed_error
+from mcproute.protocol.upstream_health import (
+    UNAVAILABLE,
+    Timeouts,
+    UpstreamHealth,
+    is_upstream_failure,
+)
+from mcproute.redact import redact_url
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
+# A listing's `_meta` key naming the upstreams it could not include, and why.
+UNAVAILABLE_META = "io.mcproute/unavailable"
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
 # Request fields that belong to one hop: the gateway sets its own toward the upstream.
 HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
@@ -84,9 +98,22 @@ HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
 ANSWERABLE = ("sampling", "elicitation", "roots")
+STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
 MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
-UPSTREAM_OPEN_S = 10.0  # to open a client's session with one upstream
+UPSTREAM_OPEN_S = 10.0  # for a client's upstream streams to open
 RETIRE_WAIT_S = 300.0  # the longest a removed upstream waits for its calls in flight
+
+
+class GatewayObserver(ServerObserver, Protocol):
+    """What the gateway tells monitoring, besides the requests it serves."""
+
+    def upstream_operation(
+        self, upstream: str, method: str, tool: str | None, seconds: float, error: str | None
+    ) -> None:
+        """One operation on an upstream; `error` is the JSON-RPC code (as text),
+        "tool_error" for a call whose result is an error, or None."""
+
+    def notification_relayed(self, upstream: str, method: str) -> None: ...
 
 
 class LocalResources(Protocol):
@@ -110,23 +137,31 @@ class Upstream:
     headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
     stdio: StdioServer | None = None
 
+    timeouts: Timeouts = field(default_factory=Timeouts)
+
     @classmethod
     def from_spec(cls, name: str, spec: str | Mapping[str, Any]) -> Upstream:
         """From a URL, or an `mcpServers` entry: {"url", "headers"} or {"command", "args",
-        "env", "cwd"}."""
+        "env", "cwd", "inheritEnv"}, either with the timeout keys of `Timeouts.from_spec`."""
         if isinstance(spec, str):
             return cls(name, spec)
         if ("url" in spec) == ("command" in spec):
             raise ValueError(f"upstream {name!r}: needs exactly one of url or command")
+        try:
+            timeouts = Timeouts.from_spec(spec)
+        except ValueError as e:
+            raise ValueError(f"upstream {name!r}: {e}") from None
         if "url" in spec:
-            return cls(name, spec["url"], dict(spec.get("headers") or {}))
+            return cls(name, spec["url"], dict(spec.get("headers") or {}), timeouts=timeouts)
+        inherit = spec.get("inheritEnv")
         stdio = StdioServer(
             spec["command"],
             tuple(spec.get("args") or ()),
             dict(spec.get("env") or {}),
             spec.get("cwd"),
+            **({} if inherit is None else {"inherit": tuple(inherit)}),
         )
-        return cls(name, stdio=stdio)
+        return cls(name, stdio=stdio, timeouts=timeouts)
 
     connection: MCPConnection | None = None  # a legacy session where the upstream offers one
     modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
@@ -134,15 +169,42 @@ class Upstream:
     calls: int = 0  # forwarded calls in flight
     idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while `calls` is 0
     retired: bool = False  # removed by `set_upstreams`: takes no new calls
+    # Its tools' x-mcp-header annotations (tool -> argument path -> token), from its own
+    # listing: mirrored into Mcp-Param-* headers on calls in the 2026-07-28 era.
+    param_headers: dict[str, dict[param_headers.Path, str]] = field(default_factory=dict)
+    health: UpstreamHealth = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.health = UpstreamHealth(self.name)
 
     def same_target(self, other: Upstream) -> bool:
-        return (self.url, self.headers, self.stdio) == (other.url, other.headers, other.stdio)
+        mine = (self.url, self.headers, self.stdio, self.timeouts)
+        return mine == (other.url, other.headers, other.stdio, other.timeouts)
 
     async def close(self) -> None:
         for conn in (self.connection, self.modern_connection):
             if conn is not None:
                 await conn.close()
         self.connection = self.modern_connection = None
+
+
+@dataclass
+class Listing:
+    """One listing across the upstreams."""
+
+    items: list[tuple[str, Json]] = field(default_factory=list)  # (upstream, item)
+    listed: set[str] = field(default_factory=set)  # the upstreams that answered
+    failed: dict[str, str] = field(default_factory=dict)  # upstream -> why it is left out
+
+    def report(self, result: Json) -> Json:
+        """`result` naming the upstreams left out (in `_meta`), so a client can tell a short
+        listing from a complete one."""
+        if self.failed:
+            meta = result.setdefault("_meta", {})
+            meta[UNAVAILABLE_META] = [
+                {"server": name, "error": error} for name, error in sorted(self.failed.items())
+            ]
+        return result
 
 
 class Gateway(MCPServer):
@@ -160,10 +222,12 @@ class Gateway(MCPServer):
         page_size: int = DEFAULT_PAGE_SIZE,
         session_tokens: SessionTokens | None = None,
         state_secret: bytes | None = None,
+        observer: GatewayObserver | None = None,
     ) -> None:
         super().__init__(
             name, page_size=page_size, session_tokens=session_tokens, state_secret=state_secret
         )
+        self.observer: GatewayObserver | None = observer
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
         self._renewed: OrderedDict[tuple[str, str], str] = OrderedDict()
@@ -228,6 +292,25 @@ class Gateway(MCPServer):
         }
 
     # --- upstreams -----------------------------------------------------------------------
+
+    def upstream_health(self) -> dict[str, Json]:
+        """Each upstream's state for operators: transport and target (a URL without its
+        credentials, a command without its arguments), `UpstreamHealth.summary`, calls in
+        flight."""
+        out: dict[str, Json] = {}
+        for name, upstream in self.upstreams.items():
+            if upstream.stdio is not None:
+                transport, target = "stdio", upstream.stdio.command
+            else:
+                transport, target = "http", redact_url(upstream.url or "")
+            out[name] = {
+                "transport": transport,
+                "target": target,
+                **upstream.health.summary(),
+                "calls_in_flight": upstream.calls,
+                "timeouts_s": dataclasses.asdict(upstream.timeouts),
+            }
+        return out
 
     def _new_watch(self, upstream: Upstream) -> UpstreamWatch:
         return UpstreamWatch(upstream.name, self._watch_connection(upstream), self._fan_in)
@@ -306,7 +389,7 @@ class Gateway(MCPServer):
         async with upstream.lock:
             if upstream.modern_connection is None:
                 conn = self._new_connection(upstream, "modern")
-                await conn.connect()
+                await self._connect(upstream, conn)
                 upstream.modern_connection = conn
             if upstream.modern_connection.era == "modern":
                 return upstream.modern_connection
@@ -320,12 +403,29 @@ class Gateway(MCPServer):
                 # stdio process speaks the era it is first spoken to: the newest it knows.
                 prefer = "modern" if upstream.stdio is not None else "legacy"
                 conn = self._new_connection(upstream, prefer)
-                await conn.connect()
+                await self._connect(upstream, conn)
                 if conn.era == "legacy" and "logging" in conn.server_capabilities:
                     # Everything comes to the gateway; each client gets what its level asks for.
                     await conn.request("logging/setLevel", {"level": "debug"})
                 upstream.connection = conn
             return upstream.connection
+
+    @staticmethod
+    async def _connect(upstream: Upstream, conn: MCPConnection) -> None:
+        """Connect within the upstream's connect timeout; a child that failed says why in its
+        last stderr lines."""
+        seconds = upstream.timeouts.connect_s
+        try:
+            async with asyncio.timeout(seconds):
+                await conn.connect()
+        except TimeoutError:
+            raise MCPError(CONNECTION_CLOSED, f"connect: no answer within {seconds:g} s") from None
+        except MCPError as exc:
+            tail = conn.stderr_tail
+            if not (tail and is_upstream_failure(exc)):
+                raise
+            said = " | ".join(tail[-STDERR_SHOWN:])
+            raise MCPError(exc.code, f"{exc}; its last stderr lines: {said}", exc.data) from None
 
     # --- the clients' own upstream sessions ------------------------------------------------
 
@@ -348,15 +448,22 @@ class Gateway(MCPServer):
         upstream that fails now is served through the shared connection."""
 
         async def open_one(upstream: Upstream) -> list[Any] | None:
+            async def open_session() -> MCPConnection | None:
+                shared = await self._connection(upstream)
+                if shared.era != "legacy" or shared.transport != "http":
+                    return None
+                conn = self._client_connection(upstream, session)
+                await conn.connect()
+                return conn
+
             try:
                 # A slow upstream must not hold the client's initialize for long.
-                async with asyncio.timeout(UPSTREAM_OPEN_S):
-                    shared = await self._connection(upstream)
-                    if shared.era != "legacy" or shared.transport != "http":
-                        return None
-                    conn = self._client_connection(upstream, session)
-                    await conn.connect()
-            except (MCPError, OSError, TimeoutError, aiohttp.ClientError):
+                conn = await upstream.health.guard(
+                    "initialize", upstream.timeouts.connect_s, open_session
+                )
+            except MCPError:
+                return None
+            if conn is None:
                 return None
             return [conn.session_id, conn.version] if conn.session_id else None
 
@@ -395,8 +502,12 @@ class Gateway(MCPServer):
         for name in carried:
             upstream = self.upstreams.get(name)  # None: removed by a reload
             conn = None if upstream is None else self._session_connection(upstream, session)
-            if conn is not None:
-                await conn.close()  # DELETE upstream; the shared HTTP client stays open
+            if conn is not None and upstream is not None:
+                # DELETE upstream (the shared HTTP client stays open); a hung upstream must not
+                # hold the client's own DELETE.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(upstream.timeouts.connect_s):
+                        await conn.close()
             self._renewed.pop((session.id, name), None)
             self._cursors.pop((session.id, name), None)
         for uri in session.subscriptions:
@@ -432,6 +543,9 @@ class Gateway(MCPServer):
 
         def sharing(session: Session) -> bool:
             return upstream not in session.carry.get(UPSTREAM_SESSIONS, {})
+
+        if self.observer is not None:
+            self.observer.notification_relayed(upstream, method)
 
         kind = method.removeprefix("notifications/").removesuffix("/list_changed")
         if kind in LIST_FLAGS and method == f"notifications/{kind}/list_changed":
@@ -505,11 +619,16 @@ class Gateway(MCPServer):
         for name in ctx.session.carry.get(UPSTREAM_SESSIONS, {}) if ctx.session else {}:
             if name not in self.upstreams:
                 continue  # removed by a reload
-            conn = self._session_connection(self.upstreams[name], ctx.session)
+            upstream = self.upstreams[name]
+            conn = self._session_connection(upstream, ctx.session)
             if conn is not None and "logging" in self._capabilities_of(name):
                 # On failure the upstream's logs stay at its default level.
-                with contextlib.suppress(MCPError, OSError, aiohttp.ClientError):
-                    await conn.request("logging/setLevel", params)
+                with contextlib.suppress(MCPError):
+                    await upstream.health.guard(
+                        "logging/setLevel",
+                        upstream.timeouts.list_s,
+                        functools.partial(conn.request, "logging/setLevel", params),
+                    )
         return {}
 
     def _capabilities_of(self, name: str) -> Json:
@@ -525,12 +644,28 @@ class Gateway(MCPServer):
         after its calls have finished."""
         upstream = self._upstream(upstream_name)
         upstream.calls += 1
+        started = time.perf_counter()
+        error: str | None = None
         try:
-            return await self._forward_to(upstream, method, params, ctx)
+            result = await upstream.health.guard(
+                method,
+                upstream.timeouts.call_s,
+                lambda: self._forward_to(upstream, method, params, ctx),
+            )
+            if result.get("isError") is True:
+                error = "tool_error"
+            return result
+        except MCPError as exc:
+            error = str(exc.code)
+            raise
         finally:
             upstream.calls -= 1
             if not upstream.calls:
                 upstream.idle.set()
+            if self.observer is not None:
+                tool = params.get("name") if method == "tools/call" else None
+                elapsed = time.perf_counter() - started
+                self.observer.upstream_operation(upstream_name, method, tool, elapsed, error)
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
@@ -562,10 +697,16 @@ class Gateway(MCPServer):
                 forwarded["requestState"] = ctx.carried["upstream_state"]
         if upstream_meta:
             forwarded["_meta"] = upstream_meta
+        if method == "tools/call" and conn.era == "modern":
+            # The upstream's own annotations say which arguments travel as headers.
+            tool = str(params.get("name"))
+            conn.param_headers[tool] = upstream.param_headers.get(tool, {})
 
         async def relay_notification(note: str, note_params: Json) -> None:
             if note in ANNOUNCEMENTS and own is None:
                 return  # a shared connection's news: the upstream's watch tells every client
+            if self.observer is not None:
+                self.observer.notification_relayed(upstream_name, note)
             if note == "notifications/message" and own is None:
                 # A shared upstream sends everything: this client gets what its level asks for.
                 level = note_params.get("level", "info")
@@ -618,21 +759,39 @@ class Gateway(MCPServer):
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
 
-    async def _each(self, method: str, key: str, ctx: RequestContext) -> list[tuple[str, Json]]:
-        """`method` on every upstream (all its pages), its items tagged with the upstream's
-        name. An upstream that fails is left out of the listing rather than failing it."""
+    async def _each(self, method: str, key: str) -> Listing:
+        """`method` on every upstream (all its pages, within its list timeout), its items
+        tagged with the upstream's name. An upstream that fails is left out of the listing
+        rather than failing it, and named in the listing's `failed`."""
 
-        async def one(upstream: Upstream) -> list[tuple[str, Json]]:
+        async def one(upstream: Upstream) -> list[Json] | MCPError:
+            async def page_all() -> list[Json]:
+                conn = await self._connection(upstream)
+                return await conn._paged(method, key)
+
+            started = time.perf_counter()
+            error: str | None = None
             try:
                 with tracing.mcp_upstream(upstream.name, method):
-                    conn = await self._connection(upstream)
-                    items = await conn._paged(method, key)
-            except (MCPError, OSError, TimeoutError):
-                return []
-            return [(upstream.name, item) for item in items]
+                    return await upstream.health.guard(method, upstream.timeouts.list_s, page_all)
+            except MCPError as exc:
+                error = str(exc.code)
+                return exc
+            finally:
+                if self.observer is not None:
+                    elapsed = time.perf_counter() - started
+                    self.observer.upstream_operation(upstream.name, method, None, elapsed, error)
 
-        results = await asyncio.gather(*(one(u) for u in list(self.upstreams.values())))
-        return [item for group in results for item in group]
+        upstreams = list(self.upstreams.values())
+        results = await asyncio.gather(*(one(u) for u in upstreams))
+        listing = Listing()
+        for upstream, result in zip(upstreams, results, strict=True):
+            if isinstance(result, MCPError):
+                listing.failed[upstream.name] = str(result)
+            else:
+                listing.listed.add(upstream.name)
+                listing.items.extend((upstream.name, item) for item in result)
+        return listing
 
     def _expose(self, upstream: str, name: str) -> str:
         return f"{upstream}{self.separator}{name}" if self.namespacing else name
@@ -651,14 +810,19 @@ class Gateway(MCPServer):
     async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         tools: list[Json] = []
         table: dict[str, tuple[str, str]] = {}
-        for upstream, tool in await self._each("tools/list", "tools", ctx):
+        listing = await self._each("tools/list", "tools")
+        for name in listing.listed & self.upstreams.keys():
+            own = [tool for upstream, tool in listing.items if upstream == name]
+            self.upstreams[name].param_headers = param_headers.header_maps(own)[0]
+            self.upstreams[name].health.tools = len(own)
+        for upstream, tool in listing.items:
             exposed = self._expose(upstream, tool["name"])
             if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
                 continue
             table[exposed] = (upstream, tool["name"])
             tools.append({**tool, "name": exposed})
         self._tools = table
-        return self._page("tools", tools, params, msg)
+        return listing.report(self._page("tools", tools, params, msg))
 
     async def _route(
         self, kind: str, name: str, ctx: RequestContext, msg: Message
@@ -670,11 +834,30 @@ class Gateway(MCPServer):
             await self._methods[f"{kind}s/list"]({}, ctx, msg)
         table = tables[kind]()
         if name not in table:
-            raise MCPError(INVALID_PARAMS, f"params.name: unknown {kind} {name!r}")
+            raise self._unknown(kind, name)
         upstream, original = table[name]
         if not self._allowed(ctx, kind, upstream, original):
             raise MCPError(INVALID_PARAMS, f"params.name: {kind} {name!r} is not allowed")
         return upstream, original
+
+    def _unknown(self, kind: str, name: str) -> MCPError:
+        """A name no upstream listed: where the upstream it may belong to is down, say that
+        rather than that the name is unknown."""
+        down = [u for u in self.upstreams.values() if u.health.state in ("down", "open")]
+        if self.namespacing:
+            owner = self.upstreams.get(name.split(self.separator, 1)[0])
+            if owner is not None and owner in down:
+                error = owner.health.unavailable()
+                return MCPError(error.code, f"params.name: {kind} {name!r}: {error}", error.data)
+        elif down:
+            names = ", ".join(repr(u.name) for u in down)
+            return MCPError(
+                UNAVAILABLE,
+                f"params.name: unknown {kind} {name!r} (MCP servers {names} are unavailable,"
+                " so their names are not known)",
+                {"servers": [u.name for u in down]},
+            )
+        return MCPError(INVALID_PARAMS, f"params.name: unknown {kind} {name!r}")
 
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
@@ -684,14 +867,15 @@ class Gateway(MCPServer):
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []
         table: dict[str, tuple[str, str]] = {}
-        for upstream, prompt in await self._each("prompts/list", "prompts", ctx):
+        listing = await self._each("prompts/list", "prompts")
+        for upstream, prompt in listing.items:
             exposed = self._expose(upstream, prompt["name"])
             if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
                 continue
             table[exposed] = (upstream, prompt["name"])
             prompts.append({**prompt, "name": exposed})
         self._prompts = table
-        return self._page("prompts", prompts, params, msg)
+        return listing.report(self._page("prompts", prompts, params, msg))
 
     async def _gw_prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         name = params["name"]
@@ -701,25 +885,26 @@ class Gateway(MCPServer):
     async def _gw_resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         resources: list[Json] = await self.local.list(self._caller(ctx)) if self.local else []
         table: dict[str, str] = {}
-        for upstream, resource in await self._each("resources/list", "resources", ctx):
+        listing = await self._each("resources/list", "resources")
+        for upstream, resource in listing.items:
             uri = resource["uri"]
             if uri in table or not self._allowed(ctx, "resource", upstream, uri):
                 continue
             table[uri] = upstream
             resources.append(resource)
         self._resources = table
-        return self._page("resources", resources, params, msg)
+        return listing.report(self._page("resources", resources, params, msg))
 
     async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """Templates the caller may use: the policy is asked about the template itself (a
         `mcp:<server>` scope covers them; `mcp:<server>:<name>` names one `uriTemplate`)."""
-        items = await self._each("resources/templates/list", "resourceTemplates", ctx)
+        listing = await self._each("resources/templates/list", "resourceTemplates")
         allowed = [
             template
-            for upstream, template in items
+            for upstream, template in listing.items
             if self._allowed(ctx, "resource", upstream, str(template.get("uriTemplate")))
         ]
-        return self._page("resourceTemplates", allowed, params, msg)
+        return listing.report(self._page("resourceTemplates", allowed, params, msg))
 
     async def _upstream_for_uri(self, uri: str, ctx: RequestContext, msg: Message) -> str:
         upstream = await self._find_upstream(uri, ctx, msg, "params.uri")

@@ -6,8 +6,10 @@ bridges the two by holding the upstream call: each upstream request becomes an i
 (keyed `upstream-<n>`), the call's key travels in our sealed requestState, and the retry's
 `inputResponses` answer the waiting upstream requests. A held call lives in the replica that
 started it, for at most `ttl_s`; a retry that reaches another replica, or comes too late, gets
-a clear error. A held call belongs to the principal that started it (as the requestState naming
-it does): another caller cannot answer its questions or take its result.
+a clear error. A round that is cancelled (the client closed its stream or sent
+notifications/cancelled) ends the held call and cancels its upstream request. A held call
+belongs to the principal that started it (as the requestState naming it does): another caller
+cannot answer its questions or take its result.
 """
 
 from __future__ import annotations
@@ -87,8 +89,13 @@ class HeldCalls:
         while not call.asked and not call.task.done():
             call.changed.clear()
             waiter = asyncio.ensure_future(call.changed.wait())
-            await asyncio.wait({call.task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
+            try:
+                await asyncio.wait({call.task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                self._expire(key)  # the client cancelled: the upstream request is released
+                raise
+            finally:
+                waiter.cancel()
         if call.asked:
             requests = {k: {"method": m, "params": p} for k, (m, p, _) in call.asked.items()}
             raise InputRequired(requests, {"held": key})

@@ -9,9 +9,12 @@ session's standalone stream (one at a time: 409), where notifications not tied t
 Sessions that negotiated 2025-11-25 get a priming event with `retry` on each stream, and a
 handler may close its stream early (SSE polling). 2026-07-28: stateless POST; the `Mcp-Method`
 (and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel decoded)
-header must match the body, else 400 with -32020; no GET stream (405). A present Origin or Host
+header must match the body, else 400 with -32020 (a `notifications/cancelled` may come
+without it, as the SDKs send it); no GET stream (405). A present Origin or Host
 that is not loopback gets 403 (DNS rebinding), on POST, GET and DELETE alike. Notifications and
-responses from the client get 202.
+responses from the client get 202. A `notifications/cancelled` stops the handler of the
+request it names (among the sender's own): that request gets no JSON-RPC response (202, or its
+SSE stream ends without one).
 
 Callers: a `principal` hook names who sends each request (the proxy: the API key's tenant and
 id; None, the default, for a server that does not tell callers apart). A session belongs to the
@@ -68,6 +71,7 @@ NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
 POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
 DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
 KEEPALIVE_S = 15.0
+DISCONNECT_CHECK_S = 0.25  # how often a 2026-07-28 request looks for its client's disconnect
 # Who sends a request, as the application tells callers apart (None: it does not).
 Principal = Callable[[web.Request], str | None]
 NOT_FOUND = "session not found: initialize again"
@@ -355,9 +359,15 @@ class StreamableHTTP:
                     await outbound.finish(reply)
             return reply
 
-        # Shielded: a client that drops the connection has not cancelled its request (it may
-        # resume the stream, or send notifications/cancelled).
-        reply = await asyncio.shield(asyncio.ensure_future(run()))
+        # Shielded: a legacy client that drops the connection has not cancelled its request (it
+        # may resume the stream, or send notifications/cancelled). A 2026-07-28 client cancels
+        # by closing the connection: then the handler stops.
+        unwatch = self._watch_disconnect(request, principal, msg.id) if modern else None
+        try:
+            reply = await asyncio.shield(asyncio.ensure_future(run()))
+        finally:
+            if unwatch is not None:
+                unwatch()
         if outbound is not None and outbound.response is not None:
             return outbound.response
         if reply is None:
@@ -373,9 +383,30 @@ class StreamableHTTP:
             status=status, body=reply, content_type="application/json", headers=headers
         )
 
+    def _watch_disconnect(
+        self, request: web.Request, principal: str | None, request_id: object
+    ) -> Callable[[], None]:
+        """Look now and then whether the client has gone, and then cancel its request (aiohttp
+        tells only a handler it cancels, which an application's runner may not do). Returns
+        what stops the watch."""
+        loop = asyncio.get_running_loop()
+        handle: asyncio.TimerHandle | None = None
+
+        def check() -> None:
+            nonlocal handle
+            if request.transport is None or request.transport.is_closing():
+                self.server.cancel(None, principal, request_id)
+            else:
+                handle = loop.call_later(DISCONNECT_CHECK_S, check)
+
+        handle = loop.call_later(DISCONNECT_CHECK_S, check)
+        return lambda: handle.cancel() if handle is not None else None
+
     @staticmethod
     def _check_modern_headers(request: web.Request, msg: Message) -> str | None:
         method = request.headers.get("Mcp-Method")
+        if method is None and msg.method == "notifications/cancelled":
+            return None  # the SDKs send cancellations without it
         if method != msg.method:
             return f"Mcp-Method header {method!r} does not match the body's method {msg.method!r}"
         if msg.method in NAMED_METHODS:

@@ -93,6 +93,19 @@ def header_map(input_schema: Any) -> dict[Path, str]:
     return found
 
 
+def header_maps(tools: list[dict[str, Any]]) -> tuple[dict[str, dict[Path, str]], list[Any]]:
+    """(tool name -> its header map, the tools whose annotations are valid) of a listing."""
+    maps: dict[str, dict[Path, str]] = {}
+    kept = []
+    for tool in tools:
+        try:
+            maps[tool["name"]] = header_map(tool.get("inputSchema"))
+        except ValueError:
+            continue
+        kept.append(tool)
+    return maps, kept
+
+
 def param_headers(mapping: dict[Path, str], arguments: Any) -> dict[str, str]:
     """The `Mcp-Param-*` headers for one call; null or absent arguments send no header."""
     headers = {}

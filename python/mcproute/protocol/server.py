@@ -16,6 +16,7 @@ import binascii
 import inspect
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -82,6 +83,14 @@ class MCPError(Exception):
 
 
 Notify = Callable[[bytes], Awaitable[None]]
+
+
+class ServerObserver(Protocol):
+    """What monitoring hears of the requests a server handles."""
+
+    def server_operation(self, method: str, seconds: float, error: str | None) -> None:
+        """One request handled: `method` is one this server serves (else "other"), `error`
+        the JSON-RPC code of its error reply (as text), None on success or cancellation."""
 
 
 class Outbound(Protocol):
@@ -411,6 +420,10 @@ class MCPServer:
         self.resources: dict[str, Resource] = {}
         self.templates: dict[str, ResourceTemplate] = {}
         self.prompts: dict[str, Prompt] = {}
+        # Requests being handled, by (session id, principal, request id): what a client's
+        # notifications/cancelled names, among its own requests only.
+        self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
+        self.observer: ServerObserver | None = None
         self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -600,23 +613,58 @@ class MCPServer:
         if msg.kind == "notification":
             if msg.method == "notifications/initialized" and session is not None:
                 session.initialized = True
+            elif msg.method == "notifications/cancelled":
+                params = msg.to_python().get("params") or {}
+                self.cancel(session, principal, params.get("requestId"))
             return None
         if msg.kind != "request":
             if not self._answer(msg, session):
                 await self.unclaimed_answer(msg, session)
             return None
         assert msg.id is not None
+        key = (session.id if session else None, principal, msg.id)
+        handling = asyncio.ensure_future(self.dispatch(msg, session, outbound, principal))
+        # initialize cannot be cancelled; a reused id leaves the first request cancellable.
+        cancellable = msg.method != "initialize" and key not in self._running
+        if cancellable:
+            self._running[key] = handling
+        started = time.perf_counter()
+        error: str | None = None
         try:
-            result = await self.dispatch(msg, session, outbound, principal)
+            result = await handling
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if handling.cancelled() and not (current and current.cancelling()):
+                return None  # the client cancelled it
+            raise
         except MCPError as e:
+            error = str(e.code)
             return encode_error(msg.id, e.code, str(e), _json(e.data))
         except Exception as e:  # a handler bug must not take the server down
+            error = str(INTERNAL_ERROR)
             return encode_error(msg.id, INTERNAL_ERROR, f"internal error: {type(e).__name__}")
+        finally:
+            if cancellable:
+                del self._running[key]
+            if self.observer is not None:
+                method = msg.method or ""
+                known = method in self._methods or method == "initialize"
+                elapsed = time.perf_counter() - started
+                self.observer.server_operation(method if known else "other", elapsed, error)
         if msg.era == "modern":
             result.setdefault("resultType", "complete")
             meta = result.setdefault("_meta", {})
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
         return encode_result(msg.id, orjson.dumps(result))
+
+    def cancel(self, session: Session | None, principal: str | None, request_id: Any) -> bool:
+        """Stop the handler of one of this sender's requests (it gets no reply); False if none
+        of theirs with that id runs here."""
+        running = self._running.get((session.id if session else None, principal, request_id))
+        if running is None:
+            return False
+        running.cancel()
+        return True
 
     @staticmethod
     def _answer(msg: Message, session: Session | None) -> bool:

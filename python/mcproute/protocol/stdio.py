@@ -9,12 +9,8 @@ sends while it runs (progress, logs, its requests to the client) goes out on std
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-import orjson
 
 from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
 
@@ -36,24 +32,6 @@ class _Stdout:
         await self.closed.wait()
 
 
-def _peek(line: bytes) -> tuple[Any, str | None, Any]:
-    """(id, method, params.requestId) where the line is a JSON object; the codec judges it."""
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None, None, None
-    if not isinstance(obj, dict):
-        return None, None, None
-    params = obj.get("params")
-    target = params.get("requestId") if isinstance(params, dict) else None
-    method = obj.get("method")
-    return obj.get("id"), method if isinstance(method, str) else None, target
-
-
-def _forget(running: dict[Any, asyncio.Task[None]], key: Any, _: object) -> None:
-    running.pop(key, None)
-
-
 async def serve_stdio(server: MCPServer) -> None:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_MESSAGE_BYTES + 1)
@@ -68,7 +46,6 @@ async def serve_stdio(server: MCPServer) -> None:
     session = Session(outbox=write)
     outbound = _Stdout(write)
     tasks: set[asyncio.Task[None]] = set()  # held here: the loop keeps only weak references
-    running: dict[Any, asyncio.Task[None]] = {}  # requests by id, for notifications/cancelled
     server.sessions[session.id] = session
 
     async def one(line: bytes) -> None:
@@ -84,15 +61,11 @@ async def serve_stdio(server: MCPServer) -> None:
             line = line.strip()
             if not line:
                 continue
-            request_id, method, target = _peek(line)
-            if method == "notifications/cancelled" and target in running:
-                running[target].cancel()  # no reply is due for a cancelled request
+            # Each message in a task of its own: a notifications/cancelled reaches the server
+            # while the request it names runs.
             task = asyncio.create_task(one(line))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-            if method is not None and request_id is not None:
-                running[request_id] = task
-                task.add_done_callback(functools.partial(_forget, running, request_id))
     finally:
         outbound.closed.set()
         for task in tasks:

@@ -33,6 +33,7 @@ from mcproute.proxy import (
 )
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
+from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
@@ -59,6 +60,7 @@ def _gateway(
     local: contexts.ContextResources,
     tokens: SessionTokens | None = None,
     state_secret: bytes | None = None,
+    observer: McpMetrics | None = None,
 ) -> Gateway:
     return Gateway(
         reload.mcp_upstreams(config),
@@ -66,6 +68,7 @@ def _gateway(
         local=local,
         session_tokens=tokens,
         state_secret=state_secret,
+        observer=observer,
     )
 
 
@@ -166,6 +169,8 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         body = {"ready": ready, **({"stores": stores} if stores else {})}
         return web.json_response(body, status=200 if ready else 503)
 
+    mcp_metrics = app[MCP_METRICS] = McpMetrics()
+
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", merged_metrics.prometheus)  # every worker's, summed
@@ -185,7 +190,10 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
         keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=shared.ended
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
-    gateway = _gateway(config, contexts.ContextResources(context_store), tokens, state_secret)
+    local = contexts.ContextResources(context_store)
+    gateway = _gateway(config, local, tokens, state_secret, mcp_metrics)
+    app[MCP_GATEWAY] = gateway
+    app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(
         gateway, max_sessions=max_sessions, idle_s=idle_s, principal=_mcp_principal

@@ -32,10 +32,12 @@ import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.history import HISTORY
+from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.panels import (
     PANELS,
@@ -273,7 +275,7 @@ def add_routes(
     router.observer = _also(router.observer, history.attempt)
     publisher = Publisher(
         snapshots,
-        lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now),
+        lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now, _mcp(app)),
         lambda: history.version,
         time.time,
     )
@@ -308,3 +310,9 @@ def _also(first: Observer | None, second: Observer) -> Observer:
         second(event)
 
     return both
+
+
+def _mcp(app: web.Application) -> tuple[McpMetrics, Gateway] | None:
+    """This worker's MCP numbers and gateway, when the app has them."""
+    metrics, gateway = app.get(MCP_METRICS), app.get(MCP_GATEWAY)
+    return (metrics, gateway) if metrics is not None and gateway is not None else None

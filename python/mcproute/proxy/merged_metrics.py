@@ -18,11 +18,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mcproute.proxy.mcp_metrics import McpMetrics, render_readings
 from mcproute.proxy.metrics import Histogram, Metrics
 from mcproute.proxy.worker_snapshots import published
 
 
-def metrics_state(metrics: Metrics) -> dict[str, Any]:
+def metrics_state(metrics: object) -> dict[str, Any]:
+    """Every counter table and histogram of `metrics` (a `Metrics` or `McpMetrics`) as data."""
     counters: dict[str, list[Any]] = {}
     histograms: dict[str, list[Any]] = {}
     for name, value in vars(metrics).items():
@@ -38,8 +40,9 @@ def _key(value: Any) -> Any:
     return tuple(_key(v) for v in value) if isinstance(value, list) else value
 
 
-def absorb(total: Metrics, state: Mapping[str, Any]) -> None:
-    """Add one worker's `metrics_state` into `total`."""
+def absorb(total: object, state: Mapping[str, Any]) -> None:
+    """Add one worker's `metrics_state` into `total` (a `Metrics`, or any object whose
+    counter tables and histograms are attributes, such as `McpMetrics`)."""
     for name, rows in state["counters"].items():
         table = getattr(total, name, None)
         if isinstance(table, dict):
@@ -102,7 +105,7 @@ async def prometheus(request: web.Request) -> web.Response:
         total = Metrics()
         for worker in workers:
             absorb(total, worker["metrics"])
-        text = total.render(MergedRouter(workers))
+        text = total.render(MergedRouter(workers)) + _mcp_series(workers)
         return (
             text + "# HELP mcproute_workers Worker processes in this scrape.\n"
             "# TYPE mcproute_workers gauge\n"
@@ -110,3 +113,25 @@ async def prometheus(request: web.Request) -> web.Response:
         )
 
     return web.Response(text=await asyncio.to_thread(render), content_type="text/plain")
+
+
+def _mcp_series(workers: list[dict[str, Any]]) -> str:
+    """The MCP series: counts summed over the workers, open sessions summed, and the
+    upstreams' health as the first worker that has a gateway reads it (each worker holds its
+    own connections)."""
+    total = McpMetrics()
+    sessions: Counter[str] = Counter()
+    servers: dict[str, Any] = {}
+    seen = False
+    for worker in workers:
+        mcp = worker.get("mcp")
+        if not mcp:
+            continue
+        seen = True
+        absorb(total, mcp["counts"])
+        sessions.update(mcp["readings"]["sessions_open"])
+        servers = servers or mcp["readings"]["servers"]
+    if not seen:
+        return ""
+    read = {"servers": servers, "sessions_open": dict(sessions)}
+    return total.render_counts() + render_readings(read)

@@ -20,7 +20,9 @@ from typing import Any
 
 import orjson
 
+from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.history import LOG_FIELDS, SECOND_FIELDS, History
+from mcproute.proxy.mcp_metrics import McpMetrics, readings
 from mcproute.proxy.merged_metrics import merge_health, metrics_state
 from mcproute.proxy.metrics import HTTP_BUCKETS, Metrics, bucket_quantile
 from mcproute.routing import Router
@@ -43,11 +45,16 @@ def panel(name: str) -> Callable[[Provider], Provider]:
 
 
 def worker_snapshot(
-    history: History, metrics: Metrics | None, router: Router | None, now: float
+    history: History,
+    metrics: Metrics | None,
+    router: Router | None,
+    now: float,
+    mcp: tuple[McpMetrics, Gateway] | None = None,
 ) -> bytes:
     return orjson.dumps(
         {
             "time": now,
+            "mcp": {"counts": metrics_state(mcp[0]), "readings": readings(mcp[1])} if mcp else None,
             "history": history.snapshot(now),
             "metrics": metrics_state(metrics or Metrics()),
             "health": router.stats() if router is not None else {},

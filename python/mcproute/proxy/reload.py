@@ -36,13 +36,23 @@ def mcp_upstreams(config: Config) -> dict[str, dict[str, Any]]:
     """The gateway's upstream specs from `mcpServers`."""
     upstreams: dict[str, dict[str, Any]] = {}
     for s in config.mcp_servers:
+        if s.disabled:
+            continue
         if s.url is not None:
             headers = {k: v.reveal() for k, v in s.headers.items()}
-            upstreams[s.name] = {"url": s.url, "headers": headers}
+            upstreams[s.name] = {"url": s.url, "headers": headers, **s.timeouts}
         else:
-            # Started on first use, in each worker; the child gets only its configured env.
+            # Started on first use, in each worker; the child gets only its configured env
+            # (and the inherited variables, see protocol.channels).
             env = {k: v.reveal() for k, v in s.env.items()}
-            upstreams[s.name] = {"command": s.command, "args": list(s.args), "env": env}
+            upstreams[s.name] = {
+                "command": s.command,
+                "args": list(s.args),
+                "env": env,
+                "cwd": s.cwd,
+                **s.timeouts,
+                **({} if s.inherit_env is None else {"inheritEnv": list(s.inherit_env)}),
+            }
     return upstreams
 
 

@@ -211,3 +211,31 @@ fn missing_params_is_invalid_params() {
     assert_eq!(e.code, codes::INVALID_PARAMS);
     assert_eq!(e.message, "missing required property \"params\"");
 }
+
+#[test]
+fn elicitation_answers_take_any_json_number() {
+    // schema.json narrows ElicitResult's numbers to integers; schema.ts, the SDKs and
+    // NumberSchema do not (tools/gen_mcp_schema.py widens it).
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"elicitation":{}}}"#;
+    for (value, ok) in [("95.5", true), ("-1e3", true), ("7", true), ("{}", false)] {
+        let msg = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"t",{meta},"inputResponses":{{"q":{{"action":"accept","content":{{"score":{value}}}}}}}}}}}"#
+        );
+        assert_eq!(single(&msg, &Options::default()).is_ok(), ok, "{value}");
+    }
+    for version in ["2025-06-18", "2025-11-25"] {
+        let reply =
+            r#"{"jsonrpc":"2.0","id":3,"result":{"action":"accept","content":{"score":95.5}}}"#;
+        let o = Options {
+            version: Some(version),
+            result_of: Some("elicitation/create"),
+        };
+        assert!(single(reply, &o).is_ok(), "{version}");
+    }
+}
+
+#[test]
+fn capabilities_take_floats_and_null() {
+    let msg = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"experimental":{"x":{"ratio":0.5,"off":null}}}}}}"#;
+    single(msg, &Options::default()).unwrap();
+}

@@ -1120,7 +1120,7 @@ static NODES: [Schema; 393] = [
         ..ANY
     },
     Schema {
-        types: T_STR | T_INT | T_BOOL,
+        types: T_STR | T_BOOL | T_NUM,
         ..ANY
     },
     Schema {

@@ -1844,7 +1844,7 @@ static NODES: [Schema; 591] = [
         ..ANY
     },
     Schema {
-        types: T_STR | T_INT | T_BOOL,
+        types: T_STR | T_BOOL | T_NUM,
         ..ANY
     },
     Schema {

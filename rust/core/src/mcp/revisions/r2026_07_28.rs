@@ -1847,7 +1847,7 @@ static NODES: [Schema; 558] = [
         ..ANY
     },
     Schema {
-        types: T_STR | T_INT | T_BOOL,
+        types: T_STR | T_BOOL | T_NUM,
         ..ANY
     },
     Schema {
@@ -2095,7 +2095,7 @@ static NODES: [Schema; 558] = [
         ..ANY
     },
     Schema {
-        types: T_STR | T_INT | T_BOOL,
+        types: T_STR | T_BOOL | T_NUM | T_NULL,
         ..ANY
     },
     Schema {
