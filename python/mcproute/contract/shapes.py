@@ -9,6 +9,7 @@ tests can derive valid and invalid bodies from the same table the server checks 
 
 from __future__ import annotations
 
+import abc
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -81,15 +82,16 @@ def _bounds(kind: str, low: float | None, high: float | None, gt: bool = False) 
     return " ".join(parts)
 
 
-class Shape:
+class Shape(abc.ABC):
     """One node of a contract. `describe` completes "expected ..."; `kinds` are the Python
     types of the JSON values it can accept (a `Union` dispatches on them)."""
 
     describe = "a value"
     kinds: tuple[type, ...] = JSON_TYPES
 
+    @abc.abstractmethod
     def check(self, value: Any) -> None:
-        raise NotImplementedError
+        """Raise `Invalid` (naming the problem) unless `value` fits this shape."""
 
     def fail(self, value: Any) -> NoReturn:
         raise Invalid(f"expected {self.describe}, got {type_name(value)}")
