@@ -19,6 +19,7 @@ from mcproute.config import (
 from mcproute.context import ContextStore
 from mcproute.context.sqlite import SqliteContextStore, default_context_store
 from mcproute.models.ensemble import EnsembleModel
+from mcproute.models.limits import LocalCounter, WindowCounter
 from mcproute.models.provider_keys import ProviderKeyRefresh
 from mcproute.models.routed import RoutedModel
 from mcproute.models.target import ProviderTarget
@@ -64,6 +65,7 @@ class ModelRegistry:
         config: Config | str | os.PathLike[str] | None = None,
         *,
         context_store: ContextStore | None = None,
+        counter: WindowCounter | None = None,
     ) -> None:
         if isinstance(config, Config):
             source = Path(config.source) if config.source else None
@@ -77,6 +79,8 @@ class ModelRegistry:
             context_store, self._owned_store = default_context_store()
         self.context_store: ContextStore = context_store
         self._targets: dict[str, ProviderTarget] = {}
+        # rpm/tpm windows, by deployment name: shared with other workers/replicas when given
+        self._counter: WindowCounter = counter if counter is not None else LocalCounter()
         self._models: dict[str, RoutedModel] = {}
         self._watcher: ConfigWatcher | None = None
         self.config = loaded
@@ -96,7 +100,7 @@ class ModelRegistry:
         for deployment in config.deployments:
             previous = self._targets.get(deployment.name)
             keep = previous is not None and previous.config == deployment
-            targets[deployment.name] = previous if keep and previous else ProviderTarget(deployment)
+            targets[deployment.name] = previous if keep and previous else ProviderTarget(deployment, self._counter)
         self._targets = targets
         return {
             group: [

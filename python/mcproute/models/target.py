@@ -20,7 +20,7 @@ from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.gemini import GeminiAdapter
 from mcproute.models.key_pool import KeyPool
-from mcproute.models.limits import UsageWindow
+from mcproute.models.limits import UsageWindow, WindowCounter
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
 from mcproute.models.token_estimate import estimate_input_tokens
@@ -137,12 +137,12 @@ class TokenCount:
 
 
 class ProviderTarget:
-    def __init__(self, config: DeploymentConfig) -> None:
+    def __init__(self, config: DeploymentConfig, counter: WindowCounter | None = None) -> None:
         self.config = config
         self.keys: KeyPool[Adapter] = KeyPool(
             [key for key, _ in config.key_slots()], self._adapter_for, config.name
         )
-        self.usage = UsageWindow(config.rpm, config.tpm, config.name)
+        self.usage = UsageWindow(config.rpm, config.tpm, config.name, counter)
 
     def __repr__(self) -> str:
         return f"ProviderTarget({self.adapter!r})"
@@ -246,7 +246,7 @@ class ProviderTarget:
     # --- OpenAI format in and out
 
     async def chat(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        self.usage.admit()
+        await self.usage.admit()
         timeout = self._timeout(timeouts, stream=False)
         if self.is_anthropic:
             request = openai_to_anthropic_request(body)
@@ -254,13 +254,13 @@ class ProviderTarget:
             result = anthropic_to_openai_response(message)
         else:
             result = await self._keyed(lambda a: self._chat(a).chat(body, timeout))
-        self.usage.record_tokens(_openai_tokens(result.get("usage")))
+        await self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
     async def chat_stream(
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
-        self.usage.admit()
+        await self.usage.admit()
         timeout = self._timeout(timeouts, stream=True)
         if self.is_anthropic:
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -270,7 +270,7 @@ class ProviderTarget:
             async for event in events:
                 for chunk in translator.feed(event):
                     if "usage" in chunk:
-                        self.usage.record_tokens(_openai_tokens(chunk["usage"]))
+                        await self.usage.record_tokens(_openai_tokens(chunk["usage"]))
                         if not include_usage:
                             continue
                     yield chunk
@@ -284,7 +284,7 @@ class ProviderTarget:
         )
         async for chunk in self._keyed_stream(lambda a: self._chat(a).chat_stream(asked, timeout)):
             if chunk.get("usage"):
-                self.usage.record_tokens(_openai_tokens(chunk["usage"]))
+                await self.usage.record_tokens(_openai_tokens(chunk["usage"]))
                 if not wants_usage and not chunk.get("choices"):
                     continue
             yield chunk
@@ -292,43 +292,43 @@ class ProviderTarget:
     async def completions(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         """The legacy completions API: OpenAI and OpenAI-compatible deployments only."""
         self._openai(self.adapter, LEGACY)
-        self.usage.admit()
+        await self.usage.admit()
         timeout = self._timeout(timeouts, stream=False)
         result = await self._keyed(lambda a: self._openai(a, LEGACY).completions(body, timeout))
-        self.usage.record_tokens(_openai_tokens(result.get("usage")))
+        await self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
     async def completions_stream(
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
         self._openai(self.adapter, LEGACY)
-        self.usage.admit()
+        await self.usage.admit()
         timeout = self._timeout(timeouts, stream=True)
         async for chunk in self._keyed_stream(
             lambda a: self._openai(a, LEGACY).completions_stream(body, timeout)
         ):
             if chunk.get("usage"):
-                self.usage.record_tokens(_openai_tokens(chunk["usage"]))
+                await self.usage.record_tokens(_openai_tokens(chunk["usage"]))
             yield chunk
 
     async def embeddings(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         self._chat_format(self.adapter, "embeddings")
-        self.usage.admit()
+        await self.usage.admit()
         timeout = self._timeout(timeouts, stream=False)
         result = await self._keyed(
             lambda a: self._chat_format(a, "embeddings").embeddings(body, timeout)
         )
-        self.usage.record_tokens(_openai_tokens(result.get("usage")))
+        await self.usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
     # --- Anthropic format in and out
 
     async def messages(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         if self.speaks_messages:
-            self.usage.admit()
+            await self.usage.admit()
             timeout = self._timeout(timeouts, stream=False)
             result = await self._keyed(lambda a: _messages_api(a).messages(body, timeout))
-            self.usage.record_tokens(_anthropic_tokens(result.get("usage")))
+            await self.usage.record_tokens(_anthropic_tokens(result.get("usage")))
             return result
         completion = await self.chat(anthropic_to_openai_request(body), timeouts)
         return openai_to_anthropic_response(completion)
@@ -337,7 +337,7 @@ class ProviderTarget:
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> AsyncIterator[Json]:
         if self.speaks_messages:
-            self.usage.admit()
+            await self.usage.admit()
             timeout = self._timeout(timeouts, stream=True)
             usage: Json = {}
             async for event in self._keyed_stream(
@@ -346,7 +346,7 @@ class ProviderTarget:
                 if event.get("type") in ("message_start", "message_delta"):
                     usage.update((event.get("message") or event).get("usage") or {})
                 yield event
-            self.usage.record_tokens(_anthropic_tokens(usage))
+            await self.usage.record_tokens(_anthropic_tokens(usage))
             return
         translator = OpenAIToAnthropicStream(body.get("model"))
         async for chunk in self.chat_stream(

@@ -134,9 +134,11 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     context_store = SqliteContextStore(data_dir, database=database)
     check_pepper(database, data_dir.pepper())
     check_keyring(database, context_store.keyring.current())
-    registry = ModelRegistry(config, context_store=TenantContexts(context_store))
-    metrics = Metrics()
     shared = open_shared(data_dir, config.store, database)  # Redis, else this host
+    registry = ModelRegistry(
+        config, context_store=TenantContexts(context_store), counter=shared.counter
+    )
+    metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
     recent = history.History(config.dashboard)
     recording = history.middleware(recent, lambda: registry.config.dashboard)
