@@ -40,8 +40,8 @@ ADMITTED = Verdict(True)
 def refused(now: float, oldest: float | None, budget: Budget) -> Verdict:
     """A refusal that frees up when the window's oldest entry (`oldest`, on `now`'s clock)
     leaves it; a window with nothing in it (a limit of 0) waits a whole window."""
-    start = oldest if oldest is not None else now
-    return Verdict(False, max(start + WINDOW_SECONDS - now, 0.0), budget)
+    wait = WINDOW_SECONDS if oldest is None else oldest + WINDOW_SECONDS - now
+    return Verdict(False, max(wait, 0.0), budget)
 
 
 class WindowCounter(Protocol):

@@ -76,9 +76,9 @@ if #gone > 0 then
 end
 local function refuse(zset, budget)
     local oldest = redis.call('ZRANGE', zset, 0, 0, 'WITHSCORES')
-    local start = now
-    if #oldest > 0 then start = tonumber(oldest[2]) end
-    return {0, tostring(start + window - now), budget}
+    local wait = window
+    if #oldest > 0 then wait = tonumber(oldest[2]) + window - now end
+    return {0, tostring(wait), budget}
 end
 local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
 if rpm >= 0 and redis.call('ZCARD', KEYS[1]) >= rpm then
