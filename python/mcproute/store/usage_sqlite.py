@@ -1,12 +1,13 @@
 """Deployment rpm/tpm windows in the data directory's database, shared by the workers of one
 host (a `models.limits.WindowCounter`).
 
-Each admission is one immediate transaction under the data directory's write lock: expire the
-deployment's rows older than the window, sum what is left, and insert the request if it fits.
-The workers of one host read one clock, so the window is keyed on `time.time()`. The cost is a
-write transaction per admission of a rate-limited deployment (a WAL append, no fsync with
-`synchronous=NORMAL`) plus a scan of that deployment's rows in the window; deployments without
-rpm/tpm never come here.
+A deployment's usage is kept in one-second buckets (at most 61 rows per deployment), and a
+bucket counts while any part of it is inside the window: the window is at most a second longer
+than `WINDOW_SECONDS`, never shorter, so a limit is never exceeded. Each admission is one
+immediate transaction under the data directory's write lock (drop old buckets, sum the rest,
+count the request), run on the store's thread, never on the event loop. The workers of one host
+read one clock, so buckets are keyed on `time.time()`. Deployments without rpm/tpm never come
+here.
 """
 
 from __future__ import annotations
@@ -19,14 +20,19 @@ from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread, immediate
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS usage_window (
+CREATE TABLE IF NOT EXISTS deployment_usage (
     deployment TEXT NOT NULL,
-    at         REAL NOT NULL,
-    requests   INTEGER NOT NULL,
-    tokens     INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS usage_window_by_deployment ON usage_window (deployment, at);
+    second     INTEGER NOT NULL,
+    requests   INTEGER NOT NULL DEFAULT 0,
+    tokens     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (deployment, second)
+) WITHOUT ROWID
 """
+COUNT = (
+    "INSERT INTO deployment_usage (deployment, second, requests, tokens) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (deployment, second) DO UPDATE SET"
+    " requests = requests + excluded.requests, tokens = tokens + excluded.tokens"
+)
 
 
 class SqliteCounter:
@@ -45,7 +51,7 @@ class SqliteCounter:
             # A crash of the process keeps every commit (WAL); a power loss may forget the
             # last admissions, which only frees budget early.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(SCHEMA)
+            conn.execute(SCHEMA)
             self._conn = conn
         return self._conn
 
@@ -53,26 +59,28 @@ class SqliteCounter:
         with immediate(self._db(), self._write_lock) as conn:
             now = time.time()
             conn.execute(
-                "DELETE FROM usage_window WHERE deployment = ? AND at <= ?",
+                "DELETE FROM deployment_usage WHERE deployment = ? AND second + 1 <= ?",
                 (key, now - WINDOW_SECONDS),
             )
             requests, tokens, first_request, first_tokens = conn.execute(
                 "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
-                " MIN(CASE WHEN requests > 0 THEN at END), MIN(CASE WHEN tokens > 0 THEN at END)"
-                " FROM usage_window WHERE deployment = ?",
+                " MIN(CASE WHEN requests > 0 THEN second END),"
+                " MIN(CASE WHEN tokens > 0 THEN second END)"
+                " FROM deployment_usage WHERE deployment = ?",
                 (key,),
             ).fetchone()
+            # A bucket leaves the window when its last instant does.
             if rpm is not None and requests >= rpm:
-                return refused(now, first_request, "requests")
+                return refused(now, _end(first_request), "requests")
             if tpm is not None and tokens >= tpm:
-                return refused(now, first_tokens, "tokens")
+                return refused(now, _end(first_tokens), "tokens")
             if rpm is not None:
-                conn.execute("INSERT INTO usage_window VALUES (?, ?, 1, 0)", (key, now))
+                conn.execute(COUNT, (key, int(now), 1, 0))
         return ADMITTED
 
     def _add_tokens(self, key: str, tokens: int) -> None:
         with immediate(self._db(), self._write_lock) as conn:
-            conn.execute("INSERT INTO usage_window VALUES (?, ?, 0, ?)", (key, time.time(), tokens))
+            conn.execute(COUNT, (key, int(time.time()), 0, tokens))
 
     async def admit(self, key: str, rpm: int | None, tpm: int | None) -> Verdict:
         return await self._thread.run(self._admit, key, rpm, tpm)
@@ -90,3 +98,6 @@ class SqliteCounter:
         self._thread.shutdown()
         self._write_lock.close()
 
+
+def _end(second: int | None) -> float | None:
+    return None if second is None else second + 1.0
