@@ -23,9 +23,7 @@ BACKENDS = ["local", "sqlite", "redis"]
 
 
 @pytest.fixture(params=BACKENDS)
-async def counter(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> AsyncIterator[WindowCounter]:
+async def counter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[WindowCounter]:
     if request.param == "local":
         yield LocalCounter()
     elif request.param == "sqlite":

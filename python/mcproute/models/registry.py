@@ -100,7 +100,9 @@ class ModelRegistry:
         for deployment in config.deployments:
             previous = self._targets.get(deployment.name)
             keep = previous is not None and previous.config == deployment
-            targets[deployment.name] = previous if keep and previous else ProviderTarget(deployment, self._counter)
+            targets[deployment.name] = (
+                previous if keep and previous else ProviderTarget(deployment, self._counter)
+            )
         self._targets = targets
         return {
             group: [

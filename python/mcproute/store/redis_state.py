@@ -201,7 +201,9 @@ class RedisState:
         allowed, wait, budget = await self._call(lambda: self._admit(keys=keys, args=args))
         if allowed:
             return ADMITTED
-        return Verdict(False, max(float(wait), 0.0), "requests" if budget == b"requests" else "tokens")
+        return Verdict(
+            False, max(float(wait), 0.0), "requests" if budget == b"requests" else "tokens"
+        )
 
     async def add_tokens(self, key: str, tokens: int) -> None:
         keys, args = self._window_keys(key), [tokens, WINDOW_SECONDS]

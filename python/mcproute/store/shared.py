@@ -121,9 +121,7 @@ class SharedState:
     counter: WindowCounter
     redis: RedisState | None = None
     database: PostgresDatabase | None = None
-    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteCounter] = field(
-        default_factory=list
-    )
+    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteCounter] = field(default_factory=list)
 
     def start(self, keys: SqliteApiKeyStore) -> None:
         """Start listening (inside the event loop): key changes made elsewhere reach `keys`."""
@@ -158,9 +156,7 @@ def open_shared(
     url = redis_url(settings, env)
     if url is not None:
         state = RedisState(url)
-        return SharedState(
-            nonces=state, ended=state, counter=state, redis=state, database=postgres
-        )
+        return SharedState(nonces=state, ended=state, counter=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
     counter = SqliteCounter(data_dir)
     return SharedState(
