@@ -15,7 +15,7 @@ import time
 from typing import Protocol
 
 from mcproute.store.datadir import DataDir
-from mcproute.store.sqlite_tx import SqliteThread, immediate
+from mcproute.store.sqlite_tx import SqliteLane
 
 PRUNE_S = 30.0  # how often expired nonces leave the table
 
@@ -47,54 +47,32 @@ CREATE TABLE IF NOT EXISTS signature_nonces (
 
 class SqliteNonces:
     """A `NonceStore` in the data directory's database, shared by the workers of one host.
-
-    Its connection runs with `synchronous=NORMAL`: in WAL mode a commit still survives a crash
-    of the process (what replays across workers need); only a power loss may forget the last
-    nonces, whose signatures expire within the window anyway."""
+    A crash of the process keeps every claim (what replays across workers need); only a power
+    loss may forget the last nonces, whose signatures expire within the window anyway."""
 
     def __init__(self, data_dir: DataDir) -> None:
         self._data_dir = data_dir
-        self._write_lock = data_dir.write_lock()
-        self._thread = SqliteThread("nonces")
-        self._conn: sqlite3.Connection | None = None
+        self._lane = SqliteLane(data_dir, "nonces", SCHEMA)
         self._pruned = float("-inf")
 
     def __repr__(self) -> str:
         return f"SqliteNonces({self._data_dir!r})"
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = self._data_dir.connect()
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(SCHEMA)
-            self._conn = conn
-        return self._conn
-
-    def _claim(self, digest: str, ttl_s: float) -> bool:
+    def _claim(self, conn: sqlite3.Connection, digest: str, ttl_s: float) -> bool:
         now = time.time()
-        with immediate(self._db(), self._write_lock) as conn:
-            if now - self._pruned >= PRUNE_S:
-                conn.execute("DELETE FROM signature_nonces WHERE until < ?", (now,))
-                self._pruned = now
-            # A row past its time is free again (its signature cannot pass the window).
-            conn.execute(
-                "DELETE FROM signature_nonces WHERE digest = ? AND until < ?", (digest, now)
-            )
-            claimed = conn.execute(
-                "INSERT OR IGNORE INTO signature_nonces (digest, until) VALUES (?, ?)",
-                (digest, now + ttl_s),
-            ).rowcount
+        if now - self._pruned >= PRUNE_S:
+            conn.execute("DELETE FROM signature_nonces WHERE until < ?", (now,))
+            self._pruned = now
+        # A row past its time is free again (its signature cannot pass the window).
+        conn.execute("DELETE FROM signature_nonces WHERE digest = ? AND until < ?", (digest, now))
+        claimed = conn.execute(
+            "INSERT OR IGNORE INTO signature_nonces (digest, until) VALUES (?, ?)",
+            (digest, now + ttl_s),
+        ).rowcount
         return claimed == 1
 
     async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
-        return await self._thread.run(self._claim, nonce_digest(key_id, nonce), ttl_s)
+        return await self._lane.transact(self._claim, nonce_digest(key_id, nonce), ttl_s)
 
     def close(self) -> None:
-        def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-        self._thread.call(shut)
-        self._thread.shutdown()
-        self._write_lock.close()
+        self._lane.close()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from mcproute.store.datadir import WriteLock
+from mcproute.store.datadir import DataDir, WriteLock
 
 T = TypeVar("T")
 
@@ -49,3 +49,43 @@ class SqliteThread:
 
     def shutdown(self) -> None:
         self._executor.shutdown()
+
+
+class SqliteLane:
+    """A store of the data directory's database that only writes small rows shared between
+    one host's workers (nonces, rate windows): its own thread and connection, every call one
+    immediate transaction. `synchronous=NORMAL`: in WAL mode a commit survives a crash of the
+    process; only a power loss may forget the last ones."""
+
+    def __init__(self, data_dir: DataDir, name: str, schema: str) -> None:
+        self._data_dir = data_dir
+        self._schema = schema
+        self._write_lock = data_dir.write_lock()
+        self._thread = SqliteThread(name)
+        self._conn: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SqliteLane({self._data_dir!r})"
+
+    def _transact(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._conn is None:
+            conn = self._data_dir.connect()
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(self._schema)
+            self._conn = conn
+        with immediate(self._conn, self._write_lock) as conn:
+            return fn(conn, *args)
+
+    async def transact(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(connection, *args)` in one immediate transaction, on the lane's thread."""
+        return await self._thread.run(self._transact, fn, *args)
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        self._thread.call(shut)
+        self._thread.shutdown()
+        self._write_lock.close()

@@ -17,7 +17,7 @@ import time
 
 from mcproute.models.limits import ADMITTED, WINDOW_SECONDS, Verdict, refused
 from mcproute.store.datadir import DataDir
-from mcproute.store.sqlite_tx import SqliteThread, immediate
+from mcproute.store.sqlite_tx import SqliteLane
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deployment_usage (
@@ -38,65 +38,46 @@ COUNT = (
 class SqliteCounter:
     def __init__(self, data_dir: DataDir) -> None:
         self._data_dir = data_dir
-        self._write_lock = data_dir.write_lock()
-        self._thread = SqliteThread("usage")
-        self._conn: sqlite3.Connection | None = None
+        self._lane = SqliteLane(data_dir, "usage", SCHEMA)
 
     def __repr__(self) -> str:
         return f"SqliteCounter({self._data_dir!r})"
 
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = self._data_dir.connect()
-            # A crash of the process keeps every commit (WAL); a power loss may forget the
-            # last admissions, which only frees budget early.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(SCHEMA)
-            self._conn = conn
-        return self._conn
-
-    def _admit(self, key: str, rpm: int | None, tpm: int | None) -> Verdict:
-        with immediate(self._db(), self._write_lock) as conn:
-            now = time.time()
-            conn.execute(
-                "DELETE FROM deployment_usage WHERE deployment = ? AND second + 1 <= ?",
-                (key, now - WINDOW_SECONDS),
-            )
-            requests, tokens, first_request, first_tokens = conn.execute(
-                "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
-                " MIN(CASE WHEN requests > 0 THEN second END),"
-                " MIN(CASE WHEN tokens > 0 THEN second END)"
-                " FROM deployment_usage WHERE deployment = ?",
-                (key,),
-            ).fetchone()
-            # A bucket leaves the window when its last instant does.
-            if rpm is not None and requests >= rpm:
-                return refused(now, _end(first_request), "requests")
-            if tpm is not None and tokens >= tpm:
-                return refused(now, _end(first_tokens), "tokens")
-            if rpm is not None:
-                conn.execute(COUNT, (key, int(now), 1, 0))
-        return ADMITTED
-
-    def _add_tokens(self, key: str, tokens: int) -> None:
-        with immediate(self._db(), self._write_lock) as conn:
-            conn.execute(COUNT, (key, int(time.time()), 0, tokens))
-
     async def admit(self, key: str, rpm: int | None, tpm: int | None) -> Verdict:
-        return await self._thread.run(self._admit, key, rpm, tpm)
+        return await self._lane.transact(_admit, key, rpm, tpm)
 
     async def add_tokens(self, key: str, tokens: int) -> None:
-        await self._thread.run(self._add_tokens, key, tokens)
+        await self._lane.transact(_add_tokens, key, tokens)
 
     def close(self) -> None:
-        def shut() -> None:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        self._lane.close()
 
-        self._thread.call(shut)
-        self._thread.shutdown()
-        self._write_lock.close()
+
+def _admit(conn: sqlite3.Connection, key: str, rpm: int | None, tpm: int | None) -> Verdict:
+    now = time.time()
+    conn.execute(
+        "DELETE FROM deployment_usage WHERE deployment = ? AND second + 1 <= ?",
+        (key, now - WINDOW_SECONDS),
+    )
+    requests, tokens, first_request, first_tokens = conn.execute(
+        "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
+        " MIN(CASE WHEN requests > 0 THEN second END),"
+        " MIN(CASE WHEN tokens > 0 THEN second END)"
+        " FROM deployment_usage WHERE deployment = ?",
+        (key,),
+    ).fetchone()
+    # A bucket leaves the window when its last instant does.
+    if rpm is not None and requests >= rpm:
+        return refused(now, _end(first_request), "requests")
+    if tpm is not None and tokens >= tpm:
+        return refused(now, _end(first_tokens), "tokens")
+    if rpm is not None:
+        conn.execute(COUNT, (key, int(now), 1, 0))
+    return ADMITTED
+
+
+def _add_tokens(conn: sqlite3.Connection, key: str, tokens: int) -> None:
+    conn.execute(COUNT, (key, int(time.time()), 0, tokens))
 
 
 def _end(second: int | None) -> float | None:
