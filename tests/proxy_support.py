@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -43,6 +44,15 @@ def serve_command(config: Path, port: int, workers: int = 2) -> list[str]:
     """`mcproute serve` as a separate process, for tests that signal or kill it."""
     return [sys.executable, "-m", "mcproute.cli", "serve", "--config", str(config),
             "--port", str(port), "--workers", str(workers)]  # fmt: skip
+
+
+async def stop_all(procs: list[asyncio.subprocess.Process]) -> None:
+    """Stop the `mcproute serve` processes still running, and wait for every one."""
+    for proc in procs:
+        if proc.returncode is None:
+            proc.terminate()
+    for proc in procs:
+        await proc.wait()
 
 
 def document(sim_url: str, mcp_url: str) -> dict[str, Any]:

@@ -20,21 +20,14 @@ import aiohttp
 import pytest
 
 from mcp_support import free_port
-from mcproute.security import ApiKeyManager
-from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store import DataDir
 from mcproute.testing.upstream import Simulator
-from proxy_support import serve_command
+from proxy_support import issue_key, serve_command, stop_all
 from stores_support import RedisServer, running_redis
 from test_proxy_crash import wait_ready
 
 RPM = 5
 SENT = 6 * RPM  # enough that each of two workers alone would admit more than RPM
-
-
-def issue_key(data_dir: Path) -> str:
-    with SqliteApiKeyStore(DataDir(data_dir)) as store:
-        key, _ = ApiKeyManager(DataDir(data_dir).pepper(), store).issue("t", ["models"])
-    return key
 
 
 @contextlib.asynccontextmanager
@@ -57,7 +50,7 @@ async def proxies(
     try:
         for n in range(replicas):
             data = tmp_path / f"replica{n}"
-            key = issue_key(data)
+            key = issue_key(DataDir(data), "models")
             port = free_port()
             with (tmp_path / f"stderr{n}").open("wb") as stderr:
                 procs.append(
@@ -73,11 +66,7 @@ async def proxies(
                 await wait_ready(http, url)
         yield targets
     finally:
-        for proc in procs:
-            if proc.returncode is None:
-                proc.terminate()
-        for proc in procs:
-            await proc.wait()
+        await stop_all(procs)
         await sim.stop()
 
 

@@ -25,7 +25,7 @@ from mcproute.protocol.client import MCPConnection
 from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import open_database
-from proxy_support import serve_command
+from proxy_support import serve_command, stop_all
 from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
 from test_proxy_crash import create_context, wait_ready, writer
 
@@ -89,11 +89,7 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
                     await wait_ready(http, url)
             yield Deployment(urls, redis, admin, env, config, procs)
         finally:
-            for proc in procs:
-                if proc.returncode is None:
-                    proc.terminate()
-            for proc in procs:
-                await proc.wait()
+            await stop_all(procs)
 
 
 def bearer(key: str) -> dict[str, str]:
