@@ -70,15 +70,18 @@ async def proxies(
         await sim.stop()
 
 
-async def ask(url: str, key: str, model: str) -> tuple[int, Any]:
-    """One chat call on a connection of its own, so calls spread over the workers."""
-    body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+async def ask(url: str, key: str, model: str, stream: bool = False) -> tuple[int, Any]:
+    """One chat call on a connection of its own, so calls spread over the workers. A 429 must
+    say when to come back."""
+    body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream}
     headers = {"Authorization": f"Bearer {key}"}
     async with (
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http,
         http.post(f"{url}/v1/chat/completions", json=body, headers=headers) as r,
     ):
-        return r.status, await r.json()
+        if r.status == 429:
+            assert int(r.headers["Retry-After"]) >= 1
+        return r.status, await r.text() if stream and r.status == 200 else await r.json()
 
 
 async def burst(targets: list[tuple[str, str]], model: str, n: int) -> Counter[int]:
@@ -117,6 +120,9 @@ async def test_replicas_on_one_redis_share_one_rpm_budget_and_fail_closed(
             assert body["error"]["code"] == "store_unavailable"
             assert "Redis" in body["error"]["message"]
             assert (await ask(url, key, "free"))[0] == 200
+            status, body = await ask(url, key, "roomy", stream=True)
+            assert (status, body["error"]["code"]) == (503, "store_unavailable")
+            assert (await ask(url, key, "free", stream=True))[0] == 200
 
         redis.start()  # the replicas' clients reconnect by themselves, on the first call
         assert await burst(targets, "roomy", 4) == {200: 4}
