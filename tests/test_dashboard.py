@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,8 @@ from mcproute.proxy.panels import (
     request_log,
     worker_snapshot,
 )
-from mcproute.proxy.worker_snapshots import SqliteSnapshots
+from mcproute.proxy.redis_snapshots import RedisSnapshots
+from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
@@ -489,21 +490,37 @@ def test_deployment_state(
     assert (health["state"], health["reason"]) == (state, reason)
 
 
-def test_sqlite_snapshots_fresh_rows_only(tmp_path: Path) -> None:
-    store = SqliteSnapshots(DataDir(tmp_path))
+@pytest.fixture(params=["sqlite", "redis"])
+def snapshot_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SnapshotStore]:
+    """Each `SnapshotStore`: the data directory's, and Redis's (emptied first)."""
+    if request.param == "sqlite":
+        store: SqliteSnapshots | RedisSnapshots = SqliteSnapshots(DataDir(tmp_path))
+    else:
+        store = RedisSnapshots(request.getfixturevalue("redis_server").url)
+        for worker in store.collect(0.0):
+            store.withdraw(worker)
     try:
-        store.publish("host:1", b"one", 1000.0)
-        store.publish("host:2", b"two", 1010.0)
-        store.publish("host:1", b"one again", 1011.0)
-        assert store.collect(1005.0) == {"host:1": b"one again", "host:2": b"two"}
-        store.withdraw("host:1")
-        assert store.collect(1005.0) == {"host:2": b"two"}
-        assert store.collect(1010.5) == {}  # host:2 stopped publishing: no longer counted
-        store.publish("host:3", b"three", 1010.0 + 3601)  # and an hour later it is deleted
-        assert store.collect(0.0) == {"host:3": b"three"}
-        assert (tmp_path / "workers.db").stat().st_mode & 0o777 == 0o600
+        yield store
     finally:
         store.close()
+
+
+def test_snapshot_stores_keep_fresh_rows_only(
+    snapshot_store: SnapshotStore, tmp_path: Path
+) -> None:
+    store = snapshot_store
+    store.publish("host:1", b"one", 1000.0)
+    store.publish("host:2", b"two", 1010.0)
+    store.publish("host:1", b"one again", 1011.0)
+    store.publish("host:1", b"older", 1009.0)  # a late write never goes back in time
+    assert store.collect(1005.0) == {"host:1": b"one again", "host:2": b"two"}
+    store.withdraw("host:1")
+    assert store.collect(1005.0) == {"host:2": b"two"}
+    assert store.collect(1010.5) == {}  # host:2 stopped publishing: no longer counted
+    store.publish("host:3", b"three", 1010.0 + 3601)  # and an hour later it is deleted
+    assert store.collect(0.0) == {"host:3": b"three"}
+    if isinstance(store, SqliteSnapshots):
+        assert (tmp_path / "workers.db").stat().st_mode & 0o777 == 0o600
 
 
 async def test_key_names_through_the_admin_api_and_rotation(proxy: Proxy) -> None:
