@@ -8,6 +8,7 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 | RFC 9421 nonces       | `SET NX PX`              | `SqliteNonces` (one host)        |
 | ended MCP sessions    | sorted sets + a cursor   | `SqliteEndedSessions` (one host) |
 | API-key cache         | dropped on pub/sub       | expires after its cache time     |
+| dashboard snapshots   | `proxy.redis_snapshots`  | `workers.db` (one host)          |
 """
 
 from __future__ import annotations
