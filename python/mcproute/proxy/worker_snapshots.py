@@ -129,6 +129,19 @@ class Publisher:
         self._version = version
         self.clock = clock
         self._last: tuple[int, float, bytes] = (-1, 0.0, b"")
+        self.store_up = True
+
+    def note(self, error: Exception | None) -> None:
+        """Log the store failing, and coming back, once each (not once a second)."""
+        if error is not None and self.store_up:
+            log.warning(
+                "dashboard: the worker snapshot store failed (%s); the dashboard and /metrics"
+                " show this worker alone until it is back",
+                type(error).__name__,
+            )
+        elif error is None and not self.store_up:
+            log.info("dashboard: the worker snapshot store is back")
+        self.store_up = error is None
 
     def current(self) -> tuple[float, bytes]:
         """This worker's snapshot now: encoded again (on the loop, since it reads live
@@ -152,8 +165,9 @@ class Publisher:
                 try:
                     await asyncio.to_thread(self.store.publish, self.worker, snapshot, now)
                     published_version, published_at = version, now
-                except STORE_ERRORS:  # the dashboard misses this worker until the next try
-                    log.exception("dashboard: publishing this worker's snapshot failed")
+                    self.note(None)
+                except STORE_ERRORS as exc:  # the dashboard misses this worker until the next try
+                    self.note(exc)
             await asyncio.sleep(PUBLISH_S)
 
     async def withdraw(self) -> None:
@@ -194,8 +208,9 @@ def published(app: web.Application, *, deployment: bool) -> Callable[[], Collect
             store.publish(publisher.worker, own, taken)
             rows = store.collect(taken - FRESH_S)
             up = True
+            publisher.note(None)
         except STORE_ERRORS as exc:  # then only this worker's figures, flagged
-            log.warning("dashboard: reading the workers' snapshots failed (%s)", type(exc).__name__)
+            publisher.note(exc)
             rows, up = {}, False
         if not deployment:
             rows = {k: v for k, v in rows.items() if k.startswith(mine)}
