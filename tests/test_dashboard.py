@@ -30,7 +30,7 @@ from conftest import require
 from mcproute.config import ConfigError, DashboardSettings, parse_config
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
-from mcproute.proxy.merged_metrics import absorb, metrics_state
+from mcproute.proxy.merged_metrics import absorb, metrics_state, with_label
 from mcproute.proxy.metrics import Metrics
 from mcproute.proxy.panels import (
     PANELS,
@@ -595,3 +595,18 @@ def test_metrics_of_workers_add_up() -> None:
     assert [line.rsplit(" ", 1)[1] for line in sums if 'gen_ai_token_type="input"' in line] == [
         "25.000000"
     ]
+
+
+def test_every_sample_gets_the_instance_label_last() -> None:
+    metrics = Metrics()
+    metrics.request_done("/v1/chat/completions", 200, 0.01)
+    metrics.stream_endings[('odd "} 1" model', "stop")] = 2
+    text = metrics.render(None) + "mcproute_workers 1\n"
+    labelled = with_label(text, "instance", 'host:4000"\\')
+    samples = [x for x in labelled.splitlines() if x and not x.startswith("#")]
+    label = 'instance="host:4000\\"\\\\"'
+    assert samples
+    assert all(f"{label}}} " in x for x in samples)
+    assert 'model="odd \\"} 1\\" model",reason="stop",instance="host:4000\\"\\\\"} 2' in labelled
+    assert 'mcproute_workers{instance="host:4000\\"\\\\"} 1' in labelled
+    assert without_instance(labelled) == text  # taken off again, the scrape is unchanged
