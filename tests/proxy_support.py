@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -100,3 +101,20 @@ async def proxy(tmp_path: Path) -> AsyncIterator[Proxy]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+INSTANCE_LABEL = re.compile(r'(\{|,)instance="(?:[^"\\]|\\.)*"\} ')
+
+
+def without_instance(scrape: str) -> str:
+    """A `/metrics` scrape with the `instance` label taken off each sample, which must carry it
+    (last), so a test can compare series as one replica renders them."""
+
+    def one(line: str) -> str:
+        if not line or line.startswith("#"):
+            return line
+        found = INSTANCE_LABEL.search(line)
+        assert found is not None, f"no instance label: {line}"
+        return line[: found.start()] + ("}" if found[1] == "," else "") + " " + line[found.end() :]
+
+    return "\n".join(one(line) for line in scrape.split("\n"))

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from conftest import require
 from mcproute.config import ConfigError, DashboardSettings, parse_config
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
-from mcproute.proxy.merged_metrics import absorb, metrics_state
+from mcproute.proxy.merged_metrics import absorb, metrics_state, with_label
 from mcproute.proxy.metrics import Metrics
 from mcproute.proxy.panels import (
     PANELS,
@@ -40,11 +40,12 @@ from mcproute.proxy.panels import (
     request_log,
     worker_snapshot,
 )
-from mcproute.proxy.worker_snapshots import SqliteSnapshots
+from mcproute.proxy.redis_snapshots import RedisSnapshots
+from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
-from proxy_support import Proxy, issue_key, running_proxy
+from proxy_support import Proxy, issue_key, running_proxy, without_instance
 from served_support import served as served_proxy
 
 EMPTY = "\N{EN DASH}"  # what a tile shows before it has data
@@ -200,7 +201,7 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
         # One Prometheus scrape covers both workers too.
         headers = {"Authorization": f"Bearer {proxy.viewer}"}
         async with http.get(f"{proxy.url}/metrics", headers=headers) as r:
-            scraped = await r.text()
+            scraped = without_instance(await r.text())
         assert "mcproute_workers 2\n" in scraped
         ok = 'mcproute_requests_total{route="/v1/chat/completions",status="200"} 15\n'
         assert ok in scraped
@@ -489,21 +490,37 @@ def test_deployment_state(
     assert (health["state"], health["reason"]) == (state, reason)
 
 
-def test_sqlite_snapshots_fresh_rows_only(tmp_path: Path) -> None:
-    store = SqliteSnapshots(DataDir(tmp_path))
+@pytest.fixture(params=["sqlite", "redis"])
+def snapshot_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SnapshotStore]:
+    """Each `SnapshotStore`: the data directory's, and Redis's (emptied first)."""
+    if request.param == "sqlite":
+        store: SqliteSnapshots | RedisSnapshots = SqliteSnapshots(DataDir(tmp_path))
+    else:
+        store = RedisSnapshots(request.getfixturevalue("redis_server").url)
+        for worker in store.collect(0.0):
+            store.withdraw(worker)
     try:
-        store.publish("host:1", b"one", 1000.0)
-        store.publish("host:2", b"two", 1010.0)
-        store.publish("host:1", b"one again", 1011.0)
-        assert store.collect(1005.0) == {"host:1": b"one again", "host:2": b"two"}
-        store.withdraw("host:1")
-        assert store.collect(1005.0) == {"host:2": b"two"}
-        assert store.collect(1010.5) == {}  # host:2 stopped publishing: no longer counted
-        store.publish("host:3", b"three", 1010.0 + 3601)  # and an hour later it is deleted
-        assert store.collect(0.0) == {"host:3": b"three"}
-        assert (tmp_path / "workers.db").stat().st_mode & 0o777 == 0o600
+        yield store
     finally:
         store.close()
+
+
+def test_snapshot_stores_keep_fresh_rows_only(
+    snapshot_store: SnapshotStore, tmp_path: Path
+) -> None:
+    store = snapshot_store
+    store.publish("host:1", b"one", 1000.0)
+    store.publish("host:2", b"two", 1010.0)
+    store.publish("host:1", b"one again", 1011.0)
+    store.publish("host:1", b"older", 1009.0)  # a late write never goes back in time
+    assert store.collect(1005.0) == {"host:1": b"one again", "host:2": b"two"}
+    store.withdraw("host:1")
+    assert store.collect(1005.0) == {"host:2": b"two"}
+    assert store.collect(1010.5) == {}  # host:2 stopped publishing: no longer counted
+    store.publish("host:3", b"three", 1010.0 + 3601)  # and an hour later it is deleted
+    assert store.collect(0.0) == {"host:3": b"three"}
+    if isinstance(store, SqliteSnapshots):
+        assert (tmp_path / "workers.db").stat().st_mode & 0o777 == 0o600
 
 
 async def test_key_names_through_the_admin_api_and_rotation(proxy: Proxy) -> None:
@@ -578,3 +595,18 @@ def test_metrics_of_workers_add_up() -> None:
     assert [line.rsplit(" ", 1)[1] for line in sums if 'gen_ai_token_type="input"' in line] == [
         "25.000000"
     ]
+
+
+def test_every_sample_gets_the_instance_label_last() -> None:
+    metrics = Metrics()
+    metrics.request_done("/v1/chat/completions", 200, 0.01)
+    metrics.stream_endings[('odd "} 1" model', "stop")] = 2
+    text = metrics.render(None) + "mcproute_workers 1\n"
+    labelled = with_label(text, "instance", 'host:4000"\\')
+    samples = [x for x in labelled.splitlines() if x and not x.startswith("#")]
+    label = 'instance="host:4000\\"\\\\"'
+    assert samples
+    assert all(f"{label}}} " in x for x in samples)
+    assert 'model="odd \\"} 1\\" model",reason="stop",instance="host:4000\\"\\\\"} 2' in labelled
+    assert 'mcproute_workers{instance="host:4000\\"\\\\"} 1' in labelled
+    assert without_instance(labelled) == text  # taken off again, the scrape is unchanged

@@ -22,7 +22,7 @@ from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server import MCPError
 from models_support import OPENAI_KEY, running_simulator
-from proxy_support import running_proxy, serve_command
+from proxy_support import running_proxy, serve_command, without_instance
 
 
 @dataclass
@@ -129,7 +129,7 @@ async def test_mcp_gateway_and_metrics(proxy: Keys) -> None:
         async with s.get(f"{proxy.url}/metrics") as r:
             assert r.status == 401
         async with s.get(f"{proxy.url}/metrics", headers={"x-api-key": proxy.admin}) as r:
-            text = await r.text()
+            text = without_instance(await r.text())
     assert 'mcproute_requests_total{route="/mcp",status="200"}' in text
     assert "mcproute_deployment_successes" in text
 

@@ -24,7 +24,7 @@ from mcproute.proxy.contexts import CONTEXTS
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
-from proxy_support import Proxy, http, proxy, running_proxy, serve_command
+from proxy_support import Proxy, http, proxy, running_proxy, serve_command, without_instance
 
 __all__ = ["http", "proxy"]  # the fixtures
 
@@ -461,7 +461,7 @@ async def test_usage_metrics_as_chat(proxy: Proxy, http: aiohttp.ClientSession) 
         await stream.get_final_response()
     headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
     async with http.get(f"{proxy.url}/metrics", headers=headers) as r:
-        text = await r.text()
+        text = without_instance(await r.text())
     for model, provider in (("gpt-4", "openai"), ("claude", "anthropic")):
         assert (
             f'gen_ai_client_token_usage_count{{gen_ai_operation_name="chat",'

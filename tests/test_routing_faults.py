@@ -26,6 +26,7 @@ from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.testing.upstream import Simulator
 from models_support import OPENAI_KEY, running_simulator
+from proxy_support import without_instance
 from test_proxy_serve import served
 
 
@@ -76,7 +77,7 @@ async def metrics(gw: Gateway) -> str:
         aiohttp.ClientSession() as http,
         http.get(gw.url + "/metrics", headers=gw.headers) as r,
     ):
-        return await r.text()
+        return without_instance(await r.text())
 
 
 def ending_count(text: str, reason: str) -> int:

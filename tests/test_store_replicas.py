@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -271,3 +272,73 @@ async def test_a_replica_with_another_pepper_refuses_to_start(
     stderr = await refused_start(deployment, tmp_path, MCPROUTE_PEPPER=other)
     assert "not the one the database's keys were made with" in stderr
     assert other not in stderr
+
+
+def instance_label(url: str) -> str:
+    """The `instance` label of a replica serving at `url`: by default its host and port."""
+    return f'instance="{socket.gethostname()}:{url.rpartition(":")[2]}"'
+
+
+async def test_the_dashboard_covers_every_replica_and_metrics_each_one(
+    deployment: Deployment,
+) -> None:
+    """Through Redis every replica's dashboard counts the requests of all; each replica's
+    `/metrics` holds its own, labelled with its instance; Redis down, both degrade and say so."""
+    admin = bearer(deployment.admin)
+    sent = {url: n for url, n in zip(deployment.urls, (2, 3, 4), strict=True)}
+    async with aiohttp.ClientSession() as http:
+        key = await admin_made_key(http, deployment.urls[0], deployment.admin, scopes=["models"])
+        chat = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        for url, n in sent.items():
+            for _ in range(n):  # the upstream is down: each one is a counted 5xx
+                async with http.post(
+                    f"{url}/v1/chat/completions", json=chat, headers=bearer(key["key"])
+                ) as r:
+                    assert r.status >= 500, await r.text()
+
+        async def data(url: str) -> dict[str, Any]:
+            async with http.get(f"{url}/dashboard/data?panels=summary", headers=admin) as r:
+                assert r.status == 200, await r.text()
+                body: dict[str, Any] = await r.json()
+                return body
+
+        made = sum(sent.values()) + 1  # and the key's creation
+        for url in deployment.urls:
+
+            async def all_counted(url: str = url) -> bool:
+                body = await data(url)
+                return bool(body["panels"]["summary"]["requests"] == made)
+
+            await eventually(all_counted)
+            body = await data(url)
+            assert (body["workers"], body["replicas"], body["store_up"]) == (3, 3, True)
+
+        for url, n in sent.items():
+            instance = instance_label(url)
+            async with http.get(f"{url}/metrics", headers=admin) as r:
+                assert r.status == 200, await r.text()
+                samples = [x for x in (await r.text()).splitlines() if not x.startswith("#")]
+            assert samples
+            assert all(f"{instance}}} " in x for x in samples)  # on each, of this replica
+            chats = 'mcproute_requests_total{route="/v1/chat/completions",'
+            assert sum(int(x.rpartition(" ")[2]) for x in samples if x.startswith(chats)) == n
+            assert f"mcproute_workers{{{instance}}} 1" in samples
+            assert f"mcproute_snapshot_store_up{{{instance}}} 1" in samples
+
+        # Redis stopped: this worker's figures alone, flagged, never an error.
+        deployment.redis.stop()
+        two = deployment.urls[1]
+        body = await data(two)
+        assert (body["workers"], body["replicas"], body["store_up"]) == (1, 1, False)
+        assert body["panels"]["summary"]["requests"] == sent[two]
+        async with http.get(f"{two}/metrics", headers=admin) as r:
+            assert r.status == 200, await r.text()
+            scraped = (await r.text()).splitlines()
+        store_up = [x for x in scraped if x.startswith("mcproute_snapshot_store_up")]
+        assert store_up == [f"mcproute_snapshot_store_up{{{instance_label(two)}}} 0"]
+        deployment.redis.start()
+
+        async def whole_again() -> bool:
+            return bool((await data(two))["replicas"] == 3)
+
+        await eventually(whole_again)

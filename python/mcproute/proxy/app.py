@@ -36,8 +36,9 @@ from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
+from mcproute.proxy.redis_snapshots import RedisSnapshots
 from mcproute.proxy.responses import add_routes as add_responses
-from mcproute.proxy.worker_snapshots import SqliteSnapshots
+from mcproute.proxy.worker_snapshots import SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import (
@@ -126,7 +127,9 @@ async def _sweep_expired(store: SqliteContextStore) -> None:
             log.exception("contexts: sweeping expired contexts failed")
 
 
-def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) -> web.Application:
+def build_app(
+    config: Config, data_dir: DataDir, *, body_timeout: float = 30.0, instance: str | None = None
+) -> web.Application:
     # PostgreSQL (migrated) when configured, else the data directory's SQLite.
     database = open_database(database_url(config.store), data_dir)
     store = SqliteApiKeyStore(data_dir, database=database)
@@ -183,8 +186,9 @@ def build_app(config: Config, data_dir: DataDir, *, body_timeout: float = 30.0) 
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)
-    snapshots = SqliteSnapshots(data_dir)
-    dashboard.add_routes(app, authenticator, snapshots)
+    # Every replica's workers through Redis, else this host's through the data directory.
+    snapshots = RedisSnapshots(shared.redis.url) if shared.redis else SqliteSnapshots(data_dir)
+    dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
     keyring = context_store.keyring

@@ -202,11 +202,18 @@ def _log_filter(request: web.Request) -> LogFilter:
     return LogFilter(_short(request, "key"), _short(request, "model"), status, int(limit_text))
 
 
-def _view(request: web.Request, range_s: int) -> Callable[[], View]:
-    """A function (to run in a thread) that merges every worker's published snapshot."""
-    read = published(request.app)
+def _view(request: web.Request, range_s: int) -> Callable[[], tuple[View, dict[str, Any]]]:
+    """A function (to run in a thread) that merges every published snapshot of every worker
+    of every replica, and says how far it reached (`store_up` false: this worker's alone)."""
+    read = published(request.app, deployment=True)
     now = time.time()
-    return lambda: merge(read(), now, range_s)
+
+    def build() -> tuple[View, dict[str, Any]]:
+        collected = read()
+        view = merge(collected.snapshots, now, range_s)
+        return view, {"replicas": collected.replicas, "store_up": collected.store_up}
+
+    return build
 
 
 def _json(body: Any) -> web.Response:
@@ -232,12 +239,13 @@ async def data(request: web.Request) -> web.StreamResponse:
     build = _view(request, range_s)
 
     def answer() -> dict[str, Any]:
-        view = build()
+        view, reach = build()
         panels = {name: PANELS[name](view) for name in wanted}
         return {
             "time": view.now,
             "range_s": range_s,
             "workers": len(view.workers),
+            **reach,
             "panels": panels,
         }
 
@@ -256,15 +264,15 @@ async def log_data(request: web.Request) -> web.StreamResponse:
     build = _view(request, RANGES[-1])
 
     def answer() -> dict[str, Any]:
-        view = build()
+        view, reach = build()
         entries = request_log(view, wanted)
-        return {"time": view.now, "workers": len(view.workers), "requests": entries}
+        return {"time": view.now, "workers": len(view.workers), **reach, "requests": entries}
 
     return _json(await asyncio.to_thread(answer))
 
 
 def add_routes(
-    app: web.Application, authenticator: Authenticator, snapshots: SnapshotStore
+    app: web.Application, authenticator: Authenticator, snapshots: SnapshotStore, instance: str
 ) -> None:
     """The dashboard's routes, and this worker's publisher of its snapshot into `snapshots`
     (started and withdrawn with the app)."""
@@ -278,6 +286,7 @@ def add_routes(
         lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now, _mcp(app)),
         lambda: history.version,
         time.time,
+        instance,
     )
     app[PUBLISHER] = publisher
 

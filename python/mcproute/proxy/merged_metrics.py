@@ -1,4 +1,4 @@
-"""`/metrics` over every worker of the `serve`: one scrape sees them all.
+"""`/metrics` over every worker of this replica: one scrape sees them all.
 
 Each worker's snapshot (see `worker_snapshots`) carries its `Metrics` as plain data
 (`metrics_state`): every counter table and every histogram's series, found by type, so a
@@ -6,11 +6,17 @@ metric added to `Metrics` is merged without a change here. A scrape sums them in
 `Metrics` and renders that, with the deployments' health merged as the dashboard merges it.
 Counters never go back between scrapes answered by different workers (see `published`); a
 worker that stops takes its counts with it, which Prometheus reads as a counter reset.
+
+The scrape covers this replica only (its `instance`, see `worker_snapshots.instance_id`),
+every series labelled `instance="<id>"`, so Prometheus sums replicas without counting one
+twice; the dashboard is where the whole deployment is merged. If the snapshot store fails
+the scrape holds the answering worker's series alone and `mcproute_snapshot_store_up` is 0.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,8 +25,8 @@ import orjson
 from aiohttp import web
 
 from mcproute.proxy.mcp_metrics import McpMetrics, render_readings
-from mcproute.proxy.metrics import Histogram, Metrics
-from mcproute.proxy.worker_snapshots import published
+from mcproute.proxy.metrics import Histogram, Metrics, _escape
+from mcproute.proxy.worker_snapshots import PUBLISHER, published
 
 
 def metrics_state(metrics: object) -> dict[str, Any]:
@@ -97,20 +103,45 @@ class MergedRouter:
         return self._stats
 
 
+SAMPLE = re.compile(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? ")
+
+
+def with_label(text: str, name: str, value: str) -> str:
+    """`text` (Prometheus exposition) with `name="value"` last in every sample's labels."""
+    label = f'{name}="{_escape(value)}"'
+
+    def one(line: str) -> str:
+        found = SAMPLE.match(line)
+        if found is None:  # a comment or the final empty line
+            return line
+        labels = found[2][1:-1] + "," if found[2] and found[2] != "{}" else ""
+        return f"{found[1]}{{{labels}{label}}} {line[found.end() :]}"
+
+    return "\n".join(one(line) for line in text.split("\n"))
+
+
 async def prometheus(request: web.Request) -> web.Response:
-    read = published(request.app)
+    read = published(request.app, deployment=False)
+    instance = request.app[PUBLISHER].instance
 
     def render() -> str:
-        workers = [orjson.loads(snapshot) for snapshot in read()]
+        collected = read()
+        workers = [orjson.loads(snapshot) for snapshot in collected.snapshots]
         total = Metrics()
         for worker in workers:
             absorb(total, worker["metrics"])
         text = total.render(MergedRouter(workers)) + _mcp_series(workers)
-        return (
-            text + "# HELP mcproute_workers Worker processes in this scrape.\n"
+        text += (
+            "# HELP mcproute_workers Worker processes in this scrape.\n"
             "# TYPE mcproute_workers gauge\n"
             f"mcproute_workers {len(workers)}\n"
+            "# HELP mcproute_snapshot_store_up 1 if this scrape read every worker's snapshot"
+            " from the snapshot store; 0 if the store failed and only the answering worker's"
+            " series are here.\n"
+            "# TYPE mcproute_snapshot_store_up gauge\n"
+            f"mcproute_snapshot_store_up {int(collected.store_up)}\n"
         )
+        return with_label(text, "instance", instance)
 
     return web.Response(text=await asyncio.to_thread(render), content_type="text/plain")
 

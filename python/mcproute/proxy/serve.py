@@ -26,6 +26,7 @@ from mcproute.proxy.app import build_app
 from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.proxy.port_claim import PortClaim, claim_port
 from mcproute.proxy.reload import RELOADER
+from mcproute.proxy.worker_snapshots import instance_id
 from mcproute.store import DataDir
 
 
@@ -67,7 +68,7 @@ async def _serve_one(
     config: Config, data_dir: DataDir, host: str, port: int, limits: Limits, parent: int | None
 ) -> None:
     tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
-    app = build_app(config, data_dir, body_timeout=limits.body_timeout)
+    app = build_app(config, data_dir, body_timeout=limits.body_timeout, instance=instance_id(port))
     runner = MalformedRequestRunner(
         app,
         access_log=None,

@@ -8,8 +8,11 @@ directory; the dashboard's data endpoints read every fresh row and merge. Writes
 run in a thread, never on the event loop. The file holds nothing durable (synchronous=OFF):
 a lost write is replaced a second later, and a worker's row goes when the worker stops.
 
-`SnapshotStore` is the one interface: a Redis backend for several replicas implements the
-same three calls (a `SET` with an expiry per worker; a `SCAN` + `MGET` to collect).
+`SnapshotStore` is the one interface; with Redis configured, `redis_snapshots.RedisSnapshots`
+holds every worker of every replica. A worker id is `<instance>/<pid>`, the instance naming
+the replica (`MCPROUTE_INSTANCE`, else `<hostname>:<port>`): `/metrics` reads the workers of
+its own instance, the dashboard every one. If the store fails, both answer with this worker's
+snapshot alone and say so (`store_up`).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import os
 import socket
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
+import redis
 from aiohttp import web
 
 from mcproute.store import DataDir
@@ -35,9 +40,20 @@ FRESH_S = 3 * HEARTBEAT_S  # older rows are workers that are gone
 log = logging.getLogger("mcproute.dashboard")
 
 
-def worker_id() -> str:
+INSTANCE_VAR = "MCPROUTE_INSTANCE"
+STORE_ERRORS = (sqlite3.Error, redis.RedisError, OSError)
+
+
+def instance_id(port: int | None = None, env: Mapping[str, str] = os.environ) -> str:
+    """This replica's stable name (the `instance` label of its `/metrics`): `MCPROUTE_INSTANCE`,
+    else `<hostname>:<port>`, which stays the same across restarts of one replica."""
+    host = socket.gethostname()
+    return env.get(INSTANCE_VAR) or (f"{host}:{port}" if port is not None else host)
+
+
+def worker_id(instance: str) -> str:
     """Unique among the workers and replicas that share one store."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    return f"{instance}/{os.getpid()}"
 
 
 class SnapshotStore(Protocol):
@@ -104,13 +120,28 @@ class Publisher:
         encode: Callable[[float], bytes],
         version: Callable[[], int],
         clock: Callable[[], float],
+        instance: str,
     ) -> None:
         self.store = store
-        self.worker = worker_id()
+        self.instance = instance
+        self.worker = worker_id(instance)
         self._encode = encode
         self._version = version
         self.clock = clock
         self._last: tuple[int, float, bytes] = (-1, 0.0, b"")
+        self.store_up = True
+
+    def note(self, error: Exception | None) -> None:
+        """Log the store failing, and coming back, once each (not once a second)."""
+        if error is not None and self.store_up:
+            log.warning(
+                "dashboard: the worker snapshot store failed (%s); the dashboard and /metrics"
+                " show this worker alone until it is back",
+                type(error).__name__,
+            )
+        elif error is None and not self.store_up:
+            log.info("dashboard: the worker snapshot store is back")
+        self.store_up = error is None
 
     def current(self) -> tuple[float, bytes]:
         """This worker's snapshot now: encoded again (on the loop, since it reads live
@@ -134,12 +165,13 @@ class Publisher:
                 try:
                     await asyncio.to_thread(self.store.publish, self.worker, snapshot, now)
                     published_version, published_at = version, now
-                except sqlite3.Error:  # the dashboard misses this worker until the next try
-                    log.exception("dashboard: publishing this worker's snapshot failed")
+                    self.note(None)
+                except STORE_ERRORS as exc:  # the dashboard misses this worker until the next try
+                    self.note(exc)
             await asyncio.sleep(PUBLISH_S)
 
     async def withdraw(self) -> None:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(*STORE_ERRORS):
             await asyncio.to_thread(self.store.withdraw, self.worker)
 
 
@@ -147,22 +179,42 @@ SNAPSHOTS = web.AppKey("dashboard_snapshots", SnapshotStore)
 PUBLISHER = web.AppKey("dashboard_publisher", Publisher)
 
 
-def published(app: web.Application) -> Callable[[], list[bytes]]:
-    """A function (to run in a thread) that returns every fresh worker's snapshot: this
-    worker's current one, which it publishes first, and the others' as last published (at
-    most `PUBLISH_S` old). Publishing before answering keeps the figures from going back
-    whichever worker answers next: it sees this answer's counts of this worker, or later."""
+@dataclass
+class Collected:
+    by_worker: dict[str, bytes]
+    store_up: bool  # False: the store failed, this worker's snapshot is the only one
+
+    @property
+    def snapshots(self) -> list[bytes]:
+        return list(self.by_worker.values())
+
+    @property
+    def replicas(self) -> int:
+        return len({worker.rpartition("/")[0] for worker in self.by_worker})
+
+
+def published(app: web.Application, *, deployment: bool) -> Callable[[], Collected]:
+    """A function (to run in a thread) that returns every fresh worker's snapshot, of every
+    replica if `deployment` else of this one's: this worker's current one, which it publishes
+    first, and the others' as last published (at most `PUBLISH_S` old). Publishing before
+    answering keeps the figures from going back whichever worker answers next: it sees this
+    answer's counts of this worker, or later."""
     publisher, store = app[PUBLISHER], app[SNAPSHOTS]
     taken, own = publisher.current()  # reads live state: here, on the loop
+    mine = publisher.instance + "/"
 
-    def read() -> list[bytes]:
+    def read() -> Collected:
         try:
             store.publish(publisher.worker, own, taken)
             rows = store.collect(taken - FRESH_S)
-        except sqlite3.Error:  # then only this worker's figures; the page says "1 worker"
-            log.exception("dashboard: reading the workers' snapshots failed")
-            rows = {}
+            up = True
+            publisher.note(None)
+        except STORE_ERRORS as exc:  # then only this worker's figures, flagged
+            publisher.note(exc)
+            rows, up = {}, False
+        if not deployment:
+            rows = {k: v for k, v in rows.items() if k.startswith(mine)}
         rows[publisher.worker] = own
-        return list(rows.values())
+        return Collected(rows, up)
 
     return read

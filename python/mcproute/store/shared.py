@@ -9,6 +9,7 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 | ended MCP sessions    | sorted sets + a cursor   | `SqliteEndedSessions` (one host) |
 | API-key cache         | dropped on pub/sub       | expires after its cache time     |
 | deployment rpm/tpm    | one Lua script per admit | `SqliteCounter` (one host)       |
+| dashboard snapshots   | `proxy.redis_snapshots`  | `workers.db` (one host)          |
 """
 
 from __future__ import annotations
