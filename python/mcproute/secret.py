@@ -3,6 +3,7 @@ read from (a file or the environment), to read it again when it changes."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,21 @@ class Secret:
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+FileStamp = tuple[int, int, int, bytes]
+
+
+def file_stamp(path: Path) -> FileStamp | None:
+    """What changes when a small file (a secret, a credentials file) is replaced or rewritten:
+    its mtime, size and inode, and a digest of its bytes, since a rewrite within the file
+    system's timestamp granularity keeps the first three. None when it cannot be read."""
+    try:
+        stat = path.stat()
+        digest = hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino, digest
+
+
 class SecretSourceError(ValueError):
     """A secret could not be read from its source; the message never holds a secret value."""
 
@@ -53,15 +69,9 @@ class SecretSource:
     def __repr__(self) -> str:
         return f"SecretSource({'file' if self.file is not None else self.template!r})"
 
-    def stamp(self) -> tuple[int, int, int] | None:
+    def stamp(self) -> FileStamp | None:
         """What changes when the file is replaced or rewritten (None for the environment)."""
-        if self.file is None:
-            return None
-        try:
-            stat = self.file.stat()
-        except OSError:
-            return None
-        return stat.st_mtime_ns, stat.st_size, stat.st_ino
+        return None if self.file is None else file_stamp(self.file)
 
     def read(self, env: Mapping[str, str]) -> Secret:
         """The secret as it is now; raises `SecretSourceError` naming the problem."""

@@ -42,7 +42,7 @@ from mcproute.models.translate_bedrock import (
     converse_to_openai,
     openai_to_converse,
 )
-from mcproute.secret import Secret
+from mcproute.secret import FileStamp, Secret, file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +103,9 @@ def _stream_exception(headers: Mapping[str, Any], body: bytes, deployment: str |
     return UpstreamError(failure, "mid-stream: " + detail, deployment=deployment)
 
 
-def _stamps(files: ProfileFiles) -> tuple[tuple[int, int, int] | None, ...]:
+def _stamps(files: ProfileFiles) -> tuple[FileStamp | None, ...]:
     """What changes when one of the shared files is rewritten or replaced."""
-    out: list[tuple[int, int, int] | None] = []
-    for path, _section in files:
-        try:
-            stat = path.stat()
-        except OSError:
-            out.append(None)
-        else:
-            out.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
-    return tuple(out)
+    return tuple(file_stamp(path) for path, _section in files)
 
 
 def _signer(key_id: str, secret: Secret, token: Secret | None, region: str) -> SigV4Signer:

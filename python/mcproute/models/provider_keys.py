@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 
 from mcproute.config import DeploymentConfig
-from mcproute.secret import Secret, SecretSource, SecretSourceError
+from mcproute.secret import FileStamp, Secret, SecretSource, SecretSourceError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class ProviderKeyReader:
 
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self._env = os.environ if env is None else env
-        self._stamps: dict[SecretSource, tuple[int, int, int] | None] = {}
+        self._stamps: dict[SecretSource, FileStamp | None] = {}
         self._failing: set[SecretSource] = set()
         self._lock = threading.Lock()
 
