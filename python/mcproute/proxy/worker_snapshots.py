@@ -32,7 +32,7 @@ import redis
 from aiohttp import web
 
 from mcproute.store import DataDir
-from mcproute.store.datadir import private_file
+from mcproute.store.datadir import private_file, use_wal
 
 PUBLISH_S = 1.0
 HEARTBEAT_S = 5.0
@@ -79,7 +79,7 @@ class SqliteSnapshots:
         path = data_dir.ensure().path / "workers.db"
         private_file(path)
         self._conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(self._conn)
         self._conn.execute("PRAGMA synchronous=OFF")
         self._conn.execute(self.SCHEMA)
         self._lock = threading.Lock()

@@ -15,12 +15,30 @@ import fcntl
 import os
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 DEFAULT = ".mcproute"
 PEPPER_BYTES = 32
 PEPPER_VAR = "MCPROUTE_PEPPER"
+
+
+WAL_TRIES = 200  # 10 s at most
+
+
+def use_wal(conn: sqlite3.Connection) -> None:
+    """Put the database in WAL mode. Switching needs an exclusive lock, and SQLite may answer
+    SQLITE_BUSY at once, without its busy handler, while another connection (another worker
+    starting at the same moment) holds one: retry briefly rather than fail the worker."""
+    for attempt in range(WAL_TRIES):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_TRIES - 1:
+                raise
+            time.sleep(0.05)
 
 
 def data_dir_from_env() -> DataDir:
@@ -53,7 +71,7 @@ class DataDir:
             with contextlib.suppress(FileNotFoundError):
                 tighten(self.database.with_name(self.database.name + suffix))
         conn = sqlite3.connect(self.database, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        use_wal(conn)
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=30000")
         return conn
