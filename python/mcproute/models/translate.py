@@ -188,17 +188,25 @@ def openai_to_anthropic_request(body: Mapping[str, Any]) -> Json:
 
 def anthropic_usage_to_openai(usage: Mapping[str, Any] | None) -> Json:
     usage = usage or {}
-    cached = int(usage.get("cache_read_input_tokens") or 0)
-    prompt = int(usage.get("input_tokens") or 0) + cached
-    prompt += int(usage.get("cache_creation_input_tokens") or 0)
-    completion = int(usage.get("output_tokens") or 0)
+    return openai_usage(
+        int(usage.get("input_tokens") or 0),
+        int(usage.get("output_tokens") or 0),
+        int(usage.get("cache_read_input_tokens") or 0),
+        int(usage.get("cache_creation_input_tokens") or 0),
+    )
+
+
+def openai_usage(uncached: int, completion: int, cache_read: int, cache_write: int) -> Json:
+    """OpenAI's usage object from counts that keep cached prompt tokens apart (Anthropic's and
+    Bedrock's): the prompt counts all of them, cache reads also as `cached_tokens`."""
+    prompt = uncached + cache_read + cache_write
     out: Json = {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
     }
-    if cached:
-        out["prompt_tokens_details"] = {"cached_tokens": cached}
+    if cache_read:
+        out["prompt_tokens_details"] = {"cached_tokens": cache_read}
     return out
 
 

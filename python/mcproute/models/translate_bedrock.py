@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from mcproute.errors import FailureKind, UpstreamError
-from mcproute.models.translate import _loads_object
+from mcproute.models.translate import _loads_object, openai_usage
 
 Json = dict[str, Any]
 
@@ -234,16 +234,7 @@ def openai_to_converse(body: Mapping[str, Any]) -> Json:
 
 
 def converse_usage_to_openai(usage: Any) -> Json:
-    inp, out, read, write = _usage_counts(usage)
-    prompt = inp + read + write
-    result: Json = {
-        "prompt_tokens": prompt,
-        "completion_tokens": out,
-        "total_tokens": prompt + out,
-    }
-    if read:
-        result["prompt_tokens_details"] = {"cached_tokens": read}
-    return result
+    return openai_usage(*_usage_counts(usage))
 
 
 def converse_to_openai(response: Mapping[str, Any], model: str | None, ident: str) -> Json:
