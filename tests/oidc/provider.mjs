@@ -109,7 +109,7 @@ function configuration(keys) {
     clients: settings.clients.map(clientMetadata),
     jwks: { keys },
     cookies: { keys: ['cookie-key-for-tests-only'] },
-    scopes: [...OIDC_SCOPES],
+    scopes: [...new Set([...OIDC_SCOPES, ...settings.scopes])], // what registration may ask for
     findAccount: async (_ctx, id) => ({ accountId: id, claims: async () => ({ sub: id }) }),
     extraTokenClaims: async (_ctx, token) => {
       const tenant = accounts.get(token.accountId || token.clientId)?.tenant;
