@@ -370,3 +370,32 @@ async def test_serve_stops_when_the_authorization_server_is_unreachable(tmp_path
         f"auth.oauth: cannot reach the authorization server: no metadata for issuer {issuer}"
         in (err.decode())
     )
+
+
+async def test_step_up_for_a_tool_outside_the_token_scopes(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, aiohttp.ClientSession() as http:
+        await s.auth.account("alice", "acme")
+        narrow = (await s.auth.token(s.resource, ["mcp:other"], subject="alice"))["access_token"]
+        headers = {**ACCEPT, "Authorization": f"Bearer {narrow}"}
+        async with http.post(s.resource, json=INIT, headers=headers) as resp:
+            assert resp.status == 200
+            headers["Mcp-Session-Id"] = resp.headers["Mcp-Session-Id"]
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        async with http.post(s.resource, json=initialized, headers=headers) as resp:
+            assert resp.status == 202
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+        }
+        async with http.post(s.resource, json=call, headers=headers) as resp:
+            assert resp.status == 403
+            params = challenge(resp)
+        assert params["error"] == "insufficient_scope"
+        assert params["scope"] == "mcp:sdk:add"
+        wider = await s.auth.token(s.resource, ["mcp:other", params["scope"]], subject="alice")
+        headers["Authorization"] = f"Bearer {wider['access_token']}"
+        async with http.post(s.resource, json=call, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            assert '"text":"3"' in (await resp.text()).replace(" ", "")

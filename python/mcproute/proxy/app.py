@@ -207,6 +207,8 @@ def build_app(
     local = contexts.ContextResources(context_store)
     gateway = _gateway(config, local, tokens, state_secret, mcp_metrics)
     app[MCP_GATEWAY] = gateway
+    if resource is not None:
+        resource.gateway = gateway  # step-up challenges name the upstream's scope
     app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(
