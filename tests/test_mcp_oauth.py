@@ -314,6 +314,11 @@ async def test_typescript_sdk_client_completes_the_flow(tmp_path: Path) -> None:
         assert answer["result"]["content"][0]["text"] == "42"
 
 
+def config_check(path: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mcproute.cli", "config", "check", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
 def test_config_check_names_each_oauth_problem(tmp_path: Path) -> None:
     oauth = {
         "issuer": "ftp://login.example.com",
@@ -325,12 +330,7 @@ def test_config_check_names_each_oauth_problem(tmp_path: Path) -> None:
     }
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"mcp": {"models": MODELS, "auth": {"oauth": oauth}}}))
-    done = subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", "config", "check", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = config_check(path)
     assert done.returncode == 1
     for field in (
         "mcp.auth.oauth.issuer: must be an http(s) URL",
@@ -345,12 +345,7 @@ def test_config_check_names_each_oauth_problem(tmp_path: Path) -> None:
         assert field in done.stdout + done.stderr, field
     good = {"issuer": "https://login.example.com", "audience": "https://gw.example.com/mcp"}
     path.write_text(json.dumps({"mcp": {"models": MODELS, "auth": {"oauth": good}}}))
-    done = subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", "config", "check", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = config_check(path)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -23,7 +23,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from mcproute.proxy.auth import mcp_allows, presented_key
+from mcproute.proxy.auth import allows, mcp_allows, presented_key
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BodyError, read_body
 from mcproute.security import ApiKeyRecord
@@ -151,7 +151,7 @@ class OAuthResource:
             log.warning("access token not checked: %s", exc)
             return error_response(request, 503, str(exc), "auth_unavailable")
         record = principal_record(principal)
-        if not any(scope == "mcp" or scope.startswith("mcp:") for scope in record.scopes):
+        if not allows(record, "mcp"):
             return self.challenge(
                 request, 403, "the access token grants no mcp scope", "insufficient_scope"
             )
