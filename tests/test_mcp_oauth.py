@@ -394,3 +394,24 @@ async def test_step_up_for_a_tool_outside_the_token_scopes(tmp_path: Path) -> No
         async with http.post(s.resource, json=call, headers=headers) as resp:
             assert resp.status == 200, await resp.text()
             assert '"text":"3"' in (await resp.text()).replace(" ", "")
+
+
+async def test_unknown_kids_refetch_the_keys_at_most_so_often(tmp_path: Path) -> None:
+    async with setup(tmp_path, jwks_refresh_min_s=3600) as s:
+        await s.auth.account("alice", "acme")
+        before = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        assert (await initialize(s.resource, before)).status == 200  # the JWKS is fetched
+        await s.auth.rotate()
+        after = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        resp = await initialize(s.resource, after)  # unknown kid, but fetched moments ago
+        assert resp.status == 401
+        assert challenge(resp)["error"] == "invalid_token"
+
+
+async def test_discovery_paths_are_public(tmp_path: Path) -> None:
+    async with (
+        setup(tmp_path) as s,
+        aiohttp.ClientSession() as http,
+        http.get(f"{s.proxy.url}/.well-known/oauth-authorization-server") as resp,
+    ):
+        assert resp.status == 404  # not an authorization server: its metadata is elsewhere

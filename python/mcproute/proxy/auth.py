@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcproute.auth")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
-OPEN_PREFIXES = ("/dashboard", "/.well-known/oauth-protected-resource")  # sign in by themselves
+# The dashboard signs in by itself; discovery documents are public (404 where not configured).
+OPEN_PREFIXES = ("/dashboard", "/.well-known/")
 INVALID_KEY = "invalid_key"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
@@ -196,7 +197,7 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
-            return await handler(request)  # health checks, dashboard, resource metadata
+            return await handler(request)  # health checks, dashboard, discovery documents
         if oauth is not None and request.path.startswith("/mcp"):
             record = await oauth.authenticate(request, authenticator)
         else:

@@ -11,6 +11,7 @@ import aiohttp
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from mcproute.redact import redact_url
 from mcproute.security.oauth.metadata import MetadataError, fetch_json
 
 MAX_AGE_S = 3600.0  # keys are refetched this often even when every kid is known
@@ -42,7 +43,7 @@ class JwksCache:
             keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise MetadataError(
-                f"{self.url}: not a usable JWK set ({type(exc).__name__})"
+                f"{redact_url(self.url)}: not a usable JWK set ({type(exc).__name__})"
             ) from None
         self._keys = keys
         self._kids = frozenset(key.kid for key in keys.keys)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
+from mcproute.redact import redact_url
 from mcproute.security.oauth.settings import OAuthSettings
 
 PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
@@ -57,22 +58,23 @@ def metadata_urls(issuer: str) -> list[str]:
 
 
 async def fetch_json(http: aiohttp.ClientSession, url: str) -> Mapping[str, Any]:
+    shown = redact_url(url)  # an issuer URL may carry credentials: never shown
     timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)
     try:
         async with http.get(url, timeout=timeout, allow_redirects=False) as resp:
             if resp.status != 200:
-                raise MetadataError(f"{url}: HTTP {resp.status}")
+                raise MetadataError(f"{shown}: HTTP {resp.status}")
             body = await resp.content.read(MAX_DOCUMENT + 1)
     except (aiohttp.ClientError, TimeoutError) as exc:
-        raise MetadataError(f"{url}: unreachable ({type(exc).__name__})") from None
+        raise MetadataError(f"{shown}: unreachable ({type(exc).__name__})") from None
     if len(body) > MAX_DOCUMENT:
-        raise MetadataError(f"{url}: document larger than {MAX_DOCUMENT} bytes")
+        raise MetadataError(f"{shown}: document larger than {MAX_DOCUMENT} bytes")
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise MetadataError(f"{url}: not JSON") from None
+        raise MetadataError(f"{shown}: not JSON") from None
     if not isinstance(document, dict):
-        raise MetadataError(f"{url}: not a JSON object")
+        raise MetadataError(f"{shown}: not a JSON object")
     return document
 
 
@@ -89,6 +91,9 @@ async def authorization_server_metadata(
             problems.append(str(exc))
             continue
         if document.get("issuer") != issuer:
-            raise MetadataError(f"{url}: its issuer is {document.get('issuer')!r}, not {issuer!r}")
+            found = redact_url(str(document.get("issuer")))
+            raise MetadataError(
+                f"{redact_url(url)}: its issuer is {found!r}, not {redact_url(issuer)!r}"
+            )
         return document
-    raise MetadataError(f"no metadata for issuer {issuer}: " + "; ".join(problems))
+    raise MetadataError(f"no metadata for issuer {redact_url(issuer)}: " + "; ".join(problems))
