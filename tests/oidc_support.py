@@ -1,7 +1,7 @@
 """A real authorization server for the OAuth tests: tests/oidc/provider.mjs (panva's oidc-provider)
 on a free 127.0.0.1 port, with helpers to obtain tokens the way clients do (authorization code +
 PKCE with resource indicators, client credentials, refresh) and to steer it (tenant claims, minted
-tokens with chosen lifetimes, signing-key rotation, opaque tokens).
+tokens with chosen lifetimes, signing-key rotation, opaque tokens, DPoP-bound tokens).
 
     async with authorization_server(tmp_path) as auth:
         tokens = await auth.token("http://127.0.0.1:4000/mcp", ["mcp"], subject="bob", tenant="t1")
@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import aiohttp
 import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
 
 from conftest import ROOT, require
 from mcp_support import NODE, NODE_MODULES, free_port
@@ -39,6 +42,15 @@ INTROSPECTION_CLIENT = ("mcproute-introspector", "introspector-secret-for-tests-
 
 class AuthorizationError(Exception):
     """The authorization server refused a request (its OAuth error in the message)."""
+
+
+def dpop_proof(key: ECKey, method: str, url: str, nonce: str | None = None) -> str:
+    """An RFC 9449 proof of possession of `key` for one request."""
+    header = {"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}
+    claims = {"jti": secrets.token_urlsafe(12), "htm": method, "htu": url, "iat": int(time.time())}
+    if nonce is not None:
+        claims["nonce"] = nonce
+    return jwt.encode(header, claims, key)
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -199,10 +211,26 @@ class AuthorizationServer:
         form = {"grant_type": "client_credentials", "scope": " ".join(scopes), "resource": resource}
         return await self._token_request(form, client)
 
+    async def dpop_token(
+        self, resource: str, scopes: Sequence[str], client: tuple[str, str] = MACHINE_CLIENT
+    ) -> str:
+        """A client-credentials access token bound (`cnf.jkt`) to a fresh DPoP key."""
+        key = ECKey.generate_key("P-256")
+        form = {"grant_type": "client_credentials", "scope": " ".join(scopes), "resource": resource}
+        headers = {"DPoP": dpop_proof(key, "POST", self.token_endpoint)}
+        answer = await self._token_request(form, client, headers)
+        assert answer["token_type"] == "DPoP", answer
+        return str(answer["access_token"])
+
     async def _token_request(
-        self, form: dict[str, str], client: tuple[str, str] | None = None
+        self,
+        form: dict[str, str],
+        client: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        headers = {"Authorization": aiohttp.encode_basic_auth(*client)} if client else {}
+        headers = dict(headers or {})
+        if client:
+            headers["Authorization"] = aiohttp.encode_basic_auth(*client)
         async with (
             aiohttp.ClientSession() as http,
             http.post(self.token_endpoint, data=form, headers=headers) as resp,

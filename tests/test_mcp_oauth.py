@@ -415,3 +415,13 @@ async def test_discovery_paths_are_public(tmp_path: Path) -> None:
         http.get(f"{s.proxy.url}/.well-known/oauth-authorization-server") as resp,
     ):
         assert resp.status == 404  # not an authorization server: its metadata is elsewhere
+
+
+async def test_a_dpop_bound_token_is_not_a_bearer_token(tmp_path: Path) -> None:
+    """A token bound to a key (RFC 9449 `cnf.jkt`) presented without its proof is refused."""
+    async with setup(tmp_path) as s:
+        await s.auth.account("alice", "acme")
+        bound = await s.auth.dpop_token(s.resource, ["mcp"])
+        resp = await initialize(s.resource, bound)
+        assert resp.status == 401
+        assert "sender-constrained" in challenge(resp)["error_description"]

@@ -135,6 +135,8 @@ class TokenValidator:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise TokenRefused("the access token has no subject")
+        if "cnf" in claims:  # DPoP or mTLS bound: as a bare bearer it proves nothing here
+            raise TokenRefused("the access token is sender-constrained (cnf), not a bearer token")
         try:
             scopes = mapped_scopes(self.settings, token_scopes(claims))
             where = tenant(self.settings, claims)
