@@ -425,3 +425,26 @@ async def test_a_dpop_bound_token_is_not_a_bearer_token(tmp_path: Path) -> None:
         resp = await initialize(s.resource, bound)
         assert resp.status == 401
         assert "sender-constrained" in challenge(resp)["error_description"]
+
+
+async def test_malformed_tokens_are_refused_cleanly(tmp_path: Path) -> None:
+    def segment(value: object) -> str:
+        return b64(orjson.dumps(value))
+
+    payload = segment({"iss": "x", "sub": "y", "aud": "z", "exp": 1})
+    async with setup(tmp_path) as s:
+        issuer = s.auth.issuer
+        for token in (
+            "a.b.c",
+            "!!!.???.###",
+            f"{segment([1, 2])}.{payload}.AAAA",
+            f"{segment({'alg': 'RS256', 'kid': {'k': 1}})}.{payload}.AAAA",
+            f"{segment({'alg': 'RS256'})}.{segment([1])}.AAAA",
+            f"{segment({'alg': 'RS256'})}.{segment({'iss': [issuer]})}.AAAA",
+            f"{segment({'alg': 'RS256', 'kid': 'nope'})}.{segment({'iss': issuer})}.AAAA",
+            "x" * 8000,  # longer ones stop at the HTTP parser's header limit (400)
+            "\u00e9\u00e9.\u00e9.\u00e9",
+        ):
+            resp = await initialize(s.resource, token)
+            assert resp.status == 401, token[:80]
+            assert challenge(resp)["error"] == "invalid_token"

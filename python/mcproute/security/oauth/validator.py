@@ -91,6 +91,9 @@ class TokenValidator:
             raise TokenRefused("the access token is not a well-formed JWT") from None
         if not isinstance(payload, dict):
             raise TokenRefused("the access token's payload is not a JSON object")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise TokenRefused("the access token's kid is not a string")
         if header.get("alg") not in self.settings.algorithms:
             raise TokenRefused(f"the access token's algorithm {header.get('alg')!r} is not allowed")
         issuer = payload.get("iss")
@@ -98,7 +101,7 @@ class TokenValidator:
             raise TokenRefused("the access token's issuer is not trusted here")
         try:
             cache = await self._issuer_keys(http, issuer)
-            keys = await cache.keys_for(http, header.get("kid"))
+            keys = await cache.keys_for(http, kid)
         except MetadataError as exc:
             raise VerificationUnavailable(f"the issuer's keys are unavailable: {exc}") from None
         try:
