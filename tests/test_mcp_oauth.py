@@ -30,6 +30,8 @@ from mcp.shared.auth import (
 from mcp_types import TextContent
 
 from mcp_support import INIT, NODE, NODE_MODULES, free_port
+from mcproute.config import Config, parse_config
+from mcproute.proxy.reload import config_diff
 from oidc_support import AuthorizationServer, authorization_server
 from proxy_support import serve_command
 from served_support import Served, served
@@ -448,3 +450,20 @@ async def test_malformed_tokens_are_refused_cleanly(tmp_path: Path) -> None:
             resp = await initialize(s.resource, token)
             assert resp.status == 401, token[:80]
             assert challenge(resp)["error"] == "invalid_token"
+
+
+def test_auth_changes_wait_for_a_restart() -> None:
+    def config(audience: str) -> Config:
+        oauth = {
+            "issuer": "https://login.example.com",
+            "audience": audience,
+            "introspection_endpoint": "https://login.example.com/introspect",
+            "client_id": "gw",
+            "client_secret": "s3cret",
+        }
+        return parse_config({"mcp": {"models": MODELS, "auth": {"oauth": oauth}}})
+
+    before = config("https://gw.example.com/mcp")
+    assert config_diff(before, config("https://gw.example.com/mcp"))["restart_needed"] == []
+    after = config("https://other.example.com/mcp")
+    assert config_diff(before, after)["restart_needed"] == ["auth"]

@@ -6,7 +6,8 @@ no request sees half of it: models, deployments, aliases and groups, the routing
 tpm / timeouts / concurrency limits (the ModelRegistry), and MCP servers (the Gateway: added
 ones start on first use, removed ones close after their calls in flight, unchanged ones keep
 their connections and sessions). Requests in flight finish on what they started with: they
-hold their routed model, router and upstream. The `security` block takes effect on restart.
+hold their routed model, router and upstream. The `security` and `auth` blocks take effect on
+restart.
 
 In `mcproute serve --workers N` each worker reloads itself: the parent passes SIGHUP on to every
 worker, a worker that takes `POST /admin/reload` signals the parent, and with `--watch-config`
@@ -88,7 +89,8 @@ def config_diff(old: Config, new: Config) -> Diff:
         names for part in diff.values() if isinstance(part, dict) for names in part.values()
     )
     diff["changed"] = changed
-    diff["restart_needed"] = ["security"] if old.security != new.security else []
+    blocks = {"security": (old.security, new.security), "auth": (old.oauth, new.oauth)}
+    diff["restart_needed"] = [name for name, (was, now) in blocks.items() if was != now]
     return diff
 
 
@@ -111,7 +113,8 @@ class Reloader:
             self.gateway.set_upstreams(mcp_upstreams(new))
             log.info("configuration reloaded from %s: %s", self.path, _summary(diff))
         if diff["restart_needed"]:
-            log.warning("configuration reload: %s takes effect on restart", "security")
+            restart = ", ".join(diff["restart_needed"])
+            log.warning("configuration reload: %s takes effect on restart", restart)
         self.config = new
         return diff
 

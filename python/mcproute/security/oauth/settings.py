@@ -79,7 +79,8 @@ class OAuthSettings:
     jwks_refresh_min_s: float = 30.0  # unknown kids refetch the JWKS at most this often
     introspection_endpoint: str | None = None  # RFC 7662, for tokens that are not JWTs
     client_id: str | None = None
-    client_secret: Secret | None = field(default=None, repr=False)
+    # Not compared (a Secret has no equality): a reload that changes only it goes unnoticed.
+    client_secret: Secret | None = field(default=None, repr=False, compare=False)
 
 
 def parse_oauth(value: Any, check: _Checker) -> OAuthSettings | None:
