@@ -1,6 +1,9 @@
 // A real OAuth 2.1 / OpenID authorization server for the tests: panva's oidc-provider with resource
 // indicators (RFC 8707) issuing JWT access tokens, authorization code + PKCE, client credentials,
-// refresh tokens, dynamic client registration (RFC 7591) and introspection (RFC 7662).
+// refresh tokens, dynamic client registration (RFC 7591), Client ID Metadata Documents, DPoP
+// (RFC 9449), the iss authorization response parameter (RFC 9207) and introspection (RFC 7662).
+// Its metadata is at /.well-known/openid-configuration only (no RFC 8414 path), as oidc-provider
+// serves it. A request without scope gets `default_scope`; any resource indicator is accepted.
 //
 // Usage: NODE_MODULES=DIR node provider.mjs CONFIG.json PORT
 // (DIR holds oidc-provider; the script lives outside any node_modules tree.)
