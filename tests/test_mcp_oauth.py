@@ -380,6 +380,10 @@ async def test_step_up_for_a_tool_outside_the_token_scopes(tmp_path: Path) -> No
         initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
         async with http.post(s.resource, json=initialized, headers=headers) as resp:
             assert resp.status == 202
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        async with http.post(s.resource, json=listing, headers=headers) as resp:
+            assert resp.status == 200
+            assert "sdk__add" not in await resp.text()  # the access policy, as for API keys
         call = {
             "jsonrpc": "2.0",
             "id": 2,
