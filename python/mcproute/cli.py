@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
+from mcproute.governance import spend_cli
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
@@ -177,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     migrate = db_sub.add_parser("migrate", help="apply the schema migrations it lacks")
     migrate.add_argument("--config", help="configuration file (for mcp.store.database_url)")
 
+    spend_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
+    if args.command == "spend":
+        return spend_cli.run(args)
     if args.command == "db":
         return run_db(args)
     if args.command == "config":

@@ -24,6 +24,7 @@ class ReportError(ValueError):
     def __init__(self, param: str, message: str) -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
+        self.reason = message
 
 
 def parse_time(text: str, param: str, *, end_of_day: bool = False) -> float:
