@@ -98,3 +98,85 @@ def format_table(report: Mapping[str, Any]) -> str:
             f" {entry['output_tokens']:>12} {entry['cost_usd']:>14.6f}"
         )
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- dashboard
+
+PERIODS = ("day", "week", "month")  # calendar periods in UTC: today, since Monday, this month
+
+
+def period_starts(now: float) -> dict[str, float]:
+    """Where each calendar period began (UTC), and "total" (the epoch)."""
+    moment = dt.datetime.fromtimestamp(now, dt.UTC)
+    today = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "day": today.timestamp(),
+        "week": (today - dt.timedelta(days=today.weekday())).timestamp(),
+        "month": today.replace(day=1).timestamp(),
+        "total": 0.0,
+    }
+
+
+def _day(start: float) -> str:
+    return dt.datetime.fromtimestamp(start, dt.UTC).strftime("%Y-%m-%d")
+
+
+def dashboard_spend(
+    rows: list[tuple[Any, ...]],
+    all_time: Mapping[str, int],
+    budgets: Mapping[str, tuple[float, str, float | None]],
+    now: float,
+) -> dict[str, list[dict[str, Any]]]:
+    """The spend view: by key, tenant and model, what today, this week and this month cost.
+    `rows` are `SpendStore.by_key_tenant_model_day` since the earliest period's start;
+    `all_time` each key's whole spend (nanodollars); `budgets` the keys that have one:
+    (USD, period, USD used as the limits count it, or None to count it here)."""
+    starts = {name: _day(start) for name, start in period_starts(now).items() if name in PERIODS}
+    tables: dict[str, dict[Any, dict[str, Any]]] = {"key": {}, "tenant": {}, "model": {}}
+    for key_id, tenant, model, day, calls, cost, tokens in rows:
+        for dimension, name in (("key", key_id), ("tenant", tenant), ("model", model)):
+            entry = tables[dimension].setdefault(
+                name, {"name": name, "calls": 0, "tokens": 0, **{p: 0 for p in PERIODS}}
+            )
+            for period, first in starts.items():
+                if str(day) >= first:
+                    entry[period] += int(cost)
+            if str(day) >= starts["month"]:
+                entry["calls"] += int(calls)
+                entry["tokens"] += int(tokens)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for dimension, entries in tables.items():
+        listed = []
+        for entry in entries.values():
+            shown = {
+                "name": entry["name"],
+                "calls": entry["calls"],
+                "tokens": entry["tokens"],
+                **{f"{p}_usd": nusd_to_usd(entry[p]) for p in PERIODS},
+            }
+            if dimension == "key":
+                shown |= _budget(entry, budgets.get(entry["name"]), all_time)
+            listed.append(shown)
+        listed.sort(key=lambda e: (-e["month_usd"], str(e["name"])))
+        out[f"by_{dimension}"] = listed
+    return out
+
+
+def _budget(
+    entry: Mapping[str, Any],
+    budget: tuple[float, str, float | None] | None,
+    all_time: Mapping[str, int],
+) -> dict[str, Any]:
+    if budget is None:
+        return {"budget_usd": None, "budget_period": None, "budget_used_usd": None,
+                "budget_left_usd": None}  # fmt: skip
+    limit, period, used = budget
+    if used is None:
+        spent = all_time.get(entry["name"], 0) if period == "total" else entry.get(period, 0)
+        used = nusd_to_usd(spent)
+    return {
+        "budget_usd": limit,
+        "budget_period": period,
+        "budget_used_usd": used,
+        "budget_left_usd": max(limit - used, 0.0),
+    }

@@ -170,6 +170,7 @@ def build_app(
     app[METRICS] = metrics
     app[history.HISTORY] = recent
     app[spend.LEDGER] = ledger
+    app[spend.SPEND_VIEW] = spend.SpendView(ledger, store.load)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -18,6 +18,7 @@ class CurrentRequest:
     usage: dict[str, Any] | None = None  # the reply's usage object, as the upstream gave it
     # (model, deployment or None, usage object, role): the calls an ensemble made
     parts: list[tuple[str, str | None, dict[str, Any], str]] = field(default_factory=list)
+    cost_nusd: int | None = None  # what the spend ledger recorded; None: no price known
 
 
 CURRENT: contextvars.ContextVar[CurrentRequest | None] = contextvars.ContextVar(

@@ -198,7 +198,7 @@ class History:
                     round(latency_ms, 3),
                     tokens_in,
                     tokens_out,
-                    None,
+                    None if current.cost_nusd is None else current.cost_nusd / 1e9,
                     error,
                     bodies,
                 ]

@@ -10,10 +10,17 @@ and hands the rows to this worker's `SpendLedger`. A request that never reached 
 key, bad body) makes no row; a model call that failed makes one with its status and no tokens.
 
 GET /admin/spend?group_by=key|tenant|model|day&from=&to=   billed calls summed (admin scope)
+
+`SpendView` answers the dashboard's spend panel: today, this week and this month by key, tenant
+and model (UTC calendar periods), with each key's budget used and left when its record has one
+(`budget_usd` and `budget_period` attributes; `budget_used_usd` when the limits keep their own
+count), read from the ledger at most every `SpendView.TTL_S` seconds per worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +33,13 @@ from aiohttp.typedefs import Middleware
 from mcproute.config import Config
 from mcproute.governance.ledger import SpendLedger, new_row_id
 from mcproute.governance.prices import PriceTable
-from mcproute.governance.report import ReportError, parse_query, spend_report
+from mcproute.governance.report import (
+    ReportError,
+    dashboard_spend,
+    parse_query,
+    period_starts,
+    spend_report,
+)
 from mcproute.governance.usage import Usage, usage_of
 from mcproute.proxy.auth import RECORD, tenant_of
 from mcproute.proxy.current_request import CURRENT, CurrentRequest
@@ -34,11 +47,13 @@ from mcproute.proxy.errors import error_response
 from mcproute.proxy.history import status_of
 from mcproute.proxy.metrics import Metrics
 from mcproute.proxy.observe import TIMING
+from mcproute.security import ApiKeyRecord
 from mcproute.store.nonces import StoreUnavailableError
-from mcproute.store.spend import SpendRow
+from mcproute.store.spend import SpendRow, SpendStore
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 LEDGER = web.AppKey("spend_ledger", SpendLedger)
+log = logging.getLogger("mcproute.governance")
 
 
 class Prices:
@@ -137,9 +152,12 @@ def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middlew
                     now=time.time(),
                 )
                 ledger.record_all(rows)
-                for r in rows:
-                    if r.role != "ensemble" and r.cost_nusd:
+                billed = [r for r in rows if r.role != "ensemble"]
+                for r in billed:
+                    if r.cost_nusd:
                         metrics.spent(r.model, r.tenant or "", r.cost_nusd)
+                costs = [r.cost_nusd for r in billed]
+                current.cost_nusd = None if None in costs else sum(c or 0 for c in costs)
 
     return spend
 
@@ -154,3 +172,55 @@ async def admin_spend(request: web.Request) -> web.StreamResponse:
     except StoreUnavailableError as exc:
         return error_response(request, 503, str(exc), "store_unavailable")
     return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+def key_budget(record: ApiKeyRecord | None) -> tuple[float, str, float | None] | None:
+    """(USD, period, USD used or None) of a key that has a budget, else None."""
+    limit = getattr(record, "budget_usd", None)
+    if limit is None:
+        limit = getattr(record, "budget", None)
+    if isinstance(limit, bool) or not isinstance(limit, int | float):
+        return None
+    period = getattr(record, "budget_period", None) or "total"
+    used = getattr(record, "budget_used_usd", None)
+    return float(limit), str(period), None if used is None else float(used)
+
+
+def _spend_tables(store: SpendStore, now: float) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    starts = period_starts(now)
+    rows = store.by_key_tenant_model_day(min(starts["week"], starts["month"]))
+    totals = {g["key"]: g["cost_nusd"] for g in store.report("key")}
+    return rows, totals
+
+
+class SpendView:
+    TTL_S = 2.0
+
+    def __init__(
+        self, ledger: SpendLedger, load: Callable[[str], Awaitable[ApiKeyRecord | None]]
+    ) -> None:
+        self._ledger = ledger
+        self._load = load
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def read(self) -> dict[str, Any]:
+        async with self._lock:  # one read at a time; the others take its answer
+            now = time.time()
+            if self._cached is not None and now - self._cached[0] < self.TTL_S:
+                return self._cached[1]
+            try:
+                rows, totals = await self._ledger.run(_spend_tables, now)
+                budgets = {}
+                for key_id in {row[0] for row in rows} | set(totals):
+                    if key_id is not None and (found := key_budget(await self._load(key_id))):
+                        budgets[key_id] = found
+            except Exception as exc:  # the panel says so; the rest of the page is unaffected
+                log.warning("dashboard: the spend ledger did not answer (%s)", type(exc).__name__)
+                return {"available": False, "by_key": [], "by_tenant": [], "by_model": []}
+            view = {"available": True, **dashboard_spend(rows, totals, budgets, now)}
+            self._cached = (now, view)
+            return view
+
+
+SPEND_VIEW = web.AppKey("spend_view", SpendView)
