@@ -29,6 +29,12 @@ def own_postgres() -> Iterator[PostgresServer]:
         yield server
 
 
+def fresh_database(server: PostgresServer) -> PostgresDatabase:
+    url = server.new_database(f"j_{secrets.token_hex(6)}")
+    migrate(url)
+    return PostgresDatabase(url)
+
+
 def row(n: int, cost: int = 1000) -> SpendRow:
     return SpendRow(
         id=new_row_id(),
@@ -58,9 +64,7 @@ def count(database: PostgresDatabase) -> tuple[int, int]:
 async def test_a_batch_the_database_refuses_is_journaled_then_written_once(
     own_postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    url = own_postgres.new_database(f"j_{secrets.token_hex(6)}")
-    migrate(url)
-    database = PostgresDatabase(url)
+    database = fresh_database(own_postgres)
     journal = SpendJournal(DataDir(tmp_path).ensure().path / JOURNAL_NAME)
     ledger = SpendLedger(SpendStore(database), journal)
     try:
@@ -90,9 +94,7 @@ async def test_a_batch_the_database_refuses_is_journaled_then_written_once(
 async def test_a_replay_cut_short_counts_nothing_twice(
     own_postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    url = own_postgres.new_database(f"j_{secrets.token_hex(6)}")
-    migrate(url)
-    database = PostgresDatabase(url)
+    database = fresh_database(own_postgres)
     journal = SpendJournal(tmp_path / JOURNAL_NAME)
     rows = [row(n) for n in range(4)]
     store = SpendStore(database)
@@ -119,9 +121,7 @@ async def test_close_keeps_what_the_database_cannot_take(
 ) -> None:
     """A stop while the database is down: the last rows wait in the journal for the next
     start (here: another ledger on the same data directory)."""
-    url = own_postgres.new_database(f"j_{secrets.token_hex(6)}")
-    migrate(url)
-    database = PostgresDatabase(url)
+    database = fresh_database(own_postgres)
     path = tmp_path / JOURNAL_NAME
     ledger = SpendLedger(SpendStore(database), SpendJournal(path))
     own_postgres.stop()

@@ -216,6 +216,7 @@ async def every_route(
     )
     assert all(c.usage is None for c in [c async for c in legacy_stream])
     seen["completions-stream"] = seen["completions-json"]
+    await ant.messages.count_tokens(model="claude", messages=hi)  # free: no row
     with pytest.raises(openai.NotFoundError):  # an unknown model never reached a model
         await oai.chat.completions.create(model="nope", messages=hi)
     return seen

@@ -21,7 +21,7 @@ from mcproute.governance import spend_cli
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
-    from mcproute.config import Config, ConfigError
+    from mcproute.config import Config, ConfigError, StoreSettings
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
@@ -264,19 +264,28 @@ def prepared(url: str | None) -> str | None:
     return None
 
 
-def run_db(args: argparse.Namespace) -> int:
+def store_settings(config: str | None) -> StoreSettings | None:
+    """The `mcp.store` block of the `--config` file (defaults without one); None, with the
+    errors printed, when the file is not valid."""
     from mcproute.config import ConfigError, StoreSettings, load_config
+
+    if not config:
+        return StoreSettings()
+    try:
+        return load_config(config).store
+    except ConfigError as exc:
+        print_config_error(exc, config)
+        return None
+
+
+def run_db(args: argparse.Namespace) -> int:
     from mcproute.store.migrations import latest, migrate
     from mcproute.store.nonces import StoreUnavailableError
     from mcproute.store.shared import DATABASE_URL_VAR, database_url
 
-    settings = StoreSettings()
-    if args.config:
-        try:
-            settings = load_config(args.config).store
-        except ConfigError as exc:
-            print_config_error(exc, args.config)
-            return 1
+    settings = store_settings(args.config)
+    if settings is None:
+        return 1
     url = database_url(settings)
     if url is None:
         print(

@@ -25,8 +25,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mcproute.cli import print_config_error
-    from mcproute.config import ConfigError, StoreSettings, load_config
+    from mcproute.cli import store_settings
     from mcproute.governance.journal import JOURNAL_NAME, SpendJournal
     from mcproute.governance.report import ReportError, format_table, parse_query, spend_report
     from mcproute.store import data_dir_from_env
@@ -42,13 +41,9 @@ def run(args: argparse.Namespace) -> int:
         option = exc.param.replace("_", "-")
         print(f"mcproute spend report: --{option}: {exc.reason}", file=sys.stderr)
         return 2
-    settings = StoreSettings()
-    if args.config:
-        try:
-            settings = load_config(args.config).store
-        except ConfigError as exc:
-            print_config_error(exc, args.config)
-            return 1
+    settings = store_settings(args.config)
+    if settings is None:
+        return 1
     data_dir = data_dir_from_env()
     try:
         store = SpendStore(open_database(database_url(settings), data_dir))

@@ -52,6 +52,10 @@ from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.spend import SpendRow, SpendStore
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The routes whose calls cost something (count_tokens, also routed to a model, does not).
+BILLED_PATHS = frozenset(
+    {"/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/embeddings", "/v1/completions"}
+)
 LEDGER = web.AppKey("spend_ledger", SpendLedger)
 log = logging.getLogger("mcproute.governance")
 
@@ -139,7 +143,7 @@ def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middlew
         finally:
             current = CURRENT.get()
             timing = request[TIMING]
-            if current is not None and timing.model is not None:
+            if current is not None and timing.model is not None and request.path in BILLED_PATHS:
                 record = request.get(RECORD)
                 rows = request_rows(
                     current,
