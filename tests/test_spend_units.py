@@ -106,8 +106,8 @@ def test_an_ensemble_is_its_members_and_one_sum() -> None:
     current = CurrentRequest(
         usage={"prompt_tokens": 200, "completion_tokens": 20},
         parts=[
-            ("a", None, {"prompt_tokens": 100, "completion_tokens": 10}, "member"),
-            ("b", "openai/b#0", {"prompt_tokens": 100, "completion_tokens": 10}, "member"),
+            ("a", None, {"prompt_tokens": 100, "completion_tokens": 10}),
+            ("b", "openai/b#0", {"prompt_tokens": 100, "completion_tokens": 10}),
         ],
     )
     ensemble, *members = rows_of(current, "pair")

@@ -16,8 +16,8 @@ class CurrentRequest:
     tokens: list[int] = field(default_factory=lambda: [0, 0])  # input, output
     deployment: str | None = None
     usage: dict[str, Any] | None = None  # the reply's usage object, as the upstream gave it
-    # (model, deployment or None, usage object, role): the calls an ensemble made
-    parts: list[tuple[str, str | None, dict[str, Any], str]] = field(default_factory=list)
+    # (model, deployment or None, usage object): the calls an ensemble made
+    parts: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     cost_nusd: int | None = None  # what the spend ledger recorded; None: no price known
 
 
@@ -41,9 +41,9 @@ def note_usage(usage: Any) -> None:
         current.usage = usage
 
 
-def note_part(model: str, usage: Any, deployment: str | None = None, role: str = "member") -> None:
+def note_part(model: str, usage: Any, deployment: str | None = None) -> None:
     """One model call an ensemble made (a member, its judge or its merger), for the ledger:
     its own model, the deployment that answered when known, and its usage object."""
     current = CURRENT.get()
     if current is not None:
-        current.parts.append((model, deployment, usage if isinstance(usage, dict) else {}, role))
+        current.parts.append((model, deployment, usage if isinstance(usage, dict) else {}))

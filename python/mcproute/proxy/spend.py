@@ -101,36 +101,31 @@ def request_rows(
     usage = usage_of(current.usage)
 
     def row(
-        model: str, deployment: str | None, usage: Usage, cost: int | None, **kw: Any
+        model: str,
+        deployment: str | None,
+        usage: Usage,
+        cost: int | None,
+        role: str = "call",
+        parent: str | None = None,
+        row_id: str | None = None,
     ) -> SpendRow:
         return SpendRow(
-            id=kw.pop("id", None) or new_row_id(),
-            at=now,
-            request_id=request_id,
-            key_id=key_id,
-            tenant=tenant,
-            model=model,
-            deployment=deployment,
-            input_tokens=usage.input,
-            output_tokens=usage.output,
-            cached_input_tokens=usage.cached,
-            cost_nusd=cost,
-            status=status,
-            **kw,
-        )
+            row_id or new_row_id(), now, request_id, key_id, tenant, model, deployment,
+            usage.input, usage.output, usage.cached, cost, status, role, parent,
+        )  # fmt: skip
 
     if not current.parts:
         deployment = current.deployment
         return [row(model, deployment, usage, _cost(prices, model, deployment, usage))]
     parent = new_row_id()
     members = []
-    for part_model, deployment, part_usage, _role in current.parts:
+    for part_model, deployment, part_usage in current.parts:
         counted = usage_of(part_usage)
         cost = _cost(prices, part_model, deployment, counted)
-        members.append(row(part_model, deployment, counted, cost, role="member", parent=parent))
+        members.append(row(part_model, deployment, counted, cost, "member", parent))
     costs = [m.cost_nusd for m in members]
     total = None if None in costs else sum(c for c in costs if c is not None)
-    return [row(model, None, usage, total, role="ensemble", id=parent), *members]
+    return [row(model, None, usage, total, "ensemble", row_id=parent), *members]
 
 
 def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middleware:
@@ -144,26 +139,42 @@ def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middlew
             current = CURRENT.get()
             timing = request[TIMING]
             if current is not None and timing.model is not None and request.path in BILLED_PATHS:
-                record = request.get(RECORD)
-                rows = request_rows(
-                    current,
-                    model=timing.model,
-                    request_id=timing.request_id,
-                    key_id=None if record is None else record.key_id,
-                    tenant=None if record is None else tenant_of(record),
-                    status=status_of(response, sys.exc_info()[1]),
-                    prices=prices.table(),
-                    now=time.time(),
-                )
-                ledger.record_all(rows)
-                billed = [r for r in rows if r.role != "ensemble"]
-                for r in billed:
-                    if r.cost_nusd:
-                        metrics.spent(r.model, r.tenant or "", r.cost_nusd)
-                costs = [r.cost_nusd for r in billed]
-                current.cost_nusd = None if None in costs else sum(c or 0 for c in costs)
+                status = status_of(response, sys.exc_info()[1])
+                try:
+                    _record(request, current, timing.model, status, ledger, prices, metrics)
+                except Exception:  # accounting must never fail the call it accounts for
+                    log.exception("spend ledger: the call's rows could not be made")
 
     return spend
+
+
+def _record(
+    request: web.Request,
+    current: CurrentRequest,
+    model: str,
+    status: int,
+    ledger: SpendLedger,
+    prices: Prices,
+    metrics: Metrics,
+) -> None:
+    record = request.get(RECORD)
+    rows = request_rows(
+        current,
+        model=model,
+        request_id=request[TIMING].request_id,
+        key_id=None if record is None else record.key_id,
+        tenant=None if record is None else tenant_of(record),
+        status=status,
+        prices=prices.table(),
+        now=time.time(),
+    )
+    ledger.record_all(rows)
+    billed = [r for r in rows if r.role != "ensemble"]
+    for r in billed:
+        if r.cost_nusd:
+            metrics.spent(r.model, r.tenant or "", r.cost_nusd)
+    costs = [r.cost_nusd for r in billed]
+    current.cost_nusd = None if None in costs else sum(c or 0 for c in costs)
 
 
 async def admin_spend(request: web.Request) -> web.StreamResponse:
