@@ -116,8 +116,11 @@ def spend_config(sims: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def spend_proxy(tmp_path: Path) -> Any:
-    members = {"alpha": SimulatorSettings(reply="Paris"), "gamma": SimulatorSettings(reply="Paris")}
+async def spend_proxy(tmp_path: Path, **gamma: Any) -> Any:
+    members = {
+        "alpha": SimulatorSettings(reply="Paris"),
+        "gamma": SimulatorSettings(reply="Paris", **gamma),
+    }
     async with (
         simulators(**members) as sims,
         running_proxy(tmp_path, config_document=lambda _s, _m: spend_config(sims)) as proxy,
@@ -213,3 +216,40 @@ async def test_an_ensemble_is_recorded_as_its_members(tmp_path: Path) -> None:
     assert all(m.parent == ensemble[0].id for m in members)
     assert ensemble[0].cost_nusd == sum(expected.values())
     assert all(r.tenant == "acme" for r in rows)
+
+
+async def test_a_caller_that_leaves_mid_stream_is_billed_what_was_reported(
+    tmp_path: Path,
+) -> None:
+    """Anthropic reports the input tokens in its first event: a stream the caller leaves is
+    recorded with them, not lost (its status is the 200 already sent when the relay notices at
+    a write, 499 when the server cancels the handler first)."""
+    async with spend_proxy(tmp_path, tokens=200, token_interval=0.2) as proxy:
+        key = proxy.key("models")
+        body = {
+            "model": "gamma",
+            "max_tokens": 500,
+            "stream": True,
+            "messages": [{"role": "user", "content": "a long story please"}],
+        }
+        async with aiohttp.ClientSession() as http:
+            response = await http.post(
+                f"{proxy.url}/v1/messages",
+                json=body,
+                headers={"x-api-key": key, "x-request-id": "left-early"},
+            )
+            assert response.status == 200
+            await response.content.readuntil(b"event: content_block_delta")
+            response.close()  # the caller leaves
+        store = SpendStore(SqliteDatabase(proxy.data_dir))
+        try:
+            deadline = time.monotonic() + 15
+            while not (rows := [r for r in store.rows() if r.request_id == "left-early"]):
+                assert time.monotonic() < deadline, "no row for the stream"
+                await asyncio.sleep(0.05)
+        finally:
+            store.close()
+    [row] = rows
+    assert row.status in (200, 499)
+    assert row.input_tokens > 0
+    assert row.cost_nusd == row.input_tokens * 3 * 1000 + row.output_tokens * 4 * 1000

@@ -159,6 +159,7 @@ async def _relay(
     except asyncio.CancelledError:
         if streams is None or not streams.draining or task is None:
             metrics.stream_ended(name, "client_disconnected")
+            note_usage(usage)  # what the stream reported before the caller left
             raise
         task.uncancel()  # our own drain deadline: end the stream properly, then return
         error_type = ending = "shutdown"

@@ -139,7 +139,10 @@ def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middlew
             current = CURRENT.get()
             timing = request[TIMING]
             if current is not None and timing.model is not None and request.path in BILLED_PATHS:
-                status = status_of(response, sys.exc_info()[1])
+                raised = sys.exc_info()[1]
+                # 499 (nginx's "client closed request"): the caller left before the end
+                cancelled = isinstance(raised, asyncio.CancelledError)
+                status = 499 if cancelled else status_of(response, raised)
                 try:
                     _record(request, current, timing.model, status, ledger, prices, metrics)
                 except Exception:  # accounting must never fail the call it accounts for
