@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
+from mcproute.governance import spend_cli
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
-    from mcproute.config import Config, ConfigError
+    from mcproute.config import Config, ConfigError, StoreSettings
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
@@ -177,7 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     migrate = db_sub.add_parser("migrate", help="apply the schema migrations it lacks")
     migrate.add_argument("--config", help="configuration file (for mcp.store.database_url)")
 
+    spend_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
+    if args.command == "spend":
+        return spend_cli.run(args)
     if args.command == "db":
         return run_db(args)
     if args.command == "config":
@@ -259,19 +264,28 @@ def prepared(url: str | None) -> str | None:
     return None
 
 
-def run_db(args: argparse.Namespace) -> int:
+def store_settings(config: str | None) -> StoreSettings | None:
+    """The `mcp.store` block of the `--config` file (defaults without one); None, with the
+    errors printed, when the file is not valid."""
     from mcproute.config import ConfigError, StoreSettings, load_config
+
+    if not config:
+        return StoreSettings()
+    try:
+        return load_config(config).store
+    except ConfigError as exc:
+        print_config_error(exc, config)
+        return None
+
+
+def run_db(args: argparse.Namespace) -> int:
     from mcproute.store.migrations import latest, migrate
     from mcproute.store.nonces import StoreUnavailableError
     from mcproute.store.shared import DATABASE_URL_VAR, database_url
 
-    settings = StoreSettings()
-    if args.config:
-        try:
-            settings = load_config(args.config).store
-        except ConfigError as exc:
-            print_config_error(exc, args.config)
-            return 1
+    settings = store_settings(args.config)
+    if settings is None:
+        return 1
     url = database_url(settings)
     if url is None:
         print(
@@ -436,6 +450,7 @@ def check_mcp_commands(config: Config) -> None:
 def check_config(file: str) -> int:
     """Print every configuration error with its path; non-zero exit status if there is one."""
     from mcproute.config import ConfigError, load_config
+    from mcproute.governance.prices import PriceTable
     from mcproute.models.registry import router_policy
 
     try:
@@ -450,6 +465,9 @@ def check_config(file: str) -> int:
         f"{file}: ok ({len(groups)} model group(s), {len(config.deployments)} deployment(s), "
         f"{len(config.mcp_servers)} MCP server(s))"
     )
+    unpriced = [name for name, price in PriceTable(config).known() if price is None]
+    if unpriced:
+        print(f"cost not tracked (no price) for: {', '.join(unpriced)}")
     return 0
 
 

@@ -28,6 +28,7 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
+from mcproute.proxy.current_request import note_usage
 from mcproute.proxy.ensembles import ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
@@ -89,6 +90,7 @@ async def _call(
         raise
     metrics.operation_done(operation, name, time.perf_counter() - started)
     metrics.usage(operation, name, result.get("usage"))
+    note_usage(result.get("usage"))
     return result
 
 
@@ -102,9 +104,12 @@ async def _relay(
     events: AsyncIterator[dict[str, Any]],
     anthropic: bool,
     failure: Failure | None = None,
+    hide_usage: bool = False,
 ) -> web.StreamResponse:
     """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
-    with the format's error event, or with `failure`'s events when the route has its own."""
+    with the format's error event, or with `failure`'s events when the route has its own.
+    With `hide_usage`, OpenAI's usage-only chunk (which `ask_usage` requested for the ledger)
+    is read but not relayed."""
     metrics = request.app[METRICS]
     started = time.perf_counter()
     iterator = aiter(events)
@@ -131,6 +136,9 @@ async def _relay(
             found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
             if isinstance(found, dict):
                 usage.update(found)
+                if hide_usage and event.get("choices") == []:
+                    event = await anext(iterator, None)
+                    continue
             await response.write(_sse(event, anthropic))
             event = await anext(iterator, None)
         if not anthropic:
@@ -151,6 +159,7 @@ async def _relay(
     except asyncio.CancelledError:
         if streams is None or not streams.draining or task is None:
             metrics.stream_ended(name, "client_disconnected")
+            note_usage(usage)  # what the stream reported before the caller left
             raise
         task.uncancel()  # our own drain deadline: end the stream properly, then return
         error_type = ending = "shutdown"
@@ -166,7 +175,18 @@ async def _relay(
     metrics.stream_ended(name, ending)
     metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
     metrics.usage("chat", name, usage)
+    note_usage(usage)
     return response
+
+
+def ask_usage(body: dict[str, Any]) -> bool:
+    """Have an OpenAI-format stream report its usage (its cost is recorded from it); whether
+    the caller asked for it too (else its usage-only chunk is not relayed)."""
+    options = body.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage"):
+        return True
+    body["stream_options"] = {**(options or {}), "include_usage": True}
+    return False
 
 
 async def _end_with_error(
@@ -214,7 +234,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
     if body.get("stream"):
-        return await _relay(request, body["model"], model.chat_stream(body), anthropic=False)
+        hide = not ask_usage(body)
+        stream = model.chat_stream(body)
+        return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
