@@ -28,10 +28,10 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -97,6 +97,22 @@ _ERA_CACHE: dict[str, str] = {}
 ANSWERING: ContextVar[str | int | None] = ContextVar("mcproute_answering", default=None)
 
 
+class HTTPAuth(Protocol):
+    """The auth hook of the HTTP transports (`mcproute.oauth_client.OAuthClient` is one):
+    headers for each request, and on a 401 or 403 whether to send the request again, once,
+    after doing what the challenge asks (a token, a wider scope, a DPoP nonce)."""
+
+    async def headers(self, method: str, url: str) -> dict[str, str]: ...
+
+    async def challenged(
+        self, status: int, headers: Mapping[str, str], url: str, sent: Mapping[str, str]
+    ) -> bool: ...
+
+
+AUTH_STATUSES = (401, 403)
+MAX_AUTH_ROUNDS = 3  # 401 -> token, 403 -> step-up, a DPoP nonce: then the server's answer
+
+
 class AnsweredElsewhere(Exception):
     """Raised by an `on_request` handler that passed the request on: its answer reaches the
     server another way (`MCPConnection.reply`), so the connection sends none."""
@@ -106,7 +122,8 @@ class HTTPStatusError(MCPError):
     """The server answered with an HTTP error and no JSON-RPC body."""
 
     def __init__(self, method: str, status: int) -> None:
-        super().__init__(-32603, f"{method}: HTTP {status}")
+        why = {401: " (the server requires authorization)", 403: " (forbidden)"}.get(status, "")
+        super().__init__(-32603, f"{method}: HTTP {status}{why}")
         self.status = status
 
 
@@ -142,6 +159,7 @@ class MCPConnection:
         prefer: str = "modern",
         listen: bool = False,
         timeout_s: float = 300.0,
+        auth: HTTPAuth | None = None,
     ) -> None:
         if prefer not in ("modern", "legacy"):
             raise ValueError(f"prefer: expected 'modern' or 'legacy', got {prefer!r}")
@@ -158,6 +176,7 @@ class MCPConnection:
         self._http = http
         self._own_http = http is None
         self._headers = dict(headers or {})
+        self.auth = auth
         self.capabilities = capabilities or {}
         self.on_notification = on_notification
         self.on_request = on_request
@@ -241,7 +260,7 @@ class MCPConnection:
         try:
             await self._initialize()
         except HTTPStatusError as e:
-            if not 400 <= e.status < 500:
+            if not 400 <= e.status < 500 or e.status in AUTH_STATUSES:
                 raise
             # No Streamable HTTP here: a 2024-11-05 server's SSE endpoint (the spec's
             # backwards-compatibility rule).
@@ -336,7 +355,7 @@ class MCPConnection:
             self._channel = None
         if self.session_id is not None and self._http is not None and not self._http.closed:
             try:
-                async with self._http.delete(self.url, headers=self._base_headers()):
+                async with self._http_request("DELETE", headers=self._base_headers()):
                     pass
             except aiohttp.ClientError:
                 pass  # the server may already be gone; the session dies with it
@@ -392,10 +411,49 @@ class MCPConnection:
             return
         assert self._http is not None
         headers = self._base_headers(method)
-        async with self._http.post(self.url, data=message, headers=headers) as r:
+        async with self._http_request("POST", data=message, headers=headers) as r:
             await r.read()
             if r.status >= 400:
                 raise HTTPStatusError(method or "reply", r.status)
+
+    @contextlib.asynccontextmanager
+    async def _http_request(
+        self, verb: str, *, headers: dict[str, str], **options: Any
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One HTTP exchange with the server, through the auth hook: its headers on every
+        attempt, and the request sent again while a 401 or 403 gets the hook what it needs."""
+        for attempt in range(MAX_AUTH_ROUNDS + 1):
+            try:
+                sent, resp = await self._send_once(verb, headers, options)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if attempt == 0:
+                    raise
+                # A connection reset with no answer after an authorization flow, which can
+                # outlast the server's keep-alive: once more, on a fresh connection.
+                sent, resp = await self._send_once(verb, headers, options)
+            try:
+                if (
+                    self.auth is not None
+                    and resp.status in AUTH_STATUSES
+                    and attempt < MAX_AUTH_ROUNDS
+                ):
+                    await resp.read()
+                    if await self.auth.challenged(resp.status, resp.headers, self.url, sent):
+                        continue
+                yield resp
+                return
+            finally:
+                resp.release()
+        raise AssertionError("unreachable: the last attempt yields its response")
+
+    async def _send_once(
+        self, verb: str, headers: dict[str, str], options: dict[str, Any]
+    ) -> tuple[dict[str, str], aiohttp.ClientResponse]:
+        assert self._http is not None
+        sent = headers
+        if self.auth is not None:  # per attempt: a DPoP proof is good for one request
+            sent = {**headers, **await self.auth.headers(verb, self.url)}
+        return sent, await self._http.request(verb, self.url, headers=sent, **options)
 
     async def request(
         self,
@@ -475,8 +533,8 @@ class MCPConnection:
         # A listen's reply stream lasts as long as we listen.
         timeout = STREAM_TIMEOUT if method == LISTEN else self._http.timeout
         try:
-            async with self._http.post(
-                self.url, data=body, headers=headers, timeout=timeout
+            async with self._http_request(
+                "POST", data=body, headers=headers, timeout=timeout
             ) as resp:
                 if resp.status == 404 and self.session_id is not None and retry:
                     # The server forgot our session: re-initialize once, then retry.
@@ -644,9 +702,8 @@ class MCPConnection:
         return headers
 
     def _get_stream(self, cursor: SseCursor) -> Any:
-        assert self._http is not None
         headers = self._stream_headers(cursor)
-        return self._http.get(self.url, headers=headers, timeout=STREAM_TIMEOUT)
+        return self._http_request("GET", headers=headers, timeout=STREAM_TIMEOUT)
 
     async def _listen(self, opened: asyncio.Event) -> None:
         """`listen=True`: the standalone stream is an extra, so requests and their replies do
