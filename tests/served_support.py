@@ -40,15 +40,17 @@ async def served(
     workers: int = 1,
     document: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[Served]:
     """The proxy with `document` as its configuration; by default one model on a closed port
-    (for tests that never reach an upstream). Its data directory is `tmp_path / "data"`."""
+    (for tests that never reach an upstream), on `port` or a free one. Its data directory is
+    `tmp_path / "data"`."""
     data_dir = DataDir(tmp_path / "data")
     data_dir.pepper()
     config = tmp_path / "mcproute.json"
     models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
     config.write_text(json.dumps(document or {"mcp": {"models": models}}))
-    port = free_port()
+    port = port or free_port()
     stderr_path = tmp_path / "stderr"
     with stderr_path.open("wb") as stderr:  # the child keeps its own descriptor
         proc = await asyncio.create_subprocess_exec(

@@ -29,6 +29,7 @@ The accepted shape (every key optional except where noted)::
              "defaults": {"text-generation": "gpt-4"},
              "routing": {...},
              "dashboard": {"request_log": 1000, "debug_bodies": ["<key id>"]},
+             "auth": {"oauth": {"issuer": "https://...", "audience": "https://.../mcp", ...}},
              "mcpServers": {"name": {"command": "...", "args": [], "env": {}} | {"url": "..."}}}}
 
 ``mcpServers`` may also sit at the top level, as desktop clients write it, or be VS Code's
@@ -63,6 +64,7 @@ from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedr
 from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
 from mcproute.secret import ENV_REF, Secret, SecretSource, SecretSourceError
+from mcproute.security.oauth.settings import OAuthSettings, parse_oauth
 from mcproute.tracing import TracingSettings
 
 log = logging.getLogger(__name__)
@@ -229,6 +231,7 @@ class Config:
     dashboard: DashboardSettings = DashboardSettings()
     tracing: TracingSettings = field(default_factory=TracingSettings)
     store: StoreSettings = field(default_factory=lambda: StoreSettings())
+    oauth: OAuthSettings | None = None  # auth.oauth: bearer tokens on /mcp besides API keys
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -366,6 +369,7 @@ _MCP_KEYS = (
     "store",
     "mcpServers",
     "dashboard",
+    "auth",  # auth.oauth: /mcp as an OAuth protected resource
     "servers",  # VS Code's settings.json shape: {"mcp": {"servers": ..., "inputs": ...}}
     "inputs",
 )
@@ -898,6 +902,7 @@ def parse_config(
     dashboard = _parse_dashboard(mcp.get("dashboard"), check)
     tracing = _parse_tracing(mcp.get("tracing"), check)
     store = _parse_store(mcp.get("store"), check)
+    oauth = parse_oauth(mcp.get("auth"), check)
 
     aliases: dict[str, str] = {}
     counters: dict[str, int] = {}
@@ -951,6 +956,7 @@ def parse_config(
         dashboard=dashboard,
         tracing=tracing,
         store=store,
+        oauth=oauth,
     )
     _check_references(config, check)
     check_ensembles(config, check, CAPABILITIES)

@@ -143,6 +143,12 @@ def build_app(
     )
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
+    # auth.oauth: /mcp as an OAuth protected resource (imported only then: it needs joserfc).
+    resource = None
+    if config.oauth is not None:
+        from mcproute.proxy.oauth import OAuthResource
+
+        resource = OAuthResource(config.oauth)
     recent = history.History(config.dashboard)
     recording = history.middleware(recent, lambda: registry.config.dashboard)
     app = web.Application(
@@ -150,7 +156,7 @@ def build_app(
             *tracing.middlewares(),
             observe(metrics),
             recording,
-            auth.middleware(authenticator),
+            auth.middleware(authenticator, resource),
             surface.unknown_routes,
         ],
         client_max_size=MAX_BODY,
@@ -176,6 +182,8 @@ def build_app(
 
     mcp_metrics = app[MCP_METRICS] = McpMetrics()
 
+    if resource is not None:
+        resource.add_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", merged_metrics.prometheus)  # every worker's, summed

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
@@ -42,8 +42,12 @@ from mcproute.security import (
 )
 from mcproute.store.nonces import NonceStore, StoreUnavailableError
 
+if TYPE_CHECKING:
+    from mcproute.proxy.oauth import OAuthResource
+
 log = logging.getLogger("mcproute.auth")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+OPEN_PREFIXES = ("/dashboard", "/.well-known/oauth-protected-resource")  # sign in by themselves
 INVALID_KEY = "invalid_key"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
@@ -186,12 +190,17 @@ class Authenticator:
         return await self.record(request, key)
 
 
-def middleware(authenticator: Authenticator) -> Middleware:
+def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None) -> Middleware:
+    """`oauth` (`auth.oauth` configured): `/mcp` also takes OAuth access tokens."""
+
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path in OPEN_PATHS or request.path.startswith("/dashboard"):
-            return await handler(request)  # health checks; the dashboard signs in by itself
-        record = await authenticator.authenticate(request)
+        if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES):
+            return await handler(request)  # health checks, dashboard, resource metadata
+        if oauth is not None and request.path.startswith("/mcp"):
+            record = await oauth.authenticate(request, authenticator)
+        else:
+            record = await authenticator.authenticate(request)
         if isinstance(record, web.Response):
             return record
         scope = route_scope(request.path)

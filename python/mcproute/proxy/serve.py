@@ -158,6 +158,13 @@ def _serve_claimed(
     except tracing.TracingUnavailable as exc:
         print(f"mcproute: {exc}", file=sys.stderr)
         return 1
+    if config.oauth is not None:
+        from mcproute.proxy.oauth import check_authorization_servers
+
+        problem = check_authorization_servers(config.oauth)
+        if problem is not None:
+            print(f"mcproute: {problem}", file=sys.stderr)
+            return 1
     if workers == 1:
         _run_worker(config, data_dir, host, port, limits)
         return 0

@@ -1,0 +1,162 @@
+"""`/mcp` as an OAuth 2.1 protected resource (the MCP authorization spec), beside API keys.
+
+- `GET /.well-known/oauth-protected-resource` and the same with the resource's path appended
+  (RFC 9728) answer without auth: the resource URI, its authorization servers, its scopes.
+- A request to `/mcp` with no credential, or with a bearer token that fails, gets a 401 with
+  `WWW-Authenticate: Bearer resource_metadata="…", scope="…"` (and `error="invalid_token"` when
+  a token was presented); a token without any `mcp` scope gets a 403 `insufficient_scope`, the
+  step-up challenge.
+- API keys (`mcpr_…`) keep working exactly as before; anything else presented as a bearer is an
+  access token, checked locally (`mcproute.security.oauth.validator`). Its caller becomes an
+  `ApiKeyRecord` for the rest of the proxy: id `oauth-<digest of issuer and subject>`, the scopes
+  the token maps to and its tenant, so sessions, access policy and contexts treat both alike.
+
+Tokens are never logged or echoed; the reasons shown name the failed check only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+from aiohttp import web
+
+from mcproute.proxy.errors import error_response
+from mcproute.security import ApiKeyRecord
+from mcproute.security.oauth.metadata import (
+    PRM_WELL_KNOWN,
+    MetadataError,
+    protected_resource_metadata,
+    resource_metadata_path,
+    resource_metadata_url,
+)
+from mcproute.security.oauth.settings import OAuthSettings
+from mcproute.security.oauth.tokens import TokenPrincipal, TokenRefused, VerificationUnavailable
+from mcproute.security.oauth.validator import TokenValidator
+
+if TYPE_CHECKING:
+    from mcproute.proxy.auth import Authenticator
+
+log = logging.getLogger("mcproute.auth")
+API_KEY_PREFIX = "mcpr_"
+OAUTH_ENV = "oauth"  # ApiKeyRecord.env of a caller who came with an access token
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def principal_record(principal: TokenPrincipal) -> ApiKeyRecord:
+    return ApiKeyRecord(
+        key_id=principal.principal_id,
+        env=OAUTH_ENV,
+        secret_hash=b"",
+        scopes=principal.scopes | {f"tenant:{principal.tenant}"},
+        expires_at=principal.expires_at,
+        name=principal.subject,
+    )
+
+
+class OAuthResource:
+    """One per worker: the validator (metadata and key caches) and its HTTP client."""
+
+    def __init__(self, settings: OAuthSettings) -> None:
+        self.settings = settings
+        self.validator = TokenValidator(settings)
+        self.metadata_url = resource_metadata_url(settings.audience)
+        self._scope = " ".join(settings.scopes_supported)
+        self._http: aiohttp.ClientSession | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    async def start(self, _: web.Application) -> None:
+        """Read the authorization servers' metadata now; `serve` has checked they answer, so a
+        failure here is transient: logged, and retried on the first token."""
+        try:
+            await self.validator.discover(self.http())
+        except MetadataError as exc:
+            log.warning("auth.oauth: %s (retried on the first token)", exc)
+
+    async def close(self, _: web.Application) -> None:
+        if self._http is not None:
+            await self._http.close()
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(PRM_WELL_KNOWN, self.resource_metadata)
+        path = resource_metadata_path(self.settings.audience)
+        if path != PRM_WELL_KNOWN:
+            app.router.add_get(path, self.resource_metadata)
+        app.on_startup.append(self.start)
+        app.on_cleanup.append(self.close)
+
+    async def resource_metadata(self, _: web.Request) -> web.Response:
+        document = protected_resource_metadata(self.settings)
+        return web.json_response(document, headers={"Access-Control-Allow-Origin": "*"})
+
+    def challenge_header(self, error: str | None = None, message: str = "") -> str:
+        """RFC 6750 / RFC 9728: where the metadata is and which scope to ask for."""
+        params = [
+            f"resource_metadata={_quoted(self.metadata_url)}",
+            f"scope={_quoted(self._scope)}",
+        ]
+        if error is not None:
+            params = [f"error={_quoted(error)}", *params, f"error_description={_quoted(message)}"]
+        return "Bearer " + ", ".join(params)
+
+    def challenge(
+        self, request: web.Request, status: int, message: str, error: str | None = None
+    ) -> web.Response:
+        """An error with the challenge MCP clients start their authorization flow from."""
+        response = error_response(request, status, message, error or "missing_credentials")
+        response.headers["WWW-Authenticate"] = self.challenge_header(error, message)
+        return response
+
+    async def authenticate(
+        self, request: web.Request, authenticator: Authenticator
+    ) -> ApiKeyRecord | web.Response:
+        """The caller of an `/mcp` request: by API key as always, else by access token."""
+        from mcproute.proxy.auth import presented_key
+
+        credential = presented_key(request)
+        if not credential:
+            return self.challenge(
+                request, 401, "missing credentials: an OAuth access token or API key"
+            )
+        if credential.startswith(API_KEY_PREFIX):
+            record = await authenticator.record(request, credential)
+            if isinstance(record, web.Response) and record.status == 401:
+                record.headers["WWW-Authenticate"] = self.challenge_header()
+            return record
+        try:
+            principal = await self.validator.validate(self.http(), credential)
+        except TokenRefused as exc:
+            log.info("access token refused: %s (%s %s)", exc.reason, request.method, request.path)
+            return self.challenge(request, 401, exc.reason, "invalid_token")
+        except VerificationUnavailable as exc:
+            log.warning("access token not checked: %s", exc)
+            return error_response(request, 503, str(exc), "auth_unavailable")
+        record = principal_record(principal)
+        if not any(scope == "mcp" or scope.startswith("mcp:") for scope in record.scopes):
+            return self.challenge(
+                request, 403, "the access token grants no mcp scope", "insufficient_scope"
+            )
+        return record
+
+
+def check_authorization_servers(settings: OAuthSettings) -> str | None:
+    """Before serving: every authorization server's metadata and JWKS can be read; else why not."""
+
+    async def discover() -> None:
+        validator = TokenValidator(settings)
+        async with aiohttp.ClientSession() as http:
+            await validator.discover(http, keys=True)
+
+    try:
+        asyncio.run(discover())
+    except MetadataError as exc:
+        return f"auth.oauth: cannot reach the authorization server: {exc}"
+    return None

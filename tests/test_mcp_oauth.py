@@ -1,0 +1,289 @@
+"""`/mcp` as an OAuth 2.1 protected resource, against a real authorization server (oidc-provider):
+the official SDK clients complete the MCP authorization flow and call a tool; tokens that must
+not pass are refused with the right status and challenge."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.shared.auth import (
+    AuthorizationCodeResult,
+    OAuthClientInformationFull,
+    OAuthClientMetadata,
+    OAuthToken,
+)
+from mcp_types import TextContent
+
+from mcp_support import INIT, free_port
+from oidc_support import AuthorizationServer, authorization_server
+from served_support import Served, served
+
+SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
+MODELS = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
+ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+def oauth_document(auth: AuthorizationServer, port: int, **oauth: Any) -> dict[str, Any]:
+    return {
+        "mcp": {
+            "models": MODELS,
+            "mcpServers": {"sdk": {"command": sys.executable, "args": [SDK_SERVER, "stdio"]}},
+            "auth": {
+                "oauth": {
+                    "issuer": auth.issuer,
+                    "audience": f"http://127.0.0.1:{port}/mcp",
+                    "tenant_claim": "tenant",
+                    "jwks_refresh_min_s": 0,  # every unknown kid refetches (the rotation test)
+                    **oauth,
+                }
+            },
+        }
+    }
+
+
+@dataclass
+class Setup:
+    auth: AuthorizationServer
+    proxy: Served
+
+    @property
+    def resource(self) -> str:
+        return f"{self.proxy.url}/mcp"
+
+
+@contextlib.asynccontextmanager
+async def setup(tmp_path: Path, **oauth: Any) -> AsyncIterator[Setup]:
+    async with authorization_server(tmp_path) as auth:
+        port = free_port()
+        document = oauth_document(auth, port, **oauth)
+        async with served(tmp_path, document=document, port=port) as proxy:
+            yield Setup(auth, proxy)
+
+
+async def initialize(url: str, token: str | None) -> aiohttp.ClientResponse:
+    headers = {**ACCEPT, **({"Authorization": f"Bearer {token}"} if token else {})}
+    async with aiohttp.ClientSession() as http, http.post(url, json=INIT, headers=headers) as resp:
+        await resp.read()
+        return resp
+
+
+def challenge(resp: aiohttp.ClientResponse) -> dict[str, str]:
+    """The parameters of a `WWW-Authenticate: Bearer k="v", ...` header."""
+    header = resp.headers["WWW-Authenticate"]
+    assert header.startswith("Bearer ")
+    params = {}
+    for part in header[len("Bearer ") :].split('", '):
+        name, _, value = part.partition("=")
+        params[name.strip()] = value.strip().strip('"')
+    return params
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+async def test_protected_resource_metadata_and_the_first_challenge(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, aiohttp.ClientSession() as http:
+        for path in (
+            "/.well-known/oauth-protected-resource/mcp",
+            "/.well-known/oauth-protected-resource",
+        ):
+            async with http.get(s.proxy.url + path) as resp:
+                assert resp.status == 200, path
+                document = await resp.json()
+            assert document["resource"] == s.resource
+            assert document["authorization_servers"] == [s.auth.issuer]
+            assert document["scopes_supported"] == ["mcp"]
+        resp = await initialize(s.resource, None)
+        assert resp.status == 401
+        params = challenge(resp)
+        assert (
+            params["resource_metadata"] == f"{s.proxy.url}/.well-known/oauth-protected-resource/mcp"
+        )
+        assert params["scope"] == "mcp"
+        assert "error" not in params
+
+
+async def test_refused_tokens(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, authorization_server(tmp_path) as stranger:
+        await s.auth.account("alice", "acme")
+        good = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        assert (await initialize(s.resource, good)).status == 200
+
+        header, payload, signature = good.split(".")
+        claims = orjson.loads(base64.urlsafe_b64decode(payload + "=="))
+        forged = b64(orjson.dumps({**claims, "sub": "mallory"}))
+        unsigned = b64(orjson.dumps({"alg": "none", "typ": "at+jwt"}))
+        hmac_header = b64(
+            orjson.dumps(
+                {"alg": "HS256", "kid": json.loads(base64.urlsafe_b64decode(header + "=="))["kid"]}
+            )
+        )
+        refused = {
+            "another audience": (
+                await s.auth.token("http://127.0.0.1:9/mcp", ["mcp"], subject="alice")
+            )["access_token"],
+            "expired": await s.auth.mint(
+                s.resource, ["mcp"], tenant="acme", iat_offset=-3600, expires_in=60
+            ),
+            "bad signature": f"{header}.{payload}.{signature[:-6]}AAAAAA",
+            "changed claims": f"{header}.{forged}.{signature}",
+            "untrusted issuer": await stranger.mint(s.resource, ["mcp"], tenant="acme"),
+            "alg none": f"{unsigned}.{payload}.",
+            "alg HS256 with the public key": f"{hmac_header}.{payload}.{signature}",
+            "no tenant claim": await s.auth.mint(s.resource, ["mcp"], subject="nobody"),
+            "not a JWT": "opaque-token-without-introspection",
+        }
+        for case, token in refused.items():
+            resp = await initialize(s.resource, token)
+            assert resp.status == 401, case
+            params = challenge(resp)
+            assert params["error"] == "invalid_token", case
+            assert params["resource_metadata"].endswith("/.well-known/oauth-protected-resource/mcp")
+            assert token not in s.proxy.stderr(), case
+
+        no_scope = await s.auth.mint(s.resource, ["openid"], tenant="acme")
+        resp = await initialize(s.resource, no_scope)
+        assert resp.status == 403
+        assert challenge(resp)["error"] == "insufficient_scope"
+        assert challenge(resp)["scope"] == "mcp"
+        assert good not in s.proxy.stderr()
+
+
+async def test_api_keys_work_as_before(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        assert (await initialize(s.resource, s.proxy.key("mcp"))).status == 200
+        resp = await initialize(s.resource, "mcpr_test_notakey")
+        assert resp.status == 401
+        assert "resource_metadata" in challenge(resp)
+
+
+async def test_key_rotation_at_the_authorization_server(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        await s.auth.account("alice", "acme")
+        before = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        assert (await initialize(s.resource, before)).status == 200
+        await s.auth.rotate()
+        after = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        assert (await initialize(s.resource, after)).status == 200  # unknown kid: JWKS refetched
+        assert (await initialize(s.resource, before)).status == 200  # the old key is still listed
+        await s.auth.rotate(retire=True)
+        latest = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        assert (await initialize(s.resource, latest)).status == 200
+        assert (await initialize(s.resource, before)).status == 401  # its key is gone
+
+
+async def test_sessions_belong_to_the_token_subject(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        await s.auth.account("alice", "acme")
+        await s.auth.account("bob", "acme")
+        alice = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        bob = (await s.auth.token(s.resource, ["mcp"], subject="bob"))["access_token"]
+        again = (await s.auth.token(s.resource, ["mcp"], subject="alice"))["access_token"]
+        async with aiohttp.ClientSession() as http:
+            headers = {**ACCEPT, "Authorization": f"Bearer {alice}"}
+            async with http.post(s.resource, json=INIT, headers=headers) as resp:
+                session = resp.headers["Mcp-Session-Id"]
+            ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+            for token, status in ((bob, 404), (again, 200)):
+                headers = {**ACCEPT, "Authorization": f"Bearer {token}", "Mcp-Session-Id": session}
+                async with http.post(s.resource, json=ping, headers=headers) as resp:
+                    assert resp.status == status
+
+
+async def test_opaque_tokens_by_introspection(tmp_path: Path) -> None:
+    async with authorization_server(tmp_path) as auth:
+        port = free_port()
+        resource = f"http://127.0.0.1:{port}/mcp"
+        await auth.opaque(resource)
+        document = oauth_document(
+            auth,
+            port,
+            introspection_endpoint=f"{auth.issuer}/token/introspection",
+            client_id="mcproute-introspector",
+            client_secret="introspector-secret-for-tests-only",
+        )
+        async with served(tmp_path, document=document, port=port) as proxy:
+            await auth.account("carol", "acme")
+            token = (await auth.token(resource, ["mcp"], subject="carol"))["access_token"]
+            assert "." not in token
+            assert (await initialize(resource, token)).status == 200
+            other = (await auth.token("http://127.0.0.1:9/mcp", ["mcp"], subject="carol"))[
+                "access_token"
+            ]
+            resp = await initialize(resource, other)
+            assert resp.status == 401
+            assert challenge(resp)["error"] == "invalid_token"
+            assert token not in proxy.stderr()
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+async def test_python_sdk_client_completes_the_flow(tmp_path: Path) -> None:
+    redirect = "http://127.0.0.1:9/callback"  # never reached: the headless browser stops there
+    async with setup(tmp_path) as s:
+        await s.auth.account("alice", "acme", default=True)
+        answers: list[dict[str, str]] = []
+
+        async def open_browser(url: str) -> None:
+            answers.append(await s.auth.follow_authorization(url, redirect))
+
+        async def callback() -> AuthorizationCodeResult:
+            answer = answers.pop()
+            return AuthorizationCodeResult(
+                code=answer["code"], state=answer.get("state"), iss=answer.get("iss")
+            )
+
+        storage = MemoryStorage()
+        provider = OAuthClientProvider(
+            server_url=s.resource,
+            client_metadata=OAuthClientMetadata(
+                client_name="sdk test client",
+                redirect_uris=[redirect],  # type: ignore[list-item]
+                grant_types=["authorization_code", "refresh_token"],
+                response_types=["code"],
+                token_endpoint_auth_method="none",
+            ),
+            storage=storage,
+            redirect_handler=open_browser,
+            callback_handler=callback,
+        )
+        async with (
+            create_mcp_http_client(auth=provider) as http_client,
+            Client(streamable_http_client(s.resource, http_client=http_client)) as client,
+        ):
+            tools = await client.list_tools()
+            assert "sdk__add" in {tool.name for tool in tools.tools}
+            result = await client.call_tool("sdk__add", {"a": 40, "b": 2})
+            assert isinstance(result.content[0], TextContent)
+            assert result.content[0].text == "42"
+        assert storage.tokens is not None
+        assert storage.tokens.access_token not in s.proxy.stderr()
