@@ -15,6 +15,7 @@ _SCHEME = re.compile(r"\s*([!#$%&'*+\-.^_`|~\w]+)(?:\s+|$)")
 class Challenge:
     scheme: str  # lower-cased: "bearer", "dpop"
     params: dict[str, str] = field(default_factory=dict)
+    schemes: tuple[str, ...] = ()  # of every challenge of the response (`merged`)
 
     @property
     def error(self) -> str | None:
@@ -59,4 +60,5 @@ def merged(challenges: list[Challenge]) -> Challenge:
     for challenge in challenges:
         for key, value in challenge.params.items():
             params.setdefault(key, value)
-    return Challenge(challenges[0].scheme if challenges else "", params)
+    schemes = tuple(c.scheme for c in challenges)
+    return Challenge(schemes[0] if schemes else "", params, schemes)

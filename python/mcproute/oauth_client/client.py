@@ -272,9 +272,19 @@ class OAuthClient:
             scopes = [*scopes, "offline_access"]
         return scopes
 
-    def _dpop_for(self, server: ServerMetadata) -> DPoPKey | None:
+    def _dpop_for(self, server: ServerMetadata, challenge: Challenge) -> DPoPKey | None:
+        """A DPoP key when both sides take DPoP: the authorization server signs ES256 proofs
+        off, and the resource challenged with the DPoP scheme or says so in its metadata (a
+        bound token is useless at a resource that only reads Bearer)."""
+        if self._dpop is not None:
+            return self._dpop  # the grant is bound already
         algs = server.get("dpop_signing_alg_values_supported")
-        if not self.settings.dpop or not isinstance(algs, list) or DPOP_ALG not in algs:
+        resource_takes_it = "dpop" in challenge.schemes or (
+            self._resource is not None and self._resource.dpop
+        )
+        if not (self.settings.dpop and resource_takes_it):
+            return None
+        if not isinstance(algs, list) or DPOP_ALG not in algs:
             return None
         if self._dpop is None:
             self._dpop = DPoPKey()
@@ -284,7 +294,7 @@ class OAuthClient:
         async with self._session() as http:
             server = await self._discover(http, challenge)
             scopes = self._select_scopes(challenge, server, wanted)
-            dpop = self._dpop_for(server)
+            dpop = self._dpop_for(server, challenge)
             assert self._resource is not None
             params: dict[str, str] = {"resource": self._resource.resource}
             if scopes:
@@ -364,6 +374,11 @@ class OAuthClient:
             "code_challenge_method": "S256",
             **params,
         }
+        prompts = server.get("prompt_values_supported")
+        if "offline_access" in params.get("scope", "").split() and (
+            isinstance(prompts, list) and "consent" in prompts
+        ):
+            query["prompt"] = "consent"  # OpenID Connect grants offline_access only with it
         url = f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
         pending = {"state": state, "verifier": verifier, "resource": params["resource"]}
         await self._save(pending)  # a flow finished elsewhere (a gateway's callback) needs it
@@ -385,7 +400,7 @@ class OAuthClient:
                 server = await self._discover(http, Challenge(""))
                 if self._client is None:
                     raise OAuthError("the client registration of the pending flow is gone")
-                dpop = self._dpop_for(server)
+                dpop = self._dpop  # created with the pending flow, if its resource takes DPoP
                 self._tokens = await self._exchange_code(
                     http, server, self._client, callback_url, pending, dpop
                 )

@@ -43,6 +43,7 @@ class ResourceInfo:
     authorization_servers: list[str]
     scopes_supported: list[str] | None = None
     from_metadata: bool = True  # False: a 2025-03-26 server, no protected resource metadata
+    dpop: bool = False  # the resource takes DPoP-bound tokens (RFC 9728 §2 dpop_* fields)
 
 
 @dataclass(frozen=True)
@@ -124,9 +125,13 @@ async def discover_resource(
                 f"protected resource metadata at {redact_url(url)}: no authorization_servers"
             )
         scopes = document.get("scopes_supported")
+        dpop = bool(document.get("dpop_bound_access_tokens_required")) or isinstance(
+            document.get("dpop_signing_alg_values_supported"), list
+        )
         return ResourceInfo(
             resource, [s for s in servers if isinstance(s, str)],
             [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else None,
+            dpop=dpop,
         )  # fmt: skip
     # No protected resource metadata: the 2025-03-26 rules.
     return ResourceInfo(server_url, [base], None, from_metadata=False)
