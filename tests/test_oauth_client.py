@@ -23,8 +23,9 @@ from mcproute.oauth_client import (
     SealedTokenStore,
     headless_authorize,
 )
-from mcproute.protocol.client import HTTPStatusError, MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.client.streamable_http import HTTPStatusError
+from mcproute.protocol.jsonrpc import MCPError
 from oidc_support import MACHINE_CLIENT
 from test_mcp_oauth import setup
 

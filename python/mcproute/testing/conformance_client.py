@@ -32,7 +32,7 @@ from mcproute.oauth_client import (
     headless_authorize,
 )
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 
 Json = dict[str, Any]
 Scenario = Callable[[MCPConnection, Json], Awaitable[None]]
