@@ -50,6 +50,7 @@ import orjson
 
 from mcproute import tracing
 from mcproute._core import Message
+from mcproute.oauth_client import AuthorizationRequired
 from mcproute.protocol import param_headers
 from mcproute.protocol.client.connection import (
     ANNOUNCEMENTS,
@@ -68,6 +69,7 @@ from mcproute.protocol.gateway.upstream_health import (
     UNAVAILABLE,
 )
 from mcproute.protocol.gateway.upstreams import Listing, Upstream
+from mcproute.protocol.gateway.user_links import UpstreamLinks, authorization_error
 from mcproute.protocol.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -138,8 +140,11 @@ class Gateway(MCPServer):
         page_size: int = DEFAULT_PAGE_SIZE,
         state_secret: bytes | None = None,
         observer: GatewayObserver | None = None,
+        links: UpstreamLinks | None = None,
     ) -> None:
         super().__init__(name, page_size=page_size, state_secret=state_secret)
+        # The users' own grants for the upstreams configured with `"auth": {"type": "oauth"}`.
+        self.links = links if links is not None else UpstreamLinks()
         self.observer: GatewayObserver | None = observer
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
@@ -154,8 +159,10 @@ class Gateway(MCPServer):
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
             self.upstreams[key] = Upstream.from_spec(key, spec, name)
-        self._watches = {
-            name: self._new_watch(upstream) for name, upstream in self.upstreams.items()
+        self._watches = {  # a per-user upstream has no gateway-wide stream to watch
+            name: self._new_watch(upstream)
+            for name, upstream in self.upstreams.items()
+            if upstream.oauth is None
         }
         self._retiring: set[asyncio.Task[None]] = set()
         # exposed name -> (upstream, upstream's own name), rebuilt by every list call
@@ -190,6 +197,7 @@ class Gateway(MCPServer):
         await asyncio.gather(*self._relays, *self._retiring, return_exceptions=True)
         for upstream in self.upstreams.values():
             await upstream.close()
+        await self.links.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -251,10 +259,9 @@ class Gateway(MCPServer):
         self.upstreams = current
         for upstream in retired:
             upstream.retired = True
-            watch = self._watches.pop(upstream.name)
-            self._start_retiring(upstream, watch)
+            self._start_retiring(upstream, self._watches.pop(upstream.name, None))
         for name, change in changes.items():
-            if change in ("added", "changed"):
+            if change in ("added", "changed") and current[name].oauth is None:
                 self._watches[name] = self._new_watch(current[name])
         # Names routed to a replaced upstream are found again by the next listing.
         gone = {u.name for u in retired}
@@ -263,9 +270,10 @@ class Gateway(MCPServer):
         self._resources = {k: v for k, v in self._resources.items() if v not in gone}
         return changes
 
-    def _start_retiring(self, upstream: Upstream, watch: UpstreamWatch) -> None:
+    def _start_retiring(self, upstream: Upstream, watch: UpstreamWatch | None) -> None:
         async def retire() -> None:
-            await watch.stop()
+            if watch is not None:
+                await watch.stop()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(RETIRE_WAIT_S):
                     while upstream.calls:
@@ -324,7 +332,7 @@ class Gateway(MCPServer):
                 return None
             return [conn.session_id, conn.version] if conn.session_id else None
 
-        http = [upstream for upstream in self.upstreams.values() if upstream.url is not None]
+        http = [u for u in self.upstreams.values() if u.url is not None and u.oauth is None]
         opened, _ = await asyncio.gather(
             asyncio.gather(*(open_one(upstream) for upstream in http)), self._watch_all()
         )
@@ -460,7 +468,8 @@ class Gateway(MCPServer):
             name = await self._find_upstream(uri, ctx, msg, field)
             if name is not None:  # an unknown URI is honored and never fires, as upstream
                 followed.append((name, uri))
-        watches = [(self._watches[name], uri) for name, uri in followed]  # a reload may swap
+        # A reload may swap them; a per-user upstream's updates are not followed.
+        watches = [(self._watches[name], uri) for name, uri in followed if name in self._watches]
         try:
             for watch, uri in watches:
                 await watch.follow(uri)
@@ -529,7 +538,9 @@ class Gateway(MCPServer):
     ) -> Json:
         upstream_name = upstream.name
         own = None if ctx.modern else self._session_connection(upstream, ctx.session)
-        if own is not None:
+        if upstream.oauth is not None:
+            conn = await self._user_connection(upstream, ctx)
+        elif own is not None:
             conn = own
         elif ctx.modern:
             conn = await upstream.stateless_connection()
@@ -596,6 +607,8 @@ class Gateway(MCPServer):
                 )
             except MCPError as exc:
                 raise relayed_error(exc) from None
+            except AuthorizationRequired as exc:  # the user's grant ended (revoked, expired)
+                raise authorization_error(exc, upstream_name, _opens_urls(ctx)) from None
 
         if ctx.modern and conn.era == "legacy" and method in INPUT_METHODS:
             # A legacy upstream asks on the call's stream and waits: hold the call while the
@@ -616,14 +629,19 @@ class Gateway(MCPServer):
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
 
-    async def _each(self, method: str, key: str) -> Listing:
+    async def _each(self, method: str, key: str, ctx: RequestContext) -> Listing:
         """`method` on every upstream (all its pages, within its list timeout), its items
         tagged with the upstream's name. An upstream that fails is left out of the listing
         rather than failing it, and named in the listing's `failed`."""
 
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
-                conn = await upstream.shared_connection()
+                if upstream.oauth is None:
+                    conn = await upstream.shared_connection()
+                elif await self._linked(upstream, ctx):
+                    conn = await self._user_connection(upstream, ctx)
+                else:
+                    return []  # not linked by this user: nothing of it is theirs to see
                 return await conn._paged(method, key)
 
             started = time.perf_counter()
@@ -650,6 +668,44 @@ class Gateway(MCPServer):
                 listing.items.extend((upstream.name, item) for item in result)
         return listing
 
+    # --- per-user upstreams ------------------------------------------------------------------
+
+    async def _linked(self, upstream: Upstream, ctx: RequestContext) -> bool:
+        assert upstream.url is not None
+        assert upstream.oauth is not None
+        return await self.links.linked(upstream.url, upstream.oauth, ctx.principal, upstream.name)
+
+    async def _user_connection(self, upstream: Upstream, ctx: RequestContext) -> MCPConnection:
+        """The caller's own connection to a per-user upstream, with their token; until they
+        have linked it, the error that says where to authorize."""
+        assert upstream.url is not None
+        assert upstream.oauth is not None
+        prefer = "modern" if ctx.modern else "legacy"
+        try:
+            return await self.links.connection(
+                upstream.url, upstream.oauth, ctx.principal, upstream.name, prefer
+            )
+        except AuthorizationRequired as exc:
+            raise authorization_error(exc, upstream.name, _opens_urls(ctx)) from None
+
+    async def complete_link(self, callback_url: str) -> str:
+        """The user's browser is back from authorizing an upstream: store their grant.
+        Returns the upstream's name; raises OAuthError (a stale state, a refused code)."""
+        targets = {
+            name: (u.url, u.oauth)
+            for name, u in self.upstreams.items()
+            if u.url is not None and u.oauth is not None
+        }
+        return (await self.links.complete(callback_url, targets)).upstream
+
+    def _unlinked_owner(self, name: str, ctx: RequestContext) -> Upstream | None:
+        """The per-user upstream an unknown name may belong to."""
+        per_user = [u for u in self.upstreams.values() if u.oauth is not None]
+        if self.namespace.enabled:
+            owner = self.upstreams.get(self.namespace.owner(name) or "")
+            return owner if owner is not None and owner.oauth is not None else None
+        return per_user[0] if len(per_user) == 1 else None
+
     @staticmethod
     def _caller(ctx: RequestContext) -> Any:
         """What the transport says of the caller, never what the client says of itself."""
@@ -664,7 +720,7 @@ class Gateway(MCPServer):
     async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         tools: list[Json] = []
         table: dict[str, tuple[str, str]] = {}
-        listing = await self._each("tools/list", "tools")
+        listing = await self._each("tools/list", "tools", ctx)
         for name in listing.listed & self.upstreams.keys():
             own = [tool for upstream, tool in listing.items if upstream == name]
             self.upstreams[name].param_headers = param_headers.header_maps(own)[0]
@@ -690,6 +746,9 @@ class Gateway(MCPServer):
             await lister({}, ctx, msg)
         table = tables[kind]()
         if name not in table:
+            owner = self._unlinked_owner(name, ctx)
+            if owner is not None and not await self._linked(owner, ctx):
+                await self._user_connection(owner, ctx)  # raises: where to authorize
             raise self._unknown(kind, name)
         upstream, original = table[name]
         if not self._allowed(ctx, kind, upstream, original):
@@ -723,7 +782,7 @@ class Gateway(MCPServer):
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []
         table: dict[str, tuple[str, str]] = {}
-        listing = await self._each("prompts/list", "prompts")
+        listing = await self._each("prompts/list", "prompts", ctx)
         for upstream, prompt in listing.items:
             exposed = self.namespace.expose(upstream, prompt["name"])
             if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
@@ -741,7 +800,7 @@ class Gateway(MCPServer):
     async def _gw_resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         resources: list[Json] = await self.local.list(self._caller(ctx)) if self.local else []
         table: dict[str, str] = {}
-        listing = await self._each("resources/list", "resources")
+        listing = await self._each("resources/list", "resources", ctx)
         for upstream, resource in listing.items:
             uri = resource["uri"]
             if uri in table or not self._allowed(ctx, "resource", upstream, uri):
@@ -754,7 +813,7 @@ class Gateway(MCPServer):
     async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """Templates the caller may use: the policy is asked about the template itself (a
         `mcp:<server>` scope covers them; `mcp:<server>:<name>` names one `uriTemplate`)."""
-        listing = await self._each("resources/templates/list", "resourceTemplates")
+        listing = await self._each("resources/templates/list", "resourceTemplates", ctx)
         allowed = [
             template
             for upstream, template in listing.items
@@ -807,7 +866,12 @@ class Gateway(MCPServer):
         if self._session_connection(self._upstream(name), ctx.session) is not None:
             # The client's own upstream session: its updates come on the relayed stream.
             return await self._forward(name, msg.method or "", params, ctx)
-        watch = self._watches[name]
+        watch = self._watches.get(name)
+        if watch is None:
+            raise MCPError(
+                INVALID_REQUEST, f"resources/subscribe: MCP server {name!r} is per user: "
+                "subscriptions to its resources are not relayed"
+            )  # fmt: skip
         await watch.start()
         if subscribe and not had:
             await watch.follow(uri)
@@ -826,3 +890,9 @@ class Gateway(MCPServer):
                 next(iter(self.upstreams)), "completion/complete", params, ctx
             )
         return {"completion": {"values": [], "hasMore": False}}
+
+
+def _opens_urls(ctx: RequestContext) -> bool:
+    """Whether the client takes URL elicitations (2025-11-25 `elicitation.url`)."""
+    elicitation = ctx.client_capabilities.get("elicitation")
+    return isinstance(elicitation, dict) and "url" in elicitation

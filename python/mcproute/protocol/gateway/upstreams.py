@@ -9,10 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcproute.oauth_client import OAuthSettings
 from mcproute.protocol import param_headers
 from mcproute.protocol.client.connection import MCPConnection
 from mcproute.protocol.client.stdio import StdioServer
 from mcproute.protocol.gateway.upstream_health import Timeouts, UpstreamHealth, is_upstream_failure
+from mcproute.protocol.gateway.user_links import oauth_settings
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, Json, MCPError
 
 STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
@@ -31,6 +33,8 @@ class Upstream:
 
     timeouts: Timeouts = field(default_factory=Timeouts)
     client_name: str = "mcproute-gateway"  # how the gateway introduces itself upstream
+    # `"auth": {"type": "oauth"}`: called with each user's own token (see user_links).
+    oauth: OAuthSettings | None = None
 
     @classmethod
     def from_spec(
@@ -46,9 +50,17 @@ class Upstream:
             timeouts = Timeouts.from_spec(spec)
         except ValueError as e:
             raise ValueError(f"upstream {name!r}: {e}") from None
+        oauth = None
+        if spec.get("auth") is not None:
+            if "url" not in spec or not isinstance(spec["auth"], Mapping):
+                raise ValueError(f"upstream {name!r}: auth needs a url and an object")
+            oauth = oauth_settings(name, spec["auth"], client_name)
         if "url" in spec:
             headers = dict(spec.get("headers") or {})
-            return cls(name, spec["url"], headers, timeouts=timeouts, client_name=client_name)
+            return cls(
+                name, spec["url"], headers, timeouts=timeouts, client_name=client_name,
+                oauth=oauth,
+            )  # fmt: skip
         inherit = spec.get("inheritEnv")
         stdio = StdioServer(
             spec["command"],
@@ -74,8 +86,8 @@ class Upstream:
         self.health = UpstreamHealth(self.name)
 
     def same_target(self, other: Upstream) -> bool:
-        mine = (self.url, self.headers, self.stdio, self.timeouts)
-        return mine == (other.url, other.headers, other.stdio, other.timeouts)
+        mine = (self.url, self.headers, self.stdio, self.timeouts, self.oauth)
+        return mine == (other.url, other.headers, other.stdio, other.timeouts, other.oauth)
 
     async def close(self) -> None:
         for conn in (self.connection, self.modern_connection):
