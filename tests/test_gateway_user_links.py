@@ -7,12 +7,15 @@ carry their token; other users stay unlinked; the grant is sealed with the keyri
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 
-from mcp_support import serve
+from mcp_support import free_port, serve
 from mcproute._core import Keyring
 from mcproute.oauth_client import MemoryBlobStore, OAuthError, SealedTokenStore
 from mcproute.protocol.client import MCPConnection
@@ -21,7 +24,8 @@ from mcproute.protocol.gateway.user_links import URL_ELICITATION_REQUIRED, Upstr
 from mcproute.protocol.jsonrpc import MCPError
 from mcproute.protocol.server.http import StreamableHTTP
 from oidc_support import AuthorizationServer
-from test_mcp_oauth import setup
+from served_support import served
+from test_mcp_oauth import MODELS, setup
 
 CALLBACK = "http://127.0.0.1:9/oauth/callback"  # the gateway's; the headless browser stops there
 
@@ -141,3 +145,47 @@ async def test_callback_with_an_unknown_state(tmp_path: Path) -> None:
             await gw.complete_link(f"{CALLBACK}?code=x&state=never-issued")
     finally:
         await gw.close()
+
+
+async def test_mcproute_serve_links_an_upstream_through_its_callback(tmp_path: Path) -> None:
+    """The proxy: API-key callers, grants sealed in the data directory, the browser's return
+    at GET /oauth/callback with no key."""
+    async with setup(tmp_path) as s:
+        port = free_port()
+        gw_dir = tmp_path / "gateway"
+        gw_dir.mkdir()
+        callback_url = f"http://127.0.0.1:{port}/oauth/callback"
+        upstream = {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
+        document = {"mcp": {"models": MODELS, "mcpServers": {"up": upstream}}}
+        env = {"MCPROUTE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        async with served(gw_dir, document=document, port=port, env=env) as gw:
+            key = gw.key("mcp")
+            headers = {"Authorization": f"Bearer {key}"}
+            async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
+                assert "up__sdk__add" not in {t["name"] for t in await conn.list_tools()}
+                with pytest.raises(MCPError) as refused:
+                    await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+            await s.auth.account("dana", "acme", default=True)
+            answer = await s.auth.follow_authorization(
+                refused.value.data["authorizeUrl"], callback_url
+            )
+            async with aiohttp.ClientSession() as http:
+                back = f"{callback_url}?{urlencode(answer)}"
+                async with http.get(back) as resp:  # the browser: no API key
+                    assert resp.status == 200, await resp.text()
+                    assert "'up' is linked" in await resp.text()
+                async with http.get(back) as resp:  # a state is good once
+                    assert resp.status == 400
+            async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
+                result = await conn.call_tool("up__sdk__add", {"a": 40, "b": 2})
+            assert result["content"][0]["text"] == "42"
+            # Another key (another user) has linked nothing.
+            other = {"Authorization": f"Bearer {gw.key('mcp')}"}
+            async with MCPConnection(f"{gw.url}/mcp", headers=other) as conn:
+                assert "up__sdk__add" not in {t["name"] for t in await conn.list_tools()}
+            assert answer["code"] not in gw.stderr()
+        # Sealed in the data directory: no token in the clear.
+        with sqlite3.connect(gw.data_dir.path / "mcproute.db") as db:
+            rows = db.execute("SELECT sealed FROM oauth_grants").fetchall()
+        assert rows
+        assert all(b"eyJ" not in bytes(row[0]) for row in rows)  # no JWT in the clear

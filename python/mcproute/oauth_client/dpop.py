@@ -2,21 +2,22 @@
 servers hand out (§8 at the token endpoint, §9 at the resource), kept per origin.
 
 A proof binds the method and the URL without query or fragment (`htu`, §4.2); a proof sent with
-an access token also carries `ath`, the token's SHA-256 (§4.3). JOSE is joserfc's."""
+an access token also carries `ath`, the token's SHA-256 (§4.3). JOSE is joserfc's (the `oauth`
+extra), imported only when a grant uses DPoP."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-from joserfc import jwt
-from joserfc.jwk import ECKey
 
 from mcproute.oauth_client.metadata import origin
 from mcproute.protocol.b64url import encode as b64url
+
+if TYPE_CHECKING:
+    from joserfc.jwk import ECKey
 
 ALG = "ES256"
 
@@ -30,12 +31,16 @@ class DPoPKey:
     """A proof-of-possession key and the latest nonce each server asked for."""
 
     def __init__(self, key: ECKey | None = None) -> None:
+        from joserfc.jwk import ECKey
+
         self._key = key or ECKey.generate_key("P-256")
         self._public = self._key.as_dict(private=False)
         self._nonces: dict[str, str] = {}
 
     @classmethod
     def from_jwk(cls, jwk: dict[str, Any]) -> DPoPKey:
+        from joserfc.jwk import ECKey
+
         return cls(ECKey.import_key(jwk))
 
     def to_jwk(self) -> dict[str, Any]:
@@ -66,5 +71,7 @@ class DPoPKey:
             claims["nonce"] = nonce
         if access_token is not None:
             claims["ath"] = b64url(hashlib.sha256(access_token.encode("ascii")).digest())
+        from joserfc import jwt
+
         header = {"typ": "dpop+jwt", "alg": ALG, "jwk": self._public}
         return jwt.encode(header, claims, self._key)

@@ -16,7 +16,9 @@ from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.models import ModelRegistry
+from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
+from mcproute.protocol.gateway.user_links import UpstreamLinks
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
 from mcproute.protocol.server.session_tokens import SessionTokens
@@ -30,6 +32,7 @@ from mcproute.proxy import (
     reload,
     routes,
     surface,
+    user_links,
 )
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
@@ -49,6 +52,7 @@ from mcproute.store.shared import (
     open_shared,
 )
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
+from mcproute.store.sqlite_grants import SqliteGrantBlobs
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
@@ -61,6 +65,7 @@ def _gateway(
     local: contexts.ContextResources,
     state_secret: bytes | None = None,
     observer: McpMetrics | None = None,
+    links: UpstreamLinks | None = None,
 ) -> Gateway:
     return Gateway(
         reload.mcp_upstreams(config),
@@ -68,6 +73,7 @@ def _gateway(
         local=local,
         state_secret=state_secret,
         observer=observer,
+        links=links,
     )
 
 
@@ -203,8 +209,13 @@ def build_app(
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
-    gateway = _gateway(config, local, state_secret, mcp_metrics)
+    grants = SqliteGrantBlobs(data_dir)  # users' upstream grants, sealed with the keyring
+    links = UpstreamLinks(
+        SealedTokenStore(keyring.current, grants), user_links.callback_url(config)
+    )
+    gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
+    app.router.add_get("/oauth/callback", user_links.callback)
     app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(
@@ -234,6 +245,7 @@ def build_app(
         await gateway.close()
         await registry.aclose()
         context_store.close()
+        grants.close()
         await shared.close()
         store.close()
         snapshots.close()

@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from mcproute.proxy.oauth import OAuthResource
 
 log = logging.getLogger("mcproute.auth")
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# /oauth/callback: a browser back from authorizing an upstream; its `state` is the credential.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/oauth/callback"})
 OPEN_PREFIXES = ("/dashboard", "/.well-known/oauth-protected-resource")  # sign in by themselves
 INVALID_KEY = "invalid_key"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
