@@ -31,7 +31,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PATH=/opt/mcproute/bin:$PATH
 COPY packaging/install-and-run.sh /usr/local/bin/install-and-run.sh
 COPY --from=build /wheels /tmp/wheels
-RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing,gcp]" \
+RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing,gcp,oauth]" \
     && rm -rf /tmp/wheels \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin mcproute \
     && mkdir -p /data \

@@ -4,9 +4,12 @@ not pass are refused with the right status and challenge."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
+import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,11 +29,13 @@ from mcp.shared.auth import (
 )
 from mcp_types import TextContent
 
-from mcp_support import INIT, free_port
+from mcp_support import INIT, NODE, NODE_MODULES, free_port
 from oidc_support import AuthorizationServer, authorization_server
+from proxy_support import serve_command
 from served_support import Served, served
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
+TS_CLIENT = Path(__file__).parent / "oidc" / "ts_client.mjs"
 MODELS = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
 ACCEPT = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
@@ -287,3 +292,105 @@ async def test_python_sdk_client_completes_the_flow(tmp_path: Path) -> None:
             assert result.content[0].text == "42"
         assert storage.tokens is not None
         assert storage.tokens.access_token not in s.proxy.stderr()
+
+
+async def test_typescript_sdk_client_completes_the_flow(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        await s.auth.account("alice", "acme", default=True)
+        proc = await asyncio.create_subprocess_exec(
+            str(NODE),
+            str(TS_CLIENT),
+            s.resource,
+            "sdk__add",
+            json.dumps({"a": 40, "b": 2}),
+            env={**os.environ, "NODE_MODULES": str(NODE_MODULES)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode(errors="replace")
+        answer = json.loads(out)
+        assert "sdk__add" in answer["tools"]
+        assert answer["result"]["content"][0]["text"] == "42"
+
+
+def config_check(path: Path) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mcproute.cli", "config", "check", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_config_check_names_each_oauth_problem(tmp_path: Path) -> None:
+    oauth = {
+        "issuer": "ftp://login.example.com",
+        "scope_map": {"tools": "admin"},
+        "algorithms": ["none", "HS256"],
+        "leeway_s": 9999,
+        "introspection_endpoint": "https://login.example.com/introspect",
+        "colour": "blue",
+    }
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"mcp": {"models": MODELS, "auth": {"oauth": oauth}}}))
+    done = config_check(path)
+    assert done.returncode == 1
+    for field in (
+        "mcp.auth.oauth.issuer: must be an http(s) URL",
+        "mcp.auth.oauth.audience: is required",
+        "mcp.auth.oauth.scope_map.tools: 'admin' is not a scope a token may grant",
+        "mcp.auth.oauth.algorithms: 'none' is not allowed",
+        "mcp.auth.oauth.algorithms: 'HS256' is not allowed",
+        "mcp.auth.oauth.leeway_s: must be a number of seconds",
+        "mcp.auth.oauth: introspection_endpoint needs client_id and client_secret",
+        "mcp.auth.oauth.colour: unknown key",
+    ):
+        assert field in done.stdout + done.stderr, field
+    good = {"issuer": "https://login.example.com", "audience": "https://gw.example.com/mcp"}
+    path.write_text(json.dumps({"mcp": {"models": MODELS, "auth": {"oauth": good}}}))
+    done = config_check(path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+async def test_serve_stops_when_the_authorization_server_is_unreachable(tmp_path: Path) -> None:
+    issuer = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    oauth = {"issuer": issuer, "audience": "http://127.0.0.1:4000/mcp"}
+    path = tmp_path / "mcproute.json"
+    path.write_text(json.dumps({"mcp": {"models": MODELS, "auth": {"oauth": oauth}}}))
+    proc = await asyncio.create_subprocess_exec(
+        *serve_command(path, free_port(), workers=1),
+        env={**os.environ, "MCPROUTE_DATA_DIR": str(tmp_path / "data")},
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert (
+        f"auth.oauth: cannot reach the authorization server: no metadata for issuer {issuer}"
+        in (err.decode())
+    )
+
+
+async def test_step_up_for_a_tool_outside_the_token_scopes(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, aiohttp.ClientSession() as http:
+        await s.auth.account("alice", "acme")
+        narrow = (await s.auth.token(s.resource, ["mcp:other"], subject="alice"))["access_token"]
+        headers = {**ACCEPT, "Authorization": f"Bearer {narrow}"}
+        async with http.post(s.resource, json=INIT, headers=headers) as resp:
+            assert resp.status == 200
+            headers["Mcp-Session-Id"] = resp.headers["Mcp-Session-Id"]
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        async with http.post(s.resource, json=initialized, headers=headers) as resp:
+            assert resp.status == 202
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+        }
+        async with http.post(s.resource, json=call, headers=headers) as resp:
+            assert resp.status == 403
+            params = challenge(resp)
+        assert params["error"] == "insufficient_scope"
+        assert params["scope"] == "mcp:sdk:add"
+        wider = await s.auth.token(s.resource, ["mcp:other", params["scope"]], subject="alice")
+        headers["Authorization"] = f"Bearer {wider['access_token']}"
+        async with http.post(s.resource, json=call, headers=headers) as resp:
+            assert resp.status == 200, await resp.text()
+            assert '"text":"3"' in (await resp.text()).replace(" ", "")

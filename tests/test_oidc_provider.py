@@ -3,11 +3,18 @@ bound to the resource, the grants, registration, rotation, introspection)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
 import aiohttp
 import pytest
 from joserfc import jws, jwt
 from joserfc.jwk import KeySet
 
+from conftest import require
+from mcp_support import NODE, NODE_MODULES, free_port
 from oidc_support import (
     INTROSPECTION_CLIENT,
     AuthorizationError,
@@ -104,3 +111,79 @@ async def test_opaque_tokens_are_introspected(auth_server: AuthorizationServer) 
 async def test_refusals_are_errors(auth_server: AuthorizationServer) -> None:
     with pytest.raises(AuthorizationError):
         await auth_server.token(RESOURCE, ["mcp"], client_id="nobody")
+
+
+@pytest.mark.parametrize(
+    ("harness", "options"),
+    [("conformance-alpha11", []), ("conformance-alpha12", ["--resource", RESOURCE])],
+)
+async def test_conformance_authorization_mode(
+    auth_server: AuthorizationServer, tmp_path: Path, harness: str, options: list[str]
+) -> None:
+    """The harness's `authorization` scenarios (metadata endpoint, authorization code grant)
+    against the test server; its "browser" step is the headless login."""
+    script = NODE_MODULES / harness / "dist" / "index.js"
+    require(script.is_file(), f"{harness} not installed (make test)")
+    port = free_port()
+    redirect = f"http://127.0.0.1:{port}/callback"
+    client_id = await register(auth_server, redirect)
+    proc = await asyncio.create_subprocess_exec(
+        str(NODE),
+        str(script),
+        "authorization",
+        "--url",
+        auth_server.issuer,
+        "--client-id",
+        client_id,
+        *options,
+        "--port",
+        str(port),
+        "-o",
+        str(tmp_path / "results"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    output = []
+    async with asyncio.timeout(120):
+        while line := (await proc.stdout.readline()).decode():
+            output.append(line)
+            if line.startswith(f"{auth_server.issuer}/auth?"):
+                answer = await auth_server.follow_authorization(line.strip(), redirect)
+                await deliver(redirect, answer)
+        await proc.wait()
+    assert proc.returncode == 0, "".join(output)
+    checks = [
+        check
+        for path in (tmp_path / "results").glob("*/checks.json")
+        for check in json.loads(path.read_text())
+    ]
+    assert {check["id"] for check in checks} >= {"authorization-code-grant"}
+    assert all(check["status"] in ("SUCCESS", "INFO") for check in checks), checks
+
+
+async def register(auth: AuthorizationServer, redirect: str) -> str:
+    body = {
+        "redirect_uris": [redirect],
+        "token_endpoint_auth_method": "none",
+        "application_type": "native",
+        "grant_types": ["authorization_code"],
+        "response_types": ["code"],
+    }
+    async with aiohttp.ClientSession() as http, http.post(f"{auth.issuer}/reg", json=body) as resp:
+        assert resp.status == 201, await resp.text()
+        return str((await resp.json())["client_id"])
+
+
+async def deliver(redirect: str, answer: dict[str, str]) -> None:
+    """The redirect the browser would follow last: to the harness's callback server, which may
+    start listening only after it printed the URL (retried until it does)."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(100):
+            try:
+                async with http.get(f"{redirect}?{urlencode(answer)}") as resp:
+                    assert resp.status == 200
+                    return
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.1)
+    raise AssertionError("the harness's callback server never answered")

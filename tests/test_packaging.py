@@ -62,7 +62,7 @@ async def test_the_wheel_installs_and_serves(tmp_path: Path) -> None:
     empty.mkdir()
     env = outside_env(MCPROUTE_VENV=str(venv), MCPROUTE_DATA_DIR=str(data))
     await run(
-        "sh", str(SCRIPT), "install", f"{wheel}[tracing,gcp]", env=env, cwd=empty
+        "sh", str(SCRIPT), "install", f"{wheel}[tracing,gcp,oauth]", env=env, cwd=empty
     )  # as the image
     where = await run(
         str(venv / "bin" / "python"),
@@ -117,7 +117,10 @@ def test_the_image_runs_what_the_test_runs() -> None:
     stages = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]
     assert len(stages) == 2
     assert "-slim" in stages[1]
-    assert 'RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing,gcp]"' in dockerfile
+    assert (
+        'RUN install-and-run.sh install "$(echo /tmp/wheels/*.whl)[tracing,gcp,oauth]"'
+        in dockerfile
+    )
     assert 'ENTRYPOINT ["install-and-run.sh", "run"]' in dockerfile
     assert "COPY packaging/install-and-run.sh /usr/local/bin/install-and-run.sh" in dockerfile
     assert "USER mcproute" in dockerfile

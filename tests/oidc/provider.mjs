@@ -144,6 +144,8 @@ function configuration(keys) {
       introspection: { enabled: true },
       revocation: { enabled: true },
       registration: { enabled: true },
+      // Client ID Metadata Documents: an https URL as client_id, its document fetched.
+      clientIdMetadataDocument: { enabled: true, ack: 'draft-02' },
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
@@ -166,8 +168,21 @@ function configuration(keys) {
   };
 }
 
+function newProvider() {
+  const made = new Provider(issuer, configuration(keys));
+  // RFC 6749 section 3.3: a request without scope gets the server's default (oidc-provider
+  // would deny it, having granted nothing).
+  made.use(async (ctx, next) => {
+    if (ctx.path === '/auth' && ctx.method === 'GET' && !ctx.query.scope) {
+      ctx.query = { ...ctx.query, scope: settings.default_scope };
+    }
+    await next();
+  });
+  return made;
+}
+
 let keys = [newSigningKey()];
-let provider = new Provider(issuer, configuration(keys));
+let provider = newProvider();
 
 async function readJson(req) {
   const chunks = [];
@@ -231,7 +246,7 @@ const controls = {
   },
   'POST /_test/rotate': async (body) => {
     keys = body.retire ? [newSigningKey()] : [newSigningKey(), ...keys];
-    provider = new Provider(issuer, configuration(keys));
+    provider = newProvider();
     return { kid: keys[0].kid };
   },
   'POST /_test/mint': mint,

@@ -216,6 +216,8 @@ def build_app(
     gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
     app.router.add_get("/oauth/callback", user_links.callback)
+    if resource is not None:
+        resource.gateway = gateway  # step-up challenges name the upstream's scope
     app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(

@@ -4,8 +4,8 @@
   (RFC 9728) answer without auth: the resource URI, its authorization servers, its scopes.
 - A request to `/mcp` with no credential, or with a bearer token that fails, gets a 401 with
   `WWW-Authenticate: Bearer resource_metadata="…", scope="…"` (and `error="invalid_token"` when
-  a token was presented); a token without any `mcp` scope gets a 403 `insufficient_scope`, the
-  step-up challenge.
+  a token was presented). A token without any `mcp` scope, or calling a tool or prompt its
+  scopes do not reach, gets a 403 `insufficient_scope` naming the scope to ask for (step-up).
 - API keys (`mcpr_…`) keep working exactly as before; anything else presented as a bearer is an
   access token, checked locally (`mcproute.security.oauth.validator`). Its caller becomes an
   `ApiKeyRecord` for the rest of the proxy: id `oauth-<digest of issuer and subject>`, the scopes
@@ -20,9 +20,12 @@ import logging
 from typing import TYPE_CHECKING
 
 import aiohttp
+import orjson
 from aiohttp import web
 
+from mcproute.proxy.auth import allows, mcp_allows, presented_key
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.handling import BodyError, read_body
 from mcproute.security import ApiKeyRecord
 from mcproute.security.oauth.metadata import (
     PRM_WELL_KNOWN,
@@ -36,11 +39,13 @@ from mcproute.security.oauth.tokens import TokenPrincipal, TokenRefused, Verific
 from mcproute.security.oauth.validator import TokenValidator
 
 if TYPE_CHECKING:
+    from mcproute.protocol.gateway import Gateway
     from mcproute.proxy.auth import Authenticator
 
 log = logging.getLogger("mcproute.auth")
 API_KEY_PREFIX = "mcpr_"
 OAUTH_ENV = "oauth"  # ApiKeyRecord.env of a caller who came with an access token
+NAMED_CALLS = {"tools/call": "tool", "prompts/get": "prompt"}
 
 
 def _quoted(value: str) -> str:
@@ -67,6 +72,7 @@ class OAuthResource:
         self.metadata_url = resource_metadata_url(settings.audience)
         self._scope = " ".join(settings.scopes_supported)
         self._http: aiohttp.ClientSession | None = None
+        self.gateway: Gateway | None = None  # set by the app: step-up needs its upstream names
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None:
@@ -97,30 +103,35 @@ class OAuthResource:
         document = protected_resource_metadata(self.settings)
         return web.json_response(document, headers={"Access-Control-Allow-Origin": "*"})
 
-    def challenge_header(self, error: str | None = None, message: str = "") -> str:
+    def challenge_header(
+        self, error: str | None = None, message: str = "", scope: str | None = None
+    ) -> str:
         """RFC 6750 / RFC 9728: where the metadata is and which scope to ask for."""
         params = [
             f"resource_metadata={_quoted(self.metadata_url)}",
-            f"scope={_quoted(self._scope)}",
+            f"scope={_quoted(scope or self._scope)}",
         ]
         if error is not None:
             params = [f"error={_quoted(error)}", *params, f"error_description={_quoted(message)}"]
         return "Bearer " + ", ".join(params)
 
     def challenge(
-        self, request: web.Request, status: int, message: str, error: str | None = None
+        self,
+        request: web.Request,
+        status: int,
+        message: str,
+        error: str | None = None,
+        scope: str | None = None,
     ) -> web.Response:
         """An error with the challenge MCP clients start their authorization flow from."""
         response = error_response(request, status, message, error or "missing_credentials")
-        response.headers["WWW-Authenticate"] = self.challenge_header(error, message)
+        response.headers["WWW-Authenticate"] = self.challenge_header(error, message, scope)
         return response
 
     async def authenticate(
         self, request: web.Request, authenticator: Authenticator
     ) -> ApiKeyRecord | web.Response:
         """The caller of an `/mcp` request: by API key as always, else by access token."""
-        from mcproute.proxy.auth import presented_key
-
         credential = presented_key(request)
         if not credential:
             return self.challenge(
@@ -140,11 +151,51 @@ class OAuthResource:
             log.warning("access token not checked: %s", exc)
             return error_response(request, 503, str(exc), "auth_unavailable")
         record = principal_record(principal)
-        if not any(scope == "mcp" or scope.startswith("mcp:") for scope in record.scopes):
+        if not allows(record, "mcp"):
             return self.challenge(
                 request, 403, "the access token grants no mcp scope", "insufficient_scope"
             )
+        needed = await self.needed_scope(request, record)
+        if needed is not None:
+            message = f"the access token lacks the {needed!r} scope"
+            return self.challenge(request, 403, message, "insufficient_scope", needed)
         return record
+
+    async def needed_scope(self, request: web.Request, record: ApiKeyRecord) -> str | None:
+        """For a `tools/call` or `prompts/get` of a namespaced name the token's scopes do not
+        reach: the scope to ask for (ours, or the authorization server's that `scope_map` turns
+        into it). Anything else is left to the gateway, which refuses it as for API keys."""
+        gateway = self.gateway
+        if gateway is None or not gateway.namespacing or request.method != "POST":
+            return None
+        try:
+            body = await read_body(request)
+        except BodyError:
+            return None  # the transport answers for the body
+        if b'"tools/call"' not in body and b'"prompts/get"' not in body:
+            return None  # most requests: no parse here
+        try:
+            message = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(message, dict) or message.get("method") not in NAMED_CALLS:
+            return None
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        if not isinstance(name, str):
+            return None
+        upstream, separator, original = name.partition(gateway.separator)
+        kind = NAMED_CALLS[message["method"]]
+        if not separator or upstream not in gateway.upstreams:
+            return None
+        if mcp_allows(record, kind, upstream, original):
+            return None
+        ours = f"mcp:{upstream}:{original}"
+        granting = {"mcp", f"mcp:{upstream}", ours}
+        theirs = [
+            scope for scope, targets in self.settings.scope_map.items() if granting & set(targets)
+        ]
+        return theirs[0] if theirs else ours
 
 
 def check_authorization_servers(settings: OAuthSettings) -> str | None:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mcproute.security.oauth.settings import OUR_SCOPE, OAuthSettings
+from mcproute.security.oauth.settings import OAuthSettings, is_mcp_scope
 
 TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")
 
@@ -32,7 +32,7 @@ def mapped_scopes(settings: OAuthSettings, scopes: Iterable[str]) -> frozenset[s
     """Ours as they are, the authorization server's through `scope_map`; the rest is dropped."""
     out: set[str] = set()
     for scope in scopes:
-        if OUR_SCOPE.fullmatch(scope):
+        if is_mcp_scope(scope):
             out.add(scope)
         out.update(settings.scope_map.get(scope, ()))
     return frozenset(out)

@@ -14,11 +14,11 @@ they are; ``scope_map`` maps the authorization server's other scopes onto ours.
 from __future__ import annotations
 
 import importlib.util
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mcproute.contract.scopes import scope_problem
 from mcproute.secret import Secret
 
 if TYPE_CHECKING:
@@ -39,9 +39,18 @@ ASYMMETRIC_ALGORITHMS = (
     "Ed25519",
 )
 DEFAULT_ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA", "Ed25519")
-# What scope_map may grant: access to MCP servers and the tenant's contexts, never admin.
-MAPPABLE = re.compile(r"mcp(:[^\s:]+(:\S+)?)?|contexts(:read)?")
-OUR_SCOPE = re.compile(r"mcp(:[^\s:]+(:\S+)?)?")
+
+
+def is_mcp_scope(scope: str) -> bool:
+    """`mcp`, `mcp:SERVER` or `mcp:SERVER:NAME`, in the grammar API key scopes follow."""
+    return (scope == "mcp" or scope.startswith("mcp:")) and scope_problem(scope) is None
+
+
+def grantable(scope: str) -> bool:
+    """What scope_map may grant: access to MCP servers and the tenant's contexts, never admin."""
+    return is_mcp_scope(scope) or scope in ("contexts", "contexts:read")
+
+
 _KEYS = (
     "issuer",
     "audience",
@@ -136,7 +145,7 @@ def _scope_map(value: Any, path: str, check: _Checker) -> dict[str, tuple[str, .
     out: dict[str, tuple[str, ...]] = {}
     for theirs, ours in block.items():
         targets = check.string_list([ours] if isinstance(ours, str) else ours, f"{path}.{theirs}")
-        bad = [target for target in targets if not MAPPABLE.fullmatch(target)]
+        bad = [target for target in targets if not grantable(target)]
         for target in bad:
             check.fail(
                 f"{path}.{theirs}",
