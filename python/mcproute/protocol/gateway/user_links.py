@@ -14,6 +14,7 @@ refreshed when it expires.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections import OrderedDict
@@ -36,6 +37,7 @@ from mcproute.protocol.jsonrpc import INVALID_REQUEST, Json, MCPError
 URL_ELICITATION_REQUIRED = -32042  # 2025-11-25: the client must open a URL first
 DEFAULT_CALLBACK = "http://127.0.0.1:8080/oauth/callback"
 MAX_CLIENTS = 4096  # (principal, upstream) clients kept per worker
+MAX_CONNECTIONS = 1024  # users' open upstream connections per worker (the least used close)
 AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
 PENDING = "pending-state:"  # store key prefix: a flow's state -> its (principal, upstream)
 
@@ -74,7 +76,9 @@ class UpstreamLinks:
         self._clients: OrderedDict[
             tuple[str, str], tuple[tuple[str, OAuthSettings], OAuthClient]
         ] = OrderedDict()
-        self._connections: dict[tuple[str, str, str], MCPConnection] = {}
+        # (principal, upstream, era preferred) -> the user's open connection, least used first
+        self._connections: OrderedDict[tuple[str, str, str], MCPConnection] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     @staticmethod
     def key(principal: str, upstream: str) -> str:
@@ -130,9 +134,27 @@ class UpstreamLinks:
             )
         client = self.client(url, settings, principal, upstream)
         key = (principal, upstream, prefer)
-        conn = self._connections.get(key)
-        if conn is not None and conn.auth is client:
-            return conn
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one connect per user and upstream at a time
+            conn = self._connections.get(key)
+            if conn is not None and conn.auth is client:
+                self._connections.move_to_end(key)
+                return conn
+            conn = await self._connect(url, settings, client, upstream, prefer)
+            old = self._connections.pop(key, None)
+            self._connections[key] = conn
+        if old is not None:  # its client was replaced (the upstream's settings changed)
+            await old.close()
+        while len(self._connections) > MAX_CONNECTIONS:
+            stale_key, stale = self._connections.popitem(last=False)
+            self._locks.pop(stale_key, None)
+            await stale.close()
+        return conn
+
+    @staticmethod
+    async def _connect(
+        url: str, settings: OAuthSettings, client: OAuthClient, upstream: str, prefer: str
+    ) -> MCPConnection:
         conn = MCPConnection(
             url, client_name=settings.client_name, prefer=prefer, auth=client,
             capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
@@ -145,10 +167,6 @@ class UpstreamLinks:
             raise MCPError(
                 INVALID_REQUEST, f"MCP server {upstream!r}: authorization failed: {e}"
             ) from None
-        old = self._connections.pop(key, None)
-        self._connections[key] = conn
-        if old is not None:
-            await old.close()
         return conn
 
     async def complete(
@@ -182,7 +200,8 @@ class UpstreamLinks:
                 await conn.close()
 
     async def close(self) -> None:
-        connections, self._connections = list(self._connections.values()), {}
+        connections = list(self._connections.values())
+        self._connections.clear()
         for conn in connections:
             with contextlib.suppress(Exception):
                 await conn.close()
