@@ -396,7 +396,10 @@ async def test_data_endpoints_auth_and_queries(proxy: Proxy) -> None:
         async with http.get(f"{proxy.url}/dashboard/data", headers=headers) as r:
             assert r.status == 200
             body = await r.json()
-        assert set(body["panels"]) == {"summary", "history", "deployments", "breakdowns", "errors"}
+        panels = {"summary", "history", "deployments", "breakdowns", "errors", "mcp"}
+        assert set(body["panels"]) == panels
+        mcp = body["panels"]["mcp"]
+        assert {"servers", "top_tools_by_calls", "top_tools_by_p95", "error_rate"} <= set(mcp)
         assert len(body["panels"]["history"]["series"]["requests"]) == 300
         for query, field in (
             ("range=60", "range"),

@@ -457,11 +457,15 @@ class MCPConnection:
     ) -> bytes:
         """Send one encoded request and return its reply: inline (Streamable HTTP), or
         matched by id on the message stream within `timeout_s`."""
+        handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
+        if transport.replies_inline:  # nothing to match on a message stream
+            answer = await transport.request(request_id, method, params, body, handlers)
+            assert answer is not None
+            return answer
         reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         listening = method == LISTEN
         waiter = _Waiter(reply, on_notification, on_request, progress_token, listening)
         self._waiting[request_id] = waiter
-        handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
         try:
             inline = await transport.request(request_id, method, params, body, handlers)
             if inline is not None:
@@ -475,8 +479,7 @@ class MCPConnection:
                     INTERNAL_ERROR, f"{method}: no reply within {self.timeout_s:g} s"
                 ) from None
         except asyncio.CancelledError:
-            if not transport.replies_inline:  # Streamable HTTP tells the server itself
-                await transport.cancel(request_id, "cancelled by the client")
+            await transport.cancel(request_id, "cancelled by the client")
             raise
         finally:
             self._waiting.pop(request_id, None)

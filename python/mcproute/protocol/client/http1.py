@@ -43,6 +43,30 @@ class Head:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
+class _Chunks:
+    """The body's chunks as they arrive, then None: a queue with one reader, cheaper than
+    `asyncio.Queue` for the one or two chunks a JSON reply comes in."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[bytes | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: bytes | None) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> bytes | None:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
 class _Response(asyncio.Protocol):
     """One connection, reading one response at a time."""
 
@@ -52,7 +76,7 @@ class _Response(asyncio.Protocol):
         self.closed = False
         self._buffer = bytearray()
         self._head: asyncio.Future[Head] | None = None
-        self._chunks: asyncio.Queue[bytes | None] | None = None
+        self._chunks: _Chunks | None = None
         self._state = "idle"  # idle, head, length, chunk-size, chunk, chunk-end, trailer, eof
         self._left = 0
         self._received = 0
@@ -89,11 +113,11 @@ class _Response(asyncio.Protocol):
 
     # --- one exchange --------------------------------------------------------------------
 
-    def start(self, request: bytes) -> tuple[asyncio.Future[Head], asyncio.Queue[bytes | None]]:
+    def start(self, request: bytes) -> tuple[asyncio.Future[Head], _Chunks]:
         assert self.transport is not None
         assert self._state == "idle"
         self._head = self._loop.create_future()
-        self._chunks = asyncio.Queue()
+        self._chunks = _Chunks(self._loop)
         self._state, self._received, self.reusable, self.error = "head", 0, False, None
         self.transport.write(request)
         return self._head, self._chunks
@@ -185,20 +209,20 @@ class _Response(asyncio.Protocol):
 
     def _body(self, data: bytes) -> None:
         if data and self._chunks is not None:
-            self._chunks.put_nowait(data)
+            self._chunks.put(data)
 
     def _finish(self, *, reusable: bool) -> None:
         self._state = "idle"
         self.reusable = reusable and self._keep and not self.closed
         if self._chunks is not None:
-            self._chunks.put_nowait(None)
+            self._chunks.put(None)
 
     def _fail(self, error: Exception) -> None:
         self._state = "failed"
         if self._head is not None and not self._head.done():
             self._head.set_exception(error)
         elif self._chunks is not None:
-            self._chunks.put_nowait(None)
+            self._chunks.put(None)
             self.error = error
         self.close()
 
@@ -225,7 +249,7 @@ def _parse_head(block: bytes) -> Head:
 class Body:
     """A response body as it arrives: `read()` whole, or `iter_any()` chunk by chunk."""
 
-    def __init__(self, conn: _Response, chunks: asyncio.Queue[bytes | None], pool: Pool):
+    def __init__(self, conn: _Response, chunks: _Chunks, pool: Pool):
         self._conn = conn
         self._chunks = chunks
         self._pool = pool

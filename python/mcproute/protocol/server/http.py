@@ -357,15 +357,17 @@ class StreamableHTTP:
                     await outbound.finish(reply.body)
             return reply
 
-        # Shielded: a legacy client that drops the connection has not cancelled its request (it
-        # may resume the stream, or send notifications/cancelled). A 2026-07-28 client cancels
-        # by closing the connection: then the handler stops.
-        unwatch = self._watch_disconnect(request, principal, msg.id) if modern else None
-        try:
-            reply = await asyncio.shield(asyncio.ensure_future(run()))
-        finally:
-            if unwatch is not None:
+        if modern:
+            # A 2026-07-28 client cancels by closing the connection: then the handler stops.
+            unwatch = self._watch_disconnect(request, principal, msg.id)
+            try:
+                reply = await run()
+            finally:
                 unwatch()
+        else:
+            # Shielded: a legacy client that drops the connection has not cancelled its request
+            # (it may resume the stream, or send notifications/cancelled).
+            reply = await asyncio.shield(asyncio.ensure_future(run()))
         if outbound is not None and outbound.response is not None:
             return outbound.response
         if reply.body is None:
