@@ -133,3 +133,11 @@ def test_the_same_under_uvloop() -> None:
                 pool.close()
 
     assert uvloop.run(run()) == b'{"echo": "uv"}'
+
+
+async def test_a_header_that_would_split_the_request_is_refused() -> None:
+    pool = http1.Pool("http://127.0.0.1:9/mcp")
+    with pytest.raises(ValueError, match="X-Token"):
+        await pool.post({"X-Token": "a\r\nInjected: 1"}, b"{}")
+    with pytest.raises(ValueError, match="line break"):
+        pool.request_bytes({"Bad\nName": "x"}, b"")

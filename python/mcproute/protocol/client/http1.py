@@ -321,7 +321,10 @@ class Pool:
         lines = [f"POST {self.target} HTTP/1.1", f"Host: {self.authority}"]
         if self.auth is not None and "Authorization" not in headers:
             lines.append(f"Authorization: {self.auth}")
-        lines.extend(f"{name}: {value}" for name, value in headers.items())
+        for name, value in headers.items():
+            if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
+                raise ValueError(f"header {name!r}: a line break or colon has no place here")
+            lines.append(f"{name}: {value}")
         lines.append(f"Content-Length: {len(body)}")
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
