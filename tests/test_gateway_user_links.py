@@ -82,8 +82,15 @@ async def test_each_user_links_the_upstream_with_their_own_token(tmp_path: Path)
         assert "authorize at " in str(refused.value)
         assert "needs your authorization" in str(refused.value)
 
+        # Another worker on the same store: it has looked, and must notice the link later.
+        worker = UpstreamLinks(links.store, redirect_uri=CALLBACK)
+        oauth = gw.upstreams["up"].oauth
+        assert oauth is not None
+        assert not await worker.linked(s.resource, oauth, "alice", "up")
+
         callback = await authorize(s.auth, refused.value, "alice")
         assert await gw.complete_link(callback) == "up"
+        assert await worker.linked(s.resource, oauth, "alice", "up")
         with pytest.raises(OAuthError, match="already used"):
             await gw.complete_link(callback)  # a state is good once
 

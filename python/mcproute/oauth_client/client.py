@@ -163,7 +163,9 @@ class OAuthClient:
             if status == 401:
                 if self._tokens is not None and await self._try_refresh():
                     return True
-                self._tokens = None
+                if self._tokens is not None:
+                    self._tokens = None
+                    await self._save()  # refused: other workers must not send it either
                 await self._obtain(challenge, None)
                 return True
             if status == 403 and challenge.error == "insufficient_scope":
@@ -184,7 +186,9 @@ class OAuthClient:
     # --- state ---------------------------------------------------------------------------
 
     async def _load(self) -> None:
-        if self._loaded:
+        """The grant from the store: once, and again while there is none here (another worker
+        or replica may have completed the flow since)."""
+        if self._loaded and self._tokens is not None:
             return
         self._loaded = True
         record = await self.store.load(self.key)
