@@ -188,8 +188,8 @@ class OAuthClient:
     async def _load(self) -> None:
         """The grant from the store: once, and again while there is none here (another worker
         or replica may have completed the flow since)."""
-        if self._loaded and self._tokens is not None:
-            return
+        if self._loaded and (self._tokens is not None or self._lock.locked()):
+            return  # a grant here, or a flow under way here that is about to write one
         self._loaded = True
         record = await self.store.load(self.key)
         if not record:
