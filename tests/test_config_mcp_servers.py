@@ -85,11 +85,27 @@ def test_blocks_from_other_clients_are_accepted() -> None:
         ({"command": "x", "disabled": "yes"}, "disabled: must be true or false"),
         ({"command": "x", "autoApprove": "all"}, "autoApprove: must be a list of strings"),
         ({"command": "x", "transport": "stdio"}, "transport: unknown key"),
+        ({"url": "https://x/mcp", "auth": {"type": "basic"}}, "auth.type: must be 'oauth'"),
+        ({"url": "https://x/mcp", "auth": {"type": "oauth", "scop": "x"}}, "auth.scop: unknown"),
+        ({"command": "x", "auth": {"type": "oauth"}}, "auth: needs a url"),
+        ({"url": "https://x/mcp", "auth": "oauth"}, "auth: must be an object"),
     ],
 )
 def test_bad_entries_fail_with_a_clear_message(entry: dict[str, Any], expected: str) -> None:
     found = issues({"mcpServers": {"s": entry}})
     assert any(f"mcpServers.s.{expected}" in issue for issue in found), found
+
+
+def test_a_per_user_oauth_upstream_reaches_the_gateway() -> None:
+    entry = {
+        "url": "https://mcp.example.com/mcp",
+        "auth": {"type": "oauth", "scope": "repo", "client_id": "gw", "client_secret": "${TOKEN}"},
+    }
+    parsed = config({"mcpServers": {"gh": entry}})
+    assert "t0k" not in repr(parsed.mcp_servers[0])  # the secret stays wrapped
+    assert mcp_upstreams(parsed)["gh"]["auth"] == {
+        "type": "oauth", "scope": "repo", "client_id": "gw", "client_secret": "t0k",
+    }  # fmt: skip
 
 
 def test_config_check_finds_missing_commands(tmp_path: Path) -> None:

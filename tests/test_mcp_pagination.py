@@ -12,10 +12,10 @@ from mcp import Client
 
 from mcp_demo_server import server as demo
 from mcp_support import serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, Session
+from mcproute.protocol.server.http import StreamableHTTP
 
 MODERN_META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -53,9 +53,9 @@ class Caller:
         if self.session is None:
             params["_meta"] = MODERN_META
         body = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
-        reply = await self.server.handle(json.dumps(body).encode(), self.session)
-        assert reply is not None
-        return json.loads(reply)
+        reply = await self.server.handle_bytes(json.dumps(body).encode(), self.session)
+        assert reply.body is not None
+        return json.loads(reply.body)
 
     async def initialize(self) -> None:
         if self.session is not None:

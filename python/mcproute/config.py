@@ -220,6 +220,8 @@ class McpServerConfig:
     inherit_env: tuple[str, ...] | None = None  # None: the default list
     timeouts: Mapping[str, float] = field(default_factory=dict)  # the entry's timeout keys
     disabled: bool = False
+    # `"auth": {"type": "oauth", ...}`: called with each user's own token (gateway.user_links).
+    auth: Mapping[str, Secret | str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -399,7 +401,9 @@ _MCP_SERVER_KEYS = (
     "disabled",
     "autoApprove",
     "alwaysAllow",
+    "auth",  # {"type": "oauth", ...}: per-user upstream credentials
 )
+_MCP_AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
 MCP_TRANSPORTS = {
     "stdio": "command",
     "http": "url",
@@ -810,6 +814,7 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
         if not isinstance(disabled, bool):
             check.fail(f"{where}.disabled", "must be true or false")
         inherit = block.get("inheritEnv")
+        auth = _mcp_server_auth(block.get("auth"), f"{where}.auth", has_url, check)
         out.append(
             McpServerConfig(
                 name=str(name),
@@ -826,9 +831,36 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
                 ),
                 timeouts=timeouts,
                 disabled=disabled is True,
+                auth=auth,
             )
         )
     return out
+
+
+def _mcp_server_auth(
+    value: Any, path: str, has_url: bool, check: _Checker
+) -> dict[str, Secret | str] | None:
+    """An entry's `auth` block: `type` "oauth" (per-user OAuth), for URL entries only."""
+    block = check.mapping(value, path)
+    if block is None:
+        return None
+    check.known_keys(block, path, _MCP_AUTH_KEYS)
+    if block.get("type") != "oauth":
+        check.fail(f"{path}.type", f"must be 'oauth', got {block.get('type')!r}")
+    if not has_url:
+        check.fail(path, "needs a url: per-user OAuth is for HTTP servers")
+    auth: dict[str, Secret | str] = {"type": "oauth"}
+    for key in ("scope", "client_id", "redirect_uri"):
+        text = check.string(block.get(key), f"{path}.{key}")
+        if text is not None:
+            auth[key] = text
+    if "redirect_uri" in auth:
+        check.url(str(auth["redirect_uri"]), f"{path}.redirect_uri")
+    if block.get("client_secret") is not None:
+        secret, _ = check.secret(block["client_secret"], f"{path}.client_secret")
+        if secret is not None:
+            auth["client_secret"] = secret
+    return auth
 
 
 def _no_input_refs(block: Mapping[str, Any], where: str, check: _Checker) -> None:

@@ -16,10 +16,12 @@ from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.models import ModelRegistry
+from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
-from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.protocol.gateway.user_links import UpstreamLinks
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.proxy import (
     admin,
     auth,
@@ -31,6 +33,7 @@ from mcproute.proxy import (
     routes,
     spend,
     surface,
+    user_links,
 )
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
@@ -51,6 +54,7 @@ from mcproute.store.shared import (
 )
 from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
+from mcproute.store.sqlite_grants import SqliteGrantBlobs
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
@@ -61,17 +65,17 @@ log = logging.getLogger("mcproute.proxy")
 def _gateway(
     config: Config,
     local: contexts.ContextResources,
-    tokens: SessionTokens | None = None,
     state_secret: bytes | None = None,
     observer: McpMetrics | None = None,
+    links: UpstreamLinks | None = None,
 ) -> Gateway:
     return Gateway(
         reload.mcp_upstreams(config),
         access=auth.mcp_allows,
         local=local,
-        session_tokens=tokens,
         state_secret=state_secret,
         observer=observer,
+        links=links,
     )
 
 
@@ -213,14 +217,23 @@ def build_app(
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
-    gateway = _gateway(config, local, tokens, state_secret, mcp_metrics)
+    grants = SqliteGrantBlobs(data_dir)  # users' upstream grants, sealed with the keyring
+    links = UpstreamLinks(
+        SealedTokenStore(keyring.current, grants), user_links.callback_url(config)
+    )
+    gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
+    app.router.add_get("/oauth/callback", user_links.callback)
     if resource is not None:
         resource.gateway = gateway  # step-up challenges name the upstream's scope
     app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(
-        gateway, max_sessions=max_sessions, idle_s=idle_s, principal=_mcp_principal
+        gateway,
+        max_sessions=max_sessions,
+        idle_s=idle_s,
+        principal=_mcp_principal,
+        session_tokens=tokens,
     )
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
@@ -244,6 +257,7 @@ def build_app(
         await gateway.close()
         await registry.aclose()
         context_store.close()
+        grants.close()
         await shared.close()
         store.close()
         snapshots.close()

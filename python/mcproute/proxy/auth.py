@@ -46,7 +46,8 @@ if TYPE_CHECKING:
     from mcproute.proxy.oauth import OAuthResource
 
 log = logging.getLogger("mcproute.auth")
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# /oauth/callback: a browser back from authorizing an upstream; its `state` is the credential.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/oauth/callback"})
 # The dashboard signs in by itself; discovery documents are public (404 where not configured).
 OPEN_PREFIXES = ("/dashboard", "/.well-known/")
 INVALID_KEY = "invalid_key"

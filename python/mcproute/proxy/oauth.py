@@ -166,7 +166,7 @@ class OAuthResource:
         reach: the scope to ask for (ours, or the authorization server's that `scope_map` turns
         into it). Anything else is left to the gateway, which refuses it as for API keys."""
         gateway = self.gateway
-        if gateway is None or not gateway.namespacing or request.method != "POST":
+        if gateway is None or not gateway.namespace.enabled or request.method != "POST":
             return None
         try:
             body = await read_body(request)
@@ -184,7 +184,7 @@ class OAuthResource:
         name = params.get("name") if isinstance(params, dict) else None
         if not isinstance(name, str):
             return None
-        upstream, separator, original = name.partition(gateway.separator)
+        upstream, separator, original = name.partition(gateway.namespace.separator)
         kind = NAMED_CALLS[message["method"]]
         if not separator or upstream not in gateway.upstreams:
             return None

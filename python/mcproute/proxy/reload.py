@@ -42,9 +42,13 @@ def mcp_upstreams(config: Config) -> dict[str, dict[str, Any]]:
         if s.url is not None:
             headers = {k: v.reveal() for k, v in s.headers.items()}
             upstreams[s.name] = {"url": s.url, "headers": headers, **s.timeouts}
+            if s.auth is not None:
+                upstreams[s.name]["auth"] = {
+                    k: v if isinstance(v, str) else v.reveal() for k, v in s.auth.items()
+                }
         else:
             # Started on first use, in each worker; the child gets only its configured env
-            # (and the inherited variables, see protocol.channels).
+            # (and the inherited variables, see protocol.client.stdio).
             env = {k: v.reveal() for k, v in s.env.items()}
             upstreams[s.name] = {
                 "command": s.command,

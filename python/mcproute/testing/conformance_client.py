@@ -7,7 +7,10 @@ with the server's URL, the scenario in MCP_CONFORMANCE_SCENARIO, its inputs in
 MCP_CONFORMANCE_CONTEXT (JSON) and, from harness 0.2.0-alpha.11, the revision the mock speaks in
 MCP_CONFORMANCE_PROTOCOL_VERSION. Each scenario is a few ordinary client calls: what the suite
 checks (headers, `_meta`, SSE resumption, elicitation defaults, input-required rounds) is
-MCPConnection's own behaviour. OAuth (the auth/* scenarios) is not implemented: exit status 2.
+MCPConnection's own behaviour. The auth/* scenarios list the tools and call one through an
+`OAuthClient` whose settings come from the scenario's inputs (credentials, keys, assertions)
+and whose browser step is `headless_authorize`. A scenario this client does not know exits
+with status 2.
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ from typing import Any
 import orjson
 
 from mcproute._core import LATEST_VERSION
+from mcproute.oauth_client import (
+    IdJagExchange,
+    OAuthClient,
+    OAuthSettings,
+    headless_authorize,
+)
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 
 Json = dict[str, Any]
 Scenario = Callable[[MCPConnection, Json], Awaitable[None]]
@@ -34,6 +43,9 @@ STUB_VALUES: Json = {"string": "x", "integer": 0, "number": 0, "boolean": False,
                      "object": {}, "array": [], "null": None}  # fmt: skip
 NOT_IMPLEMENTED = 2
 SCENARIOS: dict[str, Scenario] = {}
+CLIENT_NAME = "mcproute-conformance-client"
+# The Client ID Metadata Document URL the suite's authorization servers accept as a client_id.
+CIMD_URL = "https://conformance-test.local/client-metadata.json"
 
 
 def scenario(*names: str) -> Callable[[Scenario], Scenario]:
@@ -127,6 +139,36 @@ async def input_required_rounds(conn: MCPConnection, context: Json) -> None:
         await conn.call_tool(tool)
 
 
+async def call_first_tool(conn: MCPConnection, context: Json) -> None:
+    """The auth scenarios' server has one tool: two authorized requests (a listing and a call)
+    exercise what the flows are about, step-up and a changed authorization server included."""
+    tools = await conn.list_tools()
+    if tools:
+        await conn.call_tool(tools[0]["name"], stub_arguments(tools[0].get("inputSchema") or {}))
+
+
+def oauth_settings(name: str, context: Json) -> OAuthSettings:
+    """The client's OAuth settings for one auth/* scenario, from the inputs it hands over."""
+    client_id, secret = context.get("client_id"), context.get("client_secret")
+    if name == "auth/client-credentials-jwt":
+        return OAuthSettings(grant="client_credentials", client_id=client_id,
+                             private_key_pem=context["private_key_pem"],
+                             signing_alg=context.get("signing_algorithm", "ES256"))  # fmt: skip
+    if name == "auth/client-credentials-basic":
+        return OAuthSettings(grant="client_credentials", client_id=client_id,
+                             client_secret=secret)  # fmt: skip
+    if name in ("auth/enterprise-managed-authorization", "auth/cross-app-access-complete-flow"):
+        exchange = IdJagExchange(context["idp_token_endpoint"], context["idp_id_token"],
+                                 context["idp_client_id"])  # fmt: skip
+        return OAuthSettings(grant="jwt_bearer", client_id=client_id, client_secret=secret,
+                             assertion=exchange)  # fmt: skip
+    if name == "auth/wif-jwt-bearer":
+        return OAuthSettings(grant="jwt_bearer", client_id=client_id,
+                             assertion=context["valid_jwt"])  # fmt: skip
+    return OAuthSettings(client_name=CLIENT_NAME, client_id=client_id, client_secret=secret,
+                         client_metadata_url=CIMD_URL)  # fmt: skip
+
+
 async def call_each(conn: MCPConnection, calls: list[tuple[str, Json]]) -> None:
     """Call every tool in turn; one failing call is logged, the rest still run."""
     for name, arguments in calls:
@@ -139,6 +181,10 @@ async def call_each(conn: MCPConnection, calls: list[tuple[str, Json]]) -> None:
 async def run(url: str, name: str, context: Json, version: str | None) -> None:
     # The harness names the revision its mock speaks; without it (0.1.16) the mocks are legacy.
     prefer = "modern" if version == LATEST_VERSION else "legacy"
+    auth = None
+    if name.startswith("auth/"):
+        settings = oauth_settings(name, context)
+        auth = OAuthClient(url, settings, on_authorize=headless_authorize)
     async with MCPConnection(
         url,
         capabilities=CAPABILITIES,
@@ -146,8 +192,9 @@ async def run(url: str, name: str, context: Json, version: str | None) -> None:
         client_name="mcproute-conformance-client",
         prefer=prefer,
         listen=True,
+        auth=auth,
     ) as conn:
-        await SCENARIOS[name](conn, context)
+        await SCENARIOS.get(name, call_first_tool)(conn, context)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -157,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m mcproute.testing.conformance_client URL", file=sys.stderr)
         return 1
     name = os.environ.get("MCP_CONFORMANCE_SCENARIO", "")
-    if name not in SCENARIOS:
+    if name not in SCENARIOS and not name.startswith("auth/"):
         print(f"scenario {name!r} is not implemented", file=sys.stderr)
         return NOT_IMPLEMENTED
     context = orjson.loads(os.environ.get("MCP_CONFORMANCE_CONTEXT") or "{}")

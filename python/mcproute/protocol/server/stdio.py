@@ -12,7 +12,9 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
+from mcproute.protocol.jsonrpc import MAX_MESSAGE_BYTES
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.dispatch import MCPServer
 
 
 class _Stdout:
@@ -49,9 +51,9 @@ async def serve_stdio(server: MCPServer) -> None:
     server.sessions[session.id] = session
 
     async def one(line: bytes) -> None:
-        reply = await server.handle(line, session, outbound)
-        if reply is not None:
-            await write(reply)
+        reply = await server.handle_bytes(line, session, outbound)
+        if reply.body is not None:
+            await write(reply.body)
 
     try:
         while True:

@@ -14,11 +14,12 @@ it exits).
 
 Sessions: each legacy client gets its own session with every HTTP upstream that keeps sessions,
 opened when the client initializes, so what an upstream keeps per session (log level,
-subscriptions, a tool's own state) is never shared between clients. With `session_tokens`, the
-client's `Mcp-Session-Id` is an AES-256-GCM token carrying those upstream session ids: any
-replica holding the keyring serves any session, with no sticky routing and no shared store. An
-upstream session that expired is re-initialized transparently (the replica that notices keeps
-the new id). stdio upstreams and 2026-07-28 (stateless) upstreams are shared by all clients.
+subscriptions, a tool's own state) is never shared between clients. With session tokens on its
+transport (`StreamableHTTP(session_tokens=)`), the client's `Mcp-Session-Id` is an AES-256-GCM
+token carrying those upstream session ids: any replica holding the keyring serves any session,
+with no sticky routing and no shared store. An upstream session that expired is re-initialized
+transparently (the replica that notices keeps the new id). stdio upstreams and 2026-07-28
+(stateless) upstreams are shared by all clients.
 
 Notifications outside requests fan in (see `fan_in`): what an upstream announces to everyone
 (list changes, updates of resources the clients follow) reaches the gateway's listen streams and
@@ -42,7 +43,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
@@ -50,55 +50,52 @@ import orjson
 
 from mcproute import tracing
 from mcproute._core import Message
+from mcproute.oauth_client import AuthorizationRequired
 from mcproute.protocol import param_headers
-from mcproute.protocol.channels import CONNECTION_CLOSED, StdioServer
-from mcproute.protocol.client import (
+from mcproute.protocol.client.connection import (
     ANNOUNCEMENTS,
     ANSWERING,
     META_CAPABILITIES,
     AnsweredElsewhere,
     MCPConnection,
 )
-from mcproute.protocol.fan_in import UpstreamWatch, relay_session
-from mcproute.protocol.held_calls import HeldCalls, held_key
-from mcproute.protocol.input_required import INPUT_METHODS, InputRequired
-from mcproute.protocol.relayed_ids import relay_id, relay_target
-from mcproute.protocol.server import (
-    DEFAULT_PAGE_SIZE,
+from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.gateway import forwarding
+from mcproute.protocol.gateway.fan_in import UpstreamWatch, relay_session
+from mcproute.protocol.gateway.forwarding import HOP_FIELDS, HOP_RESULT_FIELDS
+from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
+from mcproute.protocol.gateway.namespacing import Namespace
+from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
+from mcproute.protocol.gateway.upstream_errors import relayed_error
+from mcproute.protocol.gateway.upstream_health import (
+    UNAVAILABLE,
+)
+from mcproute.protocol.gateway.upstreams import Listing, Upstream
+from mcproute.protocol.gateway.user_links import UpstreamLinks, authorization_error
+from mcproute.protocol.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
-    LIST_FLAGS,
     RESOURCE_NOT_FOUND_LEGACY,
     Json,
     MCPError,
+)
+from mcproute.protocol.server.context import RequestContext, Session
+from mcproute.protocol.server.dispatch import (
+    DEFAULT_PAGE_SIZE,
+    LIST_FLAGS,
     MCPServer,
-    RequestContext,
     ServerObserver,
-    Session,
 )
-from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.protocol.sse_reader import SseCursor
-from mcproute.protocol.upstream_errors import relayed_error
-from mcproute.protocol.upstream_health import (
-    UNAVAILABLE,
-    Timeouts,
-    UpstreamHealth,
-    is_upstream_failure,
-)
+from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
 from mcproute.redact import redact_url
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
-# A listing's `_meta` key naming the upstreams it could not include, and why.
-UNAVAILABLE_META = "io.mcproute/unavailable"
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
-# Request fields that belong to one hop: the gateway sets its own toward the upstream.
-HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 # Session.carry key: upstream name -> [its session id for this client, negotiated version].
 UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
 ANSWERABLE = ("sampling", "elicitation", "roots")
-STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
 MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
 UPSTREAM_OPEN_S = 10.0  # for a client's upstream streams to open
 RETIRE_WAIT_S = 300.0  # the longest a removed upstream waits for its calls in flight
@@ -128,85 +125,6 @@ class LocalResources(Protocol):
         ...
 
 
-@dataclass
-class Upstream:
-    """One upstream MCP server: at a URL, or a command started as a stdio child."""
-
-    name: str
-    url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
-    stdio: StdioServer | None = None
-
-    timeouts: Timeouts = field(default_factory=Timeouts)
-
-    @classmethod
-    def from_spec(cls, name: str, spec: str | Mapping[str, Any]) -> Upstream:
-        """From a URL, or an `mcpServers` entry: {"url", "headers"} or {"command", "args",
-        "env", "cwd", "inheritEnv"}, either with the timeout keys of `Timeouts.from_spec`."""
-        if isinstance(spec, str):
-            return cls(name, spec)
-        if ("url" in spec) == ("command" in spec):
-            raise ValueError(f"upstream {name!r}: needs exactly one of url or command")
-        try:
-            timeouts = Timeouts.from_spec(spec)
-        except ValueError as e:
-            raise ValueError(f"upstream {name!r}: {e}") from None
-        if "url" in spec:
-            return cls(name, spec["url"], dict(spec.get("headers") or {}), timeouts=timeouts)
-        inherit = spec.get("inheritEnv")
-        stdio = StdioServer(
-            spec["command"],
-            tuple(spec.get("args") or ()),
-            dict(spec.get("env") or {}),
-            spec.get("cwd"),
-            **({} if inherit is None else {"inherit": tuple(inherit)}),
-        )
-        return cls(name, stdio=stdio, timeouts=timeouts)
-
-    connection: MCPConnection | None = None  # a legacy session where the upstream offers one
-    modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    calls: int = 0  # forwarded calls in flight
-    idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while `calls` is 0
-    retired: bool = False  # removed by `set_upstreams`: takes no new calls
-    # Its tools' x-mcp-header annotations (tool -> argument path -> token), from its own
-    # listing: mirrored into Mcp-Param-* headers on calls in the 2026-07-28 era.
-    param_headers: dict[str, dict[param_headers.Path, str]] = field(default_factory=dict)
-    health: UpstreamHealth = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.health = UpstreamHealth(self.name)
-
-    def same_target(self, other: Upstream) -> bool:
-        mine = (self.url, self.headers, self.stdio, self.timeouts)
-        return mine == (other.url, other.headers, other.stdio, other.timeouts)
-
-    async def close(self) -> None:
-        for conn in (self.connection, self.modern_connection):
-            if conn is not None:
-                await conn.close()
-        self.connection = self.modern_connection = None
-
-
-@dataclass
-class Listing:
-    """One listing across the upstreams."""
-
-    items: list[tuple[str, Json]] = field(default_factory=list)  # (upstream, item)
-    listed: set[str] = field(default_factory=set)  # the upstreams that answered
-    failed: dict[str, str] = field(default_factory=dict)  # upstream -> why it is left out
-
-    def report(self, result: Json) -> Json:
-        """`result` naming the upstreams left out (in `_meta`), so a client can tell a short
-        listing from a complete one."""
-        if self.failed:
-            meta = result.setdefault("_meta", {})
-            meta[UNAVAILABLE_META] = [
-                {"server": name, "error": error} for name, error in sorted(self.failed.items())
-            ]
-        return result
-
-
 class Gateway(MCPServer):
     """An MCPServer whose tools, resources and prompts are those of its upstreams."""
 
@@ -220,13 +138,13 @@ class Gateway(MCPServer):
         access: AccessPolicy | None = None,
         local: LocalResources | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        session_tokens: SessionTokens | None = None,
         state_secret: bytes | None = None,
         observer: GatewayObserver | None = None,
+        links: UpstreamLinks | None = None,
     ) -> None:
-        super().__init__(
-            name, page_size=page_size, session_tokens=session_tokens, state_secret=state_secret
-        )
+        super().__init__(name, page_size=page_size, state_secret=state_secret)
+        # The users' own grants for the upstreams configured with `"auth": {"type": "oauth"}`.
+        self.links = links if links is not None else UpstreamLinks()
         self.observer: GatewayObserver | None = observer
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
@@ -235,39 +153,43 @@ class Gateway(MCPServer):
         # (client session, upstream) -> where the relay of its upstream stream left off
         self._cursors: OrderedDict[tuple[str, str], SseCursor] = OrderedDict()
         self._relays: set[asyncio.Task[None]] = set()
-        self.namespacing = namespacing
-        self.separator = separator
+        self.namespace = Namespace(namespacing, separator)
         self.access = access
         self.local = local
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
-            self.upstreams[key] = Upstream.from_spec(key, spec)
-        self._watches = {
-            name: self._new_watch(upstream) for name, upstream in self.upstreams.items()
+            self.upstreams[key] = Upstream.from_spec(key, spec, name)
+        self._watches = {  # a per-user upstream has no gateway-wide stream to watch
+            name: self._new_watch(upstream)
+            for name, upstream in self.upstreams.items()
+            if upstream.oauth is None
         }
         self._retiring: set[asyncio.Task[None]] = set()
         # exposed name -> (upstream, upstream's own name), rebuilt by every list call
         self._tools: dict[str, tuple[str, str]] = {}
         self._prompts: dict[str, tuple[str, str]] = {}
         self._resources: dict[str, str] = {}  # uri -> upstream
-        self._methods.update(
-            {
-                "tools/list": self._gw_tools_list,
-                "tools/call": self._gw_tools_call,
-                "resources/list": self._gw_resources_list,
-                "resources/templates/list": self._gw_templates_list,
-                "resources/read": self._gw_resources_read,
-                "resources/subscribe": self._gw_subscribe,
-                "resources/unsubscribe": self._gw_subscribe,
-                "prompts/list": self._gw_prompts_list,
-                "prompts/get": self._gw_prompts_get,
-                "completion/complete": self._gw_complete,
-                "logging/setLevel": self._gw_set_level,
-                "subscriptions/listen": self._gw_listen,
-            }
-        )
+        handlers = {
+            "tools/list": self._gw_tools_list,
+            "tools/call": self._gw_tools_call,
+            "resources/list": self._gw_resources_list,
+            "resources/templates/list": self._gw_templates_list,
+            "resources/read": self._gw_resources_read,
+            "resources/subscribe": self._gw_subscribe,
+            "resources/unsubscribe": self._gw_subscribe,
+            "prompts/list": self._gw_prompts_list,
+            "prompts/get": self._gw_prompts_get,
+            "completion/complete": self._gw_complete,
+            "logging/setLevel": self._gw_set_level,
+            "subscriptions/listen": self._gw_listen,
+        }
+        for method, handler in handlers.items():
+            self.set_handler(method, handler)
         if tracing.ACTIVE:
-            tracing.trace_mcp_methods(self._methods)  # an MCP server span per request
+            tracing.trace_mcp_methods(self)  # an MCP server span per request
+        else:  # traced calls take the ordinary path, where the spans are
+            self.set_fast_path("tools/call", self._tools_call_as_bytes)
+        self._hop_result = forwarding.hop_result(self._info())
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -278,6 +200,7 @@ class Gateway(MCPServer):
         await asyncio.gather(*self._relays, *self._retiring, return_exceptions=True)
         for upstream in self.upstreams.values():
             await upstream.close()
+        await self.links.close()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -320,7 +243,9 @@ class Gateway(MCPServer):
         target keeps its connections and its clients' sessions; a new one is added; a removed
         or changed one takes no new calls and is closed once its calls in flight finish.
         Returns name -> "added", "removed", "changed" or "unchanged"."""
-        wanted = {name: Upstream.from_spec(name, spec) for name, spec in upstreams.items()}
+        wanted = {
+            name: Upstream.from_spec(name, spec, self.name) for name, spec in upstreams.items()
+        }
         changes: dict[str, str] = {}
         retired = [u for name, u in self.upstreams.items() if name not in wanted]
         for name in self.upstreams.keys() - wanted.keys():
@@ -337,10 +262,9 @@ class Gateway(MCPServer):
         self.upstreams = current
         for upstream in retired:
             upstream.retired = True
-            watch = self._watches.pop(upstream.name)
-            self._start_retiring(upstream, watch)
+            self._start_retiring(upstream, self._watches.pop(upstream.name, None))
         for name, change in changes.items():
-            if change in ("added", "changed"):
+            if change in ("added", "changed") and current[name].oauth is None:
                 self._watches[name] = self._new_watch(current[name])
         # Names routed to a replaced upstream are found again by the next listing.
         gone = {u.name for u in retired}
@@ -349,9 +273,10 @@ class Gateway(MCPServer):
         self._resources = {k: v for k, v in self._resources.items() if v not in gone}
         return changes
 
-    def _start_retiring(self, upstream: Upstream, watch: UpstreamWatch) -> None:
+    def _start_retiring(self, upstream: Upstream, watch: UpstreamWatch | None) -> None:
         async def retire() -> None:
-            await watch.stop()
+            if watch is not None:
+                await watch.stop()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(RETIRE_WAIT_S):
                     while upstream.calls:
@@ -368,64 +293,6 @@ class Gateway(MCPServer):
         if upstream is None:  # removed by a reload since the name was listed
             raise MCPError(INVALID_PARAMS, f"upstream {name!r} is no longer configured")
         return upstream
-
-    def _new_connection(self, upstream: Upstream, prefer: str) -> MCPConnection:
-        target = upstream.stdio or upstream.url
-        assert target is not None
-        return MCPConnection(
-            target,
-            headers=upstream.headers,
-            capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
-            client_name=self.name,
-            prefer=prefer,
-        )
-
-    async def _modern_connection(self, upstream: Upstream) -> MCPConnection:
-        """Stateless where the upstream speaks 2026-07-28, so its InputRequiredResults reach a
-        modern client unchanged; an upstream that does not falls back to the legacy session.
-        A stdio upstream is one process: its one connection serves both eras."""
-        if upstream.stdio is not None:
-            return await self._connection(upstream)
-        async with upstream.lock:
-            if upstream.modern_connection is None:
-                conn = self._new_connection(upstream, "modern")
-                await self._connect(upstream, conn)
-                upstream.modern_connection = conn
-            if upstream.modern_connection.era == "modern":
-                return upstream.modern_connection
-        return await self._connection(upstream)
-
-    async def _connection(self, upstream: Upstream) -> MCPConnection:
-        async with upstream.lock:
-            if upstream.connection is None:
-                # A legacy session where the upstream offers one: server-to-client requests and
-                # subscriptions travel on it; a modern-only upstream is served statelessly. A
-                # stdio process speaks the era it is first spoken to: the newest it knows.
-                prefer = "modern" if upstream.stdio is not None else "legacy"
-                conn = self._new_connection(upstream, prefer)
-                await self._connect(upstream, conn)
-                if conn.era == "legacy" and "logging" in conn.server_capabilities:
-                    # Everything comes to the gateway; each client gets what its level asks for.
-                    await conn.request("logging/setLevel", {"level": "debug"})
-                upstream.connection = conn
-            return upstream.connection
-
-    @staticmethod
-    async def _connect(upstream: Upstream, conn: MCPConnection) -> None:
-        """Connect within the upstream's connect timeout; a child that failed says why in its
-        last stderr lines."""
-        seconds = upstream.timeouts.connect_s
-        try:
-            async with asyncio.timeout(seconds):
-                await conn.connect()
-        except TimeoutError:
-            raise MCPError(CONNECTION_CLOSED, f"connect: no answer within {seconds:g} s") from None
-        except MCPError as exc:
-            tail = conn.stderr_tail
-            if not (tail and is_upstream_failure(exc)):
-                raise
-            said = " | ".join(tail[-STDERR_SHOWN:])
-            raise MCPError(exc.code, f"{exc}; its last stderr lines: {said}", exc.data) from None
 
     # --- the clients' own upstream sessions ------------------------------------------------
 
@@ -449,8 +316,9 @@ class Gateway(MCPServer):
 
         async def open_one(upstream: Upstream) -> list[Any] | None:
             async def open_session() -> MCPConnection | None:
-                shared = await self._connection(upstream)
-                if shared.era != "legacy" or shared.transport != "http":
+                shared = await upstream.shared_connection()
+                transport = shared.transport
+                if shared.era != "legacy" or transport is None or not transport.per_client_sessions:
                     return None
                 conn = self._client_connection(upstream, session)
                 await conn.connect()
@@ -467,7 +335,7 @@ class Gateway(MCPServer):
                 return None
             return [conn.session_id, conn.version] if conn.session_id else None
 
-        http = [upstream for upstream in self.upstreams.values() if upstream.url is not None]
+        http = [u for u in self.upstreams.values() if u.url is not None and u.oauth is None]
         opened, _ = await asyncio.gather(
             asyncio.gather(*(open_one(upstream) for upstream in http)), self._watch_all()
         )
@@ -531,7 +399,7 @@ class Gateway(MCPServer):
 
     def _watch_connection(self, upstream: Upstream) -> Callable[[], Awaitable[MCPConnection]]:
         # Where the upstream speaks 2026-07-28, a listen hears what it tells every client.
-        return lambda: self._modern_connection(upstream)
+        return lambda: upstream.stateless_connection()
 
     async def _watch_all(self) -> None:
         await asyncio.gather(*(watch.start() for watch in list(self._watches.values())))
@@ -603,7 +471,8 @@ class Gateway(MCPServer):
             name = await self._find_upstream(uri, ctx, msg, field)
             if name is not None:  # an unknown URI is honored and never fires, as upstream
                 followed.append((name, uri))
-        watches = [(self._watches[name], uri) for name, uri in followed]  # a reload may swap
+        # A reload may swap them; a per-user upstream's updates are not followed.
+        watches = [(self._watches[name], uri) for name, uri in followed if name in self._watches]
         try:
             for watch, uri in watches:
                 await watch.follow(uri)
@@ -640,19 +509,30 @@ class Gateway(MCPServer):
     async def _forward(
         self, upstream_name: str, method: str, params: Json, ctx: RequestContext
     ) -> Json:
-        """Forward a call, counted while in flight: a reload closes a removed upstream only
-        after its calls have finished."""
+        """Forward a call field by field (see `forwarding`)."""
         upstream = self._upstream(upstream_name)
+        tool = params.get("name") if method == "tools/call" else None
+        call = functools.partial(self._forward_to, upstream, method, params, ctx)
+        result: Json = await self._counted(upstream, method, tool, call)
+        return result
+
+    async def _counted(
+        self,
+        upstream: Upstream,
+        method: str,
+        tool: str | None,
+        call: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """Run one call to `upstream` under its health guard and call timeout, counted while
+        in flight (a reload closes a removed upstream only after its calls have finished) and
+        reported to the observer."""
         upstream.calls += 1
         started = time.perf_counter()
         error: str | None = None
         try:
-            result = await upstream.health.guard(
-                method,
-                upstream.timeouts.call_s,
-                lambda: self._forward_to(upstream, method, params, ctx),
-            )
-            if result.get("isError") is True:
+            result = await upstream.health.guard(method, upstream.timeouts.call_s, call)
+            failed = result.tool_error if isinstance(result, Message) else result.get("isError")
+            if failed is True:
                 error = "tool_error"
             return result
         except MCPError as exc:
@@ -663,21 +543,59 @@ class Gateway(MCPServer):
             if not upstream.calls:
                 upstream.idle.set()
             if self.observer is not None:
-                tool = params.get("name") if method == "tools/call" else None
                 elapsed = time.perf_counter() - started
-                self.observer.upstream_operation(upstream_name, method, tool, elapsed, error)
+                self.observer.upstream_operation(upstream.name, method, tool, elapsed, error)
+
+    async def _tools_call_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+        """The fast path of a 2026-07-28 tools/call (see `forwarding`): None where it does not
+        apply, and the call goes the ordinary way (which also refreshes the listing for a name
+        not seen yet and says why a call is refused)."""
+        name = msg.name
+        route = self._tools.get(name) if name is not None else None
+        if route is None or not forwarding.forwards_as_bytes(msg):
+            return None
+        upstream_name, original = route
+        upstream = self.upstreams.get(upstream_name)
+        conn = upstream.modern_connection if upstream is not None else None
+        if (
+            upstream is None
+            or upstream.oauth is not None  # the caller's own connection: the ordinary way
+            or conn is None
+            or conn.era != "modern"
+            or conn.version != msg.protocol_version
+            or upstream.param_headers.get(original)
+            or not self._allowed(ctx, "tool", upstream_name, original)
+        ):
+            return None
+
+        async def relay(note: str, note_params: Json) -> None:
+            if note in ANNOUNCEMENTS:
+                return  # a shared connection's news: the upstream's watch tells every client
+            if self.observer is not None:
+                self.observer.notification_relayed(upstream_name, note)
+            await ctx.send(note, note_params)
+
+        async def call() -> Message:
+            reply = await conn.forward(msg, name=original, on_notification=relay)
+            return forwarding.answered(reply)
+
+        reply: Message = await self._counted(upstream, "tools/call", original, call)
+        assert msg.id is not None
+        return forwarding.relayed_reply(reply, msg.id, self._hop_result)
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
     ) -> Json:
         upstream_name = upstream.name
         own = None if ctx.modern else self._session_connection(upstream, ctx.session)
-        if own is not None:
+        if upstream.oauth is not None:
+            conn = await self._user_connection(upstream, ctx)
+        elif own is not None:
             conn = own
         elif ctx.modern:
-            conn = await self._modern_connection(upstream)
+            conn = await upstream.stateless_connection()
         else:
-            conn = await self._connection(upstream)
+            conn = await upstream.shared_connection()
         meta = params.get("_meta") or {}
         forwarded = {k: v for k, v in params.items() if k not in HOP_FIELDS}
         upstream_meta: Json = {}
@@ -739,6 +657,8 @@ class Gateway(MCPServer):
                 )
             except MCPError as exc:
                 raise relayed_error(exc) from None
+            except AuthorizationRequired as exc:  # the user's grant ended (revoked, expired)
+                raise authorization_error(exc, upstream_name, _opens_urls(ctx)) from None
 
         if ctx.modern and conn.era == "legacy" and method in INPUT_METHODS:
             # A legacy upstream asks on the call's stream and waits: hold the call while the
@@ -755,18 +675,23 @@ class Gateway(MCPServer):
         if result.get("resultType") == "input_required":
             carry = {"upstream_state": result.get("requestState")}
             raise InputRequired(result.get("inputRequests") or {}, carry)
-        for key in ("_meta", "resultType", "ttlMs", "cacheScope"):
+        for key in HOP_RESULT_FIELDS:
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
 
-    async def _each(self, method: str, key: str) -> Listing:
+    async def _each(self, method: str, key: str, ctx: RequestContext) -> Listing:
         """`method` on every upstream (all its pages, within its list timeout), its items
         tagged with the upstream's name. An upstream that fails is left out of the listing
         rather than failing it, and named in the listing's `failed`."""
 
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
-                conn = await self._connection(upstream)
+                if upstream.oauth is None:
+                    conn = await upstream.shared_connection()
+                elif await self._linked(upstream, ctx):
+                    conn = await self._user_connection(upstream, ctx)
+                else:
+                    return []  # not linked by this user: nothing of it is theirs to see
                 return await conn._paged(method, key)
 
             started = time.perf_counter()
@@ -793,8 +718,43 @@ class Gateway(MCPServer):
                 listing.items.extend((upstream.name, item) for item in result)
         return listing
 
-    def _expose(self, upstream: str, name: str) -> str:
-        return f"{upstream}{self.separator}{name}" if self.namespacing else name
+    # --- per-user upstreams ------------------------------------------------------------------
+
+    async def _linked(self, upstream: Upstream, ctx: RequestContext) -> bool:
+        assert upstream.url is not None
+        assert upstream.oauth is not None
+        return await self.links.linked(upstream.url, upstream.oauth, ctx.principal, upstream.name)
+
+    async def _user_connection(self, upstream: Upstream, ctx: RequestContext) -> MCPConnection:
+        """The caller's own connection to a per-user upstream, with their token; until they
+        have linked it, the error that says where to authorize."""
+        assert upstream.url is not None
+        assert upstream.oauth is not None
+        prefer = "modern" if ctx.modern else "legacy"
+        try:
+            return await self.links.connection(
+                upstream.url, upstream.oauth, ctx.principal, upstream.name, prefer
+            )
+        except AuthorizationRequired as exc:
+            raise authorization_error(exc, upstream.name, _opens_urls(ctx)) from None
+
+    async def complete_link(self, callback_url: str) -> str:
+        """The user's browser is back from authorizing an upstream: store their grant.
+        Returns the upstream's name; raises OAuthError (a stale state, a refused code)."""
+        targets = {
+            name: (u.url, u.oauth)
+            for name, u in self.upstreams.items()
+            if u.url is not None and u.oauth is not None
+        }
+        return (await self.links.complete(callback_url, targets)).upstream
+
+    def _unlinked_owner(self, name: str, ctx: RequestContext) -> Upstream | None:
+        """The per-user upstream an unknown name may belong to."""
+        per_user = [u for u in self.upstreams.values() if u.oauth is not None]
+        if self.namespace.enabled:
+            owner = self.upstreams.get(self.namespace.owner(name) or "")
+            return owner if owner is not None and owner.oauth is not None else None
+        return per_user[0] if len(per_user) == 1 else None
 
     @staticmethod
     def _caller(ctx: RequestContext) -> Any:
@@ -808,21 +768,28 @@ class Gateway(MCPServer):
     # --- handlers ------------------------------------------------------------------------
 
     async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        tools: list[Json] = []
-        table: dict[str, tuple[str, str]] = {}
-        listing = await self._each("tools/list", "tools")
+        listing = await self._each("tools/list", "tools", ctx)
         for name in listing.listed & self.upstreams.keys():
             own = [tool for upstream, tool in listing.items if upstream == name]
             self.upstreams[name].param_headers = param_headers.header_maps(own)[0]
             self.upstreams[name].health.tools = len(own)
-        for upstream, tool in listing.items:
-            exposed = self._expose(upstream, tool["name"])
-            if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
-                continue
-            table[exposed] = (upstream, tool["name"])
-            tools.append({**tool, "name": exposed})
-        self._tools = table
+        tools, self._tools = self._exposed(listing, "tool", ctx)
         return listing.report(self._page("tools", tools, params, msg))
+
+    def _exposed(
+        self, listing: Listing, kind: str, ctx: RequestContext
+    ) -> tuple[list[Json], dict[str, tuple[str, str]]]:
+        """The listed tools or prompts the caller may use, under their exposed names, and the
+        table routing each exposed name to (upstream, its own name)."""
+        items: list[Json] = []
+        table: dict[str, tuple[str, str]] = {}
+        for upstream, item in listing.items:
+            exposed = self.namespace.expose(upstream, item["name"])
+            if exposed in table or not self._allowed(ctx, kind, upstream, item["name"]):
+                continue
+            table[exposed] = (upstream, item["name"])
+            items.append({**item, "name": exposed})
+        return items, table
 
     async def _route(
         self, kind: str, name: str, ctx: RequestContext, msg: Message
@@ -831,9 +798,14 @@ class Gateway(MCPServer):
         tables = {"tool": lambda: self._tools, "prompt": lambda: self._prompts}
         if name not in tables[kind]():
             # A client may call before listing (or after a reload): refresh once.
-            await self._methods[f"{kind}s/list"]({}, ctx, msg)
+            lister = self.handler(f"{kind}s/list")
+            assert lister is not None
+            await lister({}, ctx, msg)
         table = tables[kind]()
         if name not in table:
+            owner = self._unlinked_owner(name, ctx)
+            if owner is not None and not await self._linked(owner, ctx):
+                await self._user_connection(owner, ctx)  # raises: where to authorize
             raise self._unknown(kind, name)
         upstream, original = table[name]
         if not self._allowed(ctx, kind, upstream, original):
@@ -844,8 +816,8 @@ class Gateway(MCPServer):
         """A name no upstream listed: where the upstream it may belong to is down, say that
         rather than that the name is unknown."""
         down = [u for u in self.upstreams.values() if u.health.state in ("down", "open")]
-        if self.namespacing:
-            owner = self.upstreams.get(name.split(self.separator, 1)[0])
+        if self.namespace.enabled:
+            owner = self.upstreams.get(self.namespace.owner(name) or "")
             if owner is not None and owner in down:
                 error = owner.health.unavailable()
                 return MCPError(error.code, f"params.name: {kind} {name!r}: {error}", error.data)
@@ -865,16 +837,8 @@ class Gateway(MCPServer):
             return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        prompts: list[Json] = []
-        table: dict[str, tuple[str, str]] = {}
-        listing = await self._each("prompts/list", "prompts")
-        for upstream, prompt in listing.items:
-            exposed = self._expose(upstream, prompt["name"])
-            if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
-                continue
-            table[exposed] = (upstream, prompt["name"])
-            prompts.append({**prompt, "name": exposed})
-        self._prompts = table
+        listing = await self._each("prompts/list", "prompts", ctx)
+        prompts, self._prompts = self._exposed(listing, "prompt", ctx)
         return listing.report(self._page("prompts", prompts, params, msg))
 
     async def _gw_prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
@@ -885,7 +849,7 @@ class Gateway(MCPServer):
     async def _gw_resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         resources: list[Json] = await self.local.list(self._caller(ctx)) if self.local else []
         table: dict[str, str] = {}
-        listing = await self._each("resources/list", "resources")
+        listing = await self._each("resources/list", "resources", ctx)
         for upstream, resource in listing.items:
             uri = resource["uri"]
             if uri in table or not self._allowed(ctx, "resource", upstream, uri):
@@ -898,7 +862,7 @@ class Gateway(MCPServer):
     async def _gw_templates_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """Templates the caller may use: the policy is asked about the template itself (a
         `mcp:<server>` scope covers them; `mcp:<server>:<name>` names one `uriTemplate`)."""
-        listing = await self._each("resources/templates/list", "resourceTemplates")
+        listing = await self._each("resources/templates/list", "resourceTemplates", ctx)
         allowed = [
             template
             for upstream, template in listing.items
@@ -951,7 +915,12 @@ class Gateway(MCPServer):
         if self._session_connection(self._upstream(name), ctx.session) is not None:
             # The client's own upstream session: its updates come on the relayed stream.
             return await self._forward(name, msg.method or "", params, ctx)
-        watch = self._watches[name]
+        watch = self._watches.get(name)
+        if watch is None:
+            raise MCPError(
+                INVALID_REQUEST, f"resources/subscribe: MCP server {name!r} is per user: "
+                "subscriptions to its resources are not relayed"
+            )  # fmt: skip
         await watch.start()
         if subscribe and not had:
             await watch.follow(uri)
@@ -970,3 +939,9 @@ class Gateway(MCPServer):
                 next(iter(self.upstreams)), "completion/complete", params, ctx
             )
         return {"completion": {"values": [], "hasMore": False}}
+
+
+def _opens_urls(ctx: RequestContext) -> bool:
+    """Whether the client takes URL elicitations (2025-11-25 `elicitation.url`)."""
+    elicitation = ctx.client_capabilities.get("elicitation")
+    return isinstance(elicitation, dict) and "url" in elicitation

@@ -36,15 +36,23 @@ import orjson
 from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
+from mcproute.protocol.jsonrpc import (
+    HEADER_MISMATCH,
+    MAX_MESSAGE_BYTES,
+    MISSING_CAPABILITY,
+    UNSUPPORTED_VERSION,
+)
 from mcproute.protocol.param_headers import decode_value
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MISSING_CAPABILITY, MCPServer, Session
-from mcproute.protocol.session_pool import (
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.dispatch import MCPServer, Reply
+from mcproute.protocol.server.session_pool import (
     DEFAULT_IDLE_S,
     DEFAULT_MAX_SESSIONS,
     SessionPool,
     SessionsFull,
 )
-from mcproute.protocol.sse import (
+from mcproute.protocol.server.session_tokens import SessionTokens
+from mcproute.protocol.server.sse_store import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
     KEEPALIVE,
@@ -55,8 +63,6 @@ from mcproute.protocol.sse import (
     frame,
 )
 
-HEADER_MISMATCH = -32020
-UNSUPPORTED_VERSION = -32022
 # 2026-07-28: the HTTP status of a JSON-RPC error answered as JSON.
 ERROR_STATUS = {
     -32601: 404,
@@ -87,18 +93,6 @@ def _error(
         None if data is None else orjson.dumps(data),
     )
     return web.Response(status=status, body=body, content_type="application/json")
-
-
-def _status_of(reply: bytes) -> int:
-    """2026-07-28 over HTTP: some errors carry their own status. The reply's top-level member
-    comes first (a quote inside a string is escaped), so only error replies are parsed."""
-    error_at = reply.find(b'"error":')
-    result_at = reply.find(b'"result":', 0, error_at if error_at >= 0 else None)
-    if error_at < 0 or result_at >= 0:
-        return 200
-    error = orjson.loads(reply).get("error")
-    code = error.get("code") if isinstance(error, dict) else None
-    return ERROR_STATUS.get(code, 200) if isinstance(code, int) else 200
 
 
 class RequestStream:
@@ -174,7 +168,8 @@ class StreamableHTTP:
     the reconnection delay sent to 2025-11-25 sessions; `max_events`/`max_bytes` bound each
     session's store of events kept for resumption. At most `max_sessions` sessions are held
     here, none idle longer than `idle_s` (with the server's session tokens a dropped session
-    is restored from its id). `principal` names each request's caller (see the module)."""
+    is restored from its id). `principal` names each request's caller (see the module).
+    With `session_tokens`, a session's id is the sealed session (see `session_tokens`)."""
 
     def __init__(
         self,
@@ -189,8 +184,11 @@ class StreamableHTTP:
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         idle_s: float = DEFAULT_IDLE_S,
         principal: Principal | None = None,
+        session_tokens: SessionTokens | None = None,
     ) -> None:
         self.server = server
+        # With tokens, a legacy session's id carries the session: any replica can serve it.
+        self.session_tokens = session_tokens
         self.max_sessions = max_sessions
         self.pool = SessionPool(server.sessions, max_sessions=max_sessions, idle_s=idle_s)
         self._principal = principal
@@ -250,7 +248,7 @@ class StreamableHTTP:
         for session_id in self.pool.to_drop():
             session = self.sessions.get(session_id)
             await self._end_session(session_id)
-            if session is not None and self.server.session_tokens is None:
+            if session is not None and self.session_tokens is None:
                 await self.server.session_ended(session)
 
     async def _find_session(self, session_id: str, principal: str | None) -> Session | None:
@@ -259,7 +257,7 @@ class StreamableHTTP:
         session = self.sessions.get(session_id)
         if session is not None and session.principal != principal:
             return None
-        tokens = self.server.session_tokens
+        tokens = self.session_tokens
         if tokens is not None and await tokens.ended(session_id):
             if session is not None:  # ended through another replica
                 await self._end_session(session_id)
@@ -352,35 +350,39 @@ class StreamableHTTP:
         held = session is not None and session.id in self.sessions
         in_use = self.pool.in_use(session.id) if held and session else contextlib.nullcontext()
 
-        async def run() -> bytes | None:
+        async def run() -> Reply:
             with in_use:
-                reply = await self.server.handle(body, session, outbound, principal)
+                reply = await self.server.handle(msg, session, outbound, principal)
                 if outbound is not None and outbound.response is not None:
-                    await outbound.finish(reply)
+                    await outbound.finish(reply.body)
             return reply
 
-        # Shielded: a legacy client that drops the connection has not cancelled its request (it
-        # may resume the stream, or send notifications/cancelled). A 2026-07-28 client cancels
-        # by closing the connection: then the handler stops.
-        unwatch = self._watch_disconnect(request, principal, msg.id) if modern else None
-        try:
-            reply = await asyncio.shield(asyncio.ensure_future(run()))
-        finally:
-            if unwatch is not None:
+        if modern:
+            # A 2026-07-28 client cancels by closing the connection: then the handler stops.
+            unwatch = self._watch_disconnect(request, principal, msg.id)
+            try:
+                reply = await run()
+            finally:
                 unwatch()
+        else:
+            # Shielded: a legacy client that drops the connection has not cancelled its request
+            # (it may resume the stream, or send notifications/cancelled).
+            reply = await asyncio.shield(asyncio.ensure_future(run()))
         if outbound is not None and outbound.response is not None:
             return outbound.response
-        if reply is None:
+        if reply.body is None:
             return web.Response(status=202)
-        status = _status_of(reply) if modern else 200
+        # 2026-07-28 over HTTP: some errors carry their own status.
+        status = ERROR_STATUS.get(reply.error, 200) if modern and reply.error else 200
         headers = {}
-        if msg.method == "initialize" and session is not None and session.version is not None:
-            if self.server.session_tokens is not None:
-                session.id = self.server.session_tokens.seal(session)
-            await self._open_session(session)
-            headers[SESSION_HEADER] = session.id
+        opened = reply.opened
+        if opened is not None and opened.version is not None:
+            if self.session_tokens is not None:
+                opened.id = self.session_tokens.seal(opened)
+            await self._open_session(opened)
+            headers[SESSION_HEADER] = opened.id
         return web.Response(
-            status=status, body=reply, content_type="application/json", headers=headers
+            status=status, body=reply.body, content_type="application/json", headers=headers
         )
 
     def _watch_disconnect(
@@ -479,7 +481,7 @@ class StreamableHTTP:
         self._ended[session_id] = None
         while len(self._ended) > self.max_sessions:
             self._ended.popitem(last=False)
-        if self.server.session_tokens is not None:
-            await self.server.session_tokens.end(session_id)
+        if self.session_tokens is not None:
+            await self.session_tokens.end(session_id)
         await self.server.session_ended(session)
         return web.Response(status=204)

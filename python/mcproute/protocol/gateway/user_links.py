@@ -1,0 +1,222 @@
+"""Per-user credentials for upstreams that authorize their callers by OAuth: an `mcpServers`
+entry with `"auth": {"type": "oauth", ...}` is called with the calling user's own token for it,
+never with a token of the gateway's, and never with the token the client presented to the
+gateway.
+
+Each (principal, upstream) pair has its own `OAuthClient`, whose grant is kept in the token
+store (sealed with the keyring by the proxy; in memory for the library) under that pair. Until
+the user has linked the upstream, listings leave its tools, prompts and resources out for that
+user, and a call answers with an error naming the URL to authorize at. The user opens it, the
+authorization server redirects to the gateway's callback (`complete`), which exchanges the code
+and stores the grant; from then on the user's calls reach the upstream with their token,
+refreshed when it expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mcproute.oauth_client import (
+    AuthorizationRequired,
+    MemoryTokenStore,
+    OAuthClient,
+    OAuthError,
+    OAuthSettings,
+    TokenStore,
+)
+from mcproute.protocol.client.connection import MCPConnection
+from mcproute.protocol.jsonrpc import INVALID_REQUEST, Json, MCPError
+
+URL_ELICITATION_REQUIRED = -32042  # 2025-11-25: the client must open a URL first
+DEFAULT_CALLBACK = "http://127.0.0.1:8080/oauth/callback"
+MAX_CLIENTS = 4096  # (principal, upstream) clients kept per worker
+MAX_CONNECTIONS = 1024  # users' open upstream connections per worker (the least used close)
+AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
+PENDING = "pending-state:"  # store key prefix: a flow's state -> its (principal, upstream)
+
+
+def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAuthSettings:
+    """The OAuth client settings of upstream `name` from its `auth` block."""
+    unknown = sorted(set(spec) - set(AUTH_KEYS))
+    if unknown:
+        raise ValueError(f"upstream {name!r}: auth.{unknown[0]}: unknown key")
+    if spec.get("type") != "oauth":
+        raise ValueError(
+            f"upstream {name!r}: auth.type: expected 'oauth', got {spec.get('type')!r}"
+        )
+    options = {k: spec[k] for k in AUTH_KEYS[1:] if spec.get(k) is not None}
+    for key, value in options.items():
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"upstream {name!r}: auth.{key}: must be a non-empty string")
+    return OAuthSettings(client_name=client_name, **options)
+
+
+@dataclass(frozen=True)
+class Pending:
+    principal: str
+    upstream: str
+
+
+class UpstreamLinks:
+    """The users' grants for the OAuth upstreams of one gateway. `redirect_uri` is the
+    gateway's callback URL (an upstream's own `auth.redirect_uri` wins)."""
+
+    def __init__(
+        self, store: TokenStore | None = None, redirect_uri: str = DEFAULT_CALLBACK
+    ) -> None:
+        self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self.redirect_uri = redirect_uri
+        self._clients: OrderedDict[
+            tuple[str, str], tuple[tuple[str, OAuthSettings], OAuthClient]
+        ] = OrderedDict()
+        # (principal, upstream, era preferred) -> the user's open connection, least used first
+        self._connections: OrderedDict[tuple[str, str, str], MCPConnection] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+
+    @staticmethod
+    def key(principal: str, upstream: str) -> str:
+        return f"upstream-grant:{upstream}:{principal}"
+
+    def client(
+        self, url: str, settings: OAuthSettings, principal: str, upstream: str
+    ) -> OAuthClient:
+        """The OAuth client of `principal` at `upstream` (one per pair, the grant in the store)."""
+        pair = (principal, upstream)
+        known = self._clients.get(pair)
+        if known is not None and known[0] == (url, settings):
+            self._clients.move_to_end(pair)
+            return known[1]
+        configured = settings
+        if settings.redirect_uri == OAuthSettings.redirect_uri:  # not configured: ours
+            settings = dataclasses.replace(settings, redirect_uri=self.redirect_uri)
+
+        async def pending(authorize_url: str) -> str:
+            """No user to ask here: remember whose flow this is, and tell them where to go."""
+            state = (parse_qs(urlsplit(authorize_url).query).get("state") or [""])[0]
+            await self.store.save(PENDING + state, {"principal": principal, "upstream": upstream})
+            raise AuthorizationRequired(
+                authorize_url, f"MCP server {upstream!r} needs your authorization"
+            )
+
+        client = OAuthClient(
+            url, settings, store=self.store, key=self.key(principal, upstream),
+            on_authorize=pending,
+        )  # fmt: skip
+        self._clients[pair] = ((url, configured), client)
+        while len(self._clients) > MAX_CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+    async def linked(
+        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str
+    ) -> bool:
+        if principal is None:
+            return False
+        return await self.client(url, settings, principal, upstream).is_linked()
+
+    async def connection(
+        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str, prefer: str
+    ) -> MCPConnection:
+        """The user's own connection to the upstream; raises the "authorize at URL" error
+        (`authorization_error`) while they have not linked it."""
+        if principal is None:
+            raise MCPError(
+                INVALID_REQUEST,
+                f"MCP server {upstream!r} is called with each user's own authorization: "
+                "this request has no authenticated caller",
+            )
+        client = self.client(url, settings, principal, upstream)
+        key = (principal, upstream, prefer)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one connect per user and upstream at a time
+            conn = self._connections.get(key)
+            if conn is not None and conn.auth is client:
+                self._connections.move_to_end(key)
+                return conn
+            conn = await self._connect(url, settings, client, upstream, prefer)
+            old = self._connections.pop(key, None)
+            self._connections[key] = conn
+        if old is not None:  # its client was replaced (the upstream's settings changed)
+            await old.close()
+        while len(self._connections) > MAX_CONNECTIONS:
+            stale_key, stale = self._connections.popitem(last=False)
+            self._locks.pop(stale_key, None)
+            await stale.close()
+        return conn
+
+    @staticmethod
+    async def _connect(
+        url: str, settings: OAuthSettings, client: OAuthClient, upstream: str, prefer: str
+    ) -> MCPConnection:
+        conn = MCPConnection(
+            url, client_name=settings.client_name, prefer=prefer, auth=client,
+            capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
+        )  # fmt: skip
+        try:
+            await conn.connect()
+        except AuthorizationRequired:
+            raise
+        except OAuthError as e:
+            raise MCPError(
+                INVALID_REQUEST, f"MCP server {upstream!r}: authorization failed: {e}"
+            ) from None
+        return conn
+
+    async def complete(
+        self, callback_url: str, upstreams: Mapping[str, tuple[str, OAuthSettings]]
+    ) -> Pending:
+        """The authorization server sent the user's browser back with `callback_url`: finish
+        the flow its `state` names (once: a state is single-use). `upstreams`: each OAuth
+        upstream's URL and settings."""
+        state = (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
+        record = await self.store.load(PENDING + state) if state else None
+        if not record:
+            raise OAuthError("unknown or already used authorization state")
+        await self.store.delete(PENDING + state)
+        pending = Pending(str(record["principal"]), str(record["upstream"]))
+        target = upstreams.get(pending.upstream)
+        if target is None:
+            raise OAuthError(f"MCP server {pending.upstream!r} is no longer configured")
+        client = self.client(*target, pending.principal, pending.upstream)
+        await client.complete_authorization(callback_url)
+        return pending
+
+    async def unlink(self, principal: str, upstream: str) -> None:
+        known = self._clients.pop((principal, upstream), None)
+        if known is not None:
+            await known[1].forget()
+        else:
+            await self.store.delete(self.key(principal, upstream))
+        for prefer in ("modern", "legacy"):
+            conn = self._connections.pop((principal, upstream, prefer), None)
+            if conn is not None:
+                await conn.close()
+
+    async def close(self) -> None:
+        connections = list(self._connections.values())
+        self._connections.clear()
+        for conn in connections:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
+def authorization_error(exc: AuthorizationRequired, upstream: str, supports_url: bool) -> MCPError:
+    """What a client hears for an upstream the user has not linked: a URL elicitation
+    (2025-11-25, SEP-1036) when it can open URLs, else an error naming the URL."""
+    message = f"MCP server {upstream!r} needs your authorization: authorize at {exc.url}"
+    if supports_url:
+        elicitation: Json = {
+            "mode": "url",
+            "elicitationId": f"authorize-{upstream}",
+            "url": exc.url,
+            "message": f"Authorize access to MCP server {upstream!r}",
+        }
+        return MCPError(URL_ELICITATION_REQUIRED, message, {"elicitations": [elicitation]})
+    return MCPError(INVALID_REQUEST, message, {"authorizeUrl": exc.url, "server": upstream})

@@ -1,0 +1,198 @@
+"""Per-user upstream credentials: an upstream configured with `"auth": {"type": "oauth"}` (here
+`mcproute serve` protecting /mcp with tokens of a real authorization server, oidc-provider) is
+called with each user's own token. Until a user links it, its tools are not listed for them and
+a call says where to authorize; after the browser step and the gateway's callback, their calls
+carry their token; other users stay unlinked; the grant is sealed with the keyring."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from mcp_support import free_port, serve
+from mcproute._core import Keyring
+from mcproute.oauth_client import MemoryBlobStore, OAuthError, SealedTokenStore
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.gateway.user_links import URL_ELICITATION_REQUIRED, UpstreamLinks
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server.http import StreamableHTTP
+from oidc_support import AuthorizationServer
+from served_support import served
+from test_mcp_oauth import MODELS, setup
+
+CALLBACK = "http://127.0.0.1:9/oauth/callback"  # the gateway's; the headless browser stops there
+
+
+def keyring() -> Keyring:
+    ring = Keyring()
+    ring.add(11, bytes(range(1, 33)))
+    return ring
+
+
+@contextlib.asynccontextmanager
+async def gateway(upstream_url: str, links: UpstreamLinks) -> AsyncIterator[tuple[str, Gateway]]:
+    spec = {"url": upstream_url, "auth": {"type": "oauth", "scope": "mcp"}}
+    gw = Gateway({"up": spec}, links=links)
+    mcp = StreamableHTTP(gw, principal=lambda request: request.headers.get("X-User"))
+    try:
+        async with serve(mcp.app()) as url:
+            yield url, gw
+    finally:
+        await gw.close()
+
+
+def as_user(url: str, user: str, **options: object) -> MCPConnection:
+    # The client's own credential for the gateway: it must never reach the upstream.
+    headers = {"X-User": user, "Authorization": "Bearer the-clients-own-token"}
+    return MCPConnection(url, headers=headers, prefer="legacy", **options)  # type: ignore[arg-type]
+
+
+async def tool_names(url: str, user: str) -> set[str]:
+    async with as_user(url, user) as conn:
+        return {tool["name"] for tool in await conn.list_tools()}
+
+
+async def authorize(auth: AuthorizationServer, error: MCPError, user: str) -> str:
+    """What the user does with the URL in the error: log in and approve (headless here);
+    returns the callback URL the browser lands on."""
+    url = error.data["authorizeUrl"]
+    assert url.startswith(auth.issuer)
+    await auth.account(user, "acme", default=True)
+    answer = await auth.follow_authorization(url, CALLBACK)
+    assert "code" in answer, answer
+    query = "&".join(f"{k}={v}" for k, v in answer.items())
+    return f"{CALLBACK}?{query}"
+
+
+async def test_each_user_links_the_upstream_with_their_own_token(tmp_path: Path) -> None:
+    blobs = MemoryBlobStore()
+    links = UpstreamLinks(SealedTokenStore(keyring(), blobs), redirect_uri=CALLBACK)
+    async with setup(tmp_path) as s, gateway(s.resource, links) as (url, gw):
+        assert "up__sdk__add" not in await tool_names(url, "alice")
+        async with as_user(url, "alice") as conn:
+            with pytest.raises(MCPError) as refused:
+                await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+        assert "authorize at " in str(refused.value)
+        assert "needs your authorization" in str(refused.value)
+
+        # Another worker on the same store: it has looked, and must notice the link later.
+        worker = UpstreamLinks(links.store, redirect_uri=CALLBACK)
+        oauth = gw.upstreams["up"].oauth
+        assert oauth is not None
+        assert not await worker.linked(s.resource, oauth, "alice", "up")
+
+        callback = await authorize(s.auth, refused.value, "alice")
+        assert await gw.complete_link(callback) == "up"
+        assert await worker.linked(s.resource, oauth, "alice", "up")
+        with pytest.raises(OAuthError, match="already used"):
+            await gw.complete_link(callback)  # a state is good once
+
+        assert "up__sdk__add" in await tool_names(url, "alice")
+        async with as_user(url, "alice") as conn:
+            result = await conn.call_tool("up__sdk__add", {"a": 40, "b": 2})
+        assert result["content"][0]["text"] == "42"
+
+        # Bob has linked nothing: still nothing of the upstream for him.
+        assert "up__sdk__add" not in await tool_names(url, "bob")
+
+        # Alice's grant is sealed: no token in the stored bytes.
+        record = await links.store.load(links.key("alice", "up"))
+        assert record is not None
+        access = record["tokens"]["access_token"]
+        assert all(access.encode() not in blob for blob in blobs.blobs.values())
+        # The upstream saw Alice's token, never the client's own.
+        assert "the-clients-own-token" not in s.proxy.stderr()
+
+
+async def test_a_client_that_opens_urls_gets_a_url_elicitation(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s, gateway(s.resource, UpstreamLinks()) as (url, _):
+        capabilities = {"elicitation": {"form": {}, "url": {}}}
+        async with as_user(url, "carol", capabilities=capabilities) as conn:
+            with pytest.raises(MCPError) as refused:
+                await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+        assert refused.value.code == URL_ELICITATION_REQUIRED
+        (elicitation,) = refused.value.data["elicitations"]
+        assert elicitation["mode"] == "url"
+        assert elicitation["url"].startswith(s.auth.issuer)
+
+
+async def test_a_request_without_a_principal_is_refused(tmp_path: Path) -> None:
+    async with setup(tmp_path) as s:
+        gw = Gateway({"up": {"url": s.resource, "auth": {"type": "oauth"}}})
+        try:
+            async with serve(StreamableHTTP(gw).app()) as url, MCPConnection(url) as conn:
+                assert "up__sdk__add" not in {t["name"] for t in await conn.list_tools()}
+                with pytest.raises(MCPError, match="no authenticated caller"):
+                    await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+        finally:
+            await gw.close()
+
+
+def test_the_auth_block_is_checked() -> None:
+    for spec, message in (
+        ({"url": "http://127.0.0.1:1/mcp", "auth": {"type": "basic"}}, "auth.type"),
+        ({"url": "http://127.0.0.1:1/mcp", "auth": {"type": "oauth", "scop": "x"}}, "auth.scop"),
+        ({"command": "x", "auth": {"type": "oauth"}}, "needs a url"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            Gateway({"up": spec})
+
+
+async def test_callback_with_an_unknown_state(tmp_path: Path) -> None:
+    gw = Gateway({})
+    try:
+        with pytest.raises(OAuthError, match="unknown"):
+            await gw.complete_link(f"{CALLBACK}?code=x&state=never-issued")
+    finally:
+        await gw.close()
+
+
+async def test_mcproute_serve_links_an_upstream_through_its_callback(tmp_path: Path) -> None:
+    """The proxy: API-key callers, grants sealed in the data directory, the browser's return
+    at GET /oauth/callback with no key."""
+    async with setup(tmp_path) as s:
+        port = free_port()
+        gw_dir = tmp_path / "gateway"
+        gw_dir.mkdir()
+        callback_url = f"http://127.0.0.1:{port}/oauth/callback"
+        upstream = {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
+        document = {"mcp": {"models": MODELS, "mcpServers": {"up": upstream}}}
+        env = {"MCPROUTE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        async with served(gw_dir, document=document, port=port, env=env) as gw:
+            key = gw.key("mcp")
+            headers = {"Authorization": f"Bearer {key}"}
+            async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
+                assert "up__sdk__add" not in {t["name"] for t in await conn.list_tools()}
+                with pytest.raises(MCPError) as refused:
+                    await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+            await s.auth.account("dana", "acme", default=True)
+            answer = await s.auth.follow_authorization(
+                refused.value.data["authorizeUrl"], callback_url
+            )
+            async with aiohttp.ClientSession() as http:
+                back = f"{callback_url}?{urlencode(answer)}"
+                async with http.get(back) as resp:  # the browser: no API key
+                    assert resp.status == 200, await resp.text()
+                    assert "'up' is linked" in await resp.text()
+                async with http.get(back) as resp:  # a state is good once
+                    assert resp.status == 400
+            async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
+                result = await conn.call_tool("up__sdk__add", {"a": 40, "b": 2})
+            assert result["content"][0]["text"] == "42"
+            # Another key (another user) has linked nothing.
+            other = {"Authorization": f"Bearer {gw.key('mcp')}"}
+            async with MCPConnection(f"{gw.url}/mcp", headers=other) as conn:
+                assert "up__sdk__add" not in {t["name"] for t in await conn.list_tools()}
+            assert answer["code"] not in gw.stderr()
+        # Sealed in the data directory: no token in the clear.
+        with sqlite3.connect(gw.data_dir.path / "mcproute.db") as db:
+            rows = db.execute("SELECT sealed FROM oauth_grants").fetchall()
+        assert rows
+        assert all(b"eyJ" not in bytes(row[0]) for row in rows)  # no JWT in the clear
