@@ -20,6 +20,7 @@ import asyncio
 import base64
 import binascii
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -73,6 +74,9 @@ LIST_FLAGS = {
 Handler = Callable[[Json, RequestContext, Message], Awaitable[Json]]
 # A fast path: (message, context) -> the encoded response, or None to dispatch as usual.
 FastHandler = Callable[[Message, RequestContext], Awaitable[bytes | None]]
+
+
+log = logging.getLogger("mcproute.mcp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +322,7 @@ class MCPServer(Registry):
             return Reply(encode_error(request_id, e.code, str(e), _json(e.data)), e.code)
         except Exception as e:  # a handler bug must not take the server down
             error = INTERNAL_ERROR
+            log.exception("MCP handler for %s failed", method)
             message = f"internal error: {type(e).__name__}"
             return Reply(encode_error(request_id, INTERNAL_ERROR, message), INTERNAL_ERROR)
         finally:
