@@ -87,6 +87,18 @@ CREATE TABLE deployment_checks (
 );
 """,
     ),
+    (
+        4,
+        "key limits, tenant policies",
+        """
+ALTER TABLE api_keys ADD COLUMN limits TEXT;
+CREATE TABLE tenant_policies (
+    name       TEXT PRIMARY KEY,
+    limits     TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL
+);
+""",
+    ),
 )
 
 
