@@ -436,6 +436,7 @@ def check_mcp_commands(config: Config) -> None:
 def check_config(file: str) -> int:
     """Print every configuration error with its path; non-zero exit status if there is one."""
     from mcproute.config import ConfigError, load_config
+    from mcproute.governance.prices import PriceTable
     from mcproute.models.registry import router_policy
 
     try:
@@ -450,6 +451,9 @@ def check_config(file: str) -> int:
         f"{file}: ok ({len(groups)} model group(s), {len(config.deployments)} deployment(s), "
         f"{len(config.mcp_servers)} MCP server(s))"
     )
+    unpriced = [name for name, price in PriceTable(config).known() if price is None]
+    if unpriced:
+        print(f"cost not tracked (no price) for: {', '.join(unpriced)}")
     return 0
 
 

@@ -21,7 +21,11 @@ The accepted shape (every key optional except where noted)::
                                                             "stream_idle_timeout": 30,
                                                             "api_keys": ["${KEY_C}"],
                                                             "capabilities": ["chat"],
-                                                            "aliases": ["smart"]}]}},
+                                                            "aliases": ["smart"],
+                                                            "price": {"input_per_mtok": 30,
+                                                                      "output_per_mtok": 60}}]}},
+             "prices": {"gpt-4": {"input_per_mtok": 30, "output_per_mtok": 60,
+                                  "cached_input_per_mtok": 15}},
              "aliases": {"smart": "gpt-4"},
              "groups": {"fast": ["gpt-3.5-turbo", "claude-haiku"]},
              "ensembles": {"consensus": {"models": ["gpt-4", "claude"], "strategy": "majority",
@@ -59,6 +63,7 @@ import orjson
 import yaml
 
 from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
+from mcproute.governance.prices import Price, parse_price, parse_prices
 from mcproute.models.bedrock_config import BEDROCK_KEYS, AwsSettings, parse_bedrock
 from mcproute.models.service_account import ServiceAccountError, parse_key
 from mcproute.provider_defaults import DEFAULT_ENDPOINTS, KEY_ENV_VARS, KNOWN_BASE_URLS
@@ -192,6 +197,7 @@ class DeploymentConfig:
     # Several keys ("api_keys"), rotated per request; api_key/api_key_ref are the first of them.
     api_keys: tuple[Secret, ...] = field(default=(), repr=False)
     api_key_refs: tuple[SecretSource | None, ...] = ()
+    price: Price | None = None  # this entry's own "price" (governance.prices)
 
     def key_slots(self) -> tuple[tuple[Secret | None, SecretSource | None], ...]:
         """Each provider key with where to read it again: one slot unless ``api_keys`` is set."""
@@ -229,6 +235,7 @@ class Config:
     dashboard: DashboardSettings = DashboardSettings()
     tracing: TracingSettings = field(default_factory=TracingSettings)
     store: StoreSettings = field(default_factory=lambda: StoreSettings())
+    prices: Mapping[str, Price] = field(default_factory=dict)  # mcp.prices, by model name
 
     def model_groups(self) -> dict[str, list[DeploymentConfig]]:
         """Group name -> deployments, in configuration order, model groups included."""
@@ -364,6 +371,7 @@ _MCP_KEYS = (
     "routing",
     "tracing",
     "store",
+    "prices",
     "mcpServers",
     "dashboard",
     "servers",  # VS Code's settings.json shape: {"mcp": {"servers": ..., "inputs": ...}}
@@ -420,6 +428,7 @@ _MODEL_KEYS = (
     "capabilities",
     "aliases",
     "api_keys",
+    "price",
 )
 
 
@@ -720,6 +729,9 @@ def _parse_provider(
                 ),
                 capabilities=frozenset(c for c in caps_list if c in CAPABILITIES)
                 or _infer_capabilities(upstream),
+                price=parse_price(spec["price"], f"{entry_path}.price", check)
+                if "price" in spec
+                else None,
                 **options,
             )
         )
@@ -863,6 +875,13 @@ def _check_references(config: Config, check: _Checker) -> None:
             check.fail(f"mcp.aliases.{alias}", "shadows a model or group of the same name")
         if target not in known:
             check.fail(f"mcp.aliases.{alias}", f"points to unknown model or group {target!r}")
+    upstream_ids = {d.model for d in config.deployments}
+    for name in config.prices:
+        if name not in known and name not in upstream_ids:
+            check.fail(
+                f"mcp.prices.{name}",
+                "names no configured model (a model, group, or a deployment's upstream model id)",
+            )
     for capability, target in config.defaults.items():
         if capability not in CAPABILITIES:
             check.fail(f"mcp.defaults.{capability}", "unknown capability")
@@ -951,6 +970,7 @@ def parse_config(
         dashboard=dashboard,
         tracing=tracing,
         store=store,
+        prices=parse_prices(mcp.get("prices"), check),
     )
     _check_references(config, check)
     check_ensembles(config, check, CAPABILITIES)

@@ -1,2 +1,3 @@
-"""Governance: limits per key and per tenant, and the admission-time reservations that hold
-them across workers and replicas (`reservation`)."""
+"""Governance: what calls cost (`prices`), what was spent (`ledger`), and the limits on both
+(`limits`), held across workers and replicas by admission-time reservations (`reservation` on
+the shared `counters`)."""
