@@ -1,0 +1,362 @@
+"""Admission-time reservations: before a request goes upstream, its worst case (a bound on its
+tokens and on its cost) is reserved against every limit that applies to it (its key's, its
+tenant's) in one atomic step on the shared counters; the reservation is settled to what the
+request really used when its response or stream ends, and released when it fails or the
+client leaves. Refused requests get a `LimitExceeded` naming the limit (the proxy answers 429).
+
+Because a request is admitted only if its worst case fits, concurrent requests and replicas
+cannot overshoot a limit: nothing is counted after the fact. The bound holds because the output
+is capped: a request without `max_tokens` gets the model's output cap (`DEFAULT_OUTPUT_CAP`)
+set on it when a token or money limit applies, so a stream never needs to be cut.
+
+For ensembles and other multi-call requests: one `reserve` may cover several upstream calls
+(reserve the sum of their bounds), each call's usage is `record`ed as it ends, and `finish`
+settles the total once (one more round trip).
+
+A key and tenant with no limits never touch the counters. The lease on a slot in flight
+(`max_parallel`) is renewed while the request runs and expires by itself if its process dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mcproute.governance.counters import (
+    WINDOW_SECONDS,
+    Admission,
+    Ask,
+    Charge,
+    SubjectUsage,
+    Ticket,
+    UsageCounter,
+    micros,
+    ticket,
+)
+from mcproute.governance.limits import NO_LIMITS, Limits
+from mcproute.governance.prices import NANO_PER_USD, PriceTable
+from mcproute.models.token_estimate import input_token_bound
+
+if TYPE_CHECKING:
+    from mcproute.config import Config
+
+log = logging.getLogger("mcproute.governance")
+DEFAULT_OUTPUT_CAP = 4_096  # a model's output cap when neither request nor config gives one
+LEASE_S = 60.0  # a slot in flight held by a process that died frees up after this long
+OUTPUT_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+LIMIT_NAMES = {
+    "rpm": "requests per minute",
+    "tpm": "tokens per minute",
+    "max_parallel": "requests in flight",
+    "budget": "budget",
+}
+
+
+class LimitExceeded(Exception):
+    """A request refused by a limit: which subject and limit, and when it frees up."""
+
+    def __init__(self, message: str, limit: str, retry_after: float, headers: dict[str, str]):
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A request's worst case: tokens in and out, and its cost (None: price unknown)."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_nusd: int | None
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+def _nusd_to_micros(nusd: int) -> int:
+    return -(-nusd // 1000)
+
+
+def rate_headers(
+    charges: Sequence[Charge], usage: Sequence[SubjectUsage], counted: bool
+) -> dict[str, str]:
+    """OpenAI's `x-ratelimit-*` headers for the tightest request and token limits."""
+    headers: dict[str, str] = {}
+    for kind, field in (("requests", "rpm"), ("tokens", "tpm")):
+        best: tuple[int, int, float] | None = None
+        for charge, used in zip(charges, usage, strict=True):
+            limit = getattr(charge.limits, field)
+            if limit is None:
+                continue
+            spent, reset = getattr(used, kind), getattr(used, f"{kind}_reset")
+            spent += 1 if counted and kind == "requests" else 0
+            remaining = max(limit - spent, 0)
+            if best is None or remaining < best[1]:
+                best = (limit, remaining, reset or WINDOW_SECONDS)
+        if best is not None:
+            headers[f"x-ratelimit-limit-{kind}"] = str(best[0])
+            headers[f"x-ratelimit-remaining-{kind}"] = str(best[1])
+            headers[f"x-ratelimit-reset-{kind}"] = f"{best[2]:.3f}s"
+    return headers
+
+
+class Reservation:
+    """One admission's hold on its limits; `finish` settles it once."""
+
+    def __init__(
+        self,
+        governor: Governor,
+        charges: Sequence[Charge],
+        ask: Ask,
+        admission: Admission,
+        bound: Bound,
+    ) -> None:
+        self._governor = governor
+        self.charges = tuple(charges)
+        self.ticket: Ticket = ticket(charges, ask, admission)
+        self.reserved_tokens = ask.tokens
+        self.reserved_micros = ask.cost_micros
+        self.bound = bound
+        self.used_tokens = 0
+        self.used_nusd = 0
+        self.headers = rate_headers(charges, admission.usage, counted=True)
+        self._done = False
+
+    def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
+        """One upstream call's usage (an ensemble records each member's); no round trip.
+        An unknown cost is counted at the reserved bound's rate (never less than reserved)."""
+        self.used_tokens += max(input_tokens, 0) + max(output_tokens, 0)
+        if cost_nusd is None:
+            cost_nusd = self.bound.cost_nusd or 0
+        self.used_nusd += max(cost_nusd, 0)
+
+    async def finish(self) -> None:
+        """Settle to what was recorded (nothing recorded: a release) and free the slot in
+        flight. Safe to call twice; a store failure is logged (its lease frees the slot)."""
+        if self._done:
+            return
+        self._done = True
+        self._governor.forget(self)
+        tokens = self.used_tokens - self.reserved_tokens
+        cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
+        try:
+            await self._governor.counter.settle(self.ticket, tokens, cost)
+        except Exception as exc:  # the response is out; the reservation stays counted
+            log.warning("reservation %s not settled: %s", self.ticket.rid, exc)
+
+    async def release(self) -> None:
+        """The request failed or its client left: give back what it had not used."""
+        await self.finish()
+
+
+class Governor:
+    """Admits requests against key and tenant limits on `counter`."""
+
+    def __init__(
+        self,
+        counter: UsageCounter,
+        tenant_limits: Callable[[str], Awaitable[Limits]] | None = None,
+        config: Callable[[], Config] | None = None,
+        lease_s: float = LEASE_S,
+    ) -> None:
+        self.counter = counter
+        self._tenant_limits = tenant_limits
+        self._config = config  # the configuration now (it may be reloaded): its prices
+        self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
+        self.lease_s = lease_s
+        self._live: set[Reservation] = set()
+
+    def __repr__(self) -> str:
+        return f"Governor({self.counter!r})"
+
+    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> list[Charge]:
+        """The subjects a request of this key counts against (empty: none has limits)."""
+        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
+        tenant_limits = await self.tenant_policy(tenant)
+        if not tenant_limits.empty:
+            out.append(Charge("tenant:" + tenant, tenant_limits))
+        return out
+
+    async def tenant_policy(self, tenant: str) -> Limits:
+        if self._tenant_limits is None:
+            return NO_LIMITS
+        limits: Limits = await self._tenant_limits(tenant)
+        return limits
+
+    def _prices(self) -> PriceTable | None:
+        """The price table of the configuration now, built once per configuration."""
+        if self._config is None:
+            return None
+        config = self._config()
+        if self._priced is None or self._priced[0] is not config:
+            groups = {g: [d.name for d in ds] for g, ds in config.model_groups().items()}
+            self._priced = (config, PriceTable(config), groups)
+        return self._priced[1]
+
+    def _groups(self, model: str) -> list[str]:
+        return self._priced[2].get(model, []) if self._priced is not None else []
+
+    def price_nusd(
+        self, model: str, deployment: str | None, input_t: int, output_t: int, cached: int = 0
+    ) -> int | None:
+        table = self._prices()
+        price = None if table is None else table.price(model, deployment)
+        return None if price is None else price.cost_nusd(input_t, output_t, cached)
+
+    def bound(self, model: str, raw: bytes, body: MutableMapping[str, Any], output: bool) -> Bound:
+        """The worst case of a request to model group `model`; sets the output cap on `body`
+        when it has none (`output`: the operation produces tokens)."""
+        input_tokens = input_token_bound(raw)
+        output_tokens = 0
+        if output:
+            cap = next((body[f] for f in OUTPUT_FIELDS if isinstance(body.get(f), int)), None)
+            if cap is None:
+                cap = DEFAULT_OUTPUT_CAP
+                body[
+                    "max_output_tokens"
+                    if "input" in body and "messages" not in body
+                    else "max_tokens"
+                ] = cap
+            choices = body.get("n")
+            output_tokens = cap * (choices if isinstance(choices, int) and choices > 1 else 1)
+        table = self._prices()
+        cost: int | None = None
+        if table is not None:
+            costs: list[int] = []
+            for deployment in self._groups(model) or (None,):
+                price = table.price(model, deployment)
+                if price is None:
+                    costs = []
+                    break
+                costs.append(price.max_cost_nusd(input_tokens, output_tokens))
+            cost = max(costs) if costs else None
+        return Bound(input_tokens, output_tokens, cost)
+
+    async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
+        """Reserve `bound` against `charges` (one round trip), or raise `LimitExceeded`."""
+        if bound.cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
+            log.warning("a budget applies but the model's price is unknown: cost not counted")
+        ask = Ask(
+            secrets.token_hex(8),
+            bound.tokens,
+            _nusd_to_micros(bound.cost_nusd or 0),
+            self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,
+        )
+        admission = await self.counter.reserve(charges, ask)
+        if not admission.allowed:
+            raise _refused(charges, admission)
+        reservation = Reservation(self, charges, ask, admission, bound)
+        if ask.lease_s:
+            self._live.add(reservation)
+        return reservation
+
+    def forget(self, reservation: Reservation) -> None:
+        self._live.discard(reservation)
+
+    async def keep_leases(self) -> None:
+        """Renew the leases of the reservations still running (a task for the process's life)."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            live = [r.ticket for r in self._live]
+            if live:
+                try:
+                    await self.counter.renew(live, self.lease_s)
+                except Exception as exc:
+                    log.warning("leases of %d requests in flight not renewed: %s", len(live), exc)
+
+    async def close(self) -> None:
+        for reservation in list(self._live):
+            with contextlib.suppress(Exception):
+                await reservation.release()
+
+
+def _refused(charges: Sequence[Charge], admission: Admission) -> LimitExceeded:
+    charge = charges[admission.refused]
+    kind, _, name = charge.subject.partition(":")
+    limits, used = charge.limits, admission.usage[admission.refused]
+    limit = admission.limit
+    if limit == "budget":
+        spent = used.spend_micros / 1_000_000
+        what = (
+            f"budget of ${limits.budget_usd:g} per {limits.budget_period} reached"
+            f" (${spent:.6f} spent or reserved)"
+        )
+        if limits.budget_period == "total":
+            what = what.replace(" per total", " in total")
+    else:
+        value = getattr(limits, limit)
+        what = f"{value} {LIMIT_NAMES[limit]} reached"
+    subject = "this API key" if kind == "key" else f"tenant {name!r}"
+    headers = rate_headers(charges, admission.usage, counted=False)
+    if math.isfinite(admission.retry_after):
+        headers["Retry-After"] = str(max(1, math.ceil(admission.retry_after)))
+    message = f"rate limit: {subject}'s {what}; limit {kind}.{limit}"
+    return LimitExceeded(message, f"{kind}.{limit}", admission.retry_after, headers)
+
+
+def usage_json(charge: Charge, usage: SubjectUsage) -> dict[str, Any]:
+    """A subject's limits and current usage, as `/v1/usage` and `/admin/keys` show them."""
+    limits = charge.limits
+    out: dict[str, Any] = {
+        "limits": limits.as_json(),
+        "usage": {
+            "requests_per_minute": usage.requests,
+            "tokens_per_minute": usage.tokens,
+            "in_flight": usage.in_flight,
+        },
+    }
+    if limits.budget_usd is not None:
+        spent = usage.spend_micros / 1_000_000
+        out["usage"]["budget"] = {
+            "period": limits.budget_period,
+            "spent_usd": spent,
+            "remaining_usd": max(limits.budget_usd - spent, 0.0),
+            "resets_in_s": None if math.isinf(usage.period_reset) else round(usage.period_reset),
+        }
+    return out
+
+
+def tokens_of_usage(usage: Mapping[str, Any]) -> tuple[int, int, int]:
+    """(input, output, cached input) tokens of an OpenAI or Anthropic usage object."""
+    if "prompt_tokens" in usage or "completion_tokens" in usage:
+        details = usage.get("prompt_tokens_details") or {}
+        return (
+            int(usage.get("prompt_tokens") or 0),
+            int(usage.get("completion_tokens") or 0),
+            int(details.get("cached_tokens") or 0),
+        )
+    if "input_tokens" in usage and "output_tokens" in usage and "input_tokens_details" in usage:
+        details = usage.get("input_tokens_details") or {}  # the Responses API
+        return (
+            int(usage["input_tokens"]),
+            int(usage["output_tokens"]),
+            int(details.get("cached_tokens") or 0),
+        )
+    cached = int(usage.get("cache_read_input_tokens") or 0)
+    written = int(usage.get("cache_creation_input_tokens") or 0)
+    return (
+        int(usage.get("input_tokens") or 0) + cached + written,
+        int(usage.get("output_tokens") or 0),
+        cached,
+    )
+
+
+__all__ = [
+    "DEFAULT_OUTPUT_CAP",
+    "NANO_PER_USD",
+    "Bound",
+    "Governor",
+    "LimitExceeded",
+    "Reservation",
+    "micros",
+    "tokens_of_usage",
+    "usage_json",
+]
