@@ -252,7 +252,7 @@ class Governor:
         )
         admission = await self.counter.reserve(charges, ask)
         if not admission.allowed:
-            raise _refused(charges, admission)
+            raise _refused(charges, admission, ask)
         reservation = Reservation(self, charges, ask, admission, bound)
         if ask.lease_s:
             self._live.add(reservation)
@@ -278,7 +278,7 @@ class Governor:
                 await reservation.release()
 
 
-def _refused(charges: Sequence[Charge], admission: Admission) -> LimitExceeded:
+def _refused(charges: Sequence[Charge], admission: Admission, ask: Ask) -> LimitExceeded:
     charge = charges[admission.refused]
     kind, _, name = charge.subject.partition(":")
     limits, used = charge.limits, admission.usage[admission.refused]
@@ -286,11 +286,17 @@ def _refused(charges: Sequence[Charge], admission: Admission) -> LimitExceeded:
     if limit == "budget":
         spent = used.spend_micros / 1_000_000
         what = (
-            f"budget of ${limits.budget_usd:g} per {limits.budget_period} reached"
-            f" (${spent:.6f} spent or reserved)"
+            f"budget of ${limits.budget_usd:g} per {limits.budget_period} does not cover this"
+            f" request (${spent:.6f} spent or reserved, this one may cost up to"
+            f" ${ask.cost_micros / 1_000_000:.6f}; max_tokens bounds it)"
         )
         if limits.budget_period == "total":
             what = what.replace(" per total", " in total")
+    elif limit == "tpm" and limits.tpm is not None and used.tokens < limits.tpm:
+        what = (
+            f"{limits.tpm} tokens per minute do not cover this request ({used.tokens} used or"
+            f" reserved, this one may use up to {ask.tokens}; max_tokens bounds it)"
+        )
     else:
         value = getattr(limits, limit)
         what = f"{value} {LIMIT_NAMES[limit]} reached"
