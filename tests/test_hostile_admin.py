@@ -1,5 +1,5 @@
 """Hostile bodies on the admin API, drawn from each route's contract: every one is a 400
-naming the JSON path (unknown fields such as `rpm` and `budget` included, never dropped),
+naming the JSON path (unknown fields such as `budget` included, never dropped),
 no key is created or rotated by a refused body, scopes are checked here and in
 `mcproute keys create`, the proxy keeps serving and repeats no secret."""
 
@@ -59,7 +59,9 @@ async def test_hostile_bodies_create_and_rotate_nothing(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"rpm": 10}, 'rpm: unknown field; expected one of "scopes", "env"'),
+        ({"rpms": 10}, 'rpms: unknown field; expected one of "scopes", "env"'),
+        ({"rpm": -1}, "rpm: expected an integer from 0"),
+        ({"budget_usd": "ten"}, "budget_usd: expected a number"),
         ({"scopes": ["models"], "budget": 5}, "budget: unknown field"),
         ({"scopes": ["bogus"]}, 'scopes[0]: unknown scope "bogus"; valid forms: models,'),
         ({"scopes": ["models", "mcp:"]}, 'scopes[1]: unknown scope "mcp:"'),

@@ -205,7 +205,7 @@ class SqliteApiKeyStore:
             scopes=sorted(record.scopes),
             name=record.name,
             replaced_by=record.replaced_by,
-            limits=record.limits.as_json(),
+            **({} if record.limits.empty else {"limits": record.limits.as_json()}),
         )
 
     def events(self, limit: int = 100) -> list[AuditEvent]:
