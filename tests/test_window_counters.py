@@ -20,6 +20,7 @@ from mcproute.governance.counters import (
     WINDOW_SECONDS,
     Ask,
     Charge,
+    Settlement,
     UsageCounter,
     period_of,
     ticket,
@@ -80,7 +81,7 @@ async def test_tpm_counts_reservations_and_settles_them_to_what_was_used(
     first = await counter.reserve(charges, ask)
     assert first.allowed
     assert not (await counter.reserve(charges, Ask(rid(), tokens=30))).allowed  # 80 + 30 > 100
-    await counter.settle(ticket(charges, ask, first), 20 - 80, 0)  # it used 20
+    await counter.settle([Settlement(ticket(charges, ask, first), 20 - 80, 0)])  # it used 20
     assert (await counter.read(charges))[0].tokens == 20
     assert (await counter.reserve(charges, Ask(rid(), tokens=80))).allowed  # 20 + 80 fits
     refused = await counter.reserve(charges, Ask(rid(), tokens=1))
@@ -104,7 +105,7 @@ async def test_leases_bound_requests_in_flight_and_free_on_settlement_or_expiry(
     assert all(a.allowed for a in admissions)
     refused = await counter.reserve(charges, Ask(rid(), lease_s=30.0))
     assert (refused.allowed, refused.limit) == (False, "max_parallel")
-    await counter.settle(ticket(charges, asks[0], admissions[0]), 0, 0)
+    await counter.settle([Settlement(ticket(charges, asks[0], admissions[0]), 0, 0)])
     assert (await counter.read(charges))[0].in_flight == 1
     await asyncio.sleep(0.3)  # the second one's holder never settles (a crash): its lease ends
     assert (await counter.read(charges))[0].in_flight == 0
@@ -123,7 +124,7 @@ async def test_budgets_reserve_worst_case_cost_and_settle_to_the_actual(
     refused = await counter.reserve(charges, Ask(rid(), cost_micros=500_000))
     assert (refused.allowed, refused.limit) == (False, "budget")
     assert refused.retry_after == pytest.approx(end - datetime.now(UTC).timestamp(), abs=5)
-    await counter.settle(ticket(charges, ask, admitted), 0, 100_000 - 600_000)
+    await counter.settle([Settlement(ticket(charges, ask, admitted), 0, 100_000 - 600_000)])
     assert (await counter.read(charges))[0].spend_micros == 100_000
     assert (await counter.reserve(charges, Ask(rid(), cost_micros=900_000))).allowed
     assert not (await counter.reserve(charges, Ask(rid(), cost_micros=1))).allowed

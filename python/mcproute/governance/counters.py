@@ -4,7 +4,8 @@ requests in flight, and the spend of the current budget period.
 
 A `UsageCounter` reserves a request's worst case against every subject that applies in one
 atomic step (`reserve`: one Redis script, or one SQLite transaction), and later settles the
-reservation to what the request really used (`settle`: one more). Backends:
+reservation to what the request really used (`settle`: one more, shared by the settlements
+that are due together). Backends:
 `store.usage_sqlite.MemoryUsage` (one process, library use), `store.usage_sqlite.SqliteUsage`
 (the workers of one host, on the data directory), `store.redis_state.RedisState` (replicas, on
 Redis `TIME`). Both shared ones raise `StoreUnavailableError` when they cannot be reached, and
@@ -90,6 +91,15 @@ class Ticket:
     leased: tuple[bool, ...]  # per subject: whether a slot in flight was taken
 
 
+@dataclass(frozen=True)
+class Settlement:
+    """What to add to an admission's counts (negative: give back), and its slots to free."""
+
+    ticket: Ticket
+    tokens: int
+    cost_micros: int
+
+
 def ticket(charges: Sequence[Charge], ask: Ask, admission: Admission) -> Ticket:
     return Ticket(
         ask.rid,
@@ -106,9 +116,9 @@ class UsageCounter(Protocol):
         of them; else count nothing and say which limit refused."""
         ...
 
-    async def settle(self, ticket: Ticket, tokens: int, cost_micros: int) -> None:
-        """Add `tokens` and `cost_micros` (negative: give back) to the admission's counts and
-        free its slots in flight."""
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """Apply settlements (several in one round trip): add their tokens and cost to their
+        admissions' counts and free their slots in flight."""
         ...
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:

@@ -11,7 +11,7 @@ set on it when a token or money limit applies, so a stream never needs to be cut
 
 For ensembles and other multi-call requests: one `reserve` may cover several upstream calls
 (reserve the sum of their bounds), each call's usage is `record`ed as it ends, and `finish`
-settles the total once (one more round trip).
+settles the total once (one more round trip, shared with the other settlements due then).
 
 A key and tenant with no limits never touch the counters. The lease on a slot in flight
 (`max_parallel`) is renewed while the request runs and expires by itself if its process dies.
@@ -33,6 +33,7 @@ from mcproute.governance.counters import (
     Admission,
     Ask,
     Charge,
+    Settlement,
     SubjectUsage,
     Ticket,
     UsageCounter,
@@ -140,21 +141,68 @@ class Reservation:
 
     async def finish(self) -> None:
         """Settle to what was recorded (nothing recorded: a release) and free the slot in
-        flight. Safe to call twice; a store failure is logged (its lease frees the slot)."""
+        flight; safe to call twice. The settlement is sent off the request's path, with the
+        others due at the same moment (`Settler`)."""
         if self._done:
             return
         self._done = True
         self._governor.forget(self)
         tokens = self.used_tokens - self.reserved_tokens
         cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
-        try:
-            await self._governor.counter.settle(self.ticket, tokens, cost)
-        except Exception as exc:  # the response is out; the reservation stays counted
-            log.warning("reservation %s not settled: %s", self.ticket.rid, exc)
+        self._governor.settler.add(Settlement(self.ticket, tokens, cost))
 
     async def release(self) -> None:
         """The request failed or its client left: give back what it had not used."""
         await self.finish()
+
+
+class Settler:
+    """Settlements are sent together: one round trip for all that fell due while the last one
+    was on its way. A failed batch is kept and retried (until then its reservations stay
+    counted at their worst case, so a limit errs on the refusing side); on shutdown what is
+    left is sent once more."""
+
+    MAX_BATCH = 256
+    MAX_PENDING = 100_000
+    RETRY_S = 1.0
+
+    def __init__(self, counter: UsageCounter) -> None:
+        self._counter = counter
+        self._pending: list[Settlement] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, settlement: Settlement) -> None:
+        self._pending.append(settlement)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # settlements of this same turn of the loop join the batch
+        while self._pending:
+            batch = self._pending[: self.MAX_BATCH]
+            del self._pending[: self.MAX_BATCH]
+            try:
+                await self._counter.settle(batch)
+            except Exception as exc:
+                self._pending[:0] = batch
+                if len(self._pending) > self.MAX_PENDING:
+                    lost = len(self._pending) - self.MAX_PENDING
+                    del self._pending[self.MAX_PENDING :]
+                    log.error("%d settlements dropped: the counters are unreachable", lost)
+                log.warning("%d settlements wait for the counters: %s", len(self._pending), exc)
+                await asyncio.sleep(self.RETRY_S)
+
+    async def drain(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pending:
+            try:
+                await self._counter.settle(self._pending)
+            except Exception as exc:
+                log.error("%d settlements not sent at shutdown: %s", len(self._pending), exc)
+            self._pending = []
 
 
 class Governor:
@@ -173,6 +221,7 @@ class Governor:
         self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
         self.lease_s = lease_s
         self._live: set[Reservation] = set()
+        self.settler = Settler(counter)
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
@@ -274,8 +323,8 @@ class Governor:
 
     async def close(self) -> None:
         for reservation in list(self._live):
-            with contextlib.suppress(Exception):
-                await reservation.release()
+            await reservation.release()
+        await self.settler.drain()
 
 
 def _refused(charges: Sequence[Charge], admission: Admission, ask: Ask) -> LimitExceeded:

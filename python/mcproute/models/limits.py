@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from mcproute.errors import FailureKind, UpstreamError
-from mcproute.governance.counters import Ask, Charge, Ticket, UsageCounter
+from mcproute.governance.counters import Ask, Charge, Settlement, Ticket, UsageCounter
 from mcproute.governance.limits import Limits
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.usage_sqlite import MemoryUsage
@@ -41,7 +41,7 @@ class UsageWindow:
         self._deployment = deployment
         subject = "deployment:" + (deployment or "")
         self._charges = (Charge(subject, Limits(rpm=rpm, tpm=tpm)),)
-        self._tokens = Ticket("", (subject,), None, ("",), (False,))
+        self._tokens = Ticket("", (subject,), None, ("",), (False,))  # counted in the second now
         self._counter: UsageCounter = counter if counter is not None else MemoryUsage()
 
     async def admit(self) -> None:
@@ -65,7 +65,7 @@ class UsageWindow:
         if self.tpm is None or tokens <= 0:
             return
         try:
-            await self._counter.settle(self._tokens, tokens, 0)
+            await self._counter.settle([Settlement(self._tokens, tokens, 0)])
         except StoreUnavailableError as exc:
             # The response is already out; the next admission fails closed until it is back.
             log.warning("tokens of %s not counted: %s", self._deployment, exc)

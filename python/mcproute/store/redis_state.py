@@ -31,7 +31,14 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 
-from mcproute.governance.counters import Admission, Ask, Charge, SubjectUsage, Ticket
+from mcproute.governance.counters import (
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    SubjectUsage,
+    Ticket,
+)
 from mcproute.redact import redact_url
 from mcproute.store.nonces import StoreUnavailableError, nonce_digest
 from mcproute.store.redis_usage import RedisUsage
@@ -142,8 +149,8 @@ class RedisState:
     async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
         return await self._usage.reserve(charges, ask)
 
-    async def settle(self, ticket: Ticket, tokens: int, cost_micros: int) -> None:
-        await self._usage.settle(ticket, tokens, cost_micros)
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self._usage.settle(settlements)
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
         await self._usage.renew(tickets, lease_s)

@@ -19,6 +19,7 @@ from mcproute.governance.counters import (
     Admission,
     Ask,
     Charge,
+    Settlement,
     SubjectUsage,
     Ticket,
     micros,
@@ -154,17 +155,18 @@ return answer(1, -1, '', 0)
 """
 )
 
-# ARGV: rid, second ('': now), tokens, cost micros, window s, n, then per subject three:
-# subject, budget period (''), leased (1 or 0).
+# ARGV: window s, then per settlement: rid, second ('': now), tokens, cost micros, n, and per
+# subject three: subject, budget period (''), leased (1 or 0).
 SETTLE = (
     _COMMON
     + """
-local rid, second = ARGV[1], ARGV[2]
-local tokens, cost, window, n = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]),
-    tonumber(ARGV[6])
+local window, at = tonumber(ARGV[1]), 2
+while at <= #ARGV do
+local rid, second = ARGV[at], ARGV[at + 1]
+local tokens, cost, n = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
 local sec = second == '' and math.floor(now) or tonumber(second)
 for i = 1, n do
-    local o = 6 + (i - 1) * 3
+    local o = at + 4 + (i - 1) * 3
     local name, pid, leased = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
     local wkey, field = P .. 'w:' .. name, 't:' .. sec
     if tokens > 0 or second == '' then
@@ -180,6 +182,8 @@ for i = 1, n do
         if redis.call('INCRBY', bkey, cost) < 0 then redis.call('SET', bkey, 0, 'KEEPTTL') end
     end
     if leased == '1' then redis.call('ZREM', P .. 'p:' .. name, rid) end
+end
+at = at + 5 + n * 3
 end
 return 1
 """
@@ -257,15 +261,16 @@ class RedisUsage:
     async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
         return (await self._run("read", charges, Ask(""))).usage
 
-    async def settle(self, ticket: Ticket, tokens: int, cost_micros: int) -> None:
-        second = "" if ticket.second is None else ticket.second
-        args: list[Any] = [ticket.rid, second, tokens, cost_micros, WINDOW_SECONDS]
-        args.append(len(ticket.subjects))
-        for subject, period, leased in zip(
-            ticket.subjects, ticket.periods, ticket.leased, strict=True
-        ):
-            args += [subject, period, int(leased)]
-        await self._call(lambda: self._settle(keys=[], args=args))
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        args: list[Any] = [WINDOW_SECONDS]
+        for s in settlements:
+            t = s.ticket
+            second = "" if t.second is None else t.second
+            args += [t.rid, second, s.tokens, s.cost_micros, len(t.subjects)]
+            for subject, period, leased in zip(t.subjects, t.periods, t.leased, strict=True):
+                args += [subject, period, int(leased)]
+        if len(args) > 1:
+            await self._call(lambda: self._settle(keys=[], args=args))
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
         args: list[Any] = [lease_s]

@@ -21,6 +21,7 @@ from mcproute.governance.counters import (
     Admission,
     Ask,
     Charge,
+    Settlement,
     SubjectUsage,
     Ticket,
     period_of,
@@ -123,7 +124,12 @@ def reserve(conn: sqlite3.Connection, now: float, charges: Sequence[Charge], ask
     return Admission(True, second, usage)
 
 
-def settle(
+def settle(conn: sqlite3.Connection, now: float, settlements: Sequence[Settlement]) -> None:
+    for s in settlements:
+        _settle(conn, now, s.ticket, s.tokens, s.cost_micros)
+
+
+def _settle(
     conn: sqlite3.Connection, now: float, ticket: Ticket, tokens: int, cost_micros: int
 ) -> None:
     second = int(now) if ticket.second is None else ticket.second
@@ -181,8 +187,8 @@ class SqliteUsage:
     async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
         return await self._lane.transact(lambda c: reserve(c, time.time(), charges, ask))
 
-    async def settle(self, ticket: Ticket, tokens: int, cost_micros: int) -> None:
-        await self._lane.transact(lambda c: settle(c, time.time(), ticket, tokens, cost_micros))
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self._lane.transact(lambda c: settle(c, time.time(), settlements))
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
         await self._lane.transact(lambda c: renew(c, time.time(), tickets, lease_s))
@@ -210,9 +216,9 @@ class MemoryUsage:
         with self._lock:
             return reserve(self._conn, time.time(), charges, ask)
 
-    async def settle(self, ticket: Ticket, tokens: int, cost_micros: int) -> None:
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
         with self._lock:
-            settle(self._conn, time.time(), ticket, tokens, cost_micros)
+            settle(self._conn, time.time(), settlements)
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
         with self._lock:
