@@ -196,6 +196,26 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
         assert messages
         assert all(LEAKED not in m for m in messages)
         assert any("[redacted]" in m for m in messages)
+
+        # The spend view, from the ledger: gpt-4 at its shipped default price; failed calls
+        # cost nothing. The rows reach the database within a flush interval.
+        async def spent() -> bool:
+            found = (await panels(http, proxy, "panels=spend"))["panels"]["spend"]
+            return sum(e["calls"] for e in found["by_key"]) == made
+
+        await until(spent, f"the spend ledger holds all {made} calls")
+        spend = (await panels(http, proxy, "panels=spend"))["panels"]["spend"]
+        assert spend["available"]
+        by_key = {e["name"]: e for e in spend["by_key"]}
+        assert by_key[key_id(first)]["key_name"] == "batch jobs"
+        assert by_key[key_id(first)]["budget_usd"] is None  # no budget: nothing to show
+        assert by_key[key_id(first)]["month_usd"] > 0
+        assert by_key[key_id(first)]["day_usd"] == by_key[key_id(first)]["month_usd"]
+        by_model = {e["name"]: e for e in spend["by_model"]}
+        assert by_model["gpt-4"]["calls"] == 15
+        assert by_model["flaky"]["month_usd"] == 0
+        assert [e["name"] for e in spend["by_tenant"]] == ["default"]
+        body["spend"] = spend
         dumped = json.dumps(body)
         assert all(k not in dumped for k in (first, debug, proxy.viewer, LEAKED))
         # One Prometheus scrape covers both workers too.
@@ -248,6 +268,13 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
                 await expect(
                     page.locator("#errors tbody tr").filter(has_text="[redacted]").first
                 ).to_be_visible()
+                spent_row = page.locator("#spend-by-key tbody tr").filter(has_text=key_id(first))
+                await expect(spent_row.locator("td").nth(1)).to_have_text("batch jobs")
+                await expect(spent_row.locator("td").nth(4)).to_have_text(re.compile(r"^\$0\.\d+$"))
+                await expect(spent_row.locator("td").nth(6)).to_have_text("\u2013")  # no budget
+                model_row = page.locator("#spend-by-model tbody tr").filter(has_text="gpt-4")
+                await expect(model_row.locator("td").nth(4)).to_have_text("15")
+                await expect(page.locator("#spend-by-tenant tbody tr")).to_have_count(1)
                 chart = "#chart-requests"
                 await expect(page.locator(f"{chart} path[data-series=requests]")).to_have_count(1)
                 await expect(page.locator(f"{chart} text").filter(has_text="req/s")).to_have_count(
@@ -337,7 +364,14 @@ async def test_data_endpoints_auth_and_queries(proxy: Proxy) -> None:
         async with http.get(f"{proxy.url}/dashboard/data", headers=headers) as r:
             assert r.status == 200
             body = await r.json()
-        assert set(body["panels"]) == {"summary", "history", "deployments", "breakdowns", "errors"}
+        assert set(body["panels"]) == {
+            "summary",
+            "history",
+            "deployments",
+            "breakdowns",
+            "errors",
+            "spend",
+        }
         assert len(body["panels"]["history"]["series"]["requests"]) == 300
         for query, field in (
             ("range=60", "range"),

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
+from mcproute.governance import spend_cli
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
-    from mcproute.config import Config, ConfigError
+    from mcproute.config import Config, ConfigError, StoreSettings
     from mcproute.governance.limits import Limits
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
@@ -218,7 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     migrate = db_sub.add_parser("migrate", help="apply the schema migrations it lacks")
     migrate.add_argument("--config", help="configuration file (for mcp.store.database_url)")
 
+    spend_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
+    if args.command == "spend":
+        return spend_cli.run(args)
     if args.command == "db":
         return run_db(args)
     if args.command == "config":
@@ -300,19 +305,28 @@ def prepared(url: str | None) -> str | None:
     return None
 
 
-def run_db(args: argparse.Namespace) -> int:
+def store_settings(config: str | None) -> StoreSettings | None:
+    """The `mcp.store` block of the `--config` file (defaults without one); None, with the
+    errors printed, when the file is not valid."""
     from mcproute.config import ConfigError, StoreSettings, load_config
+
+    if not config:
+        return StoreSettings()
+    try:
+        return load_config(config).store
+    except ConfigError as exc:
+        print_config_error(exc, config)
+        return None
+
+
+def run_db(args: argparse.Namespace) -> int:
     from mcproute.store.migrations import latest, migrate
     from mcproute.store.nonces import StoreUnavailableError
     from mcproute.store.shared import DATABASE_URL_VAR, database_url
 
-    settings = StoreSettings()
-    if args.config:
-        try:
-            settings = load_config(args.config).store
-        except ConfigError as exc:
-            print_config_error(exc, args.config)
-            return 1
+    settings = store_settings(args.config)
+    if settings is None:
+        return 1
     url = database_url(settings)
     if url is None:
         print(

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -379,31 +379,6 @@ def usage_json(charge: Charge, usage: SubjectUsage) -> dict[str, Any]:
     return out
 
 
-def tokens_of_usage(usage: Mapping[str, Any]) -> tuple[int, int, int]:
-    """(input, output, cached input) tokens of an OpenAI or Anthropic usage object."""
-    if "prompt_tokens" in usage or "completion_tokens" in usage:
-        details = usage.get("prompt_tokens_details") or {}
-        return (
-            int(usage.get("prompt_tokens") or 0),
-            int(usage.get("completion_tokens") or 0),
-            int(details.get("cached_tokens") or 0),
-        )
-    if "input_tokens" in usage and "output_tokens" in usage and "input_tokens_details" in usage:
-        details = usage.get("input_tokens_details") or {}  # the Responses API
-        return (
-            int(usage["input_tokens"]),
-            int(usage["output_tokens"]),
-            int(details.get("cached_tokens") or 0),
-        )
-    cached = int(usage.get("cache_read_input_tokens") or 0)
-    written = int(usage.get("cache_creation_input_tokens") or 0)
-    return (
-        int(usage.get("input_tokens") or 0) + cached + written,
-        int(usage.get("output_tokens") or 0),
-        cached,
-    )
-
-
 __all__ = [
     "DEFAULT_OUTPUT_CAP",
     "NANO_PER_USD",
@@ -412,6 +387,5 @@ __all__ = [
     "LimitExceeded",
     "Reservation",
     "micros",
-    "tokens_of_usage",
     "usage_json",
 ]

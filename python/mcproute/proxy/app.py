@@ -31,6 +31,7 @@ from mcproute.proxy import (
     merged_metrics,
     reload,
     routes,
+    spend,
     surface,
 )
 from mcproute.proxy.errors import error_response
@@ -50,6 +51,7 @@ from mcproute.store.shared import (
     open_database,
     open_shared,
 )
+from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 from mcproute.store.sqlite_tenants import TenantPolicies
 
@@ -150,11 +152,14 @@ def build_app(
     authenticator = auth.Authenticator(keys, shared.nonces)
     recent = history.History(config.dashboard)
     recording = history.middleware(recent, lambda: registry.config.dashboard)
+    ledger = open_ledger(data_dir, database)
+    prices = spend.Prices(lambda: registry.config)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
             observe(metrics),
             recording,
+            spend.middleware(ledger, prices, metrics),  # after the call; inside `recording`
             auth.middleware(authenticator),
             surface.unknown_routes,
         ],
@@ -171,6 +176,8 @@ def build_app(
     app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
     app[history.HISTORY] = recent
+    app[spend.LEDGER] = ledger
+    app[spend.SPEND_VIEW] = spend.SpendView(ledger, store.load)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
@@ -194,6 +201,7 @@ def build_app(
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)
+    app.router.add_get("/admin/spend", spend.admin_spend)
     # Every replica's workers through Redis, else this host's through the data directory.
     snapshots = RedisSnapshots(shared.redis.url) if shared.redis else SqliteSnapshots(data_dir)
     dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
@@ -221,6 +229,7 @@ def build_app(
 
     async def start_sweeper(_: web.Application) -> None:
         shared.start(store)
+        ledger.start()
         sweeper = asyncio.create_task(_sweep_expired(context_store))
         app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
         rotation = asyncio.create_task(
@@ -231,6 +240,7 @@ def build_app(
         app.on_cleanup.insert(0, lambda _: _cancel(leases))
 
     async def close(_: web.Application) -> None:
+        await ledger.close()  # the drain is over: every call's row is pending or written
         await gateway.close()
         await registry.aclose()
         context_store.close()

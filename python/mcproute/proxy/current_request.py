@@ -1,18 +1,24 @@
-"""What the request being served learns on the way, for the request log: the tokens its model
-calls used and the deployment that answered. Set by the history middleware; filled by the
-token-usage hook in `metrics` and by the Router's observer (child tasks, such as a hedge,
-share the same object)."""
+"""What the request being served learns on the way, for the request log and the spend ledger:
+the tokens its model calls used, the deployment that answered, the usage object the reply
+carried and, for an ensemble, each model it called. Set by the history middleware; filled by the
+token-usage hook in `metrics`, by the routes (`note_usage`, `note_part`) and by the Router's
+observer (child tasks, such as a hedge, share the same object)."""
 
 from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
 class CurrentRequest:
     tokens: list[int] = field(default_factory=lambda: [0, 0])  # input, output
     deployment: str | None = None
+    usage: dict[str, Any] | None = None  # the reply's usage object, as the upstream gave it
+    # (model, deployment or None, usage object): the calls an ensemble made
+    parts: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
+    cost_nusd: int | None = None  # what the spend ledger recorded; None: no price known
 
 
 CURRENT: contextvars.ContextVar[CurrentRequest | None] = contextvars.ContextVar(
@@ -26,3 +32,18 @@ def note_tokens(input: int = 0, output: int = 0) -> None:
     if current is not None:
         current.tokens[0] += input
         current.tokens[1] += output
+
+
+def note_usage(usage: Any) -> None:
+    """The usage object of the request's reply (its final one, for a stream)."""
+    current = CURRENT.get()
+    if current is not None and isinstance(usage, dict):
+        current.usage = usage
+
+
+def note_part(model: str, usage: Any, deployment: str | None = None) -> None:
+    """One model call an ensemble made (a member, its judge or its merger), for the ledger:
+    its own model, the deployment that answered when known, and its usage object."""
+    current = CURRENT.get()
+    if current is not None:
+        current.parts.append((model, deployment, usage if isinstance(usage, dict) else {}))

@@ -49,6 +49,7 @@ from mcproute.proxy.panels import (
     worker_snapshot,
 )
 from mcproute.proxy.routes import REGISTRY
+from mcproute.proxy.spend import SPEND_VIEW
 from mcproute.proxy.worker_snapshots import (
     PUBLISHER,
     SNAPSHOTS,
@@ -237,9 +238,12 @@ async def data(request: web.Request) -> web.StreamResponse:
     except QueryError as exc:
         return error_response(request, 400, str(exc), "invalid_query")
     build = _view(request, range_s)
+    ledger = request.app.get(SPEND_VIEW)
+    spend = await ledger.read() if ledger is not None and "spend" in wanted else None
 
     def answer() -> dict[str, Any]:
         view, reach = build()
+        view.spend = spend
         panels = {name: PANELS[name](view) for name in wanted}
         return {
             "time": view.now,

@@ -18,9 +18,9 @@ from mcproute.governance.counters import Charge
 from mcproute.governance.limits import NO_LIMITS
 from mcproute.governance.reservation import (
     Governor,
-    tokens_of_usage,
     usage_json,
 )
+from mcproute.governance.usage import usage_of
 from mcproute.models import served
 from mcproute.proxy.auth import RECORD, tenant_of
 from mcproute.proxy.handling import RESERVATION
@@ -42,28 +42,16 @@ async def admit(request: web.Request, body: MutableMapping[str, Any], output: bo
     request[RESERVATION] = await governor.reserve(charges, bound)
 
 
-def wants_usage_reported(request: web.Request, body: MutableMapping[str, Any]) -> bool:
-    """For a reserved OpenAI-format stream: ask the upstream for the usage chunk (settlement
-    needs it); True when the caller did not ask for it, so the relay leaves it out."""
-    if RESERVATION not in request:
-        return False
-    options = body.get("stream_options") or {}
-    if options.get("include_usage"):
-        return False
-    body["stream_options"] = {**options, "include_usage": True}
-    return True
-
-
 async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | None) -> None:
     """End the request's reservation at the usage its response reported."""
     reservation = request.get(RESERVATION)
     if reservation is None:
         return
     if usage:
-        input_t, output_t, cached = tokens_of_usage(usage)
+        used = usage_of(usage)
         governor = request.app[GOVERNOR]
-        cost = governor.price_nusd(model, served.deployment(), input_t, output_t, cached)
-        reservation.record(input_t, output_t, cost)
+        cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)
+        reservation.record(used.input, used.output, cost)
     await reservation.finish()
 
 

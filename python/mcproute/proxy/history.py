@@ -198,7 +198,7 @@ class History:
                     round(latency_ms, 3),
                     tokens_in,
                     tokens_out,
-                    None,
+                    None if current.cost_nusd is None else current.cost_nusd / 1e9,
                     error,
                     bodies,
                 ]
@@ -249,7 +249,7 @@ def _bodies(request: web.Request, response: web.StreamResponse | None) -> dict[s
     }
 
 
-def _status(response: web.StreamResponse | None, raised: BaseException | None) -> int:
+def status_of(response: web.StreamResponse | None, raised: BaseException | None) -> int:
     """The status the caller got: the response's, an HTTPException's, else 500."""
     if response is not None:
         return response.status
@@ -274,7 +274,7 @@ def middleware(history: History, settings: Callable[[], DashboardSettings]) -> M
             return response
         finally:
             CURRENT.reset(token)
-            status = _status(response, sys.exc_info()[1])
+            status = status_of(response, sys.exc_info()[1])
             timing = request[TIMING]
             record = request.get(RECORD)
             error = _error_message(response) if status >= 400 else None

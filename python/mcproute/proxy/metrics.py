@@ -5,6 +5,8 @@
   `error_type` when they failed;
 - `gen_ai_server_time_to_first_token_seconds` (histogram): streams;
 - `gen_ai_client_token_usage` (histogram): tokens per call, `gen_ai_token_type` input/output;
+- `mcproute_spend_usd_total` (counter): the cost of calls at their configured or default
+  price, by requested `model` and the key's `tenant` (never a key);
 - `mcproute_overhead_seconds` (histogram): time spent in the gateway (the request's time minus
   the time it waited on upstreams; for streams, up to the first byte);
 - `http_server_request_duration_seconds` and `mcproute_requests_total`: every route;
@@ -170,6 +172,7 @@ class Metrics:
         self.started = time.time()
         self.requests: dict[tuple[str, int], int] = defaultdict(int)
         self.stream_endings: dict[tuple[str, str], int] = defaultdict(int)
+        self.spend_nusd: dict[tuple[str, str], int] = defaultdict(int)  # (model, tenant)
         self.http = Histogram(
             "http_server_request_duration_seconds", "Duration of HTTP requests.", HTTP_BUCKETS
         )
@@ -206,6 +209,9 @@ class Metrics:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
 
+    def spent(self, model: str, tenant: str, nanodollars: int) -> None:
+        self.spend_nusd[(model, tenant)] += nanodollars
+
     def stream_ended(self, model: str, reason: str) -> None:
         self.stream_endings[(model, reason)] += 1
 
@@ -237,6 +243,11 @@ class Metrics:
         for (model, reason), n in sorted(self.stream_endings.items()):
             labels = f'model="{_escape(model)}",reason="{reason}"'
             out.append(f"mcproute_stream_endings_total{{{labels}}} {n}")
+        out.append("# HELP mcproute_spend_usd_total Cost of model calls in US dollars.")
+        out.append("# TYPE mcproute_spend_usd_total counter")
+        for (model, tenant), nusd in sorted(self.spend_nusd.items()):
+            labels = f'model="{_escape(model)}",tenant="{_escape(tenant)}"'
+            out.append(f"mcproute_spend_usd_total{{{labels}}} {nusd / 1e9:.9f}")
         for histogram in (self.http, self.operation, self.ttft, self.tokens, self.overhead):
             histogram.render(out)
         if router is not None:

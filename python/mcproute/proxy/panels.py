@@ -72,6 +72,7 @@ class View:
     range_s: int
     workers: list[dict[str, Any]]
     key_names: Mapping[str, str] = field(default_factory=dict)
+    spend: dict[str, Any] | None = None  # the ledger's spend view (`proxy.spend.SpendView`)
 
     @property
     def first_second(self) -> int:
@@ -272,6 +273,15 @@ def deployments(view: View) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+@panel("spend")
+def spend(view: View) -> dict[str, Any]:
+    """Today, this week and this month by key, tenant and model, from the spend ledger (all
+    replicas on the same database), with each key's budget used and left."""
+    found = view.spend or {"available": False, "by_key": [], "by_tenant": [], "by_model": []}
+    keys = [{**entry, "key_name": view.key_names.get(entry["name"])} for entry in found["by_key"]]
+    return {**found, "by_key": keys}  # the view is shared by answers: never changed in place
 
 
 # ----------------------------------------------------------------------------- request log

@@ -99,8 +99,8 @@ async def create(request: web.Request) -> web.StreamResponse:
     shell = ResponseShell(body, new_response_id(), name)
     saving = _Saving(request, body, [*history, *turn], input_items(body["input"]))
     if body.get("stream"):
+        chat["stream_options"] = {"include_usage": True}  # response.completed reports usage
         translator = ChatToResponseStream(shell)
-        governance.wants_usage_reported(request, chat)  # the translator reports it either way
         events = _events(model.chat_stream(chat), translator, saving)
         return await _relay(request, name, events, anthropic=True, failure=_failure(translator))
     completion = await _call(request, OPERATION, name, model.chat(chat))

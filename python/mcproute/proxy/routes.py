@@ -29,6 +29,7 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
+from mcproute.proxy.current_request import note_usage
 from mcproute.proxy.ensembles import ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
@@ -90,6 +91,7 @@ async def _call(
         raise
     metrics.operation_done(operation, name, time.perf_counter() - started)
     metrics.usage(operation, name, result.get("usage"))
+    note_usage(result.get("usage"))
     await governance.settle(request, name, result.get("usage"))
     return result
 
@@ -108,7 +110,8 @@ async def _relay(
 ) -> web.StreamResponse:
     """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
     with the format's error event, or with `failure`'s events when the route has its own.
-    `hide_usage`: the usage-only chunk was asked for settlement, not by the caller."""
+    With `hide_usage`, OpenAI's usage-only chunk (which `ask_usage` requested for the ledger
+    and the reservation's settlement) is read but not relayed."""
     usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
     try:
         return await _relay_events(request, name, events, anthropic, failure, hide_usage, usage)
@@ -151,7 +154,7 @@ async def _relay_events(
             found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
             if isinstance(found, dict):
                 usage.update(found)
-                if hide_usage and not event.get("choices"):
+                if hide_usage and event.get("choices") == []:
                     event = await anext(iterator, None)
                     continue
             await response.write(_sse(event, anthropic))
@@ -174,6 +177,7 @@ async def _relay_events(
     except asyncio.CancelledError:
         if streams is None or not streams.draining or task is None:
             metrics.stream_ended(name, "client_disconnected")
+            note_usage(usage)  # what the stream reported before the caller left
             raise
         task.uncancel()  # our own drain deadline: end the stream properly, then return
         error_type = ending = "shutdown"
@@ -189,7 +193,18 @@ async def _relay_events(
     metrics.stream_ended(name, ending)
     metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
     metrics.usage("chat", name, usage)
+    note_usage(usage)
     return response
+
+
+def ask_usage(body: dict[str, Any]) -> bool:
+    """Have an OpenAI-format stream report its usage (its cost is recorded from it); whether
+    the caller asked for it too (else its usage-only chunk is not relayed)."""
+    options = body.get("stream_options")
+    if isinstance(options, dict) and options.get("include_usage"):
+        return True
+    body["stream_options"] = {**(options or {}), "include_usage": True}
+    return False
 
 
 async def _end_with_error(
@@ -238,9 +253,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     with_context_openai(body, await referenced_messages(request, body))
     await governance.admit(request, body)
     if body.get("stream"):
-        hide = governance.wants_usage_reported(request, body)
-        events = model.chat_stream(body)
-        return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
+        hide = not ask_usage(body)
+        stream = model.chat_stream(body)
+        return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())

@@ -12,7 +12,7 @@ from mcproute.proxy.auth import RECORD, Handler, allows
 from mcproute.proxy.contexts import referenced_messages, with_context_anthropic
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import checked_body, guarded
-from mcproute.proxy.routes import REGISTRY, _call, _model, _relay
+from mcproute.proxy.routes import REGISTRY, _call, _model, _relay, ask_usage
 from mcproute.redact import redact
 
 TOKEN_COUNT_HEADER = "x-mcproute-token-count"  # "exact" (the upstream counted) or "estimate"
@@ -76,9 +76,9 @@ async def completions(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     await governance.admit(request, body)
     if body.get("stream"):
-        hide = governance.wants_usage_reported(request, body)
-        events = model.completions_stream(body)
-        return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
+        hide = not ask_usage(body)
+        stream = model.completions_stream(body)
+        return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
     result = await _call(request, "completions", body["model"], model.completions(body))
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
 

@@ -89,6 +89,29 @@ CREATE TABLE deployment_checks (
     ),
     (
         4,
+        "spend ledger",
+        """
+CREATE TABLE spend_ledger (
+    id                  TEXT PRIMARY KEY,
+    at                  DOUBLE PRECISION NOT NULL,
+    request_id          TEXT,
+    key_id              TEXT,
+    tenant              TEXT,
+    model               TEXT NOT NULL,
+    deployment          TEXT,
+    input_tokens        BIGINT NOT NULL,
+    output_tokens       BIGINT NOT NULL,
+    cached_input_tokens BIGINT NOT NULL,
+    cost_nusd           BIGINT,
+    status              INTEGER NOT NULL,
+    role                TEXT NOT NULL,
+    parent              TEXT
+);
+CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
+""",
+    ),
+    (
+        5,
         "key limits, tenant policies",
         """
 ALTER TABLE api_keys ADD COLUMN limits TEXT;

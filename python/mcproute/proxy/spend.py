@@ -1,0 +1,239 @@
+"""The proxy's side of the spend ledger: the one place a call's rows are made, and
+`GET /admin/spend`.
+
+The middleware runs inside the history middleware, around every model route (chat
+completions, messages, responses, embeddings, completions; JSON and streams alike, since a
+relayed stream's handler returns only once the stream has ended). When the handler is done it
+reads what the request noted on the way (`current_request`: the reply's usage, the deployment
+that answered, an ensemble's parts), prices it with the configuration's current `PriceTable`
+and hands the rows to this worker's `SpendLedger`. A request that never reached a model (bad
+key, bad body) makes no row; a model call that failed makes one with its status and no tokens.
+
+GET /admin/spend?group_by=key|tenant|model|day&from=&to=   billed calls summed (admin scope)
+
+`SpendView` answers the dashboard's spend panel: today, this week and this month by key, tenant
+and model (UTC calendar periods), with each key's budget used and left when its record has one
+(`ApiKeyRecord.limits`: `budget_usd` per `budget_period`), read from the ledger at most every
+`SpendView.TTL_S` seconds per worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mcproute.config import Config
+from mcproute.governance.ledger import SpendLedger, new_row_id
+from mcproute.governance.prices import PriceTable
+from mcproute.governance.report import (
+    ReportError,
+    dashboard_spend,
+    parse_query,
+    period_starts,
+    spend_report,
+)
+from mcproute.governance.usage import Usage, usage_of
+from mcproute.proxy.auth import RECORD, tenant_of
+from mcproute.proxy.current_request import CURRENT, CurrentRequest
+from mcproute.proxy.errors import error_response
+from mcproute.proxy.history import status_of
+from mcproute.proxy.metrics import Metrics
+from mcproute.proxy.observe import TIMING
+from mcproute.security import ApiKeyRecord
+from mcproute.store.nonces import StoreUnavailableError
+from mcproute.store.spend import SpendRow, SpendStore
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# The routes whose calls cost something (count_tokens, also routed to a model, does not).
+BILLED_PATHS = frozenset(
+    {"/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/embeddings", "/v1/completions"}
+)
+LEDGER = web.AppKey("spend_ledger", SpendLedger)
+log = logging.getLogger("mcproute.governance")
+
+
+class Prices:
+    """The price table of the registry's current configuration (rebuilt after a reload)."""
+
+    def __init__(self, config: Callable[[], Config]) -> None:
+        self._config = config
+        self._built: tuple[Config, PriceTable] | None = None
+
+    def table(self) -> PriceTable:
+        config = self._config()
+        if self._built is None or self._built[0] is not config:
+            self._built = (config, PriceTable(config))
+        return self._built[1]
+
+
+def _cost(prices: PriceTable, model: str, deployment: str | None, usage: Usage) -> int | None:
+    """Nanodollars; 0 for a call without tokens, None when tokens were used at an unknown
+    price."""
+    if usage == Usage():
+        return 0
+    price = prices.price(model, deployment)
+    if price is None:
+        return None
+    return price.cost_nusd(usage.input, usage.output, usage.cached)
+
+
+def request_rows(
+    current: CurrentRequest,
+    *,
+    model: str,
+    request_id: str,
+    key_id: str | None,
+    tenant: str | None,
+    status: int,
+    prices: PriceTable,
+    now: float,
+) -> list[SpendRow]:
+    """The ledger rows of one finished request: one ``call``, or an ``ensemble`` row with one
+    ``member`` row per model it called."""
+    usage = usage_of(current.usage)
+
+    def row(
+        model: str,
+        deployment: str | None,
+        usage: Usage,
+        cost: int | None,
+        role: str = "call",
+        parent: str | None = None,
+        row_id: str | None = None,
+    ) -> SpendRow:
+        return SpendRow(
+            row_id or new_row_id(), now, request_id, key_id, tenant, model, deployment,
+            usage.input, usage.output, usage.cached, cost, status, role, parent,
+        )  # fmt: skip
+
+    if not current.parts:
+        deployment = current.deployment
+        return [row(model, deployment, usage, _cost(prices, model, deployment, usage))]
+    parent = new_row_id()
+    members = []
+    for part_model, deployment, part_usage in current.parts:
+        counted = usage_of(part_usage)
+        cost = _cost(prices, part_model, deployment, counted)
+        members.append(row(part_model, deployment, counted, cost, "member", parent))
+    costs = [m.cost_nusd for m in members]
+    total = None if None in costs else sum(c for c in costs if c is not None)
+    return [row(model, None, usage, total, "ensemble", row_id=parent), *members]
+
+
+def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middleware:
+    @web.middleware
+    async def spend(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response: web.StreamResponse | None = None
+        try:
+            response = await handler(request)
+            return response
+        finally:
+            current = CURRENT.get()
+            timing = request[TIMING]
+            if current is not None and timing.model is not None and request.path in BILLED_PATHS:
+                raised = sys.exc_info()[1]
+                # 499 (nginx's "client closed request"): the caller left before the end
+                cancelled = isinstance(raised, asyncio.CancelledError)
+                status = 499 if cancelled else status_of(response, raised)
+                try:
+                    _record(request, current, timing.model, status, ledger, prices, metrics)
+                except Exception:  # accounting must never fail the call it accounts for
+                    log.exception("spend ledger: the call's rows could not be made")
+
+    return spend
+
+
+def _record(
+    request: web.Request,
+    current: CurrentRequest,
+    model: str,
+    status: int,
+    ledger: SpendLedger,
+    prices: Prices,
+    metrics: Metrics,
+) -> None:
+    record = request.get(RECORD)
+    rows = request_rows(
+        current,
+        model=model,
+        request_id=request[TIMING].request_id,
+        key_id=None if record is None else record.key_id,
+        tenant=None if record is None else tenant_of(record),
+        status=status,
+        prices=prices.table(),
+        now=time.time(),
+    )
+    ledger.record_all(rows)
+    billed = [r for r in rows if r.role != "ensemble"]
+    for r in billed:
+        if r.cost_nusd:
+            metrics.spent(r.model, r.tenant or "", r.cost_nusd)
+    costs = [r.cost_nusd for r in billed]
+    current.cost_nusd = None if None in costs else sum(c or 0 for c in costs)
+
+
+async def admin_spend(request: web.Request) -> web.StreamResponse:
+    try:
+        group_by, start, end = parse_query(request.query)
+    except ReportError as exc:
+        return error_response(request, 400, str(exc), "invalid_query", exc.param)
+    try:
+        body = await request.app[LEDGER].run(spend_report, group_by, start, end)
+    except StoreUnavailableError as exc:
+        return error_response(request, 503, str(exc), "store_unavailable")
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+def key_budget(record: ApiKeyRecord | None) -> tuple[float, str, float | None] | None:
+    """(USD, period, USD used or None) of a key that has a budget, else None."""
+    if record is None or record.limits.budget_usd is None:
+        return None
+    return record.limits.budget_usd, record.limits.budget_period, None
+
+
+def _spend_tables(store: SpendStore, now: float) -> tuple[list[tuple[Any, ...]], dict[str, int]]:
+    starts = period_starts(now)
+    rows = store.by_key_tenant_model_day(min(starts["week"], starts["month"]))
+    totals = {g["key"]: g["cost_nusd"] for g in store.report("key")}
+    return rows, totals
+
+
+class SpendView:
+    TTL_S = 2.0
+
+    def __init__(
+        self, ledger: SpendLedger, load: Callable[[str], Awaitable[ApiKeyRecord | None]]
+    ) -> None:
+        self._ledger = ledger
+        self._load = load
+        self._cached: tuple[float, dict[str, Any]] | None = None
+        self._lock = asyncio.Lock()
+
+    async def read(self) -> dict[str, Any]:
+        async with self._lock:  # one read at a time; the others take its answer
+            now = time.time()
+            if self._cached is not None and now - self._cached[0] < self.TTL_S:
+                return self._cached[1]
+            try:
+                rows, totals = await self._ledger.run(_spend_tables, now)
+                budgets = {}
+                for key_id in {row[0] for row in rows} | set(totals):
+                    if key_id is not None and (found := key_budget(await self._load(key_id))):
+                        budgets[key_id] = found
+            except Exception as exc:  # the panel says so; the rest of the page is unaffected
+                log.warning("dashboard: the spend ledger did not answer (%s)", type(exc).__name__)
+                return {"available": False, "by_key": [], "by_tenant": [], "by_model": []}
+            view = {"available": True, **dashboard_spend(rows, totals, budgets, now)}
+            self._cached = (now, view)
+            return view
+
+
+SPEND_VIEW = web.AppKey("spend_view", SpendView)
