@@ -6,7 +6,6 @@ overshot, and with Redis down a limited key fails closed while an unlimited one 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -23,10 +22,15 @@ import pytest
 from mcp_support import free_port
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.shared import open_database
 from models_support import running_simulator
 from proxy_support import serve_command, stop_all
-from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
+from stores_support import (
+    PostgresServer,
+    RedisServer,
+    admin_made_key,
+    replicas_env,
+    running_redis,
+)
 from test_proxy_crash import wait_ready
 
 # Input is free and output costs $0.01 a token; every reply is 4 tokens (the simulator's) and
@@ -92,21 +96,10 @@ async def one_host(tmp_path: Path) -> AsyncIterator[Cluster]:
 async def replicas(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIterator[Cluster]:
     """Two replicas (two workers each) on one PostgreSQL and one Redis."""
     database_url = postgres_server.new_database(f"g_{secrets.token_hex(6)}")
-    pepper = base64.b64encode(secrets.token_bytes(32)).decode()
-    keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
     async with contextlib.AsyncExitStack() as stack:
         sim = await stack.enter_async_context(running_simulator(tokens=REPLY_TOKENS))
         redis = stack.enter_context(running_redis())
-        env = {
-            **os.environ,
-            "MCPROUTE_DATABASE_URL": database_url,
-            "MCPROUTE_REDIS_URL": redis.url,
-            "MCPROUTE_KEYRING": keyring,
-            "MCPROUTE_PEPPER": pepper,
-        }
-        admin_dir = DataDir(tmp_path / "admin")
-        with SqliteApiKeyStore(admin_dir, database=open_database(database_url, admin_dir)) as store:
-            admin, _ = ApiKeyManager(base64.b64decode(pepper), store).issue("live", ["admin"])
+        env, admin = replicas_env(database_url, redis.url, tmp_path / "admin")
         envs = [{**env, "MCPROUTE_DATA_DIR": str(tmp_path / f"replica{n}")} for n in range(2)]
         procs, urls = await started(tmp_path, config_file(tmp_path, sim.url), envs, workers=2)
         try:

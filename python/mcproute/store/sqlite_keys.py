@@ -13,7 +13,7 @@ from mcproute.governance.limits import NO_LIMITS, limits_from
 from mcproute.security import ApiKeyRecord
 from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
 from mcproute.store.audit import AuditEvent, read_events, record_event
-from mcproute.store.database import Database, SqliteDatabase
+from mcproute.store.database import Database, SqliteDatabase, live_connection
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
 
@@ -73,15 +73,9 @@ class SqliteApiKeyStore:
 
     def _db(self) -> Any:
         """The store thread's connection (a new one if PostgreSQL dropped the last)."""
-        if self._connection is not None and not self._database.usable(self._connection):
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-        if self._connection is None:
-            conn = self._database.connect()
-            if self._database.kind == "sqlite":
-                self._create_sqlite_schema(conn)
-            self._connection = conn
+        self._connection = live_connection(
+            self._database, self._connection, self._create_sqlite_schema
+        )
         return self._connection
 
     @staticmethod

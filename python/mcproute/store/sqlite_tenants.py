@@ -8,7 +8,6 @@ transaction (`tenant.updated`).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import time
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from mcproute.governance.limits import NO_LIMITS, Limits, limits_from
 from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
 from mcproute.store.audit import record_event
-from mcproute.store.database import Database, SqliteDatabase
+from mcproute.store.database import Database, SqliteDatabase, live_connection
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
 
@@ -27,6 +26,11 @@ CREATE TABLE IF NOT EXISTS tenant_policies (
     updated_at REAL NOT NULL
 )
 """
+
+
+def _create_schema(conn: Any) -> None:
+    conn.execute(SCHEMA)
+    conn.execute(SQLITE_AUDIT_SCHEMA)
 
 
 class TenantPolicies:
@@ -43,16 +47,7 @@ class TenantPolicies:
         return f"TenantPolicies({self._database!r})"
 
     def _db(self) -> Any:
-        if self._connection is not None and not self._database.usable(self._connection):
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-        if self._connection is None:
-            conn = self._database.connect()
-            if self._database.kind == "sqlite":
-                conn.execute(SCHEMA)
-                conn.execute(SQLITE_AUDIT_SCHEMA)
-            self._connection = conn
+        self._connection = live_connection(self._database, self._connection, _create_schema)
         return self._connection
 
     def _read(self, name: str) -> Limits:
