@@ -65,8 +65,8 @@ SPEND = (
 def _usage(conn: sqlite3.Connection, now: float, charge: Charge) -> SubjectUsage:
     subject, limits = charge.subject, charge.limits
     conn.execute(
-        "DELETE FROM usage_window WHERE subject = ? AND second + 1 <= ?",
-        (subject, now - WINDOW_SECONDS),
+        "DELETE FROM usage_window WHERE subject = ? AND second <= ?",  # a range of the key
+        (subject, now - WINDOW_SECONDS - 1),
     )
     requests, tokens, first_request, first_tokens = conn.execute(
         "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
