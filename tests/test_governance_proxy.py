@@ -144,6 +144,9 @@ async def test_a_request_without_max_tokens_gets_the_output_cap(proxy: Proxy, ad
     key = (await made(proxy, admin, tpm=10**9))["key"]
     await chat(proxy, key)
     assert proxy.sim.requests[-1].body["max_tokens"] == DEFAULT_OUTPUT_CAP
+    counted_only = (await made(proxy, admin, rpm=100, max_parallel=4))["key"]
+    await chat(proxy, counted_only)  # no token or money limit: the request goes as it came
+    assert "max_tokens" not in proxy.sim.requests[-1].body
 
 
 async def test_streams_settle_and_keep_the_usage_chunk_to_themselves(

@@ -82,6 +82,14 @@ class Bound:
         return self.input_tokens + self.output_tokens
 
 
+UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
+
+
+def needs_bound(charges: Sequence[Charge]) -> bool:
+    """Whether any charge limits tokens or money (else only the request itself is counted)."""
+    return any(c.limits.tpm is not None or c.limits.budget_usd is not None for c in charges)
+
+
 def _nusd_to_micros(nusd: int) -> int:
     return -(-nusd // 1000)
 
@@ -382,10 +390,12 @@ def usage_json(charge: Charge, usage: SubjectUsage) -> dict[str, Any]:
 __all__ = [
     "DEFAULT_OUTPUT_CAP",
     "NANO_PER_USD",
+    "UNBOUNDED",
     "Bound",
     "Governor",
     "LimitExceeded",
     "Reservation",
     "micros",
+    "needs_bound",
     "usage_json",
 ]

@@ -17,7 +17,9 @@ from aiohttp import web
 from mcproute.governance.counters import Charge
 from mcproute.governance.limits import NO_LIMITS
 from mcproute.governance.reservation import (
+    UNBOUNDED,
     Governor,
+    needs_bound,
     usage_json,
 )
 from mcproute.governance.usage import usage_of
@@ -38,7 +40,10 @@ async def admit(request: web.Request, body: MutableMapping[str, Any], output: bo
     charges = await governor.charges(record.key_id, record.limits, tenant_of(record))
     if not charges:
         return
-    bound = governor.bound(body["model"], orjson.dumps(body), body, output)
+    if needs_bound(charges):  # tokens or money are limited: reserve the worst case
+        bound = governor.bound(body["model"], orjson.dumps(body), body, output)
+    else:
+        bound = UNBOUNDED
     request[RESERVATION] = await governor.reserve(charges, bound)
 
 
