@@ -29,10 +29,16 @@ _COMMON = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local P = 'mcproute:{gov}:'
+local function fields(text)  -- arguments come packed, space-separated: fewer for the client
+    local out = {}
+    for f in string.gmatch(text .. ' ', '([^ ]*) ') do out[#out + 1] = f end
+    return out
+end
 """
 
-# ARGV: mode (reserve | read), rid, tokens, cost micros, lease s, window s, n, then per subject
-# six: subject, rpm, tpm, max_parallel, budget micros (-1: no such limit), budget period ('').
+# ARGV: "mode rid tokens cost-micros lease-s window-s" (mode: reserve | read), then per subject
+# two: its name, "rpm tpm max_parallel budget-micros period" (-1: no such limit; period '': no
+# budget). Returns one space-separated string (`RedisUsage._run` reads it).
 RESERVE = (
     _COMMON
     + """
@@ -71,15 +77,16 @@ local function period(kind)
     end
     return 'total', -1
 end
-local mode, rid = ARGV[1], ARGV[2]
-local ask_tokens, ask_cost, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local window, n = tonumber(ARGV[6]), tonumber(ARGV[7])
+local head = fields(ARGV[1])
+local mode, rid = head[1], head[2]
+local ask_tokens, ask_cost, lease = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
+local window, n = tonumber(head[6]), (#ARGV - 1) / 2
 local second = math.floor(now)
 local subjects, out = {}, {}
 for i = 1, n do
-    local o = 7 + (i - 1) * 6
-    local s = {name = ARGV[o + 1], rpm = tonumber(ARGV[o + 2]), tpm = tonumber(ARGV[o + 3]),
-        par = tonumber(ARGV[o + 4]), budget = tonumber(ARGV[o + 5]), kind = ARGV[o + 6]}
+    local f = fields(ARGV[2 * i + 1])
+    local s = {name = ARGV[2 * i], rpm = tonumber(f[1]), tpm = tonumber(f[2]),
+        par = tonumber(f[3]), budget = tonumber(f[4]), kind = f[5]}
     local wkey = P .. 'w:' .. s.name
     local fields = redis.call('HGETALL', wkey)
     local req, tok, first_r, first_t, stale = 0, 0, nil, nil, {}
@@ -113,15 +120,15 @@ for i = 1, n do
     s.rreset, s.treset = reset(first_r), reset(first_t)
     s.preset = s.pend < 0 and 'inf' or tostring(s.pend - now)
     subjects[i] = s
-    for _, v in ipairs({s.req, s.tok, s.inflight, s.spend, s.pid, tostring(s.rreset),
-            tostring(s.treset), s.preset}) do
+    for _, v in ipairs({string.format('%d %d %d %d', s.req, s.tok, s.inflight, s.spend), s.pid,
+            tostring(s.rreset), tostring(s.treset), s.preset}) do
         out[#out + 1] = v
     end
 end
 local function answer(allowed, index, limit, wait)
-    local head = {allowed, index, limit, tostring(wait), second}
-    for _, v in ipairs(out) do head[#head + 1] = v end
-    return head
+    local reply = {allowed, index, limit, tostring(wait), string.format('%d', second)}
+    for _, v in ipairs(out) do reply[#reply + 1] = v end
+    return table.concat(reply, ' ')
 end
 if mode == 'read' then return answer(1, -1, '', 0) end
 for i, s in ipairs(subjects) do
@@ -155,19 +162,21 @@ return answer(1, -1, '', 0)
 """
 )
 
-# ARGV: window s, then per settlement: rid, second ('': now), tokens, cost micros, n, and per
-# subject three: subject, budget period (''), leased (1 or 0).
+# ARGV: window s, then per settlement "rid second tokens cost-micros" (second '': now) and per
+# subject two: its name, "budget-period leased" (period '': no budget; leased 1 or 0); a
+# settlement's subjects are counted by the entry after its name.
 SETTLE = (
     _COMMON
     + """
 local window, at = tonumber(ARGV[1]), 2
 while at <= #ARGV do
-local rid, second = ARGV[at], ARGV[at + 1]
-local tokens, cost, n = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+local head = fields(ARGV[at])
+local rid, second = head[1], head[2]
+local tokens, cost, n = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
 local sec = second == '' and math.floor(now) or tonumber(second)
 for i = 1, n do
-    local o = at + 4 + (i - 1) * 3
-    local name, pid, leased = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
+    local f = fields(ARGV[at + 2 * i])
+    local name, pid, leased = ARGV[at + 2 * i - 1], f[1], f[2]
     local wkey, field = P .. 'w:' .. name, 't:' .. sec
     if tokens > 0 or second == '' then
         redis.call('HINCRBY', wkey, field, tokens)
@@ -183,7 +192,7 @@ for i = 1, n do
     end
     if leased == '1' then redis.call('ZREM', P .. 'p:' .. name, rid) end
 end
-at = at + 5 + n * 3
+at = at + 1 + n * 2
 end
 return 1
 """
@@ -226,15 +235,17 @@ class RedisUsage:
         self._call = call
 
     async def _run(self, mode: str, charges: Sequence[Charge], ask: Ask) -> Admission:
-        args: list[Any] = [mode, ask.rid, ask.tokens, ask.cost_micros, ask.lease_s]
-        args += [WINDOW_SECONDS, len(charges)]
+        args = [f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"]
         for charge in charges:
             limits = charge.limits
             budget = None if limits.budget_usd is None else micros(limits.budget_usd)
-            args += [charge.subject, _limit(limits.rpm), _limit(limits.tpm)]
-            args += [_limit(limits.max_parallel), _limit(budget)]
-            args.append("" if budget is None else limits.budget_period)
-        reply = await self._call(lambda: self._reserve(keys=[], args=args))
+            period = "" if budget is None else limits.budget_period
+            args.append(charge.subject)
+            args.append(
+                f"{_limit(limits.rpm)} {_limit(limits.tpm)} {_limit(limits.max_parallel)}"
+                f" {_limit(budget)} {period}"
+            )
+        reply = (await self._call(lambda: self._reserve(keys=[], args=args))).split(b" ")
         allowed, index, limit, wait, second = reply[:5]
         usage = []
         for i in range(len(charges)):
@@ -252,7 +263,7 @@ class RedisUsage:
                 )
             )
         return Admission(
-            bool(allowed), int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
+            allowed == b"1", int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
         )
 
     async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
@@ -266,9 +277,9 @@ class RedisUsage:
         for s in settlements:
             t = s.ticket
             second = "" if t.second is None else t.second
-            args += [t.rid, second, s.tokens, s.cost_micros, len(t.subjects)]
+            args.append(f"{t.rid} {second} {s.tokens} {s.cost_micros} {len(t.subjects)}")
             for subject, period, leased in zip(t.subjects, t.periods, t.leased, strict=True):
-                args += [subject, period, int(leased)]
+                args += [subject, f"{period} {int(leased)}"]
         if len(args) > 1:
             await self._call(lambda: self._settle(keys=[], args=args))
 
