@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, get_args
 
@@ -98,21 +98,20 @@ def limits_from(values: Mapping[str, Any] | None) -> Limits:
     return Limits(**parse_fields(values)) if values else NO_LIMITS
 
 
+def _cli(text: str, convert: Callable[[str], Any], expected: str) -> Any:
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
 def cli_count(text: str) -> int:
     """An argparse type for --rpm, --tpm, --max-parallel."""
-    try:
-        return _count("value", int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number from 0 to {MAX_COUNT}, got {text!r}"
-        ) from None
+    expected = f"a whole number from 0 to {MAX_COUNT}"
+    return int(_cli(text, lambda t: _count("value", int(t)), expected))
 
 
 def cli_usd(text: str) -> float:
     """An argparse type for --budget."""
-    try:
-        return _usd("budget", float(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an amount in USD from 0 to {MAX_USD:g}, got {text!r}"
-        ) from None
+    expected = f"an amount in USD from 0 to {MAX_USD:g}"
+    return float(_cli(text, lambda t: _usd("budget", float(t)), expected))
