@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import secrets
+import signal
 import subprocess
 import sys
 import textwrap
@@ -26,11 +27,13 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.limits import Limits
+from mcproute.governance.reservation import Bound, Governor, Settler
 from mcproute.models.limits import UsageWindow
 from mcproute.store import DataDir
+from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.redis_state import RedisState
 from mcproute.store.usage_sqlite import MemoryUsage, SqliteUsage
-from stores_support import RedisServer
+from stores_support import RedisServer, running_redis
 
 BACKENDS = ["local", "sqlite", "redis"]
 
@@ -219,3 +222,35 @@ async def test_processes_racing_for_one_subject_never_exceed_its_limit(
     outputs = [await racer.communicate() for racer in racers]
     assert [racer.returncode for racer in racers] == [0] * processes
     assert sum(int(out) for out, _ in outputs) == (limit - 2 if budget_first else limit)
+
+
+async def test_settlements_wait_out_an_outage_and_land_after_it() -> None:
+    """A settlement the counters cannot take stays queued (its reservation counted at worst
+    case meanwhile, refusing rather than overshooting) and is sent once Redis is back."""
+    with running_redis() as server:
+        state = RedisState(server.url)
+        governor = Governor(state)
+        Settler.RETRY_S = 0.05
+        charges = [Charge(fresh("key"), Limits(tpm=1000, max_parallel=1))]
+        reservation = await governor.reserve(charges, Bound(600, 0, 0))
+        server.process.send_signal(signal.SIGSTOP)  # unreachable, its data kept
+        reservation.record(100, 0, 0)
+        await reservation.finish()  # queued: Redis does not answer
+        await asyncio.sleep(1.5)  # past the client's timeout: the batch failed at least once
+        server.process.send_signal(signal.SIGCONT)
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            try:
+                (used,) = await state.read(charges)
+            except StoreUnavailableError:
+                used = None
+            if used is not None and used.tokens == 100 and used.in_flight == 0:
+                break
+            assert asyncio.get_running_loop().time() < deadline, used
+            await asyncio.sleep(0.05)
+        # A batch that timed out may have run before its retry: it counts once either way.
+        again = Settlement(reservation.ticket, 100 - 600, 0)
+        await state.settle([again])
+        assert (await state.read(charges))[0].tokens == 100
+        await governor.close()
+        await state.close()

@@ -118,7 +118,7 @@ for i = 1, n do
         return math.max(first + 1 + window - now, 0)
     end
     s.rreset, s.treset = reset(first_r), reset(first_t)
-    s.preset = s.pend < 0 and 'inf' or tostring(s.pend - now)
+    s.preset = s.kind == '' and '0' or (s.pend < 0 and 'inf' or tostring(s.pend - now))
     subjects[i] = s
     for _, v in ipairs({string.format('%d %d %d %d', s.req, s.tok, s.inflight, s.spend), s.pid,
             tostring(s.rreset), tostring(s.treset), s.preset}) do
@@ -164,7 +164,8 @@ return answer(1, -1, '', 0)
 
 # ARGV: window s, then per settlement "rid second tokens cost-micros" (second '': now) and per
 # subject two: its name, "budget-period leased" (period '': no budget; leased 1 or 0); a
-# settlement's subjects are counted by the entry after its name.
+# settlement's subjects are counted by the entry after its name. A reservation's settlement
+# applies once (a marker per reservation id, kept an hour), so a retried batch is harmless.
 SETTLE = (
     _COMMON
     + """
@@ -174,7 +175,9 @@ local head = fields(ARGV[at])
 local rid, second = head[1], head[2]
 local tokens, cost, n = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
 local sec = second == '' and math.floor(now) or tonumber(second)
-for i = 1, n do
+-- Once per reservation: a batch that timed out on its way may have run before it is retried.
+local fresh = rid == '' or redis.call('SET', P .. 's:' .. rid, 1, 'NX', 'EX', 3600)
+for i = 1, fresh and n or 0 do
     local f = fields(ARGV[at + 2 * i])
     local name, pid, leased = ARGV[at + 2 * i - 1], f[1], f[2]
     local wkey, field = P .. 'w:' .. name, 't:' .. sec

@@ -97,7 +97,7 @@ def _usage(conn: sqlite3.Connection, now: float, charge: Charge) -> SubjectUsage
         period=period,
         requests_reset=_reset(first_request, now),
         tokens_reset=_reset(first_tokens, now),
-        period_reset=end - now if math.isfinite(end) else math.inf,
+        period_reset=0.0 if not period else end - now if math.isfinite(end) else math.inf,
     )
 
 
