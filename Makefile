@@ -149,6 +149,7 @@ bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk
 	$(BENCH_ENV) $(PY) -m benches.run
 	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
 	$(BENCH_ENV) $(PY) -m benches.load.faults
+	$(BENCH_ENV) $(PY) -m benches.budget_overshoot
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

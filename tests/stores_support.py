@@ -8,8 +8,10 @@ PostgreSQL's initdb refuses to run as root: under root the cluster belongs to `n
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -25,6 +27,9 @@ import redis
 
 from conftest import require
 from mcp_support import free_port
+from mcproute.security import ApiKeyManager
+from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.shared import open_database
 
 START_TIMEOUT_S = 30.0
 UNPRIVILEGED = "nobody"
@@ -180,3 +185,21 @@ async def admin_made_key(
         assert r.status == 201, await r.text()
         made: dict[str, Any] = await r.json()
     return made
+
+
+def replicas_env(database_url: str, redis_url: str, where: Path) -> tuple[dict[str, str], str]:
+    """The environment replicas share (PostgreSQL, Redis, a fresh keyring and pepper), and an
+    admin key made in that database (`where`: a data directory for the making)."""
+    pepper = base64.b64encode(secrets.token_bytes(32)).decode()
+    keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+    env = {
+        **os.environ,
+        "MCPROUTE_DATABASE_URL": database_url,
+        "MCPROUTE_REDIS_URL": redis_url,
+        "MCPROUTE_KEYRING": keyring,
+        "MCPROUTE_PEPPER": pepper,
+    }
+    admin_dir = DataDir(where)
+    with SqliteApiKeyStore(admin_dir, database=open_database(database_url, admin_dir)) as store:
+        admin, _ = ApiKeyManager(base64.b64decode(pepper), store).issue("live", ["admin"])
+    return env, admin

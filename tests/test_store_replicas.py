@@ -8,7 +8,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import secrets
 import socket
 import time
@@ -23,11 +22,15 @@ import pytest
 
 from mcp_support import free_port, http_server
 from mcproute.protocol.client import MCPConnection
-from mcproute.security import ApiKeyManager, RequestSigner
-from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.shared import open_database
+from mcproute.security import RequestSigner
 from proxy_support import serve_command, stop_all
-from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
+from stores_support import (
+    PostgresServer,
+    RedisServer,
+    admin_made_key,
+    replicas_env,
+    running_redis,
+)
 from test_proxy_crash import create_context, wait_ready, writer
 
 DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
@@ -53,8 +56,6 @@ async def eventually(check: Any) -> None:
 @pytest.fixture
 async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIterator[Deployment]:
     database_url = postgres_server.new_database(f"r_{secrets.token_hex(6)}")
-    pepper = base64.b64encode(secrets.token_bytes(32)).decode()
-    keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
     config = tmp_path / "mcproute.json"
     models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
     async with contextlib.AsyncExitStack() as stack:
@@ -62,16 +63,7 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
         servers = {"remote": {"url": mcp_url}}
         config.write_text(json.dumps({"mcp": {"models": models, "mcpServers": servers}}))
         redis = stack.enter_context(running_redis())
-        env = {
-            **os.environ,
-            "MCPROUTE_DATABASE_URL": database_url,
-            "MCPROUTE_REDIS_URL": redis.url,
-            "MCPROUTE_KEYRING": keyring,
-            "MCPROUTE_PEPPER": pepper,
-        }
-        admin_dir = DataDir(tmp_path / "admin")
-        with SqliteApiKeyStore(admin_dir, database=open_database(database_url, admin_dir)) as store:
-            admin, _ = ApiKeyManager(base64.b64decode(pepper), store).issue("live", ["admin"])
+        env, admin = replicas_env(database_url, redis.url, tmp_path / "admin")
         procs, urls = [], []
         for n in range(3):
             port = free_port()

@@ -15,12 +15,13 @@ import aiohttp
 
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.governance.counters import UsageCounter
 from mcproute.models.anthropic import AnthropicAdapter
 from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.gemini import GeminiAdapter
 from mcproute.models.key_pool import KeyPool
-from mcproute.models.limits import UsageWindow, WindowCounter
+from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
 from mcproute.models.token_estimate import estimate_input_tokens
@@ -137,7 +138,7 @@ class TokenCount:
 
 
 class ProviderTarget:
-    def __init__(self, config: DeploymentConfig, counter: WindowCounter | None = None) -> None:
+    def __init__(self, config: DeploymentConfig, counter: UsageCounter | None = None) -> None:
         self.config = config
         self.keys: KeyPool[Adapter] = KeyPool(
             [key for key, _ in config.key_slots()], self._adapter_for, config.name

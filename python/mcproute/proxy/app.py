@@ -15,6 +15,7 @@ from aiohttp import web
 from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
+from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
@@ -27,6 +28,7 @@ from mcproute.proxy import (
     auth,
     contexts,
     dashboard,
+    governance,
     history,
     merged_metrics,
     reload,
@@ -55,6 +57,7 @@ from mcproute.store.shared import (
 from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 from mcproute.store.sqlite_grants import SqliteGrantBlobs
+from mcproute.store.sqlite_tenants import TenantPolicies
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
@@ -147,6 +150,8 @@ def build_app(
     registry = ModelRegistry(
         config, context_store=TenantContexts(context_store), counter=shared.counter
     )
+    tenants = TenantPolicies(data_dir, database=database)
+    governor = Governor(shared.counter, tenants.load, lambda: registry.config)
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
     # auth.oauth: /mcp as an OAuth protected resource (imported only then: it needs joserfc).
@@ -176,6 +181,8 @@ def build_app(
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys
     app[admin.KEY_STORE] = store
+    app[admin.TENANTS] = tenants
+    app[governance.GOVERNOR] = governor
     app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
     app[history.HISTORY] = recent
@@ -201,6 +208,7 @@ def build_app(
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
+    app.router.add_get("/v1/usage", governance.usage)
     surface.add_routes(app)  # models, count_tokens, legacy completions
     contexts.add_routes(app)
     add_responses(app)
@@ -251,6 +259,8 @@ def build_app(
             keep_rotating(context_store, lambda: registry.config.security.keyring_rotation_s)
         )
         app.on_cleanup.insert(0, lambda _: _cancel(rotation))
+        leases = asyncio.create_task(governor.keep_leases())
+        app.on_cleanup.insert(0, lambda _: _cancel(leases))
 
     async def close(_: web.Application) -> None:
         await ledger.close()  # the drain is over: every call's row is pending or written
@@ -258,7 +268,9 @@ def build_app(
         await registry.aclose()
         context_store.close()
         grants.close()
+        await governor.close()
         await shared.close()
+        tenants.close()
         store.close()
         snapshots.close()
 

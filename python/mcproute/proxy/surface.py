@@ -7,6 +7,7 @@ import orjson
 from aiohttp import web
 
 from mcproute.contract import anthropic, openai
+from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, Handler, allows
 from mcproute.proxy.contexts import referenced_messages, with_context_anthropic
 from mcproute.proxy.errors import error_response
@@ -73,6 +74,7 @@ async def completions(request: web.Request) -> web.StreamResponse:
     """OpenAI's legacy completions, forwarded to OpenAI and OpenAI-compatible deployments."""
     body = await checked_body(request, openai.COMPLETIONS)
     model = await _model(request, body["model"])
+    await governance.admit(request, body)
     if body.get("stream"):
         hide = not ask_usage(body)
         stream = model.completions_stream(body)

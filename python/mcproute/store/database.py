@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -53,6 +53,20 @@ class Database(Protocol):
     def snapshot(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
     def usable(self, conn: Any) -> bool: ...
     def close(self) -> None: ...
+
+
+def live_connection(database: Database, conn: Any, prepare_sqlite: Callable[[Any], None]) -> Any:
+    """`conn` if it still works, else a new connection (PostgreSQL dropped the last one); a new
+    SQLite connection gets its schema from `prepare_sqlite`. For a store's own thread."""
+    if conn is not None and not database.usable(conn):
+        with contextlib.suppress(Exception):
+            conn.close()
+        conn = None
+    if conn is None:
+        conn = database.connect()
+        if database.kind == "sqlite":
+            prepare_sqlite(conn)
+    return conn
 
 
 class SqliteDatabase:

@@ -110,6 +110,18 @@ CREATE TABLE spend_ledger (
 CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
 """,
     ),
+    (
+        5,
+        "key limits, tenant policies",
+        """
+ALTER TABLE api_keys ADD COLUMN limits TEXT;
+CREATE TABLE tenant_policies (
+    name       TEXT PRIMARY KEY,
+    limits     TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL
+);
+""",
+    ),
 )
 
 

@@ -8,7 +8,8 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 | RFC 9421 nonces       | `SET NX PX`              | `SqliteNonces` (one host)        |
 | ended MCP sessions    | sorted sets + a cursor   | `SqliteEndedSessions` (one host) |
 | API-key cache         | dropped on pub/sub       | expires after its cache time     |
-| deployment rpm/tpm    | one Lua script per admit | `SqliteCounter` (one host)       |
+| key, tenant and       | one Lua script per admit | `SqliteUsage` (one host)         |
+| deployment limits     | and one per settlement   |                                  |
 | dashboard snapshots   | `proxy.redis_snapshots`  | `workers.db` (one host)          |
 """
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 
 from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import StoreSettings
-from mcproute.models.limits import WindowCounter
+from mcproute.governance.counters import UsageCounter
 from mcproute.protocol.server.session_tokens import EndedSessions
 from mcproute.redact import redact_url
 from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
@@ -32,7 +33,7 @@ from mcproute.store.nonces import NonceStore, SqliteNonces
 from mcproute.store.redis_state import RedisState
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
 from mcproute.store.sqlite_sessions import SqliteEndedSessions
-from mcproute.store.usage_sqlite import SqliteCounter
+from mcproute.store.usage_sqlite import SqliteUsage
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"
 DATABASE_URL_VAR = "MCPROUTE_DATABASE_URL"
@@ -119,10 +120,10 @@ def redis_url(
 class SharedState:
     nonces: NonceStore
     ended: EndedSessions
-    counter: WindowCounter
+    counter: UsageCounter
     redis: RedisState | None = None
     database: PostgresDatabase | None = None
-    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteCounter] = field(default_factory=list)
+    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteUsage] = field(default_factory=list)
 
     def start(self, keys: SqliteApiKeyStore) -> None:
         """Start listening (inside the event loop): key changes made elsewhere reach `keys`."""
@@ -159,7 +160,7 @@ def open_shared(
         state = RedisState(url)
         return SharedState(nonces=state, ended=state, counter=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
-    counter = SqliteCounter(data_dir)
+    counter = SqliteUsage(data_dir)
     return SharedState(
         nonces=nonces,
         ended=ended,
