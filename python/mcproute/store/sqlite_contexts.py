@@ -144,7 +144,7 @@ def _has_global_ids(conn: sqlite3.Connection) -> bool:
     return bool(columns) and "tenant" not in columns
 
 
-def _item_ad(context_id: str, seq: int) -> str:
+def item_ad(context_id: str, seq: int) -> str:
     return f"{context_id}#{seq}"
 
 
@@ -334,7 +334,7 @@ class SqliteContextStore:
                 if existing[0] is None or existing[0] > now:
                     raise FileExistsError(f"id: a context {ident!r} exists already")
                 self._remove(conn, tenant, ident)  # an expired one awaiting the sweep
-            plain = [(_item_ad(ident, seq), data) for seq, data in enumerate(encoded)]
+            plain = [(item_ad(ident, seq), data) for seq, data in enumerate(encoded)]
             if meta is not None:
                 plain.append((f"{ident}#meta", meta))
             sealed = self._seal(conn, tenant, plain)
@@ -374,7 +374,7 @@ class SqliteContextStore:
                     (row[1], context_id),
                 ).fetchall()
             info = self._info(row)
-            plain = [self._open(info.tenant, _item_ad(context_id, s), b) for s, b in bodies]
+            plain = [self._open(info.tenant, item_ad(context_id, s), b) for s, b in bodies]
             if info.kind == "messages":
                 return info, [orjson.loads(p) for p in plain]
             return info, [p.decode() for p in plain]
@@ -398,7 +398,7 @@ class SqliteContextStore:
                     f"context: {size} bytes would be over the limit of {self.max_bytes}"
                 )
             first = info.items
-            plain = [(_item_ad(context_id, first + i), data) for i, data in enumerate(encoded)]
+            plain = [(item_ad(context_id, first + i), data) for i, data in enumerate(encoded)]
             sealed = self._seal(conn, info.tenant, plain)
             conn.executemany(
                 "INSERT INTO context_items (tenant, context_id, seq, body) VALUES (?, ?, ?, ?)",
@@ -514,7 +514,7 @@ class SqliteContextStore:
                     (tenant, ident),
                 ).fetchall()
                 for seq, body in items:
-                    fresh = keyring.reencrypt(body, tenant, _item_ad(ident, seq))
+                    fresh = keyring.reencrypt(body, tenant, item_ad(ident, seq))
                     if fresh is not None:
                         conn.execute(
                             "UPDATE context_items SET body = ?"
