@@ -28,7 +28,7 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
-from mcproute.proxy.ensembles import ensemble_reply
+from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
 from mcproute.proxy.metrics import METRICS
@@ -214,7 +214,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
     if body.get("stream"):
-        return await _relay(request, body["model"], model.chat_stream(body), anthropic=False)
+        events = ensemble_events(request, model, "chat", model.chat_stream(body))
+        return await _relay(request, body["model"], events, anthropic=False)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
@@ -226,7 +227,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     model = await _model(request, body["model"])
     with_context_anthropic(body, await referenced_messages(request, body))
     if body.get("stream"):
-        return await _relay(request, body["model"], model.messages_stream(body), anthropic=True)
+        events = ensemble_events(request, model, "chat", model.messages_stream(body))
+        return await _relay(request, body["model"], events, anthropic=True)
     result = await _call(request, "chat", body["model"], model.messages(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
