@@ -272,13 +272,15 @@ async def test_tool_calls_must_agree() -> None:
     assert same == also != other
 
 
+RACERS = {  # alpha's first token comes at once, the others' long after
+    "alpha": SimulatorSettings(reply="fast answer here"),
+    "beta": SimulatorSettings(reply="slow", ttft=0.4),
+    "gamma": SimulatorSettings(reply="slower", ttft=0.6),
+}
+
+
 async def test_first_streams_the_fastest_and_cancels_the_rest() -> None:
-    members = {
-        "alpha": SimulatorSettings(reply="fast answer here"),
-        "beta": SimulatorSettings(reply="slow", ttft=0.4),
-        "gamma": SimulatorSettings(reply="slower", ttft=0.6),
-    }
-    async with simulators(**members) as sims:
+    async with simulators(**RACERS) as sims:
         registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
         model = await registry.get_model("fastest")
         chunks = [c async for c in model.stream("hi")]
@@ -399,12 +401,7 @@ async def test_streamed_replies_report_each_members_answer() -> None:
     """The last chunk of a stream carries the members' answers, as `chat` gives them: the
     winner of `first` with its streamed text and usage, the rest cancelled; a majority's
     answers the same as the whole reply's."""
-    members = {
-        "alpha": SimulatorSettings(reply="fast answer here"),
-        "beta": SimulatorSettings(reply="slow", ttft=0.4),
-        "gamma": SimulatorSettings(reply="slower", ttft=0.6),
-    }
-    async with simulators(**members) as sims:
+    async with simulators(**RACERS) as sims:
         registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
         first = [c async for c in (await registry.get_model("fastest")).stream("hi")]
         await registry.aclose()
