@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,6 +125,9 @@ def write_stores(rows: list[tuple[str, WrkResult, WrkResult]], command: str, sec
     redis = next(r for r in rows if r[0].startswith("Redis"))
     added = redis[2].p50_ms - base[2].p50_ms
     lines += [
+        "",
+        f"The machine's 1-minute load average at the end of the run: {os.getloadavg()[0]:.1f}"
+        f" on {os.cpu_count()} CPUs (other work on a shared machine widens every figure).",
         "",
         f"Redis + PostgreSQL adds {added:+.3f} ms at c={CONNECTIONS} p50 over SQLite"
         f" ({redis[1].p50_ms - base[1].p50_ms:+.3f} ms at c=1). Goal: at most 0.1 ms:"
