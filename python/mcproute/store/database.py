@@ -172,7 +172,7 @@ class PostgresDatabase:
 
     def lock(self, conn: PgConnection, names: Iterable[str]) -> None:
         """Take the advisory locks of `names` until the transaction ends, in one order for
-        every transaction (sorted by their hash), so two writers never wait for each other."""
+        every transaction (sorted by their hash), so two writers never deadlock."""
         wanted = sorted(set(names))
         if wanted:
             conn.execute(
