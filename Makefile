@@ -145,9 +145,10 @@ $(PORTKEY_STAMP):
 # Portkey runs on the machine's node.
 BENCH_ENV := MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python
 
-bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk
+bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk servers
 	$(BENCH_ENV) $(PY) -m benches.run
 	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
+	$(BENCH_ENV) $(PY) -m benches.load --stores
 	$(BENCH_ENV) $(PY) -m benches.load.faults
 	$(BENCH_ENV) $(PY) -m benches.budget_overshoot
 

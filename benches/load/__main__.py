@@ -1,6 +1,6 @@
 """Load benchmark: mcproute side by side with LiteLLM's proxy and Portkey's gateway.
 
-    python -m benches.load [--seconds S] [--quick] [--skip-peers]
+    python -m benches.load [--seconds S] [--quick] [--skip-peers] [--stores]
 
 Runs inside its own network namespace with only loopback (`unshare -n`, as root): Portkey
 binds every interface and has no host option, and nothing here may reach beyond 127.0.0.1.
@@ -28,6 +28,7 @@ from benches.load import gateways, mcp_targets
 from benches.load.gateways import BODY, Target
 from benches.load.processes import Processes, processes, rss_mib
 from benches.load.report import mcp_table, write_report
+from benches.load.stores import store_rows, write_stores
 from benches.load.ttft import time_to_first_token
 from benches.load.wrk import WrkResult, run_wrk
 
@@ -217,6 +218,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--mcp-only", action="store_true", help="the MCP rows only, printed (RESULTS.md is kept)"
     )
+    parser.add_argument(
+        "--stores", action="store_true", help="only SQLite vs Redis + PostgreSQL, one worker"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 2.0
@@ -231,6 +235,11 @@ def main(argv: list[str]) -> None:
         try:
             if args.mcp_only:
                 print("\n".join(mcp_table(mcp_rows(group, work, args, ports))), flush=True)
+                return
+            if args.stores:
+                rows = store_rows(group, work, args, ports, (LOAD_CPU, SOLO_CPU))
+                if not args.no_write:
+                    print(write_stores(rows, results.command, args.seconds), flush=True)
                 return
             results.zero = model_rows(group, work, 0.0, args, ports)
             if not args.quick:

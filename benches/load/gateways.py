@@ -77,11 +77,12 @@ def serve_mcproute(
     scope: str,
     workers: int,
     cpu: str | None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`mcproute serve` on its own data directory with `document` as configuration; returns
-    the process and a fresh API key with `scope`."""
+    """`mcproute serve` on its own data directory with `document` as configuration (and
+    `env` added to its environment); returns the process and a fresh API key with `scope`."""
     data = work / f"mcproute-{port}"
-    env = {"MCPROUTE_DATA_DIR": str(data)}
+    env = {**(env or {}), "MCPROUTE_DATA_DIR": str(data)}
     created = subprocess.run(
         [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", scope],
         env={**os.environ, **env},

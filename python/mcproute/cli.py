@@ -284,23 +284,25 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def prepared(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date and check this replica's pepper and keyring against
-    it, before the workers start; the problem, if any."""
+    """Bring PostgreSQL's schema up to date and check this replica's pepper, keyring and Redis
+    namespace against it, before the workers start; the problem, if any."""
     from mcproute.store import data_dir_from_env
     from mcproute.store.database import PostgresDatabase
     from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
-    from mcproute.store.shared import check_keyring, check_pepper
+    from mcproute.store.shared import check_keyring, check_pepper, redis_namespace
 
-    if url is None:
-        return None
     try:
+        if url is None:
+            redis_namespace(None, None)  # a namespace given in the environment is valid
+            return None
         migrate(url)
         data_dir = data_dir_from_env()
         check_pepper(PostgresDatabase(url), data_dir.pepper())
         check_keyring(PostgresDatabase(url), KeyringFile(data_dir).current())
-    except (StoreUnavailableError, RuntimeError) as exc:
+        redis_namespace(None, PostgresDatabase(url))
+    except (StoreUnavailableError, RuntimeError, ValueError) as exc:
         return str(exc)
     return None
 
@@ -356,8 +358,8 @@ def run_keys(args: argparse.Namespace) -> int:
     from mcproute.security import ApiKeyError, ApiKeyManager
     from mcproute.security.apikeys import key_state, rotate_by
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
-    from mcproute.store.redis_state import publish_key_change
-    from mcproute.store.shared import database_url, open_database, redis_url
+    from mcproute.store.redis_state import key_prefix, publish_key_change
+    from mcproute.store.shared import database_url, open_database, redis_namespace, redis_url
 
     try:
         security = load_security(args.config)
@@ -368,7 +370,8 @@ def run_keys(args: argparse.Namespace) -> int:
     database = open_database(database_url(), data_dir)
     with SqliteApiKeyStore(data_dir, database=database) as store:
         if (url := redis_url()) is not None:  # running replicas drop their cached copy
-            store.on_change = functools.partial(publish_key_change, url)
+            prefix = key_prefix(redis_namespace(None, database))
+            store.on_change = functools.partial(publish_key_change, url, prefix=prefix)
         keys = ApiKeyManager(data_dir.pepper(), store, max_age=security.max_key_age_s)
         try:
             if args.keys_command == "create":

@@ -62,6 +62,9 @@ from mcproute.store.sqlite_tenants import TenantPolicies
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
 SESSION_IDLE_ENV = "MCPROUTE_MCP_SESSION_IDLE_S"  # seconds before an idle one is dropped
+# Seconds a worker keeps an API key's record; changes made elsewhere reach it sooner over Redis.
+KEY_CACHE_ENV = "MCPROUTE_KEY_CACHE_S"
+DEFAULT_KEY_CACHE_S = 1.0
 log = logging.getLogger("mcproute.proxy")
 
 
@@ -141,7 +144,8 @@ def build_app(
 ) -> web.Application:
     # PostgreSQL (migrated) when configured, else the data directory's SQLite.
     database = open_database(database_url(config.store), data_dir)
-    store = SqliteApiKeyStore(data_dir, database=database)
+    cache_s = _positive(os.environ, KEY_CACHE_ENV, DEFAULT_KEY_CACHE_S, float)
+    store = SqliteApiKeyStore(data_dir, database=database, cache_s=cache_s)
     keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir, database=database)
     check_pepper(database, data_dir.pepper())
@@ -215,7 +219,11 @@ def build_app(
     admin.add_routes(app)
     app.router.add_get("/admin/spend", spend.admin_spend)
     # Every replica's workers through Redis, else this host's through the data directory.
-    snapshots = RedisSnapshots(shared.redis.url) if shared.redis else SqliteSnapshots(data_dir)
+    snapshots = (
+        RedisSnapshots(shared.redis.url, shared.redis.prefix)
+        if shared.redis
+        else SqliteSnapshots(data_dir)
+    )
     dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.

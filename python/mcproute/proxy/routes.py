@@ -30,7 +30,7 @@ from mcproute.proxy.contexts import (
     with_context_openai,
 )
 from mcproute.proxy.current_request import note_usage
-from mcproute.proxy.ensembles import ensemble_reply
+from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded
 from mcproute.proxy.metrics import METRICS
@@ -254,8 +254,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     await governance.admit(request, body)
     if body.get("stream"):
         hide = not ask_usage(body)
-        stream = model.chat_stream(body)
-        return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
+        events = ensemble_events(request, model, "chat", model.chat_stream(body))
+        return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
@@ -268,7 +268,8 @@ async def messages(request: web.Request) -> web.StreamResponse:
     with_context_anthropic(body, await referenced_messages(request, body))
     await governance.admit(request, body)
     if body.get("stream"):
-        return await _relay(request, body["model"], model.messages_stream(body), anthropic=True)
+        events = ensemble_events(request, model, "chat", model.messages_stream(body))
+        return await _relay(request, body["model"], events, anthropic=True)
     result = await _call(request, "chat", body["model"], model.messages(body))
     result = ensemble_reply(request, model, "chat", result)
     return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())

@@ -122,6 +122,17 @@ CREATE TABLE tenant_policies (
 );
 """,
     ),
+    (
+        6,
+        "keyring usage in shards",
+        # One row per key and shard (each process counts in its own), so writers of different
+        # contexts do not queue on one counter row; the count is the sum.
+        """
+ALTER TABLE keyring_usage ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE keyring_usage DROP CONSTRAINT keyring_usage_pkey;
+ALTER TABLE keyring_usage ADD PRIMARY KEY (key_id, shard);
+""",
+    ),
 )
 
 

@@ -12,6 +12,10 @@ invalidation.
   every replica listening drops its cached record at once. A listener that lost its connection
   reconnects with backoff and drops its whole cache, since it may have missed messages.
 
+Every key and channel starts with the installation's prefix (`key_prefix`: `mcproute:<namespace>:`),
+so installations sharing one Redis never see each other's windows, nonces, sessions, snapshots
+or invalidations.
+
 Every call that a request depends on fails closed: Redis unreachable raises
 `StoreUnavailableError` (the request gets a 503), never a silent pass. The client reconnects
 on the next call by itself.
@@ -45,7 +49,6 @@ from mcproute.store.redis_usage import RedisUsage
 
 log = logging.getLogger("mcproute.store")
 PREFIX = "mcproute:"
-KEYS_CHANNEL = PREFIX + "keys"
 TIMEOUT_S = 1.0  # a request waits at most this long for Redis before it gets its 503
 BACKOFF_CAP_S = 5.0
 
@@ -63,6 +66,15 @@ return seq
 """
 
 
+def key_prefix(namespace: str) -> str:
+    """The start of every Redis key and channel name of one installation."""
+    return f"{PREFIX}{namespace}:" if namespace else PREFIX
+
+
+def keys_channel(prefix: str) -> str:
+    return prefix + "keys"
+
+
 def unavailable(url: str) -> StoreUnavailableError:
     return StoreUnavailableError(
         f"shared state unavailable: Redis at {redact_url(url)} does not answer;"
@@ -73,8 +85,9 @@ def unavailable(url: str) -> StoreUnavailableError:
 class RedisState:
     """One Redis connection pool for everything this process keeps there."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
+        self.prefix = key_prefix(namespace)
         options: dict[str, Any] = {
             "socket_timeout": TIMEOUT_S,
             "socket_connect_timeout": TIMEOUT_S,
@@ -86,7 +99,7 @@ class RedisState:
         }
         self.client = aioredis.Redis.from_url(url, **options)
         self._end_session = self.client.register_script(END_SESSION)
-        self._usage = RedisUsage(self.client, self._call)
+        self._usage = RedisUsage(self.client, self._call, self.prefix)
         self._listener: asyncio.Task[None] | None = None
         self.reachable = True
 
@@ -114,22 +127,23 @@ class RedisState:
     # --- nonces (a `NonceStore`) --------------------------------------------------------
 
     async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
-        name = PREFIX + "nonce:" + nonce_digest(key_id, nonce)
+        name = self.prefix + "nonce:" + nonce_digest(key_id, nonce)
         ttl_ms = max(1, int(ttl_s * 1000))
         return bool(await self._call(lambda: self.client.set(name, b"1", nx=True, px=ttl_ms)))
 
     # --- ended MCP sessions (an `EndedSessions`) ----------------------------------------
 
     async def end(self, digest: str, until: float) -> None:
-        keys = [PREFIX + "ended:seq", PREFIX + "ended", PREFIX + "ended:until"]
+        p = self.prefix
+        keys = [p + "ended:seq", p + "ended", p + "ended:until"]
         args = [digest, repr(until), repr(time.time())]
         await self._call(lambda: self._end_session(keys=keys, args=args))
 
     async def since(self, cursor: int) -> tuple[list[tuple[str, float]], int]:
         async def read() -> tuple[Any, Any]:
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.get(PREFIX + "ended:seq")
-                pipe.zrangebyscore(PREFIX + "ended", f"({cursor}", "+inf")
+                pipe.get(self.prefix + "ended:seq")
+                pipe.zrangebyscore(self.prefix + "ended", f"({cursor}", "+inf")
                 return tuple(await pipe.execute())
 
         newest_raw, members = await self._call(read)
@@ -163,7 +177,7 @@ class RedisState:
     def publish_key_change(self, key_id: str) -> None:
         """Tell every replica to drop its cached record of `key_id` (the write itself is
         already durable; replicas that miss this re-read within their cache time)."""
-        publish_key_change(self.url, key_id)
+        publish_key_change(self.url, key_id, self.prefix)
 
     def listen_for_key_changes(
         self, forget: Callable[[str], None], forget_all: Callable[[], None]
@@ -180,7 +194,7 @@ class RedisState:
         while True:
             try:
                 async with self.client.pubsub() as pubsub:
-                    await pubsub.subscribe(KEYS_CHANNEL)
+                    await pubsub.subscribe(keys_channel(self.prefix))
                     if failures:
                         log.info("redis %s: listening for key changes again", redact_url(self.url))
                         forget_all()  # changes made while we were away went unheard
@@ -211,11 +225,11 @@ class RedisState:
         await self.client.aclose()
 
 
-def publish_key_change(url: str, key_id: str) -> None:
+def publish_key_change(url: str, key_id: str, prefix: str = PREFIX) -> None:
     """`RedisState.publish_key_change` for a short-lived process (`mcproute keys revoke`)."""
     client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
     try:
-        client.publish(KEYS_CHANNEL, key_id)
+        client.publish(keys_channel(prefix), key_id)
     except (redis.RedisError, OSError) as exc:
         log.error(
             "redis %s: key change of %s not published (%s); replicas see it within their key"

@@ -4,8 +4,10 @@ clocks between replicas neither stretch nor shrink a window nor move a budget pe
 
 Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens), a
 sorted set of the leases in flight (scored by their expiry, so a crashed replica's slots free
-themselves), and a counter of micro-dollars per budget period. Every key carries the hash tag
-`{gov}`: one admission touches several subjects, and Redis Cluster runs a script on one slot.
+themselves), and a counter of micro-dollars per budget period. Every key starts with the
+installation's prefix (`store.redis_state.key_prefix`, written into the scripts' text) and carries
+the hash tag `{gov}`: one admission touches several subjects, and Redis Cluster runs a script on
+one slot.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from mcproute.governance.counters import (
 _COMMON = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local P = 'mcproute:{gov}:'
+local P = '@PREFIX@{gov}:'
 local function fields(text)  -- arguments come packed, space-separated: fewer for the client
     local out = {}
     for f in string.gmatch(text .. ' ', '([^ ]*) ') do out[#out + 1] = f end
@@ -231,10 +233,19 @@ class RedisUsage:
     """The scripts of the usage counters on `client`; `call` maps Redis failures to
     `StoreUnavailableError`."""
 
-    def __init__(self, client: Any, call: Callable[[Callable[[], Any]], Awaitable[Any]]) -> None:
-        self._reserve = client.register_script(RESERVE)
-        self._settle = client.register_script(SETTLE)
-        self._renew = client.register_script(RENEW)
+    def __init__(
+        self, client: Any, call: Callable[[Callable[[], Any]], Awaitable[Any]], prefix: str
+    ) -> None:
+        # The prefix is a checked namespace (letters, digits, '_', '.', '-'): safe in a Lua string.
+        if "'" in prefix or "\\" in prefix:
+            raise ValueError(f"Redis key prefix {prefix!r} cannot be written into a script")
+
+        def script(text: str) -> Any:
+            return client.register_script(text.replace("@PREFIX@", prefix))
+
+        self._reserve = script(RESERVE)
+        self._settle = script(SETTLE)
+        self._renew = script(RENEW)
         self._call = call
 
     async def _run(self, mode: str, charges: Sequence[Charge], ask: Ask) -> Admission:

@@ -154,7 +154,8 @@ class SqliteApiKeyStore:
         self._cache.clear()
 
     def _write(self, record: ApiKeyRecord) -> None:
-        with self._database.write(self._db()) as conn:
+        # Ordered with other writes of this key (its audit event reads the state before).
+        with self._database.write(self._db(), ["key:" + record.key_id]) as conn:
             before = conn.execute(
                 "SELECT revoked, replaced_by FROM api_keys WHERE key_id = ?", (record.key_id,)
             ).fetchone()
