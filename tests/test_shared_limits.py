@@ -159,9 +159,9 @@ async def test_two_installations_on_one_redis_keep_their_own_budgets(
     assert len(namespaces) == 2
     client = redis_client.Redis.from_url(redis.url)
     try:
-        windows = {key.decode() for key in client.scan_iter("*usage*")}
+        windows = {key.decode() for key in client.scan_iter("*{gov}:w:deployment:*")}
     finally:
         client.close()
     assert windows, "no rpm window in Redis"
     for window in windows:  # every window is inside one installation's namespace
-        assert any(window.startswith(f"mcproute:{ns}:usage:") for ns in namespaces), window
+        assert any(window.startswith(f"mcproute:{ns}:{{gov}}:") for ns in namespaces), window
