@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from benches.load import gateways, mcp_targets
@@ -119,8 +120,18 @@ def model_rows(
     streams = 0 if args.quick or not zero else 200
     sim_port = next(ports)
     direct = gateways.simulator(group, sim_port, latency, LOAD_CPU)
+    floor = partial(gateways.floor, group, upstream_port=sim_port, cpu=SOLO_CPU)
     starters: list[tuple[str, Callable[[], Target]]] = [
         ("direct", lambda: direct),
+        (gateways.FLOOR_ASYNCIO, lambda: floor(next(ports), bare=True)),
+        (gateways.FLOOR_AIOHTTP, lambda: floor(next(ports))),
+    ]
+    if zero and not args.quick:  # the HTTP machinery piece by piece (docs/architecture.md)
+        starters += [
+            (f"aiohttp {flags}", lambda flags=flags: floor(next(ports), flags=flags.split()))
+            for flags in ("--lowlevel", "--raw-client", "--lowlevel --raw-client")
+        ]
+    starters += [
         ("mcproute 1w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU)),
         ("mcproute 2w",
@@ -139,7 +150,10 @@ def model_rows(
         print(f"[upstream {latency * 1000:g} ms] {name}", flush=True)
         target = start()
         try:
-            rows.append(measure(target, connections, args.seconds, c1=zero, streams=streams))
+            # The aiohttp reference proxies buffer whole replies: no time to first token.
+            buffered = name.startswith(("aiohttp", gateways.FLOOR_AIOHTTP))
+            rows.append(measure(target, connections, args.seconds, c1=zero,
+                                streams=0 if buffered else streams))  # fmt: skip
         finally:
             if target is not direct and target.proc is not None:
                 group.stop(target.proc)
@@ -153,8 +167,15 @@ def mcp_rows(
 ) -> list[Row]:
     rows = []
     ours = mcp_targets.ours(group, next(ports), LOAD_CPU)
-    # Each gateway fronts the same upstream server, one at a time, on the same CPU.
+    # Each gateway fronts the same upstream server, one at a time, on the same CPU; the floor
+    # proxies too, so the gateway's figures are also ratios to them.
+    upstream_port = int(ours.url.split(":")[-1].split("/")[0])
+    probe = mcp_targets.call_body(mcp_targets.TOOL)
+    floor = partial(gateways.floor, group, upstream_port=upstream_port, cpu=SOLO_CPU,
+                    path="/mcp", headers=ours.headers, probe=probe)  # fmt: skip
     fronts: list[tuple[Callable[[], Target], str]] = [
+        (lambda: floor(next(ports), bare=True), mcp_targets.TOOL),
+        (lambda: floor(next(ports)), mcp_targets.TOOL),
         (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU),
          f"ev__{mcp_targets.TOOL}"),
     ]  # fmt: skip

@@ -38,16 +38,34 @@ def _best(rows: list[Row], prefix: str, connections: int) -> float:
     return max(found, default=0.0)
 
 
+FLOOR = "floor: bare asyncio"
+AIOHTTP_FLOOR = "floor: minimal aiohttp"
+
+
+def _added_p50(row: Row | None, base: Row | None) -> float | None:
+    if row is None or base is None or row.c1 is None or base.c1 is None:
+        return None
+    return row.c1.p50_ms - base.c1.p50_ms
+
+
+def _rps(row: Row | None, connections: int) -> float:
+    found = row.by_connections.get(connections) if row is not None else None
+    return found.rps if found is not None else 0.0
+
+
 def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
     direct = _find(rows, "direct")
+    floors = [_find(rows, FLOOR), _find(rows, AIOHTTP_FLOOR)]
     head = "| target |"
     rule = "|---|"
     if with_c1:
-        head += " c=1 p50 / p99 (ms) | added p50 / p99 (ms) |"
-        rule += "---|---|"
+        head += " c=1 p50 / p99 (ms) | added p50 / p99 (ms) | added p50 ÷ floor's |"
+        rule += "---|---|---|"
     for c in (32, 128):
         head += f" c={c} req/s | c={c} p99 (ms) | c={c} errors |"
         rule += "---|---|---|"
+    head += " c=32 req/s ÷ bare floor | ÷ aiohttp floor |"
+    rule += "---|---|"
     if with_c1:
         head += " TTFT p50 (ms) | added TTFT p50 (ms) |"
         rule += "---|---|"
@@ -65,12 +83,19 @@ def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
                 )
             else:
                 cells.append("n/a")
+            added, floor_added = _added_p50(row, direct), _added_p50(floors[0], direct)
+            good = row is not direct and added is not None and floor_added
+            cells.append(f"{added / floor_added:.1f}×" if good else "n/a")  # type: ignore[operator]
         for c in (32, 128):
             r = row.by_connections.get(c)
             if r is None:
                 cells += ["n/a", "n/a", "n/a"]
             else:
                 cells += [f"{r.rps:,.0f}", f"{r.p99_ms:.2f}", f"{r.errors} ({r.error_rate:.1%})"]
+        cells += [
+            f"{_rps(row, 32) / _rps(floor, 32):.2f}×" if _rps(floor, 32) else "n/a"
+            for floor in floors
+        ]
         if with_c1:
             ttft = statistics.median(row.ttft_ms) if row.ttft_ms else None
             base = statistics.median(direct.ttft_ms) if direct and direct.ttft_ms else None
@@ -100,7 +125,37 @@ def headline(results: Results) -> list[str]:
     return out
 
 
-FRONTS = ("mcproute gateway", "FastMCP proxy")  # gateways in front of "mcproute MCPServer"
+def goals(results: Results) -> list[str]:
+    """The hot path's goals, each as measured in this run (ratios to the floor of this run)."""
+    rows = results.zero
+    direct, floor = _find(rows, "direct"), _find(rows, FLOOR)
+    one, two = _find(rows, "mcproute 1w"), _find(rows, "mcproute 2w")
+    added = _added_p50(one, direct)
+    p99 = (
+        one.c1.p99_ms - direct.c1.p99_ms
+        if one is not None and direct is not None and one.c1 and direct.c1
+        else None
+    )
+    rss = one.rss_mib if one is not None else None
+    cells = [
+        ("1 worker c=32 req/s ÷ bare asyncio floor", "≥ 0.7×",
+         f"{_rps(one, 32) / _rps(floor, 32):.2f}×" if _rps(floor, 32) else "n/a"),
+        ("added p50 at c=1 (ms)", "≤ 0.2", "n/a" if added is None else f"{added:.3f}"),
+        ("added p99 at c=1 (ms)", "≤ 0.5", "n/a" if p99 is None else f"{p99:.3f}"),
+        ("2 workers ÷ 1 worker, c=128 req/s", "≥ 1.7× (needs a CPU for the load generator)",
+         f"{_rps(two, 128) / _rps(one, 128):.2f}×" if _rps(one, 128) else "n/a"),
+        ("RSS of the 1-worker process after its run (MiB)", "≤ 60",
+         "n/a" if rss is None else f"{rss:.0f}"),
+    ]  # fmt: skip
+    return [
+        "| goal | target | this run |",
+        "|---|---|---|",
+        *(f"| {what} | {target} | {value} |" for what, target, value in cells),
+    ]
+
+
+# Gateways (and the floor proxies) in front of "mcproute MCPServer".
+FRONTS = (FLOOR, AIOHTTP_FLOOR, "mcproute gateway", "FastMCP proxy")
 SERVERS = ("mcproute MCPServer", "mcp SDK server")
 
 
@@ -109,14 +164,16 @@ def mcp_table(rows: list[Row]) -> list[str]:
     then the servers against each other."""
     by_name = {row.name: row for row in rows}
     upstream = by_name.get("mcproute MCPServer")
+    floor = by_name.get(FLOOR)
     out = [
         "| target | c=1 p50 / p99 (ms) | added p50 over the upstream (ms) | c=32 req/s "
-        "| c=32 p99 (ms) | mcproute's req/s, relative | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| c=32 p99 (ms) | mcproute's req/s, relative | c=32 req/s ÷ bare floor | errors |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for group in (FRONTS, SERVERS):
         present = [by_name[name] for name in group if name in by_name]
-        ours = present[0].by_connections.get(32) if present else None
+        first = next((r for r in present if r.name.startswith("mcproute")), None)
+        ours = first.by_connections.get(32) if first else None
         for row in present:
             c1, r = row.c1, row.by_connections.get(32)
             added = (
@@ -125,13 +182,16 @@ def mcp_table(rows: list[Row]) -> list[str]:
                 else ""
             )
             if r is None:
-                out.append(f"| {row.name} | n/a | n/a | n/a | n/a | n/a | n/a |")
+                out.append(f"| {row.name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a |")
                 continue
             ratio = _ratio(ours.rps, r.rps) if ours else "n/a"
+            to_floor = (
+                f"{r.rps / _rps(floor, 32):.2f}×" if group is FRONTS and _rps(floor, 32) else ""
+            )
             out.append(
                 f"| {row.name} | {_ms(c1.p50_ms if c1 else None)} / "
                 f"{_ms(c1.p99_ms if c1 else None)} | {added} | {r.rps:,.0f} | {r.p99_ms:.2f} "
-                f"| {ratio} | {r.errors} |"
+                f"| {ratio} | {to_floor} | {r.errors} |"
             )
     return out
 
@@ -170,6 +230,18 @@ def write_report(results: Results) -> None:
         "### Headline (best configuration of each)",
         "",
         *headline(results),
+        "",
+        "### The hot path against the floor (one worker, API key, limits and metrics on)",
+        "",
+        "The floor is `benches/load/floor_asyncio.py`: a pass-through proxy on raw uvloop "
+        "protocols (request bytes to a pooled keep-alive upstream connection, reply bytes back, "
+        "nothing parsed but message ends). `benches/load/floor_aiohttp.py` is the minimal aiohttp "
+        "proxy (one handler: `read()`, `session.post`, `Response`); its `--lowlevel` and "
+        "`--raw-client` rows swap in aiohttp's low-level server and a raw-transport upstream "
+        "client, to price each piece of the HTTP machinery. Every proxy runs on CPU 0 with wrk and "
+        "the simulator on CPU 1, in the same run.",
+        "",
+        *goals(results),
         "",
         "### Zero-delay upstream",
         "",
