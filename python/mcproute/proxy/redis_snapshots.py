@@ -11,6 +11,9 @@ holds it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import redis
 
 from mcproute.redact import redact_url
@@ -34,6 +37,19 @@ return 1
 """
 
 
+class RedisUnavailable(OSError):
+    """Redis failed: raised as an OSError, the store failure the publisher already handles (so
+    it need not import the Redis client when Redis is not configured)."""
+
+
+@contextlib.contextmanager
+def _failing_as_os_error() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise RedisUnavailable(str(exc)) from exc
+
+
 class RedisSnapshots:
     """Every replica's workers' snapshots in one Redis (`MCPROUTE_REDIS_URL`)."""
 
@@ -51,10 +67,11 @@ class RedisSnapshots:
 
     def publish(self, worker: str, snapshot: bytes, now: float) -> None:
         args: list[str | bytes] = [worker, repr(now), snapshot, repr(now - FORGET_AFTER_S)]
-        self._publish(keys=[SNAPSHOTS_KEY, PUBLISHED_KEY], args=args)
+        with _failing_as_os_error():
+            self._publish(keys=[SNAPSHOTS_KEY, PUBLISHED_KEY], args=args)
 
     def collect(self, since: float) -> dict[str, bytes]:
-        with self._client.pipeline(transaction=True) as pipe:
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
             pipe.zrangebyscore(PUBLISHED_KEY, repr(since), "+inf")
             pipe.hgetall(SNAPSHOTS_KEY)
             fresh, snapshots = pipe.execute()
@@ -62,7 +79,7 @@ class RedisSnapshots:
         return {k.decode(): bytes(v) for k, v in snapshots.items() if k in wanted}
 
     def withdraw(self, worker: str) -> None:
-        with self._client.pipeline(transaction=True) as pipe:
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
             pipe.hdel(SNAPSHOTS_KEY, worker)
             pipe.zrem(PUBLISHED_KEY, worker)
             pipe.execute()

@@ -19,6 +19,7 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import StoreSettings
@@ -29,10 +30,12 @@ from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.migrations import migrate
 from mcproute.store.nonces import NonceStore, SqliteNonces
-from mcproute.store.redis_state import RedisState
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
 from mcproute.store.sqlite_sessions import SqliteEndedSessions
 from mcproute.store.usage_sqlite import SqliteCounter
+
+if TYPE_CHECKING:  # the Redis client is loaded only when Redis is configured
+    from mcproute.store.redis_state import RedisState
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"
 DATABASE_URL_VAR = "MCPROUTE_DATABASE_URL"
@@ -156,6 +159,8 @@ def open_shared(
     postgres = database if isinstance(database, PostgresDatabase) else None
     url = redis_url(settings, env)
     if url is not None:
+        from mcproute.store.redis_state import RedisState
+
         state = RedisState(url)
         return SharedState(nonces=state, ended=state, counter=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
