@@ -27,7 +27,7 @@ from pathlib import Path
 
 from benches.load import gateways, mcp_targets
 from benches.load.gateways import BODY, Target
-from benches.load.processes import Processes, processes, rss_mib
+from benches.load.processes import Processes, cpu_seconds, processes, rss_mib
 from benches.load.report import mcp_table, write_report
 from benches.load.ttft import time_to_first_token
 from benches.load.wrk import WrkResult, run_wrk
@@ -48,6 +48,7 @@ class Row:
     ttft_ms: list[float] = field(default_factory=list)
     ttft_error: str | None = None
     rss_mib: float | None = None
+    cpu_us: dict[int, float] = field(default_factory=dict)  # the target's CPU per request
 
 
 @dataclass
@@ -87,9 +88,12 @@ def measure(
         row.c1 = run_wrk(target.url, body, target.headers, connections=1, seconds=seconds,
                          cpu=LOAD_CPU)  # fmt: skip
     for c in connections:
-        row.by_connections[c] = run_wrk(
+        used = cpu_seconds(target.proc.pid) if target.proc is not None else None
+        row.by_connections[c] = result = run_wrk(
             target.url, body, target.headers, connections=c, seconds=seconds, cpu=LOAD_CPU
         )
+        if used is not None and target.proc is not None and result.requests:
+            row.cpu_us[c] = (cpu_seconds(target.proc.pid) - used) / result.requests * 1e6
     if streams:
         try:
             row.ttft_ms = [s * 1000 for s in time_to_first_token(target, n=streams)]
@@ -106,7 +110,8 @@ def summary(row: Row) -> str:
     if row.c1:
         parts.append(f"c=1 p50 {row.c1.p50_ms:.3f} ms")
     for c, r in row.by_connections.items():
-        parts.append(f"c={c} {r.rps:.0f} rps (errors {r.errors})")
+        cpu = f", {row.cpu_us[c]:.0f} CPU µs/req" if c in row.cpu_us else ""
+        parts.append(f"c={c} {r.rps:.0f} rps (errors {r.errors}{cpu})")
     if row.ttft_ms:
         parts.append(f"TTFT p50 {statistics.median(row.ttft_ms):.3f} ms")
     return ", ".join(parts)
@@ -127,10 +132,8 @@ def model_rows(
         (gateways.FLOOR_AIOHTTP, lambda: floor(next(ports))),
     ]
     if zero and not args.quick:  # the HTTP machinery piece by piece (docs/architecture.md)
-        starters += [
-            (f"aiohttp {flags}", lambda flags=flags: floor(next(ports), flags=flags.split()))
-            for flags in ("--lowlevel", "--raw-client", "--lowlevel --raw-client")
-        ]
+        for flags in ("--lowlevel", "--raw-client", "--lowlevel --raw-client"):
+            starters.append((f"aiohttp {flags}", partial(floor, next(ports), flags=flags.split())))
     starters += [
         ("mcproute 1w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU)),

@@ -20,7 +20,7 @@ import aiohttp
 import uvloop
 from aiohttp import web
 
-from benches.load.floor_asyncio import Framing
+from benches.load.floor_asyncio import Framing, no_delay
 
 KEY = "sk-bench-upstream"
 KEPT = ("Accept", "Content-Type", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name")
@@ -56,6 +56,7 @@ class RawConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        no_delay(transport)
 
     def data_received(self, data: bytes) -> None:
         self.parts.append(data)
@@ -76,7 +77,7 @@ def raw_client(port: int) -> Post:
     ).encode()
     idle: list[RawConnection] = []
 
-    async def post(_: web.BaseRequest, body: bytes) -> Reply:
+    async def post(request: web.BaseRequest, body: bytes) -> Reply:
         loop = asyncio.get_running_loop()
         if idle:
             conn = idle.pop()

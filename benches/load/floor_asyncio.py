@@ -9,9 +9,17 @@ what Python cannot go below.
 from __future__ import annotations
 
 import asyncio
+import socket
 import sys
 
 import uvloop
+
+
+def no_delay(transport: asyncio.BaseTransport) -> None:
+    """Small replies go out at once (uvloop sets it too; this makes it explicit)."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class Framing:
@@ -68,6 +76,7 @@ class Upstream(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        no_delay(transport)
 
     def data_received(self, data: bytes) -> None:
         client = self.client
@@ -94,6 +103,7 @@ class Client(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport: asyncio.Transport = transport  # type: ignore[assignment]
+        no_delay(transport)
 
     def data_received(self, data: bytes) -> None:
         if self.waiting is not None:

@@ -53,6 +53,10 @@ def _rps(row: Row | None, connections: int) -> float:
     return found.rps if found is not None else 0.0
 
 
+def _cpu(row: Row | None, connections: int) -> float | None:
+    return row.cpu_us.get(connections) if row is not None else None
+
+
 def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
     direct = _find(rows, "direct")
     floors = [_find(rows, FLOOR), _find(rows, AIOHTTP_FLOOR)]
@@ -65,7 +69,8 @@ def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
         head += f" c={c} req/s | c={c} p99 (ms) | c={c} errors |"
         rule += "---|---|---|"
     head += " c=32 req/s ÷ bare floor | ÷ aiohttp floor |"
-    rule += "---|---|"
+    head += " c=32 CPU µs/req | bare floor's CPU/req ÷ this |"
+    rule += "---|---|---|---|"
     if with_c1:
         head += " TTFT p50 (ms) | added TTFT p50 (ms) |"
         rule += "---|---|"
@@ -96,6 +101,9 @@ def model_table(rows: list[Row], *, with_c1: bool) -> list[str]:
             f"{_rps(row, 32) / _rps(floor, 32):.2f}×" if _rps(floor, 32) else "n/a"
             for floor in floors
         ]
+        cpu, floor_cpu = row.cpu_us.get(32), _cpu(floors[0], 32)
+        cells.append(f"{cpu:.0f}" if cpu is not None else "n/a")
+        cells.append(f"{floor_cpu / cpu:.2f}×" if cpu and floor_cpu else "n/a")
         if with_c1:
             ttft = statistics.median(row.ttft_ms) if row.ttft_ms else None
             base = statistics.median(direct.ttft_ms) if direct and direct.ttft_ms else None
@@ -137,9 +145,12 @@ def goals(results: Results) -> list[str]:
         else None
     )
     rss = one.rss_mib if one is not None else None
+    ours_cpu, floor_cpu = _cpu(one, 32), _cpu(floor, 32)
     cells = [
         ("1 worker c=32 req/s ÷ bare asyncio floor", "≥ 0.7×",
          f"{_rps(one, 32) / _rps(floor, 32):.2f}×" if _rps(floor, 32) else "n/a"),
+        ("the same as CPU per request: floor's ÷ 1 worker's, c=32 (steady on a shared machine)",
+         "≥ 0.7×", f"{floor_cpu / ours_cpu:.2f}×" if ours_cpu and floor_cpu else "n/a"),
         ("added p50 at c=1 (ms)", "≤ 0.2", "n/a" if added is None else f"{added:.3f}"),
         ("added p99 at c=1 (ms)", "≤ 0.5", "n/a" if p99 is None else f"{p99:.3f}"),
         ("2 workers ÷ 1 worker, c=128 req/s", "≥ 1.7× (needs a CPU for the load generator)",
@@ -159,6 +170,11 @@ FRONTS = (FLOOR, AIOHTTP_FLOOR, "mcproute gateway", "FastMCP proxy")
 SERVERS = ("mcproute MCPServer", "mcp SDK server")
 
 
+def _cpu_cell(row: Row) -> str:
+    cpu = row.cpu_us.get(32)
+    return "n/a" if cpu is None else f"{cpu:.0f}"
+
+
 def mcp_table(rows: list[Row]) -> list[str]:
     """Gateways against each other (added latency over the upstream alone, throughput ratio),
     then the servers against each other."""
@@ -167,8 +183,9 @@ def mcp_table(rows: list[Row]) -> list[str]:
     floor = by_name.get(FLOOR)
     out = [
         "| target | c=1 p50 / p99 (ms) | added p50 over the upstream (ms) | c=32 req/s "
-        "| c=32 p99 (ms) | mcproute's req/s, relative | c=32 req/s ÷ bare floor | errors |",
-        "|---|---|---|---|---|---|---|---|",
+        "| c=32 p99 (ms) | mcproute's req/s, relative | c=32 req/s ÷ bare floor "
+        "| c=32 CPU µs/req | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for group in (FRONTS, SERVERS):
         present = [by_name[name] for name in group if name in by_name]
@@ -182,7 +199,7 @@ def mcp_table(rows: list[Row]) -> list[str]:
                 else ""
             )
             if r is None:
-                out.append(f"| {row.name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a |")
+                out.append(f"| {row.name} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |")
                 continue
             ratio = _ratio(ours.rps, r.rps) if ours else "n/a"
             to_floor = (
@@ -191,7 +208,7 @@ def mcp_table(rows: list[Row]) -> list[str]:
             out.append(
                 f"| {row.name} | {_ms(c1.p50_ms if c1 else None)} / "
                 f"{_ms(c1.p99_ms if c1 else None)} | {added} | {r.rps:,.0f} | {r.p99_ms:.2f} "
-                f"| {ratio} | {to_floor} | {r.errors} |"
+                f"| {ratio} | {to_floor} | {_cpu_cell(row)} | {r.errors} |"
             )
     return out
 
