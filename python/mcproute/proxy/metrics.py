@@ -216,12 +216,14 @@ class Metrics:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        for token_type, keys in TOKEN_KEYS:
+        counts = [0, 0]
+        for i, (token_type, keys) in enumerate(TOKEN_KEYS):
             value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
             if value is not None:
-                note_tokens(**{token_type: value})
+                counts[i] = value
                 labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
                 self.tokens.observe(labels, value)
+        note_tokens(*counts)
 
     # --- reading -------------------------------------------------------------------------
 

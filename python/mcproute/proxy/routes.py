@@ -30,7 +30,7 @@ from mcproute.proxy.contexts import (
 )
 from mcproute.proxy.ensembles import ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
-from mcproute.proxy.handling import checked_body, guarded
+from mcproute.proxy.handling import checked_body, guarded, json_reply
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 from mcproute.routing import StreamCut
@@ -217,7 +217,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await _relay(request, body["model"], model.chat_stream(body), anthropic=False)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded
@@ -229,7 +229,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return await _relay(request, body["model"], model.messages_stream(body), anthropic=True)
     result = await _call(request, "chat", body["model"], model.messages(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded

@@ -3,14 +3,13 @@ OpenAI's legacy completions, and errors in the caller's format for routes that d
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from mcproute.contract import anthropic, openai
 from mcproute.proxy.auth import RECORD, Handler, allows
 from mcproute.proxy.contexts import referenced_messages, with_context_anthropic
 from mcproute.proxy.errors import error_response
-from mcproute.proxy.handling import checked_body, guarded
+from mcproute.proxy.handling import checked_body, guarded, json_reply
 from mcproute.proxy.routes import REGISTRY, _call, _model, _relay
 from mcproute.redact import redact
 
@@ -76,7 +75,7 @@ async def completions(request: web.Request) -> web.StreamResponse:
     if body.get("stream"):
         return await _relay(request, body["model"], model.completions_stream(body), anthropic=False)
     result = await _call(request, "completions", body["model"], model.completions(body))
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @web.middleware
