@@ -47,16 +47,21 @@ class _Connection(asyncio.Protocol):
         self.open = True
         self.idle_since = 0.0
         self._read_timeout: float | None = None
+        self._deadline: float | None = None  # loop time the whole request must end by
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def start(self, request: bytes, read_timeout: float | None) -> asyncio.Future[Reply]:
+    def start(
+        self, request: bytes, read_timeout: float | None, deadline: float | None
+    ) -> asyncio.Future[Reply]:
+        """Send `request`; the reply, or TimeoutError when no bytes come for `read_timeout`
+        seconds or the loop's clock passes `deadline` (one timer for both)."""
         loop = asyncio.get_running_loop()
         self.parser = ReplyParser()
         self.waiter = loop.create_future()
-        self._read_timeout = read_timeout
+        self._read_timeout, self._deadline = read_timeout, deadline
         self._arm()
         assert self.transport is not None
         self.transport.write(request)
@@ -66,8 +71,12 @@ class _Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        when = self._deadline
         if self._read_timeout is not None:
-            self._timer = asyncio.get_running_loop().call_later(self._read_timeout, self._timed_out)
+            read_by = asyncio.get_running_loop().time() + self._read_timeout
+            when = read_by if when is None else min(when, read_by)
+        if when is not None:
+            self._timer = asyncio.get_running_loop().call_at(when, self._timed_out)
 
     def _timed_out(self) -> None:
         self._timer = None
@@ -161,17 +170,6 @@ class UpstreamClient:
         body: bytes,
         http_timeout: aiohttp.ClientTimeout | None,
     ) -> Reply:
-        total = http_timeout.total if http_timeout is not None else None
-        async with asyncio.timeout(total):
-            return await self._post(url, headers, body, http_timeout)
-
-    async def _post(
-        self,
-        url: str,
-        headers: Mapping[str, str],
-        body: bytes,
-        http_timeout: aiohttp.ClientTimeout | None,
-    ) -> Reply:
         if self.closed:
             raise aiohttp.ClientConnectionError("upstream client closed")
         target = URL(url)
@@ -180,15 +178,26 @@ class UpstreamClient:
             raise aiohttp.InvalidURL(url)
         key = (scheme, host, port)
         request = self._head(target, headers, len(body)) + body
+        total = read = None
+        if http_timeout is not None:
+            total, read = http_timeout.total, http_timeout.sock_read
+        deadline = None if total is None else asyncio.get_running_loop().time() + total
         slots = [s for s in (self._all, self._host_slot(key)) if s is not None]
-        for slot in slots:
-            await slot.acquire()
         conn: _Connection | None = None
         done = False
+        taken: list[asyncio.Semaphore] = []
         try:
-            conn = self._reuse(key) or await self._connect(key, http_timeout)
-            read = http_timeout.sock_read if http_timeout is not None else None
-            reply = await conn.start(request, read)
+            if all(not s.locked() for s in slots) and (conn := self._reuse(key)) is not None:
+                for slot in slots:  # free: taken at once, no wait to bound
+                    await slot.acquire()
+                    taken.append(slot)
+            else:
+                async with asyncio.timeout_at(deadline):  # a wait for a slot or a connection
+                    for slot in slots:
+                        await slot.acquire()
+                        taken.append(slot)
+                    conn = self._reuse(key) or await self._connect(key, http_timeout)
+            reply = await conn.start(request, read, deadline)
             done = True
             return reply
         finally:
@@ -198,7 +207,7 @@ class UpstreamClient:
                     self._idle.setdefault(key, []).append(conn)
                 elif not done:
                     conn.close()  # cancelled or failed mid-reply: never reused
-            for slot in slots:
+            for slot in taken:
                 slot.release()
 
     def _host_slot(self, key: _Key) -> asyncio.Semaphore | None:
