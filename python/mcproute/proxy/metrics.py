@@ -191,6 +191,7 @@ class Metrics:
             "Time spent in the gateway itself: request time minus upstream wait.",
             OVERHEAD_BUCKETS,
         )
+        self._label_sets: dict[tuple[str, str, str], tuple[Labels, Labels, Labels]] = {}
 
     # --- recording -----------------------------------------------------------------------
 
@@ -198,10 +199,24 @@ class Metrics:
         self.requests[(route, status)] += 1
         self.http.observe((("http_route", route),), seconds)
 
+    def _labels(self, operation: str, model: str) -> tuple[Labels, Labels, Labels]:
+        """The call's labels, and with each token type: built once per operation, provider
+        and model (bounded, as the labels are), not per request."""
+        key = (operation, served.current() or "unknown", model)
+        found = self._label_sets.get(key)
+        if found is None:
+            labels = _gen_ai_labels(operation, model)
+            found = self._label_sets[key] = (
+                labels,
+                (*labels, ("gen_ai_token_type", "input")),
+                (*labels, ("gen_ai_token_type", "output")),
+            )
+        return found
+
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels = _gen_ai_labels(operation, model)
+        labels = self._labels(operation, model)[0]
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
@@ -210,19 +225,21 @@ class Metrics:
         self.stream_endings[(model, reason)] += 1
 
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(_gen_ai_labels(operation, model), seconds)
+        self.ttft.observe(self._labels(operation, model)[0], seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
+        _, input_labels, output_labels = self._labels(operation, model)
         counts = [0, 0]
-        for i, (token_type, keys) in enumerate(TOKEN_KEYS):
-            value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
-            if value is not None:
-                counts[i] = value
-                labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
-                self.tokens.observe(labels, value)
+        for i, labels in enumerate((input_labels, output_labels)):
+            for key in TOKEN_KEYS[i][1]:
+                value = usage.get(key)
+                if isinstance(value, int):
+                    counts[i] = value
+                    self.tokens.observe(labels, value)
+                    break
         note_tokens(*counts)
 
     # --- reading -------------------------------------------------------------------------
