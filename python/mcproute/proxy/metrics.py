@@ -23,6 +23,7 @@ worker's; `/metrics` and the dashboard sum every worker's (see `merged_metrics` 
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -191,7 +192,6 @@ class Metrics:
             "Time spent in the gateway itself: request time minus upstream wait.",
             OVERHEAD_BUCKETS,
         )
-        self._label_sets: dict[tuple[str, str, str], tuple[Labels, Labels, Labels]] = {}
 
     # --- recording -----------------------------------------------------------------------
 
@@ -199,24 +199,10 @@ class Metrics:
         self.requests[(route, status)] += 1
         self.http.observe((("http_route", route),), seconds)
 
-    def _labels(self, operation: str, model: str) -> tuple[Labels, Labels, Labels]:
-        """The call's labels, and with each token type: built once per operation, provider
-        and model (bounded, as the labels are), not per request."""
-        key = (operation, served.current() or "unknown", model)
-        found = self._label_sets.get(key)
-        if found is None:
-            labels = _gen_ai_labels(operation, model)
-            found = self._label_sets[key] = (
-                labels,
-                (*labels, ("gen_ai_token_type", "input")),
-                (*labels, ("gen_ai_token_type", "output")),
-            )
-        return found
-
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels = self._labels(operation, model)[0]
+        labels = _gen_ai_labels(operation, model)[0]
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
@@ -225,13 +211,13 @@ class Metrics:
         self.stream_endings[(model, reason)] += 1
 
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(self._labels(operation, model)[0], seconds)
+        self.ttft.observe(_gen_ai_labels(operation, model)[0], seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        _, input_labels, output_labels = self._labels(operation, model)
+        _, input_labels, output_labels = _gen_ai_labels(operation, model)
         counts = [0, 0]
         for i, labels in enumerate((input_labels, output_labels)):
             for key in TOKEN_KEYS[i][1]:
@@ -291,13 +277,24 @@ class Metrics:
             out.append(f"mcproute_fallbacks_total{{{labels}}} {n}")
 
 
-def _gen_ai_labels(operation: str, model: str) -> Labels:
+def _gen_ai_labels(operation: str, model: str) -> tuple[Labels, Labels, Labels]:
     """Operation, provider (of the request's last attempt: a configured provider, so bounded;
-    "unknown" when no attempt was made) and requested model."""
-    return (
+    "unknown" when no attempt was made) and requested model; then the same with each token
+    type."""
+    return _label_sets(operation, served.current() or "unknown", model)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded labels: built once each, not per request
+def _label_sets(operation: str, provider: str, model: str) -> tuple[Labels, Labels, Labels]:
+    labels = (
         ("gen_ai_operation_name", operation),
-        ("gen_ai_provider_name", served.current() or "unknown"),
+        ("gen_ai_provider_name", provider),
         ("gen_ai_request_model", model),
+    )
+    return (
+        labels,
+        (*labels, ("gen_ai_token_type", "input")),
+        (*labels, ("gen_ai_token_type", "output")),
     )
 
 
