@@ -10,12 +10,21 @@ read to the end of the connection.
 
 from __future__ import annotations
 
+import re
+
 from multidict import CIMultiDict
 
 MAX_HEAD = 64 * 1024  # status line and headers
 MAX_CHUNK_LINE = 1024  # a chunk-size line with its extensions
 MAX_BODY = 64 * 1024 * 1024
-_TOKEN_BAD = frozenset(b' \t"(),/:;<=>?@[\\]{}')
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
+_HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
+# Every header line at once, in C: a field name, a colon, a value without CR, LF or NUL.
+_FIELD_LINES = re.compile(rb"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n\0]*\r\n)*")
+_FRAMING = re.compile(
+    rb"^(content-length|transfer-encoding|connection):[ \t]*([^\r\n]*?)[ \t]*\r\n",
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 class ReplyFramingError(ConnectionError):
@@ -29,13 +38,23 @@ class ReplyParser:
     def __init__(self, max_body: int = MAX_BODY) -> None:
         self.max_body = max_body
         self.status = 0
-        self.headers: CIMultiDict[str] = CIMultiDict()
         self.keep_alive = False
+        self._fields = b""  # the header lines, checked; made a mapping only when read
+        self._headers: CIMultiDict[str] | None = None
         self._buffer = bytearray()
         self._parts: list[bytes] = []
         self._size = 0
         self._state = "head"  # head, length, chunk_size, chunk_data, trailers, eof, done
         self._left = 0
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        if self._headers is None:
+            self._headers = CIMultiDict()
+            for line in self._fields.split(b"\r\n")[:-1]:
+                name, _, value = line.partition(b":")
+                self._headers.add(name.decode("ascii"), value.strip(b" \t").decode("latin-1"))
+        return self._headers
 
     @property
     def body(self) -> bytes:
@@ -110,21 +129,21 @@ class ReplyParser:
             raise ReplyFramingError("upstream reply head too large")
         head = bytes(self._buffer[:end])
         del self._buffer[: end + 4]
-        lines = head.split(b"\r\n")
-        version, status = _status_line(lines[0])
-        headers: CIMultiDict[str] = CIMultiDict()
-        for line in lines[1:]:
-            name, value = _header_line(line)
-            headers.add(name, value)
+        status_line, _, fields = head.partition(b"\r\n")
+        version, status = _status_line(status_line)
+        fields = fields + b"\r\n" if fields else b""
+        if not _FIELD_LINES.fullmatch(fields):
+            raise ReplyFramingError("upstream reply has a malformed header line")
         if 100 <= status < 200:  # informational: the real head follows
             return True
-        self.status, self.headers = status, headers
-        connection = {
-            t.strip().lower() for t in ",".join(headers.getall("Connection", [])).split(",")
-        }
+        self.status, self._fields, self._headers = status, fields, None
+        found: dict[bytes, list[str]] = {}
+        for name, value in _FRAMING.findall(fields):
+            found.setdefault(name.lower(), []).append(value.decode("latin-1"))
+        connection = {t.strip().lower() for t in ",".join(found.get(b"connection", [])).split(",")}
         self.keep_alive = version == b"HTTP/1.1" and "close" not in connection
-        lengths = headers.getall("Content-Length", [])
-        codings = headers.getall("Transfer-Encoding", [])
+        lengths = found.get(b"content-length", [])
+        codings = found.get(b"transfer-encoding", [])
         if lengths and codings:
             raise ReplyFramingError("upstream reply has both Content-Length and Transfer-Encoding")
         if status in (204, 304):
@@ -164,7 +183,7 @@ class ReplyParser:
         if line is None:
             return False
         size = line.split(b";", 1)[0].strip()
-        if not size or len(size) > 16 or any(c not in b"0123456789abcdefABCDEF" for c in size):
+        if not _HEX.fullmatch(size):
             raise ReplyFramingError("upstream chunk size is not hexadecimal")
         self._left = int(size, 16)
         self._state = "chunk_data" if self._left else "trailers"
@@ -207,7 +226,7 @@ def _status_line(line: bytes) -> tuple[bytes, int]:
 
 def _header_line(line: bytes) -> tuple[str, str]:
     name, sep, value = line.partition(b":")
-    if not sep or not name or any(c <= 32 or c >= 127 or c in _TOKEN_BAD for c in name):
+    if not sep or not _TOKEN.fullmatch(name):
         raise ReplyFramingError("upstream reply has a malformed header line")
     if b"\r" in value or b"\n" in value or b"\0" in value:
         raise ReplyFramingError("upstream reply has a malformed header value")

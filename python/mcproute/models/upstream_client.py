@@ -155,7 +155,7 @@ class UpstreamClient:
         self._idle: dict[_Key, list[_Connection]] = {}
         self._all = asyncio.Semaphore(limit) if limit else None
         self._per_host: dict[_Key, asyncio.Semaphore] = {}
-        self._heads: dict[tuple[str, tuple[tuple[str, str], ...]], bytes] = {}
+        self._heads: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[_Key, bytes]] = {}
         self.closed = False
 
     def _context(self) -> ssl.SSLContext:
@@ -172,12 +172,8 @@ class UpstreamClient:
     ) -> Reply:
         if self.closed:
             raise aiohttp.ClientConnectionError("upstream client closed")
-        target = URL(url)
-        scheme, host, port = target.scheme, target.raw_host, target.port
-        if scheme not in ("http", "https") or not host or port is None:
-            raise aiohttp.InvalidURL(url)
-        key = (scheme, host, port)
-        request = self._head(target, headers, len(body)) + body
+        key, head = self._head(url, headers)
+        request = b"%s%d\r\n\r\n%s" % (head, len(body), body)
         total = read = None
         if http_timeout is not None:
             total, read = http_timeout.total, http_timeout.sock_read
@@ -246,26 +242,33 @@ class UpstreamClient:
             raise UpstreamConnectError(f"{type(exc).__name__}") from exc
         return conn
 
-    def _head(self, target: URL, headers: Mapping[str, str], length: int) -> bytes:
-        """The request head; all but its Content-Length is built once per URL and headers."""
-        cache_key = (str(target), tuple(headers.items()))
-        head = self._heads.get(cache_key)
-        if head is None:
-            host = target.raw_host or ""
-            if not target.is_default_port():
-                host = f"{host}:{target.port}"
-            lines = [f"POST {target.raw_path_qs} HTTP/1.1", f"Host: {host}"]
-            for name, value in headers.items():
-                if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
-                    continue
-                if any(c in value for c in "\r\n\0") or any(c in name for c in "\r\n\0: "):
-                    raise ValueError(f"header {name!r}: not a valid header")
-                lines.append(f"{name}: {value}")
-            head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
-            if len(self._heads) > 1024:
+    def _head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
+        """Where to connect, and the request head up to its Content-Length value: built once
+        per URL and headers."""
+        cache_key = (url, tuple(headers.items()))
+        found = self._heads.get(cache_key)
+        if found is None:
+            if len(self._heads) >= 1024:  # URLs and headers are the configuration's: few
                 self._heads.clear()
-            self._heads[cache_key] = head
-        return b"%s%d\r\n\r\n" % (head, length)
+            found = self._heads[cache_key] = self._new_head(url, headers)
+        return found
+
+    @staticmethod
+    def _new_head(url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
+        target = URL(url)
+        scheme, host, port = target.scheme, target.raw_host, target.port
+        if scheme not in ("http", "https") or not host or port is None:
+            raise aiohttp.InvalidURL(url)
+        authority = host if target.is_default_port() else f"{host}:{port}"
+        lines = [f"POST {target.raw_path_qs} HTTP/1.1", f"Host: {authority}"]
+        for name, value in headers.items():
+            if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
+                continue
+            if any(c in value for c in "\r\n\0") or any(c in name for c in "\r\n\0: "):
+                raise ValueError(f"header {name!r}: not a valid header")
+            lines.append(f"{name}: {value}")
+        head = ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
+        return (scheme, host, port), head
 
     async def close(self) -> None:
         self.closed = True
