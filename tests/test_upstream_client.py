@@ -366,3 +366,26 @@ async def test_post_json_goes_through_the_lean_client(
         await post_json(Endpoint(base, {"Authorization": "Bearer k"}, "d"), "/x", {}, None)
     assert raised.value.kind is FailureKind.RATE_LIMITED
     assert raised.value.retry_after == 7.0
+
+
+async def test_an_ipv6_literal_keeps_its_brackets_in_the_host_header(
+    client: UpstreamClient,
+) -> None:
+    seen: list[str] = []
+
+    async def host(request: web.Request) -> web.Response:
+        seen.append(request.headers["Host"])
+        return web.Response(text="{}")
+
+    app = web.Application()
+    app.router.add_post("/", host)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "::1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await client.post(f"http://[::1]:{port}/", {}, b"", None)
+    finally:
+        await runner.cleanup()
+    assert seen == [f"[::1]:{port}"]

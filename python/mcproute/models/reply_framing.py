@@ -16,7 +16,7 @@ from multidict import CIMultiDict
 
 MAX_HEAD = 64 * 1024  # status line and headers
 MAX_CHUNK_LINE = 1024  # a chunk-size line with its extensions
-MAX_BODY = 64 * 1024 * 1024
+MAX_BODY = 256 * 1024 * 1024  # a batch of 2,048 large embeddings is over 100 MB of JSON
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field names
 _HEX = re.compile(rb"[0-9a-fA-F]{1,16}")
 # Every header line at once, in C: a field name, a colon, a value without CR, LF or NUL.

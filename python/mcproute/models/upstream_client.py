@@ -259,7 +259,8 @@ class UpstreamClient:
         scheme, host, port = target.scheme, target.raw_host, target.port
         if scheme not in ("http", "https") or not host or port is None:
             raise aiohttp.InvalidURL(url)
-        authority = host if target.is_default_port() else f"{host}:{port}"
+        named = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+        authority = named if target.is_default_port() else f"{named}:{port}"
         lines = [f"POST {target.raw_path_qs} HTTP/1.1", f"Host: {authority}"]
         for name, value in headers.items():
             if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
