@@ -1,4 +1,7 @@
-"""Load benchmark: mcproute side by side with LiteLLM's proxy and Portkey's gateway.
+"""Load benchmark: mcproute side by side with LiteLLM's proxy, Portkey's gateway and two
+reference proxies, the floor of what Python can do (`floor_asyncio`, `floor_aiohttp`): every
+figure is also a ratio to them, in the same run. Each target's CPU time per request is
+recorded too: on a shared machine it is steadier than requests per second.
 
     python -m benches.load [--seconds S] [--quick] [--skip-peers]
 
