@@ -389,3 +389,13 @@ async def test_an_ipv6_literal_keeps_its_brackets_in_the_host_header(
     finally:
         await runner.cleanup()
     assert seen == [f"[::1]:{port}"]
+
+
+async def test_a_reply_without_a_length_ends_with_the_connection_and_is_not_reused(
+    client: UpstreamClient,
+) -> None:
+    server, port = await _raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
+    async with server:
+        for _ in range(2):  # the second needs a new connection: the first one is closed
+            reply = await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
+            assert (reply.status, reply.body) == (200, b'{"a": 1}')
