@@ -42,9 +42,8 @@ from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.observe import middleware as observe
-from mcproute.proxy.redis_snapshots import RedisSnapshots
 from mcproute.proxy.responses import add_routes as add_responses
-from mcproute.proxy.worker_snapshots import SqliteSnapshots, instance_id
+from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import (
@@ -219,11 +218,13 @@ def build_app(
     admin.add_routes(app)
     app.router.add_get("/admin/spend", spend.admin_spend)
     # Every replica's workers through Redis, else this host's through the data directory.
-    snapshots = (
-        RedisSnapshots(shared.redis.url, shared.redis.prefix)
-        if shared.redis
-        else SqliteSnapshots(data_dir)
-    )
+    snapshots: SnapshotStore
+    if shared.redis is not None:
+        from mcproute.proxy.redis_snapshots import RedisSnapshots  # the client only when used
+
+        snapshots = RedisSnapshots(shared.redis.url, shared.redis.prefix)
+    else:
+        snapshots = SqliteSnapshots(data_dir)
     dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.

@@ -70,6 +70,11 @@ async def checked_body(request: web.Request, contract: Contract) -> dict[str, An
     return body  # type: ignore[no-any-return]
 
 
+def json_reply(value: Any) -> web.Response:
+    """A JSON reply encoded once, straight to bytes (no str in between)."""
+    return web.Response(body=orjson.dumps(value), content_type="application/json", charset="utf-8")
+
+
 def guarded(handler: Any) -> Any:
     """Map the failures every model route shares to the caller's error format."""
 

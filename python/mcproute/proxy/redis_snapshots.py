@@ -11,6 +11,9 @@ holds it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import redis
 
 from mcproute.redact import redact_url
@@ -32,6 +35,19 @@ return 1
 """
 
 
+class RedisUnavailable(OSError):
+    """Redis failed: raised as an OSError, the store failure the publisher already handles (so
+    it need not import the Redis client when Redis is not configured)."""
+
+
+@contextlib.contextmanager
+def _failing_as_os_error() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise RedisUnavailable(str(exc)) from exc
+
+
 class RedisSnapshots:
     """Every replica's workers' snapshots in one Redis (`MCPROUTE_REDIS_URL`)."""
 
@@ -50,10 +66,11 @@ class RedisSnapshots:
 
     def publish(self, worker: str, snapshot: bytes, now: float) -> None:
         args: list[str | bytes] = [worker, repr(now), snapshot, repr(now - FORGET_AFTER_S)]
-        self._publish(keys=self._keys, args=args)
+        with _failing_as_os_error():
+            self._publish(keys=self._keys, args=args)
 
     def collect(self, since: float) -> dict[str, bytes]:
-        with self._client.pipeline(transaction=True) as pipe:
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
             pipe.zrangebyscore(self._keys[1], repr(since), "+inf")
             pipe.hgetall(self._keys[0])
             fresh, snapshots = pipe.execute()
@@ -61,7 +78,7 @@ class RedisSnapshots:
         return {k.decode(): bytes(v) for k, v in snapshots.items() if k in wanted}
 
     def withdraw(self, worker: str) -> None:
-        with self._client.pipeline(transaction=True) as pipe:
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
             pipe.hdel(self._keys[0], worker)
             pipe.zrem(self._keys[1], worker)
             pipe.execute()

@@ -32,7 +32,7 @@ from mcproute.proxy.contexts import (
 from mcproute.proxy.current_request import note_usage
 from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
-from mcproute.proxy.handling import checked_body, guarded
+from mcproute.proxy.handling import checked_body, guarded, json_reply
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 from mcproute.routing import StreamCut
@@ -258,7 +258,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded
@@ -272,7 +272,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return await _relay(request, body["model"], events, anthropic=True)
     result = await _call(request, "chat", body["model"], model.messages(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded

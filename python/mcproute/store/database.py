@@ -24,14 +24,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
-
-import psycopg
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcproute.redact import redact_url
 from mcproute.store.datadir import DataDir
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_tx import immediate
+
+if TYPE_CHECKING:  # psycopg is loaded only when PostgreSQL is configured
+    import psycopg
 
 # pg_advisory_xact_lock key of the stores' write transactions ("mcpr" "writ" in ASCII).
 WRITE_LOCK_KEY = 0x6D637072_77726974
@@ -117,8 +118,11 @@ class PgConnection:
     bytea and back, floats to double precision."""
 
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
+        import psycopg
+
         self.raw = conn
         self._url = url
+        self._down = psycopg.OperationalError
 
     @staticmethod
     def _sql(sql: str) -> Any:
@@ -127,14 +131,14 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
             return self.raw.execute(self._sql(sql), list(params))
-        except psycopg.OperationalError:
+        except self._down:
             raise pg_unavailable(self._url) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         try:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self._sql(sql), [list(r) for r in rows])
-        except psycopg.OperationalError:
+        except self._down:
             raise pg_unavailable(self._url) from None
 
     def close(self) -> None:
@@ -159,6 +163,8 @@ class PostgresDatabase:
         return f"PostgresDatabase({redact_url(self.url)!r})"
 
     def connect(self) -> PgConnection:
+        import psycopg
+
         try:
             conn = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=self.CONNECT_TIMEOUT_S
@@ -171,6 +177,8 @@ class PostgresDatabase:
     def write(
         self, conn: PgConnection, scope: Sequence[str] | None = None
     ) -> Iterator[PgConnection]:
+        import psycopg
+
         conn.execute("BEGIN")
         try:
             if scope is None:
@@ -197,6 +205,8 @@ class PostgresDatabase:
 
     @contextlib.contextmanager
     def snapshot(self, conn: PgConnection) -> Iterator[PgConnection]:
+        import psycopg
+
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             yield conn
@@ -209,6 +219,8 @@ class PostgresDatabase:
 
     def ping(self) -> bool:
         """Whether PostgreSQL answers now (for /readyz; blocks: call it off the loop)."""
+        import psycopg
+
         try:
             with psycopg.connect(self.url, connect_timeout=2) as conn:
                 conn.execute("SELECT 1")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 
-import psycopg
-
 from mcproute.redact import redact_url
 from mcproute.store.database import pg_unavailable
 
@@ -142,6 +140,8 @@ def latest() -> int:
 
 def migrate(url: str) -> list[int]:
     """Apply the migrations the database lacks; the versions applied (none: up to date)."""
+    import psycopg  # loaded only when PostgreSQL is configured
+
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError:

@@ -25,7 +25,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import REDIS_NAMESPACE, REDIS_NAMESPACE_RULE, StoreSettings
@@ -36,11 +36,13 @@ from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.migrations import migrate
 from mcproute.store.nonces import NonceStore, SqliteNonces
-from mcproute.store.redis_state import RedisState
 from mcproute.store.sqlite_contexts import item_ad
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
 from mcproute.store.sqlite_sessions import SqliteEndedSessions
 from mcproute.store.usage_sqlite import SqliteUsage
+
+if TYPE_CHECKING:  # the Redis client is loaded only when Redis is configured
+    from mcproute.store.redis_state import RedisState
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"
 REDIS_NAMESPACE_VAR = "MCPROUTE_REDIS_NAMESPACE"
@@ -244,6 +246,8 @@ def open_shared(
     postgres = database if isinstance(database, PostgresDatabase) else None
     url = redis_url(settings, env)
     if url is not None:
+        from mcproute.store.redis_state import RedisState
+
         state = RedisState(url, redis_namespace(settings, postgres, env))
         return SharedState(nonces=state, ended=state, counter=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
