@@ -15,6 +15,9 @@ import orjson
 import pytest
 
 from mcproute.config import ConfigError, parse_config
+from mcproute.governance.counters import Charge
+from mcproute.governance.limits import Limits
+from mcproute.models.limits import NO_LEASE
 from mcproute.security import ApiKeyError, ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import SqliteDatabase
@@ -226,8 +229,9 @@ async def test_redis_state_of_two_namespaces_share_nothing(redis_state: RedisSta
         assert await redis_state.claim("k", "nonce-1", 60)
         assert await other.claim("k", "nonce-1", 60)  # another installation's nonce
         assert not await other.claim("k", "nonce-1", 60)
-        assert (await redis_state.admit("gpt-4", 1, None)).allowed
-        assert (await other.admit("gpt-4", 1, None)).allowed  # a window of its own
-        assert not (await other.admit("gpt-4", 1, None)).allowed
+        one_rpm = (Charge("deployment:gpt-4", Limits(rpm=1)),)
+        assert (await redis_state.reserve(one_rpm, NO_LEASE)).allowed
+        assert (await other.reserve(one_rpm, NO_LEASE)).allowed  # a window of its own
+        assert not (await other.reserve(one_rpm, NO_LEASE)).allowed
     finally:
         await other.close()
