@@ -44,9 +44,11 @@ from mcproute.protocol.input_required import (
     check_answer,
     subject,
 )
+from mcproute.protocol.param_headers import header_map
 
 if TYPE_CHECKING:
     from mcproute.protocol.session_tokens import SessionTokens
+    from mcproute.protocol.tasks import Tasks
 
 Json = dict[str, Any]
 ToolHandler = Callable[..., Any]
@@ -71,6 +73,7 @@ LIST_FLAGS = {
     "prompts": "promptsListChanged",
 }
 SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
+TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 
 
 class MCPError(Exception):
@@ -173,6 +176,10 @@ class RequestContext:
     carried: Json | None = None  # what the previous round's InputRequired asked to carry
     state_verified: bool = False  # the request carried a requestState that passed its checks
     principal: str | None = None  # who sent the request, as the transport names callers
+    # The tasks extension (see `tasks`): how `as_task` turns the call into a task, and how a
+    # task asks for input once it is one.
+    escalate: Callable[[], Awaitable[None]] | None = None
+    asker: Callable[[dict[str, tuple[str, Json]]], Awaitable[dict[str, Json]]] | None = None
 
     def supports(self, method: str) -> bool:
         """Whether the client declared the capability a `method` input request needs."""
@@ -195,6 +202,8 @@ class RequestContext:
                     missing: Json = {"requiredCapabilities": {capability: {}}}
                     raise MCPError(MISSING_CAPABILITY, message, missing)
                 raise MCPError(INVALID_REQUEST, message)
+        if self.asker is not None:
+            return await self.asker(requests)
         if not self.modern:
             return {
                 key: await self.request(method, params, wait_s=wait_s)
@@ -224,6 +233,15 @@ class RequestContext:
 
     async def list_roots(self, *, key: str = "roots") -> Json:
         return await self.ask(key, "roots/list", {})
+
+    async def as_task(self) -> None:
+        """Go on as a task when the client declared the tasks extension: the caller gets a
+        CreateTaskResult now, this handler's outcome later through tasks/get, and nothing more
+        on the request's stream. A no-op otherwise (and outside task-supporting tools)."""
+        escalate, self.escalate = self.escalate, None
+        if escalate is not None:
+            self._outbound = None
+            await escalate()
 
     async def send(self, method: str, params: Json) -> None:
         """Send a notification to the client on this request's stream."""
@@ -311,6 +329,7 @@ class Tool:
     input_schema: Json
     title: str | None = None
     annotations: Json | None = None
+    task_support: str | None = None  # "optional" or "required": it may run as a task
 
     def describe(self) -> Json:
         return _described(
@@ -318,6 +337,7 @@ class Tool:
             title=self.title,
             description=self.description,
             annotations=self.annotations,
+            execution={"taskSupport": self.task_support} if self.task_support else None,
         )
 
 
@@ -402,6 +422,8 @@ class MCPServer:
         page_size: int = DEFAULT_PAGE_SIZE,
         session_tokens: SessionTokens | None = None,
     ):
+        from mcproute.protocol.tasks import Tasks  # it builds on this module's MCPError
+
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.name = name
@@ -424,6 +446,7 @@ class MCPServer:
         # notifications/cancelled names, among its own requests only.
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
         self.observer: ServerObserver | None = None
+        self.tasks: Tasks = Tasks()
         self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -439,6 +462,9 @@ class MCPServer:
             "completion/complete": self._complete,
             "server/discover": self._discover,
             "subscriptions/listen": self._listen,
+            "tasks/get": self._tasks_get,
+            "tasks/update": self._tasks_update,
+            "tasks/cancel": self._tasks_cancel,
         }
 
     # --- registration --------------------------------------------------------------------
@@ -451,13 +477,17 @@ class MCPServer:
         input_schema: Json | None = None,
         title: str | None = None,
         annotations: Json | None = None,
+        task_support: str | None = None,
     ) -> Callable[[ToolHandler], ToolHandler]:
-        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool."""
+        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool. With
+        `task_support` ("optional", "required") it may go on as a task (`ctx.as_task()`)."""
 
         def register(handler: ToolHandler) -> ToolHandler:
             tool_name = name or handler.__name__
             if tool_name in self.tools:
                 raise ValueError(f"tool {tool_name!r} is already registered")
+            if task_support not in (None, "optional", "required"):
+                raise ValueError("task_support must be 'optional' or 'required'")
             schema = input_schema or {"type": "object", "properties": {}}
             self.tools[tool_name] = Tool(
                 tool_name,
@@ -466,6 +496,7 @@ class MCPServer:
                 schema,
                 title,
                 annotations,
+                task_support,
             )
             return handler
 
@@ -557,6 +588,17 @@ class MCPServer:
         for listener in list(self.listeners):
             if uri in listener.notifications.get("resourceSubscriptions", ()):
                 await listener.send(method, params)
+
+    def param_header_map(self, tool: str) -> dict[tuple[str, ...], str]:
+        """Hook: which arguments of `tool` its callers mirror into `Mcp-Param-*` headers
+        (argument path -> header token); the transport checks them against the body."""
+        registered = self.tools.get(tool)
+        if registered is None:
+            return {}
+        try:
+            return header_map(registered.input_schema)
+        except ValueError:
+            return {}  # an invalid annotation: clients drop the tool, so no header comes
 
     async def session_started(self, session: Session) -> None:
         """Hook: `initialize` succeeded; runs before the session's id is issued."""
@@ -765,6 +807,8 @@ class MCPServer:
             caps["resources"] = {"listChanged": True, "subscribe": True}
         if self.prompts:
             caps["prompts"] = {"listChanged": True}
+        if any(tool.task_support for tool in self.tools.values()):
+            caps["extensions"] = {TASKS_EXTENSION: {}}
         return caps
 
     def _initialize(self, params: Json, session: Session) -> Json:
@@ -842,6 +886,13 @@ class MCPServer:
         tool = self.tools.get(name)
         if tool is None:
             raise MCPError(INVALID_PARAMS, f"params.name: unknown tool {name!r}")
+        if tool.task_support is not None:
+            return await self.tasks.call(
+                tool.task_support, lambda: self._run_tool(tool, params, ctx), ctx
+            )
+        return await self._run_tool(tool, params, ctx)
+
+    async def _run_tool(self, tool: Tool, params: Json, ctx: RequestContext) -> Json:
         try:
             arguments = params.get("arguments") or {}
             if _wants_context(tool.handler):
@@ -858,6 +909,15 @@ class MCPServer:
         if isinstance(value, list):
             return {"content": value}
         return {"content": [_text(value)]}
+
+    async def _tasks_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.get(params, ctx)
+
+    async def _tasks_update(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.update(params, ctx)
+
+    async def _tasks_cancel(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.cancel(params, ctx)
 
     async def _resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         resources = [r.describe() for r in self.resources.values()]
