@@ -9,7 +9,8 @@ import asyncio
 import sys
 from typing import Any
 
-from mcproute.protocol.server import MCPError, MCPServer, RequestContext
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import MCPServer, RequestContext
 
 server = MCPServer("demo", "1.0.0", instructions="A demo server for tests.")
 
@@ -64,13 +65,13 @@ async def main() -> None:
     if "--big" in sys.argv:
         add_big_tool(server)
     if sys.argv[1] == "stdio":
-        from mcproute.protocol.stdio import serve_stdio
+        from mcproute.protocol.server.stdio import serve_stdio
 
         await serve_stdio(server)
         return
     from aiohttp import web
 
-    from mcproute.protocol.http import StreamableHTTP
+    from mcproute.protocol.server.http import StreamableHTTP
 
     runner = web.AppRunner(StreamableHTTP(server).app(), handle_signals=True)
     await runner.setup()

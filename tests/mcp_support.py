@@ -17,7 +17,7 @@ from aiohttp import web
 
 from conftest import ROOT
 from mcp_demo_server import server
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server.http import StreamableHTTP
 
 # The official conformance harnesses (`make test` installs them): label -> (script, extra args).
 NODE_MODULES = ROOT / ".node" / "node_modules"

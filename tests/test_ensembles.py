@@ -22,7 +22,7 @@ from mcproute.models import ModelRegistry
 from mcproute.models.ensemble import EnsembleError, EnsembleGeneration
 from mcproute.models.ensemble_combine import tool_call_key
 from mcproute.models.http import close_session
-from mcproute.protocol.sampling import sampling_handler
+from mcproute.protocol.client.sampling import sampling_handler
 from mcproute.proxy.reload import config_diff
 from mcproute.testing.upstream import Simulator, SimulatorSettings
 from models_support import write

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from mcp_proxy_support import McpProxy, mcp_proxy
 from mcp_support import serve
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.testing.everything_server import build
 from schema_oracle import ANY_JSON
 from test_proxy_crash import wait_ready

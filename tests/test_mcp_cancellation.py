@@ -16,12 +16,12 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError as SdkError
 
 from mcp_support import free_port, post, process, serve, start_session
-from mcproute.protocol.client import _ERA_CACHE
+from mcproute.protocol.client.connection import _ERA_CACHE
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.held_calls import HeldCalls
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.input_required import InputRequired
+from mcproute.protocol.gateway.held_calls import HeldCalls
 from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.input_required import InputRequired
 
 WAIT_S = 10.0  # bounds every wait on the server's side
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
@@ -76,7 +76,7 @@ def hang_server(tmp_path: Path) -> tuple[Path, Path]:
     script.write_text(
         "import asyncio\n"
         "from mcproute.protocol.server import MCPServer\n"
-        "from mcproute.protocol.stdio import serve_stdio\n"
+        "from mcproute.protocol.server.stdio import serve_stdio\n"
         "server = MCPServer('hang')\n"
         "@server.tool(description='Waits until cancelled.')\n"
         "async def hang(arguments):\n"

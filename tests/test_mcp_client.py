@@ -14,8 +14,8 @@ import pytest
 
 from mcp_demo_server import server as demo
 from mcp_support import free_port, http_server, process
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.jsonrpc import MCPError
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
 FASTMCP_SERVER = str(Path(__file__).with_name("fastmcp_server.py"))
@@ -111,7 +111,7 @@ async def test_expired_session_is_reinitialized() -> None:
 async def test_server_to_client_requests_are_answered() -> None:
     from aiohttp import web
 
-    from mcproute.protocol.http import StreamableHTTP
+    from mcproute.protocol.server.http import StreamableHTTP
     from mcproute.testing.everything_server import build
 
     runner = web.AppRunner(StreamableHTTP(build()).app(), handle_signals=False)
@@ -147,8 +147,8 @@ async def test_sampling_is_served_by_the_model_registry() -> None:
 
     from mcproute.config import parse_config
     from mcproute.models import ModelRegistry
-    from mcproute.protocol.http import StreamableHTTP
-    from mcproute.protocol.sampling import sampling_handler
+    from mcproute.protocol.client.sampling import sampling_handler
+    from mcproute.protocol.server.http import StreamableHTTP
     from mcproute.testing.everything_server import build
     from models_support import OPENAI_KEY, developers_config_at, running_simulator
 

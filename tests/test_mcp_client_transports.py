@@ -21,11 +21,12 @@ from mcp_demo_server import add_big_tool
 from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, sample, serve
 from mcproute.client import MCPClient
 from mcproute.config import parse_config
-from mcproute.protocol import client as client_module
-from mcproute.protocol.channels import StdioChannel, StdioServer
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError, MCPServer
+from mcproute.protocol.client import connection as client_module
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.stdio import StdioServer, StdioTransport
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
 from models_support import OPENAI_KEY, developers_config_at, running_simulator
 
 TESTS = Path(__file__).parent
@@ -45,8 +46,8 @@ def text(result: dict[str, Any]) -> str:
 
 
 def child_pid(conn: MCPConnection) -> int:
-    channel = conn._channel
-    assert isinstance(channel, StdioChannel)
+    channel = conn._transport
+    assert isinstance(channel, StdioTransport)
     assert channel._proc is not None
     return channel._proc.pid
 
@@ -62,7 +63,11 @@ async def test_stdio_modern_against_our_server() -> None:
             progress.append(params)
 
     async with MCPConnection(DEMO) as conn:
-        assert (conn.transport, conn.era, conn.version) == ("stdio", "modern", "2026-07-28")
+        assert (conn.transport and conn.transport.kind, conn.era, conn.version) == (
+            "stdio",
+            "modern",
+            "2026-07-28",
+        )
         assert conn.server_info["name"] == "demo"
         assert {t["name"] for t in await conn.list_tools()} >= {"add", "big"}
         assert text(await conn.call_tool("add", {"a": 2, "b": 40})) == "42"
@@ -138,7 +143,7 @@ async def test_stdio_restarts_a_server_that_exited(caplog: pytest.LogCaptureFixt
         first = child_pid(conn)
         os.kill(first, signal.SIGKILL)
         for _ in range(200):  # until the reader has seen the pipe close
-            if conn._channel is not None and conn._channel.ended_reason is not None:
+            if conn._transport is not None and conn._transport.ended_reason is not None:
                 break
             await asyncio.sleep(0.01)
         with caplog.at_level(logging.WARNING, "mcproute.mcp.client"):
@@ -189,7 +194,7 @@ async def test_stdio_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) ->
     conn = MCPConnection(silent, timeout_s=0.5)
     with pytest.raises(MCPError, match=r"initialize: no reply within 0\.5 s"):
         await conn.connect()
-    assert conn._channel is None  # the child was stopped
+    assert conn._transport is None  # the child was stopped
 
 
 # --- HTTP+SSE (2024-11-05) --------------------------------------------------------------------
@@ -214,7 +219,7 @@ async def test_http_sse_fallback_against_the_reference_server(legacy_sse_url: st
     async with MCPConnection(
         legacy_sse_url, capabilities={"sampling": {}}, on_request=sample
     ) as conn:
-        assert (conn.transport, conn.era) == ("sse", "legacy")
+        assert (conn.transport and conn.transport.kind, conn.era) == ("sse", "legacy")
         assert text(await conn.call_tool("get-sum", {"a": 4, "b": 5})).endswith("9.")
         sampled = await conn.call_tool("trigger-sampling-request", {"prompt": "over sse"})
         assert re.search(r"sampled: [^\"]*\bover sse\b", str(sampled))
@@ -222,13 +227,14 @@ async def test_http_sse_fallback_against_the_reference_server(legacy_sse_url: st
     # The transport is remembered: the next connection goes straight to the SSE stream.
     assert any(era == "sse" for era in _ERA_CACHE.values())
     async with MCPConnection(legacy_sse_url) as conn:
-        assert conn.transport == "sse"
+        assert conn.transport
+        assert conn.transport.kind == "sse"
         assert text(await conn.call_tool("echo", {"message": "again"})).endswith("again")
 
 
 async def test_http_sse_against_the_sdk_server(sdk_sse_url: str) -> None:
     async with MCPConnection(sdk_sse_url) as conn:
-        assert (conn.transport, conn.era) == ("sse", "legacy")
+        assert (conn.transport and conn.transport.kind, conn.era) == ("sse", "legacy")
         assert conn.server_info["name"] == "sdk-peer"
         results = await asyncio.gather(*(conn.call_tool("add", {"a": i, "b": i}) for i in range(5)))
         assert [text(r) for r in results] == [str(2 * i) for i in range(5)]

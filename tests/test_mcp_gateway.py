@@ -10,10 +10,11 @@ from aiohttp import web
 
 from mcp_demo_server import server as demo
 from mcp_support import INIT, post, serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError, MCPServer
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
 
 SEEN = web.AppKey("seen", list)
 

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import require
 from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.testing.everything_server import build
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
@@ -229,8 +229,8 @@ async def test_the_watch_survives_an_upstream_restart(stack: AsyncExitStack) -> 
     conn, heard = await listener(stack, url, toolsListChanged=True)
     upstream = gw.upstreams["ours"].connection
     assert upstream is not None
-    assert upstream._channel is not None
-    process_ = upstream._channel._proc  # type: ignore[attr-defined]
+    assert upstream._transport is not None
+    process_ = upstream._transport._proc  # type: ignore[attr-defined]
     process_.kill()
     await process_.wait()
     async with asyncio.timeout(WAIT_S):

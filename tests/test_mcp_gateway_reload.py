@@ -10,8 +10,8 @@ from typing import Any
 from mcp_support import http_server, serve
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
 
 slow = MCPServer("slow")
 gate: dict[str, asyncio.Event] = {}  # made in the test's own loop

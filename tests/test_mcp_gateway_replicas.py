@@ -19,11 +19,11 @@ import pytest
 
 from mcp_support import INIT, serve
 from mcproute._core import Keyring
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
-from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.store import DataDir, SqliteEndedSessions
 
 
@@ -93,20 +93,23 @@ async def replicas(tmp_path: Path) -> AsyncIterator[Replicas]:
     ring = keyring()
     ended = SqliteEndedSessions(DataDir(tmp_path))  # the one thing the replicas share but keys
     upstream = stateful_upstream()
+
+    def tokens(ended: SqliteEndedSessions) -> SessionTokens:
+        return SessionTokens(lambda: ring, audience="test-gateway", ended=ended)
+
     async with serve(StreamableHTTP(upstream).app()) as upstream_url:
         gateways = [
             Gateway(
                 {"up": upstream_url},
                 namespacing=False,
-                session_tokens=SessionTokens(lambda: ring, audience="test-gateway", ended=ended),
                 state_secret=b"shared by the replicas",
             )
             for _ in range(2)
         ]
         try:
             async with (
-                serve(StreamableHTTP(gateways[0]).app()) as a,
-                serve(StreamableHTTP(gateways[1]).app()) as b,
+                serve(StreamableHTTP(gateways[0], session_tokens=tokens(ended)).app()) as a,
+                serve(StreamableHTTP(gateways[1], session_tokens=tokens(ended)).app()) as b,
             ):
                 yield Replicas(upstream, a, b, SessionTokens(lambda: ring, audience="test-gateway"))
         finally:

@@ -17,12 +17,12 @@ import pytest
 
 from mcp_demo_server import server as demo
 from mcp_support import serve
-from mcproute.protocol import upstream_health
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.gateway import UNAVAILABLE_META, Gateway
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError, MCPServer
-from mcproute.protocol.upstream_health import BREAKER_FAILURES, UNAVAILABLE
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.gateway import UNAVAILABLE_META, Gateway, upstream_health
+from mcproute.protocol.gateway.upstream_health import BREAKER_FAILURES, UNAVAILABLE
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
 
 FAST = {"connect_timeout_s": 0.5, "list_timeout_s": 0.5, "call_timeout_s": 0.5}
 
@@ -150,7 +150,7 @@ async def test_a_stdio_child_gets_proxy_and_ca_settings_but_no_secrets(
     script.write_text(
         "import asyncio, json, os\n"
         "from mcproute.protocol.server import MCPServer\n"
-        "from mcproute.protocol.stdio import serve_stdio\n"
+        "from mcproute.protocol.server.stdio import serve_stdio\n"
         "server = MCPServer('env')\n"
         "@server.tool(description='Its environment.')\n"
         "def env(arguments):\n"

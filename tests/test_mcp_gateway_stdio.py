@@ -18,11 +18,11 @@ from conftest import require
 from mcp_demo_server import server as demo
 from mcp_support import LEGACY_EVERYTHING, NODE, sample, serve
 from mcproute.config import load_config
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.held_calls import HeldCalls
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.gateway.held_calls import HeldCalls
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.proxy.app import _gateway
 
 EVERYTHING = {

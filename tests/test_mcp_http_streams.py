@@ -19,9 +19,9 @@ from mcp import Client
 from mcp_types import TextContent
 
 from mcp_support import next_event, post, serve, start_session
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
-from mcproute.protocol.sse import ReplayError, SessionStreams
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.sse_store import ReplayError, SessionStreams
 from mcproute.testing.everything_server import build as everything
 
 RETRY_MS = 25

@@ -12,10 +12,10 @@ import orjson
 import pytest
 
 from mcp_support import serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.input_required import RequestStates
-from mcproute.protocol.server import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.jsonrpc import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.input_required import RequestStates
 from mcproute.testing.everything_server import build
 
 ALL_INPUT = {"elicitation": {}, "sampling": {}, "roots": {}}

@@ -22,9 +22,9 @@ import pytest
 
 from mcp_proxy_support import McpProxy, mcp_proxy
 from mcp_support import serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import INVALID_PARAMS
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.jsonrpc import INVALID_PARAMS
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.testing.everything_server import build
 from test_proxy_crash import wait_ready
 

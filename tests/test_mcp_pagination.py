@@ -12,10 +12,10 @@ from mcp import Client
 
 from mcp_demo_server import server as demo
 from mcp_support import serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, Session
+from mcproute.protocol.server.http import StreamableHTTP
 
 MODERN_META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",

@@ -8,11 +8,11 @@ import pytest
 from aiohttp import web
 
 from mcp_support import post, serve
-from mcproute.protocol.client import _ERA_CACHE
+from mcproute.protocol.client.connection import _ERA_CACHE
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.param_headers import decode_value, encode_value, header_map, param_headers
 from mcproute.protocol.server import MCPServer
+from mcproute.protocol.server.http import StreamableHTTP
 
 
 def tool(**properties: Any) -> dict[str, Any]:

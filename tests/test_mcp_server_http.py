@@ -13,8 +13,8 @@ import pytest
 from mcp_demo_server import server
 from mcp_support import INIT, http_server, post, serve, start_session
 from mcproute import _core
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import Session
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.testing.everything_server import build
 
 MODERN = "2026-07-28"

@@ -20,8 +20,8 @@ from mcp_types import (
 )
 
 from mcp_support import http_server, serve
-from mcproute.protocol.http import StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
+from mcproute.protocol.server.http import StreamableHTTP
 
 DEMO = str(Path(__file__).with_name("mcp_demo_server.py"))
 

@@ -16,12 +16,13 @@ from hypothesis import strategies as st
 from mcp_support import INIT, post, serve, start_session
 from mcproute._core import Keyring
 from mcproute.protocol import b64url
-from mcproute.protocol.held_calls import HeldCalls
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.input_required import RequestStates, StateError
-from mcproute.protocol.server import MCPError, Session
-from mcproute.protocol.session_pool import SessionPool, SessionsFull
-from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.protocol.gateway.held_calls import HeldCalls
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import Session
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.input_required import RequestStates, StateError
+from mcproute.protocol.server.session_pool import SessionPool, SessionsFull
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.proxy.app import MAX_SESSIONS_ENV, SESSION_IDLE_ENV, mcp_session_limits
 from mcproute.testing.everything_server import build
 
@@ -78,9 +79,7 @@ async def test_a_session_idle_past_the_timeout_ends() -> None:
 
 
 async def test_a_token_session_dropped_from_memory_is_restored_from_its_id() -> None:
-    server = build()
-    server.session_tokens = tokens()
-    mcp = StreamableHTTP(server, max_sessions=1, idle_s=0.2)
+    mcp = StreamableHTTP(build(), max_sessions=1, idle_s=0.2, session_tokens=tokens())
     async with serve(mcp.app()) as url:
         first = await start_session(url)
         second = await start_session(url)  # `first` leaves memory

@@ -20,7 +20,7 @@ import pytest
 
 from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 from models_support import OPENAI_KEY, running_simulator
 from proxy_support import running_proxy, serve_command, without_instance
 

@@ -15,7 +15,7 @@ from mcp.client.streamable_http import create_mcp_http_client, streamable_http_c
 from mcp_types import TextContent, TextResourceContents
 
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 from proxy_support import Proxy, http, proxy
 
 __all__ = ["http", "proxy"]  # the fixtures

@@ -12,10 +12,11 @@ import aiohttp
 import pytest
 
 from mcp_support import serve
-from mcproute.protocol.client import _ERA_CACHE, MCPConnection
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.server import MCPError, MCPServer, RequestContext
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import MCPServer, RequestContext
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.proxy import mcp_metrics
 from mcproute.proxy.mcp_metrics import McpMetrics
 from proxy_support import document, running_proxy, without_instance

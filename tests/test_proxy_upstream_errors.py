@@ -23,9 +23,9 @@ from mcp_support import free_port, http_server, serve
 from mcproute.config import parse_config
 from mcproute.errors import FailureKind
 from mcproute.models.http import classify_status
-from mcproute.protocol.channels import SseChannel
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.client.http_sse import HttpSseTransport
+from mcproute.protocol.jsonrpc import MCPError
 from mcproute.proxy import build_app
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
@@ -264,7 +264,7 @@ async def test_mcp_client_names_servers_without_credentials() -> None:
     async with http_server() as mcp_url, aiohttp.ClientSession() as http:
         # The legacy HTTP+SSE transport's GET on a server that does not speak it
         wrong = mcp_url.replace("http://", "http://u:mcppass77@") + "/nowhere"
-        channel = SseChannel(http, wrong, {})
+        channel = HttpSseTransport(http, wrong, {})
         with pytest.raises(MCPError) as info:
             await channel.open(lambda _: None, lambda _: None)
     assert "HTTP 404" in str(info.value)

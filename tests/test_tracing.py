@@ -22,7 +22,7 @@ from mcproute import tracing
 from mcproute.config import ConfigError, parse_config
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.routing import AttemptContext, Deployment, Router, RouterPolicy
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore

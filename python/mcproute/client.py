@@ -13,9 +13,9 @@ from typing import Any
 from mcproute.config import Config
 from mcproute.models.registry import ModelRegistry
 from mcproute.models.routed import Context, Generation, GenerationChunk
-from mcproute.protocol.channels import StdioServer
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.sampling import sampling_handler
+from mcproute.protocol.client.sampling import sampling_handler
+from mcproute.protocol.client.stdio import StdioServer
 
 
 class MCPClient:

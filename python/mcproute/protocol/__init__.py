@@ -16,7 +16,9 @@ from mcproute._core import (
     parse,
     validate,
 )
-from mcproute.protocol.server import MCPError, MCPServer, Session
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.dispatch import MCPServer
 
 __all__ = [
     "LATEST_LEGACY_VERSION",

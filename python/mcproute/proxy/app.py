@@ -17,9 +17,9 @@ from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.models import ModelRegistry
 from mcproute.protocol.gateway import CALLER, Gateway
-from mcproute.protocol.http import StreamableHTTP
-from mcproute.protocol.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
-from mcproute.protocol.session_tokens import SessionTokens
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.proxy import (
     admin,
     auth,
@@ -59,7 +59,6 @@ log = logging.getLogger("mcproute.proxy")
 def _gateway(
     config: Config,
     local: contexts.ContextResources,
-    tokens: SessionTokens | None = None,
     state_secret: bytes | None = None,
     observer: McpMetrics | None = None,
 ) -> Gateway:
@@ -67,7 +66,6 @@ def _gateway(
         reload.mcp_upstreams(config),
         access=auth.mcp_allows,
         local=local,
-        session_tokens=tokens,
         state_secret=state_secret,
         observer=observer,
     )
@@ -197,12 +195,16 @@ def build_app(
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
-    gateway = _gateway(config, local, tokens, state_secret, mcp_metrics)
+    gateway = _gateway(config, local, state_secret, mcp_metrics)
     app[MCP_GATEWAY] = gateway
     app.router.add_get("/admin/mcp", admin_mcp)
     max_sessions, idle_s = mcp_session_limits(os.environ)
     mcp = StreamableHTTP(
-        gateway, max_sessions=max_sessions, idle_s=idle_s, principal=_mcp_principal
+        gateway,
+        max_sessions=max_sessions,
+        idle_s=idle_s,
+        principal=_mcp_principal,
+        session_tokens=tokens,
     )
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     app.router.add_get("/mcp", _mcp_handler(mcp.get))

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from mcproute.context import ContextNotFoundError, is_context_id, messages_of
 from mcproute.contract import contexts as contract
-from mcproute.protocol.server import Json
+from mcproute.protocol.jsonrpc import Json
 from mcproute.proxy.auth import RECORD, context_tenant
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.security import ApiKeyRecord

@@ -4,7 +4,7 @@ invalidation.
 
 - Nonces: `SET <digest> 1 NX PX <ttl>`, one round trip; the first replica to set it wins.
 - Ended sessions: a sequence number per ended session in one sorted set (read from a cursor,
-  as `protocol.session_tokens.EndedSessions` asks) and their expiry in another, so expired
+  as `protocol.server.session_tokens.EndedSessions` asks) and their expiry in another, so expired
   entries are dropped as new ones arrive; both change in one script.
 - Deployment rpm/tpm windows (a `models.limits.WindowCounter`): per deployment, a sorted set
   of admitted requests and one of token counts, scored by Redis `TIME` (never a replica's

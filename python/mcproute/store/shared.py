@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import StoreSettings
 from mcproute.models.limits import WindowCounter
-from mcproute.protocol.session_tokens import EndedSessions
+from mcproute.protocol.server.session_tokens import EndedSessions
 from mcproute.redact import redact_url
 from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir

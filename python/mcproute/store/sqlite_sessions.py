@@ -1,5 +1,5 @@
 """Ended MCP sessions in the data directory's SQLite: every worker and replica on it stops
-serving a session one of them saw ended (see `protocol.session_tokens`).
+serving a session one of them saw ended (see `protocol.server.session_tokens`).
 
 Rows hold a digest of the session token (not the token) and when the token would expire; the
 rows of expired tokens are deleted as new ones arrive. Each call uses its own short-lived

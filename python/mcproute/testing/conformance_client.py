@@ -23,7 +23,7 @@ import orjson
 
 from mcproute._core import LATEST_VERSION
 from mcproute.protocol.client import MCPConnection
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 
 Json = dict[str, Any]
 Scenario = Callable[[MCPConnection, Json], Awaitable[None]]

@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mcproute.protocol.http import DEFAULT_RETRY_MS, StreamableHTTP
 from mcproute.protocol.server import MCPServer, RequestContext
-from mcproute.protocol.stdio import serve_stdio
+from mcproute.protocol.server.http import DEFAULT_RETRY_MS, StreamableHTTP
+from mcproute.protocol.server.stdio import serve_stdio
 from mcproute.testing.everything_input_required import add_input_required
 from mcproute.testing.everything_tasks import add_tasks
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mcproute.protocol.server import INTERNAL_ERROR, MCPError, MCPServer, RequestContext
+from mcproute.protocol.jsonrpc import INTERNAL_ERROR
+from mcproute.protocol.server import MCPError, MCPServer, RequestContext
 
 CONFIRM_SCHEMA = {
     "type": "object",

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.http import StreamableHTTP
+from mcproute.protocol.server.http import StreamableHTTP
 
 
 async def serve(

@@ -133,12 +133,12 @@ def stream_attempt(call: Any) -> Any:
     return spans.traced_stream_attempt(call)
 
 
-def trace_mcp_methods(methods: dict[str, Any]) -> None:
+def trace_mcp_methods(server: Any) -> None:
     """Wrap an MCP server's method handlers (in place) in MCP server spans."""
     from mcproute.tracing import spans
 
-    for method, handler in list(methods.items()):
-        methods[method] = spans.mcp_server_handler(method, handler)
+    for method in sorted(server.methods):
+        server.set_handler(method, spans.mcp_server_handler(method, server.handler(method)))
 
 
 def mcp_upstream(upstream: str, method: str, name: str | None = None) -> Any:

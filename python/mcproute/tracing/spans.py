@@ -35,8 +35,9 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from mcproute.errors import UpstreamError
 from mcproute.models.served import SERVED_BY, provider_name
 from mcproute.models.target import ProviderTarget
-from mcproute.protocol.input_required import InputRequired
-from mcproute.protocol.server import MCPError, RequestContext
+from mcproute.protocol.jsonrpc import MCPError
+from mcproute.protocol.server import RequestContext
+from mcproute.protocol.server.input_required import InputRequired
 from mcproute.proxy.metrics import TOKEN_KEYS, route_label
 from mcproute.proxy.observe import MODEL_ROUTES, TIMING
 from mcproute.redact import redact

@@ -28,21 +28,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mcproute.protocol.input_required import check_answer
-from mcproute.protocol.server import (
+from mcproute.protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
     MISSING_CAPABILITY,
-    TASKS_EXTENSION,
+    Json,
     MCPError,
 )
+from mcproute.protocol.server.input_required import check_answer
 
 if TYPE_CHECKING:
-    from mcproute.protocol.server import RequestContext
+    from mcproute.protocol.server.context import RequestContext
 
-Json = dict[str, Any]
-
-EXTENSION = TASKS_EXTENSION
+EXTENSION = "io.modelcontextprotocol/tasks"
 METHODS = ("tasks/get", "tasks/update", "tasks/cancel")
 TASK_SUPPORT = ("optional", "required")
 TERMINAL = frozenset({"completed", "failed", "cancelled"})

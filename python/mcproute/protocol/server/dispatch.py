@@ -6,6 +6,10 @@ notifications). Transports (stdio, Streamable HTTP) only move bytes and keep ses
 
 Legacy revisions (2024-11-05 .. 2025-11-25) open a session with `initialize`; the stateless
 revision (2026-07-28) names its version in every request's `_meta` and is served without one.
+
+Applications (the gateway) replace or add a method's handler with `set_handler`, and learn of a
+session's life through the hooks `session_started`, `session_ended`, `unclaimed_answer` and
+`client_listening`.
 """
 
 from __future__ import annotations
@@ -14,12 +18,9 @@ import asyncio
 import base64
 import binascii
 import inspect
-import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
@@ -30,37 +31,33 @@ from mcproute._core import (
     Message,
     ProtocolError,
     encode_error,
-    encode_request,
     encode_result,
     negotiate,
     parse,
 )
-from mcproute.protocol.input_required import (
-    CAPABILITY,
+from mcproute.protocol.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    RESOURCE_NOT_FOUND_LEGACY,
+    SUBSCRIPTION_ID,
+    Json,
+    MCPError,
+)
+from mcproute.protocol.param_headers import header_map
+from mcproute.protocol.server.context import Listener, Outbound, RequestContext, Session
+from mcproute.protocol.server.input_required import (
     INPUT_METHODS,
     InputRequired,
     RequestStates,
     StateError,
-    check_answer,
     subject,
 )
-from mcproute.protocol.param_headers import header_map
+from mcproute.protocol.server.registry import Registry, Tool
+from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
+from mcproute.protocol.server.tasks import Tasks
 
-if TYPE_CHECKING:
-    from mcproute.protocol.session_tokens import SessionTokens
-    from mcproute.protocol.tasks import Tasks
-
-Json = dict[str, Any]
-ToolHandler = Callable[..., Any]
-
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-MISSING_CAPABILITY = -32021  # 2026-07-28: the request needs a capability the client lacks
-INTERNAL_ERROR = -32603
-RESOURCE_NOT_FOUND_LEGACY = -32002
-MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # the codec's default message limit
-LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 # Cache hints on list/read/discover results (2026-07-28): short, private by default.
 DEFAULT_TTL_MS = 0
@@ -72,20 +69,8 @@ LIST_FLAGS = {
     "resources": "resourcesListChanged",
     "prompts": "promptsListChanged",
 }
-SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId"
-TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
-
-
-class MCPError(Exception):
-    """Raise from a handler to answer with a JSON-RPC error instead of a result."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.data = data
-
-
-Notify = Callable[[bytes], Awaitable[None]]
+# A method's handler: (params, context, message) -> result.
+Handler = Callable[[Json, RequestContext, Message], Awaitable[Json]]
 
 
 class ServerObserver(Protocol):
@@ -94,301 +79,6 @@ class ServerObserver(Protocol):
     def server_operation(self, method: str, seconds: float, error: str | None) -> None:
         """One request handled: `method` is one this server serves (else "other"), `error`
         the JSON-RPC code of its error reply (as text), None on success or cancellation."""
-
-
-class Outbound(Protocol):
-    """How one request's messages reach the client; the transport provides it."""
-
-    async def send(self, message: bytes) -> None: ...
-
-    async def close(self) -> None:
-        """End the transport's stream early where the session allows it (SSE polling): what
-        follows waits for the client to resume. A no-op elsewhere."""
-        ...
-
-    async def wait_closed(self) -> None:
-        """Return once the client has closed the stream (2026-07-28: the request's cancel)."""
-        ...
-
-
-def _log_params(threshold: str | None, level: str, data: Any, logger: str | None) -> Json | None:
-    """A `notifications/message`'s params, or None below the client's chosen level."""
-    if threshold is None or LOG_LEVELS.index(level) < LOG_LEVELS.index(threshold):
-        return None
-    params: Json = {"level": level, "data": data}
-    if logger:
-        params["logger"] = logger
-    return params
-
-
-@dataclass
-class Session:
-    """A legacy session: what `initialize` negotiated. Modern requests need none."""
-
-    id: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    version: str | None = None
-    initialized: bool = False
-    client_info: Json = field(default_factory=dict)
-    client_capabilities: Json = field(default_factory=dict)
-    log_level: str | None = None  # no log notifications until the client sets a level
-    subscriptions: set[str] = field(default_factory=set)
-    # Server-to-client requests awaiting the client's response, by request id.
-    pending: dict[str, asyncio.Future[Json]] = field(default_factory=dict)
-    next_request: int = 0
-    # Where messages not tied to a request go (HTTP: the standalone GET stream); None drops them.
-    outbox: Notify | None = None
-    # What a server keeps for the whole session, sealed into its id with session tokens.
-    carry: Json = field(default_factory=dict)
-    # Who opened it (the transport's principal hook; None without one): only they may use it.
-    principal: str | None = None
-
-    async def send(self, method: str, params: Json) -> None:
-        """A notification outside any request."""
-        if self.outbox is not None:
-            await self.outbox(encode_request(None, method, orjson.dumps(params)))
-
-    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
-        params = _log_params(self.log_level, level, data, logger)
-        if params is not None:
-            await self.send("notifications/message", params)
-
-
-def _described(required: Json, **optional: Any) -> Json:
-    """A listing entry: the required fields plus the optional ones that are set."""
-    return {**required, **{k: v for k, v in optional.items() if v}}
-
-
-@dataclass
-class RequestContext:
-    """What a handler may do while it runs: log and report progress to the client, on the
-    request's own stream (the transport decides how those messages travel), and ask the client
-    for input in either era (`ask`, see `input_required`)."""
-
-    session: Session | None
-    progress_token: str | int | None
-    log_level: str | None
-    _outbound: Outbound | None
-    modern: bool = False
-    client_capabilities: Json = field(default_factory=dict)
-    # Answers to input requests: from an echoed requestState, then this request's inputResponses.
-    answers: Json = field(default_factory=dict)
-    input_responses: Json = field(default_factory=dict)  # this round's, as the client sent them
-    carried: Json | None = None  # what the previous round's InputRequired asked to carry
-    state_verified: bool = False  # the request carried a requestState that passed its checks
-    principal: str | None = None  # who sent the request, as the transport names callers
-    # The tasks extension (see `tasks`): how `as_task` turns the call into a task, and how a
-    # task asks for input once it is one.
-    escalate: Callable[[], Awaitable[None]] | None = None
-    asker: Callable[[dict[str, tuple[str, Json]]], Awaitable[dict[str, Json]]] | None = None
-
-    def supports(self, method: str) -> bool:
-        """Whether the client declared the capability a `method` input request needs."""
-        return CAPABILITY[method] in self.client_capabilities
-
-    async def ask(self, key: str, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
-        """The client's answer to one input request (elicitation, sampling, roots)."""
-        return (await self.ask_all({key: (method, params)}, wait_s=wait_s))[key]
-
-    async def ask_all(
-        self, requests: dict[str, tuple[str, Json]], *, wait_s: float = 60.0
-    ) -> dict[str, Json]:
-        """Answers to several input requests, keyed as asked. In 2026-07-28 every unanswered
-        one goes to the client in one InputRequiredResult."""
-        for method, _ in requests.values():
-            if not self.supports(method):
-                capability = CAPABILITY[method]
-                message = f"{method}: the client did not declare {capability!r}"
-                if self.modern:
-                    missing: Json = {"requiredCapabilities": {capability: {}}}
-                    raise MCPError(MISSING_CAPABILITY, message, missing)
-                raise MCPError(INVALID_REQUEST, message)
-        if self.asker is not None:
-            return await self.asker(requests)
-        if not self.modern:
-            return {
-                key: await self.request(method, params, wait_s=wait_s)
-                for key, (method, params) in requests.items()
-            }
-        missing = {
-            key: {"method": method, "params": params}
-            for key, (method, params) in requests.items()
-            if key not in self.answers
-        }
-        if missing:
-            raise InputRequired(missing)
-        try:
-            for key, (method, _) in requests.items():
-                check_answer(key, method, self.answers[key])
-        except ValueError as e:
-            raise MCPError(INVALID_PARAMS, str(e)) from None
-        return {key: self.answers[key] for key in requests}
-
-    async def elicit(self, message: str, schema: Json, *, key: str = "elicitation") -> Json:
-        return await self.ask(
-            key, "elicitation/create", {"message": message, "requestedSchema": schema}
-        )
-
-    async def sample(self, params: Json, *, key: str = "sampling") -> Json:
-        return await self.ask(key, "sampling/createMessage", params)
-
-    async def list_roots(self, *, key: str = "roots") -> Json:
-        return await self.ask(key, "roots/list", {})
-
-    async def as_task(self) -> None:
-        """Go on as a task when the client declared the tasks extension: the caller gets a
-        CreateTaskResult now, this handler's outcome later through tasks/get, and nothing more
-        on the request's stream. A no-op otherwise (and outside task-supporting tools)."""
-        escalate, self.escalate = self.escalate, None
-        if escalate is not None:
-            self._outbound = None
-            await escalate()
-
-    async def send(self, method: str, params: Json) -> None:
-        """Send a notification to the client on this request's stream."""
-        if self._outbound is not None:
-            await self._outbound.send(encode_request(None, method, orjson.dumps(params)))
-
-    @property
-    def streaming(self) -> bool:
-        """Whether messages can reach the client while this request runs."""
-        return self._outbound is not None
-
-    async def wait_closed(self) -> None:
-        """Return once the client has closed this request's stream."""
-        if self._outbound is not None:
-            await self._outbound.wait_closed()
-
-    async def close_stream(self) -> None:
-        """Let the client go while this request runs (2025-11-25 SSE polling): the transport
-        ends the request's stream, and the client resumes it for the rest."""
-        if self._outbound is not None:
-            await self._outbound.close()
-
-    async def send_request(self, request_id: str, method: str, params: Json) -> None:
-        """Send the client a request whose answer nobody here waits for: it is claimed by its
-        id (`MCPServer.unclaimed_answer`)."""
-        if self._outbound is None:
-            raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
-        await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
-
-    async def request(self, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
-        """Ask the client (sampling, elicitation, roots) and wait for its answer. Legacy
-        sessions only: the request travels on this request's stream."""
-        session = self.session
-        if session is None or self._outbound is None:
-            raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
-        session.next_request += 1
-        request_id = f"s{session.next_request}"
-        answer: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
-        session.pending[request_id] = answer
-        try:
-            await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
-            async with asyncio.timeout(wait_s):
-                return await answer
-        finally:
-            session.pending.pop(request_id, None)
-
-    async def log(self, level: str, data: Any, logger: str | None = None) -> None:
-        """A `notifications/message`, sent only at or above the client's chosen level."""
-        params = _log_params(self.log_level, level, data, logger)
-        if params is not None:
-            await self.send("notifications/message", params)
-
-    async def progress(
-        self, progress: float, total: float | None = None, message: str | None = None
-    ) -> None:
-        """A `notifications/progress`, sent only when the request asked for progress."""
-        if self.progress_token is None:
-            return
-        params: Json = {"progressToken": self.progress_token, "progress": progress}
-        if total is not None:
-            params["total"] = total
-        if message is not None:
-            params["message"] = message
-        await self.send("notifications/progress", params)
-
-
-@dataclass(eq=False)
-class Listener:
-    """A 2026-07-28 `subscriptions/listen` stream, and the notifications it agreed to carry."""
-
-    id: str | int
-    notifications: Json  # the agreed SubscriptionFilter
-    ctx: RequestContext
-    stopped: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def send(self, method: str, params: Json) -> None:
-        await self.ctx.send(method, {**params, "_meta": {SUBSCRIPTION_ID: self.id}})
-
-
-@dataclass(frozen=True)
-class Tool:
-    name: str
-    handler: ToolHandler
-    description: str | None
-    input_schema: Json
-    title: str | None = None
-    annotations: Json | None = None
-    task_support: str | None = None  # "optional" or "required": it may run as a task
-
-    def describe(self) -> Json:
-        return _described(
-            {"name": self.name, "inputSchema": self.input_schema},
-            title=self.title,
-            description=self.description,
-            annotations=self.annotations,
-            execution={"taskSupport": self.task_support} if self.task_support else None,
-        )
-
-
-@dataclass(frozen=True)
-class Resource:
-    uri: str
-    name: str
-    handler: Callable[[], Any]
-    mime_type: str | None
-    description: str | None
-
-    def describe(self) -> Json:
-        return _described(
-            {"uri": self.uri, "name": self.name},
-            mimeType=self.mime_type,
-            description=self.description,
-        )
-
-
-@dataclass(frozen=True)
-class ResourceTemplate:
-    uri_template: str  # RFC 6570 level 1: {name} placeholders, each matching one path segment
-    name: str
-    handler: Callable[[dict[str, str]], Any]
-    mime_type: str | None
-    description: str | None
-
-    def match(self, uri: str) -> dict[str, str] | None:
-        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(self.uri_template))
-        m = re.fullmatch(pattern, uri)
-        return m.groupdict() if m else None
-
-    def describe(self) -> Json:
-        return _described(
-            {"uriTemplate": self.uri_template, "name": self.name},
-            mimeType=self.mime_type,
-            description=self.description,
-        )
-
-
-@dataclass(frozen=True)
-class Prompt:
-    name: str
-    handler: Callable[..., Any]
-    description: str | None
-    arguments: list[Json]
-
-    def describe(self) -> Json:
-        return _described(
-            {"name": self.name, "arguments": self.arguments}, description=self.description
-        )
 
 
 def _wants_context(handler: Callable[..., Any]) -> bool:
@@ -409,7 +99,7 @@ def _text(value: Any) -> Json:
     }
 
 
-class MCPServer:
+class MCPServer(Registry):
     """Register tools, resources and prompts; serve them through any transport."""
 
     def __init__(
@@ -420,10 +110,7 @@ class MCPServer:
         instructions: str | None = None,
         state_secret: bytes | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        session_tokens: SessionTokens | None = None,
     ):
-        from mcproute.protocol.tasks import Tasks  # it builds on this module's MCPError
-
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         self.name = name
@@ -436,18 +123,13 @@ class MCPServer:
         self.listeners: set[Listener] = set()  # open subscriptions/listen streams (2026-07-28)
         # Seals requestState; replicas behind one endpoint must share `state_secret`.
         self.request_states = RequestStates(state_secret)
-        # With tokens, a legacy session's id carries the session: any replica can serve it.
-        self.session_tokens = session_tokens
-        self.tools: dict[str, Tool] = {}
-        self.resources: dict[str, Resource] = {}
-        self.templates: dict[str, ResourceTemplate] = {}
-        self.prompts: dict[str, Prompt] = {}
+        super().__init__()
         # Requests being handled, by (session id, principal, request id): what a client's
         # notifications/cancelled names, among its own requests only.
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
         self.observer: ServerObserver | None = None
-        self.tasks: Tasks = Tasks()
-        self._methods: dict[str, Callable[[Json, RequestContext, Message], Awaitable[Json]]] = {
+        self.tasks = Tasks()
+        self._methods: dict[str, Handler] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
             "tools/call": self._tools_call,
@@ -467,96 +149,25 @@ class MCPServer:
             "tasks/cancel": self._tasks_cancel,
         }
 
-    # --- registration --------------------------------------------------------------------
+    # --- methods ---------------------------------------------------------------------------
 
-    def tool(
-        self,
-        name: str | None = None,
-        *,
-        description: str | None = None,
-        input_schema: Json | None = None,
-        title: str | None = None,
-        annotations: Json | None = None,
-        task_support: str | None = None,
-    ) -> Callable[[ToolHandler], ToolHandler]:
-        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool. With
-        `task_support` ("optional", "required") it may go on as a task (`ctx.as_task()`)."""
+    def set_handler(self, method: str, handler: Handler) -> None:
+        """Serve `method` with `handler` (an application's own, or one replacing the
+        built-in: the gateway serves its upstreams' tools this way)."""
+        self._methods[method] = handler
 
-        def register(handler: ToolHandler) -> ToolHandler:
-            tool_name = name or handler.__name__
-            if tool_name in self.tools:
-                raise ValueError(f"tool {tool_name!r} is already registered")
-            if task_support not in (None, "optional", "required"):
-                raise ValueError("task_support must be 'optional' or 'required'")
-            schema = input_schema or {"type": "object", "properties": {}}
-            self.tools[tool_name] = Tool(
-                tool_name,
-                handler,
-                description or inspect.getdoc(handler),
-                schema,
-                title,
-                annotations,
-                task_support,
-            )
-            return handler
+    def handler(self, method: str) -> Handler | None:
+        """The handler serving `method`, None if none does."""
+        return self._methods.get(method)
 
-        return register
+    def remove_handler(self, method: str) -> Handler | None:
+        """Stop serving `method` (it then answers -32601); returns the handler it had."""
+        return self._methods.pop(method, None)
 
-    def resource(
-        self,
-        uri: str,
-        *,
-        name: str | None = None,
-        mime_type: str | None = None,
-        description: str | None = None,
-    ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-        """Register `handler() -> str | bytes` as the contents of `uri`."""
-
-        def register(handler: Callable[[], Any]) -> Callable[[], Any]:
-            if uri in self.resources:
-                raise ValueError(f"resource {uri!r} is already registered")
-            self.resources[uri] = Resource(
-                uri, name or handler.__name__, handler, mime_type, description
-            )
-            return handler
-
-        return register
-
-    def resource_template(
-        self,
-        uri_template: str,
-        *,
-        name: str,
-        mime_type: str | None = None,
-        description: str | None = None,
-    ) -> Callable[[Callable[[dict[str, str]], Any]], Callable[[dict[str, str]], Any]]:
-        """Register `handler(variables: dict) -> str | bytes` for URIs matching the template."""
-
-        def register(handler: Callable[[dict[str, str]], Any]) -> Callable[[dict[str, str]], Any]:
-            self.templates[uri_template] = ResourceTemplate(
-                uri_template, name, handler, mime_type, description
-            )
-            return handler
-
-        return register
-
-    def prompt(
-        self,
-        name: str | None = None,
-        *,
-        description: str | None = None,
-        arguments: list[Json] | None = None,
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Register `handler(arguments: dict) -> str | list[message]` as a prompt."""
-
-        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
-            prompt_name = name or handler.__name__
-            self.prompts[prompt_name] = Prompt(
-                prompt_name, handler, description or inspect.getdoc(handler), arguments or []
-            )
-            return handler
-
-        return register
+    @property
+    def methods(self) -> frozenset[str]:
+        """The methods served (besides initialize)."""
+        return frozenset(self._methods)
 
     # --- notifications not tied to a request ---------------------------------------------
 

@@ -34,7 +34,7 @@ import orjson
 
 from mcproute._core import Keyring, KeyringError
 from mcproute.protocol import b64url
-from mcproute.protocol.server import Session
+from mcproute.protocol.server.context import Session
 
 PREFIX = "mcpr1."
 TENANT = "mcp-session"  # associated data: a session token never opens as a context, or back

@@ -16,7 +16,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from mcproute.protocol.server import Session
+from mcproute.protocol.server.context import Session
 
 DEFAULT_MAX_SESSIONS = 10_000
 DEFAULT_IDLE_S = 1800.0

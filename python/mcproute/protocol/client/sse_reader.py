@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPError
+from mcproute.protocol.jsonrpc import MAX_MESSAGE_BYTES, MCPError
 
 DEFAULT_RETRY_MS = 1000  # until the server sends an SSE `retry` field
 # A data line holds one message plus its field name.

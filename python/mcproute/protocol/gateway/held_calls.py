@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcproute.protocol.input_required import CAPABILITY, InputRequired
-from mcproute.protocol.server import INVALID_PARAMS, INVALID_REQUEST, Json, MCPError
+from mcproute.protocol.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, Json, MCPError
+from mcproute.protocol.server.input_required import CAPABILITY, InputRequired
 
 OnRequest = Callable[[str, Json], Awaitable[Json]]
 DEFAULT_TTL_S = 600.0  # as long as a requestState stays valid

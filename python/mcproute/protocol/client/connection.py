@@ -1,5 +1,5 @@
-"""MCP client over Streamable HTTP, the 2024-11-05 HTTP+SSE transport, or stdio, negotiating
-across eras.
+"""MCPConnection: one MCP server over any `Transport`, negotiating across eras and matching
+replies to requests.
 
 `MCPConnection(url)` first tries the stateless revision (a `server/discover` request); a server
 that answers it is served statelessly, anything else gets the legacy `initialize` handshake
@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +36,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import orjson
 
-from mcproute import __version__, tracing
+from mcproute import __version__
 from mcproute._core import (
     LATEST_LEGACY_VERSION,
     LATEST_VERSION,
@@ -49,32 +48,32 @@ from mcproute._core import (
     parse,
 )
 from mcproute.protocol import param_headers
-from mcproute.protocol.channels import (
-    CONNECTION_CLOSED,
-    Channel,
-    SseChannel,
-    StdioChannel,
-    StdioServer,
+from mcproute.protocol.client.elicitation import with_defaults
+from mcproute.protocol.client.http_sse import HttpSseTransport
+from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.client.stdio import StdioServer, StdioTransport
+from mcproute.protocol.client.streamable_http import (
+    LISTEN,
+    HTTPStatusError,
+    StreamableHttpTransport,
 )
-from mcproute.protocol.elicitation import with_defaults
-from mcproute.protocol.server import SUBSCRIPTION_ID, MCPError
-from mcproute.protocol.sse_reader import SseCursor, events
+from mcproute.protocol.client.transport import Handlers, OnNotification, OnRequest, Transport
+from mcproute.protocol.jsonrpc import (
+    CONNECTION_CLOSED,
+    INTERNAL_ERROR,
+    SUBSCRIPTION_ID,
+    UNSUPPORTED_VERSION,
+    Json,
+    MCPError,
+)
 from mcproute.redact import redact_url
-
-Json = dict[str, Any]
-OnNotification = Callable[[str, Json], Awaitable[None]]
-OnRequest = Callable[[str, Json], Awaitable[Json]]
 
 META_VERSION = "io.modelcontextprotocol/protocolVersion"
 META_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
 META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
-NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
 MAX_INPUT_ROUNDS = 8  # InputRequiredResult rounds before a request gives up
 RETRY_FIELDS = ("inputResponses", "requestState")  # replaced on every round
-UNSUPPORTED_VERSION = -32022
-MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
 PROBE_TIMEOUT_S = 5.0  # a stdio server silent on server/discover is legacy
-LISTEN = "subscriptions/listen"  # 2026-07-28: a request whose reply stream lasts
 # Notifications a server sends about itself rather than about one request.
 ANNOUNCEMENTS = frozenset(
     {
@@ -84,9 +83,6 @@ ANNOUNCEMENTS = frozenset(
         "notifications/resources/updated",
     }
 )
-# Long-lived GET streams end when the server or the connection ends them, not on a clock.
-CANCEL_SEND_S = 5.0  # for a notifications/cancelled to reach an HTTP server
-STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)
 log = logging.getLogger("mcproute.mcp.client")
 
 # Origin -> "modern" | "legacy" | "sse": negotiation runs once per server.
@@ -96,23 +92,17 @@ _ERA_CACHE: dict[str, str] = {}
 # While an `on_request` handler runs: the id of the server request it answers.
 ANSWERING: ContextVar[str | int | None] = ContextVar("mcproute_answering", default=None)
 
+__all__ = ["HTTPStatusError", "MCPConnection", "OnNotification", "OnRequest", "StdioServer"]
+
 
 class AnsweredElsewhere(Exception):
     """Raised by an `on_request` handler that passed the request on: its answer reaches the
     server another way (`MCPConnection.reply`), so the connection sends none."""
 
 
-class HTTPStatusError(MCPError):
-    """The server answered with an HTTP error and no JSON-RPC body."""
-
-    def __init__(self, method: str, status: int) -> None:
-        super().__init__(-32603, f"{method}: HTTP {status}")
-        self.status = status
-
-
 @dataclass
 class _Waiter:
-    """A request sent on a channel, waiting for its reply."""
+    """A request sent, waiting for its reply on a message stream."""
 
     reply: asyncio.Future[bytes]
     on_notification: OnNotification | None
@@ -148,16 +138,14 @@ class MCPConnection:
         self.prefer = prefer
         self.stdio = target if isinstance(target, StdioServer) else None
         self.url = target if isinstance(target, str) else ""
-        self.timeout_s = timeout_s  # for a reply on stdio or HTTP+SSE
-        self.transport = "stdio" if self.stdio else "http"
-        self._channel: Channel | None = None
-        self._channel_gone = asyncio.Event()
+        self.timeout_s = timeout_s  # for a reply on a message stream (stdio, HTTP+SSE)
+        self._transport: Transport | None = None
         self._waiting: dict[int, _Waiter] = {}
         self._answering: set[asyncio.Task[None]] = set()
         self._restarting = asyncio.Lock()  # one restart of an exited stdio child at a time
         self._http = http
         self._own_http = http is None
-        self._headers = dict(headers or {})
+        self.headers = dict(headers or {})  # sent on every HTTP request (credentials)
         self.capabilities = capabilities or {}
         self.on_notification = on_notification
         self.on_request = on_request
@@ -177,10 +165,15 @@ class MCPConnection:
         self._stderr_tail: list[str] = []
 
     @property
+    def transport(self) -> Transport | None:
+        """How messages travel now (None before `connect` and after `close`)."""
+        return self._transport
+
+    @property
     def stderr_tail(self) -> list[str]:
         """A stdio server's last stderr lines (of the process that ran last); else none."""
-        if isinstance(self._channel, StdioChannel):
-            return list(self._channel.stderr_tail)
+        if self._transport is not None and self._transport.stderr_tail:
+            return self._transport.stderr_tail
         return self._stderr_tail
 
     async def __aenter__(self) -> MCPConnection:
@@ -200,27 +193,35 @@ class MCPConnection:
     # --- lifecycle -----------------------------------------------------------------------
 
     async def connect(self) -> None:
-        if self._http is None and self.stdio is None:
-            self._http = aiohttp.ClientSession()
         try:
             if self.stdio is not None:
                 await self._open_stdio()
             else:
+                await self._open(StreamableHttpTransport(self, self._client()))
                 await self._negotiate()
         except BaseException:
             await self.close()  # release the pooled connections of a failed attempt
             raise
-        if self.listen and self.era == "legacy" and self.transport == "http":
+        if self.listen and self.era == "legacy" and self._separate_standalone_stream():
             # Wait for the stream to be open: what the server sends before then is lost.
             opened = asyncio.Event()
             self._listener = asyncio.create_task(self._listen(opened))
             await opened.wait()
 
+    def _separate_standalone_stream(self) -> bool:
+        """Whether messages outside our requests need a stream of their own (a GET): on a
+        message stream they arrive with everything else."""
+        return isinstance(self._transport, StreamableHttpTransport)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
     def attach(self, session_id: str, version: str) -> None:
         """Use a legacy session opened earlier, perhaps by another process (a gateway replica
         serving a session another one started): no handshake. On 404 it re-initializes."""
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
+        self._transport = StreamableHttpTransport(self, self._client())
         self.era, self.version, self.session_id = "legacy", version, session_id
 
     async def _negotiate(self) -> None:
@@ -251,10 +252,8 @@ class MCPConnection:
         _ERA_CACHE[self.origin] = "legacy"
 
     async def _open_sse(self) -> None:
-        assert self._http is not None
         self.era = self.version = self.session_id = None
-        self.transport = "sse"
-        await self._open_channel(SseChannel(self._http, self.url, self._headers))
+        await self._open(HttpSseTransport(self._client(), self.url, self.headers))
         await self._initialize()
 
     async def _open_stdio(self) -> None:
@@ -262,24 +261,23 @@ class MCPConnection:
         server that exits on the probe is started again."""
         assert self.stdio is not None
         self.era = self.version = None
-        await self._open_channel(StdioChannel(self.stdio))
+        await self._open(StdioTransport(self.stdio))
         if self.prefer == "modern":
             try:
                 if await asyncio.wait_for(self._try_modern(), PROBE_TIMEOUT_S):
                     return
             except TimeoutError:
                 self.era = self.version = None
-            assert self._channel is not None
-            if self._channel.ended_reason is not None:
-                await self._open_channel(StdioChannel(self.stdio))
+            assert self._transport is not None
+            if self._transport.ended_reason is not None:
+                await self._open(StdioTransport(self.stdio))
         await self._initialize()
 
-    async def _open_channel(self, channel: Channel) -> None:
-        if self._channel is not None:
-            await self._channel.close()
-        self._channel = channel
-        self._channel_gone = asyncio.Event()
-        await channel.open(self._deliver, self._channel_ended)
+    async def _open(self, transport: Transport) -> None:
+        if self._transport is not None:
+            await self._transport.close()
+        self._transport = transport
+        await transport.open(self._deliver, self._transport_ended)
 
     async def _try_modern(self) -> bool:
         self.era, self.version = "modern", LATEST_VERSION
@@ -321,6 +319,10 @@ class MCPConnection:
         self.instructions = result.get("instructions")
         await self.notify("notifications/initialized")
 
+    async def reinitialize(self) -> None:
+        """The server forgot our session: open another (the transport calls this on 404)."""
+        await self._initialize()
+
     async def close(self) -> None:
         if self._listener is not None:
             self._listener.cancel()
@@ -329,46 +331,15 @@ class MCPConnection:
         for task in self._answering:
             task.cancel()
         await asyncio.gather(*self._answering, return_exceptions=True)
-        if self._channel is not None:
-            await self._channel.close()
-            if isinstance(self._channel, StdioChannel):
-                self._stderr_tail = list(self._channel.stderr_tail)
-            self._channel = None
-        if self.session_id is not None and self._http is not None and not self._http.closed:
-            try:
-                async with self._http.delete(self.url, headers=self._base_headers()):
-                    pass
-            except aiohttp.ClientError:
-                pass  # the server may already be gone; the session dies with it
-            self.session_id = None
+        if self._transport is not None:
+            self._stderr_tail = self._transport.stderr_tail or self._stderr_tail
+            await self._transport.close()  # Streamable HTTP: ends the session with a DELETE
+            self._transport = None
+        self.session_id = None
         if self._own_http and self._http is not None:
             await self._http.close()
 
     # --- messages ------------------------------------------------------------------------
-
-    def _base_headers(
-        self, method: str | None = None, params: Json | None = None
-    ) -> dict[str, str]:
-        headers = {
-            **self._headers,
-            "Accept": "application/json, text/event-stream",
-            "Content-Type": "application/json",
-        }
-        if self.version is not None and (self.era == "modern" or method != "initialize"):
-            headers["MCP-Protocol-Version"] = self.version
-        if self.session_id is not None:
-            headers["Mcp-Session-Id"] = self.session_id
-        if self.era == "modern" and method is not None:
-            headers["Mcp-Method"] = method
-            key = NAMED.get(method)
-            if key and params and isinstance(params.get(key), str):
-                headers["Mcp-Name"] = param_headers.encode_value(params[key])
-            if method == "tools/call" and params:
-                mapping = self.param_headers.get(str(params.get("name")), {})
-                headers.update(param_headers.param_headers(mapping, params.get("arguments")))
-        if tracing.ACTIVE:
-            tracing.inject(headers)  # the current span's traceparent, to the upstream
-        return headers
 
     def _with_meta(self, params: Json | None) -> Json | None:
         if self.era != "modern":
@@ -381,21 +352,14 @@ class MCPConnection:
         params["_meta"] = meta
         return params
 
+    def _live(self) -> Transport:
+        if self._transport is None:
+            raise MCPError(CONNECTION_CLOSED, "the connection is closed: not connected")
+        return self._transport
+
     async def notify(self, method: str, params: Json | None = None) -> None:
         body = encode_request(None, method, None if params is None else orjson.dumps(params))
-        await self._send(body, method)
-
-    async def _send(self, message: bytes, method: str | None = None) -> None:
-        """A message that expects no reply on its own transport exchange."""
-        if self._channel is not None:
-            await self._channel.send(message)
-            return
-        assert self._http is not None
-        headers = self._base_headers(method)
-        async with self._http.post(self.url, data=message, headers=headers) as r:
-            await r.read()
-            if r.status >= 400:
-                raise HTTPStatusError(method or "reply", r.status)
+        await self._live().send(body, method)
 
     async def request(
         self,
@@ -440,127 +404,56 @@ class MCPConnection:
         on_request: OnRequest | None,
     ) -> Json:
         params = self._with_meta(params)
-        if self._channel is not None:
-            if self._channel.ended_reason is not None and self.stdio is not None:
-                await self._restart_stdio(method)
-            reply = await self._over_channel(method, params, on_notification, on_request)
-        else:
-            reply = await self._over_http(method, params, on_notification, on_request)
-        return self._result(reply, method)
-
-    async def _restart_stdio(self, method: str) -> None:
-        """The process has exited: start it again before this request, as a new session."""
-        if method in ("server/discover", "initialize"):
-            return  # negotiation itself: the caller sees the error
-        async with self._restarting:
-            if self._channel is not None and self._channel.ended_reason is None:
-                return  # a concurrent request started it again
-            reason = self._channel and self._channel.ended_reason
-            log.warning("%s: restarting (%s)", self.stdio, reason)
-            await self._open_stdio()
-
-    async def _over_http(
-        self,
-        method: str,
-        params: Json | None,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-        *,
-        retry: bool = True,
-    ) -> bytes:
-        assert self._http is not None
-        request_id = next(self._ids)
-        body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
-        headers = self._base_headers(method, params)
-        # A listen's reply stream lasts as long as we listen.
-        timeout = STREAM_TIMEOUT if method == LISTEN else self._http.timeout
-        try:
-            async with self._http.post(
-                self.url, data=body, headers=headers, timeout=timeout
-            ) as resp:
-                if resp.status == 404 and self.session_id is not None and retry:
-                    # The server forgot our session: re-initialize once, then retry.
-                    await self._initialize()
-                    return await self._over_http(
-                        method, params, on_notification, on_request, retry=False
-                    )
-                if method == "initialize" and "Mcp-Session-Id" in resp.headers:
-                    self.session_id = resp.headers["Mcp-Session-Id"]
-                if resp.content_type == "text/event-stream":
-                    handlers = (
-                        on_notification or self.on_notification,
-                        on_request or self.on_request,
-                    )
-                    return await self._read_stream(resp, request_id, *handlers)
-                reply = await resp.read()
-                if resp.status >= 400 and not reply.startswith(b"{"):
-                    raise HTTPStatusError(method, resp.status)
-                return reply
-        except asyncio.CancelledError:
-            if method not in ("initialize", LISTEN):  # a listen ends with its stream
-                self._cancel_over_http(request_id, "cancelled by the client")
-            raise
-
-    def _cancel_over_http(self, request_id: int, reason: str) -> None:
-        """Tell the server we no longer wait (in either era): sent in the background, so that
-        the cancellation that called for it is not held up."""
-        params = {"requestId": request_id, "reason": reason}
-        body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
-
-        async def send() -> None:
-            with contextlib.suppress(MCPError, OSError, aiohttp.ClientError, TimeoutError):
-                async with asyncio.timeout(CANCEL_SEND_S):
-                    await self._send(body, "notifications/cancelled")
-
-        task = asyncio.create_task(send())
-        self._answering.add(task)
-        task.add_done_callback(self._answering.discard)
-
-    async def _over_channel(
-        self,
-        method: str,
-        params: Json | None,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-    ) -> bytes:
-        assert self._channel is not None
+        transport = self._live()
+        if transport.ended_reason is not None and self.stdio is not None:
+            await self._restart_stdio(method)
+            transport = self._live()
         request_id = next(self._ids)
         body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
         token = ((params or {}).get("_meta") or {}).get("progressToken")
         reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         listening = method == LISTEN
         self._waiting[request_id] = _Waiter(reply, on_notification, on_request, token, listening)
+        handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
         try:
-            await self._channel.send(body)
-            async with asyncio.timeout(None if listening else self.timeout_s):
-                return await reply
-        except TimeoutError:
-            await self._cancel(request_id, "timed out")
-            raise MCPError(-32603, f"{method}: no reply within {self.timeout_s:g} s") from None
+            inline = await transport.request(request_id, method, params, body, handlers)
+            if inline is None:  # the reply comes on the message stream
+                try:
+                    async with asyncio.timeout(None if listening else self.timeout_s):
+                        inline = await reply
+                except TimeoutError:
+                    await transport.cancel(request_id, "timed out")
+                    raise MCPError(
+                        INTERNAL_ERROR, f"{method}: no reply within {self.timeout_s:g} s"
+                    ) from None
         except asyncio.CancelledError:
-            await self._cancel(request_id, "cancelled by the client")
+            if not transport.replies_inline:  # Streamable HTTP tells the server itself
+                await transport.cancel(request_id, "cancelled by the client")
             raise
         finally:
             self._waiting.pop(request_id, None)
+        return self._result(inline, method)
 
-    async def _cancel(self, request_id: int, reason: str) -> None:
-        """Tell the server we no longer wait for a request (it may stop working on it): on a
-        channel the notification is the only way, in either era."""
-        if self._channel is not None:
-            params = {"requestId": request_id, "reason": reason}
-            body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
-            with contextlib.suppress(MCPError):  # the transport is gone: nothing works on it
-                await self._channel.send(body)
+    async def _restart_stdio(self, method: str) -> None:
+        """The process has exited: start it again before this request, as a new session."""
+        if method in ("server/discover", "initialize"):
+            return  # negotiation itself: the caller sees the error
+        async with self._restarting:
+            if self._transport is not None and self._transport.ended_reason is None:
+                return  # a concurrent request started it again
+            reason = self._transport and self._transport.ended_reason
+            log.warning("%s: restarting (%s)", self.stdio, reason)
+            await self._open_stdio()
 
-    def _channel_ended(self, reason: str) -> None:
-        self._channel_gone.set()
+    def _transport_ended(self, reason: str) -> None:
         error = MCPError(CONNECTION_CLOSED, f"the connection is closed: {reason}")
         for waiter in self._waiting.values():
             if not waiter.reply.done():
                 waiter.reply.set_exception(error)
 
     async def _deliver(self, message: bytes) -> None:
-        """One message from a channel: a reply to a waiting request, or the server's own."""
+        """One message from a message stream: a reply to a waiting request, or the server's
+        own."""
         try:
             msg = parse(message, version=self.version or LATEST_LEGACY_VERSION)
         except ProtocolError as e:
@@ -572,13 +465,16 @@ class MCPConnection:
             if waiter is not None and not waiter.reply.done():
                 waiter.reply.set_result(message)
             return
+        watching = self._transport.watchers if self._transport is not None else None
+        default_note = watching.on_notification if watching else self.on_notification
+        default_request = watching.on_request if watching else self.on_request
         params = msg.to_python().get("params") or {}
         owner = self._owner(msg.method or "", params)
         if msg.kind == "notification":
-            handler = (owner and owner.on_notification) or self.on_notification
+            handler = (owner and owner.on_notification) or default_note
             if msg.method in ANNOUNCEMENTS and not (owner and owner.listening):
                 # News for every client rather than part of a call's reply.
-                handler = self.on_notification or handler
+                handler = default_note or handler
             if handler is not None:
                 try:
                     await handler(msg.method or "", params)
@@ -587,7 +483,7 @@ class MCPConnection:
             return
         # Answered in the background: its handler may wait on the client, and replies to our
         # own requests must keep flowing meanwhile.
-        on_request = (owner and owner.on_request) or self.on_request
+        on_request = (owner and owner.on_request) or default_request
         task = asyncio.create_task(self._answer(msg, params, on_request))
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
@@ -614,45 +510,29 @@ class MCPConnection:
         result: Json = body["result"]
         return result
 
-    async def _read_stream(
-        self,
-        resp: aiohttp.ClientResponse,
-        request_id: int,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-    ) -> bytes:
-        """Consume an SSE reply: act on notifications and requests, return our response. A
-        legacy server may end the stream early (SSE polling): then resume it with a GET that
-        carries `Last-Event-ID`, after the delay its `retry` field asked for."""
-        cursor = SseCursor()
-        handlers = (request_id, on_notification, on_request)
-        reply = await self._read_events(resp, cursor, *handlers)
-        for _ in range(MAX_RESUMES):
-            if reply is not None or cursor.last_id is None or self.era != "legacy":
-                break
-            await asyncio.sleep(cursor.retry_ms / 1000)
-            reply = await self._resume(cursor, *handlers)
-        if reply is None:
-            raise MCPError(-32603, "the server closed the stream before answering")
-        return reply
-
-    def _stream_headers(self, cursor: SseCursor) -> dict[str, str]:
-        headers = {**self._base_headers(), "Accept": "text/event-stream"}
-        del headers["Content-Type"]
-        if cursor.last_id is not None:
-            headers["Last-Event-ID"] = cursor.last_id
-        return headers
-
-    def _get_stream(self, cursor: SseCursor) -> Any:
-        assert self._http is not None
-        headers = self._stream_headers(cursor)
-        return self._http.get(self.url, headers=headers, timeout=STREAM_TIMEOUT)
+    async def on_stream_message(
+        self, event: bytes, request_id: int | None, handlers: Handlers
+    ) -> bool:
+        """One message on a reply or standalone stream (Streamable HTTP): act on notifications
+        and server requests; True when it is our reply to `request_id`."""
+        msg = parse(event, version=self.version or LATEST_LEGACY_VERSION)
+        assert isinstance(msg, Message)
+        if msg.kind in ("response", "error"):
+            return request_id is not None and msg.id == request_id
+        params = msg.to_python().get("params") or {}
+        if msg.kind == "notification":
+            if handlers.on_notification is not None:
+                await handlers.on_notification(msg.method or "", params)
+            return False
+        await self._answer(msg, params, handlers.on_request)
+        return False
 
     async def _listen(self, opened: asyncio.Event) -> None:
         """`listen=True`: the standalone stream is an extra, so requests and their replies do
         not depend on it; a server without one (405) just has none."""
         with contextlib.suppress(aiohttp.ClientError, TimeoutError, MCPError, ProtocolError):
-            await self._watch_get(self.on_notification, self.on_request, SseCursor(), opened)
+            handlers = Handlers(self.on_notification, self.on_request)
+            await self._live().watch(handlers, SseCursor(), opened)
         opened.set()
 
     async def watch(
@@ -668,18 +548,19 @@ class MCPConnection:
         a stateful server's requests) until it stops sending. 2026-07-28: a
         `subscriptions/listen` for the `notifications` filter (a SubscriptionFilter); a legacy
         session over HTTP: its standalone GET stream, resumed from `cursor` (kept by the caller
-        across calls) while the server ends it for SSE polling; stdio and HTTP+SSE: the channel,
-        whose handlers are these while the watch lasts. `opened` is set once messages can
-        arrive. Returns when the stream ends; raises MCPError when the server offers none
+        across calls) while the server ends it for SSE polling; stdio and HTTP+SSE: the message
+        stream, whose handlers are these while the watch lasts. `opened` is set once messages
+        can arrive. Returns when the stream ends; raises MCPError when the server offers none
         (HTTPStatusError 405) or one is open already (409)."""
         opened = opened or asyncio.Event()
         try:
             if self.era == "modern":
                 await self._watch_listen(on_notification, notifications or {}, opened)
-            elif self._channel is not None:
-                await self._watch_channel(on_notification, on_request, opened)
-            else:
-                await self._watch_get(on_notification, on_request, cursor or SseCursor(), opened)
+                return
+            if self._live().ended_reason is not None and self.stdio is not None:
+                await self._restart_stdio("watch")
+            handlers = Handlers(on_notification, on_request or self.on_request)
+            await self._live().watch(handlers, cursor or SseCursor(), opened)
         finally:
             opened.set()
 
@@ -693,87 +574,6 @@ class MCPConnection:
                 await on_notification(method, params)
 
         await self.request(LISTEN, {"notifications": notifications}, on_notification=note)
-
-    async def _watch_channel(
-        self, on_notification: OnNotification, on_request: OnRequest | None, opened: asyncio.Event
-    ) -> None:
-        assert self._channel is not None
-        if self._channel.ended_reason is not None and self.stdio is not None:
-            await self._restart_stdio("watch")
-        gone = self._channel_gone
-        previous = self.on_notification, self.on_request
-        self.on_notification, self.on_request = on_notification, on_request or self.on_request
-        try:
-            opened.set()
-            await gone.wait()
-        finally:
-            self.on_notification, self.on_request = previous
-
-    async def _watch_get(
-        self,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-        cursor: SseCursor,
-        opened: asyncio.Event,
-    ) -> None:
-        """The session's standalone stream until the server ends it for good; one it ends for
-        SSE polling is reconnected after its `retry`, from the last event seen."""
-        while True:
-            async with self._get_stream(cursor) as r:
-                if r.status != 200 or r.content_type != "text/event-stream":
-                    raise HTTPStatusError("the GET stream", r.status)
-                opened.set()
-                await self._read_events(r, cursor, None, on_notification, on_request)
-            if cursor.last_id is None:
-                return  # not resumable: the server meant to end it
-            await asyncio.sleep(cursor.retry_ms / 1000)
-
-    async def _resume(
-        self,
-        cursor: SseCursor,
-        request_id: int | None,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-    ) -> bytes | None:
-        async with self._get_stream(cursor) as resp:
-            if resp.status != 200 or resp.content_type != "text/event-stream":
-                raise MCPError(-32603, f"resuming the reply stream: HTTP {resp.status}")
-            return await self._read_events(resp, cursor, request_id, on_notification, on_request)
-
-    async def _read_events(
-        self,
-        resp: aiohttp.ClientResponse,
-        cursor: SseCursor,
-        request_id: int | None,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-    ) -> bytes | None:
-        """Our response from one SSE stream, or None if the stream ends without it."""
-        async for _, event in events(resp.content, cursor):
-            reply = await self._on_event(event, request_id, on_notification, on_request)
-            if reply is not None:
-                return reply
-        return None
-
-    async def _on_event(
-        self,
-        event: bytes,
-        request_id: int | None,
-        on_notification: OnNotification | None,
-        on_request: OnRequest | None,
-    ) -> bytes | None:
-        msg = parse(event, version=self.version or LATEST_LEGACY_VERSION)
-        assert isinstance(msg, Message)
-        if msg.kind in ("response", "error"):
-            return event if request_id is not None and msg.id == request_id else None
-        body = msg.to_python()
-        params = body.get("params") or {}
-        if msg.kind == "notification":
-            if on_notification is not None:
-                await on_notification(msg.method or "", params)
-            return None
-        await self._answer(msg, params, on_request)
-        return None
 
     async def _answer(self, msg: Message, params: Json, on_request: OnRequest | None) -> None:
         """Answer a server-to-client request (over HTTP, on its own POST, as the transport
@@ -798,7 +598,7 @@ class MCPConnection:
         """Send a response to one of the server's requests (also one answered by someone
         else, such as a gateway's client); a failure is logged, not raised."""
         try:
-            await self._send(message)
+            await self._live().send(message)
         except (MCPError, aiohttp.ClientError, OSError) as e:
             log.warning("%s: could not answer %s: %s", self.origin, method or "a request", e)
 

@@ -24,9 +24,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from mcproute.protocol.channels import CONNECTION_CLOSED
-from mcproute.protocol.client import HTTPStatusError
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.client.connection import HTTPStatusError
+from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, MCPError
 from mcproute.redact import redact
 
 log = logging.getLogger("mcproute.mcp.upstream")

@@ -38,15 +38,23 @@ from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
 from mcproute.protocol import param_headers
+from mcproute.protocol.jsonrpc import (
+    HEADER_MISMATCH,
+    MAX_MESSAGE_BYTES,
+    MISSING_CAPABILITY,
+    UNSUPPORTED_VERSION,
+)
 from mcproute.protocol.param_headers import decode_value
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MISSING_CAPABILITY, MCPServer, Session
-from mcproute.protocol.session_pool import (
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.dispatch import MCPServer
+from mcproute.protocol.server.session_pool import (
     DEFAULT_IDLE_S,
     DEFAULT_MAX_SESSIONS,
     SessionPool,
     SessionsFull,
 )
-from mcproute.protocol.sse import (
+from mcproute.protocol.server.session_tokens import SessionTokens
+from mcproute.protocol.server.sse_store import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_EVENTS,
     KEEPALIVE,
@@ -57,8 +65,6 @@ from mcproute.protocol.sse import (
     frame,
 )
 
-HEADER_MISMATCH = -32020
-UNSUPPORTED_VERSION = -32022
 # 2026-07-28: the HTTP status of a JSON-RPC error answered as JSON.
 ERROR_STATUS = {
     -32601: 404,
@@ -179,7 +185,8 @@ class StreamableHTTP:
     the reconnection delay sent to 2025-11-25 sessions; `max_events`/`max_bytes` bound each
     session's store of events kept for resumption. At most `max_sessions` sessions are held
     here, none idle longer than `idle_s` (with the server's session tokens a dropped session
-    is restored from its id). `principal` names each request's caller (see the module)."""
+    is restored from its id). `principal` names each request's caller (see the module).
+    With `session_tokens`, a session's id is the sealed session (see `session_tokens`)."""
 
     def __init__(
         self,
@@ -194,8 +201,11 @@ class StreamableHTTP:
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         idle_s: float = DEFAULT_IDLE_S,
         principal: Principal | None = None,
+        session_tokens: SessionTokens | None = None,
     ) -> None:
         self.server = server
+        # With tokens, a legacy session's id carries the session: any replica can serve it.
+        self.session_tokens = session_tokens
         self.max_sessions = max_sessions
         self.pool = SessionPool(server.sessions, max_sessions=max_sessions, idle_s=idle_s)
         self._principal = principal
@@ -255,7 +265,7 @@ class StreamableHTTP:
         for session_id in self.pool.to_drop():
             session = self.sessions.get(session_id)
             await self._end_session(session_id)
-            if session is not None and self.server.session_tokens is None:
+            if session is not None and self.session_tokens is None:
                 await self.server.session_ended(session)
 
     async def _find_session(self, session_id: str, principal: str | None) -> Session | None:
@@ -264,7 +274,7 @@ class StreamableHTTP:
         session = self.sessions.get(session_id)
         if session is not None and session.principal != principal:
             return None
-        tokens = self.server.session_tokens
+        tokens = self.session_tokens
         if tokens is not None and await tokens.ended(session_id):
             if session is not None:  # ended through another replica
                 await self._end_session(session_id)
@@ -382,8 +392,8 @@ class StreamableHTTP:
         status = _status_of(reply) if modern else 200
         headers = {}
         if msg.method == "initialize" and session is not None and session.version is not None:
-            if self.server.session_tokens is not None:
-                session.id = self.server.session_tokens.seal(session)
+            if self.session_tokens is not None:
+                session.id = self.session_tokens.seal(session)
             await self._open_session(session)
             headers[SESSION_HEADER] = session.id
         return web.Response(
@@ -496,7 +506,7 @@ class StreamableHTTP:
         self._ended[session_id] = None
         while len(self._ended) > self.max_sessions:
             self._ended.popitem(last=False)
-        if self.server.session_tokens is not None:
-            await self.server.session_tokens.end(session_id)
+        if self.session_tokens is not None:
+            await self.session_tokens.end(session_id)
         await self.server.session_ended(session)
         return web.Response(status=204)

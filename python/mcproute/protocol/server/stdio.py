@@ -12,7 +12,9 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 
-from mcproute.protocol.server import MAX_MESSAGE_BYTES, MCPServer, Session
+from mcproute.protocol.jsonrpc import MAX_MESSAGE_BYTES
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.dispatch import MCPServer
 
 
 class _Stdout:

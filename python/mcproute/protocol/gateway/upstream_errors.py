@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcproute.protocol.server import MCPError
+from mcproute.protocol.jsonrpc import MCPError
 from mcproute.redact import redact, redact_credentials
 
 

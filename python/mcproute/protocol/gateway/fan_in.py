@@ -29,17 +29,17 @@ from typing import Any
 import aiohttp
 
 from mcproute._core import ProtocolError
-from mcproute.protocol.client import ANSWERING, AnsweredElsewhere, HTTPStatusError, MCPConnection
-from mcproute.protocol.relayed_ids import relay_id
-from mcproute.protocol.server import (
-    LIST_FLAGS,
-    METHOD_NOT_FOUND,
-    Json,
-    MCPError,
-    RequestContext,
-    Session,
+from mcproute.protocol.client.connection import (
+    ANSWERING,
+    AnsweredElsewhere,
+    HTTPStatusError,
+    MCPConnection,
 )
-from mcproute.protocol.sse_reader import SseCursor
+from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.gateway.relayed_ids import relay_id
+from mcproute.protocol.jsonrpc import METHOD_NOT_FOUND, Json, MCPError
+from mcproute.protocol.server.context import RequestContext, Session
+from mcproute.protocol.server.dispatch import LIST_FLAGS
 
 # (upstream, notification method, its params) -> passed on to the clients
 Deliver = Callable[[str, str, Json], Awaitable[None]]

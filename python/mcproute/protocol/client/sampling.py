@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from mcproute.models import ModelNotFoundError, ModelRegistry
-from mcproute.protocol.client import OnRequest
-from mcproute.protocol.server import INVALID_PARAMS, METHOD_NOT_FOUND, Json, MCPError
+from mcproute.protocol.client.connection import OnRequest
+from mcproute.protocol.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND, Json, MCPError
 
 STOP_REASONS = {"stop": "endTurn", "length": "maxTokens", "tool_calls": "toolUse"}
 

@@ -14,11 +14,12 @@ it exits).
 
 Sessions: each legacy client gets its own session with every HTTP upstream that keeps sessions,
 opened when the client initializes, so what an upstream keeps per session (log level,
-subscriptions, a tool's own state) is never shared between clients. With `session_tokens`, the
-client's `Mcp-Session-Id` is an AES-256-GCM token carrying those upstream session ids: any
-replica holding the keyring serves any session, with no sticky routing and no shared store. An
-upstream session that expired is re-initialized transparently (the replica that notices keeps
-the new id). stdio upstreams and 2026-07-28 (stateless) upstreams are shared by all clients.
+subscriptions, a tool's own state) is never shared between clients. With session tokens on its
+transport (`StreamableHTTP(session_tokens=)`), the client's `Mcp-Session-Id` is an AES-256-GCM
+token carrying those upstream session ids: any replica holding the keyring serves any session,
+with no sticky routing and no shared store. An upstream session that expired is re-initialized
+transparently (the replica that notices keeps the new id). stdio upstreams and 2026-07-28
+(stateless) upstreams are shared by all clients.
 
 Notifications outside requests fan in (see `fan_in`): what an upstream announces to everyone
 (list changes, updates of resources the clients follow) reaches the gateway's listen streams and
@@ -42,7 +43,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
@@ -51,46 +51,42 @@ import orjson
 from mcproute import tracing
 from mcproute._core import Message
 from mcproute.protocol import param_headers
-from mcproute.protocol.channels import CONNECTION_CLOSED, StdioServer
-from mcproute.protocol.client import (
+from mcproute.protocol.client.connection import (
     ANNOUNCEMENTS,
     ANSWERING,
     META_CAPABILITIES,
     AnsweredElsewhere,
     MCPConnection,
 )
-from mcproute.protocol.fan_in import UpstreamWatch, relay_session
-from mcproute.protocol.held_calls import HeldCalls, held_key
-from mcproute.protocol.input_required import INPUT_METHODS, InputRequired
-from mcproute.protocol.relayed_ids import relay_id, relay_target
-from mcproute.protocol.server import (
-    DEFAULT_PAGE_SIZE,
+from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.gateway.fan_in import UpstreamWatch, relay_session
+from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
+from mcproute.protocol.gateway.namespacing import Namespace
+from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
+from mcproute.protocol.gateway.upstream_errors import relayed_error
+from mcproute.protocol.gateway.upstream_health import (
+    UNAVAILABLE,
+)
+from mcproute.protocol.gateway.upstreams import Listing, Upstream
+from mcproute.protocol.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
-    LIST_FLAGS,
     RESOURCE_NOT_FOUND_LEGACY,
     Json,
     MCPError,
+)
+from mcproute.protocol.server.context import RequestContext, Session
+from mcproute.protocol.server.dispatch import (
+    DEFAULT_PAGE_SIZE,
+    LIST_FLAGS,
     MCPServer,
-    RequestContext,
     ServerObserver,
-    Session,
 )
-from mcproute.protocol.session_tokens import SessionTokens
-from mcproute.protocol.sse_reader import SseCursor
-from mcproute.protocol.upstream_errors import relayed_error
-from mcproute.protocol.upstream_health import (
-    UNAVAILABLE,
-    Timeouts,
-    UpstreamHealth,
-    is_upstream_failure,
-)
+from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
 from mcproute.redact import redact_url
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
-# A listing's `_meta` key naming the upstreams it could not include, and why.
-UNAVAILABLE_META = "io.mcproute/unavailable"
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
 # Request fields that belong to one hop: the gateway sets its own toward the upstream.
 HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
@@ -98,7 +94,6 @@ HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
 ANSWERABLE = ("sampling", "elicitation", "roots")
-STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
 MAX_RENEWED = 10_000  # replaced upstream session ids (and relay cursors) kept per replica
 UPSTREAM_OPEN_S = 10.0  # for a client's upstream streams to open
 RETIRE_WAIT_S = 300.0  # the longest a removed upstream waits for its calls in flight
@@ -128,85 +123,6 @@ class LocalResources(Protocol):
         ...
 
 
-@dataclass
-class Upstream:
-    """One upstream MCP server: at a URL, or a command started as a stdio child."""
-
-    name: str
-    url: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)  # the gateway's own credentials
-    stdio: StdioServer | None = None
-
-    timeouts: Timeouts = field(default_factory=Timeouts)
-
-    @classmethod
-    def from_spec(cls, name: str, spec: str | Mapping[str, Any]) -> Upstream:
-        """From a URL, or an `mcpServers` entry: {"url", "headers"} or {"command", "args",
-        "env", "cwd", "inheritEnv"}, either with the timeout keys of `Timeouts.from_spec`."""
-        if isinstance(spec, str):
-            return cls(name, spec)
-        if ("url" in spec) == ("command" in spec):
-            raise ValueError(f"upstream {name!r}: needs exactly one of url or command")
-        try:
-            timeouts = Timeouts.from_spec(spec)
-        except ValueError as e:
-            raise ValueError(f"upstream {name!r}: {e}") from None
-        if "url" in spec:
-            return cls(name, spec["url"], dict(spec.get("headers") or {}), timeouts=timeouts)
-        inherit = spec.get("inheritEnv")
-        stdio = StdioServer(
-            spec["command"],
-            tuple(spec.get("args") or ()),
-            dict(spec.get("env") or {}),
-            spec.get("cwd"),
-            **({} if inherit is None else {"inherit": tuple(inherit)}),
-        )
-        return cls(name, stdio=stdio, timeouts=timeouts)
-
-    connection: MCPConnection | None = None  # a legacy session where the upstream offers one
-    modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    calls: int = 0  # forwarded calls in flight
-    idle: asyncio.Event = field(default_factory=asyncio.Event)  # set while `calls` is 0
-    retired: bool = False  # removed by `set_upstreams`: takes no new calls
-    # Its tools' x-mcp-header annotations (tool -> argument path -> token), from its own
-    # listing: mirrored into Mcp-Param-* headers on calls in the 2026-07-28 era.
-    param_headers: dict[str, dict[param_headers.Path, str]] = field(default_factory=dict)
-    health: UpstreamHealth = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.health = UpstreamHealth(self.name)
-
-    def same_target(self, other: Upstream) -> bool:
-        mine = (self.url, self.headers, self.stdio, self.timeouts)
-        return mine == (other.url, other.headers, other.stdio, other.timeouts)
-
-    async def close(self) -> None:
-        for conn in (self.connection, self.modern_connection):
-            if conn is not None:
-                await conn.close()
-        self.connection = self.modern_connection = None
-
-
-@dataclass
-class Listing:
-    """One listing across the upstreams."""
-
-    items: list[tuple[str, Json]] = field(default_factory=list)  # (upstream, item)
-    listed: set[str] = field(default_factory=set)  # the upstreams that answered
-    failed: dict[str, str] = field(default_factory=dict)  # upstream -> why it is left out
-
-    def report(self, result: Json) -> Json:
-        """`result` naming the upstreams left out (in `_meta`), so a client can tell a short
-        listing from a complete one."""
-        if self.failed:
-            meta = result.setdefault("_meta", {})
-            meta[UNAVAILABLE_META] = [
-                {"server": name, "error": error} for name, error in sorted(self.failed.items())
-            ]
-        return result
-
-
 class Gateway(MCPServer):
     """An MCPServer whose tools, resources and prompts are those of its upstreams."""
 
@@ -220,13 +136,10 @@ class Gateway(MCPServer):
         access: AccessPolicy | None = None,
         local: LocalResources | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
-        session_tokens: SessionTokens | None = None,
         state_secret: bytes | None = None,
         observer: GatewayObserver | None = None,
     ) -> None:
-        super().__init__(
-            name, page_size=page_size, session_tokens=session_tokens, state_secret=state_secret
-        )
+        super().__init__(name, page_size=page_size, state_secret=state_secret)
         self.observer: GatewayObserver | None = observer
         self._http: aiohttp.ClientSession | None = None  # for the clients' upstream sessions
         # (client session, upstream) -> the upstream session that replaced an expired one
@@ -235,13 +148,12 @@ class Gateway(MCPServer):
         # (client session, upstream) -> where the relay of its upstream stream left off
         self._cursors: OrderedDict[tuple[str, str], SseCursor] = OrderedDict()
         self._relays: set[asyncio.Task[None]] = set()
-        self.namespacing = namespacing
-        self.separator = separator
+        self.namespace = Namespace(namespacing, separator)
         self.access = access
         self.local = local
         self.upstreams: dict[str, Upstream] = {}
         for key, spec in upstreams.items():
-            self.upstreams[key] = Upstream.from_spec(key, spec)
+            self.upstreams[key] = Upstream.from_spec(key, spec, name)
         self._watches = {
             name: self._new_watch(upstream) for name, upstream in self.upstreams.items()
         }
@@ -250,24 +162,24 @@ class Gateway(MCPServer):
         self._tools: dict[str, tuple[str, str]] = {}
         self._prompts: dict[str, tuple[str, str]] = {}
         self._resources: dict[str, str] = {}  # uri -> upstream
-        self._methods.update(
-            {
-                "tools/list": self._gw_tools_list,
-                "tools/call": self._gw_tools_call,
-                "resources/list": self._gw_resources_list,
-                "resources/templates/list": self._gw_templates_list,
-                "resources/read": self._gw_resources_read,
-                "resources/subscribe": self._gw_subscribe,
-                "resources/unsubscribe": self._gw_subscribe,
-                "prompts/list": self._gw_prompts_list,
-                "prompts/get": self._gw_prompts_get,
-                "completion/complete": self._gw_complete,
-                "logging/setLevel": self._gw_set_level,
-                "subscriptions/listen": self._gw_listen,
-            }
-        )
+        handlers = {
+            "tools/list": self._gw_tools_list,
+            "tools/call": self._gw_tools_call,
+            "resources/list": self._gw_resources_list,
+            "resources/templates/list": self._gw_templates_list,
+            "resources/read": self._gw_resources_read,
+            "resources/subscribe": self._gw_subscribe,
+            "resources/unsubscribe": self._gw_subscribe,
+            "prompts/list": self._gw_prompts_list,
+            "prompts/get": self._gw_prompts_get,
+            "completion/complete": self._gw_complete,
+            "logging/setLevel": self._gw_set_level,
+            "subscriptions/listen": self._gw_listen,
+        }
+        for method, handler in handlers.items():
+            self.set_handler(method, handler)
         if tracing.ACTIVE:
-            tracing.trace_mcp_methods(self._methods)  # an MCP server span per request
+            tracing.trace_mcp_methods(self)  # an MCP server span per request
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -320,7 +232,9 @@ class Gateway(MCPServer):
         target keeps its connections and its clients' sessions; a new one is added; a removed
         or changed one takes no new calls and is closed once its calls in flight finish.
         Returns name -> "added", "removed", "changed" or "unchanged"."""
-        wanted = {name: Upstream.from_spec(name, spec) for name, spec in upstreams.items()}
+        wanted = {
+            name: Upstream.from_spec(name, spec, self.name) for name, spec in upstreams.items()
+        }
         changes: dict[str, str] = {}
         retired = [u for name, u in self.upstreams.items() if name not in wanted]
         for name in self.upstreams.keys() - wanted.keys():
@@ -369,64 +283,6 @@ class Gateway(MCPServer):
             raise MCPError(INVALID_PARAMS, f"upstream {name!r} is no longer configured")
         return upstream
 
-    def _new_connection(self, upstream: Upstream, prefer: str) -> MCPConnection:
-        target = upstream.stdio or upstream.url
-        assert target is not None
-        return MCPConnection(
-            target,
-            headers=upstream.headers,
-            capabilities={"sampling": {}, "elicitation": {}, "roots": {}},
-            client_name=self.name,
-            prefer=prefer,
-        )
-
-    async def _modern_connection(self, upstream: Upstream) -> MCPConnection:
-        """Stateless where the upstream speaks 2026-07-28, so its InputRequiredResults reach a
-        modern client unchanged; an upstream that does not falls back to the legacy session.
-        A stdio upstream is one process: its one connection serves both eras."""
-        if upstream.stdio is not None:
-            return await self._connection(upstream)
-        async with upstream.lock:
-            if upstream.modern_connection is None:
-                conn = self._new_connection(upstream, "modern")
-                await self._connect(upstream, conn)
-                upstream.modern_connection = conn
-            if upstream.modern_connection.era == "modern":
-                return upstream.modern_connection
-        return await self._connection(upstream)
-
-    async def _connection(self, upstream: Upstream) -> MCPConnection:
-        async with upstream.lock:
-            if upstream.connection is None:
-                # A legacy session where the upstream offers one: server-to-client requests and
-                # subscriptions travel on it; a modern-only upstream is served statelessly. A
-                # stdio process speaks the era it is first spoken to: the newest it knows.
-                prefer = "modern" if upstream.stdio is not None else "legacy"
-                conn = self._new_connection(upstream, prefer)
-                await self._connect(upstream, conn)
-                if conn.era == "legacy" and "logging" in conn.server_capabilities:
-                    # Everything comes to the gateway; each client gets what its level asks for.
-                    await conn.request("logging/setLevel", {"level": "debug"})
-                upstream.connection = conn
-            return upstream.connection
-
-    @staticmethod
-    async def _connect(upstream: Upstream, conn: MCPConnection) -> None:
-        """Connect within the upstream's connect timeout; a child that failed says why in its
-        last stderr lines."""
-        seconds = upstream.timeouts.connect_s
-        try:
-            async with asyncio.timeout(seconds):
-                await conn.connect()
-        except TimeoutError:
-            raise MCPError(CONNECTION_CLOSED, f"connect: no answer within {seconds:g} s") from None
-        except MCPError as exc:
-            tail = conn.stderr_tail
-            if not (tail and is_upstream_failure(exc)):
-                raise
-            said = " | ".join(tail[-STDERR_SHOWN:])
-            raise MCPError(exc.code, f"{exc}; its last stderr lines: {said}", exc.data) from None
-
     # --- the clients' own upstream sessions ------------------------------------------------
 
     def _client_connection(self, upstream: Upstream, session: Session) -> MCPConnection:
@@ -449,8 +305,9 @@ class Gateway(MCPServer):
 
         async def open_one(upstream: Upstream) -> list[Any] | None:
             async def open_session() -> MCPConnection | None:
-                shared = await self._connection(upstream)
-                if shared.era != "legacy" or shared.transport != "http":
+                shared = await upstream.shared_connection()
+                transport = shared.transport
+                if shared.era != "legacy" or transport is None or not transport.per_client_sessions:
                     return None
                 conn = self._client_connection(upstream, session)
                 await conn.connect()
@@ -531,7 +388,7 @@ class Gateway(MCPServer):
 
     def _watch_connection(self, upstream: Upstream) -> Callable[[], Awaitable[MCPConnection]]:
         # Where the upstream speaks 2026-07-28, a listen hears what it tells every client.
-        return lambda: self._modern_connection(upstream)
+        return lambda: upstream.stateless_connection()
 
     async def _watch_all(self) -> None:
         await asyncio.gather(*(watch.start() for watch in list(self._watches.values())))
@@ -675,9 +532,9 @@ class Gateway(MCPServer):
         if own is not None:
             conn = own
         elif ctx.modern:
-            conn = await self._modern_connection(upstream)
+            conn = await upstream.stateless_connection()
         else:
-            conn = await self._connection(upstream)
+            conn = await upstream.shared_connection()
         meta = params.get("_meta") or {}
         forwarded = {k: v for k, v in params.items() if k not in HOP_FIELDS}
         upstream_meta: Json = {}
@@ -766,7 +623,7 @@ class Gateway(MCPServer):
 
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
-                conn = await self._connection(upstream)
+                conn = await upstream.shared_connection()
                 return await conn._paged(method, key)
 
             started = time.perf_counter()
@@ -793,9 +650,6 @@ class Gateway(MCPServer):
                 listing.items.extend((upstream.name, item) for item in result)
         return listing
 
-    def _expose(self, upstream: str, name: str) -> str:
-        return f"{upstream}{self.separator}{name}" if self.namespacing else name
-
     @staticmethod
     def _caller(ctx: RequestContext) -> Any:
         """What the transport says of the caller, never what the client says of itself."""
@@ -816,7 +670,7 @@ class Gateway(MCPServer):
             self.upstreams[name].param_headers = param_headers.header_maps(own)[0]
             self.upstreams[name].health.tools = len(own)
         for upstream, tool in listing.items:
-            exposed = self._expose(upstream, tool["name"])
+            exposed = self.namespace.expose(upstream, tool["name"])
             if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
                 continue
             table[exposed] = (upstream, tool["name"])
@@ -831,7 +685,9 @@ class Gateway(MCPServer):
         tables = {"tool": lambda: self._tools, "prompt": lambda: self._prompts}
         if name not in tables[kind]():
             # A client may call before listing (or after a reload): refresh once.
-            await self._methods[f"{kind}s/list"]({}, ctx, msg)
+            lister = self.handler(f"{kind}s/list")
+            assert lister is not None
+            await lister({}, ctx, msg)
         table = tables[kind]()
         if name not in table:
             raise self._unknown(kind, name)
@@ -844,8 +700,8 @@ class Gateway(MCPServer):
         """A name no upstream listed: where the upstream it may belong to is down, say that
         rather than that the name is unknown."""
         down = [u for u in self.upstreams.values() if u.health.state in ("down", "open")]
-        if self.namespacing:
-            owner = self.upstreams.get(name.split(self.separator, 1)[0])
+        if self.namespace.enabled:
+            owner = self.upstreams.get(self.namespace.owner(name) or "")
             if owner is not None and owner in down:
                 error = owner.health.unavailable()
                 return MCPError(error.code, f"params.name: {kind} {name!r}: {error}", error.data)
@@ -869,7 +725,7 @@ class Gateway(MCPServer):
         table: dict[str, tuple[str, str]] = {}
         listing = await self._each("prompts/list", "prompts")
         for upstream, prompt in listing.items:
-            exposed = self._expose(upstream, prompt["name"])
+            exposed = self.namespace.expose(upstream, prompt["name"])
             if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
                 continue
             table[exposed] = (upstream, prompt["name"])
