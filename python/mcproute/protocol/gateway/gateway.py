@@ -63,6 +63,7 @@ from mcproute.protocol.gateway.fan_in import UpstreamWatch, relay_session
 from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
+from mcproute.protocol.gateway.relayed_tasks import RelayedTasks
 from mcproute.protocol.gateway.upstream_errors import relayed_error
 from mcproute.protocol.gateway.upstream_health import (
     UNAVAILABLE,
@@ -83,6 +84,9 @@ from mcproute.protocol.server.dispatch import (
     ServerObserver,
 )
 from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
+from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
+from mcproute.protocol.server.tasks import METHODS as TASK_METHODS
+from mcproute.protocol.server.tasks import declared, missing_capability
 from mcproute.redact import redact_url
 
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
@@ -175,7 +179,9 @@ class Gateway(MCPServer):
             "completion/complete": self._gw_complete,
             "logging/setLevel": self._gw_set_level,
             "subscriptions/listen": self._gw_listen,
+            **dict.fromkeys(TASK_METHODS, self._gw_task),
         }
+        self._relayed_tasks = RelayedTasks(self.request_states)
         for method, handler in handlers.items():
             self.set_handler(method, handler)
         if tracing.ACTIVE:
@@ -201,7 +207,17 @@ class Gateway(MCPServer):
             "tools": {"listChanged": True},
             "resources": {"listChanged": True, "subscribe": True},
             "prompts": {"listChanged": True},
+            # Its upstreams' tasks are relayed (`relayed_tasks`).
+            "extensions": {TASKS_EXTENSION: {}},
         }
+
+    def param_header_map(self, tool: str) -> dict[param_headers.Path, str]:
+        """An exposed tool's `x-mcp-header` annotations, from its upstream's own listing."""
+        routed = self._tools.get(tool)
+        if routed is None:
+            return {}
+        upstream = self.upstreams.get(routed[0])
+        return upstream.param_headers.get(routed[1], {}) if upstream is not None else {}
 
     # --- upstreams -----------------------------------------------------------------------
 
@@ -536,7 +552,9 @@ class Gateway(MCPServer):
         else:
             conn = await upstream.shared_connection()
         meta = params.get("_meta") or {}
-        forwarded = {k: v for k, v in params.items() if k not in HOP_FIELDS}
+        # The input rounds' fields are per hop; a tasks/update's inputResponses are the task's.
+        hop = HOP_FIELDS if method in INPUT_METHODS else frozenset({"_meta"})
+        forwarded = {k: v for k, v in params.items() if k not in hop}
         upstream_meta: Json = {}
         if "progressToken" in meta:
             upstream_meta["progressToken"] = meta["progressToken"]
@@ -612,6 +630,9 @@ class Gateway(MCPServer):
         if result.get("resultType") == "input_required":
             carry = {"upstream_state": result.get("requestState")}
             raise InputRequired(result.get("inputRequests") or {}, carry)
+        if result.get("resultType") == "task" or method in TASK_METHODS:
+            result.pop("_meta", None)  # per-hop; a task's resultType and ttlMs are its own
+            return result
         for key in ("_meta", "resultType", "ttlMs", "cacheScope"):
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
@@ -718,7 +739,20 @@ class Gateway(MCPServer):
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
         with tracing.mcp_upstream(upstream, "tools/call", original):
-            return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+            result = await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+        if result.get("resultType") == "task":
+            return self._relayed_tasks.expose(upstream, result, ctx.principal)
+        return result
+
+    async def _gw_task(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """tasks/get, tasks/update, tasks/cancel: to the upstream whose task it is."""
+        method = msg.method or ""
+        if not declared(ctx.client_capabilities):
+            raise missing_capability(method)
+        upstream, forwarded = self._relayed_tasks.route(params, ctx.principal)
+        with tracing.mcp_upstream(upstream, method):
+            result = await self._forward(upstream, method, forwarded, ctx)
+        return {**result, "taskId": params["taskId"]} if "taskId" in result else result
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         prompts: list[Json] = []
