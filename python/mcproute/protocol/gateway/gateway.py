@@ -84,6 +84,7 @@ from mcproute.protocol.server.dispatch import (
     ServerObserver,
 )
 from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
+from mcproute.protocol.server.skills import EXTENSION as SKILLS_EXTENSION
 from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
 from mcproute.protocol.server.tasks import METHODS as TASK_METHODS
 from mcproute.protocol.server.tasks import declared, missing_capability
@@ -180,6 +181,9 @@ class Gateway(MCPServer):
             "logging/setLevel": self._gw_set_level,
             "subscriptions/listen": self._gw_listen,
             **dict.fromkeys(TASK_METHODS, self._gw_task),
+            "skills/list": self._gw_skills_list,
+            "skills/get": self._gw_by_uri,
+            "resources/directory/read": self._gw_by_uri,
         }
         self._relayed_tasks = RelayedTasks(self.request_states)
         for method, handler in handlers.items():
@@ -201,14 +205,19 @@ class Gateway(MCPServer):
             self._http = None
 
     def capabilities(self) -> Json:
+        extensions: Json = {TASKS_EXTENSION: {}}  # its upstreams' tasks are relayed
+        skills = [self._extensions_of(upstream) for upstream in self.upstreams.values()]
+        if any(SKILLS_EXTENSION in declared for declared in skills):
+            # Skills are resources, relayed as any; a directory read goes where its files are.
+            reads = all(s.get(SKILLS_EXTENSION, {}).get("directoryRead") for s in skills if s)
+            extensions[SKILLS_EXTENSION] = {"directoryRead": True} if reads else {}
         return {
             "logging": {},
             "completions": {},
             "tools": {"listChanged": True},
             "resources": {"listChanged": True, "subscribe": True},
             "prompts": {"listChanged": True},
-            # Its upstreams' tasks are relayed (`relayed_tasks`).
-            "extensions": {TASKS_EXTENSION: {}},
+            "extensions": extensions,
         }
 
     def param_header_map(self, tool: str) -> dict[param_headers.Path, str]:
@@ -503,6 +512,12 @@ class Gateway(MCPServer):
                         functools.partial(conn.request, "logging/setLevel", params),
                     )
         return {}
+
+    @staticmethod
+    def _extensions_of(upstream: Upstream) -> Json:
+        """The extensions an upstream declared, as far as a connection to it has heard."""
+        conns = (upstream.connection, upstream.modern_connection)
+        return next((c.server_capabilities.get("extensions", {}) for c in conns if c), {})
 
     def _capabilities_of(self, name: str) -> Json:
         shared = self._upstream(name).connection
@@ -830,6 +845,30 @@ class Gateway(MCPServer):
             return result
         upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
         return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
+
+    async def _gw_skills_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """The skills of every upstream that serves them (SEP-2640), those the caller may read."""
+        listing = await self._each("skills/list", "skills")
+        skills = [
+            skill
+            for upstream, skill in listing.items
+            if self._allowed(ctx, "resource", upstream, str(skill.get("uri")))
+        ]
+        return listing.report(self._cacheable({"skills": skills}, msg))
+
+    async def _gw_by_uri(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """skills/get and resources/directory/read: to the upstream serving files there."""
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            raise MCPError(INVALID_PARAMS, "params.uri: required, a string")
+        upstream = await self._find_upstream(uri, ctx, msg, "params.uri")
+        if upstream is None:
+            below = uri.rstrip("/") + "/"
+            upstream = next((u for r, u in self._resources.items() if r.startswith(below)), None)
+        if upstream is None:
+            raise MCPError(INVALID_PARAMS, f"params.uri: nothing is served at {uri!r}")
+        method = msg.method or ""
+        return self._cacheable(await self._forward(upstream, method, params, ctx), msg)
 
     async def _gw_subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         uri = params["uri"]

@@ -129,6 +129,8 @@ class MCPServer(Registry):
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
         self.observer: ServerObserver | None = None
         self.tasks = Tasks()
+        # Extensions served by handlers of their own (`skills`), as declared in capabilities.
+        self.extensions: dict[str, Json] = {}
         self._methods: dict[str, Handler] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -418,8 +420,11 @@ class MCPServer(Registry):
             caps["resources"] = {"listChanged": True, "subscribe": True}
         if self.prompts:
             caps["prompts"] = {"listChanged": True}
+        extensions = dict(self.extensions)
         if any(tool.task_support for tool in self.tools.values()):
-            caps["extensions"] = {TASKS_EXTENSION: {}}
+            extensions[TASKS_EXTENSION] = {}
+        if extensions:
+            caps["extensions"] = extensions
         return caps
 
     def _initialize(self, params: Json, session: Session) -> Json:
