@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 from contextvars import ContextVar
@@ -57,6 +58,7 @@ from mcproute.protocol.client.streamable_http import (
     HTTPStatusError,
     StreamableHttpTransport,
 )
+from mcproute.protocol.client.tasks import wait_task
 from mcproute.protocol.client.transport import Handlers, OnNotification, OnRequest, Transport
 from mcproute.protocol.jsonrpc import (
     CONNECTION_CLOSED,
@@ -615,7 +617,14 @@ class MCPConnection:
         return kept
 
     async def call_tool(self, name: str, arguments: Json | None = None) -> Json:
-        return await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        """The tool's result; a task it became (when `capabilities` declare the tasks
+        extension) is waited out, its input requests going to `on_request`."""
+        result = await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        if result.get("resultType") != "task":
+            return result
+        handler = self.on_request
+        answer = None if handler is None else functools.partial(_ask, handler)
+        return await wait_task(self, result, answer, timeout_s=self.timeout_s)
 
     async def list_resources(self) -> list[Json]:
         return await self._paged("resources/list", "resources")

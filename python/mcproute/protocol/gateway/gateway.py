@@ -315,6 +315,8 @@ class Gateway(MCPServer):
             self._http = aiohttp.ClientSession()
         assert upstream.url is not None
         capabilities = {k: v for k, v in session.client_capabilities.items() if k in ANSWERABLE}
+        if declared(session.client_capabilities):
+            capabilities["extensions"] = {TASKS_EXTENSION: {}}  # its tasks are relayed
         return MCPConnection(
             upstream.url,
             http=self._http,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -184,6 +184,10 @@ class Tasks:
         self.max_tasks = max_tasks
         self._tasks: dict[str, Task] = {}
         self.on_change: Callable[[Task], None] | None = None  # status notifications
+
+    def __iter__(self) -> Iterator[Task]:
+        """The tasks kept now (running, or ended within their TTL)."""
+        return iter(list(self._tasks.values()))
 
     def _purge(self) -> None:
         now = time.time()
