@@ -69,7 +69,8 @@ async def test_a_task_is_waited_out_with_its_input_answered(
             "tools/call", {"name": f"{prefix}slow_compute", "arguments": {"seconds": 0.2}}
         )
         assert created["resultType"] == "task"
-        assert created["status"] == "working" and created["ttlMs"] > 0
+        assert created["status"] == "working"
+        assert created["ttlMs"] > 0
         slow = await conn.call_tool(f"{prefix}slow_compute", {"seconds": 0.1, "label": "x"})
         assert slow["content"][0]["text"] == "computed x after 0.1s"
         asked = await conn.call_tool(f"{prefix}confirm_delete", {"filename": "a.txt"})
