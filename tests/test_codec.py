@@ -35,6 +35,62 @@ def test_handle_fields() -> None:
     assert "tools/call" in repr(m)
 
 
+def test_params_are_built_once_and_only_when_asked() -> None:
+    m = _core.parse(CALL, version="2025-06-18")
+    assert m.params() == {"name": "get_weather", "arguments": {"city": "Paris"}}
+    assert m.params() is m.params()  # built once
+    ping = _core.parse(b'{"jsonrpc":"2.0","id":1,"method":"ping"}')
+    assert ping.params() == {}
+
+
+def test_splice_replaces_the_id_and_the_name_byte_for_byte() -> None:
+    m = _core.parse(CALL, version="2025-06-18")
+    out = m.splice(id="up-7", name='ev"weather')
+    assert out == CALL.replace(b"42", b'"up-7"').replace(b'"get_weather"', b'"ev\\"weather"')
+    again = _core.parse(out, version="2025-06-18")
+    assert (again.id, again.name) == ("up-7", 'ev"weather')
+    assert m.splice() == CALL  # nothing asked: the same bytes
+
+
+def test_splice_of_a_result_sets_and_drops_members() -> None:
+    reply = (
+        b'{"jsonrpc":"2.0","id":9,"result":{"_meta":{"x":1},"content":[{"type":"text",'
+        b'"text":"hi"}],"isError":true,"ttlMs":5}}'
+    )
+    m = _core.parse(reply, version="2025-11-25", result_of="tools/call")
+    assert (m.tool_error, m.result_type, m.error_code) == (True, None, None)
+    out = m.splice(
+        id=1, result_set=b'{"_meta":{"y":2},"resultType":"complete"}', result_drop=["ttlMs"]
+    )
+    assert json.loads(out) == {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "result": {
+            "_meta": {"y": 2},
+            "resultType": "complete",
+            "content": [{"type": "text", "text": "hi"}],
+            "isError": True,
+        },
+    }
+
+
+def test_splice_refuses_what_the_message_lacks() -> None:
+    note = _core.parse(b'{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    with pytest.raises(ValueError, match="no id"):
+        note.splice(id=1)
+    with pytest.raises(ValueError, match="no result"):
+        note.splice(result_drop=["ttlMs"])
+    m = _core.parse(b'{"jsonrpc":"2.0","id":1,"result":{}}', result_of="ping")
+    with pytest.raises(ValueError, match="result_set"):
+        m.splice(result_set=b"[1]")
+
+
+def test_error_replies_name_their_code() -> None:
+    data = b'{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"bad"}}'
+    m = _core.parse(data)
+    assert (m.kind, m.error_code, m.tool_error) == ("error", -32602, False)
+
+
 def test_resource_uri_is_the_name_and_escapes_decode() -> None:
     data = (
         b'{"jsonrpc":"2.0","id":"r\\u00e9","method":"resources/read","params":'

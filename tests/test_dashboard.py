@@ -27,7 +27,9 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from conftest import require
+from mcp_support import post, serve
 from mcproute.config import ConfigError, DashboardSettings, parse_config
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
 from mcproute.proxy.merged_metrics import absorb, metrics_state, with_label
@@ -44,6 +46,7 @@ from mcproute.proxy.redis_snapshots import RedisSnapshots
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.testing.everything_server import build as everything
 from models_support import OPENAI_KEY, running_simulator
 from proxy_support import Proxy, issue_key, running_proxy, without_instance
 from served_support import served as served_proxy
@@ -69,16 +72,20 @@ class Served:
     viewer: str  # metrics scope
     callers: tuple[str, str]  # models scope; the second one has debug bodies on
     data_dir: DataDir
+    mcp_caller: str  # mcp scope
 
 
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     """`mcproute serve --workers 2`: gpt-4 and embeddings on a healthy simulator; `flaky`
-    (500s), `limited` (429s) and `locked` (401s) each the only deployment of its group."""
+    (500s), `limited` (429s) and `locked` (401s) each the only deployment of its group; the
+    MCP gateway in front of our everything server (`ev`)."""
     data_dir = DataDir(tmp_path / "data")
     viewer = issue_key(data_dir, "metrics")
     callers = (issue(data_dir, "models", name="batch jobs"), issue_key(data_dir, "models"))
+    mcp_caller = issue_key(data_dir, "mcp")
     async with (
+        serve(StreamableHTTP(everything()).app()) as mcp_url,
         running_simulator(tokens=4) as ok,
         running_simulator(fault="500", error_detail=f"api_key={LEAKED}") as broken,
         running_simulator(fault="429", retry_after=60) as limited,
@@ -98,11 +105,37 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
                 },
                 "routing": {"num_retries": 1, "backoff_base_s": 0.01},
                 "dashboard": {"request_log": 500, "debug_bodies": [key_id(callers[1])]},
-            }
+            },
+            "mcpServers": {"ev": {"url": mcp_url}},
         }
         env = {"OPENAI_API_KEY": OPENAI_KEY}
         async with served_proxy(tmp_path, workers=2, document=document, env=env) as proxy:
-            yield Served(proxy.url, viewer, callers, data_dir)
+            yield Served(proxy.url, viewer, callers, data_dir, mcp_caller)
+
+
+async def tool_calls(url: str, key: str, tool: str, n: int) -> None:
+    """`n` stateless calls of the gateway's `tool`."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "dashboard-test", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": tool,
+    }
+    for i in range(n):
+        params = {"name": tool, "arguments": {}, "_meta": meta}
+        status, _, reply = await post(
+            f"{url}/mcp",
+            {"jsonrpc": "2.0", "id": i, "method": "tools/call", "params": params},
+            headers,
+        )
+        assert status == 200, reply
+        assert "result" in reply, reply
 
 
 async def calls(url: str, key: str, model: str, n: int, *, fails: bool = False) -> int:
@@ -198,6 +231,21 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
         assert any("[redacted]" in m for m in messages)
         dumped = json.dumps(body)
         assert all(k not in dumped for k in (first, debug, proxy.viewer, LEAKED))
+        tool = "ev__test_simple_text"
+        await tool_calls(proxy.url, proxy.mcp_caller, tool, 4)
+        made += 4  # the page counts every request, MCP ones too
+
+        async def mcp_counted() -> bool:
+            tools = (await panels(http, proxy))["panels"]["mcp"]["top_tools_by_calls"]
+            return any(row["calls"] == 4 for row in tools if row["tool"] == "test_simple_text")
+
+        await until(mcp_counted, "the MCP panel counts the 4 tool calls", 600)
+        mcp = (await panels(http, proxy))["panels"]["mcp"]
+        assert [(s["name"], s["state"]) for s in mcp["servers"]] == [("ev", "up")]
+        slowest = {row["tool"]: row for row in mcp["top_tools_by_p95"]}
+        assert slowest["test_simple_text"]["p95_ms"] is not None
+        assert slowest["test_simple_text"]["errors"] == 0
+        assert 0 <= mcp["error_rate"] < 1
         # One Prometheus scrape covers both workers too.
         headers = {"Authorization": f"Bearer {proxy.viewer}"}
         async with http.get(f"{proxy.url}/metrics", headers=headers) as r:
@@ -233,7 +281,7 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
                 for model in ("gpt-4", "flaky", "limited", "locked"):
                     row = page.locator("#by-model tbody tr").filter(has_text=model)
                     await expect(row).to_have_count(1)
-                await expect(page.locator("#by-key tbody tr")).to_have_count(2)
+                await expect(page.locator("#by-key tbody tr")).to_have_count(3)  # and the MCP key
                 named = page.locator("#by-key tbody tr").filter(has_text=key_id(first))
                 await expect(named.locator("td").nth(1)).to_have_text("batch jobs")
                 await expect(
@@ -248,6 +296,17 @@ async def test_dashboard_over_two_workers_in_chromium(tmp_path: Path) -> None:
                 await expect(
                     page.locator("#errors tbody tr").filter(has_text="[redacted]").first
                 ).to_be_visible()
+                ev = page.locator("#mcp-servers tbody tr").filter(has_text="ev")
+                await expect(ev.locator("td").nth(1)).to_have_text("up")
+                await expect(ev.locator("td").nth(1)).to_have_class("up")
+                by_calls = page.locator("#mcp-tools-by-calls tbody tr").filter(
+                    has_text="test_simple_text"
+                )
+                await expect(by_calls.locator("td").nth(2)).to_have_text("4")
+                await expect(
+                    page.locator("#mcp-tools-by-p95 tbody tr").filter(has_text="test_simple_text")
+                ).to_have_count(1)
+                await expect(page.locator("#mcp-operations")).not_to_have_text(EMPTY)
                 chart = "#chart-requests"
                 await expect(page.locator(f"{chart} path[data-series=requests]")).to_have_count(1)
                 await expect(page.locator(f"{chart} text").filter(has_text="req/s")).to_have_count(
@@ -337,7 +396,10 @@ async def test_data_endpoints_auth_and_queries(proxy: Proxy) -> None:
         async with http.get(f"{proxy.url}/dashboard/data", headers=headers) as r:
             assert r.status == 200
             body = await r.json()
-        assert set(body["panels"]) == {"summary", "history", "deployments", "breakdowns", "errors"}
+        panels = {"summary", "history", "deployments", "breakdowns", "errors", "mcp"}
+        assert set(body["panels"]) == panels
+        mcp = body["panels"]["mcp"]
+        assert {"servers", "top_tools_by_calls", "top_tools_by_p95", "error_rate"} <= set(mcp)
         assert len(body["panels"]["history"]["series"]["requests"]) == 300
         for query, field in (
             ("range=60", "range"),

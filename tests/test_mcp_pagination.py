@@ -53,9 +53,9 @@ class Caller:
         if self.session is None:
             params["_meta"] = MODERN_META
         body = {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
-        reply = await self.server.handle(json.dumps(body).encode(), self.session)
-        assert reply is not None
-        return json.loads(reply)
+        reply = await self.server.handle_bytes(json.dumps(body).encode(), self.session)
+        assert reply.body is not None
+        return json.loads(reply.body)
 
     async def initialize(self) -> None:
         if self.session is not None:

@@ -164,14 +164,16 @@ async def test_bad_input_gets_errors_and_the_server_keeps_serving(url: str) -> N
 
 async def test_requests_before_initialize_are_refused() -> None:
     session = Session()
-    reply = await server.handle(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', session)
-    assert reply is not None
-    error = json.loads(reply)["error"]
+    reply = await server.handle_bytes(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', session)
+    assert reply.body is not None
+    assert reply.error == -32600  # the outcome, without reading the bytes
+    error = json.loads(reply.body)["error"]
     assert error["code"] == -32600
     assert "initialize" in error["message"]
-    ping = await server.handle(b'{"jsonrpc":"2.0","id":2,"method":"ping"}', session)
-    assert ping is not None
-    assert json.loads(ping)["result"] == {}
+    ping = await server.handle_bytes(b'{"jsonrpc":"2.0","id":2,"method":"ping"}', session)
+    assert ping.body is not None
+    assert ping.error is None
+    assert json.loads(ping.body)["result"] == {}
 
 
 REQUESTS = [
@@ -200,9 +202,10 @@ async def test_every_result_validates_against_the_schema(version: str) -> None:
     if version != MODERN:
         session = Session()
         init = {**INIT, "params": {**INIT["params"], "protocolVersion": version}}
-        reply = await server.handle(json.dumps(init).encode(), session)
-        assert reply is not None
-        _core.parse(reply, version=version, result_of="initialize")
+        reply = await server.handle_bytes(json.dumps(init).encode(), session)
+        assert reply.body is not None
+        assert reply.opened is session  # initialize opened it
+        _core.parse(reply.body, version=version, result_of="initialize")
         requests.append(("logging/setLevel", {"level": "debug"}))
         requests.append(("ping", {}))
     else:
@@ -211,7 +214,7 @@ async def test_every_result_validates_against_the_schema(version: str) -> None:
         if version == MODERN:
             params = {**params, "_meta": META}
         body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params})
-        reply = await server.handle(body.encode(), session)
-        assert reply is not None
-        assert "error" not in json.loads(reply), (method, reply)
-        _core.parse(reply, version=version, result_of=method)  # raises if the schema disagrees
+        reply = await server.handle_bytes(body.encode(), session)
+        assert reply.body is not None
+        assert "error" not in json.loads(reply.body), (method, reply)
+        _core.parse(reply.body, version=version, result_of=method)  # raises if the schema disagrees

@@ -1,11 +1,14 @@
 """JSON-RPC and MCP definitions both sides share: error codes, `MCPError`, `Json`.
 
-Depends on nothing: the server, the client and the gateway import it, never each other for it.
+Depends on nothing of ours: the server, the client and the gateway import it, never each other
+for it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import orjson
 
 Json = dict[str, Any]
 
@@ -30,3 +33,25 @@ class MCPError(Exception):
         super().__init__(message)
         self.code = code
         self.data = data
+
+
+def result_bytes(request_id: int | str, result: Json) -> bytes:
+    """A result response, encoded in one orjson call (no trip into the Rust core: what we
+    encode ourselves needs no validation)."""
+    return (
+        b'{"jsonrpc":"2.0","id":'
+        + orjson.dumps(request_id)
+        + b',"result":'
+        + orjson.dumps(result)
+        + b"}"
+    )
+
+
+def request_bytes(request_id: int | str | None, method: str, params: Json | None) -> bytes:
+    """A request (`request_id` None: a notification), encoded in one orjson call."""
+    message: Json = {"jsonrpc": "2.0", "method": method}
+    if request_id is not None:
+        message["id"] = request_id
+    if params is not None:
+        message["params"] = params
+    return orjson.dumps(message)

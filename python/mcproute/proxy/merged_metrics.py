@@ -146,10 +146,10 @@ async def prometheus(request: web.Request) -> web.Response:
     return web.Response(text=await asyncio.to_thread(render), content_type="text/plain")
 
 
-def _mcp_series(workers: list[dict[str, Any]]) -> str:
-    """The MCP series: counts summed over the workers, open sessions summed, and the
+def merged_mcp(workers: list[dict[str, Any]]) -> tuple[McpMetrics, dict[str, Any]] | None:
+    """The MCP counts summed over the workers and their `readings`: open sessions summed, the
     upstreams' health as the first worker that has a gateway reads it (each worker holds its
-    own connections)."""
+    own connections). None when no worker has a gateway."""
     total = McpMetrics()
     sessions: Counter[str] = Counter()
     servers: dict[str, Any] = {}
@@ -163,6 +163,14 @@ def _mcp_series(workers: list[dict[str, Any]]) -> str:
         sessions.update(mcp["readings"]["sessions_open"])
         servers = servers or mcp["readings"]["servers"]
     if not seen:
+        return None
+    return total, {"servers": servers, "sessions_open": dict(sessions)}
+
+
+def _mcp_series(workers: list[dict[str, Any]]) -> str:
+    """The MCP series of every worker (see `merged_mcp`)."""
+    merged = merged_mcp(workers)
+    if merged is None:
         return ""
-    read = {"servers": servers, "sessions_open": dict(sessions)}
+    total, read = merged
     return total.render_counts() + render_readings(read)

@@ -23,7 +23,7 @@ import orjson
 from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.history import LOG_FIELDS, SECOND_FIELDS, History
 from mcproute.proxy.mcp_metrics import McpMetrics, readings
-from mcproute.proxy.merged_metrics import merge_health, metrics_state
+from mcproute.proxy.merged_metrics import merge_health, merged_mcp, metrics_state
 from mcproute.proxy.metrics import HTTP_BUCKETS, Metrics, bucket_quantile
 from mcproute.routing import Router
 
@@ -271,6 +271,18 @@ def deployments(view: View) -> list[dict[str, Any]]:
                 "latency_ewma_ms": round(float(values.get("latency_ewma", 0.0)) * 1000, 2),
             }
         )
+    return out
+
+
+@panel("mcp")
+def mcp(view: View) -> dict[str, Any]:
+    """The MCP gateway's upstream servers with their state, its top tools by calls and by p95
+    latency, and the error rate of upstream operations, over every worker (`McpMetrics`
+    summarizes; empty lists where no worker runs a gateway)."""
+    merged = merged_mcp(view.workers)
+    total, read = merged or (McpMetrics(), {"servers": {}, "sessions_open": {}})
+    out = total.summarize(read)
+    out["error_rate_pct"] = round(out["error_rate"] * 100, 2)
     return out
 
 

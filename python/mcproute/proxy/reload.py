@@ -43,7 +43,7 @@ def mcp_upstreams(config: Config) -> dict[str, dict[str, Any]]:
             upstreams[s.name] = {"url": s.url, "headers": headers, **s.timeouts}
         else:
             # Started on first use, in each worker; the child gets only its configured env
-            # (and the inherited variables, see protocol.channels).
+            # (and the inherited variables, see protocol.client.stdio).
             env = {k: v.reveal() for k, v in s.env.items()}
             upstreams[s.name] = {
                 "command": s.command,

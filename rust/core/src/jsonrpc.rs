@@ -244,7 +244,7 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_id(out: &mut Vec<u8>, id: Option<&Id>) {
+pub fn write_id(out: &mut Vec<u8>, id: Option<&Id>) {
     match id {
         Some(Id::Int(n)) => out.extend_from_slice(n.to_string().as_bytes()),
         Some(Id::Str(s)) => write_string(out, s),

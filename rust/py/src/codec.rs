@@ -2,9 +2,11 @@
 
 use mcproute_core::json::{Document, Kind, Limits, Value};
 use mcproute_core::jsonrpc::{self, Id, RpcError};
+use mcproute_core::mcp::splice::{splice, Splice};
 use mcproute_core::mcp::{self, Checked, Era, Handle, Options};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyString};
 
 use crate::errors::protocol_error;
@@ -80,7 +82,6 @@ pub fn value_to_python(py: Python<'_>, v: Value<'_, '_>) -> PyResult<Py<PyAny>> 
 }
 
 /// A validated message: what routing needs, without building Python dicts.
-#[derive(Debug)]
 #[pyclass(frozen, module = "mcproute._core")]
 pub struct Message {
     handle: Handle,
@@ -88,6 +89,8 @@ pub struct Message {
     raw: Py<PyBytes>,
     /// Offset of `raw` within the input the spans refer to.
     base: usize,
+    /// `params` as Python objects, built on first use.
+    params: PyOnceLock<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -144,14 +147,74 @@ impl Message {
         self.raw.clone_ref(py)
     }
 
+    /// A response's `result.resultType`, if it names one.
+    #[getter]
+    fn result_type(&self) -> Option<&str> {
+        self.handle.result_type.as_deref()
+    }
+
+    /// Whether a response's result reports a tool failure (`isError: true`).
+    #[getter]
+    fn tool_error(&self) -> bool {
+        self.handle.tool_error
+    }
+
+    /// An error response's `error.code`.
+    #[getter]
+    fn error_code(&self) -> Option<i64> {
+        self.handle.error_code
+    }
+
+    /// The `params` object (an empty dict when there is none), built once, on first use.
+    fn params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.params
+            .get_or_try_init(py, || {
+                let bytes = self.raw.bind(py).as_bytes();
+                let doc = Document::parse(bytes, self.limits(bytes))
+                    .map_err(|e| protocol_error(py, &RpcError::from(e), None))?;
+                match doc.root().get("params") {
+                    Some(p) if p.kind() == Kind::Object => value_to_python(py, p),
+                    _ => Ok(PyDict::new(py).into_any().unbind()),
+                }
+            })
+            .map(|p| p.clone_ref(py))
+    }
+
+    /// The message's bytes with a new `id`, routing `name` (`params.name` or `params.uri`),
+    /// and, for a response, the members of `result_set` (a JSON object) set in its result and
+    /// those named in `result_drop` left out. The rest is copied byte for byte.
+    #[pyo3(signature = (*, id = None, name = None, result_set = None, result_drop = None))]
+    fn splice<'py>(
+        &self,
+        py: Python<'py>,
+        id: Option<&Bound<'_, PyAny>>,
+        name: Option<&str>,
+        result_set: Option<&Bound<'_, PyBytes>>,
+        result_drop: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let id = optional_id(id)?;
+        let set = result_set
+            .map(|b| std::str::from_utf8(b.as_bytes()))
+            .transpose()
+            .map_err(|_| PyValueError::new_err("result_set: not UTF-8"))?;
+        let result_drop = result_drop.unwrap_or_default();
+        let drop: Vec<&str> = result_drop.iter().map(String::as_str).collect();
+        let edits = Splice {
+            id: id.as_ref(),
+            name,
+            result_set: set,
+            result_drop: &drop,
+        };
+        let raw = self.raw.bind(py).as_bytes();
+        let out = splice(raw, &self.handle, self.base, &edits)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &out))
+    }
+
     /// The whole message as Python objects (dicts, lists, ...), built only when asked for.
     fn to_python(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let bytes = self.raw.bind(py).as_bytes();
-        let limits = Limits {
-            max_size: bytes.len(),
-            max_depth: mcproute_core::json::MAX_DEPTH_CEILING,
-        };
-        let doc = Document::parse(bytes, limits)
+        let doc = Document::parse(bytes, self.limits(bytes))
             .map_err(|e| protocol_error(py, &RpcError::from(e), None))?;
         value_to_python(py, doc.root())
     }
@@ -172,6 +235,24 @@ impl Message {
             self.handle.method.as_deref().unwrap_or(""),
             self.handle.version
         )
+    }
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Message {
+    /// Limits for parsing the message's own bytes again: they were accepted once.
+    fn limits(&self, bytes: &[u8]) -> Limits {
+        Limits {
+            max_size: bytes.len(),
+            max_depth: mcproute_core::json::MAX_DEPTH_CEILING,
+        }
     }
 }
 
@@ -206,7 +287,12 @@ impl Codec {
             let (s, e) = handle.span;
             (PyBytes::new(py, &data.as_bytes()[s..e]).unbind(), s)
         };
-        Message { handle, raw, base }
+        Message {
+            handle,
+            raw,
+            base,
+            params: PyOnceLock::new(),
+        }
     }
 
     pub fn do_parse(

@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-import orjson
 
 from mcproute import __version__
 from mcproute._core import (
@@ -44,8 +43,6 @@ from mcproute._core import (
     Message,
     ProtocolError,
     encode_error,
-    encode_request,
-    encode_result,
     parse,
 )
 from mcproute.protocol import param_headers
@@ -55,6 +52,7 @@ from mcproute.protocol.client.sse_reader import SseCursor
 from mcproute.protocol.client.stdio import StdioServer, StdioTransport
 from mcproute.protocol.client.streamable_http import (
     LISTEN,
+    NAMED,
     HTTPStatusError,
     StreamableHttpTransport,
 )
@@ -67,6 +65,8 @@ from mcproute.protocol.jsonrpc import (
     UNSUPPORTED_VERSION,
     Json,
     MCPError,
+    request_bytes,
+    result_bytes,
 )
 from mcproute.redact import redact_url
 
@@ -360,7 +360,7 @@ class MCPConnection:
         return self._transport
 
     async def notify(self, method: str, params: Json | None = None) -> None:
-        body = encode_request(None, method, None if params is None else orjson.dumps(params))
+        body = request_bytes(None, method, params)
         await self._live().send(body, method)
 
     async def request(
@@ -406,35 +406,85 @@ class MCPConnection:
         on_request: OnRequest | None,
     ) -> Json:
         params = self._with_meta(params)
+        transport = await self._ready(method)
+        request_id = next(self._ids)
+        body = request_bytes(request_id, method, params)
+        token = ((params or {}).get("_meta") or {}).get("progressToken")
+        handlers = (on_notification, on_request)
+        reply = await self._roundtrip(transport, request_id, method, params, body, token, *handlers)
+        return self._result(reply, method)
+
+    async def forward(
+        self,
+        message: Message,
+        *,
+        name: str | None = None,
+        on_notification: OnNotification | None = None,
+    ) -> Message:
+        """Send a client's request on as it is but for its id (ours) and, with `name`, its
+        routing name (`params.name` or `params.uri`): a byte-level splice, no Python objects.
+        Returns the server's reply, parsed and validated once: a relay passes its bytes on.
+        For a stateless (2026-07-28) server, whose request carries its own `_meta`."""
+        method = message.method or ""
+        transport = await self._ready(method)
+        request_id = next(self._ids)
+        body = message.splice(id=request_id, name=name)
+        key = NAMED.get(method)
+        routing = {key: name if name is not None else message.name} if key else None
+        reply = await self._roundtrip(
+            transport, request_id, method, routing, body, None, on_notification, None
+        )
+        parsed = parse(reply, version=self.version or LATEST_LEGACY_VERSION, result_of=method)
+        assert isinstance(parsed, Message)
+        return parsed
+
+    async def _ready(self, method: str) -> Transport:
+        """The transport to send on; a stdio server that exited is started again first."""
         transport = self._live()
         if transport.ended_reason is not None and self.stdio is not None:
             await self._restart_stdio(method)
             transport = self._live()
-        request_id = next(self._ids)
-        body = encode_request(request_id, method, None if params is None else orjson.dumps(params))
-        token = ((params or {}).get("_meta") or {}).get("progressToken")
+        return transport
+
+    async def _roundtrip(
+        self,
+        transport: Transport,
+        request_id: int,
+        method: str,
+        params: Json | None,
+        body: bytes,
+        progress_token: Any,
+        on_notification: OnNotification | None,
+        on_request: OnRequest | None,
+    ) -> bytes:
+        """Send one encoded request and return its reply: inline (Streamable HTTP), or
+        matched by id on the message stream within `timeout_s`."""
+        handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
+        if transport.replies_inline:  # nothing to match on a message stream
+            answer = await transport.request(request_id, method, params, body, handlers)
+            assert answer is not None
+            return answer
         reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         listening = method == LISTEN
-        self._waiting[request_id] = _Waiter(reply, on_notification, on_request, token, listening)
-        handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
+        waiter = _Waiter(reply, on_notification, on_request, progress_token, listening)
+        self._waiting[request_id] = waiter
         try:
             inline = await transport.request(request_id, method, params, body, handlers)
-            if inline is None:  # the reply comes on the message stream
-                try:
-                    async with asyncio.timeout(None if listening else self.timeout_s):
-                        inline = await reply
-                except TimeoutError:
-                    await transport.cancel(request_id, "timed out")
-                    raise MCPError(
-                        INTERNAL_ERROR, f"{method}: no reply within {self.timeout_s:g} s"
-                    ) from None
+            if inline is not None:
+                return inline
+            try:  # the reply comes on the message stream
+                async with asyncio.timeout(None if listening else self.timeout_s):
+                    return await reply
+            except TimeoutError:
+                await transport.cancel(request_id, "timed out")
+                raise MCPError(
+                    INTERNAL_ERROR, f"{method}: no reply within {self.timeout_s:g} s"
+                ) from None
         except asyncio.CancelledError:
-            if not transport.replies_inline:  # Streamable HTTP tells the server itself
-                await transport.cancel(request_id, "cancelled by the client")
+            await transport.cancel(request_id, "cancelled by the client")
             raise
         finally:
             self._waiting.pop(request_id, None)
-        return self._result(inline, method)
 
     async def _restart_stdio(self, method: str) -> None:
         """The process has exited: start it again before this request, as a new session."""
@@ -587,7 +637,7 @@ class MCPConnection:
             answering = ANSWERING.set(msg.id)
             try:
                 result = await _ask(on_request, msg.method or "", params)
-                reply = encode_result(msg.id, orjson.dumps(result))
+                reply = result_bytes(msg.id, result)
             except AnsweredElsewhere:
                 return
             except MCPError as e:

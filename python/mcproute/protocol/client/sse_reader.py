@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -19,6 +20,12 @@ DEFAULT_RETRY_MS = 1000  # until the server sends an SSE `retry` field
 MAX_LINE = MAX_MESSAGE_BYTES + 64
 
 
+class Chunks(Protocol):
+    """A response body read as it arrives (aiohttp's `StreamReader`, or `http1.Body`)."""
+
+    def iter_any(self) -> AsyncIterator[bytes]: ...
+
+
 @dataclass
 class SseCursor:
     """Where a stream can be resumed: the last event id seen and the server's retry delay."""
@@ -27,7 +34,7 @@ class SseCursor:
     retry_ms: int = DEFAULT_RETRY_MS
 
 
-async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+async def _lines(content: Chunks) -> AsyncIterator[bytes]:
     buffer = bytearray()
     async for chunk in content.iter_any():
         buffer += chunk
@@ -42,9 +49,7 @@ async def _lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
         yield bytes(buffer).rstrip(b"\r")
 
 
-async def events(
-    content: aiohttp.StreamReader, cursor: SseCursor
-) -> AsyncIterator[tuple[str, bytes]]:
+async def events(content: Chunks, cursor: SseCursor) -> AsyncIterator[tuple[str, bytes]]:
     """(event type, data) of each event with data, in order. Events with empty data (priming
     events that only carry an id) and comments (keep-alives) update the cursor only. A dropped
     connection ends the iteration like a closed stream."""

@@ -16,14 +16,13 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import orjson
 
 from mcproute import tracing
-from mcproute._core import encode_request
 from mcproute.protocol import param_headers
+from mcproute.protocol.client import http1
 from mcproute.protocol.client.sse_reader import SseCursor, events
 from mcproute.protocol.client.transport import Deliver, Ended, Handlers, Transport
-from mcproute.protocol.jsonrpc import INTERNAL_ERROR, Json, MCPError
+from mcproute.protocol.jsonrpc import INTERNAL_ERROR, Json, MCPError, request_bytes
 
 if TYPE_CHECKING:
     from mcproute.protocol.client.connection import MCPConnection
@@ -61,6 +60,8 @@ class StreamableHttpTransport(Transport):
         self.conn = conn
         self.http = http
         self._background: set[asyncio.Task[None]] = set()
+        # 2026-07-28 POSTs (no session, no resumption) go on these keep-alive connections.
+        self._pool: http1.Pool | None = None
 
     async def open(self, deliver: Deliver, ended: Ended) -> None:
         self._ended = ended  # nothing arrives outside the replies to our POSTs
@@ -106,6 +107,8 @@ class StreamableHttpTransport(Transport):
     ) -> bytes:
         conn = self.conn
         headers = self.headers(method, params)
+        if conn.era == "modern" and method != LISTEN:
+            return await self._stateless(request_id, method, headers, body, handlers)
         # A listen's reply stream lasts as long as we listen.
         timeout = STREAM_TIMEOUT if method == LISTEN else self.http.timeout
         try:
@@ -129,6 +132,38 @@ class StreamableHttpTransport(Transport):
                 self._cancel_in_background(request_id, "cancelled by the client")
             raise
 
+    async def _stateless(
+        self,
+        request_id: int,
+        method: str,
+        headers: dict[str, str],
+        body: bytes,
+        handlers: Handlers,
+    ) -> bytes:
+        """A 2026-07-28 request on the small HTTP/1.1 client (see `http1`)."""
+        if self._pool is None:
+            self._pool = http1.Pool(self.conn.url)
+        try:
+            head, response = await self._pool.post(headers, body)
+            try:
+                if head.content_type == "text/event-stream":
+                    return await self._read_events_of(response, request_id, handlers)
+                reply = await response.read()
+            finally:
+                response.release()
+        except asyncio.CancelledError:
+            self._cancel_in_background(request_id, "cancelled by the client")
+            raise
+        if head.status >= 400 and not reply.startswith(b"{"):
+            raise HTTPStatusError(method, head.status)
+        return reply
+
+    async def _read_events_of(self, body: http1.Body, request_id: int, handlers: Handlers) -> bytes:
+        async for _, event in events(body, SseCursor()):
+            if await self.conn.on_stream_message(event, request_id, handlers):
+                return event
+        raise MCPError(INTERNAL_ERROR, "the server closed the stream before answering")
+
     async def cancel(self, request_id: int, reason: str) -> None:
         self._cancel_in_background(request_id, reason)
 
@@ -136,7 +171,7 @@ class StreamableHttpTransport(Transport):
         """Tell the server we no longer wait (in either era): sent in the background, so that
         the cancellation that called for it is not held up."""
         params = {"requestId": request_id, "reason": reason}
-        body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
+        body = request_bytes(None, "notifications/cancelled", params)
 
         async def send() -> None:
             with contextlib.suppress(MCPError, OSError, aiohttp.ClientError, TimeoutError):
@@ -206,6 +241,8 @@ class StreamableHttpTransport(Transport):
         return None
 
     async def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)

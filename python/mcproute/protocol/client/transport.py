@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 import aiohttp
-import orjson
 
-from mcproute._core import encode_request
-from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, Json, MCPError
+from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, Json, MCPError, request_bytes
 
 if TYPE_CHECKING:
     from mcproute.protocol.client.sse_reader import SseCursor
@@ -86,7 +84,7 @@ class Transport(ABC):
     async def cancel(self, request_id: int, reason: str) -> None:
         """Tell the server we no longer wait for a request (it may stop working on it)."""
         params = {"requestId": request_id, "reason": reason}
-        body = encode_request(None, "notifications/cancelled", orjson.dumps(params))
+        body = request_bytes(None, "notifications/cancelled", params)
         with contextlib.suppress(MCPError):  # the transport is gone: nothing works on it
             await self.send(body, "notifications/cancelled")
 

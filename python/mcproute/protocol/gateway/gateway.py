@@ -59,7 +59,9 @@ from mcproute.protocol.client.connection import (
     MCPConnection,
 )
 from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.gateway import forwarding
 from mcproute.protocol.gateway.fan_in import UpstreamWatch, relay_session
+from mcproute.protocol.gateway.forwarding import HOP_FIELDS, HOP_RESULT_FIELDS
 from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
@@ -90,11 +92,10 @@ from mcproute.protocol.server.tasks import METHODS as TASK_METHODS
 from mcproute.protocol.server.tasks import declared, missing_capability
 from mcproute.redact import redact_url
 
+TASKS_KEY = f'"{TASKS_EXTENSION}"'.encode()  # in a call's bytes: its client may get a task
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
-# Request fields that belong to one hop: the gateway sets its own toward the upstream.
-HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 # Session.carry key: upstream name -> [its session id for this client, negotiated version].
 UPSTREAM_SESSIONS = "upstreams"
 # What a client may answer: its own capabilities of these kinds are declared upstream for it.
@@ -190,6 +191,9 @@ class Gateway(MCPServer):
             self.set_handler(method, handler)
         if tracing.ACTIVE:
             tracing.trace_mcp_methods(self)  # an MCP server span per request
+        else:  # traced calls take the ordinary path, where the spans are
+            self.set_fast_path("tools/call", self._tools_call_as_bytes)
+        self._hop_result = forwarding.hop_result(self._info())
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -530,19 +534,30 @@ class Gateway(MCPServer):
     async def _forward(
         self, upstream_name: str, method: str, params: Json, ctx: RequestContext
     ) -> Json:
-        """Forward a call, counted while in flight: a reload closes a removed upstream only
-        after its calls have finished."""
+        """Forward a call field by field (see `forwarding`)."""
         upstream = self._upstream(upstream_name)
+        tool = params.get("name") if method == "tools/call" else None
+        call = functools.partial(self._forward_to, upstream, method, params, ctx)
+        result: Json = await self._counted(upstream, method, tool, call)
+        return result
+
+    async def _counted(
+        self,
+        upstream: Upstream,
+        method: str,
+        tool: str | None,
+        call: Callable[[], Awaitable[Any]],
+    ) -> Any:
+        """Run one call to `upstream` under its health guard and call timeout, counted while
+        in flight (a reload closes a removed upstream only after its calls have finished) and
+        reported to the observer."""
         upstream.calls += 1
         started = time.perf_counter()
         error: str | None = None
         try:
-            result = await upstream.health.guard(
-                method,
-                upstream.timeouts.call_s,
-                lambda: self._forward_to(upstream, method, params, ctx),
-            )
-            if result.get("isError") is True:
+            result = await upstream.health.guard(method, upstream.timeouts.call_s, call)
+            failed = result.tool_error if isinstance(result, Message) else result.get("isError")
+            if failed is True:
                 error = "tool_error"
             return result
         except MCPError as exc:
@@ -553,9 +568,47 @@ class Gateway(MCPServer):
             if not upstream.calls:
                 upstream.idle.set()
             if self.observer is not None:
-                tool = params.get("name") if method == "tools/call" else None
                 elapsed = time.perf_counter() - started
-                self.observer.upstream_operation(upstream_name, method, tool, elapsed, error)
+                self.observer.upstream_operation(upstream.name, method, tool, elapsed, error)
+
+    async def _tools_call_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+        """The fast path of a 2026-07-28 tools/call (see `forwarding`): None where it does not
+        apply, and the call goes the ordinary way (which also refreshes the listing for a name
+        not seen yet and says why a call is refused)."""
+        name = msg.name
+        route = self._tools.get(name) if name is not None else None
+        if route is None or not forwarding.forwards_as_bytes(msg):
+            return None
+        upstream_name, original = route
+        upstream = self.upstreams.get(upstream_name)
+        conn = upstream.modern_connection if upstream is not None else None
+        if (
+            upstream is None
+            or conn is None
+            or conn.era != "modern"
+            or conn.version != msg.protocol_version
+            or upstream.param_headers.get(original)
+            or not self._allowed(ctx, "tool", upstream_name, original)
+            # A client that may get a task: its id is sealed for the client (`relayed_tasks`),
+            # so the call goes the field-by-field way (the key anywhere in it is enough).
+            or TASKS_KEY in msg.raw
+        ):
+            return None
+
+        async def relay(note: str, note_params: Json) -> None:
+            if note in ANNOUNCEMENTS:
+                return  # a shared connection's news: the upstream's watch tells every client
+            if self.observer is not None:
+                self.observer.notification_relayed(upstream_name, note)
+            await ctx.send(note, note_params)
+
+        async def call() -> Message:
+            reply = await conn.forward(msg, name=original, on_notification=relay)
+            return forwarding.answered(reply)
+
+        reply: Message = await self._counted(upstream, "tools/call", original, call)
+        assert msg.id is not None
+        return forwarding.relayed_reply(reply, msg.id, self._hop_result)
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
@@ -650,7 +703,7 @@ class Gateway(MCPServer):
         if result.get("resultType") == "task" or method in TASK_METHODS:
             result.pop("_meta", None)  # per-hop; a task's resultType and ttlMs are its own
             return result
-        for key in ("_meta", "resultType", "ttlMs", "cacheScope"):
+        for key in HOP_RESULT_FIELDS:
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
 
@@ -700,21 +753,28 @@ class Gateway(MCPServer):
     # --- handlers ------------------------------------------------------------------------
 
     async def _gw_tools_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        tools: list[Json] = []
-        table: dict[str, tuple[str, str]] = {}
         listing = await self._each("tools/list", "tools")
         for name in listing.listed & self.upstreams.keys():
             own = [tool for upstream, tool in listing.items if upstream == name]
             self.upstreams[name].param_headers = param_headers.header_maps(own)[0]
             self.upstreams[name].health.tools = len(own)
-        for upstream, tool in listing.items:
-            exposed = self.namespace.expose(upstream, tool["name"])
-            if exposed in table or not self._allowed(ctx, "tool", upstream, tool["name"]):
-                continue
-            table[exposed] = (upstream, tool["name"])
-            tools.append({**tool, "name": exposed})
-        self._tools = table
+        tools, self._tools = self._exposed(listing, "tool", ctx)
         return listing.report(self._page("tools", tools, params, msg))
+
+    def _exposed(
+        self, listing: Listing, kind: str, ctx: RequestContext
+    ) -> tuple[list[Json], dict[str, tuple[str, str]]]:
+        """The listed tools or prompts the caller may use, under their exposed names, and the
+        table routing each exposed name to (upstream, its own name)."""
+        items: list[Json] = []
+        table: dict[str, tuple[str, str]] = {}
+        for upstream, item in listing.items:
+            exposed = self.namespace.expose(upstream, item["name"])
+            if exposed in table or not self._allowed(ctx, kind, upstream, item["name"]):
+                continue
+            table[exposed] = (upstream, item["name"])
+            items.append({**item, "name": exposed})
+        return items, table
 
     async def _route(
         self, kind: str, name: str, ctx: RequestContext, msg: Message
@@ -772,16 +832,8 @@ class Gateway(MCPServer):
         return {**result, "taskId": params["taskId"]} if "taskId" in result else result
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
-        prompts: list[Json] = []
-        table: dict[str, tuple[str, str]] = {}
         listing = await self._each("prompts/list", "prompts")
-        for upstream, prompt in listing.items:
-            exposed = self.namespace.expose(upstream, prompt["name"])
-            if exposed in table or not self._allowed(ctx, "prompt", upstream, prompt["name"]):
-                continue
-            table[exposed] = (upstream, prompt["name"])
-            prompts.append({**prompt, "name": exposed})
-        self._prompts = table
+        prompts, self._prompts = self._exposed(listing, "prompt", ctx)
         return listing.report(self._page("prompts", prompts, params, msg))
 
     async def _gw_prompts_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:

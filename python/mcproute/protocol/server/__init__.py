@@ -4,7 +4,7 @@ message path (`dispatch`), and its transports (`http` with its sessions and `ses
 
 from mcproute.protocol.jsonrpc import Json, MCPError
 from mcproute.protocol.server.context import Listener, Outbound, RequestContext, Session
-from mcproute.protocol.server.dispatch import MCPServer, ServerObserver
+from mcproute.protocol.server.dispatch import MCPServer, Reply, ServerObserver
 
 __all__ = [
     "Json",
@@ -12,6 +12,7 @@ __all__ = [
     "MCPError",
     "MCPServer",
     "Outbound",
+    "Reply",
     "RequestContext",
     "ServerObserver",
     "Session",

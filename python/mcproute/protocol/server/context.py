@@ -10,9 +10,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import orjson
-
-from mcproute._core import encode_request
 from mcproute.protocol.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -20,6 +17,7 @@ from mcproute.protocol.jsonrpc import (
     SUBSCRIPTION_ID,
     Json,
     MCPError,
+    request_bytes,
 )
 from mcproute.protocol.server.input_required import CAPABILITY, InputRequired, check_answer
 
@@ -77,7 +75,7 @@ class Session:
     async def send(self, method: str, params: Json) -> None:
         """A notification outside any request."""
         if self.outbox is not None:
-            await self.outbox(encode_request(None, method, orjson.dumps(params)))
+            await self.outbox(request_bytes(None, method, params))
 
     async def log(self, level: str, data: Any, logger: str | None = None) -> None:
         params = _log_params(self.log_level, level, data, logger)
@@ -173,7 +171,7 @@ class RequestContext:
     async def send(self, method: str, params: Json) -> None:
         """Send a notification to the client on this request's stream."""
         if self._outbound is not None:
-            await self._outbound.send(encode_request(None, method, orjson.dumps(params)))
+            await self._outbound.send(request_bytes(None, method, params))
 
     @property
     def streaming(self) -> bool:
@@ -196,7 +194,7 @@ class RequestContext:
         id (`MCPServer.unclaimed_answer`)."""
         if self._outbound is None:
             raise MCPError(INVALID_REQUEST, f"{method}: no stream to the client for this request")
-        await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
+        await self._outbound.send(request_bytes(request_id, method, params))
 
     async def request(self, method: str, params: Json, *, wait_s: float = 60.0) -> Json:
         """Ask the client (sampling, elicitation, roots) and wait for its answer. Legacy
@@ -209,7 +207,7 @@ class RequestContext:
         answer: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         session.pending[request_id] = answer
         try:
-            await self._outbound.send(encode_request(request_id, method, orjson.dumps(params)))
+            await self._outbound.send(request_bytes(request_id, method, params))
             async with asyncio.timeout(wait_s):
                 return await answer
         finally:

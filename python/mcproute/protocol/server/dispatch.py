@@ -1,8 +1,10 @@
 """MCPServer: tools, resources and prompts served to both protocol eras.
 
-One message in, at most one message out: `await server.handle(body, session)` parses and
-validates the bytes in the Rust core, dispatches, and returns the encoded response (None for
-notifications). Transports (stdio, Streamable HTTP) only move bytes and keep sessions.
+One message in, at most one message out: a transport parses and validates the bytes once in the
+Rust core and passes the `Message` to `await server.handle(message, session)`, which dispatches
+and returns a `Reply`: the encoded response (None for notifications) with its outcome (the error
+code, the session `initialize` opened), so nothing reads the bytes again. Transports (stdio,
+Streamable HTTP) only move bytes and keep sessions.
 
 Legacy revisions (2024-11-05 .. 2025-11-25) open a session with `initialize`; the stateless
 revision (2026-07-28) names its version in every request's `_meta` and is served without one.
@@ -20,6 +22,7 @@ import binascii
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -31,7 +34,6 @@ from mcproute._core import (
     Message,
     ProtocolError,
     encode_error,
-    encode_result,
     negotiate,
     parse,
 )
@@ -44,6 +46,7 @@ from mcproute.protocol.jsonrpc import (
     SUBSCRIPTION_ID,
     Json,
     MCPError,
+    result_bytes,
 )
 from mcproute.protocol.param_headers import header_map
 from mcproute.protocol.server.context import Listener, Outbound, RequestContext, Session
@@ -71,6 +74,22 @@ LIST_FLAGS = {
 }
 # A method's handler: (params, context, message) -> result.
 Handler = Callable[[Json, RequestContext, Message], Awaitable[Json]]
+# A fast path: (message, context) -> the encoded response, or None to dispatch as usual.
+FastHandler = Callable[[Message, RequestContext], Awaitable[bytes | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What one message got: the bytes to send back (None when no response is due), the
+    JSON-RPC code when they are an error, and the session an `initialize` opened. Transports
+    act on these rather than read the bytes again."""
+
+    body: bytes | None = None
+    error: int | None = None
+    opened: Session | None = None
+
+
+NO_REPLY = Reply()
 
 
 class ServerObserver(Protocol):
@@ -126,11 +145,12 @@ class MCPServer(Registry):
         super().__init__()
         # Requests being handled, by (session id, principal, request id): what a client's
         # notifications/cancelled names, among its own requests only.
-        self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json]] = {}
+        self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json | bytes]] = {}
         self.observer: ServerObserver | None = None
         self.tasks = Tasks()
         # Extensions served by handlers of their own (`skills`), as declared in capabilities.
         self.extensions: dict[str, Json] = {}
+        self._fast: dict[str, FastHandler] = {}
         self._methods: dict[str, Handler] = {
             "ping": self._ping,
             "tools/list": self._tools_list,
@@ -152,6 +172,12 @@ class MCPServer(Registry):
         }
 
     # --- methods ---------------------------------------------------------------------------
+
+    def set_fast_path(self, method: str, handler: FastHandler) -> None:
+        """Try `handler(message, context)` first for `method` in 2026-07-28 requests: it may
+        answer with the whole encoded response (forwarding the message's bytes, say), or
+        return None to have the request dispatched as usual. Its context carries no _meta."""
+        self._fast[method] = handler
 
     def set_handler(self, method: str, handler: Handler) -> None:
         """Serve `method` with `handler` (an application's own, or one replacing the
@@ -235,25 +261,37 @@ class MCPServer(Registry):
 
     # --- the message path ----------------------------------------------------------------
 
-    async def handle(
+    async def handle_bytes(
         self,
         body: bytes,
         session: Session | None = None,
         outbound: Outbound | None = None,
         principal: str | None = None,
-    ) -> bytes | None:
-        """One message in; the encoded response out, or None when none is due. Messages a
-        handler sends while it runs go to `outbound` (dropped when None). `principal` is who
-        sent it, where the transport tells callers apart: what a request round issues (its
-        requestState, a held call) is bound to it."""
+    ) -> Reply:
+        """`handle` for bytes not parsed yet (stdio, tests): parsed here, once; a 2025-03-26
+        batch is answered as one."""
         try:
             msg = parse(body, version=session.version if session and session.version else None)
         except ProtocolError as e:
-            return encode_error(e.id, e.code, str(e), _json(e.data))
-        if isinstance(msg, list):  # a 2025-03-26 batch
-            replies = [await self._one(m, session, outbound, principal) for m in msg]
-            parts = [r for r in replies if r is not None]
-            return b"[" + b",".join(parts) + b"]" if parts else None
+            return Reply(encode_error(e.id, e.code, str(e), _json(e.data)), e.code)
+        if not isinstance(msg, list):
+            return await self.handle(msg, session, outbound, principal)
+        replies = [await self._one(m, session, outbound, principal) for m in msg]
+        parts = [r.body for r in replies if r.body is not None]
+        return Reply(b"[" + b",".join(parts) + b"]" if parts else None)
+
+    async def handle(
+        self,
+        msg: Message,
+        session: Session | None = None,
+        outbound: Outbound | None = None,
+        principal: str | None = None,
+    ) -> Reply:
+        """One message, parsed and validated by the transport, in; the encoded response and
+        its outcome out (`Reply.body` None when none is due). Messages a handler sends while
+        it runs go to `outbound` (dropped when None). `principal` is who sent it, where the
+        transport tells callers apart: what a request round issues (its requestState, a held
+        call) is bound to it."""
         return await self._one(msg, session, outbound, principal)
 
     async def _one(
@@ -262,55 +300,62 @@ class MCPServer(Registry):
         session: Session | None,
         outbound: Outbound | None,
         principal: str | None = None,
-    ) -> bytes | None:
+    ) -> Reply:
         if isinstance(msg, ProtocolError):
-            return encode_error(msg.id, msg.code, str(msg), _json(msg.data))
-        if msg.kind == "notification":
-            if msg.method == "notifications/initialized" and session is not None:
+            return Reply(encode_error(msg.id, msg.code, str(msg), _json(msg.data)), msg.code)
+        kind = msg.kind
+        if kind == "notification":
+            method = msg.method
+            if method == "notifications/initialized" and session is not None:
                 session.initialized = True
-            elif msg.method == "notifications/cancelled":
-                params = msg.to_python().get("params") or {}
-                self.cancel(session, principal, params.get("requestId"))
-            return None
-        if msg.kind != "request":
+            elif method == "notifications/cancelled":
+                self.cancel(session, principal, msg.params().get("requestId"))
+            return NO_REPLY
+        if kind != "request":
             if not self._answer(msg, session):
                 await self.unclaimed_answer(msg, session)
-            return None
-        assert msg.id is not None
-        key = (session.id if session else None, principal, msg.id)
+            return NO_REPLY
+        request_id = msg.id
+        assert request_id is not None
+        method = msg.method or ""
+        key = (session.id if session else None, principal, request_id)
         handling = asyncio.ensure_future(self.dispatch(msg, session, outbound, principal))
         # initialize cannot be cancelled; a reused id leaves the first request cancellable.
-        cancellable = msg.method != "initialize" and key not in self._running
+        cancellable = method != "initialize" and key not in self._running
         if cancellable:
             self._running[key] = handling
         started = time.perf_counter()
-        error: str | None = None
+        error: int | None = None
         try:
             result = await handling
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if handling.cancelled() and not (current and current.cancelling()):
-                return None  # the client cancelled it
+                return NO_REPLY  # the client cancelled it
             raise
         except MCPError as e:
-            error = str(e.code)
-            return encode_error(msg.id, e.code, str(e), _json(e.data))
+            error = e.code
+            return Reply(encode_error(request_id, e.code, str(e), _json(e.data)), e.code)
         except Exception as e:  # a handler bug must not take the server down
-            error = str(INTERNAL_ERROR)
-            return encode_error(msg.id, INTERNAL_ERROR, f"internal error: {type(e).__name__}")
+            error = INTERNAL_ERROR
+            message = f"internal error: {type(e).__name__}"
+            return Reply(encode_error(request_id, INTERNAL_ERROR, message), INTERNAL_ERROR)
         finally:
             if cancellable:
                 del self._running[key]
             if self.observer is not None:
-                method = msg.method or ""
                 known = method in self._methods or method == "initialize"
                 elapsed = time.perf_counter() - started
-                self.observer.server_operation(method if known else "other", elapsed, error)
+                code = None if error is None else str(error)
+                self.observer.server_operation(method if known else "other", elapsed, code)
+        if isinstance(result, bytes):
+            return Reply(result)  # a fast path's reply, encoded whole
         if msg.era == "modern":
             result.setdefault("resultType", "complete")
             meta = result.setdefault("_meta", {})
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
-        return encode_result(msg.id, orjson.dumps(result))
+        opened = session if method == "initialize" else None
+        return Reply(result_bytes(request_id, result), opened=opened)
 
     def cancel(self, session: Session | None, principal: str | None, request_id: Any) -> bool:
         """Stop the handler of one of this sender's requests (it gets no reply); False if none
@@ -344,12 +389,23 @@ class MCPServer(Registry):
         session: Session | None,
         outbound: Outbound | None = None,
         principal: str | None = None,
-    ) -> Json:
+    ) -> Json | bytes:
         method = msg.method or ""
-        params: Json = msg.to_python().get("params") or {}
-        meta = params.get("_meta") or {}
-        level = meta.get("io.modelcontextprotocol/logLevel") if msg.era == "modern" else None
         modern = msg.era == "modern"
+        fast = self._fast.get(method) if modern else None
+        if fast is not None:
+            # A handler that may answer from the message's bytes alone: its context has no
+            # _meta (the message carries it on); None sends the message the ordinary way.
+            bare = RequestContext(None, None, None, outbound, modern=True, principal=principal)
+            try:
+                reply = await fast(msg, bare)
+            except InputRequired as e:
+                return self._input_required(method, msg.params(), bare, e)
+            if reply is not None:
+                return reply
+        params: Json = msg.params()
+        meta = params.get("_meta") or {}
+        level = meta.get("io.modelcontextprotocol/logLevel") if modern else None
         ctx = RequestContext(
             session,
             meta.get("progressToken"),
@@ -385,14 +441,16 @@ class MCPServer(Registry):
         except InputRequired as e:
             if not (modern and method in INPUT_METHODS):
                 raise MCPError(INVALID_REQUEST, f"{method}: cannot ask the client for input") from e
-            state = self.request_states.seal(
-                subject(method, params), ctx.answers, e.carry, ctx.principal
-            )
-            return {
-                "resultType": "input_required",
-                "inputRequests": e.requests,
-                "requestState": state,
-            }
+            return self._input_required(method, params, ctx, e)
+
+    def _input_required(
+        self, method: str, params: Json, ctx: RequestContext, e: InputRequired
+    ) -> Json:
+        """The InputRequiredResult of a round that asked the client for input."""
+        state = self.request_states.seal(
+            subject(method, params), ctx.answers, e.carry, ctx.principal
+        )
+        return {"resultType": "input_required", "inputRequests": e.requests, "requestState": state}
 
     def _take_answers(self, method: str, params: Json, ctx: RequestContext) -> None:
         """Answers from an echoed requestState (checked first), then from inputResponses."""

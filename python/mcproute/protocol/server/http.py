@@ -46,7 +46,7 @@ from mcproute.protocol.jsonrpc import (
 )
 from mcproute.protocol.param_headers import decode_value
 from mcproute.protocol.server.context import Session
-from mcproute.protocol.server.dispatch import MCPServer
+from mcproute.protocol.server.dispatch import MCPServer, Reply
 from mcproute.protocol.server.session_pool import (
     DEFAULT_IDLE_S,
     DEFAULT_MAX_SESSIONS,
@@ -98,18 +98,6 @@ def _error(
         None if data is None else orjson.dumps(data),
     )
     return web.Response(status=status, body=body, content_type="application/json")
-
-
-def _status_of(reply: bytes) -> int:
-    """2026-07-28 over HTTP: some errors carry their own status. The reply's top-level member
-    comes first (a quote inside a string is escaped), so only error replies are parsed."""
-    error_at = reply.find(b'"error":')
-    result_at = reply.find(b'"result":', 0, error_at if error_at >= 0 else None)
-    if error_at < 0 or result_at >= 0:
-        return 200
-    error = orjson.loads(reply).get("error")
-    code = error.get("code") if isinstance(error, dict) else None
-    return ERROR_STATUS.get(code, 200) if isinstance(code, int) else 200
 
 
 class RequestStream:
@@ -369,35 +357,39 @@ class StreamableHTTP:
         held = session is not None and session.id in self.sessions
         in_use = self.pool.in_use(session.id) if held and session else contextlib.nullcontext()
 
-        async def run() -> bytes | None:
+        async def run() -> Reply:
             with in_use:
-                reply = await self.server.handle(body, session, outbound, principal)
+                reply = await self.server.handle(msg, session, outbound, principal)
                 if outbound is not None and outbound.response is not None:
-                    await outbound.finish(reply)
+                    await outbound.finish(reply.body)
             return reply
 
-        # Shielded: a legacy client that drops the connection has not cancelled its request (it
-        # may resume the stream, or send notifications/cancelled). A 2026-07-28 client cancels
-        # by closing the connection: then the handler stops.
-        unwatch = self._watch_disconnect(request, principal, msg.id) if modern else None
-        try:
-            reply = await asyncio.shield(asyncio.ensure_future(run()))
-        finally:
-            if unwatch is not None:
+        if modern:
+            # A 2026-07-28 client cancels by closing the connection: then the handler stops.
+            unwatch = self._watch_disconnect(request, principal, msg.id)
+            try:
+                reply = await run()
+            finally:
                 unwatch()
+        else:
+            # Shielded: a legacy client that drops the connection has not cancelled its request
+            # (it may resume the stream, or send notifications/cancelled).
+            reply = await asyncio.shield(asyncio.ensure_future(run()))
         if outbound is not None and outbound.response is not None:
             return outbound.response
-        if reply is None:
+        if reply.body is None:
             return web.Response(status=202)
-        status = _status_of(reply) if modern else 200
+        # 2026-07-28 over HTTP: some errors carry their own status.
+        status = ERROR_STATUS.get(reply.error, 200) if modern and reply.error else 200
         headers = {}
-        if msg.method == "initialize" and session is not None and session.version is not None:
+        opened = reply.opened
+        if opened is not None and opened.version is not None:
             if self.session_tokens is not None:
-                session.id = self.session_tokens.seal(session)
-            await self._open_session(session)
-            headers[SESSION_HEADER] = session.id
+                opened.id = self.session_tokens.seal(opened)
+            await self._open_session(opened)
+            headers[SESSION_HEADER] = opened.id
         return web.Response(
-            status=status, body=reply, content_type="application/json", headers=headers
+            status=status, body=reply.body, content_type="application/json", headers=headers
         )
 
     def _watch_disconnect(

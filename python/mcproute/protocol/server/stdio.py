@@ -51,9 +51,9 @@ async def serve_stdio(server: MCPServer) -> None:
     server.sessions[session.id] = session
 
     async def one(line: bytes) -> None:
-        reply = await server.handle(line, session, outbound)
-        if reply is not None:
-            await write(reply)
+        reply = await server.handle_bytes(line, session, outbound)
+        if reply.body is not None:
+            await write(reply.body)
 
     try:
         while True:

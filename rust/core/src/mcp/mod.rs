@@ -5,6 +5,7 @@
 
 mod revisions;
 pub mod schema;
+pub mod splice;
 
 use crate::json::{Document, Kind, Limits, Value};
 use crate::jsonrpc::{codes, write_string, Envelope, Id, MessageKind, RpcError};
@@ -126,6 +127,16 @@ pub struct Handle {
     pub era: Era,
     /// Byte range of the message in the input (a batch item's own range).
     pub span: (usize, usize),
+    /// Byte range of the `id` value, where there is one.
+    pub id_span: Option<(usize, usize)>,
+    /// Byte range of a response's `result` object.
+    pub result_span: Option<(usize, usize)>,
+    /// A response's `result.resultType` (2026-07-28: "complete", "input_required", ...).
+    pub result_type: Option<String>,
+    /// A tool result that reports a failure (`result.isError` is true).
+    pub tool_error: bool,
+    /// An error response's `error.code`.
+    pub error_code: Option<i64>,
 }
 
 /// Where the routing name of a method lives in its params.
@@ -325,6 +336,7 @@ pub fn check_message(msg: Value<'_, '_>, opts: &Options<'_>) -> Result<Handle, R
         Era::Unknown => Era::of_version(rev.version),
         e => e,
     };
+    let result = env.result.filter(|r| r.kind() == Kind::Object);
     Ok(Handle {
         kind: env.kind,
         id: env.id_value(),
@@ -333,6 +345,20 @@ pub fn check_message(msg: Value<'_, '_>, opts: &Options<'_>) -> Result<Handle, R
         version: rev.version,
         era,
         span: msg.span(),
+        id_span: env.id.map(|v| v.span()),
+        result_span: result.map(|r| r.span()),
+        result_type: result
+            .and_then(|r| r.get("resultType"))
+            .and_then(|t| t.as_str())
+            .map(|t| t.into_owned()),
+        tool_error: result
+            .and_then(|r| r.get("isError"))
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        error_code: env
+            .error
+            .and_then(|e| e.get("code"))
+            .and_then(|c| c.as_i64()),
     })
 }
 

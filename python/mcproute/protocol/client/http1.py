@@ -1,0 +1,360 @@
+"""A small HTTP/1.1 client for one hot path: the gateway's forwarded POSTs.
+
+A general client builds request and response objects, cookie jars, trace hooks and header
+multidicts for every request; for a POST of bytes whose answer is JSON (or an SSE stream) that
+is most of what a gateway adds to a call. Here a request is one prebuilt block of bytes written
+on a pooled keep-alive connection, and the response is parsed from the socket's bytes as they
+arrive: the status line and headers, then the body by `Content-Length`, chunked, or until the
+connection closes. A connection goes back to the pool when its response has been read whole;
+one that fails, or whose response was abandoned (a cancelled call), is closed.
+
+A POST written on a pooled connection that the server had already closed (its keep-alive
+timeout) is sent again once on a new connection, when not a byte of a response came back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import cast
+from urllib.parse import unquote, urlsplit
+
+from mcproute.protocol.jsonrpc import MAX_MESSAGE_BYTES
+
+MAX_HEAD = 64 * 1024  # status line and headers
+MAX_IDLE = 32  # idle connections kept per origin
+
+
+class HTTPError(ConnectionError):
+    """The connection failed, or the response is not HTTP/1.1 as we read it."""
+
+
+@dataclass
+class Head:
+    status: int
+    headers: dict[str, str]  # names lower-cased; a repeated header keeps its last value
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class _Chunks:
+    """The body's chunks as they arrive, then None: a queue with one reader, cheaper than
+    `asyncio.Queue` for the one or two chunks a JSON reply comes in."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._items: deque[bytes | None] = deque()
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put(self, item: bytes | None) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def get(self) -> bytes | None:
+        while not self._items:
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.popleft()
+
+
+class _Response(asyncio.Protocol):
+    """One connection, reading one response at a time."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self._buffer = bytearray()
+        self._head: asyncio.Future[Head] | None = None
+        self._chunks: _Chunks | None = None
+        self._state = "idle"  # idle, head, length, chunk-size, chunk, chunk-end, trailer, eof
+        self._left = 0
+        self._received = 0
+        self._keep = True
+        self.reusable = False
+        self.error: Exception | None = None
+
+    # --- asyncio.Protocol ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+
+    def data_received(self, data: bytes) -> None:
+        self._received += len(data)
+        self._buffer += data
+        try:
+            self._advance()
+        except HTTPError as e:
+            self._fail(e)
+
+    def eof_received(self) -> bool | None:
+        if self._state == "eof":
+            self._body(bytes(self._buffer))
+            self._buffer.clear()
+            self._finish(reusable=False)
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if self._state == "eof":
+            self._finish(reusable=False)
+        elif self._state != "idle":
+            self._fail(HTTPError(f"the connection closed: {exc or 'by the server'}"))
+
+    # --- one exchange --------------------------------------------------------------------
+
+    def start(self, request: bytes) -> tuple[asyncio.Future[Head], _Chunks]:
+        assert self.transport is not None
+        assert self._state == "idle"
+        self._head = self._loop.create_future()
+        self._chunks = _Chunks(self._loop)
+        self._state, self._received, self.reusable, self.error = "head", 0, False, None
+        self.transport.write(request)
+        return self._head, self._chunks
+
+    @property
+    def answered_nothing(self) -> bool:
+        return self._received == 0
+
+    def _advance(self) -> None:
+        buffer = self._buffer
+        while buffer:
+            state = self._state
+            if state == "head":
+                end = buffer.find(b"\r\n\r\n")
+                if end < 0:
+                    if len(buffer) > MAX_HEAD:
+                        raise HTTPError("the response headers are too large")
+                    return
+                head = _parse_head(bytes(buffer[:end]))
+                del buffer[: end + 4]
+                self._begin_body(head)
+                assert self._head is not None
+                if not self._head.done():
+                    self._head.set_result(head)
+            elif state == "length":
+                take = bytes(buffer[: self._left])
+                del buffer[: len(take)]
+                self._left -= len(take)
+                self._body(take)
+                if self._left == 0:
+                    self._finish(reusable=True)
+            elif state == "chunk-size":
+                end = buffer.find(b"\r\n")
+                if end < 0:
+                    return
+                size = buffer[:end].split(b";", 1)[0].strip()
+                del buffer[: end + 2]
+                try:
+                    self._left = int(size, 16)
+                except ValueError:
+                    raise HTTPError("a malformed chunk size") from None
+                if self._left > MAX_MESSAGE_BYTES:
+                    raise HTTPError("a chunk over the message limit")
+                self._state = "chunk" if self._left else "trailer"
+            elif state == "chunk":
+                take = bytes(buffer[: self._left])
+                del buffer[: len(take)]
+                self._left -= len(take)
+                self._body(take)
+                if self._left == 0:
+                    self._state = "chunk-end"
+            elif state == "chunk-end":
+                if len(buffer) < 2:
+                    return
+                del buffer[:2]
+                self._state = "chunk-size"
+            elif state == "trailer":
+                end = buffer.find(b"\r\n")
+                if end < 0:
+                    return
+                del buffer[: end + 2]
+                if end == 0:  # the blank line that ends the trailers
+                    self._finish(reusable=True)
+            elif state == "eof":
+                self._body(bytes(buffer))
+                buffer.clear()
+            else:  # bytes nobody asked for: the connection cannot be trusted
+                raise HTTPError("the server sent more than its response")
+
+    def _begin_body(self, head: Head) -> None:
+        encoding = head.headers.get("transfer-encoding", "").lower()
+        self._keep = head.headers.get("connection", "").lower() != "close"
+        if head.status in (204, 304) or 100 <= head.status < 200:
+            self._state = "length"
+            self._left = 0
+            self._finish(reusable=True)
+        elif "chunked" in encoding:
+            self._state = "chunk-size"
+        elif "content-length" in head.headers:
+            try:
+                self._left = int(head.headers["content-length"])
+            except ValueError:
+                raise HTTPError("a malformed Content-Length") from None
+            self._state = "length"
+            if self._left == 0:
+                self._finish(reusable=True)
+        else:
+            self._state = "eof"
+
+    def _body(self, data: bytes) -> None:
+        if data and self._chunks is not None:
+            self._chunks.put(data)
+
+    def _finish(self, *, reusable: bool) -> None:
+        self._state = "idle"
+        self.reusable = reusable and self._keep and not self.closed
+        if self._chunks is not None:
+            self._chunks.put(None)
+
+    def _fail(self, error: Exception) -> None:
+        self._state = "failed"
+        if self._head is not None and not self._head.done():
+            self._head.set_exception(error)
+        elif self._chunks is not None:
+            self._chunks.put(None)
+            self.error = error
+        self.close()
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+def _parse_head(block: bytes) -> Head:
+    lines = block.split(b"\r\n")
+    parts = lines[0].split(b" ", 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise HTTPError("not an HTTP/1.1 response")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, sep, value = line.partition(b":")
+        if not sep:
+            raise HTTPError("a malformed response header")
+        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    return Head(int(parts[1]), headers)
+
+
+class Body:
+    """A response body as it arrives: `read()` whole, or `iter_any()` chunk by chunk."""
+
+    def __init__(self, conn: _Response, chunks: _Chunks, pool: Pool):
+        self._conn = conn
+        self._chunks = chunks
+        self._pool = pool
+        self._done = False
+
+    async def iter_any(self) -> AsyncIterator[bytes]:
+        while True:
+            chunk = await self._chunks.get()
+            if chunk is None:
+                self._done = True
+                if self._conn.error is not None:
+                    raise self._conn.error
+                return
+            yield chunk
+
+    async def read(self, limit: int = MAX_MESSAGE_BYTES) -> bytes:
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in self.iter_any():
+            size += len(chunk)
+            if size > limit:
+                raise HTTPError(f"a response over {limit} bytes")
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def release(self) -> None:
+        """Done with the response: its connection goes back to the pool if it was read whole
+        and may be reused, else it is closed."""
+        if self._done and self._conn.reusable:
+            self._pool.put(self._conn)
+        else:
+            self._conn.close()
+
+
+class Pool:
+    """Keep-alive connections to one origin (`http://` or `https://` host and port)."""
+
+    def __init__(self, url: str, ssl_context: ssl.SSLContext | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"url: expected an http(s) URL, got {url!r}")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        https = parts.scheme == "https"
+        self.ssl = ssl_context or (ssl.create_default_context() if https else None)
+        self.authority = parts.netloc.rsplit("@", 1)[-1]
+        # Credentials in the URL are sent as Basic authentication, as general clients do.
+        self.auth: str | None = None
+        if parts.username is not None:
+            pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self.auth = "Basic " + base64.b64encode(pair.encode()).decode()
+        self.target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._idle: deque[_Response] = deque()
+
+    def put(self, conn: _Response) -> None:
+        if len(self._idle) < MAX_IDLE and not conn.closed:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+    async def _new(self) -> _Response:
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(
+            lambda: _Response(loop), self.host, self.port, ssl=self.ssl
+        )
+        return conn
+
+    def request_bytes(self, headers: dict[str, str], body: bytes) -> bytes:
+        lines = [f"POST {self.target} HTTP/1.1", f"Host: {self.authority}"]
+        if self.auth is not None and "Authorization" not in headers:
+            lines.append(f"Authorization: {self.auth}")
+        for name, value in headers.items():
+            if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
+                raise ValueError(f"header {name!r}: a line break or colon has no place here")
+            lines.append(f"{name}: {value}")
+        lines.append(f"Content-Length: {len(body)}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+    async def post(self, headers: dict[str, str], body: bytes) -> tuple[Head, Body]:
+        """Send one POST; its head and its body (to read, then `release`)."""
+        request = self.request_bytes(headers, body)
+        while self._idle:
+            conn = self._idle.popleft()
+            if conn.closed:
+                continue
+            head_future, chunks = conn.start(request)
+            try:
+                head = await head_future
+            except HTTPError:
+                if conn.answered_nothing:
+                    break  # the server had closed it while idle: once more, on a new one
+                raise
+            except BaseException:
+                conn.close()
+                raise
+            return head, Body(conn, chunks, self)
+        conn = await self._new()
+        head_future, chunks = conn.start(request)
+        try:
+            head = await head_future
+        except BaseException:
+            conn.close()
+            raise
+        return head, Body(conn, chunks, self)
+
+    def close(self) -> None:
+        while self._idle:
+            self._idle.popleft().close()
