@@ -148,3 +148,41 @@ async def test_task_ids_through_the_gateway_are_sealed() -> None:
         assert refused.value.code == INVALID_PARAMS
         assert (await conn.request("tasks/get", {"taskId": task_id}))["taskId"] == task_id
         await conn.request("tasks/cancel", {"taskId": task_id})
+
+
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_status_changes_reach_the_callers_streams(prefer: str) -> None:
+    """`notifications/tasks` on the session's stream (legacy) or on a listen stream that asked
+    for them (2026-07-28), for the caller's own tasks only."""
+    heard: dict[str, list[dict[str, Any]]] = {"alice": [], "mallory": []}
+
+    def hearing(caller: str) -> Any:
+        async def note(method: str, params: dict[str, Any]) -> None:
+            if method == "notifications/tasks":
+                heard[caller].append(params)
+
+        return note
+
+    async with (
+        served(False) as (url, _),
+        client(url, prefer=prefer, capabilities=TASKS) as alice,
+        client(url, "mallory", prefer=prefer, capabilities=TASKS) as mallory,
+    ):
+        watches = []
+        for caller, conn in (("alice", alice), ("mallory", mallory)):
+            opened = asyncio.Event()
+            watch = conn.watch(hearing(caller), notifications={EXTENSION: True}, opened=opened)
+            watches.append(asyncio.create_task(watch))
+            await asyncio.wait_for(opened.wait(), 5)
+        try:
+            result = await alice.call_tool("slow_compute", {"seconds": 0.1, "label": "n"})
+            for _ in range(100):
+                if heard["alice"] and heard["alice"][-1]["status"] == "completed":
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            for watch in watches:
+                watch.cancel()
+    assert heard["alice"][-1]["status"] == "completed"
+    assert heard["alice"][-1]["result"] == result
+    assert heard["mallory"] == []

@@ -59,7 +59,7 @@ from mcproute.protocol.server.input_required import (
 )
 from mcproute.protocol.server.registry import Registry, Tool
 from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
-from mcproute.protocol.server.tasks import Tasks
+from mcproute.protocol.server.tasks import Task, Tasks
 
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 # Cache hints on list/read/discover results (2026-07-28): short, private by default.
@@ -148,6 +148,8 @@ class MCPServer(Registry):
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json | bytes]] = {}
         self.observer: ServerObserver | None = None
         self.tasks = Tasks()
+        self.tasks.on_change = self._task_changed
+        self._notifying: set[asyncio.Task[None]] = set()  # status notifications on their way
         # Extensions served by handlers of their own (`skills`), as declared in capabilities.
         self.extensions: dict[str, Json] = {}
         self._fast: dict[str, FastHandler] = {}
@@ -546,6 +548,8 @@ class MCPServer(Registry):
         uris = requested.get("resourceSubscriptions")
         if uris and caps.get("resources", {}).get("subscribe"):
             agreed["resourceSubscriptions"] = list(uris)
+        if requested.get(TASKS_EXTENSION) and TASKS_EXTENSION in caps.get("extensions", {}):
+            agreed[TASKS_EXTENSION] = True  # the caller's task status notifications
         listener = Listener(msg.id, agreed, ctx)
         await listener.send("notifications/subscriptions/acknowledged", {"notifications": agreed})
         self.listeners.add(listener)  # after the acknowledgement, which must come first
@@ -583,6 +587,27 @@ class MCPServer(Registry):
         if isinstance(value, list):
             return {"content": value}
         return {"content": [_text(value)]}
+
+    def _task_changed(self, task: Task) -> None:
+        """A task's status changed: tell its session, and its caller's listen streams that
+        asked (see `tasks`)."""
+        params = task.notification()
+        sends = [task.session.send("notifications/tasks", params)] if task.session else []
+        sends += [
+            listener.send("notifications/tasks", params)
+            for listener in self.listeners
+            if listener.notifications.get(TASKS_EXTENSION)
+            and listener.ctx.principal == task.principal
+        ]
+        for send in sends:
+            sending = asyncio.ensure_future(send)
+            self._notifying.add(sending)
+            sending.add_done_callback(self._notified)
+
+    def _notified(self, sending: asyncio.Task[None]) -> None:
+        self._notifying.discard(sending)
+        if not sending.cancelled():
+            sending.exception()  # a stream gone meanwhile: its client can still poll tasks/get
 
     async def _tasks_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         return self.tasks.get(params, ctx)

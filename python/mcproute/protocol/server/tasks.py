@@ -16,6 +16,11 @@ A tool error completes the task with `isError: true`; a protocol error (an MCPEr
 the handler, or a crash) fails it with the JSON-RPC error inlined. Tasks live in memory, bound to
 the principal that created them (another caller's `tasks/get` gets -32602, as for an unknown
 id), until `ttlMs` after they end.
+
+Status notifications: every change of a task's status is a `notifications/tasks` (`taskId`,
+`status`, and once it has ended its `result` or `error`) to the legacy session that started it
+(on its standalone stream) and to that caller's 2026-07-28 `subscriptions/listen` streams that
+asked for them with `"io.modelcontextprotocol/tasks": true` in their filter.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from mcproute.protocol.jsonrpc import (
 from mcproute.protocol.server.input_required import check_answer
 
 if TYPE_CHECKING:
-    from mcproute.protocol.server.context import RequestContext
+    from mcproute.protocol.server.context import RequestContext, Session
 
 EXTENSION = "io.modelcontextprotocol/tasks"
 METHODS = ("tasks/get", "tasks/update", "tasks/cancel")
@@ -83,6 +88,15 @@ class Task:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     runner: asyncio.Future[Json] | None = None
     on_change: Callable[[Task], None] | None = None
+    session: Session | None = None  # the legacy session that started it
+
+    def notification(self) -> Json:
+        """A `notifications/tasks`'s params: the status, and how the task ended."""
+        out: Json = {"taskId": self.id, "status": self.status}
+        for key in ("result", "error"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
     def info(self) -> Json:
         return {
@@ -221,6 +235,7 @@ class Tasks:
         async def escalate() -> None:
             task = Task(secrets.token_urlsafe(18), ctx.principal, self.ttl_ms)
             task.on_change = self.on_change
+            task.session = ctx.session
             self._tasks[task.id] = task
             ctx.asker = task.ask
             created.set_result(task)

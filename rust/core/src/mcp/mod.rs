@@ -165,6 +165,9 @@ fn extension_request(name: &str) -> bool {
     EXTENSION_REQUESTS.binary_search(&name).is_ok()
 }
 
+/// The extensions' notifications, checked the same way: a task's status change (SEP-2663).
+const EXTENSION_NOTIFICATIONS: &[&str] = &["notifications/tasks"];
+
 /// The per-request version a stateless message names in `params._meta`, if any.
 fn meta_version<'d, 'a>(env: &Envelope<'d, 'a>) -> Option<Value<'d, 'a>> {
     env.params?.get("_meta")?.get(META_PROTOCOL_VERSION)
@@ -263,11 +266,16 @@ pub fn check_message(msg: Value<'_, '_>, opts: &Options<'_>) -> Result<Handle, R
     match env.kind {
         MessageKind::Request | MessageKind::Notification => {
             let name = method.as_deref().unwrap_or_default();
-            let extension = rev.method(name).is_none()
-                && env.kind == MessageKind::Request
-                && extension_request(name);
-            if extension {
-                if let Some(node) = rev.definition("JSONRPCRequest") {
+            let envelope = match env.kind {
+                MessageKind::Request if extension_request(name) => Some("JSONRPCRequest"),
+                MessageKind::Notification if EXTENSION_NOTIFICATIONS.contains(&name) => {
+                    Some("JSONRPCNotification")
+                }
+                _ => None,
+            }
+            .filter(|_| rev.method(name).is_none());
+            if let Some(envelope) = envelope {
+                if let Some(node) = rev.definition(envelope) {
                     rev.validate(node, msg, &root).map_err(schema_error)?;
                 }
             } else {

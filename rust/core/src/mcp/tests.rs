@@ -264,6 +264,16 @@ fn extension_requests_pass_with_their_envelope_checked() {
     );
     let notification = r#"{"jsonrpc":"2.0","method":"tasks/get","params":{}}"#;
     assert!(single(notification, &Options::default()).is_err());
+    let status = r#"{"jsonrpc":"2.0","method":"notifications/tasks","params":{"taskId":"t1","status":"completed"}}"#;
+    for version in ["2025-11-25", "2026-07-28"] {
+        let o = Options {
+            version: Some(version),
+            result_of: None,
+        };
+        single(status, &o).unwrap();
+    }
+    let as_request = r#"{"jsonrpc":"2.0","id":1,"method":"notifications/tasks","params":{}}"#;
+    assert!(single(as_request, &Options::default()).is_err());
     // Their results are the extension's own, even where 2025-11-25 has a tasks/get.
     for version in ["2025-11-25", "2026-07-28"] {
         let reply = r#"{"jsonrpc":"2.0","id":3,"result":{"resultType":"complete","taskId":"t1","status":"working"}}"#;
