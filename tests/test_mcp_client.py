@@ -85,19 +85,21 @@ async def test_against_our_server_modern_then_legacy_fallback() -> None:
             assert (await conn.call_tool("add", {"a": 1, "b": 2}))["content"][0]["text"] == "3"
         # a server that does not answer server/discover gets the initialize handshake
         _ERA_CACHE.clear()
-        discover = demo._methods.pop("server/discover")
+        discover = demo.remove_handler("server/discover")
+        assert discover is not None
         try:
             async with MCPConnection(url) as conn:
                 assert conn.era == "legacy"
                 assert conn.session_id is not None
                 assert len(await conn.list_tools()) == 3
         finally:
-            demo._methods["server/discover"] = discover
+            demo.set_handler("server/discover", discover)
 
 
 async def test_expired_session_is_reinitialized() -> None:
     async with http_server() as url:
-        discover = demo._methods.pop("server/discover")
+        discover = demo.remove_handler("server/discover")
+        assert discover is not None
         try:
             async with MCPConnection(url) as conn:
                 first = conn.session_id
@@ -105,7 +107,7 @@ async def test_expired_session_is_reinitialized() -> None:
                 assert len(await conn.list_tools()) == 3
                 assert conn.session_id not in (None, first, "forgotten-by-the-server")
         finally:
-            demo._methods["server/discover"] = discover
+            demo.set_handler("server/discover", discover)
 
 
 async def test_server_to_client_requests_are_answered() -> None:

@@ -21,7 +21,7 @@ SEEN = web.AppKey("seen", list)
 
 def legacy_only(server: MCPServer) -> web.Application:
     """A 2025-06-18-era server: no server/discover; records the headers it receives."""
-    server._methods.pop("server/discover", None)
+    server.remove_handler("server/discover")
     seen: list[dict[str, str]] = []
     app = StreamableHTTP(server).app()
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from mcp_support import post, serve
+from mcp_support import post, serve, start_session
 from mcproute.protocol.client.connection import _ERA_CACHE
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.jsonrpc import MCPError
@@ -20,6 +20,7 @@ from mcproute.protocol.server import MCPServer
 from mcproute.protocol.server.http import StreamableHTTP
 
 BODIES = web.AppKey("bodies", list)
+RAW = web.AppKey("raw", list)
 CLIENT_INFO = {"name": "bytes-test", "version": "1"}
 
 
@@ -45,17 +46,20 @@ def upstream() -> web.Application:
 
     app = StreamableHTTP(server).app()
     bodies: list[dict[str, Any]] = []
+    raw: list[bytes] = []
 
     @web.middleware
     async def record(request: web.Request, handler: Any) -> web.StreamResponse:
         body = json.loads(await request.read() or b"null")
         if isinstance(body, dict) and body.get("method") == "tools/call":
             bodies.append(body)
+            raw.append(await request.read())
         response: web.StreamResponse = await handler(request)
         return response
 
     app.middlewares.append(record)
     app[BODIES] = bodies
+    app[RAW] = raw
     return app
 
 
@@ -177,3 +181,37 @@ async def test_the_access_policy_holds_on_the_byte_path() -> None:
     assert refused["error"]["code"] == -32602
     assert "not allowed" in refused["error"]["message"]
     assert [b["params"]["name"] for b in app[BODIES]] == ["echo"]  # nothing else went upstream
+
+
+async def test_a_legacy_sessions_call_travels_as_its_own_bytes() -> None:
+    app = upstream()
+    async with serve(app) as upstream_url:
+        gateway = Gateway({"up": upstream_url})
+        try:
+            async with serve(StreamableHTTP(gateway).app()) as url:
+                session_id = await start_session(url)
+                headers = {"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+                replies = []
+                for request_id, text in ((5, "x"), ("six", "y")):
+                    # json.dumps's spacing, which a field-by-field forward would not keep
+                    body = json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": request_id,
+                            "method": "tools/call",
+                            "params": {"name": "up__echo", "arguments": {"text": text}},
+                        }
+                    ).encode()
+                    status, _, reply = await post(url, body, headers)
+                    assert status == 200, reply
+                    replies.append(reply)
+        finally:
+            await gateway.close()
+    assert [r["id"] for r in replies] == [5, "six"]
+    assert [r["result"] for r in replies] == [
+        {"content": [{"type": "text", "text": "echo x"}]},
+        {"content": [{"type": "text", "text": "echo y"}]},
+    ]  # no per-hop members: a legacy result
+    # The upstream got the client's own bytes, in the client's own session with it.
+    assert b'"arguments": {"text": "y"}' in app[RAW][-1]
+    assert b'"name": "echo"' in app[RAW][-1]  # the tool's own name, spliced in

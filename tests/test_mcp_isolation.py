@@ -45,7 +45,7 @@ async def gateway(tmp_path: Path) -> AsyncIterator[McpProxy]:
     """The proxy in front of the everything server twice: `ever` (both eras) and `legacy`
     (no server/discover: a modern client's calls that ask for input are held)."""
     legacy = build()
-    legacy._methods.pop("server/discover")
+    legacy.remove_handler("server/discover")
     async with (
         serve(StreamableHTTP(build()).app()) as ever_url,
         serve(StreamableHTTP(legacy).app()) as legacy_url,

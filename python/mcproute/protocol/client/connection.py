@@ -420,11 +420,13 @@ class MCPConnection:
         *,
         name: str | None = None,
         on_notification: OnNotification | None = None,
+        on_request: OnRequest | None = None,
     ) -> Message:
         """Send a client's request on as it is but for its id (ours) and, with `name`, its
         routing name (`params.name` or `params.uri`): a byte-level splice, no Python objects.
         Returns the server's reply, parsed and validated once: a relay passes its bytes on.
-        For a stateless (2026-07-28) server, whose request carries its own `_meta`."""
+        The request must be one of this connection's era: a stateless one carries its own
+        `_meta`; a legacy one travels in this connection's session."""
         method = message.method or ""
         transport = await self._ready(method)
         request_id = next(self._ids)
@@ -432,7 +434,7 @@ class MCPConnection:
         key = NAMED.get(method)
         routing = {key: name if name is not None else message.name} if key else None
         reply = await self._roundtrip(
-            transport, request_id, method, routing, body, None, on_notification, None
+            transport, request_id, method, routing, body, None, on_notification, on_request
         )
         parsed = parse(reply, version=self.version or LATEST_LEGACY_VERSION, result_of=method)
         assert isinstance(parsed, Message)

@@ -1,12 +1,14 @@
 """Forwarding a client's call to its upstream.
 
-A 2026-07-28 `tools/call` to a 2026-07-28 upstream goes as its own bytes: the Rust core splices
-in the upstream request's id and the tool's own name, the client's `_meta` travels on as it is
-(its version, capabilities, log level and progress token are what the upstream must see), and
-the upstream's reply is parsed and validated once and relayed as bytes with the client's id and
-this hop's `_meta` and `resultType`. Where this hop must rewrite the params (an input round's
-`inputResponses` and `requestState`, arguments mirrored into `Mcp-Param-*` headers, a legacy
-upstream, a legacy client), the call is forwarded field by field instead (`Gateway._forward_to`).
+A `tools/call` goes as its own bytes where the upstream speaks the client's era: the Rust core
+splices in the upstream request's id and the tool's own name; a 2026-07-28 client's `_meta`
+travels on as it is (its version, capabilities, log level and progress token are what the
+upstream must see), a legacy client's request has none; and the upstream's reply is parsed and
+validated once and relayed as bytes with the client's id, without the upstream's per-hop result
+members and, for a 2026-07-28 client, with this hop's `_meta` and `resultType`. Where this hop
+must rewrite the params (an input round's `inputResponses` and `requestState`, a legacy
+request's `_meta`, arguments mirrored into `Mcp-Param-*` headers, an upstream of the other era),
+the call is forwarded field by field instead (`Gateway._forward_to`).
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ ROUND_KEYS = (b'"inputResponses"', b'"requestState"')
 
 
 def forwards_as_bytes(msg: Message) -> bool:
-    """Whether a 2026-07-28 request can go upstream as its own bytes. A key found anywhere in
-    them (an argument's value, say) only sends the call the field-by-field way."""
+    """Whether a request can go upstream as its own bytes: no input round in it, and for a
+    legacy session's request no `_meta` (this hop sets its own). A key found anywhere in the
+    bytes (an argument's, say) only sends the call the field-by-field way."""
     raw = msg.raw
-    return not any(key in raw for key in ROUND_KEYS)
+    if any(key in raw for key in ROUND_KEYS):
+        return False
+    return msg.era == "modern" or b'"_meta"' not in raw
 
 
 def hop_result(server_info: Json) -> bytes:
@@ -48,13 +53,16 @@ def answered(reply: Message) -> Message:
     return reply
 
 
-def relayed_reply(reply: Message, client_id: int | str, hop_members: bytes) -> bytes:
-    """The upstream's result as this server's: its bytes with the client's id and this hop's
-    result members. An input round raises `InputRequired` carrying the upstream's
-    requestState inside ours."""
+def relayed_reply(reply: Message, client_id: int | str, hop_members: bytes | None) -> bytes:
+    """The upstream's result as this server's: its bytes with the client's id, without the
+    upstream's per-hop members and with this hop's (`hop_members`: a 2026-07-28 client's; a
+    legacy client's result has none). An input round raises `InputRequired` carrying the
+    upstream's requestState inside ours."""
     if reply.result_type == "input_required":
         result = reply.to_python()["result"]
         carry = {"upstream_state": result.get("requestState")}
         raise InputRequired(result.get("inputRequests") or {}, carry)
+    if hop_members is None:
+        return reply.splice(id=client_id, result_drop=list(HOP_RESULT_FIELDS))
     drop = [f for f in HOP_RESULT_FIELDS if f not in ("_meta", "resultType")]
     return reply.splice(id=client_id, result_set=hop_members, result_drop=drop)

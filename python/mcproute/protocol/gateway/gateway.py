@@ -59,6 +59,7 @@ from mcproute.protocol.client.connection import (
     MCPConnection,
 )
 from mcproute.protocol.client.sse_reader import SseCursor
+from mcproute.protocol.client.transport import OnNotification, OnRequest
 from mcproute.protocol.gateway import forwarding
 from mcproute.protocol.gateway.fan_in import UpstreamWatch, relay_session
 from mcproute.protocol.gateway.forwarding import HOP_FIELDS, HOP_RESULT_FIELDS
@@ -572,43 +573,88 @@ class Gateway(MCPServer):
                 self.observer.upstream_operation(upstream.name, method, tool, elapsed, error)
 
     async def _tools_call_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
-        """The fast path of a 2026-07-28 tools/call (see `forwarding`): None where it does not
-        apply, and the call goes the ordinary way (which also refreshes the listing for a name
-        not seen yet and says why a call is refused)."""
+        """The fast path of a tools/call (see `forwarding`): None where it does not apply, and
+        the call goes the ordinary way (which also connects an upstream the first time,
+        refreshes the listing for a name not seen yet and says why a call is refused)."""
         name = msg.name
         route = self._tools.get(name) if name is not None else None
         if route is None or not forwarding.forwards_as_bytes(msg):
             return None
         upstream_name, original = route
         upstream = self.upstreams.get(upstream_name)
-        conn = upstream.modern_connection if upstream is not None else None
-        if (
-            upstream is None
-            or conn is None
-            or conn.era != "modern"
-            or conn.version != msg.protocol_version
-            or upstream.param_headers.get(original)
-            or not self._allowed(ctx, "tool", upstream_name, original)
-            # A client that may get a task: its id is sealed for the client (`relayed_tasks`),
-            # so the call goes the field-by-field way (the key anywhere in it is enough).
-            or TASKS_KEY in msg.raw
-        ):
+        if upstream is None:
             return None
-
-        async def relay(note: str, note_params: Json) -> None:
-            if note in ANNOUNCEMENTS:
-                return  # a shared connection's news: the upstream's watch tells every client
-            if self.observer is not None:
-                self.observer.notification_relayed(upstream_name, note)
-            await ctx.send(note, note_params)
+        own: MCPConnection | None = None
+        if ctx.modern:
+            conn = upstream.modern_connection
+            usable = (
+                conn is not None
+                and conn.era == "modern"
+                and conn.version == msg.protocol_version
+                and not upstream.param_headers.get(original)  # they travel as headers too
+            )
+        else:
+            own = self._session_connection(upstream, ctx.session)
+            conn = own or upstream.connection
+            usable = conn is not None and conn.era == "legacy"
+        if conn is None or not usable or not self._allowed(ctx, "tool", upstream_name, original):
+            return None
+        # A client that may get a task goes the field-by-field way, where the task's id is
+        # sealed for it (`relayed_tasks`): the extension's key anywhere in the call is enough.
+        session = ctx.session
+        if TASKS_KEY in msg.raw or (session and declared(session.client_capabilities)):
+            return None
+        # A stateless upstream got the client's own log level: what it sends is due.
+        on_note, on_request = self._relay_handlers(
+            upstream_name, own, ctx, not ctx.modern and own is None
+        )
 
         async def call() -> Message:
-            reply = await conn.forward(msg, name=original, on_notification=relay)
+            assert conn is not None
+            reply = await conn.forward(
+                msg, name=original, on_notification=on_note, on_request=on_request
+            )
             return forwarding.answered(reply)
 
         reply: Message = await self._counted(upstream, "tools/call", original, call)
+        if own is not None and ctx.session is not None:
+            self._note_renewal(own, upstream_name, ctx.session)
         assert msg.id is not None
-        return forwarding.relayed_reply(reply, msg.id, self._hop_result)
+        hop = self._hop_result if ctx.modern else None
+        return forwarding.relayed_reply(reply, msg.id, hop)
+
+    def _relay_handlers(
+        self, upstream_name: str, own: MCPConnection | None, ctx: RequestContext, filtered: bool
+    ) -> tuple[OnNotification, OnRequest]:
+        """How an upstream call's notifications and requests reach the client that made it,
+        from its own upstream session (`own`) or a shared connection. `filtered`: the upstream
+        sends every log message (the gateway asked for debug) and this client gets those its
+        own level asks for."""
+
+        async def relay_notification(note: str, note_params: Json) -> None:
+            if note in ANNOUNCEMENTS and own is None:
+                return  # a shared connection's news: the upstream's watch tells every client
+            if self.observer is not None:
+                self.observer.notification_relayed(upstream_name, note)
+            if note == "notifications/message" and filtered:
+                level = note_params.get("level", "info")
+                await ctx.log(level, note_params.get("data"), note_params.get("logger"))
+            else:
+                await ctx.send(note, note_params)
+
+        async def relay_request(request: str, request_params: Json) -> Json:
+            if ctx.modern:  # only a held call can ask a stateless client
+                raise MCPError(INVALID_REQUEST, f"{request}: the client cannot be asked here")
+            upstream_id = ANSWERING.get()
+            if own is not None and upstream_id is not None:
+                # The client's own upstream session asks: the relayed id names it, so whichever
+                # replica the answer reaches passes it straight on (`unclaimed_answer`).
+                relayed = relay_id(upstream_name, upstream_id)
+                await ctx.send_request(relayed, request, request_params)
+                raise AnsweredElsewhere
+            return await ctx.request(request, request_params)
+
+        return relay_notification, relay_request
 
     async def _forward_to(
         self, upstream: Upstream, method: str, params: Json, ctx: RequestContext
@@ -647,29 +693,9 @@ class Gateway(MCPServer):
             tool = str(params.get("name"))
             conn.param_headers[tool] = upstream.param_headers.get(tool, {})
 
-        async def relay_notification(note: str, note_params: Json) -> None:
-            if note in ANNOUNCEMENTS and own is None:
-                return  # a shared connection's news: the upstream's watch tells every client
-            if self.observer is not None:
-                self.observer.notification_relayed(upstream_name, note)
-            if note == "notifications/message" and own is None:
-                # A shared upstream sends everything: this client gets what its level asks for.
-                level = note_params.get("level", "info")
-                await ctx.log(level, note_params.get("data"), note_params.get("logger"))
-            else:
-                await ctx.send(note, note_params)
-
-        async def relay_request(request: str, request_params: Json) -> Json:
-            if ctx.modern:  # only a held call (below) can ask a stateless client
-                raise MCPError(INVALID_REQUEST, f"{request}: the client cannot be asked here")
-            upstream_id = ANSWERING.get()
-            if own is not None and upstream_id is not None:
-                # The client's own upstream session asks: the relayed id names it, so whichever
-                # replica the answer reaches passes it straight on (`unclaimed_answer`).
-                relayed = relay_id(upstream_name, upstream_id)
-                await ctx.send_request(relayed, request, request_params)
-                raise AnsweredElsewhere
-            return await ctx.request(request, request_params)
+        relay_notification, relay_request = self._relay_handlers(
+            upstream_name, own, ctx, own is None
+        )
 
         async def run(on_request: Callable[[str, Json], Awaitable[Json]]) -> Json:
             try:

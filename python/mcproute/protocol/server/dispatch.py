@@ -176,9 +176,10 @@ class MCPServer(Registry):
     # --- methods ---------------------------------------------------------------------------
 
     def set_fast_path(self, method: str, handler: FastHandler) -> None:
-        """Try `handler(message, context)` first for `method` in 2026-07-28 requests: it may
-        answer with the whole encoded response (forwarding the message's bytes, say), or
-        return None to have the request dispatched as usual. Its context carries no _meta."""
+        """Try `handler(message, context)` first for `method` (2026-07-28 requests, and those
+        of initialized legacy sessions): it may answer with the whole encoded response
+        (forwarding the message's bytes, say), or return None to have the request dispatched
+        as usual. Its context carries nothing of the request's _meta."""
         self._fast[method] = handler
 
     def set_handler(self, method: str, handler: Handler) -> None:
@@ -394,11 +395,21 @@ class MCPServer(Registry):
     ) -> Json | bytes:
         method = msg.method or ""
         modern = msg.era == "modern"
-        fast = self._fast.get(method) if modern else None
-        if fast is not None:
-            # A handler that may answer from the message's bytes alone: its context has no
-            # _meta (the message carries it on); None sends the message the ordinary way.
-            bare = RequestContext(None, None, None, outbound, modern=True, principal=principal)
+        fast = self._fast.get(method)
+        if fast is not None and (modern or (session is not None and session.version is not None)):
+            # A handler that may answer from the message's bytes alone, before its params are
+            # read: its context has what the session says, nothing from _meta (a stateless
+            # request carries its _meta on; a legacy one with _meta goes the ordinary way).
+            held = None if modern else session
+            bare = RequestContext(
+                held,
+                None,
+                held.log_level if held else None,
+                outbound,
+                modern=modern,
+                client_capabilities=held.client_capabilities if held else {},
+                principal=principal,
+            )
             try:
                 reply = await fast(msg, bare)
             except InputRequired as e:
