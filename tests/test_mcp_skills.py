@@ -82,3 +82,26 @@ async def test_skills_are_listed_and_read_back(through_gateway: bool, prefer: st
 def test_skill_names_follow_the_agent_skills_rules(name: str) -> None:
     with pytest.raises(ValueError, match="skill name"):
         Skill(name, "A description.", "Body")
+
+
+async def test_the_client_uses_only_files_that_match_their_entry() -> None:
+    from mcproute.protocol.client import skills
+    from mcproute.protocol.server import MCPServer
+    from mcproute.protocol.server.skills import serve_skills
+
+    server = MCPServer("skills")
+    skill = Skill("notes", "Takes notes.", "# Notes\n", {"a.txt": b"A\n", "b.txt": b"B\n"})
+    serve_skills(server, [skill])
+    # Served content that differs from what the listing says: b.txt changed under it.
+    del server.resources["skill://notes/b.txt"]
+    server.resource("skill://notes/b.txt", name="b.txt")(lambda: "C\n")
+    async with serve(StreamableHTTP(server).app()) as url, MCPConnection(url) as conn:
+        (entry,) = await skills.list_skills(conn)
+        manifest = await skills.load_skill(conn, entry)
+        assert skills.frontmatter(manifest) == entry["frontmatter"]
+        assert await skills.read_file(conn, entry, "skill://notes/a.txt") == b"A\n"
+        with pytest.raises(skills.SkillError, match="digest"):
+            await skills.read_file(conn, entry, "skill://notes/b.txt")
+        forged = {**entry, "frontmatter": {**entry["frontmatter"], "description": "Other."}}
+        with pytest.raises(skills.SkillError, match="description"):
+            await skills.load_skill(conn, forged)

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from mcproute._core import LATEST_VERSION
-from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.client import MCPConnection, skills
 from mcproute.protocol.jsonrpc import MCPError
 
 Json = dict[str, Any]
@@ -125,6 +125,30 @@ async def input_required_rounds(conn: MCPConnection, context: Json) -> None:
     for tool in ("test_mrtr_echo_state", "test_mrtr_unrelated", "test_mrtr_no_state",
                  "test_mrtr_no_result_type"):  # fmt: skip
         await conn.call_tool(tool)
+
+
+@scenario("sep-2640-client-no-prefetch")
+async def list_skills(conn: MCPConnection, context: Json) -> None:
+    await skills.list_skills(conn)  # listing reads no file
+
+
+@scenario(
+    "sep-2640-client-verify-digest",
+    "sep-2640-client-verify-size",
+    "sep-2640-client-verify-frontmatter",
+)
+async def use_skills(conn: MCPConnection, context: Json) -> None:
+    """Load each skill, then read its other files: only a skill that passed its checks."""
+    for entry in await skills.list_skills(conn):
+        try:
+            await skills.load_skill(conn, entry)
+        except skills.SkillError as e:
+            log.warning("skill not loaded: %s", e)
+            continue
+        files = entry.get("resources")
+        for file in files if isinstance(files, list) else []:
+            if file.get("uri") != entry.get("uri"):
+                await skills.read_file(conn, entry, str(file.get("uri")))
 
 
 async def call_each(conn: MCPConnection, calls: list[tuple[str, Json]]) -> None:

@@ -741,7 +741,7 @@ class Gateway(MCPServer):
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
                 conn = await upstream.shared_connection()
-                return await conn._paged(method, key)
+                return await conn.paged(method, key)
 
             started = time.perf_counter()
             error: str | None = None
