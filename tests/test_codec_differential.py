@@ -26,6 +26,16 @@ SETTINGS = settings(
 )
 
 
+# Extension requests (tasks, SEP-2663; skills, SEP-2640): the core checks only their envelope and
+# leaves params to their handler and results to whoever asked. 2025-11-25's schema has a
+# tasks/get and tasks/cancel of its own (the experimental tasks the extension replaced), which
+# the schema oracle would hold them to.
+EXTENSION_REQUESTS = frozenset(
+    {"tasks/get", "tasks/update", "tasks/cancel", "skills/list", "skills/get",
+     "resources/directory/read"}
+)  # fmt: skip
+
+
 def ours_accepts(version: str, msg: Any, result_of: str | None = None) -> tuple[bool, str]:
     data = json.dumps(msg, ensure_ascii=False).encode()
     try:
@@ -37,7 +47,8 @@ def ours_accepts(version: str, msg: Any, result_of: str | None = None) -> tuple[
 
 @st.composite
 def request_messages(draw: st.DrawFn, version: str) -> dict[str, Any]:
-    (_method, notification), name = draw(st.sampled_from(sorted(wire_methods(version).items())))
+    methods = sorted(m for m in wire_methods(version).items() if m[0][0] not in EXTENSION_REQUESTS)
+    (_method, notification), name = draw(st.sampled_from(methods))
     body = dict(draw(Generator(version).of(name)))
     body["jsonrpc"] = "2.0"
     if notification:
@@ -51,7 +62,10 @@ def request_messages(draw: st.DrawFn, version: str) -> dict[str, Any]:
 def responses(draw: st.DrawFn, version: str) -> tuple[dict[str, Any], str]:
     from schema_oracle import result_check
 
-    requests = sorted(m for (m, notification) in wire_methods(version) if not notification)
+    requests = sorted(
+        m for (m, notification) in wire_methods(version)
+        if not notification and m not in EXTENSION_REQUESTS
+    )  # fmt: skip
     method = draw(st.sampled_from(requests))
     how, name = result_check(version, method)
     generated = draw(Generator(version).of(name))
