@@ -45,6 +45,7 @@ from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.grants import GrantBlobs
 from mcproute.store.shared import (
     check_keyring,
     check_pepper,
@@ -54,7 +55,6 @@ from mcproute.store.shared import (
 )
 from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
-from mcproute.store.sqlite_grants import SqliteGrantBlobs
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
@@ -217,13 +217,13 @@ def build_app(
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
-    grants = SqliteGrantBlobs(data_dir)  # users' upstream grants, sealed with the keyring
+    grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring
     links = UpstreamLinks(
         SealedTokenStore(keyring.current, grants), user_links.callback_url(config)
     )
     gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
-    app.router.add_get("/oauth/callback", user_links.callback)
+    user_links.add_routes(app.router)
     if resource is not None:
         resource.gateway = gateway  # step-up challenges name the upstream's scope
     app.router.add_get("/admin/mcp", admin_mcp)

@@ -110,6 +110,17 @@ CREATE TABLE spend_ledger (
 CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
 """,
     ),
+    (
+        6,
+        "users' upstream oauth grants",
+        """
+CREATE TABLE oauth_grants (
+    key     TEXT PRIMARY KEY,
+    sealed  BYTEA NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+);
+""",
+    ),
 )
 
 

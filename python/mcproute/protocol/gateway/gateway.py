@@ -762,15 +762,16 @@ class Gateway(MCPServer):
         except AuthorizationRequired as exc:
             raise authorization_error(exc, upstream.name, _opens_urls(ctx)) from None
 
-    async def complete_link(self, callback_url: str) -> str:
+    async def complete_link(self, callback_url: str, binding: str | None) -> str:
         """The user's browser is back from authorizing an upstream: store their grant.
-        Returns the upstream's name; raises OAuthError (a stale state, a refused code)."""
+        `binding`: the value of the cookie the link URL set in that browser. Returns the
+        upstream's name; raises OAuthError (a stale or foreign state, a refused code)."""
         targets = {
             name: (u.url, u.oauth)
             for name, u in self.upstreams.items()
             if u.url is not None and u.oauth is not None
         }
-        return (await self.links.complete(callback_url, targets)).upstream
+        return (await self.links.complete(callback_url, binding, targets)).upstream
 
     def _unlinked_owner(self, name: str, ctx: RequestContext) -> Upstream | None:
         """The per-user upstream an unknown name may belong to."""

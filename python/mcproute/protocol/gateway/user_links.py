@@ -6,10 +6,11 @@ gateway.
 Each (principal, upstream) pair has its own `OAuthClient`, whose grant is kept in the token
 store (sealed with the keyring by the proxy; in memory for the library) under that pair. Until
 the user has linked the upstream, listings leave its tools, prompts and resources out for that
-user, and a call answers with an error naming the URL to authorize at. The user opens it, the
-authorization server redirects to the gateway's callback (`complete`), which exchanges the code
-and stores the grant; from then on the user's calls reach the upstream with their token,
-refreshed when it expires.
+user, and a call answers with an error naming the URL to authorize at: the gateway's link URL
+(`link_flows`), which binds the flow to the browser that opens it and redirects to the
+authorization server. That redirects to the gateway's callback (`complete`), which checks the
+binding, exchanges the code and stores the grant; from then on the user's calls reach the
+upstream with their token, refreshed when it expires.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +33,7 @@ from mcproute.oauth_client import (
     TokenStore,
 )
 from mcproute.protocol.client.connection import MCPConnection
+from mcproute.protocol.gateway.link_flows import LinkFlows, LinkStart, Pending
 from mcproute.protocol.jsonrpc import INVALID_REQUEST, Json, MCPError
 
 URL_ELICITATION_REQUIRED = -32042  # 2025-11-25: the client must open a URL first
@@ -39,7 +41,6 @@ DEFAULT_CALLBACK = "http://127.0.0.1:8080/oauth/callback"
 MAX_CLIENTS = 4096  # (principal, upstream) clients kept per worker
 MAX_CONNECTIONS = 1024  # users' open upstream connections per worker (the least used close)
 AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
-PENDING = "pending-state:"  # store key prefix: a flow's state -> its (principal, upstream)
 
 
 def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAuthSettings:
@@ -58,21 +59,21 @@ def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAut
     return OAuthSettings(client_name=client_name, **options)
 
 
-@dataclass(frozen=True)
-class Pending:
-    principal: str
-    upstream: str
-
-
 class UpstreamLinks:
     """The users' grants for the OAuth upstreams of one gateway. `redirect_uri` is the
-    gateway's callback URL (an upstream's own `auth.redirect_uri` wins)."""
+    gateway's callback URL (an upstream's own `auth.redirect_uri` wins); the users' link URLs
+    are beside it, `…/oauth/link/<id>`."""
 
     def __init__(
-        self, store: TokenStore | None = None, redirect_uri: str = DEFAULT_CALLBACK
+        self,
+        store: TokenStore | None = None,
+        redirect_uri: str = DEFAULT_CALLBACK,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
         self.redirect_uri = redirect_uri
+        self.flows = LinkFlows(self.store, clock)
+        self.secure_cookies = redirect_uri.startswith("https:")
         self._clients: OrderedDict[
             tuple[str, str], tuple[tuple[str, OAuthSettings], OAuthClient]
         ] = OrderedDict()
@@ -99,10 +100,10 @@ class UpstreamLinks:
 
         async def pending(authorize_url: str) -> str:
             """No user to ask here: remember whose flow this is, and tell them where to go."""
-            state = (parse_qs(urlsplit(authorize_url).query).get("state") or [""])[0]
-            await self.store.save(PENDING + state, {"principal": principal, "upstream": upstream})
+            state = callback_state(authorize_url)
+            link_id = await self.flows.begin(authorize_url, state, principal, upstream)
             raise AuthorizationRequired(
-                authorize_url, f"MCP server {upstream!r} needs your authorization"
+                self.link_url(link_id), f"MCP server {upstream!r} needs your authorization"
             )
 
         client = OAuthClient(
@@ -113,6 +114,13 @@ class UpstreamLinks:
         while len(self._clients) > MAX_CLIENTS:
             self._clients.popitem(last=False)
         return client
+
+    def link_url(self, link_id: str) -> str:
+        return f"{self.redirect_uri.removesuffix('/callback')}/link/{link_id}"
+
+    async def open_link(self, link_id: str) -> LinkStart:
+        """A user opened their link URL (raises LinkRefused for a used or expired one)."""
+        return await self.flows.open(link_id)
 
     async def linked(
         self, url: str, settings: OAuthSettings, principal: str | None, upstream: str
@@ -170,17 +178,16 @@ class UpstreamLinks:
         return conn
 
     async def complete(
-        self, callback_url: str, upstreams: Mapping[str, tuple[str, OAuthSettings]]
+        self,
+        callback_url: str,
+        binding: str | None,
+        upstreams: Mapping[str, tuple[str, OAuthSettings]],
     ) -> Pending:
         """The authorization server sent the user's browser back with `callback_url`: finish
-        the flow its `state` names (once: a state is single-use). `upstreams`: each OAuth
-        upstream's URL and settings."""
-        state = (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
-        record = await self.store.load(PENDING + state) if state else None
-        if not record:
-            raise OAuthError("unknown or already used authorization state")
-        await self.store.delete(PENDING + state)
-        pending = Pending(str(record["principal"]), str(record["upstream"]))
+        the flow its `state` names, if `binding` is the value of the cookie its link set (once:
+        a state is single-use); the client then checks `iss` and sends the PKCE verifier.
+        `upstreams`: each OAuth upstream's URL and settings."""
+        pending = await self.flows.finish(callback_state(callback_url), binding)
         target = upstreams.get(pending.upstream)
         if target is None:
             raise OAuthError(f"MCP server {pending.upstream!r} is no longer configured")
@@ -205,6 +212,11 @@ class UpstreamLinks:
         for conn in connections:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+def callback_state(callback_url: str) -> str:
+    """The `state` parameter of an authorization request or response URL."""
+    return (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
 
 
 def authorization_error(exc: AuthorizationRequired, upstream: str, supports_url: bool) -> MCPError:
