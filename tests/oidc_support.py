@@ -37,6 +37,7 @@ SETTINGS = ROOT / "tests" / "oidc" / "provider.json"
 PUBLIC_CLIENT = "test-tokens"
 PUBLIC_REDIRECT = "http://127.0.0.1/callback"
 MACHINE_CLIENT = ("test-machine", "machine-secret-for-tests-only")
+EXCHANGE_CLIENT = ("gateway-exchanger", "exchanger-secret-for-tests-only")  # RFC 8693
 INTROSPECTION_CLIENT = ("mcproute-introspector", "introspector-secret-for-tests-only")
 
 
@@ -105,6 +106,10 @@ class AuthorizationServer:
         keys from the JWKS (tokens they signed stop verifying)."""
         answer = await self._control("POST", "rotate", {"retire": retire})
         return str(answer["kid"])
+
+    async def exchanges(self) -> list[dict[str, str]]:
+        """The token exchanges made so far: client, subject, resource, scope."""
+        return list((await self._control("GET", "exchanges"))["exchanges"])
 
     async def kids(self) -> list[str]:
         return list((await self._control("GET", "keys"))["kids"])

@@ -18,6 +18,7 @@ from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
+from mcproute.protocol.gateway.token_exchange import SUBJECT_TOKEN
 from mcproute.protocol.gateway.user_links import UpstreamLinks
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
@@ -39,6 +40,7 @@ from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
+from mcproute.proxy.oauth import OAUTH_ENV
 from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.redis_snapshots import RedisSnapshots
 from mcproute.proxy.responses import add_routes as add_responses
@@ -80,17 +82,24 @@ def _gateway(
 
 
 def _mcp_handler(handler: auth.Handler) -> auth.Handler:
-    """Run an MCP transport handler with the caller's key as the gateway's CALLER."""
+    """Run an MCP transport handler with the caller's key as the gateway's CALLER (and an
+    OAuth caller's access token as the SUBJECT_TOKEN of token exchanges)."""
 
     async def with_caller(request: web.Request) -> web.StreamResponse:
         try:
             await read_body(request)  # under the body timeout; the transport reads it cached
         except BodyError as exc:
             return error_response(request, exc.status, str(exc))
-        token = CALLER.set(request[auth.RECORD])
+        record = request[auth.RECORD]
+        token = CALLER.set(record)
+        # An OAuth caller's validated token: what token-exchange upstreams exchange.
+        subject = SUBJECT_TOKEN.set(
+            auth.presented_key(request) if record.env == OAUTH_ENV else None
+        )
         try:
             return await handler(request)
         finally:
+            SUBJECT_TOKEN.reset(subject)
             CALLER.reset(token)
 
     return with_caller

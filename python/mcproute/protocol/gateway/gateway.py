@@ -67,6 +67,7 @@ from mcproute.protocol.gateway.forwarding import HOP_FIELDS, HOP_RESULT_FIELDS
 from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
+from mcproute.protocol.gateway.token_exchange import TokenExchangeSettings
 from mcproute.protocol.gateway.upstream_errors import relayed_error
 from mcproute.protocol.gateway.upstream_health import (
     UNAVAILABLE,
@@ -829,8 +830,10 @@ class Gateway(MCPServer):
         table = tables[kind]()
         if name not in table:
             owner = self._unlinked_owner(name, ctx)
-            if owner is not None and not await self._linked(owner, ctx):
-                await self._user_connection(owner, ctx)  # raises: where to authorize
+            exchanged = owner is not None and isinstance(owner.oauth, TokenExchangeSettings)
+            if owner is not None and (exchanged or not await self._linked(owner, ctx)):
+                # raises: where to authorize, or why the exchange failed
+                await self._user_connection(owner, ctx)
             raise self._unknown(kind, name)
         upstream, original = table[name]
         if not self._allowed(ctx, kind, upstream, original):

@@ -34,6 +34,12 @@ from mcproute.oauth_client import (
 )
 from mcproute.protocol.client.connection import MCPConnection
 from mcproute.protocol.gateway.link_flows import LinkFlows, LinkStart, Pending
+from mcproute.protocol.gateway.token_exchange import (
+    SUBJECT_TOKEN,
+    ExchangedAuth,
+    TokenExchangeSettings,
+    exchange_settings,
+)
 from mcproute.protocol.jsonrpc import INVALID_REQUEST, Json, MCPError
 
 URL_ELICITATION_REQUIRED = -32042  # 2025-11-25: the client must open a URL first
@@ -43,6 +49,17 @@ MAX_CONNECTIONS = 1024  # users' open upstream connections per worker (the least
 AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
 
 
+UpstreamAuth = OAuthSettings | TokenExchangeSettings
+
+
+def upstream_auth(name: str, spec: Mapping[str, Any], url: str, client_name: str) -> UpstreamAuth:
+    """How upstream `name` authorizes each user, from its `auth` block: `oauth` (each user
+    links it) or `token_exchange` (the caller's token is exchanged for one)."""
+    if spec.get("type") == "token_exchange":
+        return exchange_settings(name, spec, url, client_name)
+    return oauth_settings(name, spec, client_name)
+
+
 def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAuthSettings:
     """The OAuth client settings of upstream `name` from its `auth` block."""
     unknown = sorted(set(spec) - set(AUTH_KEYS))
@@ -50,7 +67,8 @@ def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAut
         raise ValueError(f"upstream {name!r}: auth.{unknown[0]}: unknown key")
     if spec.get("type") != "oauth":
         raise ValueError(
-            f"upstream {name!r}: auth.type: expected 'oauth', got {spec.get('type')!r}"
+            f"upstream {name!r}: auth.type: expected 'oauth' or 'token_exchange',"
+            f" got {spec.get('type')!r}"
         )
     options = {k: spec[k] for k in AUTH_KEYS[1:] if spec.get(k) is not None}
     for key, value in options.items():
@@ -75,7 +93,7 @@ class UpstreamLinks:
         self.flows = LinkFlows(self.store, clock)
         self.secure_cookies = redirect_uri.startswith("https:")
         self._clients: OrderedDict[
-            tuple[str, str], tuple[tuple[str, OAuthSettings], OAuthClient]
+            tuple[str, str], tuple[tuple[str, UpstreamAuth], OAuthClient | ExchangedAuth]
         ] = OrderedDict()
         # (principal, upstream, era preferred) -> the user's open connection, least used first
         self._connections: OrderedDict[tuple[str, str, str], MCPConnection] = OrderedDict()
@@ -86,15 +104,28 @@ class UpstreamLinks:
         return f"upstream-grant:{upstream}:{principal}"
 
     def client(
-        self, url: str, settings: OAuthSettings, principal: str, upstream: str
-    ) -> OAuthClient:
-        """The OAuth client of `principal` at `upstream` (one per pair, the grant in the store)."""
+        self, url: str, settings: UpstreamAuth, principal: str, upstream: str
+    ) -> OAuthClient | ExchangedAuth:
+        """The auth hook of `principal` at `upstream` (one per pair): an OAuth client whose
+        grant is in the store, or the token exchange for the caller's token."""
         pair = (principal, upstream)
         known = self._clients.get(pair)
         if known is not None and known[0] == (url, settings):
             self._clients.move_to_end(pair)
             return known[1]
-        configured = settings
+        client = (
+            ExchangedAuth(settings)
+            if isinstance(settings, TokenExchangeSettings)
+            else self._oauth_client(url, settings, principal, upstream)
+        )
+        self._clients[pair] = ((url, settings), client)
+        while len(self._clients) > MAX_CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+    def _oauth_client(
+        self, url: str, settings: OAuthSettings, principal: str, upstream: str
+    ) -> OAuthClient:
         if settings.redirect_uri == OAuthSettings.redirect_uri:  # not configured: ours
             settings = dataclasses.replace(settings, redirect_uri=self.redirect_uri)
 
@@ -106,14 +137,10 @@ class UpstreamLinks:
                 self.link_url(link_id), f"MCP server {upstream!r} needs your authorization"
             )
 
-        client = OAuthClient(
+        return OAuthClient(
             url, settings, store=self.store, key=self.key(principal, upstream),
             on_authorize=pending,
         )  # fmt: skip
-        self._clients[pair] = ((url, configured), client)
-        while len(self._clients) > MAX_CLIENTS:
-            self._clients.popitem(last=False)
-        return client
 
     def link_url(self, link_id: str) -> str:
         return f"{self.redirect_uri.removesuffix('/callback')}/link/{link_id}"
@@ -123,14 +150,18 @@ class UpstreamLinks:
         return await self.flows.open(link_id)
 
     async def linked(
-        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str
+        self, url: str, settings: UpstreamAuth, principal: str | None, upstream: str
     ) -> bool:
         if principal is None:
             return False
-        return await self.client(url, settings, principal, upstream).is_linked()
+        if isinstance(settings, TokenExchangeSettings):
+            return SUBJECT_TOKEN.get() is not None
+        client = self.client(url, settings, principal, upstream)
+        assert isinstance(client, OAuthClient)
+        return await client.is_linked()
 
     async def connection(
-        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str, prefer: str
+        self, url: str, settings: UpstreamAuth, principal: str | None, upstream: str, prefer: str
     ) -> MCPConnection:
         """The user's own connection to the upstream; raises the "authorize at URL" error
         (`authorization_error`) while they have not linked it."""
@@ -141,6 +172,16 @@ class UpstreamLinks:
                 "this request has no authenticated caller",
             )
         client = self.client(url, settings, principal, upstream)
+        if isinstance(client, ExchangedAuth):
+            subject = SUBJECT_TOKEN.get()
+            if subject is None:
+                raise MCPError(
+                    INVALID_REQUEST,
+                    f"MCP server {upstream!r} is called with a token exchanged for the caller's"
+                    " OAuth access token: this request did not come with one (an API key"
+                    " cannot be exchanged)",
+                )
+            client.subject = subject
         key = (principal, upstream, prefer)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # one connect per user and upstream at a time
@@ -161,7 +202,11 @@ class UpstreamLinks:
 
     @staticmethod
     async def _connect(
-        url: str, settings: OAuthSettings, client: OAuthClient, upstream: str, prefer: str
+        url: str,
+        settings: UpstreamAuth,
+        client: OAuthClient | ExchangedAuth,
+        upstream: str,
+        prefer: str,
     ) -> MCPConnection:
         conn = MCPConnection(
             url, client_name=settings.client_name, prefer=prefer, auth=client,
@@ -181,7 +226,7 @@ class UpstreamLinks:
         self,
         callback_url: str,
         binding: str | None,
-        upstreams: Mapping[str, tuple[str, OAuthSettings]],
+        upstreams: Mapping[str, tuple[str, UpstreamAuth]],
     ) -> Pending:
         """The authorization server sent the user's browser back with `callback_url`: finish
         the flow its `state` names, if `binding` is the value of the cookie its link set (once:
@@ -189,9 +234,10 @@ class UpstreamLinks:
         `upstreams`: each OAuth upstream's URL and settings."""
         pending = await self.flows.finish(callback_state(callback_url), binding)
         target = upstreams.get(pending.upstream)
-        if target is None:
+        if target is None or not isinstance(target[1], OAuthSettings):
             raise OAuthError(f"MCP server {pending.upstream!r} is no longer configured")
         client = self.client(*target, pending.principal, pending.upstream)
+        assert isinstance(client, OAuthClient)
         await client.complete_authorization(callback_url)
         return pending
 
