@@ -55,6 +55,20 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
+def live_connection(database: Database, conn: Any, sqlite_schema: str) -> Any:
+    """`conn` if it still works, else a new connection (PostgreSQL may have dropped the
+    last one), `sqlite_schema` made on it for SQLite. Closes the dead one."""
+    if conn is not None and not database.usable(conn):
+        with contextlib.suppress(Exception):
+            conn.close()
+        conn = None
+    if conn is None:
+        conn = database.connect()
+        if database.kind == "sqlite":
+            conn.executescript(sqlite_schema)
+    return conn
+
+
 class SqliteDatabase:
     kind = "sqlite"
 

@@ -13,7 +13,7 @@ import sqlite3
 import time
 from typing import Any
 
-from mcproute.store.database import Database
+from mcproute.store.database import Database, live_connection
 from mcproute.store.sqlite_tx import SqliteThread
 
 # PostgreSQL's table is migration 6 (`store.migrations`).
@@ -38,15 +38,7 @@ class GrantBlobs:
         return f"GrantBlobs({self.database!r})"
 
     def _db(self) -> Any:
-        if self._connection is not None and not self.database.usable(self._connection):
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-        if self._connection is None:
-            conn = self.database.connect()
-            if self.database.kind == "sqlite":
-                conn.executescript(SQLITE_SCHEMA)
-            self._connection = conn
+        self._connection = live_connection(self.database, self._connection, SQLITE_SCHEMA)
         return self._connection
 
     def _write(self, sql: str, args: tuple[object, ...]) -> Any:
