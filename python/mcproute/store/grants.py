@@ -16,7 +16,7 @@ from typing import Any
 from mcproute.store.database import Database, live_connection
 from mcproute.store.sqlite_tx import SqliteThread
 
-# PostgreSQL's table is migration 6 (`store.migrations`).
+# PostgreSQL's table is migration 7 (`store.migrations`).
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS oauth_grants (
     key TEXT PRIMARY KEY,

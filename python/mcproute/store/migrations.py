@@ -111,7 +111,7 @@ CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
 """,
     ),
     (
-        6,
+        7,
         "users' upstream oauth grants",
         """
 CREATE TABLE oauth_grants (
