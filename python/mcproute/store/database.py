@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import psycopg
@@ -55,9 +55,9 @@ class Database(Protocol):
     def close(self) -> None: ...
 
 
-def live_connection(database: Database, conn: Any, sqlite_schema: str) -> Any:
-    """`conn` if it still works, else a new connection (PostgreSQL may have dropped the
-    last one), `sqlite_schema` made on it for SQLite. Closes the dead one."""
+def live_connection(database: Database, conn: Any, prepare_sqlite: Callable[[Any], None]) -> Any:
+    """`conn` if it still works, else a new connection (PostgreSQL dropped the last one); a new
+    SQLite connection gets its schema from `prepare_sqlite`. For a store's own thread."""
     if conn is not None and not database.usable(conn):
         with contextlib.suppress(Exception):
             conn.close()
@@ -65,7 +65,7 @@ def live_connection(database: Database, conn: Any, sqlite_schema: str) -> Any:
     if conn is None:
         conn = database.connect()
         if database.kind == "sqlite":
-            conn.executescript(sqlite_schema)
+            prepare_sqlite(conn)
     return conn
 
 

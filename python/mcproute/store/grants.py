@@ -26,6 +26,10 @@ CREATE TABLE IF NOT EXISTS oauth_grants (
 """
 
 
+def _sqlite_schema(conn: Any) -> None:
+    conn.executescript(SQLITE_SCHEMA)
+
+
 class GrantBlobs:
     """A `BlobStore` shared by every process on the database."""
 
@@ -38,7 +42,7 @@ class GrantBlobs:
         return f"GrantBlobs({self.database!r})"
 
     def _db(self) -> Any:
-        self._connection = live_connection(self.database, self._connection, SQLITE_SCHEMA)
+        self._connection = live_connection(self.database, self._connection, _sqlite_schema)
         return self._connection
 
     def _write(self, sql: str, args: tuple[object, ...]) -> Any:
