@@ -163,6 +163,22 @@ async def test_a_callback_is_honoured_only_in_the_browser_that_opened_the_link(
             await gw.complete_link(callback, cookie)
 
 
+async def test_a_new_flow_replaces_the_users_previous_one(tmp_path: Path) -> None:
+    """One pending flow per user and upstream: unused links do not pile up in the store."""
+    blobs = MemoryBlobStore()
+    links = UpstreamLinks(SealedTokenStore(keyring(), blobs), redirect_uri=CALLBACK)
+    async with setup(tmp_path) as s, gateway(s.resource, links) as (url, gw):
+        first = await refused_call(url, "alice")
+        count = len(blobs.blobs)
+        for _ in range(3):
+            latest = await refused_call(url, "alice")
+        assert len(blobs.blobs) == count
+        with pytest.raises(LinkRefused, match="unknown, used or expired"):
+            await gw.links.open_link(link_id(first))
+        callback, cookie = await authorize(s.auth, gw, latest, "alice")
+        assert await gw.complete_link(callback, cookie) == "up"
+
+
 async def test_expired_links_and_flows_are_refused(tmp_path: Path) -> None:
     now = [1_000_000.0]
     links = UpstreamLinks(redirect_uri=CALLBACK, clock=lambda: now[0])

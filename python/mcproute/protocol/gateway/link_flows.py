@@ -8,7 +8,9 @@ authorization server; the gateway keeps only the value's SHA-256 with the flow's
 callback is honoured only with that cookie, once, before the flow expires.
 
 Records live in the grants' `TokenStore` (sealed, shared by workers and replicas), keyed by
-digests, so neither a link id nor a state is stored in the clear.
+digests, so neither a link id nor a state is stored in the clear. A user has one flow per
+upstream at a time (the OAuth client keeps only the latest flow's verifier anyway): a new one
+removes the previous one's records, so unused links do not pile up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from mcproute.oauth_client import OAuthError, TokenStore
 
 LINK = "pending-link:"  # digest of a link id -> the flow it starts
 PENDING = "pending-state:"  # digest of a flow's state -> whose flow it is, its binding
+LATEST = "pending-pair:"  # digest of (principal, upstream) -> the keys of its latest flow
 LINK_TTL_S = 600.0
 COOKIE_PREFIX = "mcproute_link_"
 
@@ -66,10 +69,16 @@ class LinkFlows:
         """Remember a flow; returns the link id to give its user."""
         link_id = secrets.token_urlsafe(24)
         expires = self.clock() + LINK_TTL_S
+        latest = LATEST + digest(f"{principal}\0{upstream}")
+        previous = await self.store.load(latest)
+        for key in (previous or {}).get("keys") or ():
+            await self.store.delete(str(key))
+        keys = [PENDING + digest(state), LINK + digest(link_id)]
+        await self.store.save(latest, {"keys": keys})
         pending = {"principal": principal, "upstream": upstream, "expires": expires}
-        await self.store.save(PENDING + digest(state), pending)
+        await self.store.save(keys[0], pending)
         link = {"state": state, "url": authorize_url, "expires": expires}
-        await self.store.save(LINK + digest(link_id), link)
+        await self.store.save(keys[1], link)
         return link_id
 
     async def open(self, link_id: str) -> LinkStart:
