@@ -361,3 +361,10 @@ async def test_a_grant_linked_through_one_replica_is_used_by_another(
             rows = db.execute("SELECT sealed FROM oauth_grants").fetchall()
         assert rows
         assert all(b"eyJ" not in bytes(row[0]) for row in rows)  # sealed: no JWT in the clear
+
+
+def test_link_urls_sit_beside_the_callback_and_https_makes_cookies_secure() -> None:
+    public = UpstreamLinks(redirect_uri="https://gw.example/base/oauth/callback")
+    assert public.link_url("abc") == "https://gw.example/base/oauth/link/abc"
+    assert public.secure_cookies
+    assert not UpstreamLinks(redirect_uri=CALLBACK).secure_cookies
