@@ -50,7 +50,7 @@ async def link(request: web.Request) -> web.StreamResponse:
         start = await gateway.links.open_link(request.match_info["link_id"])
     except OAuthError as exc:
         return refused(exc)
-    resp = web.HTTPFound(start.authorize_url, headers=NO_STORE)
+    resp = web.Response(status=302, headers={"Location": start.authorize_url, **NO_STORE})
     resp.set_cookie(
         start.cookie, start.value, max_age=start.max_age, path="/", httponly=True,
         samesite="Lax", secure=gateway.links.secure_cookies,
