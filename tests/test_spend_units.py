@@ -4,11 +4,12 @@ of one request, report parameters, and the dashboard's periods and budgets."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import replace
 
 import pytest
 
 from mcproute.config import parse_config
+from mcproute.governance.limits import Limits
 from mcproute.governance.prices import PriceTable
 from mcproute.governance.report import (
     ReportError,
@@ -179,11 +180,7 @@ def test_budgets_come_from_the_key_record_when_it_has_them() -> None:
     assert key_budget(plain) is None
     assert key_budget(None) is None
 
-    @dataclass
-    class Budgeted:
-        budget_usd: float | None = 5
-        budget_period: str | None = "day"
-
-    assert key_budget(Budgeted()) == (5.0, "day", None)  # type: ignore[arg-type]
-    assert key_budget(Budgeted(budget_usd=None)) is None  # type: ignore[arg-type]
-    assert key_budget(Budgeted(budget_period=None)) == (5.0, "total", None)  # type: ignore[arg-type]
+    daily = replace(plain, limits=Limits(budget_usd=5, budget_period="day"))
+    assert key_budget(daily) == (5.0, "day", None)
+    assert key_budget(replace(plain, limits=Limits(rpm=5))) is None  # limits, but no budget
+    assert key_budget(replace(plain, limits=Limits(budget_usd=5))) == (5.0, "month", None)

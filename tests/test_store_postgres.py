@@ -145,6 +145,45 @@ async def test_contexts_are_shared_in_order(
             store.close()
 
 
+async def test_a_context_being_written_holds_back_only_its_own_writes(
+    database_url: str, tmp_path: Path, shared_keyring: str
+) -> None:
+    """Another replica in the middle of a write to one context (its lock held): appends to
+    that context wait for it, while other contexts and key changes go on."""
+    stores = [
+        SqliteContextStore(
+            DataDir(tmp_path / n), database=open_database(database_url, DataDir(tmp_path / n))
+        )
+        for n in ("one", "two")
+    ]
+    keys_dir = DataDir(tmp_path / "keys")
+    keys = SqliteApiKeyStore(keys_dir, database=open_database(database_url, keys_dir))
+    one, two = stores
+    holder = PostgresDatabase(database_url)
+    conn = holder.connect()
+    try:
+        busy = await one.create("t", "messages", [{"role": "user", "content": "busy"}])
+        free = await one.create("t", "messages", [{"role": "user", "content": "free"}])
+        with holder.write(conn, ["context:" + busy.id]):
+            waiting = asyncio.ensure_future(
+                one.append("t", busy.id, [{"role": "user", "content": "after"}])
+            )
+            await asyncio.wait_for(
+                two.append("t", free.id, [{"role": "user", "content": "meanwhile"}]), 30
+            )
+            await asyncio.to_thread(ApiKeyManager(PEPPER, keys).issue, "live", ["models"])
+            assert not waiting.done()  # still behind the held write
+        await asyncio.wait_for(waiting, 30)
+        _, items = await two.read("t", busy.id)
+        assert [m["content"] for m in items] == ["busy", "after"]
+        assert sum((await two.key_usage()).values()) == 4  # every process's shard counted
+    finally:
+        conn.close()
+        keys.close()
+        for store in stores:
+            store.close()
+
+
 async def test_a_replica_with_another_keyring_is_refused(
     database_url: str, tmp_path: Path, shared_keyring: str
 ) -> None:
@@ -159,6 +198,9 @@ async def test_a_replica_with_another_keyring_is_refused(
     other.load_spec(_keyring_spec())
     with pytest.raises(RuntimeError, match="MCPROUTE_KEYRING"):
         check_keyring(PostgresDatabase(database_url), other)
+    rotated = Keyring()  # a newer primary beside the key that sealed: fine
+    rotated.load_spec(f"{_keyring_spec()},{shared_keyring}")
+    check_keyring(PostgresDatabase(database_url), rotated)
 
 
 APPENDER = """

@@ -1,6 +1,8 @@
 """Three `mcproute serve` replicas, each with a data directory of its own, on one PostgreSQL and
 one Redis, given the same keyring and pepper through the environment (no shared filesystem):
-keys, contexts, replays and revocations hold across them, and a Redis outage fails closed."""
+keys, contexts, replays and revocations hold across them, and a Redis outage fails closed.
+The third replica runs two workers; every replica keeps key records for an hour, so only the
+Redis invalidation can explain a revocation seen elsewhere."""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import secrets
 import socket
 import time
@@ -20,17 +21,28 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
+import redis.asyncio as aioredis
 
 from mcp_support import free_port, http_server
 from mcproute.protocol.client import MCPConnection
 from mcproute.security import ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.shared import open_database
+from mcproute.store.database import PostgresDatabase
+from mcproute.store.redis_state import key_prefix, keys_channel
+from mcproute.store.shared import open_database, redis_namespace
 from proxy_support import serve_command, stop_all
-from stores_support import PostgresServer, RedisServer, admin_made_key, running_redis
+from stores_support import (
+    PostgresServer,
+    RedisServer,
+    admin_made_key,
+    replicas_env,
+    running_redis,
+)
 from test_proxy_crash import create_context, wait_ready, writer
 
 DEADLINE_S = 10.0  # bounds the waits below; nothing here asserts how fast
+WORKERS = (1, 1, 2)  # of each replica
+KEY_CACHE_S = "3600"
 
 
 @dataclass
@@ -41,6 +53,10 @@ class Deployment:
     env: dict[str, str]
     config: Path
     procs: list[asyncio.subprocess.Process]
+
+    @property
+    def database_url(self) -> str:
+        return self.env["MCPROUTE_DATABASE_URL"]
 
 
 async def eventually(check: Any) -> None:
@@ -53,8 +69,6 @@ async def eventually(check: Any) -> None:
 @pytest.fixture
 async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIterator[Deployment]:
     database_url = postgres_server.new_database(f"r_{secrets.token_hex(6)}")
-    pepper = base64.b64encode(secrets.token_bytes(32)).decode()
-    keyring = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
     config = tmp_path / "mcproute.json"
     models = {"openai": {"endpoint": "http://127.0.0.1:9", "api_key": "x", "models": ["m"]}}
     async with contextlib.AsyncExitStack() as stack:
@@ -62,23 +76,15 @@ async def deployment(tmp_path: Path, postgres_server: PostgresServer) -> AsyncIt
         servers = {"remote": {"url": mcp_url}}
         config.write_text(json.dumps({"mcp": {"models": models, "mcpServers": servers}}))
         redis = stack.enter_context(running_redis())
-        env = {
-            **os.environ,
-            "MCPROUTE_DATABASE_URL": database_url,
-            "MCPROUTE_REDIS_URL": redis.url,
-            "MCPROUTE_KEYRING": keyring,
-            "MCPROUTE_PEPPER": pepper,
-        }
-        admin_dir = DataDir(tmp_path / "admin")
-        with SqliteApiKeyStore(admin_dir, database=open_database(database_url, admin_dir)) as store:
-            admin, _ = ApiKeyManager(base64.b64decode(pepper), store).issue("live", ["admin"])
+        env, admin = replicas_env(database_url, redis.url, tmp_path / "admin")
+        env["MCPROUTE_KEY_CACHE_S"] = KEY_CACHE_S
         procs, urls = [], []
-        for n in range(3):
+        for n, workers in enumerate(WORKERS):
             port = free_port()
             with (tmp_path / f"stderr{n}").open("wb") as stderr:
                 procs.append(
                     await asyncio.create_subprocess_exec(
-                        *serve_command(config, port, 1),
+                        *serve_command(config, port, workers),
                         env={**env, "MCPROUTE_DATA_DIR": str(tmp_path / f"replica{n}")},
                         stderr=stderr,
                     )
@@ -120,19 +126,6 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
             messages = (await r.json())["messages"]
         assert [m["content"] for m in messages] == ["first", "second"]
 
-        # Revoked through replica 2: replicas 1 and 3 refuse it too.
-        async with http.delete(
-            f"{two}/admin/keys/{made['key_id']}", headers=bearer(deployment.admin)
-        ) as r:
-            assert r.status == 200, await r.text()
-        for url in (one, three):
-
-            async def refused(url: str = url) -> bool:
-                async with http.get(f"{url}/v1/contexts", headers=bearer(key)) as r:
-                    return r.status == 401
-
-            await eventually(refused)
-
         # A signed request replayed to another replica is refused as a replay.
         signed_key = await admin_made_key(
             http, one, deployment.admin, scopes=["contexts"], require_signature=True
@@ -173,19 +166,110 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
             assert (await r.json())["stores"] == {"postgres": "ok", "redis": "ok"}
 
 
-async def test_a_replica_with_another_keyring_refuses_to_start(
+async def status_on_new_connections(url: str, key: str, times: int) -> list[int]:
+    """The status of `times` key-checked requests, each on a new connection, so they spread
+    over the replica's workers (SO_REUSEPORT picks one per connection)."""
+    connector = aiohttp.TCPConnector(force_close=True)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        statuses = []
+        for _ in range(times):
+            async with http.get(f"{url}/v1/contexts", headers=bearer(key)) as r:
+                statuses.append(r.status)
+        return statuses
+
+
+async def test_a_revocation_reaches_every_replica_through_redis(deployment: Deployment) -> None:
+    """Revoked through replica 2, the key is refused by 1 and 3 (both workers of 3) once the
+    invalidation arrives. The caches hold records for an hour: a control key revoked in the
+    database without an announcement stays accepted, so nothing but the invalidation explains
+    the refusal. The time from the revoke's acknowledgment to each first refusal is printed."""
+    one, two, three = deployment.urls
+    namespace = redis_namespace(None, PostgresDatabase(deployment.database_url))
+    assert namespace  # the installation's id, from the database
+    async with aiohttp.ClientSession() as http:
+        revoked = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
+        control = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
+        for url in deployment.urls:  # every worker caches both records
+            for made in (revoked, control):
+                assert set(await status_on_new_connections(url, made["key"], 16)) == {200}
+        admin_dir = DataDir(deployment.config.parent / "admin")
+        database = open_database(deployment.database_url, admin_dir)
+        with SqliteApiKeyStore(admin_dir, database=database) as store:  # nothing announced
+            pepper = base64.b64decode(deployment.env["MCPROUTE_PEPPER"])
+            ApiKeyManager(pepper, store).revoke(control["key_id"])
+
+        listener = aioredis.Redis.from_url(deployment.redis.url)
+        pubsub = listener.pubsub()
+        await pubsub.subscribe(keys_channel(key_prefix(namespace)))
+        try:
+            confirmed = await pubsub.get_message(timeout=DEADLINE_S)
+            assert confirmed is not None
+            assert confirmed["type"] == "subscribe"
+            async with http.delete(
+                f"{two}/admin/keys/{revoked['key_id']}", headers=bearer(deployment.admin)
+            ) as r:
+                assert r.status == 200, await r.text()
+            acknowledged = time.perf_counter()
+            latency: dict[str, float] = {}
+
+            async def first_refusal(url: str) -> None:
+                headers = bearer(revoked["key"])
+                async with aiohttp.ClientSession() as own:
+                    deadline = time.monotonic() + DEADLINE_S
+                    while True:
+                        async with own.get(f"{url}/v1/contexts", headers=headers) as r:
+                            if r.status == 401:
+                                latency[url] = time.perf_counter() - acknowledged
+                                return
+                            assert r.status == 200, await r.text()
+                        assert time.monotonic() < deadline, f"{url} still accepts the key"
+
+            await asyncio.gather(first_refusal(one), first_refusal(three))
+            heard = []
+            while len(heard) < 10 and (
+                message := await pubsub.get_message(ignore_subscribe_messages=True, timeout=1)
+            ):
+                heard.append(message["data"].decode())
+            assert revoked["key_id"] in heard  # announced on this installation's channel
+        finally:
+            await pubsub.aclose()
+            await listener.aclose()
+        for url in (one, three):
+            assert set(await status_on_new_connections(url, revoked["key"], 16)) == {401}
+            # Without an announcement the cached record still rules: the control passes.
+            assert set(await status_on_new_connections(url, control["key"], 16)) == {200}
+        print(
+            "revocation: acknowledged on replica 2, first refused on replica 1 after"
+            f" {latency[one] * 1e3:.1f} ms, on replica 3 after {latency[three] * 1e3:.1f} ms"
+        )
+
+
+async def test_a_replica_whose_keyring_cannot_open_the_database_refuses_to_start(
     deployment: Deployment, tmp_path: Path
 ) -> None:
     async with aiohttp.ClientSession() as http:
         made = await admin_made_key(http, deployment.urls[0], deployment.admin, scopes=["contexts"])
+        message = {"messages": [{"role": "user", "content": "sealed"}]}
         async with http.post(
-            f"{deployment.urls[0]}/v1/contexts", json={"messages": []}, headers=bearer(made["key"])
+            f"{deployment.urls[0]}/v1/contexts", json=message, headers=bearer(made["key"])
         ) as r:
             assert r.status == 201  # something is sealed under the deployment's keyring now
-    other = f"{secrets.randbits(31) + 1}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
-    stderr = await refused_start(deployment, tmp_path, MCPROUTE_KEYRING=other)
-    assert "is in this replica's keyring" in stderr
+    sealing = int(deployment.env["MCPROUTE_KEYRING"].partition(":")[0])
+    new_id = sealing % 2**31 + 1
+
+    def key(key_id: int) -> str:
+        return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+    # A newer key alone (the one that sealed is not there): the missing id is named.
+    stderr = await refused_start(deployment, tmp_path, MCPROUTE_KEYRING=key(new_id))
+    assert f"key id(s) {sealing} seal the database's contexts but are not in it" in stderr
     assert "MCPROUTE_KEYRING" in stderr
+    # The same id with other key material cannot open the contexts either.
+    other = f"{key(new_id)},{key(sealing)}"
+    stderr = await refused_start(deployment, tmp_path, MCPROUTE_KEYRING=other)
+    assert f"key id(s) {sealing} are in it with other key material" in stderr
+    for secret in other.split(","):
+        assert secret.partition(":")[2] not in stderr
 
 
 async def refused_start(deployment: Deployment, tmp_path: Path, **env: str) -> str:
@@ -310,8 +394,12 @@ async def test_the_dashboard_covers_every_replica_and_metrics_each_one(
                 return bool(body["panels"]["summary"]["requests"] == made)
 
             await eventually(all_counted)
-            body = await data(url)
-            assert (body["workers"], body["replicas"], body["store_up"]) == (3, 3, True)
+
+            async def every_worker(url: str = url) -> bool:
+                body = await data(url)
+                return (body["workers"], body["replicas"], body["store_up"]) == (4, 3, True)
+
+            await eventually(every_worker)
 
         for url, n in sent.items():
             instance = instance_label(url)
@@ -322,7 +410,8 @@ async def test_the_dashboard_covers_every_replica_and_metrics_each_one(
             assert all(f"{instance}}} " in x for x in samples)  # on each, of this replica
             chats = 'mcproute_requests_total{route="/v1/chat/completions",'
             assert sum(int(x.rpartition(" ")[2]) for x in samples if x.startswith(chats)) == n
-            assert f"mcproute_workers{{{instance}}} 1" in samples
+            workers = WORKERS[deployment.urls.index(url)]
+            assert f"mcproute_workers{{{instance}}} {workers}" in samples
             assert f"mcproute_snapshot_store_up{{{instance}}} 1" in samples
 
         # Redis stopped: this worker's figures alone, flagged, never an error.

@@ -14,10 +14,16 @@ import aiohttp
 import orjson
 import pytest
 
+from mcproute.config import ConfigError, parse_config
+from mcproute.governance.counters import Charge
+from mcproute.governance.limits import Limits
+from mcproute.models.limits import NO_LEASE
 from mcproute.security import ApiKeyError, ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.database import SqliteDatabase
 from mcproute.store.nonces import SqliteNonces, nonce_digest
 from mcproute.store.redis_state import RedisState
+from mcproute.store.shared import redis_namespace
 from proxy_support import Proxy, document, running_proxy
 from stores_support import RedisServer, admin_made_key, running_redis
 
@@ -202,3 +208,30 @@ async def test_redis_down_fails_closed_and_recovers(tmp_path: Path) -> None:
             await eventually(served)
             async with http.get(f"{proxy.url}/readyz") as r:
                 assert r.status == 200
+
+
+def test_a_redis_namespace_is_checked_and_wins_over_the_default(tmp_path: Path) -> None:
+    settings = parse_config({"mcp": {"store": {"redis_namespace": "team-a.prod"}}}).store
+    assert redis_namespace(settings, None, env={}) == "team-a.prod"
+    assert redis_namespace(settings, None, env={"MCPROUTE_REDIS_NAMESPACE": "b"}) == "b"
+    database = SqliteDatabase(DataDir(tmp_path))
+    assert redis_namespace(None, database, env={}) == ""  # one host: the bare prefix
+    database.close()
+    with pytest.raises(ValueError, match="MCPROUTE_REDIS_NAMESPACE: must be 1 to 64"):
+        redis_namespace(None, None, env={"MCPROUTE_REDIS_NAMESPACE": "a b"})
+    with pytest.raises(ConfigError, match=r"mcp\.store\.redis_namespace: must be 1 to 64"):
+        parse_config({"mcp": {"store": {"redis_namespace": "x" * 65}}})
+
+
+async def test_redis_state_of_two_namespaces_share_nothing(redis_state: RedisState) -> None:
+    other = RedisState(redis_state.url, "other")
+    try:
+        assert await redis_state.claim("k", "nonce-1", 60)
+        assert await other.claim("k", "nonce-1", 60)  # another installation's nonce
+        assert not await other.claim("k", "nonce-1", 60)
+        one_rpm = (Charge("deployment:gpt-4", Limits(rpm=1)),)
+        assert (await redis_state.reserve(one_rpm, NO_LEASE)).allowed
+        assert (await other.reserve(one_rpm, NO_LEASE)).allowed  # a window of its own
+        assert not (await other.reserve(one_rpm, NO_LEASE)).allowed
+    finally:
+        await other.close()

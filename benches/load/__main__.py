@@ -1,6 +1,9 @@
-"""Load benchmark: mcproute side by side with LiteLLM's proxy and Portkey's gateway.
+"""Load benchmark: mcproute side by side with LiteLLM's proxy, Portkey's gateway and two
+reference proxies, the floor of what Python can do (`floor_asyncio`, `floor_aiohttp`): every
+figure is also a ratio to them, in the same run. Each target's CPU time per request is
+recorded too: on a shared machine it is steadier than requests per second.
 
-    python -m benches.load [--seconds S] [--quick] [--skip-peers]
+    python -m benches.load [--seconds S] [--quick] [--skip-peers] [--stores]
 
 Runs inside its own network namespace with only loopback (`unshare -n`, as root): Portkey
 binds every interface and has no host option, and nothing here may reach beyond 127.0.0.1.
@@ -22,12 +25,14 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from benches.load import gateways, mcp_targets
 from benches.load.gateways import BODY, Target
-from benches.load.processes import Processes, processes, rss_mib
+from benches.load.processes import Processes, cpu_seconds, processes, rss_mib
 from benches.load.report import mcp_table, write_report
+from benches.load.stores import store_rows, write_stores
 from benches.load.ttft import time_to_first_token
 from benches.load.wrk import WrkResult, run_wrk
 
@@ -47,6 +52,7 @@ class Row:
     ttft_ms: list[float] = field(default_factory=list)
     ttft_error: str | None = None
     rss_mib: float | None = None
+    cpu_us: dict[int, float] = field(default_factory=dict)  # the target's CPU per request
 
 
 @dataclass
@@ -86,9 +92,12 @@ def measure(
         row.c1 = run_wrk(target.url, body, target.headers, connections=1, seconds=seconds,
                          cpu=LOAD_CPU)  # fmt: skip
     for c in connections:
-        row.by_connections[c] = run_wrk(
+        used = cpu_seconds(target.proc.pid) if target.proc is not None else None
+        row.by_connections[c] = result = run_wrk(
             target.url, body, target.headers, connections=c, seconds=seconds, cpu=LOAD_CPU
         )
+        if used is not None and target.proc is not None and result.requests:
+            row.cpu_us[c] = (cpu_seconds(target.proc.pid) - used) / result.requests * 1e6
     if streams:
         try:
             row.ttft_ms = [s * 1000 for s in time_to_first_token(target, n=streams)]
@@ -105,7 +114,8 @@ def summary(row: Row) -> str:
     if row.c1:
         parts.append(f"c=1 p50 {row.c1.p50_ms:.3f} ms")
     for c, r in row.by_connections.items():
-        parts.append(f"c={c} {r.rps:.0f} rps (errors {r.errors})")
+        cpu = f", {row.cpu_us[c]:.0f} CPU µs/req" if c in row.cpu_us else ""
+        parts.append(f"c={c} {r.rps:.0f} rps (errors {r.errors}{cpu})")
     if row.ttft_ms:
         parts.append(f"TTFT p50 {statistics.median(row.ttft_ms):.3f} ms")
     return ", ".join(parts)
@@ -119,8 +129,16 @@ def model_rows(
     streams = 0 if args.quick or not zero else 200
     sim_port = next(ports)
     direct = gateways.simulator(group, sim_port, latency, LOAD_CPU)
+    floor = partial(gateways.floor, group, upstream_port=sim_port, cpu=SOLO_CPU)
     starters: list[tuple[str, Callable[[], Target]]] = [
         ("direct", lambda: direct),
+        (gateways.FLOOR_ASYNCIO, lambda: floor(next(ports), bare=True)),
+        (gateways.FLOOR_AIOHTTP, lambda: floor(next(ports))),
+    ]
+    if zero and not args.quick:  # the HTTP machinery piece by piece (docs/architecture.md)
+        for flags in ("--lowlevel", "--raw-client", "--lowlevel --raw-client"):
+            starters.append((f"aiohttp {flags}", partial(floor, next(ports), flags=flags.split())))
+    starters += [
         ("mcproute 1w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU)),
         ("mcproute 2w",
@@ -139,7 +157,10 @@ def model_rows(
         print(f"[upstream {latency * 1000:g} ms] {name}", flush=True)
         target = start()
         try:
-            rows.append(measure(target, connections, args.seconds, c1=zero, streams=streams))
+            # The aiohttp reference proxies buffer whole replies: no time to first token.
+            buffered = name.startswith(("aiohttp", gateways.FLOOR_AIOHTTP))
+            rows.append(measure(target, connections, args.seconds, c1=zero,
+                                streams=0 if buffered else streams))  # fmt: skip
         finally:
             if target is not direct and target.proc is not None:
                 group.stop(target.proc)
@@ -153,8 +174,15 @@ def mcp_rows(
 ) -> list[Row]:
     rows = []
     ours = mcp_targets.ours(group, next(ports), LOAD_CPU)
-    # Each gateway fronts the same upstream server, one at a time, on the same CPU.
+    # Each gateway fronts the same upstream server, one at a time, on the same CPU; the floor
+    # proxies too, so the gateway's figures are also ratios to them.
+    upstream_port = int(ours.url.split(":")[-1].split("/")[0])
+    probe = mcp_targets.call_body(mcp_targets.TOOL)
+    floor = partial(gateways.floor, group, upstream_port=upstream_port, cpu=SOLO_CPU,
+                    path="/mcp", headers=ours.headers, probe=probe)  # fmt: skip
     fronts: list[tuple[Callable[[], Target], str]] = [
+        (lambda: floor(next(ports), bare=True), mcp_targets.TOOL),
+        (lambda: floor(next(ports)), mcp_targets.TOOL),
         (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU),
          f"ev__{mcp_targets.TOOL}"),
     ]  # fmt: skip
@@ -217,6 +245,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--mcp-only", action="store_true", help="the MCP rows only, printed (RESULTS.md is kept)"
     )
+    parser.add_argument(
+        "--stores", action="store_true", help="only SQLite vs Redis + PostgreSQL, one worker"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 2.0
@@ -231,6 +262,11 @@ def main(argv: list[str]) -> None:
         try:
             if args.mcp_only:
                 print("\n".join(mcp_table(mcp_rows(group, work, args, ports))), flush=True)
+                return
+            if args.stores:
+                rows = store_rows(group, work, args, ports, (LOAD_CPU, SOLO_CPU))
+                if not args.no_write:
+                    print(write_stores(rows, results.command, args.seconds), flush=True)
                 return
             results.zero = model_rows(group, work, 0.0, args, ports)
             if not args.quick:

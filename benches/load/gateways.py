@@ -1,4 +1,5 @@
-"""The targets: the upstream simulator directly, mcproute, LiteLLM's proxy, Portkey's gateway.
+"""The targets: the upstream simulator directly, the floor proxies, mcproute, LiteLLM's proxy,
+Portkey's gateway.
 
 Every one of them serves an OpenAI-compatible `POST /v1/chat/completions` and reaches the same
 simulator as an OpenAI-compatible provider.
@@ -77,11 +78,12 @@ def serve_mcproute(
     scope: str,
     workers: int,
     cpu: str | None,
+    env: Mapping[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`mcproute serve` on its own data directory with `document` as configuration; returns
-    the process and a fresh API key with `scope`."""
+    """`mcproute serve` on its own data directory with `document` as configuration (and
+    `env` added to its environment); returns the process and a fresh API key with `scope`."""
     data = work / f"mcproute-{port}"
-    env = {"MCPROUTE_DATA_DIR": str(data)}
+    env = {**(env or {}), "MCPROUTE_DATA_DIR": str(data)}
     created = subprocess.run(
         [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", scope],
         env={**os.environ, **env},
@@ -209,4 +211,38 @@ def portkey(group: Processes, port: int, sim_port: int, cpu: str | None) -> Targ
         proc,
     )
     wait_until_serving(target.url, BODY, target.headers, proc, 60)
+    return target
+
+
+FLOOR_ASYNCIO = "floor: bare asyncio"
+FLOOR_AIOHTTP = "floor: minimal aiohttp"
+
+
+def floor(
+    group: Processes,
+    port: int,
+    upstream_port: int,
+    cpu: str | None,
+    *,
+    path: str = "/v1/chat/completions",
+    flags: Sequence[str] = (),
+    headers: Mapping[str, str] | None = None,
+    probe: bytes = BODY,
+    bare: bool = False,
+) -> Target:
+    """A reference proxy (`floor_asyncio` when `bare`, else `floor_aiohttp` with `flags`) in front
+    of `upstream_port`. The bare one passes the request through as it is, so its caller sends
+    the upstream's key itself."""
+    module = "floor_asyncio" if bare else "floor_aiohttp"
+    name = FLOOR_ASYNCIO if bare else FLOOR_AIOHTTP
+    if flags:
+        name = "aiohttp " + " + ".join(f.lstrip("-").replace("-", " ") for f in flags)
+    proc = group.start(
+        f"{module}-{port}",
+        [sys.executable, "-m", f"benches.load.{module}", str(port), str(upstream_port), *flags],
+        cpu=cpu,
+    )
+    sent = dict(headers) if headers is not None else {"Authorization": f"Bearer {UPSTREAM_KEY}"}
+    target = Target(name, f"http://127.0.0.1:{port}{path}", sent, proc)
+    wait_until_serving(target.url, probe, sent, proc, 30)
     return target

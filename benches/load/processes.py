@@ -97,18 +97,37 @@ def wait_until_serving(
     raise RuntimeError(f"{url}: not serving after {limit_s:g} s ({last})")
 
 
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process and all its descendants."""
-    total = 0
+def _tree(pid: int) -> Iterator[int]:
+    """A process and its live descendants."""
     pending = [pid]
     while pending:
         current = pending.pop()
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except (FileNotFoundError, ProcessLookupError):
             continue
+        yield current
         pending.extend(int(c) for c in children)
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its descendants."""
+    total = 0
+    for current in _tree(pid):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
     return total / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its descendants have used so far. On a shared
+    machine, CPU per request is steadier than requests per second: it does not depend on how
+    much of the CPU the process was given."""
+    ticks = 0
+    for current in _tree(pid):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")

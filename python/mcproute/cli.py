@@ -22,6 +22,7 @@ from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
     from mcproute.config import Config, ConfigError, StoreSettings
+    from mcproute.governance.limits import Limits
     from mcproute.security import ApiKeyManager, ApiKeyRecord
 
 ADMIN = "admin"
@@ -70,6 +71,35 @@ def ttl_arg(value: str) -> float:
 
 def grace_arg(value: str) -> float:
     return _seconds(value, positive=False)
+
+
+def add_limit_args(parser: argparse.ArgumentParser) -> None:
+    """--rpm, --tpm, --max-parallel, --budget, --budget-period: a key's limits."""
+    from mcproute.governance.limits import PERIODS, cli_count, cli_usd
+
+    parser.add_argument("--rpm", type=cli_count, help="requests per minute")
+    parser.add_argument("--tpm", type=cli_count, help="tokens (input + output) per minute")
+    parser.add_argument("--max-parallel", type=cli_count, help="requests in flight at once")
+    parser.add_argument("--budget", type=cli_usd, help="USD per budget period (0: refuse all)")
+    parser.add_argument(
+        "--budget-period", choices=PERIODS, help="day, week, month (default) or total"
+    )
+
+
+def limit_changes(args: argparse.Namespace) -> dict[str, object]:
+    """The limits given on the command line, in the admin API's names."""
+    given = {
+        "rpm": args.rpm,
+        "tpm": args.tpm,
+        "max_parallel": args.max_parallel,
+        "budget_usd": args.budget,
+        "budget_period": args.budget_period,
+    }
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    names = {"rpm": "rpm", "tpm": "tpm", "max-parallel": "max_parallel", "budget": "budget_usd"}
+    for name in getattr(args, "clear", []):
+        changes[names[name]] = None
+    return changes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +182,17 @@ def main(argv: list[str] | None = None) -> int:
         "--require-signature",
         action="store_true",
         help="requests must also be signed (RFC 9421); prints the signing secret once",
+    )
+    add_limit_args(create)
+    update = keys_sub.add_parser("update", help="change a key's limits")
+    update.add_argument("key_id")
+    add_limit_args(update)
+    update.add_argument(
+        "--clear",
+        action="append",
+        default=[],
+        choices=["rpm", "tpm", "max-parallel", "budget"],
+        help="remove this limit (repeatable)",
     )
     keys_sub.add_parser(
         "list", help="list keys (never their secrets): id, env, state, scopes, created, age"
@@ -243,23 +284,25 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def prepared(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date and check this replica's pepper and keyring against
-    it, before the workers start; the problem, if any."""
+    """Bring PostgreSQL's schema up to date and check this replica's pepper, keyring and Redis
+    namespace against it, before the workers start; the problem, if any."""
     from mcproute.store import data_dir_from_env
     from mcproute.store.database import PostgresDatabase
     from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
-    from mcproute.store.shared import check_keyring, check_pepper
+    from mcproute.store.shared import check_keyring, check_pepper, redis_namespace
 
-    if url is None:
-        return None
     try:
+        if url is None:
+            redis_namespace(None, None)  # a namespace given in the environment is valid
+            return None
         migrate(url)
         data_dir = data_dir_from_env()
         check_pepper(PostgresDatabase(url), data_dir.pepper())
         check_keyring(PostgresDatabase(url), KeyringFile(data_dir).current())
-    except (StoreUnavailableError, RuntimeError) as exc:
+        redis_namespace(None, PostgresDatabase(url))
+    except (StoreUnavailableError, RuntimeError, ValueError) as exc:
         return str(exc)
     return None
 
@@ -311,11 +354,12 @@ def print_config_error(exc: ConfigError, file: str | None) -> None:
 
 def run_keys(args: argparse.Namespace) -> int:
     from mcproute.config import DAY_S, ConfigError, load_security
+    from mcproute.governance.limits import limits_from
     from mcproute.security import ApiKeyError, ApiKeyManager
     from mcproute.security.apikeys import key_state, rotate_by
     from mcproute.store import SqliteApiKeyStore, data_dir_from_env
-    from mcproute.store.redis_state import publish_key_change
-    from mcproute.store.shared import database_url, open_database, redis_url
+    from mcproute.store.redis_state import key_prefix, publish_key_change
+    from mcproute.store.shared import database_url, open_database, redis_namespace, redis_url
 
     try:
         security = load_security(args.config)
@@ -326,7 +370,8 @@ def run_keys(args: argparse.Namespace) -> int:
     database = open_database(database_url(), data_dir)
     with SqliteApiKeyStore(data_dir, database=database) as store:
         if (url := redis_url()) is not None:  # running replicas drop their cached copy
-            store.on_change = functools.partial(publish_key_change, url)
+            prefix = key_prefix(redis_namespace(None, database))
+            store.on_change = functools.partial(publish_key_change, url, prefix=prefix)
         keys = ApiKeyManager(data_dir.pepper(), store, max_age=security.max_key_age_s)
         try:
             if args.keys_command == "create":
@@ -336,8 +381,10 @@ def run_keys(args: argparse.Namespace) -> int:
                     ttl=args.ttl,
                     require_signature=args.require_signature,
                     name=args.name,
+                    limits=limits_from(limit_changes(args)),
                 )
                 print(f"key id: {record.key_id}\nscopes: {', '.join(sorted(record.scopes))}")
+                print_limits(record)
                 print_signing_secret(keys, record)
                 print(key)
             elif args.keys_command == "bootstrap":
@@ -362,7 +409,17 @@ def run_keys(args: argparse.Namespace) -> int:
                     due = "" if deadline is None else f"\trotate by {_iso(deadline)}"
                     scopes = ",".join(sorted(r.scopes))
                     name = f"\t{r.name}" if r.name else ""
-                    print(f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}{name}")
+                    limits = "" if r.limits.empty else f"\t{limits_text(r.limits)}"
+                    print(
+                        f"{r.key_id}\t{r.env}\t{state}\t{scopes}\t{created}\t{age}{due}{name}"
+                        f"{limits}"
+                    )
+            elif args.keys_command == "update":
+                changes = limit_changes(args)
+                if not changes:
+                    print("mcproute keys update: give a limit to change", file=sys.stderr)
+                    return 2
+                print_limits(keys.set_limits(args.key_id, changes))
             elif args.keys_command == "revoke":
                 keys.revoke(args.key_id)
                 print(f"revoked {args.key_id}")
@@ -375,6 +432,17 @@ def run_keys(args: argparse.Namespace) -> int:
             print(f"mcproute keys: {exc}", file=sys.stderr)
             return 1
     return 0
+
+
+def limits_text(limits: Limits) -> str:
+    parts = [f"{k}={v}" for k, v in limits.as_json().items() if v is not None]
+    if limits.budget_usd is None:
+        parts = [p for p in parts if not p.startswith("budget_period=")]
+    return " ".join(parts)
+
+
+def print_limits(record: ApiKeyRecord) -> None:
+    print(f"limits: {limits_text(record.limits) or 'none'}")
 
 
 def _iso(timestamp: float) -> str:

@@ -536,21 +536,31 @@ def _parse_tracing(value: Any, check: _Checker) -> TracingSettings:
 class StoreSettings:
     """`mcp.store`: shared state for several replicas (`mcproute.store.shared`). Each URL may
     hold credentials, so it is a secret (literal, ``${VAR}`` or ``file:PATH``); the variables
-    `MCPROUTE_DATABASE_URL` and `MCPROUTE_REDIS_URL` win over it."""
+    `MCPROUTE_DATABASE_URL` and `MCPROUTE_REDIS_URL` win over it, and `MCPROUTE_REDIS_NAMESPACE`
+    over `redis_namespace` (the prefix of this installation's Redis keys)."""
 
     database_url: Secret | None = None
     redis_url: Secret | None = None
+    redis_namespace: str | None = None
+
+
+REDIS_NAMESPACE = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+REDIS_NAMESPACE_RULE = "must be 1 to 64 letters, digits, '_', '.' or '-'"
 
 
 def _parse_store(value: Any, check: _Checker) -> StoreSettings:
     block = check.mapping(value, "mcp.store") or {}
-    check.known_keys(block, "mcp.store", ("database_url", "redis_url"))
+    check.known_keys(block, "mcp.store", ("database_url", "redis_url", "redis_namespace"))
     urls = {
         name: check.secret(block[name], f"mcp.store.{name}")[0]
         for name in ("database_url", "redis_url")
         if name in block
     }
-    return StoreSettings(**urls)
+    namespace = check.string(block.get("redis_namespace"), "mcp.store.redis_namespace")
+    if namespace is not None and not REDIS_NAMESPACE.fullmatch(namespace):
+        check.fail("mcp.store.redis_namespace", REDIS_NAMESPACE_RULE)
+        namespace = None
+    return StoreSettings(**urls, redis_namespace=namespace)
 
 
 def _infer_capabilities(model: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from mcproute.config_ensembles import EnsembleConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models import ensemble_combine as combine
+from mcproute.models.ensemble_stream import StreamedAnswer, trailer
 from mcproute.models.routed import Context, Generation, RoutedModel
 from mcproute.models.target import TokenCount
 from mcproute.models.translate import (
@@ -276,6 +277,7 @@ class EnsembleModel(RoutedModel):
             completion = _all_choices(answered)
         elif strategy == "first":
             completion = dict(_fastest(answered).raw)
+            extension["chosen"] = _fastest(answered).model
         else:
             agreed = self._agreed_call(answered)
             if agreed is not None:
@@ -387,54 +389,63 @@ class EnsembleModel(RoutedModel):
         """The combined OpenAI-format completion, members' answers in its ``mcproute`` field."""
         return await self._combine(body)
 
-    async def chat_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
+    def chat_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """The combined answer as chunks, then one chunk with no choices and the members'
+        answers in its ``mcproute`` field (as ``chat`` gives them)."""
         if self.strategy == "first":
-            async for chunk in self._race(body):
-                yield chunk
-            return
+            return self._race(body)  # no generator layer of its own: it runs per chunk
+        return self._combined_stream(body)
+
+    async def _combined_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         completion = await self._combine(body)
         options = body.get("stream_options") or {"include_usage": True}
         for chunk in _as_chunks(completion, bool(options.get("include_usage"))):
             yield chunk
+        yield trailer(completion, self.name, completion[EXTENSION], EXTENSION)
 
     async def _race(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
-        """The first member to produce a token streams; the others are stopped then."""
+        """The first member to produce a token streams; the others are stopped then, by the
+        winner's own task, before anything else runs (members that had not sent their
+        request yet never do)."""
         request = {**body, "stream": True}
         streams = {name: aiter(m.chat_stream(request)) for name, m in self._members.items()}
         loop = asyncio.get_running_loop()
         started = loop.time()
-
-        async def until_token(stream: AsyncIterator[Json]) -> list[Json]:
-            seen = []
-            async for chunk in stream:
-                seen.append(chunk)
-                if _has_token(chunk):
-                    break
-            return seen
-
-        tasks = {asyncio.ensure_future(until_token(s)): name for name, s in streams.items()}
+        decided: asyncio.Future[tuple[str, list[Json]] | None] = loop.create_future()
         errors: dict[str, tuple[str, FailureKind]] = {}
+        tasks: dict[str, asyncio.Task[None]] = {}
+
+        async def until_token(name: str, stream: AsyncIterator[Json]) -> None:
+            seen = []
+            try:
+                async for chunk in stream:
+                    seen.append(chunk)
+                    if _has_token(chunk):
+                        break
+            except Exception as exc:
+                errors[name] = (_failure(exc), _kind(exc))
+                if len(errors) == len(streams) and not decided.done():
+                    decided.set_result(None)
+                return
+            if not decided.done():
+                decided.set_result((name, seen))
+                for other, task in tasks.items():
+                    if other != name:
+                        task.cancel()  # now, before the owner of the race even wakes
+
+        for name, stream in streams.items():
+            tasks[name] = loop.create_task(until_token(name, stream))
         winner: tuple[str, list[Json]] | None = None
         try:
-            pending = set(tasks)
-            while pending and winner is None:
-                left = max(0.0, started + self.config.deadline_s - loop.time())
-                done, pending = await asyncio.wait(
-                    pending, timeout=left, return_when=asyncio.FIRST_COMPLETED
-                )
-                if not done:
-                    break
-                for task in sorted(done, key=lambda t: list(tasks).index(t)):
-                    exc = task.exception()
-                    if exc is not None:
-                        errors[tasks[task]] = (_failure(exc), _kind(exc))
-                    elif winner is None:
-                        winner = (tasks[task], task.result())
+            async with asyncio.timeout(self.config.deadline_s):
+                winner = await decided  # its wake-up is queued before the losers' cancellation
+        except TimeoutError:
+            pass
         finally:
-            for task in tasks:
-                task.cancel()  # the losers stop now; their connections close off the hot path
+            for task in tasks.values():
+                task.cancel()  # no-ops once decided; the losers' connections close meanwhile
             losers = [s for name, s in streams.items() if winner is None or name != winner[0]]
-            cleanup = _stopped(list(tasks), losers)
+            cleanup = _stopped(list(tasks.values()), losers)
             if winner is None:
                 await cleanup
             else:
@@ -450,13 +461,39 @@ class EnsembleModel(RoutedModel):
             raise self._error(answers, 0)
         name, seen = winner
         stream = streams[name]
+        collected = StreamedAnswer()
         try:
-            for chunk in seen:
-                yield {**chunk, "model": self.name}
+            for chunk in seen:  # chunks are ours (decoded for this call): relabel in place
+                chunk["model"] = self.name
+                collected.feed(chunk)
+                yield chunk
             async for chunk in stream:
-                yield {**chunk, "model": self.name}
+                chunk["model"] = self.name
+                collected.feed(chunk)
+                yield chunk
         finally:
             await _closed(stream)
+        answers = []
+        for member in self._members:
+            if member == name:
+                answer = MemberAnswer(
+                    member,
+                    "answered",
+                    collected.text,
+                    collected.tool_calls,
+                    collected.finish_reason,
+                    dict(collected.usage),
+                    loop.time() - started,
+                )
+            elif member in errors:
+                error, kind = errors[member]
+                answer = MemberAnswer(member, "failed", error=error, kind=kind)
+            else:
+                answer = MemberAnswer(member, "cancelled")
+            answers.append(answer)
+        extension: Json = {"ensemble": self.name, "strategy": self.strategy, "chosen": name}
+        extension["answers"] = [a.to_json() for a in answers]
+        yield trailer(seen[0] if seen else {}, self.name, extension, EXTENSION)
 
     async def messages(self, body: Mapping[str, Any]) -> Json:
         completion = await self.chat(anthropic_to_openai_request(body))
@@ -467,11 +504,18 @@ class EnsembleModel(RoutedModel):
         return {**message, EXTENSION: completion[EXTENSION]}
 
     async def messages_stream(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
+        """Anthropic events; the members' answers ride on the final ``message_stop``."""
         translator = OpenAIToAnthropicStream(self.name)
+        extension = None
         async for chunk in self.chat_stream(anthropic_to_openai_request({**body, "stream": True})):
+            if EXTENSION in chunk:
+                extension = chunk[EXTENSION]
+                continue
             for event in translator.feed(chunk):
                 yield event
         for event in translator.finish():
+            if event.get("type") == "message_stop" and extension is not None:
+                event[EXTENSION] = extension
             yield event
 
     async def count_tokens(self, body: Mapping[str, Any]) -> TokenCount:

@@ -26,6 +26,7 @@ import orjson
 
 from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.upstream_client import UpstreamClient
 from mcproute.redact import redact, redact_url
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 class _Pooled(NamedTuple):
     session: aiohttp.ClientSession
+    client: UpstreamClient  # the non-streaming POSTs (`post_json`)
     closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
 
 
@@ -41,18 +43,23 @@ _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = (
 )
 
 
-async def _close_at_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
+async def _close_at_shutdown(
+    session: aiohttp.ClientSession, client: UpstreamClient
+) -> AsyncGenerator[None, None]:
     """Waits at its `yield` until the loop closes its async generators
     (`loop.shutdown_asyncgens()`, which `asyncio.run` awaits before closing the loop)."""
     try:
         yield
     finally:
+        await client.close()
         if not session.closed:
             await session.close()
 
 
-def _closed_with_loop(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    closer = _close_at_shutdown(session)
+def _closed_with_loop(
+    session: aiohttp.ClientSession, client: UpstreamClient
+) -> AsyncGenerator[None, None]:
+    closer = _close_at_shutdown(session, client)
     # Step it to its `yield` now: the first step registers it with the running loop.
     with contextlib.suppress(StopIteration):
         closer.asend(None).send(None)
@@ -65,6 +72,7 @@ class PoolSettings:
     limit_per_host: int = 128
     dns_cache_seconds: int = 300
     keepalive_seconds: float = 30.0
+    lean_client: bool = True  # non-streaming POSTs on `upstream_client`, not aiohttp's client
 
 
 _pool_settings = PoolSettings()
@@ -78,6 +86,10 @@ def configure_pool(settings: PoolSettings) -> None:
 
 def get_session() -> aiohttp.ClientSession:
     """The shared session of the running event loop, created on first use."""
+    return _pooled().session
+
+
+def _pooled() -> _Pooled:
     loop = asyncio.get_running_loop()
     pooled = _SESSIONS.get(loop)
     if pooled is None or pooled.session.closed:
@@ -94,8 +106,9 @@ def get_session() -> aiohttp.ClientSession:
             timeout=aiohttp.ClientTimeout(total=None),
             auto_decompress=True,
         )
-        pooled = _SESSIONS[loop] = _Pooled(session, _closed_with_loop(session))
-    return pooled.session
+        client = UpstreamClient(s.limit, s.limit_per_host, s.keepalive_seconds)
+        pooled = _SESSIONS[loop] = _Pooled(session, client, _closed_with_loop(session, client))
+    return pooled
 
 
 async def close_session() -> None:
@@ -327,6 +340,8 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
+    if not tracing.ACTIVE and _pool_settings.lean_client:
+        return await _post_lean(endpoint, path, payload, http_timeout)
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
@@ -338,6 +353,22 @@ async def post_json(
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
             return orjson.loads(data)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+
+
+async def _post_lean(
+    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
+) -> Any:
+    started = time.perf_counter()
+    try:
+        reply = await _pooled().client.post(
+            endpoint.url(path), endpoint.headers, payload, http_timeout
+        )
+        _waited(started)
+        if reply.status >= 400:
+            raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
+        return orjson.loads(reply.body)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 

@@ -18,13 +18,14 @@ from mcproute.config import (
 )
 from mcproute.context import ContextStore
 from mcproute.context.sqlite import SqliteContextStore, default_context_store
+from mcproute.governance.counters import UsageCounter
 from mcproute.models.ensemble import EnsembleModel
-from mcproute.models.limits import LocalCounter, WindowCounter
 from mcproute.models.provider_keys import ProviderKeyRefresh
 from mcproute.models.routed import RoutedModel
 from mcproute.models.target import ProviderTarget
 from mcproute.routing import Deployment, Router, RouterPolicy
 from mcproute.secret import Secret
+from mcproute.store.usage_sqlite import MemoryUsage
 
 
 class ModelNotFoundError(LookupError):
@@ -65,7 +66,7 @@ class ModelRegistry:
         config: Config | str | os.PathLike[str] | None = None,
         *,
         context_store: ContextStore | None = None,
-        counter: WindowCounter | None = None,
+        counter: UsageCounter | None = None,
     ) -> None:
         if isinstance(config, Config):
             source = Path(config.source) if config.source else None
@@ -80,7 +81,7 @@ class ModelRegistry:
         self.context_store: ContextStore = context_store
         self._targets: dict[str, ProviderTarget] = {}
         # rpm/tpm windows, by deployment name: shared with other workers/replicas when given
-        self._counter: WindowCounter = counter if counter is not None else LocalCounter()
+        self._counter: UsageCounter = counter if counter is not None else MemoryUsage()
         self._models: dict[str, RoutedModel] = {}
         self._watcher: ConfigWatcher | None = None
         self.config = loaded

@@ -49,6 +49,7 @@ def note(config: DeploymentConfig) -> None:
     holder = SERVED_BY.get()
     if holder is not None:
         holder[0] = provider_name(config)
+        holder[1:] = [config.name]  # the deployment, for its price (`governance`)
 
 
 def begin() -> None:
@@ -61,3 +62,9 @@ def current() -> str:
     """The provider the running request's last attempt went to ("" if none yet)."""
     holder = SERVED_BY.get()
     return "" if holder is None else holder[0]
+
+
+def deployment() -> str | None:
+    """The deployment the running request's last attempt went to (None if none yet)."""
+    holder = SERVED_BY.get()
+    return holder[1] if holder is not None and len(holder) > 1 else None

@@ -7,6 +7,7 @@ translates when the caller's format differs from the upstream's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -15,12 +16,13 @@ import aiohttp
 
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.governance.counters import UsageCounter
 from mcproute.models.anthropic import AnthropicAdapter
 from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.bedrock import BedrockAdapter
 from mcproute.models.gemini import GeminiAdapter
 from mcproute.models.key_pool import KeyPool
-from mcproute.models.limits import UsageWindow, WindowCounter
+from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
 from mcproute.models.token_estimate import estimate_input_tokens
@@ -60,14 +62,36 @@ def attempt_timeout(
     a call's total time and, for a stream (which may rightly run long), the wait for the first
     byte and between events; the routing timeouts bound the rest."""
     if timeouts is None:
+        return _client_timeout(None, None, None, None, limit, stream, routed=False)
+    return _client_timeout(
+        timeouts.connect_timeout,
+        timeouts.first_byte_timeout,
+        timeouts.total_timeout,
+        timeouts.stream_idle_timeout,
+        limit,
+        stream,
+        routed=True,
+    )
+
+
+@functools.lru_cache(maxsize=1024)  # a handful of distinct settings: not built per attempt
+def _client_timeout(
+    connect: float | None,
+    first_byte: float | None,
+    total: float | None,
+    idle: float | None,
+    limit: float | None,
+    stream: bool,
+    *,
+    routed: bool,
+) -> aiohttp.ClientTimeout:
+    if not routed:
         return aiohttp.ClientTimeout(
             total=None if stream else limit, sock_read=limit if stream else None
         )
-    read = timeouts.first_byte_timeout
-    if stream and timeouts.stream_idle_timeout is not None:
-        read = max(read or 0.0, timeouts.stream_idle_timeout)
-    total = timeouts.total_timeout
-    connect = timeouts.connect_timeout
+    read = first_byte
+    if stream and idle is not None:
+        read = max(read or 0.0, idle)
     if limit is not None:
         read = _shorter(read, limit)
         connect = _shorter(connect, limit)
@@ -137,7 +161,7 @@ class TokenCount:
 
 
 class ProviderTarget:
-    def __init__(self, config: DeploymentConfig, counter: WindowCounter | None = None) -> None:
+    def __init__(self, config: DeploymentConfig, counter: UsageCounter | None = None) -> None:
         self.config = config
         self.keys: KeyPool[Adapter] = KeyPool(
             [key for key, _ in config.key_slots()], self._adapter_for, config.name

@@ -57,3 +57,16 @@ def estimate_input_tokens(body: Mapping[str, Any]) -> int:
         chars += len(orjson.dumps(tools))
     text_tokens = -(-chars // CHARS_PER_TOKEN)  # rounded up
     return max(1, text_tokens + media * INLINE_MEDIA_TOKENS + PER_MESSAGE_TOKENS * len(messages))
+
+
+# A bound on input tokens that no tokenizer exceeds, read off the raw body in one pass: every
+# BPE token covers at least one byte of text, and the body holds every byte of the prompt (plus
+# its JSON framing, which only makes the bound looser). Media are not text: each image or file
+# part adds what the dearest image costs (OpenAI's high-detail tiling of a large image).
+MEDIA_TOKEN_BOUND = 6_400
+_MEDIA_MARKERS = (b'"image_url"', b'"image"', b'"input_image"', b'"document"', b'"input_file"')
+
+
+def input_token_bound(raw: bytes) -> int:
+    media = sum(raw.count(marker) for marker in _MEDIA_MARKERS)
+    return len(raw) + media * MEDIA_TOKEN_BOUND

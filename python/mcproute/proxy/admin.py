@@ -1,7 +1,13 @@
 """`/admin/...`: keys, models and contexts, for admin keys only (the auth middleware checks).
 
-GET    /admin/keys                   every key, never a secret; its age, state and rotate-by time
-POST   /admin/keys                   {"scopes": [...], "env", "ttl_seconds", "name"} -> 201
+GET    /admin/keys                   every key, never a secret; its age, state and rotate-by time,
+                                     its limits and their current usage
+POST   /admin/keys                   {"scopes": [...], "env", "ttl_seconds", "name", and limits:
+                                     "rpm", "tpm", "max_parallel", "budget_usd", "budget_period"}
+PATCH  /admin/keys/{key_id}          limits to change (null removes one)
+GET    /admin/tenants                every tenant policy
+GET    /admin/tenants/{name}         a tenant's limits and their current usage
+PUT    /admin/tenants/{name}         replace its limits; PATCH: change some (null removes one)
 POST   /admin/keys/{key_id}/rotate   {"grace_seconds": n}: a new key; the old one works n s more
 DELETE /admin/keys/{key_id}          revoke now
 GET    /admin/models                 model groups, their deployments and health
@@ -23,17 +29,24 @@ from aiohttp import web
 
 from mcproute.config import DAY_S
 from mcproute.contract import admin as contract
+from mcproute.contract.shapes import Invalid
+from mcproute.governance.counters import Charge
+from mcproute.governance.limits import Limits, limits_from
+from mcproute.governance.reservation import usage_json
 from mcproute.models import ModelRegistry
 from mcproute.proxy import contexts
+from mcproute.proxy.governance import GOVERNOR
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.proxy.metrics import deployment_state
 from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state, rotate_by
 from mcproute.store import SqliteApiKeyStore
+from mcproute.store.sqlite_tenants import TenantPolicies
 
 KEYS = web.AppKey("keys", ApiKeyManager)
 KEY_STORE = web.AppKey("key_store", SqliteApiKeyStore)
+TENANTS = web.AppKey("tenants", TenantPolicies)
 ADMIN_REGISTRY = web.AppKey("admin_registry", ModelRegistry)
 
 
@@ -63,6 +76,7 @@ def _key_json(record: ApiKeyRecord, now: float, max_age: float | None) -> dict[s
         "expires_at": None if record.expires_at is None else int(record.expires_at),
         "replaced_by": record.replaced_by,
         "require_signature": record.require_signature,
+        "limits": record.limits.as_json(),
     }
 
 
@@ -83,11 +97,26 @@ def _key_errors(fn: Any) -> Any:
     return guarded(wrapper)
 
 
+async def _usage(request: web.Request, charges: list[Charge]) -> list[dict[str, Any] | None]:
+    """Each charge's limits and usage now (one read of the counters for all of them)."""
+    limited = [c for c in charges if not c.limits.empty]
+    read = await request.app[GOVERNOR].counter.read(limited) if limited else ()
+    found = {c.subject: usage_json(c, u) for c, u in zip(limited, read, strict=True)}
+    return [found.get(c.subject) for c in charges]
+
+
 async def list_keys(request: web.Request) -> web.StreamResponse:
     now = time.time()
     records = await asyncio.to_thread(request.app[KEY_STORE].all)  # the store's disk, off-loop
     max_age = request.app[KEYS].max_age
-    return _json({"object": "list", "data": [_key_json(r, now, max_age) for r in records]})
+    live = [r for r in records if key_state(r, now, max_age) not in ("revoked", "expired")]
+    usage = await _usage(request, [Charge("key:" + r.key_id, r.limits) for r in live])
+    current = {r.key_id: u for r, u in zip(live, usage, strict=True)}
+    data = [
+        {**_key_json(r, now, max_age), "usage": (current.get(r.key_id) or {}).get("usage")}
+        for r in records
+    ]
+    return _json({"object": "list", "data": data})
 
 
 @_key_errors
@@ -105,9 +134,59 @@ async def create_key(request: web.Request) -> web.StreamResponse:
             ttl=_seconds(body, "ttl_seconds"),
             require_signature=signed,
             name=body.get("name"),
+            limits=limits_from({k: v for k, v in body.items() if k in contract.LIMITS}),
         )
     )
     return _json(_issued_json(keys, key, record), status=201)
+
+
+@_key_errors
+async def update_key(request: web.Request) -> web.StreamResponse:
+    body = await checked_body(request, contract.KEY_UPDATE)
+    keys = request.app[KEYS]
+    record = await asyncio.to_thread(keys.set_limits, request.match_info["key_id"], body)
+    return _json(_key_json(record, time.time(), keys.max_age))
+
+
+def _tenant_name(request: web.Request) -> str:
+    name = request.match_info["name"]
+    try:
+        contract.TENANT.check(name)
+    except Invalid as exc:
+        raise BadRequest(f"tenant: {exc.problem}") from None
+    return name
+
+
+async def _tenant_json(request: web.Request, name: str, limits: Limits) -> dict[str, Any]:
+    (usage,) = await _usage(request, [Charge("tenant:" + name, limits)])
+    return {"tenant": name, "limits": limits.as_json(), "usage": (usage or {}).get("usage")}
+
+
+async def list_tenants(request: web.Request) -> web.StreamResponse:
+    policies = await asyncio.to_thread(request.app[TENANTS].all)
+    data = [{"tenant": name, "limits": limits.as_json()} for name, limits in policies.items()]
+    return _json({"object": "list", "data": data})
+
+
+@guarded
+async def read_tenant(request: web.Request) -> web.StreamResponse:
+    name = _tenant_name(request)
+    limits = await asyncio.to_thread(request.app[TENANTS].get, name)
+    return _json(await _tenant_json(request, name, limits))
+
+
+@guarded
+async def write_tenant(request: web.Request) -> web.StreamResponse:
+    name = _tenant_name(request)
+    tenants = request.app[TENANTS]
+    if request.method == "PUT":
+        body = await checked_body(request, contract.TENANT_PUT)
+        limits = limits_from(body)
+    else:
+        body = await checked_body(request, contract.TENANT_PATCH)
+        limits = (await asyncio.to_thread(tenants.get, name)).updated(body)
+    await asyncio.to_thread(tenants.put, name, limits)
+    return _json(await _tenant_json(request, name, limits))
 
 
 @_key_errors
@@ -168,7 +247,12 @@ async def rotate_keyring(request: web.Request) -> web.StreamResponse:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin/keys", list_keys)
     app.router.add_post("/admin/keys", create_key)
+    app.router.add_patch("/admin/keys/{key_id}", update_key)
     app.router.add_post("/admin/keys/{key_id}/rotate", rotate_key)
+    app.router.add_get("/admin/tenants", list_tenants)
+    app.router.add_get("/admin/tenants/{name}", read_tenant)
+    app.router.add_put("/admin/tenants/{name}", write_tenant)
+    app.router.add_patch("/admin/tenants/{name}", write_tenant)
     app.router.add_delete("/admin/keys/{key_id}", revoke_key)
     app.router.add_get("/admin/models", list_models)
     app.router.add_get("/admin/contexts", contexts.list_contexts)

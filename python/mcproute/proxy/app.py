@@ -15,6 +15,7 @@ from aiohttp import web
 from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
+from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
@@ -28,6 +29,7 @@ from mcproute.proxy import (
     auth,
     contexts,
     dashboard,
+    governance,
     history,
     merged_metrics,
     reload,
@@ -42,9 +44,8 @@ from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, adm
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.oauth import OAUTH_ENV
 from mcproute.proxy.observe import middleware as observe
-from mcproute.proxy.redis_snapshots import RedisSnapshots
 from mcproute.proxy.responses import add_routes as add_responses
-from mcproute.proxy.worker_snapshots import SqliteSnapshots, instance_id
+from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.grants import GrantBlobs
@@ -57,10 +58,14 @@ from mcproute.store.shared import (
 )
 from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
+from mcproute.store.sqlite_tenants import TenantPolicies
 
 SWEEP_INTERVAL_S = 60.0
 MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
 SESSION_IDLE_ENV = "MCPROUTE_MCP_SESSION_IDLE_S"  # seconds before an idle one is dropped
+# Seconds a worker keeps an API key's record; changes made elsewhere reach it sooner over Redis.
+KEY_CACHE_ENV = "MCPROUTE_KEY_CACHE_S"
+DEFAULT_KEY_CACHE_S = 1.0
 log = logging.getLogger("mcproute.proxy")
 
 
@@ -147,7 +152,8 @@ def build_app(
 ) -> web.Application:
     # PostgreSQL (migrated) when configured, else the data directory's SQLite.
     database = open_database(database_url(config.store), data_dir)
-    store = SqliteApiKeyStore(data_dir, database=database)
+    cache_s = _positive(os.environ, KEY_CACHE_ENV, DEFAULT_KEY_CACHE_S, float)
+    store = SqliteApiKeyStore(data_dir, database=database, cache_s=cache_s)
     keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir, database=database)
     check_pepper(database, data_dir.pepper())
@@ -156,6 +162,8 @@ def build_app(
     registry = ModelRegistry(
         config, context_store=TenantContexts(context_store), counter=shared.counter
     )
+    tenants = TenantPolicies(data_dir, database=database)
+    governor = Governor(shared.counter, tenants.load, lambda: registry.config)
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
     # auth.oauth: /mcp as an OAuth protected resource (imported only then: it needs joserfc).
@@ -185,6 +193,8 @@ def build_app(
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys
     app[admin.KEY_STORE] = store
+    app[admin.TENANTS] = tenants
+    app[governance.GOVERNOR] = governor
     app[contexts.CONTEXTS] = context_store
     app[METRICS] = metrics
     app[history.HISTORY] = recent
@@ -210,13 +220,20 @@ def build_app(
     app.router.add_post("/v1/chat/completions", routes.chat_completions)
     app.router.add_post("/v1/messages", routes.messages)
     app.router.add_post("/v1/embeddings", routes.embeddings)
+    app.router.add_get("/v1/usage", governance.usage)
     surface.add_routes(app)  # models, count_tokens, legacy completions
     contexts.add_routes(app)
     add_responses(app)
     admin.add_routes(app)
     app.router.add_get("/admin/spend", spend.admin_spend)
     # Every replica's workers through Redis, else this host's through the data directory.
-    snapshots = RedisSnapshots(shared.redis.url) if shared.redis else SqliteSnapshots(data_dir)
+    snapshots: SnapshotStore
+    if shared.redis is not None:
+        from mcproute.proxy.redis_snapshots import RedisSnapshots  # the client only when used
+
+        snapshots = RedisSnapshots(shared.redis.url, shared.redis.prefix)
+    else:
+        snapshots = SqliteSnapshots(data_dir)
     dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
     # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
     # each other's MCP sessions and input-required rounds.
@@ -260,6 +277,8 @@ def build_app(
             keep_rotating(context_store, lambda: registry.config.security.keyring_rotation_s)
         )
         app.on_cleanup.insert(0, lambda _: _cancel(rotation))
+        leases = asyncio.create_task(governor.keep_leases())
+        app.on_cleanup.insert(0, lambda _: _cancel(leases))
 
     async def close(_: web.Application) -> None:
         await ledger.close()  # the drain is over: every call's row is pending or written
@@ -267,7 +286,9 @@ def build_app(
         await registry.aclose()
         context_store.close()
         grants.close()
+        await governor.close()
         await shared.close()
+        tenants.close()
         store.close()
         snapshots.close()
 

@@ -65,7 +65,7 @@ def route_scope(path: str) -> str | None:
         return "metrics"
     if path.startswith("/admin"):
         return "admin"
-    if path.startswith("/v1/contexts"):
+    if path.startswith("/v1/contexts") or path == "/v1/usage":  # any key reads its own usage
         return None
     return "models"
 

@@ -12,12 +12,14 @@ from aiohttp import web
 from mcproute.context import ContextNotFoundError
 from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
+from mcproute.governance.reservation import LimitExceeded, Reservation
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_contexts import ContextTooLargeError
 
 BODY_TIMEOUT = web.AppKey("body_timeout", float)
+RESERVATION = web.RequestKey("reservation", Reservation)  # the request's hold on its limits
 MAX_BODY = 8 * 1024 * 1024
 
 
@@ -68,9 +70,36 @@ async def checked_body(request: web.Request, contract: Contract) -> dict[str, An
     return body  # type: ignore[no-any-return]
 
 
+def json_reply(value: Any) -> web.Response:
+    """A JSON reply encoded once, straight to bytes (no str in between)."""
+    return web.Response(body=orjson.dumps(value), content_type="application/json", charset="utf-8")
+
+
 def guarded(handler: Any) -> Any:
     """Map the failures every model route shares to the caller's error format."""
 
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except LimitExceeded as exc:
+            refused = error_response(request, 429, str(exc), "rate_limit_exceeded")
+            refused.headers.update(exc.headers)
+            return refused
+        except BaseException:
+            if RESERVATION in request:  # released whatever went wrong (the client left too)
+                await request[RESERVATION].release()
+            raise
+        reservation = request.get(RESERVATION)
+        if reservation is not None:
+            await reservation.release()  # a route that settled already made this a no-op
+            if not response.prepared:
+                response.headers.update(reservation.headers)
+        return response
+
+    return _mapped(wrapper)
+
+
+def _mapped(handler: Any) -> Any:
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)  # type: ignore[no-any-return]

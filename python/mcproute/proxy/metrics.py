@@ -25,6 +25,7 @@ worker's; `/metrics` and the dashboard sum every worker's (see `merged_metrics` 
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -204,7 +205,7 @@ class Metrics:
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None
     ) -> None:
-        labels = _gen_ai_labels(operation, model)
+        labels = _gen_ai_labels(operation, model)[0]
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
@@ -216,18 +217,22 @@ class Metrics:
         self.stream_endings[(model, reason)] += 1
 
     def first_token(self, operation: str, model: str, seconds: float) -> None:
-        self.ttft.observe(_gen_ai_labels(operation, model), seconds)
+        self.ttft.observe(_gen_ai_labels(operation, model)[0], seconds)
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
         if not isinstance(usage, dict):
             return
-        for token_type, keys in TOKEN_KEYS:
-            value = next((usage[k] for k in keys if isinstance(usage.get(k), int)), None)
-            if value is not None:
-                note_tokens(**{token_type: value})
-                labels = (*_gen_ai_labels(operation, model), ("gen_ai_token_type", token_type))
-                self.tokens.observe(labels, value)
+        _, input_labels, output_labels = _gen_ai_labels(operation, model)
+        counts = [0, 0]
+        for i, labels in enumerate((input_labels, output_labels)):
+            for key in TOKEN_KEYS[i][1]:
+                value = usage.get(key)
+                if isinstance(value, int):
+                    counts[i] = value
+                    self.tokens.observe(labels, value)
+                    break
+        note_tokens(*counts)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -283,13 +288,24 @@ class Metrics:
             out.append(f"mcproute_fallbacks_total{{{labels}}} {n}")
 
 
-def _gen_ai_labels(operation: str, model: str) -> Labels:
+def _gen_ai_labels(operation: str, model: str) -> tuple[Labels, Labels, Labels]:
     """Operation, provider (of the request's last attempt: a configured provider, so bounded;
-    "unknown" when no attempt was made) and requested model."""
-    return (
+    "unknown" when no attempt was made) and requested model; then the same with each token
+    type."""
+    return _label_sets(operation, served.current() or "unknown", model)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded labels: built once each, not per request
+def _label_sets(operation: str, provider: str, model: str) -> tuple[Labels, Labels, Labels]:
+    labels = (
         ("gen_ai_operation_name", operation),
-        ("gen_ai_provider_name", served.current() or "unknown"),
+        ("gen_ai_provider_name", provider),
         ("gen_ai_request_model", model),
+    )
+    return (
+        labels,
+        (*labels, ("gen_ai_token_type", "input")),
+        (*labels, ("gen_ai_token_type", "output")),
     )
 
 

@@ -63,8 +63,8 @@ TIMING = web.RequestKey("timing", RequestTiming)
 def middleware(metrics: Metrics) -> Middleware:
     @web.middleware
     async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("x-request-id", "")
-        request_id = given if VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        given = request.headers.get("x-request-id")
+        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
         timing = RequestTiming(time.perf_counter(), request_id)
         request[TIMING] = timing
         # Not reset: the request's task (and its context) ends with the request, and aiohttp's

@@ -11,13 +11,14 @@ holds it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import redis
 
 from mcproute.redact import redact_url
 from mcproute.store.redis_state import PREFIX, TIMEOUT_S
 
-SNAPSHOTS_KEY = PREFIX + "snapshots"
-PUBLISHED_KEY = PREFIX + "snapshots:published"
 FORGET_AFTER_S = 3600.0
 
 PUBLISH = """
@@ -34,13 +35,27 @@ return 1
 """
 
 
+class RedisUnavailable(OSError):
+    """Redis failed: raised as an OSError, the store failure the publisher already handles (so
+    it need not import the Redis client when Redis is not configured)."""
+
+
+@contextlib.contextmanager
+def _failing_as_os_error() -> Iterator[None]:
+    try:
+        yield
+    except redis.RedisError as exc:
+        raise RedisUnavailable(str(exc)) from exc
+
+
 class RedisSnapshots:
     """Every replica's workers' snapshots in one Redis (`MCPROUTE_REDIS_URL`)."""
 
     kind = "redis"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = PREFIX) -> None:
         self.url = url
+        self._keys = [prefix + "snapshots", prefix + "snapshots:published"]
         self._client = redis.Redis.from_url(
             url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
         )
@@ -51,20 +66,21 @@ class RedisSnapshots:
 
     def publish(self, worker: str, snapshot: bytes, now: float) -> None:
         args: list[str | bytes] = [worker, repr(now), snapshot, repr(now - FORGET_AFTER_S)]
-        self._publish(keys=[SNAPSHOTS_KEY, PUBLISHED_KEY], args=args)
+        with _failing_as_os_error():
+            self._publish(keys=self._keys, args=args)
 
     def collect(self, since: float) -> dict[str, bytes]:
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.zrangebyscore(PUBLISHED_KEY, repr(since), "+inf")
-            pipe.hgetall(SNAPSHOTS_KEY)
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
+            pipe.zrangebyscore(self._keys[1], repr(since), "+inf")
+            pipe.hgetall(self._keys[0])
             fresh, snapshots = pipe.execute()
         wanted = set(fresh)
         return {k.decode(): bytes(v) for k, v in snapshots.items() if k in wanted}
 
     def withdraw(self, worker: str) -> None:
-        with self._client.pipeline(transaction=True) as pipe:
-            pipe.hdel(SNAPSHOTS_KEY, worker)
-            pipe.zrem(PUBLISHED_KEY, worker)
+        with _failing_as_os_error(), self._client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._keys[0], worker)
+            pipe.zrem(self._keys[1], worker)
             pipe.execute()
 
     def close(self) -> None:

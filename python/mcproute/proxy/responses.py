@@ -37,6 +37,7 @@ from mcproute.models.translate_responses import (
     items_to_messages,
     responses_to_chat_request,
 )
+from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, allows, tenant_of
 from mcproute.proxy.contexts import CONTEXTS, referenced_messages
 from mcproute.proxy.errors import error_response
@@ -94,6 +95,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     chat, turn = responses_to_chat_request(body, [*shared, *history])
     if not chat["messages"]:
         raise BadRequest("input: give at least one input item")
+    await governance.admit(request, chat)
     shell = ResponseShell(body, new_response_id(), name)
     saving = _Saving(request, body, [*history, *turn], input_items(body["input"]))
     if body.get("stream"):

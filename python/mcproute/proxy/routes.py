@@ -22,6 +22,7 @@ from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelRegistry, served
 from mcproute.models.routed import RoutedModel
+from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
     referenced_messages,
@@ -29,9 +30,9 @@ from mcproute.proxy.contexts import (
     with_context_openai,
 )
 from mcproute.proxy.current_request import note_usage
-from mcproute.proxy.ensembles import ensemble_reply
+from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
-from mcproute.proxy.handling import checked_body, guarded
+from mcproute.proxy.handling import checked_body, guarded, json_reply
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 from mcproute.routing import StreamCut
@@ -91,6 +92,7 @@ async def _call(
     metrics.operation_done(operation, name, time.perf_counter() - started)
     metrics.usage(operation, name, result.get("usage"))
     note_usage(result.get("usage"))
+    await governance.settle(request, name, result.get("usage"))
     return result
 
 
@@ -108,8 +110,24 @@ async def _relay(
 ) -> web.StreamResponse:
     """Relay `events` as SSE (`event:` lines when `anthropic`); a stream cut or broken ends
     with the format's error event, or with `failure`'s events when the route has its own.
-    With `hide_usage`, OpenAI's usage-only chunk (which `ask_usage` requested for the ledger)
-    is read but not relayed."""
+    With `hide_usage`, OpenAI's usage-only chunk (which `ask_usage` requested for the ledger
+    and the reservation's settlement) is read but not relayed."""
+    usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
+    try:
+        return await _relay_events(request, name, events, anthropic, failure, hide_usage, usage)
+    finally:
+        await governance.settle(request, name, usage)  # what was seen, if the client left
+
+
+async def _relay_events(
+    request: web.Request,
+    name: str,
+    events: AsyncIterator[dict[str, Any]],
+    anthropic: bool,
+    failure: Failure | None,
+    hide_usage: bool,
+    usage: dict[str, Any],
+) -> web.StreamResponse:
     metrics = request.app[METRICS]
     started = time.perf_counter()
     iterator = aiter(events)
@@ -120,10 +138,10 @@ async def _relay(
         raise
     metrics.first_token("chat", name, time.perf_counter() - started)
     response = web.StreamResponse(headers=SSE_HEADERS)
+    governance.limit_headers(request, response)
     request[TIMING].mark_first_byte(response)
     await response.prepare(request)
     event: dict[str, Any] | None = first
-    usage: dict[str, Any] = {}  # Anthropic reports input and output in different events
     error_type = None
     streams = request.app.get(STREAMS)
     task = asyncio.current_task()
@@ -233,13 +251,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, openai.CHAT)
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
+    await governance.admit(request, body)
     if body.get("stream"):
         hide = not ask_usage(body)
-        stream = model.chat_stream(body)
-        return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
+        events = ensemble_events(request, model, "chat", model.chat_stream(body))
+        return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
     result = await _call(request, "chat", body["model"], model.chat(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded
@@ -247,16 +266,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, anthropic.MESSAGES)
     model = await _model(request, body["model"])
     with_context_anthropic(body, await referenced_messages(request, body))
+    await governance.admit(request, body)
     if body.get("stream"):
-        return await _relay(request, body["model"], model.messages_stream(body), anthropic=True)
+        events = ensemble_events(request, model, "chat", model.messages_stream(body))
+        return await _relay(request, body["model"], events, anthropic=True)
     result = await _call(request, "chat", body["model"], model.messages(body))
     result = ensemble_reply(request, model, "chat", result)
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @guarded
 async def embeddings(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, openai.EMBEDDINGS)
     model = await _model(request, body["model"])
+    await governance.admit(request, body, output=False)
     result = await _call(request, "embeddings", body["model"], model.embeddings(body))
     return web.json_response({**result, "model": body["model"]})

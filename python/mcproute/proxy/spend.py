@@ -13,8 +13,8 @@ GET /admin/spend?group_by=key|tenant|model|day&from=&to=   billed calls summed (
 
 `SpendView` answers the dashboard's spend panel: today, this week and this month by key, tenant
 and model (UTC calendar periods), with each key's budget used and left when its record has one
-(`budget_usd` and `budget_period` attributes; `budget_used_usd` when the limits keep their own
-count), read from the ledger at most every `SpendView.TTL_S` seconds per worker.
+(`ApiKeyRecord.limits`: `budget_usd` per `budget_period`), read from the ledger at most every
+`SpendView.TTL_S` seconds per worker.
 """
 
 from __future__ import annotations
@@ -194,14 +194,9 @@ async def admin_spend(request: web.Request) -> web.StreamResponse:
 
 def key_budget(record: ApiKeyRecord | None) -> tuple[float, str, float | None] | None:
     """(USD, period, USD used or None) of a key that has a budget, else None."""
-    limit = getattr(record, "budget_usd", None)
-    if limit is None:
-        limit = getattr(record, "budget", None)
-    if isinstance(limit, bool) or not isinstance(limit, int | float):
+    if record is None or record.limits.budget_usd is None:
         return None
-    period = getattr(record, "budget_period", None) or "total"
-    used = getattr(record, "budget_used_usd", None)
-    return float(limit), str(period), None if used is None else float(used)
+    return record.limits.budget_usd, record.limits.budget_period, None
 
 
 def _spend_tables(store: SpendStore, now: float) -> tuple[list[tuple[Any, ...]], dict[str, int]]:

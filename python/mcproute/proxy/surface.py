@@ -3,14 +3,14 @@ OpenAI's legacy completions, and errors in the caller's format for routes that d
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from mcproute.contract import anthropic, openai
+from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, Handler, allows
 from mcproute.proxy.contexts import referenced_messages, with_context_anthropic
 from mcproute.proxy.errors import error_response
-from mcproute.proxy.handling import checked_body, guarded
+from mcproute.proxy.handling import checked_body, guarded, json_reply
 from mcproute.proxy.routes import REGISTRY, _call, _model, _relay, ask_usage
 from mcproute.redact import redact
 
@@ -73,12 +73,13 @@ async def completions(request: web.Request) -> web.StreamResponse:
     """OpenAI's legacy completions, forwarded to OpenAI and OpenAI-compatible deployments."""
     body = await checked_body(request, openai.COMPLETIONS)
     model = await _model(request, body["model"])
+    await governance.admit(request, body)
     if body.get("stream"):
         hide = not ask_usage(body)
         stream = model.completions_stream(body)
         return await _relay(request, body["model"], stream, anthropic=False, hide_usage=hide)
     result = await _call(request, "completions", body["model"], model.completions(body))
-    return web.json_response(result, dumps=lambda v: orjson.dumps(v).decode())
+    return json_reply(result)
 
 
 @web.middleware

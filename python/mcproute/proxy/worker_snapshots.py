@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import redis
 from aiohttp import web
 
 from mcproute.store import DataDir
@@ -41,7 +40,7 @@ log = logging.getLogger("mcproute.dashboard")
 
 
 INSTANCE_VAR = "MCPROUTE_INSTANCE"
-STORE_ERRORS = (sqlite3.Error, redis.RedisError, OSError)
+STORE_ERRORS = (sqlite3.Error, OSError)  # RedisSnapshots raises its failures as OSError
 
 
 def instance_id(port: int | None = None, env: Mapping[str, str] = os.environ) -> str:

@@ -260,7 +260,9 @@ class Router:
     ) -> UpstreamError:
         """Every deployment is at its limit or cooling down: wait out the Retry-After (up to
         the cap) before the next try, or fail now when even the cap would not be enough."""
-        retry_after = last.retry_after if last else None
+        # No attempt of this call was refused (others put every deployment in cooldown):
+        # the caller still gets a Retry-After, the balancer's default cooldown.
+        retry_after = last.retry_after if last else self.policy.default_cooldown_s
         if (
             last is not None
             and retry_after is not None

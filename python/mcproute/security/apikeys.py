@@ -13,9 +13,9 @@ import hmac
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from mcproute._core import (
     ApiKeyError,
@@ -23,6 +23,7 @@ from mcproute._core import (
     hmac_sha256,
     parse_api_key,
 )
+from mcproute.governance.limits import NO_LIMITS, Limits
 from mcproute.security.errors import with_reason
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class ApiKeyRecord:
     replaced_by: str | None = None
     require_signature: bool = False  # requests must also carry an RFC 9421 signature
     name: str | None = None  # a label for people (listings, the dashboard); never a secret
+    limits: Limits = NO_LIMITS  # rpm, tpm, requests in flight, budget (`governance.limits`)
 
 
 ROTATION_DUE_SHARE = 0.9  # a key is "rotation due" in the last tenth of its maximum age
@@ -141,6 +143,7 @@ class ApiKeyManager:
         ttl: float | None = None,
         require_signature: bool = False,
         name: str | None = None,
+        limits: Limits = NO_LIMITS,
     ) -> tuple[str, ApiKeyRecord]:
         """A new key and its record. The key is returned once and never stored."""
         if ttl is not None and ttl <= 0:
@@ -156,6 +159,7 @@ class ApiKeyManager:
             expires_at=None if ttl is None else now + ttl,
             require_signature=require_signature,
             name=name,
+            limits=limits,
         )
         self._store.put(record)
         return key, record
@@ -226,7 +230,12 @@ class ApiKeyManager:
         old = self._require(key_id)
         ttl = None if old.expires_at is None else old.expires_at - old.created_at
         key, new = self.issue(
-            old.env, old.scopes, ttl=ttl, require_signature=old.require_signature, name=old.name
+            old.env,
+            old.scopes,
+            ttl=ttl,
+            require_signature=old.require_signature,
+            name=old.name,
+            limits=old.limits,
         )
         deadline = self._clock() + grace
         if old.expires_at is not None:
@@ -272,6 +281,14 @@ class ApiKeyManager:
         """`session_record` for the event loop: the store is read off the loop."""
         key_id = self._session_key_id(token)
         return self._usable(self._found(key_id, await self._store.load(key_id)))
+
+    def set_limits(self, key_id: str, changes: Mapping[str, Any]) -> ApiKeyRecord:
+        """The key's record with its limits changed (`governance.limits.parse_fields`: a
+        field set to None drops that limit); raises `LimitError` for a bad value."""
+        record = self._require(key_id)
+        updated = replace(record, limits=record.limits.updated(changes))
+        self._store.put(updated)
+        return updated
 
     def revoke(self, key_id: str) -> None:
         self._store.put(replace(self._require(key_id), revoked=True))

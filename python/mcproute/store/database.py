@@ -5,11 +5,15 @@ hosts.
 Both speak the same small dialect to the stores (`?` placeholders, `execute`/`executemany`
 returning cursors) and give the same guarantees:
 
-- `write(conn)`: one transaction, all of it or none of it, and writers serialize (SQLite:
-  `BEGIN IMMEDIATE` under the data directory's write lock; PostgreSQL: a transaction-scoped
-  advisory lock, so a context's next item number is read and written by one replica at a
-  time). Once it returns the write is durable: SQLite runs `synchronous=FULL`, PostgreSQL
-  commits with `synchronous_commit` on (its default; the database refuses to run otherwise).
+- `write(conn, scope)`: one transaction, all of it or none of it, and writers of the same
+  thing serialize. SQLite: every writer, `BEGIN IMMEDIATE` under the data directory's write
+  lock. PostgreSQL: transaction-scoped advisory locks on the names in `scope` (a context's
+  id, a key's id), so a context's next item number is read and written by one replica at a
+  time while other contexts and keys go on; a write without a scope takes one lock shared by
+  all such writes. `lock(conn, names)` takes more of them inside the transaction (for rows
+  found by a query). Once it returns the write is durable: SQLite runs `synchronous=FULL`,
+  PostgreSQL commits with `synchronous_commit` on (its default; the database refuses to run
+  otherwise).
 - `snapshot(conn)`: one consistent view for a read of several rows.
 
 A connection is used by the one store thread that opened it (`sqlite_tx.SqliteThread`).
@@ -20,14 +24,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
-
-import psycopg
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcproute.redact import redact_url
 from mcproute.store.datadir import DataDir
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_tx import immediate
+
+if TYPE_CHECKING:  # psycopg is loaded only when PostgreSQL is configured
+    import psycopg
 
 # pg_advisory_xact_lock key of the stores' write transactions ("mcpr" "writ" in ASCII).
 WRITE_LOCK_KEY = 0x6D637072_77726974
@@ -49,7 +54,10 @@ class Database(Protocol):
     kind: str
 
     def connect(self) -> Any: ...
-    def write(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
+    def write(
+        self, conn: Any, scope: Sequence[str] | None = None
+    ) -> contextlib.AbstractContextManager[Any]: ...
+    def lock(self, conn: Any, names: Iterable[str]) -> None: ...
     def snapshot(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
     def usable(self, conn: Any) -> bool: ...
     def close(self) -> None: ...
@@ -82,8 +90,13 @@ class SqliteDatabase:
     def connect(self) -> sqlite3.Connection:
         return self.data_dir.connect()
 
-    def write(self, conn: sqlite3.Connection) -> contextlib.AbstractContextManager[Any]:
-        return immediate(conn, self._write_lock)
+    def write(
+        self, conn: sqlite3.Connection, scope: Sequence[str] | None = None
+    ) -> contextlib.AbstractContextManager[Any]:
+        return immediate(conn, self._write_lock)  # one writer at a time: scopes add nothing
+
+    def lock(self, conn: sqlite3.Connection, names: Iterable[str]) -> None:
+        pass
 
     @contextlib.contextmanager
     def snapshot(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -105,8 +118,11 @@ class PgConnection:
     bytea and back, floats to double precision."""
 
     def __init__(self, conn: psycopg.Connection[Any], url: str) -> None:
+        import psycopg
+
         self.raw = conn
         self._url = url
+        self._down = psycopg.OperationalError
 
     @staticmethod
     def _sql(sql: str) -> Any:
@@ -115,14 +131,14 @@ class PgConnection:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         try:
             return self.raw.execute(self._sql(sql), list(params))
-        except psycopg.OperationalError:
+        except self._down:
             raise pg_unavailable(self._url) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         try:
             with self.raw.cursor() as cursor:
                 cursor.executemany(self._sql(sql), [list(r) for r in rows])
-        except psycopg.OperationalError:
+        except self._down:
             raise pg_unavailable(self._url) from None
 
     def close(self) -> None:
@@ -147,6 +163,8 @@ class PostgresDatabase:
         return f"PostgresDatabase({redact_url(self.url)!r})"
 
     def connect(self) -> PgConnection:
+        import psycopg
+
         try:
             conn = psycopg.connect(
                 self.url, autocommit=True, connect_timeout=self.CONNECT_TIMEOUT_S
@@ -156,10 +174,17 @@ class PostgresDatabase:
         return PgConnection(conn, self.url)
 
     @contextlib.contextmanager
-    def write(self, conn: PgConnection) -> Iterator[PgConnection]:
+    def write(
+        self, conn: PgConnection, scope: Sequence[str] | None = None
+    ) -> Iterator[PgConnection]:
+        import psycopg
+
         conn.execute("BEGIN")
         try:
-            conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            if scope is None:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+            else:
+                self.lock(conn, scope)
             yield conn
         except BaseException:
             with contextlib.suppress(psycopg.Error, StoreUnavailableError):
@@ -167,8 +192,21 @@ class PostgresDatabase:
             raise
         conn.execute("COMMIT")
 
+    def lock(self, conn: PgConnection, names: Iterable[str]) -> None:
+        """Take the advisory locks of `names` until the transaction ends, in one order for
+        every transaction (sorted by their hash), so two writers never deadlock."""
+        wanted = sorted(set(names))
+        if wanted:
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT"
+                " hashtextextended(name, 0) AS h FROM unnest(?::text[]) AS name ORDER BY h) AS s",
+                (wanted,),
+            )
+
     @contextlib.contextmanager
     def snapshot(self, conn: PgConnection) -> Iterator[PgConnection]:
+        import psycopg
+
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             yield conn
@@ -181,6 +219,8 @@ class PostgresDatabase:
 
     def ping(self) -> bool:
         """Whether PostgreSQL answers now (for /readyz; blocks: call it off the loop)."""
+        import psycopg
+
         try:
             with psycopg.connect(self.url, connect_timeout=2) as conn:
                 conn.execute("SELECT 1")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import time
 
-import psycopg
-
 from mcproute.redact import redact_url
 from mcproute.store.database import pg_unavailable
 
@@ -111,6 +109,29 @@ CREATE INDEX spend_ledger_by_time ON spend_ledger (at);
 """,
     ),
     (
+        5,
+        "key limits, tenant policies",
+        """
+ALTER TABLE api_keys ADD COLUMN limits TEXT;
+CREATE TABLE tenant_policies (
+    name       TEXT PRIMARY KEY,
+    limits     TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL
+);
+""",
+    ),
+    (
+        6,
+        "keyring usage in shards",
+        # One row per key and shard (each process counts in its own), so writers of different
+        # contexts do not queue on one counter row; the count is the sum.
+        """
+ALTER TABLE keyring_usage ADD COLUMN shard INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE keyring_usage DROP CONSTRAINT keyring_usage_pkey;
+ALTER TABLE keyring_usage ADD PRIMARY KEY (key_id, shard);
+""",
+    ),
+    (
         7,
         "users' upstream oauth grants",
         """
@@ -130,6 +151,8 @@ def latest() -> int:
 
 def migrate(url: str) -> list[int]:
     """Apply the migrations the database lacks; the versions applied (none: up to date)."""
+    import psycopg  # loaded only when PostgreSQL is configured
+
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError:

@@ -6,13 +6,15 @@ invalidation.
 - Ended sessions: a sequence number per ended session in one sorted set (read from a cursor,
   as `protocol.server.session_tokens.EndedSessions` asks) and their expiry in another, so expired
   entries are dropped as new ones arrive; both change in one script.
-- Deployment rpm/tpm windows (a `models.limits.WindowCounter`): per deployment, a sorted set
-  of admitted requests and one of token counts, scored by Redis `TIME` (never a replica's
-  clock, so skewed clocks cannot stretch or shrink the window), and a hash with the running
-  token total; one Lua script expires, checks and counts an admission atomically.
+- Usage counters (a `governance.counters.UsageCounter`: key, tenant and deployment limits):
+  one Lua script per admission and one per settlement, on Redis `TIME` (`store.redis_usage`).
 - Key changes: a key written through any replica (or `mcproute keys`) is published on a channel;
   every replica listening drops its cached record at once. A listener that lost its connection
   reconnects with backoff and drops its whole cache, since it may have missed messages.
+
+Every key and channel starts with the installation's prefix (`key_prefix`: `mcproute:<namespace>:`),
+so installations sharing one Redis never see each other's windows, nonces, sessions, snapshots
+or invalidations.
 
 Every call that a request depends on fails closed: Redis unreachable raises
 `StoreUnavailableError` (the request gets a 503), never a silent pass. The client reconnects
@@ -25,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
@@ -33,13 +35,20 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 
-from mcproute.models.limits import ADMITTED, WINDOW_SECONDS, Verdict
+from mcproute.governance.counters import (
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    SubjectUsage,
+    Ticket,
+)
 from mcproute.redact import redact_url
 from mcproute.store.nonces import StoreUnavailableError, nonce_digest
+from mcproute.store.redis_usage import RedisUsage
 
 log = logging.getLogger("mcproute.store")
 PREFIX = "mcproute:"
-KEYS_CHANNEL = PREFIX + "keys"
 TIMEOUT_S = 1.0  # a request waits at most this long for Redis before it gets its 503
 BACKOFF_CAP_S = 5.0
 
@@ -57,53 +66,13 @@ return seq
 """
 
 
-# KEYS: requests zset, tokens zset, {seq, total} hash. ARGV: rpm, tpm (-1 = no such limit),
-# window seconds. Returns {allowed, retry-after seconds as a string, budget refused}.
-ADMIT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local window = tonumber(ARGV[3])
-local horizon = now - window
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', horizon)
-local gone = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', horizon)
-if #gone > 0 then
-    local sum = 0
-    for _, member in ipairs(gone) do
-        sum = sum + tonumber(string.match(member, ':(%d+)$'))
-    end
-    redis.call('HINCRBY', KEYS[3], 'total', -sum)
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', horizon)
-end
-local function refuse(zset, budget)
-    local oldest = redis.call('ZRANGE', zset, 0, 0, 'WITHSCORES')
-    local wait = window
-    if #oldest > 0 then wait = tonumber(oldest[2]) + window - now end
-    return {0, tostring(wait), budget}
-end
-local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
-if rpm >= 0 and redis.call('ZCARD', KEYS[1]) >= rpm then
-    return refuse(KEYS[1], 'requests')
-end
-if tpm >= 0 and tonumber(redis.call('HGET', KEYS[3], 'total') or '0') >= tpm then
-    return refuse(KEYS[2], 'tokens')
-end
-if rpm >= 0 then
-    redis.call('ZADD', KEYS[1], now, redis.call('HINCRBY', KEYS[3], 'seq', 1))
-    for i = 1, 3 do redis.call('EXPIRE', KEYS[i], math.ceil(window) + 1) end
-end
-return {1, '0', ''}
-"""
+def key_prefix(namespace: str) -> str:
+    """The start of every Redis key and channel name of one installation."""
+    return f"{PREFIX}{namespace}:" if namespace else PREFIX
 
-# KEYS as ADMIT's. ARGV: tokens, window seconds.
-ADD_TOKENS = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local seq = redis.call('HINCRBY', KEYS[3], 'seq', 1)
-redis.call('ZADD', KEYS[2], now, seq .. ':' .. ARGV[1])
-redis.call('HINCRBY', KEYS[3], 'total', ARGV[1])
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2])) + 1) end
-return 1
-"""
+
+def keys_channel(prefix: str) -> str:
+    return prefix + "keys"
 
 
 def unavailable(url: str) -> StoreUnavailableError:
@@ -116,8 +85,9 @@ def unavailable(url: str) -> StoreUnavailableError:
 class RedisState:
     """One Redis connection pool for everything this process keeps there."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "") -> None:
         self.url = url
+        self.prefix = key_prefix(namespace)
         options: dict[str, Any] = {
             "socket_timeout": TIMEOUT_S,
             "socket_connect_timeout": TIMEOUT_S,
@@ -129,8 +99,7 @@ class RedisState:
         }
         self.client = aioredis.Redis.from_url(url, **options)
         self._end_session = self.client.register_script(END_SESSION)
-        self._admit = self.client.register_script(ADMIT)
-        self._add_tokens = self.client.register_script(ADD_TOKENS)
+        self._usage = RedisUsage(self.client, self._call, self.prefix)
         self._listener: asyncio.Task[None] | None = None
         self.reachable = True
 
@@ -158,22 +127,23 @@ class RedisState:
     # --- nonces (a `NonceStore`) --------------------------------------------------------
 
     async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
-        name = PREFIX + "nonce:" + nonce_digest(key_id, nonce)
+        name = self.prefix + "nonce:" + nonce_digest(key_id, nonce)
         ttl_ms = max(1, int(ttl_s * 1000))
         return bool(await self._call(lambda: self.client.set(name, b"1", nx=True, px=ttl_ms)))
 
     # --- ended MCP sessions (an `EndedSessions`) ----------------------------------------
 
     async def end(self, digest: str, until: float) -> None:
-        keys = [PREFIX + "ended:seq", PREFIX + "ended", PREFIX + "ended:until"]
+        p = self.prefix
+        keys = [p + "ended:seq", p + "ended", p + "ended:until"]
         args = [digest, repr(until), repr(time.time())]
         await self._call(lambda: self._end_session(keys=keys, args=args))
 
     async def since(self, cursor: int) -> tuple[list[tuple[str, float]], int]:
         async def read() -> tuple[Any, Any]:
             async with self.client.pipeline(transaction=True) as pipe:
-                pipe.get(PREFIX + "ended:seq")
-                pipe.zrangebyscore(PREFIX + "ended", f"({cursor}", "+inf")
+                pipe.get(self.prefix + "ended:seq")
+                pipe.zrangebyscore(self.prefix + "ended", f"({cursor}", "+inf")
                 return tuple(await pipe.execute())
 
         newest_raw, members = await self._call(read)
@@ -188,33 +158,26 @@ class RedisState:
                 out.append((digest, float(until)))
         return out, newest
 
-    # --- deployment rpm/tpm windows (a `WindowCounter`) ---------------------------------
+    # --- usage counters (a `UsageCounter`) -------------------------------------------------
 
-    @staticmethod
-    def _window_keys(deployment: str) -> list[str]:
-        base = PREFIX + "usage:{" + deployment + "}:"  # one hash slot per deployment
-        return [base + "requests", base + "tokens", base + "totals"]
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
+        return await self._usage.reserve(charges, ask)
 
-    async def admit(self, key: str, rpm: int | None, tpm: int | None) -> Verdict:
-        args = [-1 if rpm is None else rpm, -1 if tpm is None else tpm, WINDOW_SECONDS]
-        keys = self._window_keys(key)
-        allowed, wait, budget = await self._call(lambda: self._admit(keys=keys, args=args))
-        if allowed:
-            return ADMITTED
-        return Verdict(
-            False, max(float(wait), 0.0), "requests" if budget == b"requests" else "tokens"
-        )
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self._usage.settle(settlements)
 
-    async def add_tokens(self, key: str, tokens: int) -> None:
-        keys, args = self._window_keys(key), [tokens, WINDOW_SECONDS]
-        await self._call(lambda: self._add_tokens(keys=keys, args=args))
+    async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
+        await self._usage.renew(tickets, lease_s)
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        return await self._usage.read(charges)
 
     # --- API-key cache invalidation ----------------------------------------------------
 
     def publish_key_change(self, key_id: str) -> None:
         """Tell every replica to drop its cached record of `key_id` (the write itself is
         already durable; replicas that miss this re-read within their cache time)."""
-        publish_key_change(self.url, key_id)
+        publish_key_change(self.url, key_id, self.prefix)
 
     def listen_for_key_changes(
         self, forget: Callable[[str], None], forget_all: Callable[[], None]
@@ -231,7 +194,7 @@ class RedisState:
         while True:
             try:
                 async with self.client.pubsub() as pubsub:
-                    await pubsub.subscribe(KEYS_CHANNEL)
+                    await pubsub.subscribe(keys_channel(self.prefix))
                     if failures:
                         log.info("redis %s: listening for key changes again", redact_url(self.url))
                         forget_all()  # changes made while we were away went unheard
@@ -262,11 +225,11 @@ class RedisState:
         await self.client.aclose()
 
 
-def publish_key_change(url: str, key_id: str) -> None:
+def publish_key_change(url: str, key_id: str, prefix: str = PREFIX) -> None:
     """`RedisState.publish_key_change` for a short-lived process (`mcproute keys revoke`)."""
     client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
     try:
-        client.publish(KEYS_CHANNEL, key_id)
+        client.publish(keys_channel(prefix), key_id)
     except (redis.RedisError, OSError) as exc:
         log.error(
             "redis %s: key change of %s not published (%s); replicas see it within their key"

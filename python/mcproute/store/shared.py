@@ -8,8 +8,13 @@ configuration: PostgreSQL for what must last when `MCPROUTE_DATABASE_URL` (or
 | RFC 9421 nonces       | `SET NX PX`              | `SqliteNonces` (one host)        |
 | ended MCP sessions    | sorted sets + a cursor   | `SqliteEndedSessions` (one host) |
 | API-key cache         | dropped on pub/sub       | expires after its cache time     |
-| deployment rpm/tpm    | one Lua script per admit | `SqliteCounter` (one host)       |
+| key, tenant and       | one Lua script per admit | `SqliteUsage` (one host)         |
+| deployment limits     | and one per settlement   |                                  |
 | dashboard snapshots   | `proxy.redis_snapshots`  | `workers.db` (one host)          |
+
+Every Redis key of one installation carries its namespace (`redis_namespace`): the
+installation's id in PostgreSQL by default, so installations sharing a Redis never share a
+window, a nonce, a session, a snapshot or an invalidation.
 """
 
 from __future__ import annotations
@@ -17,24 +22,30 @@ from __future__ import annotations
 import asyncio
 import hmac
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from mcproute._core import Keyring, hmac_sha256
-from mcproute.config import StoreSettings
-from mcproute.models.limits import WindowCounter
+from mcproute.config import REDIS_NAMESPACE, REDIS_NAMESPACE_RULE, StoreSettings
+from mcproute.governance.counters import UsageCounter
 from mcproute.protocol.server.session_tokens import EndedSessions
 from mcproute.redact import redact_url
 from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.migrations import migrate
 from mcproute.store.nonces import NonceStore, SqliteNonces
-from mcproute.store.redis_state import RedisState
+from mcproute.store.sqlite_contexts import item_ad
 from mcproute.store.sqlite_keys import SqliteApiKeyStore
 from mcproute.store.sqlite_sessions import SqliteEndedSessions
-from mcproute.store.usage_sqlite import SqliteCounter
+from mcproute.store.usage_sqlite import SqliteUsage
+
+if TYPE_CHECKING:  # the Redis client is loaded only when Redis is configured
+    from mcproute.store.redis_state import RedisState
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"
+REDIS_NAMESPACE_VAR = "MCPROUTE_REDIS_NAMESPACE"
 DATABASE_URL_VAR = "MCPROUTE_DATABASE_URL"
 
 
@@ -89,22 +100,64 @@ def check_pepper(database: Database, pepper: bytes) -> None:
 def check_keyring(database: Database, keyring: Keyring) -> None:
     """Refuse a keyring that cannot open what the database holds: replicas must share one
     keyring (`MCPROUTE_KEYRING`), and a replica started with another would write contexts
-    the others cannot read, and fail to read theirs."""
+    the others cannot read, and fail to read theirs. Every key id that still seals a context
+    item must be in the keyring and open one of its items (the same id with other key
+    material is the same problem)."""
     if database.kind != "postgres":
         return  # the data directory holds its own keyring file beside its database
+    have = {entry[0] for entry in keyring.keys()}  # noqa: SIM118 (a list, not a dict)
     conn = database.connect()
     try:
-        used = {int(row[0]) for row in conn.execute("SELECT key_id FROM keyring_usage")}
+        # Every encryption is counted under its key id, so no other id can seal anything.
+        used = sorted({int(row[0]) for row in conn.execute("SELECT key_id FROM keyring_usage")})
+        samples = {key_id: _sealed_sample(conn, key_id) for key_id in used}
     finally:
         conn.close()
-    have = {entry[0] for entry in keyring.keys()}  # noqa: SIM118 (a list, not a dict)
-    if used and not used & have:
+    sealing = {key_id: row for key_id, row in samples.items() if row is not None}
+    missing = sorted(set(sealing) - have)
+    other = sorted(k for k in set(sealing) & have if not _opens(keyring, sealing[k]))
+    if missing or other:
+        problems = []
+        if missing:
+            ids = ", ".join(map(str, missing))
+            problems.append(f"key id(s) {ids} seal the database's contexts but are not in it")
+        if other:
+            ids = ", ".join(map(str, other))
+            problems.append(f"key id(s) {ids} are in it with other key material")
         raise RuntimeError(
-            f"keyring: none of the key ids that sealed the database's contexts"
-            f" ({', '.join(map(str, sorted(used)))}) is in this replica's keyring"
-            f" ({', '.join(map(str, sorted(have)))}); give every replica the same"
+            f"keyring: this replica's keyring ({', '.join(map(str, sorted(have)))}) cannot open"
+            f" what the database holds: {'; '.join(problems)}. Give every replica the same"
             " MCPROUTE_KEYRING"
         )
+
+
+def _sealed_sample(conn: Any, key_id: int) -> tuple[str, str, bytes] | None:
+    """One ciphertext sealed under `key_id` with its tenant and associated context id (the
+    ciphertext's first five bytes are the version and the key id), or None once re-encryption
+    moved them all to newer keys. Runs once at start; an id no longer sealing anything costs
+    a scan."""
+    header = b"\x01" + key_id.to_bytes(4, "big")
+    row = conn.execute(
+        "SELECT tenant, context_id, seq, body FROM context_items"
+        " WHERE substring(body from 1 for 5) = ? LIMIT 1",
+        (header,),
+    ).fetchone()
+    if row is not None:
+        return row[0], item_ad(row[1], int(row[2])), bytes(row[3])
+    row = conn.execute(
+        "SELECT tenant, id, meta FROM contexts WHERE substring(meta from 1 for 5) = ? LIMIT 1",
+        (header,),
+    ).fetchone()
+    return None if row is None else (row[0], f"{row[1]}#meta", bytes(row[2]))
+
+
+def _opens(keyring: Keyring, sample: tuple[str, str, bytes]) -> bool:
+    tenant, associated, body = sample
+    try:
+        keyring.decrypt(body, tenant, associated)
+    except ValueError:
+        return False
+    return True
 
 
 def redis_url(
@@ -115,14 +168,51 @@ def redis_url(
     return env.get(REDIS_URL_VAR) or configured or None
 
 
+def installation_id(database: Database) -> str | None:
+    """PostgreSQL's id of this installation, made by the first replica that asks and the same
+    for every replica on the database (None on the data directory's SQLite)."""
+    if database.kind != "postgres":
+        return None
+    conn = database.connect()
+    try:
+        conn.execute(
+            "INSERT INTO deployment_checks (name, value) VALUES ('installation', ?)"
+            " ON CONFLICT (name) DO NOTHING",
+            (secrets.token_bytes(8),),
+        )
+        row = conn.execute(
+            "SELECT value FROM deployment_checks WHERE name = 'installation'"
+        ).fetchone()
+    finally:
+        conn.close()
+    return bytes(row[0]).hex()
+
+
+def redis_namespace(
+    settings: StoreSettings | None,
+    database: Database | None,
+    env: Mapping[str, str] = os.environ,
+) -> str:
+    """The namespace of this installation's Redis keys: `MCPROUTE_REDIS_NAMESPACE`, else
+    `mcp.store.redis_namespace`, else the PostgreSQL installation's id; without any of them
+    the bare `mcproute:` prefix (one installation per Redis)."""
+    chosen = env.get(REDIS_NAMESPACE_VAR) or (settings.redis_namespace if settings else None)
+    if chosen:
+        if not REDIS_NAMESPACE.fullmatch(chosen):
+            raise ValueError(f"{REDIS_NAMESPACE_VAR}: {REDIS_NAMESPACE_RULE}, got {chosen!r}")
+        return chosen
+    found = installation_id(database) if database is not None else None
+    return found or ""
+
+
 @dataclass
 class SharedState:
     nonces: NonceStore
     ended: EndedSessions
-    counter: WindowCounter
+    counter: UsageCounter
     redis: RedisState | None = None
     database: PostgresDatabase | None = None
-    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteCounter] = field(default_factory=list)
+    _sqlite: list[SqliteNonces | SqliteEndedSessions | SqliteUsage] = field(default_factory=list)
 
     def start(self, keys: SqliteApiKeyStore) -> None:
         """Start listening (inside the event loop): key changes made elsewhere reach `keys`."""
@@ -156,10 +246,12 @@ def open_shared(
     postgres = database if isinstance(database, PostgresDatabase) else None
     url = redis_url(settings, env)
     if url is not None:
-        state = RedisState(url)
+        from mcproute.store.redis_state import RedisState
+
+        state = RedisState(url, redis_namespace(settings, postgres, env))
         return SharedState(nonces=state, ended=state, counter=state, redis=state, database=postgres)
     nonces, ended = SqliteNonces(data_dir), SqliteEndedSessions(data_dir)
-    counter = SqliteCounter(data_dir)
+    counter = SqliteUsage(data_dir)
     return SharedState(
         nonces=nonces,
         ended=ended,

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import logging
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -144,8 +145,12 @@ def _has_global_ids(conn: sqlite3.Connection) -> bool:
     return bool(columns) and "tenant" not in columns
 
 
-def _item_ad(context_id: str, seq: int) -> str:
+def item_ad(context_id: str, seq: int) -> str:
     return f"{context_id}#{seq}"
+
+
+def _lock_name(context_id: str) -> str:
+    return "context:" + context_id
 
 
 class SqliteContextStore:
@@ -170,6 +175,7 @@ class SqliteContextStore:
         self._conn: Any = None
         self._closed = False
         self._thread = SqliteThread("contexts")
+        self._shard = secrets.randbelow(64)  # this process's row of the keyring counters
 
     def __repr__(self) -> str:
         return f"SqliteContextStore({self._data_dir!r})"
@@ -218,19 +224,28 @@ class SqliteContextStore:
             self._thread.call(shut)
             self._thread.shutdown()
 
-    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` in one immediate transaction: all of it lands or none of it."""
-        with self._database.write(self._db()) as conn:
+    def _write(self, fn: Callable[[sqlite3.Connection], T], *context_ids: str) -> T:
+        """Run `fn` in one transaction: all of it lands or none of it, ordered with every other
+        write of the contexts `context_ids` (on PostgreSQL, other contexts' writes go on)."""
+        scope = [_lock_name(ident) for ident in context_ids]
+        with self._database.write(self._db(), scope) as conn:
             return fn(conn)
+
+    def _lock(self, conn: Any, context_ids: Sequence[str]) -> None:
+        """Order this transaction with the writes of contexts found by a query in it."""
+        self._database.lock(conn, [_lock_name(ident) for ident in context_ids])
 
     def _count_usage(self, conn: sqlite3.Connection, keyring: Keyring, n: int) -> None:
         """Count `n` more encryptions under the primary key in the database, so the per-key
-        limit holds across processes and restarts, not only within this process."""
+        limit holds across processes and restarts, not only within this process. On
+        PostgreSQL each process adds to a shard of its own (no row shared by concurrent
+        writers); the check reads the sum, so racing writers may pass the 2^31 stop by what
+        they seal at once, far below GCM's 2^32."""
         primary = keyring.primary
         row = conn.execute(
-            "SELECT encryptions FROM keyring_usage WHERE key_id = ?", (primary,)
+            "SELECT SUM(encryptions) FROM keyring_usage WHERE key_id = ?", (primary,)
         ).fetchone()
-        before = row[0] if row else 0
+        before = int(row[0] or 0) if row else 0
         used = before + n
         if used > keyring.max_encryptions:
             message = (
@@ -240,6 +255,14 @@ class SqliteContextStore:
             raise with_reason(KeyringError, "usage_limit", message)
         if before < keyring.warn_encryptions <= used:
             log.warning("keyring: key %s has done %d encryptions; rotate it soon", primary, used)
+        if self._database.kind == "postgres":
+            conn.execute(
+                "INSERT INTO keyring_usage (key_id, shard, encryptions) VALUES (?, ?, ?)"
+                " ON CONFLICT (key_id, shard)"
+                " DO UPDATE SET encryptions = keyring_usage.encryptions + excluded.encryptions",
+                (primary, self._shard, n),
+            )
+            return
         conn.execute(
             "INSERT INTO keyring_usage (key_id, encryptions) VALUES (?, ?)"
             " ON CONFLICT(key_id) DO UPDATE SET encryptions = excluded.encryptions",
@@ -334,7 +357,7 @@ class SqliteContextStore:
                 if existing[0] is None or existing[0] > now:
                     raise FileExistsError(f"id: a context {ident!r} exists already")
                 self._remove(conn, tenant, ident)  # an expired one awaiting the sweep
-            plain = [(_item_ad(ident, seq), data) for seq, data in enumerate(encoded)]
+            plain = [(item_ad(ident, seq), data) for seq, data in enumerate(encoded)]
             if meta is not None:
                 plain.append((f"{ident}#meta", meta))
             sealed = self._seal(conn, tenant, plain)
@@ -360,7 +383,7 @@ class SqliteContextStore:
                 ident, tenant, kind, now, now, expires, len(encoded), size, metadata or {}
             )
 
-        return await self._run(self._write, write)
+        return await self._run(self._write, write, ident)
 
     async def read(self, tenant: str | None, context_id: str) -> tuple[ContextInfo, list[Any]]:
         """The context and its items (messages as dicts, document chunks as text)."""
@@ -374,7 +397,7 @@ class SqliteContextStore:
                     (row[1], context_id),
                 ).fetchall()
             info = self._info(row)
-            plain = [self._open(info.tenant, _item_ad(context_id, s), b) for s, b in bodies]
+            plain = [self._open(info.tenant, item_ad(context_id, s), b) for s, b in bodies]
             if info.kind == "messages":
                 return info, [orjson.loads(p) for p in plain]
             return info, [p.decode() for p in plain]
@@ -398,7 +421,7 @@ class SqliteContextStore:
                     f"context: {size} bytes would be over the limit of {self.max_bytes}"
                 )
             first = info.items
-            plain = [(_item_ad(context_id, first + i), data) for i, data in enumerate(encoded)]
+            plain = [(item_ad(context_id, first + i), data) for i, data in enumerate(encoded)]
             sealed = self._seal(conn, info.tenant, plain)
             conn.executemany(
                 "INSERT INTO context_items (tenant, context_id, seq, body) VALUES (?, ?, ?, ?)",
@@ -423,7 +446,7 @@ class SqliteContextStore:
                 info.metadata,
             )
 
-        return await self._run(self._write, write)
+        return await self._run(self._write, write, context_id)
 
     async def list(
         self, tenant: str | None, *, limit: int = 100, after: str | None = None
@@ -449,7 +472,7 @@ class SqliteContextStore:
             row = self._find(conn, tenant, context_id)
             self._remove(conn, row[1], context_id)
 
-        await self._run(self._write, write)
+        await self._run(self._write, write, context_id)
 
     @staticmethod
     def _remove(conn: sqlite3.Connection, tenant: str, context_id: str) -> None:
@@ -462,14 +485,21 @@ class SqliteContextStore:
         """Delete expired contexts (a batch per transaction); returns how many went."""
 
         def write(conn: sqlite3.Connection) -> int:
+            expired = "expires_at IS NOT NULL AND expires_at <= ?"
             ids = conn.execute(
-                "SELECT tenant, id FROM contexts WHERE expires_at IS NOT NULL AND expires_at <= ?"
-                " LIMIT ?",
-                (self._clock(), batch),
+                f"SELECT tenant, id FROM contexts WHERE {expired} LIMIT ?", (self._clock(), batch)
             ).fetchall()
-            for tenant, ident in ids:
-                self._remove(conn, tenant, ident)
-            return len(ids)
+            self._lock(conn, [ident for _, ident in ids])
+            gone = 0
+            for tenant, ident in ids:  # an append may have renewed one while we waited
+                still = conn.execute(
+                    f"SELECT 1 FROM contexts WHERE tenant = ? AND id = ? AND {expired}",
+                    (tenant, ident, self._clock()),
+                ).fetchone()
+                if still is not None:
+                    self._remove(conn, tenant, ident)
+                    gone += 1
+            return gone
 
         total = 0
         while (n := await self._run(self._write, write)) > 0:
@@ -480,7 +510,11 @@ class SqliteContextStore:
         """Encryptions done under each key id, by every process that shares the database."""
 
         def read() -> dict[int, int]:
-            rows = self._db().execute("SELECT key_id, encryptions FROM keyring_usage").fetchall()
+            rows = (
+                self._db()
+                .execute("SELECT key_id, SUM(encryptions) FROM keyring_usage GROUP BY key_id")
+                .fetchall()
+            )
             return {int(k): int(n) for k, n in rows}
 
         return await self._run(read)
@@ -495,12 +529,17 @@ class SqliteContextStore:
         def write(conn: sqlite3.Connection, after: Cursor) -> tuple[int, Cursor | None]:
             keyring = self.keyring.current()
             contexts = conn.execute(
-                "SELECT tenant, id, meta FROM contexts WHERE (tenant, id) > (?, ?)"
+                "SELECT tenant, id FROM contexts WHERE (tenant, id) > (?, ?)"
                 " ORDER BY tenant, id LIMIT ?",
                 (*after, batch),
             ).fetchall()
+            self._lock(conn, [ident for _, ident in contexts])
             changed = 0
-            for tenant, ident, meta in contexts:
+            for tenant, ident in contexts:
+                found = conn.execute(
+                    "SELECT meta FROM contexts WHERE tenant = ? AND id = ?", (tenant, ident)
+                ).fetchone()
+                meta = found[0] if found is not None else None
                 if meta is not None:
                     fresh = keyring.reencrypt(meta, tenant, f"{ident}#meta")
                     if fresh is not None:
@@ -514,7 +553,7 @@ class SqliteContextStore:
                     (tenant, ident),
                 ).fetchall()
                 for seq, body in items:
-                    fresh = keyring.reencrypt(body, tenant, _item_ad(ident, seq))
+                    fresh = keyring.reencrypt(body, tenant, item_ad(ident, seq))
                     if fresh is not None:
                         conn.execute(
                             "UPDATE context_items SET body = ?"

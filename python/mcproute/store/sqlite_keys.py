@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mcproute.governance.limits import NO_LIMITS, limits_from
 from mcproute.security import ApiKeyRecord
 from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
 from mcproute.store.audit import AuditEvent, read_events, record_event
-from mcproute.store.database import Database, SqliteDatabase
+from mcproute.store.database import Database, SqliteDatabase, live_connection
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
 
@@ -27,12 +28,18 @@ CREATE TABLE IF NOT EXISTS api_keys (
     revoked     INTEGER NOT NULL DEFAULT 0,
     replaced_by TEXT,
     name        TEXT,
-    require_signature INTEGER NOT NULL DEFAULT 0
+    require_signature INTEGER NOT NULL DEFAULT 0,
+    limits      TEXT
 )
 """
 COLUMNS = (
     "key_id, env, secret_hash, scopes, created_at, expires_at, revoked, replaced_by,"
-    " require_signature, name"
+    " require_signature, name, limits"
+)
+# Columns added since the first version, for data directories made by an earlier one.
+ADDED_COLUMNS = (
+    ("require_signature", "INTEGER NOT NULL DEFAULT 0"),
+    ("limits", "TEXT"),
 )
 
 
@@ -66,15 +73,9 @@ class SqliteApiKeyStore:
 
     def _db(self) -> Any:
         """The store thread's connection (a new one if PostgreSQL dropped the last)."""
-        if self._connection is not None and not self._database.usable(self._connection):
-            with contextlib.suppress(Exception):
-                self._connection.close()
-            self._connection = None
-        if self._connection is None:
-            conn = self._database.connect()
-            if self._database.kind == "sqlite":
-                self._create_sqlite_schema(conn)
-            self._connection = conn
+        self._connection = live_connection(
+            self._database, self._connection, self._create_sqlite_schema
+        )
         return self._connection
 
     @staticmethod
@@ -82,11 +83,10 @@ class SqliteApiKeyStore:
         conn.execute(SCHEMA)
         conn.execute(SQLITE_AUDIT_SCHEMA)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(api_keys)")}
-        if "require_signature" not in columns:  # a data directory from an earlier version
-            with contextlib.suppress(sqlite3.OperationalError):  # another process was first
-                conn.execute(
-                    "ALTER TABLE api_keys ADD COLUMN require_signature INTEGER NOT NULL DEFAULT 0"
-                )
+        for column, kind in ADDED_COLUMNS:
+            if column not in columns:  # a data directory from an earlier version
+                with contextlib.suppress(sqlite3.OperationalError):  # another process was first
+                    conn.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         def shut() -> None:
@@ -100,7 +100,8 @@ class SqliteApiKeyStore:
 
     @staticmethod
     def _record(row: tuple[Any, ...]) -> ApiKeyRecord:
-        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed, name = row
+        key_id, env, secret_hash, scopes, created, expires, revoked, replaced_by, signed = row[:9]
+        name, limits = row[9:]
         return ApiKeyRecord(
             key_id=key_id,
             env=env,
@@ -112,6 +113,7 @@ class SqliteApiKeyStore:
             replaced_by=replaced_by,
             require_signature=bool(signed),
             name=name,
+            limits=limits_from(json.loads(limits)) if limits else NO_LIMITS,
         )
 
     def _cached(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
@@ -152,16 +154,17 @@ class SqliteApiKeyStore:
         self._cache.clear()
 
     def _write(self, record: ApiKeyRecord) -> None:
-        with self._database.write(self._db()) as conn:
+        # Ordered with other writes of this key (its audit event reads the state before).
+        with self._database.write(self._db(), ["key:" + record.key_id]) as conn:
             before = conn.execute(
                 "SELECT revoked, replaced_by FROM api_keys WHERE key_id = ?", (record.key_id,)
             ).fetchone()
             self._audit(conn, before, record)
             conn.execute(
-                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                f"INSERT INTO api_keys ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(key_id) DO UPDATE SET scopes=excluded.scopes,"
                 " expires_at=excluded.expires_at, revoked=excluded.revoked,"
-                " replaced_by=excluded.replaced_by",
+                " replaced_by=excluded.replaced_by, limits=excluded.limits",
                 (
                     record.key_id,
                     record.env,
@@ -173,6 +176,7 @@ class SqliteApiKeyStore:
                     record.replaced_by,
                     int(record.require_signature),
                     record.name,
+                    None if record.limits.empty else json.dumps(record.limits.as_json()),
                 ),
             )
         self._cache.pop(record.key_id, None)
@@ -196,6 +200,7 @@ class SqliteApiKeyStore:
             scopes=sorted(record.scopes),
             name=record.name,
             replaced_by=record.replaced_by,
+            **({} if record.limits.empty else {"limits": record.limits.as_json()}),
         )
 
     def events(self, limit: int = 100) -> list[AuditEvent]:

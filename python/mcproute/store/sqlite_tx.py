@@ -71,7 +71,7 @@ class SqliteLane:
         if self._conn is None:
             conn = self._data_dir.connect()
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(self._schema)
+            conn.executescript(self._schema)
             self._conn = conn
         with immediate(self._conn, self._write_lock) as conn:
             return fn(conn, *args)

@@ -1,84 +1,232 @@
-"""Deployment rpm/tpm windows in the data directory's database, shared by the workers of one
-host (a `models.limits.WindowCounter`).
+"""The usage counters (`governance.counters.UsageCounter`) in SQLite: the data directory's
+database for the workers of one host (`SqliteUsage`), or a database in memory for one process
+(`MemoryUsage`, library use). The same statements serve both.
 
-A deployment's usage is kept in one-second buckets (at most 61 rows per deployment), and a
-bucket counts while any part of it is inside the window: the window is at most a second longer
-than `WINDOW_SECONDS`, never shorter, so a limit is never exceeded. Each admission is one
-immediate transaction under the data directory's write lock (drop old buckets, sum the rest,
-count the request), run on the store's thread, never on the event loop. The workers of one host
-read one clock, so buckets are keyed on `time.time()`. Deployments without rpm/tpm never come
-here.
+An admission is one immediate transaction under the data directory's write lock: drop what
+left the window and the expired leases, read every charged subject's counts, and either count
+the request against all of them or against none. The workers of one host read one clock, so
+buckets are keyed on `time.time()`. Run on the store's own thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import threading
 import time
+from collections.abc import Sequence
 
-from mcproute.models.limits import ADMITTED, WINDOW_SECONDS, Verdict, refused
+from mcproute.governance.counters import (
+    WINDOW_SECONDS,
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    SubjectUsage,
+    Ticket,
+    period_of,
+    refusal,
+)
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteLane
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS deployment_usage (
-    deployment TEXT NOT NULL,
-    second     INTEGER NOT NULL,
-    requests   INTEGER NOT NULL DEFAULT 0,
-    tokens     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (deployment, second)
-) WITHOUT ROWID
+CREATE TABLE IF NOT EXISTS usage_window (
+    subject  TEXT NOT NULL,
+    second   INTEGER NOT NULL,
+    requests INTEGER NOT NULL DEFAULT 0,
+    tokens   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (subject, second)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_leases (
+    subject TEXT NOT NULL,
+    rid     TEXT NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (subject, rid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_spend (
+    subject TEXT NOT NULL,
+    period  TEXT NOT NULL,
+    micros  INTEGER NOT NULL,
+    PRIMARY KEY (subject, period)
+) WITHOUT ROWID;
 """
 COUNT = (
-    "INSERT INTO deployment_usage (deployment, second, requests, tokens) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (deployment, second) DO UPDATE SET"
-    " requests = requests + excluded.requests, tokens = tokens + excluded.tokens"
+    "INSERT INTO usage_window (subject, second, requests, tokens) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (subject, second) DO UPDATE SET"
+    " requests = requests + excluded.requests, tokens = MAX(tokens + excluded.tokens, 0)"
+)
+SPEND = (
+    "INSERT INTO usage_spend (subject, period, micros) VALUES (?, ?, ?)"
+    " ON CONFLICT (subject, period) DO UPDATE SET micros = MAX(micros + excluded.micros, 0)"
 )
 
 
-class SqliteCounter:
-    def __init__(self, data_dir: DataDir) -> None:
-        self._data_dir = data_dir
-        self._lane = SqliteLane(data_dir, "usage", SCHEMA)
-
-    def __repr__(self) -> str:
-        return f"SqliteCounter({self._data_dir!r})"
-
-    async def admit(self, key: str, rpm: int | None, tpm: int | None) -> Verdict:
-        return await self._lane.transact(_admit, key, rpm, tpm)
-
-    async def add_tokens(self, key: str, tokens: int) -> None:
-        await self._lane.transact(_add_tokens, key, tokens)
-
-    def close(self) -> None:
-        self._lane.close()
-
-
-def _admit(conn: sqlite3.Connection, key: str, rpm: int | None, tpm: int | None) -> Verdict:
-    now = time.time()
+def _usage(conn: sqlite3.Connection, now: float, charge: Charge) -> SubjectUsage:
+    subject, limits = charge.subject, charge.limits
     conn.execute(
-        "DELETE FROM deployment_usage WHERE deployment = ? AND second + 1 <= ?",
-        (key, now - WINDOW_SECONDS),
+        "DELETE FROM usage_window WHERE subject = ? AND second <= ?",  # a range of the key
+        (subject, now - WINDOW_SECONDS - 1),
     )
     requests, tokens, first_request, first_tokens = conn.execute(
         "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
         " MIN(CASE WHEN requests > 0 THEN second END),"
         " MIN(CASE WHEN tokens > 0 THEN second END)"
-        " FROM deployment_usage WHERE deployment = ?",
-        (key,),
+        " FROM usage_window WHERE subject = ?",
+        (subject,),
     ).fetchone()
+    in_flight = 0
+    if limits.max_parallel is not None:
+        conn.execute("DELETE FROM usage_leases WHERE subject = ? AND expires <= ?", (subject, now))
+        (in_flight,) = conn.execute(
+            "SELECT COUNT(*) FROM usage_leases WHERE subject = ?", (subject,)
+        ).fetchone()
+    period, spend, end = "", 0, 0.0
+    if limits.budget_usd is not None:
+        period, end = period_of(limits.budget_period, now)
+        row = conn.execute(
+            "SELECT micros FROM usage_spend WHERE subject = ? AND period = ?", (subject, period)
+        ).fetchone()
+        spend = 0 if row is None else int(row[0])
     # A bucket leaves the window when its last instant does.
-    if rpm is not None and requests >= rpm:
-        return refused(now, _end(first_request), "requests")
-    if tpm is not None and tokens >= tpm:
-        return refused(now, _end(first_tokens), "tokens")
-    if rpm is not None:
-        conn.execute(COUNT, (key, int(now), 1, 0))
-    return ADMITTED
+    return SubjectUsage(
+        requests=int(requests),
+        tokens=int(tokens),
+        in_flight=int(in_flight),
+        spend_micros=spend,
+        period=period,
+        requests_reset=_reset(first_request, now),
+        tokens_reset=_reset(first_tokens, now),
+        period_reset=0.0 if not period else end - now if math.isfinite(end) else math.inf,
+    )
 
 
-def _add_tokens(conn: sqlite3.Connection, key: str, tokens: int) -> None:
-    conn.execute(COUNT, (key, int(time.time()), 0, tokens))
+def _reset(second: int | None, now: float) -> float:
+    return 0.0 if second is None else max(second + 1.0 + WINDOW_SECONDS - now, 0.0)
 
 
-def _end(second: int | None) -> float | None:
-    return None if second is None else second + 1.0
+def reserve(conn: sqlite3.Connection, now: float, charges: Sequence[Charge], ask: Ask) -> Admission:
+    usage = tuple(_usage(conn, now, charge) for charge in charges)
+    second = int(now)
+    for index, (charge, used) in enumerate(zip(charges, usage, strict=True)):
+        refused = refusal(charge.limits, used, ask)
+        if refused is not None:
+            return Admission(False, second, usage, index, refused[0], refused[1])
+    for charge, used in zip(charges, usage, strict=True):
+        conn.execute(COUNT, (charge.subject, second, 1, ask.tokens))
+        if charge.limits.max_parallel is not None and ask.lease_s > 0:
+            conn.execute(
+                "INSERT OR REPLACE INTO usage_leases (subject, rid, expires) VALUES (?, ?, ?)",
+                (charge.subject, ask.rid, now + ask.lease_s),
+            )
+        if used.period:
+            conn.execute(SPEND, (charge.subject, used.period, ask.cost_micros))
+    return Admission(True, second, usage)
+
+
+def settle(conn: sqlite3.Connection, now: float, settlements: Sequence[Settlement]) -> None:
+    for s in settlements:
+        _settle(conn, now, s.ticket, s.tokens, s.cost_micros)
+
+
+def _settle(
+    conn: sqlite3.Connection, now: float, ticket: Ticket, tokens: int, cost_micros: int
+) -> None:
+    second = int(now) if ticket.second is None else ticket.second
+    for subject, period, leased in zip(ticket.subjects, ticket.periods, ticket.leased, strict=True):
+        if tokens:
+            # Tokens given back to a bucket that left the window have nothing left to free.
+            if ticket.second is None or tokens > 0:
+                conn.execute(COUNT, (subject, second, 0, tokens))
+            else:
+                conn.execute(
+                    "UPDATE usage_window SET tokens = MAX(tokens + ?, 0)"
+                    " WHERE subject = ? AND second = ?",
+                    (tokens, subject, second),
+                )
+        if period and cost_micros > 0:
+            conn.execute(SPEND, (subject, period, cost_micros))
+        elif period and cost_micros < 0:
+            conn.execute(
+                "UPDATE usage_spend SET micros = MAX(micros + ?, 0)"
+                " WHERE subject = ? AND period = ?",
+                (cost_micros, subject, period),
+            )
+        if leased:
+            conn.execute(
+                "DELETE FROM usage_leases WHERE subject = ? AND rid = ?", (subject, ticket.rid)
+            )
+
+
+def renew(conn: sqlite3.Connection, now: float, tickets: Sequence[Ticket], lease_s: float) -> None:
+    for t in tickets:
+        for subject, leased in zip(t.subjects, t.leased, strict=True):
+            if leased:
+                conn.execute(
+                    "UPDATE usage_leases SET expires = ? WHERE subject = ? AND rid = ?",
+                    (now + lease_s, subject, t.rid),
+                )
+
+
+def read(
+    conn: sqlite3.Connection, now: float, charges: Sequence[Charge]
+) -> tuple[SubjectUsage, ...]:
+    return tuple(_usage(conn, now, charge) for charge in charges)
+
+
+class SqliteUsage:
+    """The usage counters of one host's workers, in the data directory."""
+
+    def __init__(self, data_dir: DataDir) -> None:
+        self._data_dir = data_dir
+        self._lane = SqliteLane(data_dir, "usage", SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SqliteUsage({self._data_dir!r})"
+
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
+        return await self._lane.transact(lambda c: reserve(c, time.time(), charges, ask))
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        await self._lane.transact(lambda c: settle(c, time.time(), settlements))
+
+    async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
+        await self._lane.transact(lambda c: renew(c, time.time(), tickets, lease_s))
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        return await self._lane.transact(lambda c: read(c, time.time(), charges))
+
+    def close(self) -> None:
+        self._lane.close()
+
+
+class MemoryUsage:
+    """The usage counters of one process (library use): the same statements on a database in
+    memory, which answers in microseconds, so they run in place."""
+
+    def __init__(self) -> None:
+        self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.Lock()  # library users may share one registry across threads
+
+    def __repr__(self) -> str:
+        return "MemoryUsage()"
+
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
+        with self._lock:
+            return reserve(self._conn, time.time(), charges, ask)
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        with self._lock:
+            settle(self._conn, time.time(), settlements)
+
+    async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
+        with self._lock:
+            renew(self._conn, time.time(), tickets, lease_s)
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        with self._lock:
+            return read(self._conn, time.time(), charges)
+
+    def close(self) -> None:
+        self._conn.close()

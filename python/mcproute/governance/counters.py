@@ -1,0 +1,163 @@
+"""The shared counters every limit is held on: per subject (`key:<id>`, `tenant:<name>`,
+`deployment:<name>`), a sliding one-minute window of requests and tokens, the leases of the
+requests in flight, and the spend of the current budget period.
+
+A `UsageCounter` reserves a request's worst case against every subject that applies in one
+atomic step (`reserve`: one Redis script, or one SQLite transaction), and later settles the
+reservation to what the request really used (`settle`: one more, shared by the settlements
+that are due together). Backends:
+`store.usage_sqlite.MemoryUsage` (one process, library use), `store.usage_sqlite.SqliteUsage`
+(the workers of one host, on the data directory), `store.redis_state.RedisState` (replicas, on
+Redis `TIME`). Both shared ones raise `StoreUnavailableError` when they cannot be reached, and
+the caller refuses the request (fail closed).
+
+Windows are kept in one-second buckets: a bucket counts while any part of it is inside the
+window, so the window is at most a second longer than `WINDOW_SECONDS`, never shorter, and a
+limit is never exceeded. Money is counted in whole micro-dollars (integers add exactly).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from mcproute.governance.limits import Limits
+
+WINDOW_SECONDS = 60.0
+DAY_S = 86400
+MICROS = 1_000_000
+
+
+def micros(usd: float) -> int:
+    """USD as whole micro-dollars, rounded up (a reservation or a charge never shrinks)."""
+    return max(0, math.ceil(round(usd * MICROS, 6)))
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One subject a request counts against, with that subject's limits."""
+
+    subject: str
+    limits: Limits
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a request reserves: one request, its worst-case tokens and cost, and a lease on a
+    slot in flight (`lease_s`: how long the slot is held if nobody settles it, say after a
+    crash) named `rid`."""
+
+    rid: str
+    tokens: int = 0
+    cost_micros: int = 0
+    lease_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class SubjectUsage:
+    """One subject's usage as the store saw it just before an admission (or a read)."""
+
+    requests: int = 0  # in the window
+    tokens: int = 0  # in the window
+    in_flight: int = 0
+    spend_micros: int = 0  # in the budget period
+    period: str = ""  # the budget period's id ("" without a budget)
+    requests_reset: float = 0.0  # seconds until the window's oldest request leaves it
+    tokens_reset: float = 0.0
+    period_reset: float = 0.0  # seconds until the budget period ends (inf: never)
+
+
+@dataclass(frozen=True)
+class Admission:
+    allowed: bool
+    second: int  # the window bucket the request was counted in
+    usage: tuple[SubjectUsage, ...]  # per charge, in the order given
+    refused: int = -1  # the index of the charge that refused
+    limit: str = ""  # which of its limits: rpm, tpm, max_parallel, budget
+    retry_after: float = 0.0
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a settlement needs to find an admission's counts again."""
+
+    rid: str
+    subjects: tuple[str, ...]
+    second: int | None  # None: count in the current second (tokens after the fact)
+    periods: tuple[str, ...]  # per subject: its budget period at admission ("": none)
+    leased: tuple[bool, ...]  # per subject: whether a slot in flight was taken
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What to add to an admission's counts (negative: give back), and its slots to free."""
+
+    ticket: Ticket
+    tokens: int
+    cost_micros: int
+
+
+def ticket(charges: Sequence[Charge], ask: Ask, admission: Admission) -> Ticket:
+    return Ticket(
+        ask.rid,
+        tuple(c.subject for c in charges),
+        admission.second,
+        tuple(u.period for u in admission.usage),
+        tuple(c.limits.max_parallel is not None and ask.lease_s > 0 for c in charges),
+    )
+
+
+class UsageCounter(Protocol):
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
+        """Atomically: if every charge's limits hold with `ask` added, count it against all
+        of them; else count nothing and say which limit refused."""
+        ...
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        """Apply settlements (several in one round trip): add their tokens and cost to their
+        admissions' counts and free their slots in flight."""
+        ...
+
+    async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
+        """Extend the leases of admissions still running."""
+        ...
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        """The subjects' usage now, counting nothing."""
+        ...
+
+
+def period_of(kind: str, now: float) -> tuple[str, float]:
+    """(id, end) of the budget period of `kind` holding `now` (UTC calendar periods)."""
+    day = int(now // DAY_S)
+    if kind == "day":
+        return f"d{day}", (day + 1) * DAY_S
+    if kind == "week":  # ISO weeks start on Monday; day 0 (1970-01-01) was a Thursday
+        week = (day + 3) // 7
+        return f"w{week}", ((week + 1) * 7 - 3) * DAY_S
+    if kind == "month":
+        at = datetime.fromtimestamp(now, UTC)
+        index = at.year * 12 + at.month - 1
+        year, month = divmod(index + 1, 12)
+        return f"m{index}", datetime(year, month + 1, 1, tzinfo=UTC).timestamp()
+    return "total", math.inf
+
+
+def refusal(limits: Limits, usage: SubjectUsage, ask: Ask) -> tuple[str, float] | None:
+    """(the limit, seconds until it frees up) that `ask` would break, or None: it fits."""
+    if limits.rpm is not None and usage.requests + 1 > limits.rpm:
+        return "rpm", usage.requests_reset if usage.requests else WINDOW_SECONDS
+    if limits.tpm is not None and (
+        usage.tokens >= limits.tpm or usage.tokens + ask.tokens > limits.tpm
+    ):
+        return "tpm", usage.tokens_reset if usage.tokens else WINDOW_SECONDS
+    if limits.max_parallel is not None and usage.in_flight + 1 > limits.max_parallel:
+        return "max_parallel", 1.0
+    if limits.budget_usd is not None:
+        budget = micros(limits.budget_usd)
+        if usage.spend_micros >= budget or usage.spend_micros + ask.cost_micros > budget:
+            return "budget", usage.period_reset
+    return None

@@ -1,0 +1,401 @@
+"""Admission-time reservations: before a request goes upstream, its worst case (a bound on its
+tokens and on its cost) is reserved against every limit that applies to it (its key's, its
+tenant's) in one atomic step on the shared counters; the reservation is settled to what the
+request really used when its response or stream ends, and released when it fails or the
+client leaves. Refused requests get a `LimitExceeded` naming the limit (the proxy answers 429).
+
+Because a request is admitted only if its worst case fits, concurrent requests and replicas
+cannot overshoot a limit: nothing is counted after the fact. The bound holds because the output
+is capped: a request without `max_tokens` gets the model's output cap (`DEFAULT_OUTPUT_CAP`)
+set on it when a token or money limit applies, so a stream never needs to be cut.
+
+For ensembles and other multi-call requests: one `reserve` may cover several upstream calls
+(reserve the sum of their bounds), each call's usage is `record`ed as it ends, and `finish`
+settles the total once (one more round trip, shared with the other settlements due then).
+
+A key and tenant with no limits never touch the counters. The lease on a slot in flight
+(`max_parallel`) is renewed while the request runs and expires by itself if its process dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mcproute.governance.counters import (
+    WINDOW_SECONDS,
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    SubjectUsage,
+    Ticket,
+    UsageCounter,
+    micros,
+    ticket,
+)
+from mcproute.governance.limits import NO_LIMITS, Limits
+from mcproute.governance.prices import NANO_PER_USD, PriceTable
+from mcproute.models.token_estimate import input_token_bound
+
+if TYPE_CHECKING:
+    from mcproute.config import Config
+
+log = logging.getLogger("mcproute.governance")
+DEFAULT_OUTPUT_CAP = 4_096  # a model's output cap when neither request nor config gives one
+LEASE_S = 60.0  # a slot in flight held by a process that died frees up after this long
+OUTPUT_FIELDS = ("max_completion_tokens", "max_tokens", "max_output_tokens")
+LIMIT_NAMES = {
+    "rpm": "requests per minute",
+    "tpm": "tokens per minute",
+    "max_parallel": "requests in flight",
+    "budget": "budget",
+}
+
+
+class LimitExceeded(Exception):
+    """A request refused by a limit: which subject and limit, and when it frees up."""
+
+    def __init__(self, message: str, limit: str, retry_after: float, headers: dict[str, str]):
+        super().__init__(message)
+        self.limit = limit
+        self.retry_after = retry_after
+        self.headers = headers
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A request's worst case: tokens in and out, and its cost (None: price unknown)."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_nusd: int | None
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
+
+
+def needs_bound(charges: Sequence[Charge]) -> bool:
+    """Whether any charge limits tokens or money (else only the request itself is counted)."""
+    return any(c.limits.tpm is not None or c.limits.budget_usd is not None for c in charges)
+
+
+def _nusd_to_micros(nusd: int) -> int:
+    return -(-nusd // 1000)
+
+
+def rate_headers(
+    charges: Sequence[Charge], usage: Sequence[SubjectUsage], counted: bool
+) -> dict[str, str]:
+    """OpenAI's `x-ratelimit-*` headers for the tightest request and token limits."""
+    headers: dict[str, str] = {}
+    for kind, field in (("requests", "rpm"), ("tokens", "tpm")):
+        best: tuple[int, int, float] | None = None
+        for charge, used in zip(charges, usage, strict=True):
+            limit = getattr(charge.limits, field)
+            if limit is None:
+                continue
+            spent, reset = getattr(used, kind), getattr(used, f"{kind}_reset")
+            spent += 1 if counted and kind == "requests" else 0
+            remaining = max(limit - spent, 0)
+            if best is None or remaining < best[1]:
+                best = (limit, remaining, reset or WINDOW_SECONDS)
+        if best is not None:
+            headers[f"x-ratelimit-limit-{kind}"] = str(best[0])
+            headers[f"x-ratelimit-remaining-{kind}"] = str(best[1])
+            headers[f"x-ratelimit-reset-{kind}"] = f"{best[2]:.3f}s"
+    return headers
+
+
+class Reservation:
+    """One admission's hold on its limits; `finish` settles it once."""
+
+    def __init__(
+        self,
+        governor: Governor,
+        charges: Sequence[Charge],
+        ask: Ask,
+        admission: Admission,
+        bound: Bound,
+    ) -> None:
+        self._governor = governor
+        self.charges = tuple(charges)
+        self.ticket: Ticket = ticket(charges, ask, admission)
+        self.reserved_tokens = ask.tokens
+        self.reserved_micros = ask.cost_micros
+        self.bound = bound
+        self.used_tokens = 0
+        self.used_nusd = 0
+        self.headers = rate_headers(charges, admission.usage, counted=True)
+        self._done = False
+
+    def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
+        """One upstream call's usage (an ensemble records each member's); no round trip.
+        An unknown cost is counted at the reserved bound's rate (never less than reserved)."""
+        self.used_tokens += max(input_tokens, 0) + max(output_tokens, 0)
+        if cost_nusd is None:
+            cost_nusd = self.bound.cost_nusd or 0
+        self.used_nusd += max(cost_nusd, 0)
+
+    async def finish(self) -> None:
+        """Settle to what was recorded (nothing recorded: a release) and free the slot in
+        flight; safe to call twice. The settlement is sent off the request's path, with the
+        others due at the same moment (`Settler`)."""
+        if self._done:
+            return
+        self._done = True
+        self._governor.forget(self)
+        tokens = self.used_tokens - self.reserved_tokens
+        cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
+        self._governor.settler.add(Settlement(self.ticket, tokens, cost))
+
+    async def release(self) -> None:
+        """The request failed or its client left: give back what it had not used."""
+        await self.finish()
+
+
+class Settler:
+    """Settlements are sent together: one round trip for all that fell due while the last one
+    was on its way. A failed batch is kept and retried (until then its reservations stay
+    counted at their worst case, so a limit errs on the refusing side); on shutdown what is
+    left is sent once more."""
+
+    MAX_BATCH = 256
+    MAX_PENDING = 100_000
+    RETRY_S = 1.0
+
+    def __init__(self, counter: UsageCounter) -> None:
+        self._counter = counter
+        self._pending: list[Settlement] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, settlement: Settlement) -> None:
+        self._pending.append(settlement)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)  # settlements of this same turn of the loop join the batch
+        while self._pending:
+            batch = self._pending[: self.MAX_BATCH]
+            del self._pending[: self.MAX_BATCH]
+            try:
+                await self._counter.settle(batch)
+            except Exception as exc:
+                self._pending[:0] = batch
+                if len(self._pending) > self.MAX_PENDING:
+                    lost = len(self._pending) - self.MAX_PENDING
+                    del self._pending[self.MAX_PENDING :]
+                    log.error("%d settlements dropped: the counters are unreachable", lost)
+                log.warning("%d settlements wait for the counters: %s", len(self._pending), exc)
+                await asyncio.sleep(self.RETRY_S)
+
+    async def drain(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._pending:
+            try:
+                await self._counter.settle(self._pending)
+            except Exception as exc:
+                log.error("%d settlements not sent at shutdown: %s", len(self._pending), exc)
+            self._pending = []
+
+
+class Governor:
+    """Admits requests against key and tenant limits on `counter`."""
+
+    def __init__(
+        self,
+        counter: UsageCounter,
+        tenant_limits: Callable[[str], Awaitable[Limits]] | None = None,
+        config: Callable[[], Config] | None = None,
+        lease_s: float = LEASE_S,
+    ) -> None:
+        self.counter = counter
+        self._tenant_limits = tenant_limits
+        self._config = config  # the configuration now (it may be reloaded): its prices
+        self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
+        self.lease_s = lease_s
+        self._live: set[Reservation] = set()
+        self.settler = Settler(counter)
+
+    def __repr__(self) -> str:
+        return f"Governor({self.counter!r})"
+
+    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> list[Charge]:
+        """The subjects a request of this key counts against (empty: none has limits)."""
+        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
+        tenant_limits = await self.tenant_policy(tenant)
+        if not tenant_limits.empty:
+            out.append(Charge("tenant:" + tenant, tenant_limits))
+        return out
+
+    async def tenant_policy(self, tenant: str) -> Limits:
+        if self._tenant_limits is None:
+            return NO_LIMITS
+        limits: Limits = await self._tenant_limits(tenant)
+        return limits
+
+    def _prices(self) -> PriceTable | None:
+        """The price table of the configuration now, built once per configuration."""
+        if self._config is None:
+            return None
+        config = self._config()
+        if self._priced is None or self._priced[0] is not config:
+            groups = {g: [d.name for d in ds] for g, ds in config.model_groups().items()}
+            self._priced = (config, PriceTable(config), groups)
+        return self._priced[1]
+
+    def _groups(self, model: str) -> list[str]:
+        return self._priced[2].get(model, []) if self._priced is not None else []
+
+    def price_nusd(
+        self, model: str, deployment: str | None, input_t: int, output_t: int, cached: int = 0
+    ) -> int | None:
+        table = self._prices()
+        price = None if table is None else table.price(model, deployment)
+        return None if price is None else price.cost_nusd(input_t, output_t, cached)
+
+    def bound(self, model: str, raw: bytes, body: MutableMapping[str, Any], output: bool) -> Bound:
+        """The worst case of a request to model group `model`; sets the output cap on `body`
+        when it has none (`output`: the operation produces tokens)."""
+        input_tokens = input_token_bound(raw)
+        output_tokens = 0
+        if output:
+            cap = next((body[f] for f in OUTPUT_FIELDS if isinstance(body.get(f), int)), None)
+            if cap is None:
+                cap = DEFAULT_OUTPUT_CAP
+                body[
+                    "max_output_tokens"
+                    if "input" in body and "messages" not in body
+                    else "max_tokens"
+                ] = cap
+            choices = body.get("n")
+            output_tokens = cap * (choices if isinstance(choices, int) and choices > 1 else 1)
+        table = self._prices()
+        cost: int | None = None
+        if table is not None:
+            costs: list[int] = []
+            for deployment in self._groups(model) or (None,):
+                price = table.price(model, deployment)
+                if price is None:
+                    costs = []
+                    break
+                costs.append(price.max_cost_nusd(input_tokens, output_tokens))
+            cost = max(costs) if costs else None
+        return Bound(input_tokens, output_tokens, cost)
+
+    async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
+        """Reserve `bound` against `charges` (one round trip), or raise `LimitExceeded`."""
+        if bound.cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
+            log.warning("a budget applies but the model's price is unknown: cost not counted")
+        ask = Ask(
+            secrets.token_hex(8),
+            bound.tokens,
+            _nusd_to_micros(bound.cost_nusd or 0),
+            self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,
+        )
+        admission = await self.counter.reserve(charges, ask)
+        if not admission.allowed:
+            raise _refused(charges, admission, ask)
+        reservation = Reservation(self, charges, ask, admission, bound)
+        if ask.lease_s:
+            self._live.add(reservation)
+        return reservation
+
+    def forget(self, reservation: Reservation) -> None:
+        self._live.discard(reservation)
+
+    async def keep_leases(self) -> None:
+        """Renew the leases of the reservations still running (a task for the process's life)."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            live = [r.ticket for r in self._live]
+            if live:
+                try:
+                    await self.counter.renew(live, self.lease_s)
+                except Exception as exc:
+                    log.warning("leases of %d requests in flight not renewed: %s", len(live), exc)
+
+    async def close(self) -> None:
+        for reservation in list(self._live):
+            await reservation.release()
+        await self.settler.drain()
+
+
+def _refused(charges: Sequence[Charge], admission: Admission, ask: Ask) -> LimitExceeded:
+    charge = charges[admission.refused]
+    kind, _, name = charge.subject.partition(":")
+    limits, used = charge.limits, admission.usage[admission.refused]
+    limit = admission.limit
+    if limit == "budget":
+        spent = used.spend_micros / 1_000_000
+        what = (
+            f"budget of ${limits.budget_usd:g} per {limits.budget_period} does not cover this"
+            f" request (${spent:.6f} spent or reserved, this one may cost up to"
+            f" ${ask.cost_micros / 1_000_000:.6f}; max_tokens bounds it)"
+        )
+        if limits.budget_period == "total":
+            what = what.replace(" per total", " in total")
+    elif limit == "tpm" and limits.tpm is not None and used.tokens < limits.tpm:
+        what = (
+            f"{limits.tpm} tokens per minute do not cover this request ({used.tokens} used or"
+            f" reserved, this one may use up to {ask.tokens}; max_tokens bounds it)"
+        )
+    else:
+        value = getattr(limits, limit)
+        what = f"{value} {LIMIT_NAMES[limit]} reached"
+    subject = "this API key" if kind == "key" else f"tenant {name!r}"
+    headers = rate_headers(charges, admission.usage, counted=False)
+    if math.isfinite(admission.retry_after):
+        headers["Retry-After"] = str(max(1, math.ceil(admission.retry_after)))
+    message = f"rate limit: {subject}'s {what}; limit {kind}.{limit}"
+    return LimitExceeded(message, f"{kind}.{limit}", admission.retry_after, headers)
+
+
+def usage_json(charge: Charge, usage: SubjectUsage) -> dict[str, Any]:
+    """A subject's limits and current usage, as `/v1/usage` and `/admin/keys` show them."""
+    limits = charge.limits
+    out: dict[str, Any] = {
+        "limits": limits.as_json(),
+        "usage": {
+            "requests_per_minute": usage.requests,
+            "tokens_per_minute": usage.tokens,
+            "in_flight": usage.in_flight,
+        },
+    }
+    if limits.budget_usd is not None:
+        spent = usage.spend_micros / 1_000_000
+        out["usage"]["budget"] = {
+            "period": limits.budget_period,
+            "spent_usd": spent,
+            "remaining_usd": max(limits.budget_usd - spent, 0.0),
+            "resets_in_s": None if math.isinf(usage.period_reset) else round(usage.period_reset),
+        }
+    return out
+
+
+__all__ = [
+    "DEFAULT_OUTPUT_CAP",
+    "NANO_PER_USD",
+    "UNBOUNDED",
+    "Bound",
+    "Governor",
+    "LimitExceeded",
+    "Reservation",
+    "micros",
+    "needs_bound",
+    "usage_json",
+]

@@ -1,0 +1,88 @@
+"""Key and tenant limits on the model routes: a route `admit`s its request once the body is
+final (shared contexts merged in), and `settle` (the routes' `_call` and `_relay`) ends
+the reservation, or `handling.guarded` releases it, whatever else happened.
+
+`GET /v1/usage`: the calling key's own limits and usage, and its tenant's; never another key's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from mcproute.governance.counters import Charge
+from mcproute.governance.limits import NO_LIMITS
+from mcproute.governance.reservation import (
+    UNBOUNDED,
+    Governor,
+    needs_bound,
+    usage_json,
+)
+from mcproute.governance.usage import usage_of
+from mcproute.models import served
+from mcproute.proxy.auth import RECORD, tenant_of
+from mcproute.proxy.handling import RESERVATION
+
+GOVERNOR = web.AppKey("governor", Governor)
+
+
+async def admit(request: web.Request, body: MutableMapping[str, Any], output: bool = True) -> None:
+    """Reserve the request's worst case against its key's and tenant's limits, or raise
+    `LimitExceeded`. A key and tenant without limits cost nothing here."""
+    governor = request.app.get(GOVERNOR)
+    if governor is None:
+        return
+    record = request[RECORD]
+    charges = await governor.charges(record.key_id, record.limits, tenant_of(record))
+    if not charges:
+        return
+    if needs_bound(charges):  # tokens or money are limited: reserve the worst case
+        bound = governor.bound(body["model"], orjson.dumps(body), body, output)
+    else:
+        bound = UNBOUNDED
+    request[RESERVATION] = await governor.reserve(charges, bound)
+
+
+async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | None) -> None:
+    """End the request's reservation at the usage its response reported."""
+    reservation = request.get(RESERVATION)
+    if reservation is None:
+        return
+    if usage:
+        used = usage_of(usage)
+        governor = request.app[GOVERNOR]
+        cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)
+        reservation.record(used.input, used.output, cost)
+    await reservation.finish()
+
+
+def limit_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """The `x-ratelimit-*` headers of an admitted request, before the response is sent."""
+    reservation = request.get(RESERVATION)
+    if reservation is not None and not response.prepared:
+        response.headers.update(reservation.headers)
+
+
+async def usage(request: web.Request) -> web.StreamResponse:
+    """The calling key's limits and usage, and its tenant's (null: no such limits)."""
+    record = request[RECORD]
+    tenant = tenant_of(record)
+    out: dict[str, Any] = {"object": "usage", "key_id": record.key_id, "tenant": tenant}
+    governor = request.app.get(GOVERNOR)
+    tenant_limits = NO_LIMITS if governor is None else await governor.tenant_policy(tenant)
+    charges = {
+        "key": Charge("key:" + record.key_id, record.limits),
+        "tenant_policy": Charge("tenant:" + tenant, tenant_limits),
+    }
+    limited = {name: c for name, c in charges.items() if not c.limits.empty}
+    read = await governor.counter.read(list(limited.values())) if governor and limited else ()
+    for name in charges:
+        out[name] = None
+    for (name, charge), used in zip(limited.items(), read, strict=True):
+        out[name] = usage_json(charge, used)
+    out["at"] = int(time.time())
+    return web.json_response(out)

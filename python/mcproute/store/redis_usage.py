@@ -1,0 +1,307 @@
+"""The usage counters (`governance.counters.UsageCounter`) in Redis, for replicas: one script
+per admission (`RESERVE`), one per settlement (`SETTLE`), both on Redis `TIME`, so skewed
+clocks between replicas neither stretch nor shrink a window nor move a budget period.
+
+Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens), a
+sorted set of the leases in flight (scored by their expiry, so a crashed replica's slots free
+themselves), and a counter of micro-dollars per budget period. Every key starts with the
+installation's prefix (`store.redis_state.key_prefix`, written into the scripts' text) and carries
+the hash tag `{gov}`: one admission touches several subjects, and Redis Cluster runs a script on
+one slot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from mcproute.governance.counters import (
+    WINDOW_SECONDS,
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    SubjectUsage,
+    Ticket,
+    micros,
+)
+
+_COMMON = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local P = '@PREFIX@{gov}:'
+local function fields(text)  -- arguments come packed, space-separated: fewer for the client
+    local out = {}
+    for f in string.gmatch(text .. ' ', '([^ ]*) ') do out[#out + 1] = f end
+    return out
+end
+"""
+
+# ARGV: "mode rid tokens cost-micros lease-s window-s" (mode: reserve | read), then per subject
+# two: its name, "rpm tpm max_parallel budget-micros period" (-1: no such limit; period '': no
+# budget). Returns one space-separated string (`RedisUsage._run` reads it).
+RESERVE = (
+    _COMMON
+    + """
+local function civil(z)  -- days since 1970-01-01 -> year, month (H. Hinnant's algorithm)
+    z = z + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
+        - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400
+    if m <= 2 then y = y + 1 end
+    return y, m
+end
+local function first_day(y, m)  -- the month's first day, in days since 1970-01-01
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local mp = m > 2 and m - 3 or m + 9
+    local doy = math.floor((153 * mp + 2) / 5)
+    return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+local function period(kind)
+    local day = math.floor(now / 86400)
+    if kind == 'day' then return 'd' .. day, (day + 1) * 86400 end
+    if kind == 'week' then
+        local w = math.floor((day + 3) / 7)
+        return 'w' .. w, ((w + 1) * 7 - 3) * 86400
+    end
+    if kind == 'month' then
+        local y, m = civil(day)
+        local index = y * 12 + m - 1
+        return 'm' .. index, first_day(math.floor((index + 1) / 12), (index + 1) % 12 + 1) * 86400
+    end
+    return 'total', -1
+end
+local head = fields(ARGV[1])
+local mode, rid = head[1], head[2]
+local ask_tokens, ask_cost, lease = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
+local window, n = tonumber(head[6]), (#ARGV - 1) / 2
+local second = math.floor(now)
+local subjects, out = {}, {}
+for i = 1, n do
+    local f = fields(ARGV[2 * i + 1])
+    local s = {name = ARGV[2 * i], rpm = tonumber(f[1]), tpm = tonumber(f[2]),
+        par = tonumber(f[3]), budget = tonumber(f[4]), kind = f[5]}
+    local wkey = P .. 'w:' .. s.name
+    local fields = redis.call('HGETALL', wkey)
+    local req, tok, first_r, first_t, stale = 0, 0, nil, nil, {}
+    for j = 1, #fields, 2 do
+        local f, v = fields[j], tonumber(fields[j + 1])
+        local sec = tonumber(string.sub(f, 3))
+        if sec + 1 <= now - window then
+            stale[#stale + 1] = f
+        elseif string.sub(f, 1, 1) == 'r' then
+            req = req + v
+            if v > 0 and (first_r == nil or sec < first_r) then first_r = sec end
+        else
+            tok = tok + v
+            if v > 0 and (first_t == nil or sec < first_t) then first_t = sec end
+        end
+    end
+    if #stale > 0 then redis.call('HDEL', wkey, unpack(stale)) end
+    s.req, s.tok, s.inflight, s.spend, s.pid, s.pend = req, tok, 0, 0, '', 0
+    if s.par >= 0 then
+        redis.call('ZREMRANGEBYSCORE', P .. 'p:' .. s.name, '-inf', now)
+        s.inflight = redis.call('ZCARD', P .. 'p:' .. s.name)
+    end
+    if s.kind ~= '' then
+        s.pid, s.pend = period(s.kind)
+        s.spend = tonumber(redis.call('GET', P .. 'b:' .. s.name .. ':' .. s.pid) or '0')
+    end
+    local function reset(first)
+        if first == nil then return 0 end
+        return math.max(first + 1 + window - now, 0)
+    end
+    s.rreset, s.treset = reset(first_r), reset(first_t)
+    s.preset = s.kind == '' and '0' or (s.pend < 0 and 'inf' or tostring(s.pend - now))
+    subjects[i] = s
+    for _, v in ipairs({string.format('%d %d %d %d', s.req, s.tok, s.inflight, s.spend), s.pid,
+            tostring(s.rreset), tostring(s.treset), s.preset}) do
+        out[#out + 1] = v
+    end
+end
+local function answer(allowed, index, limit, wait)
+    local reply = {allowed, index, limit, tostring(wait), string.format('%d', second)}
+    for _, v in ipairs(out) do reply[#reply + 1] = v end
+    return table.concat(reply, ' ')
+end
+if mode == 'read' then return answer(1, -1, '', 0) end
+for i, s in ipairs(subjects) do
+    if s.rpm >= 0 and s.req + 1 > s.rpm then
+        return answer(0, i - 1, 'rpm', s.req > 0 and s.rreset or window)
+    end
+    if s.tpm >= 0 and (s.tok >= s.tpm or s.tok + ask_tokens > s.tpm) then
+        return answer(0, i - 1, 'tpm', s.tok > 0 and s.treset or window)
+    end
+    if s.par >= 0 and s.inflight + 1 > s.par then return answer(0, i - 1, 'max_parallel', 1) end
+    if s.budget >= 0 and (s.spend >= s.budget or s.spend + ask_cost > s.budget) then
+        return answer(0, i - 1, 'budget', s.preset)
+    end
+end
+for _, s in ipairs(subjects) do
+    local wkey = P .. 'w:' .. s.name
+    redis.call('HINCRBY', wkey, 'r:' .. second, 1)
+    redis.call('HINCRBY', wkey, 't:' .. second, ask_tokens)
+    redis.call('EXPIRE', wkey, math.ceil(window) + 2)
+    if s.par >= 0 and lease > 0 then
+        redis.call('ZADD', P .. 'p:' .. s.name, now + lease, rid)
+        redis.call('EXPIRE', P .. 'p:' .. s.name, math.ceil(lease) + 1)
+    end
+    if s.kind ~= '' then
+        local bkey = P .. 'b:' .. s.name .. ':' .. s.pid
+        redis.call('INCRBY', bkey, ask_cost)
+        if s.pend > 0 then redis.call('EXPIREAT', bkey, math.ceil(s.pend) + 86400) end
+    end
+end
+return answer(1, -1, '', 0)
+"""
+)
+
+# ARGV: window s, then per settlement "rid second tokens cost-micros" (second '': now) and per
+# subject two: its name, "budget-period leased" (period '': no budget; leased 1 or 0); a
+# settlement's subjects are counted by the entry after its name. A reservation's settlement
+# applies once (a marker per reservation id, kept an hour), so a retried batch is harmless.
+SETTLE = (
+    _COMMON
+    + """
+local window, at = tonumber(ARGV[1]), 2
+while at <= #ARGV do
+local head = fields(ARGV[at])
+local rid, second = head[1], head[2]
+local tokens, cost, n = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
+local sec = second == '' and math.floor(now) or tonumber(second)
+-- Once per reservation: a batch that timed out on its way may have run before it is retried.
+local fresh = rid == '' or redis.call('SET', P .. 's:' .. rid, 1, 'NX', 'EX', 3600)
+for i = 1, fresh and n or 0 do
+    local f = fields(ARGV[at + 2 * i])
+    local name, pid, leased = ARGV[at + 2 * i - 1], f[1], f[2]
+    local wkey, field = P .. 'w:' .. name, 't:' .. sec
+    if tokens > 0 or second == '' then
+        redis.call('HINCRBY', wkey, field, tokens)
+        redis.call('EXPIRE', wkey, math.ceil(window) + 2)
+    elseif tokens < 0 and redis.call('HEXISTS', wkey, field) == 1 then
+        if redis.call('HINCRBY', wkey, field, tokens) < 0 then
+            redis.call('HSET', wkey, field, 0)
+        end
+    end
+    if pid ~= '' and cost ~= 0 then
+        local bkey = P .. 'b:' .. name .. ':' .. pid
+        if redis.call('INCRBY', bkey, cost) < 0 then redis.call('SET', bkey, 0, 'KEEPTTL') end
+    end
+    if leased == '1' then redis.call('ZREM', P .. 'p:' .. name, rid) end
+end
+at = at + 1 + n * 2
+end
+return 1
+"""
+)
+
+# ARGV: lease s, then pairs: subject, rid.
+RENEW = (
+    _COMMON
+    + """
+local lease = tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+    redis.call('ZADD', P .. 'p:' .. ARGV[i], 'XX', now + lease, ARGV[i + 1])
+end
+return 1
+"""
+)
+
+
+def _limit(value: int | None) -> int:
+    return -1 if value is None else value
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _seconds(value: Any) -> float:
+    text = _text(value)
+    return math.inf if text == "inf" else float(text)
+
+
+class RedisUsage:
+    """The scripts of the usage counters on `client`; `call` maps Redis failures to
+    `StoreUnavailableError`."""
+
+    def __init__(
+        self, client: Any, call: Callable[[Callable[[], Any]], Awaitable[Any]], prefix: str
+    ) -> None:
+        # The prefix is a checked namespace (letters, digits, '_', '.', '-'): safe in a Lua string.
+        if "'" in prefix or "\\" in prefix:
+            raise ValueError(f"Redis key prefix {prefix!r} cannot be written into a script")
+
+        def script(text: str) -> Any:
+            return client.register_script(text.replace("@PREFIX@", prefix))
+
+        self._reserve = script(RESERVE)
+        self._settle = script(SETTLE)
+        self._renew = script(RENEW)
+        self._call = call
+
+    async def _run(self, mode: str, charges: Sequence[Charge], ask: Ask) -> Admission:
+        args = [f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"]
+        for charge in charges:
+            limits = charge.limits
+            budget = None if limits.budget_usd is None else micros(limits.budget_usd)
+            period = "" if budget is None else limits.budget_period
+            args.append(charge.subject)
+            args.append(
+                f"{_limit(limits.rpm)} {_limit(limits.tpm)} {_limit(limits.max_parallel)}"
+                f" {_limit(budget)} {period}"
+            )
+        reply = (await self._call(lambda: self._reserve(keys=[], args=args))).split(b" ")
+        allowed, index, limit, wait, second = reply[:5]
+        usage = []
+        for i in range(len(charges)):
+            req, tok, inflight, spend, pid, rreset, treset, preset = reply[5 + 8 * i : 13 + 8 * i]
+            usage.append(
+                SubjectUsage(
+                    int(req),
+                    int(tok),
+                    int(inflight),
+                    int(spend),
+                    _text(pid),
+                    _seconds(rreset),
+                    _seconds(treset),
+                    _seconds(preset),
+                )
+            )
+        return Admission(
+            allowed == b"1", int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
+        )
+
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
+        return await self._run("reserve", charges, ask)
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        return (await self._run("read", charges, Ask(""))).usage
+
+    async def settle(self, settlements: Sequence[Settlement]) -> None:
+        args: list[Any] = [WINDOW_SECONDS]
+        for s in settlements:
+            t = s.ticket
+            second = "" if t.second is None else t.second
+            args.append(f"{t.rid} {second} {s.tokens} {s.cost_micros} {len(t.subjects)}")
+            for subject, period, leased in zip(t.subjects, t.periods, t.leased, strict=True):
+                args += [subject, f"{period} {int(leased)}"]
+        if len(args) > 1:
+            await self._call(lambda: self._settle(keys=[], args=args))
+
+    async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
+        args: list[Any] = [lease_s]
+        for t in tickets:
+            for subject, leased in zip(t.subjects, t.leased, strict=True):
+                if leased:
+                    args += [subject, t.rid]
+        if len(args) > 1:
+            await self._call(lambda: self._renew(keys=[], args=args))

@@ -1,0 +1,401 @@
+"""The lean upstream client (`models/upstream_client.py`) and its reply framing
+(`models/reply_framing.py`): framing checked with hypothesis over every way the bytes may be
+split, refusals of ambiguous replies, and the client against real servers: aiohttp on plain TCP
+and on TLS with a CA made here, raw sockets for replies aiohttp would not send."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mcproute.errors import FailureKind, UpstreamError
+from mcproute.models.http import Endpoint, classify_exception, post_json
+from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
+from mcproute.models.upstream_client import UpstreamClient
+
+# --------------------------------------------------------------------------- framing
+
+
+def _reply(status: int, headers: list[tuple[str, str]], body: bytes, chunks: list[int]) -> bytes:
+    head = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in headers]
+    if chunks:
+        head.append("Transfer-Encoding: chunked")
+        out, at = b"", 0
+        for size in [*chunks, len(body)]:
+            piece = body[at : at + size]
+            at += len(piece)
+            if piece:
+                out += b"%x;ext=1\r\n%s\r\n" % (len(piece), piece)
+        framed = out + b"0\r\nTrailer-Field: t\r\n\r\n"
+    else:
+        head.append(f"Content-Length: {len(body)}")
+        framed = body
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + framed
+
+
+def _feed_split(data: bytes, cuts: list[int]) -> ReplyParser:
+    parser = ReplyParser()
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    complete = False
+    for piece in filter(None, pieces):
+        assert not complete
+        complete = parser.feed(piece)
+    assert complete
+    return parser
+
+
+NAMES = st.from_regex(r"[A-Za-z][A-Za-z0-9-]{0,15}", fullmatch=True).filter(
+    lambda n: n.lower() not in ("content-length", "transfer-encoding", "connection")
+)
+VALUES = st.from_regex(r"[ -~]{0,30}", fullmatch=True).map(str.strip)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    status=st.integers(200, 599).filter(lambda s: s not in (204, 304)),
+    headers=st.lists(st.tuples(NAMES, VALUES), max_size=6),
+    body=st.binary(max_size=3000),
+    chunks=st.lists(st.integers(1, 700), max_size=6),
+    chunked=st.booleans(),
+    cuts=st.lists(st.integers(0, 10_000), max_size=12),
+)
+def test_a_reply_reads_the_same_however_its_bytes_are_split(
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    chunks: list[int],
+    chunked: bool,
+    cuts: list[int],
+) -> None:
+    data = _reply(status, headers, body, (chunks or [len(body) or 1]) if chunked else [])
+    parser = _feed_split(data, cuts)
+    assert parser.status == status
+    assert parser.body == body
+    assert parser.keep_alive
+    for name, value in headers:
+        assert value in parser.headers.getall(name)
+
+
+def test_informational_heads_are_skipped_and_bodiless_statuses_have_no_body() -> None:
+    parser = ReplyParser()
+    assert parser.feed(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 204 No\r\n\r\n")
+    assert (parser.status, parser.body) == (204, b"")
+
+
+def test_a_reply_without_a_length_runs_to_the_end_of_the_connection() -> None:
+    parser = ReplyParser()
+    assert not parser.feed(b"HTTP/1.1 200 OK\r\n\r\nsome")
+    assert not parser.feed(b" body")
+    assert parser.finish_at_eof()
+    assert parser.body == b"some body"
+    assert not parser.keep_alive
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\nabcd",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0x3\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX: a\r\n folded\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Name: a\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXX",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab",  # bytes after the reply
+        b"HTTP/1.1 200 OK\r\nX: " + b"a" * (70 * 1024) + b"\r\n\r\n",
+    ],
+)
+def test_ambiguous_or_malformed_replies_are_refused(reply: bytes) -> None:
+    parser = ReplyParser()
+    with pytest.raises(ReplyFramingError):
+        parser.feed(reply)
+
+
+def test_a_body_over_the_limit_is_refused() -> None:
+    with pytest.raises(ReplyFramingError):
+        ReplyParser(max_body=10).feed(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n")
+    parser = ReplyParser(max_body=10)
+    parser.feed(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    with pytest.raises(ReplyFramingError):
+        parser.feed(b"b\r\n" + b"x" * 11 + b"\r\n")
+
+
+# --------------------------------------------------------------------------- servers
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler, tls: ssl.SSLContext | None = None) -> str:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[UpstreamClient]:
+    c = UpstreamClient()
+    yield c
+    await c.close()
+
+
+async def test_posts_reuse_one_keep_alive_connection(
+    serve: Callable[..., Awaitable[str]], client: UpstreamClient
+) -> None:
+    peers: list[object] = []
+
+    async def echo(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+        body = await request.read()
+        assert request.headers["Authorization"] == "Bearer k"
+        return web.Response(body=body[::-1], headers={"X-Seen": request.path_qs})
+
+    base = await serve(echo)
+    for i in range(3):
+        reply = await client.post(f"{base}/v1/x?n={i}", {"Authorization": "Bearer k"}, b"abc", None)
+        assert (reply.status, reply.body, reply.headers["x-seen"]) == (200, b"cba", f"/v1/x?n={i}")
+    assert len(set(peers)) == 1
+
+
+async def test_a_chunked_reply_is_read_whole(
+    serve: Callable[..., Awaitable[str]], client: UpstreamClient
+) -> None:
+    async def chunked(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for piece in (b'{"a"', b": 1", b"}"):
+            await response.write(piece)
+            await asyncio.sleep(0.01)
+        await response.write_eof()
+        return response
+
+    base = await serve(chunked)
+    reply = await client.post(base + "/", {}, b"{}", None)
+    assert reply.body == b'{"a": 1}'
+
+
+async def test_the_read_timeout_and_the_total_timeout(
+    serve: Callable[..., Awaitable[str]], client: UpstreamClient
+) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.Response(text="late")
+
+    base = await serve(slow)
+    with pytest.raises(TimeoutError):
+        await client.post(base + "/", {}, b"", aiohttp.ClientTimeout(sock_read=0.2))
+    with pytest.raises(TimeoutError):
+        await client.post(base + "/", {}, b"", aiohttp.ClientTimeout(total=0.2))
+
+
+async def test_the_per_host_limit_holds(serve: Callable[..., Awaitable[str]]) -> None:
+    running = [0, 0]  # now, most at once
+
+    async def count(request: web.Request) -> web.Response:
+        running[0] += 1
+        running[1] = max(running)
+        await asyncio.sleep(0.05)
+        running[0] -= 1
+        return web.Response(text="ok")
+
+    base = await serve(count)
+    client = UpstreamClient(limit_per_host=2)
+    try:
+        await asyncio.gather(*(client.post(base + "/", {}, b"", None) for _ in range(6)))
+    finally:
+        await client.close()
+    assert running[1] == 2
+
+
+async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", FailureKind.CONNECTION),
+        (b"", FailureKind.CONNECTION),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+            FailureKind.CONNECTION,
+        ),
+    ],
+)
+async def test_cut_short_or_smuggling_replies_are_connection_failures(
+    client: UpstreamClient, reply: bytes, kind: FailureKind
+) -> None:
+    server, port = await _raw_server(reply)
+    async with server:
+        with pytest.raises((ConnectionError, aiohttp.ClientPayloadError)) as raised:
+            await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
+    assert classify_exception(raised.value, "d").kind is kind
+
+
+async def test_a_refused_connection_is_a_connection_failure(client: UpstreamClient) -> None:
+    server, port = await _raw_server(b"")
+    server.close()
+    await server.wait_closed()
+    with pytest.raises(ConnectionError) as raised:
+        await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
+    assert classify_exception(raised.value, "d").kind is FailureKind.CONNECTION
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def _test_ca(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA made here, a certificate for localhost signed by it: (server context, client
+    context trusting only that CA)."""
+    now = datetime.datetime.now(datetime.UTC)
+
+    def cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name,
+             signer: ec.EllipticCurvePrivateKey, ca: bool) -> x509.Certificate:  # fmt: skip
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mcproute test CA")])
+    ca = cert("mcproute test CA", ca_key, ca_name, ca_key, True)
+    leaf = cert("localhost", key, ca_name, ca_key, False)
+    pem = serialization.Encoding.PEM
+    (tmp / "ca.pem").write_bytes(ca.public_bytes(pem))
+    (tmp / "leaf.pem").write_bytes(leaf.public_bytes(pem))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(tmp / "leaf.pem", tmp / "key.pem")
+    trusting = ssl.create_default_context(cafile=str(tmp / "ca.pem"))
+    return server, trusting
+
+
+async def test_tls_to_a_server_of_a_trusted_ca_and_refused_otherwise(
+    serve: Callable[..., Awaitable[str]], tmp_path: Path
+) -> None:
+    server_tls, trusting = _test_ca(tmp_path)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(body=b'{"ok": true}', content_type="application/json")
+
+    base = await serve(ok, server_tls)
+    trusted = UpstreamClient(ssl_context=trusting)
+    default = UpstreamClient()  # the system's CAs: the test CA is not among them
+    try:
+        reply = await trusted.post(base + "/v1/chat", {}, b"{}", None)
+        assert reply.body == b'{"ok": true}'
+        with pytest.raises(ConnectionError) as raised:
+            await default.post(base + "/v1/chat", {}, b"{}", None)
+        assert isinstance(raised.value.__cause__, ssl.SSLCertVerificationError)
+        wrong_name = base.replace("localhost", "127.0.0.1")  # the certificate names localhost
+        with pytest.raises(ConnectionError):
+            await trusted.post(wrong_name + "/v1/chat", {}, b"{}", None)
+    finally:
+        await trusted.close()
+        await default.close()
+
+
+async def test_post_json_goes_through_the_lean_client(
+    serve: Callable[..., Awaitable[str]],
+) -> None:
+    async def error(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"error": {"message": "slow down", "type": "rate_limit"}},
+            status=429,
+            headers={"Retry-After": "7"},
+        )
+
+    base = await serve(error)
+    with pytest.raises(UpstreamError) as raised:
+        await post_json(Endpoint(base, {"Authorization": "Bearer k"}, "d"), "/x", {}, None)
+    assert raised.value.kind is FailureKind.RATE_LIMITED
+    assert raised.value.retry_after == 7.0
+
+
+async def test_an_ipv6_literal_keeps_its_brackets_in_the_host_header(
+    client: UpstreamClient,
+) -> None:
+    seen: list[str] = []
+
+    async def host(request: web.Request) -> web.Response:
+        seen.append(request.headers["Host"])
+        return web.Response(text="{}")
+
+    app = web.Application()
+    app.router.add_post("/", host)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "::1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await client.post(f"http://[::1]:{port}/", {}, b"", None)
+    finally:
+        await runner.cleanup()
+    assert seen == [f"[::1]:{port}"]
+
+
+async def test_a_reply_without_a_length_ends_with_the_connection_and_is_not_reused(
+    client: UpstreamClient,
+) -> None:
+    server, port = await _raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
+    async with server:
+        for _ in range(2):  # the second needs a new connection: the first one is closed
+            reply = await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
+            assert (reply.status, reply.body) == (200, b'{"a": 1}')
