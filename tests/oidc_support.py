@@ -37,6 +37,7 @@ SETTINGS = ROOT / "tests" / "oidc" / "provider.json"
 PUBLIC_CLIENT = "test-tokens"
 PUBLIC_REDIRECT = "http://127.0.0.1/callback"
 MACHINE_CLIENT = ("test-machine", "machine-secret-for-tests-only")
+EXCHANGE_CLIENT = ("gateway-exchanger", "exchanger-secret-for-tests-only")  # RFC 8693
 INTROSPECTION_CLIENT = ("mcproute-introspector", "introspector-secret-for-tests-only")
 
 
@@ -58,6 +59,11 @@ def pkce_pair() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def browser_session() -> aiohttp.ClientSession:
+    """A client that keeps cookies like a browser, IP-address hosts included."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
 @dataclass
@@ -101,6 +107,10 @@ class AuthorizationServer:
         answer = await self._control("POST", "rotate", {"retire": retire})
         return str(answer["kid"])
 
+    async def exchanges(self) -> list[dict[str, str]]:
+        """The token exchanges made so far: client, subject, resource, scope."""
+        return list((await self._control("GET", "exchanges"))["exchanges"])
+
     async def kids(self) -> list[str]:
         return list((await self._control("GET", "keys"))["kids"])
 
@@ -132,12 +142,14 @@ class AuthorizationServer:
             body["expires_in"] = expires_in
         return str((await self._control("POST", "mint", body))["access_token"])
 
-    async def follow_authorization(self, url: str, redirect_uri: str) -> dict[str, str]:
+    async def follow_authorization(
+        self, url: str, redirect_uri: str, browser: aiohttp.ClientSession | None = None
+    ) -> dict[str, str]:
         """What a browser would do with an authorization URL: follow the redirects through the
         headless login and consent until the redirect URI; returns its query (code, state, iss or
-        error)."""
-        jar = aiohttp.CookieJar(unsafe=True)  # cookies for an IP-address host
-        async with aiohttp.ClientSession(cookie_jar=jar) as http:
+        error). `browser`: a session whose cookies to use and keep (else a fresh one)."""
+        async with contextlib.AsyncExitStack() as stack:
+            http = browser or await stack.enter_async_context(browser_session())
             for _ in range(10):
                 async with http.get(url, allow_redirects=False) as resp:
                     location = resp.headers.get("Location")

@@ -22,7 +22,7 @@ from mcproute.context import ContextNotFoundError
 from mcproute.security import ApiKeyError, ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import PostgresDatabase
-from mcproute.store.migrations import latest, migrate
+from mcproute.store.migrations import MIGRATIONS, latest, migrate
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.shared import check_keyring, check_pepper, open_database
 from mcproute.store.sqlite_contexts import SqliteContextStore
@@ -65,11 +65,11 @@ def test_migrations_apply_once_even_when_replicas_race(database_url: str) -> Non
         thread.join()
     assert not errors
     applied = sorted(v for result in results for v in result)
-    assert applied == list(range(1, latest() + 1))  # each migration exactly once
+    assert applied == [m[0] for m in MIGRATIONS]  # each migration exactly once
     assert migrate(database_url) == []
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT version FROM mcproute_migrations ORDER BY version")
-        assert [r[0] for r in rows] == list(range(1, latest() + 1))
+        assert [r[0] for r in rows] == [m[0] for m in MIGRATIONS]
 
 
 def test_db_migrate_command(database_url: str, tmp_path: Path) -> None:

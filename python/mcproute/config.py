@@ -220,7 +220,8 @@ class McpServerConfig:
     inherit_env: tuple[str, ...] | None = None  # None: the default list
     timeouts: Mapping[str, float] = field(default_factory=dict)  # the entry's timeout keys
     disabled: bool = False
-    # `"auth": {"type": "oauth", ...}`: called with each user's own token (gateway.user_links).
+    # `"auth": {"type": "oauth" | "token_exchange", ...}`: called with each user's own token
+    # (gateway.user_links, gateway.token_exchange).
     auth: Mapping[str, Secret | str] | None = field(default=None, repr=False)
 
 
@@ -403,7 +404,13 @@ _MCP_SERVER_KEYS = (
     "alwaysAllow",
     "auth",  # {"type": "oauth", ...}: per-user upstream credentials
 )
-_MCP_AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
+_MCP_AUTH_KEYS = {
+    "oauth": ("type", "scope", "client_id", "client_secret", "redirect_uri"),
+    "token_exchange": (
+        "type", "token_endpoint", "client_id", "client_secret", "token_endpoint_auth_method",
+        "audience", "resource", "scope",
+    ),
+}  # fmt: skip
 MCP_TRANSPORTS = {
     "stdio": "command",
     "http": "url",
@@ -850,22 +857,32 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
 def _mcp_server_auth(
     value: Any, path: str, has_url: bool, check: _Checker
 ) -> dict[str, Secret | str] | None:
-    """An entry's `auth` block: `type` "oauth" (per-user OAuth), for URL entries only."""
+    """An entry's `auth` block, for URL entries only: `type` "oauth" (each user links the
+    upstream) or "token_exchange" (the caller's access token is exchanged, RFC 8693)."""
     block = check.mapping(value, path)
     if block is None:
         return None
-    check.known_keys(block, path, _MCP_AUTH_KEYS)
-    if block.get("type") != "oauth":
-        check.fail(f"{path}.type", f"must be 'oauth', got {block.get('type')!r}")
+    kind = block.get("type")
+    if kind not in _MCP_AUTH_KEYS:
+        check.fail(f"{path}.type", f"must be 'oauth' or 'token_exchange', got {kind!r}")
+        return None
+    check.known_keys(block, path, _MCP_AUTH_KEYS[kind])
     if not has_url:
-        check.fail(path, "needs a url: per-user OAuth is for HTTP servers")
-    auth: dict[str, Secret | str] = {"type": "oauth"}
-    for key in ("scope", "client_id", "redirect_uri"):
+        check.fail(path, "needs a url: per-user authorization is for HTTP servers")
+    auth: dict[str, Secret | str] = {"type": kind}
+    for key in _MCP_AUTH_KEYS[kind][1:]:
+        if key == "client_secret":
+            continue
         text = check.string(block.get(key), f"{path}.{key}")
         if text is not None:
             auth[key] = text
-    if "redirect_uri" in auth:
-        check.url(str(auth["redirect_uri"]), f"{path}.redirect_uri")
+    for key in ("redirect_uri", "token_endpoint"):
+        if key in auth:
+            check.url(str(auth[key]), f"{path}.{key}")
+    if kind == "token_exchange":
+        for key in ("token_endpoint", "client_id"):
+            if key not in auth:
+                check.fail(f"{path}.{key}", "required by token_exchange")
     if block.get("client_secret") is not None:
         secret, _ = check.secret(block["client_secret"], f"{path}.client_secret")
         if secret is not None:
@@ -1002,6 +1019,12 @@ def parse_config(
         if server.name in seen:
             check.fail(f"mcpServers.{server.name}", "is defined twice")
         seen.add(server.name)
+        if server.auth and server.auth.get("type") == "token_exchange" and oauth is None:
+            check.fail(
+                f"mcpServers.{server.name}.auth.type",
+                "token_exchange needs auth.oauth: only callers with an access token from the"
+                " trusted authorization server have a token to exchange",
+            )
 
     config = Config(
         protocol_version=str(version),

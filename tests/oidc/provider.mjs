@@ -1,7 +1,9 @@
 // A real OAuth 2.1 / OpenID authorization server for the tests: panva's oidc-provider with resource
 // indicators (RFC 8707) issuing JWT access tokens, authorization code + PKCE, client credentials,
 // refresh tokens, dynamic client registration (RFC 7591), Client ID Metadata Documents, DPoP
-// (RFC 9449), the iss authorization response parameter (RFC 9207) and introspection (RFC 7662).
+// (RFC 9449), the iss authorization response parameter (RFC 9207), introspection (RFC 7662) and
+// token exchange (RFC 8693): an access token this server issued (JWT) for one issued to the same
+// subject for the `resource` (or `audience`) asked for, by a client allowed the grant.
 // Its metadata is at /.well-known/openid-configuration only (no RFC 8414 path), as oidc-provider
 // serves it. A request without scope gets `default_scope`; any resource indicator is accepted.
 //
@@ -23,14 +25,18 @@
 //                        with a short expires_in gives an already expired token)
 //   POST /_test/resource {resource, format}            "jwt" (default) or "opaque" tokens for it
 //   GET  /_test/keys                                   the kids of the current signing keys
+//   GET  /_test/exchanges                              the token exchanges made so far
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const { default: Provider } = await import(
+const { default: Provider, errors } = await import(
   pathToFileURL(path.join(process.env.NODE_MODULES, 'oidc-provider', 'lib', 'index.js')).href
+);
+const jose = await import(
+  pathToFileURL(path.join(process.env.NODE_MODULES, 'jose', 'dist', 'webapi', 'index.js')).href
 );
 
 const [configPath, portArg] = process.argv.slice(2);
@@ -171,8 +177,59 @@ function configuration(keys) {
   };
 }
 
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+// RFC 8693: the subject token must be a live JWT access token of this issuer; the new token is
+// for the same subject and tenant, audience the requested resource, the requested scopes (else
+// the subject token's).
+async function tokenExchange(ctx) {
+  const { params, client } = ctx.oidc;
+  if (params.subject_token_type !== ACCESS_TOKEN_TYPE) {
+    throw new errors.InvalidRequest('subject_token_type must be an access token');
+  }
+  let claims;
+  try {
+    ({ payload: claims } = await jose.jwtVerify(params.subject_token, async (header) => {
+      const jwk = keys.find((key) => key.kid === header.kid);
+      if (!jwk) throw new Error('unknown kid');
+      return jose.importJWK({ kty: jwk.kty, n: jwk.n, e: jwk.e }, 'RS256');
+    }, { issuer }));
+  } catch (error) {
+    throw new errors.InvalidGrant(`subject_token: ${error.message}`);
+  }
+  const resource = params.resource || params.audience;
+  if (!resource) throw new errors.InvalidTarget('resource or audience is required');
+  const scope = params.scope || claims.scope || settings.default_scope;
+  const token = new provider.AccessToken({
+    accountId: claims.sub,
+    client,
+    scope,
+    gty: 'token_exchange',
+    expiresIn: settings.access_token_ttl,
+  });
+  const tenant = accounts.get(claims.sub)?.tenant;
+  if (tenant !== undefined) token.extra = { tenant };
+  token.resourceServer = new provider.ResourceServer(resource, {
+    scope, audience: resource, accessTokenFormat: 'jwt',
+  });
+  exchanges.push({ client: client.clientId, subject: claims.sub, resource, scope });
+  ctx.body = {
+    access_token: await token.save(),
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: 'Bearer',
+    expires_in: settings.access_token_ttl,
+    scope,
+  };
+}
+const exchanges = []; // what token exchange issued (GET /_test/exchanges)
+
 function newProvider() {
   const made = new Provider(issuer, configuration(keys));
+  made.registerGrantType(TOKEN_EXCHANGE, tokenExchange, [
+    'subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope',
+    'actor_token', 'actor_token_type',
+  ], ['audience', 'resource']);
   // RFC 6749 section 3.3: a request without scope gets the server's default (oidc-provider
   // would deny it, having granted nothing).
   made.use(async (ctx, next) => {
@@ -259,6 +316,7 @@ const controls = {
     return { ok: true };
   },
   'GET /_test/keys': async () => ({ kids: keys.map((key) => key.kid) }),
+  'GET /_test/exchanges': async () => ({ exchanges }),
 };
 
 const server = http.createServer(async (req, res) => {

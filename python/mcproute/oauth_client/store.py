@@ -20,6 +20,9 @@ class TokenStore(Protocol):
     async def load(self, key: str) -> Json | None: ...
     async def save(self, key: str, record: Json) -> None: ...
     async def delete(self, key: str) -> None: ...
+    async def take(self, key: str) -> Json | None:
+        """Load and delete in one step: of concurrent takers, one gets the record."""
+        ...
 
 
 class MemoryTokenStore:
@@ -41,6 +44,9 @@ class MemoryTokenStore:
     async def delete(self, key: str) -> None:
         self._records.pop(key, None)
 
+    async def take(self, key: str) -> Json | None:
+        return self._records.pop(key, None)
+
 
 class BlobStore(Protocol):
     """Opaque bytes by key: what `SealedTokenStore` keeps its ciphertexts in."""
@@ -48,6 +54,9 @@ class BlobStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
     async def put(self, key: str, value: bytes) -> None: ...
     async def remove(self, key: str) -> None: ...
+    async def take(self, key: str) -> bytes | None:
+        """Get and remove atomically (across processes, for a shared store)."""
+        ...
 
 
 class MemoryBlobStore:
@@ -62,6 +71,9 @@ class MemoryBlobStore:
 
     async def remove(self, key: str) -> None:
         self.blobs.pop(key, None)
+
+    async def take(self, key: str) -> bytes | None:
+        return self.blobs.pop(key, None)
 
 
 class SealedTokenStore:
@@ -82,7 +94,12 @@ class SealedTokenStore:
         return "SealedTokenStore()"
 
     async def load(self, key: str) -> Json | None:
-        sealed = await self._blobs.get(key)
+        return self._open(key, await self._blobs.get(key))
+
+    async def take(self, key: str) -> Json | None:
+        return self._open(key, await self._blobs.take(key))
+
+    def _open(self, key: str, sealed: bytes | None) -> Json | None:
         if sealed is None:
             return None
         try:

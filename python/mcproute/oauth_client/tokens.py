@@ -185,3 +185,19 @@ async def request_token(
     grant = params.get("grant_type", "token")
     document = await post_form(http, server.token_endpoint, form, dpop, f"{grant} request")
     return _token_set(document, previous_refresh)
+
+
+async def token_at(
+    http: aiohttp.ClientSession,
+    token_endpoint: str,
+    client: RegisteredClient,
+    params: dict[str, str],
+) -> TokenSet:
+    """One token request to an endpoint known without discovery (a configured exchange)."""
+
+    def form() -> tuple[dict[str, str] | bytes, dict[str, str]]:
+        body = dict(params)
+        return body, authenticate(client, body, token_endpoint)
+
+    grant = params.get("grant_type", "token").rsplit(":", 1)[-1]
+    return _token_set(await post_form(http, token_endpoint, form, None, f"{grant} request"), None)

@@ -19,6 +19,7 @@ from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
 from mcproute.protocol.gateway import CALLER, Gateway
+from mcproute.protocol.gateway.token_exchange import SUBJECT_TOKEN
 from mcproute.protocol.gateway.user_links import UpstreamLinks
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
@@ -41,11 +42,13 @@ from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
+from mcproute.proxy.oauth import OAUTH_ENV
 from mcproute.proxy.observe import middleware as observe
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
+from mcproute.store.grants import GrantBlobs
 from mcproute.store.shared import (
     check_keyring,
     check_pepper,
@@ -55,7 +58,6 @@ from mcproute.store.shared import (
 )
 from mcproute.store.spend_ledger import open_ledger
 from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
-from mcproute.store.sqlite_grants import SqliteGrantBlobs
 from mcproute.store.sqlite_tenants import TenantPolicies
 
 SWEEP_INTERVAL_S = 60.0
@@ -85,17 +87,24 @@ def _gateway(
 
 
 def _mcp_handler(handler: auth.Handler) -> auth.Handler:
-    """Run an MCP transport handler with the caller's key as the gateway's CALLER."""
+    """Run an MCP transport handler with the caller's key as the gateway's CALLER (and an
+    OAuth caller's access token as the SUBJECT_TOKEN of token exchanges)."""
 
     async def with_caller(request: web.Request) -> web.StreamResponse:
         try:
             await read_body(request)  # under the body timeout; the transport reads it cached
         except BodyError as exc:
             return error_response(request, exc.status, str(exc))
-        token = CALLER.set(request[auth.RECORD])
+        record = request[auth.RECORD]
+        token = CALLER.set(record)
+        # An OAuth caller's validated token: what token-exchange upstreams exchange.
+        subject = SUBJECT_TOKEN.set(
+            auth.presented_key(request) if record.env == OAUTH_ENV else None
+        )
         try:
             return await handler(request)
         finally:
+            SUBJECT_TOKEN.reset(subject)
             CALLER.reset(token)
 
     return with_caller
@@ -234,13 +243,13 @@ def build_app(
     )
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
-    grants = SqliteGrantBlobs(data_dir)  # users' upstream grants, sealed with the keyring
+    grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring
     links = UpstreamLinks(
         SealedTokenStore(keyring.current, grants), user_links.callback_url(config)
     )
     gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
-    app.router.add_get("/oauth/callback", user_links.callback)
+    user_links.add_routes(app.router)
     if resource is not None:
         resource.gateway = gateway  # step-up challenges name the upstream's scope
     app.router.add_get("/admin/mcp", admin_mcp)

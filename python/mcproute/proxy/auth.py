@@ -46,10 +46,11 @@ if TYPE_CHECKING:
     from mcproute.proxy.oauth import OAuthResource
 
 log = logging.getLogger("mcproute.auth")
-# /oauth/callback: a browser back from authorizing an upstream; its `state` is the credential.
+# /oauth/callback and /oauth/link/: a browser linking an upstream; the single-use link id and
+# the cookie it sets are the credentials (`proxy.user_links`).
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/oauth/callback"})
 # The dashboard signs in by itself; discovery documents are public (404 where not configured).
-OPEN_PREFIXES = ("/dashboard", "/.well-known/")
+OPEN_PREFIXES = ("/dashboard", "/.well-known/", "/oauth/link/")
 INVALID_KEY = "invalid_key"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)

@@ -131,6 +131,17 @@ ALTER TABLE keyring_usage DROP CONSTRAINT keyring_usage_pkey;
 ALTER TABLE keyring_usage ADD PRIMARY KEY (key_id, shard);
 """,
     ),
+    (
+        7,
+        "users' upstream oauth grants",
+        """
+CREATE TABLE oauth_grants (
+    key     TEXT PRIMARY KEY,
+    sealed  BYTEA NOT NULL,
+    updated DOUBLE PRECISION NOT NULL
+);
+""",
+    ),
 )
 
 

@@ -258,7 +258,7 @@ class MCPConnection:
 
     async def _open_sse(self) -> None:
         self.era = self.version = self.session_id = None
-        await self._open(HttpSseTransport(self._client(), self.url, self.headers))
+        await self._open(HttpSseTransport(self._client(), self.url, self.headers, self.auth))
         await self._initialize()
 
     async def _open_stdio(self) -> None:

@@ -1,14 +1,17 @@
 """The 2024-11-05 HTTP+SSE transport: a GET opens the event stream, whose first `endpoint`
-event names the URL the client POSTs its messages to (same origin only)."""
+event names the URL the client POSTs its messages to (same origin only). Both go through the
+connection's auth hook (`http_auth`), as with Streamable HTTP."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
 
+from mcproute.protocol.client.http_auth import HTTPAuth, authorized
 from mcproute.protocol.client.sse_reader import SseCursor, events
 from mcproute.protocol.client.transport import Deliver, Ended, MessageStream
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, MCPError
@@ -22,23 +25,31 @@ class HttpSseTransport(MessageStream):
 
     kind = "sse"
 
-    def __init__(self, http: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> None:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        url: str,
+        headers: dict[str, str],
+        auth: HTTPAuth | None = None,
+    ) -> None:
         super().__init__()
         self._http = http
         self.url = url
         self._headers = headers
+        self._auth = auth
         self.endpoint: str | None = None
-        self._response: aiohttp.ClientResponse | None = None
+        self._stream = contextlib.AsyncExitStack()  # the GET's response, released on close
 
     async def open(self, deliver: Deliver, ended: Ended) -> None:
         self._ended = ended
         headers = {**self._headers, "Accept": "text/event-stream"}
         # The stream lives as long as the connection: no total timeout.
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
-        resp = await self._http.get(self.url, headers=headers, timeout=timeout)
-        self._response = resp
+        resp = await self._stream.enter_async_context(
+            authorized(self._http, self._auth, "GET", self.url, headers, timeout=timeout)
+        )
         if resp.status != 200 or resp.content_type != "text/event-stream":
-            resp.release()
+            await self._stream.aclose()
             raise MCPError(
                 CONNECTION_CLOSED, f"HTTP+SSE: GET {redact_url(self.url)}: HTTP {resp.status}"
             )
@@ -52,7 +63,7 @@ class HttpSseTransport(MessageStream):
         except TimeoutError:
             pass
         if self.endpoint is None:
-            resp.release()
+            await self._stream.aclose()
             raise MCPError(CONNECTION_CLOSED, "HTTP+SSE: the stream sent no endpoint event")
         self._pump(self._messages(stream), deliver, "the server closed the SSE stream")
 
@@ -75,12 +86,13 @@ class HttpSseTransport(MessageStream):
         if self.ended_reason is not None or self.endpoint is None:
             raise self._closed_error()
         headers = {**self._headers, "Content-Type": "application/json"}
-        async with self._http.post(self.endpoint, data=message, headers=headers) as resp:
+        async with authorized(
+            self._http, self._auth, "POST", self.endpoint, headers, data=message
+        ) as resp:
             await resp.read()
             if resp.status >= 400:
                 raise MCPError(CONNECTION_CLOSED, f"HTTP+SSE: POST: HTTP {resp.status}")
 
     async def close(self) -> None:
         await super().close()
-        if self._response is not None:
-            self._response.release()
+        await self._stream.aclose()

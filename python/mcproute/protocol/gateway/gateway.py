@@ -68,6 +68,7 @@ from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
 from mcproute.protocol.gateway.relayed_tasks import RelayedTasks
+from mcproute.protocol.gateway.token_exchange import TokenExchangeSettings
 from mcproute.protocol.gateway.upstream_errors import relayed_error
 from mcproute.protocol.gateway.upstream_health import (
     UNAVAILABLE,
@@ -806,15 +807,16 @@ class Gateway(MCPServer):
         except AuthorizationRequired as exc:
             raise authorization_error(exc, upstream.name, _opens_urls(ctx)) from None
 
-    async def complete_link(self, callback_url: str) -> str:
+    async def complete_link(self, callback_url: str, binding: str | None) -> str:
         """The user's browser is back from authorizing an upstream: store their grant.
-        Returns the upstream's name; raises OAuthError (a stale state, a refused code)."""
+        `binding`: the value of the cookie the link URL set in that browser. Returns the
+        upstream's name; raises OAuthError (a stale or foreign state, a refused code)."""
         targets = {
             name: (u.url, u.oauth)
             for name, u in self.upstreams.items()
             if u.url is not None and u.oauth is not None
         }
-        return (await self.links.complete(callback_url, targets)).upstream
+        return (await self.links.complete(callback_url, binding, targets)).upstream
 
     def _unlinked_owner(self, name: str, ctx: RequestContext) -> Upstream | None:
         """The per-user upstream an unknown name may belong to."""
@@ -872,8 +874,10 @@ class Gateway(MCPServer):
         table = tables[kind]()
         if name not in table:
             owner = self._unlinked_owner(name, ctx)
-            if owner is not None and not await self._linked(owner, ctx):
-                await self._user_connection(owner, ctx)  # raises: where to authorize
+            exchanged = owner is not None and isinstance(owner.oauth, TokenExchangeSettings)
+            if owner is not None and (exchanged or not await self._linked(owner, ctx)):
+                # raises: where to authorize, or why the exchange failed
+                await self._user_connection(owner, ctx)
             raise self._unknown(kind, name)
         upstream, original = table[name]
         if not self._allowed(ctx, kind, upstream, original):

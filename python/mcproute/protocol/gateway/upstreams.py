@@ -9,12 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcproute.oauth_client import OAuthSettings
 from mcproute.protocol import param_headers
 from mcproute.protocol.client.connection import MCPConnection
 from mcproute.protocol.client.stdio import StdioServer
 from mcproute.protocol.gateway.upstream_health import Timeouts, UpstreamHealth, is_upstream_failure
-from mcproute.protocol.gateway.user_links import oauth_settings
+from mcproute.protocol.gateway.user_links import UpstreamAuth, upstream_auth
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, Json, MCPError
 
 STDERR_SHOWN = 5  # of a failed child's last stderr lines, in its error
@@ -33,8 +32,9 @@ class Upstream:
 
     timeouts: Timeouts = field(default_factory=Timeouts)
     client_name: str = "mcproute-gateway"  # how the gateway introduces itself upstream
-    # `"auth": {"type": "oauth"}`: called with each user's own token (see user_links).
-    oauth: OAuthSettings | None = None
+    # `"auth": {"type": "oauth" | "token_exchange"}`: called with each user's own token
+    # (see user_links, token_exchange).
+    oauth: UpstreamAuth | None = None
 
     @classmethod
     def from_spec(
@@ -54,7 +54,7 @@ class Upstream:
         if spec.get("auth") is not None:
             if "url" not in spec or not isinstance(spec["auth"], Mapping):
                 raise ValueError(f"upstream {name!r}: auth needs a url and an object")
-            oauth = oauth_settings(name, spec["auth"], client_name)
+            oauth = upstream_auth(name, spec["auth"], spec["url"], client_name)
         if "url" in spec:
             headers = dict(spec.get("headers") or {})
             return cls(

@@ -6,10 +6,11 @@ gateway.
 Each (principal, upstream) pair has its own `OAuthClient`, whose grant is kept in the token
 store (sealed with the keyring by the proxy; in memory for the library) under that pair. Until
 the user has linked the upstream, listings leave its tools, prompts and resources out for that
-user, and a call answers with an error naming the URL to authorize at. The user opens it, the
-authorization server redirects to the gateway's callback (`complete`), which exchanges the code
-and stores the grant; from then on the user's calls reach the upstream with their token,
-refreshed when it expires.
+user, and a call answers with an error naming the URL to authorize at: the gateway's link URL
+(`link_flows`), which binds the flow to the browser that opens it and redirects to the
+authorization server. That redirects to the gateway's callback (`complete`), which checks the
+binding, exchanges the code and stores the grant; from then on the user's calls reach the
+upstream with their token, refreshed when it expires.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import time
 from collections import OrderedDict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +33,13 @@ from mcproute.oauth_client import (
     TokenStore,
 )
 from mcproute.protocol.client.connection import MCPConnection
+from mcproute.protocol.gateway.link_flows import LinkFlows, LinkStart, Pending
+from mcproute.protocol.gateway.token_exchange import (
+    SUBJECT_TOKEN,
+    ExchangedAuth,
+    TokenExchangeSettings,
+    exchange_settings,
+)
 from mcproute.protocol.jsonrpc import INVALID_REQUEST, Json, MCPError
 
 URL_ELICITATION_REQUIRED = -32042  # 2025-11-25: the client must open a URL first
@@ -39,7 +47,17 @@ DEFAULT_CALLBACK = "http://127.0.0.1:8080/oauth/callback"
 MAX_CLIENTS = 4096  # (principal, upstream) clients kept per worker
 MAX_CONNECTIONS = 1024  # users' open upstream connections per worker (the least used close)
 AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
-PENDING = "pending-state:"  # store key prefix: a flow's state -> its (principal, upstream)
+
+
+UpstreamAuth = OAuthSettings | TokenExchangeSettings
+
+
+def upstream_auth(name: str, spec: Mapping[str, Any], url: str, client_name: str) -> UpstreamAuth:
+    """How upstream `name` authorizes each user, from its `auth` block: `oauth` (each user
+    links it) or `token_exchange` (the caller's token is exchanged for one)."""
+    if spec.get("type") == "token_exchange":
+        return exchange_settings(name, spec, url, client_name)
+    return oauth_settings(name, spec, client_name)
 
 
 def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAuthSettings:
@@ -49,7 +67,8 @@ def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAut
         raise ValueError(f"upstream {name!r}: auth.{unknown[0]}: unknown key")
     if spec.get("type") != "oauth":
         raise ValueError(
-            f"upstream {name!r}: auth.type: expected 'oauth', got {spec.get('type')!r}"
+            f"upstream {name!r}: auth.type: expected 'oauth' or 'token_exchange',"
+            f" got {spec.get('type')!r}"
         )
     options = {k: spec[k] for k in AUTH_KEYS[1:] if spec.get(k) is not None}
     for key, value in options.items():
@@ -58,23 +77,23 @@ def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAut
     return OAuthSettings(client_name=client_name, **options)
 
 
-@dataclass(frozen=True)
-class Pending:
-    principal: str
-    upstream: str
-
-
 class UpstreamLinks:
     """The users' grants for the OAuth upstreams of one gateway. `redirect_uri` is the
-    gateway's callback URL (an upstream's own `auth.redirect_uri` wins)."""
+    gateway's callback URL (an upstream's own `auth.redirect_uri` wins); the users' link URLs
+    are beside it, `…/oauth/link/<id>`."""
 
     def __init__(
-        self, store: TokenStore | None = None, redirect_uri: str = DEFAULT_CALLBACK
+        self,
+        store: TokenStore | None = None,
+        redirect_uri: str = DEFAULT_CALLBACK,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
         self.redirect_uri = redirect_uri
+        self.flows = LinkFlows(self.store, clock)
+        self.secure_cookies = redirect_uri.startswith("https:")
         self._clients: OrderedDict[
-            tuple[str, str], tuple[tuple[str, OAuthSettings], OAuthClient]
+            tuple[str, str], tuple[tuple[str, UpstreamAuth], OAuthClient | ExchangedAuth]
         ] = OrderedDict()
         # (principal, upstream, era preferred) -> the user's open connection, least used first
         self._connections: OrderedDict[tuple[str, str, str], MCPConnection] = OrderedDict()
@@ -85,44 +104,64 @@ class UpstreamLinks:
         return f"upstream-grant:{upstream}:{principal}"
 
     def client(
-        self, url: str, settings: OAuthSettings, principal: str, upstream: str
-    ) -> OAuthClient:
-        """The OAuth client of `principal` at `upstream` (one per pair, the grant in the store)."""
+        self, url: str, settings: UpstreamAuth, principal: str, upstream: str
+    ) -> OAuthClient | ExchangedAuth:
+        """The auth hook of `principal` at `upstream` (one per pair): an OAuth client whose
+        grant is in the store, or the token exchange for the caller's token."""
         pair = (principal, upstream)
         known = self._clients.get(pair)
         if known is not None and known[0] == (url, settings):
             self._clients.move_to_end(pair)
             return known[1]
-        configured = settings
+        client = (
+            ExchangedAuth(settings)
+            if isinstance(settings, TokenExchangeSettings)
+            else self._oauth_client(url, settings, principal, upstream)
+        )
+        self._clients[pair] = ((url, settings), client)
+        while len(self._clients) > MAX_CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+    def _oauth_client(
+        self, url: str, settings: OAuthSettings, principal: str, upstream: str
+    ) -> OAuthClient:
         if settings.redirect_uri == OAuthSettings.redirect_uri:  # not configured: ours
             settings = dataclasses.replace(settings, redirect_uri=self.redirect_uri)
 
         async def pending(authorize_url: str) -> str:
             """No user to ask here: remember whose flow this is, and tell them where to go."""
-            state = (parse_qs(urlsplit(authorize_url).query).get("state") or [""])[0]
-            await self.store.save(PENDING + state, {"principal": principal, "upstream": upstream})
+            state = callback_state(authorize_url)
+            link_id = await self.flows.begin(authorize_url, state, principal, upstream)
             raise AuthorizationRequired(
-                authorize_url, f"MCP server {upstream!r} needs your authorization"
+                self.link_url(link_id), f"MCP server {upstream!r} needs your authorization"
             )
 
-        client = OAuthClient(
+        return OAuthClient(
             url, settings, store=self.store, key=self.key(principal, upstream),
             on_authorize=pending,
         )  # fmt: skip
-        self._clients[pair] = ((url, configured), client)
-        while len(self._clients) > MAX_CLIENTS:
-            self._clients.popitem(last=False)
-        return client
+
+    def link_url(self, link_id: str) -> str:
+        return f"{self.redirect_uri.removesuffix('/callback')}/link/{link_id}"
+
+    async def open_link(self, link_id: str) -> LinkStart:
+        """A user opened their link URL (raises LinkRefused for a used or expired one)."""
+        return await self.flows.open(link_id)
 
     async def linked(
-        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str
+        self, url: str, settings: UpstreamAuth, principal: str | None, upstream: str
     ) -> bool:
         if principal is None:
             return False
-        return await self.client(url, settings, principal, upstream).is_linked()
+        if isinstance(settings, TokenExchangeSettings):
+            return SUBJECT_TOKEN.get() is not None
+        client = self.client(url, settings, principal, upstream)
+        assert isinstance(client, OAuthClient)
+        return await client.is_linked()
 
     async def connection(
-        self, url: str, settings: OAuthSettings, principal: str | None, upstream: str, prefer: str
+        self, url: str, settings: UpstreamAuth, principal: str | None, upstream: str, prefer: str
     ) -> MCPConnection:
         """The user's own connection to the upstream; raises the "authorize at URL" error
         (`authorization_error`) while they have not linked it."""
@@ -133,6 +172,16 @@ class UpstreamLinks:
                 "this request has no authenticated caller",
             )
         client = self.client(url, settings, principal, upstream)
+        if isinstance(client, ExchangedAuth):
+            subject = SUBJECT_TOKEN.get()
+            if subject is None:
+                raise MCPError(
+                    INVALID_REQUEST,
+                    f"MCP server {upstream!r} is called with a token exchanged for the caller's"
+                    " OAuth access token: this request did not come with one (an API key"
+                    " cannot be exchanged)",
+                )
+            client.subject = subject
         key = (principal, upstream, prefer)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:  # one connect per user and upstream at a time
@@ -153,7 +202,11 @@ class UpstreamLinks:
 
     @staticmethod
     async def _connect(
-        url: str, settings: OAuthSettings, client: OAuthClient, upstream: str, prefer: str
+        url: str,
+        settings: UpstreamAuth,
+        client: OAuthClient | ExchangedAuth,
+        upstream: str,
+        prefer: str,
     ) -> MCPConnection:
         conn = MCPConnection(
             url, client_name=settings.client_name, prefer=prefer, auth=client,
@@ -170,21 +223,21 @@ class UpstreamLinks:
         return conn
 
     async def complete(
-        self, callback_url: str, upstreams: Mapping[str, tuple[str, OAuthSettings]]
+        self,
+        callback_url: str,
+        binding: str | None,
+        upstreams: Mapping[str, tuple[str, UpstreamAuth]],
     ) -> Pending:
         """The authorization server sent the user's browser back with `callback_url`: finish
-        the flow its `state` names (once: a state is single-use). `upstreams`: each OAuth
-        upstream's URL and settings."""
-        state = (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
-        record = await self.store.load(PENDING + state) if state else None
-        if not record:
-            raise OAuthError("unknown or already used authorization state")
-        await self.store.delete(PENDING + state)
-        pending = Pending(str(record["principal"]), str(record["upstream"]))
+        the flow its `state` names, if `binding` is the value of the cookie its link set (once:
+        a state is single-use); the client then checks `iss` and sends the PKCE verifier.
+        `upstreams`: each OAuth upstream's URL and settings."""
+        pending = await self.flows.finish(callback_state(callback_url), binding)
         target = upstreams.get(pending.upstream)
-        if target is None:
+        if target is None or not isinstance(target[1], OAuthSettings):
             raise OAuthError(f"MCP server {pending.upstream!r} is no longer configured")
         client = self.client(*target, pending.principal, pending.upstream)
+        assert isinstance(client, OAuthClient)
         await client.complete_authorization(callback_url)
         return pending
 
@@ -205,6 +258,11 @@ class UpstreamLinks:
         for conn in connections:
             with contextlib.suppress(Exception):
                 await conn.close()
+
+
+def callback_state(callback_url: str) -> str:
+    """The `state` parameter of an authorization request or response URL."""
+    return (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
 
 
 def authorization_error(exc: AuthorizationRequired, upstream: str, supports_url: bool) -> MCPError:
