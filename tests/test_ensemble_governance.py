@@ -50,6 +50,8 @@ ENSEMBLES = {
     "judged": {"models": MEMBERS, "strategy": "best", "judge": "judge"},
     "fastest": {"models": MEMBERS, "strategy": "first"},
     "stalling": {"models": ["alpha", "slow"], "strategy": "all", "deadline_s": 0.5},
+    # holds its reservation for its whole deadline (the slow member never answers in time)
+    "holding": {"models": ["alpha", "slow"], "strategy": "all", "deadline_s": 3},
 }
 
 
@@ -169,6 +171,15 @@ async def test_spend_is_the_sum_of_each_members_and_the_judges_cost(tmp_path: Pa
                 store=False,
                 extra_headers={"x-request-id": "responses-1"},
             )
+        ant = anthropic.AsyncAnthropic(base_url=proxy.url, api_key=key, max_retries=0)
+        async with ant.messages.stream(
+            model="judged",
+            max_tokens=MAX_TOKENS,
+            messages=ASK,
+            extra_headers={"x-request-id": "messages-1"},
+        ) as events:
+            ant_text = await events.get_final_text()
+        await ant.close()
         usage = await spent(proxy, key)
         members: list[SpendRow] = []
 
@@ -178,7 +189,7 @@ async def test_spend_is_the_sum_of_each_members_and_the_judges_cost(tmp_path: Pa
                 members[:] = [r for r in store.rows() if r.role == "member"]
             finally:
                 store.close()
-            return len(members) == 10
+            return len(members) == 14
 
         await eventually(written)
     judged_ext = (judged.model_extra or {})["mcproute"]
@@ -190,11 +201,12 @@ async def test_spend_is_the_sum_of_each_members_and_the_judges_cost(tmp_path: Pa
         ("judge", judged_ext["judge"]["usage"]),
         *((a["model"], a["usage"]) for a in streamed_ext["answers"]),
     ]
-    assert responded.usage is not None
+    assert responded.output_text == "Paris"
+    assert ant_text == "paris."  # the judge's 9
     expected = sum(cost_usd(model, u) for model, u in parts)
-    # the Responses call: each member's own usage is not in its reply, but is in the ledger
-    responses_rows = [r for r in members if r.request_id == "responses-1"]
-    assert len(responses_rows) == 3
+    # the Responses and Messages calls: each member's usage is not in their replies
+    responses_rows = [r for r in members if r.request_id in ("responses-1", "messages-1")]
+    assert len(responses_rows) == 7  # three members each, and a judge
     expected += sum(
         cost_usd(r.model, {"prompt_tokens": r.input_tokens, "completion_tokens": r.output_tokens})
         for r in responses_rows
@@ -245,14 +257,14 @@ async def test_first_losers_and_a_stalled_member_release_their_share(tmp_path: P
 
 async def test_concurrent_ensemble_calls_never_overshoot_the_budget(tmp_path: Path) -> None:
     async with proxied(tmp_path) as proxy:
-        whole = await worst_case(proxy, "every")
+        whole = await worst_case(proxy, "holding")
         budget = whole * 1.5  # one ensemble's worst case fits, two do not
         key = await key_with(proxy, budget_usd=budget, budget_period="total")
 
         async def one(client: openai.AsyncOpenAI) -> str:
             try:
                 await client.chat.completions.create(
-                    model="every", messages=ASK, max_tokens=MAX_TOKENS
+                    model="holding", messages=ASK, max_tokens=MAX_TOKENS
                 )
             except openai.RateLimitError as exc:
                 return str(exc.response.json()["error"]["message"])
@@ -266,7 +278,7 @@ async def test_concurrent_ensemble_calls_never_overshoot_the_budget(tmp_path: Pa
             return (await spent(proxy, key))["in_flight"] == 0
 
         await eventually(settled)
-    # all five arrive while the first still runs (its slowest member answers last): one fits
+    # all five arrive while the first waits for its slow member: one fits
     assert outcomes.count("answered") == 1
     assert all("limit key.budget" in o for o in outcomes if o != "answered")
     assert usage["budget"]["spent_usd"] <= budget
