@@ -17,6 +17,7 @@ import anthropic
 import openai
 import pytest
 
+from mcproute.models.ensemble_combine import JUDGE_MAX_TOKENS
 from mcproute.store.database import SqliteDatabase
 from mcproute.store.spend import SpendRow, SpendStore
 from mcproute.testing.upstream import Simulator, SimulatorSettings
@@ -124,6 +125,7 @@ async def test_a_budget_for_one_member_but_not_three_is_refused_before_any_call(
         alone = {name: await worst_case(proxy, name) for name in MEMBERS}
         one = alone["gamma"]  # the dearest member
         whole = await worst_case(proxy, "every")
+        judged = await worst_case(proxy, "judged")
         key = await key_with(proxy, budget_usd=one * 1.5, budget_period="total")
         asked_before = {n: len(s.requests) for n, s in proxy.sims.items()}  # type: ignore[attr-defined]
         async with sdk(proxy, key) as client:
@@ -142,6 +144,10 @@ async def test_a_budget_for_one_member_but_not_three_is_refused_before_any_call(
     # the members' worst cases summed (their bodies differ only in the model's name)
     assert whole == pytest.approx(sum(alone.values()), abs=1e-4)
     assert whole > one * 1.5
+    # the judge reads the three answers (each up to max_tokens) and writes up to its own cap
+    judge_in, judge_out = RATES["judge"]
+    judge_least = (3 * MAX_TOKENS * judge_in + JUDGE_MAX_TOKENS * judge_out) / 1e9
+    assert judged - whole >= judge_least
     error = refused.value.response.json()["error"]
     assert "limit key.budget" in error["message"]
     assert asked_after == asked_before  # no member was called
