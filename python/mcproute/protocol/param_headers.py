@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 ANNOTATION = "x-mcp-header"
@@ -118,3 +118,24 @@ def param_headers(mapping: dict[Path, str], arguments: Any) -> dict[str, str]:
         text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         headers[PARAM_PREFIX + token] = encode_value(text)
     return headers
+
+
+def mismatch(mapping: dict[Path, str], arguments: Any, headers: Mapping[str, str]) -> str | None:
+    """Why the `Mcp-Param-*` headers of a call do not mirror its annotated arguments (a header
+    missing, malformed, extra or different), or None when they do."""
+    expected = param_headers(mapping, arguments)
+    for path, token in mapping.items():
+        name, where = PARAM_PREFIX + token, "arguments." + ".".join(path)
+        sent, wanted = headers.get(name), expected.get(name)
+        if sent is None and wanted is None:
+            continue
+        if sent is None:
+            return f"{name} header missing: {where} is in the body"
+        value = decode_value(sent)
+        if value is None:
+            return f"{name} header: malformed base64 value"
+        if wanted is None:
+            return f"{name} header sent, but {where} is not in the body"
+        if value != decode_value(wanted):
+            return f"{name} header {value!r} does not match {where}"
+    return None

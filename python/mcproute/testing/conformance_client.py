@@ -31,7 +31,7 @@ from mcproute.oauth_client import (
     OAuthSettings,
     headless_authorize,
 )
-from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.client import MCPConnection, skills
 from mcproute.protocol.jsonrpc import MCPError
 
 Json = dict[str, Any]
@@ -167,6 +167,30 @@ def oauth_settings(name: str, context: Json) -> OAuthSettings:
                              assertion=context["valid_jwt"])  # fmt: skip
     return OAuthSettings(client_name=CLIENT_NAME, client_id=client_id, client_secret=secret,
                          client_metadata_url=CIMD_URL)  # fmt: skip
+
+
+@scenario("sep-2640-client-no-prefetch")
+async def list_skills(conn: MCPConnection, context: Json) -> None:
+    await skills.list_skills(conn)  # listing reads no file
+
+
+@scenario(
+    "sep-2640-client-verify-digest",
+    "sep-2640-client-verify-size",
+    "sep-2640-client-verify-frontmatter",
+)
+async def use_skills(conn: MCPConnection, context: Json) -> None:
+    """Load each skill, then read its other files: only a skill that passed its checks."""
+    for entry in await skills.list_skills(conn):
+        try:
+            await skills.load_skill(conn, entry)
+        except skills.SkillError as e:
+            log.warning("skill not loaded: %s", e)
+            continue
+        files = entry.get("resources")
+        for file in files if isinstance(files, list) else []:
+            if file.get("uri") != entry.get("uri"):
+                await skills.read_file(conn, entry, str(file.get("uri")))
 
 
 async def call_each(conn: MCPConnection, calls: list[tuple[str, Json]]) -> None:

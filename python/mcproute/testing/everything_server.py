@@ -20,8 +20,10 @@ from aiohttp import web
 
 from mcproute.protocol.server import MCPServer, RequestContext
 from mcproute.protocol.server.http import DEFAULT_RETRY_MS, StreamableHTTP
+from mcproute.protocol.server.skills import Skill, serve_skills
 from mcproute.protocol.server.stdio import serve_stdio
 from mcproute.testing.everything_input_required import add_input_required
+from mcproute.testing.everything_tasks import add_tasks
 
 # A 1x1 red PNG and a 44-byte silent WAV: the smallest valid media for content tests.
 PNG = base64.b64decode(
@@ -31,6 +33,39 @@ WAV = (
     b"RIFF$\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00D\xac\x00\x00\x88X\x01\x00"
     b"\x02\x00\x10\x00data\x00\x00\x00\x00"
 )
+# The json-schema-2020-12 scenario's fixture: keywords a server must list as it got them.
+JSON_SCHEMA_2020_12: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "$defs": {
+        "address": {
+            "$anchor": "addressDef",
+            "type": "object",
+            "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+        }
+    },
+    "properties": {
+        "name": {"type": "string"},
+        "address": {"$ref": "#/$defs/address"},
+        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+        "phone": {"type": "string"},
+        "email": {"type": "string"},
+    },
+    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+    "then": {"required": ["phone"]},
+    "else": {"required": ["email"]},
+    "additionalProperties": False,
+}
+# The skills scenarios' fixtures (SEP-2640): one skill with a file beside its SKILL.md.
+SKILLS = [
+    Skill(
+        "greeting",
+        "Greets the user by name, politely.",
+        "# Greeting\n\nAsk for the user's name, then greet them with `templates/hello.txt`.\n",
+        {"templates/hello.txt": b"Hello, {name}!\n"},
+    )
+]
 
 
 def b64(data: bytes) -> str:
@@ -323,7 +358,32 @@ def build() -> MCPServer:
             },
         ]
 
+    @server.tool(
+        description="Arguments mirrored into Mcp-Param-* headers (SEP-2243).",
+        input_schema={
+            "type": "object",
+            "properties": {
+                "region": {
+                    "type": "string",
+                    "description": "Mirrored into the Mcp-Param-Region header",
+                    "x-mcp-header": "Region",
+                }
+            },
+        },
+    )
+    def test_x_mcp_header(arguments: dict[str, Any]) -> str:
+        return f"region={arguments.get('region', '<none>')}"
+
+    @server.tool(
+        description="Its inputSchema uses JSON Schema 2020-12 keywords, listed unchanged.",
+        input_schema=JSON_SCHEMA_2020_12,
+    )
+    def json_schema_2020_12_tool(arguments: dict[str, Any]) -> str:
+        return "json_schema_2020_12_tool"
+
     add_input_required(server)
+    add_tasks(server)
+    serve_skills(server, SKILLS)
     return server
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 from contextvars import ContextVar
@@ -56,6 +57,7 @@ from mcproute.protocol.client.streamable_http import (
     HTTPStatusError,
     StreamableHttpTransport,
 )
+from mcproute.protocol.client.tasks import wait_task
 from mcproute.protocol.client.transport import Handlers, OnNotification, OnRequest, Transport
 from mcproute.protocol.jsonrpc import (
     CONNECTION_CLOSED,
@@ -663,28 +665,36 @@ class MCPConnection:
         """The server's tools. In the 2026-07-28 era a tool with an invalid `x-mcp-header`
         annotation is left out (a client MUST NOT call it), and the others' annotations are
         kept for `tools/call` to mirror into `Mcp-Param-*` headers."""
-        tools = await self._paged("tools/list", "tools")
+        tools = await self.paged("tools/list", "tools")
         if self.era != "modern":
             return tools
         self.param_headers, kept = param_headers.header_maps(tools)
         return kept
 
     async def call_tool(self, name: str, arguments: Json | None = None) -> Json:
-        return await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        """The tool's result; a task it became (when `capabilities` declare the tasks
+        extension) is waited out, its input requests going to `on_request`."""
+        result = await self.request("tools/call", {"name": name, "arguments": arguments or {}})
+        if result.get("resultType") != "task":
+            return result
+        handler = self.on_request
+        answer = None if handler is None else functools.partial(_ask, handler)
+        return await wait_task(self, result, answer, timeout_s=self.timeout_s)
 
     async def list_resources(self) -> list[Json]:
-        return await self._paged("resources/list", "resources")
+        return await self.paged("resources/list", "resources")
 
     async def read_resource(self, uri: str) -> Json:
         return await self.request("resources/read", {"uri": uri})
 
     async def list_prompts(self) -> list[Json]:
-        return await self._paged("prompts/list", "prompts")
+        return await self.paged("prompts/list", "prompts")
 
     async def get_prompt(self, name: str, arguments: dict[str, str] | None = None) -> Json:
         return await self.request("prompts/get", {"name": name, "arguments": arguments or {}})
 
-    async def _paged(self, method: str, key: str, max_pages: int = 100) -> list[Json]:
+    async def paged(self, method: str, key: str, max_pages: int = 100) -> list[Json]:
+        """Every page of a list method's `key` items (tools/list's "tools", ...)."""
         items: list[Json] = []
         cursor: str | None = None
         for _ in range(max_pages):

@@ -28,7 +28,12 @@ from mcproute.protocol.jsonrpc import INTERNAL_ERROR, Json, MCPError, request_by
 if TYPE_CHECKING:
     from mcproute.protocol.client.connection import MCPConnection
 
-NAMED = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+NAMED = {
+    "tools/call": "name",
+    "prompts/get": "name",
+    "resources/read": "uri",
+    **dict.fromkeys(("tasks/get", "tasks/update", "tasks/cancel"), "taskId"),
+}
 MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
 LISTEN = "subscriptions/listen"  # 2026-07-28: a request whose reply stream lasts
 CANCEL_SEND_S = 5.0  # for a notifications/cancelled to reach an HTTP server

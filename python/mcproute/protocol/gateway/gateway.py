@@ -67,6 +67,7 @@ from mcproute.protocol.gateway.forwarding import HOP_FIELDS, HOP_RESULT_FIELDS
 from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
+from mcproute.protocol.gateway.relayed_tasks import RelayedTasks
 from mcproute.protocol.gateway.upstream_errors import relayed_error
 from mcproute.protocol.gateway.upstream_health import (
     UNAVAILABLE,
@@ -88,8 +89,13 @@ from mcproute.protocol.server.dispatch import (
     ServerObserver,
 )
 from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
+from mcproute.protocol.server.skills import EXTENSION as SKILLS_EXTENSION
+from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
+from mcproute.protocol.server.tasks import METHODS as TASK_METHODS
+from mcproute.protocol.server.tasks import declared, missing_capability
 from mcproute.redact import redact_url
 
+TASKS_KEY = f'"{TASKS_EXTENSION}"'.encode()  # in a call's bytes: its client may get a task
 # (caller, kind "tool"|"resource"|"prompt", upstream, the upstream's own name or URI) -> allowed?
 AccessPolicy = Callable[[Any, str, str, str], bool]
 CALLER: ContextVar[Any] = ContextVar("mcproute_gateway_caller", default=None)
@@ -183,7 +189,12 @@ class Gateway(MCPServer):
             "completion/complete": self._gw_complete,
             "logging/setLevel": self._gw_set_level,
             "subscriptions/listen": self._gw_listen,
+            **dict.fromkeys(TASK_METHODS, self._gw_task),
+            "skills/list": self._gw_skills_list,
+            "skills/get": self._gw_by_uri,
+            "resources/directory/read": self._gw_by_uri,
         }
+        self._relayed_tasks = RelayedTasks(self.request_states)
         for method, handler in handlers.items():
             self.set_handler(method, handler)
         if tracing.ACTIVE:
@@ -207,13 +218,28 @@ class Gateway(MCPServer):
             self._http = None
 
     def capabilities(self) -> Json:
+        extensions: Json = {TASKS_EXTENSION: {}}  # its upstreams' tasks are relayed
+        skills = [self._extensions_of(upstream) for upstream in self.upstreams.values()]
+        if any(SKILLS_EXTENSION in declared for declared in skills):
+            # Skills are resources, relayed as any; a directory read goes where its files are.
+            reads = all(s.get(SKILLS_EXTENSION, {}).get("directoryRead") for s in skills if s)
+            extensions[SKILLS_EXTENSION] = {"directoryRead": True} if reads else {}
         return {
             "logging": {},
             "completions": {},
             "tools": {"listChanged": True},
             "resources": {"listChanged": True, "subscribe": True},
             "prompts": {"listChanged": True},
+            "extensions": extensions,
         }
+
+    def param_header_map(self, tool: str) -> dict[param_headers.Path, str]:
+        """An exposed tool's `x-mcp-header` annotations, from its upstream's own listing."""
+        routed = self._tools.get(tool)
+        if routed is None:
+            return {}
+        upstream = self.upstreams.get(routed[0])
+        return upstream.param_headers.get(routed[1], {}) if upstream is not None else {}
 
     # --- upstreams -----------------------------------------------------------------------
 
@@ -302,6 +328,8 @@ class Gateway(MCPServer):
             self._http = aiohttp.ClientSession()
         assert upstream.url is not None
         capabilities = {k: v for k, v in session.client_capabilities.items() if k in ANSWERABLE}
+        if declared(session.client_capabilities):
+            capabilities["extensions"] = {TASKS_EXTENSION: {}}  # its tasks are relayed
         return MCPConnection(
             upstream.url,
             http=self._http,
@@ -501,6 +529,12 @@ class Gateway(MCPServer):
                     )
         return {}
 
+    @staticmethod
+    def _extensions_of(upstream: Upstream) -> Json:
+        """The extensions an upstream declared, as far as a connection to it has heard."""
+        conns = (upstream.connection, upstream.modern_connection)
+        return next((c.server_capabilities.get("extensions", {}) for c in conns if c), {})
+
     def _capabilities_of(self, name: str) -> Json:
         shared = self._upstream(name).connection
         return shared.server_capabilities if shared is not None else {}
@@ -575,6 +609,11 @@ class Gateway(MCPServer):
             usable = conn is not None and conn.era == "legacy"
         if conn is None or not usable or not self._allowed(ctx, "tool", upstream_name, original):
             return None
+        # A client that may get a task goes the field-by-field way, where the task's id is
+        # sealed for it (`relayed_tasks`): the extension's key anywhere in the call is enough.
+        session = ctx.session
+        if TASKS_KEY in msg.raw or (session and declared(session.client_capabilities)):
+            return None
         # A stateless upstream got the client's own log level: what it sends is due.
         on_note, on_request = self._relay_handlers(
             upstream_name, own, ctx, not ctx.modern and own is None
@@ -641,7 +680,9 @@ class Gateway(MCPServer):
         else:
             conn = await upstream.shared_connection()
         meta = params.get("_meta") or {}
-        forwarded = {k: v for k, v in params.items() if k not in HOP_FIELDS}
+        # The input rounds' fields are per hop; a tasks/update's inputResponses are the task's.
+        hop = HOP_FIELDS if method in INPUT_METHODS else frozenset({"_meta"})
+        forwarded = {k: v for k, v in params.items() if k not in hop}
         upstream_meta: Json = {}
         if "progressToken" in meta:
             upstream_meta["progressToken"] = meta["progressToken"]
@@ -699,6 +740,9 @@ class Gateway(MCPServer):
         if result.get("resultType") == "input_required":
             carry = {"upstream_state": result.get("requestState")}
             raise InputRequired(result.get("inputRequests") or {}, carry)
+        if result.get("resultType") == "task" or method in TASK_METHODS:
+            result.pop("_meta", None)  # per-hop; a task's resultType and ttlMs are its own
+            return result
         for key in HOP_RESULT_FIELDS:
             result.pop(key, None)  # per-hop fields: this server sets its own
         return result
@@ -716,7 +760,7 @@ class Gateway(MCPServer):
                     conn = await self._user_connection(upstream, ctx)
                 else:
                     return []  # not linked by this user: nothing of it is theirs to see
-                return await conn._paged(method, key)
+                return await conn.paged(method, key)
 
             started = time.perf_counter()
             error: str | None = None
@@ -858,7 +902,20 @@ class Gateway(MCPServer):
     async def _gw_tools_call(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         upstream, original = await self._route("tool", params["name"], ctx, msg)
         with tracing.mcp_upstream(upstream, "tools/call", original):
-            return await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+            result = await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
+        if result.get("resultType") == "task":
+            return self._relayed_tasks.expose(upstream, result, ctx.principal)
+        return result
+
+    async def _gw_task(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """tasks/get, tasks/update, tasks/cancel: to the upstream whose task it is."""
+        method = msg.method or ""
+        if not declared(ctx.client_capabilities):
+            raise missing_capability(method)
+        upstream, forwarded = self._relayed_tasks.route(params, ctx.principal)
+        with tracing.mcp_upstream(upstream, method):
+            result = await self._forward(upstream, method, forwarded, ctx)
+        return {**result, "taskId": params["taskId"]} if "taskId" in result else result
 
     async def _gw_prompts_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         listing = await self._each("prompts/list", "prompts", ctx)
@@ -928,6 +985,30 @@ class Gateway(MCPServer):
             return result
         upstream = await self._upstream_for_uri(params["uri"], ctx, msg)
         return self._cacheable(await self._forward(upstream, "resources/read", params, ctx), msg)
+
+    async def _gw_skills_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """The skills of every upstream that serves them (SEP-2640), those the caller may read."""
+        listing = await self._each("skills/list", "skills", ctx)
+        skills = [
+            skill
+            for upstream, skill in listing.items
+            if self._allowed(ctx, "resource", upstream, str(skill.get("uri")))
+        ]
+        return listing.report(self._cacheable({"skills": skills}, msg))
+
+    async def _gw_by_uri(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        """skills/get and resources/directory/read: to the upstream serving files there."""
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            raise MCPError(INVALID_PARAMS, "params.uri: required, a string")
+        upstream = await self._find_upstream(uri, ctx, msg, "params.uri")
+        if upstream is None:
+            below = uri.rstrip("/") + "/"
+            upstream = next((u for r, u in self._resources.items() if r.startswith(below)), None)
+        if upstream is None:
+            raise MCPError(INVALID_PARAMS, f"params.uri: nothing is served at {uri!r}")
+        method = msg.method or ""
+        return self._cacheable(await self._forward(upstream, method, params, ctx), msg)
 
     async def _gw_subscribe(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         uri = params["uri"]

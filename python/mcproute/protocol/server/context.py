@@ -101,6 +101,10 @@ class RequestContext:
     carried: Json | None = None  # what the previous round's InputRequired asked to carry
     state_verified: bool = False  # the request carried a requestState that passed its checks
     principal: str | None = None  # who sent the request, as the transport names callers
+    # The tasks extension (see `tasks`): how `as_task` turns the call into a task, and how a
+    # task asks for input once it is one.
+    escalate: Callable[[], Awaitable[None]] | None = None
+    asker: Callable[[dict[str, tuple[str, Json]]], Awaitable[dict[str, Json]]] | None = None
 
     def supports(self, method: str) -> bool:
         """Whether the client declared the capability a `method` input request needs."""
@@ -123,6 +127,8 @@ class RequestContext:
                     missing: Json = {"requiredCapabilities": {capability: {}}}
                     raise MCPError(MISSING_CAPABILITY, message, missing)
                 raise MCPError(INVALID_REQUEST, message)
+        if self.asker is not None:
+            return await self.asker(requests)
         if not self.modern:
             return {
                 key: await self.request(method, params, wait_s=wait_s)
@@ -152,6 +158,15 @@ class RequestContext:
 
     async def list_roots(self, *, key: str = "roots") -> Json:
         return await self.ask(key, "roots/list", {})
+
+    async def as_task(self) -> None:
+        """Go on as a task when the client declared the tasks extension: the caller gets a
+        CreateTaskResult now, this handler's outcome later through tasks/get, and nothing more
+        on the request's stream. A no-op otherwise (and outside task-supporting tools)."""
+        escalate, self.escalate = self.escalate, None
+        if escalate is not None:
+            self._outbound = None
+            await escalate()
 
     async def send(self, method: str, params: Json) -> None:
         """Send a notification to the client on this request's stream."""

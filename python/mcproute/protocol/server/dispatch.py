@@ -49,6 +49,7 @@ from mcproute.protocol.jsonrpc import (
     MCPError,
     result_bytes,
 )
+from mcproute.protocol.param_headers import header_map
 from mcproute.protocol.server.context import Listener, Outbound, RequestContext, Session
 from mcproute.protocol.server.input_required import (
     INPUT_METHODS,
@@ -57,7 +58,9 @@ from mcproute.protocol.server.input_required import (
     StateError,
     subject,
 )
-from mcproute.protocol.server.registry import Registry
+from mcproute.protocol.server.registry import Registry, Tool
+from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
+from mcproute.protocol.server.tasks import Task, Tasks
 
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
 # Cache hints on list/read/discover results (2026-07-28): short, private by default.
@@ -148,6 +151,11 @@ class MCPServer(Registry):
         # notifications/cancelled names, among its own requests only.
         self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json | bytes]] = {}
         self.observer: ServerObserver | None = None
+        self.tasks = Tasks()
+        self.tasks.on_change = self._task_changed
+        self._notifying: set[asyncio.Task[None]] = set()  # status notifications on their way
+        # Extensions served by handlers of their own (`skills`), as declared in capabilities.
+        self.extensions: dict[str, Json] = {}
         self._fast: dict[str, FastHandler] = {}
         self._methods: dict[str, Handler] = {
             "ping": self._ping,
@@ -164,6 +172,9 @@ class MCPServer(Registry):
             "completion/complete": self._complete,
             "server/discover": self._discover,
             "subscriptions/listen": self._listen,
+            "tasks/get": self._tasks_get,
+            "tasks/update": self._tasks_update,
+            "tasks/cancel": self._tasks_cancel,
         }
 
     # --- methods ---------------------------------------------------------------------------
@@ -223,6 +234,17 @@ class MCPServer(Registry):
         for listener in list(self.listeners):
             if uri in listener.notifications.get("resourceSubscriptions", ()):
                 await listener.send(method, params)
+
+    def param_header_map(self, tool: str) -> dict[tuple[str, ...], str]:
+        """Hook: which arguments of `tool` its callers mirror into `Mcp-Param-*` headers
+        (argument path -> header token); the transport checks them against the body."""
+        registered = self.tools.get(tool)
+        if registered is None:
+            return {}
+        try:
+            return header_map(registered.input_schema)
+        except ValueError:
+            return {}  # an invalid annotation: clients drop the tool, so no header comes
 
     async def session_started(self, session: Session) -> None:
         """Hook: `initialize` succeeded; runs before the session's id is issued."""
@@ -474,6 +496,11 @@ class MCPServer(Registry):
             caps["resources"] = {"listChanged": True, "subscribe": True}
         if self.prompts:
             caps["prompts"] = {"listChanged": True}
+        extensions = dict(self.extensions)
+        if any(tool.task_support for tool in self.tools.values()):
+            extensions[TASKS_EXTENSION] = {}
+        if extensions:
+            caps["extensions"] = extensions
         return caps
 
     def _initialize(self, params: Json, session: Session) -> Json:
@@ -537,6 +564,8 @@ class MCPServer(Registry):
         uris = requested.get("resourceSubscriptions")
         if uris and caps.get("resources", {}).get("subscribe"):
             agreed["resourceSubscriptions"] = list(uris)
+        if requested.get(TASKS_EXTENSION) and TASKS_EXTENSION in caps.get("extensions", {}):
+            agreed[TASKS_EXTENSION] = True  # the caller's task status notifications
         listener = Listener(msg.id, agreed, ctx)
         await listener.send("notifications/subscriptions/acknowledged", {"notifications": agreed})
         self.listeners.add(listener)  # after the acknowledgement, which must come first
@@ -551,6 +580,13 @@ class MCPServer(Registry):
         tool = self.tools.get(name)
         if tool is None:
             raise MCPError(INVALID_PARAMS, f"params.name: unknown tool {name!r}")
+        if tool.task_support is not None:
+            return await self.tasks.call(
+                tool.task_support, lambda: self._run_tool(tool, params, ctx), ctx
+            )
+        return await self._run_tool(tool, params, ctx)
+
+    async def _run_tool(self, tool: Tool, params: Json, ctx: RequestContext) -> Json:
         try:
             arguments = params.get("arguments") or {}
             if _wants_context(tool.handler):
@@ -567,6 +603,36 @@ class MCPServer(Registry):
         if isinstance(value, list):
             return {"content": value}
         return {"content": [_text(value)]}
+
+    def _task_changed(self, task: Task) -> None:
+        """A task's status changed: tell its session, and its caller's listen streams that
+        asked (see `tasks`)."""
+        params = task.notification()
+        sends = [task.session.send("notifications/tasks", params)] if task.session else []
+        sends += [
+            listener.send("notifications/tasks", params)
+            for listener in self.listeners
+            if listener.notifications.get(TASKS_EXTENSION)
+            and listener.ctx.principal == task.principal
+        ]
+        for send in sends:
+            sending = asyncio.ensure_future(send)
+            self._notifying.add(sending)
+            sending.add_done_callback(self._notified)
+
+    def _notified(self, sending: asyncio.Task[None]) -> None:
+        self._notifying.discard(sending)
+        if not sending.cancelled():
+            sending.exception()  # a stream gone meanwhile: its client can still poll tasks/get
+
+    async def _tasks_get(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.get(params, ctx)
+
+    async def _tasks_update(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.update(params, ctx)
+
+    async def _tasks_cancel(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
+        return self.tasks.cancel(params, ctx)
 
     async def _resources_list(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         resources = [r.describe() for r in self.resources.values()]

@@ -8,9 +8,10 @@ id, and `GET` with `Last-Event-ID` resumes a stream (see `sse`); `GET` without o
 session's standalone stream (one at a time: 409), where notifications not tied to a request go.
 Sessions that negotiated 2025-11-25 get a priming event with `retry` on each stream, and a
 handler may close its stream early (SSE polling). 2026-07-28: stateless POST; the `Mcp-Method`
-(and for tools/call, resources/read, prompts/get the `Mcp-Name`, base64 sentinel decoded)
-header must match the body, else 400 with -32020 (a `notifications/cancelled` may come
-without it, as the SDKs send it); no GET stream (405). A present Origin or Host
+(and for tools/call, resources/read, prompts/get and tasks/* the `Mcp-Name`, base64 sentinel
+decoded; for tools with `x-mcp-header` annotations the `Mcp-Param-*`) header must match the
+body, else 400 with -32020 (a `notifications/cancelled` may come without it, as the SDKs send
+it); no GET stream (405). A present Origin or Host
 that is not loopback gets 403 (DNS rebinding), on POST, GET and DELETE alike. Notifications and
 responses from the client get 202. A `notifications/cancelled` stops the handler of the
 request it names (among the sender's own): that request gets no JSON-RPC response (202, or its
@@ -36,6 +37,7 @@ import orjson
 from aiohttp import web
 
 from mcproute._core import SUPPORTED_VERSIONS, Message, ProtocolError, encode_error, parse
+from mcproute.protocol import param_headers
 from mcproute.protocol.jsonrpc import (
     HEADER_MISMATCH,
     MAX_MESSAGE_BYTES,
@@ -73,7 +75,10 @@ ERROR_STATUS = {
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 SESSION_HEADER = "Mcp-Session-Id"
 VERSION_HEADER = "MCP-Protocol-Version"
-NAMED_METHODS = frozenset({"tools/call", "resources/read", "prompts/get"})
+# Methods whose `Mcp-Name` header mirrors a params field (the tasks extension's: `taskId`).
+NAMED_METHODS = frozenset(
+    {"tools/call", "resources/read", "prompts/get", "tasks/get", "tasks/update", "tasks/cancel"}
+)
 POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
 DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
 KEEPALIVE_S = 15.0
@@ -325,7 +330,9 @@ class StreamableHTTP:
             unsupported = f"{VERSION_HEADER}: unsupported version {header_version!r}"
             return _error(400, -32600, unsupported, msg.id)
         if modern:
-            mismatch = self._check_modern_headers(request, msg)
+            mismatch = self._check_modern_headers(request, msg) or self._check_param_headers(
+                request, msg
+            )
             if mismatch is not None:
                 return _error(400, HEADER_MISMATCH, mismatch, msg.id)
             session = None  # stateless: no session applies
@@ -403,6 +410,16 @@ class StreamableHTTP:
 
         handle = loop.call_later(DISCONNECT_CHECK_S, check)
         return lambda: handle.cancel() if handle is not None else None
+
+    def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
+        """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must
+        mirror the annotated arguments (SEP-2243)."""
+        if msg.method == "tools/call" and msg.name is not None:
+            mapping = self.server.param_header_map(msg.name)
+            if mapping:
+                arguments = (msg.to_python().get("params") or {}).get("arguments")
+                return param_headers.mismatch(mapping, arguments, request.headers)
+        return None
 
     @staticmethod
     def _check_modern_headers(request: web.Request, msg: Message) -> str | None:

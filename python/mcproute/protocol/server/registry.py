@@ -27,6 +27,7 @@ class Tool:
     input_schema: Json
     title: str | None = None
     annotations: Json | None = None
+    task_support: str | None = None  # "optional" or "required": it may run as a task
 
     def describe(self) -> Json:
         return _described(
@@ -34,6 +35,7 @@ class Tool:
             title=self.title,
             description=self.description,
             annotations=self.annotations,
+            execution={"taskSupport": self.task_support} if self.task_support else None,
         )
 
 
@@ -104,13 +106,17 @@ class Registry:
         input_schema: Json | None = None,
         title: str | None = None,
         annotations: Json | None = None,
+        task_support: str | None = None,
     ) -> Callable[[ToolHandler], ToolHandler]:
-        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool."""
+        """Register `handler(arguments: dict) -> str | list[content] | dict` as a tool. With
+        `task_support` ("optional", "required") it may go on as a task (`ctx.as_task()`)."""
 
         def register(handler: ToolHandler) -> ToolHandler:
             tool_name = name or handler.__name__
             if tool_name in self.tools:
                 raise ValueError(f"tool {tool_name!r} is already registered")
+            if task_support not in (None, "optional", "required"):
+                raise ValueError("task_support must be 'optional' or 'required'")
             schema = input_schema or {"type": "object", "properties": {}}
             self.tools[tool_name] = Tool(
                 tool_name,
@@ -119,6 +125,7 @@ class Registry:
                 schema,
                 title,
                 annotations,
+                task_support,
             )
             return handler
 

@@ -239,3 +239,48 @@ fn capabilities_take_floats_and_null() {
     let msg = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"experimental":{"x":{"ratio":0.5,"off":null}}}}}}"#;
     single(msg, &Options::default()).unwrap();
 }
+
+#[test]
+fn extension_requests_pass_with_their_envelope_checked() {
+    let meta = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+    for method in [
+        "tasks/get",
+        "tasks/update",
+        "tasks/cancel",
+        "skills/list",
+        "skills/get",
+    ] {
+        let msg = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{{"taskId":"t1",{meta}}}}}"#
+        );
+        let handle = single(&msg, &Options::default()).unwrap();
+        assert_eq!(handle.era, Era::Modern, "{method}");
+    }
+    let unknown =
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tasks/list","params":{{{meta}}}}}"#);
+    assert_eq!(
+        single(&unknown, &Options::default()).unwrap_err().code,
+        codes::METHOD_NOT_FOUND
+    );
+    let notification = r#"{"jsonrpc":"2.0","method":"tasks/get","params":{}}"#;
+    assert!(single(notification, &Options::default()).is_err());
+    let status = r#"{"jsonrpc":"2.0","method":"notifications/tasks","params":{"taskId":"t1","status":"completed"}}"#;
+    for version in ["2025-11-25", "2026-07-28"] {
+        let o = Options {
+            version: Some(version),
+            result_of: None,
+        };
+        single(status, &o).unwrap();
+    }
+    let as_request = r#"{"jsonrpc":"2.0","id":1,"method":"notifications/tasks","params":{}}"#;
+    assert!(single(as_request, &Options::default()).is_err());
+    // Their results are the extension's own, even where 2025-11-25 has a tasks/get.
+    for version in ["2025-11-25", "2026-07-28"] {
+        let reply = r#"{"jsonrpc":"2.0","id":3,"result":{"resultType":"complete","taskId":"t1","status":"working"}}"#;
+        let o = Options {
+            version: Some(version),
+            result_of: Some("tasks/get"),
+        };
+        assert!(single(reply, &o).is_ok(), "{version}");
+    }
+}

@@ -1,0 +1,188 @@
+"""The tasks extension (SEP-2663) end to end: the everything server's task tools, our client
+waiting them out (MCPConnection.call_tool), and the gateway relaying them under sealed ids, in
+both eras. A task belongs to the caller that started it: anyone else gets -32602."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from mcp_support import serve
+from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
+from mcproute.protocol.gateway import Gateway
+from mcproute.protocol.jsonrpc import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
+from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.tasks import EXTENSION
+from mcproute.testing.everything_server import build
+
+TASKS = {"extensions": {EXTENSION: {}}, "elicitation": {}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_era_cache() -> None:
+    _ERA_CACHE.clear()
+
+
+def who(request: web.Request) -> str | None:
+    return request.headers.get("X-Caller")
+
+
+async def confirm(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    assert method == "elicitation/create", method
+    return {"action": "accept", "content": {"confirm": True, "name": "Ada"}}
+
+
+@asynccontextmanager
+async def served(through_gateway: bool) -> AsyncIterator[tuple[str, str]]:
+    """(URL, tool-name prefix) of the everything server, or of a gateway in front of it."""
+    async with serve(StreamableHTTP(build(), principal=who).app()) as url:
+        if not through_gateway:
+            yield url, ""
+            return
+        gateway = Gateway({"ev": url})
+        try:
+            async with serve(StreamableHTTP(gateway, principal=who).app()) as gw_url:
+                yield gw_url, "ev__"
+        finally:
+            await gateway.close()
+
+
+def client(url: str, caller: str = "alice", **kwargs: Any) -> MCPConnection:
+    return MCPConnection(url, headers={"X-Caller": caller}, **kwargs)
+
+
+@pytest.mark.parametrize("through_gateway", [False, True])
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_a_task_is_waited_out_with_its_input_answered(
+    through_gateway: bool, prefer: str
+) -> None:
+    async with (
+        served(through_gateway) as (url, prefix),
+        client(url, prefer=prefer, capabilities=TASKS, on_request=confirm) as conn,
+    ):
+        created = await conn.request(
+            "tools/call", {"name": f"{prefix}slow_compute", "arguments": {"seconds": 0.2}}
+        )
+        assert created["resultType"] == "task"
+        assert created["status"] == "working"
+        assert created["ttlMs"] > 0
+        slow = await conn.call_tool(f"{prefix}slow_compute", {"seconds": 0.1, "label": "x"})
+        assert slow["content"][0]["text"] == "computed x after 0.1s"
+        asked = await conn.call_tool(f"{prefix}confirm_delete", {"filename": "a.txt"})
+        assert asked["content"][0]["text"] == "a.txt: deleted"
+        both = await conn.call_tool(f"{prefix}multi_input")
+        assert both["content"][0]["text"] == "name=Ada, confirm=True"
+        failing = await conn.call_tool(f"{prefix}failing_job")
+        assert failing["isError"] is True  # a tool error completes the task
+        with pytest.raises(MCPError) as failed:
+            await conn.call_tool(f"{prefix}protocol_error_job")
+        assert failed.value.code == -32603  # a protocol error fails it
+
+
+@pytest.mark.parametrize("through_gateway", [False, True])
+async def test_a_task_is_its_callers_alone(through_gateway: bool) -> None:
+    async with (
+        served(through_gateway) as (url, prefix),
+        client(url, capabilities=TASKS) as alice,
+        client(url, "mallory", capabilities=TASKS) as mallory,
+    ):
+        created = await alice.request(
+            "tools/call", {"name": f"{prefix}slow_compute", "arguments": {"seconds": 30}}
+        )
+        task_id = created["taskId"]
+        for method in ("tasks/get", "tasks/cancel"):
+            with pytest.raises(MCPError) as refused:
+                await mallory.request(method, {"taskId": task_id})
+            assert refused.value.code == INVALID_PARAMS
+        assert (await alice.request("tasks/get", {"taskId": task_id}))["status"] == "working"
+        assert "taskId" not in await alice.request("tasks/cancel", {"taskId": task_id})
+        assert (await alice.request("tasks/get", {"taskId": task_id}))["status"] == "cancelled"
+        # Idempotent on an ended task.
+        assert "status" not in await alice.request("tasks/cancel", {"taskId": task_id})
+
+
+@pytest.mark.parametrize("through_gateway", [False, True])
+async def test_without_the_extension_calls_stay_synchronous(through_gateway: bool) -> None:
+    async with served(through_gateway) as (url, prefix), client(url) as conn:
+        result = await conn.call_tool(f"{prefix}slow_compute", {"seconds": 0, "label": "now"})
+        assert "resultType" not in result or result["resultType"] == "complete"
+        assert result["content"][0]["text"] == "computed now after 0s"
+        with pytest.raises(MCPError) as required:
+            await conn.call_tool(f"{prefix}failing_job")
+        assert required.value.code == MISSING_CAPABILITY
+        assert required.value.data == {"requiredCapabilities": {"extensions": {EXTENSION: {}}}}
+        with pytest.raises(MCPError) as gated:
+            await conn.request("tasks/get", {"taskId": "anything"})
+        assert gated.value.code == MISSING_CAPABILITY
+
+
+async def test_a_client_that_stops_waiting_cancels_the_task() -> None:
+    server = build()
+    async with (
+        serve(StreamableHTTP(server).app()) as url,
+        client(url, capabilities=TASKS) as conn,
+    ):
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(conn.call_tool("slow_compute", {"seconds": 60}), 0.5)
+        for _ in range(100):
+            if [task.status for task in server.tasks] == ["cancelled"]:
+                break
+            await asyncio.sleep(0.02)
+        assert [task.status for task in server.tasks] == ["cancelled"]
+
+
+async def test_task_ids_through_the_gateway_are_sealed() -> None:
+    async with served(True) as (url, prefix), client(url, capabilities=TASKS) as conn:
+        created = await conn.request(
+            "tools/call", {"name": f"{prefix}slow_compute", "arguments": {"seconds": 5}}
+        )
+        task_id = created["taskId"]
+        forged = task_id[:-4] + ("AAAA" if not task_id.endswith("AAAA") else "BBBB")
+        with pytest.raises(MCPError) as refused:
+            await conn.request("tasks/get", {"taskId": forged})
+        assert refused.value.code == INVALID_PARAMS
+        assert (await conn.request("tasks/get", {"taskId": task_id}))["taskId"] == task_id
+        await conn.request("tasks/cancel", {"taskId": task_id})
+
+
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_status_changes_reach_the_callers_streams(prefer: str) -> None:
+    """`notifications/tasks` on the session's stream (legacy) or on a listen stream that asked
+    for them (2026-07-28), for the caller's own tasks only."""
+    heard: dict[str, list[dict[str, Any]]] = {"alice": [], "mallory": []}
+
+    def hearing(caller: str) -> Any:
+        async def note(method: str, params: dict[str, Any]) -> None:
+            if method == "notifications/tasks":
+                heard[caller].append(params)
+
+        return note
+
+    async with (
+        served(False) as (url, _),
+        client(url, prefer=prefer, capabilities=TASKS) as alice,
+        client(url, "mallory", prefer=prefer, capabilities=TASKS) as mallory,
+    ):
+        watches = []
+        for caller, conn in (("alice", alice), ("mallory", mallory)):
+            opened = asyncio.Event()
+            watch = conn.watch(hearing(caller), notifications={EXTENSION: True}, opened=opened)
+            watches.append(asyncio.create_task(watch))
+            await asyncio.wait_for(opened.wait(), 5)
+        try:
+            result = await alice.call_tool("slow_compute", {"seconds": 0.1, "label": "n"})
+            for _ in range(100):
+                if heard["alice"] and heard["alice"][-1]["status"] == "completed":
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            for watch in watches:
+                watch.cancel()
+    assert heard["alice"][-1]["status"] == "completed"
+    assert heard["alice"][-1]["result"] == result
+    assert heard["mallory"] == []
