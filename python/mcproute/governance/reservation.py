@@ -268,10 +268,18 @@ class Governor:
         price = None if table is None else table.price(model, deployment)
         return None if price is None else price.cost_nusd(input_t, output_t, cached)
 
-    def bound(self, model: str, raw: bytes, body: MutableMapping[str, Any], output: bool) -> Bound:
+    def bound(
+        self,
+        model: str,
+        raw: bytes,
+        body: MutableMapping[str, Any],
+        output: bool,
+        extra_input: int = 0,
+    ) -> Bound:
         """The worst case of a request to model group `model`; sets the output cap on `body`
-        when it has none (`output`: the operation produces tokens)."""
-        input_tokens = input_token_bound(raw)
+        when it has none (`output`: the operation produces tokens). `extra_input`: tokens the
+        call reads besides `raw` (an ensemble's judge reads the members' answers)."""
+        input_tokens = input_token_bound(raw) + extra_input
         output_tokens = 0
         if output:
             cap = next((body[f] for f in OUTPUT_FIELDS if isinstance(body.get(f), int)), None)

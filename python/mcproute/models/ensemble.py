@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mcproute.config_ensembles import EnsembleConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models import ensemble_combine as combine
+from mcproute.models import served
+from mcproute.models.ensemble_parts import own_deployment, report
 from mcproute.models.ensemble_stream import StreamedAnswer, trailer
 from mcproute.models.routed import Context, Generation, RoutedModel
 from mcproute.models.target import TokenCount
@@ -160,6 +162,21 @@ class EnsembleModel(RoutedModel):
         models = self.config.models
         return f"EnsembleModel({self.name!r}, strategy={self.strategy!r}, models={models!r})"
 
+    def member_groups(self) -> dict[str, str]:
+        """Each member as configured -> the model group it calls."""
+        return {name: model.name for name, model in self._members.items()}
+
+    def helper_groups(self) -> dict[str, tuple[str, str]]:
+        """The helpers this strategy calls: role -> (as configured, the model group)."""
+        config = self.config
+        used = {"best": "judge", "merge": "merger"}.get(config.strategy)
+        if config.strategy == "majority" and config.match == "embedding":
+            used = "embeddings"
+        names = config.helpers()
+        if used is None or used not in names:
+            return {}
+        return {used: (names[used], self._helpers[used].name)}
+
     # --- asking the members
 
     async def _ask(self, body: Mapping[str, Any]) -> list[MemberAnswer]:
@@ -170,12 +187,15 @@ class EnsembleModel(RoutedModel):
         loop = asyncio.get_running_loop()
         started = loop.time()
         ended: dict[str, float] = {}
+        answered_by: dict[str, str] = {}  # group -> the deployment whose answer it is
 
         async def attempt(deployment: Deployment, ctx: AttemptContext) -> Json:
             try:
-                return await by_group[deployment.group][1](deployment, ctx)
+                completion = await by_group[deployment.group][1](deployment, ctx)
             finally:
                 ended[deployment.group] = loop.time()
+            answered_by[deployment.group] = deployment.name
+            return completion
 
         exact_majority = (
             config.strategy == "majority"
@@ -225,6 +245,7 @@ class EnsembleModel(RoutedModel):
                 answers.append(MemberAnswer(name, "deadline", error=error, kind=TIMEOUT))
             else:
                 answers.append(MemberAnswer(name, "cancelled"))
+            report(name, answered_by.get(group), answers[-1].usage)
         answered = [a for a in answers if a.status == "answered"]
         if len(answered) < config.min_answers:
             raise self._error(answers, len(answered))
@@ -305,8 +326,9 @@ class EnsembleModel(RoutedModel):
         ordered = sorted(answered, key=_latency)
         if self.config.match == "embedding":
             embedder = self._helpers["embeddings"]
+            texts = {"input": [a.text or "" for a in ordered]}
             try:
-                result = await embedder.embeddings({"input": [a.text or "" for a in ordered]})
+                result = await self._called("embeddings", lambda: embedder.embeddings(texts))
             except UpstreamError as exc:
                 raise self._helper_failed("embeddings", exc, answered) from None
             helper_usage.append(result.get("usage") or {})
@@ -320,6 +342,19 @@ class EnsembleModel(RoutedModel):
             groups = list(keyed.values())
         winner = max(groups, key=len)  # max keeps the first of equals: the fastest group
         return ordered[winner[0]], len(winner)
+
+    async def _called(self, role: str, call: Callable[[], Awaitable[Json]]) -> Json:
+        """A helper model's call, told to the request's accounting whether it answers or not
+        (in a holder of its own, so the deployment told is the helper's)."""
+        name = self.config.helpers()[role]
+        with own_deployment() as answered_by:
+            try:
+                result = await call()
+            except BaseException:
+                report(name, answered_by(), None)
+                raise
+        report(name, answered_by(), result.get("usage"))
+        return result
 
     def _helper_failed(
         self, role: str, exc: UpstreamError, answered: Sequence[MemberAnswer]
@@ -338,7 +373,8 @@ class EnsembleModel(RoutedModel):
         record: Json = {"model": self.config.judge}
         extension["judge"] = record
         try:
-            verdict = Generation.from_completion(await judge.chat(request))
+            scored = await self._called("judge", lambda: judge.chat(request))
+            verdict = Generation.from_completion(scored)
             helper_usage.append(verdict.usage)
             record["usage"] = verdict.usage
             scores = combine.parse_scores(verdict.text, len(answered))
@@ -359,7 +395,7 @@ class EnsembleModel(RoutedModel):
         merger = self._helpers["merger"]
         request = combine.merge_request(body, [a.text or "" for a in answered])
         try:
-            completion = await merger.chat(request)
+            completion = await self._called("merger", lambda: merger.chat(request))
         except UpstreamError as exc:
             raise self._helper_failed("merger", exc, answered) from None
         helper_usage.append(completion.get("usage") or {})
@@ -414,9 +450,12 @@ class EnsembleModel(RoutedModel):
         decided: asyncio.Future[tuple[str, list[Json]] | None] = loop.create_future()
         errors: dict[str, tuple[str, FailureKind]] = {}
         tasks: dict[str, asyncio.Task[None]] = {}
+        deployments: dict[str, str] = {}
 
         async def until_token(name: str, stream: AsyncIterator[Json]) -> None:
             seen = []
+            holder = [""]  # this task's own: the deployment it notes is this member's
+            served.SERVED_BY.set(holder)
             try:
                 async for chunk in stream:
                     seen.append(chunk)
@@ -427,6 +466,9 @@ class EnsembleModel(RoutedModel):
                 if len(errors) == len(streams) and not decided.done():
                     decided.set_result(None)
                 return
+            finally:
+                if len(holder) > 1:
+                    deployments[name] = holder[1]
             if not decided.done():
                 decided.set_result((name, seen))
                 for other, task in tasks.items():
@@ -458,6 +500,8 @@ class EnsembleModel(RoutedModel):
                 else MemberAnswer(n, "deadline", error=deadline, kind=TIMEOUT)
                 for n in self._members
             ]
+            for member in self._members:
+                report(member, deployments.get(member), None)
             raise self._error(answers, 0)
         name, seen = winner
         stream = streams[name]
@@ -473,6 +517,9 @@ class EnsembleModel(RoutedModel):
                 yield chunk
         finally:
             await _closed(stream)
+            for member in self._members:  # the losers reported nothing: they cost nothing
+                usage = collected.usage if member == name else None
+                report(member, deployments.get(member), usage)
         answers = []
         for member in self._members:
             if member == name:

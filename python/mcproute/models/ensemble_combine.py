@@ -11,6 +11,9 @@ import orjson
 
 Json = dict[str, Any]
 _EDGE = " \t\n.!?,;:'\"`*"
+# The judge's output cap: its reply is a short JSON object, and a capped call has a worst
+# case the caller's budget can be reserved for.
+JUDGE_MAX_TOKENS = 1024
 
 
 def normalized_text(text: str) -> str:
@@ -97,7 +100,8 @@ def judge_request(messages: Sequence[Mapping[str, Any]], texts: Sequence[str], r
         f" in the order given ({len(texts)} numbers), and nothing else."
     )
     user = f"<conversation>\n{_transcript(messages)}\n</conversation>\n\n{_numbered(texts)}"
-    return {"messages": [{"role": "system", "content": system}, {"role": "user", "content": user}]}
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return {"messages": messages, "max_tokens": JUDGE_MAX_TOKENS}
 
 
 class MalformedScores(ValueError):

@@ -15,24 +15,37 @@ import orjson
 from aiohttp import web
 
 from mcproute.governance.counters import Charge
+from mcproute.governance.ensemble_bound import ensemble_bound
 from mcproute.governance.limits import NO_LIMITS
 from mcproute.governance.reservation import (
     UNBOUNDED,
+    Bound,
     Governor,
     needs_bound,
     usage_json,
 )
 from mcproute.governance.usage import usage_of
 from mcproute.models import served
+from mcproute.models.ensemble import EnsembleModel
+from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, tenant_of
 from mcproute.proxy.handling import RESERVATION
 
 GOVERNOR = web.AppKey("governor", Governor)
+# An ensemble's reservation is settled call by call (`ensemble_accounting`), each at its own
+# bound when its price is unknown; `settle` then only finishes it.
+PART_BOUNDS = web.RequestKey("part_bounds", dict[str, Bound])
 
 
-async def admit(request: web.Request, body: MutableMapping[str, Any], output: bool = True) -> None:
+async def admit(
+    request: web.Request,
+    body: MutableMapping[str, Any],
+    output: bool = True,
+    model: RoutedModel | None = None,
+) -> None:
     """Reserve the request's worst case against its key's and tenant's limits, or raise
-    `LimitExceeded`. A key and tenant without limits cost nothing here."""
+    `LimitExceeded`. A key and tenant without limits cost nothing here. An ensemble
+    (`model`) reserves the worst case of every call it may make, before any is made."""
     governor = request.app.get(GOVERNOR)
     if governor is None:
         return
@@ -40,10 +53,19 @@ async def admit(request: web.Request, body: MutableMapping[str, Any], output: bo
     charges = await governor.charges(record.key_id, record.limits, tenant_of(record))
     if not charges:
         return
-    if needs_bound(charges):  # tokens or money are limited: reserve the worst case
-        bound = governor.bound(body["model"], orjson.dumps(body), body, output)
-    else:
+    ensemble = isinstance(model, EnsembleModel)
+    parts: dict[str, Bound] = {}
+    if not needs_bound(charges):  # only requests are counted
         bound = UNBOUNDED
+    elif isinstance(model, EnsembleModel):  # every call it may make, worst case
+        members, helpers = model.member_groups(), model.helper_groups()
+        raw = orjson.dumps(body)
+        found = ensemble_bound(governor, members, helpers, model.config.rubric, raw, body, output)
+        bound, parts = found.total, dict(found.parts)
+    else:  # tokens or money are limited: reserve the worst case
+        bound = governor.bound(body["model"], orjson.dumps(body), body, output)
+    if ensemble:
+        request[PART_BOUNDS] = parts
     request[RESERVATION] = await governor.reserve(charges, bound)
 
 
@@ -52,7 +74,7 @@ async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | No
     reservation = request.get(RESERVATION)
     if reservation is None:
         return
-    if usage:
+    if usage and PART_BOUNDS not in request:
         used = usage_of(usage)
         governor = request.app[GOVERNOR]
         cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)

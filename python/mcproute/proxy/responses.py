@@ -40,6 +40,7 @@ from mcproute.models.translate_responses import (
 from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, allows, tenant_of
 from mcproute.proxy.contexts import CONTEXTS, referenced_messages
+from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.proxy.routes import Failure, _call, _close, _model, _relay
@@ -95,15 +96,16 @@ async def create(request: web.Request) -> web.StreamResponse:
     chat, turn = responses_to_chat_request(body, [*shared, *history])
     if not chat["messages"]:
         raise BadRequest("input: give at least one input item")
-    await governance.admit(request, chat)
+    await governance.admit(request, chat, model=model)
     shell = ResponseShell(body, new_response_id(), name)
     saving = _Saving(request, body, [*history, *turn], input_items(body["input"]))
-    if body.get("stream"):
-        chat["stream_options"] = {"include_usage": True}  # response.completed reports usage
-        translator = ChatToResponseStream(shell)
-        events = _events(model.chat_stream(chat), translator, saving)
-        return await _relay(request, name, events, anthropic=True, failure=_failure(translator))
-    completion = await _call(request, OPERATION, name, model.chat(chat))
+    with accounted(request, model, OPERATION):
+        if body.get("stream"):
+            chat["stream_options"] = {"include_usage": True}  # response.completed reports usage
+            translator = ChatToResponseStream(shell)
+            events = _events(model.chat_stream(chat), translator, saving)
+            return await _relay(request, name, events, anthropic=True, failure=_failure(translator))
+        completion = await _call(request, OPERATION, name, model.chat(chat))
     response = shell.from_chat(completion)
     await saving.save(response)
     return _json(response)

@@ -30,6 +30,7 @@ from mcproute.proxy.contexts import (
     with_context_openai,
 )
 from mcproute.proxy.current_request import note_usage
+from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
 from mcproute.proxy.handling import checked_body, guarded, json_reply
@@ -251,14 +252,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, openai.CHAT)
     model = await _model(request, body["model"])
     with_context_openai(body, await referenced_messages(request, body))
-    await governance.admit(request, body)
-    if body.get("stream"):
-        hide = not ask_usage(body)
-        events = ensemble_events(request, model, "chat", model.chat_stream(body))
-        return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
-    result = await _call(request, "chat", body["model"], model.chat(body))
-    result = ensemble_reply(request, model, "chat", result)
-    return json_reply(result)
+    await governance.admit(request, body, model=model)
+    with accounted(request, model, "chat"):
+        if body.get("stream"):
+            hide = not ask_usage(body)
+            events = ensemble_events(request, model, model.chat_stream(body))
+            return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
+        result = await _call(request, "chat", body["model"], model.chat(body))
+    return json_reply(ensemble_reply(request, model, result))
 
 
 @guarded
@@ -266,13 +267,13 @@ async def messages(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, anthropic.MESSAGES)
     model = await _model(request, body["model"])
     with_context_anthropic(body, await referenced_messages(request, body))
-    await governance.admit(request, body)
-    if body.get("stream"):
-        events = ensemble_events(request, model, "chat", model.messages_stream(body))
-        return await _relay(request, body["model"], events, anthropic=True)
-    result = await _call(request, "chat", body["model"], model.messages(body))
-    result = ensemble_reply(request, model, "chat", result)
-    return json_reply(result)
+    await governance.admit(request, body, model=model)
+    with accounted(request, model, "chat"):
+        if body.get("stream"):
+            events = ensemble_events(request, model, model.messages_stream(body))
+            return await _relay(request, body["model"], events, anthropic=True)
+        result = await _call(request, "chat", body["model"], model.messages(body))
+    return json_reply(ensemble_reply(request, model, result))
 
 
 @guarded
