@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import psycopg
 import pytest
 
@@ -22,7 +24,7 @@ from mcproute._core import Keyring
 from mcproute.oauth_client import MemoryBlobStore, OAuthError, SealedTokenStore
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.gateway.link_flows import LINK_TTL_S, LinkRefused
+from mcproute.protocol.gateway.link_flows import LINK_TTL_S, LinkRefused, LinkUnknown
 from mcproute.protocol.gateway.user_links import (
     DEFAULT_CALLBACK,
     URL_ELICITATION_REQUIRED,
@@ -82,14 +84,33 @@ async def authorize(
     auth: AuthorizationServer, gw: Gateway, error: MCPError, user: str
 ) -> tuple[str, str]:
     """What the user does with the URL in the error: open the gateway's link (its cookie
-    value is what their browser keeps), log in and approve (headless here); returns the
-    callback URL the browser lands on and the cookie's value."""
-    start = await gw.links.open_link(link_id(error))
-    assert start.authorize_url.startswith(auth.issuer)
+    value is what their browser keeps), confirm, log in and approve (headless here); returns
+    the callback URL the browser lands on and the cookie's value."""
+    view = await gw.links.view_link(link_id(error))
+    authorize_url = await gw.links.confirm_link(
+        link_id(error), {view.cookie: view.value}, view.csrf
+    )
+    assert authorize_url.startswith(auth.issuer)
     await auth.account(user, "acme", default=True)
-    answer = await auth.follow_authorization(start.authorize_url, CALLBACK)
+    answer = await auth.follow_authorization(authorize_url, CALLBACK)
     assert "code" in answer, answer
-    return f"{CALLBACK}?{urlencode(answer)}", start.value
+    return f"{CALLBACK}?{urlencode(answer)}", view.value
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, page
+    return found[1]
+
+
+async def confirm_link(browser: aiohttp.ClientSession, link: str) -> str:
+    """What a user does on the link's page: read it, continue; returns where it redirects."""
+    async with browser.get(link) as resp:
+        assert resp.status == 200, await resp.text()
+        csrf = csrf_of(await resp.text())
+    async with browser.post(link, data={"csrf": csrf}, allow_redirects=False) as resp:
+        assert resp.status == 302, await resp.text()
+        return resp.headers["Location"]
 
 
 async def refused_call(url: str, user: str) -> MCPError:
@@ -155,8 +176,8 @@ async def test_a_callback_is_honoured_only_in_the_browser_that_opened_the_link(
         assert oauth is not None
         assert not await links.linked(s.resource, oauth, "alice", "up")
         # The link itself is single-use.
-        with pytest.raises(LinkRefused, match="unknown, used or expired"):
-            await gw.links.open_link(link_id(error))
+        with pytest.raises(LinkUnknown, match="unknown or already used"):
+            await gw.links.view_link(link_id(error))
         # The right browser still finishes it, once.
         assert await gw.complete_link(callback, cookie) == "up"
         with pytest.raises(LinkRefused, match="already used"):
@@ -173,8 +194,8 @@ async def test_a_new_flow_replaces_the_users_previous_one(tmp_path: Path) -> Non
         for _ in range(3):
             latest = await refused_call(url, "alice")
         assert len(blobs.blobs) == count
-        with pytest.raises(LinkRefused, match="unknown, used or expired"):
-            await gw.links.open_link(link_id(first))
+        with pytest.raises(LinkUnknown, match="unknown or already used"):
+            await gw.links.view_link(link_id(first))
         callback, cookie = await authorize(s.auth, gw, latest, "alice")
         assert await gw.complete_link(callback, cookie) == "up"
 
@@ -186,7 +207,7 @@ async def test_expired_links_and_flows_are_refused(tmp_path: Path) -> None:
         stale = await refused_call(url, "alice")
         now[0] += LINK_TTL_S + 1
         with pytest.raises(LinkRefused, match="expired"):
-            await gw.links.open_link(link_id(stale))
+            await gw.links.view_link(link_id(stale))
 
         error = await refused_call(url, "alice")
         callback, cookie = await authorize(s.auth, gw, error, "alice")
@@ -280,15 +301,18 @@ async def test_mcproute_serve_links_an_upstream_through_its_callback(tmp_path: P
             assert link.startswith(f"{gw.url}/oauth/link/")
             async with browser_session() as browser, browser_session() as other:
                 async with browser.get(link, allow_redirects=False) as resp:
-                    assert resp.status == 302
-                    at_issuer = resp.headers["Location"]
+                    assert resp.status == 200  # the confirmation page, not a redirect
                     set_cookie = resp.headers["Set-Cookie"]
-                assert at_issuer.startswith(s.auth.issuer)
+                    csrf = csrf_of(await resp.text())
                 assert "HttpOnly" in set_cookie
                 assert "SameSite=Lax" in set_cookie
                 assert "Secure" not in set_cookie  # http here; https public URLs get Secure
+                async with browser.post(link, data={"csrf": csrf}, allow_redirects=False) as resp:
+                    assert resp.status == 302
+                    at_issuer = resp.headers["Location"]
+                assert at_issuer.startswith(s.auth.issuer)
                 async with other.get(link, allow_redirects=False) as resp:
-                    assert resp.status == 400  # the link is single-use
+                    assert resp.status == 404  # the link is single-use
                 answer = await s.auth.follow_authorization(at_issuer, callback_url, browser)
                 back = f"{callback_url}?{urlencode(answer)}"
                 async with other.get(back) as resp:  # another browser: no binding cookie
@@ -348,8 +372,9 @@ async def test_a_grant_linked_through_one_replica_is_used_by_another(
                     await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
             await s.auth.account("erin", "acme", default=True)
             async with browser_session() as browser:
+                at_issuer = await confirm_link(browser, refused.value.data["authorizeUrl"])
                 answer = await s.auth.follow_authorization(
-                    refused.value.data["authorizeUrl"], f"{one.url}/oauth/callback", browser
+                    at_issuer, f"{one.url}/oauth/callback", browser
                 )
                 async with browser.get(f"{one.url}/oauth/callback?{urlencode(answer)}") as resp:
                     assert resp.status == 200, await resp.text()

@@ -245,8 +245,9 @@ def build_app(
     local = contexts.ContextResources(context_store)
     grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring
     links = UpstreamLinks(
-        SealedTokenStore(keyring.current, grants), user_links.callback_url(config)
-    )
+        SealedTokenStore(keyring.current, grants), user_links.callback_url(config),
+        describe=user_links.caller_identity,
+    )  # fmt: skip
     gateway = _gateway(config, local, state_secret, mcp_metrics, links)
     app[MCP_GATEWAY] = gateway
     user_links.add_routes(app.router)

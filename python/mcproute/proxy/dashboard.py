@@ -37,6 +37,7 @@ from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_ke
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.history import HISTORY
+from mcproute.proxy.html_page import html_page
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.panels import (
@@ -80,14 +81,7 @@ background:#0f1419;color:#e6e6e6;border:1px solid #334}}button{{padding:.6em 1.2
 
 
 def _page(body: str, nonce: str, status: int = 200) -> web.Response:
-    response = web.Response(text=body, status=status, content_type="text/html")
-    response.headers["Content-Security-Policy"] = (
-        f"default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return html_page(body, nonce, status)
 
 
 def _sign_in(error: str = "", status: int = 200) -> web.Response:

@@ -724,7 +724,9 @@ class Gateway(MCPServer):
             except MCPError as exc:
                 raise relayed_error(exc) from None
             except AuthorizationRequired as exc:  # the user's grant ended (revoked, expired)
-                raise authorization_error(exc, upstream_name, _opens_urls(ctx)) from None
+                raise authorization_error(
+                    exc, upstream_name, _opens_urls(ctx), ctx.principal
+                ) from None
 
         if ctx.modern and conn.era == "legacy" and method in INPUT_METHODS:
             # A legacy upstream asks on the call's stream and waits: hold the call while the
@@ -805,7 +807,7 @@ class Gateway(MCPServer):
                 upstream.url, upstream.oauth, ctx.principal, upstream.name, prefer
             )
         except AuthorizationRequired as exc:
-            raise authorization_error(exc, upstream.name, _opens_urls(ctx)) from None
+            raise authorization_error(exc, upstream.name, _opens_urls(ctx), ctx.principal) from None
 
     async def complete_link(self, callback_url: str, binding: str | None) -> str:
         """The user's browser is back from authorizing an upstream: store their grant.

@@ -7,10 +7,11 @@ Each (principal, upstream) pair has its own `OAuthClient`, whose grant is kept i
 store (sealed with the keyring by the proxy; in memory for the library) under that pair. Until
 the user has linked the upstream, listings leave its tools, prompts and resources out for that
 user, and a call answers with an error naming the URL to authorize at: the gateway's link URL
-(`link_flows`), which binds the flow to the browser that opens it and redirects to the
-authorization server. That redirects to the gateway's callback (`complete`), which checks the
-binding, exchanges the code and stores the grant; from then on the user's calls reach the
-upstream with their token, refreshed when it expires.
+(`link_flows`), which shows whose the grant will be and, on the user's confirmation, binds the
+flow to their browser and redirects to the authorization server. That redirects to the
+gateway's callback (`complete`), which checks the binding, exchanges the code and stores the
+grant; from then on the user's calls reach the upstream with their token, refreshed when it
+expires. The link URL is only ever told to the principal it was made for.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from mcproute.oauth_client import (
     TokenStore,
 )
 from mcproute.protocol.client.connection import MCPConnection
-from mcproute.protocol.gateway.link_flows import LinkFlows, LinkStart, Pending
+from mcproute.protocol.gateway.link_flows import Identity, LinkFlows, LinkView, Pending
 from mcproute.protocol.gateway.token_exchange import (
     SUBJECT_TOKEN,
     ExchangedAuth,
@@ -50,6 +51,19 @@ AUTH_KEYS = ("type", "scope", "client_id", "client_secret", "redirect_uri")
 
 
 UpstreamAuth = OAuthSettings | TokenExchangeSettings
+
+
+class LinkRequired(AuthorizationRequired):
+    """The gateway's link URL for `principal`'s flow: only ever shown to that principal."""
+
+    def __init__(self, url: str, message: str, principal: str) -> None:
+        super().__init__(url, message)
+        self.principal = principal
+
+
+def principal_only(principal: str) -> Identity:
+    """How a link page names a principal when the gateway knows nothing more of it."""
+    return (("principal", principal),)
 
 
 def upstream_auth(name: str, spec: Mapping[str, Any], url: str, client_name: str) -> UpstreamAuth:
@@ -80,15 +94,18 @@ def oauth_settings(name: str, spec: Mapping[str, Any], client_name: str) -> OAut
 class UpstreamLinks:
     """The users' grants for the OAuth upstreams of one gateway. `redirect_uri` is the
     gateway's callback URL (an upstream's own `auth.redirect_uri` wins); the users' link URLs
-    are beside it, `…/oauth/link/<id>`."""
+    are beside it, `…/oauth/link/<id>`. `describe`: how a link page names the principal
+    whose call started the flow (called within that call; never a secret)."""
 
     def __init__(
         self,
         store: TokenStore | None = None,
         redirect_uri: str = DEFAULT_CALLBACK,
         clock: Callable[[], float] = time.time,
+        describe: Callable[[str], Identity] = principal_only,
     ) -> None:
         self.store: TokenStore = store if store is not None else MemoryTokenStore()
+        self.describe = describe
         self.redirect_uri = redirect_uri
         self.flows = LinkFlows(self.store, clock)
         self.secure_cookies = redirect_uri.startswith("https:")
@@ -132,10 +149,12 @@ class UpstreamLinks:
         async def pending(authorize_url: str) -> str:
             """No user to ask here: remember whose flow this is, and tell them where to go."""
             state = callback_state(authorize_url)
-            link_id = await self.flows.begin(authorize_url, state, principal, upstream)
-            raise AuthorizationRequired(
-                self.link_url(link_id), f"MCP server {upstream!r} needs your authorization"
-            )
+            identity = self.describe(principal)
+            link_id = await self.flows.begin(authorize_url, state, principal, upstream, identity)
+            raise LinkRequired(
+                self.link_url(link_id), f"MCP server {upstream!r} needs your authorization",
+                principal,
+            )  # fmt: skip
 
         return OAuthClient(
             url, settings, store=self.store, key=self.key(principal, upstream),
@@ -145,9 +164,14 @@ class UpstreamLinks:
     def link_url(self, link_id: str) -> str:
         return f"{self.redirect_uri.removesuffix('/callback')}/link/{link_id}"
 
-    async def open_link(self, link_id: str) -> LinkStart:
-        """A user opened their link URL (raises LinkRefused for a used or expired one)."""
-        return await self.flows.open(link_id)
+    async def view_link(self, link_id: str) -> LinkView:
+        """A user opened their link URL: the confirmation page's facts (raises LinkRefused for
+        a used or expired one). Changes nothing."""
+        return await self.flows.view(link_id)
+
+    async def confirm_link(self, link_id: str, cookies: Mapping[str, str], csrf: str | None) -> str:
+        """The user confirmed on the page: the authorization URL to send the browser to."""
+        return await self.flows.confirm(link_id, cookies, csrf)
 
     async def linked(
         self, url: str, settings: UpstreamAuth, principal: str | None, upstream: str
@@ -265,9 +289,20 @@ def callback_state(callback_url: str) -> str:
     return (parse_qs(urlsplit(callback_url).query).get("state") or [""])[0]
 
 
-def authorization_error(exc: AuthorizationRequired, upstream: str, supports_url: bool) -> MCPError:
+def authorization_error(
+    exc: AuthorizationRequired, upstream: str, supports_url: bool, principal: str | None
+) -> MCPError:
     """What a client hears for an upstream the user has not linked: a URL elicitation
-    (2025-11-25, SEP-1036) when it can open URLs, else an error naming the URL."""
+    (2025-11-25, SEP-1036) when it can open URLs, else an error naming the URL. Only a link
+    made for `principal` is shown: handed to anyone else, it would link their upstream account
+    to its owner."""
+    if not isinstance(exc, LinkRequired) or exc.principal != principal:
+        return MCPError(
+            INVALID_REQUEST,
+            f"MCP server {upstream!r} needs an authorization this gateway cannot give this"
+            " caller a link for",
+            {"server": upstream},
+        )
     message = f"MCP server {upstream!r} needs your authorization: authorize at {exc.url}"
     if supports_url:
         elicitation: Json = {
