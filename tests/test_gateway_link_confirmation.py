@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from mcp_support import free_port, serve
+from mcp_support import serve
 from mcproute.oauth_client import AuthorizationRequired
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.gateway import Gateway
@@ -29,9 +29,8 @@ from mcproute.proxy.mcp_metrics import MCP_GATEWAY
 from mcproute.security import ApiKeyManager
 from mcproute.store import SqliteApiKeyStore
 from oidc_support import browser_session
-from served_support import served
-from test_gateway_user_links import confirm_link, csrf_of
-from test_mcp_oauth import MODELS, setup
+from test_gateway_user_links import confirm_link, csrf_of, served_with_upstream
+from test_mcp_oauth import setup
 
 EVIL = "<script>alert('x')</script>"
 
@@ -55,99 +54,90 @@ def assert_locked_down(resp: aiohttp.ClientResponse, issuer: str | None = None) 
 
 
 async def test_mcproute_serve_links_only_through_the_confirmation_form(tmp_path: Path) -> None:
-    async with setup(tmp_path) as s:
-        port = free_port()
-        gw_dir = tmp_path / "gateway"
-        gw_dir.mkdir()
-        callback_url = f"http://127.0.0.1:{port}/oauth/callback"
-        upstream = {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
-        document = {"mcp": {"models": MODELS, "mcpServers": {"up": upstream}}}
-        env = {"MCPROUTE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-        async with served(gw_dir, document=document, port=port, env=env) as gw:
-            with SqliteApiKeyStore(gw.data_dir) as store:
-                key, record = ApiKeyManager(gw.data_dir.pepper(), store).issue(
-                    "test", ["mcp", "tenant:acme"], name=EVIL
-                )
-            headers = {"Authorization": f"Bearer {key}"}
+    async with setup(tmp_path) as s, served_with_upstream(tmp_path, s.resource) as gw:
+        callback_url = f"{gw.url}/oauth/callback"
+        with SqliteApiKeyStore(gw.data_dir) as store:
+            key, record = ApiKeyManager(gw.data_dir.pepper(), store).issue(
+                "test", ["mcp", "tenant:acme"], name=EVIL
+            )
+        headers = {"Authorization": f"Bearer {key}"}
 
-            async def listed() -> bool:
-                async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
-                    return "up__sdk__add" in {t["name"] for t in await conn.list_tools()}
-
+        async def listed() -> bool:
             async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
-                with pytest.raises(MCPError) as refused:
-                    await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
-            link = refused.value.data["authorizeUrl"]
-            await s.auth.account("fay", "acme", default=True)
-            async with browser_session() as browser, browser_session() as other:
-                async with browser.get(link, allow_redirects=False) as resp:
-                    assert resp.status == 200
-                    assert resp.content_type == "text/html"
-                    assert_locked_down(resp, s.auth.issuer)
-                    page = await resp.text()
-                    nonce = nonce_of(resp.headers["Content-Security-Policy"])
-                # The page names the upstream and whose the grant will be, escaped; never the key.
-                assert '<code id="upstream">up</code>' in page
-                assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
-                assert EVIL not in page
-                assert record.key_id in page
-                assert "<dd>acme</dd>" in page
-                assert key not in page
-                assert "Continue only if you asked for this yourself" in page
-                assert "<script" not in page  # no script at all; its one style has the nonce
-                assert re.findall(r"<style[^>]*>", page) == [f'<style nonce="{nonce}">']
-                assert not re.search(r"(src|href)=", page)  # nothing loaded from anywhere
-                csrf = csrf_of(page)
+                return "up__sdk__add" in {t["name"] for t in await conn.list_tools()}
 
-                # Opening it changes nothing: not linked, and the link still works elsewhere.
-                async with other.get(link) as resp:
-                    assert resp.status == 200
-                    others_csrf = csrf_of(await resp.text())
-                assert others_csrf != csrf
-                assert not await listed()
+        async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
+            with pytest.raises(MCPError) as refused:
+                await conn.call_tool("up__sdk__add", {"a": 1, "b": 2})
+        link = refused.value.data["authorizeUrl"]
+        await s.auth.account("fay", "acme", default=True)
+        async with browser_session() as browser, browser_session() as other:
+            async with browser.get(link, allow_redirects=False) as resp:
+                assert resp.status == 200
+                assert resp.content_type == "text/html"
+                assert_locked_down(resp, s.auth.issuer)
+                page = await resp.text()
+                nonce = nonce_of(resp.headers["Content-Security-Policy"])
+            # The page names the upstream and whose the grant will be, escaped; never the key.
+            assert '<code id="upstream">up</code>' in page
+            assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in page
+            assert EVIL not in page
+            assert record.key_id in page
+            assert "<dd>acme</dd>" in page
+            assert key not in page
+            assert "Continue only if you asked for this yourself" in page
+            assert "<script" not in page  # no script at all; its one style has the nonce
+            assert re.findall(r"<style[^>]*>", page) == [f'<style nonce="{nonce}">']
+            assert not re.search(r"(src|href)=", page)  # nothing loaded from anywhere
+            csrf = csrf_of(page)
 
-                # Posts that did not come from this browser's page are refused.
-                for form, session, extra, status in (
-                    ({}, browser, {}, 400),  # no token
-                    ({"csrf": ""}, browser, {}, 400),
-                    ({"csrf": others_csrf}, browser, {}, 400),  # another browser's token
-                    ({"csrf": csrf}, other, {}, 400),  # the token with another cookie
-                    ({"csrf": csrf}, aiohttp.ClientSession(), {}, 400),  # no cookie
-                    ({"csrf": csrf}, browser, {"Sec-Fetch-Site": "cross-site"}, 403),
-                ):
-                    async with contextlib.AsyncExitStack() as stack:
-                        if session not in (browser, other):
-                            await stack.enter_async_context(session)
-                        async with session.post(
-                            link, data=form, headers=extra, allow_redirects=False
-                        ) as resp:
-                            assert resp.status == status, (form, await resp.text())
-                            assert "Location" not in resp.headers
-                            assert_locked_down(resp)
-                assert not await listed()
+            # Opening it changes nothing: not linked, and the link still works elsewhere.
+            async with other.get(link) as resp:
+                assert resp.status == 200
+                others_csrf = csrf_of(await resp.text())
+            assert others_csrf != csrf
+            assert not await listed()
 
-                # The page's own form: on to the authorization server, then linked.
-                async with browser.post(link, data={"csrf": csrf}, allow_redirects=False) as resp:
-                    assert resp.status == 302
-                    at_issuer = resp.headers["Location"]
-                assert at_issuer.startswith(s.auth.issuer)
-                answer = await s.auth.follow_authorization(at_issuer, callback_url, browser)
-                async with browser.get(f"{callback_url}?{urlencode(answer)}") as resp:
-                    assert resp.status == 200, await resp.text()
-                # Used: the other browser's page can no longer continue.
-                async with other.post(
-                    link, data={"csrf": others_csrf}, allow_redirects=False
-                ) as resp:
-                    assert resp.status == 404
-                    assert "unknown or already used" in await resp.text()
-            assert await listed()
-            async with (
-                aiohttp.ClientSession() as http,
-                http.get(f"{gw.url}/oauth/link/never-issued") as resp,
+            # Posts that did not come from this browser's page are refused.
+            for form, session, extra, status in (
+                ({}, browser, {}, 400),  # no token
+                ({"csrf": ""}, browser, {}, 400),
+                ({"csrf": others_csrf}, browser, {}, 400),  # another browser's token
+                ({"csrf": csrf}, other, {}, 400),  # the token with another cookie
+                ({"csrf": csrf}, aiohttp.ClientSession(), {}, 400),  # no cookie
+                ({"csrf": csrf}, browser, {"Sec-Fetch-Site": "cross-site"}, 403),
             ):
+                async with contextlib.AsyncExitStack() as stack:
+                    if session not in (browser, other):
+                        await stack.enter_async_context(session)
+                    async with session.post(
+                        link, data=form, headers=extra, allow_redirects=False
+                    ) as resp:
+                        assert resp.status == status, (form, await resp.text())
+                        assert "Location" not in resp.headers
+                        assert_locked_down(resp)
+            assert not await listed()
+
+            # The page's own form: on to the authorization server, then linked.
+            async with browser.post(link, data={"csrf": csrf}, allow_redirects=False) as resp:
+                assert resp.status == 302
+                at_issuer = resp.headers["Location"]
+            assert at_issuer.startswith(s.auth.issuer)
+            answer = await s.auth.follow_authorization(at_issuer, callback_url, browser)
+            async with browser.get(f"{callback_url}?{urlencode(answer)}") as resp:
+                assert resp.status == 200, await resp.text()
+            # Used: the other browser's page can no longer continue.
+            async with other.post(link, data={"csrf": others_csrf}, allow_redirects=False) as resp:
                 assert resp.status == 404
-                assert_locked_down(resp)
-                assert "call the tool again" in await resp.text()
+                assert "unknown or already used" in await resp.text()
+        assert await listed()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{gw.url}/oauth/link/never-issued") as resp,
+        ):
+            assert resp.status == 404
+            assert_locked_down(resp)
+            assert "call the tool again" in await resp.text()
 
 
 @contextlib.asynccontextmanager

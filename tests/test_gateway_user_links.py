@@ -36,7 +36,7 @@ from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.shared import open_database
 from oidc_support import AuthorizationServer, browser_session
-from served_support import served
+from served_support import Served, served
 from stores_support import PostgresServer
 from test_mcp_oauth import MODELS, setup
 
@@ -111,6 +111,19 @@ async def confirm_link(browser: aiohttp.ClientSession, link: str) -> str:
     async with browser.post(link, data={"csrf": csrf}, allow_redirects=False) as resp:
         assert resp.status == 302, await resp.text()
         return resp.headers["Location"]
+
+
+@contextlib.asynccontextmanager
+async def served_with_upstream(tmp_path: Path, resource: str) -> AsyncIterator[Served]:
+    """`mcproute serve` with the per-user upstream `up` at `resource`, its public URL its own."""
+    port = free_port()
+    gw_dir = tmp_path / "gateway"
+    gw_dir.mkdir()
+    upstream = {"url": resource, "auth": {"type": "oauth", "scope": "mcp"}}
+    document = {"mcp": {"models": MODELS, "mcpServers": {"up": upstream}}}
+    env = {"MCPROUTE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    async with served(gw_dir, document=document, port=port, env=env) as gw:
+        yield gw
 
 
 async def refused_call(url: str, user: str) -> MCPError:
@@ -282,14 +295,8 @@ async def test_mcproute_serve_links_an_upstream_through_its_callback(tmp_path: P
     """The proxy: API-key callers, grants sealed in the data directory, the browser's return
     at GET /oauth/callback with no key."""
     async with setup(tmp_path) as s:
-        port = free_port()
-        gw_dir = tmp_path / "gateway"
-        gw_dir.mkdir()
-        callback_url = f"http://127.0.0.1:{port}/oauth/callback"
-        upstream = {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
-        document = {"mcp": {"models": MODELS, "mcpServers": {"up": upstream}}}
-        env = {"MCPROUTE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
-        async with served(gw_dir, document=document, port=port, env=env) as gw:
+        async with served_with_upstream(tmp_path, s.resource) as gw:
+            callback_url = f"{gw.url}/oauth/callback"
             key = gw.key("mcp")
             headers = {"Authorization": f"Bearer {key}"}
             async with MCPConnection(f"{gw.url}/mcp", headers=headers) as conn:
