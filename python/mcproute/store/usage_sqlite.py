@@ -44,6 +44,11 @@ CREATE TABLE IF NOT EXISTS usage_leases (
     expires REAL NOT NULL,
     PRIMARY KEY (subject, rid)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_settled (
+    rid TEXT PRIMARY KEY,
+    at  REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_settled_at ON usage_settled (at);
 CREATE TABLE IF NOT EXISTS usage_spend (
     subject TEXT NOT NULL,
     period  TEXT NOT NULL,
@@ -124,8 +129,21 @@ def reserve(conn: sqlite3.Connection, now: float, charges: Sequence[Charge], ask
     return Admission(True, second, usage)
 
 
+SETTLED_KEEP_S = 3600.0  # how long a settlement's id is remembered (a journal replays sooner)
+
+
 def settle(conn: sqlite3.Connection, now: float, settlements: Sequence[Settlement]) -> None:
+    """Apply each reservation's settlement once: its id is remembered for an hour, so a batch
+    replayed from the journal after it was applied changes nothing."""
+    conn.execute("DELETE FROM usage_settled WHERE at < ?", (now - SETTLED_KEEP_S,))
     for s in settlements:
+        rid = s.ticket.rid
+        if rid:
+            fresh = conn.execute(
+                "INSERT OR IGNORE INTO usage_settled (rid, at) VALUES (?, ?)", (rid, now)
+            ).rowcount
+            if not fresh:
+                continue
         _settle(conn, now, s.ticket, s.tokens, s.cost_micros)
 
 
