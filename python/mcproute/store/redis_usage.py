@@ -338,7 +338,7 @@ class RedisUsage:
         self._call = call
         self._queue: list[tuple[list[str], asyncio.Future[bytes]]] = []
         self._sending = False
-        self._in_flight: asyncio.Future[None] | None = None
+        self._in_flight: set[asyncio.Future[None]] = set()
 
     def _args(self, mode: str, charges: Sequence[Charge], ask: Ask) -> list[str]:
         args = [f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"]
@@ -349,8 +349,8 @@ class RedisUsage:
 
     def _script(self, args: list[str]) -> asyncio.Future[bytes]:
         """Run `RESERVE` with `args` in a pipeline shared with the other admissions of this
-        turn of the event loop (and those made while the last pipeline was on its way): one
-        round trip for all of them, each script still atomic on its own."""
+        turn of the event loop: one round trip for all of them, each script still atomic on
+        its own. A pipeline does not wait for the one before it (each has a connection)."""
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._queue.append((args, future))
         if not self._sending:
@@ -363,7 +363,10 @@ class RedisUsage:
         if not batch:
             self._sending = False
             return
-        self._in_flight = asyncio.ensure_future(self._send(batch))
+        self._sending = False
+        task = asyncio.ensure_future(self._send(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
 
     async def _send(self, batch: list[tuple[list[str], asyncio.Future[bytes]]]) -> None:
         try:
@@ -377,7 +380,6 @@ class RedisUsage:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
-        self._dispatch()
 
     async def _pipelined(self, arg_lists: list[list[str]]) -> list[Any]:
         sha = self._reserve.sha

@@ -52,6 +52,8 @@ class SqliteThread:
         self._executor.shutdown()
 
 
+INLINE_TRIES = 4  # a batch that finds the lock held tries again this many times, then hops
+INLINE_RETRY_S = 0.0005
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
@@ -85,6 +87,7 @@ class SqliteLane:
         self._draining = False
         self._loop_conn: sqlite3.Connection | None = None  # the event loop's (`_inline`)
         self._loop_lock = data_dir.write_lock()
+        self._tries = 0
 
     def __repr__(self) -> str:
         return f"SqliteLane({self._data_dir!r})"
@@ -125,7 +128,14 @@ class SqliteLane:
         if outcomes is not None:
             self._deliver(batch, outcomes)
             self._draining = False
+            self._tries = 0
             return
+        if self._tries < INLINE_TRIES:  # another worker's transaction: over in a moment
+            self._tries += 1
+            self._queue[:0] = batch
+            asyncio.get_running_loop().call_later(INLINE_RETRY_S, self._dispatch)
+            return
+        self._tries = 0
         done = asyncio.ensure_future(self._thread.run(self._transact, _run_each, batch))
         done.add_done_callback(lambda task: self._settle_batch(batch, task))
 
