@@ -2,7 +2,8 @@
 per admission (`RESERVE`), one per settlement (`SETTLE`), both on Redis `TIME`, so skewed
 clocks between replicas neither stretch nor shrink a window nor move a budget period.
 
-Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens), a
+Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens, with
+their running sums `R` and `T` and the oldest second still in them, `o`), a
 sorted set of the leases in flight (scored by their expiry, so a crashed replica's slots free
 themselves), and a counter of micro-dollars per budget period. Every key starts with the
 installation's prefix (`store.redis_state.key_prefix`, written into the scripts' text) and carries

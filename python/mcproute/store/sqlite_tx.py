@@ -54,6 +54,7 @@ class SqliteThread:
 
 INLINE_TRIES = 4  # a batch that finds the lock held tries again this many times, then hops
 INLINE_RETRY_S = 0.0005
+CHECKPOINT_EVERY = 1000  # inline commits between two checkpoints run on the lane's thread
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
@@ -88,6 +89,8 @@ class SqliteLane:
         self._loop_conn: sqlite3.Connection | None = None  # the event loop's (`_inline`)
         self._loop_lock = data_dir.write_lock()
         self._tries = 0
+        self._commits = 0
+        self._checkpoint: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         return f"SqliteLane({self._data_dir!r})"
@@ -166,7 +169,16 @@ class SqliteLane:
                 with contextlib.suppress(sqlite3.Error):
                     self._loop_conn.execute("ROLLBACK")
                 return [exc] * len(batch)
-            return outcomes
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:  # the WAL is folded back off the loop
+            self._checkpoint = asyncio.ensure_future(self._thread.run(self._fold_wal))
+        return outcomes
+
+    def _fold_wal(self) -> None:
+        if self._conn is not None:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        else:
+            self._transact(lambda conn: None)  # opens the lane's connection; commit checkpoints
 
     def _settle_batch(self, batch: list[_Call], task: asyncio.Future[list[Any]]) -> None:
         if task.cancelled() or task.exception() is not None:
