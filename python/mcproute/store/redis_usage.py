@@ -33,6 +33,7 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.limits import Limits
+from mcproute.store.turn_batch import TurnBatch, deliver
 
 _COMMON = """
 local t = redis.call('TIME')
@@ -337,8 +338,7 @@ class RedisUsage:
         self._settle = script(SETTLE)
         self._renew = script(RENEW)
         self._call = call
-        self._queue: list[tuple[list[str], asyncio.Future[bytes]]] = []
-        self._sending = False
+        self._batch: TurnBatch[list[str]] = TurnBatch(self._dispatch)
         self._in_flight: set[asyncio.Future[None]] = set()
 
     def _args(self, mode: str, charges: Sequence[Charge], ask: Ask) -> list[str]:
@@ -352,35 +352,20 @@ class RedisUsage:
         """Run `RESERVE` with `args` in a pipeline shared with the other admissions of this
         turn of the event loop: one round trip for all of them, each script still atomic on
         its own. A pipeline does not wait for the one before it (each has a connection)."""
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self._queue.append((args, future))
-        if not self._sending:
-            self._sending = True
-            asyncio.get_running_loop().call_soon(self._dispatch)
+        future: asyncio.Future[bytes] = self._batch.add(args)
         return future
 
-    def _dispatch(self) -> None:
-        batch, self._queue = self._queue, []
-        if not batch:
-            self._sending = False
-            return
-        self._sending = False
+    def _dispatch(self, batch: list[tuple[list[str], asyncio.Future[Any]]]) -> None:
         task = asyncio.ensure_future(self._send(batch))
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _send(self, batch: list[tuple[list[str], asyncio.Future[bytes]]]) -> None:
+    async def _send(self, batch: list[tuple[list[str], asyncio.Future[Any]]]) -> None:
         try:
             replies = await self._call(lambda: self._pipelined([args for args, _ in batch]))
         except BaseException as exc:  # every waiter gets the failure
             replies = [exc] * len(batch)
-        for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                continue
-            if isinstance(reply, BaseException):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
+        deliver(batch, replies)
 
     async def _pipelined(self, arg_lists: list[list[str]]) -> list[Any]:
         sha = self._reserve.sha

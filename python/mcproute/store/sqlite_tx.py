@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from mcproute.store.datadir import DataDir, WriteLock
+from mcproute.store.turn_batch import TurnBatch, deliver
 
 T = TypeVar("T")
 
@@ -84,11 +85,9 @@ class SqliteLane:
         self._write_lock = data_dir.write_lock()
         self._thread = SqliteThread(name)
         self._conn: sqlite3.Connection | None = None
-        self._queue: list[_Call] = []
-        self._draining = False
+        self._batch: TurnBatch[Callable[[sqlite3.Connection], Any]] = TurnBatch(self._dispatch)
         self._loop_conn: sqlite3.Connection | None = None  # the event loop's (`_inline`)
         self._loop_lock = data_dir.write_lock()
-        self._tries = 0
         self._commits = 0
         self._checkpoint: asyncio.Future[None] | None = None
 
@@ -110,37 +109,23 @@ class SqliteLane:
 
     def batched(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """`fn(connection)` in a transaction shared with the other calls of this turn of the
-        event loop (and those made while the previous batch was on the lane's thread): one
-        thread hop, one lock and one commit for all of them. Each call runs in a savepoint of
-        its own, in the order given, so each sees the ones before it, and one that raises
-        leaves the others done. The future's result is `fn`'s; cancelling the future does not
-        stop `fn` (see `SqliteUsage.reserve`)."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.append((fn, future))
-        if not self._draining:
-            self._draining = True
-            asyncio.get_running_loop().call_soon(self._dispatch)
+        event loop: one lock and one commit for all of them, and no thread hop when nobody
+        holds the lock (`_inline`). Each call runs in a savepoint of its own, in the order
+        given, so each sees the ones before it, and one that raises leaves the others done.
+        The future's result is `fn`'s; cancelling the future does not stop `fn` (see
+        `SqliteUsage.reserve`)."""
+        future: asyncio.Future[T] = self._batch.add(fn)
         return future
 
-    def _dispatch(self) -> None:
-        batch, self._queue = self._queue, []
-        if not batch:
-            self._draining = False
-            return
+    def _dispatch(self, batch: list[_Call], tries: int = 0) -> None:
         outcomes = self._inline(batch)
         if outcomes is not None:
-            self._deliver(batch, outcomes)
-            self._draining = False
-            self._tries = 0
-            return
-        if self._tries < INLINE_TRIES:  # another worker's transaction: over in a moment
-            self._tries += 1
-            self._queue[:0] = batch
-            asyncio.get_running_loop().call_later(INLINE_RETRY_S, self._dispatch)
-            return
-        self._tries = 0
-        done = asyncio.ensure_future(self._thread.run(self._transact, _run_each, batch))
-        done.add_done_callback(lambda task: self._settle_batch(batch, task))
+            deliver(batch, outcomes)
+        elif tries < INLINE_TRIES:  # another worker's transaction: over in a moment
+            asyncio.get_running_loop().call_later(INLINE_RETRY_S, self._dispatch, batch, tries + 1)
+        else:
+            done = asyncio.ensure_future(self._thread.run(self._transact, _run_each, batch))
+            done.add_done_callback(lambda task: self._settle_batch(batch, task))
 
     def _inline(self, batch: list[_Call]) -> list[Any] | None:
         """The batch on the event loop's own connection when that cannot wait: nobody holds
@@ -180,24 +165,13 @@ class SqliteLane:
         else:
             self._transact(lambda conn: None)  # opens the lane's connection; commit checkpoints
 
-    def _settle_batch(self, batch: list[_Call], task: asyncio.Future[list[Any]]) -> None:
+    @staticmethod
+    def _settle_batch(batch: list[_Call], task: asyncio.Future[list[Any]]) -> None:
         if task.cancelled() or task.exception() is not None:
             error = task.exception() if not task.cancelled() else asyncio.CancelledError()
-            outcomes: list[Any] = [error] * len(batch)
+            deliver(batch, [error] * len(batch))
         else:
-            outcomes = task.result()
-        self._deliver(batch, outcomes)
-        self._dispatch()  # what came meanwhile goes next, in one batch
-
-    @staticmethod
-    def _deliver(batch: list[_Call], outcomes: list[Any]) -> None:
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            if future.done():
-                continue
-            if isinstance(outcome, BaseException):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+            deliver(batch, task.result())
 
     def close(self) -> None:
         def shut() -> None:
