@@ -284,8 +284,10 @@ def main() -> int:
         "",
         "LiteLLM's budget here is its deployment budget (`max_budget` + `budget_duration`), the one"
         " it keeps in Redis without a database: per-key budgets need its Prisma schema, whose"
-        " engines are a download at setup. A limited request costs mcproute one store round trip"
-        " to reserve and a share of a batched one to settle; wrk, the simulator, Redis and the"
+        " engines are a download at setup. A limited request costs mcproute a share of one store"
+        " round trip to reserve (the admissions of one turn of a worker's loop go together: one"
+        " Redis pipeline, or one SQLite transaction run on the loop when no other writer holds"
+        " the lock) and a share of a batched one to settle; wrk, the simulator, Redis and the"
         " workers share the machine's cores, so the ratio is the cost of those round trips on a"
         " saturated machine (below the 0.9× goal).",
     ]

@@ -254,3 +254,22 @@ async def test_settlements_wait_out_an_outage_and_land_after_it() -> None:
         assert (await state.read(charges))[0].tokens == 100
         await governor.close()
         await state.close()
+
+
+async def test_host_local_admissions_wait_for_a_held_write_lock_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    """Admissions of one loop turn share a transaction; when another writer holds the data
+    directory's lock they wait for it on the store's thread, and the loop keeps serving."""
+    data = DataDir(tmp_path / "data")
+    counter = SqliteUsage(data)
+    charges = [Charge(fresh("key"), Limits(rpm=2))]
+    other_writer = data.write_lock()
+    with other_writer.held():
+        waiting = [asyncio.ensure_future(counter.reserve(charges, Ask(rid()))) for _ in range(3)]
+        await asyncio.sleep(0.05)  # the loop runs meanwhile
+        assert not any(task.done() for task in waiting)
+    admitted = [(await task).allowed for task in waiting]
+    assert admitted == [True, True, False]  # in order, each seeing the ones before it
+    other_writer.close()
+    counter.close()

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
-import secrets
+import os
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from mcproute.governance.counters import (
     micros,
     ticket,
 )
+from mcproute.governance.journal import SettlementJournal
 from mcproute.governance.limits import NO_LIMITS, Limits
 from mcproute.governance.prices import NANO_PER_USD, PriceTable
 from mcproute.models.token_estimate import input_token_bound
@@ -57,6 +59,28 @@ LIMIT_NAMES = {
     "max_parallel": "requests in flight",
     "budget": "budget",
 }
+
+
+CHARGES_CACHED = 10_000  # keys and tenants whose charges are kept (then the cache starts over)
+
+
+class _Rids:
+    """Reservation ids: a random prefix per process and a counter (unique across processes and
+    replicas like 16 random hex digits, without a system call per request)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._count = itertools.count()
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):x}"
+
+
+_rids = _Rids()
+os.register_at_fork(after_in_child=_rids.reset)  # pre-forked workers each draw their own
 
 
 class LimitExceeded(Exception):
@@ -166,23 +190,34 @@ class Reservation:
 
 class Settler:
     """Settlements are sent together: one round trip for all that fell due while the last one
-    was on its way. A failed batch is kept and retried (until then its reservations stay
-    counted at their worst case, so a limit errs on the refusing side); on shutdown what is
-    left is sent once more."""
+    was on its way. A batch the counters refuse (the store is down) goes to the data
+    directory's journal (`governance.journal.SettlementJournal`), fsynced, and is replayed
+    from there once the counters answer again, by whichever worker of the host gets there
+    first, also after a restart; the counters apply a reservation id's settlement once, so a
+    replay never counts twice. Until then its reservations stay counted at their worst case,
+    so a limit errs on the refusing side. Without a journal (library use) a refused batch is
+    kept in memory and retried. On shutdown what is pending is sent, else journaled."""
 
     MAX_BATCH = 256
     MAX_PENDING = 100_000
     RETRY_S = 1.0
 
-    def __init__(self, counter: UsageCounter) -> None:
+    def __init__(self, counter: UsageCounter, journal: SettlementJournal | None = None) -> None:
         self._counter = counter
+        self.journal = journal
         self._pending: list[Settlement] = []
         self._task: asyncio.Task[None] | None = None
+        self._journal_lock = asyncio.Lock()  # one append or replay of this process at a time
+        self._failing = False
 
     def add(self, settlement: Settlement) -> None:
         self._pending.append(settlement)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _send(self, settlements: Sequence[Settlement]) -> None:
+        for at in range(0, len(settlements), self.MAX_BATCH):
+            await self._counter.settle(settlements[at : at + self.MAX_BATCH])
 
     async def _flush(self) -> None:
         await asyncio.sleep(0)  # settlements of this same turn of the loop join the batch
@@ -191,7 +226,12 @@ class Settler:
             del self._pending[: self.MAX_BATCH]
             try:
                 await self._counter.settle(batch)
+            except asyncio.CancelledError:  # shutting down: `drain` sends it (or journals it)
+                self._pending[:0] = batch
+                raise
             except Exception as exc:
+                if await self._keep(batch, exc):
+                    continue
                 self._pending[:0] = batch
                 if len(self._pending) > self.MAX_PENDING:
                     lost = len(self._pending) - self.MAX_PENDING
@@ -199,6 +239,49 @@ class Settler:
                     log.error("%d settlements dropped: the counters are unreachable", lost)
                 log.warning("%d settlements wait for the counters: %s", len(self._pending), exc)
                 await asyncio.sleep(self.RETRY_S)
+            else:
+                if self._failing:
+                    self._failing = False
+                    log.warning("the counters take settlements again")
+
+    async def _keep(self, batch: list[Settlement], exc: Exception) -> bool:
+        """Journal a batch the counters refused; whether it is on disk."""
+        if self.journal is None:
+            return False
+        try:
+            async with self._journal_lock:
+                await asyncio.to_thread(self.journal.append, batch)
+        except OSError:
+            log.exception("cannot write the settlement journal; settlements kept in memory")
+            return False
+        if not self._failing:
+            self._failing = True
+            log.warning(
+                "the counters refused %d settlements (%s): journaled until they are back",
+                len(batch),
+                type(exc).__name__,
+            )
+        return True
+
+    async def replay(self) -> int:
+        """Send the journaled settlements, if any (raises when the counters still refuse);
+        how many were sent."""
+        if self.journal is None or not self.journal.pending():
+            return 0
+        async with self._journal_lock:
+            replayed = await self.journal.replay_async(self._send)
+        if replayed:
+            log.warning("%d journaled settlements sent to the counters", replayed)
+        return replayed
+
+    async def keep_replaying(self) -> None:
+        """Replay the journal whenever it has settlements (a task for the process's life)."""
+        while True:
+            try:
+                await self.replay()
+            except Exception as exc:  # still unreachable: next time
+                log.debug("journaled settlements wait: %s", exc)
+            await asyncio.sleep(self.RETRY_S)
 
     async def drain(self) -> None:
         if self._task is not None and not self._task.done():
@@ -206,11 +289,12 @@ class Settler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         if self._pending:
+            pending, self._pending = self._pending, []
             try:
-                await self._counter.settle(self._pending)
+                await self._send(pending)
             except Exception as exc:
-                log.error("%d settlements not sent at shutdown: %s", len(self._pending), exc)
-            self._pending = []
+                if not await self._keep(pending, exc):
+                    log.error("%d settlements not sent at shutdown: %s", len(pending), exc)
 
 
 class Governor:
@@ -222,6 +306,7 @@ class Governor:
         tenant_limits: Callable[[str], Awaitable[Limits]] | None = None,
         config: Callable[[], Config] | None = None,
         lease_s: float = LEASE_S,
+        journal: SettlementJournal | None = None,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
@@ -229,17 +314,26 @@ class Governor:
         self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
         self.lease_s = lease_s
         self._live: set[Reservation] = set()
-        self.settler = Settler(counter)
+        self.settler = Settler(counter, journal)
+        self._charges: dict[tuple[str, Limits, str, Limits], list[Charge]] = {}
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
 
     async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> list[Charge]:
-        """The subjects a request of this key counts against (empty: none has limits)."""
-        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
+        """The subjects a request of this key counts against (empty: none has limits); the
+        same list for as long as the key's and the tenant's limits stay the same."""
         tenant_limits = await self.tenant_policy(tenant)
+        cache_key = (key_id, key_limits, tenant, tenant_limits)
+        cached = self._charges.get(cache_key)
+        if cached is not None:
+            return cached
+        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
         if not tenant_limits.empty:
             out.append(Charge("tenant:" + tenant, tenant_limits))
+        if len(self._charges) >= CHARGES_CACHED:
+            self._charges.clear()
+        self._charges[cache_key] = out
         return out
 
     async def tenant_policy(self, tenant: str) -> Limits:
@@ -310,7 +404,7 @@ class Governor:
         if bound.cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
             log.warning("a budget applies but the model's price is unknown: cost not counted")
         ask = Ask(
-            secrets.token_hex(8),
+            _rids.next(),
             bound.tokens,
             _nusd_to_micros(bound.cost_nusd or 0),
             self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,

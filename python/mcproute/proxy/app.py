@@ -15,6 +15,7 @@ from aiohttp import web
 from mcproute import tracing
 from mcproute.config import Config
 from mcproute.context.keyring_schedule import keep_rotating
+from mcproute.governance.journal import SETTLEMENT_JOURNAL_NAME, SettlementJournal
 from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
@@ -163,7 +164,8 @@ def build_app(
         config, context_store=TenantContexts(context_store), counter=shared.counter
     )
     tenants = TenantPolicies(data_dir, database=database)
-    governor = Governor(shared.counter, tenants.load, lambda: registry.config)
+    journal = SettlementJournal(data_dir.ensure().path / SETTLEMENT_JOURNAL_NAME)
+    governor = Governor(shared.counter, tenants.load, lambda: registry.config, journal=journal)
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
     # auth.oauth: /mcp as an OAuth protected resource (imported only then: it needs joserfc).
@@ -280,6 +282,8 @@ def build_app(
         app.on_cleanup.insert(0, lambda _: _cancel(rotation))
         leases = asyncio.create_task(governor.keep_leases())
         app.on_cleanup.insert(0, lambda _: _cancel(leases))
+        replays = asyncio.create_task(governor.settler.keep_replaying())
+        app.on_cleanup.insert(0, lambda _: _cancel(replays))
 
     async def close(_: web.Application) -> None:
         await ledger.close()  # the drain is over: every call's row is pending or written

@@ -2,7 +2,8 @@
 per admission (`RESERVE`), one per settlement (`SETTLE`), both on Redis `TIME`, so skewed
 clocks between replicas neither stretch nor shrink a window nor move a budget period.
 
-Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens), a
+Per subject: a hash of one-second buckets (`r:<second>` requests, `t:<second>` tokens, with
+their running sums `R` and `T` and the oldest second still in them, `o`), a
 sorted set of the leases in flight (scored by their expiry, so a crashed replica's slots free
 themselves), and a counter of micro-dollars per budget period. Every key starts with the
 installation's prefix (`store.redis_state.key_prefix`, written into the scripts' text) and carries
@@ -12,9 +13,13 @@ one slot.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
+
+from redis.exceptions import NoScriptError, RedisError
 
 from mcproute.governance.counters import (
     WINDOW_SECONDS,
@@ -25,7 +30,10 @@ from mcproute.governance.counters import (
     SubjectUsage,
     Ticket,
     micros,
+    ticket,
 )
+from mcproute.governance.limits import Limits
+from mcproute.store.turn_batch import TurnBatch, deliver
 
 _COMMON = """
 local t = redis.call('TIME')
@@ -80,32 +88,67 @@ local function period(kind)
     return 'total', -1
 end
 local head = fields(ARGV[1])
+local window = tonumber(head[6])
+-- A subject's window: buckets r:<second> and t:<second>, their running sums R and T, and o,
+-- the oldest second that may still have buckets (older ones are gone from the sums). A bucket
+-- leaves the window when its last instant does; each admission subtracts the buckets that
+-- left since the last one (one a second under steady traffic), so it never reads them all.
+local function window_counts(wkey)
+    local stale_max = math.floor(now - window) - 1
+    local h = redis.call('HMGET', wkey, 'R', 'T', 'o')
+    local req, tok, o = tonumber(h[1]), tonumber(h[2]), tonumber(h[3])
+    if req == nil or tok == nil or o == nil or stale_max - o > 2 * window then
+        -- new, idle for long, or written without the sums: count the buckets once
+        req, tok = 0, 0
+        local all, stale = redis.call('HGETALL', wkey), {}
+        for j = 1, #all, 2 do
+            local f, kind = all[j], string.sub(all[j], 1, 2)
+            if kind == 'r:' or kind == 't:' then
+                if tonumber(string.sub(f, 3)) <= stale_max then
+                    stale[#stale + 1] = f
+                elseif kind == 'r:' then
+                    req = req + tonumber(all[j + 1])
+                else
+                    tok = tok + tonumber(all[j + 1])
+                end
+            end
+        end
+        if #stale > 0 then redis.call('HDEL', wkey, unpack(stale)) end
+        o = stale_max + 1
+        redis.call('HSET', wkey, 'R', req, 'T', tok, 'o', o)
+    elseif stale_max >= o then
+        local gone = {}
+        for sec = o, stale_max do
+            local v = redis.call('HMGET', wkey, 'r:' .. sec, 't:' .. sec)
+            req, tok = req - (tonumber(v[1]) or 0), tok - (tonumber(v[2]) or 0)
+            gone[#gone + 1], gone[#gone + 2] = 'r:' .. sec, 't:' .. sec
+        end
+        redis.call('HDEL', wkey, unpack(gone))
+        o = stale_max + 1
+        redis.call('HSET', wkey, 'R', req, 'T', tok, 'o', o)
+    end
+    -- the oldest buckets still counting requests and tokens, for the reset headers
+    local first_r, first_t = nil, nil
+    if req > 0 or tok > 0 then
+        for sec = o, math.floor(now) do
+            local v = redis.call('HMGET', wkey, 'r:' .. sec, 't:' .. sec)
+            if first_r == nil and (tonumber(v[1]) or 0) > 0 then first_r = sec end
+            if first_t == nil and (tonumber(v[2]) or 0) > 0 then first_t = sec end
+            if (first_r or req <= 0) and (first_t or tok <= 0) then break end
+        end
+    end
+    return req, tok, first_r, first_t
+end
 local mode, rid = head[1], head[2]
 local ask_tokens, ask_cost, lease = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
-local window, n = tonumber(head[6]), (#ARGV - 1) / 2
+local n = (#ARGV - 1) / 2
 local second = math.floor(now)
 local subjects, out = {}, {}
 for i = 1, n do
     local f = fields(ARGV[2 * i + 1])
     local s = {name = ARGV[2 * i], rpm = tonumber(f[1]), tpm = tonumber(f[2]),
         par = tonumber(f[3]), budget = tonumber(f[4]), kind = f[5]}
-    local wkey = P .. 'w:' .. s.name
-    local fields = redis.call('HGETALL', wkey)
-    local req, tok, first_r, first_t, stale = 0, 0, nil, nil, {}
-    for j = 1, #fields, 2 do
-        local f, v = fields[j], tonumber(fields[j + 1])
-        local sec = tonumber(string.sub(f, 3))
-        if sec + 1 <= now - window then
-            stale[#stale + 1] = f
-        elseif string.sub(f, 1, 1) == 'r' then
-            req = req + v
-            if v > 0 and (first_r == nil or sec < first_r) then first_r = sec end
-        else
-            tok = tok + v
-            if v > 0 and (first_t == nil or sec < first_t) then first_t = sec end
-        end
-    end
-    if #stale > 0 then redis.call('HDEL', wkey, unpack(stale)) end
+    local req, tok, first_r, first_t = window_counts(P .. 'w:' .. s.name)
     s.req, s.tok, s.inflight, s.spend, s.pid, s.pend = req, tok, 0, 0, '', 0
     if s.par >= 0 then
         redis.call('ZREMRANGEBYSCORE', P .. 'p:' .. s.name, '-inf', now)
@@ -149,6 +192,8 @@ for _, s in ipairs(subjects) do
     local wkey = P .. 'w:' .. s.name
     redis.call('HINCRBY', wkey, 'r:' .. second, 1)
     redis.call('HINCRBY', wkey, 't:' .. second, ask_tokens)
+    redis.call('HINCRBY', wkey, 'R', 1)
+    redis.call('HINCRBY', wkey, 'T', ask_tokens)
     redis.call('EXPIRE', wkey, math.ceil(window) + 2)
     if s.par >= 0 and lease > 0 then
         redis.call('ZADD', P .. 'p:' .. s.name, now + lease, rid)
@@ -183,13 +228,23 @@ for i = 1, fresh and n or 0 do
     local f = fields(ARGV[at + 2 * i])
     local name, pid, leased = ARGV[at + 2 * i - 1], f[1], f[2]
     local wkey, field = P .. 'w:' .. name, 't:' .. sec
-    if tokens > 0 or second == '' then
-        redis.call('HINCRBY', wkey, field, tokens)
-        redis.call('EXPIRE', wkey, math.ceil(window) + 2)
-    elseif tokens < 0 and redis.call('HEXISTS', wkey, field) == 1 then
-        if redis.call('HINCRBY', wkey, field, tokens) < 0 then
-            redis.call('HSET', wkey, field, 0)
+    local oldest = tonumber(redis.call('HGET', wkey, 'o'))
+    -- (a bucket older than the window's oldest has left it: nothing to add or give back)
+    if oldest == nil or sec >= oldest then
+        local applied = 0
+        if tokens > 0 or second == '' then
+            redis.call('HINCRBY', wkey, field, tokens)
+            redis.call('EXPIRE', wkey, math.ceil(window) + 2)
+            applied = tokens
+        elseif tokens < 0 and redis.call('HEXISTS', wkey, field) == 1 then
+            local left = redis.call('HINCRBY', wkey, field, tokens)
+            applied = tokens
+            if left < 0 then
+                redis.call('HSET', wkey, field, 0)
+                applied = tokens - left
+            end
         end
+        if oldest ~= nil and applied ~= 0 then redis.call('HINCRBY', wkey, 'T', applied) end
     end
     if pid ~= '' and cost ~= 0 then
         local bkey = P .. 'b:' .. name .. ':' .. pid
@@ -220,6 +275,17 @@ def _limit(value: int | None) -> int:
     return -1 if value is None else value
 
 
+@functools.lru_cache(maxsize=4096)
+def _limit_fields(limits: Limits) -> str:
+    """A subject's limits as `RESERVE` reads them (the same few limits recur: cached)."""
+    budget = None if limits.budget_usd is None else micros(limits.budget_usd)
+    period = "" if budget is None else limits.budget_period
+    return (
+        f"{_limit(limits.rpm)} {_limit(limits.tpm)} {_limit(limits.max_parallel)}"
+        f" {_limit(budget)} {period}"
+    )
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -227,6 +293,30 @@ def _text(value: Any) -> str:
 def _seconds(value: Any) -> float:
     text = _text(value)
     return math.inf if text == "inf" else float(text)
+
+
+def _admission(raw: bytes, subjects: int) -> Admission:
+    """`RESERVE`'s reply (one space-separated string)."""
+    reply = raw.split(b" ")
+    allowed, index, limit, wait, second = reply[:5]
+    usage = []
+    for i in range(subjects):
+        req, tok, inflight, spend, pid, rreset, treset, preset = reply[5 + 8 * i : 13 + 8 * i]
+        usage.append(
+            SubjectUsage(
+                int(req),
+                int(tok),
+                int(inflight),
+                int(spend),
+                _text(pid),
+                _seconds(rreset),
+                _seconds(treset),
+                _seconds(preset),
+            )
+        )
+    return Admission(
+        allowed == b"1", int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
+    )
 
 
 class RedisUsage:
@@ -243,42 +333,76 @@ class RedisUsage:
         def script(text: str) -> Any:
             return client.register_script(text.replace("@PREFIX@", prefix))
 
+        self._client = client
         self._reserve = script(RESERVE)
         self._settle = script(SETTLE)
         self._renew = script(RENEW)
         self._call = call
+        self._batch: TurnBatch[list[str]] = TurnBatch(self._dispatch)
+        self._in_flight: set[asyncio.Future[None]] = set()
 
-    async def _run(self, mode: str, charges: Sequence[Charge], ask: Ask) -> Admission:
+    def _args(self, mode: str, charges: Sequence[Charge], ask: Ask) -> list[str]:
         args = [f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"]
         for charge in charges:
-            limits = charge.limits
-            budget = None if limits.budget_usd is None else micros(limits.budget_usd)
-            period = "" if budget is None else limits.budget_period
             args.append(charge.subject)
-            args.append(
-                f"{_limit(limits.rpm)} {_limit(limits.tpm)} {_limit(limits.max_parallel)}"
-                f" {_limit(budget)} {period}"
-            )
-        reply = (await self._call(lambda: self._reserve(keys=[], args=args))).split(b" ")
-        allowed, index, limit, wait, second = reply[:5]
-        usage = []
-        for i in range(len(charges)):
-            req, tok, inflight, spend, pid, rreset, treset, preset = reply[5 + 8 * i : 13 + 8 * i]
-            usage.append(
-                SubjectUsage(
-                    int(req),
-                    int(tok),
-                    int(inflight),
-                    int(spend),
-                    _text(pid),
-                    _seconds(rreset),
-                    _seconds(treset),
-                    _seconds(preset),
-                )
-            )
-        return Admission(
-            allowed == b"1", int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
-        )
+            args.append(_limit_fields(charge.limits))
+        return args
+
+    def _script(self, args: list[str]) -> asyncio.Future[bytes]:
+        """Run `RESERVE` with `args` in a pipeline shared with the other admissions of this
+        turn of the event loop: one round trip for all of them, each script still atomic on
+        its own. A pipeline does not wait for the one before it (each has a connection)."""
+        future: asyncio.Future[bytes] = self._batch.add(args)
+        return future
+
+    def _dispatch(self, batch: list[tuple[list[str], asyncio.Future[Any]]]) -> None:
+        task = asyncio.ensure_future(self._send(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self, batch: list[tuple[list[str], asyncio.Future[Any]]]) -> None:
+        try:
+            replies = await self._call(lambda: self._pipelined([args for args, _ in batch]))
+        except BaseException as exc:  # every waiter gets the failure
+            replies = [exc] * len(batch)
+        deliver(batch, replies)
+
+    async def _pipelined(self, arg_lists: list[list[str]]) -> list[Any]:
+        sha = self._reserve.sha
+        for attempt in range(2):
+            pipe = self._client.pipeline(transaction=False)
+            for args in arg_lists:
+                pipe.evalsha(sha, 0, *args)
+            replies = await pipe.execute(raise_on_error=False)
+            if attempt or not any(isinstance(r, NoScriptError) for r in replies):
+                break
+            sha = await self._client.script_load(self._reserve.script)  # Redis restarted
+        for reply in replies:
+            if isinstance(reply, Exception) and not isinstance(reply, RedisError):
+                raise reply
+        if any(isinstance(r, RedisError) for r in replies):
+            raise next(r for r in replies if isinstance(r, RedisError))
+        return list(replies)
+
+    async def _run(self, mode: str, charges: Sequence[Charge], ask: Ask) -> Admission:
+        args = self._args(mode, charges, ask)
+        future = self._script(args)
+        try:
+            raw = await asyncio.shield(future)
+        except asyncio.CancelledError:  # the caller left: give back what it was admitted
+            if mode == "reserve":
+                future.add_done_callback(lambda done: self._abandoned(done, charges, ask))
+            raise
+        return _admission(raw, len(charges))
+
+    def _abandoned(self, done: asyncio.Future[bytes], charges: Sequence[Charge], ask: Ask) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        admission = _admission(done.result(), len(charges))
+        if admission.allowed:
+            release = Settlement(ticket(charges, ask, admission), -ask.tokens, -ask.cost_micros)
+            task = asyncio.ensure_future(self.settle([release]))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
         return await self._run("reserve", charges, ask)

@@ -4,12 +4,16 @@ database for the workers of one host (`SqliteUsage`), or a database in memory fo
 
 An admission is one immediate transaction under the data directory's write lock: drop what
 left the window and the expired leases, read every charged subject's counts, and either count
-the request against all of them or against none. The workers of one host read one clock, so
-buckets are keyed on `time.time()`. Run on the store's own thread, never on the event loop.
+the request against all of them or against none. The admissions and settlements of one turn
+of the event loop share the transaction (each in a savepoint, one after the other, so each sees
+the counts the ones before it left): one thread hop and one commit for all of them. The
+workers of one host read one clock, so buckets are keyed on `time.time()`. Run on the store's
+own thread, never on the event loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import sqlite3
 import threading
@@ -26,6 +30,7 @@ from mcproute.governance.counters import (
     Ticket,
     period_of,
     refusal,
+    ticket,
 )
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteLane
@@ -44,6 +49,11 @@ CREATE TABLE IF NOT EXISTS usage_leases (
     expires REAL NOT NULL,
     PRIMARY KEY (subject, rid)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS usage_settled (
+    rid TEXT PRIMARY KEY,
+    at  REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS usage_settled_at ON usage_settled (at);
 CREATE TABLE IF NOT EXISTS usage_spend (
     subject TEXT NOT NULL,
     period  TEXT NOT NULL,
@@ -62,38 +72,50 @@ SPEND = (
 )
 
 
-def _usage(conn: sqlite3.Connection, now: float, charge: Charge) -> SubjectUsage:
-    subject, limits = charge.subject, charge.limits
+# One statement reads a subject's counts: its window (what is still inside it), its leases
+# that have not expired and its spend of the budget period.
+USAGE = (
+    "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
+    " MIN(CASE WHEN requests > 0 THEN second END),"
+    " MIN(CASE WHEN tokens > 0 THEN second END),"
+    " (SELECT COUNT(*) FROM usage_leases WHERE subject = ?1 AND expires > ?3),"
+    " (SELECT micros FROM usage_spend WHERE subject = ?1 AND period = ?4)"
+    " FROM usage_window WHERE subject = ?1 AND second > ?2"
+)
+_pruned: dict[str, int] = {}  # subject -> the second its stale rows were last deleted
+
+
+def _prune(conn: sqlite3.Connection, now: float, subject: str) -> None:
+    """Delete what left the window and the expired leases, once a second per subject: the
+    counts never read them (`USAGE`), this only keeps the tables small."""
+    second = int(now)
+    if _pruned.get(subject) == second:
+        return
+    if len(_pruned) > 100_000:
+        _pruned.clear()
+    _pruned[subject] = second
     conn.execute(
         "DELETE FROM usage_window WHERE subject = ? AND second <= ?",  # a range of the key
         (subject, now - WINDOW_SECONDS - 1),
     )
-    requests, tokens, first_request, first_tokens = conn.execute(
-        "SELECT COALESCE(SUM(requests), 0), COALESCE(SUM(tokens), 0),"
-        " MIN(CASE WHEN requests > 0 THEN second END),"
-        " MIN(CASE WHEN tokens > 0 THEN second END)"
-        " FROM usage_window WHERE subject = ?",
-        (subject,),
-    ).fetchone()
-    in_flight = 0
-    if limits.max_parallel is not None:
-        conn.execute("DELETE FROM usage_leases WHERE subject = ? AND expires <= ?", (subject, now))
-        (in_flight,) = conn.execute(
-            "SELECT COUNT(*) FROM usage_leases WHERE subject = ?", (subject,)
-        ).fetchone()
-    period, spend, end = "", 0, 0.0
+    conn.execute("DELETE FROM usage_leases WHERE subject = ? AND expires <= ?", (subject, now))
+
+
+def _usage(conn: sqlite3.Connection, now: float, charge: Charge) -> SubjectUsage:
+    subject, limits = charge.subject, charge.limits
+    _prune(conn, now, subject)
+    period, end = ("", 0.0)
     if limits.budget_usd is not None:
         period, end = period_of(limits.budget_period, now)
-        row = conn.execute(
-            "SELECT micros FROM usage_spend WHERE subject = ? AND period = ?", (subject, period)
-        ).fetchone()
-        spend = 0 if row is None else int(row[0])
+    requests, tokens, first_request, first_tokens, leases, spend = conn.execute(
+        USAGE, (subject, now - WINDOW_SECONDS - 1, now, period)
+    ).fetchone()
     # A bucket leaves the window when its last instant does.
     return SubjectUsage(
         requests=int(requests),
         tokens=int(tokens),
-        in_flight=int(in_flight),
-        spend_micros=spend,
+        in_flight=int(leases) if limits.max_parallel is not None else 0,
+        spend_micros=int(spend or 0) if period else 0,
         period=period,
         requests_reset=_reset(first_request, now),
         tokens_reset=_reset(first_tokens, now),
@@ -124,8 +146,21 @@ def reserve(conn: sqlite3.Connection, now: float, charges: Sequence[Charge], ask
     return Admission(True, second, usage)
 
 
+SETTLED_KEEP_S = 3600.0  # how long a settlement's id is remembered (a journal replays sooner)
+
+
 def settle(conn: sqlite3.Connection, now: float, settlements: Sequence[Settlement]) -> None:
+    """Apply each reservation's settlement once: its id is remembered for an hour, so a batch
+    replayed from the journal after it was applied changes nothing."""
+    conn.execute("DELETE FROM usage_settled WHERE at < ?", (now - SETTLED_KEEP_S,))
     for s in settlements:
+        rid = s.ticket.rid
+        if rid:
+            fresh = conn.execute(
+                "INSERT OR IGNORE INTO usage_settled (rid, at) VALUES (?, ?)", (rid, now)
+            ).rowcount
+            if not fresh:
+                continue
         _settle(conn, now, s.ticket, s.tokens, s.cost_micros)
 
 
@@ -185,16 +220,30 @@ class SqliteUsage:
         return f"SqliteUsage({self._data_dir!r})"
 
     async def reserve(self, charges: Sequence[Charge], ask: Ask) -> Admission:
-        return await self._lane.transact(lambda c: reserve(c, time.time(), charges, ask))
+        # The admissions of one turn of the loop share one transaction (`SqliteLane.batched`).
+        future = self._lane.batched(lambda c: reserve(c, time.time(), charges, ask))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:  # the caller left: give back what it was admitted
+            future.add_done_callback(lambda done: self._abandoned(done, charges, ask))
+            raise
+
+    def _abandoned(
+        self, done: asyncio.Future[Admission], charges: Sequence[Charge], ask: Ask
+    ) -> None:
+        if done.cancelled() or done.exception() is not None or not done.result().allowed:
+            return
+        release = Settlement(ticket(charges, ask, done.result()), -ask.tokens, -ask.cost_micros)
+        self._lane.batched(lambda c: settle(c, time.time(), [release]))
 
     async def settle(self, settlements: Sequence[Settlement]) -> None:
-        await self._lane.transact(lambda c: settle(c, time.time(), settlements))
+        await self._lane.batched(lambda c: settle(c, time.time(), settlements))
 
     async def renew(self, tickets: Sequence[Ticket], lease_s: float) -> None:
-        await self._lane.transact(lambda c: renew(c, time.time(), tickets, lease_s))
+        await self._lane.batched(lambda c: renew(c, time.time(), tickets, lease_s))
 
     async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
-        return await self._lane.transact(lambda c: read(c, time.time(), charges))
+        return await self._lane.batched(lambda c: read(c, time.time(), charges))
 
     def close(self) -> None:
         self._lane.close()
