@@ -20,7 +20,7 @@ from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.http import Endpoint, classify_exception, post_json
 from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
 from mcproute.models.upstream_client import UpstreamClient
-from tls_support import make_test_ca
+from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
 
 # --------------------------------------------------------------------------- framing
 
@@ -139,28 +139,6 @@ def test_a_body_over_the_limit_is_refused() -> None:
 
 
 # --------------------------------------------------------------------------- servers
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
-
-    async def start(handler: Handler, tls: ssl.SSLContext | None = None) -> str:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-        await site.start()
-        runners.append(runner)
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from aiohttp import web
 from mcproute.models.http import Endpoint, close_session, open_stream, post_json
 from mcproute.models.upstream_client import UpstreamClient
 from mcproute.models.upstream_proxy import EnvironmentProxies, ProxyError
-from tls_support import make_test_ca
+from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
 
 USER, PASSWORD = "proxyuser", "p@ss:word"
 QUOTED = "http://proxyuser:p%40ss%3Aword@127.0.0.1:{port}"
@@ -118,29 +118,6 @@ async def proxy() -> AsyncIterator[tuple[ForwardingProxy, int]]:
     port = await forwarding.start()
     yield forwarding, port
     await forwarding.stop()
-
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
-
-    async def start(handler: Handler, tls: ssl.SSLContext | None = None) -> str:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
-        await site.start()
-        runners.append(runner)
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -1,11 +1,15 @@
-"""A CA made in a test, and a certificate for localhost signed by it."""
+"""For tests of the upstream HTTP clients: aiohttp servers on TCP or TLS, and a CA made in the
+test with a certificate for localhost signed by it."""
 
 from __future__ import annotations
 
 import datetime
 import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import pytest
+from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -49,3 +53,26 @@ def make_test_ca(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server.load_cert_chain(tmp / "leaf.pem", tmp / "key.pem")
     trusting = ssl.create_default_context(cafile=str(tmp / "ca.pem"))
     return server, trusting
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture(name="serve")
+async def serve_fixture() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler, tls: ssl.SSLContext | None = None) -> str:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"{'https' if tls else 'http'}://{'localhost' if tls else '127.0.0.1'}:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
