@@ -131,14 +131,22 @@ async def _echo(request: web.Request) -> web.Response:
     )
 
 
-async def test_plain_http_goes_to_the_proxy_in_absolute_form_with_its_credentials(
+@pytest.fixture
+async def plain_via_proxy(
     serve: Callable[..., Awaitable[str]],
     proxy: tuple[ForwardingProxy, int],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> tuple[ForwardingProxy, str]:
+    """HTTP_PROXY naming the forwarding proxy, and the URL of a plain-HTTP upstream."""
     forwarding, port = proxy
-    base = await serve(_echo)
     monkeypatch.setenv("HTTP_PROXY", QUOTED.format(port=port))
+    return forwarding, await serve(_echo)
+
+
+async def test_plain_http_goes_to_the_proxy_in_absolute_form_with_its_credentials(
+    plain_via_proxy: tuple[ForwardingProxy, str],
+) -> None:
+    forwarding, base = plain_via_proxy
     client = UpstreamClient()
     try:
         for n in range(2):
@@ -179,13 +187,9 @@ async def test_https_goes_through_a_connect_tunnel_with_the_origins_certificate_
 
 
 async def test_no_proxy_bypasses_the_proxy(
-    serve: Callable[..., Awaitable[str]],
-    proxy: tuple[ForwardingProxy, int],
-    monkeypatch: pytest.MonkeyPatch,
+    plain_via_proxy: tuple[ForwardingProxy, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    forwarding, port = proxy
-    base = await serve(_echo)
-    monkeypatch.setenv("HTTP_PROXY", QUOTED.format(port=port))
+    forwarding, base = plain_via_proxy
     monkeypatch.setenv("NO_PROXY", "example.com,127.0.0.1")
     client = UpstreamClient()
     try:
