@@ -19,6 +19,9 @@ import pytest
 from aiohttp import web
 
 from mcp_support import serve
+from mcproute.errors import UpstreamError
+from mcproute.models.http import SseEvent
+from mcproute.models.sse_passthrough import passed_event
 from proxy_support import running_proxy
 
 CHUNKS = [
@@ -159,3 +162,15 @@ async def test_a_cut_or_idle_stream_ends_with_an_error_event_that_says_why(
         await read_all()
     assert len(seen) == 1  # the first chunk, relayed before the stream broke
     assert raised.value.code == code
+
+
+def test_only_usage_and_error_events_are_decoded_and_data_lines_stay_lines() -> None:
+    plain = passed_event(SseEvent(None, b'{"usage": null, "choices": [1]}'), "d")
+    assert plain == (b'data: {"usage": null, "choices": [1]}\n\n', None, False)
+    usage = passed_event(SseEvent(None, b'{"choices": [], "usage": {"total_tokens": 3}}'), "d")
+    assert usage.usage == {"total_tokens": 3}
+    assert usage.usage_only
+    spread = passed_event(SseEvent(None, b'{"choices":\n[1]}'), "d")  # two data: lines upstream
+    assert spread.sse == b'data: {"choices":\ndata: [1]}\n\n'
+    with pytest.raises(UpstreamError):
+        passed_event(SseEvent(None, b'{"error": {"message": "overloaded"}}'), "d")

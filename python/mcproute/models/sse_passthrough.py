@@ -19,7 +19,8 @@ _ERROR = b'"error"'  # as a key; inside a JSON string its quotes would be escape
 
 
 class PassedEvent(NamedTuple):
-    sse: bytes  # the event as the caller gets it, `data: ...` and its blank line
+    sse: bytes  # the event as the caller gets it: its `data:` lines (one, but for JSON spread
+    # over several) and the blank line
     usage: dict[str, Any] | None  # the usage object, of the event that carries one
     usage_only: bool  # a chunk of usage and no choices: hidden from a caller that did not ask
 
@@ -27,13 +28,14 @@ class PassedEvent(NamedTuple):
 def passed_event(event: SseEvent, deployment: str | None) -> PassedEvent:
     """The upstream event's data, as it came."""
     data = event.data
+    sse = b"data: " + (data.replace(b"\n", b"\ndata: ") if b"\n" in data else data) + b"\n\n"
     if _USAGE.search(data) is None and _ERROR not in data:
-        return PassedEvent(b"data: " + data + b"\n\n", None, False)
+        return PassedEvent(sse, None, False)
     chunk = checked_chunk(event, deployment)
     usage = chunk.get("usage") if isinstance(chunk, dict) else None
     if not isinstance(usage, dict):
-        return PassedEvent(b"data: " + data + b"\n\n", None, False)
-    return PassedEvent(b"data: " + data + b"\n\n", usage, chunk.get("choices") == [])
+        return PassedEvent(sse, None, False)
+    return PassedEvent(sse, usage, chunk.get("choices") == [])
 
 
 def encoded(chunk: dict[str, Any]) -> PassedEvent:
