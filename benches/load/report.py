@@ -309,8 +309,10 @@ def write_report(results: Results) -> None:
         "",
         "py-spy (`py-spy record --format raw --rate 500 --pid <worker>`) on one worker under "
         "`wrk -c32`, zero-delay upstream, share of the worker's samples; before: provider calls "
-        "on aiohttp's client, after: on the lean client (`mcproute/models/upstream_client.py`). "
-        "CPU per request, the steady measure on this shared machine, is in the tables above.",
+        "on aiohttp's client, after: on the lean client (`mcproute/models/upstream_client.py`), "
+        "both before the one per-request middleware (`proxy/per_request.py`) replaced the "
+        "observe and history middlewares. CPU per request, the steady measure on this shared "
+        "machine, is in the tables above.",
         "",
         *PROFILE,
         "",

@@ -68,6 +68,8 @@ def _reclassified(exc: UpstreamError) -> UpstreamError:
 class AzureOpenAIAdapter(OpenAIAdapter):
     """One Azure OpenAI deployment: resource endpoint, deployment name, api-version, key."""
 
+    relays_sse_bytes = False  # its opening prompt_filter_results chunk is dropped
+
     def __init__(
         self,
         base_url: str,

@@ -105,6 +105,7 @@ def _pooled() -> _Pooled:
             json_serialize=lambda obj: orjson.dumps(obj).decode(),
             timeout=aiohttp.ClientTimeout(total=None),
             auto_decompress=True,
+            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as the lean client reads them
         )
         client = UpstreamClient(s.limit, s.limit_per_host, s.keepalive_seconds)
         pooled = _SESSIONS[loop] = _Pooled(session, client, _closed_with_loop(session, client))

@@ -3,24 +3,25 @@ embeddings, models."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
 
 from mcproute.models.http import (
     Endpoint,
-    classify_status,
-    decode_event,
+    SseEvent,
     get_json,
     open_stream,
     post_json,
     stream_cut,
 )
+from mcproute.models.sse_passthrough import PassedEvent, checked_chunk, passed_event
 from mcproute.secret import Secret
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+T = TypeVar("T")
 
 
 def with_api_path(base_url: str, path: str = "/v1") -> str:
@@ -33,6 +34,7 @@ class OpenAIAdapter:
     """One OpenAI-format deployment: a base URL, a key and the upstream model name."""
 
     wire_format = "openai"
+    relays_sse_bytes = True  # its chat chunks may go to an OpenAI-format caller as they came
 
     def __init__(
         self,
@@ -74,7 +76,13 @@ class OpenAIAdapter:
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Chat completion chunks, each relayed as soon as it arrives."""
-        return self._stream("/chat/completions", body, http_timeout)
+        return self._stream("/chat/completions", body, http_timeout, checked_chunk)
+
+    def chat_stream_bytes(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[PassedEvent]:
+        """The same chunks as the upstream's bytes (`sse_passthrough`)."""
+        return self._stream("/chat/completions", body, http_timeout, passed_event)
 
     async def completions(
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
@@ -89,11 +97,15 @@ class OpenAIAdapter:
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Legacy completion chunks (``text_completion`` objects) as they arrive."""
-        return self._stream("/completions", body, http_timeout)
+        return self._stream("/completions", body, http_timeout, checked_chunk)
 
     async def _stream(
-        self, path: str, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None
-    ) -> AsyncIterator[dict[str, Any]]:
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        http_timeout: aiohttp.ClientTimeout | None,
+        read: Callable[[SseEvent, str | None], T],
+    ) -> AsyncIterator[T]:
         deployment = self.endpoint.deployment
         async with open_stream(
             self.endpoint, path, self._body(body, stream=True), http_timeout
@@ -101,10 +113,7 @@ class OpenAIAdapter:
             async for event in events:
                 if event.data == b"[DONE]":
                     return
-                chunk = decode_event(event, deployment)
-                if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
-                    raise classify_status(500, {}, event.data, deployment, mid_stream=True)
-                yield chunk
+                yield read(event, deployment)
         raise stream_cut(deployment)
 
     async def embeddings(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcproute.context import ContextStore, is_context_id, validated_messages
 from mcproute.models import served
+from mcproute.models.sse_passthrough import PassedEvent
 from mcproute.models.target import ProviderTarget, TokenCount
 from mcproute.models.token_estimate import estimate_input_tokens
 
@@ -179,6 +180,17 @@ class RoutedModel:
 
         def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[Json]:
             return self._target(deployment).chat_stream(request, ctx)
+
+        return self._router.stream(self.name, attempt)
+
+    def chat_stream_bytes(self, body: Mapping[str, Any]) -> AsyncIterator[PassedEvent]:
+        """`chat_stream` as SSE events ready to relay: the upstream's own bytes where it speaks
+        OpenAI chat (`sse_passthrough`)."""
+        request = {**body, "model": self.name, "stream": True}
+        request.setdefault("stream_options", {"include_usage": True})
+
+        def attempt(deployment: Deployment, ctx: AttemptContext) -> AsyncIterator[PassedEvent]:
+            return self._target(deployment).chat_stream_bytes(request, ctx)
 
         return self._router.stream(self.name, attempt)
 

@@ -25,6 +25,7 @@ from mcproute.models.key_pool import KeyPool
 from mcproute.models.limits import UsageWindow
 from mcproute.models.openai import OpenAIAdapter
 from mcproute.models.openai_compatible import OpenAICompatibleAdapter
+from mcproute.models.sse_passthrough import PassedEvent, encoded
 from mcproute.models.token_estimate import estimate_input_tokens
 from mcproute.models.translate import (
     AnthropicToOpenAIStream,
@@ -146,7 +147,16 @@ def _unsupported(deployment: str, provider: str, what: str) -> UpstreamError:
     )
 
 
-async def _close(events: AsyncIterator[Json]) -> None:
+def _usage_asked(body: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+    """The body with the upstream asked to report usage (the tpm budget needs it), and whether
+    the caller asked for it (else it does not get the usage-only chunk)."""
+    options = body.get("stream_options") or {}
+    if options.get("include_usage"):
+        return body, True
+    return {**body, "stream_options": {**options, "include_usage": True}}, False
+
+
+async def _close(events: AsyncIterator[Any]) -> None:
     close = getattr(events, "aclose", None)
     if close is not None:
         await close()
@@ -214,16 +224,14 @@ class ProviderTarget:
                 if not self.keys.failed(slot, exc):
                     raise
 
-    def _keyed_stream(
-        self, open_events: Callable[[Adapter], AsyncIterator[Json]]
-    ) -> AsyncIterator[Json]:
+    def _keyed_stream(self, open_events: Callable[[Adapter], AsyncIterator[T]]) -> AsyncIterator[T]:
         if len(self.keys) == 1:
             return open_events(self.adapter)  # no extra layer per event
         return self._rotating_stream(open_events)
 
     async def _rotating_stream(
-        self, open_events: Callable[[Adapter], AsyncIterator[Json]]
-    ) -> AsyncIterator[Json]:
+        self, open_events: Callable[[Adapter], AsyncIterator[T]]
+    ) -> AsyncIterator[T]:
         tried: list[int] = []
         while True:
             slot = self.keys.pick(tried)
@@ -299,19 +307,36 @@ class ProviderTarget:
                             continue
                     yield chunk
             return
-        # The upstream always reports usage (the tpm budget needs it); a caller that did not
-        # ask for it does not get the usage-only chunk.
-        options = body.get("stream_options") or {}
-        wants_usage = bool(options.get("include_usage"))
-        asked: Mapping[str, Any] = (
-            body if wants_usage else {**body, "stream_options": {**options, "include_usage": True}}
-        )
+        asked, wants_usage = _usage_asked(body)
         async for chunk in self._keyed_stream(lambda a: self._chat(a).chat_stream(asked, timeout)):
             if chunk.get("usage"):
                 await self.usage.record_tokens(_openai_tokens(chunk["usage"]))
                 if not wants_usage and not chunk.get("choices"):
                     continue
             yield chunk
+
+    async def chat_stream_bytes(
+        self, body: Mapping[str, Any], timeouts: Timeouts | None = None
+    ) -> AsyncIterator[PassedEvent]:
+        """`chat_stream` for an OpenAI-format caller: the upstream's bytes when it speaks
+        OpenAI chat too (`sse_passthrough`), else the translated chunks encoded once."""
+        adapter = self.adapter
+        if not isinstance(adapter, OpenAIAdapter) or not adapter.relays_sse_bytes:
+            async for chunk in self.chat_stream(body, timeouts):
+                yield encoded(chunk)
+            return
+        await self.usage.admit()
+        timeout = self._timeout(timeouts, stream=True)
+        asked, wants_usage = _usage_asked(body)
+        events = self._keyed_stream(
+            lambda a: self._openai(a, "chat").chat_stream_bytes(asked, timeout)
+        )
+        async for event in events:
+            if event.usage is not None:
+                await self.usage.record_tokens(_openai_tokens(event.usage))
+                if not wants_usage and event.usage_only:
+                    continue
+            yield event
 
     async def completions(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
         """The legacy completions API: OpenAI and OpenAI-compatible deployments only."""

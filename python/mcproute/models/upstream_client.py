@@ -8,8 +8,9 @@ context's certificate and host name checks; the `aiohttp.ClientTimeout` of the a
 connect, and read: the longest wait for the next bytes); replies framed strictly
 (`reply_framing`). Failures raise what aiohttp's would, so `classify_exception` maps them the
 same way: `TimeoutError`, `ConnectionError` (refused, reset, closed early, a reply that may not
-be read), `aiohttp.ClientPayloadError` (a body cut short). Streams, GETs and requests with
-trace headers stay on aiohttp's client.
+be read), `aiohttp.ClientPayloadError` (a body cut short). HTTP proxies are taken from the
+environment as aiohttp's `trust_env` takes them (`upstream_proxy`). Streams, GETs and requests
+with trace headers stay on aiohttp's client.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
+from mcproute.models.upstream_proxy import EnvironmentProxies, ProxyError, ProxyRoute, open_tunnel
 
 
 class UpstreamConnectError(ConnectionError):
@@ -148,7 +150,9 @@ class UpstreamClient:
         limit_per_host: int = 128,
         keepalive_seconds: float = 30.0,
         ssl_context: ssl.SSLContext | None = None,
+        proxies: EnvironmentProxies | None = None,
     ) -> None:
+        self._proxies = EnvironmentProxies() if proxies is None else proxies
         self.limit_per_host = limit_per_host or 0
         self.keepalive_seconds = keepalive_seconds
         self._ssl = ssl_context
@@ -231,15 +235,41 @@ class UpstreamClient:
         if http_timeout is not None:
             limit = http_timeout.sock_connect or http_timeout.connect
         tls = self._context() if scheme == "https" else None
+        route = self._proxies.route(scheme, host, port)
         try:
-            async with asyncio.timeout(limit):
-                _, conn = await loop.create_connection(
-                    _Connection, host, port, ssl=tls, server_hostname=host if tls else None
-                )
+            async with asyncio.timeout(limit):  # the tunnel and the TLS handshake included
+                if route is None:
+                    _, conn = await loop.create_connection(
+                        _Connection, host, port, ssl=tls, server_hostname=host if tls else None
+                    )
+                elif tls is None:  # absolute-form requests to the proxy (`_new_head`)
+                    _, conn = await loop.create_connection(_Connection, route.host, route.port)
+                else:
+                    conn = await self._through_tunnel(route, host, port, tls)
         except TimeoutError:
             raise  # the connect timeout, a timeout as with aiohttp
+        except ProxyError as exc:
+            raise UpstreamConnectError(str(exc)) from exc
         except (OSError, ssl.SSLError) as exc:  # refused, no such host, a certificate refused
             raise UpstreamConnectError(f"{type(exc).__name__}") from exc
+        return conn
+
+    @staticmethod
+    async def _through_tunnel(
+        route: ProxyRoute, host: str, port: int, tls: ssl.SSLContext
+    ) -> _Connection:
+        raw = await open_tunnel(route, host, port)
+        conn = _Connection()
+        try:
+            secured = await asyncio.get_running_loop().start_tls(
+                raw, conn, tls, server_hostname=host
+            )
+        except BaseException:
+            raw.close()
+            raise
+        if secured is None:  # the tunnel closed during the handshake
+            raise ConnectionResetError("proxy closed the tunnel")
+        conn.connection_made(secured)
         return conn
 
     def _head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
@@ -253,15 +283,20 @@ class UpstreamClient:
             found = self._heads[cache_key] = self._new_head(url, headers)
         return found
 
-    @staticmethod
-    def _new_head(url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
+    def _new_head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
         target = URL(url)
         scheme, host, port = target.scheme, target.raw_host, target.port
         if scheme not in ("http", "https") or not host or port is None:
             raise aiohttp.InvalidURL(url)
         named = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
         authority = named if target.is_default_port() else f"{named}:{port}"
-        lines = [f"POST {target.raw_path_qs} HTTP/1.1", f"Host: {authority}"]
+        request_target = target.raw_path_qs
+        extra: list[str] = []
+        if scheme == "http" and (route := self._proxies.route(scheme, host, port)) is not None:
+            request_target = f"http://{authority}{request_target}"  # absolute form, for a proxy
+            if route.authorization is not None:
+                extra.append(f"Proxy-Authorization: {route.authorization}")
+        lines = [f"POST {request_target} HTTP/1.1", f"Host: {authority}", *extra]
         for name, value in headers.items():
             if name.lower() in ("host", "content-length", "transfer-encoding", "connection"):
                 continue

@@ -44,7 +44,7 @@ from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.oauth import OAUTH_ENV
-from mcproute.proxy.observe import middleware as observe
+from mcproute.proxy.per_request import middleware as per_request
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
@@ -175,15 +175,13 @@ def build_app(
 
         resource = OAuthResource(config.oauth)
     recent = history.History(config.dashboard)
-    recording = history.middleware(recent, lambda: registry.config.dashboard)
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
-            observe(metrics),
-            recording,
-            spend.middleware(ledger, prices, metrics),  # after the call; inside `recording`
+            per_request(metrics, recent, lambda: registry.config.dashboard),
+            spend.middleware(ledger, prices, metrics),  # after the call; inside `per_request`
             auth.middleware(authenticator, resource),
             surface.unknown_routes,
         ],

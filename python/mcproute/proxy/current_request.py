@@ -1,6 +1,6 @@
 """What the request being served learns on the way, for the request log and the spend ledger:
 the tokens its model calls used, the deployment that answered, the usage object the reply
-carried and, for an ensemble, each model it called. Set by the history middleware; filled by the
+carried and, for an ensemble, each model it called. Set by the per-request middleware; filled by the
 token-usage hook in `metrics`, by the routes (`note_usage`, `note_part`) and by the Router's
 observer (child tasks, such as a hedge, share the same object)."""
 

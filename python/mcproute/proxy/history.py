@@ -17,22 +17,17 @@ polling and health checks are not recorded, so watching does not change what is 
 from __future__ import annotations
 
 import bisect
-import sys
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mcproute.config import DashboardSettings
-from mcproute.proxy.auth import RECORD
 from mcproute.proxy.current_request import CURRENT, CurrentRequest
-from mcproute.proxy.metrics import HTTP_BUCKETS, route_label
-from mcproute.proxy.observe import TIMING
+from mcproute.proxy.metrics import HTTP_BUCKETS
 from mcproute.redact import redact
 from mcproute.routing.types import AttemptEvent
 
@@ -52,7 +47,6 @@ SECOND_FIELDS = 6
 LOG_FIELDS = ("time", "request_id", "key_id", "method", "route", "model", "deployment",
               "status", "latency_ms", "tokens_in", "tokens_out", "cost", "error",
               "bodies")  # fmt: skip
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(slots=True)
@@ -221,7 +215,7 @@ class History:
         }
 
 
-def _error_message(response: web.StreamResponse | None) -> str | None:
+def error_message(response: web.StreamResponse | None) -> str | None:
     """The message of an error reply we sent (OpenAI, Anthropic or JSON-RPC shape), redacted."""
     body = getattr(response, "body", None)
     if not isinstance(body, bytes) or len(body) > 65536:
@@ -237,7 +231,7 @@ def _error_message(response: web.StreamResponse | None) -> str | None:
     return redact(message)[:MESSAGE_CHARS]
 
 
-def _bodies(request: web.Request, response: web.StreamResponse | None) -> dict[str, str]:
+def bodies_of(request: web.Request, response: web.StreamResponse | None) -> dict[str, str]:
     """Request and response bodies for a key with debug bodies on: truncated and redacted."""
     sent = getattr(request, "_read_bytes", None)  # what the handler read; never read it here
     reply = getattr(response, "body", None)
@@ -254,51 +248,6 @@ def status_of(response: web.StreamResponse | None, raised: BaseException | None)
     if response is not None:
         return response.status
     return raised.status if isinstance(raised, web.HTTPException) else 500
-
-
-def middleware(history: History, settings: Callable[[], DashboardSettings]) -> Middleware:
-    """Record every request (but the unrecorded paths) into `history`, under the current
-    configuration's `settings()` (so a reload takes effect). Runs inside the observe
-    middleware, whose timing, key id and model it reads."""
-
-    @web.middleware
-    async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(UNRECORDED):
-            return await handler(request)
-        history.follow(settings())
-        current = CurrentRequest()
-        token = CURRENT.set(current)
-        response: web.StreamResponse | None = None
-        try:
-            response = await handler(request)
-            return response
-        finally:
-            CURRENT.reset(token)
-            status = status_of(response, sys.exc_info()[1])
-            timing = request[TIMING]
-            record = request.get(RECORD)
-            error = _error_message(response) if status >= 400 else None
-            if error is None and status >= 400:
-                error = f"HTTP {status}"
-            bodies = None
-            if timing.key_id is not None and timing.key_id in history.settings.debug_bodies:
-                bodies = _bodies(request, response)
-            history.request_done(
-                now=time.time(),
-                request_id=timing.request_id,
-                key_id=timing.key_id,
-                key_name=None if record is None else record.name,
-                method=request.method,
-                route=route_label(request.path),
-                model=timing.model,
-                status=status,
-                seconds=time.perf_counter() - timing.start,
-                current=current,
-                error=error,
-                bodies=bodies,
-            )
-
-    return record
 
 
 HISTORY = web.AppKey("history", History)

@@ -70,6 +70,7 @@ TOKEN_KEYS = (
     ("output", ("completion_tokens", "output_tokens")),
 )
 INF = 'le="+Inf"'
+_ROUTE_LABELS: dict[str, Labels] = {}  # not on `Metrics`: its dicts are its counter tables
 
 
 def route_label(path: str) -> str:
@@ -198,9 +199,17 @@ class Metrics:
 
     # --- recording -----------------------------------------------------------------------
 
-    def request_done(self, route: str, status: int, seconds: float) -> None:
+    def request_done(
+        self, route: str, status: int, seconds: float, overhead: float | None = None
+    ) -> None:
+        """A request's end; `overhead` for the model routes (see `observe`)."""
         self.requests[(route, status)] += 1
-        self.http.observe((("http_route", route),), seconds)
+        labels = _ROUTE_LABELS.get(route)
+        if labels is None:  # route labels are bounded (`route_label`): built once each
+            labels = _ROUTE_LABELS[route] = (("http_route", route),)
+        self.http.observe(labels, seconds)
+        if overhead is not None:
+            self.overhead.observe(labels, overhead)
 
     def operation_done(
         self, operation: str, model: str, seconds: float, error_type: str | None = None

@@ -1,4 +1,5 @@
-"""Per-request observation: timing, the gateway's overhead, request ids and the access log.
+"""Per-request observation: timing, the gateway's overhead, request ids and the access log
+(written by the one per-request middleware, `per_request`).
 
 The overhead is the request's time minus the time it waited on upstreams (adapters add that
 wait to `UPSTREAM_WAIT`); for a stream it is taken when the first byte goes to the caller.
@@ -16,18 +17,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
-from mcproute.logs import ACCESS_LOGGER, REQUEST_ID
-from mcproute.models.http import UPSTREAM_WAIT
-from mcproute.proxy.metrics import Metrics, route_label
+from mcproute.logs import ACCESS_LOGGER
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -60,48 +57,7 @@ class RequestTiming:
 TIMING = web.RequestKey("timing", RequestTiming)
 
 
-def middleware(metrics: Metrics) -> Middleware:
-    @web.middleware
-    async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-        given = request.headers.get("x-request-id")
-        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
-        timing = RequestTiming(time.perf_counter(), request_id)
-        request[TIMING] = timing
-        # Not reset: the request's task (and its context) ends with the request, and aiohttp's
-        # own "Error handling request" line, logged after this middleware, keeps the id.
-        REQUEST_ID.set(request_id)
-        token = UPSTREAM_WAIT.set(timing.upstream)
-        route = route_label(request.path)
-        status = 500
-        response: web.StreamResponse | None = None
-        try:
-            response = await handler(request)
-            status = response.status
-            if not response.prepared:
-                if route in MODEL_ROUTES:
-                    timing.mark_first_byte(response)
-                else:
-                    response.headers["x-request-id"] = request_id
-            await _finish(request, response)
-            return response
-        except web.HTTPException as exc:
-            status = exc.status
-            raise
-        finally:
-            UPSTREAM_WAIT.reset(token)
-            elapsed = time.perf_counter() - timing.start
-            metrics.request_done(route, status, elapsed)
-            overhead = timing.first_byte_overhead
-            if route in MODEL_ROUTES:
-                overhead = timing.overhead() if overhead is None else overhead
-                metrics.overhead.observe((("http_route", route),), overhead)
-            if access_log.isEnabledFor(logging.INFO):
-                _log(request, timing, status, elapsed, overhead, response)
-
-    return observe
-
-
-async def _finish(request: web.Request, response: web.StreamResponse) -> None:
+async def finish(request: web.Request, response: web.StreamResponse) -> None:
     """Send what aiohttp would send after the middleware (both calls are idempotent), so that
     `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual."""
     with contextlib.suppress(ConnectionError):
@@ -109,7 +65,7 @@ async def _finish(request: web.Request, response: web.StreamResponse) -> None:
         await response.write_eof()
 
 
-def _log(
+def log_access(
     request: web.Request,
     timing: RequestTiming,
     status: int,

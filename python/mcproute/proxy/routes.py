@@ -2,7 +2,8 @@
 model routes are in `surface`).
 
 The body is parsed once (orjson); the model group comes from its `model` field; the call runs
-through the registry's Router; streams are relayed event by event as they arrive. A stream that
+through the registry's Router; streams are relayed event by event as they arrive (an OpenAI chat
+stream to an OpenAI chat caller as the upstream's bytes: `models/sse_passthrough.py`). A stream that
 has started and is cut for a reason of ours (idle or total timeout, the upstream cutting it, the
 drain deadline on shutdown) ends with an error event in the caller's format, never silently;
 every started stream's ending is counted by reason.
@@ -18,10 +19,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from mcproute import tracing
 from mcproute.contract import anthropic, openai
 from mcproute.errors import UpstreamError
 from mcproute.models import ModelRegistry, served
+from mcproute.models.ensemble import EnsembleModel
 from mcproute.models.routed import RoutedModel
+from mcproute.models.sse_passthrough import PassedEvent
 from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, allows
 from mcproute.proxy.contexts import (
@@ -104,7 +108,7 @@ Failure = Callable[[str, str, UpstreamError | None], list[dict[str, Any]]]
 async def _relay(
     request: web.Request,
     name: str,
-    events: AsyncIterator[dict[str, Any]],
+    events: AsyncIterator[Any],
     anthropic: bool,
     failure: Failure | None = None,
     hide_usage: bool = False,
@@ -123,7 +127,7 @@ async def _relay(
 async def _relay_events(
     request: web.Request,
     name: str,
-    events: AsyncIterator[dict[str, Any]],
+    events: AsyncIterator[Any],
     anthropic: bool,
     failure: Failure | None,
     hide_usage: bool,
@@ -142,7 +146,7 @@ async def _relay_events(
     governance.limit_headers(request, response)
     request[TIMING].mark_first_byte(response)
     await response.prepare(request)
-    event: dict[str, Any] | None = first
+    event: Any = first
     error_type = None
     streams = request.app.get(STREAMS)
     task = asyncio.current_task()
@@ -151,14 +155,13 @@ async def _relay_events(
     ending = "completed"
     try:
         while event is not None:
-            outer = event.get("message") or event.get("response")  # Anthropic's, Responses'
-            found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
-            if isinstance(found, dict):
+            found, usage_only, data = _inspected(event, anthropic)
+            if found is not None:
                 usage.update(found)
-                if hide_usage and event.get("choices") == []:
+                if hide_usage and usage_only:
                     event = await anext(iterator, None)
                     continue
-            await response.write(_sse(event, anthropic))
+            await response.write(data)
             event = await anext(iterator, None)
         if not anthropic:
             await response.write(b"data: [DONE]\n\n")
@@ -196,6 +199,20 @@ async def _relay_events(
     metrics.usage("chat", name, usage)
     note_usage(usage)
     return response
+
+
+def _inspected(
+    event: dict[str, Any] | PassedEvent, anthropic: bool
+) -> tuple[dict[str, Any] | None, bool, bytes]:
+    """The usage an event carries, whether it is OpenAI's usage-only chunk, and its bytes."""
+    if type(event) is PassedEvent:
+        return event.usage, event.usage_only, event.sse
+    assert isinstance(event, dict)
+    outer = event.get("message") or event.get("response")  # Anthropic's, Responses'
+    found = event.get("usage") or (outer.get("usage") if isinstance(outer, dict) else None)
+    if not isinstance(found, dict):
+        found = None
+    return found, event.get("choices") == [], _sse(event, anthropic)
 
 
 def ask_usage(body: dict[str, Any]) -> bool:
@@ -251,12 +268,17 @@ async def _close(iterator: AsyncIterator[Any]) -> None:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, openai.CHAT)
     model = await _model(request, body["model"])
-    with_context_openai(body, await referenced_messages(request, body))
+    context = await referenced_messages(request, body)
+    with_context_openai(body, context)
     await governance.admit(request, body, model=model)
     with accounted(request, model, "chat"):
         if body.get("stream"):
             hide = not ask_usage(body)
-            events = ensemble_events(request, model, model.chat_stream(body))
+            events: AsyncIterator[Any]
+            if context or isinstance(model, EnsembleModel) or tracing.ACTIVE:  # spans read chunks
+                events = ensemble_events(request, model, model.chat_stream(body))
+            else:  # the caller's format is the stream's: relayed as the upstream's bytes
+                events = model.chat_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
         result = await _call(request, "chat", body["model"], model.chat(body))
     return json_reply(ensemble_reply(request, model, result))

@@ -1,9 +1,9 @@
 """The proxy's side of the spend ledger: the one place a call's rows are made, and
 `GET /admin/spend`.
 
-The middleware runs inside the history middleware, around every model route (chat
-completions, messages, responses, embeddings, completions; JSON and streams alike, since a
-relayed stream's handler returns only once the stream has ended). When the handler is done it
+The middleware runs inside the per-request middleware (`per_request`), around every model route
+(chat completions, messages, responses, embeddings, completions; JSON and streams alike, since
+a relayed stream's handler returns only once the stream has ended). When the handler is done it
 reads what the request noted on the way (`current_request`: the reply's usage, the deployment
 that answered, an ensemble's parts), prices it with the configuration's current `PriceTable`
 and hands the rows to this worker's `SpendLedger`. A request that never reached a model (bad

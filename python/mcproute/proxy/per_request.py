@@ -1,0 +1,127 @@
+"""One middleware, one record per request: the request id and timing (`observe`), then, once
+the response is sent, the HTTP metrics (`metrics`), the dashboard's history (`history`) and the
+access log line, from one status, one route label and one clock reading.
+
+The dashboard's own polling and health checks (`history.UNRECORDED`) are left out of the
+history but counted in the metrics. The current-request holder (`current_request`) is set here
+for the recorded requests, so the spend middleware and the routes inside fill it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+from mcproute.config import DashboardSettings
+from mcproute.logs import REQUEST_ID
+from mcproute.models.http import UPSTREAM_WAIT
+from mcproute.proxy.auth import RECORD
+from mcproute.proxy.current_request import CURRENT, CurrentRequest
+from mcproute.proxy.history import UNRECORDED, History, bodies_of, error_message, status_of
+from mcproute.proxy.metrics import Metrics, route_label
+from mcproute.proxy.observe import (
+    MODEL_ROUTES,
+    TIMING,
+    VALID_REQUEST_ID,
+    RequestTiming,
+    access_log,
+    finish,
+    log_access,
+)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def middleware(
+    metrics: Metrics, history: History, settings: Callable[[], DashboardSettings]
+) -> Middleware:
+    """`settings()` is the current configuration's dashboard block, so a reload takes effect."""
+
+    @web.middleware
+    async def per_request(request: web.Request, handler: Handler) -> web.StreamResponse:
+        path = request.path
+        given = request.headers.get("x-request-id")
+        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        timing = RequestTiming(time.perf_counter(), request_id)
+        request[TIMING] = timing
+        # Not reset: the request's task (and its context) ends with the request, and aiohttp's
+        # own "Error handling request" line, logged after this middleware, keeps the id.
+        REQUEST_ID.set(request_id)
+        wait_token = UPSTREAM_WAIT.set(timing.upstream)
+        current = None if path.startswith(UNRECORDED) else CurrentRequest()
+        current_token = None if current is None else CURRENT.set(current)
+        route = route_label(path)
+        model_route = route in MODEL_ROUTES
+        response: web.StreamResponse | None = None
+        raised: BaseException | None = None
+        try:
+            response = await handler(request)
+            if not response.prepared:
+                if model_route:
+                    timing.mark_first_byte(response)
+                else:
+                    response.headers["x-request-id"] = request_id
+            await finish(request, response)
+            return response
+        except BaseException as exc:
+            raised = exc
+            raise
+        finally:
+            UPSTREAM_WAIT.reset(wait_token)
+            if current_token is not None:
+                CURRENT.reset(current_token)
+            elapsed = time.perf_counter() - timing.start
+            status = status_of(response, raised)
+            overhead = timing.first_byte_overhead
+            if model_route and overhead is None:
+                overhead = timing.overhead()
+            metrics.request_done(route, status, elapsed, overhead if model_route else None)
+            if current is not None:
+                _history(history, settings(), request, timing, route, status, elapsed, current,
+                         response)  # fmt: skip
+            if access_log.isEnabledFor(logging.INFO):
+                log_access(request, timing, status, elapsed, overhead, response)
+
+    return per_request
+
+
+def _history(
+    history: History,
+    settings: DashboardSettings,
+    request: web.Request,
+    timing: RequestTiming,
+    route: str,
+    status: int,
+    elapsed: float,
+    current: CurrentRequest,
+    response: web.StreamResponse | None,
+) -> None:
+    history.follow(settings)
+    error = None
+    if status >= 400:
+        error = error_message(response)
+        if error is None:
+            error = f"HTTP {status}"
+    bodies = None
+    if timing.key_id is not None and timing.key_id in settings.debug_bodies:
+        bodies = bodies_of(request, response)
+    record = request.get(RECORD)
+    history.request_done(
+        now=time.time(),
+        request_id=timing.request_id,
+        key_id=timing.key_id,
+        key_name=None if record is None else record.name,
+        method=request.method,
+        route=route,
+        model=timing.model,
+        status=status,
+        seconds=elapsed,
+        current=current,
+        error=error,
+        bodies=bodies,
+    )
