@@ -50,13 +50,23 @@ def serve_command(config: Path, port: int, workers: int = 2) -> list[str]:
             "--port", str(port), "--workers", str(workers)]  # fmt: skip
 
 
+STOP_TIMEOUT_S = 60.0  # beyond serve's drain (30 s) and shutdown grace (10 s)
+
+
 async def stop_all(procs: list[asyncio.subprocess.Process]) -> None:
     """Stop the `mcproute serve` processes still running, and wait for every one."""
     for proc in procs:
         if proc.returncode is None:
             proc.terminate()
+    stuck = []
     for proc in procs:
-        await proc.wait()
+        try:  # a worker's shutdown is bounded (drain + grace): longer is a bug, not a wait
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            stuck.append(proc.pid)
+            proc.kill()
+            await proc.wait()
+    assert not stuck, f"mcproute serve {stuck} did not stop on SIGTERM"
 
 
 def document(sim_url: str, mcp_url: str) -> dict[str, Any]:

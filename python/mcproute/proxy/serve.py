@@ -29,6 +29,8 @@ from mcproute.proxy.reload import RELOADER
 from mcproute.proxy.worker_snapshots import instance_id
 from mcproute.store import DataDir
 
+CLEANUP_GRACE_S = 10.0  # after the drain: for closing stores and clients on stop
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -89,7 +91,19 @@ async def _serve_one(
         await watcher.stop()
     # Streams still running at the drain deadline end with an error event, not a silent cut.
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
-    await runner.cleanup()  # stops listening, waits for in-flight handlers, runs on_cleanup
+    # Stops listening, waits for in-flight handlers, runs on_cleanup (stores and clients close,
+    # journals flush). Bounded: a SIGTERM always ends the worker, even if a store hangs.
+    cleanup = asyncio.ensure_future(runner.cleanup())
+    done, _ = await asyncio.wait({cleanup}, timeout=limits.drain + CLEANUP_GRACE_S)
+    if not done:
+        log.error(
+            "worker %s: shutdown not finished %.0f s after the drain; exiting now",
+            os.getpid(),
+            CLEANUP_GRACE_S,
+        )
+        logging.shutdown()
+        os._exit(1)
+    cleanup.result()
     deadline.cancel()
     await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
