@@ -1166,8 +1166,13 @@ class ConfigWatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        try:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
+        except (NotImplementedError, RuntimeError, ValueError) as exc:
+            # Loops without signals (Windows, a thread other than the main one): the poll
+            # below and POST /admin/reload still reload.
+            log.info("SIGHUP reloads unavailable here (%s)", type(exc).__name__)
+        else:
             self._signal_installed = True
         if self._interval is not None:
             self._task = loop.create_task(self._poll(self._interval))

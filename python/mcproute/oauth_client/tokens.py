@@ -20,7 +20,7 @@ from mcproute.oauth_client.dpop import DPoPKey
 from mcproute.oauth_client.errors import OAuthError
 from mcproute.oauth_client.metadata import FETCH_TIMEOUT, MAX_DOCUMENT, ServerMetadata
 from mcproute.protocol.b64url import encode as b64url
-from mcproute.redact import redact_url
+from mcproute.redact import redact, redact_url
 
 Json = dict[str, Any]
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -159,8 +159,9 @@ async def post_form(
         if fresh_nonce and attempt == 0 and document.get("error") == "use_dpop_nonce":
             continue  # RFC 9449 §8: again, with the server's nonce
         if status >= 400 or "error" in document:
-            error = str(document.get("error") or "")
-            described = str(document.get("error_description") or "")[:200]
+            # Relayed from the server: redacted like every upstream error (it may echo a grant).
+            error = redact(str(document.get("error") or ""))[:100]
+            described = redact(str(document.get("error_description") or ""))[:200]
             detail = f": {described}" if described else ""
             raise OAuthError(f"{what} refused: HTTP {status} {error}{detail}", error or None)
         return document
