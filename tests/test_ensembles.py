@@ -272,10 +272,11 @@ async def test_tool_calls_must_agree() -> None:
     assert same == also != other
 
 
-RACERS = {  # alpha's first token comes at once, the others' long after
-    "alpha": SimulatorSettings(reply="fast answer here"),
-    "beta": SimulatorSettings(reply="slow", ttft=0.4),
-    "gamma": SimulatorSettings(reply="slower", ttft=0.6),
+RACERS = {  # alpha's first token comes first, the others' long after; alpha waits a little so
+    # that every member has received its request before the winner is known, even on a busy host
+    "alpha": SimulatorSettings(reply="fast answer here", ttft=0.2),
+    "beta": SimulatorSettings(reply="slow", ttft=0.8),
+    "gamma": SimulatorSettings(reply="slower", ttft=1.0),
 }
 
 
@@ -284,7 +285,7 @@ async def test_first_streams_the_fastest_and_cancels_the_rest() -> None:
         registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
         model = await registry.get_model("fastest")
         chunks = [c async for c in model.stream("hi")]
-        await asyncio.sleep(0.7)  # past the losers' first token, had they gone on
+        await asyncio.sleep(1.0)  # past the losers' first token, had they gone on
         await registry.aclose()
         assert [sims[m].served for m in MEMBERS] == [1, 1, 1]
         assert sims["beta"].streamed == sims["gamma"].streamed == 0
