@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mcproute.redact import redact_url
 from mcproute.store.datadir import DataDir
 from mcproute.store.nonces import StoreUnavailableError
-from mcproute.store.sqlite_tx import immediate
+from mcproute.store.sqlite_tx import SqliteThread, immediate
 
 if TYPE_CHECKING:  # psycopg is loaded only when PostgreSQL is configured
     import psycopg
@@ -75,6 +75,23 @@ def live_connection(database: Database, conn: Any, prepare_sqlite: Callable[[Any
         if database.kind == "sqlite":
             prepare_sqlite(conn)
     return conn
+
+
+class ThreadOwnedConnection:
+    """For a store whose one connection (`_connection`) is used only on its own thread
+    (`_thread`): `close` closes the connection on that thread, then ends the thread."""
+
+    _connection: Any
+    _thread: SqliteThread
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        self._thread.call(shut)
+        self._thread.shutdown()
 
 
 class SqliteDatabase:

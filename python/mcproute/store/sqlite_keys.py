@@ -13,7 +13,12 @@ from mcproute.governance.limits import NO_LIMITS, limits_from
 from mcproute.security import ApiKeyRecord
 from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
 from mcproute.store.audit import AuditEvent, read_events, record_event
-from mcproute.store.database import Database, SqliteDatabase, live_connection
+from mcproute.store.database import (
+    Database,
+    SqliteDatabase,
+    ThreadOwnedConnection,
+    live_connection,
+)
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
 
@@ -43,7 +48,7 @@ ADDED_COLUMNS = (
 )
 
 
-class SqliteApiKeyStore:
+class SqliteApiKeyStore(ThreadOwnedConnection):
     """Implements the ApiKeyStore interface on the data directory's database (or PostgreSQL,
     `database`).
 
@@ -89,13 +94,7 @@ class SqliteApiKeyStore:
                     conn.execute(f"ALTER TABLE api_keys ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
-        def shut() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        self._thread.call(shut)
-        self._thread.shutdown()
+        super().close()
         self._database.close()
 
     @staticmethod

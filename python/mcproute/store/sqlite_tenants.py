@@ -15,7 +15,12 @@ from typing import Any
 from mcproute.governance.limits import NO_LIMITS, Limits, limits_from
 from mcproute.store.audit import SQLITE_SCHEMA as SQLITE_AUDIT_SCHEMA
 from mcproute.store.audit import record_event
-from mcproute.store.database import Database, SqliteDatabase, live_connection
+from mcproute.store.database import (
+    Database,
+    SqliteDatabase,
+    ThreadOwnedConnection,
+    live_connection,
+)
 from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteThread
 
@@ -33,7 +38,7 @@ def _create_schema(conn: Any) -> None:
     conn.execute(SQLITE_AUDIT_SCHEMA)
 
 
-class TenantPolicies:
+class TenantPolicies(ThreadOwnedConnection):
     def __init__(
         self, data_dir: DataDir, *, cache_s: float = 1.0, database: Database | None = None
     ) -> None:
@@ -92,12 +97,3 @@ class TenantPolicies:
             return {name: limits_from(json.loads(text)) for name, text in rows.fetchall()}
 
         return self._thread.call(read)
-
-    def close(self) -> None:
-        def shut() -> None:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-        self._thread.call(shut)
-        self._thread.shutdown()
