@@ -17,12 +17,12 @@ import os
 import socket
 import statistics
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
+from benches.routing_overhead import _measure
 from benches.run import machine, replace_section
 from mcproute.config import parse_config
 from mcproute.models import ModelRegistry
@@ -116,17 +116,6 @@ async def _raw_race(sessions: list[aiohttp.ClientSession], urls: list[str]) -> N
 Call = Callable[[], Awaitable[Any]]
 
 
-async def _timed(call: Call, warmup: int) -> list[float]:
-    for _ in range(warmup):
-        await call()
-    samples = []
-    for _ in range(CALLS):
-        t0 = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - t0)
-    return samples
-
-
 class Work:
     """What the slower members did during the ensemble's rounds (from their simulators)."""
 
@@ -184,11 +173,11 @@ async def _run() -> tuple[dict[str, list[list[float]]], dict[str, Work]]:
                         async def rounds(
                             name: str = name, call: Call = call, warmup: int = warmup
                         ) -> None:
-                            results.setdefault(name, []).append(await _timed(call, warmup))
+                            results.setdefault(name, []).append(await _measure(call, warmup, CALLS))
 
                         await works[name].during(rounds)
                     else:
-                        results.setdefault(name, []).append(await _timed(call, warmup))
+                        results.setdefault(name, []).append(await _measure(call, warmup, CALLS))
     finally:
         await registry.aclose()
         await close_session()
