@@ -30,7 +30,7 @@ from mcproute.models.http import close_session
 from mcproute.models.routed import GenerationChunk
 
 RAW_BODY = b'{"model": "fast", "messages": [{"role": "user", "content": "hi"}], "stream": true}'
-TTFT = {"fast": 0.0, "medium": 0.05, "slow": 0.1}  # seconds to each member's first token
+TTFT = {"fast": 0.0, "medium": 0.1, "slow": 0.2}  # seconds to each member's first token
 PACED = 0.002  # the first token of a member that answers quickly, but not at once
 ALONE = "fastest member alone"
 ENSEMBLE = "ensemble `first` over 3"
@@ -43,7 +43,7 @@ BASE = {ENSEMBLE: ALONE, PACED_ENSEMBLE: PACED_ALONE, KEPT: RAW, CLOSED: RAW}  #
 ROUNDS = 8  # per path, taking turns
 CALLS = 50  # timed calls per path and round
 WARMUP = 10  # untimed calls before each round (and 5x as many before the first)
-QUIET = max(TTFT.values()) * 3  # past when a cancelled member would have sent its first token
+QUIET = max(TTFT.values()) + 0.1  # past when a cancelled member would have sent its answer
 
 
 async def _stream(registry: ModelRegistry, model: str) -> list[GenerationChunk]:
