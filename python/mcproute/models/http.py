@@ -48,7 +48,7 @@ class _StreamRoute(NamedTuple):
     # on the request itself when plain HTTP goes to the proxy in absolute form
     proxy_headers: Mapping[str, str] | None
     request_headers: Mapping[str, str] | None
-    netrc_auth: aiohttp.BasicAuth | None  # ~/.netrc's credentials for the origin, if any
+    netrc_authorization: str | None  # ~/.netrc's credentials for the origin, if any
 
 
 def _environment_route(url: URL) -> _StreamRoute:
@@ -59,15 +59,18 @@ def _environment_route(url: URL) -> _StreamRoute:
         proxy, proxy_auth = get_env_proxy_for_url(url)
     except LookupError:
         proxy, proxy_auth = None, None
-    netrc_auth = None
+    netrc_authorization = None
     netrc = netrc_from_env()
     if netrc is not None and url.host is not None:
         with contextlib.suppress(LookupError):
-            netrc_auth = basicauth_from_netrc(netrc, url.host)
+            netrc_authorization = basicauth_from_netrc(netrc, url.host).encode()
     credentials = None if proxy_auth is None else {"Proxy-Authorization": proxy_auth.encode()}
     tunnelled = url.scheme == "https"
     return _StreamRoute(
-        proxy, credentials if tunnelled else None, None if tunnelled else credentials, netrc_auth
+        proxy,
+        credentials if tunnelled else None,
+        None if tunnelled else credentials,
+        netrc_authorization,
     )
 
 
@@ -453,11 +456,12 @@ async def open_stream(
     pooled = _pooled()
     try:
         route = pooled.routes.get(url) or await _new_route(pooled, url)
-        auth = None
-        if route.netrc_auth is not None and not any(k.lower() == "authorization" for k in headers):
-            auth = route.netrc_auth  # as `trust_env` adds it (aiohttp refuses it with the header)
-        if route.request_headers is not None:
-            headers = {**headers, **route.request_headers}
+        extra = route.request_headers
+        netrc = route.netrc_authorization  # as `trust_env` adds it, unless the call has its own
+        if netrc is not None and not any(k.lower() == "authorization" for k in headers):
+            extra = {**(extra or {}), "Authorization": netrc}
+        if extra:
+            headers = {**headers, **extra}
         response = await pooled.streams.post(
             url,
             data=payload,
@@ -465,7 +469,6 @@ async def open_stream(
             timeout=http_timeout,
             proxy=route.proxy,
             proxy_headers=route.proxy_headers,
-            auth=auth,
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
