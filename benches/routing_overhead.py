@@ -53,11 +53,13 @@ async def _serve() -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/v1"
 
 
-async def _measure(call: Callable[[], Awaitable[Any]]) -> list[float]:
-    for _ in range(WARMUP):
+async def _measure(
+    call: Callable[[], Awaitable[Any]], warmup: int = WARMUP, calls: int = CALLS
+) -> list[float]:
+    for _ in range(warmup):
         await call()
     samples = []
-    for _ in range(CALLS):
+    for _ in range(calls):
         t0 = time.perf_counter()
         await call()
         samples.append(time.perf_counter() - t0)

@@ -19,7 +19,7 @@ import pytest
 from mcproute.client import MCPClient
 from mcproute.config import ConfigError, parse_config
 from mcproute.models import ModelRegistry
-from mcproute.models.ensemble import EnsembleError, EnsembleGeneration
+from mcproute.models.ensemble import EnsembleError, EnsembleGeneration, EnsembleModel
 from mcproute.models.ensemble_combine import tool_call_key
 from mcproute.models.http import close_session
 from mcproute.protocol.client.sampling import sampling_handler
@@ -291,6 +291,36 @@ async def test_first_streams_the_fastest_and_cancels_the_rest() -> None:
         assert sims["beta"].streamed == sims["gamma"].streamed == 0
     assert "".join(c.text for c in chunks) == "fast answer here"
     assert {c.raw["model"] for c in chunks} == {"fastest"}
+
+
+async def test_the_last_winner_starts_first_and_still_has_to_win() -> None:
+    """The member configured last wins; the next race starts it first (its connection is the
+    one kept alive). Starting first decides nothing: when it is slow the next time, another
+    member wins and leads the race after."""
+    racers = {
+        "alpha": SimulatorSettings(reply="slow", ttft=0.8),
+        "beta": SimulatorSettings(reply="slow", ttft=0.8),
+        "gamma": SimulatorSettings(reply="fast answer here", ttft=0.2),
+    }
+    async with simulators(**racers) as sims:
+        registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
+        model = await registry.get_model("fastest")
+        assert isinstance(model, EnsembleModel)
+        assert model._start_order() == MEMBERS
+        first = "".join([c.text async for c in model.stream("hi")])
+        assert model._start_order() == ["gamma", "alpha", "beta"]
+        racers["gamma"].ttft, racers["beta"].ttft = 1.5, 0.2  # the simulators read them live
+        gamma_sent = sims["gamma"].streamed
+        second = [c async for c in model.stream("hi")]
+        await asyncio.sleep(1.5)  # past the losers' first token, had they gone on
+        await registry.aclose()
+        assert [sims[m].served for m in MEMBERS] == [2, 2, 2]
+        assert sims["alpha"].streamed == 0
+        assert sims["gamma"].streamed == gamma_sent  # nothing more: it lost this time
+    assert first == "fast answer here"
+    assert "".join(c.text for c in second) == "slow"
+    assert second[-1].raw["mcproute"]["chosen"] == "beta"
+    assert model._start_order() == ["beta", "alpha", "gamma"]
 
 
 async def test_sampling_targets_an_ensemble_by_hint_and_reload_changes_it() -> None:

@@ -253,3 +253,32 @@ async def test_streams_on_aiohttps_session_take_the_proxy_from_the_environment(
     finally:
         await close_session()
     assert forwarding.seen == [f"POST {base}/v1/chat HTTP/1.1", f"POST {base}/v1/lean HTTP/1.1"]
+
+
+async def test_streams_take_origin_credentials_from_netrc_as_trust_env_does(
+    serve: Callable[..., Awaitable[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """~/.netrc's login for the provider's host goes on a stream without its own
+    Authorization header; a request that has one keeps it (aiohttp would refuse both)."""
+    seen: list[str | None] = []
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        seen.append(request.headers.get("Authorization"))
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        await response.write(b'data: {"n": 1}\n\ndata: [DONE]\n\n')
+        return response
+
+    base = await serve(events)
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine {urlsplit(base).hostname} login netuser password netpass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    try:
+        for headers in ({}, {}, {"Authorization": "Bearer sk-own"}):
+            async with open_stream(Endpoint(base, headers, "d"), "/v1/chat", {}, None) as stream:
+                assert [event.data async for event in stream] == [b'{"n": 1}', b"[DONE]"]
+    finally:
+        await close_session()
+    basic = "Basic " + base64.b64encode(b"netuser:netpass").decode()
+    assert seen == [basic, basic, "Bearer sk-own"]

@@ -157,6 +157,7 @@ class EnsembleModel(RoutedModel):
         self.strategy = config.strategy
         self._members = dict(zip(config.models, members, strict=True))  # configured name ->
         self._helpers = dict(helpers)
+        self._leader: str | None = None  # strategy "first": the member that won last
 
     def __repr__(self) -> str:
         models = self.config.models
@@ -439,6 +440,15 @@ class EnsembleModel(RoutedModel):
             yield chunk
         yield trailer(completion, self.name, completion[EXTENSION], EXTENSION)
 
+    def _start_order(self) -> list[str]:
+        """The last winner first (the likeliest to win again, and its connection is the one
+        kept alive), then the others as configured."""
+        order = list(self._members)
+        if self._leader in self._members:
+            order.remove(self._leader)
+            order.insert(0, self._leader)
+        return order
+
     async def _race(self, body: Mapping[str, Any]) -> AsyncIterator[Json]:
         """The first member to produce a token streams; the others are stopped then, by the
         winner's own task, before anything else runs (members that had not sent their
@@ -475,11 +485,17 @@ class EnsembleModel(RoutedModel):
                     if other != name:
                         task.cancel()  # now, before the owner of the race even wakes
 
-        for name, stream in streams.items():
-            tasks[name] = loop.create_task(until_token(name, stream))
         winner: tuple[str, list[Json]] | None = None
         try:
             async with asyncio.timeout(self.config.deadline_s):
+                for name in self._start_order():
+                    if tasks:  # one loop turn, in which the last member's request leaves
+                        # (aiohttp writes it from a task of its own): a ready request never
+                        # waits behind another member's connection setup
+                        await asyncio.sleep(0)
+                    if decided.done():
+                        break  # decided already: the rest are never sent
+                    tasks[name] = loop.create_task(until_token(name, streams[name]))
                 winner = await decided  # its wake-up is queued before the losers' cancellation
         except TimeoutError:
             pass
@@ -504,6 +520,7 @@ class EnsembleModel(RoutedModel):
                 report(member, deployments.get(member), None)
             raise self._error(answers, 0)
         name, seen = winner
+        self._leader = name
         stream = streams[name]
         collected = StreamedAnswer()
         try:

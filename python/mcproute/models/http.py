@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 
 import aiohttp
 import orjson
+from aiohttp.helpers import basicauth_from_netrc, get_env_proxy_for_url, netrc_from_env
+from yarl import URL
 
 from mcproute import tracing
 from mcproute.errors import FailureKind, UpstreamError
@@ -36,6 +38,48 @@ class _Pooled(NamedTuple):
     session: aiohttp.ClientSession
     client: UpstreamClient  # the non-streaming POSTs (`post_json`)
     closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
+    streams: aiohttp.ClientSession  # `open_stream`'s: the same pool, the environment read once
+    routes: dict[str, _StreamRoute]  # stream URL -> what `trust_env` would find for it
+
+
+class _StreamRoute(NamedTuple):
+    proxy: URL | None
+    # The proxy's credentials (from its URL or ~/.netrc): on the CONNECT of an HTTPS request,
+    # on the request itself when plain HTTP goes to the proxy in absolute form
+    proxy_headers: Mapping[str, str] | None
+    request_headers: Mapping[str, str] | None
+    netrc_authorization: str | None  # ~/.netrc's credentials for the origin, if any
+
+
+def _environment_route(url: URL) -> _StreamRoute:
+    """What aiohttp's `trust_env` looks up for `url` on every request, each time in a thread
+    (two hops per streamed call, the most of a stream's start in its profile): looked up once
+    per URL instead, with aiohttp's own helpers so the result is the same."""
+    try:
+        proxy, proxy_auth = get_env_proxy_for_url(url)
+    except LookupError:
+        proxy, proxy_auth = None, None
+    netrc_authorization = None
+    netrc = netrc_from_env()
+    if netrc is not None and url.host is not None:
+        with contextlib.suppress(LookupError):
+            netrc_authorization = basicauth_from_netrc(netrc, url.host).encode()
+    credentials = None if proxy_auth is None else {"Proxy-Authorization": proxy_auth.encode()}
+    tunnelled = url.scheme == "https"
+    return _StreamRoute(
+        proxy,
+        credentials if tunnelled else None,
+        None if tunnelled else credentials,
+        netrc_authorization,
+    )
+
+
+async def _new_route(pooled: _Pooled, url: str) -> _StreamRoute:
+    route = await asyncio.to_thread(_environment_route, URL(url))  # ~/.netrc is a file read
+    if len(pooled.routes) >= 1024:  # URLs are the configuration's: few
+        pooled.routes.clear()
+    pooled.routes[url] = route
+    return route
 
 
 _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = (
@@ -44,7 +88,7 @@ _SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pooled] = (
 
 
 async def _close_at_shutdown(
-    session: aiohttp.ClientSession, client: UpstreamClient
+    sessions: tuple[aiohttp.ClientSession, ...], client: UpstreamClient
 ) -> AsyncGenerator[None, None]:
     """Waits at its `yield` until the loop closes its async generators
     (`loop.shutdown_asyncgens()`, which `asyncio.run` awaits before closing the loop)."""
@@ -52,14 +96,15 @@ async def _close_at_shutdown(
         yield
     finally:
         await client.close()
-        if not session.closed:
-            await session.close()
+        for session in sessions:  # the connector's owner last
+            if not session.closed:
+                await session.close()
 
 
 def _closed_with_loop(
-    session: aiohttp.ClientSession, client: UpstreamClient
+    sessions: tuple[aiohttp.ClientSession, ...], client: UpstreamClient
 ) -> AsyncGenerator[None, None]:
-    closer = _close_at_shutdown(session, client)
+    closer = _close_at_shutdown(sessions, client)
     # Step it to its `yield` now: the first step registers it with the running loop.
     with contextlib.suppress(StopIteration):
         closer.asend(None).send(None)
@@ -100,15 +145,17 @@ def _pooled() -> _Pooled:
             ttl_dns_cache=s.dns_cache_seconds,
             keepalive_timeout=s.keepalive_seconds,
         )
-        session = aiohttp.ClientSession(
-            connector=connector,
-            json_serialize=lambda obj: orjson.dumps(obj).decode(),
-            timeout=aiohttp.ClientTimeout(total=None),
-            auto_decompress=True,
-            trust_env=True,  # HTTP(S)_PROXY and NO_PROXY, as the lean client reads them
-        )
+        options: dict[str, Any] = {
+            "json_serialize": lambda obj: orjson.dumps(obj).decode(),
+            "timeout": aiohttp.ClientTimeout(total=None),
+            "auto_decompress": True,
+        }
+        # HTTP(S)_PROXY and NO_PROXY, as the lean client reads them
+        session = aiohttp.ClientSession(connector=connector, trust_env=True, **options)
+        streams = aiohttp.ClientSession(connector=connector, connector_owner=False, **options)
         client = UpstreamClient(s.limit, s.limit_per_host, s.keepalive_seconds)
-        pooled = _SESSIONS[loop] = _Pooled(session, client, _closed_with_loop(session, client))
+        closer = _closed_with_loop((streams, session), client)
+        pooled = _SESSIONS[loop] = _Pooled(session, client, closer, streams, {})
     return pooled
 
 
@@ -405,9 +452,23 @@ async def open_stream(
     payload = orjson.dumps(body)
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
+    url = endpoint.url(path)
+    pooled = _pooled()
     try:
-        response = await get_session().post(
-            endpoint.url(path), data=payload, headers=headers, timeout=http_timeout
+        route = pooled.routes.get(url) or await _new_route(pooled, url)
+        extra = route.request_headers
+        netrc = route.netrc_authorization  # as `trust_env` adds it, unless the call has its own
+        if netrc is not None and not any(k.lower() == "authorization" for k in headers):
+            extra = {**(extra or {}), "Authorization": netrc}
+        if extra:
+            headers = {**headers, **extra}
+        response = await pooled.streams.post(
+            url,
+            data=payload,
+            headers=headers,
+            timeout=http_timeout,
+            proxy=route.proxy,
+            proxy_headers=route.proxy_headers,
         )
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
