@@ -177,11 +177,11 @@ def build_app(
     recent = history.History(config.dashboard)
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
+    billing = spend.Recorder(ledger, prices, metrics)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
-            per_request(metrics, recent, lambda: registry.config.dashboard),
-            spend.middleware(ledger, prices, metrics),  # after the call; inside `per_request`
+            per_request(metrics, recent, lambda: registry.config.dashboard, billing),
             auth.middleware(authenticator, resource),
             surface.unknown_routes,
         ],

@@ -156,14 +156,15 @@ class History:
         minute = self._minute(now)
         failed = 1.0 if status >= 400 else 0.0
         latency_ms = seconds * 1000
-        values = {"model": model, "key": key_id, "route": route, "status": str(status)}
-        for dimension in DIMENSIONS:
-            value = values[dimension]
+        breakdown = minute.breakdown
+        # One cell per dimension (`DIMENSIONS`'s order), where the request has a value.
+        for dimension, value in (("model", model), ("key", key_id), ("route", route),
+                                 ("status", str(status))):  # fmt: skip
             if value is None:
                 continue
-            cell = minute.breakdown.get((dimension, value))
+            cell = breakdown.get((dimension, value))
             if cell is None:
-                cell = minute.breakdown[(dimension, value)] = [0.0] * 5
+                cell = breakdown[(dimension, value)] = [0.0] * 5
             cell[0] += 1
             cell[1] += failed
             cell[2] += tokens_in

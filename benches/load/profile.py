@@ -1,0 +1,190 @@
+"""Where one mcproute worker's CPU goes on the benchmark's chat completion: py-spy samples of
+the worker under `wrk -c32` (zero-delay simulator, API key with per-key limits, metrics on),
+each attributed to the innermost frame in a known part of the path, with the worker's CPU
+time per request over the same run, so a part's share is also priced in µs per request.
+
+    python -m benches.load.profile [--seconds S] [--rate HZ] [--raw FILE]
+
+Runs in its own network namespace (as `benches.load` does); needs py-spy (requirements-dev).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from benches.load import gateways
+from benches.load.__main__ import LOAD_CPU, SOLO_CPU, in_own_netns
+from benches.load.gateways import BODY
+from benches.load.processes import Processes, cpu_seconds, processes, rss_mib, wait_until_serving
+from benches.load.wrk import run_wrk
+
+# (part, path fragments of its files). The first part whose fragment a frame's file holds
+# names the frame; a sample goes to the innermost frame that has a part.
+PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "upstream client (framing, pool, timers)",
+        (
+            "models/upstream_client",
+            "models/reply_framing",
+            "models/upstream_proxy",
+            "models/http.py",
+            "models/sse_passthrough",
+        ),
+    ),
+    (
+        "Router, key pool, adapter",
+        (
+            "mcproute/routing/",
+            "models/routed",
+            "models/target",
+            "models/openai",
+            "models/key_pool",
+            "models/limits",
+            "models/registry",
+            "models/served",
+            "models/provider_keys",
+            "mcproute/_core",
+        ),
+    ),
+    (
+        "spend ledger (rows; its writer thread)",
+        ("proxy/spend", "governance/ledger", "store/spend", "governance/prices"),
+    ),
+    ("admission (limits; their store)", ("mcproute/governance/", "proxy/governance", "store/")),
+    (
+        "metrics, timing, history",
+        (
+            "proxy/metrics",
+            "proxy/history",
+            "proxy/observe",
+            "proxy/per_request",
+            "proxy/current_request",
+        ),
+    ),
+    ("auth", ("proxy/auth", "mcproute/security/")),
+    ("body read, JSON, contract", ("proxy/handling", "mcproute/contract/")),
+    (
+        "route handler, other middlewares",
+        (
+            "proxy/routes",
+            "proxy/surface",
+            "proxy/contexts",
+            "proxy/ensemble",
+            "proxy/errors",
+            "proxy/malformed",
+            "mcproute/tracing",
+            "mcproute/",
+        ),
+    ),
+    ("aiohttp server (parse, dispatch, write)", ("aiohttp/", "multidict/", "yarl/")),
+    ("event loop (incl. timer handles)", ("uvloop/", "asyncio/", "<frozen", "contextlib")),
+)
+OTHER = "other"
+# Parts known by a frame anywhere in the stack: the ledger's writer thread runs store code.
+OWNERS = (("spend ledger (rows; its writer thread)", "governance/ledger"),)
+
+
+def py_spy() -> str | None:
+    """py-spy beside this interpreter (the venv's), else on PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def part_of(stack: str) -> str:
+    """The part of one collapsed py-spy stack (`frame;frame;...`, outermost first)."""
+    for part, fragment in OWNERS:
+        if fragment in stack:
+            return part
+    for frame in reversed(stack.split(";")):
+        for part, fragments in PARTS:
+            if any(fragment in frame for fragment in fragments):
+                return part
+    return OTHER
+
+
+def breakdown(raw: str) -> Counter[str]:
+    """Samples per part, from py-spy's `--format raw` output (`stack count` lines)."""
+    counts: Counter[str] = Counter()
+    for line in raw.splitlines():
+        stack, _, n = line.rpartition(" ")
+        if stack and n.isdigit():
+            counts[part_of(stack)] += int(n)
+    return counts
+
+
+def table(counts: Counter[str], cpu_us: float) -> str:
+    total = sum(counts.values()) or 1
+    lines = ["| part | share of samples | µs/req |", "|---|---:|---:|"]
+    for part, n in counts.most_common():
+        lines.append(f"| {part} | {100 * n / total:.0f} % | {cpu_us * n / total:.0f} |")
+    lines.append(f"| all | 100 % | {cpu_us:.0f} |")
+    return "\n".join(lines)
+
+
+def limited_key(data_dir: Path) -> str:
+    """A `models` key with per-key limits, in the served data directory."""
+    created = subprocess.run(
+        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", "models",
+         "--rpm", "100000000", "--tpm", "1000000000"],
+        env={**os.environ, "MCPROUTE_DATA_DIR": str(data_dir)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return created.stdout.strip().splitlines()[-1]
+
+
+def profile(group: Processes, work: Path, seconds: float, rate: int) -> tuple[str, float, str]:
+    """(py-spy raw output, the worker's CPU µs per request, a summary line)."""
+    sim_port, port = 18431, 18432
+    gateways.simulator(group, sim_port, 0.0, LOAD_CPU)
+    key = limited_key(work / f"mcproute-{port}")  # before the worker opens the store
+    target = gateways.mcproute(group, work, port, sim_port, 1, SOLO_CPU)
+    assert target.proc is not None
+    headers = {"Authorization": f"Bearer {key}"}
+    wait_until_serving(target.url, BODY, headers, target.proc, 10)  # the limited key works
+    run_wrk(target.url, BODY, headers, connections=8, seconds=3, cpu=LOAD_CPU)  # warm up
+    out = work / "profile.raw"
+    spy = subprocess.Popen(
+        [py_spy() or "py-spy", "record", "--format", "raw", "--rate", str(rate), "--nonblocking",
+         "--duration", f"{seconds + 1:g}", "--output", str(out), "--pid", str(target.proc.pid)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1)
+    used = cpu_seconds(target.proc.pid)
+    result = run_wrk(target.url, BODY, headers, connections=32, seconds=seconds, cpu=LOAD_CPU)
+    cpu_us = (cpu_seconds(target.proc.pid) - used) / max(result.requests, 1) * 1e6
+    spy.wait(timeout=seconds + 60)
+    c1 = run_wrk(target.url, BODY, headers, connections=1, seconds=seconds, cpu=LOAD_CPU)
+    line = (
+        f"c=32 {result.rps:.0f} req/s, errors {result.errors}, {cpu_us:.0f} CPU µs/req; "
+        f"c=1 p50 {c1.p50_ms:.3f} ms p99 {c1.p99_ms:.3f} ms; RSS {rss_mib(target.proc.pid):.1f} MiB"
+    )
+    return out.read_text(), cpu_us, line
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benches.load.profile")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--raw", type=Path, help="also keep py-spy's raw samples here")
+    args = parser.parse_args(argv)
+    if py_spy() is None:
+        sys.exit("benches.load.profile: needs py-spy (pip install -r requirements-dev.txt)")
+    in_own_netns(argv, "benches.load.profile")
+    with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
+        raw, cpu_us, line = profile(group, Path(tmp), args.seconds, args.rate)
+    if args.raw is not None:
+        args.raw.write_text(raw)
+    print(line)
+    print(table(breakdown(raw), cpu_us))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
