@@ -18,12 +18,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from benches.load import gateways
 from benches.load.__main__ import LOAD_CPU, SOLO_CPU, in_own_netns
 from benches.load.gateways import BODY
-from benches.load.processes import Processes, cpu_seconds, processes, rss_mib, wait_until_serving
+from benches.load.processes import Processes, processes, rss_mib, wait_until_serving
 from benches.load.wrk import run_wrk
 
 # (part, path fragments of its files). The first part whose fragment a frame's file holds
@@ -88,8 +89,8 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event loop (incl. timer handles)", ("uvloop/", "asyncio/", "<frozen", "contextlib")),
 )
 OTHER = "other"
-# Parts known by a frame anywhere in the stack: the ledger's writer thread runs store code.
-OWNERS = (("spend ledger (rows; its writer thread)", "governance/ledger"),)
+LOOP, THREADS = "loop", "threads"
+THREAD_ROOT = "_bootstrap (threading.py"  # a stack of a thread other than the event loop's
 
 
 def py_spy() -> str | None:
@@ -100,9 +101,6 @@ def py_spy() -> str | None:
 
 def part_of(stack: str) -> str:
     """The part of one collapsed py-spy stack (`frame;frame;...`, outermost first)."""
-    for part, fragment in OWNERS:
-        if fragment in stack:
-            return part
     for frame in reversed(stack.split(";")):
         for part, fragments in PARTS:
             if any(fragment in frame for fragment in fragments):
@@ -111,22 +109,53 @@ def part_of(stack: str) -> str:
 
 
 def breakdown(raw: str) -> Counter[str]:
-    """Samples per part, from py-spy's `--format raw` output (`stack count` lines)."""
+    """Samples of the event loop's thread per part, from py-spy's `--format raw` output
+    (`stack count` lines). The other threads' samples are left out: py-spy counts a thread
+    waiting on the disk (a commit's fsync) as busy, so their CPU is taken from the kernel."""
     counts: Counter[str] = Counter()
     for line in raw.splitlines():
         stack, _, n = line.rpartition(" ")
-        if stack and n.isdigit():
+        if stack and n.isdigit() and not stack.startswith(THREAD_ROOT):
             counts[part_of(stack)] += int(n)
     return counts
 
 
-def table(counts: Counter[str], cpu_us: float) -> str:
+def table(counts: Counter[str], loop_us: float, threads_us: float) -> str:
+    """The event loop's parts priced by its CPU per request, then the other threads'."""
     total = sum(counts.values()) or 1
-    lines = ["| part | share of samples | µs/req |", "|---|---:|---:|"]
+    cpu_us = loop_us + threads_us
+    lines = ["| part | share of CPU | µs/req |", "|---|---:|---:|"]
     for part, n in counts.most_common():
-        lines.append(f"| {part} | {100 * n / total:.0f} % | {cpu_us * n / total:.0f} |")
+        us = loop_us * n / total
+        lines.append(f"| {part} | {100 * us / cpu_us:.0f} % | {us:.0f} |")
+    lines.append(
+        f"| other threads (stores, the ledger's writer) | {100 * threads_us / cpu_us:.0f} % "
+        f"| {threads_us:.0f} |"
+    )
     lines.append(f"| all | 100 % | {cpu_us:.0f} |")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Profile:
+    raw: str  # py-spy's samples
+    loop_us: float  # CPU per request of the event loop's thread
+    threads_us: float  # and of the worker's other threads
+    summary: str
+
+
+def thread_cpu(pid: int) -> Counter[str]:
+    """CPU seconds so far of a process's event loop (its main thread) and its other threads
+    (stores' and the ledger's; Python does not name them for the kernel)."""
+    seconds: Counter[str] = Counter()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        name = LOOP if task.name == str(pid) else THREADS
+        try:
+            fields = (task / "stat").read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        seconds[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
 
 
 def limited_key(data_dir: Path) -> str:
@@ -140,33 +169,37 @@ def limited_key(data_dir: Path) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
-def profile(group: Processes, work: Path, seconds: float, rate: int) -> tuple[str, float, str]:
-    """(py-spy raw output, the worker's CPU µs per request, a summary line)."""
+def profile(group: Processes, work: Path, seconds: float, rate: int) -> Profile:
     sim_port, port = 18431, 18432
     gateways.simulator(group, sim_port, 0.0, LOAD_CPU)
     key = limited_key(work / f"mcproute-{port}")  # before the worker opens the store
     target = gateways.mcproute(group, work, port, sim_port, 1, SOLO_CPU)
     assert target.proc is not None
+    pid = target.proc.pid
     headers = {"Authorization": f"Bearer {key}"}
     wait_until_serving(target.url, BODY, headers, target.proc, 10)  # the limited key works
     run_wrk(target.url, BODY, headers, connections=8, seconds=3, cpu=LOAD_CPU)  # warm up
     out = work / "profile.raw"
     spy = subprocess.Popen(
         [py_spy() or "py-spy", "record", "--format", "raw", "--rate", str(rate), "--nonblocking",
-         "--duration", f"{seconds + 1:g}", "--output", str(out), "--pid", str(target.proc.pid)],
+         "--duration", f"{seconds + 1:g}", "--output", str(out), "--pid", str(pid)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(1)
-    used = cpu_seconds(target.proc.pid)
+    before = thread_cpu(pid)
     result = run_wrk(target.url, BODY, headers, connections=32, seconds=seconds, cpu=LOAD_CPU)
-    cpu_us = (cpu_seconds(target.proc.pid) - used) / max(result.requests, 1) * 1e6
+    used = thread_cpu(pid)
+    used.subtract(before)
     spy.wait(timeout=seconds + 60)
     c1 = run_wrk(target.url, BODY, headers, connections=1, seconds=seconds, cpu=LOAD_CPU)
+    n = max(result.requests, 1)
+    loop_us, threads_us = used[LOOP] / n * 1e6, used[THREADS] / n * 1e6
     line = (
-        f"c=32 {result.rps:.0f} req/s, errors {result.errors}, {cpu_us:.0f} CPU µs/req; "
-        f"c=1 p50 {c1.p50_ms:.3f} ms p99 {c1.p99_ms:.3f} ms; RSS {rss_mib(target.proc.pid):.1f} MiB"
+        f"c=32 {result.rps:.0f} req/s, errors {result.errors}, "
+        f"{loop_us + threads_us:.0f} CPU µs/req ({loop_us:.0f} on the event loop's thread); "
+        f"c=1 p50 {c1.p50_ms:.3f} ms p99 {c1.p99_ms:.3f} ms; RSS {rss_mib(pid):.1f} MiB"
     )
-    return out.read_text(), cpu_us, line
+    return Profile(out.read_text(), loop_us, threads_us, line)
 
 
 def main(argv: list[str]) -> None:
@@ -179,11 +212,11 @@ def main(argv: list[str]) -> None:
         sys.exit("benches.load.profile: needs py-spy (pip install -r requirements-dev.txt)")
     in_own_netns(argv, "benches.load.profile")
     with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
-        raw, cpu_us, line = profile(group, Path(tmp), args.seconds, args.rate)
+        found = profile(group, Path(tmp), args.seconds, args.rate)
     if args.raw is not None:
-        args.raw.write_text(raw)
-    print(line)
-    print(table(breakdown(raw), cpu_us))
+        args.raw.write_text(found.raw)
+    print(found.summary)
+    print(table(breakdown(found.raw), found.loop_us, found.threads_us))
 
 
 if __name__ == "__main__":

@@ -24,14 +24,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
 
 from mcproute.config import Config
 from mcproute.governance.ledger import SpendLedger, new_row_id
-from mcproute.governance.prices import PriceTable
+from mcproute.governance.prices import Price, PriceTable
 from mcproute.governance.report import (
     ReportError,
     dashboard_spend,
@@ -58,24 +58,41 @@ LEDGER = web.AppKey("spend_ledger", SpendLedger)
 log = logging.getLogger("mcproute.governance")
 
 
+class PriceSource(Protocol):
+    def price(self, model: str, deployment: str | None = None) -> Price | None: ...
+
+
 class Prices:
-    """The price table of the registry's current configuration (rebuilt after a reload)."""
+    """The price table of the registry's current configuration (rebuilt after a reload), and
+    each (model, deployment)'s price found in it, kept: both come from the configuration, so
+    they are few, and a lookup (aliases, groups, the shipped defaults by name) is not free."""
 
     def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
         self._built: tuple[Config, PriceTable] | None = None
+        self._found: dict[tuple[str, str | None], Price | None] = {}
 
     def table(self) -> PriceTable:
         config = self._config()
         if self._built is None or self._built[0] is not config:
             self._built = (config, PriceTable(config))
+            self._found = {}
         return self._built[1]
 
+    def price(self, model: str, deployment: str | None = None) -> Price | None:
+        table = self.table()
+        key = (model, deployment)
+        try:
+            return self._found[key]
+        except KeyError:
+            found = self._found[key] = table.price(model, deployment)
+            return found
 
-def _cost(prices: PriceTable, model: str, deployment: str | None, usage: Usage) -> int | None:
+
+def _cost(prices: PriceSource, model: str, deployment: str | None, usage: Usage) -> int | None:
     """Nanodollars; 0 for a call without tokens, None when tokens were used at an unknown
     price."""
-    if usage == Usage():
+    if not (usage.input or usage.output or usage.cached):
         return 0
     price = prices.price(model, deployment)
     if price is None:
@@ -91,7 +108,7 @@ def request_rows(
     key_id: str | None,
     tenant: str | None,
     status: int,
-    prices: PriceTable,
+    prices: PriceSource,
     now: float,
 ) -> list[SpendRow]:
     """The ledger rows of one finished request: one ``call``, or an ``ensemble`` row with one
@@ -170,7 +187,7 @@ class Recorder:
             key_id=None if record is None else record.key_id,
             tenant=None if record is None else tenant_of(record),
             status=status,
-            prices=self._prices.table(),
+            prices=self._prices,
             now=time.time(),
         )
         self._ledger.record_all(rows)
