@@ -52,6 +52,9 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/oauth/callback"})
 # The dashboard signs in by itself; discovery documents are public (404 where not configured).
 OPEN_PREFIXES = ("/dashboard", "/.well-known/", "/oauth/link/")
 INVALID_KEY = "invalid_key"
+# ApiKeyRecord.env of a caller who came with an OAuth access token (`proxy.oauth`, imported only
+# where OAuth is configured: it needs joserfc and cryptography).
+OAUTH_ENV = "oauth"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
