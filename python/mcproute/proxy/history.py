@@ -9,7 +9,8 @@
   the bodies only for keys listed in `debug_bodies`.
 
 Everything is bounded: 3600 + 60 slots, label values the configuration and the key store
-produced (models the registry knew, key ids that authenticated, route labels), at most
+produced (models the registry knew, key ids that authenticated, route labels; a minute keeps
+one row per combination a request had, summed by dimension when read), at most
 `MAX_ERRORS` distinct error messages per minute, and the log's length. The dashboard's own
 polling and health checks are not recorded, so watching does not change what is watched.
 """
@@ -52,14 +53,34 @@ LOG_FIELDS = ("time", "request_id", "key_id", "method", "route", "model", "deplo
 @dataclass(slots=True)
 class _Minute:
     minute: int
-    breakdown: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # A breakdown row per (model, key, route, status) seen: a request adds to one row, and the
+    # rows are summed by dimension only when the dashboard reads them (`breakdown`).
+    requests: dict[tuple[str | None, str | None, str, int], list[float]] = field(
+        default_factory=dict
+    )
     deployments: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     errors: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
+
+    def breakdown(self) -> dict[tuple[str, str], list[float]]:
+        """(dimension, value) -> its breakdown row, for every dimension a request had."""
+        cells: dict[tuple[str, str], list[float]] = {}
+        for (model, key_id, route, status), row in self.requests.items():
+            for dimension, value in (("model", model), ("key", key_id), ("route", route),
+                                     ("status", str(status))):  # fmt: skip
+                if value is None:
+                    continue
+                cell = cells.get((dimension, value))
+                if cell is None:
+                    cells[(dimension, value)] = list(row)
+                else:
+                    for i, amount in enumerate(row):
+                        cell[i] += amount
+        return cells
 
     def json(self) -> dict[str, Any]:
         return {
             "minute": self.minute,
-            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown.items()],
+            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown().items()],
             "deployments": [[g, n, *row] for (g, n), row in self.deployments.items()],
             "errors": [[s, r, m, msg, *row] for (s, r, m, msg), row in self.errors.items()],
         }
@@ -156,20 +177,15 @@ class History:
         minute = self._minute(now)
         failed = 1.0 if status >= 400 else 0.0
         latency_ms = seconds * 1000
-        breakdown = minute.breakdown
-        # One cell per dimension (`DIMENSIONS`'s order), where the request has a value.
-        for dimension, value in (("model", model), ("key", key_id), ("route", route),
-                                 ("status", str(status))):  # fmt: skip
-            if value is None:
-                continue
-            cell = breakdown.get((dimension, value))
-            if cell is None:
-                cell = breakdown[(dimension, value)] = [0.0] * 5
-            cell[0] += 1
-            cell[1] += failed
-            cell[2] += tokens_in
-            cell[3] += tokens_out
-            cell[4] += latency_ms
+        combination = (model, key_id, route, status)
+        cell = minute.requests.get(combination)
+        if cell is None:
+            cell = minute.requests[combination] = [0.0] * 5
+        cell[0] += 1
+        cell[1] += failed
+        cell[2] += tokens_in
+        cell[3] += tokens_out
+        cell[4] += latency_ms
         if error is not None:
             key = (status, route, model or "", error)
             if key not in minute.errors and len(minute.errors) >= MAX_ERRORS:
