@@ -56,7 +56,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        "spend ledger (rows; its writer thread)",
+        "spend ledger rows",
         ("proxy/spend", "governance/ledger", "store/spend", "governance/prices"),
     ),
     ("admission (limits; their store)", ("mcproute/governance/", "proxy/governance", "store/")),

@@ -97,11 +97,20 @@ def mcp_allows(record: Any, kind: str, upstream: str, name: str) -> bool:
     return bool({"admin", "mcp", f"mcp:{upstream}", f"mcp:{upstream}:{name}"}.intersection(scopes))
 
 
+_TENANTS: dict[frozenset[str], str] = {}  # scopes -> tenant (a frozenset keeps its hash)
+
+
 def tenant_of(record: ApiKeyRecord) -> str:
-    for scope in record.scopes:
-        if scope.startswith("tenant:"):
-            return scope[len("tenant:") :]
-    return "default"
+    """The key's tenant (`tenant:<name>` among its scopes, else "default"); asked a few times
+    per request, so kept per set of scopes."""
+    scopes = record.scopes
+    found = _TENANTS.get(scopes)
+    if found is None:
+        found = next((s[len("tenant:") :] for s in scopes if s.startswith("tenant:")), "default")
+        if len(_TENANTS) > 10_000:  # sets of scopes no key has any more: start over
+            _TENANTS.clear()
+        _TENANTS[scopes] = found
+    return found
 
 
 def context_tenant(record: ApiKeyRecord, context_id: str | None, action: str) -> str | None:
