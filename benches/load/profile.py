@@ -56,12 +56,12 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     (
-        "spend ledger rows",
-        ("proxy/spend", "governance/ledger", "store/spend", "governance/prices"),
+        "spend ledger rows (on the event loop)",
+        ("proxy/spend", "governance/ledger", "store/spend"),
     ),
-    ("admission (limits; their store)", ("mcproute/governance/", "proxy/governance", "store/")),
+    ("admission: limits and their store", ("mcproute/governance/", "proxy/governance", "store/")),
     (
-        "metrics, timing, history",
+        "metrics, request timing, dashboard history",
         (
             "proxy/metrics",
             "proxy/history",
@@ -70,8 +70,8 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "proxy/current_request",
         ),
     ),
-    ("auth", ("proxy/auth", "mcproute/security/")),
-    ("body read, JSON, contract", ("proxy/handling", "mcproute/contract/")),
+    ("auth (key check, cached 1 s)", ("proxy/auth", "mcproute/security/")),
+    ("body read, JSON parse, contract check", ("proxy/handling", "mcproute/contract/")),
     (
         "route handler, other middlewares",
         (
@@ -85,8 +85,11 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mcproute/",
         ),
     ),
-    ("aiohttp server (parse, dispatch, write)", ("aiohttp/", "multidict/", "yarl/")),
-    ("event loop (incl. timer handles)", ("uvloop/", "asyncio/", "<frozen", "contextlib")),
+    ("aiohttp server: parse, dispatch, response write", ("aiohttp/", "multidict/", "yarl/")),
+    (
+        "event loop itself (uvloop, scheduling, timer handles)",
+        ("uvloop/", "asyncio/", "<frozen", "contextlib"),
+    ),
 )
 OTHER = "other"
 LOOP, THREADS = "loop", "threads"
@@ -129,7 +132,7 @@ def table(counts: Counter[str], loop_us: float, threads_us: float) -> str:
         us = loop_us * n / total
         lines.append(f"| {part} | {100 * us / cpu_us:.0f} % | {us:.0f} |")
     lines.append(
-        f"| other threads (stores, the ledger's writer) | {100 * threads_us / cpu_us:.0f} % "
+        f"| other threads (the ledger's writer, the stores') | {100 * threads_us / cpu_us:.0f} % "
         f"| {threads_us:.0f} |"
     )
     lines.append(f"| all | 100 % | {cpu_us:.0f} |")
