@@ -61,8 +61,14 @@ class _Minute:
     deployments: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     errors: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
 
-    def breakdown(self) -> dict[tuple[str, str], list[float]]:
+    # The breakdown of a minute that has ended, summed once (nothing adds to it any more, but a
+    # request that does, after a clock step, drops it).
+    summed: dict[tuple[str, str], list[float]] | None = None
+
+    def breakdown(self, ended: bool = False) -> dict[tuple[str, str], list[float]]:
         """(dimension, value) -> its breakdown row, for every dimension a request had."""
+        if self.summed is not None:
+            return self.summed
         cells: dict[tuple[str, str], list[float]] = {}
         for (model, key_id, route, status), row in self.requests.items():
             for dimension, value in (("model", model), ("key", key_id), ("route", route),
@@ -75,12 +81,15 @@ class _Minute:
                 else:
                     for i, amount in enumerate(row):
                         cell[i] += amount
+        if ended:
+            self.summed = cells
         return cells
 
-    def json(self) -> dict[str, Any]:
+    def json(self, ended: bool = False) -> dict[str, Any]:
+        """JSON-ready; `ended`: the minute is over, so its breakdown is summed only once."""
         return {
             "minute": self.minute,
-            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown().items()],
+            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown(ended).items()],
             "deployments": [[g, n, *row] for (g, n), row in self.deployments.items()],
             "errors": [[s, r, m, msg, *row] for (s, r, m, msg), row in self.errors.items()],
         }
@@ -186,6 +195,7 @@ class History:
         cell[2] += tokens_in
         cell[3] += tokens_out
         cell[4] += latency_ms
+        minute.summed = None  # (if the clock went back into a minute taken as over)
         if error is not None:
             key = (status, route, model or "", error)
             if key not in minute.errors and len(minute.errors) >= MAX_ERRORS:
@@ -221,11 +231,14 @@ class History:
     def snapshot(self, now: float) -> dict[str, Any]:
         """Everything of the last hour, as the dashboard merges it (JSON-ready)."""
         oldest_second = int(now) - SECONDS + 1
-        oldest_minute = int(now // 60) - MINUTES + 1
+        this_minute = int(now // 60)
+        oldest_minute = this_minute - MINUTES + 1
         return {
             "seconds": [s for s in self._seconds if s is not None and s[0] >= oldest_second],
             "minutes": [
-                m.json() for m in self._minutes if m is not None and m.minute >= oldest_minute
+                m.json(m.minute < this_minute)
+                for m in self._minutes
+                if m is not None and m.minute >= oldest_minute
             ],
             "log": list(self.log),
             "key_names": self.key_names,
