@@ -85,9 +85,9 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "mcproute/",
         ),
     ),
-    ("aiohttp server: parse, dispatch, response write", ("aiohttp/", "multidict/", "yarl/")),
+    ("aiohttp server: parse, dispatch, write", ("aiohttp/", "multidict/", "yarl/")),
     (
-        "event loop itself (uvloop, scheduling, timer handles)",
+        "event loop (uvloop, scheduling, timers)",
         ("uvloop/", "asyncio/", "<frozen", "contextlib"),
     ),
 )
@@ -132,7 +132,7 @@ def table(counts: Counter[str], loop_us: float, threads_us: float) -> str:
         us = loop_us * n / total
         lines.append(f"| {part} | {100 * us / cpu_us:.0f} % | {us:.0f} |")
     lines.append(
-        f"| other threads (the ledger's writer, the stores') | {100 * threads_us / cpu_us:.0f} % "
+        f"| other threads (ledger writer, stores) | {100 * threads_us / cpu_us:.0f} % "
         f"| {threads_us:.0f} |"
     )
     lines.append(f"| all | 100 % | {cpu_us:.0f} |")
@@ -186,14 +186,16 @@ def profile(group: Processes, work: Path, seconds: float, rate: int) -> Profile:
     spy = subprocess.Popen(
         [py_spy() or "py-spy", "record", "--format", "raw", "--rate", str(rate), "--nonblocking",
          "--duration", f"{seconds + 1:g}", "--output", str(out), "--pid", str(pid)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     time.sleep(1)
     before = thread_cpu(pid)
     result = run_wrk(target.url, BODY, headers, connections=32, seconds=seconds, cpu=LOAD_CPU)
     used = thread_cpu(pid)
     used.subtract(before)
-    spy.wait(timeout=seconds + 60)
+    _, errors = spy.communicate(timeout=seconds + 60)
+    if spy.returncode != 0 or not out.exists():
+        raise RuntimeError(f"py-spy failed ({spy.returncode}): {errors.decode()[-500:]}")
     c1 = run_wrk(target.url, BODY, headers, connections=1, seconds=seconds, cpu=LOAD_CPU)
     n = max(result.requests, 1)
     loop_us, threads_us = used[LOOP] / n * 1e6, used[THREADS] / n * 1e6

@@ -238,19 +238,19 @@ def charts(results: Results) -> list[str]:
 
 
 PROFILE = [
-    "| part | before | after | before | after |",
+    "| part, µs per request (share) | before | after | before | after |",
     "|---|---:|---:|---:|---:|",
-    "| aiohttp server: parse, dispatch, response write | 66 | 58 | 68 | 67 |",
-    "| admission: limits and their store | 66 | 62 | 77 | 62 |",
-    "| event loop itself (uvloop, scheduling, timer handles) | 42 | 42 | 40 | 39 |",
-    "| upstream client (framing, pool, timers) | 34 | 31 | 28 | 32 |",
-    "| metrics, request timing, dashboard history | 29 | 18 | 34 | 24 |",
-    "| spend ledger rows (on the event loop) | 18 | 4 | 13 | 4 |",
-    "| Router, key pool, adapter | 15 | 14 | 15 | 17 |",
-    "| body read, JSON parse, contract check | 10 | 9 | 9 | 10 |",
-    "| route handler, other middlewares | 7 | 8 | 11 | 8 |",
-    "| auth (key check, cached 1 s) | 8 | 7 | 7 | 5 |",
-    "| other threads (the ledger's writer, the stores') | 18 | 9 | 20 | 12 |",
+    "| aiohttp server: parse, dispatch, write | 66 (21 %) | 58 (22 %) | 68 (21 %) | 67 (24 %) |",
+    "| admission: limits and their store | 66 (21 %) | 62 (24 %) | 77 (24 %) | 62 (22 %) |",
+    "| event loop (uvloop, scheduling, timers) | 42 (13 %) | 42 (16 %) | 40 (12 %) | 39 (14 %) |",
+    "| upstream client (framing, pool, timers) | 34 (11 %) | 31 (12 %) | 28 (9 %) | 32 (11 %) |",
+    "| metrics, request timing, dashboard history | 29 (9 %) | 18 (7 %) | 34 (11 %) | 24 (9 %) |",
+    "| spend ledger rows (on the event loop) | 18 (6 %) | 4 (1 %) | 13 (4 %) | 4 (2 %) |",
+    "| Router, key pool, adapter | 15 (5 %) | 14 (5 %) | 15 (5 %) | 17 (6 %) |",
+    "| body read, JSON parse, contract check | 10 (3 %) | 9 (3 %) | 9 (3 %) | 10 (4 %) |",
+    "| route handler, other middlewares | 7 (2 %) | 8 (3 %) | 11 (3 %) | 8 (3 %) |",
+    "| auth (key check, cached 1 s) | 8 (2 %) | 7 (3 %) | 7 (2 %) | 5 (2 %) |",
+    "| other threads (ledger writer, stores) | 18 (6 %) | 9 (3 %) | 20 (6 %) | 12 (4 %) |",
     "| **CPU µs per request, all** | **313** | **261** | **322** | **281** |",
 ]
 
