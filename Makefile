@@ -1,4 +1,4 @@
-# Entry points: `make serve`, `make test`, `make lint`, `make bench`, `make fuzz`.
+# Entry points: `make serve`, `make test`, `make lint`, `make bench`, `make profile`, `make fuzz`.
 # Everything a target needs is installed by the target itself, on a fresh machine.
 
 SHELL := /bin/bash
@@ -14,7 +14,7 @@ RUST_SOURCES := $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null) 
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: serve test lint bench fuzz venv ext rust-test py-test chromium servers wrk clean sigv4-suite
+.PHONY: serve test lint bench profile fuzz venv ext rust-test py-test chromium servers wrk clean sigv4-suite
 
 $(STAMP): requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -152,6 +152,11 @@ bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk servers
 	$(BENCH_ENV) $(PY) -m benches.load --stores
 	$(BENCH_ENV) $(PY) -m benches.load.faults
 	$(BENCH_ENV) $(PY) -m benches.budget_overshoot
+
+# Where one worker's CPU goes under load (py-spy, pinned in requirements-dev.txt, so `ext` installs
+# it): each part of the path in µs per request (benches/load/profile.py).
+profile: ext wrk
+	$(PY) -m benches.load.profile
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 fuzz:

@@ -539,6 +539,39 @@ def test_history_merges_workers_and_forgets_after_an_hour() -> None:
     assert len(later["minutes"]) == 1
 
 
+def _minute_cells(history: History, now: float) -> dict[tuple[str, str], list[float]]:
+    [minute] = history.snapshot(now)["minutes"]
+    return {(d, v): row for d, v, *row in minute["breakdown"]}
+
+
+def test_breakdown_rows_are_summed_by_dimension() -> None:
+    """A request adds to one row per (model, key, route, status); the dashboard sees them
+    summed by dimension."""
+    minute = 60_000_000.0
+    history = History()
+    record(history, minute + 1, tokens_in=10, tokens_out=3, seconds=0.002)
+    record(history, minute + 2, 429, key_id="k2", tokens_in=5, tokens_out=3, seconds=0.002)
+    record(history, minute + 3, 401, model=None, key_id=None, tokens_out=3, seconds=0.002)
+    cells = _minute_cells(history, minute + 4)
+    assert cells[("model", "gpt-4")] == [2, 1, 15, 6, 4.0]
+    assert cells[("key", "k1")] == [1, 0, 10, 3, 2.0]
+    assert cells[("key", "k2")] == [1, 1, 5, 3, 2.0]
+    assert cells[("route", "/v1/chat/completions")] == [3, 2, 16, 9, 6.0]
+    assert (cells[("status", "200")][0], cells[("status", "401")][0]) == (1, 1)
+    assert len(cells) == 7  # a request refused before a model has no model, nor key
+
+
+def test_an_ended_minute_is_summed_once_unless_it_changes() -> None:
+    minute = 60_000_000.0
+    history = History()
+    record(history, minute + 1)
+    later = minute + 61  # that minute has ended
+    assert _minute_cells(history, later)[("model", "gpt-4")][0] == 1
+    assert _minute_cells(history, later)[("model", "gpt-4")][0] == 1  # the kept sum
+    record(history, minute + 59)  # a clock step back into it
+    assert _minute_cells(history, later)[("model", "gpt-4")][0] == 2
+
+
 def test_request_log_is_bounded_and_filtered() -> None:
     now = 1_800_000_000.0
     history = History(DashboardSettings(request_log=3))

@@ -21,7 +21,7 @@ from mcproute.governance.usage import Usage, usage_of
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.spend import key_budget, request_rows
 from mcproute.security import ApiKeyRecord
-from mcproute.store.spend import SpendRow
+from mcproute.store.spend import COLUMNS, SpendRow
 
 
 @pytest.mark.parametrize(
@@ -101,6 +101,14 @@ def test_one_call_one_row() -> None:
         CurrentRequest(deployment="openai/local#0", usage={"prompt_tokens": 5}), "local"
     )
     assert unpriced[0].cost_nusd is None
+
+
+def test_a_row_is_its_columns_in_order() -> None:
+    """Rows are inserted as they are: their fields must be the table's columns, in order."""
+    assert SpendRow._fields == COLUMNS
+    [row] = rows_of(CurrentRequest(deployment="openai/a#0", usage={"prompt_tokens": 1}), "a")
+    assert SpendRow.from_json(row.as_json()) == row
+    assert list(row.as_json()) == list(COLUMNS)
 
 
 def test_an_ensemble_is_its_members_and_one_sum() -> None:

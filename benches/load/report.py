@@ -238,16 +238,20 @@ def charts(results: Results) -> list[str]:
 
 
 PROFILE = [
-    "| | aiohttp client (before) | lean client (after) |",
-    "|---|---:|---:|",
-    "| upstream client | 35 % (aiohttp) | 21 % (ours: framing, pool, timers) |",
-    "| aiohttp server: parse, dispatch, response write | 24 % | 25 % |",
-    "| Router, key pool, adapter | 14 % | 18 % |",
-    "| metrics, access timing, dashboard history | 12 % | 13 % |",
-    "| event loop itself (uvloop, asyncio scheduling, timeouts) | 7 % | 13 % |",
-    "| body read, JSON parse, contract check | 2 % | 4 % |",
-    "| auth (key check, cached 1 s) | 3 % | 2 % |",
-    "| route handler, other middlewares | 3 % | 3 % |",
+    "| part, µs per request (share) | before | after | before | after |",
+    "|---|---:|---:|---:|---:|",
+    "| aiohttp server: parse, dispatch, write | 66 (21 %) | 58 (22 %) | 68 (21 %) | 67 (24 %) |",
+    "| admission: limits and their store | 66 (21 %) | 62 (24 %) | 77 (24 %) | 62 (22 %) |",
+    "| event loop (uvloop, scheduling, timers) | 42 (13 %) | 42 (16 %) | 40 (12 %) | 39 (14 %) |",
+    "| upstream client (framing, pool, timers) | 34 (11 %) | 31 (12 %) | 28 (9 %) | 32 (11 %) |",
+    "| metrics, request timing, dashboard history | 29 (9 %) | 18 (7 %) | 34 (11 %) | 24 (9 %) |",
+    "| spend ledger rows (on the event loop) | 18 (6 %) | 4 (1 %) | 13 (4 %) | 4 (2 %) |",
+    "| Router, key pool, adapter | 15 (5 %) | 14 (5 %) | 15 (5 %) | 17 (6 %) |",
+    "| body read, JSON parse, contract check | 10 (3 %) | 9 (3 %) | 9 (3 %) | 10 (4 %) |",
+    "| route handler, other middlewares | 7 (2 %) | 8 (3 %) | 11 (3 %) | 8 (3 %) |",
+    "| auth (key check, cached 1 s) | 8 (2 %) | 7 (3 %) | 7 (2 %) | 5 (2 %) |",
+    "| other threads (ledger writer, stores) | 18 (6 %) | 9 (3 %) | 20 (6 %) | 12 (4 %) |",
+    "| **CPU µs per request, all** | **313** | **261** | **322** | **281** |",
 ]
 
 
@@ -307,12 +311,13 @@ def write_report(results: Results) -> None:
     lines += [
         "### Where the time goes",
         "",
-        "py-spy (`py-spy record --format raw --rate 500 --pid <worker>`) on one worker under "
-        "`wrk -c32`, zero-delay upstream, share of the worker's samples; before: provider calls "
-        "on aiohttp's client, after: on the lean client (`mcproute/models/upstream_client.py`), "
-        "both before the one per-request middleware (`proxy/per_request.py`) replaced the "
-        "observe and history middlewares. CPU per request, the steady measure on this shared "
-        "machine, is in the tables above.",
+        "`make profile` (`python -m benches.load.profile`): py-spy on one worker under "
+        "`wrk -c32`, zero-delay upstream, a key with per-key limits, metrics on; each part of "
+        "the event loop's samples priced at that thread's CPU per request, the other threads "
+        "(the ledger's writer, the stores') at theirs. µs per request before and after the "
+        'hot-path changes of docs/architecture.md ("Where the time goes"), back to back in '
+        "two runs on a machine busy with other benchmarks (compare within a run; the idle "
+        "figure before was 227).",
         "",
         *PROFILE,
         "",

@@ -43,7 +43,6 @@ from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
-from mcproute.proxy.oauth import OAUTH_ENV
 from mcproute.proxy.per_request import middleware as per_request
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
@@ -100,7 +99,7 @@ def _mcp_handler(handler: auth.Handler) -> auth.Handler:
         token = CALLER.set(record)
         # An OAuth caller's validated token: what token-exchange upstreams exchange.
         subject = SUBJECT_TOKEN.set(
-            auth.presented_key(request) if record.env == OAUTH_ENV else None
+            auth.presented_key(request) if record.env == auth.OAUTH_ENV else None
         )
         try:
             return await handler(request)
@@ -177,11 +176,11 @@ def build_app(
     recent = history.History(config.dashboard)
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
+    billing = spend.Recorder(ledger, prices, metrics)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
-            per_request(metrics, recent, lambda: registry.config.dashboard),
-            spend.middleware(ledger, prices, metrics),  # after the call; inside `per_request`
+            per_request(metrics, recent, lambda: registry.config.dashboard, billing),
             auth.middleware(authenticator, resource),
             surface.unknown_routes,
         ],

@@ -52,6 +52,9 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz", "/oauth/callback"})
 # The dashboard signs in by itself; discovery documents are public (404 where not configured).
 OPEN_PREFIXES = ("/dashboard", "/.well-known/", "/oauth/link/")
 INVALID_KEY = "invalid_key"
+# ApiKeyRecord.env of a caller who came with an OAuth access token (`proxy.oauth`, imported only
+# where OAuth is configured: it needs joserfc and cryptography).
+OAUTH_ENV = "oauth"
 SIGNATURE_WINDOW_S = 300  # how far `created` may be from now, either way
 RECORD = web.RequestKey("api_key_record", ApiKeyRecord)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -94,11 +97,20 @@ def mcp_allows(record: Any, kind: str, upstream: str, name: str) -> bool:
     return bool({"admin", "mcp", f"mcp:{upstream}", f"mcp:{upstream}:{name}"}.intersection(scopes))
 
 
+_TENANTS: dict[frozenset[str], str] = {}  # scopes -> tenant (a frozenset keeps its hash)
+
+
 def tenant_of(record: ApiKeyRecord) -> str:
-    for scope in record.scopes:
-        if scope.startswith("tenant:"):
-            return scope[len("tenant:") :]
-    return "default"
+    """The key's tenant (`tenant:<name>` among its scopes, else "default"); asked a few times
+    per request, so kept per set of scopes."""
+    scopes = record.scopes
+    found = _TENANTS.get(scopes)
+    if found is None:
+        found = next((s[len("tenant:") :] for s in scopes if s.startswith("tenant:")), "default")
+        if len(_TENANTS) > 10_000:  # sets of scopes no key has any more: start over
+            _TENANTS.clear()
+        _TENANTS[scopes] = found
+    return found
 
 
 def context_tenant(record: ApiKeyRecord, context_id: str | None, action: str) -> str | None:

@@ -43,12 +43,21 @@ def _recorder(request: web.Request, operation: str) -> Callable[[Part], None]:
     return record
 
 
-@contextlib.contextmanager
-def accounted(request: web.Request, model: RoutedModel, operation: str) -> Iterator[None]:
-    """While the route runs (its stream included): an ensemble's calls are accounted for."""
+_NOTHING_TO_ACCOUNT = contextlib.nullcontext()
+
+
+def accounted(
+    request: web.Request, model: RoutedModel, operation: str
+) -> contextlib.AbstractContextManager[None]:
+    """While the route runs (its stream included): an ensemble's calls are accounted for.
+    Any other model's call is accounted for by the route itself: nothing to do here."""
     if not isinstance(model, EnsembleModel):
-        yield
-        return
+        return _NOTHING_TO_ACCOUNT
+    return _accounting(request, operation)
+
+
+@contextlib.contextmanager
+def _accounting(request: web.Request, operation: str) -> Iterator[None]:
     token = PART_SINK.set(_recorder(request, operation))
     try:
         yield

@@ -76,33 +76,28 @@ def json_reply(value: Any) -> web.Response:
 
 
 def guarded(handler: Any) -> Any:
-    """Map the failures every model route shares to the caller's error format."""
+    """Map the failures every model route shares to the caller's error format, and end the
+    request's reservation (its limits' hold) whatever happened. One wrapper, so one coroutine
+    per request for both."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
-            response: web.StreamResponse = await handler(request)
-        except LimitExceeded as exc:
-            refused = error_response(request, 429, str(exc), "rate_limit_exceeded")
-            refused.headers.update(exc.headers)
-            return refused
-        except BaseException:
-            if RESERVATION in request:  # released whatever went wrong (the client left too)
-                await request[RESERVATION].release()
-            raise
-        reservation = request.get(RESERVATION)
-        if reservation is not None:
-            await reservation.release()  # a route that settled already made this a no-op
-            if not response.prepared:
-                response.headers.update(reservation.headers)
-        return response
-
-    return _mapped(wrapper)
-
-
-def _mapped(handler: Any) -> Any:
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)  # type: ignore[no-any-return]
+            try:
+                response: web.StreamResponse = await handler(request)
+            except LimitExceeded as exc:
+                refused = error_response(request, 429, str(exc), "rate_limit_exceeded")
+                refused.headers.update(exc.headers)
+                return refused
+            except BaseException:
+                if RESERVATION in request:  # released whatever went wrong (the client left too)
+                    await request[RESERVATION].release()
+                raise
+            reservation = request.get(RESERVATION)
+            if reservation is not None:
+                await reservation.release()  # a route that settled already made this a no-op
+                if not response.prepared:
+                    response.headers.update(reservation.headers)
+            return response
         except ContractError as exc:
             return error_response(request, 400, str(exc), "invalid_request", param=exc.param)
         except BadRequest as exc:

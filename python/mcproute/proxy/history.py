@@ -9,7 +9,8 @@
   the bodies only for keys listed in `debug_bodies`.
 
 Everything is bounded: 3600 + 60 slots, label values the configuration and the key store
-produced (models the registry knew, key ids that authenticated, route labels), at most
+produced (models the registry knew, key ids that authenticated, route labels; a minute keeps
+one row per combination a request had, summed by dimension when read), at most
 `MAX_ERRORS` distinct error messages per minute, and the log's length. The dashboard's own
 polling and health checks are not recorded, so watching does not change what is watched.
 """
@@ -52,14 +53,43 @@ LOG_FIELDS = ("time", "request_id", "key_id", "method", "route", "model", "deplo
 @dataclass(slots=True)
 class _Minute:
     minute: int
-    breakdown: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    # A breakdown row per (model, key, route, status) seen: a request adds to one row, and the
+    # rows are summed by dimension only when the dashboard reads them (`breakdown`).
+    requests: dict[tuple[str | None, str | None, str, int], list[float]] = field(
+        default_factory=dict
+    )
     deployments: dict[tuple[str, str], list[float]] = field(default_factory=dict)
     errors: dict[tuple[int, str, str, str], list[float]] = field(default_factory=dict)
 
-    def json(self) -> dict[str, Any]:
+    # The breakdown of a minute that has ended, summed once (nothing adds to it any more, but a
+    # request that does, after a clock step, drops it).
+    summed: dict[tuple[str, str], list[float]] | None = None
+
+    def breakdown(self, ended: bool = False) -> dict[tuple[str, str], list[float]]:
+        """(dimension, value) -> its breakdown row, for every dimension a request had."""
+        if self.summed is not None:
+            return self.summed
+        cells: dict[tuple[str, str], list[float]] = {}
+        for (model, key_id, route, status), row in self.requests.items():
+            for dimension, value in (("model", model), ("key", key_id), ("route", route),
+                                     ("status", str(status))):  # fmt: skip
+                if value is None:
+                    continue
+                cell = cells.get((dimension, value))
+                if cell is None:
+                    cells[(dimension, value)] = list(row)
+                else:
+                    for i, amount in enumerate(row):
+                        cell[i] += amount
+        if ended:
+            self.summed = cells
+        return cells
+
+    def json(self, ended: bool = False) -> dict[str, Any]:
+        """JSON-ready; `ended`: the minute is over, so its breakdown is summed only once."""
         return {
             "minute": self.minute,
-            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown.items()],
+            "breakdown": [[d, v, *row] for (d, v), row in self.breakdown(ended).items()],
             "deployments": [[g, n, *row] for (g, n), row in self.deployments.items()],
             "errors": [[s, r, m, msg, *row] for (s, r, m, msg), row in self.errors.items()],
         }
@@ -156,19 +186,16 @@ class History:
         minute = self._minute(now)
         failed = 1.0 if status >= 400 else 0.0
         latency_ms = seconds * 1000
-        values = {"model": model, "key": key_id, "route": route, "status": str(status)}
-        for dimension in DIMENSIONS:
-            value = values[dimension]
-            if value is None:
-                continue
-            cell = minute.breakdown.get((dimension, value))
-            if cell is None:
-                cell = minute.breakdown[(dimension, value)] = [0.0] * 5
-            cell[0] += 1
-            cell[1] += failed
-            cell[2] += tokens_in
-            cell[3] += tokens_out
-            cell[4] += latency_ms
+        combination = (model, key_id, route, status)
+        cell = minute.requests.get(combination)
+        if cell is None:
+            cell = minute.requests[combination] = [0.0] * 5
+        cell[0] += 1
+        cell[1] += failed
+        cell[2] += tokens_in
+        cell[3] += tokens_out
+        cell[4] += latency_ms
+        minute.summed = None  # (if the clock went back into a minute taken as over)
         if error is not None:
             key = (status, route, model or "", error)
             if key not in minute.errors and len(minute.errors) >= MAX_ERRORS:
@@ -204,11 +231,14 @@ class History:
     def snapshot(self, now: float) -> dict[str, Any]:
         """Everything of the last hour, as the dashboard merges it (JSON-ready)."""
         oldest_second = int(now) - SECONDS + 1
-        oldest_minute = int(now // 60) - MINUTES + 1
+        this_minute = int(now // 60)
+        oldest_minute = this_minute - MINUTES + 1
         return {
             "seconds": [s for s in self._seconds if s is not None and s[0] >= oldest_second],
             "minutes": [
-                m.json() for m in self._minutes if m is not None and m.minute >= oldest_minute
+                m.json(m.minute < this_minute)
+                for m in self._minutes
+                if m is not None and m.minute >= oldest_minute
             ],
             "log": list(self.log),
             "key_names": self.key_names,

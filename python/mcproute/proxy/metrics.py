@@ -212,12 +212,22 @@ class Metrics:
             self.overhead.observe(labels, overhead)
 
     def operation_done(
-        self, operation: str, model: str, seconds: float, error_type: str | None = None
+        self,
+        operation: str,
+        model: str,
+        seconds: float,
+        error_type: str | None = None,
+        usage: Any = None,
     ) -> None:
-        labels = _gen_ai_labels(operation, model)[0]
+        """A model call's end: its duration and, when given, the tokens of its `usage`
+        object (`usage`), from one lookup of the labels."""
+        label_sets = _gen_ai_labels(operation, model)
+        labels = label_sets[0]
         if error_type is not None:
             labels += (("error_type", error_type),)
         self.operation.observe(labels, seconds)
+        if usage is not None:
+            self._tokens(label_sets, usage)
 
     def spent(self, model: str, tenant: str, nanodollars: int) -> None:
         self.spend_nusd[(model, tenant)] += nanodollars
@@ -230,9 +240,12 @@ class Metrics:
 
     def usage(self, operation: str, model: str, usage: Any) -> None:
         """Token counts from an OpenAI- or Anthropic-shaped `usage` object."""
+        self._tokens(_gen_ai_labels(operation, model), usage)
+
+    def _tokens(self, label_sets: tuple[Labels, Labels, Labels], usage: Any) -> None:
         if not isinstance(usage, dict):
             return
-        _, input_labels, output_labels = _gen_ai_labels(operation, model)
+        _, input_labels, output_labels = label_sets
         counts = [0, 0]
         for i, labels in enumerate((input_labels, output_labels)):
             for key in TOKEN_KEYS[i][1]:

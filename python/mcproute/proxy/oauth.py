@@ -23,7 +23,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from mcproute.proxy.auth import allows, mcp_allows, presented_key
+from mcproute.proxy.auth import OAUTH_ENV, allows, mcp_allows, presented_key
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BodyError, read_body
 from mcproute.security import ApiKeyRecord
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("mcproute.auth")
 API_KEY_PREFIX = "mcpr_"
-OAUTH_ENV = "oauth"  # ApiKeyRecord.env of a caller who came with an access token
 NAMED_CALLS = {"tools/call": "tool", "prompts/get": "prompt"}
 
 

@@ -94,10 +94,10 @@ async def _call(
     except UpstreamError as exc:
         metrics.operation_done(operation, name, time.perf_counter() - started, exc.kind.value)
         raise
-    metrics.operation_done(operation, name, time.perf_counter() - started)
-    metrics.usage(operation, name, result.get("usage"))
-    note_usage(result.get("usage"))
-    await governance.settle(request, name, result.get("usage"))
+    usage = result.get("usage")
+    metrics.operation_done(operation, name, time.perf_counter() - started, usage=usage)
+    note_usage(usage)
+    await governance.settle(request, name, usage)
     return result
 
 
@@ -195,8 +195,7 @@ async def _relay_events(
             streams.discard(task)
         await _close(iterator)
     metrics.stream_ended(name, ending)
-    metrics.operation_done("chat", name, time.perf_counter() - started, error_type)
-    metrics.usage("chat", name, usage)
+    metrics.operation_done("chat", name, time.perf_counter() - started, error_type, usage)
     note_usage(usage)
     return response
 

@@ -1,13 +1,14 @@
 """The proxy's side of the spend ledger: the one place a call's rows are made, and
 `GET /admin/spend`.
 
-The middleware runs inside the per-request middleware (`per_request`), around every model route
-(chat completions, messages, responses, embeddings, completions; JSON and streams alike, since
-a relayed stream's handler returns only once the stream has ended). When the handler is done it
-reads what the request noted on the way (`current_request`: the reply's usage, the deployment
-that answered, an ensemble's parts), prices it with the configuration's current `PriceTable`
-and hands the rows to this worker's `SpendLedger`. A request that never reached a model (bad
-key, bad body) makes no row; a model call that failed makes one with its status and no tokens.
+`Recorder.request_done` runs from the per-request middleware (`per_request`) for every model
+route (chat completions, messages, responses, embeddings, completions; JSON and streams alike,
+since a relayed stream's handler returns only once the stream has ended). When the request is
+done it reads what the request noted on the way (`current_request`: the reply's usage, the
+deployment that answered, an ensemble's parts), prices it with the configuration's current
+`PriceTable` and hands the rows to this worker's `SpendLedger`. A request that never reached a
+model (bad key, bad body) makes no row; a model call that failed makes one with its status and
+no tokens.
 
 GET /admin/spend?group_by=key|tenant|model|day&from=&to=   billed calls summed (admin scope)
 
@@ -21,18 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
-from aiohttp.typedefs import Middleware
 
 from mcproute.config import Config
 from mcproute.governance.ledger import SpendLedger, new_row_id
-from mcproute.governance.prices import PriceTable
+from mcproute.governance.prices import Price, PriceTable
 from mcproute.governance.report import (
     ReportError,
     dashboard_spend,
@@ -42,16 +41,15 @@ from mcproute.governance.report import (
 )
 from mcproute.governance.usage import Usage, usage_of
 from mcproute.proxy.auth import RECORD, tenant_of
-from mcproute.proxy.current_request import CURRENT, CurrentRequest
+from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.history import status_of
 from mcproute.proxy.metrics import Metrics
-from mcproute.proxy.observe import TIMING
+from mcproute.proxy.observe import RequestTiming
 from mcproute.security import ApiKeyRecord
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.spend import SpendRow, SpendStore
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # The routes whose calls cost something (count_tokens, also routed to a model, does not).
 BILLED_PATHS = frozenset(
     {"/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/embeddings", "/v1/completions"}
@@ -60,24 +58,41 @@ LEDGER = web.AppKey("spend_ledger", SpendLedger)
 log = logging.getLogger("mcproute.governance")
 
 
+class PriceSource(Protocol):
+    def price(self, model: str, deployment: str | None = None) -> Price | None: ...
+
+
 class Prices:
-    """The price table of the registry's current configuration (rebuilt after a reload)."""
+    """The price table of the registry's current configuration (rebuilt after a reload), and
+    each (model, deployment)'s price found in it, kept: both come from the configuration, so
+    they are few, and a lookup (aliases, groups, the shipped defaults by name) is not free."""
 
     def __init__(self, config: Callable[[], Config]) -> None:
         self._config = config
         self._built: tuple[Config, PriceTable] | None = None
+        self._found: dict[tuple[str, str | None], Price | None] = {}
 
     def table(self) -> PriceTable:
         config = self._config()
         if self._built is None or self._built[0] is not config:
             self._built = (config, PriceTable(config))
+            self._found = {}
         return self._built[1]
 
+    def price(self, model: str, deployment: str | None = None) -> Price | None:
+        table = self.table()
+        key = (model, deployment)
+        try:
+            return self._found[key]
+        except KeyError:
+            found = self._found[key] = table.price(model, deployment)
+            return found
 
-def _cost(prices: PriceTable, model: str, deployment: str | None, usage: Usage) -> int | None:
+
+def _cost(prices: PriceSource, model: str, deployment: str | None, usage: Usage) -> int | None:
     """Nanodollars; 0 for a call without tokens, None when tokens were used at an unknown
     price."""
-    if usage == Usage():
+    if not (usage.input or usage.output or usage.cached):
         return 0
     price = prices.price(model, deployment)
     if price is None:
@@ -93,91 +108,101 @@ def request_rows(
     key_id: str | None,
     tenant: str | None,
     status: int,
-    prices: PriceTable,
+    prices: PriceSource,
     now: float,
 ) -> list[SpendRow]:
     """The ledger rows of one finished request: one ``call``, or an ``ensemble`` row with one
     ``member`` row per model it called."""
     usage = usage_of(current.usage)
-
-    def row(
-        model: str,
-        deployment: str | None,
-        usage: Usage,
-        cost: int | None,
-        role: str = "call",
-        parent: str | None = None,
-        row_id: str | None = None,
-    ) -> SpendRow:
-        return SpendRow(
-            row_id or new_row_id(), now, request_id, key_id, tenant, model, deployment,
-            usage.input, usage.output, usage.cached, cost, status, role, parent,
-        )  # fmt: skip
-
-    if not current.parts:
+    if not current.parts:  # the common case: one call, one row
         deployment = current.deployment
-        return [row(model, deployment, usage, _cost(prices, model, deployment, usage))]
+        cost = _cost(prices, model, deployment, usage)
+        row = SpendRow(
+            new_row_id(), now, request_id, key_id, tenant, model, deployment,
+            usage.input, usage.output, usage.cached, cost, status,
+        )  # fmt: skip
+        return [row]
     parent = new_row_id()
     members = []
     for part_model, deployment, part_usage in current.parts:
         counted = usage_of(part_usage)
-        cost = _cost(prices, part_model, deployment, counted)
-        members.append(row(part_model, deployment, counted, cost, "member", parent))
+        member = SpendRow(
+            new_row_id(), now, request_id, key_id, tenant, part_model, deployment,
+            counted.input, counted.output, counted.cached,
+            _cost(prices, part_model, deployment, counted), status, "member", parent,
+        )  # fmt: skip
+        members.append(member)
     costs = [m.cost_nusd for m in members]
     total = None if None in costs else sum(c for c in costs if c is not None)
-    return [row(model, None, usage, total, "ensemble", row_id=parent), *members]
+    ensemble = SpendRow(
+        parent, now, request_id, key_id, tenant, model, None,
+        usage.input, usage.output, usage.cached, total, status, "ensemble",
+    )  # fmt: skip
+    return [ensemble, *members]
 
 
-def middleware(ledger: SpendLedger, prices: Prices, metrics: Metrics) -> Middleware:
-    @web.middleware
-    async def spend(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response: web.StreamResponse | None = None
+class Recorder:
+    """Makes a finished model call's rows and hands them to the ledger; called by the
+    per-request middleware (`per_request`) once the response is sent, before the history row
+    (which shows the cost), for every model route (JSON and streams alike, since a relayed
+    stream's handler returns only once the stream has ended)."""
+
+    def __init__(self, ledger: SpendLedger, prices: Prices, metrics: Metrics) -> None:
+        self._ledger = ledger
+        self._prices = prices
+        self._metrics = metrics
+
+    def request_done(
+        self,
+        request: web.Request,
+        current: CurrentRequest,
+        timing: RequestTiming,
+        response: web.StreamResponse | None,
+        raised: BaseException | None,
+    ) -> None:
+        model = timing.model
+        if model is None or request.path not in BILLED_PATHS:
+            return  # never reached a model (bad key, bad body), or nothing billed
+        # 499 (nginx's "client closed request"): the caller left before the end
+        cancelled = isinstance(raised, asyncio.CancelledError)
+        status = 499 if cancelled else status_of(response, raised)
         try:
-            response = await handler(request)
-            return response
-        finally:
-            current = CURRENT.get()
-            timing = request[TIMING]
-            if current is not None and timing.model is not None and request.path in BILLED_PATHS:
-                raised = sys.exc_info()[1]
-                # 499 (nginx's "client closed request"): the caller left before the end
-                cancelled = isinstance(raised, asyncio.CancelledError)
-                status = 499 if cancelled else status_of(response, raised)
-                try:
-                    _record(request, current, timing.model, status, ledger, prices, metrics)
-                except Exception:  # accounting must never fail the call it accounts for
-                    log.exception("spend ledger: the call's rows could not be made")
+            self._record(request, current, timing, model, status)
+        except Exception:  # accounting must never fail the call it accounts for
+            log.exception("spend ledger: the call's rows could not be made")
 
-    return spend
-
-
-def _record(
-    request: web.Request,
-    current: CurrentRequest,
-    model: str,
-    status: int,
-    ledger: SpendLedger,
-    prices: Prices,
-    metrics: Metrics,
-) -> None:
-    record = request.get(RECORD)
-    rows = request_rows(
-        current,
-        model=model,
-        request_id=request[TIMING].request_id,
-        key_id=None if record is None else record.key_id,
-        tenant=None if record is None else tenant_of(record),
-        status=status,
-        prices=prices.table(),
-        now=time.time(),
-    )
-    ledger.record_all(rows)
-    billed = [r for r in rows if r.role != "ensemble"]
-    for r in billed:
-        if r.cost_nusd:
-            metrics.spent(r.model, r.tenant or "", r.cost_nusd)
-    costs = [r.cost_nusd for r in billed]
-    current.cost_nusd = None if None in costs else sum(c or 0 for c in costs)
+    def _record(
+        self,
+        request: web.Request,
+        current: CurrentRequest,
+        timing: RequestTiming,
+        model: str,
+        status: int,
+    ) -> None:
+        record = request.get(RECORD)
+        rows = request_rows(
+            current,
+            model=model,
+            request_id=timing.request_id,
+            key_id=None if record is None else record.key_id,
+            tenant=None if record is None else tenant_of(record),
+            status=status,
+            prices=self._prices,
+            now=time.time(),
+        )
+        self._ledger.record_all(rows)
+        total: int | None = 0
+        for row in rows:
+            if row.role == "ensemble":
+                continue
+            cost = row.cost_nusd
+            if cost:
+                self._metrics.spent(row.model, row.tenant or "", cost)
+            elif cost is None:
+                total = None
+            if total is not None and cost:
+                total += cost
+        current.cost_nusd = total
 
 
 async def admin_spend(request: web.Request) -> web.StreamResponse:

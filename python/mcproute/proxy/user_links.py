@@ -29,11 +29,10 @@ from mcproute.oauth_client import OAuthError
 from mcproute.protocol.gateway import CALLER
 from mcproute.protocol.gateway.link_flows import Identity, LinkRefused, LinkView, cookie_name
 from mcproute.protocol.gateway.user_links import callback_state, principal_only
-from mcproute.proxy.auth import tenant_of
+from mcproute.proxy.auth import OAUTH_ENV, tenant_of
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.html_page import html_page
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY
-from mcproute.proxy.oauth import OAUTH_ENV
 from mcproute.security import ApiKeyRecord
 
 PUBLIC_URL_ENV = "MCPROUTE_PUBLIC_URL"  # how browsers reach this gateway, e.g. https://gw.example

@@ -3,7 +3,8 @@
 Attempts are caller-supplied coroutines (or async iterators for streams) that receive the
 chosen Deployment and the AttemptContext; they raise UpstreamError for classified failures.
 The Rust balancer of each group does the picking and keeps health; this module owns time:
-backoff, Retry-After, timeouts, hedging, and cancellation when the caller goes away.
+backoff, Retry-After, timeouts (`deadline`: `asyncio.timeout`'s semantics, cheaper), hedging,
+and cancellation when the caller goes away.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import aiohttp
 from mcproute import tracing
 from mcproute._core import Balancer, NoDeploymentAvailable, Pick
 from mcproute.errors import FailureKind, UpstreamError
+from mcproute.routing.deadline import deadline
 from mcproute.routing.latency import LatencyWindow
 from mcproute.routing.policy import RouterPolicy
 from mcproute.routing.types import AttemptContext, AttemptEvent, Deployment
@@ -293,7 +295,7 @@ class Router:
         deployment = group.deployments[pick.name]
         ctx = self._context(deployment, n, hedge)
         try:
-            async with asyncio.timeout(ctx.total_timeout):
+            with deadline(ctx.total_timeout):
                 result = await attempt(deployment, ctx)
         except BaseException as exc:
             failed.append(pick.name)
@@ -429,7 +431,7 @@ class Router:
             ctx = self._context(deployment, n)
             iterator = aiter(attempt(deployment, ctx))
             try:
-                async with asyncio.timeout(_earliest(ctx.first_byte_timeout, ctx.total_timeout)):
+                with deadline(_earliest(ctx.first_byte_timeout, ctx.total_timeout)):
                     first = await anext(iterator)
             except StopAsyncIteration:
                 pick.failure()
@@ -469,15 +471,15 @@ class Router:
         loop = asyncio.get_running_loop()
         idle = ctx.stream_idle_timeout
         total = ctx.total_timeout
-        deadline = None if total is None else loop.time() + total - pick.elapsed
+        ends_at = None if total is None else loop.time() + total - pick.elapsed
         try:
             yield first
             while True:
                 limit, reason = idle, "idle_timeout"
-                if deadline is not None and (limit is None or deadline - loop.time() < limit):
-                    limit, reason = max(deadline - loop.time(), 0.0), "total_timeout"
+                if ends_at is not None and (limit is None or ends_at - loop.time() < limit):
+                    limit, reason = max(ends_at - loop.time(), 0.0), "total_timeout"
                 try:
-                    async with asyncio.timeout(limit):
+                    with deadline(limit):
                         chunk = await anext(iterator)
                 except StopAsyncIteration:
                     break
