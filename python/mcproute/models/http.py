@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 class _Pooled(NamedTuple):
     session: aiohttp.ClientSession
-    client: UpstreamClient  # the non-streaming POSTs (`post_json`)
+    client: UpstreamClient  # the POSTs to providers (`post_json`, `open_stream`)
     closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
 
 
@@ -72,7 +72,7 @@ class PoolSettings:
     limit_per_host: int = 128
     dns_cache_seconds: int = 300
     keepalive_seconds: float = 30.0
-    lean_client: bool = True  # non-streaming POSTs on `upstream_client`, not aiohttp's client
+    lean_client: bool = True  # POSTs (JSON and streams) on `upstream_client`, not aiohttp's client
 
 
 _pool_settings = PoolSettings()
@@ -403,6 +403,10 @@ async def open_stream(
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
     """POST a streaming request; yields an iterator over its server-sent events."""
     payload = orjson.dumps(body)
+    if not tracing.ACTIVE and _pool_settings.lean_client:
+        async with _open_lean_stream(endpoint, path, payload, http_timeout) as events:
+            yield events
+        return
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
@@ -416,36 +420,71 @@ async def open_stream(
         if response.status >= 400:
             data = await response.read()
             raise classify_status(response.status, response.headers, data, endpoint.deployment)
-        yield _sse_events(response, endpoint.deployment)
+        yield _sse_events(response.content.iter_any(), endpoint.deployment)
     finally:
         response.release()
 
 
+@asynccontextmanager
+async def _open_lean_stream(
+    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
+) -> AsyncIterator[AsyncIterator[SseEvent]]:
+    started = time.perf_counter()
+    try:
+        reply = await _pooled().client.stream(
+            endpoint.url(path), endpoint.headers, payload, http_timeout
+        )
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+    _waited(started)
+    try:
+        if reply.status >= 400:
+            try:
+                data = await reply.read()
+            except Exception as exc:
+                raise classify_exception(exc, endpoint.deployment) from exc
+            raise classify_status(reply.status, reply.headers, data, endpoint.deployment)
+        yield _sse_events(aiter(reply), endpoint.deployment)
+    finally:
+        reply.release()
+
+
+MAX_SSE_LINE = 16 * 1024 * 1024  # one event's data line: a large tool call's arguments
+
+
 async def _sse_events(
-    response: aiohttp.ClientResponse, deployment: str | None
+    pieces: AsyncIterator[bytes], deployment: str | None
 ) -> AsyncIterator[SseEvent]:
-    """Server-sent events, each yielded as soon as its blank line arrives (no buffering)."""
+    """Server-sent events from a body that comes in pieces, each event yielded as soon as its
+    blank line arrives (no buffering)."""
     event: str | None = None
     data: bytes | None = None
-    content = response.content
+    pending = b""  # a line whose LF has not come yet
+    ended = False
     try:
-        while True:
+        while not ended:
             started = time.perf_counter()
-            raw = await content.readline()
+            piece = await anext(pieces, None)
             _waited(started)
-            if not raw:
-                break
-            line = raw.rstrip(b"\r\n")
-            if not line:
-                if data is not None:
-                    yield SseEvent(event, data)
-                event = data = None
-            elif line[:5] == b"data:":
-                piece = line[6:] if line[5:6] == b" " else line[5:]
-                data = piece if data is None else data + b"\n" + piece
-            elif line[:6] == b"event:":
-                event = line[6:].strip().decode("utf-8", "replace")
-            # ids, retry fields and comments (":" keep-alives) carry nothing we use
+            if piece is None:  # the last line may have no LF
+                ended, lines = True, [pending] if pending else []
+            else:
+                lines = (pending + piece if pending else piece).split(b"\n")
+                pending = lines.pop()
+                if len(pending) > MAX_SSE_LINE:
+                    raise aiohttp.ClientPayloadError("upstream stream line too long")
+            for raw in lines:
+                line = raw.rstrip(b"\r")
+                if not line:
+                    if data is not None:
+                        yield SseEvent(event, data)
+                    event = data = None
+                elif line[:5] == b"data:":
+                    value = line[6:] if line[5:6] == b" " else line[5:]
+                    data = value if data is None else data + b"\n" + value
+                elif line[:6] == b"event:":
+                    event = line[6:].strip().decode("utf-8", "replace")
+                # ids, retry fields and comments (":" keep-alives) carry nothing we use
     except Exception as exc:
         raise classify_exception(exc, deployment) from exc
     if data is not None:
