@@ -308,7 +308,9 @@ def classify_exception(exc: BaseException, deployment: str | None) -> UpstreamEr
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how one deployment is called; headers hold the credentials, never shown."""
+    """Where and how one deployment is called; headers hold the credentials, never shown.
+    The headers mapping is never changed in place (a changed credential makes a new
+    `Endpoint`): the upstream client caches request heads by its identity."""
 
     base_url: str
     headers: Mapping[str, str]

@@ -410,6 +410,10 @@ class UpstreamClient:
         self._all = _Slots(limit) if limit else None
         self._per_host: dict[_Key, _Slots] = {}
         self._heads: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[_Key, bytes]] = {}
+        # The same lookup by the headers' identity, which holds them (so their id is never
+        # another's): an endpoint's headers are never changed in place (`Endpoint`), so a
+        # request with the same mapping needs no key built from its items.
+        self._heads_of: dict[tuple[str, int], tuple[Mapping[str, str], _Key, bytes]] = {}
         self._deadlines = _Deadlines()
         self.closed = False
 
@@ -582,12 +586,19 @@ class UpstreamClient:
     def _head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
         """Where to connect, and the request head up to its Content-Length value: built once
         per URL and headers."""
+        same = self._heads_of.get((url, id(headers)))
+        if same is not None and same[0] is headers:
+            return same[1], same[2]
         cache_key = (url, tuple(headers.items()))
         found = self._heads.get(cache_key)
         if found is None:
             if len(self._heads) >= 1024:  # URLs and headers are the configuration's: few
                 self._heads.clear()
+                self._heads_of.clear()
             found = self._heads[cache_key] = self._new_head(url, headers)
+        if len(self._heads_of) >= 1024:  # mappings replaced over time (refreshed tokens)
+            self._heads_of.clear()
+        self._heads_of[(url, id(headers))] = (headers, *found)
         return found
 
     def _new_head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
