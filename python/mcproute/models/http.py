@@ -447,8 +447,11 @@ async def _open_lean_stream(
                 raise classify_exception(exc, endpoint.deployment) from exc
             raise classify_status(reply.status, reply.headers, data, endpoint.deployment)
         yield _sse_events(aiter(reply), endpoint.deployment)
-    finally:
-        reply.release()
+    except BaseException:
+        reply.release()  # abandoned (cancelled, a loser of a race): the connection closes
+        raise
+    # The adapter saw the stream's last event: the connection is kept if the body ends soon.
+    reply.release(read_to_end=True)
 
 
 MAX_SSE_LINE = 16 * 1024 * 1024  # one event's data line: a large tool call's arguments

@@ -258,8 +258,8 @@ class _Connection(asyncio.Protocol):
 
 class StreamReply:
     """A reply read as it arrives: `status` and `headers` at once, then `async for piece in
-    reply` (bytes, as they came); `release()` always, which gives the connection back once
-    the body was read to its end, or closes it."""
+    reply` (bytes, as they came); `release()` always (a reader that stops early closes the
+    connection, so the upstream stops sending)."""
 
     def __init__(self, conn: _Connection, parser: ReplyParser) -> None:
         self.status = parser.status
@@ -336,15 +336,17 @@ class StreamReply:
         """The rest of the body (an error reply's, before it is classified)."""
         return b"".join([piece async for piece in self])
 
-    def release(self) -> None:
+    def release(self, *, read_to_end: bool = False) -> None:
+        """Give the connection back: at once if the body was read to its end, or, with
+        `read_to_end` (the reader saw the stream's last event), once the rest of the body has
+        come and been dropped, if it comes soon; else it is closed."""
         if self._release is None:
             return
         release, self._release = self._release, None
-        if self.complete or self._error is not None or not self._conn.open:
+        if self.complete or not read_to_end or self._error is not None or not self._conn.open:
             release(self.complete)
             return
-        # Read to the end rather than lose the connection: the body usually ends in the next
-        # bytes (the chunked terminator after the last event).
+        # The body usually ends in the next bytes (the chunked terminator after the last event)
         self._draining = release
         self._pieces.clear()
         self._queued = 0
