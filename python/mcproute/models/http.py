@@ -343,8 +343,25 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
-    if not tracing.ACTIVE and _pool_settings.lean_client:
-        return await _post_lean(endpoint, path, payload, http_timeout)
+    if tracing.ACTIVE or not _pool_settings.lean_client:
+        return await _post_on_session(endpoint, path, payload, http_timeout)
+    started = time.perf_counter()
+    try:
+        reply = await _pooled().client.post(
+            endpoint.url(path), endpoint.headers, payload, http_timeout
+        )
+        _waited(started)
+        if reply.status >= 400:
+            raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
+        return orjson.loads(reply.body)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+
+
+async def _post_on_session(
+    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
+) -> Any:
+    """`post_json` on aiohttp's session: with trace headers, or with the lean client off."""
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
@@ -356,22 +373,6 @@ async def post_json(
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
             return orjson.loads(data)
-    except Exception as exc:
-        raise classify_exception(exc, endpoint.deployment) from exc
-
-
-async def _post_lean(
-    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
-) -> Any:
-    started = time.perf_counter()
-    try:
-        reply = await _pooled().client.post(
-            endpoint.url(path), endpoint.headers, payload, http_timeout
-        )
-        _waited(started)
-        if reply.status >= 400:
-            raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
-        return orjson.loads(reply.body)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 

@@ -25,7 +25,8 @@ import math
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, cast
 
 import aiohttp
 from multidict import CIMultiDict
@@ -424,30 +425,27 @@ class UpstreamClient:
             self._ssl = ssl.create_default_context()  # certificates and host names checked
         return self._ssl
 
-    async def post(
+    def post(
         self,
         url: str,
         headers: Mapping[str, str],
         body: bytes,
         http_timeout: aiohttp.ClientTimeout | None,
-    ) -> Reply:
-        """A POST whose reply is read whole."""
-        reply = await self._request(url, headers, body, http_timeout, stream=False)
-        assert isinstance(reply, Reply)
-        return reply
+    ) -> Coroutine[Any, Any, Reply]:
+        """A POST whose reply is read whole (the request's own coroutine: no frame around it)."""
+        return cast("Coroutine[Any, Any, Reply]", self._request(url, headers, body, http_timeout))
 
-    async def stream(
+    def stream(
         self,
         url: str,
         headers: Mapping[str, str],
         body: bytes,
         http_timeout: aiohttp.ClientTimeout | None,
-    ) -> StreamReply:
-        """A POST whose reply is read as it arrives: returns once its head is in. The caller
+    ) -> Coroutine[Any, Any, StreamReply]:
+        """A POST whose reply is read as it arrives: done once its head is in. The caller
         must `release()` it; the timeouts hold until then."""
-        reply = await self._request(url, headers, body, http_timeout, stream=True)
-        assert isinstance(reply, StreamReply)
-        return reply
+        request = self._request(url, headers, body, http_timeout, stream=True)
+        return cast("Coroutine[Any, Any, StreamReply]", request)
 
     async def _request(
         self,
@@ -455,8 +453,7 @@ class UpstreamClient:
         headers: Mapping[str, str],
         body: bytes,
         http_timeout: aiohttp.ClientTimeout | None,
-        *,
-        stream: bool,
+        stream: bool = False,
     ) -> Reply | StreamReply:
         if self.closed:
             raise aiohttp.ClientConnectionError("upstream client closed")

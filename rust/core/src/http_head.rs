@@ -157,23 +157,8 @@ fn finish(
         .position(|w| w == b"\r\n")
         .map_or(parsed.len, |at| at + 2);
     let framing = Framing::of(headers)?;
-    if (100..200).contains(&status) {
-        let keep_alive = parsed.minor == 1;
-        let (len, framing) = (parsed.len, BodyFraming::Empty);
-        return Ok(Some(ResponseHead {
-            len,
-            status,
-            keep_alive,
-            framing,
-            fields_start,
-        }));
-    }
     let mut keep_alive = parsed.minor == 1 && !framing.close;
-    let body = if framing.chunked && framing.length.is_some() {
-        return Err(HeadError::Framing(
-            "has both Content-Length and Transfer-Encoding",
-        ));
-    } else if status == 204 || status == 304 {
+    let body = if (100..200).contains(&status) || status == 204 || status == 304 {
         BodyFraming::Empty
     } else if framing.chunked {
         BodyFraming::Chunked
