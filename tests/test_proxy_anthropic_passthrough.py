@@ -21,7 +21,7 @@ from mcp_support import serve
 from mcproute.errors import UpstreamError
 from mcproute.models.anthropic import passed_event
 from mcproute.models.http import SseEvent
-from proxy_support import running_proxy
+from proxy_support import output_tokens_counted, running_proxy
 
 EVENTS: list[dict[str, Any]] = [
     {"type": "message_start", "x_upstream": 1, "message": {
@@ -107,15 +107,8 @@ async def test_the_upstreams_bytes_reach_the_sdk_and_usage_is_read(setup: Setup)
             relayed = await r.read()
         expected = b"".join(_event(e) for e in EVENTS if e["type"] != "ping")
         assert relayed == expected  # byte for byte, pings dropped
-        admin = {"Authorization": f"Bearer {setup.admin}"}
-        async with http.get(f"{setup.url}/metrics", headers=admin) as r:
-            scrape = await r.text()
-    sums = [
-        line for line in scrape.splitlines() if line.startswith("gen_ai_client_token_usage_sum")
-    ]
-    output = [line for line in sums if '"output"' in line]
-    assert output, scrape
-    assert float(output[0].rsplit(" ", 1)[1]) == 4.0  # two streams, 2 output tokens each
+        counted = await output_tokens_counted(http, setup.url, setup.admin)
+    assert counted == 4.0  # two streams, 2 output tokens each
 
 
 @pytest.mark.parametrize(("how", "says"), [("error", "Overloaded"), ("cut", "cut short")])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +21,11 @@ from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.http import Endpoint, classify_exception, post_json
 from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
 from mcproute.models.upstream_client import UpstreamClient
-from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
+from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
+    client_fixture,
+    make_test_ca,
+    serve_fixture,
+)
 
 # --------------------------------------------------------------------------- framing
 
@@ -140,13 +144,6 @@ def test_a_body_over_the_limit_is_refused() -> None:
 
 
 # --------------------------------------------------------------------------- servers
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    c = UpstreamClient()
-    yield c
-    await c.close()
 
 
 async def test_posts_reuse_one_keep_alive_connection(

@@ -28,7 +28,11 @@ from mcproute.models.http import (
 )
 from mcproute.models.reply_framing import ReplyParser
 from mcproute.models.upstream_client import StreamReply, UpstreamClient
-from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
+from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
+    client_fixture,
+    make_test_ca,
+    serve_fixture,
+)
 
 # --------------------------------------------------------------------------- framing
 
@@ -98,13 +102,6 @@ def test_a_streamed_body_is_taken_whole_however_its_bytes_are_split(
 
 
 # --------------------------------------------------------------------------- servers
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    c = UpstreamClient()
-    yield c
-    await c.close()
 
 
 async def test_events_are_handed_over_as_they_arrive(

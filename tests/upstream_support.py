@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from mcproute.models.upstream_client import UpstreamClient
+
 
 def make_test_ca(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     """A CA made here, a certificate for localhost signed by it: (server context, client
@@ -76,3 +78,11 @@ async def serve_fixture() -> AsyncIterator[Callable[..., Awaitable[str]]]:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture(name="client")
+async def client_fixture() -> AsyncIterator[UpstreamClient]:
+    """A lean upstream client of its own, closed after the test."""
+    c = UpstreamClient()
+    yield c
+    await c.close()
