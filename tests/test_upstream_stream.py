@@ -238,10 +238,17 @@ async def test_a_reader_that_is_behind_pauses_the_socket_and_still_gets_every_by
         await response.prepare(request)
         for _ in range(32):  # 2 MiB, far over the high-water mark
             await response.write(block)
+        await asyncio.sleep(4)  # then nothing: the read timeout must still hold
         return response
 
     base = await serve(big)
-    reply = await client.stream(base + "/", {}, b"", aiohttp.ClientTimeout(sock_read=2))
+    reply = await client.stream(base + "/", {}, b"", aiohttp.ClientTimeout(sock_read=1))
+    got: list[bytes] = []
+
+    async def read_all() -> None:
+        async for piece in reply:
+            got.append(piece)
+
     try:
         paused = False
         for _ in range(100):
@@ -250,10 +257,12 @@ async def test_a_reader_that_is_behind_pauses_the_socket_and_still_gets_every_by
             if paused:
                 break
         assert paused
-        await asyncio.sleep(2.5)  # longer than the read timeout: not counted while paused
-        assert len(await reply.read()) == 32 * len(block)
+        await asyncio.sleep(1.5)  # longer than the read timeout: not counted while paused
+        with pytest.raises(TimeoutError):  # once the reader caught up and nothing more came
+            await read_all()
     finally:
         reply.release()
+    assert len(b"".join(got)) == 32 * len(block)
 
 
 async def test_a_stream_over_tls_and_an_error_status_read_whole(

@@ -242,6 +242,7 @@ class _Connection(asyncio.Protocol):
             self._paused = False
             self.transport.resume_reading()
             self._read_again()
+            self._deadlines.moved(self.expires)  # the timer may have found it paused, and stopped
 
     def drain_by(self, when: float) -> None:
         """The rest of the body is read and dropped, and must end by `when`."""
