@@ -137,12 +137,12 @@ class _Connection(asyncio.Protocol):
         self.waiter = loop.create_future()
         self.stream = None
         self._streaming = stream
-        self.resume()  # a connection given back paused (its reader was behind) reads again
         self._read_timeout = read_timeout
         self._deadline = math.inf if deadline is None else deadline
         self.expires = self._deadline
         if read_timeout is not None:
             self.expires = min(self.expires, loop.time() + read_timeout)
+        self.resume()  # a connection given back paused (its reader was behind) reads again
         if self.expires != math.inf:
             self._deadlines.watch(self)
         assert self.transport is not None
