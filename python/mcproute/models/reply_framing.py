@@ -45,7 +45,6 @@ class ReplyParser:
     stream, whose body is taken as it comes (`take`) rather than held."""
 
     __slots__ = (
-        "_buffer",
         "_fields",
         "_headers",
         "_left",
@@ -64,8 +63,7 @@ class ReplyParser:
         self.keep_alive = False
         self._fields = b""  # the header lines, checked; made a mapping only when read
         self._headers: CIMultiDict[str] | None = None
-        self._pending = b""  # the start of a head not yet complete
-        self._buffer = bytearray()  # chunked framing not yet read
+        self._pending = b""  # the start of a head, or of a chunk line, not yet complete
         self._parts: list[bytes] = []
         self._size = 0
         self._state = _HEAD
@@ -128,8 +126,9 @@ class ReplyParser:
         if state == _EOF:
             self._keep(data)
             return False
-        self._buffer += data
-        return self._chunks()
+        if self._pending:
+            data, self._pending = self._pending + data, b""
+        return self._chunks(data)
 
     def finish_at_eof(self) -> bool:
         """The connection ended: True if that completes the reply (one without a length)."""
@@ -178,69 +177,46 @@ class ReplyParser:
             raise ReplyFramingError(f"upstream reply over {self.max_body} bytes")
         self._parts.append(piece)
 
-    def _chunks(self) -> bool:
+    def _chunks(self, data: bytes) -> bool:
+        """Chunked framing, walked by offset (a chunk per read is the usual case: no copy but
+        its data's slice); what is left of an incomplete line waits in `_pending`."""
+        at, end_of_data = 0, len(data)
         while True:
             state = self._state
+            if state == _CHUNK_DATA:
+                take = min(self._left, end_of_data - at)
+                if take:
+                    self._keep(data[at : at + take])
+                    at += take
+                    self._left -= take
+                if self._left or end_of_data - at < 2:
+                    break
+                if data[at : at + 2] != b"\r\n":
+                    raise ReplyFramingError("upstream chunk not followed by CRLF")
+                at += 2
+                self._state = _CHUNK_SIZE
+                continue
+            end = data.find(b"\r\n", at, at + MAX_CHUNK_LINE + 2)
+            if end < 0:
+                if end_of_data - at > MAX_CHUNK_LINE:
+                    raise ReplyFramingError("upstream chunk line too long")
+                break
+            line, at = data[at:end], end + 2
             if state == _CHUNK_SIZE:
-                if not self._chunk_size():
-                    return False
-            elif state == _CHUNK_DATA:
-                if not self._chunk_data():
-                    return False
-            elif not self._trailers():
-                return False
-            if self._state == _DONE:
-                if self._buffer:
+                size = line.split(b";", 1)[0].strip()
+                if not _HEX.fullmatch(size):
+                    raise ReplyFramingError("upstream chunk size is not hexadecimal")
+                self._left = int(size, 16)
+                self._state = _CHUNK_DATA if self._left else _TRAILERS
+            elif line:
+                _header_line(line)  # a trailer: checked, then dropped (nothing reads them)
+            else:
+                if at < end_of_data:
                     raise ReplyFramingError("upstream sent bytes after its reply")
-                return True
-
-    def _line(self) -> bytes | None:
-        end = self._buffer.find(b"\r\n")
-        if end < 0:
-            if len(self._buffer) > MAX_CHUNK_LINE:
-                raise ReplyFramingError("upstream chunk line too long")
-            return None
-        if end > MAX_CHUNK_LINE:
-            raise ReplyFramingError("upstream chunk line too long")
-        line = bytes(self._buffer[:end])
-        del self._buffer[: end + 2]
-        return line
-
-    def _chunk_size(self) -> bool:
-        line = self._line()
-        if line is None:
-            return False
-        size = line.split(b";", 1)[0].strip()
-        if not _HEX.fullmatch(size):
-            raise ReplyFramingError("upstream chunk size is not hexadecimal")
-        self._left = int(size, 16)
-        self._state = _CHUNK_DATA if self._left else _TRAILERS
-        return True
-
-    def _chunk_data(self) -> bool:
-        buffer = self._buffer
-        take = min(self._left, len(buffer))
-        if take:
-            self._keep(bytes(buffer[:take]))
-            del buffer[:take]
-            self._left -= take
-        if self._left or len(buffer) < 2:
-            return False
-        if buffer[:2] != b"\r\n":
-            raise ReplyFramingError("upstream chunk not followed by CRLF")
-        del buffer[:2]
-        self._state = _CHUNK_SIZE
-        return True
-
-    def _trailers(self) -> bool:
-        while True:
-            line = self._line()
-            if line is None:
-                return False
-            if not line:
                 self._state = _DONE
                 return True
-            _header_line(line)  # checked, then dropped: nothing here reads trailers
+        self._pending = data[at:]
+        return False
 
 
 def _header_line(line: bytes) -> None:
