@@ -77,7 +77,8 @@ class _Deadlines:
 
     def watch(self, conn: _Connection) -> None:
         self._watched.add(conn)
-        self.moved(conn.expires)
+        if conn.expires < self._at:
+            self.moved(conn.expires)
 
     def forget(self, conn: _Connection) -> None:
         self._watched.discard(conn)  # the timer stays armed: it finds nothing and stops
@@ -142,7 +143,8 @@ class _Connection(asyncio.Protocol):
         self.expires = self._deadline
         if read_timeout is not None:
             self.expires = min(self.expires, loop.time() + read_timeout)
-        self.resume()  # a connection given back paused (its reader was behind) reads again
+        if self._paused:  # given back paused (its reader was behind): it reads again
+            self.resume()
         if self.expires != math.inf:
             self._deadlines.watch(self)
         assert self.transport is not None
@@ -511,8 +513,6 @@ class UpstreamClient:
             self._idle.setdefault(key, []).append(conn)
         else:
             conn.close()  # a body left unread, or a reply that ends the connection
-        conn.expires = math.inf
-        self._deadlines.forget(conn)
         for slots in taken:
             slots.release()
 
