@@ -293,3 +293,57 @@ async def test_a_stream_over_tls_and_an_error_status_read_whole(
         assert (raised.value.kind, raised.value.retry_after) == (FailureKind.RATE_LIMITED, 3.0)
     finally:
         await close_session()
+
+
+async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_a_stream_without_a_length_ends_with_its_connection(client: UpstreamClient) -> None:
+    reply = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\ndata: a\n\ndata: b\n\n"
+    server, port = await _raw_server(reply)
+    async with server:
+        stream = await client.stream(f"http://127.0.0.1:{port}/", {}, b"", None)
+        try:
+            assert stream.status == 200
+            assert await stream.read() == b"data: a\n\ndata: b\n\n"
+            assert stream.complete
+        finally:
+            stream.release()
+        assert not any(client._idle.values())  # read to the close: not reusable
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n9\r\ndata: a\n\n\r\n",  # then closed
+    ],
+)
+async def test_a_stream_broken_midway_fails_its_reader_as_a_connection_failure(
+    reply: bytes,
+) -> None:
+    server, port = await _raw_server(reply)
+    async with server:
+        seen: list[SseEvent] = []
+
+        async def read_all() -> None:
+            url = f"http://127.0.0.1:{port}"
+            async with open_stream(Endpoint(url, {}, "d"), "/", {}, None) as events:
+                async for event in events:
+                    seen.append(event)
+
+        try:
+            with pytest.raises(UpstreamError) as raised:
+                await read_all()
+        finally:
+            await close_session()
+    assert seen == [SseEvent(None, b"a")]  # what came before the break was handed over
+    assert raised.value.kind is FailureKind.CONNECTION

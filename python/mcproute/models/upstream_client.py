@@ -177,6 +177,8 @@ class _Connection(asyncio.Protocol):
         try:
             complete = parser.feed(data)
         except ReplyFramingError as exc:
+            if self._streaming and parser.head_done:
+                self._hand_over(waiter, False)  # a stream's reader gets what came before
             self._fail(exc)
             return
         if not self._streaming:
@@ -185,17 +187,21 @@ class _Connection(asyncio.Protocol):
             elif self._read_timeout is not None:
                 self._read_again()
             return
-        if self.stream is None:
-            if not parser.head_done:
-                self._read_again()
-                return
-            self.stream = StreamReply(self, parser)
-            waiter.set_result(self.stream)
-        self.stream.arrived(parser.take(), complete)
+        if not parser.head_done:
+            self._read_again()
+            return
+        self._hand_over(waiter, complete)
         if complete:
             self._ended()
         else:
             self._read_again()
+
+    def _hand_over(self, waiter: asyncio.Future[Reply | StreamReply], complete: bool) -> None:
+        """A stream's body so far to its reader (its head first, once)."""
+        if self.stream is None:
+            self.stream = StreamReply(self, self.parser)
+            waiter.set_result(self.stream)
+        self.stream.arrived(self.parser.take(), complete)
 
     def eof_received(self) -> bool | None:
         parser = self.parser
