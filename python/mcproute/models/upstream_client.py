@@ -342,9 +342,16 @@ class StreamReply:
             finally:
                 self._waiter = None
 
-    async def read(self) -> bytes:
-        """The rest of the body (an error reply's, before it is classified)."""
-        return b"".join([piece async for piece in self])
+    async def read(self, limit: int = 1024 * 1024) -> bytes:
+        """The rest of the body, up to `limit` bytes (an error reply's, to be classified: its
+        first bytes are enough, and a stream's body has no size limit of its own)."""
+        pieces, size = [], 0
+        async for piece in self:
+            pieces.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
+        return b"".join(pieces)[:limit]
 
     def release(self, *, read_to_end: bool = False) -> None:
         """Give the connection back: at once if the body was read to its end, or, with
