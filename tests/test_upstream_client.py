@@ -24,6 +24,7 @@ from mcproute.models.upstream_client import UpstreamClient
 from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
     client_fixture,
     make_test_ca,
+    raw_server,
     serve_fixture,
 )
 
@@ -215,17 +216,6 @@ async def test_the_per_host_limit_holds(serve: Callable[..., Awaitable[str]]) ->
     assert running[1] == 2
 
 
-async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(reply)
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
@@ -240,7 +230,7 @@ async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
 async def test_cut_short_or_smuggling_replies_are_connection_failures(
     client: UpstreamClient, reply: bytes, kind: FailureKind
 ) -> None:
-    server, port = await _raw_server(reply)
+    server, port = await raw_server(reply)
     async with server:
         with pytest.raises((ConnectionError, aiohttp.ClientPayloadError)) as raised:
             await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
@@ -248,7 +238,7 @@ async def test_cut_short_or_smuggling_replies_are_connection_failures(
 
 
 async def test_a_refused_connection_is_a_connection_failure(client: UpstreamClient) -> None:
-    server, port = await _raw_server(b"")
+    server, port = await raw_server(b"")
     server.close()
     await server.wait_closed()
     with pytest.raises(ConnectionError) as raised:
@@ -327,7 +317,7 @@ async def test_an_ipv6_literal_keeps_its_brackets_in_the_host_header(
 async def test_a_reply_without_a_length_ends_with_the_connection_and_is_not_reused(
     client: UpstreamClient,
 ) -> None:
-    server, port = await _raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
+    server, port = await raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
     async with server:
         for _ in range(2):  # the second needs a new connection: the first one is closed
             reply = await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)

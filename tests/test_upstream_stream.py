@@ -31,6 +31,7 @@ from mcproute.models.upstream_client import StreamReply, UpstreamClient
 from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
     client_fixture,
     make_test_ca,
+    raw_server,
     serve_fixture,
 )
 
@@ -295,20 +296,9 @@ async def test_a_stream_over_tls_and_an_error_status_read_whole(
         await close_session()
 
 
-async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(reply)
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
 async def test_a_stream_without_a_length_ends_with_its_connection(client: UpstreamClient) -> None:
     reply = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\ndata: a\n\ndata: b\n\n"
-    server, port = await _raw_server(reply)
+    server, port = await raw_server(reply)
     async with server:
         stream = await client.stream(f"http://127.0.0.1:{port}/", {}, b"", None)
         try:
@@ -330,7 +320,7 @@ async def test_a_stream_without_a_length_ends_with_its_connection(client: Upstre
 async def test_a_stream_broken_midway_fails_its_reader_as_a_connection_failure(
     reply: bytes,
 ) -> None:
-    server, port = await _raw_server(reply)
+    server, port = await raw_server(reply)
     async with server:
         seen: list[SseEvent] = []
 
