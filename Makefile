@@ -159,15 +159,17 @@ profile: ext wrk
 	$(PY) -m benches.load.profile
 
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
+# Each target runs for FUZZ_SECONDS: the MCP message parser, then the upstream response head
+# parser (seeded from fuzz/seeds/http_head, with an HTTP token dictionary).
+FUZZ_CARGO = $(if $(shell rustup toolchain list 2>/dev/null | grep '^nightly'),cargo +nightly,RUSTC_BOOTSTRAP=1 cargo)
+
 fuzz:
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	mkdir -p rust/core/fuzz/corpus/parse_message
+	mkdir -p rust/core/fuzz/corpus/parse_message rust/core/fuzz/corpus/http_head
 	-cp ../shared/mcp-schema/*/examples/*/*.json rust/core/fuzz/corpus/parse_message/ 2>/dev/null
-	cd rust/core && if rustup toolchain list | grep -q '^nightly'; then \
-	  cargo +nightly fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
-	else \
-	  RUSTC_BOOTSTRAP=1 cargo fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
-	fi
+	cp rust/core/fuzz/seeds/http_head/* rust/core/fuzz/corpus/http_head/
+	cd rust/core && $(FUZZ_CARGO) fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536
+	cd rust/core && $(FUZZ_CARGO) fuzz run http_head -- -dict=fuzz/http.dict -max_total_time=$(FUZZ_SECONDS) -max_len=70000
 
 clean:
 	rm -rf $(VENV) target

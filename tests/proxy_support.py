@@ -131,3 +131,16 @@ def without_instance(scrape: str) -> str:
         return line[: found.start()] + ("}" if found[1] == "," else "") + " " + line[found.end() :]
 
     return "\n".join(one(line) for line in scrape.split("\n"))
+
+
+async def output_tokens_counted(http: aiohttp.ClientSession, url: str, admin_key: str) -> float:
+    """The output tokens the proxy's token usage metric has summed so far (`/metrics`)."""
+    async with http.get(f"{url}/metrics", headers={"Authorization": f"Bearer {admin_key}"}) as r:
+        scrape = await r.text()
+    output = [
+        line
+        for line in scrape.splitlines()
+        if line.startswith("gen_ai_client_token_usage_sum") and '"output"' in line
+    ]
+    assert output, scrape
+    return float(output[0].rsplit(" ", 1)[1])

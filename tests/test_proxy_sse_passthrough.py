@@ -22,7 +22,7 @@ from mcp_support import serve
 from mcproute.errors import UpstreamError
 from mcproute.models.http import SseEvent
 from mcproute.models.sse_passthrough import passed_event
-from proxy_support import running_proxy
+from proxy_support import output_tokens_counted, running_proxy
 
 CHUNKS = [
     {"id": "c1", "object": "chat.completion.chunk", "x_upstream": 1, "usage": None,
@@ -121,15 +121,8 @@ async def test_the_upstreams_bytes_reach_the_sdk_and_usage_is_read_from_the_last
             relayed = await r.read()
         expected = b"".join(_event(c) for c in [*CHUNKS, USAGE]) + b"data: [DONE]\n\n"
         assert relayed == expected  # byte for byte: spacing and key order as the upstream sent
-        admin = {"Authorization": f"Bearer {setup.admin}"}
-        async with http.get(f"{url}/metrics", headers=admin) as r:
-            scrape = await r.text()
-    sums = [
-        line for line in scrape.splitlines() if line.startswith("gen_ai_client_token_usage_sum")
-    ]
-    output = [line for line in sums if '"output"' in line]
-    assert output, scrape
-    assert float(output[0].rsplit(" ", 1)[1]) == 4.0  # two streams, 2 output tokens each
+        counted = await output_tokens_counted(http, url, setup.admin)
+    assert counted == 4.0  # two streams, 2 output tokens each
 
 
 async def test_usage_the_caller_did_not_ask_for_is_read_but_not_relayed(

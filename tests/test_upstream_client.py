@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -16,11 +16,17 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcproute import _core
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.http import Endpoint, classify_exception, post_json
 from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
 from mcproute.models.upstream_client import UpstreamClient
-from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
+from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
+    client_fixture,
+    make_test_ca,
+    raw_server,
+    serve_fixture,
+)
 
 # --------------------------------------------------------------------------- framing
 
@@ -141,13 +147,6 @@ def test_a_body_over_the_limit_is_refused() -> None:
 # --------------------------------------------------------------------------- servers
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[UpstreamClient]:
-    c = UpstreamClient()
-    yield c
-    await c.close()
-
-
 async def test_posts_reuse_one_keep_alive_connection(
     serve: Callable[..., Awaitable[str]], client: UpstreamClient
 ) -> None:
@@ -217,17 +216,6 @@ async def test_the_per_host_limit_holds(serve: Callable[..., Awaitable[str]]) ->
     assert running[1] == 2
 
 
-async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(reply)
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    return server, server.sockets[0].getsockname()[1]
-
-
 @pytest.mark.parametrize(
     ("reply", "kind"),
     [
@@ -242,7 +230,7 @@ async def _raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
 async def test_cut_short_or_smuggling_replies_are_connection_failures(
     client: UpstreamClient, reply: bytes, kind: FailureKind
 ) -> None:
-    server, port = await _raw_server(reply)
+    server, port = await raw_server(reply)
     async with server:
         with pytest.raises((ConnectionError, aiohttp.ClientPayloadError)) as raised:
             await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
@@ -250,7 +238,7 @@ async def test_cut_short_or_smuggling_replies_are_connection_failures(
 
 
 async def test_a_refused_connection_is_a_connection_failure(client: UpstreamClient) -> None:
-    server, port = await _raw_server(b"")
+    server, port = await raw_server(b"")
     server.close()
     await server.wait_closed()
     with pytest.raises(ConnectionError) as raised:
@@ -329,8 +317,75 @@ async def test_an_ipv6_literal_keeps_its_brackets_in_the_host_header(
 async def test_a_reply_without_a_length_ends_with_the_connection_and_is_not_reused(
     client: UpstreamClient,
 ) -> None:
-    server, port = await _raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
+    server, port = await raw_server(b'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{"a": 1}')
     async with server:
         for _ in range(2):  # the second needs a new connection: the first one is closed
             reply = await client.post(f"http://127.0.0.1:{port}/", {}, b"", None)
             assert (reply.status, reply.body) == (200, b'{"a": 1}')
+
+
+# --------------------------------------------------------------------------- the Rust head parser
+
+FRAMING_VALUES = {
+    "Content-Length": ["3", " 3 ", "3, 3", "3,4", "-3", "", "0x3", "007", "0", "1" * 20, "²"],
+    "Transfer-Encoding": ["chunked", "Chunked ", "gzip, chunked", "identity", "chunked, chunked"],
+    "Connection": ["close", "keep-alive", "Keep-Alive, Close", "upgrade"],
+}
+
+
+def _expected_framing(
+    status: int, minor: int, headers: list[tuple[str, str]]
+) -> tuple[int, bool, int] | None:
+    """The rules of `reply_framing`, written out plainly: (framing, keep_alive, length), or
+    None for a head that must be refused."""
+    lengths = [v for n, v in headers if n == "Content-Length"]
+    codings = [v for n, v in headers if n == "Transfer-Encoding"]
+    tokens = {t.strip().lower() for n, v in headers if n == "Connection" for t in v.split(",")}
+    values = {t.strip() for v in lengths for t in v.split(",")}
+    if lengths and not all(v.isascii() and v.isdigit() and len(v) <= 19 for v in values):
+        return None
+    if len(values) > 1 or (lengths and codings):
+        return None
+    if len(codings) > 1 or (codings and codings[0].strip().lower() != "chunked"):
+        return None
+    keep_alive = minor == 1 and "close" not in tokens
+    if status < 200 or status in (204, 304):
+        return _core.BODY_EMPTY, keep_alive, 0
+    if codings:
+        return _core.BODY_CHUNKED, keep_alive, 0
+    if lengths:
+        length = int(next(iter(values)))
+        return (_core.BODY_LENGTH if length else _core.BODY_EMPTY), keep_alive, length
+    return _core.BODY_UNTIL_CLOSE, False, 0
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    status=st.sampled_from([100, 103, 200, 201, 204, 304, 404, 500]),
+    minor=st.integers(0, 1),
+    headers=st.lists(
+        st.sampled_from(list(FRAMING_VALUES)).flatmap(
+            lambda name: st.tuples(st.just(name), st.sampled_from(FRAMING_VALUES[name]))
+        )
+        | st.tuples(NAMES, VALUES),
+        max_size=5,
+    ),
+)
+def test_the_rust_head_parser_frames_bodies_by_the_rules(
+    status: int, minor: int, headers: list[tuple[str, str]]
+) -> None:
+    head = f"HTTP/1.{minor} {status} Reason\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+    data = head.encode("utf-8") + b"\r\nbody"
+    expected = _expected_framing(status, minor, headers)
+    if expected is None:
+        with pytest.raises(_core.ReplyHeadError):
+            _core.parse_reply_head(data)
+        return
+    parsed = _core.parse_reply_head(data)
+    assert parsed is not None
+    end, got_status, keep_alive, framing, length, fields_at = parsed
+    assert (end, got_status) == (len(data) - 4, status)
+    assert (framing, keep_alive, length) == expected
+    assert data[fields_at : end - 2] == "".join(f"{n}: {v}\r\n" for n, v in headers).encode()
+    for cut in range(end):  # no prefix of a head is a head
+        assert _core.parse_reply_head(data[:cut]) is None

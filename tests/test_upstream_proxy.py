@@ -1,5 +1,5 @@
-"""HTTP proxies from the environment (`models/upstream_proxy.py`): the lean client and aiohttp's
-streaming session both go through a forwarding proxy started here (absolute-form requests for
+"""HTTP proxies from the environment (`models/upstream_proxy.py`): the lean client's posts and
+streams go through a forwarding proxy started here (absolute-form requests for
 plain HTTP, CONNECT tunnels for HTTPS, Basic credentials required), to aiohttp upstreams on TCP
 and on TLS with a CA made in the test; `NO_PROXY` bypasses it."""
 
@@ -227,7 +227,7 @@ def test_a_proxy_url_we_cannot_speak_is_refused_without_quoting_it() -> None:
     assert "secret" not in str(raised.value)
 
 
-async def test_streams_on_aiohttps_session_take_the_proxy_from_the_environment(
+async def test_streams_take_the_proxy_from_the_environment_too(
     serve: Callable[..., Awaitable[str]],
     proxy: tuple[ForwardingProxy, int],
     monkeypatch: pytest.MonkeyPatch,

@@ -1,8 +1,10 @@
-"""For tests of the upstream HTTP clients: aiohttp servers on TCP or TLS, and a CA made in the
-test with a certificate for localhost signed by it."""
+"""For tests of the upstream HTTP clients: aiohttp servers on TCP or TLS, a CA made in the test
+with a certificate for localhost signed by it, raw servers for replies aiohttp would not send,
+and a lean client of the test's own."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -14,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from mcproute.models.upstream_client import UpstreamClient
 
 
 def make_test_ca(tmp: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
@@ -76,3 +80,25 @@ async def serve_fixture() -> AsyncIterator[Callable[..., Awaitable[str]]]:
     yield start
     for runner in runners:
         await runner.cleanup()
+
+
+@pytest.fixture(name="client")
+async def client_fixture() -> AsyncIterator[UpstreamClient]:
+    """A lean upstream client of its own, closed after the test."""
+    c = UpstreamClient()
+    yield c
+    await c.close()
+
+
+async def raw_server(reply: bytes) -> tuple[asyncio.Server, int]:
+    """A TCP server that answers one request's head with `reply`, as it is, then closes: for
+    replies an HTTP server would not send."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]

@@ -312,3 +312,16 @@ class ApiKeyHasher:
 def parse_api_key(key: str) -> tuple[str, str]: ...
 
 # --- end security
+
+# --- HTTP/1.1 response heads from upstreams
+
+class ReplyHeadError(ValueError):
+    reason: str
+
+BODY_EMPTY: Final[int]
+BODY_LENGTH: Final[int]
+BODY_CHUNKED: Final[int]
+BODY_UNTIL_CLOSE: Final[int]
+MAX_REPLY_HEAD: Final[int]
+
+def parse_reply_head(data: bytes) -> tuple[int, int, bool, int, int, int] | None: ...

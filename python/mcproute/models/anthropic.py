@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any, TypeVar
 
 import aiohttp
 
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.models.http import (
     Endpoint,
+    SseEvent,
     decode_event,
     open_stream,
     post_json,
     stream_cut,
     upstream_message,
 )
+from mcproute.models.sse_passthrough import PassedEvent, data_lines
 from mcproute.secret import Secret
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
+T = TypeVar("T")
 DEFAULT_MAX_TOKENS = 4096  # the Messages API requires max_tokens; OpenAI clients may omit it
 
 _STREAM_ERRORS: Mapping[str, FailureKind] = {
@@ -91,28 +94,80 @@ class AnthropicAdapter:
         )
         return result
 
-    async def messages_stream(
+    def messages_stream(
         self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
     ) -> AsyncIterator[dict[str, Any]]:
         """Stream events (``message_start`` ... ``message_stop``), relayed as they arrive."""
+        return self._events(body, http_timeout, _decoded_event)
+
+    def messages_stream_bytes(
+        self, body: Mapping[str, Any], http_timeout: aiohttp.ClientTimeout | None = None
+    ) -> AsyncIterator[PassedEvent]:
+        """The same events as the upstream's bytes, for an Anthropic-format caller: only
+        those that carry usage or an error are decoded (`passed_event`)."""
+        return self._events(body, http_timeout, passed_event)
+
+    async def _events(
+        self,
+        body: Mapping[str, Any],
+        http_timeout: aiohttp.ClientTimeout | None,
+        read: Callable[[SseEvent, str | None], tuple[T | None, bool]],
+    ) -> AsyncIterator[T]:
         deployment = self.endpoint.deployment
         async with open_stream(
             self.endpoint, "/messages", self._body(body, stream=True), http_timeout
         ) as events:
             async for event in events:
-                payload = decode_event(event, deployment)
-                kind = payload.get("type") if isinstance(payload, dict) else None
-                if kind == "error":
-                    error = payload.get("error")
-                    kind = error.get("type") if isinstance(error, dict) else None
-                    raise UpstreamError(
-                        _STREAM_ERRORS.get(str(kind), FailureKind.SERVER),
-                        "mid-stream: " + upstream_message(None, error),
-                        deployment=deployment,
-                    )
-                if kind == "ping":
-                    continue
-                yield payload
-                if kind == "message_stop":
+                item, last = read(event, deployment)
+                if item is not None:
+                    yield item
+                if last:
                     return
         raise stream_cut(deployment)
+
+
+def _decoded_event(event: SseEvent, deployment: str | None) -> tuple[Any, bool]:
+    """An event decoded (None for a ping), and whether it is the last (`message_stop`)."""
+    payload = decode_event(event, deployment)
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if kind == "error":
+        raise _stream_error(payload, deployment)
+    return (None if kind == "ping" else payload), kind == "message_stop"
+
+
+# Events decoded when relayed as bytes: the two that carry usage, and errors.
+_READ = frozenset({"message_start", "message_delta", "error"})
+
+
+def passed_event(event: SseEvent, deployment: str | None) -> tuple[PassedEvent | None, bool]:
+    """A Messages stream event as it came (its `event:` line and data), None for a ping; and
+    whether it is the last. `usage` is that of `message_start` (its message's) or
+    `message_delta`; an `error` event is raised as the upstream's. An event without an
+    `event:` line is decoded for its type."""
+    name = event.event
+    usage = None
+    if name is None or name in _READ or b'"error"' in event.data:
+        payload = decode_event(event, deployment)
+        kind = payload.get("type") if isinstance(payload, dict) else None
+        if kind == "error":
+            raise _stream_error(payload, deployment)
+        name = kind if isinstance(kind, str) else "message"
+        if isinstance(payload, dict):
+            outer = payload.get("message")
+            found = (outer if isinstance(outer, dict) else payload).get("usage")
+            usage = found if isinstance(found, dict) else None
+    if name == "ping":
+        return None, False
+    sse = b"event: " + name.encode() + b"\n" + data_lines(event.data)
+    return PassedEvent(sse, usage, False), name == "message_stop"
+
+
+def _stream_error(payload: dict[str, Any], deployment: str | None) -> UpstreamError:
+    """An in-band `error` event, as the upstream's failure."""
+    error = payload.get("error")
+    kind = error.get("type") if isinstance(error, dict) else None
+    return UpstreamError(
+        _STREAM_ERRORS.get(str(kind), FailureKind.SERVER),
+        "mid-stream: " + upstream_message(None, error),
+        deployment=deployment,
+    )

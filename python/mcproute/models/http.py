@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 class _Pooled(NamedTuple):
     session: aiohttp.ClientSession
-    client: UpstreamClient  # the non-streaming POSTs (`post_json`)
+    client: UpstreamClient  # the POSTs to providers (`post_json`, `open_stream`)
     closer: AsyncGenerator[None, None]  # held here: the loop tracks it only weakly
     streams: aiohttp.ClientSession  # `open_stream`'s: the same pool, the environment read once
     routes: dict[str, _StreamRoute]  # stream URL -> what `trust_env` would find for it
@@ -117,7 +117,7 @@ class PoolSettings:
     limit_per_host: int = 128
     dns_cache_seconds: int = 300
     keepalive_seconds: float = 30.0
-    lean_client: bool = True  # non-streaming POSTs on `upstream_client`, not aiohttp's client
+    lean_client: bool = True  # POSTs (JSON and streams) on `upstream_client`, not aiohttp's client
 
 
 _pool_settings = PoolSettings()
@@ -355,7 +355,9 @@ def classify_exception(exc: BaseException, deployment: str | None) -> UpstreamEr
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how one deployment is called; headers hold the credentials, never shown."""
+    """Where and how one deployment is called; headers hold the credentials, never shown.
+    The headers mapping is never changed in place (a changed credential makes a new
+    `Endpoint`): the upstream client caches request heads by its identity."""
 
     base_url: str
     headers: Mapping[str, str]
@@ -388,8 +390,25 @@ async def post_json(
 ) -> Any:
     """POST a JSON body and return the decoded JSON response, or raise ``UpstreamError``."""
     payload = orjson.dumps(body)
-    if not tracing.ACTIVE and _pool_settings.lean_client:
-        return await _post_lean(endpoint, path, payload, http_timeout)
+    if tracing.ACTIVE or not _pool_settings.lean_client:
+        return await _post_on_session(endpoint, path, payload, http_timeout)
+    started = time.perf_counter()
+    try:
+        reply = await _pooled().client.post(
+            endpoint.url(path), endpoint.headers, payload, http_timeout
+        )
+        _waited(started)
+        if reply.status >= 400:
+            raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
+        return orjson.loads(reply.body)
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+
+
+async def _post_on_session(
+    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
+) -> Any:
+    """`post_json` on aiohttp's session: with trace headers, or with the lean client off."""
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     try:
@@ -401,22 +420,6 @@ async def post_json(
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
             return orjson.loads(data)
-    except Exception as exc:
-        raise classify_exception(exc, endpoint.deployment) from exc
-
-
-async def _post_lean(
-    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
-) -> Any:
-    started = time.perf_counter()
-    try:
-        reply = await _pooled().client.post(
-            endpoint.url(path), endpoint.headers, payload, http_timeout
-        )
-        _waited(started)
-        if reply.status >= 400:
-            raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
-        return orjson.loads(reply.body)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 
@@ -450,6 +453,10 @@ async def open_stream(
 ) -> AsyncIterator[AsyncIterator[SseEvent]]:
     """POST a streaming request; yields an iterator over its server-sent events."""
     payload = orjson.dumps(body)
+    if not tracing.ACTIVE and _pool_settings.lean_client:
+        async with _open_lean_stream(endpoint, path, payload, http_timeout) as events:
+            yield events
+        return
     headers = tracing.with_trace_headers(endpoint.headers) if tracing.ACTIVE else endpoint.headers
     started = time.perf_counter()
     url = endpoint.url(path)
@@ -477,36 +484,74 @@ async def open_stream(
         if response.status >= 400:
             data = await response.read()
             raise classify_status(response.status, response.headers, data, endpoint.deployment)
-        yield _sse_events(response, endpoint.deployment)
+        yield _sse_events(response.content.iter_any(), endpoint.deployment)
     finally:
         response.release()
 
 
+@asynccontextmanager
+async def _open_lean_stream(
+    endpoint: Endpoint, path: str, payload: bytes, http_timeout: aiohttp.ClientTimeout | None
+) -> AsyncIterator[AsyncIterator[SseEvent]]:
+    started = time.perf_counter()
+    try:
+        reply = await _pooled().client.stream(
+            endpoint.url(path), endpoint.headers, payload, http_timeout
+        )
+    except Exception as exc:
+        raise classify_exception(exc, endpoint.deployment) from exc
+    _waited(started)
+    try:
+        if reply.status >= 400:
+            try:
+                data = await reply.read()
+            except Exception as exc:
+                raise classify_exception(exc, endpoint.deployment) from exc
+            raise classify_status(reply.status, reply.headers, data, endpoint.deployment)
+        yield _sse_events(aiter(reply), endpoint.deployment)
+    except BaseException:
+        reply.release()  # abandoned (cancelled, a loser of a race): the connection closes
+        raise
+    # The adapter saw the stream's last event: the connection is kept if the body ends soon.
+    reply.release(read_to_end=True)
+
+
+MAX_SSE_LINE = 16 * 1024 * 1024  # one event's data line: a large tool call's arguments
+
+
 async def _sse_events(
-    response: aiohttp.ClientResponse, deployment: str | None
+    pieces: AsyncIterator[bytes], deployment: str | None
 ) -> AsyncIterator[SseEvent]:
-    """Server-sent events, each yielded as soon as its blank line arrives (no buffering)."""
+    """Server-sent events from a body that comes in pieces, each event yielded as soon as its
+    blank line arrives (no buffering)."""
     event: str | None = None
     data: bytes | None = None
-    content = response.content
+    pending = b""  # a line whose LF has not come yet
+    ended = False
     try:
-        while True:
+        while not ended:
             started = time.perf_counter()
-            raw = await content.readline()
+            piece = await anext(pieces, None)
             _waited(started)
-            if not raw:
-                break
-            line = raw.rstrip(b"\r\n")
-            if not line:
-                if data is not None:
-                    yield SseEvent(event, data)
-                event = data = None
-            elif line[:5] == b"data:":
-                piece = line[6:] if line[5:6] == b" " else line[5:]
-                data = piece if data is None else data + b"\n" + piece
-            elif line[:6] == b"event:":
-                event = line[6:].strip().decode("utf-8", "replace")
-            # ids, retry fields and comments (":" keep-alives) carry nothing we use
+            if piece is None:  # the last line may have no LF
+                ended, lines = True, [pending] if pending else []
+            else:
+                lines = (pending + piece if pending else piece).split(b"\n")
+                pending = lines.pop()
+                if len(pending) > MAX_SSE_LINE:
+                    raise aiohttp.ClientPayloadError("upstream stream line too long")
+            for raw in lines:
+                line = raw.rstrip(b"\r")
+                if not line:
+                    if data is not None:
+                        yield SseEvent(event, data)
+                    event = data = None
+                elif line[:5] == b"data:":
+                    value = line[6:] if line[5:6] == b" " else line[5:]
+                    data = value if data is None else data + b"\n" + value
+                elif line[:6] == b"event:":
+                    event = line[6:].strip().decode("utf-8", "replace")
+                # ids, retry fields and comments (":" keep-alives) carry nothing we use
     except Exception as exc:
         raise classify_exception(exc, deployment) from exc
     if data is not None:

@@ -212,6 +212,18 @@ class RoutedModel:
 
         return self._router.stream(self.name, attempt)
 
+    def messages_stream_bytes(self, body: Mapping[str, Any]) -> AsyncIterator[PassedEvent | Json]:
+        """`messages_stream` as events ready to relay: the upstream's own bytes where it is
+        Anthropic's Messages API (`anthropic.passed_event`)."""
+        request = {**body, "model": self.name, "stream": True}
+
+        def attempt(
+            deployment: Deployment, ctx: AttemptContext
+        ) -> AsyncIterator[PassedEvent | Json]:
+            return self._target(deployment).messages_stream_bytes(request, ctx)
+
+        return self._router.stream(self.name, attempt)
+
     async def embed(self, texts: str | Sequence[str], **params: Any) -> list[list[float]]:
         """Embedding vectors, one per input text."""
         result = await self.embeddings({**params, "input": texts})

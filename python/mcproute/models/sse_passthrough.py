@@ -1,8 +1,9 @@
-"""OpenAI chat chunks relayed as the upstream's bytes, when the caller speaks the upstream's
-format: no decode and re-encode per chunk. Only an event that may carry a usage object or an
-error is decoded (found by a byte search: every other chunk has `"usage": null` or none), so the
-final usage chunk is still read for the limits, the ledger and the metrics, and an in-band
-error still becomes an `UpstreamError`.
+"""Stream events relayed as the upstream's bytes, when the caller speaks the upstream's format
+(OpenAI chat chunks, Anthropic Messages events): no decode and re-encode per event. Only an
+event that may carry a usage object or an error is decoded (OpenAI: found by a byte search,
+as every other chunk has `"usage": null` or none; Anthropic: by its event name, `message_start`
+and `message_delta` carry the usage), so the usage is still read for the limits, the ledger
+and the metrics, and an in-band error still becomes an `UpstreamError`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,15 @@ class PassedEvent(NamedTuple):
     usage_only: bool  # a chunk of usage and no choices: hidden from a caller that did not ask
 
 
+def data_lines(data: bytes) -> bytes:
+    """An event's data as `data:` lines (one, but for JSON spread over several)."""
+    return b"data: " + (data.replace(b"\n", b"\ndata: ") if b"\n" in data else data) + b"\n\n"
+
+
 def passed_event(event: SseEvent, deployment: str | None) -> PassedEvent:
     """The upstream event's data, as it came."""
     data = event.data
-    sse = b"data: " + (data.replace(b"\n", b"\ndata: ") if b"\n" in data else data) + b"\n\n"
+    sse = data_lines(data)
     if _USAGE.search(data) is None and _ERROR not in data:
         return PassedEvent(sse, None, False)
     chunk = checked_chunk(event, deployment)

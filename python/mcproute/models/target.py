@@ -406,6 +406,26 @@ class ProviderTarget:
         for event in translator.finish():
             yield event
 
+    async def messages_stream_bytes(
+        self, body: Mapping[str, Any], timeouts: Timeouts | None = None
+    ) -> AsyncIterator[PassedEvent | Json]:
+        """`messages_stream` for an Anthropic-format caller: the upstream's bytes when it is
+        Anthropic's Messages API too (`anthropic.passed_event`), else the events decoded."""
+        if not isinstance(self.adapter, AnthropicAdapter):
+            async for event in self.messages_stream(body, timeouts):
+                yield event
+            return
+        await self.usage.admit()
+        timeout = self._timeout(timeouts, stream=True)
+        usage: Json = {}
+        async for passed in self._keyed_stream(
+            lambda a: _anthropic(a).messages_stream_bytes(body, timeout)
+        ):
+            if passed.usage is not None:
+                usage.update(passed.usage)
+            yield passed
+        await self.usage.record_tokens(_anthropic_tokens(usage))
+
     async def count_tokens(
         self, body: Mapping[str, Any], timeouts: Timeouts | None = None
     ) -> TokenCount:

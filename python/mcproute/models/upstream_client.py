@@ -1,144 +1,413 @@
-"""A lean HTTP/1.1 client for the non-streaming JSON POSTs to providers, on the loop's own
-transports (uvloop in `serve`): in the load benchmark aiohttp's client costs more CPU per
-request than all of a bare pass-through proxy (docs/architecture.md, "Hot path").
+"""A lean HTTP/1.1 client for the POSTs to providers, JSON replies and streams alike, on the
+loop's own transports (uvloop in `serve`): in the load benchmark aiohttp's client costs more CPU
+per request than all of a bare pass-through proxy (docs/architecture.md, "Hot path").
 
 What it keeps of aiohttp's client: keep-alive connections pooled per host with the same
 limits (`PoolSettings`), idle ones dropped after the keep-alive time; TLS with the default
 context's certificate and host name checks; the `aiohttp.ClientTimeout` of the attempt (total,
-connect, and read: the longest wait for the next bytes); replies framed strictly
-(`reply_framing`). Failures raise what aiohttp's would, so `classify_exception` maps them the
-same way: `TimeoutError`, `ConnectionError` (refused, reset, closed early, a reply that may not
-be read), `aiohttp.ClientPayloadError` (a body cut short). HTTP proxies are taken from the
-environment as aiohttp's `trust_env` takes them (`upstream_proxy`). Streams, GETs and requests
-with trace headers stay on aiohttp's client.
+connect, and read: the longest wait for the next bytes, not counted while a stream's reader is
+behind); replies framed strictly (`reply_framing`, the head parsed in the Rust core); a
+stream's body handed over as it arrives, with back-pressure on the socket. Failures raise what
+aiohttp's would, so `classify_exception` maps them the same way: `TimeoutError`,
+`ConnectionError` (refused, reset, closed early, a reply that may not be read),
+`aiohttp.ClientPayloadError` (a body cut short). HTTP proxies are taken from the environment
+as aiohttp's `trust_env` takes them (`upstream_proxy`).
+
+Timeouts cost no timer per request: each connection with a request in flight keeps its own
+deadline (a number), and one timer per client, armed at the earliest of them, fails the
+connections whose deadline has passed and re-arms itself at the next (`_Deadlines`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import time
-from collections.abc import Mapping
-from typing import NamedTuple
+from collections import deque
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, cast
 
 import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from mcproute.models.reply_framing import ReplyFramingError, ReplyParser
+from mcproute.models.reply_framing import MAX_BODY, ReplyFramingError, ReplyParser
 from mcproute.models.upstream_proxy import EnvironmentProxies, ProxyError, ProxyRoute, open_tunnel
+
+# A stream's socket is paused while this much of its body waits for its reader.
+_HIGH_WATER = 256 * 1024
+# A stream released before its body's end (its last event read, the chunked terminator not yet
+# in) keeps its connection if the end comes within this many bytes and seconds.
+_DRAIN_BYTES = 64 * 1024
+_DRAIN_SECONDS = 1.0
+# A timer may fire this early (the loop's clock resolution): a deadline within it has passed.
+_SLACK = 1e-3
 
 
 class UpstreamConnectError(ConnectionError):
     """No connection: refused, unreachable, no such host, or its certificate not accepted."""
 
 
-class Reply(NamedTuple):
-    status: int
-    headers: CIMultiDict[str]
-    body: bytes
+class Reply:
+    """A whole reply; its headers made a mapping only when read (error replies)."""
+
+    __slots__ = ("_parser", "body", "status")
+
+    def __init__(self, parser: ReplyParser) -> None:
+        self.status = parser.status
+        self.body = parser.body
+        self._parser = parser
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._parser.headers
+
+
+class _Deadlines:
+    """The timeouts of one client's requests in flight, on one timer: armed at the earliest
+    deadline of the connections it watches, it fails those whose deadline has passed and
+    re-arms at the next. A deadline that moves later (bytes arrived) needs no timer work; one
+    that moves earlier than the armed time re-arms it."""
+
+    def __init__(self) -> None:
+        self._watched: set[_Connection] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._at = math.inf
+
+    def watch(self, conn: _Connection) -> None:
+        self._watched.add(conn)
+        if conn.expires < self._at:
+            self.moved(conn.expires)
+
+    def forget(self, conn: _Connection) -> None:
+        self._watched.discard(conn)  # the timer stays armed: it finds nothing and stops
+
+    def moved(self, when: float) -> None:
+        if when < self._at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._at = when
+            self._timer = asyncio.get_running_loop().call_at(when, self._expire)
+
+    def _expire(self) -> None:
+        self._timer, self._at = None, math.inf
+        now = asyncio.get_running_loop().time() + _SLACK
+        due = [conn for conn in self._watched if conn.expires <= now]
+        for conn in due:
+            self._watched.discard(conn)
+            conn.timed_out()
+        if self._watched:
+            self.moved(min(conn.expires for conn in self._watched))
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._at = None, math.inf
+        self._watched.clear()
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive connection; one request at a time."""
+    """One keep-alive connection; one request at a time, its reply whole or streamed."""
 
-    def __init__(self) -> None:
+    def __init__(self, deadlines: _Deadlines) -> None:
         self.transport: asyncio.Transport | None = None
+        self._deadlines = deadlines
         self.parser = ReplyParser()
-        self.waiter: asyncio.Future[Reply] | None = None
+        self.waiter: asyncio.Future[Reply | StreamReply] | None = None
+        self.stream: StreamReply | None = None
         self.open = True
         self.idle_since = 0.0
+        self.expires = math.inf  # loop time: the earlier of the total deadline and read-by
         self._read_timeout: float | None = None
-        self._deadline: float | None = None  # loop time the whole request must end by
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline = math.inf  # loop time the whole request must end by
+        self._streaming = False
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
     def start(
-        self, request: bytes, read_timeout: float | None, deadline: float | None
-    ) -> asyncio.Future[Reply]:
-        """Send `request`; the reply, or TimeoutError when no bytes come for `read_timeout`
-        seconds or the loop's clock passes `deadline` (one timer for both)."""
+        self, request: bytes, read_timeout: float | None, deadline: float | None, stream: bool
+    ) -> asyncio.Future[Reply | StreamReply]:
+        """Send `request`; the reply (or, with `stream`, its head and a body to read), or
+        TimeoutError when no bytes come for `read_timeout` seconds or the loop's clock passes
+        `deadline`."""
         loop = asyncio.get_running_loop()
-        self.parser = ReplyParser()
+        self.parser = ReplyParser(None if stream else MAX_BODY)
         self.waiter = loop.create_future()
-        self._read_timeout, self._deadline = read_timeout, deadline
-        self._arm()
+        self.stream = None
+        self._streaming = stream
+        self._read_timeout = read_timeout
+        self._deadline = math.inf if deadline is None else deadline
+        self.expires = self._deadline
+        if read_timeout is not None:
+            self.expires = min(self.expires, loop.time() + read_timeout)
+        if self._paused:  # given back paused (its reader was behind): it reads again
+            self.resume()
+        if self.expires != math.inf:
+            self._deadlines.watch(self)
         assert self.transport is not None
         self.transport.write(request)
         return self.waiter
 
-    def _arm(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        when = self._deadline
-        if self._read_timeout is not None:
-            read_by = asyncio.get_running_loop().time() + self._read_timeout
-            when = read_by if when is None else min(when, read_by)
-        if when is not None:
-            self._timer = asyncio.get_running_loop().call_at(when, self._timed_out)
+    def _read_again(self) -> None:
+        """Bytes came (or the reader caught up): the read timeout starts over."""
+        if self._read_timeout is not None and not self._paused:
+            self.expires = min(
+                self._deadline, asyncio.get_running_loop().time() + self._read_timeout
+            )
 
-    def _timed_out(self) -> None:
-        self._timer = None
+    def timed_out(self) -> None:
         self._fail(TimeoutError("upstream read timed out"))
 
     def _fail(self, exc: BaseException) -> None:
         self.close()
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(exc)
+        elif self.stream is not None:
+            self.stream.failed(exc)
 
     def data_received(self, data: bytes) -> None:
         waiter = self.waiter
-        if waiter is None or waiter.done():  # bytes while idle: this connection is unusable
-            self.close()
+        if waiter is None or (waiter.done() and self.stream is None):
+            self.close()  # bytes while idle: this connection is unusable
             return
+        parser = self.parser
         try:
-            complete = self.parser.feed(data)
+            complete = parser.feed(data)
         except ReplyFramingError as exc:
+            if self._streaming and parser.head_done:
+                self._hand_over(waiter, False)  # a stream's reader gets what came before
             self._fail(exc)
             return
+        if not self._streaming:
+            if complete:
+                self._settle()
+            elif self._read_timeout is not None:
+                self._read_again()
+            return
+        if not parser.head_done:
+            self._read_again()
+            return
+        self._hand_over(waiter, complete)
         if complete:
-            self._settle()
+            self._ended()
         else:
-            self._arm()
+            self._read_again()
+
+    def _hand_over(self, waiter: asyncio.Future[Reply | StreamReply], complete: bool) -> None:
+        """A stream's body so far to its reader (its head first, once)."""
+        if self.stream is None:
+            self.stream = StreamReply(self, self.parser)
+            waiter.set_result(self.stream)
+        self.stream.arrived(self.parser.take(), complete)
 
     def eof_received(self) -> bool | None:
-        if self.waiter is not None and not self.waiter.done() and self.parser.finish_at_eof():
-            self.parser.keep_alive = False
-            self._settle()
+        parser = self.parser
+        if self.waiter is not None and parser.finish_at_eof():
+            if self.stream is not None:
+                parser.keep_alive = False
+                self.stream.arrived([], True)
+                self._ended()
+            elif not self.waiter.done():
+                parser.keep_alive = False
+                self._settle()
         return None  # close the transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._deadlines.forget(self)
+        if self.parser.started:
+            error: BaseException = aiohttp.ClientPayloadError("upstream reply cut short")
+        else:
+            error = ConnectionResetError("upstream closed the connection")
         if self.waiter is not None and not self.waiter.done():
-            if self.parser.started:
-                error: BaseException = aiohttp.ClientPayloadError("upstream reply cut short")
-            else:
-                error = ConnectionResetError("upstream closed the connection")
             self.waiter.set_exception(error)
+        elif self.stream is not None:
+            self.stream.failed(error)
 
     def _settle(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        parser = self.parser
-        if not parser.keep_alive:
-            self.close()
+        self._ended()
         assert self.waiter is not None
-        self.waiter.set_result(Reply(parser.status, parser.headers, parser.body))
+        self.waiter.set_result(Reply(self.parser))
+
+    def _ended(self) -> None:
+        """The reply is complete: no timeout applies any more."""
+        self.expires = math.inf
+        self._deadlines.forget(self)
+        if not self.parser.keep_alive:
+            self.close()
+
+    def pause(self) -> None:
+        if not self._paused and self.transport is not None:
+            self._paused = True
+            self.transport.pause_reading()
+            self.expires = self._deadline  # the reader is behind, not the upstream
+
+    def resume(self) -> None:
+        if self._paused and self.transport is not None:
+            self._paused = False
+            self.transport.resume_reading()
+            self._read_again()
+            self._deadlines.moved(self.expires)  # the timer may have found it paused, and stopped
+
+    def drain_by(self, when: float) -> None:
+        """The rest of the body is read and dropped, and must end by `when`."""
+        self._deadline = when
+        self.expires = min(self.expires, when)
+        self._deadlines.watch(self)
+        self.resume()
 
     def close(self) -> None:
         self.open = False
+        self._deadlines.forget(self)
         if self.transport is not None:
             self.transport.close()
 
 
+class StreamReply:
+    """A reply read as it arrives: `status` and `headers` at once, then `async for piece in
+    reply` (bytes, as they came); `release()` always (a reader that stops early closes the
+    connection, so the upstream stops sending)."""
+
+    def __init__(self, conn: _Connection, parser: ReplyParser) -> None:
+        self.status = parser.status
+        self._parser = parser
+        self._conn = conn
+        self._pieces: deque[bytes] = deque()
+        self._queued = 0
+        self._ended = False
+        self._error: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._release: Callable[[bool], None] | None = None  # set by the client
+        self._draining: Callable[[bool], None] | None = None  # released, awaiting its end
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._parser.headers
+
+    @property
+    def complete(self) -> bool:
+        return self._ended and not self._pieces
+
+    def arrived(self, pieces: list[bytes], ended: bool) -> None:
+        if self._draining is not None:
+            self._queued += sum(map(len, pieces))
+            if ended or self._queued > _DRAIN_BYTES:
+                self._ended = ended
+                draining, self._draining = self._draining, None
+                draining(ended)
+            return
+        for piece in pieces:
+            self._pieces.append(piece)
+            self._queued += len(piece)
+        self._ended = self._ended or ended
+        if self._queued > _HIGH_WATER and not ended:  # resumed once the reader takes them
+            self._conn.pause()
+        self._wake()
+
+    def failed(self, exc: BaseException) -> None:
+        if not self._ended and self._error is None:
+            self._error = exc
+            self._wake()
+            if self._draining is not None:
+                draining, self._draining = self._draining, None
+                draining(False)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def __aiter__(self) -> StreamReply:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while True:
+            if self._pieces:
+                pieces = self._pieces
+                piece = pieces.popleft() if len(pieces) == 1 else b"".join(pieces)
+                pieces.clear()
+                self._queued = 0
+                self._conn.resume()
+                return piece
+            if self._ended:
+                raise StopAsyncIteration
+            if self._error is not None:
+                raise self._error
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def read(self, limit: int = 1024 * 1024) -> bytes:
+        """The rest of the body, up to `limit` bytes (an error reply's, to be classified: its
+        first bytes are enough, and a stream's body has no size limit of its own)."""
+        pieces, size = [], 0
+        async for piece in self:
+            pieces.append(piece)
+            size += len(piece)
+            if size >= limit:
+                break
+        return b"".join(pieces)[:limit]
+
+    def release(self, *, read_to_end: bool = False) -> None:
+        """Give the connection back: at once if the body was read to its end, or, with
+        `read_to_end` (the reader saw the stream's last event), once the rest of the body has
+        come and been dropped, if it comes soon; else it is closed."""
+        if self._release is None:
+            return
+        release, self._release = self._release, None
+        if self.complete or not read_to_end or self._error is not None or not self._conn.open:
+            release(self.complete)
+            return
+        # The body usually ends in the next bytes (the chunked terminator after the last event)
+        self._draining = release
+        self._pieces.clear()
+        self._queued = 0
+        self._conn.drain_by(asyncio.get_running_loop().time() + _DRAIN_SECONDS)
+
+
 _Key = tuple[str, str, int]  # scheme, host, port
+
+
+class _Slots:
+    """A limit on connections in use, like `asyncio.Semaphore` but taken without a coroutine
+    when one is free; a freed slot goes to the longest waiter."""
+
+    __slots__ = ("_waiters", "free")
+
+    def __init__(self, limit: int) -> None:
+        self.free = limit
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    def take_now(self) -> bool:
+        if self.free > 0 and not self._waiters:
+            self.free -= 1
+            return True
+        return False
+
+    async def take(self) -> None:
+        if self.take_now():
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed over, then cancelled before it could be used
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes on, never freed in between
+                return
+        self.free += 1
 
 
 class UpstreamClient:
@@ -157,9 +426,14 @@ class UpstreamClient:
         self.keepalive_seconds = keepalive_seconds
         self._ssl = ssl_context
         self._idle: dict[_Key, list[_Connection]] = {}
-        self._all = asyncio.Semaphore(limit) if limit else None
-        self._per_host: dict[_Key, asyncio.Semaphore] = {}
+        self._all = _Slots(limit) if limit else None
+        self._per_host: dict[_Key, _Slots] = {}
         self._heads: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[_Key, bytes]] = {}
+        # The same lookup by the headers' identity, which holds them (so their id is never
+        # another's): an endpoint's headers are never changed in place (`Endpoint`), so a
+        # request with the same mapping needs no key built from its items.
+        self._heads_of: dict[tuple[str, int], tuple[Mapping[str, str], _Key, bytes]] = {}
+        self._deadlines = _Deadlines()
         self.closed = False
 
     def _context(self) -> ssl.SSLContext:
@@ -167,13 +441,36 @@ class UpstreamClient:
             self._ssl = ssl.create_default_context()  # certificates and host names checked
         return self._ssl
 
-    async def post(
+    def post(
         self,
         url: str,
         headers: Mapping[str, str],
         body: bytes,
         http_timeout: aiohttp.ClientTimeout | None,
-    ) -> Reply:
+    ) -> Coroutine[Any, Any, Reply]:
+        """A POST whose reply is read whole (the request's own coroutine: no frame around it)."""
+        return cast("Coroutine[Any, Any, Reply]", self._request(url, headers, body, http_timeout))
+
+    def stream(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        http_timeout: aiohttp.ClientTimeout | None,
+    ) -> Coroutine[Any, Any, StreamReply]:
+        """A POST whose reply is read as it arrives: done once its head is in. The caller
+        must `release()` it; the timeouts hold until then."""
+        request = self._request(url, headers, body, http_timeout, stream=True)
+        return cast("Coroutine[Any, Any, StreamReply]", request)
+
+    async def _request(
+        self,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        http_timeout: aiohttp.ClientTimeout | None,
+        stream: bool = False,
+    ) -> Reply | StreamReply:
         if self.closed:
             raise aiohttp.ClientConnectionError("upstream client closed")
         key, head = self._head(url, headers)
@@ -182,44 +479,68 @@ class UpstreamClient:
         if http_timeout is not None:
             total, read = http_timeout.total, http_timeout.sock_read
         deadline = None if total is None else asyncio.get_running_loop().time() + total
-        slots = [s for s in (self._all, self._host_slot(key)) if s is not None]
-        conn: _Connection | None = None
+        host = self._host_slots(key)
+        conn = None
+        taken: list[_Slots] = []
+        if self._take_now(host, taken):
+            conn = self._reuse(key)
         done = False
-        taken: list[asyncio.Semaphore] = []
         try:
-            if all(not s.locked() for s in slots) and (conn := self._reuse(key)) is not None:
-                for slot in slots:  # free: taken at once, no wait to bound
-                    await slot.acquire()
-                    taken.append(slot)
-            else:
+            if conn is None:
                 async with asyncio.timeout_at(deadline):  # a wait for a slot or a connection
-                    for slot in slots:
-                        await slot.acquire()
-                        taken.append(slot)
+                    for slots in (self._all, host):
+                        if slots is not None and slots not in taken:
+                            await slots.take()
+                            taken.append(slots)
                     conn = self._reuse(key) or await self._connect(key, http_timeout)
-            reply = await conn.start(request, read, deadline)
+            reply = await conn.start(request, read, deadline, stream)
             done = True
-            return reply
         finally:
-            if conn is not None:
-                if done and conn.open:
-                    conn.idle_since = time.monotonic()
-                    self._idle.setdefault(key, []).append(conn)
-                elif not done:
+            if not done:
+                if conn is not None:
                     conn.close()  # cancelled or failed mid-reply: never reused
-            for slot in taken:
-                slot.release()
+                for slots in taken:
+                    slots.release()
+        lent = conn
+        if isinstance(reply, StreamReply):
+            reply._release = lambda whole: self._give_back(key, lent, taken, whole)
+        else:
+            self._give_back(key, lent, taken, True)
+        return reply
 
-    def _host_slot(self, key: _Key) -> asyncio.Semaphore | None:
+    def _take_now(self, host: _Slots | None, taken: list[_Slots]) -> bool:
+        """Both slots if they are free at once (no wait to bound), else none."""
+        for slots in (self._all, host):
+            if slots is not None:
+                if not slots.take_now():
+                    for held in taken:
+                        held.release()
+                    taken.clear()
+                    return False
+                taken.append(slots)
+        return True
+
+    def _give_back(self, key: _Key, conn: _Connection, taken: list[_Slots], whole: bool) -> None:
+        if whole and conn.open:
+            conn.idle_since = time.monotonic()
+            self._idle.setdefault(key, []).append(conn)
+        else:
+            conn.close()  # a body left unread, or a reply that ends the connection
+        for slots in taken:
+            slots.release()
+
+    def _host_slots(self, key: _Key) -> _Slots | None:
         if not self.limit_per_host:
             return None
-        slot = self._per_host.get(key)
-        if slot is None:
-            slot = self._per_host[key] = asyncio.Semaphore(self.limit_per_host)
-        return slot
+        slots = self._per_host.get(key)
+        if slots is None:
+            slots = self._per_host[key] = _Slots(self.limit_per_host)
+        return slots
 
     def _reuse(self, key: _Key) -> _Connection | None:
         idle = self._idle.get(key)
+        if not idle:
+            return None
         now = time.monotonic()
         while idle:
             conn = idle.pop()
@@ -236,16 +557,20 @@ class UpstreamClient:
             limit = http_timeout.sock_connect or http_timeout.connect
         tls = self._context() if scheme == "https" else None
         route = self._proxies.route(scheme, host, port)
+
+        def made() -> _Connection:
+            return _Connection(self._deadlines)
+
         try:
             async with asyncio.timeout(limit):  # the tunnel and the TLS handshake included
                 if route is None:
                     _, conn = await loop.create_connection(
-                        _Connection, host, port, ssl=tls, server_hostname=host if tls else None
+                        made, host, port, ssl=tls, server_hostname=host if tls else None
                     )
                 elif tls is None:  # absolute-form requests to the proxy (`_new_head`)
-                    _, conn = await loop.create_connection(_Connection, route.host, route.port)
+                    _, conn = await loop.create_connection(made, route.host, route.port)
                 else:
-                    conn = await self._through_tunnel(route, host, port, tls)
+                    conn = await self._through_tunnel(made(), route, host, port, tls)
         except TimeoutError:
             raise  # the connect timeout, a timeout as with aiohttp
         except ProxyError as exc:
@@ -256,10 +581,9 @@ class UpstreamClient:
 
     @staticmethod
     async def _through_tunnel(
-        route: ProxyRoute, host: str, port: int, tls: ssl.SSLContext
+        conn: _Connection, route: ProxyRoute, host: str, port: int, tls: ssl.SSLContext
     ) -> _Connection:
         raw = await open_tunnel(route, host, port)
-        conn = _Connection()
         try:
             secured = await asyncio.get_running_loop().start_tls(
                 raw, conn, tls, server_hostname=host
@@ -275,12 +599,19 @@ class UpstreamClient:
     def _head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
         """Where to connect, and the request head up to its Content-Length value: built once
         per URL and headers."""
+        same = self._heads_of.get((url, id(headers)))
+        if same is not None and same[0] is headers:
+            return same[1], same[2]
         cache_key = (url, tuple(headers.items()))
         found = self._heads.get(cache_key)
         if found is None:
             if len(self._heads) >= 1024:  # URLs and headers are the configuration's: few
                 self._heads.clear()
+                self._heads_of.clear()
             found = self._heads[cache_key] = self._new_head(url, headers)
+        if len(self._heads_of) >= 1024:  # mappings replaced over time (refreshed tokens)
+            self._heads_of.clear()
+        self._heads_of[(url, id(headers))] = (headers, *found)
         return found
 
     def _new_head(self, url: str, headers: Mapping[str, str]) -> tuple[_Key, bytes]:
@@ -308,6 +639,7 @@ class UpstreamClient:
 
     async def close(self) -> None:
         self.closed = True
+        self._deadlines.close()
         for idle in self._idle.values():
             for conn in idle:
                 conn.close()

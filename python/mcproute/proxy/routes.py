@@ -287,11 +287,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
 async def messages(request: web.Request) -> web.StreamResponse:
     body = await checked_body(request, anthropic.MESSAGES)
     model = await _model(request, body["model"])
-    with_context_anthropic(body, await referenced_messages(request, body))
+    context = await referenced_messages(request, body)
+    with_context_anthropic(body, context)
     await governance.admit(request, body, model=model)
     with accounted(request, model, "chat"):
         if body.get("stream"):
-            events = ensemble_events(request, model, model.messages_stream(body))
+            events: AsyncIterator[Any]
+            if context or isinstance(model, EnsembleModel) or tracing.ACTIVE:
+                events = ensemble_events(request, model, model.messages_stream(body))
+            else:  # the caller's format is the stream's: relayed as the upstream's bytes
+                events = model.messages_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=True)
         result = await _call(request, "chat", body["model"], model.messages(body))
     return json_reply(ensemble_reply(request, model, result))

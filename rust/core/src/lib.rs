@@ -4,11 +4,13 @@
 //! - [`jsonrpc`]: the JSON-RPC 2.0 envelope (requests, notifications, responses, batches).
 //! - [`mcp`]: per-revision MCP validation, version negotiation and era detection.
 //! - [`eventstream`]: the AWS event-stream framing, decoded incrementally.
+//! - [`http_head`]: HTTP/1.1 response heads from upstreams and the framing of their bodies.
 //! - [`route`]: weighted load balancing with outlier ejection, cooldowns and slow start.
 
 pub mod aead;
 pub mod apikey;
 pub mod eventstream;
+pub mod http_head;
 pub mod json;
 pub mod jsonrpc;
 pub mod keyring;

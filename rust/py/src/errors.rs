@@ -48,6 +48,7 @@ pub fn protocol_error(py: Python<'_>, e: &RpcError, id: Option<&Id>) -> PyErr {
 use mcproute_core::aead::AeadError as CoreAeadError;
 use mcproute_core::apikey::ApiKeyError as CoreApiKeyError;
 use mcproute_core::eventstream::EventStreamError as CoreEventStreamError;
+use mcproute_core::http_head::HeadError as CoreHeadError;
 use mcproute_core::keyring::KeyringError as CoreKeyringError;
 use mcproute_core::sign::sigv4::SigV4Error as CoreSigV4Error;
 use mcproute_core::sign::SignError as CoreSignError;
@@ -85,6 +86,13 @@ pyo3::create_exception!(
     "An AWS event stream is malformed (CRC mismatch, impossible length, bad header) or cut short."
 );
 
+pyo3::create_exception!(
+    mcproute._core,
+    ReplyHeadError,
+    PyValueError,
+    "An upstream's HTTP/1.1 response head is malformed, too large, or frames its body ambiguously."
+);
+
 fn with_reason<T: PyTypeInfo>(message: String, reason: &'static str) -> PyErr {
     Python::attach(|py| {
         let err = PyErr::new::<T, _>(message);
@@ -104,6 +112,10 @@ pub fn sigv4_err(e: CoreSigV4Error) -> PyErr {
 
 pub fn eventstream_err(e: CoreEventStreamError) -> PyErr {
     with_reason::<EventStreamError>(e.to_string(), e.reason())
+}
+
+pub fn reply_head_err(e: CoreHeadError) -> PyErr {
+    with_reason::<ReplyHeadError>(e.to_string(), e.reason())
 }
 
 pub fn aead_err(e: CoreAeadError) -> PyErr {
@@ -130,6 +142,7 @@ fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("KeyringError", py.get_type::<KeyringError>()),
         ("ApiKeyError", py.get_type::<ApiKeyError>()),
         ("EventStreamError", py.get_type::<EventStreamError>()),
+        ("ReplyHeadError", py.get_type::<ReplyHeadError>()),
     ] {
         ty.setattr("reason", "")?;
         m.add(name, ty)?;

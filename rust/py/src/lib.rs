@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 mod codec;
 mod errors;
 mod eventstream;
+mod http_head;
 mod route;
 mod security;
 
@@ -15,6 +16,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     codec::register(m)?;
     route::register(m)?;
     eventstream::register(m)?;
+    http_head::register(m)?;
     security::register(m)?;
     Ok(())
 }
