@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import web
 
-from mcproute.models.http import Endpoint, close_session, open_stream, post_json
+from mcproute.models.http import (
+    Endpoint,
+    PoolSettings,
+    close_session,
+    configure_pool,
+    open_stream,
+    post_json,
+)
 from mcproute.models.upstream_client import UpstreamClient
 from mcproute.models.upstream_proxy import EnvironmentProxies, ProxyError
 from upstream_support import make_test_ca, serve_fixture  # noqa: F401  # the `serve` fixture
@@ -258,8 +265,9 @@ async def test_streams_take_the_proxy_from_the_environment_too(
 async def test_streams_take_origin_credentials_from_netrc_as_trust_env_does(
     serve: Callable[..., Awaitable[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """~/.netrc's login for the provider's host goes on a stream without its own
-    Authorization header; a request that has one keeps it (aiohttp would refuse both)."""
+    """On aiohttp's client (the lean client off, or tracing on), ~/.netrc's login for the
+    provider's host goes on a stream without its own Authorization header; a request that has
+    one keeps it (aiohttp would refuse both). The lean client reads no ~/.netrc."""
     seen: list[str | None] = []
 
     async def events(request: web.Request) -> web.StreamResponse:
@@ -274,11 +282,13 @@ async def test_streams_take_origin_credentials_from_netrc_as_trust_env_does(
     netrc.write_text(f"machine {urlsplit(base).hostname} login netuser password netpass\n")
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
+    configure_pool(PoolSettings(lean_client=False))
     try:
         for headers in ({}, {}, {"Authorization": "Bearer sk-own"}):
             async with open_stream(Endpoint(base, headers, "d"), "/v1/chat", {}, None) as stream:
                 assert [event.data async for event in stream] == [b'{"n": 1}', b"[DONE]"]
     finally:
+        configure_pool(PoolSettings())
         await close_session()
     basic = "Basic " + base64.b64encode(b"netuser:netpass").decode()
     assert seen == [basic, basic, "Bearer sk-own"]
