@@ -23,6 +23,10 @@ BODY = json.dumps(
 ).encode()
 UPSTREAM_KEY = "sk-bench-upstream"
 LITELLM_MASTER_KEY = "sk-bench-litellm-master"
+# The key every mcproute model row sends has per-key limits that never bind (rpm, tpm,
+# requests in flight, a budget): the hot path is measured with admission on, as users run it.
+KEY_LIMITS = ("--rpm", "100000000", "--tpm", "1000000000", "--max-parallel", "100000",
+              "--budget", "1000000", "--budget-period", "month")  # fmt: skip
 PORTKEY_SCRIPT = ROOT / ".peers/portkey/node_modules/@portkey-ai/gateway/build/start-server.js"
 
 
@@ -79,13 +83,15 @@ def serve_mcproute(
     workers: int,
     cpu: str | None,
     env: Mapping[str, str] | None = None,
+    limits: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[bytes], str]:
     """`mcproute serve` on its own data directory with `document` as configuration (and
-    `env` added to its environment); returns the process and a fresh API key with `scope`."""
+    `env` added to its environment); returns the process and a fresh API key with `scope`
+    and the `keys create` limit flags in `limits`."""
     data = work / f"mcproute-{port}"
     env = {**(env or {}), "MCPROUTE_DATA_DIR": str(data)}
     created = subprocess.run(
-        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", scope],
+        [sys.executable, "-m", "mcproute.cli", "keys", "create", "--scope", scope, *limits],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -126,7 +132,7 @@ def mcproute(
     }
     document = {"mcp": {"models": providers}}
     proc, key = serve_mcproute(
-        group, work, port, document, scope="models", workers=workers, cpu=cpu
+        group, work, port, document, scope="models", workers=workers, cpu=cpu, limits=KEY_LIMITS
     )
     target = Target(
         f"mcproute {workers}w",
