@@ -26,7 +26,7 @@ import logging
 import math
 import os
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mcproute.governance.counters import (
@@ -42,6 +42,7 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.journal import SettlementJournal
+from mcproute.governance.leases import Carve, Leases
 from mcproute.governance.limits import NO_LIMITS, Limits
 from mcproute.governance.prices import NANO_PER_USD, PriceTable
 from mcproute.models.token_estimate import input_token_bound
@@ -107,6 +108,7 @@ class Bound:
 
 
 UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
+NO_ADMISSION = Admission(True, 0, ())  # what a request admitted from a lease has instead
 
 
 def needs_bound(charges: Sequence[Charge]) -> bool:
@@ -142,7 +144,8 @@ def rate_headers(
 
 
 class Reservation:
-    """One admission's hold on its limits; `finish` settles it once."""
+    """One admission's hold on its limits; `finish` settles it once. `carve`: it was admitted
+    from this process's lease (`governance.leases`), and settles there."""
 
     def __init__(
         self,
@@ -151,16 +154,22 @@ class Reservation:
         ask: Ask,
         admission: Admission,
         bound: Bound,
+        carve: Carve | None = None,
     ) -> None:
         self._governor = governor
         self.charges = tuple(charges)
-        self.ticket: Ticket = ticket(charges, ask, admission)
+        self.carve = carve
+        if carve is None:
+            self.ticket: Ticket = ticket(charges, ask, admission)
+            self.headers = rate_headers(charges, admission.usage, counted=True)
+        else:
+            self.ticket = replace(carve.lease.ticket, rid=ask.rid, leased=(False,) * len(charges))
+            self.headers = rate_headers(charges, carve.lease.usage_now(), counted=False)
         self.reserved_tokens = ask.tokens
         self.reserved_micros = ask.cost_micros
         self.bound = bound
         self.used_tokens = 0
         self.used_nusd = 0
-        self.headers = rate_headers(charges, admission.usage, counted=True)
         self._done = False
 
     def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
@@ -181,7 +190,12 @@ class Reservation:
         self._governor.forget(self)
         tokens = self.used_tokens - self.reserved_tokens
         cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
-        self._governor.settler.add(Settlement(self.ticket, tokens, cost))
+        if self.carve is None:
+            self._governor.settler.add(Settlement(self.ticket, tokens, cost))
+            return
+        settlement = self._governor.leases_settle(self.carve, tokens, cost, self.ticket.rid)
+        if settlement is not None:  # its lease ended meanwhile
+            self._governor.settler.add(settlement)
 
     async def release(self) -> None:
         """The request failed or its client left: give back what it had not used."""
@@ -209,6 +223,7 @@ class Settler:
         self._task: asyncio.Task[None] | None = None
         self._journal_lock = asyncio.Lock()  # one append or replay of this process at a time
         self._failing = False
+        self.on_failure: Callable[[], None] = lambda: None  # the counters refused a batch
 
     def add(self, settlement: Settlement) -> None:
         self._pending.append(settlement)
@@ -230,6 +245,7 @@ class Settler:
                 self._pending[:0] = batch
                 raise
             except Exception as exc:
+                self.on_failure()
                 if await self._keep(batch, exc):
                     continue
                 self._pending[:0] = batch
@@ -307,6 +323,7 @@ class Governor:
         config: Callable[[], Config] | None = None,
         lease_s: float = LEASE_S,
         journal: SettlementJournal | None = None,
+        leases: bool = True,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
@@ -315,6 +332,10 @@ class Governor:
         self.lease_s = lease_s
         self._live: set[Reservation] = set()
         self.settler = Settler(counter, journal)
+        # Leases of headroom (`governance.leases`); without them every request is reserved
+        # on its own, one round trip (shared with the others of its turn of the loop) each.
+        self.leases = Leases(counter, self.settler.add) if leases else None
+        self.settler.on_failure = self.drop_leases
         self._charges: dict[tuple[str, Limits, str, Limits], list[Charge]] = {}
 
     def __repr__(self) -> str:
@@ -409,13 +430,70 @@ class Governor:
             _nusd_to_micros(bound.cost_nusd or 0),
             self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,
         )
-        admission = await self.counter.reserve(charges, ask)
-        if not admission.allowed:
-            raise _refused(charges, admission, ask)
-        reservation = Reservation(self, charges, ask, admission, bound)
+        carve: Carve | None = None
+        try:
+            if self.leases is None:
+                admission = await self.counter.reserve(charges, ask)
+            else:
+                carve = await self._from_lease(charges, ask)
+                if carve is None:
+                    admission, carve = await self.leases.reserve(charges, ask)
+        except Exception:
+            self.drop_leases()  # the store failed: admit nothing more from what it granted
+            raise
+        if carve is None:
+            if not admission.allowed:
+                raise _refused(charges, admission, ask)
+            reservation = Reservation(self, charges, ask, admission, bound)
+        else:
+            reservation = Reservation(self, charges, ask, NO_ADMISSION, bound, carve)
         if ask.lease_s:
             self._live.add(reservation)
         return reservation
+
+    async def _from_lease(self, charges: Sequence[Charge], ask: Ask) -> Carve | None:
+        """Admit from this process's lease, waiting for one being granted; None: no room."""
+        assert self.leases is not None
+        carve = self.leases.take(charges, ask)
+        if carve is None:
+            asking = self.leases.asking(charges)
+            if asking is not None:
+                await asyncio.shield(asking)
+                carve = self.leases.take(charges, ask)
+        return carve
+
+    def leases_settle(
+        self, carve: Carve, tokens: int, cost_micros: int, rid: str
+    ) -> Settlement | None:
+        assert self.leases is not None
+        return self.leases.settle(carve, tokens, cost_micros, rid)
+
+    def drop_leases(self) -> None:
+        """End every lease of this process (its leftovers go back through the settler)."""
+        if self.leases is not None:
+            for settlement in self.leases.drop():
+                self.settler.add(settlement)
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        """The subjects' usage now, not counting what this process's leases hold unused."""
+        read = await self.counter.read(charges)
+        if self.leases is None:
+            return read
+        out = []
+        for charge, used in zip(charges, read, strict=True):
+            requests, tokens, cost, slots = self.leases.unused(charge.subject)
+            out.append(
+                replace(
+                    used,
+                    requests=max(used.requests - requests, 0),
+                    tokens=max(used.tokens - tokens, 0),
+                    spend_micros=max(used.spend_micros - cost, 0),
+                    in_flight=max(used.in_flight - slots, 0)
+                    if charge.limits.max_parallel is not None
+                    else used.in_flight,
+                )
+            )
+        return tuple(out)
 
     def forget(self, reservation: Reservation) -> None:
         self._live.discard(reservation)
@@ -424,16 +502,20 @@ class Governor:
         """Renew the leases of the reservations still running (a task for the process's life)."""
         while True:
             await asyncio.sleep(self.lease_s / 3)
-            live = [r.ticket for r in self._live]
+            live = [r.ticket for r in self._live if r.carve is None]
+            if self.leases is not None:
+                live += self.leases.tickets()
             if live:
                 try:
                     await self.counter.renew(live, self.lease_s)
                 except Exception as exc:
+                    self.drop_leases()
                     log.warning("leases of %d requests in flight not renewed: %s", len(live), exc)
 
     async def close(self) -> None:
         for reservation in list(self._live):
             await reservation.release()
+        self.drop_leases()
         await self.settler.drain()
 
 

@@ -101,7 +101,7 @@ async def usage(request: web.Request) -> web.StreamResponse:
         "tenant_policy": Charge("tenant:" + tenant, tenant_limits),
     }
     limited = {name: c for name, c in charges.items() if not c.limits.empty}
-    read = await governor.counter.read(list(limited.values())) if governor and limited else ()
+    read = await governor.read(list(limited.values())) if governor and limited else ()
     for name in charges:
         out[name] = None
     for (name, charge), used in zip(limited.items(), read, strict=True):
