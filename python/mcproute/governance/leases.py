@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from mcproute.governance.counters import (
+    WINDOW_SECONDS,
     Admission,
     Ask,
     Charge,
     Settlement,
-    SubjectUsage,
     Ticket,
     UsageCounter,
     ticket,
@@ -77,38 +77,61 @@ class Lease:
         self.in_flight = 0  # requests holding a slot
         self.held = self.slots  # slots still held in the store (0 .. held - 1)
         self.running = 0  # requests admitted from it and not yet settled
+        self._stragglers = 0  # settlements sent after the lease ended (each has its own id)
+        # The headers' parts that stay the same, and per kind (name, limit, count at the
+        # grant) of the tightest limit (the same one while the lease lives: every charge
+        # counts this process's admissions alike).
+        self._fixed: dict[str, str] = {}
+        self._requests: tuple[str, int, int] | None = None
+        self._tokens: tuple[str, int, int] | None = None
+        for kind, field in (("requests", "rpm"), ("tokens", "tpm")):
+            best: tuple[int, int, float] | None = None
+            for charge, used in zip(charges, admission.usage, strict=True):
+                limit = getattr(charge.limits, field)
+                if limit is not None:
+                    spent = getattr(used, kind)
+                    if best is None or limit - spent < best[0] - best[1]:
+                        best = (limit, spent, getattr(used, f"{kind}_reset") or WINDOW_SECONDS)
+            if best is not None:
+                self._fixed[f"x-ratelimit-limit-{kind}"] = str(best[0])
+                self._fixed[f"x-ratelimit-reset-{kind}"] = f"{best[2]:.3f}s"
+                remaining = (f"x-ratelimit-remaining-{kind}", best[0], best[1])
+                if kind == "requests":
+                    self._requests = remaining
+                else:
+                    self._tokens = remaining
 
-    def take(self, ask: Ask, now: float) -> Carve | None:
-        """Admit `ask` from the lease, if it is live and fits."""
+    def take(self, tokens: int, cost_micros: int, now: float) -> Carve | None:
+        """Admit a request of `tokens` and `cost_micros` from the lease, if it is live and
+        fits."""
         slot = self.slots > 0
         if (
             not self.live
             or now >= self.expires
             or self.used_requests >= self.requests
-            or self.used_tokens + ask.tokens > self.tokens
-            or self.used_micros + ask.cost_micros > self.cost_micros
+            or self.used_tokens + tokens > self.tokens
+            or self.used_micros + cost_micros > self.cost_micros
             or (slot and self.in_flight >= self.slots)
         ):
             return None
         self.used_requests += 1
-        self.used_tokens += ask.tokens
-        self.used_micros += ask.cost_micros
+        self.used_tokens += tokens
+        self.used_micros += cost_micros
         self.in_flight += slot
         self.running += 1
-        return Carve(self, ask.tokens, ask.cost_micros, slot)
+        return Carve(self, tokens, cost_micros, slot)
 
-    def usage_now(self) -> tuple[SubjectUsage, ...]:
-        """The counts at the grant plus what this process admitted from it since."""
-        return tuple(
-            replace(
-                u,
-                requests=u.requests + self.used_requests,
-                tokens=u.tokens + self.used_tokens,
-                in_flight=u.in_flight + self.in_flight,
-                spend_micros=u.spend_micros + self.used_micros,
-            )
-            for u in self.usage
-        )
+    def headers(self) -> dict[str, str]:
+        """OpenAI's `x-ratelimit-*` headers: the counts at the grant plus what this process
+        admitted from the lease since (other processes' admissions show at the next grant)."""
+        out = dict(self._fixed)
+        if self._requests is not None:
+            name, limit, base = self._requests
+            out[name] = str(max(limit - base - self.used_requests, 0))
+        if self._tokens is not None:
+            name, limit, base = self._tokens
+            out[name] = str(max(limit - base - self.used_tokens, 0))
+        return out
 
     def unused(self) -> tuple[int, int, int, int]:
         """(requests, tokens, micro-dollars, slots) held and not used."""
@@ -134,7 +157,7 @@ class Lease:
             sid=self.ticket.rid + ".end",
         )
 
-    def settle(self, carve: Carve, tokens: int, cost_micros: int, rid: str) -> Settlement | None:
+    def settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
         """A request admitted from the lease ended, using `tokens` and `cost_micros` more
         (negative: less) than it took: counted in the lease while it lives, else the
         settlement to send (which frees one of the lease's slots)."""
@@ -146,7 +169,9 @@ class Lease:
             return None
         free = (self.held - 1, self.held) if carve.slot else (0, 0)
         self.held -= carve.slot
-        return Settlement(self.ticket, tokens, cost_micros, 0, free, sid=rid)
+        self._stragglers += 1
+        sid = f"{self.ticket.rid}.s{self._stragglers}"
+        return Settlement(self.ticket, tokens, cost_micros, 0, free, sid=sid)
 
 
 class Leases:
@@ -160,9 +185,9 @@ class Leases:
         self._want: dict[tuple[Charge, ...], int] = {}
         self._ended: set[Lease] = set()  # ended, with slots still held by running requests
 
-    def take(self, charges: Sequence[Charge], ask: Ask) -> Carve | None:
+    def take(self, charges: Sequence[Charge], tokens: int, cost_micros: int) -> Carve | None:
         lease = self._leases.get(tuple(charges))
-        return None if lease is None else lease.take(ask, time.monotonic())
+        return None if lease is None else lease.take(tokens, cost_micros, time.monotonic())
 
     def asking(self, charges: Sequence[Charge]) -> asyncio.Future[None] | None:
         """The grant being asked for these charges, if one is on its way."""
@@ -189,7 +214,7 @@ class Leases:
                 return admission, None
             lease = Lease(charges, grant, admission, expires)
             self._leases[key] = lease
-            carve = lease.take(ask, time.monotonic())
+            carve = lease.take(ask.tokens, ask.cost_micros, time.monotonic())
             return admission, carve
         finally:
             del self._asking[key]
@@ -225,9 +250,9 @@ class Leases:
             self._ended.add(lease)
         return settlement
 
-    def settle(self, carve: Carve, tokens: int, cost_micros: int, rid: str) -> Settlement | None:
+    def settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
         lease = carve.lease
-        settlement = lease.settle(carve, tokens, cost_micros, rid)
+        settlement = lease.settle(carve, tokens, cost_micros)
         if not lease.held:
             self._ended.discard(lease)
         return settlement

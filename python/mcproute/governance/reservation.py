@@ -108,7 +108,6 @@ class Bound:
 
 
 UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
-NO_ADMISSION = Admission(True, 0, ())  # what a request admitted from a lease has instead
 
 
 def needs_bound(charges: Sequence[Charge]) -> bool:
@@ -147,6 +146,20 @@ class Reservation:
     """One admission's hold on its limits; `finish` settles it once. `carve`: it was admitted
     from this process's lease (`governance.leases`), and settles there."""
 
+    __slots__ = (
+        "_done",
+        "_governor",
+        "bound",
+        "carve",
+        "charges",
+        "headers",
+        "reserved_micros",
+        "reserved_tokens",
+        "ticket",
+        "used_nusd",
+        "used_tokens",
+    )
+
     def __init__(
         self,
         governor: Governor,
@@ -161,16 +174,35 @@ class Reservation:
         self.carve = carve
         if carve is None:
             self.ticket: Ticket = ticket(charges, ask, admission)
-            self.headers = rate_headers(charges, admission.usage, counted=True)
-        else:
-            self.ticket = replace(carve.lease.ticket, rid=ask.rid, leased=(False,) * len(charges))
-            self.headers = rate_headers(charges, carve.lease.usage_now(), counted=False)
+            self.headers: dict[str, str] = rate_headers(charges, admission.usage, counted=True)
+        else:  # settled through its lease, whose ticket it shares
+            self.ticket = carve.lease.ticket
+            self.headers = carve.lease.headers()
         self.reserved_tokens = ask.tokens
         self.reserved_micros = ask.cost_micros
         self.bound = bound
         self.used_tokens = 0
         self.used_nusd = 0
         self._done = False
+
+    @classmethod
+    def carved(
+        cls, governor: Governor, charges: Sequence[Charge], carve: Carve, bound: Bound
+    ) -> Reservation:
+        """A request admitted from a lease (the hot path: no `Ask`, no ticket of its own)."""
+        self = cls.__new__(cls)
+        self._governor = governor
+        self.charges = tuple(charges)
+        self.carve = carve
+        self.ticket = carve.lease.ticket
+        self.headers = carve.lease.headers()
+        self.reserved_tokens = carve.tokens
+        self.reserved_micros = carve.cost_micros
+        self.bound = bound
+        self.used_tokens = 0
+        self.used_nusd = 0
+        self._done = False
+        return self
 
     def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
         """One upstream call's usage (an ensemble records each member's); no round trip.
@@ -187,13 +219,13 @@ class Reservation:
         if self._done:
             return
         self._done = True
-        self._governor.forget(self)
         tokens = self.used_tokens - self.reserved_tokens
-        cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
+        cost = -(-self.used_nusd // 1000) - self.reserved_micros
         if self.carve is None:
+            self._governor.forget(self)
             self._governor.settler.add(Settlement(self.ticket, tokens, cost))
             return
-        settlement = self._governor.leases_settle(self.carve, tokens, cost, self.ticket.rid)
+        settlement = self._governor.leases_settle(self.carve, tokens, cost)
         if settlement is not None:  # its lease ended meanwhile
             self._governor.settler.add(settlement)
 
@@ -397,7 +429,12 @@ class Governor:
         input_tokens = input_token_bound(raw) + extra_input
         output_tokens = 0
         if output:
-            cap = next((body[f] for f in OUTPUT_FIELDS if isinstance(body.get(f), int)), None)
+            cap = None
+            for field in OUTPUT_FIELDS:
+                value = body.get(field)
+                if isinstance(value, int):
+                    cap = value
+                    break
             if cap is None:
                 cap = DEFAULT_OUTPUT_CAP
                 body[
@@ -421,52 +458,43 @@ class Governor:
         return Bound(input_tokens, output_tokens, cost)
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
-        """Reserve `bound` against `charges` (one round trip), or raise `LimitExceeded`."""
-        if bound.cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
+        """Reserve `bound` against `charges` (from this process's lease when it has room, else
+        one round trip), or raise `LimitExceeded`."""
+        cost_nusd = bound.cost_nusd
+        if cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
             log.warning("a budget applies but the model's price is unknown: cost not counted")
-        ask = Ask(
-            _rids.next(),
-            bound.tokens,
-            _nusd_to_micros(bound.cost_nusd or 0),
-            self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,
-        )
-        carve: Carve | None = None
+        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(cost_nusd or 0) // 1000)
+        leases, carve = self.leases, None
+        if leases is not None:
+            carve = leases.take(charges, tokens, cost)
+            asking = None if carve is not None else leases.asking(charges)
+            if asking is not None:  # a lease is on its way: wait for it
+                await asyncio.shield(asking)
+                carve = leases.take(charges, tokens, cost)
+            if carve is not None:
+                return Reservation.carved(self, charges, carve, bound)
+        parallel = any(c.limits.max_parallel is not None for c in charges)
+        ask = Ask(_rids.next(), tokens, cost, self.lease_s if parallel else 0.0)
         try:
-            if self.leases is None:
+            if leases is None:
                 admission = await self.counter.reserve(charges, ask)
             else:
-                carve = await self._from_lease(charges, ask)
-                if carve is None:
-                    admission, carve = await self.leases.reserve(charges, ask)
+                admission, carve = await leases.reserve(charges, ask)
         except Exception:
             self.drop_leases()  # the store failed: admit nothing more from what it granted
             raise
-        if carve is None:
-            if not admission.allowed:
-                raise _refused(charges, admission, ask)
-            reservation = Reservation(self, charges, ask, admission, bound)
-        else:
-            reservation = Reservation(self, charges, ask, NO_ADMISSION, bound, carve)
+        if carve is not None:
+            return Reservation.carved(self, charges, carve, bound)
+        if not admission.allowed:
+            raise _refused(charges, admission, ask)
+        reservation = Reservation(self, charges, ask, admission, bound)
         if ask.lease_s:
             self._live.add(reservation)
         return reservation
 
-    async def _from_lease(self, charges: Sequence[Charge], ask: Ask) -> Carve | None:
-        """Admit from this process's lease, waiting for one being granted; None: no room."""
+    def leases_settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
         assert self.leases is not None
-        carve = self.leases.take(charges, ask)
-        if carve is None:
-            asking = self.leases.asking(charges)
-            if asking is not None:
-                await asyncio.shield(asking)
-                carve = self.leases.take(charges, ask)
-        return carve
-
-    def leases_settle(
-        self, carve: Carve, tokens: int, cost_micros: int, rid: str
-    ) -> Settlement | None:
-        assert self.leases is not None
-        return self.leases.settle(carve, tokens, cost_micros, rid)
+        return self.leases.settle(carve, tokens, cost_micros)
 
     def drop_leases(self) -> None:
         """End every lease of this process (its leftovers go back through the settler)."""
@@ -502,7 +530,7 @@ class Governor:
         """Renew the leases of the reservations still running (a task for the process's life)."""
         while True:
             await asyncio.sleep(self.lease_s / 3)
-            live = [r.ticket for r in self._live if r.carve is None]
+            live = [r.ticket for r in self._live]
             if self.leases is not None:
                 live += self.leases.tickets()
             if live:
