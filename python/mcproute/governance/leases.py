@@ -63,7 +63,6 @@ class Lease:
         self, charges: Sequence[Charge], ask: Ask, admission: Admission, expires: float
     ) -> None:
         self.ticket: Ticket = ticket(charges, ask, admission)
-        self.usage = admission.usage  # the counts before the grant: for the rate headers
         self.requests = admission.granted
         self.tokens = admission.granted * ask.tokens
         self.cost_micros = admission.granted * ask.cost_micros
@@ -177,8 +176,14 @@ class Lease:
 class Leases:
     """The leases of one process, one per set of charges (a key, with its tenant)."""
 
-    def __init__(self, counter: UsageCounter, keep: Callable[[Settlement], None]) -> None:
+    def __init__(
+        self,
+        counter: UsageCounter,
+        keep: Callable[[Settlement], None],
+        life_s: float = LEASE_LIFE_S,
+    ) -> None:
         self._counter = counter
+        self.life_s = life_s
         self._keep = keep  # where a give-back the store refused goes (the settler: journaled)
         self._leases: dict[tuple[Charge, ...], Lease] = {}
         self._asking: dict[tuple[Charge, ...], asyncio.Future[None]] = {}
@@ -207,8 +212,8 @@ class Leases:
                 await self._give_back(self._end(old))
             want = self._next_want(key, old)
             slots = min(MAX_SLOTS, want) if ask.lease_s > 0 else 1
-            expires = time.monotonic() + LEASE_LIFE_S
-            grant = replace(ask, want=want, slots=slots, ahead_s=LEASE_LIFE_S)
+            expires = time.monotonic() + self.life_s
+            grant = replace(ask, want=want, slots=slots, ahead_s=self.life_s)
             admission = await self._counter.reserve(charges, grant)
             if not admission.allowed or admission.granted <= 1:
                 return admission, None
@@ -237,7 +242,7 @@ class Leases:
         if old is not None:
             if old.used_requests >= old.requests:  # ran out: ask for more, unless it took long
                 lived = time.monotonic() - old.started
-                want = want * 2 if lived < LEASE_LIFE_S / 2 else want
+                want = want * 2 if lived < self.life_s / 2 else want
             else:  # expired or could not cover a request: about what was used
                 want = max(FIRST_WANT, old.used_requests * 2)
         want = min(want, MAX_WANT)

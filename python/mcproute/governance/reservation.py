@@ -42,7 +42,7 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.journal import SettlementJournal
-from mcproute.governance.leases import Carve, Leases
+from mcproute.governance.leases import LEASE_LIFE_S, Carve, Leases
 from mcproute.governance.limits import NO_LIMITS, Limits
 from mcproute.governance.prices import NANO_PER_USD, PriceTable
 from mcproute.models.token_estimate import input_token_bound
@@ -278,7 +278,12 @@ class Settler:
                 raise
             except Exception as exc:
                 self.on_failure()
-                if await self._keep(batch, exc):
+                try:
+                    kept = await self._keep(batch, exc)
+                except asyncio.CancelledError:  # `drain` sends it (a replay applies it once)
+                    self._pending[:0] = batch
+                    raise
+                if kept:
                     continue
                 self._pending[:0] = batch
                 if len(self._pending) > self.MAX_PENDING:
@@ -356,6 +361,7 @@ class Governor:
         lease_s: float = LEASE_S,
         journal: SettlementJournal | None = None,
         leases: bool = True,
+        lease_life_s: float = LEASE_LIFE_S,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
@@ -366,7 +372,7 @@ class Governor:
         self.settler = Settler(counter, journal)
         # Leases of headroom (`governance.leases`); without them every request is reserved
         # on its own, one round trip (shared with the others of its turn of the loop) each.
-        self.leases = Leases(counter, self.settler.add) if leases else None
+        self.leases = Leases(counter, self.settler.add, lease_life_s) if leases else None
         self.settler.on_failure = self.drop_leases
         self._charges: dict[tuple[str, Limits, str, Limits], list[Charge]] = {}
 
