@@ -166,6 +166,25 @@ async def test_a_lease_stops_admitting_when_its_store_is_gone(tmp_path: Path) ->
         await state.close()
 
 
+async def test_a_lease_is_not_used_once_the_store_connection_drops(tmp_path: Path) -> None:
+    charges = charge(rpm=10**6)
+    with running_redis() as server:
+        state = RedisState(server.url)
+        state.listen_for_key_changes(lambda _: None, lambda: None)  # a connection kept open
+        worker = Governor(state, lease_life_s=3600.0)  # only the dropped connection ends it
+        first = await worker.reserve(charges, REQUEST)
+        assert first.carve is not None
+        server.stop()
+        for _ in range(200):  # the listener sees its connection close
+            if not state.reachable:
+                break
+            await asyncio.sleep(0.05)
+        with pytest.raises(StoreUnavailableError):
+            await worker.reserve(charges, REQUEST)
+        await worker.close()
+        await state.close()
+
+
 async def until_it_fails(worker: Governor, charges: list[Charge]) -> None:
     for _ in range(200):  # 10 s at most
         await worker.reserve(charges, REQUEST)

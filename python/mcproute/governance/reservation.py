@@ -471,7 +471,8 @@ class Governor:
             log.warning("a budget applies but the model's price is unknown: cost not counted")
         tokens, cost = bound.input_tokens + bound.output_tokens, -(-(cost_nusd or 0) // 1000)
         leases, carve = self.leases, None
-        if leases is not None:
+        # A store that lost its connection (`RedisState.reachable`) is asked, not trusted.
+        if leases is not None and getattr(self.counter, "reachable", True):
             carve = leases.take(charges, tokens, cost)
             asking = None if carve is not None else leases.asking(charges)
             if asking is not None:  # a lease is on its way: wait for it
