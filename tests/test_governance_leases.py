@@ -145,6 +145,28 @@ async def test_requests_running_when_their_lease_ends_settle_on_their_own(
     await worker.close()
 
 
+async def test_a_lease_left_unused_is_given_back_when_its_life_ends(
+    counter: UsageCounter,
+) -> None:
+    charges = charge(budget_usd=1.0, budget_period="total")  # money does not leave a window
+    worker = Governor(counter, lease_life_s=0.2)
+    keeper = asyncio.create_task(worker.keep_leases())
+    reservation = await worker.reserve(charges, REQUEST)
+    assert reservation.carve is not None
+    reservation.record(10, 90, 1_000_000)
+    await reservation.finish()
+    (held,) = await counter.read(charges)
+    assert held.spend_micros > 1000  # the lease's slice
+    for _ in range(200):  # the key goes quiet: the slice comes back within about its life
+        (now,) = await counter.read(charges)
+        if now.spend_micros == 1000:
+            break
+        await asyncio.sleep(0.05)
+    assert now.spend_micros == 1000
+    keeper.cancel()
+    await worker.close()
+
+
 async def test_a_lease_stops_admitting_when_its_store_is_gone(tmp_path: Path) -> None:
     charges = charge(rpm=10**6, max_parallel=10_000)
     with running_redis() as server:

@@ -267,6 +267,12 @@ class Leases:
         leases, self._leases = list(self._leases.values()), {}
         return [self._end(lease) for lease in leases]
 
+    def expired(self) -> list[Settlement]:
+        """End the leases whose life is over: what gives them back."""
+        now = time.monotonic()
+        over = [key for key, lease in self._leases.items() if now >= lease.expires]
+        return [self._end(self._leases.pop(key)) for key in over if key not in self._asking]
+
     def tickets(self) -> Iterator[Ticket]:
         """The leases holding slots in flight, whose expiry must be renewed."""
         for lease in (*self._leases.values(), *self._ended):

@@ -25,6 +25,7 @@ import itertools
 import logging
 import math
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,7 @@ from mcproute.governance.counters import (
 from mcproute.governance.journal import SettlementJournal
 from mcproute.governance.leases import LEASE_LIFE_S, Carve, Leases
 from mcproute.governance.limits import NO_LIMITS, Limits
-from mcproute.governance.prices import NANO_PER_USD, PriceTable
+from mcproute.governance.prices import NANO_PER_USD, Price, PriceTable
 from mcproute.models.token_estimate import input_token_bound
 
 if TYPE_CHECKING:
@@ -110,6 +111,13 @@ class Bound:
 UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
 
 
+class Charges(list[Charge]):
+    """The charges of a key (and its tenant), with what admission needs to know of them."""
+
+    limits: tuple[Limits, Limits] = (NO_LIMITS, NO_LIMITS)  # the key's and the tenant's
+    bounded = False  # `needs_bound`
+
+
 def needs_bound(charges: Sequence[Charge]) -> bool:
     """Whether any charge limits tokens or money (else only the request itself is counted)."""
     return any(c.limits.tpm is not None or c.limits.budget_usd is not None for c in charges)
@@ -150,6 +158,7 @@ class Reservation:
         "_done",
         "_governor",
         "bound",
+        "by_part",
         "carve",
         "charges",
         "headers",
@@ -184,6 +193,7 @@ class Reservation:
         self.used_tokens = 0
         self.used_nusd = 0
         self._done = False
+        self.by_part = False  # settled call by call (an ensemble's parts), not at the end
 
     @classmethod
     def carved(
@@ -202,6 +212,7 @@ class Reservation:
         self.used_tokens = 0
         self.used_nusd = 0
         self._done = False
+        self.by_part = False
         return self
 
     def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
@@ -374,22 +385,26 @@ class Governor:
         # on its own, one round trip (shared with the others of its turn of the loop) each.
         self.leases = Leases(counter, self.settler.add, lease_life_s) if leases else None
         self.settler.on_failure = self.drop_leases
-        self._charges: dict[tuple[str, Limits, str, Limits], list[Charge]] = {}
+        self._charges: dict[tuple[str, int, str, int], Charges] = {}
+        self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
 
-    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> list[Charge]:
+    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> Charges:
         """The subjects a request of this key counts against (empty: none has limits); the
-        same list for as long as the key's and the tenant's limits stay the same."""
+        same list for as long as the key's and the tenant's limits stay the same (the same
+        objects: a cached key record and tenant policy keep theirs, so identity is enough)."""
         tenant_limits = await self.tenant_policy(tenant)
-        cache_key = (key_id, key_limits, tenant, tenant_limits)
+        cache_key = (key_id, id(key_limits), tenant, id(tenant_limits))
         cached = self._charges.get(cache_key)
-        if cached is not None:
+        if cached is not None and cached.limits == (key_limits, tenant_limits):
             return cached
-        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
+        out = Charges([] if key_limits.empty else [Charge("key:" + key_id, key_limits)])
         if not tenant_limits.empty:
             out.append(Charge("tenant:" + tenant, tenant_limits))
+        out.limits = (key_limits, tenant_limits)  # (kept alive: their ids stay theirs)
+        out.bounded = needs_bound(out)
         if len(self._charges) >= CHARGES_CACHED:
             self._charges.clear()
         self._charges[cache_key] = out
@@ -409,10 +424,25 @@ class Governor:
         if self._priced is None or self._priced[0] is not config:
             groups = {g: [d.name for d in ds] for g, ds in config.model_groups().items()}
             self._priced = (config, PriceTable(config), groups)
+            self._bound_prices = {}
         return self._priced[1]
 
     def _groups(self, model: str) -> list[str]:
         return self._priced[2].get(model, []) if self._priced is not None else []
+
+    def _model_prices(self, model: str) -> tuple[Price, ...] | None:
+        """The prices of every deployment of model group `model` (None: one is unknown, or
+        no configuration), looked up once per configuration."""
+        table = self._prices()
+        if table is None:
+            return None
+        if model in self._bound_prices:
+            return self._bound_prices[model]
+        prices = tuple(table.price(model, d) for d in self._groups(model) or (None,))
+        found = None if any(p is None for p in prices) else prices
+        if len(self._bound_prices) < CHARGES_CACHED:  # model names come from requests
+            self._bound_prices[model] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
 
     def price_nusd(
         self, model: str, deployment: str | None, input_t: int, output_t: int, cached: int = 0
@@ -450,17 +480,10 @@ class Governor:
                 ] = cap
             choices = body.get("n")
             output_tokens = cap * (choices if isinstance(choices, int) and choices > 1 else 1)
-        table = self._prices()
-        cost: int | None = None
-        if table is not None:
-            costs: list[int] = []
-            for deployment in self._groups(model) or (None,):
-                price = table.price(model, deployment)
-                if price is None:
-                    costs = []
-                    break
-                costs.append(price.max_cost_nusd(input_tokens, output_tokens))
-            cost = max(costs) if costs else None
+        prices = self._model_prices(model)
+        cost = None
+        if prices is not None:
+            cost = max(p.max_cost_nusd(input_tokens, output_tokens) for p in prices)
         return Bound(input_tokens, output_tokens, cost)
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
@@ -534,9 +557,20 @@ class Governor:
         self._live.discard(reservation)
 
     async def keep_leases(self) -> None:
-        """Renew the leases of the reservations still running (a task for the process's life)."""
+        """Renew the leases of the reservations still running, and give back the leases of
+        headroom that expired unused (a key that went quiet, or whose limits changed, would
+        otherwise hold its slice until its next request). A task for the process's life."""
+        renew_s = self.lease_s / 3
+        tick = renew_s if self.leases is None else min(renew_s, self.leases.life_s)
+        renewed = time.monotonic()
         while True:
-            await asyncio.sleep(self.lease_s / 3)
+            await asyncio.sleep(tick)
+            if self.leases is not None:
+                for settlement in self.leases.expired():
+                    self.settler.add(settlement)
+            if time.monotonic() - renewed < renew_s:
+                continue
+            renewed = time.monotonic()
             live = [r.ticket for r in self._live]
             if self.leases is not None:
                 live += self.leases.tickets()

@@ -133,7 +133,7 @@ local function window_counts(wkey)
     -- the oldest buckets still counting requests and tokens, for the reset headers
     local first_r, first_t = nil, nil
     if req > 0 or tok > 0 then
-        for sec = o, math.floor(now) do
+        for sec = o, math.floor(now) + 2 do  -- (+2: the buckets of grants, `ahead_s`)
             local v = redis.call('HMGET', wkey, 'r:' .. sec, 't:' .. sec)
             if first_r == nil and (tonumber(v[1]) or 0) > 0 then first_r = sec end
             if first_t == nil and (tonumber(v[2]) or 0) > 0 then first_t = sec end
