@@ -128,7 +128,7 @@ async def test_requests_running_when_their_lease_ends_settle_on_their_own(
     second = await worker.reserve(charges, REQUEST)
     assert first.carve is not None  # both from one lease
     assert second.carve is not None
-    held = first.carve.lease.slots
+    held = first.carve.slots
     (store,) = await counter.read(charges)
     assert store.in_flight == held >= LEASE_MIN
     worker.drop_leases()  # as when the store failed: the leftovers go back

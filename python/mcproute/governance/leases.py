@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from mcproute.governance.counters import (
     WINDOW_SECONDS,
@@ -46,22 +46,13 @@ MAX_WANT = 8_192
 MAX_SLOTS = 256  # slots in flight a lease asks for at most
 
 
-@dataclass
-class Carve:
-    """One request admitted from a lease: what it took."""
-
-    lease: Lease
-    tokens: int
-    cost_micros: int
-    slot: bool
-
-
 class Lease:
     """A slice of headroom held by this process, and what was admitted from it."""
 
     def __init__(
         self, charges: Sequence[Charge], ask: Ask, admission: Admission, expires: float
     ) -> None:
+        self.charges = charges  # (kept: `Leases` finds a lease by the identity of its charges)
         self.ticket: Ticket = ticket(charges, ask, admission)
         self.requests = admission.granted
         self.tokens = admission.granted * ask.tokens
@@ -100,25 +91,25 @@ class Lease:
                 else:
                     self._tokens = remaining
 
-    def take(self, tokens: int, cost_micros: int, now: float) -> Carve | None:
+    def take(self, tokens: int, cost_micros: int, now: float) -> bool:
         """Admit a request of `tokens` and `cost_micros` from the lease, if it is live and
-        fits."""
-        slot = self.slots > 0
+        fits (with a slot in flight when the lease has slots)."""
         if (
             not self.live
             or now >= self.expires
             or self.used_requests >= self.requests
             or self.used_tokens + tokens > self.tokens
             or self.used_micros + cost_micros > self.cost_micros
-            or (slot and self.in_flight >= self.slots)
+            or (self.slots and self.in_flight >= self.slots)
         ):
-            return None
+            return False
         self.used_requests += 1
         self.used_tokens += tokens
         self.used_micros += cost_micros
-        self.in_flight += slot
+        if self.slots:
+            self.in_flight += 1
         self.running += 1
-        return Carve(self, tokens, cost_micros, slot)
+        return True
 
     def headers(self) -> dict[str, str]:
         """OpenAI's `x-ratelimit-*` headers: the counts at the grant plus what this process
@@ -156,18 +147,19 @@ class Lease:
             sid=self.ticket.rid + ".end",
         )
 
-    def settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
+    def settle(self, tokens: int, cost_micros: int) -> Settlement | None:
         """A request admitted from the lease ended, using `tokens` and `cost_micros` more
         (negative: less) than it took: counted in the lease while it lives, else the
         settlement to send (which frees one of the lease's slots)."""
         self.running -= 1
-        self.in_flight -= carve.slot
+        slot = 1 if self.slots else 0
+        self.in_flight -= slot
         if self.live:
             self.used_tokens += tokens
             self.used_micros += cost_micros
             return None
-        free = (self.held - 1, self.held) if carve.slot else (0, 0)
-        self.held -= carve.slot
+        free = (self.held - 1, self.held) if slot else (0, 0)
+        self.held -= slot
         self._stragglers += 1
         sid = f"{self.ticket.rid}.s{self._stragglers}"
         return Settlement(self.ticket, tokens, cost_micros, 0, free, sid=sid)
@@ -186,28 +178,34 @@ class Leases:
         self.life_s = life_s
         self._keep = keep  # where a give-back the store refused goes (the settler: journaled)
         self._leases: dict[tuple[Charge, ...], Lease] = {}
+        self._by_id: dict[int, Lease] = {}  # the same leases, by the identity of their charges
         self._asking: dict[tuple[Charge, ...], asyncio.Future[None]] = {}
         self._want: dict[tuple[Charge, ...], int] = {}
         self._ended: set[Lease] = set()  # ended, with slots still held by running requests
 
-    def take(self, charges: Sequence[Charge], tokens: int, cost_micros: int) -> Carve | None:
-        lease = self._leases.get(tuple(charges))
-        return None if lease is None else lease.take(tokens, cost_micros, time.monotonic())
+    def take(self, charges: Sequence[Charge], tokens: int, cost_micros: int) -> Lease | None:
+        """The lease a request of `tokens` and `cost_micros` was admitted from, or None."""
+        lease = self._by_id.get(id(charges))
+        if lease is None or lease.charges is not charges:  # (a list of the same charges)
+            lease = self._leases.get(tuple(charges))
+        if lease is not None and lease.take(tokens, cost_micros, time.monotonic()):
+            return lease
+        return None
 
     def asking(self, charges: Sequence[Charge]) -> asyncio.Future[None] | None:
         """The grant being asked for these charges, if one is on its way."""
         return self._asking.get(tuple(charges))
 
-    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> tuple[Admission, Carve | None]:
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> tuple[Admission, Lease | None]:
         """One round trip: give back the last lease's leftovers, then ask for a new lease (or,
-        near a limit, just this request). The admission, and the carve when it was a lease."""
+        near a limit, just this request). The admission, and the lease when it was one."""
         key = tuple(charges)
         if key in self._asking:  # another request is asking: this one is reserved alone
             return await self._counter.reserve(charges, ask), None
         asked = asyncio.get_running_loop().create_future()
         self._asking[key] = asked
         try:
-            old = self._leases.pop(key, None)
+            old = self._pop(key)
             if old is not None:
                 await self._give_back(self._end(old))
             want = self._next_want(key, old)
@@ -219,11 +217,18 @@ class Leases:
                 return admission, None
             lease = Lease(charges, grant, admission, expires)
             self._leases[key] = lease
-            carve = lease.take(ask.tokens, ask.cost_micros, time.monotonic())
-            return admission, carve
+            self._by_id[id(charges)] = lease
+            taken = lease.take(ask.tokens, ask.cost_micros, time.monotonic())
+            return admission, lease if taken else None
         finally:
             del self._asking[key]
             asked.set_result(None)
+
+    def _pop(self, key: tuple[Charge, ...]) -> Lease | None:
+        lease = self._leases.pop(key, None)
+        if lease is not None and self._by_id.get(id(lease.charges)) is lease:
+            del self._by_id[id(lease.charges)]
+        return lease
 
     async def _give_back(self, settlement: Settlement) -> None:
         """Send `settlement` before the next reservation (so that one sees the leftovers);
@@ -255,23 +260,23 @@ class Leases:
             self._ended.add(lease)
         return settlement
 
-    def settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
-        lease = carve.lease
-        settlement = lease.settle(carve, tokens, cost_micros)
+    def settle(self, lease: Lease, tokens: int, cost_micros: int) -> Settlement | None:
+        settlement = lease.settle(tokens, cost_micros)
         if not lease.held:
             self._ended.discard(lease)
         return settlement
 
     def drop(self) -> list[Settlement]:
         """End every lease (the store failed, or the process stops): what gives them back."""
-        leases, self._leases = list(self._leases.values()), {}
+        leases, self._leases, self._by_id = list(self._leases.values()), {}, {}
         return [self._end(lease) for lease in leases]
 
     def expired(self) -> list[Settlement]:
         """End the leases whose life is over: what gives them back."""
         now = time.monotonic()
         over = [key for key, lease in self._leases.items() if now >= lease.expires]
-        return [self._end(self._leases.pop(key)) for key in over if key not in self._asking]
+        ended = [self._pop(key) for key in over if key not in self._asking]
+        return [self._end(lease) for lease in ended if lease is not None]
 
     def tickets(self) -> Iterator[Ticket]:
         """The leases holding slots in flight, whose expiry must be renewed."""

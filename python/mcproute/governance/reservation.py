@@ -43,7 +43,7 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.journal import SettlementJournal
-from mcproute.governance.leases import LEASE_LIFE_S, Carve, Leases
+from mcproute.governance.leases import LEASE_LIFE_S, Lease, Leases
 from mcproute.governance.limits import NO_LIMITS, Limits
 from mcproute.governance.prices import NANO_PER_USD, Price, PriceTable
 from mcproute.models.token_estimate import input_token_bound
@@ -176,7 +176,7 @@ class Reservation:
         ask: Ask,
         admission: Admission,
         bound: Bound,
-        carve: Carve | None = None,
+        carve: Lease | None = None,
     ) -> None:
         self._governor = governor
         self.charges = tuple(charges)
@@ -185,8 +185,8 @@ class Reservation:
             self.ticket: Ticket = ticket(charges, ask, admission)
             self.headers: dict[str, str] = rate_headers(charges, admission.usage, counted=True)
         else:  # settled through its lease, whose ticket it shares
-            self.ticket = carve.lease.ticket
-            self.headers = carve.lease.headers()
+            self.ticket = carve.ticket
+            self.headers = carve.headers()
         self.reserved_tokens = ask.tokens
         self.reserved_micros = ask.cost_micros
         self.bound = bound
@@ -197,17 +197,23 @@ class Reservation:
 
     @classmethod
     def carved(
-        cls, governor: Governor, charges: Sequence[Charge], carve: Carve, bound: Bound
+        cls,
+        governor: Governor,
+        charges: Sequence[Charge],
+        lease: Lease,
+        bound: Bound,
+        tokens: int,
+        cost_micros: int,
     ) -> Reservation:
-        """A request admitted from a lease (the hot path: no `Ask`, no ticket of its own)."""
+        """A request admitted from `lease` (the hot path: no `Ask`, no ticket of its own)."""
         self = cls.__new__(cls)
         self._governor = governor
-        self.charges = tuple(charges)
-        self.carve = carve
-        self.ticket = carve.lease.ticket
-        self.headers = carve.lease.headers()
-        self.reserved_tokens = carve.tokens
-        self.reserved_micros = carve.cost_micros
+        self.charges = charges  # type: ignore[assignment]  # (read only)
+        self.carve = lease
+        self.ticket = lease.ticket
+        self.headers = lease.headers()
+        self.reserved_tokens = tokens
+        self.reserved_micros = cost_micros
         self.bound = bound
         self.used_tokens = 0
         self.used_nusd = 0
@@ -227,6 +233,10 @@ class Reservation:
         """Settle to what was recorded (nothing recorded: a release) and free the slot in
         flight; safe to call twice. The settlement is sent off the request's path, with the
         others due at the same moment (`Settler`)."""
+        self.finish_now()
+
+    def finish_now(self) -> None:
+        """`finish`, which never waits."""
         if self._done:
             return
         self._done = True
@@ -242,7 +252,7 @@ class Reservation:
 
     async def release(self) -> None:
         """The request failed or its client left: give back what it had not used."""
-        await self.finish()
+        self.finish_now()
 
 
 class Settler:
@@ -387,6 +397,7 @@ class Governor:
         self.settler.on_failure = self.drop_leases
         self._charges: dict[tuple[str, int, str, int], Charges] = {}
         self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
+        self._bounds: dict[tuple[str, int, int], Bound] = {}  # the same bounds recur
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
@@ -425,6 +436,7 @@ class Governor:
             groups = {g: [d.name for d in ds] for g, ds in config.model_groups().items()}
             self._priced = (config, PriceTable(config), groups)
             self._bound_prices = {}
+            self._bounds = {}
         return self._priced[1]
 
     def _groups(self, model: str) -> list[str]:
@@ -480,29 +492,54 @@ class Governor:
                 ] = cap
             choices = body.get("n")
             output_tokens = cap * (choices if isinstance(choices, int) and choices > 1 else 1)
+        self._prices()  # (a new configuration starts the caches over)
+        at = (model, input_tokens, output_tokens)
+        known = self._bounds.get(at)
+        if known is not None:
+            return known
         prices = self._model_prices(model)
         cost = None
         if prices is not None:
             cost = max(p.max_cost_nusd(input_tokens, output_tokens) for p in prices)
-        return Bound(input_tokens, output_tokens, cost)
+        bound = Bound(input_tokens, output_tokens, cost)
+        if len(self._bounds) >= CHARGES_CACHED:
+            self._bounds.clear()
+        self._bounds[at] = bound
+        return bound
+
+    def from_lease(self, charges: Sequence[Charge], bound: Bound) -> Reservation | None:
+        """`bound` admitted from this process's lease, if it has room (no waiting)."""
+        leases = self.leases
+        # A store that lost its connection (`RedisState.reachable`) is asked, not trusted.
+        if leases is None or not getattr(self.counter, "reachable", True):
+            return None
+        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(bound.cost_nusd or 0) // 1000)
+        lease = leases.take(charges, tokens, cost)
+        if lease is None:
+            return None
+        if bound.cost_nusd is None:
+            self._unpriced(charges)
+        return Reservation.carved(self, charges, lease, bound, tokens, cost)
+
+    def _unpriced(self, charges: Sequence[Charge]) -> None:
+        if any(c.limits.budget_usd is not None for c in charges):
+            log.warning("a budget applies but the model's price is unknown: cost not counted")
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
         """Reserve `bound` against `charges` (from this process's lease when it has room, else
         one round trip), or raise `LimitExceeded`."""
-        cost_nusd = bound.cost_nusd
-        if cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
-            log.warning("a budget applies but the model's price is unknown: cost not counted")
-        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(cost_nusd or 0) // 1000)
+        found = self.from_lease(charges, bound)
+        if found is not None:
+            return found
         leases, carve = self.leases, None
-        # A store that lost its connection (`RedisState.reachable`) is asked, not trusted.
-        if leases is not None and getattr(self.counter, "reachable", True):
-            carve = leases.take(charges, tokens, cost)
-            asking = None if carve is not None else leases.asking(charges)
-            if asking is not None:  # a lease is on its way: wait for it
-                await asyncio.shield(asking)
-                carve = leases.take(charges, tokens, cost)
-            if carve is not None:
-                return Reservation.carved(self, charges, carve, bound)
+        if leases is not None and leases.asking(charges) is not None:  # a lease is on its way
+            await asyncio.shield(leases.asking(charges))  # type: ignore[arg-type]
+            found = self.from_lease(charges, bound)
+            if found is not None:
+                return found
+        if bound.cost_nusd is None:
+            self._unpriced(charges)
+        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(bound.cost_nusd or 0) // 1000)
         parallel = any(c.limits.max_parallel is not None for c in charges)
         ask = Ask(_rids.next(), tokens, cost, self.lease_s if parallel else 0.0)
         try:
@@ -514,7 +551,7 @@ class Governor:
             self.drop_leases()  # the store failed: admit nothing more from what it granted
             raise
         if carve is not None:
-            return Reservation.carved(self, charges, carve, bound)
+            return Reservation.carved(self, charges, carve, bound, tokens, cost)
         if not admission.allowed:
             raise _refused(charges, admission, ask)
         reservation = Reservation(self, charges, ask, admission, bound)
@@ -522,7 +559,7 @@ class Governor:
             self._live.add(reservation)
         return reservation
 
-    def leases_settle(self, carve: Carve, tokens: int, cost_micros: int) -> Settlement | None:
+    def leases_settle(self, carve: Lease, tokens: int, cost_micros: int) -> Settlement | None:
         assert self.leases is not None
         return self.leases.settle(carve, tokens, cost_micros)
 

@@ -63,7 +63,7 @@ async def admit(
         bound, parts = found.total, dict(found.parts)
     else:  # tokens or money are limited: reserve the worst case
         bound = governor.bound(body["model"], orjson.dumps(body), body, output)
-    reservation = await governor.reserve(charges, bound)
+    reservation = governor.from_lease(charges, bound) or await governor.reserve(charges, bound)
     if ensemble:
         request[PART_BOUNDS] = parts
         reservation.by_part = True
@@ -80,7 +80,7 @@ async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | No
         governor = request.app[GOVERNOR]
         cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)
         reservation.record(used.input, used.output, cost)
-    await reservation.finish()
+    reservation.finish_now()
 
 
 def limit_headers(request: web.Request, response: web.StreamResponse) -> None:
