@@ -182,3 +182,13 @@ def test_config_check_reports_prices(tmp_path: Path) -> None:
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     assert "cost not tracked (no price) for: openai/local-model#0" in ok.stdout
+
+
+def test_the_input_bound_counts_every_byte_and_a_cap_per_media_part() -> None:
+    from mcproute.models.token_estimate import MEDIA_TOKEN_BOUND, input_token_bound
+
+    text = b'{"model":"m","messages":[{"role":"user","content":"hello"}]}'
+    assert input_token_bound(text) == len(text)
+    for part in (b'"image_url"', b'"input_image"', b'"document"', b'"input_file"', b'"image"'):
+        raw = b'{"messages":[{"content":[{"type":' + part + b"}]}]}"
+        assert input_token_bound(raw) >= len(raw) + MEDIA_TOKEN_BOUND, part

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import secrets
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import aiohttp
 import openai
 import pytest
+import redis
 
 from mcp_support import free_port
 from mcproute.security import ApiKeyManager
@@ -40,6 +42,7 @@ PRICE = {"input_per_mtok": 0, "output_per_mtok": 10_000}
 USD_PER_TOKEN = 0.01
 REPLY_TOKENS = 4
 BUDGET_FITS = 25
+LEASED_RPM = 400  # enough headroom for workers to lease slices of it (`governance.leases`)
 HELLO = [{"role": "user", "content": "hello there"}]
 
 
@@ -180,6 +183,26 @@ async def test_replicas_share_one_rpm_and_one_budget(replicas: Cluster) -> None:
             ) as r:
                 spent = (await r.json())["key"]["usage"]["budget"]["spent_usd"]
             assert spent == pytest.approx(spend(results), abs=1e-6)
+
+
+async def test_one_hosts_workers_lease_headroom_and_still_admit_exactly_the_rpm(
+    one_host: Cluster, tmp_path: Path
+) -> None:
+    key = await key_with(one_host, rpm=LEASED_RPM)
+    results = await storm(one_host, key, clients=64, until_refused=True)
+    assert len(admitted(results)) == LEASED_RPM
+    with sqlite3.connect(tmp_path / "data" / "mcproute.db") as db:
+        ends = db.execute("SELECT COUNT(*) FROM usage_settled WHERE rid LIKE '%.end'").fetchone()
+    assert ends[0] > 0  # workers admitted from leases, and gave back what was left
+
+
+async def test_replicas_lease_headroom_and_still_admit_exactly_the_rpm(replicas: Cluster) -> None:
+    key = await key_with(replicas, rpm=LEASED_RPM)
+    results = await storm(replicas, key, clients=64, until_refused=True)
+    assert len(admitted(results)) == LEASED_RPM
+    assert replicas.redis is not None
+    with redis.Redis(port=replicas.redis.port) as sync:
+        assert any(sync.scan_iter(match="*{gov}:s:*.end"))  # leases were given back
 
 
 async def test_with_redis_down_limited_keys_fail_closed(replicas: Cluster) -> None:

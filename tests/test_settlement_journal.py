@@ -32,7 +32,7 @@ async def test_settlements_refused_by_a_stopped_redis_survive_a_restart_and_coun
     charges = [Charge("key:" + secrets.token_hex(4), LIMITS)]
     with running_redis() as server:
         state = RedisState(server.url)
-        worker = Governor(state, journal=SettlementJournal(journal_path))
+        worker = Governor(state, journal=SettlementJournal(journal_path), leases=False)
         finished = [await worker.reserve(charges, WORST) for _ in range(3)]
         left_running = await worker.reserve(charges, WORST)  # released at shutdown
         (reserved,) = await state.read(charges)
@@ -54,7 +54,7 @@ async def test_settlements_refused_by_a_stopped_redis_survive_a_restart_and_coun
 
         server.start()
         state = RedisState(server.url)
-        restarted = Governor(state, journal=SettlementJournal(journal_path))
+        restarted = Governor(state, journal=SettlementJournal(journal_path), leases=False)
         assert await restarted.settler.replay() == 4
         assert not journal.pending()
         (used,) = await state.read(charges)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mcproute import __version__
-from mcproute.governance import spend_cli
+from mcproute.governance import spend_cli, tenants_cli
 from mcproute.logs import LOG_FORMATS
 
 if TYPE_CHECKING:
@@ -73,8 +73,9 @@ def grace_arg(value: str) -> float:
     return _seconds(value, positive=False)
 
 
-def add_limit_args(parser: argparse.ArgumentParser) -> None:
-    """--rpm, --tpm, --max-parallel, --budget, --budget-period: a key's limits."""
+def add_limit_args(parser: argparse.ArgumentParser, clear: bool = False) -> None:
+    """--rpm, --tpm, --max-parallel, --budget, --budget-period: a key's or tenant's limits;
+    `clear`: and --clear, to remove one."""
     from mcproute.governance.limits import PERIODS, cli_count, cli_usd
 
     parser.add_argument("--rpm", type=cli_count, help="requests per minute")
@@ -84,6 +85,14 @@ def add_limit_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--budget-period", choices=PERIODS, help="day, week, month (default) or total"
     )
+    if clear:
+        parser.add_argument(
+            "--clear",
+            action="append",
+            default=[],
+            choices=["rpm", "tpm", "max-parallel", "budget"],
+            help="remove this limit (repeatable)",
+        )
 
 
 def limit_changes(args: argparse.Namespace) -> dict[str, object]:
@@ -186,14 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     add_limit_args(create)
     update = keys_sub.add_parser("update", help="change a key's limits")
     update.add_argument("key_id")
-    add_limit_args(update)
-    update.add_argument(
-        "--clear",
-        action="append",
-        default=[],
-        choices=["rpm", "tpm", "max-parallel", "budget"],
-        help="remove this limit (repeatable)",
-    )
+    add_limit_args(update, clear=True)
     keys_sub.add_parser(
         "list", help="list keys (never their secrets): id, env, state, scopes, created, age"
     )
@@ -220,10 +222,13 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("--config", help="configuration file (for mcp.store.database_url)")
 
     spend_cli.add_parser(sub)
+    tenants_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "spend":
         return spend_cli.run(args)
+    if args.command == "tenants":
+        return tenants_cli.run(args)
     if args.command == "db":
         return run_db(args)
     if args.command == "config":

@@ -48,12 +48,21 @@ class Charge:
 class Ask:
     """What a request reserves: one request, its worst-case tokens and cost, and a lease on a
     slot in flight (`lease_s`: how long the slot is held if nobody settles it, say after a
-    crash) named `rid`."""
+    crash) named `rid`.
+
+    `want` > 1 asks for a grant of headroom instead (`governance.leases`): up to `want` times
+    the request (requests, tokens, cost) and up to `slots` slots in flight, counted in the
+    window's bucket `ahead_s` seconds from now (the grant is used until then, so every request
+    admitted from it stays counted for a whole window after it). The store sizes the grant to
+    a share of what is left (`lease_size`) and falls back to this one request near a limit."""
 
     rid: str
     tokens: int = 0
     cost_micros: int = 0
     lease_s: float = 0.0
+    want: int = 1
+    slots: int = 1
+    ahead_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ class Admission:
     refused: int = -1  # the index of the charge that refused
     limit: str = ""  # which of its limits: rpm, tpm, max_parallel, budget
     retry_after: float = 0.0
+    granted: int = 1  # how many times the ask was counted (> 1: a grant of headroom)
+    slots: int = 1  # the slots in flight taken (per subject with max_parallel)
 
 
 @dataclass(frozen=True)
@@ -89,15 +100,35 @@ class Ticket:
     second: int | None  # None: count in the current second (tokens after the fact)
     periods: tuple[str, ...]  # per subject: its budget period at admission ("": none)
     leased: tuple[bool, ...]  # per subject: whether a slot in flight was taken
+    slots: int = 1  # slots in flight: `rid` itself (1), or `rid.0` .. `rid.<slots - 1>`
+
+    def members(self, lo: int = 0, hi: int | None = None) -> list[str]:
+        """The names of slots `lo` to `hi` (exclusive) in the sets of requests in flight."""
+        if self.slots == 1:
+            return [self.rid] if lo == 0 and (hi is None or hi > 0) else []
+        return [f"{self.rid}.{i}" for i in range(lo, self.slots if hi is None else hi)]
 
 
 @dataclass(frozen=True)
 class Settlement:
-    """What to add to an admission's counts (negative: give back), and its slots to free."""
+    """What to add to an admission's counts (negative: give back), and its slots to free
+    (`free`: slots `lo` to `hi` of the ticket; None: all of them). A settlement applies once
+    per id (`sid`, else the ticket's reservation id)."""
 
     ticket: Ticket
     tokens: int
     cost_micros: int
+    requests: int = 0  # requests given back to the admission's bucket (<= 0)
+    free: tuple[int, int] | None = None
+    sid: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.sid or self.ticket.rid
+
+    def freed(self) -> list[str]:
+        """The slot names this settlement frees (per subject that took slots)."""
+        return self.ticket.members() if self.free is None else self.ticket.members(*self.free)
 
 
 def ticket(charges: Sequence[Charge], ask: Ask, admission: Admission) -> Ticket:
@@ -107,7 +138,47 @@ def ticket(charges: Sequence[Charge], ask: Ask, admission: Admission) -> Ticket:
         admission.second,
         tuple(u.period for u in admission.usage),
         tuple(c.limits.max_parallel is not None and ask.lease_s > 0 for c in charges),
+        admission.slots,
     )
+
+
+def given_back(charges: Sequence[Charge], ask: Ask, admission: Admission) -> Settlement:
+    """What gives back an admission whose caller left before it heard of it (the request
+    itself stays counted, like any that was sent)."""
+    n = admission.granted
+    return Settlement(ticket(charges, ask, admission), -n * ask.tokens, -n * ask.cost_micros, 1 - n)
+
+
+LEASE_SHARE = 8  # a grant takes at most this share of what is left of a limit...
+LEASE_MIN = 4  # ...and is made only if it covers this many requests (and slots): else one
+
+
+def lease_size(
+    charges: Sequence[Charge], usage: Sequence[SubjectUsage], ask: Ask
+) -> tuple[int, int]:
+    """(requests, slots) to grant for `ask` (which fits): `ask.want` requests and `ask.slots`
+    slots, cut to 1/LEASE_SHARE of every limit's headroom; (1, 1) when that is under
+    LEASE_MIN, so near a limit every request is reserved on its own. Mirrored in
+    `store.redis_usage.RESERVE`."""
+    if ask.want <= 1:
+        return 1, 1
+    count, slots, parallel = ask.want, ask.slots, False
+    for charge, used in zip(charges, usage, strict=True):
+        limits = charge.limits
+        if limits.rpm is not None:
+            count = min(count, (limits.rpm - used.requests) // LEASE_SHARE)
+        if limits.tpm is not None and ask.tokens > 0:
+            count = min(count, (limits.tpm - used.tokens) // (ask.tokens * LEASE_SHARE))
+        if limits.budget_usd is not None and ask.cost_micros > 0:
+            left = micros(limits.budget_usd) - used.spend_micros
+            count = min(count, left // (ask.cost_micros * LEASE_SHARE))
+        if limits.max_parallel is not None and ask.lease_s > 0:
+            parallel = True
+            slots = min(slots, (limits.max_parallel - used.in_flight) // LEASE_SHARE)
+    slots = min(slots, count) if parallel else 1
+    if count < LEASE_MIN or (parallel and slots < LEASE_MIN):
+        return 1, 1
+    return count, slots
 
 
 class UsageCounter(Protocol):

@@ -146,8 +146,12 @@ def _settlement_json(s: Settlement) -> dict[str, Any]:
         "second": t.second,
         "periods": t.periods,
         "leased": t.leased,
+        "slots": t.slots,
         "tokens": s.tokens,
         "cost_micros": s.cost_micros,
+        "requests": s.requests,
+        "free": s.free,
+        "sid": s.sid,
     }
 
 
@@ -159,9 +163,22 @@ def _settlement_from(data: dict[str, Any]) -> Settlement:
         raise ValueError("a settlement's subjects, periods and leases differ in number")
     second = data["second"]
     ticket = Ticket(
-        str(data["rid"]), subjects, None if second is None else int(second), periods, leased
+        str(data["rid"]),
+        subjects,
+        None if second is None else int(second),
+        periods,
+        leased,
+        int(data.get("slots", 1)),
     )
-    return Settlement(ticket, int(data["tokens"]), int(data["cost_micros"]))
+    free = data.get("free")
+    return Settlement(
+        ticket,
+        int(data["tokens"]),
+        int(data["cost_micros"]),
+        int(data.get("requests", 0)),
+        None if free is None else (int(free[0]), int(free[1])),
+        str(data.get("sid", "")),
+    )
 
 
 class SettlementJournal(Journal[Settlement]):

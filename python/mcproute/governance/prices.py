@@ -229,12 +229,18 @@ class PriceTable:
         self._groups = config.model_groups()
         self._configured = dict(config.prices)
         self._warned: set[tuple[str, str | None]] = set()
+        self._found: dict[tuple[str, str | None], Price | None] = {}  # per request: memoized
 
     def price(self, model: str, deployment: str | None = None) -> Price | None:
         """The price of a call to `model` (the requested model or group) answered by
         `deployment` (its configured name, ``provider/group#n``), or None (cost not tracked).
         Without a deployment, the group's price when all its deployments agree."""
+        at = (model, deployment)
+        if at in self._found:
+            return self._found[at]
         found = self._lookup(model, deployment)
+        if len(self._found) < 10_000:  # model names come from requests: bounded
+            self._found[at] = found
         if found is None and (model, deployment) not in self._warned:
             self._warned.add((model, deployment))
             log.warning(

@@ -25,8 +25,9 @@ import itertools
 import logging
 import math
 import os
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mcproute.governance.counters import (
@@ -42,8 +43,9 @@ from mcproute.governance.counters import (
     ticket,
 )
 from mcproute.governance.journal import SettlementJournal
+from mcproute.governance.leases import LEASE_LIFE_S, Lease, Leases
 from mcproute.governance.limits import NO_LIMITS, Limits
-from mcproute.governance.prices import NANO_PER_USD, PriceTable
+from mcproute.governance.prices import NANO_PER_USD, Price, PriceTable
 from mcproute.models.token_estimate import input_token_bound
 
 if TYPE_CHECKING:
@@ -109,6 +111,13 @@ class Bound:
 UNBOUNDED = Bound(0, 0, 0)  # what a request reserves when no token or money limit applies
 
 
+class Charges(list[Charge]):
+    """The charges of a key (and its tenant), with what admission needs to know of them."""
+
+    limits: tuple[Limits, Limits] = (NO_LIMITS, NO_LIMITS)  # the key's and the tenant's
+    bounded = False  # `needs_bound`
+
+
 def needs_bound(charges: Sequence[Charge]) -> bool:
     """Whether any charge limits tokens or money (else only the request itself is counted)."""
     return any(c.limits.tpm is not None or c.limits.budget_usd is not None for c in charges)
@@ -142,7 +151,23 @@ def rate_headers(
 
 
 class Reservation:
-    """One admission's hold on its limits; `finish` settles it once."""
+    """One admission's hold on its limits; `finish` settles it once. `carve`: it was admitted
+    from this process's lease (`governance.leases`), and settles there."""
+
+    __slots__ = (
+        "_done",
+        "_governor",
+        "bound",
+        "by_part",
+        "carve",
+        "charges",
+        "headers",
+        "reserved_micros",
+        "reserved_tokens",
+        "ticket",
+        "used_nusd",
+        "used_tokens",
+    )
 
     def __init__(
         self,
@@ -151,17 +176,50 @@ class Reservation:
         ask: Ask,
         admission: Admission,
         bound: Bound,
+        carve: Lease | None = None,
     ) -> None:
         self._governor = governor
         self.charges = tuple(charges)
-        self.ticket: Ticket = ticket(charges, ask, admission)
+        self.carve = carve
+        if carve is None:
+            self.ticket: Ticket = ticket(charges, ask, admission)
+            self.headers: dict[str, str] = rate_headers(charges, admission.usage, counted=True)
+        else:  # settled through its lease, whose ticket it shares
+            self.ticket = carve.ticket
+            self.headers = carve.headers()
         self.reserved_tokens = ask.tokens
         self.reserved_micros = ask.cost_micros
         self.bound = bound
         self.used_tokens = 0
         self.used_nusd = 0
-        self.headers = rate_headers(charges, admission.usage, counted=True)
         self._done = False
+        self.by_part = False  # settled call by call (an ensemble's parts), not at the end
+
+    @classmethod
+    def carved(
+        cls,
+        governor: Governor,
+        charges: Sequence[Charge],
+        lease: Lease,
+        bound: Bound,
+        tokens: int,
+        cost_micros: int,
+    ) -> Reservation:
+        """A request admitted from `lease` (the hot path: no `Ask`, no ticket of its own)."""
+        self = cls.__new__(cls)
+        self._governor = governor
+        self.charges = charges  # type: ignore[assignment]  # (read only)
+        self.carve = lease
+        self.ticket = lease.ticket
+        self.headers = lease.headers()
+        self.reserved_tokens = tokens
+        self.reserved_micros = cost_micros
+        self.bound = bound
+        self.used_tokens = 0
+        self.used_nusd = 0
+        self._done = False
+        self.by_part = False
+        return self
 
     def record(self, input_tokens: int, output_tokens: int, cost_nusd: int | None) -> None:
         """One upstream call's usage (an ensemble records each member's); no round trip.
@@ -175,17 +233,26 @@ class Reservation:
         """Settle to what was recorded (nothing recorded: a release) and free the slot in
         flight; safe to call twice. The settlement is sent off the request's path, with the
         others due at the same moment (`Settler`)."""
+        self.finish_now()
+
+    def finish_now(self) -> None:
+        """`finish`, which never waits."""
         if self._done:
             return
         self._done = True
-        self._governor.forget(self)
         tokens = self.used_tokens - self.reserved_tokens
-        cost = _nusd_to_micros(self.used_nusd) - self.reserved_micros
-        self._governor.settler.add(Settlement(self.ticket, tokens, cost))
+        cost = -(-self.used_nusd // 1000) - self.reserved_micros
+        if self.carve is None:
+            self._governor.forget(self)
+            self._governor.settler.add(Settlement(self.ticket, tokens, cost))
+            return
+        settlement = self._governor.leases_settle(self.carve, tokens, cost)
+        if settlement is not None:  # its lease ended meanwhile
+            self._governor.settler.add(settlement)
 
     async def release(self) -> None:
         """The request failed or its client left: give back what it had not used."""
-        await self.finish()
+        self.finish_now()
 
 
 class Settler:
@@ -209,6 +276,7 @@ class Settler:
         self._task: asyncio.Task[None] | None = None
         self._journal_lock = asyncio.Lock()  # one append or replay of this process at a time
         self._failing = False
+        self.on_failure: Callable[[], None] = lambda: None  # the counters refused a batch
 
     def add(self, settlement: Settlement) -> None:
         self._pending.append(settlement)
@@ -230,7 +298,13 @@ class Settler:
                 self._pending[:0] = batch
                 raise
             except Exception as exc:
-                if await self._keep(batch, exc):
+                self.on_failure()
+                try:
+                    kept = await self._keep(batch, exc)
+                except asyncio.CancelledError:  # `drain` sends it (a replay applies it once)
+                    self._pending[:0] = batch
+                    raise
+                if kept:
                     continue
                 self._pending[:0] = batch
                 if len(self._pending) > self.MAX_PENDING:
@@ -307,6 +381,8 @@ class Governor:
         config: Callable[[], Config] | None = None,
         lease_s: float = LEASE_S,
         journal: SettlementJournal | None = None,
+        leases: bool = True,
+        lease_life_s: float = LEASE_LIFE_S,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
@@ -315,22 +391,31 @@ class Governor:
         self.lease_s = lease_s
         self._live: set[Reservation] = set()
         self.settler = Settler(counter, journal)
-        self._charges: dict[tuple[str, Limits, str, Limits], list[Charge]] = {}
+        # Leases of headroom (`governance.leases`); without them every request is reserved
+        # on its own, one round trip (shared with the others of its turn of the loop) each.
+        self.leases = Leases(counter, self.settler.add, lease_life_s) if leases else None
+        self.settler.on_failure = self.drop_leases
+        self._charges: dict[tuple[str, int, str, int], Charges] = {}
+        self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
+        self._bounds: dict[tuple[str, int, int], Bound] = {}  # the same bounds recur
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
 
-    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> list[Charge]:
+    async def charges(self, key_id: str, key_limits: Limits, tenant: str) -> Charges:
         """The subjects a request of this key counts against (empty: none has limits); the
-        same list for as long as the key's and the tenant's limits stay the same."""
+        same list for as long as the key's and the tenant's limits stay the same (the same
+        objects: a cached key record and tenant policy keep theirs, so identity is enough)."""
         tenant_limits = await self.tenant_policy(tenant)
-        cache_key = (key_id, key_limits, tenant, tenant_limits)
+        cache_key = (key_id, id(key_limits), tenant, id(tenant_limits))
         cached = self._charges.get(cache_key)
-        if cached is not None:
+        if cached is not None and cached.limits == (key_limits, tenant_limits):
             return cached
-        out = [] if key_limits.empty else [Charge("key:" + key_id, key_limits)]
+        out = Charges([] if key_limits.empty else [Charge("key:" + key_id, key_limits)])
         if not tenant_limits.empty:
             out.append(Charge("tenant:" + tenant, tenant_limits))
+        out.limits = (key_limits, tenant_limits)  # (kept alive: their ids stay theirs)
+        out.bounded = needs_bound(out)
         if len(self._charges) >= CHARGES_CACHED:
             self._charges.clear()
         self._charges[cache_key] = out
@@ -350,10 +435,26 @@ class Governor:
         if self._priced is None or self._priced[0] is not config:
             groups = {g: [d.name for d in ds] for g, ds in config.model_groups().items()}
             self._priced = (config, PriceTable(config), groups)
+            self._bound_prices = {}
+            self._bounds = {}
         return self._priced[1]
 
     def _groups(self, model: str) -> list[str]:
         return self._priced[2].get(model, []) if self._priced is not None else []
+
+    def _model_prices(self, model: str) -> tuple[Price, ...] | None:
+        """The prices of every deployment of model group `model` (None: one is unknown, or
+        no configuration), looked up once per configuration."""
+        table = self._prices()
+        if table is None:
+            return None
+        if model in self._bound_prices:
+            return self._bound_prices[model]
+        prices = tuple(table.price(model, d) for d in self._groups(model) or (None,))
+        found = None if any(p is None for p in prices) else prices
+        if len(self._bound_prices) < CHARGES_CACHED:  # model names come from requests
+            self._bound_prices[model] = found  # type: ignore[assignment]
+        return found  # type: ignore[return-value]
 
     def price_nusd(
         self, model: str, deployment: str | None, input_t: int, output_t: int, cached: int = 0
@@ -376,7 +477,12 @@ class Governor:
         input_tokens = input_token_bound(raw) + extra_input
         output_tokens = 0
         if output:
-            cap = next((body[f] for f in OUTPUT_FIELDS if isinstance(body.get(f), int)), None)
+            cap = None
+            for field in OUTPUT_FIELDS:
+                value = body.get(field)
+                if isinstance(value, int):
+                    cap = value
+                    break
             if cap is None:
                 cap = DEFAULT_OUTPUT_CAP
                 body[
@@ -386,30 +492,66 @@ class Governor:
                 ] = cap
             choices = body.get("n")
             output_tokens = cap * (choices if isinstance(choices, int) and choices > 1 else 1)
-        table = self._prices()
-        cost: int | None = None
-        if table is not None:
-            costs: list[int] = []
-            for deployment in self._groups(model) or (None,):
-                price = table.price(model, deployment)
-                if price is None:
-                    costs = []
-                    break
-                costs.append(price.max_cost_nusd(input_tokens, output_tokens))
-            cost = max(costs) if costs else None
-        return Bound(input_tokens, output_tokens, cost)
+        self._prices()  # (a new configuration starts the caches over)
+        at = (model, input_tokens, output_tokens)
+        known = self._bounds.get(at)
+        if known is not None:
+            return known
+        prices = self._model_prices(model)
+        cost = None
+        if prices is not None:
+            cost = max(p.max_cost_nusd(input_tokens, output_tokens) for p in prices)
+        bound = Bound(input_tokens, output_tokens, cost)
+        if len(self._bounds) >= CHARGES_CACHED:
+            self._bounds.clear()
+        self._bounds[at] = bound
+        return bound
+
+    def from_lease(self, charges: Sequence[Charge], bound: Bound) -> Reservation | None:
+        """`bound` admitted from this process's lease, if it has room (no waiting)."""
+        leases = self.leases
+        # A store that lost its connection (`RedisState.reachable`) is asked, not trusted.
+        if leases is None or not getattr(self.counter, "reachable", True):
+            return None
+        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(bound.cost_nusd or 0) // 1000)
+        lease = leases.take(charges, tokens, cost)
+        if lease is None:
+            return None
+        if bound.cost_nusd is None:
+            self._unpriced(charges)
+        return Reservation.carved(self, charges, lease, bound, tokens, cost)
+
+    def _unpriced(self, charges: Sequence[Charge]) -> None:
+        if any(c.limits.budget_usd is not None for c in charges):
+            log.warning("a budget applies but the model's price is unknown: cost not counted")
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
-        """Reserve `bound` against `charges` (one round trip), or raise `LimitExceeded`."""
-        if bound.cost_nusd is None and any(c.limits.budget_usd is not None for c in charges):
-            log.warning("a budget applies but the model's price is unknown: cost not counted")
-        ask = Ask(
-            _rids.next(),
-            bound.tokens,
-            _nusd_to_micros(bound.cost_nusd or 0),
-            self.lease_s if any(c.limits.max_parallel is not None for c in charges) else 0.0,
-        )
-        admission = await self.counter.reserve(charges, ask)
+        """Reserve `bound` against `charges` (from this process's lease when it has room, else
+        one round trip), or raise `LimitExceeded`."""
+        found = self.from_lease(charges, bound)
+        if found is not None:
+            return found
+        leases, carve = self.leases, None
+        if leases is not None and leases.asking(charges) is not None:  # a lease is on its way
+            await asyncio.shield(leases.asking(charges))  # type: ignore[arg-type]
+            found = self.from_lease(charges, bound)
+            if found is not None:
+                return found
+        if bound.cost_nusd is None:
+            self._unpriced(charges)
+        tokens, cost = bound.input_tokens + bound.output_tokens, -(-(bound.cost_nusd or 0) // 1000)
+        parallel = any(c.limits.max_parallel is not None for c in charges)
+        ask = Ask(_rids.next(), tokens, cost, self.lease_s if parallel else 0.0)
+        try:
+            if leases is None:
+                admission = await self.counter.reserve(charges, ask)
+            else:
+                admission, carve = await leases.reserve(charges, ask)
+        except Exception:
+            self.drop_leases()  # the store failed: admit nothing more from what it granted
+            raise
+        if carve is not None:
+            return Reservation.carved(self, charges, carve, bound, tokens, cost)
         if not admission.allowed:
             raise _refused(charges, admission, ask)
         reservation = Reservation(self, charges, ask, admission, bound)
@@ -417,23 +559,69 @@ class Governor:
             self._live.add(reservation)
         return reservation
 
+    def leases_settle(self, carve: Lease, tokens: int, cost_micros: int) -> Settlement | None:
+        assert self.leases is not None
+        return self.leases.settle(carve, tokens, cost_micros)
+
+    def drop_leases(self) -> None:
+        """End every lease of this process (its leftovers go back through the settler)."""
+        if self.leases is not None:
+            for settlement in self.leases.drop():
+                self.settler.add(settlement)
+
+    async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
+        """The subjects' usage now, not counting what this process's leases hold unused."""
+        read = await self.counter.read(charges)
+        if self.leases is None:
+            return read
+        out = []
+        for charge, used in zip(charges, read, strict=True):
+            requests, tokens, cost, slots = self.leases.unused(charge.subject)
+            out.append(
+                replace(
+                    used,
+                    requests=max(used.requests - requests, 0),
+                    tokens=max(used.tokens - tokens, 0),
+                    spend_micros=max(used.spend_micros - cost, 0),
+                    in_flight=max(used.in_flight - slots, 0)
+                    if charge.limits.max_parallel is not None
+                    else used.in_flight,
+                )
+            )
+        return tuple(out)
+
     def forget(self, reservation: Reservation) -> None:
         self._live.discard(reservation)
 
     async def keep_leases(self) -> None:
-        """Renew the leases of the reservations still running (a task for the process's life)."""
+        """Renew the leases of the reservations still running, and give back the leases of
+        headroom that expired unused (a key that went quiet, or whose limits changed, would
+        otherwise hold its slice until its next request). A task for the process's life."""
+        renew_s = self.lease_s / 3
+        tick = renew_s if self.leases is None else min(renew_s, self.leases.life_s)
+        renewed = time.monotonic()
         while True:
-            await asyncio.sleep(self.lease_s / 3)
+            await asyncio.sleep(tick)
+            if self.leases is not None:
+                for settlement in self.leases.expired():
+                    self.settler.add(settlement)
+            if time.monotonic() - renewed < renew_s:
+                continue
+            renewed = time.monotonic()
             live = [r.ticket for r in self._live]
+            if self.leases is not None:
+                live += self.leases.tickets()
             if live:
                 try:
                     await self.counter.renew(live, self.lease_s)
                 except Exception as exc:
+                    self.drop_leases()
                     log.warning("leases of %d requests in flight not renewed: %s", len(live), exc)
 
     async def close(self) -> None:
         for reservation in list(self._live):
             await reservation.release()
+        self.drop_leases()
         await self.settler.drain()
 
 

@@ -25,7 +25,7 @@ class Usage:
 
 
 def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+    return value if type(value) is int and value > 0 else 0  # (not a bool)
 
 
 def usage_of(usage: Any) -> Usage:

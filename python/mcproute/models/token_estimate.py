@@ -68,5 +68,7 @@ _MEDIA_MARKERS = (b'"image_url"', b'"image"', b'"input_image"', b'"document"', b
 
 
 def input_token_bound(raw: bytes) -> int:
+    if b'"i' not in raw and b'"d' not in raw:  # no marker can be there (most chat bodies)
+        return len(raw)
     media = sum(raw.count(marker) for marker in _MEDIA_MARKERS)
     return len(raw) + media * MEDIA_TOKEN_BOUND

@@ -100,7 +100,7 @@ def _key_errors(fn: Any) -> Any:
 async def _usage(request: web.Request, charges: list[Charge]) -> list[dict[str, Any] | None]:
     """Each charge's limits and usage now (one read of the counters for all of them)."""
     limited = [c for c in charges if not c.limits.empty]
-    read = await request.app[GOVERNOR].counter.read(limited) if limited else ()
+    read = await request.app[GOVERNOR].read(limited) if limited else ()
     found = {c.subject: usage_json(c, u) for c, u in zip(limited, read, strict=True)}
     return [found.get(c.subject) for c in charges]
 

@@ -21,7 +21,6 @@ from mcproute.governance.reservation import (
     UNBOUNDED,
     Bound,
     Governor,
-    needs_bound,
     usage_json,
 )
 from mcproute.governance.usage import usage_of
@@ -55,7 +54,7 @@ async def admit(
         return
     ensemble = isinstance(model, EnsembleModel)
     parts: dict[str, Bound] = {}
-    if not needs_bound(charges):  # only requests are counted
+    if not charges.bounded:  # only requests are counted
         bound = UNBOUNDED
     elif isinstance(model, EnsembleModel):  # every call it may make, worst case
         members, helpers = model.member_groups(), model.helper_groups()
@@ -64,9 +63,11 @@ async def admit(
         bound, parts = found.total, dict(found.parts)
     else:  # tokens or money are limited: reserve the worst case
         bound = governor.bound(body["model"], orjson.dumps(body), body, output)
+    reservation = governor.from_lease(charges, bound) or await governor.reserve(charges, bound)
     if ensemble:
         request[PART_BOUNDS] = parts
-    request[RESERVATION] = await governor.reserve(charges, bound)
+        reservation.by_part = True
+    request[RESERVATION] = reservation
 
 
 async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | None) -> None:
@@ -74,12 +75,12 @@ async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | No
     reservation = request.get(RESERVATION)
     if reservation is None:
         return
-    if usage and PART_BOUNDS not in request:
+    if usage and not reservation.by_part:
         used = usage_of(usage)
         governor = request.app[GOVERNOR]
         cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)
         reservation.record(used.input, used.output, cost)
-    await reservation.finish()
+    reservation.finish_now()
 
 
 def limit_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -101,7 +102,7 @@ async def usage(request: web.Request) -> web.StreamResponse:
         "tenant_policy": Charge("tenant:" + tenant, tenant_limits),
     }
     limited = {name: c for name, c in charges.items() if not c.limits.empty}
-    read = await governor.counter.read(list(limited.values())) if governor and limited else ()
+    read = await governor.read(list(limited.values())) if governor and limited else ()
     for name in charges:
         out[name] = None
     for (name, charge), used in zip(limited.items(), read, strict=True):

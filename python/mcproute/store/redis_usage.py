@@ -22,6 +22,8 @@ from typing import Any
 from redis.exceptions import NoScriptError, RedisError
 
 from mcproute.governance.counters import (
+    LEASE_MIN,
+    LEASE_SHARE,
     WINDOW_SECONDS,
     Admission,
     Ask,
@@ -29,8 +31,8 @@ from mcproute.governance.counters import (
     Settlement,
     SubjectUsage,
     Ticket,
+    given_back,
     micros,
-    ticket,
 )
 from mcproute.governance.limits import Limits
 from mcproute.store.turn_batch import TurnBatch, deliver
@@ -46,7 +48,8 @@ local function fields(text)  -- arguments come packed, space-separated: fewer fo
 end
 """
 
-# ARGV: "mode rid tokens cost-micros lease-s window-s" (mode: reserve | read), then per subject
+# ARGV: "mode rid tokens cost-micros lease-s window-s want slots ahead-s share min" (mode:
+# reserve | read; want, slots, ahead-s: a grant of headroom, `counters.Ask`), then per subject
 # two: its name, "rpm tpm max_parallel budget-micros period" (-1: no such limit; period '': no
 # budget). Returns one space-separated string (`RedisUsage._run` reads it).
 RESERVE = (
@@ -130,7 +133,7 @@ local function window_counts(wkey)
     -- the oldest buckets still counting requests and tokens, for the reset headers
     local first_r, first_t = nil, nil
     if req > 0 or tok > 0 then
-        for sec = o, math.floor(now) do
+        for sec = o, math.floor(now) + 2 do  -- (+2: the buckets of grants, `ahead_s`)
             local v = redis.call('HMGET', wkey, 'r:' .. sec, 't:' .. sec)
             if first_r == nil and (tonumber(v[1]) or 0) > 0 then first_r = sec end
             if first_t == nil and (tonumber(v[2]) or 0) > 0 then first_t = sec end
@@ -170,8 +173,9 @@ for i = 1, n do
         out[#out + 1] = v
     end
 end
+local count, slots = 1, 1
 local function answer(allowed, index, limit, wait)
-    local reply = {allowed, index, limit, tostring(wait), string.format('%d', second)}
+    local reply = {allowed, index, limit, tostring(wait), string.format('%d', second), count, slots}
     for _, v in ipairs(out) do reply[#reply + 1] = v end
     return table.concat(reply, ' ')
 end
@@ -188,20 +192,55 @@ for i, s in ipairs(subjects) do
         return answer(0, i - 1, 'budget', s.preset)
     end
 end
+-- A grant of headroom (`counters.lease_size`): `want` requests cut to 1/share of each limit's
+-- headroom, or just this one request when that is under `min`.
+local want, want_slots = tonumber(head[7]) or 1, tonumber(head[8]) or 1
+local ahead = tonumber(head[9]) or 0
+if want > 1 then
+    local share, least = tonumber(head[10]), tonumber(head[11])
+    local parallel = false
+    count, slots = want, want_slots
+    for _, s in ipairs(subjects) do
+        if s.rpm >= 0 then count = math.min(count, math.floor((s.rpm - s.req) / share)) end
+        if s.tpm >= 0 and ask_tokens > 0 then
+            count = math.min(count, math.floor((s.tpm - s.tok) / (ask_tokens * share)))
+        end
+        if s.budget >= 0 and ask_cost > 0 then
+            count = math.min(count, math.floor((s.budget - s.spend) / (ask_cost * share)))
+        end
+        if s.par >= 0 and lease > 0 then
+            parallel = true
+            slots = math.min(slots, math.floor((s.par - s.inflight) / share))
+        end
+    end
+    if parallel then slots = math.min(slots, count) else slots = 1 end
+    if count < least or (parallel and slots < least) then
+        count, slots = 1, 1
+    else
+        second = math.floor(now + ahead)
+    end
+end
+local members = {now + lease, rid}  -- ZADD's score-member pairs: the slots taken
+if slots > 1 then
+    members = {}
+    for k = 0, slots - 1 do
+        members[2 * k + 1], members[2 * k + 2] = now + lease, rid .. '.' .. k
+    end
+end
 for _, s in ipairs(subjects) do
     local wkey = P .. 'w:' .. s.name
-    redis.call('HINCRBY', wkey, 'r:' .. second, 1)
-    redis.call('HINCRBY', wkey, 't:' .. second, ask_tokens)
-    redis.call('HINCRBY', wkey, 'R', 1)
-    redis.call('HINCRBY', wkey, 'T', ask_tokens)
-    redis.call('EXPIRE', wkey, math.ceil(window) + 2)
+    redis.call('HINCRBY', wkey, 'r:' .. second, count)
+    redis.call('HINCRBY', wkey, 't:' .. second, count * ask_tokens)
+    redis.call('HINCRBY', wkey, 'R', count)
+    redis.call('HINCRBY', wkey, 'T', count * ask_tokens)
+    redis.call('EXPIRE', wkey, math.ceil(window + ahead) + 2)
     if s.par >= 0 and lease > 0 then
-        redis.call('ZADD', P .. 'p:' .. s.name, now + lease, rid)
+        redis.call('ZADD', P .. 'p:' .. s.name, unpack(members))
         redis.call('EXPIRE', P .. 'p:' .. s.name, math.ceil(lease) + 1)
     end
     if s.kind ~= '' then
         local bkey = P .. 'b:' .. s.name .. ':' .. s.pid
-        redis.call('INCRBY', bkey, ask_cost)
+        redis.call('INCRBY', bkey, count * ask_cost)
         if s.pend > 0 then redis.call('EXPIREAT', bkey, math.ceil(s.pend) + 86400) end
     end
 end
@@ -209,10 +248,11 @@ return answer(1, -1, '', 0)
 """
 )
 
-# ARGV: window s, then per settlement "rid second tokens cost-micros" (second '': now) and per
-# subject two: its name, "budget-period leased" (period '': no budget; leased 1 or 0); a
-# settlement's subjects are counted by the entry after its name. A reservation's settlement
-# applies once (a marker per reservation id, kept an hour), so a retried batch is harmless.
+# ARGV: window s, then per settlement "id second tokens cost-micros n requests", then the slots
+# it frees, space-separated ('' for none), then per subject two: its name, "budget-period
+# leased" (period '': no budget; leased 1 or 0); n counts the subjects (second '': now). A
+# settlement applies once (a marker per settlement id, kept an hour), so a retried batch is
+# harmless.
 SETTLE = (
     _COMMON
     + """
@@ -221,12 +261,15 @@ while at <= #ARGV do
 local head = fields(ARGV[at])
 local rid, second = head[1], head[2]
 local tokens, cost, n = tonumber(head[3]), tonumber(head[4]), tonumber(head[5])
+local requests = tonumber(head[6]) or 0
+local freed = {}
+for m in string.gmatch(ARGV[at + 1], '[^ ]+') do freed[#freed + 1] = m end
 local sec = second == '' and math.floor(now) or tonumber(second)
--- Once per reservation: a batch that timed out on its way may have run before it is retried.
+-- Once per settlement: a batch that timed out on its way may have run before it is retried.
 local fresh = rid == '' or redis.call('SET', P .. 's:' .. rid, 1, 'NX', 'EX', 3600)
 for i = 1, fresh and n or 0 do
-    local f = fields(ARGV[at + 2 * i])
-    local name, pid, leased = ARGV[at + 2 * i - 1], f[1], f[2]
+    local f = fields(ARGV[at + 1 + 2 * i])
+    local name, pid, leased = ARGV[at + 2 * i], f[1], f[2]
     local wkey, field = P .. 'w:' .. name, 't:' .. sec
     local oldest = tonumber(redis.call('HGET', wkey, 'o'))
     -- (a bucket older than the window's oldest has left it: nothing to add or give back)
@@ -245,14 +288,23 @@ for i = 1, fresh and n or 0 do
             end
         end
         if oldest ~= nil and applied ~= 0 then redis.call('HINCRBY', wkey, 'T', applied) end
+        if requests < 0 and redis.call('HEXISTS', wkey, 'r:' .. sec) == 1 then
+            local left = redis.call('HINCRBY', wkey, 'r:' .. sec, requests)
+            local given = requests
+            if left < 0 then
+                redis.call('HSET', wkey, 'r:' .. sec, 0)
+                given = requests - left
+            end
+            if oldest ~= nil then redis.call('HINCRBY', wkey, 'R', given) end
+        end
     end
     if pid ~= '' and cost ~= 0 then
         local bkey = P .. 'b:' .. name .. ':' .. pid
         if redis.call('INCRBY', bkey, cost) < 0 then redis.call('SET', bkey, 0, 'KEEPTTL') end
     end
-    if leased == '1' then redis.call('ZREM', P .. 'p:' .. name, rid) end
+    if leased == '1' and #freed > 0 then redis.call('ZREM', P .. 'p:' .. name, unpack(freed)) end
 end
-at = at + 1 + n * 2
+at = at + 2 + n * 2
 end
 return 1
 """
@@ -298,10 +350,10 @@ def _seconds(value: Any) -> float:
 def _admission(raw: bytes, subjects: int) -> Admission:
     """`RESERVE`'s reply (one space-separated string)."""
     reply = raw.split(b" ")
-    allowed, index, limit, wait, second = reply[:5]
+    allowed, index, limit, wait, second, count, slots = reply[:7]
     usage = []
     for i in range(subjects):
-        req, tok, inflight, spend, pid, rreset, treset, preset = reply[5 + 8 * i : 13 + 8 * i]
+        req, tok, inflight, spend, pid, rreset, treset, preset = reply[7 + 8 * i : 15 + 8 * i]
         usage.append(
             SubjectUsage(
                 int(req),
@@ -315,7 +367,14 @@ def _admission(raw: bytes, subjects: int) -> Admission:
             )
         )
     return Admission(
-        allowed == b"1", int(second), tuple(usage), int(index), _text(limit), _seconds(wait)
+        allowed == b"1",
+        int(second),
+        tuple(usage),
+        int(index),
+        _text(limit),
+        _seconds(wait),
+        int(count),
+        int(slots),
     )
 
 
@@ -342,7 +401,10 @@ class RedisUsage:
         self._in_flight: set[asyncio.Future[None]] = set()
 
     def _args(self, mode: str, charges: Sequence[Charge], ask: Ask) -> list[str]:
-        args = [f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"]
+        args = [
+            f"{mode} {ask.rid} {ask.tokens} {ask.cost_micros} {ask.lease_s} {WINDOW_SECONDS}"
+            f" {ask.want} {ask.slots} {ask.ahead_s} {LEASE_SHARE} {LEASE_MIN}"
+        ]
         for charge in charges:
             args.append(charge.subject)
             args.append(_limit_fields(charge.limits))
@@ -400,7 +462,7 @@ class RedisUsage:
             return
         admission = _admission(done.result(), len(charges))
         if admission.allowed:
-            release = Settlement(ticket(charges, ask, admission), -ask.tokens, -ask.cost_micros)
+            release = given_back(charges, ask, admission)
             task = asyncio.ensure_future(self.settle([release]))
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
@@ -415,7 +477,9 @@ class RedisUsage:
         for s in settlements:
             t = s.ticket
             second = "" if t.second is None else t.second
-            args.append(f"{t.rid} {second} {s.tokens} {s.cost_micros} {len(t.subjects)}")
+            counts = f"{s.tokens} {s.cost_micros} {len(t.subjects)} {s.requests}"
+            args.append(f"{s.id} {second} {counts}")
+            args.append(" ".join(s.freed()) if any(t.leased) else "")
             for subject, period, leased in zip(t.subjects, t.periods, t.leased, strict=True):
                 args += [subject, f"{period} {int(leased)}"]
         if len(args) > 1:
@@ -426,6 +490,7 @@ class RedisUsage:
         for t in tickets:
             for subject, leased in zip(t.subjects, t.leased, strict=True):
                 if leased:
-                    args += [subject, t.rid]
+                    for member in t.members():
+                        args += [subject, member]
         if len(args) > 1:
             await self._call(lambda: self._renew(keys=[], args=args))

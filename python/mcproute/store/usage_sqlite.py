@@ -28,6 +28,8 @@ from mcproute.governance.counters import (
     Settlement,
     SubjectUsage,
     Ticket,
+    given_back,
+    lease_size,
     period_of,
     refusal,
     ticket,
@@ -134,50 +136,53 @@ def reserve(conn: sqlite3.Connection, now: float, charges: Sequence[Charge], ask
         refused = refusal(charge.limits, used, ask)
         if refused is not None:
             return Admission(False, second, usage, index, refused[0], refused[1])
-    for charge, used in zip(charges, usage, strict=True):
-        conn.execute(COUNT, (charge.subject, second, 1, ask.tokens))
-        if charge.limits.max_parallel is not None and ask.lease_s > 0:
-            conn.execute(
+    count, slots = lease_size(charges, usage, ask)
+    if count > 1:  # a grant of headroom, counted where its last admission would be
+        second = int(now + ask.ahead_s)
+    granted = ticket(charges, ask, Admission(True, second, usage, slots=slots))
+    for charge, used, leased in zip(charges, usage, granted.leased, strict=True):
+        conn.execute(COUNT, (charge.subject, second, count, count * ask.tokens))
+        if leased:
+            conn.executemany(
                 "INSERT OR REPLACE INTO usage_leases (subject, rid, expires) VALUES (?, ?, ?)",
-                (charge.subject, ask.rid, now + ask.lease_s),
+                [(charge.subject, member, now + ask.lease_s) for member in granted.members()],
             )
         if used.period:
-            conn.execute(SPEND, (charge.subject, used.period, ask.cost_micros))
-    return Admission(True, second, usage)
+            conn.execute(SPEND, (charge.subject, used.period, count * ask.cost_micros))
+    return Admission(True, second, usage, granted=count, slots=slots)
 
 
 SETTLED_KEEP_S = 3600.0  # how long a settlement's id is remembered (a journal replays sooner)
 
 
 def settle(conn: sqlite3.Connection, now: float, settlements: Sequence[Settlement]) -> None:
-    """Apply each reservation's settlement once: its id is remembered for an hour, so a batch
-    replayed from the journal after it was applied changes nothing."""
+    """Apply each settlement once: its id is remembered for an hour, so a batch replayed from
+    the journal after it was applied changes nothing."""
     conn.execute("DELETE FROM usage_settled WHERE at < ?", (now - SETTLED_KEEP_S,))
     for s in settlements:
-        rid = s.ticket.rid
-        if rid:
+        if s.id:
             fresh = conn.execute(
-                "INSERT OR IGNORE INTO usage_settled (rid, at) VALUES (?, ?)", (rid, now)
+                "INSERT OR IGNORE INTO usage_settled (rid, at) VALUES (?, ?)", (s.id, now)
             ).rowcount
             if not fresh:
                 continue
-        _settle(conn, now, s.ticket, s.tokens, s.cost_micros)
+        _settle(conn, now, s)
 
 
-def _settle(
-    conn: sqlite3.Connection, now: float, ticket: Ticket, tokens: int, cost_micros: int
-) -> None:
+def _settle(conn: sqlite3.Connection, now: float, s: Settlement) -> None:
+    ticket, tokens, cost_micros = s.ticket, s.tokens, s.cost_micros
     second = int(now) if ticket.second is None else ticket.second
+    freed = s.freed()
     for subject, period, leased in zip(ticket.subjects, ticket.periods, ticket.leased, strict=True):
-        if tokens:
+        if tokens or s.requests:
             # Tokens given back to a bucket that left the window have nothing left to free.
-            if ticket.second is None or tokens > 0:
+            if ticket.second is None or (tokens > 0 and not s.requests):
                 conn.execute(COUNT, (subject, second, 0, tokens))
             else:
                 conn.execute(
-                    "UPDATE usage_window SET tokens = MAX(tokens + ?, 0)"
-                    " WHERE subject = ? AND second = ?",
-                    (tokens, subject, second),
+                    "UPDATE usage_window SET tokens = MAX(tokens + ?, 0),"
+                    " requests = MAX(requests + ?, 0) WHERE subject = ? AND second = ?",
+                    (tokens, s.requests, subject, second),
                 )
         if period and cost_micros > 0:
             conn.execute(SPEND, (subject, period, cost_micros))
@@ -187,9 +192,10 @@ def _settle(
                 " WHERE subject = ? AND period = ?",
                 (cost_micros, subject, period),
             )
-        if leased:
-            conn.execute(
-                "DELETE FROM usage_leases WHERE subject = ? AND rid = ?", (subject, ticket.rid)
+        if leased and freed:
+            conn.executemany(
+                "DELETE FROM usage_leases WHERE subject = ? AND rid = ?",
+                [(subject, member) for member in freed],
             )
 
 
@@ -197,9 +203,9 @@ def renew(conn: sqlite3.Connection, now: float, tickets: Sequence[Ticket], lease
     for t in tickets:
         for subject, leased in zip(t.subjects, t.leased, strict=True):
             if leased:
-                conn.execute(
+                conn.executemany(
                     "UPDATE usage_leases SET expires = ? WHERE subject = ? AND rid = ?",
-                    (now + lease_s, subject, t.rid),
+                    [(now + lease_s, subject, member) for member in t.members()],
                 )
 
 
@@ -233,7 +239,7 @@ class SqliteUsage:
     ) -> None:
         if done.cancelled() or done.exception() is not None or not done.result().allowed:
             return
-        release = Settlement(ticket(charges, ask, done.result()), -ask.tokens, -ask.cost_micros)
+        release = given_back(charges, ask, done.result())
         self._lane.batched(lambda c: settle(c, time.time(), [release]))
 
     async def settle(self, settlements: Sequence[Settlement]) -> None:

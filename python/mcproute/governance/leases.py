@@ -1,0 +1,294 @@
+"""Leases of headroom: a worker takes a slice of what is left of its limits from the shared
+counters in one atomic step (requests and tokens of the window, money of the budget period,
+slots in flight), admits requests from it locally, settles them locally, and gives back what
+is left when the lease ends. A request admitted from a lease costs no store round trip.
+
+A lease can never let the workers and replicas together admit more than a limit: the store
+counts the whole slice as reserved when it grants it, and a worker admits from a lease only
+what fits in it. Sizes adapt: a slice asks for what the worker used of its last lease (twice
+as much when that ran out early), and the store cuts it to 1/`LEASE_SHARE` of each limit's
+headroom, granting none below `LEASE_MIN` requests (`counters.lease_size`): near a limit
+every request is reserved on its own, and leftovers are given back (in the same order, before
+the next reservation) whenever a lease cannot cover a request, so the last requests under a
+limit are admitted exactly.
+
+A lease's requests and tokens are counted in the window's bucket `LEASE_LIFE_S` ahead, the
+end of the lease's life on the store's clock: every request admitted from it stays counted
+for a whole window after it. The life is measured locally from before the grant was asked
+for, so it ends before the store's. Failing closed: a lease is used for at most
+`LEASE_LIFE_S`, and all leases are dropped when a call to the store fails.
+
+Requests still running when their lease ends settle on their own, against the lease's bucket,
+and free one of its slots each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+
+from mcproute.governance.counters import (
+    WINDOW_SECONDS,
+    Admission,
+    Ask,
+    Charge,
+    Settlement,
+    Ticket,
+    UsageCounter,
+    ticket,
+)
+
+LEASE_LIFE_S = 1.0  # how long a worker admits from a lease (and at most after its store left)
+FIRST_WANT = 32  # requests a first lease asks for
+MAX_WANT = 8_192
+MAX_SLOTS = 256  # slots in flight a lease asks for at most
+
+
+class Lease:
+    """A slice of headroom held by this process, and what was admitted from it."""
+
+    def __init__(
+        self, charges: Sequence[Charge], ask: Ask, admission: Admission, expires: float
+    ) -> None:
+        self.charges = charges  # (kept: `Leases` finds a lease by the identity of its charges)
+        self.ticket: Ticket = ticket(charges, ask, admission)
+        self.requests = admission.granted
+        self.tokens = admission.granted * ask.tokens
+        self.cost_micros = admission.granted * ask.cost_micros
+        self.slots = admission.slots if any(self.ticket.leased) else 0
+        self.expires = expires
+        self.started = time.monotonic()
+        self.live = True
+        self.used_requests = 0
+        self.used_tokens = 0  # reserved by requests running, used by those that ended
+        self.used_micros = 0
+        self.in_flight = 0  # requests holding a slot
+        self.held = self.slots  # slots still held in the store (0 .. held - 1)
+        self.running = 0  # requests admitted from it and not yet settled
+        self._stragglers = 0  # settlements sent after the lease ended (each has its own id)
+        # The headers' parts that stay the same, and per kind (name, limit, count at the
+        # grant) of the tightest limit (the same one while the lease lives: every charge
+        # counts this process's admissions alike).
+        self._fixed: dict[str, str] = {}
+        self._requests: tuple[str, int, int] | None = None
+        self._tokens: tuple[str, int, int] | None = None
+        for kind, field in (("requests", "rpm"), ("tokens", "tpm")):
+            best: tuple[int, int, float] | None = None
+            for charge, used in zip(charges, admission.usage, strict=True):
+                limit = getattr(charge.limits, field)
+                if limit is not None:
+                    spent = getattr(used, kind)
+                    if best is None or limit - spent < best[0] - best[1]:
+                        best = (limit, spent, getattr(used, f"{kind}_reset") or WINDOW_SECONDS)
+            if best is not None:
+                self._fixed[f"x-ratelimit-limit-{kind}"] = str(best[0])
+                self._fixed[f"x-ratelimit-reset-{kind}"] = f"{best[2]:.3f}s"
+                remaining = (f"x-ratelimit-remaining-{kind}", best[0], best[1])
+                if kind == "requests":
+                    self._requests = remaining
+                else:
+                    self._tokens = remaining
+
+    def take(self, tokens: int, cost_micros: int, now: float) -> bool:
+        """Admit a request of `tokens` and `cost_micros` from the lease, if it is live and
+        fits (with a slot in flight when the lease has slots)."""
+        if (
+            not self.live
+            or now >= self.expires
+            or self.used_requests >= self.requests
+            or self.used_tokens + tokens > self.tokens
+            or self.used_micros + cost_micros > self.cost_micros
+            or (self.slots and self.in_flight >= self.slots)
+        ):
+            return False
+        self.used_requests += 1
+        self.used_tokens += tokens
+        self.used_micros += cost_micros
+        if self.slots:
+            self.in_flight += 1
+        self.running += 1
+        return True
+
+    def headers(self) -> dict[str, str]:
+        """OpenAI's `x-ratelimit-*` headers: the counts at the grant plus what this process
+        admitted from the lease since (other processes' admissions show at the next grant)."""
+        out = dict(self._fixed)
+        if self._requests is not None:
+            name, limit, base = self._requests
+            out[name] = str(max(limit - base - self.used_requests, 0))
+        if self._tokens is not None:
+            name, limit, base = self._tokens
+            out[name] = str(max(limit - base - self.used_tokens, 0))
+        return out
+
+    def unused(self) -> tuple[int, int, int, int]:
+        """(requests, tokens, micro-dollars, slots) held and not used."""
+        return (
+            self.requests - self.used_requests,
+            self.tokens - self.used_tokens,
+            self.cost_micros - self.used_micros,
+            self.held - self.in_flight if self.live else 0,
+        )
+
+    def end(self) -> Settlement:
+        """Stop admitting; the settlement that gives back what is left (the slots of requests
+        still running stay held until each ends)."""
+        self.live = False
+        free = (self.in_flight, self.held)
+        self.held = self.in_flight
+        return Settlement(
+            self.ticket,
+            self.used_tokens - self.tokens,
+            self.used_micros - self.cost_micros,
+            self.used_requests - self.requests,
+            free,
+            sid=self.ticket.rid + ".end",
+        )
+
+    def settle(self, tokens: int, cost_micros: int) -> Settlement | None:
+        """A request admitted from the lease ended, using `tokens` and `cost_micros` more
+        (negative: less) than it took: counted in the lease while it lives, else the
+        settlement to send (which frees one of the lease's slots)."""
+        self.running -= 1
+        slot = 1 if self.slots else 0
+        self.in_flight -= slot
+        if self.live:
+            self.used_tokens += tokens
+            self.used_micros += cost_micros
+            return None
+        free = (self.held - 1, self.held) if slot else (0, 0)
+        self.held -= slot
+        self._stragglers += 1
+        sid = f"{self.ticket.rid}.s{self._stragglers}"
+        return Settlement(self.ticket, tokens, cost_micros, 0, free, sid=sid)
+
+
+class Leases:
+    """The leases of one process, one per set of charges (a key, with its tenant)."""
+
+    def __init__(
+        self,
+        counter: UsageCounter,
+        keep: Callable[[Settlement], None],
+        life_s: float = LEASE_LIFE_S,
+    ) -> None:
+        self._counter = counter
+        self.life_s = life_s
+        self._keep = keep  # where a give-back the store refused goes (the settler: journaled)
+        self._leases: dict[tuple[Charge, ...], Lease] = {}
+        self._by_id: dict[int, Lease] = {}  # the same leases, by the identity of their charges
+        self._asking: dict[tuple[Charge, ...], asyncio.Future[None]] = {}
+        self._want: dict[tuple[Charge, ...], int] = {}
+        self._ended: set[Lease] = set()  # ended, with slots still held by running requests
+
+    def take(self, charges: Sequence[Charge], tokens: int, cost_micros: int) -> Lease | None:
+        """The lease a request of `tokens` and `cost_micros` was admitted from, or None."""
+        lease = self._by_id.get(id(charges))
+        if lease is None or lease.charges is not charges:  # (a list of the same charges)
+            lease = self._leases.get(tuple(charges))
+        if lease is not None and lease.take(tokens, cost_micros, time.monotonic()):
+            return lease
+        return None
+
+    def asking(self, charges: Sequence[Charge]) -> asyncio.Future[None] | None:
+        """The grant being asked for these charges, if one is on its way."""
+        return self._asking.get(tuple(charges))
+
+    async def reserve(self, charges: Sequence[Charge], ask: Ask) -> tuple[Admission, Lease | None]:
+        """One round trip: give back the last lease's leftovers, then ask for a new lease (or,
+        near a limit, just this request). The admission, and the lease when it was one."""
+        key = tuple(charges)
+        if key in self._asking:  # another request is asking: this one is reserved alone
+            return await self._counter.reserve(charges, ask), None
+        asked = asyncio.get_running_loop().create_future()
+        self._asking[key] = asked
+        try:
+            old = self._pop(key)
+            if old is not None:
+                await self._give_back(self._end(old))
+            want = self._next_want(key, old)
+            slots = min(MAX_SLOTS, want) if ask.lease_s > 0 else 1
+            expires = time.monotonic() + self.life_s
+            grant = replace(ask, want=want, slots=slots, ahead_s=self.life_s)
+            admission = await self._counter.reserve(charges, grant)
+            if not admission.allowed or admission.granted <= 1:
+                return admission, None
+            lease = Lease(charges, grant, admission, expires)
+            self._leases[key] = lease
+            self._by_id[id(charges)] = lease
+            taken = lease.take(ask.tokens, ask.cost_micros, time.monotonic())
+            return admission, lease if taken else None
+        finally:
+            del self._asking[key]
+            asked.set_result(None)
+
+    def _pop(self, key: tuple[Charge, ...]) -> Lease | None:
+        lease = self._leases.pop(key, None)
+        if lease is not None and self._by_id.get(id(lease.charges)) is lease:
+            del self._by_id[id(lease.charges)]
+        return lease
+
+    async def _give_back(self, settlement: Settlement) -> None:
+        """Send `settlement` before the next reservation (so that one sees the leftovers);
+        one the store refuses, or that a caller leaving cut short, goes to the settler."""
+        sent = asyncio.ensure_future(self._counter.settle([settlement]))
+
+        def refused(done: asyncio.Future[None]) -> None:
+            if done.cancelled() or done.exception() is not None:
+                self._keep(settlement)
+
+        sent.add_done_callback(refused)
+        await asyncio.shield(sent)
+
+    def _next_want(self, key: tuple[Charge, ...], old: Lease | None) -> int:
+        want = self._want.get(key, FIRST_WANT)
+        if old is not None:
+            if old.used_requests >= old.requests:  # ran out: ask for more, unless it took long
+                lived = time.monotonic() - old.started
+                want = want * 2 if lived < self.life_s / 2 else want
+            else:  # expired or could not cover a request: about what was used
+                want = max(FIRST_WANT, old.used_requests * 2)
+        want = min(want, MAX_WANT)
+        self._want[key] = want
+        return want
+
+    def _end(self, lease: Lease) -> Settlement:
+        settlement = lease.end()
+        if lease.held:
+            self._ended.add(lease)
+        return settlement
+
+    def settle(self, lease: Lease, tokens: int, cost_micros: int) -> Settlement | None:
+        settlement = lease.settle(tokens, cost_micros)
+        if not lease.held:
+            self._ended.discard(lease)
+        return settlement
+
+    def drop(self) -> list[Settlement]:
+        """End every lease (the store failed, or the process stops): what gives them back."""
+        leases, self._leases, self._by_id = list(self._leases.values()), {}, {}
+        return [self._end(lease) for lease in leases]
+
+    def expired(self) -> list[Settlement]:
+        """End the leases whose life is over: what gives them back."""
+        now = time.monotonic()
+        over = [key for key, lease in self._leases.items() if now >= lease.expires]
+        ended = [self._pop(key) for key in over if key not in self._asking]
+        return [self._end(lease) for lease in ended if lease is not None]
+
+    def tickets(self) -> Iterator[Ticket]:
+        """The leases holding slots in flight, whose expiry must be renewed."""
+        for lease in (*self._leases.values(), *self._ended):
+            if lease.held:
+                yield lease.ticket
+
+    def unused(self, subject: str) -> tuple[int, int, int, int]:
+        """What this process's live leases hold of `subject` and have not used."""
+        total = [0, 0, 0, 0]
+        for key, lease in self._leases.items():
+            if lease.live and any(c.subject == subject for c in key):
+                for i, value in enumerate(lease.unused()):
+                    total[i] += value
+        return total[0], total[1], total[2], total[3]
