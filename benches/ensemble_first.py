@@ -271,12 +271,13 @@ def main() -> int:
             f" {'met' if added <= 0.001 else 'not met'}.",
             "",
             f"Cancellation: of the {runs} calls of each ensemble, the slower members received"
-            " the requests below (members start one loop turn apart, the last winner first, and"
-            " the winner's task stops the others at its first token, so a request not yet sent"
-            " by then never is) and sent nothing back. With the fastest member answering at"
-            f" once most never go out ({losers(works[ENSEMBLE])}); with its first token after"
-            f" {PACED * 1e3:g} ms every one does ({losers(works[PACED_ENSEMBLE])}), and that"
-            f" whole fan-out, its losers stopped, adds {_us(paced)} at p50.",
+            " the requests below (members start one loop turn apart, the last winner first, on"
+            " the connections opened again after the last race; the winner's task stops the"
+            " others at its first token, so a request not yet sent by then never is) and sent"
+            f" nothing back. With the fastest member answering at once: {losers(works[ENSEMBLE])};"
+            f" with its first token after {PACED * 1e3:g} ms:"
+            f" {losers(works[PACED_ENSEMBLE])}, and that whole fan-out, its losers stopped, adds"
+            f" {_us(paced)} at p50.",
         ]
     )
     replace_section("ensemble_first", body)
