@@ -6,11 +6,16 @@ spread of the rounds is reported. The slower members' simulators must have sent 
 event during the ensemble's rounds (they were cancelled when the winner produced its first
 token, before their request went out if it had not yet).
 
-    python -m benches.ensemble_first      (bounded: about half a minute)
+    python -m benches.ensemble_first                 (bounded: about half a minute)
+    python -m benches.ensemble_first --loop asyncio  (the default loop, not uvloop)
+
+The default loop is uvloop, the loop `mcproute serve` runs; `--loop asyncio` measures the
+library on asyncio's own loop (`asyncio.run`), where a connection's setup costs more.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -212,9 +217,17 @@ def _load() -> str:
     return f"1-minute load average {one:.1f} ({five:.1f} over 5 minutes)"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benches.ensemble_first")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    loop = parser.parse_args(argv).loop
     load_before = _load()
-    results, works = asyncio.run(_run())
+    if loop == "uvloop":
+        import uvloop
+
+        results, works = uvloop.run(_run())
+    else:
+        results, works = asyncio.run(_run())
     load_after = _load()
     pooled = {name: [s for r in rounds for s in r] for name, rounds in results.items()}
     p50 = {name: statistics.median(s) for name, s in pooled.items()}
@@ -250,7 +263,9 @@ def main() -> int:
             "",
             f"Machine: {machine()}.",
             "",
-            f"Command: `python -m benches.ensemble_first` ({ROUNDS} rounds in which each path"
+            f"Command: `python -m benches.ensemble_first{' --loop asyncio' * (loop == 'asyncio')}`"
+            f" (event loop: {'uvloop, as `mcproute serve` runs' if loop == 'uvloop' else 'asyncio'};"
+            f" {ROUNDS} rounds in which each path"
             f" in turn makes {CALLS} sequential streamed calls after {WARMUP} warm-up calls,"
             f" {ROUNDS * CALLS} timed calls per path; each member is an upstream simulator in"
             " its own process on 127.0.0.1, whose first token comes after"
