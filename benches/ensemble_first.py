@@ -48,6 +48,7 @@ BASE = {ENSEMBLE: ALONE, PACED_ENSEMBLE: PACED_ALONE, KEPT: RAW, CLOSED: RAW}  #
 ROUNDS = 8  # per path, taking turns
 CALLS = 50  # timed calls per path and round
 WARMUP = 10  # untimed calls before each round (and 5x as many before the first)
+LOOPS = {"uvloop": "uvloop, as `mcproute serve` runs", "asyncio": "asyncio's own"}
 QUIET = max(TTFT.values()) + 0.1  # past when a cancelled member would have sent its answer
 
 
@@ -219,7 +220,7 @@ def _load() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benches.ensemble_first")
-    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--loop", choices=tuple(LOOPS), default="uvloop")
     loop = parser.parse_args(argv).loop
     load_before = _load()
     if loop == "uvloop":
@@ -264,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Machine: {machine()}.",
             "",
             f"Command: `python -m benches.ensemble_first{' --loop asyncio' * (loop == 'asyncio')}`"
-            f" (event loop: {'uvloop, as `mcproute serve` runs' if loop == 'uvloop' else 'asyncio'};"
+            f" (event loop: {LOOPS[loop]};"
             f" {ROUNDS} rounds in which each path"
             f" in turn makes {CALLS} sequential streamed calls after {WARMUP} warm-up calls,"
             f" {ROUNDS * CALLS} timed calls per path; each member is an upstream simulator in"
