@@ -136,6 +136,15 @@ async def test_events_are_handed_over_as_they_arrive(
     assert seen == [b"data: one\n\n", b"data: two\n\n"]
 
 
+async def _first_event(request: web.Request, peers: list[object]) -> web.StreamResponse:
+    """An event stream begun (its first event sent), the connection's peer noted."""
+    peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b"data: 1\n\n")
+    return response
+
+
 async def test_a_stream_read_to_its_end_keeps_its_connection_and_an_abandoned_one_closes(
     serve: Callable[..., Awaitable[str]], client: UpstreamClient
 ) -> None:
@@ -143,10 +152,7 @@ async def test_a_stream_read_to_its_end_keeps_its_connection_and_an_abandoned_on
     abandoned = asyncio.Event()
 
     async def events(request: web.Request) -> web.StreamResponse:
-        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        await response.write(b"data: 1\n\n")
+        response = await _first_event(request, peers)
         if request.path == "/long":
             try:
                 for _ in range(200):
@@ -354,10 +360,7 @@ async def test_a_stopped_stream_is_replaced_when_due_and_within_the_pool_limits(
     peers: list[object] = []
 
     async def events(request: web.Request) -> web.StreamResponse:
-        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        await response.write(b"data: 1\n\n")
+        response = await _first_event(request, peers)
         if request.path == "/long":
             await asyncio.sleep(2)
         with contextlib.suppress(ConnectionResetError):  # a stopped stream's client is gone
