@@ -6,11 +6,16 @@ spread of the rounds is reported. The slower members' simulators must have sent 
 event during the ensemble's rounds (they were cancelled when the winner produced its first
 token, before their request went out if it had not yet).
 
-    python -m benches.ensemble_first      (bounded: about half a minute)
+    python -m benches.ensemble_first                 (bounded: about half a minute)
+    python -m benches.ensemble_first --loop asyncio  (the default loop, not uvloop)
+
+The default loop is uvloop, the loop `mcproute serve` runs; `--loop asyncio` measures the
+library on asyncio's own loop (`asyncio.run`), where a connection's setup costs more.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import os
@@ -43,6 +48,7 @@ BASE = {ENSEMBLE: ALONE, PACED_ENSEMBLE: PACED_ALONE, KEPT: RAW, CLOSED: RAW}  #
 ROUNDS = 8  # per path, taking turns
 CALLS = 50  # timed calls per path and round
 WARMUP = 10  # untimed calls before each round (and 5x as many before the first)
+LOOPS = {"uvloop": "uvloop, as `mcproute serve` runs", "asyncio": "asyncio's own"}
 QUIET = max(TTFT.values()) + 0.1  # past when a cancelled member would have sent its answer
 
 
@@ -212,9 +218,17 @@ def _load() -> str:
     return f"1-minute load average {one:.1f} ({five:.1f} over 5 minutes)"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benches.ensemble_first")
+    parser.add_argument("--loop", choices=tuple(LOOPS), default="uvloop")
+    loop = parser.parse_args(argv).loop
     load_before = _load()
-    results, works = asyncio.run(_run())
+    if loop == "uvloop":
+        import uvloop
+
+        results, works = uvloop.run(_run())
+    else:
+        results, works = asyncio.run(_run())
     load_after = _load()
     pooled = {name: [s for r in rounds for s in r] for name, rounds in results.items()}
     p50 = {name: statistics.median(s) for name, s in pooled.items()}
@@ -250,7 +264,9 @@ def main() -> int:
             "",
             f"Machine: {machine()}.",
             "",
-            f"Command: `python -m benches.ensemble_first` ({ROUNDS} rounds in which each path"
+            f"Command: `python -m benches.ensemble_first{' --loop asyncio' * (loop == 'asyncio')}`"
+            f" (event loop: {LOOPS[loop]};"
+            f" {ROUNDS} rounds in which each path"
             f" in turn makes {CALLS} sequential streamed calls after {WARMUP} warm-up calls,"
             f" {ROUNDS * CALLS} timed calls per path; each member is an upstream simulator in"
             " its own process on 127.0.0.1, whose first token comes after"
@@ -271,12 +287,13 @@ def main() -> int:
             f" {'met' if added <= 0.001 else 'not met'}.",
             "",
             f"Cancellation: of the {runs} calls of each ensemble, the slower members received"
-            " the requests below (members start one loop turn apart, the last winner first, and"
-            " the winner's task stops the others at its first token, so a request not yet sent"
-            " by then never is) and sent nothing back. With the fastest member answering at"
-            f" once most never go out ({losers(works[ENSEMBLE])}); with its first token after"
-            f" {PACED * 1e3:g} ms every one does ({losers(works[PACED_ENSEMBLE])}), and that"
-            f" whole fan-out, its losers stopped, adds {_us(paced)} at p50.",
+            " the requests below (members start one loop turn apart, the last winner first, on"
+            " the connections opened again after the last race; the winner's task stops the"
+            " others at its first token, so a request not yet sent by then never is) and sent"
+            f" nothing back. With the fastest member answering at once: {losers(works[ENSEMBLE])};"
+            f" with its first token after {PACED * 1e3:g} ms:"
+            f" {losers(works[PACED_ENSEMBLE])}, and that whole fan-out, its losers stopped, adds"
+            f" {_us(paced)} at p50.",
         ]
     )
     replace_section("ensemble_first", body)

@@ -21,7 +21,7 @@ from mcproute.config import ConfigError, parse_config
 from mcproute.models import ModelRegistry
 from mcproute.models.ensemble import EnsembleError, EnsembleGeneration, EnsembleModel
 from mcproute.models.ensemble_combine import tool_call_key
-from mcproute.models.http import close_session
+from mcproute.models.http import _pooled, close_session
 from mcproute.protocol.client.sampling import sampling_handler
 from mcproute.proxy.reload import config_diff
 from mcproute.testing.upstream import Simulator, SimulatorSettings
@@ -291,6 +291,43 @@ async def test_first_streams_the_fastest_and_cancels_the_rest() -> None:
         assert sims["beta"].streamed == sims["gamma"].streamed == 0
     assert "".join(c.text for c in chunks) == "fast answer here"
     assert {c.raw["model"] for c in chunks} == {"fastest"}
+
+
+async def test_the_losers_connections_are_opened_again_and_the_next_race_sends_on_them() -> None:
+    """The connections closed to stop the losers are replaced, idle, once the winner has
+    streamed: the next race's losers send on them (no connection set up in the race), one
+    replacement per connection closed, and the losers still do no upstream work."""
+    async with simulators(**RACERS) as sims:
+        registry = registry_of(sims, {"fastest": {"models": MEMBERS, "strategy": "first"}})
+        model = await registry.get_model("fastest")
+        client = _pooled().client
+
+        def idle(member: str) -> list[Any]:
+            port = int(sims[member].url.rsplit(":", 1)[1])
+            return [c for k, conns in client._idle.items() if k[2] == port for c in conns]
+
+        async def replaced() -> dict[str, list[Any]]:
+            for _ in range(500):
+                if not client._opening and all(idle(m) for m in MEMBERS):
+                    break
+                await asyncio.sleep(0.01)
+            return {m: idle(m) for m in MEMBERS}
+
+        texts = ["".join([c.text async for c in model.stream("hi")])]
+        before = await replaced()
+        assert all(len(conns) == 1 for conns in before.values())  # the winner's kept, 2 new
+        texts.append("".join([c.text async for c in model.stream("hi")]))
+        after = await replaced()
+        await asyncio.sleep(1.0)  # past the losers' first token, had they gone on
+        await registry.aclose()
+        assert [sims[m].served for m in MEMBERS] == [2, 2, 2]
+        assert sims["beta"].streamed == sims["gamma"].streamed == 0
+    assert texts == ["fast answer here"] * 2
+    assert after["alpha"] == before["alpha"]  # the winner's connection, kept alive
+    for loser in ("beta", "gamma"):
+        assert not before[loser][0].open  # the second race's request went out on it, stopped
+        assert len(after[loser]) == 1
+        assert after[loser] != before[loser]
 
 
 async def test_the_last_winner_starts_first_and_still_has_to_win() -> None:

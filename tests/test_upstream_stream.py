@@ -8,6 +8,7 @@ behind, and the one-timer deadlines with timeouts of different lengths at once."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -27,7 +28,12 @@ from mcproute.models.http import (
     open_stream,
 )
 from mcproute.models.reply_framing import ReplyParser
-from mcproute.models.upstream_client import StreamReply, UpstreamClient
+from mcproute.models.upstream_client import (
+    REPLACEMENTS,
+    Replacements,
+    StreamReply,
+    UpstreamClient,
+)
 from upstream_support import (  # noqa: F401  # the `serve` and `client` fixtures
     client_fixture,
     make_test_ca,
@@ -130,6 +136,15 @@ async def test_events_are_handed_over_as_they_arrive(
     assert seen == [b"data: one\n\n", b"data: two\n\n"]
 
 
+async def _first_event(request: web.Request, peers: list[object]) -> web.StreamResponse:
+    """An event stream begun (its first event sent), the connection's peer noted."""
+    peers.append(request.transport.get_extra_info("peername") if request.transport else None)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+    await response.prepare(request)
+    await response.write(b"data: 1\n\n")
+    return response
+
+
 async def test_a_stream_read_to_its_end_keeps_its_connection_and_an_abandoned_one_closes(
     serve: Callable[..., Awaitable[str]], client: UpstreamClient
 ) -> None:
@@ -137,10 +152,7 @@ async def test_a_stream_read_to_its_end_keeps_its_connection_and_an_abandoned_on
     abandoned = asyncio.Event()
 
     async def events(request: web.Request) -> web.StreamResponse:
-        peers.append(request.transport.get_extra_info("peername") if request.transport else None)
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        await response.write(b"data: 1\n\n")
+        response = await _first_event(request, peers)
         if request.path == "/long":
             try:
                 for _ in range(200):
@@ -337,3 +349,78 @@ async def test_a_stream_broken_midway_fails_its_reader_as_a_connection_failure(
             await close_session()
     assert seen == [SseEvent(None, b"a")]  # what came before the break was handed over
     assert raised.value.kind is FailureKind.CONNECTION
+
+
+async def test_a_stopped_stream_is_replaced_when_due_and_within_the_pool_limits(
+    serve: Callable[..., Awaitable[str]],
+) -> None:
+    """A stream cancelled where `REPLACEMENTS` is set (a race's loser) has its connection
+    opened again, idle, once `due()`; the next request goes out on it. Nothing is opened
+    before `due()`, for a stream abandoned elsewhere, or when the host has no room."""
+    peers: list[object] = []
+
+    async def events(request: web.Request) -> web.StreamResponse:
+        response = await _first_event(request, peers)
+        if request.path == "/long":
+            await asyncio.sleep(2)
+        with contextlib.suppress(ConnectionResetError):  # a stopped stream's client is gone
+            await response.write(b"data: [DONE]\n\n")
+        return response
+
+    base = await serve(events)
+    client = UpstreamClient(limit_per_host=1)
+    key = ("http", "127.0.0.1", int(base.rsplit(":", 1)[1]))
+
+    async def stopped(replacements: Replacements | None) -> None:
+        """One stream to its first event, then cancelled as a race's loser is."""
+        got = asyncio.Event()
+
+        async def read() -> None:
+            REPLACEMENTS.set(replacements)
+            reply = await client.stream(base + "/long", {}, b"{}", None)
+            try:
+                async for _ in reply:
+                    got.set()
+            except asyncio.CancelledError:
+                reply.release(stopped=True)
+                raise
+
+        task = asyncio.ensure_future(read())
+        await got.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def idle_soon() -> list[object]:
+        for _ in range(500):
+            if client._idle.get(key) or not client._opening:
+                break
+            await asyncio.sleep(0.01)
+        return list(client._idle.get(key, ()))
+
+    try:
+        await stopped(None)  # no `Replacements` here (a caller that left): just closed
+        await stopped(replacements := Replacements())
+        assert not client._opening
+        assert not client._idle.get(key)
+        replacements.due()
+        [replacement] = await idle_soon()
+        replacements.due()  # once per connection closed
+        assert not client._opening
+        assert len(client._idle[key]) == 1
+        sockname = replacement.transport.get_extra_info("sockname")  # type: ignore[attr-defined]
+        reply = await client.stream(base + "/", {}, b"{}", None)
+        assert b"".join([piece async for piece in reply]) == b"data: 1\n\ndata: [DONE]\n\n"
+        reply.release()
+        assert peers[-1] == sockname  # the request went out on the replacement
+
+        # No room: the host's one connection is in use when the replacement is due
+        await stopped(replacements := Replacements())
+        busy = await client.stream(base + "/long", {}, b"{}", None)
+        replacements.due()
+        assert not client._opening
+        assert not client._idle.get(key)
+        busy.release()
+        assert len(peers) == 5
+    finally:
+        await client.close()

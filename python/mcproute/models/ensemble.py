@@ -28,6 +28,7 @@ from mcproute.models.translate import (
     anthropic_to_openai_request,
     openai_to_anthropic_response,
 )
+from mcproute.models.upstream_client import REPLACEMENTS, Replacements
 from mcproute.redact import redact
 from mcproute.routing.aggregate import AggregateError, AggregateResult, Mode, aggregate
 
@@ -461,11 +462,15 @@ class EnsembleModel(RoutedModel):
         errors: dict[str, tuple[str, FailureKind]] = {}
         tasks: dict[str, asyncio.Task[None]] = {}
         deployments: dict[str, str] = {}
+        # The losers' connections, closed to stop them, opened again once the winner has
+        # streamed: the next race sends on open connections
+        replacements = Replacements()
 
         async def until_token(name: str, stream: AsyncIterator[Json]) -> None:
             seen = []
             holder = [""]  # this task's own: the deployment it notes is this member's
             served.SERVED_BY.set(holder)
+            REPLACEMENTS.set(replacements)
             try:
                 async for chunk in stream:
                     seen.append(chunk)
@@ -506,6 +511,7 @@ class EnsembleModel(RoutedModel):
             cleanup = _stopped(list(tasks.values()), losers)
             if winner is None:
                 await cleanup
+                replacements.due()
             else:
                 _in_background(cleanup)
         if winner is None:
@@ -534,6 +540,7 @@ class EnsembleModel(RoutedModel):
                 yield chunk
         finally:
             await _closed(stream)
+            replacements.due()
             for member in self._members:  # the losers reported nothing: they cost nothing
                 usage = collected.usage if member == name else None
                 report(member, deployments.get(member), usage)

@@ -509,8 +509,10 @@ async def _open_lean_stream(
                 raise classify_exception(exc, endpoint.deployment) from exc
             raise classify_status(reply.status, reply.headers, data, endpoint.deployment)
         yield _sse_events(aiter(reply), endpoint.deployment)
-    except BaseException:
-        reply.release()  # abandoned (cancelled, a loser of a race): the connection closes
+    except BaseException as exc:
+        # abandoned (cancelled, a loser of a race): the connection closes, and a cancelled
+        # one may be replaced (`upstream_client.Replacements`)
+        reply.release(stopped=isinstance(exc, asyncio.CancelledError))
         raise
     # The adapter saw the stream's last event: the connection is kept if the body ends soon.
     reply.release(read_to_end=True)

@@ -16,11 +16,17 @@ as aiohttp's `trust_env` takes them (`upstream_proxy`).
 Timeouts cost no timer per request: each connection with a request in flight keeps its own
 deadline (a number), and one timer per client, armed at the earliest of them, fails the
 connections whose deadline has passed and re-arms itself at the next (`_Deadlines`).
+
+A connection closed to stop its upstream's work (a cancelled request: the losers of an
+ensemble's race) may be opened again in the background, idle, once the caller that stopped it
+says its own work is done (`Replacements`): the next race sends on open connections instead of
+setting one up on its critical path.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 import ssl
 import time
@@ -43,6 +49,8 @@ _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 1.0
 # A timer may fire this early (the loop's clock resolution): a deadline within it has passed.
 _SLACK = 1e-3
+# The connect timeout of a replacement connection (`Replacements`), which no request waits on.
+_REPLACEMENT_TIMEOUT = aiohttp.ClientTimeout(sock_connect=10.0)
 
 
 class UpstreamConnectError(ConnectionError):
@@ -62,6 +70,39 @@ class Reply:
     @property
     def headers(self) -> CIMultiDict[str]:
         return self._parser.headers
+
+
+class Replacements:
+    """The connections closed to stop their requests' upstream work (the requests cancelled
+    in a context where `REPLACEMENTS` holds this), each opened again, idle, in the background
+    once `due()` says the work that stopped them is over (a race's winner has streamed):
+    opening them earlier would compete with it. One per connection closed, and only while the
+    pool has room (`UpstreamClient._replace`); idle ones age out as any other."""
+
+    __slots__ = ("_closed", "_due")
+
+    def __init__(self) -> None:
+        self._closed: list[tuple[UpstreamClient, _Key]] = []
+        self._due = False
+
+    def closed(self, client: UpstreamClient, key: _Key) -> None:
+        if self._due:
+            client._replace(key)
+        else:
+            self._closed.append((client, key))
+
+    def due(self) -> None:
+        """From now on, open the connections closed (and those closed later) again."""
+        self._due = True
+        closed, self._closed = self._closed, []
+        for client, key in closed:
+            client._replace(key)
+
+
+# Set by whoever cancels requests to stop their upstream (each racing member's own task).
+REPLACEMENTS: contextvars.ContextVar[Replacements | None] = contextvars.ContextVar(
+    "mcproute_replacements", default=None
+)
 
 
 class _Deadlines:
@@ -280,7 +321,7 @@ class StreamReply:
         self._ended = False
         self._error: BaseException | None = None
         self._waiter: asyncio.Future[None] | None = None
-        self._release: Callable[[bool], None] | None = None  # set by the client
+        self._release: Callable[[bool, bool], None] | None = None  # set by the client
         self._draining: Callable[[bool], None] | None = None  # released, awaiting its end
 
     @property
@@ -353,18 +394,19 @@ class StreamReply:
                 break
         return b"".join(pieces)[:limit]
 
-    def release(self, *, read_to_end: bool = False) -> None:
+    def release(self, *, read_to_end: bool = False, stopped: bool = False) -> None:
         """Give the connection back: at once if the body was read to its end, or, with
         `read_to_end` (the reader saw the stream's last event), once the rest of the body has
-        come and been dropped, if it comes soon; else it is closed."""
+        come and been dropped, if it comes soon; else it is closed (`stopped`: to stop the
+        upstream's work, a cancelled reader, so it may be replaced: `Replacements`)."""
         if self._release is None:
             return
         release, self._release = self._release, None
         if self.complete or not read_to_end or self._error is not None or not self._conn.open:
-            release(self.complete)
+            release(self.complete, stopped and not self.complete and self._conn.open)
             return
         # The body usually ends in the next bytes (the chunked terminator after the last event)
-        self._draining = release
+        self._draining = lambda whole: release(whole, False)
         self._pieces.clear()
         self._queued = 0
         self._conn.drain_by(asyncio.get_running_loop().time() + _DRAIN_SECONDS)
@@ -434,6 +476,7 @@ class UpstreamClient:
         # request with the same mapping needs no key built from its items.
         self._heads_of: dict[tuple[str, int], tuple[Mapping[str, str], _Key, bytes]] = {}
         self._deadlines = _Deadlines()
+        self._opening: set[asyncio.Task[None]] = set()  # replacement connections (`_replace`)
         self.closed = False
 
     def _context(self) -> ssl.SSLContext:
@@ -484,7 +527,7 @@ class UpstreamClient:
         taken: list[_Slots] = []
         if self._take_now(host, taken):
             conn = self._reuse(key)
-        done = False
+        done = stopped = False
         try:
             if conn is None:
                 async with asyncio.timeout_at(deadline):  # a wait for a slot or a connection
@@ -495,15 +538,20 @@ class UpstreamClient:
                     conn = self._reuse(key) or await self._connect(key, http_timeout)
             reply = await conn.start(request, read, deadline, stream)
             done = True
+        except asyncio.CancelledError:
+            stopped = True
+            raise
         finally:
             if not done:
                 if conn is not None:
                     conn.close()  # cancelled or failed mid-reply: never reused
                 for slots in taken:
                     slots.release()
+                if stopped:
+                    self._stopped(key)
         lent = conn
         if isinstance(reply, StreamReply):
-            reply._release = lambda whole: self._give_back(key, lent, taken, whole)
+            reply._release = lambda whole, cut: self._give_back(key, lent, taken, whole, cut)
         else:
             self._give_back(key, lent, taken, True)
         return reply
@@ -520,7 +568,9 @@ class UpstreamClient:
                 taken.append(slots)
         return True
 
-    def _give_back(self, key: _Key, conn: _Connection, taken: list[_Slots], whole: bool) -> None:
+    def _give_back(
+        self, key: _Key, conn: _Connection, taken: list[_Slots], whole: bool, stopped: bool = False
+    ) -> None:
         if whole and conn.open:
             conn.idle_since = time.monotonic()
             self._idle.setdefault(key, []).append(conn)
@@ -528,6 +578,47 @@ class UpstreamClient:
             conn.close()  # a body left unread, or a reply that ends the connection
         for slots in taken:
             slots.release()
+        if stopped:
+            self._stopped(key)
+
+    def _stopped(self, key: _Key) -> None:
+        """A request to `key` was cancelled and its connection closed (or its connection
+        setup abandoned): told to the context's `Replacements`, if it keeps them."""
+        replacements = REPLACEMENTS.get()
+        if replacements is not None:
+            replacements.closed(self, key)
+
+    def _replace(self, key: _Key) -> None:
+        """Open one idle connection to `key` in the background, if the pool has room for it:
+        a free slot now (held while it connects), and fewer connections to the host, idle and
+        in use, than its limit."""
+        if self.closed:
+            return
+        host = self._host_slots(key)
+        if host is not None:
+            in_use = self.limit_per_host - host.free
+            if len(self._idle.get(key, ())) + in_use >= self.limit_per_host:
+                return
+        taken: list[_Slots] = []
+        if not self._take_now(host, taken):
+            return
+        task = asyncio.get_running_loop().create_task(self._open_idle(key, taken))
+        self._opening.add(task)
+        task.add_done_callback(self._opening.discard)
+
+    async def _open_idle(self, key: _Key, taken: list[_Slots]) -> None:
+        try:
+            conn = await self._connect(key, _REPLACEMENT_TIMEOUT)
+        except (OSError, TimeoutError):
+            return  # nobody waits on it: the next request connects, and fails, as usual
+        finally:
+            for slots in taken:
+                slots.release()
+        if self.closed:
+            conn.close()
+            return
+        conn.idle_since = time.monotonic()
+        self._idle.setdefault(key, []).append(conn)
 
     def _host_slots(self, key: _Key) -> _Slots | None:
         if not self.limit_per_host:
@@ -640,6 +731,8 @@ class UpstreamClient:
     async def close(self) -> None:
         self.closed = True
         self._deadlines.close()
+        for task in list(self._opening):
+            task.cancel()
         for idle in self._idle.values():
             for conn in idle:
                 conn.close()
