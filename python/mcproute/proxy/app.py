@@ -32,6 +32,7 @@ from mcproute.proxy import (
     dashboard,
     governance,
     history,
+    mcp_chain,
     merged_metrics,
     reload,
     routes,
@@ -177,12 +178,15 @@ def build_app(
     recent = history.History(config.dashboard)
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
+    authenticate = auth.middleware(authenticator, resource)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
+            # /mcp: auth, metrics and history; none of the model calls' bookkeeping
+            mcp_chain.middleware(metrics, recent, lambda: registry.config.dashboard, authenticate),
             per_request(metrics, recent, lambda: registry.config.dashboard),
             spend.middleware(ledger, prices, metrics),  # after the call; inside `per_request`
-            auth.middleware(authenticator, resource),
+            authenticate,
             surface.unknown_routes,
         ],
         client_max_size=MAX_BODY,

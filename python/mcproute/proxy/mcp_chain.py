@@ -1,0 +1,81 @@
+"""`/mcp`'s own middleware chain: what an MCP request needs of the proxy's, without the model
+proxy's per-request bookkeeping.
+
+The proxy's chain is built for model calls: the spend rows, the upstream wait and the
+current-request record a model route fills. An MCP request has none of those to give (its
+own monitoring is `mcp_metrics`, per upstream and tool), so on `/mcp` this middleware, placed
+right after tracing's, runs only what applies: the request id (kept from `x-request-id` or
+made, answered in that header and carried by the logs), authentication (API key or OAuth
+token, the scope check, with the very middleware the other routes use), the HTTP request
+metrics, the dashboard's history (its request count and log hold MCP requests too) and the
+access log line. A method the route does not serve goes the ordinary way, where it gets its
+error in the caller's format.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+from mcproute.config import DashboardSettings
+from mcproute.logs import REQUEST_ID
+from mcproute.proxy.current_request import CurrentRequest
+from mcproute.proxy.history import History, status_of
+from mcproute.proxy.metrics import Metrics
+from mcproute.proxy.observe import (
+    TIMING,
+    VALID_REQUEST_ID,
+    RequestTiming,
+    access_log,
+    finish,
+    log_access,
+)
+from mcproute.proxy.per_request import _history as record_history
+
+MCP_PATH = "/mcp"
+
+
+def middleware(
+    metrics: Metrics,
+    history: History,
+    settings: Callable[[], DashboardSettings],
+    authenticate: Middleware,
+) -> Middleware:
+    """`authenticate`: the proxy's auth middleware, run here in front of the MCP route;
+    `settings()`, the current configuration's dashboard block."""
+
+    @web.middleware
+    async def mcp_chain(request: web.Request, handler: Handler) -> web.StreamResponse:
+        match = request.match_info
+        if request.path != MCP_PATH or match.http_exception is not None:
+            return await handler(request)
+        given = request.headers.get("x-request-id")
+        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        timing = request[TIMING] = RequestTiming(time.perf_counter(), request_id)
+        REQUEST_ID.set(request_id)  # the request's task ends with it: no reset needed
+        response: web.StreamResponse | None = None
+        raised: BaseException | None = None
+        try:
+            response = await authenticate(request, match.handler)
+            if not response.prepared:
+                response.headers["x-request-id"] = request_id
+            await finish(request, response)
+            return response
+        except BaseException as exc:
+            raised = exc
+            raise
+        finally:
+            elapsed = time.perf_counter() - timing.start
+            status = status_of(response, raised)
+            metrics.request_done(MCP_PATH, status, elapsed)
+            record_history(history, settings(), request, timing, MCP_PATH, status, elapsed,
+                           CurrentRequest(), response)  # fmt: skip
+            if access_log.isEnabledFor(logging.INFO):
+                log_access(request, timing, status, elapsed, None, response)
+
+    return mcp_chain
