@@ -284,6 +284,10 @@ class Body:
             self._conn.close()
 
 
+def _with_body(head: bytes, body: bytes) -> bytes:
+    return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
+
+
 class Pool:
     """Keep-alive connections to one origin (`http://` or `https://` host and port)."""
 
@@ -317,7 +321,8 @@ class Pool:
         )
         return conn
 
-    def request_bytes(self, headers: dict[str, str], body: bytes) -> bytes:
+    def head(self, headers: dict[str, str]) -> bytes:
+        """A POST's request line and `headers`, encoded: all of its head but the length."""
         lines = [f"POST {self.target} HTTP/1.1", f"Host: {self.authority}"]
         if self.auth is not None and "Authorization" not in headers:
             lines.append(f"Authorization: {self.auth}")
@@ -325,12 +330,18 @@ class Pool:
             if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
                 raise ValueError(f"header {name!r}: a line break or colon has no place here")
             lines.append(f"{name}: {value}")
-        lines.append(f"Content-Length: {len(body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+    def request_bytes(self, headers: dict[str, str], body: bytes) -> bytes:
+        return _with_body(self.head(headers), body)
 
     async def post(self, headers: dict[str, str], body: bytes) -> tuple[Head, Body]:
         """Send one POST; its head and its body (to read, then `release`)."""
-        request = self.request_bytes(headers, body)
+        return await self.post_with_head(self.head(headers), body)
+
+    async def post_with_head(self, encoded: bytes, body: bytes) -> tuple[Head, Body]:
+        """`post` with its head encoded already (`head`)."""
+        request = _with_body(encoded, body)
         while self._idle:
             conn = self._idle.popleft()
             if conn.closed:
