@@ -34,10 +34,10 @@ class DisconnectWatch(Generic[Key]):
         """Watch `request` until `unwatch` with the returned ticket."""
         ticket = next(self._ids)
         self._watched[ticket] = (request, key)
-        loop = asyncio.get_running_loop()
-        if self._timer is None or self._loop is not loop:  # (a server may outlive its loop)
-            self._loop = loop
-            self._timer = loop.call_later(self.check_s, self._check)
+        if self._timer is None or self._loop is None or self._loop.is_closed():
+            # (a server may outlive the loop its timer was on)
+            self._loop = asyncio.get_running_loop()
+            self._timer = self._loop.call_later(self.check_s, self._check)
         return ticket
 
     def unwatch(self, ticket: int) -> None:
