@@ -226,7 +226,8 @@ async def test_the_call_timeout_keeps_asyncio_timeouts_contract() -> None:
     with pytest.raises(TimeoutError):
         await upstream_health.within(0.01, lambda: asyncio.sleep(5))
     task = asyncio.current_task()
-    assert task is not None and task.cancelling() == 0
+    assert task is not None
+    assert task.cancelling() == 0
 
     async def cancelled_from_outside() -> None:
         await upstream_health.within(0.05, lambda: asyncio.sleep(5))
