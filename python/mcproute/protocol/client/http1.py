@@ -255,25 +255,30 @@ class Body:
         self._pool = pool
         self._done = False
 
+    async def _next(self) -> bytes | None:
+        """The next chunk; None at the end (or the error that cut the body short)."""
+        chunk = await self._chunks.get()
+        if chunk is None:
+            self._done = True
+            if self._conn.error is not None:
+                raise self._conn.error
+        return chunk
+
     async def iter_any(self) -> AsyncIterator[bytes]:
-        while True:
-            chunk = await self._chunks.get()
-            if chunk is None:
-                self._done = True
-                if self._conn.error is not None:
-                    raise self._conn.error
-                return
+        while (chunk := await self._next()) is not None:
             yield chunk
 
     async def read(self, limit: int = MAX_MESSAGE_BYTES) -> bytes:
+        # Chunk by chunk without `iter_any`: an async generator costs every reply its own
+        # machinery, and a small reply is one chunk.
         parts: list[bytes] = []
         size = 0
-        async for chunk in self.iter_any():
+        while (chunk := await self._next()) is not None:
             size += len(chunk)
             if size > limit:
                 raise HTTPError(f"a response over {limit} bytes")
             parts.append(chunk)
-        return b"".join(parts)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def release(self) -> None:
         """Done with the response: its connection goes back to the pool if it was read whole

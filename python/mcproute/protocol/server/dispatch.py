@@ -321,17 +321,6 @@ class MCPServer(Registry):
         it runs go to `outbound` (dropped when None). `principal` is who sent it, where the
         transport tells callers apart: what a request round issues (its requestState, a held
         call) is bound to it."""
-        return await self._one(msg, session, outbound, principal)
-
-    async def _one(
-        self,
-        msg: Message | ProtocolError,
-        session: Session | None,
-        outbound: Outbound | None,
-        principal: str | None = None,
-    ) -> Reply:
-        if isinstance(msg, ProtocolError):
-            return Reply(encode_error(msg.id, msg.code, str(msg), _json(msg.data)), msg.code)
         kind = msg.kind
         if kind == "notification":
             method = msg.method
@@ -392,6 +381,18 @@ class MCPServer(Registry):
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
         opened = session if method == "initialize" else None
         return Reply(result_bytes(request_id, result), opened=opened)
+
+    async def _one(
+        self,
+        msg: Message | ProtocolError,
+        session: Session | None,
+        outbound: Outbound | None,
+        principal: str | None = None,
+    ) -> Reply:
+        """A batch's member: an invalid one is answered with its error."""
+        if isinstance(msg, ProtocolError):
+            return Reply(encode_error(msg.id, msg.code, str(msg), _json(msg.data)), msg.code)
+        return await self.handle(msg, session, outbound, principal)
 
     def cancel(self, session: Session | None, principal: str | None, request_id: Any) -> bool:
         """Stop the handler of one of this sender's requests (it gets no reply); False if none

@@ -389,16 +389,14 @@ class StreamableHTTP:
             return web.Response(status=202)
         # 2026-07-28 over HTTP: some errors carry their own status.
         status = ERROR_STATUS.get(reply.error, 200) if modern and reply.error else 200
-        headers = {}
+        headers = {"Content-Type": "application/json"}  # (as a header: aiohttp builds less)
         opened = reply.opened
         if opened is not None and opened.version is not None:
             if self.session_tokens is not None:
                 opened.id = self.session_tokens.seal(opened)
             await self._open_session(opened)
             headers[SESSION_HEADER] = opened.id
-        return web.Response(
-            status=status, body=reply.body, content_type="application/json", headers=headers
-        )
+        return web.Response(status=status, body=reply.body, headers=headers)
 
     def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
         """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must
