@@ -401,8 +401,9 @@ class StreamableHTTP:
     def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
         """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must
         mirror the annotated arguments (SEP-2243)."""
-        if msg.method == "tools/call" and msg.name is not None:
-            mapping = self.server.param_header_map(msg.name)
+        name = msg.name if msg.method == "tools/call" else None
+        if name is not None:
+            mapping = self.server.param_header_map(name)
             if mapping:
                 arguments = (msg.to_python().get("params") or {}).get("arguments")
                 return param_headers.mismatch(mapping, arguments, request.headers)
