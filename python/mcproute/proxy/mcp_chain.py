@@ -15,7 +15,7 @@ error in the caller's format.
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 import time
 from collections.abc import Callable
 
@@ -48,6 +48,7 @@ def middleware(
 ) -> Middleware:
     """`authenticate`: the proxy's auth middleware, run here in front of the MCP route;
     `settings()`, the current configuration's dashboard block."""
+    new_id = random.getrandbits
 
     @web.middleware
     async def mcp_chain(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -55,7 +56,9 @@ def middleware(
         if request.path != MCP_PATH or match.http_exception is not None:
             return await handler(request)
         given = request.headers.get("x-request-id")
-        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
+        # 64 random bits (`random`, reseeded in each forked worker): an id to find a request
+        # by, never a secret, so no system call for it.
+        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else f"{new_id(64):016x}"
         timing = request[TIMING] = RequestTiming(time.perf_counter(), request_id)
         REQUEST_ID.set(request_id)  # the request's task ends with it: no reset needed
         response: web.StreamResponse | None = None
