@@ -38,6 +38,7 @@ from mcproute.proxy.observe import (
 from mcproute.proxy.per_request import _history as record_history
 
 MCP_PATH = "/mcp"
+NO_MODEL_CALLS = CurrentRequest()  # what an MCP request used of models: nothing (only read)
 
 
 def middleware(
@@ -77,7 +78,7 @@ def middleware(
             status = status_of(response, raised)
             metrics.request_done(MCP_PATH, status, elapsed)
             record_history(history, settings(), request, timing, MCP_PATH, status, elapsed,
-                           CurrentRequest(), response)  # fmt: skip
+                           NO_MODEL_CALLS, response)  # fmt: skip
             if access_log.isEnabledFor(logging.INFO):
                 log_access(request, timing, status, elapsed, None, response)
 
