@@ -57,6 +57,13 @@ class _Chunks:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def ready(self) -> bool:
+        """Whether `get` would answer at once."""
+        return bool(self._items)
+
+    def get_nowait(self) -> bytes | None:
+        return self._items.popleft()
+
     async def get(self) -> bytes | None:
         while not self._items:
             self._waiter = self._loop.create_future()
@@ -255,29 +262,29 @@ class Body:
         self._pool = pool
         self._done = False
 
-    async def _next(self) -> bytes | None:
-        """The next chunk; None at the end (or the error that cut the body short)."""
-        chunk = await self._chunks.get()
-        if chunk is None:
-            self._done = True
-            if self._conn.error is not None:
-                raise self._conn.error
-        return chunk
+    def _ended(self) -> None:
+        """The body's end: or the error that cut it short."""
+        self._done = True
+        if self._conn.error is not None:
+            raise self._conn.error
 
     async def iter_any(self) -> AsyncIterator[bytes]:
-        while (chunk := await self._next()) is not None:
+        while (chunk := await self._chunks.get()) is not None:
             yield chunk
+        self._ended()
 
     async def read(self, limit: int = MAX_MESSAGE_BYTES) -> bytes:
-        # Chunk by chunk without `iter_any`: an async generator costs every reply its own
-        # machinery, and a small reply is one chunk.
+        # Chunk by chunk without `iter_any` (an async generator costs every reply its own
+        # machinery), and what has arrived taken without awaiting: a small reply is all there.
+        chunks = self._chunks
         parts: list[bytes] = []
         size = 0
-        while (chunk := await self._next()) is not None:
+        while (chunk := chunks.get_nowait() if chunks.ready() else await chunks.get()) is not None:
             size += len(chunk)
             if size > limit:
                 raise HTTPError(f"a response over {limit} bytes")
             parts.append(chunk)
+        self._ended()
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def release(self) -> None:
