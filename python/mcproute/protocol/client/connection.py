@@ -481,22 +481,22 @@ class MCPConnection:
             progress_token,
             method == LISTEN,
         )
-        return self._matched(transport, request_id, method, params, body, handlers, waiter)
+        sent = transport.request(request_id, method, params, body, handlers)  # (not started)
+        return self._matched(transport, request_id, method, sent, waiter)
 
     async def _matched(
         self,
         transport: Transport,
         request_id: int,
         method: str,
-        params: Json | None,
-        body: bytes,
-        handlers: Handlers,
+        sent: Awaitable[bytes | None],
         waiter: _Waiter,
     ) -> bytes:
+        """`sent` awaited once `waiter` is in place, then the reply it gets on the stream."""
         reply, listening = waiter.reply, waiter.listening
         self._waiting[request_id] = waiter
         try:
-            inline = await transport.request(request_id, method, params, body, handlers)
+            inline = await sent
             if inline is not None:
                 return inline
             try:  # the reply comes on the message stream
