@@ -5,6 +5,7 @@ held call that is cancelled releases its upstream request."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError as SdkError
 
 from mcp_support import free_port, post, process, serve, start_session
+from mcproute._core import parse
 from mcproute.protocol.client.connection import _ERA_CACHE
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.gateway.held_calls import HeldCalls
@@ -227,3 +229,41 @@ async def test_the_gateway_cancels_a_call_on_the_sdk_server(tmp_path: Path, mode
                 await appears(marker)
         finally:
             await gateway.close()
+
+
+async def test_a_handler_runs_on_the_callers_task_and_its_cancellations_stay_apart() -> None:
+    """`handle` runs the handler on the task that awaits it: the client's cancellation ends it
+    with no reply and leaves that task with no cancellation pending (it goes on to answer
+    202); the task's own cancellation (a shutdown's) still propagates."""
+    peer = Hanging()
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+            "params": {"name": "hang", "arguments": {}, "_meta": meta}}  # fmt: skip
+    message = parse(json.dumps(call).encode())
+
+    async def handled() -> tuple[bytes | None, int]:
+        reply = await peer.server.handle(message, None, None, "alice")
+        running = asyncio.current_task()
+        assert running is not None
+        return reply.body, running.cancelling()
+
+    first = asyncio.create_task(handled())
+    async with asyncio.timeout(WAIT_S):
+        await peer.started.wait()
+    assert not peer.server.cancel(None, "bob", 7)  # only the sender's own
+    assert peer.server.cancel(None, "alice", 7)
+    assert await first == (None, 0)
+    assert peer.cancelled.is_set()
+
+    peer.started.clear()
+    second = asyncio.create_task(handled())
+    async with asyncio.timeout(WAIT_S):
+        await peer.started.wait()
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    assert not peer.server.cancel(None, "alice", 7)  # no longer running

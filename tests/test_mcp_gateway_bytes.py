@@ -1,6 +1,7 @@
-"""The gateway's byte path: a 2026-07-28 tools/call to a 2026-07-28 upstream travels as the
-client's own bytes (id and tool name spliced in the Rust core) and its reply comes back as the
-upstream's bytes; calls that need this hop's rewrite go field by field, with the same answers."""
+"""The gateway's byte path: a 2026-07-28 tools/call (prompts/get, resources/read) to a
+2026-07-28 upstream travels as the client's own bytes (id and tool or prompt name spliced in
+the Rust core) and its reply comes back as the upstream's bytes; calls that need this hop's
+rewrite go field by field, with the same answers."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mcproute.protocol.server.http import StreamableHTTP
 
 BODIES = web.AppKey("bodies", list)
 RAW = web.AppKey("raw", list)
+OTHERS = web.AppKey("others", list)  # the prompts/get and resources/read bodies
 CLIENT_INFO = {"name": "bytes-test", "version": "1"}
 
 
@@ -44,9 +46,18 @@ def upstream() -> web.Application:
     def secret(arguments: dict[str, Any]) -> str:
         return "s3cret"
 
+    @server.prompt(description="Greets.", arguments=[{"name": "who", "required": True}])
+    def greet(arguments: dict[str, Any]) -> str:
+        return f"Greet {arguments['who']}."
+
+    @server.resource("test://note", name="note", mime_type="text/plain")
+    def note() -> str:
+        return "a note"
+
     app = StreamableHTTP(server).app()
     bodies: list[dict[str, Any]] = []
     raw: list[bytes] = []
+    others: list[dict[str, Any]] = []
 
     @web.middleware
     async def record(request: web.Request, handler: Any) -> web.StreamResponse:
@@ -54,12 +65,15 @@ def upstream() -> web.Application:
         if isinstance(body, dict) and body.get("method") == "tools/call":
             bodies.append(body)
             raw.append(await request.read())
+        elif isinstance(body, dict) and body.get("method") in ("prompts/get", "resources/read"):
+            others.append(body)
         response: web.StreamResponse = await handler(request)
         return response
 
     app.middlewares.append(record)
     app[BODIES] = bodies
     app[RAW] = raw
+    app[OTHERS] = others
     return app
 
 
@@ -80,22 +94,30 @@ class Observer:
 
 
 async def call(url: str, tool: str, arguments: dict[str, Any], request_id: int | str) -> Any:
+    return await stateless(url, "tools/call", tool, {"arguments": arguments}, request_id)
+
+
+async def stateless(
+    url: str, method: str, name: str, params: dict[str, Any], request_id: int | str
+) -> Any:
+    """A 2026-07-28 request naming `name` (a tool, a prompt, or a URI for resources/read)."""
     meta = {
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
         "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
         "io.modelcontextprotocol/clientCapabilities": {},
     }
+    key = "uri" if method == "resources/read" else "name"
     body = {
         "jsonrpc": "2.0",
         "id": request_id,
-        "method": "tools/call",
-        "params": {"name": tool, "arguments": arguments, "_meta": meta},
+        "method": method,
+        "params": {key: name, **params, "_meta": meta},
     }
     headers = {
         "Accept": "application/json, text/event-stream",
         "MCP-Protocol-Version": "2026-07-28",
-        "Mcp-Method": "tools/call",
-        "Mcp-Name": tool,
+        "Mcp-Method": method,
+        "Mcp-Name": name,
     }
     status, _, reply = await post(url, body, headers)
     assert status == 200, reply
@@ -215,3 +237,35 @@ async def test_a_legacy_sessions_call_travels_as_its_own_bytes() -> None:
     # The upstream got the client's own bytes, in the client's own session with it.
     assert b'"arguments": {"text": "y"}' in app[RAW][-1]
     assert b'"name": "echo"' in app[RAW][-1]  # the tool's own name, spliced in
+
+
+async def test_prompts_and_reads_travel_as_bytes_with_the_same_answers() -> None:
+    """The first prompts/get and resources/read go field by field (the listing is made on the
+    way), the next ones as the client's bytes: the answers are the same, a read keeps this
+    server's `ttlMs` and `cacheScope`, and the client's id comes back."""
+    app = upstream()
+    observer = Observer()
+    async with gateway_over(app, observer=observer) as (url, gateway, _):
+        prompts = [
+            await stateless(url, "prompts/get", "up__greet", {"arguments": {"who": "Ada"}}, i)
+            for i in ("p1", "p2")
+        ]
+        reads = [await stateless(url, "resources/read", "test://note", {}, i) for i in (7, 8)]
+        refused = await stateless(url, "prompts/get", "up__nope", {}, 9)
+    assert prompts[0]["result"] == prompts[1]["result"]
+    assert prompts[1]["result"]["messages"][0]["content"]["text"] == "Greet Ada."
+    assert reads[0]["result"] == reads[1]["result"]
+    read = reads[1]["result"]
+    assert read["contents"][0]["text"] == "a note"
+    assert (read["ttlMs"], read["cacheScope"], read["resultType"]) == (0, "private", "complete")
+    assert read["_meta"] == {"io.modelcontextprotocol/serverInfo": gateway._info()}
+    assert refused["error"]["code"] == -32602
+    sent = [(b["method"], b["params"]["_meta"]["io.modelcontextprotocol/clientInfo"]) for b in
+            app[OTHERS]]  # fmt: skip
+    # Field by field the gateway speaks for itself; as bytes the client's _meta went on.
+    assert [m for m, _ in sent] == ["prompts/get"] * 2 + ["resources/read"] * 2
+    assert [info == CLIENT_INFO for _, info in sent] == [False, True, False, True]
+    assert app[OTHERS][1]["params"]["name"] == "greet"  # the prompt's own name, spliced in
+    assert app[OTHERS][3]["params"]["uri"] == "test://note"
+    assert ("prompts/get", None, None) in observer.upstream
+    assert ("resources/read", None, None) in observer.upstream

@@ -212,3 +212,41 @@ async def test_the_breaker_opens_probes_once_and_closes(monkeypatch: pytest.Monk
     with pytest.raises(MCPError, match="unknown tool"):
         await health.guard("tools/call", 1.0, rejects)
     assert health.state == "up"  # an error the upstream answered: it is alive
+
+
+async def test_the_call_timeout_keeps_asyncio_timeouts_contract() -> None:
+    """`within` (the timer every forwarded call runs under): its result, or TimeoutError once
+    the time is up; a cancellation from elsewhere stays a cancellation, even when the timer
+    fires too; and the task is left with no cancellation pending either way."""
+
+    async def answer() -> str:
+        return "done"
+
+    assert await upstream_health.within(5.0, answer) == "done"
+    with pytest.raises(TimeoutError):
+        await upstream_health.within(0.01, lambda: asyncio.sleep(5))
+    task = asyncio.current_task()
+    assert task is not None
+    assert task.cancelling() == 0
+
+    async def cancelled_from_outside() -> None:
+        await upstream_health.within(0.05, lambda: asyncio.sleep(5))
+
+    outer = asyncio.create_task(cancelled_from_outside())
+    await asyncio.sleep(0.01)
+    outer.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await outer
+
+    async def swallows() -> str:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(5)
+        return "kept going"
+
+    async def runs_on() -> int:
+        assert await upstream_health.within(0.01, swallows) == "kept going"
+        running = asyncio.current_task()
+        assert running is not None
+        return running.cancelling()
+
+    assert await asyncio.create_task(runs_on()) == 0

@@ -134,6 +134,47 @@ async def test_mcp_gateway_and_metrics(proxy: Keys) -> None:
     assert "mcproute_deployment_successes" in text
 
 
+async def test_mcp_route_runs_its_own_chain_with_request_ids_auth_and_errors(proxy: Keys) -> None:
+    """/mcp's own middleware chain (`mcp_chain`): the request id kept or made and answered,
+    the key checked (none: 401; without the mcp scope: 403), and a method the route does not
+    serve answered as the other routes answer it, in the caller's format."""
+    import aiohttp
+
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/list",
+        "Authorization": f"Bearer {proxy.admin}",
+    }
+    url = f"{proxy.url}/mcp"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=body, headers={**headers, "x-request-id": "mine-1"}) as r:
+            assert r.status == 200
+            assert r.headers["x-request-id"] == "mine-1"
+            assert "demo__add" in {t["name"] for t in (await r.json())["result"]["tools"]}
+        async with http.post(url, json=body, headers=headers) as r:
+            assert r.status == 200
+            made = r.headers["x-request-id"]
+            assert len(made) == 16
+            int(made, 16)
+        no_key = {k: v for k, v in headers.items() if k != "Authorization"}
+        async with http.post(url, json=body, headers=no_key) as r:
+            assert r.status == 401
+        other = {**headers, "Authorization": f"Bearer {proxy.models_only}"}
+        async with http.post(url, json=body, headers=other) as r:
+            assert r.status == 403
+        async with http.put(url, json=body, headers=headers) as r:
+            assert r.status == 405
+            assert "POST" in r.headers["Allow"]
+            assert (await r.json())["error"]["code"] == -32600
+
+
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mcproute.cli", *args],

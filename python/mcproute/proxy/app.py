@@ -32,6 +32,7 @@ from mcproute.proxy import (
     dashboard,
     governance,
     history,
+    mcp_chain,
     merged_metrics,
     reload,
     routes,
@@ -177,11 +178,14 @@ def build_app(
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
+    authenticate = auth.middleware(authenticator, resource)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
+            # /mcp: auth, metrics and history; none of the model calls' bookkeeping
+            mcp_chain.middleware(metrics, recent, lambda: registry.config.dashboard, authenticate),
             per_request(metrics, recent, lambda: registry.config.dashboard, billing),
-            auth.middleware(authenticator, resource),
+            authenticate,
             surface.unknown_routes,
         ],
         client_max_size=MAX_BODY,

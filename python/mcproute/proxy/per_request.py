@@ -48,18 +48,12 @@ def middleware(
     spend: Recorder | None = None,
 ) -> Middleware:
     """`settings()` is the current configuration's dashboard block, so a reload takes effect."""
-    new_id = random.getrandbits
 
     @web.middleware
     async def per_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
-        given = request.headers.get("x-request-id")
-        request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else f"{new_id(64):016x}"
-        timing = RequestTiming(time.perf_counter(), request_id)
-        request[TIMING] = timing
-        # Not reset: the request's task (and its context) ends with the request, and aiohttp's
-        # own "Error handling request" line, logged after this middleware, keeps the id.
-        REQUEST_ID.set(request_id)
+        timing = start(request)
+        request_id = timing.request_id
         wait_token = UPSTREAM_WAIT.set(timing.upstream)
         current = None if path.startswith(UNRECORDED) else CurrentRequest()
         current_token = None if current is None else CURRENT.set(current)
@@ -89,15 +83,47 @@ def middleware(
             if model_route and overhead is None:
                 overhead = timing.overhead()
             metrics.request_done(route, status, elapsed, overhead if model_route else None)
-            if current is not None:
-                if spend is not None:
-                    spend.request_done(request, current, timing, response, raised)
-                _history(history, settings(), request, timing, route, status, elapsed, current,
-                         response)  # fmt: skip
-            if access_log.isEnabledFor(logging.INFO):
-                log_access(request, timing, status, elapsed, overhead, response)
+            if current is not None and spend is not None:
+                spend.request_done(request, current, timing, response, raised)
+            recorded(history, settings, request, timing, route, status, elapsed, current,
+                     response, overhead)  # fmt: skip
 
     return per_request
+
+
+_new_id = random.getrandbits
+
+
+def start(request: web.Request) -> RequestTiming:
+    """The request's id (its valid `x-request-id`, else 64 random bits) and timing, on the
+    request and in the logs' context."""
+    given = request.headers.get("x-request-id")
+    request_id = given if given and VALID_REQUEST_ID.fullmatch(given) else f"{_new_id(64):016x}"
+    timing = request[TIMING] = RequestTiming(time.perf_counter(), request_id)
+    # Not reset: the request's task (and its context) ends with the request, and aiohttp's
+    # own "Error handling request" line, logged after the middleware, keeps the id.
+    REQUEST_ID.set(request_id)
+    return timing
+
+
+def recorded(
+    history: History,
+    settings: Callable[[], DashboardSettings],
+    request: web.Request,
+    timing: RequestTiming,
+    route: str,
+    status: int,
+    elapsed: float,
+    current: CurrentRequest | None,
+    response: web.StreamResponse | None,
+    overhead: float | None,
+) -> None:
+    """A finished request's history row (unless `current` is None: not recorded) and access
+    log line."""
+    if current is not None:
+        _history(history, settings(), request, timing, route, status, elapsed, current, response)
+    if access_log.isEnabledFor(logging.INFO):
+        log_access(request, timing, status, elapsed, overhead, response)
 
 
 def _history(

@@ -29,9 +29,10 @@ import contextlib
 import functools
 import itertools
 import logging
+from collections.abc import Awaitable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -431,7 +432,9 @@ class MCPConnection:
         The request must be one of this connection's era: a stateless one carries its own
         `_meta`; a legacy one travels in this connection's session."""
         method = message.method or ""
-        transport = await self._ready(method)
+        transport = self._live()
+        if transport.ended_reason is not None:
+            transport = await self._ready(method)
         request_id = next(self._ids)
         body = message.splice(id=request_id, name=name)
         key = NAMED.get(method)
@@ -451,7 +454,7 @@ class MCPConnection:
             transport = self._live()
         return transport
 
-    async def _roundtrip(
+    def _roundtrip(
         self,
         transport: Transport,
         request_id: int,
@@ -461,20 +464,39 @@ class MCPConnection:
         progress_token: Any,
         on_notification: OnNotification | None,
         on_request: OnRequest | None,
-    ) -> bytes:
-        """Send one encoded request and return its reply: inline (Streamable HTTP), or
-        matched by id on the message stream within `timeout_s`."""
+    ) -> Awaitable[bytes]:
+        """Send one encoded request; its reply: inline (Streamable HTTP, the
+        transport's own coroutine, awaited with no frame of ours), or matched by id on the
+        message stream within `timeout_s`."""
         handlers = Handlers(on_notification or self.on_notification, on_request or self.on_request)
         if transport.replies_inline:  # nothing to match on a message stream
-            answer = await transport.request(request_id, method, params, body, handlers)
-            assert answer is not None
-            return answer
-        reply: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        listening = method == LISTEN
-        waiter = _Waiter(reply, on_notification, on_request, progress_token, listening)
+            # An inline transport always answers on the exchange (None is for the others).
+            return cast(
+                "Awaitable[bytes]", transport.request(request_id, method, params, body, handlers)
+            )
+        waiter = _Waiter(
+            asyncio.get_running_loop().create_future(),
+            on_notification,
+            on_request,
+            progress_token,
+            method == LISTEN,
+        )
+        sent = transport.request(request_id, method, params, body, handlers)  # (not started)
+        return self._matched(transport, request_id, method, sent, waiter)
+
+    async def _matched(
+        self,
+        transport: Transport,
+        request_id: int,
+        method: str,
+        sent: Awaitable[bytes | None],
+        waiter: _Waiter,
+    ) -> bytes:
+        """`sent` awaited once `waiter` is in place, then the reply it gets on the stream."""
+        reply, listening = waiter.reply, waiter.listening
         self._waiting[request_id] = waiter
         try:
-            inline = await transport.request(request_id, method, params, body, handlers)
+            inline = await sent
             if inline is not None:
                 return inline
             try:  # the reply comes on the message stream

@@ -57,6 +57,13 @@ class _Chunks:
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
+    def ready(self) -> bool:
+        """Whether `get` would answer at once."""
+        return bool(self._items)
+
+    def get_nowait(self) -> bytes | None:
+        return self._items.popleft()
+
     async def get(self) -> bytes | None:
         while not self._items:
             self._waiter = self._loop.create_future()
@@ -255,25 +262,30 @@ class Body:
         self._pool = pool
         self._done = False
 
+    def _ended(self) -> None:
+        """The body's end: or the error that cut it short."""
+        self._done = True
+        if self._conn.error is not None:
+            raise self._conn.error
+
     async def iter_any(self) -> AsyncIterator[bytes]:
-        while True:
-            chunk = await self._chunks.get()
-            if chunk is None:
-                self._done = True
-                if self._conn.error is not None:
-                    raise self._conn.error
-                return
+        while (chunk := await self._chunks.get()) is not None:
             yield chunk
+        self._ended()
 
     async def read(self, limit: int = MAX_MESSAGE_BYTES) -> bytes:
+        # Chunk by chunk without `iter_any` (an async generator costs every reply its own
+        # machinery), and what has arrived taken without awaiting: a small reply is all there.
+        chunks = self._chunks
         parts: list[bytes] = []
         size = 0
-        async for chunk in self.iter_any():
+        while (chunk := chunks.get_nowait() if chunks.ready() else await chunks.get()) is not None:
             size += len(chunk)
             if size > limit:
                 raise HTTPError(f"a response over {limit} bytes")
             parts.append(chunk)
-        return b"".join(parts)
+        self._ended()
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def release(self) -> None:
         """Done with the response: its connection goes back to the pool if it was read whole
@@ -282,6 +294,10 @@ class Body:
             self._pool.put(self._conn)
         else:
             self._conn.close()
+
+
+def _with_body(head: bytes, body: bytes) -> bytes:
+    return b"%sContent-Length: %d\r\n\r\n%s" % (head, len(body), body)
 
 
 class Pool:
@@ -317,7 +333,8 @@ class Pool:
         )
         return conn
 
-    def request_bytes(self, headers: dict[str, str], body: bytes) -> bytes:
+    def head(self, headers: dict[str, str]) -> bytes:
+        """A POST's request line and `headers`, encoded: all of its head but the length."""
         lines = [f"POST {self.target} HTTP/1.1", f"Host: {self.authority}"]
         if self.auth is not None and "Authorization" not in headers:
             lines.append(f"Authorization: {self.auth}")
@@ -325,12 +342,18 @@ class Pool:
             if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
                 raise ValueError(f"header {name!r}: a line break or colon has no place here")
             lines.append(f"{name}: {value}")
-        lines.append(f"Content-Length: {len(body)}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        return ("\r\n".join(lines) + "\r\n").encode("latin-1")
+
+    def request_bytes(self, headers: dict[str, str], body: bytes) -> bytes:
+        return _with_body(self.head(headers), body)
 
     async def post(self, headers: dict[str, str], body: bytes) -> tuple[Head, Body]:
         """Send one POST; its head and its body (to read, then `release`)."""
-        request = self.request_bytes(headers, body)
+        return await self.post_with_head(self.head(headers), body)
+
+    async def post_with_head(self, encoded: bytes, body: bytes) -> tuple[Head, Body]:
+        """`post` with its head encoded already (`head`)."""
+        request = _with_body(encoded, body)
         while self._idle:
             conn = self._idle.popleft()
             if conn.closed:

@@ -36,6 +36,7 @@ NAMED = {
 }
 MAX_RESUMES = 3  # GET reconnections of one interrupted SSE reply
 LISTEN = "subscriptions/listen"  # 2026-07-28: a request whose reply stream lasts
+MAX_HEADS = 256  # encoded request heads kept (of 2026-07-28 calls: by method and name)
 CANCEL_SEND_S = 5.0  # for a notifications/cancelled to reach an HTTP server
 # Long-lived GET streams end when the server or the connection ends them, not on a clock.
 STREAM_TIMEOUT = aiohttp.ClientTimeout(total=None, sock_connect=30)
@@ -64,6 +65,7 @@ class StreamableHttpTransport(Transport):
         self._background: set[asyncio.Task[None]] = set()
         # 2026-07-28 POSTs (no session, no resumption) go on these keep-alive connections.
         self._pool: http1.Pool | None = None
+        self._heads: dict[tuple[str, str | None, str | None], bytes] = {}  # by method, name
 
     async def open(self, deliver: Deliver, ended: Ended) -> None:
         self._ended = ended  # nothing arrives outside the replies to our POSTs
@@ -114,10 +116,11 @@ class StreamableHttpTransport(Transport):
         retry: bool = True,
     ) -> bytes:
         conn = self.conn
-        headers = self.headers(method, params)
         if conn.era == "modern" and method != LISTEN and conn.auth is None:
             # With an auth hook, the exchange below: its 401s and 403s go to the hook.
-            return await self._stateless(request_id, method, headers, body, handlers)
+            head = self._stateless_head(method, params)
+            return await self._stateless(request_id, method, head, body, handlers)
+        headers = self.headers(method, params)
         # A listen's reply stream lasts as long as we listen.
         timeout = STREAM_TIMEOUT if method == LISTEN else self.http.timeout
         try:
@@ -141,19 +144,38 @@ class StreamableHttpTransport(Transport):
                 self._cancel_in_background(request_id, "cancelled by the client")
             raise
 
+    def _pool_of(self) -> http1.Pool:
+        if self._pool is None:
+            self._pool = http1.Pool(self.conn.url)
+        return self._pool
+
+    def _stateless_head(self, method: str, params: Json | None) -> bytes:
+        """A 2026-07-28 request's encoded head. It is the same for every call of one method
+        and name, so it is kept; not where it carries arguments (`Mcp-Param-*`) or a trace."""
+        pool = self._pool_of()
+        key = NAMED.get(method)
+        name = params.get(key) if key and params else None
+        if tracing.ACTIVE or (method == "tools/call" and self.conn.param_headers.get(str(name))):
+            return pool.head(self.headers(method, params))
+        cache_key = (method, name if isinstance(name, str) else None, self.conn.version)
+        head = self._heads.get(cache_key)
+        if head is None:
+            if len(self._heads) >= MAX_HEADS:
+                self._heads.clear()
+            head = self._heads[cache_key] = pool.head(self.headers(method, params))
+        return head
+
     async def _stateless(
         self,
         request_id: int,
         method: str,
-        headers: dict[str, str],
+        encoded_head: bytes,
         body: bytes,
         handlers: Handlers,
     ) -> bytes:
         """A 2026-07-28 request on the small HTTP/1.1 client (see `http1`)."""
-        if self._pool is None:
-            self._pool = http1.Pool(self.conn.url)
         try:
-            head, response = await self._pool.post(headers, body)
+            head, response = await self._pool_of().post_with_head(encoded_head, body)
             try:
                 if head.content_type == "text/event-stream":
                     return await self._read_events_of(response, request_id, handlers)

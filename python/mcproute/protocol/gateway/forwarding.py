@@ -1,11 +1,13 @@
 """Forwarding a client's call to its upstream.
 
-A `tools/call` goes as its own bytes where the upstream speaks the client's era: the Rust core
-splices in the upstream request's id and the tool's own name; a 2026-07-28 client's `_meta`
+A `tools/call`, `prompts/get` or `resources/read` goes as its own bytes where the upstream
+speaks the client's era: the Rust core splices in the upstream request's id and the tool's or
+prompt's own name (a resource's URI is the same on both sides); a 2026-07-28 client's `_meta`
 travels on as it is (its version, capabilities, log level and progress token are what the
 upstream must see), a legacy client's request has none; and the upstream's reply is parsed and
 validated once and relayed as bytes with the client's id, without the upstream's per-hop result
-members and, for a 2026-07-28 client, with this hop's `_meta` and `resultType`. Where this hop
+members and, for a 2026-07-28 client, with this hop's `_meta` and `resultType` (and for a read,
+its `ttlMs` and `cacheScope`). Where this hop
 must rewrite the params (an input round's `inputResponses` and `requestState`, a legacy
 request's `_meta`, arguments mirrored into `Mcp-Param-*` headers, an upstream of the other era),
 the call is forwarded field by field instead (`Gateway._forward_to`).
@@ -38,10 +40,10 @@ def forwards_as_bytes(msg: Message) -> bool:
     return msg.era == "modern" or b'"_meta"' not in raw
 
 
-def hop_result(server_info: Json) -> bytes:
-    """The members a relayed 2026-07-28 result gets from this hop."""
+def hop_result(server_info: Json, **members: object) -> bytes:
+    """The members a relayed 2026-07-28 result gets from this hop (and `members`)."""
     meta = {"io.modelcontextprotocol/serverInfo": server_info}
-    return orjson.dumps({"_meta": meta, "resultType": "complete"})
+    return orjson.dumps({"_meta": meta, "resultType": "complete", **members})
 
 
 def answered(reply: Message) -> Message:

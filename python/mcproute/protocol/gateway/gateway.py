@@ -85,6 +85,7 @@ from mcproute.protocol.jsonrpc import (
 from mcproute.protocol.server.context import RequestContext, Session
 from mcproute.protocol.server.dispatch import (
     DEFAULT_PAGE_SIZE,
+    DEFAULT_TTL_MS,
     LIST_FLAGS,
     MCPServer,
     ServerObserver,
@@ -202,7 +203,13 @@ class Gateway(MCPServer):
             tracing.trace_mcp_methods(self)  # an MCP server span per request
         else:  # traced calls take the ordinary path, where the spans are
             self.set_fast_path("tools/call", self._tools_call_as_bytes)
+            self.set_fast_path("prompts/get", self._prompts_get_as_bytes)
+            self.set_fast_path("resources/read", self._resources_read_as_bytes)
         self._hop_result = forwarding.hop_result(self._info())
+        # A read result is also cacheable for as long as this server says (see `_cacheable`).
+        self._hop_read = forwarding.hop_result(
+            self._info(), ttlMs=DEFAULT_TTL_MS, cacheScope="private"
+        )
 
     async def close(self) -> None:
         self._held.cancel_all()
@@ -588,7 +595,52 @@ class Gateway(MCPServer):
         refreshes the listing for a name not seen yet and says why a call is refused)."""
         name = msg.name
         route = self._tools.get(name) if name is not None else None
-        if route is None or not forwarding.forwards_as_bytes(msg):
+        if route is None:
+            return None
+        # A client that may get a task goes the field-by-field way, where the task's id is
+        # sealed for it (`relayed_tasks`): the extension's key anywhere in the call is enough.
+        session = ctx.session
+        if TASKS_KEY in msg.raw or (session and declared(session.client_capabilities)):
+            return None
+        upstream = self.upstreams.get(route[0])
+        if ctx.modern and upstream is not None and upstream.param_headers.get(route[1]):
+            return None  # arguments mirrored into headers: the field-by-field way sets them
+        return await self._as_bytes(msg, ctx, "tool", route, route[1], self._hop_result)
+
+    async def _prompts_get_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+        """prompts/get's fast path, as tools/call's."""
+        name = msg.name
+        route = self._prompts.get(name) if name is not None else None
+        if route is None:
+            return None
+        return await self._as_bytes(msg, ctx, "prompt", route, route[1], self._hop_result)
+
+    async def _resources_read_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+        """resources/read's fast path, for a URI an upstream listed (the URI goes unchanged);
+        the gateway's own resources, templated URIs and ones not listed yet go the ordinary
+        way."""
+        uri = msg.name
+        upstream = self._resources.get(uri) if uri is not None else None
+        if upstream is None or uri is None:
+            return None
+        if self.local is not None and uri.startswith(self.local.prefix):
+            return None
+        return await self._as_bytes(msg, ctx, "resource", (upstream, uri), None, self._hop_read)
+
+    async def _as_bytes(
+        self,
+        msg: Message,
+        ctx: RequestContext,
+        kind: str,
+        route: tuple[str, str],
+        rename: str | None,
+        hop: bytes,
+    ) -> bytes | None:
+        """Forward `msg` as its bytes to the upstream of `route` (its name, and the item's own
+        name or URI there), renamed to `rename` if given; the reply relayed as bytes, with
+        this hop's members `hop` for a 2026-07-28 client. None where the fast path does not
+        apply (see `forwarding`)."""
+        if not forwarding.forwards_as_bytes(msg):
             return None
         upstream_name, original = route
         upstream = self.upstreams.get(upstream_name)
@@ -599,21 +651,13 @@ class Gateway(MCPServer):
         if ctx.modern:
             conn = upstream.modern_connection
             usable = (
-                conn is not None
-                and conn.era == "modern"
-                and conn.version == msg.protocol_version
-                and not upstream.param_headers.get(original)  # they travel as headers too
+                conn is not None and conn.era == "modern" and conn.version == msg.protocol_version
             )
         else:
             own = self._session_connection(upstream, ctx.session)
             conn = own or upstream.connection
             usable = conn is not None and conn.era == "legacy"
-        if conn is None or not usable or not self._allowed(ctx, "tool", upstream_name, original):
-            return None
-        # A client that may get a task goes the field-by-field way, where the task's id is
-        # sealed for it (`relayed_tasks`): the extension's key anywhere in the call is enough.
-        session = ctx.session
-        if TASKS_KEY in msg.raw or (session and declared(session.client_capabilities)):
+        if conn is None or not usable or not self._allowed(ctx, kind, upstream_name, original):
             return None
         # A stateless upstream got the client's own log level: what it sends is due.
         on_note, on_request = self._relay_handlers(
@@ -623,16 +667,17 @@ class Gateway(MCPServer):
         async def call() -> Message:
             assert conn is not None
             reply = await conn.forward(
-                msg, name=original, on_notification=on_note, on_request=on_request
+                msg, name=rename, on_notification=on_note, on_request=on_request
             )
             return forwarding.answered(reply)
 
-        reply: Message = await self._counted(upstream, "tools/call", original, call)
+        method = msg.method or ""
+        tool = original if kind == "tool" else None
+        reply: Message = await self._counted(upstream, method, tool, call)
         if own is not None and ctx.session is not None:
             self._note_renewal(own, upstream_name, ctx.session)
         assert msg.id is not None
-        hop = self._hop_result if ctx.modern else None
-        return forwarding.relayed_reply(reply, msg.id, hop)
+        return forwarding.relayed_reply(reply, msg.id, hop if ctx.modern else None)
 
     def _relay_handlers(
         self, upstream_name: str, own: MCPConnection | None, ctx: RequestContext, filtered: bool

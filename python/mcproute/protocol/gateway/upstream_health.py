@@ -140,8 +140,7 @@ class UpstreamHealth:
         self.admit()
         started = time.monotonic()
         try:
-            async with asyncio.timeout(timeout_s):
-                result = await work()
+            result = await within(timeout_s, work)
         except MCPError as exc:
             if not is_upstream_failure(exc):
                 self.succeeded(time.monotonic() - started)  # it answered
@@ -170,6 +169,36 @@ class UpstreamHealth:
             "latency_ms": None if self.latency_s is None else round(self.latency_s * 1000, 3),
             "consecutive_failures": self.failures,
         }
+
+
+async def within(timeout_s: float, work: Callable[[], Awaitable[T]]) -> T:
+    """`await work()`, cancelled after `timeout_s` to raise `TimeoutError`: `asyncio.timeout`'s
+    contract (a cancellation from elsewhere stays one, and wins over the timeout) on one timer,
+    without the context manager's bookkeeping, which every forwarded call would pay."""
+    task = asyncio.current_task()
+    assert task is not None
+    cancelling = task.cancelling()
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = task.get_loop().call_later(timeout_s, expire)
+    taken_back = False
+    try:
+        return await work()
+    except asyncio.CancelledError:
+        if expired:
+            taken_back = True
+            if task.uncancel() <= cancelling:
+                raise TimeoutError from None
+        raise
+    finally:
+        timer.cancel()
+        if expired and not taken_back:  # it ended as the timer fired: the cancel is void
+            task.uncancel()
 
 
 _STATES = {"down": "failing", "open": "unavailable (circuit open)", "up": "up"}

@@ -96,6 +96,28 @@ class Reply:
 NO_REPLY = Reply()
 
 
+class _Running:
+    """A request being handled, on the task that awaits it (no task of its own: that would
+    cost every call one more task and loop turn). `cancel` marks what the client cancelled,
+    apart from the task's own cancellation (a shutdown's), which goes on as usual."""
+
+    __slots__ = ("cancelled", "task")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        if not self.cancelled:
+            self.cancelled = True
+            self.task.cancel()
+
+    def settle(self) -> bool:
+        """After the handler: whether the client's cancellation stopped it (then the task's
+        cancellation it asked for is taken back; another one still stands)."""
+        return self.cancelled and self.task.uncancel() == 0
+
+
 class ServerObserver(Protocol):
     """What monitoring hears of the requests a server handles."""
 
@@ -149,7 +171,7 @@ class MCPServer(Registry):
         super().__init__()
         # Requests being handled, by (session id, principal, request id): what a client's
         # notifications/cancelled names, among its own requests only.
-        self._running: dict[tuple[str | None, str | None, Any], asyncio.Future[Json | bytes]] = {}
+        self._running: dict[tuple[str | None, str | None, Any], _Running] = {}
         self.observer: ServerObserver | None = None
         self.tasks = Tasks()
         self.tasks.on_change = self._task_changed
@@ -299,17 +321,6 @@ class MCPServer(Registry):
         it runs go to `outbound` (dropped when None). `principal` is who sent it, where the
         transport tells callers apart: what a request round issues (its requestState, a held
         call) is bound to it."""
-        return await self._one(msg, session, outbound, principal)
-
-    async def _one(
-        self,
-        msg: Message | ProtocolError,
-        session: Session | None,
-        outbound: Outbound | None,
-        principal: str | None = None,
-    ) -> Reply:
-        if isinstance(msg, ProtocolError):
-            return Reply(encode_error(msg.id, msg.code, str(msg), _json(msg.data)), msg.code)
         kind = msg.kind
         if kind == "notification":
             method = msg.method
@@ -326,18 +337,24 @@ class MCPServer(Registry):
         assert request_id is not None
         method = msg.method or ""
         key = (session.id if session else None, principal, request_id)
-        handling = asyncio.ensure_future(self.dispatch(msg, session, outbound, principal))
         # initialize cannot be cancelled; a reused id leaves the first request cancellable.
-        cancellable = method != "initialize" and key not in self._running
-        if cancellable:
-            self._running[key] = handling
+        running = None
+        stopped = False
+        if method != "initialize" and key not in self._running:
+            task = asyncio.current_task()
+            if task is not None:
+                running = self._running[key] = _Running(task)
         started = time.perf_counter()
         error: int | None = None
         try:
-            result = await handling
+            try:
+                result = await self.dispatch(msg, session, outbound, principal)
+            finally:
+                if running is not None:
+                    del self._running[key]
+                    stopped = running.settle()
         except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if handling.cancelled() and not (current and current.cancelling()):
+            if stopped:
                 return NO_REPLY  # the client cancelled it
             raise
         except MCPError as e:
@@ -349,13 +366,13 @@ class MCPServer(Registry):
             message = f"internal error: {type(e).__name__}"
             return Reply(encode_error(request_id, INTERNAL_ERROR, message), INTERNAL_ERROR)
         finally:
-            if cancellable:
-                del self._running[key]
             if self.observer is not None:
                 known = method in self._methods or method == "initialize"
                 elapsed = time.perf_counter() - started
                 code = None if error is None else str(error)
                 self.observer.server_operation(method if known else "other", elapsed, code)
+        if stopped:
+            return NO_REPLY  # cancelled as it ended: the client wants no reply
         if isinstance(result, bytes):
             return Reply(result)  # a fast path's reply, encoded whole
         if msg.era == "modern":
@@ -364,6 +381,18 @@ class MCPServer(Registry):
             meta["io.modelcontextprotocol/serverInfo"] = self._info()
         opened = session if method == "initialize" else None
         return Reply(result_bytes(request_id, result), opened=opened)
+
+    async def _one(
+        self,
+        msg: Message | ProtocolError,
+        session: Session | None,
+        outbound: Outbound | None,
+        principal: str | None = None,
+    ) -> Reply:
+        """A batch's member: an invalid one is answered with its error."""
+        if isinstance(msg, ProtocolError):
+            return Reply(encode_error(msg.id, msg.code, str(msg), _json(msg.data)), msg.code)
+        return await self.handle(msg, session, outbound, principal)
 
     def cancel(self, session: Session | None, principal: str | None, request_id: Any) -> bool:
         """Stop the handler of one of this sender's requests (it gets no reply); False if none

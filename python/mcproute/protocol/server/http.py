@@ -46,6 +46,7 @@ from mcproute.protocol.jsonrpc import (
 )
 from mcproute.protocol.param_headers import decode_value
 from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.disconnects import DisconnectWatch
 from mcproute.protocol.server.dispatch import MCPServer, Reply
 from mcproute.protocol.server.session_pool import (
     DEFAULT_IDLE_S,
@@ -82,7 +83,6 @@ NAMED_METHODS = frozenset(
 POLLING_VERSION = "2025-11-25"  # the first revision with priming events and `retry` (SEP-1699)
 DEFAULT_RETRY_MS = 1000  # how long a client waits before resuming a stream the server closed
 KEEPALIVE_S = 15.0
-DISCONNECT_CHECK_S = 0.25  # how often a 2026-07-28 request looks for its client's disconnect
 # Who sends a request, as the application tells callers apart (None: it does not).
 Principal = Callable[[web.Request], str | None]
 NOT_FOUND = "session not found: initialize again"
@@ -206,6 +206,13 @@ class StreamableHTTP:
         self.streams: dict[str, SessionStreams] = {}  # by session id
         # Sessions this replica ended: their tokens must not bring them back here.
         self._ended: OrderedDict[str, None] = OrderedDict()
+        self._disconnects: DisconnectWatch[tuple[str | None, object]] = DisconnectWatch(
+            self._client_gone
+        )
+
+    def _client_gone(self, key: tuple[str | None, object]) -> None:
+        principal, request_id = key
+        self.server.cancel(None, principal, request_id)
 
     @property
     def sessions(self) -> dict[str, Session]:
@@ -293,6 +300,7 @@ class StreamableHTTP:
         """End every session (an `on_shutdown` hook): open GET streams would otherwise hold the
         shutdown until their keep-alive fails; listen streams get their closing result."""
         self.server.stop_listeners()
+        self._disconnects.close()
         for session_id in list(self.streams):
             await self._end_session(session_id)
 
@@ -366,11 +374,11 @@ class StreamableHTTP:
 
         if modern:
             # A 2026-07-28 client cancels by closing the connection: then the handler stops.
-            unwatch = self._watch_disconnect(request, principal, msg.id)
+            ticket = self._disconnects.watch(request, (principal, msg.id))
             try:
                 reply = await run()
             finally:
-                unwatch()
+                self._disconnects.unwatch(ticket)
         else:
             # Shielded: a legacy client that drops the connection has not cancelled its request
             # (it may resume the stream, or send notifications/cancelled).
@@ -381,41 +389,21 @@ class StreamableHTTP:
             return web.Response(status=202)
         # 2026-07-28 over HTTP: some errors carry their own status.
         status = ERROR_STATUS.get(reply.error, 200) if modern and reply.error else 200
-        headers = {}
+        headers = {"Content-Type": "application/json"}  # (as a header: aiohttp builds less)
         opened = reply.opened
         if opened is not None and opened.version is not None:
             if self.session_tokens is not None:
                 opened.id = self.session_tokens.seal(opened)
             await self._open_session(opened)
             headers[SESSION_HEADER] = opened.id
-        return web.Response(
-            status=status, body=reply.body, content_type="application/json", headers=headers
-        )
-
-    def _watch_disconnect(
-        self, request: web.Request, principal: str | None, request_id: object
-    ) -> Callable[[], None]:
-        """Look now and then whether the client has gone, and then cancel its request (aiohttp
-        tells only a handler it cancels, which an application's runner may not do). Returns
-        what stops the watch."""
-        loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle | None = None
-
-        def check() -> None:
-            nonlocal handle
-            if request.transport is None or request.transport.is_closing():
-                self.server.cancel(None, principal, request_id)
-            else:
-                handle = loop.call_later(DISCONNECT_CHECK_S, check)
-
-        handle = loop.call_later(DISCONNECT_CHECK_S, check)
-        return lambda: handle.cancel() if handle is not None else None
+        return web.Response(status=status, body=reply.body, headers=headers)
 
     def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
         """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must
         mirror the annotated arguments (SEP-2243)."""
-        if msg.method == "tools/call" and msg.name is not None:
-            mapping = self.server.param_header_map(msg.name)
+        name = msg.name if msg.method == "tools/call" else None
+        if name is not None:
+            mapping = self.server.param_header_map(name)
             if mapping:
                 arguments = (msg.to_python().get("params") or {}).get("arguments")
                 return param_headers.mismatch(mapping, arguments, request.headers)
