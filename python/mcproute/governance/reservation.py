@@ -383,9 +383,12 @@ class Governor:
         journal: SettlementJournal | None = None,
         leases: bool = True,
         lease_life_s: float = LEASE_LIFE_S,
+        tenant_cached: Callable[[str], Limits | None] | None = None,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
+        # A tenant's limits when they are at hand without waiting (None: ask `tenant_limits`).
+        self._tenant_cached = tenant_cached
         self._config = config  # the configuration now (it may be reloaded): its prices
         self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
         self.lease_s = lease_s
@@ -406,7 +409,20 @@ class Governor:
         """The subjects a request of this key counts against (empty: none has limits); the
         same list for as long as the key's and the tenant's limits stay the same (the same
         objects: a cached key record and tenant policy keep theirs, so identity is enough)."""
-        tenant_limits = await self.tenant_policy(tenant)
+        return self._charges_of(key_id, key_limits, tenant, await self.tenant_policy(tenant))
+
+    def charges_now(self, key_id: str, key_limits: Limits, tenant: str) -> Charges | None:
+        """`charges` without waiting, when the tenant's limits are at hand (else None)."""
+        if self._tenant_limits is None:
+            return self._charges_of(key_id, key_limits, tenant, NO_LIMITS)
+        tenant_limits = None if self._tenant_cached is None else self._tenant_cached(tenant)
+        if tenant_limits is None:
+            return None
+        return self._charges_of(key_id, key_limits, tenant, tenant_limits)
+
+    def _charges_of(
+        self, key_id: str, key_limits: Limits, tenant: str, tenant_limits: Limits
+    ) -> Charges:
         cache_key = (key_id, id(key_limits), tenant, id(tenant_limits))
         cached = self._charges.get(cache_key)
         if cached is not None and cached.limits == (key_limits, tenant_limits):
