@@ -401,6 +401,7 @@ class Governor:
         self._charges: dict[tuple[str, int, str, int], Charges] = {}
         self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
         self._bounds: dict[tuple[str, int, int], Bound] = {}  # the same bounds recur
+        self._unpriced_told: set[tuple[str, ...]] = set()
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
@@ -538,8 +539,20 @@ class Governor:
         return Reservation.carved(self, charges, lease, bound, tokens, cost)
 
     def _unpriced(self, charges: Sequence[Charge]) -> None:
-        if any(c.limits.budget_usd is not None for c in charges):
-            log.warning("a budget applies but the model's price is unknown: cost not counted")
+        """Say once per key (and tenant) that its budget cannot count an unpriced model's
+        cost (once: every request of it would say it again, on the hot path)."""
+        if not any(c.limits.budget_usd is not None for c in charges):
+            return
+        subjects = tuple(c.subject for c in charges)
+        if subjects in self._unpriced_told:
+            return
+        if len(self._unpriced_told) >= CHARGES_CACHED:
+            self._unpriced_told.clear()
+        self._unpriced_told.add(subjects)
+        log.warning(
+            "a budget applies to %s but the model's price is unknown: cost not counted",
+            " and ".join(subjects),
+        )
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
         """Reserve `bound` against `charges` (from this process's lease when it has room, else
