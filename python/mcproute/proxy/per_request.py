@@ -33,6 +33,7 @@ from mcproute.proxy.observe import (
     VALID_REQUEST_ID,
     RequestTiming,
     access_log,
+    finish,
     log_access,
 )
 from mcproute.proxy.spend import Recorder
@@ -73,14 +74,7 @@ def middleware(
                     timing.mark_first_byte(response)
                 else:
                     response.headers["x-request-id"] = request_id
-            # Sent here, not by aiohttp after the middleware (both calls are idempotent), so
-            # `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual.
-            # (Inline: a coroutine and a context manager less per request.)
-            try:
-                await response.prepare(request)
-                await response.write_eof()
-            except ConnectionError:
-                pass
+            await finish(request, response)
             return response
         except BaseException as exc:
             raised = exc
