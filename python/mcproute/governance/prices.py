@@ -91,6 +91,8 @@ class Price:
         }
 
     def _pico(self, input_tokens: int, output_tokens: int, cached_input_tokens: int) -> int:
+        if cached_input_tokens == 0 and input_tokens >= 0 and output_tokens >= 0:  # most calls
+            return input_tokens * self.input_pusd + output_tokens * self.output_pusd
         cached = min(max(cached_input_tokens, 0), max(input_tokens, 0))
         return (
             (max(input_tokens, 0) - cached) * self.input_pusd

@@ -383,9 +383,12 @@ class Governor:
         journal: SettlementJournal | None = None,
         leases: bool = True,
         lease_life_s: float = LEASE_LIFE_S,
+        tenant_cached: Callable[[str], Limits | None] | None = None,
     ) -> None:
         self.counter = counter
         self._tenant_limits = tenant_limits
+        # A tenant's limits when they are at hand without waiting (None: ask `tenant_limits`).
+        self._tenant_cached = tenant_cached
         self._config = config  # the configuration now (it may be reloaded): its prices
         self._priced: tuple[Config, PriceTable, dict[str, list[str]]] | None = None
         self.lease_s = lease_s
@@ -398,6 +401,7 @@ class Governor:
         self._charges: dict[tuple[str, int, str, int], Charges] = {}
         self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
         self._bounds: dict[tuple[str, int, int], Bound] = {}  # the same bounds recur
+        self._unpriced_told: set[tuple[str, ...]] = set()
 
     def __repr__(self) -> str:
         return f"Governor({self.counter!r})"
@@ -406,7 +410,20 @@ class Governor:
         """The subjects a request of this key counts against (empty: none has limits); the
         same list for as long as the key's and the tenant's limits stay the same (the same
         objects: a cached key record and tenant policy keep theirs, so identity is enough)."""
-        tenant_limits = await self.tenant_policy(tenant)
+        return self._charges_of(key_id, key_limits, tenant, await self.tenant_policy(tenant))
+
+    def charges_now(self, key_id: str, key_limits: Limits, tenant: str) -> Charges | None:
+        """`charges` without waiting, when the tenant's limits are at hand (else None)."""
+        if self._tenant_limits is None:
+            return self._charges_of(key_id, key_limits, tenant, NO_LIMITS)
+        tenant_limits = None if self._tenant_cached is None else self._tenant_cached(tenant)
+        if tenant_limits is None:
+            return None
+        return self._charges_of(key_id, key_limits, tenant, tenant_limits)
+
+    def _charges_of(
+        self, key_id: str, key_limits: Limits, tenant: str, tenant_limits: Limits
+    ) -> Charges:
         cache_key = (key_id, id(key_limits), tenant, id(tenant_limits))
         cached = self._charges.get(cache_key)
         if cached is not None and cached.limits == (key_limits, tenant_limits):
@@ -522,8 +539,20 @@ class Governor:
         return Reservation.carved(self, charges, lease, bound, tokens, cost)
 
     def _unpriced(self, charges: Sequence[Charge]) -> None:
-        if any(c.limits.budget_usd is not None for c in charges):
-            log.warning("a budget applies but the model's price is unknown: cost not counted")
+        """Say once per key (and tenant) that its budget cannot count an unpriced model's
+        cost (once: every request of it would say it again, on the hot path)."""
+        if not any(c.limits.budget_usd is not None for c in charges):
+            return
+        subjects = tuple(c.subject for c in charges)
+        if subjects in self._unpriced_told:
+            return
+        if len(self._unpriced_told) >= CHARGES_CACHED:
+            self._unpriced_told.clear()
+        self._unpriced_told.add(subjects)
+        log.warning(
+            "a budget applies to %s but the model's price is unknown: cost not counted",
+            " and ".join(subjects),
+        )
 
     async def reserve(self, charges: Sequence[Charge], bound: Bound) -> Reservation:
         """Reserve `bound` against `charges` (from this process's lease when it has room, else

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # never changed once made (not frozen: a frozen init costs 2x, per call)
 class Usage:
     input: int = 0
     output: int = 0

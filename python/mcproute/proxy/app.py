@@ -165,7 +165,13 @@ def build_app(
     )
     tenants = TenantPolicies(data_dir, database=database)
     journal = SettlementJournal(data_dir.ensure().path / SETTLEMENT_JOURNAL_NAME)
-    governor = Governor(shared.counter, tenants.load, lambda: registry.config, journal=journal)
+    governor = Governor(
+        shared.counter,
+        tenants.load,
+        lambda: registry.config,
+        journal=journal,
+        tenant_cached=tenants.cached,
+    )
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
     # auth.oauth: /mcp as an OAuth protected resource (imported only then: it needs joserfc).

@@ -7,8 +7,11 @@ observer (child tasks, such as a hedge, share the same object)."""
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from mcproute.governance.usage import Usage
 
 
 @dataclass(slots=True)
@@ -19,6 +22,9 @@ class CurrentRequest:
     # (model, deployment or None, usage object): the calls an ensemble made
     parts: list[tuple[str, str | None, dict[str, Any]]] = field(default_factory=list)
     cost_nusd: int | None = None  # what the spend ledger recorded; None: no price known
+    # (usage object, model, deployment, its counts, their cost or None): counted once by the
+    # reservation's settlement, reused by the spend ledger's row for the same call
+    counted: tuple[Mapping[str, Any], str, str | None, Usage, int | None] | None = None
 
 
 CURRENT: contextvars.ContextVar[CurrentRequest | None] = contextvars.ContextVar(

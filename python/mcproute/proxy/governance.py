@@ -28,6 +28,7 @@ from mcproute.models import served
 from mcproute.models.ensemble import EnsembleModel
 from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, tenant_of
+from mcproute.proxy.current_request import CURRENT
 from mcproute.proxy.handling import RESERVATION
 
 GOVERNOR = web.AppKey("governor", Governor)
@@ -49,7 +50,10 @@ async def admit(
     if governor is None:
         return
     record = request[RECORD]
-    charges = await governor.charges(record.key_id, record.limits, tenant_of(record))
+    tenant = tenant_of(record)
+    charges = governor.charges_now(record.key_id, record.limits, tenant)  # (the common case)
+    if charges is None:
+        charges = await governor.charges(record.key_id, record.limits, tenant)
     if not charges:
         return
     ensemble = isinstance(model, EnsembleModel)
@@ -70,16 +74,21 @@ async def admit(
     request[RESERVATION] = reservation
 
 
-async def settle(request: web.Request, model: str, usage: Mapping[str, Any] | None) -> None:
-    """End the request's reservation at the usage its response reported."""
+def settle(request: web.Request, model: str, usage: Mapping[str, Any] | None) -> None:
+    """End the request's reservation at the usage its response reported (never waits: the
+    settlement is counted in the lease, or sent off the request's path)."""
     reservation = request.get(RESERVATION)
     if reservation is None:
         return
     if usage and not reservation.by_part:
         used = usage_of(usage)
+        deployment = served.deployment()
         governor = request.app[GOVERNOR]
-        cost = governor.price_nusd(model, served.deployment(), used.input, used.output, used.cached)
+        cost = governor.price_nusd(model, deployment, used.input, used.output, used.cached)
         reservation.record(used.input, used.output, cost)
+        current = CURRENT.get()
+        if current is not None:  # the spend ledger's row reuses the count and its price
+            current.counted = (usage, model, deployment, used, cost)
     reservation.finish_now()
 
 

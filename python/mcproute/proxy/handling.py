@@ -78,7 +78,7 @@ def json_reply(value: Any) -> web.Response:
 def guarded(handler: Any) -> Any:
     """Map the failures every model route shares to the caller's error format, and end the
     request's reservation (its limits' hold) whatever happened. One wrapper, so one coroutine
-    per request for both."""
+    per request for both; ending a reservation never waits (`Reservation.finish_now`)."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
@@ -89,12 +89,13 @@ def guarded(handler: Any) -> Any:
                 refused.headers.update(exc.headers)
                 return refused
             except BaseException:
-                if RESERVATION in request:  # released whatever went wrong (the client left too)
-                    await request[RESERVATION].release()
+                held = request.get(RESERVATION)
+                if held is not None:  # released whatever went wrong (the client left too)
+                    held.finish_now()
                 raise
             reservation = request.get(RESERVATION)
             if reservation is not None:
-                await reservation.release()  # a route that settled already made this a no-op
+                reservation.finish_now()  # a route that settled already made this a no-op
                 if not response.prepared:
                     response.headers.update(reservation.headers)
             return response

@@ -14,7 +14,6 @@ so the line is written once that is known.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
@@ -60,9 +59,11 @@ TIMING = web.RequestKey("timing", RequestTiming)
 async def finish(request: web.Request, response: web.StreamResponse) -> None:
     """Send what aiohttp would send after the middleware (both calls are idempotent), so that
     `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual."""
-    with contextlib.suppress(ConnectionError):
+    try:  # (not `contextlib.suppress`: one object less per request)
         await response.prepare(request)
         await response.write_eof()
+    except ConnectionError:
+        pass
 
 
 def log_access(

@@ -97,7 +97,7 @@ async def _call(
     usage = result.get("usage")
     metrics.operation_done(operation, name, time.perf_counter() - started, usage=usage)
     note_usage(usage)
-    await governance.settle(request, name, usage)
+    governance.settle(request, name, usage)
     return result
 
 
@@ -121,7 +121,7 @@ async def _relay(
     try:
         return await _relay_events(request, name, events, anthropic, failure, hide_usage, usage)
     finally:
-        await governance.settle(request, name, usage)  # what was seen, if the client left
+        governance.settle(request, name, usage)  # what was seen, if the client left
 
 
 async def _relay_events(

@@ -113,15 +113,23 @@ def request_rows(
 ) -> list[SpendRow]:
     """The ledger rows of one finished request: one ``call``, or an ``ensemble`` row with one
     ``member`` row per model it called."""
-    usage = usage_of(current.usage)
+    known = current.counted
     if not current.parts:  # the common case: one call, one row
         deployment = current.deployment
-        cost = _cost(prices, model, deployment, usage)
+        if (
+            known is not None and known[0] is current.usage and known[1:3] == (model, deployment)
+        ):  # as the reservation's settlement counted and priced it
+            usage = known[3]
+            cost = known[4] if usage.input or usage.output or usage.cached else 0
+        else:
+            usage = usage_of(current.usage)
+            cost = _cost(prices, model, deployment, usage)
         row = SpendRow(
             new_row_id(), now, request_id, key_id, tenant, model, deployment,
             usage.input, usage.output, usage.cached, cost, status,
         )  # fmt: skip
         return [row]
+    usage = usage_of(current.usage)
     parent = new_row_id()
     members = []
     for part_model, deployment, part_usage in current.parts:

@@ -69,10 +69,15 @@ class TenantPolicies(ThreadOwnedConnection):
 
     async def load(self, name: str) -> Limits:
         """The tenant's limits (none: `NO_LIMITS`), from the cache when fresh."""
+        cached = self.cached(name)
+        return cached if cached is not None else await self._thread.run(self._read, name)
+
+    def cached(self, name: str) -> Limits | None:
+        """The tenant's limits if the cache holds them fresh, else None (`load` them)."""
         cached = self._cache.get(name)
         if cached is not None and time.monotonic() - cached[0] < self._cache_s:
             return cached[1]
-        return await self._thread.run(self._read, name)
+        return None
 
     def get(self, name: str) -> Limits:
         return self._thread.call(self._read, name)
