@@ -1168,9 +1168,10 @@ class ConfigWatcher:
         loop = asyncio.get_running_loop()
         try:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
-        except (NotImplementedError, RuntimeError, ValueError) as exc:
-            # Loops without signals (Windows, a thread other than the main one): the poll
-            # below and POST /admin/reload still reload.
+        except (RuntimeError, ValueError) as exc:
+            # Loops without signals (Windows' raise NotImplementedError, a RuntimeError; a
+            # thread other than the main one, ValueError): the poll below and POST
+            # /admin/reload still reload.
             log.info("SIGHUP reloads unavailable here (%s)", type(exc).__name__)
         else:
             self._signal_installed = True
