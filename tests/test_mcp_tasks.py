@@ -5,8 +5,9 @@ both eras. A task belongs to the caller that started it: anyone else gets -32602
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.jsonrpc import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.tasks import EXTENSION
+from mcproute.proxy.mcp_metrics import McpMetrics
 from mcproute.testing.everything_server import build
 
 TASKS = {"extensions": {EXTENSION: {}}, "elicitation": {}}
@@ -186,3 +188,82 @@ async def test_status_changes_reach_the_callers_streams(prefer: str) -> None:
     assert heard["alice"][-1]["status"] == "completed"
     assert heard["alice"][-1]["result"] == result
     assert heard["mallory"] == []
+
+
+STDIO_EVERYTHING = {
+    "command": sys.executable,
+    "args": ["-m", "mcproute.testing.everything_server", "--stdio"],
+}
+
+
+@asynccontextmanager
+async def gateway_to(upstream: str, observer: McpMetrics) -> AsyncIterator[str]:
+    """A gateway (callers told apart by X-Caller) in front of the everything server, over HTTP
+    (a dual-era server: legacy clients get their own upstream session) or as a stdio child
+    (one connection every client shares)."""
+    async with AsyncExitStack() as stack:
+        if upstream == "stdio":
+            spec: Any = STDIO_EVERYTHING
+        else:
+            spec = await stack.enter_async_context(serve(StreamableHTTP(build()).app()))
+        gateway = Gateway({"ev": spec}, observer=observer)
+        stack.push_async_callback(gateway.close)
+        yield await stack.enter_async_context(serve(StreamableHTTP(gateway, principal=who).app()))
+
+
+@pytest.mark.parametrize("upstream", ["http", "stdio"])
+@pytest.mark.parametrize("prefer", ["modern", "legacy"])
+async def test_upstream_task_status_reaches_the_callers_streams(prefer: str, upstream: str) -> None:
+    """An upstream's `notifications/tasks` through the gateway: on a 2026-07-28 listen stream
+    that asked for them, or a legacy session's stream (from its own upstream session, or the
+    gateway's shared one), with the task id the caller was given, to its caller alone; each
+    counted as relayed."""
+    heard: dict[str, list[dict[str, Any]]] = {"alice": [], "mallory": []}
+    more = asyncio.Event()
+
+    def hearing(caller: str) -> Any:
+        async def note(method: str, params: dict[str, Any]) -> None:
+            if method == "notifications/tasks":
+                heard[caller].append({k: v for k, v in params.items() if k != "_meta"})
+                more.set()
+
+        return note
+
+    async def told(task_id: str, status: str) -> None:
+        async with asyncio.timeout(20):
+            while not any(n == {**n, "taskId": task_id, "status": status} for n in heard["alice"]):
+                more.clear()
+                await more.wait()
+
+    observed = McpMetrics()
+    async with (
+        gateway_to(upstream, observed) as url,
+        client(url, prefer=prefer, capabilities=TASKS, on_request=confirm) as alice,
+        client(url, "mallory", prefer=prefer, capabilities=TASKS) as mallory,
+    ):
+        watches = []
+        for caller, conn in (("alice", alice), ("mallory", mallory)):
+            opened = asyncio.Event()
+            watch = conn.watch(hearing(caller), notifications={EXTENSION: True}, opened=opened)
+            watches.append(asyncio.create_task(watch))
+            await asyncio.wait_for(opened.wait(), 20)
+        try:
+            created = await alice.request(
+                "tools/call", {"name": "ev__slow_compute", "arguments": {"seconds": 0.2}}
+            )
+            await told(created["taskId"], "completed")
+            done = await alice.request("tasks/get", {"taskId": created["taskId"]})
+            await alice.call_tool("ev__confirm_delete", {"filename": "a.txt"})
+            asked = next(n["taskId"] for n in heard["alice"] if n["status"] == "input_required")
+            await told(asked, "completed")
+        finally:
+            for watch in watches:
+                watch.cancel()
+            await asyncio.gather(*watches, return_exceptions=True)
+    first = [n for n in heard["alice"] if n["taskId"] == created["taskId"]]
+    assert first == [{"taskId": created["taskId"], "status": "completed", "result": done["result"]}]
+    later = [n["status"] for n in heard["alice"] if n["taskId"] == asked]
+    assert later == ["input_required", "working", "completed"]
+    assert heard["mallory"] == []
+    relayed = observed.notifications[("ev", "notifications/tasks")]
+    assert relayed == len(heard["alice"]) == 4

@@ -45,6 +45,7 @@ NOTIFICATIONS = frozenset(
         "notifications/resources/updated",
         "notifications/elicitation/complete",
         "notifications/tasks/status",
+        "notifications/tasks",
     }
 )
 STATES = ("up", "down", "open", "unknown")

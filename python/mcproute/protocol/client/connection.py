@@ -85,6 +85,7 @@ ANNOUNCEMENTS = frozenset(
         "notifications/prompts/list_changed",
         "notifications/resources/list_changed",
         "notifications/resources/updated",
+        "notifications/tasks",  # a task's status: it outlives the request that started it
     }
 )
 log = logging.getLogger("mcproute.mcp.client")

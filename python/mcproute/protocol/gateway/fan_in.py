@@ -6,13 +6,15 @@ Each client hears what it would hear talking to the upstream directly, on one of
   everyone: a `subscriptions/listen` where it speaks 2026-07-28, else the standalone GET stream
   of the gateway's own session with it (or its stdio or HTTP+SSE channel). The gateway passes
   list changes on to its listen streams and to the legacy sessions that have no session of
-  their own with that upstream, and resource updates to those subscribed. The resource URIs the
+  their own with that upstream, resource updates to those subscribed, and the status of the
+  tasks started on the gateway's connections to their callers (`task_status`). The resource URIs the
   clients follow are counted: a listen is reopened with the new set; over a legacy session the
   gateway subscribes upstream for the first follower and unsubscribes after the last.
 - `relay_session`: a legacy client with its own session at an upstream gets that session's
   standalone stream relayed to its own while its stream is connected to this process: what
   the upstream sends that session alone (a list change it made for this client, updates of
-  this client's subscriptions, logs at its level, requests to it).
+  this client's subscriptions, logs at its level, its tasks' status, requests to it), through
+  the gateway's `on_note`.
 
 Both reconnect with a growing delay (up to 30 s) while the upstream is away.
 """
@@ -40,6 +42,7 @@ from mcproute.protocol.gateway.relayed_ids import relay_id
 from mcproute.protocol.jsonrpc import METHOD_NOT_FOUND, Json, MCPError
 from mcproute.protocol.server.context import RequestContext, Session
 from mcproute.protocol.server.dispatch import LIST_FLAGS
+from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
 
 # (upstream, notification method, its params) -> passed on to the clients
 Deliver = Callable[[str, str, Json], Awaitable[None]]
@@ -107,9 +110,12 @@ class UpstreamWatch:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._ready.wait(), OPEN_WAIT_S)
 
-    def _filter(self) -> Json:
-        """Every list change; updates of the URIs followed."""
+    def _filter(self, capabilities: Json) -> Json:
+        """Every list change and task status (where the upstream has tasks); updates of the
+        URIs followed."""
         wanted: Json = {flag: True for flag in LIST_FLAGS.values()}
+        if TASKS_EXTENSION in capabilities.get("extensions", {}):
+            wanted[TASKS_EXTENSION] = True  # of the tasks the gateway's connections started
         if self._uris:
             wanted["resourceSubscriptions"] = sorted(self._uris)
         return wanted
@@ -137,8 +143,9 @@ class UpstreamWatch:
                 if conn.era != "modern":
                     for uri in list(self._uris):  # a new session, or a restarted process
                         await _subscribe(conn, uri, True)
+                wanted = self._filter(conn.server_capabilities)
                 watch = asyncio.ensure_future(
-                    conn.watch(self._note, notifications=self._filter(), opened=self._ready)
+                    conn.watch(self._note, notifications=wanted, opened=self._ready)
                 )
                 changed = asyncio.ensure_future(self._changed.wait())
                 try:
@@ -169,7 +176,8 @@ class UpstreamWatch:
 def _announces(capabilities: Json) -> bool:
     """Whether a server with these capabilities may send what a watch is for."""
     lists = any(capabilities.get(kind, {}).get("listChanged") for kind in LIST_FLAGS)
-    return lists or bool(capabilities.get("resources", {}).get("subscribe"))
+    tasks = TASKS_EXTENSION in capabilities.get("extensions", {})
+    return lists or tasks or bool(capabilities.get("resources", {}).get("subscribe"))
 
 
 async def _subscribe(conn: MCPConnection, uri: str, subscribe: bool) -> None:
@@ -203,6 +211,7 @@ class _Standalone:
 async def relay_session(
     session: Session,
     upstream: str,
+    on_note: Callable[[str, Json], Awaitable[None]],
     connect: Callable[[], MCPConnection],
     cursor: SseCursor,
     ended: asyncio.Event,
@@ -210,7 +219,8 @@ async def relay_session(
     opened: asyncio.Event,
 ) -> None:
     """Relay the standalone stream of `session`'s own upstream session (`connect` attaches to
-    it) to the client's own stream until `ended`; `opened` is set once the upstream stream is
+    it) to the client's own stream until `ended`: its notifications through `on_note`, its
+    requests as requests; `opened` is set once the upstream stream is
     open (or could not be). `cursor` resumes the upstream stream where a previous relay left
     it; an expired upstream session is renewed (`renewed` is told)."""
     outbound = _Standalone(session, ended)
@@ -227,7 +237,7 @@ async def relay_session(
     while not ended.is_set():
         conn = connect()
         try:
-            if await _until(ended, conn.watch(session.send, ask, cursor=cursor, opened=opened)):
+            if await _until(ended, conn.watch(on_note, ask, cursor=cursor, opened=opened)):
                 backoff = RETRY_MIN_S  # the upstream ended it: open it again
         except HTTPStatusError as e:
             if e.status == 405:

@@ -68,6 +68,7 @@ from mcproute.protocol.gateway.held_calls import HeldCalls, held_key
 from mcproute.protocol.gateway.namespacing import Namespace
 from mcproute.protocol.gateway.relayed_ids import relay_id, relay_target
 from mcproute.protocol.gateway.relayed_tasks import RelayedTasks
+from mcproute.protocol.gateway.task_status import TaskStatus
 from mcproute.protocol.gateway.token_exchange import TokenExchangeSettings
 from mcproute.protocol.gateway.upstream_errors import relayed_error
 from mcproute.protocol.gateway.upstream_health import (
@@ -94,6 +95,7 @@ from mcproute.protocol.server.input_required import INPUT_METHODS, InputRequired
 from mcproute.protocol.server.skills import EXTENSION as SKILLS_EXTENSION
 from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
 from mcproute.protocol.server.tasks import METHODS as TASK_METHODS
+from mcproute.protocol.server.tasks import STATUS_NOTIFICATION as TASK_STATUS
 from mcproute.protocol.server.tasks import declared, missing_capability
 from mcproute.redact import redact_url
 
@@ -197,6 +199,7 @@ class Gateway(MCPServer):
             "resources/directory/read": self._gw_by_uri,
         }
         self._relayed_tasks = RelayedTasks(self.request_states)
+        self._task_status = TaskStatus(self._relayed_tasks, self._deliver_task_status)
         for method, handler in handlers.items():
             self.set_handler(method, handler)
         if tracing.ACTIVE:
@@ -449,6 +452,9 @@ class Gateway(MCPServer):
         def sharing(session: Session) -> bool:
             return upstream not in session.carry.get(UPSTREAM_SESSIONS, {})
 
+        if method == TASK_STATUS:
+            self._task_status.on_watch(upstream, params)  # counted once passed on
+            return
         if self.observer is not None:
             self.observer.notification_relayed(upstream, method)
 
@@ -457,6 +463,24 @@ class Gateway(MCPServer):
             await self.notify_list_changed(kind, sessions=sharing)
         elif method == "notifications/resources/updated" and isinstance(params.get("uri"), str):
             await self.notify_resource_updated(params["uri"], sessions=sharing)
+
+    def _deliver_task_status(
+        self, upstream: str, params: Json, principal: str | None, session: Session | None
+    ) -> None:
+        if self.observer is not None:
+            self.observer.notification_relayed(upstream, TASK_STATUS)
+        self.notify_task_status(params, principal, session)
+
+    async def _own_session_note(
+        self, upstream: str, session: Session, method: str, params: Json
+    ) -> None:
+        """A notification on the client's own upstream session's stream, passed on to its."""
+        if method == TASK_STATUS:
+            self._task_status.on_own_session(upstream, params, session)
+            return
+        if self.observer is not None:
+            self.observer.notification_relayed(upstream, method)
+        await session.send(method, params)
 
     async def client_listening(self, session: Session, ended: asyncio.Event) -> None:
         """Relay the client's own upstream sessions' streams to its stream while it is here;
@@ -489,8 +513,9 @@ class Gateway(MCPServer):
         def renewed(conn: MCPConnection) -> None:
             self._note_renewal(conn, upstream.name, session)
 
+        on_note = functools.partial(self._own_session_note, upstream.name, session)
         task = asyncio.create_task(
-            relay_session(session, upstream.name, connect, cursor, ended, renewed, opened)
+            relay_session(session, upstream.name, on_note, connect, cursor, ended, renewed, opened)
         )
         self._relays.add(task)
         task.add_done_callback(self._relays.discard)
@@ -688,6 +713,10 @@ class Gateway(MCPServer):
         own level asks for."""
 
         async def relay_notification(note: str, note_params: Json) -> None:
+            if note == TASK_STATUS and own is not None and ctx.session is not None:
+                # under the client's id for the task, as on the session's stream
+                self._task_status.on_own_session(upstream_name, note_params, ctx.session)
+                return
             if note in ANNOUNCEMENTS and own is None:
                 return  # a shared connection's news: the upstream's watch tells every client
             if self.observer is not None:
@@ -955,8 +984,18 @@ class Gateway(MCPServer):
         with tracing.mcp_upstream(upstream, "tools/call", original):
             result = await self._forward(upstream, "tools/call", {**params, "name": original}, ctx)
         if result.get("resultType") == "task":
+            self._task_started(upstream, result, ctx)
             return self._relayed_tasks.expose(upstream, result, ctx.principal)
         return result
+
+    def _task_started(self, upstream: str, result: Json, ctx: RequestContext) -> None:
+        """Remember whose task it is, for its status notifications (`task_status`)."""
+        task_id = result.get("taskId")
+        if not isinstance(task_id, str) or self._upstream(upstream).oauth is not None:
+            return  # a per-user upstream is not watched: its tasks are polled
+        session = None if ctx.modern else ctx.session
+        own = session is not None and upstream in session.carry.get(UPSTREAM_SESSIONS, {})
+        self._task_status.started(upstream, task_id, ctx.principal, session, own_session=own)
 
     async def _gw_task(self, params: Json, ctx: RequestContext, msg: Message) -> Json:
         """tasks/get, tasks/update, tasks/cancel: to the upstream whose task it is."""

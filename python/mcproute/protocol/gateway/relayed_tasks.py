@@ -6,6 +6,10 @@ principal. `tasks/get`, `tasks/update` and `tasks/cancel` with that id find thei
 any replica that shares the state secret, and only for the caller that started the task;
 anything else is -32602, as an unknown task is. The upstream's answers come back with the
 client's id in place of its own.
+
+The id does not expire (the upstream's own TTL bounds the task: past it the upstream says the
+task is unknown), so sealing the same task for the same caller again gives the same id: the
+status notifications of a task (`task_status`) name it as its CreateTaskResult did.
 """
 
 from __future__ import annotations
@@ -23,8 +27,12 @@ class RelayedTasks:
     def expose(self, upstream: str, result: Json, principal: str | None) -> Json:
         """An upstream's task-shaped result (CreateTaskResult, or a task from tasks/get) with
         the id the client is to use."""
-        carry = {"upstream": upstream, "id": result.get("taskId")}
-        return {**result, "taskId": self._states.seal(BOUND_TO, {}, carry, principal)}
+        return {**result, "taskId": self.client_id(upstream, result.get("taskId"), principal)}
+
+    def client_id(self, upstream: str, task_id: object, principal: str | None) -> str:
+        """The id `principal` knows the upstream's task `task_id` by."""
+        carry = {"upstream": upstream, "id": task_id}
+        return self._states.seal(BOUND_TO, {}, carry, principal, expires=False)
 
     def route(self, params: Json, principal: str | None) -> tuple[str, Json]:
         """(upstream, the params with its own task id) for a tasks/* request."""

@@ -60,6 +60,7 @@ from mcproute.protocol.server.input_required import (
 )
 from mcproute.protocol.server.registry import Registry, Tool
 from mcproute.protocol.server.tasks import EXTENSION as TASKS_EXTENSION
+from mcproute.protocol.server.tasks import STATUS_NOTIFICATION as TASK_STATUS
 from mcproute.protocol.server.tasks import Task, Tasks
 
 MODERN_VERSIONS = [v for v in SUPPORTED_VERSIONS if v >= LATEST_VERSION]
@@ -634,15 +635,20 @@ class MCPServer(Registry):
         return {"content": [_text(value)]}
 
     def _task_changed(self, task: Task) -> None:
-        """A task's status changed: tell its session, and its caller's listen streams that
-        asked (see `tasks`)."""
-        params = task.notification()
-        sends = [task.session.send("notifications/tasks", params)] if task.session else []
+        """A task's status changed (see `tasks`)."""
+        self.notify_task_status(task.notification(), task.principal, task.session)
+
+    def notify_task_status(
+        self, params: Json, principal: str | None, session: Session | None
+    ) -> None:
+        """A `notifications/tasks` of a task `principal` started: to the legacy `session` that
+        started it (if any), and to that caller's listen streams that asked for them. Sent in
+        the background: a task's progress never waits on a slow stream."""
+        sends = [session.send(TASK_STATUS, params)] if session else []
         sends += [
-            listener.send("notifications/tasks", params)
+            listener.send(TASK_STATUS, params)
             for listener in self.listeners
-            if listener.notifications.get(TASKS_EXTENSION)
-            and listener.ctx.principal == task.principal
+            if listener.notifications.get(TASKS_EXTENSION) and listener.ctx.principal == principal
         ]
         for send in sends:
             sending = asyncio.ensure_future(send)

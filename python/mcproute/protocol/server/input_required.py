@@ -80,12 +80,15 @@ class RequestStates:
         answers: Json,
         carry: Json | None = None,
         principal: str | None = None,
+        *,
+        expires: bool = True,
     ) -> str:
-        expires = time.time() + self.ttl_s
+        """`expires=False`: a state that stays valid (and is the same string each time it is
+        sealed from the same fields), for what another party bounds in time (a relayed task)."""
         state = {
             "to": bound_to,
             "by": principal,
-            "exp": expires,
+            "exp": time.time() + self.ttl_s if expires else None,
             "answers": answers,
             "carry": carry,
         }
@@ -102,7 +105,7 @@ class RequestStates:
         if not hmac.compare_digest(mac, self._mac(payload)):
             raise StateError("params.requestState: integrity check failed")
         state: Json = orjson.loads(payload)
-        if state["exp"] < time.time():
+        if state["exp"] is not None and state["exp"] < time.time():
             raise StateError("params.requestState: expired; send the request again without it")
         if state.get("by") != principal:
             raise StateError("params.requestState: not issued to this caller")

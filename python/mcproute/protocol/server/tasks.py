@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from mcproute.protocol.server.context import RequestContext, Session
 
 EXTENSION = "io.modelcontextprotocol/tasks"
+STATUS_NOTIFICATION = "notifications/tasks"
 METHODS = ("tasks/get", "tasks/update", "tasks/cancel")
 TASK_SUPPORT = ("optional", "required")
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
@@ -88,7 +89,7 @@ class Task:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     runner: asyncio.Future[Json] | None = None
     on_change: Callable[[Task], None] | None = None
-    session: Session | None = None  # the legacy session that started it
+    session: Session | None = None  # the legacy session that started it (None: a modern call)
 
     def notification(self) -> Json:
         """A `notifications/tasks`'s params: the status, and how the task ended."""
@@ -235,7 +236,9 @@ class Tasks:
         async def escalate() -> None:
             task = Task(secrets.token_urlsafe(18), ctx.principal, self.ttl_ms)
             task.on_change = self.on_change
-            task.session = ctx.session
+            # A 2026-07-28 caller hears of it on its listen streams only (over stdio too, where
+            # the process is a session: nothing goes outside a listen in that era).
+            task.session = None if ctx.modern else ctx.session
             self._tasks[task.id] = task
             ctx.asker = task.ask
             created.set_result(task)
