@@ -20,6 +20,7 @@ from mcp_support import LEGACY_EVERYTHING, NODE, free_port, process, serve
 from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.proxy.mcp_metrics import McpMetrics
 from mcproute.testing.everything_server import build
 
 SDK_SERVER = str(Path(__file__).with_name("sdk_server.py"))
@@ -109,8 +110,10 @@ async def test_legacy_clients_hear_their_own_upstream_session(
     sdk_url: str, stack: AsyncExitStack
 ) -> None:
     """The SDK server announces a change on the session that made it: through the gateway only
-    that client hears it, on its GET stream (its own upstream session's stream, relayed)."""
-    url = await gateway(stack, {"sdk": sdk_url})
+    that client hears it, on its GET stream (its own upstream session's stream, relayed), and
+    each is counted as relayed."""
+    observed = McpMetrics()
+    url = await gateway(stack, {"sdk": sdk_url}, observer=observed)
     first, first_heard = await legacy_client(stack, url)
     second, second_heard = await legacy_client(stack, url)
     await first.call_tool("sdk__add_note", {"content": "one"})
@@ -121,6 +124,7 @@ async def test_legacy_clients_hear_their_own_upstream_session(
     assert second_heard.count("notifications/resources/list_changed") == 1
     uris = {r["uri"] for r in await second.list_resources()}
     assert {"note://note-1", "note://note-2"} <= uris
+    assert observed.notifications[("sdk", "notifications/resources/list_changed")] == 2
 
 
 async def test_a_listener_hears_every_upstream(sdk_url: str, stack: AsyncExitStack) -> None:

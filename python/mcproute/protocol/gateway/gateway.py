@@ -455,14 +455,14 @@ class Gateway(MCPServer):
         if method == TASK_STATUS:
             self._task_status.on_watch(upstream, params)  # counted once passed on
             return
-        if self.observer is not None:
-            self.observer.notification_relayed(upstream, method)
-
+        told = 0
         kind = method.removeprefix("notifications/").removesuffix("/list_changed")
         if kind in LIST_FLAGS and method == f"notifications/{kind}/list_changed":
-            await self.notify_list_changed(kind, sessions=sharing)
+            told = await self.notify_list_changed(kind, sessions=sharing)
         elif method == "notifications/resources/updated" and isinstance(params.get("uri"), str):
-            await self.notify_resource_updated(params["uri"], sessions=sharing)
+            told = await self.notify_resource_updated(params["uri"], sessions=sharing)
+        if told and self.observer is not None:  # once, however many clients heard it
+            self.observer.notification_relayed(upstream, method)
 
     def _deliver_task_status(
         self, upstream: str, params: Json, principal: str | None, session: Session | None

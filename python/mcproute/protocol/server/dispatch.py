@@ -231,32 +231,43 @@ class MCPServer(Registry):
 
     async def notify_list_changed(
         self, kind: str, *, sessions: Callable[[Session], bool] | None = None
-    ) -> None:
+    ) -> int:
         """Tell every session (those `sessions` picks, if given), and every listen stream that
-        opted in, that the `kind` ("tools", "resources", "prompts") list changed."""
+        opted in, that the `kind` ("tools", "resources", "prompts") list changed. Returns how
+        many were told."""
         flag = LIST_FLAGS.get(kind)
         if flag is None:
             raise ValueError(f"kind must be one of {list(LIST_FLAGS)}")
         method = f"notifications/{kind}/list_changed"
-        for session in list(self.sessions.values()):
-            if sessions is None or sessions(session):
-                await session.send(method, {})
-        for listener in list(self.listeners):
-            if listener.notifications.get(flag):
-                await listener.send(method, {})
+        told = [s for s in list(self.sessions.values()) if sessions is None or sessions(s)]
+        for session in told:
+            await session.send(method, {})
+        listening = [listener for listener in self.listeners if listener.notifications.get(flag)]
+        for listener in listening:
+            await listener.send(method, {})
+        return len(told) + len(listening)
 
     async def notify_resource_updated(
         self, uri: str, *, sessions: Callable[[Session], bool] | None = None
-    ) -> None:
+    ) -> int:
         """Tell the sessions (of those `sessions` picks, if given) and listen streams
-        subscribed to `uri` that it changed."""
+        subscribed to `uri` that it changed. Returns how many were told."""
         method, params = "notifications/resources/updated", {"uri": uri}
-        for session in list(self.sessions.values()):
-            if uri in session.subscriptions and (sessions is None or sessions(session)):
-                await session.send(method, params)
-        for listener in list(self.listeners):
-            if uri in listener.notifications.get("resourceSubscriptions", ()):
-                await listener.send(method, params)
+        told = [
+            s
+            for s in list(self.sessions.values())
+            if uri in s.subscriptions and (sessions is None or sessions(s))
+        ]
+        for session in told:
+            await session.send(method, params)
+        listening = [
+            listener
+            for listener in self.listeners
+            if uri in listener.notifications.get("resourceSubscriptions", ())
+        ]
+        for listener in listening:
+            await listener.send(method, params)
+        return len(told) + len(listening)
 
     def param_header_map(self, tool: str) -> dict[tuple[str, ...], str]:
         """Hook: which arguments of `tool` its callers mirror into `Mcp-Param-*` headers
