@@ -50,6 +50,8 @@ def test_blocks_from_other_clients_are_accepted() -> None:
                 "autoApprove": ["read"],
                 "alwaysAllow": ["list"],
                 "timeout": 30,
+                "breaker_failures": 5,
+                "breaker_cooldown_s": 10,
                 "type": "stdio",
             },
             "off": {"command": "absent-program", "disabled": True},
@@ -65,6 +67,8 @@ def test_blocks_from_other_clients_are_accepted() -> None:
     upstreams = mcp_upstreams(parsed)
     assert set(upstreams) == {"files", "windsurf", "remote"}  # a disabled server is not started
     assert upstreams["files"]["timeout"] == 30.0
+    assert upstreams["files"]["breaker_failures"] == 5
+    assert upstreams["files"]["breaker_cooldown_s"] == 10.0
     assert upstreams["files"]["env"] == {"TOKEN": "t0k"}
     assert upstreams["windsurf"]["url"] == "https://mcp.example.com/mcp"
     # VS Code's settings.json puts the same under "mcp".
@@ -82,6 +86,8 @@ def test_blocks_from_other_clients_are_accepted() -> None:
         ({"command": "x", "envFile": ".env"}, "envFile: is not supported"),
         ({"command": "x", "env": {"K": "${input:key}"}}, "env.K: refers to the VS Code input"),
         ({"command": "x", "call_timeout_s": 0}, "call_timeout_s: must be greater than 0"),
+        ({"command": "x", "breaker_failures": 2.5}, "breaker_failures: must be a whole number"),
+        ({"command": "x", "breaker_cooldown_s": 0}, "breaker_cooldown_s: must be greater than 0"),
         ({"command": "x", "disabled": "yes"}, "disabled: must be true or false"),
         ({"command": "x", "autoApprove": "all"}, "autoApprove: must be a list of strings"),
         ({"command": "x", "transport": "stdio"}, "transport: unknown key"),

@@ -214,6 +214,48 @@ async def test_the_breaker_opens_probes_once_and_closes(monkeypatch: pytest.Monk
     assert health.state == "up"  # an error the upstream answered: it is alive
 
 
+async def test_each_upstream_has_its_own_breaker_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`breaker_failures` and `breaker_cooldown_s` in an upstream's entry: that upstream opens
+    after its own count and stays open for its own time; the other keeps the defaults. Both are
+    shown to operators, and a reload with other settings replaces the upstream."""
+    now = [1000.0]
+    monkeypatch.setattr(upstream_health.time, "monotonic", lambda: now[0])
+    touchy = {"url": "http://127.0.0.1:9/mcp", "breaker_failures": 1, "breaker_cooldown_s": 2}
+    gateway = Gateway({"touchy": touchy, "usual": "http://127.0.0.1:9/mcp"})
+    try:
+        health = {name: u.health for name, u in gateway.upstreams.items()}
+        for h in health.values():
+            h.failed("connect: refused")
+        assert health["touchy"].state == "open"
+        assert health["usual"].state == "down"  # one failure of the default three
+        now[0] += 2.5
+        health["touchy"].admit()  # its own 2 s are over: the probe goes through
+        shown = gateway.upstream_health()
+        assert shown["touchy"]["breaker"] == {"failures": 1, "cooldown_s": 2.0}
+        assert shown["usual"]["breaker"] == {
+            "failures": BREAKER_FAILURES,
+            "cooldown_s": upstream_health.BREAKER_COOLDOWN_S,
+        }
+        changed = gateway.set_upstreams({"touchy": {**touchy, "breaker_failures": 5}})
+        assert changed["touchy"] == "changed"
+    finally:
+        await gateway.close()
+
+
+@pytest.mark.parametrize(
+    ("entry", "error"),
+    [
+        ({"breaker_failures": 0}, "breaker_failures: must be a whole number >= 1"),
+        ({"breaker_failures": 1.5}, "breaker_failures: must be a whole number >= 1"),
+        ({"breaker_cooldown_s": -1}, "breaker_cooldown_s: must be a positive number"),
+        ({"breaker_cooldown_s": True}, "breaker_cooldown_s: must be a positive number"),
+    ],
+)
+def test_bad_breaker_settings_name_the_key(entry: dict[str, Any], error: str) -> None:
+    with pytest.raises(ValueError, match=f"upstream 'x': {error}"):
+        Gateway({"x": {"url": "http://127.0.0.1:9/mcp", **entry}})
+
+
 async def test_the_call_timeout_keeps_asyncio_timeouts_contract() -> None:
     """`within` (the timer every forwarded call runs under): its result, or TimeoutError once
     the time is up; a cancellation from elsewhere stays a cancellation, even when the timer

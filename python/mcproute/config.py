@@ -40,7 +40,8 @@ The accepted shape (every key optional except where noted)::
 ``servers`` (top level or under ``mcp``, with its ``inputs``). An entry may also have ``type``
 (``stdio``, ``http``, ``streamable-http``/``streamableHttp``, ``sse``), ``cwd``, ``inheritEnv``
 (the parent's variables a stdio child gets), the timeouts ``connect_timeout_s``,
-``list_timeout_s``, ``call_timeout_s`` (``timeout``: the call timeout), ``disabled`` (not started),
+``list_timeout_s``, ``call_timeout_s`` (``timeout``: the call timeout), the circuit breaker's
+``breaker_failures`` (in a row, to open it) and ``breaker_cooldown_s``, ``disabled`` (not started),
 and the client-side approval lists other clients write (``autoApprove``, ``alwaysAllow``:
 accepted and ignored, the gateway does not prompt). Provider keys default to the usual
 environment variables (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``, ...).
@@ -218,7 +219,8 @@ class McpServerConfig:
     headers: Mapping[str, Secret] = field(default_factory=dict, repr=False)
     cwd: str | None = None
     inherit_env: tuple[str, ...] | None = None  # None: the default list
-    timeouts: Mapping[str, float] = field(default_factory=dict)  # the entry's timeout keys
+    # the entry's timeout and breaker keys (`Timeouts.from_spec`, `Breaker.from_spec`)
+    resilience: Mapping[str, float | int] = field(default_factory=dict)
     disabled: bool = False
     # `"auth": {"type": "oauth" | "token_exchange", ...}`: called with each user's own token
     # (gateway.user_links, gateway.token_exchange).
@@ -399,6 +401,8 @@ _MCP_SERVER_KEYS = (
     "list_timeout_s",
     "call_timeout_s",
     "timeout",
+    "breaker_failures",
+    "breaker_cooldown_s",
     "disabled",
     "autoApprove",
     "alwaysAllow",
@@ -822,11 +826,17 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
                 headers[str(key)] = secret
         for approvals in ("autoApprove", "alwaysAllow"):
             check.string_list(block.get(approvals), f"{where}.{approvals}")
-        timeouts = {}
-        for key in ("connect_timeout_s", "list_timeout_s", "call_timeout_s", "timeout"):
+        resilience: dict[str, float | int] = {}
+        seconds_keys = ("connect_timeout_s", "list_timeout_s", "call_timeout_s", "timeout")
+        for key in (*seconds_keys, "breaker_cooldown_s"):
             seconds = check.number(block.get(key), f"{where}.{key}")
             if seconds is not None:
-                timeouts[key] = float(seconds)
+                resilience[key] = float(seconds)
+        failures = check.number(
+            block.get("breaker_failures"), f"{where}.breaker_failures", integer=True
+        )
+        if failures is not None:
+            resilience["breaker_failures"] = failures
         disabled = block.get("disabled", False)
         if not isinstance(disabled, bool):
             check.fail(f"{where}.disabled", "must be true or false")
@@ -846,7 +856,7 @@ def _parse_mcp_servers(value: Any, path: str, check: _Checker) -> list[McpServer
                     if inherit is None
                     else tuple(check.string_list(inherit, f"{where}.inheritEnv"))
                 ),
-                timeouts=timeouts,
+                resilience=resilience,
                 disabled=disabled is True,
                 auth=auth,
             )

@@ -41,7 +41,7 @@ def mcp_upstreams(config: Config) -> dict[str, dict[str, Any]]:
             continue
         if s.url is not None:
             headers = {k: v.reveal() for k, v in s.headers.items()}
-            upstreams[s.name] = {"url": s.url, "headers": headers, **s.timeouts}
+            upstreams[s.name] = {"url": s.url, "headers": headers, **s.resilience}
             if s.auth is not None:
                 upstreams[s.name]["auth"] = {
                     k: v if isinstance(v, str) else v.reveal() for k, v in s.auth.items()
@@ -55,7 +55,7 @@ def mcp_upstreams(config: Config) -> dict[str, dict[str, Any]]:
                 "args": list(s.args),
                 "env": env,
                 "cwd": s.cwd,
-                **s.timeouts,
+                **s.resilience,
                 **({} if s.inherit_env is None else {"inheritEnv": list(s.inherit_env)}),
             }
     return upstreams

@@ -257,7 +257,7 @@ class Gateway(MCPServer):
     def upstream_health(self) -> dict[str, Json]:
         """Each upstream's state for operators: transport and target (a URL without its
         credentials, a command without its arguments), `UpstreamHealth.summary`, calls in
-        flight."""
+        flight, its timeouts and breaker settings."""
         out: dict[str, Json] = {}
         for name, upstream in self.upstreams.items():
             if upstream.stdio is not None:
@@ -270,6 +270,7 @@ class Gateway(MCPServer):
                 **upstream.health.summary(),
                 "calls_in_flight": upstream.calls,
                 "timeouts_s": dataclasses.asdict(upstream.timeouts),
+                "breaker": dataclasses.asdict(upstream.breaker),
             }
         return out
 

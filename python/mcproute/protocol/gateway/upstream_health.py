@@ -4,9 +4,11 @@ Every operation on an upstream is bounded by that upstream's timeouts: `connect_
 reach it and negotiate, `list_s` for a listing (all its pages), `call_s` for a forwarded call.
 Failures of the upstream itself (a timeout, a refused or dropped connection, a child that could
 not start or exited, an HTTP error status) are counted; an error the upstream answered is not (it
-is alive). After `BREAKER_FAILURES` failures in a row its circuit opens: for `BREAKER_COOLDOWN_S`
-nothing is sent to it (calls fail at once, listings leave it out); then one operation is let
-through to probe it, which closes the circuit on success and reopens it on failure.
+is alive). After `Breaker.failures` failures in a row (default `BREAKER_FAILURES`) its circuit
+opens: for `Breaker.cooldown_s` (default `BREAKER_COOLDOWN_S`) nothing is sent to it (calls fail
+at once, listings leave it out); then one operation is let through to probe it, which closes the
+circuit on success and reopens it on failure. Both are per upstream (`breaker_failures`,
+`breaker_cooldown_s` in its `mcpServers` entry).
 
 `UpstreamHealth` also keeps what operators look at: the state, the last error (redacted: an
 upstream may echo a credential), the tools it last listed, and a latency average. Transitions
@@ -44,6 +46,8 @@ TIMEOUT_KEYS = {
     "call_timeout_s": "call_s",
     "timeout": "call_s",
 }
+# mcpServers keys -> Breaker fields
+BREAKER_KEYS = {"breaker_failures": "failures", "breaker_cooldown_s": "cooldown_s"}
 # Implementation-defined: the upstream cannot serve the request now (the official SDKs' code for
 # a request that timed out).
 UNAVAILABLE = -32001
@@ -69,6 +73,30 @@ class Timeouts:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class Breaker:
+    failures: int = BREAKER_FAILURES  # in a row, to open the circuit
+    cooldown_s: float = BREAKER_COOLDOWN_S  # open for this long before one probe
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> Breaker:
+        """From an `mcpServers` entry's breaker keys; the defaults for the others."""
+        values: dict[str, Any] = {}
+        failures = spec.get("breaker_failures")
+        if failures is not None:
+            if isinstance(failures, bool) or not isinstance(failures, int) or failures < 1:
+                raise ValueError(f"breaker_failures: must be a whole number >= 1, got {failures!r}")
+            values["failures"] = failures
+        cooldown = spec.get("breaker_cooldown_s")
+        if cooldown is not None:
+            if isinstance(cooldown, bool) or not isinstance(cooldown, int | float) or cooldown <= 0:
+                raise ValueError(
+                    f"breaker_cooldown_s: must be a positive number of seconds, got {cooldown!r}"
+                )
+            values["cooldown_s"] = float(cooldown)
+        return cls(**values)
+
+
 def is_upstream_failure(exc: BaseException) -> bool:
     """The upstream did not answer (as opposed to answering with an error)."""
     if isinstance(exc, TimeoutError | OSError | aiohttp.ClientError):
@@ -80,8 +108,9 @@ def is_upstream_failure(exc: BaseException) -> bool:
 
 
 class UpstreamHealth:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, breaker: Breaker | None = None) -> None:
         self.name = name
+        self.breaker = breaker or Breaker()
         self.state = "unknown"  # "up", "down" (failing), "open" (circuit open)
         self.last_error: str | None = None
         self.last_error_at: float | None = None  # wall clock
@@ -126,9 +155,9 @@ class UpstreamHealth:
         self.last_error = redact(error)
         self.last_error_at = time.time()
         was = self.state
-        if self.failures >= BREAKER_FAILURES or was == "open":
+        if self.failures >= self.breaker.failures or was == "open":
             self.state = "open"
-            self._open_until = time.monotonic() + BREAKER_COOLDOWN_S
+            self._open_until = time.monotonic() + self.breaker.cooldown_s
         else:
             self.state = "down"
         if was != self.state:

@@ -12,7 +12,12 @@ from typing import Any
 from mcproute.protocol import param_headers
 from mcproute.protocol.client.connection import MCPConnection
 from mcproute.protocol.client.stdio import StdioServer
-from mcproute.protocol.gateway.upstream_health import Timeouts, UpstreamHealth, is_upstream_failure
+from mcproute.protocol.gateway.upstream_health import (
+    Breaker,
+    Timeouts,
+    UpstreamHealth,
+    is_upstream_failure,
+)
 from mcproute.protocol.gateway.user_links import UpstreamAuth, upstream_auth
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, Json, MCPError
 
@@ -31,6 +36,7 @@ class Upstream:
     stdio: StdioServer | None = None
 
     timeouts: Timeouts = field(default_factory=Timeouts)
+    breaker: Breaker = field(default_factory=Breaker)
     client_name: str = "mcproute-gateway"  # how the gateway introduces itself upstream
     # `"auth": {"type": "oauth" | "token_exchange"}`: called with each user's own token
     # (see user_links, token_exchange).
@@ -41,13 +47,14 @@ class Upstream:
         cls, name: str, spec: str | Mapping[str, Any], client_name: str = "mcproute-gateway"
     ) -> Upstream:
         """From a URL, or an `mcpServers` entry: {"url", "headers"} or {"command", "args",
-        "env", "cwd", "inheritEnv"}, either with the timeout keys of `Timeouts.from_spec`."""
+        "env", "cwd", "inheritEnv"}, either with the timeout keys of `Timeouts.from_spec` and
+        the breaker keys of `Breaker.from_spec`."""
         if isinstance(spec, str):
             return cls(name, spec, client_name=client_name)
         if ("url" in spec) == ("command" in spec):
             raise ValueError(f"upstream {name!r}: needs exactly one of url or command")
         try:
-            timeouts = Timeouts.from_spec(spec)
+            timeouts, breaker = Timeouts.from_spec(spec), Breaker.from_spec(spec)
         except ValueError as e:
             raise ValueError(f"upstream {name!r}: {e}") from None
         oauth = None
@@ -58,8 +65,8 @@ class Upstream:
         if "url" in spec:
             headers = dict(spec.get("headers") or {})
             return cls(
-                name, spec["url"], headers, timeouts=timeouts, client_name=client_name,
-                oauth=oauth,
+                name, spec["url"], headers, timeouts=timeouts, breaker=breaker,
+                client_name=client_name, oauth=oauth,
             )  # fmt: skip
         inherit = spec.get("inheritEnv")
         stdio = StdioServer(
@@ -69,7 +76,7 @@ class Upstream:
             spec.get("cwd"),
             **({} if inherit is None else {"inherit": tuple(inherit)}),
         )
-        return cls(name, stdio=stdio, timeouts=timeouts, client_name=client_name)
+        return cls(name, stdio=stdio, timeouts=timeouts, breaker=breaker, client_name=client_name)
 
     connection: MCPConnection | None = None  # a legacy session where the upstream offers one
     modern_connection: MCPConnection | None = None  # for 2026-07-28 clients' calls
@@ -83,11 +90,12 @@ class Upstream:
     health: UpstreamHealth = field(init=False)
 
     def __post_init__(self) -> None:
-        self.health = UpstreamHealth(self.name)
+        self.health = UpstreamHealth(self.name, self.breaker)
 
     def same_target(self, other: Upstream) -> bool:
-        mine = (self.url, self.headers, self.stdio, self.timeouts, self.oauth)
-        return mine == (other.url, other.headers, other.stdio, other.timeouts, other.oauth)
+        mine = (self.url, self.headers, self.stdio, self.timeouts, self.breaker, self.oauth)
+        theirs = (other.url, other.headers, other.stdio, other.timeouts, other.breaker, other.oauth)
+        return mine == theirs
 
     async def close(self) -> None:
         for conn in (self.connection, self.modern_connection):

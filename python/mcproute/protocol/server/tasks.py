@@ -19,8 +19,9 @@ id), until `ttlMs` after they end.
 
 Status notifications: every change of a task's status is a `notifications/tasks` (`taskId`,
 `status`, and once it has ended its `result` or `error`) to the legacy session that started it
-(on its standalone stream) and to that caller's 2026-07-28 `subscriptions/listen` streams that
-asked for them with `"io.modelcontextprotocol/tasks": true` in their filter.
+(on its standalone stream; a task a 2026-07-28 call started has none, even over stdio) and to
+that caller's 2026-07-28 `subscriptions/listen` streams that asked for them with
+`"io.modelcontextprotocol/tasks": true` in their filter.
 """
 
 from __future__ import annotations
