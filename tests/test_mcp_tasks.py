@@ -152,42 +152,70 @@ async def test_task_ids_through_the_gateway_are_sealed() -> None:
         await conn.request("tasks/cancel", {"taskId": task_id})
 
 
+class TaskNotes:
+    """The `notifications/tasks` each client heard (without the listen's `_meta`), from the
+    streams `watching` opens."""
+
+    def __init__(self) -> None:
+        self.heard: dict[str, list[dict[str, Any]]] = {}
+        self._more = asyncio.Event()
+
+    @asynccontextmanager
+    async def watching(self, **clients: MCPConnection) -> AsyncIterator[None]:
+        watches = []
+        for caller, conn in clients.items():
+            self.heard[caller] = []
+            opened = asyncio.Event()
+            watch = conn.watch(
+                self._hearing(caller), notifications={EXTENSION: True}, opened=opened
+            )
+            watches.append(asyncio.create_task(watch))
+            await asyncio.wait_for(opened.wait(), 20)
+        try:
+            yield
+        finally:
+            for watch in watches:
+                watch.cancel()
+            await asyncio.gather(*watches, return_exceptions=True)
+
+    def _hearing(self, caller: str) -> Any:
+        async def note(method: str, params: dict[str, Any]) -> None:
+            if method == "notifications/tasks":
+                self.heard[caller].append({k: v for k, v in params.items() if k != "_meta"})
+                self._more.set()
+
+        return note
+
+    async def told(self, caller: str, status: str, task_id: str | None = None) -> None:
+        """Until `caller` has heard of a task (`task_id`, or any) reaching `status`."""
+
+        def heard() -> bool:
+            return any(
+                n["status"] == status and task_id in (None, n["taskId"]) for n in self.heard[caller]
+            )
+
+        async with asyncio.timeout(20):
+            while not heard():
+                self._more.clear()
+                await self._more.wait()
+
+
 @pytest.mark.parametrize("prefer", ["modern", "legacy"])
 async def test_status_changes_reach_the_callers_streams(prefer: str) -> None:
     """`notifications/tasks` on the session's stream (legacy) or on a listen stream that asked
     for them (2026-07-28), for the caller's own tasks only."""
-    heard: dict[str, list[dict[str, Any]]] = {"alice": [], "mallory": []}
-
-    def hearing(caller: str) -> Any:
-        async def note(method: str, params: dict[str, Any]) -> None:
-            if method == "notifications/tasks":
-                heard[caller].append(params)
-
-        return note
-
+    notes = TaskNotes()
     async with (
         served(False) as (url, _),
         client(url, prefer=prefer, capabilities=TASKS) as alice,
         client(url, "mallory", prefer=prefer, capabilities=TASKS) as mallory,
+        notes.watching(alice=alice, mallory=mallory),
     ):
-        watches = []
-        for caller, conn in (("alice", alice), ("mallory", mallory)):
-            opened = asyncio.Event()
-            watch = conn.watch(hearing(caller), notifications={EXTENSION: True}, opened=opened)
-            watches.append(asyncio.create_task(watch))
-            await asyncio.wait_for(opened.wait(), 5)
-        try:
-            result = await alice.call_tool("slow_compute", {"seconds": 0.1, "label": "n"})
-            for _ in range(100):
-                if heard["alice"] and heard["alice"][-1]["status"] == "completed":
-                    break
-                await asyncio.sleep(0.02)
-        finally:
-            for watch in watches:
-                watch.cancel()
-    assert heard["alice"][-1]["status"] == "completed"
-    assert heard["alice"][-1]["result"] == result
-    assert heard["mallory"] == []
+        result = await alice.call_tool("slow_compute", {"seconds": 0.1, "label": "n"})
+        await notes.told("alice", "completed")
+    assert notes.heard["alice"][-1]["status"] == "completed"
+    assert notes.heard["alice"][-1]["result"] == result
+    assert notes.heard["mallory"] == []
 
 
 STDIO_EVERYTHING = {
@@ -218,52 +246,27 @@ async def test_upstream_task_status_reaches_the_callers_streams(prefer: str, ups
     that asked for them, or a legacy session's stream (from its own upstream session, or the
     gateway's shared one), with the task id the caller was given, to its caller alone; each
     counted as relayed."""
-    heard: dict[str, list[dict[str, Any]]] = {"alice": [], "mallory": []}
-    more = asyncio.Event()
-
-    def hearing(caller: str) -> Any:
-        async def note(method: str, params: dict[str, Any]) -> None:
-            if method == "notifications/tasks":
-                heard[caller].append({k: v for k, v in params.items() if k != "_meta"})
-                more.set()
-
-        return note
-
-    async def told(task_id: str, status: str) -> None:
-        async with asyncio.timeout(20):
-            while not any(n == {**n, "taskId": task_id, "status": status} for n in heard["alice"]):
-                more.clear()
-                await more.wait()
-
+    notes = TaskNotes()
     observed = McpMetrics()
     async with (
         gateway_to(upstream, observed) as url,
         client(url, prefer=prefer, capabilities=TASKS, on_request=confirm) as alice,
         client(url, "mallory", prefer=prefer, capabilities=TASKS) as mallory,
+        notes.watching(alice=alice, mallory=mallory),
     ):
-        watches = []
-        for caller, conn in (("alice", alice), ("mallory", mallory)):
-            opened = asyncio.Event()
-            watch = conn.watch(hearing(caller), notifications={EXTENSION: True}, opened=opened)
-            watches.append(asyncio.create_task(watch))
-            await asyncio.wait_for(opened.wait(), 20)
-        try:
-            created = await alice.request(
-                "tools/call", {"name": "ev__slow_compute", "arguments": {"seconds": 0.2}}
-            )
-            await told(created["taskId"], "completed")
-            done = await alice.request("tasks/get", {"taskId": created["taskId"]})
-            await alice.call_tool("ev__confirm_delete", {"filename": "a.txt"})
-            asked = next(n["taskId"] for n in heard["alice"] if n["status"] == "input_required")
-            await told(asked, "completed")
-        finally:
-            for watch in watches:
-                watch.cancel()
-            await asyncio.gather(*watches, return_exceptions=True)
-    first = [n for n in heard["alice"] if n["taskId"] == created["taskId"]]
+        created = await alice.request(
+            "tools/call", {"name": "ev__slow_compute", "arguments": {"seconds": 0.2}}
+        )
+        await notes.told("alice", "completed", created["taskId"])
+        done = await alice.request("tasks/get", {"taskId": created["taskId"]})
+        await alice.call_tool("ev__confirm_delete", {"filename": "a.txt"})
+        heard = notes.heard["alice"]
+        asked = next(n["taskId"] for n in heard if n["status"] == "input_required")
+        await notes.told("alice", "completed", asked)
+    first = [n for n in heard if n["taskId"] == created["taskId"]]
     assert first == [{"taskId": created["taskId"], "status": "completed", "result": done["result"]}]
-    later = [n["status"] for n in heard["alice"] if n["taskId"] == asked]
+    later = [n["status"] for n in heard if n["taskId"] == asked]
     assert later == ["input_required", "working", "completed"]
-    assert heard["mallory"] == []
+    assert notes.heard["mallory"] == []
     relayed = observed.notifications[("ev", "notifications/tasks")]
-    assert relayed == len(heard["alice"]) == 4
+    assert relayed == len(heard) == 4
