@@ -72,3 +72,19 @@ def test_a_task_on_the_clients_own_upstream_session_is_told_there_only() -> None
             session,
         )
     ]
+
+
+def test_what_waits_for_a_task_is_bounded() -> None:
+    status, _, sent = relay()
+    for _ in range(task_status.MAX_EARLY_NOTES + 5):
+        status.on_watch("up", {"taskId": "busy", "status": "working"})
+    for n in range(task_status.MAX_EARLY + 1):
+        status.on_watch("up", {"taskId": f"t{n}", "status": "working"})
+    status.started("up", "busy", "alice", None)  # the oldest made room for the newest
+    status.started("up", f"t{task_status.MAX_EARLY}", "alice", None)
+    assert len(sent) == 1
+    status.on_watch("up", {"taskId": "second", "status": "working"})
+    for _ in range(task_status.MAX_EARLY_NOTES + 5):
+        status.on_watch("up", {"taskId": "second", "status": "working"})
+    status.started("up", "second", "alice", None)
+    assert len(sent) == 1 + task_status.MAX_EARLY_NOTES

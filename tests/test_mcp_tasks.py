@@ -5,6 +5,7 @@ both eras. A task belongs to the caller that started it: anyone else gets -32602
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -13,11 +14,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from mcp_support import serve
+from mcp_support import serve, start_session
+from mcproute._core import Keyring
 from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.jsonrpc import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
 from mcproute.protocol.server.http import StreamableHTTP
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.protocol.server.tasks import EXTENSION
 from mcproute.proxy.mcp_metrics import McpMetrics
 from mcproute.testing.everything_server import build
@@ -270,3 +273,22 @@ async def test_upstream_task_status_reaches_the_callers_streams(prefer: str, ups
     assert notes.heard["mallory"] == []
     relayed = observed.notifications[("ev", "notifications/tasks")]
     assert relayed == len(heard) == 4
+
+
+async def test_a_session_restored_from_its_token_hears_of_its_task() -> None:
+    """A legacy session that left memory while its task ran (session tokens, room for one) and
+    came back from its id when its stream reconnected: the task's status reaches it there."""
+    ring = Keyring()
+    ring.add(1, os.urandom(32))
+    ring.promote(1)
+    mcp = StreamableHTTP(build(), max_sessions=1, session_tokens=SessionTokens(lambda: ring))
+    notes = TaskNotes()
+    async with serve(mcp.app()) as url, client(url, prefer="legacy", capabilities=TASKS) as alice:
+        created = await alice.request(
+            "tools/call", {"name": "slow_compute", "arguments": {"seconds": 1}}
+        )
+        other = await start_session(url)  # alice's session leaves memory
+        assert list(mcp.sessions) == [other]
+        async with notes.watching(alice=alice):
+            assert alice.session_id in mcp.sessions  # restored from its id
+            await notes.told("alice", "completed", created["taskId"])

@@ -33,6 +33,7 @@ from mcproute.protocol.server.tasks import TERMINAL
 
 MAX_FOLLOWED = 10_000  # tasks whose caller is remembered; the oldest is forgotten first
 MAX_EARLY = 1_000  # tasks whose notifications wait for their CreateTaskResult
+MAX_EARLY_NOTES = 16  # of one such task; later ones are dropped (tasks/get still tells)
 EARLY_WAIT_S = 10.0
 
 # (upstream, the notification's params for the client, its caller, the session that started it)
@@ -93,7 +94,8 @@ class TaskStatus:
         early = self._early.get(key)
         if early is None:
             early = self._early[key] = _Early(time.monotonic())
-        early.notes.append(params)
+        if len(early.notes) < MAX_EARLY_NOTES:
+            early.notes.append(params)
         while len(self._early) > MAX_EARLY:
             self._early.popitem(last=False)
 

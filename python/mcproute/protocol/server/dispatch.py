@@ -655,7 +655,10 @@ class MCPServer(Registry):
         """A `notifications/tasks` of a task `principal` started: to the legacy `session` that
         started it (if any), and to that caller's listen streams that asked for them. Sent in
         the background: a task's progress never waits on a slow stream."""
-        sends = [session.send(TASK_STATUS, params)] if session else []
+        # The session as held now: one reopened from its token since is another object, and
+        # one that has ended hears nothing.
+        live = self.sessions.get(session.id) if session is not None else None
+        sends = [live.send(TASK_STATUS, params)] if live is not None else []
         sends += [
             listener.send(TASK_STATUS, params)
             for listener in self.listeners
