@@ -5,20 +5,25 @@ both eras. A task belongs to the caller that started it: anyone else gets -32602
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from aiohttp import web
 
-from mcp_support import serve, start_session
+from conftest import require
+from mcp_support import NODE, NODE_MODULES, serve, start_session
 from mcproute._core import Keyring
 from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.jsonrpc import INVALID_PARAMS, MISSING_CAPABILITY, MCPError
+from mcproute.protocol.server.context import Session
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.protocol.server.tasks import EXTENSION
@@ -292,3 +297,56 @@ async def test_a_session_restored_from_its_token_hears_of_its_task() -> None:
         async with notes.watching(alice=alice):
             assert alice.session_id in mcp.sessions  # restored from its id
             await notes.told("alice", "completed", created["taskId"])
+
+
+TS_TASK_NOTES = Path(__file__).parent / "sdk_clients" / "ts_task_notes.mjs"
+
+
+class ListenedTo(Gateway):
+    """A gateway that says when a client's standalone stream has connected."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listening = asyncio.Event()
+
+    async def client_listening(self, session: Session, ended: asyncio.Event) -> None:
+        await super().client_listening(session, ended)
+        self.listening.set()
+
+
+@pytest.mark.parametrize("upstream", ["http", "stdio"])
+async def test_the_typescript_sdk_client_hears_its_task_through_the_gateway(upstream: str) -> None:
+    """The official TypeScript SDK client (a legacy session with its GET stream) hears an
+    upstream task's status under the id its CreateTaskResult gave, whether it has its own
+    upstream session (HTTP) or shares the gateway's (stdio)."""
+    require(NODE.is_file(), "node is not installed (make test)")
+    async with AsyncExitStack() as stack:
+        if upstream == "stdio":
+            spec: Any = STDIO_EVERYTHING
+        else:
+            spec = await stack.enter_async_context(serve(StreamableHTTP(build()).app()))
+        gateway = ListenedTo({"ev": spec})
+        stack.push_async_callback(gateway.close)
+        url = await stack.enter_async_context(serve(StreamableHTTP(gateway).app()))
+        proc = await asyncio.create_subprocess_exec(
+            str(NODE), str(TS_TASK_NOTES), url, "ev__slow_compute", '{"seconds": 0.2}',
+            env={**os.environ, "NODE_MODULES": str(NODE_MODULES)},
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        stack.callback(lambda: proc.returncode is None and proc.kill())
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        async with asyncio.timeout(60):
+            assert await proc.stdout.readline() == b"connected\n"
+            await gateway.listening.wait()
+            proc.stdin.write(b"go\n")
+            out, err = await proc.communicate()
+        assert proc.returncode == 0, err.decode(errors="replace")
+    answer = json.loads(out)
+    task_id = answer["created"]["taskId"]
+    assert answer["created"]["resultType"] == "task"
+    assert answer["heard"] == [
+        {"taskId": task_id, "status": "completed", "result": ANY},
+    ], answer["heard"]
+    assert answer["heard"][0]["result"]["content"][0]["text"] == "computed  after 0.2s"
