@@ -141,6 +141,8 @@ def model_rows(
     starters += [
         ("mcproute 1w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU)),
+        ("mcproute 1w, front off",  # aiohttp's server for every request (docs/architecture.md)
+         lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU, front=False)),
         ("mcproute 2w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 2, BOTH_CPUS)),
     ]  # fmt: skip
