@@ -56,12 +56,16 @@ async def running(
     tmp_path: Path,
     front: bool = True,
     config_document: Callable[[str, str], dict[str, Any]] = document,
+    sim: dict[str, Any] | None = None,
     **timeouts: float,
 ) -> AsyncIterator[tuple[Proxy, Front | None]]:
-    """The proxy on `config_document(simulator URL, MCP server URL)`, as `running_proxy`."""
+    """The proxy on `config_document(simulator URL, MCP server URL)`, as `running_proxy`;
+    `sim`: the simulator's settings."""
     data_dir = DataDir(tmp_path / "data")
-    async with running_simulator(tokens=4) as sim, http_server() as mcp_url:
-        config = parse_config(config_document(sim.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY})
+    async with running_simulator(**{"tokens": 4, **(sim or {})}) as sim_, http_server() as mcp_url:
+        config = parse_config(
+            config_document(sim_.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY}
+        )
         app = build_app(config, data_dir, body_timeout=timeouts.get("body_timeout", 30.0))
         async with served_app(app, front, **timeouts) as (url, server):
-            yield Proxy(url, data_dir, sim), server
+            yield Proxy(url, data_dir, sim_), server

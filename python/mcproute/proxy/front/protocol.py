@@ -2,11 +2,12 @@
 (`framing`), serve the fast shape with the proxy's own middleware chain and route handlers
 (`FrontRequest`), hand anything else to aiohttp (`handoff`).
 
-Requests on a connection are served one at a time, in order: reading is paused while one is
-in flight (pipelined bytes already buffered wait for it), and the next starts once its
-response is written and the transport can take more (`pause_writing`). A client that leaves
-mid-request does not cancel its handler (aiohttp's default, which the routes are written
-for: the reservation, spend row and history are finished either way); the reply is dropped.
+Requests on a connection are served one at a time, in order: bytes arriving while one is in
+flight (pipelining) pause reading until it is done (what is buffered waits for it), and the
+next starts once its response is written and the transport can take more (`pause_writing`).
+A client that leaves mid-request does not cancel its handler (aiohttp's default, which the
+routes are written for: the reservation, spend row and history are finished either way); the
+reply is dropped.
 
 Timeouts (the `Front` sweeps its connections once a second, so no timer per request): a
 connection idle, or still sending a head, for `idle_timeout` is closed (keep-alive timeout and
@@ -107,6 +108,11 @@ class FrontProtocol(asyncio.Protocol):
             self._drained.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self._busy and not self._reading_paused:
+            # Bytes while a request is in flight (pipelining): read no more until it is done.
+            # Paused only then, so a client that waits for each reply costs no system call.
+            self._transport.pause_reading()  # type: ignore[union-attr]
+            self._reading_paused = True
         buffer = self._buffer
         if not buffer:
             self._buffer = data  # the common case: a whole request in one read, not copied
@@ -179,9 +185,6 @@ class FrontProtocol(asyncio.Protocol):
         assert transport is not None
         self._busy = True
         self.deadline = 0.0
-        if not self._reading_paused:
-            transport.pause_reading()
-            self._reading_paused = True
         request = FrontRequest(
             head.method, head.target, head.headers, body, self._front.app, self._remote,
             transport, self._sender(head.close or late), parsed, late,
