@@ -226,15 +226,7 @@ fn framing_of(headers: &[(&str, &[u8])]) -> Result<RequestFraming, RequestHeadEr
 }
 
 fn content_length(value: &[u8]) -> Result<u64, RequestHeadError> {
-    if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
-        return Err(RequestHeadError::Framing);
-    }
-    value
-        .iter()
-        .try_fold(0u64, |n, &d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-        .ok_or(RequestHeadError::Framing)
+    crate::http_head::length_digits(value).ok_or(RequestHeadError::Framing)
 }
 
 #[cfg(test)]
