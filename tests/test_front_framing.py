@@ -281,3 +281,22 @@ async def test_connection_close_is_answered_then_closed() -> None:
     assert bodies_in(written) == [b"{}"]  # the pipelined one after `close` is not served
     assert b"Connection: close\r\n" in written
     assert transport.closed
+
+
+async def test_a_client_not_reading_holds_the_next_request_until_it_drains() -> None:
+    front = FakeFront()
+    transport = Transport()
+    protocol = FrontProtocol(cast(Front, front))
+    protocol.connection_made(transport)
+    protocol.pause_writing()  # the transport's buffer is full
+    protocol.data_received(post(b"[1]") + post(b"[2]"))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert bodies_in(bytes(transport.written)) == [b"[1]"]  # written; the next one waits
+    protocol.data_received(post(b"[3]"))
+    assert not transport.reading  # bytes while it waits: no more is read meanwhile
+    protocol.resume_writing()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert bodies_in(bytes(transport.written)) == [b"[1]", b"[2]", b"[3]"]
+    assert transport.reading

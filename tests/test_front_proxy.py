@@ -219,3 +219,21 @@ async def test_stop_drains_requests_in_flight_and_closes_idle_ones(tmp_path: Pat
         assert b"echo: hi" in body
         with pytest.raises(ConnectionRefusedError):  # no longer accepting
             await asyncio.open_connection(*proxy.url.removeprefix("http://").split(":"))
+
+
+async def test_a_client_leaving_mid_request_leaves_the_front_serving(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running(tmp_path, sim={"latency": 0.3}) as (proxy, front):
+        assert front is not None
+        key = proxy.key("models")
+        async with connection(proxy.url) as (_, writer):
+            writer.write(post("/v1/chat/completions", key, CHAT))
+            await asyncio.sleep(0.1)  # in flight; then the client goes
+        await asyncio.sleep(0.5)  # the handler ran to its end (aiohttp's default: not cancelled)
+        async with connection(proxy.url) as (reader, writer):
+            head, body = await exchange(reader, writer, post("/v1/chat/completions", key, CHAT))
+        assert head.startswith(b"HTTP/1.1 200 ")
+        assert b"echo: hi" in body
+        assert len(proxy.sim.requests) == 2  # the first call reached its upstream too
+        assert "Error handling request" not in caplog.text
