@@ -86,7 +86,7 @@ class FakeFront:
         self.connections: set[FrontProtocol] = set()
         self.stopping = False
         self.handed: list[HandedOff] = []
-        self.chains = {FAST: self.echo, "/v1/messages": self.echo}
+        self.chains = {FAST: self.echo, "/v1/messages": self.echo_then_fail}
 
     async def echo(self, request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(0)  # served on a task, as the real handlers are
@@ -94,6 +94,13 @@ class FakeFront:
         response = web.Response(body=body, content_type="application/json")
         await cast(FrontRequest, request).send(response)
         return response
+
+    async def echo_then_fail(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        if body == b'"fail"':
+            raise RuntimeError("a bug before any reply")
+        await self.echo(request)
+        raise RuntimeError("a bug after the reply")
 
     def make_handler(self) -> HandedOff:
         self.handed.append(HandedOff())
@@ -300,3 +307,17 @@ async def test_a_client_not_reading_holds_the_next_request_until_it_drains() -> 
         await asyncio.sleep(0)
     assert bodies_in(bytes(transport.written)) == [b"[1]", b"[2]", b"[3]"]
     assert transport.reading
+
+
+async def test_a_handler_failing_gets_aiohttps_500_or_after_its_reply_a_close(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    transport, _ = await feed([post(b'"fail"', "/v1/messages") + post(b"{}")])
+    written = bytes(transport.written)
+    assert written.startswith(b"HTTP/1.1 500 Internal Server Error\r\n")
+    assert written.endswith(b"Server got itself in trouble")
+    assert transport.closed
+    transport, _ = await feed([post(b"[1]", "/v1/messages") + post(b"{}")])
+    assert bodies_in(bytes(transport.written)) == [b"[1]"]  # no second reply for one request
+    assert transport.closed
+    assert "Error handling request" in caplog.text

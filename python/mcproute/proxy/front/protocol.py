@@ -56,6 +56,7 @@ class FrontProtocol(asyncio.Protocol):
         "_head",
         "_reading_paused",
         "_remote",
+        "_replied",
         "_transport",
         "_writing_paused",
         "body_deadline",
@@ -70,6 +71,7 @@ class FrontProtocol(asyncio.Protocol):
         self._check_at = FIRST_CHECK
         self._head: framing.Head | None = None  # the head of a request whose body is coming
         self._busy = False  # a request is being served
+        self._replied = False  # and its reply was written
         self._closing = False
         self._reading_paused = False
         self._writing_paused = False
@@ -184,6 +186,7 @@ class FrontProtocol(asyncio.Protocol):
         transport = self._transport
         assert transport is not None
         self._busy = True
+        self._replied = False
         self.deadline = 0.0
         request = FrontRequest(
             head.method, head.target, head.headers, body, self._front.app, self._remote,
@@ -204,19 +207,28 @@ class FrontProtocol(asyncio.Protocol):
             if not response.prepared:  # a middleware returned before `finish`
                 self._write(response, close)
         except web.HTTPException as exc:  # as aiohttp's `_handle_request` turns them
-            self._write(
+            self._fail(
                 web.Response(status=exc.status, reason=exc.reason, text=exc.text,
                              headers=exc.headers),
                 close,
             )  # fmt: skip
         except Exception:
             log.exception("Error handling request")
-            self._write(internal_error(), close=True)
+            self._fail(internal_error(), close=True)
         except BaseException:  # cancelled (shutdown): the connection goes with it
             if self._transport is not None:
                 self._transport.close()
             raise
         await self._done()
+
+    def _fail(self, response: web.Response, close: bool) -> None:
+        """Answer a request whose handler raised; if its reply went out already, the
+        connection can only be closed (as aiohttp does)."""
+        if self._replied:
+            if self._transport is not None:
+                self._transport.close()
+            return
+        self._write(response, close)
 
     async def _done(self) -> None:
         if self._writing_paused and self._transport is not None:
@@ -254,6 +266,7 @@ class FrontProtocol(asyncio.Protocol):
             self._write(internal_error(), close=True)
             return
         mark_sent(response, len(data))
+        self._replied = True
         if not keep_alive:
             self._closing = True
         transport = self._transport
