@@ -14,7 +14,7 @@ from aiohttp import web
 from mcp_support import http_server
 from mcproute.config import parse_config
 from mcproute.proxy.app import build_app
-from mcproute.proxy.front import Front
+from mcproute.proxy.front.server import Front
 from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.store import DataDir
 from models_support import OPENAI_KEY, running_simulator

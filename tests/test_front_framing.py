@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcproute._core import RequestHeadError, parse_request_head
-from mcproute.proxy.front import Front
 from mcproute.proxy.front.protocol import FrontProtocol
 from mcproute.proxy.front.request import FrontRequest
+from mcproute.proxy.front.server import Front
 from mcproute.proxy.malformed import malformed_body
 
 FAST = "/v1/chat/completions"
@@ -87,6 +87,7 @@ class FakeFront:
         self.stopping = False
         self.handed: list[HandedOff] = []
         self.chains = {FAST: self.echo, "/v1/messages": self.echo_then_fail}
+        self.matches: dict[str, Any] = {}
 
     async def echo(self, request: web.Request) -> web.StreamResponse:
         await asyncio.sleep(0)  # served on a task, as the real handlers are

@@ -237,3 +237,58 @@ async def test_a_client_leaving_mid_request_leaves_the_front_serving(
         assert b"echo: hi" in body
         assert len(proxy.sim.requests) == 2  # the first call reached its upstream too
         assert "Error handling request" not in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_the_official_mcp_client_through_the_front(tmp_path: Path, mode: str) -> None:
+    """`POST /mcp` with an API key is the front's (streamed replies written by aiohttp's own
+    writer); GET and DELETE (the session's stream and its end) are aiohttp's."""
+    from mcp import Client
+    from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+    from mcp_types import TextContent
+
+    async with running(tmp_path) as (proxy, front):
+        assert front is not None
+        headers = {"Authorization": f"Bearer {proxy.key('mcp')}"}
+        async with (
+            create_mcp_http_client(headers=headers) as http_client,
+            Client(
+                streamable_http_client(f"{proxy.url}/mcp", http_client=http_client), mode=mode
+            ) as client,
+        ):
+            tools = await client.list_tools()
+            assert "demo__add" in {t.name for t in tools.tools}
+            for a in range(3):
+                result = await client.call_tool("demo__add", {"a": a, "b": 2})
+                assert isinstance(result.content[0], TextContent)
+                assert result.content[0].text == str(a + 2)
+            assert front.connections  # the POSTs' connections stayed with the front
+
+
+async def mcp_outcomes(tmp_path: Path, front: bool) -> list[tuple[int, list[str], Any]]:
+    async with running(tmp_path, front) as (proxy, _):
+        key = proxy.key("mcp")
+        call = {"jsonrpc": "2.0", "id": 7, "method": "tools/call",
+                "params": {"name": "demo__add", "arguments": {"a": 1, "b": 2}}}  # fmt: skip
+        cases = [
+            ({"Authorization": f"Bearer {key}"}, call),  # legacy, no session: a 400
+            ({"Authorization": f"Bearer {key}", "Origin": "http://evil.example"}, call),
+            ({"Authorization": f"Bearer {key}"}, {"jsonrpc": "2.0", "id": 1}),
+            ({"Authorization": "Bearer mcpr_nope"}, call),
+        ]
+        found = []
+        async with aiohttp.ClientSession() as http:
+            for headers, body in cases:
+                sent = {**headers, "Accept": "application/json, text/event-stream"}
+                async with http.post(proxy.url + "/mcp", json=body, headers=sent) as r:
+                    raw = await r.read()
+                names = sorted(k.lower() for k in r.headers if k.lower() not in VOLATILE)
+                found.append((r.status, names, orjson.loads(raw)))
+        return found
+
+
+async def test_mcp_answers_match_aiohttps_path(tmp_path: Path) -> None:
+    front = await mcp_outcomes(tmp_path / "front", front=True)
+    plain = await mcp_outcomes(tmp_path / "plain", front=False)
+    assert [status for status, _, _ in front] == [400, 403, 400, 401]
+    assert front == plain

@@ -29,7 +29,7 @@ from mcproute import tracing
 from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
-from mcproute.proxy.front import Front
+from mcproute.proxy.front.server import Front
 from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.proxy.port_claim import PortClaim, claim_port
 from mcproute.proxy.reload import RELOADER

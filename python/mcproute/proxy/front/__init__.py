@@ -4,9 +4,7 @@ proxy's own middleware chain and handlers, every other connection handed to aioh
 
 Modules: `framing` (where a request ends, is it the fast shape), `request` (what the handlers
 read), `response` (the bytes of a reply), `handoff` (a connection given to aiohttp),
-`protocol` (one connection), `server` (the socket, timeouts, graceful stop).
+`protocol` (one connection), `server` (the socket, timeouts, graceful stop: `Front`).
+Nothing is imported here: `request` is imported by the proxy's own modules (which the others
+import in turn).
 """
-
-from mcproute.proxy.front.server import Front
-
-__all__ = ["Front"]

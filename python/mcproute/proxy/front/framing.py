@@ -3,10 +3,11 @@ itself (the fast shape) or hands the connection to aiohttp.
 
 The head is parsed in the Rust core in one call (`_core.parse_request_head`: framing and the
 smuggling defences there); a refused head becomes the fixed 400 `proxy/malformed.py` answers
-aiohttp's parser errors with. The fast shape is a model call in its plainest form: `POST` to
-one of `FAST_PATHS` (no query), HTTP/1.1, a Content-Length body within the app's limit, no
-`Expect`, `Upgrade`, body coding or request signature, UTF-8 header values, and a JSON body
-that does not ask for a stream. Anything else is aiohttp's, which has every feature.
+aiohttp's parser errors with. The fast shape is a call in its plainest form: `POST` to one of
+`FAST_PATHS` (no query), HTTP/1.1, a Content-Length body within the app's limit, no `Expect`,
+`Upgrade`, body coding or request signature, UTF-8 header values; on a model route a JSON body
+that does not ask for a stream, on `/mcp` an API key (not an OAuth access token). Anything
+else is aiohttp's, which has every feature.
 """
 
 from __future__ import annotations
@@ -18,8 +19,12 @@ import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mcproute._core import REQUEST_LENGTH, RequestHeadError, parse_request_head
+from mcproute.proxy.auth import key_in
 
-FAST_PATHS = frozenset({"/v1/chat/completions", "/v1/messages"})
+MODEL_PATHS = frozenset({"/v1/chat/completions", "/v1/messages"})
+MCP_PATH = "/mcp"
+FAST_PATHS = MODEL_PATHS | {MCP_PATH}
+API_KEY_PREFIX = "mcpr_"  # an API key (an OAuth access token on /mcp is aiohttp's)
 # Headers that ask for something only aiohttp's path does: a 100-continue, a protocol switch,
 # a compressed body, an RFC 9421 signature (the verifier reads the exact URL and headers).
 HANDED_OFF_HEADERS = ("Expect", "Upgrade", "Content-Encoding", "Signature", "Signature-Input")
@@ -62,6 +67,9 @@ def read_head(buffer: bytes, max_body: int) -> Head | None:
         and "upgrade" not in connection
         and not any(name in headers for name in HANDED_OFF_HEADERS)
     )
+    if fast and target == MCP_PATH:
+        key = key_in(headers)
+        fast = key is not None and key.startswith(API_KEY_PREFIX)
     return Head(length, method, target, headers, fast, content_length if fast else 0, close)
 
 

@@ -22,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_writer import StreamWriter
 
 from mcproute._core import MAX_REQUEST_HEAD
 from mcproute.proxy.front import framing
@@ -82,6 +84,22 @@ class FrontProtocol(asyncio.Protocol):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    # What aiohttp's `StreamWriter` reads of its protocol (streamed replies: SSE on `/mcp`).
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._transport
+
+    @property
+    def _paused(self) -> bool:
+        return self._writing_paused
+
+    async def _drain_helper(self) -> None:
+        if not self._writing_paused or self._transport is None:
+            return
+        if self._drained is None or self._drained.done():
+            self._drained = self._front.loop.create_future()
+        await self._drained
 
     # --- asyncio.Protocol
 
@@ -172,15 +190,19 @@ class FrontProtocol(asyncio.Protocol):
                 self.body_deadline = self._front.body_deadline()
             return
         body = bytes(self._buffer[head.length : end])
-        parsed = framing.body_json(body)
-        if framing.streams(parsed):
-            self._hand_off()
-            return
+        parsed = None
+        if head.target in framing.MODEL_PATHS:
+            parsed = framing.body_json(body)
+            if framing.streams(parsed):
+                self._hand_off()
+                return
+            if not framing.is_json(parsed):
+                parsed = None
         self._buffer = self._buffer[end:]
         self._check_at = FIRST_CHECK
         self._head = None
         self.body_deadline = 0.0
-        self._start(head, body, parsed if framing.is_json(parsed) else None, late=False)
+        self._start(head, body, parsed, late=False)
 
     def _start(self, head: framing.Head, body: bytes, parsed: Any, late: bool) -> None:
         transport = self._transport
@@ -188,17 +210,34 @@ class FrontProtocol(asyncio.Protocol):
         self._busy = True
         self._replied = False
         self.deadline = 0.0
+        close = head.close or late
         request = FrontRequest(
             head.method, head.target, head.headers, body, self._front.app, self._remote,
-            transport, self._sender(head.close or late), parsed, late,
+            transport, self._sender(close), parsed, late, self._stream_writer,
+            self._front.matches.get(head.target), not close,
         )  # fmt: skip
-        self._front.loop.create_task(self._serve(request, head.close or late))
+        self._front.loop.create_task(self._serve(request, close))
+
+    def _stream_writer(self) -> StreamWriter:
+        return StreamWriter(cast(BaseProtocol, self), self._front.loop)
 
     def _sender(self, close: bool) -> Callable[[web.StreamResponse], Awaitable[None]]:
         async def send(response: web.StreamResponse) -> None:
+            if response.prepared and not self._replied:  # streamed by aiohttp's writer
+                await self._end_stream(response)
+                return
             self._write(response, close)
 
         return send
+
+    async def _end_stream(self, response: web.StreamResponse) -> None:
+        self._replied = True
+        if not response.keep_alive:
+            self._closing = True
+        try:
+            await response.write_eof()
+        except ConnectionError:  # the client left mid-stream: aiohttp's `finish` ignores it
+            self._closing = True
 
     async def _serve(self, request: FrontRequest, close: bool) -> None:
         chain = self._front.chains[request.path]
@@ -206,25 +245,28 @@ class FrontProtocol(asyncio.Protocol):
             response = await chain(cast(web.Request, request))
             if not response.prepared:  # a middleware returned before `finish`
                 self._write(response, close)
+            elif not self._replied:
+                await self._end_stream(response)
         except web.HTTPException as exc:  # as aiohttp's `_handle_request` turns them
             self._fail(
+                request,
                 web.Response(status=exc.status, reason=exc.reason, text=exc.text,
                              headers=exc.headers),
                 close,
             )  # fmt: skip
         except Exception:
             log.exception("Error handling request")
-            self._fail(internal_error(), close=True)
+            self._fail(request, internal_error(), close=True)
         except BaseException:  # cancelled (shutdown): the connection goes with it
             if self._transport is not None:
                 self._transport.close()
             raise
         await self._done()
 
-    def _fail(self, response: web.Response, close: bool) -> None:
-        """Answer a request whose handler raised; if its reply went out already, the
-        connection can only be closed (as aiohttp does)."""
-        if self._replied:
+    def _fail(self, request: FrontRequest, response: web.Response, close: bool) -> None:
+        """Answer a request whose handler raised; if its reply went out already (or began
+        to), the connection can only be closed (as aiohttp does)."""
+        if self._replied or request.streamed:
             if self._transport is not None:
                 self._transport.close()
             return

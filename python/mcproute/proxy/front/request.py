@@ -39,11 +39,15 @@ _WHOLE = _WholeBody()
 class FrontRequest:
     __slots__ = (
         "_late",
+        "_make_writer",
         "_read_bytes",
         "_send",
         "_state",
+        "_writer",
         "app",
         "headers",
+        "keep_alive",
+        "match_info",
         "method",
         "parsed",
         "path",
@@ -58,7 +62,6 @@ class FrontRequest:
     scheme = "http"
     can_read_body = True
     body_exists = True
-    keep_alive = True
 
     def __init__(
         self,
@@ -72,6 +75,9 @@ class FrontRequest:
         send: Callable[[web.StreamResponse], Awaitable[None]],
         parsed: Any = None,
         late: bool = False,
+        make_writer: Callable[[], Any] | None = None,
+        match_info: Any = None,
+        keep_alive: bool = True,
     ) -> None:
         self.method = method
         self.path = path
@@ -84,6 +90,10 @@ class FrontRequest:
         self._state: dict[Any, Any] = {}
         self._late = late  # the body did not arrive within the body timeout
         self._send = send
+        self._writer: Any = None
+        self._make_writer = make_writer
+        self.match_info = match_info  # `/mcp`'s route, for its own middleware (`mcp_chain`)
+        self.keep_alive = keep_alive
 
     # The request's own mapping, as `web.Request`'s (`request[TIMING]`, `request.get(RECORD)`).
     def __getitem__(self, key: Any) -> Any:
@@ -134,3 +144,31 @@ class FrontRequest:
 
     async def send(self, response: web.StreamResponse) -> None:
         await self._send(response)
+
+    # What `StreamResponse.prepare` reads of a request: a streamed reply (SSE) is written by
+    # aiohttp's own `StreamWriter` on the front's transport.
+    @property
+    def _payload_writer(self) -> Any:
+        if self._writer is None:
+            if self._make_writer is None:
+                raise RuntimeError("this request cannot stream its reply")
+            self._writer = self._make_writer()
+        return self._writer
+
+    @property
+    def streamed(self) -> bool:
+        """A streamed reply has begun: bytes of it went out."""
+        return self._writer is not None and self._writer.output_size > 0
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        return None  # the app has no `on_response_prepare` handlers to run
+
+
+class FrontMatch:
+    """`request.match_info` of a request the front serves on `/mcp`: its route's handler."""
+
+    __slots__ = ("handler",)
+    http_exception = None
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler

@@ -18,21 +18,26 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from mcproute.proxy.front.framing import FAST_PATHS
+from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
+from mcproute.proxy.front.request import FrontMatch
 
 SWEEP_S = 1.0  # how often idle connections and late bodies are looked for
 
 
-def _chain(app: web.Application, path: str) -> Chain:
-    """The app's middlewares around its POST handler of `path`, as aiohttp composes them."""
-    handler = next(
+def _handler(app: web.Application, path: str) -> Chain:
+    """The app's POST handler of `path`."""
+    return next(
         route.handler
         for route in app.router.routes()
         if route.method == "POST" and route.resource is not None
         and route.resource.canonical == path
     )  # fmt: skip
-    chain: Chain = handler
+
+
+def _chain(app: web.Application, path: str) -> Chain:
+    """The app's middlewares around its POST handler of `path`, as aiohttp composes them."""
+    chain: Chain = _handler(app, path)
     for middleware in reversed(app.middlewares):
         chain = functools.partial(middleware, handler=chain)
     return chain
@@ -56,6 +61,8 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app, path) for path in FAST_PATHS}
+        # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
+        self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
         self.connections: set[FrontProtocol] = set()
         self.stopping = False
