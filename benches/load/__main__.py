@@ -187,6 +187,8 @@ def mcp_rows(
         (lambda: floor(next(ports)), mcp_targets.TOOL),
         (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU),
          f"ev__{mcp_targets.TOOL}"),
+        (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU, front=False),
+         f"ev__{mcp_targets.TOOL}"),
     ]  # fmt: skip
     if not args.skip_peers:
         fronts.append(

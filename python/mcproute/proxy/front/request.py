@@ -1,10 +1,12 @@
 """The request the server front hands to the proxy's middlewares and route handlers.
 
 It has the part of `aiohttp.web.Request` the fast routes' chain reads (per-request record,
-auth, admission, the chat and messages handlers, error replies, spend rows, history and the
-access log): method, path, headers, the app, the request's own mapping (`RequestKey`s), the
-body (already whole: the front runs a request only once its body is in), and the peer. A
-response is sent by `send` (`observe.finish` calls it instead of aiohttp's `prepare`).
+auth, admission, the chat and messages handlers, `/mcp`'s chain and transport, error replies,
+spend rows, history and the access log): method, path, headers, the app, the request's own
+mapping (`RequestKey`s), the body (already whole: the front runs a request only once its body
+is in), the peer and its transport. A whole response is sent by `send` (`observe.finish` calls
+it instead of aiohttp's `prepare`); a streamed one (`/mcp`'s SSE) is prepared as usual, on
+aiohttp's `StreamWriter` over the front's transport (`_payload_writer`, `_prepare_hook`).
 Anything outside that subset is never reached: the front hands every other request to
 aiohttp, and the tests compare the two paths' answers for the routes it serves.
 
