@@ -141,6 +141,8 @@ def model_rows(
     starters += [
         ("mcproute 1w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU)),
+        ("mcproute 1w, front off",  # aiohttp's server for every request (docs/architecture.md)
+         lambda: gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU, front=False)),
         ("mcproute 2w",
          lambda: gateways.mcproute(group, work, next(ports), sim_port, 2, BOTH_CPUS)),
     ]  # fmt: skip
@@ -184,6 +186,8 @@ def mcp_rows(
         (lambda: floor(next(ports), bare=True), mcp_targets.TOOL),
         (lambda: floor(next(ports)), mcp_targets.TOOL),
         (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU),
+         f"ev__{mcp_targets.TOOL}"),
+        (lambda: mcp_targets.gateway(group, work, next(ports), ours.url, SOLO_CPU, front=False),
          f"ev__{mcp_targets.TOOL}"),
     ]  # fmt: skip
     if not args.skip_peers:

@@ -118,9 +118,11 @@ def mcproute(
     cpu: str | None,
     *,
     probe: bool = True,
+    front: bool = True,
 ) -> Target:
     """mcproute with one deployment of gpt-4 per simulator port (default routing policy).
-    Without `probe`, readiness is checked on /healthz, so no request reaches an upstream."""
+    Without `probe`, readiness is checked on /healthz, so no request reaches an upstream;
+    without `front`, every request is served by aiohttp's server (`MCPROUTE_FRONT=0`)."""
     providers = {
         f"sim{i}": {
             "type": "openai",
@@ -132,10 +134,11 @@ def mcproute(
     }
     document = {"mcp": {"models": providers}}
     proc, key = serve_mcproute(
-        group, work, port, document, scope="models", workers=workers, cpu=cpu, limits=KEY_LIMITS
-    )
+        group, work, port, document, scope="models", workers=workers, cpu=cpu, limits=KEY_LIMITS,
+        env=None if front else {"MCPROUTE_FRONT": "0"},
+    )  # fmt: skip
     target = Target(
-        f"mcproute {workers}w",
+        f"mcproute {workers}w" + ("" if front else ", front off"),
         f"http://127.0.0.1:{port}/v1/chat/completions",
         {"Authorization": f"Bearer {key}"},
         proc,

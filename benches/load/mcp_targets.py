@@ -56,12 +56,25 @@ def sdk(group: Processes, port: int, cpu: str | None) -> Target:
     return target
 
 
-def gateway(group: Processes, work: Path, port: int, upstream_url: str, cpu: str | None) -> Target:
+def gateway(
+    group: Processes,
+    work: Path,
+    port: int,
+    upstream_url: str,
+    cpu: str | None,
+    *,
+    front: bool = True,
+) -> Target:
+    """The gateway in front of `upstream_url`; without `front`, on aiohttp's server alone."""
     document = {"mcp": {"models": {}}, "mcpServers": {"ev": {"url": upstream_url}}}
-    proc, key = serve_mcproute(group, work, port, document, scope="mcp", workers=1, cpu=cpu)
+    env = None if front else {"MCPROUTE_FRONT": "0"}
+    proc, key = serve_mcproute(
+        group, work, port, document, scope="mcp", workers=1, cpu=cpu, env=env
+    )
     tool = f"ev__{TOOL}"
     headers = {**_headers(tool), "Authorization": f"Bearer {key}"}
-    target = Target("mcproute gateway", f"http://127.0.0.1:{port}/mcp", headers, proc)
+    name = "mcproute gateway" + ("" if front else ", front off")
+    target = Target(name, f"http://127.0.0.1:{port}/mcp", headers, proc)
     wait_until_serving(target.url, call_body(tool), target.headers, proc, 60)
     return target
 

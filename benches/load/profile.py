@@ -72,6 +72,7 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     ("auth (key check, cached 1 s)", ("proxy/auth", "mcproute/security/")),
     ("body read, JSON parse, contract check", ("proxy/handling", "mcproute/contract/")),
+    ("server front: framing, request, reply bytes", ("proxy/front/",)),
     (
         "route handler, other middlewares",
         (
@@ -172,11 +173,11 @@ def limited_key(data_dir: Path) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
-def profile(group: Processes, work: Path, seconds: float, rate: int) -> Profile:
-    sim_port, port = 18431, 18432
-    gateways.simulator(group, sim_port, 0.0, LOAD_CPU)
+def profile(
+    group: Processes, work: Path, seconds: float, rate: int, front: bool, sim_port: int, port: int
+) -> Profile:
     key = limited_key(work / f"mcproute-{port}")  # before the worker opens the store
-    target = gateways.mcproute(group, work, port, sim_port, 1, SOLO_CPU)
+    target = gateways.mcproute(group, work, port, sim_port, 1, SOLO_CPU, front=front)
     assert target.proc is not None
     pid = target.proc.pid
     headers = {"Authorization": f"Bearer {key}"}
@@ -204,6 +205,7 @@ def profile(group: Processes, work: Path, seconds: float, rate: int) -> Profile:
         f"{loop_us + threads_us:.0f} CPU µs/req ({loop_us:.0f} on the event loop's thread); "
         f"c=1 p50 {c1.p50_ms:.3f} ms p99 {c1.p99_ms:.3f} ms; RSS {rss_mib(pid):.1f} MiB"
     )
+    group.stop(target.proc)
     return Profile(out.read_text(), loop_us, threads_us, line)
 
 
@@ -216,12 +218,18 @@ def main(argv: list[str]) -> None:
     if py_spy() is None:
         sys.exit("benches.load.profile: needs py-spy (pip install -r requirements-dev.txt)")
     in_own_netns(argv, "benches.load.profile")
+    found: dict[str, Profile] = {}
     with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
-        found = profile(group, Path(tmp), args.seconds, args.rate)
+        sim_port = 18431
+        gateways.simulator(group, sim_port, 0.0, LOAD_CPU)
+        # Back to back in one run: the server front on (the default), then aiohttp alone.
+        for port, (name, front) in enumerate((("front on", True), ("front off", False)), 18432):
+            found[name] = profile(group, Path(tmp), args.seconds, args.rate, front, sim_port, port)
     if args.raw is not None:
-        args.raw.write_text(found.raw)
-    print(found.summary)
-    print(table(breakdown(found.raw), found.loop_us, found.threads_us))
+        args.raw.write_text(found["front on"].raw)
+    for name, one in found.items():
+        print(f"\n{name}: {one.summary}")
+        print(table(breakdown(one.raw), one.loop_us, one.threads_us))
 
 
 if __name__ == "__main__":

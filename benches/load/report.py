@@ -171,7 +171,7 @@ def goals(results: Results) -> list[str]:
 
 
 # Gateways (and the floor proxies) in front of "mcproute MCPServer".
-FRONTS = (FLOOR, AIOHTTP_FLOOR, "mcproute gateway", "FastMCP proxy")
+FRONTS = (FLOOR, AIOHTTP_FLOOR, "mcproute gateway", "mcproute gateway, front off", "FastMCP proxy")
 SERVERS = ("mcproute MCPServer", "mcp SDK server")
 
 

@@ -313,6 +313,20 @@ def parse_api_key(key: str) -> tuple[str, str]: ...
 
 # --- end security
 
+# --- HTTP/1.1 request heads from clients (the server front)
+
+class RequestHeadError(ValueError):
+    reason: str
+
+REQUEST_NO_BODY: Final[int]
+REQUEST_LENGTH: Final[int]
+REQUEST_CHUNKED: Final[int]
+MAX_REQUEST_HEAD: Final[int]
+
+def parse_request_head(
+    data: bytes,
+) -> tuple[int, str, str, int, int, int, list[tuple[str, str]], bool] | None: ...
+
 # --- HTTP/1.1 response heads from upstreams
 
 class ReplyHeadError(ValueError):

@@ -147,6 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         help="reload the configuration when its file changes (SIGHUP always reloads it)",
     )
     serve.add_argument(
+        "--no-front",
+        action="store_true",
+        help="serve every request on aiohttp's server, without the raw-protocol front"
+        " (also MCPROUTE_FRONT=0)",
+    )
+    serve.add_argument(
         "--no-access-log", action="store_true", help="no JSON access-log lines on stderr"
     )
     serve.add_argument(
@@ -248,7 +254,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.config import ConfigError, load_config
     from mcproute.logs import configure_logging
     from mcproute.proxy.port_claim import PortBusy
-    from mcproute.proxy.serve import Limits, serve
+    from mcproute.proxy.serve import Limits, front_enabled, serve
     from mcproute.store import data_dir_from_env
     from mcproute.store.shared import database_url
 
@@ -277,7 +283,10 @@ def run_serve(args: argparse.Namespace) -> int:
         if (problem := prepared(database_url(config.store))) is not None:
             print(f"mcproute serve: {problem}", file=sys.stderr)
             return 1
-        limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
+        front = not args.no_front and front_enabled(os.environ)
+        limits = Limits(
+            args.drain, args.idle_timeout, args.body_timeout, args.watch_config, front=front
+        )
         return serve(config, data_dir_from_env(), args.host, args.port, args.workers, limits)
     except (PortBusy, OSError) as exc:  # the port, the runtime directory, the data directory
         print(f"mcproute serve: {exc}", file=sys.stderr)

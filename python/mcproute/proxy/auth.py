@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -74,10 +74,15 @@ def route_scope(path: str) -> str | None:
 
 
 def presented_key(request: web.Request) -> str | None:
-    auth = request.headers.get("Authorization", "")
+    return key_in(request.headers)
+
+
+def key_in(headers: Mapping[str, str]) -> str | None:
+    """The credential in `Authorization: Bearer ...`, else in `x-api-key`."""
+    auth = headers.get("Authorization", "")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip()
-    return request.headers.get("x-api-key")
+    return headers.get("x-api-key")
 
 
 def allows(record: ApiKeyRecord, scope: str, model: str | None = None) -> bool:

@@ -15,6 +15,7 @@ from mcproute.errors import UpstreamError
 from mcproute.governance.reservation import LimitExceeded, Reservation
 from mcproute.models import ModelNotFoundError
 from mcproute.proxy.errors import error_response, upstream_error
+from mcproute.proxy.front.request import FrontRequest
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_contexts import ContextTooLargeError
 
@@ -50,6 +51,8 @@ async def read_body(request: web.Request) -> bytes:
 
 
 async def _parsed(request: web.Request) -> Any:
+    if isinstance(request, FrontRequest) and request.parsed is not None:
+        return request.parsed  # the front read it already (to see whether it asks to stream)
     try:
         return orjson.loads(await read_body(request))
     except orjson.JSONDecodeError as exc:

@@ -77,10 +77,15 @@ class _RateLimitedWarning:
 _warn = _RateLimitedWarning(LOG_EVERY_S)
 
 
+def warn_malformed(remote: str | None, problem: str) -> None:
+    """Log a refused request's problem (rate-limited; the server front's refusals too)."""
+    _warn("malformed HTTP request from %s: %s; answered 400", remote, problem)
+
+
 def _reported(remote: str | None, exc: HttpProcessingError) -> bytes:
     """Log the problem (rate-limited) and return the 400's body."""
     problem = problem_of(exc)
-    _warn("malformed HTTP request from %s: %s; answered 400", remote, problem)
+    warn_malformed(remote, problem)
     return malformed_body(problem)
 
 

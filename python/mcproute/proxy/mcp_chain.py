@@ -42,8 +42,10 @@ def middleware(
 
     @web.middleware
     async def mcp_chain(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path != MCP_PATH:  # (the server front's requests have no match_info)
+            return await handler(request)
         match = request.match_info
-        if request.path != MCP_PATH or match.http_exception is not None:
+        if match.http_exception is not None:
             return await handler(request)
         timing = start(request)
         request_id = timing.request_id

@@ -24,6 +24,7 @@ import orjson
 from aiohttp import web
 
 from mcproute.logs import ACCESS_LOGGER
+from mcproute.proxy.front.request import FrontRequest
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,6 +60,9 @@ TIMING = web.RequestKey("timing", RequestTiming)
 async def finish(request: web.Request, response: web.StreamResponse) -> None:
     """Send what aiohttp would send after the middleware (both calls are idempotent), so that
     `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual."""
+    if isinstance(request, FrontRequest):  # the server front writes the reply itself
+        await request.send(response)
+        return
     try:  # (not `contextlib.suppress`: one object less per request)
         await response.prepare(request)
         await response.write_eof()

@@ -4,6 +4,10 @@ port (SO_REUSEPORT). SIGTERM or SIGINT stops accepting, drains requests and stre
 else) is refused before any worker binds it (`port_claim`). SIGHUP reloads the configuration
 file in every worker (`reload`); `--watch-config` also reloads it when it changes.
 
+Connections go to the raw-protocol front (`proxy/front`), which serves the plainest model calls
+itself and hands every other connection to aiohttp's server; `--no-front` or `MCPROUTE_FRONT=0`
+(and tracing, whose spans are aiohttp middleware) leave every request to aiohttp.
+
 Slow clients: a connection idle for `idle_timeout` seconds, including one that never finishes
 its request headers, is closed; a body that takes longer than `body_timeout` gets a 408."""
 
@@ -16,6 +20,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -24,6 +29,7 @@ from mcproute import tracing
 from mcproute.config import Config, ConfigWatcher
 from mcproute.proxy import routes
 from mcproute.proxy.app import build_app
+from mcproute.proxy.front.server import Front
 from mcproute.proxy.malformed import MalformedRequestRunner
 from mcproute.proxy.port_claim import PortClaim, claim_port
 from mcproute.proxy.reload import RELOADER
@@ -39,6 +45,14 @@ class Limits:
     idle_timeout: float = 60.0  # seconds a connection may sit idle or mid-headers
     body_timeout: float = 30.0  # seconds to receive a request body
     watch_config: bool = False  # reload when the configuration file changes, not only on SIGHUP
+    front: bool = True  # the raw-protocol front (`proxy/front`) before aiohttp's server
+
+
+FRONT_ENV = "MCPROUTE_FRONT"  # "0" (or "false", "off", "no"): aiohttp's server alone
+
+
+def front_enabled(environ: Mapping[str, str]) -> bool:
+    return environ.get(FRONT_ENV, "1").strip().lower() not in ("0", "false", "off", "no")
 
 
 WATCH_INTERVAL_S = 1.0
@@ -85,7 +99,12 @@ async def _serve_one(
     )
     await runner.setup()
     watcher = _start_reloads(app, limits, parent)
-    await web.TCPSite(runner, host, port, reuse_port=True).start()
+    front = None
+    if limits.front and not tracing.ACTIVE:  # spans are aiohttp's middleware's to open
+        front = Front(runner, idle_timeout=limits.idle_timeout, body_timeout=limits.body_timeout)
+        await front.start(host, port)
+    else:
+        await web.TCPSite(runner, host, port, reuse_port=True).start()
     _settle_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,10 +116,12 @@ async def _serve_one(
         await watcher.stop()
     # Streams still running at the drain deadline end with an error event, not a silent cut.
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
-    # Stops listening, waits for in-flight handlers, runs on_cleanup (stores and clients close,
-    # journals flush). Bounded: a SIGTERM always ends the worker, even if a store hangs.
-    cleanup = asyncio.ensure_future(runner.cleanup())
-    done, _ = await asyncio.wait({cleanup}, timeout=limits.drain + CLEANUP_GRACE_S)
+    # Stops listening, waits for in-flight handlers (the front's, then those of connections
+    # handed to aiohttp), runs on_cleanup (stores and clients close, journals flush). Bounded: a
+    # SIGTERM always ends the worker, even if a store hangs.
+    cleanup = asyncio.ensure_future(_stop(front, runner, limits.drain))
+    bound = limits.drain * (2 if front is not None else 1) + CLEANUP_GRACE_S
+    done, _ = await asyncio.wait({cleanup}, timeout=bound)
     if not done:
         log.error(
             "worker %s: shutdown not finished %.0f s after the drain; exiting now",
@@ -112,6 +133,12 @@ async def _serve_one(
     cleanup.result()
     deadline.cancel()
     await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
+
+
+async def _stop(front: Front | None, runner: web.AppRunner, drain: float) -> None:
+    if front is not None:
+        await front.stop(drain)
+    await runner.cleanup()
 
 
 def _settle_heap() -> None:

@@ -237,16 +237,17 @@ impl Framing {
 }
 
 fn content_length(value: &[u8]) -> Result<u64, HeadError> {
-    let invalid = HeadError::Framing("has an invalid Content-Length");
+    length_digits(value).ok_or(HeadError::Framing("has an invalid Content-Length"))
+}
+
+/// A Content-Length value: plain decimal digits (no sign, no spaces inside) within `u64`.
+pub(crate) fn length_digits(value: &[u8]) -> Option<u64> {
     if value.is_empty() || value.len() > 19 || !value.iter().all(u8::is_ascii_digit) {
-        return Err(invalid);
+        return None;
     }
-    value
-        .iter()
-        .try_fold(0u64, |n, &d| {
-            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-        })
-        .ok_or(invalid)
+    value.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
 }
 
 #[cfg(test)]

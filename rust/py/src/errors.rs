@@ -49,6 +49,7 @@ use mcproute_core::aead::AeadError as CoreAeadError;
 use mcproute_core::apikey::ApiKeyError as CoreApiKeyError;
 use mcproute_core::eventstream::EventStreamError as CoreEventStreamError;
 use mcproute_core::http_head::HeadError as CoreHeadError;
+use mcproute_core::http_request::RequestHeadError as CoreRequestHeadError;
 use mcproute_core::keyring::KeyringError as CoreKeyringError;
 use mcproute_core::sign::sigv4::SigV4Error as CoreSigV4Error;
 use mcproute_core::sign::SignError as CoreSignError;
@@ -93,6 +94,13 @@ pyo3::create_exception!(
     "An upstream's HTTP/1.1 response head is malformed, too large, or frames its body ambiguously."
 );
 
+pyo3::create_exception!(
+    mcproute._core,
+    RequestHeadError,
+    PyValueError,
+    "A client's HTTP/1.1 request head is malformed, over a limit, or frames its body ambiguously."
+);
+
 fn with_reason<T: PyTypeInfo>(message: String, reason: &'static str) -> PyErr {
     Python::attach(|py| {
         let err = PyErr::new::<T, _>(message);
@@ -116,6 +124,10 @@ pub fn eventstream_err(e: CoreEventStreamError) -> PyErr {
 
 pub fn reply_head_err(e: CoreHeadError) -> PyErr {
     with_reason::<ReplyHeadError>(e.to_string(), e.reason())
+}
+
+pub fn request_head_err(e: CoreRequestHeadError) -> PyErr {
+    with_reason::<RequestHeadError>(e.to_string(), e.reason())
 }
 
 pub fn aead_err(e: CoreAeadError) -> PyErr {
@@ -143,6 +155,7 @@ fn register_security(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("ApiKeyError", py.get_type::<ApiKeyError>()),
         ("EventStreamError", py.get_type::<EventStreamError>()),
         ("ReplyHeadError", py.get_type::<ReplyHeadError>()),
+        ("RequestHeadError", py.get_type::<RequestHeadError>()),
     ] {
         ty.setattr("reason", "")?;
         m.add(name, ty)?;

@@ -1,0 +1,176 @@
+"""The request the server front hands to the proxy's middlewares and route handlers.
+
+It has the part of `aiohttp.web.Request` the fast routes' chain reads (per-request record,
+auth, admission, the chat and messages handlers, `/mcp`'s chain and transport, error replies,
+spend rows, history and the access log): method, path, headers, the app, the request's own
+mapping (`RequestKey`s), the body (already whole: the front runs a request only once its body
+is in), the peer and its transport. A whole response is sent by `send` (`observe.finish` calls
+it instead of aiohttp's `prepare`); a streamed one (`/mcp`'s SSE) is prepared as usual, on
+aiohttp's `StreamWriter` over the front's transport (`_payload_writer`, `_prepare_hook`).
+Anything outside that subset is never reached: the front hands every other request to
+aiohttp, and the tests compare the two paths' answers for the routes it serves.
+
+Depends on nothing of the proxy, so the modules that check for it import it freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+from aiohttp.http import HttpVersion11
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+_NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
+
+
+class _WholeBody:
+    """`request.content` of a body that has arrived: at its end, nothing to wait for."""
+
+    __slots__ = ()
+
+    def is_eof(self) -> bool:
+        return True
+
+
+_WHOLE = _WholeBody()
+
+
+class FrontRequest:
+    __slots__ = (
+        "_late",
+        "_make_writer",
+        "_read_bytes",
+        "_send",
+        "_state",
+        "_writer",
+        "app",
+        "headers",
+        "keep_alive",
+        "match_info",
+        "method",
+        "parsed",
+        "path",
+        "remote",
+        "transport",
+    )
+
+    version = HttpVersion11
+    query = _NO_QUERY
+    content = _WHOLE
+    secure = False
+    scheme = "http"
+    can_read_body = True
+    body_exists = True
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: CIMultiDictProxy[str],
+        body: bytes,
+        app: web.Application,
+        remote: str | None,
+        transport: Any,
+        send: Callable[[web.StreamResponse], Awaitable[None]],
+        parsed: Any = None,
+        late: bool = False,
+        make_writer: Callable[[], Any] | None = None,
+        match_info: Any = None,
+        keep_alive: bool = True,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.app = app
+        self.remote = remote
+        self.transport = transport
+        self.parsed = parsed  # the body as JSON when the front had to read it (`stream`)
+        self._read_bytes = body  # the name aiohttp's request keeps it under (history reads it)
+        self._state: dict[Any, Any] = {}
+        self._late = late  # the body did not arrive within the body timeout
+        self._send = send
+        self._writer: Any = None
+        self._make_writer = make_writer
+        self.match_info = match_info  # `/mcp`'s route, for its own middleware (`mcp_chain`)
+        self.keep_alive = keep_alive
+
+    # The request's own mapping, as `web.Request`'s (`request[TIMING]`, `request.get(RECORD)`).
+    def __getitem__(self, key: Any) -> Any:
+        return self._state[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._state[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._state[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._state
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._state)
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._state.get(key, default)
+
+    async def read(self) -> bytes:
+        if self._late:  # `handling.read_body` answers this 408, as for aiohttp's request
+            raise TimeoutError
+        return self._read_bytes
+
+    @property
+    def client_max_size(self) -> int:
+        return int(self.app._client_max_size)
+
+    @property
+    def content_length(self) -> int | None:
+        return len(self._read_bytes)
+
+    @property
+    def host(self) -> str:
+        return self.headers.get("Host") or "localhost"
+
+    @property
+    def url(self) -> URL:
+        return URL.build(scheme="http", authority=self.host, encoded=True).join(URL(self.path))
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {}
+
+    async def send(self, response: web.StreamResponse) -> None:
+        await self._send(response)
+
+    # What `StreamResponse.prepare` reads of a request: a streamed reply (SSE) is written by
+    # aiohttp's own `StreamWriter` on the front's transport.
+    @property
+    def _payload_writer(self) -> Any:
+        if self._writer is None:
+            if self._make_writer is None:
+                raise RuntimeError("this request cannot stream its reply")
+            self._writer = self._make_writer()
+        return self._writer
+
+    @property
+    def streamed(self) -> bool:
+        """A streamed reply has begun: bytes of it went out."""
+        return self._writer is not None and self._writer.output_size > 0
+
+    async def _prepare_hook(self, response: web.StreamResponse) -> None:
+        return None  # the app has no `on_response_prepare` handlers to run
+
+
+class FrontMatch:
+    """`request.match_info` of a request the front serves on `/mcp`: its route's handler."""
+
+    __slots__ = ("handler",)
+    http_exception = None
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
