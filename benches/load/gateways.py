@@ -118,9 +118,11 @@ def mcproute(
     cpu: str | None,
     *,
     probe: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> Target:
-    """mcproute with one deployment of gpt-4 per simulator port (default routing policy).
-    Without `probe`, readiness is checked on /healthz, so no request reaches an upstream."""
+    """mcproute with one deployment of gpt-4 per simulator port (default routing policy),
+    `env` added to its environment. Without `probe`, readiness is checked on /healthz, so no
+    request reaches an upstream."""
     providers = {
         f"sim{i}": {
             "type": "openai",
@@ -132,8 +134,9 @@ def mcproute(
     }
     document = {"mcp": {"models": providers}}
     proc, key = serve_mcproute(
-        group, work, port, document, scope="models", workers=workers, cpu=cpu, limits=KEY_LIMITS
-    )
+        group, work, port, document, scope="models", workers=workers, cpu=cpu, env=env,
+        limits=KEY_LIMITS,
+    )  # fmt: skip
     target = Target(
         f"mcproute {workers}w",
         f"http://127.0.0.1:{port}/v1/chat/completions",
