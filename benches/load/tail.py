@@ -53,6 +53,7 @@ def export_revision(revision: str, into: Path) -> Path:
     )
     if changed.returncode != 0:
         sys.exit(f"benches.load.tail: {revision} has other Rust code; build it to compare")
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
         ["git", "-C", str(ROOT), "archive", revision, "python"], capture_output=True, check=True
     )
