@@ -7,6 +7,7 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mcproute.config import DashboardSettings
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.history import History
 
@@ -62,3 +63,25 @@ def test_the_current_minute_is_never_taken_from_a_kept_encoding() -> None:
     history.encodable(START + 3665)  # that minute is over: kept
     back = START + 3620  # the clock steps back into it; START + 30 is in the hour again
     assert orjson.dumps(history.encodable(back)) == orjson.dumps(history.snapshot(back))
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(0, 260), min_size=1, max_size=12),
+    st.sampled_from([0, 1, 99, 100, 150, 1000]),
+    st.sampled_from([None, 0, 50, 100, 333]),
+)
+def test_kept_log_encoding_is_the_whole_log(
+    bursts: list[int], request_log: int, reloaded: int | None
+) -> None:
+    """Whole blocks of the request log are encoded once; the log's length can change on a
+    reload, which keeps its newest entries."""
+    history = History(DashboardSettings(request_log=request_log))
+    now = START
+    for i, burst in enumerate(bursts):
+        for _ in range(burst):
+            now += 0.01
+            _request(history, now, 0.001)
+        if reloaded is not None and i == len(bursts) // 2:
+            history.follow(DashboardSettings(request_log=reloaded))
+        assert orjson.dumps(history.encodable(now)) == orjson.dumps(history.snapshot(now))
