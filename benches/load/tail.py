@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from benches.load.processes import Processes, cpu_seconds, processes, rss_mib
 from benches.load.wrk import WrkResult, run_wrk
 
 PERCENTILES = ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms")
+SETTLE_S = 2.0
 
 
 @dataclass
@@ -40,7 +42,9 @@ class Runs:
     name: str
     wrk: list[WrkResult] = field(default_factory=list)
     cpu_us: list[float] = field(default_factory=list)
-    rss_mib: list[float] = field(default_factory=list)
+    rss_mib: list[float] = field(default_factory=list)  # after the c=1 run, then after c=128
+    rss_loaded_mib: list[float] = field(default_factory=list)
+    rss_settled_mib: list[float] = field(default_factory=list)  # 2 s later
 
     def median(self, attribute: str) -> float:
         return statistics.median(getattr(r, attribute) for r in self.wrk)
@@ -73,6 +77,11 @@ def one_run(target: Target, runs: Runs, seconds: float, warm_up: bool = True) ->
     if target.proc is not None and result.requests:
         runs.cpu_us.append((cpu_seconds(target.proc.pid) - used) / result.requests * 1e6)
         runs.rss_mib.append(rss_mib(target.proc.pid))
+        # Memory after many connections at once, and once the worker has been quiet a while.
+        run_wrk(target.url, BODY, target.headers, connections=128, seconds=5, cpu=LOAD_CPU)
+        runs.rss_loaded_mib.append(rss_mib(target.proc.pid))
+        time.sleep(SETTLE_S)
+        runs.rss_settled_mib.append(rss_mib(target.proc.pid))
     print(f"  {runs.name}: " + ", ".join(f"{p[:-3]} {getattr(result, p):.3f}"
                                           for p in PERCENTILES), flush=True)  # fmt: skip
 
@@ -80,7 +89,7 @@ def one_run(target: Target, runs: Runs, seconds: float, warm_up: bool = True) ->
 def table(direct: Runs, trees: list[Runs]) -> list[str]:
     lines = [
         "| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | added p50 / p99 ms "
-        "| CPU µs/req | RSS MiB |",
+        "| CPU µs/req | RSS MiB after c=1 / c=128 / 2 s later |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for runs in (direct, *trees):
@@ -91,7 +100,8 @@ def table(direct: Runs, trees: list[Runs]) -> list[str]:
             added = (f"{runs.median('p50_ms') - direct.median('p50_ms'):+.3f} / "
                      f"{runs.median('p99_ms') - direct.median('p99_ms'):+.3f}")  # fmt: skip
             cpu = f"{statistics.median(runs.cpu_us):.0f}"
-            rss = f"{max(runs.rss_mib):.1f}"
+            rss = " / ".join(f"{max(r):.1f}" for r in
+                             (runs.rss_mib, runs.rss_loaded_mib, runs.rss_settled_mib))  # fmt: skip
         lines.append(f"| {runs.name} | {' | '.join(cells)} | {added} | {cpu} | {rss} |")
     return lines
 
