@@ -1,5 +1,6 @@
 """One connection's latency distribution (p50, p90, p99, p99.9, max) through one mcproute
-worker, with its CPU per request and RSS, for this tree and optionally an earlier revision,
+worker, with its CPU per request and RSS (after the c=1 run, after 5 s at 128 connections,
+and 2 s after that), for this tree and optionally an earlier revision,
 side by side in one run: rounds alternate between the trees (and the simulator alone, for
 the added latency), so a busy spell of a shared machine falls on both.
 
