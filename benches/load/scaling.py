@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from benches.load.__main__ import BOTH_CPUS, LOAD_CPU, SOLO_CPU, in_own_netns
 from benches.load.gateways import BODY, Target
 from benches.load.processes import Processes, cpu_seconds, processes, tree
 from benches.load.wrk import run_wrk
+from benches.run import machine, replace_section
 
 CONNECTIONS = 32
 PERIOD_US = 100_000
@@ -155,10 +157,36 @@ def report(cells: dict[tuple[str, int], Cell], share: float, skipped: str | None
     return lines
 
 
+def section(table: list[str], command: str, args: argparse.Namespace) -> str:
+    return "\n".join([
+        "## Load: one worker vs two on two shared CPUs",
+        "",
+        f"Machine: {machine()}. Command: `{command}` (part of `make bench`; {args.seconds:g} s "
+        f"per cell, {args.rounds} rounds alternating 1 and 2 workers, medians; wrk at "
+        f"{CONNECTIONS} connections, zero-delay simulator, API key with limits, metrics on).",
+        "",
+        "Method: the machine has two CPUs, so the load generator and the simulator share a CPU "
+        "with the second worker and two workers' req/s over one's measures the machine. Two "
+        "figures that do not: the workers' **CPU per request** (every process of the gateway, "
+        "user + system), whose ratio projects the scaling were each worker given a core of its "
+        "own (2 × cpu(1w) ÷ cpu(2w); 2.0 means sharing the port costs nothing), and **req/s under "
+        f"a CPU quota** of {args.share:g} CPU per worker (a cgroup), which leaves wrk and the "
+        "simulator more than a CPU: there the req/s ratio is measured, not projected. One worker "
+        "at half the connections is what each of two sees: an event loop spends more per "
+        "request the fewer requests each of its turns serves.",
+        "",
+        *table,
+        "",
+        f"The machine's 1-minute load average at the end: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs.",
+    ])  # fmt: skip
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m benches.load.scaling", description=__doc__)
     parser.add_argument("--seconds", type=float, default=8.0, help="per wrk run (default 8)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each cell (default 3)")
+    parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
     parser.add_argument("--share", type=float, default=0.3,
                         help="CPU quota per worker in the quota rows (default 0.3)")  # fmt: skip
     args = parser.parse_args(argv)
@@ -191,7 +219,11 @@ def main(argv: list[str]) -> None:
                     finally:
                         if quota is not None:
                             quota.remove()
-    print("\n".join(report(cells, args.share, skipped)), flush=True)
+    table = report(cells, args.share, skipped)
+    print("\n".join(table), flush=True)
+    if not args.no_write:
+        command = " ".join(["python -m benches.load.scaling", *argv])
+        replace_section("load_scaling", section(table, command, args))
 
 
 if __name__ == "__main__":

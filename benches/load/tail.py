@@ -16,6 +16,7 @@ network namespace, CPUs as in `benches.load`: the worker on CPU 0, wrk and the s
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ from benches.load.__main__ import LOAD_CPU, SOLO_CPU, in_own_netns
 from benches.load.gateways import BODY, ROOT, Target
 from benches.load.processes import Processes, cpu_seconds, processes, rss_mib
 from benches.load.wrk import WrkResult, run_wrk
+from benches.run import machine, replace_section
 
 PERCENTILES = ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms")
 SETTLE_S = 2.0
@@ -112,6 +114,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per wrk run (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each target (default 3)")
     parser.add_argument("--baseline", help="a git revision to run beside this tree")
+    parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
     args = parser.parse_args(argv)
     in_own_netns(argv, "benches.load.tail")
     with tempfile.TemporaryDirectory() as tmp, processes(Path(tmp)) as group:
@@ -135,7 +138,32 @@ def main(argv: list[str]) -> None:
                     one_run(target, runs, args.seconds)
                 finally:
                     _stop(group, target)
-        print("\n".join(table(direct_runs, tree_runs)), flush=True)
+        lines = table(direct_runs, tree_runs)
+        print("\n".join(lines), flush=True)
+    if not args.no_write:
+        command = " ".join(["python -m benches.load.tail", *argv])
+        replace_section("load_tail", section(lines, command, args))
+
+
+def section(lines: list[str], command: str, args: argparse.Namespace) -> str:
+    return "\n".join([
+        "## Load: one connection's latency distribution",
+        "",
+        f"Machine: {machine()}. Command: `{command}` ({args.seconds:g} s per run, {args.rounds} "
+        "rounds alternating the targets, medians of each column; one worker on CPU 0, wrk and "
+        "the zero-delay simulator on CPU 1; API key with limits, metrics on).",
+        "",
+        "Method: at one connection every stall of the worker (a background task's turn of the "
+        "event loop, a collection, a thread holding the GIL or the CPU) lands on the one request "
+        "in flight, so the p99 and p99.9 over the p50 price them; requests per second at many "
+        "connections average them away. CPU per request is the c=1 run's. RSS: after the c=1 "
+        "run, after 5 s at 128 connections, and 2 s after that (freed heap given back).",
+        "",
+        *lines,
+        "",
+        f"The machine's 1-minute load average at the end: {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} CPUs (a shared machine widens every tail).",
+    ])  # fmt: skip
 
 
 def _stop(group: Processes, target: Target) -> None:
