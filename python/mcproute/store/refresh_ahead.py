@@ -13,12 +13,14 @@ the record goes stale reads it again, and fails there).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from mcproute.store.sqlite_tx import SqliteThread
 
 REFRESH_AT = 0.5
+V = TypeVar("V")
 
 
 class RefreshAhead:
@@ -27,8 +29,21 @@ class RefreshAhead:
     def __init__(self, thread: SqliteThread, read: Callable[[str], Any], cache_s: float) -> None:
         self._thread = thread
         self._read = read  # reads the record on the store's thread and caches it
+        self._cache_s = cache_s
         self._after_s = cache_s * REFRESH_AT
         self._reading: dict[str, asyncio.Future[Any]] = {}
+
+    def fresh(self, cache: Mapping[str, tuple[float, V]], name: str) -> tuple[float, V] | None:
+        """`name`'s entry of `cache` ((time read, record)) if it is fresh, reading it again in
+        the background when it is past `REFRESH_AT` of its life; None: read it now."""
+        cached = cache.get(name)
+        if cached is None:
+            return None
+        age = time.monotonic() - cached[0]
+        if age >= self._cache_s:
+            return None
+        self.check(name, age)
+        return cached
 
     def check(self, name: str, age: float) -> None:
         """`name`'s cached record is `age` seconds old and still fresh: read it again in the

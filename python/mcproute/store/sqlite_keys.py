@@ -142,12 +142,9 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         return cached[1] if cached is not None else self._thread.call(self._read_cached, key_id)
 
     async def load(self, key_id: str) -> ApiKeyRecord | None:
-        cached = self._cache.get(key_id)
+        cached = self._ahead.fresh(self._cache, key_id)
         if cached is not None:
-            age = time.monotonic() - cached[0]
-            if age < self._cache_s:
-                self._ahead.check(key_id, age)
-                return cached[1]
+            return cached[1]
         return await self._thread.run(self._read_cached, key_id)
 
     def forget(self, key_id: str) -> None:

@@ -71,13 +71,8 @@ class TenantPolicies(ThreadOwnedConnection):
 
     async def load(self, name: str) -> Limits:
         """The tenant's limits (none: `NO_LIMITS`), from the cache when fresh."""
-        cached = self._cache.get(name)
-        if cached is not None:
-            age = time.monotonic() - cached[0]
-            if age < self._cache_s:
-                self._ahead.check(name, age)
-                return cached[1]
-        return await self._thread.run(self._read, name)
+        cached = self._ahead.fresh(self._cache, name)
+        return cached[1] if cached is not None else await self._thread.run(self._read, name)
 
     def cached(self, name: str) -> Limits | None:
         """The tenant's limits if the cache holds them fresh, else None (`load` them)."""
