@@ -150,6 +150,8 @@ bench: ext $(BENCH_VENV)/.deps-installed $(PORTKEY_STAMP) wrk servers
 	$(BENCH_ENV) $(PY) -m benches.run
 	$(BENCH_ENV) $(PY) -m benches.load $(LOAD_ARGS)
 	$(BENCH_ENV) $(PY) -m benches.load --stores
+	$(BENCH_ENV) $(PY) -m benches.load.scaling
+	$(BENCH_ENV) $(PY) -m benches.load.tail
 	$(BENCH_ENV) $(PY) -m benches.load.faults
 	$(BENCH_ENV) $(PY) -m benches.budget_overshoot
 

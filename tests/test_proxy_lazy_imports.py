@@ -1,7 +1,8 @@
 """A worker loads the clients of optional stores only when they are configured: the Redis and
 PostgreSQL clients (and what they pull in, OpenTelemetry among it) cost a worker about 20 MiB of
 memory it would never use. So does OAuth's token validation (joserfc, cryptography: about
-10 MiB), loaded only where `auth.oauth` is configured."""
+10 MiB), loaded only where `auth.oauth` is configured, and the YAML parser (about 1 MiB),
+loaded only for a YAML configuration file or MCP skills."""
 
 from __future__ import annotations
 
@@ -29,7 +30,15 @@ loaded = sorted({name.split(".")[0] for name in sys.modules})
 print(json.dumps(loaded))
 """
 
-OPTIONAL = {"redis", "psycopg", "psycopg_binary", "opentelemetry", "joserfc", "cryptography"}
+OPTIONAL = {
+    "redis",
+    "psycopg",
+    "psycopg_binary",
+    "opentelemetry",
+    "joserfc",
+    "cryptography",
+    "yaml",
+}
 
 
 def test_a_worker_without_redis_or_postgres_loads_neither(tmp_path: Path) -> None:

@@ -119,10 +119,12 @@ def mcproute(
     *,
     probe: bool = True,
     front: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> Target:
-    """mcproute with one deployment of gpt-4 per simulator port (default routing policy).
-    Without `probe`, readiness is checked on /healthz, so no request reaches an upstream;
-    without `front`, every request is served by aiohttp's server (`MCPROUTE_FRONT=0`)."""
+    """mcproute with one deployment of gpt-4 per simulator port (default routing policy),
+    `env` added to its environment. Without `probe`, readiness is checked on /healthz, so no
+    request reaches an upstream; without `front`, every request is served by aiohttp's server
+    (`MCPROUTE_FRONT=0`)."""
     providers = {
         f"sim{i}": {
             "type": "openai",
@@ -134,8 +136,8 @@ def mcproute(
     }
     document = {"mcp": {"models": providers}}
     proc, key = serve_mcproute(
-        group, work, port, document, scope="models", workers=workers, cpu=cpu, limits=KEY_LIMITS,
-        env=None if front else {"MCPROUTE_FRONT": "0"},
+        group, work, port, document, scope="models", workers=workers, cpu=cpu,
+        env={**(env or {}), **({} if front else {"MCPROUTE_FRONT": "0"})}, limits=KEY_LIMITS,
     )  # fmt: skip
     target = Target(
         f"mcproute {workers}w" + ("" if front else ", front off"),

@@ -97,7 +97,7 @@ def wait_until_serving(
     raise RuntimeError(f"{url}: not serving after {limit_s:g} s ({last})")
 
 
-def _tree(pid: int) -> Iterator[int]:
+def tree(pid: int) -> Iterator[int]:
     """A process and its live descendants."""
     pending = [pid]
     while pending:
@@ -113,7 +113,7 @@ def _tree(pid: int) -> Iterator[int]:
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and all its descendants."""
     total = 0
-    for current in _tree(pid):
+    for current in tree(pid):
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             for line in Path(f"/proc/{current}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -126,7 +126,7 @@ def cpu_seconds(pid: int) -> float:
     machine, CPU per request is steadier than requests per second: it does not depend on how
     much of the CPU the process was given."""
     ticks = 0
-    for current in _tree(pid):
+    for current in tree(pid):
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             fields = Path(f"/proc/{current}/stat").read_text().rpartition(")")[2].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime

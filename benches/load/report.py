@@ -155,7 +155,8 @@ def goals(results: Results) -> list[str]:
         ("added p50 at c=1 (ms)", "≤ 0.2", "n/a" if added is None else f"{added:.3f}"),
         ("added p99 at c=1 (ms)", "≤ 0.5", "n/a" if p99 is None else f"{p99:.3f}"),
         ("2 workers ÷ 1 worker, c=128 req/s (wrk and the simulator share CPU 1 with the "
-         "second worker here)", "≥ 1.7× (needs a CPU for the load generator)",
+         "second worker here; measured with a CPU of its own for the load generator in "
+         "\"one worker vs two\" below)", "≥ 1.7× (needs a CPU for the load generator)",
          f"{_rps(two, 128) / _rps(one, 128):.2f}×" if _rps(one, 128) else "n/a"),
         ("2 workers: CPU per request ÷ 1 worker's, c=128 (1.0: no cost to sharing the port; "
          "scaling is then bounded by free CPUs only)", "≈ 1.0",

@@ -20,6 +20,9 @@ class WrkResult:
     errors: int  # non-2xx/3xx statuses plus socket errors
     p50_ms: float
     p99_ms: float
+    p90_ms: float = 0.0
+    p999_ms: float = 0.0
+    max_ms: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -64,4 +67,7 @@ def run_wrk(
         errors=data["status_errors"] + data["socket_errors"],
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
+        p90_ms=data["p90_us"] / 1000,
+        p999_ms=data["p999_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
     )

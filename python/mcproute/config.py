@@ -62,7 +62,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
-import yaml
 
 from mcproute.config_ensembles import EnsembleConfig, check_ensembles, parse_ensembles
 from mcproute.governance.prices import Price, parse_price, parse_prices
@@ -1070,14 +1069,17 @@ def decode_file(path: Path) -> Any:
     except OSError as exc:
         issue = ConfigIssue("$", f"cannot read file: {exc.strerror or exc}")
         raise ConfigError([issue], str(path)) from None
-    try:
-        if path.suffix.lower() == ".json":
+    if path.suffix.lower() == ".json":
+        try:
             return orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            where = f"$ (line {exc.lineno}, column {exc.colno})"
+            issue = ConfigIssue(where, f"invalid JSON: {exc.msg}")
+            raise ConfigError([issue], str(path)) from None
+    import yaml  # only for YAML files: a worker on a JSON file never loads it (about 1 MiB)
+
+    try:
         return yaml.safe_load(raw)
-    except orjson.JSONDecodeError as exc:
-        where = f"$ (line {exc.lineno}, column {exc.colno})"
-        issue = ConfigIssue(where, f"invalid JSON: {exc.msg}")
-        raise ConfigError([issue], str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"$ (line {mark.line + 1}, column {mark.column + 1})" if mark else "$"

@@ -31,6 +31,7 @@ from mcproute.proxy import (
     contexts,
     dashboard,
     governance,
+    heap,
     history,
     mcp_chain,
     merged_metrics,
@@ -291,6 +292,9 @@ def build_app(
         app.on_cleanup.insert(0, lambda _: _cancel(leases))
         replays = asyncio.create_task(governor.settler.keep_replaying())
         app.on_cleanup.insert(0, lambda _: _cancel(replays))
+        heap.limit_arenas()
+        trims = asyncio.create_task(heap.keep_trimming(lambda: recent.version))
+        app.on_cleanup.insert(0, lambda _: _cancel(trims))
 
     async def close(_: web.Application) -> None:
         await ledger.close()  # the drain is over: every call's row is pending or written

@@ -55,7 +55,7 @@ def worker_snapshot(
         {
             "time": now,
             "mcp": {"counts": metrics_state(mcp[0]), "readings": readings(mcp[1])} if mcp else None,
-            "history": history.snapshot(now),
+            "history": history.encodable(now),
             "metrics": metrics_state(metrics or Metrics()),
             "health": router.stats() if router is not None else {},
             "retries": dict(router.retries) if router is not None else {},

@@ -20,6 +20,7 @@ from mcproute.store.database import (
     live_connection,
 )
 from mcproute.store.datadir import DataDir
+from mcproute.store.refresh_ahead import RefreshAhead
 from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
@@ -67,6 +68,7 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
         self._database: Database = database or SqliteDatabase(data_dir)
         self._thread = SqliteThread("keys")
+        self._ahead = RefreshAhead(self._thread, self._read_cached, cache_s)
         self._connection: Any = None
         try:
             self._thread.call(self._db)
@@ -140,7 +142,7 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         return cached[1] if cached is not None else self._thread.call(self._read_cached, key_id)
 
     async def load(self, key_id: str) -> ApiKeyRecord | None:
-        cached = self._cached(key_id)
+        cached = self._ahead.fresh(self._cache, key_id)
         if cached is not None:
             return cached[1]
         return await self._thread.run(self._read_cached, key_id)

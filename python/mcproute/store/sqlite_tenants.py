@@ -22,6 +22,7 @@ from mcproute.store.database import (
     live_connection,
 )
 from mcproute.store.datadir import DataDir
+from mcproute.store.refresh_ahead import RefreshAhead
 from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
@@ -46,6 +47,7 @@ class TenantPolicies(ThreadOwnedConnection):
         self._cache: dict[str, tuple[float, Limits]] = {}
         self._cache_s = cache_s
         self._thread = SqliteThread("tenants")
+        self._ahead = RefreshAhead(self._thread, self._read, cache_s)
         self._connection: Any = None
 
     def __repr__(self) -> str:
@@ -69,8 +71,8 @@ class TenantPolicies(ThreadOwnedConnection):
 
     async def load(self, name: str) -> Limits:
         """The tenant's limits (none: `NO_LIMITS`), from the cache when fresh."""
-        cached = self.cached(name)
-        return cached if cached is not None else await self._thread.run(self._read, name)
+        cached = self._ahead.fresh(self._cache, name)
+        return cached[1] if cached is not None else await self._thread.run(self._read, name)
 
     def cached(self, name: str) -> Limits | None:
         """The tenant's limits if the cache holds them fresh, else None (`load` them)."""

@@ -15,8 +15,6 @@ import base64
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from mcproute.protocol.jsonrpc import Json
 
 if TYPE_CHECKING:
@@ -64,7 +62,11 @@ def frontmatter(manifest: str) -> Any:
     if not text.startswith("---"):
         return None
     head, sep, _ = text[3:].partition("\n---")
-    return yaml.safe_load(head) if sep else None
+    if not sep:
+        return None
+    import yaml  # here: a worker that reads no skills never loads it (about 1 MiB)
+
+    return yaml.safe_load(head)
 
 
 async def load_skill(conn: MCPConnection, entry: Json) -> str:

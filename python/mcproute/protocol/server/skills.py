@@ -19,8 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from mcproute._core import Message
 from mcproute.protocol.jsonrpc import INVALID_PARAMS, Json, MCPError
 
@@ -58,6 +56,8 @@ class Skill:
         return f"skill://{self.name}/{MANIFEST}"
 
     def manifest(self) -> bytes:
+        import yaml  # here: a worker serving no skills never loads it (about 1 MiB)
+
         head = yaml.safe_dump(self.frontmatter, sort_keys=False, allow_unicode=True)
         return f"---\n{head}---\n{self.instructions}".encode()
 
