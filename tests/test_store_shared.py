@@ -94,8 +94,8 @@ async def test_a_revocation_reaches_the_other_caches_through_redis(
     here, there = (SqliteApiKeyStore(data_dir, cache_s=3600) for _ in range(2))
     there_redis = RedisState(redis_state.url)
     try:
-        redis_state.listen_for_key_changes(here.forget, here.forget_all)
-        there_redis.listen_for_key_changes(there.forget, there.forget_all)
+        redis_state.listen_for_key_changes(here.forget, here.heard)
+        there_redis.listen_for_key_changes(there.forget, there.heard)
         await asyncio.sleep(0)  # let the listeners subscribe
         here.on_change = redis_state.publish_key_change
         keys_here = ApiKeyManager(data_dir.pepper(), here)
@@ -121,6 +121,58 @@ async def test_a_revocation_reaches_the_other_caches_through_redis(
         await there_redis.close()
         here.close()
         there.close()
+
+
+async def test_a_key_change_redis_missed_is_announced_once_it_is_back(tmp_path: Path) -> None:
+    """Revoked while Redis is down, the key is still refused by a cache whose listener lost
+    Redis (it reads every key from the database meanwhile), and the announcement Redis missed
+    goes out once the writer's listener is back."""
+    data_dir = DataDir(tmp_path)
+    here, there = (SqliteApiKeyStore(data_dir, cache_s=3600) for _ in range(2))
+    with running_redis() as server:
+        writer, reader = RedisState(server.url), RedisState(server.url)
+        try:
+            here.on_change = writer.publish_key_change
+            reader.listen_for_key_changes(there.forget, there.heard)
+            keys_here = ApiKeyManager(data_dir.pepper(), here)
+            keys_there = ApiKeyManager(data_dir.pepper(), there)
+            key, record = keys_here.issue("live", ["models"])
+
+            async def listening() -> bool:
+                found = await writer.client.pubsub_numsub("mcproute:keys")
+                return bool(found[0][1] == 1)
+
+            await eventually(listening)
+            assert (await keys_there.averify(key)).key_id == record.key_id  # cached there
+
+            server.stop()
+            await asyncio.to_thread(keys_here.revoke, record.key_id)  # announcing it fails
+
+            async def refused() -> bool:  # once the listener knows, the cache is not trusted
+                try:
+                    await keys_there.averify(key)
+                except ApiKeyError as exc:
+                    return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
+                return False
+
+            await eventually(refused)
+
+            server.start()
+            listener = reader.client.pubsub()
+            await listener.subscribe("mcproute:keys")
+            try:
+                assert (await listener.get_message(timeout=DEADLINE_S))["type"] == "subscribe"
+                writer.listen_for_key_changes(here.forget, here.heard)
+                message = await listener.get_message(ignore_subscribe_messages=True, timeout=5)
+                assert message is not None, "the missed key change was never announced"
+                assert message["data"].decode() == record.key_id
+            finally:
+                await listener.aclose()
+        finally:
+            await writer.close()
+            await reader.close()
+            here.close()
+            there.close()
 
 
 def _signed_document(redis_url: str | None) -> Any:

@@ -10,7 +10,9 @@ invalidation.
   one Lua script per admission and one per settlement, on Redis `TIME` (`store.redis_usage`).
 - Key changes: a key written through any replica (or `mcproute keys`) is published on a channel;
   every replica listening drops its cached record at once. A listener that lost its connection
-  reconnects with backoff and drops its whole cache, since it may have missed messages.
+  reconnects with backoff; until it is subscribed again its key store trusts no cached record
+  (every lookup reads the database), and it starts over with an empty cache, since it may have
+  missed messages. A change this process could not announce is announced once it reconnects.
 
 Every key and channel starts with the installation's prefix (`key_prefix`: `mcproute:<namespace>:`),
 so installations sharing one Redis never see each other's windows, nonces, sessions, snapshots
@@ -101,6 +103,7 @@ class RedisState:
         self._end_session = self.client.register_script(END_SESSION)
         self._usage = RedisUsage(self.client, self._call, self.prefix)
         self._listener: asyncio.Task[None] | None = None
+        self._unannounced: set[str] = set()  # key changes whose publication failed
         self.reachable = True
 
     def __repr__(self) -> str:
@@ -176,19 +179,33 @@ class RedisState:
 
     def publish_key_change(self, key_id: str) -> None:
         """Tell every replica to drop its cached record of `key_id` (the write itself is
-        already durable; replicas that miss this re-read within their cache time)."""
-        publish_key_change(self.url, key_id, self.prefix)
+        already durable). Called off the event loop (the key store's writes run in a thread);
+        if Redis does not take it, it is announced again once the listener is back."""
+        if not publish_key_change(self.url, key_id, self.prefix):
+            self._unannounced.add(key_id)
 
     def listen_for_key_changes(
-        self, forget: Callable[[str], None], forget_all: Callable[[], None]
+        self, forget: Callable[[str], None], heard: Callable[[bool], None]
     ) -> None:
-        """Start dropping cached key records as other replicas change them."""
+        """Start dropping cached key records as other replicas change them; `heard(False)`
+        until subscribed (and whenever the subscription is lost), `heard(True)` once it is."""
         if self._listener is None:
+            heard(False)
             self._listener = asyncio.get_running_loop().create_task(
-                self._listen(forget, forget_all), name="mcproute-key-changes"
+                self._listen(forget, heard), name="mcproute-key-changes"
             )
 
-    async def _listen(self, forget: Callable[[str], None], forget_all: Callable[[], None]) -> None:
+    async def _announce_missed(self) -> None:
+        """Publish the key changes whose first announcement failed."""
+        while self._unannounced:
+            key_id = self._unannounced.pop()
+            try:
+                await self.client.publish(keys_channel(self.prefix), key_id)
+            except (redis.RedisError, OSError):
+                self._unannounced.add(key_id)
+                raise
+
+    async def _listen(self, forget: Callable[[str], None], heard: Callable[[bool], None]) -> None:
         backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05)
         failures = 0
         while True:
@@ -197,8 +214,9 @@ class RedisState:
                     await pubsub.subscribe(keys_channel(self.prefix))
                     if failures:
                         log.info("redis %s: listening for key changes again", redact_url(self.url))
-                        forget_all()  # changes made while we were away went unheard
+                    heard(True)  # changes made while we were away went unheard: start over
                     failures = 0
+                    await self._announce_missed()
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             forget(message["data"].decode())
@@ -207,13 +225,14 @@ class RedisState:
             except (redis.RedisError, OSError) as exc:
                 failures += 1
                 self.reachable = False
+                heard(False)
                 if failures == 1:
                     log.warning(
-                        "redis %s: key-change listener lost (%s); reconnecting",
+                        "redis %s: key-change listener lost (%s); reconnecting, and reading"
+                        " every key from the database meanwhile",
                         redact_url(self.url),
                         type(exc).__name__,
                     )
-                    forget_all()
                 await asyncio.sleep(backoff.compute(failures))
 
     async def close(self) -> None:
@@ -225,11 +244,13 @@ class RedisState:
         await self.client.aclose()
 
 
-def publish_key_change(url: str, key_id: str, prefix: str = PREFIX) -> None:
-    """`RedisState.publish_key_change` for a short-lived process (`mcproute keys revoke`)."""
+def publish_key_change(url: str, key_id: str, prefix: str = PREFIX) -> bool:
+    """`RedisState.publish_key_change` for a short-lived process (`mcproute keys revoke`):
+    whether Redis took the announcement."""
     client = redis.Redis.from_url(url, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S)
     try:
         client.publish(keys_channel(prefix), key_id)
+        return True
     except (redis.RedisError, OSError) as exc:
         log.error(
             "redis %s: key change of %s not published (%s); replicas see it within their key"
@@ -238,5 +259,6 @@ def publish_key_change(url: str, key_id: str, prefix: str = PREFIX) -> None:
             key_id,
             type(exc).__name__,
         )
+        return False
     finally:
         client.close()

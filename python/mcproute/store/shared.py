@@ -218,7 +218,7 @@ class SharedState:
         """Start listening (inside the event loop): key changes made elsewhere reach `keys`."""
         if self.redis is not None:
             keys.on_change = self.redis.publish_key_change
-            self.redis.listen_for_key_changes(keys.forget, keys.forget_all)
+            self.redis.listen_for_key_changes(keys.forget, keys.heard)
 
     async def readiness(self) -> dict[str, str]:
         """Each shared store's state, for /readyz ("ok" or "unreachable")."""

@@ -20,7 +20,9 @@ the request lands; the gateway keeps it upstream, in the upstream sessions the t
 A session the client ended (DELETE) is recorded in `ended` (an `EndedSessions` the replicas
 share, such as the data directory's SQLite) until its token would have expired; each replica
 reads what was added there at most every `recheck_s` (1 s), so an ended session stops working
-everywhere within that delay without a store lookup per request.
+everywhere within that delay without a store lookup per request. A read that fails raises to
+the request (the proxy answers 503), and so does every request after it until a read succeeds:
+a session is never served on a list older than that delay.
 """
 
 from __future__ import annotations
@@ -141,8 +143,12 @@ class SessionTokens:
             return False
         now = time.monotonic()
         if now - self._checked >= self._recheck_s:
-            self._checked = now
-            added, self._cursor = await self._ended_store.since(self._cursor)
+            last, self._checked = self._checked, now  # one read at a time, not one per request
+            try:
+                added, self._cursor = await self._ended_store.since(self._cursor)
+            except BaseException:
+                self._checked = last  # unread: the next request asks again (and fails closed)
+                raise
             self._ended.update(added)
             if now - self._pruned >= PRUNE_S:
                 self._pruned, wall = now, time.time()
