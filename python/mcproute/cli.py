@@ -464,7 +464,7 @@ def run_keyring(args: argparse.Namespace) -> int:
     import asyncio
 
     from mcproute.security import AeadError, KeyringError
-    from mcproute.store import data_dir_from_env
+    from mcproute.store import SqliteApiKeyStore, data_dir_from_env
     from mcproute.store.keyring_file import REFRESH_S, KeyringFile
     from mcproute.store.shared import database_url, open_database
     from mcproute.store.sqlite_contexts import SqliteContextStore
@@ -473,6 +473,8 @@ def run_keyring(args: argparse.Namespace) -> int:
     keyring = KeyringFile(data_dir)
     database = open_database(database_url(), data_dir)  # PostgreSQL's contexts when set
     store = SqliteContextStore(data_dir, keyring, database=database)
+    # The audit events live with the keys, in the same database.
+    events = SqliteApiKeyStore(data_dir, database=open_database(database_url(), data_dir))
     try:
         if args.keyring_command == "list":
             usage = asyncio.run(store.key_usage())
@@ -481,20 +483,24 @@ def run_keyring(args: argparse.Namespace) -> int:
                 print(f"{key_id}\t{status}\t{usage.get(key_id, 0)} encryptions")
             return 0
         key_id = keyring.rotate()
+        asyncio.run(events.audit("keyring.rotated", str(key_id), by="cli"))
         print(f"new primary key {key_id}", file=sys.stderr)
         # Running servers re-read the keyring within REFRESH_S: wait so none of them is still
         # encrypting under an old key when the sweep below has passed its rows.
         time.sleep(2 * REFRESH_S)
         rewritten = asyncio.run(store.reencrypt_all())
+        asyncio.run(events.audit("keyring.reencrypted", str(key_id), ciphertexts=rewritten))
         print(f"re-encrypted {rewritten} ciphertext(s) under key {key_id}")
         if args.drop_old:
             dropped = keyring.drop_all_but_primary()
+            asyncio.run(events.audit("keyring.dropped", str(key_id), key_ids=dropped))
             print(f"removed old key(s): {', '.join(map(str, dropped)) or 'none'}")
     except (KeyringError, AeadError) as exc:
         print(f"mcproute keyring: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
+        events.close()
     return 0
 
 

@@ -221,6 +221,20 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         """The newest audit events of the database, oldest first."""
         return self._thread.call(lambda: read_events(self._db(), limit))
 
+    async def aevents(self, limit: int = 100) -> list[AuditEvent]:
+        """`events`, waited for off the event loop."""
+        return await self._thread.run(lambda: read_events(self._db(), limit))
+
+    async def audit(self, action: str, subject: str | None, **detail: Any) -> None:
+        """An audit event of something that is no key change (an admin call, a keyring
+        rotation), in a write of its own, off the event loop."""
+
+        def write() -> None:
+            with self._database.write(self._db(), ["audit"]) as conn:
+                record_event(conn, action, subject, **detail)
+
+        await self._thread.run(write)
+
     def put(self, record: ApiKeyRecord) -> None:
         self.forget(record.key_id)
         self._thread.call(self._write, record)
