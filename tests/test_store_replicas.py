@@ -161,6 +161,11 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
                 return r.status == 201
 
         await eventually(served_again)
+        # Redis came back without its data, the first request's nonce forgotten: a replay of
+        # it is refused all the same, by a replica that never saw it (signed before the loss).
+        async with http.post(f"{two}/v1/contexts", data=body, headers=replay) as r:
+            assert r.status == 401, await r.text()
+            assert "sign it again" in (await r.json())["error"]["message"]
         async with http.get(f"{two}/readyz") as r:
             assert r.status == 200
             assert (await r.json())["stores"] == {"postgres": "ok", "redis": "ok"}

@@ -21,7 +21,7 @@ from mcproute.models.limits import NO_LEASE
 from mcproute.security import ApiKeyError, ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import SqliteDatabase
-from mcproute.store.nonces import SqliteNonces, nonce_digest
+from mcproute.store.nonces import LONGEST_CLAIM_S, NoncesLostError, SqliteNonces, nonce_digest
 from mcproute.store.redis_state import RedisState
 from mcproute.store.shared import redis_namespace
 from proxy_support import Proxy, document, running_proxy
@@ -67,6 +67,44 @@ async def test_redis_nonces_refuse_a_replay(redis_state: RedisState) -> None:
         assert 0 < ttl <= 300_000  # forgotten once its signature can no longer pass
     finally:
         await other.close()
+
+
+async def test_nonces_lost_by_a_restarted_redis_let_no_replay_through(tmp_path: Path) -> None:
+    """Redis restarted without its data forgets every nonce: until no signature seen before
+    could still pass, a signature counts only if created after the loss and not far ahead of
+    Redis's clock, on every process (also those that had claimed nothing, or start later)."""
+    with running_redis() as server:
+        seen, idle = RedisState(server.url), RedisState(server.url)
+        try:
+            await idle.learn_nonce_epoch()  # as each process does when it starts
+            before = time.time() - 1
+            assert await seen.claim("k", "n-1", 300, before)
+            server.stop()
+            server.start()  # without its data
+            for state in (seen, idle):
+                with pytest.raises(NoncesLostError, match="sign it again"):
+                    await state.claim("k", "n-1", 300, before)  # the replay
+            later = RedisState(server.url)  # started after the loss
+            try:
+                await later.learn_nonce_epoch()
+                with pytest.raises(NoncesLostError):
+                    await later.claim("k", "n-1", 300, before)
+                with pytest.raises(NoncesLostError):  # too far ahead: it may predate the loss
+                    await later.claim("k", "n-2", 300, time.time() + 120)
+                with pytest.raises(NoncesLostError):
+                    await later.claim("k", "n-3", 300, None)  # no creation time: no proof
+                fresh = time.time() + 2  # a later second than the new epoch's
+                assert await later.claim("k", "n-4", 300, fresh)  # signed after the loss
+                assert not await seen.claim("k", "n-4", 300, fresh)  # and claimed as ever
+                # The mark lasts as long as a signature from before could pass, then goes.
+                assert 0 < await seen.client.pttl("mcproute:nonce:lost") <= LONGEST_CLAIM_S * 1000
+                await seen.client.delete("mcproute:nonce:lost")
+                assert await idle.claim("k", "n-1", 300, before)
+            finally:
+                await later.close()
+        finally:
+            await seen.close()
+            await idle.close()
 
 
 async def test_redis_ended_sessions_reach_every_replica(redis_state: RedisState) -> None:

@@ -2,7 +2,16 @@
 that share nothing else: RFC 9421 nonces, ended MCP sessions, and the API-key cache
 invalidation.
 
-- Nonces: `SET <digest> 1 NX PX <ttl>`, one round trip; the first replica to set it wins.
+- Nonces: `SET <digest> 1 NX PX <ttl>` in one script, one round trip; the first replica to set
+  it wins. The script also keeps an epoch (Redis `TIME` when its nonces began). A process that
+  claimed under an epoch Redis no longer has knows Redis lost its nonces (it restarted without
+  its data) and leaves a loss mark, for every process, for as long as a signature seen before
+  the loss could still pass (`LONGEST_CLAIM_S`); meanwhile a signature is accepted only if it
+  was created after the new epoch (`created` is in whole seconds, so one made in the epoch's
+  own second is not) and at most `AFTER_LOSS_SKEW_S` ahead of Redis's clock, and any other gets
+  `NoncesLostError` (the caller signs again). Each process learns the epoch when it starts
+  listening, so a loss is noticed even by a process that had claimed nothing yet; only a
+  process that started while Redis was down, and claims first after the loss, cannot tell.
 - Ended sessions: a sequence number per ended session in one sorted set (read from a cursor,
   as `protocol.server.session_tokens.EndedSessions` asks) and their expiry in another, so expired
   entries are dropped as new ones arrive; both change in one script.
@@ -46,7 +55,13 @@ from mcproute.governance.counters import (
     Ticket,
 )
 from mcproute.redact import redact_url
-from mcproute.store.nonces import StoreUnavailableError, nonce_digest
+from mcproute.store.nonces import (
+    AFTER_LOSS_SKEW_S,
+    LONGEST_CLAIM_S,
+    NoncesLostError,
+    StoreUnavailableError,
+    nonce_digest,
+)
 from mcproute.store.redis_usage import RedisUsage
 
 log = logging.getLogger("mcproute.store")
@@ -65,6 +80,34 @@ if #old > 0 then
     redis.call('ZREM', KEYS[3], unpack(old))
 end
 return seq
+"""
+
+
+CLAIM_NONCE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+    epoch = tostring(now)
+    redis.call('SET', KEYS[2], epoch)
+end
+if ARGV[2] ~= '' and ARGV[2] ~= epoch then
+    redis.call('SET', KEYS[3], epoch, 'NX', 'PX', ARGV[3])
+end
+if ARGV[1] == '0' then
+    return {2, epoch}
+end
+local lost = redis.call('GET', KEYS[3])
+if lost then
+    local created = tonumber(ARGV[4])
+    if created <= tonumber(lost) or created > now + tonumber(ARGV[5]) then
+        return {-1, epoch}
+    end
+end
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
+    return {1, epoch}
+end
+return {0, epoch}
 """
 
 
@@ -101,13 +144,19 @@ class RedisState:
         }
         self.client = aioredis.Redis.from_url(url, **options)
         self._end_session = self.client.register_script(END_SESSION)
+        self._claim_nonce = self.client.register_script(CLAIM_NONCE)
+        self._nonce_epoch = ""  # the epoch of Redis's nonces this process last claimed under
         self._usage = RedisUsage(self.client, self._call, self.prefix)
         self._listener: asyncio.Task[None] | None = None
         self._unannounced: set[str] = set()  # key changes whose publication failed
         self.reachable = True
 
     def __repr__(self) -> str:
-        return f"RedisState({redact_url(self.url)!r})"
+        return f"RedisState({self._where!r})"
+
+    @property
+    def _where(self) -> str:
+        return redact_url(self.url)
 
     async def ping(self) -> bool:
         """Whether Redis answers now (for /readyz)."""
@@ -129,10 +178,32 @@ class RedisState:
 
     # --- nonces (a `NonceStore`) --------------------------------------------------------
 
-    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
-        name = self.prefix + "nonce:" + nonce_digest(key_id, nonce)
-        ttl_ms = max(1, int(ttl_s * 1000))
-        return bool(await self._call(lambda: self.client.set(name, b"1", nx=True, px=ttl_ms)))
+    async def claim(
+        self, key_id: str, nonce: str, ttl_s: float, created: float | None = None
+    ) -> bool:
+        return await self._nonce_script(
+            nonce_digest(key_id, nonce), max(1, int(ttl_s * 1000)), created
+        )
+
+    async def learn_nonce_epoch(self) -> None:
+        """Note the epoch of Redis's nonces now (at start), so a later loss is noticed."""
+        with contextlib.suppress(StoreUnavailableError):  # unknown, then: nothing to compare
+            await self._nonce_script("", 0, None)
+
+    async def _nonce_script(self, digest: str, ttl_ms: int, created: float | None) -> bool:
+        p = self.prefix
+        keys = [p + "nonce:" + digest, p + "nonce:epoch", p + "nonce:lost"]
+        created_ms = -1 if created is None else int(created * 1000)
+        args: list[str | int] = [ttl_ms, self._nonce_epoch, int(LONGEST_CLAIM_S * 1000), created_ms,
+                int(AFTER_LOSS_SKEW_S * 1000)]  # fmt: skip
+        claimed, epoch = await self._call(lambda: self._claim_nonce(keys=keys, args=args))
+        self._nonce_epoch = epoch.decode()
+        if claimed == -1:
+            raise NoncesLostError(
+                "signature: created before the replay cache of the shared state was lost (Redis"
+                " restarted without its data) or too far ahead of its clock; sign it again"
+            )
+        return bool(claimed == 1)
 
     # --- ended MCP sessions (an `EndedSessions`) ----------------------------------------
 
@@ -206,6 +277,7 @@ class RedisState:
                 raise
 
     async def _listen(self, forget: Callable[[str], None], heard: Callable[[bool], None]) -> None:
+        await self.learn_nonce_epoch()
         backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05)
         failures = 0
         while True:
