@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -325,3 +328,32 @@ async def test_redis_state_of_two_namespaces_share_nothing(redis_state: RedisSta
         assert not (await other.reserve(one_rpm, NO_LEASE)).allowed
     finally:
         await other.close()
+
+
+BAD_URLS = [
+    ("MCPROUTE_DATABASE_URL", "mysql://admin:s3cret-pw@db.example/x"),
+    ("MCPROUTE_REDIS_URL", "bogus://:s3cret-pw@cache.example:6379/0"),
+    ("MCPROUTE_REDIS_URL", "cache.example:6379"),
+]
+COMMANDS = [["serve", "--port", "1"], ["keys", "list"]]
+
+
+@pytest.mark.parametrize(
+    ("variable", "url", "command"),
+    [(v, u, c) for v, u in BAD_URLS for c in COMMANDS]
+    + [(*BAD_URLS[0], ["db", "migrate"])],  # migrations need no Redis
+)
+def test_an_engine_url_of_another_kind_is_a_clear_refusal(
+    tmp_path: Path, variable: str, url: str, command: list[str]
+) -> None:
+    """Named by its variable, shown redacted, before anything connects: never a traceback
+    that quotes the password."""
+    env = {**os.environ, "MCPROUTE_DATA_DIR": str(tmp_path), variable: url}
+    done = subprocess.run(
+        [sys.executable, "-m", "mcproute.cli", *command],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode in (1, 2), done.stderr
+    assert f"{variable}: expected a " in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "s3cret-pw" not in done.stderr + done.stdout

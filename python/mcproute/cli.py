@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             return run_keys(args) if args.command == "keys" else run_keyring(args)
-        except StoreUnavailableError as exc:  # $MCPROUTE_DATABASE_URL names a database that is down
+        # $MCPROUTE_DATABASE_URL names a database that is down, or is no PostgreSQL URL
+        except (StoreUnavailableError, ValueError) as exc:
             print(f"mcproute {args.command}: {exc}", file=sys.stderr)
             return 1
     return run_serve(args)
@@ -250,7 +251,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.proxy.port_claim import PortBusy
     from mcproute.proxy.serve import Limits, serve
     from mcproute.store import data_dir_from_env
-    from mcproute.store.shared import database_url
 
     if args.demo:
         if args.config:
@@ -274,7 +274,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
-        if (problem := prepared(database_url(config.store))) is not None:
+        if (problem := prepared(config.store)) is not None:
             print(f"mcproute serve: {problem}", file=sys.stderr)
             return 1
         limits = Limits(args.drain, args.idle_timeout, args.body_timeout, args.watch_config)
@@ -288,18 +288,26 @@ def run_serve(args: argparse.Namespace) -> int:
             simulator.wait(timeout=10)
 
 
-def prepared(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date and check this replica's pepper, keyring and Redis
-    namespace against it, before the workers start; the problem, if any."""
+def prepared(settings: StoreSettings) -> str | None:
+    """Check the engines' URLs, bring PostgreSQL's schema up to date and check this replica's
+    pepper, keyring and Redis namespace against it, before the workers start; the problem, if
+    any."""
     from mcproute.store import data_dir_from_env
     from mcproute.store.database import PostgresDatabase
     from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
-    from mcproute.store.shared import check_keyring, check_pepper, redis_namespace
+    from mcproute.store.shared import (
+        check_keyring,
+        check_pepper,
+        database_url,
+        redis_namespace,
+        redis_url,
+    )
 
     try:
-        if url is None:
+        redis_url(settings)  # a URL of another kind is refused here, before any worker starts
+        if (url := database_url(settings)) is None:
             redis_namespace(None, None)  # a namespace given in the environment is valid
             return None
         migrate(url)
@@ -334,7 +342,11 @@ def run_db(args: argparse.Namespace) -> int:
     settings = store_settings(args.config)
     if settings is None:
         return 1
-    url = database_url(settings)
+    try:
+        url = database_url(settings)
+    except ValueError as exc:
+        print(f"mcproute db migrate: {exc}", file=sys.stderr)
+        return 2
     if url is None:
         print(
             f"mcproute db migrate: no database: set ${DATABASE_URL_VAR} or mcp.store.database_url",
