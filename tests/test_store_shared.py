@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -209,6 +210,67 @@ async def test_a_key_change_redis_missed_is_announced_once_it_is_back(tmp_path: 
                 assert message["data"].decode() == record.key_id
             finally:
                 await listener.aclose()
+        finally:
+            await writer.close()
+            await reader.close()
+            here.close()
+            there.close()
+
+
+async def test_a_hung_redis_counts_as_lost_and_gets_its_announcements_later(
+    tmp_path: Path,
+) -> None:
+    """A Redis that stops answering with its connections open (SIGSTOP: a hang, a partition)
+    is noticed by the quiet listener's ping: its cache is not trusted meanwhile, so a key
+    revoked elsewhere is refused at once; once Redis answers, the revocation's announcement,
+    which timed out, goes out."""
+    data_dir = DataDir(tmp_path)
+    here, there = (SqliteApiKeyStore(data_dir, cache_s=3600) for _ in range(2))
+    with running_redis() as server:
+        writer, reader = RedisState(server.url), RedisState(server.url)
+        heard: list[bool] = []
+
+        def hear(listening: bool) -> None:
+            heard.append(listening)
+            there.heard(listening)
+
+        try:
+            here.on_change = writer.publish_key_change
+            reader.listen_for_key_changes(there.forget, hear)
+            keys_here = ApiKeyManager(data_dir.pepper(), here)
+            keys_there = ApiKeyManager(data_dir.pepper(), there)
+            key, record = keys_here.issue("live", ["models"])
+
+            async def listening() -> bool:
+                return heard[-1:] == [True]
+
+            await eventually(listening)
+            assert (await keys_there.averify(key)).key_id == record.key_id  # cached there
+            os.kill(server.process.pid, signal.SIGSTOP)
+            try:
+
+                async def lost() -> bool:
+                    return heard[-1:] == [False]
+
+                await eventually(lost)
+                await asyncio.to_thread(keys_here.revoke, record.key_id)  # the publish times out
+                with pytest.raises(ApiKeyError):
+                    await keys_there.averify(key)  # read from the database
+            finally:
+                os.kill(server.process.pid, signal.SIGCONT)
+            watcher = RedisState(server.url)
+            listener = watcher.client.pubsub()
+            try:
+                await listener.subscribe("mcproute:keys")
+                assert (await listener.get_message(timeout=DEADLINE_S))["type"] == "subscribe"
+                await writer.claim("k", "n-1", 60, time.time())  # Redis answers the writer again
+                message = await listener.get_message(ignore_subscribe_messages=True, timeout=5)
+                assert message is not None, "the timed-out announcement never went out"
+                assert message["data"].decode() == record.key_id
+            finally:
+                await listener.aclose()
+                await watcher.close()
+            await eventually(listening)  # and the listener is back
         finally:
             await writer.close()
             await reader.close()

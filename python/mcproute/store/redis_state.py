@@ -21,7 +21,9 @@ invalidation.
   every replica listening drops its cached record at once. A listener that lost its connection
   reconnects with backoff; until it is subscribed again its key store trusts no cached record
   (every lookup reads the database), and it starts over with an empty cache, since it may have
-  missed messages. A change this process could not announce is announced once it reconnects.
+  missed messages. A quiet listener pings Redis every `PING_S`, so a Redis that hangs with its
+  connections open counts as lost too. A change this process could not announce is announced
+  once Redis answers again.
 
 Every key and channel starts with the installation's prefix (`key_prefix`: `mcproute:<namespace>:`),
 so installations sharing one Redis never see each other's windows, nonces, sessions, snapshots
@@ -67,6 +69,7 @@ from mcproute.store.redis_usage import RedisUsage
 log = logging.getLogger("mcproute.store")
 PREFIX = "mcproute:"
 TIMEOUT_S = 1.0  # a request waits at most this long for Redis before it gets its 503
+PING_S = 1.0  # a key-change listener with nothing to read checks that Redis answers this often
 BACKOFF_CAP_S = 5.0
 
 END_SESSION = """
@@ -149,6 +152,7 @@ class RedisState:
         self._usage = RedisUsage(self.client, self._call, self.prefix)
         self._listener: asyncio.Task[None] | None = None
         self._unannounced: set[str] = set()  # key changes whose publication failed
+        self._announcing: asyncio.Task[None] | None = None
         self.reachable = True
 
     def __repr__(self) -> str:
@@ -174,7 +178,17 @@ class RedisState:
             log.warning("redis %s: %s", redact_url(self.url), type(exc).__name__)
             raise unavailable(self.url) from None
         self.reachable = True
+        if self._unannounced and self._announcing is None:  # Redis answers again
+            self._announcing = asyncio.get_running_loop().create_task(self._announce_later())
         return result
+
+    async def _announce_later(self) -> None:
+        try:
+            await self._announce_missed()
+        except (redis.RedisError, OSError):
+            pass  # kept for the next answer or the listener's reconnection
+        finally:
+            self._announcing = None
 
     # --- nonces (a `NonceStore`) --------------------------------------------------------
 
@@ -276,6 +290,20 @@ class RedisState:
                 self._unannounced.add(key_id)
                 raise
 
+    @staticmethod
+    async def _next_message(pubsub: Any) -> dict[str, Any]:
+        """The subscription's next message. Quiet for `PING_S`, it pings Redis, whose answer
+        arrives as a message; none within `TIMEOUT_S` means Redis hangs (or the network does),
+        which a connection that stays open would never say: raised as a lost connection."""
+        message = await pubsub.get_message(timeout=PING_S)
+        if message is None:
+            await pubsub.ping()
+            message = await pubsub.get_message(timeout=TIMEOUT_S)
+            if message is None:
+                raise redis.ConnectionError("no answer to PING")
+        found: dict[str, Any] = message
+        return found
+
     async def _listen(self, forget: Callable[[str], None], heard: Callable[[bool], None]) -> None:
         await self.learn_nonce_epoch()
         backoff = ExponentialBackoff(cap=BACKOFF_CAP_S, base=0.05)
@@ -284,12 +312,15 @@ class RedisState:
             try:
                 async with self.client.pubsub() as pubsub:
                     await pubsub.subscribe(keys_channel(self.prefix))
+                    while (await self._next_message(pubsub)).get("type") != "subscribe":
+                        pass  # trusted only once Redis has confirmed the subscription
                     if failures:
                         log.info("redis %s: listening for key changes again", redact_url(self.url))
                     heard(True)  # changes made while we were away went unheard: start over
                     failures = 0
                     await self._announce_missed()
-                    async for message in pubsub.listen():
+                    while True:
+                        message = await self._next_message(pubsub)
                         if message.get("type") == "message":
                             forget(message["data"].decode())
             except asyncio.CancelledError:
