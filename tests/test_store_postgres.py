@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -324,3 +325,43 @@ async def test_the_dashboards_sign_in_answers_503_while_postgres_is_down(tmp_pat
                     assert r.status == 303
         finally:
             await stop_all([proc])
+
+
+def _cluster_pids(server: PostgresServer) -> list[int]:
+    """The postmaster and its children (the backends our connections talk to)."""
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
+async def test_a_postgres_that_stops_answering_fails_requests_instead_of_holding_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that hangs with its connections open (SIGSTOP; a partition looks the same to
+    the client until TCP gives up) makes a key lookup fail with StoreUnavailableError within
+    the deadline, and lookups after it too, never a wait without end; once it answers again,
+    the same store serves."""
+    monkeypatch.setattr(PostgresDatabase, "DEADLINE_S", 1.0)
+    with running_postgres() as server:
+        data_dir = DataDir(tmp_path)
+        database = open_database(server.new_database("hang"), data_dir)
+        with SqliteApiKeyStore(data_dir, cache_s=0.001, database=database) as store:
+            keys = ApiKeyManager(PEPPER, store)
+            key, record = keys.issue("live", ["models"])
+            assert (await keys.averify(key)).key_id == record.key_id
+            pids = _cluster_pids(server)
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                for _ in range(2):  # the one stuck on the thread, then one queued behind it
+                    with pytest.raises(StoreUnavailableError, match="did not answer within 1 s"):
+                        await asyncio.wait_for(keys.averify(key), 30)
+            finally:
+                for pid in pids:
+                    os.kill(pid, signal.SIGCONT)
+            assert (await asyncio.wait_for(keys.averify(key), 30)).key_id == record.key_id

@@ -20,7 +20,6 @@ from mcproute.store.database import (
     live_connection,
 )
 from mcproute.store.datadir import DataDir
-from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -70,7 +69,7 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         self._generation = 0  # bumped by every forget: a read begun before it is not cached
         # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
         self._database: Database = database or SqliteDatabase(data_dir)
-        self._thread = SqliteThread("keys")
+        self._thread = self._database.thread("keys")
         self._connection: Any = None
         try:
             self._thread.call(self._db)

@@ -22,7 +22,6 @@ from mcproute.store.database import (
     live_connection,
 )
 from mcproute.store.datadir import DataDir
-from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenant_policies (
@@ -45,7 +44,7 @@ class TenantPolicies(ThreadOwnedConnection):
         self._database: Database = database or SqliteDatabase(data_dir)
         self._cache: dict[str, tuple[float, Limits]] = {}
         self._cache_s = cache_s
-        self._thread = SqliteThread("tenants")
+        self._thread = self._database.thread("tenants")
         self._connection: Any = None
 
     def __repr__(self) -> str:
