@@ -128,6 +128,14 @@ async def test_redis_ended_sessions_reach_every_replica(redis_state: RedisState)
         await other.close()
 
 
+async def refused_as_revoked(keys: ApiKeyManager, key: str) -> bool:
+    try:
+        await keys.averify(key)
+    except ApiKeyError as exc:
+        return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
+    return False
+
+
 async def test_a_revocation_reaches_the_other_caches_through_redis(
     tmp_path: Path, redis_state: RedisState
 ) -> None:
@@ -150,15 +158,7 @@ async def test_a_revocation_reaches_the_other_caches_through_redis(
 
         await eventually(subscribed)
         await asyncio.to_thread(keys_here.revoke, record.key_id)
-
-        async def refused() -> bool:
-            try:
-                await keys_there.averify(key)
-            except ApiKeyError as exc:
-                return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
-            return False
-
-        await eventually(refused)
+        await eventually(lambda: refused_as_revoked(keys_there, key))
     finally:
         await there_redis.close()
         here.close()
@@ -190,14 +190,8 @@ async def test_a_key_change_redis_missed_is_announced_once_it_is_back(tmp_path: 
             server.stop()
             await asyncio.to_thread(keys_here.revoke, record.key_id)  # announcing it fails
 
-            async def refused() -> bool:  # once the listener knows, the cache is not trusted
-                try:
-                    await keys_there.averify(key)
-                except ApiKeyError as exc:
-                    return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
-                return False
-
-            await eventually(refused)
+            # Once the listener knows, the cache is not trusted.
+            await eventually(lambda: refused_as_revoked(keys_there, key))
 
             server.start()
             listener = reader.client.pubsub()

@@ -20,8 +20,9 @@ import orjson
 from aiohttp import web
 
 from mcproute.proxy.auth import RECORD
-from mcproute.proxy.handling import BadRequest, guarded
+from mcproute.proxy.handling import guarded
 from mcproute.proxy.history import status_of
+from mcproute.proxy.query_params import query_limit
 from mcproute.store import SqliteApiKeyStore
 from mcproute.store.nonces import StoreUnavailableError
 
@@ -64,12 +65,6 @@ def audited(handler: Handler) -> Handler:
 @guarded
 async def read_events(request: web.Request) -> web.StreamResponse:
     """`GET /admin/audit?limit=N`: the newest N events (1 to 1000, default 100), oldest first."""
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        raise BadRequest("limit: expected an integer") from None
-    if not 1 <= limit <= MAX_EVENTS:
-        raise BadRequest(f"limit: expected 1 to {MAX_EVENTS}")
-    events = await request.app[KEY_STORE].aevents(limit)
+    events = await request.app[KEY_STORE].aevents(query_limit(request, MAX_EVENTS))
     body: dict[str, Any] = {"object": "list", "data": [e.as_json() for e in events]}
     return web.Response(body=orjson.dumps(body), content_type="application/json")
