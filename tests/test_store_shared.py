@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,10 +19,13 @@ import aiohttp
 import orjson
 import pytest
 
+from mcproute._core import Keyring
 from mcproute.config import ConfigError, parse_config
 from mcproute.governance.counters import Charge
 from mcproute.governance.limits import Limits
 from mcproute.models.limits import NO_LEASE
+from mcproute.protocol.server.context import Session
+from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.security import ApiKeyError, ApiKeyManager, RequestSigner
 from mcproute.store import DataDir, SqliteApiKeyStore
 from mcproute.store.database import SqliteDatabase
@@ -134,6 +138,38 @@ async def refused_as_revoked(keys: ApiKeyManager, key: str) -> bool:
     except ApiKeyError as exc:
         return exc.reason == "revoked"  # type: ignore[attr-defined, no-any-return]
     return False
+
+
+async def test_an_ended_session_is_announced_to_every_replica_at_once(
+    redis_state: RedisState,
+) -> None:
+    """Ended on one replica, a session is refused by another that reads the ended list only
+    once an hour: only the announcement on the ended channel can explain it."""
+    ring = Keyring()
+    ring.add(7, secrets.token_bytes(32))
+    ring.promote(7)
+    there = RedisState(redis_state.url)
+    here_tokens = SessionTokens(lambda: ring, ended=redis_state)
+    there_tokens = SessionTokens(lambda: ring, ended=there, recheck_s=3600)
+    heard: list[bool] = []
+    try:
+        there.watch_ended(there_tokens.heard_ended)
+        there.listen_for_key_changes(lambda _: None, heard.append)
+
+        async def listening() -> bool:
+            return heard[-1:] == [True]
+
+        await eventually(listening)
+        token = here_tokens.seal(Session(version="2025-06-18", initialized=True))
+        assert not await there_tokens.ended(token)  # its one read for the next hour
+        await here_tokens.end(token)
+
+        async def ended_there() -> bool:
+            return await there_tokens.ended(token)
+
+        await eventually(ended_there)
+    finally:
+        await there.close()
 
 
 async def test_a_revocation_reaches_the_other_caches_through_redis(

@@ -251,6 +251,8 @@ def build_app(
     tokens = SessionTokens(  # a DELETE on one worker or replica ends the session on all
         keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=shared.ended
     )
+    if shared.redis is not None:  # announced ends arrive at once, before the next read
+        shared.redis.watch_ended(tokens.heard_ended)
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
     grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring

@@ -14,7 +14,9 @@ invalidation.
   process that started while Redis was down, and claims first after the loss, cannot tell.
 - Ended sessions: a sequence number per ended session in one sorted set (read from a cursor,
   as `protocol.server.session_tokens.EndedSessions` asks) and their expiry in another, so expired
-  entries are dropped as new ones arrive; both change in one script.
+  entries are dropped as new ones arrive; both change in one script, which also publishes the
+  ended session on the installation's `ended` channel: the key-change listener hands it to
+  `watch_ended`'s callbacks, so other replicas stop serving it at once, not at their next read.
 - Usage counters (a `governance.counters.UsageCounter`: key, tenant and deployment limits):
   one Lua script per admission and one per settlement, on Redis `TIME` (`store.redis_usage`).
 - Key changes: a key written through any replica (or `mcproute keys`) is published on a channel;
@@ -82,6 +84,7 @@ if #old > 0 then
     redis.call('ZREM', KEYS[2], unpack(old))
     redis.call('ZREM', KEYS[3], unpack(old))
 end
+redis.call('PUBLISH', KEYS[4], ARGV[1] .. ' ' .. ARGV[2])
 return seq
 """
 
@@ -123,6 +126,10 @@ def keys_channel(prefix: str) -> str:
     return prefix + "keys"
 
 
+def ended_channel(prefix: str) -> str:
+    return prefix + "ended:news"
+
+
 def unavailable(url: str) -> StoreUnavailableError:
     return StoreUnavailableError(
         f"shared state unavailable: Redis at {redact_url(url)} does not answer;"
@@ -153,6 +160,7 @@ class RedisState:
         self._listener: asyncio.Task[None] | None = None
         self._unannounced: set[str] = set()  # key changes whose publication failed
         self._announcing: asyncio.Task[None] | None = None
+        self._ended_watchers: list[Callable[[str, float], None]] = []
         self.reachable = True
 
     def __repr__(self) -> str:
@@ -223,7 +231,7 @@ class RedisState:
 
     async def end(self, digest: str, until: float) -> None:
         p = self.prefix
-        keys = [p + "ended:seq", p + "ended", p + "ended:until"]
+        keys = [p + "ended:seq", p + "ended", p + "ended:until", ended_channel(p)]
         args = [digest, repr(until), repr(time.time())]
         await self._call(lambda: self._end_session(keys=keys, args=args))
 
@@ -245,6 +253,11 @@ class RedisState:
             if float(until) >= now:
                 out.append((digest, float(until)))
         return out, newest
+
+    def watch_ended(self, heard: Callable[[str, float], None]) -> None:
+        """Call `heard(digest, until)` for each session ended anywhere, as it is announced
+        (while the key-change listener is subscribed; the cursor reads cover the rest)."""
+        self._ended_watchers.append(heard)
 
     # --- usage counters (a `UsageCounter`) -------------------------------------------------
 
@@ -311,18 +324,28 @@ class RedisState:
         while True:
             try:
                 async with self.client.pubsub() as pubsub:
-                    await pubsub.subscribe(keys_channel(self.prefix))
-                    while (await self._next_message(pubsub)).get("type") != "subscribe":
-                        pass  # trusted only once Redis has confirmed the subscription
+                    channels = (keys_channel(self.prefix), ended_channel(self.prefix))
+                    await pubsub.subscribe(*channels)
+                    confirmed = 0
+                    while confirmed < len(channels):  # trusted once Redis confirms both
+                        if (await self._next_message(pubsub)).get("type") == "subscribe":
+                            confirmed += 1
                     if failures:
                         log.info("redis %s: listening for key changes again", redact_url(self.url))
                     heard(True)  # changes made while we were away went unheard: start over
                     failures = 0
                     await self._announce_missed()
+                    ended = ended_channel(self.prefix).encode()
                     while True:
                         message = await self._next_message(pubsub)
-                        if message.get("type") == "message":
+                        if message.get("type") != "message":
+                            continue
+                        if message["channel"] != ended:
                             forget(message["data"].decode())
+                            continue
+                        digest, _, until = message["data"].decode().partition(" ")
+                        for watcher in self._ended_watchers:
+                            watcher(digest, float(until))
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:
