@@ -192,7 +192,7 @@ async def test_a_lease_is_not_used_once_the_store_connection_drops(tmp_path: Pat
     charges = charge(rpm=10**6)
     with running_redis() as server:
         state = RedisState(server.url)
-        state.listen_for_key_changes(lambda _: None, lambda: None)  # a connection kept open
+        state.listen_for_key_changes(lambda _: None, lambda _: None)  # a connection kept open
         worker = Governor(state, lease_life_s=3600.0)  # only the dropped connection ends it
         first = await worker.reserve(charges, REQUEST)
         assert first.carve is not None

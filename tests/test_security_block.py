@@ -295,6 +295,13 @@ async def test_two_workers_rotate_a_due_keyring_once_and_reencrypt(tmp_path: Pat
         assert usage[keyring.current().primary] >= 5
     finally:
         store.close()
+    with SqliteApiKeyStore(data_dir) as keys:  # the audit events, with the keys
+        events = [(e.action, e.subject, e.detail) for e in keys.events()]
+    new = str(keyring.current().primary)
+    assert events == [
+        ("keyring.rotated", new, {"by": "schedule"}),
+        ("keyring.reencrypted", new, {"ciphertexts": 5}),
+    ]
 
 
 # ----------------------------------------------------------------------------- provider keys

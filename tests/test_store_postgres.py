@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -14,9 +15,11 @@ import sys
 import threading
 from pathlib import Path
 
+import aiohttp
 import psycopg
 import pytest
 
+from mcp_support import free_port
 from mcproute._core import Keyring
 from mcproute.context import ContextNotFoundError
 from mcproute.security import ApiKeyError, ApiKeyManager
@@ -26,7 +29,9 @@ from mcproute.store.migrations import MIGRATIONS, latest, migrate
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.shared import check_keyring, check_pepper, open_database
 from mcproute.store.sqlite_contexts import SqliteContextStore
-from stores_support import PostgresServer, running_postgres
+from proxy_support import serve_command, stop_all
+from stores_support import PostgresServer, replicas_env, running_postgres
+from test_proxy_crash import wait_ready
 
 PEPPER = secrets.token_bytes(32)
 
@@ -283,3 +288,80 @@ def test_the_pepper_is_checked_against_the_database(database_url: str, tmp_path:
     check_pepper(database, PEPPER)  # and agrees with itself
     with pytest.raises(RuntimeError, match="MCPROUTE_PEPPER"):
         check_pepper(database, secrets.token_bytes(32))
+
+
+async def test_the_dashboards_sign_in_answers_503_while_postgres_is_down(tmp_path: Path) -> None:
+    """The sign-in and the session cookie read keys off the event loop: with the database
+    down they answer 503 (never a 500), and work again once it is back, without a restart."""
+    with running_postgres() as server:
+        env, admin = replicas_env(server.new_database("dash"), "", tmp_path / "admin")
+        del env["MCPROUTE_REDIS_URL"]
+        env |= {"MCPROUTE_DATA_DIR": str(tmp_path / "data"), "MCPROUTE_KEY_CACHE_S": "0.001"}
+        config = tmp_path / "mcproute.json"
+        config.write_text('{"mcp": {"models": {}}}')
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        proc = await asyncio.create_subprocess_exec(*serve_command(config, port, 1), env=env)
+        try:
+            jar = aiohttp.CookieJar(unsafe=True)  # keeps the session cookie of 127.0.0.1
+            async with aiohttp.ClientSession(cookie_jar=jar) as http:
+                await wait_ready(http, url)
+                login = {"allow_redirects": False, "data": {"key": admin}}
+                async with http.post(f"{url}/dashboard/login", **login) as r:
+                    assert r.status == 303, await r.text()
+                server.stop()
+                async with http.post(f"{url}/dashboard/login", **login) as r:
+                    assert r.status == 503
+                    assert "key store cannot be reached" in await r.text()
+                async with http.get(f"{url}/dashboard") as r:  # with the session cookie
+                    assert r.status == 503
+                async with http.get(f"{url}/dashboard/data?panels=summary") as r:
+                    assert r.status == 503
+                    assert (await r.json())["error"]["code"] == "store_unavailable"
+                server.start()
+                async with http.get(f"{url}/dashboard/data?panels=summary") as r:
+                    assert r.status == 200, await r.text()
+                async with http.post(f"{url}/dashboard/login", **login) as r:
+                    assert r.status == 303
+        finally:
+            await stop_all([proc])
+
+
+def _cluster_pids(server: PostgresServer) -> list[int]:
+    """The postmaster and its children (the backends our connections talk to)."""
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+    return pids
+
+
+async def test_a_postgres_that_stops_answering_fails_requests_instead_of_holding_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that hangs with its connections open (SIGSTOP; a partition looks the same to
+    the client until TCP gives up) makes a key lookup fail with StoreUnavailableError within
+    the deadline, and lookups after it too, never a wait without end; once it answers again,
+    the same store serves."""
+    monkeypatch.setattr(PostgresDatabase, "DEADLINE_S", 1.0)
+    with running_postgres() as server:
+        data_dir = DataDir(tmp_path)
+        database = open_database(server.new_database("hang"), data_dir)
+        with SqliteApiKeyStore(data_dir, cache_s=0.001, database=database) as store:
+            keys = ApiKeyManager(PEPPER, store)
+            key, record = keys.issue("live", ["models"])
+            assert (await keys.averify(key)).key_id == record.key_id
+            pids = _cluster_pids(server)
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                for _ in range(2):  # the one stuck on the thread, then one queued behind it
+                    with pytest.raises(StoreUnavailableError, match="did not answer within 1 s"):
+                        await asyncio.wait_for(keys.averify(key), 30)
+            finally:
+                for pid in pids:
+                    os.kill(pid, signal.SIGCONT)
+            assert (await asyncio.wait_for(keys.averify(key), 30)).key_id == record.key_id

@@ -161,6 +161,11 @@ async def test_three_replicas_share_keys_contexts_and_replays(deployment: Deploy
                 return r.status == 201
 
         await eventually(served_again)
+        # Redis came back without its data, the first request's nonce forgotten: a replay of
+        # it is refused all the same, by a replica that never saw it (signed before the loss).
+        async with http.post(f"{two}/v1/contexts", data=body, headers=replay) as r:
+            assert r.status == 401, await r.text()
+            assert "sign it again" in (await r.json())["error"]["message"]
         async with http.get(f"{two}/readyz") as r:
             assert r.status == 200
             assert (await r.json())["stores"] == {"postgres": "ok", "redis": "ok"}
@@ -242,6 +247,104 @@ async def test_a_revocation_reaches_every_replica_through_redis(deployment: Depl
             "revocation: acknowledged on replica 2, first refused on replica 1 after"
             f" {latency[one] * 1e3:.1f} ms, on replica 3 after {latency[three] * 1e3:.1f} ms"
         )
+
+
+async def test_with_redis_down_nothing_passes_unchecked(deployment: Deployment) -> None:
+    """Redis stopped mid-run: a key revoked meanwhile is refused by every replica (their
+    caches, which would keep it an hour, are not trusted while the invalidation is unheard),
+    a call to a key with an rpm limit and a request of an MCP session get 503, never a pass.
+    Redis back: all of it is served again, and the caches are trusted again, without restart."""
+    one, two, three = deployment.urls
+    async with aiohttp.ClientSession() as http:
+        revoked = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
+        control = await admin_made_key(http, one, deployment.admin, scopes=["contexts"])
+        limited = await admin_made_key(http, one, deployment.admin, scopes=["models"], rpm=1000)
+        caller = await admin_made_key(http, one, deployment.admin, scopes=["mcp"])
+        conn = MCPConnection(
+            f"{one}/mcp", http=http, headers=bearer(caller["key"]), prefer="legacy"
+        )
+        await conn.connect()
+        session = {
+            **bearer(caller["key"]),
+            "Mcp-Session-Id": conn.session_id or "",
+            "MCP-Protocol-Version": conn.version or "",
+            "Accept": "application/json, text/event-stream",
+        }
+        listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        chat = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+        for url in deployment.urls:  # every worker caches the records
+            assert set(await status_on_new_connections(url, revoked["key"], 16)) == {200}
+
+        deployment.redis.stop()
+
+        async def every_listener_lost() -> bool:  # each worker says so in its replica's log
+            logs = (deployment.config.parent / f"stderr{n}" for n in range(len(WORKERS)))
+            lost = [log.read_text().count("key-change listener lost") for log in logs]
+            return all(n >= workers for n, workers in zip(lost, WORKERS, strict=True))
+
+        await eventually(every_listener_lost)
+        for url in deployment.urls:  # read again meanwhile
+            assert set(await status_on_new_connections(url, revoked["key"], 16)) == {200}
+        async with http.delete(
+            f"{two}/admin/keys/{revoked['key_id']}", headers=bearer(deployment.admin)
+        ) as r:
+            assert r.status == 200, await r.text()  # durable in PostgreSQL; not announced
+        for url in (one, three):  # at once: no cached record is trusted meanwhile
+            assert set(await status_on_new_connections(url, revoked["key"], 16)) == {401}
+        for url in deployment.urls:
+            async with http.post(
+                f"{url}/v1/chat/completions", json=chat, headers=bearer(limited["key"])
+            ) as r:
+                assert r.status == 503, await r.text()
+                assert (await r.json())["error"]["code"] == "store_unavailable"
+
+            async def session_refused(url: str = url) -> bool:
+                async with http.post(f"{url}/mcp", json=listing, headers=session) as r:
+                    if r.status == 200:  # the ended sessions were read under a second ago
+                        return False
+                    assert r.status == 503, await r.text()
+                    return "Redis" in (await r.json())["error"]["message"]
+
+            await eventually(session_refused)
+            for _ in range(3):  # the ended sessions cannot be read: every request refused
+                assert await session_refused(url)
+        async with http.delete(f"{three}/mcp", headers=session) as r:
+            assert r.status == 503, await r.text()  # not ended anywhere: the client may retry
+
+        deployment.redis.start()
+        for url in deployment.urls:
+
+            async def served(url: str = url) -> bool:
+                async with http.post(f"{url}/mcp", json=listing, headers=session) as r:
+                    return r.status == 200
+
+            await eventually(served)
+            async with http.post(
+                f"{url}/v1/chat/completions", json=chat, headers=bearer(limited["key"])
+            ) as r:
+                assert r.status != 503, await r.text()  # admitted; the upstream is down
+        listener = aioredis.Redis.from_url(deployment.redis.url)
+        namespace = redis_namespace(None, PostgresDatabase(deployment.database_url))
+        channel = keys_channel(key_prefix(namespace))
+        try:
+
+            async def all_listening() -> bool:
+                found = await listener.pubsub_numsub(channel)
+                return bool(found[0][1] == sum(WORKERS))
+
+            await eventually(all_listening)
+        finally:
+            await listener.aclose()
+        for url in (one, three):  # cached again, then revoked without an announcement
+            assert set(await status_on_new_connections(url, control["key"], 16)) == {200}
+        admin_dir = DataDir(deployment.config.parent / "admin")
+        database = open_database(deployment.database_url, admin_dir)
+        with SqliteApiKeyStore(admin_dir, database=database) as store:
+            pepper = base64.b64decode(deployment.env["MCPROUTE_PEPPER"])
+            ApiKeyManager(pepper, store).revoke(control["key_id"])
+        for url in (one, three):  # the cache rules again: only an announcement ends it early
+            assert set(await status_on_new_connections(url, control["key"], 16)) == {200}
+            assert set(await status_on_new_connections(url, revoked["key"], 16)) == {401}
 
 
 async def test_a_replica_whose_keyring_cannot_open_the_database_refuses_to_start(

@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             return run_keys(args) if args.command == "keys" else run_keyring(args)
-        except StoreUnavailableError as exc:  # $MCPROUTE_DATABASE_URL names a database that is down
+        # $MCPROUTE_DATABASE_URL names a database that is down, or is no PostgreSQL URL
+        except (StoreUnavailableError, ValueError) as exc:
             print(f"mcproute {args.command}: {exc}", file=sys.stderr)
             return 1
     return run_serve(args)
@@ -256,7 +257,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from mcproute.proxy.port_claim import PortBusy
     from mcproute.proxy.serve import Limits, front_enabled, serve
     from mcproute.store import data_dir_from_env
-    from mcproute.store.shared import database_url
 
     if args.demo:
         if args.config:
@@ -280,7 +280,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         logging.getLogger("mcproute.serve").info("upstream simulator on http://%s", args.simulator)
     try:
-        if (problem := prepared(database_url(config.store))) is not None:
+        if (problem := prepared(config.store)) is not None:
             print(f"mcproute serve: {problem}", file=sys.stderr)
             return 1
         front = not args.no_front and front_enabled(os.environ)
@@ -297,18 +297,26 @@ def run_serve(args: argparse.Namespace) -> int:
             simulator.wait(timeout=10)
 
 
-def prepared(url: str | None) -> str | None:
-    """Bring PostgreSQL's schema up to date and check this replica's pepper, keyring and Redis
-    namespace against it, before the workers start; the problem, if any."""
+def prepared(settings: StoreSettings) -> str | None:
+    """Check the engines' URLs, bring PostgreSQL's schema up to date and check this replica's
+    pepper, keyring and Redis namespace against it, before the workers start; the problem, if
+    any."""
     from mcproute.store import data_dir_from_env
     from mcproute.store.database import PostgresDatabase
     from mcproute.store.keyring_file import KeyringFile
     from mcproute.store.migrations import migrate
     from mcproute.store.nonces import StoreUnavailableError
-    from mcproute.store.shared import check_keyring, check_pepper, redis_namespace
+    from mcproute.store.shared import (
+        check_keyring,
+        check_pepper,
+        database_url,
+        redis_namespace,
+        redis_url,
+    )
 
     try:
-        if url is None:
+        redis_url(settings)  # a URL of another kind is refused here, before any worker starts
+        if (url := database_url(settings)) is None:
             redis_namespace(None, None)  # a namespace given in the environment is valid
             return None
         migrate(url)
@@ -343,7 +351,11 @@ def run_db(args: argparse.Namespace) -> int:
     settings = store_settings(args.config)
     if settings is None:
         return 1
-    url = database_url(settings)
+    try:
+        url = database_url(settings)
+    except ValueError as exc:
+        print(f"mcproute db migrate: {exc}", file=sys.stderr)
+        return 2
     if url is None:
         print(
             f"mcproute db migrate: no database: set ${DATABASE_URL_VAR} or mcp.store.database_url",
@@ -473,7 +485,7 @@ def run_keyring(args: argparse.Namespace) -> int:
     import asyncio
 
     from mcproute.security import AeadError, KeyringError
-    from mcproute.store import data_dir_from_env
+    from mcproute.store import SqliteApiKeyStore, data_dir_from_env
     from mcproute.store.keyring_file import REFRESH_S, KeyringFile
     from mcproute.store.shared import database_url, open_database
     from mcproute.store.sqlite_contexts import SqliteContextStore
@@ -482,6 +494,8 @@ def run_keyring(args: argparse.Namespace) -> int:
     keyring = KeyringFile(data_dir)
     database = open_database(database_url(), data_dir)  # PostgreSQL's contexts when set
     store = SqliteContextStore(data_dir, keyring, database=database)
+    # The audit events live with the keys, in the same database.
+    events = SqliteApiKeyStore(data_dir, database=open_database(database_url(), data_dir))
     try:
         if args.keyring_command == "list":
             usage = asyncio.run(store.key_usage())
@@ -490,20 +504,24 @@ def run_keyring(args: argparse.Namespace) -> int:
                 print(f"{key_id}\t{status}\t{usage.get(key_id, 0)} encryptions")
             return 0
         key_id = keyring.rotate()
+        asyncio.run(events.audit("keyring.rotated", str(key_id), by="cli"))
         print(f"new primary key {key_id}", file=sys.stderr)
         # Running servers re-read the keyring within REFRESH_S: wait so none of them is still
         # encrypting under an old key when the sweep below has passed its rows.
         time.sleep(2 * REFRESH_S)
         rewritten = asyncio.run(store.reencrypt_all())
+        asyncio.run(events.audit("keyring.reencrypted", str(key_id), ciphertexts=rewritten))
         print(f"re-encrypted {rewritten} ciphertext(s) under key {key_id}")
         if args.drop_old:
             dropped = keyring.drop_all_but_primary()
+            asyncio.run(events.audit("keyring.dropped", str(key_id), key_ids=dropped))
             print(f"removed old key(s): {', '.join(map(str, dropped)) or 'none'}")
     except (KeyringError, AeadError) as exc:
         print(f"mcproute keyring: {exc}", file=sys.stderr)
         return 1
     finally:
         store.close()
+        events.close()
     return 0
 
 

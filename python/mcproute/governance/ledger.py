@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from mcproute.governance.journal import SpendJournal
 from mcproute.store.spend import SpendRow, SpendStore
-from mcproute.store.sqlite_tx import SqliteThread
 
 log = logging.getLogger("mcproute.governance")
 MAX_RETRY_S = 30.0
@@ -55,7 +54,7 @@ class SpendLedger:
         self._interval = flush_interval_s
         self._batch_rows = batch_rows
         self._pending: list[SpendRow] = []
-        self._thread = SqliteThread("spend")
+        self._thread = self.store.database.thread("spend")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # Touched on the ledger's thread only.
@@ -93,7 +92,7 @@ class SpendLedger:
     async def flush(self, *, retry_now: bool = False) -> None:
         """Write the pending rows (and any journaled ones) now."""
         rows, self._pending = self._pending, []
-        kept = await self._thread.run(self._write, rows, retry_now)
+        kept = await self._thread.run_unbounded(self._write, rows, retry_now)
         if not kept:  # neither the database nor the journal took them: try again next time
             self._pending[:0] = rows
 
@@ -143,7 +142,7 @@ class SpendLedger:
             if self._pending:  # not even the journal took them: say how many were lost
                 log.error("spend ledger: %d rows could not be kept", len(self._pending))
         finally:
-            await self._thread.run(self.store.close)
+            await self._thread.run_unbounded(self.store.close)
             self._thread.shutdown()
 
     # --- reading ---------------------------------------------------------------------------

@@ -14,6 +14,9 @@ GET    /admin/models                 model groups, their deployments and health
 GET    /admin/contexts               every tenant's contexts (?tenant=, ?limit=, ?after=)
 GET    /admin/contexts/{id}, DELETE /admin/contexts/{id}
 POST   /admin/keyring/rotate         a new primary key; every context re-encrypted under it
+GET    /admin/audit                  the newest audit events (?limit=, 1 to 1000)
+
+Every call but a GET is audited (`admin_audit`).
 """
 
 from __future__ import annotations
@@ -34,18 +37,17 @@ from mcproute.governance.counters import Charge
 from mcproute.governance.limits import Limits, limits_from
 from mcproute.governance.reservation import usage_json
 from mcproute.models import ModelRegistry
-from mcproute.proxy import contexts
+from mcproute.proxy import admin_audit, contexts
+from mcproute.proxy.admin_audit import KEY_STORE, audited
 from mcproute.proxy.governance import GOVERNOR
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.proxy.metrics import deployment_state
 from mcproute.redact import redact_url
 from mcproute.security import ApiKeyError, ApiKeyManager, ApiKeyRecord
 from mcproute.security.apikeys import key_state, rotate_by
-from mcproute.store import SqliteApiKeyStore
 from mcproute.store.sqlite_tenants import TenantPolicies
 
 KEYS = web.AppKey("keys", ApiKeyManager)
-KEY_STORE = web.AppKey("key_store", SqliteApiKeyStore)
 TENANTS = web.AppKey("tenants", TenantPolicies)
 ADMIN_REGISTRY = web.AppKey("admin_registry", ModelRegistry)
 
@@ -239,23 +241,27 @@ async def rotate_keyring(request: web.Request) -> web.StreamResponse:
     if request.can_read_body:
         await checked_body(request, contract.KEYRING_ROTATE)
     store = request.app[contexts.CONTEXTS]
-    key_id = store.keyring.rotate()
+    key_id = await asyncio.to_thread(store.keyring.rotate)  # the keyring file, off the loop
+    audit = request.app[KEY_STORE].audit
+    await audit("keyring.rotated", str(key_id), by="admin")
     rewritten = await store.reencrypt_all()
+    await audit("keyring.reencrypted", str(key_id), ciphertexts=rewritten)
     return _json({"primary": key_id, "reencrypted": rewritten})
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/admin/keys", list_keys)
-    app.router.add_post("/admin/keys", create_key)
-    app.router.add_patch("/admin/keys/{key_id}", update_key)
-    app.router.add_post("/admin/keys/{key_id}/rotate", rotate_key)
+    app.router.add_post("/admin/keys", audited(create_key))
+    app.router.add_patch("/admin/keys/{key_id}", audited(update_key))
+    app.router.add_post("/admin/keys/{key_id}/rotate", audited(rotate_key))
     app.router.add_get("/admin/tenants", list_tenants)
     app.router.add_get("/admin/tenants/{name}", read_tenant)
-    app.router.add_put("/admin/tenants/{name}", write_tenant)
-    app.router.add_patch("/admin/tenants/{name}", write_tenant)
-    app.router.add_delete("/admin/keys/{key_id}", revoke_key)
+    app.router.add_put("/admin/tenants/{name}", audited(write_tenant))
+    app.router.add_patch("/admin/tenants/{name}", audited(write_tenant))
+    app.router.add_delete("/admin/keys/{key_id}", audited(revoke_key))
     app.router.add_get("/admin/models", list_models)
     app.router.add_get("/admin/contexts", contexts.list_contexts)
     app.router.add_get("/admin/contexts/{id}", contexts.read)
-    app.router.add_delete("/admin/contexts/{id}", contexts.delete)
-    app.router.add_post("/admin/keyring/rotate", rotate_keyring)
+    app.router.add_delete("/admin/contexts/{id}", audited(contexts.delete))
+    app.router.add_post("/admin/keyring/rotate", audited(rotate_keyring))
+    app.router.add_get("/admin/audit", admin_audit.read_events)

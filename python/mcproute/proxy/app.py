@@ -27,6 +27,7 @@ from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SE
 from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.proxy import (
     admin,
+    admin_audit,
     auth,
     contexts,
     dashboard,
@@ -202,7 +203,7 @@ def build_app(
     app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry
     app[admin.KEYS] = keys
-    app[admin.KEY_STORE] = store
+    app[admin_audit.KEY_STORE] = store
     app[admin.TENANTS] = tenants
     app[governance.GOVERNOR] = governor
     app[contexts.CONTEXTS] = context_store
@@ -251,6 +252,8 @@ def build_app(
     tokens = SessionTokens(  # a DELETE on one worker or replica ends the session on all
         keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=shared.ended
     )
+    if shared.redis is not None:  # announced ends arrive at once, before the next read
+        shared.redis.watch_ended(tokens.heard_ended)
     state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
     local = contexts.ContextResources(context_store)
     grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring
@@ -277,7 +280,7 @@ def build_app(
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
     app.on_shutdown.append(mcp.shutdown)
     app[reload.RELOADER] = reload.Reloader(config, registry, gateway)
-    app.router.add_post("/admin/reload", reload.handle)
+    app.router.add_post("/admin/reload", admin_audit.audited(reload.handle))
 
     async def start_sweeper(_: web.Application) -> None:
         shared.start(store)
@@ -285,7 +288,9 @@ def build_app(
         sweeper = asyncio.create_task(_sweep_expired(context_store))
         app.on_cleanup.insert(0, lambda _: _cancel(sweeper))
         rotation = asyncio.create_task(
-            keep_rotating(context_store, lambda: registry.config.security.keyring_rotation_s)
+            keep_rotating(
+                context_store, lambda: registry.config.security.keyring_rotation_s, store.audit
+            )
         )
         app.on_cleanup.insert(0, lambda _: _cancel(rotation))
         leases = asyncio.create_task(governor.keep_leases())

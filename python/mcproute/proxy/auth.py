@@ -40,7 +40,7 @@ from mcproute.security import (
     SignatureError,
     SignatureVerifier,
 )
-from mcproute.store.nonces import NonceStore, StoreUnavailableError
+from mcproute.store.nonces import NoncesLostError, NonceStore, StoreUnavailableError
 
 if TYPE_CHECKING:
     from mcproute.proxy.oauth import OAuthResource
@@ -178,7 +178,13 @@ class Authenticator:
         if self._nonces is not None and signature.nonce is not None:
             # Remembered for as long as the signature could still pass the window.
             ttl = signature.created + SIGNATURE_WINDOW_S - time.time() + 1
-            if not await self._nonces.claim(record.key_id, signature.nonce, max(ttl, 1.0)):
+            try:
+                claimed = await self._nonces.claim(
+                    record.key_id, signature.nonce, max(ttl, 1.0), signature.created
+                )
+            except NoncesLostError as exc:
+                return str(exc)
+            if not claimed:
                 return "signature parameter 'nonce': already used (replay)"
         return None
 

@@ -29,6 +29,7 @@ from mcproute.contract import contexts as contract
 from mcproute.protocol.jsonrpc import Json
 from mcproute.proxy.auth import RECORD, context_tenant
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.proxy.query_params import query_limit
 from mcproute.security import ApiKeyRecord
 from mcproute.store.sqlite_contexts import AmbiguousContextError, ContextInfo, SqliteContextStore
 
@@ -113,12 +114,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 @_store_call
 async def list_contexts(request: web.Request) -> web.StreamResponse:
     tenant = _tenant(request, None, "read")
-    try:
-        limit = int(request.query.get("limit", "100"))
-    except ValueError:
-        raise BadRequest("limit: expected an integer") from None
-    if not 1 <= limit <= MAX_LIST:
-        raise BadRequest(f"limit: expected 1 to {MAX_LIST}")
+    limit = query_limit(request, MAX_LIST)
     after = request.query.get("after")
     infos = await request.app[CONTEXTS].list(tenant, limit=limit + 1, after=after)
     page = infos[:limit]

@@ -61,6 +61,7 @@ from mcproute.proxy.worker_snapshots import (
 from mcproute.routing.router import Observer
 from mcproute.routing.types import AttemptEvent
 from mcproute.security import ApiKeyError, ApiKeyRecord
+from mcproute.store.nonces import StoreUnavailableError
 
 COOKIE = "mcproute_dashboard"
 SESSION_S = 12 * 3600
@@ -93,12 +94,14 @@ def _see_dashboard() -> web.Response:
     return web.Response(status=303, headers={"Location": "/dashboard", "Cache-Control": "no-store"})
 
 
-def _session(request: web.Request) -> ApiKeyRecord | None:
+async def _session(request: web.Request) -> ApiKeyRecord | None:
+    """The key of the request's session cookie, read off the loop; raises
+    `StoreUnavailableError` when the key store cannot tell."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
     try:
-        record = request.app[DASHBOARD_AUTH].keys.session_record(token)
+        record = await request.app[DASHBOARD_AUTH].keys.asession_record(token)
     except ApiKeyError:
         return None
     if record.require_signature:  # never issued one; refuse any that exists all the same
@@ -106,9 +109,15 @@ def _session(request: web.Request) -> ApiKeyRecord | None:
     return record if allows(record, "metrics") else None
 
 
+STORE_DOWN = "The key store cannot be reached; try again shortly."
+
+
 async def page(request: web.Request) -> web.StreamResponse:
-    if _session(request) is None:
-        return _sign_in()
+    try:
+        if await _session(request) is None:
+            return _sign_in()
+    except StoreUnavailableError:
+        return _sign_in(STORE_DOWN, 503)
     nonce = secrets.token_urlsafe(16)
     return _page(PAGE.replace("{{nonce}}", nonce), nonce)
 
@@ -126,10 +135,12 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         return _sign_in("Enter an API key.", 400)
     keys = request.app[DASHBOARD_AUTH].keys
     try:
-        record = keys.verify(key.strip())
+        record = await keys.averify(key.strip())
     except ApiKeyError as exc:
         log_refusal(request, exc)
         return _sign_in("That key is not valid.", 401)
+    except StoreUnavailableError:
+        return _sign_in(STORE_DOWN, 503)
     if record.require_signature:
         return _sign_in("That key requires signed requests, which a browser cannot make.", 401)
     if not allows(record, "metrics"):
@@ -164,8 +175,12 @@ async def _viewer(request: web.Request) -> web.Response | None:
         if not allows(record, "metrics"):
             message = "this API key lacks the 'metrics' scope"
             return error_response(request, 403, message, "forbidden")
-    elif _session(request) is None:
-        return error_response(request, 401, "sign in at /dashboard", "missing_api_key")
+    else:
+        try:
+            if await _session(request) is None:
+                return error_response(request, 401, "sign in at /dashboard", "missing_api_key")
+        except StoreUnavailableError as exc:
+            return error_response(request, 503, str(exc), "store_unavailable")
     return None
 
 

@@ -22,10 +22,12 @@ from aiohttp.typedefs import Handler, Middleware
 
 from mcproute.config import DashboardSettings
 from mcproute.proxy.current_request import CurrentRequest
+from mcproute.proxy.errors import error_response
 from mcproute.proxy.history import History, status_of
 from mcproute.proxy.metrics import Metrics
 from mcproute.proxy.observe import finish
 from mcproute.proxy.per_request import recorded, start
+from mcproute.store.nonces import StoreUnavailableError
 
 MCP_PATH = "/mcp"
 NO_MODEL_CALLS = CurrentRequest()  # what an MCP request used of models: nothing (only read)
@@ -52,7 +54,10 @@ def middleware(
         response: web.StreamResponse | None = None
         raised: BaseException | None = None
         try:
-            response = await authenticate(request, match.handler)
+            try:
+                response = await authenticate(request, match.handler)
+            except StoreUnavailableError as exc:  # e.g. the ended sessions' Redis: fail closed
+                response = error_response(request, 503, str(exc), "store_unavailable")
             if not response.prepared:
                 response.headers["x-request-id"] = request_id
             await finish(request, response)

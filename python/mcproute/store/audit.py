@@ -1,8 +1,10 @@
 """Audit events: what changed the deployment's security state, who it concerned, when.
 
-An event is written in the same transaction as the change it records (a key created, rotated
-or revoked is never without its event, nor an event without its change), to the same database:
-the data directory's SQLite or PostgreSQL. Events hold key ids and labels, never a secret.
+An event of a stored change is written in the same transaction as the change it records (a key
+created, rotated or revoked, a tenant policy set: never without its event, nor an event without
+its change), to the same database: the data directory's SQLite or PostgreSQL. Events of what
+is not a row there (a keyring rotated, an admin call and who made it) are written once it has
+happened. Events hold key ids, labels, methods and paths, never a secret or a request body.
 """
 
 from __future__ import annotations
@@ -28,9 +30,20 @@ CREATE TABLE IF NOT EXISTS audit_events (
 class AuditEvent:
     id: int
     at: float
-    action: str  # "key.created", "key.rotated", "key.revoked", "key.updated"
-    subject: str | None  # the key id
+    # "key.created", "key.rotated", "key.revoked", "key.updated", "tenant.updated",
+    # "keyring.rotated", "keyring.reencrypted", "keyring.dropped", "admin.call"
+    action: str
+    subject: str | None  # the key id, tenant, keyring key id, or the admin caller's key id
     detail: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at,
+            "action": self.action,
+            "subject": self.subject,
+            "detail": self.detail,
+        }
 
 
 def record_event(conn: Any, action: str, subject: str | None, **detail: Any) -> None:

@@ -60,6 +60,7 @@ class Database(Protocol):
     def lock(self, conn: Any, names: Iterable[str]) -> None: ...
     def snapshot(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
     def usable(self, conn: Any) -> bool: ...
+    def thread(self, name: str) -> SqliteThread: ...
     def close(self) -> None: ...
 
 
@@ -103,6 +104,10 @@ class SqliteDatabase:
 
     def __repr__(self) -> str:
         return f"SqliteDatabase({self.data_dir!r})"
+
+    def thread(self, name: str) -> SqliteThread:
+        """A store's own thread: a local disk answers, so calls wait as long as it takes."""
+        return SqliteThread(name)
 
     def connect(self) -> sqlite3.Connection:
         return self.data_dir.connect()
@@ -172,6 +177,10 @@ def pg_unavailable(url: str) -> StoreUnavailableError:
 class PostgresDatabase:
     kind = "postgres"
     CONNECT_TIMEOUT_S = 5
+    # A request waits this long for a query; a database that stops answering (a hung server,
+    # a partition) fails requests with 503 instead of holding them. A lost peer also breaks
+    # the connection by TCP: keepalives, and a bound on unacknowledged data.
+    DEADLINE_S = 10.0
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -184,7 +193,14 @@ class PostgresDatabase:
 
         try:
             conn = psycopg.connect(
-                self.url, autocommit=True, connect_timeout=self.CONNECT_TIMEOUT_S
+                self.url,
+                autocommit=True,
+                connect_timeout=self.CONNECT_TIMEOUT_S,
+                keepalives=1,
+                keepalives_idle=5,
+                keepalives_interval=2,
+                keepalives_count=3,
+                tcp_user_timeout=10_000,  # ms
             )
         except psycopg.OperationalError:
             raise pg_unavailable(self.url) from None
@@ -233,6 +249,16 @@ class PostgresDatabase:
 
     def usable(self, conn: PgConnection) -> bool:
         return not (conn.raw.closed or conn.raw.broken)
+
+    def thread(self, name: str) -> SqliteThread:
+        def late() -> StoreUnavailableError:
+            return StoreUnavailableError(
+                f"database unavailable: PostgreSQL at {redact_url(self.url)} did not answer"
+                f" within {self.DEADLINE_S:.0f} s; requests that need it are refused until it"
+                " answers"
+            )
+
+        return SqliteThread(name, self.DEADLINE_S, late)
 
     def ping(self) -> bool:
         """Whether PostgreSQL answers now (for /readyz; blocks: call it off the loop)."""

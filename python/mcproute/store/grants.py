@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 from mcproute.store.database import Database, live_connection
-from mcproute.store.sqlite_tx import SqliteThread
 
 # PostgreSQL's table is migration 7 (`store.migrations`).
 SQLITE_SCHEMA = """
@@ -35,7 +34,7 @@ class GrantBlobs:
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self._thread = SqliteThread("grants")
+        self._thread = self.database.thread("grants")
         self._connection: Any = None
 
     def __repr__(self) -> str:

@@ -18,6 +18,11 @@ from mcproute.store.datadir import DataDir
 from mcproute.store.sqlite_tx import SqliteLane
 
 PRUNE_S = 30.0  # how often expired nonces leave the table
+# The longest a claim is asked to last: a signature's `created` may be a window (300 s,
+# `proxy.auth.SIGNATURE_WINDOW_S`) ahead of now and passes for a window after it, plus a second.
+LONGEST_CLAIM_S = 2 * 300.0 + 1
+# After a store lost its nonces, how far ahead of the store's clock `created` may be.
+AFTER_LOSS_SKEW_S = 30.0
 
 
 class StoreUnavailableError(RuntimeError):
@@ -25,10 +30,18 @@ class StoreUnavailableError(RuntimeError):
     The message names the store, never its URL's credentials."""
 
 
+class NoncesLostError(Exception):
+    """The store lost the nonces it held (Redis restarted without its data), and the signature
+    is not provably newer than the loss: it may be a replay of one the store forgot."""
+
+
 class NonceStore(Protocol):
-    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
+    async def claim(
+        self, key_id: str, nonce: str, ttl_s: float, created: float | None = None
+    ) -> bool:
         """True on the first use of `nonce` with `key_id` within `ttl_s`, False on a replay.
-        Raises `StoreUnavailableError` when it cannot tell."""
+        `created`: the signature's, in Unix seconds. Raises `StoreUnavailableError` when it
+        cannot tell, `NoncesLostError` when it lost the nonces a replay would be found by."""
         ...
 
 
@@ -71,7 +84,9 @@ class SqliteNonces:
         ).rowcount
         return claimed == 1
 
-    async def claim(self, key_id: str, nonce: str, ttl_s: float) -> bool:
+    async def claim(
+        self, key_id: str, nonce: str, ttl_s: float, created: float | None = None
+    ) -> bool:
         return await self._lane.transact(self._claim, nonce_digest(key_id, nonce), ttl_s)
 
     def close(self) -> None:

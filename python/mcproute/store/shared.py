@@ -49,12 +49,28 @@ REDIS_NAMESPACE_VAR = "MCPROUTE_REDIS_NAMESPACE"
 DATABASE_URL_VAR = "MCPROUTE_DATABASE_URL"
 
 
+DATABASE_SCHEMES = ("postgres://", "postgresql://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _checked_url(url: str | None, where: str, schemes: tuple[str, ...]) -> str | None:
+    """`url` if it has one of `schemes`; else a ValueError that names where it came from and
+    shows the URL redacted (the drivers' own parse errors would quote its password)."""
+    if url is not None and not url.startswith(schemes):
+        expected = " or ".join(schemes)
+        raise ValueError(f"{where}: expected a {expected} URL, got {redact_url(url)!r}")
+    return url
+
+
 def database_url(
     settings: StoreSettings | None = None, env: Mapping[str, str] = os.environ
 ) -> str | None:
-    """The PostgreSQL for durable state: the variable wins over the configuration."""
+    """The PostgreSQL for durable state: the variable wins over the configuration. Raises
+    ValueError for a URL that is not PostgreSQL's."""
+    if found := env.get(DATABASE_URL_VAR):
+        return _checked_url(found, DATABASE_URL_VAR, DATABASE_SCHEMES)
     configured = settings.database_url.reveal() if settings and settings.database_url else None
-    return env.get(DATABASE_URL_VAR) or configured or None
+    return _checked_url(configured or None, "mcp.store.database_url", DATABASE_SCHEMES)
 
 
 def open_database(url: str | None, data_dir: DataDir) -> Database:
@@ -62,11 +78,7 @@ def open_database(url: str | None, data_dir: DataDir) -> Database:
     directory's SQLite."""
     if url is None:
         return SqliteDatabase(data_dir)
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise ValueError(
-            f"{DATABASE_URL_VAR}: expected a postgresql:// URL, got {redact_url(url)!r}"
-        )
-    migrate(url)
+    migrate(_checked_url(url, DATABASE_URL_VAR, DATABASE_SCHEMES) or url)
     return PostgresDatabase(url)
 
 
@@ -163,9 +175,12 @@ def _opens(keyring: Keyring, sample: tuple[str, str, bytes]) -> bool:
 def redis_url(
     settings: StoreSettings | None = None, env: Mapping[str, str] = os.environ
 ) -> str | None:
-    """The Redis to share hot state through: the variable wins over the configuration."""
+    """The Redis to share hot state through: the variable wins over the configuration.
+    Raises ValueError for a URL that is not Redis's."""
+    if found := env.get(REDIS_URL_VAR):
+        return _checked_url(found, REDIS_URL_VAR, REDIS_SCHEMES)
     configured = settings.redis_url.reveal() if settings and settings.redis_url else None
-    return env.get(REDIS_URL_VAR) or configured or None
+    return _checked_url(configured or None, "mcp.store.redis_url", REDIS_SCHEMES)
 
 
 def installation_id(database: Database) -> str | None:
@@ -218,7 +233,7 @@ class SharedState:
         """Start listening (inside the event loop): key changes made elsewhere reach `keys`."""
         if self.redis is not None:
             keys.on_change = self.redis.publish_key_change
-            self.redis.listen_for_key_changes(keys.forget, keys.forget_all)
+            self.redis.listen_for_key_changes(keys.forget, keys.heard)
 
     async def readiness(self) -> dict[str, str]:
         """Each shared store's state, for /readyz ("ok" or "unreachable")."""

@@ -44,7 +44,6 @@ from mcproute.security.errors import with_reason
 from mcproute.store.database import Database, SqliteDatabase
 from mcproute.store.datadir import DataDir
 from mcproute.store.keyring_file import KeyringFile
-from mcproute.store.sqlite_tx import SqliteThread
 
 log = logging.getLogger("mcproute.context")
 T = TypeVar("T")
@@ -174,7 +173,7 @@ class SqliteContextStore:
         self._clock = clock
         self._conn: Any = None
         self._closed = False
-        self._thread = SqliteThread("contexts")
+        self._thread = self._database.thread("contexts")
         self._shard = secrets.randbelow(64)  # this process's row of the keyring counters
 
     def __repr__(self) -> str:

@@ -21,7 +21,6 @@ from mcproute.store.database import (
 )
 from mcproute.store.datadir import DataDir
 from mcproute.store.refresh_ahead import RefreshAhead
-from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -56,8 +55,10 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
     Records are cached for `cache_s` seconds: every request looks its key up, and a database
     read per request is a tenth of the proxy's time. A change made through this store is seen
     at once; one made by another process (`mcproute keys revoke`, another worker) within
-    `cache_s`, or at once where something tells this store (`forget`). The connection lives on
-    a thread of the store's own: `load` waits for it without blocking the event loop.
+    `cache_s`, or at once where something tells this store (`forget`). Where something should
+    tell it but cannot (Redis down: `heard(False)`), the cache is not trusted and every lookup
+    reads the database, so a revocation made meanwhile is refused at once. The connection lives
+    on a thread of the store's own: `load` waits for it without blocking the event loop.
     """
 
     def __init__(
@@ -65,9 +66,11 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
     ) -> None:
         self._cache: dict[str, tuple[float, ApiKeyRecord | None]] = {}
         self._cache_s = cache_s
+        self._trusted = True  # whether changes made elsewhere reach `forget` (see `heard`)
+        self._generation = 0  # bumped by every forget: a read begun before it is not cached
         # The data directory's SQLite unless PostgreSQL is given (its schema is migrated).
         self._database: Database = database or SqliteDatabase(data_dir)
-        self._thread = SqliteThread("keys")
+        self._thread = self._database.thread("keys")
         self._ahead = RefreshAhead(self._thread, self._read_cached, cache_s)
         self._connection: Any = None
         try:
@@ -76,7 +79,7 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
             self._thread.shutdown()
             raise
         # Called with the key id after every durable write (replicas drop their cached copy).
-        self.on_change: Callable[[str], None] | None = None
+        self.on_change: Callable[[str], object] | None = None
 
     def _db(self) -> Any:
         """The store thread's connection (a new one if PostgreSQL dropped the last)."""
@@ -119,13 +122,14 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
 
     def _cached(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
         cached = self._cache.get(key_id)
-        if cached is not None and time.monotonic() - cached[0] < self._cache_s:
+        if cached is not None and self._trusted and time.monotonic() - cached[0] < self._cache_s:
             return cached
         return None
 
     def _read_cached(self, key_id: str) -> ApiKeyRecord | None:
-        """Runs on the store's thread: the record, read and put in the cache."""
-        now = time.monotonic()
+        """Runs on the store's thread: the record, read and put in the cache (unless it was
+        forgotten meanwhile: the change that made it forgotten may postdate the read)."""
+        now, generation = time.monotonic(), self._generation
         row = (
             self._db()
             .execute(f"SELECT {COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,))
@@ -134,7 +138,8 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         record = None if row is None else self._record(row)
         if len(self._cache) > 10_000:  # keys that never come back: start over
             self._cache.clear()
-        self._cache[key_id] = (now, record)
+        if generation == self._generation:
+            self._cache[key_id] = (now, record)
         return record
 
     def get(self, key_id: str) -> ApiKeyRecord | None:
@@ -142,17 +147,27 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         return cached[1] if cached is not None else self._thread.call(self._read_cached, key_id)
 
     async def load(self, key_id: str) -> ApiKeyRecord | None:
-        cached = self._ahead.fresh(self._cache, key_id)
+        # Untrusted (changes made elsewhere may go unheard): read every time.
+        cached = self._ahead.fresh(self._cache, key_id) if self._trusted else None
         if cached is not None:
             return cached[1]
         return await self._thread.run(self._read_cached, key_id)
 
     def forget(self, key_id: str) -> None:
         """Drop a cached record (another replica changed it): the next lookup reads it."""
+        self._generation += 1
         self._cache.pop(key_id, None)
 
     def forget_all(self) -> None:
+        self._generation += 1
         self._cache.clear()
+
+    def heard(self, listening: bool) -> None:
+        """Whether changes made by other processes reach `forget` now (the Redis listener is
+        subscribed). While they do not, no cached record is trusted; either way the cache
+        starts over, since changes may have gone unheard."""
+        self._trusted = listening
+        self.forget_all()
 
     def _write(self, record: ApiKeyRecord) -> None:
         # Ordered with other writes of this key (its audit event reads the state before).
@@ -180,7 +195,7 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
                     None if record.limits.empty else json.dumps(record.limits.as_json()),
                 ),
             )
-        self._cache.pop(record.key_id, None)
+        self.forget(record.key_id)
 
     @staticmethod
     def _audit(conn: Any, before: Any, record: ApiKeyRecord) -> None:
@@ -208,8 +223,22 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         """The newest audit events of the database, oldest first."""
         return self._thread.call(lambda: read_events(self._db(), limit))
 
+    async def aevents(self, limit: int = 100) -> list[AuditEvent]:
+        """`events`, waited for off the event loop."""
+        return await self._thread.run(lambda: read_events(self._db(), limit))
+
+    async def audit(self, action: str, subject: str | None, **detail: Any) -> None:
+        """An audit event of something that is no key change (an admin call, a keyring
+        rotation), in a write of its own, off the event loop."""
+
+        def write() -> None:
+            with self._database.write(self._db(), ["audit"]) as conn:
+                record_event(conn, action, subject, **detail)
+
+        await self._thread.run(write)
+
     def put(self, record: ApiKeyRecord) -> None:
-        self._cache.pop(record.key_id, None)
+        self.forget(record.key_id)
         self._thread.call(self._write, record)
         if self.on_change is not None:
             self.on_change(record.key_id)

@@ -23,7 +23,6 @@ from mcproute.store.database import (
 )
 from mcproute.store.datadir import DataDir
 from mcproute.store.refresh_ahead import RefreshAhead
-from mcproute.store.sqlite_tx import SqliteThread
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tenant_policies (
@@ -46,7 +45,7 @@ class TenantPolicies(ThreadOwnedConnection):
         self._database: Database = database or SqliteDatabase(data_dir)
         self._cache: dict[str, tuple[float, Limits]] = {}
         self._cache_s = cache_s
-        self._thread = SqliteThread("tenants")
+        self._thread = self._database.thread("tenants")
         self._ahead = RefreshAhead(self._thread, self._read, cache_s)
         self._connection: Any = None
 

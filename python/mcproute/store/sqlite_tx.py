@@ -37,13 +37,36 @@ def immediate(conn: sqlite3.Connection, lock: WriteLock) -> Iterator[sqlite3.Con
 
 class SqliteThread:
     """One thread for one store's connection: calls from the event loop wait on it, not on
-    the disk, and writes of one process serialize."""
+    the disk, and writes of one process serialize.
 
-    def __init__(self, name: str) -> None:
+    With a `deadline_s` (a database across a network, which may stop answering without closing
+    its connection), a call from the loop waits at most that long, then raises `late()`: the
+    request fails instead of hanging; the thread goes on waiting for the database, and calls
+    behind it fail the same way until it answers."""
+
+    def __init__(
+        self,
+        name: str,
+        deadline_s: float | None = None,
+        late: Callable[[], Exception] | None = None,
+    ) -> None:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"mcproute-{name}")
+        self._deadline_s = deadline_s
+        self._late = late or (lambda: TimeoutError(f"the {name} store did not answer in time"))
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        done = self.run_unbounded(fn, *args)
+        if self._deadline_s is None:
+            return await done
+        try:
+            return await asyncio.wait_for(done, self._deadline_s)
+        except TimeoutError:
+            raise self._late() from None
+
+    def run_unbounded(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """`run` without the deadline: for background writers, which wait for the database
+        rather than give their rows up."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` on the store's thread from outside the event loop, and wait."""

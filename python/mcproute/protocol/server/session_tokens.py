@@ -20,7 +20,10 @@ the request lands; the gateway keeps it upstream, in the upstream sessions the t
 A session the client ended (DELETE) is recorded in `ended` (an `EndedSessions` the replicas
 share, such as the data directory's SQLite) until its token would have expired; each replica
 reads what was added there at most every `recheck_s` (1 s), so an ended session stops working
-everywhere within that delay without a store lookup per request.
+everywhere within that delay without a store lookup per request; a store that announces ends
+as they happen (Redis) hands them to `heard_ended`, which ends them at once. A read that fails
+raises to the request (the proxy answers 503), and so does every request after it until a read
+succeeds: a session is never served on a list older than that delay.
 """
 
 from __future__ import annotations
@@ -135,14 +138,22 @@ class SessionTokens:
         self._ended[digest(token)] = payload["exp"]
         await self._ended_store.end(digest(token), payload["exp"])
 
+    def heard_ended(self, digest: str, until: float) -> None:
+        """A session ended elsewhere, as its store announced it (sooner than the next read)."""
+        self._ended[digest] = until
+
     async def ended(self, token: str) -> bool:
         """Whether a client ended this session, here or on another replica."""
         if self._ended_store is None:
             return False
         now = time.monotonic()
         if now - self._checked >= self._recheck_s:
-            self._checked = now
-            added, self._cursor = await self._ended_store.since(self._cursor)
+            last, self._checked = self._checked, now  # one read at a time, not one per request
+            try:
+                added, self._cursor = await self._ended_store.since(self._cursor)
+            except BaseException:
+                self._checked = last  # unread: the next request asks again (and fails closed)
+                raise
             self._ended.update(added)
             if now - self._pruned >= PRUNE_S:
                 self._pruned, wall = now, time.time()
