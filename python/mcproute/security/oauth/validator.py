@@ -126,11 +126,14 @@ class TokenValidator:
         except ExpiredTokenError:
             raise TokenRefused("the access token has expired") from None
         except MissingClaimError as exc:
-            raise TokenRefused(f"the access token lacks a claim ({exc.description})") from None
-        except (InvalidClaimError, JoseError) as exc:
+            raise TokenRefused(f"the access token lacks the {exc.claim!r} claim") from None
+        except InvalidClaimError as exc:
             raise TokenRefused(
-                f"the access token has an invalid claim ({exc.description})"
+                f"the access token's {exc.claim!r} claim is invalid ({exc.description})"
             ) from None
+        except JoseError as exc:
+            message = f"the access token has an invalid claim ({exc.description})"
+            raise TokenRefused(message) from None
 
     def _principal(self, claims: Mapping[str, Any], issuer: str) -> TokenPrincipal:
         if self.settings.audience not in audiences(claims):

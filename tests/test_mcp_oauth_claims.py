@@ -1,0 +1,119 @@
+"""What an access token's claims do on `/mcp`, with tokens signed by a real authorization server
+(oidc-provider) whose payloads the test chooses: the times (`exp`, `nbf`, `iat`) within and
+beyond the configured leeway, the claims a token must carry, the tenant claim, and `scope_map`
+turning the authorization server's scopes into ours (listings, contexts, step-up)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from mcp_support import INIT
+from mcproute.protocol.client import MCPConnection
+from mcproute.protocol.jsonrpc import MCPError
+from test_mcp_oauth import ACCEPT, challenge, initialize, setup
+
+HISTORY = [{"role": "user", "content": "My name is Ada."}]
+
+
+async def test_times_and_required_claims(tmp_path: Path) -> None:
+    """leeway_s is 30 (the default): a clock a few seconds off passes, a token not yet valid or
+    issued in the future beyond it does not, and every required claim must be there."""
+    async with setup(tmp_path) as s:
+        now = int(time.time())
+
+        async def token(claims: dict[str, Any] | None = None, **options: Any) -> str:
+            return await s.auth.mint(s.resource, ["mcp"], tenant="acme", claims=claims, **options)
+
+        accepted = {
+            "nbf 10 s ahead": await token({"nbf": now + 10}),
+            "iat 10 s ahead": await token({"iat": now + 10}),
+            "expired 10 s ago": await token(iat_offset=-70, expires_in=60),
+            "aud a list naming this resource": await token(
+                {"aud": ["http://127.0.0.1:9/mcp", s.resource]}
+            ),
+        }
+        for case, value in accepted.items():
+            assert (await initialize(s.resource, value)).status == 200, case
+
+        refused = {
+            "nbf 10 min ahead": (await token({"nbf": now + 600}), "'nbf' claim is invalid"),
+            "iat 10 min ahead": (await token({"iat": now + 600}), "'iat' claim is invalid"),
+            "nbf not a number": (await token({"nbf": "soon"}), "'nbf' claim is invalid"),
+            "no exp": (await token({"exp": None}), "lacks the 'exp' claim"),
+            "no sub": (await token({"sub": None}), "lacks the 'sub' claim"),
+            "aud not a string": (await token({"aud": 7}), "'aud' claim is invalid"),
+            "aud another resource only": (
+                await token({"aud": ["http://127.0.0.1:9/mcp"]}),
+                "not for this resource",
+            ),
+            "tenant not a tenant name": (await token({"tenant": "acme corp/x"}), "'tenant' claim"),
+            "tenant not a string": (await token({"tenant": ["acme"]}), "'tenant' claim"),
+            "scope not a string": (await token({"scope": 7}), "scope claim"),
+        }
+        for case, (value, reason) in refused.items():
+            resp = await initialize(s.resource, value)
+            assert resp.status == 401, case
+            params = challenge(resp)
+            assert params["error"] == "invalid_token", case
+            assert reason in params["error_description"], (case, params)
+            assert value not in s.proxy.stderr(), case
+
+
+async def test_scope_map_and_the_tenant_claim(tmp_path: Path) -> None:
+    """`tools.read` of the authorization server grants `mcp:sdk` and `contexts:read` here; the
+    tenant claim decides whose contexts the caller sees; a call outside the mapped scopes steps
+    up to the authorization server's scope, not ours."""
+    scope_map = {"tools.read": ["mcp:sdk", "contexts:read"], "other.read": "mcp:other"}
+    async with setup(tmp_path, scope_map=scope_map) as s, aiohttp.ClientSession() as http:
+        async with http.get(f"{s.proxy.url}/.well-known/oauth-protected-resource/mcp") as resp:
+            assert (await resp.json())["scopes_supported"] == ["mcp", "tools.read", "other.read"]
+
+        key = s.proxy.key("contexts", "tenant:acme")
+        async with http.post(
+            f"{s.proxy.url}/v1/contexts",
+            json={"messages": HISTORY},
+            headers={"Authorization": f"Bearer {key}"},
+        ) as resp:
+            assert resp.status == 201, await resp.text()
+            uri = f"context://{(await resp.json())['id']}"
+
+        for subject, tenant, sees in (("alice", "acme", True), ("bob", "globex", False)):
+            token = await s.auth.mint(s.resource, ["tools.read"], subject=subject, tenant=tenant)
+            headers = {"Authorization": f"Bearer {token}"}
+            async with MCPConnection(s.resource, headers=headers) as conn:
+                assert "sdk__add" in {tool["name"] for tool in await conn.list_tools()}
+                result = await conn.call_tool("sdk__add", {"a": 40, "b": 2})
+                assert result["content"][0]["text"] == "42"
+                listed = {resource["uri"] for resource in await conn.list_resources()}
+                assert (uri in listed) is sees, tenant
+                if not sees:
+                    with pytest.raises(MCPError, match="not found"):
+                        await conn.read_resource(uri)
+
+        # A scope scope_map does not know grants nothing: no mcp scope at all.
+        unmapped = await s.auth.mint(s.resource, ["tools.write"], tenant="acme")
+        resp = await initialize(s.resource, unmapped)
+        assert resp.status == 403
+        assert challenge(resp)["error"] == "insufficient_scope"
+
+        narrow = await s.auth.mint(s.resource, ["other.read"], tenant="acme")
+        headers = {**ACCEPT, "Authorization": f"Bearer {narrow}"}
+        async with http.post(s.resource, json=INIT, headers=headers) as resp:
+            assert resp.status == 200
+            headers["Mcp-Session-Id"] = resp.headers["Mcp-Session-Id"]
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+        }
+        async with http.post(s.resource, json=call, headers=headers) as resp:
+            assert resp.status == 403
+            params = challenge(resp)
+        assert params["error"] == "insufficient_scope"
+        assert params["scope"] == "tools.read"  # the authorization server's name for mcp:sdk
