@@ -12,10 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from mcp_support import INIT
+from mcp_support import INIT, free_port
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.jsonrpc import MCPError
-from test_mcp_oauth import ACCEPT, challenge, initialize, setup
+from oidc_support import authorization_server
+from served_support import served
+from test_mcp_oauth import ACCEPT, challenge, initialize, oauth_document, setup
 
 HISTORY = [{"role": "user", "content": "My name is Ada."}]
 
@@ -117,3 +119,38 @@ async def test_scope_map_and_the_tenant_claim(tmp_path: Path) -> None:
             params = challenge(resp)
         assert params["error"] == "insufficient_scope"
         assert params["scope"] == "tools.read"  # the authorization server's name for mcp:sdk
+
+
+async def test_two_issuers_and_one_out_of_reach(tmp_path: Path) -> None:
+    """Both trusted issuers are published and their tokens pass; once one is gone, a token that
+    needs its keys fetched again gets a 503 (not a 401 that would send the client to log in
+    again, nor a 500), and the other issuer's tokens still pass."""
+    (tmp_path / "second").mkdir()
+    second_server = authorization_server(tmp_path / "second")
+    second = await second_server.__aenter__()
+    try:
+        async with authorization_server(tmp_path) as first:
+            port = free_port()
+            document = oauth_document(first, port, issuer=[first.issuer, second.issuer])
+            async with served(tmp_path, document=document, port=port) as proxy:
+                resource = f"{proxy.url}/mcp"
+                metadata = f"{proxy.url}/.well-known/oauth-protected-resource/mcp"
+                async with aiohttp.ClientSession() as http, http.get(metadata) as resp:
+                    issuers = (await resp.json())["authorization_servers"]
+                assert issuers == [first.issuer, second.issuer]
+                for server in (first, second):
+                    token = await server.mint(resource, ["mcp"], tenant="acme")
+                    assert (await initialize(resource, token)).status == 200, server.issuer
+
+                await second.rotate()
+                unknown_kid = await second.mint(resource, ["mcp"], tenant="acme")
+                await second_server.__aexit__(None, None, None)  # the second issuer goes away
+                resp = await initialize(resource, unknown_kid)
+                assert resp.status == 503
+                assert "keys are unavailable" in await resp.text()
+                assert "WWW-Authenticate" not in resp.headers
+                token = await first.mint(resource, ["mcp"], tenant="acme")
+                assert (await initialize(resource, token)).status == 200
+                assert unknown_kid not in proxy.stderr()
+    finally:
+        await second_server.__aexit__(None, None, None)  # a no-op once it has stopped
