@@ -1,7 +1,8 @@
 """What an access token's claims do on `/mcp`, with tokens signed by a real authorization server
 (oidc-provider) whose payloads the test chooses: the times (`exp`, `nbf`, `iat`) within and
-beyond the configured leeway, the claims a token must carry, the tenant claim, and `scope_map`
-turning the authorization server's scopes into ours (listings, contexts, step-up)."""
+beyond the configured leeway, the claims a token must carry, the tenant claim, `scope_map`
+turning the authorization server's scopes into ours (listings, contexts, step-up); two trusted
+issuers, one out of reach; keys a forged token names for itself."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
+from aiohttp import web
+from joserfc import jws, jwt
+from joserfc.jwk import RSAKey
 
-from mcp_support import INIT, free_port
+from mcp_support import INIT, free_port, serve
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.jsonrpc import MCPError
 from oidc_support import authorization_server
@@ -154,3 +159,33 @@ async def test_two_issuers_and_one_out_of_reach(tmp_path: Path) -> None:
                 assert unknown_kid not in proxy.stderr()
     finally:
         await second_server.__aexit__(None, None, None)  # a no-op once it has stopped
+
+
+async def test_keys_the_token_names_are_never_used(tmp_path: Path) -> None:
+    """A token signed with the attacker's own key, naming the issuer's kid and carrying that key
+    (`jwk`) or where to fetch it (`jku`, `x5u`): refused, and nothing is fetched from there."""
+    fetched: list[str] = []
+
+    async def keys(request: web.Request) -> web.Response:
+        fetched.append(request.path)
+        return web.json_response({"keys": [attacker.as_dict(private=False)]})
+
+    attacker = RSAKey.generate_key(2048, parameters={"kid": "attacker"})
+    app = web.Application()
+    app.router.add_get("/{name}", keys)
+    async with setup(tmp_path) as s, serve(app) as url:
+        jwks_url = url.removesuffix("/mcp") + "/jwks"
+        genuine = await s.auth.mint(s.resource, ["mcp"], tenant="acme")
+        header = jws.extract_compact(genuine.encode()).protected
+        payload = orjson.loads(jws.extract_compact(genuine.encode()).payload)
+        for extra in (
+            {"jwk": attacker.as_dict(private=False)},
+            {"jku": jwks_url},
+            {"x5u": jwks_url},
+        ):
+            forged = jwt.encode({**header, **extra}, payload, attacker)
+            resp = await initialize(s.resource, forged)
+            assert resp.status == 401, extra
+            assert challenge(resp)["error"] == "invalid_token"
+        assert fetched == []
+        assert (await initialize(s.resource, genuine)).status == 200
