@@ -18,6 +18,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import RSAKey
 
 from mcp_support import INIT, free_port, serve
+from mcproute.protocol.b64url import encode as b64url
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.jsonrpc import MCPError
 from oidc_support import authorization_server
@@ -189,3 +190,19 @@ async def test_keys_the_token_names_are_never_used(tmp_path: Path) -> None:
             assert challenge(resp)["error"] == "invalid_token"
         assert fetched == []
         assert (await initialize(s.resource, genuine)).status == 200
+
+
+async def test_header_fields_of_every_shape(tmp_path: Path) -> None:
+    """The genuine token's header with one field changed to each JSON type: a 401 every time
+    (the signature covers the header), never a 500; `crit` is refused whatever it names."""
+    async with setup(tmp_path) as s:
+        genuine = await s.auth.mint(s.resource, ["mcp"], tenant="acme")
+        _, payload, signature = genuine.split(".")
+        header = jws.extract_compact(genuine.encode()).protected
+        for name in ("alg", "kid", "typ", "crit", "b64", "zip", "enc", "jku"):
+            for value in (None, 1, True, [], ["exp"], {}, "x", "A" * 500):
+                changed = b64url(orjson.dumps({**header, name: value}))
+                resp = await initialize(s.resource, f"{changed}.{payload}.{signature}")
+                assert resp.status == 401, (name, value)
+                assert challenge(resp)["error"] == "invalid_token", (name, value)
+        assert "Traceback" not in s.proxy.stderr()
