@@ -113,6 +113,15 @@ async def test_protected_resource_metadata_and_the_first_challenge(tmp_path: Pat
             assert document["resource"] == s.resource
             assert document["authorization_servers"] == [s.auth.issuer]
             assert document["scopes_supported"] == ["mcp"]
+            preflight = {
+                "Origin": "https://client.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "mcp-protocol-version",
+            }
+            async with http.options(s.proxy.url + path, headers=preflight) as resp:
+                assert resp.status == 204, path  # a browser client may then fetch it
+                assert resp.headers["Access-Control-Allow-Origin"] == "*"
+                assert "MCP-Protocol-Version" in resp.headers["Access-Control-Allow-Headers"]
         resp = await initialize(s.resource, None)
         assert resp.status == 401
         params = challenge(resp)
