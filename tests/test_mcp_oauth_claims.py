@@ -23,7 +23,14 @@ from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.jsonrpc import MCPError
 from oidc_support import authorization_server
 from served_support import served
-from test_mcp_oauth import ACCEPT, challenge, initialize, oauth_document, setup
+from test_mcp_oauth import (
+    ACCEPT,
+    challenge,
+    initialize,
+    oauth_document,
+    setup,
+    step_up_challenge,
+)
 
 HISTORY = [{"role": "user", "content": "My name is Ada."}]
 
@@ -114,16 +121,7 @@ async def test_scope_map_and_the_tenant_claim(tmp_path: Path) -> None:
         async with http.post(s.resource, json=INIT, headers=headers) as resp:
             assert resp.status == 200
             headers["Mcp-Session-Id"] = resp.headers["Mcp-Session-Id"]
-        call = {
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "tools/call",
-            "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
-        }
-        async with http.post(s.resource, json=call, headers=headers) as resp:
-            assert resp.status == 403
-            params = challenge(resp)
-        assert params["error"] == "insufficient_scope"
+        params = await step_up_challenge(http, s.resource, headers)
         assert params["scope"] == "tools.read"  # the authorization server's name for mcp:sdk
 
 
