@@ -11,11 +11,11 @@ from pathlib import Path
 from aiohttp import web
 
 from mcp_demo_server import server
-from mcp_support import free_port, serve
+from mcp_support import serve
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.server.http import StreamableHTTP
-from served_support import served
-from test_mcp_oauth import MODELS, setup
+from test_gateway_oauth_both_sides import oauth_gateway
+from test_mcp_oauth import setup
 
 CONFIGURED = "Bearer the-upstreams-own-credential"
 CREDENTIAL_HEADERS = ("Authorization", "X-Api-Key", "Proxy-Authorization", "Cookie", "DPoP")
@@ -36,21 +36,11 @@ async def test_a_callers_credential_never_reaches_an_upstream(tmp_path: Path) ->
     app = StreamableHTTP(server).app()
     app.middlewares.append(record)
     async with setup(tmp_path) as s, serve(app) as upstream:
-        port = free_port()
-        resource = f"http://127.0.0.1:{port}/mcp"
-        document = {
-            "mcp": {
-                "models": MODELS,
-                "mcpServers": {
-                    "plain": {"url": upstream},
-                    "keyed": {"url": upstream, "headers": {"Authorization": CONFIGURED}},
-                },
-                "auth": {"oauth": {"issuer": s.auth.issuer, "audience": resource}},
-            }
+        servers = {
+            "plain": {"url": upstream},
+            "keyed": {"url": upstream, "headers": {"Authorization": CONFIGURED}},
         }
-        gw_dir = tmp_path / "gateway"
-        gw_dir.mkdir()
-        async with served(gw_dir, document=document, port=port) as gw:
+        async with oauth_gateway(tmp_path, s.auth.issuer, servers) as (gw, resource):
             await s.auth.account("ivy", "acme")
             token = (await s.auth.token(resource, ["mcp"], subject="ivy"))["access_token"]
             key = gw.key("mcp")

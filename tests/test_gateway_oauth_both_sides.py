@@ -6,7 +6,10 @@ upstream only ever sees the user's token for it, never the one the caller presen
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -15,33 +18,34 @@ from mcp_support import free_port
 from mcproute.protocol.client import MCPConnection
 from mcproute.protocol.jsonrpc import MCPError
 from oidc_support import browser_session
-from served_support import served
+from served_support import Served, served
 from test_gateway_user_links import csrf_of
 from test_mcp_oauth import MODELS, setup
 
 
+@contextlib.asynccontextmanager
+async def oauth_gateway(
+    tmp_path: Path, issuer: str, servers: dict[str, Any], *, workers: int = 1, **oauth: Any
+) -> AsyncIterator[tuple[Served, str]]:
+    """`mcproute serve` (in `tmp_path / "gateway"`) with `servers` behind it and `/mcp` taking
+    access tokens of `issuer`; yields it and its resource URI."""
+    port = free_port()
+    resource = f"http://127.0.0.1:{port}/mcp"
+    settings = {"issuer": issuer, "audience": resource, **oauth}
+    document = {"mcp": {"models": MODELS, "mcpServers": servers, "auth": {"oauth": settings}}}
+    gw_dir = tmp_path / "gateway"
+    gw_dir.mkdir()
+    async with served(gw_dir, document=document, port=port, workers=workers) as gw:
+        yield gw, resource
+
+
 async def test_an_oauth_caller_links_a_per_user_upstream(tmp_path: Path) -> None:
     async with setup(tmp_path) as s:  # the upstream: /mcp protected by the same server
-        port = free_port()
-        resource = f"http://127.0.0.1:{port}/mcp"
-        document = {
-            "mcp": {
-                "models": MODELS,
-                "mcpServers": {
-                    "up": {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
-                },
-                "auth": {
-                    "oauth": {
-                        "issuer": s.auth.issuer,
-                        "audience": resource,
-                        "tenant_claim": "tenant",
-                    }
-                },
-            }
-        }
-        gw_dir = tmp_path / "gateway"
-        gw_dir.mkdir()
-        async with served(gw_dir, document=document, port=port, workers=2) as gw:
+        upstream = {"url": s.resource, "auth": {"type": "oauth", "scope": "mcp"}}
+        async with oauth_gateway(
+            tmp_path, s.auth.issuer, {"up": upstream}, workers=2, tenant_claim="tenant"
+        ) as (gw, resource):
+            port = gw.port
             await s.auth.account("gina", "acme")
             await s.auth.account("hank", "globex")
             gina = (await s.auth.token(resource, ["mcp"], subject="gina"))["access_token"]
