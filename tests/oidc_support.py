@@ -127,14 +127,17 @@ class AuthorizationServer:
         tenant: str | None = None,
         expires_in: int | None = None,
         iat_offset: int = 0,
+        claims: dict[str, Any] | None = None,
     ) -> str:
         """An access token made by the provider's own token model and signing key, with a chosen
-        lifetime: `iat_offset=-3600, expires_in=60` is one that expired 59 minutes ago."""
-        body = {
+        lifetime: `iat_offset=-3600, expires_in=60` is one that expired 59 minutes ago. `claims`
+        are set in its payload last (None removes one): `{"nbf": time.time() + 600}`."""
+        body: dict[str, Any] = {
             "resource": resource,
             "scope": " ".join(scopes),
             "subject": subject,
             "iat_offset": iat_offset,
+            "claims": claims or {},
         }
         if tenant is not None:
             body["tenant"] = tenant

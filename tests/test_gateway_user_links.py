@@ -38,7 +38,7 @@ from mcproute.store.shared import open_database
 from oidc_support import AuthorizationServer, browser_session
 from served_support import Served, served
 from stores_support import PostgresServer
-from test_mcp_oauth import MODELS, setup
+from test_mcp_oauth import MODELS, initialize, setup
 
 CALLBACK = "http://127.0.0.1:9/oauth/callback"  # the gateway's; the headless browser stops there
 LINKS = "http://127.0.0.1:9/oauth/link/"
@@ -171,6 +171,41 @@ async def test_each_user_links_the_upstream_with_their_own_token(tmp_path: Path)
         assert all(access.encode() not in blob for blob in blobs.blobs.values())
         # The upstream saw Alice's token, never the client's own.
         assert "the-clients-own-token" not in s.proxy.stderr()
+
+
+async def test_a_grant_that_ended_is_linked_again(tmp_path: Path) -> None:
+    """The user's grant ends at the authorization server (refresh token revoked, the access
+    token's signing key retired): their listing leaves the upstream out instead of failing,
+    a call says where to authorize again, and linking again restores it."""
+    links = UpstreamLinks(redirect_uri=CALLBACK)
+    async with setup(tmp_path) as s, gateway(s.resource, links) as (url, gw):
+        callback, cookie = await authorize(s.auth, gw, await refused_call(url, "alice"), "alice")
+        assert await gw.complete_link(callback, cookie) == "up"
+        assert "up__sdk__add" in await tool_names(url, "alice")
+
+        record = await links.store.load(links.key("alice", "up"))
+        assert record is not None
+        revocation = {
+            "token": record["tokens"]["refresh_token"],
+            "client_id": record["client"]["client_id"],
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{s.auth.issuer}/token/revocation", data=revocation) as resp,
+        ):
+            assert resp.status == 200
+        await s.auth.rotate(retire=True)
+        fresh = await s.auth.mint(s.resource, ["mcp"], tenant="acme")
+        assert (await initialize(s.resource, fresh)).status == 200  # the upstream's new keys
+
+        assert "up__sdk__add" not in await tool_names(url, "alice")  # not an internal error
+        error = await refused_call(url, "alice")
+        assert "authorize at " in str(error)  # not "unknown tool"
+        callback, cookie = await authorize(s.auth, gw, error, "alice")
+        assert await gw.complete_link(callback, cookie) == "up"
+        async with as_user(url, "alice") as conn:
+            result = await conn.call_tool("up__sdk__add", {"a": 40, "b": 2})
+        assert result["content"][0]["text"] == "42"
 
 
 async def test_a_callback_is_honoured_only_in_the_browser_that_opened_the_link(

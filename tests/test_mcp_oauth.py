@@ -97,6 +97,25 @@ def challenge(resp: aiohttp.ClientResponse) -> dict[str, str]:
     return params
 
 
+ADD_CALL = {
+    "jsonrpc": "2.0",
+    "id": 2,
+    "method": "tools/call",
+    "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
+}
+
+
+async def step_up_challenge(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> dict[str, str]:
+    """The challenge of a 403 `insufficient_scope` answered to calling `sdk__add`."""
+    async with http.post(url, json=ADD_CALL, headers=headers) as resp:
+        assert resp.status == 403
+        params = challenge(resp)
+    assert params["error"] == "insufficient_scope"
+    return params
+
+
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -113,6 +132,15 @@ async def test_protected_resource_metadata_and_the_first_challenge(tmp_path: Pat
             assert document["resource"] == s.resource
             assert document["authorization_servers"] == [s.auth.issuer]
             assert document["scopes_supported"] == ["mcp"]
+            preflight = {
+                "Origin": "https://client.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "mcp-protocol-version",
+            }
+            async with http.options(s.proxy.url + path, headers=preflight) as resp:
+                assert resp.status == 204, path  # a browser client may then fetch it
+                assert resp.headers["Access-Control-Allow-Origin"] == "*"
+                assert "MCP-Protocol-Version" in resp.headers["Access-Control-Allow-Headers"]
         resp = await initialize(s.resource, None)
         assert resp.status == 401
         params = challenge(resp)
@@ -386,20 +414,11 @@ async def test_step_up_for_a_tool_outside_the_token_scopes(tmp_path: Path) -> No
             text = await resp.text()
             assert '"tools"' in text
             assert "sdk__add" not in text  # the access policy, as for API keys
-        call = {
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "tools/call",
-            "params": {"name": "sdk__add", "arguments": {"a": 1, "b": 2}},
-        }
-        async with http.post(s.resource, json=call, headers=headers) as resp:
-            assert resp.status == 403
-            params = challenge(resp)
-        assert params["error"] == "insufficient_scope"
+        params = await step_up_challenge(http, s.resource, headers)
         assert params["scope"] == "mcp:sdk:add"
         wider = await s.auth.token(s.resource, ["mcp:other", params["scope"]], subject="alice")
         headers["Authorization"] = f"Bearer {wider['access_token']}"
-        async with http.post(s.resource, json=call, headers=headers) as resp:
+        async with http.post(s.resource, json=ADD_CALL, headers=headers) as resp:
             assert resp.status == 200, await resp.text()
             assert '"text":"3"' in (await resp.text()).replace(" ", "")
 

@@ -20,9 +20,10 @@
 //                                                      makes it the subject of later logins
 //   POST /_test/rotate   {retire?}                     a new signing key signs from now on; the old
 //                                                      keys stay in the JWKS unless retire=true
-//   POST /_test/mint     {resource, scope, subject?, tenant?, expires_in?, iat_offset?}
+//   POST /_test/mint     {resource, scope, subject?, tenant?, expires_in?, iat_offset?, claims?}
 //                        an access token minted by the provider's own models (iat_offset < 0
-//                        with a short expires_in gives an already expired token)
+//                        with a short expires_in gives an already expired token); `claims` are
+//                        set in its payload last (null removes one), still signed by this server
 //   POST /_test/resource {resource, format}            "jwt" (default) or "opaque" tokens for it
 //   GET  /_test/keys                                   the kids of the current signing keys
 //   GET  /_test/exchanges                              the token exchanges made so far
@@ -49,6 +50,7 @@ const accounts = new Map(); // subject (or client_id) -> { tenant }
 const opaqueResources = new Set();
 const resourceScopes = new Map(); // resource -> every scope requested for it so far
 const mintShift = new WeakMap(); // minted token -> seconds to move iat/exp by
+const mintClaims = new WeakMap(); // minted token -> claims set (null: removed) after the shift
 let defaultSubject = settings.default_subject;
 
 // One store shared by every Provider instance, so a key rotation (a new instance) keeps clients,
@@ -131,6 +133,10 @@ function configuration(keys) {
           if (shift) {
             jwt.payload.iat += shift;
             jwt.payload.exp += shift;
+          }
+          for (const [name, value] of Object.entries(mintClaims.get(token) || {})) {
+            if (value === null) delete jwt.payload[name];
+            else jwt.payload[name] = value;
           }
         },
       },
@@ -295,6 +301,7 @@ async function mint(body) {
     scope: body.scope, audience: body.resource, accessTokenFormat: 'jwt',
   });
   if (body.iat_offset) mintShift.set(token, body.iat_offset);
+  if (body.claims) mintClaims.set(token, body.claims);
   return { access_token: await token.save() };
 }
 

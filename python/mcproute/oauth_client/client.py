@@ -368,6 +368,11 @@ class OAuthClient:
         endpoint = server.get("authorization_endpoint")
         if not isinstance(endpoint, str):
             raise OAuthError(f"authorization server {server.issuer}: no authorization_endpoint")
+        if urlsplit(endpoint).scheme.lower() not in ("https", "http"):
+            # A browser is sent there: never a javascript:, data: or custom-scheme URL.
+            raise OAuthError(
+                f"authorization server {server.issuer}: authorization_endpoint is not http(s)"
+            )
         verifier, state = new_verifier(), new_state()
         query = {
             "response_type": "code",

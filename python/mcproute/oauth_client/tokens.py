@@ -6,12 +6,14 @@ sender-constrained, and one `use_dpop_nonce` answer is retried with the server's
 from __future__ import annotations
 
 import base64
+import contextlib
+import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 import aiohttp
 import orjson
@@ -27,6 +29,15 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME_S = 300
 EXPIRY_MARGIN_S = 30  # refresh a token this long before it expires
 KEY_TYPES = {"ES": "EC", "RS": "RSA", "PS": "RSA", "Ed": "OKP"}  # by the algorithm's prefix
+# An access token travels as `Bearer <b64token>` or `DPoP <token68>` (RFC 6750 §2.1, RFC 9449
+# §7.1): anything else could not be sent as it is, and control characters would be a header
+# injection. A refresh token travels in a form body: visible ASCII (RFC 6749 A.17).
+B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+VSCHARS = re.compile(r"[\x20-\x7e]+")
+SECRET_FIELDS = (
+    "client_secret", "client_assertion", "code", "code_verifier", "refresh_token", "assertion",
+    "subject_token", "actor_token", "password",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,9 +125,13 @@ def _token_set(document: Json, previous_refresh: str | None) -> TokenSet:
     access = document.get("access_token")
     if not isinstance(access, str) or not access:
         raise OAuthError("the token response has no access_token")
+    if not B64TOKEN.fullmatch(access):
+        raise OAuthError("the token response's access_token is not a token (RFC 6750 b64token)")
     expires_in = document.get("expires_in")
     scope = document.get("scope")
     refresh = document.get("refresh_token")
+    if isinstance(refresh, str) and not VSCHARS.fullmatch(refresh):
+        raise OAuthError("the token response's refresh_token is not visible ASCII (RFC 6749)")
     return TokenSet(
         access,
         str(document.get("token_type") or "Bearer"),
@@ -124,6 +139,24 @@ def _token_set(document: Json, previous_refresh: str | None) -> TokenSet:
         time.time() + float(expires_in) if isinstance(expires_in, int | float) else None,
         scope if isinstance(scope, str) else None,
     )
+
+
+def sent_secrets(body: dict[str, str] | bytes, headers: dict[str, str]) -> list[str]:
+    """What a token request carried that must not come back in an error message: the secret
+    form fields and the Basic credentials' password."""
+    found = [body[name] for name in SECRET_FIELDS if isinstance(body, dict) and body.get(name)]
+    basic = headers.get("Authorization", "")
+    if basic.startswith("Basic "):
+        with contextlib.suppress(ValueError):
+            _, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            found += [password, unquote_plus(password)]
+    return [value for value in found if value]
+
+
+def without(text: str, secrets_sent: list[str]) -> str:
+    for value in sorted(secrets_sent, key=len, reverse=True):
+        text = text.replace(value, "[redacted]")
+    return text
 
 
 async def post_form(
@@ -159,9 +192,11 @@ async def post_form(
         if fresh_nonce and attempt == 0 and document.get("error") == "use_dpop_nonce":
             continue  # RFC 9449 §8: again, with the server's nonce
         if status >= 400 or "error" in document:
-            # Relayed from the server: redacted like every upstream error (it may echo a grant).
-            error = redact(str(document.get("error") or ""))[:100]
-            described = redact(str(document.get("error_description") or ""))[:200]
+            # Relayed from the server: redacted like every upstream error (it may echo a grant),
+            # and without any secret this request sent, whatever its shape.
+            sent = sent_secrets(body, headers)
+            error = redact(without(str(document.get("error") or ""), sent))[:100]
+            described = redact(without(str(document.get("error_description") or ""), sent))[:200]
             detail = f": {described}" if described else ""
             raise OAuthError(f"{what} refused: HTTP {status} {error}{detail}", error or None)
         return document

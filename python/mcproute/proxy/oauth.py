@@ -45,6 +45,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("mcproute.auth")
 API_KEY_PREFIX = "mcpr_"
 NAMED_CALLS = {"tools/call": "tool", "prompts/get": "prompt"}
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET",
+    "Access-Control-Allow-Headers": "MCP-Protocol-Version",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 def _quoted(value: str) -> str:
@@ -91,16 +97,21 @@ class OAuthResource:
             await self._http.close()
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(PRM_WELL_KNOWN, self.resource_metadata)
-        path = resource_metadata_path(self.settings.audience)
-        if path != PRM_WELL_KNOWN:
+        paths = {PRM_WELL_KNOWN, resource_metadata_path(self.settings.audience)}
+        for path in sorted(paths):
             app.router.add_get(path, self.resource_metadata)
+            app.router.add_route("OPTIONS", path, self.resource_metadata_preflight)
         app.on_startup.append(self.start)
         app.on_cleanup.append(self.close)
 
     async def resource_metadata(self, _: web.Request) -> web.Response:
         document = protected_resource_metadata(self.settings)
         return web.json_response(document, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def resource_metadata_preflight(self, _: web.Request) -> web.Response:
+        """CORS preflight: browser clients fetch the metadata with an `MCP-Protocol-Version`
+        header, which makes the browser ask first. A public document: any origin, GET only."""
+        return web.Response(status=204, headers=PREFLIGHT_HEADERS)
 
     def challenge_header(
         self, error: str | None = None, message: str = "", scope: str | None = None

@@ -338,13 +338,15 @@ class MCPConnection:
         for task in self._answering:
             task.cancel()
         await asyncio.gather(*self._answering, return_exceptions=True)
-        if self._transport is not None:
-            self._stderr_tail = self._transport.stderr_tail or self._stderr_tail
-            await self._transport.close()  # Streamable HTTP: ends the session with a DELETE
+        try:
+            if self._transport is not None:
+                self._stderr_tail = self._transport.stderr_tail or self._stderr_tail
+                await self._transport.close()  # Streamable HTTP: ends the session with a DELETE
+        finally:  # even when that DELETE fails (its auth hook refused to authorize it, say)
             self._transport = None
-        self.session_id = None
-        if self._own_http and self._http is not None:
-            await self._http.close()
+            self.session_id = None
+            if self._own_http and self._http is not None:
+                await self._http.close()
 
     # --- messages ------------------------------------------------------------------------
 

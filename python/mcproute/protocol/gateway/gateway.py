@@ -836,6 +836,10 @@ class Gateway(MCPServer):
                     conn = await upstream.shared_connection()
                 elif await self._linked(upstream, ctx):
                     conn = await self._user_connection(upstream, ctx)
+                    try:
+                        return await conn.paged(method, key)
+                    except AuthorizationRequired:
+                        return []  # the user's grant ended (revoked, expired): unlinked now
                 else:
                     return []  # not linked by this user: nothing of it is theirs to see
                 return await conn.paged(method, key)

@@ -211,8 +211,14 @@ class UpstreamLinks:
         async with lock:  # one connect per user and upstream at a time
             conn = self._connections.get(key)
             if conn is not None and conn.auth is client:
-                self._connections.move_to_end(key)
-                return conn
+                if isinstance(client, ExchangedAuth) or await client.is_linked():
+                    self._connections.move_to_end(key)
+                    return conn
+                # The user's grant ended since (revoked, expired): the open connection would
+                # only be refused; connecting again starts their new link (and raises it).
+                del self._connections[key]
+                conn.session_id = None  # no DELETE: without a token it would start a flow
+                await conn.close()
             conn = await self._connect(url, settings, client, upstream, prefer)
             old = self._connections.pop(key, None)
             self._connections[key] = conn

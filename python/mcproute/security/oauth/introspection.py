@@ -54,9 +54,17 @@ class Introspector:
                 self._cache.popitem(last=False)
         if claims.get("active") is not True:
             raise TokenRefused("the access token is not active")
-        exp = claims.get("exp")
-        if isinstance(exp, int | float) and exp + self._leeway < now:
+        for name in ("exp", "nbf"):
+            value = claims.get(name)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
+                raise TokenRefused(f"the access token's {name!r} is not a NumericDate")
+        exp, nbf = claims.get("exp"), claims.get("nbf")
+        if exp is not None and exp + self._leeway < now:
             raise TokenRefused("the access token has expired")
+        if nbf is not None and nbf - self._leeway > now:
+            raise TokenRefused("the access token is not yet valid (nbf)")
         if "iss" in claims and claims["iss"] not in self._issuers:
             raise TokenRefused("the access token's issuer is not trusted here")
         return claims
@@ -85,3 +93,7 @@ class Introspector:
         if not isinstance(claims, dict):
             raise VerificationUnavailable(f"token introspection failed (HTTP {status})")
         return claims
+
+
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -94,6 +94,8 @@ class TokenValidator:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise TokenRefused("the access token's kid is not a string")
+        if "crit" in header:  # RFC 7515 §4.1.11: extensions we do not implement make it invalid
+            raise TokenRefused("the access token's crit header names extensions not supported")
         if header.get("alg") not in self.settings.algorithms:
             raise TokenRefused(f"the access token's algorithm {header.get('alg')!r} is not allowed")
         issuer = payload.get("iss")
@@ -110,6 +112,8 @@ class TokenValidator:
             raise TokenRefused("the access token's signature does not verify") from None
         except JoseError as exc:  # unknown kid, wrong key type for the algorithm, ...
             raise TokenRefused(f"the access token cannot be verified ({exc.error})") from None
+        except (TypeError, ValueError, KeyError):  # header values of shapes joserfc trips on
+            raise TokenRefused("the access token's header is malformed") from None
         claims = dict(decoded.claims)
         self._check_times(claims)
         return claims
@@ -126,11 +130,14 @@ class TokenValidator:
         except ExpiredTokenError:
             raise TokenRefused("the access token has expired") from None
         except MissingClaimError as exc:
-            raise TokenRefused(f"the access token lacks a claim ({exc.description})") from None
-        except (InvalidClaimError, JoseError) as exc:
+            raise TokenRefused(f"the access token lacks the {exc.claim!r} claim") from None
+        except InvalidClaimError as exc:
             raise TokenRefused(
-                f"the access token has an invalid claim ({exc.description})"
+                f"the access token's {exc.claim!r} claim is invalid ({exc.description})"
             ) from None
+        except JoseError as exc:
+            message = f"the access token has an invalid claim ({exc.description})"
+            raise TokenRefused(message) from None
 
     def _principal(self, claims: Mapping[str, Any], issuer: str) -> TokenPrincipal:
         if self.settings.audience not in audiences(claims):
