@@ -193,7 +193,6 @@ def test_pipelined_requests_split_anywhere_are_served_in_order(
         [
             b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n",
             b"POST /mcp HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}",
-            b'POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 15\r\n\r\n{"stream":true}',
             b"POST /v1/messages HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
             b"POST /v1/messages HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}",
             b"POST /v1/messages HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}",

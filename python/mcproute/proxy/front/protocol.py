@@ -85,7 +85,7 @@ class FrontProtocol(asyncio.Protocol):
     def busy(self) -> bool:
         return self._busy
 
-    # What aiohttp's `StreamWriter` reads of its protocol (streamed replies: SSE on `/mcp`).
+    # What aiohttp's `StreamWriter` reads of its protocol (SSE: model streams, `/mcp`).
     @property
     def transport(self) -> asyncio.Transport | None:
         return self._transport
@@ -190,14 +190,7 @@ class FrontProtocol(asyncio.Protocol):
                 self.body_deadline = self._front.body_deadline()
             return
         body = bytes(self._buffer[head.length : end])
-        parsed = None
-        if head.target in framing.MODEL_PATHS:
-            parsed = framing.body_json(body)
-            if framing.streams(parsed):
-                self._hand_off()
-                return
-            if not framing.is_json(parsed):
-                parsed = None
+        parsed = framing.body_json(body) if head.target in framing.MODEL_PATHS else None
         self._buffer = self._buffer[end:]
         self._check_at = FIRST_CHECK
         self._head = None

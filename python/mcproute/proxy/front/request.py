@@ -5,8 +5,9 @@ auth, admission, the chat and messages handlers, `/mcp`'s chain and transport, e
 spend rows, history and the access log): method, path, headers, the app, the request's own
 mapping (`RequestKey`s), the body (already whole: the front runs a request only once its body
 is in), the peer and its transport. A whole response is sent by `send` (`observe.finish` calls
-it instead of aiohttp's `prepare`); a streamed one (`/mcp`'s SSE) is prepared as usual, on
-aiohttp's `StreamWriter` over the front's transport (`_payload_writer`, `_prepare_hook`).
+it instead of aiohttp's `prepare`); a streamed one (SSE: model streams, `/mcp`) is prepared
+as usual, on aiohttp's `StreamWriter` over the front's transport (`_payload_writer`,
+`_prepare_hook`).
 Anything outside that subset is never reached: the front hands every other request to
 aiohttp, and the tests compare the two paths' answers for the routes it serves.
 
@@ -87,7 +88,7 @@ class FrontRequest:
         self.app = app
         self.remote = remote
         self.transport = transport
-        self.parsed = parsed  # the body as JSON when the front had to read it (`stream`)
+        self.parsed = parsed  # the body as JSON, read by the front (a model call's)
         self._read_bytes = body  # the name aiohttp's request keeps it under (history reads it)
         self._state: dict[Any, Any] = {}
         self._late = late  # the body did not arrive within the body timeout
