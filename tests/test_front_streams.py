@@ -6,6 +6,7 @@ connection that stays with the front, a client leaving mid-stream, and the drain
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +165,46 @@ async def test_the_drain_deadline_ends_a_front_stream_with_its_error_event(
         assert b'"code":"shutdown"' in rest
         assert b"[DONE]" not in rest
         assert rest.endswith(b"0\r\n\r\n")  # the chunked reply ended properly, then closed
+
+
+async def test_a_client_not_reading_holds_the_stream_back(tmp_path: Path) -> None:
+    """Back-pressure: the front's write pause holds the relay (aiohttp's writer drains), so
+    the front does not buffer the stream; once the client reads, the whole stream arrives."""
+    tokens = 60_000
+    async with running(tmp_path, sim={"tokens": tokens}) as (proxy, front):
+        assert front is not None
+        host, port = proxy.url.removeprefix("http://").split(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow reader's window
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(sock, (host, int(port)))
+        try:
+            request = post("/v1/chat/completions", proxy.key("models"), {**CHAT, "stream": True})
+            await loop.sock_sendall(sock, request)  # and nothing read for now
+            for _ in range(300):
+                if any(c._writing_paused for c in front.connections):
+                    break
+                await asyncio.sleep(0.05)
+            (protocol,) = front.connections
+            assert protocol._writing_paused  # the client is not reading: the front waits
+            await asyncio.sleep(1.0)  # the upstream has sent on meanwhile
+            assert protocol._writing_paused
+            # The relay awaits the writer's drain: the front buffers a bounded amount, not the
+            # stream (megabytes) the upstream sent.
+            assert protocol.transport.get_write_buffer_size() < 1024 * 1024
+            whole = bytearray()
+            while not whole.endswith(b"\r\n0\r\n\r\n"):  # the last chunk
+                piece = await asyncio.wait_for(loop.sock_recv(sock, 1 << 20), 60)
+                assert piece
+                whole += piece
+        finally:
+            sock.close()
+        events = whole.split(b"\r\n\r\n", 1)[1]
+        assert b"data: [DONE]" in events
+        events = b"".join(  # the chunked framing undone
+            part for i, part in enumerate(events.split(b"\r\n")) if i % 2 == 1
+        )
+        chunks = [orjson.loads(ln[6:]) for ln in events.split(b"\n") if ln.startswith(b"data: {")]
+        text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks[:-1])
+        assert text.split()[-1] == f"w{tokens - 1}"
