@@ -1,7 +1,8 @@
 """Model streams on the server front (SSE written by aiohttp's own `StreamWriter` on the
 front's transport): the same headers and events as aiohttp's path, usage settled against the
 key's limits, the openai and anthropic SDKs mixing streams and plain calls on one kept-alive
-connection that stays with the front, a client leaving mid-stream, and the drain deadline."""
+connection that stays with the front, a client leaving mid-stream, one not reading
+(back-pressure), and the drain deadline."""
 
 from __future__ import annotations
 
