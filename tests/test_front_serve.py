@@ -1,7 +1,6 @@
 """`mcproute serve` with the server front on (its default), against real clients: curl, the
-official openai and anthropic SDKs (plain calls, served by the front; streams, handed to
-aiohttp once the body is read) and wrk; and with the front off (`MCPROUTE_FRONT=0`), the
-same answers."""
+official openai and anthropic SDKs (plain calls and streams, served by the front) and wrk;
+and with the front off (`MCPROUTE_FRONT=0`), the same answers."""
 
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ import openai
 import pytest
 
 from mcp_support import free_port
+from mcproute.proxy.serve import CLEANUP_GRACE_S
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from models_support import OPENAI_KEY, running_simulator
@@ -93,6 +94,53 @@ async def test_sigterm_drains_a_stream_in_flight(tmp_path: Path) -> None:
         with pytest.raises(openai.APIConnectionError):  # no longer accepting
             await client.with_options(max_retries=0).models.list()
         await client.close()
+
+
+def _chat(key: str, target: str, stream: bool) -> bytes:
+    body = json.dumps({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}],
+                       "stream": stream}).encode()  # fmt: skip
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def test_one_drain_deadline_for_the_front_and_handed_off_connections(
+    tmp_path: Path,
+) -> None:
+    """A SIGTERM with requests in flight on the front and on connections handed to aiohttp
+    (a query string is aiohttp's) drains them side by side: the worker is gone within one
+    `--drain` plus the cleanup grace, streams ended with their error event."""
+    drain = 12.0
+    async with (
+        running_simulator(fault="stall", stall=60.0) as sim,  # plain calls never answer
+        served(tmp_path, sim.url, "--drain", str(drain)) as proxy,
+    ):
+        port = int(proxy.url.rsplit(":", 1)[1])
+        sent = [
+            _chat(proxy.key, "/v1/chat/completions", stream=False),  # the front's
+            _chat(proxy.key, "/v1/chat/completions", stream=True),  # the front's
+            _chat(proxy.key, "/v1/chat/completions?via=aiohttp", stream=False),
+            _chat(proxy.key, "/v1/chat/completions?via=aiohttp", stream=True),
+        ]
+        connections = [await asyncio.open_connection("127.0.0.1", port) for _ in sent]
+        for (_, writer), request in zip(connections, sent, strict=True):
+            writer.write(request)
+        for reader, _ in connections[1::2]:  # both streams began (then the upstream stalls)
+            await reader.readuntil(b"data: ")
+        for _ in range(600):  # the plain calls reached the upstream too
+            if len(sim.requests) == len(sent):
+                break
+            await asyncio.sleep(0.05)
+        proxy.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proxy.proc.wait(), drain + CLEANUP_GRACE_S) == 0
+        for reader, _ in connections[1::2]:
+            rest = await reader.read()
+            assert b'"code":"shutdown"' in rest
+            assert b"[DONE]" not in rest
+        for _, writer in connections:
+            writer.close()
 
 
 async def test_slow_and_oversize_requests(tmp_path: Path) -> None:

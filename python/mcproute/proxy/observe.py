@@ -61,7 +61,9 @@ async def finish(request: web.Request, response: web.StreamResponse) -> None:
     """Send what aiohttp would send after the middleware (both calls are idempotent), so that
     `body_length` is known; a caller gone mid-way is aiohttp's to handle, as usual."""
     if isinstance(request, FrontRequest):  # the server front writes the reply itself
-        await request.send(response)
+        ending = request.send(response)  # a whole reply: written, no coroutine made
+        if ending is not None:
+            await ending
         return
     try:  # (not `contextlib.suppress`: one object less per request)
         await response.prepare(request)

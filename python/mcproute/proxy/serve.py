@@ -90,7 +90,7 @@ async def _serve_one(
 ) -> None:
     tracing.start(config.tracing)  # in the worker: the exporter's thread does not survive a fork
     app = build_app(config, data_dir, body_timeout=limits.body_timeout, instance=instance_id(port))
-    runner = MalformedRequestRunner(
+    runner = _Runner(
         app,
         access_log=None,
         shutdown_timeout=limits.drain,
@@ -116,11 +116,11 @@ async def _serve_one(
         await watcher.stop()
     # Streams still running at the drain deadline end with an error event, not a silent cut.
     deadline = asyncio.create_task(app[routes.STREAMS].end_at_deadline(limits.drain))
-    # Stops listening, waits for in-flight handlers (the front's, then those of connections
-    # handed to aiohttp), runs on_cleanup (stores and clients close, journals flush). Bounded: a
-    # SIGTERM always ends the worker, even if a store hangs.
+    # Stops listening, waits for in-flight handlers (the front's and those of connections
+    # handed to aiohttp, side by side), runs on_cleanup (stores and clients close, journals
+    # flush). Bounded: a SIGTERM always ends the worker, even if a store hangs.
     cleanup = asyncio.ensure_future(_stop(front, runner, limits.drain))
-    bound = limits.drain * (2 if front is not None else 1) + CLEANUP_GRACE_S
+    bound = limits.drain + CLEANUP_GRACE_S
     done, _ = await asyncio.wait({cleanup}, timeout=bound)
     if not done:
         log.error(
@@ -135,9 +135,44 @@ async def _serve_one(
     await asyncio.to_thread(tracing.shutdown)  # exports the spans still buffered
 
 
-async def _stop(front: Front | None, runner: web.AppRunner, drain: float) -> None:
+CUT_S = 0.01  # aiohttp's wait for its handlers once the deadline passed: none, then cancelled
+
+
+class _Runner(MalformedRequestRunner):
+    """The runner of `serve`: one drain deadline for every request in flight. aiohttp's own
+    shutdown waits its timeout for a handler, then as long again once it has cancelled the
+    handler's body read (two drains); here its handlers get what is left of the deadline after
+    `on_shutdown` (MCP sessions end, their GET streams close), and what still runs then is
+    cancelled. The front's requests drain beside them, and `on_cleanup` (stores and clients
+    close) waits for both."""
+
+    front_stopped: asyncio.Future[None] | None = None
+    deadline: float | None = None  # loop time
+
+    async def shutdown(self) -> None:
+        await super().shutdown()
+        if self.deadline is None or self.server is None:
+            return
+        running = [
+            handler._task_handler
+            for handler in self.server.connections
+            if handler._task_handler is not None and not handler._task_handler.done()
+        ]
+        if running:
+            remaining = self.deadline - asyncio.get_running_loop().time()
+            await asyncio.wait(running, timeout=max(0.0, remaining))
+        self._shutdown_timeout = CUT_S
+
+    async def _cleanup_server(self) -> None:
+        if self.front_stopped is not None:
+            await self.front_stopped
+        await super()._cleanup_server()
+
+
+async def _stop(front: Front | None, runner: _Runner, drain: float) -> None:
+    runner.deadline = asyncio.get_running_loop().time() + drain
     if front is not None:
-        await front.stop(drain)
+        runner.front_stopped = asyncio.ensure_future(front.stop(drain))
     await runner.cleanup()
 
 

@@ -5,9 +5,10 @@ The head is parsed in the Rust core in one call (`_core.parse_request_head`: fra
 smuggling defences there); a refused head becomes the fixed 400 `proxy/malformed.py` answers
 aiohttp's parser errors with. The fast shape is a call in its plainest form: `POST` to one of
 `FAST_PATHS` (no query), HTTP/1.1, a Content-Length body within the app's limit, no `Expect`,
-`Upgrade`, body coding or request signature, UTF-8 header values; on a model route a JSON body
-that does not ask for a stream, on `/mcp` an API key (not an OAuth access token). Anything
-else is aiohttp's, which has every feature.
+`Upgrade`, body coding or request signature, UTF-8 header values; on `/mcp` an API key (not
+an OAuth access token). Model streams are the front's too: their SSE goes out through
+aiohttp's own `StreamWriter` on the front's transport. Anything else is aiohttp's, which has
+every feature.
 """
 
 from __future__ import annotations
@@ -73,21 +74,10 @@ def read_head(buffer: bytes, max_body: int) -> Head | None:
     return Head(length, method, target, headers, fast, content_length if fast else 0, close)
 
 
-_NOT_JSON = object()
-
-
 def body_json(body: bytes) -> Any:
-    """The body as JSON for the handler (parsed once), or `_NOT_JSON` (the handler answers)."""
+    """A model call's body as JSON for the handler (parsed once, here), or None: the handler
+    reads the bytes again and answers what is wrong with them."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return _NOT_JSON
-
-
-def streams(parsed: Any) -> bool:
-    """A body asking for a stream: aiohttp relays it (the bytes are handed over whole)."""
-    return isinstance(parsed, dict) and bool(parsed.get("stream"))
-
-
-def is_json(parsed: Any) -> bool:
-    return parsed is not _NOT_JSON
+        return None

@@ -85,7 +85,7 @@ class FrontProtocol(asyncio.Protocol):
     def busy(self) -> bool:
         return self._busy
 
-    # What aiohttp's `StreamWriter` reads of its protocol (streamed replies: SSE on `/mcp`).
+    # What aiohttp's `StreamWriter` reads of its protocol (SSE: model streams, `/mcp`).
     @property
     def transport(self) -> asyncio.Transport | None:
         return self._transport
@@ -190,14 +190,7 @@ class FrontProtocol(asyncio.Protocol):
                 self.body_deadline = self._front.body_deadline()
             return
         body = bytes(self._buffer[head.length : end])
-        parsed = None
-        if head.target in framing.MODEL_PATHS:
-            parsed = framing.body_json(body)
-            if framing.streams(parsed):
-                self._hand_off()
-                return
-            if not framing.is_json(parsed):
-                parsed = None
+        parsed = framing.body_json(body) if head.target in framing.MODEL_PATHS else None
         self._buffer = self._buffer[end:]
         self._check_at = FIRST_CHECK
         self._head = None
@@ -213,22 +206,22 @@ class FrontProtocol(asyncio.Protocol):
         close = head.close or late
         request = FrontRequest(
             head.method, head.target, head.headers, body, self._front.app, self._remote,
-            transport, self._sender(close), parsed, late, self._stream_writer,
-            self._front.matches.get(head.target), not close,
+            transport, self, parsed, late, self._front.matches.get(head.target), not close,
         )  # fmt: skip
         self._front.loop.create_task(self._serve(request, close))
 
-    def _stream_writer(self) -> StreamWriter:
+    # What a `FrontRequest` asks of its connection.
+
+    def stream_writer(self) -> StreamWriter:
         return StreamWriter(cast(BaseProtocol, self), self._front.loop)
 
-    def _sender(self, close: bool) -> Callable[[web.StreamResponse], Awaitable[None]]:
-        async def send(response: web.StreamResponse) -> None:
-            if response.prepared and not self._replied:  # streamed by aiohttp's writer
-                await self._end_stream(response)
-                return
-            self._write(response, close)
-
-        return send
+    def reply(self, response: web.StreamResponse, close: bool) -> Awaitable[None] | None:
+        """Send `response`: a whole one is written now (nothing to await), a streamed one
+        (prepared on aiohttp's writer) is ended by the awaitable returned."""
+        if response.prepared and not self._replied:
+            return self._end_stream(response)
+        self._write(response, close)
+        return None
 
     async def _end_stream(self, response: web.StreamResponse) -> None:
         self._replied = True

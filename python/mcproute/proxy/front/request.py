@@ -5,8 +5,9 @@ auth, admission, the chat and messages handlers, `/mcp`'s chain and transport, e
 spend rows, history and the access log): method, path, headers, the app, the request's own
 mapping (`RequestKey`s), the body (already whole: the front runs a request only once its body
 is in), the peer and its transport. A whole response is sent by `send` (`observe.finish` calls
-it instead of aiohttp's `prepare`); a streamed one (`/mcp`'s SSE) is prepared as usual, on
-aiohttp's `StreamWriter` over the front's transport (`_payload_writer`, `_prepare_hook`).
+it instead of aiohttp's `prepare`); a streamed one (SSE: model streams, `/mcp`) is prepared
+as usual, on aiohttp's `StreamWriter` over the front's transport (`_payload_writer`,
+`_prepare_hook`).
 Anything outside that subset is never reached: the front hands every other request to
 aiohttp, and the tests compare the two paths' answers for the routes it serves.
 
@@ -15,8 +16,8 @@ Depends on nothing of the proxy, so the modules that check for it import it free
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterator
+from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.http import HttpVersion11
@@ -24,6 +25,13 @@ from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 _NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
+
+
+class Connection(Protocol):
+    """What a request asks of the front's connection it came on (`FrontProtocol`)."""
+
+    def reply(self, response: web.StreamResponse, close: bool) -> Awaitable[None] | None: ...
+    def stream_writer(self) -> Any: ...
 
 
 class _WholeBody:
@@ -40,10 +48,9 @@ _WHOLE = _WholeBody()
 
 class FrontRequest:
     __slots__ = (
+        "_connection",
         "_late",
-        "_make_writer",
         "_read_bytes",
-        "_send",
         "_state",
         "_writer",
         "app",
@@ -74,10 +81,9 @@ class FrontRequest:
         app: web.Application,
         remote: str | None,
         transport: Any,
-        send: Callable[[web.StreamResponse], Awaitable[None]],
+        connection: Connection | None = None,
         parsed: Any = None,
         late: bool = False,
-        make_writer: Callable[[], Any] | None = None,
         match_info: Any = None,
         keep_alive: bool = True,
     ) -> None:
@@ -87,13 +93,12 @@ class FrontRequest:
         self.app = app
         self.remote = remote
         self.transport = transport
-        self.parsed = parsed  # the body as JSON when the front had to read it (`stream`)
+        self.parsed = parsed  # the body as JSON, read by the front (a model call's)
         self._read_bytes = body  # the name aiohttp's request keeps it under (history reads it)
         self._state: dict[Any, Any] = {}
         self._late = late  # the body did not arrive within the body timeout
-        self._send = send
+        self._connection = connection
         self._writer: Any = None
-        self._make_writer = make_writer
         self.match_info = match_info  # `/mcp`'s route, for its own middleware (`mcp_chain`)
         self.keep_alive = keep_alive
 
@@ -144,17 +149,20 @@ class FrontRequest:
     def cookies(self) -> dict[str, str]:
         return {}
 
-    async def send(self, response: web.StreamResponse) -> None:
-        await self._send(response)
+    def send(self, response: web.StreamResponse) -> Awaitable[None] | None:
+        """Send the reply (`observe.finish`): a whole one now; a streamed one is ended by
+        awaiting what is returned."""
+        assert self._connection is not None
+        return self._connection.reply(response, not self.keep_alive)
 
     # What `StreamResponse.prepare` reads of a request: a streamed reply (SSE) is written by
     # aiohttp's own `StreamWriter` on the front's transport.
     @property
     def _payload_writer(self) -> Any:
         if self._writer is None:
-            if self._make_writer is None:
+            if self._connection is None:
                 raise RuntimeError("this request cannot stream its reply")
-            self._writer = self._make_writer()
+            self._writer = self._connection.stream_writer()
         return self._writer
 
     @property

@@ -26,21 +26,25 @@ def encoded(response: web.StreamResponse, keep_alive: bool) -> bytes:
     if response.compression or response.chunked or response.cookies:
         raise NotServable("compression, chunking or cookies")
     headers = response.headers
-    lines = [f"HTTP/1.1 {response.status} {response.reason}"]
-    for name, value in headers.items():
-        if "\r" in value or "\n" in value or "\r" in name or "\n" in name:
-            raise ValueError("newline or carriage return in a response header")
-        lines.append(f"{name}: {value}")
+    lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
+    block = "".join(lines)
+    # One CR LF per line: any other CR or LF would split the response.
+    if block.count("\r") != len(lines) or block.count("\n") != len(lines):
+        raise ValueError("newline or carriage return in a response header")
+    tail = ""
     if "Content-Length" not in headers:
-        lines.append(f"Content-Length: {len(body)}")
+        tail = f"Content-Length: {len(body)}\r\n"
     if "Date" not in headers:
-        lines.append(f"Date: {rfc822_formatted_time()}")
+        tail += f"Date: {rfc822_formatted_time()}\r\n"
     if "Server" not in headers:
-        lines.append(f"Server: {SERVER_SOFTWARE}")
+        tail += _SERVER
     if not keep_alive and "Connection" not in headers:
-        lines.append("Connection: close")
-    lines.append("\r\n")
-    return "\r\n".join(lines).encode("utf-8") + body
+        tail += "Connection: close\r\n"
+    head = f"HTTP/1.1 {response.status} {response.reason}\r\n{block}{tail}\r\n"
+    return head.encode("utf-8") + body
+
+
+_SERVER = f"Server: {SERVER_SOFTWARE}\r\n"
 
 
 def mark_sent(response: web.StreamResponse, length: int) -> None:
