@@ -284,6 +284,11 @@ class Leases:
         self._leases[key] = lease
         self._by_id[id(old.charges)] = lease
 
+    async def renewed(self) -> None:
+        """Wait for the grants asked for ahead (before a close gives everything back)."""
+        if self._renewals:
+            await asyncio.gather(*self._renewals, return_exceptions=True)
+
     def _take_returns(self) -> list[Settlement]:
         returns, self._returns = self._returns, []
         return returns

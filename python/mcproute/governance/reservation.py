@@ -652,6 +652,8 @@ class Governor:
     async def close(self) -> None:
         for reservation in list(self._live):
             await reservation.release()
+        if self.leases is not None:
+            await self.leases.renewed()
         self.drop_leases()
         await self.settler.drain()
 
