@@ -285,9 +285,10 @@ class Leases:
         self._by_id[id(old.charges)] = lease
 
     async def renewed(self) -> None:
-        """Wait for the grants asked for ahead (before a close gives everything back)."""
+        """Wait for the grants asked for ahead (before a close gives everything back), for
+        at most a lease's life (a grant later than that is given back when it comes)."""
         if self._renewals:
-            await asyncio.gather(*self._renewals, return_exceptions=True)
+            await asyncio.wait(set(self._renewals), timeout=self.life_s)
 
     def _take_returns(self) -> list[Settlement]:
         returns, self._returns = self._returns, []
