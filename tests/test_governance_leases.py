@@ -229,3 +229,31 @@ def test_journaled_lease_settlements_keep_their_fields(tmp_path: Path) -> None:
     journal.replay(replayed.extend)
     assert replayed == [lease_ticket]
     assert replayed[0].freed() == [f"abc.{i}" for i in range(2, 8)]
+
+
+async def test_the_next_lease_is_granted_before_the_current_one_runs_out(
+    counter: UsageCounter,
+) -> None:
+    charges = charge(rpm=1_000_000, tpm=10**9)
+    worker = Governor(counter)
+    await (await worker.reserve(charges, REQUEST)).finish()  # the first lease
+    leases, spent_unrenewed = [], 0
+    for _ in range(400):
+        reservation = worker.from_lease(charges, REQUEST)
+        if reservation is None:  # spent: its successor must be on its way already
+            asking = worker.leases.asking(charges) if worker.leases else None
+            if asking is None:
+                spent_unrenewed += 1
+                reservation = await worker.reserve(charges, REQUEST)
+            else:
+                await asking
+                continue
+        if not leases or reservation.carve is not leases[-1]:
+            leases.append(reservation.carve)
+        await reservation.finish()
+        await asyncio.sleep(0.001)  # the next request comes a moment later
+    assert spent_unrenewed == 0
+    assert len(leases) > 2
+    await worker.close()
+    (used,) = await counter.read(charges)
+    assert used.requests == 401  # the leftovers of every lease went back

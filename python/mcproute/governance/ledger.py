@@ -3,13 +3,13 @@ and time, kept in the durable database without the request waiting on it.
 
 `SpendLedger.record(row)` is all the request path does: it appends to this worker's pending
 list (no I/O, no lock). A flusher task hands the pending rows to the ledger's own thread every
-`flush_interval_s` (0.5 s) or as soon as `batch_rows` are waiting, where one transaction writes
-the batch (`store.spend.SpendStore.insert`). A batch the database refuses (down, locked,
-unreachable) is appended to the data directory's journal (`governance.journal`) instead, and
-the journal is replayed into the database at the next flush once it answers again (with a
-backoff of up to 30 s between attempts while it does not), so rows are never lost and, having
-ids of their own, never counted twice. `close()` (the app's cleanup, after the drain) writes
-what is pending before the worker exits.
+`flush_interval_s` (0.5 s) or as soon as `batch_rows` (1,024) are waiting, where one
+transaction writes the batch (`store.spend.SpendStore.insert`). A batch the database refuses
+(down, locked, unreachable) is appended to the data directory's journal (`governance.journal`)
+instead, and the journal is replayed into the database at the next flush once it answers again
+(with a backoff of up to 30 s between attempts while it does not), so rows are never lost and,
+having ids of their own, never counted twice. `close()` (the app's cleanup, after the drain)
+writes what is pending before the worker exits.
 
 The rows of one request are made by `proxy.spend` when the request ends; an ensemble's
 members are noted on the way with `proxy.current_request.note_part`.
@@ -47,7 +47,7 @@ class SpendLedger:
         journal: SpendJournal,
         *,
         flush_interval_s: float = 0.5,
-        batch_rows: int = 256,
+        batch_rows: int = 1024,  # (each flush is a hop to the thread the loop pays for)
     ) -> None:
         self.store = store
         self.journal = journal

@@ -396,7 +396,9 @@ class Governor:
         self.settler = Settler(counter, journal)
         # Leases of headroom (`governance.leases`); without them every request is reserved
         # on its own, one round trip (shared with the others of its turn of the loop) each.
-        self.leases = Leases(counter, self.settler.add, lease_life_s) if leases else None
+        self.leases = (
+            Leases(counter, self.settler.add, lease_life_s, _rids.next) if leases else None
+        )
         self.settler.on_failure = self.drop_leases
         self._charges: dict[tuple[str, int, str, int], Charges] = {}
         self._bound_prices: dict[str, tuple[Price, ...] | None] = {}  # per model, this config
@@ -650,6 +652,8 @@ class Governor:
     async def close(self) -> None:
         for reservation in list(self._live):
             await reservation.release()
+        if self.leases is not None:
+            await self.leases.renewed()
         self.drop_leases()
         await self.settler.drain()
 

@@ -123,21 +123,6 @@ class WriteLock:
         finally:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
-    @contextlib.contextmanager
-    def held_if_free(self) -> Iterator[bool]:
-        """Hold the lock if nobody does (True), else do not wait for it (False)."""
-        if self._fd is None:
-            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
     def close(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

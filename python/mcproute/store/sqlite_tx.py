@@ -2,8 +2,8 @@
 under the data directory's write lock, committed whole or rolled back whole.
 
 Every store runs its SQLite calls on a thread of its own (`SqliteThread`), never on the event
-loop: a connection is used by the one thread that opened it. The one exception is a lane's
-batch of small writes (`SqliteLane.batched`) when it cannot wait on anything: see `_inline`.
+loop: a connection is used by the one thread that opened it. (The SQLite work of a transaction
+runs with the GIL released; only the Python around it competes with the loop.)
 """
 
 from __future__ import annotations
@@ -76,9 +76,6 @@ class SqliteThread:
         self._executor.shutdown()
 
 
-INLINE_TRIES = 4  # a batch that finds the lock held tries again this many times, then hops
-INLINE_RETRY_S = 0.0005
-CHECKPOINT_EVERY = 1000  # inline commits between two checkpoints run on the lane's thread
 _Call = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]
 
 
@@ -109,10 +106,6 @@ class SqliteLane:
         self._thread = SqliteThread(name)
         self._conn: sqlite3.Connection | None = None
         self._batch: TurnBatch[Callable[[sqlite3.Connection], Any]] = TurnBatch(self._dispatch)
-        self._loop_conn: sqlite3.Connection | None = None  # the event loop's (`_inline`)
-        self._loop_lock = data_dir.write_lock()
-        self._commits = 0
-        self._checkpoint: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         return f"SqliteLane({self._data_dir!r})"
@@ -132,61 +125,17 @@ class SqliteLane:
 
     def batched(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """`fn(connection)` in a transaction shared with the other calls of this turn of the
-        event loop: one lock and one commit for all of them, and no thread hop when nobody
-        holds the lock (`_inline`). Each call runs in a savepoint of its own, in the order
+        event loop: one lock, one commit and one hop to the lane's thread for all of them
+        (never run on the loop's thread). Each call runs in a savepoint of its own, in the order
         given, so each sees the ones before it, and one that raises leaves the others done.
         The future's result is `fn`'s; cancelling the future does not stop `fn` (see
         `SqliteUsage.reserve`)."""
         future: asyncio.Future[T] = self._batch.add(fn)
         return future
 
-    def _dispatch(self, batch: list[_Call], tries: int = 0) -> None:
-        outcomes = self._inline(batch)
-        if outcomes is not None:
-            deliver(batch, outcomes)
-        elif tries < INLINE_TRIES:  # another worker's transaction: over in a moment
-            asyncio.get_running_loop().call_later(INLINE_RETRY_S, self._dispatch, batch, tries + 1)
-        else:
-            done = asyncio.ensure_future(self._thread.run(self._transact, _run_each, batch))
-            done.add_done_callback(lambda task: self._settle_batch(batch, task))
-
-    def _inline(self, batch: list[_Call]) -> list[Any] | None:
-        """The batch on the event loop's own connection when that cannot wait: nobody holds
-        the write lock and SQLite's lock is free (busy timeout 0), and the commit does not
-        sync (`synchronous=NORMAL`, checkpoints left to the other connections). A few short
-        statements then cost less than the hop to the lane's thread and back, which waits for
-        the GIL. None: someone holds a lock, the lane's thread waits for it instead."""
-        if self._loop_conn is None:
-            conn = self._data_dir.connect()
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(self._schema)
-            conn.execute("PRAGMA busy_timeout=0")
-            conn.execute("PRAGMA wal_autocheckpoint=0")
-            self._loop_conn = conn
-        with self._loop_lock.held_if_free() as free:
-            if not free:
-                return None
-            try:
-                self._loop_conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError:  # busy: a writer that does not take the lock
-                return None
-            try:
-                outcomes = _run_each(self._loop_conn, batch)
-                self._loop_conn.execute("COMMIT")
-            except Exception as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    self._loop_conn.execute("ROLLBACK")
-                return [exc] * len(batch)
-        self._commits += 1
-        if self._commits % CHECKPOINT_EVERY == 0:  # the WAL is folded back off the loop
-            self._checkpoint = asyncio.ensure_future(self._thread.run(self._fold_wal))
-        return outcomes
-
-    def _fold_wal(self) -> None:
-        if self._conn is not None:
-            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        else:
-            self._transact(lambda conn: None)  # opens the lane's connection; commit checkpoints
+    def _dispatch(self, batch: list[_Call]) -> None:
+        done = asyncio.ensure_future(self._thread.run(self._transact, _run_each, batch))
+        done.add_done_callback(lambda task: self._settle_batch(batch, task))
 
     @staticmethod
     def _settle_batch(batch: list[_Call], task: asyncio.Future[list[Any]]) -> None:
@@ -205,8 +154,3 @@ class SqliteLane:
         self._thread.call(shut)
         self._thread.shutdown()
         self._write_lock.close()
-        if self._loop_conn is not None:
-            with contextlib.suppress(sqlite3.ProgrammingError):  # closed off its thread
-                self._loop_conn.close()
-            self._loop_conn = None
-        self._loop_lock.close()
