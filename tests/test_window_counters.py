@@ -155,6 +155,36 @@ async def test_deployment_windows_ride_on_the_same_counters(counter: UsageCounte
         await window.admit()
 
 
+async def test_deployment_rpm_windows_admit_from_the_governors_leases(
+    counter: UsageCounter,
+) -> None:
+    """Two processes' governors on one counter: each window admits from its governor's lease
+    of headroom, and together they admit exactly the rpm, then refuse with the window's own
+    rate-limit error."""
+    from mcproute.errors import UpstreamError
+
+    rpm, name = 40, secrets.token_hex(4)
+    governors = [Governor(counter), Governor(counter)]
+    windows = [UsageWindow(rpm, None, name, counter, g) for g in governors]
+    admitted, refused = 0, []
+    for attempt in range(3 * rpm):
+        try:
+            await windows[attempt % 2].admit()
+            admitted += 1
+        except UpstreamError as exc:
+            refused.append(exc)
+        if attempt == 0:  # the first admission took a lease: the next ones are local
+            assert governors[0].leases is not None
+            assert governors[0].leases.unused("deployment:" + name)[0] > 0
+    assert admitted == rpm
+    assert len(refused) == 2 * rpm
+    assert f"local budget: {rpm} requests per minute" in str(refused[0])
+    assert refused[0].retry_after is not None
+    assert refused[0].retry_after > 0
+    for governor in governors:
+        await governor.close()
+
+
 def test_periods_are_utc_calendar_periods() -> None:
     at = datetime(2026, 12, 31, 23, 59, tzinfo=UTC).timestamp()
     assert period_of("month", at)[1] == datetime(2027, 1, 1, tzinfo=UTC).timestamp()

@@ -19,6 +19,7 @@ from mcproute.config import (
 from mcproute.context import ContextStore
 from mcproute.context.sqlite import SqliteContextStore, default_context_store
 from mcproute.governance.counters import UsageCounter
+from mcproute.governance.reservation import Governor
 from mcproute.models.ensemble import EnsembleModel
 from mcproute.models.provider_keys import ProviderKeyRefresh
 from mcproute.models.routed import RoutedModel
@@ -67,6 +68,7 @@ class ModelRegistry:
         *,
         context_store: ContextStore | None = None,
         counter: UsageCounter | None = None,
+        governor: Governor | None = None,
     ) -> None:
         if isinstance(config, Config):
             source = Path(config.source) if config.source else None
@@ -82,6 +84,8 @@ class ModelRegistry:
         self._targets: dict[str, ProviderTarget] = {}
         # rpm/tpm windows, by deployment name: shared with other workers/replicas when given
         self._counter: UsageCounter = counter if counter is not None else MemoryUsage()
+        # whose per-process leases admit the windows (`models.limits`), when it counts there
+        self._governor = governor
         self._models: dict[str, RoutedModel] = {}
         self._watcher: ConfigWatcher | None = None
         self.config = loaded
@@ -101,9 +105,10 @@ class ModelRegistry:
         for deployment in config.deployments:
             previous = self._targets.get(deployment.name)
             keep = previous is not None and previous.config == deployment
-            targets[deployment.name] = (
-                previous if keep and previous else ProviderTarget(deployment, self._counter)
-            )
+            if keep and previous:
+                targets[deployment.name] = previous
+            else:
+                targets[deployment.name] = ProviderTarget(deployment, self._counter, self._governor)
         self._targets = targets
         return {
             group: [

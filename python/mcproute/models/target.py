@@ -17,6 +17,7 @@ import aiohttp
 from mcproute.config import DeploymentConfig
 from mcproute.errors import FailureKind, UpstreamError
 from mcproute.governance.counters import UsageCounter
+from mcproute.governance.reservation import Governor
 from mcproute.models.anthropic import AnthropicAdapter
 from mcproute.models.azure import AzureOpenAIAdapter
 from mcproute.models.bedrock import BedrockAdapter
@@ -171,12 +172,17 @@ class TokenCount:
 
 
 class ProviderTarget:
-    def __init__(self, config: DeploymentConfig, counter: UsageCounter | None = None) -> None:
+    def __init__(
+        self,
+        config: DeploymentConfig,
+        counter: UsageCounter | None = None,
+        governor: Governor | None = None,
+    ) -> None:
         self.config = config
         self.keys: KeyPool[Adapter] = KeyPool(
             [key for key, _ in config.key_slots()], self._adapter_for, config.name
         )
-        self.usage = UsageWindow(config.rpm, config.tpm, config.name, counter)
+        self.usage = UsageWindow(config.rpm, config.tpm, config.name, counter, governor)
 
     def __repr__(self) -> str:
         return f"ProviderTarget({self.adapter!r})"

@@ -162,9 +162,6 @@ def build_app(
     check_pepper(database, data_dir.pepper())
     check_keyring(database, context_store.keyring.current())
     shared = open_shared(data_dir, config.store, database)  # Redis, else this host
-    registry = ModelRegistry(
-        config, context_store=TenantContexts(context_store), counter=shared.counter
-    )
     tenants = TenantPolicies(data_dir, database=database)
     journal = SettlementJournal(data_dir.ensure().path / SETTLEMENT_JOURNAL_NAME)
     governor = Governor(
@@ -173,6 +170,13 @@ def build_app(
         lambda: registry.config,
         journal=journal,
         tenant_cached=tenants.cached,
+    )
+    # The deployments' rpm windows are admitted from the governor's leases too.
+    registry = ModelRegistry(
+        config,
+        context_store=TenantContexts(context_store),
+        counter=shared.counter,
+        governor=governor,
     )
     metrics = Metrics()
     authenticator = auth.Authenticator(keys, shared.nonces)
