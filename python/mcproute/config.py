@@ -1181,7 +1181,7 @@ class ConfigWatcher:
         try:
             loop.add_signal_handler(signal.SIGHUP, self.reload)
         except (RuntimeError, ValueError) as exc:
-            # Loops without signals (Windows' raise NotImplementedError, a RuntimeError; a
+            # Loops without signal support (Windows' loops raise a RuntimeError subclass; a
             # thread other than the main one, ValueError): the poll below and POST
             # /admin/reload still reload.
             log.info("SIGHUP reloads unavailable here (%s)", type(exc).__name__)
