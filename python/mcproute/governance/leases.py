@@ -401,6 +401,13 @@ class Leases:
             if lease.held:
                 yield lease.ticket
 
+    def granting(self, subjects: frozenset[str]) -> list[asyncio.Future[None]]:
+        """The grants on their way for leases of any of `subjects`: while one is, the store
+        may count a lease (or take back leftovers) this process does not hold yet."""
+        return [
+            asked for key, asked in self._asking.items() if any(c.subject in subjects for c in key)
+        ]
+
     def unused(self, subject: str) -> tuple[int, int, int, int]:
         """What this process's live leases hold of `subject` and have not used."""
         total = [0, 0, 0, 0]

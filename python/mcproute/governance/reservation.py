@@ -64,6 +64,7 @@ LIMIT_NAMES = {
 
 
 CHARGES_CACHED = 10_000  # keys and tenants whose charges are kept (then the cache starts over)
+READ_TRIES = 3  # usage reads retried while a lease grant raced them (then taken as read)
 
 
 class _Rids:
@@ -602,9 +603,14 @@ class Governor:
 
     async def read(self, charges: Sequence[Charge]) -> tuple[SubjectUsage, ...]:
         """The subjects' usage now, not counting what this process's leases hold unused."""
-        read = await self.counter.read(charges)
         if self.leases is None:
-            return read
+            return await self.counter.read(charges)
+        subjects = frozenset(c.subject for c in charges)
+        for _ in range(READ_TRIES):  # a read taken while no grant was on its way
+            await asyncio.gather(*self.leases.granting(subjects))
+            read = await self.counter.read(charges)
+            if not self.leases.granting(subjects):
+                break
         out = []
         for charge, used in zip(charges, read, strict=True):
             requests, tokens, cost, slots = self.leases.unused(charge.subject)
