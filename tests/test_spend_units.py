@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from mcproute.config import parse_config
+from mcproute.governance.ledger import new_row_id
 from mcproute.governance.limits import Limits
 from mcproute.governance.prices import PriceTable
 from mcproute.governance.report import (
@@ -101,6 +102,15 @@ def test_one_call_one_row() -> None:
         CurrentRequest(deployment="openai/local#0", usage={"prompt_tokens": 5}), "local"
     )
     assert unpriced[0].cost_nusd is None
+
+
+def test_row_ids_are_unique_and_sort_in_the_order_they_were_made() -> None:
+    # The id index then grows at its end (random ids made each insert five times dearer).
+    ids = [new_row_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    clock = [i[:16] for i in ids]  # (two ids of one clock tick are ordered by chance)
+    assert clock == sorted(clock)
 
 
 def test_a_row_is_its_columns_in_order() -> None:

@@ -34,10 +34,13 @@ T = TypeVar("T")
 
 
 def new_row_id() -> str:
-    """A row's id: 128 random bits in hex, unique without coordination, so a replayed batch
-    is recognised. From `random` (seeded from the OS, reseeded in every forked worker): an id
-    is no secret, and `os.urandom` cost a system call per row."""
-    return f"{random.getrandbits(128):032x}"
+    """A row's id, unique without coordination, so a replayed batch is recognised: the wall
+    clock in nanoseconds, then 64 random bits, in 32 hex digits. Ids made later sort later, so
+    the id index grows at its end: random ids landed all over a large index and made each row
+    cost five times as much to insert, on the CPU the event loop shares. From `random` (seeded
+    from the OS, reseeded in every forked worker): an id is no secret, and `os.urandom` cost a
+    system call per row."""
+    return f"{time.time_ns():016x}{random.getrandbits(64):016x}"
 
 
 class SpendLedger:
