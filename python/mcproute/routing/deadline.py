@@ -23,6 +23,10 @@ import math
 import weakref
 from types import TracebackType
 
+# A timer may fire this early (uvloop's clock has millisecond resolution): a deadline within
+# it has passed, as it would have for a timer of its own.
+_SLACK = 1e-3
+
 
 class _Timer:
     """The deadlines in force on one loop, on one timer."""
@@ -51,7 +55,7 @@ class _Timer:
 
     def _fire(self) -> None:
         self._handle, self._at = None, math.inf
-        now = self._loop.time()
+        now = self._loop.time() + _SLACK
         due = [block for block in self._watched if block._when <= now]
         for block in due:
             self._watched.discard(block)
