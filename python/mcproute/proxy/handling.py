@@ -14,6 +14,7 @@ from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.governance.reservation import LimitExceeded, Reservation
 from mcproute.models import ModelNotFoundError
+from mcproute.models.http import ReplyJson
 from mcproute.proxy.errors import error_response, upstream_error
 from mcproute.proxy.front.request import FrontRequest
 from mcproute.store.nonces import StoreUnavailableError
@@ -83,9 +84,11 @@ def checked_now(request: web.Request, contract: Contract) -> dict[str, Any] | No
     return body
 
 
-def json_reply(value: Any) -> web.Response:
-    """A JSON reply encoded once, straight to bytes (no str in between)."""
-    return web.Response(body=orjson.dumps(value), content_type="application/json", charset="utf-8")
+def json_reply(value: Any, as_received: bool = False) -> web.Response:
+    """A JSON reply encoded once, straight to bytes (no str in between). `as_received`: the
+    caller changed nothing of an upstream's reply, so a `ReplyJson` goes out as its bytes."""
+    body = value.raw if as_received and type(value) is ReplyJson else orjson.dumps(value)
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def guarded(handler: Any) -> Any:

@@ -311,7 +311,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                 events = model.chat_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
         result = await _call(request, "chat", body["model"], model.chat(body))
-    return json_reply(ensemble_reply(request, model, result))
+    if isinstance(model, EnsembleModel):
+        return json_reply(ensemble_reply(request, model, result))
+    return json_reply(result, as_received=True)  # an OpenAI deployment's: as its bytes
 
 
 @guarded
@@ -335,7 +337,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
                 events = model.messages_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=True)
         result = await _call(request, "chat", body["model"], model.messages(body))
-    return json_reply(ensemble_reply(request, model, result))
+    if isinstance(model, EnsembleModel):
+        return json_reply(ensemble_reply(request, model, result))
+    return json_reply(result, as_received=True)  # an Anthropic deployment's: as its bytes
 
 
 @guarded
