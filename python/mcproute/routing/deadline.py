@@ -7,88 +7,46 @@ the block with that cancellation raises `TimeoutError` instead, unless the task 
 cancelled for another reason meanwhile (then the cancellation goes on, `uncancel` counting
 ours out). ``None`` never expires; a delay at or below zero expires on the loop's next turn.
 
-*One timer per loop* (`_Timer`), not one per block: the deadlines in force are a set, and
-one `TimerHandle` is armed at the earliest of them. Entering adds to the set (re-arming only
-for a deadline earlier than the armed one), leaving removes from it and leaves the timer
-alone: when it fires it expires what is due and re-arms at the earliest left. Under steady
-load (every attempt with the same timeout, each later than the one before) the timer fires
-about once per timeout period, instead of being made and cancelled per attempt and per
-streamed chunk; a deadline still fires when it did (the timer is at the earliest one).
+*One timer per loop* (`earliest_timer.EarliestTimer`), not one per block: entering adds the
+block's deadline to the loop's timer, leaving removes it. Under steady load (every attempt
+with the same timeout, each later than the one before) that timer fires about once per
+timeout period, instead of one being made and cancelled per attempt and per streamed chunk;
+a deadline still fires when it did (the timer is at the earliest one).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import weakref
 from types import TracebackType
 
-# A timer may fire this early (uvloop's clock has millisecond resolution): a deadline within
-# it has passed, as it would have for a timer of its own.
-_SLACK = 1e-3
+from mcproute.earliest_timer import EarliestTimer
+
+_TIMERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EarliestTimer] = (
+    weakref.WeakKeyDictionary()
+)
+_last: EarliestTimer | None = None  # the last lookup's (one loop per process, usually)
 
 
-class _Timer:
-    """The deadlines in force on one loop, on one timer."""
-
-    __slots__ = ("_at", "_handle", "_loop", "_watched")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._watched: set[deadline] = set()
-        self._handle: asyncio.TimerHandle | None = None
-        self._at = math.inf
-
-    def watch(self, block: deadline) -> None:
-        self._watched.add(block)
-        if block._when < self._at:
-            self._arm(block._when)
-
-    def forget(self, block: deadline) -> None:
-        self._watched.discard(block)  # the timer stays armed: it finds nothing due and moves on
-
-    def _arm(self, when: float) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        self._at = when
-        self._handle = self._loop.call_at(when, self._fire)
-
-    def _fire(self) -> None:
-        self._handle, self._at = None, math.inf
-        now = self._loop.time() + _SLACK
-        due = [block for block in self._watched if block._when <= now]
-        for block in due:
-            self._watched.discard(block)
-            block._expire()
-        if self._watched:
-            self._arm(min(block._when for block in self._watched))
-
-
-_TIMERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Timer] = weakref.WeakKeyDictionary()
-
-
-_last: _Timer | None = None  # the loop of the last lookup's (one loop per process, usually)
-
-
-def _timer(loop: asyncio.AbstractEventLoop) -> _Timer:
+def _timer(loop: asyncio.AbstractEventLoop) -> EarliestTimer:
     global _last
     last = _last
-    if last is not None and last._loop is loop:
+    if last is not None and last.loop is loop:
         return last
     timer = _TIMERS.get(loop)
     if timer is None:
-        timer = _TIMERS[loop] = _Timer(loop)
+        timer = _TIMERS[loop] = EarliestTimer(loop)
     _last = timer
     return timer
 
 
 class deadline:  # lower case: used as `asyncio.timeout` is
-    __slots__ = ("_cancelling", "_delay", "_expired", "_handle", "_task", "_timer", "_when")
+    __slots__ = ("_cancelling", "_delay", "_expired", "_handle", "_task", "_timer", "expires")
 
     def __init__(self, delay: float | None) -> None:
         self._delay = delay
         self._handle: asyncio.Handle | None = None  # a delay at or below zero: the next turn
-        self._timer: _Timer | None = None  # a later one: the loop's shared timer
+        self._timer: EarliestTimer | None = None  # a later one: the loop's shared timer
         self._expired = False
 
     def __enter__(self) -> deadline:
@@ -101,14 +59,14 @@ class deadline:  # lower case: used as `asyncio.timeout` is
         self._task = task
         self._cancelling = task.cancelling()
         if self._delay <= 0:
-            self._handle = loop.call_soon(self._expire)
+            self._handle = loop.call_soon(self.timed_out)
         else:
-            self._when = loop.time() + self._delay
+            self.expires = loop.time() + self._delay
             self._timer = _timer(loop)
             self._timer.watch(self)
         return self
 
-    def _expire(self) -> None:
+    def timed_out(self) -> None:
         self._handle = None
         self._timer = None
         self._expired = True
