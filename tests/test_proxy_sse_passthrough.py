@@ -2,7 +2,8 @@
 SDK streams through the proxy from an upstream written here, whose chunks are spaced JSON with
 a field of its own, so a decode and re-encode would show; usage is still read from the final
 chunk (and hidden when the caller did not ask for it), and cut or idle streams still end with
-the error event that says why."""
+the error event that says why. A whole (not streamed) completion goes out as its bytes too
+(`http.ReplyJson`), its usage still counted."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ CHUNKS = [
 ]  # fmt: skip
 USAGE = {"id": "c1", "object": "chat.completion.chunk", "choices": [],
          "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}}  # fmt: skip
+COMPLETION = {"id": "c2", "object": "chat.completion", "x_upstream": "é", "model": "gpt-4",
+              "choices": [{"index": 0, "finish_reason": "stop",
+                           "message": {"role": "assistant", "content": "whole"}}],
+              "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}}  # fmt: skip
+COMPLETION_BYTES = json.dumps(COMPLETION).encode()  # spaced, and "é" as an escape
 
 
 def _event(chunk: dict[str, Any]) -> bytes:
@@ -47,6 +53,8 @@ class Upstream:
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.bodies.append(body)
+        if not body.get("stream"):
+            return web.Response(body=COMPLETION_BYTES, content_type="application/json")
         how = body["messages"][-1]["content"]
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
@@ -123,6 +131,26 @@ async def test_the_upstreams_bytes_reach_the_sdk_and_usage_is_read_from_the_last
         assert relayed == expected  # byte for byte: spacing and key order as the upstream sent
         counted = await output_tokens_counted(http, url, setup.admin)
     assert counted == 4.0  # two streams, 2 output tokens each
+
+
+async def test_a_whole_completion_goes_out_as_the_upstreams_bytes(setup: Setup) -> None:
+    url, key = setup.url, setup.key
+    body = {"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}]}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            f"{url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}
+        ) as r:
+            assert r.status == 200
+            assert r.content_type == "application/json"
+            relayed = await r.read()
+        assert relayed == COMPLETION_BYTES  # byte for byte, not encoded again
+        counted = await output_tokens_counted(http, url, setup.admin)
+    assert counted == 3.0  # its usage was read all the same
+    reply = await setup.client.chat.completions.create(
+        model="gpt-4", messages=[{"role": "user", "content": "hi"}]
+    )
+    assert reply.choices[0].message.content == "whole"
+    assert reply.model_extra == {"x_upstream": "é"}
 
 
 async def test_usage_the_caller_did_not_ask_for_is_read_but_not_relayed(

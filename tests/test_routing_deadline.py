@@ -89,3 +89,44 @@ async def test_the_task_is_not_left_cancelling() -> None:
     await asyncio.sleep(0)  # not cancelled again
     with deadline(1):
         await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_one_timer_serves_deadlines_of_every_length(loop: str) -> None:
+    """The loop's one timer, armed for a long deadline, still fires a shorter one entered
+    after it in time, and each block ends by its own deadline only."""
+    run = asyncio.run if loop == "asyncio" else uvloop.run
+
+    async def under(delay: float, sleep: float) -> str:
+        return await _under(deadline, delay, lambda: asyncio.sleep(sleep))
+
+    async def all_at_once() -> list[str]:
+        return list(
+            await asyncio.gather(
+                under(30.0, 0.05),  # armed first, at the far deadline
+                under(0.02, 1.0),  # earlier: re-arms the timer
+                under(0.05, 1.0),
+                under(0.5, 0.01),  # leaves before its deadline
+            )
+        )
+
+    assert run(all_at_once()) == ["done", "TimeoutError", "TimeoutError", "done"]
+
+
+async def test_nested_deadlines_end_at_the_inner_and_the_outer() -> None:
+    with pytest.raises(TimeoutError), deadline(0.05), deadline(10.0):
+        await asyncio.sleep(1)  # the outer one fires; the inner is left without a timeout
+    with deadline(10.0):
+        with pytest.raises(TimeoutError), deadline(0.01):
+            await asyncio.sleep(1)
+        await asyncio.sleep(0)  # the outer one did not fire
+
+
+def test_deadlines_on_two_loops_in_turn() -> None:
+    """A new loop gets its own timer (the last one's is not reused)."""
+    for run in (asyncio.run, uvloop.run, asyncio.run):
+
+        async def one() -> str:
+            return await _under(deadline, 0.01, _slow)
+
+        assert run(one()) == "TimeoutError"

@@ -382,6 +382,23 @@ def _waited(since: float) -> None:
         acc[0] += time.perf_counter() - since
 
 
+class ReplyJson(dict[str, Any]):
+    """A JSON object reply as decoded, with the bytes it was decoded from (`raw`), which a
+    route that changed nothing of it relays as they came instead of encoding it again."""
+
+    __slots__ = ("raw",)
+    raw: bytes
+
+
+def _decoded(body: bytes) -> Any:
+    value = orjson.loads(body)
+    if type(value) is not dict:
+        return value
+    reply = ReplyJson(value)
+    reply.raw = body
+    return reply
+
+
 async def post_json(
     endpoint: Endpoint,
     path: str,
@@ -400,7 +417,7 @@ async def post_json(
         _waited(started)
         if reply.status >= 400:
             raise classify_status(reply.status, reply.headers, reply.body, endpoint.deployment)
-        return orjson.loads(reply.body)
+        return _decoded(reply.body)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 
@@ -419,7 +436,7 @@ async def _post_on_session(
             _waited(started)
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
-            return orjson.loads(data)
+            return _decoded(data)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 
@@ -434,7 +451,7 @@ async def get_json(
             data = await response.read()
             if response.status >= 400:
                 raise classify_status(response.status, response.headers, data, endpoint.deployment)
-            return orjson.loads(data)
+            return _decoded(data)
     except Exception as exc:
         raise classify_exception(exc, endpoint.deployment) from exc
 

@@ -153,6 +153,10 @@ class ModelRegistry:
         helpers = {role: await self.get_model(m) for role, m in config.helpers().items()}
         return EnsembleModel(config, members, helpers, self.router, self.context_store)
 
+    def model_now(self, name: Any) -> RoutedModel | None:
+        """`get_model` without waiting: the handle of a name asked for before, else None."""
+        return self._models.get(name) if type(name) is str else None
+
     async def get_model(self, name: str) -> RoutedModel:
         """A routed model by model name, alias, group or capability (e.g. ``"text-generation"``)."""
         if not isinstance(name, str) or not name:

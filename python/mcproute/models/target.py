@@ -284,15 +284,20 @@ class ProviderTarget:
     # --- OpenAI format in and out
 
     async def chat(self, body: Mapping[str, Any], timeouts: Timeouts | None = None) -> Json:
-        await self.usage.admit()
+        usage = self.usage
+        if usage.limited:  # (no coroutine made for a deployment without rpm/tpm)
+            await usage.admit()
         timeout = self._timeout(timeouts, stream=False)
         if self.is_anthropic:
             request = openai_to_anthropic_request(body)
             message = await self._keyed(lambda a: _anthropic(a).messages(request, timeout))
             result = anthropic_to_openai_response(message)
+        elif len(self.keys) == 1:  # the common case: one key, called without a closure
+            result = await self._chat(self.adapter).chat(body, timeout)
         else:
             result = await self._keyed(lambda a: self._chat(a).chat(body, timeout))
-        await self.usage.record_tokens(_openai_tokens(result.get("usage")))
+        if usage.tpm is not None:
+            await usage.record_tokens(_openai_tokens(result.get("usage")))
         return result
 
     async def chat_stream(

@@ -15,7 +15,8 @@ as aiohttp's `trust_env` takes them (`upstream_proxy`).
 
 Timeouts cost no timer per request: each connection with a request in flight keeps its own
 deadline (a number), and one timer per client, armed at the earliest of them, fails the
-connections whose deadline has passed and re-arms itself at the next (`_Deadlines`).
+connections whose deadline has passed and re-arms itself at the next
+(`earliest_timer.EarliestTimer`).
 
 A connection closed to stop its upstream's work (a cancelled request: the losers of an
 ensemble's race) may be opened again in the background, idle, once the caller that stopped it
@@ -38,6 +39,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from mcproute.earliest_timer import EarliestTimer
 from mcproute.models.reply_framing import MAX_BODY, ReplyFramingError, ReplyParser
 from mcproute.models.upstream_proxy import EnvironmentProxies, ProxyError, ProxyRoute, open_tunnel
 
@@ -47,8 +49,6 @@ _HIGH_WATER = 256 * 1024
 # in) keeps its connection if the end comes within this many bytes and seconds.
 _DRAIN_BYTES = 64 * 1024
 _DRAIN_SECONDS = 1.0
-# A timer may fire this early (the loop's clock resolution): a deadline within it has passed.
-_SLACK = 1e-3
 # The connect timeout of a replacement connection (`Replacements`), which no request waits on.
 _REPLACEMENT_TIMEOUT = aiohttp.ClientTimeout(sock_connect=10.0)
 
@@ -105,53 +105,10 @@ REPLACEMENTS: contextvars.ContextVar[Replacements | None] = contextvars.ContextV
 )
 
 
-class _Deadlines:
-    """The timeouts of one client's requests in flight, on one timer: armed at the earliest
-    deadline of the connections it watches, it fails those whose deadline has passed and
-    re-arms at the next. A deadline that moves later (bytes arrived) needs no timer work; one
-    that moves earlier than the armed time re-arms it."""
-
-    def __init__(self) -> None:
-        self._watched: set[_Connection] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._at = math.inf
-
-    def watch(self, conn: _Connection) -> None:
-        self._watched.add(conn)
-        if conn.expires < self._at:
-            self.moved(conn.expires)
-
-    def forget(self, conn: _Connection) -> None:
-        self._watched.discard(conn)  # the timer stays armed: it finds nothing and stops
-
-    def moved(self, when: float) -> None:
-        if when < self._at:
-            if self._timer is not None:
-                self._timer.cancel()
-            self._at = when
-            self._timer = asyncio.get_running_loop().call_at(when, self._expire)
-
-    def _expire(self) -> None:
-        self._timer, self._at = None, math.inf
-        now = asyncio.get_running_loop().time() + _SLACK
-        due = [conn for conn in self._watched if conn.expires <= now]
-        for conn in due:
-            self._watched.discard(conn)
-            conn.timed_out()
-        if self._watched:
-            self.moved(min(conn.expires for conn in self._watched))
-
-    def close(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer, self._at = None, math.inf
-        self._watched.clear()
-
-
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; one request at a time, its reply whole or streamed."""
 
-    def __init__(self, deadlines: _Deadlines) -> None:
+    def __init__(self, deadlines: EarliestTimer) -> None:
         self.transport: asyncio.Transport | None = None
         self._deadlines = deadlines
         self.parser = ReplyParser()
@@ -475,7 +432,7 @@ class UpstreamClient:
         # another's): an endpoint's headers are never changed in place (`Endpoint`), so a
         # request with the same mapping needs no key built from its items.
         self._heads_of: dict[tuple[str, int], tuple[Mapping[str, str], _Key, bytes]] = {}
-        self._deadlines = _Deadlines()
+        self._deadlines = EarliestTimer()
         self._opening: set[asyncio.Task[None]] = set()  # replacement connections (`_replace`)
         self.closed = False
 

@@ -8,7 +8,7 @@ the reservation, or `handling.guarded` releases it, whatever else happened.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Awaitable, Mapping, MutableMapping
 from typing import Any
 
 import orjson
@@ -20,7 +20,9 @@ from mcproute.governance.limits import NO_LIMITS
 from mcproute.governance.reservation import (
     UNBOUNDED,
     Bound,
+    Charges,
     Governor,
+    Reservation,
     usage_json,
 )
 from mcproute.governance.usage import usage_of
@@ -30,6 +32,7 @@ from mcproute.models.routed import RoutedModel
 from mcproute.proxy.auth import RECORD, tenant_of
 from mcproute.proxy.current_request import CURRENT
 from mcproute.proxy.handling import RESERVATION
+from mcproute.security import ApiKeyRecord
 
 GOVERNOR = web.AppKey("governor", Governor)
 # An ensemble's reservation is settled call by call (`ensemble_accounting`), each at its own
@@ -46,16 +49,56 @@ async def admit(
     """Reserve the request's worst case against its key's and tenant's limits, or raise
     `LimitExceeded`. A key and tenant without limits cost nothing here. An ensemble
     (`model`) reserves the worst case of every call it may make, before any is made."""
+    waiting = admit_now(request, body, output, model)
+    if waiting is not None:
+        await waiting
+
+
+def admit_now(
+    request: web.Request,
+    body: MutableMapping[str, Any],
+    output: bool = True,
+    model: RoutedModel | None = None,
+) -> Awaitable[None] | None:
+    """`admit` without a coroutine where nothing needs waiting for (no limits, or a request
+    admitted from this process's lease: the common case); else what to await to finish it."""
     governor = request.app.get(GOVERNOR)
     if governor is None:
-        return
+        return None
     record = request[RECORD]
     tenant = tenant_of(record)
     charges = governor.charges_now(record.key_id, record.limits, tenant)  # (the common case)
     if charges is None:
-        charges = await governor.charges(record.key_id, record.limits, tenant)
+        return _admit(request, body, output, model, governor, record, tenant)
+    return _admit_charged(request, body, output, model, governor, charges)
+
+
+async def _admit(
+    request: web.Request,
+    body: MutableMapping[str, Any],
+    output: bool,
+    model: RoutedModel | None,
+    governor: Governor,
+    record: ApiKeyRecord,
+    tenant: str,
+) -> None:
+    """Admission once the tenant's limits are read."""
+    charges = await governor.charges(record.key_id, record.limits, tenant)
+    waiting = _admit_charged(request, body, output, model, governor, charges)
+    if waiting is not None:
+        await waiting
+
+
+def _admit_charged(
+    request: web.Request,
+    body: MutableMapping[str, Any],
+    output: bool,
+    model: RoutedModel | None,
+    governor: Governor,
+    charges: Charges,
+) -> Awaitable[None] | None:
     if not charges:
-        return
+        return None
     ensemble = isinstance(model, EnsembleModel)
     parts: dict[str, Bound] = {}
     if not charges.bounded:  # only requests are counted
@@ -67,8 +110,26 @@ async def admit(
         bound, parts = found.total, dict(found.parts)
     else:  # tokens or money are limited: reserve the worst case
         bound = governor.bound(body["model"], orjson.dumps(body), body, output)
-    reservation = governor.from_lease(charges, bound) or await governor.reserve(charges, bound)
-    if ensemble:
+    reservation = governor.from_lease(charges, bound)
+    if reservation is None:  # the store is asked
+        return _reserved(request, governor, charges, bound, parts if ensemble else None)
+    _held(request, reservation, parts if ensemble else None)
+    return None
+
+
+async def _reserved(
+    request: web.Request,
+    governor: Governor,
+    charges: Charges,
+    bound: Bound,
+    parts: dict[str, Bound] | None,
+) -> None:
+    _held(request, await governor.reserve(charges, bound), parts)
+
+
+def _held(request: web.Request, reservation: Reservation, parts: dict[str, Bound] | None) -> None:
+    """`parts`: an ensemble's bounds per call, whose reservation is settled call by call."""
+    if parts is not None:
         request[PART_BOUNDS] = parts
         reservation.by_part = True
     request[RESERVATION] = reservation

@@ -14,6 +14,7 @@ from mcproute.contract import Contract, ContractError
 from mcproute.errors import UpstreamError
 from mcproute.governance.reservation import LimitExceeded, Reservation
 from mcproute.models import ModelNotFoundError
+from mcproute.models.http import ReplyJson
 from mcproute.proxy.errors import error_response, upstream_error
 from mcproute.proxy.front.request import FrontRequest
 from mcproute.store.nonces import StoreUnavailableError
@@ -73,9 +74,21 @@ async def checked_body(request: web.Request, contract: Contract) -> dict[str, An
     return body  # type: ignore[no-any-return]
 
 
-def json_reply(value: Any) -> web.Response:
-    """A JSON reply encoded once, straight to bytes (no str in between)."""
-    return web.Response(body=orjson.dumps(value), content_type="application/json", charset="utf-8")
+def checked_now(request: web.Request, contract: Contract) -> dict[str, Any] | None:
+    """`checked_body` without a coroutine when the server front parsed the body already;
+    None when it must be read (aiohttp's request, or a body that is not JSON)."""
+    if not isinstance(request, FrontRequest) or request.parsed is None:
+        return None
+    body: dict[str, Any] = request.parsed
+    contract.check(body)
+    return body
+
+
+def json_reply(value: Any, as_received: bool = False) -> web.Response:
+    """A JSON reply encoded once, straight to bytes (no str in between). `as_received`: the
+    caller changed nothing of an upstream's reply, so a `ReplyJson` goes out as its bytes."""
+    body = value.raw if as_received and type(value) is ReplyJson else orjson.dumps(value)
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def guarded(handler: Any) -> Any:

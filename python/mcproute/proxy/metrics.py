@@ -106,21 +106,45 @@ class RouterReadings(Protocol):
     def stats(self) -> dict[str, dict[str, dict[str, object]]]: ...
 
 
+FOLD_AT = 1024  # observations kept as they came before they are folded into the series
+
+
 class Histogram:
-    """Cumulative-bucket histogram per label set; an observation is a bisect and two adds."""
+    """Cumulative-bucket histogram per label set. An observation is appended as it came and
+    folded into its series (a bisect and two adds) in batches: when `FOLD_AT` are waiting,
+    or when the series are read (a scrape, the dashboard's snapshot), so a request pays one
+    append per observation."""
 
     def __init__(self, name: str, help_text: str, buckets: Sequence[float]) -> None:
         self.name = name
         self.help = help_text
         self.buckets = tuple(buckets)
-        self.series: dict[Labels, list[float]] = {}  # counts per bucket + [+Inf, sum]
+        self._series: dict[Labels, list[float]] = {}  # counts per bucket + [+Inf, sum]
+        self._pending: list[tuple[Labels, float]] = []
 
     def observe(self, labels: Labels, value: float) -> None:
-        series = self.series.get(labels)
-        if series is None:
-            series = self.series[labels] = [0.0] * (len(self.buckets) + 2)
-        series[bisect.bisect_left(self.buckets, value)] += 1
-        series[-1] += value
+        pending = self._pending
+        pending.append((labels, value))
+        if len(pending) >= FOLD_AT:
+            self._fold()
+
+    @property
+    def series(self) -> dict[Labels, list[float]]:
+        """Counts per bucket, then +Inf and the sum, per label set (every observation in)."""
+        if self._pending:
+            self._fold()
+        return self._series
+
+    def _fold(self) -> None:
+        pending, self._pending = self._pending, []
+        all_series, buckets, size = self._series, self.buckets, len(self.buckets) + 2
+        where = bisect.bisect_left
+        for labels, value in pending:
+            series = all_series.get(labels)
+            if series is None:
+                series = all_series[labels] = [0.0] * size
+            series[where(buckets, value)] += 1
+            series[-1] += value
 
     def render(self, out: list[str]) -> None:
         out.append(f"# HELP {self.name} {self.help}")

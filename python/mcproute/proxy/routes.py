@@ -28,6 +28,7 @@ from mcproute.models.routed import RoutedModel
 from mcproute.models.sse_passthrough import PassedEvent
 from mcproute.proxy import governance
 from mcproute.proxy.auth import RECORD, allows
+from mcproute.proxy.contexts import HEADER as CONTEXT_HEADER
 from mcproute.proxy.contexts import (
     referenced_messages,
     with_context_anthropic,
@@ -37,7 +38,7 @@ from mcproute.proxy.current_request import note_usage
 from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
-from mcproute.proxy.handling import checked_body, guarded, json_reply
+from mcproute.proxy.handling import checked_body, checked_now, guarded, json_reply
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 from mcproute.routing import StreamCut
@@ -73,14 +74,41 @@ SSE_HEADERS = {
 }
 
 
-async def _model(request: web.Request, name: str) -> RoutedModel:
+def _model_or_wait(request: web.Request, name: str) -> RoutedModel | Awaitable[RoutedModel]:
+    """The routed model `name` names, once the key may use it: at once for a name asked for
+    before (the common case: no coroutine), else what to await for it."""
     record = request[RECORD]
     if not allows(record, "models", name):
         raise PermissionError(f"this API key may not use model {name!r}")
-    model = await request.app[REGISTRY].get_model(name)
+    registry = request.app[REGISTRY]
+    model = registry.model_now(name)
+    if model is None:
+        return _new_model(request, registry, name)
+    _known(request, name)
+    return model
+
+
+async def _new_model(request: web.Request, registry: ModelRegistry, name: str) -> RoutedModel:
+    model = await registry.get_model(name)
+    _known(request, name)
+    return model
+
+
+def _known(request: web.Request, name: str) -> None:
     request[TIMING].model = name  # known to the registry: a bounded label from here on
     served.begin()  # attempts note their provider there, for the metrics' labels
-    return model
+
+
+def _names_context(request: web.Request, body: dict[str, Any]) -> bool:
+    """Whether the request names a shared context (else there is none to read: no coroutine
+    for `referenced_messages`, which drops a body's `context_id` and reads the named one)."""
+    return "context_id" in body or CONTEXT_HEADER in request.headers
+
+
+async def _model(request: web.Request, name: str) -> RoutedModel:
+    """`_model_or_wait`, awaited."""
+    model = _model_or_wait(request, name)
+    return model if isinstance(model, RoutedModel) else await model
 
 
 async def _call(
@@ -265,11 +293,14 @@ async def _close(iterator: AsyncIterator[Any]) -> None:
 
 @guarded
 async def chat_completions(request: web.Request) -> web.StreamResponse:
-    body = await checked_body(request, openai.CHAT)
-    model = await _model(request, body["model"])
-    context = await referenced_messages(request, body)
+    body = checked_now(request, openai.CHAT) or await checked_body(request, openai.CHAT)
+    found = _model_or_wait(request, body["model"])
+    model = found if isinstance(found, RoutedModel) else await found
+    context = await referenced_messages(request, body) if _names_context(request, body) else []
     with_context_openai(body, context)
-    await governance.admit(request, body, model=model)
+    admitting = governance.admit_now(request, body, model=model)
+    if admitting is not None:
+        await admitting
     with accounted(request, model, "chat"):
         if body.get("stream"):
             hide = not ask_usage(body)
@@ -280,16 +311,23 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
                 events = model.chat_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=False, hide_usage=hide)
         result = await _call(request, "chat", body["model"], model.chat(body))
-    return json_reply(ensemble_reply(request, model, result))
+    if isinstance(model, EnsembleModel):
+        return json_reply(ensemble_reply(request, model, result))
+    return json_reply(result, as_received=True)  # an OpenAI deployment's: as its bytes
 
 
 @guarded
 async def messages(request: web.Request) -> web.StreamResponse:
-    body = await checked_body(request, anthropic.MESSAGES)
-    model = await _model(request, body["model"])
-    context = await referenced_messages(request, body)
+    body = checked_now(request, anthropic.MESSAGES) or await checked_body(
+        request, anthropic.MESSAGES
+    )
+    found = _model_or_wait(request, body["model"])
+    model = found if isinstance(found, RoutedModel) else await found
+    context = await referenced_messages(request, body) if _names_context(request, body) else []
     with_context_anthropic(body, context)
-    await governance.admit(request, body, model=model)
+    admitting = governance.admit_now(request, body, model=model)
+    if admitting is not None:
+        await admitting
     with accounted(request, model, "chat"):
         if body.get("stream"):
             events: AsyncIterator[Any]
@@ -299,7 +337,9 @@ async def messages(request: web.Request) -> web.StreamResponse:
                 events = model.messages_stream_bytes(body)
             return await _relay(request, body["model"], events, anthropic=True)
         result = await _call(request, "chat", body["model"], model.messages(body))
-    return json_reply(ensemble_reply(request, model, result))
+    if isinstance(model, EnsembleModel):
+        return json_reply(ensemble_reply(request, model, result))
+    return json_reply(result, as_received=True)  # an Anthropic deployment's: as its bytes
 
 
 @guarded

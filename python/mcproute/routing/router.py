@@ -289,7 +289,10 @@ class Router:
         on_pick: Callable[[str], None] | None = None,
         hedge: bool = False,
     ) -> T:
-        pick = await self._pick(group, failed, n, last, exclude)
+        if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
+            pick = await self._pick(group, failed, n, last, exclude)  # may back off first
+        else:  # nothing to wait for: no coroutine made
+            pick = group.balancer.pick([*failed, exclude] if exclude else failed)
         if on_pick is not None:
             on_pick(pick.name)
         deployment = group.deployments[pick.name]

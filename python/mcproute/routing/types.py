@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,9 @@ class AttemptContext:
     hedge: bool = False  # True for the second, hedged attempt
 
 
-@dataclass(frozen=True)
-class AttemptEvent:
-    """Reported to the Router's observer after every attempt (for metrics)."""
+class AttemptEvent(NamedTuple):
+    """Reported to the Router's observer after every attempt (for metrics). A named tuple:
+    made once per attempt, at a third of a frozen dataclass's cost."""
 
     group: str
     deployment: str

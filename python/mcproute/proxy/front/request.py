@@ -16,7 +16,7 @@ Depends on nothing of the proxy, so the modules that check for it import it free
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 from aiohttp import web
@@ -46,12 +46,16 @@ class _WholeBody:
 _WHOLE = _WholeBody()
 
 
-class FrontRequest:
+class FrontRequest(dict[Any, Any]):
+    """The request's own mapping (`request[TIMING]`, `request.get(RECORD)`, `web.Request`'s
+    `RequestKey`s) is the object itself: a `dict`, so the dozen reads and writes a request
+    makes of it are the dict's own, not a Python method each. Compared and hashed by
+    identity and always true, as `web.Request` is."""
+
     __slots__ = (
         "_connection",
         "_late",
         "_read_bytes",
-        "_state",
         "_writer",
         "app",
         "headers",
@@ -95,34 +99,22 @@ class FrontRequest:
         self.transport = transport
         self.parsed = parsed  # the body as JSON, read by the front (a model call's)
         self._read_bytes = body  # the name aiohttp's request keeps it under (history reads it)
-        self._state: dict[Any, Any] = {}
         self._late = late  # the body did not arrive within the body timeout
         self._connection = connection
         self._writer: Any = None
         self.match_info = match_info  # `/mcp`'s route, for its own middleware (`mcp_chain`)
         self.keep_alive = keep_alive
 
-    # The request's own mapping, as `web.Request`'s (`request[TIMING]`, `request.get(RECORD)`).
-    def __getitem__(self, key: Any) -> Any:
-        return self._state[key]
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
-    def __setitem__(self, key: Any, value: Any) -> None:
-        self._state[key] = value
+    def __eq__(self, other: object) -> bool:
+        return self is other
 
-    def __delitem__(self, key: Any) -> None:
-        del self._state[key]
+    def __bool__(self) -> bool:
+        return True
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._state
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._state)
-
-    def __len__(self) -> int:
-        return len(self._state)
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self._state.get(key, default)
+    def __repr__(self) -> str:  # as `web.Request`'s: never the mapping's values
+        return f"<FrontRequest {self.method} {self.path} >"
 
     async def read(self) -> bytes:
         if self._late:  # `handling.read_body` answers this 408, as for aiohttp's request

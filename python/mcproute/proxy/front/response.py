@@ -23,14 +23,18 @@ def encoded(response: web.StreamResponse, keep_alive: bool) -> bytes:
         body = b""
     elif not isinstance(body, bytes):
         raise NotServable("a payload body")
-    if response.compression or response.chunked or response.cookies:
+    # (`_cookies`: the `cookies` property would make an empty jar for every response)
+    if response.compression or response.chunked or response._cookies:
         raise NotServable("compression, chunking or cookies")
     headers = response.headers
-    lines = [f"{name}: {value}\r\n" for name, value in headers.items()]
-    block = "".join(lines)
-    # One CR LF per line: any other CR or LF would split the response.
-    if block.count("\r") != len(lines) or block.count("\n") != len(lines):
-        raise ValueError("newline or carriage return in a response header")
+    # `name: value` lines joined by CR LF (`str.join` over the items: half the cost of an
+    # f-string per line); any other CR or LF would split the response.
+    block = "\r\n".join(map(": ".join, headers.items()))
+    separators = len(headers) - 1
+    if separators >= 0:
+        if block.count("\r") != separators or block.count("\n") != separators:
+            raise ValueError("newline or carriage return in a response header")
+        block += "\r\n"
     tail = ""
     if "Content-Length" not in headers:
         tail = f"Content-Length: {len(body)}\r\n"
