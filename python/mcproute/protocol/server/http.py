@@ -426,11 +426,12 @@ class StreamableHTTP:
     @staticmethod
     def _check_modern_headers(request: web.Request, msg: Message) -> str | None:
         method = request.headers.get("Mcp-Method")
-        if method is None and msg.method == "notifications/cancelled":
+        sent_method = msg.method
+        if method is None and sent_method == "notifications/cancelled":
             return None  # the SDKs send cancellations without it
-        if method != msg.method:
-            return f"Mcp-Method header {method!r} does not match the body's method {msg.method!r}"
-        if msg.method in NAMED_METHODS:
+        if method != sent_method:
+            return f"Mcp-Method header {method!r} does not match the body's method {sent_method!r}"
+        if sent_method in NAMED_METHODS:
             sent = request.headers.get("Mcp-Name")
             name = None if sent is None else decode_value(sent)
             if name != msg.name:
