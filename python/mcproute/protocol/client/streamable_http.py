@@ -107,12 +107,7 @@ class StreamableHttpTransport(Transport):
                 raise HTTPStatusError(method or "reply", r.status)
 
     def request(
-        self,
-        request_id: int,
-        method: str,
-        params: Json | None,
-        body: bytes,
-        handlers: Handlers,
+        self, request_id: int, method: str, params: Json | None, body: bytes, handlers: Handlers
     ) -> Awaitable[bytes]:
         conn = self.conn
         if conn.era == "modern" and method != LISTEN and conn.auth is None:
