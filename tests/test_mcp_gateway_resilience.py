@@ -19,6 +19,7 @@ from mcp_demo_server import server as demo
 from mcp_support import serve
 from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import UNAVAILABLE_META, Gateway, upstream_health
+from mcproute.protocol.gateway.deadlines import deadlines
 from mcproute.protocol.gateway.upstream_health import BREAKER_FAILURES, UNAVAILABLE
 from mcproute.protocol.jsonrpc import MCPError
 from mcproute.protocol.server import MCPServer
@@ -292,3 +293,26 @@ async def test_the_call_timeout_keeps_asyncio_timeouts_contract() -> None:
         return running.cancelling()
 
     assert await asyncio.create_task(runs_on()) == 0
+
+
+async def test_call_deadlines_share_one_timer_and_each_fires_on_time() -> None:
+    """The calls in flight under `within` share one timer: a shorter deadline added after a
+    longer one still fires first, a call that ended never fires, and each timed-out call sees
+    its own TimeoutError while the others go on."""
+    loop = asyncio.get_running_loop()
+    ended: dict[str, float] = {}
+
+    async def call(name: str, timeout_s: float, takes_s: float) -> str:
+        started = loop.time()
+        try:
+            return await upstream_health.within(timeout_s, lambda: asyncio.sleep(takes_s, name))
+        except TimeoutError:
+            ended[name] = loop.time() - started
+            return "timed out"
+
+    outcomes = await asyncio.gather(
+        call("long", 0.6, 5), call("short", 0.1, 5), call("quick", 0.3, 0.01), call("mid", 0.3, 5)
+    )
+    assert outcomes == ["timed out", "timed out", "quick", "timed out"]
+    assert ended["short"] < ended["mid"] < ended["long"]
+    assert not deadlines()._pending  # nothing left armed for the ended calls

@@ -1,11 +1,14 @@
 """The small HTTP/1.1 client of the gateway's byte path, against a real aiohttp server: bodies
 by length, chunked and until close, keep-alive reuse, a connection the server closed while
-idle, a response cut short, and the same under uvloop (the proxy's loop)."""
+idle, a response cut short, and the same under uvloop (the proxy's loop); and against a raw
+server, replies a real server would not send: an ambiguous length (refused), an informational
+head before the reply, a head arriving a byte at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -141,3 +144,56 @@ async def test_a_header_that_would_split_the_request_is_refused() -> None:
         await pool.post({"X-Token": "a\r\nInjected: 1"}, b"{}")
     with pytest.raises(ValueError, match="line break"):
         pool.request_bytes({"Bad\nName": "x"}, b"")
+
+
+@asynccontextmanager
+async def raw_server(reply: bytes, *, piecewise: bool = False) -> AsyncIterator[str]:
+    """A server that answers every request with `reply` as it is (a byte at a time when
+    `piecewise`), for replies a real server would not send."""
+
+    writers: list[asyncio.StreamWriter] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await reader.readuntil(b"\r\n\r\n")
+        pieces = [reply[i : i + 1] for i in range(len(reply))] if piecewise else [reply]
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+
+    listening = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = listening.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        listening.close()
+        for writer in writers:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+        await listening.wait_closed()
+
+
+async def test_an_ambiguous_length_is_refused_and_the_connection_dropped() -> None:
+    smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}"
+    async with raw_server(smuggled) as url:
+        pool = http1.Pool(url)
+        with pytest.raises(http1.HTTPError, match="upstream reply"):
+            await exchange(pool)
+        assert not pool._idle
+
+
+async def test_an_informational_head_is_skipped_and_a_head_may_come_in_pieces() -> None:
+    reply = (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Type: Application/JSON; charset=utf-8\r\n"
+        b"X-Extra: 1\r\nContent-Length: 2\r\n\r\n{}"
+    )
+    for piecewise in (False, True):
+        async with raw_server(reply, piecewise=piecewise) as url:
+            pool = http1.Pool(url)
+            head, body = await exchange(pool)
+            assert (head.status, head.content_type, body) == (200, "application/json", b"{}")
+            assert head.headers["x-extra"] == "1"
+            assert len(pool._idle) == 1  # read whole: kept for the next call
+            pool.close()

@@ -4,9 +4,13 @@ A general client builds request and response objects, cookie jars, trace hooks a
 multidicts for every request; for a POST of bytes whose answer is JSON (or an SSE stream) that
 is most of what a gateway adds to a call. Here a request is one prebuilt block of bytes written
 on a pooled keep-alive connection, and the response is parsed from the socket's bytes as they
-arrive: the status line and headers, then the body by `Content-Length`, chunked, or until the
-connection closes. A connection goes back to the pool when its response has been read whole;
-one that fails, or whose response was abandoned (a cancelled call), is closed.
+arrive: the status line and headers in the Rust core (`_core.parse_reply_head`, the strict
+parser the model client uses: a head with both Content-Length and Transfer-Encoding, or with
+differing lengths, is refused; informational heads are skipped), then the body by
+`Content-Length`, chunked, or until the connection closes. A response that arrives whole in
+one read (a small JSON reply) is taken as it is, without going through the buffer. A
+connection goes back to the pool when its response has been read whole; one that fails, or
+whose response was abandoned (a cancelled call), is closed.
 
 A POST written on a pooled connection that the server had already closed (its keep-alive
 timeout) is sent again once on a new connection, when not a byte of a response came back.
@@ -19,13 +23,18 @@ import base64
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
+from mcproute._core import (
+    BODY_CHUNKED,
+    BODY_EMPTY,
+    BODY_LENGTH,
+    ReplyHeadError,
+    parse_reply_head,
+)
 from mcproute.protocol.jsonrpc import MAX_MESSAGE_BYTES
 
-MAX_HEAD = 64 * 1024  # status line and headers
 MAX_IDLE = 32  # idle connections kept per origin
 
 
@@ -33,14 +42,37 @@ class HTTPError(ConnectionError):
     """The connection failed, or the response is not HTTP/1.1 as we read it."""
 
 
-@dataclass
 class Head:
-    status: int
-    headers: dict[str, str]  # names lower-cased; a repeated header keeps its last value
+    """A response's status and headers; the header lines are decoded when first read."""
+
+    __slots__ = ("_fields", "_headers", "status")
+
+    def __init__(self, status: int, fields: bytes) -> None:
+        self.status = status
+        self._fields = fields  # the header lines, each ending in CR LF
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Names lower-cased; a repeated header keeps its last value."""
+        if self._headers is None:
+            self._headers = _header_fields(self._fields)
+        return self._headers
 
     @property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        """The media type, lower-cased (read from the header lines: every reply asks for it,
+        and the other headers are seldom read)."""
+        if self._headers is not None:
+            value = self._headers.get("content-type", "")
+        else:
+            lines = b"\r\n" + self._fields.lower()
+            at = lines.rfind(b"\r\ncontent-type:")  # a repeated header: its last value
+            if at < 0:
+                return ""
+            start = at + len(b"\r\ncontent-type:")
+            value = lines[start : lines.index(b"\r\n", start)].decode("latin-1")
+        return value.split(";", 1)[0].strip().lower()
 
 
 class _Chunks:
@@ -98,8 +130,15 @@ class _Response(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._received += len(data)
-        self._buffer += data
         try:
+            if self._state == "head" and not self._buffer:
+                data = self._head_of(data)  # the common case: not copied into the buffer
+                if self._state == "length" and len(data) == self._left:
+                    self._left = 0
+                    self._body(data)  # a whole reply in one read
+                    self._finish(reusable=True)
+                    return
+            self._buffer += data
             self._advance()
         except HTTPError as e:
             self._fail(e)
@@ -138,17 +177,10 @@ class _Response(asyncio.Protocol):
         while buffer:
             state = self._state
             if state == "head":
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
-                    if len(buffer) > MAX_HEAD:
-                        raise HTTPError("the response headers are too large")
-                    return
-                head = _parse_head(bytes(buffer[:end]))
-                del buffer[: end + 4]
-                self._begin_body(head)
-                assert self._head is not None
-                if not self._head.done():
-                    self._head.set_result(head)
+                rest = self._head_of(bytes(buffer))
+                buffer[:] = rest
+                if self._state == "head":
+                    return  # the head is not all here yet
             elif state == "length":
                 take = bytes(buffer[: self._left])
                 del buffer[: len(take)]
@@ -194,25 +226,37 @@ class _Response(asyncio.Protocol):
             else:  # bytes nobody asked for: the connection cannot be trusted
                 raise HTTPError("the server sent more than its response")
 
-    def _begin_body(self, head: Head) -> None:
-        encoding = head.headers.get("transfer-encoding", "").lower()
-        self._keep = head.headers.get("connection", "").lower() != "close"
-        if head.status in (204, 304) or 100 <= head.status < 200:
-            self._state = "length"
-            self._left = 0
-            self._finish(reusable=True)
-        elif "chunked" in encoding:
-            self._state = "chunk-size"
-        elif "content-length" in head.headers:
+    def _head_of(self, data: bytes) -> bytes:
+        """Take the response's head from the start of `data` (informational heads skipped),
+        and begin its body; the bytes after it. While the head is incomplete, `data` itself
+        (the state stays "head")."""
+        while True:
             try:
-                self._left = int(head.headers["content-length"])
-            except ValueError:
-                raise HTTPError("a malformed Content-Length") from None
-            self._state = "length"
-            if self._left == 0:
-                self._finish(reusable=True)
+                parsed = parse_reply_head(data)
+            except ReplyHeadError as exc:
+                raise HTTPError(str(exc)) from None
+            if parsed is None:
+                return data
+            end, status, keep_alive, framing, length, fields_at = parsed
+            if status >= 200:
+                break
+            data = data[end:]
+        head = Head(status, data[fields_at : end - 2])
+        self._keep = keep_alive
+        if framing == BODY_LENGTH:
+            self._state, self._left = "length", length
+        elif framing == BODY_CHUNKED:
+            self._state = "chunk-size"
+        elif framing == BODY_EMPTY:
+            self._state, self._left = "length", 0
         else:
             self._state = "eof"
+        assert self._head is not None
+        if not self._head.done():
+            self._head.set_result(head)
+        if self._state == "length" and self._left == 0:
+            self._finish(reusable=True)
+        return data[end:]
 
     def _body(self, data: bytes) -> None:
         if data and self._chunks is not None:
@@ -239,18 +283,14 @@ class _Response(asyncio.Protocol):
             self.transport.close()
 
 
-def _parse_head(block: bytes) -> Head:
-    lines = block.split(b"\r\n")
-    parts = lines[0].split(b" ", 2)
-    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
-        raise HTTPError("not an HTTP/1.1 response")
+def _header_fields(fields: bytes) -> dict[str, str]:
+    """Header lines the Rust core has checked, as a dict of lower-cased names."""
     headers: dict[str, str] = {}
-    for line in lines[1:]:
+    for line in fields.split(b"\r\n"):
         name, sep, value = line.partition(b":")
-        if not sep:
-            raise HTTPError("a malformed response header")
-        headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
-    return Head(int(parts[1]), headers)
+        if sep:
+            headers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+    return headers
 
 
 class Body:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -105,7 +106,17 @@ class StreamableHttpTransport(Transport):
             if r.status >= 400:
                 raise HTTPStatusError(method or "reply", r.status)
 
-    async def request(
+    def request(
+        self, request_id: int, method: str, params: Json | None, body: bytes, handlers: Handlers
+    ) -> Awaitable[bytes]:
+        conn = self.conn
+        if conn.era == "modern" and method != LISTEN and conn.auth is None:
+            # With an auth hook, the exchange below: its 401s and 403s go to the hook.
+            head = self._stateless_head(method, params)
+            return self._stateless(request_id, method, head, body, handlers)
+        return self._exchange_request(request_id, method, params, body, handlers)
+
+    async def _exchange_request(
         self,
         request_id: int,
         method: str,
@@ -115,11 +126,9 @@ class StreamableHttpTransport(Transport):
         *,
         retry: bool = True,
     ) -> bytes:
+        """A request on aiohttp's client: a legacy session's, a listen, or one through the
+        connection's auth hook."""
         conn = self.conn
-        if conn.era == "modern" and method != LISTEN and conn.auth is None:
-            # With an auth hook, the exchange below: its 401s and 403s go to the hook.
-            head = self._stateless_head(method, params)
-            return await self._stateless(request_id, method, head, body, handlers)
         headers = self.headers(method, params)
         # A listen's reply stream lasts as long as we listen.
         timeout = STREAM_TIMEOUT if method == LISTEN else self.http.timeout
@@ -128,7 +137,7 @@ class StreamableHttpTransport(Transport):
                 if r.status == 404 and conn.session_id is not None and retry:
                     # The server forgot our session: re-initialize once, then retry.
                     await conn.reinitialize()
-                    return await self.request(
+                    return await self._exchange_request(
                         request_id, method, params, body, handlers, retry=False
                     )
                 if method == "initialize" and "Mcp-Session-Id" in r.headers:

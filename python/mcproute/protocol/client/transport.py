@@ -75,11 +75,12 @@ class Transport(ABC):
         """A message that expects no reply on its own exchange (a notification, our answer)."""
 
     @abstractmethod
-    async def request(
+    def request(
         self, request_id: int, method: str, params: Json | None, body: bytes, handlers: Handlers
-    ) -> bytes | None:
-        """Send one request. Its reply when this transport answers on the same exchange; else
-        None, and the reply reaches `deliver`."""
+    ) -> Awaitable[bytes | None]:
+        """Send one request (awaited). Its reply when this transport answers on the same
+        exchange; else None, and the reply reaches `deliver`. (Not necessarily a coroutine of
+        its own: a transport may hand back the one that does the work.)"""
 
     async def cancel(self, request_id: int, reason: str) -> None:
         """Tell the server we no longer wait for a request (it may stop working on it)."""

@@ -26,6 +26,8 @@ from mcproute.protocol.server.input_required import InputRequired
 HOP_FIELDS = frozenset({"_meta", "inputResponses", "requestState"})
 # Result fields that belong to one hop: this server sets (or leaves out) its own.
 HOP_RESULT_FIELDS = ("_meta", "resultType", "ttlMs", "cacheScope")
+# Of those, the ones a 2026-07-28 relay drops (it sets `_meta` and `resultType` itself).
+_REPLACED_ELSEWHERE = tuple(f for f in HOP_RESULT_FIELDS if f not in ("_meta", "resultType"))
 # What marks an input round's retry: its answers and state are this hop's, not the upstream's.
 ROUND_KEYS = (b'"inputResponses"', b'"requestState"')
 
@@ -35,7 +37,7 @@ def forwards_as_bytes(msg: Message) -> bool:
     legacy session's request no `_meta` (this hop sets its own). A key found anywhere in the
     bytes (an argument's, say) only sends the call the field-by-field way."""
     raw = msg.raw
-    if any(key in raw for key in ROUND_KEYS):
+    if ROUND_KEYS[0] in raw or ROUND_KEYS[1] in raw:
         return False
     return msg.era == "modern" or b'"_meta"' not in raw
 
@@ -65,6 +67,5 @@ def relayed_reply(reply: Message, client_id: int | str, hop_members: bytes | Non
         carry = {"upstream_state": result.get("requestState")}
         raise InputRequired(result.get("inputRequests") or {}, carry)
     if hop_members is None:
-        return reply.splice(id=client_id, result_drop=list(HOP_RESULT_FIELDS))
-    drop = [f for f in HOP_RESULT_FIELDS if f not in ("_meta", "resultType")]
-    return reply.splice(id=client_id, result_set=hop_members, result_drop=drop)
+        return reply.splice(id=client_id, result_drop=HOP_RESULT_FIELDS)
+    return reply.splice(id=client_id, result_set=hop_members, result_drop=_REPLACED_ELSEWHERE)

@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from mcproute.protocol.client.connection import HTTPStatusError
+from mcproute.protocol.gateway.deadlines import deadlines
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, MCPError
 from mcproute.redact import redact
 
@@ -202,31 +203,26 @@ class UpstreamHealth:
 
 async def within(timeout_s: float, work: Callable[[], Awaitable[T]]) -> T:
     """`await work()`, cancelled after `timeout_s` to raise `TimeoutError`: `asyncio.timeout`'s
-    contract (a cancellation from elsewhere stays one, and wins over the timeout) on one timer,
-    without the context manager's bookkeeping, which every forwarded call would pay."""
+    contract (a cancellation from elsewhere stays one, and wins over the timeout) without the
+    context manager's bookkeeping or a timer of its own, which every forwarded call would pay
+    (`deadlines`: one timer for all of them)."""
     task = asyncio.current_task()
     assert task is not None
     cancelling = task.cancelling()
-    expired = False
-
-    def expire() -> None:
-        nonlocal expired
-        expired = True
-        task.cancel()
-
-    timer = task.get_loop().call_later(timeout_s, expire)
+    pending = deadlines()
+    deadline = pending.add(timeout_s, task)
     taken_back = False
     try:
         return await work()
     except asyncio.CancelledError:
-        if expired:
+        if deadline.expired:
             taken_back = True
             if task.uncancel() <= cancelling:
                 raise TimeoutError from None
         raise
     finally:
-        timer.cancel()
-        if expired and not taken_back:  # it ended as the timer fired: the cancel is void
+        pending.remove(deadline)
+        if deadline.expired and not taken_back:  # it ended as the deadline passed: void
             task.uncancel()
 
 

@@ -23,8 +23,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 
@@ -83,11 +82,11 @@ FastHandler = Callable[[Message, RequestContext], Awaitable[bytes | None]]
 log = logging.getLogger("mcproute.mcp")
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
+class Reply(NamedTuple):
     """What one message got: the bytes to send back (None when no response is due), the
     JSON-RPC code when they are an error, and the session an `initialize` opened. Transports
-    act on these rather than read the bytes again."""
+    act on these rather than read the bytes again. (A named tuple: one is made per message,
+    and a frozen dataclass costs several times as much to make.)"""
 
     body: bytes | None = None
     error: int | None = None

@@ -86,6 +86,7 @@ KEEPALIVE_S = 15.0
 # Who sends a request, as the application tells callers apart (None: it does not).
 Principal = Callable[[web.Request], str | None]
 NOT_FOUND = "session not found: initialize again"
+JSON_HEADERS = {"Content-Type": "application/json"}  # (as a header: aiohttp builds less)
 
 
 def _error(
@@ -343,8 +344,8 @@ class StreamableHTTP:
             )
             if mismatch is not None:
                 return _error(400, HEADER_MISMATCH, mismatch, msg.id)
-            session = None  # stateless: no session applies
-        elif msg.method == "initialize":
+            return await self._stateless(request, msg, principal)  # no session applies
+        if msg.method == "initialize":
             try:
                 self.pool.check_room()
             except SessionsFull as e:
@@ -358,7 +359,7 @@ class StreamableHTTP:
                 streams = self.streams[session.id]
                 retry_ms = self._retry_ms(session)
                 outbound = RequestStream(request, streams, retry_ms, self.keepalive_s)
-            else:  # stateless, or initialize
+            else:  # initialize
                 outbound = RequestStream(request, None, None, self.keepalive_s)
 
         # A session in use is neither idle nor evicted (initialize's is not held yet).
@@ -372,31 +373,44 @@ class StreamableHTTP:
                     await outbound.finish(reply.body)
             return reply
 
-        if modern:
-            # A 2026-07-28 client cancels by closing the connection: then the handler stops.
-            ticket = self._disconnects.watch(request, (principal, msg.id))
-            try:
-                reply = await run()
-            finally:
-                self._disconnects.unwatch(ticket)
-        else:
-            # Shielded: a legacy client that drops the connection has not cancelled its request
-            # (it may resume the stream, or send notifications/cancelled).
-            reply = await asyncio.shield(asyncio.ensure_future(run()))
+        # Shielded: a legacy client that drops the connection has not cancelled its request
+        # (it may resume the stream, or send notifications/cancelled).
+        reply = await asyncio.shield(asyncio.ensure_future(run()))
         if outbound is not None and outbound.response is not None:
             return outbound.response
         if reply.body is None:
             return web.Response(status=202)
-        # 2026-07-28 over HTTP: some errors carry their own status.
-        status = ERROR_STATUS.get(reply.error, 200) if modern and reply.error else 200
-        headers = {"Content-Type": "application/json"}  # (as a header: aiohttp builds less)
+        headers = dict(JSON_HEADERS)
         opened = reply.opened
         if opened is not None and opened.version is not None:
             if self.session_tokens is not None:
                 opened.id = self.session_tokens.seal(opened)
             await self._open_session(opened)
             headers[SESSION_HEADER] = opened.id
-        return web.Response(status=status, body=reply.body, headers=headers)
+        return web.Response(status=200, body=reply.body, headers=headers)
+
+    async def _stateless(
+        self, request: web.Request, msg: Message, principal: str | None
+    ) -> web.StreamResponse:
+        """A 2026-07-28 request, its headers checked: no session to find, hold or open, and
+        nothing to shield (the client cancels by closing the connection: then the handler
+        stops). The hot path of every stateless call, so it does only what applies."""
+        outbound: RequestStream | None = None
+        if "text/event-stream" in request.headers.get("Accept", ""):
+            outbound = RequestStream(request, None, None, self.keepalive_s)
+        ticket = self._disconnects.watch(request, (principal, msg.id))
+        try:
+            reply = await self.server.handle(msg, None, outbound, principal)
+            if outbound is not None and outbound.response is not None:
+                await outbound.finish(reply.body)
+                return outbound.response
+        finally:
+            self._disconnects.unwatch(ticket)
+        if reply.body is None:
+            return web.Response(status=202)
+        # Over HTTP some errors carry their own status.
+        status = ERROR_STATUS.get(reply.error, 200) if reply.error else 200
+        return web.Response(status=status, body=reply.body, headers=JSON_HEADERS)
 
     def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
         """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must
@@ -412,11 +426,12 @@ class StreamableHTTP:
     @staticmethod
     def _check_modern_headers(request: web.Request, msg: Message) -> str | None:
         method = request.headers.get("Mcp-Method")
-        if method is None and msg.method == "notifications/cancelled":
+        sent_method = msg.method
+        if method is None and sent_method == "notifications/cancelled":
             return None  # the SDKs send cancellations without it
-        if method != msg.method:
-            return f"Mcp-Method header {method!r} does not match the body's method {msg.method!r}"
-        if msg.method in NAMED_METHODS:
+        if method != sent_method:
+            return f"Mcp-Method header {method!r} does not match the body's method {sent_method!r}"
+        if sent_method in NAMED_METHODS:
             sent = request.headers.get("Mcp-Name")
             name = None if sent is None else decode_value(sent)
             if name != msg.name:
