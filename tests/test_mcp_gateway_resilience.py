@@ -17,9 +17,9 @@ import pytest
 
 from mcp_demo_server import server as demo
 from mcp_support import serve
+from mcproute import deadline
 from mcproute.protocol.client.connection import _ERA_CACHE, MCPConnection
 from mcproute.protocol.gateway import UNAVAILABLE_META, Gateway, upstream_health
-from mcproute.protocol.gateway.deadlines import deadlines
 from mcproute.protocol.gateway.upstream_health import BREAKER_FAILURES, UNAVAILABLE
 from mcproute.protocol.jsonrpc import MCPError
 from mcproute.protocol.server import MCPServer
@@ -315,4 +315,4 @@ async def test_call_deadlines_share_one_timer_and_each_fires_on_time() -> None:
     )
     assert outcomes == ["timed out", "timed out", "quick", "timed out"]
     assert ended["short"] < ended["mid"] < ended["long"]
-    assert not deadlines()._pending  # nothing left armed for the ended calls
+    assert not deadline._timer(loop)._watched  # nothing left watched for the ended calls

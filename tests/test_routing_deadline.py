@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import uvloop
 
-from mcproute.routing.deadline import deadline
+from mcproute.deadline import deadline
 
 
 async def _under(limit: Callable[[float | None], Any], delay: float | None, body: Any) -> str:

@@ -20,8 +20,8 @@ import aiohttp
 
 from mcproute import tracing
 from mcproute._core import Balancer, NoDeploymentAvailable, Pick
+from mcproute.deadline import deadline
 from mcproute.errors import FailureKind, UpstreamError
-from mcproute.routing.deadline import deadline
 from mcproute.routing.latency import LatencyWindow
 from mcproute.routing.policy import RouterPolicy
 from mcproute.routing.types import AttemptContext, AttemptEvent, Deployment

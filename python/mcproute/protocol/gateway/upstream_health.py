@@ -17,7 +17,6 @@ are logged: WARNING when an upstream goes down, INFO when it is back.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,8 +25,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
+from mcproute.deadline import deadline
 from mcproute.protocol.client.connection import HTTPStatusError
-from mcproute.protocol.gateway.deadlines import deadlines
 from mcproute.protocol.jsonrpc import CONNECTION_CLOSED, MCPError
 from mcproute.redact import redact
 
@@ -204,26 +203,10 @@ class UpstreamHealth:
 async def within(timeout_s: float, work: Callable[[], Awaitable[T]]) -> T:
     """`await work()`, cancelled after `timeout_s` to raise `TimeoutError`: `asyncio.timeout`'s
     contract (a cancellation from elsewhere stays one, and wins over the timeout) without the
-    context manager's bookkeeping or a timer of its own, which every forwarded call would pay
-    (`deadlines`: one timer for all of them)."""
-    task = asyncio.current_task()
-    assert task is not None
-    cancelling = task.cancelling()
-    pending = deadlines()
-    deadline = pending.add(timeout_s, task)
-    taken_back = False
-    try:
+    context manager's coroutines or a timer of its own, which every forwarded call would pay
+    (`deadline`: one timer per loop for all of them)."""
+    with deadline(timeout_s):
         return await work()
-    except asyncio.CancelledError:
-        if deadline.expired:
-            taken_back = True
-            if task.uncancel() <= cancelling:
-                raise TimeoutError from None
-        raise
-    finally:
-        pending.remove(deadline)
-        if deadline.expired and not taken_back:  # it ended as the deadline passed: void
-            task.uncancel()
 
 
 _STATES = {"down": "failing", "open": "unavailable (circuit open)", "up": "up"}

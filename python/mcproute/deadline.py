@@ -1,6 +1,6 @@
-"""`asyncio.timeout` for the Router's per-attempt and per-chunk limits, at a fraction of its
-cost: a plain `with` (no coroutines for entering and leaving), no state machine, and no timer
-of its own.
+"""`asyncio.timeout` for the Router's per-attempt and per-chunk limits and the gateway's
+forwarded calls, at a fraction of its cost: a plain `with` (no coroutines for entering and
+leaving), no state machine, and no timer of its own.
 
 The semantics are `asyncio.Timeout`'s: when the delay passes, the task is cancelled; leaving
 the block with that cancellation raises `TimeoutError` instead, unless the task was also
