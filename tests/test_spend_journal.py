@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ import pytest
 from mcproute.governance.journal import JOURNAL_NAME, SpendJournal
 from mcproute.governance.ledger import SpendLedger, new_row_id
 from mcproute.store import DataDir
-from mcproute.store.database import PostgresDatabase
+from mcproute.store.database import Database, PostgresDatabase
 from mcproute.store.migrations import migrate
+from mcproute.store.shared import open_database
 from mcproute.store.spend import SpendRow, SpendStore
 from stores_support import PostgresServer, running_postgres
 
@@ -52,7 +54,7 @@ def row(n: int, cost: int = 1000) -> SpendRow:
     )
 
 
-def count(database: PostgresDatabase) -> tuple[int, int]:
+def count(database: Database) -> tuple[int, int]:
     store = SpendStore(database)
     try:
         rows = store.rows()
@@ -141,3 +143,24 @@ async def test_close_keeps_what_the_database_cannot_take(
     finally:
         await later.close()
     assert not SpendJournal(path).pending()
+
+
+async def test_a_stop_while_a_flush_waits_for_the_thread_loses_no_row(tmp_path: Path) -> None:
+    """`close` stops the flusher in the middle of a flush whose write has not begun (the
+    ledger's thread is busy): the write still happens, so its rows are not dropped with it."""
+    data_dir = DataDir(tmp_path).ensure()
+    database = open_database(None, data_dir)
+    ledger = SpendLedger(
+        SpendStore(database), SpendJournal(data_dir.path / JOURNAL_NAME), flush_interval_s=0.01
+    )
+    release = threading.Event()
+    busy = asyncio.ensure_future(ledger.run(lambda _store: release.wait(10)))
+    ledger.start()
+    ledger.record_all([row(n) for n in range(5)])
+    await asyncio.sleep(0.2)  # the flusher took the rows; their write waits behind `busy`
+    closing = asyncio.ensure_future(ledger.close())
+    await asyncio.sleep(0.1)
+    release.set()
+    await busy
+    await closing
+    assert count(database) == (5, 5000)

@@ -23,6 +23,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 from mcproute.governance.journal import SpendJournal
@@ -60,6 +61,7 @@ class SpendLedger:
         self._thread = self.store.database.thread("spend")
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Future[bool] | None = None  # the last flush's write
         # Touched on the ledger's thread only.
         self._retry_at = 0.0
         self._failures = 0
@@ -93,11 +95,18 @@ class SpendLedger:
                 log.exception("spend ledger: flush failed")
 
     async def flush(self, *, retry_now: bool = False) -> None:
-        """Write the pending rows (and any journaled ones) now."""
+        """Write the pending rows (and any journaled ones) now. Cancelling a flush (`close`
+        stops the flusher) does not cancel its write: one still waiting for the thread would
+        be dropped, and its rows with it."""
         rows, self._pending = self._pending, []
-        kept = await self._thread.run_unbounded(self._write, rows, retry_now)
-        if not kept:  # neither the database nor the journal took them: try again next time
-            self._pending[:0] = rows
+        write = self._thread.run_unbounded(self._write, rows, retry_now)
+        write.add_done_callback(partial(self._settled, rows))
+        self._writing = write
+        await asyncio.shield(write)
+
+    def _settled(self, rows: list[SpendRow], write: asyncio.Future[bool]) -> None:
+        if write.cancelled() or write.exception() is not None or not write.result():
+            self._pending[:0] = rows  # neither the database nor the journal took them: next time
 
     def _write(self, rows: list[SpendRow], retry_now: bool) -> bool:
         """On the ledger's thread: into the database, else into the journal; whether the rows
@@ -140,6 +149,8 @@ class SpendLedger:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._writing is not None:  # a cancelled flush's write: its rows back if refused
+            await asyncio.wait([self._writing])
         try:
             await self.flush(retry_now=True)
             if self._pending:  # not even the journal took them: say how many were lost
