@@ -833,14 +833,16 @@ class Gateway(MCPServer):
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
                 if upstream.oauth is None:
-                    return await (await upstream.shared_connection()).paged(method, key)
-                if await self._linked(upstream, ctx):
+                    conn = await upstream.shared_connection()
+                elif await self._linked(upstream, ctx):
                     conn = await self._user_connection(upstream, ctx)
                     try:
                         return await conn.paged(method, key)
                     except AuthorizationRequired:
                         return []  # the user's grant ended (revoked, expired): unlinked now
-                return []  # not linked by this user: nothing of it is theirs to see
+                else:
+                    return []  # not linked by this user: nothing of it is theirs to see
+                return await conn.paged(method, key)
 
             started = time.perf_counter()
             error: str | None = None
