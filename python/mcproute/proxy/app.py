@@ -19,8 +19,7 @@ from mcproute.governance.journal import SETTLEMENT_JOURNAL_NAME, SettlementJourn
 from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
 from mcproute.oauth_client import SealedTokenStore
-from mcproute.protocol.gateway import CALLER, Gateway
-from mcproute.protocol.gateway.token_exchange import SUBJECT_TOKEN
+from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.gateway.user_links import UpstreamLinks
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
@@ -43,6 +42,7 @@ from mcproute.proxy import (
     user_links,
 )
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.front.mcp_lane import MCP_LANE, McpLane
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
@@ -98,17 +98,11 @@ def _mcp_handler(handler: auth.Handler) -> auth.Handler:
             await read_body(request)  # under the body timeout; the transport reads it cached
         except BodyError as exc:
             return error_response(request, exc.status, str(exc))
-        record = request[auth.RECORD]
-        token = CALLER.set(record)
-        # An OAuth caller's validated token: what token-exchange upstreams exchange.
-        subject = SUBJECT_TOKEN.set(
-            auth.presented_key(request) if record.env == auth.OAUTH_ENV else None
-        )
+        tokens = mcp_chain.enter_caller(request)
         try:
             return await handler(request)
         finally:
-            SUBJECT_TOKEN.reset(subject)
-            CALLER.reset(token)
+            mcp_chain.leave_caller(tokens)
 
     return with_caller
 
@@ -191,11 +185,12 @@ def build_app(
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
     authenticate = auth.middleware(authenticator, resource)
+    mcp_done = mcp_chain.recorder(metrics, recent, lambda: registry.config.dashboard)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
             # /mcp: auth, metrics and history; none of the model calls' bookkeeping
-            mcp_chain.middleware(metrics, recent, lambda: registry.config.dashboard, authenticate),
+            mcp_chain.middleware(mcp_done, authenticate),
             per_request(metrics, recent, lambda: registry.config.dashboard, billing),
             authenticate,
             surface.unknown_routes,
@@ -280,6 +275,8 @@ def build_app(
         session_tokens=tokens,
     )
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
+    if resource is None and not tracing.ACTIVE:  # the server front's `/mcp` lane applies
+        app[MCP_LANE] = McpLane(authenticator, mcp, mcp_done)
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
     app.on_shutdown.append(mcp.shutdown)

@@ -227,15 +227,22 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
             record = await oauth.authenticate(request, authenticator)
         else:
             record = await authenticator.authenticate(request)
-        if isinstance(record, web.Response):
-            return record
-        scope = route_scope(request.path)
-        if scope is not None and scope != "models" and not allows(record, scope):
-            return error_response(
-                request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
-            )
-        request[RECORD] = record
-        request[TIMING].key_id = record.key_id
+        admitted = admit(request, record)
+        if isinstance(admitted, web.Response):
+            return admitted
         return await handler(request)
 
     return authenticate
+
+
+def admit(request: web.Request, record: ApiKeyRecord | web.Response) -> ApiKeyRecord | web.Response:
+    """The caller `record` on the request if its key has the route's scope; else the refusal
+    to answer with (`record` itself when it is one)."""
+    if isinstance(record, web.Response):
+        return record
+    scope = route_scope(request.path)
+    if scope is not None and scope != "models" and not allows(record, scope):
+        return error_response(request, 403, f"this API key lacks the {scope!r} scope", "forbidden")
+    request[RECORD] = record
+    request[TIMING].key_id = record.key_id
+    return record

@@ -14,33 +14,80 @@ error in the caller's format.
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from mcproute.config import DashboardSettings
+from mcproute.protocol.gateway import CALLER
+from mcproute.protocol.gateway.token_exchange import SUBJECT_TOKEN
+from mcproute.proxy import auth
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.history import History, status_of
 from mcproute.proxy.metrics import Metrics
-from mcproute.proxy.observe import finish
+from mcproute.proxy.observe import RequestTiming, finish
 from mcproute.proxy.per_request import recorded, start
 from mcproute.store.nonces import StoreUnavailableError
 
 MCP_PATH = "/mcp"
 NO_MODEL_CALLS = CurrentRequest()  # what an MCP request used of models: nothing (only read)
+Done = Callable[
+    [web.Request, RequestTiming, web.StreamResponse | None, BaseException | None], None
+]
+CallerTokens = tuple[contextvars.Token[Any], contextvars.Token[str | None]]
 
 
-def middleware(
-    metrics: Metrics,
-    history: History,
-    settings: Callable[[], DashboardSettings],
-    authenticate: Middleware,
-) -> Middleware:
-    """`authenticate`: the proxy's auth middleware, run here in front of the MCP route;
-    `settings()`, the current configuration's dashboard block."""
+def recorder(
+    metrics: Metrics, history: History, settings: Callable[[], DashboardSettings]
+) -> Done:
+    """What a finished MCP request leaves: its HTTP metrics, its history row and its access
+    log line, from one status and one clock reading. `settings()`, the current
+    configuration's dashboard block."""
+
+    def done(
+        request: web.Request,
+        timing: RequestTiming,
+        response: web.StreamResponse | None,
+        raised: BaseException | None,
+    ) -> None:
+        elapsed = time.perf_counter() - timing.start
+        status = status_of(response, raised)
+        metrics.request_done(MCP_PATH, status, elapsed)
+        recorded(history, settings, request, timing, MCP_PATH, status, elapsed,
+                 NO_MODEL_CALLS, response, None)  # fmt: skip
+
+    return done
+
+
+def fail_closed(request: web.Request, exc: StoreUnavailableError) -> web.Response:
+    """A store the request needs is down (the ended sessions' Redis, say): 503, not served."""
+    return error_response(request, 503, str(exc), "store_unavailable")
+
+
+def enter_caller(request: web.Request) -> CallerTokens:
+    """The request's admitted key as the gateway's CALLER (and an OAuth caller's access token
+    as the SUBJECT_TOKEN of token exchanges) until `leave_caller`."""
+    record = request[auth.RECORD]
+    token = CALLER.set(record)
+    subject = SUBJECT_TOKEN.set(
+        auth.presented_key(request) if record.env == auth.OAUTH_ENV else None
+    )
+    return token, subject
+
+
+def leave_caller(tokens: CallerTokens) -> None:
+    SUBJECT_TOKEN.reset(tokens[1])
+    CALLER.reset(tokens[0])
+
+
+def middleware(done: Done, authenticate: Middleware) -> Middleware:
+    """`authenticate`: the proxy's auth middleware, run here in front of the MCP route; `done`,
+    the request's record (`recorder`)."""
 
     @web.middleware
     async def mcp_chain(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -50,26 +97,21 @@ def middleware(
         if match.http_exception is not None:
             return await handler(request)
         timing = start(request)
-        request_id = timing.request_id
         response: web.StreamResponse | None = None
         raised: BaseException | None = None
         try:
             try:
                 response = await authenticate(request, match.handler)
-            except StoreUnavailableError as exc:  # e.g. the ended sessions' Redis: fail closed
-                response = error_response(request, 503, str(exc), "store_unavailable")
+            except StoreUnavailableError as exc:
+                response = fail_closed(request, exc)
             if not response.prepared:
-                response.headers["x-request-id"] = request_id
+                response.headers["x-request-id"] = timing.request_id
             await finish(request, response)
             return response
         except BaseException as exc:
             raised = exc
             raise
         finally:
-            elapsed = time.perf_counter() - timing.start
-            status = status_of(response, raised)
-            metrics.request_done(MCP_PATH, status, elapsed)
-            recorded(history, settings, request, timing, MCP_PATH, status, elapsed,
-                     NO_MODEL_CALLS, response, None)  # fmt: skip
+            done(request, timing, response, raised)
 
     return mcp_chain

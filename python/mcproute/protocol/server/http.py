@@ -101,6 +101,18 @@ def _error(
     return web.Response(status=status, body=body, content_type="application/json")
 
 
+def reply_status(reply: Reply) -> int:
+    """The HTTP status of a 2026-07-28 reply answered as JSON: some errors carry their own."""
+    return ERROR_STATUS.get(reply.error, 200) if reply.error else 200
+
+
+def reply_response(reply: Reply) -> web.Response:
+    """A 2026-07-28 reply answered as JSON, or 202 when no response is due."""
+    if reply.body is None:
+        return web.Response(status=202)
+    return web.Response(status=reply_status(reply), body=reply.body, headers=JSON_HEADERS)
+
+
 class RequestStream:
     """How one POST's messages reach the client: nothing until the handler sends its first, then
     an SSE response, resumable when the request belongs to a session."""
@@ -306,6 +318,13 @@ class StreamableHTTP:
             await self._end_session(session_id)
 
     async def post(self, request: web.Request) -> web.StreamResponse:
+        outcome = await self.answer(request)
+        return outcome if isinstance(outcome, web.StreamResponse) else reply_response(outcome)
+
+    async def answer(self, request: web.Request) -> web.StreamResponse | Reply:
+        """A POST's outcome: the response, or for a 2026-07-28 request answered as JSON (or not
+        at all) its `Reply`, which `post` makes a response of (`reply_status`) and a server
+        that writes its own bytes sends as they are."""
         if not self._host_allowed(request):
             return _error(403, -32600, "forbidden origin or host")
         principal = self.principal(request)
@@ -391,7 +410,7 @@ class StreamableHTTP:
 
     async def _stateless(
         self, request: web.Request, msg: Message, principal: str | None
-    ) -> web.StreamResponse:
+    ) -> web.StreamResponse | Reply:
         """A 2026-07-28 request, its headers checked: no session to find, hold or open, and
         nothing to shield (the client cancels by closing the connection: then the handler
         stops). The hot path of every stateless call, so it does only what applies."""
@@ -406,11 +425,7 @@ class StreamableHTTP:
                 return outbound.response
         finally:
             self._disconnects.unwatch(ticket)
-        if reply.body is None:
-            return web.Response(status=202)
-        # Over HTTP some errors carry their own status.
-        status = ERROR_STATUS.get(reply.error, 200) if reply.error else 200
-        return web.Response(status=status, body=reply.body, headers=JSON_HEADERS)
+        return reply
 
     def _check_param_headers(self, request: web.Request, msg: Message) -> str | None:
         """The `Mcp-Param-*` headers of a call to a tool with `x-mcp-header` annotations must

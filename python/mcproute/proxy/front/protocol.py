@@ -290,9 +290,7 @@ class FrontProtocol(asyncio.Protocol):
     def _write(self, response: web.StreamResponse, close: bool) -> None:
         if response.prepared:
             return
-        keep_alive = not (close or self._closing or self._front.stopping) and (
-            response.keep_alive is not False
-        )
+        keep_alive = self.keeps_alive(close) and response.keep_alive is not False
         try:
             data = encoded(response, keep_alive)
         except (NotServable, ValueError):
@@ -301,6 +299,15 @@ class FrontProtocol(asyncio.Protocol):
             self._write(internal_error(), close=True)
             return
         mark_sent(response, len(data))
+        self.write_encoded(data, keep_alive)
+
+    def keeps_alive(self, close: bool) -> bool:
+        """Whether the connection stays open after a reply written now (else the reply says
+        `Connection: close`)."""
+        return not (close or self._closing or self._front.stopping)
+
+    def write_encoded(self, data: bytes, keep_alive: bool) -> None:
+        """Write a whole reply's bytes, made for `keep_alive`."""
         self._replied = True
         if not keep_alive:
             self._closing = True

@@ -24,7 +24,10 @@ from aiohttp.http import HttpVersion11
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from mcproute.proxy.front.response import added
+
 _NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
+_NO_HEADERS: frozenset[str] = frozenset()
 
 
 class Connection(Protocol):
@@ -32,6 +35,8 @@ class Connection(Protocol):
 
     def reply(self, response: web.StreamResponse, close: bool) -> Awaitable[None] | None: ...
     def stream_writer(self) -> Any: ...
+    def keeps_alive(self, close: bool) -> bool: ...
+    def write_encoded(self, data: bytes, keep_alive: bool) -> None: ...
 
 
 class _WholeBody:
@@ -116,6 +121,11 @@ class FrontRequest(dict[Any, Any]):
     def __repr__(self) -> str:  # as `web.Request`'s: never the mapping's values
         return f"<FrontRequest {self.method} {self.path} >"
 
+    @property
+    def late(self) -> bool:
+        """The body did not arrive within the body timeout (`read` raises)."""
+        return self._late
+
     async def read(self) -> bytes:
         if self._late:  # `handling.read_body` answers this 408, as for aiohttp's request
             raise TimeoutError
@@ -146,6 +156,16 @@ class FrontRequest(dict[Any, Any]):
         awaiting what is returned."""
         assert self._connection is not None
         return self._connection.reply(response, not self.keep_alive)
+
+    def send_whole(self, head: str, body: bytes) -> int:
+        """Send a reply made without a `web.Response`: the status line and header lines `head`
+        (each ending in CR LF, none of those `response.added` adds), then `body`. Returns the
+        bytes written (the access log's `bytes_out`)."""
+        assert self._connection is not None
+        keep_alive = self._connection.keeps_alive(not self.keep_alive)
+        data = (head + added(_NO_HEADERS, len(body), keep_alive)).encode() + body
+        self._connection.write_encoded(data, keep_alive)
+        return len(data)
 
     # What `StreamResponse.prepare` reads of a request: a streamed reply (SSE) is written by
     # aiohttp's own `StreamWriter` on the front's transport.

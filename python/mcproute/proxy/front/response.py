@@ -4,6 +4,8 @@ closes) `Connection: close`, as aiohttp's `StreamResponse.prepare` adds them, an
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from aiohttp import web
 from aiohttp.helpers import rfc822_formatted_time
 from aiohttp.http import SERVER_SOFTWARE
@@ -35,17 +37,23 @@ def encoded(response: web.StreamResponse, keep_alive: bool) -> bytes:
         if block.count("\r") != separators or block.count("\n") != separators:
             raise ValueError("newline or carriage return in a response header")
         block += "\r\n"
+    head = f"HTTP/1.1 {response.status} {response.reason}\r\n{block}"
+    return (head + added(headers, len(body), keep_alive)).encode("utf-8") + body
+
+
+def added(headers: Container[str], length: int, keep_alive: bool) -> str:
+    """The header lines aiohttp adds to a reply whose own are `headers` and whose body is
+    `length` bytes, and the blank line ending the head."""
     tail = ""
     if "Content-Length" not in headers:
-        tail = f"Content-Length: {len(body)}\r\n"
+        tail = f"Content-Length: {length}\r\n"
     if "Date" not in headers:
         tail += f"Date: {rfc822_formatted_time()}\r\n"
     if "Server" not in headers:
         tail += _SERVER
     if not keep_alive and "Connection" not in headers:
         tail += "Connection: close\r\n"
-    head = f"HTTP/1.1 {response.status} {response.reason}\r\n{block}{tail}\r\n"
-    return head.encode("utf-8") + body
+    return tail + "\r\n"
 
 
 _SERVER = f"Server: {SERVER_SOFTWARE}\r\n"

@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
+from mcproute.proxy.front.mcp_lane import MCP_LANE
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
 from mcproute.proxy.front.request import FrontMatch
 
@@ -61,6 +62,9 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app, path) for path in FAST_PATHS}
+        lane = app.get(MCP_LANE)
+        if lane is not None:  # `/mcp` in one function, the chain taking what it does not
+            self.chains[MCP_PATH] = lane.serving(self.chains[MCP_PATH])
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)

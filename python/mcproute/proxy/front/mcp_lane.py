@@ -1,0 +1,110 @@
+"""`POST /mcp` on the server front in one function: what `mcp_chain`, the auth middleware,
+the caller binding and the transport's `post` do for it, without the middleware layers between
+them, and a whole JSON reply written as bytes (no `web.Response`).
+
+Every piece is the one the chain runs: the request id and timing (`per_request.start`), the key
+check and scope (`Authenticator.authenticate`, `auth.admit`), the gateway's CALLER
+(`mcp_chain.enter_caller`), the transport's checks and dispatch (`StreamableHTTP.answer`: the
+2026-07-28 header checks, cancellation, the gateway's bytes fast path) and the record
+(`mcp_chain.recorder`: HTTP metrics, history, access log). A 2026-07-28 reply answered as JSON
+goes out as its bytes with the headers `StreamableHTTP.post` and the chain give it; any other
+outcome (legacy sessions, 202s, SSE streams, refusals, errors with their own status) is the
+transport's own response, sent as the chain sends it.
+
+The lane is installed only where nothing else wraps `/mcp`: no OAuth resource (its tokens and
+challenges are the chain's) and no tracing (its server span is a middleware). A request whose
+body came late goes the chain's way, which answers its 408.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from aiohttp import web
+
+from mcproute.protocol.server.dispatch import Reply
+from mcproute.protocol.server.http import StreamableHTTP, reply_response, reply_status
+from mcproute.proxy.auth import Authenticator, admit
+from mcproute.proxy.front.request import FrontRequest
+from mcproute.proxy.mcp_chain import Done, enter_caller, fail_closed, leave_caller
+from mcproute.proxy.observe import finish
+from mcproute.proxy.per_request import start
+from mcproute.store.nonces import StoreUnavailableError
+
+if TYPE_CHECKING:
+    from mcproute.proxy.front.protocol import Chain
+
+# The head of a 2026-07-28 JSON reply as `StreamableHTTP.post` and the chain make it, up to
+# the request id (the response's own headers, in order; `FrontRequest.send_whole` adds the rest).
+JSON_HEAD = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nx-request-id: "
+
+
+class Sent:
+    """What the request's record reads of a reply written as bytes: its status, body and
+    length (`history.status_of`, the debug bodies, the access log's `bytes_out`)."""
+
+    __slots__ = ("body", "body_length", "status")
+    prepared = True
+
+    def __init__(self, status: int, body: bytes, body_length: int) -> None:
+        self.status = status
+        self.body = body
+        self.body_length = body_length
+
+
+class McpLane:
+    """`authenticator`, `transport` and `done`: the very ones the app's chain uses."""
+
+    def __init__(self, authenticator: Authenticator, transport: StreamableHTTP, done: Done) -> None:
+        self.authenticator = authenticator
+        self.transport = transport
+        self.done = done
+
+    def serving(self, chain: Chain) -> Chain:
+        """`/mcp`'s handler on the front, `chain` (the app's) taking what the lane does not."""
+        authenticate = self.authenticator.authenticate
+        answer = self.transport.answer
+        done = self.done
+
+        async def mcp_lane(request: web.Request) -> web.StreamResponse:
+            front = cast(FrontRequest, request)
+            if front.late:
+                return await chain(request)
+            timing = start(request)
+            response: web.StreamResponse | Sent | None = None
+            raised: BaseException | None = None
+            try:
+                try:
+                    admitted = admit(request, await authenticate(request))
+                    if isinstance(admitted, web.Response):
+                        outcome: web.StreamResponse | Reply = admitted
+                    else:
+                        tokens = enter_caller(request)
+                        try:
+                            outcome = await answer(request)
+                        finally:
+                            leave_caller(tokens)
+                except StoreUnavailableError as exc:
+                    outcome = fail_closed(request, exc)
+                if isinstance(outcome, Reply):
+                    body = outcome.body
+                    if body is not None and reply_status(outcome) == 200:
+                        head = f"{JSON_HEAD}{timing.request_id}\r\n"
+                        response = Sent(200, body, front.send_whole(head, body))
+                        return cast(web.StreamResponse, response)
+                    outcome = reply_response(outcome)
+                response = outcome
+                if not outcome.prepared:
+                    outcome.headers["x-request-id"] = timing.request_id
+                await finish(request, outcome)
+                return outcome
+            except BaseException as exc:
+                raised = exc
+                raise
+            finally:
+                done(request, timing, cast(web.StreamResponse | None, response), raised)
+
+        return mcp_lane
+
+
+MCP_LANE = web.AppKey("mcp_lane", McpLane)
