@@ -54,8 +54,15 @@ def cases(key: str, unscoped: str) -> list[bytes]:
         request(key, add, {**call_headers("demo__other")}),  # Mcp-Name mismatch: 400
         request(key, modern("tools/call", {"name": "nope", "arguments": {}}), call_headers("nope")),
         request(key, modern("tools/list", {}), {"Mcp-Method": "tools/list"}),
-        request(key, add, {"Mcp-Method": "tools/call", "Mcp-Name": "demo__add",
-                           "MCP-Protocol-Version": "2025-06-18"}),  # fmt: skip
+        request(
+            key,
+            add,
+            {
+                "Mcp-Method": "tools/call",
+                "Mcp-Name": "demo__add",
+                "MCP-Protocol-Version": "2025-06-18",
+            },
+        ),
         request(key, modern("notifications/cancelled", {"requestId": 3}, None), {}),  # 202
         request(key, add, {**call_headers("demo__add"), "Origin": "http://evil.example"}),
         request(unscoped, add, call_headers("demo__add")),  # 403: no mcp scope
@@ -99,10 +106,7 @@ async def outcomes(
             if "given-id" not in entry["request_id"]:
                 entry["request_id"] = "<made>"
             entry["key_id"] = entry["key_id"] is not None
-        rows = [
-            [row[3], row[4], row[7], row[12], row[2] is not None]
-            for row in app[HISTORY].log
-        ]
+        rows = [[row[3], row[4], row[7], row[12], row[2] is not None] for row in app[HISTORY].log]
         requests = {k: v for k, v in app[METRICS].requests.items() if k[0] == "/mcp"}
         return replies, rows, requests, access
 

@@ -15,8 +15,9 @@ error in the caller's format.
 from __future__ import annotations
 
 import contextvars
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -36,15 +37,11 @@ from mcproute.store.nonces import StoreUnavailableError
 
 MCP_PATH = "/mcp"
 NO_MODEL_CALLS = CurrentRequest()  # what an MCP request used of models: nothing (only read)
-Done = Callable[
-    [web.Request, RequestTiming, web.StreamResponse | None, BaseException | None], None
-]
+Done = Callable[[web.Request, RequestTiming, web.StreamResponse | None, BaseException | None], None]
 CallerTokens = tuple[contextvars.Token[Any], contextvars.Token[str | None]]
 
 
-def recorder(
-    metrics: Metrics, history: History, settings: Callable[[], DashboardSettings]
-) -> Done:
+def recorder(metrics: Metrics, history: History, settings: Callable[[], DashboardSettings]) -> Done:
     """What a finished MCP request leaves: its HTTP metrics, its history row and its access
     log line, from one status and one clock reading. `settings()`, the current
     configuration's dashboard block."""
@@ -85,6 +82,32 @@ def leave_caller(tokens: CallerTokens) -> None:
     CALLER.reset(tokens[0])
 
 
+async def served(
+    request: web.Request,
+    produce: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    done: Done,
+) -> web.StreamResponse:
+    """An MCP request from its id and timing to its record: `produce`'s response (a store
+    that is down: 503) with the request id, sent (unless `produce` sent it), then `done`."""
+    timing = start(request)
+    response: web.StreamResponse | None = None
+    raised: BaseException | None = None
+    try:
+        try:
+            response = await produce(request)
+        except StoreUnavailableError as exc:
+            response = fail_closed(request, exc)
+        if not response.prepared:
+            response.headers["x-request-id"] = timing.request_id
+        await finish(request, response)
+        return response
+    except BaseException as exc:
+        raised = exc
+        raise
+    finally:
+        done(request, timing, response, raised)
+
+
 def middleware(done: Done, authenticate: Middleware) -> Middleware:
     """`authenticate`: the proxy's auth middleware, run here in front of the MCP route; `done`,
     the request's record (`recorder`)."""
@@ -96,22 +119,6 @@ def middleware(done: Done, authenticate: Middleware) -> Middleware:
         match = request.match_info
         if match.http_exception is not None:
             return await handler(request)
-        timing = start(request)
-        response: web.StreamResponse | None = None
-        raised: BaseException | None = None
-        try:
-            try:
-                response = await authenticate(request, match.handler)
-            except StoreUnavailableError as exc:
-                response = fail_closed(request, exc)
-            if not response.prepared:
-                response.headers["x-request-id"] = timing.request_id
-            await finish(request, response)
-            return response
-        except BaseException as exc:
-            raised = exc
-            raise
-        finally:
-            done(request, timing, response, raised)
+        return await served(request, functools.partial(authenticate, handler=match.handler), done)
 
     return mcp_chain

@@ -2,11 +2,11 @@
 the caller binding and the transport's `post` do for it, without the middleware layers between
 them, and a whole JSON reply written as bytes (no `web.Response`).
 
-Every piece is the one the chain runs: the request id and timing (`per_request.start`), the key
-check and scope (`Authenticator.authenticate`, `auth.admit`), the gateway's CALLER
+Every piece is the one the chain runs: the request id, timing, store failures and the record
+(`mcp_chain.served`, with `mcp_chain.recorder`'s HTTP metrics, history row and access log), the
+key check and scope (`Authenticator.authenticate`, `auth.admit`), the gateway's CALLER
 (`mcp_chain.enter_caller`), the transport's checks and dispatch (`StreamableHTTP.answer`: the
-2026-07-28 header checks, cancellation, the gateway's bytes fast path) and the record
-(`mcp_chain.recorder`: HTTP metrics, history, access log). A 2026-07-28 reply answered as JSON
+2026-07-28 header checks, cancellation, the gateway's bytes fast path). A 2026-07-28 reply answered as JSON
 goes out as its bytes with the headers `StreamableHTTP.post` and the chain give it; any other
 outcome (legacy sessions, 202s, SSE streams, refusals, errors with their own status) is the
 transport's own response, sent as the chain sends it.
@@ -26,10 +26,8 @@ from mcproute.protocol.server.dispatch import Reply
 from mcproute.protocol.server.http import StreamableHTTP, reply_response, reply_status
 from mcproute.proxy.auth import Authenticator, admit
 from mcproute.proxy.front.request import FrontRequest
-from mcproute.proxy.mcp_chain import Done, enter_caller, fail_closed, leave_caller
-from mcproute.proxy.observe import finish
-from mcproute.proxy.per_request import start
-from mcproute.store.nonces import StoreUnavailableError
+from mcproute.proxy.mcp_chain import Done, enter_caller, leave_caller, served
+from mcproute.proxy.observe import TIMING
 
 if TYPE_CHECKING:
     from mcproute.proxy.front.protocol import Chain
@@ -62,49 +60,33 @@ class McpLane:
 
     def serving(self, chain: Chain) -> Chain:
         """`/mcp`'s handler on the front, `chain` (the app's) taking what the lane does not."""
-        authenticate = self.authenticator.authenticate
-        answer = self.transport.answer
-        done = self.done
+        produce, done = self._produce, self.done
 
         async def mcp_lane(request: web.Request) -> web.StreamResponse:
-            front = cast(FrontRequest, request)
-            if front.late:
+            if cast(FrontRequest, request).late:
                 return await chain(request)
-            timing = start(request)
-            response: web.StreamResponse | Sent | None = None
-            raised: BaseException | None = None
-            try:
-                try:
-                    admitted = admit(request, await authenticate(request))
-                    if isinstance(admitted, web.Response):
-                        outcome: web.StreamResponse | Reply = admitted
-                    else:
-                        tokens = enter_caller(request)
-                        try:
-                            outcome = await answer(request)
-                        finally:
-                            leave_caller(tokens)
-                except StoreUnavailableError as exc:
-                    outcome = fail_closed(request, exc)
-                if isinstance(outcome, Reply):
-                    body = outcome.body
-                    if body is not None and reply_status(outcome) == 200:
-                        head = f"{JSON_HEAD}{timing.request_id}\r\n"
-                        response = Sent(200, body, front.send_whole(head, body))
-                        return cast(web.StreamResponse, response)
-                    outcome = reply_response(outcome)
-                response = outcome
-                if not outcome.prepared:
-                    outcome.headers["x-request-id"] = timing.request_id
-                await finish(request, outcome)
-                return outcome
-            except BaseException as exc:
-                raised = exc
-                raise
-            finally:
-                done(request, timing, cast(web.StreamResponse | None, response), raised)
+            return await served(request, produce, done)
 
         return mcp_lane
+
+    async def _produce(self, request: web.Request) -> web.StreamResponse:
+        """The response, or a 2026-07-28 JSON reply sent here as bytes (`Sent`)."""
+        admitted = admit(request, await self.authenticator.authenticate(request))
+        if isinstance(admitted, web.Response):
+            return admitted
+        tokens = enter_caller(request)
+        try:
+            outcome = await self.transport.answer(request)
+        finally:
+            leave_caller(tokens)
+        if not isinstance(outcome, Reply):
+            return outcome
+        body = outcome.body
+        if body is None or reply_status(outcome) != 200:
+            return reply_response(outcome)
+        head = f"{JSON_HEAD}{request[TIMING].request_id}\r\n"
+        length = cast(FrontRequest, request).send_whole(head, body)
+        return cast(web.StreamResponse, Sent(200, body, length))
 
 
 MCP_LANE = web.AppKey("mcp_lane", McpLane)
