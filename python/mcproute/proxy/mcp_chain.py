@@ -10,6 +10,10 @@ token, the scope check, with the very middleware the other routes use), the HTTP
 metrics, the dashboard's history (its request count and log hold MCP requests too) and the
 access log line. A method the route does not serve goes the ordinary way, where it gets its
 error in the caller's format.
+
+Its parts are shared with the server front's `/mcp` lane (`front/mcp_lane.py`), which runs
+them without the middleware layers: `served` (request id to record), `recorder` (the record)
+and `enter_caller`/`leave_caller` (the gateway's CALLER, as the route's `with_caller` sets it).
 """
 
 from __future__ import annotations
