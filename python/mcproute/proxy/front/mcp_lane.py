@@ -8,8 +8,8 @@ key check and scope (`Authenticator.authenticate`, `auth.admit`), the gateway's 
 (`mcp_chain.enter_caller`), the transport's checks and dispatch (`StreamableHTTP.answer`: the
 2026-07-28 header checks, cancellation, the gateway's bytes fast path). A 2026-07-28 reply
 answered as JSON goes out as its bytes with the headers `StreamableHTTP.post` and the chain
-give it; any other outcome (legacy sessions, 202s, SSE streams, refusals, errors with their own status) is the
-transport's own response, sent as the chain sends it.
+give it; any other outcome (legacy sessions, 202s, SSE streams, refusals, errors with their
+own status) is the transport's own response, sent as the chain sends it.
 
 The lane is installed only where nothing else wraps `/mcp`: no OAuth resource (its tokens and
 challenges are the chain's) and no tracing (its server span is a middleware). A request whose
