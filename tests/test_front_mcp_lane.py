@@ -4,6 +4,7 @@ the made request ids), the same history rows, HTTP metrics and access log lines.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,15 @@ import orjson
 import pytest
 
 from front_support import running_app
+from mcp_support import serve
 from mcproute.logs import ACCESS_LOGGER
+from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.proxy.front.mcp_lane import MCP_LANE
 from mcproute.proxy.history import HISTORY
+from mcproute.proxy.mcp_metrics import MCP_GATEWAY
 from mcproute.proxy.metrics import METRICS
+from mcproute.testing import everything_server
+from proxy_support import document
 from test_front_proxy import connection
 
 MODERN = "2026-07-28"
@@ -126,4 +132,47 @@ async def test_the_lane_answers_records_and_logs_as_the_chain(
     ]  # fmt: skip
     assert replies[0][1]["result"]["content"][0]["text"] == "3"
     assert "x-request-id: given-id.1" in replies[1][0]
+    assert lane == plain
+
+
+async def cancelled_call(tmp_path: Path, front: bool) -> tuple[list[str], bytes, list[str]]:
+    """A slow 2026-07-28 call on one connection, cancelled from another: both replies' heads
+    (but the date and made ids) and the call's body."""
+    upstream = StreamableHTTP(everything_server.build())
+    async with serve(upstream.app()) as everything_url:
+
+        def config(sim_url: str, _: str) -> dict[str, Any]:
+            return document(sim_url, everything_url)
+
+        async with running_app(tmp_path, front, config) as (proxy, _, app):
+            demo = app[MCP_GATEWAY].upstreams["demo"]
+            key = proxy.key("mcp")
+            slow = modern("tools/call", {"name": "demo__slow_compute",
+                                         "arguments": {"seconds": 30}}, 5)  # fmt: skip
+            cancel = modern("notifications/cancelled", {"requestId": 5}, None)
+            async with connection(proxy.url) as (reader, writer):
+                writer.write(request(key, slow, call_headers("demo__slow_compute")))
+                for _ in range(1000):  # until the call is upstream
+                    if demo.calls:
+                        break
+                    await asyncio.sleep(0.01)
+                async with connection(proxy.url) as (other_reader, other_writer):
+                    other_writer.write(request(key, cancel, {}))
+                    cancelled_head, _ = await read_reply(other_reader)
+                call_head, body = await asyncio.wait_for(read_reply(reader), 10)
+    return (
+        [h for h in call_head if "x-request-id" not in h],
+        body,
+        [h for h in cancelled_head if "x-request-id" not in h],
+    )
+
+
+async def test_a_cancelled_call_gets_no_response_on_the_lane_as_on_the_chain(
+    tmp_path: Path,
+) -> None:
+    lane = await cancelled_call(tmp_path / "front", True)
+    plain = await cancelled_call(tmp_path / "plain", False)
+    assert lane[0][0] == "HTTP/1.1 202 Accepted"
+    assert lane[1] == b""  # no JSON-RPC response
+    assert lane[2][0] == "HTTP/1.1 202 Accepted"
     assert lane == plain
