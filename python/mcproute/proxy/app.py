@@ -190,7 +190,7 @@ def build_app(
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
-    authenticate = auth.middleware(authenticator, resource)
+    authenticate = auth.middleware(authenticator, resource, admin_audit.refused)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),

@@ -216,8 +216,16 @@ class Authenticator:
         return await self.record(request, key)
 
 
-def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None) -> Middleware:
-    """`oauth` (`auth.oauth` configured): `/mcp` also takes OAuth access tokens."""
+Refused = Callable[[web.Request, ApiKeyRecord, web.Response], Awaitable[None]]
+
+
+def middleware(
+    authenticator: Authenticator,
+    oauth: OAuthResource | None = None,
+    refused: Refused | None = None,
+) -> Middleware:
+    """`oauth` (`auth.oauth` configured): `/mcp` also takes OAuth access tokens. `refused` is
+    told of each call a valid key makes outside its scopes (the admin API's audit trail)."""
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -231,9 +239,12 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
             return record
         scope = route_scope(request.path)
         if scope is not None and scope != "models" and not allows(record, scope):
-            return error_response(
+            forbidden = error_response(
                 request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
             )
+            if refused is not None:
+                await refused(request, record, forbidden)
+            return forbidden
         request[RECORD] = record
         request[TIMING].key_id = record.key_id
         return await handler(request)
