@@ -108,9 +108,20 @@ async def test_admin_calls_and_keyring_rotations_are_audited(tmp_path: Path) -> 
             assert [e["action"] for e in (await r.json())["data"]] == [
                 "keyring.reencrypted", "admin.call"
             ]  # fmt: skip
-        viewer = {"Authorization": f"Bearer {proxy.key('models')}"}
+        models_key = proxy.key("models")
+        viewer = {"Authorization": f"Bearer {models_key}"}
         async with http.get(f"{base}/audit", headers=viewer) as r:
-            assert r.status == 403
+            assert r.status == 403  # a read: refused, not audited
+        async with http.post(f"{base}/keys", json={"scopes": ["admin"]}, headers=viewer) as r:
+            assert r.status == 403  # refused by the auth middleware: audited
+        async with http.get(f"{base}/audit?limit=1", headers=headers) as r:
+            [event] = (await r.json())["data"]
+        viewer_id = event["subject"]
+        assert viewer_id != admin_id
+        assert viewer_id in models_key
+        assert (event["action"], event["detail"]) == (
+            "admin.call", {"method": "POST", "path": "/admin/keys", "status": 403}
+        )  # fmt: skip
 
 
 def test_the_keyring_commands_rotation_is_audited(tmp_path: Path) -> None:

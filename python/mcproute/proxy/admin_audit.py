@@ -1,6 +1,7 @@
 """The audit trail of the admin API: every call that changes something (any method but GET and
 HEAD) leaves an `admin.call` event naming the caller's key id, the method, the path and the
-status it got, whatever the outcome (a refused call is audited too); `GET /admin/audit` reads
+status it got, whatever the outcome (a refused call is audited too, also one the auth
+middleware refused because its key lacks the `admin` scope: `refused`); `GET /admin/audit` reads
 the newest events. Reads are not audited, so a dashboard polling `/admin/...` adds no rows.
 
 The event is written once the call has been answered (the change it made, if any, has its own
@@ -23,6 +24,7 @@ from mcproute.proxy.auth import RECORD
 from mcproute.proxy.handling import guarded
 from mcproute.proxy.history import status_of
 from mcproute.proxy.query_params import query_limit
+from mcproute.security import ApiKeyRecord
 from mcproute.store import SqliteApiKeyStore
 from mcproute.store.nonces import StoreUnavailableError
 
@@ -47,19 +49,26 @@ def audited(handler: Handler) -> Handler:
             raise
         finally:
             caller = request.get(RECORD)
-            write = request.app[KEY_STORE].audit(
-                ADMIN_CALL,
-                None if caller is None else caller.key_id,
-                method=request.method,
-                path=request.path,
-                status=status_of(response, raised),
-            )
-            try:  # shielded: a client that left does not erase the trace of its call
-                await asyncio.shield(write)
-            except (StoreUnavailableError, OSError) as exc:
-                log.error("audit: %s %s not recorded (%s)", request.method, request.path, exc)
+            await _record(request, None if caller is None else caller.key_id,
+                          status_of(response, raised))  # fmt: skip
 
     return wrapper
+
+
+async def refused(request: web.Request, caller: ApiKeyRecord, response: web.Response) -> None:
+    """The auth middleware's hook: an admin change refused to a key without the scope."""
+    if request.path.startswith("/admin") and request.method not in ("GET", "HEAD"):
+        await _record(request, caller.key_id, response.status)
+
+
+async def _record(request: web.Request, key_id: str | None, status: int) -> None:
+    write = request.app[KEY_STORE].audit(
+        ADMIN_CALL, key_id, method=request.method, path=request.path, status=status
+    )
+    try:  # shielded: a client that left does not erase the trace of its call
+        await asyncio.shield(write)
+    except (StoreUnavailableError, OSError) as exc:
+        log.error("audit: %s %s not recorded (%s)", request.method, request.path, exc)
 
 
 @guarded

@@ -184,7 +184,7 @@ def build_app(
     ledger = open_ledger(data_dir, database)
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
-    authenticate = auth.middleware(authenticator, resource)
+    authenticate = auth.middleware(authenticator, resource, admin_audit.refused)
     mcp_done = mcp_chain.recorder(metrics, recent, lambda: registry.config.dashboard)
     app = web.Application(
         middlewares=[
@@ -276,7 +276,7 @@ def build_app(
     )
     app.router.add_post("/mcp", _mcp_handler(mcp.post))
     if resource is None and not tracing.ACTIVE:  # the server front's `/mcp` lane applies
-        app[MCP_LANE] = McpLane(authenticator, mcp, mcp_done)
+        app[MCP_LANE] = McpLane(authenticator, mcp, mcp_done, admin_audit.refused)
     app.router.add_get("/mcp", _mcp_handler(mcp.get))
     app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
     app.on_shutdown.append(mcp.shutdown)

@@ -216,8 +216,16 @@ class Authenticator:
         return await self.record(request, key)
 
 
-def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None) -> Middleware:
-    """`oauth` (`auth.oauth` configured): `/mcp` also takes OAuth access tokens."""
+Refused = Callable[[web.Request, ApiKeyRecord, web.Response], Awaitable[None]]
+
+
+def middleware(
+    authenticator: Authenticator,
+    oauth: OAuthResource | None = None,
+    refused: Refused | None = None,
+) -> Middleware:
+    """`oauth` (`auth.oauth` configured): `/mcp` also takes OAuth access tokens. `refused` is
+    told of each call a valid key makes outside its scopes (the admin API's audit trail)."""
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -227,7 +235,7 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
             record = await oauth.authenticate(request, authenticator)
         else:
             record = await authenticator.authenticate(request)
-        admitted = admit(request, record)
+        admitted = await admit(request, record, refused)
         if isinstance(admitted, web.Response):
             return admitted
         return await handler(request)
@@ -235,14 +243,21 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
     return authenticate
 
 
-def admit(request: web.Request, record: ApiKeyRecord | web.Response) -> ApiKeyRecord | web.Response:
+async def admit(
+    request: web.Request, record: ApiKeyRecord | web.Response, refused: Refused | None = None
+) -> ApiKeyRecord | web.Response:
     """The caller `record` on the request if its key has the route's scope; else the refusal
-    to answer with (`record` itself when it is one)."""
+    to answer with (`record` itself when it is one), `refused` told of a valid key's."""
     if isinstance(record, web.Response):
         return record
     scope = route_scope(request.path)
     if scope is not None and scope != "models" and not allows(record, scope):
-        return error_response(request, 403, f"this API key lacks the {scope!r} scope", "forbidden")
+        forbidden = error_response(
+            request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
+        )
+        if refused is not None:
+            await refused(request, record, forbidden)
+        return forbidden
     request[RECORD] = record
     request[TIMING].key_id = record.key_id
     return record

@@ -43,6 +43,7 @@ from mcproute.proxy.contexts import CONTEXTS, referenced_messages
 from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
+from mcproute.proxy.query_params import query_limit
 from mcproute.proxy.routes import Failure, _call, _close, _model, _relay
 from mcproute.store.sqlite_contexts import ContextTooLargeError
 
@@ -188,7 +189,7 @@ async def retrieve(request: web.Request) -> web.StreamResponse:
 @guarded
 async def list_input_items(request: web.Request) -> web.StreamResponse:
     ident = _response_id(request)
-    limit = _limit(request.query.get("limit", "20"))
+    limit = query_limit(request, MAX_ITEMS, default=20)
     order = request.query.get("order", "desc")
     if order not in ("asc", "desc"):
         raise BadRequest('order: expected one of "asc", "desc"')
@@ -214,16 +215,6 @@ async def list_input_items(request: web.Request) -> web.StreamResponse:
             "has_more": len(items) > limit,
         }
     )
-
-
-def _limit(text: str) -> int:
-    try:
-        limit = int(text)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_ITEMS:
-        raise BadRequest(f"limit: expected an integer from 1 to {MAX_ITEMS}")
-    return limit
 
 
 @guarded

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from mcproute.protocol.server.dispatch import Reply
 from mcproute.protocol.server.http import StreamableHTTP, reply_response, reply_status
-from mcproute.proxy.auth import Authenticator, admit
+from mcproute.proxy.auth import Authenticator, Refused, admit
 from mcproute.proxy.front.request import FrontRequest
 from mcproute.proxy.mcp_chain import Done, enter_caller, leave_caller, served
 from mcproute.proxy.observe import TIMING
@@ -51,12 +51,19 @@ class Sent:
 
 
 class McpLane:
-    """`authenticator`, `transport` and `done`: the very ones the app's chain uses."""
+    """`authenticator`, `transport`, `done` and `refused`: the very ones the app's chain uses."""
 
-    def __init__(self, authenticator: Authenticator, transport: StreamableHTTP, done: Done) -> None:
+    def __init__(
+        self,
+        authenticator: Authenticator,
+        transport: StreamableHTTP,
+        done: Done,
+        refused: Refused | None = None,
+    ) -> None:
         self.authenticator = authenticator
         self.transport = transport
         self.done = done
+        self.refused = refused
 
     def serving(self, chain: Chain) -> Chain:
         """`/mcp`'s handler on the front, `chain` (the app's) taking what the lane does not."""
@@ -71,7 +78,8 @@ class McpLane:
 
     async def _produce(self, request: web.Request) -> web.StreamResponse:
         """The response, or a 2026-07-28 JSON reply sent here as bytes (`Sent`)."""
-        admitted = admit(request, await self.authenticator.authenticate(request))
+        record = await self.authenticator.authenticate(request)
+        admitted = await admit(request, record, self.refused)
         if isinstance(admitted, web.Response):
             return admitted
         tokens = enter_caller(request)
