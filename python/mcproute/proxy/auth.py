@@ -206,6 +206,17 @@ class Authenticator:
                 return error_response(request, 401, message, "invalid_signature")
         return record
 
+    def record_now(self, request: web.Request, key: str) -> ApiKeyRecord | web.Response | None:
+        """`record` without a coroutine: the record of a cached key that needs no signature,
+        or the 401 of a refused one; None: await `record` (not cached, or signed)."""
+        try:
+            record = self.keys.verify_now(key)
+        except ApiKeyError as exc:
+            return key_refused(request, exc)
+        if record is None or record.require_signature:
+            return None
+        return record
+
     async def authenticate(self, request: web.Request) -> ApiKeyRecord | web.Response:
         """The record of the key in the request's headers, or the 401 to answer with."""
         key = presented_key(request)
@@ -229,13 +240,18 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
             record = await authenticator.authenticate(request)
         if isinstance(record, web.Response):
             return record
-        scope = route_scope(request.path)
-        if scope is not None and scope != "models" and not allows(record, scope):
-            return error_response(
-                request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
-            )
-        request[RECORD] = record
-        request[TIMING].key_id = record.key_id
-        return await handler(request)
+        refused = accepted(request, record)
+        return refused if refused is not None else await handler(request)
 
     return authenticate
+
+
+def accepted(request: web.Request, record: ApiKeyRecord) -> web.Response | None:
+    """Admit the request under the key's `record` (its route's scope: the model routes check
+    theirs per model), or the 403 to answer with."""
+    scope = route_scope(request.path)
+    if scope is not None and scope != "models" and not allows(record, scope):
+        return error_response(request, 403, f"this API key lacks the {scope!r} scope", "forbidden")
+    request[RECORD] = record
+    request[TIMING].key_id = record.key_id
+    return None

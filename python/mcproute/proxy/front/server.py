@@ -18,7 +18,8 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
+from mcproute.proxy.front import model_lane
+from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH, MODEL_PATHS
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
 from mcproute.proxy.front.request import FrontMatch
 
@@ -61,6 +62,9 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app, path) for path in FAST_PATHS}
+        for path in MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
+            chain, handler = self.chains[path], _handler(app, path)
+            self.chains[path] = model_lane.serving(app, path, chain, handler)
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
