@@ -57,15 +57,18 @@ async def running(
     front: bool = True,
     config_document: Callable[[str, str], dict[str, Any]] = document,
     sim: dict[str, Any] | None = None,
+    built: list[web.Application] | None = None,
     **timeouts: float,
 ) -> AsyncIterator[tuple[Proxy, Front | None]]:
     """The proxy on `config_document(simulator URL, MCP server URL)`, as `running_proxy`;
-    `sim`: the simulator's settings."""
+    `sim`: the simulator's settings; `built` gets the app."""
     data_dir = DataDir(tmp_path / "data")
     async with running_simulator(**{"tokens": 4, **(sim or {})}) as sim_, http_server() as mcp_url:
         config = parse_config(
             config_document(sim_.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY}
         )
         app = build_app(config, data_dir, body_timeout=timeouts.get("body_timeout", 30.0))
+        if built is not None:
+            built.append(app)
         async with served_app(app, front, **timeouts) as (url, server):
             yield Proxy(url, data_dir, sim_), server

@@ -47,7 +47,6 @@ from mcproute.proxy.front import model_lane
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
-from mcproute.proxy.per_request import Books
 from mcproute.proxy.per_request import middleware as per_request
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
@@ -193,14 +192,14 @@ def build_app(
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
     authenticate = auth.middleware(authenticator, resource)
-    books = Books(metrics, recent, lambda: registry.config.dashboard, billing)
+    recording = per_request(metrics, recent, lambda: registry.config.dashboard, billing)
     traced = tracing.middlewares()
     app = web.Application(
         middlewares=[
             *traced,
             # /mcp: auth, metrics and history; none of the model calls' bookkeeping
             mcp_chain.middleware(metrics, recent, lambda: registry.config.dashboard, authenticate),
-            per_request(books),
+            recording,
             authenticate,
             surface.unknown_routes,
         ],
@@ -208,7 +207,7 @@ def build_app(
     )
     app[BODY_TIMEOUT] = body_timeout
     if not traced:  # the server span is a middleware: a traced app runs its whole chain
-        app[model_lane.LANE] = model_lane.Lane(authenticator, books)
+        app[model_lane.LANE] = model_lane.Lane(authenticator, recording)
     app[routes.REGISTRY] = registry
     app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry

@@ -240,18 +240,13 @@ def middleware(authenticator: Authenticator, oauth: OAuthResource | None = None)
             record = await authenticator.authenticate(request)
         if isinstance(record, web.Response):
             return record
-        refused = accepted(request, record)
-        return refused if refused is not None else await handler(request)
+        scope = route_scope(request.path)
+        if scope is not None and scope != "models" and not allows(record, scope):
+            return error_response(
+                request, 403, f"this API key lacks the {scope!r} scope", "forbidden"
+            )
+        request[RECORD] = record
+        request[TIMING].key_id = record.key_id
+        return await handler(request)
 
     return authenticate
-
-
-def accepted(request: web.Request, record: ApiKeyRecord) -> web.Response | None:
-    """Admit the request under the key's `record` (its route's scope: the model routes check
-    theirs per model), or the 403 to answer with."""
-    scope = route_scope(request.path)
-    if scope is not None and scope != "models" and not allows(record, scope):
-        return error_response(request, 403, f"this API key lacks the {scope!r} scope", "forbidden")
-    request[RECORD] = record
-    request[TIMING].key_id = record.key_id
-    return None

@@ -41,51 +41,14 @@ from mcproute.proxy.spend import Recorder
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class Books:
-    """Where a finished model-proxy request is recorded: the HTTP metrics, the spend ledger,
-    the dashboard's history and the access log. One per app, shared by this middleware and
-    the server front's model lane (`front.model_lane`), so both record alike.
-    `settings()` is the current configuration's dashboard block, so a reload takes effect."""
+def middleware(
+    metrics: Metrics,
+    history: History,
+    settings: Callable[[], DashboardSettings],
+    spend: Recorder | None = None,
+) -> Middleware:
+    """`settings()` is the current configuration's dashboard block, so a reload takes effect."""
 
-    __slots__ = ("history", "metrics", "settings", "spend")
-
-    def __init__(
-        self,
-        metrics: Metrics,
-        history: History,
-        settings: Callable[[], DashboardSettings],
-        spend: Recorder | None = None,
-    ) -> None:
-        self.metrics = metrics
-        self.history = history
-        self.settings = settings
-        self.spend = spend
-
-    def done(
-        self,
-        request: web.Request,
-        timing: RequestTiming,
-        route: str,
-        model_route: bool,
-        current: CurrentRequest | None,
-        response: web.StreamResponse | None,
-        raised: BaseException | None,
-    ) -> None:
-        """The one record of a request that ended with `response` (or raised `raised`);
-        `current` None: left out of the history and the ledger."""
-        elapsed = time.perf_counter() - timing.start
-        status = status_of(response, raised)
-        overhead = timing.first_byte_overhead
-        if model_route and overhead is None:
-            overhead = timing.overhead()
-        self.metrics.request_done(route, status, elapsed, overhead if model_route else None)
-        if current is not None and self.spend is not None:
-            self.spend.request_done(request, current, timing, response, raised)
-        recorded(self.history, self.settings, request, timing, route, status, elapsed, current,
-                 response, overhead)  # fmt: skip
-
-
-def middleware(books: Books) -> Middleware:
     @web.middleware
     async def per_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
@@ -114,7 +77,16 @@ def middleware(books: Books) -> Middleware:
             UPSTREAM_WAIT.reset(wait_token)
             if current_token is not None:
                 CURRENT.reset(current_token)
-            books.done(request, timing, route, model_route, current, response, raised)
+            elapsed = time.perf_counter() - timing.start
+            status = status_of(response, raised)
+            overhead = timing.first_byte_overhead
+            if model_route and overhead is None:
+                overhead = timing.overhead()
+            metrics.request_done(route, status, elapsed, overhead if model_route else None)
+            if current is not None and spend is not None:
+                spend.request_done(request, current, timing, response, raised)
+            recorded(history, settings, request, timing, route, status, elapsed, current,
+                     response, overhead)  # fmt: skip
 
     return per_request
 

@@ -1,91 +1,72 @@
 """The model lane: `POST /v1/chat/completions` and `/v1/messages` on the server front, served
-by one coroutine in place of the app's middleware chain.
+by the per-request middleware around one key check and the route's own handler, in place of
+the app's whole chain.
 
-For these routes the chain (`mcp_chain`, `per_request`, `auth`, `surface.unknown_routes`)
-does four things, each a coroutine or more: pass the request on (`mcp_chain`: not `/mcp`),
-time it and keep its id, check its API key (`Authenticator.authenticate`, `record`, the
-manager's `averify`, the store's `load`), and record it once it is sent. The lane does the
-same in one function with the same shared pieces (`per_request.start` and `Books.done`,
-`Authenticator.record_now`, `auth.accepted`), then awaits the route's own handler, so a
-request costs one coroutine of its own before the route's.
-
-Whatever is out of the ordinary goes to the chain, which has every feature: no key in the
-headers (its 401), a key whose record is not cached (the awaited read) or that must sign its
-requests. Tracing on: the app has no lane at all (its server span is a middleware).
+For these routes the chain is `mcp_chain` (nothing to do: not `/mcp`), `per_request` (the
+request id and timing, then the one end-of-request record: HTTP metrics, spend rows, history
+row, access log), `auth` (the API key: `Authenticator.authenticate`, `record`, the manager's
+`averify` and the store's `load`, a coroutine each) and `surface.unknown_routes` (router 404s
+and 405s, which a routed POST never raises). The lane runs the very `per_request` middleware
+of the app around `keyed`, which checks the key without a coroutine from its cached record
+(`Authenticator.record_now`: the same checks and the same 401 and log line as `averify`'s)
+and calls the route's handler. Whatever is out of the ordinary goes on through the rest of
+the chain below `per_request` (auth and all): no key in the headers (its 401), a key whose
+record is not cached (the awaited read) or that must sign its requests. With tracing on the
+app has no lane at all (its server span is a middleware above these).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import functools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
-from mcproute.models.http import UPSTREAM_WAIT
-from mcproute.proxy.auth import Authenticator, accepted, key_in
-from mcproute.proxy.current_request import CURRENT, CurrentRequest
-from mcproute.proxy.metrics import route_label
-from mcproute.proxy.per_request import Books, start
+from mcproute.proxy.auth import RECORD, Authenticator, key_in
+from mcproute.proxy.observe import TIMING
 
 if TYPE_CHECKING:
     from mcproute.proxy.front.protocol import Chain
-    from mcproute.proxy.front.request import FrontRequest
+
+Compose = Callable[[Sequence[Middleware], "Chain"], "Chain"]
 
 
 class Lane:
-    """What the lane needs of the app: its key checks and its books (`build_app` sets one
-    as `app[LANE]` unless tracing is on)."""
+    """What the lane needs of the app: its key checks and its `per_request` middleware (one
+    of `app.middlewares`); `build_app` sets one as `app[LANE]` unless tracing is on."""
 
-    __slots__ = ("authenticator", "books")
+    __slots__ = ("authenticator", "recording")
 
-    def __init__(self, authenticator: Authenticator, books: Books) -> None:
+    def __init__(self, authenticator: Authenticator, recording: Middleware) -> None:
         self.authenticator = authenticator
-        self.books = books
+        self.recording = recording
 
 
 LANE = web.AppKey("model_lane", Lane)
 
 
-def serving(app: web.Application, path: str, chain: Chain, handler: Chain) -> Chain:
-    """What serves `path` (a model route, whose own handler is `handler`) on the front: the
-    lane where the app has one, else the app's `chain`."""
+def serving(app: web.Application, handler: Chain, compose: Compose) -> Chain | None:
+    """The lane for a model route whose own handler is `handler`, or None where the app has
+    none; `compose(middlewares, handler)` wraps a handler as aiohttp does."""
     lane = app.get(LANE)
     if lane is None:
-        return chain
+        return None
+    middlewares = list(app.middlewares)
+    below = compose(middlewares[middlewares.index(lane.recording) + 1 :], handler)
     record_now = lane.authenticator.record_now
-    done = lane.books.done
-    route = route_label(path)
 
-    async def serve(request: web.Request) -> web.StreamResponse:
+    async def keyed(request: web.Request) -> web.StreamResponse:
         key = key_in(request.headers)
-        if not key:
-            return await chain(request)
-        timing = start(request)  # before the key check: a refusal's log line has the id
-        found = record_now(request, key)
+        found = record_now(request, key) if key else None
         if found is None:
-            return await chain(request)
-        wait_token = UPSTREAM_WAIT.set(timing.upstream)
-        current = CurrentRequest()
-        current_token = CURRENT.set(current)
-        response: web.StreamResponse | None = None
-        raised: BaseException | None = None
-        try:
-            if isinstance(found, web.Response):  # the key was refused
-                response = found
-            else:
-                response = accepted(request, found) or await handler(request)
-            if not response.prepared:
-                timing.mark_first_byte(response)
-            ending = cast("FrontRequest", request).send(response)
-            if ending is not None:
-                await ending
-            return response
-        except BaseException as exc:
-            raised = exc
-            raise
-        finally:
-            # Reset: the connection's next request may start from this task's context.
-            UPSTREAM_WAIT.reset(wait_token)
-            CURRENT.reset(current_token)
-            done(request, timing, route, True, current, response, raised)
+            return await below(request)  # the chain's own key check
+        if isinstance(found, web.Response):  # the key was refused
+            return found
+        # What the auth middleware does for a model route (its scopes are checked per model).
+        request[RECORD] = found
+        request[TIMING].key_id = found.key_id
+        return await handler(request)
 
-    return serve
+    return functools.partial(lane.recording, handler=keyed)

@@ -3,7 +3,8 @@ its connections, their timeouts and the graceful stop.
 
 The fast routes run the app's own middleware chain (`app.middlewares`, outermost first) around
 the route's own handler, both taken from the app once it is set up, so the front serves them
-with the very code aiohttp runs. Handed-off connections belong to the runner's server, which
+with the very code aiohttp runs; the model routes' plain requests take the model lane
+(`model_lane`) in its place. Handed-off connections belong to the runner's server, which
 drains and closes them in `runner.cleanup()` as it does without a front.
 """
 
@@ -13,9 +14,10 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp.web_protocol import RequestHandler
 
 from mcproute.proxy.front import model_lane
@@ -36,10 +38,10 @@ def _handler(app: web.Application, path: str) -> Chain:
     )  # fmt: skip
 
 
-def _chain(app: web.Application, path: str) -> Chain:
-    """The app's middlewares around its POST handler of `path`, as aiohttp composes them."""
-    chain: Chain = _handler(app, path)
-    for middleware in reversed(app.middlewares):
+def _chain(middlewares: Sequence[Middleware], handler: Chain) -> Chain:
+    """`middlewares` (outermost first) around `handler`, as aiohttp composes them."""
+    chain = handler
+    for middleware in reversed(middlewares):
         chain = functools.partial(middleware, handler=chain)
     return chain
 
@@ -61,10 +63,11 @@ class Front:
         self.app = app
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
-        self.chains = {path: _chain(app, path) for path in FAST_PATHS}
-        for path in MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
-            chain, handler = self.chains[path], _handler(app, path)
-            self.chains[path] = model_lane.serving(app, path, chain, handler)
+        self.chains = {path: _chain(app.middlewares, _handler(app, path)) for path in FAST_PATHS}
+        for path in MODEL_PATHS:  # the chain's plain case in fewer coroutines (`model_lane`)
+            lane = model_lane.serving(app, _handler(app, path), _chain)
+            if lane is not None:
+                self.chains[path] = lane
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
