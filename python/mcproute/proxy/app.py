@@ -47,6 +47,7 @@ from mcproute.proxy.front import model_lane
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
+from mcproute.proxy.per_request import Books
 from mcproute.proxy.per_request import middleware as per_request
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
@@ -192,7 +193,8 @@ def build_app(
     prices = spend.Prices(lambda: registry.config)
     billing = spend.Recorder(ledger, prices, metrics)
     authenticate = auth.middleware(authenticator, resource)
-    recording = per_request(metrics, recent, lambda: registry.config.dashboard, billing)
+    books = Books(metrics, recent, lambda: registry.config.dashboard, billing)
+    recording = per_request(books)
     traced = tracing.middlewares()
     app = web.Application(
         middlewares=[
@@ -207,7 +209,7 @@ def build_app(
     )
     app[BODY_TIMEOUT] = body_timeout
     if not traced:  # the server span is a middleware: a traced app runs its whole chain
-        app[model_lane.LANE] = model_lane.Lane(authenticator, recording)
+        app[model_lane.LANE] = model_lane.Lane(authenticator, books, recording)
     app[routes.REGISTRY] = registry
     app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry

@@ -5,7 +5,7 @@ with the proxy's own middleware chain and handlers, every other connection hande
 Modules: `framing` (where a request ends, is it the fast shape), `request` (what the handlers
 read), `response` (the bytes of a reply), `handoff` (a connection given to aiohttp),
 `protocol` (one connection), `server` (the socket, timeouts, graceful stop: `Front`),
-`model_lane` (the model routes' plain case: the chain's record around one key check).
+`model_lane` (the model routes' one coroutine in place of the chain).
 Nothing is imported here: `request` is imported by the proxy's own modules (which the others
 import in turn).
 """

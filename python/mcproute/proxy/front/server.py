@@ -64,8 +64,8 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app.middlewares, _handler(app, path)) for path in FAST_PATHS}
-        for path in MODEL_PATHS:  # the chain's plain case in fewer coroutines (`model_lane`)
-            lane = model_lane.serving(app, _handler(app, path), _chain)
+        for path in MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
+            lane = model_lane.serving(app, path, _handler(app, path), _chain)
             if lane is not None:
                 self.chains[path] = lane
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
