@@ -57,18 +57,28 @@ async def running(
     front: bool = True,
     config_document: Callable[[str, str], dict[str, Any]] = document,
     sim: dict[str, Any] | None = None,
-    built: list[web.Application] | None = None,
     **timeouts: float,
 ) -> AsyncIterator[tuple[Proxy, Front | None]]:
     """The proxy on `config_document(simulator URL, MCP server URL)`, as `running_proxy`;
-    `sim`: the simulator's settings; `built` gets the app."""
+    `sim`: the simulator's settings."""
+    async with running_app(tmp_path, front, config_document, sim, **timeouts) as (proxy, server, _):
+        yield proxy, server
+
+
+@contextlib.asynccontextmanager
+async def running_app(
+    tmp_path: Path,
+    front: bool = True,
+    config_document: Callable[[str, str], dict[str, Any]] = document,
+    sim: dict[str, Any] | None = None,
+    **timeouts: float,
+) -> AsyncIterator[tuple[Proxy, Front | None, web.Application]]:
+    """`running`, and the app served."""
     data_dir = DataDir(tmp_path / "data")
     async with running_simulator(**{"tokens": 4, **(sim or {})}) as sim_, http_server() as mcp_url:
         config = parse_config(
             config_document(sim_.url, mcp_url), env={"OPENAI_API_KEY": OPENAI_KEY}
         )
         app = build_app(config, data_dir, body_timeout=timeouts.get("body_timeout", 30.0))
-        if built is not None:
-            built.append(app)
         async with served_app(app, front, **timeouts) as (url, server):
-            yield Proxy(url, data_dir, sim_), server
+            yield Proxy(url, data_dir, sim_), server, app

@@ -13,9 +13,8 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from aiohttp import web
 
-from front_support import running
+from front_support import running, running_app
 from mcproute._core import parse_api_key
 from mcproute.governance.limits import Limits
 from mcproute.governance.report import spend_report
@@ -96,7 +95,6 @@ async def bookkeeping(tmp_path: Path, front: bool) -> dict[str, Any]:
     cached after the first, so the others take the model lane): the history's log, the HTTP
     metrics' counts, the access log and the spend report, with what differs from run to run
     (times, ids, keys) taken out."""
-    built: list[web.Application] = []
     lines: list[dict[str, Any]] = []
 
     class Lines(logging.Handler):
@@ -108,7 +106,7 @@ async def bookkeeping(tmp_path: Path, front: bool) -> dict[str, Any]:
     access.addHandler(handler)
     access.setLevel(logging.INFO)
     try:
-        async with running(tmp_path, front, built=built) as (proxy, _):
+        async with running_app(tmp_path, front) as (proxy, _, app):
             keys = {"models": proxy.key("models"), "claude": proxy.key("model:claude")}
             keys["limited"] = limited_key(proxy.data_dir, ("models",), Limits(rpm=1))
             keys.update(refused_keys(proxy.data_dir))
@@ -128,12 +126,11 @@ async def bookkeeping(tmp_path: Path, front: bool) -> dict[str, Any]:
                 for path, headers, body in cases:
                     async with http.post(proxy.url + path, json=body, headers=headers) as r:
                         await r.read()
-            await built[0][LEDGER].flush()
-            spent = await built[0][LEDGER].run(spend_report, "model", None, None)
+            await app[LEDGER].flush()
+            spent = await app[LEDGER].run(spend_report, "model", None, None)
     finally:
         access.removeHandler(handler)
         access.setLevel(level)
-    app = built[0]
     names = {record.key_id: name for name, record in _records(proxy, keys).items()}
     log = [[names.get(e[2]), *e[3:8], *e[9:]] for e in app[HISTORY].log]  # no time, id, ms
     for line in lines:

@@ -195,10 +195,9 @@ def build_app(
     authenticate = auth.middleware(authenticator, resource)
     books = Books(metrics, recent, lambda: registry.config.dashboard, billing)
     recording = per_request(books)
-    traced = tracing.middlewares()
     app = web.Application(
         middlewares=[
-            *traced,
+            *tracing.middlewares(),
             # /mcp: auth, metrics and history; none of the model calls' bookkeeping
             mcp_chain.middleware(metrics, recent, lambda: registry.config.dashboard, authenticate),
             recording,
@@ -208,7 +207,7 @@ def build_app(
         client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
-    if not traced:  # the server span is a middleware: a traced app runs its whole chain
+    if not tracing.ACTIVE:  # the server span is a middleware: a traced app runs its chain
         app[model_lane.LANE] = model_lane.Lane(authenticator, books, recording)
     app[routes.REGISTRY] = registry
     app[routes.STREAMS] = routes.LiveStreams()

@@ -4,8 +4,9 @@ with the proxy's own middleware chain and handlers, every other connection hande
 
 Modules: `framing` (where a request ends, is it the fast shape), `request` (what the handlers
 read), `response` (the bytes of a reply), `handoff` (a connection given to aiohttp),
-`protocol` (one connection), `server` (the socket, timeouts, graceful stop: `Front`),
-`model_lane` (the model routes' one coroutine in place of the chain).
+`protocol` (one connection), `server` (the socket, timeouts, graceful stop: `Front`).
 Nothing is imported here: `request` is imported by the proxy's own modules (which the others
 import in turn).
+
+`model_lane`: the model routes in one coroutine in place of the chain.
 """

@@ -3,9 +3,11 @@ its connections, their timeouts and the graceful stop.
 
 The fast routes run the app's own middleware chain (`app.middlewares`, outermost first) around
 the route's own handler, both taken from the app once it is set up, so the front serves them
-with the very code aiohttp runs; the model routes' plain requests take the model lane
-(`model_lane`) in its place. Handed-off connections belong to the runner's server, which
+with the very code aiohttp runs. Handed-off connections belong to the runner's server, which
 drains and closes them in `runner.cleanup()` as it does without a front.
+
+The model routes take the model lane (`model_lane`) in place of their chain where the app
+has one.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from aiohttp.web_protocol import RequestHandler
 
-from mcproute.proxy.front import model_lane
-from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH, MODEL_PATHS
+from mcproute.proxy.front import framing, model_lane
+from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
 from mcproute.proxy.front.request import FrontMatch
 
@@ -38,7 +40,12 @@ def _handler(app: web.Application, path: str) -> Chain:
     )  # fmt: skip
 
 
-def _chain(middlewares: Sequence[Middleware], handler: Chain) -> Chain:
+def _chain(app: web.Application, path: str) -> Chain:
+    """The app's middlewares around its POST handler of `path`, as aiohttp composes them."""
+    return _wrapped(app.middlewares, _handler(app, path))
+
+
+def _wrapped(middlewares: Sequence[Middleware], handler: Chain) -> Chain:
     """`middlewares` (outermost first) around `handler`, as aiohttp composes them."""
     chain = handler
     for middleware in reversed(middlewares):
@@ -63,14 +70,14 @@ class Front:
         self.app = app
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
-        self.chains = {path: _chain(app.middlewares, _handler(app, path)) for path in FAST_PATHS}
-        for path in MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
-            lane = model_lane.serving(app, path, _handler(app, path), _chain)
-            if lane is not None:
-                self.chains[path] = lane
+        self.chains = {path: _chain(app, path) for path in FAST_PATHS}
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
+        for path in framing.MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
+            lane = model_lane.serving(app, path, _handler(app, path), _wrapped)
+            if lane is not None:
+                self.chains[path] = lane
         self.connections: set[FrontProtocol] = set()
         self.stopping = False
         self._idle_timeout = idle_timeout
