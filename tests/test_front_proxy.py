@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,15 @@ import aiohttp
 import orjson
 import pytest
 
-from front_support import running
+from front_support import running, running_app
+from mcproute._core import parse_api_key
 from mcproute.governance.limits import Limits
+from mcproute.governance.report import spend_report
+from mcproute.logs import ACCESS_LOGGER
+from mcproute.proxy.history import HISTORY
 from mcproute.proxy.malformed import malformed_body
+from mcproute.proxy.metrics import METRICS
+from mcproute.proxy.spend import LEDGER
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
 from proxy_support import document
@@ -81,6 +88,85 @@ async def test_the_front_answers_as_aiohttps_path_does(tmp_path: Path) -> None:
     assert statuses == [200, 200, 400, 400, 401, 401, 403, 404, 200, 429, 502, 400]
     assert front == plain
     assert any(k.lower().startswith("x-ratelimit") for k, _ in front[8][1])  # limits' headers
+
+
+async def bookkeeping(tmp_path: Path, front: bool) -> dict[str, Any]:
+    """What the proxy recorded of the same requests (each key four times: its record is
+    cached after the first, so the others take the model lane): the history's log, the HTTP
+    metrics' counts, the access log and the spend report, with what differs from run to run
+    (times, ids, keys) taken out."""
+    lines: list[dict[str, Any]] = []
+
+    class Lines(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(orjson.loads(record.getMessage()))
+
+    access = logging.getLogger(ACCESS_LOGGER)
+    handler, level = Lines(), access.level
+    access.addHandler(handler)
+    access.setLevel(logging.INFO)
+    try:
+        async with running_app(tmp_path, front) as (proxy, _, app):
+            keys = {"models": proxy.key("models"), "claude": proxy.key("model:claude")}
+            keys["limited"] = limited_key(proxy.data_dir, ("models",), Limits(rpm=1))
+            keys.update(refused_keys(proxy.data_dir))
+            await asyncio.sleep(0.01)  # the expiring key's life is over
+            cases: list[tuple[str, dict[str, str], Any]] = []
+            for key in keys.values():
+                bearer, x_api_key = {"Authorization": f"Bearer {key}"}, {"x-api-key": key}
+                cases += [
+                    ("/v1/chat/completions", bearer, CHAT),
+                    ("/v1/chat/completions", bearer, {**CHAT, "stream": True}),
+                    ("/v1/messages", x_api_key, MESSAGES),
+                    ("/v1/chat/completions", bearer, {**CHAT, "messages": 3}),
+                ]
+            cases.append(("/v1/chat/completions", {"Authorization": "Bearer mcpr_nope"}, CHAT))
+            cases.append(("/v1/messages", {}, MESSAGES))
+            async with aiohttp.ClientSession() as http:
+                for path, headers, body in cases:
+                    async with http.post(proxy.url + path, json=body, headers=headers) as r:
+                        await r.read()
+            await app[LEDGER].flush()
+            spent = await app[LEDGER].run(spend_report, "model", None, None)
+    finally:
+        access.removeHandler(handler)
+        access.setLevel(level)
+    names = {record.key_id: name for name, record in _records(proxy, keys).items()}
+    log = [[names.get(e[2]), *e[3:8], *e[9:]] for e in app[HISTORY].log]  # no time, id, ms
+    for line in lines:
+        for volatile in ("ts", "request_id", "duration_ms", "overhead_ms"):
+            line.pop(volatile)
+        line["key_id"] = names.get(line["key_id"])
+        # (its overhead and rate-limit reset headers vary in length from run to run)
+        line["bytes_out"] = line["bytes_out"] > 0
+    counts = {f"{route} {status}": n for (route, status), n in app[METRICS].requests.items()}
+    return {"log": log, "counts": counts, "access": lines, "spent": spent}
+
+
+def refused_keys(data_dir: DataDir) -> dict[str, str]:
+    """Keys refused for what their records say: revoked, expired, required to sign."""
+    with SqliteApiKeyStore(data_dir) as store:
+        manager = ApiKeyManager(data_dir.pepper(), store)
+        revoked, record = manager.issue("test", ("models",))
+        manager.revoke(record.key_id)
+        expired, _ = manager.issue("test", ("models",), ttl=0.001)
+        signing, _ = manager.issue("test", ("models",), require_signature=True)
+    return {"revoked": revoked, "expired": expired, "signing": signing}
+
+
+def _records(proxy: Any, keys: dict[str, str]) -> dict[str, Any]:
+    with SqliteApiKeyStore(proxy.data_dir) as store:
+        records = {name: store.get(parse_api_key(key)[1]) for name, key in keys.items()}
+    return {name: record for name, record in records.items() if record is not None}
+
+
+async def test_the_model_lane_records_as_the_chain_does(tmp_path: Path) -> None:
+    front = await bookkeeping(tmp_path / "front", front=True)
+    plain = await bookkeeping(tmp_path / "plain", front=False)
+    assert len(front["log"]) == len(front["access"]) == 26
+    assert front["counts"]["/v1/chat/completions 429"] >= 1
+    assert front["counts"]["/v1/chat/completions 401"] == 10  # 3 refused keys, a malformed one
+    assert front == plain
 
 
 async def exchange(

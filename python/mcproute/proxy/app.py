@@ -42,10 +42,12 @@ from mcproute.proxy import (
     user_links,
 )
 from mcproute.proxy.errors import error_response
+from mcproute.proxy.front import model_lane
 from mcproute.proxy.front.mcp_lane import MCP_LANE, McpLane
 from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
 from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
+from mcproute.proxy.per_request import Books
 from mcproute.proxy.per_request import middleware as per_request
 from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
@@ -186,18 +188,22 @@ def build_app(
     billing = spend.Recorder(ledger, prices, metrics)
     authenticate = auth.middleware(authenticator, resource, admin_audit.refused)
     mcp_done = mcp_chain.recorder(metrics, recent, lambda: registry.config.dashboard)
+    books = Books(metrics, recent, lambda: registry.config.dashboard, billing)
+    recording = per_request(books)
     app = web.Application(
         middlewares=[
             *tracing.middlewares(),
             # /mcp: auth, metrics and history; none of the model calls' bookkeeping
             mcp_chain.middleware(mcp_done, authenticate),
-            per_request(metrics, recent, lambda: registry.config.dashboard, billing),
+            recording,
             authenticate,
             surface.unknown_routes,
         ],
         client_max_size=MAX_BODY,
     )
     app[BODY_TIMEOUT] = body_timeout
+    if not tracing.ACTIVE:  # the server span is a middleware: a traced app runs its chain
+        app[model_lane.LANE] = model_lane.Lane(authenticator, books, recording)
     app[routes.REGISTRY] = registry
     app[routes.STREAMS] = routes.LiveStreams()
     app[admin.ADMIN_REGISTRY] = registry

@@ -206,6 +206,17 @@ class Authenticator:
                 return error_response(request, 401, message, "invalid_signature")
         return record
 
+    def record_now(self, request: web.Request, key: str) -> ApiKeyRecord | web.Response | None:
+        """`record` without a coroutine: the record of a cached key that needs no signature,
+        or the 401 of a refused one; None: await `record` (not cached, or signed)."""
+        try:
+            record = self.keys.verify_now(key)
+        except ApiKeyError as exc:
+            return key_refused(request, exc)
+        if record is None or record.require_signature:
+            return None
+        return record
+
     async def authenticate(self, request: web.Request) -> ApiKeyRecord | web.Response:
         """The record of the key in the request's headers, or the 401 to answer with."""
         key = presented_key(request)

@@ -12,6 +12,7 @@ secret, so they cost no system call.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import random
 import time
@@ -41,22 +42,63 @@ from mcproute.proxy.spend import Recorder
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def middleware(
-    metrics: Metrics,
-    history: History,
-    settings: Callable[[], DashboardSettings],
-    spend: Recorder | None = None,
-) -> Middleware:
-    """`settings()` is the current configuration's dashboard block, so a reload takes effect."""
+class Books:
+    """Where a finished model-proxy request is recorded: the HTTP metrics, the spend ledger,
+    the dashboard's history and the access log. One per app, shared by this middleware and
+    the server front's model lane (`front.model_lane`), so both record alike.
+    `settings()` is the current configuration's dashboard block, so a reload takes effect."""
 
+    __slots__ = ("history", "metrics", "settings", "spend")
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        history: History,
+        settings: Callable[[], DashboardSettings],
+        spend: Recorder | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.history = history
+        self.settings = settings
+        self.spend = spend
+
+    def done(
+        self,
+        request: web.Request,
+        timing: RequestTiming,
+        route: str,
+        model_route: bool,
+        current: CurrentRequest | None,
+        response: web.StreamResponse | None,
+        raised: BaseException | None,
+        tokens: Tokens,
+    ) -> None:
+        """The one record of a request that ended with `response` (or raised `raised`);
+        `current` None: left out of the history and the ledger. `tokens` (`entered`) are
+        reset first: a front connection's next request may start from this task's context."""
+        UPSTREAM_WAIT.reset(tokens[0])
+        if tokens[1] is not None:
+            CURRENT.reset(tokens[1])
+        elapsed = time.perf_counter() - timing.start
+        status = status_of(response, raised)
+        overhead = timing.first_byte_overhead
+        if model_route and overhead is None:
+            overhead = timing.overhead()
+        self.metrics.request_done(route, status, elapsed, overhead if model_route else None)
+        if current is not None and self.spend is not None:
+            self.spend.request_done(request, current, timing, response, raised)
+        recorded(self.history, self.settings, request, timing, route, status, elapsed, current,
+                 response, overhead)  # fmt: skip
+
+
+def middleware(books: Books) -> Middleware:
     @web.middleware
     async def per_request(request: web.Request, handler: Handler) -> web.StreamResponse:
         path = request.path
         timing = start(request)
         request_id = timing.request_id
-        wait_token = UPSTREAM_WAIT.set(timing.upstream)
         current = None if path.startswith(UNRECORDED) else CurrentRequest()
-        current_token = None if current is None else CURRENT.set(current)
+        tokens = entered(timing, current)
         route = route_label(path)
         model_route = route in MODEL_ROUTES
         response: web.StreamResponse | None = None
@@ -74,24 +116,22 @@ def middleware(
             raised = exc
             raise
         finally:
-            UPSTREAM_WAIT.reset(wait_token)
-            if current_token is not None:
-                CURRENT.reset(current_token)
-            elapsed = time.perf_counter() - timing.start
-            status = status_of(response, raised)
-            overhead = timing.first_byte_overhead
-            if model_route and overhead is None:
-                overhead = timing.overhead()
-            metrics.request_done(route, status, elapsed, overhead if model_route else None)
-            if current is not None and spend is not None:
-                spend.request_done(request, current, timing, response, raised)
-            recorded(history, settings, request, timing, route, status, elapsed, current,
-                     response, overhead)  # fmt: skip
+            books.done(request, timing, route, model_route, current, response, raised, tokens)
 
     return per_request
 
 
 _new_id = random.getrandbits
+Tokens = tuple[
+    contextvars.Token[list[float] | None], contextvars.Token[CurrentRequest | None] | None
+]
+
+
+def entered(timing: RequestTiming, current: CurrentRequest | None) -> Tokens:
+    """The request's upstream wait and current-request record set for what it calls (the
+    routes, the Router, the adapters); `Books.done` resets them."""
+    wait = UPSTREAM_WAIT.set(timing.upstream)
+    return wait, None if current is None else CURRENT.set(current)
 
 
 def start(request: web.Request) -> RequestTiming:

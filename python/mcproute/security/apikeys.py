@@ -89,6 +89,11 @@ class ApiKeyStore(Protocol):
         """`get` for the event loop: never blocks it on a disk or a network."""
         ...
 
+    def load_now(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
+        """`load` without a coroutine: (when read, the record or None) if the store can
+        answer at once (a fresh cached entry), else None (await `load`)."""
+        ...
+
 
 class MemoryApiKeyStore:
     """A thread-safe in-memory store for a single process."""
@@ -107,6 +112,9 @@ class MemoryApiKeyStore:
 
     async def load(self, key_id: str) -> ApiKeyRecord | None:
         return self.get(key_id)
+
+    def load_now(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
+        return (0.0, self.get(key_id))
 
 
 class ApiKeyManager:
@@ -181,6 +189,15 @@ class ApiKeyManager:
         """`verify` for the event loop: the store is read off the loop."""
         env, key_id = parse_api_key(key)
         return self._checked(key, env, await self._store.load(key_id), scope)
+
+    def verify_now(self, key: str) -> ApiKeyRecord | None:
+        """`averify` without a coroutine when the store answers at once (the key's record is
+        cached); None: await `averify`. Raises `ApiKeyError` as `verify` does."""
+        env, key_id = parse_api_key(key)
+        cached = self._store.load_now(key_id)
+        if cached is None:
+            return None
+        return self._checked(key, env, cached[1], None)
 
     def _checked(
         self, key: str, env: str, record: ApiKeyRecord | None, scope: str | None

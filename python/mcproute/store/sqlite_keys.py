@@ -147,11 +147,14 @@ class SqliteApiKeyStore(ThreadOwnedConnection):
         return cached[1] if cached is not None else self._thread.call(self._read_cached, key_id)
 
     async def load(self, key_id: str) -> ApiKeyRecord | None:
-        # Untrusted (changes made elsewhere may go unheard): read every time.
-        cached = self._ahead.fresh(self._cache, key_id) if self._trusted else None
+        cached = self.load_now(key_id)
         if cached is not None:
             return cached[1]
         return await self._thread.run(self._read_cached, key_id)
+
+    def load_now(self, key_id: str) -> tuple[float, ApiKeyRecord | None] | None:
+        # Untrusted (changes made elsewhere may go unheard): read every time.
+        return self._ahead.fresh(self._cache, key_id) if self._trusted else None
 
     def forget(self, key_id: str) -> None:
         """Drop a cached record (another replica changed it): the next lookup reads it."""

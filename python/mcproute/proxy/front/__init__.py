@@ -8,4 +8,6 @@ read), `response` (the bytes of a reply), `handoff` (a connection given to aioht
 `mcp_lane` (`POST /mcp` in one function, the app's chain taking what it does not).
 Nothing is imported here: `request` is imported by the proxy's own modules (which the others
 import in turn).
+
+`model_lane`: the model routes in one coroutine in place of the chain.
 """

@@ -5,6 +5,9 @@ The fast routes run the app's own middleware chain (`app.middlewares`, outermost
 the route's own handler, both taken from the app once it is set up, so the front serves them
 with the very code aiohttp runs. Handed-off connections belong to the runner's server, which
 drains and closes them in `runner.cleanup()` as it does without a front.
+
+The model routes take the model lane (`model_lane`) and `/mcp` its own (`mcp_lane`) in place
+of their chains where the app has them.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import asyncio
 import contextlib
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from aiohttp.web_protocol import RequestHandler
 
+from mcproute.proxy.front import framing, model_lane
 from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
 from mcproute.proxy.front.mcp_lane import MCP_LANE
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
@@ -38,8 +43,13 @@ def _handler(app: web.Application, path: str) -> Chain:
 
 def _chain(app: web.Application, path: str) -> Chain:
     """The app's middlewares around its POST handler of `path`, as aiohttp composes them."""
-    chain: Chain = _handler(app, path)
-    for middleware in reversed(app.middlewares):
+    return _wrapped(app.middlewares, _handler(app, path))
+
+
+def _wrapped(middlewares: Sequence[Middleware], handler: Chain) -> Chain:
+    """`middlewares` (outermost first) around `handler`, as aiohttp composes them."""
+    chain = handler
+    for middleware in reversed(middlewares):
         chain = functools.partial(middleware, handler=chain)
     return chain
 
@@ -62,12 +72,16 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app, path) for path in FAST_PATHS}
-        lane = app.get(MCP_LANE)
-        if lane is not None:  # `/mcp` in one function, the chain taking what it does not
-            self.chains[MCP_PATH] = lane.serving(self.chains[MCP_PATH])
+        mcp_lane = app.get(MCP_LANE)
+        if mcp_lane is not None:  # `/mcp` in one function, the chain taking what it does not
+            self.chains[MCP_PATH] = mcp_lane.serving(self.chains[MCP_PATH])
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
+        for path in framing.MODEL_PATHS:  # one coroutine in place of the chain (`model_lane`)
+            lane = model_lane.serving(app, path, _handler(app, path), _wrapped)
+            if lane is not None:
+                self.chains[path] = lane
         self.connections: set[FrontProtocol] = set()
         self.stopping = False
         self._idle_timeout = idle_timeout
