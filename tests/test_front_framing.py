@@ -16,7 +16,13 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcproute._core import RequestHeadError, parse_request_head
+from mcproute._core import (
+    HEAD_CLOSE,
+    HEAD_HANDED_OFF,
+    HEAD_UPGRADE,
+    RequestHeadError,
+    parse_request_head,
+)
 from mcproute.proxy.front.protocol import FrontProtocol
 from mcproute.proxy.front.server import Front
 from mcproute.proxy.malformed import malformed_body
@@ -275,11 +281,25 @@ def test_the_rust_parser_names_the_problem_never_the_input() -> None:
         parse_request_head(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
     assert (str(caught.value), caught.value.reason) == ("malformed body framing", "framing")
     head = parse_request_head(b"POST /x HTTP/1.1\r\nA:  b c \r\nContent-Length: 3\r\n\r\nabc")
-    assert head == (49, "POST", "/x", 1, 1, 3, [("A", "b c"), ("Content-Length", "3")], True)
+    assert head == (49, "POST", "/x", 1, 1, 3, [("A", "b c"), ("Content-Length", "3")], True, 0)
     assert parse_request_head(b"POST /x HTTP/1.1\r\nA: b") is None
     latin = parse_request_head(b"GET / HTTP/1.1\r\nA: \xe9\r\n\r\n")
     assert latin is not None
     assert latin[7] is False
+
+
+def test_the_rust_parser_tells_the_headers_the_fast_shape_reads() -> None:
+    def shape(headers: bytes) -> int:
+        head = parse_request_head(b"POST /x HTTP/1.1\r\n" + headers + b"\r\n")
+        assert head is not None
+        return head[8]
+
+    assert shape(b"Connection: keep-alive\r\nX-Expect: 1\r\n") == 0
+    assert shape(b"connection: Keep-Alive, CLOSE\r\n") == HEAD_CLOSE
+    # only the first `Connection` line is read, as a lookup of the first value reads only it
+    assert shape(b"Connection: Upgrade\r\nConnection: close\r\n") == HEAD_UPGRADE
+    for name in (b"expect", b"UPGRADE", b"Content-Encoding", b"signature", b"Signature-Input"):
+        assert shape(name + b": x\r\n") == HEAD_HANDED_OFF, name
 
 
 async def test_connection_close_is_answered_then_closed() -> None:

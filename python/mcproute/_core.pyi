@@ -322,10 +322,13 @@ REQUEST_NO_BODY: Final[int]
 REQUEST_LENGTH: Final[int]
 REQUEST_CHUNKED: Final[int]
 MAX_REQUEST_HEAD: Final[int]
+HEAD_HANDED_OFF: Final[int]
+HEAD_CLOSE: Final[int]
+HEAD_UPGRADE: Final[int]
 
 def parse_request_head(
     data: bytes,
-) -> tuple[int, str, str, int, int, int, list[tuple[str, str]], bool] | None: ...
+) -> tuple[int, str, str, int, int, int, list[tuple[str, str]], bool, int] | None: ...
 
 # --- HTTP/1.1 response heads from upstreams
 

@@ -19,16 +19,24 @@ from typing import Any
 import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from mcproute._core import REQUEST_LENGTH, RequestHeadError, parse_request_head
+from mcproute._core import (
+    HEAD_CLOSE,
+    HEAD_HANDED_OFF,
+    HEAD_UPGRADE,
+    REQUEST_LENGTH,
+    RequestHeadError,
+    parse_request_head,
+)
 from mcproute.proxy.auth import key_in
 
 MODEL_PATHS = frozenset({"/v1/chat/completions", "/v1/messages"})
 MCP_PATH = "/mcp"
 FAST_PATHS = MODEL_PATHS | {MCP_PATH}
 API_KEY_PREFIX = "mcpr_"  # an API key (an OAuth access token on /mcp is aiohttp's)
-# Headers that ask for something only aiohttp's path does: a 100-continue, a protocol switch,
-# a compressed body, an RFC 9421 signature (the verifier reads the exact URL and headers).
-HANDED_OFF_HEADERS = ("Expect", "Upgrade", "Content-Encoding", "Signature", "Signature-Input")
+# The parser's `shape` bits that hand a request off: a header only aiohttp's path serves
+# (`Expect`, `Upgrade`, `Content-Encoding`, `Signature`, `Signature-Input`) or `Connection:
+# upgrade`, both found by the parser in its one pass over the headers.
+HANDED_OFF = HEAD_HANDED_OFF | HEAD_UPGRADE
 
 
 class Refused(Exception):
@@ -54,10 +62,8 @@ def read_head(buffer: bytes, max_body: int) -> Head | None:
         raise Refused(str(exc)) from None
     if parsed is None:
         return None
-    length, method, target, minor, framing, content_length, fields, utf8 = parsed
+    length, method, target, minor, framing, content_length, fields, utf8, shape = parsed
     headers = CIMultiDictProxy(CIMultiDict(fields))
-    connection = headers.get("Connection", "").lower()
-    close = "close" in connection
     fast = (
         method == "POST"
         and target in FAST_PATHS
@@ -65,12 +71,12 @@ def read_head(buffer: bytes, max_body: int) -> Head | None:
         and framing == REQUEST_LENGTH
         and content_length <= max_body
         and utf8
-        and "upgrade" not in connection
-        and not any(name in headers for name in HANDED_OFF_HEADERS)
+        and not shape & HANDED_OFF
     )
     if fast and target == MCP_PATH:
         key = key_in(headers)
         fast = key is not None and key.startswith(API_KEY_PREFIX)
+    close = shape & HEAD_CLOSE != 0
     return Head(length, method, target, headers, fast, content_length if fast else 0, close)
 
 
