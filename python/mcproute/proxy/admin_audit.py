@@ -56,8 +56,9 @@ def audited(handler: Handler) -> Handler:
             )
             try:  # shielded: a client that left does not erase the trace of its call
                 await asyncio.shield(write)
-            except (StoreUnavailableError, OSError) as exc:
-                log.error("audit: %s %s not recorded (%s)", request.method, request.path, exc)
+            except Exception as exc:  # (a locked SQLite too): the call's own answer stands
+                reason = exc if isinstance(exc, StoreUnavailableError) else type(exc).__name__
+                log.error("audit: %s %s not recorded (%s)", request.method, request.path, reason)
 
     return wrapper
 
