@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,11 @@ async def sim() -> AsyncIterator[Simulator]:
         yield s
 
 
-def boto_client(sim: Simulator, secret: str = sim_bedrock.SIM_SECRET_ACCESS_KEY, **kw: Any) -> Any:
-    return botocore.session.get_session().create_client(
+@contextmanager
+def boto_client(
+    sim: Simulator, secret: str = sim_bedrock.SIM_SECRET_ACCESS_KEY, **kw: Any
+) -> Iterator[Any]:
+    client = botocore.session.get_session().create_client(
         "bedrock-runtime",
         endpoint_url=sim.url,
         region_name="us-east-1",
@@ -58,6 +62,16 @@ def boto_client(sim: Simulator, secret: str = sim_bedrock.SIM_SECRET_ACCESS_KEY,
         config=BotoConfig(retries={"max_attempts": 0}),
         **kw,
     )
+    with closing(client):  # its pooled connections, not left to the garbage collector
+        yield client
+
+
+def stream_events(client: Any, **request: Any) -> list[Any]:
+    """A ConverseStream call's events. The stream is closed even when an event raises: its
+    connection is never returned to the pool, and the raised error's traceback holds it in a
+    reference cycle, so unclosed it would be closed by whichever later collection frees it."""
+    with closing(client.converse_stream(**request)["stream"]) as stream:
+        return list(stream)
 
 
 def target(sim: Simulator, model: str = MODEL, **block: Any) -> ProviderTarget:
@@ -93,22 +107,23 @@ def assert_valid_converse_request(sim: Simulator, stream: bool) -> None:
 
 async def test_botocore_converse(sim: Simulator) -> None:
     def call() -> dict[str, Any]:
-        return dict(
-            boto_client(sim).converse(
-                modelId=ARN,
-                system=[{"text": "be brief"}],
-                messages=[
-                    {
-                        "role": "user",
-                        "content": [
-                            {"text": "hello there"},
-                            {"image": {"format": "png", "source": {"bytes": b"\x89PNG"}}},
-                        ],
-                    }
-                ],
-                inferenceConfig={"maxTokens": 100},
+        with boto_client(sim) as client:
+            return dict(
+                client.converse(
+                    modelId=ARN,
+                    system=[{"text": "be brief"}],
+                    messages=[
+                        {
+                            "role": "user",
+                            "content": [
+                                {"text": "hello there"},
+                                {"image": {"format": "png", "source": {"bytes": b"\x89PNG"}}},
+                            ],
+                        }
+                    ],
+                    inferenceConfig={"maxTokens": 100},
+                )
             )
-        )
 
     result = await asyncio.to_thread(call)
     assert result["output"]["message"]["content"] == [{"text": "echo: hello there w3 w4"}]
@@ -119,15 +134,16 @@ async def test_botocore_converse(sim: Simulator) -> None:
 
 async def test_botocore_converse_stream_with_a_tool(sim: Simulator) -> None:
     def call() -> list[dict[str, Any]]:
-        response = boto_client(sim, aws_session_token="FwoGZXIvYXdzEtoken").converse_stream(
-            modelId=MODEL,
-            messages=[{"role": "user", "content": [{"text": "weather in Oslo"}]}],
-            toolConfig={
-                "tools": [{"toolSpec": {"name": "weather", "inputSchema": {"json": WEATHER}}}],
-                "toolChoice": {"any": {}},
-            },
-        )
-        return list(response["stream"])
+        with boto_client(sim, aws_session_token="FwoGZXIvYXdzEtoken") as client:
+            return stream_events(
+                client,
+                modelId=MODEL,
+                messages=[{"role": "user", "content": [{"text": "weather in Oslo"}]}],
+                toolConfig={
+                    "tools": [{"toolSpec": {"name": "weather", "inputSchema": {"json": WEATHER}}}],
+                    "toolChoice": {"any": {}},
+                },
+            )
 
     events = await asyncio.to_thread(call)
     kinds = [next(iter(e)) for e in events]
@@ -156,9 +172,8 @@ async def test_botocore_signature_is_checked(
     sim: Simulator, kwargs: dict[str, str], code: str
 ) -> None:
     def call() -> None:
-        boto_client(sim, **kwargs).converse(
-            modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}]
-        )
+        with boto_client(sim, **kwargs) as client:
+            client.converse(modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}])
 
     with pytest.raises(ClientError) as info:
         await asyncio.to_thread(call)
@@ -180,9 +195,8 @@ async def test_botocore_parses_the_simulated_errors(
     sim.settings.fault = fault
 
     def call() -> None:
-        boto_client(sim).converse(
-            modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}]
-        )
+        with boto_client(sim) as client:
+            client.converse(modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}])
 
     with pytest.raises(ClientError) as info:
         await asyncio.to_thread(call)
@@ -194,10 +208,10 @@ async def test_botocore_parses_a_stream_exception(sim: Simulator) -> None:
     sim.settings.fault = "stream_error"
 
     def call() -> list[Any]:
-        response = boto_client(sim).converse_stream(
-            modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}]
-        )
-        return list(response["stream"])
+        with boto_client(sim) as client:
+            return stream_events(
+                client, modelId=MODEL, messages=[{"role": "user", "content": [{"text": "hi"}]}]
+            )
 
     with pytest.raises(EventStreamError) as info:
         await asyncio.to_thread(call)

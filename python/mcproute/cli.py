@@ -495,7 +495,7 @@ def run_keyring(args: argparse.Namespace) -> int:
     database = open_database(database_url(), data_dir)  # PostgreSQL's contexts when set
     store = SqliteContextStore(data_dir, keyring, database=database)
     # The audit events live with the keys, in the same database.
-    events = SqliteApiKeyStore(data_dir, database=open_database(database_url(), data_dir))
+    events = SqliteApiKeyStore(data_dir, database=database)
     try:
         if args.keyring_command == "list":
             usage = asyncio.run(store.key_usage())
@@ -504,12 +504,12 @@ def run_keyring(args: argparse.Namespace) -> int:
                 print(f"{key_id}\t{status}\t{usage.get(key_id, 0)} encryptions")
             return 0
         key_id = keyring.rotate()
-        asyncio.run(events.audit("keyring.rotated", str(key_id), by="cli"))
         print(f"new primary key {key_id}", file=sys.stderr)
         # Running servers re-read the keyring within REFRESH_S: wait so none of them is still
         # encrypting under an old key when the sweep below has passed its rows.
         time.sleep(2 * REFRESH_S)
-        rewritten = asyncio.run(store.reencrypt_all())
+        rewritten = asyncio.run(store.reencrypt_all())  # before the events, as `serve` does
+        asyncio.run(events.audit("keyring.rotated", str(key_id), by="cli"))
         asyncio.run(events.audit("keyring.reencrypted", str(key_id), ciphertexts=rewritten))
         print(f"re-encrypted {rewritten} ciphertext(s) under key {key_id}")
         if args.drop_old:

@@ -38,12 +38,14 @@ async def rotate_when_due(
     key_id = await asyncio.to_thread(keyring.rotate_if_older, age)
     if key_id is None:
         return 0
-    await audit("keyring.rotated", str(key_id), by="schedule")
     log.warning("keyring: the primary key was due for rotation; new primary key %d", key_id)
     # Other processes re-read the keyring within REFRESH_S: none of them may still encrypt
     # under the old key once the sweep below has passed its rows.
     await asyncio.sleep(2 * REFRESH_S)
+    # The sweep before the events: a failing audit store must not stop it (the next check
+    # finds a young primary and would never sweep).
     moved = await store.reencrypt_all()
+    await audit("keyring.rotated", str(key_id), by="schedule")
     await audit("keyring.reencrypted", str(key_id), ciphertexts=moved)
     log.warning("keyring: re-encrypted %d ciphertext(s) under key %d", moved, key_id)
     return moved

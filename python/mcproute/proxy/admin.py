@@ -242,9 +242,11 @@ async def rotate_keyring(request: web.Request) -> web.StreamResponse:
         await checked_body(request, contract.KEYRING_ROTATE)
     store = request.app[contexts.CONTEXTS]
     key_id = await asyncio.to_thread(store.keyring.rotate)  # the keyring file, off the loop
+    # The sweep before the events: an audit store that fails must not leave data under the
+    # old key (the rotation is done; only its record would be missing).
+    rewritten = await store.reencrypt_all()
     audit = request.app[KEY_STORE].audit
     await audit("keyring.rotated", str(key_id), by="admin")
-    rewritten = await store.reencrypt_all()
     await audit("keyring.reencrypted", str(key_id), ciphertexts=rewritten)
     return _json({"primary": key_id, "reencrypted": rewritten})
 

@@ -67,8 +67,9 @@ async def _record(request: web.Request, key_id: str | None, status: int) -> None
     )
     try:  # shielded: a client that left does not erase the trace of its call
         await asyncio.shield(write)
-    except (StoreUnavailableError, OSError) as exc:
-        log.error("audit: %s %s not recorded (%s)", request.method, request.path, exc)
+    except Exception as exc:  # (a locked SQLite too): the call's own answer stands
+        reason = exc if isinstance(exc, StoreUnavailableError) else type(exc).__name__
+        log.error("audit: %s %s not recorded (%s)", request.method, request.path, reason)
 
 
 @guarded

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import functools
 from collections.abc import Callable
 
 M_ARENA_MAX = -8  # mallopt's parameter (malloc.h)
@@ -20,6 +21,7 @@ ARENAS = 2
 QUIET_S = 1.0  # no request for this long: the burst is over
 
 
+@functools.cache  # (`find_library` runs `ldconfig -p` in a subprocess: once per process)
 def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     try:

@@ -10,7 +10,7 @@ happened. Events hold key ids, labels, methods and paths, never a secret or a re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -37,13 +37,7 @@ class AuditEvent:
     detail: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "at": self.at,
-            "action": self.action,
-            "subject": self.subject,
-            "detail": self.detail,
-        }
+        return asdict(self)
 
 
 def record_event(conn: Any, action: str, subject: str | None, **detail: Any) -> None:

@@ -293,6 +293,16 @@ class RedisState:
                 self._listen(forget, heard), name="mcproute-key-changes"
             )
 
+    def _tell_ended(self, data: bytes) -> None:
+        """An ended session's announcement to the watchers; one that fails (or a malformed
+        message) is logged, never the end of the listener that keeps the key caches true."""
+        try:
+            digest, _, until = data.decode().partition(" ")
+            for watcher in self._ended_watchers:
+                watcher(digest, float(until))
+        except Exception:
+            log.exception("redis: an ended-session announcement could not be applied")
+
     async def _announce_missed(self) -> None:
         """Publish the key changes whose first announcement failed."""
         while self._unannounced:
@@ -343,9 +353,7 @@ class RedisState:
                         if message["channel"] != ended:
                             forget(message["data"].decode())
                             continue
-                        digest, _, until = message["data"].decode().partition(" ")
-                        for watcher in self._ended_watchers:
-                            watcher(digest, float(until))
+                        self._tell_ended(message["data"])
             except asyncio.CancelledError:
                 raise
             except (redis.RedisError, OSError) as exc:

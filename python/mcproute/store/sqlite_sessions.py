@@ -13,6 +13,7 @@ import sqlite3
 import time
 
 from mcproute.store.datadir import DataDir
+from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_tx import immediate
 
 SCHEMA = """
@@ -69,7 +70,10 @@ class SqliteEndedSessions:
             newest = rows[-1][0] if rows else cursor
             return [(digest, until) for _, digest, until in rows], newest
 
-        return await asyncio.to_thread(read)
+        try:
+            return await asyncio.to_thread(read)
+        except sqlite3.Error as exc:  # (say, a disk error): fail closed with a 503, not a 500
+            raise StoreUnavailableError(f"the ended-sessions store: {type(exc).__name__}") from None
 
     def close(self) -> None:
         self._write_lock.close()

@@ -833,16 +833,14 @@ class Gateway(MCPServer):
         async def one(upstream: Upstream) -> list[Json] | MCPError:
             async def page_all() -> list[Json]:
                 if upstream.oauth is None:
-                    conn = await upstream.shared_connection()
-                elif await self._linked(upstream, ctx):
+                    return await (await upstream.shared_connection()).paged(method, key)
+                if await self._linked(upstream, ctx):
                     conn = await self._user_connection(upstream, ctx)
                     try:
                         return await conn.paged(method, key)
                     except AuthorizationRequired:
                         return []  # the user's grant ended (revoked, expired): unlinked now
-                else:
-                    return []  # not linked by this user: nothing of it is theirs to see
-                return await conn.paged(method, key)
+                return []  # not linked by this user: nothing of it is theirs to see
 
             started = time.perf_counter()
             error: str | None = None

@@ -28,6 +28,7 @@ succeeds: a session is never served on a list older than that delay.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Callable
@@ -86,6 +87,7 @@ class SessionTokens:
         self._ended: dict[str, float] = {}  # digest -> until, as last read
         self._cursor = 0
         self._checked = self._pruned = float("-inf")
+        self._reading: asyncio.Future[None] | None = None  # the read in flight, shared
 
     def seal(self, session: Session) -> str:
         payload = {
@@ -148,17 +150,25 @@ class SessionTokens:
             return False
         now = time.monotonic()
         if now - self._checked >= self._recheck_s:
-            last, self._checked = self._checked, now  # one read at a time, not one per request
-            try:
-                added, self._cursor = await self._ended_store.since(self._cursor)
-            except BaseException:
-                self._checked = last  # unread: the next request asks again (and fails closed)
-                raise
-            self._ended.update(added)
-            if now - self._pruned >= PRUNE_S:
-                self._pruned, wall = now, time.time()
-                self._ended = {d: until for d, until in self._ended.items() if until >= wall}
+            # One read at a time, awaited by every request that finds the list due: while it
+            # runs none is served on the old list, and if it fails they all fail closed.
+            reading = self._reading
+            if reading is None:
+                reading = self._reading = asyncio.ensure_future(self._read(now))
+            await asyncio.shield(reading)
         return digest(token) in self._ended
+
+    async def _read(self, now: float) -> None:
+        assert self._ended_store is not None
+        try:
+            added, self._cursor = await self._ended_store.since(self._cursor)
+        finally:
+            self._reading = None  # unread: the next request asks again
+        self._checked = now
+        self._ended.update(added)
+        if now - self._pruned >= PRUNE_S:
+            self._pruned, wall = now, time.time()
+            self._ended = {d: until for d, until in self._ended.items() if until >= wall}
 
     def _decrypt(self, sealed: bytes) -> bytes | None:
         for keyring in (self._keyring, self._reload):

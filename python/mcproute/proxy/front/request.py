@@ -115,6 +115,9 @@ class FrontRequest(dict[Any, Any]):
     def __eq__(self, other: object) -> bool:
         return self is other
 
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
     def __bool__(self) -> bool:
         return True
 

@@ -56,9 +56,7 @@ class Introspector:
             raise TokenRefused("the access token is not active")
         for name in ("exp", "nbf"):
             value = claims.get(name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
+            if value is not None and not _numeric_date(value):
                 raise TokenRefused(f"the access token's {name!r} is not a NumericDate")
         exp, nbf = claims.get("exp"), claims.get("nbf")
         if exp is not None and exp + self._leeway < now:
