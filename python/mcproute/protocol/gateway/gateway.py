@@ -594,13 +594,17 @@ class Gateway(MCPServer):
     ) -> Any:
         """Run one call to `upstream` under its health guard and call timeout, counted while
         in flight (a reload closes a removed upstream only after its calls have finished) and
-        reported to the observer."""
+        reported to the observer. A reply relayed as bytes (a `Message`) that is an error
+        raises it (`forwarding.answered`): the upstream answered, and the call failed."""
         upstream.calls += 1
         started = time.perf_counter()
         error: str | None = None
         try:
             result = await upstream.health.guard(method, upstream.timeouts.call_s, call)
-            failed = result.tool_error if isinstance(result, Message) else result.get("isError")
+            if isinstance(result, Message):
+                failed = forwarding.answered(result).tool_error
+            else:
+                failed = result.get("isError")
             if failed is True:
                 error = "tool_error"
             return result
@@ -689,14 +693,9 @@ class Gateway(MCPServer):
         on_note, on_request = self._relay_handlers(
             upstream_name, own, ctx, not ctx.modern and own is None
         )
-
-        async def call() -> Message:
-            assert conn is not None
-            reply = await conn.forward(
-                msg, name=rename, on_notification=on_note, on_request=on_request
-            )
-            return forwarding.answered(reply)
-
+        call = functools.partial(
+            conn.forward, msg, name=rename, on_notification=on_note, on_request=on_request
+        )
         method = msg.method or ""
         tool = original if kind == "tool" else None
         reply: Message = await self._counted(upstream, method, tool, call)
