@@ -94,12 +94,24 @@ def allows(record: ApiKeyRecord, scope: str, model: str | None = None) -> bool:
     return scope == "models" and model is not None and f"model:{model}" in scopes
 
 
+_MCP_ALLOWED: dict[tuple[frozenset[str], str, str], bool] = {}  # (scopes, upstream, name)
+
+
 def mcp_allows(record: Any, kind: str, upstream: str, name: str) -> bool:
-    """The gateway's access policy: may this key see and use `name` of MCP server `upstream`?"""
+    """The gateway's access policy: may this key see and use `name` of MCP server `upstream`?
+    Asked on every call and for every listed item, so kept per set of scopes."""
     if not isinstance(record, ApiKeyRecord):
         return False
     scopes = record.scopes
-    return bool({"admin", "mcp", f"mcp:{upstream}", f"mcp:{upstream}:{name}"}.intersection(scopes))
+    key = (scopes, upstream, name)
+    allowed = _MCP_ALLOWED.get(key)
+    if allowed is None:
+        wanted = {"admin", "mcp", f"mcp:{upstream}", f"mcp:{upstream}:{name}"}
+        allowed = not wanted.isdisjoint(scopes)
+        if len(_MCP_ALLOWED) > 10_000:  # names or sets of scopes no longer in use: start over
+            _MCP_ALLOWED.clear()
+        _MCP_ALLOWED[key] = allowed
+    return allowed
 
 
 _TENANTS: dict[frozenset[str], str] = {}  # scopes -> tenant (a frozenset keeps its hash)

@@ -49,6 +49,10 @@ NOTIFICATIONS = frozenset(
     }
 )
 STATES = ("up", "down", "open", "unknown")
+# Each observation's labels by what they are made of, built once each (as the HTTP metrics'
+# routes'); kept apart from `McpMetrics`, whose attributes are the tables workers sum.
+_SERVER_LABELS: dict[tuple[str, str | None], Labels] = {}
+_CLIENT_LABELS: dict[tuple[str, str, str | None, str | None], Labels] = {}
 TOP_TOOLS = 10
 
 
@@ -71,19 +75,27 @@ class McpMetrics:
     # --- recording (the gateway's hooks) -------------------------------------------------
 
     def server_operation(self, method: str, seconds: float, error: str | None) -> None:
-        labels: Labels = (("mcp_method_name", method),)
-        if error is not None:
-            labels += (("error_type", error),)
+        key = (method, error)
+        labels = _SERVER_LABELS.get(key)
+        if labels is None:  # bounded (see the module): built once each
+            labels = (("mcp_method_name", method),)
+            if error is not None:
+                labels += (("error_type", error),)
+            _SERVER_LABELS[key] = labels
         self.server.observe(labels, seconds)
 
     def upstream_operation(
         self, upstream: str, method: str, tool: str | None, seconds: float, error: str | None
     ) -> None:
-        labels: Labels = (("upstream", upstream), ("mcp_method_name", method))
-        if tool is not None:
-            labels += (("gen_ai_tool_name", tool),)
-        if error is not None:
-            labels += (("error_type", error),)
+        key = (upstream, method, tool, error)
+        labels = _CLIENT_LABELS.get(key)
+        if labels is None:  # bounded (see the module): built once each
+            labels = (("upstream", upstream), ("mcp_method_name", method))
+            if tool is not None:
+                labels += (("gen_ai_tool_name", tool),)
+            if error is not None:
+                labels += (("error_type", error),)
+            _CLIENT_LABELS[key] = labels
         self.client.observe(labels, seconds)
 
     def notification_relayed(self, upstream: str, method: str) -> None:

@@ -42,6 +42,9 @@ class HTTPError(ConnectionError):
     """The connection failed, or the response is not HTTP/1.1 as we read it."""
 
 
+_last_type: tuple[bytes, str] = (b"", "")  # the header lines last read and their media type
+
+
 class Head:
     """A response's status and headers; the header lines are decoded when first read."""
 
@@ -62,17 +65,26 @@ class Head:
     @property
     def content_type(self) -> str:
         """The media type, lower-cased (read from the header lines: every reply asks for it,
-        and the other headers are seldom read)."""
+        and the other headers are seldom read). A server's replies mostly come with the same
+        header lines (its `Date` changes once a second): the last ones read are remembered."""
+        global _last_type
         if self._headers is not None:
             value = self._headers.get("content-type", "")
+            return value.split(";", 1)[0].strip().lower()
+        fields = self._fields
+        last_fields, last_type = _last_type
+        if fields == last_fields:
+            return last_type
+        lines = b"\r\n" + fields.lower()
+        at = lines.rfind(b"\r\ncontent-type:")  # a repeated header: its last value
+        if at < 0:
+            media = ""
         else:
-            lines = b"\r\n" + self._fields.lower()
-            at = lines.rfind(b"\r\ncontent-type:")  # a repeated header: its last value
-            if at < 0:
-                return ""
             start = at + len(b"\r\ncontent-type:")
             value = lines[start : lines.index(b"\r\n", start)].decode("latin-1")
-        return value.split(";", 1)[0].strip().lower()
+            media = value.split(";", 1)[0].strip()
+        _last_type = (fields, media)
+        return media
 
 
 class _Chunks:

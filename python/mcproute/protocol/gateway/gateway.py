@@ -594,13 +594,17 @@ class Gateway(MCPServer):
     ) -> Any:
         """Run one call to `upstream` under its health guard and call timeout, counted while
         in flight (a reload closes a removed upstream only after its calls have finished) and
-        reported to the observer."""
+        reported to the observer. A reply relayed as bytes (a `Message`) that is an error
+        raises it (`forwarding.answered`): the upstream answered, and the call failed."""
         upstream.calls += 1
         started = time.perf_counter()
         error: str | None = None
         try:
             result = await upstream.health.guard(method, upstream.timeouts.call_s, call)
-            failed = result.tool_error if isinstance(result, Message) else result.get("isError")
+            if isinstance(result, Message):
+                failed = forwarding.answered(result).tool_error
+            else:
+                failed = result.get("isError")
             if failed is True:
                 error = "tool_error"
             return result
@@ -615,7 +619,7 @@ class Gateway(MCPServer):
                 elapsed = time.perf_counter() - started
                 self.observer.upstream_operation(upstream.name, method, tool, elapsed, error)
 
-    async def _tools_call_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+    def _tools_call_as_bytes(self, msg: Message, ctx: RequestContext) -> Awaitable[bytes] | None:
         """The fast path of a tools/call (see `forwarding`): None where it does not apply, and
         the call goes the ordinary way (which also connects an upstream the first time,
         refreshes the listing for a name not seen yet and says why a call is refused)."""
@@ -631,17 +635,19 @@ class Gateway(MCPServer):
         upstream = self.upstreams.get(route[0])
         if ctx.modern and upstream is not None and upstream.param_headers.get(route[1]):
             return None  # arguments mirrored into headers: the field-by-field way sets them
-        return await self._as_bytes(msg, ctx, "tool", route, route[1], self._hop_result)
+        return self._as_bytes(msg, ctx, "tool", route, route[1], self._hop_result)
 
-    async def _prompts_get_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+    def _prompts_get_as_bytes(self, msg: Message, ctx: RequestContext) -> Awaitable[bytes] | None:
         """prompts/get's fast path, as tools/call's."""
         name = msg.name
         route = self._prompts.get(name) if name is not None else None
         if route is None:
             return None
-        return await self._as_bytes(msg, ctx, "prompt", route, route[1], self._hop_result)
+        return self._as_bytes(msg, ctx, "prompt", route, route[1], self._hop_result)
 
-    async def _resources_read_as_bytes(self, msg: Message, ctx: RequestContext) -> bytes | None:
+    def _resources_read_as_bytes(
+        self, msg: Message, ctx: RequestContext
+    ) -> Awaitable[bytes] | None:
         """resources/read's fast path, for a URI an upstream listed (the URI goes unchanged);
         the gateway's own resources, templated URIs and ones not listed yet go the ordinary
         way."""
@@ -651,9 +657,9 @@ class Gateway(MCPServer):
             return None
         if self.local is not None and uri.startswith(self.local.prefix):
             return None
-        return await self._as_bytes(msg, ctx, "resource", (upstream, uri), None, self._hop_read)
+        return self._as_bytes(msg, ctx, "resource", (upstream, uri), None, self._hop_read)
 
-    async def _as_bytes(
+    def _as_bytes(
         self,
         msg: Message,
         ctx: RequestContext,
@@ -661,11 +667,12 @@ class Gateway(MCPServer):
         route: tuple[str, str],
         rename: str | None,
         hop: bytes,
-    ) -> bytes | None:
+    ) -> Awaitable[bytes] | None:
         """Forward `msg` as its bytes to the upstream of `route` (its name, and the item's own
         name or URI there), renamed to `rename` if given; the reply relayed as bytes, with
         this hop's members `hop` for a 2026-07-28 client. None where the fast path does not
-        apply (see `forwarding`)."""
+        apply (see `forwarding`), decided before anything is awaited; else the relay to
+        await (`_relayed`)."""
         if not forwarding.forwards_as_bytes(msg):
             return None
         upstream_name, original = route
@@ -689,21 +696,28 @@ class Gateway(MCPServer):
         on_note, on_request = self._relay_handlers(
             upstream_name, own, ctx, not ctx.modern and own is None
         )
-
-        async def call() -> Message:
-            assert conn is not None
-            reply = await conn.forward(
-                msg, name=rename, on_notification=on_note, on_request=on_request
-            )
-            return forwarding.answered(reply)
-
-        method = msg.method or ""
+        call = functools.partial(
+            conn.forward, msg, name=rename, on_notification=on_note, on_request=on_request
+        )
         tool = original if kind == "tool" else None
-        reply: Message = await self._counted(upstream, method, tool, call)
+        return self._relayed(upstream, msg, tool, call, own, ctx, hop if ctx.modern else None)
+
+    async def _relayed(
+        self,
+        upstream: Upstream,
+        msg: Message,
+        tool: str | None,
+        call: Callable[[], Awaitable[Message]],
+        own: MCPConnection | None,
+        ctx: RequestContext,
+        hop: bytes | None,
+    ) -> bytes:
+        """The bytes path's call (`_as_bytes`), counted, and its reply relayed."""
+        reply: Message = await self._counted(upstream, msg.method or "", tool, call)
         if own is not None and ctx.session is not None:
-            self._note_renewal(own, upstream_name, ctx.session)
+            self._note_renewal(own, upstream.name, ctx.session)
         assert msg.id is not None
-        return forwarding.relayed_reply(reply, msg.id, hop if ctx.modern else None)
+        return forwarding.relayed_reply(reply, msg.id, hop)
 
     def _relay_handlers(
         self, upstream_name: str, own: MCPConnection | None, ctx: RequestContext, filtered: bool

@@ -169,7 +169,8 @@ class UpstreamHealth:
         self.admit()
         started = time.monotonic()
         try:
-            result = await within(timeout_s, work)
+            with deadline(timeout_s):  # (`within`, without a coroutine of its own per call)
+                result = await work()
         except MCPError as exc:
             if not is_upstream_failure(exc):
                 self.succeeded(time.monotonic() - started)  # it answered
