@@ -19,6 +19,7 @@ from mcproute.protocol.server import MCPServer, RequestContext
 from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.proxy import mcp_metrics
 from mcproute.proxy.mcp_metrics import McpMetrics
+from mcproute.proxy.merged_metrics import merged_mcp, metrics_state
 from proxy_support import document, running_proxy, without_instance
 
 SECRET = "sk-upstream-secret-0123456789abcdef"
@@ -134,3 +135,20 @@ async def test_notifications_relayed_and_sessions_open_are_counted() -> None:
     assert summary["sessions_open"] == {"legacy": 1, "modern": 0}
     assert summary["notifications_relayed"] == 2
     assert 'mcp_server_operation_duration_seconds_count{mcp_method_name="initialize"} 1' in rendered
+
+
+def test_an_upstreams_state_is_read_from_a_worker_that_knows_it() -> None:
+    """Each worker holds its own connections: one that has not used an upstream yet reads it
+    "unknown", and the merged view takes the state of one that has."""
+
+    def worker(**states: str) -> dict[str, Any]:
+        servers = {name: {"state": state, "tools": None} for name, state in states.items()}
+        counts = metrics_state(McpMetrics())
+        return {"mcp": {"counts": counts, "readings": {"servers": servers, "sessions_open": {}}}}
+
+    merged = merged_mcp([worker(ev="unknown", other="down"), worker(ev="up", other="up")])
+    assert merged is not None
+    servers = merged[1]["servers"]
+    assert servers["ev"]["state"] == "up"
+    assert servers["other"]["state"] == "down"  # known already: the first worker's reading
+    assert merged_mcp([{}, {"mcp": None}]) is None

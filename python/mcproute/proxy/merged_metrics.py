@@ -147,9 +147,10 @@ async def prometheus(request: web.Request) -> web.Response:
 
 
 def merged_mcp(workers: list[dict[str, Any]]) -> tuple[McpMetrics, dict[str, Any]] | None:
-    """The MCP counts summed over the workers and their `readings`: open sessions summed, the
-    upstreams' health as the first worker that has a gateway reads it (each worker holds its
-    own connections). None when no worker has a gateway."""
+    """The MCP counts summed over the workers and their `readings`: open sessions summed, each
+    upstream's health as the first worker that knows it reads it (each worker holds its own
+    connections, and one that has not used an upstream yet reads it "unknown"). None when no
+    worker has a gateway."""
     total = McpMetrics()
     sessions: Counter[str] = Counter()
     servers: dict[str, Any] = {}
@@ -161,7 +162,10 @@ def merged_mcp(workers: list[dict[str, Any]]) -> tuple[McpMetrics, dict[str, Any
         seen = True
         absorb(total, mcp["counts"])
         sessions.update(mcp["readings"]["sessions_open"])
-        servers = servers or mcp["readings"]["servers"]
+        for name, health in mcp["readings"]["servers"].items():
+            known = servers.get(name)
+            if known is None or (known["state"] == "unknown" and health["state"] != "unknown"):
+                servers[name] = health
     if not seen:
         return None
     return total, {"servers": servers, "sessions_open": dict(sessions)}
