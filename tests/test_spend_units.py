@@ -4,7 +4,10 @@ of one request, report parameters, and the dashboard's periods and budgets."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import threading
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +25,10 @@ from mcproute.governance.usage import Usage, usage_of
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.spend import key_budget, request_rows
 from mcproute.security import ApiKeyRecord
-from mcproute.store.spend import COLUMNS, SpendRow
+from mcproute.store import DataDir
+from mcproute.store.database import SqliteDatabase
+from mcproute.store.spend import COLUMNS, SpendRow, SpendStore
+from mcproute.store.sqlite_tx import BACKGROUND_NICE, SqliteThread
 
 
 @pytest.mark.parametrize(
@@ -202,3 +208,41 @@ def test_budgets_come_from_the_key_record_when_it_has_them() -> None:
     assert key_budget(daily) == (5.0, "day", None)
     assert key_budget(replace(plain, limits=Limits(rpm=5))) is None  # limits, but no budget
     assert key_budget(replace(plain, limits=Limits(budget_usd=5))) == (5.0, "month", None)
+
+
+@pytest.mark.parametrize("count", [1, 255, 256, 700, 1500])
+def test_sqlite_batches_of_any_size_are_written_once_and_read_back_exactly(
+    tmp_path: Path, count: int
+) -> None:
+    """A batch goes in multi-row chunks (256, then powers of two): every row lands once, a
+    batch written again adds nothing, and each column reads back as it went in."""
+    store = SpendStore(SqliteDatabase(DataDir(tmp_path)))
+    try:
+        rows = [
+            SpendRow(new_row_id(), 1_700_000_000.123456 + n / 7, f"r{n}", "k1", None, "gpt-4",
+                     None if n % 2 else "sim#0", n, 2 * n, n % 3, None if n % 5 == 0 else n * 11,
+                     200 + n % 300, "member" if n % 4 else "call", "p" if n % 4 else None)
+            for n in range(count)
+        ]  # fmt: skip
+        store.insert(rows)
+        store.insert(rows[: count // 2 + 1])  # a replay: already there
+        assert sorted(store.rows()) == sorted(rows)
+    finally:
+        store.close()
+
+
+def test_the_ledger_writer_yields_the_core_to_the_loop(tmp_path: Path) -> None:
+    """The ledger's thread runs at `BACKGROUND_NICE` above the process's nice value; a store
+    thread a request waits on keeps the process's."""
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    writer, store = SqliteThread("w", background=True), SqliteThread("s")
+    try:
+        assert writer.call(nice) == min(19, mine + BACKGROUND_NICE)
+        assert store.call(nice) == mine
+    finally:
+        writer.shutdown()
+        store.shutdown()

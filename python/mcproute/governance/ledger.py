@@ -58,7 +58,7 @@ class SpendLedger:
         self._interval = flush_interval_s
         self._batch_rows = batch_rows
         self._pending: list[SpendRow] = []
-        self._thread = self.store.database.thread("spend")
+        self._thread = self.store.database.thread("spend", background=True)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._writing: asyncio.Future[bool] | None = None  # the last flush's write

@@ -60,7 +60,7 @@ class Database(Protocol):
     def lock(self, conn: Any, names: Iterable[str]) -> None: ...
     def snapshot(self, conn: Any) -> contextlib.AbstractContextManager[Any]: ...
     def usable(self, conn: Any) -> bool: ...
-    def thread(self, name: str) -> SqliteThread: ...
+    def thread(self, name: str, *, background: bool = False) -> SqliteThread: ...
     def close(self) -> None: ...
 
 
@@ -105,9 +105,9 @@ class SqliteDatabase:
     def __repr__(self) -> str:
         return f"SqliteDatabase({self.data_dir!r})"
 
-    def thread(self, name: str) -> SqliteThread:
+    def thread(self, name: str, *, background: bool = False) -> SqliteThread:
         """A store's own thread: a local disk answers, so calls wait as long as it takes."""
-        return SqliteThread(name)
+        return SqliteThread(name, background=background)
 
     def connect(self) -> sqlite3.Connection:
         return self.data_dir.connect()
@@ -250,7 +250,7 @@ class PostgresDatabase:
     def usable(self, conn: PgConnection) -> bool:
         return not (conn.raw.closed or conn.raw.broken)
 
-    def thread(self, name: str) -> SqliteThread:
+    def thread(self, name: str, *, background: bool = False) -> SqliteThread:
         def late() -> StoreUnavailableError:
             return StoreUnavailableError(
                 f"database unavailable: PostgreSQL at {redact_url(self.url)} did not answer"
@@ -258,7 +258,7 @@ class PostgresDatabase:
                 " answers"
             )
 
-        return SqliteThread(name, self.DEADLINE_S, late)
+        return SqliteThread(name, self.DEADLINE_S, late, background=background)
 
     def ping(self) -> bool:
         """Whether PostgreSQL answers now (for /readyz; blocks: call it off the loop)."""
