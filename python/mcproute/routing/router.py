@@ -219,16 +219,16 @@ class Router:
         that deployment down, and the wait happens in _wait_for_capacity if nothing is left)."""
         skip = [*failed, exclude] if exclude else failed
         pick = group.balancer.pick(skip)
-        if (
-            n > 0
-            and last is not None
-            and last.kind is not FailureKind.RATE_LIMITED
-            and pick.name in failed
-        ):
+        if self._may_back_off(n, last) and pick.name in failed:
             pick.cancel()
             await asyncio.sleep(self._backoff(n - 1, last))
             pick = group.balancer.pick(skip)
         return pick
+
+    @staticmethod
+    def _may_back_off(n: int, last: UpstreamError | None) -> bool:
+        """Whether attempt `n`, after `last` failed, may have to wait before its pick."""
+        return n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED
 
     def _backoff(self, n: int, exc: UpstreamError | None) -> float:
         p = self.policy
@@ -289,8 +289,8 @@ class Router:
         on_pick: Callable[[str], None] | None = None,
         hedge: bool = False,
     ) -> T:
-        if n > 0 and last is not None and last.kind is not FailureKind.RATE_LIMITED:
-            pick = await self._pick(group, failed, n, last, exclude)  # may back off first
+        if self._may_back_off(n, last):
+            pick = await self._pick(group, failed, n, last, exclude)
         else:  # nothing to wait for: no coroutine made
             pick = group.balancer.pick([*failed, exclude] if exclude else failed)
         if on_pick is not None:
