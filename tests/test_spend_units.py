@@ -231,7 +231,7 @@ def test_sqlite_batches_of_any_size_are_written_once_and_read_back_exactly(
         store.close()
 
 
-def test_the_ledger_writer_yields_the_core_to_the_loop(tmp_path: Path) -> None:
+def test_the_ledger_writer_yields_the_core_to_the_loop() -> None:
     """The ledger's thread runs at `BACKGROUND_NICE` above the process's nice value; a store
     thread a request waits on keeps the process's."""
     mine = os.getpriority(os.PRIO_PROCESS, 0)

@@ -83,17 +83,13 @@ def _insert_values(rows: int) -> str:
 
 
 def _chunks(count: int) -> Iterator[tuple[int, int]]:
-    """(start, size) of each chunk of a batch of `count` rows."""
+    """(start, size) of each chunk of a batch of `count` rows: the largest power of two that
+    is left, at most `_CHUNK` (a power of two itself)."""
     at = 0
-    while count - at >= _CHUNK:
-        yield at, _CHUNK
-        at += _CHUNK
-    size = _CHUNK
     while at < count:
-        size //= 2
-        if count - at >= size:
-            yield at, size
-            at += size
+        size = min(_CHUNK, 1 << ((count - at).bit_length() - 1))
+        yield at, size
+        at += size
 
 
 class SpendRow(NamedTuple):
