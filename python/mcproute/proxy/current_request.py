@@ -2,16 +2,21 @@
 the tokens its model calls used, the deployment that answered, the usage object the reply
 carried and, for an ensemble, each model it called. Set by the per-request middleware; filled by the
 token-usage hook in `metrics`, by the routes (`note_usage`, `note_part`) and by the Router's
-observer (child tasks, such as a hedge, share the same object)."""
+observer (child tasks, such as a hedge, share the same object). It also holds what a route
+leaves until its reply is written (`after_reply`: a call's metrics and its settlement), so
+the caller's reply waits for none of it."""
 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mcproute.governance.usage import Usage
+
+_log = logging.getLogger("mcproute.proxy")
 
 
 @dataclass(slots=True)
@@ -25,6 +30,8 @@ class CurrentRequest:
     # (usage object, model, deployment, its counts, their cost or None): counted once by the
     # reservation's settlement, reused by the spend ledger's row for the same call
     counted: tuple[Mapping[str, Any], str, str | None, Usage, int | None] | None = None
+    # what runs once the reply is written, in order (`after_reply`); None: nothing yet
+    after: list[tuple[Callable[..., object], tuple[Any, ...]]] | None = None
 
 
 CURRENT: contextvars.ContextVar[CurrentRequest | None] = contextvars.ContextVar(
@@ -53,3 +60,30 @@ def note_part(model: str, usage: Any, deployment: str | None = None) -> None:
     current = CURRENT.get()
     if current is not None:
         current.parts.append((model, deployment, usage if isinstance(usage, dict) else {}))
+
+
+def after_reply(fn: Callable[..., object], *args: Any) -> None:
+    """Call `fn(*args)` once the request's reply is written (or its sending failed), before
+    the request's record (`per_request.Books.done`, which calls `replied`), in the order
+    asked; at once where no request is being recorded."""
+    current = CURRENT.get()
+    if current is None:
+        fn(*args)
+    elif current.after is None:
+        current.after = [(fn, args)]
+    else:
+        current.after.append((fn, args))
+
+
+def replied(current: CurrentRequest) -> None:
+    """Run what `after_reply` left for `current`; one that fails is logged and the rest still
+    run (a settlement left undone would hold its limits' reservation)."""
+    waiting = current.after
+    if waiting is None:
+        return
+    current.after = None
+    for fn, args in waiting:
+        try:
+            fn(*args)
+        except Exception:
+            _log.exception("after the reply: %s failed", getattr(fn, "__qualname__", "a step"))

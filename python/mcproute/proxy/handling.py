@@ -15,6 +15,7 @@ from mcproute.errors import UpstreamError
 from mcproute.governance.reservation import LimitExceeded, Reservation
 from mcproute.models import ModelNotFoundError
 from mcproute.models.http import ReplyJson
+from mcproute.proxy.current_request import after_reply
 from mcproute.proxy.errors import error_response, upstream_error
 from mcproute.proxy.front.request import FrontRequest
 from mcproute.store.nonces import StoreUnavailableError
@@ -93,8 +94,9 @@ def json_reply(value: Any, as_received: bool = False) -> web.Response:
 
 def guarded(handler: Any) -> Any:
     """Map the failures every model route shares to the caller's error format, and end the
-    request's reservation (its limits' hold) whatever happened. One wrapper, so one coroutine
-    per request for both; ending a reservation never waits (`Reservation.finish_now`)."""
+    request's reservation (its limits' hold) whatever happened, once the reply is written
+    (`after_reply`: after the route's own settlement, left there too). One wrapper, so one
+    coroutine per request for both; ending a reservation never waits."""
 
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
@@ -107,11 +109,11 @@ def guarded(handler: Any) -> Any:
             except BaseException:
                 held = request.get(RESERVATION)
                 if held is not None:  # released whatever went wrong (the client left too)
-                    held.finish_now()
+                    after_reply(held.finish_now)
                 raise
             reservation = request.get(RESERVATION)
             if reservation is not None:
-                reservation.finish_now()  # a route that settled already made this a no-op
+                after_reply(reservation.finish_now)  # a no-op where the route settled
                 if not response.prepared:
                     response.headers.update(reservation.headers)
             return response

@@ -25,7 +25,7 @@ from mcproute.config import DashboardSettings
 from mcproute.logs import REQUEST_ID
 from mcproute.models.http import UPSTREAM_WAIT
 from mcproute.proxy.auth import RECORD
-from mcproute.proxy.current_request import CURRENT, CurrentRequest
+from mcproute.proxy.current_request import CURRENT, CurrentRequest, replied
 from mcproute.proxy.history import UNRECORDED, History, bodies_of, error_message, status_of
 from mcproute.proxy.metrics import Metrics, route_label
 from mcproute.proxy.observe import (
@@ -75,7 +75,10 @@ class Books:
     ) -> None:
         """The one record of a request that ended with `response` (or raised `raised`);
         `current` None: left out of the history and the ledger. `tokens` (`entered`) are
-        reset first: a front connection's next request may start from this task's context."""
+        reset first: a front connection's next request may start from this task's context,
+        after what the route left until its reply was written (`current_request.replied`)."""
+        if current is not None:
+            replied(current)
         UPSTREAM_WAIT.reset(tokens[0])
         if tokens[1] is not None:
             CURRENT.reset(tokens[1])

@@ -34,7 +34,7 @@ from mcproute.proxy.contexts import (
     with_context_anthropic,
     with_context_openai,
 )
-from mcproute.proxy.current_request import note_usage
+from mcproute.proxy.current_request import after_reply, note_usage
 from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
@@ -114,7 +114,8 @@ async def _model(request: web.Request, name: str) -> RoutedModel:
 async def _call(
     request: web.Request, operation: str, name: str, call: Awaitable[dict[str, Any]]
 ) -> dict[str, Any]:
-    """Await a model call, recording its duration, outcome and token usage."""
+    """Await a model call, recording its duration, outcome and token usage (once the reply
+    is written: the caller waits for none of it)."""
     metrics = request.app[METRICS]
     started = time.perf_counter()
     try:
@@ -122,11 +123,17 @@ async def _call(
     except UpstreamError as exc:
         metrics.operation_done(operation, name, time.perf_counter() - started, exc.kind.value)
         raise
+    after_reply(_called, request, operation, name, time.perf_counter() - started, result)
+    return result
+
+
+def _called(
+    request: web.Request, operation: str, name: str, elapsed: float, result: dict[str, Any]
+) -> None:
     usage = result.get("usage")
-    metrics.operation_done(operation, name, time.perf_counter() - started, usage=usage)
+    request.app[METRICS].operation_done(operation, name, elapsed, usage=usage)
     note_usage(usage)
     governance.settle(request, name, usage)
-    return result
 
 
 # The events that end a stream in a route's own format: (why, the message, the upstream's error).
