@@ -52,3 +52,16 @@ def test_steps_run_at_once_where_no_request_is_recorded() -> None:
     after_reply(ran.append, 7)
     assert ran == [7]
     replied(CurrentRequest())  # nothing left for a request that asked for nothing
+
+
+def test_a_step_asked_for_after_the_reply_went_out_runs_at_once() -> None:
+    """A child task that ends after the reply (a hedge's loser) is not left waiting."""
+    ran: list[str] = []
+    current = CurrentRequest()
+    replied(current)
+    token = CURRENT.set(current)
+    try:
+        after_reply(ran.append, "late attempt counted")
+    finally:
+        CURRENT.reset(token)
+    assert ran == ["late attempt counted"]

@@ -17,6 +17,7 @@ from typing import Any
 from mcproute.governance.usage import Usage
 
 _log = logging.getLogger("mcproute.proxy")
+_RAN: list[Any] = []  # `CurrentRequest.after` once `replied` ran (never appended to)
 
 
 @dataclass(slots=True)
@@ -30,7 +31,8 @@ class CurrentRequest:
     # (usage object, model, deployment, its counts, their cost or None): counted once by the
     # reservation's settlement, reused by the spend ledger's row for the same call
     counted: tuple[Mapping[str, Any], str, str | None, Usage, int | None] | None = None
-    # what runs once the reply is written, in order (`after_reply`); None: nothing yet
+    # what runs once the reply is written, in order (`after_reply`); None: nothing yet;
+    # `_RAN` once it ran (a child task that ends later, such as a hedge's loser, runs at once)
     after: list[tuple[Callable[..., object], tuple[Any, ...]]] | None = None
 
 
@@ -65,9 +67,9 @@ def note_part(model: str, usage: Any, deployment: str | None = None) -> None:
 def after_reply(fn: Callable[..., object], *args: Any) -> None:
     """Call `fn(*args)` once the request's reply is written (or its sending failed), before
     the request's record (`per_request.Books.done`, which calls `replied`), in the order
-    asked; at once where no request is being recorded."""
+    asked; at once where no request is being recorded, or its reply went out already."""
     current = CURRENT.get()
-    if current is None:
+    if current is None or current.after is _RAN:
         fn(*args)
     elif current.after is None:
         current.after = [(fn, args)]
@@ -79,9 +81,9 @@ def replied(current: CurrentRequest) -> None:
     """Run what `after_reply` left for `current`; one that fails is logged and the rest still
     run (a settlement left undone would hold its limits' reservation)."""
     waiting = current.after
-    if waiting is None:
+    current.after = _RAN
+    if not waiting:
         return
-    current.after = None
     for fn, args in waiting:
         try:
             fn(*args)
