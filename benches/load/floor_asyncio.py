@@ -3,14 +3,22 @@ as they are to a pooled keep-alive upstream connection and the reply's bytes com
 arrive; nothing is parsed but where each message ends. No auth, limits, metrics or routing:
 what Python cannot go below.
 
-    python -m benches.load.floor_asyncio PORT UPSTREAM_PORT
+    python -m benches.load.floor_asyncio PORT UPSTREAM_PORT [--busy-us N]
+
+`--busy-us N` makes it a calibration instead: N µs of pure computation before each of its two
+writes (the request upstream, the reply back), so it spends as much CPU per request as a
+heavier proxy, all of it on the request's path, with no stall of any kind (no threads, no
+timers, no allocations). What its latency distribution then shows is what the host gives any
+process that spends that much CPU per request.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import socket
 import sys
+import time
 
 import uvloop
 
@@ -96,6 +104,8 @@ class Upstream(asyncio.Protocol):
 
 
 class Client(asyncio.Protocol):
+    upstream_type = Upstream
+
     def __init__(self, pool: list[Upstream], port: int) -> None:
         self.pool, self.port = pool, port
         self.upstream: Upstream | None = None
@@ -121,7 +131,7 @@ class Client(asyncio.Protocol):
     async def _connect(self) -> None:
         loop = asyncio.get_running_loop()
         _, upstream = await loop.create_connection(
-            lambda: Upstream(self.pool), "127.0.0.1", self.port
+            lambda: self.upstream_type(self.pool), "127.0.0.1", self.port
         )
         waiting, self.waiting = self.waiting or [], None
         self.upstream, upstream.client = upstream, self
@@ -133,12 +143,44 @@ class Client(asyncio.Protocol):
             self.upstream.transport.close()  # type: ignore[union-attr]
 
 
-async def main(port: int, upstream_port: int) -> None:
+def busy(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def busy_protocols(seconds: float) -> type[Client]:
+    """A `Client` (and its `Upstream`) that computes for `seconds` before each write
+    (subclasses, so the plain floor's path has no extra call)."""
+
+    class BusyUpstream(Upstream):
+        def data_received(self, data: bytes) -> None:
+            if self.client is not None and self.framing.in_head:  # once per reply
+                busy(seconds)
+            super().data_received(data)
+
+    class BusyClient(Client):
+        upstream_type = BusyUpstream
+
+        def data_received(self, data: bytes) -> None:
+            busy(seconds)
+            super().data_received(data)
+
+    return BusyClient
+
+
+async def main(port: int, upstream_port: int, busy_us: float) -> None:
     pool: list[Upstream] = []
+    client = busy_protocols(busy_us / 1e6) if busy_us else Client
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: Client(pool, upstream_port), "127.0.0.1", port)
+    server = await loop.create_server(lambda: client(pool, upstream_port), "127.0.0.1", port)
     await server.serve_forever()
 
 
 if __name__ == "__main__":
-    uvloop.run(main(int(sys.argv[1]), int(sys.argv[2])))
+    parser = argparse.ArgumentParser(prog="python -m benches.load.floor_asyncio")
+    parser.add_argument("port", type=int)
+    parser.add_argument("upstream_port", type=int)
+    parser.add_argument("--busy-us", type=float, default=0.0, help="computation per write")
+    args = parser.parse_args(sys.argv[1:])
+    uvloop.run(main(args.port, args.upstream_port, args.busy_us))

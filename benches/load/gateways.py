@@ -240,14 +240,20 @@ def floor(
     headers: Mapping[str, str] | None = None,
     probe: bytes = BODY,
     bare: bool = False,
+    busy_us: float = 0.0,
 ) -> Target:
     """A reference proxy (`floor_asyncio` when `bare`, else `floor_aiohttp` with `flags`) in front
     of `upstream_port`. The bare one passes the request through as it is, so its caller sends
-    the upstream's key itself."""
+    the upstream's key itself; with `busy_us` it computes that long before each of its writes
+    (a calibration: see `floor_asyncio`)."""
     module = "floor_asyncio" if bare else "floor_aiohttp"
     name = FLOOR_ASYNCIO if bare else FLOOR_AIOHTTP
     if flags:
         name = "aiohttp " + " + ".join(f.lstrip("-").replace("-", " ") for f in flags)
+    if busy_us:
+        assert bare, "only the bare floor computes on request"
+        name = f"{FLOOR_ASYNCIO}, {busy_us:.0f} µs busy before each write"
+        flags = ("--busy-us", f"{busy_us:.1f}")
     proc = group.start(
         f"{module}-{port}",
         [sys.executable, "-m", f"benches.load.{module}", str(port), str(upstream_port), *flags],

@@ -2,7 +2,9 @@
 worker, with its CPU per request and RSS (after the c=1 run, after 5 s at 128 connections,
 and 2 s after that), for this tree and optionally an earlier revision,
 side by side in one run: rounds alternate between the trees (and the simulator alone, for
-the added latency), so a busy spell of a shared machine falls on both.
+the added latency, and two calibrations of the host: the bare asyncio floor, and that floor
+made to spend this tree's CPU per request with nothing that can stall), so a busy spell of
+a shared machine falls on all of them.
 
     python -m benches.load.tail [--seconds S] [--rounds N] [--baseline REV]
 
@@ -70,7 +72,9 @@ def export_revision(revision: str, into: Path) -> Path:
     return into / "python"
 
 
-def one_run(target: Target, runs: Runs, seconds: float, warm_up: bool = True) -> None:
+def one_run(
+    target: Target, runs: Runs, seconds: float, warm_up: bool = True, memory: bool = True
+) -> None:
     if warm_up:
         run_wrk(target.url, BODY, target.headers, connections=8, seconds=2, cpu=LOAD_CPU)
     used = cpu_seconds(target.proc.pid) if target.proc is not None else 0.0
@@ -80,6 +84,7 @@ def one_run(target: Target, runs: Runs, seconds: float, warm_up: bool = True) ->
     if target.proc is not None and result.requests:
         runs.cpu_us.append((cpu_seconds(target.proc.pid) - used) / result.requests * 1e6)
         runs.rss_mib.append(rss_mib(target.proc.pid))
+    if target.proc is not None and result.requests and memory:
         # Memory after many connections at once, and once the worker has been quiet a while.
         run_wrk(target.url, BODY, target.headers, connections=128, seconds=5, cpu=LOAD_CPU)
         runs.rss_loaded_mib.append(rss_mib(target.proc.pid))
@@ -92,20 +97,21 @@ def one_run(target: Target, runs: Runs, seconds: float, warm_up: bool = True) ->
 def table(direct: Runs, trees: list[Runs]) -> list[str]:
     lines = [
         "| target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | added p50 / p99 ms "
-        "| CPU µs/req | RSS MiB after c=1 / c=128 / 2 s later |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 over p50 ms | CPU µs/req | RSS MiB after c=1 / c=128 / 2 s later |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for runs in (direct, *trees):
         cells = [f"{runs.median(p):.3f}" for p in PERCENTILES]
+        width = f"{runs.median('p99_ms') - runs.median('p50_ms'):.3f}"
         if runs is direct:
             added, cpu, rss = "—", "—", "—"
         else:
             added = (f"{runs.median('p50_ms') - direct.median('p50_ms'):+.3f} / "
                      f"{runs.median('p99_ms') - direct.median('p99_ms'):+.3f}")  # fmt: skip
             cpu = f"{statistics.median(runs.cpu_us):.0f}"
-            rss = " / ".join(f"{max(r):.1f}" for r in
-                             (runs.rss_mib, runs.rss_loaded_mib, runs.rss_settled_mib))  # fmt: skip
-        lines.append(f"| {runs.name} | {' | '.join(cells)} | {added} | {cpu} | {rss} |")
+            memory = (runs.rss_mib, runs.rss_loaded_mib, runs.rss_settled_mib)
+            rss = " / ".join(f"{max(r):.1f}" for r in memory) if runs.rss_loaded_mib else "—"
+        lines.append(f"| {runs.name} | {' | '.join(cells)} | {added} | {width} | {cpu} | {rss} |")
     return lines
 
 
@@ -127,10 +133,16 @@ def main(argv: list[str]) -> None:
         sim_port = next(ports)
         direct = gateways.simulator(group, sim_port, 0.0, LOAD_CPU)
         direct_runs = Runs("simulator alone")
+        floor = gateways.floor(group, next(ports), sim_port, SOLO_CPU, bare=True)
+        floor_runs = Runs(floor.name)
+        busy: tuple[Target, Runs] | None = None
         tree_runs = [Runs(f"mcproute 1w, {name}") for name, _ in trees]
         for round_ in range(args.rounds):
             print(f"[round {round_ + 1}/{args.rounds}]", flush=True)
             one_run(direct, direct_runs, args.seconds)
+            one_run(floor, floor_runs, args.seconds, memory=False)
+            if busy is not None:
+                one_run(*busy, args.seconds, memory=False)
             for (_, env), runs in zip(trees, tree_runs, strict=True):
                 target = gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU,
                                            env=env)  # fmt: skip
@@ -138,7 +150,11 @@ def main(argv: list[str]) -> None:
                     one_run(target, runs, args.seconds)
                 finally:
                     _stop(group, target)
-        lines = table(direct_runs, tree_runs)
+            if busy is None:  # calibrated on this tree's first round, then run every round
+                busy = busy_floor(group, next(ports), sim_port, floor_runs, tree_runs[-1])
+                one_run(*busy, args.seconds, memory=False)
+        assert busy is not None
+        lines = table(direct_runs, [floor_runs, busy[1], *tree_runs])
         print("\n".join(lines), flush=True)
     if not args.no_write:
         command = " ".join(["python -m benches.load.tail", *argv])
@@ -159,11 +175,28 @@ def section(lines: list[str], command: str, args: argparse.Namespace) -> str:
         "connections average them away. CPU per request is the c=1 run's. RSS: after the c=1 "
         "run, after 5 s at 128 connections, and 2 s after that (freed heap given back).",
         "",
+        "The two floors calibrate the host: the bare asyncio pass-through proxy, and the same "
+        "proxy computing (a clock-reading loop) before each of its two writes for as long as "
+        "makes its CPU per request at one connection this tree's (set from this tree's first "
+        "round). That one has no threads, timers, collections or allocations to stall on, so "
+        "its p99 over its p50 is what the host gives any process that spends that much CPU per "
+        "request; what mcproute's tail has beyond it is its own.",
+        "",
         *lines,
         "",
         f"The machine's 1-minute load average at the end: {os.getloadavg()[0]:.1f} on "
         f"{os.cpu_count()} CPUs (a shared machine widens every tail).",
     ])  # fmt: skip
+
+
+def busy_floor(
+    group: Processes, port: int, sim_port: int, floor: Runs, tree: Runs
+) -> tuple[Target, Runs]:
+    """The bare floor computing before each of its two writes for as long as makes its CPU per
+    request at one connection this tree's: the same CPU, all on the request's path, no stall."""
+    extra = max(0.0, statistics.median(tree.cpu_us) - statistics.median(floor.cpu_us))
+    target = gateways.floor(group, port, sim_port, SOLO_CPU, bare=True, busy_us=extra / 2)
+    return target, Runs(target.name)
 
 
 def _stop(group: Processes, target: Target) -> None:
