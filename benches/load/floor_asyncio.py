@@ -155,7 +155,7 @@ def busy_protocols(seconds: float) -> type[Client]:
 
     class BusyUpstream(Upstream):
         def data_received(self, data: bytes) -> None:
-            if self.client is not None and self.framing.in_head:  # once per reply
+            if self.client is not None:  # bytes to relay: a write follows
                 busy(seconds)
             super().data_received(data)
 

@@ -141,8 +141,6 @@ def main(argv: list[str]) -> None:
             print(f"[round {round_ + 1}/{args.rounds}]", flush=True)
             one_run(direct, direct_runs, args.seconds)
             one_run(floor, floor_runs, args.seconds, memory=False)
-            if busy is not None:
-                one_run(*busy, args.seconds, memory=False)
             for (_, env), runs in zip(trees, tree_runs, strict=True):
                 target = gateways.mcproute(group, work, next(ports), sim_port, 1, SOLO_CPU,
                                            env=env)  # fmt: skip
@@ -150,9 +148,9 @@ def main(argv: list[str]) -> None:
                     one_run(target, runs, args.seconds)
                 finally:
                     _stop(group, target)
-            if busy is None:  # calibrated on this tree's first round, then run every round
+            if busy is None:  # calibrated on this tree's first round
                 busy = busy_floor(group, next(ports), sim_port, floor_runs, tree_runs[-1])
-                one_run(*busy, args.seconds, memory=False)
+            one_run(*busy, args.seconds, memory=False)
         assert busy is not None
         lines = table(direct_runs, [floor_runs, busy[1], *tree_runs])
         print("\n".join(lines), flush=True)
