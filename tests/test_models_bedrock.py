@@ -527,10 +527,12 @@ async def test_credentials_in_the_shared_files_are_read_again_when_they_change(
 
     await t.chat(CHAT)  # unchanged files: nothing is read again
     assert used() == sim_bedrock.SIM_ACCESS_KEY_ID
-    write(renewed_id, renewed_secret)
-    await t.chat(CHAT)  # starts the re-read; this request still has the old signer
     adapter = t.adapter
     assert isinstance(adapter, bedrock_adapter.BedrockAdapter)
+    if adapter._refreshing is not None:  # the check this call started, of the unchanged files
+        await adapter._refreshing
+    write(renewed_id, renewed_secret)
+    await t.chat(CHAT)  # starts the re-read; this request still has the old signer
     if adapter._refreshing is not None:  # the re-read may already be done
         await adapter._refreshing
     await t.chat(CHAT)
