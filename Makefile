@@ -163,18 +163,19 @@ profile: ext wrk
 # cargo-fuzz needs nightly flags: use a nightly toolchain when present, else let stable accept them.
 # Each target runs for FUZZ_SECONDS: the MCP message parser, then the upstream response head
 # parser (seeded from fuzz/seeds/http_head, with an HTTP token dictionary), then the client request
-# head parser (fuzz/seeds/http_request, same dictionary).
+# head parser (fuzz/seeds/http_request, same dictionary), then the front's whole-reply writer.
 FUZZ_CARGO = $(if $(shell rustup toolchain list 2>/dev/null | grep '^nightly'),cargo +nightly,RUSTC_BOOTSTRAP=1 cargo)
 
 fuzz:
 	cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-	mkdir -p rust/core/fuzz/corpus/parse_message rust/core/fuzz/corpus/http_head rust/core/fuzz/corpus/http_request
+	mkdir -p rust/core/fuzz/corpus/parse_message rust/core/fuzz/corpus/http_head rust/core/fuzz/corpus/http_request rust/core/fuzz/corpus/http_reply
 	-cp ../shared/mcp-schema/*/examples/*/*.json rust/core/fuzz/corpus/parse_message/ 2>/dev/null
 	cp rust/core/fuzz/seeds/http_head/* rust/core/fuzz/corpus/http_head/
 	cp rust/core/fuzz/seeds/http_request/* rust/core/fuzz/corpus/http_request/
 	cd rust/core && $(FUZZ_CARGO) fuzz run parse_message -- -dict=fuzz/mcp.dict -max_total_time=$(FUZZ_SECONDS) -max_len=65536
 	cd rust/core && $(FUZZ_CARGO) fuzz run http_head -- -dict=fuzz/http.dict -max_total_time=$(FUZZ_SECONDS) -max_len=70000
 	cd rust/core && $(FUZZ_CARGO) fuzz run http_request -- -dict=fuzz/http.dict -max_total_time=$(FUZZ_SECONDS) -max_len=70000
+	cd rust/core && $(FUZZ_CARGO) fuzz run http_reply -- -dict=fuzz/http.dict -max_total_time=$(FUZZ_SECONDS) -max_len=70000
 
 clean:
 	rm -rf $(VENV) target

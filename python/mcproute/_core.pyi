@@ -342,3 +342,11 @@ BODY_UNTIL_CLOSE: Final[int]
 MAX_REPLY_HEAD: Final[int]
 
 def parse_reply_head(data: bytes) -> tuple[int, int, bool, int, int, int] | None: ...
+def encode_reply(
+    start: str,
+    fields: Iterable[tuple[str, str]],
+    body: bytes,
+    keep_alive: bool,
+    date: str,
+    server: str,
+) -> bytes: ...

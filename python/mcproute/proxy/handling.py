@@ -4,7 +4,7 @@ errors in the caller's format."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiohttp import web
@@ -18,6 +18,7 @@ from mcproute.models.http import ReplyJson
 from mcproute.proxy.current_request import after_reply
 from mcproute.proxy.errors import error_response, upstream_error
 from mcproute.proxy.front.request import FrontRequest
+from mcproute.proxy.front.response import WholeReply
 from mcproute.store.nonces import StoreUnavailableError
 from mcproute.store.sqlite_contexts import ContextTooLargeError
 
@@ -90,6 +91,15 @@ def json_reply(value: Any, as_received: bool = False) -> web.Response:
     caller changed nothing of an upstream's reply, so a `ReplyJson` goes out as its bytes."""
     body = value.raw if as_received and type(value) is ReplyJson else orjson.dumps(value)
     return web.Response(body=body, content_type="application/json", charset="utf-8")
+
+
+def relayed_reply(request: web.Request, value: Any) -> web.StreamResponse:
+    """An upstream's JSON reply that the route changed nothing of, as its bytes: on the
+    server front a `WholeReply` (the front writes it; no `web.Response` made), else
+    `json_reply`."""
+    if isinstance(request, FrontRequest) and type(value) is ReplyJson:
+        return cast(web.StreamResponse, WholeReply(value.raw))
+    return json_reply(value, as_received=True)
 
 
 def guarded(handler: Any) -> Any:

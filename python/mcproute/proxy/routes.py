@@ -38,7 +38,7 @@ from mcproute.proxy.current_request import after_reply, note_usage
 from mcproute.proxy.ensemble_accounting import accounted
 from mcproute.proxy.ensembles import ensemble_events, ensemble_reply
 from mcproute.proxy.errors import upstream_error_event, upstream_error_text
-from mcproute.proxy.handling import checked_body, checked_now, guarded, json_reply
+from mcproute.proxy.handling import checked_body, checked_now, guarded, json_reply, relayed_reply
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.observe import TIMING
 from mcproute.routing import StreamCut
@@ -320,7 +320,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         result = await _call(request, "chat", body["model"], model.chat(body))
     if isinstance(model, EnsembleModel):
         return json_reply(ensemble_reply(request, model, result))
-    return json_reply(result, as_received=True)  # an OpenAI deployment's: as its bytes
+    return relayed_reply(request, result)  # an OpenAI deployment's: as its bytes
 
 
 @guarded
@@ -346,7 +346,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         result = await _call(request, "chat", body["model"], model.messages(body))
     if isinstance(model, EnsembleModel):
         return json_reply(ensemble_reply(request, model, result))
-    return json_reply(result, as_received=True)  # an Anthropic deployment's: as its bytes
+    return relayed_reply(request, result)  # an Anthropic deployment's: as its bytes
 
 
 @guarded

@@ -12,6 +12,7 @@ pub mod aead;
 pub mod apikey;
 pub mod eventstream;
 pub mod http_head;
+pub mod http_reply;
 pub mod http_request;
 pub mod json;
 pub mod jsonrpc;

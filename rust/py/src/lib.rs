@@ -6,6 +6,7 @@ mod codec;
 mod errors;
 mod eventstream;
 mod http_head;
+mod http_reply;
 mod http_request;
 mod route;
 mod security;
@@ -18,6 +19,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     route::register(m)?;
     eventstream::register(m)?;
     http_head::register(m)?;
+    http_reply::register(m)?;
     http_request::register(m)?;
     security::register(m)?;
     Ok(())

@@ -24,10 +24,9 @@ from aiohttp.http import HttpVersion11
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from mcproute.proxy.front.response import added
+from mcproute.proxy.front.response import whole_reply
 
 _NO_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
-_NO_HEADERS: frozenset[str] = frozenset()
 
 
 class Connection(Protocol):
@@ -162,11 +161,11 @@ class FrontRequest(dict[Any, Any]):
 
     def send_whole(self, head: str, body: bytes) -> int:
         """Send a reply made without a `web.Response`: the status line and header lines `head`
-        (each ending in CR LF, none of those `response.added` adds), then `body`. Returns the
-        bytes written (the access log's `bytes_out`)."""
+        (each ending in CR LF, none of those `whole_reply` adds), then `body`. Returns the bytes
+        written (the access log's `bytes_out`)."""
         assert self._connection is not None
         keep_alive = self._connection.keeps_alive(not self.keep_alive)
-        data = (head + added(_NO_HEADERS, len(body), keep_alive)).encode() + body
+        data = whole_reply(head, (), body, keep_alive)
         self._connection.write_encoded(data, keep_alive)
         return len(data)
 
