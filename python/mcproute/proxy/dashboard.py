@@ -34,6 +34,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
+from mcproute.proxy.current_request import after_reply
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.history import HISTORY
@@ -293,7 +294,7 @@ def add_routes(
     app[SNAPSHOTS] = snapshots
     history = app[HISTORY]
     router = app[REGISTRY].router
-    router.observer = _also(router.observer, history.attempt)
+    router.observer = _also(router.observer, _after_reply(history.attempt))
     publisher = Publisher(
         snapshots,
         lambda now: worker_snapshot(history, app[METRICS], app[REGISTRY].router, now, _mcp(app)),
@@ -321,6 +322,16 @@ def add_routes(
     app.router.add_post("/dashboard/logout", sign_out)
     app.router.add_get("/dashboard/data", data)
     app.router.add_get("/dashboard/requests/data", log_data)
+
+
+def _after_reply(observer: Observer) -> Observer:
+    """`observer`, told once the request's reply is written: counting an attempt (and noting
+    its deployment for the request's record) is nothing the reply waits for."""
+
+    def later(event: AttemptEvent) -> None:
+        after_reply(observer, event)
+
+    return later
 
 
 def _also(first: Observer | None, second: Observer) -> Observer:
