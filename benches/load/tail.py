@@ -55,12 +55,15 @@ class Runs:
         return statistics.median(getattr(r, attribute) for r in self.wrk)
 
 
-def export_revision(revision: str, into: Path) -> Path:
-    """`python/` of `revision`, runnable with this tree's compiled extension."""
-    changed = subprocess.run(
-        ["git", "-C", str(ROOT), "diff", "--quiet", revision, "--", "rust"], check=False
-    )
-    if changed.returncode != 0:
+def export_revision(revision: str, into: Path, added_only: bool = False) -> Path:
+    """`python/` of `revision`, runnable with this tree's compiled extension: the same Rust
+    code, or (`added_only`) Rust code this tree only added lines to."""
+    numstat = subprocess.run(
+        ["git", "-C", str(ROOT), "diff", "--numstat", revision, "--", "rust"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    removed = any(line.split("\t")[1] != "0" for line in numstat)
+    if removed or (numstat and not added_only):
         sys.exit(f"benches.load.tail: {revision} has other Rust code; build it to compare")
     into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(
@@ -120,6 +123,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per wrk run (default 10)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each target (default 3)")
     parser.add_argument("--baseline", help="a git revision to run beside this tree")
+    parser.add_argument(
+        "--rust-added",
+        action="store_true",
+        help="the baseline's Rust code may lack lines this tree added (its Python runs on this "
+        "tree's extension, which only has more)",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; keep RESULTS.md")
     args = parser.parse_args(argv)
     in_own_netns(argv, "benches.load.tail")
@@ -127,7 +136,7 @@ def main(argv: list[str]) -> None:
         work = Path(tmp)
         trees: list[tuple[str, dict[str, str]]] = [("this tree", {})]
         if args.baseline:
-            exported = export_revision(args.baseline, work / "baseline")
+            exported = export_revision(args.baseline, work / "baseline", args.rust_added)
             trees.insert(0, (args.baseline, {"PYTHONPATH": str(exported)}))
         ports: Iterator[int] = iter(range(21300, 21400))
         sim_port = next(ports)
