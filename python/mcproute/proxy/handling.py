@@ -86,20 +86,24 @@ def checked_now(request: web.Request, contract: Contract) -> dict[str, Any] | No
     return body
 
 
-def json_reply(value: Any, as_received: bool = False) -> web.Response:
-    """A JSON reply encoded once, straight to bytes (no str in between). `as_received`: the
-    caller changed nothing of an upstream's reply, so a `ReplyJson` goes out as its bytes."""
-    body = value.raw if as_received and type(value) is ReplyJson else orjson.dumps(value)
-    return web.Response(body=body, content_type="application/json", charset="utf-8")
+def json_reply(value: Any) -> web.Response:
+    """A JSON reply encoded once, straight to bytes (no str in between)."""
+    return _json_bytes(orjson.dumps(value))
 
 
 def relayed_reply(request: web.Request, value: Any) -> web.StreamResponse:
-    """An upstream's JSON reply that the route changed nothing of, as its bytes: on the
-    server front a `WholeReply` (the front writes it; no `web.Response` made), else
-    `json_reply`."""
-    if isinstance(request, FrontRequest) and type(value) is ReplyJson:
+    """An upstream's reply that the route changed nothing of (a `ReplyJson`), as the bytes it
+    came as: on the server front a `WholeReply` (the front writes it; no `web.Response`
+    made), else a `web.Response`. Any other value is encoded (`json_reply`)."""
+    if type(value) is not ReplyJson:
+        return json_reply(value)
+    if isinstance(request, FrontRequest):
         return cast(web.StreamResponse, WholeReply(value.raw))
-    return json_reply(value, as_received=True)
+    return _json_bytes(value.raw)
+
+
+def _json_bytes(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json", charset="utf-8")
 
 
 def guarded(handler: Any) -> Any:
