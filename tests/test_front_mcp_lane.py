@@ -16,9 +16,8 @@ from front_support import running_app
 from mcp_support import serve
 from mcproute.logs import ACCESS_LOGGER
 from mcproute.protocol.server.http import StreamableHTTP
-from mcproute.proxy.front.mcp_lane import MCP_LANE
 from mcproute.proxy.history import HISTORY
-from mcproute.proxy.mcp_metrics import MCP_GATEWAY
+from mcproute.proxy.mcp_mount import MCP_MOUNT
 from mcproute.proxy.metrics import METRICS
 from mcproute.testing import everything_server
 from proxy_support import document
@@ -90,7 +89,7 @@ async def outcomes(
     tmp_path: Path, front: bool, caplog: pytest.LogCaptureFixture
 ) -> tuple[list[Any], list[Any], dict[Any, int], list[Any]]:
     async with running_app(tmp_path, front) as (proxy, server, app):
-        assert (MCP_LANE in app) is front or server is None
+        assert app[MCP_MOUNT].lane is front or server is None
         key, unscoped = proxy.key("mcp"), proxy.key("models")
         replies = []
         caplog.clear()
@@ -145,7 +144,7 @@ async def cancelled_call(tmp_path: Path, front: bool) -> tuple[list[str], bytes,
             return document(sim_url, everything_url)
 
         async with running_app(tmp_path, front, config) as (proxy, _, app):
-            demo = app[MCP_GATEWAY].upstreams["demo"]
+            demo = app[MCP_MOUNT].service.gateway.upstreams["demo"]
             key = proxy.key("mcp")
             slow = modern("tools/call", {"name": "demo__slow_compute",
                                          "arguments": {"seconds": 30}}, 5)  # fmt: skip

@@ -10,6 +10,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import aiohttp
@@ -24,8 +25,7 @@ from mcproute.protocol.gateway.link_flows import LINK_TTL_S
 from mcproute.protocol.gateway.user_links import LinkRequired, UpstreamLinks, authorization_error
 from mcproute.protocol.jsonrpc import MCPError
 from mcproute.protocol.server.http import StreamableHTTP
-from mcproute.proxy import user_links
-from mcproute.proxy.mcp_metrics import MCP_GATEWAY
+from mcproute.proxy.mcp_mount import MCP_MOUNT, McpMount, add_link_routes
 from mcproute.security import ApiKeyManager
 from mcproute.store import SqliteApiKeyStore
 from oidc_support import browser_session
@@ -144,8 +144,10 @@ async def test_mcproute_serve_links_only_through_the_confirmation_form(tmp_path:
 async def pages(gw: Gateway) -> AsyncIterator[str]:
     """The proxy's link and callback routes over `gw`; yields their base URL."""
     app = web.Application()
-    app[MCP_GATEWAY] = gw
-    user_links.add_routes(app.router)
+    mount = McpMount(None, {}, lane=False)  # type: ignore[arg-type]  # built already: no parts
+    mount.built = SimpleNamespace(gateway=gw)  # type: ignore[assignment]  # what the pages read
+    app[MCP_MOUNT] = mount
+    add_link_routes(app.router)
     async with serve(app) as url:
         yield url.removesuffix("/mcp")
 

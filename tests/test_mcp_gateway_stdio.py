@@ -23,7 +23,7 @@ from mcproute.protocol.gateway import Gateway
 from mcproute.protocol.gateway.held_calls import HeldCalls
 from mcproute.protocol.jsonrpc import MCPError
 from mcproute.protocol.server.http import StreamableHTTP
-from mcproute.proxy.app import _gateway
+from mcproute.proxy.reload import mcp_upstreams
 
 EVERYTHING = {
     "command": sys.executable,
@@ -137,7 +137,7 @@ def test_proxy_config_starts_command_entries_as_stdio_upstreams(tmp_path: Any) -
         '"files": {"command": "npx", "args": ["-y", "server-files"], "env": {"TOKEN": "t"}},'
         '"remote": {"url": "https://mcp.example/mcp", "headers": {"X-Key": "k"}}}}}'
     )
-    gateway = _gateway(load_config(config_file), None)  # type: ignore[arg-type]
+    gateway = Gateway(mcp_upstreams(load_config(config_file)))  # as the proxy's is built
     files, remote = gateway.upstreams["files"], gateway.upstreams["remote"]
     assert files.stdio is not None
     assert files.url is None

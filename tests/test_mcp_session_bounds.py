@@ -23,7 +23,7 @@ from mcproute.protocol.server.http import StreamableHTTP
 from mcproute.protocol.server.input_required import RequestStates, StateError
 from mcproute.protocol.server.session_pool import SessionPool, SessionsFull
 from mcproute.protocol.server.session_tokens import SessionTokens
-from mcproute.proxy.app import MAX_SESSIONS_ENV, SESSION_IDLE_ENV, mcp_session_limits
+from mcproute.proxy.mcp_mount import MAX_SESSIONS_ENV, SESSION_IDLE_ENV, mcp_session_limits
 from mcproute.testing.everything_server import build
 
 LISTING = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
@@ -102,9 +102,9 @@ async def test_the_principal_hook_binds_sessions_without_the_proxy() -> None:
 
 
 def test_session_limits_come_from_the_environment() -> None:
-    assert mcp_session_limits({}) == (10_000, 1800.0)
+    assert mcp_session_limits({}) == {}  # the transport's own defaults
     env = {MAX_SESSIONS_ENV: "50", SESSION_IDLE_ENV: "2.5"}
-    assert mcp_session_limits(env) == (50, 2.5)
+    assert mcp_session_limits(env) == {"max_sessions": 50, "idle_s": 2.5}
     for name, bad in ((MAX_SESSIONS_ENV, "0"), (MAX_SESSIONS_ENV, "many"),
                       (SESSION_IDLE_ENV, "-1"), (SESSION_IDLE_ENV, "inf")):  # fmt: skip
         with pytest.raises(ValueError, match=f"{name} must be a positive"):

@@ -20,14 +20,16 @@ them, off the event loop, at most every ``bedrock.CREDENTIAL_CHECK_SECONDS``).
 
 from __future__ import annotations
 
-import configparser
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mcproute.secret import Secret, SecretSource
+
+if TYPE_CHECKING:
+    import configparser
 
 BEDROCK_KEYS = (
     "region",
@@ -73,6 +75,8 @@ def _home(env: Mapping[str, str]) -> Path:
 
 
 def _read_ini(path: Path) -> configparser.ConfigParser | None:
+    import configparser  # only where a Bedrock deployment reads the AWS files
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         with path.open(encoding="utf-8") as handle:

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import logging
 import os
-from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -18,12 +17,6 @@ from mcproute.context.keyring_schedule import keep_rotating
 from mcproute.governance.journal import SETTLEMENT_JOURNAL_NAME, SettlementJournal
 from mcproute.governance.reservation import Governor
 from mcproute.models import ModelRegistry
-from mcproute.oauth_client import SealedTokenStore
-from mcproute.protocol.gateway import Gateway
-from mcproute.protocol.gateway.user_links import UpstreamLinks
-from mcproute.protocol.server.http import StreamableHTTP
-from mcproute.protocol.server.session_pool import DEFAULT_IDLE_S, DEFAULT_MAX_SESSIONS
-from mcproute.protocol.server.session_tokens import SessionTokens
 from mcproute.proxy import (
     admin,
     admin_audit,
@@ -34,18 +27,17 @@ from mcproute.proxy import (
     heap,
     history,
     mcp_chain,
+    mcp_mount,
     merged_metrics,
     reload,
     routes,
     spend,
     surface,
-    user_links,
 )
-from mcproute.proxy.errors import error_response
+from mcproute.proxy.environment import positive
 from mcproute.proxy.front import model_lane
-from mcproute.proxy.front.mcp_lane import MCP_LANE, McpLane
-from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY, BodyError, read_body
-from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics, admin_mcp
+from mcproute.proxy.handling import BODY_TIMEOUT, MAX_BODY
+from mcproute.proxy.mcp_metrics import MCP_METRICS, McpMetrics, admin_mcp
 from mcproute.proxy.metrics import METRICS, Metrics
 from mcproute.proxy.per_request import Books
 from mcproute.proxy.per_request import middleware as per_request
@@ -53,7 +45,6 @@ from mcproute.proxy.responses import add_routes as add_responses
 from mcproute.proxy.worker_snapshots import SnapshotStore, SqliteSnapshots, instance_id
 from mcproute.security import ApiKeyManager
 from mcproute.store import DataDir, SqliteApiKeyStore
-from mcproute.store.grants import GrantBlobs
 from mcproute.store.shared import (
     check_keyring,
     check_pepper,
@@ -66,75 +57,10 @@ from mcproute.store.sqlite_contexts import SqliteContextStore, TenantContexts
 from mcproute.store.sqlite_tenants import TenantPolicies
 
 SWEEP_INTERVAL_S = 60.0
-MAX_SESSIONS_ENV = "MCPROUTE_MCP_MAX_SESSIONS"  # MCP sessions one worker holds in memory
-SESSION_IDLE_ENV = "MCPROUTE_MCP_SESSION_IDLE_S"  # seconds before an idle one is dropped
 # Seconds a worker keeps an API key's record; changes made elsewhere reach it sooner over Redis.
 KEY_CACHE_ENV = "MCPROUTE_KEY_CACHE_S"
 DEFAULT_KEY_CACHE_S = 1.0
 log = logging.getLogger("mcproute.proxy")
-
-
-def _gateway(
-    config: Config,
-    local: contexts.ContextResources,
-    state_secret: bytes | None = None,
-    observer: McpMetrics | None = None,
-    links: UpstreamLinks | None = None,
-) -> Gateway:
-    return Gateway(
-        reload.mcp_upstreams(config),
-        access=auth.mcp_allows,
-        local=local,
-        state_secret=state_secret,
-        observer=observer,
-        links=links,
-    )
-
-
-def _mcp_handler(handler: auth.Handler) -> auth.Handler:
-    """Run an MCP transport handler with the caller's key as the gateway's CALLER (and an
-    OAuth caller's access token as the SUBJECT_TOKEN of token exchanges)."""
-
-    async def with_caller(request: web.Request) -> web.StreamResponse:
-        try:
-            await read_body(request)  # under the body timeout; the transport reads it cached
-        except BodyError as exc:
-            return error_response(request, exc.status, str(exc))
-        tokens = mcp_chain.enter_caller(request)
-        try:
-            return await handler(request)
-        finally:
-            mcp_chain.leave_caller(tokens)
-
-    return with_caller
-
-
-def _mcp_principal(request: web.Request) -> str:
-    """Who an MCP request comes from: the API key, within its tenant. Sessions, request rounds
-    and held calls are bound to it."""
-    record = request[auth.RECORD]
-    return f"{auth.tenant_of(record)}/{record.key_id}"
-
-
-def mcp_session_limits(environ: Mapping[str, str]) -> tuple[int, float]:
-    """(max sessions per worker, idle seconds) from the environment, else the defaults."""
-    return (
-        int(_positive(environ, MAX_SESSIONS_ENV, DEFAULT_MAX_SESSIONS, int)),
-        _positive(environ, SESSION_IDLE_ENV, DEFAULT_IDLE_S, float),
-    )
-
-
-def _positive(environ: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
-    text = environ.get(name)
-    if not text:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        value = 0
-    if not 0 < value < float("inf"):
-        raise ValueError(f"{name} must be a positive {kind.__name__}, not {text!r}")
-    return value
 
 
 async def _sweep_expired(store: SqliteContextStore) -> None:
@@ -151,7 +77,7 @@ def build_app(
 ) -> web.Application:
     # PostgreSQL (migrated) when configured, else the data directory's SQLite.
     database = open_database(database_url(config.store), data_dir)
-    cache_s = _positive(os.environ, KEY_CACHE_ENV, DEFAULT_KEY_CACHE_S, float)
+    cache_s = positive(os.environ, KEY_CACHE_ENV, float) or DEFAULT_KEY_CACHE_S
     store = SqliteApiKeyStore(data_dir, database=database, cache_s=cache_s)
     keys = ApiKeyManager(data_dir.pepper(), store, max_age=config.security.max_key_age_s)
     context_store = SqliteContextStore(data_dir, database=database)
@@ -251,42 +177,27 @@ def build_app(
     else:
         snapshots = SqliteSnapshots(data_dir)
     dashboard.add_routes(app, authenticator, snapshots, instance or instance_id())
-    # Workers and replicas sharing the data directory (or its keyring variable and pepper) serve
-    # each other's MCP sessions and input-required rounds.
-    keyring = context_store.keyring
-    tokens = SessionTokens(  # a DELETE on one worker or replica ends the session on all
-        keyring.current, reload=keyring.reload, audience="mcproute-gateway", ended=shared.ended
-    )
-    if shared.redis is not None:  # announced ends arrive at once, before the next read
-        shared.redis.watch_ended(tokens.heard_ended)
-    state_secret = hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest()
-    local = contexts.ContextResources(context_store)
-    grants = GrantBlobs(database)  # users' upstream grants, sealed with the keyring
-    links = UpstreamLinks(
-        SealedTokenStore(keyring.current, grants), user_links.callback_url(config),
-        describe=user_links.caller_identity,
+    # The MCP gateway, built on first use (at once if `mcpServers` has any): `mcp_mount`.
+    parts = mcp_mount.McpParts(
+        config, context_store.keyring, shared, database,
+        state_secret=hmac.new(data_dir.pepper(), b"mcp request state", hashlib.sha256).digest(),
+        local=contexts.ContextResources(context_store),
+        observer=mcp_metrics,
+        authenticator=authenticator,
+        done=mcp_done,
+        refused=admin_audit.refused,
+        resource=resource,
+        session_limits=mcp_mount.mcp_session_limits(os.environ),
     )  # fmt: skip
-    gateway = _gateway(config, local, state_secret, mcp_metrics, links)
-    app[MCP_GATEWAY] = gateway
-    user_links.add_routes(app.router)
-    if resource is not None:
-        resource.gateway = gateway  # step-up challenges name the upstream's scope
-    app.router.add_get("/admin/mcp", admin_mcp)
-    max_sessions, idle_s = mcp_session_limits(os.environ)
-    mcp = StreamableHTTP(
-        gateway,
-        max_sessions=max_sessions,
-        idle_s=idle_s,
-        principal=_mcp_principal,
-        session_tokens=tokens,
+    # The server front's `/mcp` lane applies where no OAuth resource or tracing wraps the route.
+    mcp = mcp_mount.McpMount(
+        parts, reload.mcp_upstreams(config), lane=resource is None and not tracing.ACTIVE
     )
-    app.router.add_post("/mcp", _mcp_handler(mcp.post))
-    if resource is None and not tracing.ACTIVE:  # the server front's `/mcp` lane applies
-        app[MCP_LANE] = McpLane(authenticator, mcp, mcp_done, admin_audit.refused)
-    app.router.add_get("/mcp", _mcp_handler(mcp.get))
-    app.router.add_delete("/mcp", _mcp_handler(mcp.delete))
-    app.on_shutdown.append(mcp.shutdown)
-    app[reload.RELOADER] = reload.Reloader(config, registry, gateway)
+    mcp_mount.add_routes(app, mcp)
+    if mcp.upstreams:
+        mcp.service  # noqa: B018 - builds it
+    app.router.add_get("/admin/mcp", admin_mcp)
+    app[reload.RELOADER] = reload.Reloader(config, registry, mcp)
     app.router.add_post("/admin/reload", admin_audit.audited(reload.handle))
 
     async def start_sweeper(_: web.Application) -> None:
@@ -310,10 +221,9 @@ def build_app(
 
     async def close(_: web.Application) -> None:
         await ledger.close()  # the drain is over: every call's row is pending or written
-        await gateway.close()
+        await mcp.close()
         await registry.aclose()
         context_store.close()
-        grants.close()
         await governor.close()
         await shared.close()
         tenants.close()

@@ -19,19 +19,21 @@ contexts their key may read as resources `context://<id>`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 
 from mcproute.context import ContextNotFoundError, is_context_id, messages_of
 from mcproute.contract import contexts as contract
-from mcproute.protocol.jsonrpc import Json
 from mcproute.proxy.auth import RECORD, context_tenant
 from mcproute.proxy.handling import BadRequest, checked_body, guarded
 from mcproute.proxy.query_params import query_limit
 from mcproute.security import ApiKeyRecord
 from mcproute.store.sqlite_contexts import AmbiguousContextError, ContextInfo, SqliteContextStore
+
+if TYPE_CHECKING:
+    from mcproute.protocol.jsonrpc import Json
 
 CONTEXTS = web.AppKey("contexts", SqliteContextStore)
 HEADER = "x-mcproute-context"

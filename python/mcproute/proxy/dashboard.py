@@ -25,21 +25,21 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from importlib import resources
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.auth import Authenticator, allows, log_refusal, presented_key
 from mcproute.proxy.current_request import after_reply
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.history import HISTORY
 from mcproute.proxy.html_page import html_page
-from mcproute.proxy.mcp_metrics import MCP_GATEWAY, MCP_METRICS, McpMetrics
+from mcproute.proxy.mcp_metrics import MCP_METRICS, McpMetrics
+from mcproute.proxy.mcp_mount import MCP_MOUNT
 from mcproute.proxy.metrics import METRICS
 from mcproute.proxy.panels import (
     PANELS,
@@ -64,11 +64,15 @@ from mcproute.routing.types import AttemptEvent
 from mcproute.security import ApiKeyError, ApiKeyRecord
 from mcproute.store.nonces import StoreUnavailableError
 
+if TYPE_CHECKING:
+    from mcproute.protocol.gateway import Gateway
+
 COOKIE = "mcproute_dashboard"
 SESSION_S = 12 * 3600
 DASHBOARD_AUTH = web.AppKey("dashboard_auth", Authenticator)
 STATUS_FILTER = re.compile(r"[1-5](?:\d\d|xx)|error")
-PAGE = resources.files("mcproute.proxy").joinpath("dashboard.html").read_text(encoding="utf-8")
+# Beside this module (the package is never zipped: it holds the compiled core).
+PAGE = Path(__file__).with_name("dashboard.html").read_text(encoding="utf-8")
 SIGN_IN = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>mcproute · sign in</title><style nonce="{nonce}">
 body{{font:15px system-ui,sans-serif;background:#0f1419;color:#e6e6e6;display:grid;
@@ -345,7 +349,7 @@ def _also(first: Observer | None, second: Observer) -> Observer:
     return both
 
 
-def _mcp(app: web.Application) -> tuple[McpMetrics, Gateway] | None:
-    """This worker's MCP numbers and gateway, when the app has them."""
-    metrics, gateway = app.get(MCP_METRICS), app.get(MCP_GATEWAY)
-    return (metrics, gateway) if metrics is not None and gateway is not None else None
+def _mcp(app: web.Application) -> tuple[McpMetrics, Gateway | None] | None:
+    """This worker's MCP numbers and gateway (None until it is built), when the app has them."""
+    metrics, mount = app.get(MCP_METRICS), app.get(MCP_MOUNT)
+    return (metrics, mount.gateway) if metrics is not None and mount is not None else None

@@ -12,25 +12,20 @@ access log line. A method the route does not serve goes the ordinary way, where 
 error in the caller's format.
 
 Its parts are shared with the server front's `/mcp` lane (`front/mcp_lane.py`), which runs
-them without the middleware layers: `served` (request id to record), `recorder` (the record)
-and `enter_caller`/`leave_caller` (the gateway's CALLER, as the route's `with_caller` sets it).
+them without the middleware layers: `served` (request id to record) and `recorder` (the
+record). Neither needs the MCP modules, which a worker loads with its gateway (`mcp_mount`).
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from mcproute.config import DashboardSettings
-from mcproute.protocol.gateway import CALLER
-from mcproute.protocol.gateway.token_exchange import SUBJECT_TOKEN
-from mcproute.proxy import auth
 from mcproute.proxy.current_request import CurrentRequest
 from mcproute.proxy.errors import error_response
 from mcproute.proxy.history import History, status_of
@@ -42,7 +37,6 @@ from mcproute.store.nonces import StoreUnavailableError
 MCP_PATH = "/mcp"
 NO_MODEL_CALLS = CurrentRequest()  # what an MCP request used of models: nothing (only read)
 Done = Callable[[web.Request, RequestTiming, web.StreamResponse | None, BaseException | None], None]
-CallerTokens = tuple[contextvars.Token[Any], contextvars.Token[str | None]]
 
 
 def recorder(metrics: Metrics, history: History, settings: Callable[[], DashboardSettings]) -> Done:
@@ -68,22 +62,6 @@ def recorder(metrics: Metrics, history: History, settings: Callable[[], Dashboar
 def fail_closed(request: web.Request, exc: StoreUnavailableError) -> web.Response:
     """A store the request needs is down (the ended sessions' Redis, say): 503, not served."""
     return error_response(request, 503, str(exc), "store_unavailable")
-
-
-def enter_caller(request: web.Request) -> CallerTokens:
-    """The request's admitted key as the gateway's CALLER (and an OAuth caller's access token
-    as the SUBJECT_TOKEN of token exchanges) until `leave_caller`."""
-    record = request[auth.RECORD]
-    token = CALLER.set(record)
-    subject = SUBJECT_TOKEN.set(
-        auth.presented_key(request) if record.env == auth.OAUTH_ENV else None
-    )
-    return token, subject
-
-
-def leave_caller(tokens: CallerTokens) -> None:
-    SUBJECT_TOKEN.reset(tokens[1])
-    CALLER.reset(tokens[0])
 
 
 async def served(

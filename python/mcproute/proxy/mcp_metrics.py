@@ -25,12 +25,15 @@ can be summed into, the gauges are one gateway's `readings` (`render_readings`),
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from mcproute.protocol.gateway import Gateway
+from mcproute.proxy.mcp_mount import MCP_MOUNT
 from mcproute.proxy.metrics import Histogram, Labels, _escape
+
+if TYPE_CHECKING:
+    from mcproute.protocol.gateway import Gateway
 
 # OpenTelemetry's MCP semantic conventions' recommended boundaries.
 MCP_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -103,8 +106,8 @@ class McpMetrics:
 
     # --- reading -------------------------------------------------------------------------
 
-    def render(self, gateway: Gateway) -> str:
-        """This worker's series and its gateway's readings."""
+    def render(self, gateway: Gateway | None) -> str:
+        """This worker's series and its gateway's readings (None: not built yet)."""
         return self.render_counts() + render_readings(readings(gateway))
 
     def render_counts(self) -> str:
@@ -120,7 +123,7 @@ class McpMetrics:
             out.append(f"mcp_notifications_relayed_total{{{labels}}} {n}")
         return "\n".join(out) + "\n"
 
-    def summary(self, gateway: Gateway) -> dict[str, Any]:
+    def summary(self, gateway: Gateway | None) -> dict[str, Any]:
         """What an MCP dashboard panel shows, as JSON (see `summarize`)."""
         return self.summarize(readings(gateway))
 
@@ -175,8 +178,11 @@ class McpMetrics:
         }
 
 
-def readings(gateway: Gateway) -> dict[str, Any]:
-    """A gateway's live readings as plain data: every upstream's health, the open sessions."""
+def readings(gateway: Gateway | None) -> dict[str, Any]:
+    """A gateway's live readings as plain data: every upstream's health, the open sessions.
+    A gateway not built yet (`mcp_mount`) has neither."""
+    if gateway is None:
+        return {"servers": {}, "sessions_open": {"legacy": 0, "modern": 0}}
     return {"servers": gateway.upstream_health(), "sessions_open": sessions_open(gateway)}
 
 
@@ -213,15 +219,14 @@ def sessions_open(gateway: Gateway) -> dict[str, int]:
 
 
 MCP_METRICS = web.AppKey("mcp_metrics", McpMetrics)
-MCP_GATEWAY = web.AppKey("mcp_gateway", Gateway)
 
 
 def summary(app: web.Application) -> dict[str, Any]:
     """The MCP panel's data for the proxy `app` (a dashboard panel calls this)."""
-    return app[MCP_METRICS].summary(app[MCP_GATEWAY])
+    return app[MCP_METRICS].summary(app[MCP_MOUNT].gateway)
 
 
 async def admin_mcp(request: web.Request) -> web.Response:
     """`GET /admin/mcp`: every upstream's state, last error (redacted), tools, latency, and the
     open sessions."""
-    return web.json_response(readings(request.app[MCP_GATEWAY]))
+    return web.json_response(readings(request.app[MCP_MOUNT].gateway))

@@ -77,7 +77,7 @@ class OAuthResource:
         self.metadata_url = resource_metadata_url(settings.audience)
         self._scope = " ".join(settings.scopes_supported)
         self._http: aiohttp.ClientSession | None = None
-        self.gateway: Gateway | None = None  # set by the app: step-up needs its upstream names
+        self.gateway: Gateway | None = None  # set when it is built: step-up needs upstream names
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None:

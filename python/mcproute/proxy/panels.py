@@ -16,16 +16,18 @@ import functools
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.history import LOG_FIELDS, SECOND_FIELDS, History
 from mcproute.proxy.mcp_metrics import McpMetrics, readings
 from mcproute.proxy.merged_metrics import merge_health, merged_mcp, metrics_state
 from mcproute.proxy.metrics import HTTP_BUCKETS, Metrics, bucket_quantile
 from mcproute.routing import Router
+
+if TYPE_CHECKING:
+    from mcproute.protocol.gateway import Gateway
 
 RANGES = (300, 3600)  # the page's 5 min / 1 h
 RECENT_S = 120  # a deployment's state is judged on the last two minutes of attempts
@@ -49,7 +51,7 @@ def worker_snapshot(
     metrics: Metrics | None,
     router: Router | None,
     now: float,
-    mcp: tuple[McpMetrics, Gateway] | None = None,
+    mcp: tuple[McpMetrics, Gateway | None] | None = None,
 ) -> bytes:
     return orjson.dumps(
         {

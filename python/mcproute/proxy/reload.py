@@ -3,11 +3,11 @@
 The new file is loaded and validated first; an invalid one is rejected with its errors and the
 current configuration stays. A valid one is swapped in within one step of the event loop, so
 no request sees half of it: models, deployments, aliases and groups, the routing policy, rpm /
-tpm / timeouts / concurrency limits (the ModelRegistry), and MCP servers (the Gateway: added
-ones start on first use, removed ones close after their calls in flight, unchanged ones keep
-their connections and sessions). Requests in flight finish on what they started with: they
-hold their routed model, router and upstream. The `security` and `auth` blocks take effect on
-restart.
+tpm / timeouts / concurrency limits (the ModelRegistry), and MCP servers (the Gateway, built
+now if it was not yet: added ones start on first use, removed ones close after their calls in
+flight, unchanged ones keep their connections and sessions). Requests in flight finish on what
+they started with: they hold their routed model, router and upstream. The `security` and
+`auth` blocks take effect on restart.
 
 In `mcproute serve --workers N` each worker reloads itself: the parent passes SIGHUP on to every
 worker, a worker that takes `POST /admin/reload` signals the parent, and with `--watch-config`
@@ -20,14 +20,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from mcproute.config import Config, ConfigError, ConfigIssue, load_config
 from mcproute.models import ModelRegistry
-from mcproute.protocol.gateway import Gateway
 from mcproute.proxy.errors import error_response
+
+if TYPE_CHECKING:
+    from mcproute.proxy.mcp_mount import McpMount
 
 log = logging.getLogger("mcproute.reload")
 Diff = dict[str, Any]
@@ -101,10 +103,10 @@ def config_diff(old: Config, new: Config) -> Diff:
 class Reloader:
     """Holds a worker's current configuration and swaps in new ones."""
 
-    def __init__(self, config: Config, registry: ModelRegistry, gateway: Gateway) -> None:
+    def __init__(self, config: Config, registry: ModelRegistry, mcp: McpMount) -> None:
         self.config = config
         self.registry = registry
-        self.gateway = gateway
+        self.mcp = mcp  # the MCP gateway, built or not
         source = Path(config.source) if config.source else None
         self.path = source if source is not None and source.is_file() else None
         self.notify_peers: Callable[[], None] | None = None  # set by a multi-worker serve
@@ -114,7 +116,7 @@ class Reloader:
         diff = config_diff(self.config, new)
         if diff["changed"]:
             self.registry.apply(new)  # validates the routing policy before changing anything
-            self.gateway.set_upstreams(mcp_upstreams(new))
+            self.mcp.set_upstreams(mcp_upstreams(new))
             log.info("configuration reloaded from %s: %s", self.path, _summary(diff))
         if diff["restart_needed"]:
             restart = ", ".join(diff["restart_needed"])

@@ -11,6 +11,8 @@
 - `GET /oauth/callback`: where the authorization server sends the browser back. Honoured only
   with the cookie of the flow its `state` names; the page says which upstream is linked, or why
   not (400), and never shows the code or a token.
+
+`mcp_mount.add_link_routes` registers them; this module is imported on the first request to one.
 """
 
 from __future__ import annotations
@@ -32,13 +34,11 @@ from mcproute.protocol.gateway.user_links import callback_state, principal_only
 from mcproute.proxy.auth import OAUTH_ENV, tenant_of
 from mcproute.proxy.handling import BODY_TIMEOUT
 from mcproute.proxy.html_page import html_page
-from mcproute.proxy.mcp_metrics import MCP_GATEWAY
+from mcproute.proxy.mcp_mount import LINK_CALLBACK, MCP_MOUNT
 from mcproute.security import ApiKeyRecord
 
 PUBLIC_URL_ENV = "MCPROUTE_PUBLIC_URL"  # how browsers reach this gateway, e.g. https://gw.example
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8080"
-PATH = "/oauth/callback"
-LINK_PREFIX = "/oauth/link/"
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 STYLE = """body{font:15px system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em}
 dt{font-weight:600}dd{margin:0 0 .6em 0;font-family:monospace}.warn{font-weight:600}
@@ -78,7 +78,7 @@ def callback_url(config: Config) -> str:
     if not base and config.oauth is not None:
         parts = urlsplit(config.oauth.audience)
         base = f"{parts.scheme}://{parts.netloc}"
-    return f"{base or DEFAULT_PUBLIC_URL}{PATH}"
+    return f"{base or DEFAULT_PUBLIC_URL}{LINK_CALLBACK}"
 
 
 def refused(exc: OAuthError) -> web.Response:
@@ -106,7 +106,7 @@ def confirm_page(view: LinkView, action: str) -> web.Response:
 
 async def link(request: web.Request) -> web.StreamResponse:
     """The confirmation page; sets the cookie its form's token is bound to, nothing else."""
-    gateway = request.app[MCP_GATEWAY]
+    gateway = request.app[MCP_MOUNT].service.gateway
     try:
         view = await gateway.links.view_link(request.match_info["link_id"])
     except LinkRefused as exc:
@@ -122,7 +122,7 @@ async def link(request: web.Request) -> web.StreamResponse:
 async def confirm(request: web.Request) -> web.StreamResponse:
     """The page's form: on to the authorization server, if it came from the page in this
     browser (a cross-site post carries no Lax cookie, and its sender cannot know the token)."""
-    gateway = request.app[MCP_GATEWAY]
+    gateway = request.app[MCP_MOUNT].service.gateway
     if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
         return refused_page("Authorization failed: confirm on the link's own page.", 403)
     try:
@@ -143,7 +143,7 @@ async def confirm(request: web.Request) -> web.StreamResponse:
 
 
 async def callback(request: web.Request) -> web.Response:
-    gateway = request.app[MCP_GATEWAY]
+    gateway = request.app[MCP_MOUNT].service.gateway
     url = str(request.url)
     cookie = cookie_name(callback_state(url))
     try:
@@ -156,9 +156,3 @@ async def callback(request: web.Request) -> web.Response:
     )
     resp.del_cookie(cookie, path="/")
     return resp
-
-
-def add_routes(router: web.UrlDispatcher) -> None:
-    router.add_get(PATH, callback)
-    router.add_get(LINK_PREFIX + "{link_id}", link)
-    router.add_post(LINK_PREFIX + "{link_id}", confirm)

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from mcproute._core import Keyring, hmac_sha256
 from mcproute.config import REDIS_NAMESPACE, REDIS_NAMESPACE_RULE, StoreSettings
 from mcproute.governance.counters import UsageCounter
-from mcproute.protocol.server.session_tokens import EndedSessions
 from mcproute.redact import redact_url
 from mcproute.store.database import Database, PostgresDatabase, SqliteDatabase
 from mcproute.store.datadir import DataDir
@@ -42,6 +41,7 @@ from mcproute.store.sqlite_sessions import SqliteEndedSessions
 from mcproute.store.usage_sqlite import SqliteUsage
 
 if TYPE_CHECKING:  # the Redis client is loaded only when Redis is configured
+    from mcproute.protocol.server.session_tokens import EndedSessions
     from mcproute.store.redis_state import RedisState
 
 REDIS_URL_VAR = "MCPROUTE_REDIS_URL"

@@ -5,15 +5,16 @@ them, and a whole JSON reply written as bytes (no `web.Response`).
 Every piece is the one the chain runs: the request id, timing, store failures and the record
 (`mcp_chain.served`, with `mcp_chain.recorder`'s HTTP metrics, history row and access log), the
 key check and scope (`Authenticator.authenticate`, `auth.admit`), the gateway's CALLER
-(`mcp_chain.enter_caller`), the transport's checks and dispatch (`StreamableHTTP.answer`: the
+(`mcp_caller.enter_caller`), the transport's checks and dispatch (`StreamableHTTP.answer`: the
 2026-07-28 header checks, cancellation, the gateway's bytes fast path). A 2026-07-28 reply
 answered as JSON goes out as its bytes with the headers `StreamableHTTP.post` and the chain
 give it; any other outcome (legacy sessions, 202s, SSE streams, refusals, errors with their
 own status) is the transport's own response, sent as the chain sends it.
 
 The lane is installed only where nothing else wraps `/mcp`: no OAuth resource (its tokens and
-challenges are the chain's) and no tracing (its server span is a middleware). A request whose
-body came late goes the chain's way, which answers its 408.
+challenges are the chain's) and no tracing (its server span is a middleware). It is made with
+the gateway (`mcp_service`), on the first `/mcp` request the front serves (`McpMount.serving`).
+A request whose body came late goes the chain's way, which answers its 408.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from mcproute.protocol.server.dispatch import Reply
 from mcproute.protocol.server.http import StreamableHTTP, reply_response, reply_status
 from mcproute.proxy.auth import Authenticator, Refused, admit
 from mcproute.proxy.front.request import FrontRequest
-from mcproute.proxy.mcp_chain import Done, enter_caller, leave_caller, served
+from mcproute.proxy.mcp_caller import enter_caller, leave_caller
+from mcproute.proxy.mcp_chain import Done, served
 from mcproute.proxy.observe import TIMING
 
 if TYPE_CHECKING:
@@ -95,6 +97,3 @@ class McpLane:
         head = f"{JSON_HEAD}{request[TIMING].request_id}\r\n"
         length = cast(FrontRequest, request).send_whole(head, body)
         return cast(web.StreamResponse, Sent(200, body, length))
-
-
-MCP_LANE = web.AppKey("mcp_lane", McpLane)

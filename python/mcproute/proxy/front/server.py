@@ -24,9 +24,9 @@ from aiohttp.web_protocol import RequestHandler
 
 from mcproute.proxy.front import framing, model_lane
 from mcproute.proxy.front.framing import FAST_PATHS, MCP_PATH
-from mcproute.proxy.front.mcp_lane import MCP_LANE
 from mcproute.proxy.front.protocol import Chain, FrontProtocol
 from mcproute.proxy.front.request import FrontMatch
+from mcproute.proxy.mcp_mount import MCP_MOUNT
 
 SWEEP_S = 1.0  # how often idle connections and late bodies are looked for
 
@@ -72,9 +72,9 @@ class Front:
         self.loop = asyncio.get_running_loop()
         self.make_handler: Callable[[], RequestHandler] = server
         self.chains = {path: _chain(app, path) for path in FAST_PATHS}
-        mcp_lane = app.get(MCP_LANE)
-        if mcp_lane is not None:  # `/mcp` in one function, the chain taking what it does not
-            self.chains[MCP_PATH] = mcp_lane.serving(self.chains[MCP_PATH])
+        mcp = app.get(MCP_MOUNT)
+        if mcp is not None and mcp.lane:  # `/mcp` in one function, the chain taking the rest
+            self.chains[MCP_PATH] = mcp.serving(self.chains[MCP_PATH])
         # `/mcp`'s own middleware reads its route's handler from the match (`mcp_chain`).
         self.matches = {MCP_PATH: FrontMatch(_handler(app, MCP_PATH))}
         self.max_body = int(app._client_max_size)
